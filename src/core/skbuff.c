@@ -1,0 +1,291 @@
+/*
+ * skbuff.c - sk_buff allocation, geometry, clones and queues (see skbuff.h).
+ */
+#include "core/skbuff.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The shared info sits right after `end`; keep it aligned. */
+#define SKB_DATA_ALIGN(x) (((x) + 15u) & ~15u)
+
+void skb_pool_init(struct skb_pool *pool, size_t limit_bytes)
+{
+	memset(pool, 0, sizeof(*pool));
+	pool->limit_bytes = limit_bytes;
+}
+
+static bool pool_charge(struct skb_pool *pool, size_t bytes)
+{
+	if (!pool)
+		return true;
+	if (pool->limit_bytes && pool->used_bytes + bytes > pool->limit_bytes) {
+		pool->alloc_fail++;
+		return false;
+	}
+	pool->used_bytes += bytes;
+	pool->live++;
+	return true;
+}
+
+static void pool_uncharge(struct skb_pool *pool, size_t bytes)
+{
+	if (!pool)
+		return;
+	pool->used_bytes -= bytes;
+	pool->live--;
+}
+
+static void skb_init_meta(struct sk_buff *skb, struct skb_pool *pool)
+{
+	memset(skb, 0, sizeof(*skb));
+	list_init(&skb->list);
+	skb->pool = pool;
+	skb->users = 1;
+	skb->mac_header = SKB_HDR_UNSET;
+	skb->network_header = SKB_HDR_UNSET;
+	skb->transport_header = SKB_HDR_UNSET;
+}
+
+struct sk_buff *skb_alloc(struct skb_pool *pool, unsigned int size)
+{
+	unsigned int data_size = SKB_DATA_ALIGN(size);
+	size_t truesize = sizeof(struct sk_buff) + data_size +
+			  sizeof(struct skb_shared_info);
+	struct sk_buff *skb;
+	unsigned char *buf;
+
+	if (size > 0xffff * 4u || !pool_charge(pool, truesize))
+		return NULL;
+	skb = malloc(sizeof(*skb));
+	buf = malloc(data_size + sizeof(struct skb_shared_info));
+	if (!skb || !buf) {
+		free(skb);
+		free(buf);
+		if (pool) {
+			pool_uncharge(pool, truesize);
+			pool->alloc_fail++;
+		}
+		return NULL;
+	}
+	skb_init_meta(skb, pool);
+	skb->truesize = (uint32_t)truesize;
+	skb->head = buf;
+	skb->data = buf;
+	skb->tail = buf;
+	skb->end = buf + data_size;
+	memset(skb_shinfo(skb), 0, sizeof(struct skb_shared_info));
+	skb_shinfo(skb)->dataref = 1;
+	return skb;
+}
+
+struct sk_buff *skb_alloc_reserved(struct skb_pool *pool, unsigned int headroom,
+				   unsigned int len)
+{
+	struct sk_buff *skb = skb_alloc(pool, headroom + len);
+
+	if (skb)
+		skb_reserve(skb, headroom);
+	return skb;
+}
+
+static void skb_release_data(struct sk_buff *skb)
+{
+	if (--skb_shinfo(skb)->dataref == 0)
+		free(skb->head);
+}
+
+void skb_free(struct sk_buff *skb)
+{
+	if (!skb || --skb->users > 0)
+		return;
+	skb_release_data(skb);
+	pool_uncharge(skb->pool, skb->truesize);
+	free(skb);
+}
+
+struct sk_buff *skb_clone(struct sk_buff *skb)
+{
+	size_t truesize = sizeof(struct sk_buff);
+	struct sk_buff *n;
+
+	if (!pool_charge(skb->pool, truesize))
+		return NULL;
+	n = malloc(sizeof(*n));
+	if (!n) {
+		pool_uncharge(skb->pool, truesize);
+		return NULL;
+	}
+	memcpy(n, skb, sizeof(*n));
+	list_init(&n->list);
+	n->users = 1;
+	n->truesize = (uint32_t)truesize;
+	skb_shinfo(skb)->dataref++;
+	return n;
+}
+
+struct sk_buff *skb_copy(const struct sk_buff *skb)
+{
+	unsigned int size = (unsigned int)(skb->end - skb->head);
+	struct sk_buff *n = skb_alloc(skb->pool, size);
+	struct skb_shared_info *gso;
+
+	if (!n)
+		return NULL;
+	/* Copy the whole area so header offsets stay valid. */
+	memcpy(n->head, skb->head, size);
+	n->data = n->head + (skb->data - skb->head);
+	n->tail = n->head + (skb->tail - skb->head);
+	n->len = skb->len;
+	n->dev = skb->dev;
+	n->tstamp = skb->tstamp;
+	n->mac_header = skb->mac_header;
+	n->network_header = skb->network_header;
+	n->transport_header = skb->transport_header;
+	n->protocol = skb->protocol;
+	n->pkt_type = skb->pkt_type;
+	n->ip_summed = skb->ip_summed;
+	n->csum_start = skb->csum_start;
+	n->csum_offset = skb->csum_offset;
+	memcpy(n->cb, skb->cb, sizeof(n->cb));
+	gso = skb_shinfo(n);
+	gso->gso_size = skb_shinfo(skb)->gso_size;
+	gso->gso_segs = skb_shinfo(skb)->gso_segs;
+	gso->gso_type = skb_shinfo(skb)->gso_type;
+	return n;
+}
+
+int skb_unshare_data(struct sk_buff *skb)
+{
+	unsigned int size;
+	unsigned char *buf;
+	struct skb_shared_info *old;
+
+	if (!skb_shared_data(skb))
+		return 0;
+	size = (unsigned int)(skb->end - skb->head);
+	buf = malloc(size + sizeof(struct skb_shared_info));
+	if (!buf)
+		return -ENOMEM;
+	old = skb_shinfo(skb);
+	memcpy(buf, skb->head, size + sizeof(struct skb_shared_info));
+	old->dataref--;
+	skb->data = buf + (skb->data - skb->head);
+	skb->tail = buf + (skb->tail - skb->head);
+	skb->end = buf + size;
+	skb->head = buf;
+	skb_shinfo(skb)->dataref = 1;
+	return 0;
+}
+
+int skb_reserve(struct sk_buff *skb, unsigned int len)
+{
+	if (skb->len || len > skb_tailroom(skb))
+		return -1;
+	skb->data += len;
+	skb->tail += len;
+	return 0;
+}
+
+unsigned char *skb_put(struct sk_buff *skb, unsigned int len)
+{
+	unsigned char *old = skb->tail;
+
+	if (len > skb_tailroom(skb))
+		return NULL;
+	skb->tail += len;
+	skb->len += len;
+	return old;
+}
+
+int skb_put_data(struct sk_buff *skb, const void *src, unsigned int len)
+{
+	unsigned char *p = skb_put(skb, len);
+
+	if (!p)
+		return -1;
+	if (len)
+		memcpy(p, src, len);
+	return 0;
+}
+
+unsigned char *skb_push(struct sk_buff *skb, unsigned int len)
+{
+	if (len > skb_headroom(skb))
+		return NULL;
+	skb->data -= len;
+	skb->len += len;
+	return skb->data;
+}
+
+unsigned char *skb_pull(struct sk_buff *skb, unsigned int len)
+{
+	if (len > skb->len)
+		return NULL;
+	skb->data += len;
+	skb->len -= len;
+	return skb->data;
+}
+
+int skb_trim(struct sk_buff *skb, unsigned int len)
+{
+	if (len > skb->len)
+		return -1;
+	skb->len = len;
+	skb->tail = skb->data + len;
+	return 0;
+}
+
+void skb_queue_head_init(struct sk_buff_head *q)
+{
+	list_init(&q->list);
+	q->qlen = 0;
+	q->bytes = 0;
+}
+
+void skb_queue_tail(struct sk_buff_head *q, struct sk_buff *skb)
+{
+	list_add_tail(&skb->list, &q->list);
+	q->qlen++;
+	q->bytes += skb->len;
+}
+
+void skb_queue_head(struct sk_buff_head *q, struct sk_buff *skb)
+{
+	list_add(&skb->list, &q->list);
+	q->qlen++;
+	q->bytes += skb->len;
+}
+
+void skb_queue_after(struct sk_buff_head *q, struct sk_buff *prev,
+		     struct sk_buff *skb)
+{
+	list_add(&skb->list, &prev->list);
+	q->qlen++;
+	q->bytes += skb->len;
+}
+
+void skb_unlink(struct sk_buff_head *q, struct sk_buff *skb)
+{
+	list_del(&skb->list);
+	q->qlen--;
+	q->bytes -= skb->len;
+}
+
+struct sk_buff *skb_dequeue(struct sk_buff_head *q)
+{
+	struct sk_buff *skb = skb_peek(q);
+
+	if (skb)
+		skb_unlink(q, skb);
+	return skb;
+}
+
+void skb_queue_purge(struct sk_buff_head *q)
+{
+	struct sk_buff *skb;
+
+	while ((skb = skb_dequeue(q)) != NULL)
+		skb_free(skb);
+}

@@ -1,0 +1,245 @@
+/*
+ * skbuff.h - struct sk_buff, one buffer per packet, with Linux's geometry.
+ *
+ *   head ---- data ======== tail ---- end
+ *   headroom   packet bytes  tailroom
+ *
+ * Each layer pushes its header into the headroom on the way out and pulls it
+ * on the way in, so no layer copies a payload. The data area is shared by
+ * clones (skb_clone) and carries its own reference count in
+ * struct skb_shared_info, placed right after `end` as in Linux.
+ *
+ * Ownership passes with the call: a function that receives an skb either
+ * keeps it (queues it) or frees it, and every drop is counted with a reason
+ * (us_drop() in core/stats.h).
+ *
+ * Allocation is charged to a struct skb_pool, which enforces a memory limit:
+ * over the limit skb_alloc() returns NULL and counts the failure.
+ */
+#ifndef US_CORE_SKBUFF_H
+#define US_CORE_SKBUFF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/clock.h"
+#include "core/list.h"
+
+struct net_device;
+struct sock;
+
+/* Headroom that every packet built by the stack reserves: virtio-net header
+ * (12) + Ethernet (14) + IPv4 with options (60) + TCP with options (60),
+ * rounded up. */
+#define US_SKB_MAX_HEADER 160
+
+enum skb_pkt_type {
+	PKT_HOST = 0,      /* to us */
+	PKT_BROADCAST = 1,
+	PKT_MULTICAST = 2,
+	PKT_OTHERHOST = 3, /* to someone else on the link */
+	PKT_OUTGOING = 4,
+};
+
+enum skb_csum {
+	CHECKSUM_NONE = 0,        /* nothing verified; software must check */
+	CHECKSUM_UNNECESSARY = 1, /* the device verified L4 checksums */
+	CHECKSUM_PARTIAL = 2,     /* tx: pseudo-header sum is in place; the
+				     device finishes from csum_start at
+				     csum_start + csum_offset */
+};
+
+/* GSO types, as in virtio-net / Linux SKB_GSO_*. */
+enum skb_gso_type {
+	SKB_GSO_NONE = 0,
+	SKB_GSO_TCPV4 = 1,
+	SKB_GSO_UDP = 3,
+};
+
+struct skb_shared_info {
+	int dataref;        /* how many sk_buffs point at this data area */
+	uint16_t gso_size;  /* payload bytes per segment, 0 = not GSO */
+	uint16_t gso_segs;
+	uint16_t gso_type;
+};
+
+struct skb_pool {
+	size_t limit_bytes; /* 0 = unlimited */
+	size_t used_bytes;  /* truesize of every live sk_buff */
+	uint64_t alloc_fail;
+	uint64_t live;      /* live sk_buff structs (clones included) */
+};
+
+struct sk_buff {
+	struct list_head list;     /* on one sk_buff_head at a time */
+	struct net_device *dev;    /* device it arrived on / leaves by */
+	struct sock *sk;           /* owning socket, if any (later issues) */
+	struct skb_pool *pool;
+	us_time_t tstamp;
+
+	unsigned char *head;
+	unsigned char *data;
+	unsigned char *tail;
+	unsigned char *end;
+	uint32_t len;              /* tail - data */
+	uint32_t truesize;         /* charged to the pool */
+
+	/* Header offsets from head; 0xffff = unset. */
+	uint16_t mac_header;
+	uint16_t network_header;
+	uint16_t transport_header;
+
+	uint16_t protocol;         /* ethertype, host byte order */
+	uint8_t pkt_type;          /* enum skb_pkt_type */
+	uint8_t ip_summed;         /* enum skb_csum */
+	uint16_t csum_start;       /* offset from head, for CHECKSUM_PARTIAL */
+	uint16_t csum_offset;      /* from csum_start to the checksum field */
+
+	int users;                 /* references to this struct */
+
+	/* Per-layer scratch space; each layer defines its own view. */
+	_Alignas(8) char cb[48];
+};
+
+struct sk_buff_head {
+	struct list_head list;
+	uint32_t qlen;
+	size_t bytes;   /* sum of skb->len of the queued buffers */
+};
+
+#define SKB_HDR_UNSET 0xffff
+
+void skb_pool_init(struct skb_pool *pool, size_t limit_bytes);
+
+/*
+ * Allocate an skb whose data area holds `size` bytes, all of it tailroom.
+ * Returns NULL when malloc fails or the pool's limit would be exceeded.
+ * `pool` may be NULL (unaccounted, for tests).
+ */
+struct sk_buff *skb_alloc(struct skb_pool *pool, unsigned int size);
+/* skb_alloc(headroom + len) then skb_reserve(headroom). */
+struct sk_buff *skb_alloc_reserved(struct skb_pool *pool, unsigned int headroom,
+				   unsigned int len);
+/* Drop one reference; frees the struct, and the data on its last ref. */
+void skb_free(struct sk_buff *skb);
+/* Take another reference to the same struct. */
+static inline struct sk_buff *skb_get(struct sk_buff *skb)
+{
+	skb->users++;
+	return skb;
+}
+/* A new struct sharing the data area (the data must then not be written). */
+struct sk_buff *skb_clone(struct sk_buff *skb);
+/* A private copy of struct and data, with the same headroom. */
+struct sk_buff *skb_copy(const struct sk_buff *skb);
+/* Make skb's data private if it is shared; 0 or -ENOMEM. */
+int skb_unshare_data(struct sk_buff *skb);
+
+static inline struct skb_shared_info *skb_shinfo(const struct sk_buff *skb)
+{
+	return (struct skb_shared_info *)skb->end;
+}
+
+/* True when another sk_buff points at the same data area. */
+static inline bool skb_shared_data(const struct sk_buff *skb)
+{
+	return skb_shinfo(skb)->dataref > 1;
+}
+
+static inline unsigned int skb_headroom(const struct sk_buff *skb)
+{
+	return (unsigned int)(skb->data - skb->head);
+}
+
+static inline unsigned int skb_tailroom(const struct sk_buff *skb)
+{
+	return (unsigned int)(skb->end - skb->tail);
+}
+
+/*
+ * Geometry. Unlike Linux, which panics, running out of room returns NULL
+ * (or -1) and leaves the skb unchanged, so callers drop the packet.
+ */
+int skb_reserve(struct sk_buff *skb, unsigned int len);  /* only while empty */
+unsigned char *skb_put(struct sk_buff *skb, unsigned int len);   /* append */
+unsigned char *skb_push(struct sk_buff *skb, unsigned int len);  /* prepend */
+unsigned char *skb_pull(struct sk_buff *skb, unsigned int len);  /* strip front */
+int skb_trim(struct sk_buff *skb, unsigned int len);     /* cut to len */
+/* Append len bytes copied from src; -1 when out of room. */
+int skb_put_data(struct sk_buff *skb, const void *src, unsigned int len);
+
+static inline bool skb_may_pull(const struct sk_buff *skb, unsigned int len)
+{
+	return len <= skb->len;
+}
+
+/* Header offsets (stored relative to head, like Linux's offsets). */
+static inline void skb_reset_mac_header(struct sk_buff *skb)
+{
+	skb->mac_header = (uint16_t)(skb->data - skb->head);
+}
+static inline void skb_reset_network_header(struct sk_buff *skb)
+{
+	skb->network_header = (uint16_t)(skb->data - skb->head);
+}
+static inline void skb_reset_transport_header(struct sk_buff *skb)
+{
+	skb->transport_header = (uint16_t)(skb->data - skb->head);
+}
+static inline unsigned char *skb_mac_header(const struct sk_buff *skb)
+{
+	return skb->head + skb->mac_header;
+}
+static inline unsigned char *skb_network_header(const struct sk_buff *skb)
+{
+	return skb->head + skb->network_header;
+}
+static inline unsigned char *skb_transport_header(const struct sk_buff *skb)
+{
+	return skb->head + skb->transport_header;
+}
+/* Offset of the network header from data (negative once it was pulled). */
+static inline int skb_network_offset(const struct sk_buff *skb)
+{
+	return (int)(skb_network_header(skb) - skb->data);
+}
+
+/* Queues. The "__" variants of Linux are the only ones: the engine's core
+ * lock protects every queue. */
+void skb_queue_head_init(struct sk_buff_head *q);
+void skb_queue_tail(struct sk_buff_head *q, struct sk_buff *skb);
+void skb_queue_head(struct sk_buff_head *q, struct sk_buff *skb);
+/* Insert skb after `prev`, which is on q. */
+void skb_queue_after(struct sk_buff_head *q, struct sk_buff *prev,
+		     struct sk_buff *skb);
+struct sk_buff *skb_dequeue(struct sk_buff_head *q);
+void skb_unlink(struct sk_buff_head *q, struct sk_buff *skb);
+/* Free every queued skb. */
+void skb_queue_purge(struct sk_buff_head *q);
+
+static inline bool skb_queue_empty(const struct sk_buff_head *q)
+{
+	return q->qlen == 0;
+}
+static inline struct sk_buff *skb_peek(const struct sk_buff_head *q)
+{
+	return q->qlen ? list_entry(q->list.next, struct sk_buff, list) : NULL;
+}
+static inline struct sk_buff *skb_peek_tail(const struct sk_buff_head *q)
+{
+	return q->qlen ? list_entry(q->list.prev, struct sk_buff, list) : NULL;
+}
+
+#define skb_queue_walk(q, skb) \
+	for ((skb) = list_entry((q)->list.next, struct sk_buff, list); \
+	     &(skb)->list != &(q)->list; \
+	     (skb) = list_entry((skb)->list.next, struct sk_buff, list))
+
+#define skb_queue_walk_safe(q, skb, tmp) \
+	for ((skb) = list_entry((q)->list.next, struct sk_buff, list), \
+	     (tmp) = list_entry((skb)->list.next, struct sk_buff, list); \
+	     &(skb)->list != &(q)->list; \
+	     (skb) = (tmp), (tmp) = list_entry((skb)->list.next, struct sk_buff, list))
+
+#endif

@@ -1,0 +1,124 @@
+/*
+ * stats.h - named counters and drop reasons, one table per stack instance.
+ *
+ * Every protocol counts what it does (like OpenBSD's tcpstat and Linux's
+ * SNMP MIBs) and every dropped packet is counted under a reason (Linux's
+ * enum skb_drop_reason). Both lists are X-macros, so the enum and the
+ * printable names can never disagree. To add a counter or a reason, add one
+ * line to the section of your module.
+ */
+#ifndef US_CORE_STATS_H
+#define US_CORE_STATS_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+struct sk_buff;
+struct ustack;
+
+#define US_MIB_LIST(X) \
+	/* Ethernet */ \
+	X(ETH_IN_FRAMES, "eth.in_frames") \
+	X(ETH_OUT_FRAMES, "eth.out_frames") \
+	/* ARP */ \
+	X(ARP_IN_REQUESTS, "arp.in_requests") \
+	X(ARP_IN_REPLIES, "arp.in_replies") \
+	X(ARP_OUT_REQUESTS, "arp.out_requests") \
+	X(ARP_OUT_REPLIES, "arp.out_replies") \
+	X(ARP_OUT_GRATUITOUS, "arp.out_gratuitous") \
+	X(ARP_RESOLVED, "arp.resolved") \
+	X(ARP_QUEUED, "arp.queued") \
+	/* IPv4 */ \
+	X(IP_IN_RECEIVES, "ip.in_receives") \
+	X(IP_IN_DELIVERS, "ip.in_delivers") \
+	X(IP_OUT_REQUESTS, "ip.out_requests") \
+	X(IP_REASM_REQDS, "ip.reasm_reqds") \
+	X(IP_REASM_OKS, "ip.reasm_oks") \
+	X(IP_REASM_FAILS, "ip.reasm_fails") \
+	X(IP_FRAG_OKS, "ip.frag_oks") \
+	X(IP_FRAG_FAILS, "ip.frag_fails") \
+	X(IP_FRAG_CREATES, "ip.frag_creates") \
+	/* ICMP */ \
+	X(ICMP_IN_MSGS, "icmp.in_msgs") \
+	X(ICMP_IN_ECHOS, "icmp.in_echos") \
+	X(ICMP_IN_ECHO_REPS, "icmp.in_echo_reps") \
+	X(ICMP_IN_DEST_UNREACHS, "icmp.in_dest_unreachs") \
+	X(ICMP_IN_TIME_EXCDS, "icmp.in_time_excds") \
+	X(ICMP_OUT_MSGS, "icmp.out_msgs") \
+	X(ICMP_OUT_ECHOS, "icmp.out_echos") \
+	X(ICMP_OUT_ECHO_REPS, "icmp.out_echo_reps") \
+	X(ICMP_OUT_DEST_UNREACHS, "icmp.out_dest_unreachs") \
+	X(ICMP_OUT_TIME_EXCDS, "icmp.out_time_excds") \
+	X(ICMP_OUT_RATELIMITED, "icmp.out_ratelimited") \
+	X(ICMP_OUT_PROT_UNREACHS, "icmp.out_prot_unreachs")
+
+#define US_DROP_REASON_LIST(X) \
+	X(NOT_DROPPED, "not_dropped") /* 0: parse functions' "valid" */ \
+	X(NOT_SPECIFIED, "not_specified") \
+	X(NOMEM, "nomem") \
+	/* device level */ \
+	X(DEV_DOWN, "dev_down") \
+	X(DEV_TX_ERROR, "dev_tx_error") \
+	X(DEV_RX_ERROR, "dev_rx_error") \
+	X(DEV_BAD_VNET_HDR, "dev_bad_vnet_hdr") \
+	X(WIRE_LOSS, "wire_loss") \
+	X(WIRE_QUEUE_FULL, "wire_queue_full") \
+	/* Ethernet */ \
+	X(ETH_TOO_SHORT, "eth_too_short") \
+	X(ETH_UNKNOWN_TYPE, "eth_unknown_type") \
+	X(ETH_OTHERHOST, "eth_otherhost") \
+	X(ETH_BAD_SRC, "eth_bad_src") \
+	/* ARP */ \
+	X(ARP_TRUNCATED, "arp_truncated") \
+	X(ARP_BAD_FORMAT, "arp_bad_format") \
+	X(ARP_BAD_SENDER, "arp_bad_sender") \
+	X(ARP_NOT_FOR_US, "arp_not_for_us") \
+	X(ARP_QUEUE_FULL, "arp_queue_full") \
+	X(ARP_RESOLVE_FAILED, "arp_resolve_failed") \
+	X(ARP_TABLE_FULL, "arp_table_full") \
+	/* IPv4 */ \
+	X(IP_TRUNCATED, "ip_truncated") \
+	X(IP_BAD_VERSION, "ip_bad_version") \
+	X(IP_BAD_IHL, "ip_bad_ihl") \
+	X(IP_BAD_CSUM, "ip_bad_csum") \
+	X(IP_BAD_LENGTH, "ip_bad_length") \
+	X(IP_BAD_SADDR, "ip_bad_saddr") \
+	X(IP_BAD_OPTIONS, "ip_bad_options") \
+	X(IP_NOT_FOR_US, "ip_not_for_us") \
+	X(IP_NO_ROUTE, "ip_no_route") \
+	X(IP_UNKNOWN_PROTO, "ip_unknown_proto") \
+	X(IP_FRAG_NEEDED_DF, "ip_frag_needed_df") \
+	X(IP_FRAG_BAD, "ip_frag_bad") \
+	X(IP_FRAG_OVERLAP, "ip_frag_overlap") \
+	X(IP_FRAG_TOO_BIG, "ip_frag_too_big") \
+	X(IP_REASM_TIMEOUT, "ip_reasm_timeout") \
+	X(IP_REASM_MEMLIMIT, "ip_reasm_memlimit") \
+	/* ICMP */ \
+	X(ICMP_TRUNCATED, "icmp_truncated") \
+	X(ICMP_BAD_CSUM, "icmp_bad_csum") \
+	X(ICMP_UNKNOWN_TYPE, "icmp_unknown_type") \
+	X(ICMP_BAD_ERROR, "icmp_bad_error") \
+	X(ICMP_BROADCAST_ECHO, "icmp_broadcast_echo") \
+	X(ICMP_RATELIMIT, "icmp_ratelimit")
+
+#define US_X_ENUM(name, str) US_MIB_##name,
+enum us_mib { US_MIB_LIST(US_X_ENUM) US_MIB_MAX };
+#undef US_X_ENUM
+
+#define US_X_ENUM(name, str) US_DROP_##name,
+enum us_drop_reason { US_DROP_REASON_LIST(US_X_ENUM) US_DROP_MAX };
+#undef US_X_ENUM
+
+struct us_stats {
+	uint64_t mib[US_MIB_MAX];
+	uint64_t drops[US_DROP_MAX];
+	uint64_t drops_total;
+};
+
+const char *us_mib_name(enum us_mib m);
+const char *us_drop_reason_name(enum us_drop_reason r);
+
+/* Print every non-zero counter and drop reason, one "name value" a line. */
+void us_stats_print(const struct us_stats *s, FILE *f);
+
+#endif

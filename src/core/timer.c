@@ -1,0 +1,146 @@
+/*
+ * timer.c - binary min-heap of struct us_timer (see timer.h).
+ */
+#include "core/timer.h"
+
+#include <errno.h>
+#include <stdlib.h>
+
+void us_timer_base_init(struct us_timer_base *b)
+{
+	b->heap = NULL;
+	b->count = 0;
+	b->cap = 0;
+	b->next_seq = 0;
+}
+
+void us_timer_base_destroy(struct us_timer_base *b)
+{
+	for (uint32_t i = 0; i < b->count; i++)
+		b->heap[i]->heap_idx = 0;
+	free(b->heap);
+	us_timer_base_init(b);
+}
+
+void us_timer_init(struct us_timer *t, us_timer_fn fn)
+{
+	t->expires = 0;
+	t->seq = 0;
+	t->heap_idx = 0;
+	t->fn = fn;
+}
+
+static bool timer_before(const struct us_timer *a, const struct us_timer *b)
+{
+	if (a->expires != b->expires)
+		return a->expires < b->expires;
+	return a->seq < b->seq;
+}
+
+static void heap_place(struct us_timer_base *b, uint32_t i, struct us_timer *t)
+{
+	b->heap[i] = t;
+	t->heap_idx = i + 1;
+}
+
+static void sift_up(struct us_timer_base *b, uint32_t i)
+{
+	struct us_timer *t = b->heap[i];
+
+	while (i > 0) {
+		uint32_t parent = (i - 1) / 2;
+
+		if (!timer_before(t, b->heap[parent]))
+			break;
+		heap_place(b, i, b->heap[parent]);
+		i = parent;
+	}
+	heap_place(b, i, t);
+}
+
+static void sift_down(struct us_timer_base *b, uint32_t i)
+{
+	struct us_timer *t = b->heap[i];
+
+	for (;;) {
+		uint32_t child = 2 * i + 1;
+
+		if (child >= b->count)
+			break;
+		if (child + 1 < b->count &&
+		    timer_before(b->heap[child + 1], b->heap[child]))
+			child++;
+		if (!timer_before(b->heap[child], t))
+			break;
+		heap_place(b, i, b->heap[child]);
+		i = child;
+	}
+	heap_place(b, i, t);
+}
+
+static int heap_grow(struct us_timer_base *b)
+{
+	uint32_t cap = b->cap ? b->cap * 2 : 64;
+	struct us_timer **heap = realloc(b->heap, cap * sizeof(*heap));
+
+	if (!heap)
+		return -ENOMEM;
+	b->heap = heap;
+	b->cap = cap;
+	return 0;
+}
+
+int us_timer_mod(struct us_timer_base *b, struct us_timer *t, us_time_t expires)
+{
+	t->expires = expires;
+	t->seq = b->next_seq++;
+	if (us_timer_pending(t)) {
+		/* The new expiry may move it either way. */
+		sift_up(b, t->heap_idx - 1);
+		sift_down(b, t->heap_idx - 1);
+		return 0;
+	}
+	if (b->count == b->cap && heap_grow(b) < 0)
+		return -ENOMEM;
+	heap_place(b, b->count, t);
+	b->count++;
+	sift_up(b, b->count - 1);
+	return 0;
+}
+
+void us_timer_del(struct us_timer_base *b, struct us_timer *t)
+{
+	uint32_t i;
+	struct us_timer *last;
+
+	if (!us_timer_pending(t))
+		return;
+	i = t->heap_idx - 1;
+	t->heap_idx = 0;
+	b->count--;
+	if (i == b->count)
+		return;
+	last = b->heap[b->count];
+	heap_place(b, i, last);
+	sift_up(b, i);
+	sift_down(b, last->heap_idx - 1);
+}
+
+us_time_t us_timer_next(const struct us_timer_base *b)
+{
+	return b->count ? b->heap[0]->expires : US_TIME_NEVER;
+}
+
+unsigned us_timers_run(struct us_timer_base *b, us_time_t now)
+{
+	unsigned fired = 0;
+
+	while (b->count && b->heap[0]->expires <= now) {
+		struct us_timer *t = b->heap[0];
+
+		us_timer_del(b, t);
+		fired++;
+		t->fn(t, now);
+	}
+	return fired;
+}

@@ -1,0 +1,65 @@
+/*
+ * timer.h - one-shot timers on a binary min-heap, driven by passed-in time.
+ *
+ * A timer is embedded in the object it serves (an ARP entry, a reassembly
+ * queue, later a TCP socket) and its callback finds the object with
+ * container_of(). The facility never reads a clock: us_timers_run() fires
+ * every timer whose expiry is <= the time it is given, in expiry order, ties
+ * in arming order, so a run with a virtual clock replays exactly.
+ *
+ * Arming, re-arming and deleting cost O(log n); finding the next expiry is
+ * O(1), which is what the runtime needs to arm its timerfd.
+ */
+#ifndef US_CORE_TIMER_H
+#define US_CORE_TIMER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/clock.h"
+
+struct us_timer;
+typedef void (*us_timer_fn)(struct us_timer *t, us_time_t now);
+
+struct us_timer {
+	us_time_t expires;
+	uint64_t seq;      /* arming order, breaks ties between equal expiries */
+	uint32_t heap_idx; /* position in the heap + 1; 0 when not pending */
+	us_timer_fn fn;
+};
+
+struct us_timer_base {
+	struct us_timer **heap;
+	uint32_t count;
+	uint32_t cap;
+	uint64_t next_seq;
+};
+
+void us_timer_base_init(struct us_timer_base *b);
+/* Frees the heap; pending timers are simply forgotten. */
+void us_timer_base_destroy(struct us_timer_base *b);
+
+void us_timer_init(struct us_timer *t, us_timer_fn fn);
+/*
+ * Arm t to fire at `expires` (absolute), re-arming it if pending.
+ * Returns 0, or -ENOMEM when the heap could not grow (t is then not pending).
+ */
+int us_timer_mod(struct us_timer_base *b, struct us_timer *t, us_time_t expires);
+/* Disarm t; harmless when t is not pending. */
+void us_timer_del(struct us_timer_base *b, struct us_timer *t);
+
+static inline bool us_timer_pending(const struct us_timer *t)
+{
+	return t->heap_idx != 0;
+}
+
+/* The earliest expiry, or US_TIME_NEVER when nothing is pending. */
+us_time_t us_timer_next(const struct us_timer_base *b);
+/*
+ * Fire every timer with expires <= now. A callback may arm or delete any
+ * timer, itself included; one armed for <= now fires in this same call.
+ * Returns how many fired.
+ */
+unsigned us_timers_run(struct us_timer_base *b, us_time_t now);
+
+#endif

@@ -1,0 +1,115 @@
+/*
+ * netdev.c - device registration and the two crossings between the device
+ * level and the protocol level: dev_queue_xmit (down) and
+ * netif_receive_skb (up). See netdev.h.
+ */
+#include "dev/netdev.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dev/pcap.h"
+#include "net/arp.h"
+#include "net/ether.h"
+#include "net/ipv4.h"
+#include "stack/stack.h"
+
+struct net_device *netdev_alloc(const char *name, size_t priv_size,
+				const struct net_device_ops *ops)
+{
+	struct net_device *dev = calloc(1, sizeof(*dev) + priv_size);
+
+	if (!dev)
+		return NULL;
+	list_init(&dev->list);
+	snprintf(dev->name, sizeof(dev->name), "%s", name);
+	dev->type = US_ARPHRD_ETHER;
+	dev->flags = US_IFF_BROADCAST;
+	dev->mtu = ETH_DATA_LEN;
+	dev->hard_header_len = ETH_HLEN;
+	memset(dev->broadcast, 0xff, ETH_ALEN);
+	dev->fd = -1;
+	dev->ops = ops;
+	dev->priv = priv_size ? (void *)(dev + 1) : NULL;
+	return dev;
+}
+
+int netdev_register(struct ustack *st, struct net_device *dev)
+{
+	dev->st = st;
+	dev->ifindex = st->next_ifindex++;
+	list_add_tail(&dev->list, &st->devices);
+	return 0;
+}
+
+void netdev_unregister(struct net_device *dev)
+{
+	struct ustack *st = dev->st;
+
+	if (st) {
+		arp_flush_dev(st, dev);
+		ip_route_flush_dev(st, dev);
+		list_del(&dev->list);
+	}
+	if (dev->ops->destroy)
+		dev->ops->destroy(dev);
+	free(dev);
+}
+
+static uint32_t prefix_to_mask(int prefix_len)
+{
+	return prefix_len <= 0 ? 0 : htonl(~0u << (32 - prefix_len));
+}
+
+int netdev_set_ipv4(struct net_device *dev, uint32_t addr, int prefix_len)
+{
+	if (prefix_len < 0 || prefix_len > 32)
+		return -EINVAL;
+	ip_route_flush_dev(dev->st, dev);
+	dev->ip_addr = addr;
+	dev->ip_mask = prefix_to_mask(prefix_len);
+	return ip_route_add(dev->st, addr & dev->ip_mask, prefix_len, 0, dev);
+}
+
+int dev_queue_xmit(struct sk_buff *skb)
+{
+	struct net_device *dev = skb->dev;
+	unsigned int len = skb->len;
+	int err;
+
+	if (!(dev->flags & US_IFF_UP)) {
+		dev->stats.tx_dropped++;
+		us_drop(dev->st, skb, US_DROP_DEV_DOWN);
+		return -ENETDOWN;
+	}
+	if (dev->pcap)
+		pcap_write_skb(dev->pcap, dev->st, skb);
+	err = dev->ops->xmit(dev, skb);
+	if (err < 0) {
+		dev->stats.tx_errors++;
+		return err;
+	}
+	dev->stats.tx_packets++;
+	dev->stats.tx_bytes += len;
+	return 0;
+}
+
+void netif_receive_skb(struct sk_buff *skb)
+{
+	struct net_device *dev = skb->dev;
+
+	dev->stats.rx_packets++;
+	dev->stats.rx_bytes += skb->len;
+	if (dev->pcap)
+		pcap_write_skb(dev->pcap, dev->st, skb);
+	skb->tstamp = dev->st->now;
+	if (dev->type == US_ARPHRD_NONE) {
+		skb_reset_network_header(skb);
+		skb->protocol = ETH_P_IP;
+		ip_rcv(skb);
+		return;
+	}
+	eth_rcv(skb);
+}

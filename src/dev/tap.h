@@ -1,0 +1,36 @@
+/*
+ * tap.h - a TAP device of the Linux kernel as a ustack net_device.
+ *
+ * Opens /dev/net/tun with IFF_TAP | IFF_NO_PI | IFF_VNET_HDR, so every frame
+ * is preceded by a virtio-net header (struct virtio_net_hdr_v1, 12 bytes,
+ * TUNSETVNETHDRSZ). Offloads are off by default (TUNSETOFFLOAD 0): the kernel
+ * then sends whole, checksummed frames; the header is parsed anyway so that
+ * GSO/TSO can be switched on later without a redesign. Attaching creates the
+ * device in the calling thread's network namespace when it does not exist,
+ * and brings the link up.
+ */
+#ifndef US_DEV_TAP_H
+#define US_DEV_TAP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct ustack;
+struct net_device;
+
+struct tap_config {
+	const char *ifname;     /* required */
+	unsigned int mtu;       /* 0 = 1500 */
+	const uint8_t *mac;     /* ustack's own MAC on this link; NULL = random
+				   locally administered from the stack's rng */
+	bool no_vnet_hdr;       /* true = plain frames (for tests of that path) */
+};
+
+/*
+ * Open or create the TAP device, bring it up, register a net_device in st.
+ * Returns the device, or NULL with *err = -errno.
+ */
+struct net_device *tap_create(struct ustack *st, const struct tap_config *cfg,
+			      int *err);
+
+#endif

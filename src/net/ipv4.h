@@ -1,0 +1,166 @@
+/*
+ * ipv4.h - the Internet Protocol, version 4 (RFC 791, RFC 1122 §3).
+ *
+ * Receive: netif_receive_skb / eth_rcv -> ip_rcv -> (reassembly) ->
+ *          ip_local_deliver -> protocol handler (icmp_rcv, later udp, tcp).
+ * Send:    protocol -> ip_output -> route -> (fragmentation) ->
+ *          arp_output (Ethernet) or dev_queue_xmit (L3 device).
+ *
+ * ustack is a host, not a router: packets not addressed to one of its
+ * addresses are dropped (US_DROP_IP_NOT_FOR_US), never forwarded.
+ */
+#ifndef US_NET_IPV4_H
+#define US_NET_IPV4_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/clock.h"
+#include "core/list.h"
+#include "core/skbuff.h"
+#include "core/stats.h"
+#include "core/timer.h"
+
+struct ustack;
+struct net_device;
+
+#define IPPROTO_ICMP_ 1
+#define IP_HLEN_MIN 20
+#define IP_HLEN_MAX 60
+#define IP_MAXPACKET 65535
+#define IP_DEFAULT_TTL 64
+#define IP_DF 0x4000
+#define IP_MF 0x2000
+#define IP_OFFMASK 0x1fff
+
+#define US_MAX_ROUTES 32
+
+/* A parsed IPv4 header; multi-byte fields host order, addresses network. */
+struct ipv4_info {
+	uint8_t ihl_bytes;   /* header length incl. options */
+	uint8_t tos;
+	uint16_t tot_len;
+	uint16_t id;
+	uint16_t frag_off;   /* flags + offset in 8-byte units, as on the wire */
+	uint8_t ttl;
+	uint8_t protocol;
+	uint16_t check;
+	uint32_t saddr;
+	uint32_t daddr;
+};
+
+/*
+ * Parse and validate the header at p (len bytes available): version 4,
+ * IHL >= 5, IHL and total length within len, header checksum, options
+ * well-formed (RFC 1122 §3.2.1.8: unknown options skipped). Returns 0
+ * (NOT_DROPPED) or the reason.
+ */
+enum us_drop_reason ipv4_parse(const uint8_t *p, size_t len, struct ipv4_info *out);
+/* Write a 20-byte header (no options) with its checksum. */
+void ipv4_emit(const struct ipv4_info *h, uint8_t *out);
+
+/* A transport protocol's entry points. */
+struct net_protocol {
+	/* skb->data at the transport header, network header set. Owns skb. */
+	void (*handler)(struct sk_buff *skb);
+	/*
+	 * An ICMP error about a packet this protocol sent. `inner` is the
+	 * embedded IP header, `l4` its first bytes (at least 8), `l4_len` how
+	 * many. Does not own anything.
+	 */
+	void (*err_handler)(struct ustack *st, const struct ipv4_info *inner,
+			    const uint8_t *l4, size_t l4_len, int type, int code,
+			    uint32_t info);
+};
+
+struct ip_route_entry {
+	uint32_t dst;      /* network byte order */
+	uint32_t mask;
+	uint32_t gateway;  /* 0 = directly connected */
+	struct net_device *dev;
+};
+
+struct ip_route {
+	struct net_device *dev;
+	uint32_t nexthop;  /* the gateway, or the destination itself */
+	uint32_t saddr;    /* the device's address */
+};
+
+/* Parameters of ip_output. */
+struct ip_out_args {
+	uint32_t saddr;    /* 0 = the route's source address */
+	uint32_t daddr;
+	uint8_t protocol;
+	uint8_t ttl;       /* 0 = default (64) */
+	uint8_t tos;
+	bool df;           /* set DF; an oversize packet then fails EMSGSIZE */
+};
+
+/* One datagram being reassembled (RFC 791 §3.2, RFC 815). */
+struct ipq {
+	struct list_head list;
+	struct ustack *st;
+	uint32_t saddr, daddr;
+	uint16_t id;
+	uint8_t protocol;
+	bool has_first;
+	bool has_last;
+	uint32_t total_len;   /* payload length, known once the last arrived */
+	uint32_t meat;        /* payload bytes held */
+	size_t mem;           /* truesize held, charged to ipq_table.mem */
+	struct sk_buff_head frags; /* sorted by offset, no overlaps */
+	struct us_timer timer;
+};
+
+struct ipq_table {
+	struct list_head queues;
+	unsigned int count;
+	size_t mem;
+	size_t mem_limit;     /* default 4 MiB, as Linux's ipfrag_high_thresh */
+	us_time_t timeout_us; /* default 30 s, as Linux's ipfrag_time */
+};
+
+struct ipv4_state {
+	struct ip_route_entry routes[US_MAX_ROUTES];
+	int nroutes;
+	uint16_t next_id;
+	uint8_t default_ttl;
+	const struct net_protocol *protos[256];
+	struct ipq_table reasm;
+};
+
+void ip_init(struct ustack *st);
+void ip_destroy(struct ustack *st);
+
+/* skb->data at the IPv4 header. Takes ownership. */
+void ip_rcv(struct sk_buff *skb);
+/*
+ * Send skb (data at the transport header, payload complete) as IPv4:
+ * route, push the header, fragment to the device MTU when needed, pass to
+ * the neighbour layer. Takes ownership. Returns 0 or -errno
+ * (-ENETUNREACH without a route, -EMSGSIZE with df and too big).
+ */
+int ip_output(struct ustack *st, struct sk_buff *skb, const struct ip_out_args *a);
+
+int ip_register_protocol(struct ustack *st, uint8_t protocol,
+			 const struct net_protocol *p);
+
+int ip_route_add(struct ustack *st, uint32_t dst, int prefix_len,
+		 uint32_t gateway, struct net_device *dev);
+/* Remove every route through dev. */
+void ip_route_flush_dev(struct ustack *st, struct net_device *dev);
+/* Longest-prefix match. 0, or -ENETUNREACH. */
+int ip_route_output(struct ustack *st, uint32_t daddr, struct ip_route *rt);
+
+/* Address classes as seen by this host. */
+enum ip_addr_type {
+	IP_ADDR_UNICAST,    /* someone else */
+	IP_ADDR_LOCAL,      /* one of ours */
+	IP_ADDR_BROADCAST,  /* limited or a directed broadcast of our subnets */
+	IP_ADDR_MULTICAST,
+	IP_ADDR_INVALID,    /* 0.0.0.0, 127/8 on a non-loopback, class E */
+};
+enum ip_addr_type ip_addr_type(struct ustack *st, uint32_t addr);
+
+#endif

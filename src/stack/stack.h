@@ -1,0 +1,82 @@
+/*
+ * stack.h - struct ustack, one stack instance, and the engine entry points.
+ *
+ * Everything mutable lives here (no global state), under `lock`, the core
+ * lock. Whoever drives the engine (the runtime thread, a blocking call, a
+ * test) holds the lock, sets `now` from the clock with us_engine_begin(),
+ * polls devices and runs timers.
+ */
+#ifndef US_STACK_STACK_H
+#define US_STACK_STACK_H
+
+#include <pthread.h>
+
+#include "core/clock.h"
+#include "core/list.h"
+#include "core/log.h"
+#include "core/random.h"
+#include "core/skbuff.h"
+#include "core/stats.h"
+#include "core/timer.h"
+#include "net/arp.h"
+#include "net/icmp.h"
+#include "net/ipv4.h"
+#include "ustack/ustack.h"
+
+struct us_runtime;
+
+struct ustack {
+	pthread_mutex_t lock;     /* the core lock */
+	struct us_clock *clock;
+	struct us_clock own_clock; /* used when the config gave none */
+	us_time_t now;            /* engine time, set on each entry */
+
+	struct us_timer_base timers;
+	struct list_head devices;
+	int next_ifindex;
+	struct skb_pool skb_pool;
+	struct us_stats stats;
+	struct us_log log;
+	struct us_rng rng;
+
+	struct arp_table arp;
+	struct ipv4_state ip;
+	struct icmp_state icmp;
+
+	struct us_runtime *rt;    /* NULL until ustack_start() */
+};
+
+static inline void us_mib_inc(struct ustack *st, enum us_mib m)
+{
+	st->stats.mib[m]++;
+}
+
+static inline void us_mib_add(struct ustack *st, enum us_mib m, uint64_t n)
+{
+	st->stats.mib[m] += n;
+}
+
+/* Count a dropped packet under `reason` and free it (skb may be NULL). */
+void us_drop(struct ustack *st, struct sk_buff *skb, enum us_drop_reason reason);
+
+/* Allocate a packet with the stack's standard headroom for `len` bytes. */
+struct sk_buff *us_skb_alloc(struct ustack *st, unsigned int len);
+
+/* Set st->now from the clock (never backwards). Core lock held. */
+void us_engine_begin(struct ustack *st);
+/*
+ * One pass of the engine at st->now: poll every device (budget frames
+ * each) and run due timers. Returns the number of frames + timers handled.
+ * Core lock held.
+ */
+int us_engine_step(struct ustack *st, int budget);
+/* Earliest of the next timer and every device's next_event. */
+us_time_t us_engine_next_event(struct ustack *st);
+/* Step until no device has a frame ready and no timer is due at st->now. */
+void us_engine_run_until_idle(struct ustack *st);
+
+/* Find a device by name or ifindex; NULL if none. */
+struct net_device *us_dev_get_by_name(struct ustack *st, const char *name);
+struct net_device *us_dev_get_by_index(struct ustack *st, int ifindex);
+
+#endif
