@@ -67,7 +67,10 @@ struct arp_table {
 	struct list_head entries;
 	unsigned int count;
 	unsigned int max_entries;  /* default 256 */
-	unsigned int queue_max;    /* packets per unresolved entry, default 3 */
+	unsigned int queue_max;    /* packets per unresolved entry, default 101
+				      (Linux's unres_qlen) */
+	size_t queue_max_bytes;    /* and bytes, default 212992 (Linux's
+				      unres_qlen_bytes) */
 	unsigned int max_probes;   /* default 3 */
 	us_time_t retrans_us;      /* default 1 s */
 	us_time_t reachable_us;    /* default 30 s, then STALE */
