@@ -25,7 +25,6 @@ static bool pool_charge(struct skb_pool *pool, size_t bytes)
 		return false;
 	}
 	pool->used_bytes += bytes;
-	pool->live++;
 	return true;
 }
 
@@ -34,7 +33,6 @@ static void pool_uncharge(struct skb_pool *pool, size_t bytes)
 	if (!pool)
 		return;
 	pool->used_bytes -= bytes;
-	pool->live--;
 }
 
 static void skb_init_meta(struct sk_buff *skb, struct skb_pool *pool)
@@ -70,6 +68,8 @@ struct sk_buff *skb_alloc(struct skb_pool *pool, unsigned int size)
 		return NULL;
 	}
 	skb_init_meta(skb, pool);
+	if (pool)
+		pool->live++;
 	skb->truesize = (uint32_t)truesize;
 	skb->head = buf;
 	skb->data = buf;
@@ -102,6 +102,8 @@ void skb_free(struct sk_buff *skb)
 		return;
 	skb_release_data(skb);
 	pool_uncharge(skb->pool, skb->truesize);
+	if (skb->pool)
+		skb->pool->live--;
 	free(skb);
 }
 
@@ -121,6 +123,8 @@ struct sk_buff *skb_clone(struct sk_buff *skb)
 	list_init(&n->list);
 	n->users = 1;
 	n->truesize = (uint32_t)truesize;
+	if (n->pool)
+		n->pool->live++;
 	skb_shinfo(skb)->dataref++;
 	return n;
 }
@@ -165,9 +169,15 @@ int skb_unshare_data(struct sk_buff *skb)
 	if (!skb_shared_data(skb))
 		return 0;
 	size = (unsigned int)(skb->end - skb->head);
-	buf = malloc(size + sizeof(struct skb_shared_info));
-	if (!buf)
+	/* The private copy of the data is charged to this skb. */
+	if (!pool_charge(skb->pool, size + sizeof(struct skb_shared_info)))
 		return -ENOMEM;
+	buf = malloc(size + sizeof(struct skb_shared_info));
+	if (!buf) {
+		pool_uncharge(skb->pool, size + sizeof(struct skb_shared_info));
+		return -ENOMEM;
+	}
+	skb->truesize += (uint32_t)(size + sizeof(struct skb_shared_info));
 	old = skb_shinfo(skb);
 	memcpy(buf, skb->head, size + sizeof(struct skb_shared_info));
 	old->dataref--;
