@@ -1,0 +1,65 @@
+/*
+ * sim.c - the discrete-event loop over stacks on one virtual clock
+ * (see sim.h).
+ */
+#include "sim.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "stack/stack.h"
+
+uint64_t sim_seed(const char *test_name, uint64_t def)
+{
+	const char *env = getenv("SEED");
+	uint64_t seed = env ? strtoull(env, NULL, 0) : def;
+
+	printf("%s: seed %" PRIu64 " (replay: SEED=%" PRIu64 " make test-sim)\n",
+	       test_name, seed, seed);
+	return seed;
+}
+
+static uint64_t run_all_idle(struct ustack **stacks, int n)
+{
+	uint64_t work = 0;
+	int busy;
+
+	do {
+		busy = 0;
+		for (int i = 0; i < n; i++) {
+			int w;
+
+			us_engine_begin(stacks[i]);
+			w = us_engine_step(stacks[i], 64);
+			busy |= w > 0;
+			work += (uint64_t)w;
+		}
+	} while (busy);
+	return work;
+}
+
+uint64_t sim_run_until(struct us_clock *clock, struct ustack **stacks, int n,
+		       us_time_t until)
+{
+	uint64_t work = 0;
+
+	for (;;) {
+		us_time_t next = US_TIME_NEVER;
+
+		work += run_all_idle(stacks, n);
+		for (int i = 0; i < n; i++) {
+			us_time_t t = us_engine_next_event(stacks[i]);
+
+			if (t < next)
+				next = t;
+		}
+		if (next > until) {
+			us_clock_set(clock, until);
+			work += run_all_idle(stacks, n);
+			return work;
+		}
+		/* An event due now was handled by run_all_idle; step time. */
+		us_clock_set(clock, next > clock->virt ? next : clock->virt + 1);
+	}
+}

@@ -1,0 +1,22 @@
+/*
+ * sim.h - drive several stack instances that share one virtual clock, as a
+ * discrete-event simulation: run every engine until idle, then jump the
+ * clock to the earliest next event (a timer or a frame on a wire).
+ */
+#ifndef US_TESTS_SIM_H
+#define US_TESTS_SIM_H
+
+#include <stdint.h>
+
+#include "core/clock.h"
+
+struct ustack;
+
+/* The seed for this run: $SEED if set, else def. Printed for replay. */
+uint64_t sim_seed(const char *test_name, uint64_t def);
+/* Run the stacks until the clock reaches `until` (or nothing is left to
+ * happen). Returns the number of engine steps that did work. */
+uint64_t sim_run_until(struct us_clock *clock, struct ustack **stacks, int n,
+		       us_time_t until);
+
+#endif
