@@ -36,7 +36,7 @@ UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/asan/tests/%)
 SIM_BIN    := $(SIM_SRC:tests/sim/%.c=$(BUILD)/asan/tests/%)
 
 .PHONY: all test test-unit test-sim test-integ demo bench install clean deps \
-        test-build
+        test-build build-clang
 
 all: $(BUILD)/libustack.a $(BUILD)/libustack.so $(TOOLS) $(BUILD)/ustack.pc
 
@@ -85,27 +85,36 @@ deps:
 
 test-build: $(UNIT_BIN) $(SIM_BIN) $(ASAN_TOOLS) all
 
+# The library and tools once more with clang (no sanitizers), so that both
+# compilers stay warning-free; part of `make test`.
+build-clang:
+	@$(MAKE) --no-print-directory CC=clang BUILD=$(BUILD)-clang all
+
 test: deps
 	@$(MAKE) --no-print-directory test-build
-	@scripts/run-tests.sh all
+	@$(MAKE) --no-print-directory build-clang
+	@BUILD=$(BUILD) scripts/run-tests.sh all
 
 test-unit: deps
 	@$(MAKE) --no-print-directory $(UNIT_BIN)
-	@scripts/run-tests.sh unit
+	@BUILD=$(BUILD) scripts/run-tests.sh unit
 
 test-sim: deps
 	@$(MAKE) --no-print-directory $(SIM_BIN)
-	@scripts/run-tests.sh sim
+	@BUILD=$(BUILD) scripts/run-tests.sh sim
 
 test-integ: deps
 	@$(MAKE) --no-print-directory test-build
-	@scripts/run-tests.sh integ
+	@BUILD=$(BUILD) scripts/run-tests.sh integ
 
-demo: deps all
-	@scripts/demo.sh
+# deps first, then the build: the packages must be there before compiling.
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@USTACK_BIN=$(BUILD)/ustack scripts/demo.sh
 
-bench: deps all
-	@scripts/bench.sh
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@USTACK_BIN=$(BUILD)/ustack scripts/bench.sh
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/include/ustack $(DESTDIR)$(PREFIX)/lib \
@@ -117,6 +126,6 @@ install: all
 	install -m 755 $(BUILD)/ustack $(DESTDIR)$(PREFIX)/bin/
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) $(BUILD)-clang
 
 -include $(OBJ:.o=.d) $(ASAN_OBJ:.o=.d) $(TEST_LIB_OBJ:.o=.d)

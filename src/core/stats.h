@@ -84,12 +84,14 @@ struct ustack;
 	X(IP_BAD_LENGTH, "ip_bad_length") \
 	X(IP_BAD_SADDR, "ip_bad_saddr") \
 	X(IP_BAD_OPTIONS, "ip_bad_options") \
+	X(IP_SOURCE_ROUTE, "ip_source_route") \
 	X(IP_NOT_FOR_US, "ip_not_for_us") \
 	X(IP_NO_ROUTE, "ip_no_route") \
 	X(IP_UNKNOWN_PROTO, "ip_unknown_proto") \
 	X(IP_FRAG_NEEDED_DF, "ip_frag_needed_df") \
 	X(IP_FRAG_BAD, "ip_frag_bad") \
 	X(IP_FRAG_OVERLAP, "ip_frag_overlap") \
+	X(IP_FRAG_DUP, "ip_frag_dup") \
 	X(IP_FRAG_TOO_BIG, "ip_frag_too_big") \
 	X(IP_REASM_TIMEOUT, "ip_reasm_timeout") \
 	X(IP_REASM_MEMLIMIT, "ip_reasm_memlimit") \
@@ -99,6 +101,7 @@ struct ustack;
 	X(ICMP_UNKNOWN_TYPE, "icmp_unknown_type") \
 	X(ICMP_BAD_ERROR, "icmp_bad_error") \
 	X(ICMP_BROADCAST_ECHO, "icmp_broadcast_echo") \
+	X(ICMP_BROADCAST, "icmp_broadcast") \
 	X(ICMP_RATELIMIT, "icmp_ratelimit")
 
 #define US_X_ENUM(name, str) US_MIB_##name,

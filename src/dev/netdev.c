@@ -55,6 +55,10 @@ void netdev_unregister(struct net_device *dev)
 	}
 	if (dev->ops->destroy)
 		dev->ops->destroy(dev);
+	if (dev->pcap) {
+		pcap_close(dev->pcap);
+		dev->pcap = NULL;
+	}
 	free(dev);
 }
 

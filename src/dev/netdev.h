@@ -105,7 +105,7 @@ struct net_device {
  */
 struct net_device *netdev_alloc(const char *name, size_t priv_size,
 				const struct net_device_ops *ops);
-/* Add to the instance: assigns ifindex, links st, adds connected route. */
+/* Add to the instance: assigns ifindex, links st. */
 int netdev_register(struct ustack *st, struct net_device *dev);
 /* Remove from the instance, call ops->destroy, free. */
 void netdev_unregister(struct net_device *dev);

@@ -19,7 +19,7 @@
 #define ETH_DATA_LEN 1500
 #define ETH_P_IP 0x0800
 #define ETH_P_ARP 0x0806
-#define ETH_P_IPV6 0x86dd
+#define ETH_P_IPV6 0x86DD
 #define ETH_P_8021Q 0x8100
 
 struct eth_info {

@@ -1,0 +1,484 @@
+/*
+ * tap.c - a TAP device of the Linux kernel as a ustack net_device
+ * (see tap.h).
+ *
+ * Call chain:  dev_queue_xmit -> tap_xmit -> write(/dev/net/tun)
+ *              us_engine_step / runtime epoll -> tap_poll -> read ->
+ *              netif_receive_skb
+ *
+ * With IFF_VNET_HDR every frame crossing the fd is preceded by a
+ * virtio-net header (Virtio 1.2 §5.1.6 "Device Operation", struct
+ * virtio_net_hdr with num_buffers, 12 bytes). It carries checksum and
+ * segmentation offload state, so ustack can later hand the kernel
+ * partially checksummed and oversized (TSO) frames, and take large ones.
+ * Offloads toward ustack are off for now (TUNSETOFFLOAD 0): the kernel then
+ * finishes every checksum and segments before writing to us, and a header
+ * that says otherwise is dropped.
+ */
+#include "dev/tap.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/if_ether.h>
+#include <linux/if_tun.h>
+#include <net/if.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "core/checksum.h"
+#include "dev/netdev.h"
+#include "dev/pcap.h"
+#include "stack/stack.h"
+
+/*
+ * The virtio-net header. Legacy layout, which tun uses, keeps the fields in
+ * the host's byte order unless TUNSETVNETLE/BE says otherwise.
+ */
+struct vnet_hdr {
+	uint8_t flags;
+	uint8_t gso_type;
+	uint16_t hdr_len;      /* bytes of headers to copy into each segment */
+	uint16_t gso_size;     /* payload bytes per segment */
+	uint16_t csum_start;   /* from the frame start */
+	uint16_t csum_offset;  /* from csum_start to the checksum field */
+	uint16_t num_buffers;  /* mergeable rx buffers; 0 from a writer */
+};
+
+_Static_assert(sizeof(struct vnet_hdr) == 12, "virtio_net_hdr_v1 is 12 bytes");
+
+#define VNET_HDR_LEN ((int)sizeof(struct vnet_hdr))
+#define VNET_F_NEEDS_CSUM 1
+#define VNET_F_DATA_VALID 2
+#define VNET_GSO_NONE 0
+#define VNET_GSO_TCPV4 1
+#define VNET_GSO_UDP 3
+#define VNET_GSO_ECN 0x80
+
+#define TAP_DEV_PATH "/dev/net/tun"
+#define TAP_RX_SLACK 4   /* an 802.1Q tag */
+#define TCP_DOFF_BYTE 12 /* offset of TCP's data-offset nibble */
+
+struct tap_priv {
+	bool vnet;             /* frames carry a struct vnet_hdr */
+	struct sk_buff *spare; /* rx buffer kept when a read found nothing */
+};
+
+/* ---- receive ---------------------------------------------------------- */
+
+/* Room for a whole frame: header, Ethernet, the MTU, and a VLAN tag. */
+static unsigned int tap_rx_size(const struct net_device *dev)
+{
+	struct tap_priv *tp = netdev_priv(dev);
+
+	return (tp->vnet ? VNET_HDR_LEN : 0) + ETH_HLEN + dev->mtu + TAP_RX_SLACK;
+}
+
+static struct sk_buff *tap_rx_buffer(struct net_device *dev)
+{
+	struct tap_priv *tp = netdev_priv(dev);
+	struct sk_buff *skb = tp->spare;
+
+	if (skb) {
+		tp->spare = NULL;
+		return skb;
+	}
+	return us_skb_alloc(dev->st, tap_rx_size(dev));
+}
+
+/*
+ * Apply the virtio-net header of a received frame to skb and strip it.
+ * Offloads towards us are off (TUNSETOFFLOAD 0), so the kernel finishes
+ * checksums and segments before writing: a header that asks us to do either
+ * is not one we agreed to, and the frame is dropped.
+ */
+static enum us_drop_reason tap_rx_vnet(struct sk_buff *skb)
+{
+	struct vnet_hdr h;
+
+	if (skb->len < VNET_HDR_LEN)
+		return US_DROP_DEV_RX_ERROR;
+	memcpy(&h, skb->data, sizeof(h));
+	if ((h.gso_type & ~VNET_GSO_ECN) != VNET_GSO_NONE ||
+	    (h.flags & VNET_F_NEEDS_CSUM))
+		return US_DROP_DEV_BAD_VNET_HDR;
+	/* DATA_VALID: the kernel already verified the L4 checksum. */
+	skb->ip_summed = (h.flags & VNET_F_DATA_VALID) ? CHECKSUM_UNNECESSARY :
+							 CHECKSUM_NONE;
+	skb_pull(skb, VNET_HDR_LEN);
+	return US_DROP_NOT_DROPPED;
+}
+
+/* Read one frame. 1 when one was handled, 0 when none waits, -errno. */
+static int tap_rx_one(struct net_device *dev)
+{
+	struct tap_priv *tp = netdev_priv(dev);
+	struct sk_buff *skb = tap_rx_buffer(dev);
+	enum us_drop_reason why;
+	ssize_t n;
+
+	if (!skb) {
+		/* Leave the frame in the kernel's queue; it drops when full. */
+		return -ENOMEM;
+	}
+	do
+		n = read(dev->fd, skb->data, skb_tailroom(skb));
+	while (n < 0 && errno == EINTR);
+	if (n < 0) {
+		int err = errno;
+
+		tp->spare = skb;
+		if (err == EAGAIN || err == EWOULDBLOCK)
+			return 0;
+		dev->stats.rx_errors++;
+		return -err;
+	}
+	skb_put(skb, (unsigned int)n);
+	why = tp->vnet ? tap_rx_vnet(skb) : US_DROP_NOT_DROPPED;
+	if (why != US_DROP_NOT_DROPPED) {
+		dev->stats.rx_dropped++;
+		us_drop(dev->st, skb, why);
+		return 1;
+	}
+	skb->dev = dev;
+	netif_receive_skb(skb);
+	return 1;
+}
+
+static int tap_poll(struct net_device *dev, int budget)
+{
+	int n = 0;
+
+	while (n < budget) {
+		int r = tap_rx_one(dev);
+
+		if (r < 0) {
+			us_log(dev->st, US_LOG_DEBUG, "tap %s: read: %s",
+			       dev->name, strerror(-r));
+			break;
+		}
+		if (r == 0)
+			break;
+		n++;
+	}
+	return n;
+}
+
+/* ---- transmit --------------------------------------------------------- */
+
+/*
+ * Header bytes in front of the payload of a GSO frame: up to the end of
+ * the TCP header (from its data offset) or of the UDP header.
+ */
+static unsigned int tap_gso_hdr_len(const struct sk_buff *skb, int gso_type)
+{
+	unsigned int th;
+
+	if (skb->transport_header == SKB_HDR_UNSET ||
+	    skb_transport_header(skb) < skb->data)
+		return 0;
+	th = (unsigned int)(skb_transport_header(skb) - skb->data);
+	if (gso_type == VNET_GSO_UDP)
+		return th + 8;
+	if (th + TCP_DOFF_BYTE >= skb->len)
+		return 0;
+	return th + (unsigned int)(skb->data[th + TCP_DOFF_BYTE] >> 4) * 4;
+}
+
+/* Where a partial checksum starts, from skb->data; -1 when out of range. */
+static int tap_csum_start(const struct sk_buff *skb)
+{
+	unsigned int start;
+
+	if (skb->csum_start < skb_headroom(skb))
+		return -1;
+	start = skb->csum_start - skb_headroom(skb);
+	if (start + skb->csum_offset + 2u > skb->len)
+		return -1;
+	return (int)start;
+}
+
+/* Fill h for skb (data at the Ethernet header). 0, or a drop reason. */
+static enum us_drop_reason tap_tx_vnet(const struct sk_buff *skb,
+				       struct vnet_hdr *h)
+{
+	const struct skb_shared_info *si = skb_shinfo(skb);
+	int start;
+
+	memset(h, 0, sizeof(*h));
+	if (skb->ip_summed == CHECKSUM_PARTIAL) {
+		start = tap_csum_start(skb);
+		if (start < 0)
+			return US_DROP_DEV_TX_ERROR;
+		h->flags = VNET_F_NEEDS_CSUM;
+		h->csum_start = (uint16_t)start;
+		h->csum_offset = skb->csum_offset;
+	}
+	if (!si->gso_size)
+		return US_DROP_NOT_DROPPED;
+	switch (si->gso_type) {
+	case SKB_GSO_TCPV4:
+		h->gso_type = VNET_GSO_TCPV4;
+		break;
+	case SKB_GSO_UDP:
+		h->gso_type = VNET_GSO_UDP;
+		break;
+	default:
+		return US_DROP_DEV_TX_ERROR;
+	}
+	/* The kernel can only segment what it may checksum. */
+	if (skb->ip_summed != CHECKSUM_PARTIAL)
+		return US_DROP_DEV_TX_ERROR;
+	h->gso_size = si->gso_size;
+	h->hdr_len = (uint16_t)tap_gso_hdr_len(skb, h->gso_type);
+	return h->hdr_len ? US_DROP_NOT_DROPPED : US_DROP_DEV_TX_ERROR;
+}
+
+/*
+ * Without a virtio-net header there is nobody to finish a partial
+ * checksum, so do it here (Linux's skb_checksum_help).
+ */
+static enum us_drop_reason tap_csum_help(struct sk_buff *skb)
+{
+	unsigned int field;
+	uint16_t sum;
+	int start;
+
+	if (skb_shinfo(skb)->gso_size)
+		return US_DROP_DEV_TX_ERROR;
+	if (skb->ip_summed != CHECKSUM_PARTIAL)
+		return US_DROP_NOT_DROPPED;
+	start = tap_csum_start(skb);
+	if (start < 0)
+		return US_DROP_DEV_TX_ERROR;
+	if (skb_unshare_data(skb) < 0)
+		return US_DROP_NOMEM;
+	/* The field holds the pseudo-header sum; summing over it adds that. */
+	field = (unsigned int)start + skb->csum_offset;
+	sum = csum_fold(csum_partial(skb->data + start,
+				     skb->len - (unsigned int)start, 0));
+	/* A computed 0 goes out as 0xffff: in UDP, 0 means "no checksum"
+	 * (RFC 768), and for TCP both are the same ones' complement zero. */
+	if (!sum)
+		sum = 0xffff;
+	skb->data[field] = (uint8_t)(sum >> 8);
+	skb->data[field + 1] = (uint8_t)sum;
+	skb->ip_summed = CHECKSUM_NONE;
+	return US_DROP_NOT_DROPPED;
+}
+
+/* One writev(), retried on EINTR; a short write counts as an error. */
+static int tap_writev(int fd, const struct iovec *iov, int cnt)
+{
+	size_t total = 0;
+	ssize_t n;
+
+	for (int i = 0; i < cnt; i++)
+		total += iov[i].iov_len;
+	do
+		n = writev(fd, iov, cnt);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	return (size_t)n == total ? 0 : -EIO;
+}
+
+/*
+ * One write per frame: tun takes each write as one whole frame. The header
+ * goes into the headroom the stack reserved for it (needed_headroom); when
+ * there is none, or the data is shared with a clone whose headroom is not
+ * ours to write, it is sent from here alongside the frame instead.
+ */
+static int tap_write_frame(struct net_device *dev, struct sk_buff *skb,
+			   const struct vnet_hdr *h)
+{
+	struct iovec iov[2];
+	int cnt = 0;
+
+	if (h && skb_headroom(skb) >= VNET_HDR_LEN && !skb_shared_data(skb)) {
+		memcpy(skb_push(skb, VNET_HDR_LEN), h, VNET_HDR_LEN);
+		h = NULL;
+	}
+	if (h) {
+		iov[cnt].iov_base = (void *)h;
+		iov[cnt++].iov_len = VNET_HDR_LEN;
+	}
+	iov[cnt].iov_base = skb->data;
+	iov[cnt++].iov_len = skb->len;
+	return tap_writev(dev->fd, iov, cnt);
+}
+
+static int tap_xmit(struct net_device *dev, struct sk_buff *skb)
+{
+	struct tap_priv *tp = netdev_priv(dev);
+	enum us_drop_reason why;
+	struct vnet_hdr h;
+	int err;
+
+	why = tp->vnet ? tap_tx_vnet(skb, &h) : tap_csum_help(skb);
+	if (why != US_DROP_NOT_DROPPED) {
+		us_drop(dev->st, skb, why);
+		return why == US_DROP_NOMEM ? -ENOMEM : -EINVAL;
+	}
+	err = tap_write_frame(dev, skb, tp->vnet ? &h : NULL);
+	if (err == 0) {
+		skb_free(skb);
+		return 0;
+	}
+	/* The kernel's queue is full: drop as a full qdisc would. */
+	if (err == -EAGAIN || err == -EWOULDBLOCK || err == -ENOBUFS) {
+		dev->stats.tx_dropped++;
+		err = -ENOBUFS;
+	}
+	us_drop(dev->st, skb, US_DROP_DEV_TX_ERROR);
+	return err;
+}
+
+static void tap_destroy(struct net_device *dev)
+{
+	struct tap_priv *tp = netdev_priv(dev);
+
+	skb_free(tp->spare);
+	tp->spare = NULL;
+	if (dev->pcap) {
+		pcap_close(dev->pcap);
+		dev->pcap = NULL;
+	}
+	if (dev->fd >= 0)
+		close(dev->fd);
+	dev->fd = -1;
+}
+
+static const struct net_device_ops tap_ops = {
+	.xmit = tap_xmit,
+	.poll = tap_poll,
+	.destroy = tap_destroy,
+};
+
+/* ---- setup ------------------------------------------------------------ */
+
+/* Attach fd to the TAP device `name`, creating it when absent. */
+static int tap_attach(int fd, const char *name, bool vnet)
+{
+	struct ifreq ifr;
+	int sz = VNET_HDR_LEN;
+
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
+	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | (vnet ? IFF_VNET_HDR : 0);
+	if (ioctl(fd, TUNSETIFF, &ifr) < 0)
+		return -errno;
+	if (!vnet)
+		return 0;
+	if (ioctl(fd, TUNSETVNETHDRSZ, &sz) < 0)
+		return -errno;
+	/* No offloads towards us: whole, checksummed frames only. */
+	if (ioctl(fd, TUNSETOFFLOAD, 0u) < 0)
+		return -errno;
+	return 0;
+}
+
+/* Set the kernel-side MTU and bring the link up, in this namespace. */
+static int tap_link_up(const char *name, unsigned int mtu)
+{
+	struct ifreq ifr;
+	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	int err = 0;
+
+	if (s < 0)
+		return -errno;
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
+	ifr.ifr_mtu = (int)mtu;
+	if (ioctl(s, SIOCSIFMTU, &ifr) < 0)
+		err = -errno;
+	if (!err && ioctl(s, SIOCGIFFLAGS, &ifr) < 0)
+		err = -errno;
+	if (!err && !(ifr.ifr_flags & IFF_UP)) {
+		ifr.ifr_flags |= IFF_UP;
+		if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0)
+			err = -errno;
+	}
+	close(s);
+	return err;
+}
+
+static int tap_open(const struct tap_config *cfg, unsigned int mtu, int *fdp)
+{
+	int fd = open(TAP_DEV_PATH, O_RDWR | O_CLOEXEC | O_NONBLOCK);
+	int err;
+
+	if (fd < 0)
+		return -errno;
+	err = tap_attach(fd, cfg->ifname, !cfg->no_vnet_hdr);
+	if (!err)
+		err = tap_link_up(cfg->ifname, mtu);
+	if (err) {
+		close(fd);
+		return err;
+	}
+	*fdp = fd;
+	return 0;
+}
+
+/* A locally administered unicast MAC (IEEE 802: bit 0x02 set, 0x01 clear). */
+static void tap_random_mac(struct us_rng *rng, uint8_t *mac)
+{
+	uint64_t v = us_rng_next(rng);
+
+	for (int i = 0; i < ETH_ALEN; i++)
+		mac[i] = (uint8_t)(v >> (8 * i));
+	mac[0] = (uint8_t)((mac[0] & 0xfe) | 0x02);
+}
+
+static struct net_device *tap_fail(int *err, int e)
+{
+	if (err)
+		*err = e;
+	return NULL;
+}
+
+struct net_device *tap_create(struct ustack *st, const struct tap_config *cfg,
+			      int *err)
+{
+	unsigned int mtu;
+	struct tap_priv *tp;
+	struct net_device *dev;
+	int fd = -1, e;
+
+	if (!st || !cfg || !cfg->ifname || !cfg->ifname[0] ||
+	    strlen(cfg->ifname) >= IFNAMSIZ)
+		return tap_fail(err, -EINVAL);
+	if (us_dev_get_by_name(st, cfg->ifname))
+		return tap_fail(err, -EEXIST);
+	mtu = cfg->mtu ? cfg->mtu : ETH_DATA_LEN;
+	e = tap_open(cfg, mtu, &fd);
+	if (e)
+		return tap_fail(err, e);
+	dev = netdev_alloc(cfg->ifname, sizeof(*tp), &tap_ops);
+	if (!dev) {
+		close(fd);
+		return tap_fail(err, -ENOMEM);
+	}
+	tp = netdev_priv(dev);
+	tp->vnet = !cfg->no_vnet_hdr;
+	dev->fd = fd;
+	dev->mtu = mtu;
+	dev->flags |= US_IFF_UP;
+	dev->needed_headroom = tp->vnet ? VNET_HDR_LEN : 0;
+	if (cfg->mac)
+		memcpy(dev->dev_addr, cfg->mac, ETH_ALEN);
+	else
+		tap_random_mac(&st->rng, dev->dev_addr);
+	e = netdev_register(st, dev);
+	if (e) {
+		netdev_unregister(dev);
+		return tap_fail(err, e);
+	}
+	if (err)
+		*err = 0;
+	return dev;
+}

@@ -1,0 +1,345 @@
+/*
+ * ipv4.c - IPv4 (RFC 791, RFC 1122 §3.2): header parse and emit, the
+ * receive path from the device level up to the transport protocols, the
+ * send path from the transport protocols down to the neighbour layer, and
+ * the address classes of this host.
+ *
+ * Receive: netif_receive_skb / eth_rcv -> ip_rcv -> [ip_defrag] ->
+ *          ip_local_deliver -> st->ip.protos[protocol]->handler
+ * Send:    transport -> ip_output -> ip_route_output -> [ip_fragment] ->
+ *          ip_finish_output -> arp_output / dev_queue_xmit
+ *
+ * Routing lives in route.c, fragmentation and reassembly in ip_fragment.c.
+ * ustack is a host: nothing here forwards.
+ */
+#include "net/ipv4.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "core/checksum.h"
+#include "net/arp.h"
+#include "net/ether.h"
+#include "net/icmp.h"
+#include "net/ipv4_priv.h"
+#include "stack/stack.h"
+
+/* Option types of RFC 791 §3.1 that this file treats specially. */
+#define IPOPT_EOL 0
+#define IPOPT_NOP 1
+#define IPOPT_LSRR 131
+#define IPOPT_SSRR 137
+
+/*
+ * Walk the options that follow the fixed header. RFC 1122 §3.2.1.8: an
+ * option we do not know is skipped by its length; a length below 2 or one
+ * running past the header is malformed. Source-routed datagrams are
+ * refused as Linux refuses them with accept_source_route=0: RFC 1122
+ * §3.3.5 lets a host decline to act as a source-route hop, and honouring a
+ * return route is a classic spoofing aid.
+ */
+static enum us_drop_reason ipv4_parse_options(const uint8_t *opt, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len) {
+		uint8_t type = opt[i];
+		uint8_t olen;
+
+		if (type == IPOPT_EOL)
+			break;
+		if (type == IPOPT_NOP) {
+			i++;
+			continue;
+		}
+		if (i + 1 >= len)
+			return US_DROP_IP_BAD_OPTIONS;
+		olen = opt[i + 1];
+		if (olen < 2 || olen > len - i)
+			return US_DROP_IP_BAD_OPTIONS;
+		if (type == IPOPT_LSRR || type == IPOPT_SSRR)
+			return US_DROP_IP_SOURCE_ROUTE;
+		i += olen;
+	}
+	return US_DROP_NOT_DROPPED;
+}
+
+enum us_drop_reason ipv4_parse(const uint8_t *p, size_t len, struct ipv4_info *out)
+{
+	unsigned int ihl, tot_len;
+	enum us_drop_reason r;
+
+	if (len < IP_HLEN_MIN)
+		return US_DROP_IP_TRUNCATED;
+	if (p[0] >> 4 != 4)
+		return US_DROP_IP_BAD_VERSION;
+	ihl = (p[0] & 0xfu) * 4u;
+	if (ihl < IP_HLEN_MIN || ihl > len)
+		return US_DROP_IP_BAD_IHL;
+	tot_len = ip_get16(p + 2);
+	if (tot_len < ihl || tot_len > len)
+		return US_DROP_IP_BAD_LENGTH;
+	/* Devices verify transport sums at most, never this one (RFC 791
+	 * §3.1: a datagram with a bad header checksum is discarded). */
+	if (inet_csum(p, ihl) != 0)
+		return US_DROP_IP_BAD_CSUM;
+	r = ipv4_parse_options(p + IP_HLEN_MIN, ihl - IP_HLEN_MIN);
+	if (r != US_DROP_NOT_DROPPED)
+		return r;
+	out->ihl_bytes = (uint8_t)ihl;
+	out->tos = p[1];
+	out->tot_len = (uint16_t)tot_len;
+	out->id = ip_get16(p + 4);
+	out->frag_off = ip_get16(p + 6);
+	out->ttl = p[8];
+	out->protocol = p[9];
+	out->check = ip_get16(p + 10);
+	memcpy(&out->saddr, p + 12, 4);
+	memcpy(&out->daddr, p + 16, 4);
+	return US_DROP_NOT_DROPPED;
+}
+
+void ipv4_emit(const struct ipv4_info *h, uint8_t *out)
+{
+	out[0] = 0x45;
+	out[1] = h->tos;
+	ip_put16(out + 2, h->tot_len);
+	ip_put16(out + 4, h->id);
+	ip_put16(out + 6, h->frag_off);
+	out[8] = h->ttl;
+	out[9] = h->protocol;
+	out[10] = 0;
+	out[11] = 0;
+	memcpy(out + 12, &h->saddr, 4);
+	memcpy(out + 16, &h->daddr, 4);
+	ip_put16(out + 10, inet_csum(out, IP_HLEN_MIN));
+}
+
+/* The directed broadcast of dev's subnet, or 0 when it has none (/31 links
+ * per RFC 3021, host routes, no address). */
+static uint32_t ip_dev_broadcast(const struct net_device *dev)
+{
+	uint32_t mask = ntohl(dev->ip_mask);
+
+	if (!dev->ip_addr || mask >= 0xfffffffeu)
+		return 0;
+	return dev->ip_addr | ~dev->ip_mask;
+}
+
+enum ip_addr_type ip_addr_type(struct ustack *st, uint32_t addr)
+{
+	struct list_head *pos;
+
+	if (ipv4_is_zeronet(addr))
+		return IP_ADDR_INVALID;
+	if (ipv4_is_lbcast(addr))
+		return IP_ADDR_BROADCAST;
+	if (ipv4_is_multicast(addr))
+		return IP_ADDR_MULTICAST;
+	/* 240/4, reserved (RFC 1112 §4, RFC 5735 §3). */
+	if ((ntohl(addr) >> 28) == 0xf)
+		return IP_ADDR_INVALID;
+	list_for_each(pos, &st->devices) {
+		struct net_device *dev = list_entry(pos, struct net_device, list);
+
+		if (dev->ip_addr && addr == dev->ip_addr)
+			return IP_ADDR_LOCAL;
+		if (addr == ip_dev_broadcast(dev))
+			return IP_ADDR_BROADCAST;
+	}
+	/* RFC 1122 §3.2.1.3 (g): all of 127/8 is this host, through lo. */
+	if (ipv4_is_loopback(addr))
+		return ip_loopback_dev(st) ? IP_ADDR_LOCAL : IP_ADDR_INVALID;
+	return IP_ADDR_UNICAST;
+}
+
+/*
+ * RFC 1122 §3.2.1.3: a datagram whose source is a broadcast or multicast
+ * address is discarded, and {0, 0} is only a source while a host learns
+ * its address, which it does by broadcast (Linux accepts 0/8 sources only
+ * towards 255.255.255.255). From a real device, as Linux with
+ * accept_local=0, neither 127/8 nor one of our own addresses can be the
+ * source: only lo carries those.
+ */
+static bool ip_saddr_ok(struct ustack *st, const struct ipv4_info *h,
+			const struct net_device *dev)
+{
+	enum ip_addr_type t = ip_addr_type(st, h->saddr);
+
+	if (t == IP_ADDR_BROADCAST || t == IP_ADDR_MULTICAST)
+		return false;
+	if (ipv4_is_zeronet(h->saddr))
+		return ipv4_is_lbcast(h->daddr);
+	if (ip_dev_is_loopback(dev))
+		return true;
+	return t != IP_ADDR_LOCAL && !ipv4_is_loopback(h->saddr);
+}
+
+/* RFC 1122 §3.2.1.3 / §3.3.6: accept what is addressed to this host or is
+ * a broadcast it hears; multicast waits until we join groups (IGMP). */
+static bool ip_daddr_ok(struct ustack *st, const struct ipv4_info *h,
+			const struct net_device *dev)
+{
+	switch (ip_addr_type(st, h->daddr)) {
+	case IP_ADDR_LOCAL:
+		/* 127/8 arriving on a real device is a martian. */
+		return !ipv4_is_loopback(h->daddr) || ip_dev_is_loopback(dev);
+	case IP_ADDR_BROADCAST:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* Pass a whole datagram (data and network header at the IP header) to its
+ * transport protocol. */
+static void ip_local_deliver(struct ustack *st, struct sk_buff *skb)
+{
+	const uint8_t *iph = skb_network_header(skb);
+	const struct net_protocol *p = st->ip.protos[iph[9]];
+
+	skb_pull(skb, (iph[0] & 0xfu) * 4u);
+	skb_reset_transport_header(skb);
+	if (!p || !p->handler) {
+		/* RFC 1122 §3.2.2.1: a host SHOULD say protocol unreachable. */
+		icmp_send(skb, ICMP_DEST_UNREACH, ICMP_PROT_UNREACH, 0);
+		us_drop(st, skb, US_DROP_IP_UNKNOWN_PROTO);
+		return;
+	}
+	us_mib_inc(st, US_MIB_IP_IN_DELIVERS);
+	p->handler(skb);
+}
+
+void ip_rcv(struct sk_buff *skb)
+{
+	struct ustack *st = skb->dev->st;
+	enum us_drop_reason r;
+	struct ipv4_info h;
+
+	us_mib_inc(st, US_MIB_IP_IN_RECEIVES);
+	r = ipv4_parse(skb->data, skb->len, &h);
+	if (r != US_DROP_NOT_DROPPED) {
+		us_drop(st, skb, r);
+		return;
+	}
+	/* RFC 791 §3.1: total length bounds the datagram; anything after it
+	 * is link padding (Ethernet pads frames to 60 bytes). */
+	skb_trim(skb, h.tot_len);
+	skb_reset_network_header(skb);
+	if (!ip_saddr_ok(st, &h, skb->dev)) {
+		us_drop(st, skb, US_DROP_IP_BAD_SADDR);
+		return;
+	}
+	if (!ip_daddr_ok(st, &h, skb->dev)) {
+		us_drop(st, skb, US_DROP_IP_NOT_FOR_US);
+		return;
+	}
+	if (h.frag_off & (IP_MF | IP_OFFMASK)) {
+		skb = ip_defrag(st, skb);
+		if (!skb)
+			return;
+	}
+	ip_local_deliver(st, skb);
+}
+
+int ip_finish_output(struct ustack *st, const struct ip_route *rt,
+		     struct sk_buff *skb)
+{
+	skb->dev = rt->dev;
+	skb->protocol = ETH_P_IP;
+	if (rt->dev->type == US_ARPHRD_NONE)
+		return dev_queue_xmit(skb);
+	return arp_output(st, rt->dev, rt->nexthop, skb);
+}
+
+/* Push and fill the 20-byte header; ip_output never sends options. */
+static int ip_push_header(struct ustack *st, struct sk_buff *skb,
+			  const struct ip_out_args *a, uint32_t saddr)
+{
+	struct ipv4_info h;
+	uint8_t *p;
+
+	if (skb->transport_header == SKB_HDR_UNSET)
+		skb_reset_transport_header(skb);
+	p = skb_push(skb, IP_HLEN_MIN);
+	if (!p)
+		return -ENOBUFS;
+	skb_reset_network_header(skb);
+	memset(&h, 0, sizeof(h));
+	h.tos = a->tos;
+	h.tot_len = (uint16_t)skb->len;
+	h.id = st->ip.next_id++;
+	h.frag_off = a->df ? IP_DF : 0;
+	h.ttl = a->ttl ? a->ttl : st->ip.default_ttl;
+	h.protocol = a->protocol;
+	h.saddr = saddr;
+	h.daddr = a->daddr;
+	ipv4_emit(&h, p);
+	return 0;
+}
+
+int ip_output(struct ustack *st, struct sk_buff *skb, const struct ip_out_args *a)
+{
+	struct ip_route rt;
+
+	us_mib_inc(st, US_MIB_IP_OUT_REQUESTS);
+	if (ip_route_output(st, a->daddr, &rt) < 0) {
+		us_drop(st, skb, US_DROP_IP_NO_ROUTE);
+		return -ENETUNREACH;
+	}
+	if (skb->len > IP_MAXPACKET - IP_HLEN_MIN) {
+		us_drop(st, skb, US_DROP_IP_FRAG_TOO_BIG);
+		return -EMSGSIZE;
+	}
+	if (ip_push_header(st, skb, a, a->saddr ? a->saddr : rt.saddr) < 0) {
+		us_drop(st, skb, US_DROP_NOMEM);
+		return -ENOBUFS;
+	}
+	/* A GSO packet is cut to size by the device or the TCP layer. */
+	if (skb->len > rt.dev->mtu && !skb_shinfo(skb)->gso_size) {
+		if (a->df) {
+			/* RFC 1122 §3.3.3: DF forbids local fragmentation too;
+			 * the sender learns the limit from EMSGSIZE. */
+			us_mib_inc(st, US_MIB_IP_FRAG_FAILS);
+			us_drop(st, skb, US_DROP_IP_FRAG_NEEDED_DF);
+			return -EMSGSIZE;
+		}
+		return ip_fragment(st, &rt, skb);
+	}
+	return ip_finish_output(st, &rt, skb);
+}
+
+int ip_register_protocol(struct ustack *st, uint8_t protocol,
+			 const struct net_protocol *p)
+{
+	const struct net_protocol *cur = st->ip.protos[protocol];
+
+	/* NULL unregisters; a slot holds one protocol at a time. */
+	if (p && cur && cur != p)
+		return -EEXIST;
+	st->ip.protos[protocol] = p;
+	return 0;
+}
+
+static const struct net_protocol icmp_protocol = {
+	.handler = icmp_rcv,
+};
+
+void ip_init(struct ustack *st)
+{
+	struct ipv4_state *ip = &st->ip;
+
+	memset(ip, 0, sizeof(*ip));
+	ip->default_ttl = IP_DEFAULT_TTL;
+	/* A seeded random start, so the id does not tell how many packets
+	 * were sent (RFC 6864 §4.1 only asks for uniqueness per flow). */
+	ip->next_id = (uint16_t)us_rng_next(&st->rng);
+	ip_reasm_init(&ip->reasm);
+	ip->protos[IPPROTO_ICMP_] = &icmp_protocol;
+}
+
+void ip_destroy(struct ustack *st)
+{
+	ip_reasm_destroy(st);
+	st->ip.nroutes = 0;
+}

@@ -1,0 +1,32 @@
+/*
+ * runtime.h - the runtime thread of a stack instance (runtime.c).
+ *
+ * ustack_start() (ustack.h) starts one thread per instance that waits with
+ * epoll on every device fd, a timerfd armed for the engine's next event and
+ * a wake-up eventfd; each time it wakes it takes the core lock and runs the
+ * engine until idle. These are the runtime's internal entry points for the
+ * rest of the stack.
+ */
+#ifndef US_STACK_RUNTIME_H
+#define US_STACK_RUNTIME_H
+
+struct ustack;
+struct net_device;
+
+/*
+ * Make the runtime thread wake up and recompute its next event, e.g. after
+ * arming a timer earlier than anything pending or queueing work for it.
+ * Call with the core lock held (so it cannot race with ustack_stop());
+ * harmless when the runtime is not started.
+ */
+void us_runtime_wakeup(struct ustack *st);
+
+/*
+ * Add a device registered after ustack_start() to the runtime's epoll set.
+ * Core lock held. Does nothing when the runtime is not started or the
+ * device has no fd. Returns 0 or -errno. A device's fd leaves the set by
+ * itself when the device closes it.
+ */
+int us_runtime_add_dev(struct ustack *st, struct net_device *dev);
+
+#endif

@@ -1,0 +1,608 @@
+/*
+ * test_ipv4.c - IPv4 receive and send (RFC 791, RFC 1122 §3.2) on the
+ * layer-3 test device: the header parser on each malformed case, every
+ * receive-path drop by its reason with nothing sent, padding trimmed, local
+ * delivery to a test protocol, protocol unreachable with the quoted header,
+ * the header ip_output writes, routing (longest prefix, gateways, our own
+ * addresses through lo) and the address classes.
+ *
+ * The stack under test is 10.0.0.2/24; the peer is 10.0.0.1.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <arpa/inet.h>
+#include <errno.h>
+#include <string.h>
+
+#include "dev/loopback.h"
+#include "lib/iptest.h"
+
+static struct test_stack T;
+static struct ipt_record *R;
+static uint32_t ME, PEER;
+
+static int setup(void **state)
+{
+	(void)state;
+	ts_init_l3(&T, "10.0.0.2", 24);
+	ME = ts_ip("10.0.0.2");
+	PEER = ts_ip("10.0.0.1");
+	R = ipt_register(&T);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	ts_flush_tx(&T);
+	ts_destroy(&T);
+	ipt_unregister();
+	return 0;
+}
+
+/* A datagram with `optlen` option bytes (a multiple of 4) and 8 bytes of
+ * payload, correct lengths and checksum. Returns its length. */
+static size_t mk_opts(uint8_t *buf, const uint8_t *opt, size_t optlen)
+{
+	size_t hlen = 20 + optlen;
+	uint16_t sum;
+
+	tb_ipv4(buf, PEER, ME, IPT_PROTO, 1, 0, 64, "payload!", 8);
+	memmove(buf + hlen, buf + 20, 8);
+	memcpy(buf + 20, opt, optlen);
+	buf[0] = (uint8_t)(0x40 | hlen / 4);
+	buf[2] = 0;
+	buf[3] = (uint8_t)(hlen + 8);
+	buf[10] = buf[11] = 0;
+	sum = inet_csum(buf, hlen);
+	buf[10] = (uint8_t)(sum >> 8);
+	buf[11] = (uint8_t)sum;
+	return hlen + 8;
+}
+
+static void fix_csum(uint8_t *buf)
+{
+	size_t hlen = (buf[0] & 0xfu) * 4u;
+	uint16_t sum;
+
+	buf[10] = buf[11] = 0;
+	sum = inet_csum(buf, hlen < 20 ? 20 : hlen);
+	buf[10] = (uint8_t)(sum >> 8);
+	buf[11] = (uint8_t)sum;
+}
+
+static void test_parse_valid_and_emit(void **state)
+{
+	uint8_t buf[64], out[20];
+	struct ipv4_info h;
+
+	(void)state;
+	tb_ipv4(buf, PEER, ME, 17, 0x1234, IP_DF, 33, "abcd", 4);
+	buf[1] = 0x28;
+	fix_csum(buf);
+	assert_int_equal(ipv4_parse(buf, 24, &h), US_DROP_NOT_DROPPED);
+	assert_int_equal(h.ihl_bytes, 20);
+	assert_int_equal(h.tos, 0x28);
+	assert_int_equal(h.tot_len, 24);
+	assert_int_equal(h.id, 0x1234);
+	assert_int_equal(h.frag_off, IP_DF);
+	assert_int_equal(h.ttl, 33);
+	assert_int_equal(h.protocol, 17);
+	assert_int_equal(h.check, ipt_get16(buf + 10));
+	assert_int_equal(h.saddr, PEER);
+	assert_int_equal(h.daddr, ME);
+	/* emit writes back the same 20 bytes, checksum included. */
+	ipv4_emit(&h, out);
+	assert_memory_equal(out, buf, 20);
+}
+
+struct bad_case {
+	const char *what;
+	size_t len;
+	void (*mutate)(uint8_t *buf);
+	enum us_drop_reason reason;
+};
+
+static void m_version6(uint8_t *b) { b[0] = 0x65; fix_csum(b); }
+static void m_ihl4(uint8_t *b) { b[0] = 0x44; fix_csum(b); }
+static void m_ihl15(uint8_t *b) { b[0] = 0x4f; }
+static void m_totlen_small(uint8_t *b) { b[2] = 0; b[3] = 19; fix_csum(b); }
+static void m_totlen_big(uint8_t *b) { b[2] = 0; b[3] = 29; fix_csum(b); }
+static void m_csum(uint8_t *b) { b[11] ^= 0x01; }
+static void m_none(uint8_t *b) { (void)b; }
+
+/* Each malformed header: the parser's reason, and through ip_rcv the same
+ * reason counted, nothing delivered, nothing sent. */
+static void test_parse_malformed(void **state)
+{
+	static const struct bad_case cases[] = {
+		{ "19 bytes", 19, m_none, US_DROP_IP_TRUNCATED },
+		{ "version 6", 28, m_version6, US_DROP_IP_BAD_VERSION },
+		{ "IHL 4", 28, m_ihl4, US_DROP_IP_BAD_IHL },
+		{ "IHL 15 > length", 28, m_ihl15, US_DROP_IP_BAD_IHL },
+		{ "tot_len < IHL", 28, m_totlen_small, US_DROP_IP_BAD_LENGTH },
+		{ "tot_len > length", 28, m_totlen_big, US_DROP_IP_BAD_LENGTH },
+		{ "checksum", 28, m_csum, US_DROP_IP_BAD_CSUM },
+	};
+	uint8_t buf[64];
+	struct ipv4_info h;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		uint64_t before = ipt_drops(&T, cases[i].reason);
+
+		tb_ipv4(buf, PEER, ME, IPT_PROTO, 7, 0, 64, "12345678", 8);
+		cases[i].mutate(buf);
+		print_message("case: %s\n", cases[i].what);
+		assert_int_equal(ipv4_parse(buf, cases[i].len, &h), cases[i].reason);
+		ts_inject(&T, buf, cases[i].len);
+		assert_int_equal(ipt_drops(&T, cases[i].reason), before + 1);
+	}
+	assert_int_equal(R->delivered, 0);
+	assert_null(ts_pop_tx(&T));
+	assert_int_equal(ipt_mib(&T, US_MIB_IP_IN_RECEIVES), 7);
+	assert_int_equal(ipt_mib(&T, US_MIB_IP_IN_DELIVERS), 0);
+}
+
+/* RFC 1122 §3.2.1.8: options walked safely, unknown ones skipped, source
+ * routes refused as Linux does with accept_source_route=0. */
+static void test_parse_options(void **state)
+{
+	static const struct {
+		uint8_t opt[8];
+		size_t len;
+		enum us_drop_reason reason;
+	} cases[] = {
+		{ { 1, 1, 1, 0 }, 4, US_DROP_NOT_DROPPED },          /* NOP, EOL */
+		{ { 0, 0x99, 0x01, 0x77 }, 4, US_DROP_NOT_DROPPED }, /* after EOL */
+		{ { 0x9e, 4, 0xaa, 0xbb }, 4, US_DROP_NOT_DROPPED }, /* unknown */
+		{ { 0x94, 4, 0, 0, 1, 1, 1, 1 }, 8, US_DROP_NOT_DROPPED }, /* RA */
+		{ { 7, 1, 0, 0 }, 4, US_DROP_IP_BAD_OPTIONS },       /* length 1 */
+		{ { 7, 0, 0, 0 }, 4, US_DROP_IP_BAD_OPTIONS },       /* length 0 */
+		{ { 0x44, 8, 5, 0 }, 4, US_DROP_IP_BAD_OPTIONS },    /* past end */
+		{ { 1, 1, 1, 0x9e }, 4, US_DROP_IP_BAD_OPTIONS },    /* no length */
+		{ { 0x83, 3, 4, 0 }, 4, US_DROP_IP_SOURCE_ROUTE },   /* LSRR */
+		{ { 1, 0x89, 3, 4 }, 4, US_DROP_IP_SOURCE_ROUTE },   /* SSRR */
+	};
+	int good = 0;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		uint8_t buf[64];
+		struct ipv4_info h;
+		size_t n = mk_opts(buf, cases[i].opt, cases[i].len);
+		uint64_t before = ipt_drops(&T, cases[i].reason);
+
+		print_message("option case %zu\n", i);
+		assert_int_equal(ipv4_parse(buf, n, &h), cases[i].reason);
+		ts_inject(&T, buf, n);
+		if (cases[i].reason == US_DROP_NOT_DROPPED) {
+			good++;
+			assert_int_equal(R->delivered, good);
+			/* The payload follows the options, not byte 20. */
+			assert_int_equal(R->len, 8);
+			assert_memory_equal(R->data, "payload!", 8);
+			assert_int_equal(h.ihl_bytes, 20 + cases[i].len);
+		} else {
+			assert_int_equal(R->delivered, good);
+			assert_int_equal(ipt_drops(&T, cases[i].reason), before + 1);
+		}
+	}
+	assert_null(ts_pop_tx(&T));
+}
+
+static void test_deliver_to_protocol(void **state)
+{
+	uint8_t buf[64];
+
+	(void)state;
+	tb_ipv4(buf, PEER, ME, IPT_PROTO, 99, 0, 64, "transport-12", 12);
+	ts_inject(&T, buf, 32);
+	assert_int_equal(R->delivered, 1);
+	assert_int_equal(R->len, 12);
+	assert_memory_equal(R->data, "transport-12", 12);
+	assert_true(R->transport_at_data);
+	assert_memory_equal(R->iph, buf, 20);
+	assert_int_equal(ipt_mib(&T, US_MIB_IP_IN_RECEIVES), 1);
+	assert_int_equal(ipt_mib(&T, US_MIB_IP_IN_DELIVERS), 1);
+	assert_int_equal(T.st->stats.drops_total, 0);
+	assert_null(ts_pop_tx(&T));
+}
+
+/* RFC 791: total length bounds the datagram; link padding is cut. */
+static void test_padding_trimmed(void **state)
+{
+	uint8_t buf[64];
+
+	(void)state;
+	memset(buf, 0xee, sizeof(buf));
+	tb_ipv4(buf, PEER, ME, IPT_PROTO, 1, 0, 64, "abcd", 4);
+	ts_inject(&T, buf, 46);
+	assert_int_equal(R->delivered, 1);
+	assert_int_equal(R->len, 4);
+	assert_memory_equal(R->data, "abcd", 4);
+}
+
+static void test_not_for_us(void **state)
+{
+	const char *dsts[] = { "10.0.0.99", "10.0.1.2", "192.168.1.1",
+			       "224.0.0.1", "127.0.0.1", "240.0.0.1", "0.0.0.0" };
+	size_t n = sizeof(dsts) / sizeof(dsts[0]);
+
+	(void)state;
+	for (size_t i = 0; i < n; i++)
+		ipt_inject(&T, PEER, ts_ip(dsts[i]), IPT_PROTO, 1, 0, "x", 1);
+	assert_int_equal(ipt_drops(&T, US_DROP_IP_NOT_FOR_US), n);
+	assert_int_equal(R->delivered, 0);
+	/* Never forwarded, never answered. */
+	assert_null(ts_pop_tx(&T));
+}
+
+/* RFC 1122 §3.2.1.3: martian sources are discarded. */
+static void test_bad_saddr(void **state)
+{
+	const char *srcs[] = { "255.255.255.255", "10.0.0.255", "224.0.0.9",
+			       "127.0.0.1", "10.0.0.2", "0.0.0.0", "0.1.2.3" };
+	size_t n = sizeof(srcs) / sizeof(srcs[0]);
+
+	(void)state;
+	for (size_t i = 0; i < n; i++)
+		ipt_inject(&T, ts_ip(srcs[i]), ME, IPT_PROTO, 1, 0, "x", 1);
+	assert_int_equal(ipt_drops(&T, US_DROP_IP_BAD_SADDR), n);
+	assert_int_equal(R->delivered, 0);
+	assert_null(ts_pop_tx(&T));
+	/* 0.0.0.0 may talk to the limited broadcast (a DHCP client). */
+	ipt_inject(&T, 0, ts_ip("255.255.255.255"), IPT_PROTO, 1, 0, "x", 1);
+	assert_int_equal(R->delivered, 1);
+	assert_int_equal(ipt_drops(&T, US_DROP_IP_BAD_SADDR), n);
+}
+
+/* With lo registered, 127/8 is ours, but only over lo: from test0 it is
+ * a martian both as destination and as source. */
+static void test_martians_with_lo(void **state)
+{
+	(void)state;
+	assert_non_null(loopback_create(T.st));
+	ipt_inject(&T, PEER, ts_ip("127.0.0.1"), IPT_PROTO, 1, 0, "x", 1);
+	assert_int_equal(ipt_drops(&T, US_DROP_IP_NOT_FOR_US), 1);
+	ipt_inject(&T, ts_ip("127.0.0.1"), ME, IPT_PROTO, 1, 0, "x", 1);
+	assert_int_equal(ipt_drops(&T, US_DROP_IP_BAD_SADDR), 1);
+	assert_int_equal(R->delivered, 0);
+	assert_null(ts_pop_tx(&T));
+}
+
+static void test_broadcast_delivered(void **state)
+{
+	(void)state;
+	ipt_inject(&T, PEER, ts_ip("255.255.255.255"), IPT_PROTO, 1, 0, "a", 1);
+	ipt_inject(&T, PEER, ts_ip("10.0.0.255"), IPT_PROTO, 2, 0, "b", 1);
+	assert_int_equal(R->delivered, 2);
+	assert_int_equal(T.st->stats.drops_total, 0);
+}
+
+/* Check an ICMP error about `orig` (olen bytes) sent to PEER. */
+static void check_icmp_error(struct sk_buff *skb, const struct ipv4_info *h,
+			     uint8_t type, uint8_t code, const uint8_t *orig,
+			     size_t quoted)
+{
+	const uint8_t *icmp = skb->data + 20;
+
+	assert_int_equal(h->protocol, IPPROTO_ICMP_);
+	assert_int_equal(h->saddr, ME);
+	assert_int_equal(h->daddr, PEER);
+	assert_int_equal(h->ttl, 64);
+	assert_int_equal(h->tos, 0xc0);
+	assert_int_equal(h->tot_len, 20 + 8 + quoted);
+	assert_int_equal(icmp[0], type);
+	assert_int_equal(icmp[1], code);
+	assert_int_equal(inet_csum(icmp, 8 + quoted), 0);
+	assert_memory_equal(icmp + 8, orig, quoted);
+}
+
+/* RFC 1122 §3.2.2.1: protocol unreachable, quoting the datagram. */
+static void test_unknown_protocol(void **state)
+{
+	uint8_t buf[1100], pay[1000];
+	struct ipv4_info h;
+	struct sk_buff *skb;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(pay); i++)
+		pay[i] = (uint8_t)i;
+	tb_ipv4(buf, PEER, ME, 200, 0x4242, 0, 64, pay, 30);
+	ts_inject(&T, buf, 50);
+	skb = ipt_pop(&T, &h);
+	/* Small datagram: all of it is quoted. */
+	check_icmp_error(skb, &h, ICMP_DEST_UNREACH, ICMP_PROT_UNREACH, buf, 50);
+	skb_free(skb);
+	assert_int_equal(ipt_drops(&T, US_DROP_IP_UNKNOWN_PROTO), 1);
+	assert_int_equal(ipt_mib(&T, US_MIB_ICMP_OUT_PROT_UNREACHS), 1);
+	assert_int_equal(ipt_mib(&T, US_MIB_ICMP_OUT_DEST_UNREACHS), 1);
+	assert_int_equal(ipt_mib(&T, US_MIB_IP_IN_DELIVERS), 0);
+
+	/* Large one: quoted up to a 576-byte error, as Linux does. */
+	tb_ipv4(buf, PEER, ME, 200, 0x4243, 0, 64, pay, 1000);
+	ts_inject(&T, buf, 1020);
+	skb = ipt_pop(&T, &h);
+	assert_int_equal(skb->len, 576);
+	check_icmp_error(skb, &h, ICMP_DEST_UNREACH, ICMP_PROT_UNREACH, buf, 548);
+	skb_free(skb);
+
+	/* Not about a broadcast (RFC 1122 §3.2.2). */
+	ipt_inject(&T, PEER, ts_ip("10.0.0.255"), 200, 1, 0, pay, 8);
+	assert_null(ts_pop_tx(&T));
+	assert_int_equal(ipt_drops(&T, US_DROP_IP_UNKNOWN_PROTO), 3);
+	assert_null(ts_pop_tx(&T));
+}
+
+static struct sk_buff *payload_skb(const void *data, size_t len)
+{
+	struct sk_buff *skb = us_skb_alloc(T.st, (unsigned int)len);
+
+	assert_non_null(skb);
+	assert_int_equal(skb_put_data(skb, data, (unsigned int)len), 0);
+	return skb;
+}
+
+static void test_output_header(void **state)
+{
+	struct ip_out_args a = { .daddr = PEER, .protocol = IPT_PROTO,
+				 .tos = 0x10 };
+	uint16_t id = T.st->ip.next_id;
+	struct ipv4_info h;
+	struct sk_buff *skb;
+
+	(void)state;
+	assert_int_equal(ip_output(T.st, payload_skb("0123456789", 10), &a), 0);
+	skb = ipt_pop(&T, &h);
+	assert_int_equal(h.ihl_bytes, 20);
+	assert_int_equal(h.tot_len, 30);
+	assert_int_equal(h.id, id);
+	assert_int_equal(h.frag_off, 0);
+	assert_int_equal(h.ttl, IP_DEFAULT_TTL);
+	assert_int_equal(h.tos, 0x10);
+	assert_int_equal(h.protocol, IPT_PROTO);
+	assert_int_equal(h.saddr, ME);    /* the route's source */
+	assert_int_equal(h.daddr, PEER);
+	assert_memory_equal(skb->data + 20, "0123456789", 10);
+	assert_ptr_equal(skb->dev, T.dev);
+	skb_free(skb);
+
+	/* Next datagram: next id, DF, own TTL, given source. */
+	a.df = true;
+	a.ttl = 5;
+	a.saddr = ts_ip("10.0.0.77");
+	assert_int_equal(ip_output(T.st, payload_skb("x", 1), &a), 0);
+	skb = ipt_pop(&T, &h);
+	assert_int_equal(h.id, (uint16_t)(id + 1));
+	assert_int_equal(h.frag_off, IP_DF);
+	assert_int_equal(h.ttl, 5);
+	assert_int_equal(h.saddr, ts_ip("10.0.0.77"));
+	skb_free(skb);
+	assert_int_equal(ipt_mib(&T, US_MIB_IP_OUT_REQUESTS), 2);
+}
+
+static void test_output_no_route(void **state)
+{
+	struct ip_out_args a = { .daddr = ts_ip("192.168.5.5"),
+				 .protocol = IPT_PROTO };
+	struct ipv4_info h;
+	struct sk_buff *skb;
+
+	(void)state;
+	assert_int_equal(ip_output(T.st, payload_skb("x", 1), &a), -ENETUNREACH);
+	assert_int_equal(ipt_drops(&T, US_DROP_IP_NO_ROUTE), 1);
+	assert_null(ts_pop_tx(&T));
+	/* With a default route it leaves by the gateway's device. */
+	assert_int_equal(ip_route_add(T.st, 0, 0, PEER, T.dev), 0);
+	assert_int_equal(ip_output(T.st, payload_skb("x", 1), &a), 0);
+	skb = ipt_pop(&T, &h);
+	assert_int_equal(h.daddr, ts_ip("192.168.5.5"));
+	assert_int_equal(h.saddr, ME);
+	skb_free(skb);
+}
+
+static void expect_route(const char *dst, struct net_device *dev,
+			 const char *nexthop, uint32_t saddr)
+{
+	struct ip_route rt;
+
+	print_message("route to %s\n", dst);
+	assert_int_equal(ip_route_output(T.st, ts_ip(dst), &rt), 0);
+	assert_ptr_equal(rt.dev, dev);
+	assert_int_equal(rt.nexthop, ts_ip(nexthop));
+	assert_int_equal(rt.saddr, saddr);
+}
+
+static void test_route_lpm(void **state)
+{
+	struct ip_route rt;
+
+	(void)state;
+	expect_route("10.0.0.7", T.dev, "10.0.0.7", ME);
+	assert_int_equal(ip_route_output(T.st, ts_ip("192.168.1.5"), &rt),
+			 -ENETUNREACH);
+	assert_int_equal(ip_route_add(T.st, 0, 0, ts_ip("10.0.0.1"), T.dev), 0);
+	expect_route("192.168.1.5", T.dev, "10.0.0.1", ME);
+	assert_int_equal(ip_route_add(T.st, ts_ip("192.168.0.0"), 16,
+				      ts_ip("10.0.0.3"), T.dev), 0);
+	expect_route("192.168.1.5", T.dev, "10.0.0.3", ME);
+	/* Host bits in dst are masked off. */
+	assert_int_equal(ip_route_add(T.st, ts_ip("192.168.1.77"), 24,
+				      ts_ip("10.0.0.4"), T.dev), 0);
+	expect_route("192.168.1.5", T.dev, "10.0.0.4", ME);
+	expect_route("192.168.2.1", T.dev, "10.0.0.3", ME);
+	expect_route("8.8.8.8", T.dev, "10.0.0.1", ME);
+	/* The connected /24 still beats the default route. */
+	expect_route("10.0.0.9", T.dev, "10.0.0.9", ME);
+
+	assert_int_equal(ip_route_add(T.st, ts_ip("192.168.1.0"), 24,
+				      ts_ip("10.0.0.5"), T.dev), -EEXIST);
+	assert_int_equal(ip_route_add(T.st, 0, 33, 0, T.dev), -EINVAL);
+	assert_int_equal(ip_route_add(T.st, 0, -1, 0, T.dev), -EINVAL);
+
+	/* A device that is down carries no traffic. */
+	T.dev->flags &= ~US_IFF_UP;
+	assert_int_equal(ip_route_output(T.st, ts_ip("8.8.8.8"), &rt),
+			 -ENETUNREACH);
+	T.dev->flags |= US_IFF_UP;
+
+	ip_route_flush_dev(T.st, T.dev);
+	assert_int_equal(T.st->ip.nroutes, 0);
+	assert_int_equal(ip_route_output(T.st, ts_ip("10.0.0.7"), &rt),
+			 -ENETUNREACH);
+}
+
+static void test_route_table_full(void **state)
+{
+	int n = T.st->ip.nroutes;
+
+	(void)state;
+	for (int i = n; i < US_MAX_ROUTES; i++)
+		assert_int_equal(ip_route_add(T.st, htonl(0x0b000000u + ((uint32_t)i << 8)),
+					      24, PEER, T.dev), 0);
+	assert_int_equal(ip_route_add(T.st, ts_ip("12.0.0.0"), 8, PEER, T.dev),
+			 -ENOSPC);
+}
+
+struct ping_seen {
+	int n;
+	uint32_t from;
+	uint16_t id, seq;
+	size_t len;
+};
+
+static void on_reply(void *arg, uint32_t from, uint16_t id, uint16_t seq,
+		     const uint8_t *data, size_t len)
+{
+	struct ping_seen *p = arg;
+
+	(void)data;
+	p->n++;
+	p->from = from;
+	p->id = id;
+	p->seq = seq;
+	p->len = len;
+}
+
+/* Our own addresses and 127/8 never reach the wire: through lo, or not at
+ * all when there is no lo. */
+static void test_route_local_via_lo(void **state)
+{
+	struct ping_seen seen = { 0 };
+	struct net_device *lo;
+	struct ip_route rt;
+
+	(void)state;
+	assert_int_equal(ip_route_output(T.st, ME, &rt), -ENETUNREACH);
+	assert_int_equal(ip_route_output(T.st, ts_ip("127.0.0.1"), &rt),
+			 -ENETUNREACH);
+	assert_int_equal(ip_addr_type(T.st, ts_ip("127.0.0.1")), IP_ADDR_INVALID);
+	assert_int_equal(icmp_echo_send(T.st, ME, 1, 1, "x", 1), -ENETUNREACH);
+	assert_null(ts_pop_tx(&T));
+
+	lo = loopback_create(T.st);
+	assert_non_null(lo);
+	expect_route("10.0.0.2", lo, "10.0.0.2", ME);
+	expect_route("127.0.0.5", lo, "127.0.0.5", ts_ip("127.0.0.1"));
+	assert_int_equal(ip_addr_type(T.st, ts_ip("127.0.0.5")), IP_ADDR_LOCAL);
+	/* Even a default route does not take 127/8 out. */
+	assert_int_equal(ip_route_add(T.st, 0, 0, PEER, T.dev), 0);
+	expect_route("127.9.9.9", lo, "127.9.9.9", ts_ip("127.0.0.1"));
+
+	/* Ping ourselves, both ways, with nothing on test0. */
+	T.st->icmp.echo_reply_cb = on_reply;
+	T.st->icmp.echo_reply_arg = &seen;
+	assert_int_equal(icmp_echo_send(T.st, ME, 7, 1, "hello", 5), 0);
+	us_engine_run_until_idle(T.st);
+	assert_int_equal(seen.n, 1);
+	assert_int_equal(seen.from, ME);
+	assert_int_equal(seen.id, 7);
+	assert_int_equal(seen.len, 5);
+	assert_int_equal(icmp_echo_send(T.st, ts_ip("127.0.0.1"), 7, 2, "x", 1), 0);
+	us_engine_run_until_idle(T.st);
+	assert_int_equal(seen.n, 2);
+	assert_int_equal(seen.from, ts_ip("127.0.0.1"));
+	assert_int_equal(seen.seq, 2);
+	assert_null(ts_pop_tx(&T));
+	/* Only the first ping, before lo existed, was dropped. */
+	assert_int_equal(ipt_drops(&T, US_DROP_IP_NO_ROUTE), 1);
+	assert_int_equal(T.st->stats.drops_total, 1);
+}
+
+static void test_addr_type(void **state)
+{
+	static const struct {
+		const char *a;
+		enum ip_addr_type t;
+	} cases[] = {
+		{ "0.0.0.0", IP_ADDR_INVALID },
+		{ "0.1.2.3", IP_ADDR_INVALID },
+		{ "240.0.0.1", IP_ADDR_INVALID },
+		{ "127.0.0.1", IP_ADDR_INVALID },   /* no lo */
+		{ "255.255.255.255", IP_ADDR_BROADCAST },
+		{ "10.0.0.255", IP_ADDR_BROADCAST },
+		{ "224.0.0.1", IP_ADDR_MULTICAST },
+		{ "239.255.255.255", IP_ADDR_MULTICAST },
+		{ "10.0.0.2", IP_ADDR_LOCAL },
+		{ "10.0.0.1", IP_ADDR_UNICAST },
+		{ "10.0.0.0", IP_ADDR_UNICAST },    /* {net, 0}: not a broadcast */
+		{ "8.8.8.8", IP_ADDR_UNICAST },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		print_message("%s\n", cases[i].a);
+		assert_int_equal(ip_addr_type(T.st, ts_ip(cases[i].a)), cases[i].t);
+	}
+	/* RFC 3021: a /31 has no broadcast address. */
+	assert_int_equal(netdev_set_ipv4(T.dev, ts_ip("10.9.9.0"), 31), 0);
+	assert_int_equal(ip_addr_type(T.st, ts_ip("10.9.9.1")), IP_ADDR_UNICAST);
+	assert_int_equal(ip_addr_type(T.st, ts_ip("10.0.0.255")), IP_ADDR_UNICAST);
+	assert_int_equal(ip_addr_type(T.st, ts_ip("10.9.9.0")), IP_ADDR_LOCAL);
+}
+
+static void test_register_protocol(void **state)
+{
+	static const struct net_protocol other = { .handler = ipt_handler };
+
+	(void)state;
+	assert_int_equal(ip_register_protocol(T.st, IPT_PROTO, &other), -EEXIST);
+	assert_int_equal(ip_register_protocol(T.st, IPT_PROTO, &ipt_proto), 0);
+	assert_non_null(T.st->ip.protos[IPPROTO_ICMP_]);
+	assert_int_equal(ip_register_protocol(T.st, IPT_PROTO, NULL), 0);
+	/* Unregistered: protocol unreachable again. */
+	ipt_inject(&T, PEER, ME, IPT_PROTO, 1, 0, "12345678", 8);
+	assert_int_equal(R->delivered, 0);
+	assert_int_equal(ipt_drops(&T, US_DROP_IP_UNKNOWN_PROTO), 1);
+	assert_int_equal(ts_flush_tx(&T), 1);
+}
+
+int main(void)
+{
+#define T_(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+	const struct CMUnitTest tests[] = {
+		T_(test_parse_valid_and_emit),
+		T_(test_parse_malformed),
+		T_(test_parse_options),
+		T_(test_deliver_to_protocol),
+		T_(test_padding_trimmed),
+		T_(test_not_for_us),
+		T_(test_bad_saddr),
+		T_(test_martians_with_lo),
+		T_(test_broadcast_delivered),
+		T_(test_unknown_protocol),
+		T_(test_output_header),
+		T_(test_output_no_route),
+		T_(test_route_lpm),
+		T_(test_route_table_full),
+		T_(test_route_local_via_lo),
+		T_(test_addr_type),
+		T_(test_register_protocol),
+	};
+#undef T_
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,757 @@
+/*
+ * test_tap.c - the TAP device against the real kernel, inside a network
+ * namespace this test creates (never the host's).
+ *
+ * The process first enters a new network namespace: plain
+ * unshare(CLONE_NEWNET) as root, else a new user namespace too, mapping
+ * its uid/gid to root in it. When neither works every test is skipped
+ * with the reason, and the binary exits 77 (the runner's "skipped").
+ *
+ * The kernel side of the TAP is watched with an AF_PACKET socket bound to
+ * it. Checked: the link comes up with the requested MTU, nonblocking fd,
+ * headroom for the virtio-net header, MAC from the config or random local
+ * unicast; a frame ustack sends arrives byte-exact (header stripped), from
+ * the headroom path, the zero-headroom path and a shared clone; the header
+ * carries NEEDS_CSUM/csum_start/csum_offset and GSO fields, as the kernel
+ * reads them back; a frame the kernel side sends arrives through
+ * ops->poll; a kernel UDP datagram arrives with a valid checksum, and once
+ * the kernel is (behind the driver's back) allowed to send unfinished
+ * checksums the frame is dropped as a bad vnet header; the no_vnet_hdr
+ * path both ways, with a partial checksum finished in software; a full
+ * kernel queue (simulated with a full pipe) drops and counts; the kernel
+ * device disappears when ustack lets go of it.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/if_ether.h>
+#include <linux/if_tun.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <netpacket/packet.h>
+#include <poll.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "core/checksum.h"
+#include "dev/netdev.h"
+#include "dev/tap.h"
+#include "lib/pcapread.h"
+#include "stack/stack.h"
+
+#define T0 (1000 * US_USEC_PER_SEC)
+#define IFNAME "ustap0"
+#define ETHERTYPE_TEST 0x88b5
+#define WAIT_MS 3000
+
+/* The 10-byte header a packet socket reads with PACKET_VNET_HDR. */
+struct pkt_vnet_hdr {
+	uint8_t flags;
+	uint8_t gso_type;
+	uint16_t hdr_len;
+	uint16_t gso_size;
+	uint16_t csum_start;
+	uint16_t csum_offset;
+};
+
+static char skip_reason[160];
+
+struct tap_fixture {
+	struct us_clock clock;
+	struct ustack *st;
+	struct net_device *dev;
+	int pkt;            /* AF_PACKET socket on the kernel side */
+	uint8_t kmac[6];    /* the kernel's MAC on the TAP */
+	char cap[64];
+};
+
+static struct tap_fixture F;
+
+/* ---- the namespace ---------------------------------------------------- */
+
+static int write_file(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, text, strlen(text));
+	close(fd);
+	return n == (ssize_t)strlen(text) ? 0 : -EIO;
+}
+
+/* A user namespace where we are root, so that a network one may follow. */
+static int enter_userns(void)
+{
+	uid_t uid = getuid();
+	gid_t gid = getgid();
+	char map[64];
+
+	if (unshare(CLONE_NEWUSER | CLONE_NEWNET) < 0)
+		return -errno;
+	if (write_file("/proc/self/setgroups", "deny") < 0)
+		return -EPERM;
+	snprintf(map, sizeof(map), "0 %u 1", (unsigned)uid);
+	if (write_file("/proc/self/uid_map", map) < 0)
+		return -EPERM;
+	snprintf(map, sizeof(map), "0 %u 1", (unsigned)gid);
+	if (write_file("/proc/self/gid_map", map) < 0)
+		return -EPERM;
+	return 0;
+}
+
+static int group_setup(void **state)
+{
+	int fd, e1, e2;
+
+	(void)state;
+	if (unshare(CLONE_NEWNET) < 0) {
+		e1 = errno;
+		e2 = enter_userns();
+		if (e2 < 0) {
+			snprintf(skip_reason, sizeof(skip_reason),
+				 "cannot create a network namespace: "
+				 "unshare(CLONE_NEWNET): %s; with CLONE_NEWUSER: %s",
+				 strerror(e1), strerror(-e2));
+			return 0;
+		}
+	}
+	fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(skip_reason, sizeof(skip_reason),
+			 "cannot open /dev/net/tun: %s", strerror(errno));
+		return 0;
+	}
+	close(fd);
+	return 0;
+}
+
+/* ---- kernel-side helpers ---------------------------------------------- */
+
+static int ctl_sock(void)
+{
+	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	assert_true(s >= 0);
+	return s;
+}
+
+static void kernel_ifreq(const char *name, unsigned long req, struct ifreq *ifr)
+{
+	int s = ctl_sock();
+
+	memset(ifr, 0, sizeof(*ifr));
+	snprintf(ifr->ifr_name, sizeof(ifr->ifr_name), "%s", name);
+	assert_int_equal(ioctl(s, req, ifr), 0);
+	close(s);
+}
+
+/* An AF_PACKET socket on ifname that sees only frames arriving from the
+ * TAP (what ustack sent), not the kernel's own. */
+static int packet_socket(const char *ifname, bool vnet)
+{
+	struct sockaddr_ll sll = { .sll_family = AF_PACKET,
+				   .sll_protocol = htons(ETH_P_ALL) };
+	int one = 1;
+	int s = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(ETH_P_ALL));
+
+	assert_true(s >= 0);
+	sll.sll_ifindex = (int)if_nametoindex(ifname);
+	assert_true(sll.sll_ifindex > 0);
+	assert_int_equal(setsockopt(s, SOL_PACKET, PACKET_IGNORE_OUTGOING,
+				    &one, sizeof(one)), 0);
+	if (vnet)
+		assert_int_equal(setsockopt(s, SOL_PACKET, PACKET_VNET_HDR,
+					    &one, sizeof(one)), 0);
+	assert_int_equal(bind(s, (struct sockaddr *)&sll, sizeof(sll)), 0);
+	return s;
+}
+
+static bool wait_readable(int fd, int ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	return poll(&p, 1, ms) == 1;
+}
+
+/*
+ * The next frame of `ethertype` on the packet socket (after `skip` bytes
+ * of vnet header), or -1 after WAIT_MS. Other traffic is skipped.
+ */
+static ssize_t recv_frame(int s, uint8_t *buf, size_t cap, size_t skip,
+			  uint16_t ethertype)
+{
+	for (;;) {
+		ssize_t n;
+
+		if (!wait_readable(s, WAIT_MS))
+			return -1;
+		n = recv(s, buf, cap, 0);
+		if (n >= (ssize_t)(skip + 14) &&
+		    buf[skip + 12] == ethertype >> 8 &&
+		    buf[skip + 13] == (ethertype & 0xff))
+			return n;
+	}
+}
+
+/* ---- fixture ---------------------------------------------------------- */
+
+static void fixture_up(const struct tap_config *cfg)
+{
+	struct ustack_config sc;
+	struct ifreq ifr;
+	int err = 1;
+
+	memset(&F, 0, sizeof(F));
+	F.pkt = -1;
+	us_clock_init_virtual(&F.clock, T0);
+	ustack_config_init(&sc);
+	sc.clock = &F.clock;
+	sc.seed = 1;
+	sc.log_level = 0;
+	F.st = ustack_create(&sc);
+	assert_non_null(F.st);
+	F.dev = tap_create(F.st, cfg, &err);
+	assert_int_equal(err, 0);
+	assert_non_null(F.dev);
+	kernel_ifreq(cfg->ifname, SIOCGIFHWADDR, &ifr);
+	memcpy(F.kmac, ifr.ifr_hwaddr.sa_data, 6);
+	tp_capture(F.dev, F.cap, sizeof(F.cap));
+}
+
+static void fixture_down(void)
+{
+	if (F.pkt >= 0)
+		close(F.pkt);
+	F.pkt = -1;
+	ustack_destroy(F.st);
+	F.st = NULL;
+	if (F.cap[0])
+		unlink(F.cap);
+	F.cap[0] = '\0';
+}
+
+/* After a failed test too, so the next one finds no device left over. */
+static int teardown(void **state)
+{
+	(void)state;
+	if (F.st)
+		fixture_down();
+	return 0;
+}
+
+static void default_up(bool vnet)
+{
+	struct tap_config cfg = { .ifname = IFNAME, .no_vnet_hdr = !vnet };
+
+	fixture_up(&cfg);
+	F.pkt = packet_socket(IFNAME, false);
+}
+
+#define SKIP_WITHOUT_NETNS() \
+	do { \
+		if (skip_reason[0]) { \
+			print_message("skipped: %s\n", skip_reason); \
+			skip(); \
+		} \
+	} while (0)
+
+/* ---- frames ----------------------------------------------------------- */
+
+static void fill_frame(uint8_t *p, size_t len, const uint8_t *dst,
+		       const uint8_t *src, uint8_t seed)
+{
+	memcpy(p, dst, 6);
+	memcpy(p + 6, src, 6);
+	p[12] = ETHERTYPE_TEST >> 8;
+	p[13] = ETHERTYPE_TEST & 0xff;
+	for (size_t i = 14; i < len; i++)
+		p[i] = (uint8_t)(seed + i * 3);
+}
+
+/* An skb holding a test frame, with `headroom` bytes in front. */
+static struct sk_buff *frame_skb(unsigned headroom, size_t len, uint8_t seed)
+{
+	struct sk_buff *skb = skb_alloc_reserved(&F.st->skb_pool, headroom,
+						 (unsigned)len);
+
+	assert_non_null(skb);
+	fill_frame(skb_put(skb, (unsigned)len), len, F.kmac, F.dev->dev_addr,
+		   seed);
+	skb->dev = F.dev;
+	return skb;
+}
+
+/*
+ * Ethernet + IPv4 + UDP (8 + plen bytes) from 10.77.0.2 to 10.77.0.1, with
+ * the pseudo-header sum in the checksum field and CHECKSUM_PARTIAL, as a
+ * stack with checksum offload builds it. Returns the frame length.
+ */
+static size_t udp_partial_skb(struct sk_buff **out, size_t plen)
+{
+	size_t ulen = 8 + plen, len = 14 + 20 + ulen;
+	struct sk_buff *skb = us_skb_alloc(F.st, (unsigned)len);
+	uint32_t sa = inet_addr("10.77.0.2"), da = inet_addr("10.77.0.1");
+	uint8_t *p, *ip, *udp;
+	uint16_t sum;
+
+	assert_non_null(skb);
+	p = skb_put(skb, (unsigned)len);
+	memset(p, 0, len);
+	memcpy(p, F.kmac, 6);
+	memcpy(p + 6, F.dev->dev_addr, 6);
+	p[12] = 0x08;
+	ip = p + 14;
+	ip[0] = 0x45;
+	ip[2] = (uint8_t)((20 + ulen) >> 8);
+	ip[3] = (uint8_t)(20 + ulen);
+	ip[8] = 64;
+	ip[9] = 17;
+	memcpy(ip + 12, &sa, 4);
+	memcpy(ip + 16, &da, 4);
+	sum = inet_csum(ip, 20);
+	ip[10] = (uint8_t)(sum >> 8);
+	ip[11] = (uint8_t)sum;
+	udp = ip + 20;
+	udp[0] = 0x30;   /* port 12345 */
+	udp[1] = 0x39;
+	udp[3] = 9;      /* discard */
+	udp[4] = (uint8_t)(ulen >> 8);
+	udp[5] = (uint8_t)ulen;
+	for (size_t i = 0; i < plen; i++)
+		udp[8 + i] = (uint8_t)(i * 5 + 1);
+	/* The folded, uncomplemented pseudo-header sum. */
+	sum = (uint16_t)~csum_fold(csum_tcpudp_nofold(sa, da, 17,
+						      (uint16_t)ulen, 0));
+	udp[6] = (uint8_t)(sum >> 8);
+	udp[7] = (uint8_t)sum;
+	skb->ip_summed = CHECKSUM_PARTIAL;
+	skb->csum_start = (uint16_t)(skb_headroom(skb) + 34);
+	skb->csum_offset = 6;
+	skb->transport_header = skb->csum_start;
+	skb->dev = F.dev;
+	*out = skb;
+	return len;
+}
+
+/* True when the UDP/IPv4 datagram at ip has a correct checksum. */
+static bool udp_csum_ok(const uint8_t *ip)
+{
+	uint32_t sa, da;
+	uint16_t ulen = (uint16_t)(ip[24] << 8 | ip[25]);
+
+	memcpy(&sa, ip + 12, 4);
+	memcpy(&da, ip + 16, 4);
+	return csum_fold(csum_partial(ip + 20, ulen,
+				      csum_tcpudp_nofold(sa, da, 17, ulen, 0))) == 0;
+}
+
+/* ---- tests ------------------------------------------------------------ */
+
+static void test_create_brings_link_up(void **state)
+{
+	static const uint8_t mac[6] = { 0x02, 0x11, 0x22, 0x33, 0x44, 0x55 };
+	struct tap_config cfg = { .ifname = IFNAME, .mtu = 1400, .mac = mac };
+	struct tap_config again = { .ifname = IFNAME };
+	struct tap_config bad = { .ifname = "a-name-far-too-long" };
+	struct ifreq ifr;
+	int err = 0;
+
+	(void)state;
+	SKIP_WITHOUT_NETNS();
+	fixture_up(&cfg);
+	assert_string_equal(F.dev->name, IFNAME);
+	assert_true(F.dev->fd >= 0);
+	assert_true(fcntl(F.dev->fd, F_GETFL) & O_NONBLOCK);
+	assert_int_equal(F.dev->mtu, 1400);
+	assert_int_equal(F.dev->needed_headroom, 12);
+	assert_int_equal(F.dev->type, US_ARPHRD_ETHER);
+	assert_true(F.dev->flags & US_IFF_UP);
+	assert_memory_equal(F.dev->dev_addr, mac, 6);
+	assert_ptr_equal(us_dev_get_by_name(F.st, IFNAME), F.dev);
+	/* The kernel side: up, with the MTU asked for. */
+	kernel_ifreq(IFNAME, SIOCGIFMTU, &ifr);
+	assert_int_equal(ifr.ifr_mtu, 1400);
+	kernel_ifreq(IFNAME, SIOCGIFFLAGS, &ifr);
+	assert_true(ifr.ifr_flags & IFF_UP);
+
+	assert_null(tap_create(F.st, &again, &err));
+	assert_int_equal(err, -EEXIST);
+	assert_null(tap_create(F.st, &bad, &err));
+	assert_int_equal(err, -EINVAL);
+	fixture_down();
+	/* Not persistent: the device goes with ustack's fd. */
+	assert_int_equal(if_nametoindex(IFNAME), 0);
+}
+
+static void test_random_mac(void **state)
+{
+	uint8_t first[6];
+
+	(void)state;
+	SKIP_WITHOUT_NETNS();
+	default_up(true);
+	assert_int_equal(F.dev->dev_addr[0] & 0x03, 0x02); /* local unicast */
+	assert_false(F.dev->dev_addr[1] == 0 && F.dev->dev_addr[2] == 0 &&
+		     F.dev->dev_addr[3] == 0 && F.dev->dev_addr[4] == 0);
+	assert_memory_not_equal(F.dev->dev_addr, F.kmac, 6);
+	memcpy(first, F.dev->dev_addr, 6);
+	fixture_down();
+	/* From the stack's seeded generator: the same seed, the same MAC. */
+	default_up(true);
+	assert_memory_equal(F.dev->dev_addr, first, 6);
+	fixture_down();
+}
+
+/* ustack -> kernel, byte-exact, by each transmit path. */
+static void check_tx_paths(void)
+{
+	uint8_t expect[300], buf[400];
+	struct sk_buff *skb, *clone;
+	ssize_t n;
+
+	/* Enough headroom: the header is pushed in front of the frame. */
+	skb = frame_skb(US_SKB_MAX_HEADER, 300, 1);
+	memcpy(expect, skb->data, 300);
+	assert_int_equal(dev_queue_xmit(skb), 0);
+	n = recv_frame(F.pkt, buf, sizeof(buf), 0, ETHERTYPE_TEST);
+	assert_int_equal(n, 300);
+	assert_memory_equal(buf, expect, 300);
+
+	/* No headroom at all. */
+	skb = frame_skb(0, 300, 2);
+	memcpy(expect, skb->data, 300);
+	assert_int_equal(dev_queue_xmit(skb), 0);
+	n = recv_frame(F.pkt, buf, sizeof(buf), 0, ETHERTYPE_TEST);
+	assert_int_equal(n, 300);
+	assert_memory_equal(buf, expect, 300);
+
+	/* Data shared with a clone the sender keeps: left untouched. */
+	skb = frame_skb(US_SKB_MAX_HEADER, 300, 3);
+	clone = skb_clone(skb);
+	memcpy(expect, skb->data, 300);
+	assert_int_equal(dev_queue_xmit(skb), 0);
+	n = recv_frame(F.pkt, buf, sizeof(buf), 0, ETHERTYPE_TEST);
+	assert_int_equal(n, 300);
+	assert_memory_equal(buf, expect, 300);
+	assert_memory_equal(clone->data, expect, 300);
+	skb_free(clone);
+
+	assert_int_equal(F.dev->stats.tx_packets, 3);
+	assert_int_equal(F.dev->stats.tx_bytes, 900);
+}
+
+static void test_tx_byte_exact(void **state)
+{
+	(void)state;
+	SKIP_WITHOUT_NETNS();
+	default_up(true);
+	check_tx_paths();
+	fixture_down();
+}
+
+/* kernel -> ustack: what the packet socket sends comes out of ops->poll. */
+static void check_rx(void)
+{
+	struct sockaddr_ll to = { .sll_family = AF_PACKET, .sll_halen = 6 };
+	uint8_t frame[200];
+	struct tp_file f;
+	int found = -1;
+
+	to.sll_ifindex = (int)if_nametoindex(IFNAME);
+	fill_frame(frame, sizeof(frame), F.dev->dev_addr, F.kmac, 9);
+	assert_int_equal(sendto(F.pkt, frame, sizeof(frame), 0,
+				(struct sockaddr *)&to, sizeof(to)),
+			 sizeof(frame));
+	assert_true(wait_readable(F.dev->fd, WAIT_MS));
+	assert_true(F.dev->ops->poll(F.dev, 64) >= 1);
+	assert_true(F.dev->stats.rx_packets >= 1);
+
+	tp_capture_read(F.dev, F.cap, &f);
+	for (int i = 0; i < f.n; i++)
+		if (f.rec[i].incl_len == sizeof(frame) &&
+		    !memcmp(f.rec[i].data, frame, sizeof(frame)))
+			found = i;
+	tp_free(&f);
+	assert_true(found >= 0);
+	assert_int_equal(F.st->stats.drops[US_DROP_DEV_BAD_VNET_HDR], 0);
+	assert_int_equal(F.dev->stats.rx_errors, 0);
+	/* Drained: nothing more to read now. */
+	while (F.dev->ops->poll(F.dev, 64) > 0)
+		;
+	assert_int_equal(F.dev->ops->poll(F.dev, 64), 0);
+}
+
+static void test_rx_via_poll(void **state)
+{
+	(void)state;
+	SKIP_WITHOUT_NETNS();
+	default_up(true);
+	check_rx();
+	fixture_down();
+}
+
+static void test_no_vnet_hdr(void **state)
+{
+	uint8_t buf[200];
+	struct sk_buff *skb;
+	size_t len;
+	ssize_t n;
+
+	(void)state;
+	SKIP_WITHOUT_NETNS();
+	default_up(false);
+	assert_int_equal(F.dev->needed_headroom, 0);
+	check_tx_paths();
+	check_rx();
+
+	/* With no header to tell the kernel, a partial checksum is
+	 * finished before the frame leaves. */
+	len = udp_partial_skb(&skb, 50);
+	assert_int_equal(dev_queue_xmit(skb), 0);
+	n = recv_frame(F.pkt, buf, sizeof(buf), 0, 0x0800);
+	assert_int_equal(n, (ssize_t)len);
+	assert_true(udp_csum_ok(buf + 14));
+	fixture_down();
+}
+
+/* The kernel reads back the header we wrote: checksum offload fields. */
+static void test_tx_vnet_partial_csum(void **state)
+{
+	struct pkt_vnet_hdr h;
+	uint8_t expect[200], buf[300];
+	struct sk_buff *skb;
+	size_t len;
+	ssize_t n;
+
+	(void)state;
+	SKIP_WITHOUT_NETNS();
+	fixture_up(&(struct tap_config){ .ifname = IFNAME });
+	F.pkt = packet_socket(IFNAME, true);
+	len = udp_partial_skb(&skb, 60);
+	memcpy(expect, skb->data, len);
+	assert_int_equal(dev_queue_xmit(skb), 0);
+	n = recv_frame(F.pkt, buf, sizeof(buf), sizeof(h), 0x0800);
+	assert_int_equal(n, (ssize_t)(sizeof(h) + len));
+	memcpy(&h, buf, sizeof(h));
+	assert_int_equal(h.flags & 1, 1);          /* NEEDS_CSUM */
+	assert_int_equal(h.csum_start, 34);        /* from the frame start */
+	assert_int_equal(h.csum_offset, 6);
+	assert_int_equal(h.gso_type, 0);
+	assert_memory_equal(buf + sizeof(h), expect, len);
+	fixture_down();
+}
+
+/* A TSO frame: the kernel sees the GSO type and segment size we set. */
+static void test_tx_vnet_gso(void **state)
+{
+	const size_t payload = 3000, len = 14 + 20 + 20 + payload;
+	uint32_t sa = inet_addr("10.77.0.2"), da = inet_addr("10.77.0.1");
+	struct pkt_vnet_hdr h;
+	struct sk_buff *skb;
+	uint8_t *p, *ip, *th, *buf;
+	uint16_t sum;
+	ssize_t n;
+
+	(void)state;
+	SKIP_WITHOUT_NETNS();
+	fixture_up(&(struct tap_config){ .ifname = IFNAME });
+	F.pkt = packet_socket(IFNAME, true);
+	skb = us_skb_alloc(F.st, (unsigned)len);
+	p = skb_put(skb, (unsigned)len);
+	memset(p, 0, len);
+	memcpy(p, F.kmac, 6);
+	memcpy(p + 6, F.dev->dev_addr, 6);
+	p[12] = 0x08;
+	ip = p + 14;
+	ip[0] = 0x45;
+	ip[2] = (uint8_t)((len - 14) >> 8);
+	ip[3] = (uint8_t)(len - 14);
+	ip[6] = 0x40;   /* DF */
+	ip[8] = 64;
+	ip[9] = 6;
+	memcpy(ip + 12, &sa, 4);
+	memcpy(ip + 16, &da, 4);
+	sum = inet_csum(ip, 20);
+	ip[10] = (uint8_t)(sum >> 8);
+	ip[11] = (uint8_t)sum;
+	th = ip + 20;
+	th[1] = 80;
+	th[3] = 80;
+	th[12] = 5 << 4;
+	th[13] = 0x10;  /* ACK */
+	th[14] = 0xff;
+	sum = (uint16_t)~csum_fold(csum_tcpudp_nofold(sa, da, 6,
+						      (uint16_t)(20 + payload), 0));
+	th[16] = (uint8_t)(sum >> 8);
+	th[17] = (uint8_t)sum;
+	skb->ip_summed = CHECKSUM_PARTIAL;
+	skb->transport_header = (uint16_t)(skb_headroom(skb) + 34);
+	skb->csum_start = skb->transport_header;
+	skb->csum_offset = 16;
+	skb_shinfo(skb)->gso_size = 1000;
+	skb_shinfo(skb)->gso_segs = 3;
+	skb_shinfo(skb)->gso_type = SKB_GSO_TCPV4;
+	skb->dev = F.dev;
+	assert_int_equal(dev_queue_xmit(skb), 0);
+
+	buf = malloc(sizeof(h) + len + 100);
+	n = recv_frame(F.pkt, buf, sizeof(h) + len + 100, sizeof(h), 0x0800);
+	assert_int_equal(n, (ssize_t)(sizeof(h) + len));
+	memcpy(&h, buf, sizeof(h));
+	assert_int_equal(h.gso_type & 0x7f, 1);    /* TCPV4 */
+	assert_int_equal(h.gso_size, 1000);
+	assert_int_equal(h.flags & 1, 1);
+	assert_int_equal(h.csum_start, 34);
+	assert_int_equal(h.csum_offset, 16);
+	free(buf);
+	fixture_down();
+}
+
+/* Give the kernel side 10.77.0.1 (class A: /8) and send a UDP broadcast
+ * from a kernel socket out of the TAP. */
+static void kernel_udp_broadcast(void)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(9) };
+	int one = 1;
+	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	assert_true(s >= 0);
+	assert_int_equal(setsockopt(s, SOL_SOCKET, SO_BROADCAST, &one,
+				    sizeof(one)), 0);
+	sin.sin_addr.s_addr = inet_addr("10.255.255.255");
+	assert_int_equal(sendto(s, "0123456789", 10, 0, (struct sockaddr *)&sin,
+				sizeof(sin)), 10);
+	close(s);
+}
+
+static int count_udp_frames(void)
+{
+	struct tp_file f;
+	int n = 0;
+
+	tp_capture_read(F.dev, F.cap, &f);
+	for (int i = 0; i < f.n; i++) {
+		const uint8_t *d = f.rec[i].data;
+
+		if (f.rec[i].incl_len >= 14 + 28 && d[12] == 0x08 &&
+		    d[13] == 0 && d[14 + 9] == 17 && d[14 + 20 + 3] == 9) {
+			assert_true(udp_csum_ok(d + 14));
+			n++;
+		}
+	}
+	tp_free(&f);
+	return n;
+}
+
+static void poll_for(int ms)
+{
+	while (wait_readable(F.dev->fd, ms))
+		F.dev->ops->poll(F.dev, 64);
+}
+
+/*
+ * Offloads off: kernel datagrams arrive with their checksum finished. If
+ * the kernel is then allowed to send unfinished checksums (TUNSETOFFLOAD
+ * behind the driver's back), the driver, which did not agree to that,
+ * drops such frames as bad vnet headers.
+ */
+static void test_rx_kernel_udp_and_bad_vnet_hdr(void **state)
+{
+	struct sockaddr_in *sin;
+	struct ifreq ifr;
+	uint64_t before;
+	int s;
+
+	(void)state;
+	SKIP_WITHOUT_NETNS();
+	default_up(true);
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), IFNAME);
+	sin = (struct sockaddr_in *)&ifr.ifr_addr;
+	sin->sin_family = AF_INET;
+	sin->sin_addr.s_addr = inet_addr("10.77.0.1");
+	s = ctl_sock();
+	assert_int_equal(ioctl(s, SIOCSIFADDR, &ifr), 0);
+	close(s);
+
+	kernel_udp_broadcast();
+	poll_for(300);
+	assert_int_equal(count_udp_frames(), 1);
+	assert_int_equal(F.st->stats.drops[US_DROP_DEV_BAD_VNET_HDR], 0);
+
+	assert_int_equal(ioctl(F.dev->fd, TUNSETOFFLOAD, TUN_F_CSUM), 0);
+	before = F.dev->stats.rx_dropped;
+	kernel_udp_broadcast();
+	poll_for(300);
+	assert_int_equal(count_udp_frames(), 1);   /* no new one went up */
+	assert_true(F.st->stats.drops[US_DROP_DEV_BAD_VNET_HDR] >= 1);
+	assert_true(F.dev->stats.rx_dropped > before);
+	fixture_down();
+}
+
+/*
+ * When the kernel's queue is full a write fails with EAGAIN; the frame is
+ * dropped and counted. A full nonblocking pipe stands in for the queue.
+ */
+static void test_tx_queue_full_drops(void **state)
+{
+	char junk[4096] = { 0 };
+	int pfd[2], real_fd;
+
+	(void)state;
+	SKIP_WITHOUT_NETNS();
+	default_up(true);
+	assert_int_equal(pipe2(pfd, O_NONBLOCK | O_CLOEXEC), 0);
+	while (write(pfd[1], junk, sizeof(junk)) > 0)
+		;
+	real_fd = F.dev->fd;
+	F.dev->fd = pfd[1];
+	assert_int_equal(dev_queue_xmit(frame_skb(US_SKB_MAX_HEADER, 100, 1)),
+			 -ENOBUFS);
+	assert_int_equal(dev_queue_xmit(frame_skb(0, 100, 1)), -ENOBUFS);
+	assert_int_equal(F.dev->stats.tx_dropped, 2);
+	assert_int_equal(F.dev->stats.tx_packets, 0);
+	assert_int_equal(F.st->stats.drops[US_DROP_DEV_TX_ERROR], 2);
+	/* A read error other than "nothing there" is counted, not looped on. */
+	assert_int_equal(F.dev->ops->poll(F.dev, 64), 0);
+	assert_int_equal(F.dev->stats.rx_errors, 1);
+	F.dev->fd = real_fd;
+	close(pfd[0]);
+	close(pfd[1]);
+	fixture_down();
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_teardown(test_create_brings_link_up, teardown),
+		cmocka_unit_test_teardown(test_random_mac, teardown),
+		cmocka_unit_test_teardown(test_tx_byte_exact, teardown),
+		cmocka_unit_test_teardown(test_rx_via_poll, teardown),
+		cmocka_unit_test_teardown(test_no_vnet_hdr, teardown),
+		cmocka_unit_test_teardown(test_tx_vnet_partial_csum, teardown),
+		cmocka_unit_test_teardown(test_tx_vnet_gso, teardown),
+		cmocka_unit_test_teardown(test_rx_kernel_udp_and_bad_vnet_hdr, teardown),
+		cmocka_unit_test_teardown(test_tx_queue_full_drops, teardown),
+	};
+	int failed = cmocka_run_group_tests(tests, group_setup, NULL);
+
+	if (skip_reason[0]) {
+		/* The runner reads the last line as the reason for exit 77. */
+		printf("skipped: %s\n", skip_reason);
+		return failed ? 1 : 77;
+	}
+	return failed;
+}
