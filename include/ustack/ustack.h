@@ -3,8 +3,8 @@
  *
  * A struct ustack is one stack instance: its devices, tables, timers and
  * counters, and (once started) the runtime thread that drives it. Create
- * one, attach a TAP device with an address, start it; later issues add the
- * BSD socket calls (us_socket, us_bind, ...) on top.
+ * one (it has a loopback device, "lo", 127.0.0.1/8), attach a TAP device
+ * with an address, start it, and use the BSD socket calls below.
  *
  * All functions return 0 or a negative errno value unless they say
  * otherwise.
@@ -15,6 +15,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <sys/uio.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -28,6 +31,7 @@ struct ustack_config {
 	int log_level;            /* 0 err .. 4 trace; default 1 (warn) */
 	size_t mem_limit_bytes;   /* packet-buffer memory limit; default 64 MiB */
 	struct us_clock *clock;   /* NULL = the monotonic clock */
+	int no_loopback;          /* nonzero: no "lo" device (for unit tests) */
 };
 
 /* Fill cfg with the defaults. */
@@ -60,6 +64,47 @@ void ustack_stop(struct ustack *st);
 
 /* Print every non-zero counter and drop reason. */
 void ustack_print_counters(struct ustack *st, FILE *f);
+
+/*
+ * The BSD socket calls. Each has the arguments, return value and errno of
+ * the Linux call of the same name (without the us_ prefix). Descriptors are
+ * real kernel descriptors owned by the stack; calls on descriptors that are
+ * not ustack sockets go to the kernel unchanged, and us_socket() with a
+ * family other than AF_INET creates a kernel socket.
+ *
+ * us_socket() creates the socket on the default instance: the last one
+ * passed to ustack_set_default(), else the first created.
+ */
+void ustack_set_default(struct ustack *st);
+int us_socket(int domain, int type, int protocol);
+int us_socket_on(struct ustack *st, int domain, int type, int protocol);
+int us_bind(int fd, const struct sockaddr *addr, socklen_t len);
+int us_connect(int fd, const struct sockaddr *addr, socklen_t len);
+int us_listen(int fd, int backlog);
+int us_accept(int fd, struct sockaddr *addr, socklen_t *addrlen);
+int us_accept4(int fd, struct sockaddr *addr, socklen_t *addrlen, int flags);
+ssize_t us_send(int fd, const void *buf, size_t len, int flags);
+ssize_t us_sendto(int fd, const void *buf, size_t len, int flags,
+		  const struct sockaddr *addr, socklen_t addrlen);
+ssize_t us_sendmsg(int fd, const struct msghdr *msg, int flags);
+ssize_t us_recv(int fd, void *buf, size_t len, int flags);
+ssize_t us_recvfrom(int fd, void *buf, size_t len, int flags,
+		    struct sockaddr *addr, socklen_t *addrlen);
+ssize_t us_recvmsg(int fd, struct msghdr *msg, int flags);
+ssize_t us_read(int fd, void *buf, size_t len);
+ssize_t us_write(int fd, const void *buf, size_t len);
+ssize_t us_readv(int fd, const struct iovec *iov, int iovcnt);
+ssize_t us_writev(int fd, const struct iovec *iov, int iovcnt);
+int us_close(int fd);
+int us_shutdown(int fd, int how);
+int us_getsockname(int fd, struct sockaddr *addr, socklen_t *len);
+int us_getpeername(int fd, struct sockaddr *addr, socklen_t *len);
+int us_getsockopt(int fd, int level, int optname, void *optval,
+		  socklen_t *optlen);
+int us_setsockopt(int fd, int level, int optname, const void *optval,
+		  socklen_t optlen);
+int us_fcntl(int fd, int cmd, ...);
+int us_ioctl(int fd, unsigned long request, ...);
 
 #ifdef __cplusplus
 }

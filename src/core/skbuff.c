@@ -100,6 +100,8 @@ void skb_free(struct sk_buff *skb)
 {
 	if (!skb || --skb->users > 0)
 		return;
+	if (skb->destructor)
+		skb->destructor(skb);
 	skb_release_data(skb);
 	pool_uncharge(skb->pool, skb->truesize);
 	if (skb->pool)
@@ -121,6 +123,9 @@ struct sk_buff *skb_clone(struct sk_buff *skb)
 	}
 	memcpy(n, skb, sizeof(*n));
 	list_init(&n->list);
+	/* A clone belongs to no socket: only the original is charged. */
+	n->sk = NULL;
+	n->destructor = NULL;
 	n->users = 1;
 	n->truesize = (uint32_t)truesize;
 	if (n->pool)

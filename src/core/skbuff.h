@@ -74,7 +74,9 @@ struct skb_pool {
 struct sk_buff {
 	struct list_head list;     /* on one sk_buff_head at a time */
 	struct net_device *dev;    /* device it arrived on / leaves by */
-	struct sock *sk;           /* owning socket, if any (later issues) */
+	struct sock *sk;           /* owning socket, if any */
+	/* Called when the skb is freed (e.g. to uncharge sk's send buffer). */
+	void (*destructor)(struct sk_buff *skb);
 	struct skb_pool *pool;
 	us_time_t tstamp;
 
@@ -123,6 +125,17 @@ struct sk_buff *skb_alloc_reserved(struct skb_pool *pool, unsigned int headroom,
 				   unsigned int len);
 /* Drop one reference; frees the struct, and the data on its last ref. */
 void skb_free(struct sk_buff *skb);
+/*
+ * Release the sending socket's claim on skb now (run its destructor), as
+ * when a packet leaves one socket and arrives at another on loopback.
+ */
+static inline void skb_orphan(struct sk_buff *skb)
+{
+	if (skb->destructor)
+		skb->destructor(skb);
+	skb->destructor = NULL;
+	skb->sk = NULL;
+}
 /* Take another reference to the same struct. */
 static inline struct sk_buff *skb_get(struct sk_buff *skb)
 {

@@ -50,7 +50,14 @@ struct ustack;
 	X(ICMP_OUT_DEST_UNREACHS, "icmp.out_dest_unreachs") \
 	X(ICMP_OUT_TIME_EXCDS, "icmp.out_time_excds") \
 	X(ICMP_OUT_RATELIMITED, "icmp.out_ratelimited") \
-	X(ICMP_OUT_PROT_UNREACHS, "icmp.out_prot_unreachs")
+	X(ICMP_OUT_PROT_UNREACHS, "icmp.out_prot_unreachs") \
+	/* UDP */ \
+	X(UDP_IN_DATAGRAMS, "udp.in_datagrams") \
+	X(UDP_OUT_DATAGRAMS, "udp.out_datagrams") \
+	X(UDP_NO_PORTS, "udp.no_ports") \
+	X(UDP_IN_ERRORS, "udp.in_errors") \
+	X(UDP_RCVBUF_ERRORS, "udp.rcvbuf_errors") \
+	X(UDP_CSUM_ERRORS, "udp.csum_errors")
 
 #define US_DROP_REASON_LIST(X) \
 	X(NOT_DROPPED, "not_dropped") /* 0: parse functions' "valid" */ \
@@ -102,7 +109,13 @@ struct ustack;
 	X(ICMP_BAD_ERROR, "icmp_bad_error") \
 	X(ICMP_BROADCAST_ECHO, "icmp_broadcast_echo") \
 	X(ICMP_BROADCAST, "icmp_broadcast") \
-	X(ICMP_RATELIMIT, "icmp_ratelimit")
+	X(ICMP_RATELIMIT, "icmp_ratelimit") \
+	/* UDP and sockets */ \
+	X(UDP_TRUNCATED, "udp_truncated") \
+	X(UDP_BAD_LENGTH, "udp_bad_length") \
+	X(UDP_BAD_CSUM, "udp_bad_csum") \
+	X(UDP_NO_SOCKET, "udp_no_socket") \
+	X(SOCKET_RCVBUFF, "socket_rcvbuff")
 
 #define US_X_ENUM(name, str) US_MIB_##name,
 enum us_mib { US_MIB_LIST(US_X_ENUM) US_MIB_MAX };

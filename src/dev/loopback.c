@@ -67,7 +67,9 @@ static int loopback_xmit(struct net_device *dev, struct sk_buff *skb)
 		us_drop(dev->st, NULL, US_DROP_NOMEM);
 		return -ENOMEM;
 	}
-	skb->sk = NULL;
+	/* The sending socket's claim ends here, as Linux's loopback_xmit
+	 * orphans the skb. */
+	skb_orphan(skb);
 	skb_queue_tail(&lp->rxq, skb);
 	return 0;
 }

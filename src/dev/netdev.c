@@ -104,6 +104,8 @@ void netif_receive_skb(struct sk_buff *skb)
 {
 	struct net_device *dev = skb->dev;
 
+	/* A frame looped back from one of our sockets is no longer its. */
+	skb_orphan(skb);
 	dev->stats.rx_packets++;
 	dev->stats.rx_bytes += skb->len;
 	if (dev->pcap)

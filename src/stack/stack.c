@@ -9,10 +9,13 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "dev/loopback.h"
 #include "dev/netdev.h"
 #include "net/arp.h"
 #include "net/icmp.h"
 #include "net/ipv4.h"
+#include "net/udp.h"
+#include "socket/socket.h"
 
 #define US_DEFAULT_MEM_LIMIT (64u << 20)
 
@@ -56,6 +59,7 @@ struct ustack *ustack_create(const struct ustack_config *cfg)
 	st->now = us_clock_now(st->clock);
 	us_timer_base_init(&st->timers);
 	list_init(&st->devices);
+	list_init(&st->sockets);
 	st->next_ifindex = 1;
 	skb_pool_init(&st->skb_pool, cfg->mem_limit_bytes);
 	us_log_init(&st->log, cfg->log_level);
@@ -63,7 +67,35 @@ struct ustack *ustack_create(const struct ustack_config *cfg)
 	arp_init(st);
 	ip_init(st);
 	icmp_init(st);
+	udp_init(st);
+	if (!cfg->no_loopback && !loopback_create(st)) {
+		ustack_destroy(st);
+		errno = ENOMEM;
+		return NULL;
+	}
+	if (!us_default_stack())
+		us_set_default_stack(st);
 	return st;
+}
+
+void ustack_set_default(struct ustack *st)
+{
+	us_set_default_stack(st);
+}
+
+/* Sockets still open when the instance goes are closed, and their
+ * descriptors released, as at process exit. */
+static void close_all_sockets(struct ustack *st)
+{
+	while (!list_empty(&st->sockets)) {
+		struct socket *sock = list_entry(st->sockets.next, struct socket,
+						 node);
+		struct socket *installed = fdtable_remove(sock->fd);
+
+		sock_close_locked(sock);
+		if (installed == sock)
+			sockfd_put(sock);
+	}
 }
 
 void ustack_destroy(struct ustack *st)
@@ -71,7 +103,10 @@ void ustack_destroy(struct ustack *st)
 	if (!st)
 		return;
 	ustack_stop(st);
+	if (us_default_stack() == st)
+		us_set_default_stack(NULL);
 	pthread_mutex_lock(&st->lock);
+	close_all_sockets(st);
 	while (!list_empty(&st->devices))
 		netdev_unregister(list_entry(st->devices.next,
 					     struct net_device, list));
@@ -138,6 +173,25 @@ us_time_t us_engine_next_event(struct ustack *st)
 		}
 	}
 	return next;
+}
+
+void us_engine_run_pending(struct ustack *st)
+{
+	struct list_head *pos, *tmp;
+	int work;
+
+	do {
+		work = 0;
+		list_for_each_safe(pos, tmp, &st->devices) {
+			struct net_device *dev = list_entry(pos, struct net_device,
+							    list);
+
+			if (dev->ops->next_event && dev->ops->poll &&
+			    dev->ops->next_event(dev) <= st->now)
+				work += dev->ops->poll(dev, 64);
+		}
+		work += (int)us_timers_run(&st->timers, st->now);
+	} while (work > 0);
 }
 
 void us_engine_run_until_idle(struct ustack *st)

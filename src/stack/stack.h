@@ -21,6 +21,7 @@
 #include "net/arp.h"
 #include "net/icmp.h"
 #include "net/ipv4.h"
+#include "net/udp.h"
 #include "ustack/ustack.h"
 
 struct us_runtime;
@@ -42,6 +43,8 @@ struct ustack {
 	struct arp_table arp;
 	struct ipv4_state ip;
 	struct icmp_state icmp;
+	struct udp_table udp;
+	struct list_head sockets;  /* every struct socket of this instance */
 
 	struct us_runtime *rt;    /* NULL until ustack_start() */
 };
@@ -72,6 +75,13 @@ void us_engine_begin(struct ustack *st);
 int us_engine_step(struct ustack *st, int budget);
 /* Earliest of the next timer and every device's next_event. */
 us_time_t us_engine_next_event(struct ustack *st);
+/*
+ * Deliver what in-memory devices (loopback, wire) hold for st->now and run
+ * due timers, without touching devices that need a system call. A socket
+ * call runs this before it returns, so that a datagram sent to a local
+ * address has arrived by then, as on Linux's loopback.
+ */
+void us_engine_run_pending(struct ustack *st);
 /* Step until no device has a frame ready and no timer is due at st->now. */
 void us_engine_run_until_idle(struct ustack *st);
 

@@ -59,6 +59,8 @@ static void ts_init_common(struct test_stack *t, bool l3, const char *addr,
 	ustack_config_init(&cfg);
 	cfg.seed = 1;
 	cfg.clock = &t->clock;
+	/* The fixture's own test device only; tests add "lo" when they want. */
+	cfg.no_loopback = 1;
 	cfg.log_level = getenv("US_TEST_LOG") ? atoi(getenv("US_TEST_LOG")) : 0;
 	t->st = ustack_create(&cfg);
 	assert(t->st);

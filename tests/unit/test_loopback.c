@@ -62,6 +62,7 @@ static int setup(void **state)
 	cfg.clock = &F.clock;
 	cfg.seed = 1;
 	cfg.log_level = 0;
+	cfg.no_loopback = 1;  /* this test creates "lo" itself */
 	F.st = ustack_create(&cfg);
 	if (!F.st)
 		return -1;

@@ -1,0 +1,309 @@
+/*
+ * sock.c - struct sock: allocation, reference counting, receive-queue
+ * accounting, errors, and the SOL_SOCKET options (see sock.h).
+ */
+#include "net/sock.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "stack/stack.h"
+
+struct sock *sk_alloc(struct ustack *st, int family, int type, int protocol,
+		      const struct proto *prot)
+{
+	struct sock *sk = calloc(1, prot->obj_size);
+
+	if (!sk)
+		return NULL;
+	sk->st = st;
+	sk->prot = prot;
+	sk->refcnt = 1;
+	sk->family = (uint16_t)family;
+	sk->type = (uint16_t)type;
+	sk->protocol = (uint8_t)protocol;
+	sk->state = TCP_CLOSE;
+	list_init(&sk->bind_node);
+	skb_queue_head_init(&sk->receive_queue);
+	skb_queue_head_init(&sk->write_queue);
+	sk->rcvbuf = US_SK_RCVBUF_DEFAULT;
+	sk->sndbuf = US_SK_SNDBUF_DEFAULT;
+	sk->rcvtimeo_us = US_TIME_NEVER;
+	sk->sndtimeo_us = US_TIME_NEVER;
+	sk->rcvlowat = 1;
+	sk->ttl = -1;
+	return sk;
+}
+
+void sock_put(struct sock *sk)
+{
+	if (--sk->refcnt > 0)
+		return;
+	if (sk->prot->destroy)
+		sk->prot->destroy(sk);
+	skb_queue_purge(&sk->receive_queue);
+	skb_queue_purge(&sk->write_queue);
+	free(sk);
+}
+
+int sock_queue_rcv_skb(struct sock *sk, struct sk_buff *skb)
+{
+	/*
+	 * As Linux's UDP does, a datagram is refused once the memory already
+	 * queued plus this one would pass SO_RCVBUF, but an empty queue takes
+	 * any one datagram.
+	 */
+	if (sk->rmem_alloc && sk->rmem_alloc + (int)skb->truesize > sk->rcvbuf) {
+		sk->drops++;
+		return -ENOBUFS;
+	}
+	sk->rmem_alloc += (int)skb->truesize;
+	skb->sk = sk;
+	skb_queue_tail(&sk->receive_queue, skb);
+	sk->sk_data_ready(sk);
+	return 0;
+}
+
+void sock_rfree(struct sock *sk, struct sk_buff *skb)
+{
+	sk->rmem_alloc -= (int)skb->truesize;
+	skb->sk = NULL;
+}
+
+int sock_error(struct sock *sk)
+{
+	int err = sk->err;
+
+	sk->err = 0;
+	return err;
+}
+
+void sock_set_error(struct sock *sk, int err)
+{
+	sk->err = err;
+	sk->sk_error_report(sk);
+}
+
+static int get_int(const void *optval, socklen_t optlen, int *val)
+{
+	if (optlen < sizeof(int))
+		return -EINVAL;
+	if (!optval)
+		return -EFAULT;
+	memcpy(val, optval, sizeof(int));
+	return 0;
+}
+
+/* Linux's sock_set_timeout(): a timeval, {0,0} = forever, negative = 0. */
+static int set_timeout(us_time_t *timeo, const void *optval, socklen_t optlen)
+{
+	struct timeval tv;
+
+	if (optlen < sizeof(tv))
+		return -EINVAL;
+	if (!optval)
+		return -EFAULT;
+	memcpy(&tv, optval, sizeof(tv));
+	if (tv.tv_usec < 0 || tv.tv_usec >= 1000000)
+		return -EDOM;
+	if (tv.tv_sec < 0) {
+		*timeo = 0;
+		return 0;
+	}
+	if (tv.tv_sec == 0 && tv.tv_usec == 0) {
+		*timeo = US_TIME_NEVER;
+		return 0;
+	}
+	*timeo = (us_time_t)tv.tv_sec * US_USEC_PER_SEC + (us_time_t)tv.tv_usec;
+	return 0;
+}
+
+static bool capable_admin(void)
+{
+	return geteuid() == 0;
+}
+
+/* SO_RCVBUF / SO_SNDBUF: Linux doubles the value (for bookkeeping
+ * overhead), capped by the sysctl maximum unless forced by root. */
+static int set_buf(int *buf, int val, int min, bool force)
+{
+	if (!force && val > US_SK_BUF_MAX)
+		val = US_SK_BUF_MAX;
+	if (val > INT_MAX / 2)
+		val = INT_MAX / 2;
+	val *= 2;
+	*buf = val < min ? min : val;
+	return 0;
+}
+
+static int sock_set_bool(struct sock *sk, int optname, int val)
+{
+	bool on = val != 0;
+
+	switch (optname) {
+	case SO_REUSEADDR: sk->reuseaddr = on; break;
+	case SO_REUSEPORT: sk->reuseport = on; break;
+	case SO_BROADCAST: sk->broadcast = on; break;
+	case SO_KEEPALIVE: sk->keepalive = on; break;
+	case SO_OOBINLINE: sk->oobinline = on; break;
+	case SO_DONTROUTE: sk->dontroute = on; break;
+	case SO_RXQ_OVFL: sk->rxq_ovfl = on; break;
+	case SO_TIMESTAMP: sk->timestamp = on; break;
+	default: return -ENOPROTOOPT;
+	}
+	return 0;
+}
+
+int sock_setsockopt(struct sock *sk, int optname, const void *optval,
+		    socklen_t optlen)
+{
+	struct linger l;
+	int val, rc;
+
+	switch (optname) {
+	case SO_RCVTIMEO:
+		return set_timeout(&sk->rcvtimeo_us, optval, optlen);
+	case SO_SNDTIMEO:
+		return set_timeout(&sk->sndtimeo_us, optval, optlen);
+	case SO_LINGER:
+		if (optlen < sizeof(l))
+			return -EINVAL;
+		if (!optval)
+			return -EFAULT;
+		memcpy(&l, optval, sizeof(l));
+		sk->linger_on = l.l_onoff != 0;
+		sk->linger_sec = l.l_linger < 0 ? 0 : l.l_linger;
+		return 0;
+	}
+	rc = get_int(optval, optlen, &val);
+	if (rc < 0)
+		return rc;
+	switch (optname) {
+	case SO_RCVBUF:
+	case SO_RCVBUFFORCE:
+		if (optname == SO_RCVBUFFORCE && !capable_admin())
+			return -EPERM;
+		sk->rcvbuf_locked = true;
+		return set_buf(&sk->rcvbuf, val, US_SK_RCVBUF_MIN,
+			       optname == SO_RCVBUFFORCE);
+	case SO_SNDBUF:
+	case SO_SNDBUFFORCE:
+		if (optname == SO_SNDBUFFORCE && !capable_admin())
+			return -EPERM;
+		sk->sndbuf_locked = true;
+		set_buf(&sk->sndbuf, val, US_SK_SNDBUF_MIN,
+			optname == SO_SNDBUFFORCE);
+		sk->sk_write_space(sk);
+		return 0;
+	case SO_RCVLOWAT:
+		sk->rcvlowat = val < 0 ? INT_MAX : (val ? val : 1);
+		return 0;
+	case SO_PRIORITY:
+		if ((val < 0 || val > 6) && !capable_admin())
+			return -EPERM;
+		sk->priority = val;
+		return 0;
+	case SO_MARK:
+		if (!capable_admin())
+			return -EPERM;
+		sk->mark = (uint32_t)val;
+		return 0;
+	default:
+		return sock_set_bool(sk, optname, val);
+	}
+}
+
+static int sock_get_bool(const struct sock *sk, int optname, int *v)
+{
+	switch (optname) {
+	case SO_REUSEADDR: *v = sk->reuseaddr; break;
+	case SO_REUSEPORT: *v = sk->reuseport; break;
+	case SO_BROADCAST: *v = sk->broadcast; break;
+	case SO_KEEPALIVE: *v = sk->keepalive; break;
+	case SO_OOBINLINE: *v = sk->oobinline; break;
+	case SO_DONTROUTE: *v = sk->dontroute; break;
+	case SO_RXQ_OVFL: *v = sk->rxq_ovfl; break;
+	case SO_TIMESTAMP: *v = sk->timestamp; break;
+	default: return -ENOPROTOOPT;
+	}
+	return 0;
+}
+
+static void timeout_to_tv(us_time_t t, struct timeval *tv)
+{
+	if (t == US_TIME_NEVER) {
+		tv->tv_sec = 0;
+		tv->tv_usec = 0;
+		return;
+	}
+	tv->tv_sec = (time_t)(t / US_USEC_PER_SEC);
+	tv->tv_usec = (suseconds_t)(t % US_USEC_PER_SEC);
+}
+
+static int sock_get_value(struct sock *sk, int optname, void *v, int *lv)
+{
+	int *iv = v;
+
+	*lv = sizeof(int);
+	switch (optname) {
+	case SO_TYPE: *iv = sk->type; return 0;
+	case SO_PROTOCOL: *iv = sk->protocol; return 0;
+	case SO_DOMAIN: *iv = sk->family; return 0;
+	case SO_ERROR: *iv = sock_error(sk); return 0;
+	case SO_RCVBUF: *iv = sk->rcvbuf; return 0;
+	case SO_SNDBUF: *iv = sk->sndbuf; return 0;
+	case SO_RCVLOWAT: *iv = sk->rcvlowat; return 0;
+	case SO_SNDLOWAT: *iv = 1; return 0;
+	case SO_PRIORITY: *iv = sk->priority; return 0;
+	case SO_MARK: *iv = (int)sk->mark; return 0;
+	case SO_ACCEPTCONN: *iv = sk->state == TCP_LISTEN; return 0;
+	case SO_LINGER: {
+		struct linger *l = v;
+
+		l->l_onoff = sk->linger_on;
+		l->l_linger = sk->linger_sec;
+		*lv = sizeof(*l);
+		return 0;
+	}
+	case SO_RCVTIMEO:
+	case SO_SNDTIMEO:
+		timeout_to_tv(optname == SO_RCVTIMEO ? sk->rcvtimeo_us
+						     : sk->sndtimeo_us, v);
+		*lv = sizeof(struct timeval);
+		return 0;
+	default:
+		return sock_get_bool(sk, optname, iv);
+	}
+}
+
+int sock_getsockopt(struct sock *sk, int optname, void *optval,
+		    socklen_t *optlen)
+{
+	union {
+		int i;
+		struct linger l;
+		struct timeval tv;
+	} v;
+	int lv = 0, rc;
+	socklen_t len = *optlen;
+
+	if ((int)len < 0)
+		return -EINVAL;
+	memset(&v, 0, sizeof(v));
+	rc = sock_get_value(sk, optname, &v, &lv);
+	if (rc < 0)
+		return rc;
+	/* Linux copies at most what the caller has room for. */
+	if (len > (socklen_t)lv)
+		len = (socklen_t)lv;
+	if (len && !optval)
+		return -EFAULT;
+	if (len)
+		memcpy(optval, &v, len);
+	*optlen = len;
+	return 0;
+}

@@ -1,0 +1,175 @@
+/*
+ * sock.h - struct sock, the protocol level's socket (Linux's "INET socket").
+ *
+ * A struct sock holds what the protocols need: addresses and ports, state,
+ * the receive and write queues with byte accounting against SO_RCVBUF and
+ * SO_SNDBUF, the pending error, options, and the four callbacks with which
+ * the protocol tells the socket level that something happened. Protocol
+ * socks embed it as their first member (struct udp_sock, later tcp_sock),
+ * so a struct sock * converts to the protocol's type.
+ *
+ * The protocol level never calls the socket level directly: only through
+ * the callbacks, which struct socket installs (socket/socket.c).
+ */
+#ifndef US_NET_SOCK_H
+#define US_NET_SOCK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "core/clock.h"
+#include "core/list.h"
+#include "core/skbuff.h"
+
+struct ustack;
+struct socket;
+struct sock;
+
+/* Shutdown bits. */
+#define RCV_SHUTDOWN 1
+#define SEND_SHUTDOWN 2
+#define SHUTDOWN_MASK 3
+
+/* States, numbered as Linux's TCP states; UDP uses CLOSE and ESTABLISHED. */
+enum {
+	TCP_ESTABLISHED = 1,
+	TCP_SYN_SENT,
+	TCP_SYN_RECV,
+	TCP_FIN_WAIT1,
+	TCP_FIN_WAIT2,
+	TCP_TIME_WAIT,
+	TCP_CLOSE,
+	TCP_CLOSE_WAIT,
+	TCP_LAST_ACK,
+	TCP_LISTEN,
+	TCP_CLOSING,
+	TCP_MAX_STATES
+};
+
+/* Linux's defaults (net.core.rmem_default / wmem_default, and maxima). */
+#define US_SK_RCVBUF_DEFAULT 212992
+#define US_SK_SNDBUF_DEFAULT 212992
+#define US_SK_BUF_MAX 212992
+#define US_SK_RCVBUF_MIN 2304   /* SOCK_MIN_RCVBUF */
+#define US_SK_SNDBUF_MIN 4608   /* SOCK_MIN_SNDBUF */
+
+/* Per-protocol operations (Linux's struct proto). */
+struct proto {
+	const char *name;
+	size_t obj_size;            /* sizeof the protocol's sock */
+	int (*init)(struct sock *sk);
+	/* The user closed the socket; the protocol may keep the sock alive
+	 * (TCP's FIN_WAIT, TIME_WAIT) and drops its reference when done. */
+	void (*close)(struct sock *sk);
+	int (*connect)(struct sock *sk, const struct sockaddr *uaddr, int len);
+	int (*disconnect)(struct sock *sk, int flags);
+	int (*sendmsg)(struct sock *sk, const struct msghdr *msg, size_t len,
+		       int flags);
+	int (*recvmsg)(struct sock *sk, struct msghdr *msg, size_t len,
+		       int flags, int *addr_len);
+	int (*setsockopt)(struct sock *sk, int level, int optname,
+			  const void *optval, socklen_t optlen);
+	int (*getsockopt)(struct sock *sk, int level, int optname, void *optval,
+			  socklen_t *optlen);
+	int (*ioctl)(struct sock *sk, unsigned long cmd, int *karg);
+	/* Reserve local port snum (host order; 0 = pick one). 0 or -errno. */
+	int (*get_port)(struct sock *sk, uint16_t snum);
+	void (*unhash)(struct sock *sk);
+	/* Free the protocol's own state (queues, timers) before the sock. */
+	void (*destroy)(struct sock *sk);
+	void (*shutdown)(struct sock *sk, int how);
+};
+
+struct sock {
+	struct ustack *st;
+	struct socket *sk_socket;   /* NULL once the user closed it */
+	const struct proto *prot;
+	int refcnt;
+
+	uint16_t family;            /* AF_INET */
+	uint16_t type;              /* SOCK_DGRAM, SOCK_STREAM, SOCK_RAW */
+	uint8_t protocol;           /* IPPROTO_* */
+	uint8_t state;              /* TCP_* */
+	uint8_t shutdown;           /* RCV_SHUTDOWN | SEND_SHUTDOWN */
+	bool userlocks_port;        /* the user bound a port (not autobound) */
+	bool userlocks_addr;        /* the user bound an address */
+
+	/* Addresses and ports, network byte order (num: host order). */
+	uint32_t rcv_saddr;         /* bound local address, 0 = any */
+	uint32_t saddr;             /* source address for sending */
+	uint32_t daddr;             /* connected peer */
+	uint16_t num;               /* local port, host order; 0 = unbound */
+	uint16_t sport;             /* local port, network order */
+	uint16_t dport;             /* peer port, network order */
+	int bound_dev_if;
+	struct list_head bind_node; /* on the protocol's port table */
+
+	/* Queues and their accounting (bytes of truesize, as Linux). */
+	struct sk_buff_head receive_queue;
+	struct sk_buff_head write_queue;
+	int rcvbuf;
+	int sndbuf;
+	int rmem_alloc;
+	int wmem_alloc;
+	uint32_t drops;             /* receive-queue overflows (SO_RXQ_OVFL) */
+
+	int err;                    /* pending error (SO_ERROR), positive */
+	int err_soft;
+
+	/* Options. */
+	bool reuseaddr, reuseport, broadcast, keepalive, oobinline, dontroute;
+	bool rxq_ovfl, timestamp, linger_on, rcvbuf_locked, sndbuf_locked;
+	int linger_sec;
+	us_time_t rcvtimeo_us;      /* US_TIME_NEVER = wait forever; 0 = not at
+				       all (a negative SO_RCVTIMEO, as Linux) */
+	us_time_t sndtimeo_us;
+	int rcvlowat;
+	int priority;
+	uint32_t mark;
+	uint8_t tos;
+	int ttl;                    /* -1 = the stack's default */
+
+	/* Wake-ups towards the socket level. Core lock held. */
+	void (*sk_data_ready)(struct sock *sk);
+	void (*sk_write_space)(struct sock *sk);
+	void (*sk_state_change)(struct sock *sk);
+	void (*sk_error_report)(struct sock *sk);
+};
+
+/* Allocate prot->obj_size bytes, zeroed, with defaults; refcnt 1. */
+struct sock *sk_alloc(struct ustack *st, int family, int type, int protocol,
+		      const struct proto *prot);
+static inline void sock_hold(struct sock *sk)
+{
+	sk->refcnt++;
+}
+/* Drop a reference; the last one calls prot->destroy and frees. */
+void sock_put(struct sock *sk);
+
+/*
+ * Queue skb on the receive queue, charging its truesize; wakes readers.
+ * Returns 0, or -ENOBUFS when rcvbuf is full (the caller drops it and
+ * counts; sk->drops is incremented here).
+ */
+int sock_queue_rcv_skb(struct sock *sk, struct sk_buff *skb);
+/* Dequeue / unlink a received skb and uncharge it. */
+void sock_rfree(struct sock *sk, struct sk_buff *skb);
+/* Pending error, cleared (sock_error in Linux): positive errno or 0. */
+int sock_error(struct sock *sk);
+/* Set a hard error and report it. */
+void sock_set_error(struct sock *sk, int err);
+
+/* SOL_SOCKET options shared by every protocol. */
+int sock_setsockopt(struct sock *sk, int optname, const void *optval,
+		    socklen_t optlen);
+int sock_getsockopt(struct sock *sk, int optname, void *optval,
+		    socklen_t *optlen);
+
+static inline bool sock_flag_rcv_shutdown(const struct sock *sk)
+{
+	return sk->shutdown & RCV_SHUTDOWN;
+}
+
+#endif

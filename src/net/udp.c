@@ -1,0 +1,606 @@
+/*
+ * udp.c - UDP (RFC 768, RFC 1122 §4.1): port table, receive, send, ICMP
+ * errors, and the protocol's struct proto (see udp.h).
+ */
+#include "net/udp.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "core/checksum.h"
+#include "net/af_inet.h"
+#include "net/icmp.h"
+#include "net/icmp_errno.h"
+#include "net/ipv4.h"
+#include "stack/stack.h"
+
+static const struct net_protocol udp_protocol;
+
+static inline struct list_head *udp_bucket(struct udp_table *t, uint16_t port)
+{
+	return &t->hash[port % UDP_HTABLE_SIZE];
+}
+
+void udp_init(struct ustack *st)
+{
+	for (int i = 0; i < UDP_HTABLE_SIZE; i++)
+		list_init(&st->udp.hash[i]);
+	st->udp.count = 0;
+	st->udp.port_lo = 32768;
+	st->udp.port_hi = 60999;
+	ip_register_protocol(st, IPPROTO_UDP, &udp_protocol);
+}
+
+/*
+ * Would sk, bound to its rcv_saddr, clash with sk2 on the same port?
+ * As Linux's udp_lib_lport_inuse: the addresses overlap (equal or either a
+ * wildcard) and they do not both allow sharing by SO_REUSEADDR or by
+ * SO_REUSEPORT (same owner: one process here).
+ */
+static bool udp_conflict(const struct sock *sk, const struct sock *sk2)
+{
+	if (sk->rcv_saddr && sk2->rcv_saddr && sk->rcv_saddr != sk2->rcv_saddr)
+		return false;
+	if (sk->bound_dev_if && sk2->bound_dev_if &&
+	    sk->bound_dev_if != sk2->bound_dev_if)
+		return false;
+	if (sk->reuseaddr && sk2->reuseaddr)
+		return false;
+	if (sk->reuseport && sk2->reuseport)
+		return false;
+	return true;
+}
+
+static bool udp_port_inuse(struct ustack *st, const struct sock *sk,
+			   uint16_t port)
+{
+	struct list_head *pos;
+
+	list_for_each(pos, udp_bucket(&st->udp, port)) {
+		struct sock *sk2 = list_entry(pos, struct sock, bind_node);
+
+		if (sk2 != sk && sk2->num == port && udp_conflict(sk, sk2))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * RFC 6056 §3.3.1 (Algorithm 1, simple port randomization): start at a
+ * random port of the ephemeral range and take the first free one.
+ */
+static int udp_pick_port(struct ustack *st, const struct sock *sk)
+{
+	uint32_t range = (uint32_t)(st->udp.port_hi - st->udp.port_lo) + 1;
+	uint32_t offset = (uint32_t)us_rng_below(&st->rng, range);
+
+	for (uint32_t i = 0; i < range; i++) {
+		uint16_t port = (uint16_t)(st->udp.port_lo + (offset + i) % range);
+
+		if (!udp_port_inuse(st, sk, port))
+			return port;
+	}
+	return -EADDRINUSE;
+}
+
+static int udp_get_port(struct sock *sk, uint16_t snum)
+{
+	struct ustack *st = sk->st;
+	int port = snum;
+
+	if (snum == 0) {
+		port = udp_pick_port(st, sk);
+		if (port < 0)
+			return port;
+	} else if (udp_port_inuse(st, sk, snum)) {
+		return -EADDRINUSE;
+	}
+	sk->num = (uint16_t)port;
+	list_add_tail(&sk->bind_node, udp_bucket(&st->udp, sk->num));
+	st->udp.count++;
+	return 0;
+}
+
+static void udp_unhash(struct sock *sk)
+{
+	if (!sk->num)
+		return;
+	list_del(&sk->bind_node);
+	sk->st->udp.count--;
+	sk->num = 0;
+	sk->sport = 0;
+}
+
+/*
+ * How well sk matches a datagram (Linux's compute_score): -1 when it cannot
+ * take it at all, higher for more specific bindings.
+ */
+static int udp_score(const struct sock *sk, uint32_t saddr, uint16_t sport,
+		     uint32_t daddr, uint16_t hnum, int ifindex)
+{
+	int score = 0;
+
+	if (sk->num != hnum)
+		return -1;
+	if (sk->rcv_saddr) {
+		if (sk->rcv_saddr != daddr)
+			return -1;
+		score += 4;
+	}
+	if (sk->daddr) {
+		if (sk->daddr != saddr)
+			return -1;
+		score += 4;
+	}
+	if (sk->dport) {
+		if (sk->dport != sport)
+			return -1;
+		score += 4;
+	}
+	if (sk->bound_dev_if) {
+		if (sk->bound_dev_if != ifindex)
+			return -1;
+		score += 4;
+	}
+	return score;
+}
+
+/* The best socket for a unicast datagram; among SO_REUSEPORT sockets of
+ * equal score one is chosen by a hash of the source, so a flow sticks. */
+static struct sock *udp_lookup(struct ustack *st, uint32_t saddr,
+			       uint16_t sport, uint32_t daddr, uint16_t dport,
+			       int ifindex)
+{
+	uint16_t hnum = ntohs(dport);
+	struct sock *best = NULL;
+	int best_score = -1, matches = 0;
+	uint32_t hash = ntohl(saddr) * 2654435761u ^ sport;
+	struct list_head *pos;
+
+	list_for_each(pos, udp_bucket(&st->udp, hnum)) {
+		struct sock *sk = list_entry(pos, struct sock, bind_node);
+		int score = udp_score(sk, saddr, sport, daddr, hnum, ifindex);
+
+		if (score < 0)
+			continue;
+		if (score > best_score) {
+			best = sk;
+			best_score = score;
+			matches = 1;
+		} else if (score == best_score && sk->reuseport && best->reuseport) {
+			/* Reservoir choice, deterministic from the hash. */
+			matches++;
+			if ((hash >> 8) % (uint32_t)matches == 0)
+				best = sk;
+		}
+	}
+	return best;
+}
+
+static enum us_drop_reason udp_validate(struct sk_buff *skb, uint16_t *ulen)
+{
+	const uint8_t *uh = skb->data;
+	const uint8_t *iph = skb_network_header(skb);
+	uint32_t saddr, daddr, sum;
+
+	if (skb->len < UDP_HLEN)
+		return US_DROP_UDP_TRUNCATED;
+	*ulen = (uint16_t)(uh[4] << 8 | uh[5]);
+	if (*ulen < UDP_HLEN || *ulen > skb->len)
+		return US_DROP_UDP_BAD_LENGTH;
+	skb_trim(skb, *ulen);
+	/* RFC 768: an all-zero checksum means the sender computed none. */
+	if ((uh[6] | uh[7]) == 0 || skb->ip_summed == CHECKSUM_UNNECESSARY)
+		return US_DROP_NOT_DROPPED;
+	memcpy(&saddr, iph + 12, 4);
+	memcpy(&daddr, iph + 16, 4);
+	sum = csum_tcpudp_nofold(saddr, daddr, IPPROTO_UDP, *ulen, 0);
+	if (csum_fold(csum_partial(uh, *ulen, sum)) != 0)
+		return US_DROP_UDP_BAD_CSUM;
+	return US_DROP_NOT_DROPPED;
+}
+
+static void udp_queue(struct sock *sk, struct sk_buff *skb)
+{
+	struct ustack *st = sk->st;
+
+	if (sock_queue_rcv_skb(sk, skb) < 0) {
+		us_mib_inc(st, US_MIB_UDP_RCVBUF_ERRORS);
+		us_mib_inc(st, US_MIB_UDP_IN_ERRORS);
+		us_drop(st, skb, US_DROP_SOCKET_RCVBUFF);
+		return;
+	}
+	us_mib_inc(st, US_MIB_UDP_IN_DATAGRAMS);
+}
+
+/* Broadcast: every socket on the port whose binding admits the
+ * destination gets a copy (Linux's __udp4_lib_mcast_deliver). */
+static void udp_deliver_broadcast(struct ustack *st, struct sk_buff *skb,
+				  uint32_t saddr, uint16_t sport,
+				  uint32_t daddr, uint16_t dport)
+{
+	uint16_t hnum = ntohs(dport);
+	struct sock *first = NULL;
+	struct list_head *pos;
+
+	list_for_each(pos, udp_bucket(&st->udp, hnum)) {
+		struct sock *sk = list_entry(pos, struct sock, bind_node);
+		struct sk_buff *c;
+
+		if (sk->num != hnum || (sk->rcv_saddr && sk->rcv_saddr != daddr) ||
+		    (sk->daddr && sk->daddr != saddr) ||
+		    (sk->dport && sk->dport != sport))
+			continue;
+		if (!first) {
+			first = sk;
+			continue;
+		}
+		c = skb_clone(skb);
+		if (c)
+			udp_queue(sk, c);
+		else
+			us_drop(st, NULL, US_DROP_NOMEM);
+	}
+	if (first) {
+		udp_queue(first, skb);
+		return;
+	}
+	us_mib_inc(st, US_MIB_UDP_NO_PORTS);
+	us_drop(st, skb, US_DROP_UDP_NO_SOCKET);
+}
+
+void udp_rcv(struct sk_buff *skb)
+{
+	struct ustack *st = skb->dev->st;
+	const uint8_t *iph = skb_network_header(skb);
+	uint32_t saddr, daddr;
+	uint16_t sport, dport, ulen;
+	enum us_drop_reason why;
+	struct sock *sk;
+
+	skb_reset_transport_header(skb);
+	why = udp_validate(skb, &ulen);
+	if (why != US_DROP_NOT_DROPPED) {
+		us_mib_inc(st, why == US_DROP_UDP_BAD_CSUM ? US_MIB_UDP_CSUM_ERRORS
+							  : US_MIB_UDP_IN_ERRORS);
+		us_drop(st, skb, why);
+		return;
+	}
+	memcpy(&saddr, iph + 12, 4);
+	memcpy(&daddr, iph + 16, 4);
+	memcpy(&sport, skb->data, 2);
+	memcpy(&dport, skb->data + 2, 2);
+	skb_pull(skb, UDP_HLEN);
+	if (ip_addr_type(st, daddr) != IP_ADDR_LOCAL) {
+		udp_deliver_broadcast(st, skb, saddr, sport, daddr, dport);
+		return;
+	}
+	sk = udp_lookup(st, saddr, sport, daddr, dport, skb->dev->ifindex);
+	if (sk) {
+		udp_queue(sk, skb);
+		return;
+	}
+	/* RFC 1122 §4.1.3.1: no one listens: ICMP port unreachable. */
+	us_mib_inc(st, US_MIB_UDP_NO_PORTS);
+	skb_push(skb, UDP_HLEN);
+	icmp_send(skb, ICMP_DEST_UNREACH, ICMP_PORT_UNREACH, 0);
+	us_drop(st, skb, US_DROP_UDP_NO_SOCKET);
+}
+
+/*
+ * An ICMP error about a datagram we sent. As Linux does (without
+ * IP_RECVERR), only a connected socket hears of it, and only of hard
+ * errors: the next send or receive on it fails with the errno.
+ */
+static void udp_err(struct ustack *st, const struct ipv4_info *inner,
+		    const uint8_t *l4, size_t l4_len, int type, int code,
+		    uint32_t info)
+{
+	uint16_t sport, dport;
+	bool fatal;
+	struct sock *sk;
+	int err;
+
+	if (l4_len < 4)
+		return;
+	memcpy(&sport, l4, 2);
+	memcpy(&dport, l4 + 2, 2);
+	/* Look it up as if the quoted datagram were coming back to us. */
+	sk = udp_lookup(st, inner->daddr, dport, inner->saddr, sport, 0);
+	if (!sk)
+		return;
+	err = icmp_err_convert(type, code, &fatal);
+	if (!fatal || sk->state != TCP_ESTABLISHED)
+		return;
+	sock_set_error(sk, err);
+}
+
+static const struct net_protocol udp_protocol = {
+	.handler = udp_rcv,
+	.err_handler = udp_err,
+};
+
+static int udp_connect(struct sock *sk, const struct sockaddr *uaddr, int len)
+{
+	const struct sockaddr_in *sin = (const struct sockaddr_in *)uaddr;
+	struct ip_route rt;
+	int rc = inet_check_sockaddr(uaddr, len);
+
+	if (rc < 0)
+		return rc;
+	rc = ip_route_output(sk->st, sin->sin_addr.s_addr, &rt);
+	if (rc < 0)
+		return rc;
+	if (ip_addr_type(sk->st, sin->sin_addr.s_addr) == IP_ADDR_BROADCAST &&
+	    !sk->broadcast)
+		return -EACCES;
+	if (!sk->saddr)
+		sk->saddr = rt.saddr;
+	if (!sk->rcv_saddr)
+		sk->rcv_saddr = rt.saddr;
+	sk->daddr = sin->sin_addr.s_addr;
+	sk->dport = sin->sin_port;
+	sk->state = TCP_ESTABLISHED;
+	return 0;
+}
+
+/* connect(AF_UNSPEC): as Linux's udp_disconnect, forget the peer, and the
+ * address and port too unless the user bound them. */
+static int udp_disconnect(struct sock *sk, int flags)
+{
+	sk->state = TCP_CLOSE;
+	sk->daddr = 0;
+	sk->dport = 0;
+	sk->bound_dev_if = 0;
+	if (!sk->userlocks_addr)
+		sk->saddr = sk->rcv_saddr = 0;
+	if (!sk->userlocks_port)
+		udp_unhash(sk);
+	return 0;
+}
+
+/* A sent skb's memory is charged to its socket until the device is done
+ * with it (Linux's sock_wfree); it holds a reference meanwhile. */
+static void udp_wfree(struct sk_buff *skb)
+{
+	struct sock *sk = skb->sk;
+
+	sk->wmem_alloc -= (int)skb->truesize;
+	if (sk->sk_socket)
+		sk->sk_write_space(sk);
+	sock_put(sk);
+}
+
+static void copy_from_iov(uint8_t *dst, const struct msghdr *msg, size_t len)
+{
+	for (size_t i = 0; i < msg->msg_iovlen && len; i++) {
+		size_t n = msg->msg_iov[i].iov_len < len ? msg->msg_iov[i].iov_len
+							 : len;
+
+		if (n)
+			memcpy(dst, msg->msg_iov[i].iov_base, n);
+		dst += n;
+		len -= n;
+	}
+}
+
+struct udp_dest {
+	uint32_t daddr;
+	uint16_t dport;
+};
+
+static int udp_sendmsg_dest(struct sock *sk, const struct msghdr *msg,
+			    struct udp_dest *d)
+{
+	const struct sockaddr_in *sin = msg->msg_name;
+
+	if (sin) {
+		if (msg->msg_namelen < sizeof(*sin))
+			return -EINVAL;
+		if (sin->sin_family != AF_INET && sin->sin_family != AF_UNSPEC)
+			return -EAFNOSUPPORT;
+		if (sin->sin_port == 0)
+			return -EINVAL;
+		d->daddr = sin->sin_addr.s_addr;
+		d->dport = sin->sin_port;
+		return 0;
+	}
+	if (sk->state != TCP_ESTABLISHED)
+		return -EDESTADDRREQ;
+	d->daddr = sk->daddr;
+	d->dport = sk->dport;
+	return 0;
+}
+
+static void udp_fill_header(struct sk_buff *skb, const struct sock *sk,
+			    uint32_t saddr, const struct udp_dest *d)
+{
+	uint16_t ulen = (uint16_t)skb->len;
+	uint8_t *uh = skb->data;
+	uint16_t check;
+
+	memcpy(uh, &sk->sport, 2);
+	memcpy(uh + 2, &d->dport, 2);
+	uh[4] = (uint8_t)(ulen >> 8);
+	uh[5] = (uint8_t)ulen;
+	uh[6] = uh[7] = 0;
+	check = csum_fold(csum_partial(uh, ulen, csum_tcpudp_nofold(
+			saddr, d->daddr, IPPROTO_UDP, ulen, 0)));
+	/* RFC 768: a computed zero is sent as all ones. */
+	if (check == 0)
+		check = 0xffff;
+	uh[6] = (uint8_t)(check >> 8);
+	uh[7] = (uint8_t)check;
+}
+
+static int udp_sendmsg(struct sock *sk, const struct msghdr *msg, size_t len,
+		       int flags)
+{
+	struct ustack *st = sk->st;
+	struct ip_out_args args;
+	struct udp_dest d;
+	struct ip_route rt;
+	struct sk_buff *skb;
+	int rc;
+
+	/* The checks in the order Linux makes them, so errno agrees. */
+	if (len > 0xffff)
+		return -EMSGSIZE;
+	if (flags & MSG_OOB)
+		return -EOPNOTSUPP;
+	rc = udp_sendmsg_dest(sk, msg, &d);
+	if (rc < 0)
+		return rc;
+	rc = ip_route_output(st, d.daddr, &rt);
+	if (rc < 0)
+		return rc;
+	if (ip_addr_type(st, d.daddr) == IP_ADDR_BROADCAST && !sk->broadcast)
+		return -EACCES;
+	if (len > UDP_MAX_PAYLOAD)
+		return -EMSGSIZE;
+	rc = sock_error(sk);
+	if (rc)
+		return -rc;
+	if (sk->shutdown & SEND_SHUTDOWN)
+		return -EPIPE;
+	skb = us_skb_alloc(st, (unsigned int)(UDP_HLEN + len));
+	if (!skb)
+		return -ENOBUFS;
+	if (sk->wmem_alloc && sk->wmem_alloc + (int)skb->truesize > sk->sndbuf) {
+		skb_free(skb);
+		return -EAGAIN;
+	}
+	skb_put(skb, (unsigned int)(UDP_HLEN + len));
+	copy_from_iov(skb->data + UDP_HLEN, msg, len);
+	memset(&args, 0, sizeof(args));
+	args.saddr = sk->saddr ? sk->saddr : rt.saddr;
+	args.daddr = d.daddr;
+	args.protocol = IPPROTO_UDP;
+	args.ttl = sk->ttl < 0 ? 0 : (uint8_t)sk->ttl;
+	args.tos = sk->tos;
+	udp_fill_header(skb, sk, args.saddr, &d);
+	skb_reset_transport_header(skb);
+	sock_hold(sk);
+	skb->sk = sk;
+	skb->destructor = udp_wfree;
+	sk->wmem_alloc += (int)skb->truesize;
+	rc = ip_output(st, skb, &args);
+	if (rc < 0)
+		return rc;
+	us_mib_inc(st, US_MIB_UDP_OUT_DATAGRAMS);
+	return (int)len;
+}
+
+static size_t copy_to_iov(struct msghdr *msg, const uint8_t *src, size_t len)
+{
+	size_t done = 0;
+
+	for (size_t i = 0; i < msg->msg_iovlen && done < len; i++) {
+		size_t n = msg->msg_iov[i].iov_len;
+
+		if (n > len - done)
+			n = len - done;
+		if (n)
+			memcpy(msg->msg_iov[i].iov_base, src + done, n);
+		done += n;
+	}
+	return done;
+}
+
+static void udp_fill_name(struct msghdr *msg, const struct sk_buff *skb,
+			  int *addr_len)
+{
+	struct sockaddr_in sin;
+	socklen_t n;
+
+	if (!msg->msg_name)
+		return;
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	memcpy(&sin.sin_addr.s_addr, skb_network_header(skb) + 12, 4);
+	memcpy(&sin.sin_port, skb_transport_header(skb), 2);
+	n = msg->msg_namelen < sizeof(sin) ? msg->msg_namelen : sizeof(sin);
+	memcpy(msg->msg_name, &sin, n);
+	*addr_len = sizeof(sin);
+}
+
+static int udp_recvmsg(struct sock *sk, struct msghdr *msg, size_t len,
+		       int flags, int *addr_len)
+{
+	struct sk_buff *skb;
+	size_t copied;
+	int err;
+
+	if (flags & MSG_ERRQUEUE)
+		return -EAGAIN;
+	err = sock_error(sk);
+	if (err)
+		return -err;
+	skb = skb_peek(&sk->receive_queue);
+	if (!skb)
+		return (sk->shutdown & RCV_SHUTDOWN) ? 0 : -EAGAIN;
+	copied = copy_to_iov(msg, skb->data, len < skb->len ? len : skb->len);
+	msg->msg_flags = copied < skb->len ? MSG_TRUNC : 0;
+	udp_fill_name(msg, skb, addr_len);
+	err = (flags & MSG_TRUNC) ? (int)skb->len : (int)copied;
+	if (!(flags & MSG_PEEK)) {
+		skb_unlink(&sk->receive_queue, skb);
+		sock_rfree(sk, skb);
+		skb_free(skb);
+	}
+	return err;
+}
+
+static int udp_ioctl(struct sock *sk, unsigned long cmd, int *karg)
+{
+	struct sk_buff *skb;
+
+	switch (cmd) {
+	case SIOCOUTQ:
+		*karg = sk->wmem_alloc;
+		return 0;
+	case SIOCINQ:
+		/* The size of the next datagram, as Linux reports it. */
+		skb = skb_peek(&sk->receive_queue);
+		*karg = skb ? (int)skb->len : 0;
+		return 0;
+	default:
+		return -ENOTTY;
+	}
+}
+
+static void udp_close(struct sock *sk)
+{
+	udp_unhash(sk);
+	sk->state = TCP_CLOSE;
+	sock_put(sk);
+}
+
+static void udp_destroy(struct sock *sk)
+{
+	struct sk_buff *skb;
+
+	while ((skb = skb_dequeue(&sk->receive_queue)) != NULL) {
+		sock_rfree(sk, skb);
+		skb_free(skb);
+	}
+}
+
+const struct proto udp_prot = {
+	.name = "UDP",
+	.obj_size = sizeof(struct udp_sock),
+	.close = udp_close,
+	.connect = udp_connect,
+	.disconnect = udp_disconnect,
+	.sendmsg = udp_sendmsg,
+	.recvmsg = udp_recvmsg,
+	.ioctl = udp_ioctl,
+	.get_port = udp_get_port,
+	.unhash = udp_unhash,
+	.destroy = udp_destroy,
+};

@@ -1,0 +1,43 @@
+/*
+ * udp.h - the User Datagram Protocol (RFC 768, RFC 1122 §4.1).
+ *
+ * Receive: ip_local_deliver -> udp_rcv -> socket lookup (best match, as
+ *          Linux scores it) -> sock_queue_rcv_skb -> sk_data_ready.
+ * Send:    us_sendto -> inet_sendmsg -> udp_sendmsg -> ip_output.
+ * Errors:  icmp_rcv -> udp_err -> sk->err on a connected socket (so the next
+ *          call fails with ECONNREFUSED, as on Linux).
+ */
+#ifndef US_NET_UDP_H
+#define US_NET_UDP_H
+
+#include <stdint.h>
+
+#include "core/list.h"
+#include "net/sock.h"
+
+struct ustack;
+struct sk_buff;
+
+#define UDP_HLEN 8
+/* The largest payload: 65535 - 20 (IPv4 header) - 8 (UDP header). */
+#define UDP_MAX_PAYLOAD 65507
+#define UDP_HTABLE_SIZE 256
+
+struct udp_sock {
+	struct sock sk;     /* first member: a struct sock * is a udp_sock * */
+};
+
+struct udp_table {
+	struct list_head hash[UDP_HTABLE_SIZE]; /* by local port */
+	unsigned int count;
+	uint16_t port_lo;   /* ephemeral range, Linux's ip_local_port_range */
+	uint16_t port_hi;
+};
+
+extern const struct proto udp_prot;
+
+void udp_init(struct ustack *st);
+/* skb->data at the UDP header, network header set. Takes ownership. */
+void udp_rcv(struct sk_buff *skb);
+
+#endif

@@ -1,0 +1,183 @@
+/*
+ * socket.c - creating sockets, the default wake-up callbacks, readiness
+ * on the descriptor, and blocking waits (see socket.h).
+ */
+#include "socket/socket.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <sys/eventfd.h>
+#include <time.h>
+
+#include "core/sys.h"
+#include "net/af_inet.h"
+#include "net/sock.h"
+#include "stack/stack.h"
+
+static struct socket *sock_alloc(struct ustack *st, int type, int *err)
+{
+	struct socket *sock = calloc(1, sizeof(*sock));
+
+	if (!sock) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	sock->fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (sock->fd < 0) {
+		*err = -errno;
+		free(sock);
+		return NULL;
+	}
+	sock->type = type;
+	sock->state = SS_UNCONNECTED;
+	sock->st = st;
+	atomic_init(&sock->refcnt, 1);
+	us_wait_queue_init(&sock->wq);
+	list_add_tail(&sock->node, &st->sockets);
+	return sock;
+}
+
+static void sock_free_unused(struct socket *sock)
+{
+	list_del(&sock->node);
+	us_wait_queue_destroy(&sock->wq);
+	us_sys_close(sock->fd);
+	free(sock);
+}
+
+struct socket *sock_create(struct ustack *st, int family, int type,
+			   int protocol, int *err)
+{
+	struct socket *sock;
+	int rc;
+
+	if (family != AF_INET) {
+		*err = -EAFNOSUPPORT;
+		return NULL;
+	}
+	sock = sock_alloc(st, type, err);
+	if (!sock)
+		return NULL;
+	rc = inet_create(sock, protocol);
+	if (rc < 0) {
+		sock_free_unused(sock);
+		*err = rc;
+		return NULL;
+	}
+	return sock;
+}
+
+struct socket *sock_create_child(struct socket *listener, int *err)
+{
+	struct socket *sock = sock_alloc(listener->st, listener->type, err);
+
+	if (sock)
+		sock->ops = listener->ops;
+	return sock;
+}
+
+void sock_update_readiness(struct socket *sock)
+{
+	uint32_t mask = sock->sk ? sock->ops->poll(sock) : POLLNVAL;
+	bool ready = mask & (POLLIN | POLLPRI | POLLERR | POLLHUP | POLLRDHUP);
+	uint64_t v = 1;
+
+	if (ready == sock->evfd_ready)
+		return;
+	/* A kernel poll on the descriptor sees POLLIN exactly while ready. */
+	if (ready)
+		(void)!us_sys_write(sock->fd, &v, sizeof(v));
+	else
+		(void)!us_sys_read(sock->fd, &v, sizeof(v));
+	sock->evfd_ready = ready;
+}
+
+static void sock_wake(struct sock *sk, uint32_t events)
+{
+	struct socket *sock = sk->sk_socket;
+
+	if (!sock)
+		return;
+	us_wake_up(&sock->wq, events);
+	sock_update_readiness(sock);
+}
+
+static void sock_def_readable(struct sock *sk)
+{
+	sock_wake(sk, POLLIN | POLLRDNORM);
+}
+
+static void sock_def_write_space(struct sock *sk)
+{
+	sock_wake(sk, POLLOUT | POLLWRNORM);
+}
+
+static void sock_def_wakeup(struct sock *sk)
+{
+	sock_wake(sk, POLLIN | POLLOUT | POLLHUP | POLLRDHUP);
+}
+
+static void sock_def_error_report(struct sock *sk)
+{
+	sock_wake(sk, POLLERR);
+}
+
+void sock_graft(struct socket *sock, struct sock *sk)
+{
+	sock->sk = sk;
+	sk->sk_socket = sock;
+	sk->sk_data_ready = sock_def_readable;
+	sk->sk_write_space = sock_def_write_space;
+	sk->sk_state_change = sock_def_wakeup;
+	sk->sk_error_report = sock_def_error_report;
+}
+
+static void deadline_after(struct timespec *ts, us_time_t us)
+{
+	clock_gettime(CLOCK_MONOTONIC, ts);
+	ts->tv_sec += (time_t)(us / US_USEC_PER_SEC);
+	ts->tv_nsec += (long)(us % US_USEC_PER_SEC) * 1000;
+	if (ts->tv_nsec >= 1000000000L) {
+		ts->tv_sec++;
+		ts->tv_nsec -= 1000000000L;
+	}
+}
+
+static us_time_t until_deadline(const struct timespec *ts)
+{
+	struct timespec now;
+	int64_t us;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	us = (int64_t)(ts->tv_sec - now.tv_sec) * 1000000 +
+	     (ts->tv_nsec - now.tv_nsec) / 1000;
+	return us > 0 ? (us_time_t)us : 0;
+}
+
+int sock_wait_event(struct socket *sock, us_time_t *timeo_us,
+		    bool (*cond)(struct sock *sk, void *arg), void *arg)
+{
+	struct ustack *st = sock->st;
+	struct timespec deadline;
+	bool timed = *timeo_us != US_TIME_NEVER;
+
+	if (timed)
+		deadline_after(&deadline, *timeo_us);
+	while (!sock->dead && !cond(sock->sk, arg)) {
+		if (timed && *timeo_us == 0)
+			return -EAGAIN;
+		sock->wq.sleepers++;
+		if (timed)
+			pthread_cond_timedwait(&sock->wq.cond, &st->lock,
+					       &deadline);
+		else
+			pthread_cond_wait(&sock->wq.cond, &st->lock);
+		sock->wq.sleepers--;
+		if (timed)
+			*timeo_us = until_deadline(&deadline);
+	}
+	if (sock->dead)
+		return -EBADF;
+	return 0;
+}

@@ -1,0 +1,129 @@
+/*
+ * socket.h - struct socket, the BSD socket: what a user's descriptor is.
+ *
+ * A struct socket is the socket level of the three: its descriptor number
+ * is a real kernel file descriptor (an eventfd the stack owns), so numbers
+ * never collide with files or kernel sockets, and a kernel poll/epoll on it
+ * wakes when the socket becomes readable. It holds the type, the BSD state,
+ * the nonblocking flag, an ops table per family and type (Linux's struct
+ * proto_ops: inet_dgram_ops, later inet_stream_ops), the struct sock below
+ * it, and the wait queue.
+ *
+ * Call chain: us_recv (api.c) -> sockfd_lookup -> sock->ops->recvmsg
+ *             (af_inet.c) -> sk->prot->recvmsg (udp.c) ... and back up
+ *             through sk->sk_data_ready -> sock_def_wakeup -> us_wake_up.
+ */
+#ifndef US_SOCKET_SOCKET_H
+#define US_SOCKET_SOCKET_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include "core/clock.h"
+#include "socket/wait.h"
+
+struct ustack;
+struct sock;
+struct socket;
+
+/* BSD socket states (Linux's socket_state). */
+enum socket_state {
+	SS_FREE = 0,
+	SS_UNCONNECTED,
+	SS_CONNECTING,
+	SS_CONNECTED,
+	SS_DISCONNECTING,
+};
+
+/* Operations of one family and type (Linux's struct proto_ops). Each
+ * returns 0 / a byte count, or -errno. The core lock is held. */
+struct proto_ops {
+	int family;
+	int (*release)(struct socket *sock);
+	int (*bind)(struct socket *sock, const struct sockaddr *addr,
+		    socklen_t len);
+	int (*connect)(struct socket *sock, const struct sockaddr *addr,
+		       socklen_t len, int flags);
+	int (*accept)(struct socket *sock, struct socket *newsock, int flags);
+	int (*getname)(struct socket *sock, struct sockaddr *addr,
+		       socklen_t *len, int peer);
+	/* Current readiness: POLLIN, POLLOUT, POLLERR, POLLHUP, ... */
+	uint32_t (*poll)(struct socket *sock);
+	int (*ioctl)(struct socket *sock, unsigned long cmd, void *arg);
+	int (*listen)(struct socket *sock, int backlog);
+	int (*shutdown)(struct socket *sock, int how);
+	int (*setsockopt)(struct socket *sock, int level, int optname,
+			  const void *optval, socklen_t optlen);
+	int (*getsockopt)(struct socket *sock, int level, int optname,
+			  void *optval, socklen_t *optlen);
+	ssize_t (*sendmsg)(struct socket *sock, const struct msghdr *msg,
+			   size_t len, int flags);
+	ssize_t (*recvmsg)(struct socket *sock, struct msghdr *msg, size_t len,
+			   int flags);
+};
+
+struct socket {
+	int fd;                     /* the descriptor (our eventfd) */
+	int type;                   /* SOCK_STREAM, SOCK_DGRAM, ... */
+	enum socket_state state;
+	bool nonblock;              /* O_NONBLOCK */
+	bool dead;                  /* closed: blocked calls return EBADF */
+	bool evfd_ready;            /* the eventfd is signalled (readable) */
+	atomic_int refcnt;          /* the descriptor + calls in flight */
+	const struct proto_ops *ops;
+	struct sock *sk;
+	struct ustack *st;
+	struct us_wait_queue wq;
+	struct list_head node;      /* on ustack->sockets */
+};
+
+/*
+ * Create a socket of the family/type/protocol on st, with its eventfd.
+ * Returns it (refcnt 1, not yet in the descriptor table) or NULL with
+ * *err = -errno. Core lock held.
+ */
+struct socket *sock_create(struct ustack *st, int family, int type,
+			   int protocol, int *err);
+/*
+ * A new socket for accept(): same stack, type and ops as the listener, its
+ * own eventfd, no sock yet (ops->accept grafts one). NULL and *err on error.
+ */
+struct socket *sock_create_child(struct socket *listener, int *err);
+/* Close under the core lock: mark dead, tell waiters and epoll sets
+ * (POLLNVAL: wait entries must unlink themselves), release the sock. */
+void sock_close_locked(struct socket *sock);
+/* Attach sk under sock and install the default wake-up callbacks. */
+void sock_graft(struct socket *sock, struct sock *sk);
+/* Recompute readiness and signal / clear the eventfd. Core lock held. */
+void sock_update_readiness(struct socket *sock);
+
+/*
+ * Sleep until cond(sk, arg) holds, the socket dies, or *timeo_us passes
+ * (US_TIME_NEVER = forever, 0 = do not sleep; on return it holds what is
+ * left). Core lock held (released while asleep). Returns 0 when cond holds,
+ * -EAGAIN on timeout, -EBADF if the socket was closed meanwhile.
+ */
+int sock_wait_event(struct socket *sock, us_time_t *timeo_us,
+		    bool (*cond)(struct sock *sk, void *arg), void *arg);
+
+/* The process-wide descriptor table (the only global state, as the
+ * kernel's fd table). */
+int fdtable_install(struct socket *sock);
+/* Look up fd and take a reference; NULL with *err = -EBADF or -ENOTSOCK
+ * (a kernel descriptor that is not ours). */
+struct socket *sockfd_lookup(int fd, int *err);
+void sockfd_put(struct socket *sock);
+/* Remove fd from the table; the caller's reference keeps it alive. */
+struct socket *fdtable_remove(int fd);
+/* True if fd is a ustack socket. */
+bool fdtable_is_ours(int fd);
+
+/* The instance us_socket() creates sockets on (the first created, unless
+ * set). */
+void us_set_default_stack(struct ustack *st);
+struct ustack *us_default_stack(void);
+
+#endif
