@@ -39,7 +39,7 @@ if [ -z "${BENCH_IN_NETNS:-}" ]; then
 fi
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/ustack-bench.XXXXXX")
-USTACK_PID= PEER_PID=
+USTACK_PID='' PEER_PID=''
 cleanup() {
 	local pid
 	for pid in $USTACK_PID $PEER_PID; do
@@ -67,7 +67,7 @@ unshare -n sleep 120 &
 PEER_PID=$!
 in_peer() { nsenter -t "$PEER_PID" -n "$@"; }
 ip link add veth0 type veth peer name veth1
-for i in $(seq 50); do
+for _ in $(seq 50); do
 	ip link set veth1 netns "$PEER_PID" 2>/dev/null && break
 	sleep 0.1
 done
@@ -77,7 +77,7 @@ in_peer ip link set veth1 up
 ip addr add 10.89.0.1/24 dev veth0
 ip link set veth0 up
 
-for i in $(seq 100); do
+for _ in $(seq 100); do
 	grep -q '^ustack: up' "$WORK/ustack.out" && break
 	sleep 0.1
 done

@@ -15,7 +15,7 @@
 # the reason, and a skip that gives no reason counts as a failure.
 set -uo pipefail
 
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 BUILD=${BUILD:-build}
 TEST_TIMEOUT=${TEST_TIMEOUT:-300}
 tier=${1:-all}

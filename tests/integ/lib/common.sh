@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # common.sh - shared steps of the integration tests (sourced, not run).
 #
 # Every test re-executes itself inside a network namespace of its own
@@ -21,7 +22,8 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 INTEG_NAME=$(basename "$0" .sh)
 USTACK_PID=
-USTACK_MAC=
+USTACK_MAC=  # set by integ_start_ustack, read by the tests
+export USTACK_MAC
 
 # Re-run the calling script inside a new network namespace. Exits 77 with
 # the reason when namespaces cannot be made here.
@@ -98,8 +100,7 @@ integ_start_ustack() {
 	"$USTACK_BIN" up --tap tap0 --addr "$USTACK_IP/24" --pcap "$PCAP" "$@" \
 		>"$WORK/ustack.out" 2>"$WORK/ustack.log" &
 	USTACK_PID=$!
-	local i
-	for i in $(seq 200); do
+	for _ in $(seq 200); do
 		if grep -q '^ustack: up on tap0 ' "$WORK/ustack.out"; then
 			USTACK_MAC=$(sed -n 's/^ustack: up on tap0 .* mac //p' \
 				"$WORK/ustack.out")
@@ -132,7 +133,7 @@ integ_counter() {
 integ_expect_counter() {
 	local v
 	v=$(integ_counter "$1")
-	[ "$v" "$2" "$3" ] || integ_fail "counter $1 is $v, expected $2 $3"
+	test "$v" "$2" "$3" || integ_fail "counter $1 is $v, expected $2 $3"
 	echo "ok: $1 = $v"
 }
 
@@ -154,7 +155,7 @@ integ_expect_pcap() {
 	local n
 	integ_tshark -Y "$1" >"$WORK/tshark.out"
 	n=$(wc -l <"$WORK/tshark.out")
-	[ "$n" "$2" "$3" ] ||
+	test "$n" "$2" "$3" ||
 		integ_fail "capture has $n frames matching '$1', expected $2 $3"
 	echo "ok: capture has $n frames matching '$1'"
 }
