@@ -18,7 +18,7 @@ LDLIBS   += -pthread
 SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer \
             -fno-sanitize-recover=undefined
 
-LIB_SRC  := $(sort $(filter-out src/preload/%,$(wildcard src/*/*.c)))
+LIB_SRC  := $(sort $(filter-out src/preload/%,$(wildcard src/*/*.c src/*/*/*.c)))
 TOOL_SRC := $(sort $(wildcard tools/*.c))
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 SIM_SRC  := $(sort $(wildcard tests/sim/sim_*.c))

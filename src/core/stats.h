@@ -115,7 +115,11 @@ struct ustack;
 	X(UDP_BAD_LENGTH, "udp_bad_length") \
 	X(UDP_BAD_CSUM, "udp_bad_csum") \
 	X(UDP_NO_SOCKET, "udp_no_socket") \
-	X(SOCKET_RCVBUFF, "socket_rcvbuff")
+	X(SOCKET_RCVBUFF, "socket_rcvbuff") \
+	/* TCP */ \
+	X(TCP_TRUNCATED, "tcp_truncated") \
+	X(TCP_BAD_DOFF, "tcp_bad_doff") \
+	X(TCP_BAD_OPTIONS, "tcp_bad_options")
 
 #define US_X_ENUM(name, str) US_MIB_##name,
 enum us_mib { US_MIB_LIST(US_X_ENUM) US_MIB_MAX };
