@@ -57,7 +57,20 @@ struct ustack;
 	X(UDP_NO_PORTS, "udp.no_ports") \
 	X(UDP_IN_ERRORS, "udp.in_errors") \
 	X(UDP_RCVBUF_ERRORS, "udp.rcvbuf_errors") \
-	X(UDP_CSUM_ERRORS, "udp.csum_errors")
+	X(UDP_CSUM_ERRORS, "udp.csum_errors") \
+	/* TCP */ \
+	X(TCP_ACTIVE_OPENS, "tcp.active_opens") \
+	X(TCP_PASSIVE_OPENS, "tcp.passive_opens") \
+	X(TCP_ESTAB_RESETS, "tcp.estab_resets") \
+	X(TCP_IN_SEGS, "tcp.in_segs") \
+	X(TCP_OUT_SEGS, "tcp.out_segs") \
+	X(TCP_RETRANS_SEGS, "tcp.retrans_segs") \
+	X(TCP_IN_ERRS, "tcp.in_errs") \
+	X(TCP_OUT_RSTS, "tcp.out_rsts") \
+	X(TCP_TIMEOUTS, "tcp.timeouts") \
+	X(TCP_FAST_RETRANS, "tcp.fast_retrans") \
+	X(TCP_LISTEN_OVERFLOWS, "tcp.listen_overflows") \
+	X(TCP_CHALLENGE_ACKS, "tcp.challenge_acks")
 
 #define US_DROP_REASON_LIST(X) \
 	X(NOT_DROPPED, "not_dropped") /* 0: parse functions' "valid" */ \
@@ -119,7 +132,22 @@ struct ustack;
 	/* TCP */ \
 	X(TCP_TRUNCATED, "tcp_truncated") \
 	X(TCP_BAD_DOFF, "tcp_bad_doff") \
-	X(TCP_BAD_OPTIONS, "tcp_bad_options")
+	X(TCP_BAD_OPTIONS, "tcp_bad_options") \
+	X(TCP_BAD_CSUM, "tcp_bad_csum") \
+	X(TCP_NOT_UNICAST, "tcp_not_unicast") \
+	X(TCP_NO_SOCKET, "tcp_no_socket") \
+	X(TCP_RESET_IGNORED, "tcp_reset_ignored") \
+	X(TCP_RESET, "tcp_reset") \
+	X(TCP_FLAGS, "tcp_flags") \
+	X(TCP_LISTEN_OVERFLOW, "tcp_listen_overflow") \
+	X(TCP_BAD_ACK, "tcp_bad_ack") \
+	X(TCP_INVALID_SEQ, "tcp_invalid_seq") \
+	X(TCP_SYN_IN_WINDOW, "tcp_syn_in_window") \
+	X(TCP_ACK_UNSENT, "tcp_ack_unsent") \
+	X(TCP_CLOSED, "tcp_closed") \
+	X(TCP_OLD_DATA, "tcp_old_data") \
+	X(TCP_OFO_DROP, "tcp_ofo_drop") \
+	X(TCP_OFO_DUP, "tcp_ofo_dup")
 
 #define US_X_ENUM(name, str) US_MIB_##name,
 enum us_mib { US_MIB_LIST(US_X_ENUM) US_MIB_MAX };

@@ -15,6 +15,7 @@
 
 #include "net/ipv4.h"
 #include "net/sock.h"
+#include "net/tcp/tcp.h"
 #include "net/udp.h"
 #include "socket/socket.h"
 #include "stack/stack.h"
@@ -28,6 +29,7 @@ struct inet_protosw {
 };
 
 static const struct inet_protosw inetsw[] = {
+	{ SOCK_STREAM, IPPROTO_TCP, &tcp_prot, &inet_stream_ops },
 	{ SOCK_DGRAM, IPPROTO_UDP, &udp_prot, &inet_dgram_ops },
 };
 

@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 
 #include "core/clock.h"
@@ -32,26 +33,18 @@ struct sock;
 #define SEND_SHUTDOWN 2
 #define SHUTDOWN_MASK 3
 
-/* States, numbered as Linux's TCP states; UDP uses CLOSE and ESTABLISHED. */
-enum {
-	TCP_ESTABLISHED = 1,
-	TCP_SYN_SENT,
-	TCP_SYN_RECV,
-	TCP_FIN_WAIT1,
-	TCP_FIN_WAIT2,
-	TCP_TIME_WAIT,
-	TCP_CLOSE,
-	TCP_CLOSE_WAIT,
-	TCP_LAST_ACK,
-	TCP_LISTEN,
-	TCP_CLOSING,
-	TCP_MAX_STATES
-};
+/*
+ * States: Linux's TCP states, TCP_ESTABLISHED (1) .. TCP_CLOSING (11), as
+ * <netinet/tcp.h> numbers them; UDP uses CLOSE and ESTABLISHED.
+ */
 
-/* Linux's defaults (net.core.rmem_default / wmem_default, and maxima). */
+/*
+ * Linux's defaults: net.core.rmem_default / wmem_default, and the maxima
+ * rmem_max / wmem_max (4 MiB in current kernels; 212992 in older ones).
+ */
 #define US_SK_RCVBUF_DEFAULT 212992
 #define US_SK_SNDBUF_DEFAULT 212992
-#define US_SK_BUF_MAX 212992
+#define US_SK_BUF_MAX 4194304
 #define US_SK_RCVBUF_MIN 2304   /* SOCK_MIN_RCVBUF */
 #define US_SK_SNDBUF_MIN 4608   /* SOCK_MIN_SNDBUF */
 

@@ -14,6 +14,7 @@
 #include "net/arp.h"
 #include "net/icmp.h"
 #include "net/ipv4.h"
+#include "net/tcp/tcp.h"
 #include "net/udp.h"
 #include "socket/socket.h"
 
@@ -68,6 +69,7 @@ struct ustack *ustack_create(const struct ustack_config *cfg)
 	ip_init(st);
 	icmp_init(st);
 	udp_init(st);
+	tcp_init(st);
 	if (!cfg->no_loopback && !loopback_create(st)) {
 		ustack_destroy(st);
 		errno = ENOMEM;
@@ -107,6 +109,7 @@ void ustack_destroy(struct ustack *st)
 		us_set_default_stack(NULL);
 	pthread_mutex_lock(&st->lock);
 	close_all_sockets(st);
+	tcp_exit(st);
 	while (!list_empty(&st->devices))
 		netdev_unregister(list_entry(st->devices.next,
 					     struct net_device, list));

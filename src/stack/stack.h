@@ -21,6 +21,7 @@
 #include "net/arp.h"
 #include "net/icmp.h"
 #include "net/ipv4.h"
+#include "net/tcp/tcp.h"
 #include "net/udp.h"
 #include "ustack/ustack.h"
 
@@ -44,6 +45,7 @@ struct ustack {
 	struct ipv4_state ip;
 	struct icmp_state icmp;
 	struct udp_table udp;
+	struct tcp_table tcp;
 	struct list_head sockets;  /* every struct socket of this instance */
 
 	struct us_runtime *rt;    /* NULL until ustack_start() */

@@ -1,0 +1,966 @@
+/*
+ * tcp.c - TCP's protocol-level socket calls (connect, sendmsg, recvmsg,
+ * close, shutdown, options), the state change function, and the tables
+ * that find a connection or a listener for a segment (see tcp.h).
+ */
+#include "net/tcp/tcp.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <string.h>
+
+#include "net/af_inet.h"
+#include "net/ipv4.h"
+#include "stack/stack.h"
+
+static const struct net_protocol tcp_protocol = {
+	.handler = tcp_v4_rcv,
+};
+
+void tcp_init(struct ustack *st)
+{
+	struct tcp_table *t = &st->tcp;
+
+	for (int i = 0; i < TCP_BHASH; i++) {
+		list_init(&t->bind[i]);
+		list_init(&t->listen[i]);
+	}
+	for (int i = 0; i < TCP_EHASH; i++)
+		list_init(&t->ehash[i]);
+	t->secret.k0 = us_rng_next(&st->rng);
+	t->secret.k1 = us_rng_next(&st->rng);
+	t->port_lo = 32768;
+	t->port_hi = 60999;
+	t->msl_us = 30 * US_USEC_PER_SEC;
+	ip_register_protocol(st, IPPROTO_TCP, &tcp_protocol);
+}
+
+/*
+ * Connections the user already closed live on only in the tables (FIN_WAIT,
+ * TIME_WAIT, ...); when the instance goes, so do they. Sockets still open
+ * were closed by ustack_destroy() before this.
+ */
+void tcp_exit(struct ustack *st)
+{
+	for (int i = 0; i < TCP_EHASH; i++) {
+		while (!list_empty(&st->tcp.ehash[i])) {
+			struct tcp_sock *tp = list_entry(st->tcp.ehash[i].next,
+							 struct tcp_sock,
+							 ehash_node);
+
+			tcp_done(&tp->sk);
+		}
+	}
+}
+
+/* ---- tables ------------------------------------------------------------- */
+
+static uint32_t tcp_ehashfn(const struct tcp_table *t, uint32_t laddr,
+			    uint16_t lport, uint32_t faddr, uint16_t fport)
+{
+	struct {
+		uint32_t laddr, faddr;
+		uint16_t lport, fport;
+	} k = { laddr, faddr, lport, fport };
+
+	return (uint32_t)us_siphash(&t->secret, &k, sizeof(k)) % TCP_EHASH;
+}
+
+void tcp_ehash_add(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct tcp_table *t = &sk->st->tcp;
+
+	if (tp->hashed)
+		return;
+	list_add(&tp->ehash_node, &t->ehash[tcp_ehashfn(t, sk->rcv_saddr,
+		 sk->sport, sk->daddr, sk->dport)]);
+	tp->hashed = true;
+	sock_hold(sk);   /* the table's reference, dropped by tcp_done() */
+}
+
+static void tcp_ehash_del(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	if (!tp->hashed)
+		return;
+	list_del(&tp->ehash_node);
+	tp->hashed = false;
+}
+
+struct sock *tcp_lookup_established(struct ustack *st, uint32_t saddr,
+				    uint16_t sport, uint32_t daddr,
+				    uint16_t dport)
+{
+	struct tcp_table *t = &st->tcp;
+	struct list_head *head = &t->ehash[tcp_ehashfn(t, daddr, dport, saddr,
+						       sport)];
+	struct list_head *pos;
+
+	list_for_each(pos, head) {
+		struct tcp_sock *tp = list_entry(pos, struct tcp_sock, ehash_node);
+		struct sock *sk = &tp->sk;
+
+		if (sk->daddr == saddr && sk->dport == sport &&
+		    sk->rcv_saddr == daddr && sk->sport == dport)
+			return sk;
+	}
+	return NULL;
+}
+
+/* The listener on dport: one bound to daddr beats a wildcard. */
+struct sock *tcp_lookup_listener(struct ustack *st, uint32_t daddr,
+				 uint16_t dport)
+{
+	uint16_t hnum = ntohs(dport);
+	struct sock *wild = NULL;
+	struct list_head *pos;
+
+	list_for_each(pos, &st->tcp.listen[hnum % TCP_BHASH]) {
+		struct tcp_sock *tp = list_entry(pos, struct tcp_sock, listen_node);
+		struct sock *sk = &tp->sk;
+
+		if (sk->num != hnum)
+			continue;
+		if (sk->rcv_saddr == daddr)
+			return sk;
+		if (!sk->rcv_saddr && !wild)
+			wild = sk;
+	}
+	return wild;
+}
+
+/*
+ * Linux's inet_csk_bind_conflict(): two sockets may share a port when
+ * their addresses differ, when both set SO_REUSEADDR and the other is not
+ * listening, or when both set SO_REUSEPORT.
+ */
+static bool tcp_bind_conflict(const struct sock *sk, const struct sock *sk2)
+{
+	if (sk->rcv_saddr && sk2->rcv_saddr && sk->rcv_saddr != sk2->rcv_saddr)
+		return false;
+	if (sk->reuseaddr && sk2->reuseaddr && sk2->state != TCP_LISTEN)
+		return false;
+	if (sk->reuseport && sk2->reuseport)
+		return false;
+	return true;
+}
+
+static bool tcp_port_conflict(struct ustack *st, const struct sock *sk,
+			      uint16_t port)
+{
+	struct list_head *pos;
+
+	list_for_each(pos, &st->tcp.bind[port % TCP_BHASH]) {
+		struct sock *sk2 = list_entry(pos, struct sock, bind_node);
+
+		if (sk2 != sk && sk2->num == port && tcp_bind_conflict(sk, sk2))
+			return true;
+	}
+	return false;
+}
+
+static void tcp_bind_hash(struct sock *sk, uint16_t port)
+{
+	sk->num = port;
+	sk->sport = htons(port);
+	list_add_tail(&sk->bind_node, &sk->st->tcp.bind[port % TCP_BHASH]);
+}
+
+static void tcp_put_port(struct sock *sk)
+{
+	if (!sk->num)
+		return;
+	list_del(&sk->bind_node);
+	sk->num = 0;
+	sk->sport = 0;
+}
+
+/* bind(): a given port, or any free one from the ephemeral range. */
+static int tcp_get_port(struct sock *sk, uint16_t snum)
+{
+	struct tcp_table *t = &sk->st->tcp;
+	uint32_t range = (uint32_t)(t->port_hi - t->port_lo) + 1;
+	uint32_t off;
+
+	if (snum) {
+		if (tcp_port_conflict(sk->st, sk, snum))
+			return -EADDRINUSE;
+		tcp_bind_hash(sk, snum);
+		return 0;
+	}
+	off = (uint32_t)us_rng_below(&sk->st->rng, range);
+	for (uint32_t i = 0; i < range; i++) {
+		uint16_t port = (uint16_t)(t->port_lo + (off + i) % range);
+
+		if (!tcp_port_conflict(sk->st, sk, port)) {
+			tcp_bind_hash(sk, port);
+			return 0;
+		}
+	}
+	return -EADDRINUSE;
+}
+
+/* May connect() use `port` towards daddr:dport? Only if no one bound it
+ * explicitly and the four-tuple is new (Linux's __inet_hash_connect). */
+static bool tcp_connect_port_ok(struct sock *sk, uint16_t port)
+{
+	struct list_head *pos;
+
+	list_for_each(pos, &sk->st->tcp.bind[port % TCP_BHASH]) {
+		struct sock *sk2 = list_entry(pos, struct sock, bind_node);
+
+		if (sk2->num != port)
+			continue;
+		if (sk2->userlocks_port || sk2->state == TCP_LISTEN)
+			return false;
+		if (sk2->daddr == sk->daddr && sk2->dport == sk->dport &&
+		    (!sk2->rcv_saddr || sk2->rcv_saddr == sk->rcv_saddr))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * RFC 6056 §3.3.3 (Algorithm 3): the search starts at an offset that is a
+ * keyed hash of the connection's addresses, so different destinations see
+ * unrelated port sequences, and walks forward.
+ */
+static int tcp_connect_port(struct sock *sk)
+{
+	struct tcp_table *t = &sk->st->tcp;
+	uint32_t range = (uint32_t)(t->port_hi - t->port_lo) + 1;
+	struct {
+		uint32_t laddr, faddr;
+		uint16_t fport;
+	} k = { sk->rcv_saddr, sk->daddr, sk->dport };
+	uint32_t off = (uint32_t)us_siphash(&t->secret, &k, sizeof(k)) +
+		       (uint32_t)us_rng_below(&sk->st->rng, range);
+
+	for (uint32_t i = 0; i < range; i++) {
+		uint16_t port = (uint16_t)(t->port_lo + (off + i) % range);
+
+		if (tcp_connect_port_ok(sk, port)) {
+			tcp_bind_hash(sk, port);
+			return 0;
+		}
+	}
+	return -EADDRNOTAVAIL;
+}
+
+/*
+ * RFC 6528 §3: ISN = M + F(localip, localport, remoteip, remoteport,
+ * secretkey), M a 4 µs clock, F a keyed hash.
+ */
+uint32_t tcp_isn(struct ustack *st, uint32_t saddr, uint16_t sport,
+		 uint32_t daddr, uint16_t dport)
+{
+	struct {
+		uint32_t saddr, daddr;
+		uint16_t sport, dport;
+	} k = { saddr, daddr, sport, dport };
+
+	return (uint32_t)us_siphash(&st->tcp.secret, &k, sizeof(k)) +
+	       (uint32_t)(st->now / 4);
+}
+
+/* ---- state -------------------------------------------------------------- */
+
+void tcp_set_state(struct sock *sk, int state)
+{
+	sk->state = (uint8_t)state;
+}
+
+void tcp_done(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	bool was_hashed = tp->hashed;
+	bool was_queued = tp->parent != NULL;
+
+	tcp_set_state(sk, TCP_CLOSE);
+	sk->shutdown = SHUTDOWN_MASK;
+	tcp_clear_timers(tp);
+	tcp_ehash_del(sk);
+	if (!sk->userlocks_port || !sk->sk_socket)
+		tcp_put_port(sk);
+	/* A child that dies before accept() leaves its listener's queue,
+	 * and the queue's reference goes with it. */
+	if (was_queued)
+		tcp_unlink_child(tp);
+	if (sk->sk_socket)
+		sk->sk_state_change(sk);
+	if (was_queued)
+		sock_put(sk);
+	if (was_hashed)
+		sock_put(sk);
+}
+
+/* Take a child off its listener's SYN or accept queue. */
+void tcp_unlink_child(struct tcp_sock *tp)
+{
+	struct tcp_sock *parent = tp->parent;
+
+	list_del(&tp->child_node);
+	if (tp->child_queue == TCP_CHILD_SYNQ)
+		parent->syn_qlen--;
+	else if (tp->child_queue == TCP_CHILD_ACCEPTQ)
+		parent->accept_qlen--;
+	tp->child_queue = TCP_CHILD_NONE;
+	tp->parent = NULL;
+}
+
+uint32_t tcp_receive_window(const struct tcp_sock *tp)
+{
+	int32_t win = (int32_t)(tp->rcv_wup + tp->rcv_wnd - tp->rcv_nxt);
+
+	return win < 0 ? 0 : (uint32_t)win;
+}
+
+/* The send MSS: the peer's announced MSS, our route's, TCP_MAXSEG. */
+void tcp_update_mss(struct tcp_sock *tp)
+{
+	uint32_t mss = tp->peer_mss;
+
+	/* An IPv4 datagram holds at most 65535 - 40 bytes of TCP data. */
+	if (tp->advmss > TCP_MAX_MSS)
+		tp->advmss = TCP_MAX_MSS;
+
+	if (tp->advmss && tp->advmss < mss)
+		mss = tp->advmss;
+	if (tp->user_mss && (uint32_t)tp->user_mss < mss)
+		mss = (uint32_t)tp->user_mss;
+	if (mss < TCP_MIN_MSS)
+		mss = TCP_MIN_MSS;
+	tp->mss_cache = (uint16_t)mss;
+}
+
+static void tcp_init_sock_vars(struct tcp_sock *tp)
+{
+	struct sock *sk = &tp->sk;
+
+	skb_queue_head_init(&tp->ooo_queue);
+	list_init(&tp->syn_queue);
+	list_init(&tp->accept_queue);
+	list_init(&tp->child_node);
+	list_init(&tp->ehash_node);
+	list_init(&tp->listen_node);
+	tp->rto_us = TCP_TIMEOUT_INIT_US;
+	tp->snd_cwnd = TCP_INIT_CWND;
+	tp->snd_ssthresh = UINT32_MAX;
+	tp->peer_mss = TCP_MSS_DEFAULT;
+	tp->mss_cache = TCP_MSS_DEFAULT;
+	tp->keepidle_s = TCP_KEEPIDLE_S;
+	tp->keepintvl_s = TCP_KEEPINTVL_S;
+	tp->keepcnt = TCP_KEEPCNT_DEFAULT;
+	tp->linger2_s = (int)(TCP_FIN_TIMEOUT_US / US_USEC_PER_SEC);
+	/* Linux's tcp_rmem[1] and a send buffer big enough to keep a
+	 * 64 KB window full. */
+	sk->rcvbuf = 131072;
+	sk->sndbuf = 212992;
+	tcp_init_timers(tp);
+}
+
+static int tcp_init_sock(struct sock *sk)
+{
+	tcp_init_sock_vars(tcp_sk(sk));
+	return 0;
+}
+
+struct sock *tcp_create_child(struct sock *parent)
+{
+	struct sock *sk = sk_alloc(parent->st, AF_INET, SOCK_STREAM,
+				   IPPROTO_TCP, &tcp_prot);
+	struct tcp_sock *tp;
+
+	if (!sk)
+		return NULL;
+	tp = tcp_sk(sk);
+	tcp_init_sock_vars(tp);
+	/* Options a child inherits from its listener, as in Linux. */
+	sk->rcvbuf = parent->rcvbuf;
+	sk->sndbuf = parent->sndbuf;
+	sk->reuseaddr = parent->reuseaddr;
+	sk->keepalive = parent->keepalive;
+	sk->linger_on = parent->linger_on;
+	sk->linger_sec = parent->linger_sec;
+	sk->tos = parent->tos;
+	sk->ttl = parent->ttl;
+	tp->nodelay = tcp_sk(parent)->nodelay;
+	tp->user_mss = tcp_sk(parent)->user_mss;
+	tp->keepidle_s = tcp_sk(parent)->keepidle_s;
+	tp->keepintvl_s = tcp_sk(parent)->keepintvl_s;
+	tp->keepcnt = tcp_sk(parent)->keepcnt;
+	tcp_bind_hash(sk, parent->num);
+	return sk;
+}
+
+/* ---- connect / listen ---------------------------------------------------- */
+
+static int tcp_v4_connect(struct sock *sk, const struct sockaddr *uaddr,
+			  int len)
+{
+	const struct sockaddr_in *sin = (const struct sockaddr_in *)uaddr;
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct ip_route rt;
+	enum ip_addr_type t;
+	int rc = inet_check_sockaddr(uaddr, len);
+
+	if (rc < 0)
+		return rc;
+	t = ip_addr_type(sk->st, sin->sin_addr.s_addr);
+	if (t == IP_ADDR_BROADCAST || t == IP_ADDR_MULTICAST)
+		return -ENETUNREACH;
+	rc = ip_route_output(sk->st, sin->sin_addr.s_addr, &rt);
+	if (rc < 0)
+		return rc;
+	if (!sk->rcv_saddr)
+		sk->rcv_saddr = rt.saddr;
+	sk->saddr = sk->rcv_saddr;
+	sk->daddr = sin->sin_addr.s_addr;
+	sk->dport = sin->sin_port;
+	if (!sk->num) {
+		rc = tcp_connect_port(sk);
+		if (rc < 0) {
+			sk->daddr = 0;
+			sk->dport = 0;
+			return rc;
+		}
+	}
+	tp->advmss = (uint16_t)(rt.dev->mtu - 40);
+	tcp_update_mss(tp);
+	tp->iss = tcp_isn(sk->st, sk->rcv_saddr, sk->sport, sk->daddr, sk->dport);
+	tp->snd_una = tp->iss;
+	tp->snd_nxt = tp->iss;
+	tp->write_seq = tp->iss + 1;
+	tcp_set_state(sk, TCP_SYN_SENT);
+	tcp_ehash_add(sk);
+	us_mib_inc(sk->st, US_MIB_TCP_ACTIVE_OPENS);
+	rc = tcp_send_syn(sk);
+	if (rc < 0) {
+		tcp_done(sk);
+		return rc;
+	}
+	return 0;
+}
+
+/* connect(AF_UNSPEC) and the abortive close: RST, forget everything. */
+static void tcp_listen_stop(struct sock *sk);
+
+int tcp_disconnect(struct sock *sk, int flags)
+{
+	int old = sk->state;
+
+	if (old == TCP_CLOSE)
+		return 0;
+	if (old == TCP_LISTEN) {
+		/* The port stays bound; the listener and its queues go. */
+		tcp_listen_stop(sk);
+		tcp_set_state(sk, TCP_CLOSE);
+		return 0;
+	}
+	if (old != TCP_SYN_SENT)
+		tcp_send_active_reset(sk);
+	tcp_done(sk);
+	return 0;
+}
+
+int tcp_listen_start(struct sock *sk, int backlog)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct list_head *pos;
+	int rc;
+
+	if (!sk->num) {
+		rc = tcp_get_port(sk, 0);
+		if (rc < 0)
+			return rc;
+	}
+	/* Two listeners on one address and port need SO_REUSEPORT. */
+	list_for_each(pos, &sk->st->tcp.listen[sk->num % TCP_BHASH]) {
+		struct tcp_sock *o = list_entry(pos, struct tcp_sock, listen_node);
+
+		if (o->sk.num == sk->num && o->sk.rcv_saddr == sk->rcv_saddr &&
+		    !(o->sk.reuseport && sk->reuseport))
+			return -EADDRINUSE;
+	}
+	tp->max_backlog = backlog;
+	tcp_set_state(sk, TCP_LISTEN);
+	list_add(&tp->listen_node, &sk->st->tcp.listen[sk->num % TCP_BHASH]);
+	return 0;
+}
+
+/* ---- data --------------------------------------------------------------- */
+
+/* Room for more in the write queue (Linux's sk_stream_memory_free). */
+static bool tcp_wspace_ok(const struct sock *sk)
+{
+	return sk->wmem_alloc < sk->sndbuf;
+}
+
+static struct sk_buff *tcp_new_data_skb(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct sk_buff *skb = us_skb_alloc(sk->st, tp->mss_cache);
+
+	if (!skb)
+		return NULL;
+	TCP_SKB_CB(skb)->seq = tp->write_seq;
+	TCP_SKB_CB(skb)->end_seq = tp->write_seq;
+	TCP_SKB_CB(skb)->flags = TCPHDR_ACK;
+	TCP_SKB_CB(skb)->retrans = 0;
+	sk->wmem_alloc += (int)skb->truesize;
+	skb_queue_tail(&sk->write_queue, skb);
+	if (!tp->send_head)
+		tp->send_head = skb;
+	return skb;
+}
+
+/* The last queued segment, if it is unsent and can take more data. */
+static struct sk_buff *tcp_append_target(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct sk_buff *tail = skb_peek_tail(&sk->write_queue);
+
+	if (!tail || !tp->send_head)
+		return NULL;
+	if (TCP_SKB_CB(tail)->flags & (TCPHDR_SYN | TCPHDR_FIN))
+		return NULL;
+	if (tail->len >= tp->mss_cache || skb_tailroom(tail) == 0)
+		return NULL;
+	return tail;
+}
+
+static size_t iov_copy_from(uint8_t *dst, const struct msghdr *msg,
+			    size_t off, size_t len)
+{
+	size_t done = 0;
+
+	for (size_t i = 0; i < msg->msg_iovlen && done < len; i++) {
+		size_t n = msg->msg_iov[i].iov_len;
+		const uint8_t *base = msg->msg_iov[i].iov_base;
+
+		if (off >= n) {
+			off -= n;
+			continue;
+		}
+		base += off;
+		n -= off;
+		off = 0;
+		if (n > len - done)
+			n = len - done;
+		memcpy(dst + done, base, n);
+		done += n;
+	}
+	return done;
+}
+
+/* Linux's sk_stream_error(): EPIPE comes with SIGPIPE unless told not. */
+int tcp_stream_error(int flags, int err)
+{
+	if (err == -EPIPE && !(flags & MSG_NOSIGNAL))
+		raise(SIGPIPE);
+	return err;
+}
+
+/*
+ * Queue user data as MSS-sized segments and send what the windows allow.
+ * Returns the bytes taken, or -errno (-EAGAIN when the send buffer had no
+ * room, or the connection is still being set up).
+ */
+static int tcp_sendmsg(struct sock *sk, const struct msghdr *msg, size_t len,
+		       int flags)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	size_t copied = 0;
+	int err = sock_error(sk);
+
+	if (err)
+		return -err;
+	if (flags & MSG_OOB)
+		return -EOPNOTSUPP;
+	if (sk->state == TCP_SYN_SENT || sk->state == TCP_SYN_RECV)
+		return -EAGAIN;
+	if ((sk->state != TCP_ESTABLISHED && sk->state != TCP_CLOSE_WAIT) ||
+	    (sk->shutdown & SEND_SHUTDOWN))
+		return tcp_stream_error(flags, -EPIPE);
+	while (copied < len) {
+		struct sk_buff *skb = tcp_append_target(sk);
+		size_t n;
+
+		if (!skb) {
+			if (!tcp_wspace_ok(sk))
+				break;
+			skb = tcp_new_data_skb(sk);
+			if (!skb)
+				break;
+		}
+		n = tp->mss_cache - skb->len;
+		if (n > skb_tailroom(skb))
+			n = skb_tailroom(skb);
+		if (n > len - copied)
+			n = len - copied;
+		iov_copy_from(skb_put(skb, (unsigned int)n), msg, copied, n);
+		TCP_SKB_CB(skb)->end_seq += (uint32_t)n;
+		tp->write_seq += (uint32_t)n;
+		copied += n;
+	}
+	if (copied)
+		tcp_write_xmit(sk, !(flags & MSG_MORE));
+	return copied ? (int)copied : -EAGAIN;
+}
+
+static size_t iov_copy_to(struct msghdr *msg, size_t off, const uint8_t *src,
+			  size_t len)
+{
+	size_t done = 0;
+
+	for (size_t i = 0; i < msg->msg_iovlen && done < len; i++) {
+		size_t n = msg->msg_iov[i].iov_len;
+		uint8_t *base = msg->msg_iov[i].iov_base;
+
+		if (off >= n) {
+			off -= n;
+			continue;
+		}
+		base += off;
+		n -= off;
+		off = 0;
+		if (n > len - done)
+			n = len - done;
+		memcpy(base, src + done, n);
+		done += n;
+	}
+	return done;
+}
+
+/*
+ * Window update after the reader made room (Linux's tcp_cleanup_rbuf):
+ * tell the peer when the window we could offer has grown by two segments
+ * or reached half the buffer, so a sender stalled on it resumes.
+ */
+static void tcp_cleanup_rbuf(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	uint32_t cur = tcp_receive_window(tp);
+	uint32_t could = tcp_select_window_peek(sk);
+
+	if (sk->state != TCP_ESTABLISHED && sk->state != TCP_FIN_WAIT1 &&
+	    sk->state != TCP_FIN_WAIT2)
+		return;
+	if (could > cur && (could - cur >= 2u * tp->mss_cache ||
+			    could >= (uint32_t)sk->rcvbuf / 4))
+		tcp_send_ack(sk);
+}
+
+/*
+ * Copy received data to the user. Returns the bytes copied, 0 at the end
+ * of the stream, or -errno (-EAGAIN when nothing is there yet).
+ */
+static int tcp_recvmsg(struct sock *sk, struct msghdr *msg, size_t len,
+		       int flags, int *addr_len)
+{
+	struct sk_buff *skb, *tmp;
+	size_t copied = 0;
+	int err;
+
+	if (sk->state == TCP_LISTEN)
+		return -ENOTCONN;
+	if (flags & MSG_OOB)
+		return -EINVAL;
+	skb_queue_walk_safe(&sk->receive_queue, skb, tmp) {
+		size_t n = skb->len < len - copied ? skb->len : len - copied;
+
+		iov_copy_to(msg, copied, skb->data, n);
+		copied += n;
+		if (!(flags & MSG_PEEK)) {
+			sk->receive_queue.bytes -= n;
+			skb_pull(skb, (unsigned int)n);
+			if (skb->len == 0) {
+				skb_unlink(&sk->receive_queue, skb);
+				sock_rfree(sk, skb);
+				skb_free(skb);
+			}
+		}
+		if (copied == len)
+			break;
+	}
+	if (copied) {
+		if (!(flags & MSG_PEEK))
+			tcp_cleanup_rbuf(sk);
+		return (int)copied;
+	}
+	err = sock_error(sk);
+	if (err)
+		return -err;
+	if (sk->shutdown & RCV_SHUTDOWN)
+		return 0;
+	if (sk->state == TCP_CLOSE)
+		return -ENOTCONN;
+	(void)addr_len;
+	return -EAGAIN;
+}
+
+/* ---- close and shutdown ------------------------------------------------- */
+
+/* RFC 9293 §3.10.4: the state a close or SHUT_WR moves to, and whether a
+ * FIN is due (Linux's new_state table). */
+static bool tcp_close_state(struct sock *sk)
+{
+	switch (sk->state) {
+	case TCP_ESTABLISHED:
+	case TCP_SYN_RECV:
+		tcp_set_state(sk, TCP_FIN_WAIT1);
+		return true;
+	case TCP_CLOSE_WAIT:
+		tcp_set_state(sk, TCP_LAST_ACK);
+		return true;
+	default:
+		return false;
+	}
+}
+
+static void tcp_shutdown(struct sock *sk, int how)
+{
+	if (!(how & SEND_SHUTDOWN))
+		return;
+	if (tcp_close_state(sk))
+		tcp_send_fin(sk);
+}
+
+static void tcp_listen_stop(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct list_head *lists[2] = { &tp->syn_queue, &tp->accept_queue };
+
+	list_del(&tp->listen_node);
+	for (int i = 0; i < 2; i++) {
+		while (!list_empty(lists[i])) {
+			struct tcp_sock *c = list_entry(lists[i]->next,
+							struct tcp_sock,
+							child_node);
+
+			/* Unaccepted connections are reset, as Linux does. */
+			tcp_unlink_child(c);
+			tcp_disconnect(&c->sk, 0);
+			sock_put(&c->sk);
+		}
+	}
+	tp->syn_qlen = tp->accept_qlen = 0;
+}
+
+static void tcp_close(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	bool unread = !skb_queue_empty(&sk->receive_queue);
+
+	sk->shutdown = SHUTDOWN_MASK;
+	if (sk->state == TCP_LISTEN) {
+		tcp_disconnect(sk, 0);
+		tcp_put_port(sk);
+	} else if (sk->state == TCP_CLOSE) {
+		tcp_put_port(sk);
+	} else if (unread || (sk->linger_on && sk->linger_sec == 0)) {
+		/*
+		 * RFC 2525 §2.17: closing with unread data resets the
+		 * connection, so the peer knows it was not all consumed; an
+		 * SO_LINGER of zero asks for the same abort.
+		 */
+		tcp_disconnect(sk, 0);
+	} else if (tcp_close_state(sk)) {
+		tcp_send_fin(sk);
+	} else if (sk->state == TCP_SYN_SENT) {
+		tcp_done(sk);
+	}
+	(void)tp;
+	sock_put(sk);   /* the user's reference */
+}
+
+static void tcp_destroy(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	tcp_clear_timers(tp);
+	while (!skb_queue_empty(&sk->receive_queue)) {
+		struct sk_buff *skb = skb_dequeue(&sk->receive_queue);
+
+		sock_rfree(sk, skb);
+		skb_free(skb);
+	}
+	skb_queue_purge(&sk->write_queue);
+	skb_queue_purge(&tp->ooo_queue);
+	tcp_put_port(sk);
+}
+
+/* ---- options and ioctls ------------------------------------------------- */
+
+static int tcp_setsockopt(struct sock *sk, int level, int optname,
+			  const void *optval, socklen_t optlen)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	int val;
+
+	if (level != IPPROTO_TCP)
+		return -ENOPROTOOPT;
+	if (optlen < sizeof(int))
+		return -EINVAL;
+	if (!optval)
+		return -EFAULT;
+	memcpy(&val, optval, sizeof(int));
+	switch (optname) {
+	case TCP_NODELAY:
+		tp->nodelay = val != 0;
+		if (tp->nodelay)
+			tcp_write_xmit(sk, true);
+		return 0;
+	case TCP_CORK:
+		tp->cork = val != 0;
+		if (!tp->cork)
+			tcp_write_xmit(sk, true);
+		return 0;
+	case TCP_MAXSEG:
+		if (val && (val < TCP_MIN_MSS || val > 65535 - 40))
+			return -EINVAL;
+		tp->user_mss = val;
+		return 0;
+	case TCP_KEEPIDLE:
+	case TCP_KEEPINTVL:
+		if (val < 1 || val > 32767)
+			return -EINVAL;
+		if (optname == TCP_KEEPIDLE)
+			tp->keepidle_s = val;
+		else
+			tp->keepintvl_s = val;
+		tcp_reset_keepalive(sk);
+		return 0;
+	case TCP_KEEPCNT:
+		if (val < 1 || val > 127)
+			return -EINVAL;
+		tp->keepcnt = val;
+		return 0;
+	case TCP_LINGER2:
+		tp->linger2_s = val;
+		return 0;
+	default:
+		return -ENOPROTOOPT;
+	}
+}
+
+static void tcp_fill_info(struct sock *sk, struct tcp_info *ti)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	memset(ti, 0, sizeof(*ti));
+	ti->tcpi_state = sk->state;
+	ti->tcpi_retransmits = tp->retransmits;
+	ti->tcpi_backoff = tp->backoff;
+	ti->tcpi_rto = tp->rto_us;
+	ti->tcpi_snd_mss = tp->mss_cache;
+	ti->tcpi_rcv_mss = tp->advmss;
+	ti->tcpi_rtt = tp->srtt_us;
+	ti->tcpi_rttvar = tp->rttvar_us;
+	ti->tcpi_snd_ssthresh = tp->snd_ssthresh;
+	ti->tcpi_snd_cwnd = tp->snd_cwnd;
+	ti->tcpi_advmss = tp->advmss;
+	ti->tcpi_total_retrans = tp->total_retrans;
+	ti->tcpi_unacked = 0;
+	for (struct sk_buff *skb = skb_peek(&sk->write_queue);
+	     skb && skb != tp->send_head;
+	     skb = skb->list.next == &sk->write_queue.list ? NULL :
+		   list_entry(skb->list.next, struct sk_buff, list))
+		ti->tcpi_unacked++;
+}
+
+static int tcp_getsockopt(struct sock *sk, int level, int optname,
+			  void *optval, socklen_t *optlen)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct tcp_info ti;
+	const void *src = &ti;
+	socklen_t n = sizeof(int);
+	int val;
+
+	if (level != IPPROTO_TCP)
+		return -ENOPROTOOPT;
+	if ((int)*optlen < 0)
+		return -EINVAL;
+	switch (optname) {
+	case TCP_NODELAY: val = tp->nodelay; break;
+	case TCP_CORK: val = tp->cork; break;
+	case TCP_MAXSEG:
+		if (sk->state != TCP_CLOSE)
+			val = tp->mss_cache;
+		else
+			val = tp->user_mss ? tp->user_mss : (int)TCP_MSS_DEFAULT;
+		break;
+	case TCP_KEEPIDLE: val = tp->keepidle_s; break;
+	case TCP_KEEPINTVL: val = tp->keepintvl_s; break;
+	case TCP_KEEPCNT: val = tp->keepcnt; break;
+	case TCP_LINGER2: val = tp->linger2_s; break;
+	case TCP_INFO:
+		tcp_fill_info(sk, &ti);
+		n = sizeof(ti);
+		break;
+	default:
+		return -ENOPROTOOPT;
+	}
+	if (optname != TCP_INFO)
+		src = &val;
+	if (*optlen < n)
+		n = *optlen;
+	if (n && !optval)
+		return -EFAULT;
+	if (n)
+		memcpy(optval, src, n);
+	*optlen = n;
+	return 0;
+}
+
+static int tcp_ioctl(struct sock *sk, unsigned long cmd, int *karg)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	if (sk->state == TCP_LISTEN)
+		return -EINVAL;
+	switch (cmd) {
+	case SIOCINQ:
+		*karg = (int)sk->receive_queue.bytes;
+		return 0;
+	case SIOCOUTQ:
+		*karg = (int)(tp->write_seq - tp->snd_una);
+		return 0;
+	case SIOCOUTQNSD:
+		*karg = (int)(tp->write_seq - tp->snd_nxt);
+		return 0;
+	default:
+		return -ENOTTY;
+	}
+}
+
+static void tcp_unhash(struct sock *sk)
+{
+	tcp_ehash_del(sk);
+}
+
+const struct proto tcp_prot = {
+	.name = "TCP",
+	.obj_size = sizeof(struct tcp_sock),
+	.init = tcp_init_sock,
+	.close = tcp_close,
+	.connect = tcp_v4_connect,
+	.disconnect = tcp_disconnect,
+	.sendmsg = tcp_sendmsg,
+	.recvmsg = tcp_recvmsg,
+	.setsockopt = tcp_setsockopt,
+	.getsockopt = tcp_getsockopt,
+	.ioctl = tcp_ioctl,
+	.get_port = tcp_get_port,
+	.unhash = tcp_unhash,
+	.destroy = tcp_destroy,
+	.shutdown = tcp_shutdown,
+};

@@ -1,0 +1,215 @@
+/*
+ * tcp.h - the Transmission Control Protocol (RFC 9293): struct tcp_sock and
+ * the pieces shared by tcp.c (socket calls, state, tables), tcp_input.c
+ * (segment arrival, RFC 9293 §3.10.7), tcp_output.c (building and sending
+ * segments) and tcp_timer.c (retransmission, delayed ACK, keepalive,
+ * TIME_WAIT).
+ *
+ * Receive: ip_local_deliver -> tcp_v4_rcv -> lookup -> tcp_rcv_state_process
+ * Send:    us_send -> inet_sendmsg -> tcp_sendmsg -> tcp_write_xmit ->
+ *          tcp_transmit_skb -> ip_output
+ */
+#ifndef US_NET_TCP_TCP_H
+#define US_NET_TCP_TCP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/list.h"
+#include "core/siphash.h"
+#include "core/skbuff.h"
+#include "core/timer.h"
+#include "net/sock.h"
+#include "net/tcp/tcp_parse.h"
+#include "net/tcp/tcp_seq.h"
+
+struct ustack;
+
+#define TCP_BHASH 256
+#define TCP_EHASH 1024
+
+/* Linux's defaults (net.ipv4.tcp_* and include/net/tcp.h). */
+/* TCP_MSS_DEFAULT (536, RFC 9293 §3.7.1) comes from <netinet/tcp.h>. */
+#define TCP_MIN_MSS 88
+#define TCP_MAX_MSS (65535 - 40)
+#define TCP_INIT_CWND 10             /* RFC 6928 */
+#define TCP_RTO_MIN_US 200000        /* Linux TCP_RTO_MIN */
+#define TCP_RTO_MAX_US 120000000ULL  /* Linux TCP_RTO_MAX */
+#define TCP_TIMEOUT_INIT_US 1000000  /* RFC 6298 §2.1 */
+#define TCP_DELACK_MIN_US 40000      /* Linux TCP_DELACK_MIN */
+#define TCP_DELACK_MAX_US 200000
+#define TCP_SYN_RETRIES 6
+#define TCP_SYNACK_RETRIES 5
+#define TCP_RETRIES2 15
+#define TCP_FIN_TIMEOUT_US 60000000ULL
+#define TCP_KEEPIDLE_S 7200
+#define TCP_KEEPINTVL_S 75
+#define TCP_KEEPCNT_DEFAULT 9
+#define TCP_MAX_WINDOW 65535         /* no window scaling yet */
+
+enum { TCP_CHILD_NONE, TCP_CHILD_SYNQ, TCP_CHILD_ACCEPTQ };
+
+/* Per-segment control data in skb->cb (Linux's struct tcp_skb_cb). */
+struct tcp_skb_cb {
+	uint32_t seq;       /* first sequence number */
+	uint32_t end_seq;   /* seq + payload + SYN + FIN */
+	uint8_t flags;      /* TCPHDR_* to send, or received */
+	uint8_t retrans;    /* times sent again */
+	us_time_t sent;     /* last transmission, for RTT samples (Karn) */
+};
+
+#define TCP_SKB_CB(skb) ((struct tcp_skb_cb *)(skb)->cb)
+
+struct tcp_table {
+	struct list_head bind[TCP_BHASH];    /* every sock owning a port */
+	struct list_head ehash[TCP_EHASH];   /* connections, by 4-tuple */
+	struct list_head listen[TCP_BHASH];  /* listeners, by port */
+	struct us_siphash_key secret;        /* RFC 6528 / RFC 6056 key */
+	uint16_t port_lo, port_hi;
+	us_time_t msl_us;                    /* TIME_WAIT lasts 2 MSL */
+};
+
+struct tcp_sock {
+	struct sock sk;             /* first: a struct sock * is a tcp_sock * */
+
+	/* RFC 9293 §3.3.1 send sequence variables */
+	uint32_t snd_una, snd_nxt, snd_wnd, snd_wl1, snd_wl2, iss;
+	uint32_t max_window;        /* largest window the peer offered */
+	uint32_t write_seq;         /* sequence number of the next byte queued */
+	uint32_t snd_max;           /* highest sequence number ever sent: after
+				       a timeout snd_nxt goes back to snd_una
+				       and the queue is sent again (BSD) */
+	bool probe_timer;           /* retrans_timer is probing a zero window */
+	/* receive sequence variables */
+	uint32_t rcv_nxt, rcv_wnd, irs;
+	uint32_t rcv_wup;           /* rcv_nxt when the window was last sent */
+
+	uint16_t mss_cache;         /* effective send MSS */
+	uint16_t advmss;            /* the MSS we announce */
+	uint16_t peer_mss;          /* from the peer's SYN, or 536 */
+	int user_mss;               /* TCP_MAXSEG, 0 = none */
+
+	/* The write queue (sk.write_queue) holds sent-but-unacked segments
+	 * followed by unsent ones; send_head is the first unsent, or NULL. */
+	struct sk_buff *send_head;
+	struct sk_buff_head ooo_queue; /* out-of-order received segments */
+
+	/* RFC 6298 retransmission timer */
+	uint32_t srtt_us;           /* 0 = no sample yet */
+	uint32_t rttvar_us;
+	uint32_t rto_us;
+	uint8_t backoff;            /* RTO doublings since the last ACK */
+	uint8_t retransmits;        /* consecutive timeouts */
+	uint8_t syn_retries;
+
+	/* RFC 5681 congestion control (NewReno, RFC 6582) */
+	uint32_t snd_cwnd;          /* in segments */
+	uint32_t snd_ssthresh;
+	uint32_t cwnd_acked;        /* bytes acked towards the next increase */
+	uint8_t dupacks;
+	bool in_recovery;
+	uint32_t high_seq;          /* snd_nxt when recovery began */
+
+	/* ACK generation (RFC 1122 §4.2.3.2, RFC 5681 §4.2) */
+	bool ack_pending;
+	uint8_t quickacks;          /* immediate ACKs left (Linux quickack) */
+	uint32_t rcv_unacked;       /* bytes received since our last ACK */
+
+	/* Timers. retrans_timer doubles as the zero-window probe timer. */
+	struct us_timer retrans_timer;
+	struct us_timer delack_timer;
+	struct us_timer keepalive_timer; /* also FIN_WAIT2 and TIME_WAIT */
+	uint8_t probes_out;         /* zero-window or keepalive probes */
+
+	/* Listening: children in SYN_RECV, then established ones waiting
+	 * for accept(). A child sits on its parent's list by child_node. */
+	struct tcp_sock *parent;
+	uint8_t child_queue;        /* TCP_CHILD_* */
+	struct list_head syn_queue;
+	struct list_head accept_queue;
+	struct list_head child_node;
+	int max_backlog;
+	int syn_qlen, accept_qlen;
+
+	struct list_head ehash_node;
+	struct list_head listen_node;
+	bool hashed;                /* on ehash */
+	us_time_t last_rcv;         /* when a segment last arrived (keepalive) */
+
+	/* Options */
+	bool nodelay, cork, defer_fin;
+	int keepidle_s, keepintvl_s, keepcnt;
+	int linger2_s;
+
+	/* Statistics for TCP_INFO */
+	uint32_t total_retrans;
+};
+
+static inline struct tcp_sock *tcp_sk(struct sock *sk)
+{
+	return (struct tcp_sock *)sk;
+}
+
+extern const struct proto tcp_prot;
+extern const struct proto_ops inet_stream_ops;
+
+/* tcp.c */
+void tcp_init(struct ustack *st);
+/* Instance teardown: every connection and listener is freed. */
+void tcp_exit(struct ustack *st);
+void tcp_set_state(struct sock *sk, int state);
+/* The connection is over: unhash, stop timers, drop the protocol's ref. */
+void tcp_done(struct sock *sk);
+void tcp_ehash_add(struct sock *sk);
+struct sock *tcp_lookup_established(struct ustack *st, uint32_t saddr,
+				    uint16_t sport, uint32_t daddr,
+				    uint16_t dport);
+struct sock *tcp_lookup_listener(struct ustack *st, uint32_t daddr,
+				 uint16_t dport);
+uint32_t tcp_isn(struct ustack *st, uint32_t saddr, uint16_t sport,
+		 uint32_t daddr, uint16_t dport);
+int tcp_disconnect(struct sock *sk, int flags);
+int tcp_listen_start(struct sock *sk, int backlog);
+void tcp_unlink_child(struct tcp_sock *tp);
+int tcp_stream_error(int flags, int err);
+/* Inherit a new child of a listener (SYN_RECV), bound to its port. */
+struct sock *tcp_create_child(struct sock *parent);
+/* Free space in the receive buffer, as a window to advertise. */
+uint32_t tcp_receive_window(const struct tcp_sock *tp);
+void tcp_update_mss(struct tcp_sock *tp);
+
+/* tcp_input.c */
+void tcp_v4_rcv(struct sk_buff *skb);
+
+/* tcp_output.c */
+/* Send every segment the windows and Nagle allow. */
+void tcp_write_xmit(struct sock *sk, bool push);
+int tcp_transmit_skb(struct sock *sk, struct sk_buff *skb);
+void tcp_send_ack(struct sock *sk);
+/* The window tcp_send_ack would offer now, without committing to it. */
+uint32_t tcp_select_window_peek(struct sock *sk);
+void tcp_send_delayed_ack(struct sock *sk);
+int tcp_send_syn(struct sock *sk);
+int tcp_send_synack(struct sock *sk);
+void tcp_send_fin(struct sock *sk);
+/* A bare RST (and ACK) with the given numbers, from sk's addresses. */
+void tcp_send_active_reset(struct sock *sk);
+/* A RST answering an unacceptable segment (RFC 9293 §3.10.7.1). */
+void tcp_v4_send_reset(struct ustack *st, const struct sk_buff *skb,
+		       const struct tcp_seg *th, uint32_t seglen);
+/* Retransmit the first unacknowledged segment. */
+int tcp_retransmit_head(struct sock *sk);
+void tcp_send_probe(struct sock *sk);
+
+/* tcp_timer.c */
+void tcp_init_timers(struct tcp_sock *tp);
+void tcp_clear_timers(struct tcp_sock *tp);
+void tcp_reset_rto_timer(struct sock *sk);
+void tcp_rearm_rto(struct sock *sk);
+void tcp_reset_keepalive(struct sock *sk);
+void tcp_time_wait(struct sock *sk);
+void tcp_fin_wait2_timeout(struct sock *sk);
+/* RFC 6298 §2: a new RTT measurement. */
+void tcp_rtt_sample(struct tcp_sock *tp, us_time_t rtt_us);
+
+#endif

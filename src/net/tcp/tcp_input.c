@@ -1,0 +1,798 @@
+/*
+ * tcp_input.c - segment arrival, organised as RFC 9293 §3.10.7 is: the
+ * CLOSED and LISTEN cases, SYN-SENT, and the synchronized states, whose
+ * checks run in the RFC's order (sequence number, RST, SYN, ACK, data,
+ * FIN), each a small helper. Congestion control on ACKs follows RFC 5681
+ * and NewReno (RFC 6582); RST and SYN in the window get RFC 5961 challenge
+ * ACKs.
+ *
+ * Call chain: ip_local_deliver -> tcp_v4_rcv -> tcp_listen_input |
+ *             tcp_rcv_synsent | tcp_timewait_input | tcp_rcv_state_process
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <string.h>
+
+#include "core/checksum.h"
+#include "net/ipv4.h"
+#include "net/tcp/tcp.h"
+#include "stack/stack.h"
+
+static void tcp_drop(struct ustack *st, struct sk_buff *skb,
+		     enum us_drop_reason why)
+{
+	us_drop(st, skb, why);
+}
+
+/* Payload bytes in the segment (skb->data at the payload). */
+static uint32_t tcp_payload(const struct sk_buff *skb)
+{
+	return skb->len;
+}
+
+/* ---- helpers of every state --------------------------------------------- */
+
+/* Linux's tcp_reset(): the peer reset us; the errno depends on the state. */
+static void tcp_reset(struct sock *sk)
+{
+	int err;
+
+	switch (sk->state) {
+	case TCP_SYN_SENT:
+		err = ECONNREFUSED;
+		break;
+	case TCP_CLOSE_WAIT:
+		err = EPIPE;
+		break;
+	case TCP_CLOSE:
+		return;
+	default:
+		err = ECONNRESET;
+	}
+	us_mib_inc(sk->st, US_MIB_TCP_ESTAB_RESETS);
+	sk->err = err;
+	if (sk->sk_socket)
+		sk->sk_error_report(sk);
+	tcp_done(sk);
+}
+
+/* RFC 5961 §3.2 / §4.2: answer a doubtful RST or SYN with an ACK of what
+ * we expect, which a genuine peer answers and a blind attacker cannot. */
+static void tcp_send_challenge_ack(struct sock *sk)
+{
+	us_mib_inc(sk->st, US_MIB_TCP_CHALLENGE_ACKS);
+	tcp_send_ack(sk);
+}
+
+static void tcp_init_established(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	tcp_set_state(sk, TCP_ESTABLISHED);
+	/* Linux starts in quick-ACK mode: the first segments are answered at
+	 * once, so the peer's slow start is not held back by delayed ACKs. */
+	tp->quickacks = 16;
+	tp->last_rcv = sk->st->now;
+	tcp_update_mss(tp);
+	tcp_reset_keepalive(sk);
+}
+
+static void tcp_apply_syn_options(struct tcp_sock *tp, const struct tcp_seg *th)
+{
+	/* RFC 9293 §3.7.1: without the option the peer takes 536. */
+	tp->peer_mss = th->opts.mss_ok && th->opts.mss ? th->opts.mss
+						       : TCP_MSS_DEFAULT;
+	tcp_update_mss(tp);
+}
+
+/* Drop acknowledged segments from the write queue; returns bytes freed
+ * and takes an RTT sample from a segment sent only once (Karn). */
+static void tcp_clean_rtx_queue(struct sock *sk, uint32_t ack)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	us_time_t rtt = 0;
+	bool sample = false;
+	struct sk_buff *skb;
+
+	while ((skb = skb_peek(&sk->write_queue)) != NULL) {
+		struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
+
+		if (seq_gt(cb->end_seq, ack)) {
+			uint32_t n = ack - cb->seq;
+
+			/* Partly acknowledged data: trim the front. */
+			if (seq_gt(ack, cb->seq) && n <= skb->len &&
+			    !(cb->flags & TCPHDR_SYN)) {
+				skb_pull(skb, n);
+				sk->write_queue.bytes -= n;
+				cb->seq = ack;
+			}
+			break;
+		}
+		if (cb->retrans == 0 && cb->sent) {
+			rtt = sk->st->now - cb->sent;
+			sample = true;
+		}
+		if (skb == tp->send_head)
+			tp->send_head = NULL;
+		skb_unlink(&sk->write_queue, skb);
+		sk->wmem_alloc -= (int)skb->truesize;
+		skb_free(skb);
+	}
+	if (!tp->send_head && skb_peek(&sk->write_queue) &&
+	    seq_geq(TCP_SKB_CB(skb_peek(&sk->write_queue))->seq, tp->snd_nxt))
+		tp->send_head = skb_peek(&sk->write_queue);
+	if (sample)
+		tcp_rtt_sample(tp, rtt);
+}
+
+/* RFC 5681 §3.2 and RFC 6582 §3.2: the third duplicate ACK. */
+static void tcp_enter_recovery(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	uint32_t flight = (tp->snd_max - tp->snd_una) / tp->mss_cache;
+
+	tp->snd_ssthresh = flight / 2 > 2 ? flight / 2 : 2;
+	tp->snd_cwnd = tp->snd_ssthresh + 3;
+	tp->in_recovery = true;
+	tp->high_seq = tp->snd_max;
+	us_mib_inc(sk->st, US_MIB_TCP_FAST_RETRANS);
+	tcp_retransmit_head(sk);
+}
+
+static void tcp_dupack(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	tp->dupacks++;
+	if (tp->in_recovery) {
+		tp->snd_cwnd++;   /* each dup ACK: a segment has left */
+		return;
+	}
+	if (tp->dupacks == 3 && seq_geq(tp->snd_una, tp->high_seq))
+		tcp_enter_recovery(sk);
+}
+
+/* New data was acknowledged: grow or restore the congestion window. */
+static void tcp_cong_on_ack(struct sock *sk, uint32_t acked)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	uint32_t segs = (acked + tp->mss_cache - 1) / tp->mss_cache;
+
+	if (tp->in_recovery) {
+		if (seq_geq(tp->snd_una, tp->high_seq)) {
+			tp->snd_cwnd = tp->snd_ssthresh;
+			tp->in_recovery = false;
+		} else {
+			/* RFC 6582 §3.2 step 5: a partial ACK; the next hole
+			 * is lost too. Deflate by what was acked. */
+			tcp_retransmit_head(sk);
+			tp->snd_cwnd = tp->snd_cwnd > segs ? tp->snd_cwnd - segs + 1
+							   : 1;
+		}
+		tp->dupacks = 0;
+		return;
+	}
+	tp->dupacks = 0;
+	if (tp->snd_cwnd < tp->snd_ssthresh) {
+		/* Slow start with RFC 3465 ABC, L = 2. */
+		tp->snd_cwnd += segs < 2 ? segs : 2;
+		return;
+	}
+	tp->cwnd_acked += acked;
+	if (tp->cwnd_acked >= tp->snd_cwnd * tp->mss_cache) {
+		tp->cwnd_acked -= tp->snd_cwnd * tp->mss_cache;
+		tp->snd_cwnd++;
+	}
+}
+
+/*
+ * RFC 9293 §3.10.7.4, fifth check, for ESTABLISHED and later: update the
+ * send window (SND.WL1/WL2 rule) and take what the ACK acknowledges.
+ * Returns false when the ACK is for data not yet sent (ACK and drop).
+ */
+static bool tcp_ack(struct sock *sk, const struct sk_buff *skb,
+		    const struct tcp_seg *th)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	uint32_t seq = TCP_SKB_CB(skb)->seq;
+	uint32_t ack = th->ack;
+	bool wnd_changed = false;
+	uint32_t acked;
+
+	if (seq_gt(ack, tp->snd_max))
+		return false;
+	if (seq_lt(ack, tp->snd_una))
+		return true;   /* old duplicate: the data may still count */
+	if (seq_lt(tp->snd_wl1, seq) ||
+	    (tp->snd_wl1 == seq && seq_leq(tp->snd_wl2, ack))) {
+		wnd_changed = tp->snd_wnd != th->window;
+		tp->snd_wnd = th->window;
+		tp->snd_wl1 = seq;
+		tp->snd_wl2 = ack;
+		if (tp->snd_wnd > tp->max_window)
+			tp->max_window = tp->snd_wnd;
+	}
+	acked = ack - tp->snd_una;
+	if (acked == 0) {
+		/* RFC 5681 §2: a duplicate ACK carries no data, does not move
+		 * the window, and comes while data is outstanding. */
+		if (tcp_payload(skb) == 0 && !wnd_changed &&
+		    !(th->flags & (TCPHDR_SYN | TCPHDR_FIN)) &&
+		    tp->snd_una != tp->snd_max)
+			tcp_dupack(sk);
+		return true;
+	}
+	tp->snd_una = ack;
+	if (seq_lt(tp->snd_nxt, ack))
+		tp->snd_nxt = ack;
+	tcp_clean_rtx_queue(sk, ack);
+	tp->backoff = 0;
+	tp->retransmits = 0;
+	tp->probes_out = 0;
+	tcp_cong_on_ack(sk, acked);
+	tcp_rearm_rto(sk);
+	if (sk->sk_socket)
+		sk->sk_write_space(sk);
+	return true;
+}
+
+/* All we sent, FIN included, is acknowledged. */
+static bool tcp_fin_acked(const struct tcp_sock *tp)
+{
+	return tp->snd_una == tp->write_seq && tp->snd_max == tp->write_seq;
+}
+
+/* ---- receiving data and FIN --------------------------------------------- */
+
+static void tcp_queue_rcv(struct sock *sk, struct sk_buff *skb)
+{
+	skb->sk = sk;
+	sk->rmem_alloc += (int)skb->truesize;
+	skb_queue_tail(&sk->receive_queue, skb);
+}
+
+/* RFC 9293 §3.10.7.4, eighth check: the FIN is in order. */
+static void tcp_fin(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	tp->rcv_nxt++;
+	sk->shutdown |= RCV_SHUTDOWN;
+	skb_queue_purge(&tp->ooo_queue);
+	switch (sk->state) {
+	case TCP_SYN_RECV:
+	case TCP_ESTABLISHED:
+		tcp_set_state(sk, TCP_CLOSE_WAIT);
+		break;
+	case TCP_FIN_WAIT1:
+		/* Our FIN is not acknowledged yet: simultaneous close. */
+		tcp_set_state(sk, TCP_CLOSING);
+		break;
+	case TCP_FIN_WAIT2:
+		tcp_send_ack(sk);
+		tcp_time_wait(sk);
+		return;
+	default:
+		break;
+	}
+	tcp_send_ack(sk);
+	if (sk->sk_socket)
+		sk->sk_state_change(sk);
+}
+
+/* Move segments that have become in-order from the out-of-order queue. */
+static bool tcp_ofo_drain(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct sk_buff *skb;
+	bool fin = false;
+
+	while ((skb = skb_peek(&tp->ooo_queue)) != NULL) {
+		struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
+		uint32_t data_end = cb->end_seq - ((cb->flags & TCPHDR_FIN) ? 1 : 0);
+
+		if (seq_gt(cb->seq, tp->rcv_nxt))
+			break;
+		skb_unlink(&tp->ooo_queue, skb);
+		if (seq_gt(data_end, tp->rcv_nxt)) {
+			skb_pull(skb, tp->rcv_nxt - cb->seq);
+			tp->rcv_nxt = data_end;
+			tcp_queue_rcv(sk, skb);
+		} else {
+			skb_free(skb);
+		}
+		if (cb->flags & TCPHDR_FIN) {
+			fin = true;
+			break;
+		}
+	}
+	return fin;
+}
+
+/* Keep a segment from the future, in order of sequence, once. */
+static void tcp_ofo_insert(struct sock *sk, struct sk_buff *skb)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
+	struct sk_buff *it, *prev = NULL;
+
+	if (sk->rmem_alloc + (int)(tp->ooo_queue.bytes + skb->truesize) >
+	    sk->rcvbuf) {
+		tcp_drop(sk->st, skb, US_DROP_TCP_OFO_DROP);
+		return;
+	}
+	skb_queue_walk(&tp->ooo_queue, it) {
+		struct tcp_skb_cb *icb = TCP_SKB_CB(it);
+
+		if (seq_leq(icb->seq, cb->seq) && seq_geq(icb->end_seq, cb->end_seq)) {
+			tcp_drop(sk->st, skb, US_DROP_TCP_OFO_DUP);
+			return;
+		}
+		if (seq_gt(icb->seq, cb->seq))
+			break;
+		prev = it;
+	}
+	if (prev)
+		skb_queue_after(&tp->ooo_queue, prev, skb);
+	else
+		skb_queue_head(&tp->ooo_queue, skb);
+}
+
+/* RFC 1122 §4.2.3.2: ACK at least every second full segment, within
+ * 500 ms (Linux: 40 ms); at once for out-of-order data and in quick-ACK
+ * mode. */
+static void tcp_schedule_ack(struct sock *sk, uint32_t len, bool now)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	tp->rcv_unacked += len;
+	if (now || tp->quickacks || tp->rcv_unacked >= 2u * tp->advmss) {
+		if (tp->quickacks)
+			tp->quickacks--;
+		tcp_send_ack(sk);
+		return;
+	}
+	tcp_send_delayed_ack(sk);
+}
+
+/* RFC 9293 §3.10.7.4, seventh and eighth checks. Takes ownership. */
+static void tcp_data_queue(struct sock *sk, struct sk_buff *skb)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
+	bool fin = cb->flags & TCPHDR_FIN;
+	uint32_t len = tcp_payload(skb);
+
+	if (seq_lt(cb->seq, tp->rcv_nxt)) {
+		uint32_t data_end = cb->end_seq - (fin ? 1 : 0);
+
+		if (seq_leq(data_end, tp->rcv_nxt) && !(fin && data_end == tp->rcv_nxt)) {
+			/* Entirely old: the peer missed our ACK. */
+			tcp_send_ack(sk);
+			tcp_drop(sk->st, skb, US_DROP_TCP_OLD_DATA);
+			return;
+		}
+		skb_pull(skb, tp->rcv_nxt - cb->seq);
+		len = tcp_payload(skb);
+		cb->seq = tp->rcv_nxt;
+	}
+	if (cb->seq != tp->rcv_nxt) {
+		tcp_ofo_insert(sk, skb);
+		tcp_send_ack(sk);   /* a duplicate ACK tells of the hole */
+		return;
+	}
+	if (len) {
+		tp->rcv_nxt += len;
+		tcp_queue_rcv(sk, skb);
+	} else {
+		skb_free(skb);
+	}
+	if (tcp_ofo_drain(sk))
+		fin = true;
+	if (fin) {
+		tcp_fin(sk);
+	} else {
+		tcp_schedule_ack(sk, len, !skb_queue_empty(&tp->ooo_queue));
+	}
+	if (len && sk->sk_socket)
+		sk->sk_data_ready(sk);
+}
+
+/* ---- LISTEN (RFC 9293 §3.10.7.2) ---------------------------------------- */
+
+static struct sock *tcp_new_child(struct sock *lsk, const struct sk_buff *skb,
+				  const struct tcp_seg *th)
+{
+	const uint8_t *iph = skb_network_header(skb);
+	struct tcp_sock *ltp = tcp_sk(lsk);
+	struct ip_route rt;
+	struct sock *sk;
+	struct tcp_sock *tp;
+
+	sk = tcp_create_child(lsk);
+	if (!sk)
+		return NULL;
+	tp = tcp_sk(sk);
+	memcpy(&sk->rcv_saddr, iph + 16, 4);
+	memcpy(&sk->daddr, iph + 12, 4);
+	sk->saddr = sk->rcv_saddr;
+	sk->dport = htons(th->sport);
+	if (ip_route_output(sk->st, sk->daddr, &rt) < 0) {
+		sock_put(sk);
+		return NULL;
+	}
+	tp->advmss = (uint16_t)(rt.dev->mtu - 40);
+	tp->irs = th->seq;
+	tp->rcv_nxt = th->seq + 1;
+	tp->rcv_wup = tp->rcv_nxt;
+	tp->iss = tcp_isn(sk->st, sk->rcv_saddr, sk->sport, sk->daddr, sk->dport);
+	tp->snd_una = tp->snd_nxt = tp->snd_max = tp->iss;
+	tp->write_seq = tp->iss + 1;
+	tp->snd_wnd = th->window;   /* RFC 7323 §2.2: a SYN's window is unscaled */
+	tp->snd_wl1 = th->seq;
+	tp->snd_wl2 = tp->iss;
+	tp->last_rcv = sk->st->now;
+	tcp_apply_syn_options(tp, th);
+	tcp_set_state(sk, TCP_SYN_RECV);
+	tp->parent = ltp;
+	tp->child_queue = TCP_CHILD_SYNQ;
+	list_add_tail(&tp->child_node, &ltp->syn_queue);
+	ltp->syn_qlen++;
+	tcp_ehash_add(sk);
+	return sk;
+}
+
+static void tcp_listen_input(struct sock *lsk, struct sk_buff *skb,
+			     const struct tcp_seg *th, uint32_t seglen)
+{
+	struct tcp_sock *ltp = tcp_sk(lsk);
+	struct ustack *st = lsk->st;
+	int qmax = ltp->max_backlog > 0 ? ltp->max_backlog : 1;
+	struct sock *child;
+
+	if (th->flags & TCPHDR_RST) {
+		tcp_drop(st, skb, US_DROP_TCP_RESET_IGNORED);
+		return;
+	}
+	if (th->flags & TCPHDR_ACK) {
+		tcp_v4_send_reset(st, skb, th, seglen);
+		tcp_drop(st, skb, US_DROP_TCP_NO_SOCKET);
+		return;
+	}
+	if (!(th->flags & TCPHDR_SYN)) {
+		tcp_drop(st, skb, US_DROP_TCP_FLAGS);
+		return;
+	}
+	/* Linux drops a SYN when the accept queue is over the backlog, or
+	 * the SYN queue is full (we have no SYN cookies). */
+	if (ltp->accept_qlen > ltp->max_backlog || ltp->syn_qlen >= qmax) {
+		us_mib_inc(st, US_MIB_TCP_LISTEN_OVERFLOWS);
+		tcp_drop(st, skb, US_DROP_TCP_LISTEN_OVERFLOW);
+		return;
+	}
+	child = tcp_new_child(lsk, skb, th);
+	if (!child) {
+		tcp_drop(st, skb, US_DROP_NOMEM);
+		return;
+	}
+	us_mib_inc(st, US_MIB_TCP_PASSIVE_OPENS);
+	tcp_send_synack(child);
+	skb_free(skb);
+}
+
+/* ---- SYN-SENT (RFC 9293 §3.10.7.3) -------------------------------------- */
+
+static void tcp_rcv_synsent(struct sock *sk, struct sk_buff *skb,
+			    const struct tcp_seg *th, uint32_t seglen)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct ustack *st = sk->st;
+	bool ack = th->flags & TCPHDR_ACK;
+
+	if (ack && (seq_leq(th->ack, tp->iss) || seq_gt(th->ack, tp->snd_max))) {
+		tcp_v4_send_reset(st, skb, th, seglen);
+		tcp_drop(st, skb, US_DROP_TCP_BAD_ACK);
+		return;
+	}
+	if (th->flags & TCPHDR_RST) {
+		if (ack)
+			tcp_reset(sk);
+		tcp_drop(st, skb, US_DROP_TCP_RESET);
+		return;
+	}
+	if (!(th->flags & TCPHDR_SYN)) {
+		tcp_drop(st, skb, US_DROP_TCP_FLAGS);
+		return;
+	}
+	tp->irs = th->seq;
+	tp->rcv_nxt = th->seq + 1;
+	tp->rcv_wup = tp->rcv_nxt;
+	tcp_apply_syn_options(tp, th);
+	if (ack) {
+		tp->snd_una = th->ack;
+		tcp_clean_rtx_queue(sk, th->ack);
+		tp->snd_wnd = th->window;
+		tp->snd_wl1 = th->seq;
+		tp->snd_wl2 = th->ack;
+		tp->max_window = th->window;
+		tp->retransmits = 0;
+		tp->backoff = 0;
+		tcp_rearm_rto(sk);
+		tcp_init_established(sk);
+		tcp_send_ack(sk);
+		if (sk->sk_socket)
+			sk->sk_state_change(sk);
+		skb_free(skb);
+		return;
+	}
+	/* RFC 9293 §3.5 simultaneous open: our SYN becomes a SYN-ACK. */
+	tcp_set_state(sk, TCP_SYN_RECV);
+	tp->snd_wnd = th->window;
+	tp->snd_wl1 = th->seq;
+	TCP_SKB_CB(skb_peek(&sk->write_queue))->flags |= TCPHDR_ACK;
+	tcp_retransmit_head(sk);
+	skb_free(skb);
+}
+
+/* ---- TIME-WAIT ----------------------------------------------------------- */
+
+static void tcp_timewait_input(struct sock *sk, struct sk_buff *skb,
+			       const struct tcp_seg *th, uint32_t seglen)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct ustack *st = sk->st;
+	uint32_t seq = TCP_SKB_CB(skb)->seq;
+	struct sock *lsk;
+
+	if (th->flags & TCPHDR_RST) {
+		/* Linux (tcp_rfc1337 = 0) lets a RST end TIME-WAIT early. */
+		tcp_done(sk);
+		tcp_drop(st, skb, US_DROP_TCP_RESET);
+		return;
+	}
+	if ((th->flags & (TCPHDR_SYN | TCPHDR_ACK)) == TCPHDR_SYN &&
+	    seq_gt(seq, tp->rcv_nxt)) {
+		/* RFC 9293 §3.10.7.4 note / RFC 6191: a new incarnation
+		 * above the old sequence space may reuse the pair now. */
+		uint32_t daddr = sk->rcv_saddr;
+		uint16_t dport = sk->sport;
+
+		tcp_done(sk);
+		lsk = tcp_lookup_listener(st, daddr, dport);
+		if (lsk) {
+			tcp_listen_input(lsk, skb, th, seglen);
+			return;
+		}
+		tcp_v4_send_reset(st, skb, th, seglen);
+		tcp_drop(st, skb, US_DROP_TCP_NO_SOCKET);
+		return;
+	}
+	/* A retransmitted FIN (or anything else): ACK it; a FIN restarts the
+	 * 2 MSL wait (RFC 9293 §3.10.7.4, TIME-WAIT). */
+	if (th->flags & TCPHDR_FIN)
+		tcp_time_wait(sk);
+	tcp_send_ack(sk);
+	skb_free(skb);
+}
+
+/* ---- synchronized states (RFC 9293 §3.10.7.4) --------------------------- */
+
+/* First check: is the segment in the window? (Linux's tcp_sequence). */
+static bool tcp_sequence_ok(const struct tcp_sock *tp, uint32_t seq,
+			    uint32_t end_seq)
+{
+	return !seq_lt(end_seq, tp->rcv_wup) &&
+	       !seq_gt(seq, tp->rcv_nxt + tcp_receive_window(tp));
+}
+
+/* SYN-RECEIVED and the ACK of our SYN: the connection is up. Returns
+ * false when the segment must be dropped. */
+static bool tcp_synrecv_ack(struct sock *sk, struct sk_buff *skb,
+			    const struct tcp_seg *th, uint32_t seglen)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct tcp_sock *parent = tp->parent;
+
+	if (seq_leq(th->ack, tp->snd_una) || seq_gt(th->ack, tp->snd_max)) {
+		tcp_v4_send_reset(sk->st, skb, th, seglen);
+		tcp_drop(sk->st, skb, US_DROP_TCP_BAD_ACK);
+		return false;
+	}
+	if (parent && parent->accept_qlen > parent->max_backlog) {
+		/* Linux drops the ACK; our SYN-ACK will be sent again. */
+		us_mib_inc(sk->st, US_MIB_TCP_LISTEN_OVERFLOWS);
+		tcp_drop(sk->st, skb, US_DROP_TCP_LISTEN_OVERFLOW);
+		return false;
+	}
+	tp->snd_wnd = th->window;
+	tp->snd_wl1 = TCP_SKB_CB(skb)->seq;
+	tp->snd_wl2 = th->ack;
+	tp->max_window = th->window;
+	tcp_init_established(sk);
+	if (parent) {
+		list_del(&tp->child_node);
+		parent->syn_qlen--;
+		list_add_tail(&tp->child_node, &parent->accept_queue);
+		parent->accept_qlen++;
+		tp->child_queue = TCP_CHILD_ACCEPTQ;
+		if (parent->sk.sk_socket)
+			parent->sk.sk_data_ready(&parent->sk);
+	} else if (sk->sk_socket) {
+		sk->sk_state_change(sk);
+	}
+	return true;
+}
+
+/* After the ACK: what it means in the closing states. Returns false when
+ * the segment is finished with (and freed). */
+static bool tcp_closing_states(struct sock *sk, struct sk_buff *skb)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	switch (sk->state) {
+	case TCP_FIN_WAIT1:
+		if (tcp_fin_acked(tp)) {
+			tcp_set_state(sk, TCP_FIN_WAIT2);
+			if (!sk->sk_socket)
+				tcp_fin_wait2_timeout(sk);
+			else
+				sk->sk_state_change(sk);
+		}
+		return true;
+	case TCP_CLOSING:
+		if (tcp_fin_acked(tp))
+			tcp_time_wait(sk);
+		skb_free(skb);
+		return false;
+	case TCP_LAST_ACK:
+		if (tcp_fin_acked(tp)) {
+			skb_free(skb);
+			tcp_done(sk);
+			return false;
+		}
+		skb_free(skb);
+		return false;
+	default:
+		return true;
+	}
+}
+
+static void tcp_rcv_state_process(struct sock *sk, struct sk_buff *skb,
+				  const struct tcp_seg *th, uint32_t seglen)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
+	struct ustack *st = sk->st;
+
+	tp->last_rcv = st->now;
+	if (!tcp_sequence_ok(tp, cb->seq, cb->end_seq)) {
+		if (!(th->flags & TCPHDR_RST))
+			tcp_send_ack(sk);
+		tcp_drop(st, skb, US_DROP_TCP_INVALID_SEQ);
+		return;
+	}
+	if (th->flags & TCPHDR_RST) {
+		if (cb->seq == tp->rcv_nxt)
+			tcp_reset(sk);
+		else
+			tcp_send_challenge_ack(sk);
+		tcp_drop(st, skb, US_DROP_TCP_RESET);
+		return;
+	}
+	if (th->flags & TCPHDR_SYN) {
+		/* A SYN-RECEIVED child seeing its SYN again: the SYN-ACK
+		 * was lost, send it again. */
+		if (sk->state == TCP_SYN_RECV && cb->seq == tp->irs)
+			tcp_retransmit_head(sk);
+		else
+			tcp_send_challenge_ack(sk);
+		tcp_drop(st, skb, US_DROP_TCP_SYN_IN_WINDOW);
+		return;
+	}
+	if (!(th->flags & TCPHDR_ACK)) {
+		tcp_drop(st, skb, US_DROP_TCP_FLAGS);
+		return;
+	}
+	if (sk->state == TCP_SYN_RECV && !tcp_synrecv_ack(sk, skb, th, seglen))
+		return;
+	if (!tcp_ack(sk, skb, th)) {
+		tcp_send_ack(sk);
+		tcp_drop(st, skb, US_DROP_TCP_ACK_UNSENT);
+		return;
+	}
+	if (!tcp_closing_states(sk, skb))
+		return;
+	if (seglen == 0 || sk->state == TCP_CLOSE_WAIT ||
+	    sk->state == TCP_CLOSING || sk->state == TCP_LAST_ACK) {
+		/* Nothing to receive, or the peer's FIN came already. */
+		tcp_write_xmit(sk, true);
+		skb_free(skb);
+		return;
+	}
+	if (!sk->sk_socket && (sk->state == TCP_FIN_WAIT1 ||
+			       sk->state == TCP_FIN_WAIT2) &&
+	    tcp_payload(skb) && seq_gt(cb->end_seq, tp->rcv_nxt)) {
+		/* RFC 1122 §4.2.2.13 / RFC 2525: data for a socket the user
+		 * closed cannot be delivered: reset. */
+		tcp_v4_send_reset(st, skb, th, seglen);
+		tcp_done(sk);
+		tcp_drop(st, skb, US_DROP_TCP_CLOSED);
+		return;
+	}
+	tcp_data_queue(sk, skb);
+	tcp_write_xmit(sk, true);
+}
+
+/* ---- entry --------------------------------------------------------------- */
+
+static bool tcp_checksum_ok(const struct sk_buff *skb, uint32_t saddr,
+			    uint32_t daddr)
+{
+	uint32_t sum;
+
+	if (skb->ip_summed == CHECKSUM_UNNECESSARY)
+		return true;
+	sum = csum_tcpudp_nofold(saddr, daddr, IPPROTO_TCP, (uint16_t)skb->len, 0);
+	return csum_fold(csum_partial(skb->data, skb->len, sum)) == 0;
+}
+
+void tcp_v4_rcv(struct sk_buff *skb)
+{
+	struct ustack *st = skb->dev->st;
+	const uint8_t *iph = skb_network_header(skb);
+	struct tcp_seg th;
+	enum us_drop_reason why;
+	uint32_t saddr, daddr, seglen;
+	struct sock *sk;
+	struct tcp_skb_cb *cb;
+
+	us_mib_inc(st, US_MIB_TCP_IN_SEGS);
+	skb_reset_transport_header(skb);
+	memcpy(&saddr, iph + 12, 4);
+	memcpy(&daddr, iph + 16, 4);
+	why = tcp_parse_header(skb->data, skb->len, &th);
+	if (why == US_DROP_NOT_DROPPED && !tcp_checksum_ok(skb, saddr, daddr))
+		why = US_DROP_TCP_BAD_CSUM;
+	/* TCP is unicast only (RFC 1122 §4.2.3.10). */
+	if (why == US_DROP_NOT_DROPPED && ip_addr_type(st, daddr) != IP_ADDR_LOCAL)
+		why = US_DROP_TCP_NOT_UNICAST;
+	if (why != US_DROP_NOT_DROPPED) {
+		us_mib_inc(st, US_MIB_TCP_IN_ERRS);
+		tcp_drop(st, skb, why);
+		return;
+	}
+	skb_pull(skb, th.doff);
+	seglen = skb->len + ((th.flags & TCPHDR_SYN) ? 1 : 0) +
+		 ((th.flags & TCPHDR_FIN) ? 1 : 0);
+	cb = TCP_SKB_CB(skb);
+	memset(cb, 0, sizeof(*cb));
+	cb->seq = th.seq;
+	cb->end_seq = th.seq + seglen;
+	cb->flags = th.flags;
+
+	sk = tcp_lookup_established(st, saddr, htons(th.sport), daddr,
+				    htons(th.dport));
+	if (!sk)
+		sk = tcp_lookup_listener(st, daddr, htons(th.dport));
+	if (!sk) {
+		/* RFC 9293 §3.10.7.1: CLOSED answers with a reset. */
+		tcp_v4_send_reset(st, skb, &th, seglen);
+		tcp_drop(st, skb, US_DROP_TCP_NO_SOCKET);
+		return;
+	}
+	switch (sk->state) {
+	case TCP_LISTEN:
+		tcp_listen_input(sk, skb, &th, seglen);
+		return;
+	case TCP_SYN_SENT:
+		tcp_rcv_synsent(sk, skb, &th, seglen);
+		return;
+	case TCP_TIME_WAIT:
+		tcp_timewait_input(sk, skb, &th, seglen);
+		return;
+	default:
+		tcp_rcv_state_process(sk, skb, &th, seglen);
+	}
+}

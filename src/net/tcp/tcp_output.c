@@ -1,0 +1,413 @@
+/*
+ * tcp_output.c - building and sending TCP segments: the window we offer,
+ * the header and options, the send loop that obeys the peer's window, the
+ * congestion window and Nagle, and the control segments (SYN, SYN-ACK,
+ * ACK, FIN, RST, window probes). See tcp.h.
+ *
+ * Call chain: tcp_sendmsg / tcp_ack / timers -> tcp_write_xmit ->
+ *             tcp_transmit_skb -> tcp_build_and_send -> ip_output
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <string.h>
+
+#include "core/checksum.h"
+#include "net/ipv4.h"
+#include "net/tcp/tcp.h"
+#include "stack/stack.h"
+
+/* Free receive-buffer space, as bytes we can promise (Linux's tcp_space
+ * with tcp_adv_win_scale = 1: half the buffer covers skb overhead). */
+static uint32_t tcp_space(const struct sock *sk)
+{
+	int space = (sk->rcvbuf - sk->rmem_alloc) / 2;
+
+	return space > 0 ? (uint32_t)space : 0;
+}
+
+/*
+ * The window to offer. RFC 9293 §3.8.6.2.2 / RFC 1122 §4.2.3.3 (receiver
+ * SWS avoidance): never shrink what was offered, and open it only in
+ * steps of at least one MSS (or to the whole free space).
+ */
+static uint32_t tcp_compute_window(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	uint32_t cur = tcp_receive_window(tp);
+	uint32_t space = tcp_space(sk);
+	uint32_t mss = tp->advmss ? tp->advmss : TCP_MSS_DEFAULT;
+	uint32_t win;
+
+	if (space > TCP_MAX_WINDOW)
+		space = TCP_MAX_WINDOW;
+	win = space;
+	if (win > mss)
+		win -= win % mss;
+	else if (space < mss && space < (uint32_t)sk->rcvbuf / 4)
+		win = 0;
+	return win < cur ? cur : win;
+}
+
+uint32_t tcp_select_window_peek(struct sock *sk)
+{
+	return tcp_compute_window(sk);
+}
+
+static uint16_t tcp_select_window(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	uint32_t win = tcp_compute_window(sk);
+
+	tp->rcv_wnd = win;
+	tp->rcv_wup = tp->rcv_nxt;
+	return (uint16_t)win;
+}
+
+struct tcp_out {
+	uint32_t saddr, daddr;
+	uint16_t sport, dport;    /* network order */
+	uint32_t seq, ack;
+	uint8_t flags;
+	uint16_t window;
+	uint16_t mss;             /* MSS option on SYNs, 0 = none */
+	uint8_t ttl, tos;
+};
+
+/* Push the header onto skb (data at the payload) and hand it to IPv4. */
+static int tcp_push_and_send(struct ustack *st, struct sk_buff *skb,
+			     const struct tcp_out *o)
+{
+	struct tcp_opts opts = { 0 };
+	struct tcp_seg h = { 0 };
+	uint8_t optbuf[40];
+	size_t olen = 0;
+	struct ip_out_args a = { 0 };
+	uint8_t *th;
+	uint16_t sum;
+
+	if (o->mss) {
+		opts.mss_ok = true;
+		opts.mss = o->mss;
+		olen = tcp_emit_options(&opts, true, optbuf);
+	}
+	th = skb_push(skb, (unsigned int)(TCP_HLEN_MIN + olen));
+	if (!th) {
+		us_drop(st, skb, US_DROP_NOMEM);
+		return -ENOBUFS;
+	}
+	h.sport = ntohs(o->sport);
+	h.dport = ntohs(o->dport);
+	h.seq = o->seq;
+	h.ack = (o->flags & TCPHDR_ACK) ? o->ack : 0;
+	h.doff = (uint8_t)(TCP_HLEN_MIN + olen);
+	h.flags = o->flags;
+	h.window = o->window;
+	tcp_emit_header(&h, th);
+	memcpy(th + TCP_HLEN_MIN, optbuf, olen);
+	sum = csum_fold(csum_partial(th, skb->len, csum_tcpudp_nofold(
+			o->saddr, o->daddr, IPPROTO_TCP, (uint16_t)skb->len, 0)));
+	th[16] = (uint8_t)(sum >> 8);
+	th[17] = (uint8_t)sum;
+	skb_reset_transport_header(skb);
+	a.saddr = o->saddr;
+	a.daddr = o->daddr;
+	a.protocol = IPPROTO_TCP;
+	a.ttl = o->ttl;
+	a.tos = o->tos;
+	/* DF, as Linux sets it for TCP (path MTU discovery, RFC 1191). */
+	a.df = true;
+	us_mib_inc(st, US_MIB_TCP_OUT_SEGS);
+	return ip_output(st, skb, &a);
+}
+
+static void tcp_out_from_sock(struct sock *sk, struct tcp_out *o, uint32_t seq,
+			      uint8_t flags)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	memset(o, 0, sizeof(*o));
+	o->saddr = sk->rcv_saddr;
+	o->daddr = sk->daddr;
+	o->sport = sk->sport;
+	o->dport = sk->dport;
+	o->seq = seq;
+	o->ack = tp->rcv_nxt;
+	o->flags = flags;
+	o->ttl = sk->ttl < 0 ? 0 : (uint8_t)sk->ttl;
+	o->tos = sk->tos;
+	if (flags & TCPHDR_SYN) {
+		/* Window scaling is not offered yet: 64 KB at most. */
+		uint32_t w = tcp_space(sk);
+
+		o->window = (uint16_t)(w > TCP_MAX_WINDOW ? TCP_MAX_WINDOW : w);
+		tp->rcv_wnd = o->window;
+		tp->rcv_wup = tp->rcv_nxt;
+		o->mss = tp->advmss;
+	} else if (flags & TCPHDR_RST) {
+		o->window = 0;
+	} else {
+		o->window = tcp_select_window(sk);
+	}
+}
+
+/* After anything carrying an ACK went out, no ACK is owed any more. */
+static void tcp_ack_sent(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	tp->ack_pending = false;
+	tp->rcv_unacked = 0;
+	us_timer_del(&sk->st->timers, &tp->delack_timer);
+}
+
+/*
+ * Send a copy of a queued segment (the original stays for retransmission).
+ * A clone shares the data; if an earlier clone of this segment may still
+ * be in flight inside the stack, a private copy keeps its header intact.
+ */
+int tcp_transmit_skb(struct sock *sk, struct sk_buff *skb)
+{
+	struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct sk_buff *n;
+	struct tcp_out o;
+	uint8_t flags = cb->flags;
+
+	n = skb_shared_data(skb) ? skb_copy(skb) : skb_clone(skb);
+	if (!n)
+		return -ENOBUFS;
+	if (sk->state != TCP_SYN_SENT)
+		flags |= TCPHDR_ACK;
+	/* Push when this segment empties the queue (as Linux marks PSH). */
+	if (skb->len && skb->list.next == &sk->write_queue.list)
+		flags |= TCPHDR_PSH;
+	tcp_out_from_sock(sk, &o, cb->seq, flags);
+	cb->sent = sk->st->now;
+	if (flags & TCPHDR_ACK)
+		tcp_ack_sent(sk);
+	if (seq_lt(cb->seq, tp->snd_max)) {
+		cb->retrans++;
+		tp->total_retrans++;
+		us_mib_inc(sk->st, US_MIB_TCP_RETRANS_SEGS);
+	}
+	return tcp_push_and_send(sk->st, n, &o);
+}
+
+static struct sk_buff *tcp_next_skb(struct sock *sk, struct sk_buff *skb)
+{
+	return skb->list.next == &sk->write_queue.list ? NULL :
+	       list_entry(skb->list.next, struct sk_buff, list);
+}
+
+static uint32_t tcp_in_flight_segs(const struct tcp_sock *tp)
+{
+	uint32_t bytes = tp->snd_nxt - tp->snd_una;
+
+	return (bytes + tp->mss_cache - 1) / tp->mss_cache;
+}
+
+/*
+ * May this unsent segment go now? The peer's window (RFC 9293 §3.8.6.2.1),
+ * the congestion window (RFC 5681 §3.1), Nagle (RFC 1122 §4.2.3.4) and
+ * TCP_CORK.
+ */
+static bool tcp_may_send(struct sock *sk, struct sk_buff *skb, bool push)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
+
+	if (tcp_in_flight_segs(tp) >= tp->snd_cwnd)
+		return false;
+	if (seq_gt(cb->end_seq, tp->snd_una + tp->snd_wnd) &&
+	    !(cb->flags & TCPHDR_SYN))
+		return false;
+	if (skb->len < tp->mss_cache && !(cb->flags & TCPHDR_FIN) &&
+	    tcp_next_skb(sk, skb) == NULL) {
+		if (tp->cork || !push)
+			return false;
+		if (!tp->nodelay && tp->snd_nxt != tp->snd_una)
+			return false;
+	}
+	return true;
+}
+
+void tcp_write_xmit(struct sock *sk, bool push)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct sk_buff *skb;
+
+	while ((skb = tp->send_head) != NULL) {
+		struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
+
+		if (!tcp_may_send(sk, skb, push))
+			break;
+		if (tcp_transmit_skb(sk, skb) < 0)
+			break;
+		if (seq_gt(cb->end_seq, tp->snd_nxt))
+			tp->snd_nxt = cb->end_seq;
+		if (seq_gt(tp->snd_nxt, tp->snd_max))
+			tp->snd_max = tp->snd_nxt;
+		tp->send_head = tcp_next_skb(sk, skb);
+		if (!us_timer_pending(&tp->retrans_timer) || tp->probe_timer)
+			tcp_reset_rto_timer(sk);
+	}
+	/* Data waits on a closed window with nothing in flight: probe it
+	 * (RFC 9293 §3.8.6.1). */
+	if (tp->send_head && tp->snd_nxt == tp->snd_una &&
+	    !us_timer_pending(&tp->retrans_timer)) {
+		tp->probe_timer = true;
+		us_timer_mod(&sk->st->timers, &tp->retrans_timer,
+			     sk->st->now + tp->rto_us);
+	}
+}
+
+int tcp_retransmit_head(struct sock *sk)
+{
+	struct sk_buff *skb = skb_peek(&sk->write_queue);
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	if (!skb || skb == tp->send_head)
+		return 0;
+	return tcp_transmit_skb(sk, skb);
+}
+
+/* A control segment without data, from sk's addresses. */
+static int tcp_send_ctl(struct sock *sk, uint32_t seq, uint8_t flags)
+{
+	struct sk_buff *skb = us_skb_alloc(sk->st, 0);
+	struct tcp_out o;
+
+	if (!skb)
+		return -ENOBUFS;
+	tcp_out_from_sock(sk, &o, seq, flags);
+	if (flags & TCPHDR_ACK)
+		tcp_ack_sent(sk);
+	return tcp_push_and_send(sk->st, skb, &o);
+}
+
+void tcp_send_ack(struct sock *sk)
+{
+	if (sk->state == TCP_CLOSE || sk->state == TCP_LISTEN)
+		return;
+	tcp_send_ctl(sk, tcp_sk(sk)->snd_nxt, TCPHDR_ACK);
+}
+
+void tcp_send_delayed_ack(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	tp->ack_pending = true;
+	if (!us_timer_pending(&tp->delack_timer))
+		us_timer_mod(&sk->st->timers, &tp->delack_timer,
+			     sk->st->now + TCP_DELACK_MIN_US);
+}
+
+/* A zero-window or keepalive probe: an old sequence number the peer must
+ * answer with an ACK (RFC 9293 §3.8.4, §3.8.6.1). */
+void tcp_send_probe(struct sock *sk)
+{
+	tcp_send_ctl(sk, tcp_sk(sk)->snd_una - 1, TCPHDR_ACK);
+}
+
+/* Queue a SYN (or SYN-ACK) as the first segment and send it. */
+static int tcp_queue_syn(struct sock *sk, uint8_t flags)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct sk_buff *skb = us_skb_alloc(sk->st, 0);
+	struct tcp_skb_cb *cb;
+
+	if (!skb)
+		return -ENOBUFS;
+	cb = TCP_SKB_CB(skb);
+	memset(cb, 0, sizeof(*cb));
+	cb->seq = tp->iss;
+	cb->end_seq = tp->iss + 1;
+	cb->flags = flags;
+	sk->wmem_alloc += (int)skb->truesize;
+	skb_queue_tail(&sk->write_queue, skb);
+	tp->send_head = skb;
+	tp->snd_max = tp->iss;
+	tcp_write_xmit(sk, true);
+	return 0;
+}
+
+int tcp_send_syn(struct sock *sk)
+{
+	return tcp_queue_syn(sk, TCPHDR_SYN);
+}
+
+int tcp_send_synack(struct sock *sk)
+{
+	return tcp_queue_syn(sk, TCPHDR_SYN | TCPHDR_ACK);
+}
+
+void tcp_send_fin(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct sk_buff *tail = skb_peek_tail(&sk->write_queue);
+
+	if (tail && tp->send_head &&
+	    !(TCP_SKB_CB(tail)->flags & (TCPHDR_SYN | TCPHDR_FIN))) {
+		/* Ride on the last unsent segment. */
+		TCP_SKB_CB(tail)->flags |= TCPHDR_FIN;
+		TCP_SKB_CB(tail)->end_seq++;
+	} else {
+		struct sk_buff *skb = us_skb_alloc(sk->st, 0);
+		struct tcp_skb_cb *cb;
+
+		if (!skb)
+			return;   /* the retransmit timer will not help here */
+		cb = TCP_SKB_CB(skb);
+		memset(cb, 0, sizeof(*cb));
+		cb->seq = tp->write_seq;
+		cb->end_seq = tp->write_seq + 1;
+		cb->flags = TCPHDR_FIN | TCPHDR_ACK;
+		sk->wmem_alloc += (int)skb->truesize;
+		skb_queue_tail(&sk->write_queue, skb);
+		if (!tp->send_head)
+			tp->send_head = skb;
+	}
+	tp->write_seq++;
+	tcp_write_xmit(sk, true);
+}
+
+void tcp_send_active_reset(struct sock *sk)
+{
+	tcp_send_ctl(sk, tcp_sk(sk)->snd_nxt, TCPHDR_RST | TCPHDR_ACK);
+	us_mib_inc(sk->st, US_MIB_TCP_OUT_RSTS);
+}
+
+/*
+ * RFC 9293 §3.10.7.1: the reset for a segment no connection wants. If it
+ * carried an ACK, the RST takes its sequence number from it; otherwise
+ * the RST has sequence 0 and acknowledges the whole segment.
+ */
+void tcp_v4_send_reset(struct ustack *st, const struct sk_buff *skb,
+		       const struct tcp_seg *th, uint32_t seglen)
+{
+	const uint8_t *iph = skb_network_header(skb);
+	struct sk_buff *r;
+	struct tcp_out o;
+
+	if (th->flags & TCPHDR_RST)
+		return;
+	r = us_skb_alloc(st, 0);
+	if (!r)
+		return;
+	memset(&o, 0, sizeof(o));
+	memcpy(&o.saddr, iph + 16, 4);
+	memcpy(&o.daddr, iph + 12, 4);
+	o.sport = htons(th->dport);
+	o.dport = htons(th->sport);
+	if (th->flags & TCPHDR_ACK) {
+		o.seq = th->ack;
+		o.flags = TCPHDR_RST;
+	} else {
+		o.seq = 0;
+		o.ack = th->seq + seglen;
+		o.flags = TCPHDR_RST | TCPHDR_ACK;
+	}
+	us_mib_inc(st, US_MIB_TCP_OUT_RSTS);
+	tcp_push_and_send(st, r, &o);
+}

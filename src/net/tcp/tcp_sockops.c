@@ -1,0 +1,304 @@
+/*
+ * tcp_sockops.c - the socket operations of SOCK_STREAM in AF_INET
+ * (Linux's inet_stream_ops: inet_stream_connect, inet_listen, inet_accept,
+ * tcp_poll, and the send/receive loops that block as BSD streams do).
+ *
+ * Call chain: us_connect (socket/api.c) -> inet_stream_connect ->
+ * tcp_prot.connect; the waits here sleep on the socket's wait queue until
+ * tcp_poll says the connection moved on.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "net/af_inet.h"
+#include "net/tcp/tcp.h"
+#include "socket/socket.h"
+#include "stack/stack.h"
+
+static bool tcp_connect_done(struct sock *sk, void *arg)
+{
+	(void)arg;
+	return sk->state != TCP_SYN_SENT && sk->state != TCP_SYN_RECV;
+}
+
+static int inet_stream_connect(struct socket *sock, const struct sockaddr *addr,
+			       socklen_t len, int flags)
+{
+	struct sock *sk = sock->sk;
+	us_time_t timeo;
+	int err;
+
+	if (len < sizeof(addr->sa_family))
+		return -EINVAL;
+	if (addr->sa_family == AF_UNSPEC) {
+		err = sk->prot->disconnect(sk, flags);
+		sock->state = err ? SS_DISCONNECTING : SS_UNCONNECTED;
+		return err;
+	}
+	switch (sock->state) {
+	case SS_CONNECTED:
+		return -EISCONN;
+	case SS_CONNECTING:
+		/* Still in progress: EALREADY; finished: report the result
+		 * (0, or the error), as Linux does on a repeated connect. */
+		if (!tcp_connect_done(sk, NULL) && (flags & O_NONBLOCK))
+			return -EALREADY;
+		break;
+	case SS_UNCONNECTED:
+		if (sk->state != TCP_CLOSE)
+			return -EISCONN;
+		err = sk->prot->connect(sk, addr, (int)len);
+		if (err < 0)
+			return err;
+		sock->state = SS_CONNECTING;
+		break;
+	default:
+		return -EINVAL;
+	}
+	timeo = (flags & O_NONBLOCK) ? 0 : sk->sndtimeo_us;
+	if (!tcp_connect_done(sk, NULL)) {
+		if (timeo == 0)
+			return -EINPROGRESS;
+		err = sock_wait_event(sock, &timeo, tcp_connect_done, NULL);
+		if (err == -EBADF)
+			return err;
+		if (err < 0)
+			return -EINPROGRESS;   /* Linux: SO_SNDTIMEO expired */
+	}
+	if (sk->state == TCP_CLOSE) {
+		err = sock_error(sk);
+		sock->state = SS_UNCONNECTED;
+		return err ? -err : -ECONNABORTED;
+	}
+	sock->state = SS_CONNECTED;
+	return 0;
+}
+
+static int inet_listen(struct socket *sock, int backlog)
+{
+	struct sock *sk = sock->sk;
+
+	if (sock->state != SS_UNCONNECTED || sock->type != SOCK_STREAM)
+		return -EINVAL;
+	if (sk->state != TCP_CLOSE && sk->state != TCP_LISTEN)
+		return -EINVAL;
+	if (backlog < 0)
+		backlog = 0;
+	if (sk->state == TCP_LISTEN) {
+		tcp_sk(sk)->max_backlog = backlog;
+		return 0;
+	}
+	return tcp_listen_start(sk, backlog);
+}
+
+static int inet_accept(struct socket *sock, struct socket *newsock, int flags)
+{
+	struct tcp_sock *tp = tcp_sk(sock->sk);
+	struct tcp_sock *child;
+
+	if (sock->sk->state != TCP_LISTEN)
+		return -EINVAL;
+	if (list_empty(&tp->accept_queue))
+		return -EAGAIN;
+	child = list_entry(tp->accept_queue.next, struct tcp_sock, child_node);
+	tcp_unlink_child(child);
+	sock_graft(newsock, &child->sk);
+	newsock->state = SS_CONNECTED;
+	return 0;
+}
+
+/* Linux's tcp_poll(), state by state. */
+static uint32_t tcp_poll(struct socket *sock)
+{
+	struct sock *sk = sock->sk;
+	struct tcp_sock *tp = tcp_sk(sk);
+	int state = sk->state;
+	uint32_t mask = 0;
+
+	if (state == TCP_LISTEN)
+		return list_empty(&tp->accept_queue) ? 0 : POLLIN | POLLRDNORM;
+	if (sk->shutdown == SHUTDOWN_MASK || state == TCP_CLOSE)
+		mask |= POLLHUP;
+	if (sk->shutdown & RCV_SHUTDOWN)
+		mask |= POLLIN | POLLRDNORM | POLLRDHUP;
+	if (state != TCP_SYN_SENT && state != TCP_SYN_RECV) {
+		if (sk->receive_queue.bytes >= (size_t)(sk->rcvlowat > 0 ?
+							 sk->rcvlowat : 1))
+			mask |= POLLIN | POLLRDNORM;
+		if (!(sk->shutdown & SEND_SHUTDOWN)) {
+			if (sk->wmem_alloc < sk->sndbuf)
+				mask |= POLLOUT | POLLWRNORM;
+		} else {
+			mask |= POLLOUT | POLLWRNORM;
+		}
+	}
+	if (sk->err)
+		mask |= POLLERR;
+	return mask;
+}
+
+/* A copy of msg's iovec advanced by `off` bytes (iov is the storage). */
+static void msg_advance(const struct msghdr *msg, size_t off,
+			struct msghdr *sub, struct iovec *iov)
+{
+	size_t k = 0;
+
+	*sub = *msg;
+	for (size_t i = 0; i < msg->msg_iovlen; i++) {
+		struct iovec v = msg->msg_iov[i];
+
+		if (off >= v.iov_len) {
+			off -= v.iov_len;
+			continue;
+		}
+		v.iov_base = (char *)v.iov_base + off;
+		v.iov_len -= off;
+		off = 0;
+		iov[k++] = v;
+	}
+	sub->msg_iov = iov;
+	sub->msg_iovlen = k;
+}
+
+struct stream_wait {
+	struct socket *sock;
+	uint32_t events;
+};
+
+static bool stream_cond(struct sock *sk, void *arg)
+{
+	struct stream_wait *w = arg;
+
+	(void)sk;
+	return tcp_poll(w->sock) & (w->events | POLLERR | POLLHUP);
+}
+
+/*
+ * A blocking stream send takes all the data (Linux's tcp_sendmsg waits for
+ * buffer space), a nonblocking one what fits. Bytes already taken are
+ * returned even if an error follows.
+ */
+static ssize_t inet_stream_sendmsg(struct socket *sock, const struct msghdr *msg,
+				   size_t len, int flags)
+{
+	struct sock *sk = sock->sk;
+	us_time_t timeo = (sock->nonblock || (flags & MSG_DONTWAIT)) ? 0
+								  : sk->sndtimeo_us;
+	struct stream_wait w = { sock, POLLOUT };
+	struct iovec *iov = NULL;
+	struct msghdr sub;
+	size_t done = 0;
+	int rc;
+
+	if (msg->msg_iovlen) {
+		iov = malloc(msg->msg_iovlen * sizeof(*iov));
+		if (!iov)
+			return -ENOBUFS;
+	}
+	for (;;) {
+		msg_advance(msg, done, &sub, iov);
+		rc = sk->prot->sendmsg(sk, &sub, len - done, flags);
+		if (rc > 0) {
+			done += (size_t)rc;
+			if (done >= len)
+				break;
+			continue;
+		}
+		if (rc == 0 && len == 0)
+			break;
+		if (rc != -EAGAIN || timeo == 0)
+			break;
+		rc = sock_wait_event(sock, &timeo, stream_cond, &w);
+		if (rc < 0)
+			break;
+	}
+	free(iov);
+	return done ? (ssize_t)done : rc;
+}
+
+/* MSG_WAITALL and SO_RCVLOWAT set how much a blocking read waits for. */
+static ssize_t inet_stream_recvmsg(struct socket *sock, struct msghdr *msg,
+				   size_t len, int flags)
+{
+	struct sock *sk = sock->sk;
+	us_time_t timeo = (sock->nonblock || (flags & MSG_DONTWAIT)) ? 0
+								  : sk->rcvtimeo_us;
+	size_t target = (flags & MSG_WAITALL) ? len
+			: (size_t)(sk->rcvlowat > 0 ? sk->rcvlowat : 1);
+	struct stream_wait w = { sock, POLLIN };
+	struct iovec *iov = NULL;
+	struct msghdr sub;
+	size_t done = 0;
+	int addr_len = 0, rc;
+
+	if (target > len)
+		target = len;
+	if (msg->msg_iovlen) {
+		iov = malloc(msg->msg_iovlen * sizeof(*iov));
+		if (!iov)
+			return -ENOBUFS;
+	}
+	msg->msg_flags = 0;
+	msg->msg_namelen = 0;
+	for (;;) {
+		msg_advance(msg, done, &sub, iov);
+		rc = sk->prot->recvmsg(sk, &sub, len - done, flags, &addr_len);
+		if (rc > 0) {
+			done += (size_t)rc;
+			if (done >= target || (flags & MSG_PEEK))
+				break;
+			continue;
+		}
+		if (rc != -EAGAIN || timeo == 0 || len == 0)
+			break;
+		rc = sock_wait_event(sock, &timeo, stream_cond, &w);
+		if (rc < 0)
+			break;
+	}
+	free(iov);
+	return done ? (ssize_t)done : rc;
+}
+
+static int inet_stream_shutdown(struct socket *sock, int how)
+{
+	struct sock *sk = sock->sk;
+	int err;
+
+	if (how < SHUT_RD || how > SHUT_RDWR)
+		return -EINVAL;
+	switch (sk->state) {
+	case TCP_LISTEN:
+		if (!((how + 1) & RCV_SHUTDOWN))
+			return 0;
+		/* fall through */
+	case TCP_SYN_SENT:
+		/* Linux aborts a listener or a connection attempt. */
+		sk->shutdown |= (uint8_t)(how + 1);
+		err = sk->prot->disconnect(sk, O_NONBLOCK);
+		sock->state = err ? SS_DISCONNECTING : SS_UNCONNECTED;
+		sk->sk_state_change(sk);
+		return err;
+	default:
+		return inet_shutdown(sock, how);
+	}
+}
+
+const struct proto_ops inet_stream_ops = {
+	.family = AF_INET,
+	.release = inet_release,
+	.bind = inet_bind,
+	.connect = inet_stream_connect,
+	.accept = inet_accept,
+	.getname = inet_getname,
+	.poll = tcp_poll,
+	.ioctl = inet_ioctl,
+	.listen = inet_listen,
+	.shutdown = inet_stream_shutdown,
+	.setsockopt = inet_setsockopt,
+	.getsockopt = inet_getsockopt,
+	.sendmsg = inet_stream_sendmsg,
+	.recvmsg = inet_stream_recvmsg,
+};
