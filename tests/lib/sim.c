@@ -39,6 +39,25 @@ static uint64_t run_all_idle(struct ustack **stacks, int n)
 	return work;
 }
 
+int sim_advance(struct us_clock *clock, struct ustack **stacks, int n,
+		us_time_t until)
+{
+	us_time_t next = US_TIME_NEVER;
+
+	run_all_idle(stacks, n);
+	for (int i = 0; i < n; i++) {
+		us_time_t t = us_engine_next_event(stacks[i]);
+
+		if (t < next)
+			next = t;
+	}
+	if (next > until)
+		return 0;
+	us_clock_set(clock, next > clock->virt ? next : clock->virt + 1);
+	run_all_idle(stacks, n);
+	return 1;
+}
+
 uint64_t sim_run_until(struct us_clock *clock, struct ustack **stacks, int n,
 		       us_time_t until)
 {

@@ -18,5 +18,13 @@ uint64_t sim_seed(const char *test_name, uint64_t def);
  * happen). Returns the number of engine steps that did work. */
 uint64_t sim_run_until(struct us_clock *clock, struct ustack **stacks, int n,
 		       us_time_t until);
+/*
+ * One step for simulations whose applications act between events: run the
+ * engines until idle, then move the clock to the next event and run what
+ * is due. Returns 0 when no event is due at or before `until` (the clock
+ * is left where it was).
+ */
+int sim_advance(struct us_clock *clock, struct ustack **stacks, int n,
+		us_time_t until);
 
 #endif

@@ -236,10 +236,11 @@ static int tcp_connect_port(struct sock *sk)
 {
 	struct tcp_table *t = &sk->st->tcp;
 	uint32_t range = (uint32_t)(t->port_hi - t->port_lo) + 1;
+	/* Every byte hashed is set: padding would make runs differ. */
 	struct {
 		uint32_t laddr, faddr;
-		uint16_t fport;
-	} k = { sk->rcv_saddr, sk->daddr, sk->dport };
+		uint16_t fport, zero;
+	} k = { sk->rcv_saddr, sk->daddr, sk->dport, 0 };
 	uint32_t off = (uint32_t)us_siphash(&t->secret, &k, sizeof(k)) +
 		       (uint32_t)us_rng_below(&sk->st->rng, range);
 

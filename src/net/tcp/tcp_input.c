@@ -86,13 +86,18 @@ static void tcp_apply_syn_options(struct tcp_sock *tp, const struct tcp_seg *th)
 	tcp_update_mss(tp);
 }
 
-/* Drop acknowledged segments from the write queue; returns bytes freed
- * and takes an RTT sample from a segment sent only once (Karn). */
+/*
+ * Drop acknowledged segments from the write queue. RTT is sampled from the
+ * most recently sent segment this ACK covers, and only if it covers no
+ * retransmitted one (Karn's algorithm, RFC 6298 §3): an ACK that a
+ * retransmission provoked would otherwise count the whole timeout as
+ * round-trip time, and RTO would feed on itself under loss.
+ */
 static void tcp_clean_rtx_queue(struct sock *sk, uint32_t ack)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
-	us_time_t rtt = 0;
-	bool sample = false;
+	us_time_t last_sent = 0;
+	bool retrans_acked = false;
 	struct sk_buff *skb;
 
 	while ((skb = skb_peek(&sk->write_queue)) != NULL) {
@@ -110,10 +115,10 @@ static void tcp_clean_rtx_queue(struct sock *sk, uint32_t ack)
 			}
 			break;
 		}
-		if (cb->retrans == 0 && cb->sent) {
-			rtt = sk->st->now - cb->sent;
-			sample = true;
-		}
+		if (cb->retrans)
+			retrans_acked = true;
+		else if (cb->sent)
+			last_sent = cb->sent;
 		if (skb == tp->send_head)
 			tp->send_head = NULL;
 		skb_unlink(&sk->write_queue, skb);
@@ -123,8 +128,8 @@ static void tcp_clean_rtx_queue(struct sock *sk, uint32_t ack)
 	if (!tp->send_head && skb_peek(&sk->write_queue) &&
 	    seq_geq(TCP_SKB_CB(skb_peek(&sk->write_queue))->seq, tp->snd_nxt))
 		tp->send_head = skb_peek(&sk->write_queue);
-	if (sample)
-		tcp_rtt_sample(tp, rtt);
+	if (last_sent && !retrans_acked)
+		tcp_rtt_sample(tp, sk->st->now - last_sent);
 }
 
 /* RFC 5681 §3.2 and RFC 6582 §3.2: the third duplicate ACK. */
@@ -702,12 +707,14 @@ static void tcp_rcv_state_process(struct sock *sk, struct sk_buff *skb,
 		tcp_drop(st, skb, US_DROP_TCP_ACK_UNSENT);
 		return;
 	}
+	/* The ACK may have opened the window or the congestion window, in
+	 * any state that still has data (or a FIN) to send. */
+	tcp_write_xmit(sk, true);
 	if (!tcp_closing_states(sk, skb))
 		return;
 	if (seglen == 0 || sk->state == TCP_CLOSE_WAIT ||
 	    sk->state == TCP_CLOSING || sk->state == TCP_LAST_ACK) {
 		/* Nothing to receive, or the peer's FIN came already. */
-		tcp_write_xmit(sk, true);
 		skb_free(skb);
 		return;
 	}
@@ -722,7 +729,6 @@ static void tcp_rcv_state_process(struct sock *sk, struct sk_buff *skb,
 		return;
 	}
 	tcp_data_queue(sk, skb);
-	tcp_write_xmit(sk, true);
 }
 
 /* ---- entry --------------------------------------------------------------- */

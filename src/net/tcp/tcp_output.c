@@ -286,11 +286,17 @@ static int tcp_send_ctl(struct sock *sk, uint32_t seq, uint8_t flags)
 	return tcp_push_and_send(sk->st, skb, &o);
 }
 
+/*
+ * A segment without data carries the sequence number of the next new
+ * octet, snd_max, not snd_nxt: after a timeout snd_nxt is back at snd_una
+ * while the peer may already hold more, and an ACK below its window would
+ * be refused (4.4BSD's tcp_output makes the same choice).
+ */
 void tcp_send_ack(struct sock *sk)
 {
 	if (sk->state == TCP_CLOSE || sk->state == TCP_LISTEN)
 		return;
-	tcp_send_ctl(sk, tcp_sk(sk)->snd_nxt, TCPHDR_ACK);
+	tcp_send_ctl(sk, tcp_sk(sk)->snd_max, TCPHDR_ACK);
 }
 
 void tcp_send_delayed_ack(struct sock *sk)
@@ -374,7 +380,7 @@ void tcp_send_fin(struct sock *sk)
 
 void tcp_send_active_reset(struct sock *sk)
 {
-	tcp_send_ctl(sk, tcp_sk(sk)->snd_nxt, TCPHDR_RST | TCPHDR_ACK);
+	tcp_send_ctl(sk, tcp_sk(sk)->snd_max, TCPHDR_RST | TCPHDR_ACK);
 	us_mib_inc(sk->st, US_MIB_TCP_OUT_RSTS);
 }
 
