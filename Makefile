@@ -1,8 +1,10 @@
 # ustack - top-level build. Plain GNU make; every .c under src/ is part of
-# the library, every tests/unit/test_*.c and tests/sim/sim_*.c is a test.
+# the library, every tests/unit/test_*.c, tests/sim/sim_*.c and
+# tests/tsan/tsan_*.c is a test.
 #
 #   make            library, tools and the packetdrill plug-in into build/
-#   make test       the whole suite under ASan+UBSan (see TESTING.md tiers)
+#   make test       the whole suite under ASan+UBSan (see TESTING.md tiers),
+#                   the threads tests under ThreadSanitizer (build/tsan/)
 #   make demo       the demo in a private network namespace
 #   make bench      benchmarks, each ustack figure beside Linux's
 #   make install    headers, libraries, pkg-config file and the ustack program
@@ -17,11 +19,19 @@ CFLAGS   += -std=gnu11 -fPIC -pthread $(WARN)
 LDLIBS   += -pthread
 SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer \
             -fno-sanitize-recover=undefined
+TSAN     := -fsanitize=thread -fno-omit-frame-pointer
 
-LIB_SRC  := $(sort $(filter-out src/preload/%,$(wildcard src/*/*.c src/*/*/*.c)))
-TOOL_SRC := $(sort $(wildcard tools/*.c))
+LIB_SRC  := $(sort $(filter-out src/preload/% src/packetdrill/%,\
+                $(wildcard src/*/*.c src/*/*/*.c)))
+# The packetdrill plug-in: its own shared object, not part of the library.
+PD_SRC   := src/packetdrill/packetdrill_so.c
+PD_MAP   := src/packetdrill/exports.map
+# tools/common.c is not a program: it is linked into every tool.
+TOOL_COMMON := tools/common.c
+TOOL_SRC := $(sort $(filter-out $(TOOL_COMMON),$(wildcard tools/*.c)))
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 SIM_SRC  := $(sort $(wildcard tests/sim/sim_*.c))
+TSAN_SRC := $(sort $(wildcard tests/tsan/tsan_*.c))
 TEST_LIB_SRC := $(sort $(wildcard tests/lib/*.c))
 
 # Release objects.
@@ -29,16 +39,22 @@ OBJ      := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 # Sanitizer objects, for the test suite.
 ASAN_OBJ := $(LIB_SRC:%.c=$(BUILD)/asan/%.o)
 TEST_LIB_OBJ := $(TEST_LIB_SRC:%.c=$(BUILD)/asan/%.o)
+TOOL_COMMON_OBJ := $(TOOL_COMMON:%.c=$(BUILD)/obj/%.o)
+ASAN_TOOL_COMMON_OBJ := $(TOOL_COMMON:%.c=$(BUILD)/asan/%.o)
+# ThreadSanitizer objects, for the threads tests (TSan and ASan do not mix).
+TSAN_OBJ := $(LIB_SRC:%.c=$(BUILD)/tsan/%.o)
 
 TOOLS      := $(TOOL_SRC:tools/%.c=$(BUILD)/%)
 ASAN_TOOLS := $(TOOL_SRC:tools/%.c=$(BUILD)/asan/bin/%)
 UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/asan/tests/%)
 SIM_BIN    := $(SIM_SRC:tests/sim/%.c=$(BUILD)/asan/tests/%)
+TSAN_BIN   := $(TSAN_SRC:tests/tsan/%.c=$(BUILD)/tsan/tests/%)
 
-.PHONY: all test test-unit test-sim test-integ demo bench install clean deps \
-        test-build build-clang
+.PHONY: all test test-unit test-sim test-tsan test-integ demo bench install \
+        clean deps test-build build-clang test-packetdrill test-linux
 
-all: $(BUILD)/libustack.a $(BUILD)/libustack.so $(TOOLS) $(BUILD)/ustack.pc
+all: $(BUILD)/libustack.a $(BUILD)/libustack.so $(TOOLS) $(BUILD)/ustack.pc \
+     $(BUILD)/libustack-packetdrill.so
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -48,6 +64,10 @@ $(BUILD)/asan/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(SAN) -MMD -MP -c $< -o $@
 
+$(BUILD)/tsan/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(TSAN) -MMD -MP -c $< -o $@
+
 $(BUILD)/libustack.a: $(OBJ)
 	@rm -f $@
 	ar rcs $@ $^
@@ -55,16 +75,43 @@ $(BUILD)/libustack.a: $(OBJ)
 $(BUILD)/libustack.so: $(OBJ)
 	$(CC) -shared -o $@ $^ $(LDLIBS)
 
+# packetdrill's plug-in (tests/packetdrill/): the library objects and the
+# plug-in in one shared object that exports only packetdrill_interface_init.
+$(BUILD)/libustack-packetdrill.so: $(PD_SRC) $(PD_MAP) $(OBJ)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -shared -Wl,--version-script=$(PD_MAP) \
+	    -o $@ $(PD_SRC) $(OBJ) $(LDLIBS)
+
+# The same under ASan+UBSan, for `make test` (packetdrill then runs with
+# libasan preloaded; see tests/packetdrill/run.sh).
+$(BUILD)/asan/libustack-packetdrill.so: $(PD_SRC) $(PD_MAP) $(ASAN_OBJ) \
+	    $(BUILD)/asan/pd-nodeepbind.so
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(SAN) -shared \
+	    -Wl,--version-script=$(PD_MAP) -o $@ $(PD_SRC) $(ASAN_OBJ) $(LDLIBS)
+
+# Preloaded before libasan so that packetdrill's RTLD_DEEPBIND dlopen, which
+# the sanitizer runtime refuses, can load the ASan plug-in.
+$(BUILD)/asan/pd-nodeepbind.so: tests/packetdrill/lib/nodeepbind.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -shared -o $@ $< -ldl
+
 $(BUILD)/asan/libustack.a: $(ASAN_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/%: tools/%.c $(BUILD)/libustack.a
-	$(CC) $(CPPFLAGS) $(CFLAGS) $< -o $@ $(BUILD)/libustack.a $(LDLIBS)
+$(BUILD)/tsan/libustack.a: $(TSAN_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
 
-$(BUILD)/asan/bin/%: tools/%.c $(BUILD)/asan/libustack.a
+$(BUILD)/%: tools/%.c tools/common.h $(TOOL_COMMON_OBJ) $(BUILD)/libustack.a
+	$(CC) $(CPPFLAGS) $(CFLAGS) $< -o $@ $(TOOL_COMMON_OBJ) \
+	    $(BUILD)/libustack.a $(LDLIBS)
+
+$(BUILD)/asan/bin/%: tools/%.c tools/common.h $(ASAN_TOOL_COMMON_OBJ) \
+	    $(BUILD)/asan/libustack.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(SAN) $< -o $@ $(BUILD)/asan/libustack.a $(LDLIBS)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(SAN) $< -o $@ $(ASAN_TOOL_COMMON_OBJ) \
+	    $(BUILD)/asan/libustack.a $(LDLIBS)
 
 $(BUILD)/asan/tests/%: tests/unit/%.c $(BUILD)/asan/libustack.a $(TEST_LIB_OBJ)
 	@mkdir -p $(dir $@)
@@ -76,6 +123,11 @@ $(BUILD)/asan/tests/%: tests/sim/%.c $(BUILD)/asan/libustack.a $(TEST_LIB_OBJ)
 	$(CC) $(CPPFLAGS) -Itests $(CFLAGS) $(SAN) $< -o $@ $(TEST_LIB_OBJ) \
 	    $(BUILD)/asan/libustack.a -lcmocka $(LDLIBS)
 
+$(BUILD)/tsan/tests/%: tests/tsan/%.c $(BUILD)/tsan/libustack.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -Itests $(CFLAGS) $(TSAN) $< -o $@ \
+	    $(BUILD)/tsan/libustack.a -lcmocka $(LDLIBS)
+
 $(BUILD)/ustack.pc: ustack.pc.in
 	@mkdir -p $(BUILD)
 	sed 's|@PREFIX@|$(PREFIX)|g' $< > $@
@@ -83,7 +135,8 @@ $(BUILD)/ustack.pc: ustack.pc.in
 deps:
 	@scripts/install-deps.sh
 
-test-build: $(UNIT_BIN) $(SIM_BIN) $(ASAN_TOOLS) all
+test-build: $(UNIT_BIN) $(SIM_BIN) $(TSAN_BIN) $(ASAN_TOOLS) all \
+	    $(BUILD)/asan/libustack-packetdrill.so
 
 # The library and tools once more with clang (no sanitizers), so that both
 # compilers stay warning-free; part of `make test`.
@@ -103,9 +156,24 @@ test-sim: deps
 	@$(MAKE) --no-print-directory $(SIM_BIN)
 	@BUILD=$(BUILD) scripts/run-tests.sh sim
 
+test-tsan: deps
+	@$(MAKE) --no-print-directory $(TSAN_BIN)
+	@BUILD=$(BUILD) scripts/run-tests.sh tsan
+
 test-integ: deps
 	@$(MAKE) --no-print-directory test-build
 	@BUILD=$(BUILD) scripts/run-tests.sh integ
+
+# The packetdrill corpus against ustack (ASan plug-in, virtual time) and,
+# when root, against the Linux kernel of this machine.
+test-packetdrill: deps
+	@$(MAKE) --no-print-directory $(BUILD)/asan/libustack-packetdrill.so
+	@BUILD=$(BUILD) scripts/run-tests.sh packetdrill
+
+# The packetdrill corpus against the Linux kernel only (root, in network
+# namespaces the runner makes): checks the scripts themselves.
+test-linux:
+	@tests/packetdrill/run.sh --linux
 
 # deps first, then the build: the packages must be there before compiling.
 demo: deps
@@ -128,4 +196,5 @@ install: all
 clean:
 	rm -rf $(BUILD) $(BUILD)-clang
 
--include $(OBJ:.o=.d) $(ASAN_OBJ:.o=.d) $(TEST_LIB_OBJ:.o=.d)
+-include $(OBJ:.o=.d) $(ASAN_OBJ:.o=.d) $(TEST_LIB_OBJ:.o=.d) $(TSAN_OBJ:.o=.d) \
+         $(TOOL_COMMON_OBJ:.o=.d) $(ASAN_TOOL_COMMON_OBJ:.o=.d)

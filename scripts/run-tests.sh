@@ -1,9 +1,12 @@
 #!/bin/bash
-# run-tests.sh [all|unit|sim|integ] - run the built test suite.
+# run-tests.sh [all|unit|sim|tsan|integ] - run the built test suite.
 #
 #   unit   every $BUILD/asan/tests/test_*  (cmocka, one binary per module)
 #   sim    every $BUILD/asan/tests/sim_*   (whole stacks over the wire; SEED
 #          is passed through from the environment)
+#   tsan   every $BUILD/tsan/tests/tsan_*  (threads under ThreadSanitizer;
+#          any report fails the test; USTACK_TSAN_SECONDS sets the length
+#          of the threads stress test, 30 s by default)
 #   integ  every tests/integ/*.sh          (against Linux, in namespaces the
 #          tests create)
 #
@@ -21,15 +24,17 @@ TEST_TIMEOUT=${TEST_TIMEOUT:-300}
 tier=${1:-all}
 
 case $tier in
-all | unit | sim | integ) ;;
+all | unit | sim | tsan | integ) ;;
 *)
-	echo "usage: $0 [all|unit|sim|integ]" >&2
+	echo "usage: $0 [all|unit|sim|tsan|integ]" >&2
 	exit 2
 	;;
 esac
 
 export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=1"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}print_stacktrace=1:halt_on_error=1"
+# The first data race ends the test with TSan's exit code (66).
+export TSAN_OPTIONS="${TSAN_OPTIONS:+$TSAN_OPTIONS:}halt_on_error=1:second_deadlock_stack=1"
 case $BUILD in
 /*) ;;
 *) BUILD=$PWD/$BUILD ;;
@@ -82,20 +87,24 @@ run_one() {
 	sed 's/^/    | /' "$log"
 }
 
+# run_binaries DIR PATTERN
 run_binaries() {
-	local pattern=$1 bin
-	for bin in $BUILD/asan/tests/$pattern; do
+	local dir=$1 pattern=$2 bin
+	for bin in "$BUILD/$dir/tests/"$pattern; do
 		[ -x "$bin" ] || continue
 		run_one "$(basename "$bin")" "$bin"
 	done
 }
 
 if [ "$tier" = all ] || [ "$tier" = unit ]; then
-	run_binaries 'test_*'
+	run_binaries asan 'test_*'
 fi
 if [ "$tier" = all ] || [ "$tier" = sim ]; then
 	[ -n "${SEED:-}" ] && export SEED && echo "(sim tests with SEED=$SEED)"
-	run_binaries 'sim_*'
+	run_binaries asan 'sim_*'
+fi
+if [ "$tier" = all ] || [ "$tier" = tsan ]; then
+	run_binaries tsan 'tsan_*'
 fi
 if [ "$tier" = all ] || [ "$tier" = integ ]; then
 	for t in tests/integ/*.sh; do

@@ -12,12 +12,18 @@
 #ifndef USTACK_USTACK_H
 #define USTACK_USTACK_H
 
+#include <poll.h>
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/epoll.h>
+#include <sys/select.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/types.h>
 #include <sys/uio.h>
+#include <time.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -41,6 +47,19 @@ struct ustack *ustack_create(const struct ustack_config *cfg);
 /* Stops the runtime if running, releases every device and buffer. */
 void ustack_destroy(struct ustack *st);
 
+/*
+ * Seeded faults on one direction of a TAP device's path, for testing
+ * against the kernel (which has no netem here): each frame is lost,
+ * duplicated or held back (so that later frames overtake it) with the
+ * given probability, in parts per million. All zero = a clean path.
+ */
+struct ustack_fault {
+	uint32_t loss_ppm;
+	uint32_t dup_ppm;
+	uint32_t reorder_ppm;
+	uint32_t reorder_delay_us; /* how long a frame is held; 0 = 1 ms */
+};
+
 struct ustack_ifconfig {
 	const char *ifname;       /* TAP device name; created when absent */
 	uint32_t addr;            /* IPv4 address, network byte order */
@@ -49,6 +68,11 @@ struct ustack_ifconfig {
 	unsigned int mtu;         /* 0 = 1500 */
 	const uint8_t *mac;       /* 6 bytes, or NULL for a random local MAC */
 	const char *pcap_path;    /* capture every frame here, or NULL */
+	/* Faults on the frames ustack sends (tx) and receives (rx). The
+	 * capture sees sent frames before the faults, received ones after. */
+	struct ustack_fault tx_fault;
+	struct ustack_fault rx_fault;
+	uint64_t fault_seed;      /* 0 = from the instance's seed */
 };
 
 /*
@@ -105,6 +129,28 @@ int us_setsockopt(int fd, int level, int optname, const void *optval,
 		  socklen_t optlen);
 int us_fcntl(int fd, int cmd, ...);
 int us_ioctl(int fd, unsigned long request, ...);
+
+/*
+ * Readiness, over ustack sockets and kernel descriptors in the same set,
+ * with Linux's semantics and errors. An epoll instance is a real kernel
+ * epoll descriptor (it can itself be polled, or added to another set);
+ * close it with us_close(). us_epoll_* accept only instances made by
+ * us_epoll_create/us_epoll_create1 (EINVAL for any other epoll fd).
+ */
+int us_poll(struct pollfd *fds, nfds_t nfds, int timeout);
+int us_ppoll(struct pollfd *fds, nfds_t nfds, const struct timespec *tmo_p,
+	     const sigset_t *sigmask);
+int us_select(int nfds, fd_set *readfds, fd_set *writefds, fd_set *exceptfds,
+	      struct timeval *timeout);
+int us_pselect(int nfds, fd_set *readfds, fd_set *writefds, fd_set *exceptfds,
+	       const struct timespec *timeout, const sigset_t *sigmask);
+int us_epoll_create(int size);
+int us_epoll_create1(int flags);
+int us_epoll_ctl(int epfd, int op, int fd, struct epoll_event *event);
+int us_epoll_wait(int epfd, struct epoll_event *events, int maxevents,
+		  int timeout);
+int us_epoll_pwait(int epfd, struct epoll_event *events, int maxevents,
+		   int timeout, const sigset_t *sigmask);
 
 #ifdef __cplusplus
 }

@@ -20,6 +20,9 @@ struct ustack;
 	/* Ethernet */ \
 	X(ETH_IN_FRAMES, "eth.in_frames") \
 	X(ETH_OUT_FRAMES, "eth.out_frames") \
+	/* fault layer on a TAP device (tests) */ \
+	X(DEV_FAULT_DUPLICATED, "dev.fault_duplicated") \
+	X(DEV_FAULT_REORDERED, "dev.fault_reordered") \
 	/* ARP */ \
 	X(ARP_IN_REQUESTS, "arp.in_requests") \
 	X(ARP_IN_REPLIES, "arp.in_replies") \
@@ -83,6 +86,7 @@ struct ustack;
 	X(DEV_BAD_VNET_HDR, "dev_bad_vnet_hdr") \
 	X(WIRE_LOSS, "wire_loss") \
 	X(WIRE_QUEUE_FULL, "wire_queue_full") \
+	X(DEV_FAULT_LOSS, "dev_fault_loss") \
 	/* Ethernet */ \
 	X(ETH_TOO_SHORT, "eth_too_short") \
 	X(ETH_UNKNOWN_TYPE, "eth_unknown_type") \
@@ -144,6 +148,9 @@ struct ustack;
 	X(TCP_INVALID_SEQ, "tcp_invalid_seq") \
 	X(TCP_SYN_IN_WINDOW, "tcp_syn_in_window") \
 	X(TCP_ACK_UNSENT, "tcp_ack_unsent") \
+	X(TCP_TOO_OLD_ACK, "tcp_too_old_ack") \
+	X(TCP_ZERO_WINDOW, "tcp_zero_window") \
+	X(TCP_OVERWINDOW, "tcp_overwindow") \
 	X(TCP_CLOSED, "tcp_closed") \
 	X(TCP_OLD_DATA, "tcp_old_data") \
 	X(TCP_OFO_DROP, "tcp_ofo_drop") \

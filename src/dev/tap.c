@@ -14,6 +14,9 @@
  * Offloads toward ustack are off for now (TUNSETOFFLOAD 0): the kernel then
  * finishes every checksum and segments before writing to us, and a header
  * that says otherwise is dropped.
+ *
+ * A fault layer (tap_fault.c) can sit on either path for tests: seeded
+ * loss, duplication and reordering, asked for in struct tap_config.
  */
 #include "dev/tap.h"
 
@@ -32,6 +35,7 @@
 #include "core/checksum.h"
 #include "dev/netdev.h"
 #include "dev/pcap.h"
+#include "dev/tap_fault.h"
 #include "stack/stack.h"
 
 /*
@@ -65,6 +69,7 @@ _Static_assert(sizeof(struct vnet_hdr) == 12, "virtio_net_hdr_v1 is 12 bytes");
 struct tap_priv {
 	bool vnet;             /* frames carry a struct vnet_hdr */
 	struct sk_buff *spare; /* rx buffer kept when a read found nothing */
+	struct tap_fault fault; /* seeded faults (tests); off by default */
 };
 
 /* ---- receive ---------------------------------------------------------- */
@@ -143,8 +148,7 @@ static int tap_rx_one(struct net_device *dev)
 		us_drop(dev->st, skb, why);
 		return 1;
 	}
-	skb->dev = dev;
-	netif_receive_skb(skb);
+	tap_fault_rx(&tp->fault, skb);
 	return 1;
 }
 
@@ -311,7 +315,8 @@ static int tap_write_frame(struct net_device *dev, struct sk_buff *skb,
 	return tap_writev(dev->fd, iov, cnt);
 }
 
-static int tap_xmit(struct net_device *dev, struct sk_buff *skb)
+/* Write one frame now: the path under the fault layer. */
+static int tap_xmit_now(struct net_device *dev, struct sk_buff *skb)
 {
 	struct tap_priv *tp = netdev_priv(dev);
 	enum us_drop_reason why;
@@ -337,10 +342,18 @@ static int tap_xmit(struct net_device *dev, struct sk_buff *skb)
 	return err;
 }
 
+static int tap_xmit(struct net_device *dev, struct sk_buff *skb)
+{
+	struct tap_priv *tp = netdev_priv(dev);
+
+	return tap_fault_xmit(&tp->fault, skb);
+}
+
 static void tap_destroy(struct net_device *dev)
 {
 	struct tap_priv *tp = netdev_priv(dev);
 
+	tap_fault_destroy(&tp->fault);
 	skb_free(tp->spare);
 	tp->spare = NULL;
 	if (dev->pcap) {
@@ -434,6 +447,16 @@ static void tap_random_mac(struct us_rng *rng, uint8_t *mac)
 	mac[0] = (uint8_t)((mac[0] & 0xfe) | 0x02);
 }
 
+/* The fault layer's seed: the config's, else one from the stack's
+ * generator, drawn only when faults are asked for so that a run without
+ * them sees the same random choices as before. */
+static uint64_t tap_fault_seed(struct ustack *st, const struct tap_config *cfg)
+{
+	if (!tap_fault_wanted(cfg->tx_fault) && !tap_fault_wanted(cfg->rx_fault))
+		return 0;
+	return cfg->fault_seed ? cfg->fault_seed : us_rng_next(&st->rng);
+}
+
 static struct net_device *tap_fail(int *err, int e)
 {
 	if (err)
@@ -466,6 +489,8 @@ struct net_device *tap_create(struct ustack *st, const struct tap_config *cfg,
 	tp = netdev_priv(dev);
 	tp->vnet = !cfg->no_vnet_hdr;
 	dev->fd = fd;
+	tap_fault_init(&tp->fault, dev, tap_xmit_now, cfg->tx_fault,
+		       cfg->rx_fault, tap_fault_seed(st, cfg));
 	dev->mtu = mtu;
 	dev->flags |= US_IFF_UP;
 	dev->needed_headroom = tp->vnet ? VNET_HDR_LEN : 0;

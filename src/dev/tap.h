@@ -17,6 +17,7 @@
 
 struct ustack;
 struct net_device;
+struct fault_params;
 
 struct tap_config {
 	const char *ifname;     /* required */
@@ -24,6 +25,11 @@ struct tap_config {
 	const uint8_t *mac;     /* ustack's own MAC on this link; NULL = random
 				   locally administered from the stack's rng */
 	bool no_vnet_hdr;       /* true = plain frames (for tests of that path) */
+	/* Seeded faults on the frames ustack sends (tx) and receives (rx):
+	 * loss, duplication and reordering (tap_fault.h). NULL = none. */
+	const struct fault_params *tx_fault;
+	const struct fault_params *rx_fault;
+	uint64_t fault_seed;    /* 0 = drawn from the stack's generator */
 };
 
 /*

@@ -251,9 +251,15 @@ int inet_getsockopt(struct socket *sock, int level, int optname, void *optval,
 		return sock_getsockopt(sk, optname, optval, optlen);
 	if (level == IPPROTO_IP)
 		return ip_getsockopt(sk, optname, optval, optlen);
-	if (sk->prot->getsockopt)
-		return sk->prot->getsockopt(sk, level, optname, optval, optlen);
-	return -ENOPROTOOPT;
+	if (level == sk->protocol)
+		return sk->prot->getsockopt ? sk->prot->getsockopt(sk, level,
+					      optname, optval, optlen)
+					    : -ENOPROTOOPT;
+	/*
+	 * Any other level falls through to Linux's ip_getsockopt, which
+	 * answers EOPNOTSUPP, where ip_setsockopt answers ENOPROTOOPT.
+	 */
+	return -EOPNOTSUPP;
 }
 
 /* Linux's sock_writeable(): a datagram socket is writable while less than

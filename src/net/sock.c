@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
@@ -62,6 +63,7 @@ int sock_queue_rcv_skb(struct sock *sk, struct sk_buff *skb)
 		return -ENOBUFS;
 	}
 	sk->rmem_alloc += (int)skb->truesize;
+	SOCK_SKB_CB(skb)->dropcount = sk->rxq_ovfl ? sk->drops : 0;
 	skb->sk = sk;
 	skb_queue_tail(&sk->receive_queue, skb);
 	sk->sk_data_ready(sk);
@@ -72,6 +74,57 @@ void sock_rfree(struct sock *sk, struct sk_buff *skb)
 {
 	sk->rmem_alloc -= (int)skb->truesize;
 	skb->sk = NULL;
+}
+
+void put_cmsg(struct msghdr *msg, int level, int type, size_t len,
+	      const void *data)
+{
+	struct cmsghdr h;
+	size_t cmlen = CMSG_LEN(len);
+
+	if (!msg->msg_control || msg->msg_controllen < sizeof(h)) {
+		msg->msg_flags |= MSG_CTRUNC;
+		return;
+	}
+	if (msg->msg_controllen < cmlen) {
+		msg->msg_flags |= MSG_CTRUNC;
+		cmlen = msg->msg_controllen;
+	}
+	h.cmsg_level = level;
+	h.cmsg_type = type;
+	h.cmsg_len = cmlen;
+	memcpy(msg->msg_control, &h, sizeof(h));
+	memcpy(CMSG_DATA((struct cmsghdr *)msg->msg_control), data,
+	       cmlen - sizeof(h));
+	cmlen = CMSG_SPACE(len);
+	if (cmlen > msg->msg_controllen)
+		cmlen = msg->msg_controllen;
+	msg->msg_control = (char *)msg->msg_control + cmlen;
+	msg->msg_controllen -= cmlen;
+}
+
+/* The arrival time on the wall clock, as SO_TIMESTAMP reports it. */
+static void sock_recv_timestamp(struct msghdr *msg, const struct sock *sk,
+				const struct sk_buff *skb)
+{
+	int64_t us = (int64_t)skb->tstamp + sk->st->clock->realtime_offset_us;
+	struct timeval tv;
+
+	tv.tv_sec = (time_t)(us / 1000000);
+	tv.tv_usec = (suseconds_t)(us % 1000000);
+	put_cmsg(msg, SOL_SOCKET, SO_TIMESTAMP_OLD, sizeof(tv), &tv);
+}
+
+void sock_recv_cmsgs(struct msghdr *msg, const struct sock *sk,
+		     const struct sk_buff *skb)
+{
+	uint32_t drops = SOCK_SKB_CB(skb)->dropcount;
+
+	if (sk->timestamp)
+		sock_recv_timestamp(msg, sk, skb);
+	/* Only a datagram queued after drops carries the count. */
+	if (sk->rxq_ovfl && drops)
+		put_cmsg(msg, SOL_SOCKET, SO_RXQ_OVFL, sizeof(drops), &drops);
 }
 
 int sock_error(struct sock *sk)
@@ -98,16 +151,36 @@ static int get_int(const void *optval, socklen_t optlen, int *val)
 	return 0;
 }
 
-/* Linux's sock_set_timeout(): a timeval, {0,0} = forever, negative = 0. */
-static int set_timeout(us_time_t *timeo, const void *optval, socklen_t optlen)
-{
-	struct timeval tv;
+/* SO_RCVTIMEO_NEW / SO_SNDTIMEO_NEW take 64-bit fields everywhere
+ * (Linux's __kernel_sock_timeval); the old names take a struct timeval. */
+struct us_sock_timeval {
+	int64_t tv_sec;
+	int64_t tv_usec;
+};
 
-	if (optlen < sizeof(tv))
+static bool timeo_is_new(int optname)
+{
+	return optname == SO_RCVTIMEO_NEW || optname == SO_SNDTIMEO_NEW;
+}
+
+/* Linux's sock_set_timeout(): {0,0} = forever, a negative time = 0. */
+static int set_timeout(us_time_t *timeo, const void *optval, socklen_t optlen,
+		       bool new64)
+{
+	struct us_sock_timeval tv;
+	struct timeval old;
+
+	if (optlen < (new64 ? sizeof(tv) : sizeof(old)))
 		return -EINVAL;
 	if (!optval)
 		return -EFAULT;
-	memcpy(&tv, optval, sizeof(tv));
+	if (new64) {
+		memcpy(&tv, optval, sizeof(tv));
+	} else {
+		memcpy(&old, optval, sizeof(old));
+		tv.tv_sec = old.tv_sec;
+		tv.tv_usec = old.tv_usec;
+	}
 	if (tv.tv_usec < 0 || tv.tv_usec >= 1000000)
 		return -EDOM;
 	if (tv.tv_sec < 0) {
@@ -122,22 +195,50 @@ static int set_timeout(us_time_t *timeo, const void *optval, socklen_t optlen)
 	return 0;
 }
 
+/* CAP_NET_ADMIN where the socket lives (Linux's ns_capable on the
+ * socket's namespace): root of our own user namespace. */
 static bool capable_admin(void)
 {
 	return geteuid() == 0;
 }
 
-/* SO_RCVBUF / SO_SNDBUF: Linux doubles the value (for bookkeeping
- * overhead), capped by the sysctl maximum unless forced by root. */
-static int set_buf(int *buf, int val, int min, bool force)
+/*
+ * CAP_NET_ADMIN over the whole system (Linux's capable(), which the FORCE
+ * buffer sizes ask for): root, and not just root of a user namespace,
+ * whose uid map would not be the identity over every uid.
+ */
+static bool capable_admin_system(void)
 {
-	if (!force && val > US_SK_BUF_MAX)
+	unsigned int inside, outside, count;
+	FILE *f;
+	bool all;
+
+	if (geteuid() != 0)
+		return false;
+	f = fopen("/proc/self/uid_map", "re");
+	if (!f)
+		return true;
+	all = fscanf(f, "%u %u %u", &inside, &outside, &count) == 3 &&
+	      inside == 0 && outside == 0 && count == UINT32_MAX;
+	fclose(f);
+	return all;
+}
+
+/*
+ * SO_RCVBUF / SO_SNDBUF as Linux's sk_setsockopt: capped at the sysctl
+ * maximum in an unsigned comparison (so a negative value gets the
+ * maximum), or with the FORCE variants taken as is but not below 0; then
+ * doubled for the bookkeeping overhead, and never below the minimum.
+ */
+static void set_buf(int *buf, int val, int min, bool force)
+{
+	if (force)
+		val = val < 0 ? 0 : val;
+	else if ((unsigned int)val > US_SK_BUF_MAX)
 		val = US_SK_BUF_MAX;
 	if (val > INT_MAX / 2)
 		val = INT_MAX / 2;
-	val *= 2;
-	*buf = val < min ? min : val;
-	return 0;
+	*buf = val * 2 < min ? min : val * 2;
 }
 
 static int sock_set_bool(struct sock *sk, int optname, int val)
@@ -165,18 +266,25 @@ int sock_setsockopt(struct sock *sk, int optname, const void *optval,
 	int val, rc;
 
 	switch (optname) {
-	case SO_RCVTIMEO:
-		return set_timeout(&sk->rcvtimeo_us, optval, optlen);
-	case SO_SNDTIMEO:
-		return set_timeout(&sk->sndtimeo_us, optval, optlen);
+	case SO_RCVTIMEO_OLD:
+	case SO_RCVTIMEO_NEW:
+		return set_timeout(&sk->rcvtimeo_us, optval, optlen,
+				   timeo_is_new(optname));
+	case SO_SNDTIMEO_OLD:
+	case SO_SNDTIMEO_NEW:
+		return set_timeout(&sk->sndtimeo_us, optval, optlen,
+				   timeo_is_new(optname));
 	case SO_LINGER:
 		if (optlen < sizeof(l))
 			return -EINVAL;
 		if (!optval)
 			return -EFAULT;
 		memcpy(&l, optval, sizeof(l));
+		/* Turning lingering off keeps the time, as on Linux; a
+		 * negative time is "forever" (Linux reads it unsigned). */
 		sk->linger_on = l.l_onoff != 0;
-		sk->linger_sec = l.l_linger < 0 ? 0 : l.l_linger;
+		if (l.l_onoff)
+			sk->linger_sec = l.l_linger < 0 ? INT_MAX : l.l_linger;
 		return 0;
 	}
 	rc = get_int(optval, optlen, &val);
@@ -185,14 +293,15 @@ int sock_setsockopt(struct sock *sk, int optname, const void *optval,
 	switch (optname) {
 	case SO_RCVBUF:
 	case SO_RCVBUFFORCE:
-		if (optname == SO_RCVBUFFORCE && !capable_admin())
+		if (optname == SO_RCVBUFFORCE && !capable_admin_system())
 			return -EPERM;
 		sk->rcvbuf_locked = true;
-		return set_buf(&sk->rcvbuf, val, US_SK_RCVBUF_MIN,
-			       optname == SO_RCVBUFFORCE);
+		set_buf(&sk->rcvbuf, val, US_SK_RCVBUF_MIN,
+			optname == SO_RCVBUFFORCE);
+		return 0;
 	case SO_SNDBUF:
 	case SO_SNDBUFFORCE:
-		if (optname == SO_SNDBUFFORCE && !capable_admin())
+		if (optname == SO_SNDBUFFORCE && !capable_admin_system())
 			return -EPERM;
 		sk->sndbuf_locked = true;
 		set_buf(&sk->sndbuf, val, US_SK_SNDBUF_MIN,
@@ -233,15 +342,25 @@ static int sock_get_bool(const struct sock *sk, int optname, int *v)
 	return 0;
 }
 
-static void timeout_to_tv(us_time_t t, struct timeval *tv)
+/* A timeout as getsockopt reports it, in the layout the name asks for;
+ * returns that layout's size. */
+static int timeout_to_user(us_time_t t, void *v, bool new64)
 {
-	if (t == US_TIME_NEVER) {
-		tv->tv_sec = 0;
-		tv->tv_usec = 0;
-		return;
+	struct us_sock_timeval tv = { 0, 0 };
+	struct timeval old;
+
+	if (t != US_TIME_NEVER) {
+		tv.tv_sec = (int64_t)(t / US_USEC_PER_SEC);
+		tv.tv_usec = (int64_t)(t % US_USEC_PER_SEC);
 	}
-	tv->tv_sec = (time_t)(t / US_USEC_PER_SEC);
-	tv->tv_usec = (suseconds_t)(t % US_USEC_PER_SEC);
+	if (new64) {
+		memcpy(v, &tv, sizeof(tv));
+		return sizeof(tv);
+	}
+	old.tv_sec = (time_t)tv.tv_sec;
+	old.tv_usec = (suseconds_t)tv.tv_usec;
+	memcpy(v, &old, sizeof(old));
+	return sizeof(old);
 }
 
 static int sock_get_value(struct sock *sk, int optname, void *v, int *lv)
@@ -269,11 +388,15 @@ static int sock_get_value(struct sock *sk, int optname, void *v, int *lv)
 		*lv = sizeof(*l);
 		return 0;
 	}
-	case SO_RCVTIMEO:
-	case SO_SNDTIMEO:
-		timeout_to_tv(optname == SO_RCVTIMEO ? sk->rcvtimeo_us
-						     : sk->sndtimeo_us, v);
-		*lv = sizeof(struct timeval);
+	case SO_RCVTIMEO_OLD:
+	case SO_RCVTIMEO_NEW:
+		*lv = timeout_to_user(sk->rcvtimeo_us, v,
+				      timeo_is_new(optname));
+		return 0;
+	case SO_SNDTIMEO_OLD:
+	case SO_SNDTIMEO_NEW:
+		*lv = timeout_to_user(sk->sndtimeo_us, v,
+				      timeo_is_new(optname));
 		return 0;
 	default:
 		return sock_get_bool(sk, optname, iv);
@@ -287,6 +410,7 @@ int sock_getsockopt(struct sock *sk, int optname, void *optval,
 		int i;
 		struct linger l;
 		struct timeval tv;
+		struct us_sock_timeval ktv;
 	} v;
 	int lv = 0, rc;
 	socklen_t len = *optlen;

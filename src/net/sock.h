@@ -131,6 +131,17 @@ struct sock {
 	void (*sk_error_report)(struct sock *sk);
 };
 
+/*
+ * Socket-level control data of a queued skb, at the end of skb->cb so that
+ * a protocol's own at the start is left alone (Linux's struct sock_skb_cb).
+ */
+struct sock_skb_cb {
+	uint32_t dropcount;         /* sk->drops when queued (SO_RXQ_OVFL) */
+};
+
+#define SOCK_SKB_CB(skb) ((struct sock_skb_cb *)((skb)->cb + \
+	sizeof((skb)->cb) - sizeof(struct sock_skb_cb)))
+
 /* Allocate prot->obj_size bytes, zeroed, with defaults; refcnt 1. */
 struct sock *sk_alloc(struct ustack *st, int family, int type, int protocol,
 		      const struct proto *prot);
@@ -149,6 +160,19 @@ void sock_put(struct sock *sk);
 int sock_queue_rcv_skb(struct sock *sk, struct sk_buff *skb);
 /* Dequeue / unlink a received skb and uncharge it. */
 void sock_rfree(struct sock *sk, struct sk_buff *skb);
+/*
+ * Append a control message to msg (Linux's put_cmsg): msg->msg_control and
+ * msg_controllen advance past it. One that does not fit whole is cut and
+ * MSG_CTRUNC set, as is MSG_CTRUNC when there is no room at all.
+ */
+void put_cmsg(struct msghdr *msg, int level, int type, size_t len,
+	      const void *data);
+/* The control messages a received skb carries to the user under the
+ * socket's options: SO_TIMESTAMP, SO_RXQ_OVFL (Linux's
+ * sock_recv_cmsgs). */
+void sock_recv_cmsgs(struct msghdr *msg, const struct sock *sk,
+		     const struct sk_buff *skb);
+
 /* Pending error, cleared (sock_error in Linux): positive errno or 0. */
 int sock_error(struct sock *sk);
 /* Set a hard error and report it. */

@@ -101,7 +101,12 @@ static int udp_get_port(struct sock *sk, uint16_t snum)
 		return -EADDRINUSE;
 	}
 	sk->num = (uint16_t)port;
-	list_add_tail(&sk->bind_node, udp_bucket(&st->udp, sk->num));
+	/*
+	 * At the head, as Linux adds it: of sockets that match a datagram
+	 * equally well (sharing the port by SO_REUSEADDR), the lookup keeps
+	 * the first, so the one bound last receives.
+	 */
+	list_add(&sk->bind_node, udp_bucket(&st->udp, sk->num));
 	st->udp.count++;
 	return 0;
 }
@@ -325,25 +330,38 @@ static const struct net_protocol udp_protocol = {
 	.err_handler = udp_err,
 };
 
+/*
+ * A destination of 0.0.0.0 means this host, as Linux's route lookup
+ * (ip_route_output_key_hash_rcu) makes it: the socket's own source
+ * address if it has one, else 127.0.0.1.
+ */
+static uint32_t udp_dest_addr(const struct sock *sk, uint32_t daddr)
+{
+	if (daddr != htonl(INADDR_ANY))
+		return daddr;
+	return sk->saddr ? sk->saddr : htonl(INADDR_LOOPBACK);
+}
+
 static int udp_connect(struct sock *sk, const struct sockaddr *uaddr, int len)
 {
 	const struct sockaddr_in *sin = (const struct sockaddr_in *)uaddr;
 	struct ip_route rt;
+	uint32_t daddr;
 	int rc = inet_check_sockaddr(uaddr, len);
 
 	if (rc < 0)
 		return rc;
-	rc = ip_route_output(sk->st, sin->sin_addr.s_addr, &rt);
+	daddr = udp_dest_addr(sk, sin->sin_addr.s_addr);
+	rc = ip_route_output(sk->st, daddr, &rt);
 	if (rc < 0)
 		return rc;
-	if (ip_addr_type(sk->st, sin->sin_addr.s_addr) == IP_ADDR_BROADCAST &&
-	    !sk->broadcast)
+	if (ip_addr_type(sk->st, daddr) == IP_ADDR_BROADCAST && !sk->broadcast)
 		return -EACCES;
 	if (!sk->saddr)
 		sk->saddr = rt.saddr;
 	if (!sk->rcv_saddr)
 		sk->rcv_saddr = rt.saddr;
-	sk->daddr = sin->sin_addr.s_addr;
+	sk->daddr = daddr;
 	sk->dport = sin->sin_port;
 	sk->state = TCP_ESTABLISHED;
 	return 0;
@@ -376,22 +394,28 @@ static void udp_wfree(struct sk_buff *skb)
 	sock_put(sk);
 }
 
-static void copy_from_iov(uint8_t *dst, const struct msghdr *msg, size_t len)
+/* The user's bytes into dst; -EFAULT for a NULL buffer (the only bad
+ * pointer that can be told from a good one here). */
+static int copy_from_iov(uint8_t *dst, const struct msghdr *msg, size_t len)
 {
 	for (size_t i = 0; i < msg->msg_iovlen && len; i++) {
 		size_t n = msg->msg_iov[i].iov_len < len ? msg->msg_iov[i].iov_len
 							 : len;
 
+		if (n && !msg->msg_iov[i].iov_base)
+			return -EFAULT;
 		if (n)
 			memcpy(dst, msg->msg_iov[i].iov_base, n);
 		dst += n;
 		len -= n;
 	}
+	return 0;
 }
 
 struct udp_dest {
 	uint32_t daddr;
 	uint16_t dport;
+	bool connected;     /* to the connected peer (no address given) */
 };
 
 static int udp_sendmsg_dest(struct sock *sk, const struct msghdr *msg,
@@ -406,14 +430,16 @@ static int udp_sendmsg_dest(struct sock *sk, const struct msghdr *msg,
 			return -EAFNOSUPPORT;
 		if (sin->sin_port == 0)
 			return -EINVAL;
-		d->daddr = sin->sin_addr.s_addr;
+		d->daddr = udp_dest_addr(sk, sin->sin_addr.s_addr);
 		d->dport = sin->sin_port;
+		d->connected = false;
 		return 0;
 	}
 	if (sk->state != TCP_ESTABLISHED)
 		return -EDESTADDRREQ;
 	d->daddr = sk->daddr;
 	d->dport = sk->dport;
+	d->connected = true;
 	return 0;
 }
 
@@ -459,7 +485,13 @@ static int udp_sendmsg(struct sock *sk, const struct msghdr *msg, size_t len,
 	rc = ip_route_output(st, d.daddr, &rt);
 	if (rc < 0)
 		return rc;
-	if (ip_addr_type(st, d.daddr) == IP_ADDR_BROADCAST && !sk->broadcast)
+	/*
+	 * To the connected peer, Linux sends on the route it cached at
+	 * connect(), whose SO_BROADCAST check was made then: clearing
+	 * SO_BROADCAST afterwards does not stop a connected socket.
+	 */
+	if (ip_addr_type(st, d.daddr) == IP_ADDR_BROADCAST && !sk->broadcast &&
+	    !d.connected)
 		return -EACCES;
 	if (len > UDP_MAX_PAYLOAD)
 		return -EMSGSIZE;
@@ -476,7 +508,11 @@ static int udp_sendmsg(struct sock *sk, const struct msghdr *msg, size_t len,
 		return -EAGAIN;
 	}
 	skb_put(skb, (unsigned int)(UDP_HLEN + len));
-	copy_from_iov(skb->data + UDP_HLEN, msg, len);
+	rc = copy_from_iov(skb->data + UDP_HLEN, msg, len);
+	if (rc < 0) {
+		skb_free(skb);
+		return rc;
+	}
 	memset(&args, 0, sizeof(args));
 	args.saddr = sk->saddr ? sk->saddr : rt.saddr;
 	args.daddr = d.daddr;
@@ -496,7 +532,8 @@ static int udp_sendmsg(struct sock *sk, const struct msghdr *msg, size_t len,
 	return (int)len;
 }
 
-static size_t copy_to_iov(struct msghdr *msg, const uint8_t *src, size_t len)
+/* len bytes of src into the user's buffers; -EFAULT for a NULL one. */
+static int copy_to_iov(struct msghdr *msg, const uint8_t *src, size_t len)
 {
 	size_t done = 0;
 
@@ -505,11 +542,13 @@ static size_t copy_to_iov(struct msghdr *msg, const uint8_t *src, size_t len)
 
 		if (n > len - done)
 			n = len - done;
+		if (n && !msg->msg_iov[i].iov_base)
+			return -EFAULT;
 		if (n)
 			memcpy(msg->msg_iov[i].iov_base, src + done, n);
 		done += n;
 	}
-	return done;
+	return 0;
 }
 
 static void udp_fill_name(struct msghdr *msg, const struct sk_buff *skb,
@@ -542,12 +581,29 @@ static int udp_recvmsg(struct sock *sk, struct msghdr *msg, size_t len,
 	if (err)
 		return -err;
 	skb = skb_peek(&sk->receive_queue);
+	/*
+	 * Nothing queued after shutdown(SHUT_RD): end of file, but only for
+	 * a call that would otherwise wait; one that may not (MSG_DONTWAIT,
+	 * O_NONBLOCK) still gets EAGAIN, as from Linux's __skb_recv_udp,
+	 * which looks at the shutdown only when it is about to sleep.
+	 */
 	if (!skb)
-		return (sk->shutdown & RCV_SHUTDOWN) ? 0 : -EAGAIN;
-	copied = copy_to_iov(msg, skb->data, len < skb->len ? len : skb->len);
-	msg->msg_flags = copied < skb->len ? MSG_TRUNC : 0;
-	udp_fill_name(msg, skb, addr_len);
-	err = (flags & MSG_TRUNC) ? (int)skb->len : (int)copied;
+		return (sk->shutdown & RCV_SHUTDOWN) && !(flags & MSG_DONTWAIT)
+		       ? 0 : -EAGAIN;
+	copied = len < skb->len ? len : skb->len;
+	/* As Linux's udp_recvmsg: a datagram that cannot be copied out is
+	 * dropped all the same (unless only peeked at). */
+	err = copy_to_iov(msg, skb->data, copied);
+	if (err == 0) {
+		if (copied < skb->len)
+			msg->msg_flags |= MSG_TRUNC;
+		sock_recv_cmsgs(msg, sk, skb);
+		udp_fill_name(msg, skb, addr_len);
+		err = (flags & MSG_TRUNC) ? (int)skb->len : (int)copied;
+	} else if (!(flags & MSG_PEEK)) {
+		sk->drops++;
+		us_mib_inc(sk->st, US_MIB_UDP_IN_ERRORS);
+	}
 	if (!(flags & MSG_PEEK)) {
 		skb_unlink(&sk->receive_queue, skb);
 		sock_rfree(sk, skb);

@@ -25,11 +25,14 @@
 
 #include "core/sys.h"
 #include "net/sock.h"
+#include "socket/epoll.h"
 #include "socket/socket.h"
 #include "stack/runtime.h"
 #include "stack/stack.h"
 
 #define US_SOMAXCONN 4096
+/* The type bits of socket()'s type argument (Linux's SOCK_TYPE_MASK). */
+#define US_SOCK_TYPE_MASK 0xf
 
 static long set_errno(long rc)
 {
@@ -75,24 +78,30 @@ static int check_user_addr(const struct sockaddr *addr, socklen_t len)
 	return 0;
 }
 
-/* Linux's move_addr_to_user(): copy what fits, report the full length. */
+/*
+ * Linux's move_addr_to_user(): the full length goes back in *ulen (unless
+ * the caller's is negative: EINVAL), then as much of the address as fits
+ * is copied, so a missing buffer is EFAULT only when something was to be
+ * copied into it. (Linux writes *ulen before the copy since 6.x; older
+ * kernels left it alone on EFAULT.)
+ */
 static int give_user_addr(const struct sockaddr_storage *kaddr, socklen_t klen,
 			  struct sockaddr *uaddr, socklen_t *ulen)
 {
-	socklen_t len;
+	int len;
 
-	if (!uaddr)
-		return 0;
 	if (!ulen)
 		return -EFAULT;
-	len = *ulen;
-	if ((int)len < 0)
+	len = (int)*ulen;
+	if (len > (int)klen)
+		len = (int)klen;
+	if (len < 0)
 		return -EINVAL;
-	if (len > klen)
-		len = klen;
-	if (len)
-		memcpy(uaddr, kaddr, len);
 	*ulen = klen;
+	if (len && !uaddr)
+		return -EFAULT;
+	if (len)
+		memcpy(uaddr, kaddr, (size_t)len);
 	return 0;
 }
 
@@ -119,7 +128,8 @@ static int wait_for(struct socket *sock, us_time_t *timeo, uint32_t events)
 
 static us_time_t call_timeout(const struct socket *sock, int flags, bool rcv)
 {
-	if (sock->nonblock || (flags & MSG_DONTWAIT))
+	/* A socket closed by another thread has no sock: no waiting. */
+	if (!sock->sk || sock->nonblock || (flags & MSG_DONTWAIT))
 		return 0;
 	return rcv ? sock->sk->rcvtimeo_us : sock->sk->sndtimeo_us;
 }
@@ -134,10 +144,15 @@ int us_socket_on(struct ustack *st, int domain, int type, int protocol)
 
 	if (domain != AF_INET)
 		return (int)us_sys(SYS_socket, domain, type, protocol);
-	type &= ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
-	if (type & ~0xf)
+	/*
+	 * As Linux's __sys_socket and __sock_create: flag bits other than
+	 * these two are EINVAL, and so is a type past SOCK_PACKET; type 0
+	 * is left to the family, which knows no such type (ESOCKTNOSUPPORT).
+	 */
+	if ((type & ~US_SOCK_TYPE_MASK) & ~(SOCK_NONBLOCK | SOCK_CLOEXEC))
 		return (int)set_errno(-EINVAL);
-	if (type <= 0 || type > SOCK_PACKET)
+	type &= US_SOCK_TYPE_MASK;
+	if (type > SOCK_PACKET)
 		return (int)set_errno(-EINVAL);
 	if (!st)
 		return (int)set_errno(-ENETDOWN);
@@ -171,6 +186,9 @@ void sock_close_locked(struct socket *sock)
 	list_del(&sock->node);
 	us_wake_up(&sock->wq, POLLNVAL | POLLHUP | POLLERR);
 	sock->ops->release(sock);
+	/* Calls that looked the descriptor up before it was closed and run
+	 * after it: EBADF, as if they had come after the close. */
+	sock->ops = &sock_dead_ops;
 }
 
 int us_close(int fd)
@@ -179,7 +197,7 @@ int us_close(int fd)
 	struct ustack *st;
 
 	if (!sock)
-		return (int)us_sys(SYS_close, fd);
+		return eventpoll_close_fd(fd) ? 0 : (int)us_sys(SYS_close, fd);
 	st = sock->st;
 	pthread_mutex_lock(&st->lock);
 	us_engine_begin(st);
@@ -245,11 +263,9 @@ static int accept_locked(struct socket *sock, struct sockaddr *addr,
 	socklen_t len = sizeof(ss);
 	int rc, err = 0;
 
+	/* The address arguments are checked only once a connection was
+	 * taken, and it is lost if they are bad, as in Linux's do_accept. */
 	if (flags & ~(SOCK_CLOEXEC | SOCK_NONBLOCK))
-		return -EINVAL;
-	if (addr && !addrlen)
-		return -EFAULT;
-	if (addr && (int)*addrlen < 0)
 		return -EINVAL;
 	newsock = sock_create_child(sock, &err);
 	if (!newsock)
@@ -308,19 +324,11 @@ static int getname(int fd, struct sockaddr *addr, socklen_t *len, int peer)
 	if (!sock)
 		return (int)us_sys(peer ? SYS_getpeername : SYS_getsockname, fd,
 				   addr, len);
-	if (!len)
-		rc = -EFAULT;
-	else if ((int)*len < 0)
-		rc = -EINVAL;
-	else
-		rc = sock->ops->getname(sock, (struct sockaddr *)&ss, &klen, peer);
-	if (rc == 0) {
-		rc = *len && !addr ? -EFAULT : 0;
-		if (rc == 0 && *len)
-			rc = give_user_addr(&ss, klen, addr, len);
-		else if (rc == 0)
-			*len = klen;
-	}
+	/* As Linux's __sys_getsockname: the name first (ENOTCONN), then
+	 * the user's length and buffer. */
+	rc = sock->ops->getname(sock, (struct sockaddr *)&ss, &klen, peer);
+	if (rc == 0)
+		rc = give_user_addr(&ss, klen, addr, len);
 	sock_put_unlock(sock);
 	return (int)set_errno(rc);
 }
@@ -349,49 +357,83 @@ int us_shutdown(int fd, int how)
 
 /* ---- data --------------------------------------------------------------- */
 
-/* Linux's import_iovec() checks: count, pointers, total length. */
-static long check_msg(const struct msghdr *msg, size_t *total)
+/* The most one call moves (Linux's MAX_RW_COUNT: INT_MAX & PAGE_MASK). */
+#define US_MAX_RW_COUNT 0x7ffff000UL
+
+/*
+ * Linux's import_iovec(): the count, the array, each length, and the total
+ * capped at MAX_RW_COUNT. A NULL base is no error here: as on Linux it
+ * faults (EFAULT) only when the protocol copies bytes to or from it, after
+ * its own checks.
+ */
+static long import_iov(const struct iovec *iov, size_t n, size_t *total)
 {
 	size_t sum = 0;
 
-	if (!msg)
+	if (n > IOV_MAX)
+		return -EINVAL;
+	if (n && !iov)
 		return -EFAULT;
-	if (msg->msg_iovlen > IOV_MAX)
-		return -EMSGSIZE;
-	if (msg->msg_iovlen && !msg->msg_iov)
-		return -EFAULT;
-	for (size_t i = 0; i < msg->msg_iovlen; i++) {
-		size_t n = msg->msg_iov[i].iov_len;
+	for (size_t i = 0; i < n; i++) {
+		size_t len = iov[i].iov_len;
 
-		if ((ssize_t)n < 0)
+		if ((ssize_t)len < 0)
 			return -EINVAL;
-		if (n && !msg->msg_iov[i].iov_base)
-			return -EFAULT;
-		/* The total is capped as Linux caps it (MAX_RW_COUNT). */
-		if (n > (size_t)INT_MAX - sum)
-			n = (size_t)INT_MAX - sum;
-		sum += n;
+		if (len > US_MAX_RW_COUNT - sum)
+			len = US_MAX_RW_COUNT - sum;
+		sum += len;
 	}
 	*total = sum;
 	return 0;
 }
 
-static ssize_t sendmsg_locked(struct socket *sock, const struct msghdr *msg,
-			      int flags)
+/*
+ * Linux's __copy_msghdr(): the user's msghdr as the protocol sees it. A
+ * negative name length is EINVAL. For sending, a name without length is
+ * no name and a longer one than any address is cut to sockaddr_storage.
+ * For receiving, any name buffer gets the sender's address in `name`
+ * (____sys_recvmsg), so even a zero-length one learns its length.
+ * *total is the checked length of the iovecs.
+ */
+static long copy_msghdr(struct msghdr *k, const struct msghdr *msg,
+			struct sockaddr_storage *name, bool recv, size_t *total)
+{
+	if (!msg)
+		return -EFAULT;
+	*k = *msg;
+	k->msg_namelen = msg->msg_name ? msg->msg_namelen : 0;
+	if ((int)k->msg_namelen < 0)
+		return -EINVAL;
+	if (k->msg_namelen > sizeof(*name))
+		k->msg_namelen = sizeof(*name);
+	if (recv && msg->msg_name) {
+		k->msg_name = name;
+		k->msg_namelen = sizeof(*name);
+	} else if (!recv && k->msg_namelen) {
+		memcpy(name, msg->msg_name, k->msg_namelen);
+		k->msg_name = name;
+	} else {
+		k->msg_name = NULL;
+	}
+	if (msg->msg_iovlen > IOV_MAX)
+		return -EMSGSIZE;
+	return import_iov(msg->msg_iov, msg->msg_iovlen, total);
+}
+
+/* Send k (names and iovecs already checked; len bytes in all). */
+static ssize_t sendmsg_locked(struct socket *sock, const struct msghdr *k,
+			      size_t len, int flags)
 {
 	us_time_t timeo = call_timeout(sock, flags, false);
-	size_t len;
-	ssize_t rc = check_msg(msg, &len);
+	ssize_t rc;
 
-	if (rc < 0)
-		return rc;
-	if (msg->msg_name && (int)msg->msg_namelen < 0)
-		return -EINVAL;
-	if (msg->msg_namelen > sizeof(struct sockaddr_storage))
-		return -EINVAL;
+	/* The protocol sees a call that may not block as MSG_DONTWAIT, as
+	 * Linux's system calls add it for O_NONBLOCK sockets. */
+	if (timeo == 0)
+		flags |= MSG_DONTWAIT;
 	for (;;) {
-		rc = sock->ops->sendmsg(sock, msg, len, flags);
-		if (rc != -EAGAIN || timeo == 0)
+		rc = sock->ops->sendmsg(sock, k, len, flags);
+		if (rc != -EAGAIN || (flags & MSG_DONTWAIT))
 			return rc;
 		rc = wait_for(sock, &timeo, POLLOUT);
 		if (rc < 0)
@@ -402,34 +444,51 @@ static ssize_t sendmsg_locked(struct socket *sock, const struct msghdr *msg,
 ssize_t us_sendmsg(int fd, const struct msghdr *msg, int flags)
 {
 	struct socket *sock = sock_get_locked(fd);
+	struct sockaddr_storage name;
+	struct msghdr k;
+	size_t len = 0;
 	ssize_t rc;
 
 	if (!sock)
 		return us_sys(SYS_sendmsg, fd, msg, flags);
-	rc = sendmsg_locked(sock, msg, flags);
+	rc = copy_msghdr(&k, msg, &name, false, &len);
+	if (rc == 0 && k.msg_controllen > INT_MAX)
+		rc = -ENOBUFS;
+	if (rc == 0)
+		rc = sendmsg_locked(sock, &k, len, flags);
 	sock_put_unlock(sock);
 	return set_errno(rc);
 }
 
+/*
+ * sendto() names the destination outside a msghdr: unlike sendmsg, an
+ * address of length 0 is still an address (which the protocol then finds
+ * too short), as in Linux's __sys_sendto.
+ */
 ssize_t us_sendto(int fd, const void *buf, size_t len, int flags,
 		  const struct sockaddr *addr, socklen_t addrlen)
 {
+	struct socket *sock = sock_get_locked(fd);
 	struct iovec iov = { (void *)buf, len };
-	struct msghdr msg = { 0 };
-	int rc;
+	struct msghdr k = { .msg_iov = &iov, .msg_iovlen = 1 };
+	struct sockaddr_storage name;
+	ssize_t rc = 0;
 
-	if (!fdtable_is_ours(fd))
+	if (!sock)
 		return us_sys(SYS_sendto, fd, buf, len, flags, addr, addrlen);
+	if (iov.iov_len > US_MAX_RW_COUNT)
+		iov.iov_len = US_MAX_RW_COUNT;
 	if (addr) {
 		rc = check_user_addr(addr, addrlen);
-		if (rc < 0)
-			return set_errno(rc);
-		msg.msg_name = (void *)addr;
-		msg.msg_namelen = addrlen;
+		if (rc == 0 && addrlen)
+			memcpy(&name, addr, addrlen);
+		k.msg_name = &name;
+		k.msg_namelen = addrlen;
 	}
-	msg.msg_iov = &iov;
-	msg.msg_iovlen = 1;
-	return us_sendmsg(fd, &msg, flags);
+	if (rc == 0)
+		rc = sendmsg_locked(sock, &k, iov.iov_len, flags);
+	sock_put_unlock(sock);
+	return set_errno(rc);
 }
 
 ssize_t us_send(int fd, const void *buf, size_t len, int flags)
@@ -437,25 +496,56 @@ ssize_t us_send(int fd, const void *buf, size_t len, int flags)
 	return us_sendto(fd, buf, len, flags, NULL, 0);
 }
 
-static ssize_t recvmsg_locked(struct socket *sock, struct msghdr *msg,
-			      int flags)
+/* Receive into k, whose name (if any) is kernel storage with room for
+ * any address. The protocol sets k->msg_namelen and k->msg_flags. */
+static ssize_t recvmsg_locked(struct socket *sock, struct msghdr *k,
+			      size_t len, int flags)
 {
 	us_time_t timeo = call_timeout(sock, flags, true);
-	size_t len;
-	ssize_t rc = check_msg(msg, &len);
+	ssize_t rc;
 
-	if (rc < 0)
-		return rc;
-	if (msg->msg_name && (int)msg->msg_namelen < 0)
-		return -EINVAL;
+	/* Reading the error queue never waits (Linux's ip_recv_error). */
+	if (timeo == 0 || (flags & MSG_ERRQUEUE))
+		flags |= MSG_DONTWAIT;
 	for (;;) {
-		rc = sock->ops->recvmsg(sock, msg, len, flags);
-		if (rc != -EAGAIN || timeo == 0)
+		rc = sock->ops->recvmsg(sock, k, len, flags);
+		if (rc != -EAGAIN || (flags & MSG_DONTWAIT))
 			return rc;
 		rc = wait_for(sock, &timeo, POLLIN);
 		if (rc < 0)
 			return rc == -EBADF ? -EBADF : -EAGAIN;
 	}
+}
+
+/*
+ * As Linux's ____sys_recvmsg, only a successful call writes back, and
+ * only msg_namelen (when there is a name buffer), msg_flags and
+ * msg_controllen (what the protocol used of the control buffer).
+ */
+static ssize_t recvmsg_user(struct socket *sock, struct msghdr *msg,
+			    int flags)
+{
+	struct sockaddr_storage name;
+	struct msghdr k;
+	size_t len = 0;
+	ssize_t rc = copy_msghdr(&k, msg, &name, true, &len);
+	int rc2;
+
+	if (rc < 0)
+		return rc;
+	k.msg_flags = flags & MSG_CMSG_CLOEXEC;
+	rc = recvmsg_locked(sock, &k, len, flags);
+	if (rc < 0)
+		return rc;
+	if (msg->msg_name) {
+		rc2 = give_user_addr(&name, k.msg_name ? k.msg_namelen : 0,
+				     msg->msg_name, &msg->msg_namelen);
+		if (rc2 < 0)
+			return rc2;
+	}
+	msg->msg_flags = k.msg_flags;
+	msg->msg_controllen -= k.msg_controllen;
+	return rc;
 }
 
 ssize_t us_recvmsg(int fd, struct msghdr *msg, int flags)
@@ -465,43 +555,41 @@ ssize_t us_recvmsg(int fd, struct msghdr *msg, int flags)
 
 	if (!sock)
 		return us_sys(SYS_recvmsg, fd, msg, flags);
-	if (msg && !msg->msg_name)
-		msg->msg_namelen = 0;
-	rc = recvmsg_locked(sock, msg, flags);
+	rc = recvmsg_user(sock, msg, flags);
 	sock_put_unlock(sock);
 	return set_errno(rc);
 }
 
+/*
+ * As Linux's __sys_recvfrom, the address arguments are looked at only
+ * after a datagram was taken: a bad addrlen costs the datagram.
+ */
 ssize_t us_recvfrom(int fd, void *buf, size_t len, int flags,
 		    struct sockaddr *addr, socklen_t *addrlen)
 {
+	struct socket *sock = sock_get_locked(fd);
 	struct iovec iov = { buf, len };
-	struct sockaddr_storage ss;
-	struct msghdr msg = { 0 };
+	struct msghdr k = { .msg_iov = &iov, .msg_iovlen = 1 };
+	struct sockaddr_storage name;
 	ssize_t rc;
 	int rc2;
 
-	if (!fdtable_is_ours(fd))
+	if (!sock)
 		return us_sys(SYS_recvfrom, fd, buf, len, flags, addr, addrlen);
+	if (iov.iov_len > US_MAX_RW_COUNT)
+		iov.iov_len = US_MAX_RW_COUNT;
 	if (addr) {
-		if (!addrlen)
-			return set_errno(-EFAULT);
-		if ((int)*addrlen < 0)
-			return set_errno(-EINVAL);
-		msg.msg_name = &ss;
-		msg.msg_namelen = sizeof(ss);
+		k.msg_name = &name;
+		k.msg_namelen = sizeof(name);
 	}
-	msg.msg_iov = &iov;
-	msg.msg_iovlen = 1;
-	rc = us_recvmsg(fd, &msg, flags);
-	if (rc < 0 || !addr)
-		return rc;
-	if (msg.msg_namelen == 0) {
-		*addrlen = 0;
-		return rc;
+	rc = recvmsg_locked(sock, &k, iov.iov_len, flags);
+	if (rc >= 0 && addr) {
+		rc2 = give_user_addr(&name, k.msg_namelen, addr, addrlen);
+		if (rc2 < 0)
+			rc = rc2;
 	}
-	rc2 = give_user_addr(&ss, msg.msg_namelen, addr, addrlen);
-	return rc2 < 0 ? set_errno(rc2) : rc;
+	sock_put_unlock(sock);
+	return set_errno(rc);
 }
 
 ssize_t us_recv(int fd, void *buf, size_t len, int flags)
@@ -509,10 +597,18 @@ ssize_t us_recv(int fd, void *buf, size_t len, int flags)
 	return us_recvfrom(fd, buf, len, flags, NULL, NULL);
 }
 
+/*
+ * read() and write() on a socket are recv() and send() without flags,
+ * except that a read of nothing returns 0 at once (Linux's
+ * sock_read_iter: "Match SYS5 behaviour"), while a write of nothing still
+ * sends an empty datagram.
+ */
 ssize_t us_read(int fd, void *buf, size_t len)
 {
 	if (!fdtable_is_ours(fd))
 		return us_sys(SYS_read, fd, buf, len);
+	if (len == 0)
+		return 0;
 	return us_recvfrom(fd, buf, len, 0, NULL, NULL);
 }
 
@@ -523,30 +619,39 @@ ssize_t us_write(int fd, const void *buf, size_t len)
 	return us_sendto(fd, buf, len, 0, NULL, 0);
 }
 
+/*
+ * readv() and writev(): the vector is checked as the kernel's vfs_readv
+ * and vfs_writev check it (more than IOV_MAX entries, or a negative
+ * count, is EINVAL), and a vector of no bytes returns 0 without reaching
+ * the socket: writev sends no datagram, readv takes none.
+ */
+static ssize_t rw_vec(int fd, const struct iovec *iov, int iovcnt, bool rd)
+{
+	struct socket *sock = sock_get_locked(fd);
+	struct msghdr k = { .msg_iov = (struct iovec *)iov };
+	size_t len = 0;
+	ssize_t rc;
+
+	if (!sock)
+		return us_sys(rd ? SYS_readv : SYS_writev, fd, iov, iovcnt);
+	/* The count is an unsigned long in the system call. */
+	rc = import_iov(iov, (size_t)(long)iovcnt, &len);
+	k.msg_iovlen = (size_t)iovcnt;
+	if (rc == 0 && len)
+		rc = rd ? recvmsg_locked(sock, &k, len, 0)
+			: sendmsg_locked(sock, &k, len, 0);
+	sock_put_unlock(sock);
+	return set_errno(rc);
+}
+
 ssize_t us_readv(int fd, const struct iovec *iov, int iovcnt)
 {
-	struct msghdr msg = { 0 };
-
-	if (!fdtable_is_ours(fd))
-		return us_sys(SYS_readv, fd, iov, iovcnt);
-	if (iovcnt < 0)
-		return set_errno(-EINVAL);
-	msg.msg_iov = (struct iovec *)iov;
-	msg.msg_iovlen = (size_t)iovcnt;
-	return us_recvmsg(fd, &msg, 0);
+	return rw_vec(fd, iov, iovcnt, true);
 }
 
 ssize_t us_writev(int fd, const struct iovec *iov, int iovcnt)
 {
-	struct msghdr msg = { 0 };
-
-	if (!fdtable_is_ours(fd))
-		return us_sys(SYS_writev, fd, iov, iovcnt);
-	if (iovcnt < 0)
-		return set_errno(-EINVAL);
-	msg.msg_iov = (struct iovec *)iov;
-	msg.msg_iovlen = (size_t)iovcnt;
-	return us_sendmsg(fd, &msg, 0);
+	return rw_vec(fd, iov, iovcnt, false);
 }
 
 /* ---- options and control ------------------------------------------------ */
@@ -589,9 +694,19 @@ static int fcntl_locked(struct socket *sock, int cmd, long arg)
 {
 	switch (cmd) {
 	case F_GETFL:
-		return O_RDWR | (sock->nonblock ? O_NONBLOCK : 0);
+		return O_RDWR | sock->f_flags |
+		       (sock->nonblock ? O_NONBLOCK : 0);
 	case F_SETFL:
+		/*
+		 * As Linux's setfl(): O_DIRECT is refused (a socket has no
+		 * direct I/O), O_APPEND and O_NOATIME are kept though they
+		 * mean nothing to a socket, the rest is ignored. (O_ASYNC
+		 * would ask for SIGIO, which ustack does not send.)
+		 */
+		if (arg & O_DIRECT)
+			return -EINVAL;
 		sock->nonblock = arg & O_NONBLOCK;
+		sock->f_flags = (int)(arg & (O_APPEND | O_NOATIME));
 		return 0;
 	case F_GETFD:
 	case F_SETFD: {

@@ -1,29 +1,56 @@
 /*
  * fdtable.c - the process-wide table from descriptor numbers to ustack
- * sockets (see socket.h). It is the one piece of global mutable state
+ * objects (see socket.h). It is the one piece of global mutable state
  * outside a stack instance, as the kernel's own fd table is. Descriptor
- * numbers are the sockets' eventfds, so they are unique in the process.
+ * numbers are real kernel descriptors (a socket's eventfd, an epoll
+ * instance's epoll fd), so they are unique in the process.
+ *
+ * An entry is a socket or an epoll instance (socket/epoll.c); the socket
+ * calls see only sockets, epoll's calls only epoll instances.
  */
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "socket/epoll.h"
 #include "socket/socket.h"
 #include "core/sys.h"
 #include "stack/stack.h"
 
+enum fd_kind {
+	FD_NONE = 0,
+	FD_SOCKET,
+	FD_EPOLL,
+};
+
+struct fd_slot {
+	enum fd_kind kind;
+	union {
+		struct socket *sock;
+		struct us_epoll *ep;
+	};
+};
+
 static struct {
 	pthread_mutex_t lock;
-	struct socket **slots;
+	struct fd_slot *slots;
 	int nslots;
 	struct ustack *default_stack;
 } fdt = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
+/* The entry for fd if it is of `kind`; fdt.lock held. */
+static struct fd_slot *slot_get(int fd, enum fd_kind kind)
+{
+	if (fd < 0 || fd >= fdt.nslots || fdt.slots[fd].kind != kind)
+		return NULL;
+	return &fdt.slots[fd];
+}
+
 static int fdtable_grow(int fd)
 {
 	int n = fdt.nslots ? fdt.nslots : 256;
-	struct socket **slots;
+	struct fd_slot *slots;
 
 	while (n <= fd)
 		n *= 2;
@@ -36,28 +63,36 @@ static int fdtable_grow(int fd)
 	return 0;
 }
 
-int fdtable_install(struct socket *sock)
+static int slot_install(int fd, struct fd_slot entry)
 {
 	int rc = 0;
 
 	pthread_mutex_lock(&fdt.lock);
-	if (sock->fd >= fdt.nslots)
-		rc = fdtable_grow(sock->fd);
+	if (fd >= fdt.nslots)
+		rc = fdtable_grow(fd);
 	if (rc == 0)
-		fdt.slots[sock->fd] = sock;
+		fdt.slots[fd] = entry;
 	pthread_mutex_unlock(&fdt.lock);
 	return rc;
+}
+
+int fdtable_install(struct socket *sock)
+{
+	return slot_install(sock->fd, (struct fd_slot){ .kind = FD_SOCKET,
+							.sock = sock });
 }
 
 struct socket *sockfd_lookup(int fd, int *err)
 {
 	struct socket *sock = NULL;
+	struct fd_slot *slot;
 
 	pthread_mutex_lock(&fdt.lock);
-	if (fd >= 0 && fd < fdt.nslots)
-		sock = fdt.slots[fd];
-	if (sock)
+	slot = slot_get(fd, FD_SOCKET);
+	if (slot) {
+		sock = slot->sock;
 		atomic_fetch_add(&sock->refcnt, 1);
+	}
 	pthread_mutex_unlock(&fdt.lock);
 	if (!sock && err)
 		*err = fd < 0 ? -EBADF : -ENOTSOCK;
@@ -69,7 +104,7 @@ bool fdtable_is_ours(int fd)
 	bool ours;
 
 	pthread_mutex_lock(&fdt.lock);
-	ours = fd >= 0 && fd < fdt.nslots && fdt.slots[fd];
+	ours = slot_get(fd, FD_SOCKET) != NULL;
 	pthread_mutex_unlock(&fdt.lock);
 	return ours;
 }
@@ -77,14 +112,51 @@ bool fdtable_is_ours(int fd)
 struct socket *fdtable_remove(int fd)
 {
 	struct socket *sock = NULL;
+	struct fd_slot *slot;
 
 	pthread_mutex_lock(&fdt.lock);
-	if (fd >= 0 && fd < fdt.nslots) {
-		sock = fdt.slots[fd];
-		fdt.slots[fd] = NULL;
+	slot = slot_get(fd, FD_SOCKET);
+	if (slot) {
+		sock = slot->sock;
+		*slot = (struct fd_slot){ .kind = FD_NONE };
 	}
 	pthread_mutex_unlock(&fdt.lock);
 	return sock;
+}
+
+int fdtable_install_epoll(int fd, struct us_epoll *ep)
+{
+	return slot_install(fd, (struct fd_slot){ .kind = FD_EPOLL, .ep = ep });
+}
+
+struct us_epoll *epollfd_lookup(int fd)
+{
+	struct us_epoll *ep = NULL;
+	struct fd_slot *slot;
+
+	pthread_mutex_lock(&fdt.lock);
+	slot = slot_get(fd, FD_EPOLL);
+	if (slot) {
+		ep = slot->ep;
+		eventpoll_get(ep);
+	}
+	pthread_mutex_unlock(&fdt.lock);
+	return ep;
+}
+
+struct us_epoll *fdtable_remove_epoll(int fd)
+{
+	struct us_epoll *ep = NULL;
+	struct fd_slot *slot;
+
+	pthread_mutex_lock(&fdt.lock);
+	slot = slot_get(fd, FD_EPOLL);
+	if (slot) {
+		ep = slot->ep;
+		*slot = (struct fd_slot){ .kind = FD_NONE };
+	}
+	pthread_mutex_unlock(&fdt.lock);
+	return ep;
 }
 
 void sockfd_put(struct socket *sock)

@@ -123,6 +123,92 @@ static void sock_def_error_report(struct sock *sk)
 	sock_wake(sk, POLLERR);
 }
 
+/* ---- the operations of a closed socket ----------------------------------- */
+
+static int dead_release(struct socket *sock)
+{
+	return 0;
+}
+
+static int dead_addr(struct socket *sock, const struct sockaddr *addr,
+		     socklen_t len)
+{
+	return -EBADF;
+}
+
+static int dead_connect(struct socket *sock, const struct sockaddr *addr,
+			socklen_t len, int flags)
+{
+	return -EBADF;
+}
+
+static int dead_accept(struct socket *sock, struct socket *newsock, int flags)
+{
+	return -EBADF;
+}
+
+static int dead_getname(struct socket *sock, struct sockaddr *addr,
+			socklen_t *len, int peer)
+{
+	return -EBADF;
+}
+
+static uint32_t dead_poll(struct socket *sock)
+{
+	return POLLNVAL;
+}
+
+static int dead_ioctl(struct socket *sock, unsigned long cmd, void *arg)
+{
+	return -EBADF;
+}
+
+static int dead_int(struct socket *sock, int arg)
+{
+	return -EBADF;
+}
+
+static int dead_setsockopt(struct socket *sock, int level, int optname,
+			   const void *optval, socklen_t optlen)
+{
+	return -EBADF;
+}
+
+static int dead_getsockopt(struct socket *sock, int level, int optname,
+			   void *optval, socklen_t *optlen)
+{
+	return -EBADF;
+}
+
+static ssize_t dead_sendmsg(struct socket *sock, const struct msghdr *msg,
+			    size_t len, int flags)
+{
+	return -EBADF;
+}
+
+static ssize_t dead_recvmsg(struct socket *sock, struct msghdr *msg,
+			    size_t len, int flags)
+{
+	return -EBADF;
+}
+
+const struct proto_ops sock_dead_ops = {
+	.family = AF_UNSPEC,
+	.release = dead_release,
+	.bind = dead_addr,
+	.connect = dead_connect,
+	.accept = dead_accept,
+	.getname = dead_getname,
+	.poll = dead_poll,
+	.ioctl = dead_ioctl,
+	.listen = dead_int,
+	.shutdown = dead_int,
+	.setsockopt = dead_setsockopt,
+	.getsockopt = dead_getsockopt,
+	.sendmsg = dead_sendmsg,
+	.recvmsg = dead_recvmsg,
+};
+
 void sock_graft(struct socket *sock, struct sock *sk)
 {
 	sock->sk = sk;

@@ -65,11 +65,20 @@ struct proto_ops {
 			   int flags);
 };
 
+/*
+ * The operations of a socket closed by another thread while a call held it
+ * (sock_close_locked installs them, as the sock below is gone): each fails
+ * with EBADF, poll reports POLLNVAL. An operation added to struct proto_ops
+ * needs an entry here too.
+ */
+extern const struct proto_ops sock_dead_ops;
+
 struct socket {
 	int fd;                     /* the descriptor (our eventfd) */
 	int type;                   /* SOCK_STREAM, SOCK_DGRAM, ... */
 	enum socket_state state;
 	bool nonblock;              /* O_NONBLOCK */
+	int f_flags;                /* the other F_SETFL flags it keeps */
 	bool dead;                  /* closed: blocked calls return EBADF */
 	bool evfd_ready;            /* the eventfd is signalled (readable) */
 	atomic_int refcnt;          /* the descriptor + calls in flight */
@@ -120,6 +129,18 @@ void sockfd_put(struct socket *sock);
 struct socket *fdtable_remove(int fd);
 /* True if fd is a ustack socket. */
 bool fdtable_is_ours(int fd);
+/*
+ * The table's second kind of entry: an epoll instance (socket/epoll.c),
+ * whose descriptor is its kernel epoll fd. The socket calls above never
+ * see these entries.
+ */
+struct us_epoll;
+int fdtable_install_epoll(int fd, struct us_epoll *ep);
+/* Look fd up and take a reference (eventpoll_get); NULL if not one. */
+struct us_epoll *epollfd_lookup(int fd);
+/* Remove fd if it is an epoll instance; the table's reference passes to
+ * the caller. */
+struct us_epoll *fdtable_remove_epoll(int fd);
 
 /* The instance us_socket() creates sockets on (the first created, unless
  * set). */

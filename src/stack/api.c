@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "dev/fault.h"
 #include "dev/netdev.h"
 #include "dev/pcap.h"
 #include "dev/tap.h"
@@ -20,6 +21,12 @@
  * GSO frame is recorded whole. */
 #define API_PCAP_SNAPLEN 262144
 
+static bool fault_ok(const struct ustack_fault *f)
+{
+	return f->loss_ppm <= FAULT_PPM_ONE && f->dup_ppm <= FAULT_PPM_ONE &&
+	       f->reorder_ppm <= FAULT_PPM_ONE;
+}
+
 static int ifconfig_check(const struct ustack_ifconfig *ifc)
 {
 	if (!ifc || !ifc->ifname || !ifc->ifname[0])
@@ -28,7 +35,19 @@ static int ifconfig_check(const struct ustack_ifconfig *ifc)
 		return -ENAMETOOLONG;
 	if (ifc->prefix_len < 0 || ifc->prefix_len > 32)
 		return -EINVAL;
+	if (!fault_ok(&ifc->tx_fault) || !fault_ok(&ifc->rx_fault))
+		return -EINVAL;
 	return 0;
+}
+
+static void fault_params_from(struct fault_params *p,
+			      const struct ustack_fault *f)
+{
+	memset(p, 0, sizeof(*p));
+	p->loss_ppm = f->loss_ppm;
+	p->dup_ppm = f->dup_ppm;
+	p->reorder_ppm = f->reorder_ppm;
+	p->reorder_delay_us = f->reorder_delay_us;
 }
 
 static int attach_pcap(struct net_device *dev, const char *path)
@@ -69,6 +88,7 @@ static int configure_tap(struct net_device *dev,
 
 int ustack_add_tap(struct ustack *st, const struct ustack_ifconfig *ifc)
 {
+	struct fault_params tx_fault, rx_fault;
 	struct tap_config cfg;
 	struct net_device *dev;
 	int err;
@@ -80,6 +100,11 @@ int ustack_add_tap(struct ustack *st, const struct ustack_ifconfig *ifc)
 	cfg.ifname = ifc->ifname;
 	cfg.mtu = ifc->mtu;
 	cfg.mac = ifc->mac;
+	fault_params_from(&tx_fault, &ifc->tx_fault);
+	fault_params_from(&rx_fault, &ifc->rx_fault);
+	cfg.tx_fault = &tx_fault;
+	cfg.rx_fault = &rx_fault;
+	cfg.fault_seed = ifc->fault_seed;
 
 	pthread_mutex_lock(&st->lock);
 	us_engine_begin(st);

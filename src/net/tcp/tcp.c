@@ -328,16 +328,20 @@ void tcp_update_mss(struct tcp_sock *tp)
 {
 	uint32_t mss = tp->peer_mss;
 
-	/* An IPv4 datagram holds at most 65535 - 40 bytes of TCP data. */
+	/* An IPv4 datagram holds at most 65535 - 40 bytes of TCP data;
+	 * TCP_MAXSEG lowers the MSS we announce too (Linux's
+	 * tcp_mss_clamp). */
 	if (tp->advmss > TCP_MAX_MSS)
 		tp->advmss = TCP_MAX_MSS;
+	if (tp->user_mss && tp->advmss > tp->user_mss)
+		tp->advmss = (uint16_t)tp->user_mss;
 
 	if (tp->advmss && tp->advmss < mss)
 		mss = tp->advmss;
 	if (tp->user_mss && (uint32_t)tp->user_mss < mss)
 		mss = (uint32_t)tp->user_mss;
-	if (mss < TCP_MIN_MSS)
-		mss = TCP_MIN_MSS;
+	if (mss < TCP_MIN_SND_MSS)
+		mss = TCP_MIN_SND_MSS;
 	tp->mss_cache = (uint16_t)mss;
 }
 
@@ -438,6 +442,7 @@ static int tcp_v4_connect(struct sock *sk, const struct sockaddr *uaddr,
 	tp->iss = tcp_isn(sk->st, sk->rcv_saddr, sk->sport, sk->daddr, sk->dport);
 	tp->snd_una = tp->iss;
 	tp->snd_nxt = tp->iss;
+	tp->high_seq = tp->iss;   /* RFC 6582 §3.2 step 1: recover = ISS */
 	tp->write_seq = tp->iss + 1;
 	tcp_set_state(sk, TCP_SYN_SENT);
 	tcp_ehash_add(sk);
@@ -844,6 +849,13 @@ static int tcp_setsockopt(struct sock *sk, int level, int optname,
 			return -EINVAL;
 		tp->keepcnt = val;
 		return 0;
+	case TCP_SYNCNT:
+		/* SYN retransmissions before connect() gives up (Linux's
+		 * MAX_TCP_SYNCNT bounds it). */
+		if (val < 1 || val > 127)
+			return -EINVAL;
+		tp->syn_retries = (uint8_t)val;
+		return 0;
 	case TCP_LINGER2:
 		tp->linger2_s = val;
 		return 0;
@@ -902,6 +914,9 @@ static int tcp_getsockopt(struct sock *sk, int level, int optname,
 	case TCP_KEEPIDLE: val = tp->keepidle_s; break;
 	case TCP_KEEPINTVL: val = tp->keepintvl_s; break;
 	case TCP_KEEPCNT: val = tp->keepcnt; break;
+	case TCP_SYNCNT:
+		val = tp->syn_retries ? tp->syn_retries : TCP_SYN_RETRIES;
+		break;
 	case TCP_LINGER2: val = tp->linger2_s; break;
 	case TCP_INFO:
 		tcp_fill_info(sk, &ti);

@@ -30,7 +30,8 @@ struct ustack;
 
 /* Linux's defaults (net.ipv4.tcp_* and include/net/tcp.h). */
 /* TCP_MSS_DEFAULT (536, RFC 9293 §3.7.1) comes from <netinet/tcp.h>. */
-#define TCP_MIN_MSS 88
+#define TCP_MIN_MSS 88              /* TCP_MAXSEG's floor */
+#define TCP_MIN_SND_MSS 48          /* Linux's net.ipv4.tcp_min_snd_mss */
 #define TCP_MAX_MSS (65535 - 40)
 #define TCP_INIT_CWND 10             /* RFC 6928 */
 #define TCP_RTO_MIN_US 200000        /* Linux TCP_RTO_MIN */
@@ -56,6 +57,8 @@ struct tcp_skb_cb {
 	uint8_t flags;      /* TCPHDR_* to send, or received */
 	uint8_t retrans;    /* times sent again */
 	us_time_t sent;     /* last transmission, for RTT samples (Karn) */
+	uint32_t tw_isn;    /* received SYN reopening a TIME_WAIT pair: the
+			       ISN to answer with (0 = choose one) */
 };
 
 #define TCP_SKB_CB(skb) ((struct tcp_skb_cb *)(skb)->cb)
@@ -79,6 +82,8 @@ struct tcp_sock {
 	uint32_t snd_max;           /* highest sequence number ever sent: after
 				       a timeout snd_nxt goes back to snd_una
 				       and the queue is sent again (BSD) */
+	uint32_t snd_sml;           /* end of the last segment sent shorter
+				       than the MSS (Minshall's Nagle) */
 	bool probe_timer;           /* retrans_timer is probing a zero window */
 	/* receive sequence variables */
 	uint32_t rcv_nxt, rcv_wnd, irs;
@@ -100,7 +105,7 @@ struct tcp_sock {
 	uint32_t rto_us;
 	uint8_t backoff;            /* RTO doublings since the last ACK */
 	uint8_t retransmits;        /* consecutive timeouts */
-	uint8_t syn_retries;
+	uint8_t syn_retries;        /* TCP_SYNCNT; 0 = TCP_SYN_RETRIES */
 
 	/* RFC 5681 congestion control (NewReno, RFC 6582) */
 	uint32_t snd_cwnd;          /* in segments */

@@ -195,10 +195,12 @@ static void tcp_cong_on_ack(struct sock *sk, uint32_t acked)
 /*
  * RFC 9293 §3.10.7.4, fifth check, for ESTABLISHED and later: update the
  * send window (SND.WL1/WL2 rule) and take what the ACK acknowledges.
- * Returns false when the ACK is for data not yet sent (ACK and drop).
+ * Returns why the segment must be dropped (after an ACK) when the ACK is
+ * for data not yet sent, or older than any the peer could still send
+ * (RFC 5961 §5.2: below SND.UNA - MAX.SND.WND), else US_DROP_NOT_DROPPED.
  */
-static bool tcp_ack(struct sock *sk, const struct sk_buff *skb,
-		    const struct tcp_seg *th)
+static enum us_drop_reason tcp_ack(struct sock *sk, const struct sk_buff *skb,
+				   const struct tcp_seg *th)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 	uint32_t seq = TCP_SKB_CB(skb)->seq;
@@ -207,9 +209,11 @@ static bool tcp_ack(struct sock *sk, const struct sk_buff *skb,
 	uint32_t acked;
 
 	if (seq_gt(ack, tp->snd_max))
-		return false;
+		return US_DROP_TCP_ACK_UNSENT;
+	if (seq_lt(ack, tp->snd_una - tp->max_window))
+		return US_DROP_TCP_TOO_OLD_ACK;
 	if (seq_lt(ack, tp->snd_una))
-		return true;   /* old duplicate: the data may still count */
+		return US_DROP_NOT_DROPPED;   /* old: the data still counts */
 	if (seq_lt(tp->snd_wl1, seq) ||
 	    (tp->snd_wl1 == seq && seq_leq(tp->snd_wl2, ack))) {
 		wnd_changed = tp->snd_wnd != th->window;
@@ -227,8 +231,13 @@ static bool tcp_ack(struct sock *sk, const struct sk_buff *skb,
 		    !(th->flags & (TCPHDR_SYN | TCPHDR_FIN)) &&
 		    tp->snd_una != tp->snd_max)
 			tcp_dupack(sk);
-		return true;
+		return US_DROP_NOT_DROPPED;
 	}
+	/* RFC 5681 §3.1: the window grows by the data acknowledged. The ACK
+	 * that ends SYN-RECEIVED acknowledges our SYN, which is no data: the
+	 * transfer starts at the initial window (Linux's tcp_init_transfer). */
+	if (tp->snd_una == tp->iss)
+		acked--;
 	tp->snd_una = ack;
 	if (seq_lt(tp->snd_nxt, ack))
 		tp->snd_nxt = ack;
@@ -236,11 +245,12 @@ static bool tcp_ack(struct sock *sk, const struct sk_buff *skb,
 	tp->backoff = 0;
 	tp->retransmits = 0;
 	tp->probes_out = 0;
-	tcp_cong_on_ack(sk, acked);
+	if (acked)
+		tcp_cong_on_ack(sk, acked);
 	tcp_rearm_rto(sk);
 	if (sk->sk_socket)
 		sk->sk_write_space(sk);
-	return true;
+	return US_DROP_NOT_DROPPED;
 }
 
 /* All we sent, FIN included, is acknowledged. */
@@ -432,8 +442,10 @@ static struct sock *tcp_new_child(struct sock *lsk, const struct sk_buff *skb,
 	tp->irs = th->seq;
 	tp->rcv_nxt = th->seq + 1;
 	tp->rcv_wup = tp->rcv_nxt;
-	tp->iss = tcp_isn(sk->st, sk->rcv_saddr, sk->sport, sk->daddr, sk->dport);
+	tp->iss = TCP_SKB_CB(skb)->tw_isn ? TCP_SKB_CB(skb)->tw_isn :
+		  tcp_isn(sk->st, sk->rcv_saddr, sk->sport, sk->daddr, sk->dport);
 	tp->snd_una = tp->snd_nxt = tp->snd_max = tp->iss;
+	tp->high_seq = tp->iss;   /* RFC 6582 §3.2 step 1: recover = ISS */
 	tp->write_seq = tp->iss + 1;
 	tp->snd_wnd = th->window;   /* RFC 7323 §2.2: a SYN's window is unscaled */
 	tp->snd_wl1 = th->seq;
@@ -466,7 +478,8 @@ static void tcp_listen_input(struct sock *lsk, struct sk_buff *skb,
 		tcp_drop(st, skb, US_DROP_TCP_NO_SOCKET);
 		return;
 	}
-	if (!(th->flags & TCPHDR_SYN)) {
+	/* A SYN+FIN is no way to open a connection (Linux drops it too). */
+	if ((th->flags & (TCPHDR_SYN | TCPHDR_FIN)) != TCPHDR_SYN) {
 		tcp_drop(st, skb, US_DROP_TCP_FLAGS);
 		return;
 	}
@@ -551,35 +564,45 @@ static void tcp_timewait_input(struct sock *sk, struct sk_buff *skb,
 	uint32_t seq = TCP_SKB_CB(skb)->seq;
 	struct sock *lsk;
 
-	if (th->flags & TCPHDR_RST) {
-		/* Linux (tcp_rfc1337 = 0) lets a RST end TIME-WAIT early. */
+	/* The only segments in sequence here are a bare ACK and a RST at
+	 * RCV.NXT (Linux's tcp_timewait_state_process). The RST ends
+	 * TIME-WAIT early (Linux with tcp_rfc1337 = 0); the ACK restarts
+	 * the wait and gets no answer, which could only start an ACK loop
+	 * with a peer in TIME-WAIT too. */
+	if (seq == tp->rcv_nxt && (seglen == 0 || (th->flags & TCPHDR_RST))) {
+		if (th->flags & TCPHDR_RST) {
+			tcp_done(sk);
+			tcp_drop(st, skb, US_DROP_TCP_RESET);
+			return;
+		}
+		tcp_time_wait(sk);
+		skb_free(skb);
+		return;
+	}
+	lsk = tcp_lookup_listener(st, sk->rcv_saddr, sk->sport);
+	if ((th->flags & (TCPHDR_SYN | TCPHDR_RST | TCPHDR_ACK)) == TCPHDR_SYN &&
+	    seq_gt(seq, tp->rcv_nxt) && lsk) {
+		/* RFC 9293 §3.10.7.4 note / RFC 6191: a new incarnation
+		 * above the old sequence space may reuse the pair now. Its
+		 * ISN starts above everything the old one sent, as Linux
+		 * picks it, so that old duplicates cannot be taken for new. */
+		uint32_t isn = tp->snd_max + 65535 + 2;
+
 		tcp_done(sk);
+		TCP_SKB_CB(skb)->tw_isn = isn ? isn : 1;
+		tcp_listen_input(lsk, skb, th, seglen);
+		return;
+	}
+	if (th->flags & TCPHDR_RST) {
 		tcp_drop(st, skb, US_DROP_TCP_RESET);
 		return;
 	}
-	if ((th->flags & (TCPHDR_SYN | TCPHDR_ACK)) == TCPHDR_SYN &&
-	    seq_gt(seq, tp->rcv_nxt)) {
-		/* RFC 9293 §3.10.7.4 note / RFC 6191: a new incarnation
-		 * above the old sequence space may reuse the pair now. */
-		uint32_t daddr = sk->rcv_saddr;
-		uint16_t dport = sk->sport;
-
-		tcp_done(sk);
-		lsk = tcp_lookup_listener(st, daddr, dport);
-		if (lsk) {
-			tcp_listen_input(lsk, skb, th, seglen);
-			return;
-		}
-		tcp_v4_send_reset(st, skb, th, seglen);
-		tcp_drop(st, skb, US_DROP_TCP_NO_SOCKET);
-		return;
-	}
-	/* A retransmitted FIN (or anything else): ACK it; a FIN restarts the
-	 * 2 MSL wait (RFC 9293 §3.10.7.4, TIME-WAIT). */
-	if (th->flags & TCPHDR_FIN)
+	/* Anything else, a retransmitted FIN above all: ACK it. An ACK
+	 * restarts the 2 MSL wait (RFC 9293 §3.10.7.4, TIME-WAIT). */
+	if (th->flags & TCPHDR_ACK)
 		tcp_time_wait(sk);
 	tcp_send_ack(sk);
-	skb_free(skb);
+	tcp_drop(st, skb, US_DROP_TCP_INVALID_SEQ);
 }
 
 /* ---- synchronized states (RFC 9293 §3.10.7.4) --------------------------- */
@@ -590,6 +613,32 @@ static bool tcp_sequence_ok(const struct tcp_sock *tp, uint32_t seq,
 {
 	return !seq_lt(end_seq, tp->rcv_wup) &&
 	       !seq_gt(seq, tp->rcv_nxt + tcp_receive_window(tp));
+}
+
+/* Linux's tcp_reset_check(): after the peer's FIN, its RST may carry the
+ * FIN's sequence number. */
+static bool tcp_rst_after_fin(const struct sock *sk, uint32_t seq)
+{
+	return seq == tcp_sk((struct sock *)sk)->rcv_nxt - 1 &&
+	       (sk->state == TCP_CLOSE_WAIT || sk->state == TCP_CLOSING ||
+		sk->state == TCP_LAST_ACK);
+}
+
+/*
+ * Simultaneous open (RFC 9293 §3.5): in SYN-RECEIVED after our SYN crossed
+ * the peer's, the peer's SYN-ACK acknowledging ours completes the
+ * handshake like an ACK (Linux lets exactly this segment pass); any other
+ * SYN is answered as a SYN in a synchronized state.
+ */
+static bool tcp_simultaneous_synack(const struct sock *sk,
+				    const struct tcp_seg *th,
+				    const struct tcp_skb_cb *cb)
+{
+	const struct tcp_sock *tp = tcp_sk((struct sock *)sk);
+
+	return sk->state == TCP_SYN_RECV && !tp->parent &&
+	       (th->flags & TCPHDR_ACK) && cb->seq == tp->irs &&
+	       cb->end_seq == tp->rcv_nxt && th->ack == tp->snd_max;
 }
 
 /* SYN-RECEIVED and the ACK of our SYN: the connection is up. Returns
@@ -647,18 +696,19 @@ static bool tcp_closing_states(struct sock *sk, struct sk_buff *skb)
 		}
 		return true;
 	case TCP_CLOSING:
-		if (tcp_fin_acked(tp))
+		if (tcp_fin_acked(tp)) {
 			tcp_time_wait(sk);
-		skb_free(skb);
-		return false;
+			skb_free(skb);
+			return false;
+		}
+		return true;
 	case TCP_LAST_ACK:
 		if (tcp_fin_acked(tp)) {
 			skb_free(skb);
 			tcp_done(sk);
 			return false;
 		}
-		skb_free(skb);
-		return false;
+		return true;
 	default:
 		return true;
 	}
@@ -670,23 +720,26 @@ static void tcp_rcv_state_process(struct sock *sk, struct sk_buff *skb,
 	struct tcp_sock *tp = tcp_sk(sk);
 	struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
 	struct ustack *st = sk->st;
+	enum us_drop_reason why;
 
 	tp->last_rcv = st->now;
 	if (!tcp_sequence_ok(tp, cb->seq, cb->end_seq)) {
 		if (!(th->flags & TCPHDR_RST))
 			tcp_send_ack(sk);
+		else if (tcp_rst_after_fin(sk, cb->seq))
+			tcp_reset(sk);
 		tcp_drop(st, skb, US_DROP_TCP_INVALID_SEQ);
 		return;
 	}
 	if (th->flags & TCPHDR_RST) {
-		if (cb->seq == tp->rcv_nxt)
+		if (cb->seq == tp->rcv_nxt || tcp_rst_after_fin(sk, cb->seq))
 			tcp_reset(sk);
 		else
 			tcp_send_challenge_ack(sk);
 		tcp_drop(st, skb, US_DROP_TCP_RESET);
 		return;
 	}
-	if (th->flags & TCPHDR_SYN) {
+	if ((th->flags & TCPHDR_SYN) && !tcp_simultaneous_synack(sk, th, cb)) {
 		/* A SYN-RECEIVED child seeing its SYN again: the SYN-ACK
 		 * was lost, send it again. */
 		if (sk->state == TCP_SYN_RECV && cb->seq == tp->irs)
@@ -702,9 +755,10 @@ static void tcp_rcv_state_process(struct sock *sk, struct sk_buff *skb,
 	}
 	if (sk->state == TCP_SYN_RECV && !tcp_synrecv_ack(sk, skb, th, seglen))
 		return;
-	if (!tcp_ack(sk, skb, th)) {
-		tcp_send_ack(sk);
-		tcp_drop(st, skb, US_DROP_TCP_ACK_UNSENT);
+	why = tcp_ack(sk, skb, th);
+	if (why != US_DROP_NOT_DROPPED) {
+		tcp_send_challenge_ack(sk);
+		tcp_drop(st, skb, why);
 		return;
 	}
 	/* The ACK may have opened the window or the congestion window, in
@@ -714,7 +768,15 @@ static void tcp_rcv_state_process(struct sock *sk, struct sk_buff *skb,
 		return;
 	if (seglen == 0 || sk->state == TCP_CLOSE_WAIT ||
 	    sk->state == TCP_CLOSING || sk->state == TCP_LAST_ACK) {
-		/* Nothing to receive, or the peer's FIN came already. */
+		/* Nothing to receive, or the peer's FIN came already: new
+		 * data is ignored, and an old segment (the FIN again, our
+		 * ACK of it lost) is acknowledged again, as Linux's
+		 * tcp_data_queue does. */
+		if (seglen && seq_lt(cb->seq, tp->rcv_nxt)) {
+			tcp_send_ack(sk);
+			tcp_drop(st, skb, US_DROP_TCP_OLD_DATA);
+			return;
+		}
 		skb_free(skb);
 		return;
 	}

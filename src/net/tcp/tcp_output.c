@@ -208,6 +208,17 @@ static uint32_t tcp_in_flight_segs(const struct tcp_sock *tp)
 }
 
 /*
+ * Nagle's test as Minshall refined it (draft-minshall-nagle-01), which
+ * Linux uses: a short segment waits only while an earlier short one is
+ * unacknowledged, so the tail of a large write is not held for an ACK.
+ */
+static bool tcp_small_in_flight(const struct tcp_sock *tp)
+{
+	return seq_gt(tp->snd_sml, tp->snd_una) &&
+	       seq_leq(tp->snd_sml, tp->snd_nxt);
+}
+
+/*
  * May this unsent segment go now? The peer's window (RFC 9293 §3.8.6.2.1),
  * the congestion window (RFC 5681 §3.1), Nagle (RFC 1122 §4.2.3.4) and
  * TCP_CORK.
@@ -226,7 +237,7 @@ static bool tcp_may_send(struct sock *sk, struct sk_buff *skb, bool push)
 	    tcp_next_skb(sk, skb) == NULL) {
 		if (tp->cork || !push)
 			return false;
-		if (!tp->nodelay && tp->snd_nxt != tp->snd_una)
+		if (!tp->nodelay && tcp_small_in_flight(tp))
 			return false;
 	}
 	return true;
@@ -248,6 +259,8 @@ void tcp_write_xmit(struct sock *sk, bool push)
 			tp->snd_nxt = cb->end_seq;
 		if (seq_gt(tp->snd_nxt, tp->snd_max))
 			tp->snd_max = tp->snd_nxt;
+		if (skb->len < tp->mss_cache)
+			tp->snd_sml = cb->end_seq;
 		tp->send_head = tcp_next_skb(sk, skb);
 		if (!us_timer_pending(&tp->retrans_timer) || tp->probe_timer)
 			tcp_reset_rto_timer(sk);
@@ -334,6 +347,7 @@ static int tcp_queue_syn(struct sock *sk, uint8_t flags)
 	skb_queue_tail(&sk->write_queue, skb);
 	tp->send_head = skb;
 	tp->snd_max = tp->iss;
+	tp->snd_sml = tp->iss;
 	tcp_write_xmit(sk, true);
 	return 0;
 }

@@ -115,7 +115,7 @@ static void tcp_retransmit_timer(struct us_timer *t, us_time_t now)
 	if (tp->snd_una == tp->snd_max)
 		return;
 	if (sk->state == TCP_SYN_SENT)
-		limit = TCP_SYN_RETRIES;
+		limit = tp->syn_retries ? tp->syn_retries : TCP_SYN_RETRIES;
 	else if (sk->state == TCP_SYN_RECV)
 		limit = TCP_SYNACK_RETRIES;
 	if (tp->retransmits >= limit) {
@@ -129,6 +129,9 @@ static void tcp_retransmit_timer(struct us_timer *t, us_time_t now)
 	tp->snd_cwnd = 1;
 	tp->cwnd_acked = 0;
 	tp->in_recovery = false;
+	/* RFC 6582 §3.2 step 6: duplicate ACKs for what was sent before the
+	 * timeout must not start a fast retransmit. */
+	tp->high_seq = tp->snd_max;
 	tp->dupacks = 0;
 	tp->retransmits++;
 	if (tp->backoff < 16)

@@ -1,0 +1,657 @@
+/*
+ * epoll.c - epoll instances holding ustack sockets and kernel descriptors
+ * in one set: us_epoll_create1, us_epoll_ctl, us_epoll_wait (Linux's
+ * fs/eventpoll.c, for a process where some descriptors are ustack's).
+ *
+ * An instance is a real kernel epoll fd, whose number is the descriptor,
+ * plus ustack-side state. Kernel descriptors go into the kernel epoll as
+ * they are, so the kernel keeps their rules. A ustack socket gets an
+ * epitem whose wait entry sits on the socket's wait queue; its callback
+ * (Linux's ep_poll_callback) puts the item on the instance's ready list
+ * and keeps an eventfd, itself in the kernel epoll, readable while that
+ * list is not empty. So the descriptor polls readable, nests in other
+ * sets, and a thread asleep in epoll_wait on it wakes for either kind.
+ *
+ * Call chain: us_epoll_wait -> ep_poll -> ep_send_ustack (ep_report ->
+ *             sock->ops->poll) and ep_kernel_wait (epoll_pwait on the
+ *             kernel fd) ... sk_data_ready -> us_wake_up -> ep_poll_callback.
+ *
+ * Locks: a socket's wake-up runs with its stack's core lock held and then
+ * takes the instance's lock, so the order is core lock -> ep->lock, and
+ * nothing here takes a core lock while holding an instance's lock: the
+ * ready items are taken off the list first, then each is polled under its
+ * core lock. Items live by reference count (under ep->lock): the set holds
+ * one, and every such snapshot one more.
+ */
+#include "socket/epoll.h"
+
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/random.h>
+
+#include "socket/poll.h"
+#include "socket/socket.h"
+#include "stack/stack.h"
+#include "ustack/ustack.h"
+
+/* The event bits that are settings, not events (Linux's EP_PRIVATE_BITS). */
+#define EP_PRIVATE_BITS (EPOLLWAKEUP | EPOLLONESHOT | EPOLLET | EPOLLEXCLUSIVE)
+/* What may accompany EPOLLEXCLUSIVE (Linux's EPOLLEXCLUSIVE_OK_BITS). */
+#define EP_EXCLUSIVE_OK_BITS (EPOLLIN | EPOLLOUT | EPOLLERR | EPOLLHUP | \
+			      EPOLLWAKEUP | EPOLLET | EPOLLEXCLUSIVE)
+#define EP_MAX_EVENTS ((int)(INT_MAX / sizeof(struct epoll_event)))
+/* Ready items taken per snapshot without allocating. */
+#define EP_BATCH 64
+/*
+ * No such operation: epoll_ctl with it fails at the first check that
+ * fails, in the kernel's order (EBADF epfd, EBADF fd, EPERM fd, EINVAL),
+ * and changes nothing. Used to answer for a descriptor that is no epoll
+ * instance of ours exactly as the kernel would.
+ */
+#define EP_PROBE_OP 0
+
+struct us_epoll {
+	int epfd;                   /* the kernel epoll: the descriptor */
+	int evfd;                   /* in epfd; readable while any is ready */
+	uint64_t cookie;            /* evfd's event data in epfd */
+	atomic_int refcnt;          /* the fd table + calls in flight */
+	atomic_int nkernel;         /* kernel fds added (never too low) */
+	atomic_bool kernel_turn;    /* the last wait was all ustack items */
+	pthread_mutex_t lock;       /* the lists and every item's fields */
+	struct list_head items;     /* every live epitem */
+	struct list_head rdllist;   /* ready epitems */
+	int nready;
+	bool evfd_ready;
+};
+
+struct us_epitem {
+	struct list_head node;      /* on ep->items while alive */
+	struct list_head rdllink;   /* on ep->rdllist while on_rdl */
+	struct us_epoll *ep;
+	struct socket *sock;        /* valid while !dead */
+	struct ustack *st;          /* the socket's stack, for its core lock */
+	struct us_wait_entry wait;  /* on sock->wq while !dead */
+	uint32_t events;            /* interest, EPOLLERR|EPOLLHUP, settings */
+	epoll_data_t data;
+	int refcnt;
+	bool on_rdl;
+	bool dead;                  /* removed: DEL, socket closed, ep freed */
+};
+
+/* ---- the ready list (ep->lock held) ------------------------------------ */
+
+/* The eventfd follows the ready list; a system call only on a change. */
+static void ep_sync_evfd(struct us_epoll *ep)
+{
+	bool want = ep->nready > 0;
+	uint64_t v = 1;
+
+	if (want == ep->evfd_ready)
+		return;
+	if (want)
+		(void)!us_sys_write(ep->evfd, &v, sizeof(v));
+	else
+		(void)!us_sys_read(ep->evfd, &v, sizeof(v));
+	ep->evfd_ready = want;
+}
+
+static void ep_set_ready(struct us_epoll *ep, struct us_epitem *epi)
+{
+	if (epi->on_rdl)
+		return;
+	list_add_tail(&epi->rdllink, &ep->rdllist);
+	epi->on_rdl = true;
+	ep->nready++;
+}
+
+static void ep_clear_ready(struct us_epoll *ep, struct us_epitem *epi)
+{
+	if (!epi->on_rdl)
+		return;
+	list_del(&epi->rdllink);
+	epi->on_rdl = false;
+	ep->nready--;
+}
+
+static void epi_put_locked(struct us_epitem *epi)
+{
+	if (--epi->refcnt == 0)
+		free(epi);
+}
+
+/* Take epi out of the set. Its core lock and ep->lock held. */
+static void ep_unlink(struct us_epoll *ep, struct us_epitem *epi)
+{
+	us_wait_del(&epi->wait);
+	list_del(&epi->node);
+	ep_clear_ready(ep, epi);
+	epi->dead = true;
+	ep_sync_evfd(ep);
+	epi_put_locked(epi);
+}
+
+/* ---- the wake-up callback ----------------------------------------------- */
+
+/*
+ * Linux's ep_poll_callback: queue the item if the event is one it waits
+ * for and it is armed (a fired EPOLLONESHOT item has only settings left).
+ * A closing socket sends POLLNVAL: the item leaves the set, as Linux's
+ * eventpoll_release() removes a file that goes away.
+ */
+static void ep_poll_callback(struct us_wait_entry *e, uint32_t events)
+{
+	struct us_epitem *epi = container_of(e, struct us_epitem, wait);
+	struct us_epoll *ep = epi->ep;
+
+	pthread_mutex_lock(&ep->lock);
+	if (events & POLLNVAL) {
+		ep_unlink(ep, epi);
+	} else if ((epi->events & ~EP_PRIVATE_BITS) &&
+		   (!events || (events & epi->events))) {
+		ep_set_ready(ep, epi);
+		ep_sync_evfd(ep);
+	}
+	pthread_mutex_unlock(&ep->lock);
+}
+
+/* ---- instances ---------------------------------------------------------- */
+
+void eventpoll_get(struct us_epoll *ep)
+{
+	atomic_fetch_add(&ep->refcnt, 1);
+}
+
+/* Remove every item, each under its own core lock. No call is in flight. */
+static void ep_clear(struct us_epoll *ep)
+{
+	for (;;) {
+		struct us_epitem *epi;
+		struct ustack *st;
+
+		pthread_mutex_lock(&ep->lock);
+		if (list_empty(&ep->items)) {
+			pthread_mutex_unlock(&ep->lock);
+			return;
+		}
+		epi = list_entry(ep->items.next, struct us_epitem, node);
+		epi->refcnt++;
+		st = epi->st;
+		pthread_mutex_unlock(&ep->lock);
+
+		pthread_mutex_lock(&st->lock);
+		pthread_mutex_lock(&ep->lock);
+		if (!epi->dead)
+			ep_unlink(ep, epi);
+		epi_put_locked(epi);
+		pthread_mutex_unlock(&ep->lock);
+		pthread_mutex_unlock(&st->lock);
+	}
+}
+
+static void ep_free(struct us_epoll *ep)
+{
+	ep_clear(ep);
+	if (ep->evfd >= 0)
+		us_sys_close(ep->evfd);
+	if (ep->epfd >= 0)
+		us_sys_close(ep->epfd);
+	pthread_mutex_destroy(&ep->lock);
+	free(ep);
+}
+
+void eventpoll_put(struct us_epoll *ep)
+{
+	if (atomic_fetch_sub(&ep->refcnt, 1) == 1)
+		ep_free(ep);
+}
+
+bool eventpoll_close_fd(int fd)
+{
+	struct us_epoll *ep = fdtable_remove_epoll(fd);
+
+	if (!ep)
+		return false;
+	eventpoll_put(ep);
+	return true;
+}
+
+/* The eventfd's data must not look like any of the user's: random. */
+static uint64_t ep_new_cookie(struct us_epoll *ep)
+{
+	uint64_t c = 0;
+
+	if (getrandom(&c, sizeof(c), GRND_NONBLOCK) != sizeof(c)) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		c = (uint64_t)(uintptr_t)ep * 0x9e3779b97f4a7c15ULL ^
+		    (uint64_t)ts.tv_nsec << 17 ^ (uint64_t)ts.tv_sec;
+	}
+	return c;
+}
+
+/* A new instance (one reference), or NULL with *err = -errno. */
+static struct us_epoll *ep_alloc(int flags, int *err)
+{
+	struct us_epoll *ep = calloc(1, sizeof(*ep));
+	struct epoll_event ev = { .events = EPOLLIN };
+
+	if (!ep) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	atomic_init(&ep->refcnt, 1);
+	pthread_mutex_init(&ep->lock, NULL);
+	list_init(&ep->items);
+	list_init(&ep->rdllist);
+	ep->cookie = ep_new_cookie(ep);
+	ep->epfd = (int)us_sys(SYS_epoll_create1, flags & EPOLL_CLOEXEC);
+	ep->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	ev.data.u64 = ep->cookie;
+	if (ep->epfd < 0 || ep->evfd < 0 ||
+	    us_sys(SYS_epoll_ctl, ep->epfd, EPOLL_CTL_ADD, ep->evfd, &ev) < 0) {
+		*err = -errno;
+		ep_free(ep);
+		return NULL;
+	}
+	return ep;
+}
+
+int us_epoll_create1(int flags)
+{
+	struct us_epoll *ep;
+	int err = 0, fd;
+
+	if (flags & ~EPOLL_CLOEXEC)
+		return (int)us_set_errno(-EINVAL);
+	ep = ep_alloc(flags, &err);
+	if (!ep)
+		return (int)us_set_errno(err);
+	fd = ep->epfd;
+	err = fdtable_install_epoll(fd, ep);
+	if (err < 0) {
+		ep_free(ep);
+		return (int)us_set_errno(err);
+	}
+	return fd;
+}
+
+int us_epoll_create(int size)
+{
+	if (size <= 0)
+		return (int)us_set_errno(-EINVAL);
+	return us_epoll_create1(0);
+}
+
+/* ---- epoll_ctl ---------------------------------------------------------- */
+
+/* The item of ep on sock, found through the socket's wait queue (a short
+ * list: one entry per set or call watching it). Core lock held. */
+static struct us_epitem *ep_find(struct us_epoll *ep, struct socket *sock)
+{
+	struct list_head *pos;
+
+	list_for_each(pos, &sock->wq.entries) {
+		struct us_wait_entry *e = list_entry(pos, struct us_wait_entry,
+						     list);
+		struct us_epitem *epi;
+
+		if (e->func != ep_poll_callback)
+			continue;
+		epi = container_of(e, struct us_epitem, wait);
+		if (epi->ep == ep)
+			return epi;
+	}
+	return NULL;
+}
+
+/* Queue epi if it is ready now (Linux's ep_item_poll at insert and
+ * modify). Core lock and ep->lock held. */
+static void ep_check_ready(struct us_epoll *ep, struct us_epitem *epi)
+{
+	if (epi->sock->ops->poll(epi->sock) & epi->events) {
+		ep_set_ready(ep, epi);
+		ep_sync_evfd(ep);
+	}
+}
+
+static int ep_insert(struct us_epoll *ep, struct socket *sock,
+		     const struct epoll_event *ev)
+{
+	struct us_epitem *epi = calloc(1, sizeof(*epi));
+
+	if (!epi)
+		return -ENOMEM;
+	epi->ep = ep;
+	epi->sock = sock;
+	epi->st = sock->st;
+	epi->events = ev->events | EPOLLERR | EPOLLHUP;
+	epi->data = ev->data;
+	epi->refcnt = 1;
+	epi->wait.func = ep_poll_callback;
+	us_wait_add(&sock->wq, &epi->wait);
+	pthread_mutex_lock(&ep->lock);
+	list_add_tail(&epi->node, &ep->items);
+	ep_check_ready(ep, epi);
+	pthread_mutex_unlock(&ep->lock);
+	return 0;
+}
+
+static int ep_modify(struct us_epoll *ep, struct us_epitem *epi,
+		     const struct epoll_event *ev)
+{
+	/* EPOLLEXCLUSIVE is set once, at insert (Linux refuses MOD). */
+	if (epi->events & EPOLLEXCLUSIVE)
+		return -EINVAL;
+	pthread_mutex_lock(&ep->lock);
+	epi->events = ev->events | EPOLLERR | EPOLLHUP;
+	epi->data = ev->data;
+	ep_check_ready(ep, epi);
+	pthread_mutex_unlock(&ep->lock);
+	return 0;
+}
+
+static int ep_remove(struct us_epoll *ep, struct us_epitem *epi)
+{
+	pthread_mutex_lock(&ep->lock);
+	ep_unlink(ep, epi);
+	pthread_mutex_unlock(&ep->lock);
+	return 0;
+}
+
+/* Linux's do_epoll_ctl for a ustack socket, from the EPOLLEXCLUSIVE
+ * checks on. */
+static int ep_ctl_sock(struct us_epoll *ep, int op, struct socket *sock,
+		       const struct epoll_event *ev)
+{
+	struct us_epitem *epi;
+	int rc;
+
+	if (op != EPOLL_CTL_DEL && (ev->events & EPOLLEXCLUSIVE)) {
+		if (op == EPOLL_CTL_MOD)
+			return -EINVAL;
+		if (op == EPOLL_CTL_ADD && (ev->events & ~EP_EXCLUSIVE_OK_BITS))
+			return -EINVAL;
+	}
+	pthread_mutex_lock(&sock->st->lock);
+	if (sock->dead) {
+		/* Closed by another thread since the lookup. */
+		pthread_mutex_unlock(&sock->st->lock);
+		return -EBADF;
+	}
+	epi = ep_find(ep, sock);
+	switch (op) {
+	case EPOLL_CTL_ADD:
+		rc = epi ? -EEXIST : ep_insert(ep, sock, ev);
+		break;
+	case EPOLL_CTL_MOD:
+		rc = epi ? ep_modify(ep, epi, ev) : -ENOENT;
+		break;
+	case EPOLL_CTL_DEL:
+		rc = epi ? ep_remove(ep, epi) : -ENOENT;
+		break;
+	default:
+		rc = -EINVAL;
+		break;
+	}
+	pthread_mutex_unlock(&sock->st->lock);
+	return rc;
+}
+
+/* A kernel descriptor: the kernel epoll decides, with its own errors. */
+static int ep_ctl_kernel(struct us_epoll *ep, int op, int fd,
+			 struct epoll_event *ev)
+{
+	if (us_sys(SYS_epoll_ctl, ep->epfd, op, fd, ev) < 0)
+		return -errno;
+	if (op == EPOLL_CTL_ADD)
+		atomic_fetch_add(&ep->nkernel, 1);
+	else if (op == EPOLL_CTL_DEL)
+		atomic_fetch_sub(&ep->nkernel, 1);
+	return 0;
+}
+
+/* epfd is no instance of ours: the error the kernel gives (an epoll fd
+ * made elsewhere is refused too, with EINVAL). */
+static int ep_not_ours(int epfd, int fd)
+{
+	struct epoll_event ev = { 0 };
+
+	if (us_sys(SYS_epoll_ctl, epfd, EP_PROBE_OP, fd, &ev) < 0)
+		return -errno;
+	return -EINVAL;
+}
+
+int us_epoll_ctl(int epfd, int op, int fd, struct epoll_event *event)
+{
+	struct epoll_event ev = { 0 };
+	struct us_epoll *ep;
+	struct socket *sock;
+	int rc;
+
+	/* Linux copies the event in before it looks at any descriptor. */
+	if (op != EPOLL_CTL_DEL) {
+		if (!event)
+			return (int)us_set_errno(-EFAULT);
+		ev = *event;
+	}
+	ep = epollfd_lookup(epfd);
+	if (!ep)
+		return (int)us_set_errno(ep_not_ours(epfd, fd));
+	sock = sockfd_lookup(fd, NULL);
+	if (sock) {
+		rc = ep_ctl_sock(ep, op, sock, &ev);
+		sockfd_put(sock);
+	} else {
+		rc = ep_ctl_kernel(ep, op, fd, &ev);
+	}
+	eventpoll_put(ep);
+	return (int)us_set_errno(rc);
+}
+
+/* ---- epoll_wait --------------------------------------------------------- */
+
+/*
+ * Report epi into *out if it is ready now (Linux's ep_send_events for one
+ * item): 1 when reported, 0 when not ready, -EFAULT when there is nowhere
+ * to put it (it stays queued). A level-triggered item goes back on the
+ * list, to be polled again by the next wait; a one-shot item is disarmed.
+ */
+static int ep_report(struct us_epoll *ep, struct us_epitem *epi,
+		     struct epoll_event *out)
+{
+	struct ustack *st = epi->st;
+	uint32_t mask = 0;
+	int rc = 0;
+
+	pthread_mutex_lock(&st->lock);
+	pthread_mutex_lock(&ep->lock);
+	if (!epi->dead && (epi->events & ~EP_PRIVATE_BITS))
+		mask = epi->sock->ops->poll(epi->sock) & epi->events;
+	if (mask && !out) {
+		ep_set_ready(ep, epi);
+		rc = -EFAULT;
+	} else if (mask) {
+		out->events = mask;
+		out->data = epi->data;
+		if (epi->events & EPOLLONESHOT)
+			epi->events &= EP_PRIVATE_BITS;
+		else if (!(epi->events & EPOLLET))
+			ep_set_ready(ep, epi);
+		rc = 1;
+	}
+	pthread_mutex_unlock(&ep->lock);
+	pthread_mutex_unlock(&st->lock);
+	return rc;
+}
+
+/*
+ * Take up to n ready items off the list, with a reference each. Items a
+ * wake-up queues meanwhile (or level-triggered ones put back) go to the
+ * tail, so none is reported twice in one call.
+ */
+static int ep_snapshot(struct us_epoll *ep, struct us_epitem **snap, int n)
+{
+	int i;
+
+	for (i = 0; i < n && !list_empty(&ep->rdllist); i++) {
+		struct us_epitem *epi = list_entry(ep->rdllist.next,
+						   struct us_epitem, rdllink);
+
+		ep_clear_ready(ep, epi);
+		epi->refcnt++;
+		snap[i] = epi;
+	}
+	return i;
+}
+
+/* The ready ustack items into events[0 .. max): how many, or -EFAULT. */
+static int ep_send_ustack(struct us_epoll *ep, struct epoll_event *events,
+			  int max)
+{
+	struct us_epitem *buf[EP_BATCH], **snap = buf;
+	int n, i, count = 0, rc = 0;
+
+	pthread_mutex_lock(&ep->lock);
+	n = ep->nready < max ? ep->nready : max;
+	if (n > EP_BATCH) {
+		snap = malloc((size_t)n * sizeof(*snap));
+		if (!snap) {
+			snap = buf;
+			n = EP_BATCH;
+		}
+	}
+	n = ep_snapshot(ep, snap, n);
+	pthread_mutex_unlock(&ep->lock);
+
+	for (i = 0; i < n && rc >= 0; i++) {
+		rc = ep_report(ep, snap[i], events ? &events[count] : NULL);
+		count += rc > 0;
+	}
+
+	pthread_mutex_lock(&ep->lock);
+	for (int j = 0; j < n; j++) {
+		/* Those not looked at after a fault stay queued. */
+		if (j >= i && !snap[j]->dead)
+			ep_set_ready(ep, snap[j]);
+		epi_put_locked(snap[j]);
+	}
+	ep_sync_evfd(ep);
+	pthread_mutex_unlock(&ep->lock);
+	if (snap != buf)
+		free(snap);
+	return rc < 0 && count == 0 ? rc : count;
+}
+
+/* The kernel's part: epoll_pwait on the kernel epoll, minus our eventfd's
+ * events. *woken when that was among them. */
+static int ep_kernel_wait(struct us_epoll *ep, struct epoll_event *events,
+			  int max, int timeout_ms, const sigset_t *sigmask,
+			  bool *woken)
+{
+	long r = us_sys(SYS_epoll_pwait, ep->epfd, events, max, timeout_ms,
+			sigmask, US_KSIGSET_SIZE);
+	int n = 0;
+
+	if (r < 0)
+		return -errno;
+	for (int i = 0; i < (int)r; i++) {
+		if (events[i].data.u64 == ep->cookie) {
+			*woken = true;
+			continue;
+		}
+		events[n++] = events[i];
+	}
+	return n;
+}
+
+/*
+ * Whether to ask the kernel first, without waiting: after a wait that the
+ * ready ustack items filled alone, so that level-triggered sockets that
+ * stay ready cannot starve the kernel's descriptors (nor, since the turn
+ * passes back, the other way round).
+ */
+static int ep_kernel_first(struct us_epoll *ep, struct epoll_event *events,
+			   int max, bool *asked)
+{
+	bool woken = false;
+	int n;
+
+	*asked = atomic_exchange(&ep->kernel_turn, false);
+	if (!*asked)
+		return 0;
+	n = ep_kernel_wait(ep, events, max, 0, NULL, &woken);
+	return n < 0 ? 0 : n;
+}
+
+/* Linux's ep_poll: until something is reported, the time is up, or a
+ * signal interrupts. */
+static int ep_poll(struct us_epoll *ep, struct epoll_event *events, int max,
+		   const struct us_deadline *dl, const sigset_t *sigmask)
+{
+	bool asked;
+	int n = ep_kernel_first(ep, events, max, &asked);
+
+	for (;;) {
+		bool woken = false;
+		int k, tmo;
+
+		k = n < max ? ep_send_ustack(ep, events ? events + n : NULL,
+					     max - n) : 0;
+		if (k < 0)
+			return n ? n : k;
+		n += k;
+		if (n == max) {
+			if (!asked)
+				atomic_store(&ep->kernel_turn, true);
+			return n;
+		}
+		tmo = n > 0 ? 0 : us_deadline_left_ms(dl);
+		if (tmo == 0 && atomic_load(&ep->nkernel) <= 0)
+			return n;
+		k = ep_kernel_wait(ep, events ? events + n : NULL, max - n, tmo,
+				   n ? NULL : sigmask, &woken);
+		if (k < 0)
+			return n ? n : k;
+		n += k;
+		/* A wake-up at the deadline still gets its rescan. */
+		if (n > 0 || (tmo == 0 && !woken))
+			return n;
+	}
+}
+
+/* epfd is no instance of ours: EBADF if it is not open, else EINVAL. */
+static int ep_wait_not_ours(int epfd)
+{
+	if (us_sys(SYS_fcntl, epfd, F_GETFD) < 0 && errno == EBADF)
+		return -EBADF;
+	return -EINVAL;
+}
+
+int us_epoll_pwait(int epfd, struct epoll_event *events, int maxevents,
+		   int timeout, const sigset_t *sigmask)
+{
+	struct us_deadline dl;
+	struct us_epoll *ep;
+	int rc;
+
+	if (maxevents <= 0 || maxevents > EP_MAX_EVENTS)
+		return (int)us_set_errno(-EINVAL);
+	ep = epollfd_lookup(epfd);
+	if (!ep)
+		return (int)us_set_errno(ep_wait_not_ours(epfd));
+	us_deadline_init_ms(&dl, timeout);
+	rc = ep_poll(ep, events, maxevents, &dl, sigmask);
+	eventpoll_put(ep);
+	return (int)us_set_errno(rc);
+}
+
+int us_epoll_wait(int epfd, struct epoll_event *events, int maxevents,
+		  int timeout)
+{
+	return us_epoll_pwait(epfd, events, maxevents, timeout, NULL);
+}

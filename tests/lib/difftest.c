@@ -1,0 +1,1040 @@
+/*
+ * difftest.c - the differential test runner and its recording wrappers
+ * (see difftest.h): each dt_* call goes through the side's call table and
+ * appends one normalised line to the side's transcript.
+ */
+#include "difftest.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <arpa/inet.h>
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "netns.h"
+#include "ustack/ustack.h"
+
+#define DT_MAX_FDS 64
+#define DT_EPH_LO 32768
+#define DT_EPH_HI 60999
+#define DT_DATA_SHOW 48
+#define DT_MARK 0xa5     /* output buffers are prefilled with this */
+
+struct dt_fd {
+	int fd;
+	int id;
+	bool open;
+};
+
+struct dt {
+	const struct calltable *ct;
+	char *buf;                  /* the transcript */
+	size_t len, cap;
+	struct dt_fd fds[DT_MAX_FDS];
+	int nfds, next_id;
+};
+
+/* ---- the transcript ------------------------------------------------------ */
+
+static void out(struct dt *t, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void out(struct dt *t, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	for (;;) {
+		va_start(ap, fmt);
+		n = vsnprintf(t->buf + t->len, t->cap - t->len, fmt, ap);
+		va_end(ap);
+		if (n >= 0 && (size_t)n < t->cap - t->len)
+			break;
+		t->cap = t->cap * 2 + (size_t)(n > 0 ? n : 0) + 256;
+		t->buf = realloc(t->buf, t->cap);
+		if (!t->buf)
+			abort();
+	}
+	t->len += (size_t)n;
+}
+
+void dt_note(struct dt *t, const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	out(t, "note: %s\n", line);
+}
+
+const struct calltable *dt_ct(const struct dt *t)
+{
+	return t->ct;
+}
+
+static void out_ret(struct dt *t, long rc, int err)
+{
+	const char *name = strerrorname_np(err);
+
+	if (rc >= 0)
+		out(t, " = %ld", rc);
+	else
+		out(t, " = %ld %s", rc, name ? name : "E?");
+}
+
+static bool untouched(const void *p, size_t n)
+{
+	const unsigned char *b = p;
+
+	for (size_t i = 0; i < n; i++)
+		if (b[i] != DT_MARK)
+			return false;
+	return n > 0;
+}
+
+/* Lengths that do not fit in an int (a negative socklen_t) mark nothing:
+ * the call is expected to refuse them. */
+static void mark(void *p, size_t n)
+{
+	if (p && n && n <= INT_MAX)
+		memset(p, DT_MARK, n);
+}
+
+static void out_hex(struct dt *t, const unsigned char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		out(t, "%02x", p[i]);
+}
+
+/* Payload: short ones in full (C escapes), long ones by length and hash. */
+static void out_data(struct dt *t, const void *buf, size_t n)
+{
+	const unsigned char *p = buf;
+	uint32_t h = 2166136261u;
+
+	if (n > DT_DATA_SHOW) {
+		for (size_t i = 0; i < n; i++)
+			h = (h ^ p[i]) * 16777619u;
+		out(t, " data=<%zu bytes fnv %08x>", n, h);
+		return;
+	}
+	out(t, " data=\"");
+	for (size_t i = 0; i < n; i++) {
+		if (p[i] >= 0x20 && p[i] < 0x7f && p[i] != '"' && p[i] != '\\')
+			out(t, "%c", p[i]);
+		else
+			out(t, "\\x%02x", p[i]);
+	}
+	out(t, "\"");
+}
+
+/* ---- descriptors: named in order of appearance --------------------------- */
+
+static struct dt_fd *fd_find(struct dt *t, int fd)
+{
+	for (int i = t->nfds - 1; i >= 0; i--)
+		if (t->fds[i].fd == fd)
+			return &t->fds[i];
+	return NULL;
+}
+
+static void fd_new(struct dt *t, int fd)
+{
+	struct dt_fd *e = fd_find(t, fd);
+
+	if (fd < 0)
+		return;
+	if (!e) {
+		if (t->nfds == DT_MAX_FDS)
+			abort();
+		e = &t->fds[t->nfds++];
+	}
+	e->fd = fd;
+	e->id = ++t->next_id;
+	e->open = true;
+}
+
+static void out_fd(struct dt *t, int fd)
+{
+	struct dt_fd *e = fd_find(t, fd);
+
+	if (!e)
+		out(t, "%d", fd);
+	else
+		out(t, "fd%d%s", e->id, e->open ? "" : "(closed)");
+}
+
+static void out_fd_ret(struct dt *t, int rc, int err)
+{
+	if (rc < 0) {
+		out_ret(t, rc, err);
+		return;
+	}
+	fd_new(t, rc);
+	out(t, " = ");
+	out_fd(t, rc);
+}
+
+/* ---- addresses ----------------------------------------------------------- */
+
+static void out_port(struct dt *t, uint16_t port_net)
+{
+	uint16_t p = ntohs(port_net);
+
+	if (p >= DT_EPH_LO && p <= DT_EPH_HI)
+		out(t, "eph");
+	else
+		out(t, "%u", p);
+}
+
+/* The first len bytes at addr, as a sockaddr. */
+static void out_addr(struct dt *t, const void *addr, size_t len)
+{
+	const unsigned char *p = addr;
+	struct sockaddr_in sin;
+	sa_family_t fam;
+
+	if (!addr) {
+		out(t, "NULL");
+		return;
+	}
+	/* Nothing here is longer than a sockaddr_in. */
+	if (len > sizeof(struct sockaddr_in))
+		len = sizeof(struct sockaddr_in);
+	if (untouched(addr, len)) {
+		out(t, "untouched");
+		return;
+	}
+	if (len < sizeof(fam)) {
+		out(t, "<");
+		out_hex(t, p, len);
+		out(t, ">");
+		return;
+	}
+	memcpy(&fam, p, sizeof(fam));
+	if (fam != AF_INET || len < 8) {
+		out(t, "{fam %u ", fam);
+		out_hex(t, p + 2, len - 2);
+		out(t, "}");
+		return;
+	}
+	memset(&sin, 0, sizeof(sin));
+	memcpy(&sin, p, len < sizeof(sin) ? len : sizeof(sin));
+	out(t, "%s:", inet_ntoa(sin.sin_addr));
+	out_port(t, sin.sin_port);
+	if (len > 8 && !untouched(p + 8, len - 8)) {
+		for (size_t i = 8; i < len; i++)
+			if (p[i]) {
+				out(t, "+zero:");
+				out_hex(t, p + 8, len - 8);
+				break;
+			}
+	}
+}
+
+struct sockaddr_in dt_sin(const char *ip, uint16_t port)
+{
+	struct sockaddr_in sin;
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons(port);
+	if (inet_pton(AF_INET, ip, &sin.sin_addr) != 1)
+		abort();
+	return sin;
+}
+
+/* An address handed back by the call: its length, then its bytes (as
+ * many as the caller's buffer had room for). */
+static void out_addr_result(struct dt *t, const void *addr, socklen_t inlen,
+			    const socklen_t *lenp)
+{
+	if (!lenp) {
+		out(t, " addrlen=NULL");
+		return;
+	}
+	out(t, " addrlen=%u", (unsigned)*lenp);
+	if (!addr || (int)inlen < 0)
+		return;
+	out(t, " addr=");
+	out_addr(t, addr, inlen < *lenp ? inlen : *lenp);
+}
+
+/* ---- the calls ----------------------------------------------------------- */
+
+/* SIGPIPE is part of what a call does: counted, and shown on the line. */
+static volatile sig_atomic_t sigpipes;
+static sig_atomic_t sigpipes_before;
+
+static void on_sigpipe(int sig)
+{
+	(void)sig;
+	sigpipes++;
+}
+
+#define CALL(t, rc, expr)                               \
+	do {                                            \
+		sigpipes_before = sigpipes;             \
+		errno = 0;                              \
+		rc = (t)->ct->expr;                     \
+		err = errno;                            \
+	} while (0)
+
+static void end_line(struct dt *t)
+{
+	if (sigpipes != sigpipes_before)
+		out(t, " +SIGPIPE");
+	sigpipes_before = sigpipes;
+	out(t, "\n");
+}
+
+int dt_socket(struct dt *t, int domain, int type, int protocol)
+{
+	int rc, err;
+
+	CALL(t, rc, socket(domain, type, protocol));
+	out(t, "socket(%d, %#x, %d)", domain, (unsigned)type, protocol);
+	out_fd_ret(t, rc, err);
+	end_line(t);
+	errno = err;
+	return rc;
+}
+
+int dt_pipe(struct dt *t, int fds[2])
+{
+	int rc = pipe(fds);
+
+	out(t, "pipe()");
+	if (rc == 0) {
+		fd_new(t, fds[0]);
+		fd_new(t, fds[1]);
+		out(t, " = 0 [");
+		out_fd(t, fds[0]);
+		out(t, ", ");
+		out_fd(t, fds[1]);
+		out(t, "]\n");
+	} else {
+		out_ret(t, rc, errno);
+		end_line(t);
+	}
+	return rc;
+}
+
+static int named_call(struct dt *t, const char *what, int fd, const void *addr,
+		      socklen_t len, bool is_connect)
+{
+	int rc, err;
+
+	if (is_connect)
+		CALL(t, rc, connect(fd, addr, len));
+	else
+		CALL(t, rc, bind(fd, addr, len));
+	out(t, "%s(", what);
+	out_fd(t, fd);
+	out(t, ", ");
+	out_addr(t, addr, len > 16 ? 16 : len);
+	out(t, ", %u)", (unsigned)len);
+	out_ret(t, rc, err);
+	end_line(t);
+	errno = err;
+	return rc;
+}
+
+int dt_bind(struct dt *t, int fd, const void *addr, socklen_t len)
+{
+	return named_call(t, "bind", fd, addr, len, false);
+}
+
+int dt_connect(struct dt *t, int fd, const void *addr, socklen_t len)
+{
+	return named_call(t, "connect", fd, addr, len, true);
+}
+
+int dt_listen(struct dt *t, int fd, int backlog)
+{
+	int rc, err;
+
+	CALL(t, rc, listen(fd, backlog));
+	out(t, "listen(");
+	out_fd(t, fd);
+	out(t, ", %d)", backlog);
+	out_ret(t, rc, err);
+	end_line(t);
+	errno = err;
+	return rc;
+}
+
+int dt_accept4(struct dt *t, int fd, void *addr, socklen_t *len, int flags)
+{
+	socklen_t inlen = len ? *len : 0;
+	int rc, err;
+
+	mark(addr, inlen);
+	CALL(t, rc, accept4(fd, addr, len, flags));
+	out(t, "accept4(");
+	out_fd(t, fd);
+	out(t, ", %s, %#x)", addr ? "addr" : "NULL", (unsigned)flags);
+	out_fd_ret(t, rc, err);
+	out_addr_result(t, addr, inlen, len);
+	end_line(t);
+	errno = err;
+	return rc;
+}
+
+int dt_accept(struct dt *t, int fd, void *addr, socklen_t *len)
+{
+	socklen_t inlen = len ? *len : 0;
+	int rc, err;
+
+	mark(addr, inlen);
+	CALL(t, rc, accept(fd, addr, len));
+	out(t, "accept(");
+	out_fd(t, fd);
+	out(t, ", %s)", addr ? "addr" : "NULL");
+	out_fd_ret(t, rc, err);
+	out_addr_result(t, addr, inlen, len);
+	end_line(t);
+	errno = err;
+	return rc;
+}
+
+static void out_send_end(struct dt *t, ssize_t rc, int err)
+{
+	out_ret(t, rc, err);
+	end_line(t);
+}
+
+ssize_t dt_send(struct dt *t, int fd, const void *buf, size_t len, int flags)
+{
+	ssize_t rc;
+	int err;
+
+	CALL(t, rc, send(fd, buf, len, flags));
+	out(t, "send(");
+	out_fd(t, fd);
+	out(t, ", %zu bytes, %#x)", len, (unsigned)flags);
+	out_send_end(t, rc, err);
+	errno = err;
+	return rc;
+}
+
+ssize_t dt_sendto(struct dt *t, int fd, const void *buf, size_t len,
+		  int flags, const void *addr, socklen_t addrlen)
+{
+	ssize_t rc;
+	int err;
+
+	CALL(t, rc, sendto(fd, buf, len, flags, addr, addrlen));
+	out(t, "sendto(");
+	out_fd(t, fd);
+	out(t, ", %zu bytes, %#x, ", len, (unsigned)flags);
+	out_addr(t, addr, addrlen > 16 ? 16 : addrlen);
+	out(t, ", %u)", (unsigned)addrlen);
+	out_send_end(t, rc, err);
+	errno = err;
+	return rc;
+}
+
+static size_t iov_total(const struct iovec *iov, size_t n)
+{
+	size_t sum = 0;
+
+	for (size_t i = 0; iov && i < n; i++)
+		sum += iov[i].iov_len;
+	return sum;
+}
+
+ssize_t dt_sendmsg(struct dt *t, int fd, const struct msghdr *msg, int flags)
+{
+	ssize_t rc;
+	int err;
+
+	CALL(t, rc, sendmsg(fd, msg, flags));
+	out(t, "sendmsg(");
+	out_fd(t, fd);
+	if (msg) {
+		out(t, ", {name ");
+		out_addr(t, msg->msg_name,
+			 msg->msg_namelen > 16 ? 16 : msg->msg_namelen);
+		out(t, " namelen %u, %zu iov %zu bytes, controllen %zu}",
+		    (unsigned)msg->msg_namelen, (size_t)msg->msg_iovlen,
+		    iov_total(msg->msg_iov, msg->msg_iovlen),
+		    (size_t)msg->msg_controllen);
+	} else {
+		out(t, ", NULL");
+	}
+	out(t, ", %#x)", (unsigned)flags);
+	out_send_end(t, rc, err);
+	errno = err;
+	return rc;
+}
+
+/* What a receive call copied: ret bytes, at most the buffer's length. */
+static void out_recv_data(struct dt *t, ssize_t rc, const void *buf,
+			  size_t len)
+{
+	if (rc < 0 || !buf)
+		return;
+	out_data(t, buf, (size_t)rc < len ? (size_t)rc : len);
+}
+
+ssize_t dt_recv(struct dt *t, int fd, void *buf, size_t len, int flags)
+{
+	ssize_t rc;
+	int err;
+
+	mark(buf, len);
+	CALL(t, rc, recv(fd, buf, len, flags));
+	out(t, "recv(");
+	out_fd(t, fd);
+	out(t, ", %zu, %#x)", len, (unsigned)flags);
+	out_ret(t, rc, err);
+	out_recv_data(t, rc, buf, len);
+	end_line(t);
+	errno = err;
+	return rc;
+}
+
+ssize_t dt_recvfrom(struct dt *t, int fd, void *buf, size_t len, int flags,
+		    void *addr, socklen_t *addrlen)
+{
+	socklen_t inlen = addrlen ? *addrlen : 0;
+	ssize_t rc;
+	int err;
+
+	mark(buf, len);
+	if (addr && addrlen && (int)inlen > 0)
+		mark(addr, inlen);
+	CALL(t, rc, recvfrom(fd, buf, len, flags, addr, addrlen));
+	out(t, "recvfrom(");
+	out_fd(t, fd);
+	out(t, ", %zu, %#x, %s, %d)", len, (unsigned)flags,
+	    addr ? "addr" : "NULL", addrlen ? (int)inlen : -1);
+	out_ret(t, rc, err);
+	out_recv_data(t, rc, buf, len);
+	if (addr || addrlen)
+		out_addr_result(t, addr, (int)inlen > 0 ? inlen : 0, addrlen);
+	end_line(t);
+	errno = err;
+	return rc;
+}
+
+/* What a recvmsg/readv filled: the iovecs in order, ret bytes in all. */
+static void out_iov_data(struct dt *t, ssize_t rc, const struct iovec *iov,
+			 size_t n)
+{
+	size_t left, total = iov_total(iov, n);
+	unsigned char *flat;
+	size_t off = 0;
+
+	if (rc < 0)
+		return;
+	left = (size_t)rc < total ? (size_t)rc : total;
+	flat = malloc(left + 1);
+	if (!flat)
+		abort();
+	for (size_t i = 0; i < n && off < left; i++) {
+		size_t k = iov[i].iov_len < left - off ? iov[i].iov_len
+						       : left - off;
+
+		memcpy(flat + off, iov[i].iov_base, k);
+		off += k;
+	}
+	out_data(t, flat, left);
+	free(flat);
+}
+
+static void mark_iov(const struct iovec *iov, size_t n)
+{
+	for (size_t i = 0; iov && i < n; i++)
+		mark(iov[i].iov_base, iov[i].iov_len);
+}
+
+ssize_t dt_recvmsg(struct dt *t, int fd, struct msghdr *msg, int flags)
+{
+	socklen_t inlen = msg ? msg->msg_namelen : 0;
+	size_t inctl = msg ? msg->msg_controllen : 0;
+	ssize_t rc;
+	int err;
+
+	if (msg) {
+		mark(msg->msg_name, inlen);
+		mark_iov(msg->msg_iov, msg->msg_iovlen);
+		mark(msg->msg_control, msg->msg_controllen);
+		msg->msg_flags = 0x5a5a;
+	}
+	CALL(t, rc, recvmsg(fd, msg, flags));
+	out(t, "recvmsg(");
+	out_fd(t, fd);
+	if (msg)
+		out(t, ", {namelen %u, %zu iov %zu bytes, controllen %zu}",
+		    (unsigned)inlen, (size_t)msg->msg_iovlen,
+		    iov_total(msg->msg_iov, msg->msg_iovlen), inctl);
+	else
+		out(t, ", NULL");
+	out(t, ", %#x)", (unsigned)flags);
+	out_ret(t, rc, err);
+	if (msg) {
+		out_iov_data(t, rc, msg->msg_iov, msg->msg_iovlen);
+		out(t, " msg_flags=%#x namelen=%u", (unsigned)msg->msg_flags,
+		    (unsigned)msg->msg_namelen);
+		if (msg->msg_name) {
+			out(t, " name=");
+			out_addr(t, msg->msg_name, inlen < msg->msg_namelen
+					? inlen : msg->msg_namelen);
+		}
+		out(t, " controllen=%zu", (size_t)msg->msg_controllen);
+	}
+	end_line(t);
+	errno = err;
+	return rc;
+}
+
+ssize_t dt_read(struct dt *t, int fd, void *buf, size_t len)
+{
+	ssize_t rc;
+	int err;
+
+	mark(buf, len);
+	CALL(t, rc, read(fd, buf, len));
+	out(t, "read(");
+	out_fd(t, fd);
+	out(t, ", %zu)", len);
+	out_ret(t, rc, err);
+	out_recv_data(t, rc, buf, len);
+	end_line(t);
+	errno = err;
+	return rc;
+}
+
+ssize_t dt_write(struct dt *t, int fd, const void *buf, size_t len)
+{
+	ssize_t rc;
+	int err;
+
+	CALL(t, rc, write(fd, buf, len));
+	out(t, "write(");
+	out_fd(t, fd);
+	out(t, ", %zu bytes)", len);
+	out_send_end(t, rc, err);
+	errno = err;
+	return rc;
+}
+
+ssize_t dt_readv(struct dt *t, int fd, const struct iovec *iov, int iovcnt)
+{
+	size_t n = iovcnt > 0 ? (size_t)iovcnt : 0;
+	ssize_t rc;
+	int err;
+
+	mark_iov(iov, n);
+	CALL(t, rc, readv(fd, iov, iovcnt));
+	out(t, "readv(");
+	out_fd(t, fd);
+	out(t, ", %d iov %zu bytes)", iovcnt, iov_total(iov, n));
+	out_ret(t, rc, err);
+	out_iov_data(t, rc, iov, n);
+	for (size_t i = 0; iov && rc >= 0 && i < n; i++) {
+		out(t, " [%zu]", i);
+		out_data(t, iov[i].iov_base, iov[i].iov_len);
+	}
+	end_line(t);
+	errno = err;
+	return rc;
+}
+
+ssize_t dt_writev(struct dt *t, int fd, const struct iovec *iov, int iovcnt)
+{
+	size_t n = iovcnt > 0 ? (size_t)iovcnt : 0;
+	ssize_t rc;
+	int err;
+
+	CALL(t, rc, writev(fd, iov, iovcnt));
+	out(t, "writev(");
+	out_fd(t, fd);
+	out(t, ", %d iov %zu bytes)", iovcnt, iov_total(iov, n));
+	out_send_end(t, rc, err);
+	errno = err;
+	return rc;
+}
+
+int dt_close(struct dt *t, int fd)
+{
+	struct dt_fd *e;
+	int rc, err;
+
+	CALL(t, rc, close(fd));
+	out(t, "close(");
+	out_fd(t, fd);
+	out(t, ")");
+	out_ret(t, rc, err);
+	end_line(t);
+	e = fd_find(t, fd);
+	if (rc == 0 && e)
+		e->open = false;
+	errno = err;
+	return rc;
+}
+
+int dt_shutdown(struct dt *t, int fd, int how)
+{
+	int rc, err;
+
+	CALL(t, rc, shutdown(fd, how));
+	out(t, "shutdown(");
+	out_fd(t, fd);
+	out(t, ", %d)", how);
+	out_ret(t, rc, err);
+	end_line(t);
+	errno = err;
+	return rc;
+}
+
+static int name_call(struct dt *t, int fd, void *addr, socklen_t *len,
+		     bool peer)
+{
+	socklen_t inlen = len ? *len : 0;
+	int rc, err;
+
+	if (addr && len && (int)inlen > 0)
+		mark(addr, inlen);
+	if (peer)
+		CALL(t, rc, getpeername(fd, addr, len));
+	else
+		CALL(t, rc, getsockname(fd, addr, len));
+	out(t, "%s(", peer ? "getpeername" : "getsockname");
+	out_fd(t, fd);
+	out(t, ", %s, %d)", addr ? "addr" : "NULL", len ? (int)inlen : -1);
+	out_ret(t, rc, err);
+	out_addr_result(t, addr, (int)inlen > 0 ? inlen : 0, len);
+	end_line(t);
+	errno = err;
+	return rc;
+}
+
+int dt_getsockname(struct dt *t, int fd, void *addr, socklen_t *len)
+{
+	return name_call(t, fd, addr, len, false);
+}
+
+int dt_getpeername(struct dt *t, int fd, void *addr, socklen_t *len)
+{
+	return name_call(t, fd, addr, len, true);
+}
+
+/* An option value: ints when it is made of them, else bytes. */
+static void out_optval(struct dt *t, const void *val, size_t n)
+{
+	const unsigned char *p = val;
+
+	if (untouched(val, n)) {
+		out(t, " val=untouched");
+		return;
+	}
+	out(t, " val=");
+	if (n == 0 || n % sizeof(int)) {
+		out(t, "<");
+		out_hex(t, p, n);
+		out(t, ">");
+		return;
+	}
+	out(t, "[");
+	for (size_t i = 0; i < n; i += sizeof(int)) {
+		int v;
+
+		memcpy(&v, p + i, sizeof(v));
+		out(t, "%s%d", i ? " " : "", v);
+	}
+	out(t, "]");
+}
+
+int dt_getsockopt(struct dt *t, int fd, int level, int name, void *val,
+		  socklen_t *len)
+{
+	socklen_t inlen = len ? *len : 0;
+	int rc, err;
+
+	if (val && len && (int)inlen > 0)
+		mark(val, inlen);
+	CALL(t, rc, getsockopt(fd, level, name, val, len));
+	out(t, "getsockopt(");
+	out_fd(t, fd);
+	out(t, ", %d, %d, %s, %d)", level, name, val ? "val" : "NULL",
+	    len ? (int)inlen : -1);
+	out_ret(t, rc, err);
+	if (len) {
+		out(t, " optlen=%d", (int)*len);
+		if (val && (int)inlen > 0)
+			out_optval(t, val, inlen < *len ? inlen : *len);
+	}
+	end_line(t);
+	errno = err;
+	return rc;
+}
+
+int dt_setsockopt(struct dt *t, int fd, int level, int name, const void *val,
+		  socklen_t len)
+{
+	int rc, err;
+
+	CALL(t, rc, setsockopt(fd, level, name, val, len));
+	out(t, "setsockopt(");
+	out_fd(t, fd);
+	out(t, ", %d, %d, ", level, name);
+	if (val && len == sizeof(int)) {
+		int v;
+
+		memcpy(&v, val, sizeof(v));
+		out(t, "[%d]", v);
+	} else if (val && len <= 32) {
+		out(t, "<");
+		out_hex(t, val, len);
+		out(t, ">");
+	} else if (val) {
+		out(t, "val");
+	} else {
+		out(t, "NULL");
+	}
+	out(t, ", %u)", (unsigned)len);
+	out_ret(t, rc, err);
+	end_line(t);
+	errno = err;
+	return rc;
+}
+
+int dt_setsockopt_int(struct dt *t, int fd, int level, int name, int val)
+{
+	return dt_setsockopt(t, fd, level, name, &val, sizeof(val));
+}
+
+int dt_getsockopt_int(struct dt *t, int fd, int level, int name)
+{
+	int v;
+	socklen_t len = sizeof(v);
+	int rc = dt_getsockopt(t, fd, level, name, &v, &len);
+
+	return rc < 0 ? rc : v;
+}
+
+int dt_fcntl(struct dt *t, int fd, int cmd, long arg)
+{
+	int rc, err;
+
+	CALL(t, rc, fcntl(fd, cmd, arg));
+	out(t, "fcntl(");
+	out_fd(t, fd);
+	out(t, ", %d, %#lx)", cmd, arg);
+	if (rc >= 0)
+		out(t, " = %#x", (unsigned)rc);
+	else
+		out_ret(t, rc, err);
+	end_line(t);
+	errno = err;
+	return rc;
+}
+
+int dt_ioctl(struct dt *t, int fd, unsigned long request, int *arg)
+{
+	int in = arg ? *arg : 0;
+	int rc, err;
+
+	CALL(t, rc, ioctl(fd, request, arg));
+	out(t, "ioctl(");
+	out_fd(t, fd);
+	out(t, ", %#lx, ", request);
+	if (arg)
+		out(t, "[%d])", in);
+	else
+		out(t, "NULL)");
+	out_ret(t, rc, err);
+	if (arg)
+		out(t, " arg=%d", *arg);
+	end_line(t);
+	errno = err;
+	return rc;
+}
+
+int dt_poll(struct dt *t, struct pollfd *fds, nfds_t nfds, int timeout_ms)
+{
+	int rc, err;
+
+	for (nfds_t i = 0; i < nfds; i++)
+		fds[i].revents = 0x5a5a;
+	CALL(t, rc, poll(fds, nfds, timeout_ms));
+	out(t, "poll(");
+	if (!nfds)
+		out(t, "{");
+	for (nfds_t i = 0; i < nfds; i++) {
+		out(t, "%s", i ? " " : "{");
+		out_fd(t, fds[i].fd);
+		out(t, ":%#x", (unsigned)fds[i].events);
+	}
+	out(t, "}, %d)", timeout_ms);
+	out_ret(t, rc, err);
+	out(t, " revents");
+	for (nfds_t i = 0; i < nfds; i++)
+		out(t, " %#x", (unsigned)(uint16_t)fds[i].revents);
+	end_line(t);
+	errno = err;
+	return rc;
+}
+
+void dt_getnames(struct dt *t, int fd)
+{
+	struct sockaddr_in a;
+	socklen_t len = sizeof(a);
+
+	dt_getsockname(t, fd, &a, &len);
+	len = sizeof(a);
+	dt_getpeername(t, fd, &a, &len);
+}
+
+int dt_udp_bound(struct dt *t, uint16_t port)
+{
+	struct sockaddr_in a = dt_sin("127.0.0.1", port);
+	int fd = dt_socket(t, AF_INET, SOCK_DGRAM, 0);
+
+	dt_bind(t, fd, &a, sizeof(a));
+	return fd;
+}
+
+/* ---- running a case ------------------------------------------------------ */
+
+static struct dt *hang_dt;
+static const char *hang_case;
+
+static void on_hang(int sig)
+{
+	(void)sig;
+	fprintf(stderr, "HANG: case %s on %s still running after %d s; "
+		"transcript so far:\n%.*s\n", hang_case, hang_dt->ct->name,
+		DT_HANG_S, (int)hang_dt->len, hang_dt->buf);
+	_exit(1);
+}
+
+static void run_side(struct dt *t, const struct dt_case *c,
+		     const struct calltable *ct)
+{
+	struct ustack_config cfg;
+	struct ustack *st = NULL;
+
+	memset(t, 0, sizeof(*t));
+	t->ct = ct;
+	t->cap = 4096;
+	t->buf = calloc(1, t->cap);
+	if (!t->buf)
+		abort();
+	if (ct == &ct_ustack) {
+		ustack_config_init(&cfg);
+		cfg.seed = 1;
+		cfg.log_level = 0;
+		st = ustack_create(&cfg);
+		if (!st)
+			abort();
+		ustack_set_default(st);
+	}
+	hang_dt = t;
+	hang_case = c->name;
+	signal(SIGALRM, on_hang);
+	signal(SIGPIPE, on_sigpipe);
+	alarm(DT_HANG_S);
+	c->fn(t);
+	alarm(0);
+	for (int i = 0; i < t->nfds; i++)
+		if (t->fds[i].open)
+			ct->close(t->fds[i].fd);
+	ustack_destroy(st);
+}
+
+/* The next line of a transcript, without its newline. */
+static size_t next_line(const char **p, const char **line)
+{
+	const char *nl = strchr(*p, '\n');
+	size_t n = nl ? (size_t)(nl - *p) : strlen(*p);
+
+	*line = *p;
+	*p += nl ? n + 1 : n;
+	return n;
+}
+
+static void print_both(const char *k, const char *u, FILE *f)
+{
+	while (*k || *u) {
+		const char *kl, *ul;
+		size_t kn = next_line(&k, &kl), un = next_line(&u, &ul);
+
+		if (kn == un && memcmp(kl, ul, kn) == 0) {
+			fprintf(f, "    both   | %.*s\n", (int)kn, kl);
+			continue;
+		}
+		fprintf(f, "  ! linux  | %.*s\n", (int)kn, kl);
+		fprintf(f, "  ! ustack | %.*s\n", (int)un, ul);
+	}
+}
+
+bool dt_run_case(const struct dt_case *c, FILE *f)
+{
+	struct dt k, u;
+	bool same;
+
+	run_side(&k, c, &ct_kernel);
+	run_side(&u, c, &ct_ustack);
+	same = strcmp(k.buf, u.buf) == 0;
+	if (same && getenv("DT_SHOW")) {
+		fprintf(f, "case %s: agreed\n", c->name);
+		print_both(k.buf, u.buf, f);
+	}
+	if (!same) {
+		fprintf(f, "case %s: linux and ustack disagree\n", c->name);
+		print_both(k.buf, u.buf, f);
+	}
+	free(k.buf);
+	free(u.buf);
+	return same;
+}
+
+/* ---- the program --------------------------------------------------------- */
+
+static void run_cmocka_case(void **state)
+{
+	const struct dt_case *c = *state;
+
+	if (!dt_run_case(c, stdout))
+		fail_msg("%s: linux and ustack disagree (transcripts above)",
+			 c->name);
+}
+
+int dt_main(const char *group, const struct dt_case *cases, size_t n)
+{
+	struct CMUnitTest *tests = calloc(n, sizeof(*tests));
+	char why[256];
+	int rc;
+
+	if (!tests)
+		return 1;
+	/* The kernel side's 127.0.0.1 must be a private one. */
+	if (netns_enter_private(why, sizeof(why)) < 0) {
+		printf("%s\n", why);
+		free(tests);
+		return 77;
+	}
+	if (getenv("DT_CASE"))
+		cmocka_set_test_filter(getenv("DT_CASE"));
+	for (size_t i = 0; i < n; i++) {
+		tests[i].name = cases[i].name;
+		tests[i].test_func = run_cmocka_case;
+		tests[i].initial_state = (void *)&cases[i];
+	}
+	rc = _cmocka_run_group_tests(group, tests, n, NULL, NULL);
+	free(tests);
+	return rc;
+}

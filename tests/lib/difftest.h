@@ -1,0 +1,134 @@
+/*
+ * difftest.h - differential tests: Linux is the oracle (TESTING.md).
+ *
+ * A case is a function written once against the socket call table
+ * (calltable.h) through the dt_* wrappers below. dt_run_case() runs it
+ * twice: on the kernel's sockets, in the private network namespace that
+ * dt_main() entered first (netns.h), and on a fresh ustack instance
+ * (ustack_create: "lo", 127.0.0.1/8). Every wrapped call appends one line
+ * to the side's transcript: the call and its arguments, the return value,
+ * the errno name, and what the call handed back (data, addresses and their
+ * lengths, msg_flags, option values and lengths, revents, a SIGPIPE). The
+ * case passes when the two transcripts are equal. Output buffers are
+ * filled with a marker first, so "untouched" is visible too.
+ *
+ * What differs by design is written so that it compares equal:
+ * descriptors are named fd1, fd2, ... in order of appearance; a port in
+ * the ephemeral range (32768..60999 on both) prints as "eph", so cases use
+ * fixed ports below 32768 wherever they need a number.
+ *
+ *   static void case_bind_twice(struct dt *t)
+ *   {
+ *           struct sockaddr_in a = dt_sin("127.0.0.1", 5000);
+ *           int fd = dt_socket(t, AF_INET, SOCK_DGRAM, 0);
+ *
+ *           dt_bind(t, fd, &a, sizeof(a));
+ *           dt_bind(t, fd, &a, sizeof(a));   // EINVAL on both, or a diff
+ *   }
+ *
+ *   static const struct dt_case cases[] = { DT_CASE(case_bind_twice) };
+ *
+ *   int main(void)
+ *   {
+ *           return dt_main("diff_bind", cases, 1);
+ *   }
+ *
+ * A buffer handed to a call must really be as long as the length passed
+ * with it (the kernel side would fault, the marker would overrun).
+ */
+#ifndef US_TESTS_DIFFTEST_H
+#define US_TESTS_DIFFTEST_H
+
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+
+#include "calltable.h"
+
+struct dt;
+
+struct dt_case {
+	const char *name;
+	void (*fn)(struct dt *t);
+};
+
+/*
+ * Run c on both sides and compare. Returns true when the transcripts are
+ * equal; otherwise prints both, with the differing lines marked, to out.
+ * A case that has not finished after DT_HANG_S seconds is reported with its
+ * transcript so far and the process exits.
+ */
+#define DT_HANG_S 60
+bool dt_run_case(const struct dt_case *c, FILE *out);
+
+#define DT_CASE(fn) { #fn, fn }
+
+/* The side being run (for the rare case that must know; not recorded). */
+const struct calltable *dt_ct(const struct dt *t);
+/* Free-form line in the transcript (a value the case computed). */
+void dt_note(struct dt *t, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* An AF_INET address from a dotted quad and a host-order port. */
+struct sockaddr_in dt_sin(const char *ip, uint16_t port);
+
+/* A pipe made with the kernel's pipe(2) on both sides, its ends named. */
+int dt_pipe(struct dt *t, int fds[2]);
+
+/* The recorded calls: same arguments and results as the libc calls. */
+int dt_socket(struct dt *t, int domain, int type, int protocol);
+int dt_bind(struct dt *t, int fd, const void *addr, socklen_t len);
+int dt_connect(struct dt *t, int fd, const void *addr, socklen_t len);
+int dt_listen(struct dt *t, int fd, int backlog);
+int dt_accept(struct dt *t, int fd, void *addr, socklen_t *len);
+int dt_accept4(struct dt *t, int fd, void *addr, socklen_t *len, int flags);
+ssize_t dt_send(struct dt *t, int fd, const void *buf, size_t len, int flags);
+ssize_t dt_sendto(struct dt *t, int fd, const void *buf, size_t len,
+		  int flags, const void *addr, socklen_t addrlen);
+ssize_t dt_sendmsg(struct dt *t, int fd, const struct msghdr *msg, int flags);
+ssize_t dt_recv(struct dt *t, int fd, void *buf, size_t len, int flags);
+ssize_t dt_recvfrom(struct dt *t, int fd, void *buf, size_t len, int flags,
+		    void *addr, socklen_t *addrlen);
+ssize_t dt_recvmsg(struct dt *t, int fd, struct msghdr *msg, int flags);
+ssize_t dt_read(struct dt *t, int fd, void *buf, size_t len);
+ssize_t dt_write(struct dt *t, int fd, const void *buf, size_t len);
+ssize_t dt_readv(struct dt *t, int fd, const struct iovec *iov, int iovcnt);
+ssize_t dt_writev(struct dt *t, int fd, const struct iovec *iov, int iovcnt);
+int dt_close(struct dt *t, int fd);
+int dt_shutdown(struct dt *t, int fd, int how);
+int dt_getsockname(struct dt *t, int fd, void *addr, socklen_t *len);
+int dt_getpeername(struct dt *t, int fd, void *addr, socklen_t *len);
+int dt_getsockopt(struct dt *t, int fd, int level, int name, void *val,
+		  socklen_t *len);
+int dt_setsockopt(struct dt *t, int fd, int level, int name, const void *val,
+		  socklen_t len);
+/* arg as the third argument of fcntl(2) (an int or a flag set). */
+int dt_fcntl(struct dt *t, int fd, int cmd, long arg);
+/* arg: an int in and/or out (FIONBIO, FIONREAD, ...), or NULL. */
+int dt_ioctl(struct dt *t, int fd, unsigned long request, int *arg);
+int dt_poll(struct dt *t, struct pollfd *fds, nfds_t nfds, int timeout_ms);
+
+/* Shorthands used by most cases. */
+int dt_setsockopt_int(struct dt *t, int fd, int level, int name, int val);
+/* getsockopt into an int-sized buffer prefilled with a marker. */
+int dt_getsockopt_int(struct dt *t, int fd, int level, int name);
+/* A UDP socket bound to 127.0.0.1:port (port 0: ephemeral). */
+int dt_udp_bound(struct dt *t, uint16_t port);
+/* getsockname and getpeername into sockaddr_in-sized buffers. */
+void dt_getnames(struct dt *t, int fd);
+
+/*
+ * The whole program of a differential test: a private network namespace
+ * for the kernel side (or exit 77 saying why there can be none), then each
+ * case as a cmocka test of the group. DT_CASE=pattern runs only the cases
+ * whose name matches; DT_SHOW=1 prints agreeing transcripts too.
+ */
+int dt_main(const char *group, const struct dt_case *cases, size_t n);
+
+#endif

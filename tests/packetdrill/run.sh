@@ -1,0 +1,265 @@
+#!/bin/bash
+# run.sh - run the packetdrill corpus against ustack and against Linux.
+#
+#   tests/packetdrill/run.sh [--ustack] [--linux] [--asan] [-j N]
+#                            [--timeout S] [--keep] [SCRIPT.pkt ...]
+#
+# Each script (every tests/packetdrill/**/*.pkt unless some are named) runs
+# once per side, each run in a network namespace of its own, so that a
+# script's init command (sysctls, see defaults.sh) only ever touches a
+# throw-away namespace:
+#
+#   ustack  packetdrill --so_filename=$BUILD/libustack-packetdrill.so: the
+#           plug-in drives one ustack instance in virtual time (no device,
+#           no real time). --asan uses $BUILD/asan/libustack-packetdrill.so
+#           under ASan+UBSan instead (what `make test` runs).
+#   linux   plain packetdrill against this machine's kernel, through its
+#           tun device: needs root (`unshare -n`; packetdrill's threads do
+#           not work under `unshare -rn`). Without root the side is skipped
+#           and says why.
+#
+# With neither --ustack nor --linux, both sides run. Per side it prints one
+# line per script (PASS, FAIL, XFAIL, XPASS; a failure's output follows it,
+# indented) and a summary "ustack: N passed, N failed, N xfail".
+#
+# A script that ustack is known to fail carries, in its leading comments,
+#   // xfail-ustack: <the reason>
+# Its ustack failures are reported as XFAIL, apart from the count; if it
+# passes, that is an XPASS and counts as a failure (remove the mark). The
+# Linux side has no such marks: every script must pass on Linux.
+#
+# A script may add plug-in options for its own run with
+#   // so_flags: key=value,...
+# (see src/packetdrill/packetdrill_so.c for the keys).
+#
+# A run that takes longer than --timeout seconds (default: 60 for ustack,
+# 240 for Linux, which runs in real time) is killed and counts as failed.
+# Failed ustack runs keep a capture of every packet in and out; its path is
+# printed. Exit status: 0 when no script failed on either side (XFAILs
+# aside), 1 otherwise, 2 on bad usage.
+set -uo pipefail
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+BUILD=${BUILD:-build}
+case $BUILD in
+/*) ;;
+*) BUILD=$ROOT/$BUILD ;;
+esac
+PACKETDRILL=${PACKETDRILL:-$ROOT/../shared/tools/packetdrill/packetdrill}
+LOCAL_IP=192.168.0.1
+# Timing tolerance. ustack runs on an exact virtual clock: an event may be
+# off by a few microseconds of packetdrill's own bookkeeping, nothing more,
+# so a timer that differs from the script is caught. Linux runs in real time
+# on jiffies (HZ 250 here), on a machine that may be busy, and its timer
+# wheel lets a long timer fire late by up to 1/8 of its length (a 4 s RTO
+# fired 256 ms late in a measured run): slack in proportion there.
+USTACK_TOLERANCE=(--tolerance_usecs=2000 --tolerance_percent=0)
+LINUX_TOLERANCE=(--tolerance_usecs=10000 --tolerance_percent=10)
+
+sides=() asan=0 jobs=$(nproc 2>/dev/null || echo 2) timeout_arg= keep=0
+scripts=()
+while [ $# -gt 0 ]; do
+	case $1 in
+	--ustack) sides+=(ustack) ;;
+	--linux) sides+=(linux) ;;
+	--asan) asan=1 ;;
+	--keep) keep=1 ;;
+	-j) jobs=$2; shift ;;
+	-j*) jobs=${1#-j} ;;
+	--timeout) timeout_arg=$2; shift ;;
+	-h | --help)
+		sed -n '2,/^set -uo/p' "$0" | sed '$d; s/^# \{0,1\}//'
+		exit 0
+		;;
+	-*)
+		echo "run.sh: unknown option $1" >&2
+		exit 2
+		;;
+	*) scripts+=("$(cd "$(dirname "$1")" && pwd)/$(basename "$1")") ;;
+	esac
+	shift
+done
+[ ${#sides[@]} -eq 0 ] && sides=(ustack linux)
+if [ ${#scripts[@]} -eq 0 ]; then
+	mapfile -t scripts < <(find "$HERE" -name '*.pkt' | sort)
+fi
+if [ ${#scripts[@]} -eq 0 ]; then
+	echo "run.sh: no scripts" >&2
+	exit 2
+fi
+if [ ! -x "$PACKETDRILL" ]; then
+	echo "run.sh: packetdrill not found at $PACKETDRILL" >&2
+	exit 2
+fi
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/ustack-packetdrill.XXXXXX")
+failures=0
+cleanup() {
+	if [ "$keep" -eq 0 ] && [ "$failures" -eq 0 ]; then
+		rm -rf "$WORK"
+	fi
+}
+trap cleanup EXIT
+
+# The namespace flags this user may use for the ustack side: plain -n as
+# root, else a user namespace too. Empty when neither works.
+ns_flags_ustack() {
+	if unshare -n true 2>/dev/null; then
+		printf '%s' -n
+	elif unshare -rn true 2>/dev/null; then
+		printf '%s' -rn
+	fi
+}
+
+# Why the Linux side cannot run here, or nothing when it can.
+linux_skip_reason() {
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "needs root: packetdrill's threads fail under unshare -rn"
+	elif ! unshare -n true 2>/dev/null; then
+		echo "unshare -n is not permitted here"
+	elif [ ! -c /dev/net/tun ]; then
+		echo "no /dev/net/tun for packetdrill's tun device"
+	fi
+}
+
+# The name a script is reported under: its path below tests/packetdrill.
+script_name() {
+	local s=$1
+	s=${s#"$HERE"/}
+	echo "${s%.pkt}"
+}
+
+# The reason after "// xfail-ustack:" in the script's leading comments.
+xfail_reason() {
+	sed -n '/^[[:space:]]*\/\/[[:space:]]*xfail-ustack:/{s/^[^:]*:[[:space:]]*//p;q}' "$1"
+}
+
+script_so_flags() {
+	sed -n '/^[[:space:]]*\/\/[[:space:]]*so_flags:/{s/^[^:]*:[[:space:]]*//p;q}' "$1"
+}
+
+# run_one SIDE SCRIPT OUTDIR: run one script, leave "rc" and "out" in OUTDIR.
+run_one() {
+	local side=$1 script=$2 out=$3 dir name rc flags
+	local -a cmd env_pre=()
+	dir=$(dirname "$script")
+	name=$(basename "$script")
+	mkdir -p "$out"
+	if [ "$side" = ustack ]; then
+		flags="addr=$LOCAL_IP/24,pcap=$out/ustack.pcap"
+		local extra
+		extra=$(script_so_flags "$script")
+		[ -n "$extra" ] && flags="$flags,$extra"
+		cmd=("$PACKETDRILL" --local_ip="$LOCAL_IP"
+			"${USTACK_TOLERANCE[@]}"
+			--so_filename="$SO" --so_flags="$flags" "$name")
+		if [ "$asan" -eq 1 ]; then
+			env_pre=(env "LD_PRELOAD=$NODEEPBIND $LIBASAN"
+				"ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0:verify_asan_link_order=0"
+				"UBSAN_OPTIONS=${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}print_stacktrace=1:halt_on_error=1")
+		fi
+		(cd "$dir" && timeout -k 5 "$TIMEOUT" unshare $NS_FLAGS \
+			"${env_pre[@]}" "${cmd[@]}") >"$out/out" 2>&1 </dev/null
+		rc=$?
+	else
+		(cd "$dir" && timeout -k 5 "$TIMEOUT" unshare -n bash -c \
+			'ip link set lo up && exec "$@"' linux-ns \
+			"$PACKETDRILL" --local_ip="$LOCAL_IP" \
+			"${LINUX_TOLERANCE[@]}" "$name") \
+			>"$out/out" 2>&1 </dev/null
+		rc=$?
+	fi
+	echo "$rc" >"$out/rc"
+}
+
+# run_side SIDE: every script, $jobs at a time; then report.
+run_side() {
+	local side=$1 i=0 s name rc reason out
+	local passed=0 failed=0 xfailed=0
+	for s in "${scripts[@]}"; do
+		while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do
+			wait -n
+		done
+		run_one "$side" "$s" "$WORK/$side/$i" &
+		i=$((i + 1))
+	done
+	wait
+	i=0
+	for s in "${scripts[@]}"; do
+		name=$(script_name "$s")
+		out=$WORK/$side/$i
+		i=$((i + 1))
+		rc=$(cat "$out/rc" 2>/dev/null || echo 255)
+		reason=
+		[ "$side" = ustack ] && reason=$(xfail_reason "$s")
+		if [ "$rc" -eq 0 ] && [ -z "$reason" ]; then
+			echo "PASS  $side $name"
+			passed=$((passed + 1))
+			continue
+		fi
+		if [ "$rc" -eq 0 ]; then
+			echo "XPASS $side $name (marked xfail-ustack: $reason;" \
+			     "remove the mark)"
+			failed=$((failed + 1))
+			continue
+		fi
+		if [ -n "$reason" ]; then
+			echo "XFAIL $side $name ($reason)"
+			xfailed=$((xfailed + 1))
+			continue
+		fi
+		case $rc in
+		124 | 137) echo "FAIL  $side $name (killed after ${TIMEOUT} s)" ;;
+		*) echo "FAIL  $side $name (exit status $rc)" ;;
+		esac
+		sed 's/^/      | /' "$out/out"
+		[ -f "$out/ustack.pcap" ] && echo "      capture: $out/ustack.pcap"
+		failed=$((failed + 1))
+	done
+	failures=$((failures + failed))
+	if [ "$side" = ustack ]; then
+		summary_ustack="ustack: $passed passed, $failed failed, $xfailed xfail"
+	else
+		summary_linux="linux: $passed passed, $failed failed"
+	fi
+}
+
+summary_ustack= summary_linux=
+for side in "${sides[@]}"; do
+	if [ "$side" = ustack ]; then
+		TIMEOUT=${timeout_arg:-60}
+		NS_FLAGS=$(ns_flags_ustack)
+		if [ -z "$NS_FLAGS" ]; then
+			summary_ustack="ustack: skipped (cannot create a network namespace)"
+			continue
+		fi
+		if [ "$asan" -eq 1 ]; then
+			SO=$BUILD/asan/libustack-packetdrill.so
+			NODEEPBIND=$BUILD/asan/pd-nodeepbind.so
+			LIBASAN=$(${CC:-cc} -print-file-name=libasan.so)
+		else
+			SO=$BUILD/libustack-packetdrill.so
+		fi
+		if [ ! -f "$SO" ]; then
+			echo "run.sh: $SO not built (make)" >&2
+			exit 2
+		fi
+		run_side ustack
+	else
+		TIMEOUT=${timeout_arg:-240}
+		reason=$(linux_skip_reason)
+		if [ -n "$reason" ]; then
+			summary_linux="linux: skipped ($reason)"
+			continue
+		fi
+		run_side linux
+	fi
+done
+[ -n "$summary_ustack" ] && echo "$summary_ustack"
+[ -n "$summary_linux" ] && echo "$summary_linux"
+if [ "$failures" -ne 0 ]; then
+	echo "(runs kept in $WORK)"
+	exit 1
+fi
+exit 0

@@ -1,0 +1,515 @@
+/*
+ * test_diff_sockopt.c - differential tests of the options of a UDP socket:
+ * getsockopt/setsockopt at SOL_SOCKET and IPPROTO_IP (every option ustack
+ * implements, bad levels, lengths and buffers), the control messages
+ * they ask for (SO_TIMESTAMP, SO_RXQ_OVFL), fcntl() and ioctl().
+ *
+ * Every case is written once against the socket call table
+ * (tests/lib/difftest.h) and run twice, on the kernel's sockets in a
+ * private network namespace and on ustack; a case fails when the two
+ * transcripts (return values, errno, data, addresses, lengths, flags)
+ * differ. Linux is the oracle. Fixed ports are below 32768; an ephemeral
+ * port prints as "eph" on both sides. DT_SHOW=1 prints agreeing
+ * transcripts too, DT_CASE=pattern runs only the matching cases.
+ *
+ * Kept out of the comparison, and why: values that depend on how the
+ * kernel was built or the host is set up rather than on the API
+ * (timeouts that are not whole ticks, since Linux rounds them to
+ * 1/CONFIG_HZ; a negative SO_LINGER time, reported as
+ * MAX_SCHEDULE_TIMEOUT / HZ; buffer sizes past a host's non-default
+ * rmem_max/wmem_max; exactly how many datagrams a full queue drops, as
+ * each stack accounts buffer memory its own way); options ustack does not
+ * implement (SO_BINDTODEVICE, SO_PEEK_OFF, SO_TIMESTAMPNS, SO_BUSY_POLL,
+ * UDP_CORK, UDP_SEGMENT, IP_PKTINFO, IP_RECVERR, multicast, ...); O_ASYNC
+ * (ustack sends no SIGIO).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/sockios.h>
+#include <netinet/in.h>
+#include <netinet/ip.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "lib/difftest.h"
+
+#define P1 5001
+
+static const char hello[] = "hello";
+
+/* ---- socket options ------------------------------------------------------ */
+
+static void case_sockopt_readonly(struct dt *t)
+{
+	int fd = dt_socket(t, AF_INET, SOCK_DGRAM, 0);
+	static const int opts[] = {
+		SO_TYPE, SO_PROTOCOL, SO_DOMAIN, SO_ERROR, SO_ACCEPTCONN,
+	};
+
+	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
+		dt_getsockopt_int(t, fd, SOL_SOCKET, opts[i]);
+		dt_setsockopt_int(t, fd, SOL_SOCKET, opts[i], 1);
+	}
+}
+
+static void case_sockopt_bools(struct dt *t)
+{
+	int fd = dt_socket(t, AF_INET, SOCK_DGRAM, 0);
+	static const int opts[] = {
+		SO_REUSEADDR, SO_REUSEPORT, SO_BROADCAST, SO_KEEPALIVE,
+		SO_OOBINLINE, SO_DONTROUTE,
+	};
+
+	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
+		dt_getsockopt_int(t, fd, SOL_SOCKET, opts[i]);
+		dt_setsockopt_int(t, fd, SOL_SOCKET, opts[i], 1);
+		dt_getsockopt_int(t, fd, SOL_SOCKET, opts[i]);
+		dt_setsockopt_int(t, fd, SOL_SOCKET, opts[i], 42);
+		dt_getsockopt_int(t, fd, SOL_SOCKET, opts[i]);
+		dt_setsockopt_int(t, fd, SOL_SOCKET, opts[i], 0);
+		dt_getsockopt_int(t, fd, SOL_SOCKET, opts[i]);
+	}
+}
+
+static long read_sysctl(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	long v = -1;
+
+	if (f) {
+		if (fscanf(f, "%ld", &v) != 1)
+			v = -1;
+		fclose(f);
+	}
+	return v;
+}
+
+/*
+ * Values are doubled, and capped at net.core.rmem_max / wmem_max first.
+ * ustack has Linux's default maxima (4 MiB); the kernel's are the host's
+ * (these two sysctls are not per namespace), so the values past them are
+ * compared only while the host keeps the defaults.
+ */
+static void case_sockopt_bufs(struct dt *t)
+{
+	int fd = dt_socket(t, AF_INET, SOCK_DGRAM, 0);
+	static const int vals[] = {
+		0, 1, 1000, 2304, 4096, 65536, 4194304, 1 << 30, -1, INT_MIN,
+	};
+	size_t n = sizeof(vals) / sizeof(vals[0]);
+
+	if (read_sysctl("/proc/sys/net/core/rmem_max") != 4194304 ||
+	    read_sysctl("/proc/sys/net/core/wmem_max") != 4194304) {
+		dt_note(t, "host rmem_max/wmem_max not the defaults");
+		n = 6;
+	}
+	dt_getsockopt_int(t, fd, SOL_SOCKET, SO_RCVBUF);
+	dt_getsockopt_int(t, fd, SOL_SOCKET, SO_SNDBUF);
+	for (size_t i = 0; i < n; i++) {
+		dt_setsockopt_int(t, fd, SOL_SOCKET, SO_RCVBUF, vals[i]);
+		dt_getsockopt_int(t, fd, SOL_SOCKET, SO_RCVBUF);
+		dt_setsockopt_int(t, fd, SOL_SOCKET, SO_SNDBUF, vals[i]);
+		dt_getsockopt_int(t, fd, SOL_SOCKET, SO_SNDBUF);
+	}
+}
+
+static void case_sockopt_timeo(struct dt *t)
+{
+	/*
+	 * Linux keeps timeouts in jiffies and reports them back rounded up
+	 * to a tick (1/CONFIG_HZ s), so only multiples of 10 ms, a tick at
+	 * any HZ, are compared: ustack keeps microseconds.
+	 */
+	static const struct timeval tvs[] = {
+		{ 1, 500000 }, { 0, 0 }, { 0, 20000 }, { -1, 0 },
+		{ 0, 1000000 }, { 0, -1 }, { 100000, 0 }, { -5, -1 },
+	};
+	/* The _NEW names take 64-bit fields on every ABI (on x86-64 the
+	 * same layout as a timeval). */
+	static const int opts[] = {
+		SO_RCVTIMEO_OLD, SO_SNDTIMEO_OLD,
+		SO_RCVTIMEO_NEW, SO_SNDTIMEO_NEW,
+	};
+	int fd = dt_socket(t, AF_INET, SOCK_DGRAM, 0);
+	struct timeval tv[2];
+	socklen_t len;
+
+	for (size_t o = 0; o < sizeof(opts) / sizeof(opts[0]); o++) {
+		int opt = opts[o];
+
+		len = sizeof(tv[0]);
+		dt_getsockopt(t, fd, SOL_SOCKET, opt, tv, &len);
+		for (size_t i = 0; i < sizeof(tvs) / sizeof(tvs[0]); i++) {
+			dt_setsockopt(t, fd, SOL_SOCKET, opt, &tvs[i],
+				      sizeof(tvs[i]));
+			len = sizeof(tv[0]);
+			dt_getsockopt(t, fd, SOL_SOCKET, opt, tv, &len);
+		}
+		dt_setsockopt(t, fd, SOL_SOCKET, opt, &tvs[0],
+			      sizeof(tvs[0]) - 1);
+		dt_setsockopt(t, fd, SOL_SOCKET, opt, &tvs[0], 8);
+		dt_setsockopt(t, fd, SOL_SOCKET, opt, NULL, sizeof(tvs[0]));
+		len = 8;
+		dt_getsockopt(t, fd, SOL_SOCKET, opt, tv, &len);
+		len = sizeof(tv);
+		dt_getsockopt(t, fd, SOL_SOCKET, opt, tv, &len);
+	}
+}
+
+static void case_sockopt_rcvtimeo_expiry(struct dt *t)
+{
+	struct timeval tv = { 0, 20000 };
+	char buf[8];
+	int fd = dt_udp_bound(t, P1);
+
+	dt_setsockopt(t, fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	dt_recv(t, fd, buf, sizeof(buf), 0);
+	dt_recvfrom(t, fd, buf, sizeof(buf), 0, NULL, NULL);
+	dt_read(t, fd, buf, sizeof(buf));
+}
+
+static void case_sockopt_linger(struct dt *t)
+{
+	struct linger l = { 1, 5 }, g;
+	socklen_t len = sizeof(g);
+	int fd = dt_socket(t, AF_INET, SOCK_DGRAM, 0);
+
+	dt_getsockopt(t, fd, SOL_SOCKET, SO_LINGER, &g, &len);
+	dt_setsockopt(t, fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
+	len = sizeof(g);
+	dt_getsockopt(t, fd, SOL_SOCKET, SO_LINGER, &g, &len);
+	/* A negative l_linger is "forever"; Linux reports that back as
+	 * MAX_SCHEDULE_TIMEOUT / HZ cut to an int, which depends on HZ:
+	 * not compared. Turning lingering off keeps the time. */
+	l.l_linger = 7;
+	dt_setsockopt(t, fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
+	len = sizeof(g);
+	dt_getsockopt(t, fd, SOL_SOCKET, SO_LINGER, &g, &len);
+	l.l_onoff = 0;
+	l.l_linger = 9;
+	dt_setsockopt(t, fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
+	len = sizeof(g);
+	dt_getsockopt(t, fd, SOL_SOCKET, SO_LINGER, &g, &len);
+	dt_setsockopt(t, fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l) - 1);
+	dt_setsockopt(t, fd, SOL_SOCKET, SO_LINGER, &l, sizeof(int));
+	len = 4;
+	dt_getsockopt(t, fd, SOL_SOCKET, SO_LINGER, &g, &len);
+}
+
+static void case_sockopt_lowat(struct dt *t)
+{
+	static const int vals[] = { 0, 1, 100, -5, INT_MAX };
+	int fd = dt_socket(t, AF_INET, SOCK_DGRAM, 0);
+
+	dt_getsockopt_int(t, fd, SOL_SOCKET, SO_RCVLOWAT);
+	dt_getsockopt_int(t, fd, SOL_SOCKET, SO_SNDLOWAT);
+	for (size_t i = 0; i < sizeof(vals) / sizeof(vals[0]); i++) {
+		dt_setsockopt_int(t, fd, SOL_SOCKET, SO_RCVLOWAT, vals[i]);
+		dt_getsockopt_int(t, fd, SOL_SOCKET, SO_RCVLOWAT);
+	}
+	dt_setsockopt_int(t, fd, SOL_SOCKET, SO_SNDLOWAT, 10);
+	dt_getsockopt_int(t, fd, SOL_SOCKET, SO_SNDLOWAT);
+}
+
+static void case_sockopt_more_bools(struct dt *t)
+{
+	int fd = dt_socket(t, AF_INET, SOCK_DGRAM, 0);
+	static const int opts[] = { SO_RXQ_OVFL, SO_TIMESTAMP };
+
+	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
+		dt_getsockopt_int(t, fd, SOL_SOCKET, opts[i]);
+		dt_setsockopt_int(t, fd, SOL_SOCKET, opts[i], 5);
+		dt_getsockopt_int(t, fd, SOL_SOCKET, opts[i]);
+		dt_setsockopt_int(t, fd, SOL_SOCKET, opts[i], 0);
+		dt_getsockopt_int(t, fd, SOL_SOCKET, opts[i]);
+	}
+}
+
+/*
+ * The control messages a recvmsg gets: their level, type and length are
+ * compared, and the values as far as both sides can agree on them (a
+ * timestamp within a minute of now; a drop count above zero: how many
+ * datagrams a full queue drops depends on each stack's buffer accounting).
+ */
+static void note_cmsgs(struct dt *t, struct msghdr *m)
+{
+	struct timeval now;
+
+	gettimeofday(&now, NULL);
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(m); c; c = CMSG_NXTHDR(m, c)) {
+		struct timeval tv;
+		uint32_t n;
+
+		if (c->cmsg_type == SO_TIMESTAMP_OLD &&
+		    c->cmsg_len >= CMSG_LEN(sizeof(tv))) {
+			memcpy(&tv, CMSG_DATA(c), sizeof(tv));
+			dt_note(t, "cmsg %d/%d len %zu, time within 60 s: %d",
+				c->cmsg_level, c->cmsg_type,
+				(size_t)c->cmsg_len,
+				tv.tv_sec > now.tv_sec - 60 &&
+				tv.tv_sec <= now.tv_sec);
+		} else if (c->cmsg_type == SO_RXQ_OVFL &&
+			   c->cmsg_len >= CMSG_LEN(sizeof(n))) {
+			memcpy(&n, CMSG_DATA(c), sizeof(n));
+			dt_note(t, "cmsg %d/%d len %zu, drops > 0: %d",
+				c->cmsg_level, c->cmsg_type,
+				(size_t)c->cmsg_len, n > 0);
+		} else {
+			dt_note(t, "cmsg %d/%d len %zu", c->cmsg_level,
+				c->cmsg_type, (size_t)c->cmsg_len);
+		}
+	}
+}
+
+static void case_cmsg_timestamp(struct dt *t)
+{
+	struct sockaddr_in a = dt_sin("127.0.0.1", P1);
+	char buf[16], ctl[64] __attribute__((aligned(8)));
+	struct iovec iov = { buf, sizeof(buf) };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
+	int s = dt_udp_bound(t, P1);
+	int fd = dt_socket(t, AF_INET, SOCK_DGRAM, 0);
+
+	dt_setsockopt_int(t, s, SOL_SOCKET, SO_TIMESTAMP, 1);
+	for (int i = 0; i < 4; i++)
+		dt_sendto(t, fd, hello, 5, 0, &a, sizeof(a));
+	m.msg_control = ctl;
+	m.msg_controllen = sizeof(ctl);
+	dt_recvmsg(t, s, &m, 0);
+	note_cmsgs(t, &m);
+	/* No room for the message: cut, MSG_CTRUNC. */
+	m.msg_controllen = 20;
+	dt_recvmsg(t, s, &m, 0);
+	m.msg_control = NULL;
+	m.msg_controllen = 0;
+	dt_recvmsg(t, s, &m, 0);
+	dt_setsockopt_int(t, s, SOL_SOCKET, SO_TIMESTAMP, 0);
+	m.msg_control = ctl;
+	m.msg_controllen = sizeof(ctl);
+	dt_recvmsg(t, s, &m, 0);
+}
+
+static void case_cmsg_rxq_ovfl(struct dt *t)
+{
+	struct sockaddr_in a = dt_sin("127.0.0.1", P1);
+	char buf[1000], ctl[64] __attribute__((aligned(8)));
+	struct iovec iov = { buf, sizeof(buf) };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
+	int s = dt_udp_bound(t, P1);
+	int fd = dt_socket(t, AF_INET, SOCK_DGRAM, 0);
+	int got = 0;
+
+	memset(buf, 'x', sizeof(buf));
+	dt_setsockopt_int(t, s, SOL_SOCKET, SO_RXQ_OVFL, 1);
+	dt_setsockopt_int(t, s, SOL_SOCKET, SO_RCVBUF, 0);
+	/* Overfill the smallest queue, drain it, then one more datagram:
+	 * it carries the number dropped so far. The counts themselves are
+	 * not compared. */
+	for (int i = 0; i < 20; i++)
+		dt_sendto(t, fd, buf, sizeof(buf), 0, &a, sizeof(a));
+	while (dt_ct(t)->recv(s, buf, sizeof(buf), MSG_DONTWAIT) > 0)
+		got++;
+	dt_note(t, "some but not all queued: %d", got > 0 && got < 20);
+	dt_sendto(t, fd, buf, sizeof(buf), 0, &a, sizeof(a));
+	m.msg_control = ctl;
+	m.msg_controllen = sizeof(ctl);
+	dt_recvmsg(t, s, &m, 0);
+	note_cmsgs(t, &m);
+}
+
+/* SO_PRIORITY and SO_MARK, and the FORCE buffer sizes: root may set any
+ * value; without CAP_NET_ADMIN, EPERM (priorities 0..6 stay allowed). */
+static void case_sockopt_privileged(struct dt *t)
+{
+	static const int prios[] = { 0, 6, 7, -1, 100 };
+	int fd = dt_socket(t, AF_INET, SOCK_DGRAM, 0);
+
+	for (int pass = 0; pass < 2; pass++) {
+		if (pass == 1)
+			dt_note(t, "seteuid(65534) = %d", seteuid(65534));
+		for (size_t i = 0; i < sizeof(prios) / sizeof(prios[0]); i++) {
+			dt_setsockopt_int(t, fd, SOL_SOCKET, SO_PRIORITY,
+					  prios[i]);
+			dt_getsockopt_int(t, fd, SOL_SOCKET, SO_PRIORITY);
+		}
+		dt_setsockopt_int(t, fd, SOL_SOCKET, SO_MARK, 42 + pass);
+		dt_getsockopt_int(t, fd, SOL_SOCKET, SO_MARK);
+		dt_setsockopt_int(t, fd, SOL_SOCKET, SO_RCVBUFFORCE,
+				  5000 + pass);
+		dt_getsockopt_int(t, fd, SOL_SOCKET, SO_RCVBUF);
+		dt_setsockopt_int(t, fd, SOL_SOCKET, SO_SNDBUFFORCE,
+				  6000 + pass);
+		dt_getsockopt_int(t, fd, SOL_SOCKET, SO_SNDBUF);
+	}
+	dt_note(t, "seteuid(0) = %d", seteuid(0));
+	dt_setsockopt_int(t, fd, SOL_SOCKET, SO_RCVBUFFORCE, -1);
+	dt_getsockopt_int(t, fd, SOL_SOCKET, SO_RCVBUF);
+	dt_setsockopt_int(t, fd, SOL_SOCKET, SO_SNDBUFFORCE, 1 << 30);
+	dt_getsockopt_int(t, fd, SOL_SOCKET, SO_SNDBUF);
+}
+
+static void case_sockopt_bad(struct dt *t)
+{
+	int fd = dt_socket(t, AF_INET, SOCK_DGRAM, 0);
+	int v = 1;
+	socklen_t len;
+	char small[2], big[64];
+
+	/* Unknown option, unknown level. */
+	dt_getsockopt_int(t, fd, SOL_SOCKET, 9999);
+	dt_setsockopt_int(t, fd, SOL_SOCKET, 9999, 1);
+	dt_getsockopt_int(t, fd, 9999, SO_TYPE);
+	dt_setsockopt_int(t, fd, 9999, SO_REUSEADDR, 1);
+	dt_getsockopt_int(t, fd, IPPROTO_TCP, 1);
+	dt_setsockopt_int(t, fd, IPPROTO_TCP, 1, 1);
+	dt_getsockopt_int(t, fd, IPPROTO_UDP, 9999);
+	dt_setsockopt_int(t, fd, IPPROTO_UDP, 9999, 1);
+	dt_getsockopt_int(t, fd, IPPROTO_IP, 9999);
+	dt_setsockopt_int(t, fd, IPPROTO_IP, 9999, 1);
+	/* Short and missing option buffers. */
+	dt_setsockopt(t, fd, SOL_SOCKET, SO_REUSEADDR, &v, 2);
+	dt_setsockopt(t, fd, SOL_SOCKET, SO_REUSEADDR, &v, 0);
+	dt_setsockopt(t, fd, SOL_SOCKET, SO_REUSEADDR, NULL, sizeof(v));
+	dt_setsockopt(t, fd, SOL_SOCKET, SO_REUSEADDR, &v, (socklen_t)-1);
+	dt_setsockopt(t, fd, SOL_SOCKET, SO_RCVBUF, &v, 3);
+	len = sizeof(small);
+	dt_getsockopt(t, fd, SOL_SOCKET, SO_TYPE, small, &len);
+	len = 0;
+	dt_getsockopt(t, fd, SOL_SOCKET, SO_TYPE, small, &len);
+	len = sizeof(v);
+	dt_getsockopt(t, fd, SOL_SOCKET, SO_TYPE, NULL, &len);
+	len = 0;
+	dt_getsockopt(t, fd, SOL_SOCKET, SO_TYPE, NULL, &len);
+	dt_getsockopt(t, fd, SOL_SOCKET, SO_TYPE, &v, NULL);
+	len = (socklen_t)-1;
+	dt_getsockopt(t, fd, SOL_SOCKET, SO_TYPE, &v, &len);
+	len = sizeof(big);
+	dt_getsockopt(t, fd, SOL_SOCKET, SO_TYPE, big, &len);
+}
+
+static void case_sockopt_ip(struct dt *t)
+{
+	static const int vals[] = {
+		0, 1, 0x10, 0x08, 0x04, 0x02, 0x18, 0x1e, 0xb8, 255, 256,
+		-1, -2,
+	};
+	int fd = dt_socket(t, AF_INET, SOCK_DGRAM, 0);
+	unsigned char byte = 0x28;
+	socklen_t len;
+	char small[2];
+
+	for (int opt = IP_TOS; opt; opt = opt == IP_TOS ? IP_TTL : 0) {
+		dt_getsockopt_int(t, fd, IPPROTO_IP, opt);
+		for (size_t i = 0; i < sizeof(vals) / sizeof(vals[0]); i++) {
+			dt_setsockopt_int(t, fd, IPPROTO_IP, opt, vals[i]);
+			dt_getsockopt_int(t, fd, IPPROTO_IP, opt);
+			/* The TOS sets the priority too. */
+			dt_getsockopt_int(t, fd, SOL_SOCKET, SO_PRIORITY);
+		}
+		dt_setsockopt(t, fd, IPPROTO_IP, opt, &byte, 1);
+		dt_getsockopt_int(t, fd, IPPROTO_IP, opt);
+		dt_setsockopt(t, fd, IPPROTO_IP, opt, &byte, 0);
+		dt_setsockopt(t, fd, IPPROTO_IP, opt, NULL, 4);
+		len = 1;
+		dt_getsockopt(t, fd, IPPROTO_IP, opt, small, &len);
+		len = 0;
+		dt_getsockopt(t, fd, IPPROTO_IP, opt, small, &len);
+	}
+}
+
+/* ---- fcntl and ioctl ----------------------------------------------------- */
+
+static void case_fcntl(struct dt *t)
+{
+	char buf[4];
+	int fd = dt_udp_bound(t, P1);
+	int nb = dt_socket(t, AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+	int ce = dt_socket(t, AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	dt_fcntl(t, fd, F_GETFL, 0);
+	dt_fcntl(t, nb, F_GETFL, 0);
+	dt_fcntl(t, fd, F_GETFD, 0);
+	dt_fcntl(t, ce, F_GETFD, 0);
+	dt_fcntl(t, fd, F_SETFL, O_NONBLOCK);
+	dt_fcntl(t, fd, F_GETFL, 0);
+	dt_recv(t, fd, buf, sizeof(buf), 0);
+	dt_fcntl(t, fd, F_SETFL, 0);
+	dt_fcntl(t, fd, F_GETFL, 0);
+	dt_fcntl(t, fd, F_SETFD, FD_CLOEXEC);
+	dt_fcntl(t, fd, F_GETFD, 0);
+	dt_fcntl(t, fd, F_SETFD, 0);
+	dt_fcntl(t, fd, F_GETFD, 0);
+	/* Flags that F_SETFL ignores or keeps. */
+	dt_fcntl(t, fd, F_SETFL, O_RDONLY | O_NONBLOCK);
+	dt_fcntl(t, fd, F_GETFL, 0);
+	dt_fcntl(t, fd, F_SETFL, O_APPEND);
+	dt_fcntl(t, fd, F_GETFL, 0);
+	dt_fcntl(t, fd, 9999, 0);
+}
+
+static void case_ioctl(struct dt *t)
+{
+	struct sockaddr_in a = dt_sin("127.0.0.1", P1);
+	char buf[64];
+	int v;
+	int s = dt_udp_bound(t, P1);
+	int fd = dt_socket(t, AF_INET, SOCK_DGRAM, 0);
+
+	v = -1;
+	dt_ioctl(t, s, FIONREAD, &v);
+	dt_sendto(t, fd, "0123456789", 10, 0, &a, sizeof(a));
+	dt_sendto(t, fd, "abc", 3, 0, &a, sizeof(a));
+	dt_ioctl(t, s, FIONREAD, &v);
+	dt_ioctl(t, s, SIOCINQ, &v);
+	dt_ioctl(t, s, SIOCOUTQ, &v);
+	dt_ioctl(t, fd, SIOCOUTQ, &v);
+	dt_ioctl(t, s, FIONREAD, NULL);
+	/* FIONBIO: nonzero sets, zero clears. */
+	v = 7;
+	dt_ioctl(t, s, FIONBIO, &v);
+	dt_fcntl(t, s, F_GETFL, 0);
+	dt_recv(t, s, buf, sizeof(buf), 0);
+	dt_recv(t, s, buf, sizeof(buf), 0);
+	dt_recv(t, s, buf, sizeof(buf), 0);
+	v = 0;
+	dt_ioctl(t, s, FIONBIO, &v);
+	dt_fcntl(t, s, F_GETFL, 0);
+	dt_ioctl(t, s, FIONBIO, NULL);
+	/* Requests that are not for sockets at all. */
+	v = 0;
+	dt_ioctl(t, s, 0x5499, &v);
+	dt_ioctl(t, s, _IOR('x', 0x77, int), &v);
+	dt_ioctl(t, s, FIOCLEX, NULL);
+	dt_fcntl(t, s, F_GETFD, 0);
+	dt_ioctl(t, s, FIONCLEX, NULL);
+	dt_fcntl(t, s, F_GETFD, 0);
+}
+
+static const struct dt_case cases[] = {
+	DT_CASE(case_sockopt_readonly),
+	DT_CASE(case_sockopt_bools),
+	DT_CASE(case_sockopt_bufs),
+	DT_CASE(case_sockopt_timeo),
+	DT_CASE(case_sockopt_rcvtimeo_expiry),
+	DT_CASE(case_sockopt_linger),
+	DT_CASE(case_sockopt_lowat),
+	DT_CASE(case_sockopt_more_bools),
+	DT_CASE(case_cmsg_timestamp),
+	DT_CASE(case_cmsg_rxq_ovfl),
+	DT_CASE(case_sockopt_privileged),
+	DT_CASE(case_sockopt_bad),
+	DT_CASE(case_sockopt_ip),
+	DT_CASE(case_fcntl),
+	DT_CASE(case_ioctl),
+};
+
+int main(void)
+{
+	return dt_main("diff_sockopt", cases, sizeof(cases) / sizeof(cases[0]));
+}

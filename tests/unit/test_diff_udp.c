@@ -1,0 +1,573 @@
+/*
+ * test_diff_udp.c - differential tests of UDP data transfer through the socket
+ * calls: send/sendto/sendmsg/write/writev and their errors (EDESTADDRREQ,
+ * EMSGSIZE, MSG_OOB, bad addresses and buffers), recv/recvfrom/recvmsg/
+ * read/readv (MSG_PEEK, MSG_TRUNC, MSG_DONTWAIT, msg_flags, msg_namelen),
+ * zero-length datagrams, ICMP port unreachable as ECONNREFUSED,
+ * shutdown(), and broadcast.
+ *
+ * Every case is written once against the socket call table
+ * (tests/lib/difftest.h) and run twice, on the kernel's sockets in a
+ * private network namespace and on ustack; a case fails when the two
+ * transcripts (return values, errno, data, addresses, lengths, flags)
+ * differ. Linux is the oracle. Fixed ports are below 32768; an ephemeral
+ * port prints as "eph" on both sides. DT_SHOW=1 prints agreeing
+ * transcripts too, DT_CASE=pattern runs only the matching cases.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/sockios.h>
+#include <netinet/in.h>
+#include <netinet/ip.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "lib/difftest.h"
+
+#define P1 5001
+#define P2 5002
+#define P_CLOSED 5999   /* nobody is bound here: ICMP port unreachable */
+
+static const char hello[] = "hello";
+
+/* ---- sending ------------------------------------------------------------- */
+
+static void case_send_no_dest(struct dt *t)
+{
+	struct sockaddr_in a = dt_sin("127.0.0.1", 0);
+	int fd = dt_socket(t, AF_INET, SOCK_DGRAM, 0);
+
+	dt_send(t, fd, hello, 5, 0);
+	dt_write(t, fd, hello, 5);
+	dt_sendto(t, fd, hello, 5, 0, NULL, 0);
+	/* Port 0 is no destination. */
+	dt_sendto(t, fd, hello, 5, 0, &a, sizeof(a));
+	dt_getnames(t, fd);
+}
+
+static void case_send_bad_addr(struct dt *t)
+{
+	struct sockaddr_in a = dt_sin("127.0.0.1", P1);
+	struct sockaddr_storage ss;
+	int s = dt_udp_bound(t, P1);
+	int fd = dt_socket(t, AF_INET, SOCK_DGRAM, 0);
+	char buf[16];
+
+	dt_sendto(t, fd, hello, 5, 0, &a, sizeof(a) - 1);
+	dt_sendto(t, fd, hello, 5, 0, &a, 0);
+	dt_sendto(t, fd, hello, 5, 0, NULL, sizeof(a));
+	dt_sendto(t, fd, hello, 5, 0, &a, sizeof(ss) + 1);
+	memset(&ss, 0, sizeof(ss));
+	ss.ss_family = AF_INET6;
+	dt_sendto(t, fd, hello, 5, 0, &ss, sizeof(struct sockaddr_in6));
+	/* AF_UNSPEC is taken as AF_INET here. */
+	a.sin_family = AF_UNSPEC;
+	dt_sendto(t, fd, hello, 5, 0, &a, sizeof(a));
+	a = dt_sin("10.1.2.3", P1);
+	dt_sendto(t, fd, hello, 5, 0, &a, sizeof(a));
+	a = dt_sin("0.0.0.0", P1);
+	dt_sendto(t, fd, "zero", 4, 0, &a, sizeof(a));
+	dt_recv(t, s, buf, sizeof(buf), MSG_DONTWAIT);
+	dt_recv(t, s, buf, sizeof(buf), MSG_DONTWAIT);
+}
+
+static void case_send_sizes(struct dt *t)
+{
+	struct sockaddr_in a = dt_sin("127.0.0.1", P1);
+	size_t big = 70000;
+	char *buf = calloc(1, big);
+	int s = dt_udp_bound(t, P1);
+	int fd = dt_socket(t, AF_INET, SOCK_DGRAM, 0);
+
+	for (size_t i = 0; i < big; i++)
+		buf[i] = (char)(i * 7);
+	dt_setsockopt_int(t, s, SOL_SOCKET, SO_RCVBUF, 1 << 20);
+	dt_sendto(t, fd, buf, 65507, 0, &a, sizeof(a));
+	dt_sendto(t, fd, buf, 65508, 0, &a, sizeof(a));
+	dt_sendto(t, fd, buf, 65535, 0, &a, sizeof(a));
+	dt_sendto(t, fd, buf, 65536, 0, &a, sizeof(a));
+	dt_sendto(t, fd, buf, big, 0, &a, sizeof(a));
+	dt_sendto(t, fd, buf, 1, MSG_OOB, &a, sizeof(a));
+	/* The order of the checks: size before address, OOB before both. */
+	dt_sendto(t, fd, buf, 65536, 0, NULL, 0);
+	dt_sendto(t, fd, buf, 65508, 0, NULL, 0);
+	dt_sendto(t, fd, buf, 1, MSG_OOB, NULL, 0);
+	dt_send(t, fd, buf, 65536, MSG_OOB);
+	dt_recv(t, s, buf, big, MSG_DONTWAIT);
+	dt_recv(t, s, buf, big, MSG_DONTWAIT);
+	free(buf);
+}
+
+static void case_zero_length(struct dt *t)
+{
+	struct sockaddr_in a = dt_sin("127.0.0.1", P1);
+	struct sockaddr_in from;
+	socklen_t fl = sizeof(from);
+	char buf[16];
+	int n = 0;
+	int s = dt_udp_bound(t, P1);
+	int fd = dt_socket(t, AF_INET, SOCK_DGRAM, 0);
+
+	dt_sendto(t, fd, NULL, 0, 0, &a, sizeof(a));
+	dt_sendto(t, fd, hello, 5, 0, &a, sizeof(a));
+	dt_ioctl(t, s, FIONREAD, &n);
+	dt_recvfrom(t, s, buf, sizeof(buf), MSG_DONTWAIT, &from, &fl);
+	dt_ioctl(t, s, FIONREAD, &n);
+	dt_recv(t, s, buf, sizeof(buf), MSG_DONTWAIT);
+	dt_recv(t, s, buf, sizeof(buf), MSG_DONTWAIT);
+	/* A zero-length buffer still takes a datagram off the queue. */
+	dt_sendto(t, fd, hello, 5, 0, &a, sizeof(a));
+	dt_recv(t, s, buf, 0, MSG_DONTWAIT);
+	dt_recv(t, s, buf, sizeof(buf), MSG_DONTWAIT);
+	dt_recv(t, s, NULL, 0, MSG_DONTWAIT);
+}
+
+/* ---- receiving ----------------------------------------------------------- */
+
+static void case_recv_empty(struct dt *t)
+{
+	char buf[16];
+	int s = dt_udp_bound(t, P1);
+	int u = dt_socket(t, AF_INET, SOCK_DGRAM, 0);
+	int nb = dt_socket(t, AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+
+	dt_recv(t, s, buf, sizeof(buf), MSG_DONTWAIT);
+	dt_recvfrom(t, s, buf, sizeof(buf), MSG_DONTWAIT, NULL, NULL);
+	dt_recv(t, u, buf, sizeof(buf), MSG_DONTWAIT);
+	dt_recv(t, nb, buf, sizeof(buf), 0);
+	dt_read(t, nb, buf, sizeof(buf));
+	/* Neither the unbound nor the nonblocking socket got bound. */
+	dt_getnames(t, u);
+	dt_getnames(t, nb);
+}
+
+static void case_recv_peek_trunc(struct dt *t)
+{
+	struct sockaddr_in a = dt_sin("127.0.0.1", P1);
+	struct sockaddr_in from;
+	socklen_t fl = sizeof(from);
+	char buf[64];
+	int s = dt_udp_bound(t, P1);
+	int fd = dt_udp_bound(t, P2);
+
+	dt_sendto(t, fd, "0123456789", 10, 0, &a, sizeof(a));
+	dt_sendto(t, fd, "abc", 3, 0, &a, sizeof(a));
+	dt_recvfrom(t, s, buf, 4, MSG_PEEK, &from, &fl);
+	dt_recv(t, s, buf, sizeof(buf), MSG_PEEK | MSG_TRUNC);
+	dt_recv(t, s, buf, 4, MSG_PEEK | MSG_TRUNC);
+	/* MSG_TRUNC in: the real length comes back, the rest is lost. */
+	dt_recv(t, s, buf, 4, MSG_TRUNC);
+	dt_recv(t, s, buf, 2, 0);
+	dt_recv(t, s, buf, sizeof(buf), MSG_DONTWAIT);
+}
+
+static void case_recvmsg(struct dt *t)
+{
+	struct sockaddr_in a = dt_sin("127.0.0.1", P1);
+	struct sockaddr_storage name;
+	char b1[3], b2[4], b3[16], ctl[64];
+	struct iovec iov[3] = {
+		{ b1, sizeof(b1) }, { b2, sizeof(b2) }, { b3, sizeof(b3) },
+	};
+	struct msghdr m;
+	int s = dt_udp_bound(t, P1);
+	int fd = dt_udp_bound(t, P2);
+
+	for (int i = 0; i < 6; i++)
+		dt_sendto(t, fd, "0123456789", 10, 0, &a, sizeof(a));
+	/* Scattered, with a name buffer larger than needed. */
+	memset(&m, 0, sizeof(m));
+	m.msg_name = &name;
+	m.msg_namelen = sizeof(name);
+	m.msg_iov = iov;
+	m.msg_iovlen = 3;
+	dt_recvmsg(t, s, &m, 0);
+	/* Truncated: MSG_TRUNC comes out in msg_flags. */
+	m.msg_iovlen = 2;
+	m.msg_namelen = sizeof(name);
+	dt_recvmsg(t, s, &m, 0);
+	m.msg_namelen = sizeof(name);
+	dt_recvmsg(t, s, &m, MSG_TRUNC);
+	/* A name buffer too short, and none at all. */
+	m.msg_namelen = 6;
+	dt_recvmsg(t, s, &m, 0);
+	m.msg_name = NULL;
+	m.msg_namelen = 16;
+	dt_recvmsg(t, s, &m, 0);
+	/* Control buffer but no option asking for control data. */
+	m.msg_name = &name;
+	m.msg_namelen = sizeof(name);
+	m.msg_control = ctl;
+	m.msg_controllen = sizeof(ctl);
+	m.msg_iovlen = 3;
+	dt_recvmsg(t, s, &m, 0);
+	/* Empty now. */
+	m.msg_controllen = sizeof(ctl);
+	dt_recvmsg(t, s, &m, MSG_DONTWAIT);
+	dt_recvmsg(t, s, NULL, MSG_DONTWAIT);
+}
+
+static void case_sendmsg(struct dt *t)
+{
+	struct sockaddr_in a = dt_sin("127.0.0.1", P1);
+	struct iovec iov[3] = {
+		{ (void *)"ab", 2 }, { NULL, 0 }, { (void *)"cdef", 4 },
+	};
+	struct msghdr m;
+	char buf[16];
+	int s = dt_udp_bound(t, P1);
+	int fd = dt_socket(t, AF_INET, SOCK_DGRAM, 0);
+
+	memset(&m, 0, sizeof(m));
+	m.msg_name = &a;
+	m.msg_namelen = sizeof(a);
+	m.msg_iov = iov;
+	m.msg_iovlen = 3;
+	dt_sendmsg(t, fd, &m, 0);
+	dt_recv(t, s, buf, sizeof(buf), MSG_DONTWAIT);
+	/* No name on an unconnected socket. */
+	m.msg_name = NULL;
+	m.msg_namelen = 0;
+	dt_sendmsg(t, fd, &m, 0);
+	/* Short name. */
+	m.msg_name = &a;
+	m.msg_namelen = 4;
+	dt_sendmsg(t, fd, &m, 0);
+	/* No iovecs: an empty datagram. */
+	m.msg_namelen = sizeof(a);
+	m.msg_iovlen = 0;
+	dt_sendmsg(t, fd, &m, 0);
+	dt_recv(t, s, buf, sizeof(buf), MSG_DONTWAIT);
+	m.msg_iov = NULL;
+	m.msg_iovlen = 1;
+	dt_sendmsg(t, fd, &m, 0);
+	m.msg_iovlen = 2000;
+	dt_sendmsg(t, fd, &m, 0);
+	dt_sendmsg(t, fd, NULL, 0);
+}
+
+static void many_iov(struct dt *t, int wfd, int rfd)
+{
+	struct iovec *v = calloc(IOV_MAX + 1, sizeof(*v));
+	struct msghdr m = { .msg_iov = v, .msg_iovlen = IOV_MAX + 1 };
+	char b[4] = "abc";
+
+	for (int i = 0; i <= IOV_MAX; i++)
+		v[i] = (struct iovec){ b, 1 };
+	dt_writev(t, wfd, v, IOV_MAX + 1);
+	dt_readv(t, rfd, v, IOV_MAX + 1);
+	dt_sendmsg(t, wfd, &m, 0);
+	dt_recvmsg(t, rfd, &m, 0);
+	m.msg_iovlen = IOV_MAX;
+	dt_sendmsg(t, wfd, &m, 0);
+	dt_recvmsg(t, rfd, &m, 0);
+	free(v);
+}
+
+static void case_readv_writev(struct dt *t)
+{
+	struct sockaddr_in a = dt_sin("127.0.0.1", P1);
+	struct sockaddr_in b = dt_sin("127.0.0.1", P2);
+	char r1[2], r2[3], r3[10];
+	struct iovec w[2] = { { (void *)"hel", 3 }, { (void *)"lo, you", 7 } };
+	struct iovec r[3] = { { r1, 2 }, { r2, 3 }, { r3, 10 } };
+	int s = dt_udp_bound(t, P1);
+	int c = dt_udp_bound(t, P2);
+
+	dt_connect(t, c, &a, sizeof(a));
+	dt_connect(t, s, &b, sizeof(b));
+	dt_fcntl(t, s, F_SETFL, O_NONBLOCK);
+	dt_writev(t, c, w, 2);
+	dt_readv(t, s, r, 3);
+	dt_writev(t, c, w, 2);
+	dt_readv(t, s, r, 2);
+	/* Nothing to write: writev sends no datagram at all, and readv
+	 * with no room returns 0 and leaves the queue alone (Linux's
+	 * vfs_readv/vfs_writev stop at a zero total), unlike write(). */
+	dt_writev(t, c, w, 0);
+	dt_readv(t, s, r, 3);
+	dt_write(t, c, "", 0);
+	dt_read(t, s, r1, 0);
+	dt_readv(t, s, r, 0);
+	dt_readv(t, s, r, 3);
+	dt_readv(t, s, r, 3);
+	dt_writev(t, c, w, -1);
+	dt_readv(t, s, r, -1);
+	dt_writev(t, c, NULL, 1);
+	dt_readv(t, s, NULL, 1);
+	/* More than IOV_MAX entries: EINVAL here, EMSGSIZE for sendmsg. */
+	many_iov(t, c, s);
+}
+
+/*
+ * Bad buffers: a NULL buffer faults only when bytes are to be copied, so an
+ * empty queue still says EAGAIN; a datagram that cannot be copied out, or
+ * whose sender's address cannot be, is lost all the same.
+ */
+static void case_bad_buffers(struct dt *t)
+{
+	struct sockaddr_in a = dt_sin("127.0.0.1", P1);
+	struct sockaddr_in from;
+	socklen_t fl;
+	char buf[16];
+	struct iovec iov = { buf, sizeof(buf) };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
+	int s = dt_udp_bound(t, P1);
+	int fd = dt_socket(t, AF_INET, SOCK_DGRAM, 0);
+
+	dt_recv(t, s, NULL, 5, MSG_DONTWAIT);
+	dt_sendto(t, fd, NULL, 5, 0, &a, sizeof(a));
+	dt_sendto(t, fd, NULL, 5, 0, NULL, 0);
+	dt_sendto(t, fd, "one", 3, 0, &a, sizeof(a));
+	dt_sendto(t, fd, "two", 3, 0, &a, sizeof(a));
+	dt_sendto(t, fd, "three", 5, 0, &a, sizeof(a));
+	dt_sendto(t, fd, "four", 4, 0, &a, sizeof(a));
+	dt_recv(t, s, NULL, 5, MSG_DONTWAIT | MSG_PEEK);
+	dt_recv(t, s, NULL, 5, MSG_DONTWAIT);
+	dt_recvfrom(t, s, buf, sizeof(buf), MSG_DONTWAIT, &from, NULL);
+	fl = (socklen_t)-1;
+	dt_recvfrom(t, s, buf, sizeof(buf), MSG_DONTWAIT, &from, &fl);
+	/* A negative msg_namelen is refused before anything is taken. */
+	m.msg_name = &from;
+	m.msg_namelen = (socklen_t)-1;
+	dt_recvmsg(t, s, &m, MSG_DONTWAIT);
+	fl = sizeof(from);
+	dt_recvfrom(t, s, buf, sizeof(buf), MSG_DONTWAIT, NULL, &fl);
+	dt_recv(t, s, buf, sizeof(buf), MSG_DONTWAIT);
+}
+
+static void case_msg_flags(struct dt *t)
+{
+	struct {
+		struct sockaddr_storage ss;
+		char more[72];
+	} big;
+	struct sockaddr_in a = dt_sin("127.0.0.1", P1);
+	char buf[16];
+	struct iovec iov = { buf, sizeof(buf) };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
+	int s = dt_udp_bound(t, P1);
+	int fd = dt_socket(t, AF_INET, SOCK_DGRAM, 0);
+
+	/* A name longer than any address is cut to sockaddr_storage. */
+	memset(&big, 0, sizeof(big));
+	memcpy(&big, &a, sizeof(a));
+	m.msg_name = &big;
+	m.msg_namelen = sizeof(big);
+	iov.iov_len = 4;
+	memcpy(buf, "long", 4);
+	dt_sendmsg(t, fd, &m, 0);
+	/* A name of length 0 is no name at all. */
+	m.msg_namelen = 0;
+	dt_sendmsg(t, fd, &m, 0);
+	iov.iov_len = sizeof(buf);
+	dt_sendto(t, fd, "x", 1, 0, &a, sizeof(a));
+	/* Flags that mean nothing to UDP, or that come back in msg_flags. */
+	dt_recv(t, s, buf, sizeof(buf), MSG_ERRQUEUE);
+	m.msg_namelen = sizeof(big.ss);
+	dt_recvmsg(t, s, &m, MSG_CMSG_CLOEXEC | MSG_WAITALL);
+	m.msg_namelen = sizeof(big.ss);
+	dt_recvmsg(t, s, &m, MSG_DONTWAIT | MSG_ERRQUEUE);
+	m.msg_namelen = 0;
+	dt_sendto(t, fd, "yz", 2, MSG_MORE | MSG_EOR | MSG_CONFIRM, &a,
+		  sizeof(a));
+	dt_recvmsg(t, s, &m, MSG_DONTWAIT);
+}
+
+/* ---- which socket a datagram goes to ------------------------------------ */
+
+static void deliver_one(struct dt *t, int to, int a, int b, int c)
+{
+	struct sockaddr_in dst = dt_sin("127.0.0.1", P1);
+	char buf[16];
+
+	dt_sendto(t, to, hello, 5, 0, &dst, sizeof(dst));
+	dt_recv(t, a, buf, sizeof(buf), MSG_DONTWAIT);
+	dt_recv(t, b, buf, sizeof(buf), MSG_DONTWAIT);
+	if (c >= 0)
+		dt_recv(t, c, buf, sizeof(buf), MSG_DONTWAIT);
+}
+
+/*
+ * Sockets sharing a port by SO_REUSEADDR: the most specific binding, a
+ * connected socket before a bound one, and among equals the one bound
+ * last (Linux adds to the head of the port's chain and keeps the first
+ * best match).
+ */
+static void case_reuseaddr_delivery(struct dt *t)
+{
+	struct sockaddr_in lo = dt_sin("127.0.0.1", P1);
+	struct sockaddr_in any = dt_sin("0.0.0.0", P1);
+	struct sockaddr_in peer = dt_sin("127.0.0.1", P2);
+	int a = dt_socket(t, AF_INET, SOCK_DGRAM, 0);
+	int b = dt_socket(t, AF_INET, SOCK_DGRAM, 0);
+	int c = dt_socket(t, AF_INET, SOCK_DGRAM, 0);
+	int from = dt_udp_bound(t, P2);
+
+	dt_setsockopt_int(t, a, SOL_SOCKET, SO_REUSEADDR, 1);
+	dt_setsockopt_int(t, b, SOL_SOCKET, SO_REUSEADDR, 1);
+	dt_setsockopt_int(t, c, SOL_SOCKET, SO_REUSEADDR, 1);
+	dt_bind(t, a, &lo, sizeof(lo));
+	dt_bind(t, b, &lo, sizeof(lo));
+	deliver_one(t, from, a, b, -1);
+	dt_close(t, b);
+	deliver_one(t, from, a, c, -1);
+	dt_bind(t, c, &any, sizeof(any));
+	deliver_one(t, from, a, c, -1);
+	dt_connect(t, c, &peer, sizeof(peer));
+	deliver_one(t, from, a, c, -1);
+}
+
+/* ---- ICMP errors --------------------------------------------------------- */
+
+static void case_icmp_connected(struct dt *t)
+{
+	struct sockaddr_in dead = dt_sin("127.0.0.1", P_CLOSED);
+	char buf[16];
+	int c = dt_socket(t, AF_INET, SOCK_DGRAM, 0);
+
+	dt_connect(t, c, &dead, sizeof(dead));
+	dt_send(t, c, hello, 5, 0);
+	/* The port unreachable came back: the next call reports it once. */
+	dt_send(t, c, hello, 5, 0);
+	dt_send(t, c, hello, 5, 0);
+	dt_recv(t, c, buf, sizeof(buf), MSG_DONTWAIT);
+	dt_recv(t, c, buf, sizeof(buf), MSG_DONTWAIT);
+	dt_send(t, c, hello, 5, 0);
+	dt_getsockopt_int(t, c, SOL_SOCKET, SO_ERROR);
+	dt_getsockopt_int(t, c, SOL_SOCKET, SO_ERROR);
+	dt_send(t, c, hello, 5, 0);
+	dt_sendto(t, c, hello, 5, 0, &dead, sizeof(dead));
+	dt_recvfrom(t, c, buf, sizeof(buf), MSG_DONTWAIT, NULL, NULL);
+}
+
+static void case_icmp_unconnected(struct dt *t)
+{
+	struct sockaddr_in dead = dt_sin("127.0.0.1", P_CLOSED);
+	char buf[16];
+	int c = dt_socket(t, AF_INET, SOCK_DGRAM, 0);
+
+	dt_sendto(t, c, hello, 5, 0, &dead, sizeof(dead));
+	dt_sendto(t, c, hello, 5, 0, &dead, sizeof(dead));
+	dt_recv(t, c, buf, sizeof(buf), MSG_DONTWAIT);
+	dt_getsockopt_int(t, c, SOL_SOCKET, SO_ERROR);
+	/* Connecting afterwards does not bring old errors back. */
+	dt_connect(t, c, &dead, sizeof(dead));
+	dt_recv(t, c, buf, sizeof(buf), MSG_DONTWAIT);
+}
+
+/* ---- shutdown() ---------------------------------------------------------- */
+
+static void case_shutdown_connected(struct dt *t)
+{
+	struct sockaddr_in a = dt_sin("127.0.0.1", P1);
+	struct sockaddr_in b = dt_sin("127.0.0.1", P2);
+	char buf[16];
+	int s = dt_udp_bound(t, P1);
+	int c = dt_udp_bound(t, P2);
+
+	dt_connect(t, c, &a, sizeof(a));
+	dt_sendto(t, s, "early", 5, 0, &b, sizeof(b));
+	dt_shutdown(t, c, SHUT_RD);
+	/* Queued data is still there; after it, end of file. */
+	dt_recv(t, c, buf, sizeof(buf), MSG_DONTWAIT);
+	dt_recv(t, c, buf, sizeof(buf), MSG_DONTWAIT);
+	dt_recv(t, c, buf, sizeof(buf), 0);
+	/* Datagrams arriving after SHUT_RD. */
+	dt_sendto(t, s, "late", 4, 0, &b, sizeof(b));
+	dt_recv(t, c, buf, sizeof(buf), 0);
+	dt_send(t, c, hello, 5, 0);
+	dt_shutdown(t, c, SHUT_WR);
+	dt_send(t, c, hello, 5, 0);
+	dt_send(t, c, hello, 5, MSG_NOSIGNAL);
+	dt_write(t, c, hello, 5);
+	dt_sendto(t, c, hello, 5, 0, &a, sizeof(a));
+	dt_recv(t, s, buf, sizeof(buf), MSG_DONTWAIT);
+	dt_recv(t, s, buf, sizeof(buf), MSG_DONTWAIT);
+	dt_getnames(t, c);
+	dt_shutdown(t, c, SHUT_RDWR);
+	dt_shutdown(t, c, 3);
+	dt_shutdown(t, c, -1);
+}
+
+static void case_shutdown_unconnected(struct dt *t)
+{
+	struct sockaddr_in a = dt_sin("127.0.0.1", P1);
+	char buf[16];
+	int s = dt_udp_bound(t, P1);
+	int u = dt_socket(t, AF_INET, SOCK_DGRAM, 0);
+	int v = dt_socket(t, AF_INET, SOCK_DGRAM, 0);
+
+	/* ENOTCONN, but the shutdown takes effect. */
+	dt_shutdown(t, u, SHUT_WR);
+	dt_sendto(t, u, hello, 5, MSG_NOSIGNAL, &a, sizeof(a));
+	dt_shutdown(t, s, SHUT_RD);
+	dt_recv(t, s, buf, sizeof(buf), MSG_DONTWAIT);
+	dt_recv(t, s, buf, sizeof(buf), 0);
+	dt_shutdown(t, v, SHUT_RDWR);
+	dt_recv(t, v, buf, sizeof(buf), 0);
+	dt_sendto(t, v, hello, 5, MSG_NOSIGNAL, &a, sizeof(a));
+	dt_shutdown(t, v, 7);
+	dt_getnames(t, v);
+}
+
+/* ---- broadcast ----------------------------------------------------------- */
+
+static void case_broadcast(struct dt *t)
+{
+	struct sockaddr_in bc = dt_sin("127.255.255.255", P1);
+	struct sockaddr_in lbc = dt_sin("255.255.255.255", P1);
+	struct sockaddr_in any = dt_sin("0.0.0.0", P1);
+	struct sockaddr_in from;
+	socklen_t fl = sizeof(from);
+	char buf[16];
+	int r = dt_socket(t, AF_INET, SOCK_DGRAM, 0);
+	int fd = dt_socket(t, AF_INET, SOCK_DGRAM, 0);
+
+	dt_bind(t, r, &any, sizeof(any));
+	dt_sendto(t, fd, hello, 5, 0, &bc, sizeof(bc));
+	dt_sendto(t, fd, hello, 5, 0, &lbc, sizeof(lbc));
+	dt_connect(t, fd, &bc, sizeof(bc));
+	dt_setsockopt_int(t, fd, SOL_SOCKET, SO_BROADCAST, 1);
+	dt_sendto(t, fd, "bcast", 5, 0, &bc, sizeof(bc));
+	dt_sendto(t, fd, "lbcast", 6, 0, &lbc, sizeof(lbc));
+	dt_recvfrom(t, r, buf, sizeof(buf), MSG_DONTWAIT, &from, &fl);
+	dt_recv(t, r, buf, sizeof(buf), MSG_DONTWAIT);
+	dt_connect(t, fd, &bc, sizeof(bc));
+	dt_getnames(t, fd);
+	dt_send(t, fd, "conn", 4, 0);
+	dt_recv(t, r, buf, sizeof(buf), MSG_DONTWAIT);
+	dt_setsockopt_int(t, fd, SOL_SOCKET, SO_BROADCAST, 0);
+	dt_send(t, fd, "conn", 4, 0);
+}
+
+static const struct dt_case cases[] = {
+	DT_CASE(case_send_no_dest),
+	DT_CASE(case_send_bad_addr),
+	DT_CASE(case_send_sizes),
+	DT_CASE(case_zero_length),
+	DT_CASE(case_recv_empty),
+	DT_CASE(case_recv_peek_trunc),
+	DT_CASE(case_recvmsg),
+	DT_CASE(case_sendmsg),
+	DT_CASE(case_readv_writev),
+	DT_CASE(case_bad_buffers),
+	DT_CASE(case_msg_flags),
+	DT_CASE(case_reuseaddr_delivery),
+	DT_CASE(case_icmp_connected),
+	DT_CASE(case_icmp_unconnected),
+	DT_CASE(case_shutdown_connected),
+	DT_CASE(case_shutdown_unconnected),
+	DT_CASE(case_broadcast),
+};
+
+int main(void)
+{
+	return dt_main("diff_udp", cases, sizeof(cases) / sizeof(cases[0]));
+}
