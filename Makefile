@@ -33,6 +33,10 @@ UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 SIM_SRC  := $(sort $(wildcard tests/sim/sim_*.c))
 TSAN_SRC := $(sort $(wildcard tests/tsan/tsan_*.c))
 TEST_LIB_SRC := $(sort $(wildcard tests/lib/*.c))
+# libFuzzer targets (tests/fuzz/fuzz_*.c): always built with clang.
+FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_CC  := clang
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined
 
 # Release objects.
 OBJ      := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
@@ -43,15 +47,19 @@ TOOL_COMMON_OBJ := $(TOOL_COMMON:%.c=$(BUILD)/obj/%.o)
 ASAN_TOOL_COMMON_OBJ := $(TOOL_COMMON:%.c=$(BUILD)/asan/%.o)
 # ThreadSanitizer objects, for the threads tests (TSan and ASan do not mix).
 TSAN_OBJ := $(LIB_SRC:%.c=$(BUILD)/tsan/%.o)
+# Coverage-instrumented objects for the fuzz targets.
+FUZZ_OBJ := $(LIB_SRC:%.c=$(BUILD)/fuzz/%.o) $(BUILD)/fuzz/tests/lib/testnet.o
 
 TOOLS      := $(TOOL_SRC:tools/%.c=$(BUILD)/%)
 ASAN_TOOLS := $(TOOL_SRC:tools/%.c=$(BUILD)/asan/bin/%)
 UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/asan/tests/%)
 SIM_BIN    := $(SIM_SRC:tests/sim/%.c=$(BUILD)/asan/tests/%)
 TSAN_BIN   := $(TSAN_SRC:tests/tsan/%.c=$(BUILD)/tsan/tests/%)
+FUZZ_BIN   := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/tests/%)
 
 .PHONY: all test test-unit test-sim test-tsan test-integ demo bench install \
-        clean deps test-build build-clang test-packetdrill test-linux
+        clean deps test-build build-clang test-packetdrill test-linux \
+        test-fuzz fuzz
 
 all: $(BUILD)/libustack.a $(BUILD)/libustack.so $(TOOLS) $(BUILD)/ustack.pc \
      $(BUILD)/libustack-packetdrill.so
@@ -95,6 +103,16 @@ $(BUILD)/asan/pd-nodeepbind.so: tests/packetdrill/lib/nodeepbind.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -shared -o $@ $< -ldl
 
+$(BUILD)/fuzz/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(CPPFLAGS) -Itests $(CFLAGS) $(FUZZ_SAN) \
+	    -fsanitize=fuzzer-no-link -MMD -MP -c $< -o $@
+
+$(BUILD)/fuzz/tests/%: tests/fuzz/%.c $(FUZZ_OBJ)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(CPPFLAGS) -Itests $(CFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer \
+	    $< -o $@ $(FUZZ_OBJ) $(LDLIBS)
+
 $(BUILD)/asan/libustack.a: $(ASAN_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
@@ -135,7 +153,7 @@ $(BUILD)/ustack.pc: ustack.pc.in
 deps:
 	@scripts/install-deps.sh
 
-test-build: $(UNIT_BIN) $(SIM_BIN) $(TSAN_BIN) $(ASAN_TOOLS) all \
+test-build: $(UNIT_BIN) $(SIM_BIN) $(TSAN_BIN) $(FUZZ_BIN) $(ASAN_TOOLS) all \
 	    $(BUILD)/asan/libustack-packetdrill.so
 
 # The library and tools once more with clang (no sanitizers), so that both
@@ -159,6 +177,14 @@ test-sim: deps
 test-tsan: deps
 	@$(MAKE) --no-print-directory $(TSAN_BIN)
 	@BUILD=$(BUILD) scripts/run-tests.sh tsan
+
+# The fuzz targets as regression tests (seed corpus + a fixed number of
+# runs); `make fuzz` builds them for longer runs by hand.
+test-fuzz: deps
+	@$(MAKE) --no-print-directory $(FUZZ_BIN)
+	@BUILD=$(BUILD) scripts/run-tests.sh fuzz
+
+fuzz: $(FUZZ_BIN)
 
 test-integ: deps
 	@$(MAKE) --no-print-directory test-build
@@ -197,4 +223,5 @@ clean:
 	rm -rf $(BUILD) $(BUILD)-clang
 
 -include $(OBJ:.o=.d) $(ASAN_OBJ:.o=.d) $(TEST_LIB_OBJ:.o=.d) $(TSAN_OBJ:.o=.d) \
-         $(TOOL_COMMON_OBJ:.o=.d) $(ASAN_TOOL_COMMON_OBJ:.o=.d)
+         $(TOOL_COMMON_OBJ:.o=.d) $(ASAN_TOOL_COMMON_OBJ:.o=.d) \
+         $(FUZZ_OBJ:.o=.d)

@@ -7,6 +7,8 @@
 #   tsan   every $BUILD/tsan/tests/tsan_*  (threads under ThreadSanitizer;
 #          any report fails the test; USTACK_TSAN_SECONDS sets the length
 #          of the threads stress test, 30 s by default)
+#   fuzz   every $BUILD/fuzz/tests/fuzz_*  (libFuzzer targets as regression
+#          tests: seed corpus, then FUZZ_RUNS runs from a fixed seed)
 #   integ  every tests/integ/*.sh          (against Linux, in namespaces the
 #          tests create)
 #
@@ -24,7 +26,7 @@ TEST_TIMEOUT=${TEST_TIMEOUT:-300}
 tier=${1:-all}
 
 case $tier in
-all | unit | sim | tsan | integ) ;;
+all | unit | sim | tsan | integ | fuzz) ;;
 *)
 	echo "usage: $0 [all|unit|sim|tsan|integ]" >&2
 	exit 2
@@ -105,6 +107,12 @@ if [ "$tier" = all ] || [ "$tier" = sim ]; then
 fi
 if [ "$tier" = all ] || [ "$tier" = tsan ]; then
 	run_binaries tsan 'tsan_*'
+fi
+if [ "$tier" = all ] || [ "$tier" = fuzz ]; then
+	for bin in "$BUILD/fuzz/tests/"fuzz_*; do
+		[ -x "$bin" ] || continue
+		run_one "$(basename "$bin")" tests/fuzz/run.sh "$bin"
+	done
 fi
 if [ "$tier" = all ] || [ "$tier" = integ ]; then
 	for t in tests/integ/*.sh; do
