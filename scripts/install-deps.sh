@@ -13,6 +13,7 @@ PACKAGES=(
 	libcmocka-dev               # unit and simulation tests
 	pkg-config                  # the library's ustack.pc
 	iproute2 iputils-ping arping # integration tests, demo, bench
+	curl socat python3          # TCP tests and demo: the kernel's peers
 	tshark tcpdump              # reading captures
 	python3-scapy               # malformed-frame test (for /usr/bin/python3)
 )

@@ -483,14 +483,11 @@ static size_t list_length(const struct list_head *head)
 	return n;
 }
 
-void stack_report(struct ustack *st, FILE *f)
+/* Connections in the tables, and how many are in TIME_WAIT. Core lock
+ * held. */
+static void count_conns(struct ustack *st, size_t *conns, size_t *tw)
 {
-	size_t socks, conns = 0, tw = 0;
-	uint64_t live, bytes;
-
-	ustack_print_counters(st, f);
-	pthread_mutex_lock(&st->lock);
-	socks = list_length(&st->sockets);
+	*conns = *tw = 0;
 	for (int i = 0; i < TCP_EHASH; i++) {
 		const struct list_head *pos;
 
@@ -499,11 +496,38 @@ void stack_report(struct ustack *st, FILE *f)
 			const struct tcp_sock *tp = list_entry(pos, struct tcp_sock,
 							       ehash_node);
 
-			conns++;
+			(*conns)++;
 			if (tp->sk.state == TCP_TIME_WAIT)
-				tw++;
+				(*tw)++;
 		}
 	}
+}
+
+bool stack_wait_quiet(struct ustack *st, int timeout_ms)
+{
+	for (int waited = 0;; waited += 10) {
+		size_t conns, tw;
+
+		pthread_mutex_lock(&st->lock);
+		count_conns(st, &conns, &tw);
+		pthread_mutex_unlock(&st->lock);
+		if (conns == tw)
+			return true;
+		if (waited >= timeout_ms)
+			return false;
+		usleep(10000);
+	}
+}
+
+void stack_report(struct ustack *st, FILE *f)
+{
+	size_t socks, conns, tw;
+	uint64_t live, bytes;
+
+	ustack_print_counters(st, f);
+	pthread_mutex_lock(&st->lock);
+	socks = list_length(&st->sockets);
+	count_conns(st, &conns, &tw);
 	live = st->skb_pool.live;
 	bytes = st->skb_pool.used_bytes;
 	pthread_mutex_unlock(&st->lock);

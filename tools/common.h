@@ -25,6 +25,8 @@
 #include "ustack/ustack.h"
 
 #define EXIT_USAGE 2
+/* How long a server waits at exit for its last connections to close. */
+#define QUIET_WAIT_MS 3000
 
 /* The program's name in messages ("httpd"); set by each main(). */
 extern const char *tool_name;
@@ -132,6 +134,13 @@ void print_ready(struct ustack *st, const struct stack_opts *o,
  *   state.skb_bytes        their memory
  */
 void stack_report(struct ustack *st, FILE *f);
+
+/*
+ * Before stopping a server: wait up to timeout_ms, the runtime still
+ * running, until no connection is left but in TIME_WAIT (a last FIN may
+ * need sending again on a lossy path). True when none is left.
+ */
+bool stack_wait_quiet(struct ustack *st, int timeout_ms);
 
 /* Monotonic time in seconds. */
 double now_seconds(void);

@@ -694,6 +694,8 @@ int main(int argc, char **argv)
 	print_ready(st, &o, extra);
 	sig = serve_connections(lfd, sfd, h.max_conns, http_conn, &h, &ss);
 	us_close(lfd);
+	/* Let the last closes finish (a FIN may be lost), then stop. */
+	stack_wait_quiet(st, QUIET_WAIT_MS);
 	ustack_stop(st);
 	printf("httpd: stopping on %s: %" PRIu64 " connections, %" PRIu64
 	       " requests (2xx %" PRIu64 ", 4xx %" PRIu64 ", 5xx %" PRIu64

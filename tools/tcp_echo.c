@@ -137,6 +137,8 @@ int main(int argc, char **argv)
 	print_ready(st, &o, extra);
 	sig = serve_connections(lfd, sfd, e.max_conns, echo_conn, &e, &ss);
 	us_close(lfd);
+	/* Let the last closes finish (a FIN may be lost), then stop. */
+	stack_wait_quiet(st, QUIET_WAIT_MS);
 	ustack_stop(st);
 	printf("tcp_echo: stopping on %s: %" PRIu64 " connections, %" PRIu64
 	       " bytes echoed, %" PRIu64 " errors\n",

@@ -303,7 +303,8 @@ static uint64_t splitmix64(uint64_t *x)
  * Datagram i's size and bytes depend on (seed, i) alone, so a late echo of
  * an earlier datagram can be recognised by regenerating it.
  */
-static size_t make_datagram(const struct client_opts *o, uint64_t i, uint8_t *buf)
+static size_t make_datagram(const struct client_opts *o, uint64_t i,
+			    uint8_t *buf)
 {
 	uint64_t x = o->seed ^ (i * 0xd1342543de82ef95ull);
 	uint64_t span = o->max_size - o->min_size + 1;
@@ -391,7 +392,8 @@ static void report_mismatch(const struct client *c, uint64_t i, size_t want,
 
 static int set_rcvtimeo(int fd, uint64_t ms)
 {
-	struct timeval tv = { (time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000 };
+	struct timeval tv = { (time_t)(ms / 1000),
+			      (suseconds_t)(ms % 1000) * 1000 };
 
 	return us_setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 }

@@ -249,7 +249,11 @@ static int sock_set_bool(struct sock *sk, int optname, int val)
 	case SO_REUSEADDR: sk->reuseaddr = on; break;
 	case SO_REUSEPORT: sk->reuseport = on; break;
 	case SO_BROADCAST: sk->broadcast = on; break;
-	case SO_KEEPALIVE: sk->keepalive = on; break;
+	case SO_KEEPALIVE:
+		if (sk->prot->keepalive)
+			sk->prot->keepalive(sk, on);
+		sk->keepalive = on;
+		break;
 	case SO_OOBINLINE: sk->oobinline = on; break;
 	case SO_DONTROUTE: sk->dontroute = on; break;
 	case SO_RXQ_OVFL: sk->rxq_ovfl = on; break;

@@ -73,6 +73,9 @@ struct proto {
 	/* Free the protocol's own state (queues, timers) before the sock. */
 	void (*destroy)(struct sock *sk);
 	void (*shutdown)(struct sock *sk, int how);
+	/* SO_KEEPALIVE is being set to `on` (before the flag changes):
+	 * the protocol starts or stops its keepalive timer. Optional. */
+	void (*keepalive)(struct sock *sk, bool on);
 };
 
 struct sock {

@@ -43,7 +43,12 @@ PHASE_TIMEOUT=${UDP_ECHO_PHASE_TIMEOUT:-120}
 [ -x "$PY" ] || { echo "no $PY for the kernel-side peer"; exit 77; }
 integ_setup_tap 34
 PEER_PID=
-trap 'integ_cleanup; [ -z "$PEER_PID" ] || kill -KILL "$PEER_PID" 2>/dev/null || true' EXIT
+# shellcheck disable=SC2317  # (run by the EXIT trap)
+udp_cleanup() {
+	integ_cleanup
+	[ -z "$PEER_PID" ] || kill -KILL "$PEER_PID" 2>/dev/null || true
+}
+trap udp_cleanup EXIT
 echo "seed $SEED, $COUNT datagrams of 1..8000 bytes each way"
 
 # stop_pid PID: SIGTERM (a ustack program then closes its capture and
@@ -110,9 +115,7 @@ check_summary() {
 	[ -n "$line" ] || udp_fail "$2 printed no summary line"
 	echo "$2: ${line#*: }"
 	grep -E '^[a-z_]+: resent ' "$1" | sed "s/^[a-z_]*: /$2: /" || true
-	read -r sent echoed bad lost < <(sed -E \
-		's/.*sent ([0-9]+), echoed ([0-9]+), mismatched ([0-9]+), lost ([0-9]+).*/\1 \2 \3 \4/' \
-		<<<"$line")
+	read -r sent echoed bad lost < <(tr -c '0-9\n' ' ' <<<"${line#*: }")
 	[ "$sent" -eq "$COUNT" ] || udp_fail "$2 sent $sent of $COUNT datagrams"
 	[ "$bad" -eq 0 ] || udp_fail "$2: $bad echoes did not match what was sent"
 	[ "$lost" -le "$MAX_LOST" ] || udp_fail "$2: $lost datagrams lost"
@@ -132,7 +135,8 @@ timeout -k 10 "$PHASE_TIMEOUT" "$PY" "$PEER" client --to "$USTACK_IP:$PORT" \
 	--count "$COUNT" --min-size 1 --max-size 8000 --seed "$SEED" \
 	--max-lost "$MAX_LOST" >"$WORK/kernel-client.out" \
 	2>"$WORK/kernel-client.log" || rc=$?
-[ $rc -ne 124 ] || udp_fail "kernel client still running after ${PHASE_TIMEOUT} s"
+[ $rc -ne 124 ] ||
+	udp_fail "kernel client still running after ${PHASE_TIMEOUT} s"
 check_summary "$WORK/kernel-client.out" "kernel client -> ustack server"
 [ $rc -eq 0 ] || udp_fail "kernel client exited with status $rc"
 rc=0
@@ -167,7 +171,8 @@ timeout -k 10 "$PHASE_TIMEOUT" "$UDP_ECHO_BIN" client --tap tap0 \
 	--addr "$USTACK_IP/24" --to "$KERNEL_IP:$PORT" --count "$COUNT" \
 	--min-size 1 --max-size 8000 --seed "$SEED" --max-lost "$MAX_LOST" \
 	--pcap "$PCAP" >"$WORK/client.out" 2>"$WORK/client.log" || rc=$?
-[ $rc -ne 124 ] || udp_fail "udp_echo client still running after ${PHASE_TIMEOUT} s"
+[ $rc -ne 124 ] ||
+	udp_fail "udp_echo client still running after ${PHASE_TIMEOUT} s"
 check_summary "$WORK/client.out" "ustack client -> kernel server"
 [ $rc -eq 0 ] || udp_fail "udp_echo client exited with status $rc"
 kill -TERM "$PEER_PID"

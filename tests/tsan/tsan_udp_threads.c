@@ -57,7 +57,7 @@
 
 static struct ustack *st;
 
-/* ---- helpers -------------------------------------------------------------- */
+/* ---- helpers ------------------------------------------------------------ */
 
 static uint64_t now_us(void)
 {
@@ -158,7 +158,7 @@ static void start_recv(struct recv_call *c, int fd)
 	assert_int_equal(pthread_create(&c->thread, NULL, recv_main, c), 0);
 }
 
-/* ---- blocking calls woken from another thread ----------------------------- */
+/* ---- blocking calls woken from another thread --------------------------- */
 
 static void test_close_wakes_blocked_recv(void **state)
 {

@@ -586,8 +586,10 @@ static int tcp_sendmsg(struct sock *sk, const struct msghdr *msg, size_t len,
 	size_t copied = 0;
 	int err = sock_error(sk);
 
+	/* A pending EPIPE (a RST in CLOSE_WAIT) comes with SIGPIPE like
+	 * any other (Linux's sk_stream_error). */
 	if (err)
-		return -err;
+		return tcp_stream_error(flags, -err);
 	if (flags & MSG_OOB)
 		return -EOPNOTSUPP;
 	if (sk->state == TCP_SYN_SENT || sk->state == TCP_SYN_RECV)
@@ -701,6 +703,10 @@ static int tcp_recvmsg(struct sock *sk, struct msghdr *msg, size_t len,
 			tcp_cleanup_rbuf(sk);
 		return (int)copied;
 	}
+	/* Once the peer's FIN came, the end of the stream is reported before
+	 * any later error, such as a RST's (Linux's SOCK_DONE test). */
+	if (tcp_sk(sk)->fin_rcvd)
+		return 0;
 	err = sock_error(sk);
 	if (err)
 		return -err;
@@ -771,6 +777,10 @@ static void tcp_close(struct sock *sk)
 		tcp_put_port(sk);
 	} else if (sk->state == TCP_CLOSE) {
 		tcp_put_port(sk);
+	} else if (sk->state == TCP_TIME_WAIT) {
+		/* Both sides are done; TIME-WAIT runs out on its own, and
+		 * nothing (no RST for unread data) is sent: Linux's socket
+		 * is already CLOSED here. */
 	} else if (unread || (sk->linger_on && sk->linger_sec == 0)) {
 		/*
 		 * RFC 2525 §2.17: closing with unread data resets the
@@ -979,4 +989,5 @@ const struct proto tcp_prot = {
 	.unhash = tcp_unhash,
 	.destroy = tcp_destroy,
 	.shutdown = tcp_shutdown,
+	.keepalive = tcp_set_keepalive,
 };

@@ -37,6 +37,7 @@ struct ustack;
 #define TCP_RTO_MIN_US 200000        /* Linux TCP_RTO_MIN */
 #define TCP_RTO_MAX_US 120000000ULL  /* Linux TCP_RTO_MAX */
 #define TCP_TIMEOUT_INIT_US 1000000  /* RFC 6298 §2.1 */
+#define TCP_TIMEOUT_FALLBACK_US 3000000 /* RFC 6298 §5.7 */
 #define TCP_DELACK_MIN_US 40000      /* Linux TCP_DELACK_MIN */
 #define TCP_DELACK_MAX_US 200000
 #define TCP_SYN_RETRIES 6
@@ -139,6 +140,7 @@ struct tcp_sock {
 	struct list_head ehash_node;
 	struct list_head listen_node;
 	bool hashed;                /* on ehash */
+	bool fin_rcvd;              /* the peer's FIN came (Linux's SOCK_DONE) */
 	us_time_t last_rcv;         /* when a segment last arrived (keepalive) */
 
 	/* Options */
@@ -204,6 +206,9 @@ void tcp_v4_send_reset(struct ustack *st, const struct sk_buff *skb,
 		       const struct tcp_seg *th, uint32_t seglen);
 /* Retransmit the first unacknowledged segment. */
 int tcp_retransmit_head(struct sock *sk);
+/* Send what the peer's window has room for of the next segment, even less
+ * than a whole one (Linux's tcp_write_wakeup). True if data went out. */
+bool tcp_write_wakeup(struct sock *sk);
 void tcp_send_probe(struct sock *sk);
 
 /* tcp_timer.c */
@@ -212,6 +217,8 @@ void tcp_clear_timers(struct tcp_sock *tp);
 void tcp_reset_rto_timer(struct sock *sk);
 void tcp_rearm_rto(struct sock *sk);
 void tcp_reset_keepalive(struct sock *sk);
+/* SO_KEEPALIVE turned on or off (Linux's tcp_set_keepalive). */
+void tcp_set_keepalive(struct sock *sk, bool on);
 void tcp_time_wait(struct sock *sk);
 void tcp_fin_wait2_timeout(struct sock *sk);
 /* RFC 6298 §2: a new RTT measurement. */

@@ -74,6 +74,12 @@ static void tcp_init_established(struct sock *sk)
 	 * once, so the peer's slow start is not held back by delayed ACKs. */
 	tp->quickacks = 16;
 	tp->last_rcv = sk->st->now;
+	/* RFC 6298 §5.7: a SYN sent again gave no RTT sample; data starts
+	 * with an RTO of 3 s (Linux's TCP_TIMEOUT_FALLBACK). */
+	if (!tp->srtt_us) {
+		tp->rto_us = TCP_TIMEOUT_FALLBACK_US;
+		tp->backoff = 0;
+	}
 	tcp_update_mss(tp);
 	tcp_reset_keepalive(sk);
 }
@@ -241,8 +247,8 @@ static enum us_drop_reason tcp_ack(struct sock *sk, const struct sk_buff *skb,
 	tp->snd_una = ack;
 	if (seq_lt(tp->snd_nxt, ack))
 		tp->snd_nxt = ack;
+	/* (The backoff ends with an RTT sample, not with any ACK: Karn.) */
 	tcp_clean_rtx_queue(sk, ack);
-	tp->backoff = 0;
 	tp->retransmits = 0;
 	tp->probes_out = 0;
 	if (acked)
@@ -275,6 +281,7 @@ static void tcp_fin(struct sock *sk)
 
 	tp->rcv_nxt++;
 	sk->shutdown |= RCV_SHUTDOWN;
+	tp->fin_rcvd = true;
 	skb_queue_purge(&tp->ooo_queue);
 	switch (sk->state) {
 	case TCP_SYN_RECV:
@@ -306,11 +313,13 @@ static bool tcp_ofo_drain(struct sock *sk)
 
 	while ((skb = skb_peek(&tp->ooo_queue)) != NULL) {
 		struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
-		uint32_t data_end = cb->end_seq - ((cb->flags & TCPHDR_FIN) ? 1 : 0);
+		bool has_fin = cb->flags & TCPHDR_FIN;
+		uint32_t data_end = cb->end_seq - (has_fin ? 1 : 0);
 
 		if (seq_gt(cb->seq, tp->rcv_nxt))
 			break;
 		skb_unlink(&tp->ooo_queue, skb);
+		/* (cb lives in skb: not to be read once it is freed) */
 		if (seq_gt(data_end, tp->rcv_nxt)) {
 			skb_pull(skb, tp->rcv_nxt - cb->seq);
 			tp->rcv_nxt = data_end;
@@ -318,7 +327,7 @@ static bool tcp_ofo_drain(struct sock *sk)
 		} else {
 			skb_free(skb);
 		}
-		if (cb->flags & TCPHDR_FIN) {
+		if (has_fin) {
 			fin = true;
 			break;
 		}
@@ -378,7 +387,9 @@ static void tcp_data_queue(struct sock *sk, struct sk_buff *skb)
 	struct tcp_sock *tp = tcp_sk(sk);
 	struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
 	bool fin = cb->flags & TCPHDR_FIN;
+	bool had_ooo = !skb_queue_empty(&tp->ooo_queue);
 	uint32_t len = tcp_payload(skb);
+	uint32_t wnd = tcp_receive_window(tp);
 
 	if (seq_lt(cb->seq, tp->rcv_nxt)) {
 		uint32_t data_end = cb->end_seq - (fin ? 1 : 0);
@@ -393,6 +404,16 @@ static void tcp_data_queue(struct sock *sk, struct sk_buff *skb)
 		len = tcp_payload(skb);
 		cb->seq = tp->rcv_nxt;
 	}
+	/* Data the window has no room for is dropped, and the window told
+	 * again (Linux's tcp_data_queue): at RCV.NXT when the window is
+	 * zero (a bare FIN still counts), or from its right edge on. */
+	if (len && (cb->seq == tp->rcv_nxt ? wnd == 0
+					   : !seq_lt(cb->seq, tp->rcv_nxt + wnd))) {
+		tcp_send_ack(sk);
+		tcp_drop(sk->st, skb, wnd == 0 ? US_DROP_TCP_ZERO_WINDOW
+					       : US_DROP_TCP_OVERWINDOW);
+		return;
+	}
 	if (cb->seq != tp->rcv_nxt) {
 		tcp_ofo_insert(sk, skb);
 		tcp_send_ack(sk);   /* a duplicate ACK tells of the hole */
@@ -406,10 +427,13 @@ static void tcp_data_queue(struct sock *sk, struct sk_buff *skb)
 	}
 	if (tcp_ofo_drain(sk))
 		fin = true;
+	/* RFC 5681 §4.2: ACK at once while a hole remains, and when a
+	 * segment fills one. */
 	if (fin) {
 		tcp_fin(sk);
 	} else {
-		tcp_schedule_ack(sk, len, !skb_queue_empty(&tp->ooo_queue));
+		tcp_schedule_ack(sk, len,
+				 had_ooo || !skb_queue_empty(&tp->ooo_queue));
 	}
 	if (len && sk->sk_socket)
 		sk->sk_data_ready(sk);

@@ -179,9 +179,12 @@ int tcp_transmit_skb(struct sock *sk, struct sk_buff *skb)
 		return -ENOBUFS;
 	if (sk->state != TCP_SYN_SENT)
 		flags |= TCPHDR_ACK;
-	/* Push when this segment empties the queue (as Linux marks PSH). */
+	/* Push when this segment empties the queue (as Linux marks PSH). The
+	 * mark stays with the segment, so a retransmission carries it even
+	 * when more was queued behind it since. */
 	if (skb->len && skb->list.next == &sk->write_queue.list)
-		flags |= TCPHDR_PSH;
+		cb->flags |= TCPHDR_PSH;
+	flags |= cb->flags & TCPHDR_PSH;
 	tcp_out_from_sock(sk, &o, cb->seq, flags);
 	cb->sent = sk->st->now;
 	if (flags & TCPHDR_ACK)
@@ -262,8 +265,13 @@ void tcp_write_xmit(struct sock *sk, bool push)
 		if (skb->len < tp->mss_cache)
 			tp->snd_sml = cb->end_seq;
 		tp->send_head = tcp_next_skb(sk, skb);
-		if (!us_timer_pending(&tp->retrans_timer) || tp->probe_timer)
+		if (!us_timer_pending(&tp->retrans_timer) || tp->probe_timer) {
+			/* The backoff of window probes does not carry over
+			 * to the RTO (Linux's tcp_ack_probe). */
+			if (tp->probe_timer)
+				tp->backoff = 0;
 			tcp_reset_rto_timer(sk);
+		}
 	}
 	/* Data waits on a closed window with nothing in flight: probe it
 	 * (RFC 9293 §3.8.6.1). */
@@ -273,6 +281,49 @@ void tcp_write_xmit(struct sock *sk, bool push)
 		us_timer_mod(&sk->st->timers, &tp->retrans_timer,
 			     sk->st->now + tp->rto_us);
 	}
+}
+
+/*
+ * Split an unsent segment after its first len bytes (Linux's
+ * tcp_fragment): the rest, with the FIN and PSH, becomes a new segment
+ * behind it.
+ */
+static int tcp_fragment(struct sock *sk, struct sk_buff *skb, uint32_t len)
+{
+	struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
+	uint32_t rest = skb->len - len;
+	struct sk_buff *n = us_skb_alloc(sk->st, rest);
+
+	if (!n)
+		return -ENOBUFS;
+	memcpy(skb_put(n, rest), skb->data + len, rest);
+	sk->write_queue.bytes -= rest;
+	skb_trim(skb, len);
+	memset(TCP_SKB_CB(n), 0, sizeof(struct tcp_skb_cb));
+	TCP_SKB_CB(n)->seq = cb->seq + len;
+	TCP_SKB_CB(n)->end_seq = cb->end_seq;
+	TCP_SKB_CB(n)->flags = cb->flags;
+	cb->end_seq = cb->seq + len;
+	cb->flags &= (uint8_t)~(TCPHDR_FIN | TCPHDR_PSH);
+	sk->wmem_alloc += (int)n->truesize;
+	skb_queue_after(&sk->write_queue, skb, n);
+	return 0;
+}
+
+bool tcp_write_wakeup(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct sk_buff *skb = tp->send_head;
+	uint32_t wnd_end = tp->snd_una + tp->snd_wnd;
+	uint32_t room;
+
+	if (!skb || !seq_lt(TCP_SKB_CB(skb)->seq, wnd_end))
+		return false;
+	room = wnd_end - TCP_SKB_CB(skb)->seq;
+	if (room < skb->len && tcp_fragment(sk, skb, room) < 0)
+		return false;
+	tcp_write_xmit(sk, true);
+	return tp->send_head != skb;
 }
 
 int tcp_retransmit_head(struct sock *sk)

@@ -42,9 +42,11 @@ void tcp_rearm_rto(struct sock *sk)
 
 /*
  * RFC 6298 §2.2-2.3: the first measurement sets SRTT = R, RTTVAR = R/2;
- * later ones move them by 1/8 and 1/4. RTO = SRTT + max(G, 4 RTTVAR),
- * held within Linux's 200 ms .. 120 s (RFC 6298 §2.4 allows a lower floor
- * than 1 s).
+ * later ones move them by 1/8 and 1/4. RTO = SRTT + max(G, 4 RTTVAR) with
+ * Linux's 200 ms (tcp_rto_min) as G, so RTO is never less than SRTT +
+ * 200 ms, and at most 120 s (RFC 6298 §2.4 allows a floor below 1 s).
+ * A valid measurement also ends the backoff (RFC 6298 §5.7 and Karn's
+ * algorithm: until then the backed-off RTO stays).
  */
 void tcp_rtt_sample(struct tcp_sock *tp, us_time_t rtt_us)
 {
@@ -62,12 +64,14 @@ void tcp_rtt_sample(struct tcp_sock *tp, us_time_t rtt_us)
 		tp->rttvar_us = (3 * tp->rttvar_us + delta) / 4;
 		tp->srtt_us = (7 * tp->srtt_us + r) / 8;
 	}
-	rto = (uint64_t)tp->srtt_us + 4ull * tp->rttvar_us;
+	rto = 4ull * tp->rttvar_us;
 	if (rto < TCP_RTO_MIN_US)
 		rto = TCP_RTO_MIN_US;
+	rto += tp->srtt_us;
 	if (rto > TCP_RTO_MAX_US)
 		rto = TCP_RTO_MAX_US;
 	tp->rto_us = (uint32_t)rto;
+	tp->backoff = 0;
 }
 
 static void tcp_write_err(struct sock *sk, int err)
@@ -84,6 +88,12 @@ static void tcp_probe_timer(struct sock *sk)
 
 	if (!tp->send_head || tp->snd_nxt != tp->snd_una) {
 		tp->probe_timer = false;
+		return;
+	}
+	/* A window open, but too small for the next segment: part of it
+	 * goes, and the retransmission timer takes over. */
+	if (tp->snd_wnd && tcp_write_wakeup(sk)) {
+		tp->probes_out = 0;
 		return;
 	}
 	tcp_send_probe(sk);
@@ -223,6 +233,22 @@ void tcp_reset_keepalive(struct sock *sk)
 			     tp->last_rcv +
 			     (us_time_t)tp->keepidle_s * US_USEC_PER_SEC);
 	else if (sk->state == TCP_ESTABLISHED)
+		us_timer_del(&sk->st->timers, &tp->keepalive_timer);
+}
+
+/* Turning keepalive on arms the timer a keepalive time from now (Linux's
+ * tcp_set_keepalive); turning it off stops it. */
+void tcp_set_keepalive(struct sock *sk, bool on)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	if (sk->state != TCP_ESTABLISHED)
+		return;
+	if (on && !sk->keepalive)
+		us_timer_mod(&sk->st->timers, &tp->keepalive_timer,
+			     sk->st->now +
+			     (us_time_t)tp->keepidle_s * US_USEC_PER_SEC);
+	else if (!on)
 		us_timer_del(&sk->st->timers, &tp->keepalive_timer);
 }
 

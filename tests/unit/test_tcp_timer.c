@@ -1,0 +1,567 @@
+/*
+ * test_tcp_timer.c - TCP's timers in virtual time, to the microsecond:
+ * SYN and SYN-ACK retransmission and their limits (ETIMEDOUT), the RTO of
+ * RFC 6298 (1 s before any sample, then SRTT + max(200 ms, 4 RTTVAR) as
+ * Linux bounds it, doubling on each timeout up to 120 s, kept backed off
+ * until a valid sample: Karn; 3 s after a retransmitted SYN, §5.7), fast
+ * retransmit on the third duplicate ACK and NewReno's partial ACKs,
+ * zero-window probes with backoff, and keepalive (TCP_KEEPIDLE, INTVL,
+ * CNT) ending in ETIMEDOUT.
+ *
+ * The stack is 10.0.0.2; the peer 10.0.0.1.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <arpa/inet.h>
+#include <errno.h>
+#include <poll.h>
+#include <string.h>
+
+#include "lib/tcptest.h"
+#include "ustack/ustack.h"
+
+#define MS 1000
+#define SEC US_USEC_PER_SEC
+
+static struct test_stack T;
+static uint8_t BUF[20000];
+
+static int setup(void **state)
+{
+	(void)state;
+	tt_stack_init(&T);
+	memset(BUF, 'd', sizeof(BUF));
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	ts_flush_tx(&T);
+	ts_destroy(&T);
+	return 0;
+}
+
+static void fresh_stack(void)
+{
+	ts_flush_tx(&T);
+	ts_destroy(&T);
+	tt_stack_init(&T);
+}
+
+/* Nothing is sent until exactly `at` from now, then something is. */
+static void advance_to_edge(us_time_t at)
+{
+	ts_advance(&T, at - 1);
+	TT_EXPECT_NONE(&T);
+	ts_advance(&T, 1);
+}
+
+/* Active open whose SYN-ACK comes rtt later: SRTT = rtt. */
+static void open_rtt(struct tt_conn *c, us_time_t rtt)
+{
+	static const uint8_t mss[4] = { TCPOPT_MSS, 4, 1460 >> 8, 1460 & 0xff };
+
+	tt_conn_init(c, &T, true);
+	tt_open_synsent(c);
+	ts_advance(&T, rtt);
+	c->snd_nxt = c->irs + 1;
+	tt_send_opt(c, TCPHDR_SYN | TCPHDR_ACK, c->irs, c->rcv_nxt, mss,
+		    sizeof(mss), NULL, 0);
+	TT_EXPECT_ACK(c);
+	assert_int_equal(tt_state(c->fd), TCP_ESTABLISHED);
+}
+
+static uint32_t rto_of(int fd)
+{
+	struct tcp_info ti;
+
+	tt_info(fd, &ti);
+	return ti.tcpi_rto;
+}
+
+/* ---- the handshake ------------------------------------------------------- */
+
+/* The SYN goes again at 1, 3, 7, 15, 31 and 63 s (RTO 1 s, doubling), and
+ * at 127 s connect() fails with ETIMEDOUT (Linux, tcp_syn_retries = 6). */
+static void test_syn_retries_then_etimedout(void **state)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(80) };
+	struct tt_conn c;
+	us_time_t gap = SEC;
+
+	(void)state;
+	tt_conn_init(&c, &T, true);
+	tt_open_synsent(&c);
+	for (int i = 0; i < 6; i++) {
+		const struct tt_seg *s;
+
+		advance_to_edge(gap);
+		s = TT_EXPECT(&c, TCPHDR_SYN, c.iss, 0);
+		assert_int_equal(s->th.opts.mss, 1460);
+		TT_EXPECT_NONE(&T);
+		assert_int_equal(tt_state(c.fd), TCP_SYN_SENT);
+		gap *= 2;
+	}
+	advance_to_edge(gap);
+	TT_EXPECT_NONE(&T);
+	assert_int_equal(tt_conn_state(&c), -1);
+	assert_int_equal(tt_poll(c.fd), POLLERR | POLLHUP | POLLIN | POLLRDNORM |
+			 POLLRDHUP | POLLOUT | POLLWRNORM);
+	sin.sin_addr.s_addr = c.peer_addr;
+	assert_int_equal(us_connect(c.fd, (struct sockaddr *)&sin, sizeof(sin)),
+			 -1);
+	assert_int_equal(errno, ETIMEDOUT);
+	/* A late SYN-ACK finds no one: RST. */
+	tt_send(&c, TCPHDR_SYN | TCPHDR_ACK, c.irs, c.iss + 1, NULL, 0);
+	TT_EXPECT(&c, TCPHDR_RST, c.iss + 1, 0);
+}
+
+/* TCP_SYNCNT lowers the limit: 2 retries, ETIMEDOUT at 7 s. */
+static void test_syncnt(void **state)
+{
+	struct tt_conn c;
+	int two = 2;
+
+	(void)state;
+	tt_conn_init(&c, &T, true);
+	c.fd = us_socket_on(T.st, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	assert_int_equal(us_setsockopt(c.fd, IPPROTO_TCP, TCP_SYNCNT, &two,
+				       sizeof(two)), 0);
+	tt_open_synsent(&c);
+	advance_to_edge(SEC);
+	TT_EXPECT(&c, TCPHDR_SYN, c.iss, 0);
+	advance_to_edge(2 * SEC);
+	TT_EXPECT(&c, TCPHDR_SYN, c.iss, 0);
+	ts_advance(&T, 4 * SEC - 1);
+	assert_int_equal(tt_state(c.fd), TCP_SYN_SENT);
+	ts_advance(&T, 1);
+	assert_int_equal(tt_state(c.fd), TCP_CLOSE);
+	assert_int_equal(tt_so_error(c.fd), ETIMEDOUT);
+	TT_EXPECT_NONE(&T);
+}
+
+/* The SYN-ACK goes again at 1, 3, 7, 15 and 31 s; at 63 s the embryonic
+ * connection is dropped without a word (Linux, tcp_synack_retries = 5). */
+static void test_synack_retries(void **state)
+{
+	struct tt_conn c;
+	us_time_t gap = SEC;
+
+	(void)state;
+	tt_conn_init(&c, &T, false);
+	tt_open_synrecv(&c);
+	for (int i = 0; i < 5; i++) {
+		advance_to_edge(gap);
+		TT_EXPECT(&c, TCPHDR_SYN | TCPHDR_ACK, c.iss, c.irs + 1);
+		TT_EXPECT_NONE(&T);
+		gap *= 2;
+	}
+	ts_advance(&T, gap - 1);
+	assert_int_equal(tt_conn_state(&c), TCP_SYN_RECV);
+	ts_advance(&T, 1);
+	assert_int_equal(tt_conn_state(&c), -1);
+	TT_EXPECT_NONE(&T);
+	assert_int_equal(us_accept(c.lfd, NULL, NULL), -1);
+	assert_int_equal(errno, EAGAIN);
+}
+
+/* ---- the retransmission timer -------------------------------------------- */
+
+/*
+ * RTT 100 ms: SRTT 100, RTTVAR 50, RTO = 100 + max(200, 200) = 300 ms.
+ * Unacknowledged data goes again at 300 ms, then 600, 1200, 2400 ms after
+ * each previous try (RFC 6298 §5.5), the same bytes each time.
+ */
+static void test_rto_backoff(void **state)
+{
+	struct tt_conn c;
+	us_time_t gap = 300 * MS;
+
+	(void)state;
+	open_rtt(&c, 100 * MS);
+	assert_int_equal(rto_of(c.fd), 300000);
+	assert_int_equal(us_send(c.fd, BUF, 100, 0), 100);
+	TT_EXPECT_DATA(&c, c.rcv_nxt, 100);
+	for (int i = 0; i < 4; i++) {
+		advance_to_edge(gap);
+		TT_EXPECT_DATA(&c, c.rcv_nxt, 100);
+		TT_EXPECT_NONE(&T);
+		gap *= 2;
+	}
+	{
+		struct tcp_info ti;
+
+		tt_info(c.fd, &ti);
+		assert_int_equal(ti.tcpi_backoff, 4);
+		assert_int_equal(ti.tcpi_total_retrans, 4);
+	}
+	/* Acknowledged: no more. */
+	c.rcv_nxt += 100;
+	tt_peer(&c, TCPHDR_ACK, NULL, 0);
+	ts_advance(&T, 10 * SEC);
+	TT_EXPECT_NONE(&T);
+}
+
+/* A small RTT: RTO is SRTT + 200 ms (Linux's tcp_rto_min acts as RFC
+ * 6298's G), here 10 + 200 = 210 ms, not the bare 200 ms floor. */
+static void test_rto_small_rtt(void **state)
+{
+	struct tt_conn c;
+
+	(void)state;
+	open_rtt(&c, 10 * MS);
+	assert_int_equal(rto_of(c.fd), 210000);
+	assert_int_equal(us_send(c.fd, BUF, 10, 0), 10);
+	TT_EXPECT_DATA(&c, c.rcv_nxt, 10);
+	advance_to_edge(210 * MS);
+	TT_EXPECT_DATA(&c, c.rcv_nxt, 10);
+}
+
+/*
+ * Karn's algorithm (RFC 6298 §3, §5): the ACK of a retransmitted segment
+ * gives no RTT sample, and the backed-off RTO stays for the next data;
+ * the first valid sample ends the backoff and updates SRTT/RTTVAR by
+ * 1/8 and 1/4: SRTT 90, RTTVAR 57.5, RTO 90 + 230 = 320 ms.
+ */
+static void test_karn(void **state)
+{
+	struct tt_conn c;
+
+	(void)state;
+	open_rtt(&c, 100 * MS);
+	assert_int_equal(us_send(c.fd, BUF, 100, 0), 100);
+	TT_EXPECT_DATA(&c, c.rcv_nxt, 100);
+	advance_to_edge(300 * MS);
+	TT_EXPECT_DATA(&c, c.rcv_nxt, 100);
+	ts_advance(&T, 50 * MS);
+	c.rcv_nxt += 100;
+	tt_peer(&c, TCPHDR_ACK, NULL, 0);        /* ambiguous: no sample */
+	TT_EXPECT_NONE(&T);
+
+	assert_int_equal(us_send(c.fd, BUF, 100, 0), 100);
+	TT_EXPECT_DATA(&c, c.rcv_nxt, 100);
+	advance_to_edge(600 * MS);                /* still backed off */
+	TT_EXPECT_DATA(&c, c.rcv_nxt, 100);
+	c.rcv_nxt += 100;
+	tt_peer(&c, TCPHDR_ACK, NULL, 0);
+
+	/* A segment sent once, acknowledged 20 ms later: a sample. */
+	assert_int_equal(us_send(c.fd, BUF, 100, 0), 100);
+	TT_EXPECT_DATA(&c, c.rcv_nxt, 100);
+	ts_advance(&T, 20 * MS);
+	c.rcv_nxt += 100;
+	tt_peer(&c, TCPHDR_ACK, NULL, 0);
+	assert_int_equal(rto_of(c.fd), 320000);
+	{
+		struct tcp_info ti;
+
+		tt_info(c.fd, &ti);
+		assert_int_equal(ti.tcpi_backoff, 0);
+		assert_int_equal(ti.tcpi_rtt, 90000);
+		assert_int_equal(ti.tcpi_rttvar, 57500);
+	}
+	assert_int_equal(us_send(c.fd, BUF, 100, 0), 100);
+	TT_EXPECT_DATA(&c, c.rcv_nxt, 100);
+	advance_to_edge(320 * MS);
+	TT_EXPECT_DATA(&c, c.rcv_nxt, 100);
+}
+
+/* RFC 6298 §5.7: after a retransmitted SYN there is no RTT sample, and
+ * data starts with an RTO of 3 s (Linux's TCP_TIMEOUT_FALLBACK). */
+static void test_rto_3s_after_syn_retransmit(void **state)
+{
+	struct tt_conn c;
+
+	(void)state;
+	tt_conn_init(&c, &T, true);
+	tt_open_synsent(&c);
+	advance_to_edge(SEC);
+	TT_EXPECT(&c, TCPHDR_SYN, c.iss, 0);
+	ts_advance(&T, 100 * MS);
+	c.snd_nxt = c.irs + 1;
+	tt_send(&c, TCPHDR_SYN | TCPHDR_ACK, c.irs, c.rcv_nxt, NULL, 0);
+	TT_EXPECT_ACK(&c);
+	assert_int_equal(rto_of(c.fd), 3000000);
+	assert_int_equal(us_send(c.fd, BUF, 100, 0), 100);
+	TT_EXPECT_DATA(&c, c.rcv_nxt, 100);
+	advance_to_edge(3 * SEC);
+	TT_EXPECT_DATA(&c, c.rcv_nxt, 100);
+}
+
+/* The timer restarts when an ACK acknowledges new data (RFC 6298 §5.3):
+ * what is still outstanding times out one RTO after that ACK. */
+static void test_rto_restarts_on_ack(void **state)
+{
+	struct tt_conn c;
+
+	(void)state;
+	open_rtt(&c, 100 * MS);
+	assert_int_equal(us_send(c.fd, BUF, 1460, 0), 1460);
+	TT_EXPECT_DATA(&c, c.rcv_nxt, 1460);
+	ts_advance(&T, 100 * MS);
+	assert_int_equal(us_send(c.fd, BUF, 1460, 0), 1460);
+	TT_EXPECT_DATA(&c, c.rcv_nxt + 1460, 1460);
+	ts_advance(&T, 100 * MS);
+	c.rcv_nxt += 1460;
+	tt_peer(&c, TCPHDR_ACK, NULL, 0);    /* first acked: RTT 200 ms */
+	/* SRTT 112.5, RTTVAR 62.5: RTO 112.5 + 250 = 362.5 ms from now. */
+	assert_int_equal(rto_of(c.fd), 362500);
+	advance_to_edge(362500);
+	TT_EXPECT_DATA(&c, c.rcv_nxt, 1460);
+}
+
+/* Retransmissions stop after tcp_retries2 (15) timeouts with ETIMEDOUT;
+ * the RTO doubles up to its 120 s ceiling on the way. */
+static void test_rto_limit_etimedout(void **state)
+{
+	struct tt_conn c;
+	us_time_t gap = 300 * MS;
+	char b;
+
+	(void)state;
+	open_rtt(&c, 100 * MS);
+	assert_int_equal(us_send(c.fd, BUF, 10, 0), 10);
+	TT_EXPECT_DATA(&c, c.rcv_nxt, 10);
+	for (int i = 0; i < 15; i++) {
+		advance_to_edge(gap);
+		TT_EXPECT_DATA(&c, c.rcv_nxt, 10);
+		gap = gap * 2 > 120 * SEC ? 120 * SEC : gap * 2;
+	}
+	assert_int_equal(gap, 120 * SEC);
+	ts_advance(&T, gap - 1);
+	assert_int_equal(tt_state(c.fd), TCP_ESTABLISHED);
+	ts_advance(&T, 1);
+	TT_EXPECT_NONE(&T);
+	assert_int_equal(tt_state(c.fd), TCP_CLOSE);
+	assert_int_equal(us_recv(c.fd, &b, 1, 0), -1);
+	assert_int_equal(errno, ETIMEDOUT);
+}
+
+/* ---- fast retransmit ----------------------------------------------------- */
+
+/*
+ * RFC 5681 §3.2 / RFC 6582: the third duplicate ACK retransmits the first
+ * unacknowledged segment at once (not the first or second); a partial ACK
+ * in recovery retransmits the next hole; the ACK of everything ends
+ * recovery. Run on connections whose ISS lies in both halves of the
+ * sequence space, as the comparisons wrap.
+ */
+static void fast_retransmit_once(struct tt_conn *c)
+{
+	uint32_t una = c->rcv_nxt;
+	uint64_t fr = tt_mib(&T, US_MIB_TCP_FAST_RETRANS);
+
+	assert_int_equal(us_send(c->fd, BUF, 5 * 1460, 0), 5 * 1460);
+	for (int i = 0; i < 5; i++)
+		TT_EXPECT_DATA(c, una + 1460u * (uint32_t)i, 1460);
+	/* Segment 1 lost; 2..4 arrive: three duplicate ACKs. */
+	tt_peer(c, TCPHDR_ACK, NULL, 0);
+	tt_peer(c, TCPHDR_ACK, NULL, 0);
+	TT_EXPECT_NONE(&T);
+	tt_peer(c, TCPHDR_ACK, NULL, 0);
+	TT_EXPECT_DATA(c, una, 1460);
+	TT_EXPECT_NONE(&T);
+	assert_int_equal(tt_mib(&T, US_MIB_TCP_FAST_RETRANS), fr + 1);
+	/* A fourth: no more retransmission. */
+	tt_peer(c, TCPHDR_ACK, NULL, 0);
+	{
+		struct tt_seg s;
+
+		while (tt_pop(&T, &s))
+			assert_int_not_equal(s.th.seq, una);
+	}
+	/* Partial ACK up to segment 3 (3 was lost too): resent at once. */
+	c->rcv_nxt = una + 2 * 1460;
+	tt_peer(c, TCPHDR_ACK, NULL, 0);
+	TT_EXPECT_DATA(c, una + 2 * 1460, 1460);
+	/* Everything acknowledged: done, nothing more goes. */
+	c->rcv_nxt = una + 5 * 1460;
+	tt_peer(c, TCPHDR_ACK, NULL, 0);
+	ts_advance(&T, 10 * SEC);
+	TT_EXPECT_NONE(&T);
+}
+
+static void test_fast_retransmit(void **state)
+{
+	struct tt_conn c;
+	int done[2] = { 0, 0 };
+
+	(void)state;
+	for (uint16_t port = 40000; port < 40064 && !(done[0] && done[1]);
+	     port++) {
+		int half;
+
+		fresh_stack();
+		tt_conn_init(&c, &T, false);
+		c.peer_port = port;
+		tt_open(&c);
+		half = (c.iss & 0x80000000u) != 0;
+		if (done[half])
+			continue;
+		print_message("ISS %#x\n", c.iss);
+		fast_retransmit_once(&c);
+		done[half] = 1;
+	}
+	assert_true(done[0] && done[1]);
+}
+
+/* Duplicate ACKs that update the window, or carry data, are not counted
+ * (RFC 5681 §2): no fast retransmit. */
+static void test_not_dupacks(void **state)
+{
+	struct tt_conn c;
+
+	(void)state;
+	tt_conn_init(&c, &T, true);
+	tt_open(&c);
+	assert_int_equal(us_send(c.fd, BUF, 3000, 0), 3000);
+	ts_flush_tx(&T);
+	for (int i = 0; i < 3; i++) {
+		c.win = (uint16_t)(60000 + i);
+		tt_peer(&c, TCPHDR_ACK, NULL, 0);
+	}
+	TT_EXPECT_NONE(&T);
+	for (int i = 0; i < 3; i++) {
+		tt_peer(&c, TCPHDR_ACK, "d", 1);
+		TT_EXPECT(&c, TCPHDR_ACK, c.rcv_nxt + 3000, c.snd_nxt);
+	}
+	TT_EXPECT_NONE(&T);
+}
+
+/* ---- zero-window probes -------------------------------------------------- */
+
+/*
+ * A zero window with data waiting: probes (an ACK carrying SND.UNA - 1,
+ * RFC 9293 §3.8.6.1) at one RTO (300 ms), then 600, 1200, 2400 ms apart,
+ * each answered by the peer with its window still 0. When the window
+ * opens, the data goes at once, and its RTO is not backed off.
+ */
+static void test_zero_window_probes(void **state)
+{
+	struct tt_conn c;
+	us_time_t gap = 300 * MS;
+
+	(void)state;
+	open_rtt(&c, 100 * MS);
+	c.win = 0;
+	tt_peer(&c, TCPHDR_ACK, NULL, 0);
+	assert_int_equal(us_send(c.fd, BUF, 100, 0), 100);
+	TT_EXPECT_NONE(&T);
+	for (int i = 0; i < 5; i++) {
+		const struct tt_seg *s;
+
+		advance_to_edge(gap);
+		s = TT_EXPECT(&c, TCPHDR_ACK, c.rcv_nxt - 1, c.snd_nxt);
+		assert_int_equal(s->len, 0);
+		TT_EXPECT_NONE(&T);
+		tt_peer(&c, TCPHDR_ACK, NULL, 0);
+		TT_EXPECT_NONE(&T);
+		gap *= 2;
+	}
+	assert_int_equal(tt_state(c.fd), TCP_ESTABLISHED);
+	c.win = 65535;
+	tt_peer(&c, TCPHDR_ACK, NULL, 0);
+	TT_EXPECT_DATA(&c, c.rcv_nxt, 100);
+	TT_EXPECT_NONE(&T);
+	advance_to_edge(300 * MS);
+	TT_EXPECT_DATA(&c, c.rcv_nxt, 100);
+}
+
+/* ---- keepalive ----------------------------------------------------------- */
+
+static void set_int(int fd, int level, int opt, int v)
+{
+	assert_int_equal(us_setsockopt(fd, level, opt, &v, sizeof(v)), 0);
+}
+
+/*
+ * SO_KEEPALIVE with TCP_KEEPIDLE 10 s, TCP_KEEPINTVL 2 s, TCP_KEEPCNT 3:
+ * after 10 s idle a probe (SEG.SEQ = SND.UNA - 1, no data), then every
+ * 2 s; an answer puts it back to sleep for 10 s from the answer; three
+ * unanswered probes and at the fourth interval the connection is reset
+ * with ETIMEDOUT.
+ */
+static void test_keepalive(void **state)
+{
+	struct tt_conn c;
+	char b;
+
+	(void)state;
+	tt_conn_init(&c, &T, true);
+	tt_open(&c);
+	set_int(c.fd, IPPROTO_TCP, TCP_KEEPIDLE, 10);
+	set_int(c.fd, IPPROTO_TCP, TCP_KEEPINTVL, 2);
+	set_int(c.fd, IPPROTO_TCP, TCP_KEEPCNT, 3);
+	set_int(c.fd, SOL_SOCKET, SO_KEEPALIVE, 1);
+
+	advance_to_edge(10 * SEC);
+	TT_EXPECT(&c, TCPHDR_ACK, c.rcv_nxt - 1, c.snd_nxt);
+	TT_EXPECT_NONE(&T);
+	ts_advance(&T, 1 * SEC);
+	tt_peer(&c, TCPHDR_ACK, NULL, 0);        /* answered */
+	/* Next probe 10 s after the answer. */
+	advance_to_edge(10 * SEC);
+	TT_EXPECT(&c, TCPHDR_ACK, c.rcv_nxt - 1, c.snd_nxt);
+	for (int i = 0; i < 2; i++) {
+		advance_to_edge(2 * SEC);
+		TT_EXPECT(&c, TCPHDR_ACK, c.rcv_nxt - 1, c.snd_nxt);
+		TT_EXPECT_NONE(&T);
+	}
+	advance_to_edge(2 * SEC);
+	TT_EXPECT(&c, TCPHDR_RST | TCPHDR_ACK, c.rcv_nxt, c.snd_nxt);
+	TT_EXPECT_NONE(&T);
+	assert_int_equal(tt_state(c.fd), TCP_CLOSE);
+	assert_int_equal(us_recv(c.fd, &b, 1, 0), -1);
+	assert_int_equal(errno, ETIMEDOUT);
+}
+
+/* Without SO_KEEPALIVE nothing is sent, however long the silence; data
+ * received keeps a connection from being probed. */
+static void test_keepalive_off_and_traffic(void **state)
+{
+	struct tt_conn c;
+
+	(void)state;
+	tt_conn_init(&c, &T, true);
+	tt_open(&c);
+	set_int(c.fd, IPPROTO_TCP, TCP_KEEPIDLE, 10);
+	ts_advance(&T, 3 * 3600 * SEC);
+	TT_EXPECT_NONE(&T);
+	set_int(c.fd, SOL_SOCKET, SO_KEEPALIVE, 1);
+	for (int i = 0; i < 5; i++) {
+		ts_advance(&T, 9 * SEC);
+		tt_peer(&c, TCPHDR_ACK, "k", 1);
+		TT_EXPECT_ACK(&c);
+	}
+	TT_EXPECT_NONE(&T);
+	advance_to_edge(10 * SEC);
+	TT_EXPECT(&c, TCPHDR_ACK, c.rcv_nxt - 1, c.snd_nxt);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+#define T_(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+		T_(test_syn_retries_then_etimedout),
+		T_(test_syncnt),
+		T_(test_synack_retries),
+		T_(test_rto_backoff),
+		T_(test_rto_small_rtt),
+		T_(test_karn),
+		T_(test_rto_3s_after_syn_retransmit),
+		T_(test_rto_restarts_on_ack),
+		T_(test_rto_limit_etimedout),
+		T_(test_fast_retransmit),
+		T_(test_not_dupacks),
+		T_(test_zero_window_probes),
+		T_(test_keepalive),
+		T_(test_keepalive_off_and_traffic),
+#undef T_
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
