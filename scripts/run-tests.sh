@@ -1,5 +1,6 @@
 #!/bin/bash
-# run-tests.sh [all|unit|sim|tsan|integ] - run the built test suite.
+# run-tests.sh [all|unit|sim|tsan|fuzz|packetdrill|integ] - run the built
+# test suite.
 #
 #   unit   every $BUILD/asan/tests/test_*  (cmocka, one binary per module)
 #   sim    every $BUILD/asan/tests/sim_*   (whole stacks over the wire; SEED
@@ -9,6 +10,10 @@
 #          of the threads stress test, 30 s by default)
 #   fuzz   every $BUILD/fuzz/tests/fuzz_*  (libFuzzer targets as regression
 #          tests: seed corpus, then FUZZ_RUNS runs from a fixed seed)
+#   packetdrill  the tests/packetdrill corpus (tests/packetdrill/run.sh):
+#          against ustack through $BUILD/asan/libustack-packetdrill.so, and
+#          against this machine's Linux (root only; skipped otherwise), each
+#          side one entry with its "N passed, N failed" line
 #   integ  every tests/integ/*.sh          (against Linux, in namespaces the
 #          tests create)
 #
@@ -26,9 +31,9 @@ TEST_TIMEOUT=${TEST_TIMEOUT:-300}
 tier=${1:-all}
 
 case $tier in
-all | unit | sim | tsan | integ | fuzz) ;;
+all | unit | sim | tsan | integ | fuzz | packetdrill) ;;
 *)
-	echo "usage: $0 [all|unit|sim|tsan|integ]" >&2
+	echo "usage: $0 [all|unit|sim|tsan|fuzz|packetdrill|integ]" >&2
 	exit 2
 	;;
 esac
@@ -112,6 +117,17 @@ if [ "$tier" = all ] || [ "$tier" = fuzz ]; then
 	for bin in "$BUILD/fuzz/tests/"fuzz_*; do
 		[ -x "$bin" ] || continue
 		run_one "$(basename "$bin")" tests/fuzz/run.sh "$bin"
+	done
+fi
+if [ "$tier" = all ] || [ "$tier" = packetdrill ]; then
+	# Each side is one entry; its summary line is shown even when it
+	# passes. Linux runs in real time (TIME-WAIT alone takes a minute).
+	for side in ustack linux; do
+		args=(--"$side")
+		[ "$side" = ustack ] && args+=(--asan)
+		TEST_TIMEOUT=$((TEST_TIMEOUT > 900 ? TEST_TIMEOUT : 900)) \
+			run_one "packetdrill-$side" tests/packetdrill/run.sh "${args[@]}"
+		grep -E "^(ustack|linux): " "$log" | sed 's/^/    /'
 	done
 fi
 if [ "$tier" = all ] || [ "$tier" = integ ]; then

@@ -106,16 +106,20 @@ struct conn {
 	char buf[HEAD_MAX];
 	size_t len;              /* bytes received, not yet consumed */
 	uint8_t *chunk;          /* FILE_CHUNK bytes for sending files */
+	int status;              /* of the last answer, for the log */
 };
 
 static void one_option(void *ctx, int opt, const char *arg)
 {
 	struct httpd *h = ctx;
+	struct stat sb;
 
 	switch (opt) {
 	case OPT_ROOT:
 		if (!realpath(arg, h->root))
 			usage_error("--root '%s': %s", arg, strerror(errno));
+		if (stat(h->root, &sb) < 0 || !S_ISDIR(sb.st_mode))
+			usage_error("--root '%s': not a directory", arg);
 		break;
 	case OPT_PORT:
 		h->port = (uint16_t)parse_range("--port", arg, 1, 65535);
@@ -186,8 +190,12 @@ static const char *content_type(const char *path)
 	return "application/octet-stream";
 }
 
-static void count_status(struct httpd *h, int status)
+/* Count the answer, and note it for the request's log line. */
+static void count_status(struct conn *c, int status)
 {
+	struct httpd *h = c->h;
+
+	c->status = status;
 	h->requests++;
 	if (status < 300)
 		h->st2xx++;
@@ -238,7 +246,7 @@ static int send_error(struct conn *c, const struct request *rq, int status,
 	char body[96];
 	int n = snprintf(body, sizeof(body), "%d %s\n", status, reason(status));
 
-	count_status(c->h, status);
+	count_status(c, status);
 	if (send_head(c, status, "text/plain; charset=utf-8", (uint64_t)n, NULL,
 		      keep_alive, false) < 0)
 		return -1;
@@ -523,7 +531,7 @@ static int serve_file(struct conn *c, const struct request *rq)
 			return -1;
 		return rq->keep_alive ? 0 : -1;
 	}
-	count_status(c->h, 200);
+	count_status(c, 200);
 	rc = send_head(c, 200, content_type(resolved), (uint64_t)sb.st_size, &sb,
 		       rq->keep_alive, !rq->head && sb.st_size > 0);
 	if (rc == 0 && !rq->head)
@@ -600,34 +608,23 @@ static int discard_body(struct conn *c, uint64_t len)
 	return 0;
 }
 
-static void log_request(const struct conn *c, const struct request *rq,
-			const char *line)
+static void log_request(const struct conn *c, const char *line, int rc)
 {
 	if (c->h->verbose)
-		printf("httpd: %s (%s)\n", line, rq->keep_alive ? "keep-alive"
-							       : "close");
+		printf("httpd: \"%s\" %d%s\n", line, c->status,
+		       rc < 0 ? " (connection closed)" : "");
 }
 
-/* One request: read, parse, answer. 0 to go on, -1 to close. */
-static int one_request(struct conn *c)
+/* Parse the head (c->buf[0..end), NUL-terminated) and answer it. 0 to go
+ * on, -1 to close. */
+static int answer(struct conn *c, ssize_t end)
 {
 	struct request rq;
-	char line[160];
-	ssize_t end = read_head(c);
-	int status;
+	int status = parse_head(c->buf, &rq);
 
-	if (end == -431)
-		send_error(c, NULL, 431, false);
-	if (end <= 0)
-		return -1;
-	c->buf[end - 1] = '\0';
-	snprintf(line, sizeof(line), "%.*s", (int)strcspn(c->buf, "\r\n"),
-		 c->buf);
-	status = parse_head(c->buf, &rq);
 	/* The head is consumed; what follows is body or the next request. */
 	memmove(c->buf, c->buf + end, c->len - (size_t)end);
 	c->len -= (size_t)end;
-	log_request(c, &rq, line);
 	/* After these the rest of the stream cannot be trusted: close. */
 	if (status == 400 || status == 413 || status == 501 || status == 505) {
 		send_error(c, &rq, status, false);
@@ -640,6 +637,28 @@ static int one_request(struct conn *c)
 	if (send_error(c, &rq, status, rq.keep_alive) < 0)
 		return -1;
 	return rq.keep_alive ? 0 : -1;
+}
+
+/* One request: read, parse, answer. 0 to go on, -1 to close. */
+static int one_request(struct conn *c)
+{
+	char line[160];
+	ssize_t end = read_head(c);
+	int rc;
+
+	c->status = 0;
+	if (end == -431) {
+		send_error(c, NULL, 431, false);
+		log_request(c, "(request head too large)", -1);
+	}
+	if (end <= 0)
+		return -1;
+	c->buf[end - 1] = '\0';
+	snprintf(line, sizeof(line), "%.*s", (int)strcspn(c->buf, "\r\n"),
+		 c->buf);
+	rc = answer(c, end);
+	log_request(c, line, rc);
+	return rc;
 }
 
 static void http_conn(int fd, void *ctx)

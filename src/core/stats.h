@@ -138,6 +138,7 @@ struct ustack;
 	X(TCP_BAD_DOFF, "tcp_bad_doff") \
 	X(TCP_BAD_OPTIONS, "tcp_bad_options") \
 	X(TCP_BAD_CSUM, "tcp_bad_csum") \
+	X(TCP_MD5_UNEXPECTED, "tcp_md5_unexpected") \
 	X(TCP_NOT_UNICAST, "tcp_not_unicast") \
 	X(TCP_NO_SOCKET, "tcp_no_socket") \
 	X(TCP_RESET_IGNORED, "tcp_reset_ignored") \

@@ -36,7 +36,8 @@
 # 240 for Linux, which runs in real time) is killed and counts as failed.
 # Failed ustack runs keep a capture of every packet in and out; its path is
 # printed. Exit status: 0 when no script failed on either side (XFAILs
-# aside), 1 otherwise, 2 on bad usage.
+# aside), 1 otherwise, 2 on bad usage, 77 when no side could run at all
+# (the last line says why).
 set -uo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -226,7 +227,7 @@ run_side() {
 	fi
 }
 
-summary_ustack= summary_linux=
+summary_ustack= summary_linux= ran=0
 for side in "${sides[@]}"; do
 	if [ "$side" = ustack ]; then
 		TIMEOUT=${timeout_arg:-60}
@@ -247,6 +248,7 @@ for side in "${sides[@]}"; do
 			exit 2
 		fi
 		run_side ustack
+		ran=1
 	else
 		TIMEOUT=${timeout_arg:-240}
 		reason=$(linux_skip_reason)
@@ -255,6 +257,7 @@ for side in "${sides[@]}"; do
 			continue
 		fi
 		run_side linux
+		ran=1
 	fi
 done
 [ -n "$summary_ustack" ] && echo "$summary_ustack"
@@ -263,4 +266,5 @@ if [ "$failures" -ne 0 ]; then
 	echo "(runs kept in $WORK)"
 	exit 1
 fi
+[ "$ran" -eq 1 ] || exit 77
 exit 0

@@ -91,6 +91,10 @@ static void test_in_order_data(void **state)
 			 POLLWRNORM);
 	assert_int_equal(us_recv(C.fd, got, sizeof(got), 0), 2460);
 	assert_memory_equal(got, BUF, 2460);
+	/* The read grew the window a little: no update of its own (Linux
+	 * sends one only when it at least doubles a window at half or
+	 * less of its maximum). */
+	TT_EXPECT_NONE(&T);
 	assert_int_equal(us_recv(C.fd, got, sizeof(got), MSG_DONTWAIT), -1);
 	assert_int_equal(errno, EAGAIN);
 }

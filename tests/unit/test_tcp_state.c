@@ -769,6 +769,101 @@ static void test_time_wait_new_syn(void **state)
 	assert_state(&c, TCP_TIME_WAIT);
 }
 
+/*
+ * ACKs that answer invalid segments are rate-limited to one per 500 ms per
+ * connection (Linux's net.ipv4.tcp_invalid_ratelimit), so that two ends
+ * which disagree cannot ACK each other in a loop: challenge ACKs and the
+ * ACKs of out-of-window segments without data share the limit; segments
+ * with data are always answered.
+ */
+static void test_invalid_ack_rate_limit(void **state)
+{
+	struct tt_conn c;
+	uint64_t acks;
+
+	(void)state;
+	enter(&c, F_EST_PASSIVE);
+	tt_send(&c, TCPHDR_ACK, c.snd_nxt + 70000, c.rcv_nxt, NULL, 0);
+	TT_EXPECT_ACK(&c);
+	ts_advance(&T, 100000);
+	tt_send(&c, TCPHDR_ACK, c.snd_nxt + 70000, c.rcv_nxt, NULL, 0);
+	TT_EXPECT_NONE(&T);
+	acks = tt_mib(&T, US_MIB_TCP_CHALLENGE_ACKS);
+	tt_send(&c, TCPHDR_RST, c.snd_nxt + 1, 0, NULL, 0);
+	TT_EXPECT_NONE(&T);
+	assert_int_equal(tt_mib(&T, US_MIB_TCP_CHALLENGE_ACKS), acks);
+	/* Data is not part of a loop: answered. */
+	tt_send(&c, TCPHDR_ACK, c.snd_nxt + 70000, c.rcv_nxt, "x", 1);
+	TT_EXPECT_ACK(&c);
+	/* 500 ms after the first, the next one is answered again. */
+	ts_advance(&T, 400000 - 1);
+	tt_send(&c, TCPHDR_SYN, c.snd_nxt, 0, NULL, 0);
+	TT_EXPECT_NONE(&T);
+	ts_advance(&T, 1);
+	tt_send(&c, TCPHDR_SYN, c.snd_nxt, 0, NULL, 0);
+	TT_EXPECT_ACK(&c);
+	assert_int_equal(tt_mib(&T, US_MIB_TCP_CHALLENGE_ACKS), acks + 1);
+	assert_state(&c, TCP_ESTABLISHED);
+
+	/* TIME_WAIT alike. */
+	enter(&c, F_TIME_WAIT_ORPHAN);
+	tt_send(&c, TCPHDR_ACK, c.snd_nxt + 5, c.rcv_nxt, NULL, 0);
+	TT_EXPECT_ACK(&c);
+	tt_send(&c, TCPHDR_ACK, c.snd_nxt + 5, c.rcv_nxt, NULL, 0);
+	TT_EXPECT_NONE(&T);
+	tt_send(&c, TCPHDR_FIN | TCPHDR_ACK, c.snd_nxt - 1, c.rcv_nxt, NULL, 0);
+	TT_EXPECT_ACK(&c);
+}
+
+/* ---- timers of the closing states --------------------------------------- */
+
+/* An orphan in FIN_WAIT2 waits tcp_fin_timeout (60 s) for the peer's FIN,
+ * then goes without a word; one the user still holds waits for ever. */
+static void test_fin_wait2_timeout(void **state)
+{
+	struct tt_conn c;
+
+	(void)state;
+	enter(&c, F_FIN_WAIT2_ORPHAN);
+	ts_advance(&T, 60 * US_USEC_PER_SEC - 1);
+	assert_state(&c, TCP_FIN_WAIT2);
+	ts_advance(&T, 1);
+	assert_state(&c, -1);
+	TT_EXPECT_NONE(&T);
+
+	enter(&c, F_FIN_WAIT2);
+	ts_advance(&T, 3600 * US_USEC_PER_SEC);
+	assert_state(&c, TCP_FIN_WAIT2);
+	TT_EXPECT_NONE(&T);
+	/* and still finishes properly */
+	tt_peer(&c, TCPHDR_FIN | TCPHDR_ACK, NULL, 0);
+	TT_EXPECT_ACK(&c);
+	assert_state(&c, TCP_TIME_WAIT);
+}
+
+/* An unacknowledged FIN goes again on the retransmission timer, in
+ * FIN_WAIT1, CLOSING and LAST_ACK alike. */
+static void test_fin_retransmitted(void **state)
+{
+	static const enum fix rows[] = { F_FIN_WAIT1, F_CLOSING, F_LAST_ACK };
+	struct tt_conn c;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct tcp_info ti;
+		int st = fixes[rows[i]].state;
+
+		enter(&c, rows[i]);
+		tt_info(c.fd, &ti);
+		ts_advance(&T, ti.tcpi_rto - 1);
+		TT_EXPECT_NONE(&T);
+		ts_advance(&T, 1);
+		TT_EXPECT(&c, TCPHDR_FIN | TCPHDR_ACK, c.rcv_nxt - 1, c.snd_nxt);
+		TT_EXPECT_NONE(&T);
+		assert_state(&c, st);
+	}
+}
+
 /* ---- poll masks, as Linux's tcp_poll gives them ------------------------- */
 
 #define P_OUT (POLLOUT | POLLWRNORM)
@@ -867,6 +962,9 @@ int main(void)
 		T_(test_time_wait_2msl),
 		T_(test_time_wait_rows),
 		T_(test_time_wait_new_syn),
+		T_(test_invalid_ack_rate_limit),
+		T_(test_fin_wait2_timeout),
+		T_(test_fin_retransmitted),
 		T_(test_poll_mask_per_state),
 #undef T_
 	};

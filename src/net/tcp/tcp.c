@@ -327,6 +327,7 @@ uint32_t tcp_receive_window(const struct tcp_sock *tp)
 void tcp_update_mss(struct tcp_sock *tp)
 {
 	uint32_t mss = tp->peer_mss;
+	uint32_t cutoff;
 
 	/* An IPv4 datagram holds at most 65535 - 40 bytes of TCP data;
 	 * TCP_MAXSEG lowers the MSS we announce too (Linux's
@@ -340,6 +341,13 @@ void tcp_update_mss(struct tcp_sock *tp)
 		mss = tp->advmss;
 	if (tp->user_mss && (uint32_t)tp->user_mss < mss)
 		mss = (uint32_t)tp->user_mss;
+	/* Sender SWS avoidance as Linux does it (tcp_bound_to_half_wnd): no
+	 * segment larger than half the largest window the peer offered, so
+	 * that such a window always holds two (RFC 1122 §4.2.3.4). */
+	cutoff = tp->max_window > TCP_MSS_DEFAULT ? tp->max_window / 2
+						  : tp->max_window;
+	if (cutoff && mss > cutoff)
+		mss = cutoff;
 	if (mss < TCP_MIN_SND_MSS)
 		mss = TCP_MIN_SND_MSS;
 	tp->mss_cache = (uint16_t)mss;
@@ -617,7 +625,19 @@ static int tcp_sendmsg(struct sock *sk, const struct msghdr *msg, size_t len,
 		TCP_SKB_CB(skb)->end_seq += (uint32_t)n;
 		tp->write_seq += (uint32_t)n;
 		copied += n;
+		/* Linux's forced_push: a full segment is pushed once more
+		 * than half the peer's largest window was written since the
+		 * last push, so a long write keeps the reader informed. */
+		if (skb->len >= tp->mss_cache &&
+		    seq_gt(tp->write_seq, tp->pushed_seq + tp->max_window / 2)) {
+			TCP_SKB_CB(skb)->flags |= TCPHDR_PSH;
+			tp->pushed_seq = tp->write_seq;
+		}
 	}
+	/* The end of a write is a push (its last segment gets PSH when it is
+	 * sent), unless more is promised. */
+	if (copied && !(flags & MSG_MORE))
+		tp->pushed_seq = tp->write_seq;
 	if (copied)
 		tcp_write_xmit(sk, !(flags & MSG_MORE));
 	return copied ? (int)copied : -EAGAIN;
@@ -649,20 +669,24 @@ static size_t iov_copy_to(struct msghdr *msg, size_t off, const uint8_t *src,
 
 /*
  * Window update after the reader made room (Linux's tcp_cleanup_rbuf):
- * tell the peer when the window we could offer has grown by two segments
- * or reached half the buffer, so a sender stalled on it resumes.
+ * tell the peer when the window offered had fallen to half the largest
+ * we could offer or less and the read at least doubles it (a zero window
+ * reopening among them), so a sender stalled on it resumes; smaller
+ * gains wait for the next ACK.
  */
 static void tcp_cleanup_rbuf(struct sock *sk)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 	uint32_t cur = tcp_receive_window(tp);
 	uint32_t could = tcp_select_window_peek(sk);
+	uint32_t clamp = (uint32_t)sk->rcvbuf / 2;
 
 	if (sk->state != TCP_ESTABLISHED && sk->state != TCP_FIN_WAIT1 &&
 	    sk->state != TCP_FIN_WAIT2)
 		return;
-	if (could > cur && (could - cur >= 2u * tp->mss_cache ||
-			    could >= (uint32_t)sk->rcvbuf / 4))
+	if (clamp > TCP_MAX_WINDOW)
+		clamp = TCP_MAX_WINDOW;
+	if (2 * cur <= clamp && could && could >= 2 * cur)
 		tcp_send_ack(sk);
 }
 

@@ -40,6 +40,7 @@ struct ustack;
 #define TCP_TIMEOUT_FALLBACK_US 3000000 /* RFC 6298 §5.7 */
 #define TCP_DELACK_MIN_US 40000      /* Linux TCP_DELACK_MIN */
 #define TCP_DELACK_MAX_US 200000
+#define TCP_INVALID_RATELIMIT_US 500000 /* net.ipv4.tcp_invalid_ratelimit */
 #define TCP_SYN_RETRIES 6
 #define TCP_SYNACK_RETRIES 5
 #define TCP_RETRIES2 15
@@ -85,6 +86,7 @@ struct tcp_sock {
 				       and the queue is sent again (BSD) */
 	uint32_t snd_sml;           /* end of the last segment sent shorter
 				       than the MSS (Minshall's Nagle) */
+	uint32_t pushed_seq;        /* write_seq at the last push (PSH) */
 	bool probe_timer;           /* retrans_timer is probing a zero window */
 	/* receive sequence variables */
 	uint32_t rcv_nxt, rcv_wnd, irs;
@@ -142,6 +144,8 @@ struct tcp_sock {
 	bool hashed;                /* on ehash */
 	bool fin_rcvd;              /* the peer's FIN came (Linux's SOCK_DONE) */
 	us_time_t last_rcv;         /* when a segment last arrived (keepalive) */
+	us_time_t last_oow_ack;     /* when an ACK last answered an invalid
+				       segment (challenge or out of window) */
 
 	/* Options */
 	bool nodelay, cork, defer_fin;
@@ -215,6 +219,8 @@ void tcp_send_probe(struct sock *sk);
 void tcp_init_timers(struct tcp_sock *tp);
 void tcp_clear_timers(struct tcp_sock *tp);
 void tcp_reset_rto_timer(struct sock *sk);
+/* An ACK while the window is probed: the next probe counts from now. */
+void tcp_ack_probe(struct sock *sk);
 void tcp_rearm_rto(struct sock *sk);
 void tcp_reset_keepalive(struct sock *sk);
 /* SO_KEEPALIVE turned on or off (Linux's tcp_set_keepalive). */

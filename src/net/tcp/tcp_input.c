@@ -57,10 +57,40 @@ static void tcp_reset(struct sock *sk)
 	tcp_done(sk);
 }
 
+/*
+ * Linux's __tcp_oow_rate_limited (net.ipv4.tcp_invalid_ratelimit): one ACK
+ * per 500 ms at most answers invalid segments, so two ends that disagree
+ * about the sequence space cannot keep ACKing each other in a loop.
+ */
+static bool tcp_oow_rate_limited(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	us_time_t now = sk->st->now;
+
+	if (tp->last_oow_ack && now - tp->last_oow_ack < TCP_INVALID_RATELIMIT_US)
+		return true;
+	tp->last_oow_ack = now;
+	return false;
+}
+
+/* An out-of-window segment is answered by an ACK, within the rate limit
+ * unless it carries data (Linux's tcp_oow_rate_limited: data is not part
+ * of an ACK loop). */
+static void tcp_send_oow_ack(struct sock *sk, const struct tcp_seg *th,
+			     uint32_t seglen)
+{
+	if (seglen && !(th->flags & TCPHDR_SYN))
+		tcp_send_ack(sk);
+	else if (!tcp_oow_rate_limited(sk))
+		tcp_send_ack(sk);
+}
+
 /* RFC 5961 §3.2 / §4.2: answer a doubtful RST or SYN with an ACK of what
  * we expect, which a genuine peer answers and a blind attacker cannot. */
 static void tcp_send_challenge_ack(struct sock *sk)
 {
+	if (tcp_oow_rate_limited(sk))
+		return;
 	us_mib_inc(sk->st, US_MIB_TCP_CHALLENGE_ACKS);
 	tcp_send_ack(sk);
 }
@@ -226,8 +256,10 @@ static enum us_drop_reason tcp_ack(struct sock *sk, const struct sk_buff *skb,
 		tp->snd_wnd = th->window;
 		tp->snd_wl1 = seq;
 		tp->snd_wl2 = ack;
-		if (tp->snd_wnd > tp->max_window)
+		if (tp->snd_wnd > tp->max_window) {
 			tp->max_window = tp->snd_wnd;
+			tcp_update_mss(tp);   /* half of it bounds the MSS */
+		}
 	}
 	acked = ack - tp->snd_una;
 	if (acked == 0) {
@@ -625,7 +657,7 @@ static void tcp_timewait_input(struct sock *sk, struct sk_buff *skb,
 	 * restarts the 2 MSL wait (RFC 9293 §3.10.7.4, TIME-WAIT). */
 	if (th->flags & TCPHDR_ACK)
 		tcp_time_wait(sk);
-	tcp_send_ack(sk);
+	tcp_send_oow_ack(sk, th, seglen);
 	tcp_drop(st, skb, US_DROP_TCP_INVALID_SEQ);
 }
 
@@ -748,8 +780,10 @@ static void tcp_rcv_state_process(struct sock *sk, struct sk_buff *skb,
 
 	tp->last_rcv = st->now;
 	if (!tcp_sequence_ok(tp, cb->seq, cb->end_seq)) {
-		if (!(th->flags & TCPHDR_RST))
-			tcp_send_ack(sk);
+		if (th->flags & TCPHDR_SYN)
+			tcp_send_challenge_ack(sk);
+		else if (!(th->flags & TCPHDR_RST))
+			tcp_send_oow_ack(sk, th, seglen);
 		else if (tcp_rst_after_fin(sk, cb->seq))
 			tcp_reset(sk);
 		tcp_drop(st, skb, US_DROP_TCP_INVALID_SEQ);
@@ -788,6 +822,7 @@ static void tcp_rcv_state_process(struct sock *sk, struct sk_buff *skb,
 	/* The ACK may have opened the window or the congestion window, in
 	 * any state that still has data (or a FIN) to send. */
 	tcp_write_xmit(sk, true);
+	tcp_ack_probe(sk);
 	if (!tcp_closing_states(sk, skb))
 		return;
 	if (seglen == 0 || sk->state == TCP_CLOSE_WAIT ||
@@ -853,6 +888,13 @@ void tcp_v4_rcv(struct sk_buff *skb)
 	if (why != US_DROP_NOT_DROPPED) {
 		us_mib_inc(st, US_MIB_TCP_IN_ERRS);
 		tcp_drop(st, skb, why);
+		return;
+	}
+	/* RFC 2385 §2.0: a segment signed with TCP-MD5 where no key is set up
+	 * (ustack has none) is dropped unanswered; a reset could not be
+	 * signed either (Linux's tcp_inbound_hash, TCPMD5Unexpected). */
+	if (th.opts.md5) {
+		tcp_drop(st, skb, US_DROP_TCP_MD5_UNEXPECTED);
 		return;
 	}
 	skb_pull(skb, th.doff);

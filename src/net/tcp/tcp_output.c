@@ -137,10 +137,15 @@ static void tcp_out_from_sock(struct sock *sk, struct tcp_out *o, uint32_t seq,
 	o->ttl = sk->ttl < 0 ? 0 : (uint8_t)sk->ttl;
 	o->tos = sk->tos;
 	if (flags & TCPHDR_SYN) {
-		/* Window scaling is not offered yet: 64 KB at most. */
+		/* Window scaling is not offered yet: 64 KB at most, in
+		 * whole segments (Linux's tcp_select_initial_window). */
 		uint32_t w = tcp_space(sk);
 
-		o->window = (uint16_t)(w > TCP_MAX_WINDOW ? TCP_MAX_WINDOW : w);
+		if (w > TCP_MAX_WINDOW)
+			w = TCP_MAX_WINDOW;
+		if (tp->advmss && w > tp->advmss)
+			w -= w % tp->advmss;
+		o->window = (uint16_t)w;
 		tp->rcv_wnd = o->window;
 		tp->rcv_wup = tp->rcv_nxt;
 		o->mss = tp->advmss;
@@ -399,6 +404,7 @@ static int tcp_queue_syn(struct sock *sk, uint8_t flags)
 	tp->send_head = skb;
 	tp->snd_max = tp->iss;
 	tp->snd_sml = tp->iss;
+	tp->pushed_seq = tp->write_seq;
 	tcp_write_xmit(sk, true);
 	return 0;
 }

@@ -74,6 +74,12 @@ static void tcp_take_option(uint8_t kind, const uint8_t *o, uint8_t olen,
 			out->nsacks = n;
 		}
 		break;
+	case TCPOPT_MD5SIG:
+		/* Only noted: ustack has no keys, so a signed segment is
+		 * one it cannot accept (tcp_v4_rcv). */
+		if (olen == TCPOLEN_MD5SIG)
+			out->md5 = true;
+		break;
 	default:
 		/* RFC 9293 §3.2 MUST-6: unknown options are ignored. */
 		break;

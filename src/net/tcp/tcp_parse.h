@@ -37,11 +37,13 @@
 #define TCPOPT_SACK_PERM 4
 #define TCPOPT_SACK 5
 #define TCPOPT_TIMESTAMP 8
+#define TCPOPT_MD5SIG 19    /* RFC 2385 */
 
 #define TCPOLEN_MSS 4
 #define TCPOLEN_WINDOW 3
 #define TCPOLEN_SACK_PERM 2
 #define TCPOLEN_TIMESTAMP 10
+#define TCPOLEN_MD5SIG 18
 #define TCP_MAX_SACKS 4
 #define TCP_MAX_WSCALE 14   /* RFC 7323 §2.3 */
 
@@ -57,6 +59,7 @@ struct tcp_opts {
 	uint32_t tsval, tsecr;
 	uint8_t nsacks;
 	struct tcp_sack_block sacks[TCP_MAX_SACKS];
+	bool md5;              /* an RFC 2385 signature is present */
 };
 
 /* A parsed TCP header; fields in host order. */

@@ -26,6 +26,23 @@ void tcp_reset_rto_timer(struct sock *sk)
 		     sk->st->now + tcp_backed_off_rto(tp));
 }
 
+/*
+ * An ACK came while the window is probed and the next segment still does
+ * not fit: the next probe is due a backed-off RTO after this ACK, not
+ * after the last probe (Linux's tcp_ack_probe), so probes follow the
+ * peer's latest word.
+ */
+void tcp_ack_probe(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	if (!tp->probe_timer || !us_timer_pending(&tp->retrans_timer) ||
+	    !tp->send_head || tp->snd_nxt != tp->snd_una)
+		return;
+	us_timer_mod(&sk->st->timers, &tp->retrans_timer,
+		     sk->st->now + tcp_backed_off_rto(tp));
+}
+
 /* After an ACK: stop the timer when nothing is outstanding, else restart
  * it for the oldest unacknowledged segment (RFC 6298 §5.2-5.3). */
 void tcp_rearm_rto(struct sock *sk)
