@@ -5,6 +5,8 @@
 #   make            library, tools and the packetdrill plug-in into build/
 #   make test       the whole suite under ASan+UBSan (see TESTING.md tiers),
 #                   the threads tests under ThreadSanitizer (build/tsan/)
+#   make test-packetdrill  the packetdrill corpus, ustack and Linux sides
+#   make test-linux the packetdrill corpus against this kernel only (root)
 #   make demo       the demo in a private network namespace
 #   make bench      benchmarks, each ustack figure beside Linux's
 #   make install    headers, libraries, pkg-config file and the ustack program

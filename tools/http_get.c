@@ -474,9 +474,10 @@ static int transfer(struct get *g)
 		"http_get: %d %s, %" PRIu64 " bytes in %.2f s (%.1f MB/s) -> %s\n",
 		rs.status, rs.reason, g->body, dt,
 		dt > 0 ? (double)g->body / dt / 1e6 : 0.0, g->output);
-	/* Our FIN, acknowledged, before the stack goes away. */
+	/* Our FIN, acknowledged, before the stack goes away (it may need
+	 * sending again on a lossy path). */
 	us_shutdown(g->fd, SHUT_WR);
-	wait_closed(g->fd, 1000);
+	wait_closed(g->fd, QUIET_WAIT_MS);
 	return 0;
 }
 

@@ -19,7 +19,8 @@
  * 16 KiB), 501 (a Transfer-Encoding in the request), 505 (not HTTP/1.x).
  * A directory serves its index.html.
  *
- * On SIGINT or SIGTERM it stops, prints
+ * On SIGINT or SIGTERM it stops accepting, shuts every connection down,
+ * waits up to 3 s for the last closes to finish, prints
  *
  *   httpd: stopping on SIGTERM: C connections, R requests (2xx N, 4xx N,
  *   5xx N), B body bytes sent
@@ -47,6 +48,8 @@
 #define HEAD_MAX (16 * 1024)          /* request line + header fields */
 #define BODY_DISCARD_MAX (1 << 20)    /* a request body we read and drop */
 #define FILE_CHUNK (256 * 1024)       /* read() + us_send() at a time */
+#define LINGER_S 1                    /* lingering close: wait this long */
+#define LINGER_MAX (1 << 20)          /* ... for at most this much input */
 
 static const char usage[] =
 	"Usage: httpd --tap NAME --addr A.B.C.D/N --root DIR [OPTIONS]\n"
@@ -64,7 +67,8 @@ static const char usage[] =
 	"  --max-conns N      connections served at once, 1..4096 (default 256)\n"
 	"  --idle-timeout S   close a connection idle for S seconds, 1..3600\n"
 	"                     (default 30)\n"
-	"  --verbose          print a line per request on stdout\n"
+	"  --verbose          print a line per request (and its status) on\n"
+	"                     stdout\n"
 	STACK_OPTIONS_HELP;
 
 enum { OPT_ROOT = OPT_TOOL, OPT_PORT, OPT_MAX_CONNS, OPT_IDLE, OPT_VERBOSE };
@@ -661,6 +665,30 @@ static int one_request(struct conn *c)
 	return rc;
 }
 
+/*
+ * Close our side but read (and drop) what the client still sends for a
+ * moment before the descriptor is closed: closing with unread data would
+ * reset the connection (RFC 2525 §2.17), and the reset could destroy an
+ * error response the client has not read yet (RFC 9112 §9.6).
+ */
+static void lingering_close(struct conn *c)
+{
+	struct timeval tv = { .tv_sec = LINGER_S };
+	size_t drained = 0;
+
+	us_shutdown(c->fd, SHUT_WR);
+	us_setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	while (drained < LINGER_MAX) {
+		ssize_t n = us_recv(c->fd, c->chunk, FILE_CHUNK, 0);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		drained += (size_t)n;
+	}
+}
+
 static void http_conn(int fd, void *ctx)
 {
 	struct httpd *h = ctx;
@@ -677,6 +705,8 @@ static void http_conn(int fd, void *ctx)
 	us_setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	while (c->chunk && one_request(c) == 0)
 		;
+	if (c->chunk)
+		lingering_close(c);
 	free(c->chunk);
 	free(c);
 }

@@ -9,7 +9,8 @@
  * connection with blocking us_recv/us_send (common.c, serve_connections).
  * When a client shuts its side down, the server closes the connection once
  * everything was echoed. On SIGINT or SIGTERM it stops accepting, shuts
- * every connection down, and prints
+ * every connection down, waits up to 3 s for the last closes to finish
+ * (common.c, stack_wait_quiet), and prints
  *
  *   tcp_echo: stopping on SIGTERM: N connections, B bytes echoed, E errors
  *

@@ -18,6 +18,8 @@
  * moves on, the main thread lets every thread that is inside a call here
  * and runnable finish what it is doing (pd_settle), so what a woken call
  * sends is stamped with the time it was woken at, as it would be on Linux.
+ * (A blocking call's own timeout - poll's, SO_RCVTIMEO - still runs in real
+ * time: the socket level waits on the monotonic clock.)
  *
  * --so_flags is a comma-separated list:
  *   addr=A.B.C.D[/LEN]  the local address (packetdrill's --local_ip);

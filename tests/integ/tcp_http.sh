@@ -58,18 +58,17 @@ out=$(curl -sS -I "http://$USTACK_IP/big.bin" | tr -d '\r')
 grep -qx "Content-Length: $((MB * 1024 * 1024))" <<<"$out" ||
 	tcp_fail "HEAD gave no right Content-Length: $out"
 echo "ok: HEAD"
-for want in "404 /nothere" "405 -X POST -d x /index.html" \
-	"400 --path-as-is /../etc/passwd"; do
-	code=${want%% *}
-	# shellcheck disable=SC2086
-	args=(${want#* })
-	path=${args[-1]}
-	unset 'args[-1]'
-	got=$(curl -sS -o /dev/null -w '%{http_code}' "${args[@]}" \
-		"http://$USTACK_IP$path")
-	[ "$got" = "$code" ] || tcp_fail "$want: got $got"
-	echo "ok: $code for ${want#* }"
-done
+# expect_code CODE CURL-ARGS...: the status curl gets.
+expect_code() {
+	local code=$1 got
+	shift
+	got=$(curl -sS -o /dev/null -w '%{http_code}' "$@")
+	[ "$got" = "$code" ] || tcp_fail "curl $*: status $got, not $code"
+	echo "ok: $code for curl $*"
+}
+expect_code 404 "http://$USTACK_IP/nothere"
+expect_code 405 -X POST -d x "http://$USTACK_IP/index.html"
+expect_code 400 --path-as-is "http://$USTACK_IP/../etc/passwd"
 tcp_stop httpd
 tcp_expect "$WORK/httpd.out" tcp.passive_opens -ge 5
 tcp_expect_clean_state "$WORK/httpd.out"

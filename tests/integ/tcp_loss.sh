@@ -35,7 +35,7 @@ SEED=${SEED:-$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}
 [ "$SEED" -gt 0 ] || SEED=1
 XFER_TIMEOUT=${LOSS_TIMEOUT:-150}
 LOSS=(--tx-fault loss=5 --rx-fault loss=5 --fault-seed "$SEED")
-MIX=(--tx-fault loss=2,dup=2,reorder=5 --rx-fault loss=2,dup=2,reorder=5
+MIX=(--tx-fault "loss=2,dup=2,reorder=5" --rx-fault "loss=2,dup=2,reorder=5"
 	--fault-seed "$SEED")
 echo "fault seed $SEED (SEED=$SEED replays the dice), $MB MiB each"
 
@@ -61,6 +61,7 @@ timeout "$XFER_TIMEOUT" curl -sS --fail -o "$WORK/a.bin" \
 [ $rc -eq 0 ] || tcp_fail "curl exited with status $rc: $(cat "$WORK/curl.log")"
 [ "$(tcp_sha "$WORK/a.bin")" = "$SHA" ] || tcp_fail "curl received other bytes"
 echo "ok: (a) sha256 matches ($((SECONDS - start)) s)"
+tcp_wait_kernel_closed
 tcp_stop httpd
 check_faults "$WORK/httpd.out"
 tcp_expect_clean_state "$WORK/httpd.out"
@@ -96,6 +97,7 @@ timeout "$XFER_TIMEOUT" "${cmd[@]}" 2>"$WORK/socat.log" || rc=$?
 [ $rc -eq 0 ] || tcp_fail "socat exited with status $rc: $(cat "$WORK/socat.log")"
 [ "$(tcp_sha "$WORK/c.bin")" = "$SHA" ] || tcp_fail "the echo differs"
 echo "ok: (c) sha256 matches ($((SECONDS - start)) s)"
+tcp_wait_kernel_closed
 tcp_stop echo
 check_faults "$WORK/echo.out"
 tcp_expect "$WORK/echo.out" dev.fault_duplicated -gt 0

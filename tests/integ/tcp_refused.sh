@@ -3,7 +3,7 @@
 # both ways.
 #
 # In a network namespace of its own: tap0 with 10.38.0.1/24 on the kernel
-# side, ustack at 10.38.0.2/24 with a capture.
+# side, ustack (ASan builds) at 10.38.0.2/24 with a capture.
 #
 #  (a) `ustack up` listens nowhere; the kernel connects to its port 81 and
 #      must get ECONNREFUSED (lib/tcp_client.py). ustack answered the SYN

@@ -250,8 +250,14 @@ static enum us_drop_reason tcp_ack(struct sock *sk, const struct sk_buff *skb,
 		return US_DROP_TCP_TOO_OLD_ACK;
 	if (seq_lt(ack, tp->snd_una))
 		return US_DROP_NOT_DROPPED;   /* old: the data still counts */
+	/* The window update rule, with Linux's narrowing of its second arm
+	 * (tcp_may_update_window): a segment no newer than the last update
+	 * that acknowledges nothing new may open or close the window but not
+	 * shrink it, so a reordered duplicate ACK cannot take window back. */
 	if (seq_lt(tp->snd_wl1, seq) ||
-	    (tp->snd_wl1 == seq && seq_leq(tp->snd_wl2, ack))) {
+	    (tp->snd_wl1 == seq && seq_leq(tp->snd_wl2, ack) &&
+	     (seq_gt(ack, tp->snd_una) || th->window > tp->snd_wnd ||
+	      th->window == 0))) {
 		wnd_changed = tp->snd_wnd != th->window;
 		tp->snd_wnd = th->window;
 		tp->snd_wl1 = seq;

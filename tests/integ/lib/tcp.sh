@@ -16,8 +16,12 @@
 #   tcp_expect FILE NAME OP VALUE  a counter ("name value" lines) compared
 #   tcp_sha FILE                   its SHA-256
 
+# (Variables for the tests that source this; USTACK_IP, USTACK_PID and
+# WORK come from common.sh.)
+# shellcheck disable=SC2034,SC2153
 TOOLS_DIR=${TOOLS_DIR:-$(dirname "$USTACK_BIN")}
 PY=/usr/bin/python3
+# shellcheck disable=SC2034
 TCP_CLIENT=$INTEG_ROOT/tests/integ/lib/tcp_client.py
 TOOL_PID=
 KHTTPD_PID=
@@ -96,6 +100,7 @@ tcp_stop() {
 		tcp_fail "$label still running 30 s after SIGTERM (hang)"
 	wait "$TOOL_PID" || rc=$?
 	TOOL_PID=
+	# shellcheck disable=SC2034
 	USTACK_PID=
 	[ $rc -eq 0 ] || tcp_fail "$label exited with status $rc after SIGTERM"
 	grep -q '^drop.total ' "$WORK/$label.out" ||
@@ -113,6 +118,21 @@ tcp_kernel_httpd() {
 		sleep 0.1
 	done
 	tcp_fail "python3 -m http.server did not start"
+}
+
+# tcp_wait_kernel_closed: wait (at most 20 s) until the kernel has no TCP
+# connection with ustack's address but in TIME-WAIT. On a lossy path a
+# FIN may need a retransmission (after the kernel's RTO) before both
+# sides are done, and a program stopped earlier would report the
+# connection as left over.
+tcp_wait_kernel_closed() {
+	for _ in $(seq 200); do
+		ss -Htan state connected "( dst $USTACK_IP )" |
+			grep -vq '^TIME-WAIT' || return 0
+		sleep 0.1
+	done
+	echo "(the kernel still has connections to $USTACK_IP after 20 s:)"
+	ss -tan "( dst $USTACK_IP )"
 }
 
 tcp_counter() {
