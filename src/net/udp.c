@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "core/checksum.h"
+#include "core/iov.h"
 #include "net/af_inet.h"
 #include "net/icmp.h"
 #include "net/icmp_errno.h"
@@ -394,24 +395,6 @@ static void udp_wfree(struct sk_buff *skb)
 	sock_put(sk);
 }
 
-/* The user's bytes into dst; -EFAULT for a NULL buffer (the only bad
- * pointer that can be told from a good one here). */
-static int copy_from_iov(uint8_t *dst, const struct msghdr *msg, size_t len)
-{
-	for (size_t i = 0; i < msg->msg_iovlen && len; i++) {
-		size_t n = msg->msg_iov[i].iov_len < len ? msg->msg_iov[i].iov_len
-							 : len;
-
-		if (n && !msg->msg_iov[i].iov_base)
-			return -EFAULT;
-		if (n)
-			memcpy(dst, msg->msg_iov[i].iov_base, n);
-		dst += n;
-		len -= n;
-	}
-	return 0;
-}
-
 struct udp_dest {
 	uint32_t daddr;
 	uint16_t dport;
@@ -508,7 +491,7 @@ static int udp_sendmsg(struct sock *sk, const struct msghdr *msg, size_t len,
 		return -EAGAIN;
 	}
 	skb_put(skb, (unsigned int)(UDP_HLEN + len));
-	rc = copy_from_iov(skb->data + UDP_HLEN, msg, len);
+	rc = iov_copy_from(skb->data + UDP_HLEN, msg, 0, len);
 	if (rc < 0) {
 		skb_free(skb);
 		return rc;
@@ -530,25 +513,6 @@ static int udp_sendmsg(struct sock *sk, const struct msghdr *msg, size_t len,
 		return rc;
 	us_mib_inc(st, US_MIB_UDP_OUT_DATAGRAMS);
 	return (int)len;
-}
-
-/* len bytes of src into the user's buffers; -EFAULT for a NULL one. */
-static int copy_to_iov(struct msghdr *msg, const uint8_t *src, size_t len)
-{
-	size_t done = 0;
-
-	for (size_t i = 0; i < msg->msg_iovlen && done < len; i++) {
-		size_t n = msg->msg_iov[i].iov_len;
-
-		if (n > len - done)
-			n = len - done;
-		if (n && !msg->msg_iov[i].iov_base)
-			return -EFAULT;
-		if (n)
-			memcpy(msg->msg_iov[i].iov_base, src + done, n);
-		done += n;
-	}
-	return 0;
 }
 
 static void udp_fill_name(struct msghdr *msg, const struct sk_buff *skb,
@@ -593,7 +557,7 @@ static int udp_recvmsg(struct sock *sk, struct msghdr *msg, size_t len,
 	copied = len < skb->len ? len : skb->len;
 	/* As Linux's udp_recvmsg: a datagram that cannot be copied out is
 	 * dropped all the same (unless only peeked at). */
-	err = copy_to_iov(msg, skb->data, copied);
+	err = iov_copy_to(msg, 0, skb->data, copied);
 	if (err == 0) {
 		if (copied < skb->len)
 			msg->msg_flags |= MSG_TRUNC;

@@ -63,7 +63,7 @@ static void sock_put_unlock(struct socket *sock)
 	if (!sock->dead)
 		sock_update_readiness(sock);
 	/* A call may have armed a timer the runtime must now wait for. */
-	us_runtime_wakeup(st);
+	us_runtime_kick(st);
 	pthread_mutex_unlock(&st->lock);
 	sockfd_put(sock);
 }
@@ -203,7 +203,7 @@ int us_close(int fd)
 	us_engine_begin(st);
 	sock_close_locked(sock);
 	us_engine_run_pending(st);
-	us_runtime_wakeup(st);
+	us_runtime_kick(st);
 	pthread_mutex_unlock(&st->lock);
 	sockfd_put(sock);
 	return 0;

@@ -13,6 +13,7 @@
 #include "core/sys.h"
 #include "net/af_inet.h"
 #include "net/sock.h"
+#include "stack/runtime.h"
 #include "stack/stack.h"
 
 static struct socket *sock_alloc(struct ustack *st, int type, int *err)
@@ -253,6 +254,17 @@ int sock_wait_event(struct socket *sock, us_time_t *timeo_us,
 	while (!sock->dead && !cond(sock->sk, arg)) {
 		if (timed && *timeo_us == 0)
 			return -EAGAIN;
+		/*
+		 * What this call queued (a first flight, a SYN) must not sit
+		 * waiting for a timer the runtime does not know of yet: let
+		 * it see the new deadline before we sleep. Loopback frames
+		 * are delivered now, as the call would have on return.
+		 */
+		us_engine_begin(st);
+		us_engine_run_pending(st);
+		if (sock->dead || cond(sock->sk, arg))
+			break;
+		us_runtime_kick(st);
 		sock->wq.sleepers++;
 		if (timed)
 			pthread_cond_timedwait(&sock->wq.cond, &st->lock,

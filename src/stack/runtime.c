@@ -58,6 +58,8 @@ struct us_runtime {
 	bool stopping;      /* set under the core lock by ustack_stop() */
 	bool abs_clock;     /* st->clock reads CLOCK_MONOTONIC */
 	us_time_t armed;    /* the timerfd's pending deadline, or NEVER */
+	us_time_t planned;  /* the next event as of the last pass; read and
+			       written under the core lock */
 };
 
 static int rt_watch(struct us_runtime *rt, int fd, enum rt_source src)
@@ -207,6 +209,7 @@ static void *runtime_main(void *arg)
 			idle = rt_run_engine(st);
 			next = us_engine_next_event(st);
 			now = st->now;
+			rt->planned = idle ? next : 0;
 		}
 		pthread_mutex_unlock(&st->lock);
 		if (stop)
@@ -251,6 +254,7 @@ static struct us_runtime *runtime_alloc(struct ustack *st, int *err)
 	}
 	rt->st = st;
 	rt->armed = US_TIME_NEVER;
+	rt->planned = 0;
 	rt->abs_clock = clock_is_monotonic(st->clock);
 	rt->epfd = epoll_create1(EPOLL_CLOEXEC);
 	rt->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
@@ -363,6 +367,20 @@ void us_runtime_wakeup(struct ustack *st)
 	 * anyway. */
 	n = write(rt->wakefd, &one, sizeof(one));
 	(void)n;
+}
+
+void us_runtime_kick(struct ustack *st)
+{
+	struct us_runtime *rt = st->rt;
+	us_time_t next;
+
+	if (!rt)
+		return;
+	next = us_engine_next_event(st);
+	if (next >= rt->planned)
+		return;
+	rt->planned = next;
+	us_runtime_wakeup(st);
 }
 
 int us_runtime_add_dev(struct ustack *st, struct net_device *dev)

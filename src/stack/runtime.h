@@ -20,6 +20,13 @@ struct net_device;
  * harmless when the runtime is not started.
  */
 void us_runtime_wakeup(struct ustack *st);
+/*
+ * Wake the runtime thread only if something is now due earlier than what
+ * it is waiting for (a timer a call just armed, a frame queued on an
+ * in-memory device). Core lock held. This is what socket calls use, so
+ * that an ordinary call costs no extra system call.
+ */
+void us_runtime_kick(struct ustack *st);
 
 /*
  * Add a device registered after ustack_start() to the runtime's epoll set.

@@ -14,6 +14,7 @@
 #include <signal.h>
 #include <string.h>
 
+#include "core/iov.h"
 #include "net/af_inet.h"
 #include "net/ipv4.h"
 #include "stack/stack.h"
@@ -550,29 +551,6 @@ static struct sk_buff *tcp_append_target(struct sock *sk)
 	return tail;
 }
 
-static size_t iov_copy_from(uint8_t *dst, const struct msghdr *msg,
-			    size_t off, size_t len)
-{
-	size_t done = 0;
-
-	for (size_t i = 0; i < msg->msg_iovlen && done < len; i++) {
-		size_t n = msg->msg_iov[i].iov_len;
-		const uint8_t *base = msg->msg_iov[i].iov_base;
-
-		if (off >= n) {
-			off -= n;
-			continue;
-		}
-		base += off;
-		n -= off;
-		off = 0;
-		if (n > len - done)
-			n = len - done;
-		memcpy(dst + done, base, n);
-		done += n;
-	}
-	return done;
-}
 
 /* Linux's sk_stream_error(): EPIPE comes with SIGPIPE unless told not. */
 int tcp_stream_error(int flags, int err)
@@ -621,7 +599,14 @@ static int tcp_sendmsg(struct sock *sk, const struct msghdr *msg, size_t len,
 			n = skb_tailroom(skb);
 		if (n > len - copied)
 			n = len - copied;
-		iov_copy_from(skb_put(skb, (unsigned int)n), msg, copied, n);
+		/* Copy into the tailroom first: a bad user buffer must not
+		 * leave a half-filled segment behind. */
+		if (iov_copy_from(skb->tail, msg, copied, n) < 0) {
+			if (!copied)
+				return -EFAULT;
+			break;
+		}
+		skb_put(skb, (unsigned int)n);
 		TCP_SKB_CB(skb)->end_seq += (uint32_t)n;
 		tp->write_seq += (uint32_t)n;
 		copied += n;
@@ -643,29 +628,6 @@ static int tcp_sendmsg(struct sock *sk, const struct msghdr *msg, size_t len,
 	return copied ? (int)copied : -EAGAIN;
 }
 
-static size_t iov_copy_to(struct msghdr *msg, size_t off, const uint8_t *src,
-			  size_t len)
-{
-	size_t done = 0;
-
-	for (size_t i = 0; i < msg->msg_iovlen && done < len; i++) {
-		size_t n = msg->msg_iov[i].iov_len;
-		uint8_t *base = msg->msg_iov[i].iov_base;
-
-		if (off >= n) {
-			off -= n;
-			continue;
-		}
-		base += off;
-		n -= off;
-		off = 0;
-		if (n > len - done)
-			n = len - done;
-		memcpy(base, src + done, n);
-		done += n;
-	}
-	return done;
-}
 
 /*
  * Window update after the reader made room (Linux's tcp_cleanup_rbuf):
@@ -708,7 +670,11 @@ static int tcp_recvmsg(struct sock *sk, struct msghdr *msg, size_t len,
 	skb_queue_walk_safe(&sk->receive_queue, skb, tmp) {
 		size_t n = skb->len < len - copied ? skb->len : len - copied;
 
-		iov_copy_to(msg, copied, skb->data, n);
+		if (iov_copy_to(msg, copied, skb->data, n) < 0) {
+			if (!copied)
+				return -EFAULT;
+			break;
+		}
 		copied += n;
 		if (!(flags & MSG_PEEK)) {
 			sk->receive_queue.bytes -= n;
