@@ -109,19 +109,28 @@ bool fdtable_is_ours(int fd)
 	return ours;
 }
 
-struct socket *fdtable_remove(int fd)
+/* Empty fd's entry if it is of `kind`; returns what it held (kind
+ * FD_NONE when it held nothing of that kind). */
+static struct fd_slot slot_take(int fd, enum fd_kind kind)
 {
-	struct socket *sock = NULL;
+	struct fd_slot taken = { .kind = FD_NONE };
 	struct fd_slot *slot;
 
 	pthread_mutex_lock(&fdt.lock);
-	slot = slot_get(fd, FD_SOCKET);
+	slot = slot_get(fd, kind);
 	if (slot) {
-		sock = slot->sock;
+		taken = *slot;
 		*slot = (struct fd_slot){ .kind = FD_NONE };
 	}
 	pthread_mutex_unlock(&fdt.lock);
-	return sock;
+	return taken;
+}
+
+struct socket *fdtable_remove(int fd)
+{
+	struct fd_slot taken = slot_take(fd, FD_SOCKET);
+
+	return taken.kind == FD_SOCKET ? taken.sock : NULL;
 }
 
 int fdtable_install_epoll(int fd, struct us_epoll *ep)
@@ -146,17 +155,9 @@ struct us_epoll *epollfd_lookup(int fd)
 
 struct us_epoll *fdtable_remove_epoll(int fd)
 {
-	struct us_epoll *ep = NULL;
-	struct fd_slot *slot;
+	struct fd_slot taken = slot_take(fd, FD_EPOLL);
 
-	pthread_mutex_lock(&fdt.lock);
-	slot = slot_get(fd, FD_EPOLL);
-	if (slot) {
-		ep = slot->ep;
-		*slot = (struct fd_slot){ .kind = FD_NONE };
-	}
-	pthread_mutex_unlock(&fdt.lock);
-	return ep;
+	return taken.kind == FD_EPOLL ? taken.ep : NULL;
 }
 
 void sockfd_put(struct socket *sock)
