@@ -758,7 +758,6 @@ static void tcp_listen_stop(struct sock *sk)
 
 static void tcp_close(struct sock *sk)
 {
-	struct tcp_sock *tp = tcp_sk(sk);
 	bool unread = !skb_queue_empty(&sk->receive_queue);
 
 	sk->shutdown = SHUTDOWN_MASK;
@@ -783,7 +782,6 @@ static void tcp_close(struct sock *sk)
 	} else if (sk->state == TCP_SYN_SENT) {
 		tcp_done(sk);
 	}
-	(void)tp;
 	sock_put(sk);   /* the user's reference */
 }
 
