@@ -56,6 +56,11 @@ struct proto {
 	/* The user closed the socket; the protocol may keep the sock alive
 	 * (TCP's FIN_WAIT, TIME_WAIT) and drops its reference when done. */
 	void (*close)(struct sock *sk);
+	/* The first half of close, for a close() that lingers (SO_LINGER
+	 * with a time): while the socket still exists, start what close
+	 * would (TCP: FIN, or RST for unread data). close follows it and
+	 * finds nothing more to send. Optional. */
+	void (*close_start)(struct sock *sk);
 	int (*connect)(struct sock *sk, const struct sockaddr *uaddr, int len);
 	int (*disconnect)(struct sock *sk, int flags);
 	int (*sendmsg)(struct sock *sk, const struct msghdr *msg, size_t len,

@@ -201,6 +201,7 @@ int us_close(int fd)
 	st = sock->st;
 	pthread_mutex_lock(&st->lock);
 	us_engine_begin(st);
+	sock_linger(sock);
 	sock_close_locked(sock);
 	us_engine_run_pending(st);
 	us_runtime_kick(st);

@@ -5,6 +5,7 @@
 #include "socket/socket.h"
 
 #include <errno.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <sys/eventfd.h>
@@ -278,4 +279,35 @@ int sock_wait_event(struct socket *sock, us_time_t *timeo_us,
 	if (sock->dead)
 		return -EBADF;
 	return 0;
+}
+
+/* Linux's sk_stream_closing(): our FIN is still unacknowledged. */
+static bool sk_stream_closed(struct sock *sk, void *arg)
+{
+	(void)arg;
+	return sk->state != TCP_FIN_WAIT1 && sk->state != TCP_CLOSING &&
+	       sk->state != TCP_LAST_ACK;
+}
+
+/*
+ * SO_LINGER with a time (Linux's inet_release -> tcp_close(sk,
+ * sk_lingertime) -> sk_stream_wait_close): the protocol starts closing
+ * while the socket still exists, and close() sleeps, the core lock
+ * released, until the peer acknowledged our FIN (the state left FIN_WAIT1,
+ * CLOSING and LAST_ACK) or the time ran out. Either way the connection
+ * then goes on as an orphan; running out of time does not reset it.
+ * Linux lingers on a nonblocking socket too: inet_release does not look
+ * at O_NONBLOCK (BSD would fail with EWOULDBLOCK instead).
+ */
+void sock_linger(struct socket *sock)
+{
+	struct sock *sk = sock->sk;
+	us_time_t timeo;
+
+	if (!sk || !sk->linger_on || sk->linger_sec <= 0 ||
+	    !sk->prot->close_start)
+		return;
+	sk->prot->close_start(sk);
+	timeo = (us_time_t)sk->linger_sec * US_USEC_PER_SEC;
+	(void)sock_wait_event(sock, &timeo, sk_stream_closed, NULL);
 }

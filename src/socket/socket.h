@@ -104,6 +104,10 @@ struct socket *sock_create_child(struct socket *listener, int *err);
 /* Close under the core lock: mark dead, tell waiters and epoll sets
  * (POLLNVAL: wait entries must unlink themselves), release the sock. */
 void sock_close_locked(struct socket *sock);
+/* close() of a socket with SO_LINGER on and a time: start the protocol's
+ * close and wait, at most that time, for the peer to acknowledge it. Core
+ * lock held (released while asleep); before sock_close_locked. */
+void sock_linger(struct socket *sock);
 /* Attach sk under sock and install the default wake-up callbacks. */
 void sock_graft(struct socket *sock, struct sock *sk);
 /* Recompute readiness and signal / clear the eventfd. Core lock held. */

@@ -625,6 +625,9 @@ static int tcp_sendmsg(struct sock *sk, const struct msghdr *msg, size_t len,
 		tp->pushed_seq = tp->write_seq;
 	if (copied)
 		tcp_write_xmit(sk, !(flags & MSG_MORE));
+	/* Nothing asked for is nothing sent: 0, as Linux's tcp_sendmsg. */
+	if (!len)
+		return 0;
 	return copied ? (int)copied : -EAGAIN;
 }
 
@@ -670,7 +673,10 @@ static int tcp_recvmsg(struct sock *sk, struct msghdr *msg, size_t len,
 	skb_queue_walk_safe(&sk->receive_queue, skb, tmp) {
 		size_t n = skb->len < len - copied ? skb->len : len - copied;
 
-		if (iov_copy_to(msg, copied, skb->data, n) < 0) {
+		/* MSG_TRUNC on a stream: the bytes are consumed (or peeked)
+		 * but not copied, as Linux's tcp_recvmsg. */
+		if (!(flags & MSG_TRUNC) &&
+		    iov_copy_to(msg, copied, skb->data, n) < 0) {
 			if (!copied)
 				return -EFAULT;
 			break;
@@ -756,7 +762,13 @@ static void tcp_listen_stop(struct sock *sk)
 	tp->syn_qlen = tp->accept_qlen = 0;
 }
 
-static void tcp_close(struct sock *sk)
+/*
+ * Linux's __tcp_close up to sk_stream_wait_close: send the FIN, or a RST
+ * for unread data or a zero linger. A lingering close() calls it while
+ * the socket still waits (socket/api.c), then tcp_close again, which
+ * finds the state moved on and nothing more to do.
+ */
+static void tcp_close_start(struct sock *sk)
 {
 	bool unread = !skb_queue_empty(&sk->receive_queue);
 
@@ -782,6 +794,16 @@ static void tcp_close(struct sock *sk)
 	} else if (sk->state == TCP_SYN_SENT) {
 		tcp_done(sk);
 	}
+}
+
+static void tcp_close(struct sock *sk)
+{
+	tcp_close_start(sk);
+	/* An orphan in FIN_WAIT2 (half closed before, or its FIN acked
+	 * while close() lingered) waits for the peer's FIN no longer than
+	 * TCP_LINGER2 (Linux's tcp_close, adjudge_to_death). */
+	if (sk->state == TCP_FIN_WAIT2)
+		tcp_fin_wait2_timeout(sk);
 	sock_put(sk);   /* the user's reference */
 }
 
@@ -966,6 +988,7 @@ const struct proto tcp_prot = {
 	.obj_size = sizeof(struct tcp_sock),
 	.init = tcp_init_sock,
 	.close = tcp_close,
+	.close_start = tcp_close_start,
 	.connect = tcp_v4_connect,
 	.disconnect = tcp_disconnect,
 	.sendmsg = tcp_sendmsg,

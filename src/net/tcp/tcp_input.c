@@ -845,11 +845,13 @@ static void tcp_rcv_state_process(struct sock *sk, struct sk_buff *skb,
 		skb_free(skb);
 		return;
 	}
-	if (!sk->sk_socket && (sk->state == TCP_FIN_WAIT1 ||
-			       sk->state == TCP_FIN_WAIT2) &&
+	if ((!sk->sk_socket || sk->shutdown == SHUTDOWN_MASK) &&
+	    (sk->state == TCP_FIN_WAIT1 || sk->state == TCP_FIN_WAIT2) &&
 	    tcp_payload(skb) && seq_gt(cb->end_seq, tp->rcv_nxt)) {
 		/* RFC 1122 §4.2.2.13 / RFC 2525: data for a socket the user
-		 * closed cannot be delivered: reset. */
+		 * closed (or one still lingering in close(), its shutdown
+		 * already complete, as Linux's RCV_SHUTDOWN test in
+		 * tcp_rcv_state_process) cannot be delivered: reset. */
 		tcp_v4_send_reset(st, skb, th, seglen);
 		tcp_done(sk);
 		tcp_drop(st, skb, US_DROP_TCP_CLOSED);
