@@ -5,8 +5,10 @@
  * Linux bounds it, doubling on each timeout up to 120 s, kept backed off
  * until a valid sample: Karn; 3 s after a retransmitted SYN, §5.7), fast
  * retransmit on the third duplicate ACK and NewReno's partial ACKs,
- * zero-window probes with backoff, and keepalive (TCP_KEEPIDLE, INTVL,
- * CNT) ending in ETIMEDOUT.
+ * zero-window probes with backoff, keepalive (TCP_KEEPIDLE, INTVL, CNT)
+ * ending in ETIMEDOUT, in CLOSE_WAIT and FIN_WAIT2 too and quiet while
+ * data is unacknowledged, and TCP_USER_TIMEOUT (RFC 5482) overriding
+ * tcp_retries2 and TCP_KEEPCNT.
  *
  * The stack is 10.0.0.2; the peer 10.0.0.1.
  */
@@ -542,6 +544,188 @@ static void test_keepalive_off_and_traffic(void **state)
 	TT_EXPECT(&c, TCPHDR_ACK, c.rcv_nxt - 1, c.snd_nxt);
 }
 
+/* Keepalive 10 s / 2 s / 3 probes on, nothing to send: after 10 s of
+ * silence from `since`, three probes 2 s apart, then RST and ETIMEDOUT. */
+static void keepalive_runs_out(struct tt_conn *c)
+{
+	advance_to_edge(10 * SEC);
+	TT_EXPECT(c, TCPHDR_ACK, c->rcv_nxt - 1, c->snd_nxt);
+	for (int i = 0; i < 2; i++) {
+		advance_to_edge(2 * SEC);
+		TT_EXPECT(c, TCPHDR_ACK, c->rcv_nxt - 1, c->snd_nxt);
+	}
+	advance_to_edge(2 * SEC);
+	TT_EXPECT(c, TCPHDR_RST | TCPHDR_ACK, c->rcv_nxt, c->snd_nxt);
+	TT_EXPECT_NONE(&T);
+	assert_int_equal(tt_conn_state(c), -1);
+	assert_int_equal(tt_so_error(c->fd), ETIMEDOUT);
+}
+
+static void keepalive_10_2_3(int fd)
+{
+	set_int(fd, IPPROTO_TCP, TCP_KEEPIDLE, 10);
+	set_int(fd, IPPROTO_TCP, TCP_KEEPINTVL, 2);
+	set_int(fd, IPPROTO_TCP, TCP_KEEPCNT, 3);
+	set_int(fd, SOL_SOCKET, SO_KEEPALIVE, 1);
+}
+
+/* Linux's tcp_keepalive_timer probes in CLOSE_WAIT too: a peer that sent
+ * its FIN and vanished is found out while we still hold the socket. */
+static void test_keepalive_close_wait(void **state)
+{
+	struct tt_conn c;
+
+	(void)state;
+	tt_conn_init(&c, &T, true);
+	tt_open(&c);
+	keepalive_10_2_3(c.fd);
+	ts_advance(&T, 5 * SEC);
+	tt_to_close_wait(&c);
+	keepalive_runs_out(&c);
+}
+
+/* ... and in FIN_WAIT2 with the socket open (half closed), where the
+ * FIN_WAIT2 timeout does not apply; SO_KEEPALIVE set there arms it. */
+static void test_keepalive_fin_wait2(void **state)
+{
+	struct tt_conn c;
+
+	(void)state;
+	tt_conn_init(&c, &T, false);
+	tt_open(&c);
+	tt_to_fin_wait2(&c, false);
+	keepalive_10_2_3(c.fd);
+	keepalive_runs_out(&c);
+}
+
+/* While data is unacknowledged the retransmission timer watches the peer
+ * and keepalive sends nothing ("alive without keepalive", Linux): with
+ * keepalive at 1 s / 1 s / 1 probe, only retransmissions go out, and the
+ * connection lives on. */
+static void test_keepalive_quiet_while_unacked(void **state)
+{
+	struct tt_conn c;
+	struct tt_seg s;
+	int n = 0;
+
+	(void)state;
+	open_rtt(&c, 100 * MS);
+	set_int(c.fd, IPPROTO_TCP, TCP_KEEPIDLE, 1);
+	set_int(c.fd, IPPROTO_TCP, TCP_KEEPINTVL, 1);
+	set_int(c.fd, IPPROTO_TCP, TCP_KEEPCNT, 1);
+	set_int(c.fd, SOL_SOCKET, SO_KEEPALIVE, 1);
+	assert_int_equal(us_send(c.fd, BUF, 100, 0), 100);
+	for (int i = 0; i < 100; i++)
+		ts_advance(&T, 100 * MS);
+	while (tt_pop(&T, &s)) {
+		assert_int_equal(s.th.flags & ~TCPHDR_PSH, TCPHDR_ACK);
+		assert_int_equal(s.th.seq, c.rcv_nxt);
+		assert_int_equal(s.len, 100);
+		n++;
+	}
+	assert_true(n >= 4);
+	assert_int_equal(tt_state(c.fd), TCP_ESTABLISHED);
+	/* Acknowledged: now the idle connection is probed. */
+	c.rcv_nxt += 100;
+	tt_peer(&c, TCPHDR_ACK, NULL, 0);
+	advance_to_edge(SEC);
+	TT_EXPECT(&c, TCPHDR_ACK, c.rcv_nxt - 1, c.snd_nxt);
+}
+
+/* ---- TCP_USER_TIMEOUT ----------------------------------------------------- */
+
+/*
+ * RFC 5482 / Linux: with TCP_USER_TIMEOUT 1000 ms, data unacknowledged
+ * for 1 s since it was sent aborts the connection (ETIMEDOUT, no RST),
+ * long before tcp_retries2: retransmissions at 300 and 900 ms (RTO 300,
+ * doubling), the next timeout clamped from 2100 ms to exactly 1000 ms.
+ */
+static void test_user_timeout(void **state)
+{
+	struct tt_conn c;
+	socklen_t len = sizeof(int);
+	int v = -1;
+	char b;
+
+	(void)state;
+	open_rtt(&c, 100 * MS);
+	assert_int_equal(us_setsockopt(c.fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &v,
+				       sizeof(v)), -1);
+	assert_int_equal(errno, EINVAL);
+	set_int(c.fd, IPPROTO_TCP, TCP_USER_TIMEOUT, 1000);
+	assert_int_equal(us_getsockopt(c.fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &v,
+				       &len), 0);
+	assert_int_equal(v, 1000);
+	assert_int_equal(us_send(c.fd, BUF, 10, 0), 10);
+	TT_EXPECT_DATA(&c, c.rcv_nxt, 10);
+	advance_to_edge(300 * MS);
+	TT_EXPECT_DATA(&c, c.rcv_nxt, 10);
+	advance_to_edge(600 * MS);
+	TT_EXPECT_DATA(&c, c.rcv_nxt, 10);
+	ts_advance(&T, 100 * MS - 1);
+	assert_int_equal(tt_state(c.fd), TCP_ESTABLISHED);
+	ts_advance(&T, 1);
+	TT_EXPECT_NONE(&T);
+	assert_int_equal(tt_state(c.fd), TCP_CLOSE);
+	assert_int_equal(us_recv(c.fd, &b, 1, 0), -1);
+	assert_int_equal(errno, ETIMEDOUT);
+}
+
+/*
+ * A user timeout longer than tcp_retries2 would last (about 924.6 s here)
+ * overrides it too: at 1000 s the connection still retransmits, and it is
+ * aborted at 1800 s after the data was sent, not before. An ACK of new
+ * data restarts the clock.
+ */
+static void test_user_timeout_beyond_retries2(void **state)
+{
+	struct tt_conn c;
+
+	(void)state;
+	open_rtt(&c, 100 * MS);
+	set_int(c.fd, IPPROTO_TCP, TCP_USER_TIMEOUT, 1800 * 1000);
+	assert_int_equal(us_send(c.fd, BUF, 10, 0), 10);
+	TT_EXPECT_DATA(&c, c.rcv_nxt, 10);
+	/* 5 s later the ACK: the next data's clock starts afresh. */
+	ts_advance(&T, 5 * SEC);
+	ts_flush_tx(&T);
+	c.rcv_nxt += 10;
+	tt_peer(&c, TCPHDR_ACK, NULL, 0);
+	assert_int_equal(us_send(c.fd, BUF, 10, 0), 10);
+	for (int i = 0; i < 1799; i++)
+		ts_advance(&T, SEC);
+	assert_true(ts_flush_tx(&T) > 15);
+	ts_advance(&T, SEC - 1);
+	assert_int_equal(tt_state(c.fd), TCP_ESTABLISHED);
+	ts_advance(&T, 1);
+	assert_int_equal(tt_state(c.fd), TCP_CLOSE);
+	assert_int_equal(tt_so_error(c.fd), ETIMEDOUT);
+}
+
+/* Linux: with TCP_USER_TIMEOUT, keepalive gives up once the silence
+ * reached it and a probe went, not after TCP_KEEPCNT probes: idle 10 s,
+ * probes every 2 s, user timeout 13 s: RST at 14 s (the second probe's
+ * time), though TCP_KEEPCNT is 9. */
+static void test_user_timeout_keepalive(void **state)
+{
+	struct tt_conn c;
+
+	(void)state;
+	tt_conn_init(&c, &T, true);
+	tt_open(&c);
+	set_int(c.fd, IPPROTO_TCP, TCP_KEEPIDLE, 10);
+	set_int(c.fd, IPPROTO_TCP, TCP_KEEPINTVL, 2);
+	set_int(c.fd, IPPROTO_TCP, TCP_USER_TIMEOUT, 13000);
+	set_int(c.fd, SOL_SOCKET, SO_KEEPALIVE, 1);
+	advance_to_edge(10 * SEC);
+	TT_EXPECT(&c, TCPHDR_ACK, c.rcv_nxt - 1, c.snd_nxt);
+	advance_to_edge(2 * SEC);
+	TT_EXPECT(&c, TCPHDR_ACK, c.rcv_nxt - 1, c.snd_nxt);
+	advance_to_edge(2 * SEC);
+	TT_EXPECT(&c, TCPHDR_RST | TCPHDR_ACK, c.rcv_nxt, c.snd_nxt);
+	assert_int_equal(tt_so_error(c.fd), ETIMEDOUT);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -560,6 +744,12 @@ int main(void)
 		T_(test_zero_window_probes),
 		T_(test_keepalive),
 		T_(test_keepalive_off_and_traffic),
+		T_(test_keepalive_close_wait),
+		T_(test_keepalive_fin_wait2),
+		T_(test_keepalive_quiet_while_unacked),
+		T_(test_user_timeout),
+		T_(test_user_timeout_beyond_retries2),
+		T_(test_user_timeout_keepalive),
 #undef T_
 	};
 

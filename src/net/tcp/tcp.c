@@ -179,8 +179,9 @@ static void tcp_put_port(struct sock *sk)
 	if (!sk->num)
 		return;
 	list_del(&sk->bind_node);
+	/* Only the binding goes: getsockname still shows the port, as
+	 * Linux's __inet_put_port leaves inet_sport alone. */
 	sk->num = 0;
-	sk->sport = 0;
 }
 
 /* bind(): a given port, or any free one from the ephemeral range. */
@@ -410,6 +411,7 @@ struct sock *tcp_create_child(struct sock *parent)
 	tp->keepidle_s = tcp_sk(parent)->keepidle_s;
 	tp->keepintvl_s = tcp_sk(parent)->keepintvl_s;
 	tp->keepcnt = tcp_sk(parent)->keepcnt;
+	tp->user_timeout_ms = tcp_sk(parent)->user_timeout_ms;
 	tcp_bind_hash(sk, parent->num);
 	return sk;
 }
@@ -482,6 +484,12 @@ int tcp_disconnect(struct sock *sk, int flags)
 	if (old != TCP_SYN_SENT)
 		tcp_send_active_reset(sk);
 	tcp_done(sk);
+	/* Linux's tcp_disconnect leaves ECONNRESET behind for an aborted
+	 * attempt or a connection it reset (SO_ERROR, POLLERR). */
+	if (old == TCP_SYN_SENT || old == TCP_SYN_RECV ||
+	    old == TCP_ESTABLISHED || old == TCP_CLOSE_WAIT ||
+	    old == TCP_FIN_WAIT1 || old == TCP_FIN_WAIT2)
+		sk->err = ECONNRESET;
 	return 0;
 }
 
@@ -879,6 +887,14 @@ static int tcp_setsockopt(struct sock *sk, int level, int optname,
 	case TCP_LINGER2:
 		tp->linger2_s = val;
 		return 0;
+	case TCP_USER_TIMEOUT:
+		/* RFC 5482 §3: how long sent data may go unacknowledged
+		 * before the connection is aborted; 0 restores the default.
+		 * Linux takes milliseconds and refuses negative values. */
+		if (val < 0)
+			return -EINVAL;
+		tp->user_timeout_ms = (uint32_t)val;
+		return 0;
 	default:
 		return -ENOPROTOOPT;
 	}
@@ -938,6 +954,7 @@ static int tcp_getsockopt(struct sock *sk, int level, int optname,
 		val = tp->syn_retries ? tp->syn_retries : TCP_SYN_RETRIES;
 		break;
 	case TCP_LINGER2: val = tp->linger2_s; break;
+	case TCP_USER_TIMEOUT: val = (int)tp->user_timeout_ms; break;
 	case TCP_INFO:
 		tcp_fill_info(sk, &ti);
 		n = sizeof(ti);

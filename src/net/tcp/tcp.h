@@ -109,6 +109,12 @@ struct tcp_sock {
 	uint8_t backoff;            /* RTO doublings since the last ACK */
 	uint8_t retransmits;        /* consecutive timeouts */
 	uint8_t syn_retries;        /* TCP_SYNCNT; 0 = TCP_SYN_RETRIES */
+	uint32_t user_timeout_ms;   /* TCP_USER_TIMEOUT (RFC 5482); 0 = none,
+				       tcp_retries2 decides */
+	us_time_t retrans_stamp;    /* first transmission of what the first
+				       timeout sent again (Linux's
+				       retrans_stamp); valid while
+				       retransmits > 0 */
 
 	/* RFC 5681 congestion control (NewReno, RFC 6582) */
 	uint32_t snd_cwnd;          /* in segments */

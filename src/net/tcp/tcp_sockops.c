@@ -71,6 +71,15 @@ static int inet_stream_connect(struct socket *sock, const struct sockaddr *addr,
 	if (sk->state == TCP_CLOSE) {
 		err = sock_error(sk);
 		sock->state = SS_UNCONNECTED;
+		/* Linux's sock_error path disconnects: tcp_disconnect
+		 * forgets an address the user did not bind (getsockname
+		 * says 0.0.0.0 after a refused connect) and clears the
+		 * shutdown bits (poll: POLLOUT|POLLHUP, no POLLIN). */
+		if (!sk->userlocks_addr) {
+			sk->rcv_saddr = 0;
+			sk->saddr = 0;
+		}
+		sk->shutdown = 0;
 		return err ? -err : -ECONNABORTED;
 	}
 	sock->state = SS_CONNECTED;
@@ -270,14 +279,21 @@ static int inet_stream_shutdown(struct socket *sock, int how)
 	if (how < SHUT_RD || how > SHUT_RDWR)
 		return -EINVAL;
 	switch (sk->state) {
+	case TCP_TIME_WAIT:
+		/* Linux's socket is already CLOSE here (the TIME-WAIT lives
+		 * in a separate mini socket): ENOTCONN. */
+		sk->shutdown |= (uint8_t)(how + 1);
+		return -ENOTCONN;
 	case TCP_LISTEN:
 		if (!((how + 1) & RCV_SHUTDOWN))
 			return 0;
 		/* fall through */
 	case TCP_SYN_SENT:
-		/* Linux aborts a listener or a connection attempt. */
-		sk->shutdown |= (uint8_t)(how + 1);
+		/* Linux aborts a listener or a connection attempt, and its
+		 * tcp_disconnect leaves no shutdown bits behind (poll says
+		 * POLLOUT|POLLHUP, not POLLIN|POLLRDHUP). */
 		err = sk->prot->disconnect(sk, O_NONBLOCK);
+		sk->shutdown = 0;
 		sock->state = err ? SS_DISCONNECTING : SS_UNCONNECTED;
 		sk->sk_state_change(sk);
 		return err;

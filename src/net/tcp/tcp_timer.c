@@ -3,7 +3,8 @@
  * probing (RFC 9293 §3.8.6.1) on one timer, delayed ACK (RFC 1122
  * §4.2.3.2), and keepalive (RFC 1122 §4.2.3.6) sharing a timer with the
  * FIN_WAIT2 and TIME_WAIT (2 MSL, RFC 9293 §3.10.7.4) timeouts, as Linux
- * shares them. All run in the engine's time (st->now).
+ * shares them; TCP_USER_TIMEOUT (RFC 5482) bounds the first and the
+ * third. All run in the engine's time (st->now).
  */
 #include <errno.h>
 
@@ -122,6 +123,44 @@ static void tcp_probe_timer(struct sock *sk)
 		     sk->st->now + tcp_backed_off_rto(tp));
 }
 
+/*
+ * Has the connection timed out (Linux's tcp_write_timeout)? The handshake
+ * counts its retries. A synchronized connection gives up after
+ * tcp_retries2 timeouts or, with TCP_USER_TIMEOUT set (RFC 5482 §3.1),
+ * once data has gone unacknowledged that long since it was first sent,
+ * however many retries that took (Linux's retransmits_timed_out).
+ */
+static bool tcp_write_timeout(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	us_time_t ut = (us_time_t)tp->user_timeout_ms * 1000;
+
+	if (sk->state == TCP_SYN_SENT)
+		return tp->retransmits >= (tp->syn_retries ? tp->syn_retries
+							   : TCP_SYN_RETRIES);
+	if (sk->state == TCP_SYN_RECV)
+		return tp->retransmits >= TCP_SYNACK_RETRIES;
+	if (!ut)
+		return tp->retransmits >= TCP_RETRIES2;
+	return tp->retransmits && sk->st->now - tp->retrans_stamp >= ut;
+}
+
+/* Linux's tcp_clamp_rto_to_user_timeout: the next timeout comes no later
+ * than the end of the user timeout, so that the abort is on time. */
+static void tcp_clamp_rto_to_user_timeout(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	us_time_t end = tp->retrans_stamp +
+			(us_time_t)tp->user_timeout_ms * 1000;
+
+	if (!tp->user_timeout_ms || sk->state == TCP_SYN_SENT ||
+	    sk->state == TCP_SYN_RECV)
+		return;
+	if (end < sk->st->now + tcp_backed_off_rto(tp))
+		us_timer_mod(&sk->st->timers, &tp->retrans_timer,
+			     end > sk->st->now ? end : sk->st->now);
+}
+
 /* RFC 6298 §5.4-5.7 and RFC 5681 §3.1: on a timeout, back off, shrink the
  * congestion window to one segment and send the queue again from the
  * oldest unacknowledged segment. */
@@ -129,7 +168,7 @@ static void tcp_retransmit_timer(struct us_timer *t, us_time_t now)
 {
 	struct tcp_sock *tp = container_of(t, struct tcp_sock, retrans_timer);
 	struct sock *sk = &tp->sk;
-	int limit = TCP_RETRIES2;
+	struct sk_buff *head;
 	uint32_t flight;
 
 	(void)now;
@@ -141,14 +180,14 @@ static void tcp_retransmit_timer(struct us_timer *t, us_time_t now)
 	}
 	if (tp->snd_una == tp->snd_max)
 		return;
-	if (sk->state == TCP_SYN_SENT)
-		limit = tp->syn_retries ? tp->syn_retries : TCP_SYN_RETRIES;
-	else if (sk->state == TCP_SYN_RECV)
-		limit = TCP_SYNACK_RETRIES;
-	if (tp->retransmits >= limit) {
+	if (tcp_write_timeout(sk)) {
 		tcp_write_err(sk, sk->err_soft ? sk->err_soft : ETIMEDOUT);
 		return;
 	}
+	head = skb_peek(&sk->write_queue);
+	if (tp->retransmits == 0)
+		tp->retrans_stamp = head ? TCP_SKB_CB(head)->sent
+					 : sk->st->now;
 	us_mib_inc(sk->st, US_MIB_TCP_TIMEOUTS);
 	flight = tp->snd_max - tp->snd_una;
 	tp->snd_ssthresh = flight / 2 > 2u * tp->mss_cache ?
@@ -165,9 +204,10 @@ static void tcp_retransmit_timer(struct us_timer *t, us_time_t now)
 		tp->backoff++;
 	/* Go back: everything unacknowledged counts as unsent again. */
 	tp->snd_nxt = tp->snd_una;
-	tp->send_head = skb_peek(&sk->write_queue);
+	tp->send_head = head;
 	tcp_write_xmit(sk, true);
 	tcp_reset_rto_timer(sk);
+	tcp_clamp_rto_to_user_timeout(sk);
 }
 
 static void tcp_delack_timer(struct us_timer *t, us_time_t now)
@@ -179,22 +219,57 @@ static void tcp_delack_timer(struct us_timer *t, us_time_t now)
 		tcp_send_ack(&tp->sk);
 }
 
+/*
+ * The states keepalive probes in (Linux's tcp_keepalive_timer): every
+ * synchronized state but TIME_WAIT, including the closing ones, where the
+ * peer may still vanish (CLOSE_WAIT, FIN_WAIT2 while the socket is open).
+ * An orphan in FIN_WAIT2 has the FIN_WAIT2 timeout instead, and a FIN
+ * unacknowledged (FIN_WAIT1, CLOSING, LAST_ACK) keeps the retransmission
+ * timer in charge, as any data does.
+ */
+static bool tcp_keepalive_state(const struct sock *sk)
+{
+	switch (sk->state) {
+	case TCP_ESTABLISHED:
+	case TCP_CLOSE_WAIT:
+	case TCP_FIN_WAIT1:
+	case TCP_FIN_WAIT2:
+	case TCP_CLOSING:
+	case TCP_LAST_ACK:
+		return true;
+	default:
+		return false;
+	}
+}
+
 static void tcp_keepalive_fire(struct sock *sk, us_time_t now)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 	us_time_t idle = now - tp->last_rcv;
 	us_time_t keepidle = (us_time_t)tp->keepidle_s * US_USEC_PER_SEC;
 	us_time_t intvl = (us_time_t)tp->keepintvl_s * US_USEC_PER_SEC;
+	us_time_t ut = (us_time_t)tp->user_timeout_ms * 1000;
 
-	if (!sk->keepalive || sk->state != TCP_ESTABLISHED)
+	if (!sk->keepalive || !tcp_keepalive_state(sk))
 		return;
+	/* "It is alive without keepalive" (Linux): while anything is
+	 * unacknowledged or unsent the retransmission or window probe
+	 * timer watches the peer; look again a keepalive time later. */
+	if (!skb_queue_empty(&sk->write_queue)) {
+		us_timer_mod(&sk->st->timers, &tp->keepalive_timer,
+			     now + keepidle);
+		return;
+	}
 	if (idle < keepidle) {
 		tp->probes_out = 0;
 		us_timer_mod(&sk->st->timers, &tp->keepalive_timer,
 			     tp->last_rcv + keepidle);
 		return;
 	}
-	if (tp->probes_out >= tp->keepcnt) {
+	/* With TCP_USER_TIMEOUT set, it decides when the silence is too
+	 * long instead of TCP_KEEPCNT, once a probe went (Linux). */
+	if (ut ? idle >= ut && tp->probes_out > 0
+	       : tp->probes_out >= tp->keepcnt) {
 		tcp_send_active_reset(sk);
 		tcp_write_err(sk, ETIMEDOUT);
 		return;
@@ -215,9 +290,13 @@ static void tcp_keepalive_timer(struct us_timer *t, us_time_t now)
 		return;
 	case TCP_FIN_WAIT2:
 		/* An orphan that the peer never finished (Linux's
-		 * tcp_fin_timeout) is let go. */
-		if (!sk->sk_socket)
+		 * tcp_fin_timeout) is let go; with the socket still open,
+		 * the timer is keepalive's. */
+		if (!sk->sk_socket) {
 			tcp_done(sk);
+			return;
+		}
+		tcp_keepalive_fire(sk, now);
 		return;
 	default:
 		tcp_keepalive_fire(sk, now);
@@ -245,11 +324,15 @@ void tcp_reset_keepalive(struct sock *sk)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 
-	if (sk->keepalive && sk->state == TCP_ESTABLISHED)
+	/* (An orphan's FIN_WAIT2 timeout shares the timer: not touched.) */
+	if (!tcp_keepalive_state(sk) || (!sk->sk_socket &&
+					 sk->state == TCP_FIN_WAIT2))
+		return;
+	if (sk->keepalive)
 		us_timer_mod(&sk->st->timers, &tp->keepalive_timer,
 			     tp->last_rcv +
 			     (us_time_t)tp->keepidle_s * US_USEC_PER_SEC);
-	else if (sk->state == TCP_ESTABLISHED)
+	else
 		us_timer_del(&sk->st->timers, &tp->keepalive_timer);
 }
 
@@ -259,7 +342,7 @@ void tcp_set_keepalive(struct sock *sk, bool on)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 
-	if (sk->state != TCP_ESTABLISHED)
+	if (!tcp_keepalive_state(sk))
 		return;
 	if (on && !sk->keepalive)
 		us_timer_mod(&sk->st->timers, &tp->keepalive_timer,
