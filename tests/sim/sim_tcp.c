@@ -272,10 +272,16 @@ static int run_seed(uint64_t seed)
 		did |= end_poll(&sv);
 		if (cl.bad && cl.err == ETIMEDOUT && cl.sent == 0 && sv.fd < 0 &&
 		    connects < 5) {
-			/* The SYN exchange gave up: try again, as apps do. */
+			/* The SYN exchange gave up: try again, as apps do,
+			 * with a fresh end (the failed socket may already
+			 * have reported end-of-stream). */
 			us_close(cl.fd);
 			cl.fd = -1;
 			cl.bad = 0;
+			cl.err = 0;
+			cl.eof = 0;
+			cl.shut_wr = 0;
+			cl.rcvd = 0;
 			continue;
 		}
 		if (!did && !sim_advance(&clock, st, 2, deadline))
