@@ -126,14 +126,6 @@ static int wait_for(struct socket *sock, us_time_t *timeo, uint32_t events)
 	return sock_wait_event(sock, timeo, poll_cond, &w);
 }
 
-static us_time_t call_timeout(const struct socket *sock, int flags, bool rcv)
-{
-	/* A socket closed by another thread has no sock: no waiting. */
-	if (!sock->sk || sock->nonblock || (flags & MSG_DONTWAIT))
-		return 0;
-	return rcv ? sock->sk->rcvtimeo_us : sock->sk->sndtimeo_us;
-}
-
 /* ---- creating and closing ---------------------------------------------- */
 
 int us_socket_on(struct ustack *st, int domain, int type, int protocol)
@@ -260,7 +252,7 @@ static int accept_locked(struct socket *sock, struct sockaddr *addr,
 {
 	struct sockaddr_storage ss;
 	struct socket *newsock;
-	us_time_t timeo = call_timeout(sock, 0, true);
+	us_time_t timeo = sock_call_timeout(sock, 0, true);
 	socklen_t len = sizeof(ss);
 	int rc, err = 0;
 
@@ -425,7 +417,7 @@ static long copy_msghdr(struct msghdr *k, const struct msghdr *msg,
 static ssize_t sendmsg_locked(struct socket *sock, const struct msghdr *k,
 			      size_t len, int flags)
 {
-	us_time_t timeo = call_timeout(sock, flags, false);
+	us_time_t timeo = sock_call_timeout(sock, flags, false);
 	ssize_t rc;
 
 	/* The protocol sees a call that may not block as MSG_DONTWAIT, as
@@ -502,7 +494,7 @@ ssize_t us_send(int fd, const void *buf, size_t len, int flags)
 static ssize_t recvmsg_locked(struct socket *sock, struct msghdr *k,
 			      size_t len, int flags)
 {
-	us_time_t timeo = call_timeout(sock, flags, true);
+	us_time_t timeo = sock_call_timeout(sock, flags, true);
 	ssize_t rc;
 
 	/* Reading the error queue never waits (Linux's ip_recv_error). */

@@ -243,6 +243,14 @@ static us_time_t until_deadline(const struct timespec *ts)
 	return us > 0 ? (us_time_t)us : 0;
 }
 
+us_time_t sock_call_timeout(const struct socket *sock, int flags, bool rcv)
+{
+	/* A socket closed by another thread has no sock: no waiting. */
+	if (!sock->sk || sock->nonblock || (flags & MSG_DONTWAIT))
+		return 0;
+	return rcv ? sock->sk->rcvtimeo_us : sock->sk->sndtimeo_us;
+}
+
 int sock_wait_event(struct socket *sock, us_time_t *timeo_us,
 		    bool (*cond)(struct sock *sk, void *arg), void *arg)
 {

@@ -110,6 +110,12 @@ void sock_close_locked(struct socket *sock);
 void sock_linger(struct socket *sock);
 /* Attach sk under sock and install the default wake-up callbacks. */
 void sock_graft(struct socket *sock, struct sock *sk);
+/*
+ * How long a call on sock may block: 0 for a nonblocking socket, a
+ * MSG_DONTWAIT call or a socket closed meanwhile, else SO_RCVTIMEO (rcv)
+ * or SO_SNDTIMEO. Core lock held.
+ */
+us_time_t sock_call_timeout(const struct socket *sock, int flags, bool rcv);
 /* Recompute readiness and signal / clear the eventfd. Core lock held. */
 void sock_update_readiness(struct socket *sock);
 

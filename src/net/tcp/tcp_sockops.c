@@ -194,8 +194,7 @@ static ssize_t inet_stream_sendmsg(struct socket *sock, const struct msghdr *msg
 				   size_t len, int flags)
 {
 	struct sock *sk = sock->sk;
-	us_time_t timeo = (sock->nonblock || (flags & MSG_DONTWAIT)) ? 0
-								  : sk->sndtimeo_us;
+	us_time_t timeo = sock_call_timeout(sock, flags, false);
 	struct stream_wait w = { sock, POLLOUT };
 	struct iovec *iov = NULL;
 	struct msghdr sub;
@@ -233,8 +232,7 @@ static ssize_t inet_stream_recvmsg(struct socket *sock, struct msghdr *msg,
 				   size_t len, int flags)
 {
 	struct sock *sk = sock->sk;
-	us_time_t timeo = (sock->nonblock || (flags & MSG_DONTWAIT)) ? 0
-								  : sk->rcvtimeo_us;
+	us_time_t timeo = sock_call_timeout(sock, flags, true);
 	size_t target = (flags & MSG_WAITALL) ? len
 			: (size_t)(sk->rcvlowat > 0 ? sk->rcvlowat : 1);
 	struct stream_wait w = { sock, POLLIN };
