@@ -48,6 +48,17 @@ struct ustack *ustack_create(const struct ustack_config *cfg);
 void ustack_destroy(struct ustack *st);
 
 /*
+ * Per-instance tunables, named as the Linux sysctls they mirror
+ * ("net.ipv4.tcp_sack"; '/' works as the separator too) and with Linux's
+ * defaults. Values are strings, as written to /proc/sys. Returns 0, or -1
+ * with errno ENOENT (no such knob) or EINVAL (value out of range).
+ */
+int ustack_sysctl_set(struct ustack *st, const char *name, const char *value);
+/* The value as a string in buf; -1 with ENOENT, or ENOSPC if len is short. */
+int ustack_sysctl_get(struct ustack *st, const char *name, char *buf,
+		      size_t len);
+
+/*
  * Seeded faults on one direction of a TAP device's path, for testing
  * against the kernel (which has no netem here): each frame is lost,
  * duplicated or held back (so that later frames overtake it) with the

@@ -29,6 +29,12 @@
  *   log=N               ustack's log level, 0..4 (default 0)
  *   pcap=PATH           capture every packet in and out (raw IPv4)
  *   counters            print the stack's counters to stderr at the end
+ *   net.ipv4.NAME=V     set a tunable (ustack_sysctl_set) after the
+ *                       instance is made; run.sh passes the ones
+ *                       defaults.sh sets on Linux. A knob ustack does not
+ *                       have is noted on stderr and ignored (defaults.sh
+ *                       documents what ustack does instead); a bad value
+ *                       fails the run
  *
  * This file is not part of libustack: the Makefile links it with the
  * library objects into its own shared object.
@@ -168,6 +174,8 @@ struct pd_config {
 	int log_level;
 	const char *pcap_path;
 	bool counters;
+	int nsysctl;
+	const char *sysctl_name[32], *sysctl_value[32];
 };
 
 static pid_t pd_gettid(void)
@@ -739,6 +747,13 @@ static int pd_parse_one(char *opt, struct pd_config *cfg)
 	}
 	if (!val || !*val)
 		return -1;
+	if (strncmp(opt, "net.", 4) == 0) {
+		if (cfg->nsysctl == 32)
+			return -1;
+		cfg->sysctl_name[cfg->nsysctl] = opt;
+		cfg->sysctl_value[cfg->nsysctl++] = val;
+		return 0;
+	}
 	if (strcmp(opt, "addr") == 0)
 		return pd_parse_addr(val, cfg);
 	if (strcmp(opt, "mtu") == 0) {
@@ -781,7 +796,7 @@ static int pd_parse_flags(const char *flags, char *buf, size_t size,
 		if (pd_parse_one(opt, cfg) < 0) {
 			fprintf(stderr, "ustack: bad --so_flags option '%s' "
 				"(want addr=A.B.C.D[/LEN], mtu=N, seed=N, "
-				"log=N, pcap=PATH, counters)\n", opt);
+				"log=N, pcap=PATH, counters, net.ipv4.NAME=V)\n", opt);
 			return -1;
 		}
 	}
@@ -812,12 +827,34 @@ static int pd_attach_device(struct pd_stack *pd, const struct pd_config *cfg)
 	return err;
 }
 
+/* Later settings win: the script's own come after run.sh's defaults. */
+static int pd_apply_sysctls(struct ustack *st, const struct pd_config *cfg)
+{
+	int i;
+
+	for (i = 0; i < cfg->nsysctl; i++) {
+		if (ustack_sysctl_set(st, cfg->sysctl_name[i],
+				      cfg->sysctl_value[i]) == 0)
+			continue;
+		if (errno == ENOENT) {
+			fprintf(stderr, "ustack: no sysctl %s, ignored\n",
+				cfg->sysctl_name[i]);
+			continue;
+		}
+		fprintf(stderr, "ustack: sysctl %s=%s: %s\n",
+			cfg->sysctl_name[i], cfg->sysctl_value[i],
+			strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 static struct pd_stack *pd_create(const char *flags)
 {
 	struct ustack_config ucfg;
 	struct pd_config cfg;
 	struct pd_stack *pd;
-	char buf[1024];
+	char buf[4096];
 	int err;
 
 	memset(&cfg, 0, sizeof(cfg));
@@ -840,6 +877,10 @@ static struct pd_stack *pd_create(const char *flags)
 		return NULL;
 	}
 	ustack_set_default(pd->st);
+	if (pd_apply_sysctls(pd->st, &cfg) < 0) {
+		pd_free(pd);
+		return NULL;
+	}
 	pthread_mutex_lock(&pd->st->lock);
 	us_engine_begin(pd->st);
 	err = pd_attach_device(pd, &cfg);

@@ -64,6 +64,7 @@ struct ustack *ustack_create(const struct ustack_config *cfg)
 	st->next_ifindex = 1;
 	skb_pool_init(&st->skb_pool, cfg->mem_limit_bytes);
 	us_log_init(&st->log, cfg->log_level);
+	us_sysctl_init(&st->sysctl);
 	us_rng_seed(&st->rng, cfg->seed ? cfg->seed : seed_from_os());
 	arp_init(st);
 	ip_init(st);

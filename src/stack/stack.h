@@ -23,6 +23,7 @@
 #include "net/ipv4.h"
 #include "net/tcp/tcp.h"
 #include "net/udp.h"
+#include "stack/sysctl.h"
 #include "ustack/ustack.h"
 
 struct us_runtime;
@@ -47,6 +48,7 @@ struct ustack {
 	struct udp_table udp;
 	struct tcp_table tcp;
 	struct list_head sockets;  /* every struct socket of this instance */
+	struct us_sysctl sysctl;   /* tunables (stack/sysctl.h) */
 
 	struct us_runtime *rt;    /* NULL until ustack_start() */
 };

@@ -30,6 +30,12 @@
 # them, instead of TSO/GSO super-packets that the scripts would have to
 # describe differently for each side.
 #
+# A script that wants a feature on gives the sysctls as arguments, applied
+# after these: `../defaults.sh net.ipv4.tcp_sack=1`. run.sh hands this
+# file's net.ipv4 settings and the script's arguments to the ustack side
+# too (as --so_flags; knobs ustack lacks are ignored there), so both sides
+# run with the same settings.
+#
 # The ustack side runs this too (it is harmless there: the plug-in ignores
 # the kernel's TCP); errors are printed but do not fail the script.
 for kv in \
@@ -46,7 +52,8 @@ for kv in \
 	net.ipv4.tcp_syn_linear_timeouts=0 \
 	net.ipv4.tcp_invalid_ratelimit=0 \
 	net.ipv4.tcp_congestion_control=reno \
-	net.ipv4.tcp_no_metrics_save=1; do
+	net.ipv4.tcp_no_metrics_save=1 \
+	"$@"; do
 	sysctl -q -w "$kv" >/dev/null 2>&1 || echo "defaults.sh: cannot set $kv" >&2
 done
 if ip link show dev tun0 >/dev/null 2>&1; then

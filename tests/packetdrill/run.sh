@@ -104,6 +104,7 @@ if [ ! -x "$PACKETDRILL" ]; then
 	exit 77
 fi
 
+DEFAULT_SYSCTLS=$(defaults_sysctls)
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/ustack-packetdrill.XXXXXX")
 failures=0
 cleanup() {
@@ -150,6 +151,18 @@ xfail_reason() {
 	sed -n '/^[[:space:]]*\/\/[[:space:]]*xfail-ustack:/{s/^[^:]*:[[:space:]]*//p;q}' "$1"
 }
 
+# The net.ipv4 sysctls defaults.sh sets, as so_flags for the ustack side.
+defaults_sysctls() {
+	grep -v '^[[:space:]]*#' "$HERE/defaults.sh" |
+		grep -o 'net\.ipv4\.[a-z0-9_]*=[A-Za-z0-9]*' | paste -sd, -
+}
+
+# The sysctls a script adds in its init command (`../defaults.sh K=V ...`).
+script_sysctls() {
+	grep -o '`[^`]*defaults\.sh[^`]*`' "$1" | head -1 | tr -d '`' |
+		tr -s ' \t' '\n\n' | grep '^net\.' | paste -sd, -
+}
+
 script_so_flags() {
 	sed -n '/^[[:space:]]*\/\/[[:space:]]*so_flags:/{s/^[^:]*:[[:space:]]*//p;q}' "$1"
 }
@@ -162,8 +175,10 @@ run_one() {
 	name=$(basename "$script")
 	mkdir -p "$out"
 	if [ "$side" = ustack ]; then
-		flags="addr=$LOCAL_IP/24,pcap=$out/ustack.pcap"
+		flags="addr=$LOCAL_IP/24,pcap=$out/ustack.pcap,$DEFAULT_SYSCTLS"
 		local extra
+		extra=$(script_sysctls "$script")
+		[ -n "$extra" ] && flags="$flags,$extra"
 		extra=$(script_so_flags "$script")
 		[ -n "$extra" ] && flags="$flags,$extra"
 		cmd=("$PACKETDRILL" --local_ip="$LOCAL_IP"

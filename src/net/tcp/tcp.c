@@ -1019,3 +1019,10 @@ const struct proto tcp_prot = {
 	.shutdown = tcp_shutdown,
 	.keepalive = tcp_set_keepalive,
 };
+
+/* The algorithms TCP_CONGESTION and net.ipv4.tcp_congestion_control accept
+ * (only NewReno so far). */
+int us_sysctl_check_congestion(const char *name)
+{
+	return strcmp(name, "reno") == 0 ? 0 : -ENOENT;
+}

@@ -1,0 +1,143 @@
+/*
+ * sysctl.c - the table behind ustack_sysctl_set/get: one row per knob of
+ * struct us_sysctl, named as the Linux sysctl it mirrors.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "stack/stack.h"
+#include "stack/sysctl.h"
+
+enum sysctl_type { SYSCTL_INT, SYSCTL_STRING };
+
+struct sysctl_row {
+	const char *name;
+	enum sysctl_type type;
+	size_t offset;
+	int min, max;                       /* SYSCTL_INT */
+	int (*check)(const char *value);    /* SYSCTL_STRING, or NULL */
+};
+
+#define INT_ROW(n, lo, hi) \
+	{ "net.ipv4." #n, SYSCTL_INT, offsetof(struct us_sysctl, n), lo, hi, NULL }
+#define STR_ROW(n, chk) \
+	{ "net.ipv4." #n, SYSCTL_STRING, offsetof(struct us_sysctl, n), 0, 0, chk }
+
+static const struct sysctl_row sysctl_table[] = {
+	INT_ROW(tcp_timestamps, 0, 1),
+	INT_ROW(tcp_window_scaling, 0, 1),
+	INT_ROW(tcp_sack, 0, 1),
+	INT_ROW(tcp_dsack, 0, 1),
+	STR_ROW(tcp_congestion_control, us_sysctl_check_congestion),
+};
+
+void us_sysctl_init(struct us_sysctl *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->tcp_timestamps = 1;
+	s->tcp_window_scaling = 1;
+	s->tcp_sack = 1;
+	s->tcp_dsack = 1;
+	strcpy(s->tcp_congestion_control, "reno");
+}
+
+/* "net.ipv4.tcp_sack" and "net/ipv4/tcp_sack" name the same knob. */
+static const struct sysctl_row *sysctl_find(const char *name)
+{
+	char norm[64];
+	size_t i, len = strlen(name);
+
+	if (len >= sizeof(norm))
+		return NULL;
+	for (i = 0; i <= len; i++)
+		norm[i] = name[i] == '/' ? '.' : name[i];
+	for (i = 0; i < sizeof(sysctl_table) / sizeof(sysctl_table[0]); i++)
+		if (strcmp(sysctl_table[i].name, norm) == 0)
+			return &sysctl_table[i];
+	return NULL;
+}
+
+static int sysctl_store(struct us_sysctl *s, const struct sysctl_row *r,
+			const char *value)
+{
+	char *field = (char *)s + r->offset;
+	char *end;
+	long v;
+
+	if (r->type == SYSCTL_INT) {
+		errno = 0;
+		v = strtol(value, &end, 10);
+		if (errno || end == value || *end || v < r->min || v > r->max)
+			return -EINVAL;
+		*(int *)field = (int)v;
+		return 0;
+	}
+	if (strlen(value) >= US_SYSCTL_NAME_MAX)
+		return -EINVAL;
+	if (r->check) {
+		int err = r->check(value);
+
+		if (err)
+			return err;
+	}
+	strcpy(field, value);
+	return 0;
+}
+
+int ustack_sysctl_set(struct ustack *st, const char *name, const char *value)
+{
+	const struct sysctl_row *r;
+	int err;
+
+	if (!st || !name || !value) {
+		errno = EINVAL;
+		return -1;
+	}
+	r = sysctl_find(name);
+	if (!r) {
+		errno = ENOENT;
+		return -1;
+	}
+	pthread_mutex_lock(&st->lock);
+	err = sysctl_store(&st->sysctl, r, value);
+	pthread_mutex_unlock(&st->lock);
+	if (err) {
+		errno = -err;
+		return -1;
+	}
+	return 0;
+}
+
+int ustack_sysctl_get(struct ustack *st, const char *name, char *buf,
+		      size_t len)
+{
+	const struct sysctl_row *r;
+	const char *field;
+	int n;
+
+	if (!st || !name || !buf) {
+		errno = EINVAL;
+		return -1;
+	}
+	r = sysctl_find(name);
+	if (!r) {
+		errno = ENOENT;
+		return -1;
+	}
+	pthread_mutex_lock(&st->lock);
+	field = (const char *)&st->sysctl + r->offset;
+	if (r->type == SYSCTL_INT)
+		n = snprintf(buf, len, "%d", *(const int *)field);
+	else
+		n = snprintf(buf, len, "%s", field);
+	pthread_mutex_unlock(&st->lock);
+	if (n < 0 || (size_t)n >= len) {
+		errno = ENOSPC;
+		return -1;
+	}
+	return 0;
+}

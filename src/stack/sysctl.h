@@ -1,0 +1,34 @@
+/*
+ * sysctl.h - per-instance tunables named as Linux names them
+ * (net.ipv4.tcp_sack, ...), so that a test, a benchmark or a packetdrill
+ * script sets ustack the way it sets the kernel.
+ *
+ * Each knob is a field of struct us_sysctl, read by the protocol code under
+ * the core lock, and one row of the table in sysctl.c (name, type, bounds),
+ * which ustack_sysctl_set/get use. Defaults are Linux's.
+ */
+#ifndef US_STACK_SYSCTL_H
+#define US_STACK_SYSCTL_H
+
+#define US_SYSCTL_NAME_MAX 16
+
+struct us_sysctl {
+	int tcp_timestamps;        /* RFC 7323 timestamps offered (1) */
+	int tcp_window_scaling;    /* RFC 7323 window scale offered (1) */
+	int tcp_sack;              /* RFC 2018 SACK offered (1) */
+	int tcp_dsack;             /* RFC 2883 D-SACK sent (1) */
+	char tcp_congestion_control[US_SYSCTL_NAME_MAX]; /* default algorithm */
+};
+
+struct ustack;
+
+void us_sysctl_init(struct us_sysctl *s);
+
+/*
+ * Validator for tcp_congestion_control: 0 when `name` is an algorithm
+ * ustack has, -ENOENT otherwise (Linux refuses unknown names the same way).
+ * Defined by the congestion-control code.
+ */
+int us_sysctl_check_congestion(const char *name);
+
+#endif

@@ -1,0 +1,138 @@
+/*
+ * test_sysctl.c - ustack_sysctl_set/get (src/stack/sysctl.c): Linux's
+ * defaults, both name spellings, range and type checks with their errno,
+ * the congestion-control name checked against what TCP has, and settings
+ * staying per instance.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <errno.h>
+#include <string.h>
+
+#include "stack/stack.h"
+
+static struct ustack *new_stack(void)
+{
+	struct ustack_config cfg;
+	struct ustack *st;
+
+	ustack_config_init(&cfg);
+	cfg.seed = 1;
+	cfg.no_loopback = 1;
+	st = ustack_create(&cfg);
+	assert_non_null(st);
+	return st;
+}
+
+static void assert_value(struct ustack *st, const char *name,
+			 const char *want)
+{
+	char buf[32];
+
+	assert_int_equal(ustack_sysctl_get(st, name, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, want);
+}
+
+static void test_defaults_are_linux(void **state)
+{
+	struct ustack *st = new_stack();
+
+	(void)state;
+	assert_value(st, "net.ipv4.tcp_sack", "1");
+	assert_value(st, "net.ipv4.tcp_timestamps", "1");
+	assert_value(st, "net.ipv4.tcp_window_scaling", "1");
+	assert_value(st, "net.ipv4.tcp_dsack", "1");
+	assert_int_equal(st->sysctl.tcp_sack, 1);
+	ustack_destroy(st);
+}
+
+static void test_set_and_spellings(void **state)
+{
+	struct ustack *st = new_stack();
+
+	(void)state;
+	assert_int_equal(ustack_sysctl_set(st, "net.ipv4.tcp_sack", "0"), 0);
+	assert_int_equal(st->sysctl.tcp_sack, 0);
+	assert_value(st, "net/ipv4/tcp_sack", "0");
+	assert_int_equal(ustack_sysctl_set(st, "net/ipv4/tcp_timestamps", "0"),
+			 0);
+	assert_int_equal(st->sysctl.tcp_timestamps, 0);
+	assert_int_equal(st->sysctl.tcp_window_scaling, 1);
+	ustack_destroy(st);
+}
+
+static void test_errors(void **state)
+{
+	struct ustack *st = new_stack();
+	char small[2];
+	const char *bad[] = { "2", "-1", "", "1x", "x", "99999999999999999999" };
+	size_t i;
+
+	(void)state;
+	errno = 0;
+	assert_int_equal(ustack_sysctl_set(st, "net.ipv4.tcp_nonesuch", "1"),
+			 -1);
+	assert_int_equal(errno, ENOENT);
+	assert_int_equal(ustack_sysctl_set(st, "tcp_sack", "1"), -1);
+	assert_int_equal(errno, ENOENT);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		errno = 0;
+		assert_int_equal(ustack_sysctl_set(st, "net.ipv4.tcp_sack",
+						   bad[i]), -1);
+		assert_int_equal(errno, EINVAL);
+		assert_int_equal(st->sysctl.tcp_sack, 1); /* unchanged */
+	}
+	assert_int_equal(ustack_sysctl_get(st, "net.ipv4.tcp_congestion_control",
+					   small, sizeof(small)), -1);
+	assert_int_equal(errno, ENOSPC);
+	ustack_destroy(st);
+}
+
+static void test_congestion_name_checked(void **state)
+{
+	struct ustack *st = new_stack();
+	char name[US_SYSCTL_NAME_MAX];
+
+	(void)state;
+	assert_int_equal(ustack_sysctl_set(st, "net.ipv4.tcp_congestion_control",
+					   "no-such-algo"), -1);
+	assert_int_equal(errno, ENOENT);
+	assert_int_equal(ustack_sysctl_set(st, "net.ipv4.tcp_congestion_control",
+					   "a-name-longer-than-the-field"), -1);
+	assert_int_equal(errno, EINVAL);
+	assert_int_equal(ustack_sysctl_set(st, "net.ipv4.tcp_congestion_control",
+					   "reno"), 0);
+	assert_int_equal(ustack_sysctl_get(st, "net.ipv4.tcp_congestion_control",
+					   name, sizeof(name)), 0);
+	assert_string_equal(name, "reno");
+	ustack_destroy(st);
+}
+
+static void test_per_instance(void **state)
+{
+	struct ustack *a = new_stack(), *b = new_stack();
+
+	(void)state;
+	assert_int_equal(ustack_sysctl_set(a, "net.ipv4.tcp_window_scaling",
+					   "0"), 0);
+	assert_value(a, "net.ipv4.tcp_window_scaling", "0");
+	assert_value(b, "net.ipv4.tcp_window_scaling", "1");
+	ustack_destroy(a);
+	ustack_destroy(b);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_defaults_are_linux),
+		cmocka_unit_test(test_set_and_spellings),
+		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_congestion_name_checked),
+		cmocka_unit_test(test_per_instance),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
