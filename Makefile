@@ -61,10 +61,10 @@ FUZZ_BIN   := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/tests/%)
 
 .PHONY: all test test-unit test-sim test-tsan test-integ demo bench install \
         clean deps test-build build-clang test-packetdrill test-linux \
-        test-fuzz fuzz
+        test-fuzz fuzz bench-build
 
 all: $(BUILD)/libustack.a $(BUILD)/libustack.so $(TOOLS) $(BUILD)/ustack.pc \
-     $(BUILD)/libustack-packetdrill.so
+     $(BUILD)/libustack-packetdrill.so $(BUILD)/bench/bench_tcp
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -148,6 +148,31 @@ $(BUILD)/tsan/tests/%: tests/tsan/%.c $(BUILD)/tsan/libustack.a
 	$(CC) $(CPPFLAGS) -Itests $(CFLAGS) $(TSAN) $< -o $@ \
 	    $(BUILD)/tsan/libustack.a -lcmocka $(LDLIBS)
 
+# The benchmark programs (bench/, run by scripts/bench.sh): bench_tcp is
+# part of `all` so that it never rots, bench_lwip needs liblwip-dev and is
+# built by `make bench-build`; the integration tier runs both briefly.
+BENCH_CORE := bench/bench_core.c bench/bench_core.h
+
+$(BUILD)/bench/bench_tcp: bench/bench_tcp.c $(BENCH_CORE) $(BUILD)/libustack.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -Ibench $(CFLAGS) $< bench/bench_core.c -o $@ \
+	    $(BUILD)/libustack.a $(LDLIBS)
+
+$(BUILD)/asan/bench/bench_tcp: bench/bench_tcp.c $(BENCH_CORE) \
+	    $(BUILD)/asan/libustack.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -Ibench $(CFLAGS) $(SAN) $< bench/bench_core.c \
+	    -o $@ $(BUILD)/asan/libustack.a $(LDLIBS)
+
+# lwIP's headers come first: its lwipopts.h, not ustack's include path.
+$(BUILD)/bench/bench_lwip: bench/bench_lwip.c $(BENCH_CORE)
+	@mkdir -p $(dir $@)
+	$(CC) -D_GNU_SOURCE -Ibench $$(pkg-config --cflags lwip) $(CFLAGS) \
+	    $< bench/bench_core.c -o $@ \
+	    $$(pkg-config --libs lwip) $(LDLIBS)
+
+bench-build: all $(BUILD)/bench/bench_lwip
+
 $(BUILD)/ustack.pc: ustack.pc.in
 	@mkdir -p $(BUILD)
 	sed 's|@PREFIX@|$(PREFIX)|g' $< > $@
@@ -156,7 +181,8 @@ deps:
 	@scripts/install-deps.sh
 
 test-build: $(UNIT_BIN) $(SIM_BIN) $(TSAN_BIN) $(FUZZ_BIN) $(ASAN_TOOLS) all \
-	    $(BUILD)/asan/libustack-packetdrill.so
+	    $(BUILD)/asan/libustack-packetdrill.so $(BUILD)/asan/bench/bench_tcp \
+	    $(BUILD)/bench/bench_lwip
 
 # The library and tools once more with clang (no sanitizers), so that both
 # compilers stay warning-free; part of `make test`.
@@ -209,8 +235,8 @@ demo: deps
 	@USTACK_BIN=$(BUILD)/ustack scripts/demo.sh
 
 bench: deps
-	@$(MAKE) --no-print-directory all
-	@USTACK_BIN=$(BUILD)/ustack scripts/bench.sh
+	@$(MAKE) --no-print-directory bench-build
+	@BUILD=$(BUILD) scripts/bench.sh $(BENCH_OUT)
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/include/ustack $(DESTDIR)$(PREFIX)/lib \

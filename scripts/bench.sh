@@ -1,28 +1,44 @@
 #!/bin/bash
-# bench.sh [RESULTS.json] - ICMP echo, kernel -> ustack over a TAP device,
-# next to kernel -> kernel over a veth pair, measured in the same run.
+# bench.sh [RESULTS.json] - `make bench`: every ustack figure next to the
+# same measurement on Linux, taken in the same run, as a ratio.
 #
-# This is the one figure this stage of ustack can measure honestly: the
-# kernel's `ping -i 0` (one echo in flight, the next sent as soon as the
-# reply is back) gives the round-trip time and the echo rate. The ustack
-# path is kernel -> TAP -> ustack (user space) -> TAP -> kernel; the Linux
-# path is kernel -> veth -> kernel (another namespace) and back, never
-# leaving the kernel, so it is the floor that a user-space stack on a TAP
-# device is compared with.
+# Rows (each prints the CPU seconds its processes used):
+#   ICMP echo            kernel ping -i 0 to ustack over a TAP device vs to
+#                        a kernel over a veth pair
+#   bulk ustack->kernel  ustack over the TAP vs kernel->kernel over a veth
+#   bulk kernel->ustack  the same the other way
+#   bulk over the wire   two ustack instances over the in-memory wire (one
+#                        thread drives both) vs two processes over the
+#                        kernel's loopback
+#   request/response     1-byte transactions/s, ustack client vs a kernel
+#                        client over the veth; the server is the kernel
+#   connections/s        connect, 100-byte request, response, close; same
+#   idle memory          bytes per idle established socket, N connections
+#                        between two ustack instances vs the kernel's slab
+#                        growth for N connections over loopback
+#   lwIP                 bulk both ways and request/response with lwIP
+#                        (Debian liblwip-dev 2.1.3) in ustack's place on a
+#                        TAP device of its own, so ustack/lwIP is a ratio
 #
-# Everything runs in namespaces this script creates (unshare -rn, and a
-# second netns for the veth peer); they vanish when it exits. Bounded:
-# each ping has a deadline (8 s), so a run takes well under a minute even
-# when nothing answers. Results: a table on stdout and JSON in
-# bench/results.json or $1.
+# The programs are bench/bench_tcp.c and bench/bench_lwip.c (one set of
+# loops, bench/bench_core.c, on every stack); every byte moved is checked.
+# Everything runs in namespaces this script creates (unshare -n, and a
+# second one for the veth peer); they vanish when it exits. Knobs:
+# BENCH_SECONDS (10) per measurement, BENCH_CONNS (100000) idle
+# connections, BENCH_COUNT (10000) pings. Results: a table on stdout and
+# JSON in bench/results.json or $1.
 set -euo pipefail
 
 CALLER_PWD=$PWD
 cd "$(dirname "$0")/.."
 ROOT=$PWD
+BUILD=${BUILD:-build}
+case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
+SECS=${BENCH_SECONDS:-10}
+CONNS=${BENCH_CONNS:-100000}
 COUNT=${BENCH_COUNT:-10000}
-USTACK_BIN=${USTACK_BIN:-build/ustack}
-case $USTACK_BIN in /*) ;; *) USTACK_BIN=$ROOT/$USTACK_BIN ;; esac
+BT=$BUILD/bench/bench_tcp
+BL=$BUILD/bench/bench_lwip
 
 if [ -z "${BENCH_IN_NETNS:-}" ]; then
 	OUT=$ROOT/bench/results.json
@@ -30,19 +46,24 @@ if [ -z "${BENCH_IN_NETNS:-}" ]; then
 		case $1 in /*) OUT=$1 ;; *) OUT=$CALLER_PWD/$1 ;; esac
 	fi
 	mkdir -p "$(dirname "$OUT")"
-	[ -x "$USTACK_BIN" ] || { echo "bench: build first (make)" >&2; exit 1; }
-	flags=-rn
-	# Without user namespaces, root can still make network namespaces.
-	unshare -rn true 2>/dev/null || flags=-n
-	BENCH_IN_NETNS=1 BENCH_OUT=$OUT USTACK_BIN=$USTACK_BIN \
+	for b in "$BUILD/ustack" "$BT"; do
+		[ -x "$b" ] || { echo "bench: $b missing (make bench-build)" >&2; exit 1; }
+	done
+	# 100,000 connections between two stacks in one process need
+	# 200,000 descriptors: raise the limit while still root outside.
+	ulimit -Hn 1048576 2>/dev/null && ulimit -n 1048576 2>/dev/null ||
+		ulimit -n "$(ulimit -Hn)"
+	flags=-n
+	[ "$(id -u)" -eq 0 ] && unshare -n true 2>/dev/null || flags=-rn
+	BENCH_IN_NETNS=1 BENCH_OUT=$OUT BUILD=$BUILD \
 		exec unshare $flags bash "$0"
 fi
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/ustack-bench.XXXXXX")
-USTACK_PID='' PEER_PID=''
+PIDS=()
 cleanup() {
 	local pid
-	for pid in $USTACK_PID $PEER_PID; do
+	for pid in "${PIDS[@]}"; do
 		kill -TERM "$pid" 2>/dev/null || true
 		wait "$pid" 2>/dev/null || true
 	done
@@ -51,20 +72,21 @@ cleanup() {
 trap cleanup EXIT
 
 sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+sysctl -qw net.ipv4.ip_local_port_range="1024 65535"
 ip link set lo up
 
-# ustack on a TAP device: kernel 10.88.0.1, ustack 10.88.0.2.
-ip tuntap add tap0 mode tap
-ip addr add 10.88.0.1/24 dev tap0
-ip link set tap0 up
-"$USTACK_BIN" up --tap tap0 --addr 10.88.0.2/24 >"$WORK/ustack.out" \
-	2>"$WORK/ustack.log" &
-USTACK_PID=$!
-
-# The Linux peer: a second network namespace held by a sleeping process,
-# reached over a veth pair: kernel 10.89.0.1, peer 10.89.0.2.
-unshare -n sleep 120 &
+# ustack's TAP: kernel 10.88.0.1, ustack 10.88.0.2. lwIP's: 10.87.0.1/.2.
+for t in "tap0 10.88" "tap1 10.87"; do
+	set -- $t
+	ip tuntap add "$1" mode tap
+	ip addr add "$2.0.1/24" dev "$1"
+	ip link set "$1" up
+done
+# The Linux peer: a second namespace held by a sleeping process, over a
+# veth pair: this side 10.89.0.1, the peer 10.89.0.2.
+unshare -n sleep 100000 &
 PEER_PID=$!
+PIDS+=("$PEER_PID")
 in_peer() { nsenter -t "$PEER_PID" -n "$@"; }
 ip link add veth0 type veth peer name veth1
 for _ in $(seq 50); do
@@ -74,26 +96,109 @@ done
 in_peer ip link set lo up
 in_peer ip addr add 10.89.0.2/24 dev veth1
 in_peer ip link set veth1 up
+in_peer sysctl -qw net.ipv4.ip_local_port_range="1024 65535"
 ip addr add 10.89.0.1/24 dev veth0
 ip link set veth0 up
+# Both links have the same MTU (1500), as the issue asks.
+ip link set veth0 mtu 1500
+in_peer ip link set veth1 mtu 1500
 
+ROWS=$WORK/rows.tsv
+: >"$ROWS"
+NOTES=()
+STEP=0
+STEPS=9
+progress() {
+	STEP=$((STEP + 1))
+	printf '[%d/%d] %s\n' "$STEP" "$STEPS" "$*" >&2
+}
+
+# field FILE KEY: KEY's value on the result line of FILE (empty if none).
+field() {
+	sed -n "s/^result .*\b$2=\([^ ]*\).*/\1/p" "$1" | tail -1
+}
+cpu_of() {
+	local u s
+	u=$(field "$1" cpu_user)
+	s=$(field "$1" cpu_sys)
+	awk -v u="${u:-0}" -v s="${s:-0}" 'BEGIN { printf "%.2f", u + s }'
+}
+
+# run_pair NAME SERVER... -- CLIENT...: start the server, wait for its
+# "ready", run the client, then end the server (crr servers run until
+# SIGTERM). Output in $WORK/NAME.srv and NAME.cli. Fails on a bad result.
+run_pair() {
+	local name=$1 srv=() cli=() pid i
+	shift
+	while [ "$1" != -- ]; do srv+=("$1"); shift; done
+	shift
+	cli=("$@")
+	"${srv[@]}" >"$WORK/$name.srv" 2>&1 &
+	pid=$!
+	for i in $(seq 200); do
+		grep -q '^ready' "$WORK/$name.srv" && break
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.05
+	done
+	if ! grep -q '^ready' "$WORK/$name.srv"; then
+		echo "bench: $name: server did not start:" >&2
+		cat "$WORK/$name.srv" >&2
+		kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true
+		return 1
+	fi
+	timeout $((${SECS%.*} + 60)) "${cli[@]}" >"$WORK/$name.cli" 2>&1 ||
+		echo "bench: $name: client failed: $(tail -3 "$WORK/$name.cli")" >&2
+	# A sink or rr server ends with its connection; a crr server on TERM.
+	for i in $(seq 100); do
+		kill -0 "$pid" 2>/dev/null || break
+		[ "$i" -eq 20 ] && kill -TERM "$pid" 2>/dev/null
+		sleep 0.1
+	done
+	kill -KILL "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+	if [ "$(field "$WORK/$name.srv" ok)" != 1 ] ||
+	   [ "$(field "$WORK/$name.cli" ok)" != 1 ]; then
+		echo "bench: $name failed; server said:" >&2
+		grep -v '^result' "$WORK/$name.srv" | tail -5 >&2 || true
+		echo "client said:" >&2
+		grep -v '^result' "$WORK/$name.cli" | tail -5 >&2 || true
+		return 1
+	fi
+}
+
+# The figure of a finished pair: bulk in Gbit/s from the receiving side's
+# result, transactions or connections per second from the client's.
+gbits() { awk -v b="$(field "$1" bytes)" -v s="$(field "$1" secs)" \
+	'BEGIN { printf "%.3f", (s > 0 ? b * 8 / s / 1e9 : 0) }'; }
+rate() { awk -v n="$(field "$1" count)" -v s="$(field "$1" secs)" \
+	'BEGIN { printf "%.0f", (s > 0 ? n / s : 0) }'; }
+pair_cpu() { awk -v a="$(cpu_of "$WORK/$1.srv")" -v b="$(cpu_of "$WORK/$1.cli")" \
+	'BEGIN { printf "%.2f", a + b }'; }
+
+# row NAME UNIT BETTER USTACK LINUX CPU_USTACK CPU_LINUX [OTHER_NAME]
+row() { printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$@" >>"$ROWS"; }
+
+flush_neigh() { ip neigh flush dev tap0 2>/dev/null || true; }
+U_ARGS=(--stack ustack --tap tap0 --addr 10.88.0.2/24)
+L_ARGS=(--tap tap1 --addr 10.87.0.2/24)
+PORT=5001
+
+# ---- ICMP echo ---------------------------------------------------------
+progress "ICMP echo: kernel ping -i 0 to ustack (TAP) and to a kernel (veth), $COUNT echoes"
+"$BUILD/ustack" up --tap tap0 --addr 10.88.0.2/24 >"$WORK/ustack.out" \
+	2>"$WORK/ustack.log" &
+USTACK_PID=$!
 for _ in $(seq 100); do
 	grep -q '^ustack: up' "$WORK/ustack.out" && break
 	sleep 0.1
 done
-grep -q '^ustack: up' "$WORK/ustack.out" || {
-	echo "bench: ustack did not start:" >&2
-	cat "$WORK/ustack.log" >&2
-	exit 1
-}
-
-# measure DEST SIZE: prints "rtt_avg_us rate_per_s lost"
-measure() {
+# measure DEST: prints "rtt_avg_us rate_per_s cpu_ping"
+measure_ping() {
 	local out
-	# Warm up (ARP, caches), then the measured run.
-	ping -n -c 50 -i 0 -q -W 1 -w 2 -s "$2" "$1" >/dev/null 2>&1 || true
-	out=$(ping -n -c "$COUNT" -i 0 -q -W 1 -w 8 -s "$2" "$1" 2>&1) || true
-	awk -v count="$COUNT" '
+	ping -n -c 50 -i 0 -q -W 1 -w 2 -s 56 "$1" >/dev/null 2>&1 || true
+	out=$( { TIMEFORMAT='%U %S'; time ping -n -c "$COUNT" -i 0 -q -W 1 -w 8 \
+		-s 56 "$1" 2>&1; } 2>&1) || true
+	awk '
 		/packets transmitted/ {
 			for (i = 1; i <= NF; i++) {
 				if ($(i + 1) ~ /^received/) rcvd = $i
@@ -101,56 +206,160 @@ measure() {
 			}
 		}
 		/^rtt/ { split($4, r, "/"); avg = r[2] }
+		/^[0-9.]+ [0-9.]+$/ { cpu = $1 + $2 }
 		END {
-			if (t == "" || t == 0 || avg == "") { print "0 0 " count; exit }
-			printf "%.1f %.0f %d\n", avg * 1000, rcvd / (t / 1000), count - rcvd
+			if (t == "" || t == 0 || avg == "") { print "0 0 0"; exit }
+			printf "%.1f %.0f %.2f\n", avg * 1000, rcvd / (t / 1000), cpu
 		}' <<<"$out"
 }
+ustack_cpu() { awk '{ printf "%.2f", ($14 + $15) / 100 }' "/proc/$1/stat"; }
+c0=$(ustack_cpu "$USTACK_PID")
+read -r u_rtt u_rate u_cpu < <(measure_ping 10.88.0.2)
+c1=$(ustack_cpu "$USTACK_PID")
+read -r l_rtt l_rate l_cpu < <(measure_ping 10.89.0.2)
+kill -TERM "$USTACK_PID"; wait "$USTACK_PID" || true
+u_cpu=$(awk -v a="$u_cpu" -v b="$c0" -v c="$c1" 'BEGIN { printf "%.2f", a + c - b }')
+row "ICMP echo 56 B rtt" us lower "$u_rtt" "$l_rtt" "$u_cpu" "$l_cpu"
+row "ICMP echo 56 B rate" 1/s higher "$u_rate" "$l_rate" "$u_cpu" "$l_cpu"
 
-echo "ICMP echo, kernel ping -i 0 (one in flight), $COUNT echoes each"
-results=()
-for size in 56 1472 8000; do
-	read -r u_rtt u_rate u_lost < <(measure 10.88.0.2 "$size")
-	read -r l_rtt l_rate l_lost < <(measure 10.89.0.2 "$size")
-	results+=("$size $u_rtt $u_rate $u_lost $l_rtt $l_rate $l_lost")
-done
+# ---- bulk ----------------------------------------------------------------
+progress "bulk TCP ustack->kernel (TAP) vs kernel->kernel (veth), ${SECS} s each"
+flush_neigh
+run_pair tx_u "$BT" sink --port $PORT -- \
+	"$BT" source "${U_ARGS[@]}" --to 10.88.0.1 --port $PORT --seconds "$SECS"
+run_pair tx_l "$BT" sink --port $PORT -- \
+	nsenter -t "$PEER_PID" -n "$BT" source --to 10.89.0.1 --port $PORT --seconds "$SECS"
+row "bulk TCP ustack->kernel" Gbit/s higher "$(gbits "$WORK/tx_u.srv")" \
+	"$(gbits "$WORK/tx_l.srv")" "$(pair_cpu tx_u)" "$(pair_cpu tx_l)"
 
-kill -TERM "$USTACK_PID"
-wait "$USTACK_PID" || echo "bench: ustack exited with status $?" >&2
-USTACK_PID=
+progress "bulk TCP kernel->ustack (TAP) vs kernel->kernel (veth), ${SECS} s each"
+flush_neigh
+run_pair rx_u "$BT" sink "${U_ARGS[@]}" --port $PORT -- \
+	"$BT" source --to 10.88.0.2 --port $PORT --seconds "$SECS"
+run_pair rx_l nsenter -t "$PEER_PID" -n "$BT" sink --port $PORT -- \
+	"$BT" source --to 10.89.0.2 --port $PORT --seconds "$SECS"
+row "bulk TCP kernel->ustack" Gbit/s higher "$(gbits "$WORK/rx_u.srv")" \
+	"$(gbits "$WORK/rx_l.srv")" "$(pair_cpu rx_u)" "$(pair_cpu rx_l)"
 
-printf '%s\n' "${results[@]}" | awk -v out="$BENCH_OUT" -v count="$COUNT" \
-	-v kernel="$(uname -r)" -v date="$(date -u +%Y-%m-%dT%H:%M:%SZ)" '
-function ratio(a, b) { return b > 0 ? sprintf("%.2f", a / b) : "null" }
-function row(name, unit, u, l, better) {
-	printf "%-34s %12s %12s %8s\n", name " (" unit ")", u, l, ratio(u, l)
-	json = json sprintf("%s    {\"name\": \"%s\", \"unit\": \"%s\", " \
-		"\"better\": \"%s\", \"ustack\": %s, \"linux\": %s, " \
-		"\"ratio\": %s}", n++ ? ",\n" : "", name, unit, better, u, l,
-		ratio(u, l))
-}
-BEGIN {
-	printf "%-34s %12s %12s %8s\n", "", "ustack", "Linux", "ratio"
-}
-{
-	size = $1
-	frag = size + 28 > 1500 ? ", fragmented" : ""
-	row("echo " size " B rtt avg" frag, "us", $2, $5, "lower")
-	row("echo " size " B rate" frag, "1/s", $3, $6, "higher")
-	if ($4 + $7 > 0)
-		printf "  (lost: ustack %d, Linux %d)\n", $4, $7
-	lost = lost sprintf("%s\"%s\": {\"ustack\": %d, \"linux\": %d}",
-		lost == "" ? "" : ", ", size, $4, $7)
-}
-END {
-	print "ratio = ustack / Linux. ustack: kernel -> TAP -> ustack;" \
-		" Linux: kernel -> veth -> kernel."
-	printf "{\n  \"benchmark\": \"icmp_echo\",\n  \"date\": \"%s\",\n" \
-		"  \"kernel\": \"%s\",\n  \"count\": %d,\n" \
-		"  \"method\": \"ping -i 0 -q -c %d (one echo in flight) from the" \
-		" kernel; ustack over a TAP device vs Linux over a veth pair to" \
-		" another namespace, same run\",\n  \"lost\": {%s},\n" \
-		"  \"results\": [\n%s\n  ]\n}\n", date, kernel, count, count,
-		lost, json > out
-	print "results written to " out
-}'
+progress "bulk TCP ustack->ustack (in-memory wire) vs kernel loopback, ${SECS} s each"
+"$BT" wire-bulk --seconds "$SECS" >"$WORK/wire_u.cli" 2>&1 ||
+	echo "bench: wire-bulk failed: $(tail -3 "$WORK/wire_u.cli")" >&2
+run_pair wire_l "$BT" sink --bind 127.0.0.1 --port $PORT -- \
+	"$BT" source --to 127.0.0.1 --port $PORT --seconds "$SECS"
+row "bulk TCP wire vs loopback" Gbit/s higher "$(gbits "$WORK/wire_u.cli")" \
+	"$(gbits "$WORK/wire_l.srv")" "$(cpu_of "$WORK/wire_u.cli")" \
+	"$(pair_cpu wire_l)"
+
+# ---- transactions ----------------------------------------------------------
+progress "1-byte request/response: ustack client (TAP) vs kernel client (veth), ${SECS} s each"
+flush_neigh
+run_pair rr_u "$BT" rr-server --port $PORT -- \
+	"$BT" rr-client "${U_ARGS[@]}" --to 10.88.0.1 --port $PORT --seconds "$SECS"
+run_pair rr_l "$BT" rr-server --port $PORT -- \
+	nsenter -t "$PEER_PID" -n "$BT" rr-client --to 10.89.0.1 --port $PORT --seconds "$SECS"
+row "request/response 1 B" 1/s higher "$(rate "$WORK/rr_u.cli")" \
+	"$(rate "$WORK/rr_l.cli")" "$(pair_cpu rr_u)" "$(pair_cpu rr_l)"
+
+progress "connections/s (connect, 100 B each way, close): ustack client vs kernel client, ${SECS} s each"
+flush_neigh
+run_pair crr_u "$BT" crr-server --port 7000 -- \
+	"$BT" crr-client "${U_ARGS[@]}" --to 10.88.0.1 --port 7000 --seconds "$SECS"
+run_pair crr_l "$BT" crr-server --port 7000 -- \
+	nsenter -t "$PEER_PID" -n "$BT" crr-client --to 10.89.0.1 --port 7000 --seconds "$SECS"
+row "connections/s" 1/s higher "$(rate "$WORK/crr_u.cli")" \
+	"$(rate "$WORK/crr_l.cli")" "$(pair_cpu crr_u)" "$(pair_cpu crr_l)"
+
+# ---- memory ----------------------------------------------------------------
+nofile=$(ulimit -n)
+want=$CONNS
+if [ $((2 * want + 100)) -gt "$nofile" ]; then
+	want=$(((nofile - 100) / 2))
+	NOTES+=("idle connections: $want instead of $CONNS (descriptor limit $nofile)")
+fi
+progress "memory per idle connection: $want connections, ustack (wire) vs kernel (loopback slab)"
+"$BT" idle --stack ustack --conns "$want" >"$WORK/idle_u.cli" 2>&1 ||
+	echo "bench: idle ustack: $(tail -3 "$WORK/idle_u.cli")" >&2
+"$BT" idle --stack kernel --conns "$want" >"$WORK/idle_l.cli" 2>&1 ||
+	echo "bench: idle kernel: $(tail -3 "$WORK/idle_l.cli")" >&2
+mem() { sed -n "s/^memory .*\b$2=\([^ ]*\).*/\1/p" "$1" | tail -1; }
+u_conns=$(mem "$WORK/idle_u.cli" conns)
+l_conns=$(mem "$WORK/idle_l.cli" conns)
+[ "${u_conns:-0}" = "$want" ] && [ "${l_conns:-0}" = "$want" ] ||
+	NOTES+=("idle connections reached: ustack ${u_conns:-0}, kernel ${l_conns:-0} of $want")
+u_heap=$(mem "$WORK/idle_u.cli" heap_per_socket)
+u_skb=$(mem "$WORK/idle_u.cli" skb_per_socket)
+u_fd=$(mem "$WORK/idle_u.cli" slab_per_socket)
+l_slab=$(mem "$WORK/idle_l.cli" slab_per_socket)
+l_skb=$(mem "$WORK/idle_l.cli" slab_skb_per_socket)
+row "idle socket, buffers excluded" B lower \
+	"$(awk -v h="${u_heap:-0}" -v s="${u_skb:-0}" 'BEGIN { print h - s }')" \
+	"$(awk -v h="${l_slab:-0}" -v s="${l_skb:-0}" 'BEGIN { print h - s }')" \
+	"$(cpu_of "$WORK/idle_u.cli")" "$(cpu_of "$WORK/idle_l.cli")"
+row "idle socket, buffers included" B lower "${u_heap:-0}" "${l_slab:-0}" \
+	"$(cpu_of "$WORK/idle_u.cli")" "$(cpu_of "$WORK/idle_l.cli")"
+NOTES+=("idle memory is per socket (one end of a connection): ustack's is its heap growth (mallinfo2; packet buffers are the 'included' part), Linux's the growth of every slab cache (/proc/slabinfo, machine-wide, so other activity adds noise; skbuff_* caches are the buffers); each ustack socket's eventfd also costs the kernel ${u_fd:-?} B of slab, not counted above")
+
+# ---- lwIP ----------------------------------------------------------------
+if [ -x "$BL" ]; then
+	progress "lwIP 2.1.3 (own TAP): bulk lwIP->kernel, kernel->lwIP, request/response, ${SECS} s each"
+	run_pair tx_w "$BT" sink --port $PORT -- \
+		"$BL" source "${L_ARGS[@]}" --to 10.87.0.1 --port $PORT --seconds "$SECS"
+	run_pair rx_w "$BL" sink "${L_ARGS[@]}" --port $PORT -- \
+		"$BT" source --to 10.87.0.2 --port $PORT --seconds "$SECS"
+	run_pair rr_w "$BT" rr-server --port $PORT -- \
+		"$BL" rr-client "${L_ARGS[@]}" --to 10.87.0.1 --port $PORT --seconds "$SECS"
+	row "bulk TCP ustack->kernel" Gbit/s higher "$(gbits "$WORK/tx_u.srv")" \
+		"$(gbits "$WORK/tx_w.srv")" "$(pair_cpu tx_u)" "$(pair_cpu tx_w)" lwIP
+	row "bulk TCP kernel->ustack" Gbit/s higher "$(gbits "$WORK/rx_u.srv")" \
+		"$(gbits "$WORK/rx_w.srv")" "$(pair_cpu rx_u)" "$(pair_cpu rx_w)" lwIP
+	row "request/response 1 B" 1/s higher "$(rate "$WORK/rr_u.cli")" \
+		"$(rate "$WORK/rr_w.cli")" "$(pair_cpu rr_u)" "$(pair_cpu rr_w)" lwIP
+	NOTES+=("lwIP: $(sed -n 's/^lwip-netif //p' "$WORK/tx_w.cli" | head -1) (bulk lwIP->kernel); receiving: $(sed -n 's/^lwip-netif .*(not tapif): //p' "$WORK/rx_w.srv" | head -1)")
+else
+	progress "lwIP: skipped ($BL not built: make bench-build, needs liblwip-dev)"
+	NOTES+=("lwIP rows skipped: $BL not built")
+fi
+
+# ---- report ----------------------------------------------------------------
+progress "report"
+printf '%s\n' "${NOTES[@]}" >"$WORK/notes.txt"
+/usr/bin/python3 - "$ROWS" "$WORK/notes.txt" "$BENCH_OUT" "$SECS" "$(uname -r)" \
+	"$(nproc)" <<'EOF'
+import json, sys, time
+rows_path, notes_path, out, secs, kernel, ncpu = sys.argv[1:7]
+rows = []
+for line in open(rows_path):
+    f = line.rstrip("\n").split("\t")
+    name, unit, better, u, l, cu, cl = f[:7]
+    other = f[7] if len(f) > 7 and f[7] else "Linux"
+    u, l = float(u or 0), float(l or 0)
+    rows.append({"name": name, "unit": unit, "better": better,
+                 "against": other, "ustack": u, "other": l,
+                 "ratio": round(u / l, 3) if l > 0 else None,
+                 "cpu_s_ustack": float(cu or 0), "cpu_s_other": float(cl or 0)})
+def fmt(v):
+    return "%.3f" % v if v < 100 else "%.0f" % v
+print()
+print("%-32s %7s %10s %10s %7s %8s %14s" % ("", "unit", "ustack", "other",
+      "ratio", "vs", "CPU s u/other"))
+for r in rows:
+    print("%-32s %7s %10s %10s %7s %8s %14s" % (r["name"], r["unit"],
+          fmt(r["ustack"]), fmt(r["other"]),
+          "%.2f" % r["ratio"] if r["ratio"] is not None else "-",
+          r["against"], "%.2f/%.2f" % (r["cpu_s_ustack"], r["cpu_s_other"])))
+notes = [n for n in open(notes_path).read().splitlines() if n]
+notes = ["ratio = ustack / other; 'better' in the JSON says which way is good",
+         "ustack over TAP (kernel on the other end) vs Linux over a veth pair "
+         "(MTU 1500) to another namespace; CPU s: user+system time of every "
+         "process of the measurement (both ends), not counting softirq work "
+         "done in kernel threads",
+         "bulk over the wire: one thread drives both ustack instances; the "
+         "loopback figure has two processes"] + notes
+for n in notes:
+    print("  note: " + n)
+json.dump({"benchmark": "ustack make bench",
+           "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+           "kernel": kernel, "cpus": int(ncpu), "seconds_per_run": float(secs),
+           "notes": notes, "results": rows}, open(out, "w"), indent=2)
+print("results written to " + out)
+EOF
