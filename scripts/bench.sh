@@ -288,16 +288,22 @@ l_conns=$(mem "$WORK/idle_l.cli" conns)
 	NOTES+=("idle connections reached: ustack ${u_conns:-0}, kernel ${l_conns:-0} of $want")
 u_heap=$(mem "$WORK/idle_u.cli" heap_per_socket)
 u_skb=$(mem "$WORK/idle_u.cli" skb_per_socket)
-u_fd=$(mem "$WORK/idle_u.cli" slab_per_socket)
-l_slab=$(mem "$WORK/idle_l.cli" slab_per_socket)
+u_fd=$(mem "$WORK/idle_u.cli" slab_fd_per_socket)
+l_sock=$(mem "$WORK/idle_l.cli" slab_sock_per_socket)
+l_fd=$(mem "$WORK/idle_l.cli" slab_fd_per_socket)
 l_skb=$(mem "$WORK/idle_l.cli" slab_skb_per_socket)
+sum() { awk -v a="${1:-0}" -v b="${2:-0}" -v c="${3:-0}" 'BEGIN { print a + b + c }'; }
 row "idle socket, buffers excluded" B lower \
-	"$(awk -v h="${u_heap:-0}" -v s="${u_skb:-0}" 'BEGIN { print h - s }')" \
-	"$(awk -v h="${l_slab:-0}" -v s="${l_skb:-0}" 'BEGIN { print h - s }')" \
+	"$(sum "$u_heap" "$(awk -v s="${u_skb:-0}" 'BEGIN { print -s }')" "$u_fd")" \
+	"$(sum "$l_sock" "$l_fd")" \
 	"$(cpu_of "$WORK/idle_u.cli")" "$(cpu_of "$WORK/idle_l.cli")"
-row "idle socket, buffers included" B lower "${u_heap:-0}" "${l_slab:-0}" \
+row "idle socket, buffers included" B lower "$(sum "$u_heap" "$u_fd")" \
+	"$(sum "$l_sock" "$l_fd" "$l_skb")" \
 	"$(cpu_of "$WORK/idle_u.cli")" "$(cpu_of "$WORK/idle_l.cli")"
-NOTES+=("idle memory is per socket (one end of a connection): ustack's is its heap growth (mallinfo2; packet buffers are the 'included' part), Linux's the growth of every slab cache (/proc/slabinfo, machine-wide, so other activity adds noise; skbuff_* caches are the buffers); each ustack socket's eventfd also costs the kernel ${u_fd:-?} B of slab, not counted above")
+row "idle socket, stack state only" B lower \
+	"$(sum "$u_heap" "$(awk -v s="${u_skb:-0}" 'BEGIN { print -s }')")" \
+	"${l_sock:-0}" "$(cpu_of "$WORK/idle_u.cli")" "$(cpu_of "$WORK/idle_l.cli")"
+NOTES+=("idle memory is per socket (one end of a connection), both with the descriptor's kernel objects (filp, dentry: ustack ${u_fd:-?} B for its eventfd, Linux ${l_fd:-?} B). ustack: heap growth (mallinfo2) ${u_heap:-?} B, of which packet buffers ${u_skb:-?} B. Linux: slab growth of the TCP socket caches (TCP, sock_inode_cache, request/tw socks, bind buckets) ${l_sock:-?} B, packet buffers (skbuff_*) ${l_skb:-?} B; /proc/slabinfo is machine-wide, so other activity adds some noise")
 
 # ---- lwIP ----------------------------------------------------------------
 if [ -x "$BL" ]; then

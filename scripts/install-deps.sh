@@ -16,6 +16,7 @@ PACKAGES=(
 	curl socat python3          # TCP tests and demo: the kernel's peers
 	tshark tcpdump              # reading captures
 	python3-scapy               # malformed-frame test (for /usr/bin/python3)
+	liblwip-dev                 # bench: lwIP as the other user-space stack
 )
 
 missing=()
