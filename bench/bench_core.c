@@ -316,7 +316,7 @@ static bool crr_serve_one(const struct bench_ops *o, int fd,
 
 void bench_crr_server(const struct bench_ops *o, uint32_t addr,
 		      uint16_t base_port, volatile bool *stop,
-		      struct bench_result *r)
+		      void (*ready)(void), struct bench_result *r)
 {
 	struct pollfd pfd[BENCH_CRR_PORTS];
 	double start = bench_now();
@@ -332,6 +332,7 @@ void bench_crr_server(const struct bench_ops *o, uint32_t addr,
 			return;
 		}
 	}
+	ready();
 	while (!*stop) {
 		int n = o->poll(pfd, BENCH_CRR_PORTS, 200);
 

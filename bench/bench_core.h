@@ -82,10 +82,10 @@ void bench_rr_server(const struct bench_ops *o, int lfd, size_t size,
 void bench_rr_client(const struct bench_ops *o, uint32_t addr, uint16_t port,
 		     size_t size, double secs, struct bench_result *r);
 /* Serve connect/request/response/close on BENCH_CRR_PORTS listeners from
- * base_port until *stop becomes true. */
+ * base_port until *stop becomes true; ready() once they all listen. */
 void bench_crr_server(const struct bench_ops *o, uint32_t addr,
 		      uint16_t base_port, volatile bool *stop,
-		      struct bench_result *r);
+		      void (*ready)(void), struct bench_result *r);
 /* Connect, send BENCH_CRR_SIZE bytes, read as many back, close; repeat for
  * secs, cycling over the server's ports. */
 void bench_crr_client(const struct bench_ops *o, uint32_t addr,

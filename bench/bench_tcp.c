@@ -224,9 +224,7 @@ static int run_socket_mode(const struct args *a, const struct bench_ops *o)
 	} else if (!strcmp(a->mode, "crr-server")) {
 		signal(SIGTERM, on_signal);
 		signal(SIGINT, on_signal);
-		/* bench_crr_server prints nothing until it listens. */
-		ready();
-		bench_crr_server(o, a->bind, a->port, &stop_flag, &r);
+		bench_crr_server(o, a->bind, a->port, &stop_flag, ready, &r);
 	} else if (!strcmp(a->mode, "source")) {
 		bench_source(o, a->to, a->port, a->secs, &r);
 	} else if (!strcmp(a->mode, "rr-client")) {

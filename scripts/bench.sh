@@ -25,8 +25,9 @@
 # Everything runs in namespaces this script creates (unshare -n, and a
 # second one for the veth peer); they vanish when it exits. Knobs:
 # BENCH_SECONDS (10) per measurement, BENCH_CONNS (100000) idle
-# connections, BENCH_COUNT (10000) pings. Results: a table on stdout and
-# JSON in bench/results.json or $1.
+# connections, BENCH_COUNT (10000) pings; BENCH_PROFILE=1 adds strace -c
+# and perf profiles of ustack's bulk sender (RESULTS-profile.txt). Results:
+# a table on stdout and JSON in bench/results.json or $1.
 set -euo pipefail
 
 CALLER_PWD=$PWD
@@ -108,6 +109,7 @@ ROWS=$WORK/rows.tsv
 NOTES=()
 STEP=0
 STEPS=9
+[ -z "${BENCH_PROFILE:-}" ] || STEPS=10
 progress() {
 	STEP=$((STEP + 1))
 	printf '[%d/%d] %s\n' "$STEP" "$STEPS" "$*" >&2
@@ -326,6 +328,35 @@ else
 	NOTES+=("lwIP rows skipped: $BL not built")
 fi
 
+# ---- where the time goes (BENCH_PROFILE=1) ---------------------------------
+if [ -n "${BENCH_PROFILE:-}" ]; then
+	PROF=${BENCH_OUT%.json}-profile.txt
+	progress "profile of ustack's bulk sender: strace -c, then perf record -g (-> $PROF)"
+	{
+		echo "ustack bulk sender (bench_tcp source over the TAP), ${SECS} s under strace -c -f:"
+		flush_neigh
+		run_pair prof_s "$BT" sink --port $PORT -- strace -c -f -o "$WORK/strace.txt" \
+			"$BT" source "${U_ARGS[@]}" --to 10.88.0.1 --port $PORT --seconds "$SECS" || true
+		seg=$(awk -v b="$(field "$WORK/prof_s.srv" bytes)" 'BEGIN { printf "%.0f", b / 1448 }')
+		echo "$(field "$WORK/prof_s.srv" bytes) bytes = $seg full-size segments (traced, so slower)"
+		awk -v seg="$seg" 'NR > 2 && $NF != "total" && $4 ~ /^[0-9]+$/ &&
+			seg && $4 / seg >= 0.001 {
+			printf "  %-16s %9d calls  %.3f per segment\n", $NF, $4, seg ? $4 / seg : 0 }' \
+			"$WORK/strace.txt"
+		if command -v perf >/dev/null; then
+			echo
+			echo "perf record -g of the same, ${SECS} s, top symbols (self):"
+			flush_neigh
+			run_pair prof_p "$BT" sink --port $PORT -- perf record -q -g \
+				-o "$WORK/perf.data" "$BT" source "${U_ARGS[@]}" --to 10.88.0.1 \
+				--port $PORT --seconds "$SECS" || true
+			perf report -i "$WORK/perf.data" --no-children --sort dso,sym -q \
+				--stdio -g none 2>/dev/null | grep '%' | head -25 || true
+		fi
+	} >"$PROF" 2>&1
+	NOTES+=("profile of ustack's bulk sender written to $PROF")
+fi
+
 # ---- report ----------------------------------------------------------------
 progress "report"
 printf '%s\n' "${NOTES[@]}" >"$WORK/notes.txt"
@@ -359,8 +390,11 @@ notes = ["ratio = ustack / other; 'better' in the JSON says which way is good",
          "(MTU 1500) to another namespace; CPU s: user+system time of every "
          "process of the measurement (both ends), not counting softirq work "
          "done in kernel threads",
-         "bulk over the wire: one thread drives both ustack instances; the "
-         "loopback figure has two processes"] + notes
+         "bulk over the wire: one thread drives both ustack instances over "
+         "a 1500-byte MTU; the loopback figure has two processes and lo's "
+         "65536-byte MTU",
+         "request/response and connections/s: ustack is the client, the "
+         "server is the kernel in both columns"] + notes
 for n in notes:
     print("  note: " + n)
 json.dump({"benchmark": "ustack make bench",
