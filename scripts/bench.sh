@@ -104,6 +104,7 @@ ip link set veth0 up
 ip link set veth0 mtu 1500
 in_peer ip link set veth1 mtu 1500
 
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 ROWS=$WORK/rows.tsv
 : >"$ROWS"
 NOTES=()
@@ -359,6 +360,7 @@ fi
 
 # ---- report ----------------------------------------------------------------
 progress "report"
+NOTES+=("load average (1/5/15 min, machine-wide, $(nproc) CPUs): $LOAD_START at the start, $(cut -d' ' -f1-3 /proc/loadavg) at the end; other work on the machine lowers both columns, and ustack (two threads handing packets over) more than the kernel")
 printf '%s\n' "${NOTES[@]}" >"$WORK/notes.txt"
 /usr/bin/python3 - "$ROWS" "$WORK/notes.txt" "$BENCH_OUT" "$SECS" "$(uname -r)" \
 	"$(nproc)" <<'EOF'
