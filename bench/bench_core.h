@@ -72,7 +72,10 @@ int bench_connect(const struct bench_ops *o, uint32_t addr, uint16_t port,
  * pattern; the interval runs from the first byte to the end. */
 void bench_sink(const struct bench_ops *o, int lfd, struct bench_result *r);
 /* Send the pattern to addr:port for secs seconds, then shut down and wait
- * for the sink to close (so that every byte was delivered). */
+ * for the sink to close (so that every byte was delivered). The byte at
+ * stream offset bench_corrupt_at (none by default) is sent wrong, so that
+ * a test can see the sink's check fail. */
+extern uint64_t bench_corrupt_at;
 void bench_source(const struct bench_ops *o, uint32_t addr, uint16_t port,
 		  double secs, struct bench_result *r);
 /* Accept one connection; echo each `size`-byte request until the end. */

@@ -98,7 +98,9 @@ static void usage(void)
 		"  --port P           server port (crr: first of %d)\n"
 		"  --seconds S        clients: duration (default 10)\n"
 		"  --size N           rr: request and response size (default 1)\n"
-		"  --conns N          idle: connections (default 100000)\n",
+		"  --conns N          idle: connections (default 100000)\n"
+		"  --corrupt-at OFF   source: send the byte at OFF wrong (tests\n"
+		"                     that the sink's check fails)\n",
 		BENCH_CRR_PORTS);
 	exit(2);
 }
@@ -126,6 +128,7 @@ static void parse_args(int argc, char **argv, struct args *a)
 		{ "seconds", required_argument, NULL, 'S' },
 		{ "size", required_argument, NULL, 'z' },
 		{ "conns", required_argument, NULL, 'c' },
+		{ "corrupt-at", required_argument, NULL, 'x' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -160,6 +163,7 @@ static void parse_args(int argc, char **argv, struct args *a)
 		case 'S': a->secs = atof(optarg); break;
 		case 'z': a->size = strtoul(optarg, NULL, 0); break;
 		case 'c': a->conns = strtoul(optarg, NULL, 0); break;
+		case 'x': bench_corrupt_at = strtoull(optarg, NULL, 0); break;
 		default: usage();
 		}
 	}
@@ -636,6 +640,14 @@ static bool idle_all_connected(struct idle_env *e, const int *cfd,
 	return true;
 }
 
+/* delta / n, printed without a "-0" for what rounds to nothing. */
+static double per(double delta, double n)
+{
+	double v = delta / n;
+
+	return v > -0.5 && v < 0.5 ? 0 : v;
+}
+
 static int run_idle(const struct args *a)
 {
 	struct bench_result r = { .mode = a->mode, .ok = true };
@@ -644,7 +656,7 @@ static int run_idle(const struct args *a)
 	struct mem_snap m0, m1;
 	int *cfd = calloc(a->conns, sizeof(int));
 	int *sfd = calloc(a->conns, sizeof(int));
-	double start, per;
+	double start, socks;
 	unsigned long n;
 
 	if (!cfd || !sfd) {
@@ -673,15 +685,15 @@ static int run_idle(const struct args *a)
 	r.count = n;
 	r.ok = n > 0 && idle_all_connected(&e, cfd, n);
 	mem_snap(&m1, e.w);
-	per = n ? 2.0 * (double)n : 1;
+	socks = n ? 2.0 * (double)n : 1;
 	printf("memory stack=%s conns=%lu sockets=%lu heap_per_socket=%.0f "
 	       "skb_per_socket=%.0f slab_sock_per_socket=%.0f "
 	       "slab_fd_per_socket=%.0f slab_skb_per_socket=%.0f\n",
-	       a->stack, n, 2 * n, (m1.heap - m0.heap) / per,
-	       (m1.skb - m0.skb) / per,
-	       (m1.slab[SLAB_SOCK] - m0.slab[SLAB_SOCK]) / per,
-	       (m1.slab[SLAB_FD] - m0.slab[SLAB_FD]) / per,
-	       (m1.slab[SLAB_SKB] - m0.slab[SLAB_SKB]) / per);
+	       a->stack, n, 2 * n, per(m1.heap - m0.heap, socks),
+	       per(m1.skb - m0.skb, socks),
+	       per(m1.slab[SLAB_SOCK] - m0.slab[SLAB_SOCK], socks),
+	       per(m1.slab[SLAB_FD] - m0.slab[SLAB_FD], socks),
+	       per(m1.slab[SLAB_SKB] - m0.slab[SLAB_SKB], socks));
 	bench_print_result(e.w ? &ustack_ops : &kernel_ops, &r);
 	/* The process's exit releases every descriptor at once. */
 	fflush(stdout);

@@ -8,7 +8,8 @@
 # for BENCH_SMOKE_SECONDS (1): bulk ustack->kernel and kernel->ustack (the
 # sink checks every byte against the pattern and must count exactly what
 # the source sent), 1-byte request/response and connect/request/response/
-# close (server and client must count the same transactions), bulk over the
+# close (server and client must count the same transactions), a stream
+# with one byte sent wrong (the sink must stop there), bulk over the
 # in-memory wire, 500 idle connections between two instances, and, when
 # bench_lwip is built, lwIP's bulk and request/response.
 set -euo pipefail
@@ -71,6 +72,21 @@ ip neigh flush dev tap0
 pair rx "$BT" sink "${U[@]}" --port 5001 -- \
 	"$BT" source --to "$USTACK_IP" --port 5001 --seconds "$SECS"
 same rx bytes
+ip neigh flush dev tap0
+# The sink's check is real: one wrong byte at 1 MB makes it fail.
+"$BT" sink "${U[@]}" --port 5006 >"$WORK/bad.srv" 2>&1 &
+bad_pid=$!
+for _ in $(seq 200); do
+	grep -q '^ready' "$WORK/bad.srv" && break
+	sleep 0.05
+done
+timeout 60 "$BT" source --to "$USTACK_IP" --port 5006 --seconds "$SECS" \
+	--corrupt-at 1048576 >"$WORK/bad.cli" 2>&1 || true
+rc=0
+wait "$bad_pid" || rc=$?
+[ $rc -ne 0 ] && grep -q 'pattern mismatch at stream offset 1048576$' "$WORK/bad.srv" ||
+	integ_fail "a corrupted byte went unnoticed: $(cat "$WORK/bad.srv")"
+echo "ok: a byte sent wrong at offset 1048576 fails the sink's check there"
 ip neigh flush dev tap0
 pair rr "$BT" rr-server --port 5002 -- \
 	"$BT" rr-client "${U[@]}" --to "$KERNEL_IP" --port 5002 --seconds "$SECS"
