@@ -73,7 +73,11 @@ struct ustack;
 	X(TCP_TIMEOUTS, "tcp.timeouts") \
 	X(TCP_FAST_RETRANS, "tcp.fast_retrans") \
 	X(TCP_LISTEN_OVERFLOWS, "tcp.listen_overflows") \
-	X(TCP_CHALLENGE_ACKS, "tcp.challenge_acks")
+	X(TCP_CHALLENGE_ACKS, "tcp.challenge_acks") \
+	X(TCP_SACK_RECOVERY, "tcp.sack_recovery") \
+	X(TCP_SACK_DISCARD, "tcp.sack_discard") \
+	X(TCP_DSACK_RECV, "tcp.dsack_recv") \
+	X(TCP_DSACK_SENT, "tcp.dsack_sent")
 
 #define US_DROP_REASON_LIST(X) \
 	X(NOT_DROPPED, "not_dropped") /* 0: parse functions' "valid" */ \

@@ -455,6 +455,7 @@ static int tcp_v4_connect(struct sock *sk, const struct sockaddr *uaddr,
 	tp->snd_nxt = tp->iss;
 	tp->high_seq = tp->iss;   /* RFC 6582 §3.2 step 1: recover = ISS */
 	tp->write_seq = tp->iss + 1;
+	tcp_sack_init(tp);
 	tcp_set_state(sk, TCP_SYN_SENT);
 	tcp_ehash_add(sk);
 	us_mib_inc(sk->st, US_MIB_TCP_ACTIVE_OPENS);
@@ -917,6 +918,11 @@ static void tcp_fill_info(struct sock *sk, struct tcp_info *ti)
 	ti->tcpi_snd_cwnd = tp->snd_cwnd;
 	ti->tcpi_advmss = tp->advmss;
 	ti->tcpi_total_retrans = tp->total_retrans;
+	if (tp->sack_ok)
+		ti->tcpi_options |= TCPI_OPT_SACK;
+	ti->tcpi_sacked = tp->sacked_out;
+	ti->tcpi_lost = tp->lost_out;
+	ti->tcpi_retrans = tp->retrans_out;
 	ti->tcpi_unacked = 0;
 	for (struct sk_buff *skb = skb_peek(&sk->write_queue);
 	     skb && skb != tp->send_head;

@@ -58,12 +58,18 @@ struct tcp_skb_cb {
 	uint32_t end_seq;   /* seq + payload + SYN + FIN */
 	uint8_t flags;      /* TCPHDR_* to send, or received */
 	uint8_t retrans;    /* times sent again */
+	uint8_t sacked;     /* TCPCB_* scoreboard marks (tcp_sack.c) */
 	us_time_t sent;     /* last transmission, for RTT samples (Karn) */
 	uint32_t tw_isn;    /* received SYN reopening a TIME_WAIT pair: the
 			       ISN to answer with (0 = choose one) */
 };
 
 #define TCP_SKB_CB(skb) ((struct tcp_skb_cb *)(skb)->cb)
+
+/* Scoreboard marks of a sent segment (RFC 6675 §4, Linux's names). */
+#define TCPCB_SACKED_ACKED 0x01   /* the peer SACKed all of it */
+#define TCPCB_SACKED_RETRANS 0x02 /* retransmitted, not yet (S)ACKed */
+#define TCPCB_LOST 0x04           /* IsLost(), or everything after an RTO */
 
 struct tcp_table {
 	struct list_head bind[TCP_BHASH];    /* every sock owning a port */
@@ -158,6 +164,20 @@ struct tcp_sock {
 	int keepidle_s, keepintvl_s, keepcnt;
 	int linger2_s;
 
+	/* SACK (RFC 2018, RFC 2883, RFC 6675): tcp_sack.c. Receiving: the
+	 * blocks we report, most recent first, and a pending D-SACK.
+	 * Sending: the scoreboard's counts, in segments (skbs on the write
+	 * queue), as Linux keeps them; pipe = packets_out - sacked_out -
+	 * lost_out + retrans_out. */
+	bool sack_ok;               /* both SYNs carried SACK-permitted */
+	bool dsack_pending;         /* dsack_block goes out on the next ACK */
+	uint8_t num_sacks;
+	struct tcp_sack_block selective_acks[TCP_MAX_SACKS];
+	struct tcp_sack_block dsack_block;
+	uint32_t packets_out;       /* segments sent and not cumulatively
+				       acknowledged */
+	uint32_t sacked_out, lost_out, retrans_out;
+
 	/* Statistics for TCP_INFO */
 	uint32_t total_retrans;
 };
@@ -220,6 +240,38 @@ int tcp_retransmit_head(struct sock *sk);
  * than a whole one (Linux's tcp_write_wakeup). True if data went out. */
 bool tcp_write_wakeup(struct sock *sk);
 void tcp_send_probe(struct sock *sk);
+
+/* tcp_sack.c */
+/* Fresh SACK state for a new connection attempt. */
+void tcp_sack_init(struct tcp_sock *tp);
+/* Does the SYN or SYN-ACK we send carry SACK-permitted? */
+bool tcp_sack_syn_perm(const struct sock *sk);
+/* The peer's SYN or SYN-ACK: is SACK on for this connection? */
+void tcp_sack_syn_options(struct tcp_sock *tp, const struct tcp_seg *th);
+/* Receiving: a segment went into (or duplicated data of) the out-of-order
+ * queue; the block holding seq is reported first (RFC 2018 §4). */
+void tcp_sack_ofo_event(struct sock *sk, uint32_t seq);
+/* Receiving: RCV.NXT moved or the out-of-order queue changed. */
+void tcp_sack_rcv_update(struct sock *sk);
+/* Receiving: [seq, end_seq) duplicates data we hold (RFC 2883). */
+void tcp_dsack_set(struct sock *sk, uint32_t seq, uint32_t end_seq);
+/* The blocks the next ACK carries, D-SACK first; returns how many. */
+uint8_t tcp_sack_fill(struct sock *sk, struct tcp_sack_block *out);
+/* Sending: the SACK blocks of an ACK update the scoreboard. Returns the
+ * number of segments newly SACKed. */
+uint32_t tcp_sack_update(struct sock *sk, const struct tcp_seg *th);
+/* Sending: a segment leaves the write queue, cumulatively acknowledged. */
+void tcp_sack_unlinked(struct tcp_sock *tp, const struct sk_buff *skb);
+/* RFC 6675 §5: a duplicate ACK (per its §2) while SACK is on. */
+void tcp_sack_dupack(struct sock *sk);
+/* RFC 6675 §5: a cumulative ACK during recovery. */
+void tcp_sack_recovery_ack(struct sock *sk);
+/* RFC 6675 §5.1: the retransmission timer fired. */
+void tcp_sack_enter_loss(struct sock *sk);
+/* RFC 6675 NextSeg rule 1: retransmit lost segments while pipe allows. */
+void tcp_sack_xmit_lost(struct sock *sk);
+/* RFC 6675 SetPipe, in segments. */
+uint32_t tcp_sack_pipe(const struct tcp_sock *tp);
 
 /* tcp_timer.c */
 void tcp_init_timers(struct tcp_sock *tp);

@@ -120,6 +120,7 @@ static void tcp_apply_syn_options(struct tcp_sock *tp, const struct tcp_seg *th)
 	tp->peer_mss = th->opts.mss_ok && th->opts.mss ? th->opts.mss
 						       : TCP_MSS_DEFAULT;
 	tcp_update_mss(tp);
+	tcp_sack_syn_options(tp, th);
 }
 
 /*
@@ -155,6 +156,7 @@ static void tcp_clean_rtx_queue(struct sock *sk, uint32_t ack)
 			retrans_acked = true;
 		else if (cb->sent)
 			last_sent = cb->sent;
+		tcp_sack_unlinked(tp, skb);
 		if (skb == tp->send_head)
 			tp->send_head = NULL;
 		skb_unlink(&sk->write_queue, skb);
@@ -186,6 +188,10 @@ static void tcp_dupack(struct sock *sk)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 
+	if (tp->sack_ok) {
+		tcp_sack_dupack(sk);
+		return;
+	}
 	tp->dupacks++;
 	if (tp->in_recovery) {
 		tp->snd_cwnd++;   /* each dup ACK: a segment has left */
@@ -201,6 +207,10 @@ static void tcp_cong_on_ack(struct sock *sk, uint32_t acked)
 	struct tcp_sock *tp = tcp_sk(sk);
 	uint32_t segs = (acked + tp->mss_cache - 1) / tp->mss_cache;
 
+	if (tp->in_recovery && tp->sack_ok) {
+		tcp_sack_recovery_ack(sk);
+		return;
+	}
 	if (tp->in_recovery) {
 		if (seq_geq(tp->snd_una, tp->high_seq)) {
 			tp->snd_cwnd = tp->snd_ssthresh;
@@ -242,7 +252,7 @@ static enum us_drop_reason tcp_ack(struct sock *sk, const struct sk_buff *skb,
 	uint32_t seq = TCP_SKB_CB(skb)->seq;
 	uint32_t ack = th->ack;
 	bool wnd_changed = false;
-	uint32_t acked;
+	uint32_t acked, sacked;
 
 	if (seq_gt(ack, tp->snd_max))
 		return US_DROP_TCP_ACK_UNSENT;
@@ -268,12 +278,14 @@ static enum us_drop_reason tcp_ack(struct sock *sk, const struct sk_buff *skb,
 		}
 	}
 	acked = ack - tp->snd_una;
+	sacked = tcp_sack_update(sk, th);
 	if (acked == 0) {
 		/* RFC 5681 §2: a duplicate ACK carries no data, does not move
-		 * the window, and comes while data is outstanding. */
-		if (tcp_payload(skb) == 0 && !wnd_changed &&
-		    !(th->flags & (TCPHDR_SYN | TCPHDR_FIN)) &&
-		    tp->snd_una != tp->snd_max)
+		 * the window, and comes while data is outstanding; with SACK
+		 * (RFC 6675 §2) an ACK that SACKs new data counts too. */
+		if ((tcp_payload(skb) == 0 && !wnd_changed &&
+		     !(th->flags & (TCPHDR_SYN | TCPHDR_FIN)) &&
+		     tp->snd_una != tp->snd_max) || sacked)
 			tcp_dupack(sk);
 		return US_DROP_NOT_DROPPED;
 	}
@@ -291,6 +303,10 @@ static enum us_drop_reason tcp_ack(struct sock *sk, const struct sk_buff *skb,
 	tp->probes_out = 0;
 	if (acked)
 		tcp_cong_on_ack(sk, acked);
+	/* RFC 6675 §5: a cumulative ACK that SACKs new data is a DupAck
+	 * too, counted after the reset above. */
+	if (sacked)
+		tcp_dupack(sk);
 	tcp_rearm_rto(sk);
 	if (sk->sk_socket)
 		sk->sk_write_space(sk);
@@ -321,6 +337,7 @@ static void tcp_fin(struct sock *sk)
 	sk->shutdown |= RCV_SHUTDOWN;
 	tp->fin_rcvd = true;
 	skb_queue_purge(&tp->ooo_queue);
+	tcp_sack_rcv_update(sk);
 	switch (sk->state) {
 	case TCP_SYN_RECV:
 	case TCP_ESTABLISHED:
@@ -389,6 +406,10 @@ static void tcp_ofo_insert(struct sock *sk, struct sk_buff *skb)
 		struct tcp_skb_cb *icb = TCP_SKB_CB(it);
 
 		if (seq_leq(icb->seq, cb->seq) && seq_geq(icb->end_seq, cb->end_seq)) {
+			/* RFC 2883 §4: report the duplicate, then the
+			 * block holding it. */
+			tcp_dsack_set(sk, cb->seq, cb->end_seq);
+			tcp_sack_ofo_event(sk, cb->seq);
 			tcp_drop(sk->st, skb, US_DROP_TCP_OFO_DUP);
 			return;
 		}
@@ -400,6 +421,7 @@ static void tcp_ofo_insert(struct sock *sk, struct sk_buff *skb)
 		skb_queue_after(&tp->ooo_queue, prev, skb);
 	else
 		skb_queue_head(&tp->ooo_queue, skb);
+	tcp_sack_ofo_event(sk, cb->seq);
 }
 
 /* RFC 1122 §4.2.3.2: ACK at least every second full segment, within
@@ -434,10 +456,13 @@ static void tcp_data_queue(struct sock *sk, struct sk_buff *skb)
 
 		if (seq_leq(data_end, tp->rcv_nxt) && !(fin && data_end == tp->rcv_nxt)) {
 			/* Entirely old: the peer missed our ACK. */
+			tcp_dsack_set(sk, cb->seq, cb->end_seq);
 			tcp_send_ack(sk);
 			tcp_drop(sk->st, skb, US_DROP_TCP_OLD_DATA);
 			return;
 		}
+		/* RFC 2883 §4.1.1: the old part is a duplicate. */
+		tcp_dsack_set(sk, cb->seq, tp->rcv_nxt);
 		skb_pull(skb, tp->rcv_nxt - cb->seq);
 		len = tcp_payload(skb);
 		cb->seq = tp->rcv_nxt;
@@ -465,6 +490,8 @@ static void tcp_data_queue(struct sock *sk, struct sk_buff *skb)
 	}
 	if (tcp_ofo_drain(sk))
 		fin = true;
+	if (had_ooo)
+		tcp_sack_rcv_update(sk);
 	/* RFC 5681 §4.2: ACK at once while a hole remains, and when a
 	 * segment fills one. */
 	if (fin) {
@@ -786,10 +813,14 @@ static void tcp_rcv_state_process(struct sock *sk, struct sk_buff *skb,
 
 	tp->last_rcv = st->now;
 	if (!tcp_sequence_ok(tp, cb->seq, cb->end_seq)) {
-		if (th->flags & TCPHDR_SYN)
+		if (th->flags & TCPHDR_SYN) {
 			tcp_send_challenge_ack(sk);
-		else if (!(th->flags & TCPHDR_RST))
+		} else if (!(th->flags & TCPHDR_RST)) {
+			/* Old data again: a D-SACK (Linux's tcp_send_dupack). */
+			if (seglen && seq_lt(cb->seq, tp->rcv_nxt))
+				tcp_dsack_set(sk, cb->seq, cb->end_seq);
 			tcp_send_oow_ack(sk, th, seglen);
+		}
 		else if (tcp_rst_after_fin(sk, cb->seq))
 			tcp_reset(sk);
 		tcp_drop(st, skb, US_DROP_TCP_INVALID_SEQ);

@@ -72,11 +72,35 @@ struct tcp_out {
 	uint16_t window;
 	uint16_t mss;             /* MSS option on SYNs, 0 = none */
 	uint8_t ttl, tos;
+	/* SACK (tcp_sack.c): SACK-permitted on a SYN, blocks on an ACK */
+	bool sack_perm;
+	uint8_t nsacks;
+	struct tcp_sack_block sacks[TCP_MAX_SACKS];
 };
+
+/*
+ * The SACK blocks a segment carries. A segment with data gives them only
+ * the room its payload leaves under the MSS (mss_cache already counts any
+ * option every segment carries); Linux shrinks the payload instead.
+ */
+static void tcp_out_sacks(const struct tcp_out *o, uint32_t payload,
+			  uint16_t mss, struct tcp_opts *opts)
+{
+	uint8_t n = o->nsacks;
+
+	if (payload && n) {
+		uint32_t room = mss > payload + 4 ? (mss - payload - 4) / 8 : 0;
+
+		if (n > room)
+			n = (uint8_t)room;
+	}
+	opts->nsacks = n;
+	memcpy(opts->sacks, o->sacks, sizeof(opts->sacks));
+}
 
 /* Push the header onto skb (data at the payload) and hand it to IPv4. */
 static int tcp_push_and_send(struct ustack *st, struct sk_buff *skb,
-			     const struct tcp_out *o)
+			     const struct tcp_out *o, uint16_t mss)
 {
 	struct tcp_opts opts = { 0 };
 	struct tcp_seg h = { 0 };
@@ -89,7 +113,11 @@ static int tcp_push_and_send(struct ustack *st, struct sk_buff *skb,
 	if (o->mss) {
 		opts.mss_ok = true;
 		opts.mss = o->mss;
+		opts.sack_ok = o->sack_perm;
 		olen = tcp_emit_options(&opts, true, optbuf);
+	} else if (o->nsacks) {
+		tcp_out_sacks(o, skb->len, mss, &opts);
+		olen = tcp_emit_options(&opts, false, optbuf);
 	}
 	th = skb_push(skb, (unsigned int)(TCP_HLEN_MIN + olen));
 	if (!th) {
@@ -149,10 +177,13 @@ static void tcp_out_from_sock(struct sock *sk, struct tcp_out *o, uint32_t seq,
 		tp->rcv_wnd = o->window;
 		tp->rcv_wup = tp->rcv_nxt;
 		o->mss = tp->advmss;
+		o->sack_perm = tcp_sack_syn_perm(sk);
 	} else if (flags & TCPHDR_RST) {
 		o->window = 0;
 	} else {
 		o->window = tcp_select_window(sk);
+		if (flags & TCPHDR_ACK)
+			o->nsacks = tcp_sack_fill(sk, o->sacks);
 	}
 }
 
@@ -199,7 +230,7 @@ int tcp_transmit_skb(struct sock *sk, struct sk_buff *skb)
 		tp->total_retrans++;
 		us_mib_inc(sk->st, US_MIB_TCP_RETRANS_SEGS);
 	}
-	return tcp_push_and_send(sk->st, n, &o);
+	return tcp_push_and_send(sk->st, n, &o, tp->mss_cache);
 }
 
 static struct sk_buff *tcp_next_skb(struct sock *sk, struct sk_buff *skb)
@@ -212,6 +243,8 @@ static uint32_t tcp_in_flight_segs(const struct tcp_sock *tp)
 {
 	uint32_t bytes = tp->snd_nxt - tp->snd_una;
 
+	if (tp->sack_ok)
+		return tcp_sack_pipe(tp);   /* RFC 6675 §5 uses pipe */
 	return (bytes + tp->mss_cache - 1) / tp->mss_cache;
 }
 
@@ -256,6 +289,7 @@ void tcp_write_xmit(struct sock *sk, bool push)
 	struct tcp_sock *tp = tcp_sk(sk);
 	struct sk_buff *skb;
 
+	tcp_sack_xmit_lost(sk);   /* RFC 6675 NextSeg rule 1 first */
 	while ((skb = tp->send_head) != NULL) {
 		struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
 
@@ -270,6 +304,7 @@ void tcp_write_xmit(struct sock *sk, bool push)
 		if (skb->len < tp->mss_cache)
 			tp->snd_sml = cb->end_seq;
 		tp->send_head = tcp_next_skb(sk, skb);
+		tp->packets_out++;
 		if (!us_timer_pending(&tp->retrans_timer) || tp->probe_timer) {
 			/* The backoff of window probes does not carry over
 			 * to the RTO (Linux's tcp_ack_probe). */
@@ -352,7 +387,7 @@ static int tcp_send_ctl(struct sock *sk, uint32_t seq, uint8_t flags)
 	tcp_out_from_sock(sk, &o, seq, flags);
 	if (flags & TCPHDR_ACK)
 		tcp_ack_sent(sk);
-	return tcp_push_and_send(sk->st, skb, &o);
+	return tcp_push_and_send(sk->st, skb, &o, tcp_sk(sk)->mss_cache);
 }
 
 /*
@@ -486,5 +521,5 @@ void tcp_v4_send_reset(struct ustack *st, const struct sk_buff *skb,
 		o.flags = TCPHDR_RST | TCPHDR_ACK;
 	}
 	us_mib_inc(st, US_MIB_TCP_OUT_RSTS);
-	tcp_push_and_send(st, r, &o);
+	tcp_push_and_send(st, r, &o, 0);
 }

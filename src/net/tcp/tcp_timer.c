@@ -202,9 +202,15 @@ static void tcp_retransmit_timer(struct us_timer *t, us_time_t now)
 	tp->retransmits++;
 	if (tp->backoff < 16)
 		tp->backoff++;
-	/* Go back: everything unacknowledged counts as unsent again. */
-	tp->snd_nxt = tp->snd_una;
-	tp->send_head = head;
+	if (tp->sack_ok) {
+		tcp_sack_enter_loss(sk);
+	} else {
+		/* Go back: everything unacknowledged counts as unsent
+		 * again. */
+		tp->snd_nxt = tp->snd_una;
+		tp->send_head = head;
+		tp->packets_out = 0;
+	}
 	tcp_write_xmit(sk, true);
 	tcp_reset_rto_timer(sk);
 	tcp_clamp_rto_to_user_timeout(sk);

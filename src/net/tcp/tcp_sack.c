@@ -1,0 +1,450 @@
+/*
+ * tcp_sack.c - selective acknowledgments: negotiation (RFC 2018 §2), the
+ * blocks a receiver reports (RFC 2018 §4, D-SACK per RFC 2883), and the
+ * sender's scoreboard and loss recovery (RFC 6675), kept in Linux's terms:
+ * per-segment marks on the write queue (TCPCB_*) and segment counts in
+ * struct tcp_sock, from which pipe is computed.
+ *
+ * Receive side: tcp_data_queue -> tcp_sack_ofo_event / tcp_dsack_set /
+ *               tcp_sack_rcv_update; tcp_out_from_sock -> tcp_sack_fill.
+ * Send side:    tcp_ack -> tcp_sack_update -> tcp_sack_dupack |
+ *               tcp_sack_recovery_ack; tcp_write_xmit -> tcp_sack_xmit_lost;
+ *               tcp_retransmit_timer -> tcp_sack_enter_loss.
+ */
+#include <string.h>
+
+#include "net/tcp/tcp.h"
+#include "stack/stack.h"
+
+/* RFC 6675 §2 DupThresh, Linux's tcp_reordering default. */
+#define TCP_DUPTHRESH 3
+
+void tcp_sack_init(struct tcp_sock *tp)
+{
+	tp->sack_ok = false;
+	tp->dsack_pending = false;
+	tp->num_sacks = 0;
+	tp->packets_out = 0;
+	tp->sacked_out = 0;
+	tp->lost_out = 0;
+	tp->retrans_out = 0;
+}
+
+/* ---- negotiation (RFC 2018 §2) ------------------------------------------ */
+
+bool tcp_sack_syn_perm(const struct sock *sk)
+{
+	/* Our SYN offers SACK when net.ipv4.tcp_sack is on; a SYN-ACK only
+	 * answers an offer. */
+	if (sk->state == TCP_SYN_SENT)
+		return sk->st->sysctl.tcp_sack != 0;
+	return tcp_sk((struct sock *)sk)->sack_ok;
+}
+
+void tcp_sack_syn_options(struct tcp_sock *tp, const struct tcp_seg *th)
+{
+	tp->sack_ok = th->opts.sack_ok && tp->sk.st->sysctl.tcp_sack;
+}
+
+/* ---- receiving: the blocks we report ------------------------------------ */
+
+static struct sk_buff *tcp_next_in(struct sk_buff_head *q, struct sk_buff *skb)
+{
+	return skb->list.next == &q->list ? NULL :
+	       list_entry(skb->list.next, struct sk_buff, list);
+}
+
+/* The run of contiguous out-of-order data that holds seq, if any. The
+ * queue is sorted by sequence; segments may overlap. */
+static bool tcp_ofo_run(struct tcp_sock *tp, uint32_t seq,
+			struct tcp_sack_block *b)
+{
+	struct sk_buff *skb = skb_peek(&tp->ooo_queue);
+	bool open = false;
+
+	for (; skb; skb = tcp_next_in(&tp->ooo_queue, skb)) {
+		const struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
+
+		if (open && seq_gt(cb->seq, b->end)) {
+			if (seq_geq(seq, b->start) && seq_lt(seq, b->end))
+				return true;
+			open = false;
+		}
+		if (!open) {
+			b->start = cb->seq;
+			b->end = cb->end_seq;
+			open = true;
+		} else if (seq_gt(cb->end_seq, b->end)) {
+			b->end = cb->end_seq;
+		}
+	}
+	return open && seq_geq(seq, b->start) && seq_lt(seq, b->end);
+}
+
+/*
+ * RFC 2018 §4: the first block holds the segment that arrived last (when
+ * it went to the out-of-order queue), then the blocks reported before, most
+ * recent first, each grown to the run of data it is now part of; blocks
+ * the cumulative ACK has passed are gone.
+ */
+static void tcp_sack_rebuild(struct sock *sk, bool newest, uint32_t seq)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct tcp_sack_block old[TCP_MAX_SACKS], b;
+	uint8_t n_old = tp->num_sacks, n = 0;
+
+	memcpy(old, tp->selective_acks, sizeof(old));
+	if (newest && tcp_ofo_run(tp, seq, &b))
+		tp->selective_acks[n++] = b;
+	for (uint8_t i = 0; i < n_old && n < TCP_MAX_SACKS; i++) {
+		bool dup = false;
+
+		/* A run only grows by merging, so the one holding the old
+		 * block's last octet is what that block became. */
+		if (!tcp_ofo_run(tp, old[i].end - 1, &b))
+			continue;
+		for (uint8_t j = 0; j < n; j++)
+			dup |= tp->selective_acks[j].start == b.start;
+		if (!dup)
+			tp->selective_acks[n++] = b;
+	}
+	tp->num_sacks = n;
+}
+
+void tcp_sack_ofo_event(struct sock *sk, uint32_t seq)
+{
+	if (tcp_sk(sk)->sack_ok)
+		tcp_sack_rebuild(sk, true, seq);
+}
+
+void tcp_sack_rcv_update(struct sock *sk)
+{
+	if (tcp_sk(sk)->sack_ok && tcp_sk(sk)->num_sacks)
+		tcp_sack_rebuild(sk, false, 0);
+}
+
+/*
+ * RFC 2883 §4: the first block of the next ACK reports the duplicate
+ * [seq, end_seq), clipped to what was already received in order when it
+ * starts below RCV.NXT (Linux's tcp_send_dupack does the same). Only with
+ * net.ipv4.tcp_dsack on, and only once.
+ */
+void tcp_dsack_set(struct sock *sk, uint32_t seq, uint32_t end_seq)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	if (!tp->sack_ok || !sk->st->sysctl.tcp_dsack || !seq_lt(seq, end_seq))
+		return;
+	if (seq_lt(seq, tp->rcv_nxt) && seq_gt(end_seq, tp->rcv_nxt))
+		end_seq = tp->rcv_nxt;
+	tp->dsack_block.start = seq;
+	tp->dsack_block.end = end_seq;
+	tp->dsack_pending = true;
+}
+
+uint8_t tcp_sack_fill(struct sock *sk, struct tcp_sack_block *out)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	uint8_t n = 0;
+
+	if (!tp->sack_ok)
+		return 0;
+	if (tp->dsack_pending) {
+		out[n++] = tp->dsack_block;
+		tp->dsack_pending = false;
+		us_mib_inc(sk->st, US_MIB_TCP_DSACK_SENT);
+	}
+	for (uint8_t i = 0; i < tp->num_sacks && n < TCP_MAX_SACKS; i++)
+		out[n++] = tp->selective_acks[i];
+	return n;
+}
+
+/* ---- sending: the scoreboard (RFC 6675 §4) ------------------------------ */
+
+static struct sk_buff *tcp_wq_next(struct sock *sk, struct sk_buff *skb)
+{
+	struct sk_buff *n = tcp_next_in(&sk->write_queue, skb);
+
+	return n == tcp_sk(sk)->send_head ? NULL : n;
+}
+
+/* The first sent segment, or NULL when nothing is in flight. */
+static struct sk_buff *tcp_wq_head(struct sock *sk)
+{
+	struct sk_buff *skb = skb_peek(&sk->write_queue);
+
+	return skb == tcp_sk(sk)->send_head ? NULL : skb;
+}
+
+uint32_t tcp_sack_pipe(const struct tcp_sock *tp)
+{
+	int64_t pipe = (int64_t)tp->packets_out - tp->sacked_out - tp->lost_out +
+		       tp->retrans_out;
+
+	return pipe > 0 ? (uint32_t)pipe : 0;
+}
+
+/* RFC 2883 §4: the first block is a D-SACK when it lies below the
+ * cumulative ACK or inside the second block. */
+static bool tcp_sack_is_dsack(const struct tcp_opts *o, uint32_t ack)
+{
+	const struct tcp_sack_block *b = o->sacks;
+
+	if (seq_lt(b[0].start, ack))
+		return true;
+	return o->nsacks > 1 && seq_geq(b[0].start, b[1].start) &&
+	       seq_leq(b[0].end, b[1].end);
+}
+
+/* A block must lie within what is outstanding: SND.UNA..SND.MAX (with
+ * SACK on, SND.NXT never goes back, so SND.MAX is SND.NXT). */
+static bool tcp_sack_block_valid(const struct tcp_sock *tp,
+				 const struct tcp_sack_block *b)
+{
+	return seq_lt(b->start, b->end) && seq_geq(b->start, tp->snd_una) &&
+	       seq_leq(b->end, tp->snd_max);
+}
+
+static void tcp_sack_clear_marks(struct tcp_sock *tp, struct tcp_skb_cb *cb,
+				 uint8_t marks)
+{
+	if ((cb->sacked & marks & TCPCB_LOST) && tp->lost_out)
+		tp->lost_out--;
+	if ((cb->sacked & marks & TCPCB_SACKED_RETRANS) && tp->retrans_out)
+		tp->retrans_out--;
+	if ((cb->sacked & marks & TCPCB_SACKED_ACKED) && tp->sacked_out)
+		tp->sacked_out--;
+	cb->sacked &= (uint8_t)~marks;
+}
+
+/* Mark the segments a block covers whole; returns how many were new. */
+static uint32_t tcp_sack_mark(struct sock *sk, const struct tcp_sack_block *b)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	uint32_t newly = 0;
+
+	for (struct sk_buff *skb = tcp_wq_head(sk); skb;
+	     skb = tcp_wq_next(sk, skb)) {
+		struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
+
+		if (seq_geq(cb->seq, b->end))
+			break;
+		if (seq_lt(cb->seq, b->start) || seq_gt(cb->end_seq, b->end) ||
+		    (cb->sacked & TCPCB_SACKED_ACKED))
+			continue;
+		tcp_sack_clear_marks(tp, cb, TCPCB_LOST | TCPCB_SACKED_RETRANS);
+		cb->sacked |= TCPCB_SACKED_ACKED;
+		tp->sacked_out++;
+		newly++;
+	}
+	return newly;
+}
+
+static void tcp_sack_set_lost(struct tcp_sock *tp, struct tcp_skb_cb *cb)
+{
+	if (cb->sacked & (TCPCB_LOST | TCPCB_SACKED_ACKED))
+		return;
+	cb->sacked |= TCPCB_LOST;
+	tp->lost_out++;
+}
+
+/*
+ * RFC 6675 §4 IsLost(), counted in segments as Linux does: a segment not
+ * SACKed is lost once DupThresh segments above it are SACKed. Walking up
+ * from the head, the SACKed segments above only become fewer, so the walk
+ * stops at the first segment that is not lost yet.
+ */
+static void tcp_sack_mark_lost(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	uint32_t seen = 0;
+
+	if (tp->sacked_out < TCP_DUPTHRESH)
+		return;
+	for (struct sk_buff *skb = tcp_wq_head(sk); skb;
+	     skb = tcp_wq_next(sk, skb)) {
+		struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
+
+		if (cb->sacked & TCPCB_SACKED_ACKED) {
+			seen++;
+			continue;
+		}
+		if (tp->sacked_out - seen < TCP_DUPTHRESH)
+			break;
+		tcp_sack_set_lost(tp, cb);
+	}
+}
+
+uint32_t tcp_sack_update(struct sock *sk, const struct tcp_seg *th)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	const struct tcp_opts *o = &th->opts;
+	uint32_t newly = 0;
+
+	if (!tp->sack_ok || !o->nsacks)
+		return 0;
+	for (uint8_t i = 0; i < o->nsacks; i++) {
+		if (i == 0 && tcp_sack_is_dsack(o, th->ack)) {
+			/* Our retransmission was not needed; Linux uses this
+			 * to undo a reduction, we only count it. */
+			us_mib_inc(sk->st, US_MIB_TCP_DSACK_RECV);
+			continue;
+		}
+		if (!tcp_sack_block_valid(tp, &o->sacks[i])) {
+			us_mib_inc(sk->st, US_MIB_TCP_SACK_DISCARD);
+			continue;
+		}
+		newly += tcp_sack_mark(sk, &o->sacks[i]);
+	}
+	if (newly)
+		tcp_sack_mark_lost(sk);
+	return newly;
+}
+
+void tcp_sack_unlinked(struct tcp_sock *tp, const struct sk_buff *skb)
+{
+	struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
+
+	if (skb != tp->send_head && tp->packets_out)
+		tp->packets_out--;
+	tcp_sack_clear_marks(tp, cb, TCPCB_LOST | TCPCB_SACKED_RETRANS |
+				     TCPCB_SACKED_ACKED);
+}
+
+/* ---- sending: loss recovery (RFC 6675 §5) ------------------------------- */
+
+/*
+ * RFC 6675 §5 step 4.2 with RFC 5681 eq. (4): ssthresh = cwnd =
+ * max(FlightSize / 2, 2 segments). The one place SACK recovery changes
+ * the congestion window on entry: to be pointed at the congestion-control
+ * ops' ssthresh when they exist.
+ */
+static void tcp_sack_cwnd_reduce(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	uint32_t flight = (tp->snd_max - tp->snd_una) / tp->mss_cache;
+
+	tp->snd_ssthresh = flight / 2 > 2 ? flight / 2 : 2;
+	tp->snd_cwnd = tp->snd_ssthresh;
+	tp->cwnd_acked = 0;
+}
+
+static int tcp_sack_retransmit(struct sock *sk, struct sk_buff *skb)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
+	int rc = tcp_transmit_skb(sk, skb);
+
+	if (rc == 0 && !(cb->sacked & TCPCB_SACKED_RETRANS)) {
+		cb->sacked |= TCPCB_SACKED_RETRANS;
+		tp->retrans_out++;
+	}
+	return rc;
+}
+
+static void tcp_sack_enter_recovery(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct sk_buff *head = tcp_wq_head(sk);
+
+	/* Step 4.1: RecoveryPoint = HighData. */
+	tp->high_seq = tp->snd_max;
+	tp->in_recovery = true;
+	tcp_sack_cwnd_reduce(sk);
+	us_mib_inc(sk->st, US_MIB_TCP_FAST_RETRANS);
+	us_mib_inc(sk->st, US_MIB_TCP_SACK_RECOVERY);
+	/* Step 4.3: the segment at HighACK + 1 is presumed lost and goes
+	 * again whatever pipe says; step 4.5 (more, as cwnd - pipe allows)
+	 * follows in tcp_write_xmit. */
+	if (head && !(TCP_SKB_CB(head)->sacked & TCPCB_SACKED_ACKED)) {
+		tcp_sack_set_lost(tp, TCP_SKB_CB(head));
+		if (!(TCP_SKB_CB(head)->sacked & TCPCB_SACKED_RETRANS))
+			tcp_sack_retransmit(sk, head);
+	}
+}
+
+static bool tcp_sack_head_lost(struct sock *sk)
+{
+	struct sk_buff *head = tcp_wq_head(sk);
+
+	return head && (TCP_SKB_CB(head)->sacked & TCPCB_LOST);
+}
+
+/*
+ * RFC 6675 §5: on a duplicate ACK (its §2: one that SACKs new data, or an
+ * RFC 5681 duplicate), recovery starts when DupAcks reaches DupThresh or
+ * IsLost(HighACK + 1), unless recovery is on already or, after a timeout,
+ * HighACK has not yet passed RecoveryPoint (§5.1).
+ */
+void tcp_sack_dupack(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	tp->dupacks++;
+	if (tp->in_recovery || seq_lt(tp->snd_una, tp->high_seq))
+		return;
+	if (tp->dupacks >= TCP_DUPTHRESH || tcp_sack_head_lost(sk))
+		tcp_sack_enter_recovery(sk);
+}
+
+/* RFC 6675 §5 step (B) aside: recovery ends when HighACK reaches
+ * RecoveryPoint; the window is then ssthresh (RFC 5681 §3.2 step 6). A
+ * partial ACK changes nothing else: pipe decides what goes next. */
+void tcp_sack_recovery_ack(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	tp->dupacks = 0;
+	if (seq_lt(tp->snd_una, tp->high_seq))
+		return;
+	tp->snd_cwnd = tp->snd_ssthresh;
+	tp->in_recovery = false;
+}
+
+/*
+ * RFC 6675 §5.1: after a timeout the SACK marks stay (segments the peer
+ * holds are not sent again), and everything else unacknowledged is
+ * presumed lost and retransmitted as the window allows (Linux's
+ * tcp_timeout_mark_lost without RACK). RecoveryPoint moves to HighData
+ * (the caller sets high_seq).
+ */
+void tcp_sack_enter_loss(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	tp->retrans_out = 0;
+	for (struct sk_buff *skb = tcp_wq_head(sk); skb;
+	     skb = tcp_wq_next(sk, skb)) {
+		struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
+
+		cb->sacked &= (uint8_t)~TCPCB_SACKED_RETRANS;
+		tcp_sack_set_lost(tp, cb);
+	}
+}
+
+/*
+ * RFC 6675 §4 NextSeg() rule 1, and step (C) of §5: the lowest segment
+ * that is lost and not yet retransmitted goes, while cwnd - pipe is at
+ * least one segment; new data (rule 2) comes after, in tcp_write_xmit.
+ * Rules 3 and 4 (retransmitting what is not known lost, the rescue
+ * retransmission) are left out, as in Linux.
+ */
+void tcp_sack_xmit_lost(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	if (!tp->sack_ok || !tp->lost_out)
+		return;
+	for (struct sk_buff *skb = tcp_wq_head(sk); skb;
+	     skb = tcp_wq_next(sk, skb)) {
+		struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
+
+		if (tcp_sack_pipe(tp) >= tp->snd_cwnd)
+			break;
+		if ((cb->sacked & (TCPCB_SACKED_ACKED | TCPCB_SACKED_RETRANS)) ||
+		    !(cb->sacked & TCPCB_LOST))
+			continue;
+		if (tcp_sack_retransmit(sk, skb) < 0)
+			break;
+	}
+}
