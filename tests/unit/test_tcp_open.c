@@ -317,7 +317,8 @@ static void test_listen_accept_queue_full_drops_ack(void **state)
 
 /* ---- SYN-SENT (§3.10.7.3) ------------------------------------------------ */
 
-/* The SYN: our MSS, a window, no other options; connect() in progress. */
+/* The SYN: our MSS, SACK-permitted (net.ipv4.tcp_sack is on by default,
+ * as on Linux), a window; connect() in progress. */
 static void test_syn_sent_syn_fields(void **state)
 {
 	struct tt_conn c;
@@ -329,7 +330,8 @@ static void test_syn_sent_syn_fields(void **state)
 	tt_conn_init(&c, &T, true);
 	s = tt_open_synsent(&c);
 	assert_int_equal(s->th.opts.mss, 1460);
-	assert_int_equal(s->th.doff, 24);
+	assert_true(s->th.opts.sack_ok);
+	assert_int_equal(s->th.doff, 28);
 	assert_true(s->th.window > 0);
 	assert_true(s->ip.frag_off & 0x4000);   /* DF */
 	assert_true(c.us_port >= 32768 && c.us_port <= 60999);
