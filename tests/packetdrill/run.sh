@@ -104,7 +104,6 @@ if [ ! -x "$PACKETDRILL" ]; then
 	exit 77
 fi
 
-DEFAULT_SYSCTLS=$(defaults_sysctls)
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/ustack-packetdrill.XXXXXX")
 failures=0
 cleanup() {
@@ -156,6 +155,8 @@ defaults_sysctls() {
 	grep -v '^[[:space:]]*#' "$HERE/defaults.sh" |
 		grep -o 'net\.ipv4\.[a-z0-9_]*=[A-Za-z0-9]*' | paste -sd, -
 }
+# (Set here, after the function it needs is defined.)
+DEFAULT_SYSCTLS=$(defaults_sysctls)
 
 # The sysctls a script adds in its init command (`../defaults.sh K=V ...`).
 script_sysctls() {
