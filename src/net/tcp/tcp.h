@@ -177,6 +177,9 @@ struct tcp_sock {
 	uint32_t packets_out;       /* segments sent and not cumulatively
 				       acknowledged */
 	uint32_t sacked_out, lost_out, retrans_out;
+	uint32_t sacked_bytes_acked; /* of the segments the ACK being
+					 processed took off, those SACKed */
+	uint32_t sacked_bytes_new;   /* what that ACK SACKed anew */
 
 	/* Statistics for TCP_INFO */
 	uint32_t total_retrans;
@@ -262,6 +265,10 @@ uint8_t tcp_sack_fill(struct sock *sk, struct tcp_sack_block *out);
 uint32_t tcp_sack_update(struct sock *sk, const struct tcp_seg *th);
 /* Sending: a segment leaves the write queue, cumulatively acknowledged. */
 void tcp_sack_unlinked(struct tcp_sock *tp, const struct sk_buff *skb);
+/* What an ACK of `acked` new bytes delivered: those not SACKed before,
+ * plus what it SACKed anew. The window grows by that (Linux's
+ * acked_sacked), only on ACKs that move SND.UNA. */
+uint32_t tcp_sack_newly_delivered(struct tcp_sock *tp, uint32_t acked);
 /* RFC 6675 §5: a duplicate ACK (per its §2) while SACK is on. */
 void tcp_sack_dupack(struct sock *sk);
 /* RFC 6675 §5: a cumulative ACK during recovery. */

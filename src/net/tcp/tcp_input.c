@@ -281,11 +281,14 @@ static enum us_drop_reason tcp_ack(struct sock *sk, const struct sk_buff *skb,
 	sacked = tcp_sack_update(sk, th);
 	if (acked == 0) {
 		/* RFC 5681 §2: a duplicate ACK carries no data, does not move
-		 * the window, and comes while data is outstanding; with SACK
-		 * (RFC 6675 §2) an ACK that SACKs new data counts too. */
-		if ((tcp_payload(skb) == 0 && !wnd_changed &&
+		 * the window, and comes while data is outstanding. With SACK
+		 * (RFC 6675 §2) it must SACK data not SACKed before, so that
+		 * ACKs with stale or bogus blocks count for nothing (as in
+		 * Linux). */
+		if (tp->sack_ok ? sacked != 0 :
+		    (tcp_payload(skb) == 0 && !wnd_changed &&
 		     !(th->flags & (TCPHDR_SYN | TCPHDR_FIN)) &&
-		     tp->snd_una != tp->snd_max) || sacked)
+		     tp->snd_una != tp->snd_max))
 			tcp_dupack(sk);
 		return US_DROP_NOT_DROPPED;
 	}
@@ -301,6 +304,7 @@ static enum us_drop_reason tcp_ack(struct sock *sk, const struct sk_buff *skb,
 	tcp_clean_rtx_queue(sk, ack);
 	tp->retransmits = 0;
 	tp->probes_out = 0;
+	acked = tcp_sack_newly_delivered(tp, acked);
 	if (acked)
 		tcp_cong_on_ack(sk, acked);
 	/* RFC 6675 §5: a cumulative ACK that SACKs new data is a DupAck

@@ -217,8 +217,11 @@ static void tcp_sack_clear_marks(struct tcp_sock *tp, struct tcp_skb_cb *cb,
 	cb->sacked &= (uint8_t)~marks;
 }
 
-/* Mark the segments a block covers whole; returns how many were new. */
-static uint32_t tcp_sack_mark(struct sock *sk, const struct tcp_sack_block *b)
+/* Mark the segments a block covers whole; returns how many were new.
+ * *first_sent: the earliest transmission among those sent only once
+ * (Karn), for an RTT sample. */
+static uint32_t tcp_sack_mark(struct sock *sk, const struct tcp_sack_block *b,
+			      us_time_t *first_sent)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 	uint32_t newly = 0;
@@ -232,9 +235,13 @@ static uint32_t tcp_sack_mark(struct sock *sk, const struct tcp_sack_block *b)
 		if (seq_lt(cb->seq, b->start) || seq_gt(cb->end_seq, b->end) ||
 		    (cb->sacked & TCPCB_SACKED_ACKED))
 			continue;
+		if (!cb->retrans && cb->sent &&
+		    (!*first_sent || cb->sent < *first_sent))
+			*first_sent = cb->sent;
 		tcp_sack_clear_marks(tp, cb, TCPCB_LOST | TCPCB_SACKED_RETRANS);
 		cb->sacked |= TCPCB_SACKED_ACKED;
 		tp->sacked_out++;
+		tp->sacked_bytes_new += skb->len;
 		newly++;
 	}
 	return newly;
@@ -279,8 +286,10 @@ uint32_t tcp_sack_update(struct sock *sk, const struct tcp_seg *th)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 	const struct tcp_opts *o = &th->opts;
+	us_time_t first_sent = 0;
 	uint32_t newly = 0;
 
+	tp->sacked_bytes_new = 0;
 	if (!tp->sack_ok || !o->nsacks)
 		return 0;
 	for (uint8_t i = 0; i < o->nsacks; i++) {
@@ -294,10 +303,18 @@ uint32_t tcp_sack_update(struct sock *sk, const struct tcp_seg *th)
 			us_mib_inc(sk->st, US_MIB_TCP_SACK_DISCARD);
 			continue;
 		}
-		newly += tcp_sack_mark(sk, &o->sacks[i]);
+		newly += tcp_sack_mark(sk, &o->sacks[i], &first_sent);
 	}
-	if (newly)
-		tcp_sack_mark_lost(sk);
+	if (!newly)
+		return 0;
+	tcp_sack_mark_lost(sk);
+	/* An ACK that moves nothing but SACKs data sent once is an RTT
+	 * sample too, and restarts the timer (Linux's sack_rtt_us with
+	 * FLAG_SET_XMIT_TIMER); a cumulative ACK takes its own sample. */
+	if (first_sent && th->ack == tp->snd_una) {
+		tcp_rtt_sample(tp, sk->st->now - first_sent);
+		tcp_rearm_rto(sk);
+	}
 	return newly;
 }
 
@@ -307,8 +324,19 @@ void tcp_sack_unlinked(struct tcp_sock *tp, const struct sk_buff *skb)
 
 	if (skb != tp->send_head && tp->packets_out)
 		tp->packets_out--;
+	if (cb->sacked & TCPCB_SACKED_ACKED)
+		tp->sacked_bytes_acked += skb->len;
 	tcp_sack_clear_marks(tp, cb, TCPCB_LOST | TCPCB_SACKED_RETRANS |
 				     TCPCB_SACKED_ACKED);
+}
+
+uint32_t tcp_sack_newly_delivered(struct tcp_sock *tp, uint32_t acked)
+{
+	uint32_t old = tp->sacked_bytes_acked, new = tp->sacked_bytes_new;
+
+	tp->sacked_bytes_acked = 0;
+	tp->sacked_bytes_new = 0;
+	return (acked > old ? acked - old : 0) + new;
 }
 
 /* ---- sending: loss recovery (RFC 6675 §5) ------------------------------- */
