@@ -357,20 +357,32 @@ int tt_listen(struct test_stack *t, uint16_t port, int backlog)
 	return fd;
 }
 
+/* The options of the peer's SYN: MSS, and SACK-permitted when asked
+ * (opt: 8 bytes). */
 static size_t mss_opt(const struct tt_conn *c, uint8_t *opt)
 {
-	if (!c->mss)
-		return 0;
-	opt[0] = TCPOPT_MSS;
-	opt[1] = TCPOLEN_MSS;
-	put16(opt + 2, c->mss);
-	return 4;
+	size_t n = 0;
+
+	if (c->mss) {
+		opt[0] = TCPOPT_MSS;
+		opt[1] = TCPOLEN_MSS;
+		put16(opt + 2, c->mss);
+		n = 4;
+	}
+	if (c->sack_perm) {
+		opt[n] = TCPOPT_NOP;
+		opt[n + 1] = TCPOPT_NOP;
+		opt[n + 2] = TCPOPT_SACK_PERM;
+		opt[n + 3] = TCPOLEN_SACK_PERM;
+		n += 4;
+	}
+	return n;
 }
 
 const struct tt_seg *tt_open_synrecv(struct tt_conn *c)
 {
 	const struct tt_seg *s;
-	uint8_t opt[4];
+	uint8_t opt[8];
 
 	if (c->lfd < 0)
 		c->lfd = tt_listen(c->t, c->us_port, c->backlog);
@@ -424,7 +436,7 @@ const struct tt_seg *tt_open_synsent(struct tt_conn *c)
 
 void tt_open(struct tt_conn *c)
 {
-	uint8_t opt[4];
+	uint8_t opt[8];
 
 	if (c->active) {
 		tt_open_synsent(c);

@@ -73,6 +73,7 @@ struct tt_conn {
 	uint32_t rcv_nxt;        /* next one it expects (what it ACKs) */
 	uint16_t win;            /* window the peer advertises */
 	uint16_t mss;            /* MSS option of the peer's SYN, 0 = none */
+	bool sack_perm;          /* the peer's SYN offers SACK (RFC 2018) */
 };
 
 void tt_stack_init(struct test_stack *t);
