@@ -19,7 +19,8 @@
  * SACKed, some of which may only have been in flight: those seeds must
  * still retransmit at least the losses, and the extra is printed. Every
  * byte arrives in order in both modes. SEED=n replays from seed n, SEEDS
- * sets how many run (default 12).
+ * sets how many run (default 12), LOSS_PPM the loss per million frames
+ * (default 10000, 1 %) for exploring by hand.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -108,6 +109,7 @@ static void run(uint64_t seed, bool sack, struct result *res)
 	struct net_device *da, *db;
 	struct wire_params wp = { .seed = seed, .loss_ppm = 10000,
 				  .delay_us = 50000, .rate_bps = 100000000 };
+	const char *loss = getenv("LOSS_PPM");
 	uint32_t a = inet_addr("10.9.1.1"), b = inet_addr("10.9.1.2");
 	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(PORT),
 				  .sin_addr.s_addr = b };
@@ -119,6 +121,8 @@ static void run(uint64_t seed, bool sack, struct result *res)
 	struct tcp_info ti;
 	socklen_t tl = sizeof(ti);
 
+	if (loss)
+		wp.loss_ppm = (uint32_t)atoi(loss);
 	memset(res, 0, sizeof(*res));
 	res->intact = true;
 	us_clock_init_virtual(&clock, 0);
@@ -237,7 +241,10 @@ static void test_sack_retransmits_only_losses(void **state)
 	       "; NewReno lost %" PRIu64 " retransmitted %" PRIu64
 	       "; %d seeds with losses and no timeout matched exactly\n",
 	       seeds, tot[1][0], tot[1][1], tot[0][0], tot[0][1], exact);
-	assert_true(exact * 2 >= seeds);
+	/* At the default 1 % most seeds see no timeout (at LOSS_PPM of a
+	 * few percent most do, and this does not hold). */
+	if (!getenv("LOSS_PPM"))
+		assert_true(exact * 2 >= seeds);
 }
 
 int main(void)
