@@ -824,9 +824,9 @@ static void tcp_rcv_state_process(struct sock *sk, struct sk_buff *skb,
 			if (seglen && seq_lt(cb->seq, tp->rcv_nxt))
 				tcp_dsack_set(sk, cb->seq, cb->end_seq);
 			tcp_send_oow_ack(sk, th, seglen);
-		}
-		else if (tcp_rst_after_fin(sk, cb->seq))
+		} else if (tcp_rst_after_fin(sk, cb->seq)) {
 			tcp_reset(sk);
+		}
 		tcp_drop(st, skb, US_DROP_TCP_INVALID_SEQ);
 		return;
 	}
