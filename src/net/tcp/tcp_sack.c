@@ -415,7 +415,7 @@ void tcp_sack_dupack(struct sock *sk)
 		tcp_sack_enter_recovery(sk);
 }
 
-/* RFC 6675 §5 step (B) aside: recovery ends when HighACK reaches
+/* RFC 6675 §5: recovery ends when the cumulative ACK reaches
  * RecoveryPoint; the window is then ssthresh (RFC 5681 §3.2 step 6). A
  * partial ACK changes nothing else: pipe decides what goes next. */
 void tcp_sack_recovery_ack(struct sock *sk)
