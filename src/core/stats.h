@@ -77,7 +77,13 @@ struct ustack;
 	X(TCP_SACK_RECOVERY, "tcp.sack_recovery") \
 	X(TCP_SACK_DISCARD, "tcp.sack_discard") \
 	X(TCP_DSACK_RECV, "tcp.dsack_recv") \
-	X(TCP_DSACK_SENT, "tcp.dsack_sent")
+	X(TCP_DSACK_SENT, "tcp.dsack_sent") \
+	/* TCP urgent data (tcp_urgent.c) */ \
+	X(TCP_URG_MARKED, "tcp.urg_marked") \
+	X(TCP_URG_RCVD, "tcp.urg_rcvd") \
+	X(TCP_URG_STALE, "tcp.urg_stale") \
+	X(TCP_URG_BEYOND_WND, "tcp.urg_beyond_wnd") \
+	X(TCP_URG_REPLACED, "tcp.urg_replaced")
 
 #define US_DROP_REASON_LIST(X) \
 	X(NOT_DROPPED, "not_dropped") /* 0: parse functions' "valid" */ \

@@ -137,6 +137,8 @@ struct sock {
 	void (*sk_write_space)(struct sock *sk);
 	void (*sk_state_change)(struct sock *sk);
 	void (*sk_error_report)(struct sock *sk);
+	/* The peer's urgent pointer came: SIGURG for the owner (F_SETOWN). */
+	void (*sk_urgent)(struct sock *sk);
 };
 
 /*

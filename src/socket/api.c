@@ -64,7 +64,7 @@ static void sock_put_unlock(struct socket *sock)
 		sock_update_readiness(sock);
 	/* A call may have armed a timer the runtime must now wait for. */
 	us_runtime_kick(st);
-	pthread_mutex_unlock(&st->lock);
+	us_core_unlock(st);
 	sockfd_put(sock);
 }
 
@@ -197,7 +197,7 @@ int us_close(int fd)
 	sock_close_locked(sock);
 	us_engine_run_pending(st);
 	us_runtime_kick(st);
-	pthread_mutex_unlock(&st->lock);
+	us_core_unlock(st);
 	sockfd_put(sock);
 	return 0;
 }
@@ -497,8 +497,9 @@ static ssize_t recvmsg_locked(struct socket *sock, struct msghdr *k,
 	us_time_t timeo = sock_call_timeout(sock, flags, true);
 	ssize_t rc;
 
-	/* Reading the error queue never waits (Linux's ip_recv_error). */
-	if (timeo == 0 || (flags & MSG_ERRQUEUE))
+	/* Reading the error queue never waits (Linux's ip_recv_error), nor
+	 * does reading urgent data (tcp_recv_urg). */
+	if (timeo == 0 || (flags & (MSG_ERRQUEUE | MSG_OOB)))
 		flags |= MSG_DONTWAIT;
 	for (;;) {
 		rc = sock->ops->recvmsg(sock, k, len, flags);
@@ -708,6 +709,12 @@ static int fcntl_locked(struct socket *sock, int cmd, long arg)
 
 		return r < 0 ? -errno : (int)r;
 	}
+	case F_SETOWN:
+	case F_GETOWN:
+	case F_SETOWN_EX:
+	case F_GETOWN_EX:
+		/* Who gets SIGURG (socket/sigurg.c). */
+		return sock_fcntl_owner(sock, cmd, arg);
 	default:
 		return -EINVAL;
 	}
@@ -728,6 +735,9 @@ int us_fcntl(int fd, int cmd, ...)
 		return (int)us_sys(SYS_fcntl, fd, cmd, arg);
 	rc = fcntl_locked(sock, cmd, arg);
 	sock_put_unlock(sock);
+	/* F_GETOWN cannot fail: a process group comes back negative. */
+	if (cmd == F_GETOWN)
+		return rc;
 	return (int)set_errno(rc);
 }
 

@@ -105,9 +105,10 @@ static void sock_wake(struct sock *sk, uint32_t events)
 	sock_update_readiness(sock);
 }
 
+/* As Linux's sock_def_readable: urgent data arriving is news too. */
 static void sock_def_readable(struct sock *sk)
 {
-	sock_wake(sk, POLLIN | POLLRDNORM);
+	sock_wake(sk, POLLIN | POLLPRI | POLLRDNORM | POLLRDBAND);
 }
 
 static void sock_def_write_space(struct sock *sk)
@@ -219,6 +220,7 @@ void sock_graft(struct socket *sock, struct sock *sk)
 	sk->sk_write_space = sock_def_write_space;
 	sk->sk_state_change = sock_def_wakeup;
 	sk->sk_error_report = sock_def_error_report;
+	sk->sk_urgent = sock_def_urgent;
 }
 
 static void deadline_after(struct timespec *ts, us_time_t us)

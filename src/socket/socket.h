@@ -87,6 +87,9 @@ struct socket {
 	struct ustack *st;
 	struct us_wait_queue wq;
 	struct list_head node;      /* on ustack->sockets */
+	/* F_SETOWN / F_SETOWN_EX: who gets SIGURG (Linux's f_owner) */
+	int owner_pid;              /* 0 = nobody */
+	int owner_type;             /* F_OWNER_TID (never set), _PID, _PGRP */
 };
 
 /*
@@ -127,6 +130,14 @@ void sock_update_readiness(struct socket *sock);
  */
 int sock_wait_event(struct socket *sock, us_time_t *timeo_us,
 		    bool (*cond)(struct sock *sk, void *arg), void *arg);
+
+/* socket/sigurg.c: F_SETOWN, F_GETOWN, F_SETOWN_EX, F_GETOWN_EX (-errno
+ * or the result); other commands -ENOSYS. */
+int sock_fcntl_owner(struct socket *sock, int cmd, long arg);
+/* sk->sk_urgent: queue SIGURG for the owner. Core lock held. */
+void sock_def_urgent(struct sock *sk);
+/* Release the core lock, then send the SIGURGs queued meanwhile. */
+void us_core_unlock(struct ustack *st);
 
 /* The process-wide descriptor table (the only global state, as the
  * kernel's fd table). */

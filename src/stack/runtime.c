@@ -36,6 +36,7 @@
 #include <unistd.h>
 
 #include "dev/netdev.h"
+#include "socket/socket.h"
 #include "stack/stack.h"
 
 /* What an epoll event is about; kept in the high half of its data. */
@@ -211,7 +212,7 @@ static void *runtime_main(void *arg)
 			now = st->now;
 			rt->planned = idle ? next : 0;
 		}
-		pthread_mutex_unlock(&st->lock);
+		us_core_unlock(st);
 		if (stop)
 			break;
 		if (!idle)

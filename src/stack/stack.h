@@ -50,6 +50,14 @@ struct ustack {
 	struct list_head sockets;  /* every struct socket of this instance */
 	struct us_sysctl sysctl;   /* tunables (stack/sysctl.h) */
 
+	/* SIGURGs owed to socket owners (F_SETOWN), sent once the core lock
+	 * is released (socket/sigurg.c), so a handler may call ustack. */
+	struct us_sigurg {
+		int pid;
+		int type;              /* F_OWNER_PID, F_OWNER_PGRP, F_OWNER_TID */
+	} sigurg[8];
+	int sigurg_n;
+
 	struct us_runtime *rt;    /* NULL until ustack_start() */
 };
 

@@ -585,8 +585,6 @@ static int tcp_sendmsg(struct sock *sk, const struct msghdr *msg, size_t len,
 	 * any other (Linux's sk_stream_error). */
 	if (err)
 		return tcp_stream_error(flags, -err);
-	if (flags & MSG_OOB)
-		return -EOPNOTSUPP;
 	if (sk->state == TCP_SYN_SENT || sk->state == TCP_SYN_RECV)
 		return -EAGAIN;
 	if ((sk->state != TCP_ESTABLISHED && sk->state != TCP_CLOSE_WAIT) ||
@@ -632,8 +630,10 @@ static int tcp_sendmsg(struct sock *sk, const struct msghdr *msg, size_t len,
 	 * sent), unless more is promised. */
 	if (copied && !(flags & MSG_MORE))
 		tp->pushed_seq = tp->write_seq;
-	if (copied)
+	if (copied) {
+		tcp_urg_mark(sk, flags);
 		tcp_write_xmit(sk, !(flags & MSG_MORE));
+	}
 	/* Nothing asked for is nothing sent: 0, as Linux's tcp_sendmsg. */
 	if (!len)
 		return 0;
@@ -672,28 +672,39 @@ static int tcp_recvmsg(struct sock *sk, struct msghdr *msg, size_t len,
 		       int flags, int *addr_len)
 {
 	struct sk_buff *skb, *tmp;
-	size_t copied = 0;
+	size_t copied = 0, skip;
 	int err;
 
 	if (sk->state == TCP_LISTEN)
 		return -ENOTCONN;
 	if (flags & MSG_OOB)
-		return -EINVAL;
+		return tcp_recv_urg(sk, msg, len, flags);
+	/* Urgent data: the read stops at the mark, and passes over the
+	 * urgent byte there (tcp_urgent.c). */
+	skip = tcp_urg_read_start(sk, &len, flags);
 	skb_queue_walk_safe(&sk->receive_queue, skb, tmp) {
-		size_t n = skb->len < len - copied ? skb->len : len - copied;
+		size_t avail = skb->len, n;
 
+		if (skip >= avail) {
+			skip -= avail;
+			continue;
+		}
+		avail -= skip;
+		n = avail < len - copied ? avail : len - copied;
 		/* MSG_TRUNC on a stream: the bytes are consumed (or peeked)
 		 * but not copied, as Linux's tcp_recvmsg. */
 		if (!(flags & MSG_TRUNC) &&
-		    iov_copy_to(msg, copied, skb->data, n) < 0) {
+		    iov_copy_to(msg, copied, skb->data + skip, n) < 0) {
 			if (!copied)
 				return -EFAULT;
 			break;
 		}
+		skip = 0;
 		copied += n;
 		if (!(flags & MSG_PEEK)) {
 			sk->receive_queue.bytes -= n;
 			skb_pull(skb, (unsigned int)n);
+			TCP_SKB_CB(skb)->seq += (uint32_t)n;
 			if (skb->len == 0) {
 				skb_unlink(&sk->receive_queue, skb);
 				sock_rfree(sk, skb);
@@ -704,8 +715,10 @@ static int tcp_recvmsg(struct sock *sk, struct msghdr *msg, size_t len,
 			break;
 	}
 	if (copied) {
-		if (!(flags & MSG_PEEK))
+		if (!(flags & MSG_PEEK)) {
+			tcp_urg_read_done(sk);
 			tcp_cleanup_rbuf(sk);
+		}
 		return (int)copied;
 	}
 	/* Once the peer's FIN came, the end of the stream is reported before
@@ -984,11 +997,16 @@ static int tcp_ioctl(struct sock *sk, unsigned long cmd, int *karg)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 
+	/* Linux answers SIOCATMARK in every state, a listener's 0. */
+	if (cmd == SIOCATMARK) {
+		*karg = tcp_urg_at_mark(sk);
+		return 0;
+	}
 	if (sk->state == TCP_LISTEN)
 		return -EINVAL;
 	switch (cmd) {
 	case SIOCINQ:
-		*karg = (int)sk->receive_queue.bytes;
+		*karg = (int)tcp_urg_inq(sk, sk->receive_queue.bytes);
 		return 0;
 	case SIOCOUTQ:
 		*karg = (int)(tp->write_seq - tp->snd_una);

@@ -183,7 +183,18 @@ struct tcp_sock {
 
 	/* Statistics for TCP_INFO */
 	uint32_t total_retrans;
+
+	/* Urgent data (tcp_urgent.c; Linux's snd_up, urg_seq, urg_data) */
+	uint32_t snd_up;            /* one past the last urgent byte sent */
+	bool snd_urg;               /* snd_up set and not yet acknowledged */
+	uint32_t urg_seq;           /* the received urgent byte's number */
+	uint16_t urg_data;          /* TCP_URG_* | the urgent byte */
 };
+
+/* urg_data: what the receiver knows of the urgent byte (Linux's values). */
+#define TCP_URG_VALID 0x0100        /* arrived; the low byte holds it */
+#define TCP_URG_NOTYET 0x0200       /* pointer seen, byte not yet */
+#define TCP_URG_READ 0x0400         /* taken by recv(MSG_OOB) */
 
 static inline struct tcp_sock *tcp_sk(struct sock *sk)
 {
@@ -279,6 +290,21 @@ void tcp_sack_enter_loss(struct sock *sk);
 void tcp_sack_xmit_lost(struct sock *sk);
 /* RFC 6675 SetPipe, in segments. */
 uint32_t tcp_sack_pipe(const struct tcp_sock *tp);
+
+/* tcp_urgent.c */
+bool tcp_urg_mode(struct tcp_sock *tp);
+void tcp_urg_mark(struct sock *sk, int flags);
+void tcp_urg_out(struct sock *sk, uint32_t seq, uint8_t *flags,
+		 uint16_t *urg_ptr);
+bool tcp_urg_probe_due(struct sock *sk);
+void tcp_urg(struct sock *sk, const struct sk_buff *skb,
+	     const struct tcp_seg *th);
+int tcp_recv_urg(struct sock *sk, struct msghdr *msg, size_t len, int flags);
+bool tcp_urg_at_mark(const struct sock *sk);
+size_t tcp_urg_read_start(struct sock *sk, size_t *len, int flags);
+void tcp_urg_read_done(struct sock *sk);
+uint32_t tcp_urg_poll(const struct sock *sk, size_t *readable);
+size_t tcp_urg_inq(const struct sock *sk, size_t queued);
 
 /* tcp_timer.c */
 void tcp_init_timers(struct tcp_sock *tp);

@@ -635,6 +635,7 @@ static void tcp_rcv_synsent(struct sock *sk, struct sk_buff *skb,
 		tcp_send_ack(sk);
 		if (sk->sk_socket)
 			sk->sk_state_change(sk);
+		tcp_urg(sk, skb, th);   /* Linux: "step6 onward by hand" */
 		skb_free(skb);
 		return;
 	}
@@ -866,6 +867,7 @@ static void tcp_rcv_state_process(struct sock *sk, struct sk_buff *skb,
 	tcp_ack_probe(sk);
 	if (!tcp_closing_states(sk, skb))
 		return;
+	tcp_urg(sk, skb, th);   /* sixth check: URG */
 	if (seglen == 0 || sk->state == TCP_CLOSE_WAIT ||
 	    sk->state == TCP_CLOSING || sk->state == TCP_LAST_ACK) {
 		/* Nothing to receive, or the peer's FIN came already: new

@@ -76,6 +76,7 @@ struct tcp_out {
 	bool sack_perm;
 	uint8_t nsacks;
 	struct tcp_sack_block sacks[TCP_MAX_SACKS];
+	uint16_t urg_ptr;         /* with TCPHDR_URG in flags */
 };
 
 /*
@@ -131,6 +132,7 @@ static int tcp_push_and_send(struct ustack *st, struct sk_buff *skb,
 	h.doff = (uint8_t)(TCP_HLEN_MIN + olen);
 	h.flags = o->flags;
 	h.window = o->window;
+	h.urg_ptr = o->urg_ptr;
 	tcp_emit_header(&h, th);
 	memcpy(th + TCP_HLEN_MIN, optbuf, olen);
 	sum = csum_fold(csum_partial(th, skb->len, csum_tcpudp_nofold(
@@ -185,6 +187,7 @@ static void tcp_out_from_sock(struct sock *sk, struct tcp_out *o, uint32_t seq,
 		if (flags & TCPHDR_ACK)
 			o->nsacks = tcp_sack_fill(sk, o->sacks);
 	}
+	tcp_urg_out(sk, seq, &o->flags, &o->urg_ptr);
 }
 
 /* After anything carrying an ACK went out, no ACK is owed any more. */
@@ -274,8 +277,10 @@ static bool tcp_may_send(struct sock *sk, struct sk_buff *skb, bool push)
 	if (seq_gt(cb->end_seq, tp->snd_una + tp->snd_wnd) &&
 	    !(cb->flags & TCPHDR_SYN))
 		return false;
+	/* Nagle and cork never hold urgent data back (Linux's
+	 * tcp_nagle_test). */
 	if (skb->len < tp->mss_cache && !(cb->flags & TCPHDR_FIN) &&
-	    tcp_next_skb(sk, skb) == NULL) {
+	    tcp_next_skb(sk, skb) == NULL && !tcp_urg_mode(tp)) {
 		if (tp->cork || !push)
 			return false;
 		if (!tp->nodelay && tcp_small_in_flight(tp))
@@ -417,6 +422,8 @@ void tcp_send_delayed_ack(struct sock *sk)
  * answer with an ACK (RFC 9293 §3.8.4, §3.8.6.1). */
 void tcp_send_probe(struct sock *sk)
 {
+	if (tcp_urg_probe_due(sk))
+		tcp_send_ctl(sk, tcp_sk(sk)->snd_una, TCPHDR_ACK);
 	tcp_send_ctl(sk, tcp_sk(sk)->snd_una - 1, TCPHDR_ACK);
 }
 

@@ -134,8 +134,10 @@ static uint32_t tcp_poll(struct socket *sock)
 	if (sk->shutdown & RCV_SHUTDOWN)
 		mask |= POLLIN | POLLRDNORM | POLLRDHUP;
 	if (state != TCP_SYN_SENT && state != TCP_SYN_RECV) {
-		if (sk->receive_queue.bytes >= (size_t)(sk->rcvlowat > 0 ?
-							 sk->rcvlowat : 1))
+		size_t readable = sk->receive_queue.bytes;
+
+		mask |= tcp_urg_poll(sk, &readable);
+		if (readable >= (size_t)(sk->rcvlowat > 0 ? sk->rcvlowat : 1))
 			mask |= POLLIN | POLLRDNORM;
 		if (!(sk->shutdown & SEND_SHUTDOWN)) {
 			if (sk->wmem_alloc < sk->sndbuf)
@@ -243,6 +245,12 @@ static ssize_t inet_stream_recvmsg(struct socket *sock, struct msghdr *msg,
 
 	if (target > len)
 		target = len;
+	/* recv(MSG_OOB) never waits (Linux's tcp_recv_urg). */
+	if (flags & MSG_OOB) {
+		msg->msg_flags = 0;
+		msg->msg_namelen = 0;
+		return sk->prot->recvmsg(sk, msg, len, flags, &addr_len);
+	}
 	if (msg->msg_iovlen) {
 		iov = malloc(msg->msg_iovlen * sizeof(*iov));
 		if (!iov)
@@ -251,6 +259,10 @@ static ssize_t inet_stream_recvmsg(struct socket *sock, struct msghdr *msg,
 	msg->msg_flags = 0;
 	msg->msg_namelen = 0;
 	for (;;) {
+		/* A read that has data stops at the urgent mark, even one
+		 * that would wait for more (Linux's tcp_recvmsg). */
+		if (done && tcp_urg_at_mark(sk))
+			break;
 		msg_advance(msg, done, &sub, iov);
 		rc = sk->prot->recvmsg(sk, &sub, len - done, flags, &addr_len);
 		if (rc > 0) {

@@ -1,0 +1,168 @@
+/*
+ * sigurg.c - the owner of a socket (fcntl F_SETOWN, F_GETOWN, F_SETOWN_EX,
+ * F_GETOWN_EX, as Linux's fs/fcntl.c keeps it in the file's f_owner) and
+ * the SIGURG it gets when the peer's urgent pointer arrives (Linux's
+ * sk_send_sigurg).
+ *
+ * ustack runs in the owner's own process, so the signal is sent with
+ * kill() (a process or a process group) or tgkill() (a thread). It is
+ * sent only once the core lock is released: a SIGURG handler commonly
+ * calls recv(MSG_OOB), which needs that lock, and the thread that handled
+ * the segment is a likely one to run the handler.
+ *
+ * Call chain: tcp_check_urg -> sk->sk_urgent = sock_def_urgent (queue in
+ * struct ustack) ... us_core_unlock (api.c, runtime.c) -> kill/tgkill.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "net/sock.h"
+#include "socket/socket.h"
+#include "stack/stack.h"
+
+/* Is there a process, thread or process group with this number? (Linux's
+ * find_vpid: any kind of id.) */
+static bool id_exists(int id)
+{
+	if (syscall(SYS_tkill, id, 0) == 0 || errno == EPERM)
+		return true;
+	return kill(-id, 0) == 0 || errno == EPERM;
+}
+
+/* Does the owner still exist, in the role it was named for? (Linux's
+ * pid_task test in f_getown: a gone owner reads as 0.) */
+static bool owner_alive(const struct socket *sock)
+{
+	int rc;
+
+	switch (sock->owner_type) {
+	case F_OWNER_PGRP:
+		rc = kill(-sock->owner_pid, 0);
+		break;
+	case F_OWNER_TID:
+		rc = (int)syscall(SYS_tkill, sock->owner_pid, 0);
+		break;
+	default:
+		rc = kill(sock->owner_pid, 0);
+		break;
+	}
+	return rc == 0 || errno == EPERM;
+}
+
+static int set_owner(struct socket *sock, int type, int pid)
+{
+	int saved = errno;
+
+	if (pid && !id_exists(pid)) {
+		errno = saved;
+		return -ESRCH;
+	}
+	errno = saved;
+	sock->owner_type = type;
+	sock->owner_pid = pid;
+	return 0;
+}
+
+int sock_fcntl_owner(struct socket *sock, int cmd, long arg)
+{
+	struct f_owner_ex ex;
+	int who = (int)arg;
+	int saved = errno;
+	bool alive;
+
+	switch (cmd) {
+	case F_SETOWN:
+		/* A negative number names a process group. */
+		if (who == INT_MIN)
+			return -EINVAL;
+		if (who < 0)
+			return set_owner(sock, F_OWNER_PGRP, -who);
+		return set_owner(sock, F_OWNER_PID, who);
+	case F_GETOWN:
+		if (!sock->owner_pid)
+			return 0;
+		alive = owner_alive(sock);
+		errno = saved;
+		if (!alive)
+			return 0;
+		return sock->owner_type == F_OWNER_PGRP ? -sock->owner_pid
+							: sock->owner_pid;
+	case F_SETOWN_EX:
+		if (!arg)
+			return -EFAULT;
+		memcpy(&ex, (const void *)arg, sizeof(ex));
+		if (ex.type != F_OWNER_TID && ex.type != F_OWNER_PID &&
+		    ex.type != F_OWNER_PGRP)
+			return -EINVAL;
+		return set_owner(sock, ex.type, ex.pid);
+	case F_GETOWN_EX:
+		if (!arg)
+			return -EFAULT;
+		ex.type = sock->owner_type;
+		ex.pid = sock->owner_pid && owner_alive(sock) ? sock->owner_pid
+							      : 0;
+		errno = saved;
+		memcpy((void *)arg, &ex, sizeof(ex));
+		return 0;
+	default:
+		return -ENOSYS;
+	}
+}
+
+void sock_def_urgent(struct sock *sk)
+{
+	struct socket *sock = sk->sk_socket;
+	struct ustack *st = sk->st;
+	int n = st->sigurg_n;
+
+	if (!sock || !sock->owner_pid)
+		return;
+	for (int i = 0; i < n; i++)
+		if (st->sigurg[i].pid == sock->owner_pid &&
+		    st->sigurg[i].type == sock->owner_type)
+			return;   /* one pending signal is all a process sees */
+	if (n == (int)(sizeof(st->sigurg) / sizeof(st->sigurg[0])))
+		return;
+	st->sigurg[n].pid = sock->owner_pid;
+	st->sigurg[n].type = sock->owner_type;
+	st->sigurg_n = n + 1;
+}
+
+static void send_sigurg(const struct us_sigurg *o)
+{
+	int saved = errno;
+
+	switch (o->type) {
+	case F_OWNER_PGRP:
+		kill(-o->pid, SIGURG);
+		break;
+	case F_OWNER_TID:
+		/* A thread of this process, as a rule; any other by tkill. */
+		if (syscall(SYS_tgkill, getpid(), o->pid, SIGURG) < 0)
+			syscall(SYS_tkill, o->pid, SIGURG);
+		break;
+	default:
+		kill(o->pid, SIGURG);
+		break;
+	}
+	errno = saved;
+}
+
+void us_core_unlock(struct ustack *st)
+{
+	struct us_sigurg q[sizeof(st->sigurg) / sizeof(st->sigurg[0])];
+	int n = st->sigurg_n;
+
+	if (n)
+		memcpy(q, st->sigurg, (size_t)n * sizeof(q[0]));
+	st->sigurg_n = 0;
+	pthread_mutex_unlock(&st->lock);
+	for (int i = 0; i < n; i++)
+		send_sigurg(&q[i]);
+}
