@@ -64,6 +64,7 @@
 #include "dev/netdev.h"
 #include "dev/pcap.h"
 #include "net/ipv4.h"
+#include "socket/socket.h"
 #include "stack/stack.h"
 #include "ustack/ustack.h"
 
@@ -311,7 +312,7 @@ static void pd_lock(struct pd_stack *pd)
 
 static void pd_unlock(struct pd_stack *pd)
 {
-	pthread_mutex_unlock(&pd->st->lock);
+	us_core_unlock(pd->st);
 }
 
 /* Move the clock to t (never back) and run what is due by then. Core lock

@@ -154,7 +154,8 @@ static void send_sigurg(const struct us_sigurg *o)
 	errno = saved;
 }
 
-void us_core_unlock(struct ustack *st)
+/* Take the queue, unlock if asked, then send. */
+static void flush(struct ustack *st, bool unlock)
 {
 	struct us_sigurg q[sizeof(st->sigurg) / sizeof(st->sigurg[0])];
 	int n = st->sigurg_n;
@@ -162,7 +163,18 @@ void us_core_unlock(struct ustack *st)
 	if (n)
 		memcpy(q, st->sigurg, (size_t)n * sizeof(q[0]));
 	st->sigurg_n = 0;
-	pthread_mutex_unlock(&st->lock);
+	if (unlock)
+		pthread_mutex_unlock(&st->lock);
 	for (int i = 0; i < n; i++)
 		send_sigurg(&q[i]);
+}
+
+void us_core_unlock(struct ustack *st)
+{
+	flush(st, true);
+}
+
+void us_sigurg_flush(struct ustack *st)
+{
+	flush(st, false);
 }

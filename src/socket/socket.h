@@ -138,6 +138,8 @@ int sock_fcntl_owner(struct socket *sock, int cmd, long arg);
 void sock_def_urgent(struct sock *sk);
 /* Release the core lock, then send the SIGURGs queued meanwhile. */
 void us_core_unlock(struct ustack *st);
+/* Send them now (a single-threaded test driving the engine itself). */
+void us_sigurg_flush(struct ustack *st);
 
 /* The process-wide descriptor table (the only global state, as the
  * kernel's fd table). */

@@ -91,7 +91,7 @@ size_t tt_build(uint8_t *buf, const struct tt_out *o)
 	th[13] = o->flags;
 	put16(th + 14, o->win);
 	put16(th + 16, 0);
-	put16(th + 18, 0);
+	put16(th + 18, o->urg_ptr);
 	if (o->optlen)
 		memcpy(th + 20, o->opt, o->optlen);
 	if (o->len)

@@ -56,6 +56,7 @@ struct tt_out {
 	size_t len;
 	int doff_words;          /* nonzero: write this data offset instead */
 	bool bad_csum;           /* flip a checksum bit */
+	uint16_t urg_ptr;        /* the urgent pointer field */
 };
 
 /* One connection as the simulated peer sees it. */

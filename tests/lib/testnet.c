@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "core/checksum.h"
+#include "socket/socket.h"
 
 const uint8_t TS_DEV_MAC[6] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x02 };
 const uint8_t TS_PEER_MAC[6] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x01 };
@@ -111,6 +112,7 @@ void ts_inject(struct test_stack *t, const void *frame, size_t len)
 	us_engine_begin(t->st);
 	netif_receive_skb(skb);
 	us_engine_run_until_idle(t->st);
+	us_sigurg_flush(t->st);
 }
 
 struct sk_buff *ts_pop_tx(struct test_stack *t)
@@ -131,6 +133,7 @@ void ts_advance(struct test_stack *t, us_time_t delta_us)
 	us_clock_advance(&t->clock, delta_us);
 	us_engine_begin(t->st);
 	us_engine_run_until_idle(t->st);
+	us_sigurg_flush(t->st);
 }
 
 size_t tb_eth(uint8_t *buf, const uint8_t *dst, const uint8_t *src,
