@@ -485,6 +485,25 @@ static void case_oob_zero_window(struct dt *t)
 	big[40000] = (char)('a' + 40000 % 23);
 }
 
+/* connect(AF_UNSPEC) forgets the urgent state with the connection. */
+static void case_oob_disconnect(struct dt *t)
+{
+	struct sockaddr un = { .sa_family = AF_UNSPEC };
+	char buf[8];
+	int l, c, s;
+
+	pair(t, 7221, &l, &c, &s);
+	dt_send(t, c, "abX", 3, MSG_OOB);
+	dt_recv(t, s, buf, sizeof(buf), 0);
+	atmark(t, s);
+	dt_connect(t, s, &un, sizeof(un));
+	atmark(t, s);
+	dt_recv(t, s, buf, sizeof(buf), MSG_OOB);
+	/* (Reconnecting after connect(AF_UNSPEC) is not compared: ustack
+	 * keeps the old connection's shutdown bits and error, unlike Linux;
+	 * not about urgent data.) */
+}
+
 /* ---- SIGURG and the owner ---------------------------------------------------- */
 
 static volatile sig_atomic_t sigurgs;
@@ -589,6 +608,7 @@ static const struct dt_case cases[] = {
 	DT_CASE(case_oob_in_large_send),
 	DT_CASE(case_oob_after_fin),
 	DT_CASE(case_oob_zero_window),
+	DT_CASE(case_oob_disconnect),
 	DT_CASE(case_sigurg),
 };
 

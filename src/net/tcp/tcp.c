@@ -474,6 +474,7 @@ int tcp_disconnect(struct sock *sk, int flags)
 {
 	int old = sk->state;
 
+	tcp_urg_clear(sk);   /* Linux's tcp_disconnect, in every state */
 	if (old == TCP_CLOSE)
 		return 0;
 	if (old == TCP_LISTEN) {

@@ -293,6 +293,8 @@ uint32_t tcp_sack_pipe(const struct tcp_sock *tp);
 
 /* tcp_urgent.c */
 bool tcp_urg_mode(struct tcp_sock *tp);
+/* The connection is gone (tcp_disconnect): no urgent data either way. */
+void tcp_urg_clear(struct sock *sk);
 void tcp_urg_mark(struct sock *sk, int flags);
 void tcp_urg_out(struct sock *sk, uint32_t seq, uint8_t *flags,
 		 uint16_t *urg_ptr);

@@ -293,3 +293,11 @@ size_t tcp_urg_inq(const struct sock *sk, size_t queued)
 		return queued;
 	return tp->urg_seq - copied;
 }
+
+void tcp_urg_clear(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	tp->snd_urg = false;
+	tp->urg_data = 0;
+}
