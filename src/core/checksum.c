@@ -4,19 +4,50 @@
 #include "core/checksum.h"
 
 #include <arpa/inet.h>
+#include <string.h>
+
+/*
+ * The sum of the 16-bit words in the machine's own order, folded to 16
+ * bits. RFC 1071 §2 (B): the ones' complement sum does not depend on byte
+ * order except for a swap of the result, so 8 bytes are added at a time
+ * (each half into a 64-bit accumulator that cannot overflow before 16 GB)
+ * and the result is swapped once at the end.
+ */
+static uint16_t csum_native(const uint8_t *p, size_t len)
+{
+	uint64_t acc = 0;
+
+	while (len >= 8) {
+		uint64_t w;
+
+		memcpy(&w, p, 8);
+		acc += (w & 0xffffffffu) + (w >> 32);
+		p += 8;
+		len -= 8;
+	}
+	while (len >= 2) {
+		uint16_t h;
+
+		memcpy(&h, p, 2);
+		acc += h;
+		p += 2;
+		len -= 2;
+	}
+	while (acc >> 16)
+		acc = (acc & 0xffff) + (acc >> 16);
+	return (uint16_t)acc;
+}
 
 uint32_t csum_partial(const void *data, size_t len, uint32_t sum)
 {
 	const uint8_t *p = data;
 	uint64_t acc = sum;
+	uint16_t w = csum_native(p, len & ~(size_t)1);
 
-	while (len >= 2) {
-		acc += (uint32_t)p[0] << 8 | p[1];
-		p += 2;
-		len -= 2;
-	}
-	if (len)
-		acc += (uint32_t)p[0] << 8;
+	/* In network order the sum reads as ntohs() of the native one. */
+	acc += ntohs(w);
+	if (len & 1)
+		acc += (uint32_t)p[len - 1] << 8;
 	while (acc >> 32)
 		acc = (acc & 0xffffffffu) + (acc >> 32);
 	return (uint32_t)acc;

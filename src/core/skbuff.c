@@ -7,6 +7,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#if defined(__has_include)
+#if __has_include(<sanitizer/asan_interface.h>)
+#include <sanitizer/asan_interface.h>
+#endif
+#endif
+#ifndef ASAN_POISON_MEMORY_REGION
+#define ASAN_POISON_MEMORY_REGION(a, n) ((void)(a), (void)(n))
+#define ASAN_UNPOISON_MEMORY_REGION(a, n) ((void)(a), (void)(n))
+#endif
+
 /* The shared info sits right after `end`; keep it aligned. */
 #define SKB_DATA_ALIGN(x) (((x) + 15u) & ~15u)
 
@@ -14,6 +24,118 @@ void skb_pool_init(struct skb_pool *pool, size_t limit_bytes)
 {
 	memset(pool, 0, sizeof(*pool));
 	pool->limit_bytes = limit_bytes;
+}
+
+int skb_pool_cache_init(struct skb_pool *pool)
+{
+	if (pool->cache)
+		return 0;
+	pool->cache = calloc(1, sizeof(*pool->cache));
+	return pool->cache ? 0 : -ENOMEM;
+}
+
+void skb_pool_destroy(struct skb_pool *pool)
+{
+	struct skb_cache *c = pool->cache;
+
+	if (!c)
+		return;
+	for (unsigned int i = 0; i < c->nstructs; i++) {
+		ASAN_UNPOISON_MEMORY_REGION(c->structs[i], sizeof(struct sk_buff));
+		free(c->structs[i]);
+	}
+	for (int k = 0; k < SKB_CACHE_CLASSES; k++) {
+		struct skb_area_class *cl = &c->classes[k];
+
+		for (unsigned int i = 0; i < cl->count; i++) {
+			ASAN_UNPOISON_MEMORY_REGION(cl->areas[i], cl->size);
+			free(cl->areas[i]);
+		}
+	}
+	free(c);
+	pool->cache = NULL;
+}
+
+/*
+ * The cache. A cached struct or area is poisoned under AddressSanitizer,
+ * so a use after skb_free() is still caught although the memory was not
+ * given back to malloc.
+ */
+static struct sk_buff *struct_get(struct skb_pool *pool)
+{
+	struct skb_cache *c = pool ? pool->cache : NULL;
+	struct sk_buff *skb;
+
+	if (!c || !c->nstructs)
+		return malloc(sizeof(*skb));
+	skb = c->structs[--c->nstructs];
+	ASAN_UNPOISON_MEMORY_REGION(skb, sizeof(*skb));
+	return skb;
+}
+
+static void struct_put(struct skb_pool *pool, struct sk_buff *skb)
+{
+	struct skb_cache *c = pool ? pool->cache : NULL;
+
+	if (!c || c->nstructs == SKB_CACHE_STRUCTS) {
+		free(skb);
+		return;
+	}
+	ASAN_POISON_MEMORY_REGION(skb, sizeof(*skb));
+	c->structs[c->nstructs++] = skb;
+}
+
+/* The class holding areas of `size` bytes; with `make`, a free one. */
+static struct skb_area_class *area_class(struct skb_cache *c, unsigned int size,
+					 bool make)
+{
+	struct skb_area_class *free_cl = NULL;
+
+	for (int k = 0; k < SKB_CACHE_CLASSES; k++) {
+		struct skb_area_class *cl = &c->classes[k];
+
+		if (cl->size == size)
+			return cl;
+		if (!free_cl && !cl->count)
+			free_cl = cl;
+	}
+	if (!make || !free_cl)
+		return NULL;
+	free_cl->size = size;
+	return free_cl;
+}
+
+static void *area_get(struct skb_pool *pool, unsigned int size)
+{
+	struct skb_cache *c = pool ? pool->cache : NULL;
+	struct skb_area_class *cl = c ? area_class(c, size, false) : NULL;
+	void *a;
+
+	if (!cl || !cl->count) {
+		if (c)
+			c->misses++;
+		return malloc(size);
+	}
+	a = cl->areas[--cl->count];
+	c->area_bytes -= size;
+	c->hits++;
+	ASAN_UNPOISON_MEMORY_REGION(a, size);
+	return a;
+}
+
+static void area_put(struct skb_pool *pool, void *a, unsigned int size)
+{
+	struct skb_cache *c = pool ? pool->cache : NULL;
+	struct skb_area_class *cl;
+
+	if (!c || c->area_bytes + size > SKB_CACHE_MAX_BYTES ||
+	    !(cl = area_class(c, size, true)) || cl->count == SKB_CACHE_AREAS) {
+		free(a);
+		return;
+	}
+	ASAN_POISON_MEMORY_REGION(a, size);
+	cl->areas[cl->count++] = a;
+	c->area_bytes += size;
 }
 
 static bool pool_charge(struct skb_pool *pool, size_t bytes)
@@ -56,8 +178,8 @@ struct sk_buff *skb_alloc(struct skb_pool *pool, unsigned int size)
 
 	if (size > 0xffff * 4u || !pool_charge(pool, truesize))
 		return NULL;
-	skb = malloc(sizeof(*skb));
-	buf = malloc(data_size + sizeof(struct skb_shared_info));
+	skb = struct_get(pool);
+	buf = area_get(pool, data_size + (unsigned int)sizeof(struct skb_shared_info));
 	if (!skb || !buf) {
 		free(skb);
 		free(buf);
@@ -92,8 +214,18 @@ struct sk_buff *skb_alloc_reserved(struct skb_pool *pool, unsigned int headroom,
 
 static void skb_release_data(struct sk_buff *skb)
 {
-	if (--skb_shinfo(skb)->dataref == 0)
-		free(skb->head);
+	struct skb_shared_info *si = skb_shinfo(skb);
+	struct sk_buff *f, *next;
+
+	if (--si->dataref)
+		return;
+	for (f = si->frag_list; f; f = next) {
+		next = f->frag_next;
+		skb_free(f);
+	}
+	area_put(skb->pool, skb->head,
+		 (unsigned int)(skb->end - skb->head) +
+		 (unsigned int)sizeof(struct skb_shared_info));
 }
 
 void skb_free(struct sk_buff *skb)
@@ -106,7 +238,19 @@ void skb_free(struct sk_buff *skb)
 	pool_uncharge(skb->pool, skb->truesize);
 	if (skb->pool)
 		skb->pool->live--;
-	free(skb);
+	struct_put(skb->pool, skb);
+}
+
+void skb_add_frag(struct sk_buff *skb, struct sk_buff *frag)
+{
+	struct sk_buff **pp = &skb_shinfo(skb)->frag_list;
+
+	while (*pp)
+		pp = &(*pp)->frag_next;
+	frag->frag_next = NULL;
+	*pp = frag;
+	skb->data_len += skb_headlen(frag);
+	skb->len += skb_headlen(frag);
 }
 
 struct sk_buff *skb_clone(struct sk_buff *skb)
@@ -116,13 +260,14 @@ struct sk_buff *skb_clone(struct sk_buff *skb)
 
 	if (!pool_charge(skb->pool, truesize))
 		return NULL;
-	n = malloc(sizeof(*n));
+	n = struct_get(skb->pool);
 	if (!n) {
 		pool_uncharge(skb->pool, truesize);
 		return NULL;
 	}
 	memcpy(n, skb, sizeof(*n));
 	list_init(&n->list);
+	n->frag_next = NULL;
 	/* A clone belongs to no socket: only the original is charged. */
 	n->sk = NULL;
 	n->destructor = NULL;
@@ -137,15 +282,24 @@ struct sk_buff *skb_clone(struct sk_buff *skb)
 struct sk_buff *skb_copy(const struct sk_buff *skb)
 {
 	unsigned int size = (unsigned int)(skb->end - skb->head);
-	struct sk_buff *n = skb_alloc(skb->pool, size);
+	struct sk_buff *n, *f;
 	struct skb_shared_info *gso;
 
+	/* The frag_list's bytes go after the linear ones: room for them. */
+	if (skb->data_len)
+		size = (unsigned int)(skb->tail - skb->head) + skb->data_len;
+	n = skb_alloc(skb->pool, size);
 	if (!n)
 		return NULL;
 	/* Copy the whole area so header offsets stay valid. */
-	memcpy(n->head, skb->head, size);
+	memcpy(n->head, skb->head, (size_t)(skb->end - skb->head) < size ?
+	       (size_t)(skb->end - skb->head) : size);
 	n->data = n->head + (skb->data - skb->head);
 	n->tail = n->head + (skb->tail - skb->head);
+	skb_walk_frags(skb, f) {
+		memcpy(n->tail, f->data, skb_headlen(f));
+		n->tail += skb_headlen(f);
+	}
 	n->len = skb->len;
 	n->dev = skb->dev;
 	n->tstamp = skb->tstamp;
@@ -173,6 +327,10 @@ int skb_unshare_data(struct sk_buff *skb)
 
 	if (!skb_shared_data(skb))
 		return 0;
+	/* The frag_list belongs to the data area; callers write headers
+	 * into linear packets only. */
+	if (skb->data_len)
+		return -EINVAL;
 	size = (unsigned int)(skb->end - skb->head);
 	/* The private copy of the data is charged to this skb. */
 	if (!pool_charge(skb->pool, size + sizeof(struct skb_shared_info)))
@@ -207,7 +365,7 @@ unsigned char *skb_put(struct sk_buff *skb, unsigned int len)
 {
 	unsigned char *old = skb->tail;
 
-	if (len > skb_tailroom(skb))
+	if (len > skb_tailroom(skb) || skb->data_len)
 		return NULL;
 	skb->tail += len;
 	skb->len += len;
@@ -236,7 +394,7 @@ unsigned char *skb_push(struct sk_buff *skb, unsigned int len)
 
 unsigned char *skb_pull(struct sk_buff *skb, unsigned int len)
 {
-	if (len > skb->len)
+	if (len > skb_headlen(skb))
 		return NULL;
 	skb->data += len;
 	skb->len -= len;
@@ -245,7 +403,7 @@ unsigned char *skb_pull(struct sk_buff *skb, unsigned int len)
 
 int skb_trim(struct sk_buff *skb, unsigned int len)
 {
-	if (len > skb->len)
+	if (len > skb->len || skb->data_len)
 		return -1;
 	skb->len = len;
 	skb->tail = skb->data + len;

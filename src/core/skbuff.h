@@ -62,6 +62,35 @@ struct skb_shared_info {
 	uint16_t gso_size;  /* payload bytes per segment, 0 = not GSO */
 	uint16_t gso_segs;
 	uint16_t gso_type;
+	/* More payload after this data area (Linux's frag_list): buffers
+	 * chained by frag_next, each owned by this data area, whose bytes
+	 * (data..tail) follow ours. Only a GSO packet on its way out has
+	 * them; skb->data_len counts their bytes. */
+	struct sk_buff *frag_list;
+};
+
+/*
+ * Recycling: freed structs and data areas wait here for the next
+ * allocation instead of going back to malloc, so a steady stream of
+ * packets allocates nothing. A cached area is not charged to the pool.
+ */
+#define SKB_CACHE_STRUCTS 512   /* struct sk_buff kept for reuse */
+#define SKB_CACHE_CLASSES 4     /* data-area sizes kept ... */
+#define SKB_CACHE_AREAS 256     /* ... and how many of each */
+#define SKB_CACHE_MAX_BYTES (4u << 20) /* bytes of areas kept at most */
+
+struct skb_area_class {
+	unsigned int size;      /* data bytes of every area here; 0 = free */
+	unsigned int count;
+	void *areas[SKB_CACHE_AREAS];
+};
+
+struct skb_cache {
+	unsigned int nstructs;
+	struct sk_buff *structs[SKB_CACHE_STRUCTS];
+	struct skb_area_class classes[SKB_CACHE_CLASSES];
+	size_t area_bytes;      /* bytes held in classes */
+	uint64_t hits, misses;  /* allocations served from here / malloc */
 };
 
 struct skb_pool {
@@ -69,6 +98,7 @@ struct skb_pool {
 	size_t used_bytes;  /* truesize of every live sk_buff */
 	uint64_t alloc_fail;
 	uint64_t live;      /* live sk_buff structs (clones included) */
+	struct skb_cache *cache; /* NULL = malloc and free every time */
 };
 
 struct sk_buff {
@@ -84,8 +114,10 @@ struct sk_buff {
 	unsigned char *data;
 	unsigned char *tail;
 	unsigned char *end;
-	uint32_t len;              /* tail - data */
+	uint32_t len;              /* tail - data, plus data_len */
+	uint32_t data_len;         /* bytes in the frag_list (0 = linear) */
 	uint32_t truesize;         /* charged to the pool */
+	struct sk_buff *frag_next; /* next on its owner's frag_list */
 
 	/* Header offsets from head; 0xffff = unset. */
 	uint16_t mac_header;
@@ -113,6 +145,9 @@ struct sk_buff_head {
 #define SKB_HDR_UNSET 0xffff
 
 void skb_pool_init(struct skb_pool *pool, size_t limit_bytes);
+/* Turn recycling on (0, or -ENOMEM) / free what the cache holds. */
+int skb_pool_cache_init(struct skb_pool *pool);
+void skb_pool_destroy(struct skb_pool *pool);
 
 /*
  * Allocate an skb whose data area holds `size` bytes, all of it tailroom.
@@ -144,7 +179,8 @@ static inline struct sk_buff *skb_get(struct sk_buff *skb)
 }
 /* A new struct sharing the data area (the data must then not be written). */
 struct sk_buff *skb_clone(struct sk_buff *skb);
-/* A private copy of struct and data, with the same headroom. */
+/* A private copy of struct and data, with the same headroom; a frag_list
+ * is copied in after the linear bytes (the copy is linear). */
 struct sk_buff *skb_copy(const struct sk_buff *skb);
 /* Make skb's data private if it is shared; 0 or -ENOMEM. */
 int skb_unshare_data(struct sk_buff *skb);
@@ -159,6 +195,31 @@ static inline bool skb_shared_data(const struct sk_buff *skb)
 {
 	return skb_shinfo(skb)->dataref > 1;
 }
+
+/* Bytes in the data area itself (Linux's skb_headlen). */
+static inline unsigned int skb_headlen(const struct sk_buff *skb)
+{
+	return skb->len - skb->data_len;
+}
+
+static inline bool skb_is_nonlinear(const struct sk_buff *skb)
+{
+	return skb->data_len != 0;
+}
+
+static inline bool skb_is_gso(const struct sk_buff *skb)
+{
+	return skb_shinfo(skb)->gso_size != 0;
+}
+
+/*
+ * Chain frag (its data..tail) behind skb's payload: skb takes over the
+ * reference to frag. skb's data area must not be shared.
+ */
+void skb_add_frag(struct sk_buff *skb, struct sk_buff *frag);
+
+#define skb_walk_frags(skb, f) \
+	for ((f) = skb_shinfo(skb)->frag_list; (f); (f) = (f)->frag_next)
 
 static inline unsigned int skb_headroom(const struct sk_buff *skb)
 {

@@ -14,9 +14,13 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 
 #include "dev/netdev.h"
 #include "stack/stack.h"
+
+/* Pieces of one GSO packet: its head and up to 64 KB in 1-MSS frags. */
+#define PCAP_MAX_PIECES 128
 
 #define PCAP_MAGIC_USEC 0xa1b2c3d4u
 #define PCAP_VERSION_MAJOR 2
@@ -84,10 +88,20 @@ fail:
 	return NULL;
 }
 
-int pcap_write(struct pcap_writer *w, us_time_t ts, const void *data, size_t len)
+/* One record of len bytes given in cnt pieces, cut at the snap length. */
+static int pcap_write_iov(struct pcap_writer *w, us_time_t ts,
+			  const struct iovec *iov, int cnt, size_t len)
 {
 	struct pcap_record_header rh;
-	size_t incl = len < w->snaplen ? len : w->snaplen;
+	size_t incl = 0, left;
+
+	for (int i = 0; i < cnt; i++)
+		incl += iov[i].iov_len;
+	if (incl > len)
+		incl = len;
+	if (incl > w->snaplen)
+		incl = w->snaplen;
+	left = incl;
 
 	/* The format has 32-bit lengths and seconds. */
 	if (len > UINT32_MAX)
@@ -102,22 +116,48 @@ int pcap_write(struct pcap_writer *w, us_time_t ts, const void *data, size_t len
 	 */
 	flockfile(w->f);
 	errno = 0;
-	if (fwrite_unlocked(&rh, sizeof(rh), 1, w->f) != 1 ||
-	    (incl && fwrite_unlocked(data, incl, 1, w->f) != 1)) {
-		funlockfile(w->f);
-		return errno ? -errno : -EIO;
+	if (fwrite_unlocked(&rh, sizeof(rh), 1, w->f) != 1)
+		goto fail;
+	for (int i = 0; i < cnt && left; i++) {
+		size_t n = iov[i].iov_len < left ? iov[i].iov_len : left;
+
+		if (n && fwrite_unlocked(iov[i].iov_base, n, 1, w->f) != 1)
+			goto fail;
+		left -= n;
 	}
 	w->packets++;
 	funlockfile(w->f);
 	return 0;
+fail:
+	funlockfile(w->f);
+	return errno ? -errno : -EIO;
 }
 
+int pcap_write(struct pcap_writer *w, us_time_t ts, const void *data, size_t len)
+{
+	struct iovec iov = { .iov_base = (void *)data, .iov_len = len };
+
+	return pcap_write_iov(w, ts, &iov, 1, len);
+}
+
+/* A GSO packet is recorded whole, as tcpdump on a TSO device shows it. */
 int pcap_write_skb(struct pcap_writer *w, struct ustack *st,
 		   const struct sk_buff *skb)
 {
 	int64_t ts = (int64_t)st->now + st->clock->realtime_offset_us;
+	struct iovec iov[PCAP_MAX_PIECES];
+	const struct sk_buff *f;
+	int cnt = 0;
 
-	return pcap_write(w, ts > 0 ? (us_time_t)ts : 0, skb->data, skb->len);
+	iov[cnt].iov_base = skb->data;
+	iov[cnt++].iov_len = skb_headlen(skb);
+	skb_walk_frags(skb, f) {
+		if (cnt == PCAP_MAX_PIECES)
+			break;
+		iov[cnt].iov_base = f->data;
+		iov[cnt++].iov_len = skb_headlen(f);
+	}
+	return pcap_write_iov(w, ts > 0 ? (us_time_t)ts : 0, iov, cnt, skb->len);
 }
 
 static int dev_linktype(const struct net_device *dev)

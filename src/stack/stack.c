@@ -63,6 +63,8 @@ struct ustack *ustack_create(const struct ustack_config *cfg)
 	list_init(&st->sockets);
 	st->next_ifindex = 1;
 	skb_pool_init(&st->skb_pool, cfg->mem_limit_bytes);
+	/* Without the cache every packet costs two mallocs: go on without. */
+	(void)skb_pool_cache_init(&st->skb_pool);
 	us_log_init(&st->log, cfg->log_level);
 	us_sysctl_init(&st->sysctl);
 	us_rng_seed(&st->rng, cfg->seed ? cfg->seed : seed_from_os());
@@ -117,6 +119,7 @@ void ustack_destroy(struct ustack *st)
 	arp_destroy(st);
 	ip_destroy(st);
 	us_timer_base_destroy(&st->timers);
+	skb_pool_destroy(&st->skb_pool);
 	pthread_mutex_unlock(&st->lock);
 	pthread_mutex_destroy(&st->lock);
 	free(st);
