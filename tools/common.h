@@ -34,6 +34,7 @@ extern const char *tool_name;
 enum {
 	OPT_TAP = 256, OPT_ADDR, OPT_GATEWAY, OPT_PCAP, OPT_MTU, OPT_MAC,
 	OPT_LOG_LEVEL, OPT_SEED, OPT_TX_FAULT, OPT_RX_FAULT, OPT_FAULT_SEED,
+	OPT_NO_OFFLOAD,
 	OPT_TOOL = 512,          /* a tool's own options start here */
 };
 
@@ -49,6 +50,7 @@ enum {
 	{ "tx-fault", required_argument, NULL, OPT_TX_FAULT }, \
 	{ "rx-fault", required_argument, NULL, OPT_RX_FAULT }, \
 	{ "fault-seed", required_argument, NULL, OPT_FAULT_SEED }, \
+	{ "no-offload", no_argument, NULL, OPT_NO_OFFLOAD }, \
 	{ "help", no_argument, NULL, 'h' }
 
 /* The help text of the options above, for a tool's usage message. */
@@ -69,6 +71,8 @@ enum {
 	"                     frames are held back delay-us (default 1000)\n" \
 	"  --rx-fault SPEC    the same on the frames ustack receives\n" \
 	"  --fault-seed N     seed of the fault decisions (default: from --seed)\n" \
+	"  --no-offload       no checksum offload, TSO or large received packets\n" \
+	"                     on the TAP device: wire-sized, checksummed frames\n" \
 	"  -h, --help         show this help and exit\n"
 
 struct stack_opts {

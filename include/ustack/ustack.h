@@ -84,6 +84,9 @@ struct ustack_ifconfig {
 	struct ustack_fault tx_fault;
 	struct ustack_fault rx_fault;
 	uint64_t fault_seed;      /* 0 = from the instance's seed */
+	/* Offloads over the virtio-net header (checksums both ways, TSO out,
+	 * large TCP packets in) are on unless this is nonzero. */
+	int no_offload;
 };
 
 /*

@@ -23,6 +23,12 @@ struct ustack;
 	/* fault layer on a TAP device (tests) */ \
 	X(DEV_FAULT_DUPLICATED, "dev.fault_duplicated") \
 	X(DEV_FAULT_REORDERED, "dev.fault_reordered") \
+	/* offloads: GSO packets a device took whole / received whole, and \
+	 * what software did for a device that lacks an offload */ \
+	X(DEV_TX_GSO, "dev.tx_gso") \
+	X(DEV_RX_GSO, "dev.rx_gso") \
+	X(DEV_GSO_SEGMENTS, "dev.gso_segments") \
+	X(DEV_CSUM_HELP, "dev.csum_help") \
 	/* ARP */ \
 	X(ARP_IN_REQUESTS, "arp.in_requests") \
 	X(ARP_IN_REPLIES, "arp.in_replies") \
@@ -94,6 +100,7 @@ struct ustack;
 	X(DEV_TX_ERROR, "dev_tx_error") \
 	X(DEV_RX_ERROR, "dev_rx_error") \
 	X(DEV_BAD_VNET_HDR, "dev_bad_vnet_hdr") \
+	X(DEV_GSO_FAILED, "dev_gso_failed") \
 	X(WIRE_LOSS, "wire_loss") \
 	X(WIRE_QUEUE_FULL, "wire_queue_full") \
 	X(DEV_FAULT_LOSS, "dev_fault_loss") \

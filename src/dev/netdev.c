@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dev/gso.h"
 #include "dev/pcap.h"
 #include "net/arp.h"
 #include "net/ether.h"
@@ -77,19 +78,16 @@ int netdev_set_ipv4(struct net_device *dev, uint32_t addr, int prefix_len)
 	return ip_route_add(dev->st, addr & dev->ip_mask, prefix_len, 0, dev);
 }
 
-int dev_queue_xmit(struct sk_buff *skb)
+/* Capture, count and hand one frame to the driver. */
+static int dev_xmit_one(struct net_device *dev, struct sk_buff *skb)
 {
-	struct net_device *dev = skb->dev;
 	unsigned int len = skb->len;
 	int err;
 
-	if (!(dev->flags & US_IFF_UP)) {
-		dev->stats.tx_dropped++;
-		us_drop(dev->st, skb, US_DROP_DEV_DOWN);
-		return -ENETDOWN;
-	}
 	if (dev->pcap)
 		pcap_write_skb(dev->pcap, dev->st, skb);
+	if (skb_is_gso(skb))
+		us_mib_inc(dev->st, US_MIB_DEV_TX_GSO);
 	err = dev->ops->xmit(dev, skb);
 	if (err < 0) {
 		dev->stats.tx_errors++;
@@ -98,6 +96,58 @@ int dev_queue_xmit(struct sk_buff *skb)
 	dev->stats.tx_packets++;
 	dev->stats.tx_bytes += len;
 	return 0;
+}
+
+/*
+ * Do in software what the device cannot (Linux's validate_xmit_skb): cut a
+ * GSO packet into segments, or finish a partial checksum.
+ */
+static int dev_xmit_helped(struct net_device *dev, struct sk_buff *skb)
+{
+	struct sk_buff_head segs;
+	struct sk_buff *seg;
+	int err = 0;
+
+	if (!skb_is_gso(skb) && !skb_is_nonlinear(skb)) {
+		if (skb_checksum_help(skb) < 0) {
+			dev->stats.tx_dropped++;
+			us_drop(dev->st, skb, US_DROP_DEV_GSO_FAILED);
+			return -EINVAL;
+		}
+		us_mib_inc(dev->st, US_MIB_DEV_CSUM_HELP);
+		return dev_xmit_one(dev, skb);
+	}
+	skb_queue_head_init(&segs);
+	err = skb_gso_segment(skb, &segs);
+	if (err < 0) {
+		dev->stats.tx_dropped++;
+		us_drop(dev->st, skb, US_DROP_DEV_GSO_FAILED);
+		return err;
+	}
+	skb_free(skb);
+	while ((seg = skb_dequeue(&segs)) != NULL) {
+		int e;
+
+		us_mib_inc(dev->st, US_MIB_DEV_GSO_SEGMENTS);
+		e = dev_xmit_one(dev, seg);
+		if (e < 0 && !err)
+			err = e;
+	}
+	return err;
+}
+
+int dev_queue_xmit(struct sk_buff *skb)
+{
+	struct net_device *dev = skb->dev;
+
+	if (!(dev->flags & US_IFF_UP)) {
+		dev->stats.tx_dropped++;
+		us_drop(dev->st, skb, US_DROP_DEV_DOWN);
+		return -ENETDOWN;
+	}
+	if (dev_needs_help(dev, skb))
+		return dev_xmit_helped(dev, skb);
+	return dev_xmit_one(dev, skb);
 }
 
 void netif_receive_skb(struct sk_buff *skb)

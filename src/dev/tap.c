@@ -9,11 +9,15 @@
  * With IFF_VNET_HDR every frame crossing the fd is preceded by a
  * virtio-net header (Virtio 1.2 §5.1.6 "Device Operation", struct
  * virtio_net_hdr with num_buffers, 12 bytes). It carries checksum and
- * segmentation offload state, so ustack can later hand the kernel
- * partially checksummed and oversized (TSO) frames, and take large ones.
- * Offloads toward ustack are off for now (TUNSETOFFLOAD 0): the kernel then
- * finishes every checksum and segments before writing to us, and a header
- * that says otherwise is dropped.
+ * segmentation offload state. With offloads on (the default), ustack
+ * hands the kernel TCP packets of up to 64 KB with a partial checksum and
+ * the segment size (TSO, §5.1.6.2), and TUNSETOFFLOAD(TUN_F_CSUM |
+ * TUN_F_TSO4) lets the kernel write the same to us (§5.1.6.4): large TCP
+ * packets, and checksums left unfinished (NEEDS_CSUM) or already checked
+ * (DATA_VALID). The device's feature bits say which of these are on; with
+ * offloads off (tap_config.no_offload) the kernel finishes every checksum
+ * and segments before writing to us, and a header that says otherwise is
+ * dropped.
  *
  * A fault layer (tap_fault.c) can sit on either path for tests: seeded
  * loss, duplication and reordering, asked for in struct tap_config.
@@ -64,11 +68,15 @@ _Static_assert(sizeof(struct vnet_hdr) == 12, "virtio_net_hdr_v1 is 12 bytes");
 
 #define TAP_DEV_PATH "/dev/net/tun"
 #define TAP_RX_SLACK 4   /* an 802.1Q tag */
+#define TAP_GSO_MAX 65535 /* the largest IPv4 packet the kernel sends us */
+#define TAP_TX_PIECES 130 /* header, head and frag_list of one GSO packet */
 #define TCP_DOFF_BYTE 12 /* offset of TCP's data-offset nibble */
 
 struct tap_priv {
 	bool vnet;             /* frames carry a struct vnet_hdr */
 	struct sk_buff *spare; /* rx buffer kept when a read found nothing */
+	struct sk_buff *big;   /* with GRO_HW: the rx buffer for a frame
+				  larger than the spare, up to TAP_GSO_MAX */
 	struct tap_fault fault; /* seeded faults (tests); off by default */
 };
 
@@ -94,27 +102,105 @@ static struct sk_buff *tap_rx_buffer(struct net_device *dev)
 	return us_skb_alloc(dev->st, tap_rx_size(dev));
 }
 
+/* With GRO_HW, the buffer the rest of a large frame is read into. */
+static struct sk_buff *tap_rx_big(struct net_device *dev)
+{
+	struct tap_priv *tp = netdev_priv(dev);
+	struct sk_buff *skb = tp->big;
+
+	if (!(dev->features & US_NETIF_F_GRO_HW))
+		return NULL;
+	if (skb) {
+		tp->big = NULL;
+		return skb;
+	}
+	return us_skb_alloc(dev->st, VNET_HDR_LEN + ETH_HLEN + TAP_GSO_MAX +
+				     TAP_RX_SLACK);
+}
+
+/* A partial checksum must lie inside the frame (after the header). */
+static bool tap_rx_csum_ok(const struct vnet_hdr *h, unsigned int len)
+{
+	return (unsigned int)h->csum_start + h->csum_offset + 2u <=
+	       len - VNET_HDR_LEN;
+}
+
 /*
  * Apply the virtio-net header of a received frame to skb and strip it.
- * Offloads towards us are off (TUNSETOFFLOAD 0), so the kernel finishes
- * checksums and segments before writing: a header that asks us to do either
- * is not one we agreed to, and the frame is dropped.
+ * Only what TUNSETOFFLOAD allowed may come: a large TCP packet (gso_type
+ * TCPV4) with GRO_HW, a checksum left unfinished with RXCSUM; anything
+ * else is not a header we agreed to, and the frame is dropped.
  */
-static enum us_drop_reason tap_rx_vnet(struct sk_buff *skb)
+static enum us_drop_reason tap_rx_vnet(struct net_device *dev,
+				       struct sk_buff *skb)
 {
+	unsigned int gso;
 	struct vnet_hdr h;
 
 	if (skb->len < VNET_HDR_LEN)
 		return US_DROP_DEV_RX_ERROR;
 	memcpy(&h, skb->data, sizeof(h));
-	if ((h.gso_type & ~VNET_GSO_ECN) != VNET_GSO_NONE ||
-	    (h.flags & VNET_F_NEEDS_CSUM))
+	gso = h.gso_type & ~VNET_GSO_ECN;
+	if (gso != VNET_GSO_NONE &&
+	    (gso != VNET_GSO_TCPV4 || !(dev->features & US_NETIF_F_GRO_HW)))
 		return US_DROP_DEV_BAD_VNET_HDR;
-	/* DATA_VALID: the kernel already verified the L4 checksum. */
-	skb->ip_summed = (h.flags & VNET_F_DATA_VALID) ? CHECKSUM_UNNECESSARY :
-							 CHECKSUM_NONE;
+	if (h.flags & VNET_F_NEEDS_CSUM) {
+		if (!(dev->features & US_NETIF_F_RXCSUM) ||
+		    !tap_rx_csum_ok(&h, skb->len))
+			return US_DROP_DEV_BAD_VNET_HDR;
+		/* A checksum left for us to finish comes from the kernel's own
+		 * stack, which Linux trusts as checked (skb_csum_unnecessary
+		 * on CHECKSUM_PARTIAL): nothing crossed a wire. */
+		skb->ip_summed = CHECKSUM_UNNECESSARY;
+	} else {
+		/* DATA_VALID: the kernel already verified the L4 checksum. */
+		skb->ip_summed = (h.flags & VNET_F_DATA_VALID) ?
+				 CHECKSUM_UNNECESSARY : CHECKSUM_NONE;
+	}
+	if (gso != VNET_GSO_NONE)
+		us_mib_inc(dev->st, US_MIB_DEV_RX_GSO);
 	skb_pull(skb, VNET_HDR_LEN);
 	return US_DROP_NOT_DROPPED;
+}
+
+/*
+ * One read into the spare buffer, and with GRO_HW on into the big one
+ * behind it: a frame up to the MTU lands in the spare whole, and only a
+ * larger one has its first part moved into the big buffer. So small
+ * frames do not take 64 KB each out of a socket's receive buffer, and
+ * large ones cost one read and a copy of one MTU's worth. The buffer
+ * that got no frame is kept for the next read. Returns the length read
+ * (the frame in *skbp), or -errno with both buffers kept.
+ */
+static ssize_t tap_read(struct net_device *dev, struct sk_buff **skbp)
+{
+	struct tap_priv *tp = netdev_priv(dev);
+	struct sk_buff *skb = *skbp, *big = tap_rx_big(dev);
+	unsigned int room = skb_tailroom(skb);
+	struct iovec iov[2] = { { skb->data, room } };
+	ssize_t n;
+
+	if (big) {
+		iov[1].iov_base = big->data + room;
+		iov[1].iov_len = skb_tailroom(big) - room;
+	}
+	do
+		n = readv(dev->fd, iov, big ? 2 : 1);
+	while (n < 0 && errno == EINTR);
+	if (n < 0 || (size_t)n <= room) {
+		n = n < 0 ? -errno : n;
+		tp->big = big;
+		if (n < 0)
+			tp->spare = skb;
+		else
+			skb_put(skb, (unsigned int)n);
+		return n;
+	}
+	memcpy(big->data, skb->data, room);
+	skb_put(big, (unsigned int)n);
+	tp->spare = skb;
+	*skbp = big;
+	return n;
 }
 
 /* Read one frame. 1 when one was handled, 0 when none waits, -errno. */
@@ -129,20 +215,14 @@ static int tap_rx_one(struct net_device *dev)
 		/* Leave the frame in the kernel's queue; it drops when full. */
 		return -ENOMEM;
 	}
-	do
-		n = read(dev->fd, skb->data, skb_tailroom(skb));
-	while (n < 0 && errno == EINTR);
+	n = tap_read(dev, &skb);
 	if (n < 0) {
-		int err = errno;
-
-		tp->spare = skb;
-		if (err == EAGAIN || err == EWOULDBLOCK)
+		if (n == -EAGAIN || n == -EWOULDBLOCK)
 			return 0;
 		dev->stats.rx_errors++;
-		return -err;
+		return (int)n;
 	}
-	skb_put(skb, (unsigned int)n);
-	why = tp->vnet ? tap_rx_vnet(skb) : US_DROP_NOT_DROPPED;
+	why = tp->vnet ? tap_rx_vnet(dev, skb) : US_DROP_NOT_DROPPED;
 	if (why != US_DROP_NOT_DROPPED) {
 		dev->stats.rx_dropped++;
 		us_drop(dev->st, skb, why);
@@ -187,7 +267,7 @@ static unsigned int tap_gso_hdr_len(const struct sk_buff *skb, int gso_type)
 	th = (unsigned int)(skb_transport_header(skb) - skb->data);
 	if (gso_type == VNET_GSO_UDP)
 		return th + 8;
-	if (th + TCP_DOFF_BYTE >= skb->len)
+	if (th + TCP_DOFF_BYTE >= skb_headlen(skb))
 		return 0;
 	return th + (unsigned int)(skb->data[th + TCP_DOFF_BYTE] >> 4) * 4;
 }
@@ -243,34 +323,14 @@ static enum us_drop_reason tap_tx_vnet(const struct sk_buff *skb,
 
 /*
  * Without a virtio-net header there is nobody to finish a partial
- * checksum, so do it here (Linux's skb_checksum_help).
+ * checksum or to segment: the device has no offload bits, so
+ * dev_queue_xmit did both in software before we were called.
  */
-static enum us_drop_reason tap_csum_help(struct sk_buff *skb)
+static enum us_drop_reason tap_tx_plain(const struct sk_buff *skb)
 {
-	unsigned int field;
-	uint16_t sum;
-	int start;
-
-	if (skb_shinfo(skb)->gso_size)
+	if (skb_is_gso(skb) || skb_is_nonlinear(skb) ||
+	    skb->ip_summed == CHECKSUM_PARTIAL)
 		return US_DROP_DEV_TX_ERROR;
-	if (skb->ip_summed != CHECKSUM_PARTIAL)
-		return US_DROP_NOT_DROPPED;
-	start = tap_csum_start(skb);
-	if (start < 0)
-		return US_DROP_DEV_TX_ERROR;
-	if (skb_unshare_data(skb) < 0)
-		return US_DROP_NOMEM;
-	/* The field holds the pseudo-header sum; summing over it adds that. */
-	field = (unsigned int)start + skb->csum_offset;
-	sum = csum_fold(csum_partial(skb->data + start,
-				     skb->len - (unsigned int)start, 0));
-	/* A computed 0 goes out as 0xffff: in UDP, 0 means "no checksum"
-	 * (RFC 768), and for TCP both are the same ones' complement zero. */
-	if (!sum)
-		sum = 0xffff;
-	skb->data[field] = (uint8_t)(sum >> 8);
-	skb->data[field + 1] = (uint8_t)sum;
-	skb->ip_summed = CHECKSUM_NONE;
 	return US_DROP_NOT_DROPPED;
 }
 
@@ -299,7 +359,8 @@ static int tap_writev(int fd, const struct iovec *iov, int cnt)
 static int tap_write_frame(struct net_device *dev, struct sk_buff *skb,
 			   const struct vnet_hdr *h)
 {
-	struct iovec iov[2];
+	struct iovec iov[TAP_TX_PIECES];
+	struct sk_buff *f;
 	int cnt = 0;
 
 	if (h && skb_headroom(skb) >= VNET_HDR_LEN && !skb_shared_data(skb)) {
@@ -311,7 +372,15 @@ static int tap_write_frame(struct net_device *dev, struct sk_buff *skb,
 		iov[cnt++].iov_len = VNET_HDR_LEN;
 	}
 	iov[cnt].iov_base = skb->data;
-	iov[cnt++].iov_len = skb->len;
+	iov[cnt++].iov_len = skb_headlen(skb);
+	/* A GSO packet's payload goes from the segments where TCP keeps it:
+	 * the kernel's copy into its own buffer is the only one. */
+	skb_walk_frags(skb, f) {
+		if (cnt == TAP_TX_PIECES)
+			return -EMSGSIZE;
+		iov[cnt].iov_base = f->data;
+		iov[cnt++].iov_len = skb_headlen(f);
+	}
 	return tap_writev(dev->fd, iov, cnt);
 }
 
@@ -323,7 +392,7 @@ static int tap_xmit_now(struct net_device *dev, struct sk_buff *skb)
 	struct vnet_hdr h;
 	int err;
 
-	why = tp->vnet ? tap_tx_vnet(skb, &h) : tap_csum_help(skb);
+	why = tp->vnet ? tap_tx_vnet(skb, &h) : tap_tx_plain(skb);
 	if (why != US_DROP_NOT_DROPPED) {
 		us_drop(dev->st, skb, why);
 		return why == US_DROP_NOMEM ? -ENOMEM : -EINVAL;
@@ -356,6 +425,8 @@ static void tap_destroy(struct net_device *dev)
 	tap_fault_destroy(&tp->fault);
 	skb_free(tp->spare);
 	tp->spare = NULL;
+	skb_free(tp->big);
+	tp->big = NULL;
 	if (dev->pcap) {
 		pcap_close(dev->pcap);
 		dev->pcap = NULL;
@@ -373,8 +444,24 @@ static const struct net_device_ops tap_ops = {
 
 /* ---- setup ------------------------------------------------------------ */
 
+/*
+ * What the kernel may write to us (TUNSETOFFLOAD): unfinished checksums,
+ * and with GRO_HW large TCP packets too. Nothing without RXCSUM.
+ */
+static unsigned int tap_tun_offloads(uint32_t features)
+{
+	unsigned int f = 0;
+
+	if (features & US_NETIF_F_RXCSUM) {
+		f |= TUN_F_CSUM;
+		if (features & US_NETIF_F_GRO_HW)
+			f |= TUN_F_TSO4;
+	}
+	return f;
+}
+
 /* Attach fd to the TAP device `name`, creating it when absent. */
-static int tap_attach(int fd, const char *name, bool vnet)
+static int tap_attach(int fd, const char *name, bool vnet, uint32_t features)
 {
 	struct ifreq ifr;
 	int sz = VNET_HDR_LEN;
@@ -388,8 +475,7 @@ static int tap_attach(int fd, const char *name, bool vnet)
 		return 0;
 	if (ioctl(fd, TUNSETVNETHDRSZ, &sz) < 0)
 		return -errno;
-	/* No offloads towards us: whole, checksummed frames only. */
-	if (ioctl(fd, TUNSETOFFLOAD, 0u) < 0)
+	if (ioctl(fd, TUNSETOFFLOAD, tap_tun_offloads(features)) < 0)
 		return -errno;
 	return 0;
 }
@@ -419,14 +505,15 @@ static int tap_link_up(const char *name, unsigned int mtu)
 	return err;
 }
 
-static int tap_open(const struct tap_config *cfg, unsigned int mtu, int *fdp)
+static int tap_open(const struct tap_config *cfg, unsigned int mtu,
+		    uint32_t features, int *fdp)
 {
 	int fd = open(TAP_DEV_PATH, O_RDWR | O_CLOEXEC | O_NONBLOCK);
 	int err;
 
 	if (fd < 0)
 		return -errno;
-	err = tap_attach(fd, cfg->ifname, !cfg->no_vnet_hdr);
+	err = tap_attach(fd, cfg->ifname, !cfg->no_vnet_hdr, features);
 	if (!err)
 		err = tap_link_up(cfg->ifname, mtu);
 	if (err) {
@@ -457,6 +544,25 @@ static uint64_t tap_fault_seed(struct ustack *st, const struct tap_config *cfg)
 	return cfg->fault_seed ? cfg->fault_seed : us_rng_next(&st->rng);
 }
 
+/*
+ * The offloads this device offers (none without a virtio-net header or
+ * with no_offload). The fault layer acts on one frame at a time, so with
+ * faults on a direction that direction keeps wire-sized frames.
+ */
+static uint32_t tap_features(const struct tap_config *cfg)
+{
+	uint32_t f;
+
+	if (cfg->no_vnet_hdr || cfg->no_offload)
+		return 0;
+	f = US_NETIF_F_HW_CSUM | US_NETIF_F_RXCSUM;
+	if (!tap_fault_wanted(cfg->tx_fault))
+		f |= US_NETIF_F_TSO;
+	if (!tap_fault_wanted(cfg->rx_fault))
+		f |= US_NETIF_F_GRO_HW;
+	return f;
+}
+
 static struct net_device *tap_fail(int *err, int e)
 {
 	if (err)
@@ -478,7 +584,7 @@ struct net_device *tap_create(struct ustack *st, const struct tap_config *cfg,
 	if (us_dev_get_by_name(st, cfg->ifname))
 		return tap_fail(err, -EEXIST);
 	mtu = cfg->mtu ? cfg->mtu : ETH_DATA_LEN;
-	e = tap_open(cfg, mtu, &fd);
+	e = tap_open(cfg, mtu, tap_features(cfg), &fd);
 	if (e)
 		return tap_fail(err, e);
 	dev = netdev_alloc(cfg->ifname, sizeof(*tp), &tap_ops);
@@ -488,6 +594,7 @@ struct net_device *tap_create(struct ustack *st, const struct tap_config *cfg,
 	}
 	tp = netdev_priv(dev);
 	tp->vnet = !cfg->no_vnet_hdr;
+	dev->features = tap_features(cfg);
 	dev->fd = fd;
 	tap_fault_init(&tp->fault, dev, tap_xmit_now, cfg->tx_fault,
 		       cfg->rx_fault, tap_fault_seed(st, cfg));

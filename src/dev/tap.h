@@ -3,9 +3,10 @@
  *
  * Opens /dev/net/tun with IFF_TAP | IFF_NO_PI | IFF_VNET_HDR, so every frame
  * is preceded by a virtio-net header (struct virtio_net_hdr_v1, 12 bytes,
- * TUNSETVNETHDRSZ). Offloads are off by default (TUNSETOFFLOAD 0): the kernel
- * then sends whole, checksummed frames; the header is parsed anyway so that
- * GSO/TSO can be switched on later without a redesign. Attaching creates the
+ * TUNSETVNETHDRSZ). Offloads are on by default: checksum offload both ways,
+ * TSO out (TCP packets up to 64 KB) and large TCP packets in (TUNSETOFFLOAD
+ * TUN_F_CSUM | TUN_F_TSO4); no_offload turns them all off, and the kernel
+ * then sends whole, checksummed frames. Attaching creates the
  * device in the calling thread's network namespace when it does not exist,
  * and brings the link up.
  */
@@ -25,6 +26,9 @@ struct tap_config {
 	const uint8_t *mac;     /* ustack's own MAC on this link; NULL = random
 				   locally administered from the stack's rng */
 	bool no_vnet_hdr;       /* true = plain frames (for tests of that path) */
+	bool no_offload;        /* true = no checksum offload, TSO or large
+				   received packets (the plain path, kept and
+				   tested) */
 	/* Seeded faults on the frames ustack sends (tx) and receives (rx):
 	 * loss, duplication and reordering (tap_fault.h). NULL = none. */
 	const struct fault_params *tx_fault;

@@ -308,6 +308,31 @@ void tcp_urg_read_done(struct sock *sk);
 uint32_t tcp_urg_poll(const struct sock *sk, size_t *readable);
 size_t tcp_urg_inq(const struct sock *sk, size_t queued);
 
+/* tcp_offload.c: TSO and checksum offload on the way out */
+/* A GSO packet being gathered by tcp_write_xmit (on its stack). */
+struct tcp_gso_batch {
+	struct sk_buff *first;      /* its first queued segment, or NULL */
+	unsigned int nsegs;
+	uint32_t end_seq;           /* where the next segment must start */
+	bool closed;                /* a short segment ended it */
+	bool features_known;        /* features holds the route device's */
+	uint32_t features;
+};
+/* Send skb, or gather it into b when the device has TSO. 0 or -errno. */
+int tcp_tso_xmit(struct sock *sk, struct sk_buff *skb, struct tcp_gso_batch *b);
+/* Send what b gathered. 0 or -errno. */
+int tcp_tso_flush(struct sock *sk, struct tcp_gso_batch *b);
+/* The GSO packet for nsegs queued segments from first: a head for the
+ * headers and their payloads on its frag_list; *flags gets their PSH. */
+struct sk_buff *tcp_gso_build(struct sock *sk, struct sk_buff *first,
+			      unsigned int nsegs, uint8_t *flags);
+/* Fill the checksum of the TCP packet at skb->data: partial for a GSO
+ * packet or a device with checksum offload, else in full. */
+void tcp_v4_send_check(struct ustack *st, struct sk_buff *skb, uint32_t saddr,
+		       uint32_t daddr);
+/* tcp_transmit_skb for nsegs segments from skb, as one GSO packet. */
+int tcp_transmit_gso(struct sock *sk, struct sk_buff *skb, unsigned int nsegs);
+
 /* tcp_timer.c */
 void tcp_init_timers(struct tcp_sock *tp);
 void tcp_clear_timers(struct tcp_sock *tp);

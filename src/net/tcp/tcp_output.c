@@ -109,7 +109,6 @@ static int tcp_push_and_send(struct ustack *st, struct sk_buff *skb,
 	size_t olen = 0;
 	struct ip_out_args a = { 0 };
 	uint8_t *th;
-	uint16_t sum;
 
 	if (o->mss) {
 		opts.mss_ok = true;
@@ -135,10 +134,7 @@ static int tcp_push_and_send(struct ustack *st, struct sk_buff *skb,
 	h.urg_ptr = o->urg_ptr;
 	tcp_emit_header(&h, th);
 	memcpy(th + TCP_HLEN_MIN, optbuf, olen);
-	sum = csum_fold(csum_partial(th, skb->len, csum_tcpudp_nofold(
-			o->saddr, o->daddr, IPPROTO_TCP, (uint16_t)skb->len, 0)));
-	th[16] = (uint8_t)(sum >> 8);
-	th[17] = (uint8_t)sum;
+	tcp_v4_send_check(st, skb, o->saddr, o->daddr);
 	skb_reset_transport_header(skb);
 	a.saddr = o->saddr;
 	a.daddr = o->daddr;
@@ -207,13 +203,21 @@ static void tcp_ack_sent(struct sock *sk)
  */
 int tcp_transmit_skb(struct sock *sk, struct sk_buff *skb)
 {
+	return tcp_transmit_gso(sk, skb, 1);
+}
+
+int tcp_transmit_gso(struct sock *sk, struct sk_buff *skb, unsigned int nsegs)
+{
 	struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
 	struct tcp_sock *tp = tcp_sk(sk);
 	struct sk_buff *n;
 	struct tcp_out o;
 	uint8_t flags = cb->flags;
 
-	n = skb_shared_data(skb) ? skb_copy(skb) : skb_clone(skb);
+	if (nsegs > 1)
+		n = tcp_gso_build(sk, skb, nsegs, &flags);
+	else
+		n = skb_shared_data(skb) ? skb_copy(skb) : skb_clone(skb);
 	if (!n)
 		return -ENOBUFS;
 	if (sk->state != TCP_SYN_SENT)
@@ -292,6 +296,7 @@ static bool tcp_may_send(struct sock *sk, struct sk_buff *skb, bool push)
 void tcp_write_xmit(struct sock *sk, bool push)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
+	struct tcp_gso_batch gso = { 0 };
 	struct sk_buff *skb;
 
 	tcp_sack_xmit_lost(sk);   /* RFC 6675 NextSeg rule 1 first */
@@ -300,7 +305,7 @@ void tcp_write_xmit(struct sock *sk, bool push)
 
 		if (!tcp_may_send(sk, skb, push))
 			break;
-		if (tcp_transmit_skb(sk, skb) < 0)
+		if (tcp_tso_xmit(sk, skb, &gso) < 0)
 			break;
 		if (seq_gt(cb->end_seq, tp->snd_nxt))
 			tp->snd_nxt = cb->end_seq;
@@ -318,6 +323,8 @@ void tcp_write_xmit(struct sock *sk, bool push)
 			tcp_reset_rto_timer(sk);
 		}
 	}
+	/* What was gathered counts as sent: a failure is a loss to repair. */
+	tcp_tso_flush(sk, &gso);
 	/* Data waits on a closed window with nothing in flight: probe it
 	 * (RFC 9293 §3.8.6.1). */
 	if (tp->send_head && tp->snd_nxt == tp->snd_una &&
