@@ -234,6 +234,7 @@ static int tap_rx_one(struct net_device *dev)
 
 static int tap_poll(struct net_device *dev, int budget)
 {
+	struct tap_priv *tp = netdev_priv(dev);
 	int n = 0;
 
 	while (n < budget) {
@@ -248,6 +249,10 @@ static int tap_poll(struct net_device *dev, int budget)
 			break;
 		n++;
 	}
+	/* The 64 KB buffer goes back to the instance's skb cache between
+	 * bursts rather than stay with the device. */
+	skb_free(tp->big);
+	tp->big = NULL;
 	return n;
 }
 

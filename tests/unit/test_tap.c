@@ -17,7 +17,14 @@
  * ops->poll; a kernel UDP datagram arrives with a valid checksum, and once
  * the kernel is (behind the driver's back) allowed to send unfinished
  * checksums the frame is dropped as a bad vnet header; the no_vnet_hdr
- * path both ways, with a partial checksum finished in software; a full
+ * path both ways, with a partial checksum finished in software; with
+ * offloads on (the default) the feature bits and TUNSETOFFLOAD agree, a
+ * TSO packet built as TCP builds it (headers in the head, the payload on
+ * the frag_list) reaches the kernel as one frame with the GSO fields, and
+ * the same packet on a device without offloads is cut into segments with
+ * their own checksums and sequence numbers; a GSO packet the kernel sends
+ * arrives whole, its unfinished checksum taken as checked, and as
+ * checksummed wire-sized segments with offloads off; a full
  * kernel queue (simulated with a full pipe) drops and counts; the kernel
  * device disappears when ustack lets go of it.
  */
@@ -44,6 +51,7 @@
 #include <unistd.h>
 
 #include "core/checksum.h"
+#include "dev/fault.h"
 #include "dev/netdev.h"
 #include "dev/tap.h"
 #include "lib/pcapread.h"
@@ -662,7 +670,8 @@ static void poll_for(int ms)
 }
 
 /*
- * Offloads off: kernel datagrams arrive with their checksum finished. If
+ * Offloads off (no_offload): kernel datagrams arrive with their checksum
+ * finished. If
  * the kernel is then allowed to send unfinished checksums (TUNSETOFFLOAD
  * behind the driver's back), the driver, which did not agree to that,
  * drops such frames as bad vnet headers.
@@ -676,7 +685,9 @@ static void test_rx_kernel_udp_and_bad_vnet_hdr(void **state)
 
 	(void)state;
 	SKIP_WITHOUT_NETNS();
-	default_up(true);
+	fixture_up(&(struct tap_config){ .ifname = IFNAME, .no_offload = true });
+	F.pkt = packet_socket(IFNAME, false);
+	assert_int_equal(F.dev->features, 0);
 	memset(&ifr, 0, sizeof(ifr));
 	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), IFNAME);
 	sin = (struct sockaddr_in *)&ifr.ifr_addr;
@@ -698,6 +709,313 @@ static void test_rx_kernel_udp_and_bad_vnet_hdr(void **state)
 	assert_int_equal(count_udp_frames(), 1);   /* no new one went up */
 	assert_true(F.st->stats.drops[US_DROP_DEV_BAD_VNET_HDR] >= 1);
 	assert_true(F.dev->stats.rx_dropped > before);
+	fixture_down();
+}
+
+/* ---- offloads --------------------------------------------------------- */
+
+#define GSO_MSS 1000
+#define GSO_SEGS 3
+#define GSO_HLEN (14 + 20 + 20)
+
+static uint8_t gso_payload_byte(size_t i)
+{
+	return (uint8_t)(i * 7 + i / 251);
+}
+
+/*
+ * A TCP GSO packet as tcp_gso_build and tcp_v4_send_check leave it for
+ * the device: Ethernet, IPv4 and TCP headers alone in the head (PSH|ACK,
+ * seq 1000), GSO_SEGS payloads of GSO_MSS bytes on the frag_list, the
+ * pseudo-header sum over the whole length in the checksum field.
+ */
+static struct sk_buff *tso_skb(void)
+{
+	const size_t tcplen = 20 + GSO_SEGS * GSO_MSS;
+	uint32_t sa = inet_addr("10.77.0.2"), da = inet_addr("10.77.0.1");
+	struct sk_buff *skb = us_skb_alloc(F.st, 0);
+	uint8_t *p, *ip, *th;
+	uint16_t sum;
+
+	assert_non_null(skb);
+	for (int k = 0; k < GSO_SEGS; k++) {
+		struct sk_buff *f = us_skb_alloc(F.st, GSO_MSS);
+
+		assert_non_null(f);
+		p = skb_put(f, GSO_MSS);
+		for (size_t i = 0; i < GSO_MSS; i++)
+			p[i] = gso_payload_byte((size_t)k * GSO_MSS + i);
+		skb_add_frag(skb, f);
+	}
+	th = skb_push(skb, 20);
+	memset(th, 0, 20);
+	th[1] = 80;
+	th[3] = 80;
+	th[6] = 0x03;   /* seq 1000 */
+	th[7] = 0xe8;
+	th[12] = 5 << 4;
+	th[13] = 0x18;  /* PSH|ACK */
+	th[14] = 0xff;
+	sum = (uint16_t)~csum_fold(csum_tcpudp_nofold(sa, da, 6,
+						      (uint16_t)tcplen, 0));
+	th[16] = (uint8_t)(sum >> 8);
+	th[17] = (uint8_t)sum;
+	skb_reset_transport_header(skb);
+	skb->ip_summed = CHECKSUM_PARTIAL;
+	skb->csum_start = (uint16_t)skb_headroom(skb);
+	skb->csum_offset = 16;
+	ip = skb_push(skb, 20);
+	memset(ip, 0, 20);
+	ip[0] = 0x45;
+	ip[2] = (uint8_t)((20 + tcplen) >> 8);
+	ip[3] = (uint8_t)(20 + tcplen);
+	ip[4] = 0x12;   /* id 0x1234 */
+	ip[5] = 0x34;
+	ip[6] = 0x40;   /* DF */
+	ip[8] = 64;
+	ip[9] = 6;
+	memcpy(ip + 12, &sa, 4);
+	memcpy(ip + 16, &da, 4);
+	sum = inet_csum(ip, 20);
+	ip[10] = (uint8_t)(sum >> 8);
+	ip[11] = (uint8_t)sum;
+	skb_reset_network_header(skb);
+	p = skb_push(skb, 14);
+	memcpy(p, F.kmac, 6);
+	memcpy(p + 6, F.dev->dev_addr, 6);
+	p[12] = 0x08;
+	p[13] = 0x00;
+	skb_reset_mac_header(skb);
+	skb_shinfo(skb)->gso_size = GSO_MSS;
+	skb_shinfo(skb)->gso_segs = GSO_SEGS;
+	skb_shinfo(skb)->gso_type = SKB_GSO_TCPV4;
+	skb->dev = F.dev;
+	return skb;
+}
+
+/* True when the TCP/IPv4 packet at ip has a correct TCP checksum. */
+static bool tcp_csum_ok(const uint8_t *ip)
+{
+	uint16_t tot = (uint16_t)(ip[2] << 8 | ip[3]);
+	uint32_t sa, da;
+
+	memcpy(&sa, ip + 12, 4);
+	memcpy(&da, ip + 16, 4);
+	return csum_fold(csum_partial(ip + 20, tot - 20u,
+				      csum_tcpudp_nofold(sa, da, 6,
+							 (uint16_t)(tot - 20), 0))) == 0;
+}
+
+static void test_offload_features(void **state)
+{
+	static const struct fault_params loss = { .loss_ppm = 1000 };
+	const uint32_t all = US_NETIF_F_HW_CSUM | US_NETIF_F_RXCSUM |
+			     US_NETIF_F_TSO | US_NETIF_F_GRO_HW;
+
+	(void)state;
+	SKIP_WITHOUT_NETNS();
+	fixture_up(&(struct tap_config){ .ifname = IFNAME });
+	assert_int_equal(F.dev->features, all);
+	fixture_down();
+	fixture_up(&(struct tap_config){ .ifname = IFNAME, .no_offload = true });
+	assert_int_equal(F.dev->features, 0);
+	fixture_down();
+	/* Faults act frame by frame: no TSO out with tx faults, no large
+	 * packets in with rx faults. */
+	fixture_up(&(struct tap_config){ .ifname = IFNAME, .tx_fault = &loss });
+	assert_int_equal(F.dev->features, all & ~US_NETIF_F_TSO);
+	fixture_down();
+	fixture_up(&(struct tap_config){ .ifname = IFNAME, .rx_fault = &loss });
+	assert_int_equal(F.dev->features, all & ~US_NETIF_F_GRO_HW);
+	fixture_down();
+}
+
+/* TSO: the frag_list packet leaves as one frame the kernel reads with
+ * the GSO fields; the payload arrives in order from the frags. */
+static void test_tx_tso_frag_list(void **state)
+{
+	const size_t len = GSO_HLEN + GSO_SEGS * GSO_MSS;
+	struct pkt_vnet_hdr h;
+	uint8_t *buf;
+	ssize_t n;
+
+	(void)state;
+	SKIP_WITHOUT_NETNS();
+	fixture_up(&(struct tap_config){ .ifname = IFNAME });
+	F.pkt = packet_socket(IFNAME, true);
+	assert_int_equal(dev_queue_xmit(tso_skb()), 0);
+	buf = malloc(sizeof(h) + len + 100);
+	assert_non_null(buf);
+	n = recv_frame(F.pkt, buf, sizeof(h) + len + 100, sizeof(h), 0x0800);
+	assert_int_equal(n, (ssize_t)(sizeof(h) + len));
+	memcpy(&h, buf, sizeof(h));
+	assert_int_equal(h.gso_type & 0x7f, 1);    /* TCPV4 */
+	assert_int_equal(h.gso_size, GSO_MSS);
+	/* (hdr_len as read back is the kernel's own linear length, not
+	 * what we wrote: nothing to check there.) */
+	assert_int_equal(h.flags & 1, 1);          /* NEEDS_CSUM */
+	assert_int_equal(h.csum_start, 34);
+	assert_int_equal(h.csum_offset, 16);
+	for (size_t i = 0; i < GSO_SEGS * GSO_MSS; i++)
+		assert_int_equal(buf[sizeof(h) + GSO_HLEN + i],
+				 gso_payload_byte(i));
+	assert_int_equal(F.st->stats.mib[US_MIB_DEV_TX_GSO], 1);
+	assert_int_equal(F.st->stats.mib[US_MIB_DEV_GSO_SEGMENTS], 0);
+	assert_int_equal(F.dev->stats.tx_packets, 1);
+	free(buf);
+	fixture_down();
+}
+
+/* The same packet to a device without offloads: software GSO cuts it
+ * into GSO_SEGS frames, each complete and correct. */
+static void test_tx_gso_software_fallback(void **state)
+{
+	uint8_t buf[GSO_HLEN + GSO_MSS + 100];
+
+	(void)state;
+	SKIP_WITHOUT_NETNS();
+	fixture_up(&(struct tap_config){ .ifname = IFNAME, .no_offload = true });
+	F.pkt = packet_socket(IFNAME, false);
+	assert_int_equal(dev_queue_xmit(tso_skb()), 0);
+	for (int k = 0; k < GSO_SEGS; k++) {
+		ssize_t n = recv_frame(F.pkt, buf, sizeof(buf), 0, 0x0800);
+		const uint8_t *ip = buf + 14, *th = ip + 20;
+		uint32_t seq = (uint32_t)th[4] << 24 | th[5] << 16 |
+			       th[6] << 8 | th[7];
+
+		assert_int_equal(n, GSO_HLEN + GSO_MSS);
+		assert_int_equal(ip[2] << 8 | ip[3], 20 + 20 + GSO_MSS);
+		assert_int_equal(ip[4] << 8 | ip[5], 0x1234 + k);
+		assert_int_equal(inet_csum(ip, 20), 0);
+		assert_true(tcp_csum_ok(ip));
+		assert_int_equal(seq, 1000u + (uint32_t)k * GSO_MSS);
+		/* PSH on the last segment only. */
+		assert_int_equal(th[13], k == GSO_SEGS - 1 ? 0x18 : 0x10);
+		for (size_t i = 0; i < GSO_MSS; i++)
+			assert_int_equal(buf[GSO_HLEN + i],
+					 gso_payload_byte((size_t)k * GSO_MSS + i));
+	}
+	assert_int_equal(F.st->stats.mib[US_MIB_DEV_GSO_SEGMENTS], GSO_SEGS);
+	assert_int_equal(F.st->stats.mib[US_MIB_DEV_TX_GSO], 0);
+	assert_int_equal(F.dev->stats.tx_packets, GSO_SEGS);
+	fixture_down();
+}
+
+/*
+ * The kernel sends a TCP GSO packet (GSO_SEGS x GSO_MSS, checksum left
+ * unfinished) out of the TAP from a packet socket, to a port of ours
+ * with no listener. Returns how many frames ustack took in.
+ */
+static uint64_t kernel_sends_gso(void)
+{
+	struct sockaddr_ll to = { .sll_family = AF_PACKET, .sll_halen = 6 };
+	const size_t tcplen = 20 + GSO_SEGS * GSO_MSS;
+	const size_t len = 14 + 20 + tcplen;
+	uint32_t sa = inet_addr("10.77.0.1"), da = inet_addr("10.77.0.2");
+	struct pkt_vnet_hdr h = { .flags = 1, .gso_type = 1,
+				  .hdr_len = GSO_HLEN, .gso_size = GSO_MSS,
+				  .csum_start = 34, .csum_offset = 16 };
+	uint8_t *buf = calloc(1, sizeof(h) + len), *p, *ip, *th;
+	uint64_t before = F.dev->stats.rx_packets;
+	uint16_t sum;
+
+	assert_non_null(buf);
+	assert_int_equal(netdev_set_ipv4(F.dev, da, 24), 0);
+	memcpy(buf, &h, sizeof(h));
+	p = buf + sizeof(h);
+	memcpy(p, F.dev->dev_addr, 6);
+	memcpy(p + 6, F.kmac, 6);
+	p[12] = 0x08;
+	ip = p + 14;
+	ip[0] = 0x45;
+	ip[2] = (uint8_t)((20 + tcplen) >> 8);
+	ip[3] = (uint8_t)(20 + tcplen);
+	ip[6] = 0x40;
+	ip[8] = 64;
+	ip[9] = 6;
+	memcpy(ip + 12, &sa, 4);
+	memcpy(ip + 16, &da, 4);
+	sum = inet_csum(ip, 20);
+	ip[10] = (uint8_t)(sum >> 8);
+	ip[11] = (uint8_t)sum;
+	th = ip + 20;
+	th[0] = 0x9c;   /* port 40000 -> 80 */
+	th[1] = 0x40;
+	th[3] = 80;
+	th[7] = 1;
+	th[12] = 5 << 4;
+	th[13] = 0x18;
+	th[14] = 0xff;
+	for (size_t i = 0; i < GSO_SEGS * GSO_MSS; i++)
+		th[20 + i] = gso_payload_byte(i);
+	sum = (uint16_t)~csum_fold(csum_tcpudp_nofold(sa, da, 6,
+						      (uint16_t)tcplen, 0));
+	th[16] = (uint8_t)(sum >> 8);
+	th[17] = (uint8_t)sum;
+	to.sll_ifindex = (int)if_nametoindex(IFNAME);
+	assert_int_equal(sendto(F.pkt, buf, sizeof(h) + len, 0,
+				(struct sockaddr *)&to, sizeof(to)),
+			 (ssize_t)(sizeof(h) + len));
+	free(buf);
+	poll_for(300);
+	return F.dev->stats.rx_packets - before;
+}
+
+/* The captured TCP frames from the kernel: how many, and each one's
+ * length and checksum checked by the caller's expectation. */
+static int count_tcp_frames(size_t want_len, bool want_csum_ok)
+{
+	struct tp_file f;
+	int n = 0;
+
+	tp_capture_read(F.dev, F.cap, &f);
+	for (int i = 0; i < f.n; i++) {
+		const uint8_t *d = f.rec[i].data;
+
+		if (f.rec[i].incl_len < GSO_HLEN || d[12] != 0x08 ||
+		    d[14 + 9] != 6 || d[14 + 20 + 3] != 80)
+			continue;
+		assert_int_equal(f.rec[i].orig_len, want_len);
+		if (want_csum_ok)
+			assert_true(tcp_csum_ok(d + 14));
+		n++;
+	}
+	tp_free(&f);
+	return n;
+}
+
+/* Offloads on: the kernel's GSO packet arrives as one frame, its
+ * unfinished checksum taken as checked (TCP answers it with a RST
+ * rather than dropping it for a bad checksum). */
+static void test_rx_gso_needs_csum(void **state)
+{
+	(void)state;
+	SKIP_WITHOUT_NETNS();
+	fixture_up(&(struct tap_config){ .ifname = IFNAME });
+	F.pkt = packet_socket(IFNAME, true);
+	kernel_sends_gso();
+	assert_int_equal(count_tcp_frames(GSO_HLEN + GSO_SEGS * GSO_MSS,
+					  false), 1);
+	assert_int_equal(F.st->stats.mib[US_MIB_DEV_RX_GSO], 1);
+	assert_int_equal(F.st->stats.drops[US_DROP_DEV_BAD_VNET_HDR], 0);
+	assert_int_equal(F.st->stats.drops[US_DROP_TCP_BAD_CSUM], 0);
+	assert_int_equal(F.st->stats.mib[US_MIB_TCP_OUT_RSTS], 1);
+	fixture_down();
+}
+
+/* Offloads off: the kernel cuts the same packet into checksummed
+ * segments of GSO_MSS bytes before we see it. */
+static void test_rx_gso_segmented_without_offload(void **state)
+{
+	(void)state;
+	SKIP_WITHOUT_NETNS();
+	fixture_up(&(struct tap_config){ .ifname = IFNAME, .no_offload = true });
+	F.pkt = packet_socket(IFNAME, true);
+	kernel_sends_gso();
+	assert_int_equal(count_tcp_frames(GSO_HLEN + GSO_MSS, true), GSO_SEGS);
+	assert_int_equal(F.st->stats.mib[US_MIB_DEV_RX_GSO], 0);
+	assert_int_equal(F.st->stats.drops[US_DROP_DEV_BAD_VNET_HDR], 0);
+	assert_int_equal(F.st->stats.drops[US_DROP_TCP_BAD_CSUM], 0);
 	fixture_down();
 }
 
@@ -745,6 +1063,12 @@ int main(void)
 		cmocka_unit_test_teardown(test_tx_vnet_gso, teardown),
 		cmocka_unit_test_teardown(test_rx_kernel_udp_and_bad_vnet_hdr, teardown),
 		cmocka_unit_test_teardown(test_tx_queue_full_drops, teardown),
+		cmocka_unit_test_teardown(test_offload_features, teardown),
+		cmocka_unit_test_teardown(test_tx_tso_frag_list, teardown),
+		cmocka_unit_test_teardown(test_tx_gso_software_fallback, teardown),
+		cmocka_unit_test_teardown(test_rx_gso_needs_csum, teardown),
+		cmocka_unit_test_teardown(test_rx_gso_segmented_without_offload,
+					  teardown),
 	};
 	int failed = cmocka_run_group_tests(tests, group_setup, NULL);
 
