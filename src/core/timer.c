@@ -26,15 +26,30 @@ void us_timer_init(struct us_timer *t, us_timer_fn fn)
 {
 	t->expires = 0;
 	t->seq = 0;
+	t->heap_key = 0;
+	t->heap_seq = 0;
 	t->heap_idx = 0;
 	t->fn = fn;
 }
 
 static bool timer_before(const struct us_timer *a, const struct us_timer *b)
 {
-	if (a->expires != b->expires)
-		return a->expires < b->expires;
-	return a->seq < b->seq;
+	if (a->heap_key != b->heap_key)
+		return a->heap_key < b->heap_key;
+	return a->heap_seq < b->heap_seq;
+}
+
+/* Order t in the heap by its real expiry. */
+static void timer_rekey(struct us_timer *t)
+{
+	t->heap_key = t->expires;
+	t->heap_seq = t->seq;
+}
+
+/* A timer whose heap position is earlier than its expiry. */
+static bool timer_deferred(const struct us_timer *t)
+{
+	return t->heap_key != t->expires || t->heap_seq != t->seq;
 }
 
 static void heap_place(struct us_timer_base *b, uint32_t i, struct us_timer *t)
@@ -95,11 +110,15 @@ int us_timer_mod(struct us_timer_base *b, struct us_timer *t, us_time_t expires)
 	t->expires = expires;
 	t->seq = b->next_seq++;
 	if (us_timer_pending(t)) {
-		/* The new expiry may move it either way. */
+		/* Later than its place: stay, and move when the place comes
+		 * up (us_timers_run, us_timer_next). */
+		if (expires >= t->heap_key)
+			return 0;
+		timer_rekey(t);
 		sift_up(b, t->heap_idx - 1);
-		sift_down(b, t->heap_idx - 1);
 		return 0;
 	}
+	timer_rekey(t);
 	if (b->count == b->cap && heap_grow(b) < 0)
 		return -ENOMEM;
 	heap_place(b, b->count, t);
@@ -126,8 +145,19 @@ void us_timer_del(struct us_timer_base *b, struct us_timer *t)
 	sift_down(b, last->heap_idx - 1);
 }
 
-us_time_t us_timer_next(const struct us_timer_base *b)
+/* Move deferred timers from the top to their real place, until the top
+ * is a timer due at its key. */
+static void timers_settle_top(struct us_timer_base *b)
 {
+	while (b->count && timer_deferred(b->heap[0])) {
+		timer_rekey(b->heap[0]);
+		sift_down(b, 0);
+	}
+}
+
+us_time_t us_timer_next(struct us_timer_base *b)
+{
+	timers_settle_top(b);
 	return b->count ? b->heap[0]->expires : US_TIME_NEVER;
 }
 
@@ -135,9 +165,13 @@ unsigned us_timers_run(struct us_timer_base *b, us_time_t now)
 {
 	unsigned fired = 0;
 
-	while (b->count && b->heap[0]->expires <= now) {
-		struct us_timer *t = b->heap[0];
+	for (;;) {
+		struct us_timer *t;
 
+		timers_settle_top(b);
+		if (!b->count || b->heap[0]->expires > now)
+			break;
+		t = b->heap[0];
 		us_timer_del(b, t);
 		fired++;
 		t->fn(t, now);

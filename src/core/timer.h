@@ -7,8 +7,13 @@
  * every timer whose expiry is <= the time it is given, in expiry order, ties
  * in arming order, so a run with a virtual clock replays exactly.
  *
- * Arming, re-arming and deleting cost O(log n); finding the next expiry is
- * O(1), which is what the runtime needs to arm its timerfd.
+ * Arming and deleting cost O(log n). Re-arming a pending timer later than
+ * it was costs O(1): the timer keeps its place in the heap, keyed by the
+ * earlier time, and moves only when that time comes (Linux's TCP keeps
+ * its retransmission timer the same way, by not re-arming it on every
+ * ACK). TCP pushes its RTO back on each ACK, so an ACK costs no sift.
+ * Finding the next expiry is O(1) but for such moves, which is what the
+ * runtime needs to arm its timerfd.
  */
 #ifndef US_CORE_TIMER_H
 #define US_CORE_TIMER_H
@@ -24,6 +29,8 @@ typedef void (*us_timer_fn)(struct us_timer *t, us_time_t now);
 struct us_timer {
 	us_time_t expires;
 	uint64_t seq;      /* arming order, breaks ties between equal expiries */
+	us_time_t heap_key; /* the expiry its heap position is ordered by, */
+	uint64_t heap_seq;  /* <= (expires, seq): moved up to them lazily */
 	uint32_t heap_idx; /* position in the heap + 1; 0 when not pending */
 	us_timer_fn fn;
 };
@@ -54,7 +61,7 @@ static inline bool us_timer_pending(const struct us_timer *t)
 }
 
 /* The earliest expiry, or US_TIME_NEVER when nothing is pending. */
-us_time_t us_timer_next(const struct us_timer_base *b);
+us_time_t us_timer_next(struct us_timer_base *b);
 /*
  * Fire every timer with expires <= now. A callback may arm or delete any
  * timer, itself included; one armed for <= now fires in this same call.

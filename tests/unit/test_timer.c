@@ -1,7 +1,7 @@
 /*
  * test_timer.c - the timer heap: expiry order, ties in arming order,
- * re-arming, deletion, callbacks that re-arm, and a randomized check against
- * a brute-force model.
+ * re-arming, deletion, callbacks that re-arm, a randomized check against
+ * a brute-force model, and re-arming later without moving in the heap.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -187,6 +187,48 @@ static void test_randomized_model(void **state)
 		assert_false(us_timer_pending(&p[k].t));
 }
 
+/*
+ * Re-arming later keeps the heap position (no sift: O(1)); the timer
+ * still fires at its new time only, and a tie with a timer armed before
+ * the re-arm goes to that one. Re-arming earlier moves it at once.
+ */
+static void test_rearm_later_is_lazy(void **state)
+{
+	struct us_timer_base b;
+	struct probe p[3];
+	uint32_t idx;
+
+	(void)state;
+	us_timer_base_init(&b);
+	setup_probes(p, 3);
+	us_timer_mod(&b, &p[0].t, 100);
+	us_timer_mod(&b, &p[1].t, 200);
+	us_timer_mod(&b, &p[2].t, 300);
+	idx = p[0].t.heap_idx;
+	for (us_time_t t = 110; t <= 300; t += 10) {
+		us_timer_mod(&b, &p[0].t, t);     /* an ACK pushing an RTO */
+		assert_int_equal(p[0].t.heap_idx, idx);
+	}
+	assert_int_equal(us_timer_next(&b), 200);
+	assert_int_equal(us_timers_run(&b, 299), 1);
+	assert_int_equal(p[1].fired, 1);
+	assert_int_equal(p[0].fired, 0);
+	/* p0 now expires at 300 like p2, but was re-armed after p2 was. */
+	assert_int_equal(us_timers_run(&b, 300), 2);
+	assert_int_equal(norder, 3);
+	assert_int_equal(order[1], 2);
+	assert_int_equal(order[2], 0);
+	assert_int_equal(p[0].fired_at, 300);
+
+	/* Earlier than its place: it moves to the top now. */
+	us_timer_mod(&b, &p[1].t, 500);
+	us_timer_mod(&b, &p[2].t, 600);
+	us_timer_mod(&b, &p[2].t, 400);
+	assert_int_equal(p[2].t.heap_idx, 1);
+	assert_int_equal(us_timer_next(&b), 400);
+	us_timer_base_destroy(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -194,6 +236,7 @@ int main(void)
 		cmocka_unit_test(test_mod_and_del),
 		cmocka_unit_test(test_rearm_from_callback),
 		cmocka_unit_test(test_randomized_model),
+		cmocka_unit_test(test_rearm_later_is_lazy),
 	};
 
 	return cmocka_run_group_tests_name("timer", tests, NULL, NULL);
