@@ -1,0 +1,240 @@
+/*
+ * test_tcp_offload.c - TCP output with and without the device's offloads
+ * (tcp_offload.c), on an established connection over the test device.
+ *
+ * Checked: with TSO and checksum offload, a write of ten segments leaves
+ * as one GSO packet (gso_size = MSS, gso_segs, TCPV4, the headers alone in
+ * the head and every byte of the payload on the frag_list in order, PSH,
+ * a partial checksum holding the pseudo-header sum of the whole length),
+ * counted as ten segments sent; cut in software it gives ten segments
+ * that parse with correct checksums and consecutive sequence numbers;
+ * a short tail rides last in the GSO packet, and a retransmission goes
+ * as a plain segment; without TSO
+ * but with checksum offload every segment has a partial checksum; with
+ * no offload at all TCP sends what it sent before: whole segments with
+ * their checksums. The ACKs then free every segment (no skb left over).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <arpa/inet.h>
+#include <string.h>
+
+#include "core/checksum.h"
+#include "dev/gso.h"
+#include "lib/tcptest.h"
+#include "ustack/ustack.h"
+
+#define MSS 1460
+#define HL (20 + 20)   /* the test device carries bare IPv4 packets */
+
+static struct test_stack T;
+static struct tt_conn C;
+static uint8_t BUF[20 * MSS];
+
+static int setup(void **state)
+{
+	(void)state;
+	tt_stack_init(&T);
+	tt_conn_init(&C, &T, true);
+	tt_open(&C);
+	for (size_t i = 0; i < sizeof(BUF); i++)
+		BUF[i] = (uint8_t)(i * 13 + i / 509);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	ts_flush_tx(&T);
+	ts_destroy(&T);
+	return 0;
+}
+
+static uint32_t get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	       (uint32_t)p[2] << 8 | p[3];
+}
+
+/* The payload bytes of skb (headers of hlen bytes first), frags included. */
+static size_t gather_payload(const struct sk_buff *skb, unsigned int hlen,
+			     uint8_t *out)
+{
+	const struct sk_buff *f;
+	size_t n = skb_headlen(skb) - hlen;
+
+	memcpy(out, skb->data + hlen, n);
+	skb_walk_frags(skb, f) {
+		memcpy(out + n, f->data, skb_headlen(f));
+		n += skb_headlen(f);
+	}
+	return n;
+}
+
+/* The TCP checksum of the linear packet at ip verifies. */
+static bool tcp_csum_ok(const uint8_t *ip, size_t tcplen)
+{
+	uint32_t sa, da;
+
+	memcpy(&sa, ip + 12, 4);
+	memcpy(&da, ip + 16, 4);
+	return csum_fold(csum_partial(ip + 20, tcplen, csum_tcpudp_nofold(
+			sa, da, 6, (uint16_t)tcplen, 0))) == 0;
+}
+
+/* The peer ACKs everything sent. */
+static void ack_all(uint32_t upto)
+{
+	tt_send(&C, TCPHDR_ACK, C.snd_nxt, upto, NULL, 0);
+}
+
+static void test_tso_one_gso_packet(void **state)
+{
+	uint8_t got[sizeof(BUF)];
+	const uint8_t *ip, *th;
+	struct sk_buff_head segs;
+	struct sk_buff *skb, *seg;
+	uint64_t out0 = tt_mib(&T, US_MIB_TCP_OUT_SEGS);
+	uint32_t seq0 = C.iss + 1, pseudo;
+	uint16_t field;
+	unsigned int k = 0;
+
+	(void)state;
+	T.dev->features = US_NETIF_F_TSO | US_NETIF_F_HW_CSUM;
+	assert_int_equal(us_send(C.fd, BUF, 10 * MSS, 0), 10 * MSS);
+	skb = ts_pop_tx(&T);
+	assert_non_null(skb);
+	assert_null(ts_pop_tx(&T));
+	assert_true(skb_is_gso(skb));
+	assert_int_equal(skb_shinfo(skb)->gso_size, MSS);
+	assert_int_equal(skb_shinfo(skb)->gso_segs, 10);
+	assert_int_equal(skb_shinfo(skb)->gso_type, SKB_GSO_TCPV4);
+	assert_int_equal(skb_headlen(skb), HL);
+	assert_int_equal(skb->len, HL + 10 * MSS);
+	assert_int_equal(tt_mib(&T, US_MIB_TCP_OUT_SEGS) - out0, 10);
+	ip = skb->data;
+	th = ip + 20;
+	assert_int_equal(ip[2] << 8 | ip[3], 20 + 20 + 10 * MSS);
+	assert_int_equal(get32(th + 4), seq0);
+	assert_int_equal(th[13], TCPHDR_ACK | TCPHDR_PSH);
+	/* The partial checksum: pseudo-header sum over the whole length. */
+	assert_int_equal(skb->ip_summed, CHECKSUM_PARTIAL);
+	assert_int_equal(skb->csum_start, skb_headroom(skb) + 20);
+	assert_int_equal(skb->csum_offset, 16);
+	pseudo = csum_tcpudp_nofold(inet_addr(TT_US), inet_addr(TT_PEER), 6,
+				    20 + 10 * MSS, 0);
+	field = (uint16_t)(th[16] << 8 | th[17]);
+	assert_int_equal(field, (uint16_t)~csum_fold(pseudo));
+	assert_int_equal(gather_payload(skb, HL, got), 10 * MSS);
+	assert_memory_equal(got, BUF, 10 * MSS);
+
+	/* What the device would do: ten segments, each correct. */
+	skb_queue_head_init(&segs);
+	assert_int_equal(skb_gso_segment(skb, &segs), 0);
+	assert_int_equal(segs.qlen, 10);
+	while ((seg = skb_dequeue(&segs)) != NULL) {
+		ip = seg->data;
+		th = ip + 20;
+		assert_int_equal(seg->len, HL + MSS);
+		assert_int_equal(inet_csum(ip, 20), 0);
+		assert_true(tcp_csum_ok(ip, 20 + MSS));
+		assert_int_equal(get32(th + 4), seq0 + k * MSS);
+		assert_memory_equal(th + 20, BUF + k * MSS, MSS);
+		assert_int_equal(th[13] & TCPHDR_PSH, k == 9 ? TCPHDR_PSH : 0);
+		skb_free(seg);
+		k++;
+	}
+	skb_free(skb);
+	ack_all(seq0 + 10 * MSS);
+	ts_flush_tx(&T);
+	assert_int_equal(T.st->skb_pool.live, 0);
+}
+
+/* A short tail rides as the GSO packet's last segment (the device cuts
+ * it shorter); a retransmission goes alone, as a plain segment. */
+static void test_tso_tail_and_retransmit(void **state)
+{
+	uint8_t got[sizeof(BUF)];
+	struct sk_buff *skb;
+	uint32_t seq0 = C.iss + 1;
+
+	(void)state;
+	T.dev->features = US_NETIF_F_TSO | US_NETIF_F_HW_CSUM;
+	assert_int_equal(us_send(C.fd, BUF, 3 * MSS + 100, 0), 3 * MSS + 100);
+	skb = ts_pop_tx(&T);
+	assert_non_null(skb);
+	assert_int_equal(skb_shinfo(skb)->gso_segs, 4);
+	assert_int_equal(skb_shinfo(skb)->gso_size, MSS);
+	assert_int_equal(gather_payload(skb, HL, got), 3 * MSS + 100);
+	assert_memory_equal(got, BUF, 3 * MSS + 100);
+	skb_free(skb);
+	assert_null(ts_pop_tx(&T));
+	/* The RTO: the first segment again, alone. */
+	ts_advance(&T, 1100000);
+	skb = ts_pop_tx(&T);
+	assert_non_null(skb);
+	assert_false(skb_is_gso(skb));
+	assert_false(skb_is_nonlinear(skb));
+	assert_int_equal(skb->len, HL + MSS);
+	assert_int_equal(get32(skb->data + 20 + 4), seq0);
+	skb_free(skb);
+	ts_flush_tx(&T);
+	ack_all(seq0 + 3 * MSS + 100);
+}
+
+/* Checksum offload without TSO: MSS-sized segments, partial checksums. */
+static void test_csum_offload_only(void **state)
+{
+	struct sk_buff *skb;
+	int n = 0;
+
+	(void)state;
+	T.dev->features = US_NETIF_F_HW_CSUM;
+	assert_int_equal(us_send(C.fd, BUF, 4 * MSS, 0), 4 * MSS);
+	while ((skb = ts_pop_tx(&T)) != NULL) {
+		assert_false(skb_is_gso(skb));
+		assert_int_equal(skb->len, HL + MSS);
+		assert_int_equal(skb->ip_summed, CHECKSUM_PARTIAL);
+		assert_int_equal(skb_checksum_help(skb), 0);
+		assert_true(tcp_csum_ok(skb->data, 20 + MSS));
+		skb_free(skb);
+		n++;
+	}
+	assert_int_equal(n, 4);
+}
+
+/* No offloads: whole segments with finished checksums, as before. */
+static void test_no_offload(void **state)
+{
+	struct tt_seg s;
+	int n = 0;
+
+	(void)state;
+	assert_int_equal(T.dev->features, 0);
+	assert_int_equal(us_send(C.fd, BUF, 4 * MSS, 0), 4 * MSS);
+	while (tt_pop(&T, &s)) {    /* tt_pop verifies the checksum */
+		assert_int_equal(s.len, MSS);
+		assert_int_equal(s.th.seq, C.iss + 1 + (uint32_t)n * MSS);
+		n++;
+	}
+	assert_int_equal(n, 4);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_tso_one_gso_packet, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_tso_tail_and_retransmit,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_csum_offload_only, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_no_offload, setup,
+						teardown),
+	};
+
+	return cmocka_run_group_tests_name("tcp_offload", tests, NULL, NULL);
+}
