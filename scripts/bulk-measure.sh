@@ -43,10 +43,16 @@ wait_up() {
 	echo "no ready line in $1"; cat "$1"; exit 1
 }
 
+# CPU seconds (user + system) a process has used, from /proc.
+cpu_of() {
+	awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' \
+		"/proc/$1/stat"
+}
+
 report() {
-	local dir=$1 secs=$2
-	awk -v d="$dir" -v mb="$MB" -v s="$secs" \
-		'BEGIN { printf "%-16s %6d MB in %6.2f s: %8.1f MB/s\n", d, mb, s, mb / s }'
+	local dir=$1 secs=$2 cpu=$3
+	awk -v d="$dir" -v mb="$MB" -v s="$secs" -v c="$cpu" \
+		'BEGIN { printf "%-16s %6d MB in %6.2f s: %8.1f MB/s, ustack CPU %.2f s (%.1f ms/MB)\n", d, mb, s, mb / s, c, c * 1000 / mb }'
 	if [ -n "${STRACE:-}" ]; then
 		awk -v mb="$MB" '$NF ~ /^(read|write|writev|readv|epoll_wait|epoll_pwait|futex|timerfd_settime|clock_gettime)$/ {
 			printf "    %-16s %10d calls  %8.1f per MB\n", $NF, $4, $4 / mb }' "$W/strace.txt"
@@ -64,8 +70,9 @@ t1=$(date +%s.%N)
 # Under strace, the signal goes to httpd itself (strace would detach).
 victim=${pids[-1]}
 [ -n "${STRACE:-}" ] && victim=$(pgrep -P "$victim")
+cpu=$(cpu_of "$victim")
 kill -INT "$victim"; wait "${pids[-1]}" || true
-report "ustack->kernel" "$(echo "$t1 - $t0" | bc)"
+report "ustack->kernel" "$(echo "$t1 - $t0" | bc)" "$cpu"
 
 # kernel -> ustack: ustack's http_get fetches it from python's server.
 ip neigh flush dev tap0
@@ -74,8 +81,10 @@ ip neigh flush dev tap0
 pids+=($!)
 sleep 1
 t0=$(date +%s.%N)
-"${wrap[@]}" "$BIN/http_get" --tap tap0 --addr 10.77.0.2/24 \
+/usr/bin/time -f "%U %S" -o "$W/get.time" "${wrap[@]}" "$BIN/http_get" \
+	--tap tap0 --addr 10.77.0.2/24 \
 	--output "$W/out.bin" "${EXTRA[@]}" http://10.77.0.1:8080/f.bin \
 	>"$W/get.out" 2>&1 || { cat "$W/get.out"; exit 1; }
 t1=$(date +%s.%N)
-report "kernel->ustack" "$(echo "$t1 - $t0" | bc)"
+report "kernel->ustack" "$(echo "$t1 - $t0" | bc)" \
+	"$(awk '{ print $1 + $2 }' "$W/get.time")"
