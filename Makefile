@@ -28,6 +28,13 @@ LIB_SRC  := $(sort $(filter-out src/preload/% src/packetdrill/%,\
 # The packetdrill plug-in: its own shared object, not part of the library.
 PD_SRC   := src/packetdrill/packetdrill_so.c
 PD_MAP   := src/packetdrill/exports.map
+# The LD_PRELOAD shim: its own shared object (libustack-preload.so). The
+# library's own calls to the names it interposes are linked to libc
+# (__wrap_* in preload.c), never back into the shim.
+PRELOAD_SRC  := $(sort $(wildcard src/preload/*.c))
+PRELOAD_MAP  := src/preload/exports.map
+PRELOAD_WRAP := socket close read write readv writev ioctl fcntl poll \
+                epoll_create1 epoll_ctl epoll_wait
 # tools/common.c is not a program: it is linked into every tool.
 TOOL_COMMON := tools/common.c
 TOOL_SRC := $(sort $(filter-out $(TOOL_COMMON),$(wildcard tools/*.c)))
@@ -64,7 +71,8 @@ FUZZ_BIN   := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/tests/%)
         test-fuzz fuzz bench-build
 
 all: $(BUILD)/libustack.a $(BUILD)/libustack.so $(TOOLS) $(BUILD)/ustack.pc \
-     $(BUILD)/libustack-packetdrill.so $(BUILD)/bench/bench_tcp
+     $(BUILD)/libustack-packetdrill.so $(BUILD)/bench/bench_tcp \
+     $(BUILD)/libustack-preload.so
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -90,6 +98,12 @@ $(BUILD)/libustack.so: $(OBJ)
 $(BUILD)/libustack-packetdrill.so: $(PD_SRC) $(PD_MAP) $(OBJ)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -shared -Wl,--version-script=$(PD_MAP) \
 	    -o $@ $(PD_SRC) $(OBJ) $(LDLIBS)
+
+$(BUILD)/libustack-preload.so: $(PRELOAD_SRC) src/preload/preload.h \
+	    $(PRELOAD_MAP) $(OBJ)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -shared -Wl,--version-script=$(PRELOAD_MAP) \
+	    $(PRELOAD_WRAP:%=-Wl,--wrap=%) -o $@ $(PRELOAD_SRC) $(OBJ) \
+	    $(LDLIBS) -ldl
 
 # The same under ASan+UBSan, for `make test` (packetdrill then runs with
 # libasan preloaded; see tests/packetdrill/run.sh).
@@ -244,6 +258,7 @@ install: all
 	install -m 644 include/ustack/*.h $(DESTDIR)$(PREFIX)/include/ustack/
 	install -m 644 $(BUILD)/libustack.a $(DESTDIR)$(PREFIX)/lib/
 	install -m 755 $(BUILD)/libustack.so $(DESTDIR)$(PREFIX)/lib/
+	install -m 755 $(BUILD)/libustack-preload.so $(DESTDIR)$(PREFIX)/lib/
 	install -m 644 $(BUILD)/ustack.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
 	install -m 755 $(BUILD)/ustack $(DESTDIR)$(PREFIX)/bin/
 
