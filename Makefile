@@ -65,6 +65,8 @@ UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/asan/tests/%)
 SIM_BIN    := $(SIM_SRC:tests/sim/%.c=$(BUILD)/asan/tests/%)
 TSAN_BIN   := $(TSAN_SRC:tests/tsan/%.c=$(BUILD)/tsan/tests/%)
 FUZZ_BIN   := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/tests/%)
+# Plain programs the integration tests run under the shim (no ustack).
+INTEG_PROG := $(BUILD)/integ/epoll_mix
 
 .PHONY: all test test-unit test-sim test-tsan test-integ demo bench install \
         clean deps test-build build-clang test-packetdrill test-linux \
@@ -187,6 +189,10 @@ $(BUILD)/bench/bench_lwip: bench/bench_lwip.c $(BENCH_CORE)
 
 bench-build: all $(BUILD)/bench/bench_lwip
 
+$(BUILD)/integ/%: tests/integ/lib/%.c
+	@mkdir -p $(dir $@)
+	$(CC) -D_GNU_SOURCE $(CFLAGS) $< -o $@
+
 $(BUILD)/ustack.pc: ustack.pc.in
 	@mkdir -p $(BUILD)
 	sed 's|@PREFIX@|$(PREFIX)|g' $< > $@
@@ -196,7 +202,8 @@ deps:
 
 test-build: $(UNIT_BIN) $(SIM_BIN) $(TSAN_BIN) $(FUZZ_BIN) $(ASAN_TOOLS) all \
 	    $(BUILD)/asan/libustack-packetdrill.so $(BUILD)/asan/bench/bench_tcp \
-	    $(BUILD)/bench/bench_lwip
+	    $(BUILD)/bench/bench_lwip \
+	    $(INTEG_PROG)
 
 # The library and tools once more with clang (no sanitizers), so that both
 # compilers stay warning-free; part of `make test`.
