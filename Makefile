@@ -8,7 +8,8 @@
 #   make test-packetdrill  the packetdrill corpus, ustack and Linux sides
 #   make test-linux the packetdrill corpus against this kernel only (root)
 #   make demo       the demo in a private network namespace
-#   make bench      benchmarks, each ustack figure beside Linux's
+#   make bench      benchmarks, each ustack figure beside Linux's (ICMP;
+#                   nginx, redis, iperf3 through the shim)
 #   make install    headers, libraries, pkg-config file and the ustack program
 
 CC       ?= cc
@@ -258,6 +259,7 @@ demo: deps
 bench: deps
 	@$(MAKE) --no-print-directory bench-build
 	@BUILD=$(BUILD) scripts/bench.sh $(BENCH_OUT)
+	@USTACK_BIN=$(BUILD)/ustack scripts/bench-shim.sh
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/include/ustack $(DESTDIR)$(PREFIX)/lib \

@@ -121,11 +121,13 @@ static void set_env(const char *name, const char *value)
 	}
 }
 
-/* The shim: USTACK_PRELOAD, else beside this program. */
+/* The shim: USTACK_PRELOAD, else beside this program (the build tree),
+ * else in ../lib (an installed tree). */
 static void preload_path(char *buf, size_t len)
 {
 	const char *env = getenv("USTACK_PRELOAD");
 	char self[PATH_MAX];
+	const char *dir;
 	ssize_t n;
 
 	if (env && *env) {
@@ -138,7 +140,10 @@ static void preload_path(char *buf, size_t len)
 		exit(1);
 	}
 	self[n] = '\0';
-	snprintf(buf, len, "%s/libustack-preload.so", dirname(self));
+	dir = dirname(self);
+	snprintf(buf, len, "%s/libustack-preload.so", dir);
+	if (access(buf, R_OK) < 0)
+		snprintf(buf, len, "%s/../lib/libustack-preload.so", dir);
 }
 
 /* The settings, in the variables the shim reads (src/preload/instance.c). */
