@@ -317,7 +317,17 @@ __attribute__((constructor)) static void shim_init(void)
 	pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
 }
 
+/*
+ * A child made by vfork() or clone() runs no fork handler: it is known by
+ * its pid. It may share the parent's memory, so it must not touch the
+ * descriptor table either (shim_child_owns_copy).
+ */
 bool shim_in_child(void)
+{
+	return shim.child || (shim.owner && getpid() != shim.owner);
+}
+
+bool shim_child_owns_copy(void)
 {
 	return shim.child;
 }

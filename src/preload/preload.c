@@ -350,16 +350,14 @@ ssize_t splice(int in, loff_t *off_in, int out, loff_t *off_out, size_t len,
 
 int close(int fd)
 {
-	if (shim_in_child()) {
-		/* The parent's socket stays as it is: forget our copy. */
-		if (ours(fd))
-			fdtable_remove(fd);
-		else if (epoll_ours(fd))
-			fdtable_remove_epoll(fd);
+	if (!ours(fd) && !epoll_ours(fd))
 		return REAL(close)(fd);
-	}
-	if (ours(fd) || epoll_ours(fd))
+	if (!shim_in_child())
 		return us_close(fd);
+	/* A child: the parent's socket stays as it is; forget our copy
+	 * (unless the memory is the parent's, after vfork). */
+	if (shim_child_owns_copy() && !fdtable_remove(fd))
+		fdtable_remove_epoll(fd);
 	return REAL(close)(fd);
 }
 

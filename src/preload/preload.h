@@ -24,6 +24,9 @@ struct ustack *shim_stack(int *err);
 /* True in a child made by fork(): ustack descriptors it inherited are not
  * usable there (the instance and its device belong to the parent). */
 bool shim_in_child(void);
+/* True in a fork() child, which has its own copy of the process's memory
+ * (not in a vfork() child, which may share the parent's). */
+bool shim_child_owns_copy(void);
 /* The child's error for a ustack descriptor: one message, EOPNOTSUPP. */
 int shim_child_error(int fd);
 
