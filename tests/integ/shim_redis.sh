@@ -1,8 +1,9 @@
 #!/bin/bash
 # shim_redis.sh - redis-server, unmodified, on ustack through the shim:
 # the kernel's redis-benchmark (-n 100000 -t set,get) completes with no
-# error, and the kernel's redis-cli reads back what it set. The server
-# then shuts down on request and must exit 0.
+# error, and the kernel's redis-cli reads back what it set; a BGSAVE (a
+# forked child) succeeds. The server then shuts down on request and must
+# exit 0.
 #
 # In a namespace of its own: tap0 with 10.62.0.1/24 on the kernel side,
 # redis-server's ustack instance at 10.62.0.2/24 (no persistence).
