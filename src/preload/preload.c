@@ -206,8 +206,10 @@ ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 static int mmsg(int fd, struct mmsghdr *v, unsigned int n, int flags,
 		bool rcv)
 {
+	bool waitforone = rcv && (flags & MSG_WAITFORONE);
 	unsigned int i;
 
+	flags &= ~MSG_WAITFORONE;
 	for (i = 0; i < n; i++) {
 		ssize_t r = rcv ? us_recvmsg(fd, &v[i].msg_hdr, flags)
 				: us_sendmsg(fd, &v[i].msg_hdr, flags);
@@ -215,7 +217,7 @@ static int mmsg(int fd, struct mmsghdr *v, unsigned int n, int flags,
 		if (r < 0)
 			return i ? (int)i : -1;
 		v[i].msg_len = (unsigned int)r;
-		if (rcv && (flags & MSG_WAITFORONE))
+		if (waitforone)
 			flags |= MSG_DONTWAIT;
 	}
 	return (int)i;
@@ -230,7 +232,7 @@ int sendmmsg(int fd, struct mmsghdr *v, unsigned int n, int flags)
 int recvmmsg(int fd, struct mmsghdr *v, unsigned int n, int flags,
 	     struct timespec *tmo)
 {
-	DISPATCH(fd, mmsg(fd, v, n, flags & ~MSG_WAITFORONE, true),
+	DISPATCH(fd, mmsg(fd, v, n, flags, true),
 		 REAL(recvmmsg)(fd, v, n, flags, tmo));
 }
 
