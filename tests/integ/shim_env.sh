@@ -6,6 +6,7 @@
 #     message naming the variable; AF_UNIX and AF_INET6 still work
 #   - a TAP device another process holds: one message naming USTACK_TAP
 #   - `ustack run` with bad arguments exits 2 naming the argument
+#   - without USTACK_TAP, UDP and TCP work over ustack's 127.0.0.0/8
 #   - fork(): the child's calls on an inherited ustack socket fail with
 #     EOPNOTSUPP after one message; the parent's socket keeps working
 #   - exit() without close(): the kernel peer gets every byte and a FIN
@@ -76,6 +77,33 @@ grep -q "^ustack: USTACK_TAP='tap0': cannot attach" "$WORK/busy.err" ||
 echo "ok: busy TAP: $(cat "$WORK/busy.err")"
 touch "$WORK/release"
 shim_wait_exit "$SHIM_PID" 30 "the holder"
+
+# No USTACK_TAP: an instance with its loopback only. The kernel's lo is
+# down here, so 127.0.0.1 answering at all means ustack's loopback.
+ip link set lo down
+cat >"$WORK/lo.py" <<'EOP'
+import socket
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+u.bind(("127.0.0.1", 0))
+u.sendto(b"ping", u.getsockname())
+assert u.recvfrom(16) == (b"ping", u.getsockname())
+ls = socket.socket()
+ls.bind(("127.0.0.2", 0))
+ls.listen()
+c = socket.create_connection(ls.getsockname())
+s, _ = ls.accept()
+c.sendall(b"x" * 100000)
+c.shutdown(socket.SHUT_WR)
+got = b""
+while len(got) < 100000:
+    b = s.recv(65536)
+    assert b
+    got += b
+print("ok: no USTACK_TAP: UDP and TCP over ustack's 127.0.0.0/8")
+EOP
+env -u USTACK_TAP -u USTACK_ADDR LD_PRELOAD="$SHIM_SO" timeout 30 "$PY" "$WORK/lo.py" ||
+	shim_fail "loopback-only instance"
+ip link set lo up
 
 rc=0
 "$USTACK_RUN" run --tap tap0 --addr 10.67.0.2 -- true 2>"$WORK/run.err" || rc=$?
