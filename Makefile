@@ -8,7 +8,8 @@
 #   make test-packetdrill  the packetdrill corpus, ustack and Linux sides
 #   make test-linux the packetdrill corpus against this kernel only (root)
 #   make demo       the demo in a private network namespace
-#   make bench      benchmarks, each ustack figure beside Linux's
+#   make bench      benchmarks, each ustack figure beside Linux's (ICMP;
+#                   nginx, redis, iperf3 through the shim)
 #   make install    headers, libraries, pkg-config file and the ustack program
 
 CC       ?= cc
@@ -28,6 +29,13 @@ LIB_SRC  := $(sort $(filter-out src/preload/% src/packetdrill/%,\
 # The packetdrill plug-in: its own shared object, not part of the library.
 PD_SRC   := src/packetdrill/packetdrill_so.c
 PD_MAP   := src/packetdrill/exports.map
+# The LD_PRELOAD shim: its own shared object (libustack-preload.so). The
+# library's own calls to the names it interposes are linked to libc
+# (__wrap_* in preload.c), never back into the shim.
+PRELOAD_SRC  := $(sort $(wildcard src/preload/*.c))
+PRELOAD_MAP  := src/preload/exports.map
+PRELOAD_WRAP := socket close read write readv writev ioctl fcntl poll \
+                epoll_create1 epoll_ctl epoll_wait
 # tools/common.c is not a program: it is linked into every tool.
 TOOL_COMMON := tools/common.c
 TOOL_SRC := $(sort $(filter-out $(TOOL_COMMON),$(wildcard tools/*.c)))
@@ -58,13 +66,16 @@ UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/asan/tests/%)
 SIM_BIN    := $(SIM_SRC:tests/sim/%.c=$(BUILD)/asan/tests/%)
 TSAN_BIN   := $(TSAN_SRC:tests/tsan/%.c=$(BUILD)/tsan/tests/%)
 FUZZ_BIN   := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/tests/%)
+# Plain programs the integration tests run under the shim (no ustack).
+INTEG_PROG := $(BUILD)/integ/epoll_mix
 
 .PHONY: all test test-unit test-sim test-tsan test-integ demo bench install \
         clean deps test-build build-clang test-packetdrill test-linux \
         test-fuzz fuzz bench-build
 
 all: $(BUILD)/libustack.a $(BUILD)/libustack.so $(TOOLS) $(BUILD)/ustack.pc \
-     $(BUILD)/libustack-packetdrill.so $(BUILD)/bench/bench_tcp
+     $(BUILD)/libustack-packetdrill.so $(BUILD)/bench/bench_tcp \
+     $(BUILD)/libustack-preload.so
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -90,6 +101,12 @@ $(BUILD)/libustack.so: $(OBJ)
 $(BUILD)/libustack-packetdrill.so: $(PD_SRC) $(PD_MAP) $(OBJ)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -shared -Wl,--version-script=$(PD_MAP) \
 	    -o $@ $(PD_SRC) $(OBJ) $(LDLIBS)
+
+$(BUILD)/libustack-preload.so: $(PRELOAD_SRC) src/preload/preload.h \
+	    $(PRELOAD_MAP) $(OBJ)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -shared -Wl,--version-script=$(PRELOAD_MAP) \
+	    $(PRELOAD_WRAP:%=-Wl,--wrap=%) -o $@ $(PRELOAD_SRC) $(OBJ) \
+	    $(LDLIBS) -ldl
 
 # The same under ASan+UBSan, for `make test` (packetdrill then runs with
 # libasan preloaded; see tests/packetdrill/run.sh).
@@ -173,6 +190,10 @@ $(BUILD)/bench/bench_lwip: bench/bench_lwip.c $(BENCH_CORE)
 
 bench-build: all $(BUILD)/bench/bench_lwip
 
+$(BUILD)/integ/%: tests/integ/lib/%.c
+	@mkdir -p $(dir $@)
+	$(CC) -D_GNU_SOURCE $(CFLAGS) $< -o $@
+
 $(BUILD)/ustack.pc: ustack.pc.in
 	@mkdir -p $(BUILD)
 	sed 's|@PREFIX@|$(PREFIX)|g' $< > $@
@@ -182,7 +203,8 @@ deps:
 
 test-build: $(UNIT_BIN) $(SIM_BIN) $(TSAN_BIN) $(FUZZ_BIN) $(ASAN_TOOLS) all \
 	    $(BUILD)/asan/libustack-packetdrill.so $(BUILD)/asan/bench/bench_tcp \
-	    $(BUILD)/bench/bench_lwip
+	    $(BUILD)/bench/bench_lwip \
+	    $(INTEG_PROG)
 
 # The library and tools once more with clang (no sanitizers), so that both
 # compilers stay warning-free; part of `make test`.
@@ -237,6 +259,7 @@ demo: deps
 bench: deps
 	@$(MAKE) --no-print-directory bench-build
 	@BUILD=$(BUILD) scripts/bench.sh $(BENCH_OUT)
+	@USTACK_BIN=$(BUILD)/ustack scripts/bench-shim.sh
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/include/ustack $(DESTDIR)$(PREFIX)/lib \
@@ -244,6 +267,7 @@ install: all
 	install -m 644 include/ustack/*.h $(DESTDIR)$(PREFIX)/include/ustack/
 	install -m 644 $(BUILD)/libustack.a $(DESTDIR)$(PREFIX)/lib/
 	install -m 755 $(BUILD)/libustack.so $(DESTDIR)$(PREFIX)/lib/
+	install -m 755 $(BUILD)/libustack-preload.so $(DESTDIR)$(PREFIX)/lib/
 	install -m 644 $(BUILD)/ustack.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
 	install -m 755 $(BUILD)/ustack $(DESTDIR)$(PREFIX)/bin/
 

@@ -17,6 +17,8 @@ PACKAGES=(
 	tshark tcpdump              # reading captures
 	python3-scapy               # malformed-frame test (for /usr/bin/python3)
 	liblwip-dev                 # bench: lwIP as the other user-space stack
+	netcat-openbsd redis-server redis-tools nginx-light iperf3 wrk
+	                            # programs run unmodified on the LD_PRELOAD shim
 )
 
 missing=()

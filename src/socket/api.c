@@ -430,7 +430,7 @@ static ssize_t sendmsg_locked(struct socket *sock, const struct msghdr *k,
 			return rc;
 		rc = wait_for(sock, &timeo, POLLOUT);
 		if (rc < 0)
-			return rc == -EBADF ? -EBADF : -EAGAIN;
+			return rc == -EBADF || rc == -EINTR ? rc : -EAGAIN;
 	}
 }
 
@@ -507,7 +507,7 @@ static ssize_t recvmsg_locked(struct socket *sock, struct msghdr *k,
 			return rc;
 		rc = wait_for(sock, &timeo, POLLIN);
 		if (rc < 0)
-			return rc == -EBADF ? -EBADF : -EAGAIN;
+			return rc == -EBADF || rc == -EINTR ? rc : -EAGAIN;
 	}
 }
 

@@ -186,3 +186,23 @@ struct ustack *us_default_stack(void)
 	pthread_mutex_unlock(&fdt.lock);
 	return st;
 }
+
+int fdtable_size(void)
+{
+	int n;
+
+	pthread_mutex_lock(&fdt.lock);
+	n = fdt.nslots;
+	pthread_mutex_unlock(&fdt.lock);
+	return n;
+}
+
+void fdtable_fork_lock(void)
+{
+	pthread_mutex_lock(&fdt.lock);
+}
+
+void fdtable_fork_unlock(void)
+{
+	pthread_mutex_unlock(&fdt.lock);
+}

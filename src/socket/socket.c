@@ -259,6 +259,7 @@ int sock_wait_event(struct socket *sock, us_time_t *timeo_us,
 	struct ustack *st = sock->st;
 	struct timespec deadline;
 	bool timed = *timeo_us != US_TIME_NEVER;
+	int rc;
 
 	if (timed)
 		deadline_after(&deadline, *timeo_us);
@@ -276,15 +277,21 @@ int sock_wait_event(struct socket *sock, us_time_t *timeo_us,
 		if (sock->dead || cond(sock->sk, arg))
 			break;
 		us_runtime_kick(st);
-		sock->wq.sleepers++;
-		if (timed)
-			pthread_cond_timedwait(&sock->wq.cond, &st->lock,
-					       &deadline);
-		else
-			pthread_cond_wait(&sock->wq.cond, &st->lock);
-		sock->wq.sleepers--;
+		rc = us_wait_sleep(&sock->wq, &st->lock,
+				   timed ? &deadline : NULL);
 		if (timed)
 			*timeo_us = until_deadline(&deadline);
+		/*
+		 * A signal ends the wait with EINTR (Linux's sock_intr_errno:
+		 * a handler with SA_RESTART restarted the untimed sleep in
+		 * the kernel already), unless the condition came true
+		 * meanwhile: then the call completes, as on Linux, where
+		 * the bytes already moved are returned.
+		 */
+		if (rc == -EINTR && !sock->dead && !cond(sock->sk, arg))
+			return -EINTR;
+		if (rc < 0 && rc != -EINTR && rc != -ETIMEDOUT)
+			return rc;
 	}
 	if (sock->dead)
 		return -EBADF;

@@ -126,7 +126,8 @@ void sock_update_readiness(struct socket *sock);
  * Sleep until cond(sk, arg) holds, the socket dies, or *timeo_us passes
  * (US_TIME_NEVER = forever, 0 = do not sleep; on return it holds what is
  * left). Core lock held (released while asleep). Returns 0 when cond holds,
- * -EAGAIN on timeout, -EBADF if the socket was closed meanwhile.
+ * -EAGAIN on timeout, -EBADF if the socket was closed meanwhile, -EINTR
+ * when a signal interrupted the sleep (see wait.h for SA_RESTART).
  */
 int sock_wait_event(struct socket *sock, us_time_t *timeo_us,
 		    bool (*cond)(struct sock *sk, void *arg), void *arg);
@@ -152,6 +153,12 @@ void sockfd_put(struct socket *sock);
 struct socket *fdtable_remove(int fd);
 /* True if fd is a ustack socket. */
 bool fdtable_is_ours(int fd);
+/* One more than the highest descriptor the table has room for. */
+int fdtable_size(void);
+/* Held across fork() (pthread_atfork), so that the child's copy of the
+ * table is not locked by a thread that does not exist there. */
+void fdtable_fork_lock(void);
+void fdtable_fork_unlock(void);
 /*
  * The table's second kind of entry: an epoll instance (socket/epoll.c),
  * whose descriptor is its kernel epoll fd. The socket calls above never

@@ -2,17 +2,28 @@
  * wait.h - wait queues: how the protocol level wakes the socket level.
  *
  * A socket has one wait queue. Threads blocked in a call (recv, accept,
- * connect, send) sleep on its condition variable with the core lock
- * released; epoll instances hang an entry on it whose callback marks the
- * socket ready in that instance (Linux's ep_poll_callback). The protocol's
- * callbacks (sk_data_ready, sk_write_space, sk_state_change,
- * sk_error_report) end in us_wake_up(), always with the core lock held.
+ * connect, send) sleep on it with the core lock released; epoll instances
+ * hang an entry on it whose callback marks the socket ready in that
+ * instance (Linux's ep_poll_callback). The protocol's callbacks
+ * (sk_data_ready, sk_write_space, sk_state_change, sk_error_report) end in
+ * us_wake_up(), always with the core lock held.
+ *
+ * A blocked thread sleeps in the kernel on an eventfd of its own (its
+ * sleeper), not on a condition variable, so that a signal interrupts the
+ * sleep as it interrupts a Linux socket call (signal(7)): an untimed sleep
+ * is a blocking read(), which the kernel restarts after a handler installed
+ * with SA_RESTART and otherwise fails with EINTR; a timed sleep is a
+ * ppoll(), which always fails with EINTR, as Linux's socket calls do when
+ * a socket timeout is set (sock_intr_errno).
  */
 #ifndef US_SOCKET_WAIT_H
 #define US_SOCKET_WAIT_H
 
 #include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "core/list.h"
 
@@ -24,9 +35,16 @@ struct us_wait_entry {
 	us_wait_fn func;
 };
 
+/* One thread's way to sleep: a blocking eventfd, made on first use. */
+struct us_sleeper {
+	struct list_head node;      /* on a wait queue while asleep */
+	int evfd;
+	atomic_bool woken;          /* evfd written since it was queued */
+};
+
 struct us_wait_queue {
 	struct list_head entries;
-	pthread_cond_t cond;   /* blocked callers; used with the core lock */
+	struct list_head sleeping;  /* struct us_sleeper, under the core lock */
 	int sleepers;
 };
 
@@ -37,5 +55,15 @@ void us_wait_del(struct us_wait_entry *e);
 /* Wake sleepers and call every entry with the events that happened
  * (POLLIN, POLLOUT, ... bits). Core lock held. */
 void us_wake_up(struct us_wait_queue *wq, uint32_t events);
+
+/*
+ * Sleep on wq until woken, a signal arrives or the absolute CLOCK_MONOTONIC
+ * deadline (NULL = none) passes. `lock` (the core lock) is held on entry
+ * and on return, released while asleep. Returns 0 (woken, or a spurious
+ * return: the caller rechecks its condition), -EINTR, -ETIMEDOUT, or
+ * another -errno when the thread cannot get a sleeper.
+ */
+int us_wait_sleep(struct us_wait_queue *wq, pthread_mutex_t *lock,
+		  const struct timespec *deadline);
 
 #endif

@@ -63,7 +63,9 @@ static int inet_stream_connect(struct socket *sock, const struct sockaddr *addr,
 		if (timeo == 0)
 			return -EINPROGRESS;
 		err = sock_wait_event(sock, &timeo, tcp_connect_done, NULL);
-		if (err == -EBADF)
+		/* Interrupted, the connection goes on (Linux's EINTR; a
+		 * later connect() says EALREADY or the result). */
+		if (err == -EBADF || err == -EINTR)
 			return err;
 		if (err < 0)
 			return -EINPROGRESS;   /* Linux: SO_SNDTIMEO expired */

@@ -1,0 +1,665 @@
+/*
+ * preload.c - libustack-preload.so's half that programs call: the libc
+ * socket calls, interposed (LD_PRELOAD) so that unmodified programs run on
+ * ustack (see preload.h, and the README for what is and is not covered).
+ *
+ * Every call on a descriptor that is not ustack's goes to the next
+ * definition, libc's, untouched: files, pipes, AF_UNIX and kernel sockets
+ * keep working, and so do epoll sets without ustack sockets. A socket()
+ * for AF_INET makes a ustack socket on the process's instance (created
+ * from the environment on first use, instance.c); other families are the
+ * kernel's. An epoll instance is always ustack's (us_epoll_create1: a
+ * real kernel epoll that can also hold ustack sockets), since a program
+ * usually makes its epoll set before its sockets.
+ *
+ * The library's own calls to these names (a TAP device's read(), the
+ * runtime's epoll_wait()) are linked to __wrap_* below (ld --wrap), which
+ * go straight to libc: ustack never calls itself through the shim.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <sys/select.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "core/sys.h"
+#include "preload/preload.h"
+#include "socket/epoll.h"
+#include "socket/socket.h"
+#include "ustack/ustack.h"
+
+/* libc's definition of fn, looked up on first use. */
+#define REAL(fn)                                                          \
+	({                                                                \
+		static __typeof__(fn) *real_;                             \
+		if (!real_)                                               \
+			real_ = (__typeof__(fn) *)shim_dlsym(#fn);        \
+		real_;                                                    \
+	})
+
+/* Buffer of the sendfile() emulation. */
+#define SENDFILE_CHUNK 65536
+
+static long fail(int err)
+{
+	errno = err;
+	return -1;
+}
+
+static bool ours(int fd)
+{
+	return fd >= 0 && fdtable_is_ours(fd);
+}
+
+static bool epoll_ours(int fd)
+{
+	struct us_epoll *ep = fd >= 0 ? epollfd_lookup(fd) : NULL;
+
+	if (ep)
+		eventpoll_put(ep);
+	return ep != NULL;
+}
+
+/* A ustack descriptor in a fork() child: the clear error (instance.c). */
+static long child_fail(int fd)
+{
+	return fail(-shim_child_error(fd));
+}
+
+/*
+ * The call on a ustack descriptor, else libc's. `us` and `real` are
+ * expressions: only the one chosen is evaluated.
+ */
+#define DISPATCH(fd, us, real)                                            \
+	do {                                                              \
+		if (!ours(fd))                                            \
+			return real;                                      \
+		if (shim_in_child())                                      \
+			return child_fail(fd);                            \
+		return us;                                                \
+	} while (0)
+
+/* ---- sockets ------------------------------------------------------------ */
+
+int socket(int domain, int type, int protocol)
+{
+	struct ustack *st;
+	int err = 0;
+
+	if (domain != AF_INET)
+		return REAL(socket)(domain, type, protocol);
+	st = shim_stack(&err);
+	if (!st)
+		return (int)fail(-err);
+	return us_socket_on(st, domain, type, protocol);
+}
+
+int bind(int fd, const struct sockaddr *addr, socklen_t len)
+{
+	DISPATCH(fd, us_bind(fd, addr, len), REAL(bind)(fd, addr, len));
+}
+
+int connect(int fd, const struct sockaddr *addr, socklen_t len)
+{
+	DISPATCH(fd, us_connect(fd, addr, len), REAL(connect)(fd, addr, len));
+}
+
+int listen(int fd, int backlog)
+{
+	DISPATCH(fd, us_listen(fd, backlog), REAL(listen)(fd, backlog));
+}
+
+int accept(int fd, struct sockaddr *addr, socklen_t *len)
+{
+	DISPATCH(fd, us_accept4(fd, addr, len, 0), REAL(accept)(fd, addr, len));
+}
+
+int accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
+{
+	DISPATCH(fd, us_accept4(fd, addr, len, flags),
+		 REAL(accept4)(fd, addr, len, flags));
+}
+
+int getsockname(int fd, struct sockaddr *addr, socklen_t *len)
+{
+	DISPATCH(fd, us_getsockname(fd, addr, len),
+		 REAL(getsockname)(fd, addr, len));
+}
+
+int getpeername(int fd, struct sockaddr *addr, socklen_t *len)
+{
+	DISPATCH(fd, us_getpeername(fd, addr, len),
+		 REAL(getpeername)(fd, addr, len));
+}
+
+int shutdown(int fd, int how)
+{
+	DISPATCH(fd, us_shutdown(fd, how), REAL(shutdown)(fd, how));
+}
+
+int getsockopt(int fd, int level, int name, void *val, socklen_t *len)
+{
+	DISPATCH(fd, us_getsockopt(fd, level, name, val, len),
+		 REAL(getsockopt)(fd, level, name, val, len));
+}
+
+int setsockopt(int fd, int level, int name, const void *val, socklen_t len)
+{
+	DISPATCH(fd, us_setsockopt(fd, level, name, val, len),
+		 REAL(setsockopt)(fd, level, name, val, len));
+}
+
+/* ---- data --------------------------------------------------------------- */
+
+ssize_t send(int fd, const void *buf, size_t len, int flags)
+{
+	DISPATCH(fd, us_send(fd, buf, len, flags),
+		 REAL(send)(fd, buf, len, flags));
+}
+
+ssize_t sendto(int fd, const void *buf, size_t len, int flags,
+	       const struct sockaddr *addr, socklen_t alen)
+{
+	DISPATCH(fd, us_sendto(fd, buf, len, flags, addr, alen),
+		 REAL(sendto)(fd, buf, len, flags, addr, alen));
+}
+
+ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
+{
+	DISPATCH(fd, us_sendmsg(fd, msg, flags), REAL(sendmsg)(fd, msg, flags));
+}
+
+ssize_t recv(int fd, void *buf, size_t len, int flags)
+{
+	DISPATCH(fd, us_recv(fd, buf, len, flags),
+		 REAL(recv)(fd, buf, len, flags));
+}
+
+ssize_t recvfrom(int fd, void *buf, size_t len, int flags,
+		 struct sockaddr *addr, socklen_t *alen)
+{
+	DISPATCH(fd, us_recvfrom(fd, buf, len, flags, addr, alen),
+		 REAL(recvfrom)(fd, buf, len, flags, addr, alen));
+}
+
+ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
+{
+	DISPATCH(fd, us_recvmsg(fd, msg, flags), REAL(recvmsg)(fd, msg, flags));
+}
+
+/*
+ * sendmmsg/recvmmsg: one sendmsg/recvmsg per message. As Linux does, an
+ * error after the first message returns the count done so far; recvmmsg's
+ * MSG_WAITFORONE makes every message after the first nonblocking. (The
+ * timeout argument of recvmmsg, which Linux checks only between
+ * messages, is ignored.)
+ */
+static int mmsg(int fd, struct mmsghdr *v, unsigned int n, int flags,
+		bool rcv)
+{
+	bool waitforone = rcv && (flags & MSG_WAITFORONE);
+	unsigned int i;
+
+	flags &= ~MSG_WAITFORONE;
+	for (i = 0; i < n; i++) {
+		ssize_t r = rcv ? us_recvmsg(fd, &v[i].msg_hdr, flags)
+				: us_sendmsg(fd, &v[i].msg_hdr, flags);
+
+		if (r < 0)
+			return i ? (int)i : -1;
+		v[i].msg_len = (unsigned int)r;
+		if (waitforone)
+			flags |= MSG_DONTWAIT;
+	}
+	return (int)i;
+}
+
+int sendmmsg(int fd, struct mmsghdr *v, unsigned int n, int flags)
+{
+	DISPATCH(fd, mmsg(fd, v, n, flags, false),
+		 REAL(sendmmsg)(fd, v, n, flags));
+}
+
+int recvmmsg(int fd, struct mmsghdr *v, unsigned int n, int flags,
+	     struct timespec *tmo)
+{
+	DISPATCH(fd, mmsg(fd, v, n, flags, true),
+		 REAL(recvmmsg)(fd, v, n, flags, tmo));
+}
+
+ssize_t read(int fd, void *buf, size_t len)
+{
+	DISPATCH(fd, us_read(fd, buf, len), REAL(read)(fd, buf, len));
+}
+
+ssize_t write(int fd, const void *buf, size_t len)
+{
+	DISPATCH(fd, us_write(fd, buf, len), REAL(write)(fd, buf, len));
+}
+
+ssize_t readv(int fd, const struct iovec *iov, int n)
+{
+	DISPATCH(fd, us_readv(fd, iov, n), REAL(readv)(fd, iov, n));
+}
+
+ssize_t writev(int fd, const struct iovec *iov, int n)
+{
+	DISPATCH(fd, us_writev(fd, iov, n), REAL(writev)(fd, iov, n));
+}
+
+/* _FORTIFY_SOURCE's checked forms: the check, then the call. */
+ssize_t __read_chk(int fd, void *buf, size_t len, size_t buflen)
+{
+	if (len > buflen)
+		abort();
+	return read(fd, buf, len);
+}
+
+ssize_t __recv_chk(int fd, void *buf, size_t len, size_t buflen, int flags)
+{
+	if (len > buflen)
+		abort();
+	return recv(fd, buf, len, flags);
+}
+
+ssize_t __recvfrom_chk(int fd, void *buf, size_t len, size_t buflen,
+		       int flags, struct sockaddr *addr, socklen_t *alen)
+{
+	if (len > buflen)
+		abort();
+	return recvfrom(fd, buf, len, flags, addr, alen);
+}
+
+/*
+ * sendfile() from a file to a ustack socket: read the file in chunks and
+ * send each, as the kernel's splice-based sendfile moves pages. A short
+ * send ends the call; the file offset (*off, or the file's own) says
+ * exactly what was sent, so the next call resumes there.
+ */
+static ssize_t sendfile_us(int out, int in, off_t *off, size_t count)
+{
+	char *buf = malloc(SENDFILE_CHUNK);
+	off_t pos = off ? *off : 0;
+	ssize_t done = 0, got, sent = 0;
+
+	if (!buf)
+		return fail(ENOMEM);
+	while ((size_t)done < count) {
+		size_t want = count - (size_t)done;
+
+		if (want > SENDFILE_CHUNK)
+			want = SENDFILE_CHUNK;
+		got = off ? pread(in, buf, want, pos) : REAL(read)(in, buf, want);
+		if (got <= 0) {
+			sent = got;
+			break;
+		}
+		sent = us_send(out, buf, (size_t)got, 0);
+		if (sent > 0) {
+			done += sent;
+			pos += sent;
+		}
+		/* The file's own offset went past what was not sent. */
+		if (!off && sent < got)
+			lseek(in, -(off_t)(got - (sent > 0 ? sent : 0)),
+			      SEEK_CUR);
+		if (sent < got)
+			break;
+	}
+	free(buf);
+	if (off)
+		*off = pos;
+	if (done > 0)
+		return done;
+	return sent < 0 ? -1 : 0;
+}
+
+ssize_t sendfile(int out, int in, off_t *off, size_t count)
+{
+	if (shim_in_child() && (ours(out) || ours(in)))
+		return child_fail(ours(out) ? out : in);
+	if (ours(in))
+		return fail(EINVAL);    /* Linux: a socket is no source */
+	if (ours(out))
+		return sendfile_us(out, in, off, count);
+	return REAL(sendfile)(out, in, off, count);
+}
+
+ssize_t sendfile64(int out, int in, off_t *off, size_t count)
+{
+	return sendfile(out, in, off, count);
+}
+
+/* splice() with a ustack socket at either end is not supported. */
+ssize_t splice(int in, loff_t *off_in, int out, loff_t *off_out, size_t len,
+	       unsigned int flags)
+{
+	if (ours(in) || ours(out))
+		return fail(EINVAL);
+	return REAL(splice)(in, off_in, out, off_out, len, flags);
+}
+
+/* ---- descriptors -------------------------------------------------------- */
+
+int close(int fd)
+{
+	if (!ours(fd) && !epoll_ours(fd))
+		return REAL(close)(fd);
+	if (!shim_in_child())
+		return us_close(fd);
+	/* A child: the parent's socket stays as it is; forget our copy
+	 * (unless the memory is the parent's, after vfork). */
+	if (shim_child_owns_copy() && !fdtable_remove(fd))
+		fdtable_remove_epoll(fd);
+	return REAL(close)(fd);
+}
+
+/*
+ * A ustack socket is one descriptor: duplicating it is refused (EMFILE,
+ * as if no descriptor were left: programs handle that). Duplicating
+ * another descriptor onto a ustack socket's number closes the socket
+ * first, as dup2() closes what the number held.
+ */
+static int dup_onto(int newfd)
+{
+	if (ours(newfd) || epoll_ours(newfd))
+		return close(newfd);
+	return 0;
+}
+
+int dup(int fd)
+{
+	if (ours(fd) || epoll_ours(fd))
+		return (int)fail(EMFILE);
+	return REAL(dup)(fd);
+}
+
+int dup2(int fd, int newfd)
+{
+	if (ours(fd) || epoll_ours(fd))
+		return fd == newfd ? fd : (int)fail(EMFILE);
+	if (fd != newfd && dup_onto(newfd) < 0)
+		return -1;
+	return REAL(dup2)(fd, newfd);
+}
+
+int dup3(int fd, int newfd, int flags)
+{
+	if (ours(fd) || epoll_ours(fd))
+		return (int)fail(fd == newfd ? EINVAL : EMFILE);
+	if (fd != newfd && dup_onto(newfd) < 0)
+		return -1;
+	return REAL(dup3)(fd, newfd, flags);
+}
+
+static int do_fcntl(int (*real)(int, int, ...), int fd, int cmd, long arg)
+{
+	if (!ours(fd))
+		return real(fd, cmd, arg);
+	if (shim_in_child())
+		return (int)child_fail(fd);
+	if (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC)
+		return (int)fail(EMFILE);
+	return us_fcntl(fd, cmd, arg);
+}
+
+int fcntl(int fd, int cmd, ...)
+{
+	va_list ap;
+	long arg;
+
+	va_start(ap, cmd);
+	arg = va_arg(ap, long);
+	va_end(ap);
+	return do_fcntl(REAL(fcntl), fd, cmd, arg);
+}
+
+int fcntl64(int fd, int cmd, ...)
+{
+	va_list ap;
+	long arg;
+
+	va_start(ap, cmd);
+	arg = va_arg(ap, long);
+	va_end(ap);
+	return do_fcntl(REAL(fcntl64), fd, cmd, arg);
+}
+
+int ioctl(int fd, unsigned long req, ...)
+{
+	va_list ap;
+	void *arg;
+
+	va_start(ap, req);
+	arg = va_arg(ap, void *);
+	va_end(ap);
+	DISPATCH(fd, us_ioctl(fd, req, arg), REAL(ioctl)(fd, req, arg));
+}
+
+/* ---- readiness ---------------------------------------------------------- */
+
+/* The first ustack socket in the set, or -1. */
+static int poll_set_ours(const struct pollfd *fds, nfds_t n)
+{
+	for (nfds_t i = 0; fds && i < n; i++)
+		if (ours(fds[i].fd))
+			return fds[i].fd;
+	return -1;
+}
+
+int poll(struct pollfd *fds, nfds_t n, int timeout)
+{
+	int fd = poll_set_ours(fds, n);
+
+	if (fd < 0)
+		return REAL(poll)(fds, n, timeout);
+	if (shim_in_child())
+		return (int)child_fail(fd);
+	return us_poll(fds, n, timeout);
+}
+
+int __poll_chk(struct pollfd *fds, nfds_t n, int timeout, size_t fdslen)
+{
+	if (fdslen / sizeof(*fds) < n)
+		abort();
+	return poll(fds, n, timeout);
+}
+
+int ppoll(struct pollfd *fds, nfds_t n, const struct timespec *tmo,
+	  const sigset_t *mask)
+{
+	int fd = poll_set_ours(fds, n);
+
+	if (fd < 0)
+		return REAL(ppoll)(fds, n, tmo, mask);
+	if (shim_in_child())
+		return (int)child_fail(fd);
+	return us_ppoll(fds, n, tmo, mask);
+}
+
+int __ppoll_chk(struct pollfd *fds, nfds_t n, const struct timespec *tmo,
+		const sigset_t *mask, size_t fdslen)
+{
+	if (fdslen / sizeof(*fds) < n)
+		abort();
+	return ppoll(fds, n, tmo, mask);
+}
+
+static int select_set_ours(int n, fd_set *r, fd_set *w, fd_set *e)
+{
+	if (n > FD_SETSIZE)
+		n = FD_SETSIZE;
+	for (int fd = 0; fd < n; fd++)
+		if (((r && FD_ISSET(fd, r)) || (w && FD_ISSET(fd, w)) ||
+		     (e && FD_ISSET(fd, e))) && ours(fd))
+			return fd;
+	return -1;
+}
+
+int select(int n, fd_set *r, fd_set *w, fd_set *e, struct timeval *tv)
+{
+	int fd = select_set_ours(n, r, w, e);
+
+	if (fd < 0)
+		return REAL(select)(n, r, w, e, tv);
+	if (shim_in_child())
+		return (int)child_fail(fd);
+	return us_select(n, r, w, e, tv);
+}
+
+int pselect(int n, fd_set *r, fd_set *w, fd_set *e, const struct timespec *ts,
+	    const sigset_t *mask)
+{
+	int fd = select_set_ours(n, r, w, e);
+
+	if (fd < 0)
+		return REAL(pselect)(n, r, w, e, ts, mask);
+	if (shim_in_child())
+		return (int)child_fail(fd);
+	return us_pselect(n, r, w, e, ts, mask);
+}
+
+int epoll_create(int size)
+{
+	if (shim_in_child())
+		return REAL(epoll_create)(size);
+	return us_epoll_create(size);
+}
+
+int epoll_create1(int flags)
+{
+	if (shim_in_child())
+		return REAL(epoll_create1)(flags);
+	return us_epoll_create1(flags);
+}
+
+int epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
+{
+	if (!epoll_ours(epfd))
+		return REAL(epoll_ctl)(epfd, op, fd, ev);
+	if (shim_in_child())
+		return (int)child_fail(epfd);
+	return us_epoll_ctl(epfd, op, fd, ev);
+}
+
+int epoll_wait(int epfd, struct epoll_event *evs, int max, int timeout)
+{
+	if (!epoll_ours(epfd))
+		return REAL(epoll_wait)(epfd, evs, max, timeout);
+	if (shim_in_child())
+		return (int)child_fail(epfd);
+	return us_epoll_pwait(epfd, evs, max, timeout, NULL);
+}
+
+int epoll_pwait(int epfd, struct epoll_event *evs, int max, int timeout,
+		const sigset_t *mask)
+{
+	if (!epoll_ours(epfd))
+		return REAL(epoll_pwait)(epfd, evs, max, timeout, mask);
+	if (shim_in_child())
+		return (int)child_fail(epfd);
+	return us_epoll_pwait(epfd, evs, max, timeout, mask);
+}
+
+/* epoll_pwait2's timespec, in milliseconds rounded up (never shorter). */
+int epoll_pwait2(int epfd, struct epoll_event *evs, int max,
+		 const struct timespec *ts, const sigset_t *mask)
+{
+	long long ms = -1;
+
+	if (!epoll_ours(epfd))
+		return REAL(epoll_pwait2)(epfd, evs, max, ts, mask);
+	if (shim_in_child())
+		return (int)child_fail(epfd);
+	if (ts) {
+		if (ts->tv_sec < 0 || ts->tv_nsec < 0 || ts->tv_nsec >= 1000000000L)
+			return (int)fail(EINVAL);
+		ms = (long long)ts->tv_sec * 1000 + (ts->tv_nsec + 999999) / 1000000;
+		if (ms > 0x7fffffff)
+			ms = 0x7fffffff;
+	}
+	return us_epoll_pwait(epfd, evs, max, (int)ms, mask);
+}
+
+/* ---- the library's own calls (ld --wrap): libc, never the shim -------- */
+
+int __wrap_socket(int domain, int type, int protocol)
+{
+	return REAL(socket)(domain, type, protocol);
+}
+
+int __wrap_close(int fd)
+{
+	return REAL(close)(fd);
+}
+
+ssize_t __wrap_read(int fd, void *buf, size_t len)
+{
+	return REAL(read)(fd, buf, len);
+}
+
+ssize_t __wrap_write(int fd, const void *buf, size_t len)
+{
+	return REAL(write)(fd, buf, len);
+}
+
+ssize_t __wrap_readv(int fd, const struct iovec *iov, int n)
+{
+	return REAL(readv)(fd, iov, n);
+}
+
+ssize_t __wrap_writev(int fd, const struct iovec *iov, int n)
+{
+	return REAL(writev)(fd, iov, n);
+}
+
+int __wrap_ioctl(int fd, unsigned long req, ...)
+{
+	va_list ap;
+	void *arg;
+
+	va_start(ap, req);
+	arg = va_arg(ap, void *);
+	va_end(ap);
+	return REAL(ioctl)(fd, req, arg);
+}
+
+int __wrap_fcntl(int fd, int cmd, ...)
+{
+	va_list ap;
+	long arg;
+
+	va_start(ap, cmd);
+	arg = va_arg(ap, long);
+	va_end(ap);
+	return REAL(fcntl)(fd, cmd, arg);
+}
+
+int __wrap_poll(struct pollfd *fds, nfds_t n, int timeout)
+{
+	return REAL(poll)(fds, n, timeout);
+}
+
+int __wrap_epoll_create1(int flags)
+{
+	return REAL(epoll_create1)(flags);
+}
+
+int __wrap_epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
+{
+	return REAL(epoll_ctl)(epfd, op, fd, ev);
+}
+
+int __wrap_epoll_wait(int epfd, struct epoll_event *evs, int max, int timeout)
+{
+	return REAL(epoll_wait)(epfd, evs, max, timeout);
+}

@@ -1,0 +1,380 @@
+/*
+ * test_intr.c - signals and blocking calls (src/socket/wait.c,
+ * socket.c:sock_wait_event): a signal whose handler has no SA_RESTART ends
+ * a blocked recv/accept with EINTR; with SA_RESTART the call goes on
+ * asleep and completes later, unless the socket has a timeout (then EINTR
+ * regardless, Linux's sock_intr_errno); poll and epoll_wait always fail
+ * with EINTR (signal(7): never restarted).
+ *
+ * Each case runs on a ustack socket and, where the test's own network
+ * namespace gives one, on a kernel socket put through the same steps: the
+ * kernel is the oracle. A thread makes the call; the test waits until the
+ * thread sleeps in the kernel (/proc/self/task/TID/syscall), signals it,
+ * waits until the handler ran, then either joins it or, for a restarted
+ * call, checks it is still asleep, sends a datagram and joins it.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "lib/rdfix.h"
+#include "ustack/ustack.h"
+
+#define HANG_GUARD_MS 10000
+
+static struct rd_fix F;
+static atomic_int handled;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	atomic_fetch_add(&handled, 1);
+}
+
+static void install(bool restart)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sa.sa_flags = restart ? SA_RESTART : 0;
+	sigemptyset(&sa.sa_mask);
+	assert_int_equal(sigaction(SIGUSR1, &sa, NULL), 0);
+}
+
+enum call { CALL_RECV, CALL_ACCEPT, CALL_POLL, CALL_EPOLL };
+
+struct blocker {
+	pthread_t thread;
+	atomic_int tid;
+	enum call call;
+	bool ustack;
+	int fd;
+	atomic_bool done;
+	long rc;
+	int err;
+};
+
+static void *blocker_main(void *arg)
+{
+	struct blocker *b = arg;
+	struct pollfd pfd = { .fd = b->fd, .events = POLLIN };
+	struct epoll_event ev = { .events = EPOLLIN }, out;
+	char buf[64];
+	int ep;
+
+	atomic_store(&b->tid, (int)syscall(SYS_gettid));
+	errno = 0;
+	switch (b->call) {
+	case CALL_RECV:
+		b->rc = b->ustack ? us_recv(b->fd, buf, sizeof(buf), 0)
+				  : recv(b->fd, buf, sizeof(buf), 0);
+		break;
+	case CALL_ACCEPT:
+		b->rc = b->ustack ? us_accept(b->fd, NULL, NULL)
+				  : accept(b->fd, NULL, NULL);
+		break;
+	case CALL_POLL:
+		b->rc = b->ustack ? us_poll(&pfd, 1, -1) : poll(&pfd, 1, -1);
+		break;
+	case CALL_EPOLL:
+		ep = b->ustack ? us_epoll_create1(0) : epoll_create1(0);
+		assert_true(ep >= 0);
+		assert_int_equal(b->ustack ? us_epoll_ctl(ep, EPOLL_CTL_ADD,
+							   b->fd, &ev)
+				 : epoll_ctl(ep, EPOLL_CTL_ADD, b->fd, &ev), 0);
+		b->rc = b->ustack ? us_epoll_wait(ep, &out, 1, -1)
+				  : epoll_wait(ep, &out, 1, -1);
+		b->err = errno;
+		if (b->ustack)
+			us_close(ep);
+		else
+			close(ep);
+		atomic_store(&b->done, true);
+		return NULL;
+	}
+	b->err = errno;
+	atomic_store(&b->done, true);
+	return NULL;
+}
+
+/* True while the thread sleeps in a system call (not futex: a lock). */
+static bool asleep_in_kernel(int tid)
+{
+	char path[64], buf[128];
+	long nr;
+	FILE *f;
+	int ok;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/syscall", tid);
+	f = fopen(path, "r");
+	if (!f)
+		return false;
+	ok = fgets(buf, sizeof(buf), f) != NULL;
+	fclose(f);
+	if (!ok || sscanf(buf, "%ld", &nr) != 1)
+		return false;
+	switch (nr) {
+	case SYS_read: case SYS_poll: case SYS_ppoll: case SYS_recvfrom:
+	case SYS_accept: case SYS_accept4: case SYS_epoll_wait:
+	case SYS_epoll_pwait:
+		snprintf(path, sizeof(path), "/proc/self/task/%d/stat", tid);
+		f = fopen(path, "r");
+		if (!f)
+			return false;
+		ok = fgets(buf, sizeof(buf), f) != NULL;
+		fclose(f);
+		return ok && strstr(buf, ") S ");
+	default:
+		return false;
+	}
+}
+
+static void wait_asleep(struct blocker *b)
+{
+	for (int i = 0; i < HANG_GUARD_MS; i++) {
+		int tid = atomic_load(&b->tid);
+
+		if (tid && asleep_in_kernel(tid))
+			return;
+		assert_false(atomic_load(&b->done));
+		usleep(1000);
+	}
+	fail_msg("the call did not go to sleep within %d ms", HANG_GUARD_MS);
+}
+
+static void wait_handled(int before)
+{
+	for (int i = 0; i < HANG_GUARD_MS; i++) {
+		if (atomic_load(&handled) > before)
+			return;
+		usleep(1000);
+	}
+	fail_msg("the signal handler did not run");
+}
+
+static void start(struct blocker *b, enum call call, bool ustack, int fd)
+{
+	memset(b, 0, sizeof(*b));
+	b->call = call;
+	b->ustack = ustack;
+	b->fd = fd;
+	assert_int_equal(pthread_create(&b->thread, NULL, blocker_main, b), 0);
+	wait_asleep(b);
+}
+
+/* Signal the sleeping thread and wait for the handler. */
+static void interrupt(struct blocker *b)
+{
+	int before = atomic_load(&handled);
+
+	assert_int_equal(pthread_kill(b->thread, SIGUSR1), 0);
+	wait_handled(before);
+}
+
+/* Interrupt the call; it must end with EINTR. */
+static void expect_eintr(enum call call, bool ustack, int fd)
+{
+	struct blocker b;
+
+	start(&b, call, ustack, fd);
+	interrupt(&b);
+	pthread_join(b.thread, NULL);
+	assert_int_equal(b.rc, -1);
+	assert_int_equal(b.err, EINTR);
+}
+
+static void make_blocking(int fd, bool ustack)
+{
+	int fl = ustack ? us_fcntl(fd, F_GETFL) : fcntl(fd, F_GETFL);
+
+	assert_true(fl >= 0);
+	assert_int_equal(ustack ? us_fcntl(fd, F_SETFL, fl & ~O_NONBLOCK)
+			 : fcntl(fd, F_SETFL, fl & ~O_NONBLOCK), 0);
+}
+
+static void set_rcvtimeo(int fd, bool ustack, int sec)
+{
+	struct timeval tv = { sec, 0 };
+
+	assert_int_equal(ustack ? us_setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO,
+						&tv, sizeof(tv))
+			 : setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv,
+				      sizeof(tv)), 0);
+}
+
+static int setup(void **state)
+{
+	rd_fix_init(&F, true);
+	make_blocking(F.ua, true);
+	if (F.ka >= 0)
+		make_blocking(F.ka, false);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	rd_fix_destroy(&F);
+	return 0;
+}
+
+/* The case on ustack's socket, then on the kernel's when there is one. */
+static void both(void (*fn)(int fd, bool ustack))
+{
+	fn(F.ua, true);
+	if (F.ka >= 0)
+		fn(F.ka, false);
+}
+
+static void recv_no_restart(int fd, bool ustack)
+{
+	install(false);
+	expect_eintr(CALL_RECV, ustack, fd);
+}
+
+static void test_recv_eintr(void **state)
+{
+	both(recv_no_restart);
+}
+
+/* SA_RESTART: the call survives the handler and gets the datagram. */
+static void recv_restart(int fd, bool ustack)
+{
+	const struct sockaddr_in *to = ustack ? &F.ua_addr : &F.ka_addr;
+	struct blocker b;
+
+	install(true);
+	start(&b, CALL_RECV, ustack, fd);
+	interrupt(&b);
+	wait_asleep(&b);
+	assert_false(atomic_load(&b.done));
+	if (ustack)
+		rd_us_send(F.st, to);
+	else
+		assert_int_equal(sendto(F.ksend, "x", 1, 0,
+					(const struct sockaddr *)to,
+					sizeof(*to)), 1);
+	pthread_join(b.thread, NULL);
+	assert_int_equal(b.rc, 1);
+}
+
+static void test_recv_restarted(void **state)
+{
+	both(recv_restart);
+}
+
+/* A socket timeout makes the call fail with EINTR even with SA_RESTART. */
+static void recv_timeo(int fd, bool ustack)
+{
+	install(true);
+	set_rcvtimeo(fd, ustack, 30);
+	expect_eintr(CALL_RECV, ustack, fd);
+	set_rcvtimeo(fd, ustack, 0);
+}
+
+static void test_recv_timeout_eintr(void **state)
+{
+	both(recv_timeo);
+}
+
+static void poll_restart(int fd, bool ustack)
+{
+	install(true);
+	expect_eintr(CALL_POLL, ustack, fd);
+}
+
+static void test_poll_never_restarts(void **state)
+{
+	both(poll_restart);
+}
+
+static void epoll_restart(int fd, bool ustack)
+{
+	install(true);
+	expect_eintr(CALL_EPOLL, ustack, fd);
+}
+
+static void test_epoll_never_restarts(void **state)
+{
+	both(epoll_restart);
+}
+
+/* accept() on a ustack listener (TCP on ustack's loopback). */
+static void test_accept_eintr(void **state)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	int lfd = us_socket_on(F.st, AF_INET, SOCK_STREAM, 0);
+
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_true(lfd >= 0);
+	assert_int_equal(us_bind(lfd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	assert_int_equal(us_listen(lfd, 4), 0);
+	install(false);
+	expect_eintr(CALL_ACCEPT, true, lfd);
+	us_close(lfd);
+}
+
+/* Many threads asleep on one socket: a signal to one ends only its call;
+ * close() from another thread ends the rest with EBADF. */
+static void test_many_sleepers_and_close(void **state)
+{
+	struct blocker b[3];
+	int fd = rd_us_udp(F.st, &(struct sockaddr_in){ 0 });
+
+	make_blocking(fd, true);
+	install(false);
+	for (int i = 0; i < 3; i++)
+		start(&b[i], CALL_RECV, true, fd);
+	interrupt(&b[1]);
+	pthread_join(b[1].thread, NULL);
+	assert_int_equal(b[1].err, EINTR);
+	assert_false(atomic_load(&b[0].done));
+	assert_false(atomic_load(&b[2].done));
+	assert_int_equal(us_close(fd), 0);
+	for (int i = 0; i < 3; i += 2) {
+		pthread_join(b[i].thread, NULL);
+		assert_int_equal(b[i].rc, -1);
+		assert_int_equal(b[i].err, EBADF);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_recv_eintr, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_recv_restarted, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_recv_timeout_eintr, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_poll_never_restarts, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_epoll_never_restarts, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_accept_eintr, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_many_sleepers_and_close,
+						setup, teardown),
+	};
+	int failed;
+
+	rd_netns_setup();
+	failed = cmocka_run_group_tests(tests, NULL, NULL);
+	if (failed || !rd_netns_why[0])
+		return failed;
+	printf("kernel halves skipped: %s\n", rd_netns_why);
+	return 77;
+}
