@@ -343,6 +343,10 @@ void tcp_update_mss(struct tcp_sock *tp)
 		mss = tp->advmss;
 	if (tp->user_mss && (uint32_t)tp->user_mss < mss)
 		mss = (uint32_t)tp->user_mss;
+	/* The MSS counts no options (RFC 9293 §3.7.1, RFC 6691): those on
+	 * every segment come off it (Linux's tcp_mtu_to_mss). */
+	if (mss > tcp_ts_hdr_extra(tp))
+		mss -= tcp_ts_hdr_extra(tp);
 	/* Sender SWS avoidance as Linux does it (tcp_bound_to_half_wnd): no
 	 * segment larger than half the largest window the peer offered, so
 	 * that such a window always holds two (RFC 1122 §4.2.3.4). */

@@ -365,6 +365,10 @@ void tcp_ts_synsent_options(struct sock *sk, const struct tcp_seg *th);
 /* The options a segment with these flags carries (timestamps, window
  * scale), added to o. */
 void tcp_ts_fill_options(struct sock *sk, uint8_t flags, struct tcp_opts *o);
+/* Option bytes on every segment after the handshake (timestamps: 12). */
+uint32_t tcp_ts_hdr_extra(const struct tcp_sock *tp);
+/* The largest segment the peer is expected to send (for ACK pacing). */
+uint32_t tcp_rcv_mss(const struct tcp_sock *tp);
 /* Our TSval clock now (ms + the connection's offset). */
 uint32_t tcp_ts_now(const struct sock *sk);
 /* The peer's window in bytes: scaled unless the segment is a SYN. */

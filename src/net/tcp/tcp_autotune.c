@@ -77,7 +77,7 @@ void tcp_rcv_rtt_measure(struct sock *sk, const struct sk_buff *skb)
 		if (!tp->rx_tsecr || tp->rx_tsecr == tp->rcv_rtt_last_tsecr)
 			return;
 		tp->rcv_rtt_last_tsecr = tp->rx_tsecr;
-		if (cb->end_seq - cb->seq >= tp->advmss && delta &&
+		if (cb->end_seq - cb->seq >= tcp_rcv_mss(tp) && delta &&
 		    delta < (uint32_t)INT32_MAX / 1000)
 			tcp_rcv_rtt_update(tp, delta * 1000, false);
 		return;

@@ -448,7 +448,7 @@ static void tcp_schedule_ack(struct sock *sk, uint32_t len, bool now)
 	struct tcp_sock *tp = tcp_sk(sk);
 
 	tp->rcv_unacked += len;
-	if (now || tp->quickacks || tp->rcv_unacked >= 2u * tp->advmss) {
+	if (now || tp->quickacks || tp->rcv_unacked >= 2u * tcp_rcv_mss(tp)) {
 		if (tp->quickacks)
 			tp->quickacks--;
 		tcp_send_ack(sk);

@@ -121,6 +121,19 @@ static void tcp_ts_agree(struct sock *sk, const struct tcp_seg *th)
 	tp->tstamp_ok = tp->ts_offered && th->opts.ts_ok;
 	if (tp->tstamp_ok)
 		tcp_ts_take_recent(tp, th->opts.tsval);
+	tcp_update_mss(tp);   /* timestamps take room from every segment */
+}
+
+uint32_t tcp_ts_hdr_extra(const struct tcp_sock *tp)
+{
+	return tp->tstamp_ok ? 12 : 0;   /* NOP NOP + TCPOLEN_TIMESTAMP */
+}
+
+uint32_t tcp_rcv_mss(const struct tcp_sock *tp)
+{
+	uint32_t mss = tp->advmss ? tp->advmss : TCP_MSS_DEFAULT;
+
+	return mss - tcp_ts_hdr_extra(tp);
 }
 
 void tcp_ts_init_child(struct sock *sk, const struct tcp_seg *th)
