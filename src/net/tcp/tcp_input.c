@@ -134,7 +134,7 @@ static void tcp_apply_syn_options(struct tcp_sock *tp, const struct tcp_seg *th)
 static void tcp_clean_rtx_queue(struct sock *sk, uint32_t ack)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
-	us_time_t last_sent = 0;
+	us_time_t last_sent = 0, last_tx = 0;
 	bool retrans_acked = false, acked = false;
 	struct sk_buff *skb;
 
@@ -154,6 +154,7 @@ static void tcp_clean_rtx_queue(struct sock *sk, uint32_t ack)
 			break;
 		}
 		acked = true;
+		last_tx = cb->sent;
 		if (cb->retrans)
 			retrans_acked = true;
 		else if (cb->sent)
@@ -175,7 +176,7 @@ static void tcp_clean_rtx_queue(struct sock *sk, uint32_t ack)
 	if (last_sent && !retrans_acked)
 		tcp_rtt_sample(tp, sk->st->now - last_sent);
 	else if (acked)
-		tcp_ts_rtt_sample(sk);
+		tcp_ts_rtt_sample(sk, last_tx);
 }
 
 /* RFC 5681 §3.2 and RFC 6582 §3.2: the third duplicate ACK. */

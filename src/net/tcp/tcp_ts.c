@@ -312,14 +312,27 @@ void tcp_ts_update_recent(struct tcp_sock *tp, uint32_t seq)
 		tcp_ts_take_recent(tp, tp->rx_tsval);
 }
 
-bool tcp_ts_rtt_sample(struct sock *sk)
+/*
+ * The echo is used only if it dates the latest transmission of the
+ * newest segment acknowledged (last_tx, its send time) or later: then the
+ * sample is that transmission's round trip, which Karn's rule could not
+ * tell from an earlier one's (RFC 7323 §4.2, Appendix G). An older echo
+ * can come from an ACK the peer sent long after the data arrived, with a
+ * TS.Recent that nothing newer had replaced: its answer to a
+ * retransmission below its window (RFC 7323 §4.3 leaves TS.Recent alone
+ * then), or its own retransmission; sim_tcp under 20 % loss saw 120-330 s
+ * "round trips" that way and an RTO of 90 s. Linux takes any echo here.
+ */
+bool tcp_ts_rtt_sample(struct sock *sk, us_time_t last_tx)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
+	uint32_t tx_tsval = (uint32_t)(last_tx / 1000) + tp->ts_offset;
 	uint32_t delta;
 
 	/* RFC 7323 §4.2: only an ACK of new data gives a sample, and TSecr
 	 * 0 is no echo (Linux ignores it too). */
-	if (!tp->rx_saw_ts || !tp->rx_tsecr)
+	if (!tp->rx_saw_ts || !tp->rx_tsecr ||
+	    (int32_t)(tp->rx_tsecr - tx_tsval) < 0)
 		return false;
 	delta = tcp_ts_now(sk) - tp->rx_tsecr;
 	if (delta >= (uint32_t)INT32_MAX / 1000)
