@@ -887,8 +887,12 @@ static void tcp_rcv_state_process(struct sock *sk, struct sk_buff *skb,
 	if ((th->flags & TCPHDR_SYN) && !tcp_simultaneous_synack(sk, th, cb)) {
 		/* A SYN-RECEIVED child seeing its SYN again: the SYN-ACK
 		 * was lost, send it again. */
-		if (sk->state == TCP_SYN_RECV && cb->seq == tp->irs)
+		if (sk->state == TCP_SYN_RECV && cb->seq == tp->irs) {
+			/* Its TSval is the one to echo (Linux's
+			 * tcp_check_req). */
+			tcp_ts_update_recent(tp, cb->seq);
 			tcp_retransmit_head(sk);
+		}
 		else
 			tcp_send_challenge_ack(sk);
 		tcp_drop(st, skb, US_DROP_TCP_SYN_IN_WINDOW);

@@ -182,8 +182,11 @@ static void tcp_out_from_sock(struct sock *sk, struct tcp_out *o, uint32_t seq,
 			w = tcp_window_max(tp);
 		if (w > TCP_MAX_WINDOW)
 			w = TCP_MAX_WINDOW;
-		if (tp->advmss && w > tp->advmss)
-			w -= w % tp->advmss;
+		/* Whole segments as the peer will send them: without the
+		 * timestamps' 12 bytes once they are agreed (a SYN-ACK;
+		 * Linux's tcp_openreq_init_rwin). */
+		if (tp->advmss && w > tcp_rcv_mss(tp))
+			w -= w % tcp_rcv_mss(tp);
 		o->window = (uint16_t)w;
 		tp->rcv_wnd = o->window;
 		tp->rcv_wup = tp->rcv_nxt;
