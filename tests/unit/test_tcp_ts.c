@@ -457,6 +457,34 @@ static void test_rtt_karn_without_timestamps(void **state)
 	assert_int_equal(ti.tcpi_rtt, 100000);
 }
 
+/*
+ * An ACK of retransmitted data that echoes the first transmission's TSval
+ * (its answer came late: the peer's first ACK was lost and a later
+ * segment made it ACK again with a TS.Recent nothing had replaced) gives
+ * no sample: it would count the whole timeout as round-trip time.
+ */
+static void test_rtt_stale_echo_ignored(void **state)
+{
+	struct tt_conn c;
+	const struct tt_seg *s;
+	struct tcp_info ti;
+	uint32_t first;
+
+	(void)state;
+	open_active(&c, true, 7, 1000);
+	assert_int_equal(us_send(c.fd, BUF, 100, 0), 100);
+	s = TT_EXPECT_DATA(&c, c.rcv_nxt, 100);
+	first = s->th.opts.tsval;
+	tt_info(c.fd, &ti);
+	ts_advance(&T, ti.tcpi_rto);
+	TT_EXPECT_DATA(&c, c.rcv_nxt, 100);
+	c.rcv_nxt += 100;
+	ts_advance(&T, 30000);
+	peer_ts(&c, TCPHDR_ACK, 1001, first, NULL, 0);
+	tt_info(c.fd, &ti);
+	assert_int_equal(ti.tcpi_rtt, 100000);
+}
+
 /* ---- PAWS (RFC 7323 §5) ---------------------------------------------------- */
 
 /*
@@ -593,6 +621,7 @@ int main(void)
 		T_(test_ts_echo_rules),
 		T_(test_rtt_from_timestamps),
 		T_(test_rtt_karn_without_timestamps),
+		T_(test_rtt_stale_echo_ignored),
 		T_(test_paws_rejects_old_data),
 		T_(test_paws_lets_rst_through),
 		T_(test_paws_24_days),

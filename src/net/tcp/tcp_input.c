@@ -154,7 +154,8 @@ static void tcp_clean_rtx_queue(struct sock *sk, uint32_t ack)
 			break;
 		}
 		acked = true;
-		last_tx = cb->sent;
+		if (cb->sent > last_tx)
+			last_tx = cb->sent;
 		if (cb->retrans)
 			retrans_acked = true;
 		else if (cb->sent)

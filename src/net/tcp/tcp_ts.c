@@ -313,15 +313,16 @@ void tcp_ts_update_recent(struct tcp_sock *tp, uint32_t seq)
 }
 
 /*
- * The echo is used only if it dates the latest transmission of the
- * newest segment acknowledged (last_tx, its send time) or later: then the
- * sample is that transmission's round trip, which Karn's rule could not
- * tell from an earlier one's (RFC 7323 §4.2, Appendix G). An older echo
- * can come from an ACK the peer sent long after the data arrived, with a
- * TS.Recent that nothing newer had replaced: its answer to a
- * retransmission below its window (RFC 7323 §4.3 leaves TS.Recent alone
- * then), or its own retransmission; sim_tcp under 20 % loss saw 120-330 s
- * "round trips" that way and an RTO of 90 s. Linux takes any echo here.
+ * The echo is used only if it dates the latest transmission of anything
+ * the ACK acknowledges (last_tx: the newest send time among those
+ * segments) or later: then the sample is that transmission's round trip,
+ * which Karn's rule could not tell from an earlier one's (RFC 7323 §4.2,
+ * Appendix G). An older echo comes from an ACK the peer sent long after
+ * that data arrived, with a TS.Recent that nothing newer had replaced:
+ * its answer to a retransmission below its window (RFC 7323 §4.3 leaves
+ * TS.Recent alone then) after its first ACK was lost. sim_tcp under 20 %
+ * loss saw 120-330 s "round trips" that way, and RTOs of 90 s that
+ * stalled transfers for an hour. Linux takes any echo here.
  */
 bool tcp_ts_rtt_sample(struct sock *sk, us_time_t last_tx)
 {
