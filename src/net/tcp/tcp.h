@@ -210,6 +210,7 @@ struct tcp_sock {
 	 * dynamic right-sizing) */
 	uint32_t rcvq_space;           /* bytes the reader took in an RTT */
 	uint32_t rcvq_seq;             /* copied_seq when that RTT began */
+	uint32_t rcvq_nxt;             /* rcv_nxt then */
 	us_time_t rcvq_time;
 	uint32_t rcv_rtt_est8;         /* receiver's RTT estimate, us << 3 */
 	uint32_t rcv_rtt_seq;          /* (no TS) the window being timed */

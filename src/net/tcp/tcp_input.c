@@ -420,6 +420,14 @@ static void tcp_ofo_insert(struct sock *sk, struct sk_buff *skb)
 		tcp_drop(sk->st, skb, US_DROP_TCP_OFO_DROP);
 		return;
 	}
+	/* Behind a hole, segments mostly arrive in order: appending at the
+	 * tail without a walk keeps a queue of thousands (a scaled window
+	 * after one loss) from costing a walk per segment. */
+	it = skb_peek_tail(&tp->ooo_queue);
+	if (it && seq_leq(TCP_SKB_CB(it)->end_seq, cb->seq)) {
+		skb_queue_tail(&tp->ooo_queue, skb);
+		return;
+	}
 	skb_queue_walk(&tp->ooo_queue, it) {
 		struct tcp_skb_cb *icb = TCP_SKB_CB(it);
 
