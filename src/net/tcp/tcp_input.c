@@ -901,9 +901,9 @@ static void tcp_rcv_state_process(struct sock *sk, struct sk_buff *skb,
 			 * tcp_check_req). */
 			tcp_ts_update_recent(tp, cb->seq);
 			tcp_retransmit_head(sk);
-		}
-		else
+		} else {
 			tcp_send_challenge_ack(sk);
+		}
 		tcp_drop(st, skb, US_DROP_TCP_SYN_IN_WINDOW);
 		return;
 	}
