@@ -168,10 +168,6 @@ script_so_flags() {
 	sed -n '/^[[:space:]]*\/\/[[:space:]]*so_flags:/{s/^[^:]*:[[:space:]]*//p;q}' "$1"
 }
 
-# (After the function it calls is defined: before, the ustack side ran
-# without defaults.sh's settings.)
-DEFAULT_SYSCTLS=$(defaults_sysctls)
-
 # run_one SIDE SCRIPT OUTDIR: run one script, leave "rc" and "out" in OUTDIR.
 run_one() {
 	local side=$1 script=$2 out=$3 dir name rc flags
