@@ -426,6 +426,7 @@ static void tcp_ofo_insert(struct sock *sk, struct sk_buff *skb)
 	it = skb_peek_tail(&tp->ooo_queue);
 	if (it && seq_leq(TCP_SKB_CB(it)->end_seq, cb->seq)) {
 		skb_queue_tail(&tp->ooo_queue, skb);
+		tcp_sack_ofo_event(sk, cb->seq);
 		return;
 	}
 	skb_queue_walk(&tp->ooo_queue, it) {
