@@ -89,7 +89,9 @@ struct ustack;
 	X(TCP_URG_RCVD, "tcp.urg_rcvd") \
 	X(TCP_URG_STALE, "tcp.urg_stale") \
 	X(TCP_URG_BEYOND_WND, "tcp.urg_beyond_wnd") \
-	X(TCP_URG_REPLACED, "tcp.urg_replaced")
+	X(TCP_URG_REPLACED, "tcp.urg_replaced") \
+	X(TCP_PAWS_ESTAB_REJECTED, "tcp.paws_estab_rejected") \
+	X(TCP_PAWS_OLD_ACK, "tcp.paws_old_ack")
 
 #define US_DROP_REASON_LIST(X) \
 	X(NOT_DROPPED, "not_dropped") /* 0: parse functions' "valid" */ \
@@ -172,7 +174,9 @@ struct ustack;
 	X(TCP_CLOSED, "tcp_closed") \
 	X(TCP_OLD_DATA, "tcp_old_data") \
 	X(TCP_OFO_DROP, "tcp_ofo_drop") \
-	X(TCP_OFO_DUP, "tcp_ofo_dup")
+	X(TCP_OFO_DUP, "tcp_ofo_dup") \
+	X(TCP_RFC7323_PAWS, "tcp_rfc7323_paws") \
+	X(TCP_RFC7323_PAWS_ACK, "tcp_rfc7323_paws_ack")
 
 #define US_X_ENUM(name, str) US_MIB_##name,
 enum us_mib { US_MIB_LIST(US_X_ENUM) US_MIB_MAX };

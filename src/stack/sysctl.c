@@ -12,7 +12,7 @@
 #include "stack/stack.h"
 #include "stack/sysctl.h"
 
-enum sysctl_type { SYSCTL_INT, SYSCTL_STRING };
+enum sysctl_type { SYSCTL_INT, SYSCTL_STRING, SYSCTL_INT3 };
 
 struct sysctl_row {
 	const char *name;
@@ -24,6 +24,11 @@ struct sysctl_row {
 
 #define INT_ROW(n, lo, hi) \
 	{ "net.ipv4." #n, SYSCTL_INT, offsetof(struct us_sysctl, n), lo, hi, NULL }
+/* Three integers, as Linux's tcp_rmem: "min default max", each >= 1 and
+ * in nondecreasing order (Linux only asks for >= 1; the order keeps the
+ * autotuning arithmetic sane). */
+#define INT3_ROW(n) \
+	{ "net.ipv4." #n, SYSCTL_INT3, offsetof(struct us_sysctl, n), 1, INT_MAX, NULL }
 #define STR_ROW(n, chk) \
 	{ "net.ipv4." #n, SYSCTL_STRING, offsetof(struct us_sysctl, n), 0, 0, chk }
 
@@ -33,6 +38,9 @@ static const struct sysctl_row sysctl_table[] = {
 	INT_ROW(tcp_sack, 0, 1),
 	INT_ROW(tcp_dsack, 0, 1),
 	STR_ROW(tcp_congestion_control, us_sysctl_check_congestion),
+	INT3_ROW(tcp_rmem),
+	INT3_ROW(tcp_wmem),
+	INT_ROW(tcp_moderate_rcvbuf, 0, 1),
 };
 
 void us_sysctl_init(struct us_sysctl *s)
@@ -43,6 +51,13 @@ void us_sysctl_init(struct us_sysctl *s)
 	s->tcp_sack = 1;
 	s->tcp_dsack = 1;
 	strcpy(s->tcp_congestion_control, "reno");
+	s->tcp_rmem[0] = 4096;
+	s->tcp_rmem[1] = 131072;
+	s->tcp_rmem[2] = 33554432;
+	s->tcp_wmem[0] = 4096;
+	s->tcp_wmem[1] = 16384;
+	s->tcp_wmem[2] = 4194304;
+	s->tcp_moderate_rcvbuf = 1;
 }
 
 /* "net.ipv4.tcp_sack" and "net/ipv4/tcp_sack" name the same knob. */
@@ -61,12 +76,43 @@ static const struct sysctl_row *sysctl_find(const char *name)
 	return NULL;
 }
 
+/* "a b c" (spaces or tabs between) into three ints within the row's
+ * bounds, nondecreasing. */
+static int sysctl_store_int3(int *field, const struct sysctl_row *r,
+			     const char *value)
+{
+	const char *p = value;
+	int v[3];
+
+	for (int i = 0; i < 3; i++) {
+		char *end;
+		long x;
+
+		errno = 0;
+		x = strtol(p, &end, 10);
+		if (errno || end == p || x < r->min || x > r->max ||
+		    (i && x < v[i - 1]))
+			return -EINVAL;
+		v[i] = (int)x;
+		p = end;
+	}
+	while (*p == ' ' || *p == '\t' || *p == '\n')
+		p++;
+	if (*p)
+		return -EINVAL;
+	memcpy(field, v, sizeof(v));
+	return 0;
+}
+
 static int sysctl_store(struct us_sysctl *s, const struct sysctl_row *r,
 			const char *value)
 {
 	char *field = (char *)s + r->offset;
 	char *end;
 	long v;
+
+	if (r->type == SYSCTL_INT3)
+		return sysctl_store_int3((int *)field, r, value);
 
 	if (r->type == SYSCTL_INT) {
 		errno = 0;
@@ -132,6 +178,9 @@ int ustack_sysctl_get(struct ustack *st, const char *name, char *buf,
 	field = (const char *)&st->sysctl + r->offset;
 	if (r->type == SYSCTL_INT)
 		n = snprintf(buf, len, "%d", *(const int *)field);
+	else if (r->type == SYSCTL_INT3)
+		n = snprintf(buf, len, "%d\t%d\t%d", ((const int *)field)[0],
+			     ((const int *)field)[1], ((const int *)field)[2]);
 	else
 		n = snprintf(buf, len, "%s", field);
 	pthread_mutex_unlock(&st->lock);

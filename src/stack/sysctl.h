@@ -18,6 +18,12 @@ struct us_sysctl {
 	int tcp_sack;              /* RFC 2018 SACK offered (1) */
 	int tcp_dsack;             /* RFC 2883 D-SACK sent (1) */
 	char tcp_congestion_control[US_SYSCTL_NAME_MAX]; /* default algorithm */
+	/* Receive and send buffer sizes: min, default, max (Linux's
+	 * net.ipv4.tcp_rmem / tcp_wmem as a fresh 6.18 namespace has them).
+	 * rmem's max also sets the window scale we offer. */
+	int tcp_rmem[3];
+	int tcp_wmem[3];
+	int tcp_moderate_rcvbuf;   /* receive-buffer autotuning (1) */
 };
 
 struct ustack;

@@ -284,8 +284,15 @@ static int run_seed(uint64_t seed)
 			cl.rcvd = 0;
 			continue;
 		}
-		if (!did && !sim_advance(&clock, st, 2, deadline))
+		if (!did && !sim_advance(&clock, st, 2, deadline)) {
+			/* Out of time: how the connections stood. */
+			if (getenv("DUMP")) {
+				dump_conns("client", st[0]);
+				dump_conns("server", st[1]);
+				ustack_print_counters(st[1], stdout);
+			}
 			break;
+		}
 	}
 	us_close(lfd);
 	/* Let FIN retransmissions and TIME-WAIT run out. */

@@ -343,6 +343,10 @@ void tcp_update_mss(struct tcp_sock *tp)
 		mss = tp->advmss;
 	if (tp->user_mss && (uint32_t)tp->user_mss < mss)
 		mss = (uint32_t)tp->user_mss;
+	/* The MSS counts no options (RFC 9293 §3.7.1, RFC 6691): those on
+	 * every segment come off it (Linux's tcp_mtu_to_mss). */
+	if (mss > tcp_ts_hdr_extra(tp))
+		mss -= tcp_ts_hdr_extra(tp);
 	/* Sender SWS avoidance as Linux does it (tcp_bound_to_half_wnd): no
 	 * segment larger than half the largest window the peer offered, so
 	 * that such a window always holds two (RFC 1122 §4.2.3.4). */
@@ -374,9 +378,10 @@ static void tcp_init_sock_vars(struct tcp_sock *tp)
 	tp->keepintvl_s = TCP_KEEPINTVL_S;
 	tp->keepcnt = TCP_KEEPCNT_DEFAULT;
 	tp->linger2_s = (int)(TCP_FIN_TIMEOUT_US / US_USEC_PER_SEC);
-	/* Linux's tcp_rmem[1] and a send buffer big enough to keep a
-	 * 64 KB window full. */
-	sk->rcvbuf = 131072;
+	/* Linux's tcp_rmem[1] (autotuning grows it, tcp_autotune.c), and a
+	 * send buffer big enough to keep a 64 KB window full from the start
+	 * (Linux begins at tcp_wmem[1] and grows; ours grows from here). */
+	sk->rcvbuf = sk->st->sysctl.tcp_rmem[1];
 	sk->sndbuf = 212992;
 	tcp_init_timers(tp);
 }
@@ -400,6 +405,8 @@ struct sock *tcp_create_child(struct sock *parent)
 	/* Options a child inherits from its listener, as in Linux. */
 	sk->rcvbuf = parent->rcvbuf;
 	sk->sndbuf = parent->sndbuf;
+	sk->rcvbuf_locked = parent->rcvbuf_locked;
+	sk->sndbuf_locked = parent->sndbuf_locked;
 	sk->reuseaddr = parent->reuseaddr;
 	sk->keepalive = parent->keepalive;
 	sk->linger_on = parent->linger_on;
@@ -456,6 +463,7 @@ static int tcp_v4_connect(struct sock *sk, const struct sockaddr *uaddr,
 	tp->high_seq = tp->iss;   /* RFC 6582 §3.2 step 1: recover = ISS */
 	tp->write_seq = tp->iss + 1;
 	tcp_sack_init(tp);
+	tcp_ts_init_connect(sk);
 	tcp_set_state(sk, TCP_SYN_SENT);
 	tcp_ehash_add(sk);
 	us_mib_inc(sk->st, US_MIB_TCP_ACTIVE_OPENS);
@@ -659,8 +667,8 @@ static void tcp_cleanup_rbuf(struct sock *sk)
 	if (sk->state != TCP_ESTABLISHED && sk->state != TCP_FIN_WAIT1 &&
 	    sk->state != TCP_FIN_WAIT2)
 		return;
-	if (clamp > TCP_MAX_WINDOW)
-		clamp = TCP_MAX_WINDOW;
+	if (clamp > tcp_window_max(tp))
+		clamp = tcp_window_max(tp);
 	if (2 * cur <= clamp && could && could >= 2 * cur)
 		tcp_send_ack(sk);
 }
@@ -718,6 +726,7 @@ static int tcp_recvmsg(struct sock *sk, struct msghdr *msg, size_t len,
 	if (copied) {
 		if (!(flags & MSG_PEEK)) {
 			tcp_urg_read_done(sk);
+			tcp_rcv_space_adjust(sk);
 			tcp_cleanup_rbuf(sk);
 		}
 		return (int)copied;
@@ -937,6 +946,16 @@ static void tcp_fill_info(struct sock *sk, struct tcp_info *ti)
 	ti->tcpi_sacked = tp->sacked_out;
 	ti->tcpi_lost = tp->lost_out;
 	ti->tcpi_retrans = tp->retrans_out;
+	/* RFC 7323 as negotiated (Linux's tcp_get_info). */
+	if (tp->tstamp_ok)
+		ti->tcpi_options |= TCPI_OPT_TIMESTAMPS;
+	if (tp->wscale_ok) {
+		ti->tcpi_options |= TCPI_OPT_WSCALE;
+		ti->tcpi_snd_wscale = tp->snd_wscale & 0xf;
+		ti->tcpi_rcv_wscale = tp->rcv_wscale & 0xf;
+	}
+	ti->tcpi_rcv_rtt = tp->rcv_rtt_est8 >> 3;
+	ti->tcpi_rcv_space = tp->rcvq_space;
 	ti->tcpi_unacked = 0;
 	for (struct sk_buff *skb = skb_peek(&sk->write_queue);
 	     skb && skb != tp->send_head;

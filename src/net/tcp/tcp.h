@@ -48,7 +48,11 @@ struct ustack;
 #define TCP_KEEPIDLE_S 7200
 #define TCP_KEEPINTVL_S 75
 #define TCP_KEEPCNT_DEFAULT 9
-#define TCP_MAX_WINDOW 65535         /* no window scaling yet */
+/* The largest window the 16-bit field holds unscaled: a SYN's window, and
+ * every window of a connection without RFC 7323 window scaling. */
+#define TCP_MAX_WINDOW 65535
+#define TCP_PAWS_24DAYS_US (24ULL * 86400 * US_USEC_PER_SEC) /* RFC 7323 §5.5 */
+#define TCP_PAWS_WINDOW 1            /* Linux tolerates a TSval 1 tick old */
 
 enum { TCP_CHILD_NONE, TCP_CHILD_SYNQ, TCP_CHILD_ACCEPTQ };
 
@@ -189,6 +193,29 @@ struct tcp_sock {
 	bool snd_urg;               /* snd_up set and not yet acknowledged */
 	uint32_t urg_seq;           /* the received urgent byte's number */
 	uint16_t urg_data;          /* TCP_URG_* | the urgent byte */
+
+	/* RFC 7323 window scaling and timestamps (tcp_ts.c) */
+	bool ws_offered, ts_offered;   /* our SYN (or SYN-ACK) carries them */
+	bool wscale_ok, tstamp_ok;     /* both sides sent the option */
+	uint8_t snd_wscale;            /* the peer's shift, for its windows */
+	uint8_t rcv_wscale;            /* ours, for the windows we send */
+	uint32_t window_clamp;         /* largest window we may offer */
+	uint32_t ts_offset;            /* added to our ms clock for TSval */
+	uint32_t ts_recent;            /* TS.Recent (RFC 7323 §4.3) */
+	us_time_t ts_recent_stamp;     /* when TS.Recent was set (PAWS) */
+	bool rx_saw_ts;                /* the segment in hand had a TSopt: */
+	uint32_t rx_tsval, rx_tsecr;   /* its values */
+
+	/* Receive- and send-buffer autotuning (tcp_autotune.c, Linux's
+	 * dynamic right-sizing) */
+	uint32_t rcvq_space;           /* bytes the reader took in an RTT */
+	uint32_t rcvq_seq;             /* copied_seq when that RTT began */
+	uint32_t rcvq_nxt;             /* rcv_nxt then */
+	us_time_t rcvq_time;
+	uint32_t rcv_rtt_est8;         /* receiver's RTT estimate, us << 3 */
+	uint32_t rcv_rtt_seq;          /* (no TS) the window being timed */
+	us_time_t rcv_rtt_time;
+	uint32_t rcv_rtt_last_tsecr;
 };
 
 /* urg_data: what the receiver knows of the urgent byte (Linux's values). */
@@ -347,5 +374,57 @@ void tcp_time_wait(struct sock *sk);
 void tcp_fin_wait2_timeout(struct sock *sk);
 /* RFC 6298 §2: a new RTT measurement. */
 void tcp_rtt_sample(struct tcp_sock *tp, us_time_t rtt_us);
+
+/* tcp_ts.c: RFC 7323 */
+enum tcp_paws_verdict {
+	TCP_PAWS_OK,       /* accept (no TSopt, or TSval not older) */
+	TCP_PAWS_DROP,     /* an old pure ACK: drop without an answer */
+	TCP_PAWS_REJECT,   /* drop, and answer with an ACK */
+};
+/* Active open: which options our SYN offers, the window scale we ask
+ * for and the timestamp offset. Before the first SYN. */
+void tcp_ts_init_connect(struct sock *sk);
+/* Passive open: the child answers what the peer's SYN offered. */
+void tcp_ts_init_child(struct sock *sk, const struct tcp_seg *th);
+/* A SYN (or SYN-ACK) reached a SYN_SENT socket: what was agreed. */
+void tcp_ts_synsent_options(struct sock *sk, const struct tcp_seg *th);
+/* The options a segment with these flags carries (timestamps, window
+ * scale), added to o. */
+void tcp_ts_fill_options(struct sock *sk, uint8_t flags, struct tcp_opts *o);
+/* Option bytes on every segment after the handshake (timestamps: 12). */
+uint32_t tcp_ts_hdr_extra(const struct tcp_sock *tp);
+/* The largest segment the peer is expected to send (for ACK pacing). */
+uint32_t tcp_rcv_mss(const struct tcp_sock *tp);
+/* Our TSval clock now (ms + the connection's offset). */
+uint32_t tcp_ts_now(const struct sock *sk);
+/* The peer's window in bytes: scaled unless the segment is a SYN. */
+uint32_t tcp_peer_window(const struct tcp_sock *tp, const struct tcp_seg *th);
+/* The largest window we may offer: 65535 << rcv_wscale, window_clamp. */
+uint32_t tcp_window_max(const struct tcp_sock *tp);
+/* A window in bytes as the field carries it; *win is rounded up to what
+ * the field says exactly. */
+uint16_t tcp_window_field(const struct tcp_sock *tp, uint32_t *win);
+/* Take note of the segment's timestamp option (before any check). */
+void tcp_ts_note(struct tcp_sock *tp, const struct tcp_seg *th);
+/* RFC 7323 §5.3 R1: PAWS on a synchronized connection; counts. */
+enum tcp_paws_verdict tcp_paws_check(struct sock *sk, const struct sk_buff *skb,
+				     const struct tcp_seg *th);
+/* RFC 7323 §4.3: the segment was accepted; TS.Recent may follow it. */
+void tcp_ts_update_recent(struct tcp_sock *tp, uint32_t seq);
+/* RFC 7323 §4.2 RTTM: an RTT sample from the echoed TSval of an ACK
+ * that acknowledged new data, all of it last sent by last_tx. False when
+ * there is none. */
+bool tcp_ts_rtt_sample(struct sock *sk, us_time_t last_tx);
+
+/* tcp_autotune.c: Linux's receive-buffer autotuning and send-buffer
+ * growth */
+/* The connection is established: start measuring. */
+void tcp_init_buffer_space(struct sock *sk);
+/* In-order data arrived: the receiver's RTT estimate. */
+void tcp_rcv_rtt_measure(struct sock *sk, const struct sk_buff *skb);
+/* The reader took data: grow the buffer if it took more than last RTT. */
+void tcp_rcv_space_adjust(struct sock *sk);
+/* New data was acknowledged: room for twice the congestion window. */
+void tcp_sndbuf_expand(struct sock *sk);
 
 #endif

@@ -112,6 +112,7 @@ static void tcp_init_established(struct sock *sk)
 	}
 	tcp_update_mss(tp);
 	tcp_reset_keepalive(sk);
+	tcp_init_buffer_space(sk);
 }
 
 static void tcp_apply_syn_options(struct tcp_sock *tp, const struct tcp_seg *th)
@@ -133,8 +134,8 @@ static void tcp_apply_syn_options(struct tcp_sock *tp, const struct tcp_seg *th)
 static void tcp_clean_rtx_queue(struct sock *sk, uint32_t ack)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
-	us_time_t last_sent = 0;
-	bool retrans_acked = false;
+	us_time_t last_sent = 0, last_tx = 0;
+	bool retrans_acked = false, acked = false;
 	struct sk_buff *skb;
 
 	while ((skb = skb_peek(&sk->write_queue)) != NULL) {
@@ -152,6 +153,9 @@ static void tcp_clean_rtx_queue(struct sock *sk, uint32_t ack)
 			}
 			break;
 		}
+		acked = true;
+		if (cb->sent > last_tx)
+			last_tx = cb->sent;
 		if (cb->retrans)
 			retrans_acked = true;
 		else if (cb->sent)
@@ -166,8 +170,14 @@ static void tcp_clean_rtx_queue(struct sock *sk, uint32_t ack)
 	if (!tp->send_head && skb_peek(&sk->write_queue) &&
 	    seq_geq(TCP_SKB_CB(skb_peek(&sk->write_queue))->seq, tp->snd_nxt))
 		tp->send_head = skb_peek(&sk->write_queue);
+	/* With timestamps, the echo dates the transmission the ACK answers,
+	 * so a retransmission gives a valid sample too (RFC 7323 §4.2: no
+	 * Karn's rule needed). The send time, when Karn allows it, is
+	 * finer than the 1 ms ticks of TSval and is preferred (Linux). */
 	if (last_sent && !retrans_acked)
 		tcp_rtt_sample(tp, sk->st->now - last_sent);
+	else if (acked)
+		tcp_ts_rtt_sample(sk, last_tx);
 }
 
 /* RFC 5681 §3.2 and RFC 6582 §3.2: the third duplicate ACK. */
@@ -251,6 +261,7 @@ static enum us_drop_reason tcp_ack(struct sock *sk, const struct sk_buff *skb,
 	struct tcp_sock *tp = tcp_sk(sk);
 	uint32_t seq = TCP_SKB_CB(skb)->seq;
 	uint32_t ack = th->ack;
+	uint32_t nwin = tcp_peer_window(tp, th);   /* RFC 7323 §2.3 */
 	bool wnd_changed = false;
 	uint32_t acked, sacked;
 
@@ -260,16 +271,17 @@ static enum us_drop_reason tcp_ack(struct sock *sk, const struct sk_buff *skb,
 		return US_DROP_TCP_TOO_OLD_ACK;
 	if (seq_lt(ack, tp->snd_una))
 		return US_DROP_NOT_DROPPED;   /* old: the data still counts */
+	/* In the window, with an acceptable ACK (Linux's ordering). */
+	tcp_ts_update_recent(tp, seq);
 	/* The window update rule, with Linux's narrowing of its second arm
 	 * (tcp_may_update_window): a segment no newer than the last update
 	 * that acknowledges nothing new may open or close the window but not
 	 * shrink it, so a reordered duplicate ACK cannot take window back. */
 	if (seq_lt(tp->snd_wl1, seq) ||
 	    (tp->snd_wl1 == seq && seq_leq(tp->snd_wl2, ack) &&
-	     (seq_gt(ack, tp->snd_una) || th->window > tp->snd_wnd ||
-	      th->window == 0))) {
-		wnd_changed = tp->snd_wnd != th->window;
-		tp->snd_wnd = th->window;
+	     (seq_gt(ack, tp->snd_una) || nwin > tp->snd_wnd || nwin == 0))) {
+		wnd_changed = tp->snd_wnd != nwin;
+		tp->snd_wnd = nwin;
 		tp->snd_wl1 = seq;
 		tp->snd_wl2 = ack;
 		if (tp->snd_wnd > tp->max_window) {
@@ -305,8 +317,10 @@ static enum us_drop_reason tcp_ack(struct sock *sk, const struct sk_buff *skb,
 	tp->retransmits = 0;
 	tp->probes_out = 0;
 	acked = tcp_sack_newly_delivered(tp, acked);
-	if (acked)
+	if (acked) {
 		tcp_cong_on_ack(sk, acked);
+		tcp_sndbuf_expand(sk);
+	}
 	/* RFC 6675 §5: a cumulative ACK that SACKs new data is a DupAck
 	 * too, counted after the reset above. */
 	if (sacked)
@@ -406,6 +420,15 @@ static void tcp_ofo_insert(struct sock *sk, struct sk_buff *skb)
 		tcp_drop(sk->st, skb, US_DROP_TCP_OFO_DROP);
 		return;
 	}
+	/* Behind a hole, segments mostly arrive in order: appending at the
+	 * tail without a walk keeps a queue of thousands (a scaled window
+	 * after one loss) from costing a walk per segment. */
+	it = skb_peek_tail(&tp->ooo_queue);
+	if (it && seq_leq(TCP_SKB_CB(it)->end_seq, cb->seq)) {
+		skb_queue_tail(&tp->ooo_queue, skb);
+		tcp_sack_ofo_event(sk, cb->seq);
+		return;
+	}
 	skb_queue_walk(&tp->ooo_queue, it) {
 		struct tcp_skb_cb *icb = TCP_SKB_CB(it);
 
@@ -436,7 +459,7 @@ static void tcp_schedule_ack(struct sock *sk, uint32_t len, bool now)
 	struct tcp_sock *tp = tcp_sk(sk);
 
 	tp->rcv_unacked += len;
-	if (now || tp->quickacks || tp->rcv_unacked >= 2u * tp->advmss) {
+	if (now || tp->quickacks || tp->rcv_unacked >= 2u * tcp_rcv_mss(tp)) {
 		if (tp->quickacks)
 			tp->quickacks--;
 		tcp_send_ack(sk);
@@ -488,6 +511,7 @@ static void tcp_data_queue(struct sock *sk, struct sk_buff *skb)
 	}
 	if (len) {
 		tp->rcv_nxt += len;
+		tcp_rcv_rtt_measure(sk, skb);
 		tcp_queue_rcv(sk, skb);
 	} else {
 		skb_free(skb);
@@ -545,6 +569,7 @@ static struct sock *tcp_new_child(struct sock *lsk, const struct sk_buff *skb,
 	tp->snd_wl2 = tp->iss;
 	tp->last_rcv = sk->st->now;
 	tcp_apply_syn_options(tp, th);
+	tcp_ts_init_child(sk, th);
 	tcp_set_state(sk, TCP_SYN_RECV);
 	tp->parent = ltp;
 	tp->child_queue = TCP_CHILD_SYNQ;
@@ -621,6 +646,8 @@ static void tcp_rcv_synsent(struct sock *sk, struct sk_buff *skb,
 	tp->rcv_nxt = th->seq + 1;
 	tp->rcv_wup = tp->rcv_nxt;
 	tcp_apply_syn_options(tp, th);
+	tcp_ts_synsent_options(sk, th);
+	tcp_ts_note(tp, th);
 	if (ack) {
 		tp->snd_una = th->ack;
 		tcp_clean_rtx_queue(sk, th->ack);
@@ -701,6 +728,31 @@ static void tcp_timewait_input(struct sock *sk, struct sk_buff *skb,
 
 /* ---- synchronized states (RFC 9293 §3.10.7.4) --------------------------- */
 
+/*
+ * RFC 7323 §5.3 R1, before the sequence check: a segment whose timestamp
+ * is older than TS.Recent is a duplicate from an earlier wrap of the
+ * sequence space (or a forgery): dropped, and answered with an ACK as
+ * an out-of-window segment is (Linux's tcp_validate_incoming). Returns
+ * true when the segment was dropped.
+ */
+static bool tcp_paws_discard(struct sock *sk, struct sk_buff *skb,
+			     const struct tcp_seg *th, uint32_t seglen)
+{
+	enum tcp_paws_verdict v = tcp_paws_check(sk, skb, th);
+
+	if (v == TCP_PAWS_OK)
+		return false;
+	if (v == TCP_PAWS_REJECT) {
+		if (th->flags & TCPHDR_SYN)
+			tcp_send_challenge_ack(sk);
+		else
+			tcp_send_oow_ack(sk, th, seglen);
+	}
+	tcp_drop(sk->st, skb, v == TCP_PAWS_DROP ? US_DROP_TCP_RFC7323_PAWS_ACK
+						 : US_DROP_TCP_RFC7323_PAWS);
+	return true;
+}
+
 /* First check: is the segment in the window? (Linux's tcp_sequence). */
 static bool tcp_sequence_ok(const struct tcp_sock *tp, uint32_t seq,
 			    uint32_t end_seq)
@@ -754,10 +806,10 @@ static bool tcp_synrecv_ack(struct sock *sk, struct sk_buff *skb,
 		tcp_drop(sk->st, skb, US_DROP_TCP_LISTEN_OVERFLOW);
 		return false;
 	}
-	tp->snd_wnd = th->window;
+	tp->snd_wnd = tcp_peer_window(tp, th);
 	tp->snd_wl1 = TCP_SKB_CB(skb)->seq;
 	tp->snd_wl2 = th->ack;
-	tp->max_window = th->window;
+	tp->max_window = tp->snd_wnd;
 	tcp_init_established(sk);
 	if (parent) {
 		list_del(&tp->child_node);
@@ -817,6 +869,9 @@ static void tcp_rcv_state_process(struct sock *sk, struct sk_buff *skb,
 	enum us_drop_reason why;
 
 	tp->last_rcv = st->now;
+	tcp_ts_note(tp, th);
+	if (tcp_paws_discard(sk, skb, th, seglen))
+		return;
 	if (!tcp_sequence_ok(tp, cb->seq, cb->end_seq)) {
 		if (th->flags & TCPHDR_SYN) {
 			tcp_send_challenge_ack(sk);
@@ -842,10 +897,14 @@ static void tcp_rcv_state_process(struct sock *sk, struct sk_buff *skb,
 	if ((th->flags & TCPHDR_SYN) && !tcp_simultaneous_synack(sk, th, cb)) {
 		/* A SYN-RECEIVED child seeing its SYN again: the SYN-ACK
 		 * was lost, send it again. */
-		if (sk->state == TCP_SYN_RECV && cb->seq == tp->irs)
+		if (sk->state == TCP_SYN_RECV && cb->seq == tp->irs) {
+			/* Its TSval is the one to echo (Linux's
+			 * tcp_check_req). */
+			tcp_ts_update_recent(tp, cb->seq);
 			tcp_retransmit_head(sk);
-		else
+		} else {
 			tcp_send_challenge_ack(sk);
+		}
 		tcp_drop(st, skb, US_DROP_TCP_SYN_IN_WINDOW);
 		return;
 	}

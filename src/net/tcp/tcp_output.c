@@ -37,12 +37,15 @@ static uint32_t tcp_compute_window(struct sock *sk)
 	uint32_t cur = tcp_receive_window(tp);
 	uint32_t space = tcp_space(sk);
 	uint32_t mss = tp->advmss ? tp->advmss : TCP_MSS_DEFAULT;
+	uint32_t max = tcp_window_max(tp);
 	uint32_t win;
 
-	if (space > TCP_MAX_WINDOW)
-		space = TCP_MAX_WINDOW;
+	if (space > max)
+		space = max;
 	win = space;
-	if (win > mss)
+	/* Whole segments, unless scaled: the field cannot say them then,
+	 * and tcp_window_field rounds instead (Linux's __tcp_select_window). */
+	if (win > mss && !tp->rcv_wscale)
 		win -= win % mss;
 	else if (space < mss && space < (uint32_t)sk->rcvbuf / 4)
 		win = 0;
@@ -58,10 +61,11 @@ static uint16_t tcp_select_window(struct sock *sk)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 	uint32_t win = tcp_compute_window(sk);
+	uint16_t field = tcp_window_field(tp, &win);   /* RFC 7323 §2.3 */
 
 	tp->rcv_wnd = win;
 	tp->rcv_wup = tp->rcv_nxt;
-	return (uint16_t)win;
+	return field;
 }
 
 struct tcp_out {
@@ -77,6 +81,7 @@ struct tcp_out {
 	uint8_t nsacks;
 	struct tcp_sack_block sacks[TCP_MAX_SACKS];
 	uint16_t urg_ptr;         /* with TCPHDR_URG in flags */
+	struct tcp_opts opts;     /* other options (tcp_ts_fill_options) */
 };
 
 /*
@@ -103,10 +108,10 @@ static void tcp_out_sacks(const struct tcp_out *o, uint32_t payload,
 static int tcp_push_and_send(struct ustack *st, struct sk_buff *skb,
 			     const struct tcp_out *o, uint16_t mss)
 {
-	struct tcp_opts opts = { 0 };
+	struct tcp_opts opts = o->opts;
 	struct tcp_seg h = { 0 };
 	uint8_t optbuf[40];
-	size_t olen = 0;
+	size_t olen;
 	struct ip_out_args a = { 0 };
 	uint8_t *th;
 
@@ -114,11 +119,12 @@ static int tcp_push_and_send(struct ustack *st, struct sk_buff *skb,
 		opts.mss_ok = true;
 		opts.mss = o->mss;
 		opts.sack_ok = o->sack_perm;
-		olen = tcp_emit_options(&opts, true, optbuf);
 	} else if (o->nsacks) {
+		/* After the timestamps, when agreed: 12 bytes, leaving 28
+		 * for SACK, 3 blocks (tcp_emit_options caps them). */
 		tcp_out_sacks(o, skb->len, mss, &opts);
-		olen = tcp_emit_options(&opts, false, optbuf);
 	}
+	olen = tcp_emit_options(&opts, o->flags & TCPHDR_SYN, optbuf);
 	th = skb_push(skb, (unsigned int)(TCP_HLEN_MIN + olen));
 	if (!th) {
 		us_drop(st, skb, US_DROP_NOMEM);
@@ -163,14 +169,20 @@ static void tcp_out_from_sock(struct sock *sk, struct tcp_out *o, uint32_t seq,
 	o->ttl = sk->ttl < 0 ? 0 : (uint8_t)sk->ttl;
 	o->tos = sk->tos;
 	if (flags & TCPHDR_SYN) {
-		/* Window scaling is not offered yet: 64 KB at most, in
-		 * whole segments (Linux's tcp_select_initial_window). */
+		/* RFC 7323 §2.2: a SYN's window is never scaled: 64 KB at
+		 * most, in whole segments (Linux's
+		 * tcp_select_initial_window). */
 		uint32_t w = tcp_space(sk);
 
+		if (w > tcp_window_max(tp))
+			w = tcp_window_max(tp);
 		if (w > TCP_MAX_WINDOW)
 			w = TCP_MAX_WINDOW;
-		if (tp->advmss && w > tp->advmss)
-			w -= w % tp->advmss;
+		/* Whole segments as the peer will send them: without the
+		 * timestamps' 12 bytes once they are agreed (a SYN-ACK;
+		 * Linux's tcp_openreq_init_rwin). */
+		if (tp->advmss && w > tcp_rcv_mss(tp))
+			w -= w % tcp_rcv_mss(tp);
 		o->window = (uint16_t)w;
 		tp->rcv_wnd = o->window;
 		tp->rcv_wup = tp->rcv_nxt;
@@ -184,6 +196,7 @@ static void tcp_out_from_sock(struct sock *sk, struct tcp_out *o, uint32_t seq,
 			o->nsacks = tcp_sack_fill(sk, o->sacks);
 	}
 	tcp_urg_out(sk, seq, &o->flags, &o->urg_ptr);
+	tcp_ts_fill_options(sk, flags, &o->opts);
 }
 
 /* After anything carrying an ACK went out, no ACK is owed any more. */
