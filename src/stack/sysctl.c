@@ -42,7 +42,7 @@ void us_sysctl_init(struct us_sysctl *s)
 	s->tcp_window_scaling = 1;
 	s->tcp_sack = 1;
 	s->tcp_dsack = 1;
-	strcpy(s->tcp_congestion_control, "reno");
+	strcpy(s->tcp_congestion_control, "cubic");
 }
 
 /* "net.ipv4.tcp_sack" and "net/ipv4/tcp_sack" name the same knob. */
