@@ -87,9 +87,13 @@ static void round_trip(struct tcp_sock *tp, us_time_t *now, uint32_t rtt_us)
 	uint32_t n = tp->snd_cwnd;
 	us_time_t start = *now;
 
-	for (uint32_t i = 1; i <= n; i++)
+	for (uint32_t i = 1; i <= n; i++) {
+		/* The window is full when each ACK comes. */
+		tp->snd_max = tp->snd_una + tp->snd_cwnd * MSS;
+		tp->snd_una += MSS;
 		tp->ca_ops->cong_avoid(&tp->sk, MSS,
 				       start + (us_time_t)rtt_us * i / n);
+	}
 	*now = start + rtt_us;
 }
 
@@ -320,11 +324,36 @@ static void test_cubic_after_rto(void **state)
 	assert_int_equal(cubic(tp)->w_max, 0);
 	while (tp->snd_cwnd < tp->snd_ssthresh)
 		tp->ca_ops->cong_avoid(&tp->sk, MSS, ++now);
+	tp->snd_max = tp->snd_una + (tp->snd_cwnd - 1) * MSS;   /* full */
 	tp->ca_ops->cong_avoid(&tp->sk, MSS, ++now);
 	assert_int_equal(cubic(tp)->k_us, 0);
 	assert_int_equal(cubic(tp)->w_max, (uint64_t)cubic(tp)->cwnd_epoch
 					   << CUBIC_SHIFT);
 	assert_true(cubic(tp)->cwnd_epoch >= 28);
+	free(tp);
+}
+
+/* A window the sender does not fill does not grow in congestion avoidance
+ * (the peer's window holds the flight at 20 of 70 segments for 10 s),
+ * and grows again once it is filled. */
+static void test_cubic_not_cwnd_limited(void **state)
+{
+	struct tcp_sock *tp = bare_sock(&tcp_cubic);
+	us_time_t now = 0;
+
+	(void)state;
+	tp->srtt_us = 100000;
+	tp->snd_cwnd = 100;
+	loss(tp);
+	for (int i = 0; i < 2000; i++) {
+		now += 5000;
+		tp->snd_max = tp->snd_una + 20 * MSS;
+		tp->snd_una += MSS;
+		tp->ca_ops->cong_avoid(&tp->sk, MSS, now);
+	}
+	assert_int_equal(tp->snd_cwnd, 70);
+	round_trip(tp, &now, 100000);
+	assert_true(tp->snd_cwnd > 70);
 	free(tp);
 }
 
@@ -466,6 +495,7 @@ int main(void)
 		cmocka_unit_test(test_cubic_curve_then_reno),
 		cmocka_unit_test(test_cubic_reno_friendly),
 		cmocka_unit_test(test_cubic_after_rto),
+		cmocka_unit_test(test_cubic_not_cwnd_limited),
 		cmocka_unit_test(test_slow_start_abc),
 		cmocka_unit_test(test_reno_congestion_avoidance),
 		cmocka_unit_test(test_reno_ssthresh),

@@ -156,6 +156,13 @@ static void cubic_cong_avoid(struct sock *sk, uint32_t acked, us_time_t now)
 		tcp_slow_start(tp, acked);
 		return;
 	}
+	/* The curve is a function of time: a window the sender does not fill
+	 * (held back by the peer's window or the application) would grow
+	 * without being tested. Grow only a window that was full when this
+	 * ACK came (RFC 7661's principle; Linux's tcp_is_cwnd_limited). */
+	if (tp->snd_max - tp->snd_una + acked <
+	    (tp->snd_cwnd - 1) * (uint32_t)tp->mss_cache + 1)
+		return;
 	if (!ca->in_epoch)
 		cubic_epoch_start(tp, ca, now);
 	t = now - ca->t_epoch;
