@@ -33,6 +33,7 @@ static const struct sysctl_row sysctl_table[] = {
 	INT_ROW(tcp_sack, 0, 1),
 	INT_ROW(tcp_dsack, 0, 1),
 	STR_ROW(tcp_congestion_control, us_sysctl_check_congestion),
+	INT_ROW(tcp_cubic_hystart, 0, 1),
 };
 
 void us_sysctl_init(struct us_sysctl *s)
@@ -43,6 +44,7 @@ void us_sysctl_init(struct us_sysctl *s)
 	s->tcp_sack = 1;
 	s->tcp_dsack = 1;
 	strcpy(s->tcp_congestion_control, "cubic");
+	s->tcp_cubic_hystart = 1;
 }
 
 /* "net.ipv4.tcp_sack" and "net/ipv4/tcp_sack" name the same knob. */

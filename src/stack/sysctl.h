@@ -18,6 +18,8 @@ struct us_sysctl {
 	int tcp_sack;              /* RFC 2018 SACK offered (1) */
 	int tcp_dsack;             /* RFC 2883 D-SACK sent (1) */
 	char tcp_congestion_control[US_SYSCTL_NAME_MAX]; /* default algorithm */
+	int tcp_cubic_hystart;     /* CUBIC runs HyStart++ (1); Linux's
+				      tcp_cubic.hystart module parameter */
 };
 
 struct ustack;

@@ -45,10 +45,16 @@
 struct run {
 	const char *cc;
 	uint64_t seed;
+	uint32_t loss_ppm;        /* the path: loss both ways, one-way delay, */
+	us_time_t delay_us;       /* rate */
+	uint64_t rate_bps;
+	int hystart;              /* net.ipv4.tcp_cubic_hystart */
+	uint32_t ssthresh;        /* the sender's at the end */
 	double cwnd_time;         /* sum of cwnd * dt, segments * seconds */
 	double secs;              /* virtual duration of the transfer */
 	uint32_t max_cwnd;
-	unsigned reductions, timeouts, bad_reductions;
+	unsigned reductions, timeouts, bad_reductions, hystart_exits;
+	uint32_t css_cwnd;        /* cwnd when HyStart++ first entered CSS */
 	int ok;
 };
 
@@ -98,6 +104,11 @@ static void check_reduction(struct run *r, const struct watch *w,
 {
 	uint32_t want;
 
+	if (w->ssthresh == TCP_INFINITE_SSTHRESH &&
+	    tp->snd_ssthresh >= w->cwnd) {
+		r->hystart_exits++;   /* RFC 9406: ssthresh = cwnd, no loss */
+		return;
+	}
 	if (tp->snd_cwnd == 1) {
 		r->timeouts++;
 		return;
@@ -128,6 +139,9 @@ static void observe(struct run *r, struct watch *w, struct ustack *st,
 		r->cwnd_time += (double)w->cwnd * (double)(now - w->t) / 1e6;
 	if (w->t && tp->snd_ssthresh != w->ssthresh)
 		check_reduction(r, w, tp);
+	if (!r->css_cwnd && tp->ca_ops == &tcp_cubic &&
+	    ((struct tcp_cubic_state *)tp->ca_priv)->hs.state == HS_CSS)
+		r->css_cwnd = tp->snd_cwnd;
 	w->cwnd = tp->snd_cwnd;
 	w->ssthresh = tp->snd_ssthresh;
 	w->flight_segs = tcp_flight_segs(tp);
@@ -142,8 +156,8 @@ static void run_one(struct run *r)
 	struct ustack *st[2];
 	struct net_device *da, *db;
 	struct wire_params wp = {
-		.seed = r->seed, .loss_ppm = 10000, .delay_us = 500000,
-		.rate_bps = 10000000, .queue_max = 4096,
+		.seed = r->seed, .loss_ppm = r->loss_ppm, .delay_us = r->delay_us,
+		.rate_bps = r->rate_bps, .queue_max = 4096,
 	};
 	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(PORT),
 				  .sin_addr.s_addr = inet_addr("10.8.0.2") };
@@ -156,6 +170,8 @@ static void run_one(struct run *r)
 	us_clock_init_virtual(&clock, 0);
 	st[0] = make_stack(&clock, r->seed * 2 + 1);
 	st[1] = make_stack(&clock, r->seed * 2 + 2);
+	ustack_sysctl_set(st[0], "net.ipv4.tcp_cubic_hystart",
+			  r->hystart ? "1" : "0");
 	wire_pair_create(st[0], st[1], &wp, &da, &db);
 	netdev_set_ipv4(da, inet_addr("10.8.0.1"), 24);
 	netdev_set_ipv4(db, inet_addr("10.8.0.2"), 24);
@@ -206,6 +222,8 @@ static void run_one(struct run *r)
 			break;
 	}
 	r->secs = (double)(clock.virt - start) / 1e6;
+	if (the_conn(st[0]))
+		r->ssthresh = the_conn(st[0])->snd_ssthresh;
 	r->ok = !bad && rcvd == XFER;
 	if (!r->ok)
 		printf("  %s seed %" PRIu64 ": FAILED, sent %zu rcvd %zu bad %d "
@@ -231,7 +249,9 @@ static void test_cubic_vs_reno(void **state)
 	(void)state;
 	for (int i = 0; i < seeds; i++) {
 		for (int a = 0; a < 2; a++) {
-			struct run r = { .cc = cc[a], .seed = first + (uint64_t)i };
+			struct run r = { .cc = cc[a], .seed = first + (uint64_t)i,
+					 .loss_ppm = 10000, .delay_us = 500000,
+					 .rate_bps = 10000000, .hystart = 1 };
 
 			run_one(&r);
 			printf("sim_cong: %-5s seed %" PRIu64 ": %.1f s, mean cwnd "
@@ -251,10 +271,48 @@ static void test_cubic_vs_reno(void **state)
 	assert_true(avg[1] > 1.5 * avg[0]);
 }
 
+/*
+ * HyStart++ (RFC 9406) on a 4 Mbit/s bottleneck with a deep queue and no
+ * loss, 40 ms RTT (a path of 13.7 segments): once slow start overfills it
+ * the queue delays the ACKs, a round's minimum RTT rises by more than the
+ * threshold, and HyStart++ turns to Conservative Slow Start by itself,
+ * then to congestion avoidance with ssthresh set. The delay shows in the
+ * round after the flight passes the path's window, where slow start has
+ * doubled it up to about four times the path (measured: CSS at cwnd 54).
+ * Without it nothing but the peer's window stops slow start, and ssthresh
+ * stays unset. (The window ends at 88 either way: twice the 44 segments
+ * the peer's 64 KB window lets out, the most a window not filled may
+ * grow to.)
+ */
+static void test_hystart_leaves_slow_start(void **state)
+{
+	struct run on = { .cc = "cubic", .seed = 7, .delay_us = 20000,
+			  .rate_bps = 4000000, .hystart = 1 };
+	struct run off = on;
+
+	(void)state;
+	off.hystart = 0;
+	run_one(&on);
+	run_one(&off);
+	printf("sim_cong: hystart on: CSS at cwnd %u, ssthresh %u, max cwnd "
+	       "%u, %.2f s; off: ssthresh %u, max cwnd %u, %.2f s\n",
+	       on.css_cwnd, on.ssthresh, on.max_cwnd, on.secs, off.ssthresh,
+	       off.max_cwnd, off.secs);
+	assert_true(on.ok && off.ok);
+	assert_int_equal(on.reductions + on.timeouts, 0);
+	assert_int_equal(on.hystart_exits, 1);
+	assert_true(on.css_cwnd > 14 && on.css_cwnd <= 4 * 14);
+	assert_true(on.ssthresh >= on.css_cwnd &&
+		    on.ssthresh != TCP_INFINITE_SSTHRESH);
+	assert_int_equal(off.css_cwnd, 0);
+	assert_int_equal(off.ssthresh, TCP_INFINITE_SSTHRESH);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cubic_vs_reno),
+		cmocka_unit_test(test_hystart_leaves_slow_start),
 	};
 
 	return cmocka_run_group_tests_name("sim_cong", tests, NULL, NULL);

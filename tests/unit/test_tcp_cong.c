@@ -23,6 +23,7 @@
 
 #include "net/tcp/tcp.h"
 #include "net/tcp/tcp_cong.h"
+#include "socket/socket.h"
 #include "stack/stack.h"
 #include "ustack/ustack.h"
 
@@ -61,8 +62,8 @@ static struct tcp_sock *bare_sock(const struct tcp_congestion_ops *ca)
 	tp->mss_cache = MSS;
 	tp->snd_cwnd = TCP_INIT_CWND;
 	tp->snd_ssthresh = TCP_INFINITE_SSTHRESH;
-	if (ca->init)
-		ca->init(&tp->sk);
+	/* No init: it reads the instance's sysctls, and the zeroed area is
+	 * the start (HyStart++ off unless a test starts it). */
 	return tp;
 }
 
@@ -357,6 +358,96 @@ static void test_cubic_not_cwnd_limited(void **state)
 	free(tp);
 }
 
+/* ---- HyStart++ (RFC 9406) ------------------------------------------------- */
+
+/* The initial window is out. */
+static void hs_begin(struct tcp_sock *tp)
+{
+	tp->snd_nxt = tp->snd_max = tp->snd_cwnd * MSS;
+	hystart_start(tp, &cubic(tp)->hs);
+}
+
+/* One round: what is in flight is acknowledged one segment per ACK, each
+ * with an RTT sample of rtt_us, and each ACK sends what the window then
+ * allows (the ACK clock). Returns the window before. */
+static uint32_t hs_round(struct tcp_sock *tp, us_time_t *now, uint32_t rtt_us)
+{
+	uint32_t n = tp->snd_cwnd, end = tp->snd_nxt;
+
+	while (tp->snd_una != end) {
+		*now += 1000;
+		tp->snd_una += MSS;
+		tp->ca_ops->rtt_sample(&tp->sk, rtt_us);
+		tp->ca_ops->cong_avoid(&tp->sk, MSS, *now);
+		tp->snd_nxt = tp->snd_max = tp->snd_una + tp->snd_cwnd * MSS;
+	}
+	return n;
+}
+
+/* Flat RTTs: slow start doubles per round. Then the minimum RTT of a round
+ * is 20 ms above the last (the threshold is 100 / 8 = 12.5 ms): CSS, where
+ * a round grows the window by a quarter; after five CSS rounds ssthresh is
+ * set to the window and congestion avoidance begins. */
+static void test_hystart_exit(void **state)
+{
+	struct tcp_sock *tp = bare_sock(&tcp_cubic);
+	struct hystart *hs = &cubic(tp)->hs;
+	us_time_t now = 0;
+	uint32_t before;
+
+	(void)state;
+	hs_begin(tp);
+	for (int r = 0; r < 3; r++) {
+		before = hs_round(tp, &now, 100000);
+		assert_int_equal(tp->snd_cwnd, 2 * before);
+		assert_int_equal(hs->state, HS_SS);
+	}
+	before = hs_round(tp, &now, 120000);
+	assert_int_equal(hs->state, HS_CSS);
+	assert_int_equal(hs->css_base_us, 120000);
+	/* Eight samples to decide, then a quarter of the growth. */
+	assert_true(tp->snd_cwnd > before + 7 && tp->snd_cwnd < 2 * before);
+	for (int r = 0; r < 4; r++) {
+		before = hs_round(tp, &now, 120000);
+		assert_int_equal(hs->state, HS_CSS);
+		assert_true(tp->snd_cwnd >= before + before / 4 - 1 &&
+			    tp->snd_cwnd <= before + before / 4 + 1);
+	}
+	assert_int_equal(tp->snd_ssthresh, TCP_INFINITE_SSTHRESH);
+	hs_round(tp, &now, 120000);
+	assert_int_equal(hs->state, HS_OFF);
+	assert_true(tp->snd_ssthresh != TCP_INFINITE_SSTHRESH);
+	assert_true(tp->snd_cwnd >= tp->snd_ssthresh);
+	free(tp);
+}
+
+/* The RTT falls back below the CSS baseline: the exit was spurious, slow
+ * start resumes. Under 4 ms more (the floor of the threshold) is noise. */
+static void test_hystart_spurious_and_noise(void **state)
+{
+	struct tcp_sock *tp = bare_sock(&tcp_cubic);
+	struct hystart *hs = &cubic(tp)->hs;
+	us_time_t now = 0;
+	uint32_t before;
+
+	(void)state;
+	tp->snd_cwnd = 4;
+	hs_begin(tp);
+	hs_round(tp, &now, 10000);
+	hs_round(tp, &now, 13900);       /* +3.9 ms: under the 4 ms floor */
+	assert_int_equal(hs->state, HS_SS);
+	hs_round(tp, &now, 18000);       /* +4.1 ms over 13.9 */
+	assert_int_equal(hs->state, HS_CSS);
+	hs_round(tp, &now, 10000);       /* back below the baseline */
+	assert_int_equal(hs->state, HS_SS);
+	before = hs_round(tp, &now, 10000);
+	assert_int_equal(tp->snd_cwnd, 2 * before);
+	/* A loss ends it for good. */
+	tp->ca_ops->ssthresh(&tp->sk);
+	assert_int_equal(hs->state, HS_OFF);
+	free(tp);
+}
+
 /* ---- NewReno and slow start ------------------------------------------------ */
 
 /* RFC 3465 §2.2: per ACK, the bytes it covers, at most L = 2 SMSS. */
@@ -443,6 +534,17 @@ static void get_name(int fd, char *name)
 	assert_int_equal(len, TCP_CA_NAME_MAX);
 }
 
+static int hs_state_of(int fd)
+{
+	int err, st;
+	struct socket *sock = sockfd_lookup(fd, &err);
+
+	assert_non_null(sock);
+	st = cubic(tcp_sk(sock->sk))->hs.state;
+	sockfd_put(sock);
+	return st;
+}
+
 /* CUBIC is the default, as on Linux; the sysctl changes what new sockets
  * get, not the existing ones; TCP_CONGESTION changes one socket. */
 static void test_default_and_choice(void **state)
@@ -462,6 +564,8 @@ static void test_default_and_choice(void **state)
 	assert_true(a >= 0);
 	get_name(a, name);
 	assert_memory_equal(name, want, TCP_CA_NAME_MAX);   /* NUL-padded */
+	assert_int_equal(st->sysctl.tcp_cubic_hystart, 1);
+	assert_int_equal(hs_state_of(a), HS_SS);
 	assert_int_equal(ustack_sysctl_set(st, "net.ipv4.tcp_congestion_control",
 					   "reno"), 0);
 	b = us_socket(AF_INET, SOCK_STREAM, 0);
@@ -496,6 +600,8 @@ int main(void)
 		cmocka_unit_test(test_cubic_reno_friendly),
 		cmocka_unit_test(test_cubic_after_rto),
 		cmocka_unit_test(test_cubic_not_cwnd_limited),
+		cmocka_unit_test(test_hystart_exit),
+		cmocka_unit_test(test_hystart_spurious_and_noise),
 		cmocka_unit_test(test_slow_start_abc),
 		cmocka_unit_test(test_reno_congestion_avoidance),
 		cmocka_unit_test(test_reno_ssthresh),

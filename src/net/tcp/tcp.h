@@ -135,7 +135,7 @@ struct tcp_sock {
 	 * (Linux's icsk_ca_ops and icsk_ca_priv). */
 	const struct tcp_congestion_ops *ca_ops;
 	bool ca_setsockopt;         /* chosen with TCP_CONGESTION */
-	uint64_t ca_priv[8];
+	uint64_t ca_priv[12];
 
 	/* ACK generation (RFC 1122 §4.2.3.2, RFC 5681 §4.2) */
 	bool ack_pending;

@@ -151,6 +151,12 @@ void tcp_ca_on_rto(struct sock *sk)
 		tp->ca_ops->on_rto(sk);
 }
 
+void tcp_ca_rtt_sample(struct sock *sk, uint32_t rtt_us)
+{
+	if (tcp_sk(sk)->ca_ops->rtt_sample)
+		tcp_sk(sk)->ca_ops->rtt_sample(sk, rtt_us);
+}
+
 /* ---- shared by the algorithms -------------------------------------------- */
 
 uint32_t tcp_flight_segs(const struct tcp_sock *tp)

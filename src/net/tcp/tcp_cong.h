@@ -45,6 +45,8 @@ struct tcp_congestion_ops {
 	/* Optional: a retransmission timeout, after ssthresh was set and the
 	 * window went to one segment (RFC 5681 §3.1). */
 	void (*on_rto)(struct sock *sk);
+	/* Optional: a valid RTT sample (Karn's rule), in microseconds. */
+	void (*rtt_sample)(struct sock *sk, uint32_t rtt_us);
 	/* Optional: a loss turned out spurious; the window to go back to.
 	 * Nothing detects that yet (it needs timestamps or D-SACK). */
 	uint32_t (*undo_cwnd)(struct sock *sk);
@@ -71,6 +73,7 @@ int tcp_getsockopt_congestion(struct sock *sk, void *optval,
 void tcp_cong_avoid(struct sock *sk, uint32_t acked);
 uint32_t tcp_ca_ssthresh(struct sock *sk);
 void tcp_ca_on_rto(struct sock *sk);
+void tcp_ca_rtt_sample(struct sock *sk, uint32_t rtt_us);
 
 /* Helpers for the algorithms. RFC 5681 §3.1 slow start with RFC 3465
  * Appropriate Byte Counting, L = 2 SMSS. */
@@ -86,6 +89,27 @@ uint32_t tcp_flight_segs(const struct tcp_sock *tp);
  * microseconds of the engine's clock.
  */
 #define CUBIC_SHIFT 20
+
+/* HyStart++ (RFC 9406, tcp_hystart.c): leaves the first slow start when
+ * the RTT grows, through Conservative Slow Start. */
+enum { HS_OFF, HS_SS, HS_CSS };
+struct hystart {
+	uint32_t end_seq;        /* the round ends when this is acknowledged */
+	uint32_t cur_min_us;     /* currentRoundMinRTT; UINT32_MAX = none */
+	uint32_t last_min_us;    /* lastRoundMinRTT */
+	uint32_t css_base_us;    /* cssBaselineMinRtt */
+	uint16_t samples;        /* rttSampleCount */
+	uint8_t state;           /* HS_* */
+	uint8_t css_rounds;
+};
+
+void hystart_start(struct tcp_sock *tp, struct hystart *hs);
+void hystart_rtt_sample(struct tcp_sock *tp, struct hystart *hs,
+			uint32_t rtt_us);
+/* Slow start's growth for one ACK while HyStart++ runs (it may end slow
+ * start by setting ssthresh). */
+void hystart_slow_start(struct tcp_sock *tp, struct hystart *hs,
+			uint32_t acked);
 struct tcp_cubic_state {
 	uint64_t w_max;         /* RFC 9438 §4.6-4.7 W_max; 0 = none yet */
 	uint64_t w_est;         /* §4.3 the Reno-friendly estimate */
@@ -95,6 +119,7 @@ struct tcp_cubic_state {
 	uint32_t cwnd_epoch;    /* cwnd then */
 	uint32_t cwnd_prior;    /* cwnd at the last reduction */
 	int in_epoch;           /* t_epoch, cwnd_epoch and K are set */
+	struct hystart hs;      /* RFC 9406 in the first slow start */
 };
 
 /* §4.2 equation (2): K = cbrt((W_max - cwnd_epoch) / C), in microseconds;

@@ -15,6 +15,7 @@
 
 #include "net/tcp/tcp.h"
 #include "net/tcp/tcp_cong.h"
+#include "stack/stack.h"
 
 #define CUBIC_ONE (1ULL << CUBIC_SHIFT)
 /* RFC 9438 §5.1: C = 0.4 segments/s^3 and beta_cubic = 0.7, as fractions. */
@@ -86,6 +87,23 @@ uint64_t cubic_w(uint64_t w_max, uint64_t k_us, us_time_t t_us)
 	return w > (__int128)CUBIC_W_MAX ? CUBIC_W_MAX : (uint64_t)w;
 }
 
+/* HyStart++ runs in the first slow start when the instance says so
+ * (net.ipv4.tcp_cubic_hystart, standing for Linux's tcp_cubic.hystart
+ * module parameter). */
+static void cubic_init(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	if (sk->st->sysctl.tcp_cubic_hystart &&
+	    tp->snd_ssthresh == TCP_INFINITE_SSTHRESH)
+		hystart_start(tp, &cubic_state(sk)->hs);
+}
+
+static void cubic_rtt_sample(struct sock *sk, uint32_t rtt_us)
+{
+	hystart_rtt_sample(tcp_sk(sk), &cubic_state(sk)->hs, rtt_us);
+}
+
 /*
  * §4.6 multiplicative decrease and §4.7 fast convergence. The reduction is
  * taken from cwnd, as Linux and Windows do (§4.6 allows cwnd instead of
@@ -105,6 +123,7 @@ static uint32_t cubic_ssthresh(struct sock *sk)
 		ca->w_max = w;
 	ca->cwnd_prior = cwnd;
 	ca->in_epoch = 0;
+	ca->hs.state = HS_OFF;   /* RFC 9406 §4.2: a loss ends slow start */
 	ssthresh = (uint32_t)((uint64_t)cwnd * CUBIC_BETA_NUM / CUBIC_BETA_DEN);
 	return ssthresh > 2 ? ssthresh : 2;
 }
@@ -144,6 +163,24 @@ static bool cubic_reno_friendly(struct tcp_sock *tp,
 	return w_t < ca->w_est;
 }
 
+/*
+ * A window the sender does not fill (held back by the peer's window or by
+ * the application) must not grow: it would grow untested, and CUBIC's
+ * curve, a function of time, without bound. RFC 7661's principle, with
+ * Linux's rule (tcp_is_cwnd_limited): in slow start the window may grow
+ * up to twice what was in flight, in congestion avoidance only when it was
+ * full. "In flight" is what this ACK found outstanding.
+ */
+static bool cubic_cwnd_limited(const struct tcp_sock *tp, uint32_t acked)
+{
+	uint64_t flight = (uint64_t)(tp->snd_max - tp->snd_una) + acked;
+	uint64_t cwnd = (uint64_t)tp->snd_cwnd * tp->mss_cache;
+
+	if (tp->snd_cwnd < tp->snd_ssthresh)
+		return cwnd < 2 * flight;
+	return flight + tp->mss_cache > cwnd;
+}
+
 static void cubic_cong_avoid(struct sock *sk, uint32_t acked, us_time_t now)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
@@ -152,17 +189,15 @@ static void cubic_cong_avoid(struct sock *sk, uint32_t acked, us_time_t now)
 	uint64_t target, w_t;
 	us_time_t t;
 
+	if (!cubic_cwnd_limited(tp, acked))
+		return;
 	if (tp->snd_cwnd < tp->snd_ssthresh) {
-		tcp_slow_start(tp, acked);
+		if (ca->hs.state != HS_OFF)
+			hystart_slow_start(tp, &ca->hs, acked);
+		else
+			tcp_slow_start(tp, acked);
 		return;
 	}
-	/* The curve is a function of time: a window the sender does not fill
-	 * (held back by the peer's window or the application) would grow
-	 * without being tested. Grow only a window that was full when this
-	 * ACK came (RFC 7661's principle; Linux's tcp_is_cwnd_limited). */
-	if (tp->snd_max - tp->snd_una + acked <
-	    (tp->snd_cwnd - 1) * (uint32_t)tp->mss_cache + 1)
-		return;
 	if (!ca->in_epoch)
 		cubic_epoch_start(tp, ca, now);
 	t = now - ca->t_epoch;
@@ -190,7 +225,8 @@ static void cubic_cong_avoid(struct sock *sk, uint32_t acked, us_time_t now)
 
 /* §4.8: after a timeout the next congestion avoidance stage starts a new
  * curve from its own window, as if no W_max were known (Linux resets its
- * state on entering the Loss state). */
+ * state on entering the Loss state). HyStart++ stays off (RFC 9406 §4.3:
+ * the first slow start only). */
 static void cubic_on_rto(struct sock *sk)
 {
 	struct tcp_cubic_state *ca = cubic_state(sk);
@@ -201,7 +237,8 @@ static void cubic_on_rto(struct sock *sk)
 
 const struct tcp_congestion_ops tcp_cubic = {
 	.name = "cubic",
-	/* No init: the zeroed private area is the start (no W_max yet). */
+	.init = cubic_init,
+	.rtt_sample = cubic_rtt_sample,
 	.ssthresh = cubic_ssthresh,
 	.cong_avoid = cubic_cong_avoid,
 	.on_rto = cubic_on_rto,

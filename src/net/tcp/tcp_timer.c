@@ -91,6 +91,7 @@ void tcp_rtt_sample(struct tcp_sock *tp, us_time_t rtt_us)
 		rto = TCP_RTO_MAX_US;
 	tp->rto_us = (uint32_t)rto;
 	tp->backoff = 0;
+	tcp_ca_rtt_sample(&tp->sk, r);   /* the algorithm may watch delay */
 }
 
 static void tcp_write_err(struct sock *sk, int err)
