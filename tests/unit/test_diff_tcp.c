@@ -617,6 +617,31 @@ static void case_congestion(struct dt *t)
 	get_cc(t, c, 24);
 }
 
+/* TCP_INFO's window fields on a fresh connection: the initial window of
+ * 10 and the "infinite" ssthresh as Linux reports it (0x7fffffff). The
+ * rest of TCP_INFO (RTTs, MSS on loopback) differs by nature. */
+static void cwnd_info(struct dt *t, int fd)
+{
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+
+	memset(&ti, 0, sizeof(ti));
+	if (dt_ct(t)->getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0)
+		dt_note(t, "TCP_INFO failed: %d", errno);
+	else
+		dt_note(t, "tcpi_snd_cwnd %u tcpi_snd_ssthresh %u",
+			ti.tcpi_snd_cwnd, ti.tcpi_snd_ssthresh);
+}
+
+static void case_tcp_info_cwnd(struct dt *t)
+{
+	int l, c, s;
+
+	pair(t, 6391, &l, &c, &s);
+	cwnd_info(t, c);
+	cwnd_info(t, s);
+}
+
 static void case_congestion_default_child(struct dt *t)
 {
 	struct sockaddr_in a = dt_sin("127.0.0.1", 6381);
@@ -796,6 +821,7 @@ static const struct dt_case cases[] = {
 	DT_CASE(case_nodelay_inherit),
 	DT_CASE(case_congestion),
 	DT_CASE(case_congestion_default_child),
+	DT_CASE(case_tcp_info_cwnd),
 	DT_CASE(case_time_wait_reuse),
 	DT_CASE(case_time_wait_client),
 	DT_CASE(case_poll_listener),
