@@ -81,6 +81,15 @@ static void loss(struct tcp_sock *tp)
 	tp->snd_cwnd = tp->snd_ssthresh;
 }
 
+/* An ACK of `acked` bytes that found the window full (what CUBIC asks
+ * before it grows one). */
+static void ack_full(struct tcp_sock *tp, uint32_t acked, us_time_t now)
+{
+	tp->snd_una = 0;
+	tp->snd_max = tp->snd_cwnd * MSS > acked ? tp->snd_cwnd * MSS - acked : 0;
+	tp->ca_ops->cong_avoid(&tp->sk, acked, now);
+}
+
 /* One round trip from *now: the window acknowledged one segment per ACK,
  * evenly over rtt_us. */
 static void round_trip(struct tcp_sock *tp, us_time_t *now, uint32_t rtt_us)
@@ -323,10 +332,13 @@ static void test_cubic_after_rto(void **state)
 	tp->ca_ops->on_rto(&tp->sk);
 	assert_int_equal(tp->snd_ssthresh, 28);
 	assert_int_equal(cubic(tp)->w_max, 0);
-	while (tp->snd_cwnd < tp->snd_ssthresh)
-		tp->ca_ops->cong_avoid(&tp->sk, MSS, ++now);
-	tp->snd_max = tp->snd_una + (tp->snd_cwnd - 1) * MSS;   /* full */
-	tp->ca_ops->cong_avoid(&tp->sk, MSS, ++now);
+	while (tp->snd_cwnd < tp->snd_ssthresh) {
+		uint32_t before = tp->snd_cwnd;
+
+		ack_full(tp, MSS, ++now);
+		assert_int_equal(tp->snd_cwnd, before + 1);
+	}
+	ack_full(tp, MSS, ++now);
 	assert_int_equal(cubic(tp)->k_us, 0);
 	assert_int_equal(cubic(tp)->w_max, (uint64_t)cubic(tp)->cwnd_epoch
 					   << CUBIC_SHIFT);
@@ -355,6 +367,15 @@ static void test_cubic_not_cwnd_limited(void **state)
 	assert_int_equal(tp->snd_cwnd, 70);
 	round_trip(tp, &now, 100000);
 	assert_true(tp->snd_cwnd > 70);
+	/* In slow start it may grow to twice the flight (20), no further. */
+	tp->snd_cwnd = 10;
+	tp->snd_ssthresh = TCP_INFINITE_SSTHRESH;
+	for (int i = 0; i < 100; i++) {
+		tp->snd_una = 0;
+		tp->snd_max = 19 * MSS;
+		tp->ca_ops->cong_avoid(&tp->sk, MSS, now);
+	}
+	assert_int_equal(tp->snd_cwnd, 40);
 	free(tp);
 }
 
@@ -459,13 +480,13 @@ static void test_slow_start_abc(void **state)
 	for (size_t i = 0; i < 2; i++) {
 		struct tcp_sock *tp = bare_sock(algos[i]);
 
-		tp->ca_ops->cong_avoid(&tp->sk, MSS, 0);
+		ack_full(tp, MSS, 0);
 		assert_int_equal(tp->snd_cwnd, 11);
-		tp->ca_ops->cong_avoid(&tp->sk, 2 * MSS, 0);   /* delayed ACK */
+		ack_full(tp, 2 * MSS, 0);   /* delayed ACK */
 		assert_int_equal(tp->snd_cwnd, 13);
-		tp->ca_ops->cong_avoid(&tp->sk, 8 * MSS, 0);   /* stretch ACK */
+		ack_full(tp, 8 * MSS, 0);   /* stretch ACK */
 		assert_int_equal(tp->snd_cwnd, 15);
-		tp->ca_ops->cong_avoid(&tp->sk, 100, 0);       /* part of one */
+		ack_full(tp, 100, 0);       /* part of one */
 		assert_int_equal(tp->snd_cwnd, 16);
 		free(tp);
 	}
@@ -480,16 +501,16 @@ static void test_reno_congestion_avoidance(void **state)
 	tp->snd_cwnd = 10;
 	tp->snd_ssthresh = 10;
 	for (int i = 0; i < 9; i++)
-		tp->ca_ops->cong_avoid(&tp->sk, MSS, 0);
-	tp->ca_ops->cong_avoid(&tp->sk, MSS - 1, 0);
+		ack_full(tp, MSS, 0);
+	ack_full(tp, MSS - 1, 0);
 	assert_int_equal(tp->snd_cwnd, 10);
-	tp->ca_ops->cong_avoid(&tp->sk, 1, 0);
+	ack_full(tp, 1, 0);
 	assert_int_equal(tp->snd_cwnd, 11);
 	/* The next step needs 11 segments' worth. */
 	for (int i = 0; i < 10; i++)
-		tp->ca_ops->cong_avoid(&tp->sk, MSS, 0);
+		ack_full(tp, MSS, 0);
 	assert_int_equal(tp->snd_cwnd, 11);
-	tp->ca_ops->cong_avoid(&tp->sk, MSS, 0);
+	ack_full(tp, MSS, 0);
 	assert_int_equal(tp->snd_cwnd, 12);
 	free(tp);
 }
