@@ -41,6 +41,7 @@ static const struct sysctl_row sysctl_table[] = {
 	INT3_ROW(tcp_rmem),
 	INT3_ROW(tcp_wmem),
 	INT_ROW(tcp_moderate_rcvbuf, 0, 1),
+	INT_ROW(tcp_cubic_hystart, 0, 1),
 };
 
 void us_sysctl_init(struct us_sysctl *s)
@@ -50,7 +51,8 @@ void us_sysctl_init(struct us_sysctl *s)
 	s->tcp_window_scaling = 1;
 	s->tcp_sack = 1;
 	s->tcp_dsack = 1;
-	strcpy(s->tcp_congestion_control, "reno");
+	strcpy(s->tcp_congestion_control, "cubic");
+	s->tcp_cubic_hystart = 1;
 	s->tcp_rmem[0] = 4096;
 	s->tcp_rmem[1] = 131072;
 	s->tcp_rmem[2] = 33554432;

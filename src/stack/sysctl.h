@@ -24,6 +24,8 @@ struct us_sysctl {
 	int tcp_rmem[3];
 	int tcp_wmem[3];
 	int tcp_moderate_rcvbuf;   /* receive-buffer autotuning (1) */
+	int tcp_cubic_hystart;     /* CUBIC runs HyStart++ (1); Linux's
+				      tcp_cubic.hystart module parameter */
 };
 
 struct ustack;

@@ -12,7 +12,9 @@
 #include <cmocka.h>
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
+#include <stdio.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +37,7 @@ struct dt_fd {
 
 struct dt {
 	const struct calltable *ct;
+	struct ustack *st;          /* the ustack side's instance, else NULL */
 	char *buf;                  /* the transcript */
 	size_t len, cap;
 	struct dt_fd fds[DT_MAX_FDS];
@@ -825,6 +828,39 @@ int dt_getsockopt_int(struct dt *t, int fd, int level, int name)
 	return rc < 0 ? rc : v;
 }
 
+/* The kernel side writes /proc/sys/NAME (of the private namespace), the
+ * ustack side calls ustack_sysctl_set. */
+int dt_sysctl(struct dt *t, const char *name, const char *value)
+{
+	char path[128];
+	int rc, err = 0;
+
+	if (t->st) {
+		rc = ustack_sysctl_set(t->st, name, value);
+	} else {
+		int fd, i;
+
+		i = snprintf(path, sizeof(path), "/proc/sys/%s", name);
+		for (char *p = path + 10; p < path + i; p++)
+			if (*p == '.')
+				*p = '/';
+		fd = open(path, O_WRONLY);
+		rc = fd < 0 ? -1 : 0;
+		if (fd >= 0 && write(fd, value, strlen(value)) < 0)
+			rc = -1;
+		err = errno;
+		if (fd >= 0)
+			close(fd);
+		errno = err;
+	}
+	err = errno;
+	out(t, "sysctl(%s, \"%s\")", name, value);
+	out_ret(t, rc, err);
+	end_line(t);
+	errno = err;
+	return rc;
+}
+
 int dt_fcntl(struct dt *t, int fd, int cmd, long arg)
 {
 	int rc, err;
@@ -941,6 +977,7 @@ static void run_side(struct dt *t, const struct dt_case *c,
 		if (!st)
 			abort();
 		ustack_set_default(st);
+		t->st = st;
 	}
 	hang_dt = t;
 	hang_case = c->name;

@@ -114,6 +114,10 @@ int dt_fcntl(struct dt *t, int fd, int cmd, long arg);
 int dt_ioctl(struct dt *t, int fd, unsigned long request, int *arg);
 int dt_poll(struct dt *t, struct pollfd *fds, nfds_t nfds, int timeout_ms);
 
+/* Set a sysctl (e.g. "net.ipv4.tcp_congestion_control") on the side's
+ * stack: the kernel's private namespace, or the ustack instance. */
+int dt_sysctl(struct dt *t, const char *name, const char *value);
+
 /* Shorthands used by most cases. */
 int dt_setsockopt_int(struct dt *t, int fd, int level, int name, int val);
 /* getsockopt into an int-sized buffer prefilled with a marker. */

@@ -555,6 +555,109 @@ static void case_nodelay_inherit(struct dt *t)
 	dt_getsockopt_int(t, c, IPPROTO_TCP, TCP_NODELAY);
 }
 
+/*
+ * TCP_CONGESTION (Linux's do_tcp_setsockopt/getsockopt): the default from
+ * net.ipv4.tcp_congestion_control at socket creation, an unknown name
+ * ENOENT (sysctl too), at least one byte, the name ending at a NUL or after
+ * 15 bytes; the name read back NUL-padded, at most 16 bytes. A listener's
+ * choice goes to the connections it accepts; without one they take the
+ * default. (The kernel side sets its default to reno: a namespace other
+ * than the first may only choose algorithms in tcp_allowed_congestion_control,
+ * which need not hold cubic; setsockopt has no such limit for root.)
+ */
+static void get_cc(struct dt *t, int fd, socklen_t len)
+{
+	char name[24];
+
+	dt_getsockopt(t, fd, IPPROTO_TCP, TCP_CONGESTION, name, &len);
+}
+
+static void case_congestion(struct dt *t)
+{
+	static const char junk[] = "reno\0junk";
+	struct sockaddr_in a = dt_sin("127.0.0.1", 6371);
+	socklen_t len = 16;
+	int l, c, s, fd;
+
+	dt_sysctl(t, "net.ipv4.tcp_congestion_control", "no-such-algo");
+	dt_sysctl(t, "net.ipv4.tcp_congestion_control", "reno");
+	fd = dt_socket(t, AF_INET, SOCK_STREAM, 0);
+	get_cc(t, fd, 24);
+	dt_setsockopt(t, fd, IPPROTO_TCP, TCP_CONGESTION, "cubic", 5);
+	get_cc(t, fd, 24);
+	get_cc(t, fd, 16);
+	get_cc(t, fd, 3);
+	get_cc(t, fd, 0);
+	dt_getsockopt(t, fd, IPPROTO_TCP, TCP_CONGESTION, NULL, &len);
+	dt_setsockopt(t, fd, IPPROTO_TCP, TCP_CONGESTION, "no-such", 7);
+	dt_setsockopt(t, fd, IPPROTO_TCP, TCP_CONGESTION, "reno", 0);
+	dt_setsockopt(t, fd, IPPROTO_TCP, TCP_CONGESTION, NULL, 4);
+	get_cc(t, fd, 24);
+	dt_setsockopt(t, fd, IPPROTO_TCP, TCP_CONGESTION, junk, sizeof(junk));
+	get_cc(t, fd, 24);
+	dt_setsockopt(t, fd, IPPROTO_TCP, TCP_CONGESTION, "cubicle", 5);
+	get_cc(t, fd, 24);
+	dt_setsockopt(t, fd, IPPROTO_TCP, TCP_CONGESTION,
+		      "renorenorenorenoreno", 20);
+	dt_setsockopt(t, fd, IPPROTO_TCP, TCP_CONGESTION, "reno", 4);
+	get_cc(t, fd, 24);
+
+	/* Inheritance: l chose cubic, c did not. */
+	l = dt_socket(t, AF_INET, SOCK_STREAM, 0);
+	dt_setsockopt(t, l, IPPROTO_TCP, TCP_CONGESTION, "cubic", 5);
+	dt_bind(t, l, &a, sizeof(a));
+	dt_listen(t, l, 1);
+	c = dt_socket(t, AF_INET, SOCK_STREAM, 0);
+	dt_connect(t, c, &a, sizeof(a));
+	s = dt_accept(t, l, NULL, NULL);
+	get_cc(t, s, 24);
+	get_cc(t, c, 24);
+	/* Changed on a connected socket. */
+	dt_setsockopt(t, c, IPPROTO_TCP, TCP_CONGESTION, "cubic", 6);
+	get_cc(t, c, 24);
+}
+
+/* TCP_INFO's window fields on a fresh connection: the initial window of
+ * 10 and the "infinite" ssthresh as Linux reports it (0x7fffffff). The
+ * rest of TCP_INFO (RTTs, MSS on loopback) differs by nature. */
+static void cwnd_info(struct dt *t, int fd)
+{
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+
+	memset(&ti, 0, sizeof(ti));
+	if (dt_ct(t)->getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0)
+		dt_note(t, "TCP_INFO failed: %d", errno);
+	else
+		dt_note(t, "tcpi_snd_cwnd %u tcpi_snd_ssthresh %u",
+			ti.tcpi_snd_cwnd, ti.tcpi_snd_ssthresh);
+}
+
+static void case_tcp_info_cwnd(struct dt *t)
+{
+	int l, c, s;
+
+	pair(t, 6391, &l, &c, &s);
+	cwnd_info(t, c);
+	cwnd_info(t, s);
+}
+
+static void case_congestion_default_child(struct dt *t)
+{
+	struct sockaddr_in a = dt_sin("127.0.0.1", 6381);
+	int l, c, s;
+
+	dt_sysctl(t, "net.ipv4.tcp_congestion_control", "reno");
+	l = dt_socket(t, AF_INET, SOCK_STREAM, 0);
+	dt_bind(t, l, &a, sizeof(a));
+	dt_listen(t, l, 1);
+	c = dt_socket(t, AF_INET, SOCK_STREAM, 0);
+	dt_connect(t, c, &a, sizeof(a));
+	s = dt_accept(t, l, NULL, NULL);
+	get_cc(t, s, 24);
+	get_cc(t, l, 24);
+}
+
 /* ---- TIME_WAIT ----------------------------------------------------------- */
 
 static void case_time_wait_reuse(struct dt *t)
@@ -716,6 +819,9 @@ static const struct dt_case cases[] = {
 	DT_CASE(case_reset_so_error),
 	DT_CASE(case_sockopts),
 	DT_CASE(case_nodelay_inherit),
+	DT_CASE(case_congestion),
+	DT_CASE(case_congestion_default_child),
+	DT_CASE(case_tcp_info_cwnd),
 	DT_CASE(case_time_wait_reuse),
 	DT_CASE(case_time_wait_client),
 	DT_CASE(case_poll_listener),

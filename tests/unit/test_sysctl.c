@@ -45,6 +45,7 @@ static void test_defaults_are_linux(void **state)
 	assert_value(st, "net.ipv4.tcp_timestamps", "1");
 	assert_value(st, "net.ipv4.tcp_window_scaling", "1");
 	assert_value(st, "net.ipv4.tcp_dsack", "1");
+	assert_value(st, "net.ipv4.tcp_congestion_control", "cubic");
 	assert_int_equal(st->sysctl.tcp_sack, 1);
 	ustack_destroy(st);
 }
@@ -108,6 +109,12 @@ static void test_congestion_name_checked(void **state)
 	assert_int_equal(ustack_sysctl_get(st, "net.ipv4.tcp_congestion_control",
 					   name, sizeof(name)), 0);
 	assert_string_equal(name, "reno");
+	assert_int_equal(ustack_sysctl_set(st, "net.ipv4.tcp_congestion_control",
+					   "cubic"), 0);
+	assert_int_equal(ustack_sysctl_set(st, "net.ipv4.tcp_congestion_control",
+					   "bbr"), -1);
+	assert_int_equal(errno, ENOENT);
+	assert_value(st, "net.ipv4.tcp_congestion_control", "cubic");
 	ustack_destroy(st);
 }
 

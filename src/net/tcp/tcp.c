@@ -4,6 +4,7 @@
  * that find a connection or a listener for a segment (see tcp.h).
  */
 #include "net/tcp/tcp.h"
+#include "net/tcp/tcp_cong.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -371,7 +372,7 @@ static void tcp_init_sock_vars(struct tcp_sock *tp)
 	list_init(&tp->listen_node);
 	tp->rto_us = TCP_TIMEOUT_INIT_US;
 	tp->snd_cwnd = TCP_INIT_CWND;
-	tp->snd_ssthresh = UINT32_MAX;
+	tp->snd_ssthresh = TCP_INFINITE_SSTHRESH;
 	tp->peer_mss = TCP_MSS_DEFAULT;
 	tp->mss_cache = TCP_MSS_DEFAULT;
 	tp->keepidle_s = TCP_KEEPIDLE_S;
@@ -389,6 +390,7 @@ static void tcp_init_sock_vars(struct tcp_sock *tp)
 static int tcp_init_sock(struct sock *sk)
 {
 	tcp_init_sock_vars(tcp_sk(sk));
+	tcp_assign_congestion_control(sk);
 	return 0;
 }
 
@@ -419,6 +421,7 @@ struct sock *tcp_create_child(struct sock *parent)
 	tp->keepintvl_s = tcp_sk(parent)->keepintvl_s;
 	tp->keepcnt = tcp_sk(parent)->keepcnt;
 	tp->user_timeout_ms = tcp_sk(parent)->user_timeout_ms;
+	tcp_ca_openreq_child(sk, parent);
 	tcp_bind_hash(sk, parent->num);
 	return sk;
 }
@@ -844,6 +847,7 @@ static void tcp_destroy(struct sock *sk)
 	struct tcp_sock *tp = tcp_sk(sk);
 
 	tcp_clear_timers(tp);
+	tcp_cleanup_congestion_control(sk);
 	while (!skb_queue_empty(&sk->receive_queue)) {
 		struct sk_buff *skb = skb_dequeue(&sk->receive_queue);
 
@@ -865,6 +869,8 @@ static int tcp_setsockopt(struct sock *sk, int level, int optname,
 
 	if (level != IPPROTO_TCP)
 		return -ENOPROTOOPT;
+	if (optname == TCP_CONGESTION)   /* a string: its own length rules */
+		return tcp_setsockopt_congestion(sk, optval, optlen);
 	if (optlen < sizeof(int))
 		return -EINVAL;
 	if (!optval)
@@ -977,6 +983,8 @@ static int tcp_getsockopt(struct sock *sk, int level, int optname,
 		return -ENOPROTOOPT;
 	if ((int)*optlen < 0)
 		return -EINVAL;
+	if (optname == TCP_CONGESTION)
+		return tcp_getsockopt_congestion(sk, optval, optlen);
 	switch (optname) {
 	case TCP_NODELAY: val = tp->nodelay; break;
 	case TCP_CORK: val = tp->cork; break;
@@ -1063,10 +1071,3 @@ const struct proto tcp_prot = {
 	.shutdown = tcp_shutdown,
 	.keepalive = tcp_set_keepalive,
 };
-
-/* The algorithms TCP_CONGESTION and net.ipv4.tcp_congestion_control accept
- * (only NewReno so far). */
-int us_sysctl_check_congestion(const char *name)
-{
-	return strcmp(name, "reno") == 0 ? 0 : -ENOENT;
-}

@@ -24,6 +24,7 @@
 #include "net/tcp/tcp_seq.h"
 
 struct ustack;
+struct tcp_congestion_ops;
 
 #define TCP_BHASH 256
 #define TCP_EHASH 1024
@@ -133,6 +134,12 @@ struct tcp_sock {
 	uint8_t dupacks;
 	bool in_recovery;
 	uint32_t high_seq;          /* snd_nxt when recovery began */
+
+	/* The congestion control algorithm (tcp_cong.h) and its own state
+	 * (Linux's icsk_ca_ops and icsk_ca_priv). */
+	const struct tcp_congestion_ops *ca_ops;
+	bool ca_setsockopt;         /* chosen with TCP_CONGESTION */
+	uint64_t ca_priv[12];
 
 	/* ACK generation (RFC 1122 §4.2.3.2, RFC 5681 §4.2) */
 	bool ack_pending;

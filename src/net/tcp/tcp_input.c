@@ -17,6 +17,7 @@
 #include "core/checksum.h"
 #include "net/ipv4.h"
 #include "net/tcp/tcp.h"
+#include "net/tcp/tcp_cong.h"
 #include "stack/stack.h"
 
 static void tcp_drop(struct ustack *st, struct sk_buff *skb,
@@ -184,9 +185,8 @@ static void tcp_clean_rtx_queue(struct sock *sk, uint32_t ack)
 static void tcp_enter_recovery(struct sock *sk)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
-	uint32_t flight = (tp->snd_max - tp->snd_una) / tp->mss_cache;
 
-	tp->snd_ssthresh = flight / 2 > 2 ? flight / 2 : 2;
+	tp->snd_ssthresh = tcp_ca_ssthresh(sk);
 	tp->snd_cwnd = tp->snd_ssthresh + 3;
 	tp->in_recovery = true;
 	tp->high_seq = tp->snd_max;
@@ -236,16 +236,7 @@ static void tcp_cong_on_ack(struct sock *sk, uint32_t acked)
 		return;
 	}
 	tp->dupacks = 0;
-	if (tp->snd_cwnd < tp->snd_ssthresh) {
-		/* Slow start with RFC 3465 ABC, L = 2. */
-		tp->snd_cwnd += segs < 2 ? segs : 2;
-		return;
-	}
-	tp->cwnd_acked += acked;
-	if (tp->cwnd_acked >= tp->snd_cwnd * tp->mss_cache) {
-		tp->cwnd_acked -= tp->snd_cwnd * tp->mss_cache;
-		tp->snd_cwnd++;
-	}
+	tcp_cong_avoid(sk, acked);   /* the algorithm's growth (tcp_cong.c) */
 }
 
 /*

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "net/tcp/tcp.h"
+#include "net/tcp/tcp_cong.h"
 #include "stack/stack.h"
 
 /* RFC 6675 §2 DupThresh, Linux's tcp_reordering default. */
@@ -342,17 +343,16 @@ uint32_t tcp_sack_newly_delivered(struct tcp_sock *tp, uint32_t acked)
 /* ---- sending: loss recovery (RFC 6675 §5) ------------------------------- */
 
 /*
- * RFC 6675 §5 step 4.2 with RFC 5681 eq. (4): ssthresh = cwnd =
- * max(FlightSize / 2, 2 segments). The one place SACK recovery changes
- * the congestion window on entry: to be pointed at the congestion-control
- * ops' ssthresh when they exist.
+ * RFC 6675 §5 step 4.2: ssthresh = cwnd = the algorithm's threshold
+ * (NewReno: RFC 5681 eq. (4), max(FlightSize / 2, 2 segments); CUBIC:
+ * RFC 9438 §4.6, 0.7 of the window). The one place SACK recovery changes
+ * the congestion window on entry.
  */
 static void tcp_sack_cwnd_reduce(struct sock *sk)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
-	uint32_t flight = (tp->snd_max - tp->snd_una) / tp->mss_cache;
 
-	tp->snd_ssthresh = flight / 2 > 2 ? flight / 2 : 2;
+	tp->snd_ssthresh = tcp_ca_ssthresh(sk);
 	tp->snd_cwnd = tp->snd_ssthresh;
 	tp->cwnd_acked = 0;
 }

@@ -9,6 +9,7 @@
 #include <errno.h>
 
 #include "net/tcp/tcp.h"
+#include "net/tcp/tcp_cong.h"
 #include "stack/stack.h"
 
 static us_time_t tcp_backed_off_rto(const struct tcp_sock *tp)
@@ -90,6 +91,7 @@ void tcp_rtt_sample(struct tcp_sock *tp, us_time_t rtt_us)
 		rto = TCP_RTO_MAX_US;
 	tp->rto_us = (uint32_t)rto;
 	tp->backoff = 0;
+	tcp_ca_rtt_sample(&tp->sk, r);   /* the algorithm may watch delay */
 }
 
 static void tcp_write_err(struct sock *sk, int err)
@@ -169,7 +171,6 @@ static void tcp_retransmit_timer(struct us_timer *t, us_time_t now)
 	struct tcp_sock *tp = container_of(t, struct tcp_sock, retrans_timer);
 	struct sock *sk = &tp->sk;
 	struct sk_buff *head;
-	uint32_t flight;
 
 	(void)now;
 	if (sk->state == TCP_CLOSE || sk->state == TCP_LISTEN)
@@ -189,11 +190,7 @@ static void tcp_retransmit_timer(struct us_timer *t, us_time_t now)
 		tp->retrans_stamp = head ? TCP_SKB_CB(head)->sent
 					 : sk->st->now;
 	us_mib_inc(sk->st, US_MIB_TCP_TIMEOUTS);
-	flight = tp->snd_max - tp->snd_una;
-	tp->snd_ssthresh = flight / 2 > 2u * tp->mss_cache ?
-			   flight / 2 / tp->mss_cache : 2;
-	tp->snd_cwnd = 1;
-	tp->cwnd_acked = 0;
+	tcp_ca_on_rto(sk);   /* ssthresh, and a window of one segment */
 	tp->in_recovery = false;
 	/* RFC 6582 §3.2 step 6: duplicate ACKs for what was sent before the
 	 * timeout must not start a fast retransmit. */

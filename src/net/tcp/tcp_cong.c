@@ -1,0 +1,189 @@
+/*
+ * tcp_cong.c - the congestion control framework: the registry of
+ * algorithms, the choice per socket (TCP_CONGESTION, the instance default
+ * net.ipv4.tcp_congestion_control, inheritance by accepted children), the
+ * hook points tcp_input.c and tcp_timer.c call, and the slow start and
+ * additive increase that the algorithms share. Linux's tcp_cong.c is the
+ * model; the algorithms are tcp_reno.c and tcp_cubic.c.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "net/tcp/tcp.h"
+#include "net/tcp/tcp_cong.h"
+#include "stack/stack.h"
+
+static const struct tcp_congestion_ops *const tcp_ca_list[] = {
+	&tcp_cubic,
+	&tcp_reno,
+};
+
+const struct tcp_congestion_ops *tcp_ca_find(const char *name)
+{
+	for (size_t i = 0; i < sizeof(tcp_ca_list) / sizeof(tcp_ca_list[0]); i++)
+		if (strcmp(tcp_ca_list[i]->name, name) == 0)
+			return tcp_ca_list[i];
+	return NULL;
+}
+
+/* The validator of net.ipv4.tcp_congestion_control (stack/sysctl.h):
+ * Linux refuses a name it has no algorithm for with ENOENT. */
+int us_sysctl_check_congestion(const char *name)
+{
+	return tcp_ca_find(name) ? 0 : -ENOENT;
+}
+
+/* Hand the socket to ca, with a fresh private area (Linux's
+ * tcp_reinit_congestion_control). */
+static void tcp_set_ca(struct sock *sk, const struct tcp_congestion_ops *ca)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	tcp_cleanup_congestion_control(sk);
+	tp->ca_ops = ca;
+	memset(tp->ca_priv, 0, sizeof(tp->ca_priv));
+	if (ca->init)
+		ca->init(sk);
+}
+
+void tcp_assign_congestion_control(struct sock *sk)
+{
+	const struct tcp_congestion_ops *ca =
+		tcp_ca_find(sk->st->sysctl.tcp_congestion_control);
+
+	/* The sysctl only ever holds a name the registry has. */
+	tcp_set_ca(sk, ca ? ca : &tcp_cubic);
+}
+
+void tcp_ca_openreq_child(struct sock *sk, const struct sock *parent)
+{
+	const struct tcp_sock *ptp = tcp_sk((struct sock *)parent);
+
+	if (ptp->ca_setsockopt) {
+		tcp_set_ca(sk, ptp->ca_ops);
+		tcp_sk(sk)->ca_setsockopt = true;
+	} else {
+		tcp_assign_congestion_control(sk);
+	}
+}
+
+void tcp_cleanup_congestion_control(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	if (tp->ca_ops && tp->ca_ops->release)
+		tp->ca_ops->release(sk);
+	tp->ca_ops = NULL;
+}
+
+/*
+ * Linux's do_tcp_setsockopt(TCP_CONGESTION): at least one byte; the name is
+ * what comes before a NUL within the first TCP_CA_NAME_MAX - 1 bytes; an
+ * unknown one is ENOENT. Choosing the algorithm the socket has already
+ * changes nothing but marks it chosen (accepted children inherit it).
+ */
+int tcp_setsockopt_congestion(struct sock *sk, const void *optval,
+			      unsigned int optlen)
+{
+	const struct tcp_congestion_ops *ca;
+	char name[TCP_CA_NAME_MAX];
+	size_t n = optlen < TCP_CA_NAME_MAX - 1 ? optlen : TCP_CA_NAME_MAX - 1;
+
+	if (optlen < 1)
+		return -EINVAL;
+	if (!optval)
+		return -EFAULT;
+	memcpy(name, optval, n);
+	name[n] = '\0';
+	ca = tcp_ca_find(name);
+	if (!ca)
+		return -ENOENT;
+	if (ca != tcp_sk(sk)->ca_ops)
+		tcp_set_ca(sk, ca);
+	tcp_sk(sk)->ca_setsockopt = true;
+	return 0;
+}
+
+/* Linux's do_tcp_getsockopt(TCP_CONGESTION): up to TCP_CA_NAME_MAX bytes
+ * of the NUL-padded name, and that length back in optlen. */
+int tcp_getsockopt_congestion(struct sock *sk, void *optval,
+			      unsigned int *optlen)
+{
+	unsigned int len = *optlen < TCP_CA_NAME_MAX ? *optlen : TCP_CA_NAME_MAX;
+
+	*optlen = len;
+	if (!len)
+		return 0;
+	if (!optval)
+		return -EFAULT;
+	memcpy(optval, tcp_sk(sk)->ca_ops->name, len);
+	return 0;
+}
+
+/* ---- the hook points ----------------------------------------------------- */
+
+void tcp_cong_avoid(struct sock *sk, uint32_t acked)
+{
+	tcp_sk(sk)->ca_ops->cong_avoid(sk, acked, sk->st->now);
+}
+
+uint32_t tcp_ca_ssthresh(struct sock *sk)
+{
+	return tcp_sk(sk)->ca_ops->ssthresh(sk);
+}
+
+/*
+ * RFC 5681 §3.1: on a timeout the threshold is set, "when the given segment
+ * has not yet been resent by way of the retransmission timer" (so only at
+ * the first timeout of a series, as Linux's tcp_enter_loss), and the window
+ * becomes the loss window, one segment. RFC 9438 §4.8: CUBIC sets the
+ * threshold with its own beta.
+ */
+void tcp_ca_on_rto(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	if (tp->retransmits == 0)
+		tp->snd_ssthresh = tcp_ca_ssthresh(sk);
+	tp->snd_cwnd = 1;
+	tp->cwnd_acked = 0;
+	if (tp->ca_ops->on_rto)
+		tp->ca_ops->on_rto(sk);
+}
+
+void tcp_ca_rtt_sample(struct sock *sk, uint32_t rtt_us)
+{
+	if (tcp_sk(sk)->ca_ops->rtt_sample)
+		tcp_sk(sk)->ca_ops->rtt_sample(sk, rtt_us);
+}
+
+/* ---- shared by the algorithms -------------------------------------------- */
+
+uint32_t tcp_flight_segs(const struct tcp_sock *tp)
+{
+	return (tp->snd_max - tp->snd_una) / tp->mss_cache;
+}
+
+/*
+ * RFC 3465 §2.2-2.3: in slow start the window grows by the bytes an ACK
+ * covers, but by no more than L = 2 SMSS per ACK, so that a stretch ACK
+ * (or an ACK after a loss) cannot send a burst. Whole segments: part of a
+ * segment acknowledged counts as one, as before ABC.
+ */
+void tcp_slow_start(struct tcp_sock *tp, uint32_t acked)
+{
+	uint32_t segs = (acked + tp->mss_cache - 1) / tp->mss_cache;
+
+	tp->snd_cwnd += segs < 2 ? segs : 2;
+}
+
+/* RFC 5681 §3.1 with RFC 3465 §2.1 byte counting: one segment more once a
+ * window of `w` segments has been acknowledged. */
+void tcp_cong_avoid_ai(struct tcp_sock *tp, uint32_t w, uint32_t acked)
+{
+	tp->cwnd_acked += acked;
+	if (tp->cwnd_acked >= w * tp->mss_cache) {
+		tp->cwnd_acked -= w * tp->mss_cache;
+		tp->snd_cwnd++;
+	}
+}

@@ -1,0 +1,131 @@
+/*
+ * tcp_cong.h - pluggable congestion control (Linux's struct
+ * tcp_congestion_ops): the table an algorithm fills, the registry that
+ * TCP_CONGESTION and net.ipv4.tcp_congestion_control look names up in, and
+ * the calls tcp_input.c and tcp_timer.c make at their hook points.
+ *
+ * The window is counted in segments (tp->snd_cwnd, tp->snd_ssthresh) as
+ * Linux counts it. What an algorithm decides is the slow-start threshold
+ * after a loss and the growth on new ACKs; the loss recovery around it
+ * (NewReno's inflation and partial ACKs, RFC 6582) stays in tcp_input.c.
+ *
+ *   ACK of new data, not in recovery -> tcp_cong_avoid -> ops->cong_avoid
+ *   third duplicate ACK              -> tcp_ca_ssthresh -> ops->ssthresh
+ *   retransmission timeout           -> tcp_ca_on_rto   -> ops->ssthresh,
+ *                                                          ops->on_rto
+ */
+#ifndef US_NET_TCP_TCP_CONG_H
+#define US_NET_TCP_TCP_CONG_H
+
+#include <stdint.h>
+
+#include "core/clock.h"
+
+struct sock;
+struct tcp_sock;
+
+#define TCP_CA_NAME_MAX 16          /* Linux's, NUL included */
+#define TCP_INFINITE_SSTHRESH 0x7fffffff  /* as Linux reports it */
+
+struct tcp_congestion_ops {
+	char name[TCP_CA_NAME_MAX];     /* NUL-padded: getsockopt copies it */
+	/* The algorithm takes over a socket: its private area
+	 * (tp->ca_priv) is zeroed before. */
+	void (*init)(struct sock *sk);
+	/* Optional: the socket leaves the algorithm (close, or another one
+	 * chosen). */
+	void (*release)(struct sock *sk);
+	/* A loss (third duplicate ACK, or the first timeout of a series):
+	 * the new slow-start threshold in segments. It may remember what it
+	 * needs for the growth that follows (CUBIC's W_max). */
+	uint32_t (*ssthresh)(struct sock *sk);
+	/* New data acknowledged outside loss recovery: `acked` bytes, at
+	 * `now`. Grows tp->snd_cwnd (slow start or congestion avoidance). */
+	void (*cong_avoid)(struct sock *sk, uint32_t acked, us_time_t now);
+	/* Optional: a retransmission timeout, after ssthresh was set and the
+	 * window went to one segment (RFC 5681 §3.1). */
+	void (*on_rto)(struct sock *sk);
+	/* Optional: a valid RTT sample (Karn's rule), in microseconds. */
+	void (*rtt_sample)(struct sock *sk, uint32_t rtt_us);
+	/* Optional: a loss turned out spurious; the window to go back to.
+	 * Nothing detects that yet (it needs timestamps or D-SACK). */
+	uint32_t (*undo_cwnd)(struct sock *sk);
+};
+
+extern const struct tcp_congestion_ops tcp_reno;
+extern const struct tcp_congestion_ops tcp_cubic;
+
+/* The algorithm called `name`, or NULL. */
+const struct tcp_congestion_ops *tcp_ca_find(const char *name);
+/* A new socket takes the instance's default (net.ipv4 sysctl). */
+void tcp_assign_congestion_control(struct sock *sk);
+/* A child of a listener: the listener's algorithm if it was chosen with
+ * TCP_CONGESTION, else the default now (Linux's tcp_ca_openreq_child). */
+void tcp_ca_openreq_child(struct sock *sk, const struct sock *parent);
+void tcp_cleanup_congestion_control(struct sock *sk);
+/* TCP_CONGESTION, with Linux's checks and errno. */
+int tcp_setsockopt_congestion(struct sock *sk, const void *optval,
+			      unsigned int optlen);
+int tcp_getsockopt_congestion(struct sock *sk, void *optval,
+			      unsigned int *optlen);
+
+/* The hook points. */
+void tcp_cong_avoid(struct sock *sk, uint32_t acked);
+uint32_t tcp_ca_ssthresh(struct sock *sk);
+void tcp_ca_on_rto(struct sock *sk);
+void tcp_ca_rtt_sample(struct sock *sk, uint32_t rtt_us);
+
+/* Helpers for the algorithms. RFC 5681 §3.1 slow start with RFC 3465
+ * Appropriate Byte Counting, L = 2 SMSS. */
+void tcp_slow_start(struct tcp_sock *tp, uint32_t acked);
+/* Additive increase: one segment per `w` segments' worth of bytes acked. */
+void tcp_cong_avoid_ai(struct tcp_sock *tp, uint32_t w, uint32_t acked);
+/* Bytes sent and not yet acknowledged, in whole segments. */
+uint32_t tcp_flight_segs(const struct tcp_sock *tp);
+
+/*
+ * CUBIC's state in tp->ca_priv (tcp_cubic.c), in the open for the unit
+ * tests. Windows are in segments << CUBIC_SHIFT (fixed point), times in
+ * microseconds of the engine's clock.
+ */
+#define CUBIC_SHIFT 20
+
+/* HyStart++ (RFC 9406, tcp_hystart.c): leaves the first slow start when
+ * the RTT grows, through Conservative Slow Start. */
+enum { HS_OFF, HS_SS, HS_CSS };
+struct hystart {
+	uint32_t end_seq;        /* the round ends when this is acknowledged */
+	uint32_t cur_min_us;     /* currentRoundMinRTT; UINT32_MAX = none */
+	uint32_t last_min_us;    /* lastRoundMinRTT */
+	uint32_t css_base_us;    /* cssBaselineMinRtt */
+	uint16_t samples;        /* rttSampleCount */
+	uint8_t state;           /* HS_* */
+	uint8_t css_rounds;
+};
+
+void hystart_start(struct tcp_sock *tp, struct hystart *hs);
+void hystart_rtt_sample(struct tcp_sock *tp, struct hystart *hs,
+			uint32_t rtt_us);
+/* Slow start's growth for one ACK while HyStart++ runs (it may end slow
+ * start by setting ssthresh). */
+void hystart_slow_start(struct tcp_sock *tp, struct hystart *hs,
+			uint32_t acked);
+struct tcp_cubic_state {
+	uint64_t w_max;         /* RFC 9438 §4.6-4.7 W_max; 0 = none yet */
+	uint64_t w_est;         /* §4.3 the Reno-friendly estimate */
+	uint64_t growth;        /* part of a segment carried between ACKs */
+	uint64_t k_us;          /* §4.2 K */
+	us_time_t t_epoch;      /* start of the congestion avoidance stage */
+	uint32_t cwnd_epoch;    /* cwnd then */
+	uint32_t cwnd_prior;    /* cwnd at the last reduction */
+	int in_epoch;           /* t_epoch, cwnd_epoch and K are set */
+	struct hystart hs;      /* RFC 9406 in the first slow start */
+};
+
+/* §4.2 equation (2): K = cbrt((W_max - cwnd_epoch) / C), in microseconds;
+ * 0 when W_max is not above cwnd_epoch. */
+uint64_t cubic_k_us(uint64_t w_max, uint64_t cwnd_epoch);
+/* §4.2 equation (1): W_cubic(t) = C * (t - K)^3 + W_max, never below 0. */
+uint64_t cubic_w(uint64_t w_max, uint64_t k_us, us_time_t t_us);
+
+#endif

@@ -1,0 +1,34 @@
+/*
+ * tcp_reno.c - NewReno's congestion control (RFC 5681 §3.1-3.2, RFC 6582):
+ * slow start with Appropriate Byte Counting (RFC 3465) below ssthresh, one
+ * segment per window of data acknowledged above it, and half the flight
+ * after a loss. The recovery itself (window inflation, partial ACKs) is in
+ * tcp_input.c, common to every algorithm, as in Linux.
+ */
+#include "net/tcp/tcp.h"
+#include "net/tcp/tcp_cong.h"
+
+/* RFC 5681 §3.1 equation (4): ssthresh = max(FlightSize / 2, 2 * SMSS). */
+static uint32_t reno_ssthresh(struct sock *sk)
+{
+	uint32_t half = tcp_flight_segs(tcp_sk(sk)) / 2;
+
+	return half > 2 ? half : 2;
+}
+
+static void reno_cong_avoid(struct sock *sk, uint32_t acked, us_time_t now)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	(void)now;
+	if (tp->snd_cwnd < tp->snd_ssthresh)
+		tcp_slow_start(tp, acked);
+	else
+		tcp_cong_avoid_ai(tp, tp->snd_cwnd, acked);
+}
+
+const struct tcp_congestion_ops tcp_reno = {
+	.name = "reno",
+	.ssthresh = reno_ssthresh,
+	.cong_avoid = reno_cong_avoid,
+};
