@@ -795,6 +795,117 @@ static void case_connect_ealready(struct dt *t)
 	dt_connect(t, c2, &a, sizeof(a));
 }
 
+/* ---- connect(AF_UNSPEC) ---------------------------------------------------- */
+
+/*
+ * Linux's tcp_disconnect forgets the connection: the shutdown bits, the
+ * queues, the peer's address; the error it leaves (ECONNRESET for a
+ * connection it reset) is reported once. A reconnected socket starts
+ * clean (tcp_connect_init clears the error).
+ */
+static void disconnect(struct dt *t, int fd)
+{
+	struct sockaddr un = { .sa_family = AF_UNSPEC };
+
+	dt_connect(t, fd, &un, sizeof(un));
+}
+
+static void reconnect_and_send(struct dt *t, uint16_t port, int l, int c)
+{
+	struct sockaddr_in peer;
+	socklen_t len = sizeof(peer);
+	char buf[16];
+	int s;
+
+	dt_getpeername(t, c, &peer, &len);
+	len = sizeof(peer);
+	dt_getsockname(t, c, &peer, &len);
+	raw_connect(t, c, port);
+	s = dt_accept(t, l, NULL, NULL);
+	tcp_state(t, c);
+	dt_send(t, c, hello, 5, MSG_NOSIGNAL);
+	dt_recv(t, s, buf, sizeof(buf), 0);
+	dt_send(t, s, "back", 4, MSG_NOSIGNAL);
+	dt_recv(t, c, buf, sizeof(buf), 0);
+	poll2(t, c, s);
+	dt_getsockopt_int(t, c, SOL_SOCKET, SO_ERROR);
+}
+
+static void case_disconnect_established(struct dt *t)
+{
+	char buf[16];
+	int l, c, s;
+
+	pair(t, 6401, &l, &c, &s);
+	dt_send(t, s, "unread", 6, 0);
+	disconnect(t, c);
+	poll2(t, c, s);
+	tcp_state(t, c);
+	dt_recv(t, c, buf, sizeof(buf), MSG_DONTWAIT);
+	dt_getsockopt_int(t, c, SOL_SOCKET, SO_ERROR);
+	dt_getsockopt_int(t, c, SOL_SOCKET, SO_ERROR);
+	poll2(t, c, s);
+	dt_recv(t, c, buf, sizeof(buf), MSG_DONTWAIT);
+	dt_send(t, c, hello, 5, MSG_NOSIGNAL);
+	/* The peer was reset. */
+	dt_recv(t, s, buf, sizeof(buf), MSG_DONTWAIT);
+	dt_recv(t, s, buf, sizeof(buf), MSG_DONTWAIT);
+	/* Disconnecting a closed socket again changes nothing. */
+	disconnect(t, c);
+	poll2(t, c, s);
+	reconnect_and_send(t, 6401, l, c);
+}
+
+/* The first send after the reconnect must not see the old error. */
+static void case_disconnect_reconnect_error(struct dt *t)
+{
+	int l, c, s;
+
+	pair(t, 6411, &l, &c, &s);
+	disconnect(t, c);
+	reconnect_and_send(t, 6411, l, c);
+}
+
+static void case_disconnect_after_reset(struct dt *t)
+{
+	struct linger lg = { 1, 0 };
+	char buf[16];
+	int l, c, s;
+
+	pair(t, 6421, &l, &c, &s);
+	dt_send(t, s, "data", 4, 0);
+	dt_setsockopt(t, s, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	dt_close(t, s);
+	poll2(t, c, l);
+	tcp_state(t, c);
+	/* Unreported: the RST's error survives the disconnect. */
+	disconnect(t, c);
+	poll2(t, c, l);
+	dt_getsockopt_int(t, c, SOL_SOCKET, SO_ERROR);
+	/* The data that came before the RST went with the connection. */
+	dt_recv(t, c, buf, sizeof(buf), MSG_DONTWAIT);
+	poll2(t, c, l);
+	reconnect_and_send(t, 6421, l, c);
+}
+
+static void case_disconnect_half_closed(struct dt *t)
+{
+	char buf[16];
+	int l, c, s;
+
+	pair(t, 6431, &l, &c, &s);
+	/* c in CLOSE_WAIT, RCV_SHUTDOWN set: poll said POLLIN|POLLRDHUP
+	 * after the disconnect. */
+	dt_shutdown(t, s, SHUT_WR);
+	dt_recv(t, c, buf, sizeof(buf), 0);
+	poll2(t, c, s);
+	tcp_state(t, c);
+	disconnect(t, c);
+	poll2(t, c, s);
+	dt_getsockopt_int(t, c, SOL_SOCKET, SO_ERROR);
+	reconnect_and_send(t, 6431, l, c);
+}
+
 static const struct dt_case cases[] = {
 	DT_CASE(case_listen_errors),
 	DT_CASE(case_listen_unbound),
@@ -827,6 +938,10 @@ static const struct dt_case cases[] = {
 	DT_CASE(case_poll_listener),
 	DT_CASE(case_maxseg_connected),
 	DT_CASE(case_write_after_reset),
+	DT_CASE(case_disconnect_established),
+	DT_CASE(case_disconnect_reconnect_error),
+	DT_CASE(case_disconnect_after_reset),
+	DT_CASE(case_disconnect_half_closed),
 };
 
 int main(void)

@@ -499,9 +499,9 @@ static void case_oob_disconnect(struct dt *t)
 	dt_connect(t, s, &un, sizeof(un));
 	atmark(t, s);
 	dt_recv(t, s, buf, sizeof(buf), MSG_OOB);
-	/* (Reconnecting after connect(AF_UNSPEC) is not compared: ustack
-	 * keeps the old connection's shutdown bits and error, unlike Linux;
-	 * not about urgent data.) */
+	/* No POLLPRI (nor the old shutdown bits) either. Reconnecting after
+	 * connect(AF_UNSPEC) is compared in test_diff_tcp.c. */
+	poll1(t, s);
 }
 
 /* ---- SIGURG and the owner ---------------------------------------------------- */

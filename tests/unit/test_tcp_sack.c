@@ -26,11 +26,14 @@ static struct tt_conn C;
 static uint8_t BUF[70000];
 
 /* Each test starts on a connection the peer opened with SACK-permitted
- * (passive open: the stack accepted it). */
+ * (passive open: the stack accepted it). NewReno's halving is what RFC
+ * 6675 §5 writes out (CUBIC's 0.7 is tested in test_tcp_cong.c). */
 static int setup(void **state)
 {
 	(void)state;
 	tt_stack_init(&T);
+	assert_int_equal(ustack_sysctl_set(T.st, "net.ipv4.tcp_congestion_control",
+					   "reno"), 0);
 	tt_conn_init(&C, &T, false);
 	C.sack_perm = true;
 	tt_open(&C);

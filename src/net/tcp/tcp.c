@@ -467,6 +467,7 @@ static int tcp_v4_connect(struct sock *sk, const struct sockaddr *uaddr,
 	tp->write_seq = tp->iss + 1;
 	tcp_sack_init(tp);
 	tcp_ts_init_connect(sk);
+	sk->err = 0;   /* Linux's tcp_connect_init: a fresh start */
 	tcp_set_state(sk, TCP_SYN_SENT);
 	tcp_ehash_add(sk);
 	us_mib_inc(sk->st, US_MIB_TCP_ACTIVE_OPENS);
@@ -478,6 +479,60 @@ static int tcp_v4_connect(struct sock *sk, const struct sockaddr *uaddr,
 	return 0;
 }
 
+/*
+ * What Linux's tcp_disconnect forgets with the connection, in every state:
+ * the data both ways, the shutdown bits and the peer's FIN (poll shows
+ * POLLOUT|POLLHUP, not POLLIN|POLLRDHUP), the peer's address and an
+ * address the user did not bind, and what was learnt of the path (RTT,
+ * RTO, the congestion window, the peer's MSS and options). The pending
+ * error stays until it is reported or the next connect starts.
+ */
+static void tcp_disconnect_forget(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct sk_buff *skb;
+
+	while ((skb = skb_dequeue(&sk->receive_queue)) != NULL) {
+		sock_rfree(sk, skb);
+		skb_free(skb);
+	}
+	while ((skb = skb_dequeue(&sk->write_queue)) != NULL) {
+		sk->wmem_alloc -= (int)skb->truesize;
+		skb_free(skb);
+	}
+	tp->send_head = NULL;
+	skb_queue_purge(&tp->ooo_queue);
+	sk->shutdown = 0;
+	tp->fin_rcvd = false;
+	sk->daddr = 0;
+	sk->dport = 0;
+	if (!sk->userlocks_addr) {
+		sk->rcv_saddr = 0;
+		sk->saddr = 0;
+	}
+	tp->srtt_us = 0;
+	tp->rttvar_us = 0;
+	tp->rto_us = TCP_TIMEOUT_INIT_US;
+	tp->backoff = 0;
+	tp->retransmits = 0;
+	tp->probes_out = 0;
+	tp->probe_timer = false;
+	tp->snd_cwnd = TCP_INIT_CWND;
+	tp->snd_ssthresh = TCP_INFINITE_SSTHRESH;
+	tp->cwnd_acked = 0;
+	tp->dupacks = 0;
+	tp->in_recovery = false;
+	tp->ack_pending = false;
+	tp->quickacks = 0;
+	tp->rcv_unacked = 0;
+	tp->peer_mss = TCP_MSS_DEFAULT;
+	tp->snd_wnd = 0;
+	tp->total_retrans = 0;
+	tp->last_oow_ack = 0;
+	tcp_sack_init(tp);
+	tcp_reinit_congestion_control(sk);
+}
+
 /* connect(AF_UNSPEC) and the abortive close: RST, forget everything. */
 static void tcp_listen_stop(struct sock *sk);
 
@@ -486,23 +541,24 @@ int tcp_disconnect(struct sock *sk, int flags)
 	int old = sk->state;
 
 	tcp_urg_clear(sk);   /* Linux's tcp_disconnect, in every state */
-	if (old == TCP_CLOSE)
-		return 0;
 	if (old == TCP_LISTEN) {
 		/* The port stays bound; the listener and its queues go. */
 		tcp_listen_stop(sk);
 		tcp_set_state(sk, TCP_CLOSE);
-		return 0;
+	} else if (old != TCP_CLOSE) {
+		if (old != TCP_SYN_SENT)
+			tcp_send_active_reset(sk);
+		tcp_done(sk);
 	}
-	if (old != TCP_SYN_SENT)
-		tcp_send_active_reset(sk);
-	tcp_done(sk);
 	/* Linux's tcp_disconnect leaves ECONNRESET behind for an aborted
 	 * attempt or a connection it reset (SO_ERROR, POLLERR). */
 	if (old == TCP_SYN_SENT || old == TCP_SYN_RECV ||
 	    old == TCP_ESTABLISHED || old == TCP_CLOSE_WAIT ||
 	    old == TCP_FIN_WAIT1 || old == TCP_FIN_WAIT2)
 		sk->err = ECONNRESET;
+	tcp_disconnect_forget(sk);
+	if (sk->sk_socket)
+		sk->sk_error_report(sk);
 	return 0;
 }
 

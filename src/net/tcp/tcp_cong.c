@@ -55,6 +55,13 @@ void tcp_assign_congestion_control(struct sock *sk)
 	tcp_set_ca(sk, ca ? ca : &tcp_cubic);
 }
 
+void tcp_reinit_congestion_control(struct sock *sk)
+{
+	const struct tcp_congestion_ops *ca = tcp_sk(sk)->ca_ops;
+
+	tcp_set_ca(sk, ca ? ca : &tcp_cubic);
+}
+
 void tcp_ca_openreq_child(struct sock *sk, const struct sock *parent)
 {
 	const struct tcp_sock *ptp = tcp_sk((struct sock *)parent);

@@ -63,6 +63,9 @@ void tcp_assign_congestion_control(struct sock *sk);
  * TCP_CONGESTION, else the default now (Linux's tcp_ca_openreq_child). */
 void tcp_ca_openreq_child(struct sock *sk, const struct sock *parent);
 void tcp_cleanup_congestion_control(struct sock *sk);
+/* The same algorithm from a fresh start (connect(AF_UNSPEC), as Linux's
+ * tcp_disconnect: the choice stays, its state goes). */
+void tcp_reinit_congestion_control(struct sock *sk);
 /* TCP_CONGESTION, with Linux's checks and errno. */
 int tcp_setsockopt_congestion(struct sock *sk, const void *optval,
 			      unsigned int optlen);

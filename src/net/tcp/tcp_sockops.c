@@ -72,16 +72,12 @@ static int inet_stream_connect(struct socket *sock, const struct sockaddr *addr,
 	}
 	if (sk->state == TCP_CLOSE) {
 		err = sock_error(sk);
-		sock->state = SS_UNCONNECTED;
 		/* Linux's sock_error path disconnects: tcp_disconnect
 		 * forgets an address the user did not bind (getsockname
 		 * says 0.0.0.0 after a refused connect) and clears the
 		 * shutdown bits (poll: POLLOUT|POLLHUP, no POLLIN). */
-		if (!sk->userlocks_addr) {
-			sk->rcv_saddr = 0;
-			sk->saddr = 0;
-		}
-		sk->shutdown = 0;
+		sock->state = sk->prot->disconnect(sk, flags) ?
+			      SS_DISCONNECTING : SS_UNCONNECTED;
 		return err ? -err : -ECONNABORTED;
 	}
 	sock->state = SS_CONNECTED;
@@ -305,7 +301,6 @@ static int inet_stream_shutdown(struct socket *sock, int how)
 		 * tcp_disconnect leaves no shutdown bits behind (poll says
 		 * POLLOUT|POLLHUP, not POLLIN|POLLRDHUP). */
 		err = sk->prot->disconnect(sk, O_NONBLOCK);
-		sk->shutdown = 0;
 		sock->state = err ? SS_DISCONNECTING : SS_UNCONNECTED;
 		sk->sk_state_change(sk);
 		return err;
