@@ -136,20 +136,30 @@ static int sysctl_store(struct us_sysctl *s, const struct sysctl_row *r,
 	return 0;
 }
 
-int ustack_sysctl_set(struct ustack *st, const char *name, const char *value)
+/* The row for a call's arguments, or NULL with errno EINVAL (a NULL
+ * argument) or ENOENT (no such knob). */
+static const struct sysctl_row *sysctl_lookup(struct ustack *st,
+					      const char *name, const void *arg)
 {
 	const struct sysctl_row *r;
-	int err;
 
-	if (!st || !name || !value) {
+	if (!st || !name || !arg) {
 		errno = EINVAL;
-		return -1;
+		return NULL;
 	}
 	r = sysctl_find(name);
-	if (!r) {
+	if (!r)
 		errno = ENOENT;
+	return r;
+}
+
+int ustack_sysctl_set(struct ustack *st, const char *name, const char *value)
+{
+	const struct sysctl_row *r = sysctl_lookup(st, name, value);
+	int err;
+
+	if (!r)
 		return -1;
-	}
 	pthread_mutex_lock(&st->lock);
 	err = sysctl_store(&st->sysctl, r, value);
 	pthread_mutex_unlock(&st->lock);
@@ -163,19 +173,12 @@ int ustack_sysctl_set(struct ustack *st, const char *name, const char *value)
 int ustack_sysctl_get(struct ustack *st, const char *name, char *buf,
 		      size_t len)
 {
-	const struct sysctl_row *r;
+	const struct sysctl_row *r = sysctl_lookup(st, name, buf);
 	const char *field;
 	int n;
 
-	if (!st || !name || !buf) {
-		errno = EINVAL;
+	if (!r)
 		return -1;
-	}
-	r = sysctl_find(name);
-	if (!r) {
-		errno = ENOENT;
-		return -1;
-	}
 	pthread_mutex_lock(&st->lock);
 	field = (const char *)&st->sysctl + r->offset;
 	if (r->type == SYSCTL_INT)
