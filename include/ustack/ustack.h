@@ -134,6 +134,12 @@ ssize_t us_write(int fd, const void *buf, size_t len);
 ssize_t us_readv(int fd, const struct iovec *iov, int iovcnt);
 ssize_t us_writev(int fd, const struct iovec *iov, int iovcnt);
 int us_close(int fd);
+/* A new descriptor for the same socket (the kernel picks the number and
+ * close-on-exec as for any dup); the socket is released when its last
+ * descriptor is closed. us_fcntl F_DUPFD / F_DUPFD_CLOEXEC too. */
+int us_dup(int fd);
+int us_dup2(int fd, int newfd);
+int us_dup3(int fd, int newfd, int flags);
 int us_shutdown(int fd, int how);
 int us_getsockname(int fd, struct sockaddr *addr, socklen_t *len);
 int us_getpeername(int fd, struct sockaddr *addr, socklen_t *len);

@@ -364,10 +364,11 @@ int close(int fd)
 }
 
 /*
- * A ustack socket is one descriptor: duplicating it is refused (EMFILE,
- * as if no descriptor were left: programs handle that). Duplicating
- * another descriptor onto a ustack socket's number closes the socket
- * first, as dup2() closes what the number held.
+ * Duplicating a ustack socket gives a new kernel descriptor for the same
+ * socket (us_dup: released at the last close). An epoll instance of ours
+ * cannot be duplicated (EMFILE, as if no descriptor were left: programs
+ * handle that). Duplicating another descriptor onto a ustack number
+ * closes what the number held first, as dup2() does.
  */
 static int dup_onto(int newfd)
 {
@@ -378,37 +379,49 @@ static int dup_onto(int newfd)
 
 int dup(int fd)
 {
-	if (ours(fd) || epoll_ours(fd))
+	if (epoll_ours(fd))
 		return (int)fail(EMFILE);
-	return REAL(dup)(fd);
+	if (!ours(fd))
+		return REAL(dup)(fd);
+	if (shim_in_child())
+		return (int)child_fail(fd);
+	return us_dup(fd);
 }
 
 int dup2(int fd, int newfd)
 {
-	if (ours(fd) || epoll_ours(fd))
+	if (epoll_ours(fd))
 		return fd == newfd ? fd : (int)fail(EMFILE);
-	if (fd != newfd && dup_onto(newfd) < 0)
+	if (ours(fd) && shim_in_child())
+		return fd == newfd ? fd : (int)child_fail(fd);
+	if (ours(fd))
+		return us_dup2(fd, newfd);
+	if (fd != newfd && fcntl(fd, F_GETFD) >= 0 && dup_onto(newfd) < 0)
 		return -1;
 	return REAL(dup2)(fd, newfd);
 }
 
 int dup3(int fd, int newfd, int flags)
 {
-	if (ours(fd) || epoll_ours(fd))
+	if (epoll_ours(fd))
 		return (int)fail(fd == newfd ? EINVAL : EMFILE);
-	if (fd != newfd && dup_onto(newfd) < 0)
+	if (ours(fd) && shim_in_child())
+		return (int)(fd == newfd ? fail(EINVAL) : child_fail(fd));
+	if (ours(fd))
+		return us_dup3(fd, newfd, flags);
+	if (fd != newfd && fcntl(fd, F_GETFD) >= 0 && dup_onto(newfd) < 0)
 		return -1;
 	return REAL(dup3)(fd, newfd, flags);
 }
 
 static int do_fcntl(int (*real)(int, int, ...), int fd, int cmd, long arg)
 {
+	if ((cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC) && epoll_ours(fd))
+		return (int)fail(EMFILE);
 	if (!ours(fd))
 		return real(fd, cmd, arg);
 	if (shim_in_child())
 		return (int)child_fail(fd);
-	if (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC)
-		return (int)fail(EMFILE);
 	return us_fcntl(fd, cmd, arg);
 }
 

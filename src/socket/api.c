@@ -183,16 +183,35 @@ void sock_close_locked(struct socket *sock)
 	sock->ops = &sock_dead_ops;
 }
 
+/*
+ * close() drops one descriptor; the socket is released (FIN, linger) when
+ * its last descriptor goes, as Linux's fput of the file's last reference.
+ */
 int us_close(int fd)
 {
-	struct socket *sock = fdtable_remove(fd);
+	struct socket *sock = sockfd_lookup(fd, NULL);
 	struct ustack *st;
+	bool last;
 
 	if (!sock)
 		return eventpoll_close_fd(fd) ? 0 : (int)us_sys(SYS_close, fd);
 	st = sock->st;
 	pthread_mutex_lock(&st->lock);
 	us_engine_begin(st);
+	if (!fdtable_remove_desc(fd, sock, &last)) {
+		/* Another thread closed it since the lookup. */
+		us_core_unlock(st);
+		sockfd_put(sock);
+		return (int)set_errno(-EBADF);
+	}
+	sockfd_put(sock);               /* the lookup's; the table's is ours */
+	if (!last) {
+		/* Other descriptors keep the socket: only the number goes. */
+		us_sys_close(fd);
+		us_core_unlock(st);
+		sockfd_put(sock);
+		return 0;
+	}
 	sock_linger(sock);
 	sock_close_locked(sock);
 	us_engine_run_pending(st);
@@ -200,6 +219,97 @@ int us_close(int fd)
 	us_core_unlock(st);
 	sockfd_put(sock);
 	return 0;
+}
+
+/* ---- duplicating ------------------------------------------------------- */
+
+static bool epoll_is_ours(int fd)
+{
+	struct us_epoll *ep = epollfd_lookup(fd);
+
+	if (ep)
+		eventpoll_put(ep);
+	return ep != NULL;
+}
+
+/*
+ * A duplicate is the kernel's own dup of the socket's eventfd (so the
+ * number and its close-on-exec flag follow the kernel's rules, and a
+ * kernel poll on it sees the same file) entered in the table for the same
+ * socket. how: F_DUPFD / F_DUPFD_CLOEXEC with arg the lowest number, or
+ * SYS_dup3 with arg the number and flags. A descriptor that is none of
+ * ours goes to the kernel untouched; an epoll instance of ours cannot be
+ * duplicated (EMFILE, as if no descriptor were left).
+ */
+static int sock_dup_how(int fd, int how, long arg, int flags)
+{
+	struct socket *sock = sock_get_locked(fd);
+	long nfd;
+	int rc;
+
+	if (!sock) {
+		if (epoll_is_ours(fd))
+			return (int)set_errno(-EMFILE);
+		if (how == SYS_dup3)
+			return (int)us_sys(SYS_dup3, fd, arg, flags);
+		return (int)us_sys(SYS_fcntl, fd, how, arg);
+	}
+	/* Still ours under the core lock: a close cannot free the number
+	 * while we duplicate it. */
+	if (!fdtable_holds(fd, sock)) {
+		rc = -EBADF;
+	} else {
+		if (how == SYS_dup3)
+			nfd = us_sys(SYS_dup3, fd, arg, flags);
+		else
+			nfd = us_sys(SYS_fcntl, fd, how, arg);
+		rc = nfd < 0 ? -errno : fdtable_install_dup((int)nfd, sock);
+		if (rc == 0)
+			rc = (int)nfd;
+		else if (nfd >= 0)
+			us_sys_close((int)nfd);
+	}
+	sock_put_unlock(sock);
+	return (int)set_errno(rc);
+}
+
+static int sock_dup(int fd, int cmd, long arg)
+{
+	return sock_dup_how(fd, cmd, arg, 0);
+}
+
+int us_dup(int fd)
+{
+	return sock_dup(fd, F_DUPFD, 0);
+}
+
+/* dup2/dup3 onto newfd: a ustack socket or epoll instance there is closed
+ * first, as the kernel closes what the number held. */
+static int dup_onto(int fd, int newfd, int flags)
+{
+	if ((fdtable_is_ours(newfd) || epoll_is_ours(newfd)) &&
+	    (fdtable_is_ours(fd) || us_sys(SYS_fcntl, fd, F_GETFD) >= 0) &&
+	    us_close(newfd) < 0)
+		return -1;
+	return sock_dup_how(fd, SYS_dup3, newfd, flags);
+}
+
+int us_dup2(int fd, int newfd)
+{
+	if (fd == newfd) {
+		/* Linux's dup2: fd itself, if it is open. */
+		if (!fdtable_is_ours(fd) && us_sys(SYS_fcntl, fd, F_GETFD) < 0)
+			return -1;
+		return fd;
+	}
+	return dup_onto(fd, newfd, 0);
+}
+
+int us_dup3(int fd, int newfd, int flags)
+{
+	if (fd == newfd || (flags & ~O_CLOEXEC))
+		return (int)set_errno(-EINVAL);
+	return dup_onto(fd, newfd, flags);
 }
 
 /* ---- naming and connecting ---------------------------------------------- */
@@ -684,7 +794,7 @@ int us_getsockopt(int fd, int level, int optname, void *optval,
 	return (int)set_errno(rc);
 }
 
-static int fcntl_locked(struct socket *sock, int cmd, long arg)
+static int fcntl_locked(struct socket *sock, int fd, int cmd, long arg)
 {
 	switch (cmd) {
 	case F_GETFL:
@@ -704,8 +814,9 @@ static int fcntl_locked(struct socket *sock, int cmd, long arg)
 		return 0;
 	case F_GETFD:
 	case F_SETFD: {
-		/* Close-on-exec is a property of the real descriptor. */
-		long r = us_sys(SYS_fcntl, sock->fd, cmd, arg);
+		/* Close-on-exec is a property of the real descriptor (each
+		 * dup has its own). */
+		long r = us_sys(SYS_fcntl, fd, cmd, arg);
 
 		return r < 0 ? -errno : (int)r;
 	}
@@ -730,10 +841,12 @@ int us_fcntl(int fd, int cmd, ...)
 	va_start(ap, cmd);
 	arg = va_arg(ap, long);
 	va_end(ap);
+	if (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC)
+		return sock_dup(fd, cmd, arg);
 	sock = sock_get_locked(fd);
 	if (!sock)
 		return (int)us_sys(SYS_fcntl, fd, cmd, arg);
-	rc = fcntl_locked(sock, cmd, arg);
+	rc = fcntl_locked(sock, fd, cmd, arg);
 	sock_put_unlock(sock);
 	/* F_GETOWN cannot fail: a process group comes back negative. */
 	if (cmd == F_GETOWN)
@@ -765,7 +878,7 @@ int us_ioctl(int fd, unsigned long request, ...)
 		break;
 	case FIOCLEX:
 	case FIONCLEX:
-		rc = (int)us_sys(SYS_ioctl, sock->fd, request, arg) < 0 ? -errno : 0;
+		rc = (int)us_sys(SYS_ioctl, fd, request, arg) < 0 ? -errno : 0;
 		break;
 	default:
 		rc = sock->ops->ioctl(sock, request, arg);

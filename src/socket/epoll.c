@@ -73,6 +73,7 @@ struct us_epitem {
 	struct list_head rdllink;   /* on ep->rdllist while on_rdl */
 	struct us_epoll *ep;
 	struct socket *sock;        /* valid while !dead */
+	int fd;                     /* with sock, the key: Linux's (file, fd) */
 	struct ustack *st;          /* the socket's stack, for its core lock */
 	struct us_wait_entry wait;  /* on sock->wq while !dead */
 	uint32_t events;            /* interest, EPOLLERR|EPOLLHUP, settings */
@@ -289,9 +290,13 @@ int us_epoll_create(int size)
 
 /* ---- epoll_ctl ---------------------------------------------------------- */
 
-/* The item of ep on sock, found through the socket's wait queue (a short
- * list: one entry per set or call watching it). Core lock held. */
-static struct us_epitem *ep_find(struct us_epoll *ep, struct socket *sock)
+/* The item of ep on (sock, fd), found through the socket's wait queue (a
+ * short list: one entry per set or call watching it). As Linux's epitem
+ * key (file, fd), two dups of a socket are two items; closing one number
+ * leaves its item until the socket's last descriptor goes. Core lock
+ * held. */
+static struct us_epitem *ep_find(struct us_epoll *ep, struct socket *sock,
+				 int fd)
 {
 	struct list_head *pos;
 
@@ -303,7 +308,7 @@ static struct us_epitem *ep_find(struct us_epoll *ep, struct socket *sock)
 		if (e->func != ep_poll_callback)
 			continue;
 		epi = container_of(e, struct us_epitem, wait);
-		if (epi->ep == ep)
+		if (epi->ep == ep && epi->fd == fd)
 			return epi;
 	}
 	return NULL;
@@ -319,7 +324,7 @@ static void ep_check_ready(struct us_epoll *ep, struct us_epitem *epi)
 	}
 }
 
-static int ep_insert(struct us_epoll *ep, struct socket *sock,
+static int ep_insert(struct us_epoll *ep, struct socket *sock, int fd,
 		     const struct epoll_event *ev)
 {
 	struct us_epitem *epi = calloc(1, sizeof(*epi));
@@ -328,6 +333,7 @@ static int ep_insert(struct us_epoll *ep, struct socket *sock,
 		return -ENOMEM;
 	epi->ep = ep;
 	epi->sock = sock;
+	epi->fd = fd;
 	epi->st = sock->st;
 	epi->events = ev->events | EPOLLERR | EPOLLHUP;
 	epi->data = ev->data;
@@ -366,7 +372,7 @@ static int ep_remove(struct us_epoll *ep, struct us_epitem *epi)
 /* Linux's do_epoll_ctl for a ustack socket, from the EPOLLEXCLUSIVE
  * checks on. */
 static int ep_ctl_sock(struct us_epoll *ep, int op, struct socket *sock,
-		       const struct epoll_event *ev)
+		       int fd, const struct epoll_event *ev)
 {
 	struct us_epitem *epi;
 	int rc;
@@ -383,10 +389,10 @@ static int ep_ctl_sock(struct us_epoll *ep, int op, struct socket *sock,
 		pthread_mutex_unlock(&sock->st->lock);
 		return -EBADF;
 	}
-	epi = ep_find(ep, sock);
+	epi = ep_find(ep, sock, fd);
 	switch (op) {
 	case EPOLL_CTL_ADD:
-		rc = epi ? -EEXIST : ep_insert(ep, sock, ev);
+		rc = epi ? -EEXIST : ep_insert(ep, sock, fd, ev);
 		break;
 	case EPOLL_CTL_MOD:
 		rc = epi ? ep_modify(ep, epi, ev) : -ENOENT;
@@ -444,7 +450,7 @@ int us_epoll_ctl(int epfd, int op, int fd, struct epoll_event *event)
 		return (int)us_set_errno(ep_not_ours(epfd, fd));
 	sock = sockfd_lookup(fd, NULL);
 	if (sock) {
-		rc = ep_ctl_sock(ep, op, sock, &ev);
+		rc = ep_ctl_sock(ep, op, sock, fd, &ev);
 		sockfd_put(sock);
 	} else {
 		rc = ep_ctl_kernel(ep, op, fd, &ev);

@@ -76,10 +76,41 @@ static int slot_install(int fd, struct fd_slot entry)
 	return rc;
 }
 
+/* One more descriptor of sock at fd (the first one, or a dup). */
+static int slot_install_sock(int fd, struct socket *sock)
+{
+	int rc = 0;
+
+	pthread_mutex_lock(&fdt.lock);
+	if (fd >= fdt.nslots)
+		rc = fdtable_grow(fd);
+	if (rc == 0) {
+		fdt.slots[fd] = (struct fd_slot){ .kind = FD_SOCKET,
+						  .sock = sock };
+		sock->ndesc++;
+	}
+	pthread_mutex_unlock(&fdt.lock);
+	return rc;
+}
+
 int fdtable_install(struct socket *sock)
 {
-	return slot_install(sock->fd, (struct fd_slot){ .kind = FD_SOCKET,
-							.sock = sock });
+	return slot_install_sock(sock->fd, sock);
+}
+
+int fdtable_install_dup(int fd, struct socket *sock)
+{
+	return slot_install_sock(fd, sock);
+}
+
+bool fdtable_holds(int fd, const struct socket *sock)
+{
+	bool holds;
+
+	pthread_mutex_lock(&fdt.lock);
+	holds = slot_get(fd, FD_SOCKET) && fdt.slots[fd].sock == sock;
+	pthread_mutex_unlock(&fdt.lock);
+	return holds;
 }
 
 struct socket *sockfd_lookup(int fd, int *err)
@@ -126,11 +157,74 @@ static struct fd_slot slot_take(int fd, enum fd_kind kind)
 	return taken;
 }
 
+/* Another descriptor of sock than fd, or -1; fdt.lock held. */
+static int sock_other_fd(const struct socket *sock, int fd)
+{
+	for (int i = 0; i < fdt.nslots; i++)
+		if (i != fd && fdt.slots[i].kind == FD_SOCKET &&
+		    fdt.slots[i].sock == sock)
+			return i;
+	return -1;
+}
+
+/*
+ * Drop descriptor fd of sock (Linux's close_fd: the number goes, the file
+ * stays while other descriptors hold it). sock->fd, the number the stack
+ * signals readiness through, moves to a descriptor that stays.
+ */
+static struct socket *slot_remove_sock(int fd, const struct socket *want,
+				       bool *last)
+{
+	struct socket *sock = NULL;
+	struct fd_slot *slot;
+
+	pthread_mutex_lock(&fdt.lock);
+	slot = slot_get(fd, FD_SOCKET);
+	if (slot && (!want || slot->sock == want)) {
+		sock = slot->sock;
+		*slot = (struct fd_slot){ .kind = FD_NONE };
+		*last = --sock->ndesc == 0;
+		if (!*last) {
+			/* The table's reference stays; the caller gets one. */
+			atomic_fetch_add(&sock->refcnt, 1);
+			if (sock->fd == fd)
+				sock->fd = sock_other_fd(sock, fd);
+		}
+	}
+	pthread_mutex_unlock(&fdt.lock);
+	return sock;
+}
+
 struct socket *fdtable_remove(int fd)
 {
-	struct fd_slot taken = slot_take(fd, FD_SOCKET);
+	bool last;
 
-	return taken.kind == FD_SOCKET ? taken.sock : NULL;
+	return slot_remove_sock(fd, NULL, &last);
+}
+
+struct socket *fdtable_remove_desc(int fd, const struct socket *sock,
+				   bool *last)
+{
+	return slot_remove_sock(fd, sock, last);
+}
+
+bool fdtable_forget_socket(struct socket *sock)
+{
+	bool had = false;
+
+	pthread_mutex_lock(&fdt.lock);
+	for (int i = 0; i < fdt.nslots; i++) {
+		if (fdt.slots[i].kind != FD_SOCKET || fdt.slots[i].sock != sock)
+			continue;
+		fdt.slots[i] = (struct fd_slot){ .kind = FD_NONE };
+		had = true;
+		/* sock->fd itself goes at the last sockfd_put. */
+		if (i != sock->fd)
+			us_sys_close(i);
+	}
+	sock->ndesc = 0;
+	pthread_mutex_unlock(&fdt.lock);
+	return had;
 }
 
 int fdtable_install_epoll(int fd, struct us_epoll *ep)

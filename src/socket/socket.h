@@ -81,7 +81,7 @@ struct socket {
 	int f_flags;                /* the other F_SETFL flags it keeps */
 	bool dead;                  /* closed: blocked calls return EBADF */
 	bool evfd_ready;            /* the eventfd is signalled (readable) */
-	atomic_int refcnt;          /* the descriptor + calls in flight */
+	atomic_int refcnt;          /* the descriptors + calls in flight */
 	const struct proto_ops *ops;
 	struct sock *sk;
 	struct ustack *st;
@@ -90,6 +90,10 @@ struct socket {
 	/* F_SETOWN / F_SETOWN_EX: who gets SIGURG (Linux's f_owner) */
 	int owner_pid;              /* 0 = nobody */
 	int owner_type;             /* F_OWNER_TID (never set), _PID, _PGRP */
+	/* dup(): descriptors (kernel dups of the eventfd) that map to this
+	 * socket, Linux's file refcount; under the fd table's lock. The
+	 * table holds one reference while any is left. */
+	int ndesc;
 };
 
 /*
@@ -149,8 +153,20 @@ int fdtable_install(struct socket *sock);
  * (a kernel descriptor that is not ours). */
 struct socket *sockfd_lookup(int fd, int *err);
 void sockfd_put(struct socket *sock);
-/* Remove fd from the table; the caller's reference keeps it alive. */
+/* Remove fd from the table; the caller gets a reference (the table's if
+ * it was the socket's last descriptor). */
 struct socket *fdtable_remove(int fd);
+/* The same, only if fd still maps to sock; *last: it was the last
+ * descriptor. The socket's core lock held (sock->fd may move). */
+struct socket *fdtable_remove_desc(int fd, const struct socket *sock,
+				   bool *last);
+/* fd as one more descriptor of sock (a kernel dup of its eventfd). */
+int fdtable_install_dup(int fd, struct socket *sock);
+/* True if fd maps to sock. */
+bool fdtable_holds(int fd, const struct socket *sock);
+/* Remove every descriptor of sock, closing all but sock->fd; true if it
+ * had any (the table's reference passes to the caller). Core lock held. */
+bool fdtable_forget_socket(struct socket *sock);
 /* True if fd is a ustack socket. */
 bool fdtable_is_ours(int fd);
 /* One more than the highest descriptor the table has room for. */

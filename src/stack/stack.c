@@ -95,10 +95,10 @@ static void close_all_sockets(struct ustack *st)
 	while (!list_empty(&st->sockets)) {
 		struct socket *sock = list_entry(st->sockets.next, struct socket,
 						 node);
-		struct socket *installed = fdtable_remove(sock->fd);
+		bool installed = fdtable_forget_socket(sock);
 
 		sock_close_locked(sock);
-		if (installed == sock)
+		if (installed)
 			sockfd_put(sock);
 	}
 }
