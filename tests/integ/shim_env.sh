@@ -7,6 +7,8 @@
 #   - a TAP device another process holds: one message naming USTACK_TAP
 #   - `ustack run` with bad arguments exits 2 naming the argument
 #   - without USTACK_TAP, UDP and TCP work over ustack's 127.0.0.0/8
+#   - a ustack socket's dup/F_DUPFD/dup2 are the same connection, FIN at
+#     the last close
 #   - fork(): the child's calls on an inherited ustack socket fail with
 #     EOPNOTSUPP after one message; the parent's socket keeps working
 #   - exit() without close(): the kernel peer gets every byte and a FIN
@@ -103,6 +105,46 @@ print("ok: no USTACK_TAP: UDP and TCP over ustack's 127.0.0.0/8")
 EOP
 env -u USTACK_TAP -u USTACK_ADDR LD_PRELOAD="$SHIM_SO" timeout 30 "$PY" "$WORK/lo.py" ||
 	shim_fail "loopback-only instance"
+
+# dup of a ustack socket (os.dup is F_DUPFD_CLOEXEC, os.dup2 is dup2): the
+# connection lives on through the duplicates, readable through each and
+# through an epoll registration made via one; FIN at the last close only.
+cat >"$WORK/dup.py" <<'EOP'
+import fcntl, os, select, socket
+ls = socket.socket()
+ls.bind(("127.0.0.3", 0))
+ls.listen()
+c = socket.create_connection(ls.getsockname())
+s, _ = ls.accept()
+d = os.dup(s.fileno())
+assert fcntl.fcntl(d, fcntl.F_GETFD) == fcntl.FD_CLOEXEC
+d2 = fcntl.fcntl(s.fileno(), fcntl.F_DUPFD, 100)
+assert d2 >= 100 and fcntl.fcntl(d2, fcntl.F_GETFD) == 0
+s.close()
+os.close(d2)
+c.setblocking(False)
+try:
+    c.recv(1)
+    raise SystemExit("the peer saw an end of stream after closing a dup")
+except BlockingIOError:
+    pass
+os.write(d, b"hi")
+c.settimeout(10)
+assert c.recv(2) == b"hi"
+ep = select.epoll()
+ep.register(d, select.EPOLLIN)
+d3 = os.dup2(d, 50)
+assert d3 == 50
+os.close(d)
+c.send(b"z")
+assert ep.poll(10) == [(d, select.EPOLLIN)]
+assert os.read(50, 1) == b"z"
+os.close(50)
+assert c.recv(1) == b""
+print("ok: dup, F_DUPFD, dup2 of a ustack socket; FIN at the last close")
+EOP
+env -u USTACK_TAP -u USTACK_ADDR LD_PRELOAD="$SHIM_SO" timeout 30 "$PY" "$WORK/dup.py" ||
+	shim_fail "dup of a ustack socket"
 ip link set lo up
 
 rc=0
