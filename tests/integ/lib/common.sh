@@ -89,6 +89,21 @@ integ_fail() {
 	exit 1
 }
 
+# integ_fail_logs MESSAGE: name every file kept, show the ends of the logs
+# and outputs, and fail through integ_fail (which says where WORK is).
+integ_fail_logs() {
+	local f
+	echo "files kept in $WORK:"
+	find "$WORK" -maxdepth 1 -type f -printf '  %f (%s bytes)\n'
+	for f in "$WORK"/*.log "$WORK"/*.out; do
+		[ -s "$f" ] || continue
+		echo "--- last lines of $f:"
+		tail -n 15 "$f"
+	done
+	PCAP=${PCAP:-$WORK/none.pcap}
+	integ_fail "$@"
+}
+
 integ_pass() {
 	rm -rf "$WORK"
 	exit 0

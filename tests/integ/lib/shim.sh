@@ -39,16 +39,7 @@ shim_cleanup() {
 trap shim_cleanup EXIT
 
 shim_fail() {
-	local f
-	echo "files kept in $WORK:"
-	find "$WORK" -maxdepth 1 -type f -printf '  %f (%s bytes)\n'
-	for f in "$WORK"/*.log "$WORK"/*.out; do
-		[ -s "$f" ] || continue
-		echo "--- last lines of $f:"
-		tail -n 15 "$f"
-	done
-	PCAP=${PCAP:-$WORK/none.pcap}
-	integ_fail "$@"
+	integ_fail_logs "$@"
 }
 
 shim_need() {

@@ -39,16 +39,7 @@ trap tcp_cleanup EXIT
 # tcp_fail MESSAGE: name every file kept, show the ends of the logs, and
 # fail through integ_fail (which says where the work directory is).
 tcp_fail() {
-	local f
-	echo "files kept in $WORK:"
-	find "$WORK" -maxdepth 1 -type f -printf '  %f (%s bytes)\n'
-	for f in "$WORK"/*.log "$WORK"/*.out; do
-		[ -s "$f" ] || continue
-		echo "--- last lines of $f:"
-		tail -n 15 "$f"
-	done
-	PCAP=${PCAP:-$WORK/none.pcap}
-	integ_fail "$@"
+	integ_fail_logs "$@"
 }
 
 tcp_need() {
