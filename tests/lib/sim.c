@@ -10,6 +10,17 @@
 
 #include "stack/stack.h"
 
+struct ustack *sim_stack(struct us_clock *clock, uint64_t seed)
+{
+	struct ustack_config cfg;
+
+	ustack_config_init(&cfg);
+	cfg.clock = clock;
+	cfg.seed = seed;
+	cfg.log_level = 0;
+	return ustack_create(&cfg);
+}
+
 uint64_t sim_seed(const char *test_name, uint64_t def)
 {
 	const char *env = getenv("SEED");

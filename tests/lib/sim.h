@@ -12,6 +12,9 @@
 
 struct ustack;
 
+/* An instance on the shared virtual clock, seeded and quiet (log level
+ * 0); NULL if ustack_create fails. */
+struct ustack *sim_stack(struct us_clock *clock, uint64_t seed);
 /* The seed for this run: $SEED if set, else def. Printed for replay. */
 uint64_t sim_seed(const char *test_name, uint64_t def);
 /* Run the stacks until the clock reaches `until` (or nothing is left to

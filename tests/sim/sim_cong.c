@@ -67,17 +67,6 @@ static uint8_t pattern(uint64_t seed, size_t off)
 	return (uint8_t)(x >> ((off % 8) * 8));
 }
 
-static struct ustack *make_stack(struct us_clock *clock, uint64_t seed)
-{
-	struct ustack_config cfg;
-
-	ustack_config_init(&cfg);
-	cfg.clock = clock;
-	cfg.seed = seed;
-	cfg.log_level = 0;
-	return ustack_create(&cfg);
-}
-
 /* The one connection of an instance (the sender's), or NULL. */
 static struct tcp_sock *the_conn(struct ustack *st)
 {
@@ -168,8 +157,8 @@ static void run_one(struct run *r)
 	us_time_t start, deadline = 3600 * US_USEC_PER_SEC;
 
 	us_clock_init_virtual(&clock, 0);
-	st[0] = make_stack(&clock, r->seed * 2 + 1);
-	st[1] = make_stack(&clock, r->seed * 2 + 2);
+	st[0] = sim_stack(&clock, r->seed * 2 + 1);
+	st[1] = sim_stack(&clock, r->seed * 2 + 2);
 	ustack_sysctl_set(st[0], "net.ipv4.tcp_cubic_hystart",
 			  r->hystart ? "1" : "0");
 	wire_pair_create(st[0], st[1], &wp, &da, &db);

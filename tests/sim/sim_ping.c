@@ -89,17 +89,6 @@ static void ping_tick(struct us_timer *t, us_time_t now)
 		us_timer_mod(&p->st->timers, t, now + US_USEC_PER_SEC);
 }
 
-static struct ustack *make_stack(struct us_clock *clock, uint64_t seed)
-{
-	struct ustack_config cfg;
-
-	ustack_config_init(&cfg);
-	cfg.clock = clock;
-	cfg.seed = seed;
-	cfg.log_level = 0;
-	return ustack_create(&cfg);
-}
-
 static void start_pinger(struct pinger *p, struct ustack *st, uint32_t peer,
 			 uint16_t id, us_time_t first)
 {
@@ -126,8 +115,8 @@ static void test_ping_over_lossy_wire(void **state)
 
 	(void)state;
 	us_clock_init_virtual(&clock, 0);
-	st[0] = make_stack(&clock, seed * 2 + 1);
-	st[1] = make_stack(&clock, seed * 2 + 2);
+	st[0] = sim_stack(&clock, seed * 2 + 1);
+	st[1] = sim_stack(&clock, seed * 2 + 2);
 	assert_non_null(st[0]);
 	assert_non_null(st[1]);
 	memset(&wp, 0, sizeof(wp));

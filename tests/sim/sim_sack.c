@@ -60,14 +60,8 @@ static uint8_t pattern(size_t off)
 static struct ustack *make_stack(struct us_clock *clock, uint64_t seed,
 				 bool sack)
 {
-	struct ustack_config cfg;
-	struct ustack *st;
+	struct ustack *st = sim_stack(clock, seed);
 
-	ustack_config_init(&cfg);
-	cfg.clock = clock;
-	cfg.seed = seed;
-	cfg.log_level = 0;
-	st = ustack_create(&cfg);
 	assert_non_null(st);
 	assert_int_equal(ustack_sysctl_set(st, "net.ipv4.tcp_sack",
 					   sack ? "1" : "0"), 0);

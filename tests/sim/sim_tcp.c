@@ -131,17 +131,6 @@ static int end_poll(struct end *e)
 	return did;
 }
 
-static struct ustack *make_stack(struct us_clock *clock, uint64_t seed)
-{
-	struct ustack_config cfg;
-
-	ustack_config_init(&cfg);
-	cfg.clock = clock;
-	cfg.seed = seed;
-	cfg.log_level = 0;
-	return ustack_create(&cfg);
-}
-
 static size_t tcp_conns(struct ustack *st)
 {
 	size_t n = 0;
@@ -225,8 +214,8 @@ static int run_seed(uint64_t seed)
 	us_time_t deadline;
 
 	us_clock_init_virtual(&clock, 0);
-	st[0] = make_stack(&clock, seed * 2 + 1);
-	st[1] = make_stack(&clock, seed * 2 + 2);
+	st[0] = sim_stack(&clock, seed * 2 + 1);
+	st[1] = sim_stack(&clock, seed * 2 + 2);
 	pick_faults(seed, &wp);
 	wire_pair_create(st[0], st[1], &wp, &da, &db);
 	netdev_set_ipv4(da, a, 24);
