@@ -86,7 +86,10 @@ serve() {
 	if [ "$where" = ustack ]; then
 		"${RUN[@]}" "$@" >"$WORK/$label.out" 2>&1 &
 	else
-		in_peer "$@" >"$WORK/$label.out" 2>&1 &
+		# nsenter itself, not in_peer: a function would run in a
+		# subshell, $! would be that subshell, and stop() would leave
+		# the server (and with it the peer's namespace) running.
+		nsenter -t "$PEER_PID" -n "$@" >"$WORK/$label.out" 2>&1 &
 	fi
 	SERVER=$!
 	PIDS+=("$SERVER")
