@@ -277,7 +277,7 @@ int sock_wait_event(struct socket *sock, us_time_t *timeo_us,
 		if (sock->dead || cond(sock->sk, arg))
 			break;
 		us_runtime_kick(st);
-		rc = us_wait_sleep(&sock->wq, &st->lock,
+		rc = us_wait_sleep(&sock->wq, st,
 				   timed ? &deadline : NULL);
 		if (timed)
 			*timeo_us = until_deadline(&deadline);

@@ -7,9 +7,13 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
 
 #include "core/sys.h"
+#include "socket/socket.h"
+#include "stack/runtime.h"
+#include "stack/stack.h"
 
 void us_wait_queue_init(struct us_wait_queue *wq)
 {
@@ -33,13 +37,22 @@ void us_wait_del(struct us_wait_entry *e)
 	list_del(&e->list);
 }
 
+static __thread struct us_sleeper *my_sleeper;
+
 static void sleeper_wake(struct us_sleeper *s)
 {
 	uint64_t one = 1;
 
+	/* A thread driving the engine wakes itself: no write needed. */
+	if (s == my_sleeper) {
+		atomic_store(&s->woken, true);
+		return;
+	}
 	/* One write per sleep: the sleeper drains it before the next. */
-	if (!atomic_exchange(&s->woken, true))
+	if (!atomic_exchange(&s->woken, true)) {
+		s->written = true;
 		(void)!us_sys_write(s->evfd, &one, sizeof(one));
+	}
 }
 
 void us_wake_up(struct us_wait_queue *wq, uint32_t events)
@@ -59,13 +72,14 @@ void us_wake_up(struct us_wait_queue *wq, uint32_t events)
 
 static pthread_key_t sleeper_key;
 static pthread_once_t sleeper_once = PTHREAD_ONCE_INIT;
-static __thread struct us_sleeper *my_sleeper;
 
 static void sleeper_free(void *p)
 {
 	struct us_sleeper *s = p;
 
 	us_sys_close(s->evfd);
+	if (s->drv_epfd >= 0)
+		us_sys_close(s->drv_epfd);
 	free(s);
 }
 
@@ -88,6 +102,7 @@ static struct us_sleeper *sleeper_get(int *err)
 		return NULL;
 	}
 	/* Blocking: an untimed sleep is a read() the kernel may restart. */
+	s->drv_epfd = -1;
 	s->evfd = eventfd(0, EFD_CLOEXEC);
 	if (s->evfd < 0) {
 		*err = -errno;
@@ -139,9 +154,145 @@ static int sleeper_block(struct us_sleeper *s, const struct timespec *deadline)
 	return 0;
 }
 
-int us_wait_sleep(struct us_wait_queue *wq, pthread_mutex_t *lock,
+/* ---- driving the engine while asleep -------------------------------- */
+
+enum { DRV_EVFD = 1, DRV_DEV = 2 };
+
+/*
+ * Core lock held. Make s's epoll set fit st's devices; false when this
+ * sleep cannot drive (no runtime, no device fd, or an error: the plain
+ * sleep then does).
+ */
+static bool driver_ready(struct us_sleeper *s, struct ustack *st)
+{
+	unsigned int gen = us_runtime_dev_gen(st);
+	struct epoll_event ev = { .events = EPOLLIN,
+				  .data.u64 = (uint64_t)DRV_EVFD << 32 };
+
+	if (gen == 0)
+		return false;
+	if (s->drv_epfd >= 0 && s->drv_st == st && s->drv_gen == gen)
+		return true;
+	if (s->drv_epfd >= 0)
+		us_sys_close(s->drv_epfd);
+	s->drv_st = NULL;
+	s->drv_epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (s->drv_epfd < 0)
+		return false;
+	if (epoll_ctl(s->drv_epfd, EPOLL_CTL_ADD, s->evfd, &ev) < 0 ||
+	    us_runtime_driver_sync(st, s->drv_epfd, (uint64_t)DRV_DEV << 32) <= 0) {
+		us_sys_close(s->drv_epfd);
+		s->drv_epfd = -1;
+		return false;
+	}
+	s->drv_st = st;
+	s->drv_gen = gen;
+	return true;
+}
+
+/*
+ * After a handler interrupted an untimed sleep: would the kernel have
+ * restarted a blocking read()? It does when the handler that ran has
+ * SA_RESTART. Which signal came is not known here, so: yes when every
+ * signal that can have run a handler (caught, not blocked in this thread,
+ * not one a fault raises: a thread asleep in a system call makes no fault)
+ * has SA_RESTART; no otherwise. Only a program mixing both kinds of
+ * handler can see a difference from Linux. Runs only after a signal.
+ */
+static bool fault_signal(int sig)
+{
+	return sig == SIGSEGV || sig == SIGBUS || sig == SIGFPE ||
+	       sig == SIGILL || sig == SIGTRAP || sig == SIGSYS;
+}
+
+static bool handlers_restart(void)
+{
+	sigset_t blocked;
+
+	if (pthread_sigmask(SIG_BLOCK, NULL, &blocked) != 0)
+		return false;
+	for (int sig = 1; sig < _NSIG; sig++) {
+		struct sigaction sa;
+
+		if (sig == SIGKILL || sig == SIGSTOP || fault_signal(sig) ||
+		    sigismember(&blocked, sig) == 1 ||
+		    sigaction(sig, NULL, &sa) != 0)
+			continue;
+		if (!(sa.sa_flags & SA_SIGINFO) &&
+		    (sa.sa_handler == SIG_DFL || sa.sa_handler == SIG_IGN))
+			continue;
+		if (!(sa.sa_flags & SA_RESTART))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * The untimed sleep of a driving thread, core lock held on entry and on
+ * return (s queued on its wait queue). Frames for any socket are handled
+ * here; the loop ends when this thread's sleeper was woken.
+ */
+static int sleep_driving(struct us_sleeper *s, struct ustack *st)
+{
+	struct epoll_event evs[4];
+	bool drained = false;
+	uint64_t v;
+	int n, rc = 0;
+
+	while (!atomic_load(&s->woken)) {
+		bool dev = false;
+
+		us_core_unlock(st);
+		n = epoll_wait(s->drv_epfd, evs, 4, -1);
+		pthread_mutex_lock(&st->lock);
+		if (n < 0) {
+			if (errno != EINTR) {
+				rc = -errno;
+				break;
+			}
+			if (atomic_load(&s->woken) || handlers_restart())
+				continue;
+			rc = -EINTR;
+			break;
+		}
+		for (int i = 0; i < n; i++) {
+			uint32_t e = evs[i].events;
+			int fd = (int)(uint32_t)evs[i].data.u64;
+
+			if (evs[i].data.u64 >> 32 != DRV_DEV) {
+				if (s->written && !drained) {
+					(void)!us_sys_read(s->evfd, &v,
+							   sizeof(v));
+					drained = true;
+				}
+			} else if (e & EPOLLIN) {
+				dev = true;
+			} else {
+				/* Error or hang-up only (the device went
+				 * away): the runtime thread reports it;
+				 * this set stops watching. */
+				epoll_ctl(s->drv_epfd, EPOLL_CTL_DEL, fd,
+					  NULL);
+			}
+		}
+		if (dev) {
+			us_engine_begin(st);
+			if (!us_runtime_drive(st))
+				break;      /* runtime stopped: recheck */
+		}
+	}
+	/* Written but not seen in the set: drain it (the write was made
+	 * under the lock we hold, so the read returns at once). */
+	if (s->written && !drained)
+		(void)!us_sys_read(s->evfd, &v, sizeof(v));
+	s->written = false;
+	return rc;
+}
+
+int us_wait_sleep(struct us_wait_queue *wq, struct ustack *st,
 		  const struct timespec *deadline)
 {
+	pthread_mutex_t *lock = &st->lock;
 	struct us_sleeper *s;
 	int err = 0, rc;
 	uint64_t v;
@@ -150,9 +301,16 @@ int us_wait_sleep(struct us_wait_queue *wq, pthread_mutex_t *lock,
 	if (!s)
 		return err;
 	atomic_store(&s->woken, false);
+	s->written = false;
 	list_add_tail(&s->node, &wq->sleeping);
 	wq->sleepers++;
-	pthread_mutex_unlock(lock);
+	if (!deadline && driver_ready(s, st)) {
+		rc = sleep_driving(s, st);
+		list_del(&s->node);
+		wq->sleepers--;
+		return rc;
+	}
+	us_core_unlock(st);
 	rc = sleeper_block(s, deadline);
 	pthread_mutex_lock(lock);
 	list_del(&s->node);

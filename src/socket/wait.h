@@ -15,6 +15,15 @@
  * with SA_RESTART and otherwise fails with EINTR; a timed sleep is a
  * ppoll(), which always fails with EINTR, as Linux's socket calls do when
  * a socket timeout is set (sock_intr_errno).
+ *
+ * When the instance has a runtime thread and devices with fds, an untimed
+ * sleep drives the engine instead (DESIGN.md): the thread waits in an epoll
+ * set holding its eventfd and the device fds, and runs the engine itself
+ * when a frame comes, so a reply reaches it without two thread hops. That
+ * wait is an epoll_wait, which a signal always interrupts; the sleep is
+ * then resumed when every handler that could have run was installed with
+ * SA_RESTART (the kernel would have restarted the read()), and ends in
+ * EINTR otherwise.
  */
 #ifndef US_SOCKET_WAIT_H
 #define US_SOCKET_WAIT_H
@@ -35,11 +44,19 @@ struct us_wait_entry {
 	us_wait_fn func;
 };
 
+struct ustack;
+
 /* One thread's way to sleep: a blocking eventfd, made on first use. */
 struct us_sleeper {
 	struct list_head node;      /* on a wait queue while asleep */
 	int evfd;
-	atomic_bool woken;          /* evfd written since it was queued */
+	atomic_bool woken;          /* woken since it was queued */
+	bool written;               /* ... by a write to evfd (core lock) */
+	/* The thread's epoll set for driving an instance's engine while it
+	 * waits (us_runtime_driver_sync): evfd and the device fds. */
+	int drv_epfd;               /* -1 until first needed */
+	struct ustack *drv_st;      /* the instance it was built for */
+	unsigned int drv_gen;       /* and its us_runtime_dev_gen() */
 };
 
 struct us_wait_queue {
@@ -58,12 +75,12 @@ void us_wake_up(struct us_wait_queue *wq, uint32_t events);
 
 /*
  * Sleep on wq until woken, a signal arrives or the absolute CLOCK_MONOTONIC
- * deadline (NULL = none) passes. `lock` (the core lock) is held on entry
- * and on return, released while asleep. Returns 0 (woken, or a spurious
- * return: the caller rechecks its condition), -EINTR, -ETIMEDOUT, or
- * another -errno when the thread cannot get a sleeper.
+ * deadline (NULL = none) passes. st's core lock is held on entry and on
+ * return, released while asleep. Returns 0 (woken, or a spurious return:
+ * the caller rechecks its condition), -EINTR, -ETIMEDOUT, or another -errno
+ * when the thread cannot get a sleeper.
  */
-int us_wait_sleep(struct us_wait_queue *wq, pthread_mutex_t *lock,
+int us_wait_sleep(struct us_wait_queue *wq, struct ustack *st,
 		  const struct timespec *deadline);
 
 #endif

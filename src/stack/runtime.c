@@ -25,6 +25,7 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -61,18 +62,34 @@ struct us_runtime {
 	us_time_t armed;    /* the timerfd's pending deadline, or NEVER */
 	us_time_t planned;  /* the next event as of the last pass; read and
 			       written under the core lock */
+	unsigned int dev_gen;  /* bumped when a device fd joins the set */
 };
 
-static int rt_watch(struct us_runtime *rt, int fd, enum rt_source src)
+/*
+ * Watch fd in epfd. Device fds are watched with EPOLLEXCLUSIVE, here and in
+ * the epoll sets of application threads that drive the engine while they
+ * wait (us_runtime_driver_sync): a frame wakes one waiter, not all of them.
+ */
+static int watch_fd(int epfd, int fd, uint32_t events, uint64_t data)
 {
 	struct epoll_event ev;
 
 	memset(&ev, 0, sizeof(ev));
-	ev.events = EPOLLIN;
-	ev.data.u64 = (uint64_t)src << 32 | (uint32_t)fd;
-	if (epoll_ctl(rt->epfd, EPOLL_CTL_ADD, fd, &ev) < 0 && errno != EEXIST)
+	ev.events = events;
+	ev.data.u64 = data;
+	if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0 && errno != EEXIST)
 		return -errno;
 	return 0;
+}
+
+static int rt_watch(struct us_runtime *rt, int fd, enum rt_source src)
+{
+	uint32_t events = EPOLLIN;
+
+	if (src == RT_SRC_DEV)
+		events |= EPOLLEXCLUSIVE;
+	return watch_fd(rt->epfd, fd, events,
+			(uint64_t)src << 32 | (uint32_t)fd);
 }
 
 /* Read a timerfd or eventfd to clear it; EAGAIN means it already was. */
@@ -93,9 +110,15 @@ static bool clock_is_monotonic(const struct us_clock *c)
 }
 
 /*
- * Arm the timerfd for `next` (engine time; `now` is the engine's current
- * time). A deadline already in the past fires at once, which is what we
- * want: the loop then runs again.
+ * Make the timerfd fire no later than `next` (engine time; `now` is the
+ * engine's current time). Core lock held: application threads arm it too
+ * (us_runtime_kick), so a call that sets a timer costs at most one
+ * timerfd_settime and no wake-up of the runtime thread. With the monotonic
+ * clock a deadline already armed at or before `next` is left alone: it may
+ * fire early, the runtime then finds nothing due and arms again, once per
+ * armed deadline, where re-arming at every change (an RTO pushed on by each
+ * ACK) would cost a system call per segment. A deadline in the past fires at
+ * once, which is what we want: the loop then runs again.
  */
 static int rt_arm(struct us_runtime *rt, us_time_t next, us_time_t now)
 {
@@ -103,7 +126,8 @@ static int rt_arm(struct us_runtime *rt, us_time_t next, us_time_t now)
 	us_time_t t;
 	int flags = 0;
 
-	if (next == rt->armed && (rt->abs_clock || next == US_TIME_NEVER))
+	if (rt->abs_clock ? next >= rt->armed :
+	    next == rt->armed && next == US_TIME_NEVER)
 		return 0;
 	memset(&its, 0, sizeof(its));
 	if (next != US_TIME_NEVER) {
@@ -148,9 +172,12 @@ static void rt_forget_dev_fd(struct us_runtime *rt, int fd)
 	pthread_mutex_unlock(&st->lock);
 }
 
-static void rt_handle_events(struct us_runtime *rt,
+/* Returns true when the timerfd expired (rt->armed is then stale). */
+static bool rt_handle_events(struct us_runtime *rt,
 			     const struct epoll_event *evs, int n)
 {
+	bool fired = false;
+
 	for (int i = 0; i < n; i++) {
 		enum rt_source src = (enum rt_source)(evs[i].data.u64 >> 32);
 		int fd = (int)(uint32_t)evs[i].data.u64;
@@ -161,8 +188,7 @@ static void rt_handle_events(struct us_runtime *rt,
 			break;
 		case RT_SRC_TIMER:
 			rt_drain(rt->timerfd);
-			/* A one-shot timerfd is disarmed once it expired. */
-			rt->armed = US_TIME_NEVER;
+			fired = true;
 			break;
 		case RT_SRC_DEV:
 			if ((evs[i].events & (EPOLLERR | EPOLLHUP)) &&
@@ -171,6 +197,7 @@ static void rt_handle_events(struct us_runtime *rt,
 			break;
 		}
 	}
+	return fired;
 }
 
 /* Log under the core lock (the log line carries the engine's time). */
@@ -182,15 +209,37 @@ static void rt_log_errno(struct us_runtime *rt, const char *what, int err)
 	pthread_mutex_unlock(&rt->st->lock);
 }
 
-/* Core lock held. True when idle, false when work is left for next time. */
+/*
+ * Core lock held. True when idle, false when work is left for next time.
+ * A step that did less than one device's budget of work read every device
+ * until it had nothing more (EAGAIN), so the next step would find the fds
+ * empty: what can still be due is in memory (loopback frames, timers),
+ * which us_engine_run_pending finishes without another read per device.
+ */
 static bool rt_run_engine(struct ustack *st)
 {
 	for (int i = 0; i < RT_MAX_STEPS; i++) {
+		int work;
+
 		us_engine_begin(st);
-		if (us_engine_step(st, RT_BUDGET) == 0)
+		work = us_engine_step(st, RT_BUDGET);
+		if (work < RT_BUDGET) {
+			if (work > 0)
+				us_engine_run_pending(st);
 			return true;
+		}
 	}
 	return false;
+}
+
+/* Core lock held: note the next event and arm the timerfd for it. */
+static int rt_plan(struct us_runtime *rt)
+{
+	struct ustack *st = rt->st;
+	us_time_t next = us_engine_next_event(st);
+
+	rt->planned = next;
+	return rt_arm(rt, next, st->now);
 }
 
 static void *runtime_main(void *arg)
@@ -198,30 +247,34 @@ static void *runtime_main(void *arg)
 	struct us_runtime *rt = arg;
 	struct ustack *st = rt->st;
 	struct epoll_event evs[RT_MAX_EVENTS];
+	bool fired = false;
 
 	for (;;) {
-		us_time_t next = US_TIME_NEVER, now = 0;
 		bool stop, idle = false;
-		int n, err;
+		int n, err = 0;
 
 		pthread_mutex_lock(&st->lock);
+		/* A one-shot timerfd is disarmed once it expired. */
+		if (fired)
+			rt->armed = US_TIME_NEVER;
 		stop = rt->stopping;
 		if (!stop) {
 			idle = rt_run_engine(st);
-			next = us_engine_next_event(st);
-			now = st->now;
-			rt->planned = idle ? next : 0;
+			if (idle)
+				err = rt_plan(rt);
+			else
+				rt->planned = 0;
 		}
 		us_core_unlock(st);
 		if (stop)
 			break;
-		if (!idle)
-			continue;
-		err = rt_arm(rt, next, now);
 		if (err < 0) {
 			rt_log_errno(rt, "timerfd_settime", -err);
 			break;
 		}
+		fired = false;
+		if (!idle)
+			continue;
 		n = epoll_wait(rt->epfd, evs, RT_MAX_EVENTS, -1);
 		if (n < 0) {
 			if (errno == EINTR)
@@ -229,7 +282,7 @@ static void *runtime_main(void *arg)
 			rt_log_errno(rt, "epoll_wait", errno);
 			break;
 		}
-		rt_handle_events(rt, evs, n);
+		fired = rt_handle_events(rt, evs, n);
 	}
 	return NULL;
 }
@@ -245,6 +298,22 @@ static void runtime_free(struct us_runtime *rt)
 	free(rt);
 }
 
+/*
+ * A process-wide serial for device sets, so that a thread's epoll set built
+ * for one instance is never mistaken for another's (an instance made later
+ * at the same address). Never 0: 0 means "no runtime".
+ */
+static unsigned int rt_new_gen(void)
+{
+	static atomic_uint serial;
+	unsigned int g;
+
+	do
+		g = atomic_fetch_add(&serial, 1) + 1;
+	while (g == 0);
+	return g;
+}
+
 static struct us_runtime *runtime_alloc(struct ustack *st, int *err)
 {
 	struct us_runtime *rt = calloc(1, sizeof(*rt));
@@ -254,6 +323,7 @@ static struct us_runtime *runtime_alloc(struct ustack *st, int *err)
 		return NULL;
 	}
 	rt->st = st;
+	rt->dev_gen = rt_new_gen();
 	rt->armed = US_TIME_NEVER;
 	rt->planned = 0;
 	rt->abs_clock = clock_is_monotonic(st->clock);
@@ -378,6 +448,12 @@ void us_runtime_kick(struct ustack *st)
 	if (!rt)
 		return;
 	next = us_engine_next_event(st);
+	if (rt->abs_clock) {
+		/* An error here is the runtime thread's to report, when its
+		 * own arming fails the same way. */
+		(void)rt_arm(rt, next, st->now);
+		return;
+	}
 	if (next >= rt->planned)
 		return;
 	rt->planned = next;
@@ -388,5 +464,66 @@ int us_runtime_add_dev(struct ustack *st, struct net_device *dev)
 {
 	if (!st->rt || dev->fd < 0)
 		return 0;
+	st->rt->dev_gen = rt_new_gen();
 	return rt_watch(st->rt, dev->fd, RT_SRC_DEV);
+}
+
+/* ---- application threads driving the engine ---------------------------- */
+
+unsigned int us_runtime_dev_gen(struct ustack *st)
+{
+	return st->rt ? st->rt->dev_gen : 0;
+}
+
+/*
+ * The kernel wakes one EPOLLEXCLUSIVE watcher of a readable fd: the first
+ * one, in the order they were added, whose epoll set has a thread waiting
+ * in it (ep_poll_callback; a set nobody waits in only queues the event and
+ * the wake-up goes on to the next). So a thread's set is added first and
+ * the runtime's own watch is then taken off and added again, behind it: a
+ * frame goes to a thread waiting to drive the engine when there is one, and
+ * to the runtime thread only when none waits. A frame arriving between the
+ * two epoll_ctl calls is not lost: EPOLL_CTL_ADD looks at the fd's state.
+ */
+int us_runtime_driver_sync(struct ustack *st, int epfd, uint64_t data)
+{
+	struct us_runtime *rt = st->rt;
+	struct list_head *pos;
+	int n = 0, err;
+
+	if (!rt || rt->stopping)
+		return 0;
+	list_for_each(pos, &st->devices) {
+		struct net_device *dev = list_entry(pos, struct net_device, list);
+
+		if (dev->fd < 0)
+			continue;
+		err = watch_fd(epfd, dev->fd, EPOLLIN | EPOLLEXCLUSIVE,
+			       data | (uint32_t)dev->fd);
+		if (err)
+			return err;
+		epoll_ctl(rt->epfd, EPOLL_CTL_DEL, dev->fd, NULL);
+		err = rt_watch(rt, dev->fd, RT_SRC_DEV);
+		if (err)
+			return err;
+		n++;
+	}
+	return n;
+}
+
+bool us_runtime_drive(struct ustack *st)
+{
+	struct us_runtime *rt = st->rt;
+
+	if (!rt || rt->stopping)
+		return false;
+	/* Frames left over (a flood) may have been announced to this
+	 * thread only: the runtime thread takes them from here. */
+	if (!rt_run_engine(st)) {
+		rt->planned = 0;
+		us_runtime_wakeup(st);
+		return true;
+	}
+	us_runtime_kick(st);
+	return true;
 }

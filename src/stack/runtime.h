@@ -10,6 +10,9 @@
 #ifndef US_STACK_RUNTIME_H
 #define US_STACK_RUNTIME_H
 
+#include <stdbool.h>
+#include <stdint.h>
+
 struct ustack;
 struct net_device;
 
@@ -35,5 +38,24 @@ void us_runtime_kick(struct ustack *st);
  * itself when the device closes it.
  */
 int us_runtime_add_dev(struct ustack *st, struct net_device *dev);
+
+/*
+ * A thread blocked in a socket call drives the engine itself (DESIGN.md):
+ * it waits in an epoll set of its own that holds its sleeper's eventfd and
+ * the device fds, and when a frame comes it takes the core lock and runs
+ * the engine, so that its data reaches it without a hop through the
+ * runtime thread. All three with the core lock held.
+ *
+ * us_runtime_dev_gen: 0 when there is no runtime; otherwise a number that
+ * changes when the set of device fds changes (a thread's set is then
+ * rebuilt). us_runtime_driver_sync: add every device fd to epfd with
+ * `data` | fd, ahead of the runtime's own watch; returns how many (0: nothing
+ * to drive) or -errno. us_runtime_drive: run the engine until idle and arm
+ * the runtime's timer for what is next; false when the runtime is stopped
+ * or stopping (the thread must then sleep the plain way).
+ */
+unsigned int us_runtime_dev_gen(struct ustack *st);
+int us_runtime_driver_sync(struct ustack *st, int epfd, uint64_t data);
+bool us_runtime_drive(struct ustack *st);
 
 #endif

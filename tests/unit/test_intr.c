@@ -12,6 +12,14 @@
  * thread sleeps in the kernel (/proc/self/task/TID/syscall), signals it,
  * waits until the handler ran, then either joins it or, for a restarted
  * call, checks it is still asleep, sends a datagram and joins it.
+ *
+ * The cases run twice: on a stack with only its loopback, where a blocked
+ * call sleeps on its eventfd, and (in the private namespace) on one with a
+ * TAP device too, where a blocked recv/accept drives the engine while it
+ * waits (wait.c: sleep_driving, an epoll_wait on its eventfd and the TAP):
+ * there the test also checks that the call sleeps in epoll_wait, and that
+ * a datagram the kernel sends over the TAP reaches a thread blocked that
+ * way, with and without a handler having interrupted it.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -27,7 +35,9 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+#include <net/if.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -38,6 +48,14 @@
 
 static struct rd_fix F;
 static atomic_int handled;
+/* The driving group: the stack has a TAP; ustack recv/accept must sleep in
+ * epoll_wait. */
+static bool driving;
+static bool timed;                      /* ... unless SO_RCVTIMEO is set */
+static int ktap = -1;                   /* kernel UDP socket on the TAP net */
+
+#define TAP_NAME "usintr0"
+#define TAP_NET 0x0a4d0000u             /* 10.77.0.0/24 */
 
 static void on_signal(int sig)
 {
@@ -144,13 +162,35 @@ static bool asleep_in_kernel(int tid)
 	}
 }
 
+/* The system call tid is in (-1 when unknown). */
+static long syscall_of(int tid)
+{
+	char path[64], buf[128];
+	long nr = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/syscall", tid);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	if (!fgets(buf, sizeof(buf), f) || sscanf(buf, "%ld", &nr) != 1)
+		nr = -1;
+	fclose(f);
+	return nr;
+}
+
 static void wait_asleep(struct blocker *b)
 {
 	for (int i = 0; i < HANG_GUARD_MS; i++) {
 		int tid = atomic_load(&b->tid);
 
-		if (tid && asleep_in_kernel(tid))
+		if (tid && asleep_in_kernel(tid)) {
+			if (driving && !timed && b->ustack &&
+			    (b->call == CALL_RECV || b->call == CALL_ACCEPT))
+				assert_int_equal(syscall_of(tid),
+						 SYS_epoll_wait);
 			return;
+		}
 		assert_false(atomic_load(&b->done));
 		usleep(1000);
 	}
@@ -226,8 +266,48 @@ static int setup(void **state)
 	return 0;
 }
 
+/* Give the kernel's end of the TAP 10.77.0.1/24 (ustack has .2). */
+static void kernel_tap_addr(void)
+{
+	struct ifreq ifr;
+	struct sockaddr_in *sin = (struct sockaddr_in *)&ifr.ifr_addr;
+	int s = socket(AF_INET, SOCK_DGRAM, 0);
+
+	assert_true(s >= 0);
+	memset(&ifr, 0, sizeof(ifr));
+	strcpy(ifr.ifr_name, TAP_NAME);
+	sin->sin_family = AF_INET;
+	sin->sin_addr.s_addr = htonl(TAP_NET | 1);
+	assert_int_equal(ioctl(s, SIOCSIFADDR, &ifr), 0);
+	sin->sin_addr.s_addr = htonl(0xffffff00u);
+	assert_int_equal(ioctl(s, SIOCSIFNETMASK, &ifr), 0);
+	close(s);
+}
+
+/* As setup, and a TAP added after the runtime started. */
+static int setup_tap(void **state)
+{
+	struct ustack_ifconfig ifc;
+
+	setup(state);
+	memset(&ifc, 0, sizeof(ifc));
+	ifc.ifname = TAP_NAME;
+	ifc.addr = htonl(TAP_NET | 2);
+	ifc.prefix_len = 24;
+	assert_int_equal(ustack_add_tap(F.st, &ifc), 0);
+	kernel_tap_addr();
+	ktap = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	assert_true(ktap >= 0);
+	driving = true;
+	return 0;
+}
+
 static int teardown(void **state)
 {
+	driving = false;
+	if (ktap >= 0)
+		close(ktap);
+	ktap = -1;
 	rd_fix_destroy(&F);
 	return 0;
 }
@@ -282,7 +362,9 @@ static void recv_timeo(int fd, bool ustack)
 {
 	install(true);
 	set_rcvtimeo(fd, ustack, 30);
+	timed = true;
 	expect_eintr(CALL_RECV, ustack, fd);
+	timed = false;
 	set_rcvtimeo(fd, ustack, 0);
 }
 
@@ -352,29 +434,80 @@ static void test_many_sleepers_and_close(void **state)
 	}
 }
 
+/*
+ * Driving group only: a datagram from the kernel over the TAP reaches a
+ * recv blocked in epoll_wait (the blocked thread itself reads the TAP), and
+ * still does after a handler with SA_RESTART interrupted that wait.
+ */
+static void tap_datagram(bool interrupt_first)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	struct blocker b;
+	int fd = us_socket_on(F.st, AF_INET, SOCK_DGRAM, 0);
+
+	assert_true(fd >= 0);
+	sin.sin_addr.s_addr = htonl(TAP_NET | 2);
+	sin.sin_port = htons(4321);
+	assert_int_equal(us_bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	make_blocking(fd, true);
+	install(true);
+	start(&b, CALL_RECV, true, fd);
+	if (interrupt_first) {
+		interrupt(&b);
+		wait_asleep(&b);
+		assert_false(atomic_load(&b.done));
+	}
+	/* The first datagram also resolves ARP through the same thread. */
+	assert_int_equal(sendto(ktap, "tap", 3, 0, (struct sockaddr *)&sin,
+				sizeof(sin)), 3);
+	pthread_join(b.thread, NULL);
+	assert_int_equal(b.rc, 3);
+	us_close(fd);
+}
+
+static void test_tap_datagram(void **state)
+{
+	if (!driving)
+		skip();
+	tap_datagram(false);
+	tap_datagram(true);
+}
+
 int main(void)
 {
+#define INTR_CASES(SETUP) \
+		cmocka_unit_test_setup_teardown(test_recv_eintr, SETUP, teardown), \
+		cmocka_unit_test_setup_teardown(test_recv_restarted, SETUP, \
+						teardown), \
+		cmocka_unit_test_setup_teardown(test_recv_timeout_eintr, SETUP, \
+						teardown), \
+		cmocka_unit_test_setup_teardown(test_poll_never_restarts, SETUP, \
+						teardown), \
+		cmocka_unit_test_setup_teardown(test_epoll_never_restarts, SETUP, \
+						teardown), \
+		cmocka_unit_test_setup_teardown(test_accept_eintr, SETUP, \
+						teardown), \
+		cmocka_unit_test_setup_teardown(test_many_sleepers_and_close, \
+						SETUP, teardown)
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_recv_eintr, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_recv_restarted, setup,
+		INTR_CASES(setup),
+	};
+	const struct CMUnitTest tap_tests[] = {
+		INTR_CASES(setup_tap),
+		cmocka_unit_test_setup_teardown(test_tap_datagram, setup_tap,
 						teardown),
-		cmocka_unit_test_setup_teardown(test_recv_timeout_eintr, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_poll_never_restarts, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_epoll_never_restarts, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_accept_eintr, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_many_sleepers_and_close,
-						setup, teardown),
 	};
 	int failed;
 
 	rd_netns_setup();
-	failed = cmocka_run_group_tests(tests, NULL, NULL);
-	if (failed || !rd_netns_why[0])
+	failed = cmocka_run_group_tests_name("loopback only", tests, NULL,
+					     NULL);
+	if (!rd_netns_why[0])
+		return failed + cmocka_run_group_tests_name("with a TAP (driving)",
+							    tap_tests, NULL,
+							    NULL);
+	if (failed)
 		return failed;
-	printf("kernel halves skipped: %s\n", rd_netns_why);
+	printf("kernel halves and the TAP group skipped: %s\n", rd_netns_why);
 	return 77;
 }
