@@ -175,6 +175,7 @@ int us_socket(int domain, int type, int protocol)
 void sock_close_locked(struct socket *sock)
 {
 	sock->dead = true;
+	sock_forget_readiness(sock);
 	list_del(&sock->node);
 	us_wake_up(&sock->wq, POLLNVAL | POLLHUP | POLLERR);
 	sock->ops->release(sock);

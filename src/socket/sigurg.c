@@ -171,6 +171,7 @@ static void flush(struct ustack *st, bool unlock)
 
 void us_core_unlock(struct ustack *st)
 {
+	sock_flush_readiness(st);
 	flush(st, true);
 }
 

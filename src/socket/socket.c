@@ -95,6 +95,40 @@ void sock_update_readiness(struct socket *sock)
 	sock->evfd_ready = ready;
 }
 
+/*
+ * The eventfd follows a socket's readiness when the core lock is released,
+ * not at each wake-up: a reply that arrives and is read while one thread
+ * holds the lock (a blocked recv driving the engine) then costs no write
+ * and read of the eventfd, and a kernel poller, which can only look when
+ * the lock is free, sees the same thing.
+ */
+static void sock_readiness_changed(struct socket *sock)
+{
+	if (sock->rd_dirty || sock->dead)
+		return;
+	sock->rd_dirty = true;
+	list_add_tail(&sock->rd_node, &sock->st->rd_dirty);
+}
+
+void sock_forget_readiness(struct socket *sock)
+{
+	if (!sock->rd_dirty)
+		return;
+	list_del(&sock->rd_node);
+	sock->rd_dirty = false;
+}
+
+void sock_flush_readiness(struct ustack *st)
+{
+	while (!list_empty(&st->rd_dirty)) {
+		struct socket *sock = list_entry(st->rd_dirty.next,
+						 struct socket, rd_node);
+
+		sock_forget_readiness(sock);
+		sock_update_readiness(sock);
+	}
+}
+
 static void sock_wake(struct sock *sk, uint32_t events)
 {
 	struct socket *sock = sk->sk_socket;
@@ -102,7 +136,7 @@ static void sock_wake(struct sock *sk, uint32_t events)
 	if (!sock)
 		return;
 	us_wake_up(&sock->wq, events);
-	sock_update_readiness(sock);
+	sock_readiness_changed(sock);
 }
 
 /* As Linux's sock_def_readable: urgent data arriving is news too. */

@@ -81,6 +81,8 @@ struct socket {
 	int f_flags;                /* the other F_SETFL flags it keeps */
 	bool dead;                  /* closed: blocked calls return EBADF */
 	bool evfd_ready;            /* the eventfd is signalled (readable) */
+	bool rd_dirty;              /* on st->rd_dirty */
+	struct list_head rd_node;
 	atomic_int refcnt;          /* the descriptors + calls in flight */
 	const struct proto_ops *ops;
 	struct sock *sk;
@@ -125,6 +127,13 @@ void sock_graft(struct socket *sock, struct sock *sk);
 us_time_t sock_call_timeout(const struct socket *sock, int flags, bool rcv);
 /* Recompute readiness and signal / clear the eventfd. Core lock held. */
 void sock_update_readiness(struct socket *sock);
+/*
+ * Core lock held, about to be released (us_core_unlock): update the
+ * eventfds of the sockets whose readiness changed while it was held.
+ */
+void sock_flush_readiness(struct ustack *st);
+/* Core lock held: take sock off that list (it is closing). */
+void sock_forget_readiness(struct socket *sock);
 
 /*
  * Sleep until cond(sk, arg) holds, the socket dies, or *timeo_us passes

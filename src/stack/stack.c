@@ -61,6 +61,7 @@ struct ustack *ustack_create(const struct ustack_config *cfg)
 	us_timer_base_init(&st->timers);
 	list_init(&st->devices);
 	list_init(&st->sockets);
+	list_init(&st->rd_dirty);
 	st->next_ifindex = 1;
 	skb_pool_init(&st->skb_pool, cfg->mem_limit_bytes);
 	/* Without the cache every packet costs two mallocs: go on without. */
@@ -205,6 +206,7 @@ void us_engine_run_until_idle(struct ustack *st)
 {
 	while (us_engine_step(st, 64) > 0)
 		;
+	sock_flush_readiness(st);
 }
 
 struct net_device *us_dev_get_by_name(struct ustack *st, const char *name)

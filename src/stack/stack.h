@@ -48,6 +48,9 @@ struct ustack {
 	struct udp_table udp;
 	struct tcp_table tcp;
 	struct list_head sockets;  /* every struct socket of this instance */
+	/* Sockets whose readiness changed since the core lock was taken; their
+	 * eventfds are brought up to date when it is released (socket.c). */
+	struct list_head rd_dirty;
 	struct us_sysctl sysctl;   /* tunables (stack/sysctl.h) */
 
 	/* SIGURGs owed to socket owners (F_SETOWN), sent once the core lock
@@ -94,7 +97,9 @@ us_time_t us_engine_next_event(struct ustack *st);
  * address has arrived by then, as on Linux's loopback.
  */
 void us_engine_run_pending(struct ustack *st);
-/* Step until no device has a frame ready and no timer is due at st->now. */
+/* Step until no device has a frame ready and no timer is due at st->now;
+ * then bring the sockets' eventfds up to date, as releasing the core lock
+ * does (tests and simulations drive the engine this way, without it). */
 void us_engine_run_until_idle(struct ustack *st);
 
 /* Find a device by name or ifindex; NULL if none. */
