@@ -160,9 +160,9 @@ $(BUILD)/asan/tests/%: tests/sim/%.c $(BUILD)/asan/libustack.a $(TEST_LIB_OBJ)
 	$(CC) $(CPPFLAGS) -Itests $(CFLAGS) $(SAN) $< -o $@ $(TEST_LIB_OBJ) \
 	    $(BUILD)/asan/libustack.a -lcmocka $(LDLIBS)
 
-$(BUILD)/tsan/tests/%: tests/tsan/%.c $(BUILD)/tsan/libustack.a
+$(BUILD)/tsan/tests/%: tests/tsan/%.c tests/lib/netns.c $(BUILD)/tsan/libustack.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) -Itests $(CFLAGS) $(TSAN) $< -o $@ \
+	$(CC) $(CPPFLAGS) -Itests $(CFLAGS) $(TSAN) $< tests/lib/netns.c -o $@ \
 	    $(BUILD)/tsan/libustack.a -lcmocka $(LDLIBS)
 
 # The benchmark programs (bench/, run by scripts/bench.sh): bench_tcp is

@@ -29,6 +29,9 @@ struct ustack;
 	X(DEV_RX_GSO, "dev.rx_gso") \
 	X(DEV_GSO_SEGMENTS, "dev.gso_segments") \
 	X(DEV_CSUM_HELP, "dev.csum_help") \
+	/* engine runs by application threads blocked in a socket call, \
+	 * which read the devices themselves (socket/wait.c) */ \
+	X(RT_DRIVEN, "rt.driven") \
 	/* ARP */ \
 	X(ARP_IN_REQUESTS, "arp.in_requests") \
 	X(ARP_IN_REPLIES, "arp.in_replies") \

@@ -279,6 +279,7 @@ static int sleep_driving(struct us_sleeper *s, struct ustack *st)
 			us_engine_begin(st);
 			if (!us_runtime_drive(st))
 				break;      /* runtime stopped: recheck */
+			us_mib_inc(st, US_MIB_RT_DRIVEN);
 		}
 	}
 	/* Written but not seen in the set: drain it (the write was made
