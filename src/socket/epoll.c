@@ -33,8 +33,10 @@
 #include <sys/eventfd.h>
 #include <sys/random.h>
 
+#include "dev/netdev.h"
 #include "socket/poll.h"
 #include "socket/socket.h"
+#include "stack/runtime.h"
 #include "stack/stack.h"
 #include "ustack/ustack.h"
 
@@ -66,7 +68,20 @@ struct us_epoll {
 	struct list_head rdllist;   /* ready epitems */
 	int nready;
 	bool evfd_ready;
+	/*
+	 * Driving (as a blocked socket call does, socket/wait.c): the device
+	 * fds of one instance whose sockets are in the set sit in epfd too,
+	 * ahead of its runtime thread's watch (us_runtime_driver_sync), so a
+	 * thread asleep here reads frames itself. Their event data is
+	 * dev_tag | fd. drv_st/drv_gen are written with drv_st's core lock
+	 * and ep->lock held.
+	 */
+	uint64_t dev_tag;
+	struct ustack *drv_st;
+	unsigned int drv_gen;
 };
+
+#define EP_DEV_TAG_MASK 0xffffffff00000000ull
 
 struct us_epitem {
 	struct list_head node;      /* on ep->items while alive */
@@ -250,6 +265,7 @@ static struct us_epoll *ep_alloc(int flags, int *err)
 	list_init(&ep->items);
 	list_init(&ep->rdllist);
 	ep->cookie = ep_new_cookie(ep);
+	ep->dev_tag = (ep->cookie ^ 0x8000000000000000ull) & EP_DEV_TAG_MASK;
 	ep->epfd = (int)us_sys(SYS_epoll_create1, flags & EPOLL_CLOEXEC);
 	ep->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	ev.data.u64 = ep->cookie;
@@ -324,6 +340,66 @@ static void ep_check_ready(struct us_epoll *ep, struct us_epitem *epi)
 	}
 }
 
+/* ---- driving the engine from epoll_wait -------------------------------- */
+
+/*
+ * st's core lock held (a socket of st joins the set): watch st's devices
+ * from this set, unless it already does, or drives another instance (one
+ * per set; the others' frames come through their runtime threads).
+ */
+static void ep_drive_attach(struct us_epoll *ep, struct ustack *st)
+{
+	unsigned int gen = us_runtime_dev_gen(st);
+	bool skip;
+
+	pthread_mutex_lock(&ep->lock);
+	skip = gen == 0 || (ep->drv_st && ep->drv_st != st) ||
+	       (ep->drv_st == st && ep->drv_gen == gen);
+	pthread_mutex_unlock(&ep->lock);
+	if (skip || us_runtime_driver_sync(st, ep->epfd, ep->dev_tag) <= 0)
+		return;
+	pthread_mutex_lock(&ep->lock);
+	ep->drv_st = st;
+	ep->drv_gen = gen;
+	pthread_mutex_unlock(&ep->lock);
+}
+
+/* st's core lock held: stop watching its devices (its runtime stopped). */
+static void ep_drive_detach(struct us_epoll *ep, struct ustack *st)
+{
+	struct list_head *pos;
+
+	list_for_each(pos, &st->devices) {
+		struct net_device *dev = list_entry(pos, struct net_device, list);
+
+		if (dev->fd >= 0)
+			us_sys(SYS_epoll_ctl, ep->epfd, EPOLL_CTL_DEL, dev->fd,
+			       NULL);
+	}
+	pthread_mutex_lock(&ep->lock);
+	ep->drv_st = NULL;
+	pthread_mutex_unlock(&ep->lock);
+}
+
+/* A device in the set has frames: run the engine in this thread. */
+static void ep_drive(struct us_epoll *ep)
+{
+	struct ustack *st;
+
+	pthread_mutex_lock(&ep->lock);
+	st = ep->drv_st;
+	pthread_mutex_unlock(&ep->lock);
+	if (!st)
+		return;
+	pthread_mutex_lock(&st->lock);
+	us_engine_begin(st);
+	if (us_runtime_drive(st))
+		us_mib_inc(st, US_MIB_RT_DRIVEN);
+	else
+		ep_drive_detach(ep, st);
+	us_core_unlock(st);
+}
+
 static int ep_insert(struct us_epoll *ep, struct socket *sock, int fd,
 		     const struct epoll_event *ev)
 {
@@ -344,6 +420,7 @@ static int ep_insert(struct us_epoll *ep, struct socket *sock, int fd,
 	list_add_tail(&epi->node, &ep->items);
 	ep_check_ready(ep, epi);
 	pthread_mutex_unlock(&ep->lock);
+	ep_drive_attach(ep, sock->st);
 	return 0;
 }
 
@@ -553,24 +630,44 @@ static int ep_send_ustack(struct us_epoll *ep, struct epoll_event *events,
 	return rc < 0 && count == 0 ? rc : count;
 }
 
-/* The kernel's part: epoll_pwait on the kernel epoll, minus our eventfd's
- * events. *woken when that was among them. */
+/*
+ * The kernel's part: epoll_pwait on the kernel epoll, minus our eventfd's
+ * events and the devices'. *woken when the eventfd was among them, or a
+ * device was and this thread ran the engine (which may have made items
+ * ready: the caller rescans).
+ */
 static int ep_kernel_wait(struct us_epoll *ep, struct epoll_event *events,
 			  int max, int timeout_ms, const sigset_t *sigmask,
 			  bool *woken)
 {
-	long r = us_sys(SYS_epoll_pwait, ep->epfd, events, max, timeout_ms,
-			sigmask, US_KSIGSET_SIZE);
+	bool drive = false;
+	long r;
 	int n = 0;
 
+	r = us_sys(SYS_epoll_pwait, ep->epfd, events, max, timeout_ms,
+		   sigmask, US_KSIGSET_SIZE);
 	if (r < 0)
 		return -errno;
 	for (int i = 0; i < (int)r; i++) {
-		if (events[i].data.u64 == ep->cookie) {
+		uint64_t d = events[i].data.u64;
+
+		if (d == ep->cookie) {
 			*woken = true;
 			continue;
 		}
+		if ((d & EP_DEV_TAG_MASK) == ep->dev_tag) {
+			if (events[i].events & EPOLLIN)
+				drive = true;
+			else    /* the device went away */
+				us_sys(SYS_epoll_ctl, ep->epfd, EPOLL_CTL_DEL,
+				       (int)(uint32_t)d, NULL);
+			continue;
+		}
 		events[n++] = events[i];
+	}
+	if (drive) {
+		ep_drive(ep);
+		*woken = true;
 	}
 	return n;
 }

@@ -19,7 +19,8 @@
  * waits (wait.c: sleep_driving, an epoll_wait on its eventfd and the TAP):
  * there the test also checks that the call sleeps in epoll_wait, and that
  * a datagram the kernel sends over the TAP reaches a thread blocked that
- * way, with and without a handler having interrupted it.
+ * way, with and without a handler having interrupted it, and one asleep in
+ * us_epoll_wait (epoll.c: ep_drive), read by that thread.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -450,7 +451,7 @@ static uint64_t driven(void)
 	return v;
 }
 
-static void tap_datagram(bool interrupt_first)
+static void tap_datagram(enum call call, bool interrupt_first)
 {
 	struct sockaddr_in sin = { .sin_family = AF_INET };
 	struct blocker b;
@@ -463,7 +464,7 @@ static void tap_datagram(bool interrupt_first)
 	assert_int_equal(us_bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
 	make_blocking(fd, true);
 	install(true);
-	start(&b, CALL_RECV, true, fd);
+	start(&b, call, true, fd);
 	if (interrupt_first) {
 		interrupt(&b);
 		wait_asleep(&b);
@@ -473,7 +474,8 @@ static void tap_datagram(bool interrupt_first)
 	assert_int_equal(sendto(ktap, "tap", 3, 0, (struct sockaddr *)&sin,
 				sizeof(sin)), 3);
 	pthread_join(b.thread, NULL);
-	assert_int_equal(b.rc, 3);
+	/* recv: the datagram's 3 bytes; epoll_wait: 1 event. */
+	assert_int_equal(b.rc, call == CALL_RECV ? 3 : 1);
 	/* The blocked thread read the TAP itself (it may share the frames
 	 * with the runtime thread, but not all of them). */
 	assert_true(driven() > before);
@@ -484,8 +486,16 @@ static void test_tap_datagram(void **state)
 {
 	if (!driving)
 		skip();
-	tap_datagram(false);
-	tap_datagram(true);
+	tap_datagram(CALL_RECV, false);
+	tap_datagram(CALL_RECV, true);
+}
+
+/* The same for a thread asleep in us_epoll_wait on the socket. */
+static void test_tap_epoll_datagram(void **state)
+{
+	if (!driving)
+		skip();
+	tap_datagram(CALL_EPOLL, false);
 }
 
 int main(void)
@@ -511,6 +521,8 @@ int main(void)
 		INTR_CASES(setup_tap),
 		cmocka_unit_test_setup_teardown(test_tap_datagram, setup_tap,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_tap_epoll_datagram,
+						setup_tap, teardown),
 	};
 	int failed;
 
