@@ -491,7 +491,7 @@ static size_t list_length(const struct list_head *head)
 static void count_conns(struct ustack *st, size_t *conns, size_t *tw)
 {
 	*conns = *tw = 0;
-	for (int i = 0; i < TCP_EHASH; i++) {
+	for (uint32_t i = 0; i <= st->tcp.ehash_mask; i++) {
 		const struct list_head *pos;
 
 		for (pos = st->tcp.ehash[i].next; pos != &st->tcp.ehash[i];

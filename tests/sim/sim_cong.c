@@ -70,7 +70,7 @@ static uint8_t pattern(uint64_t seed, size_t off)
 /* The one connection of an instance (the sender's), or NULL. */
 static struct tcp_sock *the_conn(struct ustack *st)
 {
-	for (int i = 0; i < TCP_EHASH; i++)
+	for (uint32_t i = 0; i <= st->tcp.ehash_mask; i++)
 		if (!list_empty(&st->tcp.ehash[i]))
 			return list_entry(st->tcp.ehash[i].next, struct tcp_sock,
 					  ehash_node);

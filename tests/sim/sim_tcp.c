@@ -135,7 +135,7 @@ static size_t tcp_conns(struct ustack *st)
 {
 	size_t n = 0;
 
-	for (int i = 0; i < TCP_EHASH; i++) {
+	for (uint32_t i = 0; i <= st->tcp.ehash_mask; i++) {
 		struct list_head *pos;
 
 		list_for_each(pos, &st->tcp.ehash[i])
@@ -192,7 +192,7 @@ static void dump_tp(const char *name, const struct tcp_sock *tp)
 /* Every connection left in an instance, open or orphaned. */
 static void dump_conns(const char *name, struct ustack *st)
 {
-	for (int i = 0; i < TCP_EHASH; i++) {
+	for (uint32_t i = 0; i <= st->tcp.ehash_mask; i++) {
 		struct list_head *pos;
 
 		list_for_each(pos, &st->tcp.ehash[i])

@@ -13,6 +13,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/iov.h"
@@ -33,9 +34,12 @@ void tcp_init(struct ustack *st)
 		list_init(&t->listen[i]);
 	}
 	for (int i = 0; i < TCP_EHASH; i++)
-		list_init(&t->ehash[i]);
+		list_init(&t->ehash_first[i]);
+	t->ehash = t->ehash_first;
+	t->ehash_mask = TCP_EHASH - 1;
 	t->secret.k0 = us_rng_next(&st->rng);
 	t->secret.k1 = us_rng_next(&st->rng);
+	tcp_port_init(st);
 	t->port_lo = 32768;
 	t->port_hi = 60999;
 	t->msl_us = 30 * US_USEC_PER_SEC;
@@ -49,7 +53,7 @@ void tcp_init(struct ustack *st)
  */
 void tcp_exit(struct ustack *st)
 {
-	for (int i = 0; i < TCP_EHASH; i++) {
+	for (uint32_t i = 0; i <= st->tcp.ehash_mask; i++) {
 		while (!list_empty(&st->tcp.ehash[i])) {
 			struct tcp_sock *tp = list_entry(st->tcp.ehash[i].next,
 							 struct tcp_sock,
@@ -58,6 +62,8 @@ void tcp_exit(struct ustack *st)
 			tcp_done(&tp->sk);
 		}
 	}
+	if (st->tcp.ehash != st->tcp.ehash_first)
+		free(st->tcp.ehash);
 }
 
 /* ---- tables ------------------------------------------------------------- */
@@ -70,7 +76,44 @@ static uint32_t tcp_ehashfn(const struct tcp_table *t, uint32_t laddr,
 		uint16_t lport, fport;
 	} k = { laddr, faddr, lport, fport };
 
-	return (uint32_t)us_siphash(&t->secret, &k, sizeof(k)) % TCP_EHASH;
+	return (uint32_t)us_siphash(&t->secret, &k, sizeof(k)) & t->ehash_mask;
+}
+
+/*
+ * Twice the chains once there are more than two socks a chain, so that a
+ * lookup (every segment, and connect()'s port search, which misses and so
+ * walks a whole chain) stays short with many connections in TIME_WAIT.
+ * Linux sizes its table once from the memory; we grow from small, so that
+ * an instance with few connections stays small. Without memory the table
+ * keeps its size: slower, still right.
+ */
+static void tcp_ehash_grow(struct tcp_table *t)
+{
+	uint32_t n = (t->ehash_mask + 1) * 2;
+	struct list_head *old = t->ehash, *nt = malloc(n * sizeof(*nt));
+	uint32_t old_n = t->ehash_mask + 1;
+
+	if (!nt)
+		return;
+	for (uint32_t i = 0; i < n; i++)
+		list_init(&nt[i]);
+	t->ehash = nt;
+	t->ehash_mask = n - 1;
+	for (uint32_t i = 0; i < old_n; i++) {
+		while (!list_empty(&old[i])) {
+			struct tcp_sock *tp = list_entry(old[i].next,
+							 struct tcp_sock,
+							 ehash_node);
+			struct sock *sk = &tp->sk;
+
+			list_del(&tp->ehash_node);
+			list_add(&tp->ehash_node,
+				 &nt[tcp_ehashfn(t, sk->rcv_saddr, sk->sport,
+						 sk->daddr, sk->dport)]);
+		}
+	}
+	if (old != t->ehash_first)
+		free(old);
 }
 
 void tcp_ehash_add(struct sock *sk)
@@ -80,8 +123,12 @@ void tcp_ehash_add(struct sock *sk)
 
 	if (tp->hashed)
 		return;
+	if (t->ehash_count / 2 > t->ehash_mask &&
+	    t->ehash_mask < TCP_EHASH_MAX - 1)
+		tcp_ehash_grow(t);
 	list_add(&tp->ehash_node, &t->ehash[tcp_ehashfn(t, sk->rcv_saddr,
 		 sk->sport, sk->daddr, sk->dport)]);
+	t->ehash_count++;
 	tp->hashed = true;
 	sock_hold(sk);   /* the table's reference, dropped by tcp_done() */
 }
@@ -93,6 +140,7 @@ static void tcp_ehash_del(struct sock *sk)
 	if (!tp->hashed)
 		return;
 	list_del(&tp->ehash_node);
+	sk->st->tcp.ehash_count--;
 	tp->hashed = false;
 }
 
@@ -154,18 +202,26 @@ static bool tcp_bind_conflict(const struct sock *sk, const struct sock *sk2)
 	return true;
 }
 
-static bool tcp_port_conflict(struct ustack *st, const struct sock *sk,
-			      uint16_t port)
+static bool tcp_chain_conflict(const struct list_head *chain,
+			       const struct sock *sk, uint16_t port)
 {
-	struct list_head *pos;
+	const struct list_head *pos;
 
-	list_for_each(pos, &st->tcp.bind[port % TCP_BHASH]) {
-		struct sock *sk2 = list_entry(pos, struct sock, bind_node);
+	list_for_each(pos, chain) {
+		const struct sock *sk2 = list_entry(pos, struct sock, bind_node);
 
 		if (sk2 != sk && sk2->num == port && tcp_bind_conflict(sk, sk2))
 			return true;
 	}
 	return false;
+}
+
+/* Every holder of the port counts, whoever chose it. */
+static bool tcp_port_conflict(struct ustack *st, const struct sock *sk,
+			      uint16_t port)
+{
+	return tcp_chain_conflict(&st->tcp.bind[port % TCP_BHASH], sk, port) ||
+	       tcp_chain_conflict(&st->tcp.cbind[port % TCP_BHASH], sk, port);
 }
 
 static void tcp_bind_hash(struct sock *sk, uint16_t port)
@@ -210,52 +266,82 @@ static int tcp_get_port(struct sock *sk, uint16_t snum)
 	return -EADDRINUSE;
 }
 
-/* May connect() use `port` towards daddr:dport? Only if no one bound it
- * explicitly and the four-tuple is new (Linux's __inet_hash_connect). */
+/* ---- connect()'s port ---------------------------------------------------- */
+
+void tcp_port_init(struct ustack *st)
+{
+	struct tcp_table *t = &st->tcp;
+
+	for (int i = 0; i < TCP_BHASH; i++)
+		list_init(&t->cbind[i]);
+	for (int i = 0; i < TCP_PORT_PERTURB; i++)
+		t->port_perturb[i] = (uint32_t)us_rng_next(&st->rng);
+}
+
+/*
+ * May connect() use `port` towards daddr:dport? Not if bind() or listen()
+ * holds it (Linux skips a port whose bind bucket bind() made), nor if the
+ * four-tuple is in use, in TIME_WAIT too (__inet_check_established: the
+ * tuple is looked up in the connection table, not in the port's owners,
+ * so the cost does not grow with the connections in TIME_WAIT).
+ */
 static bool tcp_connect_port_ok(struct sock *sk, uint16_t port)
 {
 	struct list_head *pos;
 
-	list_for_each(pos, &sk->st->tcp.bind[port % TCP_BHASH]) {
-		struct sock *sk2 = list_entry(pos, struct sock, bind_node);
-
-		if (sk2->num != port)
-			continue;
-		if (sk2->userlocks_port || sk2->state == TCP_LISTEN)
+	list_for_each(pos, &sk->st->tcp.bind[port % TCP_BHASH])
+		if (list_entry(pos, struct sock, bind_node)->num == port)
 			return false;
-		if (sk2->daddr == sk->daddr && sk2->dport == sk->dport &&
-		    (!sk2->rcv_saddr || sk2->rcv_saddr == sk->rcv_saddr))
-			return false;
-	}
-	return true;
+	return !tcp_lookup_established(sk->st, sk->daddr, sk->dport,
+				       sk->rcv_saddr, htons(port));
 }
 
 /*
- * RFC 6056 §3.3.3 (Algorithm 3): the search starts at an offset that is a
- * keyed hash of the connection's addresses, so different destinations see
- * unrelated port sequences, and walks forward.
+ * RFC 6056 §3.3.4 (Algorithm 4, double-hash), as Linux's
+ * __inet_hash_connect does it: a keyed hash of the connection's addresses
+ * picks both a start in the range and a slot of a table of counters; the
+ * search starts at hash + counter and walks forward, ports of the range's
+ * low end's parity first (bind() prefers the other parity), and the
+ * counter moves past the port taken (plus a little noise), so that
+ * successive connections to one destination cycle through the whole
+ * range instead of probing ports still in TIME_WAIT.
  */
 static int tcp_connect_port(struct sock *sk)
 {
 	struct tcp_table *t = &sk->st->tcp;
-	uint32_t range = (uint32_t)(t->port_hi - t->port_lo) + 1;
+	uint32_t remaining = (uint32_t)(t->port_hi - t->port_lo) + 1;
 	/* Every byte hashed is set: padding would make runs differ. */
 	struct {
 		uint32_t laddr, faddr;
 		uint16_t fport, zero;
 	} k = { sk->rcv_saddr, sk->daddr, sk->dport, 0 };
-	uint32_t off = (uint32_t)us_siphash(&t->secret, &k, sizeof(k)) +
-		       (uint32_t)us_rng_below(&sk->st->rng, range);
+	uint64_t h = us_siphash(&t->secret, &k, sizeof(k));
+	uint32_t *perturb = &t->port_perturb[h % TCP_PORT_PERTURB];
+	uint32_t high = (uint32_t)t->port_hi + 1;
+	uint32_t offset, i, port, step;
 
-	for (uint32_t i = 0; i < range; i++) {
-		uint16_t port = (uint16_t)(t->port_lo + (off + i) % range);
-
-		if (tcp_connect_port_ok(sk, port)) {
-			tcp_bind_hash(sk, port);
-			return 0;
+	if (remaining > 1)
+		remaining &= ~1u;
+	offset = (*perturb + (uint32_t)(h >> 32)) % remaining;
+	offset &= ~1u;
+	for (;;) {
+		port = t->port_lo + offset;
+		for (i = 0; i < remaining; i += 2, port += 2) {
+			if (port >= high)
+				port -= remaining;
+			if (tcp_connect_port_ok(sk, (uint16_t)port))
+				goto found;
 		}
+		if (++offset % 2 == 0 || remaining <= 1)
+			return -EADDRNOTAVAIL;
 	}
-	return -EADDRNOTAVAIL;
+found:
+	step = (uint32_t)us_rng_below(&sk->st->rng, 8) * 2;
+	*perturb += (i > step ? i : step) + 2;
+	sk->num = (uint16_t)port;
+	sk->sport = htons(sk->num);
+	list_add_tail(&sk->bind_node, &t->cbind[port % TCP_BHASH]);
+	return 0;
 }
 
 /*

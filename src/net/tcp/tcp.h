@@ -27,7 +27,9 @@ struct ustack;
 struct tcp_congestion_ops;
 
 #define TCP_BHASH 256
-#define TCP_EHASH 1024
+#define TCP_EHASH 1024          /* first size of the connection table */
+#define TCP_EHASH_MAX (1u << 20) /* and its largest */
+#define TCP_PORT_PERTURB 256     /* RFC 6056 Algorithm 4's table */
 
 /* Linux's defaults (net.ipv4.tcp_* and include/net/tcp.h). */
 /* TCP_MSS_DEFAULT (536, RFC 9293 §3.7.1) comes from <netinet/tcp.h>. */
@@ -78,11 +80,22 @@ struct tcp_skb_cb {
 
 struct tcp_table {
 	struct list_head bind[TCP_BHASH];    /* every sock owning a port */
-	struct list_head ehash[TCP_EHASH];   /* connections, by 4-tuple */
+	struct list_head *ehash;             /* connections, by 4-tuple:
+						ehash_mask + 1 chains */
 	struct list_head listen[TCP_BHASH];  /* listeners, by port */
 	struct us_siphash_key secret;        /* RFC 6528 / RFC 6056 key */
 	uint16_t port_lo, port_hi;
 	us_time_t msl_us;                    /* TIME_WAIT lasts 2 MSL */
+
+	/* connect()'s port choice (tcp.c, tcp_connect_port) */
+	struct list_head cbind[TCP_BHASH];   /* socks whose port connect()
+						chose; bind[] holds the rest */
+	uint32_t port_perturb[TCP_PORT_PERTURB]; /* RFC 6056 §3.3.4 table */
+
+	/* the connection table grows with its connections (tcp.c) */
+	uint32_t ehash_mask;
+	uint32_t ehash_count;                /* socks on it, TIME_WAIT too */
+	struct list_head ehash_first[TCP_EHASH]; /* ehash until it grows */
 };
 
 struct tcp_sock {
@@ -246,6 +259,7 @@ void tcp_set_state(struct sock *sk, int state);
 /* The connection is over: unhash, stop timers, drop the protocol's ref. */
 void tcp_done(struct sock *sk);
 void tcp_ehash_add(struct sock *sk);
+void tcp_port_init(struct ustack *st);
 struct sock *tcp_lookup_established(struct ustack *st, uint32_t saddr,
 				    uint16_t sport, uint32_t daddr,
 				    uint16_t dport);
