@@ -149,11 +149,9 @@ int us_socket_on(struct ustack *st, int domain, int type, int protocol)
 	if (!st)
 		return (int)set_errno(-ENETDOWN);
 	pthread_mutex_lock(&st->lock);
-	sock = sock_create(st, domain, type, protocol, &err);
+	sock = sock_create(st, domain, type, protocol, flags, &err);
 	if (sock) {
 		sock->nonblock = flags & SOCK_NONBLOCK;
-		if (!(flags & SOCK_CLOEXEC))
-			us_sys(SYS_fcntl, sock->fd, F_SETFD, 0);
 		err = fdtable_install(sock);
 		if (err < 0) {
 			sock->ops->release(sock);
@@ -375,6 +373,17 @@ static int accept_locked(struct socket *sock, struct sockaddr *addr,
 	if (!newsock)
 		return err;
 	for (;;) {
+		/*
+		 * Linux's accept takes its descriptor number first, so that
+		 * EMFILE leaves the connection queued; so do we whenever a
+		 * connection waits or before we sleep. A nonblocking accept
+		 * that finds none makes no eventfd at all.
+		 */
+		if (timeo != 0 || (sock->ops->poll(sock) & POLLIN)) {
+			rc = sock_alloc_fd(newsock, flags);
+			if (rc < 0)
+				break;
+		}
 		rc = sock->ops->accept(sock, newsock, flags);
 		if (rc != -EAGAIN || timeo == 0)
 			break;
@@ -388,10 +397,10 @@ static int accept_locked(struct socket *sock, struct sockaddr *addr,
 	}
 	if (rc == 0) {
 		newsock->nonblock = flags & SOCK_NONBLOCK;
-		if (!(flags & SOCK_CLOEXEC))
-			us_sys(SYS_fcntl, newsock->fd, F_SETFD, 0);
-		rc = fdtable_install(newsock);
+		rc = sock_alloc_fd(newsock, flags);
 	}
+	if (rc == 0)
+		rc = fdtable_install(newsock);
 	if (rc < 0) {
 		sock_close_locked(newsock);
 		sockfd_put(newsock);

@@ -260,7 +260,8 @@ void sockfd_put(struct socket *sock)
 		return;
 	/* Last reference: the sock below was released at close. */
 	us_wait_queue_destroy(&sock->wq);
-	us_sys_close(sock->fd);
+	if (sock->fd >= 0)
+		us_sys_close(sock->fd);
 	free(sock);
 }
 

@@ -25,12 +25,7 @@ static struct socket *sock_alloc(struct ustack *st, int type, int *err)
 		*err = -ENOMEM;
 		return NULL;
 	}
-	sock->fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (sock->fd < 0) {
-		*err = -errno;
-		free(sock);
-		return NULL;
-	}
+	sock->fd = -1;
 	sock->type = type;
 	sock->state = SS_UNCONNECTED;
 	sock->st = st;
@@ -40,16 +35,32 @@ static struct socket *sock_alloc(struct ustack *st, int type, int *err)
 	return sock;
 }
 
+int sock_alloc_fd(struct socket *sock, int flags)
+{
+	int fd;
+
+	if (sock->fd >= 0)
+		return 0;
+	/* Made with the user's close-on-exec flag: one call, no fcntl. */
+	fd = eventfd(0, EFD_NONBLOCK |
+			(flags & SOCK_CLOEXEC ? EFD_CLOEXEC : 0));
+	if (fd < 0)
+		return -errno;
+	sock->fd = fd;
+	return 0;
+}
+
 static void sock_free_unused(struct socket *sock)
 {
 	list_del(&sock->node);
 	us_wait_queue_destroy(&sock->wq);
-	us_sys_close(sock->fd);
+	if (sock->fd >= 0)
+		us_sys_close(sock->fd);
 	free(sock);
 }
 
 struct socket *sock_create(struct ustack *st, int family, int type,
-			   int protocol, int *err)
+			   int protocol, int flags, int *err)
 {
 	struct socket *sock;
 	int rc;
@@ -61,7 +72,9 @@ struct socket *sock_create(struct ustack *st, int family, int type,
 	sock = sock_alloc(st, type, err);
 	if (!sock)
 		return NULL;
-	rc = inet_create(sock, protocol);
+	rc = sock_alloc_fd(sock, flags);
+	if (rc == 0)
+		rc = inet_create(sock, protocol);
 	if (rc < 0) {
 		sock_free_unused(sock);
 		*err = rc;
@@ -85,7 +98,9 @@ void sock_update_readiness(struct socket *sock)
 	bool ready = mask & (POLLIN | POLLPRI | POLLERR | POLLHUP | POLLRDHUP);
 	uint64_t v = 1;
 
-	if (ready == sock->evfd_ready)
+	/* No descriptor yet (a child accept() has not handed out): no one
+	 * can watch it; accept() signals it once it is made. */
+	if (ready == sock->evfd_ready || sock->fd < 0)
 		return;
 	/* A kernel poll on the descriptor sees POLLIN exactly while ready. */
 	if (ready)

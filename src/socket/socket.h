@@ -99,17 +99,21 @@ struct socket {
 };
 
 /*
- * Create a socket of the family/type/protocol on st, with its eventfd.
- * Returns it (refcnt 1, not yet in the descriptor table) or NULL with
- * *err = -errno. Core lock held.
+ * Create a socket of the family/type/protocol on st, with its eventfd
+ * (close-on-exec if flags has SOCK_CLOEXEC). Returns it (refcnt 1, not yet
+ * in the descriptor table) or NULL with *err = -errno. Core lock held.
  */
 struct socket *sock_create(struct ustack *st, int family, int type,
-			   int protocol, int *err);
+			   int protocol, int flags, int *err);
 /*
- * A new socket for accept(): same stack, type and ops as the listener, its
- * own eventfd, no sock yet (ops->accept grafts one). NULL and *err on error.
+ * A new socket for accept(): same stack, type and ops as the listener, no
+ * sock yet (ops->accept grafts one) and no eventfd yet (sock_alloc_fd).
+ * NULL and *err on error.
  */
 struct socket *sock_create_child(struct socket *listener, int *err);
+/* Give sock its eventfd, the descriptor number, if it has none yet
+ * (close-on-exec if flags has SOCK_CLOEXEC). 0 or -errno. */
+int sock_alloc_fd(struct socket *sock, int flags);
 /* Close under the core lock: mark dead, tell waiters and epoll sets
  * (POLLNVAL: wait entries must unlink themselves), release the sock. */
 void sock_close_locked(struct socket *sock);
