@@ -284,6 +284,7 @@ static void case_accept_nonblock(struct dt *t)
 	fl = 4;
 	s = dt_accept(t, l, &from, &fl);
 	dt_fcntl(t, s, F_GETFL, 0);
+	dt_fcntl(t, s, F_GETFD, 0);
 	dt_getnames(t, s);
 }
 
