@@ -94,7 +94,8 @@ struct ustack;
 	X(TCP_URG_BEYOND_WND, "tcp.urg_beyond_wnd") \
 	X(TCP_URG_REPLACED, "tcp.urg_replaced") \
 	X(TCP_PAWS_ESTAB_REJECTED, "tcp.paws_estab_rejected") \
-	X(TCP_PAWS_OLD_ACK, "tcp.paws_old_ack")
+	X(TCP_PAWS_OLD_ACK, "tcp.paws_old_ack") \
+	X(TCP_TW_OVERFLOW, "tcp.timewait_overflow")
 
 #define US_DROP_REASON_LIST(X) \
 	X(NOT_DROPPED, "not_dropped") /* 0: parse functions' "valid" */ \

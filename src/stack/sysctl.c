@@ -42,6 +42,7 @@ static const struct sysctl_row sysctl_table[] = {
 	INT3_ROW(tcp_wmem),
 	INT_ROW(tcp_moderate_rcvbuf, 0, 1),
 	INT_ROW(tcp_cubic_hystart, 0, 1),
+	INT_ROW(tcp_max_tw_buckets, 0, INT_MAX),
 };
 
 void us_sysctl_init(struct us_sysctl *s)
@@ -53,6 +54,9 @@ void us_sysctl_init(struct us_sysctl *s)
 	s->tcp_dsack = 1;
 	strcpy(s->tcp_congestion_control, "cubic");
 	s->tcp_cubic_hystart = 1;
+	/* Linux's default is half its connection table's chains, sized by
+	 * the memory: 131072 on a machine of a few GB. */
+	s->tcp_max_tw_buckets = 131072;
 	s->tcp_rmem[0] = 4096;
 	s->tcp_rmem[1] = 131072;
 	s->tcp_rmem[2] = 33554432;

@@ -26,6 +26,8 @@ struct us_sysctl {
 	int tcp_moderate_rcvbuf;   /* receive-buffer autotuning (1) */
 	int tcp_cubic_hystart;     /* CUBIC runs HyStart++ (1); Linux's
 				      tcp_cubic.hystart module parameter */
+	int tcp_max_tw_buckets;    /* connections in TIME_WAIT at most;
+				      past it a connection ends at once */
 };
 
 struct ustack;

@@ -6,8 +6,9 @@
  * through the range), a four-tuple in TIME_WAIT not reused towards the
  * same destination (net.ipv4.tcp_tw_reuse's default reuses only on
  * loopback) but its port free towards another, ports held by bind()
- * skipped, EADDRNOTAVAIL once the range is used up, and the connection
- * table still finding every connection after it grew.
+ * skipped, EADDRNOTAVAIL once the range is used up, the connection
+ * table still finding every connection after it grew, and TIME_WAIT
+ * bounded by net.ipv4.tcp_max_tw_buckets.
  *
  * The stack is 10.0.0.2; the peer 10.0.0.1.
  */
@@ -190,6 +191,54 @@ static void test_ehash_grows(void **state)
 	}
 }
 
+/*
+ * net.ipv4.tcp_max_tw_buckets: with that many connections in TIME_WAIT, the
+ * next one to get there ends at once (counted), as on Linux; the others
+ * keep their 2 MSL, and a connection leaving TIME_WAIT makes room.
+ */
+static void test_time_wait_overflow(void **state)
+{
+	const struct tcp_table *t = &T.st->tcp;
+	struct tt_conn c[4];
+
+	(void)state;
+	assert_int_equal(ustack_sysctl_set(T.st, "net.ipv4.tcp_max_tw_buckets",
+					   "2"), 0);
+	for (int i = 0; i < 2; i++) {
+		tt_conn_init(&c[i], &T, true);
+		tt_open(&c[i]);
+		tt_to_time_wait(&c[i], true);
+	}
+	assert_int_equal(tt_mib(&T, US_MIB_TCP_TW_OVERFLOW), 0);
+	/* The third: its FIN is acknowledged, and it is gone. */
+	tt_conn_init(&c[2], &T, true);
+	tt_open(&c[2]);
+	tt_to_fin_wait2(&c[2], true);
+	tt_peer(&c[2], TCPHDR_FIN | TCPHDR_ACK, NULL, 0);
+	TT_EXPECT_ACK(&c[2]);
+	assert_int_equal(tt_mib(&T, US_MIB_TCP_TW_OVERFLOW), 1);
+	assert_int_equal(tt_conn_state(&c[0]), TCP_TIME_WAIT);
+	assert_int_equal(tt_conn_state(&c[1]), TCP_TIME_WAIT);
+	assert_int_equal(tt_conn_state(&c[2]), -1);
+	assert_int_equal(t->tw_count, 2);
+	/* A RST in sequence ends one TIME_WAIT early: room for the next. */
+	tt_send(&c[0], TCPHDR_RST, c[0].snd_nxt, 0, NULL, 0);
+	assert_int_equal(tt_conn_state(&c[0]), -1);
+	assert_int_equal(t->tw_count, 1);
+	tt_conn_init(&c[3], &T, true);
+	tt_open(&c[3]);
+	tt_to_time_wait(&c[3], true);
+	ts_advance(&T, 1);
+	assert_int_equal(tt_conn_state(&c[3]), TCP_TIME_WAIT);
+	assert_int_equal(t->tw_count, 2);
+	assert_int_equal(tt_mib(&T, US_MIB_TCP_TW_OVERFLOW), 1);
+	/* 2 MSL later they are all gone. */
+	ts_advance(&T, 2 * t->msl_us);
+	assert_int_equal(tt_conn_state(&c[1]), -1);
+	assert_int_equal(tt_conn_state(&c[3]), -1);
+	assert_int_equal(t->tw_count, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -198,6 +247,7 @@ int main(void)
 		T_(test_connect_port_time_wait),
 		T_(test_connect_skips_bound_port),
 		T_(test_ehash_grows),
+		T_(test_time_wait_overflow),
 #undef T_
 	};
 

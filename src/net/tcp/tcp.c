@@ -364,6 +364,11 @@ uint32_t tcp_isn(struct ustack *st, uint32_t saddr, uint16_t sport,
 
 void tcp_set_state(struct sock *sk, int state)
 {
+	/* TIME_WAIT is counted for net.ipv4.tcp_max_tw_buckets. */
+	if (sk->state == TCP_TIME_WAIT)
+		sk->st->tcp.tw_count--;
+	if (state == TCP_TIME_WAIT)
+		sk->st->tcp.tw_count++;
 	sk->state = (uint8_t)state;
 }
 

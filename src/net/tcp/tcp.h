@@ -95,6 +95,7 @@ struct tcp_table {
 	/* the connection table grows with its connections (tcp.c) */
 	uint32_t ehash_mask;
 	uint32_t ehash_count;                /* socks on it, TIME_WAIT too */
+	uint32_t tw_count;                   /* of which in TIME_WAIT */
 	struct list_head ehash_first[TCP_EHASH]; /* ehash until it grows */
 };
 

@@ -355,17 +355,30 @@ void tcp_set_keepalive(struct sock *sk, bool on)
 		us_timer_del(&sk->st->timers, &tp->keepalive_timer);
 }
 
-/* RFC 9293 §3.10.7.4: TIME-WAIT lasts 2 MSL, then the connection is gone. */
+/*
+ * RFC 9293 §3.10.7.4: TIME-WAIT lasts 2 MSL, then the connection is gone.
+ * With net.ipv4.tcp_max_tw_buckets connections in TIME_WAIT already, a new
+ * one ends at once instead (Linux's tcp_time_wait: TCPTimeWaitOverflow),
+ * so that a loop of short connections holds bounded memory: its timer
+ * fires at the next run, as its caller may still use it now.
+ */
 void tcp_time_wait(struct sock *sk)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
-	struct us_timer_base *b = &sk->st->timers;
+	struct ustack *st = sk->st;
+	struct us_timer_base *b = &st->timers;
+	us_time_t end = st->now + 2 * st->tcp.msl_us;
 
+	if (sk->state != TCP_TIME_WAIT &&
+	    st->tcp.tw_count >= (uint32_t)st->sysctl.tcp_max_tw_buckets) {
+		us_mib_inc(st, US_MIB_TCP_TW_OVERFLOW);
+		end = st->now;
+	}
 	tcp_set_state(sk, TCP_TIME_WAIT);
 	us_timer_del(b, &tp->retrans_timer);
 	us_timer_del(b, &tp->delack_timer);
 	tp->probe_timer = false;
-	us_timer_mod(b, &tp->keepalive_timer, sk->st->now + 2 * sk->st->tcp.msl_us);
+	us_timer_mod(b, &tp->keepalive_timer, end);
 	if (sk->sk_socket)
 		sk->sk_state_change(sk);
 }
