@@ -274,8 +274,11 @@ void tcp_port_init(struct ustack *st)
 
 	for (int i = 0; i < TCP_BHASH; i++)
 		list_init(&t->cbind[i]);
-	for (int i = 0; i < TCP_PORT_PERTURB; i++)
-		t->port_perturb[i] = (uint32_t)us_rng_next(&st->rng);
+	/* The counters start at zero: the keyed hash added to them already
+	 * makes every start unguessable (Linux fills them at random once;
+	 * drawing here would shift every later draw of the instance's
+	 * generator, and seeded runs would not replay as before). */
+	memset(t->port_perturb, 0, sizeof(t->port_perturb));
 }
 
 /*
