@@ -35,18 +35,32 @@ static struct socket *sock_alloc(struct ustack *st, int type, int *err)
 	return sock;
 }
 
+/* What the eventfd shows: readable while a poll would not block. */
+static bool sock_ready(struct socket *sock)
+{
+	uint32_t mask = sock->sk ? sock->ops->poll(sock) : POLLNVAL;
+
+	return mask & (POLLIN | POLLPRI | POLLERR | POLLHUP | POLLRDHUP);
+}
+
 int sock_alloc_fd(struct socket *sock, int flags)
 {
+	bool ready = sock->sk && sock_ready(sock);
 	int fd;
 
 	if (sock->fd >= 0)
 		return 0;
-	/* Made with the user's close-on-exec flag: one call, no fcntl. */
-	fd = eventfd(0, EFD_NONBLOCK |
-			(flags & SOCK_CLOEXEC ? EFD_CLOEXEC : 0));
+	/*
+	 * Made in one call with the user's close-on-exec flag and already
+	 * signalled when the socket is ready (a new TCP socket polls
+	 * POLLOUT|POLLHUP on Linux): no fcntl, no first write.
+	 */
+	fd = eventfd(ready ? 1 : 0, EFD_NONBLOCK |
+				    (flags & SOCK_CLOEXEC ? EFD_CLOEXEC : 0));
 	if (fd < 0)
 		return -errno;
 	sock->fd = fd;
+	sock->evfd_ready = ready;
 	return 0;
 }
 
@@ -72,11 +86,16 @@ struct socket *sock_create(struct ustack *st, int family, int type,
 	sock = sock_alloc(st, type, err);
 	if (!sock)
 		return NULL;
-	rc = sock_alloc_fd(sock, flags);
-	if (rc == 0)
-		rc = inet_create(sock, protocol);
+	rc = inet_create(sock, protocol);
 	if (rc < 0) {
 		sock_free_unused(sock);
+		*err = rc;
+		return NULL;
+	}
+	rc = sock_alloc_fd(sock, flags);
+	if (rc < 0) {
+		sock_close_locked(sock);
+		sockfd_put(sock);
 		*err = rc;
 		return NULL;
 	}
@@ -94,8 +113,7 @@ struct socket *sock_create_child(struct socket *listener, int *err)
 
 void sock_update_readiness(struct socket *sock)
 {
-	uint32_t mask = sock->sk ? sock->ops->poll(sock) : POLLNVAL;
-	bool ready = mask & (POLLIN | POLLPRI | POLLERR | POLLHUP | POLLRDHUP);
+	bool ready = sock_ready(sock);
 	uint64_t v = 1;
 
 	/* No descriptor yet (a child accept() has not handed out): no one
@@ -325,6 +343,9 @@ int sock_wait_event(struct socket *sock, us_time_t *timeo_us,
 		us_engine_run_pending(st);
 		if (sock->dead || cond(sock->sk, arg))
 			break;
+		/* The descriptor says what the state is while we sleep
+		 * (connect: not ready in SYN_SENT, as a fresh socket was). */
+		sock_update_readiness(sock);
 		us_runtime_kick(st);
 		rc = us_wait_sleep(&sock->wq, st,
 				   timed ? &deadline : NULL);

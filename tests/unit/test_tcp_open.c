@@ -735,6 +735,47 @@ static void test_odd_options_ignored(void **state)
 	assert_int_equal(ti.tcpi_snd_mss, 536);
 }
 
+/* The kernel's poll of a ustack descriptor (its eventfd): readable
+ * exactly while the socket is ready (POLLIN, POLLHUP, ...). */
+static bool kernel_readable(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	return poll(&p, 1, 0) == 1 && (p.revents & POLLIN);
+}
+
+/*
+ * A descriptor polled by the kernel directly follows the socket's own
+ * mask: a new TCP socket is ready from socket() on (Linux: POLLOUT |
+ * POLLHUP), a new UDP one is not (POLLOUT only); SYN_SENT is not
+ * (Linux's mask is 0), ESTABLISHED is once data arrives.
+ */
+static void test_descriptor_readiness(void **state)
+{
+	struct tt_conn c;
+	int u = us_socket_on(T.st, AF_INET, SOCK_DGRAM, 0);
+
+	(void)state;
+	assert_true(u >= 0);
+	assert_false(kernel_readable(u));
+	us_close(u);
+	tt_conn_init(&c, &T, true);
+	c.fd = us_socket_on(T.st, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	assert_true(c.fd >= 0);
+	assert_int_equal(tt_poll(c.fd), POLLOUT | POLLWRNORM | POLLHUP);
+	assert_true(kernel_readable(c.fd));
+	tt_open_synsent(&c);
+	assert_int_equal(tt_poll(c.fd), 0);
+	assert_false(kernel_readable(c.fd));
+	tt_send(&c, TCPHDR_SYN | TCPHDR_ACK, c.irs, c.rcv_nxt, NULL, 0);
+	c.snd_nxt = c.irs + 1;
+	TT_EXPECT_ACK(&c);
+	assert_false(kernel_readable(c.fd));
+	tt_peer(&c, TCPHDR_ACK | TCPHDR_PSH, "x", 1);
+	assert_true(kernel_readable(c.fd));
+	us_close(c.fd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -754,6 +795,7 @@ int main(void)
 		T_(test_mss_user_clamp),
 		T_(test_malformed_segments),
 		T_(test_odd_options_ignored),
+		T_(test_descriptor_readiness),
 #undef T_
 	};
 
