@@ -163,14 +163,14 @@ static void test_connect_skips_bound_port(void **state)
 }
 
 /*
- * More connections than the table's first size times two: it grows, and
+ * More connections than the table's first size times four: it grows, and
  * every one of them (TIME_WAIT orphans, as a connect/close loop leaves
  * them) is still found by its four-tuple, and a segment for each still
  * reaches it (a retransmitted FIN in TIME_WAIT is answered with an ACK).
  */
 static void test_ehash_grows(void **state)
 {
-	enum { N = 2 * TCP_EHASH + 200 };
+	enum { N = 4 * TCP_EHASH + 200 };
 	const struct tcp_table *t = &T.st->tcp;
 	static struct tt_conn c[N];
 

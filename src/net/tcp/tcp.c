@@ -80,12 +80,13 @@ static uint32_t tcp_ehashfn(const struct tcp_table *t, uint32_t laddr,
 }
 
 /*
- * Twice the chains once there are more than two socks a chain, so that a
+ * Twice the chains once there are more than four socks a chain, so that a
  * lookup (every segment, and connect()'s port search, which misses and so
  * walks a whole chain) stays short with many connections in TIME_WAIT.
  * Linux sizes its table once from the memory; we grow from small, so that
- * an instance with few connections stays small. Without memory the table
- * keeps its size: slower, still right.
+ * an instance with few connections stays small (the chains cost 4 to 8
+ * bytes a connection). Without memory the table keeps its size: slower,
+ * still right.
  */
 static void tcp_ehash_grow(struct tcp_table *t)
 {
@@ -123,7 +124,7 @@ void tcp_ehash_add(struct sock *sk)
 
 	if (tp->hashed)
 		return;
-	if (t->ehash_count / 2 > t->ehash_mask &&
+	if (t->ehash_count / 4 > t->ehash_mask &&
 	    t->ehash_mask < TCP_EHASH_MAX - 1)
 		tcp_ehash_grow(t);
 	list_add(&tp->ehash_node, &t->ehash[tcp_ehashfn(t, sk->rcv_saddr,
@@ -304,7 +305,7 @@ static bool tcp_connect_port_ok(struct sock *sk, uint16_t port)
  * __inet_hash_connect does it: a keyed hash of the connection's addresses
  * picks both a start in the range and a slot of a table of counters; the
  * search starts at hash + counter and walks forward, ports of the range's
- * low end's parity first (bind() prefers the other parity), and the
+ * low end's parity first (Linux's bind() takes the other first), and the
  * counter moves past the port taken (plus a little noise), so that
  * successive connections to one destination cycle through the whole
  * range instead of probing ports still in TIME_WAIT.
