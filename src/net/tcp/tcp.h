@@ -206,6 +206,20 @@ struct tcp_sock {
 					 processed took off, those SACKed */
 	uint32_t sacked_bytes_new;   /* what that ACK SACKed anew */
 
+	/* Proportional Rate Reduction (RFC 6937, tcp_prr.c): the window
+	 * during fast recovery, and what one ACK delivered, in segments.
+	 * Without SACK, duplicate ACKs stand for segments that arrived
+	 * (Linux's sacked_out for NewReno). */
+	uint32_t prior_cwnd;        /* cwnd when recovery began */
+	uint32_t prr_delivered;     /* delivered since recovery began */
+	uint32_t prr_out;           /* sent since recovery began */
+	uint32_t ack_delivered;     /* the ACK in hand: newly (S)ACKed */
+	uint32_t ack_lost;          /* the ACK in hand: newly marked lost */
+	uint32_t reno_sacked;       /* no SACK: duplicate ACKs not yet
+				       covered by a cumulative ACK */
+	bool reno_head_lost;        /* no SACK: the first segment is lost
+				       and not yet sent again */
+
 	/* Statistics for TCP_INFO */
 	uint32_t total_retrans;
 
@@ -339,6 +353,29 @@ void tcp_sack_enter_loss(struct sock *sk);
 void tcp_sack_xmit_lost(struct sock *sk);
 /* RFC 6675 SetPipe, in segments. */
 uint32_t tcp_sack_pipe(const struct tcp_sock *tp);
+
+/* tcp_prr.c: RFC 6937 */
+/* Fast recovery begins (ssthresh is set): PRR starts counting. */
+void tcp_prr_init(struct sock *sk);
+/* RFC 6937 §3.1: how many segments an ACK releases, from PRR's state and
+ * pipe (Linux's tcp_cwnd_reduction, PRR-SSRB). */
+uint32_t tcp_prr_sndcnt(const struct tcp_sock *tp, uint32_t pipe,
+			uint32_t delivered, bool una_advanced, bool newly_lost);
+/* After an ACK is processed: the delivery counts without SACK, and in
+ * recovery cwnd = pipe + sndcnt. */
+void tcp_prr_ack(struct sock *sk, bool una_advanced);
+/* nsegs segments (new or retransmitted) were sent. */
+void tcp_prr_sent(struct tcp_sock *tp, unsigned int nsegs);
+/* Without SACK: a duplicate ACK stands for a segment delivered. */
+void tcp_reno_dupack(struct sock *sk);
+/* The segments in flight as the window test counts them (RFC 6675
+ * pipe; without SACK, less the duplicate ACKs and a lost head). */
+uint32_t tcp_packets_in_flight(const struct tcp_sock *tp);
+/* Without SACK: the first segment is lost (fast retransmit, partial
+ * ACK); tcp_write_xmit sends it when the window allows. */
+void tcp_reno_mark_head_lost(struct tcp_sock *tp);
+/* A timeout: the NewReno estimates start again. */
+void tcp_reno_reset(struct tcp_sock *tp);
 
 /* tcp_urgent.c */
 bool tcp_urg_mode(struct tcp_sock *tp);

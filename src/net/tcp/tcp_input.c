@@ -181,17 +181,19 @@ static void tcp_clean_rtx_queue(struct sock *sk, uint32_t ack)
 		tcp_ts_rtt_sample(sk, last_tx);
 }
 
-/* RFC 5681 §3.2 and RFC 6582 §3.2: the third duplicate ACK. */
+/* RFC 5681 §3.2 and RFC 6582 §3.2: the third duplicate ACK. The window
+ * follows RFC 6937 (tcp_prr.c) instead of inflation, as in Linux; its
+ * first sndcnt lets the lost segment go. */
 static void tcp_enter_recovery(struct sock *sk)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 
 	tp->snd_ssthresh = tcp_ca_ssthresh(sk);
-	tp->snd_cwnd = tp->snd_ssthresh + 3;
+	tcp_prr_init(sk);
 	tp->in_recovery = true;
 	tp->high_seq = tp->snd_max;
+	tcp_reno_mark_head_lost(tp);
 	us_mib_inc(sk->st, US_MIB_TCP_FAST_RETRANS);
-	tcp_retransmit_head(sk);
 }
 
 static void tcp_dupack(struct sock *sk)
@@ -202,11 +204,10 @@ static void tcp_dupack(struct sock *sk)
 		tcp_sack_dupack(sk);
 		return;
 	}
+	tcp_reno_dupack(sk);   /* a segment has left the network */
 	tp->dupacks++;
-	if (tp->in_recovery) {
-		tp->snd_cwnd++;   /* each dup ACK: a segment has left */
+	if (tp->in_recovery)
 		return;
-	}
 	if (tp->dupacks == 3 && seq_geq(tp->snd_una, tp->high_seq))
 		tcp_enter_recovery(sk);
 }
@@ -215,7 +216,6 @@ static void tcp_dupack(struct sock *sk)
 static void tcp_cong_on_ack(struct sock *sk, uint32_t acked)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
-	uint32_t segs = (acked + tp->mss_cache - 1) / tp->mss_cache;
 
 	if (tp->in_recovery && tp->sack_ok) {
 		tcp_sack_recovery_ack(sk);
@@ -225,12 +225,11 @@ static void tcp_cong_on_ack(struct sock *sk, uint32_t acked)
 		if (seq_geq(tp->snd_una, tp->high_seq)) {
 			tp->snd_cwnd = tp->snd_ssthresh;
 			tp->in_recovery = false;
+			tcp_reno_reset(tp);
 		} else {
 			/* RFC 6582 §3.2 step 5: a partial ACK; the next hole
-			 * is lost too. Deflate by what was acked. */
-			tcp_retransmit_head(sk);
-			tp->snd_cwnd = tp->snd_cwnd > segs ? tp->snd_cwnd - segs + 1
-							   : 1;
+			 * is lost too. It goes when PRR's window allows. */
+			tcp_reno_mark_head_lost(tp);
 		}
 		tp->dupacks = 0;
 		return;
@@ -293,6 +292,7 @@ static enum us_drop_reason tcp_ack(struct sock *sk, const struct sk_buff *skb,
 		     !(th->flags & (TCPHDR_SYN | TCPHDR_FIN)) &&
 		     tp->snd_una != tp->snd_max))
 			tcp_dupack(sk);
+		tcp_prr_ack(sk, false);   /* RFC 6937: cwnd in recovery */
 		return US_DROP_NOT_DROPPED;
 	}
 	/* RFC 5681 §3.1: the window grows by the data acknowledged. The ACK
@@ -316,6 +316,7 @@ static enum us_drop_reason tcp_ack(struct sock *sk, const struct sk_buff *skb,
 	 * too, counted after the reset above. */
 	if (sacked)
 		tcp_dupack(sk);
+	tcp_prr_ack(sk, true);   /* RFC 6937: cwnd in recovery */
 	tcp_rearm_rto(sk);
 	if (sk->sk_socket)
 		sk->sk_write_space(sk);

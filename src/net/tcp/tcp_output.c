@@ -250,6 +250,7 @@ int tcp_transmit_gso(struct sock *sk, struct sk_buff *skb, unsigned int nsegs)
 		tp->total_retrans++;
 		us_mib_inc(sk->st, US_MIB_TCP_RETRANS_SEGS);
 	}
+	tcp_prr_sent(tp, nsegs);
 	return tcp_push_and_send(sk->st, n, &o, tp->mss_cache);
 }
 
@@ -261,11 +262,7 @@ static struct sk_buff *tcp_next_skb(struct sock *sk, struct sk_buff *skb)
 
 static uint32_t tcp_in_flight_segs(const struct tcp_sock *tp)
 {
-	uint32_t bytes = tp->snd_nxt - tp->snd_una;
-
-	if (tp->sack_ok)
-		return tcp_sack_pipe(tp);   /* RFC 6675 §5 uses pipe */
-	return (bytes + tp->mss_cache - 1) / tp->mss_cache;
+	return tcp_packets_in_flight(tp);   /* RFC 6675 pipe (tcp_prr.c) */
 }
 
 /*

@@ -29,6 +29,7 @@ void tcp_sack_init(struct tcp_sock *tp)
 	tp->sacked_out = 0;
 	tp->lost_out = 0;
 	tp->retrans_out = 0;
+	tcp_reno_reset(tp);
 }
 
 /* ---- negotiation (RFC 2018 §2) ------------------------------------------ */
@@ -243,6 +244,7 @@ static uint32_t tcp_sack_mark(struct sock *sk, const struct tcp_sack_block *b,
 		cb->sacked |= TCPCB_SACKED_ACKED;
 		tp->sacked_out++;
 		tp->sacked_bytes_new += skb->len;
+		tp->ack_delivered++;
 		newly++;
 	}
 	return newly;
@@ -254,6 +256,7 @@ static void tcp_sack_set_lost(struct tcp_sock *tp, struct tcp_skb_cb *cb)
 		return;
 	cb->sacked |= TCPCB_LOST;
 	tp->lost_out++;
+	tp->ack_lost++;
 }
 
 /*
@@ -291,6 +294,8 @@ uint32_t tcp_sack_update(struct sock *sk, const struct tcp_seg *th)
 	uint32_t newly = 0;
 
 	tp->sacked_bytes_new = 0;
+	tp->ack_delivered = 0;   /* PRR's DeliveredData, counted anew */
+	tp->ack_lost = 0;
 	if (!tp->sack_ok || !o->nsacks)
 		return 0;
 	for (uint8_t i = 0; i < o->nsacks; i++) {
@@ -327,6 +332,8 @@ void tcp_sack_unlinked(struct tcp_sock *tp, const struct sk_buff *skb)
 		tp->packets_out--;
 	if (cb->sacked & TCPCB_SACKED_ACKED)
 		tp->sacked_bytes_acked += skb->len;
+	else
+		tp->ack_delivered++;
 	tcp_sack_clear_marks(tp, cb, TCPCB_LOST | TCPCB_SACKED_RETRANS |
 				     TCPCB_SACKED_ACKED);
 }
@@ -343,18 +350,15 @@ uint32_t tcp_sack_newly_delivered(struct tcp_sock *tp, uint32_t acked)
 /* ---- sending: loss recovery (RFC 6675 §5) ------------------------------- */
 
 /*
- * RFC 6675 §5 step 4.2: ssthresh = cwnd = the algorithm's threshold
- * (NewReno: RFC 5681 eq. (4), max(FlightSize / 2, 2 segments); CUBIC:
- * RFC 9438 §4.6, 0.7 of the window). The one place SACK recovery changes
- * the congestion window on entry.
+ * RFC 6675 §5 step 4.2: ssthresh = the algorithm's threshold (NewReno:
+ * RFC 5681 eq. (4), max(FlightSize / 2, 2 segments); CUBIC: RFC 9438
+ * §4.6, 0.7 of the window). The window is not set to it at once: RFC 6937
+ * (tcp_prr.c) brings it down over the recovery, ACK by ACK, as Linux does.
  */
 static void tcp_sack_cwnd_reduce(struct sock *sk)
 {
-	struct tcp_sock *tp = tcp_sk(sk);
-
-	tp->snd_ssthresh = tcp_ca_ssthresh(sk);
-	tp->snd_cwnd = tp->snd_ssthresh;
-	tp->cwnd_acked = 0;
+	tcp_sk(sk)->snd_ssthresh = tcp_ca_ssthresh(sk);
+	tcp_prr_init(sk);
 }
 
 static int tcp_sack_retransmit(struct sock *sk, struct sk_buff *skb)
@@ -382,13 +386,11 @@ static void tcp_sack_enter_recovery(struct sock *sk)
 	us_mib_inc(sk->st, US_MIB_TCP_FAST_RETRANS);
 	us_mib_inc(sk->st, US_MIB_TCP_SACK_RECOVERY);
 	/* Step 4.3: the segment at HighACK + 1 is presumed lost and goes
-	 * again whatever pipe says; step 4.5 (more, as cwnd - pipe allows)
-	 * follows in tcp_write_xmit. */
-	if (head && !(TCP_SKB_CB(head)->sacked & TCPCB_SACKED_ACKED)) {
+	 * again whatever pipe says: PRR's first sndcnt is at least one
+	 * segment (tcp_prr_ack), and tcp_write_xmit sends it, then more as
+	 * cwnd - pipe allows (step 4.5). */
+	if (head && !(TCP_SKB_CB(head)->sacked & TCPCB_SACKED_ACKED))
 		tcp_sack_set_lost(tp, TCP_SKB_CB(head));
-		if (!(TCP_SKB_CB(head)->sacked & TCPCB_SACKED_RETRANS))
-			tcp_sack_retransmit(sk, head);
-	}
 }
 
 static bool tcp_sack_head_lost(struct sock *sk)
@@ -461,7 +463,16 @@ void tcp_sack_xmit_lost(struct sock *sk)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 
-	if (!tp->sack_ok || !tp->lost_out)
+	if (!tp->sack_ok) {
+		/* NewReno: the first segment, once found lost (fast
+		 * retransmit, partial ACK), goes when the window allows. */
+		if (tp->reno_head_lost &&
+		    tcp_packets_in_flight(tp) < tp->snd_cwnd &&
+		    tcp_retransmit_head(sk) == 0)
+			tp->reno_head_lost = false;
+		return;
+	}
+	if (!tp->lost_out)
 		return;
 	for (struct sk_buff *skb = tcp_wq_head(sk); skb;
 	     skb = tcp_wq_next(sk, skb)) {

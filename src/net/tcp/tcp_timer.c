@@ -207,6 +207,7 @@ static void tcp_retransmit_timer(struct us_timer *t, us_time_t now)
 		tp->snd_nxt = tp->snd_una;
 		tp->send_head = head;
 		tp->packets_out = 0;
+		tcp_reno_reset(tp);
 	}
 	tcp_write_xmit(sk, true);
 	tcp_reset_rto_timer(sk);

@@ -1,0 +1,153 @@
+/*
+ * tcp_prr.c - Proportional Rate Reduction (RFC 6937): the congestion
+ * window during fast recovery, for SACK (RFC 6675) and NewReno (RFC 6582)
+ * recovery alike, as Linux's tcp_cwnd_reduction does it (PRR-SSRB).
+ *
+ * Instead of dropping cwnd to ssthresh at once (a stall: nothing goes
+ * until pipe has drained below it) or inflating it by one segment per
+ * duplicate ACK (a burst when a partial ACK deflates it), each ACK in
+ * recovery sets cwnd = pipe + sndcnt, where sndcnt is what that ACK
+ * releases: in proportion to the data delivered while pipe is above
+ * ssthresh, and no more than the data delivered (plus one segment,
+ * slow-start reduction bound) once it is below.
+ *
+ * Call chain: tcp_ack -> tcp_prr_ack (after the scoreboard and the
+ *             recovery state are updated, before tcp_write_xmit);
+ *             tcp_sack_enter_recovery / tcp_enter_recovery -> tcp_prr_init;
+ *             tcp_transmit_gso -> tcp_prr_sent.
+ *
+ * Without SACK, pipe comes from duplicate ACKs as Linux counts them for
+ * NewReno: each one stands for a segment that left the network
+ * (reno_sacked), and the first segment, once known lost, is not in flight
+ * until it is sent again (reno_head_lost).
+ */
+#include "net/tcp/tcp.h"
+#include "net/tcp/tcp_cong.h"
+
+void tcp_prr_init(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	/* RFC 6937 §3.1 "RecoverFS = snd.nxt - snd.una"; Linux takes the
+	 * window before the reduction (prior_cwnd), which is the same when
+	 * the sender was cwnd-limited, and we follow Linux. */
+	tp->prior_cwnd = tp->snd_cwnd ? tp->snd_cwnd : 1;
+	tp->prr_delivered = 0;
+	tp->prr_out = 0;
+	tp->cwnd_acked = 0;
+}
+
+uint32_t tcp_prr_sndcnt(const struct tcp_sock *tp, uint32_t pipe,
+			uint32_t delivered, bool una_advanced, bool newly_lost)
+{
+	int64_t sndcnt;
+
+	if (pipe > tp->snd_ssthresh) {
+		/* RFC 6937 §3.1: sndcnt = CEIL(prr_delivered * ssthresh /
+		 * RecoverFS) - prr_out, so that the window comes down to
+		 * ssthresh in step with the data delivered. */
+		uint64_t n = (uint64_t)tp->prr_delivered * tp->snd_ssthresh +
+			     tp->prior_cwnd - 1;
+
+		sndcnt = (int64_t)(n / tp->prior_cwnd) - tp->prr_out;
+	} else {
+		/* PRR-SSRB: MIN(ssthresh - pipe, MAX(prr_delivered -
+		 * prr_out, DeliveredData) + 1 MSS). Linux adds the segment
+		 * only on an ACK that moves SND.UNA and reveals no new loss
+		 * (Linux's tcp_cwnd_reduction since 5.19). */
+		int64_t limit = (int64_t)tp->snd_ssthresh - pipe;
+
+		sndcnt = (int64_t)tp->prr_delivered - tp->prr_out;
+		if (sndcnt < (int64_t)delivered)
+			sndcnt = delivered;
+		if (una_advanced && !newly_lost)
+			sndcnt++;
+		if (sndcnt > limit)
+			sndcnt = limit;
+	}
+	/* The first ACK of recovery always lets the fast retransmission
+	 * go (RFC 6675 §5 step 4.3, RFC 5681 §3.2 step 2). */
+	if (sndcnt < (tp->prr_out ? 0 : 1))
+		sndcnt = tp->prr_out ? 0 : 1;
+	return (uint32_t)sndcnt;
+}
+
+/* Linux's tcp_remove_reno_sacks: a cumulative ACK without SACK covers the
+ * hole and the segments the duplicate ACKs stood for; what it delivers
+ * anew is the rest, at least one segment. */
+static void tcp_reno_cum_ack(struct tcp_sock *tp)
+{
+	uint32_t acked = tp->ack_delivered;
+
+	if (!acked)
+		return;
+	tp->ack_delivered = acked > tp->reno_sacked ? acked - tp->reno_sacked
+						    : 1;
+	if (acked - 1 >= tp->reno_sacked)
+		tp->reno_sacked = 0;
+	else
+		tp->reno_sacked -= acked - 1;
+	if (!tp->in_recovery)
+		tp->reno_sacked = 0;
+}
+
+void tcp_reno_dupack(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	uint32_t out = (tp->snd_nxt - tp->snd_una + tp->mss_cache - 1) /
+		       tp->mss_cache;
+
+	/* At least the hole is still out (Linux's tcp_limit_reno_sacked). */
+	if (tp->reno_sacked + 1 >= out)
+		return;
+	tp->reno_sacked++;
+	tp->ack_delivered = 1;
+}
+
+void tcp_reno_mark_head_lost(struct tcp_sock *tp)
+{
+	tp->reno_head_lost = true;
+	tp->ack_lost++;
+}
+
+void tcp_reno_reset(struct tcp_sock *tp)
+{
+	tp->reno_sacked = 0;
+	tp->reno_head_lost = false;
+}
+
+uint32_t tcp_packets_in_flight(const struct tcp_sock *tp)
+{
+	uint32_t out, left;
+
+	if (tp->sack_ok)
+		return tcp_sack_pipe(tp);   /* RFC 6675 §4 SetPipe */
+	out = (tp->snd_nxt - tp->snd_una + tp->mss_cache - 1) / tp->mss_cache;
+	left = tp->reno_sacked + (tp->reno_head_lost ? 1 : 0);
+	return out > left ? out - left : 0;
+}
+
+void tcp_prr_ack(struct sock *sk, bool una_advanced)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	uint32_t pipe;
+
+	if (!tp->sack_ok && una_advanced)
+		tcp_reno_cum_ack(tp);
+	if (!tp->in_recovery || !tp->ack_delivered)
+		return;
+	/* RFC 6937 §3.1: prr_delivered += DeliveredData; pipe after the
+	 * ACK's marks; cwnd = pipe + sndcnt. */
+	tp->prr_delivered += tp->ack_delivered;
+	pipe = tcp_packets_in_flight(tp);
+	tp->snd_cwnd = pipe + tcp_prr_sndcnt(tp, pipe, tp->ack_delivered,
+					     una_advanced, tp->ack_lost != 0);
+}
+
+void tcp_prr_sent(struct tcp_sock *tp, unsigned int nsegs)
+{
+	/* RFC 6937 §3.1 "prr_out += (data sent)": new data and
+	 * retransmissions alike. */
+	if (tp->in_recovery)
+		tp->prr_out += nsegs;
+}
