@@ -84,6 +84,8 @@ struct ustack;
 	X(TCP_LISTEN_OVERFLOWS, "tcp.listen_overflows") \
 	X(TCP_CHALLENGE_ACKS, "tcp.challenge_acks") \
 	X(TCP_SACK_RECOVERY, "tcp.sack_recovery") \
+	X(TCP_LOSS_PROBES, "tcp.loss_probes") \
+	X(TCP_LOSS_PROBE_RECOVERY, "tcp.loss_probe_recovery") \
 	X(TCP_SACK_DISCARD, "tcp.sack_discard") \
 	X(TCP_DSACK_RECV, "tcp.dsack_recv") \
 	X(TCP_DSACK_SENT, "tcp.dsack_sent") \

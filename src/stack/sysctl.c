@@ -37,6 +37,7 @@ static const struct sysctl_row sysctl_table[] = {
 	INT_ROW(tcp_window_scaling, 0, 1),
 	INT_ROW(tcp_sack, 0, 1),
 	INT_ROW(tcp_dsack, 0, 1),
+	INT_ROW(tcp_early_retrans, 0, 4),
 	STR_ROW(tcp_congestion_control, us_sysctl_check_congestion),
 	INT3_ROW(tcp_rmem),
 	INT3_ROW(tcp_wmem),
@@ -52,6 +53,7 @@ void us_sysctl_init(struct us_sysctl *s)
 	s->tcp_window_scaling = 1;
 	s->tcp_sack = 1;
 	s->tcp_dsack = 1;
+	s->tcp_early_retrans = 3;
 	strcpy(s->tcp_congestion_control, "cubic");
 	s->tcp_cubic_hystart = 1;
 	/* Linux's default is half its connection table's chains, sized by

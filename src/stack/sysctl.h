@@ -17,6 +17,8 @@ struct us_sysctl {
 	int tcp_window_scaling;    /* RFC 7323 window scale offered (1) */
 	int tcp_sack;              /* RFC 2018 SACK offered (1) */
 	int tcp_dsack;             /* RFC 2883 D-SACK sent (1) */
+	int tcp_early_retrans;     /* Tail Loss Probe (RFC 8985 §7): on
+				      with 3 or 4 (3), off with 0 */
 	char tcp_congestion_control[US_SYSCTL_NAME_MAX]; /* default algorithm */
 	/* Receive and send buffer sizes: min, default, max (Linux's
 	 * net.ipv4.tcp_rmem / tcp_wmem as a fresh 6.18 namespace has them).

@@ -220,6 +220,13 @@ struct tcp_sock {
 	bool reno_head_lost;        /* no SACK: the first segment is lost
 				       and not yet sent again */
 
+	/* Tail Loss Probe (RFC 8985 §7, tcp_tlp.c; Linux's tlp_*) */
+	bool tlp_timer;             /* retrans_timer is the PTO */
+	bool tlp_retrans;           /* the probe sent old data again */
+	uint32_t tlp_high_seq;      /* TLP.end_seq; 0 = no probe out */
+	bool ack_dsack;             /* the ACK in hand carried a D-SACK */
+	uint32_t ack_dsack_end;     /* its right edge */
+
 	/* Statistics for TCP_INFO */
 	uint32_t total_retrans;
 
@@ -377,6 +384,17 @@ void tcp_reno_mark_head_lost(struct tcp_sock *tp);
 /* A timeout: the NewReno estimates start again. */
 void tcp_reno_reset(struct tcp_sock *tp);
 
+/* tcp_tlp.c: RFC 8985 §7 */
+/* Data was sent or acknowledged: the PTO replaces the RTO if it comes
+ * first. advancing_rto: the RTO was just restarted from now. */
+void tcp_tlp_schedule(struct sock *sk, bool advancing_rto);
+/* The PTO fired: send the probe. */
+void tcp_tlp_fire(struct sock *sk);
+/* An ACK of `ack` was processed: did the probe repair a loss? */
+void tcp_tlp_ack(struct sock *sk, uint32_t ack, bool pure_dupack);
+/* A timeout or a recovery: no probe is outstanding any more. */
+void tcp_tlp_reset(struct tcp_sock *tp);
+
 /* tcp_urgent.c */
 bool tcp_urg_mode(struct tcp_sock *tp);
 /* The connection is gone (tcp_disconnect): no urgent data either way. */
@@ -423,6 +441,8 @@ int tcp_transmit_gso(struct sock *sk, struct sk_buff *skb, unsigned int nsegs);
 void tcp_init_timers(struct tcp_sock *tp);
 void tcp_clear_timers(struct tcp_sock *tp);
 void tcp_reset_rto_timer(struct sock *sk);
+/* The RTO with its backoff, at most TCP_RTO_MAX_US. */
+us_time_t tcp_backed_off_rto(const struct tcp_sock *tp);
 /* An ACK while the window is probed: the next probe counts from now. */
 void tcp_ack_probe(struct sock *sk);
 void tcp_rearm_rto(struct sock *sk);

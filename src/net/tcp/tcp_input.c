@@ -292,6 +292,8 @@ static enum us_drop_reason tcp_ack(struct sock *sk, const struct sk_buff *skb,
 		     !(th->flags & (TCPHDR_SYN | TCPHDR_FIN)) &&
 		     tp->snd_una != tp->snd_max))
 			tcp_dupack(sk);
+		tcp_tlp_ack(sk, ack, !sacked && !tcp_payload(skb) &&
+			    !wnd_changed);   /* RFC 8985 §7.4 */
 		tcp_prr_ack(sk, false);   /* RFC 6937: cwnd in recovery */
 		return US_DROP_NOT_DROPPED;
 	}
@@ -316,6 +318,7 @@ static enum us_drop_reason tcp_ack(struct sock *sk, const struct sk_buff *skb,
 	 * too, counted after the reset above. */
 	if (sacked)
 		tcp_dupack(sk);
+	tcp_tlp_ack(sk, ack, false);   /* RFC 8985 §7.4 */
 	tcp_prr_ack(sk, true);   /* RFC 6937: cwnd in recovery */
 	tcp_rearm_rto(sk);
 	if (sk->sk_socket)

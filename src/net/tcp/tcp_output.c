@@ -307,6 +307,7 @@ void tcp_write_xmit(struct sock *sk, bool push)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 	struct tcp_gso_batch gso = { 0 };
+	uint32_t packets_before = tp->packets_out;
 	struct sk_buff *skb;
 
 	tcp_sack_xmit_lost(sk);   /* RFC 6675 NextSeg rule 1 first */
@@ -335,6 +336,8 @@ void tcp_write_xmit(struct sock *sk, bool push)
 	}
 	/* What was gathered counts as sent: a failure is a loss to repair. */
 	tcp_tso_flush(sk, &gso);
+	if (tp->packets_out != packets_before)
+		tcp_tlp_schedule(sk, false);   /* RFC 8985 §7.2 */
 	/* Data waits on a closed window with nothing in flight: probe it
 	 * (RFC 9293 §3.8.6.1). */
 	if (tp->send_head && tp->snd_nxt == tp->snd_una &&

@@ -35,6 +35,7 @@ void tcp_prr_init(struct sock *sk)
 	tp->prr_delivered = 0;
 	tp->prr_out = 0;
 	tp->cwnd_acked = 0;
+	tcp_tlp_reset(tp);   /* the recovery takes over (Linux) */
 }
 
 uint32_t tcp_prr_sndcnt(const struct tcp_sock *tp, uint32_t pipe,

@@ -296,6 +296,7 @@ uint32_t tcp_sack_update(struct sock *sk, const struct tcp_seg *th)
 	tp->sacked_bytes_new = 0;
 	tp->ack_delivered = 0;   /* PRR's DeliveredData, counted anew */
 	tp->ack_lost = 0;
+	tp->ack_dsack = false;
 	if (!tp->sack_ok || !o->nsacks)
 		return 0;
 	for (uint8_t i = 0; i < o->nsacks; i++) {
@@ -303,6 +304,8 @@ uint32_t tcp_sack_update(struct sock *sk, const struct tcp_seg *th)
 			/* Our retransmission was not needed; Linux uses this
 			 * to undo a reduction, we only count it. */
 			us_mib_inc(sk->st, US_MIB_TCP_DSACK_RECV);
+			tp->ack_dsack = true;   /* (a TLP's fate, tcp_tlp.c) */
+			tp->ack_dsack_end = o->sacks[0].end;
 			continue;
 		}
 		if (!tcp_sack_block_valid(tp, &o->sacks[i])) {

@@ -12,7 +12,7 @@
 #include "net/tcp/tcp_cong.h"
 #include "stack/stack.h"
 
-static us_time_t tcp_backed_off_rto(const struct tcp_sock *tp)
+us_time_t tcp_backed_off_rto(const struct tcp_sock *tp)
 {
 	us_time_t rto = (us_time_t)tp->rto_us << tp->backoff;
 
@@ -24,6 +24,7 @@ void tcp_reset_rto_timer(struct sock *sk)
 	struct tcp_sock *tp = tcp_sk(sk);
 
 	tp->probe_timer = false;
+	tp->tlp_timer = false;
 	us_timer_mod(&sk->st->timers, &tp->retrans_timer,
 		     sk->st->now + tcp_backed_off_rto(tp));
 }
@@ -54,9 +55,11 @@ void tcp_rearm_rto(struct sock *sk)
 	if (tp->snd_una == tp->snd_max) {
 		if (!tp->probe_timer)
 			us_timer_del(&sk->st->timers, &tp->retrans_timer);
+		tp->tlp_timer = false;
 		return;
 	}
 	tcp_reset_rto_timer(sk);
+	tcp_tlp_schedule(sk, true);   /* RFC 8985 §7.2 */
 }
 
 /*
@@ -181,6 +184,10 @@ static void tcp_retransmit_timer(struct us_timer *t, us_time_t now)
 	}
 	if (tp->snd_una == tp->snd_max)
 		return;
+	if (tp->tlp_timer) {
+		tcp_tlp_fire(sk);   /* RFC 8985 §7.3 */
+		return;
+	}
 	if (tcp_write_timeout(sk)) {
 		tcp_write_err(sk, sk->err_soft ? sk->err_soft : ETIMEDOUT);
 		return;
@@ -197,6 +204,7 @@ static void tcp_retransmit_timer(struct us_timer *t, us_time_t now)
 	tp->high_seq = tp->snd_max;
 	tp->dupacks = 0;
 	tp->retransmits++;
+	tcp_tlp_reset(tp);
 	if (tp->backoff < 16)
 		tp->backoff++;
 	if (tp->sack_ok) {
@@ -322,6 +330,7 @@ void tcp_clear_timers(struct tcp_sock *tp)
 	us_timer_del(b, &tp->delack_timer);
 	us_timer_del(b, &tp->keepalive_timer);
 	tp->probe_timer = false;
+	tp->tlp_timer = false;
 }
 
 void tcp_reset_keepalive(struct sock *sk)
