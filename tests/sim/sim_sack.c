@@ -60,7 +60,7 @@
 #define CHUNK 16384
 
 struct result {
-	uint64_t lost, retrans, timeouts, recoveries, dsacks;
+	uint64_t lost, retrans, timeouts, recoveries, dsacks, probes;
 	int max_burst, max_silent, episodes;
 	bool sack_on, intact;
 	us_time_t took;
@@ -370,6 +370,7 @@ static void run(uint64_t seed, bool sack, struct result *res)
 	res->timeouts = st[0]->stats.mib[US_MIB_TCP_TIMEOUTS];
 	res->recoveries = st[0]->stats.mib[US_MIB_TCP_FAST_RETRANS];
 	res->dsacks = st[1]->stats.mib[US_MIB_TCP_DSACK_SENT];
+	res->probes = st[0]->stats.mib[US_MIB_TCP_LOSS_PROBES];
 	ustack_destroy(st[0]);
 	ustack_destroy(st[1]);
 	unlink(pa);
@@ -387,7 +388,7 @@ static void test_sack_retransmits_only_losses(void **state)
 	(void)state;
 	printf("seed  lost  SACK: rexmit rto recov dsack  time   "
 	       "NewReno: lost rexmit rto recov  time   "
-	       "PRR burst/silent/episodes SACK, NewReno\n");
+	       "PRR burst/silent/episodes SACK, NewReno  TLP probes\n");
 	for (int i = 0; i < seeds; i++) {
 		uint64_t seed = first + (uint64_t)i;
 		struct result s, r;
@@ -396,11 +397,13 @@ static void test_sack_retransmits_only_losses(void **state)
 		run(seed, false, &r);
 		printf("%4" PRIu64 " %5" PRIu64 " %12" PRIu64 " %3" PRIu64
 		       " %5" PRIu64 " %5" PRIu64 " %5.1fs %13" PRIu64 " %6" PRIu64
-		       " %3" PRIu64 " %5" PRIu64 " %5.1fs   %d/%d/%d, %d/%d/%d\n",
+		       " %3" PRIu64 " %5" PRIu64 " %5.1fs   %d/%d/%d, %d/%d/%d"
+		       "  %" PRIu64 "\n",
 		       seed, s.lost, s.retrans, s.timeouts, s.recoveries,
 		       s.dsacks, s.took / 1e6, r.lost, r.retrans, r.timeouts,
 		       r.recoveries, r.took / 1e6, s.max_burst, s.max_silent,
-		       s.episodes, r.max_burst, r.max_silent, r.episodes);
+		       s.episodes, r.max_burst, r.max_silent, r.episodes,
+		       s.probes);
 		assert_true(s.sack_on);
 		assert_false(r.sack_on);
 		assert_true(s.intact);
