@@ -9,7 +9,9 @@
 #   tcp_ecn                                       no ECN negotiation
 #   tcp_fastopen                                  no TFO
 #   tcp_syncookies                                a full SYN queue drops
-#   tcp_early_retrans, tcp_recovery               no TLP, no RACK: loss is
+#   tcp_early_retrans, tcp_recovery               no TLP (ustack has it: the
+#                                                 sack/tlp-* scripts turn it
+#                                                 on), no RACK: loss is
 #                                                 found by dup ACKs and RTO
 #   tcp_frto                                      no F-RTO (RFC 5682)
 #   tcp_autocorking                               small writes are not held

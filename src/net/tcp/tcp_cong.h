@@ -7,7 +7,8 @@
  * The window is counted in segments (tp->snd_cwnd, tp->snd_ssthresh) as
  * Linux counts it. What an algorithm decides is the slow-start threshold
  * after a loss and the growth on new ACKs; the loss recovery around it
- * (NewReno's inflation and partial ACKs, RFC 6582) stays in tcp_input.c.
+ * (RFC 6582 partial ACKs in tcp_input.c, RFC 6675 in tcp_sack.c, the
+ * window during recovery by RFC 6937 in tcp_prr.c) is common to all.
  *
  *   ACK of new data, not in recovery -> tcp_cong_avoid -> ops->cong_avoid
  *   third duplicate ACK              -> tcp_ca_ssthresh -> ops->ssthresh
