@@ -30,6 +30,7 @@ void tcp_sack_init(struct tcp_sock *tp)
 	tp->lost_out = 0;
 	tp->retrans_out = 0;
 	tcp_reno_reset(tp);
+	tcp_tlp_reset(tp);   /* (connect(AF_UNSPEC) reuses the socket) */
 }
 
 /* ---- negotiation (RFC 2018 §2) ------------------------------------------ */
