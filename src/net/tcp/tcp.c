@@ -920,6 +920,7 @@ static void tcp_destroy(struct sock *sk)
 	}
 	skb_queue_purge(&sk->write_queue);
 	skb_queue_purge(&tp->ooo_queue);
+	tcp_sack_destroy(tp);
 	tcp_put_port(sk);
 }
 

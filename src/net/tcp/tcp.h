@@ -76,6 +76,19 @@ struct tcp_skb_cb {
 #define TCPCB_SACKED_RETRANS 0x02 /* retransmitted, not yet (S)ACKed */
 #define TCPCB_LOST 0x04           /* IsLost(), or everything after an RTO */
 
+/*
+ * What a receiver reports in its SACK options (RFC 2018 §4, RFC 2883):
+ * only while out-of-order data or a D-SACK is pending, so it lives out of
+ * struct tcp_sock and an idle connection does without it.
+ */
+struct tcp_sack_rcv {
+	struct tcp_sack_block selective_acks[TCP_MAX_SACKS]; /* most recent
+								 first */
+	struct tcp_sack_block dsack_block;
+	uint8_t num_sacks;
+	bool dsack_pending;         /* dsack_block goes out on the next ACK */
+};
+
 struct tcp_table {
 	struct list_head bind[TCP_BHASH];    /* every sock owning a port */
 	struct list_head ehash[TCP_EHASH];   /* connections, by 4-tuple */
@@ -197,15 +210,12 @@ struct tcp_sock {
 	int linger2_s;
 
 	/* SACK (RFC 2018, RFC 2883, RFC 6675): tcp_sack.c. Receiving: the
-	 * blocks we report, most recent first, and a pending D-SACK.
+	 * blocks we report, allocated while there are any (tcp_sack_rcv).
 	 * Sending: the scoreboard's counts, in segments (skbs on the write
 	 * queue), as Linux keeps them; pipe = packets_out - sacked_out -
 	 * lost_out + retrans_out. */
+	struct tcp_sack_rcv *sack_rcv; /* NULL: no blocks to report */
 	bool sack_ok;               /* both SYNs carried SACK-permitted */
-	bool dsack_pending;         /* dsack_block goes out on the next ACK */
-	uint8_t num_sacks;
-	struct tcp_sack_block selective_acks[TCP_MAX_SACKS];
-	struct tcp_sack_block dsack_block;
 	uint32_t packets_out;       /* segments sent and not cumulatively
 				       acknowledged */
 	uint32_t sacked_out, lost_out, retrans_out;
@@ -313,6 +323,8 @@ void tcp_send_probe(struct sock *sk);
 /* tcp_sack.c */
 /* Fresh SACK state for a new connection attempt. */
 void tcp_sack_init(struct tcp_sock *tp);
+/* The socket is freed: the receiver's blocks go too. */
+void tcp_sack_destroy(struct tcp_sock *tp);
 /* Does the SYN or SYN-ACK we send carry SACK-permitted? */
 bool tcp_sack_syn_perm(const struct sock *sk);
 /* The peer's SYN or SYN-ACK: is SACK on for this connection? */
