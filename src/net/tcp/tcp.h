@@ -157,12 +157,12 @@ struct tcp_sock {
 	uint32_t snd_cwnd;          /* in segments */
 	uint32_t snd_ssthresh;
 	uint32_t cwnd_acked;        /* bytes acked towards the next increase */
-	uint32_t high_seq;          /* snd_nxt when recovery began */
-	bool in_recovery;
+	uint32_t high_seq;          /* snd_nxt when recovery began; in_recovery
+				       is with the SACK state */
 
 	/* The congestion control algorithm (tcp_cong.h) and its own state
-	 * (Linux's icsk_ca_ops and icsk_ca_priv). */
-	bool ca_setsockopt;         /* chosen with TCP_CONGESTION */
+	 * (Linux's icsk_ca_ops and icsk_ca_priv). ca_setsockopt is with the
+	 * options. */
 	const struct tcp_congestion_ops *ca_ops;
 	/*
 	 * A listener has no congestion state and a connection no accept
@@ -204,6 +204,7 @@ struct tcp_sock {
 
 	/* Options */
 	bool nodelay, cork, defer_fin;
+	bool ca_setsockopt;         /* ca_ops chosen with TCP_CONGESTION */
 	uint8_t keepcnt;            /* 1..127 */
 	uint16_t keepidle_s;        /* 1..32767 */
 	uint16_t keepintvl_s;       /* 1..32767 */
@@ -216,6 +217,7 @@ struct tcp_sock {
 	 * lost_out + retrans_out. */
 	struct tcp_sack_rcv *sack_rcv; /* NULL: no blocks to report */
 	bool sack_ok;               /* both SYNs carried SACK-permitted */
+	bool in_recovery;           /* NewReno's or RFC 6675's, till high_seq */
 	uint32_t packets_out;       /* segments sent and not cumulatively
 				       acknowledged */
 	uint32_t sacked_out, lost_out, retrans_out;
