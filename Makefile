@@ -155,6 +155,9 @@ $(BUILD)/asan/tests/%: tests/unit/%.c $(BUILD)/asan/libustack.a $(TEST_LIB_OBJ)
 	$(CC) $(CPPFLAGS) -Itests $(CFLAGS) $(SAN) $< -o $@ $(TEST_LIB_OBJ) \
 	    $(BUILD)/asan/libustack.a -lcmocka $(LDLIBS)
 
+# test_tcp_mem makes the stack's calloc fail (the SACK blocks' ENOMEM).
+$(BUILD)/asan/tests/test_tcp_mem: LDLIBS += -Wl,--wrap=calloc
+
 $(BUILD)/asan/tests/%: tests/sim/%.c $(BUILD)/asan/libustack.a $(TEST_LIB_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -Itests $(CFLAGS) $(SAN) $< -o $@ $(TEST_LIB_OBJ) \

@@ -139,7 +139,8 @@ struct sk_buff {
 struct sk_buff_head {
 	struct list_head list;
 	uint32_t qlen;
-	size_t bytes;   /* sum of skb->len of the queued buffers */
+	uint32_t bytes; /* sum of skb->len of the queued buffers (bounded by
+			   the owner's limits, socket buffers of <= 4 MiB) */
 };
 
 #define SKB_HDR_UNSET 0xffff

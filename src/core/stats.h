@@ -89,6 +89,7 @@ struct ustack;
 	X(TCP_SACK_DISCARD, "tcp.sack_discard") \
 	X(TCP_DSACK_RECV, "tcp.dsack_recv") \
 	X(TCP_DSACK_SENT, "tcp.dsack_sent") \
+	X(TCP_SACK_RCV_NOMEM, "tcp.sack_rcv_nomem") /* ACKs without blocks */ \
 	/* TCP urgent data (tcp_urgent.c) */ \
 	X(TCP_URG_MARKED, "tcp.urg_marked") \
 	X(TCP_URG_RCVD, "tcp.urg_rcvd") \

@@ -36,7 +36,7 @@ static bool timer_before(const struct us_timer *a, const struct us_timer *b)
 {
 	if (a->heap_key != b->heap_key)
 		return a->heap_key < b->heap_key;
-	return a->heap_seq < b->heap_seq;
+	return (int32_t)(a->heap_seq - b->heap_seq) < 0;
 }
 
 /* Order t in the heap by its real expiry. */

@@ -26,11 +26,18 @@
 struct us_timer;
 typedef void (*us_timer_fn)(struct us_timer *t, us_time_t now);
 
+/*
+ * Every TCP socket embeds three of these, so the arming order is kept in
+ * 32 bits (40 bytes a timer, not 48): it is compared modulo 2^32, which
+ * orders ties exactly as long as the timers sharing an expiry were armed
+ * fewer than 2^31 armings apart. Beyond that only the order among equal
+ * expiries could change; expiries themselves are always ordered exactly.
+ */
 struct us_timer {
 	us_time_t expires;
-	uint64_t seq;      /* arming order, breaks ties between equal expiries */
 	us_time_t heap_key; /* the expiry its heap position is ordered by, */
-	uint64_t heap_seq;  /* <= (expires, seq): moved up to them lazily */
+	uint32_t heap_seq;  /* <= (expires, seq): moved up to them lazily */
+	uint32_t seq;      /* arming order, breaks ties between equal expiries */
 	uint32_t heap_idx; /* position in the heap + 1; 0 when not pending */
 	us_timer_fn fn;
 };
@@ -39,7 +46,7 @@ struct us_timer_base {
 	struct us_timer **heap;
 	uint32_t count;
 	uint32_t cap;
-	uint64_t next_seq;
+	uint32_t next_seq;  /* wraps (see struct us_timer) */
 };
 
 void us_timer_base_init(struct us_timer_base *b);

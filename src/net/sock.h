@@ -96,15 +96,15 @@ struct sock {
 	uint8_t shutdown;           /* RCV_SHUTDOWN | SEND_SHUTDOWN */
 	bool userlocks_port;        /* the user bound a port (not autobound) */
 	bool userlocks_addr;        /* the user bound an address */
+	uint8_t tos;                /* IP_TOS (here for packing) */
+	uint16_t num;               /* local port, host order; 0 = unbound */
 
 	/* Addresses and ports, network byte order (num: host order). */
 	uint32_t rcv_saddr;         /* bound local address, 0 = any */
 	uint32_t saddr;             /* source address for sending */
 	uint32_t daddr;             /* connected peer */
-	uint16_t num;               /* local port, host order; 0 = unbound */
 	uint16_t sport;             /* local port, network order */
 	uint16_t dport;             /* peer port, network order */
-	int bound_dev_if;
 	struct list_head bind_node; /* on the protocol's port table */
 
 	/* Queues and their accounting (bytes of truesize, as Linux). */
@@ -123,13 +123,13 @@ struct sock {
 	bool reuseaddr, reuseport, broadcast, keepalive, oobinline, dontroute;
 	bool rxq_ovfl, timestamp, linger_on, rcvbuf_locked, sndbuf_locked;
 	int linger_sec;
+	int bound_dev_if;           /* SO_BINDTODEVICE */
 	us_time_t rcvtimeo_us;      /* US_TIME_NEVER = wait forever; 0 = not at
 				       all (a negative SO_RCVTIMEO, as Linux) */
 	us_time_t sndtimeo_us;
 	int rcvlowat;
 	int priority;
 	uint32_t mark;
-	uint8_t tos;
 	int ttl;                    /* -1 = the stack's default */
 
 	/* Wake-ups towards the socket level. Core lock held. */

@@ -24,13 +24,45 @@ enum fd_kind {
 	FD_EPOLL,
 };
 
+/*
+ * An entry is one word, as the table has a slot for every descriptor
+ * number up to the highest (each idle socket pays for its own): a struct
+ * socket *, or a struct us_epoll * with the low bit set (both come from
+ * malloc, so that bit is free); 0 when empty.
+ */
 struct fd_slot {
-	enum fd_kind kind;
-	union {
-		struct socket *sock;
-		struct us_epoll *ep;
-	};
+	uintptr_t v;
 };
+
+#define FD_SLOT_EPOLL ((uintptr_t)1)
+#define FD_SLOT_NONE ((struct fd_slot){ 0 })
+
+static enum fd_kind slot_kind(const struct fd_slot *s)
+{
+	if (!s->v)
+		return FD_NONE;
+	return s->v & FD_SLOT_EPOLL ? FD_EPOLL : FD_SOCKET;
+}
+
+static struct socket *slot_sock(const struct fd_slot *s)
+{
+	return (struct socket *)s->v;
+}
+
+static struct us_epoll *slot_ep(const struct fd_slot *s)
+{
+	return (struct us_epoll *)(s->v & ~FD_SLOT_EPOLL);
+}
+
+static struct fd_slot sock_slot(struct socket *sock)
+{
+	return (struct fd_slot){ (uintptr_t)sock };
+}
+
+static struct fd_slot epoll_slot(struct us_epoll *ep)
+{
+	return (struct fd_slot){ (uintptr_t)ep | FD_SLOT_EPOLL };
+}
 
 static struct {
 	pthread_mutex_t lock;
@@ -42,7 +74,7 @@ static struct {
 /* The entry for fd if it is of `kind`; fdt.lock held. */
 static struct fd_slot *slot_get(int fd, enum fd_kind kind)
 {
-	if (fd < 0 || fd >= fdt.nslots || fdt.slots[fd].kind != kind)
+	if (fd < 0 || fd >= fdt.nslots || slot_kind(&fdt.slots[fd]) != kind)
 		return NULL;
 	return &fdt.slots[fd];
 }
@@ -85,8 +117,7 @@ static int slot_install_sock(int fd, struct socket *sock)
 	if (fd >= fdt.nslots)
 		rc = fdtable_grow(fd);
 	if (rc == 0) {
-		fdt.slots[fd] = (struct fd_slot){ .kind = FD_SOCKET,
-						  .sock = sock };
+		fdt.slots[fd] = sock_slot(sock);
 		sock->ndesc++;
 	}
 	pthread_mutex_unlock(&fdt.lock);
@@ -108,7 +139,7 @@ bool fdtable_holds(int fd, const struct socket *sock)
 	bool holds;
 
 	pthread_mutex_lock(&fdt.lock);
-	holds = slot_get(fd, FD_SOCKET) && fdt.slots[fd].sock == sock;
+	holds = slot_get(fd, FD_SOCKET) && slot_sock(&fdt.slots[fd]) == sock;
 	pthread_mutex_unlock(&fdt.lock);
 	return holds;
 }
@@ -121,7 +152,7 @@ struct socket *sockfd_lookup(int fd, int *err)
 	pthread_mutex_lock(&fdt.lock);
 	slot = slot_get(fd, FD_SOCKET);
 	if (slot) {
-		sock = slot->sock;
+		sock = slot_sock(slot);
 		atomic_fetch_add(&sock->refcnt, 1);
 	}
 	pthread_mutex_unlock(&fdt.lock);
@@ -144,14 +175,14 @@ bool fdtable_is_ours(int fd)
  * FD_NONE when it held nothing of that kind). */
 static struct fd_slot slot_take(int fd, enum fd_kind kind)
 {
-	struct fd_slot taken = { .kind = FD_NONE };
+	struct fd_slot taken = FD_SLOT_NONE;
 	struct fd_slot *slot;
 
 	pthread_mutex_lock(&fdt.lock);
 	slot = slot_get(fd, kind);
 	if (slot) {
 		taken = *slot;
-		*slot = (struct fd_slot){ .kind = FD_NONE };
+		*slot = FD_SLOT_NONE;
 	}
 	pthread_mutex_unlock(&fdt.lock);
 	return taken;
@@ -161,8 +192,8 @@ static struct fd_slot slot_take(int fd, enum fd_kind kind)
 static int sock_other_fd(const struct socket *sock, int fd)
 {
 	for (int i = 0; i < fdt.nslots; i++)
-		if (i != fd && fdt.slots[i].kind == FD_SOCKET &&
-		    fdt.slots[i].sock == sock)
+		if (i != fd && slot_kind(&fdt.slots[i]) == FD_SOCKET &&
+		    slot_sock(&fdt.slots[i]) == sock)
 			return i;
 	return -1;
 }
@@ -180,9 +211,9 @@ static struct socket *slot_remove_sock(int fd, const struct socket *want,
 
 	pthread_mutex_lock(&fdt.lock);
 	slot = slot_get(fd, FD_SOCKET);
-	if (slot && (!want || slot->sock == want)) {
-		sock = slot->sock;
-		*slot = (struct fd_slot){ .kind = FD_NONE };
+	if (slot && (!want || slot_sock(slot) == want)) {
+		sock = slot_sock(slot);
+		*slot = FD_SLOT_NONE;
 		*last = --sock->ndesc == 0;
 		if (!*last) {
 			/* The table's reference stays; the caller gets one. */
@@ -214,9 +245,10 @@ bool fdtable_forget_socket(struct socket *sock)
 
 	pthread_mutex_lock(&fdt.lock);
 	for (int i = 0; i < fdt.nslots; i++) {
-		if (fdt.slots[i].kind != FD_SOCKET || fdt.slots[i].sock != sock)
+		if (slot_kind(&fdt.slots[i]) != FD_SOCKET ||
+		    slot_sock(&fdt.slots[i]) != sock)
 			continue;
-		fdt.slots[i] = (struct fd_slot){ .kind = FD_NONE };
+		fdt.slots[i] = FD_SLOT_NONE;
 		had = true;
 		/* sock->fd itself goes at the last sockfd_put. */
 		if (i != sock->fd)
@@ -229,7 +261,7 @@ bool fdtable_forget_socket(struct socket *sock)
 
 int fdtable_install_epoll(int fd, struct us_epoll *ep)
 {
-	return slot_install(fd, (struct fd_slot){ .kind = FD_EPOLL, .ep = ep });
+	return slot_install(fd, epoll_slot(ep));
 }
 
 struct us_epoll *epollfd_lookup(int fd)
@@ -240,7 +272,7 @@ struct us_epoll *epollfd_lookup(int fd)
 	pthread_mutex_lock(&fdt.lock);
 	slot = slot_get(fd, FD_EPOLL);
 	if (slot) {
-		ep = slot->ep;
+		ep = slot_ep(slot);
 		eventpoll_get(ep);
 	}
 	pthread_mutex_unlock(&fdt.lock);
@@ -251,7 +283,7 @@ struct us_epoll *fdtable_remove_epoll(int fd)
 {
 	struct fd_slot taken = slot_take(fd, FD_EPOLL);
 
-	return taken.kind == FD_EPOLL ? taken.ep : NULL;
+	return slot_kind(&taken) == FD_EPOLL ? slot_ep(&taken) : NULL;
 }
 
 void sockfd_put(struct socket *sock)

@@ -73,22 +73,18 @@ struct proto_ops {
  */
 extern const struct proto_ops sock_dead_ops;
 
+/* Ordered to leave no padding but one int's: every socket pays for it. */
 struct socket {
 	int fd;                     /* the descriptor (our eventfd) */
 	int type;                   /* SOCK_STREAM, SOCK_DGRAM, ... */
 	enum socket_state state;
-	bool nonblock;              /* O_NONBLOCK */
 	int f_flags;                /* the other F_SETFL flags it keeps */
+	bool nonblock;              /* O_NONBLOCK */
 	bool dead;                  /* closed: blocked calls return EBADF */
 	bool evfd_ready;            /* the eventfd is signalled (readable) */
 	bool rd_dirty;              /* on st->rd_dirty */
 	struct list_head rd_node;
 	atomic_int refcnt;          /* the descriptors + calls in flight */
-	const struct proto_ops *ops;
-	struct sock *sk;
-	struct ustack *st;
-	struct us_wait_queue wq;
-	struct list_head node;      /* on ustack->sockets */
 	/* F_SETOWN / F_SETOWN_EX: who gets SIGURG (Linux's f_owner) */
 	int owner_pid;              /* 0 = nobody */
 	int owner_type;             /* F_OWNER_TID (never set), _PID, _PGRP */
@@ -96,6 +92,11 @@ struct socket {
 	 * socket, Linux's file refcount; under the fd table's lock. The
 	 * table holds one reference while any is left. */
 	int ndesc;
+	const struct proto_ops *ops;
+	struct sock *sk;
+	struct ustack *st;
+	struct us_wait_queue wq;
+	struct list_head node;      /* on ustack->sockets */
 };
 
 /*

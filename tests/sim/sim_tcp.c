@@ -180,7 +180,7 @@ static void dump_tp(const char *name, const struct tcp_sock *tp)
 {
 	printf("  %s tcp: state %d snd_una %u snd_nxt %u snd_max %u write_seq %u "
 	       "snd_wnd %u cwnd %u rto %u backoff %u rtx %d send_head %d "
-	       "wq %u rq %zu ooo %u rcv_nxt %u\n", name, tp->sk.state,
+	       "wq %u rq %u ooo %u rcv_nxt %u\n", name, tp->sk.state,
 	       tp->snd_una - tp->iss, tp->snd_nxt - tp->iss,
 	       tp->snd_max - tp->iss, tp->write_seq - tp->iss, tp->snd_wnd,
 	       tp->snd_cwnd, tp->rto_us, tp->backoff,

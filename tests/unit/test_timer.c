@@ -1,7 +1,8 @@
 /*
  * test_timer.c - the timer heap: expiry order, ties in arming order,
  * re-arming, deletion, callbacks that re-arm, a randomized check against
- * a brute-force model, and re-arming later without moving in the heap.
+ * a brute-force model, re-arming later without moving in the heap, and
+ * ties when the 32-bit arming order wraps.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -229,6 +230,30 @@ static void test_rearm_later_is_lazy(void **state)
 	us_timer_base_destroy(&b);
 }
 
+/* The arming order is 32 bits and wraps: ties across the wrap still fire
+ * in arming order. */
+static void test_ties_across_seq_wrap(void **state)
+{
+	struct us_timer_base b;
+	struct probe p[4];
+
+	(void)state;
+	us_timer_base_init(&b);
+	b.next_seq = UINT32_MAX - 1;
+	setup_probes(p, 4);
+	us_timer_mod(&b, &p[2].t, 500);
+	us_timer_mod(&b, &p[0].t, 500);
+	us_timer_mod(&b, &p[3].t, 500);  /* armed after the wrap */
+	us_timer_mod(&b, &p[1].t, 400);
+	assert_true(p[3].t.seq < p[0].t.seq);
+	assert_int_equal(us_timers_run(&b, 500), 4);
+	assert_int_equal(order[0], 1);
+	assert_int_equal(order[1], 2);
+	assert_int_equal(order[2], 0);
+	assert_int_equal(order[3], 3);
+	us_timer_base_destroy(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -237,6 +262,7 @@ int main(void)
 		cmocka_unit_test(test_rearm_from_callback),
 		cmocka_unit_test(test_randomized_model),
 		cmocka_unit_test(test_rearm_later_is_lazy),
+		cmocka_unit_test(test_ties_across_seq_wrap),
 	};
 
 	return cmocka_run_group_tests_name("timer", tests, NULL, NULL);

@@ -7,6 +7,7 @@
 #include "net/tcp/tcp_cong.h"
 
 #include <arpa/inet.h>
+#include <assert.h>
 #include <errno.h>
 #include <linux/sockios.h>
 #include <sys/ioctl.h>
@@ -460,11 +461,8 @@ static void tcp_init_sock_vars(struct tcp_sock *tp)
 	struct sock *sk = &tp->sk;
 
 	skb_queue_head_init(&tp->ooo_queue);
-	list_init(&tp->syn_queue);
-	list_init(&tp->accept_queue);
 	list_init(&tp->child_node);
 	list_init(&tp->ehash_node);
-	list_init(&tp->listen_node);
 	tp->rto_us = TCP_TIMEOUT_INIT_US;
 	tp->snd_cwnd = TCP_INIT_CWND;
 	tp->snd_ssthresh = TCP_INFINITE_SSTHRESH;
@@ -640,6 +638,7 @@ int tcp_disconnect(struct sock *sk, int flags)
 		/* The port stays bound; the listener and its queues go. */
 		tcp_listen_stop(sk);
 		tcp_set_state(sk, TCP_CLOSE);
+		tcp_ca_listen_stop(sk);
 	} else if (old != TCP_CLOSE) {
 		if (old != TCP_SYN_SENT)
 			tcp_send_active_reset(sk);
@@ -676,6 +675,15 @@ int tcp_listen_start(struct sock *sk, int backlog)
 		    !(o->sk.reuseport && sk->reuseport))
 			return -EADDRINUSE;
 	}
+	/* The listener's queues take the congestion state's place (tcp.h). */
+	static_assert(offsetof(struct tcp_sock, accept_qlen) +
+		      sizeof(tp->accept_qlen) <=
+		      offsetof(struct tcp_sock, ca_priv) + sizeof(tp->ca_priv),
+		      "listener state outgrows ca_priv");
+	tcp_ca_listen_start(sk);
+	list_init(&tp->syn_queue);
+	list_init(&tp->accept_queue);
+	tp->syn_qlen = tp->accept_qlen = 0;
 	tp->max_backlog = backlog;
 	tcp_set_state(sk, TCP_LISTEN);
 	list_add(&tp->listen_node, &sk->st->tcp.listen[sk->num % TCP_BHASH]);
@@ -1007,6 +1015,7 @@ static void tcp_destroy(struct sock *sk)
 	}
 	skb_queue_purge(&sk->write_queue);
 	skb_queue_purge(&tp->ooo_queue);
+	tcp_sack_destroy(tp);
 	tcp_put_port(sk);
 }
 
@@ -1041,22 +1050,22 @@ static int tcp_setsockopt(struct sock *sk, int level, int optname,
 	case TCP_MAXSEG:
 		if (val && (val < TCP_MIN_MSS || val > 65535 - 40))
 			return -EINVAL;
-		tp->user_mss = val;
+		tp->user_mss = (uint16_t)val;
 		return 0;
 	case TCP_KEEPIDLE:
 	case TCP_KEEPINTVL:
 		if (val < 1 || val > 32767)
 			return -EINVAL;
 		if (optname == TCP_KEEPIDLE)
-			tp->keepidle_s = val;
+			tp->keepidle_s = (uint16_t)val;
 		else
-			tp->keepintvl_s = val;
+			tp->keepintvl_s = (uint16_t)val;
 		tcp_reset_keepalive(sk);
 		return 0;
 	case TCP_KEEPCNT:
 		if (val < 1 || val > 127)
 			return -EINVAL;
-		tp->keepcnt = val;
+		tp->keepcnt = (uint8_t)val;
 		return 0;
 	case TCP_SYNCNT:
 		/* SYN retransmissions before connect() gives up (Linux's

@@ -78,6 +78,19 @@ struct tcp_skb_cb {
 #define TCPCB_SACKED_RETRANS 0x02 /* retransmitted, not yet (S)ACKed */
 #define TCPCB_LOST 0x04           /* IsLost(), or everything after an RTO */
 
+/*
+ * What a receiver reports in its SACK options (RFC 2018 §4, RFC 2883):
+ * only while out-of-order data or a D-SACK is pending, so it lives out of
+ * struct tcp_sock and an idle connection does without it.
+ */
+struct tcp_sack_rcv {
+	struct tcp_sack_block selective_acks[TCP_MAX_SACKS]; /* most recent
+								 first */
+	struct tcp_sack_block dsack_block;
+	uint8_t num_sacks;
+	bool dsack_pending;         /* dsack_block goes out on the next ACK */
+};
+
 struct tcp_table {
 	struct list_head bind[TCP_BHASH];    /* every sock owning a port */
 	struct list_head *ehash;             /* connections, by 4-tuple:
@@ -99,6 +112,12 @@ struct tcp_table {
 	struct list_head ehash_first[TCP_EHASH]; /* ehash until it grows */
 };
 
+/*
+ * The fields are grouped by purpose and, within a group, ordered so that
+ * the compiler leaves (almost) no padding: every idle connection pays for
+ * each byte here (`make bench`, idle memory). Check a change with gdb's
+ * `ptype /o struct tcp_sock`.
+ */
 struct tcp_sock {
 	struct sock sk;             /* first: a struct sock * is a tcp_sock * */
 
@@ -112,7 +131,6 @@ struct tcp_sock {
 	uint32_t snd_sml;           /* end of the last segment sent shorter
 				       than the MSS (Minshall's Nagle) */
 	uint32_t pushed_seq;        /* write_seq at the last push (PSH) */
-	bool probe_timer;           /* retrans_timer is probing a zero window */
 	/* receive sequence variables */
 	uint32_t rcv_nxt, rcv_wnd, irs;
 	uint32_t rcv_wup;           /* rcv_nxt when the window was last sent */
@@ -120,85 +138,100 @@ struct tcp_sock {
 	uint16_t mss_cache;         /* effective send MSS */
 	uint16_t advmss;            /* the MSS we announce */
 	uint16_t peer_mss;          /* from the peer's SYN, or 536 */
-	int user_mss;               /* TCP_MAXSEG, 0 = none */
+	uint16_t user_mss;          /* TCP_MAXSEG, 0 = none */
+
+	/* RFC 6298 retransmission timer */
+	uint32_t srtt_us;           /* 0 = no sample yet */
+	uint32_t rttvar_us;
+	uint32_t rto_us;
+	us_time_t retrans_stamp;    /* first transmission of what the first
+				       timeout sent again (Linux's
+				       retrans_stamp); valid while
+				       retransmits > 0 */
+	uint32_t user_timeout_ms;   /* TCP_USER_TIMEOUT (RFC 5482); 0 = none,
+				       tcp_retries2 decides */
+	uint8_t backoff;            /* RTO doublings since the last ACK */
+	uint8_t retransmits;        /* consecutive timeouts */
+	uint8_t syn_retries;        /* TCP_SYNCNT; 0 = TCP_SYN_RETRIES */
+	uint8_t probes_out;         /* zero-window or keepalive probes */
+	bool probe_timer;           /* retrans_timer is probing a zero window */
+
+	/* ACK generation (RFC 1122 §4.2.3.2, RFC 5681 §4.2) */
+	bool ack_pending;
+	uint8_t quickacks;          /* immediate ACKs left (Linux quickack) */
+	uint8_t dupacks;            /* (congestion control) */
+	uint32_t rcv_unacked;       /* bytes received since our last ACK */
 
 	/* The write queue (sk.write_queue) holds sent-but-unacked segments
 	 * followed by unsent ones; send_head is the first unsent, or NULL. */
 	struct sk_buff *send_head;
 	struct sk_buff_head ooo_queue; /* out-of-order received segments */
 
-	/* RFC 6298 retransmission timer */
-	uint32_t srtt_us;           /* 0 = no sample yet */
-	uint32_t rttvar_us;
-	uint32_t rto_us;
-	uint8_t backoff;            /* RTO doublings since the last ACK */
-	uint8_t retransmits;        /* consecutive timeouts */
-	uint8_t syn_retries;        /* TCP_SYNCNT; 0 = TCP_SYN_RETRIES */
-	uint32_t user_timeout_ms;   /* TCP_USER_TIMEOUT (RFC 5482); 0 = none,
-				       tcp_retries2 decides */
-	us_time_t retrans_stamp;    /* first transmission of what the first
-				       timeout sent again (Linux's
-				       retrans_stamp); valid while
-				       retransmits > 0 */
-
 	/* RFC 5681 congestion control (NewReno, RFC 6582) */
 	uint32_t snd_cwnd;          /* in segments */
 	uint32_t snd_ssthresh;
 	uint32_t cwnd_acked;        /* bytes acked towards the next increase */
-	uint8_t dupacks;
-	bool in_recovery;
-	uint32_t high_seq;          /* snd_nxt when recovery began */
+	uint32_t high_seq;          /* snd_nxt when recovery began; in_recovery
+				       is with the SACK state */
 
 	/* The congestion control algorithm (tcp_cong.h) and its own state
-	 * (Linux's icsk_ca_ops and icsk_ca_priv). */
+	 * (Linux's icsk_ca_ops and icsk_ca_priv). ca_setsockopt is with the
+	 * options. */
 	const struct tcp_congestion_ops *ca_ops;
-	bool ca_setsockopt;         /* chosen with TCP_CONGESTION */
-	uint64_t ca_priv[12];
-
-	/* ACK generation (RFC 1122 §4.2.3.2, RFC 5681 §4.2) */
-	bool ack_pending;
-	uint8_t quickacks;          /* immediate ACKs left (Linux quickack) */
-	uint32_t rcv_unacked;       /* bytes received since our last ACK */
+	/*
+	 * A listener has no congestion state and a connection no accept
+	 * queue, so the two share their space (Linux keeps both; here every
+	 * idle connection is 60 bytes smaller). tcp_listen_start fills the
+	 * listener's part; tcp_set_ca leaves a listener's area alone, and a
+	 * socket leaves LISTEN only through tcp_disconnect, whose
+	 * tcp_disconnect_forget gives the algorithm a fresh area.
+	 */
+	union {
+		uint64_t ca_priv[9];    /* the largest algorithm's (CUBIC) */
+		struct {                /* state TCP_LISTEN only */
+			/* Children in SYN_RECV, then established ones
+			 * waiting for accept(). */
+			struct list_head syn_queue;
+			struct list_head accept_queue;
+			struct list_head listen_node; /* on tcp.listen */
+			int max_backlog;
+			int syn_qlen, accept_qlen;
+		};
+	};
 
 	/* Timers. retrans_timer doubles as the zero-window probe timer. */
 	struct us_timer retrans_timer;
 	struct us_timer delack_timer;
 	struct us_timer keepalive_timer; /* also FIN_WAIT2 and TIME_WAIT */
-	uint8_t probes_out;         /* zero-window or keepalive probes */
 
-	/* Listening: children in SYN_RECV, then established ones waiting
-	 * for accept(). A child sits on its parent's list by child_node. */
+	/* A listener's child sits on its parent's list by child_node. */
 	struct tcp_sock *parent;
-	uint8_t child_queue;        /* TCP_CHILD_* */
-	struct list_head syn_queue;
-	struct list_head accept_queue;
 	struct list_head child_node;
-	int max_backlog;
-	int syn_qlen, accept_qlen;
 
 	struct list_head ehash_node;
-	struct list_head listen_node;
-	bool hashed;                /* on ehash */
-	bool fin_rcvd;              /* the peer's FIN came (Linux's SOCK_DONE) */
 	us_time_t last_rcv;         /* when a segment last arrived (keepalive) */
 	us_time_t last_oow_ack;     /* when an ACK last answered an invalid
 				       segment (challenge or out of window) */
+	uint8_t child_queue;        /* TCP_CHILD_* */
+	bool hashed;                /* on ehash */
+	bool fin_rcvd;              /* the peer's FIN came (Linux's SOCK_DONE) */
 
 	/* Options */
 	bool nodelay, cork, defer_fin;
-	int keepidle_s, keepintvl_s, keepcnt;
+	bool ca_setsockopt;         /* ca_ops chosen with TCP_CONGESTION */
+	uint8_t keepcnt;            /* 1..127 */
+	uint16_t keepidle_s;        /* 1..32767 */
+	uint16_t keepintvl_s;       /* 1..32767 */
 	int linger2_s;
 
 	/* SACK (RFC 2018, RFC 2883, RFC 6675): tcp_sack.c. Receiving: the
-	 * blocks we report, most recent first, and a pending D-SACK.
+	 * blocks we report, allocated while there are any (tcp_sack_rcv).
 	 * Sending: the scoreboard's counts, in segments (skbs on the write
 	 * queue), as Linux keeps them; pipe = packets_out - sacked_out -
 	 * lost_out + retrans_out. */
+	struct tcp_sack_rcv *sack_rcv; /* NULL: no blocks to report */
 	bool sack_ok;               /* both SYNs carried SACK-permitted */
-	bool dsack_pending;         /* dsack_block goes out on the next ACK */
-	uint8_t num_sacks;
-	struct tcp_sack_block selective_acks[TCP_MAX_SACKS];
-	struct tcp_sack_block dsack_block;
+	bool in_recovery;           /* NewReno's or RFC 6675's, till high_seq */
 	uint32_t packets_out;       /* segments sent and not cumulatively
 				       acknowledged */
 	uint32_t sacked_out, lost_out, retrans_out;
@@ -232,31 +265,31 @@ struct tcp_sock {
 
 	/* Urgent data (tcp_urgent.c; Linux's snd_up, urg_seq, urg_data) */
 	uint32_t snd_up;            /* one past the last urgent byte sent */
-	bool snd_urg;               /* snd_up set and not yet acknowledged */
 	uint32_t urg_seq;           /* the received urgent byte's number */
 	uint16_t urg_data;          /* TCP_URG_* | the urgent byte */
+	bool snd_urg;               /* snd_up set and not yet acknowledged */
 
 	/* RFC 7323 window scaling and timestamps (tcp_ts.c) */
 	bool ws_offered, ts_offered;   /* our SYN (or SYN-ACK) carries them */
 	bool wscale_ok, tstamp_ok;     /* both sides sent the option */
 	uint8_t snd_wscale;            /* the peer's shift, for its windows */
 	uint8_t rcv_wscale;            /* ours, for the windows we send */
+	bool rx_saw_ts;                /* the segment in hand had a TSopt: */
+	uint32_t rx_tsval, rx_tsecr;   /* its values */
 	uint32_t window_clamp;         /* largest window we may offer */
 	uint32_t ts_offset;            /* added to our ms clock for TSval */
 	uint32_t ts_recent;            /* TS.Recent (RFC 7323 §4.3) */
 	us_time_t ts_recent_stamp;     /* when TS.Recent was set (PAWS) */
-	bool rx_saw_ts;                /* the segment in hand had a TSopt: */
-	uint32_t rx_tsval, rx_tsecr;   /* its values */
 
 	/* Receive- and send-buffer autotuning (tcp_autotune.c, Linux's
 	 * dynamic right-sizing) */
+	us_time_t rcvq_time;
+	us_time_t rcv_rtt_time;
 	uint32_t rcvq_space;           /* bytes the reader took in an RTT */
 	uint32_t rcvq_seq;             /* copied_seq when that RTT began */
 	uint32_t rcvq_nxt;             /* rcv_nxt then */
-	us_time_t rcvq_time;
 	uint32_t rcv_rtt_est8;         /* receiver's RTT estimate, us << 3 */
 	uint32_t rcv_rtt_seq;          /* (no TS) the window being timed */
-	us_time_t rcv_rtt_time;
 	uint32_t rcv_rtt_last_tsecr;
 };
 
@@ -328,6 +361,8 @@ void tcp_send_probe(struct sock *sk);
 /* tcp_sack.c */
 /* Fresh SACK state for a new connection attempt. */
 void tcp_sack_init(struct tcp_sock *tp);
+/* The socket is freed: the receiver's blocks go too. */
+void tcp_sack_destroy(struct tcp_sock *tp);
 /* Does the SYN or SYN-ACK we send carry SACK-permitted? */
 bool tcp_sack_syn_perm(const struct sock *sk);
 /* The peer's SYN or SYN-ACK: is SACK on for this connection? */

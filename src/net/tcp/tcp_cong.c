@@ -41,6 +41,9 @@ static void tcp_set_ca(struct sock *sk, const struct tcp_congestion_ops *ca)
 
 	tcp_cleanup_congestion_control(sk);
 	tp->ca_ops = ca;
+	/* A listener's area holds its queues (tcp_ca_listen_start). */
+	if (sk->state == TCP_LISTEN)
+		return;
 	memset(tp->ca_priv, 0, sizeof(tp->ca_priv));
 	if (ca->init)
 		ca->init(sk);
@@ -78,9 +81,27 @@ void tcp_cleanup_congestion_control(struct sock *sk)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 
-	if (tp->ca_ops && tp->ca_ops->release)
+	/* A listener's algorithm was released by listen() already. */
+	if (tp->ca_ops && tp->ca_ops->release && sk->state != TCP_LISTEN)
 		tp->ca_ops->release(sk);
 	tp->ca_ops = NULL;
+}
+
+void tcp_ca_listen_start(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	if (tp->ca_ops->release)
+		tp->ca_ops->release(sk);
+}
+
+void tcp_ca_listen_stop(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	memset(tp->ca_priv, 0, sizeof(tp->ca_priv));
+	if (tp->ca_ops->init)
+		tp->ca_ops->init(sk);
 }
 
 /*

@@ -33,8 +33,8 @@ struct tcp_congestion_ops {
 	/* The algorithm takes over a socket: its private area
 	 * (tp->ca_priv) is zeroed before. */
 	void (*init)(struct sock *sk);
-	/* Optional: the socket leaves the algorithm (close, or another one
-	 * chosen). */
+	/* Optional: the socket leaves the algorithm (close, another one
+	 * chosen, or listen(), whose queues take the private area). */
 	void (*release)(struct sock *sk);
 	/* A loss (third duplicate ACK, or the first timeout of a series):
 	 * the new slow-start threshold in segments. It may remember what it
@@ -64,6 +64,12 @@ void tcp_assign_congestion_control(struct sock *sk);
  * TCP_CONGESTION, else the default now (Linux's tcp_ca_openreq_child). */
 void tcp_ca_openreq_child(struct sock *sk, const struct sock *parent);
 void tcp_cleanup_congestion_control(struct sock *sk);
+/* A listener has no congestion state: its queues use the algorithm's
+ * private area (tcp.h). listen() releases the algorithm before they take
+ * it; the socket leaving LISTEN (already back in CLOSE) gives the
+ * algorithm a fresh area. Meanwhile TCP_CONGESTION only switches ops. */
+void tcp_ca_listen_start(struct sock *sk);
+void tcp_ca_listen_stop(struct sock *sk);
 /* The same algorithm from a fresh start (connect(AF_UNSPEC), as Linux's
  * tcp_disconnect: the choice stays, its state goes). */
 void tcp_reinit_congestion_control(struct sock *sk);

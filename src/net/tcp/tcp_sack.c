@@ -11,6 +11,7 @@
  *               tcp_sack_recovery_ack; tcp_write_xmit -> tcp_sack_xmit_lost;
  *               tcp_retransmit_timer -> tcp_sack_enter_loss.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "net/tcp/tcp.h"
@@ -20,17 +21,27 @@
 /* RFC 6675 §2 DupThresh, Linux's tcp_reordering default. */
 #define TCP_DUPTHRESH 3
 
+static void tcp_sack_rcv_free(struct tcp_sock *tp)
+{
+	free(tp->sack_rcv);
+	tp->sack_rcv = NULL;
+}
+
 void tcp_sack_init(struct tcp_sock *tp)
 {
 	tp->sack_ok = false;
-	tp->dsack_pending = false;
-	tp->num_sacks = 0;
+	tcp_sack_rcv_free(tp);
 	tp->packets_out = 0;
 	tp->sacked_out = 0;
 	tp->lost_out = 0;
 	tp->retrans_out = 0;
 	tcp_reno_reset(tp);
 	tcp_tlp_reset(tp);   /* (connect(AF_UNSPEC) reuses the socket) */
+}
+
+void tcp_sack_destroy(struct tcp_sock *tp)
+{
+	tcp_sack_rcv_free(tp);
 }
 
 /* ---- negotiation (RFC 2018 §2) ------------------------------------------ */
@@ -50,6 +61,33 @@ void tcp_sack_syn_options(struct tcp_sock *tp, const struct tcp_seg *th)
 }
 
 /* ---- receiving: the blocks we report ------------------------------------ */
+
+/*
+ * The receiver's blocks live out of the socket (tcp.h), made when there is
+ * something to report and freed when there is nothing left. Without memory
+ * for them the ACKs go out without SACK blocks, counted: RFC 2018 §4 lets
+ * a receiver send fewer blocks than it has, and the sender recovers without
+ * them (RFC 6675 §5.1: its scoreboard just learns less).
+ */
+static struct tcp_sack_rcv *tcp_sack_rcv_get(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	if (!tp->sack_rcv) {
+		tp->sack_rcv = calloc(1, sizeof(*tp->sack_rcv));
+		if (!tp->sack_rcv)
+			us_mib_inc(sk->st, US_MIB_TCP_SACK_RCV_NOMEM);
+	}
+	return tp->sack_rcv;
+}
+
+static void tcp_sack_rcv_trim(struct tcp_sock *tp)
+{
+	const struct tcp_sack_rcv *r = tp->sack_rcv;
+
+	if (r && !r->num_sacks && !r->dsack_pending)
+		tcp_sack_rcv_free(tp);
+}
 
 static struct sk_buff *tcp_next_in(struct sk_buff_head *q, struct sk_buff *skb)
 {
@@ -93,12 +131,13 @@ static bool tcp_ofo_run(struct tcp_sock *tp, uint32_t seq,
 static void tcp_sack_rebuild(struct sock *sk, bool newest, uint32_t seq)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
+	struct tcp_sack_rcv *r = tp->sack_rcv;
 	struct tcp_sack_block old[TCP_MAX_SACKS], b;
-	uint8_t n_old = tp->num_sacks, n = 0;
+	uint8_t n_old = r->num_sacks, n = 0;
 
-	memcpy(old, tp->selective_acks, sizeof(old));
+	memcpy(old, r->selective_acks, sizeof(old));
 	if (newest && tcp_ofo_run(tp, seq, &b))
-		tp->selective_acks[n++] = b;
+		r->selective_acks[n++] = b;
 	for (uint8_t i = 0; i < n_old && n < TCP_MAX_SACKS; i++) {
 		bool dup = false;
 
@@ -107,22 +146,25 @@ static void tcp_sack_rebuild(struct sock *sk, bool newest, uint32_t seq)
 		if (!tcp_ofo_run(tp, old[i].end - 1, &b))
 			continue;
 		for (uint8_t j = 0; j < n; j++)
-			dup |= tp->selective_acks[j].start == b.start;
+			dup |= r->selective_acks[j].start == b.start;
 		if (!dup)
-			tp->selective_acks[n++] = b;
+			r->selective_acks[n++] = b;
 	}
-	tp->num_sacks = n;
+	r->num_sacks = n;
+	tcp_sack_rcv_trim(tp);
 }
 
 void tcp_sack_ofo_event(struct sock *sk, uint32_t seq)
 {
-	if (tcp_sk(sk)->sack_ok)
+	if (tcp_sk(sk)->sack_ok && tcp_sack_rcv_get(sk))
 		tcp_sack_rebuild(sk, true, seq);
 }
 
 void tcp_sack_rcv_update(struct sock *sk)
 {
-	if (tcp_sk(sk)->sack_ok && tcp_sk(sk)->num_sacks)
+	const struct tcp_sack_rcv *r = tcp_sk(sk)->sack_rcv;
+
+	if (tcp_sk(sk)->sack_ok && r && r->num_sacks)
 		tcp_sack_rebuild(sk, false, 0);
 }
 
@@ -135,30 +177,36 @@ void tcp_sack_rcv_update(struct sock *sk)
 void tcp_dsack_set(struct sock *sk, uint32_t seq, uint32_t end_seq)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
+	struct tcp_sack_rcv *r;
 
 	if (!tp->sack_ok || !sk->st->sysctl.tcp_dsack || !seq_lt(seq, end_seq))
 		return;
+	r = tcp_sack_rcv_get(sk);
+	if (!r)
+		return;
 	if (seq_lt(seq, tp->rcv_nxt) && seq_gt(end_seq, tp->rcv_nxt))
 		end_seq = tp->rcv_nxt;
-	tp->dsack_block.start = seq;
-	tp->dsack_block.end = end_seq;
-	tp->dsack_pending = true;
+	r->dsack_block.start = seq;
+	r->dsack_block.end = end_seq;
+	r->dsack_pending = true;
 }
 
 uint8_t tcp_sack_fill(struct sock *sk, struct tcp_sack_block *out)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
+	struct tcp_sack_rcv *r = tp->sack_rcv;
 	uint8_t n = 0;
 
-	if (!tp->sack_ok)
+	if (!tp->sack_ok || !r)
 		return 0;
-	if (tp->dsack_pending) {
-		out[n++] = tp->dsack_block;
-		tp->dsack_pending = false;
+	if (r->dsack_pending) {
+		out[n++] = r->dsack_block;
+		r->dsack_pending = false;
 		us_mib_inc(sk->st, US_MIB_TCP_DSACK_SENT);
 	}
-	for (uint8_t i = 0; i < tp->num_sacks && n < TCP_MAX_SACKS; i++)
-		out[n++] = tp->selective_acks[i];
+	for (uint8_t i = 0; i < r->num_sacks && n < TCP_MAX_SACKS; i++)
+		out[n++] = r->selective_acks[i];
+	tcp_sack_rcv_trim(tp);
 	return n;
 }
 

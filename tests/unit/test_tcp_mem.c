@@ -1,0 +1,243 @@
+/*
+ * test_tcp_mem.c - what an idle TCP connection costs and the state kept
+ * out of it (`make bench`, idle memory): the malloc'd bytes of a socket
+ * against the 1 KB budget, a listener's queues in the congestion state's
+ * area (tcp.h), and the receiver's SACK blocks (tcp_sack.c), made only
+ * while there is something to report, including what happens when there
+ * is no memory for them: ACKs without blocks, counted, nothing leaked.
+ *
+ * The test is linked with -Wl,--wrap=calloc (Makefile) so that it can make
+ * the stack's allocation of the SACK blocks fail.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <errno.h>
+#include <malloc.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/tcptest.h"
+#include "net/tcp/tcp_cong.h"
+#include "socket/socket.h"
+#include "stack/stack.h"
+#include "ustack/ustack.h"
+
+/* ---- calloc failure injection --------------------------------------------- */
+
+void *__real_calloc(size_t n, size_t size);
+void *__wrap_calloc(size_t n, size_t size);
+
+/* Fail callocs of this many bytes (0: none) while fail_left > 0. */
+static size_t fail_size;
+static int fail_left;
+
+void *__wrap_calloc(size_t n, size_t size)
+{
+	if (fail_left > 0 && n * size == fail_size) {
+		fail_left--;
+		return NULL;
+	}
+	return __real_calloc(n, size);
+}
+
+static struct test_stack T;
+static struct tt_conn C;
+static uint8_t BUF[4096];
+
+static int setup(void **state)
+{
+	(void)state;
+	fail_size = 0;
+	fail_left = 0;
+	tt_stack_init(&T);
+	tt_conn_init(&C, &T, false);
+	C.sack_perm = true;
+	tt_open(&C);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	ts_flush_tx(&T);
+	ts_destroy(&T);
+	return 0;
+}
+
+static struct tcp_sock *tp_of(int fd)
+{
+	struct socket *sock = sockfd_lookup(fd, NULL);
+	struct tcp_sock *tp;
+
+	assert_non_null(sock);
+	tp = tcp_sk(sock->sk);
+	sockfd_put(sock);
+	return tp;
+}
+
+/* The peer sends len bytes at offset off past its next sequence number. */
+static const struct tt_seg *ooo(uint32_t off, uint32_t len)
+{
+	tt_peer_at(&C, off, TCPHDR_ACK, BUF, len);
+	return TT_EXPECT_ACK(&C);
+}
+
+/* ---- the budget ------------------------------------------------------------ */
+
+/*
+ * The heap an idle established socket holds: its struct socket and its
+ * tcp_sock, as malloc rounds them (usable size plus the 8-byte chunk
+ * header), and the descriptor table's 16-byte slot. The target of issue 6
+ * is 1 KB with the slot's share of the table's doubling; 992 keeps that.
+ */
+static void test_idle_socket_fits_budget(void **state)
+{
+	struct socket *sock = sockfd_lookup(C.fd, NULL);
+	size_t bytes;
+
+	(void)state;
+	assert_non_null(sock);
+	bytes = malloc_usable_size(sock) + 8 + malloc_usable_size(sock->sk) + 8;
+	sockfd_put(sock);
+	assert_true(bytes + 16 <= 992);
+	/* Nothing else hangs off an idle connection. */
+	assert_null(tp_of(C.fd)->sack_rcv);
+}
+
+/* ---- a listener's queues in the congestion state's area -------------------- */
+
+/*
+ * TCP_CONGESTION on a listener with a child in its SYN queue switches the
+ * algorithm without touching the queues: the child is accepted.
+ */
+static void test_listener_setsockopt_keeps_queues(void **state)
+{
+	struct tt_conn c;
+	char name[TCP_CA_NAME_MAX];
+	socklen_t len = sizeof(name);
+
+	(void)state;
+	tt_conn_init(&c, &T, false);
+	c.us_port = 9100;
+	c.peer_port = 41000;
+	tt_open_synrecv(&c);
+	assert_int_equal(us_setsockopt(c.lfd, IPPROTO_TCP, TCP_CONGESTION,
+				       "reno", 4), 0);
+	assert_int_equal(tt_poll(c.lfd) & POLLIN, 0);
+	tt_peer(&c, TCPHDR_ACK, NULL, 0);
+	TT_EXPECT_NONE(&T);
+	assert_int_equal(tt_poll(c.lfd) & POLLIN, POLLIN);
+	c.fd = us_accept4(c.lfd, NULL, NULL, SOCK_NONBLOCK);
+	assert_true(c.fd >= 0);
+	assert_int_equal(tt_poll(c.lfd) & POLLIN, 0);
+	assert_int_equal(us_getsockopt(c.lfd, IPPROTO_TCP, TCP_CONGESTION,
+				       name, &len), 0);
+	assert_string_equal(name, "reno");
+	us_close(c.fd);
+	us_close(c.lfd);
+}
+
+/* A socket that stops listening has its algorithm's state back, exactly as
+ * a new socket's. */
+static void test_listener_stop_fresh_ca(void **state)
+{
+	struct sockaddr_in sin = { .sin_family = AF_UNSPEC };
+	int lfd = tt_listen(&T, 9101, 5);
+	int fd = us_socket_on(T.st, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	struct tcp_sock *ltp = tp_of(lfd), *tp = tp_of(fd);
+
+	(void)state;
+	assert_true(fd >= 0);
+	assert_int_not_equal(memcmp(ltp->ca_priv, tp->ca_priv,
+				    sizeof(tp->ca_priv)), 0);
+	assert_int_equal(us_connect(lfd, (struct sockaddr *)&sin,
+				    sizeof(sin)), 0);
+	assert_int_equal(tt_state(lfd), TCP_CLOSE);
+	assert_ptr_equal(ltp->ca_ops, &tcp_cubic);
+	assert_memory_equal(ltp->ca_priv, tp->ca_priv, sizeof(tp->ca_priv));
+	us_close(fd);
+	us_close(lfd);
+}
+
+/* ---- the receiver's SACK blocks ------------------------------------------- */
+
+static void test_sack_state_comes_and_goes(void **state)
+{
+	const struct tt_seg *s;
+
+	(void)state;
+	s = ooo(100, 100);
+	assert_int_equal(s->th.opts.nsacks, 1);
+	assert_non_null(tp_of(C.fd)->sack_rcv);
+	/* The hole fills: nothing left to report, the state goes. */
+	tt_peer(&C, TCPHDR_ACK, BUF, 100);
+	s = TT_EXPECT(&C, TCPHDR_ACK, C.rcv_nxt, C.snd_nxt + 100);
+	assert_int_equal(s->th.opts.nsacks, 0);
+	assert_null(tp_of(C.fd)->sack_rcv);
+	/* A D-SACK alone: made for the one ACK that carries it. */
+	tt_send(&C, TCPHDR_ACK, C.snd_nxt - 100, C.rcv_nxt, BUF, 100);
+	s = TT_EXPECT(&C, TCPHDR_ACK, C.rcv_nxt, C.snd_nxt + 100);
+	assert_int_equal(s->th.opts.nsacks, 1);
+	assert_null(tp_of(C.fd)->sack_rcv);
+	assert_int_equal(tt_mib(&T, US_MIB_TCP_SACK_RCV_NOMEM), 0);
+	assert_int_equal(us_recv(C.fd, BUF, sizeof(BUF), MSG_DONTWAIT), 200);
+}
+
+static void test_sack_state_nomem(void **state)
+{
+	const struct tt_seg *s;
+
+	(void)state;
+	fail_size = sizeof(struct tcp_sack_rcv);
+	fail_left = 1;
+	/* No memory: the ACK goes without blocks, counted. */
+	s = ooo(100, 100);
+	assert_int_equal(s->th.opts.nsacks, 0);
+	assert_null(tp_of(C.fd)->sack_rcv);
+	assert_int_equal(tt_mib(&T, US_MIB_TCP_SACK_RCV_NOMEM), 1);
+	/* The next out-of-order segment is reported; the run not reported
+	 * is still held. */
+	s = ooo(300, 100);
+	assert_int_equal(s->th.opts.nsacks, 1);
+	assert_int_equal(s->th.opts.sacks[0].start - C.snd_nxt, 300);
+	assert_int_equal(s->th.opts.sacks[0].end - C.snd_nxt, 400);
+	tt_peer(&C, TCPHDR_ACK, BUF, 100);
+	s = TT_EXPECT(&C, TCPHDR_ACK, C.rcv_nxt, C.snd_nxt + 100);
+	assert_int_equal(s->th.opts.nsacks, 1);
+	tt_peer_at(&C, 100, TCPHDR_ACK, BUF, 100);
+	s = TT_EXPECT(&C, TCPHDR_ACK, C.rcv_nxt, C.snd_nxt + 300);
+	assert_int_equal(s->th.opts.nsacks, 0);
+	assert_null(tp_of(C.fd)->sack_rcv);
+	/* A duplicate without memory for its D-SACK: a plain ACK. */
+	fail_left = 1;
+	tt_send(&C, TCPHDR_ACK, C.snd_nxt, C.rcv_nxt, BUF, 100);
+	s = TT_EXPECT(&C, TCPHDR_ACK, C.rcv_nxt, C.snd_nxt + 300);
+	assert_int_equal(s->th.opts.nsacks, 0);
+	assert_int_equal(tt_mib(&T, US_MIB_TCP_SACK_RCV_NOMEM), 2);
+	assert_int_equal(tt_mib(&T, US_MIB_TCP_DSACK_SENT), 0);
+	assert_int_equal(us_recv(C.fd, BUF, sizeof(BUF), MSG_DONTWAIT), 400);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_idle_socket_fits_budget,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_listener_setsockopt_keeps_queues, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_listener_stop_fresh_ca,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sack_state_comes_and_goes,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sack_state_nomem, setup,
+						teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
