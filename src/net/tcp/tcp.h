@@ -232,6 +232,11 @@ struct tcp_sock {
 	struct tcp_sack_rcv *sack_rcv; /* NULL: no blocks to report */
 	bool sack_ok;               /* both SYNs carried SACK-permitted */
 	bool in_recovery;           /* NewReno's or RFC 6675's, till high_seq */
+	/* (two flags of the PRR and TLP blocks below, kept in this gap so
+	 * that an idle tcp_sock stays within 1 KB with its socket) */
+	bool reno_head_lost;        /* no SACK: the first segment is lost
+				       and not yet sent again */
+	bool tlp_timer;             /* retrans_timer is the PTO */
 	uint32_t packets_out;       /* segments sent and not cumulatively
 				       acknowledged */
 	uint32_t sacked_out, lost_out, retrans_out;
@@ -250,15 +255,13 @@ struct tcp_sock {
 	uint32_t ack_lost;          /* the ACK in hand: newly marked lost */
 	uint32_t reno_sacked;       /* no SACK: duplicate ACKs not yet
 				       covered by a cumulative ACK */
-	bool reno_head_lost;        /* no SACK: the first segment is lost
-				       and not yet sent again */
+	/* reno_head_lost: with in_recovery */
 
-	/* Tail Loss Probe (RFC 8985 §7, tcp_tlp.c; Linux's tlp_*) */
-	bool tlp_timer;             /* retrans_timer is the PTO */
-	bool tlp_retrans;           /* the probe sent old data again */
+	/* Tail Loss Probe (RFC 8985 §7, tcp_tlp.c; Linux's tlp_*);
+	 * its flags tlp_timer (with in_recovery) and tlp_retrans, ack_dsack
+	 * (after rx_saw_ts) fill gaps elsewhere */
 	uint32_t tlp_high_seq;      /* TLP.end_seq; 0 = no probe out */
-	bool ack_dsack;             /* the ACK in hand carried a D-SACK */
-	uint32_t ack_dsack_end;     /* its right edge */
+	uint32_t ack_dsack_end;     /* the ACK in hand's D-SACK right edge */
 
 	/* Statistics for TCP_INFO */
 	uint32_t total_retrans;
@@ -274,6 +277,8 @@ struct tcp_sock {
 	bool wscale_ok, tstamp_ok;     /* both sides sent the option */
 	uint8_t snd_wscale;            /* the peer's shift, for its windows */
 	uint8_t rcv_wscale;            /* ours, for the windows we send */
+	bool tlp_retrans;              /* TLP: the probe sent old data again */
+	bool ack_dsack;                /* TLP: the ACK in hand had a D-SACK */
 	bool rx_saw_ts;                /* the segment in hand had a TSopt: */
 	uint32_t rx_tsval, rx_tsecr;   /* its values */
 	uint32_t window_clamp;         /* largest window we may offer */
