@@ -77,7 +77,14 @@ struct skb_shared_info {
 #define SKB_CACHE_STRUCTS 512   /* struct sk_buff kept for reuse */
 #define SKB_CACHE_CLASSES 4     /* data-area sizes kept ... */
 #define SKB_CACHE_AREAS 256     /* ... and how many of each */
-#define SKB_CACHE_MAX_BYTES (4u << 20) /* bytes of areas kept at most */
+/*
+ * Bytes of areas kept at most: room for one connection's largest receive
+ * and send buffers (tcp_rmem and tcp_wmem maxima, 6 + 4 MB) and what is in
+ * flight, so a bulk transfer's buffers cycle through here. With 4 MB they
+ * overflowed to malloc, whose trimming gave the pages back to the kernel
+ * and faulted them in again: a third of a wire-bulk profile.
+ */
+#define SKB_CACHE_MAX_BYTES (16u << 20)
 
 struct skb_area_class {
 	unsigned int size;      /* data bytes of every area here; 0 = free */

@@ -17,6 +17,18 @@
  *
  * A mutex guards the shared state, because the two instances each have
  * their own core lock and could be driven by different threads.
+ *
+ * Offloads: a perfect wire (no fault, no rate) is what a veth pair is to
+ * Linux, so its devices offer checksum offload and TSO, and a TCP GSO
+ * packet of up to 64 KB crosses as one frame, its checksum left partial;
+ * the frame carries that fact (WIRE_F_CSUM_VALID, the virtio-net header's
+ * NEEDS_CSUM in spirit) and the receiver skips verification for it only.
+ * Faults act on one link-sized frame at a time and a rate models a real
+ * link's queue in frames, so with either the devices offer no offloads:
+ * the sender cuts segments and computes checksums in software (gso.c)
+ * and the receiver verifies every one, so a flipped bit is caught.
+ * Frame buffers are recycled under the wire lock, so a steady stream
+ * allocates nothing.
  */
 #include "dev/wire.h"
 
@@ -34,12 +46,27 @@
 
 #define WIRE_QUEUE_MAX_DEFAULT 1024
 #define WIRE_NAME_TRIES 100
+#define WIRE_GSO_MAX 65535      /* the largest IPv4 packet, as one frame */
+#define WIRE_SPARE_MAX 256      /* recycled frame buffers kept per size */
+
+/* The sender left the L4 checksum unfinished (CHECKSUM_PARTIAL): the bytes
+ * never left memory, so the receiver has nothing to verify. */
+#define WIRE_F_CSUM_VALID 0x1
 
 struct wire_frame {
 	struct list_head list;
 	us_time_t deliver_at;
 	uint32_t len;
+	uint32_t cap;              /* bytes of data[] */
+	uint8_t flags;             /* WIRE_F_* */
 	uint8_t data[];
+};
+
+/* Frame buffers of one size waiting for reuse. */
+struct wire_spares {
+	struct list_head list;
+	unsigned int n;
+	uint32_t cap;
 };
 
 /* One direction: frames sent by port `side` towards the other port. */
@@ -57,6 +84,8 @@ struct wire {
 	struct wire_dir dir[2];    /* dir[i] leaves port i */
 	struct net_device *port[2]; /* NULL once that device is destroyed */
 	int refs;                  /* devices still holding the wire */
+	uint32_t features;         /* US_NETIF_F_* of both devices */
+	struct wire_spares spare[2]; /* [0] link-sized, [1] GSO-sized */
 };
 
 struct wire_priv {
@@ -88,17 +117,64 @@ static void dir_enqueue(struct wire_dir *d, struct wire_frame *f)
 	d->qlen++;
 }
 
-static struct wire_frame *frame_new(const void *data, uint32_t len,
+/* A buffer for a frame of len bytes, recycled if one waits. Lock held. */
+static struct wire_frame *frame_get(struct wire *w, uint32_t len)
+{
+	struct wire_spares *sp = &w->spare[len > w->spare[0].cap];
+	struct wire_frame *f;
+
+	if (sp->n) {
+		f = list_entry(sp->list.next, struct wire_frame, list);
+		list_del(&f->list);
+		sp->n--;
+		return f;
+	}
+	f = malloc(sizeof(*f) + sp->cap);
+	if (f)
+		f->cap = sp->cap;
+	return f;
+}
+
+/* Keep f for reuse, or free it. Lock held. */
+static void frame_put(struct wire *w, struct wire_frame *f)
+{
+	struct wire_spares *sp = &w->spare[f->cap > w->spare[0].cap];
+
+	if (sp->n >= WIRE_SPARE_MAX) {
+		free(f);
+		return;
+	}
+	list_add(&f->list, &sp->list);
+	sp->n++;
+}
+
+/* The frame's bytes: the linear part, then a GSO packet's frag_list. */
+static void frame_copy_skb(struct wire_frame *f, const struct sk_buff *skb)
+{
+	const struct sk_buff *frag;
+	uint32_t off = skb_headlen(skb);
+
+	memcpy(f->data, skb->data, off);
+	skb_walk_frags(skb, frag) {
+		uint32_t n = (uint32_t)(frag->tail - frag->data);
+
+		memcpy(f->data + off, frag->data, n);
+		off += n;
+	}
+}
+
+static struct wire_frame *frame_new(struct wire *w, const struct sk_buff *skb,
 				    us_time_t deliver_at)
 {
-	struct wire_frame *f = malloc(sizeof(*f) + len);
+	struct wire_frame *f = frame_get(w, skb->len);
 
 	if (!f)
 		return NULL;
 	list_init(&f->list);
 	f->deliver_at = deliver_at;
-	f->len = len;
-	memcpy(f->data, data, len);
+	f->len = skb->len;
+	f->flags = skb->ip_summed == CHECKSUM_PARTIAL ? WIRE_F_CSUM_VALID : 0;
+	frame_copy_skb(f, skb);
 	return f;
 }
 
@@ -116,7 +192,7 @@ static bool wire_add_duplicate(struct wire *w, struct wire_dir *d,
 		d->stats.overflow++;
 		return false;
 	}
-	f = frame_new(skb->data, skb->len, at);
+	f = frame_new(w, skb, at);
 	if (!f) {
 		d->stats.overflow++;
 		return false;
@@ -147,10 +223,13 @@ static enum us_drop_reason wire_send(struct wire *w, struct wire_dir *d,
 		d->stats.lost++;
 		return US_DROP_WIRE_LOSS;
 	}
-	f = frame_new(skb->data, skb->len, v.deliver_at);
+	f = frame_new(w, skb, v.deliver_at);
 	if (!f)
 		return US_DROP_NOMEM;
 	if (v.corrupt) {
+		/* Damage on the line: whatever the sender skipped, the
+		 * receiver must now check (and so catch it). */
+		f->flags &= (uint8_t)~WIRE_F_CSUM_VALID;
 		fault_flip_bit(f->data, f->len, v.corrupt_bit);
 		d->stats.corrupted++;
 	}
@@ -162,6 +241,22 @@ static enum us_drop_reason wire_send(struct wire *w, struct wire_dir *d,
 	return US_DROP_NOT_DROPPED;
 }
 
+/*
+ * A frame longer than the link MTU would never cross a real one; a GSO
+ * packet may, to a device that said it takes them (the peer receives it
+ * whole, as a veth passes a GSO skb).
+ */
+static bool wire_frame_fits(const struct net_device *dev,
+			    const struct sk_buff *skb)
+{
+	if (skb->len == 0)
+		return false;
+	if (skb_is_gso(skb) || skb_is_nonlinear(skb))
+		return (dev->features & US_NETIF_F_TSO) &&
+		       skb->len <= WIRE_GSO_MAX + dev->hard_header_len;
+	return skb->len <= dev->mtu + dev->hard_header_len;
+}
+
 static int wire_xmit(struct net_device *dev, struct sk_buff *skb)
 {
 	struct wire_priv *wp = netdev_priv(dev);
@@ -171,8 +266,7 @@ static int wire_xmit(struct net_device *dev, struct sk_buff *skb)
 	bool dup_dropped = false;
 	bool peer_gone;
 
-	/* A frame longer than the link MTU would never cross a real one. */
-	if (skb->len == 0 || skb->len > dev->mtu + dev->hard_header_len) {
+	if (!wire_frame_fits(dev, skb)) {
 		us_drop(st, skb, US_DROP_DEV_TX_ERROR);
 		return -EMSGSIZE;
 	}
@@ -204,13 +298,16 @@ static int wire_xmit(struct net_device *dev, struct sk_buff *skb)
 	}
 }
 
-/* Take the first frame due by `now` off d, or NULL. */
+/* Recycle `done` (if any), and take the first frame due by `now` off d,
+ * or NULL: one lock round per frame. */
 static struct wire_frame *wire_take_due(struct wire *w, struct wire_dir *d,
-					us_time_t now)
+					us_time_t now, struct wire_frame *done)
 {
 	struct wire_frame *f = NULL;
 
 	pthread_mutex_lock(&w->lock);
+	if (done)
+		frame_put(w, done);
 	if (!list_empty(&d->frames)) {
 		f = list_entry(d->frames.next, struct wire_frame, list);
 		if (f->deliver_at <= now) {
@@ -225,21 +322,30 @@ static struct wire_frame *wire_take_due(struct wire *w, struct wire_dir *d,
 	return f;
 }
 
-/* Hand one arrived frame up the receiving stack (no wire lock held, since
- * the receive path may transmit on this same wire). */
-static void wire_deliver(struct net_device *dev, struct wire_frame *f)
+/*
+ * Hand one arrived frame up the receiving stack (no wire lock held, since
+ * the receive path may transmit on this same wire). The caller recycles f.
+ */
+static void wire_deliver(struct net_device *dev, const struct wire_frame *f)
 {
-	struct sk_buff *skb = us_skb_alloc(dev->st, f->len);
+	/* Receive buffers of the frame buffer's fixed size, as a NIC's ring
+	 * has: the instance's skb cache then serves every one of them. */
+	struct sk_buff *skb = us_skb_alloc(dev->st, f->cap);
 
 	if (!skb) {
 		dev->stats.rx_dropped++;
 		us_drop(dev->st, NULL, US_DROP_NOMEM);
-		free(f);
 		return;
 	}
 	skb_put_data(skb, f->data, f->len);
-	free(f);
 	skb->dev = dev;
+	/* Only a frame that says its checksum was never computed skips the
+	 * check, and only on a device that accepts that (RXCSUM). */
+	if ((f->flags & WIRE_F_CSUM_VALID) &&
+	    (dev->features & US_NETIF_F_RXCSUM))
+		skb->ip_summed = CHECKSUM_UNNECESSARY;
+	if (f->len > dev->mtu + dev->hard_header_len)
+		us_mib_inc(dev->st, US_MIB_DEV_RX_GSO);
 	netif_receive_skb(skb);
 }
 
@@ -247,12 +353,18 @@ static int wire_poll(struct net_device *dev, int budget)
 {
 	struct wire_priv *wp = netdev_priv(dev);
 	struct wire_dir *in = &wp->w->dir[!wp->side];
-	struct wire_frame *f;
+	struct wire_frame *f = NULL;
 	int n = 0;
 
-	while (n < budget && (f = wire_take_due(wp->w, in, dev->st->now))) {
+	while (n < budget &&
+	       (f = wire_take_due(wp->w, in, dev->st->now, f))) {
 		wire_deliver(dev, f);
 		n++;
+	}
+	if (f) {
+		pthread_mutex_lock(&wp->w->lock);
+		frame_put(wp->w, f);
+		pthread_mutex_unlock(&wp->w->lock);
 	}
 	return n;
 }
@@ -274,6 +386,8 @@ static void wire_free(struct wire *w)
 {
 	frames_free(&w->dir[0].frames);
 	frames_free(&w->dir[1].frames);
+	frames_free(&w->spare[0].list);
+	frames_free(&w->spare[1].list);
 	pthread_mutex_destroy(&w->lock);
 	free(w);
 }
@@ -338,7 +452,21 @@ static int wire_pick_name(struct ustack *st, char *name)
 	return -EEXIST;
 }
 
-static struct wire *wire_alloc(const struct wire_params *p)
+/*
+ * What both devices offer: everything a veth does on a perfect wire,
+ * nothing once a fault or a rate asks for link-sized frames (as on the
+ * TAP, whose fault layer turns TSO off), or when the caller says so.
+ */
+static uint32_t wire_features(const struct wire_params *p,
+			      const struct fault_params *fp)
+{
+	if (p->no_offload || fault_any(fp) || p->rate_bps)
+		return 0;
+	return US_NETIF_F_HW_CSUM | US_NETIF_F_RXCSUM | US_NETIF_F_TSO |
+	       US_NETIF_F_GRO_HW;
+}
+
+static struct wire *wire_alloc(const struct wire_params *p, unsigned int mtu)
 {
 	struct fault_params fp = {
 		.loss_ppm = p->loss_ppm,
@@ -356,8 +484,13 @@ static struct wire *wire_alloc(const struct wire_params *p)
 	pthread_mutex_init(&w->lock, NULL);
 	us_rng_seed(&w->rng, p->seed);
 	w->queue_max = p->queue_max ? p->queue_max : WIRE_QUEUE_MAX_DEFAULT;
-	for (int i = 0; i < 2; i++)
+	w->features = wire_features(p, &fp);
+	for (int i = 0; i < 2; i++) {
 		list_init(&w->dir[i].frames);
+		list_init(&w->spare[i].list);
+	}
+	w->spare[0].cap = mtu + ETH_HLEN;
+	w->spare[1].cap = (mtu > WIRE_GSO_MAX ? mtu : WIRE_GSO_MAX) + ETH_HLEN;
 	/*
 	 * Each direction gets its own generator, seeded from the wire's, so
 	 * that traffic one way does not change the faults met the other way.
@@ -386,6 +519,7 @@ static int wire_add_port(struct wire *w, struct ustack *st, int side,
 	wp->side = side;
 	dev->mtu = mtu;
 	dev->flags |= US_IFF_UP;
+	dev->features = w->features;
 	wire_random_mac(&w->rng, dev->dev_addr);
 	if (side == 1)
 		while (!memcmp(dev->dev_addr, w->port[0]->dev_addr, ETH_ALEN))
@@ -419,7 +553,7 @@ int wire_pair_create(struct ustack *a, struct ustack *b,
 	if (!p)
 		p = &defaults;
 	mtu = p->mtu ? p->mtu : ETH_DATA_LEN;
-	w = wire_alloc(p);
+	w = wire_alloc(p, mtu);
 	if (!w)
 		return -ENOMEM;
 	w->refs = 1; /* ours, while building */
