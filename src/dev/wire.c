@@ -29,6 +29,18 @@
  * and the receiver verifies every one, so a flipped bit is caught.
  * Frame buffers are recycled under the wire lock, so a steady stream
  * allocates nothing.
+ *
+ * On a link without faults nothing can change a frame's bytes, so the
+ * frame refers to the sender's packet instead of copying it, and the
+ * receiver copies it once into its own buffer, as a NIC reads a
+ * transmit ring by DMA: the packet then goes back to the sender on the
+ * direction's `done` list, and the sender frees it (into its own pool)
+ * the next time it sends or polls, as a driver reaps transmit
+ * completions. Only the sender ever frees or counts references to its
+ * packets; the receiver only reads bytes that no one writes while they
+ * are shared (TCP copies a segment whose data is still referenced
+ * before writing headers into it). With faults, frames are copies that
+ * a flipped bit may damage without touching the sender's buffer.
  */
 #include "dev/wire.h"
 
@@ -59,6 +71,8 @@ struct wire_frame {
 	uint32_t len;
 	uint32_t cap;              /* bytes of data[] */
 	uint8_t flags;             /* WIRE_F_* */
+	struct sk_buff *skb;       /* the sender's packet, read in place; NULL
+				      when the bytes are in data[] */
 	uint8_t data[];
 };
 
@@ -75,6 +89,8 @@ struct wire_dir {
 	struct list_head frames;  /* sorted by deliver_at */
 	unsigned int qlen;
 	struct wire_stats stats;
+	struct sk_buff_head done; /* the sender's packets the receiver has
+				     read, for the sender to free */
 };
 
 struct wire {
@@ -140,7 +156,7 @@ static void frame_put(struct wire *w, struct wire_frame *f)
 {
 	struct wire_spares *sp = &w->spare[f->cap > w->spare[0].cap];
 
-	if (sp->n >= WIRE_SPARE_MAX) {
+	if (sp->n >= WIRE_SPARE_MAX || f->cap != sp->cap) {
 		free(f);
 		return;
 	}
@@ -148,19 +164,40 @@ static void frame_put(struct wire *w, struct wire_frame *f)
 	sp->n++;
 }
 
-/* The frame's bytes: the linear part, then a GSO packet's frag_list. */
-static void frame_copy_skb(struct wire_frame *f, const struct sk_buff *skb)
+/* A packet's bytes: the linear part, then a GSO packet's frag_list. */
+static void copy_skb_bytes(uint8_t *to, const struct sk_buff *skb)
 {
 	const struct sk_buff *frag;
 	uint32_t off = skb_headlen(skb);
 
-	memcpy(f->data, skb->data, off);
+	memcpy(to, skb->data, off);
 	skb_walk_frags(skb, frag) {
 		uint32_t n = (uint32_t)(frag->tail - frag->data);
 
-		memcpy(f->data + off, frag->data, n);
+		memcpy(to + off, frag->data, n);
 		off += n;
 	}
+}
+
+static uint8_t frame_flags(const struct sk_buff *skb)
+{
+	return skb->ip_summed == CHECKSUM_PARTIAL ? WIRE_F_CSUM_VALID : 0;
+}
+
+/* A frame that refers to skb (which it then owns) instead of a copy. */
+static struct wire_frame *frame_ref(struct wire *w, struct sk_buff *skb,
+				    us_time_t deliver_at)
+{
+	struct wire_frame *f = frame_get(w, 0);
+
+	if (!f)
+		return NULL;
+	list_init(&f->list);
+	f->deliver_at = deliver_at;
+	f->len = skb->len;
+	f->flags = frame_flags(skb);
+	f->skb = skb;
+	return f;
 }
 
 static struct wire_frame *frame_new(struct wire *w, const struct sk_buff *skb,
@@ -173,8 +210,9 @@ static struct wire_frame *frame_new(struct wire *w, const struct sk_buff *skb,
 	list_init(&f->list);
 	f->deliver_at = deliver_at;
 	f->len = skb->len;
-	f->flags = skb->ip_summed == CHECKSUM_PARTIAL ? WIRE_F_CSUM_VALID : 0;
-	frame_copy_skb(f, skb);
+	f->flags = frame_flags(skb);
+	f->skb = NULL;
+	copy_skb_bytes(f->data, skb);
 	return f;
 }
 
@@ -204,11 +242,12 @@ static bool wire_add_duplicate(struct wire *w, struct wire_dir *d,
 /*
  * Put skb's bytes on the link as the fault layer decides. Wire lock held.
  * Returns the drop reason, or US_DROP_NOT_DROPPED when the frame is in
- * flight; *dup_dropped says whether a duplicate had to be dropped.
+ * flight; *kept says whether the frame took skb itself (else the caller
+ * frees it), *dup_dropped whether a duplicate had to be dropped.
  */
 static enum us_drop_reason wire_send(struct wire *w, struct wire_dir *d,
-				     us_time_t now, const struct sk_buff *skb,
-				     bool *dup_dropped)
+				     us_time_t now, struct sk_buff *skb,
+				     bool *kept, bool *dup_dropped)
 {
 	struct fault_verdict v;
 	struct wire_frame *f;
@@ -222,6 +261,14 @@ static enum us_drop_reason wire_send(struct wire *w, struct wire_dir *d,
 	if (v.lost) {
 		d->stats.lost++;
 		return US_DROP_WIRE_LOSS;
+	}
+	if (!fault_any(&d->fault.p)) {
+		f = frame_ref(w, skb, v.deliver_at);
+		if (!f)
+			return US_DROP_NOMEM;
+		*kept = true;
+		dir_enqueue(d, f);
+		return US_DROP_NOT_DROPPED;
 	}
 	f = frame_new(w, skb, v.deliver_at);
 	if (!f)
@@ -257,30 +304,58 @@ static bool wire_frame_fits(const struct net_device *dev,
 	return skb->len <= dev->mtu + dev->hard_header_len;
 }
 
+/* Free the packets the receiver has read (the sender's side, no wire
+ * lock held: freeing may run destructors). */
+static void free_done(struct sk_buff_head *q)
+{
+	struct sk_buff *skb;
+
+	while ((skb = skb_dequeue(q)) != NULL)
+		skb_free(skb);
+}
+
+/* Move d's finished packets to q. Wire lock held. */
+static void take_done(struct wire_dir *d, struct sk_buff_head *q)
+{
+	struct sk_buff *skb;
+
+	while ((skb = skb_dequeue(&d->done)) != NULL)
+		skb_queue_tail(q, skb);
+}
+
 static int wire_xmit(struct net_device *dev, struct sk_buff *skb)
 {
 	struct wire_priv *wp = netdev_priv(dev);
 	struct wire *w = wp->w;
 	struct ustack *st = dev->st;
+	struct wire_dir *d = &w->dir[wp->side];
+	struct sk_buff_head done;
 	enum us_drop_reason why;
-	bool dup_dropped = false;
+	bool dup_dropped = false, kept = false;
 	bool peer_gone;
 
 	if (!wire_frame_fits(dev, skb)) {
 		us_drop(st, skb, US_DROP_DEV_TX_ERROR);
 		return -EMSGSIZE;
 	}
+	/* A packet that waits on the wire belongs to no socket any more
+	 * (as veth's forwarding orphans it). */
+	skb_orphan(skb);
+	skb_queue_head_init(&done);
 	pthread_mutex_lock(&w->lock);
+	take_done(d, &done);
 	peer_gone = !w->port[!wp->side];
 	why = peer_gone ? US_DROP_DEV_DOWN :
-		wire_send(w, &w->dir[wp->side], st->now, skb, &dup_dropped);
+		wire_send(w, d, st->now, skb, &kept, &dup_dropped);
 	pthread_mutex_unlock(&w->lock);
+	free_done(&done);
 
 	if (dup_dropped)
 		us_drop(st, NULL, US_DROP_WIRE_QUEUE_FULL);
 	switch (why) {
 	case US_DROP_NOT_DROPPED:
-		skb_free(skb);
+		if (!kept)
+			skb_free(skb);
 		return 0;
 	case US_DROP_WIRE_LOSS:
 		/* Lost on the line: the sender cannot know, so no error. */
@@ -298,7 +373,19 @@ static int wire_xmit(struct net_device *dev, struct sk_buff *skb)
 	}
 }
 
-/* Recycle `done` (if any), and take the first frame due by `now` off d,
+/* A delivered frame: its packet back to the sender, its buffer for
+ * reuse. Wire lock held. */
+static void frame_finish(struct wire *w, struct wire_dir *d,
+			 struct wire_frame *f)
+{
+	if (f->skb) {
+		skb_queue_tail(&d->done, f->skb);
+		f->skb = NULL;
+	}
+	frame_put(w, f);
+}
+
+/* Finish `done` (if any), and take the first frame due by `now` off d,
  * or NULL: one lock round per frame. */
 static struct wire_frame *wire_take_due(struct wire *w, struct wire_dir *d,
 					us_time_t now, struct wire_frame *done)
@@ -307,7 +394,7 @@ static struct wire_frame *wire_take_due(struct wire *w, struct wire_dir *d,
 
 	pthread_mutex_lock(&w->lock);
 	if (done)
-		frame_put(w, done);
+		frame_finish(w, d, done);
 	if (!list_empty(&d->frames)) {
 		f = list_entry(d->frames.next, struct wire_frame, list);
 		if (f->deliver_at <= now) {
@@ -326,18 +413,23 @@ static struct wire_frame *wire_take_due(struct wire *w, struct wire_dir *d,
  * Hand one arrived frame up the receiving stack (no wire lock held, since
  * the receive path may transmit on this same wire). The caller recycles f.
  */
-static void wire_deliver(struct net_device *dev, const struct wire_frame *f)
+static void wire_deliver(struct wire *w, struct net_device *dev,
+			 const struct wire_frame *f)
 {
-	/* Receive buffers of the frame buffer's fixed size, as a NIC's ring
-	 * has: the instance's skb cache then serves every one of them. */
-	struct sk_buff *skb = us_skb_alloc(dev->st, f->cap);
+	/* Receive buffers in the two fixed sizes of the frame buffers, as a
+	 * NIC's ring has: the instance's skb cache then serves them all. */
+	struct sk_buff *skb = us_skb_alloc(dev->st,
+					   w->spare[f->len > w->spare[0].cap].cap);
 
 	if (!skb) {
 		dev->stats.rx_dropped++;
 		us_drop(dev->st, NULL, US_DROP_NOMEM);
 		return;
 	}
-	skb_put_data(skb, f->data, f->len);
+	if (f->skb)
+		copy_skb_bytes(skb_put(skb, f->len), f->skb);
+	else
+		skb_put_data(skb, f->data, f->len);
 	skb->dev = dev;
 	/* Only a frame that says its checksum was never computed skips the
 	 * check, and only on a device that accepts that (RXCSUM). */
@@ -354,18 +446,22 @@ static int wire_poll(struct net_device *dev, int budget)
 	struct wire_priv *wp = netdev_priv(dev);
 	struct wire_dir *in = &wp->w->dir[!wp->side];
 	struct wire_frame *f = NULL;
+	struct sk_buff_head done;
 	int n = 0;
 
 	while (n < budget &&
 	       (f = wire_take_due(wp->w, in, dev->st->now, f))) {
-		wire_deliver(dev, f);
+		wire_deliver(wp->w, dev, f);
 		n++;
 	}
-	if (f) {
-		pthread_mutex_lock(&wp->w->lock);
-		frame_put(wp->w, f);
-		pthread_mutex_unlock(&wp->w->lock);
-	}
+	/* Our own packets the peer has read go back to our pool. */
+	skb_queue_head_init(&done);
+	pthread_mutex_lock(&wp->w->lock);
+	if (f)
+		frame_finish(wp->w, in, f);
+	take_done(&wp->w->dir[wp->side], &done);
+	pthread_mutex_unlock(&wp->w->lock);
+	free_done(&done);
 	return n;
 }
 
@@ -404,6 +500,60 @@ static void wire_unref(struct wire *w)
 }
 
 /*
+ * Frames towards a port that goes away: discarded, the packets they refer
+ * to handed back to their sender (the other end) to free. Lock held.
+ */
+static void wire_discard_incoming(struct wire *w, struct wire_dir *in)
+{
+	struct list_head *pos, *tmp;
+
+	list_for_each_safe(pos, tmp, &in->frames) {
+		struct wire_frame *f = list_entry(pos, struct wire_frame, list);
+
+		list_del(pos);
+		if (f->skb)
+			skb_queue_tail(&in->done, f->skb);
+		free(f);
+	}
+	in->qlen = 0;
+}
+
+/*
+ * Frames from a port that goes away still arrive, but its packets go with
+ * it: each frame that refers to one becomes a copy (or is lost, counted,
+ * if there is no memory for it), and the packet goes on `gone` for the
+ * caller to free. Lock held.
+ */
+static void wire_detach_outgoing(struct wire_dir *out,
+				 struct sk_buff_head *gone)
+{
+	struct list_head *pos, *tmp;
+
+	list_for_each_safe(pos, tmp, &out->frames) {
+		struct wire_frame *f = list_entry(pos, struct wire_frame, list);
+		struct wire_frame *c;
+
+		if (!f->skb)
+			continue;
+		c = malloc(sizeof(*c) + f->len);
+		if (c) {
+			*c = *f;
+			c->cap = f->len;
+			c->skb = NULL;
+			copy_skb_bytes(c->data, f->skb);
+			list_add(&c->list, pos);
+		} else {
+			out->qlen--;
+			out->stats.lost++;
+		}
+		list_del(pos);
+		skb_queue_tail(gone, f->skb);
+		free(f);
+	}
+	take_done(out, gone);
+}
+
+/*
  * One end goes away: frames still travelling towards it are discarded,
  * and the shared state goes with the last end.
  */
@@ -411,16 +561,19 @@ static void wire_destroy(struct net_device *dev)
 {
 	struct wire_priv *wp = netdev_priv(dev);
 	struct wire *w = wp->w;
+	struct sk_buff_head gone;
 
 	if (dev->pcap) {
 		pcap_close(dev->pcap);
 		dev->pcap = NULL;
 	}
+	skb_queue_head_init(&gone);
 	pthread_mutex_lock(&w->lock);
 	w->port[wp->side] = NULL;
-	frames_free(&w->dir[!wp->side].frames);
-	w->dir[!wp->side].qlen = 0;
+	wire_discard_incoming(w, &w->dir[!wp->side]);
+	wire_detach_outgoing(&w->dir[wp->side], &gone);
 	pthread_mutex_unlock(&w->lock);
+	free_done(&gone);
 	wire_unref(w);
 }
 
@@ -487,6 +640,7 @@ static struct wire *wire_alloc(const struct wire_params *p, unsigned int mtu)
 	w->features = wire_features(p, &fp);
 	for (int i = 0; i < 2; i++) {
 		list_init(&w->dir[i].frames);
+		skb_queue_head_init(&w->dir[i].done);
 		list_init(&w->spare[i].list);
 	}
 	w->spare[0].cap = mtu + ETH_HLEN;
