@@ -416,10 +416,11 @@ static struct wire_frame *wire_take_due(struct wire *w, struct wire_dir *d,
 static void wire_deliver(struct wire *w, struct net_device *dev,
 			 const struct wire_frame *f)
 {
-	/* Receive buffers in the two fixed sizes of the frame buffers, as a
-	 * NIC's ring has: the instance's skb cache then serves them all. */
-	struct sk_buff *skb = us_skb_alloc(dev->st,
-					   w->spare[f->len > w->spare[0].cap].cap);
+	/* A GSO frame lands in a buffer of one fixed size, as in a NIC's
+	 * ring, so the instance's skb cache serves every one of them
+	 * whatever its length; a link-sized frame gets what it needs. */
+	struct sk_buff *skb = us_skb_alloc(dev->st, f->len > w->spare[0].cap ?
+					   w->spare[1].cap : f->len);
 
 	if (!skb) {
 		dev->stats.rx_dropped++;
