@@ -6,14 +6,12 @@
  *              us_engine_step -> wire_poll -> netif_receive_skb (peer)
  *
  * The two devices share one struct wire. Each direction holds the frames in
- * flight, sorted by delivery time (ties in sending order). A frame in
- * flight is a private copy of its bytes, not an sk_buff: the sender's skb
- * is freed at once (it may be a clone whose data must not be corrupted in
- * place, and it is charged to the sender's pool), and the receiver builds
- * an skb from its own pool when the frame arrives. So no instance ever
- * touches another's memory accounting, and either instance may be
- * destroyed first. Memory in flight is bounded by queue_max frames per
- * direction.
+ * flight, sorted by delivery time (ties in sending order). The receiver
+ * builds an skb from its own pool when a frame arrives, and only the
+ * sender frees (or counts references to) the sender's packets, so no
+ * instance ever touches another's memory accounting; either instance may
+ * be destroyed first (frames it sent become copies and still arrive).
+ * Memory in flight is bounded by queue_max frames per direction.
  *
  * A mutex guards the shared state, because the two instances each have
  * their own core lock and could be driven by different threads.
