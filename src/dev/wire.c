@@ -408,17 +408,29 @@ static struct wire_frame *wire_take_due(struct wire *w, struct wire_dir *d,
 }
 
 /*
+ * With offloads, every frame lands in a buffer of one of two fixed sizes,
+ * as in a NIC's ring, so the instance's skb cache serves all of them
+ * whatever their lengths (frames of many sizes took turns at its few
+ * size classes, and the losers went through malloc, faulting pages in
+ * again and again). Without, a frame gets what it needs, as it always
+ * did, so the simulations' memory accounting stays as it was.
+ */
+static unsigned int wire_rx_size(const struct wire *w,
+				 const struct wire_frame *f)
+{
+	if (f->len > w->spare[0].cap)
+		return w->spare[1].cap;
+	return w->features ? w->spare[0].cap : f->len;
+}
+
+/*
  * Hand one arrived frame up the receiving stack (no wire lock held, since
  * the receive path may transmit on this same wire). The caller recycles f.
  */
 static void wire_deliver(struct wire *w, struct net_device *dev,
 			 const struct wire_frame *f)
 {
-	/* A GSO frame lands in a buffer of one fixed size, as in a NIC's
-	 * ring, so the instance's skb cache serves every one of them
-	 * whatever its length; a link-sized frame gets what it needs. */
-	struct sk_buff *skb = us_skb_alloc(dev->st, f->len > w->spare[0].cap ?
-					   w->spare[1].cap : f->len);
+	struct sk_buff *skb = us_skb_alloc(dev->st, wire_rx_size(w, f));
 
 	if (!skb) {
 		dev->stats.rx_dropped++;
