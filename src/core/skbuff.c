@@ -34,32 +34,10 @@ int skb_pool_cache_init(struct skb_pool *pool)
 	return pool->cache ? 0 : -ENOMEM;
 }
 
-void skb_pool_destroy(struct skb_pool *pool)
-{
-	struct skb_cache *c = pool->cache;
-
-	if (!c)
-		return;
-	for (unsigned int i = 0; i < c->nstructs; i++) {
-		ASAN_UNPOISON_MEMORY_REGION(c->structs[i], sizeof(struct sk_buff));
-		free(c->structs[i]);
-	}
-	for (int k = 0; k < SKB_CACHE_CLASSES; k++) {
-		struct skb_area_class *cl = &c->classes[k];
-
-		for (unsigned int i = 0; i < cl->count; i++) {
-			ASAN_UNPOISON_MEMORY_REGION(cl->areas[i], cl->size);
-			free(cl->areas[i]);
-		}
-	}
-	free(c);
-	pool->cache = NULL;
-}
-
 /*
- * The cache. A cached struct or area is poisoned under AddressSanitizer,
- * so a use after skb_free() is still caught although the memory was not
- * given back to malloc.
+ * The cache. A cached struct or area is poisoned under AddressSanitizer
+ * (its link too: it is unpoisoned to be read), so a use after skb_free()
+ * is still caught although the memory was not given back to malloc.
  */
 static struct sk_buff *struct_get(struct skb_pool *pool)
 {
@@ -68,8 +46,10 @@ static struct sk_buff *struct_get(struct skb_pool *pool)
 
 	if (!c || !c->nstructs)
 		return malloc(sizeof(*skb));
-	skb = c->structs[--c->nstructs];
+	skb = c->structs;
 	ASAN_UNPOISON_MEMORY_REGION(skb, sizeof(*skb));
+	c->structs = skb->frag_next;
+	c->nstructs--;
 	return skb;
 }
 
@@ -81,8 +61,22 @@ static void struct_put(struct skb_pool *pool, struct sk_buff *skb)
 		free(skb);
 		return;
 	}
+	skb->frag_next = c->structs;
+	c->structs = skb;
+	c->nstructs++;
 	ASAN_POISON_MEMORY_REGION(skb, sizeof(*skb));
-	c->structs[c->nstructs++] = skb;
+}
+
+/* Unlink the first area of a non-empty class. */
+static void *class_take(struct skb_cache *c, struct skb_area_class *cl)
+{
+	void *a = cl->first;
+
+	ASAN_UNPOISON_MEMORY_REGION(a, cl->size);
+	memcpy(&cl->first, a, sizeof(void *));
+	cl->count--;
+	c->area_bytes -= cl->size;
+	return a;
 }
 
 /* The class holding areas of `size` bytes; with `make`, a free one. */
@@ -116,10 +110,8 @@ static void *area_get(struct skb_pool *pool, unsigned int size)
 			c->misses++;
 		return malloc(size);
 	}
-	a = cl->areas[--cl->count];
-	c->area_bytes -= size;
+	a = class_take(c, cl);
 	c->hits++;
-	ASAN_UNPOISON_MEMORY_REGION(a, size);
 	return a;
 }
 
@@ -129,13 +121,36 @@ static void area_put(struct skb_pool *pool, void *a, unsigned int size)
 	struct skb_area_class *cl;
 
 	if (!c || c->area_bytes + size > SKB_CACHE_MAX_BYTES ||
-	    !(cl = area_class(c, size, true)) || cl->count == SKB_CACHE_AREAS) {
+	    !(cl = area_class(c, size, true))) {
 		free(a);
 		return;
 	}
-	ASAN_POISON_MEMORY_REGION(a, size);
-	cl->areas[cl->count++] = a;
+	memcpy(a, &cl->first, sizeof(void *));
+	cl->first = a;
+	cl->count++;
 	c->area_bytes += size;
+	ASAN_POISON_MEMORY_REGION(a, size);
+}
+
+void skb_pool_destroy(struct skb_pool *pool)
+{
+	struct skb_cache *c = pool->cache;
+
+	if (!c)
+		return;
+	while (c->nstructs) {
+		struct sk_buff *skb = struct_get(pool);
+
+		free(skb);
+	}
+	for (int k = 0; k < SKB_CACHE_CLASSES; k++) {
+		struct skb_area_class *cl = &c->classes[k];
+
+		while (cl->count)
+			free(class_take(c, cl));
+	}
+	free(c);
+	pool->cache = NULL;
 }
 
 static bool pool_charge(struct skb_pool *pool, size_t bytes)
@@ -241,16 +256,25 @@ void skb_free(struct sk_buff *skb)
 	struct_put(skb->pool, skb);
 }
 
-void skb_add_frag(struct sk_buff *skb, struct sk_buff *frag)
+void skb_add_frag_after(struct sk_buff *skb, struct sk_buff *last,
+			struct sk_buff *frag)
 {
-	struct sk_buff **pp = &skb_shinfo(skb)->frag_list;
-
-	while (*pp)
-		pp = &(*pp)->frag_next;
 	frag->frag_next = NULL;
-	*pp = frag;
+	if (last)
+		last->frag_next = frag;
+	else
+		skb_shinfo(skb)->frag_list = frag;
 	skb->data_len += skb_headlen(frag);
 	skb->len += skb_headlen(frag);
+}
+
+void skb_add_frag(struct sk_buff *skb, struct sk_buff *frag)
+{
+	struct sk_buff *last = skb_shinfo(skb)->frag_list;
+
+	while (last && last->frag_next)
+		last = last->frag_next;
+	skb_add_frag_after(skb, last, frag);
 }
 
 struct sk_buff *skb_clone(struct sk_buff *skb)

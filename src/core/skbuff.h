@@ -73,21 +73,31 @@ struct skb_shared_info {
  * Recycling: freed structs and data areas wait here for the next
  * allocation instead of going back to malloc, so a steady stream of
  * packets allocates nothing. A cached area is not charged to the pool.
+ * The free lists run through the cached memory itself, so the bounds
+ * cost nothing until they are used.
  */
-#define SKB_CACHE_STRUCTS 512   /* struct sk_buff kept for reuse */
-#define SKB_CACHE_CLASSES 4     /* data-area sizes kept ... */
-#define SKB_CACHE_AREAS 256     /* ... and how many of each */
-#define SKB_CACHE_MAX_BYTES (4u << 20) /* bytes of areas kept at most */
+#define SKB_CACHE_STRUCTS 8192  /* struct sk_buff kept for reuse */
+#define SKB_CACHE_CLASSES 4     /* data-area sizes kept */
+/*
+ * Bytes of areas kept at most: room for one connection's largest receive
+ * and send buffers (tcp_rmem and tcp_wmem maxima, 6 + 4 MB) and what is in
+ * flight, so a bulk transfer's buffers cycle through here: a send buffer
+ * of MSS-sized segments is thousands of areas and structs. With 4 MB and
+ * 256 areas a class they overflowed to malloc, whose trimming gave the
+ * pages back to the kernel and faulted them in again: a third of a
+ * wire-bulk profile, and malloc a quarter more.
+ */
+#define SKB_CACHE_MAX_BYTES (16u << 20)
 
 struct skb_area_class {
 	unsigned int size;      /* data bytes of every area here; 0 = free */
 	unsigned int count;
-	void *areas[SKB_CACHE_AREAS];
+	void *first;            /* each cached area starts with the next */
 };
 
 struct skb_cache {
 	unsigned int nstructs;
-	struct sk_buff *structs[SKB_CACHE_STRUCTS];
+	struct sk_buff *structs;  /* linked through skb->frag_next */
 	struct skb_area_class classes[SKB_CACHE_CLASSES];
 	size_t area_bytes;      /* bytes held in classes */
 	uint64_t hits, misses;  /* allocations served from here / malloc */
@@ -218,6 +228,10 @@ static inline bool skb_is_gso(const struct sk_buff *skb)
  * reference to frag. skb's data area must not be shared.
  */
 void skb_add_frag(struct sk_buff *skb, struct sk_buff *frag);
+/* The same behind `last`, the list's tail (NULL while it is empty): O(1)
+ * for a caller that builds the list in order. */
+void skb_add_frag_after(struct sk_buff *skb, struct sk_buff *last,
+			struct sk_buff *frag);
 
 #define skb_walk_frags(skb, f) \
 	for ((f) = skb_shinfo(skb)->frag_list; (f); (f) = (f)->frag_next)

@@ -14,7 +14,8 @@
  * Every decision is drawn from the state's own generator, a fixed number of
  * draws per frame whatever the parameters are, so the n-th frame of a run
  * meets the same dice whether or not, say, corruption is switched on, and a
- * seed replays exactly.
+ * seed replays exactly. A link with every probability 0 draws nothing (the
+ * parameters are fixed at fault_init, so no later frame can tell).
  */
 #ifndef US_DEV_FAULT_H
 #define US_DEV_FAULT_H
@@ -62,6 +63,8 @@ struct fault_verdict {
 /* Copy p (filling defaults) and seed the generator. */
 void fault_init(struct fault_state *f, const struct fault_params *p,
 		uint64_t seed);
+/* True when p asks for loss, duplication, reordering or corruption. */
+bool fault_any(const struct fault_params *p);
 /*
  * Decide the fate of a frame of len bytes (len > 0) handed to the link at
  * `now`. Occupies the link for its serialization time even when the frame

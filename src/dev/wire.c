@@ -6,17 +6,39 @@
  *              us_engine_step -> wire_poll -> netif_receive_skb (peer)
  *
  * The two devices share one struct wire. Each direction holds the frames in
- * flight, sorted by delivery time (ties in sending order). A frame in
- * flight is a private copy of its bytes, not an sk_buff: the sender's skb
- * is freed at once (it may be a clone whose data must not be corrupted in
- * place, and it is charged to the sender's pool), and the receiver builds
- * an skb from its own pool when the frame arrives. So no instance ever
- * touches another's memory accounting, and either instance may be
- * destroyed first. Memory in flight is bounded by queue_max frames per
- * direction.
+ * flight, sorted by delivery time (ties in sending order). The receiver
+ * builds an skb from its own pool when a frame arrives, and only the
+ * sender frees (or counts references to) the sender's packets, so no
+ * instance ever touches another's memory accounting; either instance may
+ * be destroyed first (frames it sent become copies and still arrive).
+ * Memory in flight is bounded by queue_max frames per direction.
  *
  * A mutex guards the shared state, because the two instances each have
  * their own core lock and could be driven by different threads.
+ *
+ * Offloads: a perfect wire (no fault, no rate) is what a veth pair is to
+ * Linux, so its devices offer checksum offload and TSO, and a TCP GSO
+ * packet of up to 64 KB crosses as one frame, its checksum left partial;
+ * the frame carries that fact (WIRE_F_CSUM_VALID, the virtio-net header's
+ * NEEDS_CSUM in spirit) and the receiver skips verification for it only.
+ * Faults act on one link-sized frame at a time and a rate models a real
+ * link's queue in frames, so with either the devices offer no offloads:
+ * the sender cuts segments and computes checksums in software (gso.c)
+ * and the receiver verifies every one, so a flipped bit is caught.
+ * Frame buffers are recycled under the wire lock, so a steady stream
+ * allocates nothing.
+ *
+ * On a link without faults nothing can change a frame's bytes, so the
+ * frame refers to the sender's packet instead of copying it, and the
+ * receiver copies it once into its own buffer, as a NIC reads a
+ * transmit ring by DMA: the packet then goes back to the sender on the
+ * direction's `done` list, and the sender frees it (into its own pool)
+ * the next time it sends or polls, as a driver reaps transmit
+ * completions. Only the sender ever frees or counts references to its
+ * packets; the receiver only reads bytes that no one writes while they
+ * are shared (TCP copies a segment whose data is still referenced
+ * before writing headers into it). With faults, frames are copies that
+ * a flipped bit may damage without touching the sender's buffer.
  */
 #include "dev/wire.h"
 
@@ -34,12 +56,29 @@
 
 #define WIRE_QUEUE_MAX_DEFAULT 1024
 #define WIRE_NAME_TRIES 100
+#define WIRE_GSO_MAX 65535      /* the largest IPv4 packet, as one frame */
+#define WIRE_SPARE_MAX 256      /* recycled frame buffers kept per size */
+
+/* The sender left the L4 checksum unfinished (CHECKSUM_PARTIAL): the bytes
+ * never left memory, so the receiver has nothing to verify. */
+#define WIRE_F_CSUM_VALID 0x1
 
 struct wire_frame {
 	struct list_head list;
 	us_time_t deliver_at;
 	uint32_t len;
+	uint32_t cap;              /* bytes of data[] */
+	uint8_t flags;             /* WIRE_F_* */
+	struct sk_buff *skb;       /* the sender's packet, read in place; NULL
+				      when the bytes are in data[] */
 	uint8_t data[];
+};
+
+/* Frame buffers of one size waiting for reuse. */
+struct wire_spares {
+	struct list_head list;
+	unsigned int n;
+	uint32_t cap;
 };
 
 /* One direction: frames sent by port `side` towards the other port. */
@@ -48,6 +87,8 @@ struct wire_dir {
 	struct list_head frames;  /* sorted by deliver_at */
 	unsigned int qlen;
 	struct wire_stats stats;
+	struct sk_buff_head done; /* the sender's packets the receiver has
+				     read, for the sender to free */
 };
 
 struct wire {
@@ -57,6 +98,8 @@ struct wire {
 	struct wire_dir dir[2];    /* dir[i] leaves port i */
 	struct net_device *port[2]; /* NULL once that device is destroyed */
 	int refs;                  /* devices still holding the wire */
+	uint32_t features;         /* US_NETIF_F_* of both devices */
+	struct wire_spares spare[2]; /* [0] link-sized, [1] GSO-sized */
 };
 
 struct wire_priv {
@@ -88,17 +131,86 @@ static void dir_enqueue(struct wire_dir *d, struct wire_frame *f)
 	d->qlen++;
 }
 
-static struct wire_frame *frame_new(const void *data, uint32_t len,
+/* A buffer for a frame of len bytes, recycled if one waits. Lock held. */
+static struct wire_frame *frame_get(struct wire *w, uint32_t len)
+{
+	struct wire_spares *sp = &w->spare[len > w->spare[0].cap];
+	struct wire_frame *f;
+
+	if (sp->n) {
+		f = list_entry(sp->list.next, struct wire_frame, list);
+		list_del(&f->list);
+		sp->n--;
+		return f;
+	}
+	f = malloc(sizeof(*f) + sp->cap);
+	if (f)
+		f->cap = sp->cap;
+	return f;
+}
+
+/* Keep f for reuse, or free it. Lock held. */
+static void frame_put(struct wire *w, struct wire_frame *f)
+{
+	struct wire_spares *sp = &w->spare[f->cap > w->spare[0].cap];
+
+	if (sp->n >= WIRE_SPARE_MAX || f->cap != sp->cap) {
+		free(f);
+		return;
+	}
+	list_add(&f->list, &sp->list);
+	sp->n++;
+}
+
+/* A packet's bytes: the linear part, then a GSO packet's frag_list. */
+static void copy_skb_bytes(uint8_t *to, const struct sk_buff *skb)
+{
+	const struct sk_buff *frag;
+	uint32_t off = skb_headlen(skb);
+
+	memcpy(to, skb->data, off);
+	skb_walk_frags(skb, frag) {
+		uint32_t n = (uint32_t)(frag->tail - frag->data);
+
+		memcpy(to + off, frag->data, n);
+		off += n;
+	}
+}
+
+static uint8_t frame_flags(const struct sk_buff *skb)
+{
+	return skb->ip_summed == CHECKSUM_PARTIAL ? WIRE_F_CSUM_VALID : 0;
+}
+
+/* A frame that refers to skb (which it then owns) instead of a copy. */
+static struct wire_frame *frame_ref(struct wire *w, struct sk_buff *skb,
 				    us_time_t deliver_at)
 {
-	struct wire_frame *f = malloc(sizeof(*f) + len);
+	struct wire_frame *f = frame_get(w, 0);
 
 	if (!f)
 		return NULL;
 	list_init(&f->list);
 	f->deliver_at = deliver_at;
-	f->len = len;
-	memcpy(f->data, data, len);
+	f->len = skb->len;
+	f->flags = frame_flags(skb);
+	f->skb = skb;
+	return f;
+}
+
+static struct wire_frame *frame_new(struct wire *w, const struct sk_buff *skb,
+				    us_time_t deliver_at)
+{
+	struct wire_frame *f = frame_get(w, skb->len);
+
+	if (!f)
+		return NULL;
+	list_init(&f->list);
+	f->deliver_at = deliver_at;
+	f->len = skb->len;
+	f->flags = frame_flags(skb);
+	f->skb = NULL;
+	copy_skb_bytes(f->data, skb);
 	return f;
 }
 
@@ -116,7 +228,7 @@ static bool wire_add_duplicate(struct wire *w, struct wire_dir *d,
 		d->stats.overflow++;
 		return false;
 	}
-	f = frame_new(skb->data, skb->len, at);
+	f = frame_new(w, skb, at);
 	if (!f) {
 		d->stats.overflow++;
 		return false;
@@ -128,11 +240,12 @@ static bool wire_add_duplicate(struct wire *w, struct wire_dir *d,
 /*
  * Put skb's bytes on the link as the fault layer decides. Wire lock held.
  * Returns the drop reason, or US_DROP_NOT_DROPPED when the frame is in
- * flight; *dup_dropped says whether a duplicate had to be dropped.
+ * flight; *kept says whether the frame took skb itself (else the caller
+ * frees it), *dup_dropped whether a duplicate had to be dropped.
  */
 static enum us_drop_reason wire_send(struct wire *w, struct wire_dir *d,
-				     us_time_t now, const struct sk_buff *skb,
-				     bool *dup_dropped)
+				     us_time_t now, struct sk_buff *skb,
+				     bool *kept, bool *dup_dropped)
 {
 	struct fault_verdict v;
 	struct wire_frame *f;
@@ -147,10 +260,21 @@ static enum us_drop_reason wire_send(struct wire *w, struct wire_dir *d,
 		d->stats.lost++;
 		return US_DROP_WIRE_LOSS;
 	}
-	f = frame_new(skb->data, skb->len, v.deliver_at);
+	if (!fault_any(&d->fault.p)) {
+		f = frame_ref(w, skb, v.deliver_at);
+		if (!f)
+			return US_DROP_NOMEM;
+		*kept = true;
+		dir_enqueue(d, f);
+		return US_DROP_NOT_DROPPED;
+	}
+	f = frame_new(w, skb, v.deliver_at);
 	if (!f)
 		return US_DROP_NOMEM;
 	if (v.corrupt) {
+		/* Damage on the line: whatever the sender skipped, the
+		 * receiver must now check (and so catch it). */
+		f->flags &= (uint8_t)~WIRE_F_CSUM_VALID;
 		fault_flip_bit(f->data, f->len, v.corrupt_bit);
 		d->stats.corrupted++;
 	}
@@ -162,31 +286,74 @@ static enum us_drop_reason wire_send(struct wire *w, struct wire_dir *d,
 	return US_DROP_NOT_DROPPED;
 }
 
+/*
+ * A frame longer than the link MTU would never cross a real one; a GSO
+ * packet may, to a device that said it takes them (the peer receives it
+ * whole, as a veth passes a GSO skb).
+ */
+static bool wire_frame_fits(const struct net_device *dev,
+			    const struct sk_buff *skb)
+{
+	if (skb->len == 0)
+		return false;
+	if (skb_is_gso(skb) || skb_is_nonlinear(skb))
+		return (dev->features & US_NETIF_F_TSO) &&
+		       skb->len <= WIRE_GSO_MAX + dev->hard_header_len;
+	return skb->len <= dev->mtu + dev->hard_header_len;
+}
+
+/* Free the packets the receiver has read (the sender's side, no wire
+ * lock held: freeing may run destructors). */
+static void free_done(struct sk_buff_head *q)
+{
+	struct sk_buff *skb;
+
+	while ((skb = skb_dequeue(q)) != NULL)
+		skb_free(skb);
+}
+
+/* Move d's finished packets to q. Wire lock held. */
+static void take_done(struct wire_dir *d, struct sk_buff_head *q)
+{
+	struct sk_buff *skb;
+
+	while ((skb = skb_dequeue(&d->done)) != NULL)
+		skb_queue_tail(q, skb);
+}
+
 static int wire_xmit(struct net_device *dev, struct sk_buff *skb)
 {
 	struct wire_priv *wp = netdev_priv(dev);
 	struct wire *w = wp->w;
 	struct ustack *st = dev->st;
+	struct wire_dir *d = &w->dir[wp->side];
+	struct sk_buff_head done;
 	enum us_drop_reason why;
-	bool dup_dropped = false;
+	bool dup_dropped = false, kept = false;
 	bool peer_gone;
 
-	/* A frame longer than the link MTU would never cross a real one. */
-	if (skb->len == 0 || skb->len > dev->mtu + dev->hard_header_len) {
+	if (!wire_frame_fits(dev, skb)) {
 		us_drop(st, skb, US_DROP_DEV_TX_ERROR);
 		return -EMSGSIZE;
 	}
+	/* A packet that waits on the wire belongs to no socket any more
+	 * (as veth's forwarding orphans it). */
+	skb_orphan(skb);
+	skb_queue_head_init(&done);
 	pthread_mutex_lock(&w->lock);
+	take_done(d, &done);
 	peer_gone = !w->port[!wp->side];
 	why = peer_gone ? US_DROP_DEV_DOWN :
-		wire_send(w, &w->dir[wp->side], st->now, skb, &dup_dropped);
+		wire_send(w, d, st->now, skb, &kept, &dup_dropped);
 	pthread_mutex_unlock(&w->lock);
+	free_done(&done);
 
 	if (dup_dropped)
 		us_drop(st, NULL, US_DROP_WIRE_QUEUE_FULL);
 	switch (why) {
 	case US_DROP_NOT_DROPPED:
-		skb_free(skb);
+		if (!kept)
+			skb_free(skb);
 		return 0;
 	case US_DROP_WIRE_LOSS:
 		/* Lost on the line: the sender cannot know, so no error. */
@@ -204,13 +371,28 @@ static int wire_xmit(struct net_device *dev, struct sk_buff *skb)
 	}
 }
 
-/* Take the first frame due by `now` off d, or NULL. */
+/* A delivered frame: its packet back to the sender, its buffer for
+ * reuse. Wire lock held. */
+static void frame_finish(struct wire *w, struct wire_dir *d,
+			 struct wire_frame *f)
+{
+	if (f->skb) {
+		skb_queue_tail(&d->done, f->skb);
+		f->skb = NULL;
+	}
+	frame_put(w, f);
+}
+
+/* Finish `done` (if any), and take the first frame due by `now` off d,
+ * or NULL: one lock round per frame. */
 static struct wire_frame *wire_take_due(struct wire *w, struct wire_dir *d,
-					us_time_t now)
+					us_time_t now, struct wire_frame *done)
 {
 	struct wire_frame *f = NULL;
 
 	pthread_mutex_lock(&w->lock);
+	if (done)
+		frame_finish(w, d, done);
 	if (!list_empty(&d->frames)) {
 		f = list_entry(d->frames.next, struct wire_frame, list);
 		if (f->deliver_at <= now) {
@@ -225,21 +407,48 @@ static struct wire_frame *wire_take_due(struct wire *w, struct wire_dir *d,
 	return f;
 }
 
-/* Hand one arrived frame up the receiving stack (no wire lock held, since
- * the receive path may transmit on this same wire). */
-static void wire_deliver(struct net_device *dev, struct wire_frame *f)
+/*
+ * With offloads, every frame lands in a buffer of one of two fixed sizes,
+ * as in a NIC's ring, so the instance's skb cache serves all of them
+ * whatever their lengths (frames of many sizes took turns at its few
+ * size classes, and the losers went through malloc, faulting pages in
+ * again and again). Without, a frame gets what it needs, as it always
+ * did, so the simulations' memory accounting stays as it was.
+ */
+static unsigned int wire_rx_size(const struct wire *w,
+				 const struct wire_frame *f)
 {
-	struct sk_buff *skb = us_skb_alloc(dev->st, f->len);
+	if (f->len > w->spare[0].cap)
+		return w->spare[1].cap;
+	return w->features ? w->spare[0].cap : f->len;
+}
+
+/*
+ * Hand one arrived frame up the receiving stack (no wire lock held, since
+ * the receive path may transmit on this same wire). The caller recycles f.
+ */
+static void wire_deliver(struct wire *w, struct net_device *dev,
+			 const struct wire_frame *f)
+{
+	struct sk_buff *skb = us_skb_alloc(dev->st, wire_rx_size(w, f));
 
 	if (!skb) {
 		dev->stats.rx_dropped++;
 		us_drop(dev->st, NULL, US_DROP_NOMEM);
-		free(f);
 		return;
 	}
-	skb_put_data(skb, f->data, f->len);
-	free(f);
+	if (f->skb)
+		copy_skb_bytes(skb_put(skb, f->len), f->skb);
+	else
+		skb_put_data(skb, f->data, f->len);
 	skb->dev = dev;
+	/* Only a frame that says its checksum was never computed skips the
+	 * check, and only on a device that accepts that (RXCSUM). */
+	if ((f->flags & WIRE_F_CSUM_VALID) &&
+	    (dev->features & US_NETIF_F_RXCSUM))
+		skb->ip_summed = CHECKSUM_UNNECESSARY;
+	if (f->len > dev->mtu + dev->hard_header_len)
+		us_mib_inc(dev->st, US_MIB_DEV_RX_GSO);
 	netif_receive_skb(skb);
 }
 
@@ -247,13 +456,23 @@ static int wire_poll(struct net_device *dev, int budget)
 {
 	struct wire_priv *wp = netdev_priv(dev);
 	struct wire_dir *in = &wp->w->dir[!wp->side];
-	struct wire_frame *f;
+	struct wire_frame *f = NULL;
+	struct sk_buff_head done;
 	int n = 0;
 
-	while (n < budget && (f = wire_take_due(wp->w, in, dev->st->now))) {
-		wire_deliver(dev, f);
+	while (n < budget &&
+	       (f = wire_take_due(wp->w, in, dev->st->now, f))) {
+		wire_deliver(wp->w, dev, f);
 		n++;
 	}
+	/* Our own packets the peer has read go back to our pool. */
+	skb_queue_head_init(&done);
+	pthread_mutex_lock(&wp->w->lock);
+	if (f)
+		frame_finish(wp->w, in, f);
+	take_done(&wp->w->dir[wp->side], &done);
+	pthread_mutex_unlock(&wp->w->lock);
+	free_done(&done);
 	return n;
 }
 
@@ -274,6 +493,8 @@ static void wire_free(struct wire *w)
 {
 	frames_free(&w->dir[0].frames);
 	frames_free(&w->dir[1].frames);
+	frames_free(&w->spare[0].list);
+	frames_free(&w->spare[1].list);
 	pthread_mutex_destroy(&w->lock);
 	free(w);
 }
@@ -290,6 +511,60 @@ static void wire_unref(struct wire *w)
 }
 
 /*
+ * Frames towards a port that goes away: discarded, the packets they refer
+ * to handed back to their sender (the other end) to free. Lock held.
+ */
+static void wire_discard_incoming(struct wire *w, struct wire_dir *in)
+{
+	struct list_head *pos, *tmp;
+
+	list_for_each_safe(pos, tmp, &in->frames) {
+		struct wire_frame *f = list_entry(pos, struct wire_frame, list);
+
+		list_del(pos);
+		if (f->skb)
+			skb_queue_tail(&in->done, f->skb);
+		free(f);
+	}
+	in->qlen = 0;
+}
+
+/*
+ * Frames from a port that goes away still arrive, but its packets go with
+ * it: each frame that refers to one becomes a copy (or is lost, counted,
+ * if there is no memory for it), and the packet goes on `gone` for the
+ * caller to free. Lock held.
+ */
+static void wire_detach_outgoing(struct wire_dir *out,
+				 struct sk_buff_head *gone)
+{
+	struct list_head *pos, *tmp;
+
+	list_for_each_safe(pos, tmp, &out->frames) {
+		struct wire_frame *f = list_entry(pos, struct wire_frame, list);
+		struct wire_frame *c;
+
+		if (!f->skb)
+			continue;
+		c = malloc(sizeof(*c) + f->len);
+		if (c) {
+			*c = *f;
+			c->cap = f->len;
+			c->skb = NULL;
+			copy_skb_bytes(c->data, f->skb);
+			list_add(&c->list, pos);
+		} else {
+			out->qlen--;
+			out->stats.lost++;
+		}
+		list_del(pos);
+		skb_queue_tail(gone, f->skb);
+		free(f);
+	}
+	take_done(out, gone);
+}
+
+/*
  * One end goes away: frames still travelling towards it are discarded,
  * and the shared state goes with the last end.
  */
@@ -297,16 +572,19 @@ static void wire_destroy(struct net_device *dev)
 {
 	struct wire_priv *wp = netdev_priv(dev);
 	struct wire *w = wp->w;
+	struct sk_buff_head gone;
 
 	if (dev->pcap) {
 		pcap_close(dev->pcap);
 		dev->pcap = NULL;
 	}
+	skb_queue_head_init(&gone);
 	pthread_mutex_lock(&w->lock);
 	w->port[wp->side] = NULL;
-	frames_free(&w->dir[!wp->side].frames);
-	w->dir[!wp->side].qlen = 0;
+	wire_discard_incoming(w, &w->dir[!wp->side]);
+	wire_detach_outgoing(&w->dir[wp->side], &gone);
 	pthread_mutex_unlock(&w->lock);
+	free_done(&gone);
 	wire_unref(w);
 }
 
@@ -338,7 +616,21 @@ static int wire_pick_name(struct ustack *st, char *name)
 	return -EEXIST;
 }
 
-static struct wire *wire_alloc(const struct wire_params *p)
+/*
+ * What both devices offer: everything a veth does on a perfect wire,
+ * nothing once a fault or a rate asks for link-sized frames (as on the
+ * TAP, whose fault layer turns TSO off), or when the caller says so.
+ */
+static uint32_t wire_features(const struct wire_params *p,
+			      const struct fault_params *fp)
+{
+	if (p->no_offload || fault_any(fp) || p->rate_bps)
+		return 0;
+	return US_NETIF_F_HW_CSUM | US_NETIF_F_RXCSUM | US_NETIF_F_TSO |
+	       US_NETIF_F_GRO_HW;
+}
+
+static struct wire *wire_alloc(const struct wire_params *p, unsigned int mtu)
 {
 	struct fault_params fp = {
 		.loss_ppm = p->loss_ppm,
@@ -356,8 +648,14 @@ static struct wire *wire_alloc(const struct wire_params *p)
 	pthread_mutex_init(&w->lock, NULL);
 	us_rng_seed(&w->rng, p->seed);
 	w->queue_max = p->queue_max ? p->queue_max : WIRE_QUEUE_MAX_DEFAULT;
-	for (int i = 0; i < 2; i++)
+	w->features = wire_features(p, &fp);
+	for (int i = 0; i < 2; i++) {
 		list_init(&w->dir[i].frames);
+		skb_queue_head_init(&w->dir[i].done);
+		list_init(&w->spare[i].list);
+	}
+	w->spare[0].cap = mtu + ETH_HLEN;
+	w->spare[1].cap = (mtu > WIRE_GSO_MAX ? mtu : WIRE_GSO_MAX) + ETH_HLEN;
 	/*
 	 * Each direction gets its own generator, seeded from the wire's, so
 	 * that traffic one way does not change the faults met the other way.
@@ -386,6 +684,7 @@ static int wire_add_port(struct wire *w, struct ustack *st, int side,
 	wp->side = side;
 	dev->mtu = mtu;
 	dev->flags |= US_IFF_UP;
+	dev->features = w->features;
 	wire_random_mac(&w->rng, dev->dev_addr);
 	if (side == 1)
 		while (!memcmp(dev->dev_addr, w->port[0]->dev_addr, ETH_ALEN))
@@ -419,7 +718,7 @@ int wire_pair_create(struct ustack *a, struct ustack *b,
 	if (!p)
 		p = &defaults;
 	mtu = p->mtu ? p->mtu : ETH_DATA_LEN;
-	w = wire_alloc(p);
+	w = wire_alloc(p, mtu);
 	if (!w)
 		return -ENOMEM;
 	w->refs = 1; /* ours, while building */

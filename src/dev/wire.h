@@ -12,6 +12,7 @@
 #ifndef US_DEV_WIRE_H
 #define US_DEV_WIRE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "core/clock.h"
@@ -30,6 +31,12 @@ struct wire_params {
 	uint64_t rate_bps;      /* 0 = unlimited */
 	unsigned int queue_max; /* frames in flight per direction; default 1024 */
 	unsigned int mtu;       /* 0 = 1500 */
+	/*
+	 * Offloads (checksum, TSO: 64 KB TCP packets cross as one frame) are
+	 * on unless a fault or a rate is set, which need link-sized frames;
+	 * no_offload turns them off on a perfect wire too.
+	 */
+	bool no_offload;
 };
 
 struct wire_stats {

@@ -2,7 +2,8 @@
  * test_fault.c - the fault-decision layer on its own: delivery time from
  * delay and serialization at a rate, rates honoured on average, the
  * configured probabilities met, replay from a seed, five draws per frame
- * whatever is switched on, the reorder default, bit flipping.
+ * whatever is switched on (and none on a perfect link), the reorder
+ * default, bit flipping.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -28,6 +29,34 @@ static void test_no_faults_is_delay_only(void **state)
 		assert_false(v.lost || v.duplicate || v.reorder || v.corrupt);
 		assert_int_equal(v.deliver_at, T0 + (us_time_t)i + 700);
 	}
+}
+
+/* A link with every probability 0 rolls no dice: the generator is left as
+ * it was, while a single fault at one per million draws for every frame. */
+static void test_perfect_link_draws_nothing(void **state)
+{
+	struct fault_params none = { .delay_us = 10, .rate_bps = 1000000 };
+	struct fault_params one = { .delay_us = 10, .dup_ppm = 1 };
+	struct fault_state f, g;
+	struct us_rng before;
+	struct fault_verdict v;
+
+	(void)state;
+	fault_init(&f, &none, 7);
+	before = f.rng;
+	assert_false(fault_any(&none));
+	for (int i = 0; i < 100; i++) {
+		fault_decide(&f, T0, 125, &v);
+		assert_false(v.lost || v.duplicate || v.reorder || v.corrupt);
+	}
+	assert_memory_equal(&f.rng, &before, sizeof(before));
+	/* The rate still applies: 100 frames of 1000 bits at 1 Mbit/s. */
+	assert_int_equal(v.deliver_at, T0 + 100 * 1000 + 10);
+
+	fault_init(&g, &one, 7);
+	assert_true(fault_any(&one));
+	fault_decide(&g, T0, 125, &v);
+	assert_memory_not_equal(&g.rng, &before, sizeof(before));
 }
 
 static void test_serialization(void **state)
@@ -218,6 +247,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_no_faults_is_delay_only),
+		cmocka_unit_test(test_perfect_link_draws_nothing),
 		cmocka_unit_test(test_serialization),
 		cmocka_unit_test(test_serialization_keeps_fractions),
 		cmocka_unit_test(test_rates_match_params),

@@ -132,6 +132,7 @@ void tcp_ehash_add(struct sock *sk)
 		 sk->sport, sk->daddr, sk->dport)]);
 	t->ehash_count++;
 	tp->hashed = true;
+	t->ehash_last = NULL;
 	sock_hold(sk);   /* the table's reference, dropped by tcp_done() */
 }
 
@@ -144,24 +145,42 @@ static void tcp_ehash_del(struct sock *sk)
 	list_del(&tp->ehash_node);
 	sk->st->tcp.ehash_count--;
 	tp->hashed = false;
+	sk->st->tcp.ehash_last = NULL;
 }
 
+static bool tcp_ehash_match(const struct sock *sk, uint32_t saddr,
+			    uint16_t sport, uint32_t daddr, uint16_t dport)
+{
+	return sk->daddr == saddr && sk->dport == sport &&
+	       sk->rcv_saddr == daddr && sk->sport == dport;
+}
+
+/*
+ * A bulk flow sends segment after segment to the same sock, so the last
+ * hit is checked first (on the whole 4-tuple) before the keyed hash is
+ * computed: the SipHash key still decides where every entry lives, so the
+ * table keeps its resistance to flooding. The memo is dropped whenever the
+ * table changes, so it only ever holds what a full lookup would return.
+ */
 struct sock *tcp_lookup_established(struct ustack *st, uint32_t saddr,
 				    uint16_t sport, uint32_t daddr,
 				    uint16_t dport)
 {
 	struct tcp_table *t = &st->tcp;
-	struct list_head *head = &t->ehash[tcp_ehashfn(t, daddr, dport, saddr,
-						       sport)];
-	struct list_head *pos;
+	struct sock *last = t->ehash_last;
+	struct list_head *head, *pos;
 
+	if (last && tcp_ehash_match(last, saddr, sport, daddr, dport))
+		return last;
+	head = &t->ehash[tcp_ehashfn(t, daddr, dport, saddr, sport)];
 	list_for_each(pos, head) {
 		struct tcp_sock *tp = list_entry(pos, struct tcp_sock, ehash_node);
 		struct sock *sk = &tp->sk;
 
-		if (sk->daddr == saddr && sk->dport == sport &&
-		    sk->rcv_saddr == daddr && sk->sport == dport)
+		if (tcp_ehash_match(sk, saddr, sport, daddr, dport)) {
+			t->ehash_last = sk;
 			return sk;
+		}
 	}
 	return NULL;
 }

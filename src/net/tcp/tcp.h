@@ -110,6 +110,10 @@ struct tcp_table {
 	uint32_t ehash_count;                /* socks on it, TIME_WAIT too */
 	uint32_t tw_count;                   /* of which in TIME_WAIT */
 	struct list_head ehash_first[TCP_EHASH]; /* ehash until it grows */
+
+	/* ---- established lookup: last hit (tcp.c) ---- */
+	struct sock *ehash_last;  /* the sock the last lookup found; reset by
+				     every change to ehash */
 };
 
 /*

@@ -80,7 +80,7 @@ struct sk_buff *tcp_gso_build(struct sock *sk, struct sk_buff *first,
 			      unsigned int nsegs, uint8_t *flags)
 {
 	struct sk_buff *head = us_skb_alloc(sk->st, 0);
-	struct sk_buff *skb = first;
+	struct sk_buff *skb = first, *last = NULL;
 
 	if (!head)
 		return NULL;
@@ -92,7 +92,8 @@ struct sk_buff *tcp_gso_build(struct sock *sk, struct sk_buff *first,
 			skb_free(head);
 			return NULL;
 		}
-		skb_add_frag(head, f);
+		skb_add_frag_after(head, last, f);
+		last = f;
 		cb->sent = sk->st->now;
 		/* PSH as tcp_transmit_skb marks it; the device keeps it on
 		 * the last segment only. */
