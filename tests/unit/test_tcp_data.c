@@ -22,6 +22,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/uio.h>
 
 #include "lib/tcptest.h"
 #include "ustack/ustack.h"
@@ -304,6 +305,38 @@ static void test_zero_window(void **state)
 	assert_int_equal(us_recv(c.fd, BUF + 50000, 20000, 0), (int)total);
 	assert_true(TT_EXPECT_ACK(&c)->th.window > 0);
 	TT_EXPECT_NONE(&T);
+}
+
+/*
+ * A large read takes whole segments off the queue and copies them with the
+ * core lock released (tcp_rxcopy.c). A bad piece of the iovec stops it at
+ * the segment it falls in: the bytes before it are returned, and the rest
+ * is read next, in order and once.
+ */
+static void test_large_read_bad_iovec(void **state)
+{
+	static uint8_t got[40000];
+	struct iovec iov[2] = { { got, 20000 }, { NULL, 20000 } };
+	struct msghdr msg = { .msg_iov = iov, .msg_iovlen = 2 };
+
+	(void)state;
+	for (int i = 0; i < 30; i++) {
+		tt_peer(&C, TCPHDR_ACK, BUF + i * 1000, 1000);
+		ts_flush_tx(&T);
+	}
+	assert_int_equal(fionread(C.fd), 30000);
+	assert_int_equal(us_recvmsg(C.fd, &msg, 0), 20000);
+	assert_memory_equal(got, BUF, 20000);
+	assert_int_equal(fionread(C.fd), 10000);
+	assert_int_equal(us_recv(C.fd, got, sizeof(got), 0), 10000);
+	assert_memory_equal(got, BUF + 20000, 10000);
+	assert_int_equal(fionread(C.fd), 0);
+	/* Nothing of the first read was freed twice or lost: one more
+	 * segment reads as usual. */
+	tt_peer(&C, TCPHDR_ACK, BUF + 30000, 20000);
+	ts_flush_tx(&T);
+	assert_int_equal(us_recv(C.fd, got, sizeof(got), 0), 20000);
+	assert_memory_equal(got, BUF + 30000, 20000);
 }
 
 static void test_data_beyond_window(void **state)
@@ -619,6 +652,7 @@ int main(void)
 		T_(test_overlap_delivered_once),
 		T_(test_fin_out_of_order),
 		T_(test_zero_window),
+		T_(test_large_read_bad_iovec),
 		T_(test_data_beyond_window),
 		T_(test_nagle),
 		T_(test_nodelay),
