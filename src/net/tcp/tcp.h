@@ -97,6 +97,12 @@ struct tcp_table {
 	uint32_t ehash_count;                /* socks on it, TIME_WAIT too */
 	uint32_t tw_count;                   /* of which in TIME_WAIT */
 	struct list_head ehash_first[TCP_EHASH]; /* ehash until it grows */
+
+	/* ACKs held back while a device hands over a batch of frames, sent
+	 * at its end (tcp_ackbatch.c; Linux's tcp_backlog_ack_defer) */
+	int rx_batch;                        /* batches open (nesting) */
+	int ack_ndefer;
+	struct sock *ack_defer[16];          /* each holds a reference */
 };
 
 struct tcp_sock {
@@ -158,6 +164,7 @@ struct tcp_sock {
 	/* ACK generation (RFC 1122 §4.2.3.2, RFC 5681 §4.2) */
 	bool ack_pending;
 	uint8_t quickacks;          /* immediate ACKs left (Linux quickack) */
+	bool ack_deferred;          /* in tcp_table.ack_defer (tcp_ackbatch.c) */
 	uint32_t rcv_unacked;       /* bytes received since our last ACK */
 
 	/* Timers. retrans_timer doubles as the zero-window probe timer. */
@@ -459,5 +466,13 @@ ssize_t tcp_recvmsg_unlocked(struct socket *sock, struct msghdr *msg,
 			     size_t len, int flags);
 /* The reader made room: a window update if it is worth one (tcp.c). */
 void tcp_cleanup_rbuf(struct sock *sk);
+
+/* tcp_ackbatch.c: a device's batch of received frames begins / ends (the
+ * ACKs held back meanwhile go out at the end, one per connection); during
+ * one, tcp_ack_defer takes an immediate ACK of in-order data (true) or
+ * refuses it (false: send it now). Core lock held. */
+void tcp_rx_batch_begin(struct ustack *st);
+void tcp_rx_batch_end(struct ustack *st);
+bool tcp_ack_defer(struct sock *sk);
 
 #endif
