@@ -308,10 +308,9 @@ static void test_zero_window(void **state)
 }
 
 /*
- * A large read takes whole segments off the queue and copies them with the
- * core lock released (tcp_rxcopy.c). A bad piece of the iovec stops it at
- * the segment it falls in: the bytes before it are returned, and the rest
- * is read next, in order and once.
+ * A read into an iovec with a bad piece stops at the segment the piece
+ * falls in: the bytes before it are returned, and the rest is read next,
+ * in order and once.
  */
 static void test_large_read_bad_iovec(void **state)
 {

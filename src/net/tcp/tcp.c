@@ -811,7 +811,7 @@ static int tcp_sendmsg(struct sock *sk, const struct msghdr *msg, size_t len,
  * reopening among them), so a sender stalled on it resumes; smaller
  * gains wait for the next ACK.
  */
-void tcp_cleanup_rbuf(struct sock *sk)
+static void tcp_cleanup_rbuf(struct sock *sk)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 	uint32_t cur = tcp_receive_window(tp);

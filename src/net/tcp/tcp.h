@@ -456,17 +456,6 @@ void tcp_rcv_space_adjust(struct sock *sk);
 /* New data was acknowledged: room for twice the congestion window. */
 void tcp_sndbuf_expand(struct sock *sk);
 
-/* tcp_rxcopy.c: a large read copies with the core lock released. Returns
- * the bytes copied, -EFAULT, or 0 when the read is not one it takes (the
- * caller then reads as usual). Core lock held on entry and on return;
- * sock->dead may have been set meanwhile. */
-struct socket;
-struct msghdr;
-ssize_t tcp_recvmsg_unlocked(struct socket *sock, struct msghdr *msg,
-			     size_t len, int flags);
-/* The reader made room: a window update if it is worth one (tcp.c). */
-void tcp_cleanup_rbuf(struct sock *sk);
-
 /* tcp_ackbatch.c: a device's batch of received frames begins / ends (the
  * ACKs held back meanwhile go out at the end, one per connection); during
  * one, tcp_ack_defer takes an immediate ACK of in-order data (true) or

@@ -262,15 +262,7 @@ static ssize_t inet_stream_recvmsg(struct socket *sock, struct msghdr *msg,
 		if (done && tcp_urg_at_mark(sk))
 			break;
 		msg_advance(msg, done, &sub, iov);
-		rc = tcp_recvmsg_unlocked(sock, &sub, len - done, flags);
-		if (rc > 0 && sock->dead) {
-			/* Closed by another thread while we copied. */
-			done += (size_t)rc;
-			break;
-		}
-		if (rc == 0)
-			rc = sk->prot->recvmsg(sk, &sub, len - done, flags,
-					       &addr_len);
+		rc = sk->prot->recvmsg(sk, &sub, len - done, flags, &addr_len);
 		if (rc > 0) {
 			done += (size_t)rc;
 			if (done >= target || (flags & MSG_PEEK))
