@@ -25,6 +25,7 @@
 #include <sys/uio.h>
 
 #include "lib/tcptest.h"
+#include "stack/stack.h"
 #include "ustack/ustack.h"
 
 static struct test_stack T;
@@ -132,6 +133,56 @@ static void test_delayed_ack(void **state)
 	TT_EXPECT_DATA(&C, C.rcv_nxt, 5);
 	C.rcv_nxt += 5;
 	ts_advance(&T, 40000);
+	TT_EXPECT_NONE(&T);
+}
+
+/*
+ * Frames a device hands over in one batch (one TAP poll) get one ACK per
+ * connection, at the end of the batch, for everything in it (Linux's
+ * tcp_backlog_ack_defer); outside a batch every second full segment is
+ * acknowledged at once. A segment out of order is acknowledged at once
+ * even within a batch (the duplicate ACK tells of the hole).
+ */
+static void test_ack_per_batch(void **state)
+{
+	(void)state;
+	use_up_quickacks(&C);
+	us_rx_batch_begin(T.st);
+	for (int i = 0; i < 6; i++)
+		peer_data(&C, 1460);
+	TT_EXPECT_NONE(&T);
+	us_rx_batch_end(T.st);
+	TT_EXPECT_ACK(&C);
+	TT_EXPECT_NONE(&T);
+	/* Nothing is owed any more: no timer fires later. */
+	ts_advance(&T, 200000);
+	TT_EXPECT_NONE(&T);
+
+	/* An empty batch, or one whose ACK went out with data: nothing. */
+	us_rx_batch_begin(T.st);
+	us_rx_batch_end(T.st);
+	us_rx_batch_begin(T.st);
+	peer_data(&C, 1460);
+	peer_data(&C, 1460);
+	assert_int_equal(us_send(C.fd, "reply", 5, 0), 5);
+	TT_EXPECT_DATA(&C, C.rcv_nxt, 5);
+	C.rcv_nxt += 5;
+	us_rx_batch_end(T.st);
+	TT_EXPECT_NONE(&T);
+
+	/* Out of order within a batch: at once, then the batch's ACK once
+	 * the hole is filled. */
+	us_rx_batch_begin(T.st);
+	tt_peer_at(&C, 1460, TCPHDR_ACK, BUF, 1460);
+	assert_int_equal(TT_EXPECT(&C, TCPHDR_ACK, C.rcv_nxt, C.snd_nxt)->len, 0);
+	peer_data(&C, 1460);
+	C.snd_nxt += 1460;
+	TT_EXPECT_ACK(&C);     /* a hole filled: at once (RFC 5681 §4.2) */
+	peer_data(&C, 1460);
+	peer_data(&C, 1460);
+	TT_EXPECT_NONE(&T);
+	us_rx_batch_end(T.st);
+	TT_EXPECT_ACK(&C);
 	TT_EXPECT_NONE(&T);
 }
 
@@ -646,6 +697,7 @@ int main(void)
 #define T_(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 		T_(test_in_order_data),
 		T_(test_delayed_ack),
+		T_(test_ack_per_batch),
 		T_(test_quickack_at_start),
 		T_(test_out_of_order_and_fill),
 		T_(test_overlap_delivered_once),
