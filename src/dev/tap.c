@@ -237,6 +237,9 @@ static int tap_poll(struct net_device *dev, int budget)
 	struct tap_priv *tp = netdev_priv(dev);
 	int n = 0;
 
+	/* The frames of one poll are one batch: TCP answers them with one
+	 * ACK per connection at its end (tcp_ackbatch.c). */
+	us_rx_batch_begin(dev->st);
 	while (n < budget) {
 		int r = tap_rx_one(dev);
 
@@ -249,6 +252,7 @@ static int tap_poll(struct net_device *dev, int budget)
 			break;
 		n++;
 	}
+	us_rx_batch_end(dev->st);
 	/* The 64 KB buffer goes back to the instance's skb cache between
 	 * bursts rather than stay with the device. */
 	skb_free(tp->big);

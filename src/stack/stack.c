@@ -165,6 +165,16 @@ int us_engine_step(struct ustack *st, int budget)
 	return work;
 }
 
+void us_rx_batch_begin(struct ustack *st)
+{
+	tcp_rx_batch_begin(st);
+}
+
+void us_rx_batch_end(struct ustack *st)
+{
+	tcp_rx_batch_end(st);
+}
+
 us_time_t us_engine_next_event(struct ustack *st)
 {
 	us_time_t next = us_timer_next(&st->timers);

@@ -88,6 +88,14 @@ void us_engine_begin(struct ustack *st);
  * Core lock held.
  */
 int us_engine_step(struct ustack *st, int budget);
+/*
+ * A device hands the stack a batch of frames read in one go: between
+ * begin and end, protocols may hold back what they would answer to each
+ * frame and answer once at the end (TCP's ACKs, tcp_ackbatch.c). Core
+ * lock held; they nest.
+ */
+void us_rx_batch_begin(struct ustack *st);
+void us_rx_batch_end(struct ustack *st);
 /* Earliest of the next timer and every device's next_event. */
 us_time_t us_engine_next_event(struct ustack *st);
 /*

@@ -22,8 +22,10 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/uio.h>
 
 #include "lib/tcptest.h"
+#include "stack/stack.h"
 #include "ustack/ustack.h"
 
 static struct test_stack T;
@@ -131,6 +133,56 @@ static void test_delayed_ack(void **state)
 	TT_EXPECT_DATA(&C, C.rcv_nxt, 5);
 	C.rcv_nxt += 5;
 	ts_advance(&T, 40000);
+	TT_EXPECT_NONE(&T);
+}
+
+/*
+ * Frames a device hands over in one batch (one TAP poll) get one ACK per
+ * connection, at the end of the batch, for everything in it (Linux's
+ * tcp_backlog_ack_defer); outside a batch every second full segment is
+ * acknowledged at once. A segment out of order is acknowledged at once
+ * even within a batch (the duplicate ACK tells of the hole).
+ */
+static void test_ack_per_batch(void **state)
+{
+	(void)state;
+	use_up_quickacks(&C);
+	us_rx_batch_begin(T.st);
+	for (int i = 0; i < 6; i++)
+		peer_data(&C, 1460);
+	TT_EXPECT_NONE(&T);
+	us_rx_batch_end(T.st);
+	TT_EXPECT_ACK(&C);
+	TT_EXPECT_NONE(&T);
+	/* Nothing is owed any more: no timer fires later. */
+	ts_advance(&T, 200000);
+	TT_EXPECT_NONE(&T);
+
+	/* An empty batch, or one whose ACK went out with data: nothing. */
+	us_rx_batch_begin(T.st);
+	us_rx_batch_end(T.st);
+	us_rx_batch_begin(T.st);
+	peer_data(&C, 1460);
+	peer_data(&C, 1460);
+	assert_int_equal(us_send(C.fd, "reply", 5, 0), 5);
+	TT_EXPECT_DATA(&C, C.rcv_nxt, 5);
+	C.rcv_nxt += 5;
+	us_rx_batch_end(T.st);
+	TT_EXPECT_NONE(&T);
+
+	/* Out of order within a batch: at once, then the batch's ACK once
+	 * the hole is filled. */
+	us_rx_batch_begin(T.st);
+	tt_peer_at(&C, 1460, TCPHDR_ACK, BUF, 1460);
+	assert_int_equal(TT_EXPECT(&C, TCPHDR_ACK, C.rcv_nxt, C.snd_nxt)->len, 0);
+	peer_data(&C, 1460);
+	C.snd_nxt += 1460;
+	TT_EXPECT_ACK(&C);     /* a hole filled: at once (RFC 5681 §4.2) */
+	peer_data(&C, 1460);
+	peer_data(&C, 1460);
+	TT_EXPECT_NONE(&T);
+	us_rx_batch_end(T.st);
+	TT_EXPECT_ACK(&C);
 	TT_EXPECT_NONE(&T);
 }
 
@@ -304,6 +356,37 @@ static void test_zero_window(void **state)
 	assert_int_equal(us_recv(c.fd, BUF + 50000, 20000, 0), (int)total);
 	assert_true(TT_EXPECT_ACK(&c)->th.window > 0);
 	TT_EXPECT_NONE(&T);
+}
+
+/*
+ * A read into an iovec with a bad piece stops at the segment the piece
+ * falls in: the bytes before it are returned, and the rest is read next,
+ * in order and once.
+ */
+static void test_large_read_bad_iovec(void **state)
+{
+	static uint8_t got[40000];
+	struct iovec iov[2] = { { got, 20000 }, { NULL, 20000 } };
+	struct msghdr msg = { .msg_iov = iov, .msg_iovlen = 2 };
+
+	(void)state;
+	for (int i = 0; i < 30; i++) {
+		tt_peer(&C, TCPHDR_ACK, BUF + i * 1000, 1000);
+		ts_flush_tx(&T);
+	}
+	assert_int_equal(fionread(C.fd), 30000);
+	assert_int_equal(us_recvmsg(C.fd, &msg, 0), 20000);
+	assert_memory_equal(got, BUF, 20000);
+	assert_int_equal(fionread(C.fd), 10000);
+	assert_int_equal(us_recv(C.fd, got, sizeof(got), 0), 10000);
+	assert_memory_equal(got, BUF + 20000, 10000);
+	assert_int_equal(fionread(C.fd), 0);
+	/* Nothing of the first read was freed twice or lost: one more
+	 * segment reads as usual. */
+	tt_peer(&C, TCPHDR_ACK, BUF + 30000, 20000);
+	ts_flush_tx(&T);
+	assert_int_equal(us_recv(C.fd, got, sizeof(got), 0), 20000);
+	assert_memory_equal(got, BUF + 30000, 20000);
 }
 
 static void test_data_beyond_window(void **state)
@@ -614,11 +697,13 @@ int main(void)
 #define T_(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 		T_(test_in_order_data),
 		T_(test_delayed_ack),
+		T_(test_ack_per_batch),
 		T_(test_quickack_at_start),
 		T_(test_out_of_order_and_fill),
 		T_(test_overlap_delivered_once),
 		T_(test_fin_out_of_order),
 		T_(test_zero_window),
+		T_(test_large_read_bad_iovec),
 		T_(test_data_beyond_window),
 		T_(test_nagle),
 		T_(test_nodelay),

@@ -114,6 +114,12 @@ struct tcp_table {
 	/* ---- established lookup: last hit (tcp.c) ---- */
 	struct sock *ehash_last;  /* the sock the last lookup found; reset by
 				     every change to ehash */
+
+	/* ACKs held back while a device hands over a batch of frames, sent
+	 * at its end (tcp_ackbatch.c; Linux's tcp_backlog_ack_defer) */
+	int rx_batch;                        /* batches open (nesting) */
+	int ack_ndefer;
+	struct sock *ack_defer[16];          /* each holds a reference */
 };
 
 /*
@@ -549,5 +555,13 @@ void tcp_rcv_rtt_measure(struct sock *sk, const struct sk_buff *skb);
 void tcp_rcv_space_adjust(struct sock *sk);
 /* New data was acknowledged: room for twice the congestion window. */
 void tcp_sndbuf_expand(struct sock *sk);
+
+/* tcp_ackbatch.c: a device's batch of received frames begins / ends (the
+ * ACKs held back meanwhile go out at the end, one per connection); during
+ * one, tcp_ack_defer takes an immediate ACK of in-order data (true) or
+ * refuses it (false: send it now). Core lock held. */
+void tcp_rx_batch_begin(struct ustack *st);
+void tcp_rx_batch_end(struct ustack *st);
+bool tcp_ack_defer(struct sock *sk);
 
 #endif

@@ -457,6 +457,8 @@ static void tcp_schedule_ack(struct sock *sk, uint32_t len, bool now)
 	if (now || tp->quickacks || tp->rcv_unacked >= 2u * tcp_rcv_mss(tp)) {
 		if (tp->quickacks)
 			tp->quickacks--;
+		if (!now && tcp_ack_defer(sk))
+			return;   /* one ACK at the end of the batch */
 		tcp_send_ack(sk);
 		return;
 	}
