@@ -33,7 +33,6 @@
 #include <sys/eventfd.h>
 #include <sys/random.h>
 
-#include "dev/netdev.h"
 #include "socket/poll.h"
 #include "socket/socket.h"
 #include "stack/runtime.h"
@@ -367,15 +366,7 @@ static void ep_drive_attach(struct us_epoll *ep, struct ustack *st)
 /* st's core lock held: stop watching its devices (its runtime stopped). */
 static void ep_drive_detach(struct us_epoll *ep, struct ustack *st)
 {
-	struct list_head *pos;
-
-	list_for_each(pos, &st->devices) {
-		struct net_device *dev = list_entry(pos, struct net_device, list);
-
-		if (dev->fd >= 0)
-			us_sys(SYS_epoll_ctl, ep->epfd, EPOLL_CTL_DEL, dev->fd,
-			       NULL);
-	}
+	us_runtime_driver_drop(st, ep->epfd);
 	pthread_mutex_lock(&ep->lock);
 	ep->drv_st = NULL;
 	pthread_mutex_unlock(&ep->lock);
@@ -392,10 +383,7 @@ static void ep_drive(struct us_epoll *ep)
 	if (!st)
 		return;
 	pthread_mutex_lock(&st->lock);
-	us_engine_begin(st);
-	if (us_runtime_drive(st))
-		us_mib_inc(st, US_MIB_RT_DRIVEN);
-	else
+	if (!us_runtime_drive(st))
 		ep_drive_detach(ep, st);
 	us_core_unlock(st);
 }

@@ -190,6 +190,13 @@ static bool driver_ready(struct us_sleeper *s, struct ustack *st)
 	return true;
 }
 
+/* Raised by a fault of the thread itself, never while it sleeps. */
+static bool fault_signal(int sig)
+{
+	return sig == SIGSEGV || sig == SIGBUS || sig == SIGFPE ||
+	       sig == SIGILL || sig == SIGTRAP || sig == SIGSYS;
+}
+
 /*
  * After a handler interrupted an untimed sleep: would the kernel have
  * restarted a blocking read()? It does when the handler that ran has
@@ -199,12 +206,6 @@ static bool driver_ready(struct us_sleeper *s, struct ustack *st)
  * has SA_RESTART; no otherwise. Only a program mixing both kinds of
  * handler can see a difference from Linux. Runs only after a signal.
  */
-static bool fault_signal(int sig)
-{
-	return sig == SIGSEGV || sig == SIGBUS || sig == SIGFPE ||
-	       sig == SIGILL || sig == SIGTRAP || sig == SIGSYS;
-}
-
 static bool handlers_restart(void)
 {
 	sigset_t blocked;
@@ -275,12 +276,8 @@ static int sleep_driving(struct us_sleeper *s, struct ustack *st)
 					  NULL);
 			}
 		}
-		if (dev) {
-			us_engine_begin(st);
-			if (!us_runtime_drive(st))
-				break;      /* runtime stopped: recheck */
-			us_mib_inc(st, US_MIB_RT_DRIVEN);
-		}
+		if (dev && !us_runtime_drive(st))
+			break;      /* runtime stopped: recheck */
 	}
 	/* Written but not seen in the set: drain it (the write was made
 	 * under the lock we hold, so the read returns at once). */

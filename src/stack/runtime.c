@@ -62,7 +62,7 @@ struct us_runtime {
 	us_time_t armed;    /* the timerfd's pending deadline, or NEVER */
 	us_time_t planned;  /* the next event as of the last pass; read and
 			       written under the core lock */
-	unsigned int dev_gen;  /* bumped when a device fd joins the set */
+	unsigned int dev_gen;  /* a new serial when a device fd joins the set */
 };
 
 /*
@@ -517,6 +517,7 @@ bool us_runtime_drive(struct ustack *st)
 
 	if (!rt || rt->stopping)
 		return false;
+	us_mib_inc(st, US_MIB_RT_DRIVEN);
 	/* Frames left over (a flood) may have been announced to this
 	 * thread only: the runtime thread takes them from here. */
 	if (!rt_run_engine(st)) {
@@ -526,4 +527,16 @@ bool us_runtime_drive(struct ustack *st)
 	}
 	us_runtime_kick(st);
 	return true;
+}
+
+void us_runtime_driver_drop(struct ustack *st, int epfd)
+{
+	struct list_head *pos;
+
+	list_for_each(pos, &st->devices) {
+		struct net_device *dev = list_entry(pos, struct net_device, list);
+
+		if (dev->fd >= 0)
+			epoll_ctl(epfd, EPOLL_CTL_DEL, dev->fd, NULL);
+	}
 }

@@ -50,12 +50,15 @@ int us_runtime_add_dev(struct ustack *st, struct net_device *dev);
  * changes when the set of device fds changes (a thread's set is then
  * rebuilt). us_runtime_driver_sync: add every device fd to epfd with
  * `data` | fd, ahead of the runtime's own watch; returns how many (0: nothing
- * to drive) or -errno. us_runtime_drive: run the engine until idle and arm
- * the runtime's timer for what is next; false when the runtime is stopped
- * or stopping (the thread must then sleep the plain way).
+ * to drive) or -errno. us_runtime_driver_drop: take them out of epfd
+ * again. us_runtime_drive: run the engine until idle (counted in
+ * rt.driven) and arm the runtime's timer for what is next; false when the
+ * runtime is stopped or stopping (the thread must then sleep the plain
+ * way).
  */
 unsigned int us_runtime_dev_gen(struct ustack *st);
 int us_runtime_driver_sync(struct ustack *st, int epfd, uint64_t data);
+void us_runtime_driver_drop(struct ustack *st, int epfd);
 bool us_runtime_drive(struct ustack *st);
 
 #endif
