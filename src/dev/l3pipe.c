@@ -12,7 +12,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "core/checksum.h"
+#include "dev/gso.h"
 #include "dev/netdev.h"
 #include "net/ether.h"
 #include "stack/stack.h"
@@ -30,36 +30,6 @@ struct l3pipe_priv {
 	struct sk_buff_head txq;
 };
 
-/*
- * The device offers no checksum offload, so the stack should hand it only
- * finished packets; a partial checksum that still arrives is finished here
- * (Linux's skb_checksum_help) rather than sent wrong.
- */
-static int l3pipe_csum_help(struct sk_buff *skb)
-{
-	unsigned int start, field;
-	uint16_t sum;
-
-	if (skb->ip_summed != CHECKSUM_PARTIAL)
-		return 0;
-	if (skb->csum_start < skb_headroom(skb))
-		return -EINVAL;
-	start = skb->csum_start - skb_headroom(skb);
-	field = start + skb->csum_offset;
-	if (field + 2 > skb->len)
-		return -EINVAL;
-	if (skb_unshare_data(skb) < 0)
-		return -ENOMEM;
-	/* The field holds the pseudo-header sum; summing over it adds that. */
-	sum = csum_fold(csum_partial(skb->data + start, skb->len - start, 0));
-	if (!sum)
-		sum = 0xffff;
-	skb->data[field] = (uint8_t)(sum >> 8);
-	skb->data[field + 1] = (uint8_t)sum;
-	skb->ip_summed = CHECKSUM_NONE;
-	return 0;
-}
-
 static int l3pipe_xmit(struct net_device *dev, struct sk_buff *skb)
 {
 	struct l3pipe_priv *p = netdev_priv(dev);
@@ -70,7 +40,10 @@ static int l3pipe_xmit(struct net_device *dev, struct sk_buff *skb)
 		us_drop(dev->st, skb, US_DROP_DEV_TX_ERROR);
 		return -ENOBUFS;
 	}
-	err = l3pipe_csum_help(skb);
+	/* The device offers no checksum offload, so the stack should hand
+	 * it only finished packets; a partial checksum that still arrives
+	 * is finished here rather than sent wrong. */
+	err = skb_checksum_help(skb);
 	if (err < 0) {
 		dev->stats.tx_dropped++;
 		us_drop(dev->st, skb, err == -ENOMEM ? US_DROP_NOMEM
