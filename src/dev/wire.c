@@ -182,26 +182,12 @@ static uint8_t frame_flags(const struct sk_buff *skb)
 	return skb->ip_summed == CHECKSUM_PARTIAL ? WIRE_F_CSUM_VALID : 0;
 }
 
-/* A frame that refers to skb (which it then owns) instead of a copy. */
-static struct wire_frame *frame_ref(struct wire *w, struct sk_buff *skb,
-				    us_time_t deliver_at)
+/* A frame for skb's bytes, with room for `cap` of them; not filled yet. */
+static struct wire_frame *frame_start(struct wire *w,
+				      const struct sk_buff *skb, uint32_t cap,
+				      us_time_t deliver_at)
 {
-	struct wire_frame *f = frame_get(w, 0);
-
-	if (!f)
-		return NULL;
-	list_init(&f->list);
-	f->deliver_at = deliver_at;
-	f->len = skb->len;
-	f->flags = frame_flags(skb);
-	f->skb = skb;
-	return f;
-}
-
-static struct wire_frame *frame_new(struct wire *w, const struct sk_buff *skb,
-				    us_time_t deliver_at)
-{
-	struct wire_frame *f = frame_get(w, skb->len);
+	struct wire_frame *f = frame_get(w, cap);
 
 	if (!f)
 		return NULL;
@@ -210,7 +196,27 @@ static struct wire_frame *frame_new(struct wire *w, const struct sk_buff *skb,
 	f->len = skb->len;
 	f->flags = frame_flags(skb);
 	f->skb = NULL;
-	copy_skb_bytes(f->data, skb);
+	return f;
+}
+
+/* A frame that refers to skb (which it then owns) instead of a copy. */
+static struct wire_frame *frame_ref(struct wire *w, struct sk_buff *skb,
+				    us_time_t deliver_at)
+{
+	struct wire_frame *f = frame_start(w, skb, 0, deliver_at);
+
+	if (f)
+		f->skb = skb;
+	return f;
+}
+
+static struct wire_frame *frame_new(struct wire *w, const struct sk_buff *skb,
+				    us_time_t deliver_at)
+{
+	struct wire_frame *f = frame_start(w, skb, skb->len, deliver_at);
+
+	if (f)
+		copy_skb_bytes(f->data, skb);
 	return f;
 }
 
