@@ -154,7 +154,8 @@ int us_socket_on(struct ustack *st, int domain, int type, int protocol)
 		sock->nonblock = flags & SOCK_NONBLOCK;
 		err = fdtable_install(sock);
 		if (err < 0) {
-			sock->ops->release(sock);
+			/* Off st->sockets too, as accept's failure path. */
+			sock_close_locked(sock);
 			sockfd_put(sock);
 			sock = NULL;
 		}
