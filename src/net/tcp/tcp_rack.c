@@ -310,13 +310,17 @@ void tcp_rack_timer_clear(struct tcp_sock *tp)
 bool tcp_rack_timer_fire(struct sock *sk)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
-	struct tcp_rack *r = tcp_rack_get(sk, false);
+	struct tcp_rack *r = tcp_sack_rack(sk, false);
 	uint32_t lost_before = tp->lost_out, retrans_before = tp->retrans_out;
 
 	if (!r || !r->reo_timer)
 		return false;
 	r->reo_timer = false;
 	r->reo_due = 0;
+	if (!tcp_rack_enabled(sk)) {   /* turned off meanwhile */
+		tcp_rearm_rto(sk);
+		return true;
+	}
 	us_mib_inc(sk->st, US_MIB_TCP_RACK_REO_TIMEOUTS);
 	tp->ack_delivered = 0;
 	tp->ack_lost = 0;

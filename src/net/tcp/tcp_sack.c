@@ -89,14 +89,18 @@ static void tcp_sack_rcv_trim(struct tcp_sock *tp)
 		tcp_sack_rcv_free(tp);
 }
 
-/* The sender's RACK state shares the receiver's allocation (tcp.h). */
+/* The sender's RACK state shares the receiver's allocation (tcp.h).
+ * Without memory RACK stays off (DupThresh decides, tcp_rack.c). */
 struct tcp_rack *tcp_sack_rack(struct sock *sk, bool make)
 {
-	struct tcp_sack_rcv *r = tcp_sk(sk)->sack_rcv;
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct tcp_sack_rcv *r = tp->sack_rcv;
 
 	if (r && r->rack.on)
 		return &r->rack;
-	if (!make || !(r = tcp_sack_rcv_get(sk)))
+	if (!make)
+		return NULL;
+	if (!r && !(r = tp->sack_rcv = calloc(1, sizeof(*r))))
 		return NULL;
 	r->rack.on = true;
 	return &r->rack;
