@@ -11,7 +11,7 @@
  * on the first SACK, where DupThresh would wait for three; with three
  * SACKed every hole below the latest is lost (IsLost marks fewer); after
  * reordering was seen, three SACKed segments are no loss until the window
- * has passed; a tail loss after a Tail Loss Probe is repaired without the
+ * has passed, and a D-SACK doubles that window; a tail loss after a Tail Loss Probe is repaired without the
  * RTO; a lost retransmission is sent again; and net.ipv4.tcp_recovery = 0
  * brings back RFC 6675's DupThresh.
  */
@@ -273,6 +273,38 @@ static void test_reordering_widens(void **state)
 	assert_int_equal(info().tcpi_lost, 1);
 }
 
+/* §6.2 step 4: a D-SACK (the peer got a segment twice: the
+ * retransmission was spurious) widens the window by min_RTT / 4 per
+ * round: the reorder timer then waits 50 ms, not 25. */
+static void test_dsack_widens_window(void **state)
+{
+	uint8_t o[12] = { TCPOPT_NOP, TCPOPT_NOP, TCPOPT_SACK, 10 };
+
+	(void)state;
+	send_segments(0, 2);
+	ts_advance(&T, RTT);
+	sack(0, (const int[][2]){ { 1, 2 } }, 1);
+	wait_quiet(REO_WND + MARGIN);
+	TT_EXPECT_DATA(&C, seg(0), MSS);   /* sent again */
+	/* The original was only late: ACK with a D-SACK of segment 0. */
+	for (int k = 0; k < 4; k++) {
+		o[4 + k] = (uint8_t)(seg(0) >> (24 - 8 * k));
+		o[8 + k] = (uint8_t)(seg(1) >> (24 - 8 * k));
+	}
+	tt_send_opt(&C, TCPHDR_ACK, C.snd_nxt, seg(2), o, sizeof(o), NULL, 0);
+	assert_int_equal(tt_mib(&T, US_MIB_TCP_DSACK_RECV), 1);
+	TT_EXPECT_NONE(&T);
+	/* The window is now 2 * min_RTT / 4 (cwnd is 2 after the recovery:
+	 * half the flight). */
+	send_segments(2, 2);
+	ts_advance(&T, RTT);
+	sack(2, (const int[][2]){ { 3, 4 } }, 1);
+	TT_EXPECT_NONE(&T);
+	wait_quiet(2 * REO_WND + MARGIN);
+	TT_EXPECT_DATA(&C, seg(2), MSS);
+	assert_int_equal(tt_mib(&T, US_MIB_TCP_RACK_REO_TIMEOUTS), 2);
+}
+
 /*
  * A tail loss of three segments: the ACK covers 0-6, the Tail Loss Probe
  * (tcp_tlp.c) sends segment 9 again and its SACK is the only word from
@@ -385,6 +417,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_dupthresh_in_rack,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reordering_widens,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dsack_widens_window,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tlp_tail_loss_repaired,
 						setup, teardown),
