@@ -103,6 +103,12 @@ struct tcp_rack {
 	bool recovering;            /* in recovery at the last ACK */
 	bool reo_timer;             /* retrans_timer is the reorder timer */
 	bool on;                    /* this state is in use */
+	/* Undo of a spurious recovery (tcp_undo.c, Linux's undo_*) */
+	bool undo_on;               /* undo_marker is set */
+	int32_t undo_retrans;       /* retransmissions not yet D-SACKed;
+				       -1: none sent yet */
+	uint32_t undo_marker;       /* SND.UNA when the recovery began */
+	uint32_t prior_ssthresh;    /* ssthresh to go back to */
 };
 
 /*
@@ -473,8 +479,8 @@ bool tcp_rack_active(const struct sock *sk);
 /* A sent segment was newly delivered: SACKed, or cumulatively ACKed
  * without having been SACKed. */
 void tcp_rack_delivered(struct sock *sk, const struct sk_buff *skb);
-/* The ACK in hand carries a D-SACK (RFC 2883). */
-void tcp_rack_dsack(struct sock *sk);
+/* The ACK in hand carries a D-SACK (RFC 2883) of [start, end). */
+void tcp_rack_dsack(struct sock *sk, uint32_t start, uint32_t end);
 /* After an ACK's marks: detect losses, start recovery, set the reorder
  * timer (RFC 8985 §6.2 steps 4-5). */
 void tcp_rack_ack(struct sock *sk);
@@ -488,6 +494,20 @@ bool tcp_rack_timer_fire(struct sock *sk);
 void tcp_rack_timer_clear(struct tcp_sock *tp);
 /* RFC 6298 sample: RACK.min_RTT follows it. */
 void tcp_rack_rtt_sample(struct tcp_sock *tp, uint32_t rtt_us);
+
+/* tcp_undo.c: undo of a spurious fast recovery (RFC 2883 §4.2, Linux's
+ * tcp_try_undo_dsack); with RACK's state, so on SACK connections with
+ * net.ipv4.tcp_recovery on */
+/* Fast recovery begins: before ssthresh is reduced. */
+void tcp_undo_mark(struct sock *sk);
+/* A timeout: its recovery is not undone. */
+void tcp_undo_forget(struct sock *sk);
+/* A segment was retransmitted in fast recovery. */
+void tcp_undo_retransmitted(struct sock *sk);
+/* The ACK in hand D-SACKs [start, end). */
+void tcp_undo_dsack(struct sock *sk, uint32_t start, uint32_t end);
+/* After an ACK: were all the retransmissions D-SACKed? Then undo. */
+void tcp_undo_check(struct sock *sk);
 
 /* tcp_prr.c: RFC 6937 */
 /* Fast recovery begins (ssthresh is set): PRR starts counting. */

@@ -142,13 +142,14 @@ void tcp_rack_delivered(struct sock *sk, const struct sk_buff *skb)
 
 /* §6.2 step 4: a D-SACK widens the window by min_RTT / 4, at most once
  * per round trip, for the next 16 recoveries. */
-void tcp_rack_dsack(struct sock *sk)
+void tcp_rack_dsack(struct sock *sk, uint32_t start, uint32_t end)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 	struct tcp_rack *r = tcp_rack_get(sk, true);
 
 	if (!r)
 		return;
+	tcp_undo_dsack(sk, start, end);
 	if (r->dsack_round_on && !seq_lt(tp->snd_una, r->dsack_round))
 		r->dsack_round_on = false;
 	if (r->dsack_round_on ||
@@ -271,6 +272,7 @@ void tcp_rack_ack(struct sock *sk)
 	if (!r)
 		return;
 	r->fack_before = r->fack;
+	tcp_undo_check(sk);   /* before the losses: it may end recovery */
 	tcp_rack_recovery_end(tp, r);
 	if (!r->advanced)
 		return;

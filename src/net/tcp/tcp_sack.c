@@ -370,12 +370,12 @@ uint32_t tcp_sack_update(struct sock *sk, const struct tcp_seg *th)
 		return 0;
 	for (uint8_t i = 0; i < o->nsacks; i++) {
 		if (i == 0 && tcp_sack_is_dsack(o, th->ack)) {
-			/* Our retransmission was not needed; Linux uses this
-			 * to undo a reduction, we only count it. */
+			/* Our retransmission was not needed (RACK widens its
+			 * window, tcp_undo.c may undo the reduction). */
 			us_mib_inc(sk->st, US_MIB_TCP_DSACK_RECV);
 			tp->ack_dsack = true;   /* (a TLP's fate, tcp_tlp.c) */
 			tp->ack_dsack_end = o->sacks[0].end;
-			tcp_rack_dsack(sk);   /* RFC 8985 §6.2 step 4 */
+			tcp_rack_dsack(sk, o->sacks[0].start, o->sacks[0].end);
 			continue;
 		}
 		if (!tcp_sack_block_valid(tp, &o->sacks[i])) {
@@ -446,6 +446,8 @@ static int tcp_sack_retransmit(struct sock *sk, struct sk_buff *skb)
 		cb->sacked |= TCPCB_SACKED_RETRANS;
 		tp->retrans_out++;
 	}
+	if (rc == 0 && tp->in_recovery)
+		tcp_undo_retransmitted(sk);
 	return rc;
 }
 
@@ -454,6 +456,7 @@ static void tcp_sack_enter_recovery(struct sock *sk)
 	struct tcp_sock *tp = tcp_sk(sk);
 	struct sk_buff *head = tcp_wq_head(sk);
 
+	tcp_undo_mark(sk);   /* (before ssthresh changes) */
 	/* Step 4.1: RecoveryPoint = HighData. */
 	tp->high_seq = tp->snd_max;
 	tp->in_recovery = true;
@@ -532,6 +535,7 @@ void tcp_sack_enter_loss(struct sock *sk)
 	struct tcp_sock *tp = tcp_sk(sk);
 
 	tp->retrans_out = 0;
+	tcp_undo_forget(sk);
 	for (struct sk_buff *skb = tcp_wq_head(sk); skb;
 	     skb = tcp_wq_next(sk, skb)) {
 		struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
