@@ -13,7 +13,8 @@
  * reordering was seen, three SACKed segments are no loss until the window
  * has passed, and a D-SACK doubles that window; a tail loss after a Tail Loss Probe is repaired without the
  * RTO; a lost retransmission is sent again; and net.ipv4.tcp_recovery = 0
- * brings back RFC 6675's DupThresh.
+ * brings back RFC 6675's DupThresh. And the undo of a recovery whose
+ * retransmissions all come back D-SACKed (tcp_undo.c).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -382,6 +383,84 @@ static void test_lost_retransmission(void **state)
 	assert_int_equal(info().tcpi_retrans, 0);
 }
 
+/* ---- undo of a spurious recovery (tcp_undo.c) ------------------------------ */
+
+/* The peer ACKs `upto` with a D-SACK of segment d (RFC 2883). */
+static void dsack(int upto, int d)
+{
+	uint8_t o[12] = { TCPOPT_NOP, TCPOPT_NOP, TCPOPT_SACK, 10 };
+
+	for (int k = 0; k < 4; k++) {
+		o[4 + k] = (uint8_t)(seg(d) >> (24 - 8 * k));
+		o[8 + k] = (uint8_t)(seg(d + 1) >> (24 - 8 * k));
+	}
+	tt_send_opt(&C, TCPHDR_ACK, C.snd_nxt, seg(upto), o, sizeof(o), NULL, 0);
+}
+
+/* Ten segments; 1-3 and 5-7 SACKed: 0 and 4 are lost and sent again;
+ * then everything is ACKed and the recovery ends at ssthresh 5. */
+static void recovery_of_two(void)
+{
+	send_segments(0, 10);
+	ts_advance(&T, RTT);
+	sack(0, (const int[][2]){ { 1, 4 }, { 5, 8 } }, 2);
+	TT_EXPECT_DATA(&C, seg(0), MSS);
+	TT_EXPECT_DATA(&C, seg(4), MSS);
+	TT_EXPECT_NONE(&T);
+	ts_advance(&T, RTT);
+	sack(10, NULL, 0);
+	assert_int_equal(info().tcpi_snd_cwnd, 5);
+	assert_int_equal(info().tcpi_snd_ssthresh, 5);
+}
+
+/* Both retransmissions come back as D-SACKs: none was needed, and the
+ * window is what it was before (10, still in slow start). One D-SACK is
+ * not enough. */
+static void test_dsack_undo(void **state)
+{
+	(void)state;
+	recovery_of_two();
+	dsack(10, 0);
+	assert_int_equal(info().tcpi_snd_cwnd, 5);
+	assert_int_equal(tt_mib(&T, US_MIB_TCP_DSACK_UNDO), 0);
+	dsack(10, 4);
+	assert_int_equal(tt_mib(&T, US_MIB_TCP_DSACK_UNDO), 1);
+	assert_int_equal(info().tcpi_snd_cwnd, 10);
+	assert_true(info().tcpi_snd_ssthresh > 10);
+	send_segments(10, 10);   /* all at once */
+}
+
+/* D-SACKs of data below SND.UNA are not matched against what was sent
+ * again (it is gone from the queue): each one above the recovery's start
+ * counts for one retransmission, as in Linux ("dumb counting"). */
+static void test_dsack_undo_counts_segments(void **state)
+{
+	(void)state;
+	recovery_of_two();
+	dsack(10, 9);
+	assert_int_equal(tt_mib(&T, US_MIB_TCP_DSACK_UNDO), 0);
+	dsack(10, 8);
+	assert_int_equal(tt_mib(&T, US_MIB_TCP_DSACK_UNDO), 1);
+	dsack(10, 0);
+	assert_int_equal(tt_mib(&T, US_MIB_TCP_DSACK_UNDO), 1);
+	assert_int_equal(info().tcpi_snd_cwnd, 10);
+}
+
+/* tcp_recovery = 0: no RACK state, no undo. */
+static void test_dsack_undo_needs_rack(void **state)
+{
+	(void)state;
+	send_segments(0, 10);
+	ts_advance(&T, RTT);
+	sack(0, (const int[][2]){ { 1, 4 } }, 1);
+	TT_EXPECT_DATA(&C, seg(0), MSS);
+	ts_advance(&T, RTT);
+	sack(10, NULL, 0);
+	dsack(10, 0);
+	assert_int_equal(tt_mib(&T, US_MIB_TCP_DSACK_UNDO), 0);
+	assert_int_equal(info().tcpi_snd_cwnd, 5);
+}
+
 /* The knob: Linux's name and range (a u8), default 1. */
 static void test_sysctl(void **state)
 {
@@ -426,6 +505,11 @@ int main(void)
 						setup_off, teardown),
 		cmocka_unit_test_setup_teardown(test_lost_retransmission,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dsack_undo, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_dsack_undo_counts_segments, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dsack_undo_needs_rack,
+						setup_off, teardown),
 		cmocka_unit_test_setup_teardown(test_sysctl, setup, teardown),
 	};
 
