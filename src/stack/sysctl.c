@@ -38,6 +38,7 @@ static const struct sysctl_row sysctl_table[] = {
 	INT_ROW(tcp_sack, 0, 1),
 	INT_ROW(tcp_dsack, 0, 1),
 	INT_ROW(tcp_early_retrans, 0, 4),
+	INT_ROW(tcp_recovery, 0, 255),   /* a u8 in Linux */
 	STR_ROW(tcp_congestion_control, us_sysctl_check_congestion),
 	INT3_ROW(tcp_rmem),
 	INT3_ROW(tcp_wmem),
@@ -54,6 +55,7 @@ void us_sysctl_init(struct us_sysctl *s)
 	s->tcp_sack = 1;
 	s->tcp_dsack = 1;
 	s->tcp_early_retrans = 3;
+	s->tcp_recovery = 1;
 	strcpy(s->tcp_congestion_control, "cubic");
 	s->tcp_cubic_hystart = 1;
 	/* Linux's default is half its connection table's chains, sized by

@@ -19,6 +19,10 @@ struct us_sysctl {
 	int tcp_dsack;             /* RFC 2883 D-SACK sent (1) */
 	int tcp_early_retrans;     /* Tail Loss Probe (RFC 8985 §7): on
 				      with 3 or 4 (3), off with 0 */
+	int tcp_recovery;          /* bit 1: RACK loss detection (RFC 8985
+				      §6) on SACK connections (1); bit 2:
+				      static reordering window; bit 4: no
+				      DupThresh shortcut in it (Linux's) */
 	char tcp_congestion_control[US_SYSCTL_NAME_MAX]; /* default algorithm */
 	/* Receive and send buffer sizes: min, default, max (Linux's
 	 * net.ipv4.tcp_rmem / tcp_wmem as a fresh 6.18 namespace has them).

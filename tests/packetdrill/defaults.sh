@@ -9,10 +9,9 @@
 #   tcp_ecn                                       no ECN negotiation
 #   tcp_fastopen                                  no TFO
 #   tcp_syncookies                                a full SYN queue drops
-#   tcp_early_retrans, tcp_recovery               no TLP (ustack has it: the
-#                                                 sack/tlp-* scripts turn it
-#                                                 on), no RACK: loss is
-#                                                 found by dup ACKs and RTO
+#   tcp_early_retrans                             no TLP (ustack has it: the
+#                                                 sack/*tlp* scripts turn it
+#                                                 on)
 #   tcp_frto                                      no F-RTO (RFC 5682)
 #   tcp_autocorking                               small writes are not held
 #                                                 back while data is queued
@@ -24,6 +23,10 @@
 #                               (RFC 9293 §3.10.7.4); Linux rate-limits
 #                               these ACKs to one per 500 ms
 # Settings ustack has too, stated so a host's tuning cannot leak in:
+#   tcp_recovery=1              RACK (RFC 8985 §6) finds losses on SACK
+#                               connections; Linux 6.18 does so whatever
+#                               this says, ustack follows it (0 there:
+#                               RFC 6675's DupThresh alone)
 #   tcp_congestion_control=reno (ustack: NewReno), tcp_no_metrics_save=1,
 #   initial cwnd 10, RTO min 200 ms, delayed ACK 40 ms are the defaults.
 #
@@ -48,7 +51,7 @@ for kv in \
 	net.ipv4.tcp_fastopen=0 \
 	net.ipv4.tcp_syncookies=0 \
 	net.ipv4.tcp_early_retrans=0 \
-	net.ipv4.tcp_recovery=0 \
+	net.ipv4.tcp_recovery=1 \
 	net.ipv4.tcp_frto=0 \
 	net.ipv4.tcp_autocorking=0 \
 	net.ipv4.tcp_syn_linear_timeouts=0 \

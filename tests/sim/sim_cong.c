@@ -81,10 +81,15 @@ static struct tcp_sock *the_conn(struct ustack *st)
  * Look at the sender after each step. A change of ssthresh while the
  * window had been growing is a reduction: at a fast retransmit the window
  * it was taken from is the one seen a step before (the third duplicate
- * ACK changes nothing else first); at a timeout the window is 1.
+ * ACK changes nothing else first), or, when the ACK that ended one
+ * recovery started the next (RACK, RFC 8985 §6, found a segment sent
+ * during the first one lost), ssthresh, which the end of a recovery sets
+ * the window to; NewReno's flight is the one at that moment, from SND.UNA
+ * to RecoveryPoint (HighData then). At a timeout the window is 1.
  */
 struct watch {
 	uint32_t cwnd, ssthresh, flight_segs;
+	bool in_recovery;
 	us_time_t t;
 };
 
@@ -104,9 +109,9 @@ static void check_reduction(struct run *r, const struct watch *w,
 	}
 	r->reductions++;
 	if (strcmp(r->cc, "cubic") == 0)
-		want = w->cwnd * 7 / 10;
+		want = (w->in_recovery ? w->ssthresh : w->cwnd) * 7 / 10;
 	else
-		want = w->flight_segs / 2;
+		want = (tp->high_seq - tp->snd_una) / tp->mss_cache / 2;
 	if (want < 2)
 		want = 2;
 	if (tp->snd_ssthresh != want) {
@@ -134,6 +139,7 @@ static void observe(struct run *r, struct watch *w, struct ustack *st,
 	w->cwnd = tp->snd_cwnd;
 	w->ssthresh = tp->snd_ssthresh;
 	w->flight_segs = tcp_flight_segs(tp);
+	w->in_recovery = tp->in_recovery;
 	w->t = now;
 	if (tp->snd_cwnd > r->max_cwnd)
 		r->max_cwnd = tp->snd_cwnd;

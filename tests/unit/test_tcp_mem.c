@@ -48,7 +48,7 @@ void *__wrap_calloc(size_t n, size_t size)
 
 static struct test_stack T;
 static struct tt_conn C;
-static uint8_t BUF[4096];
+static uint8_t BUF[8192];
 
 static int setup(void **state)
 {
@@ -224,6 +224,55 @@ static void test_sack_state_nomem(void **state)
 	assert_int_equal(us_recv(C.fd, BUF, sizeof(BUF), MSG_DONTWAIT), 400);
 }
 
+/* ---- the sender's RACK state (tcp_rack.c) ------------------------------- */
+
+/* The peer ACKs bytes up to ack and SACKs [start, end) of our data. */
+static void peer_sack(uint32_t ack, uint32_t start, uint32_t end)
+{
+	uint32_t s = C.iss + 1 + start, e = C.iss + 1 + end;
+	uint8_t o[12] = { TCPOPT_NOP, TCPOPT_NOP, TCPOPT_SACK, 10 };
+
+	for (int k = 0; k < 4; k++) {
+		o[4 + k] = (uint8_t)(s >> (24 - 8 * k));
+		o[8 + k] = (uint8_t)(e >> (24 - 8 * k));
+	}
+	tt_send_opt(&C, TCPHDR_ACK, C.snd_nxt, C.iss + 1 + ack, o, sizeof(o),
+		    NULL, 0);
+}
+
+/* Made with the first SACK block and kept while the connection lives;
+ * without memory RACK stays off and RFC 6675's DupThresh finds the loss
+ * (three SACKed segments), nothing else changes. */
+static void test_rack_state(void **state)
+{
+	const uint32_t mss = 1460;   /* the peer's (tcptest.h) */
+
+	(void)state;
+	assert_int_equal(us_send(C.fd, BUF, 4 * mss, 0), 4 * mss);
+	for (uint32_t i = 0; i < 4; i++)
+		TT_EXPECT_DATA(&C, C.iss + 1 + i * mss, mss);
+	fail_size = sizeof(struct tcp_sack_rcv);
+	fail_left = 100;
+	peer_sack(0, mss, 2 * mss);
+	assert_null(tp_of(C.fd)->sack_rcv);
+	TT_EXPECT_NONE(&T);
+	peer_sack(0, mss, 4 * mss);
+	assert_null(tp_of(C.fd)->sack_rcv);
+	TT_EXPECT_DATA(&C, C.iss + 1, mss);   /* DupThresh */
+	assert_int_equal(tt_mib(&T, US_MIB_TCP_SACK_RCV_NOMEM), 0);
+	fail_left = 0;
+	tt_send(&C, TCPHDR_ACK, C.snd_nxt, C.iss + 1 + 4 * mss, NULL, 0);
+	/* With memory: made by the first SACK block, kept after. */
+	assert_int_equal(us_send(C.fd, BUF, 2 * mss, 0), 2 * mss);
+	TT_EXPECT_DATA(&C, C.iss + 1 + 4 * mss, mss);
+	TT_EXPECT_DATA(&C, C.iss + 1 + 5 * mss, mss);
+	peer_sack(4 * mss, 5 * mss, 6 * mss);
+	assert_non_null(tp_of(C.fd)->sack_rcv);
+	assert_true(tp_of(C.fd)->sack_rcv->rack.on);
+	tt_send(&C, TCPHDR_ACK, C.snd_nxt, C.iss + 1 + 6 * mss, NULL, 0);
+	assert_non_null(tp_of(C.fd)->sack_rcv);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -237,6 +286,7 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sack_state_nomem, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_rack_state, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -384,6 +384,10 @@ static int setup_common(bool sack)
 					   "reno"), 0);
 	assert_int_equal(ustack_sysctl_set(T.st, "net.ipv4.tcp_sack",
 					   sack ? "1" : "0"), 0);
+	/* The reference finds losses by RFC 6675's IsLost, not by RACK's
+	 * time (test_tcp_rack.c). */
+	assert_int_equal(ustack_sysctl_set(T.st, "net.ipv4.tcp_recovery", "0"),
+			 0);
 	tt_conn_init(&C, &T, false);
 	C.sack_perm = sack;
 	tt_open(&C);

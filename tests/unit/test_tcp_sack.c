@@ -34,6 +34,10 @@ static int setup(void **state)
 	tt_stack_init(&T);
 	assert_int_equal(ustack_sysctl_set(T.st, "net.ipv4.tcp_congestion_control",
 					   "reno"), 0);
+	/* RFC 6675's IsLost and DupThresh find the losses here; RACK
+	 * (net.ipv4.tcp_recovery = 1) is test_tcp_rack.c's. */
+	assert_int_equal(ustack_sysctl_set(T.st, "net.ipv4.tcp_recovery", "0"),
+			 0);
 	tt_conn_init(&C, &T, false);
 	C.sack_perm = true;
 	tt_open(&C);

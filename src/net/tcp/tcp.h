@@ -79,9 +79,44 @@ struct tcp_skb_cb {
 #define TCPCB_LOST 0x04           /* IsLost(), or everything after an RTO */
 
 /*
+ * RACK (RFC 8985 §6, tcp_rack.c): the sender's time-based loss detection.
+ * Its per-segment state is the transmission time and scoreboard marks in
+ * struct tcp_skb_cb; what it keeps per connection is here, made with the
+ * first SACK block (before that RACK has nothing to go on) and kept.
+ */
+struct tcp_rack {
+	us_time_t xmit_ts;          /* RACK.xmit_ts: latest send time of a
+				       delivered segment */
+	us_time_t reo_due;          /* the reorder timer's due time, 0 = none */
+	us_time_t min_rtt_stamp;    /* when min_rtt_us was taken */
+	uint32_t end_seq;           /* RACK.end_seq: that segment's end */
+	uint32_t rtt_us;            /* RACK.rtt */
+	uint32_t min_rtt_us;        /* RACK.min_RTT (windowed minimum) */
+	uint32_t fack;              /* RACK.fack: highest end (S)ACKed */
+	uint32_t fack_before;       /* RACK.fack before the ACK in hand */
+	uint32_t dsack_round;       /* RACK.dsack_round, if dsack_round_on */
+	uint8_t reo_wnd_mult;       /* RACK.reo_wnd_mult */
+	uint8_t reo_wnd_persist;    /* RACK.reo_wnd_persist */
+	bool dsack_round_on;
+	bool reordering_seen;       /* RACK.reordering_seen */
+	bool advanced;              /* an ACK moved RACK.xmit_ts (Linux) */
+	bool recovering;            /* in recovery at the last ACK */
+	bool reo_timer;             /* retrans_timer is the reorder timer */
+	bool on;                    /* this state is in use */
+	/* Undo of a spurious recovery (tcp_undo.c, Linux's undo_*) */
+	bool undo_on;               /* undo_marker is set */
+	int32_t undo_retrans;       /* retransmissions not yet D-SACKed;
+				       -1: none sent yet */
+	uint32_t undo_marker;       /* SND.UNA when the recovery began */
+	uint32_t prior_ssthresh;    /* ssthresh to go back to */
+};
+
+/*
  * What a receiver reports in its SACK options (RFC 2018 §4, RFC 2883):
  * only while out-of-order data or a D-SACK is pending, so it lives out of
- * struct tcp_sock and an idle connection does without it.
+ * struct tcp_sock and an idle connection does without it. The sender's
+ * RACK state shares the allocation (no room for a second pointer in an
+ * idle tcp_sock): it is freed when neither is in use.
  */
 struct tcp_sack_rcv {
 	struct tcp_sack_block selective_acks[TCP_MAX_SACKS]; /* most recent
@@ -89,6 +124,7 @@ struct tcp_sack_rcv {
 	struct tcp_sack_block dsack_block;
 	uint8_t num_sacks;
 	bool dsack_pending;         /* dsack_block goes out on the next ACK */
+	struct tcp_rack rack;       /* sending: tcp_rack.c, while rack.on */
 };
 
 struct tcp_table {
@@ -410,6 +446,68 @@ void tcp_sack_enter_loss(struct sock *sk);
 void tcp_sack_xmit_lost(struct sock *sk);
 /* RFC 6675 SetPipe, in segments. */
 uint32_t tcp_sack_pipe(const struct tcp_sock *tp);
+
+/* The first sent segment, or NULL when nothing is in flight; the next
+ * sent one after skb, or NULL. */
+static inline struct sk_buff *tcp_wq_head(struct sock *sk)
+{
+	struct sk_buff *skb = skb_peek(&sk->write_queue);
+
+	return skb == tcp_sk(sk)->send_head ? NULL : skb;
+}
+
+static inline struct sk_buff *tcp_wq_next(struct sock *sk, struct sk_buff *skb)
+{
+	struct sk_buff *n = skb->list.next == &sk->write_queue.list ? NULL :
+			    list_entry(skb->list.next, struct sk_buff, list);
+
+	return n == tcp_sk(sk)->send_head ? NULL : n;
+}
+/* The RACK state, made if make and memory allows; NULL otherwise. */
+struct tcp_rack *tcp_sack_rack(struct sock *sk, bool make);
+/* Mark a sent segment lost (again, if its retransmission is lost too),
+ * as Linux's tcp_mark_skb_lost. */
+void tcp_sack_mark_skb_lost(struct sock *sk, struct sk_buff *skb);
+/* RFC 6675 §5 step 4 (RFC 8985 §6.2: RACK found a loss): fast recovery
+ * begins, unless it is on or a timeout's recovery is. */
+void tcp_sack_start_recovery(struct sock *sk);
+
+/* tcp_rack.c: RFC 8985 §6, net.ipv4.tcp_recovery bit 1 */
+/* Does RACK find the losses of this connection (else RFC 6675's
+ * DupThresh does)? */
+bool tcp_rack_active(const struct sock *sk);
+/* A sent segment was newly delivered: SACKed, or cumulatively ACKed
+ * without having been SACKed. */
+void tcp_rack_delivered(struct sock *sk, const struct sk_buff *skb);
+/* The ACK in hand carries a D-SACK (RFC 2883) of [start, end). */
+void tcp_rack_dsack(struct sock *sk, uint32_t start, uint32_t end);
+/* After an ACK's marks: detect losses, start recovery, set the reorder
+ * timer (RFC 8985 §6.2 steps 4-5). */
+void tcp_rack_ack(struct sock *sk);
+/* The retransmission timer was (re)armed: the reorder timer, if due
+ * sooner, takes its place. */
+void tcp_rack_rearm(struct sock *sk);
+/* The retransmission timer fired: true if it was the reorder timer
+ * (RFC 8985 §6.3), handled. */
+bool tcp_rack_timer_fire(struct sock *sk);
+/* The retransmission timer was set to something else. */
+void tcp_rack_timer_clear(struct tcp_sock *tp);
+/* RFC 6298 sample: RACK.min_RTT follows it. */
+void tcp_rack_rtt_sample(struct tcp_sock *tp, uint32_t rtt_us);
+
+/* tcp_undo.c: undo of a spurious fast recovery (RFC 2883 §4.2, Linux's
+ * tcp_try_undo_dsack); with RACK's state, so on SACK connections with
+ * net.ipv4.tcp_recovery on */
+/* Fast recovery begins: before ssthresh is reduced. */
+void tcp_undo_mark(struct sock *sk);
+/* A timeout: its recovery is not undone. */
+void tcp_undo_forget(struct sock *sk);
+/* A segment was retransmitted in fast recovery. */
+void tcp_undo_retransmitted(struct sock *sk);
+/* The ACK in hand D-SACKs [start, end). */
+void tcp_undo_dsack(struct sock *sk, uint32_t start, uint32_t end);
+/* After an ACK: were all the retransmissions D-SACKed? Then undo. */
+void tcp_undo_check(struct sock *sk);
 
 /* tcp_prr.c: RFC 6937 */
 /* Fast recovery begins (ssthresh is set): PRR starts counting. */

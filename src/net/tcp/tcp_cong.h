@@ -48,8 +48,8 @@ struct tcp_congestion_ops {
 	void (*on_rto)(struct sock *sk);
 	/* Optional: a valid RTT sample (Karn's rule), in microseconds. */
 	void (*rtt_sample)(struct sock *sk, uint32_t rtt_us);
-	/* Optional: a loss turned out spurious; the window to go back to.
-	 * Nothing detects that yet (it needs timestamps or D-SACK). */
+	/* Optional: a loss turned out spurious (tcp_undo.c: D-SACKs); the
+	 * window to go back to. Without it, Reno's: the one before. */
 	uint32_t (*undo_cwnd)(struct sock *sk);
 };
 

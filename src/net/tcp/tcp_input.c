@@ -292,6 +292,7 @@ static enum us_drop_reason tcp_ack(struct sock *sk, const struct sk_buff *skb,
 		     !(th->flags & (TCPHDR_SYN | TCPHDR_FIN)) &&
 		     tp->snd_una != tp->snd_max))
 			tcp_dupack(sk);
+		tcp_rack_ack(sk);   /* RFC 8985 §6.2: losses by time */
 		tcp_tlp_ack(sk, ack, !sacked && !tcp_payload(skb) &&
 			    !wnd_changed);   /* RFC 8985 §7.4 */
 		tcp_prr_ack(sk, false);   /* RFC 6937: cwnd in recovery */
@@ -318,6 +319,7 @@ static enum us_drop_reason tcp_ack(struct sock *sk, const struct sk_buff *skb,
 	 * too, counted after the reset above. */
 	if (sacked)
 		tcp_dupack(sk);
+	tcp_rack_ack(sk);   /* RFC 8985 §6.2: losses by time */
 	tcp_tlp_ack(sk, ack, false);   /* RFC 8985 §7.4 */
 	tcp_prr_ack(sk, true);   /* RFC 6937: cwnd in recovery */
 	tcp_rearm_rto(sk);

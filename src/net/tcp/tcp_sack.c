@@ -85,8 +85,25 @@ static void tcp_sack_rcv_trim(struct tcp_sock *tp)
 {
 	const struct tcp_sack_rcv *r = tp->sack_rcv;
 
-	if (r && !r->num_sacks && !r->dsack_pending)
+	if (r && !r->num_sacks && !r->dsack_pending && !r->rack.on)
 		tcp_sack_rcv_free(tp);
+}
+
+/* The sender's RACK state shares the receiver's allocation (tcp.h).
+ * Without memory RACK stays off (DupThresh decides, tcp_rack.c). */
+struct tcp_rack *tcp_sack_rack(struct sock *sk, bool make)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct tcp_sack_rcv *r = tp->sack_rcv;
+
+	if (r && r->rack.on)
+		return &r->rack;
+	if (!make)
+		return NULL;
+	if (!r && !(r = tp->sack_rcv = calloc(1, sizeof(*r))))
+		return NULL;
+	r->rack.on = true;
+	return &r->rack;
 }
 
 static struct sk_buff *tcp_next_in(struct sk_buff_head *q, struct sk_buff *skb)
@@ -212,21 +229,6 @@ uint8_t tcp_sack_fill(struct sock *sk, struct tcp_sack_block *out)
 
 /* ---- sending: the scoreboard (RFC 6675 §4) ------------------------------ */
 
-static struct sk_buff *tcp_wq_next(struct sock *sk, struct sk_buff *skb)
-{
-	struct sk_buff *n = tcp_next_in(&sk->write_queue, skb);
-
-	return n == tcp_sk(sk)->send_head ? NULL : n;
-}
-
-/* The first sent segment, or NULL when nothing is in flight. */
-static struct sk_buff *tcp_wq_head(struct sock *sk)
-{
-	struct sk_buff *skb = skb_peek(&sk->write_queue);
-
-	return skb == tcp_sk(sk)->send_head ? NULL : skb;
-}
-
 uint32_t tcp_sack_pipe(const struct tcp_sock *tp)
 {
 	int64_t pipe = (int64_t)tp->packets_out - tp->sacked_out - tp->lost_out +
@@ -289,6 +291,7 @@ static uint32_t tcp_sack_mark(struct sock *sk, const struct tcp_sack_block *b,
 		if (!cb->retrans && cb->sent &&
 		    (!*first_sent || cb->sent < *first_sent))
 			*first_sent = cb->sent;
+		tcp_rack_delivered(sk, skb);   /* RFC 8985 §6.2 */
 		tcp_sack_clear_marks(tp, cb, TCPCB_LOST | TCPCB_SACKED_RETRANS);
 		cb->sacked |= TCPCB_SACKED_ACKED;
 		tp->sacked_out++;
@@ -308,6 +311,23 @@ static void tcp_sack_set_lost(struct tcp_sock *tp, struct tcp_skb_cb *cb)
 	tp->ack_lost++;
 }
 
+void tcp_sack_mark_skb_lost(struct sock *sk, struct sk_buff *skb)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
+
+	if (cb->sacked & TCPCB_SACKED_ACKED)
+		return;
+	if (cb->sacked & TCPCB_SACKED_RETRANS) {
+		/* The retransmission is lost too: it goes again. */
+		tcp_sack_clear_marks(tp, cb, TCPCB_SACKED_RETRANS);
+		us_mib_inc(sk->st, US_MIB_TCP_LOST_RETRANSMIT);
+		if (cb->sacked & TCPCB_LOST)
+			tp->ack_lost++;
+	}
+	tcp_sack_set_lost(tp, cb);
+}
+
 /*
  * RFC 6675 §4 IsLost(), counted in segments as Linux does: a segment not
  * SACKed is lost once DupThresh segments above it are SACKed. Walking up
@@ -319,8 +339,8 @@ static void tcp_sack_mark_lost(struct sock *sk)
 	struct tcp_sock *tp = tcp_sk(sk);
 	uint32_t seen = 0;
 
-	if (tp->sacked_out < TCP_DUPTHRESH)
-		return;
+	if (tp->sacked_out < TCP_DUPTHRESH || tcp_rack_active(sk))
+		return;   /* (RACK's reordering window does it: tcp_rack.c) */
 	for (struct sk_buff *skb = tcp_wq_head(sk); skb;
 	     skb = tcp_wq_next(sk, skb)) {
 		struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
@@ -350,11 +370,12 @@ uint32_t tcp_sack_update(struct sock *sk, const struct tcp_seg *th)
 		return 0;
 	for (uint8_t i = 0; i < o->nsacks; i++) {
 		if (i == 0 && tcp_sack_is_dsack(o, th->ack)) {
-			/* Our retransmission was not needed; Linux uses this
-			 * to undo a reduction, we only count it. */
+			/* Our retransmission was not needed (RACK widens its
+			 * window, tcp_undo.c may undo the reduction). */
 			us_mib_inc(sk->st, US_MIB_TCP_DSACK_RECV);
 			tp->ack_dsack = true;   /* (a TLP's fate, tcp_tlp.c) */
 			tp->ack_dsack_end = o->sacks[0].end;
+			tcp_rack_dsack(sk, o->sacks[0].start, o->sacks[0].end);
 			continue;
 		}
 		if (!tcp_sack_block_valid(tp, &o->sacks[i])) {
@@ -382,10 +403,12 @@ void tcp_sack_unlinked(struct tcp_sock *tp, const struct sk_buff *skb)
 
 	if (skb != tp->send_head && tp->packets_out)
 		tp->packets_out--;
-	if (cb->sacked & TCPCB_SACKED_ACKED)
+	if (cb->sacked & TCPCB_SACKED_ACKED) {
 		tp->sacked_bytes_acked += skb->len;
-	else
+	} else {
 		tp->ack_delivered++;
+		tcp_rack_delivered(&tp->sk, skb);   /* RFC 8985 §6.2 */
+	}
 	tcp_sack_clear_marks(tp, cb, TCPCB_LOST | TCPCB_SACKED_RETRANS |
 				     TCPCB_SACKED_ACKED);
 }
@@ -423,6 +446,8 @@ static int tcp_sack_retransmit(struct sock *sk, struct sk_buff *skb)
 		cb->sacked |= TCPCB_SACKED_RETRANS;
 		tp->retrans_out++;
 	}
+	if (rc == 0 && tp->in_recovery)
+		tcp_undo_retransmitted(sk);
 	return rc;
 }
 
@@ -431,6 +456,7 @@ static void tcp_sack_enter_recovery(struct sock *sk)
 	struct tcp_sock *tp = tcp_sk(sk);
 	struct sk_buff *head = tcp_wq_head(sk);
 
+	tcp_undo_mark(sk);   /* (before ssthresh changes) */
 	/* Step 4.1: RecoveryPoint = HighData. */
 	tp->high_seq = tp->snd_max;
 	tp->in_recovery = true;
@@ -440,9 +466,19 @@ static void tcp_sack_enter_recovery(struct sock *sk)
 	/* Step 4.3: the segment at HighACK + 1 is presumed lost and goes
 	 * again whatever pipe says: PRR's first sndcnt is at least one
 	 * segment (tcp_prr_ack), and tcp_write_xmit sends it, then more as
-	 * cwnd - pipe allows (step 4.5). */
-	if (head && !(TCP_SKB_CB(head)->sacked & TCPCB_SACKED_ACKED))
+	 * cwnd - pipe allows (step 4.5). RACK has marked what is lost
+	 * already, by time, and leaves the rest alone (Linux). */
+	if (head && !(TCP_SKB_CB(head)->sacked & TCPCB_SACKED_ACKED) &&
+	    !tcp_rack_active(sk))
 		tcp_sack_set_lost(tp, TCP_SKB_CB(head));
+}
+
+void tcp_sack_start_recovery(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	if (!tp->in_recovery && !seq_lt(tp->snd_una, tp->high_seq))
+		tcp_sack_enter_recovery(sk);
 }
 
 static bool tcp_sack_head_lost(struct sock *sk)
@@ -465,7 +501,11 @@ void tcp_sack_dupack(struct sock *sk)
 	tp->dupacks++;
 	if (tp->in_recovery || seq_lt(tp->snd_una, tp->high_seq))
 		return;
-	if (tp->dupacks >= TCP_DUPTHRESH || tcp_sack_head_lost(sk))
+	/* With RACK the count of duplicate ACKs does not start recovery; a
+	 * loss that RACK found does (RFC 8985 §6.2, Linux's
+	 * tcp_time_to_recover). */
+	if (tcp_rack_active(sk) ? tp->lost_out != 0 :
+	    (tp->dupacks >= TCP_DUPTHRESH || tcp_sack_head_lost(sk)))
 		tcp_sack_enter_recovery(sk);
 }
 
@@ -495,6 +535,7 @@ void tcp_sack_enter_loss(struct sock *sk)
 	struct tcp_sock *tp = tcp_sk(sk);
 
 	tp->retrans_out = 0;
+	tcp_undo_forget(sk);
 	for (struct sk_buff *skb = tcp_wq_head(sk); skb;
 	     skb = tcp_wq_next(sk, skb)) {
 		struct tcp_skb_cb *cb = TCP_SKB_CB(skb);

@@ -25,6 +25,7 @@ void tcp_reset_rto_timer(struct sock *sk)
 
 	tp->probe_timer = false;
 	tp->tlp_timer = false;
+	tcp_rack_timer_clear(tp);
 	us_timer_mod(&sk->st->timers, &tp->retrans_timer,
 		     sk->st->now + tcp_backed_off_rto(tp));
 }
@@ -56,10 +57,12 @@ void tcp_rearm_rto(struct sock *sk)
 		if (!tp->probe_timer)
 			us_timer_del(&sk->st->timers, &tp->retrans_timer);
 		tp->tlp_timer = false;
+		tcp_rack_timer_clear(tp);
 		return;
 	}
 	tcp_reset_rto_timer(sk);
 	tcp_tlp_schedule(sk, true);   /* RFC 8985 §7.2 */
+	tcp_rack_rearm(sk);           /* RFC 8985 §6.3 */
 }
 
 /*
@@ -94,6 +97,7 @@ void tcp_rtt_sample(struct tcp_sock *tp, us_time_t rtt_us)
 		rto = TCP_RTO_MAX_US;
 	tp->rto_us = (uint32_t)rto;
 	tp->backoff = 0;
+	tcp_rack_rtt_sample(tp, r);      /* RACK.min_RTT */
 	tcp_ca_rtt_sample(&tp->sk, r);   /* the algorithm may watch delay */
 }
 
@@ -188,6 +192,8 @@ static void tcp_retransmit_timer(struct us_timer *t, us_time_t now)
 		tcp_tlp_fire(sk);   /* RFC 8985 §7.3 */
 		return;
 	}
+	if (tcp_rack_timer_fire(sk))   /* RFC 8985 §6.3 */
+		return;
 	if (tcp_write_timeout(sk)) {
 		tcp_write_err(sk, sk->err_soft ? sk->err_soft : ETIMEDOUT);
 		return;
