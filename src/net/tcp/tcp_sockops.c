@@ -16,6 +16,7 @@
 #include "net/af_inet.h"
 #include "net/tcp/tcp.h"
 #include "socket/socket.h"
+#include "stack/runtime.h"
 #include "stack/stack.h"
 
 static bool tcp_connect_done(struct sock *sk, void *arg)
@@ -62,6 +63,11 @@ static int inet_stream_connect(struct socket *sock, const struct sockaddr *addr,
 	if (!tcp_connect_done(sk, NULL)) {
 		if (timeo == 0)
 			return -EINPROGRESS;
+		/* A peer on this host answers the SYN within our own write
+		 * to the device (the kernel receives in the writer's
+		 * context): its SYN-ACK is often queued already. Read it
+		 * now rather than sleep and be woken for it. */
+		(void)us_runtime_drive(sock->st);
 		err = sock_wait_event(sock, &timeo, tcp_connect_done, NULL);
 		/* Interrupted, the connection goes on (Linux's EINTR; a
 		 * later connect() says EALREADY or the result). */
