@@ -81,13 +81,20 @@ static void tw_timer_fire(struct us_timer *t, us_time_t now)
 	tw_arm(st);
 }
 
-/* RFC 9293 §3.10.7.4: 2 MSL from now. Every entry waits as long, so the
- * list stays in deadline order with this one at its tail. */
+/* RFC 9293 §3.10.7.4: 2 MSL from now. Every entry waits as long, so this
+ * one goes to the tail of the deadline order (the walk back only matters
+ * if the MSL were ever shortened). */
 static void tw_schedule(struct ustack *st, struct tcp_tw *tw)
 {
+	struct list_head *head = &tw_table(st)->expire, *pos;
+
 	tw->expires = st->now + 2 * st->tcp.msl_us;
 	list_del(&tw->expire_node);
-	list_add_tail(&tw->expire_node, &tw_table(st)->expire);
+	for (pos = head->prev; pos != head; pos = pos->prev)
+		if (list_entry(pos, struct tcp_tw, expire_node)->expires <=
+		    tw->expires)
+			break;
+	list_add(&tw->expire_node, pos);
 	tw_arm(st);
 }
 
