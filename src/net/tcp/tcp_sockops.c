@@ -292,12 +292,9 @@ static int inet_stream_shutdown(struct socket *sock, int how)
 
 	if (how < SHUT_RD || how > SHUT_RDWR)
 		return -EINVAL;
+	/* (A connection in TIME_WAIT left its socket CLOSE, as Linux's
+	 * does: inet_shutdown answers ENOTCONN.) */
 	switch (sk->state) {
-	case TCP_TIME_WAIT:
-		/* Linux's socket is already CLOSE here (the TIME-WAIT lives
-		 * in a separate mini socket): ENOTCONN. */
-		sk->shutdown |= (uint8_t)(how + 1);
-		return -ENOTCONN;
 	case TCP_LISTEN:
 		if (!((how + 1) & RCV_SHUTDOWN))
 			return 0;
