@@ -486,23 +486,18 @@ static size_t list_length(const struct list_head *head)
 	return n;
 }
 
-/* Connections in the tables, and how many are in TIME_WAIT. Core lock
- * held. */
+/* Connections in the tables, and how many are in TIME_WAIT (entries of
+ * their own, tcp_timewait.c). Core lock held. */
 static void count_conns(struct ustack *st, size_t *conns, size_t *tw)
 {
-	*conns = *tw = 0;
+	*tw = st->tcp.tw_count;
+	*conns = *tw;
 	for (uint32_t i = 0; i <= st->tcp.ehash_mask; i++) {
 		const struct list_head *pos;
 
 		for (pos = st->tcp.ehash[i].next; pos != &st->tcp.ehash[i];
-		     pos = pos->next) {
-			const struct tcp_sock *tp = list_entry(pos, struct tcp_sock,
-							       ehash_node);
-
+		     pos = pos->next)
 			(*conns)++;
-			if (tp->sk.state == TCP_TIME_WAIT)
-				(*tw)++;
-		}
 	}
 }
 

@@ -96,38 +96,51 @@ int us_deadline_left_ms(const struct us_deadline *dl)
 
 static int poll_waiter_arm(struct poll_waiter *w)
 {
+	if (poll_drive_arm(w))
+		return 0;
 	w->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	return w->evfd < 0 ? -errno : 0;
 }
 
 /*
  * Called by a socket's wake-up under its core lock, possibly from several
- * stacks at once: only the first wake-up since the last rearm writes.
+ * stacks at once: only the first wake-up since the last rearm writes, and
+ * none from the engine this call's own thread is running (it rescans).
  */
 static void poll_waiter_wake(struct poll_waiter *w)
 {
 	uint64_t one = 1;
 
-	if (!atomic_exchange(&w->woken, true))
+	if (poll_drive_self(w)) {
+		atomic_store(&w->woken, true);
+		return;
+	}
+	if (!atomic_exchange(&w->woken, true)) {
+		atomic_store(&w->written, true);
 		(void)!us_sys_write(w->evfd, &one, sizeof(one));
+	}
 }
 
 /*
  * Drain before clearing `woken`: a wake-up in between then writes again
  * (and the rescan that follows sees its event anyway), whereas the other
  * order could leave `woken` set on an empty eventfd and sleep through
- * every later wake-up.
+ * every later wake-up. A wake-up that set `woken` but has not written
+ * yet writes after this: one spurious rescan.
  */
 static void poll_waiter_rearm(struct poll_waiter *w)
 {
 	uint64_t v;
 
-	(void)!us_sys_read(w->evfd, &v, sizeof(v));
+	if (atomic_exchange(&w->written, false))
+		(void)!us_sys_read(w->evfd, &v, sizeof(v));
 	atomic_store(&w->woken, false);
 }
 
 void poll_waiter_close(struct poll_waiter *w)
 {
+	if (w->borrowed)
+		poll_drive_release(w);
 	if (w->evfd >= 0)
 		us_sys_close(w->evfd);
 	w->evfd = -1;
@@ -202,6 +215,26 @@ static int kernel_pass(const struct poll_call_ops *ops, void *ctx,
 	return k;
 }
 
+/*
+ * One sleep of an armed call that has nothing ready: on the driving set
+ * alone, or in the kernel's call on the kernel fds and the set (or the
+ * waiter's eventfd when not driving).
+ */
+static int sleep_pass(const struct poll_call_ops *ops, void *ctx,
+		      struct poll_waiter *w, const struct timespec *tmo,
+		      const sigset_t *sigmask, bool *woken)
+{
+	int k;
+
+	if (w->drv_epfd >= 0 && !w->kernel_fds)
+		return poll_drive_wait(tmo, sigmask, w, woken);
+	k = kernel_pass(ops, ctx, tmo, sigmask, 0,
+			w->drv_epfd >= 0 ? w->drv_epfd : w->evfd, woken);
+	if (*woken && w->drv_epfd >= 0)
+		poll_drive_after(w, woken);
+	return k;
+}
+
 int poll_wait_loop(const struct poll_call_ops *ops, void *ctx,
 		   struct poll_waiter *w, const struct us_deadline *dl,
 		   const sigset_t *sigmask)
@@ -218,8 +251,11 @@ int poll_wait_loop(const struct poll_call_ops *ops, void *ctx,
 		n = ops->scan(ctx, armed ? w : NULL);
 		if (n == 0 && armed && !us_deadline_passed(dl))
 			tmo = us_deadline_left(dl, &left);
-		k = kernel_pass(ops, ctx, tmo, sigmask, n, w ? w->evfd : -1,
-				&woken);
+		if (n == 0 && w && armed && !us_timespec_is_zero(tmo))
+			k = sleep_pass(ops, ctx, w, tmo, sigmask, &woken);
+		else
+			k = kernel_pass(ops, ctx, tmo, sigmask, n,
+					w ? w->evfd : -1, &woken);
 		if (k < 0 || n + k > 0)
 			return k < 0 ? k : n + k;
 		/* A wake-up at the deadline still gets its rescan. */
@@ -372,8 +408,11 @@ static int do_poll(struct pollfd *fds, nfds_t nfds,
 	if (nfds && !fds)
 		return -EFAULT;
 	rc = poll_call_alloc(&c, &mem, nfds);
-	if (rc == 0 && poll_split(&c, nfds) > 0)
+	if (rc == 0 && poll_split(&c, nfds) > 0) {
+		w.st = c.watches[0].sock->st;
+		w.kernel_fds = c.nk > 0;
 		rc = poll_wait_loop(&poll_ops, &c, &w, dl, sigmask);
+	}
 	else if (rc == 0)
 		/* Kernel fds only: the kernel's own poll, one system call. */
 		rc = us_sys_ppoll(fds, nfds, us_deadline_left(dl, &left),

@@ -90,10 +90,21 @@ int us_deadline_left_ms(const struct us_deadline *dl);
 
 /* ---- sleeping on ustack sockets ----------------------------------------- */
 
-/* One call's wake-up eventfd, created only when the call has to sleep. */
+/*
+ * One call's wake-up eventfd, created only when the call has to sleep; or,
+ * when the call can drive st's engine (poll_drive.c), the thread's own,
+ * lent for the call together with the epoll set that holds it and st's
+ * devices.
+ */
 struct poll_waiter {
 	int evfd;
-	atomic_bool woken;          /* evfd was written since the last rearm */
+	atomic_bool woken;          /* woken since the last rearm */
+	atomic_bool written;        /* ... by a write to evfd */
+	/* driving (poll_drive.c) */
+	struct ustack *st;          /* the instance to drive, or NULL */
+	bool kernel_fds;            /* the call has kernel fds too */
+	bool borrowed;              /* evfd is the thread's driver's */
+	int drv_epfd;               /* evfd + st's devices; -1 = not driving */
 };
 
 /* A call watching one ustack socket. */
@@ -139,8 +150,27 @@ struct poll_call_ops {
 int poll_wait_loop(const struct poll_call_ops *ops, void *ctx,
 		   struct poll_waiter *w, const struct us_deadline *dl,
 		   const sigset_t *sigmask);
-#define POLL_WAITER_INIT { .evfd = -1 }
+#define POLL_WAITER_INIT { .evfd = -1, .drv_epfd = -1 }
 void poll_waiter_close(struct poll_waiter *w);
+
+/*
+ * Driving the engine from poll/select (poll_drive.c). poll_drive_arm: lend
+ * w the thread's eventfd and driving set for w->st; false when it cannot
+ * (no runtime or device fd, no memory, already lent): w then makes its own
+ * eventfd. poll_drive_release: give them back (drained). poll_drive_wait:
+ * sleep up to tmo on the set (no kernel fds in the call), running the
+ * engine when a device has frames; 0 with *woken when the call should
+ * rescan, or -errno (-EINTR for a signal). poll_drive_after: the set's fd
+ * was readable in a ppoll/pselect6 pass: run the engine if a device has
+ * frames; *woken as poll_drive_wait's. poll_drive_self: w belongs to the
+ * call this thread is driving the engine for now.
+ */
+bool poll_drive_arm(struct poll_waiter *w);
+void poll_drive_release(struct poll_waiter *w);
+int poll_drive_wait(const struct timespec *tmo, const sigset_t *sigmask,
+		    struct poll_waiter *w, bool *woken);
+void poll_drive_after(struct poll_waiter *w, bool *woken);
+bool poll_drive_self(struct poll_waiter *w);
 
 static inline bool us_timespec_is_zero(const struct timespec *ts)
 {

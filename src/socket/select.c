@@ -298,6 +298,10 @@ static int do_select(int n, fd_set *r, fd_set *w, fd_set *e,
 	if (n < 0)
 		return -EINVAL;
 	rc = sel_split(&c);
+	if (rc == 0 && c.nw) {
+		waiter.st = c.watches[0].pw.sock->st;
+		waiter.kernel_fds = c.kn > 0;
+	}
 	if (rc == 0)
 		rc = poll_wait_loop(&select_ops, &c, c.nw ? &waiter : NULL, dl,
 				    sigmask);

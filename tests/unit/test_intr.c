@@ -20,7 +20,8 @@
  * there the test also checks that the call sleeps in epoll_wait, and that
  * a datagram the kernel sends over the TAP reaches a thread blocked that
  * way, with and without a handler having interrupted it, and one asleep in
- * us_epoll_wait (epoll.c: ep_drive), read by that thread.
+ * us_epoll_wait (epoll.c: ep_drive), us_poll or us_select (poll_drive.c),
+ * read by that thread.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -76,7 +77,8 @@ static void install(bool restart)
 	assert_int_equal(sigaction(SIGUSR1, &sa, NULL), 0);
 }
 
-enum call { CALL_RECV, CALL_ACCEPT, CALL_POLL, CALL_EPOLL };
+enum call { CALL_RECV, CALL_ACCEPT, CALL_POLL, CALL_EPOLL, CALL_SELECT,
+	    CALL_POLL_TIMED };
 
 struct blocker {
 	pthread_t thread;
@@ -95,6 +97,7 @@ static void *blocker_main(void *arg)
 	struct pollfd pfd = { .fd = b->fd, .events = POLLIN };
 	struct epoll_event ev = { .events = EPOLLIN }, out;
 	char buf[64];
+	fd_set rset;
 	int ep;
 
 	atomic_store(&b->tid, (int)syscall(SYS_gettid));
@@ -110,6 +113,16 @@ static void *blocker_main(void *arg)
 		break;
 	case CALL_POLL:
 		b->rc = b->ustack ? us_poll(&pfd, 1, -1) : poll(&pfd, 1, -1);
+		break;
+	case CALL_POLL_TIMED:
+		b->rc = b->ustack ? us_poll(&pfd, 1, 4 * HANG_GUARD_MS)
+				  : poll(&pfd, 1, 4 * HANG_GUARD_MS);
+		break;
+	case CALL_SELECT:
+		FD_ZERO(&rset);
+		FD_SET(b->fd, &rset);
+		b->rc = b->ustack ? us_select(b->fd + 1, &rset, NULL, NULL, NULL)
+				  : select(b->fd + 1, &rset, NULL, NULL, NULL);
 		break;
 	case CALL_EPOLL:
 		ep = b->ustack ? us_epoll_create1(0) : epoll_create1(0);
@@ -151,7 +164,7 @@ static bool asleep_in_kernel(int tid)
 	switch (nr) {
 	case SYS_read: case SYS_poll: case SYS_ppoll: case SYS_recvfrom:
 	case SYS_accept: case SYS_accept4: case SYS_epoll_wait:
-	case SYS_epoll_pwait:
+	case SYS_epoll_pwait: case SYS_epoll_pwait2: case SYS_pselect6:
 		snprintf(path, sizeof(path), "/proc/self/task/%d/stat", tid);
 		f = fopen(path, "r");
 		if (!f)
@@ -191,6 +204,13 @@ static void wait_asleep(struct blocker *b)
 			    (b->call == CALL_RECV || b->call == CALL_ACCEPT))
 				assert_int_equal(syscall_of(tid),
 						 SYS_epoll_wait);
+			/* poll/select on ustack sockets alone: in the
+			 * driving set (poll_drive.c), timed or not. */
+			if (driving && b->ustack &&
+			    (b->call == CALL_POLL || b->call == CALL_SELECT ||
+			     b->call == CALL_POLL_TIMED))
+				assert_true(syscall_of(tid) == SYS_epoll_pwait2 ||
+					    syscall_of(tid) == SYS_epoll_pwait);
 			return;
 		}
 		assert_false(atomic_load(&b->done));
@@ -386,6 +406,18 @@ static void test_poll_never_restarts(void **state)
 	both(poll_restart);
 }
 
+static void select_restart(int fd, bool ustack)
+{
+	install(true);
+	expect_eintr(CALL_SELECT, ustack, fd);
+	expect_eintr(CALL_POLL_TIMED, ustack, fd);
+}
+
+static void test_select_never_restarts(void **state)
+{
+	both(select_restart);
+}
+
 static void epoll_restart(int fd, bool ustack)
 {
 	install(true);
@@ -474,7 +506,7 @@ static void tap_datagram(enum call call, bool interrupt_first)
 	assert_int_equal(sendto(ktap, "tap", 3, 0, (struct sockaddr *)&sin,
 				sizeof(sin)), 3);
 	pthread_join(b.thread, NULL);
-	/* recv: the datagram's 3 bytes; epoll_wait: 1 event. */
+	/* recv: the datagram's 3 bytes; the others: 1 ready. */
 	assert_int_equal(b.rc, call == CALL_RECV ? 3 : 1);
 	/* The blocked thread read the TAP itself (it may share the frames
 	 * with the runtime thread, but not all of them). */
@@ -498,6 +530,16 @@ static void test_tap_epoll_datagram(void **state)
 	tap_datagram(CALL_EPOLL, false);
 }
 
+/* The same for poll (untimed and timed) and select: poll_drive.c. */
+static void test_tap_poll_datagram(void **state)
+{
+	if (!driving)
+		skip();
+	tap_datagram(CALL_POLL, false);
+	tap_datagram(CALL_POLL_TIMED, false);
+	tap_datagram(CALL_SELECT, false);
+}
+
 int main(void)
 {
 #define INTR_CASES(SETUP) \
@@ -510,6 +552,8 @@ int main(void)
 						teardown), \
 		cmocka_unit_test_setup_teardown(test_epoll_never_restarts, SETUP, \
 						teardown), \
+		cmocka_unit_test_setup_teardown(test_select_never_restarts, \
+						SETUP, teardown), \
 		cmocka_unit_test_setup_teardown(test_accept_eintr, SETUP, \
 						teardown), \
 		cmocka_unit_test_setup_teardown(test_many_sleepers_and_close, \
@@ -522,6 +566,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_tap_datagram, setup_tap,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_tap_epoll_datagram,
+						setup_tap, teardown),
+		cmocka_unit_test_setup_teardown(test_tap_poll_datagram,
 						setup_tap, teardown),
 	};
 	int failed;

@@ -164,9 +164,11 @@ static void test_connect_skips_bound_port(void **state)
 
 /*
  * More connections than the table's first size times four: it grows, and
- * every one of them (TIME_WAIT orphans, as a connect/close loop leaves
- * them) is still found by its four-tuple, and a segment for each still
- * reaches it (a retransmitted FIN in TIME_WAIT is answered with an ACK).
+ * every one of them is still found by its four-tuple. The same for the
+ * TIME_WAIT table once they are all TIME_WAIT orphans (as a connect/close
+ * loop leaves them; the connection table is then empty), and a segment for
+ * each still reaches its entry (a retransmitted FIN is answered with an
+ * ACK).
  */
 static void test_ehash_grows(void **state)
 {
@@ -179,10 +181,16 @@ static void test_ehash_grows(void **state)
 		tt_conn_init(&c[i], &T, true);
 		c[i].peer_port = (uint16_t)(1000 + i % 50);
 		tt_open(&c[i]);
-		tt_to_time_wait(&c[i], true);
 	}
 	assert_true(t->ehash_mask + 1 > TCP_EHASH);
 	assert_int_equal(t->ehash_count, N);
+	for (int i = 0; i < N; i++)
+		assert_int_equal(tt_conn_state(&c[i]), TCP_ESTABLISHED);
+	for (int i = 0; i < N; i++)
+		tt_to_time_wait(&c[i], true);
+	assert_int_equal(t->ehash_count, 0);
+	assert_int_equal(t->tw_count, N);
+	assert_true(t->tw.mask + 1 > 4 * TCP_TW_HASH);
 	for (int i = 0; i < N; i++) {
 		assert_int_equal(tt_conn_state(&c[i]), TCP_TIME_WAIT);
 		tt_send(&c[i], TCPHDR_FIN | TCPHDR_ACK, c[i].snd_nxt - 1,

@@ -44,6 +44,7 @@ void tcp_init(struct ustack *st)
 	t->port_lo = 32768;
 	t->port_hi = 60999;
 	t->msl_us = 30 * US_USEC_PER_SEC;
+	tcp_tw_init(st);
 	ip_register_protocol(st, IPPROTO_TCP, &tcp_protocol);
 }
 
@@ -63,21 +64,28 @@ void tcp_exit(struct ustack *st)
 			tcp_done(&tp->sk);
 		}
 	}
+	tcp_tw_exit(st);
 	if (st->tcp.ehash != st->tcp.ehash_first)
 		free(st->tcp.ehash);
 }
 
 /* ---- tables ------------------------------------------------------------- */
 
-static uint32_t tcp_ehashfn(const struct tcp_table *t, uint32_t laddr,
-			    uint16_t lport, uint32_t faddr, uint16_t fport)
+uint32_t tcp_tuple_hash(const struct tcp_table *t, uint32_t laddr,
+			uint16_t lport, uint32_t faddr, uint16_t fport)
 {
 	struct {
 		uint32_t laddr, faddr;
 		uint16_t lport, fport;
 	} k = { laddr, faddr, lport, fport };
 
-	return (uint32_t)us_siphash(&t->secret, &k, sizeof(k)) & t->ehash_mask;
+	return (uint32_t)us_siphash(&t->secret, &k, sizeof(k));
+}
+
+static uint32_t tcp_ehashfn(const struct tcp_table *t, uint32_t laddr,
+			    uint16_t lport, uint32_t faddr, uint16_t fport)
+{
+	return tcp_tuple_hash(t, laddr, lport, faddr, fport) & t->ehash_mask;
 }
 
 /*
@@ -212,15 +220,42 @@ struct sock *tcp_lookup_listener(struct ustack *st, uint32_t daddr,
  * their addresses differ, when both set SO_REUSEADDR and the other is not
  * listening, or when both set SO_REUSEPORT.
  */
-static bool tcp_bind_conflict(const struct sock *sk, const struct sock *sk2)
+static bool tcp_bind_conflict_with(const struct sock *sk, uint32_t addr2,
+				   bool reuseaddr2, bool listen2,
+				   bool reuseport2)
 {
-	if (sk->rcv_saddr && sk2->rcv_saddr && sk->rcv_saddr != sk2->rcv_saddr)
+	if (sk->rcv_saddr && addr2 && sk->rcv_saddr != addr2)
 		return false;
-	if (sk->reuseaddr && sk2->reuseaddr && sk2->state != TCP_LISTEN)
+	if (sk->reuseaddr && reuseaddr2 && !listen2)
 		return false;
-	if (sk->reuseport && sk2->reuseport)
+	if (sk->reuseport && reuseport2)
 		return false;
 	return true;
+}
+
+static bool tcp_bind_conflict(const struct sock *sk, const struct sock *sk2)
+{
+	return tcp_bind_conflict_with(sk, sk2->rcv_saddr, sk2->reuseaddr,
+				      sk2->state == TCP_LISTEN, sk2->reuseport);
+}
+
+/* A port in TIME_WAIT is held as by its socket (Linux keeps the bind
+ * bucket for it): bind() without SO_REUSEADDR on both fails. */
+static bool tcp_tw_conflict(struct ustack *st, const struct sock *sk,
+			    uint16_t port)
+{
+	const struct list_head *pos, *head = tcp_tw_port_list(st, port);
+
+	list_for_each(pos, head) {
+		const struct tcp_tw *tw = list_entry(pos, struct tcp_tw,
+						     bind_node);
+
+		if (tw->num == port &&
+		    tcp_bind_conflict_with(sk, tw->laddr, tw->reuseaddr, false,
+					   tw->reuseport))
+			return true;
+	}
+	return false;
 }
 
 static bool tcp_chain_conflict(const struct list_head *chain,
@@ -242,7 +277,8 @@ static bool tcp_port_conflict(struct ustack *st, const struct sock *sk,
 			      uint16_t port)
 {
 	return tcp_chain_conflict(&st->tcp.bind[port % TCP_BHASH], sk, port) ||
-	       tcp_chain_conflict(&st->tcp.cbind[port % TCP_BHASH], sk, port);
+	       tcp_chain_conflict(&st->tcp.cbind[port % TCP_BHASH], sk, port) ||
+	       tcp_tw_conflict(st, sk, port);
 }
 
 static void tcp_bind_hash(struct sock *sk, uint16_t port)
@@ -311,13 +347,33 @@ void tcp_port_init(struct ustack *st)
  */
 static bool tcp_connect_port_ok(struct sock *sk, uint16_t port)
 {
+	struct ustack *st = sk->st;
 	struct list_head *pos;
 
-	list_for_each(pos, &sk->st->tcp.bind[port % TCP_BHASH])
+	list_for_each(pos, &st->tcp.bind[port % TCP_BHASH])
 		if (list_entry(pos, struct sock, bind_node)->num == port)
 			return false;
-	return !tcp_lookup_established(sk->st, sk->daddr, sk->dport,
-				       sk->rcv_saddr, htons(port));
+	list_for_each(pos, tcp_tw_port_list(st, port)) {
+		const struct tcp_tw *tw = list_entry(pos, struct tcp_tw,
+						     bind_node);
+
+		if (tw->num == port && tw->bound)
+			return false;
+	}
+	return !tcp_lookup_established(st, sk->daddr, sk->dport,
+				       sk->rcv_saddr, htons(port)) &&
+	       !tcp_tw_lookup(st, sk->daddr, sk->dport, sk->rcv_saddr,
+			      htons(port));
+}
+
+bool tcp_port_from_bind(const struct sock *sk)
+{
+	const struct list_head *pos;
+
+	list_for_each(pos, &sk->st->tcp.cbind[sk->num % TCP_BHASH])
+		if (list_entry(pos, struct sock, bind_node) == sk)
+			return false;
+	return sk->num != 0;
 }
 
 /*
@@ -388,11 +444,6 @@ uint32_t tcp_isn(struct ustack *st, uint32_t saddr, uint16_t sport,
 
 void tcp_set_state(struct sock *sk, int state)
 {
-	/* TIME_WAIT is counted for net.ipv4.tcp_max_tw_buckets. */
-	if (sk->state == TCP_TIME_WAIT)
-		sk->st->tcp.tw_count--;
-	if (state == TCP_TIME_WAIT)
-		sk->st->tcp.tw_count++;
 	sk->state = (uint8_t)state;
 }
 
@@ -991,10 +1042,6 @@ static void tcp_close_start(struct sock *sk)
 		tcp_put_port(sk);
 	} else if (sk->state == TCP_CLOSE) {
 		tcp_put_port(sk);
-	} else if (sk->state == TCP_TIME_WAIT) {
-		/* Both sides are done; TIME-WAIT runs out on its own, and
-		 * nothing (no RST for unread data) is sent: Linux's socket
-		 * is already CLOSED here. */
 	} else if (unread || (sk->linger_on && sk->linger_sec == 0)) {
 		/*
 		 * RFC 2525 §2.17: closing with unread data resets the

@@ -22,6 +22,7 @@
 #include "net/sock.h"
 #include "net/tcp/tcp_parse.h"
 #include "net/tcp/tcp_seq.h"
+#include "net/tcp/tcp_timewait.h"
 
 struct ustack;
 struct tcp_congestion_ops;
@@ -143,9 +144,12 @@ struct tcp_table {
 
 	/* the connection table grows with its connections (tcp.c) */
 	uint32_t ehash_mask;
-	uint32_t ehash_count;                /* socks on it, TIME_WAIT too */
-	uint32_t tw_count;                   /* of which in TIME_WAIT */
+	uint32_t ehash_count;                /* socks on it */
+	uint32_t tw_count;                   /* TIME_WAIT entries (tw) */
 	struct list_head ehash_first[TCP_EHASH]; /* ehash until it grows */
+
+	/* ---- TIME_WAIT entries (tcp_timewait.c) ---- */
+	struct tcp_tw_table tw;
 
 	/* ---- established lookup: last hit (tcp.c) ---- */
 	struct sock *ehash_last;  /* the sock the last lookup found; reset by
@@ -598,6 +602,30 @@ void tcp_reset_keepalive(struct sock *sk);
 /* SO_KEEPALIVE turned on or off (Linux's tcp_set_keepalive). */
 void tcp_set_keepalive(struct sock *sk, bool on);
 void tcp_time_wait(struct sock *sk);
+
+/* ---- TIME_WAIT entries' helpers (tcp_timewait.c uses them) ---- */
+/* The connection tables' keyed hash of a four-tuple, before masking. */
+uint32_t tcp_tuple_hash(const struct tcp_table *t, uint32_t laddr,
+			uint16_t lport, uint32_t faddr, uint16_t fport);
+/* sk's port was chosen by bind(), not by connect() (tcp.c). */
+bool tcp_port_from_bind(const struct sock *sk);
+/* tcp_invalid_ratelimit on *last (Linux's __tcp_oow_rate_limited): true
+ * when an answer went less than 500 ms ago; else *last = now. */
+bool tcp_oow_limited(struct ustack *st, us_time_t *last);
+/* RFC 7323 §5.3 R1 without the sock: TSval at least TS.Recent (within
+ * `window` ticks), or a TS.Recent too old or 0 to check against. */
+bool tcp_paws_fresh(uint32_t ts_recent, us_time_t ts_recent_stamp,
+		    uint32_t tsval, int32_t window, us_time_t now);
+/* A bare ACK from values, not from a sock (a TIME_WAIT entry's). */
+struct tcp_bare_ack {
+	uint32_t saddr, daddr;
+	uint16_t sport, dport;      /* network order */
+	uint32_t seq, ack;
+	uint16_t window;            /* the field, scaled already */
+	uint8_t ttl, tos;
+	struct tcp_opts opts;
+};
+int tcp_send_bare_ack(struct ustack *st, const struct tcp_bare_ack *a);
 void tcp_fin_wait2_timeout(struct sock *sk);
 /* RFC 6298 §2: a new RTT measurement. */
 void tcp_rtt_sample(struct tcp_sock *tp, us_time_t rtt_us);

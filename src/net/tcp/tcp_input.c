@@ -63,15 +63,17 @@ static void tcp_reset(struct sock *sk)
  * per 500 ms at most answers invalid segments, so two ends that disagree
  * about the sequence space cannot keep ACKing each other in a loop.
  */
+bool tcp_oow_limited(struct ustack *st, us_time_t *last)
+{
+	if (*last && st->now - *last < TCP_INVALID_RATELIMIT_US)
+		return true;
+	*last = st->now;
+	return false;
+}
+
 static bool tcp_oow_rate_limited(struct sock *sk)
 {
-	struct tcp_sock *tp = tcp_sk(sk);
-	us_time_t now = sk->st->now;
-
-	if (tp->last_oow_ack && now - tp->last_oow_ack < TCP_INVALID_RATELIMIT_US)
-		return true;
-	tp->last_oow_ack = now;
-	return false;
+	return tcp_oow_limited(sk->st, &tcp_sk(sk)->last_oow_ack);
 }
 
 /* An out-of-window segment is answered by an ACK, within the rate limit
@@ -676,53 +678,27 @@ static void tcp_rcv_synsent(struct sock *sk, struct sk_buff *skb,
 
 /* ---- TIME-WAIT ----------------------------------------------------------- */
 
-static void tcp_timewait_input(struct sock *sk, struct sk_buff *skb,
-			       const struct tcp_seg *th, uint32_t seglen)
+/* A segment for a TIME_WAIT entry (tcp_timewait.c); a SYN that may reopen
+ * the pair goes to the listener, as Linux's tcp_v4_rcv does with
+ * TCP_TW_SYN, or is ACKed when nobody listens. */
+static void tcp_timewait_input(struct ustack *st, struct tcp_tw *tw,
+			       struct sk_buff *skb, const struct tcp_seg *th,
+			       uint32_t seglen)
 {
-	struct tcp_sock *tp = tcp_sk(sk);
-	struct ustack *st = sk->st;
-	uint32_t seq = TCP_SKB_CB(skb)->seq;
+	uint32_t isn = tcp_tw_state_process(st, tw, skb, th, seglen);
 	struct sock *lsk;
 
-	/* The only segments in sequence here are a bare ACK and a RST at
-	 * RCV.NXT (Linux's tcp_timewait_state_process). The RST ends
-	 * TIME-WAIT early (Linux with tcp_rfc1337 = 0); the ACK restarts
-	 * the wait and gets no answer, which could only start an ACK loop
-	 * with a peer in TIME-WAIT too. */
-	if (seq == tp->rcv_nxt && (seglen == 0 || (th->flags & TCPHDR_RST))) {
-		if (th->flags & TCPHDR_RST) {
-			tcp_done(sk);
-			tcp_drop(st, skb, US_DROP_TCP_RESET);
-			return;
-		}
-		tcp_time_wait(sk);
-		skb_free(skb);
+	if (!isn)
+		return;
+	lsk = tcp_lookup_listener(st, tw->laddr, tw->lport);
+	if (!lsk) {
+		tcp_tw_send_ack(st, tw);
+		tcp_drop(st, skb, US_DROP_TCP_INVALID_SEQ);
 		return;
 	}
-	lsk = tcp_lookup_listener(st, sk->rcv_saddr, sk->sport);
-	if ((th->flags & (TCPHDR_SYN | TCPHDR_RST | TCPHDR_ACK)) == TCPHDR_SYN &&
-	    seq_gt(seq, tp->rcv_nxt) && lsk) {
-		/* RFC 9293 §3.10.7.4 note / RFC 6191: a new incarnation
-		 * above the old sequence space may reuse the pair now. Its
-		 * ISN starts above everything the old one sent, as Linux
-		 * picks it, so that old duplicates cannot be taken for new. */
-		uint32_t isn = tp->snd_max + 65535 + 2;
-
-		tcp_done(sk);
-		TCP_SKB_CB(skb)->tw_isn = isn ? isn : 1;
-		tcp_listen_input(lsk, skb, th, seglen);
-		return;
-	}
-	if (th->flags & TCPHDR_RST) {
-		tcp_drop(st, skb, US_DROP_TCP_RESET);
-		return;
-	}
-	/* Anything else, a retransmitted FIN above all: ACK it. An ACK
-	 * restarts the 2 MSL wait (RFC 9293 §3.10.7.4, TIME-WAIT). */
-	if (th->flags & TCPHDR_ACK)
-		tcp_time_wait(sk);
-	tcp_send_oow_ack(sk, th, seglen);
-	tcp_drop(st, skb, US_DROP_TCP_INVALID_SEQ);
+	tcp_tw_kill(st, tw);
+	TCP_SKB_CB(skb)->tw_isn = isn;
+	tcp_listen_input(lsk, skb, th, seglen);
 }
 
 /* ---- synchronized states (RFC 9293 §3.10.7.4) --------------------------- */
@@ -1011,8 +987,16 @@ void tcp_v4_rcv(struct sk_buff *skb)
 
 	sk = tcp_lookup_established(st, saddr, htons(th.sport), daddr,
 				    htons(th.dport));
-	if (!sk)
+	if (!sk) {
+		struct tcp_tw *tw = tcp_tw_lookup(st, saddr, htons(th.sport),
+						  daddr, htons(th.dport));
+
+		if (tw) {
+			tcp_timewait_input(st, tw, skb, &th, seglen);
+			return;
+		}
 		sk = tcp_lookup_listener(st, daddr, htons(th.dport));
+	}
 	if (!sk) {
 		/* RFC 9293 §3.10.7.1: CLOSED answers with a reset. */
 		tcp_v4_send_reset(st, skb, &th, seglen);
@@ -1026,10 +1010,11 @@ void tcp_v4_rcv(struct sk_buff *skb)
 	case TCP_SYN_SENT:
 		tcp_rcv_synsent(sk, skb, &th, seglen);
 		return;
-	case TCP_TIME_WAIT:
-		tcp_timewait_input(sk, skb, &th, seglen);
-		return;
 	default:
+		/* The sock may be done with on the way (tcp_done,
+		 * tcp_time_wait) while its caller still looks at it. */
+		sock_hold(sk);
 		tcp_rcv_state_process(sk, skb, &th, seglen);
+		sock_put(sk);
 	}
 }

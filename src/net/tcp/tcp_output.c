@@ -517,6 +517,28 @@ void tcp_send_active_reset(struct sock *sk)
 	us_mib_inc(sk->st, US_MIB_TCP_OUT_RSTS);
 }
 
+int tcp_send_bare_ack(struct ustack *st, const struct tcp_bare_ack *a)
+{
+	struct sk_buff *skb = us_skb_alloc(st, 0);
+	struct tcp_out o;
+
+	if (!skb)
+		return -ENOBUFS;
+	memset(&o, 0, sizeof(o));
+	o.saddr = a->saddr;
+	o.daddr = a->daddr;
+	o.sport = a->sport;
+	o.dport = a->dport;
+	o.seq = a->seq;
+	o.ack = a->ack;
+	o.flags = TCPHDR_ACK;
+	o.window = a->window;
+	o.ttl = a->ttl;
+	o.tos = a->tos;
+	o.opts = a->opts;
+	return tcp_push_and_send(st, skb, &o, 0);
+}
+
 /*
  * RFC 9293 §3.10.7.1: the reset for a segment no connection wants. If it
  * carried an ACK, the RST takes its sequence number from it; otherwise

@@ -16,6 +16,7 @@
 #include "net/af_inet.h"
 #include "net/tcp/tcp.h"
 #include "socket/socket.h"
+#include "stack/runtime.h"
 #include "stack/stack.h"
 
 static bool tcp_connect_done(struct sock *sk, void *arg)
@@ -62,6 +63,11 @@ static int inet_stream_connect(struct socket *sock, const struct sockaddr *addr,
 	if (!tcp_connect_done(sk, NULL)) {
 		if (timeo == 0)
 			return -EINPROGRESS;
+		/* A peer on this host answers the SYN within our own write
+		 * to the device (the kernel receives in the writer's
+		 * context): its SYN-ACK is often queued already. Read it
+		 * now rather than sleep and be woken for it. */
+		(void)us_runtime_drive(sock->st);
 		err = sock_wait_event(sock, &timeo, tcp_connect_done, NULL);
 		/* Interrupted, the connection goes on (Linux's EINTR; a
 		 * later connect() says EALREADY or the result). */
@@ -286,12 +292,9 @@ static int inet_stream_shutdown(struct socket *sock, int how)
 
 	if (how < SHUT_RD || how > SHUT_RDWR)
 		return -EINVAL;
+	/* (A connection in TIME_WAIT left its socket CLOSE, as Linux's
+	 * does: inet_shutdown answers ENOTCONN.) */
 	switch (sk->state) {
-	case TCP_TIME_WAIT:
-		/* Linux's socket is already CLOSE here (the TIME-WAIT lives
-		 * in a separate mini socket): ENOTCONN. */
-		sk->shutdown |= (uint8_t)(how + 1);
-		return -ENOTCONN;
 	case TCP_LISTEN:
 		if (!((how + 1) & RCV_SHUTDOWN))
 			return 0;

@@ -303,9 +303,6 @@ static void tcp_keepalive_timer(struct us_timer *t, us_time_t now)
 	struct sock *sk = &tp->sk;
 
 	switch (sk->state) {
-	case TCP_TIME_WAIT:
-		tcp_done(sk);
-		return;
 	case TCP_FIN_WAIT2:
 		/* An orphan that the peer never finished (Linux's
 		 * tcp_fin_timeout) is let go; with the socket still open,
@@ -373,30 +370,17 @@ void tcp_set_keepalive(struct sock *sk, bool on)
 
 /*
  * RFC 9293 §3.10.7.4: TIME-WAIT lasts 2 MSL, then the connection is gone.
- * With net.ipv4.tcp_max_tw_buckets connections in TIME_WAIT already, a new
- * one ends at once instead (Linux's tcp_time_wait: TCPTimeWaitOverflow),
- * so that a loop of short connections holds bounded memory: its timer
- * fires at the next run, as its caller may still use it now.
+ * As Linux's tcp_time_wait: a small entry takes the four-tuple through
+ * those 2 MSL (tcp_timewait.c) and the sock is done with now; a socket the
+ * user still holds is CLOSED. With net.ipv4.tcp_max_tw_buckets entries
+ * already (TCPTimeWaitOverflow), the connection just ends, so that a loop
+ * of short connections holds bounded memory. The caller (tcp_v4_rcv)
+ * holds a reference: sk stays valid until it returns.
  */
 void tcp_time_wait(struct sock *sk)
 {
-	struct tcp_sock *tp = tcp_sk(sk);
-	struct ustack *st = sk->st;
-	struct us_timer_base *b = &st->timers;
-	us_time_t end = st->now + 2 * st->tcp.msl_us;
-
-	if (sk->state != TCP_TIME_WAIT &&
-	    st->tcp.tw_count >= (uint32_t)st->sysctl.tcp_max_tw_buckets) {
-		us_mib_inc(st, US_MIB_TCP_TW_OVERFLOW);
-		end = st->now;
-	}
-	tcp_set_state(sk, TCP_TIME_WAIT);
-	us_timer_del(b, &tp->retrans_timer);
-	us_timer_del(b, &tp->delack_timer);
-	tp->probe_timer = false;
-	us_timer_mod(b, &tp->keepalive_timer, end);
-	if (sk->sk_socket)
-		sk->sk_state_change(sk);
+	tcp_tw_enter(sk);
+	tcp_done(sk);
 }
 
 /* An orphan in FIN_WAIT2 waits linger2 seconds for the peer's FIN. */

@@ -234,13 +234,20 @@ void tcp_ts_note(struct tcp_sock *tp, const struct tcp_seg *th)
  * one tick of slack (TCP_PAWS_WINDOW); a TS.Recent older than 24 days is
  * invalid and checks nothing (§5.5); nor does a TS.Recent of 0 (Linux).
  */
+bool tcp_paws_fresh(uint32_t ts_recent, us_time_t ts_recent_stamp,
+		    uint32_t tsval, int32_t window, us_time_t now)
+{
+	if ((int32_t)(ts_recent - tsval) <= window)
+		return true;
+	if (now - ts_recent_stamp >= TCP_PAWS_24DAYS_US)
+		return true;
+	return ts_recent == 0;
+}
+
 static bool tcp_paws_ok(const struct tcp_sock *tp, int32_t window)
 {
-	if ((int32_t)(tp->ts_recent - tp->rx_tsval) <= window)
-		return true;
-	if (tp->sk.st->now - tp->ts_recent_stamp >= TCP_PAWS_24DAYS_US)
-		return true;
-	return tp->ts_recent == 0;
+	return tcp_paws_fresh(tp->ts_recent, tp->ts_recent_stamp,
+			      tp->rx_tsval, window, tp->sk.st->now);
 }
 
 /*
