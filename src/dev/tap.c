@@ -251,6 +251,13 @@ static int tap_poll(struct net_device *dev, int budget)
 		if (r == 0)
 			break;
 		n++;
+		/* A thread driving the engine as it waits has its data: it
+		 * leaves the rest to others rather than read the device
+		 * until EAGAIN (runtime.c, rt_lone_wake). */
+		if (us_rx_enough(dev->st)) {
+			us_mib_inc(dev->st, US_MIB_RT_DRIVEN_EARLY);
+			break;
+		}
 	}
 	us_rx_batch_end(dev->st);
 	/* The 64 KB buffer goes back to the instance's skb cache between
