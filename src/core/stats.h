@@ -32,6 +32,9 @@ struct ustack;
 	/* engine runs by application threads blocked in a socket call, \
 	 * which read the devices themselves (socket/wait.c) */ \
 	X(RT_DRIVEN, "rt.driven") \
+	/* ... of which stopped reading a device once the thread had what \
+	 * it waited for, leaving it possibly non-empty (runtime.c) */ \
+	X(RT_DRIVEN_EARLY, "rt.driven_early") \
 	/* ARP */ \
 	X(ARP_IN_REQUESTS, "arp.in_requests") \
 	X(ARP_IN_REPLIES, "arp.in_replies") \

@@ -78,6 +78,7 @@ struct tap_priv {
 	struct sk_buff *big;   /* with GRO_HW: the rx buffer for a frame
 				  larger than the spare, up to TAP_GSO_MAX */
 	struct tap_fault fault; /* seeded faults (tests); off by default */
+	bool last_full;        /* the last frame read filled over half an MTU */
 };
 
 /* ---- receive ---------------------------------------------------------- */
@@ -187,6 +188,7 @@ static ssize_t tap_read(struct net_device *dev, struct sk_buff **skbp)
 	do
 		n = readv(dev->fd, iov, big ? 2 : 1);
 	while (n < 0 && errno == EINTR);
+	tp->last_full = n > 0 && (size_t)n > room / 2;
 	if (n < 0 || (size_t)n <= room) {
 		n = n < 0 ? -errno : n;
 		tp->big = big;
@@ -251,6 +253,17 @@ static int tap_poll(struct net_device *dev, int budget)
 		if (r == 0)
 			break;
 		n++;
+		/* A thread driving the engine as it waits has its data: it
+		 * leaves the rest to others rather than read the device
+		 * until EAGAIN (runtime.c, rt_lone_wake). Not after a
+		 * large frame (over half an MTU, or GSO): a bulk stream is
+		 * in flight, more of it likely waits, and one batch for all
+		 * of it is one ACK (tcp_ackbatch.c) where stopping would
+		 * cost one per frame. */
+		if (!tp->last_full && us_rx_enough(dev->st)) {
+			us_mib_inc(dev->st, US_MIB_RT_DRIVEN_EARLY);
+			break;
+		}
 	}
 	us_rx_batch_end(dev->st);
 	/* The 64 KB buffer goes back to the instance's skb cache between

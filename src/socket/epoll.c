@@ -78,6 +78,9 @@ struct us_epoll {
 	uint64_t dev_tag;
 	struct ustack *drv_st;
 	unsigned int drv_gen;
+	/* nready > 0, for a driving thread to stop reading a device once
+	 * it has something to report (us_runtime_drive_until) */
+	atomic_bool any_ready;
 };
 
 #define EP_DEV_TAG_MASK 0xffffffff00000000ull
@@ -121,6 +124,7 @@ static void ep_set_ready(struct us_epoll *ep, struct us_epitem *epi)
 	list_add_tail(&epi->rdllink, &ep->rdllist);
 	epi->on_rdl = true;
 	ep->nready++;
+	atomic_store(&ep->any_ready, true);
 }
 
 static void ep_clear_ready(struct us_epoll *ep, struct us_epitem *epi)
@@ -130,6 +134,7 @@ static void ep_clear_ready(struct us_epoll *ep, struct us_epitem *epi)
 	list_del(&epi->rdllink);
 	epi->on_rdl = false;
 	ep->nready--;
+	atomic_store(&ep->any_ready, ep->nready > 0);
 }
 
 static void epi_put_locked(struct us_epitem *epi)
@@ -372,8 +377,12 @@ static void ep_drive_detach(struct us_epoll *ep, struct ustack *st)
 	pthread_mutex_unlock(&ep->lock);
 }
 
-/* A device in the set has frames: run the engine in this thread. */
-static void ep_drive(struct us_epoll *ep)
+/*
+ * A device in the set has frames: run the engine in this thread. With
+ * `early` (every event of the kernel wait was returned, so this thread saw
+ * its wake-up), it may stop reading once an item of the set is ready.
+ */
+static void ep_drive(struct us_epoll *ep, bool early)
 {
 	struct ustack *st;
 
@@ -383,7 +392,7 @@ static void ep_drive(struct us_epoll *ep)
 	if (!st)
 		return;
 	pthread_mutex_lock(&st->lock);
-	if (!us_runtime_drive(st))
+	if (!us_runtime_drive_until(st, early ? &ep->any_ready : NULL))
 		ep_drive_detach(ep, st);
 	us_core_unlock(st);
 }
@@ -654,7 +663,7 @@ static int ep_kernel_wait(struct us_epoll *ep, struct epoll_event *events,
 		events[n++] = events[i];
 	}
 	if (drive) {
-		ep_drive(ep);
+		ep_drive(ep, r < max);
 		*woken = true;
 	}
 	return n;

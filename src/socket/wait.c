@@ -276,7 +276,12 @@ static int sleep_driving(struct us_sleeper *s, struct ustack *st)
 					  NULL);
 			}
 		}
-		if (dev && !us_runtime_drive(st))
+		/* With its wake-up here, the thread may stop reading once
+		 * it has its data; not when the events filled evs (a
+		 * device's may be among those not returned). */
+		if (dev && !us_runtime_drive_until(st, n < (int)(sizeof(evs) /
+						   sizeof(evs[0])) ?
+						   &s->woken : NULL))
 			break;      /* runtime stopped: recheck */
 	}
 	/* Written but not seen in the set: drain it (the write was made

@@ -28,11 +28,13 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/timerfd.h>
+#include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -63,6 +65,7 @@ struct us_runtime {
 	us_time_t planned;  /* the next event as of the last pass; read and
 			       written under the core lock */
 	unsigned int dev_gen;  /* a new serial when a device fd joins the set */
+	bool lone_wake;     /* rt_lone_wake(): a driver may stop reading early */
 };
 
 /*
@@ -314,6 +317,48 @@ static unsigned int rt_new_gen(void)
 	return g;
 }
 
+/*
+ * May a thread that drives the engine while it waits stop reading a device
+ * once it has what it waited for, leaving frames in the device, to save the
+ * read that would find it empty? Only when every frame left is sure to be
+ * read by someone else without another frame coming. Count each frame's
+ * wake-up as a token:
+ *
+ * A frame queued on a TAP wakes the fd's wait queue once (tun_net_xmit ->
+ * sk_data_ready). The walk calls every epoll item watching the fd; ours
+ * are all EPOLLEXCLUSIVE, and such an item queues the fd on its set's
+ * ready list and stops the walk only if a thread waits in that set
+ * (ep_poll_callback's ewake). So each frame leaves one token: a thread
+ * waiting in some set is woken, or, when nobody waits anywhere, the
+ * runtime's set has the fd on its ready list (its item is always visited
+ * then), and the runtime thread, which always comes back to epoll_wait and
+ * always reads until EAGAIN, takes it there.
+ *
+ * A woken driving thread's epoll_wait returns the device (level-triggered:
+ * unless someone emptied it meanwhile) and the thread runs the engine,
+ * which reads each device at least once: one frame per token at least, so
+ * frames in a device never outnumber the tokens still to be spent, and
+ * none is left once all are.
+ *
+ * That needs a waiter to take one token per sleep: a thread reached by a
+ * wake-up must leave its set's wait queue at once, even if something else
+ * (a signal) woke it first, or it could swallow two frames' wake-ups and
+ * read one. Linux does so since 6.0 (fs/eventpoll.c,
+ * ep_autoremove_wake_function: "epoll: autoremove wakers even more
+ * aggressively"); before, a thread stayed queued until it ran, and every
+ * driving thread reads until EAGAIN as the runtime thread does.
+ */
+static bool rt_lone_wake(void)
+{
+	struct utsname u;
+	unsigned int major, minor;
+
+	if (uname(&u) != 0 ||
+	    sscanf(u.release, "%u.%u", &major, &minor) != 2)
+		return false;
+	return major >= 6;
+}
+
 static struct us_runtime *runtime_alloc(struct ustack *st, int *err)
 {
 	struct us_runtime *rt = calloc(1, sizeof(*rt));
@@ -327,6 +372,7 @@ static struct us_runtime *runtime_alloc(struct ustack *st, int *err)
 	rt->armed = US_TIME_NEVER;
 	rt->planned = 0;
 	rt->abs_clock = clock_is_monotonic(st->clock);
+	rt->lone_wake = rt_lone_wake();
 	rt->epfd = epoll_create1(EPOLL_CLOEXEC);
 	rt->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	rt->wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -511,22 +557,31 @@ int us_runtime_driver_sync(struct ustack *st, int epfd, uint64_t data)
 	return n;
 }
 
-bool us_runtime_drive(struct ustack *st)
+bool us_runtime_drive_until(struct ustack *st, const atomic_bool *done)
 {
 	struct us_runtime *rt = st->rt;
+	bool idle;
 
 	if (!rt || rt->stopping)
 		return false;
 	us_mib_inc(st, US_MIB_RT_DRIVEN);
+	st->rx_enough = rt->lone_wake ? done : NULL;
+	idle = rt_run_engine(st);
+	st->rx_enough = NULL;
 	/* Frames left over (a flood) may have been announced to this
 	 * thread only: the runtime thread takes them from here. */
-	if (!rt_run_engine(st)) {
+	if (!idle) {
 		rt->planned = 0;
 		us_runtime_wakeup(st);
 		return true;
 	}
 	us_runtime_kick(st);
 	return true;
+}
+
+bool us_runtime_drive(struct ustack *st)
+{
+	return us_runtime_drive_until(st, NULL);
 }
 
 void us_runtime_driver_drop(struct ustack *st, int epfd)

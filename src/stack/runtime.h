@@ -10,6 +10,7 @@
 #ifndef US_STACK_RUNTIME_H
 #define US_STACK_RUNTIME_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -60,5 +61,12 @@ unsigned int us_runtime_dev_gen(struct ustack *st);
 int us_runtime_driver_sync(struct ustack *st, int epfd, uint64_t data);
 void us_runtime_driver_drop(struct ustack *st, int epfd);
 bool us_runtime_drive(struct ustack *st);
+/*
+ * As us_runtime_drive, for a thread that waits for `done` (its sleeper's
+ * woken flag): once that is true, a device read after a frame may stop
+ * before the device is empty, where the kernel lets another thread be sure
+ * to read the rest (runtime.c, rt_lone_wake). Counted in rt.driven_early.
+ */
+bool us_runtime_drive_until(struct ustack *st, const atomic_bool *done);
 
 #endif

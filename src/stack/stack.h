@@ -10,6 +10,8 @@
 #define US_STACK_STACK_H
 
 #include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 
 #include "core/clock.h"
 #include "core/list.h"
@@ -62,7 +64,23 @@ struct ustack {
 	int sigurg_n;
 
 	struct us_runtime *rt;    /* NULL until ustack_start() */
+
+	/*
+	 * Set while a thread that drives the engine as it waits runs it
+	 * (us_runtime_drive_until): its "woken" flag. Once that reads true,
+	 * a device poll may stop after the frame in hand instead of reading
+	 * the device until it is empty (us_rx_enough). Why no frame is then
+	 * left unread: runtime.c, rt_lone_wake.
+	 */
+	const atomic_bool *rx_enough;
 };
+
+/* Core lock held. True when a device poll may stop after the frame it
+ * just handled: the thread running the engine has what it waited for. */
+static inline bool us_rx_enough(const struct ustack *st)
+{
+	return st->rx_enough && atomic_load(st->rx_enough);
+}
 
 static inline void us_mib_inc(struct ustack *st, enum us_mib m)
 {
