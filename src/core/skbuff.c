@@ -205,8 +205,10 @@ struct sk_buff *skb_alloc(struct skb_pool *pool, unsigned int size)
 		return NULL;
 	}
 	skb_init_meta(skb, pool);
-	if (pool)
+	if (pool) {
 		pool->live++;
+		pool->allocs++;
+	}
 	skb->truesize = (uint32_t)truesize;
 	skb->head = buf;
 	skb->data = buf;
@@ -297,8 +299,10 @@ struct sk_buff *skb_clone(struct sk_buff *skb)
 	n->destructor = NULL;
 	n->users = 1;
 	n->truesize = (uint32_t)truesize;
-	if (n->pool)
+	if (n->pool) {
 		n->pool->live++;
+		n->pool->clones++;
+	}
 	skb_shinfo(skb)->dataref++;
 	return n;
 }

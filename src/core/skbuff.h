@@ -108,6 +108,9 @@ struct skb_pool {
 	size_t used_bytes;  /* truesize of every live sk_buff */
 	uint64_t alloc_fail;
 	uint64_t live;      /* live sk_buff structs (clones included) */
+	/* Made so far: data areas (skb_alloc) and clones (skb_clone); the
+	 * stack copies them into its skb.* counters. */
+	uint64_t allocs, clones;
 	struct skb_cache *cache; /* NULL = malloc and free every time */
 };
 

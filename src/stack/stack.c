@@ -263,6 +263,8 @@ void ustack_print_counters(struct ustack *st, FILE *f)
 			(unsigned long long)s->rx_dropped,
 			(unsigned long long)s->tx_dropped);
 	}
+	st->stats.mib[US_MIB_SKB_ALLOCS] = st->skb_pool.allocs;
+	st->stats.mib[US_MIB_SKB_CLONES] = st->skb_pool.clones;
 	us_stats_print(&st->stats, f);
 	pthread_mutex_unlock(&st->lock);
 }
