@@ -307,6 +307,25 @@ struct sk_buff *skb_clone(struct sk_buff *skb)
 	return n;
 }
 
+struct sk_buff *skb_clone_part(struct sk_buff *skb, unsigned char *data,
+			       unsigned int len, uint32_t charge)
+{
+	struct sk_buff *n;
+
+	if (skb->data_len || data < skb->head || data + len > skb->end ||
+	    charge > skb->truesize - sizeof(struct sk_buff))
+		return NULL;
+	n = skb_clone(skb);
+	if (!n)
+		return NULL;
+	n->data = data;
+	n->tail = data + len;
+	n->len = len;
+	skb->truesize -= charge;
+	n->truesize += charge;
+	return n;
+}
+
 struct sk_buff *skb_copy(const struct sk_buff *skb)
 {
 	unsigned int size = (unsigned int)(skb->end - skb->head);

@@ -193,6 +193,14 @@ static inline struct sk_buff *skb_get(struct sk_buff *skb)
 }
 /* A new struct sharing the data area (the data must then not be written). */
 struct sk_buff *skb_clone(struct sk_buff *skb);
+/*
+ * A clone whose window is len bytes of skb's (linear) data area from
+ * `data`, taking `charge` bytes of skb's truesize along: buffers carved
+ * out of one area share its charge, so the pool's count stays what the
+ * area costs however it is cut (tcp_sendmsg's large writes).
+ */
+struct sk_buff *skb_clone_part(struct sk_buff *skb, unsigned char *data,
+			       unsigned int len, uint32_t charge);
 /* A private copy of struct and data, with the same headroom; a frag_list
  * is copied in after the linear bytes (the copy is linear). */
 struct sk_buff *skb_copy(const struct sk_buff *skb);

@@ -227,7 +227,9 @@ int tcp_transmit_gso(struct sock *sk, struct sk_buff *skb, unsigned int nsegs)
 	struct tcp_out o;
 	uint8_t flags = cb->flags;
 
-	if (nsegs > 1)
+	/* A carved segment's headroom is its neighbour's payload: its
+	 * headers go in a buffer of their own (tcp_offload.c). */
+	if (nsegs > 1 || cb->carved)
 		n = tcp_gso_build(sk, skb, nsegs, &flags);
 	else
 		n = skb_shared_data(skb) ? skb_copy(skb) : skb_clone(skb);
