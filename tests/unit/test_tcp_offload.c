@@ -9,7 +9,7 @@
  * counted as ten segments sent; cut in software it gives ten segments
  * that parse with correct checksums and consecutive sequence numbers;
  * a short tail rides last in the GSO packet, and a retransmission goes
- * as a plain segment; without TSO
+ * as one unsegmented packet of the first MSS; without TSO
  * but with checksum offload every segment has a partial checksum; with
  * no offload at all TCP sends what it sent before: whole segments with
  * their checksums. The ACKs then free every segment (no skb left over).
@@ -172,14 +172,19 @@ static void test_tso_tail_and_retransmit(void **state)
 	assert_memory_equal(got, BUF, 3 * MSS + 100);
 	skb_free(skb);
 	assert_null(ts_pop_tx(&T));
-	/* The RTO: the first segment again, alone. */
+	/* The RTO: the first segment again, alone and not for segmenting:
+	 * its headers in a buffer of their own, its payload where the write
+	 * queue keeps it (the segment was carved out of the write's area). */
 	ts_advance(&T, 1100000);
 	skb = ts_pop_tx(&T);
 	assert_non_null(skb);
+	assert_null(ts_pop_tx(&T));
 	assert_false(skb_is_gso(skb));
-	assert_false(skb_is_nonlinear(skb));
+	assert_int_equal(skb_headlen(skb), HL);
 	assert_int_equal(skb->len, HL + MSS);
 	assert_int_equal(get32(skb->data + 20 + 4), seq0);
+	assert_int_equal(gather_payload(skb, HL, got), MSS);
+	assert_memory_equal(got, BUF, MSS);
 	skb_free(skb);
 	ts_flush_tx(&T);
 	ack_all(seq0 + 3 * MSS + 100);
