@@ -582,11 +582,12 @@ int tcp_tso_xmit(struct sock *sk, struct sk_buff *skb, struct tcp_gso_batch *b);
 /* Send what b gathered. 0 or -errno. */
 int tcp_tso_flush(struct sock *sk, struct tcp_gso_batch *b);
 /* The GSO packet for nsegs queued segments from first: a head for the
- * headers and their payloads on its frag_list; *flags gets their PSH. */
+ * headers and their payloads on its frag_list; *flags gets their PSH.
+ * With nsegs 1 (a carved segment), the same without GSO fields. */
 struct sk_buff *tcp_gso_build(struct sock *sk, struct sk_buff *first,
 			      unsigned int nsegs, uint8_t *flags);
 /* Fill the checksum of the TCP packet at skb->data: partial for a GSO
- * packet or a device with checksum offload, else in full. */
+ * or nonlinear packet or a device with checksum offload, else in full. */
 void tcp_v4_send_check(struct ustack *st, struct sk_buff *skb, uint32_t saddr,
 		       uint32_t daddr);
 /* Should tcp_sendmsg queue the next left bytes with tcp_sendmsg_carve? */

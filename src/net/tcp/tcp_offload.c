@@ -1,19 +1,25 @@
 /*
  * tcp_offload.c - TCP segmentation and checksum offload on the way out.
  *
- * The write queue keeps one skb per MSS-sized segment (what the user's
- * bytes were copied into, once), so acknowledgement, retransmission and
- * SACK work on segments as before. When the route's device can segment
- * (US_NETIF_F_TSO), tcp_write_xmit gathers a run of new full-sized
- * segments into one GSO packet of up to 64 KB: a fresh head that holds
- * only the headers, and a clone of each segment's payload on its
- * frag_list, so no payload is copied; the device (the kernel, through
- * the virtio-net header) cuts it into segments of gso_size bytes. Its
+ * The write queue keeps one skb per MSS-sized segment, so acknowledgement,
+ * retransmission and SACK work on segments. A write of more than one
+ * segment to a device that can segment (US_NETIF_F_TSO) is copied once
+ * into one data area of up to 64 KB, and its segments are carved out of
+ * that area (tcp_sendmsg_carve): they share it, in sequence order. When
+ * the route's device can segment, tcp_write_xmit gathers a run of new
+ * full-sized segments into one GSO packet of up to 64 KB: a fresh head
+ * that holds only the headers, and the payload on its frag_list, where
+ * consecutive carved segments are one piece (a clone whose window spans
+ * them) and any other segment a clone of its own, so no payload is
+ * copied; the device (the kernel, through the virtio-net header) cuts it
+ * into segments of gso_size bytes. A carved segment sent alone goes the
+ * same way, unsegmented: its headroom is its neighbour's payload. Its
  * checksum is left partial: the pseudo-header sum in the field, summed
  * from csum_start by whoever finishes it (Virtio 1.2 §5.1.6.2), as for
  * every segment to a device with US_NETIF_F_HW_CSUM.
  *
- * Call chain: tcp_write_xmit -> tcp_tso_xmit (gather) -> tcp_tso_flush ->
+ * Call chain: tcp_sendmsg -> tcp_sendmsg_carve;
+ *             tcp_write_xmit -> tcp_tso_xmit (gather) -> tcp_tso_flush ->
  *             tcp_transmit_gso -> tcp_gso_build ... tcp_v4_send_check
  */
 #include <errno.h>
