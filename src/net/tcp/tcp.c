@@ -852,19 +852,23 @@ static int tcp_sendmsg(struct sock *sk, const struct msghdr *msg, size_t len,
 		size_t n;
 
 		if (!skb) {
+			int k;
+
 			if (!tcp_wspace_ok(sk))
 				break;
-			if (tcp_sendmsg_carves(sk, len - copied)) {
-				int k = tcp_sendmsg_carve(sk, msg, copied,
-							  len - copied);
-
-				if (k == -EFAULT && !copied)
+			k = tcp_sendmsg_carves(sk, len - copied) ?
+			    tcp_sendmsg_carve(sk, msg, copied, len - copied) : 0;
+			if (k == -EFAULT) {
+				if (!copied)
 					return -EFAULT;
-				if (k <= 0)
-					break;
+				break;
+			}
+			if (k > 0) {
 				copied += (size_t)k;
 				continue;
 			}
+			/* Not carved, or no memory for a whole area: one
+			 * segment may still fit. */
 			skb = tcp_new_data_skb(sk);
 			if (!skb)
 				break;
