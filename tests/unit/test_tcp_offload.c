@@ -228,6 +228,28 @@ static void test_no_offload(void **state)
 	assert_int_equal(n, 4);
 }
 
+/* A GSO packet is new data: neither counted as a retransmission nor
+ * excluded from RTT samples (Karn's rule); the RTO's resend is. */
+static void test_tso_not_a_retransmission(void **state)
+{
+	struct tcp_info ti;
+	uint64_t rx0 = tt_mib(&T, US_MIB_TCP_RETRANS_SEGS);
+
+	(void)state;
+	T.dev->features = US_NETIF_F_TSO | US_NETIF_F_HW_CSUM;
+	assert_int_equal(us_send(C.fd, BUF, 10 * MSS, 0), 10 * MSS);
+	assert_int_equal(ts_flush_tx(&T), 1);
+	assert_int_equal(tt_mib(&T, US_MIB_TCP_RETRANS_SEGS), rx0);
+	tt_info(C.fd, &ti);
+	assert_int_equal(ti.tcpi_total_retrans, 0);
+	ts_advance(&T, 1100000);
+	assert_int_equal(ts_flush_tx(&T), 1);
+	assert_int_equal(tt_mib(&T, US_MIB_TCP_RETRANS_SEGS), rx0 + 1);
+	tt_info(C.fd, &ti);
+	assert_int_equal(ti.tcpi_total_retrans, 1);
+	ack_all(C.iss + 1 + 10 * MSS);
+}
+
 /* ---- writes carved out of one area (tcp_sendmsg_carve) ------------------ */
 
 static unsigned int count_frags(const struct sk_buff *skb)
@@ -440,6 +462,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_no_offload, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_tso_not_a_retransmission,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_carve_one_area, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_carve_partial_ack, setup,
