@@ -77,7 +77,9 @@ struct skb_shared_info {
  * cost nothing until they are used.
  */
 #define SKB_CACHE_STRUCTS 8192  /* struct sk_buff kept for reuse */
-#define SKB_CACHE_CLASSES 4     /* data-area sizes kept */
+/* Data-area sizes kept. A bulk sender alone uses five: carved write areas,
+ * headers, ACKs, the MSS-sized tail of a write, and received frames. */
+#define SKB_CACHE_CLASSES 8
 /*
  * Bytes of areas kept at most: room for one connection's largest receive
  * and send buffers (tcp_rmem and tcp_wmem maxima, 6 + 4 MB) and what is in

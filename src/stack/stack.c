@@ -265,6 +265,9 @@ void ustack_print_counters(struct ustack *st, FILE *f)
 	}
 	st->stats.mib[US_MIB_SKB_ALLOCS] = st->skb_pool.allocs;
 	st->stats.mib[US_MIB_SKB_CLONES] = st->skb_pool.clones;
+	if (st->skb_pool.cache)
+		st->stats.mib[US_MIB_SKB_CACHE_MISSES] =
+			st->skb_pool.cache->misses;
 	us_stats_print(&st->stats, f);
 	pthread_mutex_unlock(&st->lock);
 }

@@ -232,21 +232,22 @@ bool tcp_sendmsg_carves(struct sock *sk, size_t left)
 	       (tcp_route_features(sk->st, sk->daddr) & US_NETIF_F_TSO);
 }
 
-/* Segments to carve for left bytes: a GSO packet's worth at most, and
- * no more than the send buffer has room for (one segment past it, as
- * the write of a separately allocated segment may go). */
+/*
+ * Segments to carve for left bytes: a GSO packet's worth at most. Like
+ * Linux's skb of size_goal, an area may take the send buffer past its
+ * limit by up to that much once there was room for more; not cutting it
+ * to the room left keeps a bulk sender's areas one size, which the skb
+ * cache keeps (it holds a few sizes only).
+ */
 static unsigned int tcp_carve_segs(struct sock *sk, size_t left)
 {
 	uint32_t mss = tcp_sk(sk)->mss_cache;
-	size_t room = (size_t)(sk->sndbuf - sk->wmem_alloc);
 	size_t segs = TCP_GSO_MAX_PAYLOAD / mss;
 
 	if (segs > TCP_GSO_MAX_SEGS)
 		segs = TCP_GSO_MAX_SEGS;
 	if (segs > (left + mss - 1) / mss)
 		segs = (left + mss - 1) / mss;
-	if (segs > room / mss + 1)
-		segs = room / mss + 1;
 	return (unsigned int)segs;
 }
 
