@@ -398,6 +398,10 @@ static int setup_sack(void **state)
 {
 	(void)state;
 	tt_stack_init(&T);
+	/* RFC 6675's DupThresh finds the loss, as in test_tcp_sack.c (RACK,
+	 * net.ipv4.tcp_recovery = 1, is test_tcp_rack.c's). */
+	assert_int_equal(ustack_sysctl_set(T.st, "net.ipv4.tcp_recovery", "0"),
+			 0);
 	tt_conn_init(&C, &T, true);
 	C.sack_perm = true;
 	tt_open(&C);
@@ -451,6 +455,53 @@ static void test_carve_sack_lost_mss(void **state)
 	assert_int_equal(T.st->skb_pool.live, 0);
 }
 
+/* The same with RACK (the default): one SACK above the hole is enough,
+ * and the hole is again repaired by exactly the lost MSS. */
+static int setup_sack_rack(void **state)
+{
+	(void)state;
+	tt_stack_init(&T);
+	tt_conn_init(&C, &T, true);
+	C.sack_perm = true;
+	tt_open(&C);
+	for (size_t i = 0; i < sizeof(BUF); i++)
+		BUF[i] = (uint8_t)(i * 13 + i / 509);
+	return 0;
+}
+
+static void test_carve_rack_lost_mss(void **state)
+{
+	uint8_t got[sizeof(BUF)];
+	uint32_t seq0 = C.iss + 1, seq;
+	unsigned int segs;
+	struct sk_buff *skb = NULL;
+
+	(void)state;
+	tso_on();
+	assert_int_equal(us_send(C.fd, BUF, 10 * MSS, 0), 10 * MSS);
+	assert_int_equal(pop_packet(&seq, got, &segs), 10 * MSS);
+	ts_advance(&T, 10000);
+	peer_sack(2 * MSS, 3 * MSS, 4 * MSS);
+	/* Whatever else goes (a probe of the tail), the hole is repaired
+	 * by exactly its MSS. */
+	for (int i = 0; i < 100; i++) {
+		while ((skb = ts_pop_tx(&T)) != NULL &&
+		       get32(skb->data + 20 + 4) != seq0 + 2 * MSS)
+			skb_free(skb);
+		if (skb)
+			break;
+		ts_advance(&T, 1000);
+	}
+	assert_non_null(skb);
+	assert_false(skb_is_gso(skb));
+	assert_int_equal(gather_payload(skb, HL, got), MSS);
+	assert_memory_equal(got, BUF + 2 * MSS, MSS);
+	skb_free(skb);
+	ts_flush_tx(&T);
+	ack_all(seq0 + 10 * MSS);
+	assert_int_equal(T.st->skb_pool.live, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -474,6 +525,8 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_carve_sack_lost_mss,
 						setup_sack, teardown),
+		cmocka_unit_test_setup_teardown(test_carve_rack_lost_mss,
+						setup_sack_rack, teardown),
 	};
 
 	return cmocka_run_group_tests_name("tcp_offload", tests, NULL, NULL);
