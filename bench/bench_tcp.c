@@ -716,6 +716,10 @@ int main(int argc, char **argv)
 		int rc = run_socket_mode(&a, &ustack_ops);
 
 		ustack_stop(st);
+		/* Counts that do not depend on load (skb.*, tcp.out_segs), for
+		 * a run by hand. */
+		if (getenv("BENCH_COUNTERS"))
+			ustack_print_counters(st, stderr);
 		ustack_destroy(st);
 		return rc;
 	}

@@ -77,7 +77,9 @@ struct skb_shared_info {
  * cost nothing until they are used.
  */
 #define SKB_CACHE_STRUCTS 8192  /* struct sk_buff kept for reuse */
-#define SKB_CACHE_CLASSES 4     /* data-area sizes kept */
+/* Data-area sizes kept. A bulk sender alone uses five: carved write areas,
+ * headers, ACKs, the MSS-sized tail of a write, and received frames. */
+#define SKB_CACHE_CLASSES 8
 /*
  * Bytes of areas kept at most: room for one connection's largest receive
  * and send buffers (tcp_rmem and tcp_wmem maxima, 6 + 4 MB) and what is in
@@ -108,6 +110,9 @@ struct skb_pool {
 	size_t used_bytes;  /* truesize of every live sk_buff */
 	uint64_t alloc_fail;
 	uint64_t live;      /* live sk_buff structs (clones included) */
+	/* Made so far: data areas (skb_alloc) and clones (skb_clone); the
+	 * stack copies them into its skb.* counters. */
+	uint64_t allocs, clones;
 	struct skb_cache *cache; /* NULL = malloc and free every time */
 };
 
@@ -190,6 +195,14 @@ static inline struct sk_buff *skb_get(struct sk_buff *skb)
 }
 /* A new struct sharing the data area (the data must then not be written). */
 struct sk_buff *skb_clone(struct sk_buff *skb);
+/*
+ * A clone whose window is len bytes of skb's (linear) data area from
+ * `data`, taking `charge` bytes of skb's truesize along: buffers carved
+ * out of one area share its charge, so the pool's count stays what the
+ * area costs however it is cut (tcp_sendmsg's large writes).
+ */
+struct sk_buff *skb_clone_part(struct sk_buff *skb, unsigned char *data,
+			       unsigned int len, uint32_t charge);
 /* A private copy of struct and data, with the same headroom; a frag_list
  * is copied in after the linear bytes (the copy is linear). */
 struct sk_buff *skb_copy(const struct sk_buff *skb);

@@ -17,6 +17,11 @@ struct sk_buff;
 struct ustack;
 
 #define US_MIB_LIST(X) \
+	/* sk_buffs made, and data areas the cache could not give (from \
+	 * the skb pool when printed) */ \
+	X(SKB_ALLOCS, "skb.allocs") \
+	X(SKB_CLONES, "skb.clones") \
+	X(SKB_CACHE_MISSES, "skb.cache_misses") \
 	/* Ethernet */ \
 	X(ETH_IN_FRAMES, "eth.in_frames") \
 	X(ETH_OUT_FRAMES, "eth.out_frames") \

@@ -108,8 +108,16 @@ static int dev_xmit_helped(struct net_device *dev, struct sk_buff *skb)
 	struct sk_buff *seg;
 	int err = 0;
 
-	if (!skb_is_gso(skb) && !skb_is_nonlinear(skb)) {
-		if (skb_checksum_help(skb) < 0) {
+	if (!skb_is_gso(skb)) {
+		/* One packet in pieces (TCP's headers apart from a payload it
+		 * shares): made linear here, as Linux's __skb_linearize. */
+		if (skb_is_nonlinear(skb)) {
+			struct sk_buff *lin = skb_copy(skb);
+
+			skb_free(skb);
+			skb = lin;
+		}
+		if (!skb || skb_checksum_help(skb) < 0) {
 			dev->stats.tx_dropped++;
 			us_drop(dev->st, skb, US_DROP_DEV_GSO_FAILED);
 			return -EINVAL;

@@ -263,6 +263,11 @@ void ustack_print_counters(struct ustack *st, FILE *f)
 			(unsigned long long)s->rx_dropped,
 			(unsigned long long)s->tx_dropped);
 	}
+	st->stats.mib[US_MIB_SKB_ALLOCS] = st->skb_pool.allocs;
+	st->stats.mib[US_MIB_SKB_CLONES] = st->skb_pool.clones;
+	if (st->skb_pool.cache)
+		st->stats.mib[US_MIB_SKB_CACHE_MISSES] =
+			st->skb_pool.cache->misses;
 	us_stats_print(&st->stats, f);
 	pthread_mutex_unlock(&st->lock);
 }

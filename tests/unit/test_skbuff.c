@@ -126,6 +126,44 @@ static void test_clone_shares_data(void **state)
 	assert_int_equal(pool.used_bytes, 0);
 }
 
+/* A part of an area: its own window, a share of the area's charge moved
+ * with it (the pool's total unchanged but for the struct), and refused
+ * outside the area or for more charge than the area holds. */
+static void test_clone_part(void **state)
+{
+	struct skb_pool pool;
+	struct sk_buff *skb, *p;
+	uint32_t total;
+	size_t used;
+
+	(void)state;
+	skb_pool_init(&pool, 0);
+	skb = skb_alloc(&pool, 4000);
+	assert_non_null(skb);
+	memset(skb_put(skb, 4000), 'a', 4000);
+	total = skb->truesize;
+	used = pool.used_bytes;
+	assert_int_equal(pool.allocs, 1);
+	p = skb_clone_part(skb, skb->data + 1000, 500, 500);
+	assert_non_null(p);
+	assert_int_equal(pool.clones, 1);
+	assert_ptr_equal(p->data, skb->data + 1000);
+	assert_int_equal(p->len, 500);
+	assert_true(skb_shared_data(skb));
+	assert_int_equal(skb->truesize + p->truesize,
+			 total + sizeof(struct sk_buff));
+	assert_int_equal(pool.used_bytes, used + sizeof(struct sk_buff));
+	assert_null(skb_clone_part(skb, skb->end - 10, 11, 0));
+	assert_null(skb_clone_part(skb, skb->data, 1, skb->truesize));
+	assert_int_equal(pool.live, 2);
+	/* The area outlives the buffer it was allocated with. */
+	skb_free(skb);
+	assert_memory_equal(p->data, "aaaa", 4);
+	skb_free(p);
+	assert_int_equal(pool.live, 0);
+	assert_int_equal(pool.used_bytes, 0);
+}
+
 static void test_unshare_and_copy(void **state)
 {
 	struct skb_pool pool;
@@ -248,6 +286,7 @@ int main(void)
 		cmocka_unit_test(test_out_of_room),
 		cmocka_unit_test(test_header_offsets),
 		cmocka_unit_test(test_clone_shares_data),
+		cmocka_unit_test(test_clone_part),
 		cmocka_unit_test(test_unshare_and_copy),
 		cmocka_unit_test(test_refcount),
 		cmocka_unit_test(test_pool_limit),

@@ -9,7 +9,7 @@
  * counted as ten segments sent; cut in software it gives ten segments
  * that parse with correct checksums and consecutive sequence numbers;
  * a short tail rides last in the GSO packet, and a retransmission goes
- * as a plain segment; without TSO
+ * as one unsegmented packet of the first MSS; without TSO
  * but with checksum offload every segment has a partial checksum; with
  * no offload at all TCP sends what it sent before: whole segments with
  * their checksums. The ACKs then free every segment (no skb left over).
@@ -172,14 +172,19 @@ static void test_tso_tail_and_retransmit(void **state)
 	assert_memory_equal(got, BUF, 3 * MSS + 100);
 	skb_free(skb);
 	assert_null(ts_pop_tx(&T));
-	/* The RTO: the first segment again, alone. */
+	/* The RTO: the first segment again, alone and not for segmenting:
+	 * its headers in a buffer of their own, its payload where the write
+	 * queue keeps it (the segment was carved out of the write's area). */
 	ts_advance(&T, 1100000);
 	skb = ts_pop_tx(&T);
 	assert_non_null(skb);
+	assert_null(ts_pop_tx(&T));
 	assert_false(skb_is_gso(skb));
-	assert_false(skb_is_nonlinear(skb));
+	assert_int_equal(skb_headlen(skb), HL);
 	assert_int_equal(skb->len, HL + MSS);
 	assert_int_equal(get32(skb->data + 20 + 4), seq0);
+	assert_int_equal(gather_payload(skb, HL, got), MSS);
+	assert_memory_equal(got, BUF, MSS);
 	skb_free(skb);
 	ts_flush_tx(&T);
 	ack_all(seq0 + 3 * MSS + 100);
@@ -223,6 +228,280 @@ static void test_no_offload(void **state)
 	assert_int_equal(n, 4);
 }
 
+/* A GSO packet is new data: neither counted as a retransmission nor
+ * excluded from RTT samples (Karn's rule); the RTO's resend is. */
+static void test_tso_not_a_retransmission(void **state)
+{
+	struct tcp_info ti;
+	uint64_t rx0 = tt_mib(&T, US_MIB_TCP_RETRANS_SEGS);
+
+	(void)state;
+	T.dev->features = US_NETIF_F_TSO | US_NETIF_F_HW_CSUM;
+	assert_int_equal(us_send(C.fd, BUF, 10 * MSS, 0), 10 * MSS);
+	assert_int_equal(ts_flush_tx(&T), 1);
+	assert_int_equal(tt_mib(&T, US_MIB_TCP_RETRANS_SEGS), rx0);
+	tt_info(C.fd, &ti);
+	assert_int_equal(ti.tcpi_total_retrans, 0);
+	ts_advance(&T, 1100000);
+	assert_int_equal(ts_flush_tx(&T), 1);
+	assert_int_equal(tt_mib(&T, US_MIB_TCP_RETRANS_SEGS), rx0 + 1);
+	tt_info(C.fd, &ti);
+	assert_int_equal(ti.tcpi_total_retrans, 1);
+	ack_all(C.iss + 1 + 10 * MSS);
+}
+
+/* ---- writes carved out of one area (tcp_sendmsg_carve) ------------------ */
+
+static unsigned int count_frags(const struct sk_buff *skb)
+{
+	const struct sk_buff *f;
+	unsigned int n = 0;
+
+	skb_walk_frags(skb, f)
+		n++;
+	return n;
+}
+
+/* Pop the next packet the stack sent: its sequence number, payload bytes
+ * (into out) and the number of segments it stands for. */
+static uint32_t pop_packet(uint32_t *seq, uint8_t *out, unsigned int *segs)
+{
+	struct sk_buff *skb = ts_pop_tx(&T);
+	uint32_t n;
+
+	assert_non_null(skb);
+	*seq = get32(skb->data + 20 + 4);
+	*segs = skb_is_gso(skb) ? skb_shinfo(skb)->gso_segs : 1;
+	n = (uint32_t)gather_payload(skb, HL, out);
+	skb_free(skb);
+	return n;
+}
+
+static void tso_on(void)
+{
+	T.dev->features = US_NETIF_F_TSO | US_NETIF_F_HW_CSUM;
+}
+
+/* A 10-segment write: one data area and one header buffer allocated, the
+ * GSO packet's payload one piece; every byte and every charge comes back
+ * once it is acknowledged. */
+static void test_carve_one_area(void **state)
+{
+	uint8_t got[sizeof(BUF)];
+	struct skb_pool *pool = &T.st->skb_pool;
+	uint64_t allocs0 = pool->allocs, clones0 = pool->clones;
+	size_t used0 = pool->used_bytes;
+	uint32_t seq0 = C.iss + 1;
+	struct sk_buff *skb;
+
+	(void)state;
+	tso_on();
+	assert_int_equal(us_send(C.fd, BUF, 10 * MSS, 0), 10 * MSS);
+	skb = ts_pop_tx(&T);
+	assert_non_null(skb);
+	assert_null(ts_pop_tx(&T));
+	assert_int_equal(skb_shinfo(skb)->gso_segs, 10);
+	assert_int_equal(count_frags(skb), 1);
+	assert_int_equal(gather_payload(skb, HL, got), 10 * MSS);
+	assert_memory_equal(got, BUF, 10 * MSS);
+	/* The area and the head; 9 carved segments and the frag. */
+	assert_int_equal(pool->allocs - allocs0, 2);
+	assert_int_equal(pool->clones - clones0, 10);
+	skb_free(skb);
+	ack_all(seq0 + 10 * MSS);
+	assert_int_equal(T.st->skb_pool.live, 0);
+	assert_int_equal(pool->used_bytes, used0);
+}
+
+/* An ACK inside a carved segment trims its front; the retransmission
+ * after the RTO starts at the ACK with the rest of that segment. */
+static void test_carve_partial_ack(void **state)
+{
+	uint8_t got[sizeof(BUF)];
+	uint32_t seq0 = C.iss + 1, seq;
+	unsigned int segs;
+
+	(void)state;
+	tso_on();
+	assert_int_equal(us_send(C.fd, BUF, 4 * MSS, 0), 4 * MSS);
+	assert_int_equal(pop_packet(&seq, got, &segs), 4 * MSS);
+	ack_all(seq0 + MSS + 100);
+	ts_advance(&T, 1100000);
+	assert_int_equal(pop_packet(&seq, got, &segs), MSS - 100);
+	assert_int_equal(seq, seq0 + MSS + 100);
+	assert_int_equal(segs, 1);
+	assert_memory_equal(got, BUF + MSS + 100, MSS - 100);
+	assert_null(ts_pop_tx(&T));
+	ack_all(seq0 + 4 * MSS);
+	assert_int_equal(T.st->skb_pool.live, 0);
+}
+
+/* A later write fills the unsent short tail in place (no allocation),
+ * and the two segments still go as one piece of payload. */
+static void test_carve_tail_grows(void **state)
+{
+	uint8_t got[sizeof(BUF)];
+	struct skb_pool *pool = &T.st->skb_pool;
+	uint32_t seq0 = C.iss + 1, seq;
+	unsigned int segs;
+	uint64_t allocs0;
+	int one = 1, zero = 0;
+
+	(void)state;
+	tso_on();
+	assert_int_equal(us_setsockopt(C.fd, IPPROTO_TCP, TCP_CORK, &one,
+				       sizeof(one)), 0);
+	assert_int_equal(us_send(C.fd, BUF, 2 * MSS + 100, 0), 2 * MSS + 100);
+	assert_int_equal(pop_packet(&seq, got, &segs), 2 * MSS);
+	assert_int_equal(segs, 2);
+	assert_null(ts_pop_tx(&T));
+	allocs0 = pool->allocs;
+	assert_int_equal(us_send(C.fd, BUF + 2 * MSS + 100, 500, 0), 500);
+	assert_int_equal(pool->allocs, allocs0);
+	assert_null(ts_pop_tx(&T));
+	assert_int_equal(us_setsockopt(C.fd, IPPROTO_TCP, TCP_CORK, &zero,
+				       sizeof(zero)), 0);
+	assert_int_equal(pop_packet(&seq, got, &segs), 600);
+	assert_int_equal(seq, seq0 + 2 * MSS);
+	assert_memory_equal(got, BUF + 2 * MSS, 600);
+	assert_null(ts_pop_tx(&T));
+	ack_all(seq0 + 2 * MSS + 600);
+	assert_int_equal(T.st->skb_pool.live, 0);
+}
+
+/* A device that lost TSO since the write: the carved segment is made
+ * linear and its checksum finished in software (tt_pop checks it). */
+static void test_carve_then_no_offload(void **state)
+{
+	uint8_t got[sizeof(BUF)];
+	struct tt_seg s;
+	uint32_t seq0 = C.iss + 1, seq;
+	unsigned int segs;
+
+	(void)state;
+	tso_on();
+	assert_int_equal(us_send(C.fd, BUF, 3 * MSS, 0), 3 * MSS);
+	assert_int_equal(pop_packet(&seq, got, &segs), 3 * MSS);
+	T.dev->features = 0;
+	ts_advance(&T, 1100000);
+	assert_true(tt_pop(&T, &s));
+	assert_int_equal(s.th.seq, seq0);
+	assert_int_equal(s.len, MSS);
+	assert_memory_equal(s.data, BUF, MSS);
+	assert_false(tt_pop(&T, &s));
+	ack_all(seq0 + 3 * MSS);
+	assert_int_equal(T.st->skb_pool.live, 0);
+}
+
+/* A SACK-permitted connection, for the scoreboard over carved segments. */
+static int setup_sack(void **state)
+{
+	(void)state;
+	tt_stack_init(&T);
+	/* RFC 6675's DupThresh finds the loss, as in test_tcp_sack.c (RACK,
+	 * net.ipv4.tcp_recovery = 1, is test_tcp_rack.c's). */
+	assert_int_equal(ustack_sysctl_set(T.st, "net.ipv4.tcp_recovery", "0"),
+			 0);
+	tt_conn_init(&C, &T, true);
+	C.sack_perm = true;
+	tt_open(&C);
+	for (size_t i = 0; i < sizeof(BUF); i++)
+		BUF[i] = (uint8_t)(i * 13 + i / 509);
+	return 0;
+}
+
+/* The peer ACKs ack with one SACK block [s, e) (relative to ISS + 1). */
+static void peer_sack(uint32_t ack, uint32_t s, uint32_t e)
+{
+	uint32_t base = C.iss + 1, v[2] = { base + s, base + e };
+	uint8_t o[12] = { TCPOPT_NOP, TCPOPT_NOP, TCPOPT_SACK, 10 };
+
+	for (int i = 0; i < 2; i++)
+		for (int k = 0; k < 4; k++)
+			o[4 + 4 * i + k] = (uint8_t)(v[i] >> (24 - 8 * k));
+	tt_send_opt(&C, TCPHDR_ACK, C.snd_nxt, base + ack, o, sizeof(o),
+		    NULL, 0);
+}
+
+/* One MSS lost inside a 10-segment GSO packet: the SACKs mark segments
+ * of the carved area, and the retransmission is exactly the lost MSS. */
+static void test_carve_sack_lost_mss(void **state)
+{
+	uint8_t got[sizeof(BUF)];
+	struct tcp_info ti;
+	uint32_t seq0 = C.iss + 1, seq;
+	unsigned int segs;
+
+	(void)state;
+	tso_on();
+	assert_int_equal(us_send(C.fd, BUF, 10 * MSS, 0), 10 * MSS);
+	assert_int_equal(pop_packet(&seq, got, &segs), 10 * MSS);
+	assert_int_equal(segs, 10);
+	/* Segments 0-1 arrive, 2 is lost, 3.. are SACKed one by one. */
+	peer_sack(2 * MSS, 3 * MSS, 4 * MSS);
+	peer_sack(2 * MSS, 3 * MSS, 5 * MSS);
+	assert_null(ts_pop_tx(&T));
+	peer_sack(2 * MSS, 3 * MSS, 6 * MSS);
+	assert_int_equal(pop_packet(&seq, got, &segs), MSS);
+	assert_int_equal(seq, seq0 + 2 * MSS);
+	assert_int_equal(segs, 1);
+	assert_memory_equal(got, BUF + 2 * MSS, MSS);
+	assert_null(ts_pop_tx(&T));
+	tt_info(C.fd, &ti);
+	assert_int_equal(ti.tcpi_sacked, 3);
+	assert_int_equal(ti.tcpi_lost, 1);
+	assert_int_equal(ti.tcpi_retrans, 1);
+	ack_all(seq0 + 10 * MSS);
+	assert_int_equal(T.st->skb_pool.live, 0);
+}
+
+/* The same with RACK (the default): one SACK above the hole is enough,
+ * and the hole is again repaired by exactly the lost MSS. */
+static int setup_sack_rack(void **state)
+{
+	(void)state;
+	tt_stack_init(&T);
+	tt_conn_init(&C, &T, true);
+	C.sack_perm = true;
+	tt_open(&C);
+	for (size_t i = 0; i < sizeof(BUF); i++)
+		BUF[i] = (uint8_t)(i * 13 + i / 509);
+	return 0;
+}
+
+static void test_carve_rack_lost_mss(void **state)
+{
+	uint8_t got[sizeof(BUF)];
+	uint32_t seq0 = C.iss + 1, seq;
+	unsigned int segs;
+	struct sk_buff *skb = NULL;
+
+	(void)state;
+	tso_on();
+	assert_int_equal(us_send(C.fd, BUF, 10 * MSS, 0), 10 * MSS);
+	assert_int_equal(pop_packet(&seq, got, &segs), 10 * MSS);
+	ts_advance(&T, 10000);
+	peer_sack(2 * MSS, 3 * MSS, 4 * MSS);
+	/* Whatever else goes (a probe of the tail), the hole is repaired
+	 * by exactly its MSS. */
+	for (int i = 0; i < 100; i++) {
+		while ((skb = ts_pop_tx(&T)) != NULL &&
+		       get32(skb->data + 20 + 4) != seq0 + 2 * MSS)
+			skb_free(skb);
+		if (skb)
+			break;
+		ts_advance(&T, 1000);
+	}
+	assert_non_null(skb);
+	assert_false(skb_is_gso(skb));
+	assert_int_equal(gather_payload(skb, HL, got), MSS);
+	assert_memory_equal(got, BUF + 2 * MSS, MSS);
+	skb_free(skb);
+	ts_flush_tx(&T);
+	ack_all(seq0 + 10 * MSS);
+	assert_int_equal(T.st->skb_pool.live, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -234,6 +513,20 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_no_offload, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_tso_not_a_retransmission,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_carve_one_area, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_carve_partial_ack, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_carve_tail_grows, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_carve_then_no_offload,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_carve_sack_lost_mss,
+						setup_sack, teardown),
+		cmocka_unit_test_setup_teardown(test_carve_rack_lost_mss,
+						setup_sack_rack, teardown),
 	};
 
 	return cmocka_run_group_tests_name("tcp_offload", tests, NULL, NULL);

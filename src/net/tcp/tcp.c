@@ -802,6 +802,22 @@ static struct sk_buff *tcp_append_target(struct sock *sk)
 }
 
 
+/*
+ * Linux's forced_push: a full segment is pushed once more than half the
+ * peer's largest window was written since the last push, so a long write
+ * keeps the reader informed.
+ */
+void tcp_mark_push(struct sock *sk, struct sk_buff *skb)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	if (skb->len >= tp->mss_cache &&
+	    seq_gt(tp->write_seq, tp->pushed_seq + tp->max_window / 2)) {
+		TCP_SKB_CB(skb)->flags |= TCPHDR_PSH;
+		tp->pushed_seq = tp->write_seq;
+	}
+}
+
 /* Linux's sk_stream_error(): EPIPE comes with SIGPIPE unless told not. */
 int tcp_stream_error(int flags, int err)
 {
@@ -836,8 +852,23 @@ static int tcp_sendmsg(struct sock *sk, const struct msghdr *msg, size_t len,
 		size_t n;
 
 		if (!skb) {
+			int k;
+
 			if (!tcp_wspace_ok(sk))
 				break;
+			k = tcp_sendmsg_carves(sk, len - copied) ?
+			    tcp_sendmsg_carve(sk, msg, copied, len - copied) : 0;
+			if (k == -EFAULT) {
+				if (!copied)
+					return -EFAULT;
+				break;
+			}
+			if (k > 0) {
+				copied += (size_t)k;
+				continue;
+			}
+			/* Not carved, or no memory for a whole area: one
+			 * segment may still fit. */
 			skb = tcp_new_data_skb(sk);
 			if (!skb)
 				break;
@@ -858,14 +889,7 @@ static int tcp_sendmsg(struct sock *sk, const struct msghdr *msg, size_t len,
 		TCP_SKB_CB(skb)->end_seq += (uint32_t)n;
 		tp->write_seq += (uint32_t)n;
 		copied += n;
-		/* Linux's forced_push: a full segment is pushed once more
-		 * than half the peer's largest window was written since the
-		 * last push, so a long write keeps the reader informed. */
-		if (skb->len >= tp->mss_cache &&
-		    seq_gt(tp->write_seq, tp->pushed_seq + tp->max_window / 2)) {
-			TCP_SKB_CB(skb)->flags |= TCPHDR_PSH;
-			tp->pushed_seq = tp->write_seq;
-		}
+		tcp_mark_push(sk, skb);
 	}
 	/* The end of a write is a push (its last segment gets PSH when it is
 	 * sent), unless more is promised. */

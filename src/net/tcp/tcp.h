@@ -67,6 +67,9 @@ struct tcp_skb_cb {
 	uint8_t flags;      /* TCPHDR_* to send, or received */
 	uint8_t retrans;    /* times sent again */
 	uint8_t sacked;     /* TCPCB_* scoreboard marks (tcp_sack.c) */
+	uint8_t carved;     /* the payload is part of a data area shared
+			       with its neighbours (tcp_sendmsg_carve): no
+			       header may be written in front of it */
 	us_time_t sent;     /* last transmission, for RTT samples (Karn) */
 	uint32_t tw_isn;    /* received SYN reopening a TIME_WAIT pair: the
 			       ISN to answer with (0 = choose one) */
@@ -579,13 +582,23 @@ int tcp_tso_xmit(struct sock *sk, struct sk_buff *skb, struct tcp_gso_batch *b);
 /* Send what b gathered. 0 or -errno. */
 int tcp_tso_flush(struct sock *sk, struct tcp_gso_batch *b);
 /* The GSO packet for nsegs queued segments from first: a head for the
- * headers and their payloads on its frag_list; *flags gets their PSH. */
+ * headers and their payloads on its frag_list; *flags gets their PSH.
+ * With nsegs 1 (a carved segment), the same without GSO fields. */
 struct sk_buff *tcp_gso_build(struct sock *sk, struct sk_buff *first,
 			      unsigned int nsegs, uint8_t *flags);
 /* Fill the checksum of the TCP packet at skb->data: partial for a GSO
- * packet or a device with checksum offload, else in full. */
+ * or nonlinear packet or a device with checksum offload, else in full. */
 void tcp_v4_send_check(struct ustack *st, struct sk_buff *skb, uint32_t saddr,
 		       uint32_t daddr);
+/* Should tcp_sendmsg queue the next left bytes with tcp_sendmsg_carve? */
+bool tcp_sendmsg_carves(struct sock *sk, size_t left);
+/* Copy up to 64 KB of msg from off into one data area and queue it as
+ * MSS-sized segments carved out of it. Bytes queued, or -errno. */
+int tcp_sendmsg_carve(struct sock *sk, const struct msghdr *msg, size_t off,
+		      size_t left);
+/* tcp.c: a full segment pushed when a long write has gone on (forced
+ * push), after its bytes were queued. */
+void tcp_mark_push(struct sock *sk, struct sk_buff *skb);
 /* tcp_transmit_skb for nsegs segments from skb, as one GSO packet. */
 int tcp_transmit_gso(struct sock *sk, struct sk_buff *skb, unsigned int nsegs);
 

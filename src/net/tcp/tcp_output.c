@@ -214,12 +214,24 @@ static void tcp_ack_sent(struct sock *sk)
  * A clone shares the data; if an earlier clone of this segment may still
  * be in flight inside the stack, a private copy keeps its header intact.
  */
+static int tcp_transmit(struct sock *sk, struct sk_buff *skb,
+			unsigned int nsegs, bool rexmit);
+
 int tcp_transmit_skb(struct sock *sk, struct sk_buff *skb)
 {
-	return tcp_transmit_gso(sk, skb, 1);
+	return tcp_transmit(sk, skb, 1,
+			    seq_lt(TCP_SKB_CB(skb)->seq, tcp_sk(sk)->snd_max));
 }
 
+/* A GSO packet holds new data only (tcp_gso_can_start), although
+ * tcp_write_xmit has moved snd_max past it by the time it is flushed. */
 int tcp_transmit_gso(struct sock *sk, struct sk_buff *skb, unsigned int nsegs)
+{
+	return tcp_transmit(sk, skb, nsegs, false);
+}
+
+static int tcp_transmit(struct sock *sk, struct sk_buff *skb,
+			unsigned int nsegs, bool rexmit)
 {
 	struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
 	struct tcp_sock *tp = tcp_sk(sk);
@@ -227,7 +239,9 @@ int tcp_transmit_gso(struct sock *sk, struct sk_buff *skb, unsigned int nsegs)
 	struct tcp_out o;
 	uint8_t flags = cb->flags;
 
-	if (nsegs > 1)
+	/* A carved segment's headroom is its neighbour's payload: its
+	 * headers go in a buffer of their own (tcp_offload.c). */
+	if (nsegs > 1 || cb->carved)
 		n = tcp_gso_build(sk, skb, nsegs, &flags);
 	else
 		n = skb_shared_data(skb) ? skb_copy(skb) : skb_clone(skb);
@@ -245,7 +259,7 @@ int tcp_transmit_gso(struct sock *sk, struct sk_buff *skb, unsigned int nsegs)
 	cb->sent = sk->st->now;
 	if (flags & TCPHDR_ACK)
 		tcp_ack_sent(sk);
-	if (seq_lt(cb->seq, tp->snd_max)) {
+	if (rexmit) {
 		cb->retrans++;
 		tp->total_retrans++;
 		us_mib_inc(sk->st, US_MIB_TCP_RETRANS_SEGS);
