@@ -39,9 +39,7 @@ enum { PD_EVFD = 1, PD_DEV = 2 };
 
 struct poll_driver {
 	int evfd;                   /* the waiter's eventfd while in use */
-	int epfd;                   /* evfd + st's device fds */
-	struct ustack *st;          /* the instance whose devices epfd holds */
-	unsigned int gen;           /* and their us_runtime_dev_gen() */
+	struct us_driver_set set;   /* evfd + st's device fds */
 	bool busy;                  /* lent to a call (a handler's nested
 				       call makes its own waiter) */
 };
@@ -57,8 +55,8 @@ static void driver_free(void *p)
 {
 	struct poll_driver *d = p;
 
-	if (d->epfd >= 0)
-		us_sys_close(d->epfd);
+	if (d->set.epfd >= 0)
+		us_sys_close(d->set.epfd);
 	if (d->evfd >= 0)
 		us_sys_close(d->evfd);
 	free(d);
@@ -79,7 +77,7 @@ static struct poll_driver *driver_get(void)
 	d = calloc(1, sizeof(*d));
 	if (!d)
 		return NULL;
-	d->epfd = -1;
+	d->set.epfd = -1;
 	d->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (d->evfd < 0) {
 		free(d);
@@ -90,32 +88,12 @@ static struct poll_driver *driver_get(void)
 	return d;
 }
 
-/* st's core lock held: make d->epfd watch d->evfd and st's devices. */
+/* st's core lock held: make d->set.epfd watch d->evfd and st's devices. */
 static bool driver_sync(struct poll_driver *d, struct ustack *st)
 {
-	struct epoll_event ev = { .events = EPOLLIN,
-				  .data.u64 = (uint64_t)PD_EVFD << 32 };
-	unsigned int gen = us_runtime_dev_gen(st);
-
-	if (gen == 0)
-		return false;
-	if (d->epfd >= 0 && d->st == st && d->gen == gen)
-		return true;
-	if (d->epfd >= 0)
-		us_sys_close(d->epfd);
-	d->st = NULL;
-	d->epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (d->epfd < 0)
-		return false;
-	if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, d->evfd, &ev) < 0 ||
-	    us_runtime_driver_sync(st, d->epfd, (uint64_t)PD_DEV << 32) <= 0) {
-		us_sys_close(d->epfd);
-		d->epfd = -1;
-		return false;
-	}
-	d->st = st;
-	d->gen = gen;
-	return true;
+	return us_driver_set_ready(&d->set, st, d->evfd,
+				   (uint64_t)PD_EVFD << 32,
+				   (uint64_t)PD_DEV << 32);
 }
 
 bool poll_drive_arm(struct poll_waiter *w)
@@ -133,7 +111,7 @@ bool poll_drive_arm(struct poll_waiter *w)
 	d->busy = true;
 	w->borrowed = true;
 	w->evfd = d->evfd;
-	w->drv_epfd = d->epfd;
+	w->drv_epfd = d->set.epfd;
 	atomic_store(&w->woken, false);
 	atomic_store(&w->written, false);
 	return true;
@@ -169,7 +147,7 @@ static void drive(struct poll_waiter *w)
 	if (!us_runtime_drive(st)) {
 		/* The runtime stopped: wait on the eventfd alone. */
 		us_runtime_driver_drop(st, w->drv_epfd);
-		my_driver->st = NULL;
+		my_driver->set.st = NULL;
 		w->drv_epfd = -1;
 	}
 	my_waiter = NULL;

@@ -78,8 +78,8 @@ static void sleeper_free(void *p)
 	struct us_sleeper *s = p;
 
 	us_sys_close(s->evfd);
-	if (s->drv_epfd >= 0)
-		us_sys_close(s->drv_epfd);
+	if (s->drv.epfd >= 0)
+		us_sys_close(s->drv.epfd);
 	free(s);
 }
 
@@ -102,7 +102,7 @@ static struct us_sleeper *sleeper_get(int *err)
 		return NULL;
 	}
 	/* Blocking: an untimed sleep is a read() the kernel may restart. */
-	s->drv_epfd = -1;
+	s->drv.epfd = -1;
 	s->evfd = eventfd(0, EFD_CLOEXEC);
 	if (s->evfd < 0) {
 		*err = -errno;
@@ -165,29 +165,9 @@ enum { DRV_EVFD = 1, DRV_DEV = 2 };
  */
 static bool driver_ready(struct us_sleeper *s, struct ustack *st)
 {
-	unsigned int gen = us_runtime_dev_gen(st);
-	struct epoll_event ev = { .events = EPOLLIN,
-				  .data.u64 = (uint64_t)DRV_EVFD << 32 };
-
-	if (gen == 0)
-		return false;
-	if (s->drv_epfd >= 0 && s->drv_st == st && s->drv_gen == gen)
-		return true;
-	if (s->drv_epfd >= 0)
-		us_sys_close(s->drv_epfd);
-	s->drv_st = NULL;
-	s->drv_epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (s->drv_epfd < 0)
-		return false;
-	if (epoll_ctl(s->drv_epfd, EPOLL_CTL_ADD, s->evfd, &ev) < 0 ||
-	    us_runtime_driver_sync(st, s->drv_epfd, (uint64_t)DRV_DEV << 32) <= 0) {
-		us_sys_close(s->drv_epfd);
-		s->drv_epfd = -1;
-		return false;
-	}
-	s->drv_st = st;
-	s->drv_gen = gen;
-	return true;
+	return us_driver_set_ready(&s->drv, st, s->evfd,
+				   (uint64_t)DRV_EVFD << 32,
+				   (uint64_t)DRV_DEV << 32);
 }
 
 /* Raised by a fault of the thread itself, never while it sleeps. */
@@ -244,7 +224,7 @@ static int sleep_driving(struct us_sleeper *s, struct ustack *st)
 		bool dev = false;
 
 		us_core_unlock(st);
-		n = epoll_wait(s->drv_epfd, evs, 4, -1);
+		n = epoll_wait(s->drv.epfd, evs, 4, -1);
 		pthread_mutex_lock(&st->lock);
 		if (n < 0) {
 			if (errno != EINTR) {
@@ -272,7 +252,7 @@ static int sleep_driving(struct us_sleeper *s, struct ustack *st)
 				/* Error or hang-up only (the device went
 				 * away): the runtime thread reports it;
 				 * this set stops watching. */
-				epoll_ctl(s->drv_epfd, EPOLL_CTL_DEL, fd,
+				epoll_ctl(s->drv.epfd, EPOLL_CTL_DEL, fd,
 					  NULL);
 			}
 		}

@@ -35,6 +35,7 @@
 #include <time.h>
 
 #include "core/list.h"
+#include "stack/runtime.h"     /* struct us_driver_set */
 
 struct us_wait_entry;
 typedef void (*us_wait_fn)(struct us_wait_entry *e, uint32_t events);
@@ -54,9 +55,7 @@ struct us_sleeper {
 	bool written;               /* ... by a write to evfd (core lock) */
 	/* The thread's epoll set for driving an instance's engine while it
 	 * waits (us_runtime_driver_sync): evfd and the device fds. */
-	int drv_epfd;               /* -1 until first needed */
-	struct ustack *drv_st;      /* the instance it was built for */
-	unsigned int drv_gen;       /* and its us_runtime_dev_gen() */
+	struct us_driver_set drv;
 };
 
 struct us_wait_queue {

@@ -38,6 +38,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/sys.h"
 #include "dev/netdev.h"
 #include "socket/socket.h"
 #include "stack/stack.h"
@@ -519,6 +520,33 @@ int us_runtime_add_dev(struct ustack *st, struct net_device *dev)
 unsigned int us_runtime_dev_gen(struct ustack *st)
 {
 	return st->rt ? st->rt->dev_gen : 0;
+}
+
+bool us_driver_set_ready(struct us_driver_set *d, struct ustack *st,
+			 int evfd, uint64_t evfd_tag, uint64_t dev_tag)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = evfd_tag };
+	unsigned int gen = us_runtime_dev_gen(st);
+
+	if (gen == 0)
+		return false;
+	if (d->epfd >= 0 && d->st == st && d->gen == gen)
+		return true;
+	if (d->epfd >= 0)
+		us_sys_close(d->epfd);
+	d->st = NULL;
+	d->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (d->epfd < 0)
+		return false;
+	if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, evfd, &ev) < 0 ||
+	    us_runtime_driver_sync(st, d->epfd, dev_tag) <= 0) {
+		us_sys_close(d->epfd);
+		d->epfd = -1;
+		return false;
+	}
+	d->st = st;
+	d->gen = gen;
+	return true;
 }
 
 /*

@@ -58,6 +58,20 @@ int us_runtime_add_dev(struct ustack *st, struct net_device *dev);
  * way).
  */
 unsigned int us_runtime_dev_gen(struct ustack *st);
+/*
+ * A thread's epoll set for driving: its eventfd (tagged evfd_tag) and the
+ * device fds of one instance (dev_tag | fd). us_driver_set_ready makes d
+ * fit st's devices, rebuilding it when they changed; false when a wait on
+ * st cannot drive (no runtime, no device, an error), and d is then empty.
+ */
+struct us_driver_set {
+	int epfd;                   /* -1 until first needed */
+	struct ustack *st;          /* the instance it was built for */
+	unsigned int gen;           /* and its us_runtime_dev_gen() */
+};
+#define US_DRIVER_SET_INIT { .epfd = -1 }
+bool us_driver_set_ready(struct us_driver_set *d, struct ustack *st,
+			 int evfd, uint64_t evfd_tag, uint64_t dev_tag);
 int us_runtime_driver_sync(struct ustack *st, int epfd, uint64_t data);
 void us_runtime_driver_drop(struct ustack *st, int epfd);
 bool us_runtime_drive(struct ustack *st);
