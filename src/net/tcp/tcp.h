@@ -629,16 +629,24 @@ bool tcp_oow_limited(struct ustack *st, us_time_t *last);
  * `window` ticks), or a TS.Recent too old or 0 to check against. */
 bool tcp_paws_fresh(uint32_t ts_recent, us_time_t ts_recent_stamp,
 		    uint32_t tsval, int32_t window, us_time_t now);
-/* A bare ACK from values, not from a sock (a TIME_WAIT entry's). */
-struct tcp_bare_ack {
+/* A segment's header fields, for tcp_output.c; tcp_send_out sends them
+ * as an empty segment not from a sock (a TIME_WAIT entry's ACK). */
+struct tcp_out {
 	uint32_t saddr, daddr;
-	uint16_t sport, dport;      /* network order */
+	uint16_t sport, dport;    /* network order */
 	uint32_t seq, ack;
-	uint16_t window;            /* the field, scaled already */
+	uint8_t flags;
+	uint16_t window;          /* the field, scaled already */
+	uint16_t mss;             /* MSS option on SYNs, 0 = none */
 	uint8_t ttl, tos;
-	struct tcp_opts opts;
+	/* SACK (tcp_sack.c): SACK-permitted on a SYN, blocks on an ACK */
+	bool sack_perm;
+	uint8_t nsacks;
+	struct tcp_sack_block sacks[TCP_MAX_SACKS];
+	uint16_t urg_ptr;         /* with TCPHDR_URG in flags */
+	struct tcp_opts opts;     /* other options (tcp_ts_fill_options) */
 };
-int tcp_send_bare_ack(struct ustack *st, const struct tcp_bare_ack *a);
+int tcp_send_out(struct ustack *st, const struct tcp_out *o);
 void tcp_fin_wait2_timeout(struct sock *sk);
 /* RFC 6298 §2: a new RTT measurement. */
 void tcp_rtt_sample(struct tcp_sock *tp, us_time_t rtt_us);

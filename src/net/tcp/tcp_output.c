@@ -68,22 +68,6 @@ static uint16_t tcp_select_window(struct sock *sk)
 	return field;
 }
 
-struct tcp_out {
-	uint32_t saddr, daddr;
-	uint16_t sport, dport;    /* network order */
-	uint32_t seq, ack;
-	uint8_t flags;
-	uint16_t window;
-	uint16_t mss;             /* MSS option on SYNs, 0 = none */
-	uint8_t ttl, tos;
-	/* SACK (tcp_sack.c): SACK-permitted on a SYN, blocks on an ACK */
-	bool sack_perm;
-	uint8_t nsacks;
-	struct tcp_sack_block sacks[TCP_MAX_SACKS];
-	uint16_t urg_ptr;         /* with TCPHDR_URG in flags */
-	struct tcp_opts opts;     /* other options (tcp_ts_fill_options) */
-};
-
 /*
  * The SACK blocks a segment carries. A segment with data gives them only
  * the room its payload leaves under the MSS (mss_cache already counts any
@@ -531,26 +515,13 @@ void tcp_send_active_reset(struct sock *sk)
 	us_mib_inc(sk->st, US_MIB_TCP_OUT_RSTS);
 }
 
-int tcp_send_bare_ack(struct ustack *st, const struct tcp_bare_ack *a)
+int tcp_send_out(struct ustack *st, const struct tcp_out *o)
 {
 	struct sk_buff *skb = us_skb_alloc(st, 0);
-	struct tcp_out o;
 
 	if (!skb)
 		return -ENOBUFS;
-	memset(&o, 0, sizeof(o));
-	o.saddr = a->saddr;
-	o.daddr = a->daddr;
-	o.sport = a->sport;
-	o.dport = a->dport;
-	o.seq = a->seq;
-	o.ack = a->ack;
-	o.flags = TCPHDR_ACK;
-	o.window = a->window;
-	o.ttl = a->ttl;
-	o.tos = a->tos;
-	o.opts = a->opts;
-	return tcp_push_and_send(st, skb, &o, 0);
+	return tcp_push_and_send(st, skb, o, 0);
 }
 
 /*

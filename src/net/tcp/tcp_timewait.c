@@ -230,7 +230,7 @@ bool tcp_tw_enter(struct sock *sk)
 
 void tcp_tw_send_ack(struct ustack *st, const struct tcp_tw *tw)
 {
-	struct tcp_bare_ack a = { 0 };
+	struct tcp_out a = { 0 };
 	uint32_t win = tw->rcv_wnd >> tw->rcv_wscale;
 
 	a.saddr = tw->laddr;
@@ -239,6 +239,7 @@ void tcp_tw_send_ack(struct ustack *st, const struct tcp_tw *tw)
 	a.dport = tw->fport;
 	a.seq = tw->snd_nxt;
 	a.ack = tw->rcv_nxt;
+	a.flags = TCPHDR_ACK;
 	a.window = (uint16_t)(win > TCP_MAX_WINDOW ? TCP_MAX_WINDOW : win);
 	a.ttl = tw->ttl < 0 ? 0 : (uint8_t)tw->ttl;
 	a.tos = tw->tos;
@@ -247,7 +248,7 @@ void tcp_tw_send_ack(struct ustack *st, const struct tcp_tw *tw)
 		a.opts.tsval = (uint32_t)(st->now / 1000) + tw->ts_offset;
 		a.opts.tsecr = tw->ts_recent;
 	}
-	tcp_send_bare_ack(st, &a);
+	tcp_send_out(st, &a);
 }
 
 /* ACK an invalid segment, within tcp_invalid_ratelimit; skb freed. */

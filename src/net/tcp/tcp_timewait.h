@@ -14,7 +14,7 @@
  *
  * Call chain: tcp_v4_rcv -> tcp_lookup_established misses ->
  *             tcp_tw_lookup -> tcp_timewait_input (tcp_input.c) ->
- *             tcp_tw_state_process (here) -> tcp_send_bare_ack.
+ *             tcp_tw_state_process (here) -> tcp_send_out.
  */
 #ifndef US_NET_TCP_TCP_TIMEWAIT_H
 #define US_NET_TCP_TCP_TIMEWAIT_H
