@@ -635,7 +635,7 @@ static int ep_send_ustack(struct us_epoll *ep, struct epoll_event *events,
  */
 static int ep_kernel_wait(struct us_epoll *ep, struct epoll_event *events,
 			  int max, int timeout_ms, const sigset_t *sigmask,
-			  bool *woken)
+			  struct us_sigguard *sig, bool *woken)
 {
 	bool drive = false;
 	long r;
@@ -663,6 +663,8 @@ static int ep_kernel_wait(struct us_epoll *ep, struct epoll_event *events,
 		events[n++] = events[i];
 	}
 	if (drive) {
+		if (sig)
+			us_sigguard_hold(sig);
 		ep_drive(ep, r < max);
 		*woken = true;
 	}
@@ -684,14 +686,15 @@ static int ep_kernel_first(struct us_epoll *ep, struct epoll_event *events,
 	*asked = atomic_exchange(&ep->kernel_turn, false);
 	if (!*asked)
 		return 0;
-	n = ep_kernel_wait(ep, events, max, 0, NULL, &woken);
+	n = ep_kernel_wait(ep, events, max, 0, NULL, NULL, &woken);
 	return n < 0 ? 0 : n;
 }
 
 /* Linux's ep_poll: until something is reported, the time is up, or a
- * signal interrupts. */
-static int ep_poll(struct us_epoll *ep, struct epoll_event *events, int max,
-		   const struct us_deadline *dl, const sigset_t *sigmask)
+ * signal interrupts (sig: runtime.h, struct us_sigguard). */
+static int ep_poll_loop(struct us_epoll *ep, struct epoll_event *events,
+			int max, const struct us_deadline *dl,
+			const sigset_t *sigmask, struct us_sigguard *sig)
 {
 	bool asked;
 	int n = ep_kernel_first(ep, events, max, &asked);
@@ -713,8 +716,11 @@ static int ep_poll(struct us_epoll *ep, struct epoll_event *events, int max,
 		tmo = n > 0 ? 0 : us_deadline_left_ms(dl);
 		if (tmo == 0 && atomic_load(&ep->nkernel) <= 0)
 			return n;
+		/* Only a call that may sleep again holds signals while
+		 * its thread runs the engine. */
 		k = ep_kernel_wait(ep, events ? events + n : NULL, max - n, tmo,
-				   n ? NULL : sigmask, &woken);
+				   n ? NULL : us_sigguard_mask(sig, sigmask),
+				   tmo ? sig : NULL, &woken);
 		if (k < 0)
 			return n ? n : k;
 		n += k;
@@ -722,6 +728,16 @@ static int ep_poll(struct us_epoll *ep, struct epoll_event *events, int max,
 		if (n > 0 || (tmo == 0 && !woken))
 			return n;
 	}
+}
+
+static int ep_poll(struct us_epoll *ep, struct epoll_event *events, int max,
+		   const struct us_deadline *dl, const sigset_t *sigmask)
+{
+	struct us_sigguard sig = { .on = false };
+	int rc = ep_poll_loop(ep, events, max, dl, sigmask, &sig);
+
+	us_sigguard_release(&sig);
+	return rc;
 }
 
 /* epfd is no instance of ours: EBADF if it is not open, else EINVAL. */

@@ -139,6 +139,7 @@ static void poll_waiter_rearm(struct poll_waiter *w)
 
 void poll_waiter_close(struct poll_waiter *w)
 {
+	us_sigguard_release(&w->sig);
 	if (w->borrowed)
 		poll_drive_release(w);
 	if (w->evfd >= 0)
@@ -245,6 +246,8 @@ int poll_wait_loop(const struct poll_call_ops *ops, void *ctx,
 	for (;;) {
 		struct timespec left;
 		const struct timespec *tmo = &zero;
+		const sigset_t *mask = w ? us_sigguard_mask(&w->sig, sigmask) :
+				       sigmask;
 		bool woken = false;
 		int n, k;
 
@@ -252,9 +255,9 @@ int poll_wait_loop(const struct poll_call_ops *ops, void *ctx,
 		if (n == 0 && armed && !us_deadline_passed(dl))
 			tmo = us_deadline_left(dl, &left);
 		if (n == 0 && w && armed && !us_timespec_is_zero(tmo))
-			k = sleep_pass(ops, ctx, w, tmo, sigmask, &woken);
+			k = sleep_pass(ops, ctx, w, tmo, mask, &woken);
 		else
-			k = kernel_pass(ops, ctx, tmo, sigmask, n,
+			k = kernel_pass(ops, ctx, tmo, mask, n,
 					w ? w->evfd : -1, &woken);
 		if (k < 0 || n + k > 0)
 			return k < 0 ? k : n + k;

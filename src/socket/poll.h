@@ -28,6 +28,7 @@
 
 #include "core/sys.h"
 #include "socket/wait.h"
+#include "stack/runtime.h"
 
 struct socket;
 
@@ -105,6 +106,7 @@ struct poll_waiter {
 	bool kernel_fds;            /* the call has kernel fds too */
 	bool borrowed;              /* evfd is the thread's driver's */
 	int drv_epfd;               /* evfd + st's devices; -1 = not driving */
+	struct us_sigguard sig;     /* held once it drove (runtime.h) */
 };
 
 /* A call watching one ustack socket. */

@@ -170,13 +170,6 @@ static bool driver_ready(struct us_sleeper *s, struct ustack *st)
 				   (uint64_t)DRV_DEV << 32);
 }
 
-/* Raised by a fault of the thread itself, never while it sleeps. */
-static bool fault_signal(int sig)
-{
-	return sig == SIGSEGV || sig == SIGBUS || sig == SIGFPE ||
-	       sig == SIGILL || sig == SIGTRAP || sig == SIGSYS;
-}
-
 /*
  * After a handler interrupted an untimed sleep: would the kernel have
  * restarted a blocking read()? It does when the handler that ran has
@@ -195,7 +188,7 @@ static bool handlers_restart(void)
 	for (int sig = 1; sig < _NSIG; sig++) {
 		struct sigaction sa;
 
-		if (sig == SIGKILL || sig == SIGSTOP || fault_signal(sig) ||
+		if (sig == SIGKILL || sig == SIGSTOP || us_fault_signal(sig) || /* not raised asleep */
 		    sigismember(&blocked, sig) == 1 ||
 		    sigaction(sig, NULL, &sa) != 0)
 			continue;
@@ -211,11 +204,14 @@ static bool handlers_restart(void)
 /*
  * The untimed sleep of a driving thread, core lock held on entry and on
  * return (s queued on its wait queue). Frames for any socket are handled
- * here; the loop ends when this thread's sleeper was woken.
+ * here; the loop ends when this thread's sleeper was woken. Once it runs
+ * the engine, asynchronous signals wait for its next sleep (runtime.h,
+ * struct us_sigguard), so that one coming meanwhile still ends the call.
  */
 static int sleep_driving(struct us_sleeper *s, struct ustack *st)
 {
 	struct epoll_event evs[4];
+	struct us_sigguard sig = { .on = false };
 	bool drained = false;
 	uint64_t v;
 	int n, rc = 0;
@@ -224,13 +220,24 @@ static int sleep_driving(struct us_sleeper *s, struct ustack *st)
 		bool dev = false;
 
 		us_core_unlock(st);
-		n = epoll_wait(s->drv.epfd, evs, 4, -1);
+		n = epoll_pwait(s->drv.epfd, evs, 4, -1,
+				us_sigguard_mask(&sig, NULL));
+		for (int i = 0; i < n; i++)
+			dev |= evs[i].data.u64 >> 32 == DRV_DEV &&
+			       (evs[i].events & EPOLLIN);
+		/* This thread is to run the engine: signals wait for its
+		 * next sleep from here, the wait for the lock included. */
+		if (dev)
+			us_sigguard_hold(&sig);
 		pthread_mutex_lock(&st->lock);
 		if (n < 0) {
 			if (errno != EINTR) {
 				rc = -errno;
 				break;
 			}
+			/* The handler has run: the mask is the caller's again
+			 * for handlers_restart's look at it. */
+			us_sigguard_release(&sig);
 			if (atomic_load(&s->woken) || handlers_restart())
 				continue;
 			rc = -EINTR;
@@ -246,9 +253,7 @@ static int sleep_driving(struct us_sleeper *s, struct ustack *st)
 							   sizeof(v));
 					drained = true;
 				}
-			} else if (e & EPOLLIN) {
-				dev = true;
-			} else {
+			} else if (!(e & EPOLLIN)) {
 				/* Error or hang-up only (the device went
 				 * away): the runtime thread reports it;
 				 * this set stops watching. */
@@ -264,6 +269,7 @@ static int sleep_driving(struct us_sleeper *s, struct ustack *st)
 						   &s->woken : NULL))
 			break;      /* runtime stopped: recheck */
 	}
+	us_sigguard_release(&sig);
 	/* Written but not seen in the set: drain it (the write was made
 	 * under the lock we hold, so the read returns at once). */
 	if (s->written && !drained)

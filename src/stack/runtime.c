@@ -392,6 +392,41 @@ static struct us_runtime *runtime_alloc(struct ustack *st, int *err)
 	return rt;
 }
 
+bool us_fault_signal(int sig)
+{
+	return sig == SIGSEGV || sig == SIGBUS || sig == SIGFPE ||
+	       sig == SIGILL || sig == SIGTRAP || sig == SIGSYS;
+}
+
+/* Every signal but those a fault raises (and abort()'s, which unblocks it
+ * anyway): what a thread can have blocked without missing a crash. */
+static void async_signals(sigset_t *set)
+{
+	sigfillset(set);
+	for (int sig = 1; sig < _NSIG; sig++)
+		if (us_fault_signal(sig))
+			sigdelset(set, sig);
+	sigdelset(set, SIGABRT);
+}
+
+void us_sigguard_hold(struct us_sigguard *g)
+{
+	sigset_t block;
+
+	if (g->on)
+		return;
+	async_signals(&block);
+	g->on = pthread_sigmask(SIG_BLOCK, &block, &g->saved) == 0;
+}
+
+void us_sigguard_release(struct us_sigguard *g)
+{
+	if (!g->on)
+		return;
+	g->on = false;
+	pthread_sigmask(SIG_SETMASK, &g->saved, NULL);
+}
+
 /*
  * Start the thread with asynchronous signals blocked, so that they go to the
  * application's threads (which may wait for them with signalfd). Signals
@@ -399,14 +434,10 @@ static struct us_runtime *runtime_alloc(struct ustack *st, int *err)
  */
 static int runtime_spawn(struct us_runtime *rt)
 {
-	static const int sync_signals[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL,
-					    SIGTRAP, SIGABRT, SIGSYS };
 	sigset_t block, old;
 	int err;
 
-	sigfillset(&block);
-	for (size_t i = 0; i < sizeof(sync_signals) / sizeof(sync_signals[0]); i++)
-		sigdelset(&block, sync_signals[i]);
+	async_signals(&block);
 	pthread_sigmask(SIG_SETMASK, &block, &old);
 	err = pthread_create(&rt->thread, NULL, runtime_main, rt);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);

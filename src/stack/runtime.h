@@ -10,6 +10,7 @@
 #ifndef US_STACK_RUNTIME_H
 #define US_STACK_RUNTIME_H
 
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -82,5 +83,33 @@ bool us_runtime_drive(struct ustack *st);
  * to read the rest (runtime.c, rt_lone_wake). Counted in rt.driven_early.
  */
 bool us_runtime_drive_until(struct ustack *st, const atomic_bool *done);
+
+/* A signal raised by a fault of the thread itself (SIGSEGV, SIGBUS, ...). */
+bool us_fault_signal(int sig);
+
+/*
+ * A call that runs the engine while it waits holds asynchronous signals
+ * blocked from its first engine run until it returns, and sleeps after that
+ * with the mask it was called with (us_sigguard_mask): a signal that comes
+ * while the engine runs in user space is then delivered in the next sleep,
+ * which ends in EINTR, as in Linux, where a signal pending before a sleep
+ * ends the call (signal_pending() in ep_poll, do_poll, sk_wait_event).
+ * Without it the handler runs at once and the call sleeps on: a program
+ * that sets a flag in its handler (nginx's SIGQUIT) sleeps until some
+ * later event. Costs two sigprocmask calls per call that drives.
+ */
+struct us_sigguard {
+	bool on;                    /* blocked; saved is the mask to restore */
+	sigset_t saved;
+};
+void us_sigguard_hold(struct us_sigguard *g);
+void us_sigguard_release(struct us_sigguard *g);
+/* The mask for a sleep: the caller's (epoll_pwait's, ppoll's), else the
+ * one saved by the guard, else NULL (the thread's, unchanged). */
+static inline const sigset_t *us_sigguard_mask(const struct us_sigguard *g,
+					       const sigset_t *user)
+{
+	return user ? user : g->on ? &g->saved : NULL;
+}
 
 #endif

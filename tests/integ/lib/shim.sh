@@ -98,14 +98,43 @@ shim_wait_line() {
 	shim_fail "no line matching '$2' in $1 within 20 s"
 }
 
+# shim_hang_report PID LABEL: what a hung program is doing, so that a hang
+# in CI leaves more than "still running": its threads' CPU time over one
+# second (spinning or asleep), their stacks (gdb), the kernel side's TCP
+# sockets, and two seconds of the traffic on tap0.
+shim_hang_report() {
+	local pid=$1 label=$2 t
+	echo "--- $label (pid $pid) while hung: threads' state and CPU ticks (utime stime), 1 s apart"
+	for _ in 1 2; do
+		for t in /proc/"$pid"/task/*; do
+			awk '{ sub(/^[^)]*\) /, ""); print "  tid '"${t##*/}"'", $1, $12, $13 }' \
+				"$t/stat" 2>/dev/null
+		done
+		sleep 1
+	done
+	if command -v gdb >/dev/null; then
+		echo "--- $label's stacks:"
+		timeout 60 gdb -q -batch -p "$pid" -ex 'thread apply all bt' \
+			</dev/null 2>&1 | grep -E '^(Thread|#)' || true
+	fi
+	echo "--- kernel-side TCP sockets:"
+	ss -tanio 2>/dev/null | head -n 40
+	if command -v tcpdump >/dev/null; then
+		echo "--- 2 s of tap0:"
+		timeout 2 tcpdump -nni tap0 -c 40 2>&1 | head -n 45 || true
+	fi
+}
+
 shim_wait_exit() {
 	local pid=$1 secs=$2 label=$3 rc=0
 	for _ in $(seq $((secs * 10))); do
 		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.1
 	done
-	kill -0 "$pid" 2>/dev/null &&
+	if kill -0 "$pid" 2>/dev/null; then
+		shim_hang_report "$pid" "$label"
 		shim_fail "$label: still running after $secs s (hang)"
+	fi
 	wait "$pid" || rc=$?
 	[ $rc -eq 0 ] || shim_fail "$label: exit status $rc"
 }
