@@ -24,6 +24,7 @@ void skb_pool_init(struct skb_pool *pool, size_t limit_bytes)
 {
 	memset(pool, 0, sizeof(*pool));
 	pool->limit_bytes = limit_bytes;
+	pool->queue_limit = limit_bytes - limit_bytes / 8;
 }
 
 int skb_pool_cache_init(struct skb_pool *pool)

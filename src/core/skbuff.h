@@ -107,6 +107,10 @@ struct skb_cache {
 
 struct skb_pool {
 	size_t limit_bytes; /* 0 = unlimited */
+	/* Data that sockets queue to send stops here (skb_pool_may_queue):
+	 * the last eighth is kept for frames that arrive, so that the ACKs
+	 * that free sent data can always be read. */
+	size_t queue_limit;
 	size_t used_bytes;  /* truesize of every live sk_buff */
 	uint64_t alloc_fail;
 	uint64_t live;      /* live sk_buff structs (clones included) */
@@ -161,6 +165,12 @@ struct sk_buff_head {
 #define SKB_HDR_UNSET 0xffff
 
 void skb_pool_init(struct skb_pool *pool, size_t limit_bytes);
+/* Whether `bytes` more of queued send data fit below the queue limit. */
+static inline bool skb_pool_may_queue(const struct skb_pool *pool,
+				      size_t bytes)
+{
+	return !pool->queue_limit || pool->used_bytes + bytes <= pool->queue_limit;
+}
 /* Turn recycling on (0, or -ENOMEM) / free what the cache holds. */
 int skb_pool_cache_init(struct skb_pool *pool);
 void skb_pool_destroy(struct skb_pool *pool);

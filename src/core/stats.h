@@ -110,7 +110,9 @@ struct ustack;
 	X(TCP_PAWS_ESTAB_REJECTED, "tcp.paws_estab_rejected") \
 	X(TCP_PAWS_OLD_ACK, "tcp.paws_old_ack") \
 	X(TCP_TW_OVERFLOW, "tcp.timewait_overflow") \
-	X(TCP_PAWS_TW_REJECTED, "tcp.paws_tw_rejected")
+	X(TCP_PAWS_TW_REJECTED, "tcp.paws_tw_rejected") \
+	/* writes stopped at the skb pool's queue limit (tcp.c) */ \
+	X(TCP_SND_POOL_FULL, "tcp.snd_pool_full")
 
 #define US_DROP_REASON_LIST(X) \
 	X(NOT_DROPPED, "not_dropped") /* 0: parse functions' "valid" */ \

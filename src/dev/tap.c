@@ -205,6 +205,29 @@ static ssize_t tap_read(struct net_device *dev, struct sk_buff **skbp)
 	return n;
 }
 
+/*
+ * No buffer for the next frame (the skb pool is full): drop it, as a NIC
+ * without a free descriptor does. Left in the kernel's queue it would keep
+ * the fd readable, so every reader would wake again at once and read
+ * nothing: a spin that also starves the ACKs that would free the memory.
+ * A short read takes the frame off the queue whole (tun_do_read frees it
+ * whatever it copied). 1 when a frame was dropped, 0 when none waits.
+ */
+static int tap_rx_drop(struct net_device *dev)
+{
+	unsigned char b[64];
+	ssize_t n;
+
+	do
+		n = read(dev->fd, b, sizeof(b));
+	while (n < 0 && errno == EINTR);
+	if (n < 0 && errno != EINVAL)
+		return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -errno;
+	dev->stats.rx_dropped++;
+	us_drop(dev->st, NULL, US_DROP_NOMEM);
+	return 1;
+}
+
 /* Read one frame. 1 when one was handled, 0 when none waits, -errno. */
 static int tap_rx_one(struct net_device *dev)
 {
@@ -213,10 +236,8 @@ static int tap_rx_one(struct net_device *dev)
 	enum us_drop_reason why;
 	ssize_t n;
 
-	if (!skb) {
-		/* Leave the frame in the kernel's queue; it drops when full. */
-		return -ENOMEM;
-	}
+	if (!skb)
+		return tap_rx_drop(dev);
 	n = tap_read(dev, &skb);
 	if (n < 0) {
 		if (n == -EAGAIN || n == -EWOULDBLOCK)

@@ -1051,6 +1051,38 @@ static void test_tx_queue_full_drops(void **state)
 	fixture_down();
 }
 
+/*
+ * No buffer for a frame (the skb pool is full): the frame is taken off
+ * the TAP and dropped, counted, so that the fd stops being readable; left
+ * there, every reader would wake again at once, read nothing and spin.
+ */
+static void test_rx_no_memory_drops(void **state)
+{
+	struct sockaddr_ll to = { .sll_family = AF_PACKET, .sll_halen = 6 };
+	uint8_t frame[200];
+	size_t limit;
+
+	(void)state;
+	SKIP_WITHOUT_NETNS();
+	default_up(true);
+	to.sll_ifindex = (int)if_nametoindex(IFNAME);
+	fill_frame(frame, sizeof(frame), F.dev->dev_addr, F.kmac, 9);
+	limit = F.st->skb_pool.limit_bytes;
+	F.st->skb_pool.limit_bytes = F.st->skb_pool.used_bytes + 1;
+	assert_int_equal(sendto(F.pkt, frame, sizeof(frame), 0,
+				(struct sockaddr *)&to, sizeof(to)),
+			 sizeof(frame));
+	assert_true(wait_readable(F.dev->fd, WAIT_MS));
+	assert_int_equal(F.dev->ops->poll(F.dev, 64), 1);
+	assert_int_equal(F.dev->stats.rx_dropped, 1);
+	assert_int_equal(F.dev->stats.rx_packets, 0);
+	assert_int_equal(F.st->stats.drops[US_DROP_NOMEM], 1);
+	assert_false(wait_readable(F.dev->fd, 0));
+	F.st->skb_pool.limit_bytes = limit;
+	check_rx();
+	fixture_down();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1063,6 +1095,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_tx_vnet_gso, teardown),
 		cmocka_unit_test_teardown(test_rx_kernel_udp_and_bad_vnet_hdr, teardown),
 		cmocka_unit_test_teardown(test_tx_queue_full_drops, teardown),
+		cmocka_unit_test_teardown(test_rx_no_memory_drops, teardown),
 		cmocka_unit_test_teardown(test_offload_features, teardown),
 		cmocka_unit_test_teardown(test_tx_tso_frag_list, teardown),
 		cmocka_unit_test_teardown(test_tx_gso_software_fallback, teardown),

@@ -768,6 +768,23 @@ static bool tcp_wspace_ok(const struct sock *sk)
 	return sk->wmem_alloc < sk->sndbuf;
 }
 
+/*
+ * Room in the instance's skb pool for one more segment of send data: the
+ * pool's last eighth is kept for arriving frames (skb_pool_may_queue), as
+ * Linux's tcp_mem limit stops senders (sk_wmem_schedule) but not the
+ * driver. Many connections with full send buffers could otherwise take
+ * the whole pool, leave no buffer to read the ACKs that free it, and
+ * stall every connection for good.
+ */
+static bool tcp_pool_ok(struct sock *sk)
+{
+	if (skb_pool_may_queue(&sk->st->skb_pool,
+			       tcp_sk(sk)->mss_cache + US_SKB_MAX_HEADER))
+		return true;
+	us_mib_inc(sk->st, US_MIB_TCP_SND_POOL_FULL);
+	return false;
+}
+
 static struct sk_buff *tcp_new_data_skb(struct sock *sk)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
@@ -854,7 +871,7 @@ static int tcp_sendmsg(struct sock *sk, const struct msghdr *msg, size_t len,
 		if (!skb) {
 			int k;
 
-			if (!tcp_wspace_ok(sk))
+			if (!tcp_wspace_ok(sk) || !tcp_pool_ok(sk))
 				break;
 			k = tcp_sendmsg_carves(sk, len - copied) ?
 			    tcp_sendmsg_carve(sk, msg, copied, len - copied) : 0;

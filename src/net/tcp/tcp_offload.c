@@ -279,6 +279,8 @@ int tcp_sendmsg_carve(struct sock *sk, const struct msghdr *msg, size_t off,
 
 	/* No headroom: no header is ever written in front of a carved
 	 * segment; the last one may grow to a whole MSS in place. */
+	if (!skb_pool_may_queue(&sk->st->skb_pool, n))
+		return -ENOBUFS;        /* tcp_pool_ok: one segment may fit */
 	area = skb_alloc(&sk->st->skb_pool, (unsigned int)n);
 	if (!area)
 		return -ENOBUFS;

@@ -113,15 +113,27 @@ shim_hang_report() {
 		sleep 1
 	done
 	if command -v gdb >/dev/null; then
-		echo "--- $label's stacks:"
-		timeout 60 gdb -q -batch -p "$pid" -ex 'thread apply all bt' \
-			</dev/null 2>&1 | grep -E '^(Thread|#)' || true
+		for t in 1 2 3; do
+			echo "--- $label's stacks ($t of 3):"
+			timeout 60 gdb -q -batch -p "$pid" \
+				-ex 'thread apply all bt 12' </dev/null 2>&1 |
+				grep -E '^(Thread|#)' || true
+		done
 	fi
-	echo "--- kernel-side TCP sockets:"
-	ss -tanio 2>/dev/null | head -n 40
+	if command -v perf >/dev/null; then
+		echo "--- where $label's CPU time goes (perf, 2 s):"
+		timeout 20 perf record -q -e cpu-clock -g -p "$pid" \
+			-o "$WORK/hang.perf" -- sleep 2 >/dev/null 2>&1 &&
+			perf report -q -i "$WORK/hang.perf" --stdio --no-children \
+				-g none --percent-limit 2 2>/dev/null |
+			sed -n '1,30p' || true
+	fi
+	echo "--- kernel-side TCP sockets by state, then the first few:"
+	ss -Htan 2>/dev/null | awk '{ n[$1]++ } END { for (s in n) print "  " s, n[s] }' || true
+	ss -tanio 2>/dev/null | sed -n '1,13p' || true
 	if command -v tcpdump >/dev/null; then
 		echo "--- 2 s of tap0:"
-		timeout 2 tcpdump -nni tap0 -c 40 2>&1 | head -n 45 || true
+		timeout 2 tcpdump -nni tap0 -c 40 2>&1 | sed -n '1,45p' || true
 	fi
 }
 
