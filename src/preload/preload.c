@@ -35,6 +35,7 @@
 #include "preload/preload.h"
 #include "socket/epoll.h"
 #include "socket/socket.h"
+#include "stack/runtime.h"
 #include "ustack/ustack.h"
 
 /* libc's definition of fn, looked up on first use. */
@@ -423,6 +424,28 @@ static int do_fcntl(int (*real)(int, int, ...), int fd, int cmd, long arg)
 	if (shim_in_child())
 		return (int)child_fail(fd);
 	return us_fcntl(fd, cmd, arg);
+}
+
+/* ---- signal handlers --------------------------------------------------- */
+
+/* A call that runs the engine holds signals only in a process that catches
+ * some (runtime.h, struct us_sigguard): tell it when that may change. */
+int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
+{
+	int rc = REAL(sigaction)(sig, act, old);
+
+	if (rc == 0 && act)
+		us_sig_handlers_changed();
+	return rc;
+}
+
+sighandler_t signal(int sig, sighandler_t handler)
+{
+	sighandler_t rc = REAL(signal)(sig, handler);
+
+	if (rc != SIG_ERR)
+		us_sig_handlers_changed();
+	return rc;
 }
 
 int fcntl(int fd, int cmd, ...)

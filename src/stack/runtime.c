@@ -409,11 +409,50 @@ static void async_signals(sigset_t *set)
 	sigdelset(set, SIGABRT);
 }
 
+/*
+ * Whether the process catches any signal (a handler, not SIG_DFL or
+ * SIG_IGN): looked up with sigaction at most once a second, or at once
+ * after us_sig_handlers_changed. A process that catches none has no
+ * handler whose run a drive could hide, so its calls skip the guard and
+ * its two system calls.
+ */
+static _Atomic uint64_t sig_caught;
+static _Atomic long long sig_caught_at = -1;   /* -1: look now */
+
+static bool process_catches_signals(void)
+{
+	long long at = atomic_load(&sig_caught_at);
+	struct timespec now;
+	uint64_t m = 0;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
+	if (at >= 0 && (long long)now.tv_sec - at < 1)
+		return atomic_load(&sig_caught) != 0;
+	for (int sig = 1; sig < _NSIG && sig <= 64; sig++) {
+		struct sigaction sa;
+
+		if (sig == SIGKILL || sig == SIGSTOP || us_fault_signal(sig) ||
+		    sigaction(sig, NULL, &sa) != 0)
+			continue;
+		if ((sa.sa_flags & SA_SIGINFO) ||
+		    (sa.sa_handler != SIG_DFL && sa.sa_handler != SIG_IGN))
+			m |= 1ull << (sig - 1);
+	}
+	atomic_store(&sig_caught, m);
+	atomic_store(&sig_caught_at, (long long)now.tv_sec);
+	return m != 0;
+}
+
+void us_sig_handlers_changed(void)
+{
+	atomic_store(&sig_caught_at, -1);
+}
+
 void us_sigguard_hold(struct us_sigguard *g)
 {
 	sigset_t block;
 
-	if (g->on)
+	if (g->on || !process_catches_signals())
 		return;
 	async_signals(&block);
 	g->on = pthread_sigmask(SIG_BLOCK, &block, &g->saved) == 0;

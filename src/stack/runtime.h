@@ -96,13 +96,17 @@ bool us_fault_signal(int sig);
  * ends the call (signal_pending() in ep_poll, do_poll, sk_wait_event).
  * Without it the handler runs at once and the call sleeps on: a program
  * that sets a flag in its handler (nginx's SIGQUIT) sleeps until some
- * later event. Costs two sigprocmask calls per call that drives.
+ * later event. Costs two sigprocmask calls per call that drives, in a
+ * process that catches some signal (sigaction, looked up at most once a
+ * second: a handler installed in library mode counts within a second;
+ * the shim's sigaction and signal tell us_sig_handlers_changed at once).
  */
 struct us_sigguard {
 	bool on;                    /* blocked; saved is the mask to restore */
 	sigset_t saved;
 };
 void us_sigguard_hold(struct us_sigguard *g);
+void us_sig_handlers_changed(void);
 void us_sigguard_release(struct us_sigguard *g);
 /* The mask for a sleep: the caller's (epoll_pwait's, ppoll's), else the
  * one saved by the guard, else NULL (the thread's, unchanged). */

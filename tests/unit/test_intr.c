@@ -47,6 +47,7 @@
 #include <unistd.h>
 
 #include "lib/rdfix.h"
+#include "stack/runtime.h"
 #include "stack/stack.h"
 #include "ustack/ustack.h"
 
@@ -78,6 +79,8 @@ static void install(bool restart)
 	sa.sa_flags = restart ? SA_RESTART : 0;
 	sigemptyset(&sa.sa_mask);
 	assert_int_equal(sigaction(SIGUSR1, &sa, NULL), 0);
+	/* Noticed at once, as the shim's sigaction makes it. */
+	us_sig_handlers_changed();
 }
 
 enum call { CALL_RECV, CALL_ACCEPT, CALL_POLL, CALL_EPOLL, CALL_SELECT,
