@@ -585,6 +585,19 @@ static void expect_byte(int fd, const struct sockaddr_in *sin, char c)
 	(void)sin;
 }
 
+/* Blocking UDP socket A and socket B on the TAP, with the kernel's ARP
+ * entry for them made first, so that later datagrams leave at once. */
+static void two_on_tap(int *a, struct sockaddr_in *sa, int *b,
+		       struct sockaddr_in *sb)
+{
+	*a = udp_on_tap(4321, sa);
+	*b = udp_on_tap(4322, sb);
+	make_blocking(*a, true);
+	assert_int_equal(sendto(ktap, "w", 1, 0, (struct sockaddr *)sb,
+				sizeof(*sb)), 1);
+	expect_byte(*b, sb, 'w');
+}
+
 /* Until thread tid sleeps in futex (here: waits for the core lock). */
 static void wait_in_futex(int tid)
 {
@@ -668,13 +681,7 @@ static void frame_left(enum call call, size_t len)
 	bool lone = kernel_lone_wake();
 	int rt = runtime_tid();
 
-	a = udp_on_tap(4321, &sa);
-	b = udp_on_tap(4322, &sb);
-	make_blocking(a, true);
-	/* ARP first, so that later datagrams leave the kernel at once. */
-	assert_int_equal(sendto(ktap, "w", 1, 0, (struct sockaddr *)&sb,
-				sizeof(sb)), 1);
-	expect_byte(b, &sb, 'w');
+	two_on_tap(&a, &sa, &b, &sb);
 	for (int i = 0; i < rounds; i++) {
 		struct blocker t;
 
@@ -738,13 +745,7 @@ static void signal_while_driving(enum call call)
 	struct blocker t;
 	int a, b, before = atomic_load(&handled);
 
-	a = udp_on_tap(4321, &sa);
-	b = udp_on_tap(4322, &sb);
-	make_blocking(a, true);
-	/* ARP first, so that the datagram leaves the kernel at once. */
-	assert_int_equal(sendto(ktap, "w", 1, 0, (struct sockaddr *)&sb,
-				sizeof(sb)), 1);
-	expect_byte(b, &sb, 'w');
+	two_on_tap(&a, &sa, &b, &sb);
 	install(false);
 	start(&t, call, true, a);
 	pthread_mutex_lock(&F.st->lock);
