@@ -11,7 +11,8 @@
  * Two instances over the in-memory wire in virtual time: the sender's
  * pool is 2 MB, its eight connections have 1 MB send buffers (2 MB as
  * read back), the receiver does not read at first. Checked: the pool's
- * queued data stops at the limit (counted in tcp.snd_pool_full), no frame
+ * queued data stops at the limit (counted in tcp.snd_pool_full), a ninth
+ * connection with nothing queued may still queue one segment, no frame
  * is dropped for want of memory, and once the receiver reads, 3 MB per
  * connection arrive whole and in order.
  */
@@ -147,6 +148,28 @@ static void test_send_queues_leave_room_for_acks(void **state)
 		    (1u << 16));
 	assert_true(mib(st[0], US_MIB_TCP_SND_POOL_FULL) > 0);
 	assert_true(total(sent) < (size_t)NCONN * 2 * (size_t)sndbuf);
+	/* A connection with nothing queued may still queue a segment: it
+	 * then has an ACK, and a write-space wake-up, to wait for. */
+	{
+		int x = us_socket_on(st[0], AF_INET,
+				     SOCK_STREAM | SOCK_NONBLOCK, 0), y = -1;
+
+		assert_int_equal(us_connect(x, (struct sockaddr *)&sa,
+					    sizeof(sa)), -1);
+		while (y < 0) {
+			y = us_accept4(lfd, NULL, NULL, SOCK_NONBLOCK);
+			if (y < 0)
+				assert_true(sim_advance(&clock, st, 2,
+							clock.virt +
+							10 * US_USEC_PER_SEC));
+		}
+		assert_false(skb_pool_may_queue(&st[0]->skb_pool, 2048));
+		assert_int_equal(us_send(x, "hello", 5, MSG_DONTWAIT), 5);
+		assert_int_equal(us_send(x, "again", 5, MSG_DONTWAIT), -1);
+		assert_int_equal(errno, EAGAIN);
+		us_close(x);
+		us_close(y);
+	}
 
 	/* Now it reads: everything arrives. */
 	deadline = clock.virt + 120 * US_USEC_PER_SEC;

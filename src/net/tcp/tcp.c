@@ -774,11 +774,16 @@ static bool tcp_wspace_ok(const struct sock *sk)
  * Linux's tcp_mem limit stops senders (sk_wmem_schedule) but not the
  * driver. Many connections with full send buffers could otherwise take
  * the whole pool, leave no buffer to read the ACKs that free it, and
- * stall every connection for good.
+ * stall every connection for good. A socket with nothing queued may still
+ * queue one segment (Linux: a socket below tcp_wmem[0] gets its memory
+ * whatever the pressure), so that it has an ACK to wait for, and with it
+ * a write-space wake-up: refused with nothing in flight, a non-blocking
+ * writer waiting for EPOLLOUT would never be told to try again.
  */
 static bool tcp_pool_ok(struct sock *sk)
 {
-	if (skb_pool_may_queue(&sk->st->skb_pool,
+	if (sk->wmem_alloc == 0 ||
+	    skb_pool_may_queue(&sk->st->skb_pool,
 			       tcp_sk(sk)->mss_cache + US_SKB_MAX_HEADER))
 		return true;
 	us_mib_inc(sk->st, US_MIB_TCP_SND_POOL_FULL);
