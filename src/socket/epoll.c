@@ -663,7 +663,7 @@ static int ep_kernel_wait(struct us_epoll *ep, struct epoll_event *events,
 		events[n++] = events[i];
 	}
 	if (drive) {
-		if (sig)
+		if (sig)        /* a call that may sleep after this */
 			us_sigguard_hold(sig);
 		ep_drive(ep, r < max);
 		*woken = true;
@@ -678,7 +678,7 @@ static int ep_kernel_wait(struct us_epoll *ep, struct epoll_event *events,
  * passes back, the other way round).
  */
 static int ep_kernel_first(struct us_epoll *ep, struct epoll_event *events,
-			   int max, bool *asked)
+			   int max, bool *asked, struct us_sigguard *sig)
 {
 	bool woken = false;
 	int n;
@@ -686,7 +686,7 @@ static int ep_kernel_first(struct us_epoll *ep, struct epoll_event *events,
 	*asked = atomic_exchange(&ep->kernel_turn, false);
 	if (!*asked)
 		return 0;
-	n = ep_kernel_wait(ep, events, max, 0, NULL, NULL, &woken);
+	n = ep_kernel_wait(ep, events, max, 0, NULL, sig, &woken);
 	return n < 0 ? 0 : n;
 }
 
@@ -697,7 +697,8 @@ static int ep_poll_loop(struct us_epoll *ep, struct epoll_event *events,
 			const sigset_t *sigmask, struct us_sigguard *sig)
 {
 	bool asked;
-	int n = ep_kernel_first(ep, events, max, &asked);
+	int n = ep_kernel_first(ep, events, max, &asked,
+				us_deadline_left_ms(dl) ? sig : NULL);
 
 	for (;;) {
 		bool woken = false;
@@ -716,8 +717,10 @@ static int ep_poll_loop(struct us_epoll *ep, struct epoll_event *events,
 		tmo = n > 0 ? 0 : us_deadline_left_ms(dl);
 		if (tmo == 0 && atomic_load(&ep->nkernel) <= 0)
 			return n;
-		/* Only a call that may sleep again holds signals while
-		 * its thread runs the engine. */
+		/* From the first sleep on, a signal waits for a sleep, which
+		 * it ends (runtime.h, struct us_sigguard). */
+		if (tmo)
+			us_sigguard_hold(sig);
 		k = ep_kernel_wait(ep, events ? events + n : NULL, max - n, tmo,
 				   n ? NULL : us_sigguard_mask(sig, sigmask),
 				   tmo ? sig : NULL, &woken);

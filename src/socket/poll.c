@@ -246,19 +246,25 @@ int poll_wait_loop(const struct poll_call_ops *ops, void *ctx,
 	for (;;) {
 		struct timespec left;
 		const struct timespec *tmo = &zero;
-		const sigset_t *mask = w ? us_sigguard_mask(&w->sig, sigmask) :
-				       sigmask;
 		bool woken = false;
 		int n, k;
 
 		n = ops->scan(ctx, armed ? w : NULL);
 		if (n == 0 && armed && !us_deadline_passed(dl))
 			tmo = us_deadline_left(dl, &left);
-		if (n == 0 && w && armed && !us_timespec_is_zero(tmo))
-			k = sleep_pass(ops, ctx, w, tmo, mask, &woken);
-		else
-			k = kernel_pass(ops, ctx, tmo, mask, n,
+		if (n == 0 && w && armed && !us_timespec_is_zero(tmo)) {
+			/* From the first sleep on, a signal waits for a
+			 * sleep, which it ends (runtime.h, us_sigguard). */
+			us_sigguard_hold(&w->sig);
+			k = sleep_pass(ops, ctx, w, tmo,
+				       us_sigguard_mask(&w->sig, sigmask),
+				       &woken);
+		} else {
+			k = kernel_pass(ops, ctx, tmo,
+					w ? us_sigguard_mask(&w->sig, sigmask) :
+					sigmask, n,
 					w ? w->evfd : -1, &woken);
+		}
 		if (k < 0 || n + k > 0)
 			return k < 0 ? k : n + k;
 		/* A wake-up at the deadline still gets its rescan. */

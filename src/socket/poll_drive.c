@@ -22,9 +22,9 @@
  * frame), but the frames are still read by whichever gets the lock first.
  *
  * Signals: poll, select and epoll_wait are never restarted after a handler
- * (signal(7)), so an interrupted epoll_pwait2 is the call's EINTR. Once the
- * call has run the engine it holds signals blocked (runtime.h, struct
- * us_sigguard) until poll_waiter_close.
+ * (signal(7)), so an interrupted epoll_pwait2 is the call's EINTR. From its
+ * first sleep on, the call holds signals blocked (poll.c, poll_wait_loop;
+ * runtime.h, struct us_sigguard) until poll_waiter_close.
  */
 #include "socket/poll.h"
 
@@ -144,7 +144,6 @@ static void drive(struct poll_waiter *w)
 {
 	struct ustack *st = w->st;
 
-	us_sigguard_hold(&w->sig);
 	pthread_mutex_lock(&st->lock);
 	my_waiter = w;
 	if (!us_runtime_drive(st)) {

@@ -204,9 +204,10 @@ static bool handlers_restart(void)
 /*
  * The untimed sleep of a driving thread, core lock held on entry and on
  * return (s queued on its wait queue). Frames for any socket are handled
- * here; the loop ends when this thread's sleeper was woken. Once it runs
- * the engine, asynchronous signals wait for its next sleep (runtime.h,
- * struct us_sigguard), so that one coming meanwhile still ends the call.
+ * here; the loop ends when this thread's sleeper was woken. From its
+ * first sleep on, asynchronous signals wait for the next sleep (runtime.h,
+ * struct us_sigguard), so that one coming while the thread runs the engine
+ * or waits for the lock still ends the call.
  */
 static int sleep_driving(struct us_sleeper *s, struct ustack *st)
 {
@@ -218,26 +219,29 @@ static int sleep_driving(struct us_sleeper *s, struct ustack *st)
 
 	while (!atomic_load(&s->woken)) {
 		bool dev = false;
+		int err;
 
+		/* From the first sleep on, a signal waits for the next one
+		 * (the engine runs and the lock is waited for in between). */
+		us_sigguard_hold(&sig);
 		us_core_unlock(st);
 		n = epoll_pwait(s->drv.epfd, evs, 4, -1,
 				us_sigguard_mask(&sig, NULL));
+		err = n < 0 ? errno : 0;
+		/* A handler ran in the sleep: the caller's mask again, before
+		 * the lock, as another signal held meanwhile may come now and
+		 * its handler may call ustack; and for handlers_restart. */
+		if (err == EINTR)
+			us_sigguard_release(&sig);
 		for (int i = 0; i < n; i++)
 			dev |= evs[i].data.u64 >> 32 == DRV_DEV &&
 			       (evs[i].events & EPOLLIN);
-		/* This thread is to run the engine: signals wait for its
-		 * next sleep from here, the wait for the lock included. */
-		if (dev)
-			us_sigguard_hold(&sig);
 		pthread_mutex_lock(&st->lock);
 		if (n < 0) {
-			if (errno != EINTR) {
-				rc = -errno;
+			if (err != EINTR) {
+				rc = -err;
 				break;
 			}
-			/* The handler has run: the mask is the caller's again
-			 * for handlers_restart's look at it. */
-			us_sigguard_release(&sig);
 			if (atomic_load(&s->woken) || handlers_restart())
 				continue;
 			rc = -EINTR;
@@ -269,7 +273,12 @@ static int sleep_driving(struct us_sleeper *s, struct ustack *st)
 						   &s->woken : NULL))
 			break;      /* runtime stopped: recheck */
 	}
-	us_sigguard_release(&sig);
+	if (sig.on) {
+		/* Not under the lock: a handler may call ustack. */
+		us_core_unlock(st);
+		us_sigguard_release(&sig);
+		pthread_mutex_lock(&st->lock);
+	}
 	/* Written but not seen in the set: drain it (the write was made
 	 * under the lock we hold, so the read returns at once). */
 	if (s->written && !drained)

@@ -418,10 +418,14 @@ static void async_signals(sigset_t *set)
  */
 static _Atomic uint64_t sig_caught;
 static _Atomic long long sig_caught_at = -1;   /* -1: look now */
+/* Bumped by us_sig_handlers_changed: a lookup that overlapped a change
+ * is not kept, so the next call looks again. */
+static _Atomic unsigned int sig_caught_gen;
 
 static bool process_catches_signals(void)
 {
 	long long at = atomic_load(&sig_caught_at);
+	unsigned int gen = atomic_load(&sig_caught_gen);
 	struct timespec now;
 	uint64_t m = 0;
 
@@ -431,8 +435,9 @@ static bool process_catches_signals(void)
 	for (int sig = 1; sig < _NSIG && sig <= 64; sig++) {
 		struct sigaction sa;
 
-		if (sig == SIGKILL || sig == SIGSTOP || us_fault_signal(sig) ||
-		    sigaction(sig, NULL, &sa) != 0)
+		/* Those the guard never blocks do not count. */
+		if (sig == SIGKILL || sig == SIGSTOP || sig == SIGABRT ||
+		    us_fault_signal(sig) || sigaction(sig, NULL, &sa) != 0)
 			continue;
 		if ((sa.sa_flags & SA_SIGINFO) ||
 		    (sa.sa_handler != SIG_DFL && sa.sa_handler != SIG_IGN))
@@ -440,11 +445,18 @@ static bool process_catches_signals(void)
 	}
 	atomic_store(&sig_caught, m);
 	atomic_store(&sig_caught_at, (long long)now.tv_sec);
+	/* A change during the lookup: look again next time. (Either this
+	 * load sees its count, or its store of -1 comes after ours.) */
+	if (atomic_load(&sig_caught_gen) != gen) {
+		atomic_store(&sig_caught_at, -1);
+		return true;
+	}
 	return m != 0;
 }
 
 void us_sig_handlers_changed(void)
 {
+	atomic_fetch_add(&sig_caught_gen, 1);
 	atomic_store(&sig_caught_at, -1);
 }
 

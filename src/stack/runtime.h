@@ -89,9 +89,10 @@ bool us_fault_signal(int sig);
 
 /*
  * A call that runs the engine while it waits holds asynchronous signals
- * blocked from its first engine run until it returns, and sleeps after that
- * with the mask it was called with (us_sigguard_mask): a signal that comes
- * while the engine runs in user space is then delivered in the next sleep,
+ * blocked from its first sleep until it returns (pselect's way), and
+ * sleeps with the mask it was called with (us_sigguard_mask): a signal
+ * that comes while the engine runs in user space, or while the thread
+ * waits for the core lock or rescans, is then delivered in the next sleep,
  * which ends in EINTR, as in Linux, where a signal pending before a sleep
  * ends the call (signal_pending() in ep_poll, do_poll, sk_wait_event).
  * Without it the handler runs at once and the call sleeps on: a program

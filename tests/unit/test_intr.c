@@ -774,6 +774,140 @@ static void signal_while_driving(enum call call)
 	us_close(b);
 }
 
+
+static atomic_int handler_fd = -1;
+static atomic_int handler_did;
+
+/* A handler that makes a ustack call (as a self-pipe over loopback). */
+static void on_signal_ustack(int sig)
+{
+	int one = 1, fd = atomic_load(&handler_fd);
+
+	(void)sig;
+	if (fd >= 0)
+		(void)us_setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	atomic_fetch_add(&handler_did, 1);
+}
+
+/* The signal comes while the blocked recv drives and the frame that
+ * drive reads is for the recv's own socket: the held signal is delivered
+ * as the call returns, and the handler's ustack call must not find the
+ * core lock still held by its own thread (it once did: a deadlock). */
+static void test_tap_handler_ustack_call(void **state)
+{
+	struct sockaddr_in sa, sb;
+	struct sigaction act;
+	struct blocker t;
+	int a, b;
+
+	(void)state;
+	if (!driving)
+		skip();
+	a = udp_on_tap(4331, &sa);
+	b = udp_on_tap(4332, &sb);
+	make_blocking(a, true);
+	assert_int_equal(sendto(ktap, "w", 1, 0, (struct sockaddr *)&sb,
+				sizeof(sb)), 1);
+	expect_byte(b, &sb, 'w');
+	atomic_store(&handler_fd, b);
+	memset(&act, 0, sizeof(act));
+	act.sa_handler = on_signal_ustack;
+	sigemptyset(&act.sa_mask);
+	assert_int_equal(sigaction(SIGUSR1, &act, NULL), 0);
+	us_sig_handlers_changed();
+	start(&t, CALL_RECV, true, a);
+	pthread_mutex_lock(&F.st->lock);
+	assert_int_equal(sendto(ktap, "a", 1, 0, (struct sockaddr *)&sa,
+				sizeof(sa)), 1);
+	wait_in_futex(atomic_load(&t.tid));
+	assert_int_equal(pthread_kill(t.thread, SIGUSR1), 0);
+	pthread_mutex_unlock(&F.st->lock);
+	for (int i = 0; i < HANG_GUARD_MS && !atomic_load(&t.done); i++)
+		usleep(1000);
+	if (!atomic_load(&t.done))
+		fail_msg("recv thread stuck: handler's ustack call deadlocked "
+			 "on the core lock (handler_did=%d)",
+			 atomic_load(&handler_did));
+	pthread_join(t.thread, NULL);
+	assert_int_equal(t.rc, 1);
+	us_close(a);
+	us_close(b);
+}
+
+struct epw { int ep; atomic_int tid; atomic_bool done; int rc, err; };
+
+static void *epw_main(void *arg)
+{
+	struct epw *w = arg;
+	struct epoll_event out[1];
+
+	atomic_store(&w->tid, (int)syscall(SYS_gettid));
+	w->rc = us_epoll_wait(w->ep, out, 1, -1);
+	w->err = errno;
+	atomic_store(&w->done, true);
+	return NULL;
+}
+
+/* A us_epoll_wait that starts with the kernel's turn (ep_kernel_first:
+ * the last call was filled by ustack items alone) and drives there: a
+ * signal during that drive must still end the call with EINTR. */
+static void test_tap_epoll_kernel_first(void **state)
+{
+	struct sockaddr_in sa, sb;
+	struct epoll_event ev = { .events = EPOLLIN }, out[1];
+	struct epw w = { 0 };
+	pthread_t th;
+	char c;
+	int a, b, before;
+
+	(void)state;
+	if (!driving)
+		skip();
+	a = udp_on_tap(4341, &sa);
+	b = udp_on_tap(4342, &sb);
+	assert_int_equal(sendto(ktap, "w", 1, 0, (struct sockaddr *)&sb,
+				sizeof(sb)), 1);
+	expect_byte(b, &sb, 'w');
+	w.ep = us_epoll_create1(0);
+	ev.data.fd = a;
+	assert_int_equal(us_epoll_ctl(w.ep, EPOLL_CTL_ADD, a, &ev), 0);
+	assert_int_equal(sendto(ktap, "x", 1, 0, (struct sockaddr *)&sa,
+				sizeof(sa)), 1);
+	assert_int_equal(us_epoll_wait(w.ep, out, 1, HANG_GUARD_MS), 1);
+	/* n == max from ustack items alone: the next call asks the kernel
+	 * first. */
+	assert_int_equal(us_recv(a, &c, 1, MSG_DONTWAIT), 1);
+	install(false);
+	before = atomic_load(&handled);
+	pthread_mutex_lock(&F.st->lock);
+	assert_int_equal(sendto(ktap, "b", 1, 0, (struct sockaddr *)&sb,
+				sizeof(sb)), 1);
+	usleep(20000);
+	pthread_create(&th, NULL, epw_main, &w);
+	while (!atomic_load(&w.tid))
+		usleep(100);
+	wait_in_futex(atomic_load(&w.tid));
+	assert_int_equal(pthread_kill(th, SIGUSR1), 0);
+	usleep(20000);
+	pthread_mutex_unlock(&F.st->lock);
+	for (int i = 0; i < HANG_GUARD_MS && !atomic_load(&w.done); i++)
+		usleep(1000);
+	if (!atomic_load(&w.done)) {
+		assert_int_equal(sendto(ktap, "a", 1, 0, (struct sockaddr *)&sa,
+					sizeof(sa)), 1);
+		pthread_join(th, NULL);
+		fail_msg("epoll_wait slept on after a signal during its "
+			 "kernel-first drive (handled %d -> %d, rc %d)", before,
+			 atomic_load(&handled), w.rc);
+	}
+	pthread_join(th, NULL);
+	assert_int_equal(w.rc, -1);
+	assert_int_equal(w.err, EINTR);
+	us_close(w.ep);
+	us_close(a);
+	us_close(b);
+}
+
 static void test_tap_signal_while_driving(void **state)
 {
 	if (!driving)
@@ -819,6 +953,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_tap_epoll_frame_left,
 						setup_tap, teardown),
 		cmocka_unit_test_setup_teardown(test_tap_signal_while_driving,
+						setup_tap, teardown),
+		cmocka_unit_test_setup_teardown(test_tap_epoll_kernel_first,
+						setup_tap, teardown),
+		cmocka_unit_test_setup_teardown(test_tap_handler_ustack_call,
 						setup_tap, teardown),
 	};
 	int failed;

@@ -778,15 +778,22 @@ static bool tcp_wspace_ok(const struct sock *sk)
  * queue one segment (Linux: a socket below tcp_wmem[0] gets its memory
  * whatever the pressure), so that it has an ACK to wait for, and with it
  * a write-space wake-up: refused with nothing in flight, a non-blocking
- * writer waiting for EPOLLOUT would never be told to try again.
+ * writer waiting for EPOLLOUT would never be told to try again. A socket
+ * refused has its send buffer cut to half of what it has queued (Linux's
+ * sk_stream_moderate_sndbuf), so that poll stops calling it writable
+ * until ACKs free that much, instead of EPOLLOUT, EAGAIN, EPOLLOUT...
  */
 static bool tcp_pool_ok(struct sock *sk)
 {
+	int half = sk->wmem_alloc / 2;
+
 	if (sk->wmem_alloc == 0 ||
 	    skb_pool_may_queue(&sk->st->skb_pool,
 			       tcp_sk(sk)->mss_cache + US_SKB_MAX_HEADER))
 		return true;
 	us_mib_inc(sk->st, US_MIB_TCP_SND_POOL_FULL);
+	if (!sk->sndbuf_locked && half < sk->sndbuf)
+		sk->sndbuf = half > US_SK_SNDBUF_MIN ? half : US_SK_SNDBUF_MIN;
 	return false;
 }
 

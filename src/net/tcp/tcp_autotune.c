@@ -169,7 +169,9 @@ void tcp_sndbuf_expand(struct sock *sk)
 	uint64_t sndmem = 2ull * segs * tcp_per_mss(tp);
 	uint64_t max = (uint64_t)sk->st->sysctl.tcp_wmem[2];
 
-	if (sk->sndbuf_locked)
+	/* Not while the skb pool is short (Linux: not under memory
+	 * pressure, tcp_should_expand_sndbuf): tcp.c, tcp_pool_ok. */
+	if (sk->sndbuf_locked || !skb_pool_may_queue(&sk->st->skb_pool, 0))
 		return;
 	if (sndmem > max)
 		sndmem = max;
