@@ -195,6 +195,7 @@ struct ustack;
 	X(TCP_CLOSED, "tcp_closed") \
 	X(TCP_OLD_DATA, "tcp_old_data") \
 	X(TCP_OFO_DROP, "tcp_ofo_drop") \
+	X(TCP_POOL_FULL, "tcp_pool_full") /* data, skb pool past its limit */ \
 	X(TCP_OFO_DUP, "tcp_ofo_dup") \
 	X(TCP_RFC7323_PAWS, "tcp_rfc7323_paws") \
 	X(TCP_RFC7323_PAWS_ACK, "tcp_rfc7323_paws_ack")

@@ -17,7 +17,9 @@
  * sk_stream_moderate_sndbuf, rather than stay writable and refuse: a
  * spin); one more connection, with nothing queued, may still queue one
  * segment; no frame is dropped for want of memory; and once the receiver
- * reads, 3 MB per connection arrive whole and in order.
+ * reads, 3 MB per connection arrive whole and in order. The same with the
+ * small pool on the receiving side: its receive queues stop at the limit
+ * (data past it dropped, tcp_pool_full, and sent again), ACKs still read.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -92,11 +94,33 @@ static size_t total(const size_t *v)
 	return t;
 }
 
-static void test_send_queues_leave_room_for_acks(void **state)
+static struct ustack *make_stack(struct us_clock *clock, uint64_t seed,
+				 bool small)
+{
+	struct ustack_config cfg;
+	struct ustack *st;
+
+	ustack_config_init(&cfg);
+	cfg.clock = clock;
+	cfg.seed = seed;
+	cfg.log_level = 0;
+	if (small)
+		cfg.mem_limit_bytes = POOL;
+	st = ustack_create(&cfg);
+	assert_non_null(st);
+	return st;
+}
+
+/*
+ * The connections from st[0] to st[1]; the small pool is st[0]'s (its
+ * send queues fill it) or, with small_receives, st[1]'s (its receive
+ * queues fill it: data past the limit is dropped, tcp_pool_full, and
+ * sent again; the ACKs still get through).
+ */
+static void run(bool small_receives)
 {
 	struct us_clock clock;
-	struct ustack_config cfg;
-	struct ustack *st[2];
+	struct ustack *st[2], *small;
 	struct net_device *da, *db;
 	struct wire_params wp = { .seed = 3, .delay_us = 1000,
 				  .rate_bps = 1000000000 };
@@ -108,17 +132,10 @@ static void test_send_queues_leave_room_for_acks(void **state)
 	us_time_t deadline;
 	bool bad = false;
 
-	(void)state;
 	us_clock_init_virtual(&clock, 0);
-	ustack_config_init(&cfg);
-	cfg.clock = &clock;
-	cfg.seed = 21;
-	cfg.log_level = 0;
-	cfg.mem_limit_bytes = POOL;
-	st[0] = ustack_create(&cfg);
-	st[1] = sim_stack(&clock, 22);
-	assert_non_null(st[0]);
-	assert_non_null(st[1]);
+	st[0] = make_stack(&clock, 21, !small_receives);
+	st[1] = make_stack(&clock, 22, small_receives);
+	small = st[small_receives ? 1 : 0];
 	wire_pair_create(st[0], st[1], &wp, &da, &db);
 	netdev_set_ipv4(da, a, 24);
 	netdev_set_ipv4(db, b, 24);
@@ -146,11 +163,14 @@ static void test_send_queues_leave_room_for_acks(void **state)
 	while (pump(cfd, sfd, sent, rcvd, false, &bad) ||
 	       sim_advance(&clock, st, 2, deadline))
 		;
-	assert_true(st[0]->skb_pool.used_bytes <= st[0]->skb_pool.queue_limit +
+	assert_true(small->skb_pool.used_bytes <= small->skb_pool.queue_limit +
 		    (1u << 16));
-	assert_true(mib(st[0], US_MIB_TCP_SND_POOL_FULL) > 0);
+	if (small_receives)
+		assert_true(small->stats.drops[US_DROP_TCP_POOL_FULL] > 0);
+	else
+		assert_true(mib(small, US_MIB_TCP_SND_POOL_FULL) > 0);
 	assert_true(total(sent) < (size_t)NCONN * XFER);
-	for (int c = 0; c < NCONN; c++) {
+	for (int c = 0; c < NCONN && !small_receives; c++) {
 		struct pollfd p = { .fd = cfd[c], .events = POLLOUT };
 		uint8_t more[100];
 
@@ -164,7 +184,7 @@ static void test_send_queues_leave_room_for_acks(void **state)
 	}
 	/* A connection with nothing queued may still queue a segment: it
 	 * then has an ACK, and a write-space wake-up, to wait for. */
-	{
+	if (!small_receives) {
 		int x = us_socket_on(st[0], AF_INET,
 				     SOCK_STREAM | SOCK_NONBLOCK, 0), y = -1;
 
@@ -177,7 +197,7 @@ static void test_send_queues_leave_room_for_acks(void **state)
 							clock.virt +
 							10 * US_USEC_PER_SEC));
 		}
-		assert_false(skb_pool_may_queue(&st[0]->skb_pool, 2048));
+		assert_false(skb_pool_may_queue(&small->skb_pool, 2048));
 		assert_int_equal(us_send(x, "hello", 5, MSG_DONTWAIT), 5);
 		assert_int_equal(us_send(x, "again", 5, MSG_DONTWAIT), -1);
 		assert_int_equal(errno, EAGAIN);
@@ -209,10 +229,23 @@ static void test_send_queues_leave_room_for_acks(void **state)
 	ustack_destroy(st[1]);
 }
 
+static void test_send_queues_leave_room_for_acks(void **state)
+{
+	(void)state;
+	run(false);
+}
+
+static void test_receive_queues_leave_room_for_acks(void **state)
+{
+	(void)state;
+	run(true);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_send_queues_leave_room_for_acks),
+		cmocka_unit_test(test_receive_queues_leave_room_for_acks),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -505,6 +505,15 @@ static void tcp_data_queue(struct sock *sk, struct sk_buff *skb)
 					       : US_DROP_TCP_OVERWINDOW);
 		return;
 	}
+	/* The skb pool is past its queue limit (skbuff.h): data is not
+	 * kept, so that what remains serves the frames (ACKs above all)
+	 * that free memory; the peer sends it again. Linux drops so when
+	 * tcp_try_rmem_schedule fails under its tcp_mem limit. */
+	if (len && !skb_pool_may_queue(&sk->st->skb_pool, 0)) {
+		tcp_send_ack(sk);
+		tcp_drop(sk->st, skb, US_DROP_TCP_POOL_FULL);
+		return;
+	}
 	if (cb->seq != tp->rcv_nxt) {
 		tcp_ofo_insert(sk, skb);
 		tcp_send_ack(sk);   /* a duplicate ACK tells of the hole */
