@@ -40,6 +40,10 @@ struct ustack;
 	/* ... of which stopped reading a device once the thread had what \
 	 * it waited for, leaving it possibly non-empty (runtime.c) */ \
 	X(RT_DRIVEN_EARLY, "rt.driven_early") \
+	/* wake-ups for frames (of the runtime or a driving thread) with \
+	 * no engine run: another thread read every device empty after \
+	 * the wake-up, before this one had the lock (us_drained_since) */ \
+	X(RT_DRAINED_BEFORE, "rt.drained_before") \
 	/* ARP */ \
 	X(ARP_IN_REQUESTS, "arp.in_requests") \
 	X(ARP_IN_REPLIES, "arp.in_replies") \

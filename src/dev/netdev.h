@@ -88,6 +88,10 @@ struct net_device {
 	uint8_t dev_addr[ETH_ALEN];
 	uint8_t broadcast[ETH_ALEN];
 	int fd;                 /* pollable kernel fd, or -1 */
+	bool rt_unwatched;      /* the runtime stopped watching fd (it
+				   reported an error or hang-up) */
+	uint64_t rx_empty_at;   /* the number of the last read of fd that
+				   found it empty (us_rx_read_begin) */
 
 	/* The device's IPv4 address (network byte order); 0 = none. */
 	uint32_t ip_addr;

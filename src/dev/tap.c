@@ -233,15 +233,23 @@ static int tap_rx_one(struct net_device *dev)
 {
 	struct tap_priv *tp = netdev_priv(dev);
 	struct sk_buff *skb = tap_rx_buffer(dev);
+	uint64_t seq = us_rx_read_begin(dev->st);
 	enum us_drop_reason why;
 	ssize_t n;
+	int r;
 
-	if (!skb)
-		return tap_rx_drop(dev);
+	if (!skb) {
+		r = tap_rx_drop(dev);
+		if (r == 0)
+			dev->rx_empty_at = seq;
+		return r;
+	}
 	n = tap_read(dev, &skb);
 	if (n < 0) {
-		if (n == -EAGAIN || n == -EWOULDBLOCK)
+		if (n == -EAGAIN || n == -EWOULDBLOCK) {
+			dev->rx_empty_at = seq;
 			return 0;
+		}
 		dev->stats.rx_errors++;
 		return (int)n;
 	}

@@ -151,12 +151,24 @@ void sock_forget_readiness(struct socket *sock)
 	sock->rd_dirty = false;
 }
 
+/*
+ * A socket with a thread woken from a blocked call on it, which has not
+ * run yet, is left for that thread: it takes the lock before it returns,
+ * and its unlock flushes what the socket then is. A reply read for it by
+ * another thread (the runtime) is then usually consumed before the
+ * descriptor shows it: no write and read of the eventfd. A kernel poller
+ * sees the socket as it is once that thread is done, as if it had run
+ * first.
+ */
 void sock_flush_readiness(struct ustack *st)
 {
-	while (!list_empty(&st->rd_dirty)) {
-		struct socket *sock = list_entry(st->rd_dirty.next,
-						 struct socket, rd_node);
+	struct list_head *pos, *tmp;
 
+	list_for_each_safe(pos, tmp, &st->rd_dirty) {
+		struct socket *sock = list_entry(pos, struct socket, rd_node);
+
+		if (us_wait_woken_other(&sock->wq))
+			continue;
 		sock_forget_readiness(sock);
 		sock_update_readiness(sock);
 	}

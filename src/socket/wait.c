@@ -43,8 +43,10 @@ static void sleeper_wake(struct us_sleeper *s)
 {
 	uint64_t one = 1;
 
-	/* A thread driving the engine wakes itself: no write needed. */
-	if (s == my_sleeper) {
+	/* A thread driving the engine wakes itself, and a driving thread
+	 * out of its epoll_pwait, on its way to the core lock the waker
+	 * holds, sees `woken` once it has it: no write needed. */
+	if (s == my_sleeper || atomic_load(&s->awake)) {
 		atomic_store(&s->woken, true);
 		return;
 	}
@@ -66,6 +68,19 @@ void us_wake_up(struct us_wait_queue *wq, uint32_t events)
 
 		e->func(e, events);
 	}
+}
+
+bool us_wait_woken_other(const struct us_wait_queue *wq)
+{
+	struct list_head *pos;
+
+	list_for_each(pos, &wq->sleeping) {
+		struct us_sleeper *s = list_entry(pos, struct us_sleeper, node);
+
+		if (s != my_sleeper && atomic_load(&s->woken))
+			return true;
+	}
+	return false;
 }
 
 /* ---- sleepers ----------------------------------------------------------- */
@@ -214,7 +229,7 @@ static int sleep_driving(struct us_sleeper *s, struct ustack *st)
 	struct epoll_event evs[4];
 	struct us_sigguard sig = { .on = false };
 	bool drained = false;
-	uint64_t v;
+	uint64_t v, mark;
 	int n, rc = 0;
 
 	while (!atomic_load(&s->woken)) {
@@ -224,10 +239,17 @@ static int sleep_driving(struct us_sleeper *s, struct ustack *st)
 		/* From the first sleep on, a signal waits for the next one
 		 * (the engine runs and the lock is waited for in between). */
 		us_sigguard_hold(&sig);
+		/* From here a waker writes the eventfd (it holds the lock
+		 * once we let it go, and sees this store). */
+		atomic_store(&s->awake, false);
 		us_core_unlock(st);
 		n = epoll_pwait(s->drv.epfd, evs, 4, -1,
 				us_sigguard_mask(&sig, NULL));
 		err = n < 0 ? errno : 0;
+		/* Up to the next sleep, `woken` is looked at under the lock
+		 * (the loop's condition) before this thread sleeps again. */
+		atomic_store(&s->awake, true);
+		mark = us_drain_mark(st);
 		/* A handler ran in the sleep: the caller's mask again, before
 		 * the lock, as another signal held meanwhile may come now and
 		 * its handler may call ustack; and for handlers_restart. */
@@ -265,6 +287,13 @@ static int sleep_driving(struct us_sleeper *s, struct ustack *st)
 					  NULL);
 			}
 		}
+		/* Another thread read the devices empty since the wake-up
+		 * (the runtime, while this one waited for the lock): no run
+		 * would read anything. */
+		if (dev && us_drained_since(st, mark)) {
+			us_mib_inc(st, US_MIB_RT_DRAINED_BEFORE);
+			dev = false;
+		}
 		/* With its wake-up here, the thread may stop reading once
 		 * it has its data; not when the events filled evs (a
 		 * device's may be among those not returned). */
@@ -273,6 +302,7 @@ static int sleep_driving(struct us_sleeper *s, struct ustack *st)
 						   &s->woken : NULL))
 			break;      /* runtime stopped: recheck */
 	}
+	atomic_store(&s->awake, false);
 	if (sig.on) {
 		/* Not under the lock: a handler may call ustack. */
 		us_core_unlock(st);
@@ -287,6 +317,48 @@ static int sleep_driving(struct us_sleeper *s, struct ustack *st)
 	return rc;
 }
 
+bool us_wait_drive_for(struct us_wait_queue *wq, struct ustack *st)
+{
+	struct us_sleeper *s;
+	int err = 0;
+	bool ran;
+
+	s = sleeper_get(&err);
+	if (!s)
+		return us_runtime_drive(st);
+	/* Queued as a sleeper of this thread: a wake-up only sets `woken`
+	 * (sleeper_wake), which ends the reading early. */
+	atomic_store(&s->woken, false);
+	s->written = false;
+	list_add_tail(&s->node, &wq->sleeping);
+	wq->sleepers++;
+	ran = us_runtime_drive_until(st, &s->woken);
+	list_del(&s->node);
+	wq->sleepers--;
+	return ran;
+}
+
+void us_wait_claim(struct ustack *st)
+{
+	struct us_sleeper *s;
+	int err = 0;
+
+	s = sleeper_get(&err);
+	if (!s || s->claim || !driver_ready(s, st))
+		return;
+	s->claim = us_runtime_claim(st);
+}
+
+void us_wait_unclaim(struct ustack *st)
+{
+	struct us_sleeper *s = my_sleeper;
+
+	if (!s || !s->claim)
+		return;
+	us_runtime_unclaim(st, s->claim);
+	s->claim = 0;
+}
+
 int us_wait_sleep(struct us_wait_queue *wq, struct ustack *st,
 		  const struct timespec *deadline)
 {
@@ -299,6 +371,7 @@ int us_wait_sleep(struct us_wait_queue *wq, struct ustack *st,
 	if (!s)
 		return err;
 	atomic_store(&s->woken, false);
+	atomic_store(&s->awake, false);
 	s->written = false;
 	list_add_tail(&s->node, &wq->sleeping);
 	wq->sleepers++;
@@ -308,6 +381,9 @@ int us_wait_sleep(struct us_wait_queue *wq, struct ustack *st,
 		wq->sleepers--;
 		return rc;
 	}
+	/* A sleep that does not drive gives back the devices this thread
+	 * took (us_wait_claim): nobody would read them meanwhile. */
+	us_wait_unclaim(st);
 	us_core_unlock(st);
 	rc = sleeper_block(s, deadline);
 	pthread_mutex_lock(lock);

@@ -53,6 +53,12 @@ struct us_sleeper {
 	int evfd;
 	atomic_bool woken;          /* woken since it was queued */
 	bool written;               /* ... by a write to evfd (core lock) */
+	/* Set by a driving sleeper between its epoll_pwait's return and its
+	 * next sleep (cleared under the core lock before it unlocks): it will
+	 * look at `woken` under the lock before it sleeps again, so a wake-up
+	 * meanwhile needs no write to evfd (sleeper_wake). */
+	atomic_bool awake;
+	unsigned int claim;         /* us_wait_claim's token, or 0 */
 	/* The thread's epoll set for driving an instance's engine while it
 	 * waits (us_runtime_driver_sync): evfd and the device fds. */
 	struct us_driver_set drv;
@@ -71,6 +77,9 @@ void us_wait_del(struct us_wait_entry *e);
 /* Wake sleepers and call every entry with the events that happened
  * (POLLIN, POLLOUT, ... bits). Core lock held. */
 void us_wake_up(struct us_wait_queue *wq, uint32_t events);
+/* Core lock held: another thread asleep on wq was woken and has not taken
+ * the lock since (it will, before its call returns). */
+bool us_wait_woken_other(const struct us_wait_queue *wq);
 
 /*
  * Sleep on wq until woken, a signal arrives or the absolute CLOCK_MONOTONIC
@@ -81,5 +90,24 @@ void us_wake_up(struct us_wait_queue *wq, uint32_t events);
  */
 int us_wait_sleep(struct us_wait_queue *wq, struct ustack *st,
 		  const struct timespec *deadline);
+
+/*
+ * For a blocking call whose waits will be untimed us_wait_sleep calls
+ * (which drive the engine): make the calling thread's driving set and take
+ * st's devices from the runtime thread (us_runtime_claim) until
+ * us_wait_unclaim, or until a sleep of the thread that cannot drive (which
+ * gives them back first). Nothing is taken when the thread cannot drive.
+ * Core lock held.
+ */
+void us_wait_claim(struct ustack *st);
+void us_wait_unclaim(struct ustack *st);
+
+/*
+ * Run the engine once for a call about to wait on wq (us_runtime_drive),
+ * with the calling thread counted among wq's sleepers: once wq is woken,
+ * reading the devices may stop early (us_runtime_drive_until). Core lock
+ * held; false when there is no runtime to drive.
+ */
+bool us_wait_drive_for(struct us_wait_queue *wq, struct ustack *st);
 
 #endif

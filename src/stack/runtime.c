@@ -67,6 +67,8 @@ struct us_runtime {
 			       written under the core lock */
 	unsigned int dev_gen;  /* a new serial when a device fd joins the set */
 	bool lone_wake;     /* rt_lone_wake(): a driver may stop reading early */
+	unsigned int serial;   /* this runtime among all (us_runtime_claim) */
+	int claims;         /* threads that took the devices (core lock) */
 };
 
 /*
@@ -168,19 +170,25 @@ static void rt_forget_dev_fd(struct us_runtime *rt, int fd)
 	list_for_each(pos, &st->devices) {
 		struct net_device *dev = list_entry(pos, struct net_device, list);
 
-		if (dev->fd == fd)
+		if (dev->fd == fd) {
 			name = dev->name;
+			dev->rt_unwatched = true;
+		}
 	}
 	us_log(st, US_LOG_WARN, "runtime: device %s (fd %d) reports an error "
 	       "or hang-up (deleted?); no longer watching it", name, fd);
 	pthread_mutex_unlock(&st->lock);
 }
 
-/* Returns true when the timerfd expired (rt->armed is then stale). */
+/* Returns true when the timerfd expired (rt->armed is then stale);
+ * *dev_only when every event was a device's. */
 static bool rt_handle_events(struct us_runtime *rt,
-			     const struct epoll_event *evs, int n)
+			     const struct epoll_event *evs, int n,
+			     bool *dev_only)
 {
 	bool fired = false;
+
+	*dev_only = n > 0;
 
 	for (int i = 0; i < n; i++) {
 		enum rt_source src = (enum rt_source)(evs[i].data.u64 >> 32);
@@ -189,10 +197,12 @@ static bool rt_handle_events(struct us_runtime *rt,
 		switch (src) {
 		case RT_SRC_WAKE:
 			rt_drain(rt->wakefd);
+			*dev_only = false;
 			break;
 		case RT_SRC_TIMER:
 			rt_drain(rt->timerfd);
 			fired = true;
+			*dev_only = false;
 			break;
 		case RT_SRC_DEV:
 			if ((evs[i].events & (EPOLLERR | EPOLLHUP)) &&
@@ -251,7 +261,8 @@ static void *runtime_main(void *arg)
 	struct us_runtime *rt = arg;
 	struct ustack *st = rt->st;
 	struct epoll_event evs[RT_MAX_EVENTS];
-	bool fired = false;
+	bool fired = false, dev_only = false;
+	uint64_t mark = 0;
 
 	for (;;) {
 		bool stop, idle = false;
@@ -262,7 +273,14 @@ static void *runtime_main(void *arg)
 		if (fired)
 			rt->armed = US_TIME_NEVER;
 		stop = rt->stopping;
-		if (!stop) {
+		/* Woken for frames only, which a driving thread has read
+		 * since (the device would be found empty): nothing to run;
+		 * a timer already due makes rt_plan's deadline fire at once. */
+		if (!stop && dev_only && us_drained_since(st, mark)) {
+			us_mib_inc(st, US_MIB_RT_DRAINED_BEFORE);
+			idle = true;
+			err = rt_plan(rt);
+		} else if (!stop) {
 			idle = rt_run_engine(st);
 			if (idle)
 				err = rt_plan(rt);
@@ -277,16 +295,18 @@ static void *runtime_main(void *arg)
 			break;
 		}
 		fired = false;
+		dev_only = false;
 		if (!idle)
 			continue;
 		n = epoll_wait(rt->epfd, evs, RT_MAX_EVENTS, -1);
+		mark = us_drain_mark(st);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
 			rt_log_errno(rt, "epoll_wait", errno);
 			break;
 		}
-		fired = rt_handle_events(rt, evs, n);
+		fired = rt_handle_events(rt, evs, n, &dev_only);
 	}
 	return NULL;
 }
@@ -370,6 +390,7 @@ static struct us_runtime *runtime_alloc(struct ustack *st, int *err)
 	}
 	rt->st = st;
 	rt->dev_gen = rt_new_gen();
+	rt->serial = rt_new_gen();
 	rt->armed = US_TIME_NEVER;
 	rt->planned = 0;
 	rt->abs_clock = clock_is_monotonic(st->clock);
@@ -589,12 +610,94 @@ void us_runtime_kick(struct ustack *st)
 	us_runtime_wakeup(st);
 }
 
+bool us_drained_since(struct ustack *st, uint64_t mark)
+{
+	struct list_head *pos;
+	bool any = false;
+
+	list_for_each(pos, &st->devices) {
+		struct net_device *dev = list_entry(pos, struct net_device, list);
+
+		if (dev->fd < 0)
+			continue;
+		if (dev->rx_empty_at <= mark)
+			return false;
+		any = true;
+	}
+	return any;
+}
+
 int us_runtime_add_dev(struct ustack *st, struct net_device *dev)
 {
 	if (!st->rt || dev->fd < 0)
 		return 0;
 	st->rt->dev_gen = rt_new_gen();
+	/* Taken by a thread (us_runtime_claim): watched when it gives the
+	 * devices back. */
+	if (st->rt->claims > 0)
+		return 0;
 	return rt_watch(st->rt, dev->fd, RT_SRC_DEV);
+}
+
+/*
+ * A thread in a blocking call that will drive the engine as it waits (its
+ * driving set watches every device) may take the devices from the runtime
+ * thread for the call: the runtime's watch of each device fd is removed,
+ * so that a frame coming while the thread is not in its epoll_wait (a
+ * reply the kernel makes inside our own write to the TAP: the SYN-ACK to
+ * connect()'s SYN) does not wake the runtime thread, which would find the
+ * calling thread about to read it anyway.
+ *
+ * Why no frame is stranded meanwhile: a frame wakes a thread waiting in
+ * one of the sets that watch the device, or, when nobody waits, is queued
+ * on every such set's ready list (rt_lone_wake); the claiming thread's set
+ * is one, so its next epoll_wait returns the device at once. If it leaves
+ * without another epoll_wait, us_runtime_unclaim adds the runtime's watch
+ * back, and EPOLL_CTL_ADD looks at the fd's state: a frame still there
+ * wakes the runtime thread. Several threads may claim; the last to leave
+ * gives the devices back. Core lock held. Returns a token for
+ * us_runtime_unclaim, 0 when nothing was taken.
+ */
+unsigned int us_runtime_claim(struct ustack *st)
+{
+	struct us_runtime *rt = st->rt;
+	struct list_head *pos;
+
+	if (!rt || rt->stopping)
+		return 0;
+	if (rt->claims++ == 0) {
+		list_for_each(pos, &st->devices) {
+			struct net_device *dev = list_entry(pos,
+						struct net_device, list);
+
+			if (dev->fd >= 0 && !dev->rt_unwatched)
+				epoll_ctl(rt->epfd, EPOLL_CTL_DEL, dev->fd,
+					  NULL);
+		}
+	}
+	return rt->serial;
+}
+
+void us_runtime_unclaim(struct ustack *st, unsigned int token)
+{
+	struct us_runtime *rt = st->rt;
+	struct list_head *pos;
+
+	/* The runtime the devices were taken from was stopped since. */
+	if (!token || !rt || rt->serial != token)
+		return;
+	if (--rt->claims > 0)
+		return;
+	list_for_each(pos, &st->devices) {
+		struct net_device *dev = list_entry(pos, struct net_device,
+						    list);
+
+		/* An error here leaves the device to the driving threads
+		 * until the next claim gives it back; none is expected
+		 * (the fd is open and was watched before). */
+		if (dev->fd >= 0 && !dev->rt_unwatched)
+			(void)rt_watch(rt, dev->fd, RT_SRC_DEV);
+	}
 }
 
 /* ---- application threads driving the engine ---------------------------- */
@@ -658,11 +761,15 @@ int us_runtime_driver_sync(struct ustack *st, int epfd, uint64_t data)
 			       data | (uint32_t)dev->fd);
 		if (err)
 			return err;
+		n++;
+		/* Taken (us_runtime_claim): the watch comes back, last, when
+		 * the devices are given back. */
+		if (rt->claims > 0)
+			continue;
 		epoll_ctl(rt->epfd, EPOLL_CTL_DEL, dev->fd, NULL);
 		err = rt_watch(rt, dev->fd, RT_SRC_DEV);
 		if (err)
 			return err;
-		n++;
 	}
 	return n;
 }

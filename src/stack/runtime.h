@@ -42,6 +42,20 @@ void us_runtime_kick(struct ustack *st);
 int us_runtime_add_dev(struct ustack *st, struct net_device *dev);
 
 /*
+ * us_runtime_claim: a thread whose driving set watches every device (and
+ * which will drive in an untimed wait) takes the devices from the runtime
+ * thread for the length of a blocking call, which then is not woken for
+ * frames that thread will read anyway; returns a token, 0 when nothing was
+ * taken. us_runtime_unclaim(token) gives them back (the last of several
+ * claims does). Core lock held. runtime.c explains why no frame is lost.
+ */
+unsigned int us_runtime_claim(struct ustack *st);
+/* Core lock held: every device fd was read empty by a read begun after
+ * `mark` (us_drain_mark in stack.h). */
+bool us_drained_since(struct ustack *st, uint64_t mark);
+void us_runtime_unclaim(struct ustack *st, unsigned int token);
+
+/*
  * A thread blocked in a socket call drives the engine itself (DESIGN.md):
  * it waits in an epoll set of its own that holds its sleeper's eventfd and
  * the device fds, and when a frame comes it takes the core lock and runs

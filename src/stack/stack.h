@@ -73,7 +73,32 @@ struct ustack {
 	 * left unread: runtime.c, rt_lone_wake.
 	 */
 	const atomic_bool *rx_enough;
+
+	/* Device reads begun, for us_drain_mark (incremented before each
+	 * read of a device fd; read without the core lock). */
+	atomic_uint_least64_t rx_reads;
 };
+
+/*
+ * A thread woken by a device fd (its epoll_wait returned it) takes a mark
+ * at once, before it asks for the core lock; once it holds the lock,
+ * us_drained_since (runtime.h) says whether each device was read empty by
+ * a read begun after the mark: the frames that woke it were then all read
+ * by someone (a TAP queue is in order), and its own read would find
+ * nothing. A frame that came after that empty read wakes whoever waits
+ * next (runtime.c, rt_lone_wake).
+ */
+static inline uint64_t us_drain_mark(struct ustack *st)
+{
+	return atomic_load(&st->rx_reads);
+}
+
+/* Before a read of a device fd: the read's number, for its device's
+ * rx_empty_at when it finds the device empty. */
+static inline uint64_t us_rx_read_begin(struct ustack *st)
+{
+	return atomic_fetch_add(&st->rx_reads, 1) + 1;
+}
 
 /* Core lock held. True when a device poll may stop after the frame it
  * just handled: the thread running the engine has what it waited for. */

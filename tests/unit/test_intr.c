@@ -919,6 +919,57 @@ static void test_tap_signal_while_driving(void **state)
 	signal_while_driving(CALL_SELECT);
 }
 
+/*
+ * A blocking connect takes the TAP from the runtime thread while it
+ * drives (us_runtime_claim) and must give it back: once it returned, a
+ * datagram with no ustack thread waiting is still taken in (by the runtime
+ * thread), whether the connect read the device empty or stopped after
+ * the SYN-ACK.
+ */
+static void test_tap_connect_gives_back(void **state)
+{
+	struct sockaddr_in ka, ua;
+	int kl, a;
+
+	if (!driving)
+		skip();
+	a = udp_on_tap(4321, &ua);
+	kl = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_true(kl >= 0);
+	memset(&ka, 0, sizeof(ka));
+	ka.sin_family = AF_INET;
+	ka.sin_addr.s_addr = htonl(TAP_NET | 1);
+	ka.sin_port = htons(4400);
+	assert_int_equal(bind(kl, (struct sockaddr *)&ka, sizeof(ka)), 0);
+	assert_int_equal(listen(kl, 16), 0);
+	for (int i = 0; i < 20; i++) {
+		int fd = us_socket_on(F.st, AF_INET, SOCK_STREAM, 0), kc;
+		char got = 0;
+		int tries;
+
+		assert_true(fd >= 0);
+		assert_int_equal(us_connect(fd, (struct sockaddr *)&ka,
+					    sizeof(ka)), 0);
+		assert_int_equal(sendto(ktap, "x", 1, 0,
+					(struct sockaddr *)&ua, sizeof(ua)), 1);
+		/* A nonblocking recv does not drive: only the runtime
+		 * thread can read the datagram in. */
+		for (tries = 0; tries < HANG_GUARD_MS; tries++) {
+			if (us_recv(a, &got, 1, MSG_DONTWAIT) == 1)
+				break;
+			usleep(1000);
+		}
+		assert_true(tries < HANG_GUARD_MS);
+		assert_int_equal(got, 'x');
+		kc = accept(kl, NULL, NULL);
+		assert_true(kc >= 0);
+		close(kc);
+		us_close(fd);
+	}
+	close(kl);
+	us_close(a);
+}
+
 int main(void)
 {
 #define INTR_CASES(SETUP) \
@@ -957,6 +1008,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_tap_epoll_kernel_first,
 						setup_tap, teardown),
 		cmocka_unit_test_setup_teardown(test_tap_handler_ustack_call,
+						setup_tap, teardown),
+		cmocka_unit_test_setup_teardown(test_tap_connect_gives_back,
 						setup_tap, teardown),
 	};
 	int failed;

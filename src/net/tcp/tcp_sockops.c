@@ -25,8 +25,8 @@ static bool tcp_connect_done(struct sock *sk, void *arg)
 	return sk->state != TCP_SYN_SENT && sk->state != TCP_SYN_RECV;
 }
 
-static int inet_stream_connect(struct socket *sock, const struct sockaddr *addr,
-			       socklen_t len, int flags)
+static int connect_locked(struct socket *sock, const struct sockaddr *addr,
+			  socklen_t len, int flags)
 {
 	struct sock *sk = sock->sk;
 	us_time_t timeo;
@@ -66,8 +66,10 @@ static int inet_stream_connect(struct socket *sock, const struct sockaddr *addr,
 		/* A peer on this host answers the SYN within our own write
 		 * to the device (the kernel receives in the writer's
 		 * context): its SYN-ACK is often queued already. Read it
-		 * now rather than sleep and be woken for it. */
-		(void)us_runtime_drive(sock->st);
+		 * now rather than sleep and be woken for it, and stop
+		 * reading once it is in (frames after it are left as
+		 * us_runtime_drive_until says). */
+		(void)us_wait_drive_for(&sock->wq, sock->st);
 		err = sock_wait_event(sock, &timeo, tcp_connect_done, NULL);
 		/* Interrupted, the connection goes on (Linux's EINTR; a
 		 * later connect() says EALREADY or the result). */
@@ -88,6 +90,32 @@ static int inet_stream_connect(struct socket *sock, const struct sockaddr *addr,
 	}
 	sock->state = SS_CONNECTED;
 	return 0;
+}
+
+/*
+ * A blocking connect that will wait untimed, driving the engine, takes the
+ * devices from the runtime thread before its SYN goes out: the SYN-ACK,
+ * which a peer on this host queues inside our write of the SYN, then does
+ * not wake the runtime thread for a frame this thread reads next
+ * (us_runtime_claim).
+ */
+static int inet_stream_connect(struct socket *sock, const struct sockaddr *addr,
+			       socklen_t len, int flags)
+{
+	struct sock *sk = sock->sk;
+	bool claim;
+	int err;
+
+	claim = !(flags & O_NONBLOCK) && sock->state == SS_UNCONNECTED &&
+		len >= sizeof(addr->sa_family) &&
+		addr->sa_family != AF_UNSPEC &&
+		sk->sndtimeo_us == US_TIME_NEVER;
+	if (claim)
+		us_wait_claim(sock->st);
+	err = connect_locked(sock, addr, len, flags);
+	if (claim)
+		us_wait_unclaim(sock->st);
+	return err;
 }
 
 static int inet_listen(struct socket *sock, int backlog)
