@@ -10,7 +10,8 @@
 
 #include "stack/stack.h"
 
-struct ustack *sim_stack(struct us_clock *clock, uint64_t seed)
+struct ustack *sim_stack_pool(struct us_clock *clock, uint64_t seed,
+			      size_t mem_limit)
 {
 	struct ustack_config cfg;
 
@@ -18,7 +19,14 @@ struct ustack *sim_stack(struct us_clock *clock, uint64_t seed)
 	cfg.clock = clock;
 	cfg.seed = seed;
 	cfg.log_level = 0;
+	if (mem_limit)
+		cfg.mem_limit_bytes = mem_limit;
 	return ustack_create(&cfg);
+}
+
+struct ustack *sim_stack(struct us_clock *clock, uint64_t seed)
+{
+	return sim_stack_pool(clock, seed, 0);
 }
 
 uint64_t sim_seed(const char *test_name, uint64_t def)

@@ -6,6 +6,7 @@
 #ifndef US_TESTS_SIM_H
 #define US_TESTS_SIM_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "core/clock.h"
@@ -15,6 +16,9 @@ struct ustack;
 /* An instance on the shared virtual clock, seeded and quiet (log level
  * 0); NULL if ustack_create fails. */
 struct ustack *sim_stack(struct us_clock *clock, uint64_t seed);
+/* The same with a packet-buffer pool of mem_limit bytes (0: the default). */
+struct ustack *sim_stack_pool(struct us_clock *clock, uint64_t seed,
+			      size_t mem_limit);
 /* The seed for this run: $SEED if set, else def. Printed for replay. */
 uint64_t sim_seed(const char *test_name, uint64_t def);
 /* Run the stacks until the clock reaches `until` (or nothing is left to

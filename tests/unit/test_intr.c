@@ -739,6 +739,25 @@ static void test_tap_epoll_frame_left(void **state)
  * socket B, signals the thread once it waits for the lock, lets go, and
  * expects EINTR without anything sent to A.
  */
+/*
+ * With the core lock held, the kernel sends a byte to `to`; once thread t
+ * waits for the lock (to read it), t is signalled and the lock let go.
+ * Whether t's call ended within the hang guard.
+ */
+static bool send_and_signal_while_locked(struct blocker *t,
+					 const struct sockaddr_in *to, char c)
+{
+	pthread_mutex_lock(&F.st->lock);
+	assert_int_equal(sendto(ktap, &c, 1, 0, (const struct sockaddr *)to,
+				sizeof(*to)), 1);
+	wait_in_futex(atomic_load(&t->tid));
+	assert_int_equal(pthread_kill(t->thread, SIGUSR1), 0);
+	pthread_mutex_unlock(&F.st->lock);
+	for (int i = 0; i < HANG_GUARD_MS && !atomic_load(&t->done); i++)
+		usleep(1000);
+	return atomic_load(&t->done);
+}
+
 static void signal_while_driving(enum call call)
 {
 	struct sockaddr_in sa, sb;
@@ -748,15 +767,7 @@ static void signal_while_driving(enum call call)
 	two_on_tap(&a, &sa, &b, &sb);
 	install(false);
 	start(&t, call, true, a);
-	pthread_mutex_lock(&F.st->lock);
-	assert_int_equal(sendto(ktap, "b", 1, 0, (struct sockaddr *)&sb,
-				sizeof(sb)), 1);
-	wait_in_futex(atomic_load(&t.tid));
-	assert_int_equal(pthread_kill(t.thread, SIGUSR1), 0);
-	pthread_mutex_unlock(&F.st->lock);
-	for (int i = 0; i < HANG_GUARD_MS && !atomic_load(&t.done); i++)
-		usleep(1000);
-	if (!atomic_load(&t.done)) {
+	if (!send_and_signal_while_locked(&t, &sb, 'b')) {
 		/* End the call so that the test can report. */
 		assert_int_equal(sendto(ktap, "a", 1, 0,
 					(struct sockaddr *)&sa, sizeof(sa)), 1);
@@ -774,7 +785,6 @@ static void signal_while_driving(enum call call)
 	us_close(b);
 }
 
-
 static atomic_int handler_fd = -1;
 static atomic_int handler_did;
 
@@ -785,7 +795,8 @@ static void on_signal_ustack(int sig)
 
 	(void)sig;
 	if (fd >= 0)
-		(void)us_setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		(void)us_setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one,
+				    sizeof(one));
 	atomic_fetch_add(&handler_did, 1);
 }
 
@@ -803,12 +814,7 @@ static void test_tap_handler_ustack_call(void **state)
 	(void)state;
 	if (!driving)
 		skip();
-	a = udp_on_tap(4331, &sa);
-	b = udp_on_tap(4332, &sb);
-	make_blocking(a, true);
-	assert_int_equal(sendto(ktap, "w", 1, 0, (struct sockaddr *)&sb,
-				sizeof(sb)), 1);
-	expect_byte(b, &sb, 'w');
+	two_on_tap(&a, &sa, &b, &sb);
 	atomic_store(&handler_fd, b);
 	memset(&act, 0, sizeof(act));
 	act.sa_handler = on_signal_ustack;
@@ -816,15 +822,7 @@ static void test_tap_handler_ustack_call(void **state)
 	assert_int_equal(sigaction(SIGUSR1, &act, NULL), 0);
 	us_sig_handlers_changed();
 	start(&t, CALL_RECV, true, a);
-	pthread_mutex_lock(&F.st->lock);
-	assert_int_equal(sendto(ktap, "a", 1, 0, (struct sockaddr *)&sa,
-				sizeof(sa)), 1);
-	wait_in_futex(atomic_load(&t.tid));
-	assert_int_equal(pthread_kill(t.thread, SIGUSR1), 0);
-	pthread_mutex_unlock(&F.st->lock);
-	for (int i = 0; i < HANG_GUARD_MS && !atomic_load(&t.done); i++)
-		usleep(1000);
-	if (!atomic_load(&t.done))
+	if (!send_and_signal_while_locked(&t, &sa, 'a'))
 		fail_msg("recv thread stuck: handler's ustack call deadlocked "
 			 "on the core lock (handler_did=%d)",
 			 atomic_load(&handler_did));

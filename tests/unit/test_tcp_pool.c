@@ -94,23 +94,6 @@ static size_t total(const size_t *v)
 	return t;
 }
 
-static struct ustack *make_stack(struct us_clock *clock, uint64_t seed,
-				 bool small)
-{
-	struct ustack_config cfg;
-	struct ustack *st;
-
-	ustack_config_init(&cfg);
-	cfg.clock = clock;
-	cfg.seed = seed;
-	cfg.log_level = 0;
-	if (small)
-		cfg.mem_limit_bytes = POOL;
-	st = ustack_create(&cfg);
-	assert_non_null(st);
-	return st;
-}
-
 /*
  * The connections from st[0] to st[1]; the small pool is st[0]'s (its
  * send queues fill it) or, with small_receives, st[1]'s (its receive
@@ -133,8 +116,10 @@ static void run(bool small_receives)
 	bool bad = false;
 
 	us_clock_init_virtual(&clock, 0);
-	st[0] = make_stack(&clock, 21, !small_receives);
-	st[1] = make_stack(&clock, 22, small_receives);
+	st[0] = sim_stack_pool(&clock, 21, small_receives ? 0 : POOL);
+	st[1] = sim_stack_pool(&clock, 22, small_receives ? POOL : 0);
+	assert_non_null(st[0]);
+	assert_non_null(st[1]);
 	small = st[small_receives ? 1 : 0];
 	wire_pair_create(st[0], st[1], &wp, &da, &db);
 	netdev_set_ipv4(da, a, 24);
