@@ -58,7 +58,11 @@ int sock_queue_rcv_skb(struct sock *sk, struct sk_buff *skb)
 	 * queued plus this one would pass SO_RCVBUF, but an empty queue takes
 	 * any one datagram.
 	 */
-	if (sk->rmem_alloc && sk->rmem_alloc + (int)skb->truesize > sk->rcvbuf) {
+	if (sk->rmem_alloc && (sk->rmem_alloc + (int)skb->truesize > sk->rcvbuf ||
+			       !skb_pool_may_queue(&sk->st->skb_pool, 0))) {
+		/* ... nor past the skb pool's queue limit (skbuff.h), so
+		 * that what remains serves other frames (Linux: the
+		 * protocol's memory limit, __sk_mem_raise_allocated). */
 		sk->drops++;
 		return -ENOBUFS;
 	}

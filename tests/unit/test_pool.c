@@ -1,5 +1,5 @@
 /*
- * test_tcp_pool.c - connections whose send buffers together exceed the
+ * test_pool.c - connections whose send buffers together exceed the
  * instance's skb pool (ustack_config.mem_limit_bytes) must not take all
  * of it: the pool's last eighth is kept for arriving frames
  * (skb_pool_may_queue, tcp.c: tcp_pool_ok), so the ACKs that free sent
@@ -20,6 +20,9 @@
  * reads, 3 MB per connection arrive whole and in order. The same with the
  * small pool on the receiving side: its receive queues stop at the limit
  * (data past it dropped, tcp_pool_full, and sent again), ACKs still read.
+ * And UDP: sixteen unread sockets on a 1 MB pool (their SO_RCVBUFs add up
+ * to 3.4 MB) stop at the limit too, datagrams past it dropped as
+ * udp.rcvbuf_errors, none for want of a buffer to read into.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -226,11 +229,66 @@ static void test_receive_queues_leave_room_for_acks(void **state)
 	run(true);
 }
 
+static void test_udp_queues_leave_room(void **state)
+{
+	struct us_clock clock;
+	struct ustack *st[2];
+	struct net_device *da, *db;
+	struct wire_params wp = { .seed = 4, .delay_us = 1000,
+				  .rate_bps = 1000000000 };
+	uint32_t a = inet_addr("10.9.3.1"), b = inet_addr("10.9.3.2");
+	static uint8_t dgram[1400];
+	int rfd[NCONN], sfd;
+
+	(void)state;
+	us_clock_init_virtual(&clock, 0);
+	st[0] = sim_stack_pool(&clock, 31, 0);
+	st[1] = sim_stack_pool(&clock, 32, POOL);
+	assert_non_null(st[0]);
+	assert_non_null(st[1]);
+	wire_pair_create(st[0], st[1], &wp, &da, &db);
+	netdev_set_ipv4(da, a, 24);
+	netdev_set_ipv4(db, b, 24);
+	for (int c = 0; c < NCONN; c++) {
+		struct sockaddr_in sa = { .sin_family = AF_INET,
+					  .sin_port = htons(PORT + c),
+					  .sin_addr.s_addr = b };
+
+		rfd[c] = us_socket_on(st[1], AF_INET,
+				      SOCK_DGRAM | SOCK_NONBLOCK, 0);
+		assert_int_equal(us_bind(rfd[c], (struct sockaddr *)&sa,
+					 sizeof(sa)), 0);
+	}
+	sfd = us_socket_on(st[0], AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+	for (int round = 0; round < 200; round++) {
+		for (int c = 0; c < NCONN; c++) {
+			struct sockaddr_in to = { .sin_family = AF_INET,
+						  .sin_port = htons(PORT + c),
+						  .sin_addr.s_addr = b };
+
+			(void)us_sendto(sfd, dgram, sizeof(dgram), 0,
+					(struct sockaddr *)&to, sizeof(to));
+		}
+		sim_run_until(&clock, st, 2, clock.virt + 1000);
+	}
+	sim_run_until(&clock, st, 2, clock.virt + US_USEC_PER_SEC);
+	assert_true(st[1]->skb_pool.used_bytes <=
+		    st[1]->skb_pool.queue_limit + (1u << 16));
+	assert_true(mib(st[1], US_MIB_UDP_RCVBUF_ERRORS) > 0);
+	assert_int_equal(st[1]->stats.drops[US_DROP_NOMEM], 0);
+	us_close(sfd);
+	for (int c = 0; c < NCONN; c++)
+		us_close(rfd[c]);
+	ustack_destroy(st[0]);
+	ustack_destroy(st[1]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_send_queues_leave_room_for_acks),
 		cmocka_unit_test(test_receive_queues_leave_room_for_acks),
+		cmocka_unit_test(test_udp_queues_leave_room),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
