@@ -203,12 +203,8 @@ static bool handlers_restart(void)
 	for (int sig = 1; sig < _NSIG; sig++) {
 		struct sigaction sa;
 
-		if (sig == SIGKILL || sig == SIGSTOP || us_fault_signal(sig) || /* not raised asleep */
-		    sigismember(&blocked, sig) == 1 ||
-		    sigaction(sig, NULL, &sa) != 0)
-			continue;
-		if (!(sa.sa_flags & SA_SIGINFO) &&
-		    (sa.sa_handler == SIG_DFL || sa.sa_handler == SIG_IGN))
+		if (sig == SIGKILL || sig == SIGSTOP || us_fault_signal(sig) ||
+		    sigismember(&blocked, sig) == 1 || !us_sig_caught(sig, &sa))
 			continue;
 		if (!(sa.sa_flags & SA_RESTART))
 			return false;
@@ -317,6 +313,22 @@ static int sleep_driving(struct us_sleeper *s, struct ustack *st)
 	return rc;
 }
 
+/* Queue s on wq as not woken yet / take it off. Core lock held. */
+static void sleeper_enqueue(struct us_sleeper *s, struct us_wait_queue *wq)
+{
+	atomic_store(&s->woken, false);
+	atomic_store(&s->awake, false);
+	s->written = false;
+	list_add_tail(&s->node, &wq->sleeping);
+	wq->sleepers++;
+}
+
+static void sleeper_dequeue(struct us_sleeper *s, struct us_wait_queue *wq)
+{
+	list_del(&s->node);
+	wq->sleepers--;
+}
+
 bool us_wait_drive_for(struct us_wait_queue *wq, struct ustack *st)
 {
 	struct us_sleeper *s;
@@ -328,13 +340,9 @@ bool us_wait_drive_for(struct us_wait_queue *wq, struct ustack *st)
 		return us_runtime_drive(st);
 	/* Queued as a sleeper of this thread: a wake-up only sets `woken`
 	 * (sleeper_wake), which ends the reading early. */
-	atomic_store(&s->woken, false);
-	s->written = false;
-	list_add_tail(&s->node, &wq->sleeping);
-	wq->sleepers++;
+	sleeper_enqueue(s, wq);
 	ran = us_runtime_drive_until(st, &s->woken);
-	list_del(&s->node);
-	wq->sleepers--;
+	sleeper_dequeue(s, wq);
 	return ran;
 }
 
@@ -370,15 +378,10 @@ int us_wait_sleep(struct us_wait_queue *wq, struct ustack *st,
 	s = sleeper_get(&err);
 	if (!s)
 		return err;
-	atomic_store(&s->woken, false);
-	atomic_store(&s->awake, false);
-	s->written = false;
-	list_add_tail(&s->node, &wq->sleeping);
-	wq->sleepers++;
+	sleeper_enqueue(s, wq);
 	if (!deadline && driver_ready(s, st)) {
 		rc = sleep_driving(s, st);
-		list_del(&s->node);
-		wq->sleepers--;
+		sleeper_dequeue(s, wq);
 		return rc;
 	}
 	/* A sleep that does not drive gives back the devices this thread
@@ -387,8 +390,7 @@ int us_wait_sleep(struct us_wait_queue *wq, struct ustack *st,
 	us_core_unlock(st);
 	rc = sleeper_block(s, deadline);
 	pthread_mutex_lock(lock);
-	list_del(&s->node);
-	wq->sleepers--;
+	sleeper_dequeue(s, wq);
 	/*
 	 * A wake-up that came with the signal or the timeout wrote the
 	 * eventfd (under the lock we hold again, so the write is done):

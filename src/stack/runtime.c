@@ -419,6 +419,14 @@ bool us_fault_signal(int sig)
 	       sig == SIGILL || sig == SIGTRAP || sig == SIGSYS;
 }
 
+bool us_sig_caught(int sig, struct sigaction *sa)
+{
+	if (sigaction(sig, NULL, sa) != 0)
+		return false;
+	return (sa->sa_flags & SA_SIGINFO) ||
+	       (sa->sa_handler != SIG_DFL && sa->sa_handler != SIG_IGN);
+}
+
 /* Every signal but those a fault raises (and abort()'s, which unblocks it
  * anyway): what a thread can have blocked without missing a crash. */
 static void async_signals(sigset_t *set)
@@ -457,11 +465,8 @@ static bool process_catches_signals(void)
 		struct sigaction sa;
 
 		/* Those the guard never blocks do not count. */
-		if (sig == SIGKILL || sig == SIGSTOP || sig == SIGABRT ||
-		    us_fault_signal(sig) || sigaction(sig, NULL, &sa) != 0)
-			continue;
-		if ((sa.sa_flags & SA_SIGINFO) ||
-		    (sa.sa_handler != SIG_DFL && sa.sa_handler != SIG_IGN))
+		if (sig != SIGKILL && sig != SIGSTOP && sig != SIGABRT &&
+		    !us_fault_signal(sig) && us_sig_caught(sig, &sa))
 			m |= 1ull << (sig - 1);
 	}
 	atomic_store(&sig_caught, m);

@@ -100,6 +100,8 @@ bool us_runtime_drive_until(struct ustack *st, const atomic_bool *done);
 
 /* A signal raised by a fault of the thread itself (SIGSEGV, SIGBUS, ...). */
 bool us_fault_signal(int sig);
+/* Whether sig has a handler (not SIG_DFL or SIG_IGN); *sa is its action. */
+bool us_sig_caught(int sig, struct sigaction *sa);
 
 /*
  * A call that runs the engine while it waits holds asynchronous signals
