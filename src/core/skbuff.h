@@ -107,9 +107,9 @@ struct skb_cache {
 
 struct skb_pool {
 	size_t limit_bytes; /* 0 = unlimited */
-	/* Data that sockets queue to send stops here (skb_pool_may_queue):
-	 * the last eighth is kept for frames that arrive, so that the ACKs
-	 * that free sent data can always be read. */
+	/* Data that sockets queue, to send or received, stops here
+	 * (skb_pool_may_queue): the last eighth is kept for frames that
+	 * arrive, so that the ACKs that free sent data can always be read. */
 	size_t queue_limit;
 	size_t used_bytes;  /* truesize of every live sk_buff */
 	uint64_t alloc_fail;
@@ -165,11 +165,13 @@ struct sk_buff_head {
 #define SKB_HDR_UNSET 0xffff
 
 void skb_pool_init(struct skb_pool *pool, size_t limit_bytes);
-/* Whether `bytes` more of queued send data fit below the queue limit. */
+/* Whether `bytes` more of queued data fit below the queue limit (0: the
+ * pool is not past it). */
 static inline bool skb_pool_may_queue(const struct skb_pool *pool,
 				      size_t bytes)
 {
-	return !pool->queue_limit || pool->used_bytes + bytes <= pool->queue_limit;
+	return !pool->queue_limit ||
+	       pool->used_bytes + bytes <= pool->queue_limit;
 }
 /* Turn recycling on (0, or -ENOMEM) / free what the cache holds. */
 int skb_pool_cache_init(struct skb_pool *pool);
