@@ -163,6 +163,58 @@ static void test_connect_skips_bound_port(void **state)
 }
 
 /*
+ * TIME_WAIT entries keep the port's kind (tcp_timewait.h keeps them on two
+ * lists): one left by an accepted connection (its port came from listen)
+ * is skipped by connect() like a bound port, towards any destination; one
+ * left by connect() holds its port against bind() (EADDRINUSE, with
+ * SO_REUSEADDR too as its socket had none) but not against connect() to
+ * another destination.
+ */
+static void test_time_wait_port_kinds(void **state)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	struct tt_conn p, a;
+	int one = 1, fd, fd2;
+
+	(void)state;
+	tt_conn_init(&p, &T, false);
+	tt_open(&p);
+	tt_to_time_wait(&p, true);
+	us_close(p.lfd);
+	assert_int_equal(tt_conn_state(&p), TCP_TIME_WAIT);
+	set_range(p.us_port, (uint16_t)(p.us_port + 1));
+	assert_int_equal(connect_port(81, &fd), p.us_port + 1);
+	assert_int_equal(connect_port(82, &fd2), p.us_port + 1);
+	us_close(fd);
+	us_close(fd2);
+
+	set_range(41000, 41001);
+	tt_conn_init(&a, &T, true);
+	tt_open(&a);
+	tt_to_time_wait(&a, true);
+	assert_int_equal(tt_conn_state(&a), TCP_TIME_WAIT);
+	sin.sin_port = htons(a.us_port);
+	fd = us_socket_on(T.st, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	assert_int_equal(us_bind(fd, (struct sockaddr *)&sin, sizeof(sin)), -1);
+	assert_int_equal(errno, EADDRINUSE);
+	/* Nor with SO_REUSEADDR: the entry's socket did not set it (Linux
+	 * wants it on both; checked there: EADDRINUSE both ways). */
+	assert_int_equal(us_setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one,
+				       sizeof(one)), 0);
+	assert_int_equal(us_bind(fd, (struct sockaddr *)&sin, sizeof(sin)), -1);
+	assert_int_equal(errno, EADDRINUSE);
+	us_close(fd);
+	/* Towards another port of the peer the four-tuple is new: the port
+	 * in TIME_WAIT is as good as the other one. */
+	for (int i = 0; i < 2; i++) {
+		uint16_t got = connect_port((uint16_t)(90 + i), &fd);
+
+		assert_true(got == 41000 || got == 41001);
+		us_close(fd);
+	}
+}
+
+/*
  * More connections than the table's first size times four: it grows, and
  * every one of them is still found by its four-tuple. The same for the
  * TIME_WAIT table once they are all TIME_WAIT orphans (as a connect/close
@@ -254,6 +306,7 @@ int main(void)
 		T_(test_connect_ports_walk_forward),
 		T_(test_connect_port_time_wait),
 		T_(test_connect_skips_bound_port),
+		T_(test_time_wait_port_kinds),
 		T_(test_ehash_grows),
 		T_(test_time_wait_overflow),
 #undef T_

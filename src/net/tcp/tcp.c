@@ -244,16 +244,20 @@ static bool tcp_bind_conflict(const struct sock *sk, const struct sock *sk2)
 static bool tcp_tw_conflict(struct ustack *st, const struct sock *sk,
 			    uint16_t port)
 {
-	const struct list_head *pos, *head = tcp_tw_port_list(st, port);
+	for (int bound = 0; bound < 2; bound++) {
+		const struct list_head *pos,
+			*head = tcp_tw_port_list(st, port, bound);
 
-	list_for_each(pos, head) {
-		const struct tcp_tw *tw = list_entry(pos, struct tcp_tw,
-						     bind_node);
+		list_for_each(pos, head) {
+			const struct tcp_tw *tw =
+				list_entry(pos, struct tcp_tw, bind_node);
 
-		if (tw->num == port &&
-		    tcp_bind_conflict_with(sk, tw->laddr, tw->reuseaddr, false,
-					   tw->reuseport))
-			return true;
+			if (tw->num == port &&
+			    tcp_bind_conflict_with(sk, tw->laddr,
+						   tw->reuseaddr, false,
+						   tw->reuseport))
+				return true;
+		}
 	}
 	return false;
 }
@@ -353,13 +357,9 @@ static bool tcp_connect_port_ok(struct sock *sk, uint16_t port)
 	list_for_each(pos, &st->tcp.bind[port % TCP_BHASH])
 		if (list_entry(pos, struct sock, bind_node)->num == port)
 			return false;
-	list_for_each(pos, tcp_tw_port_list(st, port)) {
-		const struct tcp_tw *tw = list_entry(pos, struct tcp_tw,
-						     bind_node);
-
-		if (tw->num == port && tw->bound)
+	list_for_each(pos, tcp_tw_port_list(st, port, true))
+		if (list_entry(pos, struct tcp_tw, bind_node)->num == port)
 			return false;
-	}
 	return !tcp_lookup_established(st, sk->daddr, sk->dport,
 				       sk->rcv_saddr, htons(port)) &&
 	       !tcp_tw_lookup(st, sk->daddr, sk->dport, sk->rcv_saddr,

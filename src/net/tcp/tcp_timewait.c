@@ -33,9 +33,12 @@ static struct list_head *tw_chain(struct ustack *st, uint32_t laddr,
 			w->mask];
 }
 
-struct list_head *tcp_tw_port_list(struct ustack *st, uint16_t port)
+struct list_head *tcp_tw_port_list(struct ustack *st, uint16_t port,
+				   bool bound)
 {
-	return &tw_table(st)->bind[port % TCP_TW_BHASH];
+	struct tcp_tw_table *w = tw_table(st);
+
+	return &(bound ? w->bind : w->cbind)[port % TCP_TW_BHASH];
 }
 
 /* ---- the 2 MSL timer ------------------------------------------------------ */
@@ -112,8 +115,10 @@ void tcp_tw_init(struct ustack *st)
 
 	for (int i = 0; i < TCP_TW_HASH; i++)
 		list_init(&w->hash_first[i]);
-	for (int i = 0; i < TCP_TW_BHASH; i++)
+	for (int i = 0; i < TCP_TW_BHASH; i++) {
 		list_init(&w->bind[i]);
+		list_init(&w->cbind[i]);
+	}
 	w->hash = w->hash_first;
 	w->mask = TCP_TW_HASH - 1;
 	list_init(&w->expire);
@@ -220,7 +225,8 @@ bool tcp_tw_enter(struct sock *sk)
 	tw_grow(st);
 	list_add(&tw->hash_node, tw_chain(st, tw->laddr, tw->lport, tw->faddr,
 					  tw->fport));
-	list_add_tail(&tw->bind_node, tcp_tw_port_list(st, tw->num));
+	list_add_tail(&tw->bind_node,
+		      tcp_tw_port_list(st, tw->num, tw->bound));
 	list_init(&tw->expire_node);
 	tw_schedule(st, tw);
 	return true;

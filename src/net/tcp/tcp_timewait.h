@@ -31,7 +31,7 @@ struct sk_buff;
 struct tcp_seg;
 
 #define TCP_TW_HASH 256          /* first size of the TIME_WAIT table */
-#define TCP_TW_BHASH 256         /* its by-port lists */
+#define TCP_TW_BHASH 256         /* its by-port lists (of each kind) */
 
 struct tcp_tw {
 	struct list_head hash_node;     /* on tw.hash, by four-tuple */
@@ -59,7 +59,12 @@ struct tcp_tw {
 struct tcp_tw_table {
 	struct list_head *hash;         /* mask + 1 chains */
 	uint32_t mask;
+	/* By local port, apart as the sockets' bind and cbind lists are:
+	 * entries whose port bind() gave, which connect() must skip, and
+	 * the rest, which connect() need not walk (a connect/close loop
+	 * leaves thousands there). bind() checks both. */
 	struct list_head bind[TCP_TW_BHASH];
+	struct list_head cbind[TCP_TW_BHASH];
 	struct list_head expire;        /* oldest deadline first */
 	struct us_timer timer;          /* for the head of expire */
 	struct list_head hash_first[TCP_TW_HASH]; /* hash until it grows */
@@ -91,8 +96,10 @@ uint32_t tcp_tw_state_process(struct ustack *st, struct tcp_tw *tw,
 void tcp_tw_send_ack(struct ustack *st, const struct tcp_tw *tw);
 /* End TIME_WAIT now; tw is freed. */
 void tcp_tw_kill(struct ustack *st, struct tcp_tw *tw);
-/* The by-port list port's entries are on (tcp.c checks bind()'s and
- * connect()'s rules on it). */
-struct list_head *tcp_tw_port_list(struct ustack *st, uint16_t port);
+/* The by-port list of port's entries whose port came from bind()
+ * (bound) or from connect() (tcp.c checks bind()'s rules on both,
+ * connect()'s on the first). */
+struct list_head *tcp_tw_port_list(struct ustack *st, uint16_t port,
+				   bool bound);
 
 #endif
