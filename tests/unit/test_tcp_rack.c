@@ -12,7 +12,8 @@
  * SACKed every hole below the latest is lost (IsLost marks fewer); after
  * reordering was seen, three SACKed segments are no loss until the window
  * has passed, and a D-SACK doubles that window; a tail loss after a Tail Loss Probe is repaired without the
- * RTO; a lost retransmission is sent again; and net.ipv4.tcp_recovery = 0
+ * RTO; a lost retransmission is sent again; the walk for losses goes on
+ * past a retransmission sent after RACK's segment; and net.ipv4.tcp_recovery = 0
  * brings back RFC 6675's DupThresh. And the undo of a recovery whose
  * retransmissions all come back D-SACKed (tcp_undo.c).
  */
@@ -383,6 +384,30 @@ static void test_lost_retransmission(void **state)
 	assert_int_equal(info().tcpi_retrans, 0);
 }
 
+/*
+ * The walk of §6.2 step 5 passes over a retransmission sent after RACK's
+ * segment: segments behind it in sequence were sent before, and are
+ * looked at. Segment 0 is lost by the reorder timer and sent again; then
+ * segment 3, sent with segment 2, is SACKed more than a round trip and
+ * a window later: segment 2 is lost at once (it would not be, were the
+ * walk to stop at segment 0, the first segment sent after RACK's).
+ */
+static void test_walk_passes_retransmission(void **state)
+{
+	(void)state;
+	send_segments(0, 8);
+	ts_advance(&T, RTT);
+	sack(0, (const int[][2]){ { 1, 2 } }, 1);
+	TT_EXPECT_NONE(&T);
+	wait_quiet(REO_WND + MARGIN);
+	TT_EXPECT_DATA(&C, seg(0), MSS);
+	TT_EXPECT_NONE(&T);
+	ts_advance(&T, 1000);
+	sack(0, (const int[][2]){ { 1, 2 }, { 3, 4 } }, 2);
+	assert_int_equal(info().tcpi_lost, 2);
+	assert_int_equal(tt_mib(&T, US_MIB_TCP_TIMEOUTS), 0);
+}
+
 /* ---- undo of a spurious recovery (tcp_undo.c) ------------------------------ */
 
 /* The peer ACKs `upto` with a D-SACK of segment d (RFC 2883). */
@@ -504,6 +529,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_tlp_tail_loss_recovery_off,
 						setup_off, teardown),
 		cmocka_unit_test_setup_teardown(test_lost_retransmission,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_walk_passes_retransmission,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dsack_undo, setup, teardown),
 		cmocka_unit_test_setup_teardown(
