@@ -37,7 +37,32 @@ void us_wait_del(struct us_wait_entry *e)
 	list_del(&e->list);
 }
 
+/* The thread's sleeper; a blocking call that a signal handler makes while
+ * the thread's call sleeps gets the next one of the chain (nested), as in
+ * the kernel each sleep has its own wait entry. */
 static __thread struct us_sleeper *my_sleeper;
+
+/* The sleeper of the call this thread runs now, which may be running the
+ * engine as it sleeps (queued): one whose nested one is queued is that
+ * of a call a handler interrupted. */
+static struct us_sleeper *sleeper_running(void)
+{
+	struct us_sleeper *s = my_sleeper;
+
+	while (s && s->nested && s->nested->queued)
+		s = s->nested;
+	return s;
+}
+
+/* The sleeper a new sleep of this thread takes: the first not queued. */
+static struct us_sleeper *sleeper_unqueued(void)
+{
+	struct us_sleeper *s = my_sleeper;
+
+	while (s && s->queued)
+		s = s->nested;
+	return s;
+}
 
 static void sleeper_wake(struct us_sleeper *s)
 {
@@ -46,7 +71,7 @@ static void sleeper_wake(struct us_sleeper *s)
 	/* A thread driving the engine wakes itself, and a driving thread
 	 * out of its epoll_pwait, on its way to the core lock the waker
 	 * holds, sees `woken` once it has it: no write needed. */
-	if (s == my_sleeper || atomic_load(&s->awake)) {
+	if (s == sleeper_running() || atomic_load(&s->awake)) {
 		atomic_store(&s->woken, true);
 		return;
 	}
@@ -77,7 +102,7 @@ bool us_wait_woken_other(const struct us_wait_queue *wq)
 	list_for_each(pos, &wq->sleeping) {
 		struct us_sleeper *s = list_entry(pos, struct us_sleeper, node);
 
-		if (s != my_sleeper && atomic_load(&s->woken))
+		if (s != sleeper_running() && atomic_load(&s->woken))
 			return true;
 	}
 	return false;
@@ -92,10 +117,15 @@ static void sleeper_free(void *p)
 {
 	struct us_sleeper *s = p;
 
-	us_sys_close(s->evfd);
-	if (s->drv.epfd >= 0)
-		us_sys_close(s->drv.epfd);
-	free(s);
+	while (s) {
+		struct us_sleeper *next = s->nested;
+
+		us_sys_close(s->evfd);
+		if (s->drv.epfd >= 0)
+			us_sys_close(s->drv.epfd);
+		free(s);
+		s = next;
+	}
 }
 
 static void sleeper_key_init(void)
@@ -103,15 +133,10 @@ static void sleeper_key_init(void)
 	(void)pthread_key_create(&sleeper_key, sleeper_free);
 }
 
-/* The calling thread's sleeper, made on first use; freed at thread exit. */
-static struct us_sleeper *sleeper_get(int *err)
+static struct us_sleeper *sleeper_new(int *err)
 {
-	struct us_sleeper *s = my_sleeper;
+	struct us_sleeper *s = calloc(1, sizeof(*s));
 
-	if (s)
-		return s;
-	pthread_once(&sleeper_once, sleeper_key_init);
-	s = calloc(1, sizeof(*s));
 	if (!s) {
 		*err = -ENOMEM;
 		return NULL;
@@ -124,8 +149,31 @@ static struct us_sleeper *sleeper_get(int *err)
 		free(s);
 		return NULL;
 	}
-	(void)pthread_setspecific(sleeper_key, s);
-	my_sleeper = s;
+	return s;
+}
+
+/*
+ * The sleeper for a sleep of the calling thread, made on first use (the
+ * chain is freed at thread exit): the thread's own, or, in a signal
+ * handler that interrupted a sleeping call, the next free one.
+ */
+static struct us_sleeper *sleeper_get(int *err)
+{
+	struct us_sleeper *s = my_sleeper;
+
+	if (!s) {
+		pthread_once(&sleeper_once, sleeper_key_init);
+		s = sleeper_new(err);
+		if (!s)
+			return NULL;
+		(void)pthread_setspecific(sleeper_key, s);
+		my_sleeper = s;
+	}
+	while (s->queued) {
+		if (!s->nested && !(s->nested = sleeper_new(err)))
+			return NULL;
+		s = s->nested;
+	}
 	return s;
 }
 
@@ -319,6 +367,7 @@ static void sleeper_enqueue(struct us_sleeper *s, struct us_wait_queue *wq)
 	atomic_store(&s->woken, false);
 	atomic_store(&s->awake, false);
 	s->written = false;
+	s->queued = true;
 	list_add_tail(&s->node, &wq->sleeping);
 	wq->sleepers++;
 }
@@ -326,6 +375,7 @@ static void sleeper_enqueue(struct us_sleeper *s, struct us_wait_queue *wq)
 static void sleeper_dequeue(struct us_sleeper *s, struct us_wait_queue *wq)
 {
 	list_del(&s->node);
+	s->queued = false;
 	wq->sleepers--;
 }
 
@@ -359,7 +409,7 @@ void us_wait_claim(struct ustack *st)
 
 void us_wait_unclaim(struct ustack *st)
 {
-	struct us_sleeper *s = my_sleeper;
+	struct us_sleeper *s = sleeper_unqueued();
 
 	if (!s || !s->claim)
 		return;

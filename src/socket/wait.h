@@ -59,6 +59,10 @@ struct us_sleeper {
 	 * meanwhile needs no write to evfd (sleeper_wake). */
 	atomic_bool awake;
 	unsigned int claim;         /* us_wait_claim's token, or 0 */
+	bool queued;                /* on a wait queue: its call sleeps */
+	/* The sleeper of a blocking call that a signal handler makes while
+	 * this one's call sleeps (made then, kept with the thread's). */
+	struct us_sleeper *nested;
 	/* The thread's epoll set for driving an instance's engine while it
 	 * waits (us_runtime_driver_sync): evfd and the device fds. */
 	struct us_driver_set drv;

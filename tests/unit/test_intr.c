@@ -439,6 +439,72 @@ static void test_epoll_never_restarts(void **state)
 }
 
 /* accept() on a ustack listener (TCP on ustack's loopback). */
+/*
+ * A handler that makes a blocking ustack call of its own while the call
+ * it interrupted sleeps (as in the kernel, each sleeps on its own): the
+ * handler's recv on ub waits for a datagram, then the interrupted recv
+ * on ua (SA_RESTART) goes on and gets its own. Both share one thread,
+ * which once had one sleeper: the nested sleep took it off ua's wait
+ * queue, and ua's datagram woke nobody.
+ */
+static atomic_long nested_rc = -2;
+
+static void on_signal_nested(int sig)
+{
+	char c;
+
+	(void)sig;
+	atomic_store(&nested_rc, (long)us_recv(F.ub, &c, 1, 0));
+	atomic_fetch_add(&handled, 1);
+}
+
+static bool wait_done(struct blocker *b)
+{
+	for (int i = 0; i < HANG_GUARD_MS && !atomic_load(&b->done); i++)
+		usleep(1000);
+	return atomic_load(&b->done);
+}
+
+static void test_nested_blocking_call(void **state)
+{
+	struct sigaction sa;
+	struct blocker b;
+	int before = atomic_load(&handled);
+
+	(void)state;
+	make_blocking(F.ub, true);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal_nested;
+	sa.sa_flags = SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	assert_int_equal(sigaction(SIGUSR1, &sa, NULL), 0);
+	us_sig_handlers_changed();
+	atomic_store(&nested_rc, -2);
+	start(&b, CALL_RECV, true, F.ua);
+	assert_int_equal(pthread_kill(b.thread, SIGUSR1), 0);
+	/* The handler's recv asleep in the same thread. */
+	for (int i = 0; i < HANG_GUARD_MS; i++) {
+		long nr;
+
+		if (atomic_load(&nested_rc) != -2)
+			break;
+		if (asleep_in_kernel(atomic_load(&b.tid), &nr) && i > 20)
+			break;
+		usleep(1000);
+	}
+	rd_us_send(F.st, &F.ub_addr);
+	wait_handled(before);
+	assert_int_equal(atomic_load(&nested_rc), 1);
+	wait_asleep(&b);
+	assert_false(atomic_load(&b.done));
+	rd_us_send(F.st, &F.ua_addr);
+	if (!wait_done(&b))
+		fail_msg("the interrupted recv slept on after its datagram "
+			 "came (the handler's sleep took its place)");
+	pthread_join(b.thread, NULL);
+	assert_int_equal(b.rc, 1);
+}
+
 static void test_accept_eintr(void **state)
 {
 	struct sockaddr_in sin = { .sin_family = AF_INET };
@@ -985,6 +1051,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_accept_eintr, SETUP, \
 						teardown), \
 		cmocka_unit_test_setup_teardown(test_many_sleepers_and_close, \
+						SETUP, teardown), \
+		cmocka_unit_test_setup_teardown(test_nested_blocking_call, \
 						SETUP, teardown)
 	const struct CMUnitTest tests[] = {
 		INTR_CASES(setup),
