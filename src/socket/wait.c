@@ -70,8 +70,11 @@ static void sleeper_wake(struct us_sleeper *s)
 
 	/* A thread driving the engine wakes itself, and a driving thread
 	 * out of its epoll_pwait, on its way to the core lock the waker
-	 * holds, sees `woken` once it has it: no write needed. */
-	if (s == sleeper_running() || atomic_load(&s->awake)) {
+	 * holds, sees `woken` once it has it: no write needed. Not a call
+	 * of this thread asleep in read() that a handler interrupted: the
+	 * kernel restarts that read, which needs the write. */
+	if ((s->driving && s == sleeper_running()) ||
+	    atomic_load(&s->awake)) {
 		atomic_store(&s->woken, true);
 		return;
 	}
@@ -391,7 +394,9 @@ bool us_wait_drive_for(struct us_wait_queue *wq, struct ustack *st)
 	/* Queued as a sleeper of this thread: a wake-up only sets `woken`
 	 * (sleeper_wake), which ends the reading early. */
 	sleeper_enqueue(s, wq);
+	s->driving = true;
 	ran = us_runtime_drive_until(st, &s->woken);
+	s->driving = false;
 	sleeper_dequeue(s, wq);
 	return ran;
 }
@@ -405,16 +410,28 @@ void us_wait_claim(struct ustack *st)
 	if (!s || s->claim || !driver_ready(s, st))
 		return;
 	s->claim = us_runtime_claim(st);
+	s->claim_st = st;
+}
+
+static void sleeper_unclaim(struct us_sleeper *s, struct ustack *st)
+{
+	if (!s || !s->claim || s->claim_st != st)
+		return;
+	us_runtime_unclaim(st, s->claim);
+	s->claim = 0;
 }
 
 void us_wait_unclaim(struct ustack *st)
 {
-	struct us_sleeper *s = sleeper_unqueued();
+	sleeper_unclaim(sleeper_unqueued(), st);
+}
 
-	if (!s || !s->claim)
-		return;
-	us_runtime_unclaim(st, s->claim);
-	s->claim = 0;
+/* Every claim of this thread's calls on st (a claim on another instance
+ * is given back under that one's lock, when its call ends). */
+static void unclaim_all(struct ustack *st)
+{
+	for (struct us_sleeper *s = my_sleeper; s; s = s->nested)
+		sleeper_unclaim(s, st);
 }
 
 int us_wait_sleep(struct us_wait_queue *wq, struct ustack *st,
@@ -430,24 +447,28 @@ int us_wait_sleep(struct us_wait_queue *wq, struct ustack *st,
 		return err;
 	sleeper_enqueue(s, wq);
 	if (!deadline && driver_ready(s, st)) {
+		s->driving = true;
 		rc = sleep_driving(s, st);
+		s->driving = false;
 		sleeper_dequeue(s, wq);
 		return rc;
 	}
 	/* A sleep that does not drive gives back the devices this thread
-	 * took (us_wait_claim): nobody would read them meanwhile. */
-	us_wait_unclaim(st);
+	 * took (us_wait_claim), its interrupted calls' too: nobody would
+	 * read them meanwhile. */
+	unclaim_all(st);
 	us_core_unlock(st);
 	rc = sleeper_block(s, deadline);
 	pthread_mutex_lock(lock);
-	sleeper_dequeue(s, wq);
 	/*
 	 * A wake-up that came with the signal or the timeout wrote the
 	 * eventfd (under the lock we hold again, so the write is done):
-	 * drain it, or the next sleep would return at once.
+	 * drain it, or the next sleep would return at once. While still
+	 * queued, so that a handler's sleep cannot take this sleeper first.
 	 */
 	if (rc < 0 && atomic_load(&s->woken))
 		(void)!us_sys_read(s->evfd, &v, sizeof(v));
+	sleeper_dequeue(s, wq);
 	if (rc == -EINTR || rc == -ETIMEDOUT)
 		return rc;
 	return rc < 0 ? rc : 0;

@@ -59,7 +59,10 @@ struct us_sleeper {
 	 * meanwhile needs no write to evfd (sleeper_wake). */
 	atomic_bool awake;
 	unsigned int claim;         /* us_wait_claim's token, or 0 */
+	struct ustack *claim_st;    /* ... on this instance */
 	bool queued;                /* on a wait queue: its call sleeps */
+	bool driving;               /* in sleep_driving or us_wait_drive_for:
+				       it looks at `woken` after each run */
 	/* The sleeper of a blocking call that a signal handler makes while
 	 * this one's call sleeps (made then, kept with the thread's). */
 	struct us_sleeper *nested;

@@ -705,6 +705,11 @@ void us_runtime_unclaim(struct ustack *st, unsigned int token)
 	}
 }
 
+unsigned int us_runtime_claims(struct ustack *st)
+{
+	return st->rt ? (unsigned int)st->rt->claims : 0;
+}
+
 /* ---- application threads driving the engine ---------------------------- */
 
 unsigned int us_runtime_dev_gen(struct ustack *st)

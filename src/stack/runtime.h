@@ -54,6 +54,8 @@ unsigned int us_runtime_claim(struct ustack *st);
  * `mark` (us_drain_mark in stack.h). */
 bool us_drained_since(struct ustack *st, uint64_t mark);
 void us_runtime_unclaim(struct ustack *st, unsigned int token);
+/* Core lock held: how many claims hold the devices now (tests). */
+unsigned int us_runtime_claims(struct ustack *st);
 
 /*
  * A thread blocked in a socket call drives the engine itself (DESIGN.md):

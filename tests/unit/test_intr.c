@@ -438,7 +438,6 @@ static void test_epoll_never_restarts(void **state)
 	both(epoll_restart);
 }
 
-/* accept() on a ustack listener (TCP on ustack's loopback). */
 /*
  * A handler that makes a blocking ustack call of its own while the call
  * it interrupted sleeps (as in the kernel, each sleeps on its own): the
@@ -505,6 +504,44 @@ static void test_nested_blocking_call(void **state)
 	assert_int_equal(b.rc, 1);
 }
 
+/*
+ * A handler's non-blocking ustack call makes the call it interrupted
+ * ready: that call (SA_RESTART) returns with the data. Asleep in read()
+ * on its eventfd (the loopback-only group), it needs the eventfd written
+ * although the waker is its own thread: the kernel restarts the read.
+ */
+static void on_signal_send(int sig)
+{
+	(void)sig;
+	(void)us_sendto(F.usend, "h", 1, 0, (const struct sockaddr *)&F.ua_addr,
+			sizeof(F.ua_addr));
+	atomic_fetch_add(&handled, 1);
+}
+
+static void test_handler_wakes_own_call(void **state)
+{
+	struct sigaction sa;
+	struct blocker b;
+	int before = atomic_load(&handled);
+
+	(void)state;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal_send;
+	sa.sa_flags = SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	assert_int_equal(sigaction(SIGUSR1, &sa, NULL), 0);
+	us_sig_handlers_changed();
+	start(&b, CALL_RECV, true, F.ua);
+	assert_int_equal(pthread_kill(b.thread, SIGUSR1), 0);
+	wait_handled(before);
+	if (!wait_done(&b))
+		fail_msg("the interrupted recv slept on with its datagram "
+			 "queued (woken by its own thread, no eventfd write)");
+	pthread_join(b.thread, NULL);
+	assert_int_equal(b.rc, 1);
+}
+
+/* accept() on a ustack listener (TCP on ustack's loopback). */
 static void test_accept_eintr(void **state)
 {
 	struct sockaddr_in sin = { .sin_family = AF_INET };
@@ -1034,6 +1071,110 @@ static void test_tap_connect_gives_back(void **state)
 	us_close(a);
 }
 
+/*
+ * A blocking connect takes the TAP from the runtime thread (its claim);
+ * a handler interrupting it makes a timed recv, which sleeps without
+ * driving: the claim must be given back for that sleep, or nobody reads
+ * the device until some timer runs the engine.
+ */
+static atomic_int claim_b = -1;
+static atomic_long claim_rc = -2;
+
+static void on_signal_timed_recv(int sig)
+{
+	char c;
+
+	(void)sig;
+	atomic_store(&claim_rc, (long)us_recv(atomic_load(&claim_b), &c, 1, 0));
+	atomic_fetch_add(&handled, 1);
+}
+
+struct connector { int fd; atomic_int tid; atomic_bool done; };
+
+static void *connector_main(void *arg)
+{
+	struct connector *c = arg;
+	struct sockaddr_in to = { .sin_family = AF_INET,
+				  .sin_port = htons(4401),
+				  .sin_addr.s_addr = htonl(TAP_NET | 3) };
+
+	atomic_store(&c->tid, (int)syscall(SYS_gettid));
+	(void)us_connect(c->fd, (struct sockaddr *)&to, sizeof(to));
+	atomic_store(&c->done, true);
+	return NULL;
+}
+
+static unsigned int claims(void)
+{
+	unsigned int n;
+
+	pthread_mutex_lock(&F.st->lock);
+	n = us_runtime_claims(F.st);
+	pthread_mutex_unlock(&F.st->lock);
+	return n;
+}
+
+static void test_tap_handler_sleep_gives_back(void **state)
+{
+	struct connector c = { .tid = 0 };
+	struct sockaddr_in sa, sb;
+	struct sigaction act;
+	pthread_t th;
+	int a, b, before = atomic_load(&handled), i;
+	long nr = 0;
+
+	(void)state;
+	if (!driving)
+		skip();
+	two_on_tap(&a, &sa, &b, &sb);
+	make_blocking(b, true);
+	set_rcvtimeo(b, true, HANG_GUARD_MS / 1000);
+	atomic_store(&claim_b, b);
+	atomic_store(&claim_rc, -2);
+	memset(&act, 0, sizeof(act));
+	act.sa_handler = on_signal_timed_recv;
+	act.sa_flags = SA_RESTART;
+	sigemptyset(&act.sa_mask);
+	assert_int_equal(sigaction(SIGUSR1, &act, NULL), 0);
+	us_sig_handlers_changed();
+	c.fd = us_socket_on(F.st, AF_INET, SOCK_STREAM, 0);
+	assert_true(c.fd >= 0);
+	assert_int_equal(pthread_create(&th, NULL, connector_main, &c), 0);
+	/* The connect asleep, holding the TAP (nobody answers its ARP). */
+	for (i = 0; i < HANG_GUARD_MS; i++) {
+		int tid = atomic_load(&c.tid);
+
+		if (tid && asleep_in_kernel(tid, &nr) && claims() == 1)
+			break;
+		usleep(1000);
+	}
+	assert_true(i < HANG_GUARD_MS);
+	assert_int_equal(pthread_kill(th, SIGUSR1), 0);
+	/* The handler's recv asleep in ppoll (timed: it cannot drive). */
+	for (i = 0; i < HANG_GUARD_MS; i++) {
+		if (asleep_in_kernel(atomic_load(&c.tid), &nr) &&
+		    nr == SYS_ppoll)
+			break;
+		usleep(1000);
+	}
+	assert_true(i < HANG_GUARD_MS);
+	assert_int_equal(claims(), 0);
+	assert_int_equal(sendto(ktap, "t", 1, 0, (struct sockaddr *)&sb,
+				sizeof(sb)), 1);
+	wait_handled(before);
+	assert_int_equal(atomic_load(&claim_rc), 1);
+	/* Shut down while connecting: the connect ends (Linux's
+	 * inet_shutdown disconnects a SYN_SENT socket). */
+	assert_int_equal(us_shutdown(c.fd, SHUT_RDWR), 0);
+	for (i = 0; i < HANG_GUARD_MS && !atomic_load(&c.done); i++)
+		usleep(1000);
+	assert_true(atomic_load(&c.done));
+	pthread_join(th, NULL);
+	us_close(c.fd);
+	us_close(a);
+	us_close(b);
+}
+
 int main(void)
 {
 #define INTR_CASES(SETUP) \
@@ -1053,6 +1194,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_many_sleepers_and_close, \
 						SETUP, teardown), \
 		cmocka_unit_test_setup_teardown(test_nested_blocking_call, \
+						SETUP, teardown), \
+		cmocka_unit_test_setup_teardown(test_handler_wakes_own_call, \
 						SETUP, teardown)
 	const struct CMUnitTest tests[] = {
 		INTR_CASES(setup),
@@ -1076,6 +1219,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_tap_handler_ustack_call,
 						setup_tap, teardown),
 		cmocka_unit_test_setup_teardown(test_tap_connect_gives_back,
+						setup_tap, teardown),
+		cmocka_unit_test_setup_teardown(test_tap_handler_sleep_gives_back,
 						setup_tap, teardown),
 	};
 	int failed;

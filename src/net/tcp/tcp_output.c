@@ -244,7 +244,9 @@ static int tcp_transmit(struct sock *sk, struct sk_buff *skb,
 	if (flags & TCPHDR_ACK)
 		tcp_ack_sent(sk);
 	if (rexmit) {
-		cb->retrans++;
+		/* Saturates: RACK's walk takes 0 for "sent only once". */
+		if (cb->retrans < UINT8_MAX)
+			cb->retrans++;
 		tp->total_retrans++;
 		us_mib_inc(sk->st, US_MIB_TCP_RETRANS_SEGS);
 	}
