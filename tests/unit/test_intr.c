@@ -70,17 +70,22 @@ static void on_signal(int sig)
 	atomic_fetch_add(&handled, 1);
 }
 
-static void install(bool restart)
+static void install_handler(void (*fn)(int), bool restart)
 {
 	struct sigaction sa;
 
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
+	sa.sa_handler = fn;
 	sa.sa_flags = restart ? SA_RESTART : 0;
 	sigemptyset(&sa.sa_mask);
 	assert_int_equal(sigaction(SIGUSR1, &sa, NULL), 0);
 	/* Noticed at once, as the shim's sigaction makes it. */
 	us_sig_handlers_changed();
+}
+
+static void install(bool restart)
+{
+	install_handler(on_signal, restart);
 }
 
 enum call { CALL_RECV, CALL_ACCEPT, CALL_POLL, CALL_EPOLL, CALL_SELECT,
@@ -466,18 +471,12 @@ static bool wait_done(struct blocker *b)
 
 static void test_nested_blocking_call(void **state)
 {
-	struct sigaction sa;
 	struct blocker b;
 	int before = atomic_load(&handled);
 
 	(void)state;
 	make_blocking(F.ub, true);
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal_nested;
-	sa.sa_flags = SA_RESTART;
-	sigemptyset(&sa.sa_mask);
-	assert_int_equal(sigaction(SIGUSR1, &sa, NULL), 0);
-	us_sig_handlers_changed();
+	install_handler(on_signal_nested, true);
 	atomic_store(&nested_rc, -2);
 	start(&b, CALL_RECV, true, F.ua);
 	assert_int_equal(pthread_kill(b.thread, SIGUSR1), 0);
@@ -520,17 +519,11 @@ static void on_signal_send(int sig)
 
 static void test_handler_wakes_own_call(void **state)
 {
-	struct sigaction sa;
 	struct blocker b;
 	int before = atomic_load(&handled);
 
 	(void)state;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal_send;
-	sa.sa_flags = SA_RESTART;
-	sigemptyset(&sa.sa_mask);
-	assert_int_equal(sigaction(SIGUSR1, &sa, NULL), 0);
-	us_sig_handlers_changed();
+	install_handler(on_signal_send, true);
 	start(&b, CALL_RECV, true, F.ua);
 	assert_int_equal(pthread_kill(b.thread, SIGUSR1), 0);
 	wait_handled(before);
@@ -910,7 +903,6 @@ static void on_signal_ustack(int sig)
 static void test_tap_handler_ustack_call(void **state)
 {
 	struct sockaddr_in sa, sb;
-	struct sigaction act;
 	struct blocker t;
 	int a, b;
 
@@ -919,11 +911,7 @@ static void test_tap_handler_ustack_call(void **state)
 		skip();
 	two_on_tap(&a, &sa, &b, &sb);
 	atomic_store(&handler_fd, b);
-	memset(&act, 0, sizeof(act));
-	act.sa_handler = on_signal_ustack;
-	sigemptyset(&act.sa_mask);
-	assert_int_equal(sigaction(SIGUSR1, &act, NULL), 0);
-	us_sig_handlers_changed();
+	install_handler(on_signal_ustack, false);
 	start(&t, CALL_RECV, true, a);
 	if (!send_and_signal_while_locked(&t, &sa, 'a'))
 		fail_msg("recv thread stuck: handler's ustack call deadlocked "
@@ -1118,7 +1106,6 @@ static void test_tap_handler_sleep_gives_back(void **state)
 {
 	struct connector c = { .tid = 0 };
 	struct sockaddr_in sa, sb;
-	struct sigaction act;
 	pthread_t th;
 	int a, b, before = atomic_load(&handled), i;
 	long nr = 0;
@@ -1131,12 +1118,7 @@ static void test_tap_handler_sleep_gives_back(void **state)
 	set_rcvtimeo(b, true, HANG_GUARD_MS / 1000);
 	atomic_store(&claim_b, b);
 	atomic_store(&claim_rc, -2);
-	memset(&act, 0, sizeof(act));
-	act.sa_handler = on_signal_timed_recv;
-	act.sa_flags = SA_RESTART;
-	sigemptyset(&act.sa_mask);
-	assert_int_equal(sigaction(SIGUSR1, &act, NULL), 0);
-	us_sig_handlers_changed();
+	install_handler(on_signal_timed_recv, true);
 	c.fd = us_socket_on(F.st, AF_INET, SOCK_STREAM, 0);
 	assert_true(c.fd >= 0);
 	assert_int_equal(pthread_create(&th, NULL, connector_main, &c), 0);
