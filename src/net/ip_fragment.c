@@ -245,6 +245,20 @@ static struct sk_buff *ipq_find_slot(struct ipq *q, const struct ipfrag_cb *c,
 }
 
 /*
+ * May `more` bytes of fragments be held? Below the reassembly limit, and
+ * with the skb pool not past the limit of queued data (skb_pool_may_queue;
+ * skb is already counted): the pool's last eighth is for frames arriving,
+ * so that fragments, like data queued to sockets, cannot take it all.
+ */
+static bool ipq_room(const struct ustack *st, size_t more)
+{
+	const struct ipq_table *t = &st->ip.reasm;
+
+	return t->mem + more <= t->mem_limit &&
+	       skb_pool_may_queue(&st->skb_pool, 0);
+}
+
+/*
  * Put skb in q. Returns NOT_DROPPED when queued; IP_FRAG_DUP or
  * IP_REASM_MEMLIMIT when only skb must go; any other reason when the
  * whole datagram must go.
@@ -266,7 +280,7 @@ static enum us_drop_reason ipq_insert(struct ipq *q, struct sk_buff *skb,
 	prev = ipq_find_slot(q, c, &r);
 	if (r != US_DROP_NOT_DROPPED)
 		return r;
-	if (t->mem + skb->truesize > t->mem_limit)
+	if (!ipq_room(q->st, skb->truesize))
 		return US_DROP_IP_REASM_MEMLIMIT;
 	if (prev)
 		skb_queue_after(&q->frags, prev, skb);
@@ -333,7 +347,7 @@ static struct ipq *ipq_get(struct ustack *st, struct sk_buff *skb,
 
 	/* One bad fragment spoils its datagram. */
 	if (r == US_DROP_NOT_DROPPED && !q &&
-	    t->mem + sizeof(*q) + skb->truesize > t->mem_limit)
+	    !ipq_room(st, sizeof(*q) + skb->truesize))
 		r = US_DROP_IP_REASM_MEMLIMIT;
 	if (r != US_DROP_NOT_DROPPED) {
 		if (q)

@@ -319,6 +319,34 @@ static void test_reasm_memlimit(void **state)
 	expect_delivered(1);
 }
 
+/*
+ * Held fragments stop at the skb pool's queue limit too (the pool's last
+ * eighth is for arriving frames), on a pool smaller than reasm.mem_limit:
+ * no frame is lost for want of a buffer (no nomem drop), and a datagram
+ * that needs no reassembly is still delivered.
+ */
+static void test_reasm_pool_limit(void **state)
+{
+	struct skb_pool *pool = &T.st->skb_pool;
+	const unsigned int n = 4000;
+
+	(void)state;
+	pool->limit_bytes = 2u << 20;
+	pool->queue_limit = pool->limit_bytes - pool->limit_bytes / 8;
+	assert_true(pool->used_bytes < pool->queue_limit);
+	for (unsigned int i = 0; i < n; i++) {
+		send_frag((uint16_t)(1000 + i), 0, true, PAY, PIECE);
+		assert_true(pool->used_bytes <= pool->queue_limit);
+	}
+	assert_true(T.st->ip.reasm.count > 100);
+	assert_true(ipt_drops(&T, US_DROP_IP_REASM_MEMLIMIT) > 0);
+	assert_int_equal(ipt_drops(&T, US_DROP_NOMEM), 0);
+	send_frag(1, 0, false, PAY, 100);
+	assert_int_equal(R->delivered, 1);
+	assert_int_equal(R->len, 100);
+	assert_int_equal(ipt_drops(&T, US_DROP_NOMEM), 0);
+}
+
 /* RFC 1122 §3.3.2: 30 s from the first fragment; ICMP time exceeded
  * (code 1) only when fragment zero had arrived. */
 static void test_reasm_timeout(void **state)
@@ -508,6 +536,7 @@ int main(void)
 		T_(test_reasm_too_big),
 		T_(test_reasm_bad_fragments),
 		T_(test_reasm_memlimit),
+		T_(test_reasm_pool_limit),
 		T_(test_reasm_timeout),
 		T_(test_df_too_big),
 		T_(test_fragment_odd_mtu),
