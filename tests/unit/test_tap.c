@@ -119,6 +119,19 @@ static int enter_userns(void)
 	return 0;
 }
 
+/* No IPv6 on the test's TAPs (the namespace is the test's own): the
+ * kernel's router solicitations and MLD reports would be frames the tests
+ * did not send, at moments of the kernel's choosing. */
+static void no_ipv6(void)
+{
+	FILE *f = fopen("/proc/sys/net/ipv6/conf/default/disable_ipv6", "w");
+
+	if (!f)
+		return;         /* no IPv6 in this kernel */
+	fputs("1\n", f);
+	fclose(f);
+}
+
 static int group_setup(void **state)
 {
 	int fd, e1, e2;
@@ -142,6 +155,7 @@ static int group_setup(void **state)
 		return 0;
 	}
 	close(fd);
+	no_ipv6();
 	return 0;
 }
 
@@ -1061,6 +1075,7 @@ static void test_rx_no_memory_drops(void **state)
 	struct sockaddr_ll to = { .sll_family = AF_PACKET, .sll_halen = 6 };
 	uint8_t frame[200];
 	size_t limit;
+	int n;
 
 	(void)state;
 	SKIP_WITHOUT_NETNS();
@@ -1073,10 +1088,13 @@ static void test_rx_no_memory_drops(void **state)
 				(struct sockaddr *)&to, sizeof(to)),
 			 sizeof(frame));
 	assert_true(wait_readable(F.dev->fd, WAIT_MS));
-	assert_int_equal(F.dev->ops->poll(F.dev, 64), 1);
-	assert_int_equal(F.dev->stats.rx_dropped, 1);
+	/* Every frame read is dropped and counted (ours, and any the
+	 * kernel sent on its own). */
+	n = F.dev->ops->poll(F.dev, 64);
+	assert_true(n >= 1);
+	assert_int_equal(F.dev->stats.rx_dropped, n);
 	assert_int_equal(F.dev->stats.rx_packets, 0);
-	assert_int_equal(F.st->stats.drops[US_DROP_NOMEM], 1);
+	assert_int_equal(F.st->stats.drops[US_DROP_NOMEM], n);
 	assert_false(wait_readable(F.dev->fd, 0));
 	F.st->skb_pool.limit_bytes = limit;
 	check_rx();
