@@ -88,3 +88,13 @@ int netns_enter_private(char *why, size_t len)
 			 strerror(-rc));
 	return rc;
 }
+
+void netns_no_ipv6(void)
+{
+	FILE *f = fopen("/proc/sys/net/ipv6/conf/default/disable_ipv6", "w");
+
+	if (!f)
+		return;         /* no IPv6 in this kernel */
+	fputs("1\n", f);
+	fclose(f);
+}

@@ -22,4 +22,11 @@
  */
 int netns_enter_private(char *why, size_t len);
 
+/*
+ * In the test's own namespace: no IPv6 on devices made from now on, so
+ * that the kernel sends no router solicitations or MLD reports on a TAP
+ * at moments of its choosing (frames a test did not send). Best effort.
+ */
+void netns_no_ipv6(void);
+
 #endif

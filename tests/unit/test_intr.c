@@ -46,6 +46,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "lib/netns.h"
 #include "lib/rdfix.h"
 #include "stack/runtime.h"
 #include "stack/stack.h"
@@ -306,16 +307,6 @@ static void kernel_tap_addr(void)
 	close(s);
 }
 
-static void no_ipv6(void)
-{
-	FILE *f = fopen("/proc/sys/net/ipv6/conf/default/disable_ipv6", "w");
-
-	if (!f)
-		return;         /* no IPv6 in this kernel */
-	fputs("1\n", f);
-	fclose(f);
-}
-
 /* As setup, and a TAP added after the runtime started. */
 static int setup_tap(void **state)
 {
@@ -325,7 +316,7 @@ static int setup_tap(void **state)
 	/* No IPv6 on the TAP (this namespace is the test's own): the
 	 * kernel's own router solicitations and reports would wake a
 	 * driving thread at random moments. */
-	no_ipv6();
+	netns_no_ipv6();
 	memset(&ifc, 0, sizeof(ifc));
 	ifc.ifname = TAP_NAME;
 	ifc.addr = htonl(TAP_NET | 2);

@@ -54,6 +54,7 @@
 #include "dev/fault.h"
 #include "dev/netdev.h"
 #include "dev/tap.h"
+#include "lib/netns.h"
 #include "lib/pcapread.h"
 #include "stack/stack.h"
 
@@ -119,19 +120,6 @@ static int enter_userns(void)
 	return 0;
 }
 
-/* No IPv6 on the test's TAPs (the namespace is the test's own): the
- * kernel's router solicitations and MLD reports would be frames the tests
- * did not send, at moments of the kernel's choosing. */
-static void no_ipv6(void)
-{
-	FILE *f = fopen("/proc/sys/net/ipv6/conf/default/disable_ipv6", "w");
-
-	if (!f)
-		return;         /* no IPv6 in this kernel */
-	fputs("1\n", f);
-	fclose(f);
-}
-
 static int group_setup(void **state)
 {
 	int fd, e1, e2;
@@ -155,7 +143,8 @@ static int group_setup(void **state)
 		return 0;
 	}
 	close(fd);
-	no_ipv6();
+	/* No frames of the kernel's own on the test's TAPs. */
+	netns_no_ipv6();
 	return 0;
 }
 
