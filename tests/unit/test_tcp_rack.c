@@ -149,6 +149,19 @@ static void test_reordering_within_window(void **state)
 	assert_int_equal(tt_mib(&T, US_MIB_TCP_RACK_REO_TIMEOUTS), 0);
 }
 
+/* n segments; a round trip later segment 1 is SACKed, nothing more
+ * comes: the reorder timer marks segment 0 lost and it is sent again. */
+static void head_lost_by_timer(int n)
+{
+	send_segments(0, n);
+	ts_advance(&T, RTT);
+	sack(0, (const int[][2]){ { 1, 2 } }, 1);
+	TT_EXPECT_NONE(&T);
+	wait_quiet(REO_WND + MARGIN);
+	TT_EXPECT_DATA(&C, seg(0), MSS);
+	TT_EXPECT_NONE(&T);
+}
+
 /* §6.3: nothing more comes; the reorder timer fires RACK.rtt + reo_wnd
  * after the hole was sent (plus the timer's margin), marks it lost, and
  * fast recovery sends it, long before the RTO. */
@@ -157,13 +170,7 @@ static void test_reorder_timer_marks(void **state)
 	struct tcp_info ti;
 
 	(void)state;
-	send_segments(0, 4);
-	ts_advance(&T, RTT);
-	sack(0, (const int[][2]){ { 1, 2 } }, 1);
-	TT_EXPECT_NONE(&T);
-	wait_quiet(REO_WND + MARGIN);
-	TT_EXPECT_DATA(&C, seg(0), MSS);
-	TT_EXPECT_NONE(&T);
+	head_lost_by_timer(4);
 	ti = info();
 	assert_int_equal(ti.tcpi_lost, 1);
 	assert_int_equal(ti.tcpi_retrans, 1);
@@ -395,13 +402,7 @@ static void test_lost_retransmission(void **state)
 static void test_walk_passes_retransmission(void **state)
 {
 	(void)state;
-	send_segments(0, 8);
-	ts_advance(&T, RTT);
-	sack(0, (const int[][2]){ { 1, 2 } }, 1);
-	TT_EXPECT_NONE(&T);
-	wait_quiet(REO_WND + MARGIN);
-	TT_EXPECT_DATA(&C, seg(0), MSS);
-	TT_EXPECT_NONE(&T);
+	head_lost_by_timer(8);
 	ts_advance(&T, 1000);
 	sack(0, (const int[][2]){ { 1, 2 }, { 3, 4 } }, 2);
 	assert_int_equal(info().tcpi_lost, 2);
