@@ -413,25 +413,31 @@ void us_wait_claim(struct ustack *st)
 	s->claim_st = st;
 }
 
-static void sleeper_unclaim(struct us_sleeper *s, struct ustack *st)
+static void sleeper_unclaim(struct us_sleeper *s, struct ustack *st,
+			    bool linger)
 {
 	if (!s || !s->claim || s->claim_st != st)
 		return;
-	us_runtime_unclaim(st, s->claim);
+	us_runtime_unclaim(st, s->claim, linger);
 	s->claim = 0;
 }
 
+/* The call ends: the devices stay with this thread a little longer
+ * (runtime.c, us_runtime_claim), as its next calls are likely to wait for
+ * what the peer sends next. */
 void us_wait_unclaim(struct ustack *st)
 {
-	sleeper_unclaim(sleeper_unqueued(), st);
+	sleeper_unclaim(sleeper_unqueued(), st, true);
 }
 
-/* Every claim of this thread's calls on st (a claim on another instance
- * is given back under that one's lock, when its call ends). */
+/* Every claim of this thread's calls on st, at once, and a linger (a
+ * claim on another instance is given back under that one's lock, when its
+ * call ends). */
 static void unclaim_all(struct ustack *st)
 {
 	for (struct us_sleeper *s = my_sleeper; s; s = s->nested)
-		sleeper_unclaim(s, st);
+		sleeper_unclaim(s, st, false);
+	us_runtime_linger_end(st);
 }
 
 int us_wait_sleep(struct us_wait_queue *wq, struct ustack *st,
@@ -454,12 +460,14 @@ int us_wait_sleep(struct us_wait_queue *wq, struct ustack *st,
 		return rc;
 	}
 	/* A sleep that does not drive gives back the devices this thread
-	 * took (us_wait_claim), its interrupted calls' too: nobody would
-	 * read them meanwhile. */
+	 * took (us_wait_claim), its interrupted calls' too, and a linger
+	 * (whoever's): nobody might read them meanwhile. */
 	unclaim_all(st);
+	st->blind_sleepers++;
 	us_core_unlock(st);
 	rc = sleeper_block(s, deadline);
 	pthread_mutex_lock(lock);
+	st->blind_sleepers--;
 	/*
 	 * A wake-up that came with the signal or the timeout wrote the
 	 * eventfd (under the lock we hold again, so the write is done):

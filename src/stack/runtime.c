@@ -53,6 +53,13 @@ enum rt_source {
 #define RT_MAX_EVENTS 16
 #define RT_BUDGET 64       /* frames per device per step */
 #define RT_MAX_STEPS 64    /* steps per hold of the core lock */
+/* How long the devices stay with the thread whose claim ended last
+ * (us_runtime_unclaim), in µs: longer than a whole short connection on
+ * this host (connect, request, reply, close: 80-100 µs), so that a thread
+ * opening one after another keeps them; short enough to be no more than a
+ * late ACK to a frame nobody waits for. 200 µs was measured worse: the
+ * runtime thread's timer then fired every second connection or so. */
+#define RT_LINGER_US 1000
 
 struct us_runtime {
 	struct ustack *st;
@@ -69,6 +76,8 @@ struct us_runtime {
 	bool lone_wake;     /* rt_lone_wake(): a driver may stop reading early */
 	unsigned int serial;   /* this runtime among all (us_runtime_claim) */
 	int claims;         /* threads that took the devices (core lock) */
+	bool lingering;     /* no claim, but the devices are still taken ... */
+	us_time_t linger_until;  /* ... until then (us_runtime_unclaim) */
 };
 
 /*
@@ -246,13 +255,42 @@ static bool rt_run_engine(struct ustack *st)
 	return false;
 }
 
-/* Core lock held: note the next event and arm the timerfd for it. */
+/* Whether the devices are off the runtime's watch (us_runtime_claim). */
+static bool rt_taken(const struct us_runtime *rt)
+{
+	return rt->claims > 0 || rt->lingering;
+}
+
+/* The last claim has ended (and its linger, if any): the runtime watches
+ * the devices again. EPOLL_CTL_ADD looks at each fd's state, so a frame
+ * left there wakes the runtime thread at once. Core lock held. */
+static void rt_give_back(struct us_runtime *rt)
+{
+	struct list_head *pos;
+
+	rt->lingering = false;
+	list_for_each(pos, &rt->st->devices) {
+		struct net_device *dev = list_entry(pos, struct net_device,
+						    list);
+
+		/* An error here leaves the device to the driving threads
+		 * until the next claim gives it back; none is expected
+		 * (the fd is open and was watched before). */
+		if (dev->fd >= 0 && !dev->rt_unwatched)
+			(void)rt_watch(rt, dev->fd, RT_SRC_DEV);
+	}
+}
+
+/* Core lock held: note the next event and arm the timerfd for it (or for
+ * the end of a linger, if sooner). */
 static int rt_plan(struct us_runtime *rt)
 {
 	struct ustack *st = rt->st;
 	us_time_t next = us_engine_next_event(st);
 
 	rt->planned = next;
+	if (rt->lingering && rt->linger_until < next)
+		next = rt->linger_until;
 	return rt_arm(rt, next, st->now);
 }
 
@@ -273,6 +311,9 @@ static void *runtime_main(void *arg)
 		if (fired)
 			rt->armed = US_TIME_NEVER;
 		stop = rt->stopping;
+		if (rt->lingering &&
+		    us_clock_now(st->clock) >= rt->linger_until)
+			rt_give_back(rt);
 		/* Woken for frames only, which a driving thread has read
 		 * since (the device would be found empty): nothing to run;
 		 * a timer already due makes rt_plan's deadline fire at once. */
@@ -639,7 +680,7 @@ int us_runtime_add_dev(struct ustack *st, struct net_device *dev)
 	st->rt->dev_gen = rt_new_gen();
 	/* Taken by a thread (us_runtime_claim): watched when it gives the
 	 * devices back. */
-	if (st->rt->claims > 0)
+	if (rt_taken(st->rt))
 		return 0;
 	return rt_watch(st->rt, dev->fd, RT_SRC_DEV);
 }
@@ -653,15 +694,28 @@ int us_runtime_add_dev(struct ustack *st, struct net_device *dev)
  * connect()'s SYN) does not wake the runtime thread, which would find the
  * calling thread about to read it anyway.
  *
+ * The devices stay taken for RT_LINGER_US after the last claim ends when
+ * the caller asks (linger): a connection's first exchange follows its
+ * connect() at once, and the peer's first frames (its ACK of our request,
+ * which the kernel sends inside our write; the reply; a FIN that comes
+ * while the thread opens its next connection) then go to the thread that
+ * will wait for them, not through a wake-up of the runtime thread. The
+ * runtime thread's timer ends the linger (rt_plan, runtime_main): a frame
+ * nobody waits for is read at most RT_LINGER_US late. A thread asleep
+ * without driving (a timed sleep, wait.c) would wait that long for its
+ * data: such a sleep ends a linger (us_runtime_linger_end) and none starts
+ * while one lasts (st->blind_sleepers). Only with the monotonic clock,
+ * which the timerfd shares.
+ *
  * Why no frame is stranded meanwhile: a frame wakes a thread waiting in
  * one of the sets that watch the device, or, when nobody waits, is queued
  * on every such set's ready list (rt_lone_wake); the claiming thread's set
  * is one, so its next epoll_wait returns the device at once. If it leaves
- * without another epoll_wait, us_runtime_unclaim adds the runtime's watch
- * back, and EPOLL_CTL_ADD looks at the fd's state: a frame still there
- * wakes the runtime thread. Several threads may claim; the last to leave
- * gives the devices back. Core lock held. Returns a token for
- * us_runtime_unclaim, 0 when nothing was taken.
+ * without another epoll_wait, the runtime's watch comes back (at
+ * us_runtime_unclaim, or when the linger ends), and EPOLL_CTL_ADD looks at
+ * the fd's state: a frame still there wakes the runtime thread. Several
+ * threads may claim; the last to leave gives the devices back. Core lock
+ * held. Returns a token for us_runtime_unclaim, 0 when nothing was taken.
  */
 unsigned int us_runtime_claim(struct ustack *st)
 {
@@ -670,7 +724,7 @@ unsigned int us_runtime_claim(struct ustack *st)
 
 	if (!rt || rt->stopping)
 		return 0;
-	if (rt->claims++ == 0) {
+	if (!rt_taken(rt)) {
 		list_for_each(pos, &st->devices) {
 			struct net_device *dev = list_entry(pos,
 						struct net_device, list);
@@ -680,34 +734,48 @@ unsigned int us_runtime_claim(struct ustack *st)
 					  NULL);
 		}
 	}
+	rt->claims++;
+	rt->lingering = false;
 	return rt->serial;
 }
 
-void us_runtime_unclaim(struct ustack *st, unsigned int token)
+void us_runtime_unclaim(struct ustack *st, unsigned int token, bool linger)
 {
 	struct us_runtime *rt = st->rt;
-	struct list_head *pos;
 
 	/* The runtime the devices were taken from was stopped since. */
 	if (!token || !rt || rt->serial != token)
 		return;
 	if (--rt->claims > 0)
 		return;
-	list_for_each(pos, &st->devices) {
-		struct net_device *dev = list_entry(pos, struct net_device,
-						    list);
-
-		/* An error here leaves the device to the driving threads
-		 * until the next claim gives it back; none is expected
-		 * (the fd is open and was watched before). */
-		if (dev->fd >= 0 && !dev->rt_unwatched)
-			(void)rt_watch(rt, dev->fd, RT_SRC_DEV);
+	if (!linger || !rt->abs_clock || st->blind_sleepers > 0) {
+		rt_give_back(rt);
+		return;
 	}
+	rt->lingering = true;
+	rt->linger_until = us_clock_now(st->clock) + RT_LINGER_US;
+	/* At most one timerfd_settime: an earlier deadline armed is kept
+	 * (the runtime thread then arms for this one). An error is the
+	 * runtime thread's to report, at its next arming. */
+	(void)rt_arm(rt, rt->linger_until, st->now);
+}
+
+void us_runtime_linger_end(struct ustack *st)
+{
+	struct us_runtime *rt = st->rt;
+
+	if (rt && rt->lingering && rt->claims == 0)
+		rt_give_back(rt);
 }
 
 unsigned int us_runtime_claims(struct ustack *st)
 {
 	return st->rt ? (unsigned int)st->rt->claims : 0;
+}
+
+bool us_runtime_taken(struct ustack *st)
+{
+	return st->rt && rt_taken(st->rt);
 }
 
 /* ---- application threads driving the engine ---------------------------- */
@@ -774,7 +842,7 @@ int us_runtime_driver_sync(struct ustack *st, int epfd, uint64_t data)
 		n++;
 		/* Taken (us_runtime_claim): the watch comes back, last, when
 		 * the devices are given back. */
-		if (rt->claims > 0)
+		if (rt_taken(rt))
 			continue;
 		epoll_ctl(rt->epfd, EPOLL_CTL_DEL, dev->fd, NULL);
 		err = rt_watch(rt, dev->fd, RT_SRC_DEV);

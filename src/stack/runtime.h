@@ -46,16 +46,21 @@ int us_runtime_add_dev(struct ustack *st, struct net_device *dev);
  * which will drive in an untimed wait) takes the devices from the runtime
  * thread for the length of a blocking call, which then is not woken for
  * frames that thread will read anyway; returns a token, 0 when nothing was
- * taken. us_runtime_unclaim(token) gives them back (the last of several
- * claims does). Core lock held. runtime.c explains why no frame is lost.
+ * taken. us_runtime_unclaim(token, linger) gives them back (the last of
+ * several claims does), with linger a little later (RT_LINGER_US) unless
+ * a claim or us_runtime_linger_end (a sleep that will not drive) comes
+ * first. Core lock held. runtime.c explains why no frame is lost.
  */
 unsigned int us_runtime_claim(struct ustack *st);
 /* Core lock held: every device fd was read empty by a read begun after
  * `mark` (us_drain_mark in stack.h). */
 bool us_drained_since(struct ustack *st, uint64_t mark);
-void us_runtime_unclaim(struct ustack *st, unsigned int token);
-/* Core lock held: how many claims hold the devices now (tests). */
+void us_runtime_unclaim(struct ustack *st, unsigned int token, bool linger);
+void us_runtime_linger_end(struct ustack *st);
+/* Core lock held: how many claims hold the devices now, and whether they
+ * are taken (a claim or a linger) (tests). */
 unsigned int us_runtime_claims(struct ustack *st);
+bool us_runtime_taken(struct ustack *st);
 
 /*
  * A thread blocked in a socket call drives the engine itself (DESIGN.md):

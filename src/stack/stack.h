@@ -64,6 +64,10 @@ struct ustack {
 	int sigurg_n;
 
 	struct us_runtime *rt;    /* NULL until ustack_start() */
+	/* Threads asleep in a sleep that does not drive the engine (a timed
+	 * us_wait_sleep): no linger meanwhile (runtime.c, us_runtime_claim).
+	 * Core lock held. */
+	int blind_sleepers;
 
 	/*
 	 * Set while a thread that drives the engine as it waits runs it

@@ -1001,10 +1001,10 @@ static void test_tap_signal_while_driving(void **state)
 
 /*
  * A blocking connect takes the TAP from the runtime thread while it
- * drives (us_runtime_claim) and must give it back: once it returned, a
- * datagram with no ustack thread waiting is still taken in (by the runtime
- * thread), whether the connect read the device empty or stopped after
- * the SYN-ACK.
+ * drives (us_runtime_claim) and must give it back, at once or when its
+ * linger ends: once it returned, a datagram with no ustack thread waiting
+ * is still taken in (by the runtime thread), whether the connect read the
+ * device empty or stopped after the SYN-ACK.
  */
 static void test_tap_connect_gives_back(void **state)
 {
@@ -1093,6 +1093,16 @@ static unsigned int claims(void)
 	return n;
 }
 
+static bool devices_taken(void)
+{
+	bool taken;
+
+	pthread_mutex_lock(&F.st->lock);
+	taken = us_runtime_taken(F.st);
+	pthread_mutex_unlock(&F.st->lock);
+	return taken;
+}
+
 static void test_tap_handler_sleep_gives_back(void **state)
 {
 	struct connector c = { .tid = 0 };
@@ -1132,6 +1142,7 @@ static void test_tap_handler_sleep_gives_back(void **state)
 	}
 	assert_true(i < HANG_GUARD_MS);
 	assert_int_equal(claims(), 0);
+	assert_false(devices_taken());
 	assert_int_equal(sendto(ktap, "t", 1, 0, (struct sockaddr *)&sb,
 				sizeof(sb)), 1);
 	wait_handled(before);
@@ -1146,6 +1157,85 @@ static void test_tap_handler_sleep_gives_back(void **state)
 	us_close(c.fd);
 	us_close(a);
 	us_close(b);
+}
+
+struct timed_recv { int fd; atomic_int tid; atomic_long rc; char got; };
+
+static void *timed_recv_main(void *arg)
+{
+	struct timed_recv *t = arg;
+
+	atomic_store(&t->tid, (int)syscall(SYS_gettid));
+	atomic_store(&t->rc, (long)us_recv(t->fd, &t->got, 1, 0));
+	return NULL;
+}
+
+/*
+ * A blocking connect keeps the TAP a little after it returns (its linger),
+ * but not while another thread sleeps without driving (a timed recv): that
+ * thread's datagram would wait for the linger to end. So with such a
+ * sleeper the devices are back with the runtime thread as soon as the
+ * connect returns, and the sleeper gets its datagram.
+ */
+static void test_tap_no_linger_with_timed_sleeper(void **state)
+{
+	struct timed_recv t = { .tid = 0, .rc = -2 };
+	struct sockaddr_in ka, sa, sb;
+	pthread_t th;
+	int kl, kc, a, fd, i;
+	long nr = 0;
+
+	(void)state;
+	if (!driving)
+		skip();
+	two_on_tap(&a, &sa, &t.fd, &sb);
+	make_blocking(t.fd, true);
+	set_rcvtimeo(t.fd, true, HANG_GUARD_MS / 1000);
+	kl = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_true(kl >= 0);
+	memset(&ka, 0, sizeof(ka));
+	ka.sin_family = AF_INET;
+	ka.sin_addr.s_addr = htonl(TAP_NET | 1);
+	ka.sin_port = htons(4402);
+	assert_int_equal(bind(kl, (struct sockaddr *)&ka, sizeof(ka)), 0);
+	assert_int_equal(listen(kl, 16), 0);
+	assert_int_equal(pthread_create(&th, NULL, timed_recv_main, &t), 0);
+	for (i = 0; i < HANG_GUARD_MS; i++) {
+		int tid = atomic_load(&t.tid);
+
+		if (tid && asleep_in_kernel(tid, &nr) && nr == SYS_ppoll)
+			break;
+		usleep(1000);
+	}
+	assert_true(i < HANG_GUARD_MS);
+	fd = us_socket_on(F.st, AF_INET, SOCK_STREAM, 0);
+	assert_true(fd >= 0);
+	assert_int_equal(us_connect(fd, (struct sockaddr *)&ka, sizeof(ka)),
+			 0);
+	assert_false(devices_taken());
+	assert_int_equal(sendto(ktap, "t", 1, 0, (struct sockaddr *)&sb,
+				sizeof(sb)), 1);
+	pthread_join(th, NULL);
+	assert_int_equal(atomic_load(&t.rc), 1);
+	assert_int_equal(t.got, 't');
+	/* With nobody asleep, a connect's linger ends by itself. */
+	us_close(fd);
+	fd = us_socket_on(F.st, AF_INET, SOCK_STREAM, 0);
+	assert_true(fd >= 0);
+	assert_int_equal(us_connect(fd, (struct sockaddr *)&ka, sizeof(ka)),
+			 0);
+	for (i = 0; i < HANG_GUARD_MS && devices_taken(); i++)
+		usleep(1000);
+	assert_true(i < HANG_GUARD_MS);
+	for (int k = 0; k < 2; k++) {
+		kc = accept(kl, NULL, NULL);
+		assert_true(kc >= 0);
+		close(kc);
+	}
+	us_close(fd);
+	close(kl);
+	us_close(a);
+	us_close(t.fd);
 }
 
 int main(void)
@@ -1192,6 +1282,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_tap_handler_ustack_call,
 						setup_tap, teardown),
 		cmocka_unit_test_setup_teardown(test_tap_connect_gives_back,
+						setup_tap, teardown),
+		cmocka_unit_test_setup_teardown(test_tap_no_linger_with_timed_sleeper,
 						setup_tap, teardown),
 		cmocka_unit_test_setup_teardown(test_tap_handler_sleep_gives_back,
 						setup_tap, teardown),
