@@ -190,14 +190,16 @@ static void rt_forget_dev_fd(struct us_runtime *rt, int fd)
 }
 
 /* Returns true when the timerfd expired (rt->armed is then stale);
- * *dev_only when every event was a device's. */
+ * *dev_only when every event was a device's, *timer_only when the
+ * timerfd's was the only one. */
 static bool rt_handle_events(struct us_runtime *rt,
 			     const struct epoll_event *evs, int n,
-			     bool *dev_only)
+			     bool *dev_only, bool *timer_only)
 {
 	bool fired = false;
 
 	*dev_only = n > 0;
+	*timer_only = n == 1 && evs[0].data.u64 >> 32 == RT_SRC_TIMER;
 
 	for (int i = 0; i < n; i++) {
 		enum rt_source src = (enum rt_source)(evs[i].data.u64 >> 32);
@@ -299,7 +301,7 @@ static void *runtime_main(void *arg)
 	struct us_runtime *rt = arg;
 	struct ustack *st = rt->st;
 	struct epoll_event evs[RT_MAX_EVENTS];
-	bool fired = false, dev_only = false;
+	bool fired = false, dev_only = false, timer_only = false;
 	uint64_t mark = 0;
 
 	for (;;) {
@@ -316,9 +318,16 @@ static void *runtime_main(void *arg)
 			rt_give_back(rt);
 		/* Woken for frames only, which a driving thread has read
 		 * since (the device would be found empty): nothing to run;
-		 * a timer already due makes rt_plan's deadline fire at once. */
-		if (!stop && dev_only && us_drained_since(st, mark)) {
-			us_mib_inc(st, US_MIB_RT_DRAINED_BEFORE);
+		 * a timer already due makes rt_plan's deadline fire at once.
+		 * Woken by the timer for a linger that a thread has since
+		 * renewed (or a claim), with no timer due: the devices are
+		 * that thread's, nothing to run either. */
+		if (!stop && ((dev_only && us_drained_since(st, mark)) ||
+			      (timer_only && rt_taken(rt) &&
+			       us_engine_next_event(st) >
+			       us_clock_now(st->clock)))) {
+			if (dev_only)
+				us_mib_inc(st, US_MIB_RT_DRAINED_BEFORE);
 			idle = true;
 			err = rt_plan(rt);
 		} else if (!stop) {
@@ -337,6 +346,7 @@ static void *runtime_main(void *arg)
 		}
 		fired = false;
 		dev_only = false;
+		timer_only = false;
 		if (!idle)
 			continue;
 		n = epoll_wait(rt->epfd, evs, RT_MAX_EVENTS, -1);
@@ -347,7 +357,7 @@ static void *runtime_main(void *arg)
 			rt_log_errno(rt, "epoll_wait", errno);
 			break;
 		}
-		fired = rt_handle_events(rt, evs, n, &dev_only);
+		fired = rt_handle_events(rt, evs, n, &dev_only, &timer_only);
 	}
 	return NULL;
 }
