@@ -394,6 +394,8 @@ static void ep_drive(struct us_epoll *ep, bool early)
 	pthread_mutex_lock(&st->lock);
 	if (!us_runtime_drive_until(st, early ? &ep->any_ready : NULL))
 		ep_drive_detach(ep, st);
+	else    /* a poller comes back soon: the devices wait for it */
+		us_runtime_linger(st);
 	us_core_unlock(st);
 }
 

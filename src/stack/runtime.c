@@ -263,6 +263,23 @@ static bool rt_taken(const struct us_runtime *rt)
 	return rt->claims > 0 || rt->lingering;
 }
 
+/* A thread takes the devices: the runtime stops watching them (a no-op
+ * when they are taken already). Core lock held. */
+static void rt_take(struct us_runtime *rt)
+{
+	struct list_head *pos;
+
+	if (rt_taken(rt))
+		return;
+	list_for_each(pos, &rt->st->devices) {
+		struct net_device *dev = list_entry(pos, struct net_device,
+						    list);
+
+		if (dev->fd >= 0 && !dev->rt_unwatched)
+			epoll_ctl(rt->epfd, EPOLL_CTL_DEL, dev->fd, NULL);
+	}
+}
+
 /* The last claim has ended (and its linger, if any): the runtime watches
  * the devices again. EPOLL_CTL_ADD looks at each fd's state, so a frame
  * left there wakes the runtime thread at once. Core lock held. */
@@ -730,23 +747,42 @@ int us_runtime_add_dev(struct ustack *st, struct net_device *dev)
 unsigned int us_runtime_claim(struct ustack *st)
 {
 	struct us_runtime *rt = st->rt;
-	struct list_head *pos;
 
 	if (!rt || rt->stopping)
 		return 0;
-	if (!rt_taken(rt)) {
-		list_for_each(pos, &st->devices) {
-			struct net_device *dev = list_entry(pos,
-						struct net_device, list);
-
-			if (dev->fd >= 0 && !dev->rt_unwatched)
-				epoll_ctl(rt->epfd, EPOLL_CTL_DEL, dev->fd,
-					  NULL);
-		}
-	}
+	rt_take(rt);
 	rt->claims++;
 	rt->lingering = false;
 	return rt->serial;
+}
+
+/* The devices stay taken (or are taken) until RT_LINGER_US from now,
+ * unless a claim is held (its end starts the linger). */
+static void rt_linger(struct us_runtime *rt)
+{
+	struct ustack *st = rt->st;
+
+	rt->lingering = true;
+	rt->linger_until = us_clock_now(st->clock) + RT_LINGER_US;
+	/* At most one timerfd_settime: an earlier deadline armed is kept
+	 * (the runtime thread then arms for this one). An error is the
+	 * runtime thread's to report, at its next arming. */
+	(void)rt_arm(rt, rt->linger_until, st->now);
+}
+
+static bool rt_may_linger(const struct us_runtime *rt)
+{
+	return rt->abs_clock && !rt->stopping && rt->st->blind_sleepers == 0;
+}
+
+void us_runtime_linger(struct ustack *st)
+{
+	struct us_runtime *rt = st->rt;
+
+	if (!rt || rt->claims > 0 || !rt_may_linger(rt))
+		return;
+	rt_take(rt);
+	rt_linger(rt);
 }
 
 void us_runtime_unclaim(struct ustack *st, unsigned int token, bool linger)
@@ -758,16 +794,10 @@ void us_runtime_unclaim(struct ustack *st, unsigned int token, bool linger)
 		return;
 	if (--rt->claims > 0)
 		return;
-	if (!linger || !rt->abs_clock || st->blind_sleepers > 0) {
+	if (linger && rt_may_linger(rt))
+		rt_linger(rt);
+	else
 		rt_give_back(rt);
-		return;
-	}
-	rt->lingering = true;
-	rt->linger_until = us_clock_now(st->clock) + RT_LINGER_US;
-	/* At most one timerfd_settime: an earlier deadline armed is kept
-	 * (the runtime thread then arms for this one). An error is the
-	 * runtime thread's to report, at its next arming. */
-	(void)rt_arm(rt, rt->linger_until, st->now);
 }
 
 void us_runtime_linger_end(struct ustack *st)

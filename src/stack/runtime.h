@@ -57,6 +57,10 @@ unsigned int us_runtime_claim(struct ustack *st);
 bool us_drained_since(struct ustack *st, uint64_t mark);
 void us_runtime_unclaim(struct ustack *st, unsigned int token, bool linger);
 void us_runtime_linger_end(struct ustack *st);
+/* A thread that has just driven the engine for a wait and will wait again
+ * soon (epoll_wait) keeps the devices from the runtime thread for
+ * RT_LINGER_US, as a claim's end does. Core lock held. */
+void us_runtime_linger(struct ustack *st);
 /* Core lock held: how many claims hold the devices now, and whether they
  * are taken (a claim or a linger) (tests). */
 unsigned int us_runtime_claims(struct ustack *st);
