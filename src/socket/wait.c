@@ -422,12 +422,12 @@ static void sleeper_unclaim(struct us_sleeper *s, struct ustack *st,
 	s->claim = 0;
 }
 
-/* The call ends: the devices stay with this thread a little longer
- * (runtime.c, us_runtime_claim), as its next calls are likely to wait for
- * what the peer sends next. */
-void us_wait_unclaim(struct ustack *st)
+/* The call ends. With linger, the devices stay off the runtime's watch a
+ * little longer (runtime.c, us_runtime_claim): this thread's next calls
+ * are likely to wait for what the peer sends next, and will read it. */
+void us_wait_unclaim(struct ustack *st, bool linger)
 {
-	sleeper_unclaim(sleeper_unqueued(), st, true);
+	sleeper_unclaim(sleeper_unqueued(), st, linger);
 }
 
 /* Every claim of this thread's calls on st, at once, and a linger (a

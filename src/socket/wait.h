@@ -102,12 +102,12 @@ int us_wait_sleep(struct us_wait_queue *wq, struct ustack *st,
  * For a blocking call whose waits will be untimed us_wait_sleep calls
  * (which drive the engine): make the calling thread's driving set and take
  * st's devices from the runtime thread (us_runtime_claim) until
- * us_wait_unclaim, or until a sleep of the thread that cannot drive (which
- * gives them back first). Nothing is taken when the thread cannot drive.
- * Core lock held.
+ * us_wait_unclaim (with linger: a little after), or until a sleep of the
+ * thread that cannot drive (which gives them back first). Nothing is taken
+ * when the thread cannot drive. Core lock held.
  */
 void us_wait_claim(struct ustack *st);
-void us_wait_unclaim(struct ustack *st);
+void us_wait_unclaim(struct ustack *st, bool linger);
 
 /*
  * Run the engine once for a call about to wait on wq (us_runtime_drive),

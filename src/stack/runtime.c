@@ -78,6 +78,8 @@ struct us_runtime {
 	int claims;         /* threads that took the devices (core lock) */
 	bool lingering;     /* no claim, but the devices are still taken ... */
 	us_time_t linger_until;  /* ... until then (us_runtime_unclaim) */
+	us_time_t linger_us;     /* how long a linger lasts (RT_LINGER_US) */
+	uint64_t pass_mark;      /* us_drain_mark at the runtime's last pass */
 };
 
 /*
@@ -337,12 +339,16 @@ static void *runtime_main(void *arg)
 		 * since (the device would be found empty): nothing to run;
 		 * a timer already due makes rt_plan's deadline fire at once.
 		 * Woken by the timer for a linger that a thread has since
-		 * renewed (or a claim), with no timer due: the devices are
-		 * that thread's, nothing to run either. */
+		 * renewed (or a claim), with no timer due, and the devices
+		 * were read empty since the last pass: nothing to run either.
+		 * Not without that read: a thread that renews lingers without
+		 * reading (connects in a loop) would leave a frame unread for
+		 * good; so a frame waits at most two lingers. */
 		if (!stop && ((dev_only && us_drained_since(st, mark)) ||
 			      (timer_only && rt_taken(rt) &&
 			       us_engine_next_event(st) >
-			       us_clock_now(st->clock)))) {
+			       us_clock_now(st->clock) &&
+			       us_drained_since(st, rt->pass_mark)))) {
 			if (dev_only)
 				us_mib_inc(st, US_MIB_RT_DRAINED_BEFORE);
 			idle = true;
@@ -354,6 +360,7 @@ static void *runtime_main(void *arg)
 			else
 				rt->planned = 0;
 		}
+		rt->pass_mark = us_drain_mark(st);
 		us_core_unlock(st);
 		if (stop)
 			break;
@@ -421,7 +428,11 @@ static unsigned int rt_new_gen(void)
  * waiting in some set is woken, or, when nobody waits anywhere, the
  * runtime's set has the fd on its ready list (its item is always visited
  * then), and the runtime thread, which always comes back to epoll_wait and
- * always reads until EAGAIN, takes it there.
+ * always reads until EAGAIN, takes it there. While the devices are taken
+ * (a claim or a linger, us_runtime_claim) the runtime's item is not there:
+ * the token then waits on the ready lists of the driving sets, and when
+ * the devices come back, EPOLL_CTL_ADD finds the fd readable and puts it
+ * on the runtime's list, which restores the argument.
  *
  * A woken driving thread's epoll_wait returns the device (level-triggered:
  * unless someone emptied it meanwhile) and the thread runs the engine,
@@ -461,6 +472,7 @@ static struct us_runtime *runtime_alloc(struct ustack *st, int *err)
 	rt->serial = rt_new_gen();
 	rt->armed = US_TIME_NEVER;
 	rt->planned = 0;
+	rt->linger_us = RT_LINGER_US;
 	rt->abs_clock = clock_is_monotonic(st->clock);
 	rt->lone_wake = rt_lone_wake();
 	rt->epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -721,18 +733,24 @@ int us_runtime_add_dev(struct ustack *st, struct net_device *dev)
  * connect()'s SYN) does not wake the runtime thread, which would find the
  * calling thread about to read it anyway.
  *
- * The devices stay taken for RT_LINGER_US after the last claim ends when
- * the caller asks (linger): a connection's first exchange follows its
- * connect() at once, and the peer's first frames (its ACK of our request,
+ * The devices stay off the runtime's watch for RT_LINGER_US after the
+ * last claim ends when the caller asks (linger: a connect that succeeded;
+ * us_runtime_linger for an epoll_wait that drove): a connection's first
+ * exchange follows its connect() at once, and the peer's first frames (its ACK of our request,
  * which the kernel sends inside our write; the reply; a FIN that comes
  * while the thread opens its next connection) then go to the thread that
  * will wait for them, not through a wake-up of the runtime thread. The
- * runtime thread's timer ends the linger (rt_plan, runtime_main): a frame
- * nobody waits for is read at most RT_LINGER_US late. A thread asleep
- * without driving (a timed sleep, wait.c) would wait that long for its
- * data: such a sleep ends a linger (us_runtime_linger_end) and none starts
- * while one lasts (st->blind_sleepers). Only with the monotonic clock,
- * which the timerfd shares.
+ * runtime thread's timer ends the linger (rt_plan, runtime_main), and
+ * reads the devices at its expiry unless someone read them empty since its
+ * last pass: a frame nobody waits for is read at most two lingers late. A
+ * thread asleep in a timed sleep (wait.c), which cannot read the devices,
+ * would wait that long for its data: such a sleep ends a linger
+ * (us_runtime_linger_end) and none starts while one lasts
+ * (st->blind_sleepers). Other waits that do not read them (an epoll set or
+ * a poll over a second instance's sockets, a wait on a socket's
+ * descriptor outside ustack) are not counted: their data may be up to two
+ * lingers late. Only with the monotonic clock, which the timerfd shares.
+ * A claim made during a linger takes it over.
  *
  * Why no frame is stranded meanwhile: a frame wakes a thread waiting in
  * one of the sets that watch the device, or, when nobody waits, is queued
@@ -763,7 +781,7 @@ static void rt_linger(struct us_runtime *rt)
 	struct ustack *st = rt->st;
 
 	rt->lingering = true;
-	rt->linger_until = us_clock_now(st->clock) + RT_LINGER_US;
+	rt->linger_until = us_clock_now(st->clock) + rt->linger_us;
 	/* At most one timerfd_settime: an earlier deadline armed is kept
 	 * (the runtime thread then arms for this one). An error is the
 	 * runtime thread's to report, at its next arming. */
@@ -772,7 +790,8 @@ static void rt_linger(struct us_runtime *rt)
 
 static bool rt_may_linger(const struct us_runtime *rt)
 {
-	return rt->abs_clock && !rt->stopping && rt->st->blind_sleepers == 0;
+	return rt->abs_clock && !rt->stopping && rt->linger_us > 0 &&
+	       rt->st->blind_sleepers == 0;
 }
 
 void us_runtime_linger(struct ustack *st)
@@ -816,6 +835,12 @@ unsigned int us_runtime_claims(struct ustack *st)
 bool us_runtime_taken(struct ustack *st)
 {
 	return st->rt && rt_taken(st->rt);
+}
+
+void us_runtime_set_linger(struct ustack *st, unsigned int usec)
+{
+	if (st->rt)
+		st->rt->linger_us = usec;
 }
 
 /* ---- application threads driving the engine ---------------------------- */

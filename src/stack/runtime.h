@@ -48,8 +48,9 @@ int us_runtime_add_dev(struct ustack *st, struct net_device *dev);
  * frames that thread will read anyway; returns a token, 0 when nothing was
  * taken. us_runtime_unclaim(token, linger) gives them back (the last of
  * several claims does), with linger a little later (RT_LINGER_US) unless
- * a claim or us_runtime_linger_end (a sleep that will not drive) comes
- * first. Core lock held. runtime.c explains why no frame is lost.
+ * us_runtime_linger_end (a sleep that will not drive) comes first; a new
+ * claim in between takes the linger over. Core lock held. runtime.c
+ * explains why no frame is lost.
  */
 unsigned int us_runtime_claim(struct ustack *st);
 /* Core lock held: every device fd was read empty by a read begun after
@@ -65,6 +66,9 @@ void us_runtime_linger(struct ustack *st);
  * are taken (a claim or a linger) (tests). */
 unsigned int us_runtime_claims(struct ustack *st);
 bool us_runtime_taken(struct ustack *st);
+/* Core lock held: how long a linger lasts from now on, in µs (0: none);
+ * for tests, which need one longer than their own steps. */
+void us_runtime_set_linger(struct ustack *st, unsigned int usec);
 
 /*
  * A thread blocked in a socket call drives the engine itself (DESIGN.md):

@@ -113,8 +113,10 @@ static int inet_stream_connect(struct socket *sock, const struct sockaddr *addr,
 	if (claim)
 		us_wait_claim(sock->st);
 	err = connect_locked(sock, addr, len, flags);
+	/* Connected: the first exchange follows (its linger). Refused, no
+	 * route, no port: the devices go back at once. */
 	if (claim)
-		us_wait_unclaim(sock->st);
+		us_wait_unclaim(sock->st, err == 0);
 	return err;
 }
 
