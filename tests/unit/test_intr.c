@@ -999,6 +999,21 @@ static void test_tap_signal_while_driving(void **state)
 	signal_while_driving(CALL_SELECT);
 }
 
+/* A kernel TCP listener on the TAP network's kernel address; *ka gets it. */
+static int kernel_listener(uint16_t port, struct sockaddr_in *ka)
+{
+	int kl = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	assert_true(kl >= 0);
+	memset(ka, 0, sizeof(*ka));
+	ka->sin_family = AF_INET;
+	ka->sin_addr.s_addr = htonl(TAP_NET | 1);
+	ka->sin_port = htons(port);
+	assert_int_equal(bind(kl, (struct sockaddr *)ka, sizeof(*ka)), 0);
+	assert_int_equal(listen(kl, 16), 0);
+	return kl;
+}
+
 /*
  * A blocking connect takes the TAP from the runtime thread while it
  * drives (us_runtime_claim) and must give it back, at once or when its
@@ -1014,14 +1029,7 @@ static void test_tap_connect_gives_back(void **state)
 	if (!driving)
 		skip();
 	a = udp_on_tap(4321, &ua);
-	kl = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	assert_true(kl >= 0);
-	memset(&ka, 0, sizeof(ka));
-	ka.sin_family = AF_INET;
-	ka.sin_addr.s_addr = htonl(TAP_NET | 1);
-	ka.sin_port = htons(4400);
-	assert_int_equal(bind(kl, (struct sockaddr *)&ka, sizeof(ka)), 0);
-	assert_int_equal(listen(kl, 16), 0);
+	kl = kernel_listener(4400, &ka);
 	for (int i = 0; i < 20; i++) {
 		int fd = us_socket_on(F.st, AF_INET, SOCK_STREAM, 0), kc;
 		char got = 0;
@@ -1210,14 +1218,7 @@ static void test_tap_linger(void **state)
 	two_on_tap(&a, &sa, &t.fd, &sb);
 	make_blocking(t.fd, true);
 	set_rcvtimeo(t.fd, true, HANG_GUARD_MS / 1000);
-	kl = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	assert_true(kl >= 0);
-	memset(&ka, 0, sizeof(ka));
-	ka.sin_family = AF_INET;
-	ka.sin_addr.s_addr = htonl(TAP_NET | 1);
-	ka.sin_port = htons(4402);
-	assert_int_equal(bind(kl, (struct sockaddr *)&ka, sizeof(ka)), 0);
-	assert_int_equal(listen(kl, 16), 0);
+	kl = kernel_listener(4402, &ka);
 	nowhere = ka;
 	nowhere.sin_addr.s_addr = htonl(0x0a630001u);   /* no route */
 	set_linger(60u * 1000 * 1000);
