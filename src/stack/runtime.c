@@ -736,10 +736,12 @@ int us_runtime_add_dev(struct ustack *st, struct net_device *dev)
  * The devices stay off the runtime's watch for RT_LINGER_US after the
  * last claim ends when the caller asks (linger: a connect that succeeded;
  * us_runtime_linger for an epoll_wait that drove): a connection's first
- * exchange follows its connect() at once, and the peer's first frames (its ACK of our request,
- * which the kernel sends inside our write; the reply; a FIN that comes
- * while the thread opens its next connection) then go to the thread that
- * will wait for them, not through a wake-up of the runtime thread. The
+ * exchange follows its connect() at once, and the peer's first frames
+ * (its ACK of our request, which the kernel sends inside our write; the
+ * reply; a FIN that comes while the thread opens its next connection)
+ * then go to the thread that will wait for them, not through a wake-up of
+ * the runtime thread; an epoll loop likewise comes back for its next
+ * frames. The
  * runtime thread's timer ends the linger (rt_plan, runtime_main), and
  * reads the devices at its expiry unless someone read them empty since its
  * last pass: a frame nobody waits for is read at most two lingers late. A
