@@ -692,34 +692,6 @@ static int ep_kernel_first(struct us_epoll *ep, struct epoll_event *events,
 	return n < 0 ? 0 : n;
 }
 
-/*
- * Read the devices before looking at the items, as Linux's epoll busy
- * poll reads a NIC's queue, and keep them from the runtime thread for a
- * while (the linger): an event loop that has items ready every time never
- * waits in the kernel, so it would otherwise leave every frame to the
- * runtime thread, and the two would meet on the core lock at each one
- * (nginx and redis through the shim: +10-15 % requests/s). Costs one read
- * that finds nothing when no frame came.
- */
-static void ep_poll_devices(struct us_epoll *ep, struct us_sigguard *sig)
-{
-	struct ustack *st;
-
-	pthread_mutex_lock(&ep->lock);
-	st = ep->drv_st;
-	pthread_mutex_unlock(&ep->lock);
-	if (!st)
-		return;
-	if (sig)        /* a call that may sleep after this */
-		us_sigguard_hold(sig);
-	pthread_mutex_lock(&st->lock);
-	if (!us_runtime_drive_until(st, NULL))
-		ep_drive_detach(ep, st);
-	else
-		us_runtime_linger(st);
-	us_core_unlock(st);
-}
-
 /* Linux's ep_poll: until something is reported, the time is up, or a
  * signal interrupts (sig: runtime.h, struct us_sigguard). */
 static int ep_poll_loop(struct us_epoll *ep, struct epoll_event *events,
@@ -727,11 +699,8 @@ static int ep_poll_loop(struct us_epoll *ep, struct epoll_event *events,
 			const sigset_t *sigmask, struct us_sigguard *sig)
 {
 	bool asked;
-	int n;
-
-	ep_poll_devices(ep, us_deadline_left_ms(dl) ? sig : NULL);
-	n = ep_kernel_first(ep, events, max, &asked,
-			    us_deadline_left_ms(dl) ? sig : NULL);
+	int n = ep_kernel_first(ep, events, max, &asked,
+				us_deadline_left_ms(dl) ? sig : NULL);
 
 	for (;;) {
 		bool woken = false;

@@ -340,16 +340,15 @@ static void *runtime_main(void *arg)
 		 * a timer already due makes rt_plan's deadline fire at once.
 		 * Woken by the timer for a linger that a thread has since
 		 * renewed (or a claim), with no timer due, and the devices
-		 * were read since the last pass: nothing to run either. Not
-		 * without that read: a thread that renews lingers without
+		 * were read empty since the last pass: nothing to run either.
+		 * Not without that read: a thread that renews lingers without
 		 * reading (connects in a loop) would leave a frame unread for
-		 * good. A device is read in order, so each read takes the
-		 * oldest frame. */
+		 * good; so a frame waits at most two lingers. */
 		if (!stop && ((dev_only && us_drained_since(st, mark)) ||
 			      (timer_only && rt_taken(rt) &&
 			       us_engine_next_event(st) >
 			       us_clock_now(st->clock) &&
-			       us_drain_mark(st) != rt->pass_mark))) {
+			       us_drained_since(st, rt->pass_mark)))) {
 			if (dev_only)
 				us_mib_inc(st, US_MIB_RT_DRAINED_BEFORE);
 			idle = true;
@@ -744,9 +743,8 @@ int us_runtime_add_dev(struct ustack *st, struct net_device *dev)
  * the runtime thread; an epoll loop likewise comes back for its next
  * frames. The
  * runtime thread's timer ends the linger (rt_plan, runtime_main), and
- * reads the devices at its expiry unless someone read them since its last
- * pass (a device is read in order, so such a read took the oldest frame):
- * a frame nobody reads is taken in at most two lingers late. A
+ * reads the devices at its expiry unless someone read them empty since its
+ * last pass: a frame nobody waits for is read at most two lingers late. A
  * thread asleep in a timed sleep (wait.c), which cannot read the devices,
  * would wait that long for its data: such a sleep ends a linger
  * (us_runtime_linger_end) and none starts while one lasts

@@ -747,14 +747,6 @@ static bool kernel_lone_wake(void)
 	return major >= 6;
 }
 
-/* How long a linger lasts (runtime.c, us_runtime_claim). */
-static void set_linger(unsigned int usec)
-{
-	pthread_mutex_lock(&F.st->lock);
-	us_runtime_set_linger(F.st, usec);
-	pthread_mutex_unlock(&F.st->lock);
-}
-
 /*
  * Driving group only: a recv blocked on socket A wakes for A's datagram
  * and stops reading the TAP there (rt.driven_early), leaving B's
@@ -776,9 +768,6 @@ static void frame_left(enum call call, size_t len)
 	bool lone = kernel_lone_wake();
 	int rt = runtime_tid();
 
-	/* The runtime thread watches the TAP throughout (no linger after
-	 * an epoll_wait's drive): frame b wakes it. */
-	set_linger(0);
 	two_on_tap(&a, &sa, &b, &sb);
 	for (int i = 0; i < rounds; i++) {
 		struct blocker t;
@@ -1189,6 +1178,13 @@ static void *timed_recv_main(void *arg)
 	return NULL;
 }
 
+static void set_linger(unsigned int usec)
+{
+	pthread_mutex_lock(&F.st->lock);
+	us_runtime_set_linger(F.st, usec);
+	pthread_mutex_unlock(&F.st->lock);
+}
+
 /* A blocking connect to ka, kept open; its result. */
 static int connect_kept(const struct sockaddr_in *ka, int *fd)
 {
@@ -1281,53 +1277,6 @@ static void test_tap_linger(void **state)
 	us_close(t.fd);
 }
 
-/*
- * An event loop that finds an item ready at every call never waits in the
- * kernel; it reads the TAP itself at each call (epoll.c, ep_poll_devices),
- * or a frame for another of its sockets would wait for the runtime thread
- * (here never: the linger, 60 s, keeps the TAP from it).
- */
-static void test_tap_epoll_busy_loop_reads(void **state)
-{
-	struct epoll_event ev = { .events = EPOLLIN }, out[4];
-	struct sockaddr_in sa, sb;
-	int a, b, ep, i, n, seen_b = 0;
-
-	(void)state;
-	if (!driving)
-		skip();
-	a = udp_on_tap(4331, &sa);
-	b = udp_on_tap(4332, &sb);
-	ep = us_epoll_create1(0);
-	assert_true(ep >= 0);
-	ev.data.fd = a;
-	assert_int_equal(us_epoll_ctl(ep, EPOLL_CTL_ADD, a, &ev), 0);
-	ev.data.fd = b;
-	assert_int_equal(us_epoll_ctl(ep, EPOLL_CTL_ADD, b, &ev), 0);
-	set_linger(60u * 1000 * 1000);
-	/* A stays readable from here on (its datagram is never read). */
-	assert_int_equal(sendto(ktap, "a", 1, 0, (struct sockaddr *)&sa,
-				sizeof(sa)), 1);
-	n = us_epoll_wait(ep, out, 4, HANG_GUARD_MS);
-	assert_int_equal(n, 1);
-	assert_int_equal(out[0].data.fd, a);
-	assert_true(devices_taken());
-	assert_int_equal(sendto(ktap, "b", 1, 0, (struct sockaddr *)&sb,
-				sizeof(sb)), 1);
-	for (i = 0; i < HANG_GUARD_MS && !seen_b; i++) {
-		n = us_epoll_wait(ep, out, 4, 0);
-		assert_true(n >= 1);
-		for (int k = 0; k < n; k++)
-			seen_b |= out[k].data.fd == b;
-		if (!seen_b)
-			usleep(1000);
-	}
-	assert_true(seen_b);
-	us_close(ep);
-	us_close(a);
-	us_close(b);
-}
-
 int main(void)
 {
 #define INTR_CASES(SETUP) \
@@ -1372,8 +1321,6 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_tap_handler_ustack_call,
 						setup_tap, teardown),
 		cmocka_unit_test_setup_teardown(test_tap_connect_gives_back,
-						setup_tap, teardown),
-		cmocka_unit_test_setup_teardown(test_tap_epoll_busy_loop_reads,
 						setup_tap, teardown),
 		cmocka_unit_test_setup_teardown(test_tap_linger,
 						setup_tap, teardown),
