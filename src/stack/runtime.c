@@ -53,13 +53,6 @@ enum rt_source {
 #define RT_MAX_EVENTS 16
 #define RT_BUDGET 64       /* frames per device per step */
 #define RT_MAX_STEPS 64    /* steps per hold of the core lock */
-/* How long the devices stay with the thread whose claim ended last
- * (us_runtime_unclaim), in µs: longer than a whole short connection on
- * this host (connect, request, reply, close: 80-100 µs), so that a thread
- * opening one after another keeps them; short enough to be no more than a
- * late ACK to a frame nobody waits for. 200 µs was measured worse: the
- * runtime thread's timer then fired every second connection or so. */
-#define RT_LINGER_US 1000
 
 struct us_runtime {
 	struct ustack *st;
@@ -265,21 +258,33 @@ static bool rt_taken(const struct us_runtime *rt)
 	return rt->claims > 0 || rt->lingering;
 }
 
-/* A thread takes the devices: the runtime stops watching them (a no-op
- * when they are taken already). Core lock held. */
-static void rt_take(struct us_runtime *rt)
+/* Watch the devices in the runtime's set again (on) or stop (off). An
+ * error adding one leaves it to the driving threads until the next claim
+ * gives it back; none is expected (the fd is open and was watched
+ * before). Core lock held. */
+static void rt_watch_devices(struct us_runtime *rt, bool on)
 {
 	struct list_head *pos;
 
-	if (rt_taken(rt))
-		return;
 	list_for_each(pos, &rt->st->devices) {
 		struct net_device *dev = list_entry(pos, struct net_device,
 						    list);
 
-		if (dev->fd >= 0 && !dev->rt_unwatched)
+		if (dev->fd < 0 || dev->rt_unwatched)
+			continue;
+		if (on)
+			(void)rt_watch(rt, dev->fd, RT_SRC_DEV);
+		else
 			epoll_ctl(rt->epfd, EPOLL_CTL_DEL, dev->fd, NULL);
 	}
+}
+
+/* A thread takes the devices: the runtime stops watching them (a no-op
+ * when they are taken already). Core lock held. */
+static void rt_take(struct us_runtime *rt)
+{
+	if (!rt_taken(rt))
+		rt_watch_devices(rt, false);
 }
 
 /* The last claim has ended (and its linger, if any): the runtime watches
@@ -287,19 +292,8 @@ static void rt_take(struct us_runtime *rt)
  * left there wakes the runtime thread at once. Core lock held. */
 static void rt_give_back(struct us_runtime *rt)
 {
-	struct list_head *pos;
-
 	rt->lingering = false;
-	list_for_each(pos, &rt->st->devices) {
-		struct net_device *dev = list_entry(pos, struct net_device,
-						    list);
-
-		/* An error here leaves the device to the driving threads
-		 * until the next claim gives it back; none is expected
-		 * (the fd is open and was watched before). */
-		if (dev->fd >= 0 && !dev->rt_unwatched)
-			(void)rt_watch(rt, dev->fd, RT_SRC_DEV);
-	}
+	rt_watch_devices(rt, true);
 }
 
 /* Core lock held: note the next event and arm the timerfd for it (or for
@@ -741,10 +735,10 @@ int us_runtime_add_dev(struct ustack *st, struct net_device *dev)
  * reply; a FIN that comes while the thread opens its next connection)
  * then go to the thread that will wait for them, not through a wake-up of
  * the runtime thread; an epoll loop likewise comes back for its next
- * frames. The
- * runtime thread's timer ends the linger (rt_plan, runtime_main), and
- * reads the devices at its expiry unless someone read them empty since its
- * last pass: a frame nobody waits for is read at most two lingers late. A
+ * frames. The runtime thread's timer ends the linger (rt_plan,
+ * runtime_main), and reads the devices at its expiry unless someone read
+ * them empty since its last pass: a frame nobody waits for is read at most
+ * two lingers late. A
  * thread asleep in a timed sleep (wait.c), which cannot read the devices,
  * would wait that long for its data: such a sleep ends a linger
  * (us_runtime_linger_end) and none starts while one lasts

@@ -53,6 +53,13 @@ int us_runtime_add_dev(struct ustack *st, struct net_device *dev);
  * explains why no frame is lost.
  */
 unsigned int us_runtime_claim(struct ustack *st);
+/* How long a linger lasts by default, in µs: longer than a whole short
+ * connection on this host (connect, request, reply, close: 80-100 µs), so
+ * that a thread opening one after another keeps the devices; short enough
+ * to be no more than a late ACK to a frame nobody waits for. 200 µs was
+ * measured worse: the runtime thread's timer then fired every second
+ * connection or so. */
+#define RT_LINGER_US 1000
 /* Core lock held: every device fd was read empty by a read begun after
  * `mark` (us_drain_mark in stack.h). */
 bool us_drained_since(struct ustack *st, uint64_t mark);

@@ -1101,6 +1101,23 @@ static unsigned int claims(void)
 	return n;
 }
 
+/* Until thread *tid (once it has set it) sleeps in ppoll: a timed sleep,
+ * which cannot drive. */
+static void wait_in_ppoll(const atomic_int *tid)
+{
+	long nr = 0;
+	int i;
+
+	for (i = 0; i < HANG_GUARD_MS; i++) {
+		int t = atomic_load(tid);
+
+		if (t && asleep_in_kernel(t, &nr) && nr == SYS_ppoll)
+			break;
+		usleep(1000);
+	}
+	assert_true(i < HANG_GUARD_MS);
+}
+
 static bool devices_taken(void)
 {
 	bool taken;
@@ -1142,13 +1159,7 @@ static void test_tap_handler_sleep_gives_back(void **state)
 	assert_true(i < HANG_GUARD_MS);
 	assert_int_equal(pthread_kill(th, SIGUSR1), 0);
 	/* The handler's recv asleep in ppoll (timed: it cannot drive). */
-	for (i = 0; i < HANG_GUARD_MS; i++) {
-		if (asleep_in_kernel(atomic_load(&c.tid), &nr) &&
-		    nr == SYS_ppoll)
-			break;
-		usleep(1000);
-	}
-	assert_true(i < HANG_GUARD_MS);
+	wait_in_ppoll(&c.tid);
 	assert_int_equal(claims(), 0);
 	assert_false(devices_taken());
 	assert_int_equal(sendto(ktap, "t", 1, 0, (struct sockaddr *)&sb,
@@ -1210,7 +1221,6 @@ static void test_tap_linger(void **state)
 	pthread_t th;
 	int kl, a, fd[5], i, n = 0;
 	uint64_t before;
-	long nr = 0;
 
 	(void)state;
 	if (!driving)
@@ -1233,14 +1243,7 @@ static void test_tap_linger(void **state)
 	assert_int_equal(connect_kept(&ka, &fd[n++]), 0);
 	assert_true(devices_taken());
 	assert_int_equal(pthread_create(&th, NULL, timed_recv_main, &t), 0);
-	for (i = 0; i < HANG_GUARD_MS; i++) {
-		int tid = atomic_load(&t.tid);
-
-		if (tid && asleep_in_kernel(tid, &nr) && nr == SYS_ppoll)
-			break;
-		usleep(1000);
-	}
-	assert_true(i < HANG_GUARD_MS);
+	wait_in_ppoll(&t.tid);
 	assert_false(devices_taken());
 	assert_int_equal(connect_kept(&ka, &fd[n++]), 0);
 	assert_false(devices_taken());
@@ -1264,7 +1267,7 @@ static void test_tap_linger(void **state)
 	set_linger(0);
 	assert_int_equal(connect_kept(&ka, &fd[n++]), 0);
 	assert_false(devices_taken());
-	set_linger(1000);
+	set_linger(RT_LINGER_US);
 	us_close(fd[--n]);
 	assert_int_equal(connect_kept(&ka, &fd[n++]), 0);
 	for (i = 0; i < HANG_GUARD_MS && devices_taken(); i++)
