@@ -24,6 +24,7 @@
 
 #include "net/sock.h"
 #include "socket/socket.h"
+#include "stack/runtime.h"
 #include "stack/stack.h"
 
 /* Is there a process, thread or process group with this number? (Linux's
@@ -173,6 +174,7 @@ void us_core_unlock(struct ustack *st)
 {
 	sock_flush_readiness(st);
 	flush(st, true);
+	us_runtime_unlocked(st);
 }
 
 void us_sigurg_flush(struct ustack *st)

@@ -64,6 +64,16 @@ static struct us_sleeper *sleeper_unqueued(void)
 	return s;
 }
 
+/* This thread runs the engine outside its wait loop (us_wait_outside_loop):
+ * a wake-up of its own sleeper needs the eventfd then, as the loop will not
+ * look at `woken` before it sleeps. */
+static __thread bool outside_loop;
+
+void us_wait_outside_loop(bool on)
+{
+	outside_loop = on;
+}
+
 static void sleeper_wake(struct us_sleeper *s)
 {
 	uint64_t one = 1;
@@ -73,7 +83,7 @@ static void sleeper_wake(struct us_sleeper *s)
 	 * holds, sees `woken` once it has it: no write needed. Not a call
 	 * of this thread asleep in read() that a handler interrupted: the
 	 * kernel restarts that read, which needs the write. */
-	if ((s->driving && s == sleeper_running()) ||
+	if ((s->driving && s == sleeper_running() && !outside_loop) ||
 	    atomic_load(&s->awake)) {
 		atomic_store(&s->woken, true);
 		return;

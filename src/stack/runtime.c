@@ -41,6 +41,7 @@
 #include "core/sys.h"
 #include "dev/netdev.h"
 #include "socket/socket.h"
+#include "socket/wait.h"
 #include "stack/stack.h"
 
 /* What an epoll event is about; kept in the high half of its data. */
@@ -53,6 +54,9 @@ enum rt_source {
 #define RT_MAX_EVENTS 16
 #define RT_BUDGET 64       /* frames per device per step */
 #define RT_MAX_STEPS 64    /* steps per hold of the core lock */
+/* How long a pass left to the holder of the core lock may wait for it
+ * (rt_hand_off), in milliseconds. */
+#define RT_HAND_OFF_MS 1
 
 struct us_runtime {
 	struct ustack *st;
@@ -309,6 +313,123 @@ static int rt_plan(struct us_runtime *rt)
 	return rt_arm(rt, next, st->now);
 }
 
+/*
+ * One pass of the runtime's loop, core lock held: give back the devices
+ * when a linger is over, run the engine unless there is surely nothing to
+ * do, and arm the timerfd for what comes next. fired: the timerfd expired
+ * (and was read); dev_only, timer_only and mark describe the wake-up
+ * (runtime_main). Returns false when work is left for another pass;
+ * *err: timerfd_settime's error.
+ */
+static bool rt_pass(struct us_runtime *rt, bool fired, bool dev_only,
+		    bool timer_only, uint64_t mark, int *err)
+{
+	struct ustack *st = rt->st;
+	bool idle;
+
+	/* A one-shot timerfd is disarmed once it expired. */
+	if (fired)
+		rt->armed = US_TIME_NEVER;
+	if (rt->lingering && us_clock_now(st->clock) >= rt->linger_until)
+		rt_give_back(rt);
+	/* Woken for frames only, which a driving thread has read since (the
+	 * device would be found empty): nothing to run; a timer already due
+	 * makes rt_plan's deadline fire at once. Woken by the timer for a
+	 * linger that a thread has since renewed (or a claim), with no timer
+	 * due, and the devices were read empty since the last pass: nothing
+	 * to run either. Not without that read: a thread that renews lingers
+	 * without reading (connects in a loop) would leave a frame unread for
+	 * good; so a frame waits at most two lingers. */
+	if ((dev_only && us_drained_since(st, mark)) ||
+	    (timer_only && rt_taken(rt) &&
+	     us_engine_next_event(st) > us_clock_now(st->clock) &&
+	     us_drained_since(st, rt->pass_mark))) {
+		if (dev_only)
+			us_mib_inc(st, US_MIB_RT_DRAINED_BEFORE);
+		idle = true;
+		*err = rt_plan(rt);
+	} else {
+		idle = rt_run_engine(st);
+		if (idle)
+			*err = rt_plan(rt);
+		else
+			rt->planned = 0;
+	}
+	rt->pass_mark = us_drain_mark(st);
+	return idle;
+}
+
+/* A full barrier between a store and a load of different objects (the
+ * hand-off's flag and the core lock). ThreadSanitizer runs code in program
+ * order and does not take fences; there it is not needed. */
+#if defined(__SANITIZE_THREAD__)
+#define rt_full_barrier() ((void)0)
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define rt_full_barrier() ((void)0)
+#endif
+#endif
+#ifndef rt_full_barrier
+#define rt_full_barrier() atomic_thread_fence(memory_order_seq_cst)
+#endif
+
+/*
+ * Woken by its timer alone, the runtime thread does not wait for the core
+ * lock if another thread holds it: it leaves the pass to that thread,
+ * which runs it when it lets the lock go (us_runtime_unlocked). Waiting
+ * would cost more than the pass: a thread busy in ustack calls takes the
+ * lock again at once, and each of its unlocks would wake the waiting
+ * runtime thread (a futex system call), only for it to find the lock
+ * taken again, several times over. True when the pass was left; false
+ * with the lock held.
+ *
+ * The flag is set before the second try and read after each unlock, both
+ * sequentially consistent: either the second try finds the lock free or
+ * the thread that holds it sees the flag once it lets it go.
+ */
+static bool rt_hand_off(struct us_runtime *rt)
+{
+	struct ustack *st = rt->st;
+
+	if (pthread_mutex_trylock(&st->lock) == 0)
+		return false;
+	atomic_store(&st->rt_pass_wanted, true);
+	rt_full_barrier();
+	if (pthread_mutex_trylock(&st->lock) == 0) {
+		/* Ours after all (fired: the pass knows). */
+		return false;
+	}
+	return true;
+}
+
+void us_runtime_unlocked(struct ustack *st)
+{
+	struct us_runtime *rt;
+	int err = 0;
+	bool idle;
+
+	rt_full_barrier();
+	if (!atomic_load(&st->rt_pass_wanted))
+		return;
+	pthread_mutex_lock(&st->lock);
+	rt = st->rt;
+	if (!rt || rt->stopping || pthread_equal(rt->thread, pthread_self()) ||
+	    !atomic_exchange(&st->rt_pass_wanted, false)) {
+		pthread_mutex_unlock(&st->lock);
+		return;
+	}
+	us_wait_outside_loop(true);
+	idle = rt_pass(rt, true, false, true, 0, &err);
+	us_wait_outside_loop(false);
+	/* Work left, or the timerfd could not be armed: the runtime thread
+	 * takes over (and reports the error if it persists). */
+	if (!idle || err < 0) {
+		rt->planned = 0;
+		us_runtime_wakeup(st);
+	}
+	us_core_unlock(st);
+}
+
 static void *runtime_main(void *arg)
 {
 	struct us_runtime *rt = arg;
@@ -316,45 +437,29 @@ static void *runtime_main(void *arg)
 	struct epoll_event evs[RT_MAX_EVENTS];
 	bool fired = false, dev_only = false, timer_only = false;
 	uint64_t mark = 0;
+	int timeout;
 
 	for (;;) {
 		bool stop, idle = false;
 		int n, err = 0;
 
-		pthread_mutex_lock(&st->lock);
-		/* A one-shot timerfd is disarmed once it expired. */
-		if (fired)
-			rt->armed = US_TIME_NEVER;
-		stop = rt->stopping;
-		if (rt->lingering &&
-		    us_clock_now(st->clock) >= rt->linger_until)
-			rt_give_back(rt);
-		/* Woken for frames only, which a driving thread has read
-		 * since (the device would be found empty): nothing to run;
-		 * a timer already due makes rt_plan's deadline fire at once.
-		 * Woken by the timer for a linger that a thread has since
-		 * renewed (or a claim), with no timer due, and the devices
-		 * were read empty since the last pass: nothing to run either.
-		 * Not without that read: a thread that renews lingers without
-		 * reading (connects in a loop) would leave a frame unread for
-		 * good; so a frame waits at most two lingers. */
-		if (!stop && ((dev_only && us_drained_since(st, mark)) ||
-			      (timer_only && rt_taken(rt) &&
-			       us_engine_next_event(st) >
-			       us_clock_now(st->clock) &&
-			       us_drained_since(st, rt->pass_mark)))) {
-			if (dev_only)
-				us_mib_inc(st, US_MIB_RT_DRAINED_BEFORE);
-			idle = true;
-			err = rt_plan(rt);
-		} else if (!stop) {
-			idle = rt_run_engine(st);
-			if (idle)
-				err = rt_plan(rt);
-			else
-				rt->planned = 0;
+		if (fired && timer_only && rt_hand_off(rt)) {
+			/* Back to sleep; should the pass not be taken within
+			 * RT_HAND_OFF_MS (a thread that lets the lock go
+			 * without us_core_unlock), the runtime tries again. */
+			timeout = RT_HAND_OFF_MS;
+			goto wait;
 		}
-		rt->pass_mark = us_drain_mark(st);
+		if (!fired || !timer_only)
+			pthread_mutex_lock(&st->lock);
+		/* A pass left to another thread and not taken: the timerfd
+		 * was read for it, so it counts as fired. */
+		if (atomic_exchange(&st->rt_pass_wanted, false))
+			fired = true;
+		stop = rt->stopping;
+		if (!stop)
+			idle = rt_pass(rt, fired, dev_only, timer_only, mark,
+				       &err);
 		us_core_unlock(st);
 		if (stop)
 			break;
@@ -362,13 +467,26 @@ static void *runtime_main(void *arg)
 			rt_log_errno(rt, "timerfd_settime", -err);
 			break;
 		}
-		fired = false;
-		dev_only = false;
-		timer_only = false;
-		if (!idle)
+		if (!idle) {
+			fired = dev_only = timer_only = false;
 			continue;
-		n = epoll_wait(rt->epfd, evs, RT_MAX_EVENTS, -1);
+		}
+		timeout = -1;
+wait:
+		fired = dev_only = timer_only = false;
+		n = epoll_wait(rt->epfd, evs, RT_MAX_EVENTS, timeout);
 		mark = us_drain_mark(st);
+		if (n == 0) {
+			/* The hand-off's time is up: the pass was taken (wait
+			 * on), or it is tried again: the runtime runs it if
+			 * the lock is free now, else leaves it again. */
+			if (!atomic_load(&st->rt_pass_wanted)) {
+				timeout = -1;
+				goto wait;
+			}
+			fired = timer_only = true;
+			continue;
+		}
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -651,6 +769,7 @@ void ustack_stop(struct ustack *st)
 
 	pthread_mutex_lock(&st->lock);
 	st->rt = NULL;
+	atomic_store(&st->rt_pass_wanted, false);
 	pthread_mutex_unlock(&st->lock);
 	runtime_free(rt);
 }

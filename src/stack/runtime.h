@@ -69,6 +69,10 @@ void us_runtime_linger_end(struct ustack *st);
  * soon (epoll_wait) keeps the devices from the runtime thread for
  * RT_LINGER_US, as a claim's end does. Core lock held. */
 void us_runtime_linger(struct ustack *st);
+/* Just after the calling thread let the core lock go (us_core_unlock):
+ * run the pass the runtime thread left to it, if it did (runtime.c,
+ * rt_hand_off). Core lock not held. */
+void us_runtime_unlocked(struct ustack *st);
 /* Core lock held: how many claims hold the devices now, and whether they
  * are taken (a claim or a linger) (tests). */
 unsigned int us_runtime_claims(struct ustack *st);

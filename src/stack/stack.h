@@ -81,6 +81,11 @@ struct ustack {
 	/* Device reads begun, for us_drain_mark (incremented before each
 	 * read of a device fd; read without the core lock). */
 	atomic_uint_least64_t rx_reads;
+
+	/* The runtime thread, woken by its timer while another thread held
+	 * the core lock, left its pass to that thread (runtime.c,
+	 * rt_hand_off; us_runtime_unlocked). */
+	atomic_bool rt_pass_wanted;
 };
 
 /*

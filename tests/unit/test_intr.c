@@ -48,6 +48,7 @@
 
 #include "lib/netns.h"
 #include "lib/rdfix.h"
+#include "socket/socket.h"
 #include "stack/runtime.h"
 #include "stack/stack.h"
 #include "ustack/ustack.h"
@@ -1280,6 +1281,122 @@ static void test_tap_linger(void **state)
 	us_close(t.fd);
 }
 
+/*
+ * The runtime thread, woken by its timer while another thread holds the
+ * core lock, leaves its pass to that thread (runtime.c, rt_hand_off): the
+ * timer runs in the thread that lets the lock go through us_core_unlock.
+ * A thread that lets it go otherwise leaves it to the runtime thread, once
+ * RT_HAND_OFF_MS has passed.
+ */
+static struct {
+	struct us_timer t;
+	atomic_bool ran;
+	atomic_bool by_me;
+	pthread_t me;
+} hot;
+
+static void hot_fire(struct us_timer *t, us_time_t now)
+{
+	(void)t;
+	(void)now;
+	atomic_store(&hot.by_me, pthread_equal(pthread_self(), hot.me));
+	atomic_store(&hot.ran, true);
+}
+
+static void test_runtime_hand_off(void **state)
+{
+	(void)state;
+	for (int raw = 0; raw < 2; raw++) {
+		int i;
+
+		atomic_store(&hot.ran, false);
+		atomic_store(&hot.by_me, false);
+		hot.me = pthread_self();
+		us_timer_init(&hot.t, hot_fire);
+		/* The runtime thread idle in its epoll_wait first (not in a
+		 * pass, which would wait for the lock as usual). */
+		for (i = 0; i < HANG_GUARD_MS; i++) {
+			long nr = 0;
+
+			if (asleep_in_kernel(runtime_tid(), &nr) &&
+			    nr == SYS_epoll_wait)
+				break;
+			usleep(1000);
+		}
+		assert_true(i < HANG_GUARD_MS);
+		pthread_mutex_lock(&F.st->lock);
+		us_timer_mod(&F.st->timers, &hot.t,
+			     us_clock_now(F.st->clock) + 2000);
+		us_runtime_kick(F.st);
+		/* The timer fires meanwhile; the lock is ours. */
+		usleep(50 * 1000);
+		assert_false(atomic_load(&hot.ran));
+		if (!raw) {
+			us_core_unlock(F.st);
+			assert_true(atomic_load(&hot.ran));
+			assert_true(atomic_load(&hot.by_me));
+			continue;
+		}
+		pthread_mutex_unlock(&F.st->lock);
+		for (i = 0; i < HANG_GUARD_MS && !atomic_load(&hot.ran); i++)
+			usleep(1000);
+		assert_true(atomic_load(&hot.ran));
+		assert_false(atomic_load(&hot.by_me));
+	}
+}
+
+/*
+ * A blocking write of more than one segment takes the devices from the
+ * runtime thread and keeps them a linger after it (tcp_sockops.c,
+ * inet_stream_sendmsg); the next such write reads what came meanwhile (a
+ * datagram here, with the linger at 60 s: nobody else would read it). A
+ * write of one segment or less takes nothing.
+ */
+static void test_tap_bulk_send_claims(void **state)
+{
+	static char buf[8192];
+	struct sockaddr_in ka, sa, sb;
+	int kl, ks, fd, a, b;
+	char got = 0;
+
+	(void)state;
+	if (!driving)
+		skip();
+	two_on_tap(&a, &sa, &b, &sb);
+	kl = kernel_listener(4403, &ka);
+	set_linger(60u * 1000 * 1000);
+	assert_int_equal(connect_kept(&ka, &fd), 0);
+	ks = accept(kl, NULL, NULL);
+	assert_true(ks >= 0);
+	pthread_mutex_lock(&F.st->lock);
+	us_runtime_linger_end(F.st);          /* the connect's */
+	pthread_mutex_unlock(&F.st->lock);
+	assert_false(devices_taken());
+
+	assert_int_equal(us_send(fd, buf, 100, 0), 100);
+	assert_false(devices_taken());
+	assert_int_equal(us_send(fd, buf, sizeof(buf), 0), (int)sizeof(buf));
+	assert_true(devices_taken());
+	assert_int_equal(sendto(ktap, "s", 1, 0, (struct sockaddr *)&sb,
+				sizeof(sb)), 1);
+	/* In the TAP's queue once sendto returned (the route and the ARP
+	 * entry are there), for this thread's next write. */
+	assert_int_equal(us_send(fd, buf, sizeof(buf), 0), (int)sizeof(buf));
+	assert_int_equal(us_recv(b, &got, 1, MSG_DONTWAIT), 1);
+	assert_int_equal(got, 's');
+	assert_true(devices_taken());
+
+	set_linger(RT_LINGER_US);
+	pthread_mutex_lock(&F.st->lock);
+	us_runtime_linger_end(F.st);
+	pthread_mutex_unlock(&F.st->lock);
+	us_close(fd);
+	close(ks);
+	close(kl);
+	us_close(a);
+	us_close(b);
+}
+
 int main(void)
 {
 #define INTR_CASES(SETUP) \
@@ -1301,7 +1418,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_nested_blocking_call, \
 						SETUP, teardown), \
 		cmocka_unit_test_setup_teardown(test_handler_wakes_own_call, \
-						SETUP, teardown)
+						SETUP, teardown), \
+		cmocka_unit_test_setup_teardown(test_runtime_hand_off, SETUP, \
+						teardown)
 	const struct CMUnitTest tests[] = {
 		INTR_CASES(setup),
 	};
@@ -1328,6 +1447,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_tap_linger,
 						setup_tap, teardown),
 		cmocka_unit_test_setup_teardown(test_tap_handler_sleep_gives_back,
+						setup_tap, teardown),
+		cmocka_unit_test_setup_teardown(test_tap_bulk_send_claims,
 						setup_tap, teardown),
 	};
 	int failed;

@@ -225,6 +225,15 @@ static bool stream_cond(struct sock *sk, void *arg)
  * A blocking stream send takes all the data (Linux's tcp_sendmsg waits for
  * buffer space), a nonblocking one what fits. Bytes already taken are
  * returned even if an error follows.
+ *
+ * A blocking write of more than one segment (a bulk sender) takes the
+ * devices from the runtime thread, as a blocking connect does, and keeps
+ * them a linger after it (us_wait_claim, us_wait_unclaim): the peer's ACKs
+ * then wait in the device for this thread, which reads them all at its
+ * next write (or as it waits for room), where the runtime thread would be
+ * woken for each and wait for the core lock this thread holds while it
+ * copies and writes. Reading them in one go also frees more of the window
+ * at once, for larger GSO packets.
  */
 static ssize_t inet_stream_sendmsg(struct socket *sock, const struct msghdr *msg,
 				   size_t len, int flags)
@@ -235,12 +244,22 @@ static ssize_t inet_stream_sendmsg(struct socket *sock, const struct msghdr *msg
 	struct iovec *iov = NULL;
 	struct msghdr sub;
 	size_t done = 0;
+	bool claim;
 	int rc;
 
 	if (msg->msg_iovlen) {
 		iov = malloc(msg->msg_iovlen * sizeof(*iov));
 		if (!iov)
 			return -ENOBUFS;
+	}
+	claim = timeo == US_TIME_NEVER && sk->state == TCP_ESTABLISHED &&
+		len > tcp_sk(sk)->mss_cache;
+	if (claim) {
+		/* Taken since this thread's last write (its linger): what
+		 * came meanwhile is ours to read. */
+		if (us_runtime_taken(sock->st))
+			(void)us_runtime_drive(sock->st);
+		us_wait_claim(sock->st);
 	}
 	for (;;) {
 		msg_advance(msg, done, &sub, iov);
@@ -260,6 +279,8 @@ static ssize_t inet_stream_sendmsg(struct socket *sock, const struct msghdr *msg
 			break;
 	}
 	free(iov);
+	if (claim)
+		us_wait_unclaim(sock->st, true);
 	return done ? (ssize_t)done : rc;
 }
 
