@@ -172,9 +172,9 @@ static void flush(struct ustack *st, bool unlock)
 
 void us_core_unlock(struct ustack *st)
 {
+	us_runtime_before_unlock(st);
 	sock_flush_readiness(st);
 	flush(st, true);
-	us_runtime_unlocked(st);
 }
 
 void us_sigurg_flush(struct ustack *st)

@@ -108,7 +108,7 @@ int us_wait_sleep(struct us_wait_queue *wq, struct ustack *st,
  */
 /* The calling thread is about to run the engine, or is done, outside the
  * loop of any wait of its own (a pass the runtime thread left to it:
- * us_runtime_unlocked), where the wake-up of its own sleeper must write
+ * us_runtime_before_unlock), where the wake-up of its own sleeper must write
  * the eventfd: the sleep does not look again before it blocks. */
 void us_wait_outside_loop(bool on);
 void us_wait_claim(struct ustack *st);

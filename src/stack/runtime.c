@@ -54,9 +54,6 @@ enum rt_source {
 #define RT_MAX_EVENTS 16
 #define RT_BUDGET 64       /* frames per device per step */
 #define RT_MAX_STEPS 64    /* steps per hold of the core lock */
-/* How long a pass left to the holder of the core lock may wait for it
- * (rt_hand_off), in milliseconds. */
-#define RT_HAND_OFF_MS 1
 
 struct us_runtime {
 	struct ustack *st;
@@ -76,6 +73,7 @@ struct us_runtime {
 	bool lingering;     /* no claim, but the devices are still taken ... */
 	us_time_t linger_until;  /* ... until then (us_runtime_unclaim) */
 	us_time_t linger_us;     /* how long a linger lasts (RT_LINGER_US) */
+	int hand_off_ms;         /* rt_hand_off's retry (RT_HAND_OFF_MS) */
 	uint64_t pass_mark;      /* us_drain_mark at the runtime's last pass */
 };
 
@@ -359,33 +357,17 @@ static bool rt_pass(struct us_runtime *rt, bool fired, bool dev_only,
 	return idle;
 }
 
-/* A full barrier between a store and a load of different objects (the
- * hand-off's flag and the core lock). ThreadSanitizer runs code in program
- * order and does not take fences; there it is not needed. */
-#if defined(__SANITIZE_THREAD__)
-#define rt_full_barrier() ((void)0)
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define rt_full_barrier() ((void)0)
-#endif
-#endif
-#ifndef rt_full_barrier
-#define rt_full_barrier() atomic_thread_fence(memory_order_seq_cst)
-#endif
-
 /*
  * Woken by its timer alone, the runtime thread does not wait for the core
  * lock if another thread holds it: it leaves the pass to that thread,
- * which runs it when it lets the lock go (us_runtime_unlocked). Waiting
- * would cost more than the pass: a thread busy in ustack calls takes the
- * lock again at once, and each of its unlocks would wake the waiting
- * runtime thread (a futex system call), only for it to find the lock
- * taken again, several times over. True when the pass was left; false
- * with the lock held.
- *
- * The flag is set before the second try and read after each unlock, both
- * sequentially consistent: either the second try finds the lock free or
- * the thread that holds it sees the flag once it lets it go.
+ * which runs it just before it lets the lock go (us_runtime_before_unlock).
+ * Waiting would cost more than the pass: a thread busy in ustack calls
+ * takes the lock again at once, and each of its unlocks would wake the
+ * waiting runtime thread (a futex system call), only for it to find the
+ * lock taken again, several times over. A holder that looked at the flag
+ * before it was set, or lets the lock go without us_core_unlock, leaves
+ * the pass to the runtime thread's next try, rt->hand_off_ms later. True
+ * when the pass was left; false with the lock held.
  */
 static bool rt_hand_off(struct us_runtime *rt)
 {
@@ -394,7 +376,6 @@ static bool rt_hand_off(struct us_runtime *rt)
 	if (pthread_mutex_trylock(&st->lock) == 0)
 		return false;
 	atomic_store(&st->rt_pass_wanted, true);
-	rt_full_barrier();
 	if (pthread_mutex_trylock(&st->lock) == 0) {
 		/* Ours after all (fired: the pass knows). */
 		return false;
@@ -402,22 +383,16 @@ static bool rt_hand_off(struct us_runtime *rt)
 	return true;
 }
 
-void us_runtime_unlocked(struct ustack *st)
+void us_runtime_before_unlock(struct ustack *st)
 {
-	struct us_runtime *rt;
+	struct us_runtime *rt = st->rt;
 	int err = 0;
 	bool idle;
 
-	rt_full_barrier();
-	if (!atomic_load(&st->rt_pass_wanted))
+	if (!atomic_load(&st->rt_pass_wanted) || !rt || rt->stopping ||
+	    pthread_equal(rt->thread, pthread_self()) ||
+	    !atomic_exchange(&st->rt_pass_wanted, false))
 		return;
-	pthread_mutex_lock(&st->lock);
-	rt = st->rt;
-	if (!rt || rt->stopping || pthread_equal(rt->thread, pthread_self()) ||
-	    !atomic_exchange(&st->rt_pass_wanted, false)) {
-		pthread_mutex_unlock(&st->lock);
-		return;
-	}
 	us_wait_outside_loop(true);
 	idle = rt_pass(rt, true, false, true, 0, &err);
 	us_wait_outside_loop(false);
@@ -427,7 +402,6 @@ void us_runtime_unlocked(struct ustack *st)
 		rt->planned = 0;
 		us_runtime_wakeup(st);
 	}
-	us_core_unlock(st);
 }
 
 static void *runtime_main(void *arg)
@@ -445,9 +419,8 @@ static void *runtime_main(void *arg)
 
 		if (fired && timer_only && rt_hand_off(rt)) {
 			/* Back to sleep; should the pass not be taken within
-			 * RT_HAND_OFF_MS (a thread that lets the lock go
-			 * without us_core_unlock), the runtime tries again. */
-			timeout = RT_HAND_OFF_MS;
+			 * hand_off_ms, the runtime tries again. */
+			timeout = rt->hand_off_ms;
 			goto wait;
 		}
 		if (!fired || !timer_only)
@@ -585,6 +558,7 @@ static struct us_runtime *runtime_alloc(struct ustack *st, int *err)
 	rt->armed = US_TIME_NEVER;
 	rt->planned = 0;
 	rt->linger_us = RT_LINGER_US;
+	rt->hand_off_ms = RT_HAND_OFF_MS;
 	rt->abs_clock = clock_is_monotonic(st->clock);
 	rt->lone_wake = rt_lone_wake();
 	rt->epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -956,6 +930,12 @@ void us_runtime_set_linger(struct ustack *st, unsigned int usec)
 {
 	if (st->rt)
 		st->rt->linger_us = usec;
+}
+
+void us_runtime_set_hand_off_ms(struct ustack *st, int ms)
+{
+	if (st->rt)
+		st->rt->hand_off_ms = ms;
 }
 
 /* ---- application threads driving the engine ---------------------------- */

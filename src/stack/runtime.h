@@ -60,6 +60,9 @@ unsigned int us_runtime_claim(struct ustack *st);
  * measured worse: the runtime thread's timer then fired every second
  * connection or so. */
 #define RT_LINGER_US 1000
+/* How long the runtime thread leaves a pass to the holder of the core lock
+ * before it tries again (rt_hand_off), in milliseconds. */
+#define RT_HAND_OFF_MS 1
 /* Core lock held: every device fd was read empty by a read begun after
  * `mark` (us_drain_mark in stack.h). */
 bool us_drained_since(struct ustack *st, uint64_t mark);
@@ -69,10 +72,13 @@ void us_runtime_linger_end(struct ustack *st);
  * soon (epoll_wait) keeps the devices from the runtime thread for
  * RT_LINGER_US, as a claim's end does. Core lock held. */
 void us_runtime_linger(struct ustack *st);
-/* Just after the calling thread let the core lock go (us_core_unlock):
- * run the pass the runtime thread left to it, if it did (runtime.c,
- * rt_hand_off). Core lock not held. */
-void us_runtime_unlocked(struct ustack *st);
+/* Core lock held, about to be let go (us_core_unlock): run the pass the
+ * runtime thread left to the lock's holder, if it did (runtime.c,
+ * rt_hand_off). */
+void us_runtime_before_unlock(struct ustack *st);
+/* Core lock held: how long the runtime thread leaves a pass to the lock's
+ * holder before it tries again, in ms (tests). */
+void us_runtime_set_hand_off_ms(struct ustack *st, int ms);
 /* Core lock held: how many claims hold the devices now, and whether they
  * are taken (a claim or a linger) (tests). */
 unsigned int us_runtime_claims(struct ustack *st);

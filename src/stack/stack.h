@@ -84,7 +84,7 @@ struct ustack {
 
 	/* The runtime thread, woken by its timer while another thread held
 	 * the core lock, left its pass to that thread (runtime.c,
-	 * rt_hand_off; us_runtime_unlocked). */
+	 * rt_hand_off; us_runtime_before_unlock). */
 	atomic_bool rt_pass_wanted;
 };
 

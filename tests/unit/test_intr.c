@@ -1284,10 +1284,18 @@ static void test_tap_linger(void **state)
 /*
  * The runtime thread, woken by its timer while another thread holds the
  * core lock, leaves its pass to that thread (runtime.c, rt_hand_off): the
- * timer runs in the thread that lets the lock go through us_core_unlock.
- * A thread that lets it go otherwise leaves it to the runtime thread, once
- * RT_HAND_OFF_MS has passed.
+ * timer runs in the thread that lets the lock go through us_core_unlock
+ * (the runtime's retry set to 60 s here, so that it cannot take it
+ * first). A thread that lets it go otherwise leaves it to the runtime
+ * thread's retry (the default, RT_HAND_OFF_MS).
  */
+static void set_hand_off_ms(int ms)
+{
+	pthread_mutex_lock(&F.st->lock);
+	us_runtime_set_hand_off_ms(F.st, ms);
+	pthread_mutex_unlock(&F.st->lock);
+}
+
 static struct {
 	struct us_timer t;
 	atomic_bool ran;
@@ -1313,6 +1321,7 @@ static void test_runtime_hand_off(void **state)
 		atomic_store(&hot.by_me, false);
 		hot.me = pthread_self();
 		us_timer_init(&hot.t, hot_fire);
+		set_hand_off_ms(raw ? RT_HAND_OFF_MS : 60 * 1000);
 		/* The runtime thread idle in its epoll_wait first (not in a
 		 * pass, which would wait for the lock as usual). */
 		for (i = 0; i < HANG_GUARD_MS; i++) {
@@ -1343,20 +1352,47 @@ static void test_runtime_hand_off(void **state)
 		assert_true(atomic_load(&hot.ran));
 		assert_false(atomic_load(&hot.by_me));
 	}
+	set_hand_off_ms(RT_HAND_OFF_MS);
 }
 
 /*
  * A blocking write of more than one segment takes the devices from the
  * runtime thread and keeps them a linger after it (tcp_sockops.c,
- * inet_stream_sendmsg); the next such write reads what came meanwhile (a
- * datagram here, with the linger at 60 s: nobody else would read it). A
- * write of one segment or less takes nothing.
+ * inet_stream_sendmsg); the next such write reads what came meanwhile
+ * (a datagram here; the linger is 60 s) before it sends. A write of one
+ * segment or less takes nothing.
  */
+/* Frames the kernel has sent into the TAP (/proc/net/dev is this
+ * namespace's; /sys would show the one it was mounted in). */
+static unsigned long tap_tx_packets(void)
+{
+	unsigned long v[10] = { 0 };
+	char line[512];
+	bool found = false;
+	FILE *f = fopen("/proc/net/dev", "r");
+
+	assert_non_null(f);
+	while (!found && fgets(line, sizeof(line), f)) {
+		char *p = strstr(line, TAP_NAME ":");
+
+		if (p)
+			found = sscanf(p + strlen(TAP_NAME ":"),
+				       "%lu %lu %lu %lu %lu %lu %lu %lu %lu %lu",
+				       &v[0], &v[1], &v[2], &v[3], &v[4], &v[5],
+				       &v[6], &v[7], &v[8], &v[9]) == 10;
+	}
+	fclose(f);
+	assert_true(found);
+	return v[9];
+}
+
 static void test_tap_bulk_send_claims(void **state)
 {
-	static char buf[8192];
+	static char buf[4096];      /* > the MSS, < the send buffer */
+	uint64_t before;
 	struct sockaddr_in ka, sa, sb;
-	int kl, ks, fd, a, b;
+	int kl, ks, fd, a, b, i;
+	unsigned long tx;
 	char got = 0;
 
 	(void)state;
@@ -1377,11 +1413,20 @@ static void test_tap_bulk_send_claims(void **state)
 	assert_false(devices_taken());
 	assert_int_equal(us_send(fd, buf, sizeof(buf), 0), (int)sizeof(buf));
 	assert_true(devices_taken());
+	tx = tap_tx_packets();
 	assert_int_equal(sendto(ktap, "s", 1, 0, (struct sockaddr *)&sb,
 				sizeof(sb)), 1);
-	/* In the TAP's queue once sendto returned (the route and the ARP
-	 * entry are there), for this thread's next write. */
+	/* In the TAP's queue (the kernel counted it sent), for this
+	 * thread's next write. */
+	for (i = 0; i < HANG_GUARD_MS && tap_tx_packets() == tx; i++)
+		usleep(1000);
+	assert_true(i < HANG_GUARD_MS);
+	/* The write reads the device first (the runtime thread may also
+	 * have read it by now, for a timer: then the datagram is there
+	 * anyway, and the count still shows this write's read). */
+	before = driven();
 	assert_int_equal(us_send(fd, buf, sizeof(buf), 0), (int)sizeof(buf));
+	assert_true(driven() > before);
 	assert_int_equal(us_recv(b, &got, 1, MSG_DONTWAIT), 1);
 	assert_int_equal(got, 's');
 	assert_true(devices_taken());

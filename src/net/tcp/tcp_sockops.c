@@ -279,8 +279,9 @@ static ssize_t inet_stream_sendmsg(struct socket *sock, const struct msghdr *msg
 			break;
 	}
 	free(iov);
+	/* A linger only after a write that went well (as connect). */
 	if (claim)
-		us_wait_unclaim(sock->st, true);
+		us_wait_unclaim(sock->st, rc >= 0);
 	return done ? (ssize_t)done : rc;
 }
 
