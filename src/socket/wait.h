@@ -106,13 +106,13 @@ int us_wait_sleep(struct us_wait_queue *wq, struct ustack *st,
  * thread that cannot drive (which gives them back first). Nothing is taken
  * when the thread cannot drive. Core lock held.
  */
+void us_wait_claim(struct ustack *st);
+void us_wait_unclaim(struct ustack *st, bool linger);
 /* The calling thread is about to run the engine, or is done, outside the
  * loop of any wait of its own (a pass the runtime thread left to it:
  * us_runtime_before_unlock), where the wake-up of its own sleeper must write
  * the eventfd: the sleep does not look again before it blocks. */
 void us_wait_outside_loop(bool on);
-void us_wait_claim(struct ustack *st);
-void us_wait_unclaim(struct ustack *st, bool linger);
 
 /*
  * Run the engine once for a call about to wait on wq (us_runtime_drive),

@@ -417,14 +417,14 @@ static void *runtime_main(void *arg)
 		bool stop, idle = false;
 		int n, err = 0;
 
-		if (fired && timer_only && rt_hand_off(rt)) {
+		if (!fired || !timer_only) {
+			pthread_mutex_lock(&st->lock);
+		} else if (rt_hand_off(rt)) {
 			/* Back to sleep; should the pass not be taken within
 			 * hand_off_ms, the runtime tries again. */
 			timeout = rt->hand_off_ms;
 			goto wait;
 		}
-		if (!fired || !timer_only)
-			pthread_mutex_lock(&st->lock);
 		/* A pass left to another thread and not taken: the timerfd
 		 * was read for it, so it counts as fired. */
 		if (atomic_exchange(&st->rt_pass_wanted, false))

@@ -647,15 +647,21 @@ static uint64_t mib(enum us_mib m)
 	return v;
 }
 
+/* Host `host` of the TAP network (1: the kernel, 2: ustack), port. */
+static void tap_sin(struct sockaddr_in *sin, uint32_t host, uint16_t port)
+{
+	memset(sin, 0, sizeof(*sin));
+	sin->sin_family = AF_INET;
+	sin->sin_addr.s_addr = htonl(TAP_NET | host);
+	sin->sin_port = htons(port);
+}
+
 static int udp_on_tap(uint16_t port, struct sockaddr_in *sin)
 {
 	int fd = us_socket_on(F.st, AF_INET, SOCK_DGRAM, 0);
 
 	assert_true(fd >= 0);
-	memset(sin, 0, sizeof(*sin));
-	sin->sin_family = AF_INET;
-	sin->sin_addr.s_addr = htonl(TAP_NET | 2);
-	sin->sin_port = htons(port);
+	tap_sin(sin, 2, port);
 	assert_int_equal(us_bind(fd, (struct sockaddr *)sin, sizeof(*sin)), 0);
 	return fd;
 }
@@ -1006,10 +1012,7 @@ static int kernel_listener(uint16_t port, struct sockaddr_in *ka)
 	int kl = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
 	assert_true(kl >= 0);
-	memset(ka, 0, sizeof(*ka));
-	ka->sin_family = AF_INET;
-	ka->sin_addr.s_addr = htonl(TAP_NET | 1);
-	ka->sin_port = htons(port);
+	tap_sin(ka, 1, port);
 	assert_int_equal(bind(kl, (struct sockaddr *)ka, sizeof(*ka)), 0);
 	assert_int_equal(listen(kl, 16), 0);
 	return kl;
@@ -1102,9 +1105,8 @@ static unsigned int claims(void)
 	return n;
 }
 
-/* Until thread *tid (once it has set it) sleeps in ppoll: a timed sleep,
- * which cannot drive. */
-static void wait_in_ppoll(const atomic_int *tid)
+/* Until thread *tid (once it has set it) sleeps in system call `call`. */
+static void wait_in_syscall(const atomic_int *tid, long call)
 {
 	long nr = 0;
 	int i;
@@ -1112,11 +1114,17 @@ static void wait_in_ppoll(const atomic_int *tid)
 	for (i = 0; i < HANG_GUARD_MS; i++) {
 		int t = atomic_load(tid);
 
-		if (t && asleep_in_kernel(t, &nr) && nr == SYS_ppoll)
+		if (t && asleep_in_kernel(t, &nr) && nr == call)
 			break;
 		usleep(1000);
 	}
 	assert_true(i < HANG_GUARD_MS);
+}
+
+/* Until thread *tid sleeps in ppoll: a timed sleep, which cannot drive. */
+static void wait_in_ppoll(const atomic_int *tid)
+{
+	wait_in_syscall(tid, SYS_ppoll);
 }
 
 static bool devices_taken(void)
@@ -1194,6 +1202,13 @@ static void set_linger(unsigned int usec)
 {
 	pthread_mutex_lock(&F.st->lock);
 	us_runtime_set_linger(F.st, usec);
+	pthread_mutex_unlock(&F.st->lock);
+}
+
+static void end_linger(void)
+{
+	pthread_mutex_lock(&F.st->lock);
+	us_runtime_linger_end(F.st);
 	pthread_mutex_unlock(&F.st->lock);
 }
 
@@ -1313,6 +1328,8 @@ static void hot_fire(struct us_timer *t, us_time_t now)
 
 static void test_runtime_hand_off(void **state)
 {
+	atomic_int rt_tid;
+
 	(void)state;
 	for (int raw = 0; raw < 2; raw++) {
 		int i;
@@ -1324,15 +1341,8 @@ static void test_runtime_hand_off(void **state)
 		set_hand_off_ms(raw ? RT_HAND_OFF_MS : 60 * 1000);
 		/* The runtime thread idle in its epoll_wait first (not in a
 		 * pass, which would wait for the lock as usual). */
-		for (i = 0; i < HANG_GUARD_MS; i++) {
-			long nr = 0;
-
-			if (asleep_in_kernel(runtime_tid(), &nr) &&
-			    nr == SYS_epoll_wait)
-				break;
-			usleep(1000);
-		}
-		assert_true(i < HANG_GUARD_MS);
+		atomic_store(&rt_tid, runtime_tid());
+		wait_in_syscall(&rt_tid, SYS_epoll_wait);
 		pthread_mutex_lock(&F.st->lock);
 		us_timer_mod(&F.st->timers, &hot.t,
 			     us_clock_now(F.st->clock) + 2000);
@@ -1355,13 +1365,6 @@ static void test_runtime_hand_off(void **state)
 	set_hand_off_ms(RT_HAND_OFF_MS);
 }
 
-/*
- * A blocking write of more than one segment takes the devices from the
- * runtime thread and keeps them a linger after it (tcp_sockops.c,
- * inet_stream_sendmsg); the next such write reads what came meanwhile
- * (a datagram here; the linger is 60 s) before it sends. A write of one
- * segment or less takes nothing.
- */
 /* Frames the kernel has sent into the TAP (/proc/net/dev is this
  * namespace's; /sys would show the one it was mounted in). */
 static unsigned long tap_tx_packets(void)
@@ -1386,6 +1389,13 @@ static unsigned long tap_tx_packets(void)
 	return v[9];
 }
 
+/*
+ * A blocking write of more than one segment takes the devices from the
+ * runtime thread and keeps them a linger after it (tcp_sockops.c,
+ * inet_stream_sendmsg); the next such write reads what came meanwhile
+ * (a datagram here; the linger is 60 s) before it sends. A write of one
+ * segment or less takes nothing.
+ */
 static void test_tap_bulk_send_claims(void **state)
 {
 	static char buf[4096];      /* > the MSS, < the send buffer */
@@ -1404,9 +1414,7 @@ static void test_tap_bulk_send_claims(void **state)
 	assert_int_equal(connect_kept(&ka, &fd), 0);
 	ks = accept(kl, NULL, NULL);
 	assert_true(ks >= 0);
-	pthread_mutex_lock(&F.st->lock);
-	us_runtime_linger_end(F.st);          /* the connect's */
-	pthread_mutex_unlock(&F.st->lock);
+	end_linger();                          /* the connect's */
 	assert_false(devices_taken());
 
 	assert_int_equal(us_send(fd, buf, 100, 0), 100);
@@ -1432,9 +1440,7 @@ static void test_tap_bulk_send_claims(void **state)
 	assert_true(devices_taken());
 
 	set_linger(RT_LINGER_US);
-	pthread_mutex_lock(&F.st->lock);
-	us_runtime_linger_end(F.st);
-	pthread_mutex_unlock(&F.st->lock);
+	end_linger();
 	us_close(fd);
 	close(ks);
 	close(kl);
