@@ -73,6 +73,8 @@ struct us_runtime {
 	bool lingering;     /* no claim, but the devices are still taken ... */
 	us_time_t linger_until;  /* ... until then (us_runtime_unclaim) */
 	us_time_t linger_us;     /* how long a linger lasts (RT_LINGER_US) */
+	bool poll_hit;      /* a drive came during the last linger */
+	unsigned int poll_skips;  /* drives since, with no linger */
 	int hand_off_ms;         /* rt_hand_off's retry (RT_HAND_OFF_MS) */
 	uint64_t pass_mark;      /* us_drain_mark at the runtime's last pass */
 };
@@ -558,6 +560,7 @@ static struct us_runtime *runtime_alloc(struct ustack *st, int *err)
 	rt->armed = US_TIME_NEVER;
 	rt->planned = 0;
 	rt->linger_us = RT_LINGER_US;
+	rt->poll_hit = true;       /* until a linger shows otherwise */
 	rt->hand_off_ms = RT_HAND_OFF_MS;
 	rt->abs_clock = clock_is_monotonic(st->clock);
 	rt->lone_wake = rt_lone_wake();
@@ -883,12 +886,33 @@ static bool rt_may_linger(const struct us_runtime *rt)
 	       rt->st->blind_sleepers == 0;
 }
 
+/*
+ * An event loop's linger pays when the peer answers within it (its ACK of
+ * a reply of several segments, which the kernel sends inside our own
+ * write; the next request of a busy client): the loop's next drive then
+ * comes while the linger lasts, and finds the frames left for it where
+ * they would have woken the runtime thread. A loop that gets a frame now
+ * and then, and nothing in between, is woken for it first anyway (its set
+ * watches the devices ahead of the runtime's, us_runtime_driver_sync);
+ * there a linger per frame costs two epoll_ctl, a timerfd_settime and a
+ * wake-up of the runtime thread at its end, for nothing. So a drive starts
+ * a linger only if the last one had a drive during it (poll_hit), or,
+ * to notice when that changes, after RT_LINGER_PROBE drives without.
+ */
 void us_runtime_linger(struct ustack *st)
 {
 	struct us_runtime *rt = st->rt;
 
 	if (!rt || rt->claims > 0 || !rt_may_linger(rt))
 		return;
+	if (rt->lingering) {
+		rt->poll_hit = true;
+	} else if (rt->poll_hit || ++rt->poll_skips >= RT_LINGER_PROBE) {
+		rt->poll_hit = false;
+		rt->poll_skips = 0;
+	} else {
+		return;
+	}
 	rt_take(rt);
 	rt_linger(rt);
 }

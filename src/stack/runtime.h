@@ -60,6 +60,9 @@ unsigned int us_runtime_claim(struct ustack *st);
  * measured worse: the runtime thread's timer then fired every second
  * connection or so. */
 #define RT_LINGER_US 1000
+/* An event loop whose last linger was wasted lingers again at every this
+ * many drives, to see whether it still is (us_runtime_linger). */
+#define RT_LINGER_PROBE 8
 /* How long the runtime thread leaves a pass to the holder of the core lock
  * before it tries again (rt_hand_off), in milliseconds. */
 #define RT_HAND_OFF_MS 1
@@ -70,7 +73,9 @@ void us_runtime_unclaim(struct ustack *st, unsigned int token, bool linger);
 void us_runtime_linger_end(struct ustack *st);
 /* A thread that has just driven the engine for a wait and will wait again
  * soon (epoll_wait) keeps the devices from the runtime thread for
- * RT_LINGER_US, as a claim's end does. Core lock held. */
+ * RT_LINGER_US, as a claim's end does, if such a drive came during the
+ * last linger, or this is the RT_LINGER_PROBE-th drive since one did not.
+ * Core lock held. */
 void us_runtime_linger(struct ustack *st);
 /* Core lock held, about to be let go (us_core_unlock): run the pass the
  * runtime thread left to the lock's holder, if it did (runtime.c,

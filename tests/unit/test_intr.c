@@ -1220,23 +1220,42 @@ static int connect_kept(const struct sockaddr_in *ka, int *fd)
 	return us_connect(*fd, (const struct sockaddr *)ka, sizeof(*ka));
 }
 
+/* A thread asleep in us_epoll_wait on a gets a datagram from the kernel
+ * (reading the TAP: tap_datagram); whether the TAP is taken after. */
+static bool epoll_read_keeps(int a, const struct sockaddr_in *sa)
+{
+	uint64_t before = driven();
+	struct blocker blk;
+	char c;
+
+	start(&blk, CALL_EPOLL, true, a);
+	assert_int_equal(sendto(ktap, "e", 1, 0, (const struct sockaddr *)sa,
+				sizeof(*sa)), 1);
+	pthread_join(blk.thread, NULL);
+	assert_int_equal(blk.rc, 1);
+	assert_true(driven() > before);
+	assert_int_equal(us_recv(a, &c, 1, 0), 1);
+	assert_int_equal(c, 'e');
+	return devices_taken();
+}
+
 /*
  * The linger (runtime.c, us_runtime_claim), made longer than any step
  * here (60 s) so that what holds the devices is seen, not raced: a
  * connect that succeeded keeps them after it returns; one that failed
  * gives them back (a linger too); a thread asleep in a timed recv, which
  * cannot read the TAP, ends a linger and keeps a connect from starting
- * one, and gets its datagram; an epoll_wait that read the TAP keeps them.
+ * one, and gets its datagram; an epoll_wait that read the TAP keeps them
+ * unless the last linger had no such read during it (then one in
+ * RT_LINGER_PROBE does).
  * With the default linger, one ends by itself.
  */
 static void test_tap_linger(void **state)
 {
 	struct timed_recv t = { .tid = 0, .rc = -2 };
 	struct sockaddr_in ka, sa, sb, nowhere;
-	struct blocker blk;
 	pthread_t th;
 	int kl, a, fd[5], i, n = 0;
-	uint64_t before;
 
 	(void)state;
 	if (!driving)
@@ -1269,15 +1288,18 @@ static void test_tap_linger(void **state)
 	assert_int_equal(atomic_load(&t.rc), 1);
 	assert_int_equal(t.got, 't');
 
-	/* An epoll_wait that read the TAP (tap_datagram: it does). */
-	before = driven();
-	start(&blk, CALL_EPOLL, true, a);
-	assert_int_equal(sendto(ktap, "e", 1, 0, (struct sockaddr *)&sa,
-				sizeof(sa)), 1);
-	pthread_join(blk.thread, NULL);
-	assert_int_equal(blk.rc, 1);
-	assert_true(driven() > before);
-	assert_true(devices_taken());
+	/* An epoll_wait that read the TAP (tap_datagram: it does) keeps
+	 * it. Once a linger ends with no such read during it, only every
+	 * RT_LINGER_PROBE-th read starts one; once one had a read during
+	 * it, the next read lingers again. */
+	assert_true(epoll_read_keeps(a, &sa));
+	end_linger();
+	for (i = 1; i <= RT_LINGER_PROBE; i++)
+		assert_int_equal(epoll_read_keeps(a, &sa),
+				 i == RT_LINGER_PROBE);
+	assert_true(epoll_read_keeps(a, &sa));   /* during the linger */
+	end_linger();
+	assert_true(epoll_read_keeps(a, &sa));
 
 	/* The default linger ends by itself. */
 	set_linger(0);
