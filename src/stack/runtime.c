@@ -51,6 +51,10 @@ enum rt_source {
 	RT_SRC_DEV = 3,
 };
 
+/* What a pass left to the core lock's holder is for (st->rt_pass_wanted,
+ * rt_hand_off): the timerfd expired; a device has frames. */
+enum { RT_PASS_TIMER = 1, RT_PASS_DEV = 2 };
+
 #define RT_MAX_EVENTS 16
 #define RT_BUDGET 64       /* frames per device per step */
 #define RT_MAX_STEPS 64    /* steps per hold of the core lock */
@@ -59,6 +63,7 @@ struct us_runtime {
 	struct ustack *st;
 	pthread_t thread;
 	int epfd;
+	int quiet_epfd;     /* the timerfd and wakefd only (rt_hand_off) */
 	int timerfd;
 	int wakefd;
 	bool stopping;      /* set under the core lock by ustack_stop() */
@@ -96,14 +101,18 @@ static int watch_fd(int epfd, int fd, uint32_t events, uint64_t data)
 	return 0;
 }
 
-static int rt_watch(struct us_runtime *rt, int fd, enum rt_source src)
+static int rt_watch_in(int epfd, int fd, enum rt_source src)
 {
 	uint32_t events = EPOLLIN;
 
 	if (src == RT_SRC_DEV)
 		events |= EPOLLEXCLUSIVE;
-	return watch_fd(rt->epfd, fd, events,
-			(uint64_t)src << 32 | (uint32_t)fd);
+	return watch_fd(epfd, fd, events, (uint64_t)src << 32 | (uint32_t)fd);
+}
+
+static int rt_watch(struct us_runtime *rt, int fd, enum rt_source src)
+{
+	return rt_watch_in(rt->epfd, fd, src);
 }
 
 /* Read a timerfd or eventfd to clear it; EAGAIN means it already was. */
@@ -190,15 +199,19 @@ static void rt_forget_dev_fd(struct us_runtime *rt, int fd)
 
 /* Returns true when the timerfd expired (rt->armed is then stale);
  * *dev_only when every event was a device's, *timer_only when the
- * timerfd's was the only one. */
+ * timerfd's was the only one; *leave: what a pass for this wake-up may be
+ * left to the core lock's holder for (RT_PASS_*; 0 when the eventfd was
+ * among them: a stop, or work the holder could not finish). */
 static bool rt_handle_events(struct us_runtime *rt,
 			     const struct epoll_event *evs, int n,
-			     bool *dev_only, bool *timer_only)
+			     bool *dev_only, bool *timer_only,
+			     unsigned int *leave)
 {
-	bool fired = false;
+	bool fired = false, wake = false;
 
 	*dev_only = n > 0;
 	*timer_only = n == 1 && evs[0].data.u64 >> 32 == RT_SRC_TIMER;
+	*leave = 0;
 
 	for (int i = 0; i < n; i++) {
 		enum rt_source src = (enum rt_source)(evs[i].data.u64 >> 32);
@@ -208,19 +221,25 @@ static bool rt_handle_events(struct us_runtime *rt,
 		case RT_SRC_WAKE:
 			rt_drain(rt->wakefd);
 			*dev_only = false;
+			wake = true;
 			break;
 		case RT_SRC_TIMER:
 			rt_drain(rt->timerfd);
 			fired = true;
 			*dev_only = false;
+			*leave |= RT_PASS_TIMER;
 			break;
 		case RT_SRC_DEV:
 			if ((evs[i].events & (EPOLLERR | EPOLLHUP)) &&
 			    !(evs[i].events & EPOLLIN))
 				rt_forget_dev_fd(rt, fd);
+			else
+				*leave |= RT_PASS_DEV;
 			break;
 		}
 	}
+	if (wake)
+		*leave = 0;
 	return fired;
 }
 
@@ -360,26 +379,32 @@ static bool rt_pass(struct us_runtime *rt, bool fired, bool dev_only,
 }
 
 /*
- * Woken by its timer alone, the runtime thread does not wait for the core
- * lock if another thread holds it: it leaves the pass to that thread,
- * which runs it just before it lets the lock go (us_runtime_before_unlock).
- * Waiting would cost more than the pass: a thread busy in ustack calls
- * takes the lock again at once, and each of its unlocks would wake the
- * waiting runtime thread (a futex system call), only for it to find the
- * lock taken again, several times over. A holder that looked at the flag
- * before it was set, or lets the lock go without us_core_unlock, leaves
- * the pass to the runtime thread's next try, rt->hand_off_ms later. True
- * when the pass was left; false with the lock held.
+ * Woken by its timer or by frames, the runtime thread does not wait for
+ * the core lock if another thread holds it: it leaves the pass to that
+ * thread, which runs it just before it lets the lock go
+ * (us_runtime_before_unlock), and reads the devices then if frames woke
+ * the runtime. Waiting would cost more than the pass: a thread busy in
+ * ustack calls (an event loop serving many connections) takes the lock
+ * again at once, and each of its unlocks would wake the waiting runtime
+ * thread (a futex system call), only for it to find the lock taken again,
+ * several times over. A holder that looked at the flag before it was set,
+ * or lets the lock go without us_core_unlock, leaves the pass to the
+ * runtime thread's next try, rt->hand_off_ms later. Meanwhile the runtime
+ * waits on its timerfd and eventfd alone when frames woke it (its set
+ * would return the device at once, until it is read): a frame that comes
+ * after the holder's pass waits for that try at most, unless another
+ * thread reads it first. True when the pass was left; false with the lock
+ * held.
  */
-static bool rt_hand_off(struct us_runtime *rt)
+static bool rt_hand_off(struct us_runtime *rt, unsigned int why)
 {
 	struct ustack *st = rt->st;
 
 	if (pthread_mutex_trylock(&st->lock) == 0)
 		return false;
-	atomic_store(&st->rt_pass_wanted, true);
+	atomic_fetch_or(&st->rt_pass_wanted, why);
 	if (pthread_mutex_trylock(&st->lock) == 0) {
-		/* Ours after all (fired: the pass knows). */
+		/* Ours after all (the flag tells the pass what for). */
 		return false;
 	}
 	return true;
@@ -388,15 +413,21 @@ static bool rt_hand_off(struct us_runtime *rt)
 void us_runtime_before_unlock(struct ustack *st)
 {
 	struct us_runtime *rt = st->rt;
+	unsigned int why;
 	int err = 0;
 	bool idle;
 
 	if (!atomic_load(&st->rt_pass_wanted) || !rt || rt->stopping ||
-	    pthread_equal(rt->thread, pthread_self()) ||
-	    !atomic_exchange(&st->rt_pass_wanted, false))
+	    pthread_equal(rt->thread, pthread_self()))
 		return;
+	why = atomic_exchange(&st->rt_pass_wanted, 0);
+	if (!why)
+		return;
+	/* For frames, a pass that runs the engine (no timer-only
+	 * shortcut). */
 	us_wait_outside_loop(true);
-	idle = rt_pass(rt, true, false, true, 0, &err);
+	idle = rt_pass(rt, why & RT_PASS_TIMER, false,
+		       !(why & RT_PASS_DEV), 0, &err);
 	us_wait_outside_loop(false);
 	/* Work left, or the timerfd could not be armed: the runtime thread
 	 * takes over (and reports the error if it persists). */
@@ -412,25 +443,30 @@ static void *runtime_main(void *arg)
 	struct ustack *st = rt->st;
 	struct epoll_event evs[RT_MAX_EVENTS];
 	bool fired = false, dev_only = false, timer_only = false;
+	unsigned int leave = 0, why;
 	uint64_t mark = 0;
-	int timeout;
+	int timeout, epfd;
 
 	for (;;) {
 		bool stop, idle = false;
 		int n, err = 0;
 
-		if (!fired || !timer_only) {
-			pthread_mutex_lock(&st->lock);
-		} else if (rt_hand_off(rt)) {
+		if (leave && rt_hand_off(rt, leave)) {
 			/* Back to sleep; should the pass not be taken within
 			 * hand_off_ms, the runtime tries again. */
 			timeout = rt->hand_off_ms;
 			goto wait;
 		}
+		if (!leave)
+			pthread_mutex_lock(&st->lock);
 		/* A pass left to another thread and not taken: the timerfd
-		 * was read for it, so it counts as fired. */
-		if (atomic_exchange(&st->rt_pass_wanted, false))
+		 * was read for it, so it counts as fired; frames make it
+		 * run the engine. */
+		why = atomic_exchange(&st->rt_pass_wanted, 0);
+		if (why & RT_PASS_TIMER)
 			fired = true;
+		if (why & RT_PASS_DEV)
+			dev_only = timer_only = false;
 		stop = rt->stopping;
 		if (!stop)
 			idle = rt_pass(rt, fired, dev_only, timer_only, mark,
@@ -444,31 +480,40 @@ static void *runtime_main(void *arg)
 		}
 		if (!idle) {
 			fired = dev_only = timer_only = false;
+			leave = 0;
 			continue;
 		}
 		timeout = -1;
 wait:
 		fired = dev_only = timer_only = false;
-		n = epoll_wait(rt->epfd, evs, RT_MAX_EVENTS, timeout);
+		/* A pass left for frames: the device would wake the main set
+		 * at once until the pass reads it. */
+		epfd = timeout >= 0 &&
+		       (atomic_load(&st->rt_pass_wanted) & RT_PASS_DEV) ?
+		       rt->quiet_epfd : rt->epfd;
+		n = epoll_wait(epfd, evs, RT_MAX_EVENTS, timeout);
 		mark = us_drain_mark(st);
 		if (n == 0) {
 			/* The hand-off's time is up: the pass was taken (wait
 			 * on), or it is tried again: the runtime runs it if
 			 * the lock is free now, else leaves it again. */
-			if (!atomic_load(&st->rt_pass_wanted)) {
+			leave = atomic_load(&st->rt_pass_wanted);
+			if (!leave) {
 				timeout = -1;
 				goto wait;
 			}
-			fired = timer_only = true;
 			continue;
 		}
 		if (n < 0) {
-			if (errno == EINTR)
+			if (errno == EINTR) {
+				leave = 0;
 				continue;
+			}
 			rt_log_errno(rt, "epoll_wait", errno);
 			break;
 		}
-		fired = rt_handle_events(rt, evs, n, &dev_only, &timer_only);
+		fired = rt_handle_events(rt, evs, n, &dev_only, &timer_only,
+					 &leave);
 	}
 	return NULL;
 }
@@ -477,6 +522,8 @@ static void runtime_free(struct us_runtime *rt)
 {
 	if (rt->epfd >= 0)
 		close(rt->epfd);
+	if (rt->quiet_epfd >= 0)
+		close(rt->quiet_epfd);
 	if (rt->timerfd >= 0)
 		close(rt->timerfd);
 	if (rt->wakefd >= 0)
@@ -565,9 +612,11 @@ static struct us_runtime *runtime_alloc(struct ustack *st, int *err)
 	rt->abs_clock = clock_is_monotonic(st->clock);
 	rt->lone_wake = rt_lone_wake();
 	rt->epfd = epoll_create1(EPOLL_CLOEXEC);
+	rt->quiet_epfd = epoll_create1(EPOLL_CLOEXEC);
 	rt->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	rt->wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (rt->epfd < 0 || rt->timerfd < 0 || rt->wakefd < 0) {
+	if (rt->epfd < 0 || rt->quiet_epfd < 0 || rt->timerfd < 0 ||
+	    rt->wakefd < 0) {
 		*err = -errno;
 		runtime_free(rt);
 		return NULL;
@@ -575,6 +624,10 @@ static struct us_runtime *runtime_alloc(struct ustack *st, int *err)
 	*err = rt_watch(rt, rt->timerfd, RT_SRC_TIMER);
 	if (!*err)
 		*err = rt_watch(rt, rt->wakefd, RT_SRC_WAKE);
+	if (!*err)
+		*err = rt_watch_in(rt->quiet_epfd, rt->timerfd, RT_SRC_TIMER);
+	if (!*err)
+		*err = rt_watch_in(rt->quiet_epfd, rt->wakefd, RT_SRC_WAKE);
 	if (*err) {
 		runtime_free(rt);
 		return NULL;

@@ -82,10 +82,10 @@ struct ustack {
 	 * read of a device fd; read without the core lock). */
 	atomic_uint_least64_t rx_reads;
 
-	/* The runtime thread, woken by its timer while another thread held
-	 * the core lock, left its pass to that thread (runtime.c,
-	 * rt_hand_off; us_runtime_before_unlock). */
-	atomic_bool rt_pass_wanted;
+	/* The runtime thread, woken by its timer or by frames while another
+	 * thread held the core lock, left its pass to that thread (runtime.c,
+	 * rt_hand_off; us_runtime_before_unlock): RT_PASS_* bits, 0 if not. */
+	atomic_uint rt_pass_wanted;
 };
 
 /*

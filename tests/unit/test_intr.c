@@ -713,6 +713,28 @@ static void wait_in_futex(int tid)
 	fail_msg("thread %d did not wait for the core lock", tid);
 }
 
+/* How long the runtime thread leaves a pass to the core lock's holder
+ * before it tries again (runtime.c, rt_hand_off). */
+static void set_hand_off_ms(int ms)
+{
+	pthread_mutex_lock(&F.st->lock);
+	us_runtime_set_hand_off_ms(F.st, ms);
+	pthread_mutex_unlock(&F.st->lock);
+}
+
+/* Whether the runtime thread, woken while the test holds the core lock,
+ * left its pass to the lock's holder (runtime.c, rt_hand_off) within the
+ * hang guard. */
+static bool pass_left(void)
+{
+	for (int i = 0; i < HANG_GUARD_MS * 10; i++) {
+		if (atomic_load(&F.st->rt_pass_wanted))
+			return true;
+		usleep(100);
+	}
+	return false;
+}
+
 /* The runtime thread's id, by its name. */
 static int runtime_tid(void)
 {
@@ -759,12 +781,15 @@ static bool kernel_lone_wake(void)
  * and stops reading the TAP there (rt.driven_early), leaving B's
  * datagram, which came right behind it, in the device. B's must still be
  * delivered with nothing more sent: its wake-up went to the runtime
- * thread. The core lock is held while the kernel sends both, so that both
- * frames wait in the TAP when the woken thread reads it; B is sent once
- * that thread waits for the lock, and the lock is let go once the runtime
- * thread (woken by B) waits too, so the woken thread gets it first (futex
- * waiters of one priority are woken in order). With full-sized datagrams
- * (a bulk stream) the thread reads on instead: no early stop.
+ * thread, which, finding the core lock held, left the read to the lock's
+ * holder (runtime.c, rt_hand_off): the woken thread reads B as it lets
+ * the lock go. The core lock is held while the kernel sends both, so that
+ * both frames wait in the TAP when the woken thread reads it; B is sent
+ * once that thread waits for the lock, and the lock is let go once the
+ * runtime thread has left its pass (its retry set to 60 s, so it cannot
+ * take the lock first), and woken after each round (the eventfd) to wait
+ * for frames again. With full-sized datagrams (a bulk stream) the thread
+ * reads on instead: no early stop.
  */
 static void frame_left(enum call call, size_t len)
 {
@@ -773,11 +798,12 @@ static void frame_left(enum call call, size_t len)
 	int a, b, rounds = 20;
 	uint64_t early = mib(US_MIB_RT_DRIVEN_EARLY);
 	bool lone = kernel_lone_wake();
-	int rt = runtime_tid();
 
 	two_on_tap(&a, &sa, &b, &sb);
+	set_hand_off_ms(60 * 1000);
 	for (int i = 0; i < rounds; i++) {
 		struct blocker t;
+		bool left;
 
 		start(&t, call, true, a);
 		pthread_mutex_lock(&F.st->lock);
@@ -788,9 +814,10 @@ static void frame_left(enum call call, size_t len)
 		assert_int_equal(sendto(ktap, pb, len, 0,
 					(struct sockaddr *)&sb, sizeof(sb)),
 				 (ssize_t)len);
-		wait_in_futex(rt);
+		left = pass_left();
 		pthread_mutex_unlock(&F.st->lock);
 		pthread_join(t.thread, NULL);
+		assert_true(left);
 		/* recv's buffer takes 64 bytes of a datagram. */
 		assert_int_equal(t.rc, call == CALL_EPOLL ? 1 :
 				 (long)(len < 64 ? len : 64));
@@ -801,7 +828,10 @@ static void frame_left(enum call call, size_t len)
 		 * safe, and never after a full-sized frame (bulk). */
 		early += lone && len == 1;
 		assert_int_equal(mib(US_MIB_RT_DRIVEN_EARLY), early);
+		us_runtime_wakeup(F.st);    /* out of its 60 s wait */
 	}
+	set_hand_off_ms(RT_HAND_OFF_MS);
+	us_runtime_wakeup(F.st);
 	us_close(a);
 	us_close(b);
 }
@@ -1326,13 +1356,6 @@ static void test_tap_linger(void **state)
  * first). A thread that lets it go otherwise leaves it to the runtime
  * thread's retry (the default, RT_HAND_OFF_MS).
  */
-static void set_hand_off_ms(int ms)
-{
-	pthread_mutex_lock(&F.st->lock);
-	us_runtime_set_hand_off_ms(F.st, ms);
-	pthread_mutex_unlock(&F.st->lock);
-}
-
 static struct {
 	struct us_timer t;
 	atomic_bool ran;
