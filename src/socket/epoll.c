@@ -567,7 +567,9 @@ static int ep_report(struct us_epoll *ep, struct us_epitem *epi,
 		rc = 1;
 	}
 	pthread_mutex_unlock(&ep->lock);
-	pthread_mutex_unlock(&st->lock);
+	/* As every call: a pass the runtime thread left (frames it could not
+	 * read while an event loop reported items) runs here. */
+	us_core_unlock(st);
 	return rc;
 }
 

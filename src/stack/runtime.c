@@ -562,7 +562,12 @@ static unsigned int rt_new_gen(void)
  * waiting in some set is woken, or, when nobody waits anywhere, the
  * runtime's set has the fd on its ready list (its item is always visited
  * then), and the runtime thread, which always comes back to epoll_wait and
- * always reads until EAGAIN, takes it there. While the devices are taken
+ * always reads until EAGAIN, takes it there. (When it finds the core lock
+ * held, the read until EAGAIN is the holder's, as it lets the lock go, or
+ * its own at its retry, rt_hand_off: meanwhile it waits in quiet_epfd,
+ * where nobody waits in its main set, so a frame that comes then leaves
+ * its token on that set's ready list, for when it comes back, at most
+ * hand_off_ms later.) While the devices are taken
  * (a claim or a linger, us_runtime_claim) the runtime's item is not there:
  * the token then waits on the ready lists of the driving sets, and when
  * the devices come back, EPOLL_CTL_ADD finds the fd readable and puts it
@@ -958,7 +963,9 @@ void us_runtime_linger(struct ustack *st)
 
 	if (!rt || rt->claims > 0 || !rt_may_linger(rt))
 		return;
-	if (rt->lingering) {
+	/* Over but not yet given back (the runtime thread's timer is due):
+	 * no hit. */
+	if (rt->lingering && us_clock_now(st->clock) < rt->linger_until) {
 		rt->poll_hit = true;
 	} else if (rt->poll_hit || ++rt->poll_skips >= RT_LINGER_PROBE) {
 		rt->poll_hit = false;
@@ -1011,8 +1018,10 @@ void us_runtime_set_linger(struct ustack *st, unsigned int usec)
 
 void us_runtime_set_hand_off_ms(struct ustack *st, int ms)
 {
+	/* At least 1 ms: a wait of 0 (or none) would spin while the lock
+	 * is held. */
 	if (st->rt)
-		st->rt->hand_off_ms = ms;
+		st->rt->hand_off_ms = ms > 0 ? ms : 1;
 }
 
 /* ---- application threads driving the engine ---------------------------- */
