@@ -451,14 +451,14 @@ static void *runtime_main(void *arg)
 		bool stop, idle = false;
 		int n, err = 0;
 
-		if (leave && rt_hand_off(rt, leave)) {
+		if (!leave) {
+			pthread_mutex_lock(&st->lock);
+		} else if (rt_hand_off(rt, leave)) {
 			/* Back to sleep; should the pass not be taken within
 			 * hand_off_ms, the runtime tries again. */
 			timeout = rt->hand_off_ms;
 			goto wait;
 		}
-		if (!leave)
-			pthread_mutex_lock(&st->lock);
 		/* A pass left to another thread and not taken: the timerfd
 		 * was read for it, so it counts as fired; frames make it
 		 * run the engine. */
@@ -804,7 +804,7 @@ void ustack_stop(struct ustack *st)
 
 	pthread_mutex_lock(&st->lock);
 	st->rt = NULL;
-	atomic_store(&st->rt_pass_wanted, false);
+	atomic_store(&st->rt_pass_wanted, 0);
 	pthread_mutex_unlock(&st->lock);
 	runtime_free(rt);
 }

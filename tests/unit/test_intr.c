@@ -159,22 +159,41 @@ static void *blocker_main(void *arg)
 	return NULL;
 }
 
+/* The system call thread tid is in (/proc/self/task/TID/syscall): 1 with
+ * *nr and its fourth argument, 0 when the line says none, -1 when the
+ * file cannot be opened. */
+static int task_syscall(int tid, long *nr, unsigned long *arg4)
+{
+	char path[64], buf[256];
+	unsigned long a[4];
+	FILE *f;
+	int n = 0;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/syscall", tid);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	if (fgets(buf, sizeof(buf), f))
+		n = sscanf(buf, "%ld %lx %lx %lx %lx", nr, &a[0], &a[1], &a[2],
+			   &a[3]);
+	fclose(f);
+	if (n < 1)
+		return 0;
+	*arg4 = n == 5 ? a[3] : 0;
+	return 1;
+}
+
 /* True while the thread sleeps in a system call (not futex: a lock);
  * *nrp is that call. */
 static bool asleep_in_kernel(int tid, long *nrp)
 {
 	char path[64], buf[128];
+	unsigned long arg4;
 	long nr;
 	FILE *f;
 	int ok;
 
-	snprintf(path, sizeof(path), "/proc/self/task/%d/syscall", tid);
-	f = fopen(path, "r");
-	if (!f)
-		return false;
-	ok = fgets(buf, sizeof(buf), f) != NULL;
-	fclose(f);
-	if (!ok || sscanf(buf, "%ld", &nr) != 1)
+	if (task_syscall(tid, &nr, &arg4) != 1)
 		return false;
 	*nrp = nr;
 	switch (nr) {
@@ -696,18 +715,13 @@ static void two_on_tap(int *a, struct sockaddr_in *sa, int *b,
 /* Until thread tid sleeps in futex (here: waits for the core lock). */
 static void wait_in_futex(int tid)
 {
-	char path[64], buf[128];
-
-	snprintf(path, sizeof(path), "/proc/self/task/%d/syscall", tid);
 	for (int i = 0; i < HANG_GUARD_MS * 10; i++) {
-		FILE *f = fopen(path, "r");
+		unsigned long arg4;
 		long nr = -1;
+		int r = task_syscall(tid, &nr, &arg4);
 
-		assert_non_null(f);
-		if (!fgets(buf, sizeof(buf), f) || sscanf(buf, "%ld", &nr) != 1)
-			nr = -1;
-		fclose(f);
-		if (nr == SYS_futex)
+		assert_true(r >= 0);
+		if (r == 1 && nr == SYS_futex)
 			return;
 		usleep(100);
 	}
@@ -727,22 +741,14 @@ static void set_hand_off_ms(int ms)
  * thread idle in its main set, not in a hand-off's timed wait. */
 static void wait_untimed_epoll(int tid)
 {
-	char path[64], buf[256];
-	unsigned long a[4];
-	long nr;
-	int i;
+	for (int i = 0; i < HANG_GUARD_MS * 10; i++) {
+		unsigned long arg4 = 0;
+		long nr = -1;
+		int r = task_syscall(tid, &nr, &arg4);
 
-	snprintf(path, sizeof(path), "/proc/self/task/%d/syscall", tid);
-	for (i = 0; i < HANG_GUARD_MS * 10; i++) {
-		FILE *f = fopen(path, "r");
-		bool ok;
-
-		assert_non_null(f);
-		ok = fgets(buf, sizeof(buf), f) != NULL;
-		fclose(f);
-		if (ok && sscanf(buf, "%ld %lx %lx %lx %lx", &nr, &a[0], &a[1],
-				 &a[2], &a[3]) == 5 &&
-		    nr == SYS_epoll_wait && (unsigned int)a[3] == 0xffffffffu &&
+		assert_true(r >= 0);
+		if (r == 1 && nr == SYS_epoll_wait &&
+		    (unsigned int)arg4 == 0xffffffffu &&
 		    asleep_in_kernel(tid, &nr))
 			return;
 		usleep(100);
