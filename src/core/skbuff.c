@@ -313,6 +313,27 @@ struct sk_buff *skb_clone(struct sk_buff *skb)
 	return n;
 }
 
+static bool skb_covers(const struct sk_buff *b, const struct sk_buff *seg)
+{
+	if (b->head != seg->head)
+		return false;
+	if (seg->data == seg->tail)
+		return b->data <= seg->data && seg->data <= b->tail;
+	return b->data < seg->tail && seg->data < b->tail;
+}
+
+bool skb_holds(const struct sk_buff *pkt, const struct sk_buff *seg)
+{
+	const struct sk_buff *f;
+
+	if (skb_covers(pkt, seg))
+		return true;
+	for (f = skb_shinfo(pkt)->frag_list; f; f = f->frag_next)
+		if (skb_covers(f, seg))
+			return true;
+	return false;
+}
+
 struct sk_buff *skb_clone_part(struct sk_buff *skb, unsigned char *data,
 			       unsigned int len, uint32_t charge)
 {

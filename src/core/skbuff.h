@@ -215,6 +215,13 @@ struct sk_buff *skb_clone(struct sk_buff *skb);
  */
 struct sk_buff *skb_clone_part(struct sk_buff *skb, unsigned char *data,
 			       unsigned int len, uint32_t charge);
+/*
+ * Whether pkt, or a buffer on its frag_list, shares seg's data area over
+ * seg's bytes: a packet built from seg (a clone with headers pushed, a GSO
+ * packet gathering it) that is still waiting somewhere in the stack. An
+ * empty seg (a SYN, a FIN) counts where its data pointer falls.
+ */
+bool skb_holds(const struct sk_buff *pkt, const struct sk_buff *seg);
 /* A private copy of struct and data, with the same headroom; a frag_list
  * is copied in after the linear bytes (the copy is linear). */
 struct sk_buff *skb_copy(const struct sk_buff *skb);

@@ -646,6 +646,21 @@ int arp_output(struct ustack *st, struct net_device *dev, uint32_t nexthop,
  * that already has us cached updates its entry (the RFC 826 merge step).
  * A device without ARP has nothing to announce.
  */
+bool arp_holds(struct ustack *st, const struct net_device *dev,
+	       uint32_t nexthop, const struct sk_buff *seg)
+{
+	struct arp_entry *e = arp_find(st, dev, nexthop);
+	struct list_head *pos;
+
+	if (!e || e->state != ARP_INCOMPLETE)
+		return false;
+	list_for_each(pos, &e->pending.list) {
+		if (skb_holds(list_entry(pos, struct sk_buff, list), seg))
+			return true;
+	}
+	return false;
+}
+
 int arp_send_gratuitous(struct net_device *dev)
 {
 	if (!dev->ip_addr)

@@ -96,6 +96,10 @@ void arp_rcv(struct sk_buff *skb);
  */
 int arp_output(struct ustack *st, struct net_device *dev, uint32_t nexthop,
 	       struct sk_buff *skb);
+/* Whether a packet built from seg (skb_holds) waits for nexthop on dev to
+ * resolve. */
+bool arp_holds(struct ustack *st, const struct net_device *dev,
+	       uint32_t nexthop, const struct sk_buff *seg);
 /* Announce dev's address (RFC 5227 §3 ARP announcement). */
 int arp_send_gratuitous(struct net_device *dev);
 /* Look up a resolved mapping; 0 and mac filled, or -ENOENT. */

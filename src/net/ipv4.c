@@ -343,3 +343,14 @@ void ip_destroy(struct ustack *st)
 	ip_reasm_destroy(st);
 	st->ip.nroutes = 0;
 }
+
+bool ip_still_queued(struct ustack *st, uint32_t daddr,
+		     const struct sk_buff *seg)
+{
+	struct ip_route rt;
+
+	/* Nothing but seg itself refers to its data: no copy anywhere. */
+	if (skb_shinfo(seg)->dataref < 2 || ip_route_output(st, daddr, &rt) < 0)
+		return false;
+	return arp_holds(st, rt.dev, rt.nexthop, seg);
+}

@@ -143,6 +143,15 @@ void ip_rcv(struct sk_buff *skb);
  */
 int ip_output(struct ustack *st, struct sk_buff *skb, const struct ip_out_args *a);
 
+/*
+ * Whether a packet built from seg (skb_holds) still waits in this stack on
+ * its way to daddr: held by the neighbour layer until the next hop
+ * resolves. TCP does not retransmit such a segment (Linux's
+ * skb_still_in_host_queue): the copy would only queue up behind it.
+ */
+bool ip_still_queued(struct ustack *st, uint32_t daddr,
+		     const struct sk_buff *seg);
+
 int ip_register_protocol(struct ustack *st, uint8_t protocol,
 			 const struct net_protocol *p);
 

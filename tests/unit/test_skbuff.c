@@ -164,6 +164,59 @@ static void test_clone_part(void **state)
 	assert_int_equal(pool.used_bytes, 0);
 }
 
+/*
+ * skb_holds: what a queued packet still refers to. A clone with headers
+ * pushed holds its segment, empty or not; a GSO-style head holds what its
+ * frag_list covers, and not a neighbour cut from the same area; a packet
+ * of another area holds nothing.
+ */
+static void test_holds(void **state)
+{
+	struct sk_buff *area, *seg2, *seg3, *head, *frag, *syn, *synx, *other;
+
+	(void)state;
+	/* Three 1000-byte segments carved out of one area. */
+	area = skb_alloc(NULL, 3000);
+	assert_non_null(area);
+	skb_put(area, 1000);
+	seg2 = skb_clone_part(area, area->data + 1000, 1000, 0);
+	seg3 = skb_clone_part(area, area->data + 2000, 1000, 0);
+	assert_non_null(seg2);
+	assert_non_null(seg3);
+	/* A packet of headers whose payload is segments 1 and 2. */
+	head = skb_alloc_reserved(NULL, 64, 0);
+	assert_non_null(head);
+	frag = skb_clone(area);
+	assert_non_null(frag);
+	frag->tail = seg2->tail;
+	frag->len = 2000;
+	skb_add_frag(head, frag);
+	assert_true(skb_holds(head, area));
+	assert_true(skb_holds(head, seg2));
+	assert_false(skb_holds(head, seg3));    /* touches, no overlap */
+	assert_false(skb_holds(seg3, seg2));
+
+	/* An empty segment (a SYN) and its transmitted clone. */
+	syn = skb_alloc_reserved(NULL, 128, 0);
+	assert_non_null(syn);
+	synx = skb_clone(syn);
+	assert_non_null(synx);
+	skb_push(synx, 40);
+	assert_true(skb_holds(synx, syn));
+	assert_false(skb_holds(head, syn));
+	other = skb_copy(synx);
+	assert_non_null(other);
+	assert_false(skb_holds(other, syn));    /* same bytes, other area */
+
+	skb_free(other);
+	skb_free(synx);
+	skb_free(syn);
+	skb_free(head);
+	skb_free(seg3);
+	skb_free(seg2);
+	skb_free(area);
+}
+
 static void test_unshare_and_copy(void **state)
 {
 	struct skb_pool pool;
@@ -287,6 +340,7 @@ int main(void)
 		cmocka_unit_test(test_header_offsets),
 		cmocka_unit_test(test_clone_shares_data),
 		cmocka_unit_test(test_clone_part),
+		cmocka_unit_test(test_holds),
 		cmocka_unit_test(test_unshare_and_copy),
 		cmocka_unit_test(test_refcount),
 		cmocka_unit_test(test_pool_limit),

@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 
+#include "net/ipv4.h"
 #include "net/tcp/tcp.h"
 #include "net/tcp/tcp_cong.h"
 #include "stack/stack.h"
@@ -199,6 +200,17 @@ static void tcp_retransmit_timer(struct us_timer *t, us_time_t now)
 		return;
 	}
 	head = skb_peek(&sk->write_queue);
+	/* The head's last copy has not even left (it waits for its next hop
+	 * to resolve): another would only queue behind it, and both would
+	 * go once ARP answers. Look again in TCP_RESOURCE_PROBE_US, without
+	 * a backoff or a loss, as Linux's tcp_retransmit_timer does when
+	 * skb_still_in_host_queue refuses the retransmission. */
+	if (head && ip_still_queued(sk->st, sk->daddr, head)) {
+		us_mib_inc(sk->st, US_MIB_TCP_SPURIOUS_RTX_HOSTQUEUES);
+		us_timer_mod(&sk->st->timers, &tp->retrans_timer,
+			     sk->st->now + TCP_RESOURCE_PROBE_US);
+		return;
+	}
 	if (tp->retransmits == 0)
 		tp->retrans_stamp = head ? TCP_SKB_CB(head)->sent
 					 : sk->st->now;
