@@ -160,7 +160,7 @@ int us_socket_on(struct ustack *st, int domain, int type, int protocol)
 			sock = NULL;
 		}
 	}
-	pthread_mutex_unlock(&st->lock);
+	us_core_unlock(st);
 	return sock ? sock->fd : (int)set_errno(err);
 }
 

@@ -208,7 +208,7 @@ static void ep_clear(struct us_epoll *ep)
 			ep_unlink(ep, epi);
 		epi_put_locked(epi);
 		pthread_mutex_unlock(&ep->lock);
-		pthread_mutex_unlock(&st->lock);
+		us_core_unlock(st);
 	}
 }
 
@@ -480,7 +480,7 @@ static int ep_ctl_sock(struct us_epoll *ep, int op, struct socket *sock,
 		rc = -EINVAL;
 		break;
 	}
-	pthread_mutex_unlock(&sock->st->lock);
+	us_core_unlock(sock->st);
 	return rc;
 }
 

@@ -184,7 +184,7 @@ uint32_t poll_watch_scan(struct poll_watch *pw, struct poll_waiter *w)
 		}
 		mask = sock->ops->poll(sock);
 	}
-	pthread_mutex_unlock(&sock->st->lock);
+	us_core_unlock(sock->st);
 	return mask;
 }
 
@@ -196,7 +196,7 @@ void poll_watch_release(struct poll_watch *pw)
 	if (pw->queued)
 		us_wait_del(&pw->wait);
 	pw->queued = false;
-	pthread_mutex_unlock(&sock->st->lock);
+	us_core_unlock(sock->st);
 	sockfd_put(sock);
 }
 

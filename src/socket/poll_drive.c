@@ -107,7 +107,7 @@ bool poll_drive_arm(struct poll_waiter *w)
 		return false;
 	pthread_mutex_lock(&w->st->lock);
 	ok = driver_sync(d, w->st);
-	pthread_mutex_unlock(&w->st->lock);
+	us_core_unlock(w->st);
 	if (!ok)
 		return false;
 	d->busy = true;
@@ -146,7 +146,9 @@ static void drive(struct poll_waiter *w)
 
 	pthread_mutex_lock(&st->lock);
 	my_waiter = w;
-	if (!us_runtime_drive(st)) {
+	/* Stop reading once a socket of the call woke it (poll_waiter_wake
+	 * sets woken for the thread's own engine), as recv and epoll do. */
+	if (!us_runtime_drive_until(st, &w->woken)) {
 		/* The runtime stopped: wait on the eventfd alone. */
 		us_runtime_driver_drop(st, w->drv_epfd);
 		my_driver->set.st = NULL;

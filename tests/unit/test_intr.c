@@ -830,11 +830,12 @@ static void frame_left(enum call call, size_t len)
 	static const char pa[1200] = "a", pb[1200] = "b";
 	struct sockaddr_in sa, sb;
 	int a, b, rounds = 20;
-	uint64_t early = mib(US_MIB_RT_DRIVEN_EARLY);
+	uint64_t early;
 	bool lone = kernel_lone_wake();
 	int rt = runtime_tid();
 
 	two_on_tap(&a, &sa, &b, &sb);
+	early = mib(US_MIB_RT_DRIVEN_EARLY);  /* (its us_poll may stop too) */
 	set_hand_off_ms(60 * 1000);
 	for (int i = 0; i < rounds; i++) {
 		struct blocker t;
@@ -857,9 +858,9 @@ static void frame_left(enum call call, size_t len)
 		pthread_join(t.thread, NULL);
 		assert_true(left);
 		/* recv's buffer takes 64 bytes of a datagram. */
-		assert_int_equal(t.rc, call == CALL_EPOLL ? 1 :
+		assert_int_equal(t.rc, call != CALL_RECV ? 1 :
 				 (long)(len < 64 ? len : 64));
-		if (call == CALL_EPOLL)
+		if (call != CALL_RECV)
 			expect_byte(a, &sa, 'a');
 		/* Read already, by t as it let the lock go (the runtime's
 		 * retry is 60 s away; a poll here would read the TAP). */
@@ -892,6 +893,15 @@ static void test_tap_epoll_frame_left(void **state)
 	if (!driving)
 		skip();
 	frame_left(CALL_EPOLL, 1);
+}
+
+/* And for one asleep in us_poll, whose rescan of its descriptors
+ * (poll_watch_scan) takes and lets go the lock once per descriptor. */
+static void test_tap_poll_frame_left(void **state)
+{
+	if (!driving)
+		skip();
+	frame_left(CALL_POLL, 1);
 }
 
 /*
@@ -1586,6 +1596,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_tap_frame_left,
 						setup_tap, teardown),
 		cmocka_unit_test_setup_teardown(test_tap_epoll_frame_left,
+						setup_tap, teardown),
+		cmocka_unit_test_setup_teardown(test_tap_poll_frame_left,
 						setup_tap, teardown),
 		cmocka_unit_test_setup_teardown(test_tap_signal_while_driving,
 						setup_tap, teardown),
