@@ -24,10 +24,18 @@
 # loops, bench/bench_core.c, on every stack); every byte moved is checked.
 # Everything runs in namespaces this script creates (unshare -n, and a
 # second one for the veth peer); they vanish when it exits. Knobs:
-# BENCH_SECONDS (10) per measurement, BENCH_CONNS (100000) idle
-# connections, BENCH_COUNT (10000) pings; BENCH_PROFILE=1 adds strace -c
+# BENCH_SECONDS (10) per measurement, BENCH_ROUNDS (2) slices it is cut
+# into, BENCH_CONNS (100000) idle connections, BENCH_COUNT (10000) pings;
+# BENCH_PROFILE=1 adds strace -c
 # and perf profiles of ustack's bulk sender (RESULTS-profile.txt). Results:
 # a table on stdout and JSON in bench/results.json or $1.
+#
+# The machine is shared and its speed drifts (the kernel's own veth figure
+# has moved 12 -> 28 Gbit/s between runs), so the measurements of one row
+# take turns: ustack, Linux (and lwIP), then again, BENCH_ROUNDS times for
+# SECONDS / ROUNDS each, and a figure is the sum of its slices (bytes or
+# transactions over seconds). A slow spell then weighs on every column of
+# the row instead of on whichever ran in it.
 set -euo pipefail
 
 CALLER_PWD=$PWD
@@ -36,6 +44,8 @@ ROOT=$PWD
 BUILD=${BUILD:-build}
 case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
 SECS=${BENCH_SECONDS:-10}
+ROUNDS=${BENCH_ROUNDS:-2}
+RUN_SECS=$(awk -v s="$SECS" -v r="$ROUNDS" 'BEGIN { printf "%g", s / r }')
 CONNS=${BENCH_CONNS:-100000}
 COUNT=${BENCH_COUNT:-10000}
 BT=$BUILD/bench/bench_tcp
@@ -109,7 +119,7 @@ ROWS=$WORK/rows.tsv
 : >"$ROWS"
 NOTES=()
 STEP=0
-STEPS=9
+STEPS=8
 [ -z "${BENCH_PROFILE:-}" ] || STEPS=10
 progress() {
 	STEP=$((STEP + 1))
@@ -225,50 +235,140 @@ u_cpu=$(awk -v a="$u_cpu" -v b="$c0" -v c="$c1" 'BEGIN { printf "%.2f", a + c - 
 row "ICMP echo 56 B rtt" us lower "$u_rtt" "$l_rtt" "$u_cpu" "$l_cpu"
 row "ICMP echo 56 B rate" 1/s higher "$u_rate" "$l_rate" "$u_cpu" "$l_cpu"
 
+# ---- the measurements, one function each ---------------------------------
+# m_NAME OUT: one slice of RUN_SECS, output in $WORK/OUT.srv and OUT.cli.
+m_tx_u() {
+	flush_neigh
+	run_pair "$1" "$BT" sink --port $PORT -- \
+		"$BT" source "${U_ARGS[@]}" --to 10.88.0.1 --port $PORT --seconds "$RUN_SECS"
+}
+m_tx_l() {
+	run_pair "$1" "$BT" sink --port $PORT -- \
+		nsenter -t "$PEER_PID" -n "$BT" source --to 10.89.0.1 --port $PORT --seconds "$RUN_SECS"
+}
+m_tx_w() {
+	run_pair "$1" "$BT" sink --port $PORT -- \
+		"$BL" source "${L_ARGS[@]}" --to 10.87.0.1 --port $PORT --seconds "$RUN_SECS"
+}
+m_rx_u() {
+	flush_neigh
+	run_pair "$1" "$BT" sink "${U_ARGS[@]}" --port $PORT -- \
+		"$BT" source --to 10.88.0.2 --port $PORT --seconds "$RUN_SECS"
+}
+m_rx_l() {
+	run_pair "$1" nsenter -t "$PEER_PID" -n "$BT" sink --port $PORT -- \
+		"$BT" source --to 10.89.0.2 --port $PORT --seconds "$RUN_SECS"
+}
+m_rx_w() {
+	run_pair "$1" "$BL" sink "${L_ARGS[@]}" --port $PORT -- \
+		"$BT" source --to 10.87.0.2 --port $PORT --seconds "$RUN_SECS"
+}
+m_wire_u() {
+	"$BT" wire-bulk --seconds "$RUN_SECS" >"$WORK/$1.cli" 2>&1 ||
+		echo "bench: wire-bulk failed: $(tail -3 "$WORK/$1.cli")" >&2
+}
+m_wire_l() {
+	run_pair "$1" "$BT" sink --bind 127.0.0.1 --port $PORT -- \
+		"$BT" source --to 127.0.0.1 --port $PORT --seconds "$RUN_SECS"
+}
+m_rr_u() {
+	flush_neigh
+	run_pair "$1" "$BT" rr-server --port $PORT -- \
+		"$BT" rr-client "${U_ARGS[@]}" --to 10.88.0.1 --port $PORT --seconds "$RUN_SECS"
+}
+m_rr_l() {
+	run_pair "$1" "$BT" rr-server --port $PORT -- \
+		nsenter -t "$PEER_PID" -n "$BT" rr-client --to 10.89.0.1 --port $PORT --seconds "$RUN_SECS"
+}
+m_rr_w() {
+	run_pair "$1" "$BT" rr-server --port $PORT -- \
+		"$BL" rr-client "${L_ARGS[@]}" --to 10.87.0.1 --port $PORT --seconds "$RUN_SECS"
+}
+m_crr_u() {
+	flush_neigh
+	run_pair "$1" "$BT" crr-server --port 7000 -- \
+		"$BT" crr-client "${U_ARGS[@]}" --to 10.88.0.1 --port 7000 --seconds "$RUN_SECS"
+}
+m_crr_l() {
+	run_pair "$1" "$BT" crr-server --port 7000 -- \
+		nsenter -t "$PEER_PID" -n "$BT" crr-client --to 10.89.0.1 --port 7000 --seconds "$RUN_SECS"
+}
+
+# merge NAME: NAME.1 .. NAME.ROUNDS into NAME, each result line the sum of
+# its slices (ok only if every slice was); the other lines of the first.
+merge() {
+	local ext files r
+	for ext in srv cli; do
+		[ -e "$WORK/$1.1.$ext" ] || continue
+		files=()
+		for r in $(seq "$ROUNDS"); do files+=("$WORK/$1.$r.$ext"); done
+		{
+			grep -hv '^result' "$WORK/$1.1.$ext" || true
+			awk '/^result/ {
+				for (i = 2; i <= NF; i++) {
+					split($i, kv, "=")
+					if (kv[1] ~ /^(bytes|secs|count|cpu_user|cpu_sys)$/)
+						sum[kv[1]] += kv[2]
+					else if (kv[1] == "ok")
+						bad += (kv[2] != 1)
+					else if (!(kv[1] in first))
+						first[kv[1]] = kv[2]
+				}
+				n++
+			}
+			END {
+				if (!n) exit
+				line = "result"
+				for (k in first) line = line " " k "=" first[k]
+				for (k in sum) line = line " " k "=" sum[k]
+				print line " ok=" (bad ? 0 : 1)
+			}' "${files[@]}"
+		} >"$WORK/$1.$ext"
+	done
+}
+
+# rotate NAME...: ROUNDS turns of m_NAME for each NAME in order, merged.
+rotate() {
+	local r n
+	for r in $(seq "$ROUNDS"); do
+		for n in "$@"; do "m_$n" "$n.$r"; done
+	done
+	for n in "$@"; do merge "$n"; done
+}
+# lwIP takes its turn in the rows it has (bulk both ways, request/response).
+LW=
+if [ -x "$BL" ]; then LW=1; fi
+lwip() { [ -z "$LW" ] || echo "$1"; }
+TURNS="taking turns, $ROUNDS x $RUN_SECS s each"
+
 # ---- bulk ----------------------------------------------------------------
-progress "bulk TCP ustack->kernel (TAP) vs kernel->kernel (veth), ${SECS} s each"
-flush_neigh
-run_pair tx_u "$BT" sink --port $PORT -- \
-	"$BT" source "${U_ARGS[@]}" --to 10.88.0.1 --port $PORT --seconds "$SECS"
-run_pair tx_l "$BT" sink --port $PORT -- \
-	nsenter -t "$PEER_PID" -n "$BT" source --to 10.89.0.1 --port $PORT --seconds "$SECS"
+progress "bulk TCP ustack->kernel (TAP) vs kernel->kernel (veth)${LW:+ vs lwIP}, $TURNS"
+# shellcheck disable=SC2046
+rotate tx_u tx_l $(lwip tx_w)
 row "bulk TCP ustack->kernel" Gbit/s higher "$(gbits "$WORK/tx_u.srv")" \
 	"$(gbits "$WORK/tx_l.srv")" "$(pair_cpu tx_u)" "$(pair_cpu tx_l)"
 
-progress "bulk TCP kernel->ustack (TAP) vs kernel->kernel (veth), ${SECS} s each"
-flush_neigh
-run_pair rx_u "$BT" sink "${U_ARGS[@]}" --port $PORT -- \
-	"$BT" source --to 10.88.0.2 --port $PORT --seconds "$SECS"
-run_pair rx_l nsenter -t "$PEER_PID" -n "$BT" sink --port $PORT -- \
-	"$BT" source --to 10.89.0.2 --port $PORT --seconds "$SECS"
+progress "bulk TCP kernel->ustack (TAP) vs kernel->kernel (veth)${LW:+ vs lwIP}, $TURNS"
+# shellcheck disable=SC2046
+rotate rx_u rx_l $(lwip rx_w)
 row "bulk TCP kernel->ustack" Gbit/s higher "$(gbits "$WORK/rx_u.srv")" \
 	"$(gbits "$WORK/rx_l.srv")" "$(pair_cpu rx_u)" "$(pair_cpu rx_l)"
 
-progress "bulk TCP ustack->ustack (in-memory wire) vs kernel loopback, ${SECS} s each"
-"$BT" wire-bulk --seconds "$SECS" >"$WORK/wire_u.cli" 2>&1 ||
-	echo "bench: wire-bulk failed: $(tail -3 "$WORK/wire_u.cli")" >&2
-run_pair wire_l "$BT" sink --bind 127.0.0.1 --port $PORT -- \
-	"$BT" source --to 127.0.0.1 --port $PORT --seconds "$SECS"
+progress "bulk TCP ustack->ustack (in-memory wire) vs kernel loopback, $TURNS"
+rotate wire_u wire_l
 row "bulk TCP wire vs loopback" Gbit/s higher "$(gbits "$WORK/wire_u.cli")" \
 	"$(gbits "$WORK/wire_l.srv")" "$(cpu_of "$WORK/wire_u.cli")" \
 	"$(pair_cpu wire_l)"
 
 # ---- transactions ----------------------------------------------------------
-progress "1-byte request/response: ustack client (TAP) vs kernel client (veth), ${SECS} s each"
-flush_neigh
-run_pair rr_u "$BT" rr-server --port $PORT -- \
-	"$BT" rr-client "${U_ARGS[@]}" --to 10.88.0.1 --port $PORT --seconds "$SECS"
-run_pair rr_l "$BT" rr-server --port $PORT -- \
-	nsenter -t "$PEER_PID" -n "$BT" rr-client --to 10.89.0.1 --port $PORT --seconds "$SECS"
+progress "1-byte request/response: ustack client (TAP) vs kernel client (veth)${LW:+ vs lwIP}, $TURNS"
+# shellcheck disable=SC2046
+rotate rr_u rr_l $(lwip rr_w)
 row "request/response 1 B" 1/s higher "$(rate "$WORK/rr_u.cli")" \
 	"$(rate "$WORK/rr_l.cli")" "$(pair_cpu rr_u)" "$(pair_cpu rr_l)"
 
-progress "connections/s (connect, 100 B each way, close): ustack client vs kernel client, ${SECS} s each"
-flush_neigh
-run_pair crr_u "$BT" crr-server --port 7000 -- \
-	"$BT" crr-client "${U_ARGS[@]}" --to 10.88.0.1 --port 7000 --seconds "$SECS"
-run_pair crr_l "$BT" crr-server --port 7000 -- \
-	nsenter -t "$PEER_PID" -n "$BT" crr-client --to 10.89.0.1 --port 7000 --seconds "$SECS"
+progress "connections/s (connect, 100 B each way, close): ustack client vs kernel client, $TURNS"
+rotate crr_u crr_l
 row "connections/s" 1/s higher "$(rate "$WORK/crr_u.cli")" \
 	"$(rate "$WORK/crr_l.cli")" "$(pair_cpu crr_u)" "$(pair_cpu crr_l)"
 
@@ -308,25 +408,17 @@ row "idle socket, stack state only" B lower \
 	"${l_sock:-0}" "$(cpu_of "$WORK/idle_u.cli")" "$(cpu_of "$WORK/idle_l.cli")"
 NOTES+=("idle memory is per socket (one end of a connection), both with the descriptor's kernel objects (filp, dentry: ustack ${u_fd:-?} B for its eventfd, Linux ${l_fd:-?} B). ustack: heap growth (mallinfo2) ${u_heap:-?} B, of which packet buffers ${u_skb:-?} B. Linux: slab growth of the TCP socket caches (TCP, sock_inode_cache, request/tw socks, bind buckets) ${l_sock:-?} B, packet buffers (skbuff_*) ${l_skb:-?} B; /proc/slabinfo is machine-wide, so other activity adds some noise")
 
-# ---- lwIP ----------------------------------------------------------------
-if [ -x "$BL" ]; then
-	progress "lwIP 2.1.3 (own TAP): bulk lwIP->kernel, kernel->lwIP, request/response, ${SECS} s each"
-	run_pair tx_w "$BT" sink --port $PORT -- \
-		"$BL" source "${L_ARGS[@]}" --to 10.87.0.1 --port $PORT --seconds "$SECS"
-	run_pair rx_w "$BL" sink "${L_ARGS[@]}" --port $PORT -- \
-		"$BT" source --to 10.87.0.2 --port $PORT --seconds "$SECS"
-	run_pair rr_w "$BT" rr-server --port $PORT -- \
-		"$BL" rr-client "${L_ARGS[@]}" --to 10.87.0.1 --port $PORT --seconds "$SECS"
+# ---- lwIP (measured in turn with the rows above) ---------------------------
+if [ -n "$LW" ]; then
 	row "bulk TCP ustack->kernel" Gbit/s higher "$(gbits "$WORK/tx_u.srv")" \
 		"$(gbits "$WORK/tx_w.srv")" "$(pair_cpu tx_u)" "$(pair_cpu tx_w)" lwIP
 	row "bulk TCP kernel->ustack" Gbit/s higher "$(gbits "$WORK/rx_u.srv")" \
 		"$(gbits "$WORK/rx_w.srv")" "$(pair_cpu rx_u)" "$(pair_cpu rx_w)" lwIP
 	row "request/response 1 B" 1/s higher "$(rate "$WORK/rr_u.cli")" \
 		"$(rate "$WORK/rr_w.cli")" "$(pair_cpu rr_u)" "$(pair_cpu rr_w)" lwIP
-	NOTES+=("lwIP: $(sed -n 's/^lwip-netif //p' "$WORK/tx_w.cli" | head -1) (bulk lwIP->kernel); receiving: $(sed -n 's/^lwip-netif .*(not tapif): //p' "$WORK/rx_w.srv" | head -1)")
+	NOTES+=("lwIP 2.1.3 (Debian liblwip-dev) on a TAP of its own: $(sed -n 's/^lwip-netif //p' "$WORK/tx_w.cli" | head -1) (bulk lwIP->kernel); receiving: $(sed -n 's/^lwip-netif .*(not tapif): //p' "$WORK/rx_w.srv" | head -1)")
 else
-	progress "lwIP: skipped ($BL not built: make bench-build, needs liblwip-dev)"
-	NOTES+=("lwIP rows skipped: $BL not built")
+	NOTES+=("lwIP rows skipped: $BL not built (make bench-build, needs liblwip-dev)")
 fi
 
 # ---- where the time goes (BENCH_PROFILE=1) ---------------------------------
@@ -363,9 +455,9 @@ progress "report"
 NOTES+=("load average (1/5/15 min, machine-wide, $(nproc) CPUs): $LOAD_START at the start, $(cut -d' ' -f1-3 /proc/loadavg) at the end; other work on the machine lowers both columns, and ustack (two threads handing packets over) more than the kernel")
 printf '%s\n' "${NOTES[@]}" >"$WORK/notes.txt"
 /usr/bin/python3 - "$ROWS" "$WORK/notes.txt" "$BENCH_OUT" "$SECS" "$(uname -r)" \
-	"$(nproc)" <<'EOF'
+	"$(nproc)" "$ROUNDS" <<'EOF'
 import json, sys, time
-rows_path, notes_path, out, secs, kernel, ncpu = sys.argv[1:7]
+rows_path, notes_path, out, secs, kernel, ncpu, rounds = sys.argv[1:8]
 rows = []
 for line in open(rows_path):
     f = line.rstrip("\n").split("\t")
@@ -398,12 +490,16 @@ notes = ["ratio = ustack / other; 'better' in the JSON says which way is good",
          "pair); the loopback figure has two processes and lo's "
          "65536-byte MTU",
          "request/response and connections/s: ustack is the client, the "
-         "server is the kernel in both columns"] + notes
+         "server is the kernel in both columns",
+         "each row's measurements took turns (ustack, Linux, lwIP, then "
+         "again: %s rounds of %g s each); a figure is the sum of its "
+         "slices" % (rounds, float(secs) / int(rounds))] + notes
 for n in notes:
     print("  note: " + n)
 json.dump({"benchmark": "ustack make bench",
            "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
            "kernel": kernel, "cpus": int(ncpu), "seconds_per_run": float(secs),
+           "rounds": int(rounds),
            "notes": notes, "results": rows}, open(out, "w"), indent=2)
 print("results written to " + out)
 EOF
