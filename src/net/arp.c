@@ -640,12 +640,6 @@ int arp_output(struct ustack *st, struct net_device *dev, uint32_t nexthop,
 	return arp_output_unresolved(st, dev, nexthop, e, skb);
 }
 
-/*
- * RFC 5227 §3 announcement: a request with our address as both sender and
- * target and a zero target hardware address, broadcast, so that every host
- * that already has us cached updates its entry (the RFC 826 merge step).
- * A device without ARP has nothing to announce.
- */
 bool arp_holds(struct ustack *st, const struct net_device *dev,
 	       uint32_t nexthop, const struct sk_buff *seg)
 {
@@ -661,6 +655,12 @@ bool arp_holds(struct ustack *st, const struct net_device *dev,
 	return false;
 }
 
+/*
+ * RFC 5227 §3 announcement: a request with our address as both sender and
+ * target and a zero target hardware address, broadcast, so that every host
+ * that already has us cached updates its entry (the RFC 826 merge step).
+ * A device without ARP has nothing to announce.
+ */
 int arp_send_gratuitous(struct net_device *dev)
 {
 	if (!dev->ip_addr)

@@ -132,7 +132,7 @@ int us_socket_on(struct ustack *st, int domain, int type, int protocol)
 {
 	int flags = type & (SOCK_NONBLOCK | SOCK_CLOEXEC);
 	struct socket *sock;
-	int err = 0;
+	int err = 0, fd;
 
 	if (domain != AF_INET)
 		return (int)us_sys(SYS_socket, domain, type, protocol);
@@ -160,8 +160,10 @@ int us_socket_on(struct ustack *st, int domain, int type, int protocol)
 			sock = NULL;
 		}
 	}
+	/* Read under the lock: once it goes, another thread may close it. */
+	fd = sock ? sock->fd : err;
 	us_core_unlock(st);
-	return sock ? sock->fd : (int)set_errno(err);
+	return fd >= 0 ? fd : (int)set_errno(err);
 }
 
 int us_socket(int domain, int type, int protocol)

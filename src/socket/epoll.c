@@ -462,7 +462,7 @@ static int ep_ctl_sock(struct us_epoll *ep, int op, struct socket *sock,
 	pthread_mutex_lock(&sock->st->lock);
 	if (sock->dead) {
 		/* Closed by another thread since the lookup. */
-		pthread_mutex_unlock(&sock->st->lock);
+		us_core_unlock(sock->st);
 		return -EBADF;
 	}
 	epi = ep_find(ep, sock, fd);

@@ -42,7 +42,6 @@ struct tcp_congestion_ops;
 #define TCP_RTO_MAX_US 120000000ULL  /* Linux TCP_RTO_MAX */
 #define TCP_TIMEOUT_INIT_US 1000000  /* RFC 6298 §2.1 */
 #define TCP_TIMEOUT_FALLBACK_US 3000000 /* RFC 6298 §5.7 */
-#define TCP_RESOURCE_PROBE_US 500000 /* Linux TCP_RESOURCE_PROBE_INTERVAL */
 #define TCP_DELACK_MIN_US 40000      /* Linux TCP_DELACK_MIN */
 #define TCP_DELACK_MAX_US 200000
 #define TCP_INVALID_RATELIMIT_US 500000 /* net.ipv4.tcp_invalid_ratelimit */

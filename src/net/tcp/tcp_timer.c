@@ -202,13 +202,15 @@ static void tcp_retransmit_timer(struct us_timer *t, us_time_t now)
 	head = skb_peek(&sk->write_queue);
 	/* The head's last copy has not even left (it waits for its next hop
 	 * to resolve): another would only queue behind it, and both would
-	 * go once ARP answers. Look again in TCP_RESOURCE_PROBE_US, without
-	 * a backoff or a loss, as Linux's tcp_retransmit_timer does when
-	 * skb_still_in_host_queue refuses the retransmission. */
+	 * go once ARP answers. As in Linux, where skb_still_in_host_queue
+	 * makes the retransmission -EBUSY and tcp_retransmit_timer backs
+	 * off all the same, the timer doubles and nothing is sent; unlike
+	 * Linux, the window is left alone (no loss was seen). */
 	if (head && ip_still_queued(sk->st, sk->daddr, head)) {
 		us_mib_inc(sk->st, US_MIB_TCP_SPURIOUS_RTX_HOSTQUEUES);
-		us_timer_mod(&sk->st->timers, &tp->retrans_timer,
-			     sk->st->now + TCP_RESOURCE_PROBE_US);
+		if (tp->backoff < 16)
+			tp->backoff++;
+		tcp_reset_rto_timer(sk);
 		return;
 	}
 	if (tp->retransmits == 0)
