@@ -107,10 +107,12 @@ bool poll_drive_arm(struct poll_waiter *w)
 		return false;
 	pthread_mutex_lock(&w->st->lock);
 	ok = driver_sync(d, w->st);
+	/* Taken before the unlock, which may run a SIGURG handler whose
+	 * own us_poll must then not borrow the driver too. */
+	d->busy = ok;
 	us_core_unlock(w->st);
 	if (!ok)
 		return false;
-	d->busy = true;
 	w->borrowed = true;
 	w->evfd = d->evfd;
 	w->drv_epfd = d->set.epfd;

@@ -895,8 +895,8 @@ static void test_tap_epoll_frame_left(void **state)
 	frame_left(CALL_EPOLL, 1);
 }
 
-/* And for one asleep in us_poll, whose rescan of its descriptors
- * (poll_watch_scan) takes and lets go the lock once per descriptor. */
+/* And for one asleep in us_poll (poll_drive.c), which also stops reading
+ * once a socket of its call is ready. */
 static void test_tap_poll_frame_left(void **state)
 {
 	if (!driving)
