@@ -92,7 +92,8 @@ struct ustack;
 	X(TCP_IN_ERRS, "tcp.in_errs") \
 	X(TCP_OUT_RSTS, "tcp.out_rsts") \
 	X(TCP_TIMEOUTS, "tcp.timeouts") \
-	/* RTO, head still queued: not sent (TCPSpuriousRtxHostQueues) */ \
+	/* a retransmission not sent: the copy before it still waits for \
+	 * ARP (Linux's TCPSpuriousRtxHostQueues) */ \
 	X(TCP_SPURIOUS_RTX_HOSTQUEUES, "tcp.spurious_rtx_hostqueues") \
 	X(TCP_FAST_RETRANS, "tcp.fast_retrans") \
 	X(TCP_LISTEN_OVERFLOWS, "tcp.listen_overflows") \

@@ -17,6 +17,7 @@
 #include <netinet/in.h>
 #include <string.h>
 
+#include "lib/tcptest.h"
 #include "lib/testnet.h"
 #include "net/arp.h"
 #include "net/ether.h"
@@ -876,6 +877,101 @@ static void test_tcp_rto_leaves_queued_syn(void **state)
 	assert_int_equal(us_close(fd), 0);
 }
 
+/* The peer (PEER:80) sends a TCP segment to port in an Ethernet frame. */
+static void inject_tcp(uint16_t port, uint8_t flags, uint32_t seq,
+		       uint32_t ack, const uint8_t *opt, size_t optlen)
+{
+	uint8_t f[128];
+	struct tt_out o = { .saddr = PEER, .daddr = ME, .sport = 80,
+			    .dport = port, .seq = seq, .ack = ack,
+			    .flags = flags, .win = 65535, .opt = opt,
+			    .optlen = optlen };
+	size_t n = tb_eth(f, TS_DEV_MAC, TS_PEER_MAC, ETH_P_IP);
+
+	n += tt_build(f + n, &o);
+	ts_inject(&T, f, n);
+}
+
+/* Pop a frame to the peer and parse its TCP segment. */
+static void pop_tcp(struct tcp_seg *th, uint32_t *len)
+{
+	struct sk_buff *skb = ts_pop_tx(&T);
+	struct ipv4_info ip;
+
+	assert_non_null(skb);
+	assert_memory_equal(skb->data, TS_PEER_MAC, 6);
+	assert_int_equal(ipv4_parse(skb->data + ETH_HLEN, skb->len - ETH_HLEN,
+				    &ip), US_DROP_NOT_DROPPED);
+	assert_int_equal(ip.protocol, IPPROTO_TCP);
+	assert_int_equal(tcp_parse_header(skb->data + ETH_HLEN + ip.ihl_bytes,
+					  ip.tot_len - ip.ihl_bytes, th),
+			 US_DROP_NOT_DROPPED);
+	*len = ip.tot_len - ip.ihl_bytes - th->doff;
+	skb_free(skb);
+}
+
+/*
+ * The same for any retransmission: an established connection whose
+ * neighbour entry was removed (60 s unused) sends two segments, which
+ * wait for ARP; the tail loss probe (RFC 8985, 2 RTT later) finds the
+ * last one's copy queued and sends nothing (it would retransmit it), so
+ * the reply releases the two segments once each.
+ */
+static void test_tcp_probe_leaves_queued_data(void **state)
+{
+	/* MSS 1000, SACK permitted (the probe needs SACK, as Linux's). */
+	static const uint8_t opt[8] = { 2, 4, 1000 >> 8, 1000 & 0xff,
+					1, 1, 4, 2 };
+	static const uint8_t data[2000];
+	struct sockaddr_in sin = { .sin_family = AF_INET,
+				   .sin_port = htons(80) };
+	struct tcp_seg th;
+	uint32_t iss, len, irs = 5000;
+	uint16_t port;
+	int fd;
+
+	(void)state;
+	learn_peer(PEER, TS_PEER_MAC);
+	sin.sin_addr.s_addr = PEER;
+	fd = us_socket_on(T.st, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	assert_true(fd >= 0);
+	assert_int_equal(us_connect(fd, (struct sockaddr *)&sin, sizeof(sin)),
+			 -1);
+	pop_tcp(&th, &len);
+	assert_int_equal(th.flags, TCPHDR_SYN);
+	iss = th.seq;
+	port = th.sport;
+	ts_advance(&T, 10 * 1000);                 /* RTT 10 ms */
+	inject_tcp(port, TCPHDR_SYN | TCPHDR_ACK, irs, iss + 1, opt,
+		   sizeof(opt));
+	pop_tcp(&th, &len);
+	assert_int_equal(th.flags, TCPHDR_ACK);
+
+	ts_advance(&T, 61 * SEC);                  /* the entry goes */
+	expect_unknown(PEER);
+	expect_no_tx();
+	assert_int_equal(us_send(fd, data, sizeof(data), 0),
+			 (ssize_t)sizeof(data));
+	expect_arp(BCAST, ARPOP_REQUEST, ZERO, ME, PEER);
+	expect_no_tx();
+	ts_advance(&T, SEC / 2);    /* the probe is due 20 ms after */
+	expect_no_tx();
+	assert_true(mib(US_MIB_TCP_SPURIOUS_RTX_HOSTQUEUES) >= 1);
+	assert_int_equal(mib(US_MIB_TCP_LOSS_PROBES), 0);
+	inject_arp(TS_DEV_MAC, ARPOP_REPLY, TS_PEER_MAC, PEER, TS_DEV_MAC, ME);
+	pop_tcp(&th, &len);
+	assert_int_equal(th.seq, iss + 1);
+	assert_int_equal(len, 1000);
+	pop_tcp(&th, &len);
+	assert_int_equal(th.seq, iss + 1001);
+	assert_int_equal(len, 1000);
+	expect_no_tx();
+	assert_int_equal(mib(US_MIB_TCP_RETRANS_SEGS), 0);
+	assert_int_equal(mib(US_MIB_ARP_QUEUED), 2);
+	assert_int_equal(us_close(fd), 0);
+	ts_flush_tx(&T);
+}
+
 static void test_destroy_with_pending(void **state)
 {
 	struct test_stack t2;
@@ -924,6 +1020,7 @@ int main(void)
 		T_(test_gratuitous_from_peer),
 		T_(test_flush_dev),
 		T_(test_tcp_rto_leaves_queued_syn),
+		T_(test_tcp_probe_leaves_queued_data),
 		T_(test_destroy_with_pending),
 	};
 #undef T_

@@ -223,6 +223,13 @@ static int tcp_transmit(struct sock *sk, struct sk_buff *skb,
 	struct tcp_out o;
 	uint8_t flags = cb->flags;
 
+	/* Linux's skb_still_in_host_queue: the segment's last copy waits
+	 * for ARP still, and a new one would only queue behind it (both
+	 * would go once the next hop answers). The caller tries later. */
+	if (rexmit && ip_still_queued(sk->st, sk->daddr, skb)) {
+		us_mib_inc(sk->st, US_MIB_TCP_SPURIOUS_RTX_HOSTQUEUES);
+		return -EBUSY;
+	}
 	/* A carved segment's headroom is its neighbour's payload: its
 	 * headers go in a buffer of their own (tcp_offload.c). */
 	if (nsegs > 1 || cb->carved)
