@@ -86,6 +86,16 @@ integ_fail() {
 		echo "--- last lines of the ustack log:"
 		tail -n 30 "$WORK/ustack.log"
 	fi
+	# What the kernel's end saw: its counters, qdisc drops and neighbours
+	# (a reply the kernel dropped shows here, never in our capture).
+	if ip link show tap0 >/dev/null 2>&1; then
+		echo "--- the kernel's side of tap0 (also in $WORK/kernel-tap0.txt):"
+		{
+			ip -s -s link show tap0
+			tc -s qdisc show dev tap0
+			ip neigh show dev tap0
+		} 2>&1 | tee "$WORK/kernel-tap0.txt" || true
+	fi
 	exit 1
 }
 
