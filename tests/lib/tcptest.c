@@ -18,6 +18,7 @@
 #include "tcptest.h"
 
 #include "core/checksum.h"
+#include "net/ether.h"
 #include "socket/socket.h"
 #include "ustack/ustack.h"
 
@@ -107,12 +108,17 @@ size_t tt_build(uint8_t *buf, const struct tt_out *o)
 	return n;
 }
 
+/* On an Ethernet test device the packet comes in a frame from the peer. */
 void tt_inject(struct test_stack *t, const struct tt_out *o)
 {
-	uint8_t *buf = malloc(20 + 60 + o->optlen + o->len);
+	uint8_t *buf = malloc(ETH_HLEN + 20 + 60 + o->optlen + o->len);
+	size_t n = 0;
 
 	assert_non_null(buf);
-	ts_inject(t, buf, tt_build(buf, o));
+	if (t->dev->hard_header_len)
+		n = tb_eth(buf, TS_DEV_MAC, TS_PEER_MAC, ETH_P_IP);
+	n += tt_build(buf + n, o);
+	ts_inject(t, buf, n);
 	free(buf);
 }
 
@@ -164,6 +170,13 @@ bool tt_pop(struct test_stack *t, struct tt_seg *s)
 	if (!skb)
 		return false;
 	memset(s, 0, sizeof(*s));
+	/* On an Ethernet test device: a frame to the peer. */
+	if (t->dev->hard_header_len) {
+		assert_true(skb->len >= ETH_HLEN);
+		assert_memory_equal(skb->data, TS_PEER_MAC, 6);
+		assert_int_equal(skb->data[12] << 8 | skb->data[13], ETH_P_IP);
+		skb_pull(skb, ETH_HLEN);
+	}
 	assert_int_equal(ipv4_parse(skb->data, skb->len, &s->ip),
 			 US_DROP_NOT_DROPPED);
 	assert_int_equal(s->ip.tot_len, skb->len);

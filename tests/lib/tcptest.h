@@ -85,6 +85,8 @@ void tt_conn_init(struct tt_conn *c, struct test_stack *t, bool active);
 
 /* Build IPv4 + TCP into buf (at least 60 + 20 + 60 + len bytes). */
 size_t tt_build(uint8_t *buf, const struct tt_out *o);
+/* Inject it; on an Ethernet test device (ts_init) in a frame from the
+ * peer's MAC. */
 void tt_inject(struct test_stack *t, const struct tt_out *o);
 /* A segment on c's four-tuple from the peer, window c->win. */
 void tt_send(struct tt_conn *c, uint8_t flags, uint32_t seq, uint32_t ack,
@@ -101,7 +103,8 @@ void tt_peer_at(struct tt_conn *c, uint32_t off, uint8_t flags,
 		const void *data, size_t len);
 
 /* The next segment the stack sent, parsed and checked (IPv4 header,
- * protocol, lengths, TCP checksum); false when there is none. */
+ * protocol, lengths, TCP checksum; on an Ethernet test device, a frame to
+ * the peer's MAC); false when there is none. */
 bool tt_pop(struct test_stack *t, struct tt_seg *s);
 
 /* Checks; a failure names the caller's line. Each returns the segment

@@ -816,19 +816,14 @@ static void test_flush_dev(void **state)
 	assert_int_equal(mib(US_MIB_ARP_OUT_REQUESTS), 1);
 }
 
-/* Pop a frame and check it is a TCP segment to PEER with just `flags`. */
-static void expect_tcp(uint8_t flags)
+/* Pop a TCP segment to the peer (tt_pop) and check its flags. */
+static const struct tt_seg *expect_tcp(uint8_t flags)
 {
-	struct sk_buff *skb = ts_pop_tx(&T);
-	const uint8_t *ip;
+	static struct tt_seg seg;
 
-	assert_non_null(skb);
-	assert_true(skb->len >= ETH_HLEN + 40);
-	assert_memory_equal(skb->data, TS_PEER_MAC, 6);
-	ip = skb->data + ETH_HLEN;
-	assert_int_equal(ip[9], 6);
-	assert_int_equal(ip[(ip[0] & 0xf) * 4 + 13], flags);
-	skb_free(skb);
+	assert_true(tt_pop(&T, &seg));
+	assert_int_equal(seg.th.flags, flags);
+	return &seg;
 }
 
 /*
@@ -877,39 +872,6 @@ static void test_tcp_rto_leaves_queued_syn(void **state)
 	assert_int_equal(us_close(fd), 0);
 }
 
-/* The peer (PEER:80) sends a TCP segment to port in an Ethernet frame. */
-static void inject_tcp(uint16_t port, uint8_t flags, uint32_t seq,
-		       uint32_t ack, const uint8_t *opt, size_t optlen)
-{
-	uint8_t f[128];
-	struct tt_out o = { .saddr = PEER, .daddr = ME, .sport = 80,
-			    .dport = port, .seq = seq, .ack = ack,
-			    .flags = flags, .win = 65535, .opt = opt,
-			    .optlen = optlen };
-	size_t n = tb_eth(f, TS_DEV_MAC, TS_PEER_MAC, ETH_P_IP);
-
-	n += tt_build(f + n, &o);
-	ts_inject(&T, f, n);
-}
-
-/* Pop a frame to the peer and parse its TCP segment. */
-static void pop_tcp(struct tcp_seg *th, uint32_t *len)
-{
-	struct sk_buff *skb = ts_pop_tx(&T);
-	struct ipv4_info ip;
-
-	assert_non_null(skb);
-	assert_memory_equal(skb->data, TS_PEER_MAC, 6);
-	assert_int_equal(ipv4_parse(skb->data + ETH_HLEN, skb->len - ETH_HLEN,
-				    &ip), US_DROP_NOT_DROPPED);
-	assert_int_equal(ip.protocol, IPPROTO_TCP);
-	assert_int_equal(tcp_parse_header(skb->data + ETH_HLEN + ip.ihl_bytes,
-					  ip.tot_len - ip.ihl_bytes, th),
-			 US_DROP_NOT_DROPPED);
-	*len = ip.tot_len - ip.ihl_bytes - th->doff;
-	skb_free(skb);
-}
-
 /*
  * The same for any retransmission: an established connection whose
  * neighbour entry was removed (60 s unused) sends two segments, which
@@ -925,9 +887,11 @@ static void test_tcp_probe_leaves_queued_data(void **state)
 	static const uint8_t data[2000];
 	struct sockaddr_in sin = { .sin_family = AF_INET,
 				   .sin_port = htons(80) };
-	struct tcp_seg th;
-	uint32_t iss, len, irs = 5000;
-	uint16_t port;
+	struct tt_out o = { .saddr = PEER, .daddr = ME, .sport = 80,
+			    .flags = TCPHDR_SYN | TCPHDR_ACK, .seq = 5000,
+			    .win = 65535, .opt = opt, .optlen = sizeof(opt) };
+	const struct tt_seg *s;
+	uint32_t iss;
 	int fd;
 
 	(void)state;
@@ -937,15 +901,13 @@ static void test_tcp_probe_leaves_queued_data(void **state)
 	assert_true(fd >= 0);
 	assert_int_equal(us_connect(fd, (struct sockaddr *)&sin, sizeof(sin)),
 			 -1);
-	pop_tcp(&th, &len);
-	assert_int_equal(th.flags, TCPHDR_SYN);
-	iss = th.seq;
-	port = th.sport;
+	s = expect_tcp(TCPHDR_SYN);
+	iss = s->th.seq;
+	o.dport = s->th.sport;
+	o.ack = iss + 1;
 	ts_advance(&T, 10 * 1000);                 /* RTT 10 ms */
-	inject_tcp(port, TCPHDR_SYN | TCPHDR_ACK, irs, iss + 1, opt,
-		   sizeof(opt));
-	pop_tcp(&th, &len);
-	assert_int_equal(th.flags, TCPHDR_ACK);
+	tt_inject(&T, &o);
+	expect_tcp(TCPHDR_ACK);
 
 	ts_advance(&T, 61 * SEC);                  /* the entry goes */
 	expect_unknown(PEER);
@@ -959,12 +921,12 @@ static void test_tcp_probe_leaves_queued_data(void **state)
 	assert_true(mib(US_MIB_TCP_SPURIOUS_RTX_HOSTQUEUES) >= 1);
 	assert_int_equal(mib(US_MIB_TCP_LOSS_PROBES), 0);
 	inject_arp(TS_DEV_MAC, ARPOP_REPLY, TS_PEER_MAC, PEER, TS_DEV_MAC, ME);
-	pop_tcp(&th, &len);
-	assert_int_equal(th.seq, iss + 1);
-	assert_int_equal(len, 1000);
-	pop_tcp(&th, &len);
-	assert_int_equal(th.seq, iss + 1001);
-	assert_int_equal(len, 1000);
+	s = expect_tcp(TCPHDR_ACK);
+	assert_int_equal(s->th.seq, iss + 1);
+	assert_int_equal(s->len, 1000);
+	s = expect_tcp(TCPHDR_ACK | TCPHDR_PSH);    /* the write's end */
+	assert_int_equal(s->th.seq, iss + 1001);
+	assert_int_equal(s->len, 1000);
 	expect_no_tx();
 	assert_int_equal(mib(US_MIB_TCP_RETRANS_SEGS), 0);
 	assert_int_equal(mib(US_MIB_ARP_QUEUED), 2);
