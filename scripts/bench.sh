@@ -149,6 +149,8 @@ run_pair() {
 	while [ "$1" != -- ]; do srv+=("$1"); shift; done
 	shift
 	cli=("$@")
+	# Made here, so the wait below never looks before the child has.
+	: >"$WORK/$name.srv"
 	"${srv[@]}" >"$WORK/$name.srv" 2>&1 &
 	pid=$!
 	for i in $(seq 200); do
@@ -191,8 +193,22 @@ rate() { awk -v n="$(field "$1" count)" -v s="$(field "$1" secs)" \
 pair_cpu() { awk -v a="$(cpu_of "$WORK/$1.srv")" -v b="$(cpu_of "$WORK/$1.cli")" \
 	'BEGIN { printf "%.2f", a + b }'; }
 
-# row NAME UNIT BETTER USTACK LINUX CPU_USTACK CPU_LINUX [OTHER_NAME]
-row() { printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$@" >>"$ROWS"; }
+# row NAME UNIT BETTER USTACK LINUX CPU_USTACK CPU_LINUX [OTHER_NAME] [RATIOS]
+row() { printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$@" >>"$ROWS"; }
+
+# ratios FIG A EXT_A B EXT_B: the ratio of A's figure to B's in each
+# round (FIG is gbits or rate, of $WORK/A.R.EXT_A and B.R.EXT_B), comma
+# separated, "-" for a round without both: how far the two columns of a
+# row moved apart from one slice to the next.
+ratios() {
+	local fig=$1 a=$2 ea=$3 b=$4 eb=$5 r out=
+	for r in $(seq "$ROUNDS"); do
+		out+="${out:+,}$(awk -v x="$("$fig" "$WORK/$a.$r.$ea")" \
+			-v y="$("$fig" "$WORK/$b.$r.$eb")" \
+			'BEGIN { if (x > 0 && y > 0) printf "%.3f", x / y; else printf "-" }')"
+	done
+	echo "$out"
+}
 
 flush_neigh() { ip neigh flush dev tap0 2>/dev/null || true; }
 U_ARGS=(--stack ustack --tap tap0 --addr 10.88.0.2/24)
@@ -360,13 +376,15 @@ progress "bulk TCP ustack->kernel (TAP) vs kernel->kernel (veth)${LW:+ vs lwIP},
 # shellcheck disable=SC2046
 rotate tx_u tx_l $(lwip tx_w)
 row "bulk TCP ustack->kernel" Gbit/s higher "$(gbits "$WORK/tx_u.srv")" \
-	"$(gbits "$WORK/tx_l.srv")" "$(pair_cpu tx_u)" "$(pair_cpu tx_l)"
+	"$(gbits "$WORK/tx_l.srv")" "$(pair_cpu tx_u)" "$(pair_cpu tx_l)" "" \
+	"$(ratios gbits tx_u srv tx_l srv)"
 
 progress "bulk TCP kernel->ustack (TAP) vs kernel->kernel (veth)${LW:+ vs lwIP}, $TURNS"
 # shellcheck disable=SC2046
 rotate rx_u rx_l $(lwip rx_w)
 row "bulk TCP kernel->ustack" Gbit/s higher "$(gbits "$WORK/rx_u.srv")" \
-	"$(gbits "$WORK/rx_l.srv")" "$(pair_cpu rx_u)" "$(pair_cpu rx_l)"
+	"$(gbits "$WORK/rx_l.srv")" "$(pair_cpu rx_u)" "$(pair_cpu rx_l)" "" \
+	"$(ratios gbits rx_u srv rx_l srv)"
 
 progress "bulk TCP ustack->ustack (in-memory wire) vs kernel loopback, $TURNS"
 rotate wire_u wire_l
@@ -374,19 +392,21 @@ rotate wire_u wire_l
 	NOTES+=("bulk over the wire: a slice failed (see above); its figure counts the others only")
 row "bulk TCP wire vs loopback" Gbit/s higher "$(gbits "$WORK/wire_u.cli")" \
 	"$(gbits "$WORK/wire_l.srv")" "$(cpu_of "$WORK/wire_u.cli")" \
-	"$(pair_cpu wire_l)"
+	"$(pair_cpu wire_l)" "" "$(ratios gbits wire_u cli wire_l srv)"
 
 # ---- transactions ----------------------------------------------------------
 progress "1-byte request/response: ustack client (TAP) vs kernel client (veth)${LW:+ vs lwIP}, $TURNS"
 # shellcheck disable=SC2046
 rotate rr_u rr_l $(lwip rr_w)
 row "request/response 1 B" 1/s higher "$(rate "$WORK/rr_u.cli")" \
-	"$(rate "$WORK/rr_l.cli")" "$(pair_cpu rr_u)" "$(pair_cpu rr_l)"
+	"$(rate "$WORK/rr_l.cli")" "$(pair_cpu rr_u)" "$(pair_cpu rr_l)" "" \
+	"$(ratios rate rr_u cli rr_l cli)"
 
 progress "connections/s (connect, 100 B each way, close): ustack client vs kernel client, $TURNS"
 rotate crr_u crr_l
 row "connections/s" 1/s higher "$(rate "$WORK/crr_u.cli")" \
-	"$(rate "$WORK/crr_l.cli")" "$(pair_cpu crr_u)" "$(pair_cpu crr_l)"
+	"$(rate "$WORK/crr_l.cli")" "$(pair_cpu crr_u)" "$(pair_cpu crr_l)" "" \
+	"$(ratios rate crr_u cli crr_l cli)"
 
 # ---- memory ----------------------------------------------------------------
 nofile=$(ulimit -n)
@@ -427,11 +447,14 @@ NOTES+=("idle memory is per socket (one end of a connection), both with the desc
 # ---- lwIP (measured in turn with the rows above) ---------------------------
 if [ -n "$LW" ]; then
 	row "bulk TCP ustack->kernel" Gbit/s higher "$(gbits "$WORK/tx_u.srv")" \
-		"$(gbits "$WORK/tx_w.srv")" "$(pair_cpu tx_u)" "$(pair_cpu tx_w)" lwIP
+		"$(gbits "$WORK/tx_w.srv")" "$(pair_cpu tx_u)" "$(pair_cpu tx_w)" lwIP \
+		"$(ratios gbits tx_u srv tx_w srv)"
 	row "bulk TCP kernel->ustack" Gbit/s higher "$(gbits "$WORK/rx_u.srv")" \
-		"$(gbits "$WORK/rx_w.srv")" "$(pair_cpu rx_u)" "$(pair_cpu rx_w)" lwIP
+		"$(gbits "$WORK/rx_w.srv")" "$(pair_cpu rx_u)" "$(pair_cpu rx_w)" lwIP \
+		"$(ratios gbits rx_u srv rx_w srv)"
 	row "request/response 1 B" 1/s higher "$(rate "$WORK/rr_u.cli")" \
-		"$(rate "$WORK/rr_w.cli")" "$(pair_cpu rr_u)" "$(pair_cpu rr_w)" lwIP
+		"$(rate "$WORK/rr_w.cli")" "$(pair_cpu rr_u)" "$(pair_cpu rr_w)" lwIP \
+		"$(ratios rate rr_u cli rr_w cli)"
 	NOTES+=("lwIP 2.1.3 (Debian liblwip-dev) on a TAP of its own: $(sed -n 's/^lwip-netif //p' "$WORK/tx_w.cli" | head -1) (bulk lwIP->kernel, first slice); receiving: $(sed -n 's/^lwip-netif .*(not tapif): //p' "$WORK/rx_w.srv" | head -1)")
 else
 	NOTES+=("lwIP rows skipped: $BL not built (make bench-build, needs liblwip-dev)")
@@ -480,20 +503,30 @@ for line in open(rows_path):
     name, unit, better, u, l, cu, cl = f[:7]
     other = f[7] if len(f) > 7 and f[7] else "Linux"
     u, l = float(u or 0), float(l or 0)
+    # One ratio per round ("-" for a round that lacks a figure).
+    per_round = [None if x == "-" else float(x)
+                 for x in (f[8].split(",") if len(f) > 8 and f[8] else [])]
     rows.append({"name": name, "unit": unit, "better": better,
                  "against": other, "ustack": u, "other": l,
                  "ratio": round(u / l, 3) if l > 0 else None,
+                 "ratio_rounds": per_round,
                  "cpu_s_ustack": float(cu or 0), "cpu_s_other": float(cl or 0)})
 def fmt(v):
     return "%.3f" % v if v < 100 else "%.0f" % v
+def spread(r):
+    got = [x for x in r["ratio_rounds"] if x is not None]
+    if not got:
+        return "-"
+    return "%.2f-%.2f" % (min(got), max(got))
 print()
-print("%-32s %7s %10s %10s %7s %8s %14s" % ("", "unit", "ustack", "other",
-      "ratio", "vs", "CPU s u/other"))
+print("%-32s %7s %10s %10s %7s %10s %8s %14s" % ("", "unit", "ustack",
+      "other", "ratio", "rounds", "vs", "CPU s u/other"))
 for r in rows:
-    print("%-32s %7s %10s %10s %7s %8s %14s" % (r["name"], r["unit"],
+    print("%-32s %7s %10s %10s %7s %10s %8s %14s" % (r["name"], r["unit"],
           fmt(r["ustack"]), fmt(r["other"]),
           "%.2f" % r["ratio"] if r["ratio"] is not None else "-",
-          r["against"], "%.2f/%.2f" % (r["cpu_s_ustack"], r["cpu_s_other"])))
+          spread(r), r["against"],
+          "%.2f/%.2f" % (r["cpu_s_ustack"], r["cpu_s_other"])))
 notes = [n for n in open(notes_path).read().splitlines() if n]
 notes = ["ratio = ustack / other; 'better' in the JSON says which way is good",
          "ustack over TAP (kernel on the other end) vs Linux over a veth pair "
@@ -509,7 +542,11 @@ notes = ["ratio = ustack / other; 'better' in the JSON says which way is good",
          "server is the kernel in both columns",
          "each row's measurements took turns (ustack, Linux, lwIP, then "
          "the other way round: %s rounds of %g s each); a figure is the "
-         "sum of its slices" % (rounds, float(secs) / int(rounds))] + notes
+         "sum of its slices" % (rounds, float(secs) / int(rounds)),
+         "rounds: the lowest and highest ratio of one round's slices "
+         "(ustack's slice against the other's in the same round); a wide "
+         "range means the machine's speed moved during the row, and the "
+         "ratio is only as good as that range"] + notes
 for n in notes:
     print("  note: " + n)
 json.dump({"benchmark": "ustack make bench",
