@@ -519,10 +519,10 @@ def spread(r):
         return "-"
     return "%.2f-%.2f" % (min(got), max(got))
 print()
-print("%-32s %7s %10s %10s %7s %10s %8s %14s" % ("", "unit", "ustack",
+print("%-32s %7s %10s %10s %7s %11s %8s %14s" % ("", "unit", "ustack",
       "other", "ratio", "rounds", "vs", "CPU s u/other"))
 for r in rows:
-    print("%-32s %7s %10s %10s %7s %10s %8s %14s" % (r["name"], r["unit"],
+    print("%-32s %7s %10s %10s %7s %11s %8s %14s" % (r["name"], r["unit"],
           fmt(r["ustack"]), fmt(r["other"]),
           "%.2f" % r["ratio"] if r["ratio"] is not None else "-",
           spread(r), r["against"],
