@@ -11,6 +11,12 @@
  * transfer takes less than half the virtual time that the same transfer
  * takes with window scaling off on both sides (where the window stays at
  * 64 KB at most), and SO_RCVBUF set on the receiver locks its buffer.
+ *
+ * Then the same over a path faster than the timestamp clock's 1 ms tick
+ * (50 us each way, no rate limit): with timestamps on, the receiver's RTT
+ * estimate must still come (from the time a window takes to fill, as
+ * Linux's tcp_rcv_rtt_measure) and be the path's, so the buffer grows;
+ * an echo there comes back in the tick that sent it and gives no sample.
  * Times are virtual, so they are exact and the same on every run.
  */
 #include <setjmp.h>
@@ -37,6 +43,7 @@
 struct run {
 	bool wscale;              /* tcp_window_scaling on both sides */
 	int rcvbuf;               /* SO_RCVBUF on the listener, 0 = none */
+	bool fast;                /* 50 us each way, no rate limit */
 	/* results */
 	us_time_t elapsed;
 	uint32_t max_snd_wnd;     /* the largest window the sender saw */
@@ -124,6 +131,10 @@ static void run_transfer(struct run *r)
 	us_time_t start, deadline;
 	socklen_t len = sizeof(int);
 
+	if (r->fast) {
+		wp.delay_us = 50;
+		wp.rate_bps = 0;
+	}
 	us_clock_init_virtual(&clock, 0);
 	st[0] = make_stack(&clock, 11, r->wscale);
 	st[1] = make_stack(&clock, 12, r->wscale);
@@ -166,10 +177,12 @@ static void run_transfer(struct run *r)
 	sim_run_until(&clock, st, 2, clock.virt + 600 * US_USEC_PER_SEC);
 	ustack_destroy(st[0]);
 	ustack_destroy(st[1]);
-	printf("wscale %d rcvbuf %d: %u bytes in %.3f s virtual, max window %u, "
-	       "receiver's buffer %d, rcv_space %u, wscale %u/%u\n",
-	       r->wscale, r->rcvbuf, (unsigned)r->rcvd, r->elapsed / 1e6,
-	       r->max_snd_wnd, r->rcvbuf_after, r->srv.tcpi_rcv_space,
+	printf("wscale %d rcvbuf %d%s: %u bytes in %.3f s virtual, max window "
+	       "%u, receiver's buffer %d, rcv_space %u, rcv_rtt %u us, "
+	       "wscale %u/%u\n",
+	       r->wscale, r->rcvbuf, r->fast ? " fast path" : "",
+	       (unsigned)r->rcvd, r->elapsed / 1e6, r->max_snd_wnd,
+	       r->rcvbuf_after, r->srv.tcpi_rcv_space, r->srv.tcpi_rcv_rtt,
 	       r->cli.tcpi_snd_wscale, r->cli.tcpi_rcv_wscale);
 }
 
@@ -214,10 +227,31 @@ static void test_large_window_and_autotuning(void **state)
 	assert_int_equal(locked.srv.tcpi_rcv_wscale, 1);
 }
 
+static void test_autotuning_below_the_ts_tick(void **state)
+{
+	struct run fast = { .wscale = true, .fast = true };
+
+	(void)state;
+	run_transfer(&fast);
+	assert_false(fast.bad);
+	assert_int_equal(fast.rcvd, XFER);
+	assert_int_equal(fast.srv.tcpi_options & TCPI_OPT_TIMESTAMPS,
+			 TCPI_OPT_TIMESTAMPS);
+	/* An estimate, and the path's (100 us round trip plus the time
+	 * a window takes to cross), not the tick's 1 ms. */
+	assert_true(fast.srv.tcpi_rcv_rtt > 0);
+	assert_true(fast.srv.tcpi_rcv_rtt < 1000);
+	/* So autotuning ran: without an estimate the buffer stays at
+	 * tcp_rmem[1] and the window at 64 KB. */
+	assert_true(fast.rcvbuf_after > 131072);
+	assert_true(fast.max_snd_wnd > 65535);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_large_window_and_autotuning),
+		cmocka_unit_test(test_autotuning_below_the_ts_tick),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
