@@ -84,6 +84,9 @@ static const char run_usage[] =
 	"  --mac MAC          xx:xx:xx:xx:xx:xx (random)         USTACK_MAC\n"
 	"  --log-level LVL    err, warn, info, debug, trace      USTACK_LOG_LEVEL\n"
 	"  --seed N           seed of the random choices         USTACK_SEED\n"
+	"  --no-offload       no TSO, GSO frames or checksum     USTACK_NO_OFFLOAD=1\n"
+	"                     offload on the TAP (frames of the MTU,\n"
+	"                     checksums in software both ways)\n"
 	"  -h, --help         show this help and exit\n"
 	"\n"
 	"Each option sets the environment variable beside it, which the shim\n"
@@ -109,6 +112,7 @@ static const struct option run_options[] = {
 	{ "mac", required_argument, NULL, OPT_MAC },
 	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
 	{ "seed", required_argument, NULL, OPT_SEED },
+	{ "no-offload", no_argument, NULL, OPT_NO_OFFLOAD },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -176,6 +180,8 @@ static void export_settings(const struct stack_opts *o)
 		snprintf(buf, sizeof(buf), "%" PRIu64, o->seed);
 		set_env("USTACK_SEED", buf);
 	}
+	if (o->ifc.no_offload)
+		set_env("USTACK_NO_OFFLOAD", "1");
 }
 
 static int cmd_run(int argc, char **argv)

@@ -196,6 +196,12 @@ static int parse_device_env(struct env_config *c)
 	}
 	if (rc == 0 && (s = getenv("USTACK_PCAP")) && *s)
 		c->ifc.pcap_path = s;
+	if (rc == 0 && (s = getenv("USTACK_NO_OFFLOAD")) && *s) {
+		if (strcmp(s, "0") != 0 && strcmp(s, "1") != 0)
+			return config_error(-EINVAL, "USTACK_NO_OFFLOAD",
+					    "must be 0 or 1");
+		c->ifc.no_offload = s[0] == '1';
+	}
 	return rc;
 }
 

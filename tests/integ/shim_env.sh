@@ -5,6 +5,8 @@
 #     makes the program's AF_INET socket() fail at once (EINVAL) after one
 #     message naming the variable; AF_UNIX and AF_INET6 still work
 #   - a TAP device another process holds: one message naming USTACK_TAP
+#   - USTACK_NO_OFFLOAD=1: no frame from ustack past the MTU in a bulk
+#     send, where the default (TSO) makes such frames
 #   - `ustack run` with bad arguments exits 2 naming the argument
 #   - without USTACK_TAP, UDP and TCP work over ustack's 127.0.0.0/8
 #   - a ustack socket's dup/F_DUPFD/dup2 are the same connection, FIN at
@@ -57,6 +59,60 @@ bad_env USTACK_TAP averyveryverylongname
 bad_env USTACK_MTU 10
 bad_env USTACK_GATEWAY 10.99.0.1
 bad_env USTACK_LOG_LEVEL loud
+bad_env USTACK_NO_OFFLOAD yes
+
+# USTACK_NO_OFFLOAD=1 (ustack run --no-offload): the TAP without TSO, so no
+# frame ustack sends is longer than the MTU allows (ustack's own capture,
+# which shows a TSO packet whole); by default a bulk send makes such frames.
+cat >"$WORK/bulk_srv.py" <<'EOP'
+import socket, sys
+ls = socket.socket()
+ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+ls.bind((sys.argv[1], 9100))
+ls.listen()
+print("listening", flush=True)
+for _ in range(2):
+    s, _ = ls.accept()
+    n = 0
+    while True:
+        b = s.recv(1 << 16)
+        if not b:
+            break
+        n += len(b)
+    print(f"got {n}", flush=True)
+    s.close()
+EOP
+cat >"$WORK/bulk.py" <<'EOP'
+import socket, sys
+c = socket.create_connection((sys.argv[1], 9100))
+c.sendall(b"o" * (4 << 20))
+c.close()
+EOP
+"$PY" "$WORK/bulk_srv.py" "$KERNEL_IP" >"$WORK/bulk_srv.out" 2>&1 &
+BULK_SRV=$!
+shim_wait_line "$WORK/bulk_srv.out" "^listening"
+# offload_frames NO_OFFLOAD: prints "DATA LONG", ustack's data frames and
+# those of them longer than 1514 bytes, in its capture of one 4 MB send.
+offload_frames() {
+	local cap=$WORK/offload-$1.pcap
+	USTACK_TAP=tap0 USTACK_ADDR="$USTACK_IP/24" USTACK_PCAP="$cap" \
+		USTACK_NO_OFFLOAD=$1 LD_PRELOAD="$SHIM_SO" timeout 60 \
+		"$PY" "$WORK/bulk.py" "$KERNEL_IP" || shim_fail "bulk send, USTACK_NO_OFFLOAD=$1"
+	tshark -r "$cap" -Y "ip.src == $USTACK_IP && tcp.len > 0" -T fields \
+		-e frame.len 2>/dev/null | awk '{ n++; if ($1 > 1514) big++ }
+		END { print n + 0, big + 0 }'
+}
+read -r data long < <(offload_frames 0)
+[ "$data" -gt 0 ] && [ "$long" -gt 0 ] ||
+	shim_fail "offloads on: $data data frames, $long of them past 1514 bytes"
+echo "ok: offloads on: $long of $data data frames longer than 1514 bytes (TSO)"
+read -r data long < <(offload_frames 1)
+[ "$data" -ge 2897 ] && [ "$long" -eq 0 ] ||
+	shim_fail "USTACK_NO_OFFLOAD=1: $data data frames, $long of them past 1514 bytes"
+echo "ok: USTACK_NO_OFFLOAD=1: $data data frames, none longer than 1514 bytes"
+shim_wait_exit "$BULK_SRV" 30 "the bulk receiver"
+[ "$(grep -c "^got $((4 << 20))$" "$WORK/bulk_srv.out")" -eq 2 ] ||
+	shim_fail "the kernel did not get both 4 MB sends: $(cat "$WORK/bulk_srv.out")"
 
 # A TAP device held by another process.
 cat >"$WORK/hold.py" <<'EOP'
