@@ -90,6 +90,7 @@ c.close()
 EOP
 "$PY" "$WORK/bulk_srv.py" "$KERNEL_IP" >"$WORK/bulk_srv.out" 2>&1 &
 BULK_SRV=$!
+SHIM_PIDS+=("$BULK_SRV")
 shim_wait_line "$WORK/bulk_srv.out" "^listening"
 # offload_frames NO_OFFLOAD: prints "DATA LONG", ustack's data frames and
 # those of them longer than 1514 bytes, in its capture of one 4 MB send.
