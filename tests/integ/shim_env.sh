@@ -70,7 +70,6 @@ ls = socket.socket()
 ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 ls.bind((sys.argv[1], 9100))
 ls.listen()
-print("listening", flush=True)
 for _ in range(2):
     s, _ = ls.accept()
     n = 0
@@ -91,23 +90,22 @@ EOP
 "$PY" "$WORK/bulk_srv.py" "$KERNEL_IP" >"$WORK/bulk_srv.out" 2>&1 &
 BULK_SRV=$!
 SHIM_PIDS+=("$BULK_SRV")
-shim_wait_line "$WORK/bulk_srv.out" "^listening"
-# offload_frames NO_OFFLOAD: prints "DATA LONG", ustack's data frames and
-# those of them longer than 1514 bytes, in its capture of one 4 MB send.
-offload_frames() {
-	local cap=$WORK/offload-$1.pcap
-	USTACK_TAP=tap0 USTACK_ADDR="$USTACK_IP/24" USTACK_PCAP="$cap" \
-		USTACK_NO_OFFLOAD=$1 LD_PRELOAD="$SHIM_SO" timeout 60 \
-		"$PY" "$WORK/bulk.py" "$KERNEL_IP" || shim_fail "bulk send, USTACK_NO_OFFLOAD=$1"
-	tshark -r "$cap" -Y "ip.src == $USTACK_IP && tcp.len > 0" -T fields \
-		-e frame.len 2>/dev/null | awk '{ n++; if ($1 > 1514) big++ }
-		END { print n + 0, big + 0 }'
+kernel_wait_listen 9100
+# offload_send NO_OFFLOAD: one 4 MB send under the shim with
+# USTACK_NO_OFFLOAD set so; then data and long are ustack's data frames in
+# its own capture and those of them past 1514 bytes.
+offload_send() {
+	USTACK_NO_OFFLOAD=$1 shim_run "offload-$1" 60 "$PY" "$WORK/bulk.py" "$KERNEL_IP"
+	integ_tshark -Y "ip.src == $USTACK_IP && tcp.len > 0" -T fields \
+		-e frame.len >"$WORK/offload-$1.len"
+	read -r data long < <(awk '{ n++; if ($1 > 1514) big++ }
+		END { print n + 0, big + 0 }' "$WORK/offload-$1.len")
 }
-read -r data long < <(offload_frames 0)
+offload_send 0
 [ "$data" -gt 0 ] && [ "$long" -gt 0 ] ||
 	shim_fail "offloads on: $data data frames, $long of them past 1514 bytes"
 echo "ok: offloads on: $long of $data data frames longer than 1514 bytes (TSO)"
-read -r data long < <(offload_frames 1)
+offload_send 1
 [ "$data" -ge 2897 ] && [ "$long" -eq 0 ] ||
 	shim_fail "USTACK_NO_OFFLOAD=1: $data data frames, $long of them past 1514 bytes"
 echo "ok: USTACK_NO_OFFLOAD=1: $data data frames, none longer than 1514 bytes"
