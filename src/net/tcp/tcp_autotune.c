@@ -92,8 +92,8 @@ static void tcp_rcv_rtt_measure_ts(struct sock *sk, const struct sk_buff *skb)
  * tcp_rcv_rtt_measure), in the stack's microseconds. Without it, a
  * connection with timestamps over a sub-millisecond path had no estimate
  * at all, so its buffer never grew from tcp_rmem[1] (the shim's iperf3
- * server over the TAP: a 64 KB window and 10-13 Gbit/s, against
- * 31-33 Gbit/s once an echo happened to cross a tick).
+ * server over the TAP: a 64 KB window and 10-14 Gbit/s, against
+ * 31-33 Gbit/s when an echo happened to cross a tick).
  */
 void tcp_rcv_rtt_measure(struct sock *sk, const struct sk_buff *skb)
 {
