@@ -87,6 +87,12 @@ struct ustack_ifconfig {
 	/* Offloads over the virtio-net header (checksums both ways, TSO out,
 	 * large TCP packets in) are on unless this is nonzero. */
 	int no_offload;
+	/* Large packets (TSO, 16 KB or more) are written to the TAP by a
+	 * thread of the device's own, so that a bulk sender's copies and
+	 * the kernel's receive work run on two CPUs, unless this is
+	 * nonzero: then every frame is written by the thread that sends
+	 * it. */
+	int no_tx_thread;
 };
 
 /*

@@ -31,6 +31,7 @@ struct ustack;
 	/* offloads: GSO packets a device took whole / received whole, and \
 	 * what software did for a device that lacks an offload */ \
 	X(DEV_TX_GSO, "dev.tx_gso") \
+	X(DEV_TX_THREAD, "dev.tx_thread") \
 	X(DEV_RX_GSO, "dev.rx_gso") \
 	X(DEV_GSO_SEGMENTS, "dev.gso_segments") \
 	X(DEV_CSUM_HELP, "dev.csum_help") \

@@ -70,6 +70,12 @@ struct net_device_ops {
 	 * US_TIME_NEVER. Devices with an fd leave it NULL.
 	 */
 	us_time_t (*next_event)(struct net_device *dev);
+	/*
+	 * Optional: true while a frame the device took and has not handed
+	 * on yet shares seg's data (skb_holds), so that a retransmission
+	 * waits rather than send a second copy (ip_still_queued).
+	 */
+	bool (*holds)(const struct net_device *dev, const struct sk_buff *seg);
 	/* Release the device's own resources (not the struct itself). */
 	void (*destroy)(struct net_device *dev);
 };

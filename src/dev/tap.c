@@ -2,7 +2,9 @@
  * tap.c - a TAP device of the Linux kernel as a ustack net_device
  * (see tap.h).
  *
- * Call chain:  dev_queue_xmit -> tap_xmit -> write(/dev/net/tun)
+ * Call chain:  dev_queue_xmit -> tap_xmit -> writev(/dev/net/tun), or
+ *              for a large packet -> tap_tx_queue ... the writer thread's
+ *              writev (tap_tx.c)
  *              us_engine_step / runtime epoll -> tap_poll -> read ->
  *              netif_receive_skb
  *
@@ -40,6 +42,7 @@
 #include "dev/netdev.h"
 #include "dev/pcap.h"
 #include "dev/tap_fault.h"
+#include "dev/tap_tx.h"
 #include "stack/stack.h"
 
 /*
@@ -69,7 +72,6 @@ _Static_assert(sizeof(struct vnet_hdr) == 12, "virtio_net_hdr_v1 is 12 bytes");
 #define TAP_DEV_PATH "/dev/net/tun"
 #define TAP_RX_SLACK 4   /* an 802.1Q tag */
 #define TAP_GSO_MAX 65535 /* the largest IPv4 packet the kernel sends us */
-#define TAP_TX_PIECES 130 /* header, head and frag_list of one GSO packet */
 #define TCP_DOFF_BYTE 12 /* offset of TCP's data-offset nibble */
 
 struct tap_priv {
@@ -79,6 +81,8 @@ struct tap_priv {
 				  larger than the spare, up to TAP_GSO_MAX */
 	struct tap_fault fault; /* seeded faults (tests); off by default */
 	bool last_full;        /* the last frame read filled over half an MTU */
+	bool tx_thread;        /* large packets go to the writer thread */
+	struct tap_tx *tx;     /* its queue, made on first use */
 };
 
 /* ---- receive ---------------------------------------------------------- */
@@ -295,6 +299,10 @@ static int tap_poll(struct net_device *dev, int budget)
 		}
 	}
 	us_rx_batch_end(dev->st);
+	/* What the writer thread wrote since: free it (ACKs for it may
+	 * well be what this poll read). */
+	if (tp->tx)
+		tap_tx_reclaim(tp->tx);
 	/* The 64 KB buffer goes back to the instance's skb cache between
 	 * bursts rather than stay with the device. */
 	skb_free(tp->big);
@@ -385,70 +393,76 @@ static enum us_drop_reason tap_tx_plain(const struct sk_buff *skb)
 	return US_DROP_NOT_DROPPED;
 }
 
-/* One writev(), retried on EINTR; a short write counts as an error. */
-static int tap_writev(int fd, const struct iovec *iov, int cnt)
+/*
+ * The frame as it is written: tun takes each write as one whole frame. The
+ * header goes into the headroom the stack reserved for it
+ * (needed_headroom); when there is none, or the data is shared with a
+ * clone whose headroom is not ours to write, it is written from the
+ * frame's own copy alongside instead.
+ */
+static void tap_frame_make(struct tap_frame *f, struct sk_buff *skb,
+			   const struct vnet_hdr *h)
 {
-	size_t total = 0;
-	ssize_t n;
-
-	for (int i = 0; i < cnt; i++)
-		total += iov[i].iov_len;
-	do
-		n = writev(fd, iov, cnt);
-	while (n < 0 && errno == EINTR);
-	if (n < 0)
-		return -errno;
-	return (size_t)n == total ? 0 : -EIO;
+	f->skb = skb;
+	f->hdr_len = 0;
+	if (!h)
+		return;
+	if (skb_headroom(skb) >= VNET_HDR_LEN && !skb_shared_data(skb)) {
+		memcpy(skb_push(skb, VNET_HDR_LEN), h, VNET_HDR_LEN);
+		return;
+	}
+	memcpy(f->hdr, h, VNET_HDR_LEN);
+	f->hdr_len = VNET_HDR_LEN;
 }
 
 /*
- * One write per frame: tun takes each write as one whole frame. The header
- * goes into the headroom the stack reserved for it (needed_headroom); when
- * there is none, or the data is shared with a clone whose headroom is not
- * ours to write, it is sent from here alongside the frame instead.
+ * The writer thread takes a large packet (len: before the header), and any
+ * frame while it still has one to write, so that frames keep their order
+ * (tap_tx.c).
  */
-static int tap_write_frame(struct net_device *dev, struct sk_buff *skb,
-			   const struct vnet_hdr *h)
+static bool tap_to_thread(const struct tap_priv *tp, const struct sk_buff *skb,
+			  unsigned int len)
 {
-	struct iovec iov[TAP_TX_PIECES];
-	struct sk_buff *f;
-	int cnt = 0;
-
-	if (h && skb_headroom(skb) >= VNET_HDR_LEN && !skb_shared_data(skb)) {
-		memcpy(skb_push(skb, VNET_HDR_LEN), h, VNET_HDR_LEN);
-		h = NULL;
-	}
-	if (h) {
-		iov[cnt].iov_base = (void *)h;
-		iov[cnt++].iov_len = VNET_HDR_LEN;
-	}
-	iov[cnt].iov_base = skb->data;
-	iov[cnt++].iov_len = skb_headlen(skb);
-	/* A GSO packet's payload goes from the segments where TCP keeps it:
-	 * the kernel's copy into its own buffer is the only one. */
-	skb_walk_frags(skb, f) {
-		if (cnt == TAP_TX_PIECES)
-			return -EMSGSIZE;
-		iov[cnt].iov_base = f->data;
-		iov[cnt++].iov_len = skb_headlen(f);
-	}
-	return tap_writev(dev->fd, iov, cnt);
+	if (tp->tx && !tap_tx_idle(tp->tx))
+		return true;
+	return tp->tx_thread && skb_is_gso(skb) && len >= TAP_TX_THREAD_MIN;
 }
 
-/* Write one frame now: the path under the fault layer. */
+/* tap_tx_queue, the queue made on first use: 0, -ENOBUFS (full), or
+ * another -errno when f was not queued and may be written at once. */
+static int tap_queue(struct net_device *dev, const struct tap_frame *f,
+		     unsigned int len)
+{
+	struct tap_priv *tp = netdev_priv(dev);
+
+	if (!tp->tx)
+		tp->tx = tap_tx_new(dev);
+	return tp->tx ? tap_tx_queue(tp->tx, f, len) : -ENOMEM;
+}
+
+/* Send one frame: the path under the fault layer. */
 static int tap_xmit_now(struct net_device *dev, struct sk_buff *skb)
 {
 	struct tap_priv *tp = netdev_priv(dev);
+	unsigned int len = skb->len;
 	enum us_drop_reason why;
+	struct tap_frame f;
 	struct vnet_hdr h;
-	int err;
+	int err = 0;
 
 	why = tp->vnet ? tap_tx_vnet(skb, &h) : tap_tx_plain(skb);
 	if (why != US_DROP_NOT_DROPPED) {
 		us_drop(dev->st, skb, why);
 		return why == US_DROP_NOMEM ? -ENOMEM : -EINVAL;
 	}
-	err = tap_write_frame(dev, skb, tp->vnet ? &h : NULL);
+	tap_frame_make(&f, skb, tp->vnet ? &h : NULL);
+	if (tap_to_thread(tp, skb, len)) {
+		err = tap_queue(dev, &f, len);
+		if (err == 0)
+			return 0;
+	}
+	if (err != -ENOBUFS)
+		err = tap_frame_write(dev->fd, &f);
 	if (err == 0) {
 		skb_free(skb);
 		return 0;
@@ -469,11 +483,21 @@ static int tap_xmit(struct net_device *dev, struct sk_buff *skb)
 	return tap_fault_xmit(&tp->fault, skb);
 }
 
+static bool tap_holds(const struct net_device *dev, const struct sk_buff *seg)
+{
+	const struct tap_priv *tp = netdev_priv(dev);
+
+	return tp->tx && tap_tx_holds(tp->tx, seg);
+}
+
 static void tap_destroy(struct net_device *dev)
 {
 	struct tap_priv *tp = netdev_priv(dev);
 
 	tap_fault_destroy(&tp->fault);
+	/* Before the fd closes: the thread writes what it has first. */
+	tap_tx_free(tp->tx);
+	tp->tx = NULL;
 	skb_free(tp->spare);
 	tp->spare = NULL;
 	skb_free(tp->big);
@@ -490,6 +514,7 @@ static void tap_destroy(struct net_device *dev)
 static const struct net_device_ops tap_ops = {
 	.xmit = tap_xmit,
 	.poll = tap_poll,
+	.holds = tap_holds,
 	.destroy = tap_destroy,
 };
 
@@ -645,6 +670,7 @@ struct net_device *tap_create(struct ustack *st, const struct tap_config *cfg,
 	}
 	tp = netdev_priv(dev);
 	tp->vnet = !cfg->no_vnet_hdr;
+	tp->tx_thread = cfg->tx_thread;
 	dev->features = tap_features(cfg);
 	dev->fd = fd;
 	tap_fault_init(&tp->fault, dev, tap_xmit_now, cfg->tx_fault,

@@ -29,6 +29,9 @@ struct tap_config {
 	bool no_offload;        /* true = no checksum offload, TSO or large
 				   received packets (the plain path, kept and
 				   tested) */
+	bool tx_thread;         /* true = packets of TAP_TX_THREAD_MIN bytes
+				   or more are written by a thread of the
+				   device's own (tap_tx.c) */
 	/* Seeded faults on the frames ustack sends (tx) and receives (rx):
 	 * loss, duplication and reordering (tap_fault.h). NULL = none. */
 	const struct fault_params *tx_fault;

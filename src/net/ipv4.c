@@ -352,5 +352,6 @@ bool ip_still_queued(struct ustack *st, uint32_t daddr,
 	/* Nothing but seg itself refers to its data: no copy anywhere. */
 	if (skb_shinfo(seg)->dataref < 2 || ip_route_output(st, daddr, &rt) < 0)
 		return false;
-	return arp_holds(st, rt.dev, rt.nexthop, seg);
+	return arp_holds(st, rt.dev, rt.nexthop, seg) ||
+	       (rt.dev->ops->holds && rt.dev->ops->holds(rt.dev, seg));
 }

@@ -146,7 +146,8 @@ int ip_output(struct ustack *st, struct sk_buff *skb, const struct ip_out_args *
 /*
  * Whether a packet built from seg (skb_holds) still waits in this stack on
  * its way to daddr: held by the neighbour layer until the next hop
- * resolves. TCP does not retransmit such a segment (Linux's
+ * resolves, or by the device (its ops->holds: a TAP's writer thread not
+ * done with it). TCP does not retransmit such a segment (Linux's
  * skb_still_in_host_queue): the copy would only queue up behind it.
  */
 bool ip_still_queued(struct ustack *st, uint32_t daddr,

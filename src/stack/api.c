@@ -106,6 +106,7 @@ int ustack_add_tap(struct ustack *st, const struct ustack_ifconfig *ifc)
 	cfg.rx_fault = &rx_fault;
 	cfg.fault_seed = ifc->fault_seed;
 	cfg.no_offload = ifc->no_offload != 0;
+	cfg.tx_thread = ifc->no_tx_thread == 0;
 
 	pthread_mutex_lock(&st->lock);
 	us_engine_begin(st);

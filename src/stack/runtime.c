@@ -736,19 +736,25 @@ void us_sigguard_release(struct us_sigguard *g)
  * application's threads (which may wait for them with signalfd). Signals
  * raised by a fault stay unblocked: a crash must still be reported.
  */
-static int runtime_spawn(struct us_runtime *rt)
+int us_thread_spawn(pthread_t *t, void *(*fn)(void *), void *arg,
+		    const char *name)
 {
 	sigset_t block, old;
 	int err;
 
 	async_signals(&block);
 	pthread_sigmask(SIG_SETMASK, &block, &old);
-	err = pthread_create(&rt->thread, NULL, runtime_main, rt);
+	err = pthread_create(t, NULL, fn, arg);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (err)
 		return -err;
-	pthread_setname_np(rt->thread, "ustack-rt");
+	pthread_setname_np(*t, name);
 	return 0;
+}
+
+static int runtime_spawn(struct us_runtime *rt)
+{
+	return us_thread_spawn(&rt->thread, runtime_main, rt, "ustack-rt");
 }
 
 int ustack_start(struct ustack *st)

@@ -10,6 +10,7 @@
 #ifndef US_STACK_RUNTIME_H
 #define US_STACK_RUNTIME_H
 
+#include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -137,6 +138,10 @@ bool us_runtime_drive_until(struct ustack *st, const atomic_bool *done);
 
 /* A signal raised by a fault of the thread itself (SIGSEGV, SIGBUS, ...). */
 bool us_fault_signal(int sig);
+/* Start a thread of ustack's own, named name, with asynchronous signals
+ * blocked (they are the application's). 0 or -errno. */
+int us_thread_spawn(pthread_t *t, void *(*fn)(void *), void *arg,
+		    const char *name);
 /* Whether sig has a handler (not SIG_DFL or SIG_IGN); *sa is its action. */
 bool us_sig_caught(int sig, struct sigaction *sa);
 

@@ -62,6 +62,7 @@
 #define IFNAME "ustap0"
 #define ETHERTYPE_TEST 0x88b5
 #define WAIT_MS 3000
+#define VNET_HLEN 12   /* the virtio-net header ustack writes */
 
 /* The 10-byte header a packet socket reads with PACKET_VNET_HDR. */
 struct pkt_vnet_hdr {
@@ -80,6 +81,11 @@ struct tap_fixture {
 	struct ustack *st;
 	struct net_device *dev;
 	int pkt;            /* AF_PACKET socket on the kernel side */
+	int pipe[2];        /* a pipe standing in for the TAP as dev->fd,
+			       and the TAP's own fd meanwhile: put back on
+			       the way down, the read end closed first so
+			       that a writer thread blocked on it ends */
+	int tap_fd;
 	uint8_t kmac[6];    /* the kernel's MAC on the TAP */
 	char cap[64];
 };
@@ -226,6 +232,7 @@ static void fixture_up(const struct tap_config *cfg)
 
 	memset(&F, 0, sizeof(F));
 	F.pkt = -1;
+	F.pipe[0] = F.pipe[1] = -1;
 	us_clock_init_virtual(&F.clock, T0);
 	ustack_config_init(&sc);
 	sc.clock = &F.clock;
@@ -246,7 +253,14 @@ static void fixture_down(void)
 	if (F.pkt >= 0)
 		close(F.pkt);
 	F.pkt = -1;
+	if (F.pipe[0] >= 0) {
+		close(F.pipe[0]);
+		F.dev->fd = F.tap_fd;
+	}
 	ustack_destroy(F.st);
+	if (F.pipe[1] >= 0)
+		close(F.pipe[1]);
+	F.pipe[0] = F.pipe[1] = -1;
 	F.st = NULL;
 	if (F.cap[0])
 		unlink(F.cap);
@@ -729,19 +743,19 @@ static uint8_t gso_payload_byte(size_t i)
 /*
  * A TCP GSO packet as tcp_gso_build and tcp_v4_send_check leave it for
  * the device: Ethernet, IPv4 and TCP headers alone in the head (PSH|ACK,
- * seq 1000), GSO_SEGS payloads of GSO_MSS bytes on the frag_list, the
- * pseudo-header sum over the whole length in the checksum field.
+ * seq 1000, IP id ip_id), segs payloads of GSO_MSS bytes on the frag_list,
+ * the pseudo-header sum over the whole length in the checksum field.
  */
-static struct sk_buff *tso_skb(void)
+static struct sk_buff *tso_skb_n(int segs, uint16_t ip_id)
 {
-	const size_t tcplen = 20 + GSO_SEGS * GSO_MSS;
+	const size_t tcplen = 20 + (size_t)segs * GSO_MSS;
 	uint32_t sa = inet_addr("10.77.0.2"), da = inet_addr("10.77.0.1");
 	struct sk_buff *skb = us_skb_alloc(F.st, 0);
 	uint8_t *p, *ip, *th;
 	uint16_t sum;
 
 	assert_non_null(skb);
-	for (int k = 0; k < GSO_SEGS; k++) {
+	for (int k = 0; k < segs; k++) {
 		struct sk_buff *f = us_skb_alloc(F.st, GSO_MSS);
 
 		assert_non_null(f);
@@ -772,8 +786,8 @@ static struct sk_buff *tso_skb(void)
 	ip[0] = 0x45;
 	ip[2] = (uint8_t)((20 + tcplen) >> 8);
 	ip[3] = (uint8_t)(20 + tcplen);
-	ip[4] = 0x12;   /* id 0x1234 */
-	ip[5] = 0x34;
+	ip[4] = (uint8_t)(ip_id >> 8);
+	ip[5] = (uint8_t)ip_id;
 	ip[6] = 0x40;   /* DF */
 	ip[8] = 64;
 	ip[9] = 6;
@@ -794,6 +808,11 @@ static struct sk_buff *tso_skb(void)
 	skb_shinfo(skb)->gso_type = SKB_GSO_TCPV4;
 	skb->dev = F.dev;
 	return skb;
+}
+
+static struct sk_buff *tso_skb(void)
+{
+	return tso_skb_n(GSO_SEGS, 0x1234);
 }
 
 /* True when the TCP/IPv4 packet at ip has a correct TCP checksum. */
@@ -901,6 +920,159 @@ static void test_tx_gso_software_fallback(void **state)
 	assert_int_equal(F.st->stats.mib[US_MIB_DEV_GSO_SEGMENTS], GSO_SEGS);
 	assert_int_equal(F.st->stats.mib[US_MIB_DEV_TX_GSO], 0);
 	assert_int_equal(F.dev->stats.tx_packets, GSO_SEGS);
+	fixture_down();
+}
+
+/* ---- the writer thread (tap_tx.c) ------------------------------------- */
+
+#define TX_SEGS 20     /* 20 KB: past TAP_TX_THREAD_MIN */
+#define TX_ROUNDS 8
+
+/* Wait until the writer thread has written at least n frames and they
+ * are freed (tap_poll frees them); returns how many it wrote. */
+static uint64_t wait_tx_thread(uint64_t n)
+{
+	for (int i = 0; i < WAIT_MS && F.st->stats.mib[US_MIB_DEV_TX_THREAD] < n;
+	     i++) {
+		F.dev->ops->poll(F.dev, 64);
+		usleep(1000);
+	}
+	return F.st->stats.mib[US_MIB_DEV_TX_THREAD];
+}
+
+/*
+ * Large packets go to the writer thread, small frames are written by the
+ * sender, and the kernel still gets them in the order they were sent: a
+ * small frame sent while a packet waits for the thread waits behind it.
+ * Each frame arrives whole (the packets' payloads checked byte by byte).
+ */
+static void test_tx_thread_keeps_order(void **state)
+{
+	const size_t big = GSO_HLEN + TX_SEGS * GSO_MSS;
+	size_t hl = sizeof(struct pkt_vnet_hdr);
+	uint8_t *buf = malloc(hl + big + 100);
+	uint64_t n_thread;
+
+	(void)state;
+	SKIP_WITHOUT_NETNS();
+	assert_non_null(buf);
+	fixture_up(&(struct tap_config){ .ifname = IFNAME, .tx_thread = true });
+	F.pkt = packet_socket(IFNAME, true);
+	for (int k = 0; k < TX_ROUNDS; k++) {
+		assert_int_equal(dev_queue_xmit(tso_skb_n(TX_SEGS,
+							  (uint16_t)k)), 0);
+		assert_int_equal(dev_queue_xmit(frame_skb(US_SKB_MAX_HEADER,
+							  100, (uint8_t)k)),
+				 0);
+	}
+	for (int k = 0; k < 2 * TX_ROUNDS; k++) {
+		ssize_t n;
+		uint16_t type;
+
+		do {
+			assert_true(wait_readable(F.pkt, WAIT_MS));
+			n = recv(F.pkt, buf, hl + big + 100, 0);
+			assert_true(n >= (ssize_t)(hl + 14));
+			type = (uint16_t)(buf[hl + 12] << 8 | buf[hl + 13]);
+		} while (type != 0x0800 && type != ETHERTYPE_TEST);
+		if (k % 2 == 0) {
+			const uint8_t *ip = buf + hl + 14;
+
+			assert_int_equal(type, 0x0800);
+			assert_int_equal(n, (ssize_t)(hl + big));
+			assert_int_equal(ip[4] << 8 | ip[5], k / 2);
+			for (size_t i = 0; i < TX_SEGS * GSO_MSS; i++)
+				assert_int_equal(buf[hl + GSO_HLEN + i],
+						 gso_payload_byte(i));
+		} else {
+			assert_int_equal(type, ETHERTYPE_TEST);
+			assert_int_equal(n, (ssize_t)(hl + 100));
+			for (size_t i = 14; i < 100; i++)
+				assert_int_equal(buf[hl + i],
+						 (uint8_t)(k / 2 + i * 3));
+		}
+	}
+	/* Every packet went through the thread; a small frame did only
+	 * when one was still waiting there. */
+	n_thread = wait_tx_thread(TX_ROUNDS);
+	assert_true(n_thread >= TX_ROUNDS && n_thread <= 2 * TX_ROUNDS);
+	assert_int_equal(F.dev->stats.tx_packets, 2 * TX_ROUNDS);
+	assert_int_equal(F.dev->stats.tx_errors, 0);
+	free(buf);
+	fixture_down();
+}
+
+/* Read exactly len bytes from a pipe (blocking). */
+static void read_all(int fd, uint8_t *buf, size_t len)
+{
+	size_t got = 0;
+
+	while (got < len) {
+		ssize_t n;
+
+		assert_true(wait_readable(fd, WAIT_MS));
+		n = read(fd, buf + got, len - got);
+		assert_true(n > 0);
+		got += (size_t)n;
+	}
+}
+
+/*
+ * While the thread has not written a packet, the device holds the
+ * payload (ops->holds: a retransmission of it waits, ip_still_queued),
+ * and a small frame sent meanwhile waits behind it. A blocking pipe too
+ * small for the packet stands in for a kernel slow to take it: the
+ * thread's writev blocks until the test reads. Afterwards nothing is
+ * held, the write is counted, and the bytes are the two frames in order.
+ */
+static void test_tx_thread_holds_until_written(void **state)
+{
+	const size_t big = GSO_HLEN + TX_SEGS * GSO_MSS;
+	uint8_t *buf = malloc(VNET_HLEN + big + VNET_HLEN + 100);
+	struct sk_buff *pkt, *seg, *other;
+
+	(void)state;
+	SKIP_WITHOUT_NETNS();
+	assert_non_null(buf);
+	fixture_up(&(struct tap_config){ .ifname = IFNAME, .tx_thread = true });
+	assert_int_equal(pipe2(F.pipe, O_CLOEXEC), 0);
+	assert_true(fcntl(F.pipe[1], F_SETPIPE_SZ, 4096) >= 4096);
+	F.tap_fd = F.dev->fd;
+	F.dev->fd = F.pipe[1];
+	pkt = tso_skb_n(TX_SEGS, 7);
+	/* TCP's own reference to a segment's data, as its write queue has. */
+	seg = skb_clone(skb_shinfo(pkt)->frag_list);
+	other = us_skb_alloc(F.st, 100);
+	assert_non_null(seg);
+	assert_non_null(other);
+	skb_put(other, 100);
+	assert_false(F.dev->ops->holds(F.dev, seg));
+	assert_int_equal(dev_queue_xmit(pkt), 0);
+	assert_int_equal(dev_queue_xmit(frame_skb(US_SKB_MAX_HEADER, 100, 5)),
+			 0);
+	assert_true(F.dev->ops->holds(F.dev, seg));
+	assert_false(F.dev->ops->holds(F.dev, other));
+	assert_int_equal(F.st->stats.mib[US_MIB_DEV_TX_THREAD], 0);
+
+	read_all(F.pipe[0], buf, VNET_HLEN + big + VNET_HLEN + 100);
+	F.dev->fd = F.tap_fd;   /* (the thread keeps writing to the pipe) */
+	assert_int_equal(wait_tx_thread(2), 2);
+	assert_false(F.dev->ops->holds(F.dev, seg));
+	/* The packet, with its GSO header, then the small frame. */
+	assert_int_equal(buf[1], 1);                        /* TCPV4 */
+	assert_int_equal(buf[4] | buf[5] << 8, GSO_MSS);    /* gso_size */
+	assert_int_equal(buf[VNET_HLEN + 14 + 5], 7);       /* IP id */
+	for (size_t i = 0; i < TX_SEGS * GSO_MSS; i++)
+		assert_int_equal(buf[VNET_HLEN + GSO_HLEN + i],
+				 gso_payload_byte(i));
+	assert_int_equal(buf[VNET_HLEN + big + VNET_HLEN + 12],
+			 ETHERTYPE_TEST >> 8);
+	assert_int_equal(buf[VNET_HLEN + big + VNET_HLEN + 99],
+			 (uint8_t)(5 + 99 * 3));
+	assert_int_equal(F.dev->stats.tx_packets, 2);
+	skb_free(seg);
+	skb_free(other);
+	free(buf);
 	fixture_down();
 }
 
@@ -1106,6 +1278,9 @@ int main(void)
 		cmocka_unit_test_teardown(test_offload_features, teardown),
 		cmocka_unit_test_teardown(test_tx_tso_frag_list, teardown),
 		cmocka_unit_test_teardown(test_tx_gso_software_fallback, teardown),
+		cmocka_unit_test_teardown(test_tx_thread_keeps_order, teardown),
+		cmocka_unit_test_teardown(test_tx_thread_holds_until_written,
+					  teardown),
 		cmocka_unit_test_teardown(test_rx_gso_needs_csum, teardown),
 		cmocka_unit_test_teardown(test_rx_gso_segmented_without_offload,
 					  teardown),
