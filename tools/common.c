@@ -331,6 +331,9 @@ bool stack_option(struct stack_opts *o, int opt, const char *arg)
 	case OPT_NO_OFFLOAD:
 		o->ifc.no_offload = 1;
 		return true;
+	case OPT_NO_TX_THREAD:
+		o->ifc.no_tx_thread = 1;
+		return true;
 	case OPT_FAULT_SEED:
 		if (!parse_u64(arg, UINT64_MAX, &v) || v == 0)
 			usage_error("--fault-seed '%s': not a positive integer",

@@ -34,7 +34,7 @@ extern const char *tool_name;
 enum {
 	OPT_TAP = 256, OPT_ADDR, OPT_GATEWAY, OPT_PCAP, OPT_MTU, OPT_MAC,
 	OPT_LOG_LEVEL, OPT_SEED, OPT_TX_FAULT, OPT_RX_FAULT, OPT_FAULT_SEED,
-	OPT_NO_OFFLOAD,
+	OPT_NO_OFFLOAD, OPT_NO_TX_THREAD,
 	OPT_TOOL = 512,          /* a tool's own options start here */
 };
 
@@ -51,6 +51,7 @@ enum {
 	{ "rx-fault", required_argument, NULL, OPT_RX_FAULT }, \
 	{ "fault-seed", required_argument, NULL, OPT_FAULT_SEED }, \
 	{ "no-offload", no_argument, NULL, OPT_NO_OFFLOAD }, \
+	{ "no-tx-thread", no_argument, NULL, OPT_NO_TX_THREAD }, \
 	{ "help", no_argument, NULL, 'h' }
 
 /* The help text of the options above, for a tool's usage message. */
@@ -73,6 +74,9 @@ enum {
 	"  --fault-seed N     seed of the fault decisions (default: from --seed)\n" \
 	"  --no-offload       no checksum offload, TSO or large received packets\n" \
 	"                     on the TAP device: wire-sized, checksummed frames\n" \
+	"  --no-tx-thread     every frame written to the TAP by the thread that\n" \
+	"                     sends it (default: TSO packets of 16 KB or more\n" \
+	"                     by a writer thread of the device's own)\n" \
 	"  -h, --help         show this help and exit\n"
 
 struct stack_opts {

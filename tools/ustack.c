@@ -87,6 +87,9 @@ static const char run_usage[] =
 	"  --no-offload       no TSO, GSO frames or checksum     USTACK_NO_OFFLOAD=1\n"
 	"                     offload on the TAP (frames of the MTU,\n"
 	"                     checksums in software both ways)\n"
+	"  --no-tx-thread     every frame written by the thread  USTACK_NO_TX_THREAD=1\n"
+	"                     that sends it (default: large TSO\n"
+	"                     packets by a writer thread)\n"
 	"  -h, --help         show this help and exit\n"
 	"\n"
 	"Each option sets the environment variable beside it, which the shim\n"
@@ -113,6 +116,7 @@ static const struct option run_options[] = {
 	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
 	{ "seed", required_argument, NULL, OPT_SEED },
 	{ "no-offload", no_argument, NULL, OPT_NO_OFFLOAD },
+	{ "no-tx-thread", no_argument, NULL, OPT_NO_TX_THREAD },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -182,6 +186,8 @@ static void export_settings(const struct stack_opts *o)
 	}
 	if (o->ifc.no_offload)
 		set_env("USTACK_NO_OFFLOAD", "1");
+	if (o->ifc.no_tx_thread)
+		set_env("USTACK_NO_TX_THREAD", "1");
 }
 
 static int cmd_run(int argc, char **argv)

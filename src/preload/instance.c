@@ -74,6 +74,15 @@ static int config_error(int err, const char *var, const char *fmt, ...)
 	return err;
 }
 
+/* A variable that is 0 or 1 (strictly: not "01", not "yes"). */
+static int env_flag(const char *s, const char *var, int *out)
+{
+	if (strcmp(s, "0") != 0 && strcmp(s, "1") != 0)
+		return config_error(-EINVAL, var, "must be 0 or 1");
+	*out = s[0] == '1';
+	return 0;
+}
+
 static bool env_u64(const char *s, unsigned long long max,
 		    unsigned long long *out)
 {
@@ -196,12 +205,10 @@ static int parse_device_env(struct env_config *c)
 	}
 	if (rc == 0 && (s = getenv("USTACK_PCAP")) && *s)
 		c->ifc.pcap_path = s;
-	if (rc == 0 && (s = getenv("USTACK_NO_OFFLOAD")) && *s) {
-		if (strcmp(s, "0") != 0 && strcmp(s, "1") != 0)
-			return config_error(-EINVAL, "USTACK_NO_OFFLOAD",
-					    "must be 0 or 1");
-		c->ifc.no_offload = s[0] == '1';
-	}
+	if (rc == 0 && (s = getenv("USTACK_NO_OFFLOAD")) && *s)
+		rc = env_flag(s, "USTACK_NO_OFFLOAD", &c->ifc.no_offload);
+	if (rc == 0 && (s = getenv("USTACK_NO_TX_THREAD")) && *s)
+		rc = env_flag(s, "USTACK_NO_TX_THREAD", &c->ifc.no_tx_thread);
 	return rc;
 }
 

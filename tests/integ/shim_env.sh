@@ -6,7 +6,9 @@
 #     message naming the variable; AF_UNIX and AF_INET6 still work
 #   - a TAP device another process holds: one message naming USTACK_TAP
 #   - USTACK_NO_OFFLOAD=1: no frame from ustack past the MTU in a bulk
-#     send, where the default (TSO) makes such frames
+#     send, where the default (TSO) makes such frames, written by the TAP's
+#     writer thread ("ustack-tx", tap_tx.c); USTACK_NO_TX_THREAD=1: TSO
+#     frames, no such thread
 #   - `ustack run` with bad arguments exits 2 naming the argument
 #   - without USTACK_TAP, UDP and TCP work over ustack's 127.0.0.0/8
 #   - a ustack socket's dup/F_DUPFD/dup2 are the same connection, FIN at
@@ -60,6 +62,7 @@ bad_env USTACK_MTU 10
 bad_env USTACK_GATEWAY 10.99.0.1
 bad_env USTACK_LOG_LEVEL loud
 bad_env USTACK_NO_OFFLOAD yes
+bad_env USTACK_NO_TX_THREAD 01
 
 # USTACK_NO_OFFLOAD=1 (ustack run --no-offload): the TAP without TSO, so no
 # frame ustack sends is longer than the MTU allows (ustack's own capture,
@@ -70,7 +73,7 @@ ls = socket.socket()
 ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 ls.bind((sys.argv[1], 9100))
 ls.listen()
-for _ in range(2):
+for _ in range(3):
     s, _ = ls.accept()
     n = 0
     while True:
@@ -82,36 +85,49 @@ for _ in range(2):
     s.close()
 EOP
 cat >"$WORK/bulk.py" <<'EOP'
-import socket, sys
+import os, socket, sys
 c = socket.create_connection((sys.argv[1], 9100))
 c.sendall(b"o" * (4 << 20))
 c.close()
+task = "/proc/self/task"
+print("threads:", " ".join(sorted(open(f"{task}/{t}/comm").read().strip()
+                                  for t in os.listdir(task))))
 EOP
 "$PY" "$WORK/bulk_srv.py" "$KERNEL_IP" >"$WORK/bulk_srv.out" 2>&1 &
 BULK_SRV=$!
 SHIM_PIDS+=("$BULK_SRV")
 kernel_wait_listen 9100
-# offload_send NO_OFFLOAD: one 4 MB send under the shim with
-# USTACK_NO_OFFLOAD set so; then data and long are ustack's data frames in
-# its own capture and those of them past 1514 bytes.
+# offload_send NO_OFFLOAD NO_TX_THREAD: one 4 MB send under the shim with
+# USTACK_NO_OFFLOAD and USTACK_NO_TX_THREAD set so; then data and long are
+# ustack's data frames in its own capture and those of them past 1514
+# bytes, and tx is 1 when the program had the TAP's writer thread.
 offload_send() {
-	USTACK_NO_OFFLOAD=$1 shim_run "offload-$1" 60 "$PY" "$WORK/bulk.py" "$KERNEL_IP"
+	local label=offload-$1-$2
+	USTACK_NO_OFFLOAD=$1 USTACK_NO_TX_THREAD=$2 shim_run "$label" 60 \
+		"$PY" "$WORK/bulk.py" "$KERNEL_IP"
 	integ_tshark -Y "ip.src == $USTACK_IP && tcp.len > 0" -T fields \
-		-e frame.len >"$WORK/offload-$1.len"
+		-e frame.len >"$WORK/$label.len"
 	read -r data long < <(awk '{ n++; if ($1 > 1514) big++ }
-		END { print n + 0, big + 0 }' "$WORK/offload-$1.len")
+		END { print n + 0, big + 0 }' "$WORK/$label.len")
+	grep -q "^threads: " "$WORK/$label.out" ||
+		shim_fail "$label: no thread list: $(cat "$WORK/$label.out")"
+	tx=$(grep -c "^threads: .*ustack-tx" "$WORK/$label.out" || true)
 }
-offload_send 0
-[ "$data" -gt 0 ] && [ "$long" -gt 0 ] ||
-	shim_fail "offloads on: $data data frames, $long of them past 1514 bytes"
-echo "ok: offloads on: $long of $data data frames longer than 1514 bytes (TSO)"
-offload_send 1
-[ "$data" -ge 2897 ] && [ "$long" -eq 0 ] ||
-	shim_fail "USTACK_NO_OFFLOAD=1: $data data frames, $long of them past 1514 bytes"
-echo "ok: USTACK_NO_OFFLOAD=1: $data data frames, none longer than 1514 bytes"
+offload_send 0 0
+[ "$data" -gt 0 ] && [ "$long" -gt 0 ] && [ "$tx" -eq 1 ] ||
+	shim_fail "offloads on: $data data frames, $long of them past 1514 bytes; writer thread: $tx"
+echo "ok: offloads on: $long of $data data frames longer than 1514 bytes (TSO), a writer thread"
+offload_send 1 0
+[ "$data" -ge 2897 ] && [ "$long" -eq 0 ] && [ "$tx" -eq 0 ] ||
+	shim_fail "USTACK_NO_OFFLOAD=1: $data data frames, $long of them past 1514 bytes; writer thread: $tx"
+echo "ok: USTACK_NO_OFFLOAD=1: $data data frames, none longer than 1514 bytes, no writer thread"
+offload_send 0 1
+[ "$long" -gt 0 ] && [ "$tx" -eq 0 ] ||
+	shim_fail "USTACK_NO_TX_THREAD=1: $long data frames past 1514 bytes; writer thread: $tx"
+echo "ok: USTACK_NO_TX_THREAD=1: $long data frames longer than 1514 bytes (TSO), no writer thread"
 shim_wait_exit "$BULK_SRV" 30 "the bulk receiver"
-[ "$(grep -c "^got $((4 << 20))$" "$WORK/bulk_srv.out")" -eq 2 ] ||
-	shim_fail "the kernel did not get both 4 MB sends: $(cat "$WORK/bulk_srv.out")"
+[ "$(grep -c "^got $((4 << 20))$" "$WORK/bulk_srv.out")" -eq 3 ] ||
+	shim_fail "the kernel did not get all three 4 MB sends: $(cat "$WORK/bulk_srv.out")"
 
 # A TAP device held by another process.
 cat >"$WORK/hold.py" <<'EOP'
