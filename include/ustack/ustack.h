@@ -102,7 +102,9 @@ struct ustack_ifconfig {
  */
 int ustack_add_tap(struct ustack *st, const struct ustack_ifconfig *ifc);
 
-/* Start / stop the runtime thread that drives devices and timers. */
+/* Start / stop the runtime thread that drives devices and timers. Stop
+ * also waits (up to 1 s) for a TAP's writer thread to write the frames
+ * it was given (ustack_ifconfig.no_tx_thread). */
 int ustack_start(struct ustack *st);
 void ustack_stop(struct ustack *st);
 

@@ -78,6 +78,19 @@ int netdev_set_ipv4(struct net_device *dev, uint32_t addr, int prefix_len)
 	return ip_route_add(dev->st, addr & dev->ip_mask, prefix_len, 0, dev);
 }
 
+void netdev_flush_all(struct ustack *st)
+{
+	struct list_head *pos;
+
+	list_for_each(pos, &st->devices) {
+		struct net_device *dev = list_entry(pos, struct net_device,
+						    list);
+
+		if (dev->ops->flush)
+			dev->ops->flush(dev);
+	}
+}
+
 /* Capture, count and hand one frame to the driver. */
 static int dev_xmit_one(struct net_device *dev, struct sk_buff *skb)
 {

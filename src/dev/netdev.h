@@ -76,6 +76,10 @@ struct net_device_ops {
 	 * waits rather than send a second copy (ip_still_queued).
 	 */
 	bool (*holds)(const struct net_device *dev, const struct sk_buff *seg);
+	/* Optional: hand on every frame taken and not yet handed on (a
+	 * TAP's writer thread: wait for it), before the runtime is gone
+	 * (ustack_stop). */
+	void (*flush)(struct net_device *dev);
 	/* Release the device's own resources (not the struct itself). */
 	void (*destroy)(struct net_device *dev);
 };
@@ -119,6 +123,8 @@ struct net_device *netdev_alloc(const char *name, size_t priv_size,
 int netdev_register(struct ustack *st, struct net_device *dev);
 /* Remove from the instance, call ops->destroy, free. */
 void netdev_unregister(struct net_device *dev);
+/* Every device's ops->flush, if it has one. Core lock held. */
+void netdev_flush_all(struct ustack *st);
 /* Set the IPv4 address/prefix length (and the connected route). */
 int netdev_set_ipv4(struct net_device *dev, uint32_t addr, int prefix_len);
 

@@ -73,6 +73,7 @@ _Static_assert(sizeof(struct vnet_hdr) == 12, "virtio_net_hdr_v1 is 12 bytes");
 #define TAP_RX_SLACK 4   /* an 802.1Q tag */
 #define TAP_GSO_MAX 65535 /* the largest IPv4 packet the kernel sends us */
 #define TCP_DOFF_BYTE 12 /* offset of TCP's data-offset nibble */
+#define TAP_FLUSH_MS 1000 /* how long ustack_stop waits for the writer */
 
 struct tap_priv {
 	bool vnet;             /* frames carry a struct vnet_hdr */
@@ -299,8 +300,7 @@ static int tap_poll(struct net_device *dev, int budget)
 		}
 	}
 	us_rx_batch_end(dev->st);
-	/* What the writer thread wrote since: free it (ACKs for it may
-	 * well be what this poll read). */
+	/* What the writer thread has written by now: free it. */
 	if (tp->tx)
 		tap_tx_reclaim(tp->tx);
 	/* The 64 KB buffer goes back to the instance's skb cache between
@@ -428,16 +428,27 @@ static bool tap_to_thread(const struct tap_priv *tp, const struct sk_buff *skb,
 	return tp->tx_thread && skb_is_gso(skb) && len >= TAP_TX_THREAD_MIN;
 }
 
-/* tap_tx_queue, the queue made on first use: 0, -ENOBUFS (full), or
- * another -errno when f was not queued and may be written at once. */
-static int tap_queue(struct net_device *dev, const struct tap_frame *f,
-		     unsigned int len)
+/*
+ * tap_tx_queue, the queue made on first use: 0, -ENOBUFS (full), or
+ * another -errno when f was not queued and may be written at once. When
+ * the thread cannot be had (no memory, no thread), the device writes
+ * everything itself from then on.
+ */
+static int tap_queue(struct net_device *dev, const struct tap_frame *f)
 {
 	struct tap_priv *tp = netdev_priv(dev);
+	int err;
 
 	if (!tp->tx)
 		tp->tx = tap_tx_new(dev);
-	return tp->tx ? tap_tx_queue(tp->tx, f, len) : -ENOMEM;
+	err = tp->tx ? tap_tx_queue(tp->tx, f) : -ENOMEM;
+	if (err < 0 && err != -ENOBUFS) {
+		tp->tx_thread = false;
+		us_log(dev->st, US_LOG_WARN, "tap %s: no writer thread (%s): "
+		       "frames are written by the senders", dev->name,
+		       strerror(-err));
+	}
+	return err;
 }
 
 /* Send one frame: the path under the fault layer. */
@@ -457,7 +468,7 @@ static int tap_xmit_now(struct net_device *dev, struct sk_buff *skb)
 	}
 	tap_frame_make(&f, skb, tp->vnet ? &h : NULL);
 	if (tap_to_thread(tp, skb, len)) {
-		err = tap_queue(dev, &f, len);
+		err = tap_queue(dev, &f);
 		if (err == 0)
 			return 0;
 	}
@@ -490,6 +501,15 @@ static bool tap_holds(const struct net_device *dev, const struct sk_buff *seg)
 	return tp->tx && tap_tx_holds(tp->tx, seg);
 }
 
+static void tap_flush(struct net_device *dev)
+{
+	struct tap_priv *tp = netdev_priv(dev);
+
+	if (tp->tx && !tap_tx_flush(tp->tx, TAP_FLUSH_MS))
+		us_log(dev->st, US_LOG_WARN, "tap %s: frames still unwritten "
+		       "after %d ms", dev->name, TAP_FLUSH_MS);
+}
+
 static void tap_destroy(struct net_device *dev)
 {
 	struct tap_priv *tp = netdev_priv(dev);
@@ -515,6 +535,7 @@ static const struct net_device_ops tap_ops = {
 	.xmit = tap_xmit,
 	.poll = tap_poll,
 	.holds = tap_holds,
+	.flush = tap_flush,
 	.destroy = tap_destroy,
 };
 

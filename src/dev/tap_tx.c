@@ -21,11 +21,19 @@
  *                  (skb_free touches the instance's skb cache and the
  *                  data counts TCP's queue shares: lock-held state)
  *
- * The thread only reads the frames it writes. Their payload is shared
- * with TCP's write queue, which never writes sent data; the packet's own
- * struct and head belong to the queue until freed.
+ * The thread only reads the frames it writes, and nobody writes to them
+ * meanwhile: a GSO packet's struct, head and frag_list clones are its
+ * own, and the payload they share with TCP's write queue is sent data,
+ * which TCP never writes; a small frame queued behind a packet may have
+ * its headers in an area it shares with TCP's queue (a segment), which
+ * TCP copies before it writes there again (tcp_transmit: any area with
+ * another reference). A frame is orphaned when queued (its socket's
+ * claim on it ends: a UDP datagram's send-buffer space comes back at
+ * once), as tun does with what it queues, since it is freed later, at
+ * the next poll or queueing.
  *
- * Order: tap.c queues a packet of TAP_TX_THREAD_MIN bytes or more, and
+ * Order: tap.c queues a packet of TAP_TX_THREAD_MIN bytes or more
+ * (headers included), and
  * any frame while the queue still has one unwritten (tap_tx_idle), so
  * frames leave in the order they were sent; a small frame on an idle
  * queue is written at once by the sender, with no hand-off (requests,
@@ -58,7 +66,6 @@
 
 struct tap_tx_slot {
 	struct tap_frame f;
-	unsigned int len;   /* the frame's length as dev_xmit_one counted it */
 	int err;            /* the write's result (the thread's) */
 };
 
@@ -157,7 +164,7 @@ static void *tap_tx_main(void *arg)
 			break;
 		atomic_store(&q->asleep, true);
 		if (atomic_load(&q->head) == next && !atomic_load(&q->stopping))
-			(void)!read(q->evfd, &v, sizeof(v));
+			(void)!us_sys_read(q->evfd, &v, sizeof(v));
 		atomic_store(&q->asleep, false);
 	}
 	return NULL;
@@ -173,7 +180,7 @@ static int tap_tx_start(struct tap_tx *q)
 	q->fd = q->dev->fd;
 	err = us_thread_spawn(&q->thread, tap_tx_main, q, "ustack-tx");
 	if (err) {
-		close(q->evfd);
+		us_sys_close(q->evfd);
 		q->evfd = -1;
 		return err;
 	}
@@ -189,8 +196,7 @@ static void tap_tx_kick(struct tap_tx *q)
 		(void)!us_sys_write(q->evfd, &one, sizeof(one));
 }
 
-int tap_tx_queue(struct tap_tx *q, const struct tap_frame *f,
-		 unsigned int len)
+int tap_tx_queue(struct tap_tx *q, const struct tap_frame *f)
 {
 	unsigned int head = atomic_load_explicit(&q->head,
 						 memory_order_relaxed);
@@ -202,9 +208,9 @@ int tap_tx_queue(struct tap_tx *q, const struct tap_frame *f,
 	tap_tx_reclaim(q);
 	if (head - q->freed == TAP_TX_SLOTS)
 		return -ENOBUFS;
+	skb_orphan(f->skb);
 	s = &q->slot[head % TAP_TX_SLOTS];
 	s->f = *f;
-	s->len = len;
 	s->err = 0;
 	atomic_store(&q->head, head + 1);
 	tap_tx_kick(q);
@@ -225,9 +231,9 @@ void tap_tx_reclaim(struct tap_tx *q)
 			skb_free(s->f.skb);
 			continue;
 		}
-		/* Counted as sent when queued (dev_xmit_one): not so. */
-		dev->stats.tx_packets--;
-		dev->stats.tx_bytes -= s->len;
+		/* tx_packets counted it when it was queued (dev_xmit_one),
+		 * as Linux counts what a driver took; the failure counts
+		 * here. */
 		dev->stats.tx_errors++;
 		if (s->err == -EAGAIN || s->err == -EWOULDBLOCK ||
 		    s->err == -ENOBUFS)
@@ -250,6 +256,17 @@ bool tap_tx_holds(const struct tap_tx *q, const struct sk_buff *seg)
 	return false;
 }
 
+bool tap_tx_flush(struct tap_tx *q, unsigned int max_ms)
+{
+	for (unsigned int i = 0; !tap_tx_idle(q); i++) {
+		if (i >= max_ms * 10)
+			return false;
+		usleep(100);
+	}
+	tap_tx_reclaim(q);
+	return true;
+}
+
 void tap_tx_free(struct tap_tx *q)
 {
 	uint64_t one = 1;
@@ -260,7 +277,7 @@ void tap_tx_free(struct tap_tx *q)
 		atomic_store(&q->stopping, true);
 		(void)!us_sys_write(q->evfd, &one, sizeof(one));
 		pthread_join(q->thread, NULL);
-		close(q->evfd);
+		us_sys_close(q->evfd);
 	}
 	tap_tx_reclaim(q);
 	free(q);

@@ -35,7 +35,8 @@ int tap_frame_iov(const struct tap_frame *f, struct iovec *iov);
  * short. */
 int tap_frame_write(int fd, const struct tap_frame *f);
 
-/* Packets this large or larger are handed to the thread (tap_tx.c). */
+/* Packets this large or larger, headers included, are handed to the
+ * thread (tap_tx.c). */
 #define TAP_TX_THREAD_MIN 16384
 
 struct tap_tx;
@@ -45,20 +46,21 @@ struct tap_tx *tap_tx_new(struct net_device *dev);
 /* Nothing queued is still unwritten: a frame may be written at once. */
 bool tap_tx_idle(const struct tap_tx *q);
 /*
- * Queue f (len: the frame's length as dev_xmit_one counted it sent, the
- * header not included), whose skb the queue then owns: 0. Else the skb stays the
- * caller's: -ENOBUFS when the queue is full (the caller drops it, as a
- * full qdisc would), -errno when the thread cannot start (nothing is
- * queued then: the caller writes it itself). Core lock held.
+ * Queue f, whose skb the queue then owns (orphaned: skb_orphan): 0. Else
+ * the skb stays the caller's: -ENOBUFS when the queue is full (the caller
+ * drops it, as a full qdisc would), -errno when the thread cannot start
+ * (nothing is queued then: the caller writes it itself). Core lock held.
  */
-int tap_tx_queue(struct tap_tx *q, const struct tap_frame *f,
-		 unsigned int len);
+int tap_tx_queue(struct tap_tx *q, const struct tap_frame *f);
 /* Free what the thread has written, counting the writes that failed.
  * Core lock held. */
 void tap_tx_reclaim(struct tap_tx *q);
 /* True while a frame queued and not yet written shares seg's data
  * (skb_holds). Core lock held. */
 bool tap_tx_holds(const struct tap_tx *q, const struct sk_buff *seg);
+/* Wait up to max_ms for the thread to write what is queued, then free
+ * it; false if it had not. Core lock held (the thread never takes it). */
+bool tap_tx_flush(struct tap_tx *q, unsigned int max_ms);
 /* Let the thread write what is queued, stop it, free everything. */
 void tap_tx_free(struct tap_tx *q);
 

@@ -811,6 +811,9 @@ void ustack_stop(struct ustack *st)
 	pthread_mutex_lock(&st->lock);
 	st->rt = NULL;
 	atomic_store(&st->rt_pass_wanted, 0);
+	/* What the devices took is written before the caller goes on (the
+	 * shim's exit stops, then the process ends with every thread). */
+	netdev_flush_all(st);
 	pthread_mutex_unlock(&st->lock);
 	runtime_free(rt);
 }
