@@ -62,7 +62,13 @@
 #include "stack/runtime.h"
 #include "stack/stack.h"
 
-#define TAP_TX_SLOTS 256   /* a power of two */
+/*
+ * A power of two. A queued packet is 16 KB at least and a socket's unsent
+ * and unacknowledged data at most tcp_wmem[2] (4 MB): 256 packets; four
+ * times that leaves room for other connections' frames and several bulk
+ * senders before a full queue drops (32 bytes a slot).
+ */
+#define TAP_TX_SLOTS 1024
 
 struct tap_tx_slot {
 	struct tap_frame f;
