@@ -33,12 +33,13 @@
  * the next poll or queueing.
  *
  * Order: tap.c queues a packet of TAP_TX_THREAD_MIN bytes or more
- * (headers included), and
- * any frame while the queue still has one unwritten (tap_tx_idle), so
- * frames leave in the order they were sent; a small frame on an idle
- * queue is written at once by the sender, with no hand-off (requests,
- * responses, ACKs). Below TAP_TX_THREAD_MIN the copy costs less than
- * waking the thread: an eventfd write here and a context switch there.
+ * (headers included), and any frame while the queue still has one
+ * unwritten (tap_tx_idle), so frames leave in the order they were sent;
+ * a small frame on an idle queue is written at once by the sender, with
+ * no hand-off (requests, responses, ACKs). The threshold is a judgment,
+ * not a measurement: waking the thread costs an eventfd write here and a
+ * context switch there, about what tun's copy of a few KB costs, and a
+ * bulk sender's packets are larger (tens of KB).
  *
  * Wake-ups: the thread sleeps in read() on an eventfd when it finds the
  * queue empty, after saying so (`asleep`); the producer writes the
