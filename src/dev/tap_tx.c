@@ -38,8 +38,8 @@
  * a small frame on an idle queue is written at once by the sender, with
  * no hand-off (requests, responses, ACKs). The threshold is a judgment,
  * not a measurement: waking the thread costs an eventfd write here and a
- * context switch there, about what tun's copy of a few KB costs, and a
- * bulk sender's packets are larger (tens of KB).
+ * context switch there, which a short packet's copy in tun does not
+ * repay, and a bulk sender's packets are larger (tens of KB).
  *
  * Wake-ups: the thread sleeps in read() on an eventfd when it finds the
  * queue empty, after saying so (`asleep`); the producer writes the
