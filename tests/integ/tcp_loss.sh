@@ -14,6 +14,11 @@
 #  (c) 2 % loss, 2 % duplication and 5 % reordering each way under
 #      `tcp_echo`: socat sends $LOSS_MB MiB through it and back.
 #
+# In (a) and (c), where the kernel is the client, it gets a permanent
+# neighbour entry for ustack (tcp_kernel_knows_ustack: lost ARP exchanges
+# would fail its connect, not test TCP); in (b) ustack resolves the
+# kernel through the losses itself.
+#
 # Each: the SHA-256 of what arrived matches, the fault layer did drop
 # (and in (c) duplicate and reorder) frames, TCP retransmitted, and the
 # program stops with nothing left open. Without SACK ustack recovers from
@@ -43,23 +48,6 @@ mkdir -p "$WORK/www"
 tcp_make_file "$WORK/www/f.bin" "$MB"
 SHA=$(tcp_sha "$WORK/www/f.bin")
 
-# kernel_knows_ustack LABEL: the kernel's neighbour entry for ustack, made
-# from the MAC on the program's ready line. The fault layer drops ARP
-# frames too, and the kernel gives up resolving after three probes (a
-# second each), failing the client's connect(): about one seed in a
-# thousand loses all three exchanges (SEED=1272148064 does), which says
-# nothing about TCP. ustack's own resolution under loss stays in (b).
-# kernel_forgets_ustack removes it (a flush leaves permanent entries).
-kernel_knows_ustack() {
-	local mac
-	mac=$(sed -n 's/.* mac \([0-9a-f:]*\) .*/\1/p' "$WORK/$1.out" | head -n 1)
-	[ -n "$mac" ] || tcp_fail "$1: no MAC on its ready line"
-	ip neigh replace "$USTACK_IP" lladdr "$mac" dev tap0 nud permanent
-}
-kernel_forgets_ustack() {
-	ip neigh del "$USTACK_IP" dev tap0
-}
-
 # check_faults FILE: the fault layer acted and TCP recovered.
 check_faults() {
 	tcp_expect "$1" drop.dev_fault_loss -gt 0
@@ -68,7 +56,7 @@ check_faults() {
 
 # ---- (a) curl <- httpd, 5 % loss ---------------------------------------
 tcp_start httpd httpd --root "$WORK/www" --port 80 "${LOSS[@]}"
-kernel_knows_ustack httpd
+tcp_kernel_knows_ustack httpd
 start=$SECONDS
 echo "\$ curl -o $WORK/a.bin http://$USTACK_IP/f.bin"
 rc=0
@@ -81,7 +69,7 @@ timeout "$XFER_TIMEOUT" curl -sS --fail -o "$WORK/a.bin" \
 echo "ok: (a) sha256 matches ($((SECONDS - start)) s)"
 tcp_wait_kernel_closed
 tcp_stop httpd
-kernel_forgets_ustack
+tcp_kernel_forgets_ustack
 check_faults "$WORK/httpd.out"
 tcp_expect_clean_state "$WORK/httpd.out"
 
@@ -106,7 +94,7 @@ tcp_expect_clean_state "$WORK/http_get.out"
 
 # ---- (c) socat <-> tcp_echo, loss + duplication + reordering -----------
 tcp_start echo tcp_echo --port 7 "${MIX[@]}"
-kernel_knows_ustack echo
+tcp_kernel_knows_ustack echo
 cmd=(socat -b 65536 -t "$XFER_TIMEOUT" -T "$XFER_TIMEOUT"
 	"OPEN:$WORK/www/f.bin!!CREATE:$WORK/c.bin" "TCP:$USTACK_IP:7")
 echo "\$ ${cmd[*]}"

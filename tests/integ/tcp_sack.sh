@@ -60,6 +60,7 @@ run() {
 	local sack=$1 label=$2 rc=0 start pid
 	sysctl -q -w net.ipv4.tcp_sack="$sack"
 	tcp_start "$label" httpd --root "$WORK/www" --port 80 "${FAULTS[@]}"
+	tcp_kernel_knows_ustack "$label"
 	start=$SECONDS
 	echo "\$ curl -o $WORK/$label.bin http://$USTACK_IP/f.bin (tcp_sack=$sack)"
 	timeout "$XFER_TIMEOUT" curl -sS --fail -o "$WORK/$label.bin" \
@@ -93,6 +94,7 @@ run() {
 		tr -s ' \t' ' ' | sed 's/ rto:$//')"
 	tcp_wait_kernel_closed
 	tcp_stop "$label"
+	tcp_kernel_forgets_ustack
 	# On the wire (the capture is complete once httpd stopped): the
 	# kernel's ACKs carry SACK blocks exactly when it was negotiated
 	# (and, with 3 % loss, there are holes to report).

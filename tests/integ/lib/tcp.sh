@@ -78,6 +78,25 @@ tcp_start() {
 	tcp_fail "$tool printed no ready line within 20 s"
 }
 
+# tcp_kernel_knows_ustack LABEL: a permanent neighbour entry in the kernel
+# for ustack, with the MAC on LABEL's ready line. For tests whose fault
+# layer drops frames: it drops ARP too, and the kernel gives up after
+# three probes (a second apart), failing a client's connect(); with 5 %
+# loss each way about one seed in a thousand loses all three exchanges
+# (tcp_loss's SEED=1272148064 did), which says nothing about TCP.
+# tcp_kernel_forgets_ustack removes it (a flush leaves permanent
+# entries), before another instance, with another MAC, takes the TAP.
+tcp_kernel_knows_ustack() {
+	local mac
+	mac=$(sed -n 's/.* mac \([0-9a-f:]*\) .*/\1/p' "$WORK/$1.out" | head -n 1)
+	[ -n "$mac" ] || tcp_fail "$1: no MAC on its ready line"
+	ip neigh replace "$USTACK_IP" lladdr "$mac" dev tap0 nud permanent
+}
+
+tcp_kernel_forgets_ustack() {
+	ip neigh del "$USTACK_IP" dev tap0
+}
+
 # tcp_stop LABEL: SIGTERM; the program must exit 0 (LeakSanitizer clean
 # under ASan) within 30 s and print its counters and state.
 tcp_stop() {
