@@ -478,13 +478,7 @@ static int tap_xmit_now(struct net_device *dev, struct sk_buff *skb)
 		skb_free(skb);
 		return 0;
 	}
-	/* The kernel's queue is full: drop as a full qdisc would. */
-	if (err == -EAGAIN || err == -EWOULDBLOCK || err == -ENOBUFS) {
-		dev->stats.tx_dropped++;
-		err = -ENOBUFS;
-	}
-	us_drop(dev->st, skb, US_DROP_DEV_TX_ERROR);
-	return err;
+	return tap_frame_dropped(dev, skb, err);
 }
 
 static int tap_xmit(struct net_device *dev, struct sk_buff *skb)

@@ -90,7 +90,8 @@ struct tap_tx {
 	pthread_t thread;
 };
 
-int tap_frame_iov(const struct tap_frame *f, struct iovec *iov)
+/* Fill iov for f; returns the count, or -EMSGSIZE past TAP_TX_PIECES. */
+static int tap_frame_iov(const struct tap_frame *f, struct iovec *iov)
 {
 	const struct sk_buff *frag;
 	int cnt = 0;
@@ -129,6 +130,16 @@ int tap_frame_write(int fd, const struct tap_frame *f)
 	if (n < 0)
 		return -errno;
 	return (size_t)n == total ? 0 : -EIO;
+}
+
+int tap_frame_dropped(struct net_device *dev, struct sk_buff *skb, int err)
+{
+	if (err == -EAGAIN || err == -EWOULDBLOCK || err == -ENOBUFS) {
+		dev->stats.tx_dropped++;
+		err = -ENOBUFS;
+	}
+	us_drop(dev->st, skb, US_DROP_DEV_TX_ERROR);
+	return err;
 }
 
 struct tap_tx *tap_tx_new(struct net_device *dev)
@@ -240,12 +251,9 @@ void tap_tx_reclaim(struct tap_tx *q)
 		}
 		/* tx_packets counted it when it was queued (dev_xmit_one),
 		 * as Linux counts what a driver took; the failure counts
-		 * here. */
+		 * here, where dev_xmit_one counts an error returned to it. */
 		dev->stats.tx_errors++;
-		if (s->err == -EAGAIN || s->err == -EWOULDBLOCK ||
-		    s->err == -ENOBUFS)
-			dev->stats.tx_dropped++;
-		us_drop(dev->st, s->f.skb, US_DROP_DEV_TX_ERROR);
+		(void)tap_frame_dropped(dev, s->f.skb, s->err);
 	}
 }
 

@@ -29,11 +29,15 @@ struct tap_frame {
 	uint8_t hdr_len;
 };
 
-/* Fill iov for f; returns the count, or -EMSGSIZE past TAP_TX_PIECES. */
-int tap_frame_iov(const struct tap_frame *f, struct iovec *iov);
-/* Write f in one writev() (retried on EINTR): 0, -errno, or -EIO when
- * short. */
+/* Write f in one writev() (retried on EINTR): 0, -errno, -EIO when
+ * short, or -EMSGSIZE past TAP_TX_PIECES pieces. */
 int tap_frame_write(int fd, const struct tap_frame *f);
+/*
+ * A frame whose write failed with err: dropped and counted (tx_dropped
+ * too when the kernel's queue was full, as a full qdisc drops). Returns
+ * -ENOBUFS for a full queue, else err. Core lock held.
+ */
+int tap_frame_dropped(struct net_device *dev, struct sk_buff *skb, int err);
 
 /* Packets this large or larger, headers included, are handed to the
  * thread (tap_tx.c). */
