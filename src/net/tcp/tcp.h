@@ -113,6 +113,13 @@ struct tcp_rack {
 				       -1: none sent yet */
 	uint32_t undo_marker;       /* SND.UNA when the recovery began */
 	uint32_t prior_ssthresh;    /* ssthresh to go back to */
+	/* Eifel detection (RFC 3522 §2): the episode's first retransmission,
+	 * and the TSval it carried, until the first ACK past its start */
+	bool undo_loss;             /* the reduction was a timeout's */
+	bool undo_ts_armed;         /* waiting for that ACK */
+	bool undo_ts_taken;         /* the first retransmission was seen */
+	uint32_t undo_seq;
+	uint32_t undo_tsval;
 };
 
 /*
@@ -472,6 +479,8 @@ static inline struct sk_buff *tcp_wq_next(struct sock *sk, struct sk_buff *skb)
 }
 /* The RACK state, made if make and memory allows; NULL otherwise. */
 struct tcp_rack *tcp_sack_rack(struct sock *sk, bool make);
+/* An undone timeout (tcp_undo.c): no segment is presumed lost any more. */
+void tcp_sack_unmark_lost(struct sock *sk);
 /* Mark a sent segment lost (again, if its retransmission is lost too),
  * as Linux's tcp_mark_skb_lost. */
 void tcp_sack_mark_skb_lost(struct sock *sk, struct sk_buff *skb);
@@ -483,6 +492,9 @@ void tcp_sack_start_recovery(struct sock *sk);
 /* Does RACK find the losses of this connection (else RFC 6675's
  * DupThresh does)? */
 bool tcp_rack_active(const struct sock *sk);
+/* RACK's state for this connection, made now if it was not (a timeout
+ * before any SACK block); NULL when RACK is off or memory short. */
+struct tcp_rack *tcp_rack_make(struct sock *sk);
 /* A sent segment was newly delivered: SACKed, or cumulatively ACKed
  * without having been SACKed. */
 void tcp_rack_delivered(struct sock *sk, const struct sk_buff *skb);
@@ -502,18 +514,18 @@ void tcp_rack_timer_clear(struct tcp_sock *tp);
 /* RFC 6298 sample: RACK.min_RTT follows it. */
 void tcp_rack_rtt_sample(struct tcp_sock *tp, uint32_t rtt_us);
 
-/* tcp_undo.c: undo of a spurious fast recovery (RFC 2883 §4.2, Linux's
- * tcp_try_undo_dsack); with RACK's state, so on SACK connections with
- * net.ipv4.tcp_recovery on */
+/* tcp_undo.c: undo of a spurious fast recovery or timeout (D-SACKs, RFC
+ * 2883 §4.2; timestamps, RFC 3522; Linux's tcp_try_undo_*); with RACK's
+ * state, so on SACK connections with net.ipv4.tcp_recovery on */
 /* Fast recovery begins: before ssthresh is reduced. */
 void tcp_undo_mark(struct sock *sk);
-/* A timeout: its recovery is not undone. */
-void tcp_undo_forget(struct sock *sk);
-/* A segment was retransmitted in fast recovery. */
-void tcp_undo_retransmitted(struct sock *sk);
+/* The retransmission timer fired: before ssthresh and cwnd change. */
+void tcp_undo_mark_loss(struct sock *sk);
+/* skb was retransmitted (in fast recovery or after a timeout). */
+void tcp_undo_retransmitted(struct sock *sk, const struct sk_buff *skb);
 /* The ACK in hand D-SACKs [start, end). */
 void tcp_undo_dsack(struct sock *sk, uint32_t start, uint32_t end);
-/* After an ACK: were all the retransmissions D-SACKed? Then undo. */
+/* After an ACK: was the reduction spurious? Then undo it. */
 void tcp_undo_check(struct sock *sk);
 
 /* tcp_prr.c: RFC 6937 */

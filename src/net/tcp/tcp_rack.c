@@ -80,6 +80,11 @@ static struct tcp_rack *tcp_rack_get(struct sock *sk, bool make)
 	return r;
 }
 
+struct tcp_rack *tcp_rack_make(struct sock *sk)
+{
+	return tcp_rack_get(sk, true);
+}
+
 /* Linux's tcp_min_rtt filter, simplified: the least sample, forgotten
  * after the window (300 s) in favour of the current one. */
 void tcp_rack_rtt_sample(struct tcp_sock *tp, uint32_t rtt_us)

@@ -311,6 +311,16 @@ static void tcp_sack_set_lost(struct tcp_sock *tp, struct tcp_skb_cb *cb)
 	tp->ack_lost++;
 }
 
+void tcp_sack_unmark_lost(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	for (struct sk_buff *skb = tcp_wq_head(sk); skb;
+	     skb = tcp_wq_next(sk, skb))
+		TCP_SKB_CB(skb)->sacked &= (uint8_t)~TCPCB_LOST;
+	tp->lost_out = 0;
+}
+
 void tcp_sack_mark_skb_lost(struct sock *sk, struct sk_buff *skb)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
@@ -446,8 +456,8 @@ static int tcp_sack_retransmit(struct sock *sk, struct sk_buff *skb)
 		cb->sacked |= TCPCB_SACKED_RETRANS;
 		tp->retrans_out++;
 	}
-	if (rc == 0 && tp->in_recovery)
-		tcp_undo_retransmitted(sk);
+	if (rc == 0)
+		tcp_undo_retransmitted(sk, skb);
 	return rc;
 }
 
@@ -535,7 +545,6 @@ void tcp_sack_enter_loss(struct sock *sk)
 	struct tcp_sock *tp = tcp_sk(sk);
 
 	tp->retrans_out = 0;
-	tcp_undo_forget(sk);
 	for (struct sk_buff *skb = tcp_wq_head(sk); skb;
 	     skb = tcp_wq_next(sk, skb)) {
 		struct tcp_skb_cb *cb = TCP_SKB_CB(skb);

@@ -217,6 +217,8 @@ static void tcp_retransmit_timer(struct us_timer *t, us_time_t now)
 		tp->retrans_stamp = head ? TCP_SKB_CB(head)->sent
 					 : sk->st->now;
 	us_mib_inc(sk->st, US_MIB_TCP_TIMEOUTS);
+	if (tp->sack_ok)
+		tcp_undo_mark_loss(sk);   /* (before cwnd and ssthresh change) */
 	tcp_ca_on_rto(sk);   /* ssthresh, and a window of one segment */
 	tp->in_recovery = false;
 	/* RFC 6582 §3.2 step 6: duplicate ACKs for what was sent before the

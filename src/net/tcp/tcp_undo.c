@@ -1,22 +1,35 @@
 /*
- * tcp_undo.c - undoing a fast recovery that was not needed, as Linux's
- * tcp_try_undo_dsack does: when the peer reports with D-SACKs (RFC 2883
- * §4.2) that it received every segment the recovery sent again twice, no
- * segment was lost (they were reordered or delayed), and the congestion
- * window and ssthresh go back to what they were before the reduction
- * (the algorithm's undo_cwnd, else Reno's: the window before the
- * recovery, Linux's tcp_reno_undo_cwnd).
+ * tcp_undo.c - undoing a window reduction that was not needed, as Linux's
+ * tcp_try_undo_* do: the congestion window and ssthresh go back to what
+ * they were before it (the algorithm's undo_cwnd, else Reno's: the window
+ * before, Linux's tcp_reno_undo_cwnd), when the peer shows that no
+ * segment was lost, only reordered or delayed:
  *
- * The state (which recovery, how many of its retransmissions are not yet
- * D-SACKed, the ssthresh to go back to) lives with RACK's (struct
- * tcp_rack), so this works on SACK connections with net.ipv4.tcp_recovery
- * on. A timeout ends the chance of undo (Linux undoes those too, with
- * F-RTO or timestamps: not here), and so does the next recovery.
+ *  - by D-SACKs (RFC 2883 §4.2): it received every segment sent again
+ *    twice (Linux's tcp_try_undo_dsack, and tcp_try_undo_loss for a
+ *    timeout);
+ *  - by timestamps, Eifel detection (RFC 3522 §2): the first ACK of the
+ *    segment that went again first echoes a TSval older than that
+ *    retransmission's, so it acknowledges the original (Linux's
+ *    tcp_packet_delayed in tcp_try_undo_loss and tcp_try_undo_recovery).
+ *    The response is Linux's, as RFC 4015 §3 allows: back to the window
+ *    before; after a timeout nothing stays presumed lost, and sending
+ *    goes on from SND.NXT (the SACK scoreboard never went back to
+ *    SND.UNA). A fast recovery is undone so only once no retransmission
+ *    is still out (Linux's tcp_try_undo_partial).
+ *
+ * The state (which episode, how many of its retransmissions are not yet
+ * D-SACKed, the first one's TSval, the ssthresh to go back to) lives with
+ * RACK's (struct tcp_rack), so this works on SACK connections with
+ * net.ipv4.tcp_recovery on; a timeout makes that state if no SACK block
+ * did. Not here: F-RTO (RFC 5682, which needs neither timestamps nor
+ * D-SACKs), and undo on connections without SACK (Linux's Reno undo).
  *
  * Call chain: tcp_sack_enter_recovery -> tcp_undo_mark;
+ *             tcp_retransmit_timer -> tcp_undo_mark_loss;
  *             tcp_sack_retransmit -> tcp_undo_retransmitted;
  *             tcp_rack_dsack -> tcp_undo_dsack; tcp_rack_ack ->
- *             tcp_undo_check; tcp_sack_enter_loss -> tcp_undo_forget.
+ *             tcp_undo_check -> tcp_sack_unmark_lost.
  */
 #include "net/tcp/tcp.h"
 #include "net/tcp/tcp_cong.h"
@@ -27,37 +40,75 @@ static struct tcp_rack *tcp_undo_state(struct sock *sk)
 	return tcp_rack_active(sk) ? tcp_sack_rack(sk, false) : NULL;
 }
 
-/* Linux's tcp_current_ssthresh: outside a reduction, at least 3/4 of the
- * window, so that an undo does not leave slow start too early. */
-void tcp_undo_mark(struct sock *sk)
+/* In fast recovery, or after a timeout until SND.UNA passes the
+ * RecoveryPoint (RFC 6675 §5.1; Linux's CA_Recovery and CA_Loss). */
+static bool tcp_undo_in_episode(const struct tcp_sock *tp)
+{
+	return tp->in_recovery || seq_lt(tp->snd_una, tp->high_seq);
+}
+
+/* Linux's tcp_init_undo and tcp_current_ssthresh: outside a reduction,
+ * at least 3/4 of the window, so that an undo does not leave slow start
+ * too early. */
+static void tcp_undo_begin(struct sock *sk, struct tcp_rack *r, bool loss)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
-	struct tcp_rack *r = tcp_undo_state(sk);
 	uint32_t three_quarters = (tp->snd_cwnd >> 1) + (tp->snd_cwnd >> 2);
 
-	if (!r)
-		return;
 	r->undo_on = true;
+	r->undo_loss = loss;
+	r->undo_ts_armed = false;
+	r->undo_ts_taken = false;
 	r->undo_marker = tp->snd_una;
 	r->undo_retrans = tp->retrans_out ? (int32_t)tp->retrans_out : -1;
 	r->prior_ssthresh = tp->snd_ssthresh > three_quarters ?
 			    tp->snd_ssthresh : three_quarters;
 }
 
-void tcp_undo_forget(struct sock *sk)
-{
-	struct tcp_rack *r = tcp_sack_rack(sk, false);
-
-	if (r)
-		r->undo_on = false;
-}
-
-void tcp_undo_retransmitted(struct sock *sk)
+void tcp_undo_mark(struct sock *sk)
 {
 	struct tcp_rack *r = tcp_undo_state(sk);
 
-	if (!r || !r->undo_on)
+	if (r)
+		tcp_undo_begin(sk, r, false);
+}
+
+/*
+ * As Linux's tcp_enter_loss: the first timeout of an episode starts a new
+ * one, with the window before it to go back to; a timeout in fast
+ * recovery keeps the recovery's (the window before that), and a timeout
+ * after a timeout keeps the first's.
+ */
+void tcp_undo_mark_loss(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct tcp_rack *r = tcp_rack_make(sk);
+
+	if (!r || tp->retransmits)
 		return;
+	if (tp->in_recovery && r->undo_on) {
+		r->undo_loss = true;
+		return;
+	}
+	tp->prior_cwnd = tp->snd_cwnd;
+	tcp_undo_begin(sk, r, true);
+}
+
+void tcp_undo_retransmitted(struct sock *sk, const struct sk_buff *skb)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct tcp_rack *r = tcp_undo_state(sk);
+
+	if (!r || !r->undo_on || !tcp_undo_in_episode(tp))
+		return;
+	/* RFC 3522 §2 step (1): the TSval of the first retransmission (it
+	 * went out just now, with this clock's value). */
+	if (!r->undo_ts_taken) {
+		r->undo_ts_taken = true;
+		r->undo_ts_armed = tp->tstamp_ok;
+		r->undo_seq = TCP_SKB_CB(skb)->seq;
+		r->undo_tsval = tcp_ts_now(sk);
+	}
 	if (r->undo_retrans < 0)
 		r->undo_retrans = 0;
 	if (r->undo_retrans < INT32_MAX)
@@ -82,21 +133,28 @@ void tcp_undo_dsack(struct sock *sk, uint32_t start, uint32_t end)
 }
 
 /*
- * Every retransmission D-SACKed: back to the window before the recovery
- * (Linux's tcp_undo_cwnd_reduction). During the recovery only once
- * nothing is still marked lost or out again, and the recovery ends there
- * (Linux's tcp_try_to_open); else on a later ACK.
+ * RFC 3522 §2 steps (2)-(3), once per episode: the first ACK that
+ * acknowledges the first retransmitted segment. Its TSecr older than that
+ * retransmission's TSval: the original arrived. Only ACKs that move
+ * SND.UNA get here (an ACK of data above a hole echoes an older TSval by
+ * RFC 7323 §4.3, whatever happened), and the segment that filled the
+ * receiver's hole is the one whose TSval it echoes.
  */
-void tcp_undo_check(struct sock *sk)
+static bool tcp_undo_ts_delayed(struct tcp_sock *tp, struct tcp_rack *r)
+{
+	if (!r->undo_ts_armed || !seq_gt(tp->snd_una, r->undo_seq))
+		return false;
+	r->undo_ts_armed = false;
+	return tp->rx_saw_ts && tp->rx_tsecr &&
+	       (int32_t)(tp->rx_tsecr - r->undo_tsval) < 0;
+}
+
+/* Linux's tcp_undo_cwnd_reduction. */
+static void tcp_undo_apply(struct sock *sk, struct tcp_rack *r)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
-	struct tcp_rack *r = tcp_undo_state(sk);
 	uint32_t cwnd;
 
-	if (!r || !r->undo_on || r->undo_retrans != 0)
-		return;
-	if (tp->in_recovery && (tp->lost_out || tp->retrans_out))
-		return;
 	if (tp->ca_ops->undo_cwnd)
 		cwnd = tp->ca_ops->undo_cwnd(sk);
 	else
@@ -107,10 +165,41 @@ void tcp_undo_check(struct sock *sk)
 		tp->snd_ssthresh = r->prior_ssthresh;
 	tp->cwnd_acked = 0;
 	tp->in_recovery = false;
+	if (tp->lost_out)
+		tcp_sack_unmark_lost(sk);
+	/* The episode is over: a new loss may start a fast recovery. */
 	if (seq_lt(tp->snd_una, tp->high_seq))
 		tp->high_seq = tp->snd_una;
 	r->undo_on = false;
+	r->undo_ts_armed = false;
+	if (r->undo_loss)
+		us_mib_inc(sk->st, US_MIB_TCP_LOSS_UNDO);
+}
+
+/*
+ * After an ACK. By timestamps: at once, once no retransmission is still
+ * out. By D-SACKs: every retransmission D-SACKed, and during the episode
+ * only once nothing is still marked lost or out again (the episode ends
+ * there, Linux's tcp_try_to_open); else on a later ACK.
+ */
+void tcp_undo_check(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct tcp_rack *r = tcp_undo_state(sk);
+
+	if (!r || !r->undo_on)
+		return;
+	if (tcp_undo_ts_delayed(tp, r) && !tp->retrans_out) {
+		us_mib_inc(sk->st, US_MIB_TCP_TS_UNDO);
+		tcp_undo_apply(sk, r);
+		return;
+	}
+	if (r->undo_retrans != 0)
+		return;
+	if (tcp_undo_in_episode(tp) && (tp->lost_out || tp->retrans_out))
+		return;
 	if (r->reo_wnd_persist < 16)
 		r->reo_wnd_persist++;   /* (as Linux) */
 	us_mib_inc(sk->st, US_MIB_TCP_DSACK_UNDO);
+	tcp_undo_apply(sk, r);
 }
