@@ -6,7 +6,9 @@
  * out-of-order ACKs), PAWS (§5.3: the rejection, its ACK and counters, a
  * RST let through, the 24-day rule) and RTT samples from the echo (§4.2),
  * also for retransmitted data where Karn's rule gives none without
- * timestamps; the buffer autotuning's sysctls.
+ * timestamps; Eifel detection (RFC 3522 §2, tcp_undo.c: a timeout undone
+ * when the ACK echoes the original's TSval, not when it echoes the
+ * retransmission's); the buffer autotuning's sysctls.
  *
  * The stack is 10.0.0.2; the peer 10.0.0.1.
  */
@@ -25,11 +27,13 @@
 
 static struct test_stack T;
 static uint8_t BUF[20000];
+static bool peer_sack;   /* the peer's SYN or SYN-ACK offers SACK */
 
 static int setup(void **state)
 {
 	(void)state;
 	tt_stack_init(&T);
+	peer_sack = false;
 	for (size_t i = 0; i < sizeof(BUF); i++)
 		BUF[i] = (uint8_t)(i * 13 + 1);
 	return 0;
@@ -58,11 +62,19 @@ static size_t put_ts(uint8_t *p, uint32_t tsval, uint32_t tsecr)
 	return 12;
 }
 
-/* A SYN's options: MSS 1460, timestamps if ts, window scale ws if >= 0. */
+/* A SYN's options: MSS 1460, timestamps if ts, window scale ws if >= 0,
+ * SACK-permitted if peer_sack. */
 static size_t syn_opts(uint8_t *p, bool ts, uint32_t tsval, uint32_t tsecr,
 		       int ws)
 {
 	size_t n = 0;
+
+	if (peer_sack) {
+		p[n++] = TCPOPT_NOP;
+		p[n++] = TCPOPT_NOP;
+		p[n++] = TCPOPT_SACK_PERM;
+		p[n++] = TCPOLEN_SACK_PERM;
+	}
 
 	p[n++] = TCPOPT_MSS;
 	p[n++] = TCPOLEN_MSS;
@@ -493,6 +505,64 @@ static void test_rtt_stale_echo_ignored(void **state)
  * and answered with an ACK of RCV.NXT echoing TS.Recent; the data is not
  * delivered. A TSval one tick old passes (Linux's TCP_PAWS_WINDOW).
  */
+/*
+ * Ten segments time out (SACK agreed; Tail Loss Probes off) and the
+ * first goes again, with a later TSval. The ACK of all ten comes 10 ms
+ * later echoing the originals' TSval (the originals arrived) or the
+ * retransmission's (the first was lost).
+ */
+static void rto_then_ack(bool echo_original)
+{
+	struct tt_conn c;
+	const struct tt_seg *s;
+	struct tcp_info ti;
+	uint32_t orig = 0, rtx;
+
+	peer_sack = true;
+	set_sysctl("net.ipv4.tcp_early_retrans", "0");   /* no TLP first */
+	open_active(&c, true, -1, 1000);
+	tt_info(c.fd, &ti);
+	assert_int_equal(ti.tcpi_snd_mss, 1448);
+	assert_int_equal(ti.tcpi_snd_cwnd, 10);
+	assert_int_equal(us_send(c.fd, BUF, 10 * 1448, 0), 10 * 1448);
+	for (uint32_t i = 0; i < 10; i++) {
+		s = TT_EXPECT_DATA(&c, c.rcv_nxt + i * 1448, 1448);
+		orig = s->th.opts.tsval;
+	}
+	ts_advance(&T, ti.tcpi_rto);
+	s = TT_EXPECT_DATA(&c, c.rcv_nxt, 1448);
+	rtx = s->th.opts.tsval;
+	assert_true((int32_t)(rtx - orig) >= 200);
+	tt_info(c.fd, &ti);
+	assert_int_equal(ti.tcpi_snd_cwnd, 1);
+	ts_advance(&T, 10000);
+	c.rcv_nxt += 10 * 1448;
+	peer_ts(&c, TCPHDR_ACK, 1001, echo_original ? orig : rtx, NULL, 0);
+	tt_info(c.fd, &ti);
+	if (echo_original) {
+		assert_int_equal(ti.tcpi_snd_cwnd, 10);
+		assert_true(ti.tcpi_snd_ssthresh > 10);
+	} else {
+		assert_in_range(ti.tcpi_snd_cwnd, 2, 3);
+		assert_int_equal(ti.tcpi_snd_ssthresh, 7);   /* CUBIC: 0.7 */
+	}
+	assert_int_equal(tt_mib(&T, US_MIB_TCP_TS_UNDO), echo_original);
+	assert_int_equal(tt_mib(&T, US_MIB_TCP_LOSS_UNDO), echo_original);
+	assert_int_equal(tt_mib(&T, US_MIB_TCP_DSACK_UNDO), 0);
+}
+
+static void test_eifel_undoes_spurious_timeout(void **state)
+{
+	(void)state;
+	rto_then_ack(true);
+}
+
+static void test_eifel_keeps_needed_timeout(void **state)
+{
+	(void)state;
+	rto_then_ack(false);
+}
+
 static void test_paws_rejects_old_data(void **state)
 {
 	struct tt_conn c;
@@ -623,6 +693,8 @@ int main(void)
 		T_(test_rtt_from_timestamps),
 		T_(test_rtt_karn_without_timestamps),
 		T_(test_rtt_stale_echo_ignored),
+		T_(test_eifel_undoes_spurious_timeout),
+		T_(test_eifel_keeps_needed_timeout),
 		T_(test_paws_rejects_old_data),
 		T_(test_paws_lets_rst_through),
 		T_(test_paws_24_days),
