@@ -86,7 +86,8 @@ struct tcp_skb_cb {
  * RACK (RFC 8985 §6, tcp_rack.c): the sender's time-based loss detection.
  * Its per-segment state is the transmission time and scoreboard marks in
  * struct tcp_skb_cb; what it keeps per connection is here, made with the
- * first SACK block (before that RACK has nothing to go on) and kept.
+ * first SACK block (before that RACK has nothing to go on) or timeout (for
+ * its undo, tcp_undo.c), and kept.
  */
 struct tcp_rack {
 	us_time_t xmit_ts;          /* RACK.xmit_ts: latest send time of a
@@ -113,9 +114,9 @@ struct tcp_rack {
 				       -1: none sent yet */
 	uint32_t undo_marker;       /* SND.UNA when the recovery began */
 	uint32_t prior_ssthresh;    /* ssthresh to go back to */
+	bool undo_loss;             /* the reduction was a timeout's */
 	/* Eifel detection (RFC 3522 §2): the episode's first retransmission,
 	 * and the TSval it carried, until the first ACK past its start */
-	bool undo_loss;             /* the reduction was a timeout's */
 	bool undo_ts_armed;         /* waiting for that ACK */
 	bool undo_ts_taken;         /* the first retransmission was seen */
 	uint32_t undo_seq;
@@ -479,7 +480,7 @@ static inline struct sk_buff *tcp_wq_next(struct sock *sk, struct sk_buff *skb)
 }
 /* The RACK state, made if make and memory allows; NULL otherwise. */
 struct tcp_rack *tcp_sack_rack(struct sock *sk, bool make);
-/* An undone timeout (tcp_undo.c): no segment is presumed lost any more. */
+/* An undone reduction (tcp_undo.c): no segment is presumed lost any more. */
 void tcp_sack_unmark_lost(struct sock *sk);
 /* Mark a sent segment lost (again, if its retransmission is lost too),
  * as Linux's tcp_mark_skb_lost. */
