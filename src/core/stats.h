@@ -110,6 +110,7 @@ struct ustack;
 	X(TCP_DSACK_UNDO, "tcp.dsack_undo") /* undone by D-SACKs */ \
 	X(TCP_TS_UNDO, "tcp.ts_undo") /* one undone by timestamps */ \
 	X(TCP_LOSS_UNDO, "tcp.loss_undo") /* a timeout undone */ \
+	X(TCP_SPURIOUS_RTOS, "tcp.spurious_rtos") /* found by F-RTO */ \
 	X(TCP_SACK_RCV_NOMEM, "tcp.sack_rcv_nomem") /* ACKs without blocks */ \
 	/* TCP urgent data (tcp_urgent.c) */ \
 	X(TCP_URG_MARKED, "tcp.urg_marked") \

@@ -39,6 +39,7 @@ static const struct sysctl_row sysctl_table[] = {
 	INT_ROW(tcp_dsack, 0, 1),
 	INT_ROW(tcp_early_retrans, 0, 4),
 	INT_ROW(tcp_recovery, 0, 255),   /* a u8 in Linux */
+	INT_ROW(tcp_frto, 0, 2),
 	STR_ROW(tcp_congestion_control, us_sysctl_check_congestion),
 	INT3_ROW(tcp_rmem),
 	INT3_ROW(tcp_wmem),
@@ -56,6 +57,7 @@ void us_sysctl_init(struct us_sysctl *s)
 	s->tcp_dsack = 1;
 	s->tcp_early_retrans = 3;
 	s->tcp_recovery = 1;
+	s->tcp_frto = 2;
 	strcpy(s->tcp_congestion_control, "cubic");
 	s->tcp_cubic_hystart = 1;
 	/* Linux's default is half its connection table's chains, sized by

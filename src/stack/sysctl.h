@@ -23,6 +23,9 @@ struct us_sysctl {
 				      §6) on SACK connections (1); bit 2:
 				      static reordering window; bit 4: no
 				      DupThresh shortcut in it (Linux's) */
+	int tcp_frto;              /* F-RTO (RFC 5682 §3.1, the SACK
+				      version) after a timeout: on unless 0
+				      (2, as Linux) */
 	char tcp_congestion_control[US_SYSCTL_NAME_MAX]; /* default algorithm */
 	/* Receive and send buffer sizes: min, default, max (Linux's
 	 * net.ipv4.tcp_rmem / tcp_wmem as a fresh 6.18 namespace has them).

@@ -12,7 +12,10 @@
 #   tcp_early_retrans                             no TLP (ustack has it: the
 #                                                 sack/*tlp* scripts turn it
 #                                                 on)
-#   tcp_frto                                      no F-RTO (RFC 5682)
+#   tcp_frto                                      no F-RTO (RFC 5682;
+#                                                 ustack has it: the
+#                                                 sack/frto-* scripts turn
+#                                                 it on)
 #   tcp_autocorking                               small writes are not held
 #                                                 back while data is queued
 # Linux choices where ustack follows the RFC:

@@ -487,6 +487,84 @@ static void test_dsack_undo_needs_rack(void **state)
 	assert_int_equal(info().tcpi_snd_cwnd, 5);
 }
 
+/*
+ * F-RTO (RFC 5682 §3.1, tcp_undo.c; on by default, as Linux's
+ * tcp_frto=2), without timestamps. Ten segments time out (no Tail Loss
+ * Probe first) and the first goes again (step 1); its ACK lets two new
+ * segments go instead of the nine presumed lost (step 2b).
+ */
+static void frto_start(void)
+{
+	assert_int_equal(ustack_sysctl_set(T.st, "net.ipv4.tcp_early_retrans",
+					   "0"), 0);
+	assert_int_equal(us_send(C.fd, BUF, 20 * MSS, 0), 20 * MSS);
+	for (int i = 0; i < 10; i++)
+		TT_EXPECT_DATA(&C, seg(i), MSS);
+	ts_advance(&T, info().tcpi_rto);
+	TT_EXPECT_DATA(&C, seg(0), MSS);
+	TT_EXPECT_NONE(&T);
+	assert_int_equal(info().tcpi_snd_cwnd, 1);
+	ts_advance(&T, 10000);
+	sack(1, NULL, 0);
+	TT_EXPECT_DATA(&C, seg(10), MSS);
+	TT_EXPECT_DATA(&C, seg(11), MSS);
+	TT_EXPECT_NONE(&T);
+}
+
+/* Step 3b: the next ACK acknowledges the original second segment, never
+ * sent again: the timeout was spurious and is undone. */
+static void test_frto_spurious_timeout(void **state)
+{
+	(void)state;
+	frto_start();
+	sack(2, NULL, 0);
+	assert_int_equal(tt_mib(&T, US_MIB_TCP_SPURIOUS_RTOS), 1);
+	assert_int_equal(tt_mib(&T, US_MIB_TCP_LOSS_UNDO), 1);
+	assert_int_equal(info().tcpi_snd_cwnd, 10);
+	assert_true(info().tcpi_snd_ssthresh > 10);
+	TT_EXPECT_NONE(&T);   /* ten in flight: nothing is sent again */
+}
+
+/* Step 3a: a duplicate ACK SACKing a new segment only: the loss was
+ * real, the segments presumed lost go again; a later SACK of an original
+ * (it was reordered) undoes nothing any more. */
+static void test_frto_real_loss(void **state)
+{
+	(void)state;
+	frto_start();
+	sack(1, (const int[][2]){ { 10, 11 } }, 1);
+	TT_EXPECT_DATA(&C, seg(1), MSS);
+	TT_EXPECT_NONE(&T);
+	sack(1, (const int[][2]){ { 10, 11 }, { 8, 9 } }, 2);
+	assert_int_equal(tt_mib(&T, US_MIB_TCP_SPURIOUS_RTOS), 0);
+	assert_int_equal(tt_mib(&T, US_MIB_TCP_LOSS_UNDO), 0);
+	assert_int_equal(info().tcpi_snd_cwnd, 2);
+	ts_flush_tx(&T);
+}
+
+/* net.ipv4.tcp_frto = 0: the nine presumed lost go again after the
+ * first ACK, as the window (two) allows. */
+static void test_frto_off(void **state)
+{
+	(void)state;
+	assert_int_equal(ustack_sysctl_set(T.st, "net.ipv4.tcp_frto", "0"), 0);
+	assert_int_equal(ustack_sysctl_set(T.st, "net.ipv4.tcp_early_retrans",
+					   "0"), 0);
+	assert_int_equal(us_send(C.fd, BUF, 20 * MSS, 0), 20 * MSS);
+	for (int i = 0; i < 10; i++)
+		TT_EXPECT_DATA(&C, seg(i), MSS);
+	ts_advance(&T, info().tcpi_rto);
+	TT_EXPECT_DATA(&C, seg(0), MSS);
+	ts_advance(&T, 10000);
+	sack(1, NULL, 0);
+	TT_EXPECT_DATA(&C, seg(1), MSS);
+	TT_EXPECT_DATA(&C, seg(2), MSS);
+	TT_EXPECT_NONE(&T);
+	sack(3, NULL, 0);
+	assert_int_equal(tt_mib(&T, US_MIB_TCP_SPURIOUS_RTOS), 0);
+	ts_flush_tx(&T);
+}
+
 /* The knob: Linux's name and range (a u8), default 1. */
 static void test_sysctl(void **state)
 {
@@ -509,6 +587,11 @@ static void test_sysctl(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_frto_spurious_timeout,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_frto_real_loss,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_frto_off, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reordering_within_window,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reorder_timer_marks,

@@ -498,13 +498,8 @@ static void test_rtt_stale_echo_ignored(void **state)
 	assert_int_equal(ti.tcpi_rtt, 100000);
 }
 
-/* ---- PAWS (RFC 7323 §5) ---------------------------------------------------- */
+/* ---- Eifel detection (RFC 3522 §2) ------------------------------------------ */
 
-/*
- * §5.3 R1: data whose TSval is older than TS.Recent is dropped, counted,
- * and answered with an ACK of RCV.NXT echoing TS.Recent; the data is not
- * delivered. A TSval one tick old passes (Linux's TCP_PAWS_WINDOW).
- */
 /*
  * Ten segments time out (SACK agreed; Tail Loss Probes off) and the
  * first goes again, with a later TSval. The ACK of all ten comes 10 ms
@@ -563,6 +558,13 @@ static void test_eifel_keeps_needed_timeout(void **state)
 	rto_then_ack(false);
 }
 
+/* ---- PAWS (RFC 7323 §5) ---------------------------------------------------- */
+
+/*
+ * §5.3 R1: data whose TSval is older than TS.Recent is dropped, counted,
+ * and answered with an ACK of RCV.NXT echoing TS.Recent; the data is not
+ * delivered. A TSval one tick old passes (Linux's TCP_PAWS_WINDOW).
+ */
 static void test_paws_rejects_old_data(void **state)
 {
 	struct tt_conn c;

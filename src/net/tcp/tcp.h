@@ -115,6 +115,13 @@ struct tcp_rack {
 	uint32_t undo_marker;       /* SND.UNA when the recovery began */
 	uint32_t prior_ssthresh;    /* ssthresh to go back to */
 	bool undo_loss;             /* the reduction was a timeout's */
+	/* F-RTO (RFC 5682 §3.1), Linux's tp->frto */
+	bool frto;                  /* on for this timeout */
+	bool frto_new;              /* step 2b: new data goes, not the
+				       segments presumed lost */
+	bool ack_orig;              /* the ACK in hand (S)ACKed a segment
+				       sent before the timeout and never
+				       again (Linux's FLAG_ORIG_SACK_ACKED) */
 	/* Eifel detection (RFC 3522 §2): the episode's first retransmission,
 	 * and the TSval it carried, until the first ACK past its start */
 	bool undo_ts_armed;         /* waiting for that ACK */
@@ -501,9 +508,14 @@ struct tcp_rack *tcp_rack_make(struct sock *sk);
 void tcp_rack_delivered(struct sock *sk, const struct sk_buff *skb);
 /* The ACK in hand carries a D-SACK (RFC 2883) of [start, end). */
 void tcp_rack_dsack(struct sock *sk, uint32_t start, uint32_t end);
-/* After an ACK's marks: detect losses, start recovery, set the reorder
- * timer (RFC 8985 §6.2 steps 4-5). */
-void tcp_rack_ack(struct sock *sk);
+/* What the ACK in hand did (Linux's FLAG_*), for tcp_rack_ack. */
+#define TCP_ACK_UNA_ADVANCED 0x1   /* moved SND.UNA */
+#define TCP_ACK_SACKED_NEW 0x2     /* SACKed data not SACKed before */
+#define TCP_ACK_DUP 0x4            /* a duplicate ACK (RFC 5681 §2) */
+/* After an ACK's marks (flags: TCP_ACK_*): undo what was not needed,
+ * detect losses, start recovery, set the reorder timer (RFC 8985 §6.2
+ * steps 4-5). */
+void tcp_rack_ack(struct sock *sk, unsigned int flags);
 /* The retransmission timer was (re)armed: the reorder timer, if due
  * sooner, takes its place. */
 void tcp_rack_rearm(struct sock *sk);
@@ -526,8 +538,14 @@ void tcp_undo_mark_loss(struct sock *sk);
 void tcp_undo_retransmitted(struct sock *sk, const struct sk_buff *skb);
 /* The ACK in hand D-SACKs [start, end). */
 void tcp_undo_dsack(struct sock *sk, uint32_t start, uint32_t end);
-/* After an ACK: was the reduction spurious? Then undo it. */
-void tcp_undo_check(struct sock *sk);
+/* After an ACK (flags: TCP_ACK_*): was the reduction spurious? Then undo
+ * it. F-RTO's steps too. */
+void tcp_undo_check(struct sock *sk, unsigned int flags);
+/* F-RTO step 2b: should the transmission now send new data instead of
+ * the segments presumed lost? Once: true clears it. */
+bool tcp_undo_frto_new_data(struct sock *sk);
+/* F-RTO's new data could not go: the conventional recovery. */
+void tcp_undo_frto_stop(struct sock *sk);
 
 /* tcp_prr.c: RFC 6937 */
 /* Fast recovery begins (ssthresh is set): PRR starts counting. */

@@ -289,12 +289,16 @@ static enum us_drop_reason tcp_ack(struct sock *sk, const struct sk_buff *skb,
 		 * (RFC 6675 §2) it must SACK data not SACKed before, so that
 		 * ACKs with stale or bogus blocks count for nothing (as in
 		 * Linux). */
-		if (tp->sack_ok ? sacked != 0 :
-		    (tcp_payload(skb) == 0 && !wnd_changed &&
-		     !(th->flags & (TCPHDR_SYN | TCPHDR_FIN)) &&
-		     tp->snd_una != tp->snd_max))
+		bool pure = tcp_payload(skb) == 0 && !wnd_changed &&
+			    !(th->flags & (TCPHDR_SYN | TCPHDR_FIN)) &&
+			    tp->snd_una != tp->snd_max;
+
+		if (tp->sack_ok ? sacked != 0 : pure)
 			tcp_dupack(sk);
-		tcp_rack_ack(sk);   /* RFC 8985 §6.2: losses by time */
+		/* RFC 8985 §6.2: losses by time. A D-SACK alone is no
+		 * duplicate ACK for F-RTO (Linux's FLAG_DSACKING_ACK). */
+		tcp_rack_ack(sk, (sacked ? TCP_ACK_SACKED_NEW : 0) |
+				 (pure && !tp->ack_dsack ? TCP_ACK_DUP : 0));
 		tcp_tlp_ack(sk, ack, !sacked && !tcp_payload(skb) &&
 			    !wnd_changed);   /* RFC 8985 §7.4 */
 		tcp_prr_ack(sk, false);   /* RFC 6937: cwnd in recovery */
@@ -321,7 +325,9 @@ static enum us_drop_reason tcp_ack(struct sock *sk, const struct sk_buff *skb,
 	 * too, counted after the reset above. */
 	if (sacked)
 		tcp_dupack(sk);
-	tcp_rack_ack(sk);   /* RFC 8985 §6.2: losses by time */
+	/* RFC 8985 §6.2: losses by time */
+	tcp_rack_ack(sk, TCP_ACK_UNA_ADVANCED |
+			 (sacked ? TCP_ACK_SACKED_NEW : 0));
 	tcp_tlp_ack(sk, ack, false);   /* RFC 8985 §7.4 */
 	tcp_prr_ack(sk, true);   /* RFC 6937: cwnd in recovery */
 	tcp_rearm_rto(sk);

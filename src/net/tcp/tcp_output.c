@@ -315,9 +315,13 @@ void tcp_write_xmit(struct sock *sk, bool push)
 	struct tcp_sock *tp = tcp_sk(sk);
 	struct tcp_gso_batch gso = { 0 };
 	uint32_t packets_before = tp->packets_out;
+	bool frto_new = tcp_undo_frto_new_data(sk);
 	struct sk_buff *skb;
 
-	tcp_sack_xmit_lost(sk);   /* RFC 6675 NextSeg rule 1 first */
+	/* RFC 6675 NextSeg rule 1 first, unless F-RTO (RFC 5682 §3.1 step
+	 * 2b) sends new data instead. */
+	if (!frto_new)
+		tcp_sack_xmit_lost(sk);
 	while ((skb = tp->send_head) != NULL) {
 		struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
 
@@ -343,6 +347,12 @@ void tcp_write_xmit(struct sock *sk, bool push)
 	}
 	/* What was gathered counts as sent: a failure is a loss to repair. */
 	tcp_tso_flush(sk, &gso);
+	if (frto_new && !seq_gt(tp->snd_nxt, tp->high_seq)) {
+		/* No new data went: the conventional recovery (Linux's
+		 * tcp_xmit_recovery). */
+		tcp_undo_frto_stop(sk);
+		tcp_sack_xmit_lost(sk);
+	}
 	if (tp->packets_out != packets_before)
 		tcp_tlp_schedule(sk, false);   /* RFC 8985 §7.2 */
 	/* Data waits on a closed window with nothing in flight: probe it

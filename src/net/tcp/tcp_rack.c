@@ -124,7 +124,14 @@ void tcp_rack_delivered(struct sock *sk, const struct sk_buff *skb)
 	struct tcp_rack *r = tcp_rack_get(sk, sacked);
 	us_time_t now = sk->st->now, rtt;
 
-	if (!r || !cb->sent)
+	if (!r)
+		return;
+	/* F-RTO (RFC 5682 §3.1 step 3b, tcp_undo.c): data sent before the
+	 * timeout and never sent again arrived. */
+	if (r->frto && !cb->retrans &&
+	    seq_leq(cb->end_seq, tcp_sk(sk)->high_seq))
+		r->ack_orig = true;
+	if (!cb->sent)
 		return;
 	/* Step 3: delivered below RACK.fack (as it was before this ACK: the
 	 * blocks of one ACK come in no order of sequence) and never sent
@@ -277,7 +284,7 @@ static void tcp_rack_arm(struct sock *sk, struct tcp_rack *r)
  * window), and set the reorder timer for the segments not yet due. The
  * timer replaces the RTO until it fires (Linux's ICSK_TIME_REO_TIMEOUT).
  */
-void tcp_rack_ack(struct sock *sk)
+void tcp_rack_ack(struct sock *sk, unsigned int flags)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 	struct tcp_rack *r = tcp_rack_active(sk) ? tcp_rack_get(sk, false)
@@ -287,7 +294,7 @@ void tcp_rack_ack(struct sock *sk)
 	if (!r)
 		return;
 	r->fack_before = r->fack;
-	tcp_undo_check(sk);   /* before the losses: it may end recovery */
+	tcp_undo_check(sk, flags);   /* before the losses: it may end recovery */
 	tcp_rack_recovery_end(tp, r);
 	if (!r->advanced)
 		return;

@@ -17,19 +17,26 @@
  *    goes on from SND.NXT (the SACK scoreboard never went back to
  *    SND.UNA). A fast recovery is undone so only once no retransmission
  *    is still out (Linux's tcp_try_undo_partial).
+ *  - after a timeout, by F-RTO (RFC 5682 §3.1, the SACK version, Linux's
+ *    tcp_process_loss, net.ipv4.tcp_frto): once the timeout's
+ *    retransmission is ACKed, new data goes instead of the segments
+ *    presumed lost; an ACK of data sent before the timeout and never
+ *    again then means it arrived (tcp_undo_frto).
  *
  * The state (which episode, how many of its retransmissions are not yet
- * D-SACKed, the first one's TSval, the ssthresh to go back to) lives with
- * RACK's (struct tcp_rack), so this works on SACK connections with
- * net.ipv4.tcp_recovery on; a timeout makes that state if no SACK block
- * did. Not here: F-RTO (RFC 5682, which needs neither timestamps nor
- * D-SACKs), and undo on connections without SACK (Linux's Reno undo).
+ * D-SACKed, the first one's TSval, F-RTO's step, the ssthresh to go back
+ * to) lives with RACK's (struct tcp_rack), so this works on SACK
+ * connections with net.ipv4.tcp_recovery on; a timeout makes that state
+ * if no SACK block did. Not here: undo on connections without SACK
+ * (Linux's Reno undo, and F-RTO's basic version).
  *
  * Call chain: tcp_sack_enter_recovery -> tcp_undo_mark;
  *             tcp_retransmit_timer -> tcp_undo_mark_loss;
  *             tcp_sack_retransmit -> tcp_undo_retransmitted;
- *             tcp_rack_dsack -> tcp_undo_dsack; tcp_rack_ack ->
- *             tcp_undo_check -> tcp_sack_unmark_lost.
+ *             tcp_rack_dsack -> tcp_undo_dsack; tcp_rack_delivered
+ *             (ack_orig); tcp_rack_ack -> tcp_undo_check ->
+ *             tcp_undo_frto, tcp_sack_unmark_lost; tcp_write_xmit ->
+ *             tcp_undo_frto_new_data.
  */
 #include "net/tcp/tcp.h"
 #include "net/tcp/tcp_cong.h"
@@ -84,7 +91,16 @@ void tcp_undo_mark_loss(struct sock *sk)
 	struct tcp_sock *tp = tcp_sk(sk);
 	struct tcp_rack *r = tcp_rack_make(sk);
 
-	if (!r || tp->retransmits)
+	if (!r)
+		return;
+	/* RFC 5682 §3.1 step 1 and §3.2, as Linux: F-RTO for a timeout that
+	 * starts an episode or repeats one on the same SND.UNA, not for one
+	 * in a fast recovery or after a timeout's partial ACK. */
+	r->frto = sk->st->sysctl.tcp_frto &&
+		  (!tcp_undo_in_episode(tp) || tp->retransmits);
+	r->frto_new = false;
+	r->ack_orig = false;
+	if (tp->retransmits)
 		return;
 	if (tp->in_recovery && r->undo_on) {
 		r->undo_loss = true;
@@ -172,28 +188,95 @@ static void tcp_undo_apply(struct sock *sk, struct tcp_rack *r)
 		tp->high_seq = tp->snd_una;
 	r->undo_on = false;
 	r->undo_ts_armed = false;
+	r->frto = false;
 	if (r->undo_loss)
 		us_mib_inc(sk->st, US_MIB_TCP_LOSS_UNDO);
 }
 
 /*
- * After an ACK. By timestamps: at once, once no retransmission is still
- * out. By D-SACKs: every retransmission D-SACKed, and during the episode
- * only once nothing is still marked lost or out again (the episode ends
- * there, Linux's tcp_try_to_open); else on a later ACK.
+ * F-RTO (RFC 5682 §3.1, the SACK version, as Linux's tcp_process_loss):
+ * the timeout sent the first unacknowledged segment again (step 1). When
+ * an ACK then moves SND.UNA, new data goes instead of the segments
+ * presumed lost (step 2b). The ACK after that tells: data sent before the
+ * timeout and never again (S)ACKed means it arrived and the timeout was
+ * spurious (step 3b: undone); a duplicate ACK or a SACK of new data only
+ * means the loss was real (step 3a: the conventional recovery goes on).
+ * True when the timeout was undone.
  */
-void tcp_undo_check(struct sock *sk)
+static bool tcp_undo_frto(struct sock *sk, struct tcp_rack *r,
+			  unsigned int flags, bool orig)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	if (!r->frto)
+		return false;
+	if (!seq_lt(tp->snd_una, tp->high_seq) || tp->in_recovery) {
+		r->frto = false;   /* the episode is over */
+		return false;
+	}
+	if (orig) {
+		us_mib_inc(sk->st, US_MIB_TCP_SPURIOUS_RTOS);
+		tcp_undo_apply(sk, r);
+		return true;
+	}
+	if (seq_gt(tp->snd_nxt, tp->high_seq)) {
+		if (flags & (TCP_ACK_SACKED_NEW | TCP_ACK_DUP))
+			r->frto = false;
+	} else if (flags & TCP_ACK_UNA_ADVANCED) {
+		tp->high_seq = tp->snd_nxt;
+		if (tp->send_head &&
+		    seq_gt(tp->snd_una + tp->snd_wnd, tp->snd_nxt))
+			r->frto_new = true;
+		else
+			r->frto = false;
+	}
+	return false;
+}
+
+bool tcp_undo_frto_new_data(struct sock *sk)
+{
+	struct tcp_rack *r = tcp_undo_state(sk);
+
+	if (!r || !r->frto_new)
+		return false;
+	r->frto_new = false;
+	return true;
+}
+
+void tcp_undo_frto_stop(struct sock *sk)
+{
+	struct tcp_rack *r = tcp_undo_state(sk);
+
+	if (r)
+		r->frto = false;
+}
+
+/*
+ * After an ACK, in Linux's order. By timestamps: at once, once no
+ * retransmission is still out. By F-RTO. By D-SACKs: every retransmission
+ * D-SACKed, and during the episode only once nothing is still marked lost
+ * or out again (the episode ends there, Linux's tcp_try_to_open); else on
+ * a later ACK.
+ */
+void tcp_undo_check(struct sock *sk, unsigned int flags)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 	struct tcp_rack *r = tcp_undo_state(sk);
+	bool orig;
 
-	if (!r || !r->undo_on)
+	if (!r)
+		return;
+	orig = r->ack_orig;
+	r->ack_orig = false;
+	if (!r->undo_on)
 		return;
 	if (tcp_undo_ts_delayed(tp, r) && !tp->retrans_out) {
 		us_mib_inc(sk->st, US_MIB_TCP_TS_UNDO);
 		tcp_undo_apply(sk, r);
 		return;
 	}
+	if (tcp_undo_frto(sk, r, flags, orig))
+		return;
 	if (r->undo_retrans != 0)
 		return;
 	if (tcp_undo_in_episode(tp) && (tp->lost_out || tp->retrans_out))
