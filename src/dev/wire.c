@@ -740,6 +740,19 @@ int wire_pair_create(struct ustack *a, struct ustack *b,
 	return err;
 }
 
+int wire_set_delay(struct net_device *dev, us_time_t delay_us)
+{
+	struct wire_priv *wp;
+
+	if (!dev || dev->ops != &wire_ops)
+		return -EINVAL;
+	wp = netdev_priv(dev);
+	pthread_mutex_lock(&wp->w->lock);
+	wp->w->dir[wp->side].fault.p.delay_us = delay_us;
+	pthread_mutex_unlock(&wp->w->lock);
+	return 0;
+}
+
 const struct wire_stats *wire_tx_stats(const struct net_device *dev)
 {
 	const struct wire_priv *wp;

@@ -51,6 +51,13 @@ struct wire_stats {
 int wire_pair_create(struct ustack *a, struct ustack *b,
 		     const struct wire_params *p, struct net_device **da,
 		     struct net_device **db);
+/*
+ * Change the one-way delay of the direction that leaves dev, for frames
+ * sent from now on (a path whose delay moves; when it shrinks, later
+ * frames may overtake earlier ones). 0 or -EINVAL for a device that is
+ * not a wire's.
+ */
+int wire_set_delay(struct net_device *dev, us_time_t delay_us);
 /* The statistics of the direction that leaves dev. */
 const struct wire_stats *wire_tx_stats(const struct net_device *dev);
 

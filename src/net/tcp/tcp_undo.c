@@ -210,14 +210,15 @@ static bool tcp_undo_frto(struct sock *sk, struct tcp_rack *r,
 
 	if (!r->frto)
 		return false;
-	if (!seq_lt(tp->snd_una, tp->high_seq) || tp->in_recovery) {
-		r->frto = false;   /* the episode is over */
-		return false;
-	}
+	/* (Also on the ACK that ends the episode: Linux looks first.) */
 	if (orig) {
 		us_mib_inc(sk->st, US_MIB_TCP_SPURIOUS_RTOS);
 		tcp_undo_apply(sk, r);
 		return true;
+	}
+	if (!seq_lt(tp->snd_una, tp->high_seq) || tp->in_recovery) {
+		r->frto = false;   /* the episode is over */
+		return false;
 	}
 	if (seq_gt(tp->snd_nxt, tp->high_seq)) {
 		if (flags & (TCP_ACK_SACKED_NEW | TCP_ACK_DUP))
