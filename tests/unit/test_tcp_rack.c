@@ -472,6 +472,32 @@ static void test_dsack_undo_counts_segments(void **state)
 	assert_int_equal(info().tcpi_snd_cwnd, 10);
 }
 
+/* A D-SACK inside the window of a segment never sent again (the network
+ * duplicated it) proves nothing about the retransmissions: it does not
+ * count (Linux's tcp_sacktag_one). Only the two D-SACKs of what was sent
+ * again undo the recovery. */
+static void test_dsack_undo_in_window_needs_retransmission(void **state)
+{
+	(void)state;
+	send_segments(0, 10);
+	ts_advance(&T, RTT);
+	sack(0, (const int[][2]){ { 1, 4 }, { 5, 8 } }, 2);
+	TT_EXPECT_DATA(&C, seg(0), MSS);
+	TT_EXPECT_DATA(&C, seg(4), MSS);
+	TT_EXPECT_NONE(&T);
+	sack(0, (const int[][2]){ { 8, 9 }, { 5, 9 }, { 1, 4 } }, 3);
+	assert_int_equal(tt_mib(&T, US_MIB_TCP_DSACK_RECV), 1);
+	ts_flush_tx(&T);
+	ts_advance(&T, RTT);
+	sack(10, NULL, 0);
+	dsack(10, 0);
+	assert_int_equal(tt_mib(&T, US_MIB_TCP_DSACK_UNDO), 0);
+	assert_int_equal(info().tcpi_snd_cwnd, 5);
+	dsack(10, 4);
+	assert_int_equal(tt_mib(&T, US_MIB_TCP_DSACK_UNDO), 1);
+	assert_int_equal(info().tcpi_snd_cwnd, 10);
+}
+
 /* tcp_recovery = 0: no RACK state, no undo. */
 static void test_dsack_undo_needs_rack(void **state)
 {
@@ -542,6 +568,44 @@ static void test_frto_real_loss(void **state)
 	ts_flush_tx(&T);
 }
 
+/*
+ * After an F-RTO undo the episode is over (Linux's icsk_retransmits = 0):
+ * the next timeout is a first one again and cuts ssthresh (Reno: half the
+ * flight), and no F-RTO state is left behind for a later fast recovery,
+ * which a SACK of an original segment must not undo.
+ */
+static void test_frto_undo_ends_episode(void **state)
+{
+	(void)state;
+	assert_int_equal(ustack_sysctl_set(T.st, "net.ipv4.tcp_early_retrans",
+					   "0"), 0);
+	send_segments(0, 10);
+	ts_advance(&T, info().tcpi_rto);
+	TT_EXPECT_DATA(&C, seg(0), MSS);
+	TT_EXPECT_NONE(&T);
+	sack(0, (const int[][2]){ { 1, 10 } }, 1);   /* originals: undone */
+	assert_int_equal(tt_mib(&T, US_MIB_TCP_SPURIOUS_RTOS), 1);
+	assert_int_equal(info().tcpi_snd_cwnd, 10);
+	ts_flush_tx(&T);
+	ts_advance(&T, info().tcpi_rto);   /* the first segment lost again */
+	ts_flush_tx(&T);
+	assert_int_equal(tt_mib(&T, US_MIB_TCP_TIMEOUTS), 2);
+	assert_true(info().tcpi_snd_ssthresh <= 5);
+	sack(10, NULL, 0);
+	ts_flush_tx(&T);
+	/* A real loss: 10 lost, 11-13 SACKed; recovery halves the window. */
+	assert_int_equal(us_send(C.fd, BUF, 10 * MSS, 0), 10 * MSS);
+	ts_flush_tx(&T);
+	ts_advance(&T, RTT);
+	sack(10, (const int[][2]){ { 11, 14 } }, 1);
+	ts_flush_tx(&T);
+	sack(10, (const int[][2]){ { 11, 15 } }, 1);
+	ts_flush_tx(&T);
+	assert_int_equal(tt_mib(&T, US_MIB_TCP_SPURIOUS_RTOS), 1);
+	assert_int_equal(tt_mib(&T, US_MIB_TCP_LOSS_UNDO), 1);
+	assert_true(info().tcpi_snd_ssthresh < 10);
+}
+
 /* net.ipv4.tcp_frto = 0: the nine presumed lost go again after the
  * first ACK, as the window (two) allows. */
 static void test_frto_off(void **state)
@@ -592,6 +656,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_frto_real_loss,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_frto_off, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_dsack_undo_in_window_needs_retransmission,
+			setup, teardown),
+		cmocka_unit_test_setup_teardown(test_frto_undo_ends_episode,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reordering_within_window,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reorder_timer_marks,

@@ -112,7 +112,8 @@ struct tcp_rack {
 	bool undo_on;               /* undo_marker is set */
 	int32_t undo_retrans;       /* retransmissions not yet D-SACKed;
 				       -1: none sent yet */
-	uint32_t undo_marker;       /* SND.UNA when the recovery began */
+	uint32_t undo_marker;       /* SND.UNA when the recovery or the
+				       timeout's episode began */
 	uint32_t prior_ssthresh;    /* ssthresh to go back to */
 	bool undo_loss;             /* the reduction was a timeout's */
 	/* F-RTO (RFC 5682 §3.1), Linux's tp->frto */

@@ -15,8 +15,10 @@
  *    The response is Linux's, as RFC 4015 §3 allows: back to the window
  *    before; after a timeout nothing stays presumed lost, and sending
  *    goes on from SND.NXT (the SACK scoreboard never went back to
- *    SND.UNA). A fast recovery is undone so only once no retransmission
- *    is still out (Linux's tcp_try_undo_partial).
+ *    SND.UNA). The one ACK examined undoes a fast recovery only if no
+ *    retransmission is still out then (else timestamps give up on that
+ *    episode, where Linux's tcp_try_undo_partial looks at later ACKs
+ *    too; D-SACKs may still undo it).
  *  - after a timeout, by F-RTO (RFC 5682 §3.1, the SACK version, Linux's
  *    tcp_process_loss, net.ipv4.tcp_frto): once the timeout's
  *    retransmission is ACKed, new data goes instead of the segments
@@ -64,6 +66,8 @@ static void tcp_undo_begin(struct sock *sk, struct tcp_rack *r, bool loss)
 
 	r->undo_on = true;
 	r->undo_loss = loss;
+	r->frto = false;
+	r->frto_new = false;
 	r->undo_ts_armed = false;
 	r->undo_ts_taken = false;
 	r->undo_marker = tp->snd_una;
@@ -84,30 +88,36 @@ void tcp_undo_mark(struct sock *sk)
  * As Linux's tcp_enter_loss: the first timeout of an episode starts a new
  * one, with the window before it to go back to; a timeout in fast
  * recovery keeps the recovery's (the window before that), and a timeout
- * after a timeout keeps the first's.
+ * after a timeout (no ACK moved SND.UNA between) keeps the first's. Not
+ * for the handshake's timeouts (a SYN-ACK sent again).
  */
 void tcp_undo_mark_loss(struct sock *sk)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
-	struct tcp_rack *r = tcp_rack_make(sk);
+	struct tcp_rack *r;
+	bool repeat;
 
+	if (sk->state == TCP_SYN_SENT || sk->state == TCP_SYN_RECV)
+		return;
+	r = tcp_rack_make(sk);
 	if (!r)
 		return;
+	repeat = tp->retransmits && r->undo_on && r->undo_loss;
+	if (!repeat) {
+		if (tp->in_recovery && r->undo_on) {
+			r->undo_loss = true;
+		} else {
+			tp->prior_cwnd = tp->snd_cwnd;
+			tcp_undo_begin(sk, r, true);
+		}
+	}
 	/* RFC 5682 §3.1 step 1 and §3.2, as Linux: F-RTO for a timeout that
 	 * starts an episode or repeats one on the same SND.UNA, not for one
 	 * in a fast recovery or after a timeout's partial ACK. */
 	r->frto = sk->st->sysctl.tcp_frto &&
-		  (!tcp_undo_in_episode(tp) || tp->retransmits);
+		  (!tcp_undo_in_episode(tp) || repeat);
 	r->frto_new = false;
 	r->ack_orig = false;
-	if (tp->retransmits)
-		return;
-	if (tp->in_recovery && r->undo_on) {
-		r->undo_loss = true;
-		return;
-	}
-	tp->prior_cwnd = tp->snd_cwnd;
-	tcp_undo_begin(sk, r, true);
 }
 
 void tcp_undo_retransmitted(struct sock *sk, const struct sk_buff *skb)
@@ -131,9 +141,32 @@ void tcp_undo_retransmitted(struct sock *sk, const struct sk_buff *skb)
 		r->undo_retrans++;
 }
 
-/* A D-SACK above the marker stands for that many retransmissions that
- * were duplicates (Linux's "dumb counting": the block is not matched
- * against the segments, which may be gone from the queue). */
+/* Segments of [start, end) that were sent again and are still queued. */
+static uint32_t tcp_undo_retransmitted_in(struct sock *sk, uint32_t start,
+					  uint32_t end)
+{
+	uint32_t mss = tcp_sk(sk)->mss_cache, segs = 0;
+
+	for (struct sk_buff *skb = tcp_wq_head(sk);
+	     skb && seq_lt(TCP_SKB_CB(skb)->seq, end);
+	     skb = tcp_wq_next(sk, skb)) {
+		const struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
+		uint32_t s = seq_gt(cb->seq, start) ? cb->seq : start;
+		uint32_t e = seq_lt(cb->end_seq, end) ? cb->end_seq : end;
+
+		if (cb->retrans && seq_lt(s, e))
+			segs += (e - s + mss - 1) / mss;
+	}
+	return segs;
+}
+
+/*
+ * A D-SACK above the marker stands for that many retransmissions that
+ * were duplicates. Below SND.UNA the segments are gone from the queue
+ * and the block is not matched against them (Linux's "dumb counting");
+ * above it only segments sent again count (Linux's tcp_sacktag_one), so
+ * that a duplicate the network made is no proof.
+ */
 void tcp_undo_dsack(struct sock *sk, uint32_t start, uint32_t end)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
@@ -143,18 +176,21 @@ void tcp_undo_dsack(struct sock *sk, uint32_t start, uint32_t end)
 	if (!r || !r->undo_on || r->undo_retrans <= 0 ||
 	    !seq_gt(end, r->undo_marker) || !seq_lt(start, end))
 		return;
-	segs = (end - start + tp->mss_cache - 1) / tp->mss_cache;
+	if (seq_gt(end, tp->snd_una))
+		segs = tcp_undo_retransmitted_in(sk, start, end);
+	else
+		segs = (end - start + tp->mss_cache - 1) / tp->mss_cache;
 	r->undo_retrans = segs >= (uint32_t)r->undo_retrans ? 0 :
 			  r->undo_retrans - (int32_t)segs;
 }
 
 /*
  * RFC 3522 §2 steps (2)-(3), once per episode: the first ACK that
- * acknowledges the first retransmitted segment. Its TSecr older than that
- * retransmission's TSval: the original arrived. Only ACKs that move
- * SND.UNA get here (an ACK of data above a hole echoes an older TSval by
- * RFC 7323 §4.3, whatever happened), and the segment that filled the
- * receiver's hole is the one whose TSval it echoes.
+ * acknowledges the first retransmitted segment (it moves SND.UNA past its
+ * start; an ACK of data above a hole echoes an older TSval by RFC 7323
+ * §4.3, whatever happened, so no other is looked at), whose echo is the
+ * TSval of the segment that filled the receiver's hole. Older than that
+ * retransmission's: the original arrived.
  */
 static bool tcp_undo_ts_delayed(struct tcp_sock *tp, struct tcp_rack *r)
 {
@@ -189,8 +225,12 @@ static void tcp_undo_apply(struct sock *sk, struct tcp_rack *r)
 	r->undo_on = false;
 	r->undo_ts_armed = false;
 	r->frto = false;
-	if (r->undo_loss)
+	if (r->undo_loss) {
+		/* A new timeout starts a new episode (Linux clears
+		 * icsk_retransmits): it cuts ssthresh again. */
+		tp->retransmits = 0;
 		us_mib_inc(sk->st, US_MIB_TCP_LOSS_UNDO);
+	}
 }
 
 /*
@@ -253,11 +293,12 @@ void tcp_undo_frto_stop(struct sock *sk)
 }
 
 /*
- * After an ACK, in Linux's order. By timestamps: at once, once no
- * retransmission is still out. By F-RTO. By D-SACKs: every retransmission
- * D-SACKed, and during the episode only once nothing is still marked lost
- * or out again (the episode ends there, Linux's tcp_try_to_open); else on
- * a later ACK.
+ * After an ACK, in Linux's order. By timestamps: on the one ACK examined,
+ * if no retransmission is still out. By F-RTO. By D-SACKs: every
+ * retransmission D-SACKed, and during the episode only once nothing is
+ * still marked lost or out again (the episode ends there, Linux's
+ * tcp_try_to_open; Linux undoes a timeout on any ACK that moves SND.UNA
+ * then); else on a later ACK.
  */
 void tcp_undo_check(struct sock *sk, unsigned int flags)
 {
@@ -269,8 +310,10 @@ void tcp_undo_check(struct sock *sk, unsigned int flags)
 		return;
 	orig = r->ack_orig;
 	r->ack_orig = false;
-	if (!r->undo_on)
+	if (!r->undo_on) {
+		r->frto = false;
 		return;
+	}
 	if (tcp_undo_ts_delayed(tp, r) && !tp->retrans_out) {
 		us_mib_inc(sk->st, US_MIB_TCP_TS_UNDO);
 		tcp_undo_apply(sk, r);
