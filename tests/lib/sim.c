@@ -7,8 +7,10 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/socket.h>
 
 #include "stack/stack.h"
+#include "ustack/ustack.h"
 
 struct ustack *sim_stack_pool(struct us_clock *clock, uint64_t seed,
 			      size_t mem_limit)
@@ -100,4 +102,39 @@ uint64_t sim_run_until(struct us_clock *clock, struct ustack **stacks, int n,
 		/* An event due now was handled by run_all_idle; step time. */
 		us_clock_set(clock, next > clock->virt ? next : clock->virt + 1);
 	}
+}
+
+#define SIM_BULK_CHUNK 65536
+
+static uint8_t sim_bulk_byte(size_t off)
+{
+	return (uint8_t)((off * 2654435761u) >> 13);
+}
+
+bool sim_bulk_pump(int cfd, int sfd, struct sim_bulk *b)
+{
+	static uint8_t buf[SIM_BULK_CHUNK];
+	bool did = false;
+	ssize_t n;
+
+	if (b->sent < b->total) {
+		size_t len = b->total - b->sent < sizeof(buf) ?
+			     b->total - b->sent : sizeof(buf);
+
+		for (size_t i = 0; i < len; i++)
+			buf[i] = sim_bulk_byte(b->sent + i);
+		n = us_send(cfd, buf, len, MSG_DONTWAIT);
+		if (n > 0) {
+			b->sent += (size_t)n;
+			did = true;
+		}
+	}
+	while ((n = us_recv(sfd, buf, sizeof(buf), MSG_DONTWAIT)) > 0) {
+		for (ssize_t i = 0; i < n; i++)
+			if (buf[i] != sim_bulk_byte(b->rcvd + (size_t)i))
+				b->bad = true;
+		b->rcvd += (size_t)n;
+		did = true;
+	}
+	return did;
 }

@@ -6,6 +6,7 @@
 #ifndef US_TESTS_SIM_H
 #define US_TESTS_SIM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -34,4 +35,17 @@ uint64_t sim_run_until(struct us_clock *clock, struct ustack **stacks, int n,
 int sim_advance(struct us_clock *clock, struct ustack **stacks, int n,
 		us_time_t until);
 
+
+/*
+ * A one-way bulk transfer driven between simulation steps: `total` bytes
+ * of a pattern of their offset, sent on cfd as its buffer takes them and
+ * read from sfd, every byte checked (bad: one differed).
+ */
+struct sim_bulk {
+	size_t total, sent, rcvd;
+	bool bad;
+};
+/* One step: send what the buffer takes, read what there is. True when
+ * anything moved. */
+bool sim_bulk_pump(int cfd, int sfd, struct sim_bulk *b);
 #endif

@@ -38,7 +38,6 @@
 
 #define XFER (8u << 20)
 #define PORT 5002
-#define CHUNK 65536
 
 struct run {
 	bool wscale;              /* tcp_window_scaling on both sides */
@@ -52,11 +51,6 @@ struct run {
 	size_t rcvd;
 	bool bad;
 };
-
-static uint8_t pattern(size_t off)
-{
-	return (uint8_t)((off * 2654435761u) >> 13);
-}
 
 static struct ustack *make_stack(struct us_clock *clock, uint64_t seed,
 				 bool wscale)
@@ -88,34 +82,6 @@ static void info(int fd, struct tcp_info *ti)
 	assert_int_equal(us_getsockopt(fd, IPPROTO_TCP, TCP_INFO, ti, &len), 0);
 }
 
-/* Send what the buffer takes; read everything there is. */
-static bool pump(int cfd, int sfd, size_t *sent, struct run *r)
-{
-	static uint8_t buf[CHUNK];
-	bool did = false;
-	ssize_t n;
-
-	if (*sent < XFER) {
-		size_t len = XFER - *sent < CHUNK ? XFER - *sent : CHUNK;
-
-		for (size_t i = 0; i < len; i++)
-			buf[i] = pattern(*sent + i);
-		n = us_send(cfd, buf, len, MSG_DONTWAIT);
-		if (n > 0) {
-			*sent += (size_t)n;
-			did = true;
-		}
-	}
-	while ((n = us_recv(sfd, buf, sizeof(buf), MSG_DONTWAIT)) > 0) {
-		for (ssize_t i = 0; i < n; i++)
-			if (buf[i] != pattern(r->rcvd + (size_t)i))
-				r->bad = true;
-		r->rcvd += (size_t)n;
-		did = true;
-	}
-	return did;
-}
-
 static void run_transfer(struct run *r)
 {
 	struct us_clock clock;
@@ -127,7 +93,7 @@ static void run_transfer(struct run *r)
 	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(PORT),
 				  .sin_addr.s_addr = b };
 	int lfd, cfd, sfd = -1;
-	size_t sent = 0;
+	struct sim_bulk bulk = { .total = XFER };
 	us_time_t start, deadline;
 	socklen_t len = sizeof(int);
 
@@ -157,8 +123,8 @@ static void run_transfer(struct run *r)
 	}
 	start = clock.virt;
 	deadline = start + 600 * US_USEC_PER_SEC;
-	while (r->rcvd < XFER && !r->bad) {
-		bool did = pump(cfd, sfd, &sent, r);
+	while (bulk.rcvd < XFER && !bulk.bad) {
+		bool did = sim_bulk_pump(cfd, sfd, &bulk);
 		uint32_t w = fd_tcp(cfd)->snd_wnd;
 
 		if (w > r->max_snd_wnd)
@@ -167,6 +133,8 @@ static void run_transfer(struct run *r)
 			break;
 	}
 	r->elapsed = clock.virt - start;
+	r->rcvd = bulk.rcvd;
+	r->bad = bulk.bad;
 	info(cfd, &r->cli);
 	info(sfd, &r->srv);
 	assert_int_equal(us_getsockopt(sfd, SOL_SOCKET, SO_RCVBUF,

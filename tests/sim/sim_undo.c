@@ -40,7 +40,6 @@
 
 #define XFER (8u << 20)
 #define PORT 5003
-#define CHUNK 65536
 #define RCVBUF 262144   /* the receiver's window about the path's BDP (250
 			   KB): no queue builds up, SRTT stays near 40 ms */
 #define DELAY_US 20000                        /* each way */
@@ -59,11 +58,6 @@ struct run {
 	size_t rcvd;
 	bool bad;
 };
-
-static uint8_t pattern(size_t off)
-{
-	return (uint8_t)((off * 2654435761u) >> 13);
-}
 
 static struct ustack *make_stack(struct us_clock *clock, uint64_t seed,
 				 const struct run *r)
@@ -101,34 +95,6 @@ static uint32_t snd_una(int fd)
 	return una;
 }
 
-/* Send what the buffer takes; read everything there is. */
-static bool pump(int cfd, int sfd, size_t *sent, struct run *r)
-{
-	static uint8_t buf[CHUNK];
-	bool did = false;
-	ssize_t n;
-
-	if (*sent < XFER) {
-		size_t len = XFER - *sent < CHUNK ? XFER - *sent : CHUNK;
-
-		for (size_t i = 0; i < len; i++)
-			buf[i] = pattern(*sent + i);
-		n = us_send(cfd, buf, len, MSG_DONTWAIT);
-		if (n > 0) {
-			*sent += (size_t)n;
-			did = true;
-		}
-	}
-	while ((n = us_recv(sfd, buf, sizeof(buf), MSG_DONTWAIT)) > 0) {
-		for (ssize_t i = 0; i < n; i++)
-			if (buf[i] != pattern(r->rcvd + (size_t)i))
-				r->bad = true;
-		r->rcvd += (size_t)n;
-		did = true;
-	}
-	return did;
-}
-
 static void run_transfer(struct run *r)
 {
 	struct us_clock clock;
@@ -141,7 +107,7 @@ static void run_transfer(struct run *r)
 				  .sin_addr.s_addr = b };
 	int lfd, cfd, sfd = -1, phase = 0, rcvbuf = RCVBUF;
 	uint32_t una = 0;
-	size_t sent = 0;
+	struct sim_bulk bulk = { .total = XFER };
 	us_time_t start, deadline;
 
 	us_clock_init_virtual(&clock, 0);
@@ -165,8 +131,8 @@ static void run_transfer(struct run *r)
 	}
 	start = clock.virt;
 	deadline = start + 600 * US_USEC_PER_SEC;
-	while (r->rcvd < XFER && !r->bad) {
-		bool did = pump(cfd, sfd, &sent, r);
+	while (bulk.rcvd < XFER && !bulk.bad) {
+		bool did = sim_bulk_pump(cfd, sfd, &bulk);
 		us_time_t t = clock.virt - start;
 
 		/* The spike: the receiver's ACKs (db's direction) late. */
@@ -190,6 +156,8 @@ static void run_transfer(struct run *r)
 			break;
 	}
 	r->elapsed = clock.virt - start;
+	r->rcvd = bulk.rcvd;
+	r->bad = bulk.bad;
 	r->timeouts = st[0]->stats.mib[US_MIB_TCP_TIMEOUTS];
 	r->ts_undo = st[0]->stats.mib[US_MIB_TCP_TS_UNDO];
 	r->spurious_rtos = st[0]->stats.mib[US_MIB_TCP_SPURIOUS_RTOS];
