@@ -4,7 +4,9 @@
  */
 #include "sim.h"
 
+#include <errno.h>
 #include <inttypes.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/socket.h>
@@ -137,4 +139,19 @@ bool sim_bulk_pump(int cfd, int sfd, struct sim_bulk *b)
 		did = true;
 	}
 	return did;
+}
+
+int sim_tcp_connect(struct us_clock *clock, struct ustack **stacks, int n,
+		    int lfd, int cfd, const struct sockaddr_in *sa)
+{
+	us_time_t until = clock->virt + 10 * US_USEC_PER_SEC;
+	int sfd;
+
+	if (us_connect(cfd, (const struct sockaddr *)sa, sizeof(*sa)) == 0 ||
+	    errno != EINPROGRESS)
+		return -1;
+	while ((sfd = us_accept4(lfd, NULL, NULL, SOCK_NONBLOCK)) < 0)
+		if (!sim_advance(clock, stacks, n, until))
+			return -1;
+	return sfd;
 }

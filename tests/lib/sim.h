@@ -48,4 +48,10 @@ struct sim_bulk {
 /* One step: send what the buffer takes, read what there is. True when
  * anything moved. */
 bool sim_bulk_pump(int cfd, int sfd, struct sim_bulk *b);
+/* Connect cfd (nonblocking) to sa and run the stacks until lfd accepts
+ * the connection, for 10 s of virtual time at most: the accepted
+ * (nonblocking) descriptor, or -1. */
+struct sockaddr_in;
+int sim_tcp_connect(struct us_clock *clock, struct ustack **stacks, int n,
+		    int lfd, int cfd, const struct sockaddr_in *sa);
 #endif

@@ -105,7 +105,7 @@ static void run_transfer(struct run *r)
 	uint32_t a = inet_addr("10.9.2.1"), b = inet_addr("10.9.2.2");
 	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(PORT),
 				  .sin_addr.s_addr = b };
-	int lfd, cfd, sfd = -1, phase = 0, rcvbuf = RCVBUF;
+	int lfd, cfd, sfd, phase = 0, rcvbuf = RCVBUF;
 	uint32_t una = 0;
 	struct sim_bulk bulk = { .total = XFER };
 	us_time_t start, deadline;
@@ -122,13 +122,8 @@ static void run_transfer(struct run *r)
 	assert_int_equal(us_bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
 	assert_int_equal(us_listen(lfd, 4), 0);
 	cfd = us_socket_on(st[0], AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-	assert_int_equal(us_connect(cfd, (struct sockaddr *)&sa, sizeof(sa)), -1);
-	assert_int_equal(errno, EINPROGRESS);
-	while (sfd < 0) {
-		sfd = us_accept4(lfd, NULL, NULL, SOCK_NONBLOCK);
-		if (sfd < 0)
-			assert_true(sim_advance(&clock, st, 2, 10 * US_USEC_PER_SEC));
-	}
+	sfd = sim_tcp_connect(&clock, st, 2, lfd, cfd, &sa);
+	assert_true(sfd >= 0);
 	start = clock.virt;
 	deadline = start + 600 * US_USEC_PER_SEC;
 	while (bulk.rcvd < XFER && !bulk.bad) {
