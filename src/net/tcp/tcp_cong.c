@@ -196,13 +196,23 @@ uint32_t tcp_flight_segs(const struct tcp_sock *tp)
  * RFC 3465 §2.2-2.3: in slow start the window grows by the bytes an ACK
  * covers, but by no more than L = 2 SMSS per ACK, so that a stretch ACK
  * (or an ACK after a loss) cannot send a burst. Whole segments: part of a
- * segment acknowledged counts as one, as before ABC.
+ * segment acknowledged counts as one, as before ABC. Slow start ends at
+ * ssthresh (RFC 5681 §3.1), which the growth does not pass: what the ACK
+ * covers beyond is congestion avoidance's, as in Linux.
  */
-void tcp_slow_start(struct tcp_sock *tp, uint32_t acked)
+uint32_t tcp_slow_start(struct tcp_sock *tp, uint32_t acked)
 {
 	uint32_t segs = (acked + tp->mss_cache - 1) / tp->mss_cache;
+	uint32_t inc = segs < 2 ? segs : 2;
+	uint32_t room = tp->snd_ssthresh > tp->snd_cwnd ?
+			tp->snd_ssthresh - tp->snd_cwnd : 0;
 
-	tp->snd_cwnd += segs < 2 ? segs : 2;
+	if (inc < room) {
+		tp->snd_cwnd += inc;
+		return 0;
+	}
+	tp->snd_cwnd += room;
+	return acked > room * tp->mss_cache ? acked - room * tp->mss_cache : 0;
 }
 
 /* RFC 5681 §3.1 with RFC 3465 §2.1 byte counting: one segment more once a

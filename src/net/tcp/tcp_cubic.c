@@ -192,11 +192,14 @@ static void cubic_cong_avoid(struct sock *sk, uint32_t acked, us_time_t now)
 	if (!cubic_cwnd_limited(tp, acked))
 		return;
 	if (tp->snd_cwnd < tp->snd_ssthresh) {
-		if (ca->hs.state != HS_OFF)
+		if (ca->hs.state != HS_OFF) {
 			hystart_slow_start(tp, &ca->hs, acked);
-		else
-			tcp_slow_start(tp, acked);
-		return;
+			return;
+		}
+		/* What passes ssthresh is congestion avoidance's (Linux). */
+		acked = tcp_slow_start(tp, acked);
+		if (!acked)
+			return;
 	}
 	if (!ca->in_epoch)
 		cubic_epoch_start(tp, ca, now);

@@ -101,7 +101,7 @@ void hystart_slow_start(struct tcp_sock *tp, struct hystart *hs,
 	hystart_round(tp, hs);
 	if (hs->state != HS_CSS) {
 		if (tp->snd_cwnd < tp->snd_ssthresh)
-			tcp_slow_start(tp, acked);
+			(void)tcp_slow_start(tp, acked);
 		return;
 	}
 	/* §4.2: in CSS the window grows by a quarter of what slow start

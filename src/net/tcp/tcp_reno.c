@@ -21,10 +21,12 @@ static void reno_cong_avoid(struct sock *sk, uint32_t acked, us_time_t now)
 	struct tcp_sock *tp = tcp_sk(sk);
 
 	(void)now;
-	if (tp->snd_cwnd < tp->snd_ssthresh)
-		tcp_slow_start(tp, acked);
-	else
-		tcp_cong_avoid_ai(tp, tp->snd_cwnd, acked);
+	if (tp->snd_cwnd < tp->snd_ssthresh) {
+		acked = tcp_slow_start(tp, acked);
+		if (!acked)
+			return;
+	}
+	tcp_cong_avoid_ai(tp, tp->snd_cwnd, acked);
 }
 
 const struct tcp_congestion_ops tcp_reno = {
