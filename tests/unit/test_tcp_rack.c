@@ -423,9 +423,8 @@ static void dsack(int upto, int d)
 	tt_send_opt(&C, TCPHDR_ACK, C.snd_nxt, seg(upto), o, sizeof(o), NULL, 0);
 }
 
-/* Ten segments; 1-3 and 5-7 SACKed: 0 and 4 are lost and sent again;
- * then everything is ACKed and the recovery ends at ssthresh 5. */
-static void recovery_of_two(void)
+/* Ten segments; 1-3 and 5-7 SACKed: 0 and 4 are lost and sent again. */
+static void start_recovery_of_two(void)
 {
 	send_segments(0, 10);
 	ts_advance(&T, RTT);
@@ -433,6 +432,12 @@ static void recovery_of_two(void)
 	TT_EXPECT_DATA(&C, seg(0), MSS);
 	TT_EXPECT_DATA(&C, seg(4), MSS);
 	TT_EXPECT_NONE(&T);
+}
+
+/* That, then everything is ACKed and the recovery ends at ssthresh 5. */
+static void recovery_of_two(void)
+{
+	start_recovery_of_two();
 	ts_advance(&T, RTT);
 	sack(10, NULL, 0);
 	assert_int_equal(info().tcpi_snd_cwnd, 5);
@@ -479,12 +484,7 @@ static void test_dsack_undo_counts_segments(void **state)
 static void test_dsack_undo_in_window_needs_retransmission(void **state)
 {
 	(void)state;
-	send_segments(0, 10);
-	ts_advance(&T, RTT);
-	sack(0, (const int[][2]){ { 1, 4 }, { 5, 8 } }, 2);
-	TT_EXPECT_DATA(&C, seg(0), MSS);
-	TT_EXPECT_DATA(&C, seg(4), MSS);
-	TT_EXPECT_NONE(&T);
+	start_recovery_of_two();
 	sack(0, (const int[][2]){ { 8, 9 }, { 5, 9 }, { 1, 4 } }, 3);
 	assert_int_equal(tt_mib(&T, US_MIB_TCP_DSACK_RECV), 1);
 	ts_flush_tx(&T);

@@ -274,9 +274,11 @@ static bool tcp_undo_frto(struct sock *sk, struct tcp_rack *r,
 	return false;
 }
 
+/* Every transmission asks: only the pointer and the flag are read (the
+ * flag is set only where tcp_undo_state found the state). */
 bool tcp_undo_frto_new_data(struct sock *sk)
 {
-	struct tcp_rack *r = tcp_undo_state(sk);
+	struct tcp_rack *r = tcp_sack_rack(sk, false);
 
 	if (!r || !r->frto_new)
 		return false;
@@ -286,7 +288,7 @@ bool tcp_undo_frto_new_data(struct sock *sk)
 
 void tcp_undo_frto_stop(struct sock *sk)
 {
-	struct tcp_rack *r = tcp_undo_state(sk);
+	struct tcp_rack *r = tcp_sack_rack(sk, false);
 
 	if (r)
 		r->frto = false;
