@@ -513,13 +513,10 @@ static void test_dsack_undo_needs_rack(void **state)
 	assert_int_equal(info().tcpi_snd_cwnd, 5);
 }
 
-/*
- * F-RTO (RFC 5682 §3.1, tcp_undo.c; on by default, as Linux's
- * tcp_frto=2), without timestamps. Ten segments time out (no Tail Loss
- * Probe first) and the first goes again (step 1); its ACK lets two new
- * segments go instead of the nine presumed lost (step 2b).
- */
-static void frto_start(void)
+/* Twenty segments written, ten sent; they time out (no Tail Loss Probe
+ * first) and the first goes again with a window of one; 10 ms later its
+ * ACK comes. */
+static void timeout_of_ten(void)
 {
 	assert_int_equal(ustack_sysctl_set(T.st, "net.ipv4.tcp_early_retrans",
 					   "0"), 0);
@@ -532,6 +529,17 @@ static void frto_start(void)
 	assert_int_equal(info().tcpi_snd_cwnd, 1);
 	ts_advance(&T, 10000);
 	sack(1, NULL, 0);
+}
+
+/*
+ * F-RTO (RFC 5682 §3.1, tcp_undo.c; on by default, as Linux's
+ * tcp_frto=2), without timestamps: after the timeout of ten (step 1),
+ * the ACK of the first lets two new segments go instead of the nine
+ * presumed lost (step 2b).
+ */
+static void frto_start(void)
+{
+	timeout_of_ten();
 	TT_EXPECT_DATA(&C, seg(10), MSS);
 	TT_EXPECT_DATA(&C, seg(11), MSS);
 	TT_EXPECT_NONE(&T);
@@ -612,15 +620,7 @@ static void test_frto_off(void **state)
 {
 	(void)state;
 	assert_int_equal(ustack_sysctl_set(T.st, "net.ipv4.tcp_frto", "0"), 0);
-	assert_int_equal(ustack_sysctl_set(T.st, "net.ipv4.tcp_early_retrans",
-					   "0"), 0);
-	assert_int_equal(us_send(C.fd, BUF, 20 * MSS, 0), 20 * MSS);
-	for (int i = 0; i < 10; i++)
-		TT_EXPECT_DATA(&C, seg(i), MSS);
-	ts_advance(&T, info().tcpi_rto);
-	TT_EXPECT_DATA(&C, seg(0), MSS);
-	ts_advance(&T, 10000);
-	sack(1, NULL, 0);
+	timeout_of_ten();
 	TT_EXPECT_DATA(&C, seg(1), MSS);
 	TT_EXPECT_DATA(&C, seg(2), MSS);
 	TT_EXPECT_NONE(&T);
