@@ -442,6 +442,34 @@ static void test_hystart_exit(void **state)
 	free(tp);
 }
 
+/* In CSS a stretch ACK adds a quarter of all it covers (RFC 9406 §4.2
+ * with L = infinity, as slow start has no limit per ACK): one ACK for the
+ * whole window grows it by a quarter, as the ACKs of a round one by one
+ * do in test_hystart_exit. */
+static void test_hystart_css_stretch_ack(void **state)
+{
+	struct tcp_sock *tp = bare_sock(&tcp_cubic);
+	struct hystart *hs = &cubic(tp)->hs;
+	us_time_t now = 0;
+	uint32_t before;
+
+	(void)state;
+	hs_begin(tp);
+	for (int r = 0; r < 3; r++)
+		hs_round(tp, &now, 100000);
+	hs_round(tp, &now, 120000);
+	assert_int_equal(hs->state, HS_CSS);
+	before = tp->snd_cwnd;
+	tp->cwnd_acked = 0;
+	now += 1000;
+	tp->snd_una += before * MSS;
+	tp->ca_ops->rtt_sample(&tp->sk, 120000);
+	tp->ca_ops->cong_avoid(&tp->sk, before * MSS, now);
+	assert_int_equal(hs->state, HS_CSS);
+	assert_int_equal(tp->snd_cwnd, before + before / 4);
+	free(tp);
+}
+
 /* The RTT falls back below the CSS baseline: the exit was spurious, slow
  * start resumes. Under 4 ms more (the floor of the threshold) is noise. */
 static void test_hystart_spurious_and_noise(void **state)
@@ -471,7 +499,11 @@ static void test_hystart_spurious_and_noise(void **state)
 
 /* ---- NewReno and slow start ------------------------------------------------ */
 
-/* RFC 3465 §2.2: per ACK, the bytes it covers, at most L = 2 SMSS. */
+/*
+ * RFC 5681 §3.1 counting bytes (RFC 3465 §2.1): per ACK, the segments it
+ * covers, with no limit per ACK, as Linux's tcp_slow_start (a stretch ACK
+ * of 8 adds 8, where RFC 3465's L = 2 would add 2).
+ */
 static void test_slow_start_abc(void **state)
 {
 	const struct tcp_congestion_ops *algos[] = { &tcp_reno, &tcp_cubic };
@@ -485,11 +517,59 @@ static void test_slow_start_abc(void **state)
 		ack_full(tp, 2 * MSS, 0);   /* delayed ACK */
 		assert_int_equal(tp->snd_cwnd, 13);
 		ack_full(tp, 8 * MSS, 0);   /* stretch ACK */
-		assert_int_equal(tp->snd_cwnd, 15);
+		assert_int_equal(tp->snd_cwnd, 21);
 		ack_full(tp, 100, 0);       /* part of one */
-		assert_int_equal(tp->snd_cwnd, 16);
+		assert_int_equal(tp->snd_cwnd, 22);
+		ack_full(tp, 44 * MSS, 0);  /* a whole TSO packet's ACK */
+		assert_int_equal(tp->snd_cwnd, 66);
 		free(tp);
 	}
+}
+
+/* A stretch ACK in slow start stops at ssthresh and gives the rest to
+ * congestion avoidance (Linux's tcp_slow_start and tcp_cong_avoid_ai). */
+static void test_slow_start_stretch_to_ssthresh(void **state)
+{
+	struct tcp_sock *tp = bare_sock(&tcp_reno);
+
+	(void)state;
+	tp->snd_ssthresh = 16;
+	/* 6 to ssthresh, then 15 segments' worth at a window of 16: not a
+	 * whole window yet; one more segment makes it one. */
+	ack_full(tp, 21 * MSS, 0);
+	assert_int_equal(tp->snd_cwnd, 16);
+	assert_int_equal(tp->cwnd_acked, 15 * MSS);
+	ack_full(tp, MSS, 0);
+	assert_int_equal(tp->snd_cwnd, 17);
+	assert_int_equal(tp->cwnd_acked, 0);
+	free(tp);
+}
+
+/* A window not used does not grow (Linux's tcp_is_cwnd_limited, which
+ * tcp_reno_cong_avoid asks as CUBIC does): in slow start with half of it
+ * or less in flight, in congestion avoidance with less than all of it. */
+static void test_reno_not_cwnd_limited(void **state)
+{
+	struct tcp_sock *tp = bare_sock(&tcp_reno);
+
+	(void)state;
+	tp->snd_una = 0;
+	tp->snd_max = 3 * MSS;              /* 3 + 1 acked of 10 */
+	tp->ca_ops->cong_avoid(&tp->sk, MSS, 0);
+	assert_int_equal(tp->snd_cwnd, 10);
+	tp->snd_max = 4 * MSS;              /* 4 + 1 of 10: half */
+	tp->ca_ops->cong_avoid(&tp->sk, MSS, 0);
+	assert_int_equal(tp->snd_cwnd, 10);
+	tp->snd_max = 5 * MSS;              /* 5 + 1 of 10: more */
+	tp->ca_ops->cong_avoid(&tp->sk, MSS, 0);
+	assert_int_equal(tp->snd_cwnd, 11);
+	tp->snd_ssthresh = 11;
+	tp->snd_max = 9 * MSS;              /* 9 + 1 of 11 */
+	for (int i = 0; i < 20; i++)
+		tp->ca_ops->cong_avoid(&tp->sk, MSS, 0);
+	assert_int_equal(tp->snd_cwnd, 11);
+	assert_int_equal(tp->cwnd_acked, 0);
+	free(tp);
 }
 
 /* RFC 5681 §3.1: one segment per window of bytes acknowledged. */
@@ -512,6 +592,19 @@ static void test_reno_congestion_avoidance(void **state)
 	assert_int_equal(tp->snd_cwnd, 11);
 	ack_full(tp, MSS, 0);
 	assert_int_equal(tp->snd_cwnd, 12);
+	/* A stretch ACK for two windows and a half: two more, the half
+	 * kept (Linux's tcp_cong_avoid_ai). */
+	ack_full(tp, 30 * MSS, 0);
+	assert_int_equal(tp->snd_cwnd, 14);
+	assert_int_equal(tp->cwnd_acked, 6 * MSS);
+	/* Credit left from a larger window turns into one segment, not
+	 * into several at the smaller one. */
+	tp->snd_cwnd = 4;
+	tp->snd_ssthresh = 4;
+	tp->cwnd_acked = 13 * MSS;
+	ack_full(tp, MSS, 0);
+	assert_int_equal(tp->snd_cwnd, 5);
+	assert_int_equal(tp->cwnd_acked, MSS);
 	free(tp);
 }
 
@@ -623,7 +716,10 @@ int main(void)
 		cmocka_unit_test(test_cubic_not_cwnd_limited),
 		cmocka_unit_test(test_hystart_exit),
 		cmocka_unit_test(test_hystart_spurious_and_noise),
+		cmocka_unit_test(test_hystart_css_stretch_ack),
 		cmocka_unit_test(test_slow_start_abc),
+		cmocka_unit_test(test_slow_start_stretch_to_ssthresh),
+		cmocka_unit_test(test_reno_not_cwnd_limited),
 		cmocka_unit_test(test_reno_congestion_avoidance),
 		cmocka_unit_test(test_reno_ssthresh),
 		cmocka_unit_test(test_registry),

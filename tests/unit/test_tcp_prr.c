@@ -229,9 +229,9 @@ static void m_ack(struct model *m, int una, const bool *rcv)
 			return;
 		}
 		if (!m->in_recovery) {
-			/* Slow start, RFC 3465 L = 2 (the window is still
-			 * the initial one, below ssthresh). */
-			m->cwnd += delivered < 2 ? delivered : 2;
+			/* Slow start, all that was delivered (the window is
+			 * still the initial one, below ssthresh). */
+			m->cwnd += delivered;
 			m->reno_sacked = 0;
 		}
 		if (m->in_recovery && !m->sack) {

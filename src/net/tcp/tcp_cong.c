@@ -193,35 +193,66 @@ uint32_t tcp_flight_segs(const struct tcp_sock *tp)
 }
 
 /*
- * RFC 3465 §2.2-2.3: in slow start the window grows by the bytes an ACK
- * covers, but by no more than L = 2 SMSS per ACK, so that a stretch ACK
- * (or an ACK after a loss) cannot send a burst. Whole segments: part of a
- * segment acknowledged counts as one, as before ABC. Slow start ends at
- * ssthresh (RFC 5681 §3.1), which the growth does not pass: what the ACK
- * covers beyond is congestion avoidance's, as in Linux.
+ * A window the sender does not fill (held back by the peer's window or by
+ * the application) must not grow: it would grow untested (and CUBIC's
+ * curve, a function of time, without bound). RFC 7661's principle, with
+ * Linux's rule (tcp_is_cwnd_limited): in slow start the window may grow
+ * up to twice what was in flight, in congestion avoidance only when it was
+ * full. "In flight" is what this ACK found outstanding.
+ */
+bool tcp_is_cwnd_limited(const struct tcp_sock *tp, uint32_t acked)
+{
+	uint64_t flight = (uint64_t)(tp->snd_max - tp->snd_una) + acked;
+	uint64_t cwnd = (uint64_t)tp->snd_cwnd * tp->mss_cache;
+
+	if (tp->snd_cwnd < tp->snd_ssthresh)
+		return cwnd < 2 * flight;
+	return flight + tp->mss_cache > cwnd;
+}
+
+/*
+ * RFC 5681 §3.1: in slow start the window grows by the segments an ACK
+ * covers (bytes counted, RFC 3465 §2.1; part of a segment counts as one).
+ * The growth per ACK has no limit, as in Linux's tcp_slow_start: RFC 3465
+ * §2.3's L = 2 segments would let a receiver that acknowledges a whole
+ * TSO or GRO packet at once (one ACK for up to 44 segments: the kernel
+ * behind a TAP, any Linux receiver with GRO) hold slow start to two
+ * segments more per packet, a few segments per round trip instead of a
+ * doubling (sim_slow_start). RFC 9406 §4.2 takes L = infinity for paced
+ * senders; ustack does not pace, nor does Linux with CUBIC and no fq, and
+ * sends what such an ACK frees at once, as Linux does. Slow start ends
+ * at ssthresh, which the growth does not pass: what the ACK covers
+ * beyond is congestion avoidance's, as in Linux.
  */
 uint32_t tcp_slow_start(struct tcp_sock *tp, uint32_t acked)
 {
 	uint32_t segs = (acked + tp->mss_cache - 1) / tp->mss_cache;
-	uint32_t inc = segs < 2 ? segs : 2;
 	uint32_t room = tp->snd_ssthresh > tp->snd_cwnd ?
 			tp->snd_ssthresh - tp->snd_cwnd : 0;
 
-	if (inc < room) {
-		tp->snd_cwnd += inc;
+	if (segs < room) {
+		tp->snd_cwnd += segs;
 		return 0;
 	}
 	tp->snd_cwnd += room;
 	return acked > room * tp->mss_cache ? acked - room * tp->mss_cache : 0;
 }
 
-/* RFC 5681 §3.1 with RFC 3465 §2.1 byte counting: one segment more once a
- * window of `w` segments has been acknowledged. */
+/* RFC 5681 §3.1 with RFC 3465 §2.1 byte counting: one segment more per
+ * window of `w` segments acknowledged; a stretch ACK that covers several
+ * windows adds one for each, as Linux's tcp_cong_avoid_ai, which also
+ * turns credit left from a larger window into one segment only. */
 void tcp_cong_avoid_ai(struct tcp_sock *tp, uint32_t w, uint32_t acked)
 {
-	tp->cwnd_acked += acked;
-	if (tp->cwnd_acked >= w * tp->mss_cache) {
-		tp->cwnd_acked -= w * tp->mss_cache;
+	uint32_t window = w * tp->mss_cache;
+
+	if (tp->cwnd_acked >= window) {
+		tp->cwnd_acked = 0;
 		tp->snd_cwnd++;
+	}
+	tp->cwnd_acked += acked;
+	if (tp->cwnd_acked >= window) {
+		tp->snd_cwnd += tp->cwnd_acked / window;
+		tp->cwnd_acked %= window;
 	}
 }

@@ -3,8 +3,8 @@
  * Linux. After a loss the window follows W_cubic(t) = C (t - K)^3 + W_max
  * in the time t since congestion avoidance began: concave up to the
  * window of the last loss (W_max), then convex beyond it; never slower
- * than Reno would be (the Reno-friendly region). Slow start is Reno's, with
- * ABC (tcp_cong.c).
+ * than Reno would be (the Reno-friendly region). Slow start is Reno's
+ * (tcp_cong.c), with HyStart++ (tcp_hystart.c).
  *
  * Time is the engine's (the `now` tcp_cong_avoid passes, st->now), so the
  * curve is deterministic under the virtual clock. Arithmetic is integer:
@@ -163,24 +163,6 @@ static bool cubic_reno_friendly(struct tcp_sock *tp,
 	return w_t < ca->w_est;
 }
 
-/*
- * A window the sender does not fill (held back by the peer's window or by
- * the application) must not grow: it would grow untested, and CUBIC's
- * curve, a function of time, without bound. RFC 7661's principle, with
- * Linux's rule (tcp_is_cwnd_limited): in slow start the window may grow
- * up to twice what was in flight, in congestion avoidance only when it was
- * full. "In flight" is what this ACK found outstanding.
- */
-static bool cubic_cwnd_limited(const struct tcp_sock *tp, uint32_t acked)
-{
-	uint64_t flight = (uint64_t)(tp->snd_max - tp->snd_una) + acked;
-	uint64_t cwnd = (uint64_t)tp->snd_cwnd * tp->mss_cache;
-
-	if (tp->snd_cwnd < tp->snd_ssthresh)
-		return cwnd < 2 * flight;
-	return flight + tp->mss_cache > cwnd;
-}
-
 static void cubic_cong_avoid(struct sock *sk, uint32_t acked, us_time_t now)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
@@ -189,7 +171,7 @@ static void cubic_cong_avoid(struct sock *sk, uint32_t acked, us_time_t now)
 	uint64_t target, w_t;
 	us_time_t t;
 
-	if (!cubic_cwnd_limited(tp, acked))
+	if (!tcp_is_cwnd_limited(tp, acked))
 		return;
 	if (tp->snd_cwnd < tp->snd_ssthresh) {
 		if (ca->hs.state != HS_OFF) {

@@ -96,8 +96,6 @@ void hystart_rtt_sample(struct tcp_sock *tp, struct hystart *hs,
 void hystart_slow_start(struct tcp_sock *tp, struct hystart *hs,
 			uint32_t acked)
 {
-	uint32_t cap = 2u * tp->mss_cache;   /* ABC's L, as slow start */
-
 	hystart_round(tp, hs);
 	if (hs->state != HS_CSS) {
 		if (tp->snd_cwnd < tp->snd_ssthresh)
@@ -105,8 +103,9 @@ void hystart_slow_start(struct tcp_sock *tp, struct hystart *hs,
 		return;
 	}
 	/* §4.2: in CSS the window grows by a quarter of what slow start
-	 * would add; the fraction is kept in whole bytes. */
-	tp->cwnd_acked += (acked < cap ? acked : cap) / HS_CSS_GROWTH_DIVISOR;
+	 * would add (all the ACK covers: L = infinity, as slow start,
+	 * tcp_cong.c); the fraction is kept in whole bytes. */
+	tp->cwnd_acked += acked / HS_CSS_GROWTH_DIVISOR;
 	while (tp->cwnd_acked >= tp->mss_cache) {
 		tp->cwnd_acked -= tp->mss_cache;
 		tp->snd_cwnd++;

@@ -1,8 +1,9 @@
 /*
  * tcp_reno.c - NewReno's congestion control (RFC 5681 §3.1-3.2, RFC 6582):
- * slow start with Appropriate Byte Counting (RFC 3465) below ssthresh, one
- * segment per window of data acknowledged above it, and half the flight
- * after a loss. The recovery itself (window inflation, partial ACKs) is in
+ * slow start counting the bytes acknowledged (RFC 3465 §2.1) below
+ * ssthresh, one segment per window of data acknowledged above it, no
+ * growth while the window is not used (tcp_is_cwnd_limited), and half the
+ * flight after a loss. The recovery itself (window inflation, partial ACKs) is in
  * tcp_input.c, common to every algorithm, as in Linux.
  */
 #include "net/tcp/tcp.h"
@@ -21,6 +22,8 @@ static void reno_cong_avoid(struct sock *sk, uint32_t acked, us_time_t now)
 	struct tcp_sock *tp = tcp_sk(sk);
 
 	(void)now;
+	if (!tcp_is_cwnd_limited(tp, acked))
+		return;
 	if (tp->snd_cwnd < tp->snd_ssthresh) {
 		acked = tcp_slow_start(tp, acked);
 		if (!acked)
