@@ -120,12 +120,15 @@ static void check(const char *cc)
 	assert_int_equal(r.rcvd, XFER);
 	/* From the initial window of 10, twice the window each round trip
 	 * (one ACK per packet of up to 44 segments: a limit per ACK would
-	 * give 12 14 16 ...), and never more than twice. */
+	 * give 12 14 16 ...), within a sixteenth, and never more than twice,
+	 * while the window is below the path's (about 1,000 segments, as
+	 * the receiver's window opens). */
 	for (int i = 0; i < 6; i++) {
-		assert_true(r.cwnd[i] <= 10u << (i + 1));
-		assert_true(r.cwnd[i] >= 10u << i);
+		uint32_t twice = 10u << (i + 1);
+
+		assert_true(r.cwnd[i] <= twice);
+		assert_true(r.cwnd[i] >= twice - twice / 16);
 	}
-	assert_true(r.cwnd[5] >= 320);
 	/* 32 MB in under a second: 2.26 s with two segments per ACK. */
 	assert_true(r.elapsed < US_USEC_PER_SEC);
 }

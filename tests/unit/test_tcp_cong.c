@@ -3,7 +3,8 @@
  * tcp_reno.c, tcp_cubic.c): CUBIC's curve against RFC 9438's formula at
  * chosen points in time, its reduction (beta 0.7), fast convergence, the
  * Reno-friendly region and the restart after a timeout; NewReno's growth
- * and halving; slow start with ABC (RFC 3465); the registry, the default
+ * and halving; slow start counting bytes (RFC 3465) with no limit per ACK,
+ * as Linux; the registry, the default
  * and the choice per socket.
  *
  * The algorithms are driven on a bare tcp_sock with an ACK clock of our
@@ -442,8 +443,9 @@ static void test_hystart_exit(void **state)
 	free(tp);
 }
 
-/* In CSS a stretch ACK adds a quarter of all it covers (RFC 9406 §4.2
- * with L = infinity, as slow start has no limit per ACK): one ACK for the
+/* In CSS a stretch ACK adds a quarter of all it covers (RFC 9406 §4.2's
+ * growth with no limit per ACK, as slow start has none: ustack's choice,
+ * where §4.3 asks L = 8 of a sender that does not pace): one ACK for the
  * whole window grows it by a quarter, as the ACKs of a round one by one
  * do in test_hystart_exit. */
 static void test_hystart_css_stretch_ack(void **state)
@@ -500,9 +502,10 @@ static void test_hystart_spurious_and_noise(void **state)
 /* ---- NewReno and slow start ------------------------------------------------ */
 
 /*
- * RFC 5681 §3.1 counting bytes (RFC 3465 §2.1): per ACK, the segments it
- * covers, with no limit per ACK, as Linux's tcp_slow_start (a stretch ACK
- * of 8 adds 8, where RFC 3465's L = 2 would add 2).
+ * Slow start (RFC 5681 §3.1) counting bytes (RFC 3465 §2.2): per ACK, the
+ * segments it covers, with no limit per ACK, as Linux's tcp_slow_start (a
+ * stretch ACK of 8 adds 8, where RFC 3465 §2.3's L = 2 would add 2). Each
+ * ACK covers at most the window (ack_full keeps the rest in flight).
  */
 static void test_slow_start_abc(void **state)
 {
@@ -520,8 +523,10 @@ static void test_slow_start_abc(void **state)
 		assert_int_equal(tp->snd_cwnd, 21);
 		ack_full(tp, 100, 0);       /* part of one */
 		assert_int_equal(tp->snd_cwnd, 22);
+		ack_full(tp, 22 * MSS, 0);  /* the whole window at once */
+		assert_int_equal(tp->snd_cwnd, 44);
 		ack_full(tp, 44 * MSS, 0);  /* a whole TSO packet's ACK */
-		assert_int_equal(tp->snd_cwnd, 66);
+		assert_int_equal(tp->snd_cwnd, 88);
 		free(tp);
 	}
 }
@@ -533,13 +538,14 @@ static void test_slow_start_stretch_to_ssthresh(void **state)
 	struct tcp_sock *tp = bare_sock(&tcp_reno);
 
 	(void)state;
+	tp->snd_cwnd = 12;
 	tp->snd_ssthresh = 16;
-	/* 6 to ssthresh, then 15 segments' worth at a window of 16: not a
-	 * whole window yet; one more segment makes it one. */
-	ack_full(tp, 21 * MSS, 0);
+	/* The whole window of 12: 4 to ssthresh, then 8 segments' worth at
+	 * a window of 16, not a whole one yet; 8 more make it one. */
+	ack_full(tp, 12 * MSS, 0);
 	assert_int_equal(tp->snd_cwnd, 16);
-	assert_int_equal(tp->cwnd_acked, 15 * MSS);
-	ack_full(tp, MSS, 0);
+	assert_int_equal(tp->cwnd_acked, 8 * MSS);
+	ack_full(tp, 8 * MSS, 0);
 	assert_int_equal(tp->snd_cwnd, 17);
 	assert_int_equal(tp->cwnd_acked, 0);
 	free(tp);
@@ -592,17 +598,18 @@ static void test_reno_congestion_avoidance(void **state)
 	assert_int_equal(tp->snd_cwnd, 11);
 	ack_full(tp, MSS, 0);
 	assert_int_equal(tp->snd_cwnd, 12);
-	/* A stretch ACK for two windows and a half: two more, the half
-	 * kept (Linux's tcp_cong_avoid_ai). */
-	ack_full(tp, 30 * MSS, 0);
+	/* An ACK for more than a window, two and a half (after a timeout's
+	 * slow start, the cumulative ACK of what was sent before it): two
+	 * more, the half kept (Linux's tcp_cong_avoid_ai, called as the
+	 * algorithms call it). */
+	tcp_cong_avoid_ai(tp, tp->snd_cwnd, 30 * MSS);
 	assert_int_equal(tp->snd_cwnd, 14);
 	assert_int_equal(tp->cwnd_acked, 6 * MSS);
 	/* Credit left from a larger window turns into one segment, not
 	 * into several at the smaller one. */
 	tp->snd_cwnd = 4;
-	tp->snd_ssthresh = 4;
 	tp->cwnd_acked = 13 * MSS;
-	ack_full(tp, MSS, 0);
+	tcp_cong_avoid_ai(tp, tp->snd_cwnd, MSS);
 	assert_int_equal(tp->snd_cwnd, 5);
 	assert_int_equal(tp->cwnd_acked, MSS);
 	free(tp);

@@ -230,7 +230,9 @@ static void m_ack(struct model *m, int una, const bool *rcv)
 		}
 		if (!m->in_recovery) {
 			/* Slow start, all that was delivered (the window is
-			 * still the initial one, below ssthresh). */
+			 * still the initial one, below ssthresh; no scenario
+			 * here ACKs more than two segments outside recovery,
+			 * nor leaves the window unused). */
 			m->cwnd += delivered;
 			m->reno_sacked = 0;
 		}

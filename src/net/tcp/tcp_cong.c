@@ -196,9 +196,13 @@ uint32_t tcp_flight_segs(const struct tcp_sock *tp)
  * A window the sender does not fill (held back by the peer's window or by
  * the application) must not grow: it would grow untested (and CUBIC's
  * curve, a function of time, without bound). RFC 7661's principle, with
- * Linux's rule (tcp_is_cwnd_limited): in slow start the window may grow
- * up to twice what was in flight, in congestion avoidance only when it was
- * full. "In flight" is what this ACK found outstanding.
+ * Linux's rule (tcp_is_cwnd_limited): in slow start the window grows
+ * while it is below twice what was in flight, in congestion avoidance only
+ * when it was full. "In flight" is what this ACK found outstanding, an
+ * approximation of Linux's, which remembers the largest flight of the
+ * last window (tcp_cwnd_validate): while ACKs drain a window that the
+ * application stopped filling, ustack stops growing at the first ACK
+ * that finds too little out, Linux at the end of that window.
  */
 bool tcp_is_cwnd_limited(const struct tcp_sock *tp, uint32_t acked)
 {
@@ -211,18 +215,22 @@ bool tcp_is_cwnd_limited(const struct tcp_sock *tp, uint32_t acked)
 }
 
 /*
- * RFC 5681 §3.1: in slow start the window grows by the segments an ACK
- * covers (bytes counted, RFC 3465 §2.1; part of a segment counts as one).
- * The growth per ACK has no limit, as in Linux's tcp_slow_start: RFC 3465
- * §2.3's L = 2 segments would let a receiver that acknowledges a whole
- * TSO or GRO packet at once (one ACK for up to 44 segments: the kernel
- * behind a TAP, any Linux receiver with GRO) hold slow start to two
- * segments more per packet, a few segments per round trip instead of a
- * doubling (sim_slow_start). RFC 9406 §4.2 takes L = infinity for paced
- * senders; ustack does not pace, nor does Linux with CUBIC and no fq, and
- * sends what such an ACK frees at once, as Linux does. Slow start ends
- * at ssthresh, which the growth does not pass: what the ACK covers
- * beyond is congestion avoidance's, as in Linux.
+ * Slow start (RFC 5681 §3.1) counting bytes acknowledged (RFC 3465 §2.2;
+ * part of a segment counts as one), but without the limit per ACK that
+ * both set (SMSS in RFC 5681, L = 2 SMSS in RFC 3465 §2.3): the window
+ * grows by every segment the ACK covers, as in Linux's tcp_slow_start.
+ * Either limit would let a receiver that acknowledges a whole TSO or GRO
+ * packet at once (one ACK for up to 44 segments: the kernel behind a TAP,
+ * any Linux receiver with GRO) hold slow start to one or two segments
+ * more per packet, a few segments per round trip instead of a doubling
+ * (sim_slow_start: 12 14 16 ... against 20 40 80 ...). RFC 9406 §4.3
+ * takes L = infinity for a paced sender and asks L = 8 of one that does
+ * not pace; ustack does not pace (nor does Linux with CUBIC and no fq)
+ * and, as Linux, sends what such an ACK frees at once, also the first
+ * ACK after a timeout that covers data sent before it (RFC 3465 §2.3
+ * asks L = 1 SMSS there). Slow start ends at ssthresh, which the growth
+ * does not pass: what the ACK covers beyond is congestion avoidance's,
+ * as in Linux.
  */
 uint32_t tcp_slow_start(struct tcp_sock *tp, uint32_t acked)
 {
@@ -238,21 +246,24 @@ uint32_t tcp_slow_start(struct tcp_sock *tp, uint32_t acked)
 	return acked > room * tp->mss_cache ? acked - room * tp->mss_cache : 0;
 }
 
-/* RFC 5681 §3.1 with RFC 3465 §2.1 byte counting: one segment more per
- * window of `w` segments acknowledged; a stretch ACK that covers several
- * windows adds one for each, as Linux's tcp_cong_avoid_ai, which also
- * turns credit left from a larger window into one segment only. */
+/* Congestion avoidance (RFC 5681 §3.1) counting bytes (RFC 3465 §2.1):
+ * one segment more per window of `w` segments acknowledged; a stretch ACK
+ * that covers several windows adds one for each, as Linux's
+ * tcp_cong_avoid_ai, which also turns credit left from a larger window
+ * into one segment only. In 64 bits: the window is a divisor here. */
 void tcp_cong_avoid_ai(struct tcp_sock *tp, uint32_t w, uint32_t acked)
 {
-	uint32_t window = w * tp->mss_cache;
+	uint64_t window = (uint64_t)(w ? w : 1) * tp->mss_cache;
+	uint64_t credit = tp->cwnd_acked;
 
-	if (tp->cwnd_acked >= window) {
-		tp->cwnd_acked = 0;
+	if (credit >= window) {
+		credit = 0;
 		tp->snd_cwnd++;
 	}
-	tp->cwnd_acked += acked;
-	if (tp->cwnd_acked >= window) {
-		tp->snd_cwnd += tp->cwnd_acked / window;
-		tp->cwnd_acked %= window;
+	credit += acked;
+	if (credit >= window) {
+		tp->snd_cwnd += (uint32_t)(credit / window);
+		credit %= window;
 	}
+	tp->cwnd_acked = (uint32_t)credit;   /* below the window */
 }

@@ -88,10 +88,10 @@ void tcp_ca_rtt_sample(struct sock *sk, uint32_t rtt_us);
 /* Helpers for the algorithms. Whether the window was in use enough to
  * grow on this ACK of `acked` bytes (Linux's tcp_is_cwnd_limited). */
 bool tcp_is_cwnd_limited(const struct tcp_sock *tp, uint32_t acked);
-/* RFC 5681 §3.1 slow start, counting the segments an ACK covers (RFC 3465
- * §2.1) with no limit per ACK, up to ssthresh: returns the bytes of the
- * ACK left for congestion avoidance once cwnd reaches ssthresh (Linux's
- * tcp_slow_start), else 0. */
+/* Slow start (RFC 5681 §3.1) counting bytes (RFC 3465 §2.2) with no limit
+ * per ACK, as Linux's tcp_slow_start, up to ssthresh: returns the bytes of
+ * the ACK left for congestion avoidance once cwnd reaches ssthresh, else
+ * 0. */
 uint32_t tcp_slow_start(struct tcp_sock *tp, uint32_t acked);
 /* Additive increase: one segment per `w` segments' worth of bytes acked. */
 void tcp_cong_avoid_ai(struct tcp_sock *tp, uint32_t w, uint32_t acked);

@@ -103,8 +103,9 @@ void hystart_slow_start(struct tcp_sock *tp, struct hystart *hs,
 		return;
 	}
 	/* §4.2: in CSS the window grows by a quarter of what slow start
-	 * would add (all the ACK covers: L = infinity, as slow start,
-	 * tcp_cong.c); the fraction is kept in whole bytes. */
+	 * would add: all the ACK covers, as slow start (tcp_cong.c), where
+	 * §4.3 asks L = 8 segments of a sender that does not pace. The
+	 * fraction is kept in whole bytes. */
 	tp->cwnd_acked += acked / HS_CSS_GROWTH_DIVISOR;
 	while (tp->cwnd_acked >= tp->mss_cache) {
 		tp->cwnd_acked -= tp->mss_cache;
