@@ -132,13 +132,14 @@ static void tcp_apply_syn_options(struct tcp_sock *tp, const struct tcp_seg *th)
  * most recently sent segment this ACK covers, and only if it covers no
  * retransmitted one (Karn's algorithm, RFC 6298 §3): an ACK that a
  * retransmission provoked would otherwise count the whole timeout as
- * round-trip time, and RTO would feed on itself under loss.
+ * round-trip time, and RTO would feed on itself under loss. True when the
+ * ACK ends inside a queued segment's data (part of it acknowledged).
  */
-static void tcp_clean_rtx_queue(struct sock *sk, uint32_t ack)
+static bool tcp_clean_rtx_queue(struct sock *sk, uint32_t ack)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 	us_time_t last_sent = 0, last_tx = 0;
-	bool retrans_acked = false, acked = false;
+	bool retrans_acked = false, acked = false, partial = false;
 	struct sk_buff *skb;
 
 	while ((skb = skb_peek(&sk->write_queue)) != NULL) {
@@ -153,6 +154,7 @@ static void tcp_clean_rtx_queue(struct sock *sk, uint32_t ack)
 				skb_pull(skb, n);
 				sk->write_queue.bytes -= n;
 				cb->seq = ack;
+				partial = true;
 			}
 			break;
 		}
@@ -181,6 +183,7 @@ static void tcp_clean_rtx_queue(struct sock *sk, uint32_t ack)
 		tcp_rtt_sample(tp, sk->st->now - last_sent);
 	else if (acked)
 		tcp_ts_rtt_sample(sk, last_tx);
+	return partial;
 }
 
 /* RFC 5681 §3.2 and RFC 6582 §3.2: the third duplicate ACK. The window
@@ -214,8 +217,9 @@ static void tcp_dupack(struct sock *sk)
 		tcp_enter_recovery(sk);
 }
 
-/* New data was acknowledged: grow or restore the congestion window. */
-static void tcp_cong_on_ack(struct sock *sk, uint32_t acked)
+/* New data was acknowledged: grow or restore the congestion window.
+ * `partial`: the ACK ends inside a segment. */
+static void tcp_cong_on_ack(struct sock *sk, uint32_t acked, bool partial)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 
@@ -237,7 +241,16 @@ static void tcp_cong_on_ack(struct sock *sk, uint32_t acked)
 		return;
 	}
 	tp->dupacks = 0;
-	tcp_cong_avoid(sk, acked);   /* the algorithm's growth (tcp_cong.c) */
+	/* RFC 3465 §2.2: slow start counts the data acknowledged, and part
+	 * of a segment is no segment (a receiver that ACKs segments in
+	 * parts, "ACK division", would otherwise grow the window by one per
+	 * part). An ACK that ends inside a segment counts whole segments
+	 * only, as Linux counts the segments acknowledged whole; one that
+	 * ends at a segment's end counts a short last segment as one. */
+	if (partial && tp->snd_cwnd < tp->snd_ssthresh)
+		acked -= acked % tp->mss_cache;
+	if (acked)
+		tcp_cong_avoid(sk, acked);   /* the algorithm's growth */
 }
 
 /*
@@ -256,6 +269,7 @@ static enum us_drop_reason tcp_ack(struct sock *sk, const struct sk_buff *skb,
 	uint32_t nwin = tcp_peer_window(tp, th);   /* RFC 7323 §2.3 */
 	bool wnd_changed = false;
 	uint32_t acked, sacked;
+	bool partial;
 
 	if (seq_gt(ack, tp->snd_max))
 		return US_DROP_TCP_ACK_UNSENT;
@@ -313,12 +327,12 @@ static enum us_drop_reason tcp_ack(struct sock *sk, const struct sk_buff *skb,
 	if (seq_lt(tp->snd_nxt, ack))
 		tp->snd_nxt = ack;
 	/* (The backoff ends with an RTT sample, not with any ACK: Karn.) */
-	tcp_clean_rtx_queue(sk, ack);
+	partial = tcp_clean_rtx_queue(sk, ack);
 	tp->retransmits = 0;
 	tp->probes_out = 0;
 	acked = tcp_sack_newly_delivered(tp, acked);
 	if (acked) {
-		tcp_cong_on_ack(sk, acked);
+		tcp_cong_on_ack(sk, acked, partial);
 		tcp_sndbuf_expand(sk);
 	}
 	/* RFC 6675 §5: a cumulative ACK that SACKs new data is a DupAck
