@@ -53,7 +53,7 @@ struct run {
 	double cwnd_time;         /* sum of cwnd * dt, segments * seconds */
 	double secs;              /* virtual duration of the transfer */
 	uint32_t max_cwnd;
-	unsigned reductions, timeouts, bad_reductions, hystart_exits;
+	unsigned reductions, timeouts, bad_reductions, hystart_exits, undos;
 	uint32_t css_cwnd;        /* cwnd when HyStart++ first entered CSS */
 	int ok;
 };
@@ -85,13 +85,25 @@ static struct tcp_sock *the_conn(struct ustack *st)
  * recovery started the next (RACK, RFC 8985 §6, found a segment sent
  * during the first one lost), ssthresh, which the end of a recovery sets
  * the window to; NewReno's flight is the one at that moment, from SND.UNA
- * to RecoveryPoint (HighData then). At a timeout the window is 1.
+ * to RecoveryPoint (HighData then). At a timeout the window is 1. An
+ * undo (the sender found the reduction needless: F-RTO, timestamps,
+ * D-SACKs) takes ssthresh back up: counted apart, not checked.
  */
 struct watch {
 	uint32_t cwnd, ssthresh, flight_segs;
 	bool in_recovery;
 	us_time_t t;
+	uint64_t undone;          /* the sender's undo counters, summed */
 };
+
+/* Reductions undone (tcp_undo.c): a timeout (any way), a fast recovery
+ * by D-SACKs or timestamps. Such a change of ssthresh is no reduction. */
+static uint64_t undo_count(const struct ustack *st)
+{
+	return st->stats.mib[US_MIB_TCP_LOSS_UNDO] +
+	       st->stats.mib[US_MIB_TCP_DSACK_UNDO] +
+	       st->stats.mib[US_MIB_TCP_TS_UNDO];
+}
 
 static void check_reduction(struct run *r, const struct watch *w,
 			    const struct tcp_sock *tp)
@@ -131,8 +143,11 @@ static void observe(struct run *r, struct watch *w, struct ustack *st,
 		return;
 	if (w->t)
 		r->cwnd_time += (double)w->cwnd * (double)(now - w->t) / 1e6;
-	if (w->t && tp->snd_ssthresh != w->ssthresh)
+	if (w->t && undo_count(st) != w->undone)
+		r->undos++;
+	else if (w->t && tp->snd_ssthresh != w->ssthresh)
 		check_reduction(r, w, tp);
+	w->undone = undo_count(st);
 	if (!r->css_cwnd && tp->ca_ops == &tcp_cubic &&
 	    ((struct tcp_cubic_state *)tp->ca_priv)->hs.state == HS_CSS)
 		r->css_cwnd = tp->snd_cwnd;
@@ -250,9 +265,10 @@ static void test_cubic_vs_reno(void **state)
 
 			run_one(&r);
 			printf("sim_cong: %-5s seed %" PRIu64 ": %.1f s, mean cwnd "
-			       "%.1f, max %u, %u reductions, %u timeouts\n",
-			       r.cc, r.seed, r.secs, r.cwnd_time / r.secs,
-			       r.max_cwnd, r.reductions, r.timeouts);
+			       "%.1f, max %u, %u reductions, %u timeouts, "
+			       "%u undone\n", r.cc, r.seed, r.secs,
+			       r.cwnd_time / r.secs, r.max_cwnd, r.reductions,
+			       r.timeouts, r.undos);
 			assert_true(r.ok);
 			assert_int_equal(r.bad_reductions, 0);
 			assert_true(r.reductions > 0);

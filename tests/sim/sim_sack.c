@@ -151,8 +151,8 @@ static bool parse_seg(const struct tp_record *r, struct seg *g)
 /* The recovery walk over the client's capture (see the file comment). */
 struct walk {
 	uint32_t src, isn, snd_max, wscale, mss;
-	bool syn_seen, in_rec, valid;
-	uint32_t rec_point;
+	bool syn_seen, in_rec, valid, in_loss;
+	uint32_t rec_point, loss_point;
 	int cur_released, run_silent, burst, silent;
 	bool after_ack, ack_cwnd_limited, wnd_held;
 	us_time_t last_rx;
@@ -210,7 +210,13 @@ static void walk_tx(struct walk *w, const struct seg *g, us_time_t ts,
 			w->valid = false;
 			if (w->in_rec)
 				walk_episode_end(w, res);
-		} else if (!w->in_rec) {
+			/* Until an ACK passes what was sent before it, the
+			 * timeout's retransmissions go on (RFC 6675 §5.1, or
+			 * NewReno's go-back-N): after an ACK too, as slow
+			 * start lets them, which is no fast recovery. */
+			w->in_loss = true;
+			w->loss_point = w->snd_max;
+		} else if (!w->in_rec && !w->in_loss) {
 			w->in_rec = true;
 			w->valid = true;
 			w->rec_point = w->snd_max;
@@ -238,6 +244,9 @@ static void walk_rx(struct walk *w, const struct seg *g, us_time_t ts,
 		return;
 	}
 	w->last_rx = ts;
+	if (w->in_loss && (g->flags & 0x10) &&
+	    (int32_t)(g->ack - w->loss_point) >= 0)
+		w->in_loss = false;
 	if (!w->in_rec || !(g->flags & 0x10))
 		return;
 	walk_end_ack(w);
