@@ -216,7 +216,9 @@ bool tcp_is_cwnd_limited(const struct tcp_sock *tp, uint32_t acked)
 
 /*
  * Slow start (RFC 5681 §3.1) counting bytes acknowledged (RFC 3465 §2.2;
- * part of a segment counts as one), but without the limit per ACK that
+ * part of a segment counts as one: tcp_cong_on_ack has taken out the
+ * part of a segment the ACK does not finish, so this counts segments
+ * finished, as Linux counts packets), but without the limit per ACK that
  * both set (SMSS in RFC 5681, L = 2 SMSS in RFC 3465 §2.3): the window
  * grows by every segment the ACK covers, as in Linux's tcp_slow_start.
  * Either limit would let a receiver that acknowledges a whole TSO or GRO

@@ -132,14 +132,16 @@ static void tcp_apply_syn_options(struct tcp_sock *tp, const struct tcp_seg *th)
  * most recently sent segment this ACK covers, and only if it covers no
  * retransmitted one (Karn's algorithm, RFC 6298 §3): an ACK that a
  * retransmission provoked would otherwise count the whole timeout as
- * round-trip time, and RTO would feed on itself under loss. True when the
- * ACK ends inside a queued segment's data (part of it acknowledged).
+ * round-trip time, and RTO would feed on itself under loss. Returns the
+ * bytes acknowledged of a segment the ACK does not finish (it ends before
+ * that segment's end: inside its data, or before its FIN), else 0.
  */
-static bool tcp_clean_rtx_queue(struct sock *sk, uint32_t ack)
+static uint32_t tcp_clean_rtx_queue(struct sock *sk, uint32_t ack)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 	us_time_t last_sent = 0, last_tx = 0;
-	bool retrans_acked = false, acked = false, partial = false;
+	bool retrans_acked = false, acked = false;
+	uint32_t part = 0;
 	struct sk_buff *skb;
 
 	while ((skb = skb_peek(&sk->write_queue)) != NULL) {
@@ -154,7 +156,11 @@ static bool tcp_clean_rtx_queue(struct sock *sk, uint32_t ack)
 				skb_pull(skb, n);
 				sk->write_queue.bytes -= n;
 				cb->seq = ack;
-				partial = true;
+				part = n;
+				/* A SACKed segment's bytes were counted as
+				 * delivered when it was SACKed. */
+				if (cb->sacked & TCPCB_SACKED_ACKED)
+					tp->sacked_bytes_acked += n;
 			}
 			break;
 		}
@@ -183,7 +189,7 @@ static bool tcp_clean_rtx_queue(struct sock *sk, uint32_t ack)
 		tcp_rtt_sample(tp, sk->st->now - last_sent);
 	else if (acked)
 		tcp_ts_rtt_sample(sk, last_tx);
-	return partial;
+	return part;
 }
 
 /* RFC 5681 §3.2 and RFC 6582 §3.2: the third duplicate ACK. The window
@@ -218,8 +224,8 @@ static void tcp_dupack(struct sock *sk)
 }
 
 /* New data was acknowledged: grow or restore the congestion window.
- * `partial`: the ACK ends inside a segment. */
-static void tcp_cong_on_ack(struct sock *sk, uint32_t acked, bool partial)
+ * `part`: the bytes acknowledged of a segment the ACK does not finish. */
+static void tcp_cong_on_ack(struct sock *sk, uint32_t acked, uint32_t part)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 
@@ -241,14 +247,14 @@ static void tcp_cong_on_ack(struct sock *sk, uint32_t acked, bool partial)
 		return;
 	}
 	tp->dupacks = 0;
-	/* RFC 3465 §2.2: slow start counts the data acknowledged, and part
-	 * of a segment is no segment (a receiver that ACKs segments in
-	 * parts, "ACK division", would otherwise grow the window by one per
-	 * part). An ACK that ends inside a segment counts whole segments
-	 * only, as Linux counts the segments acknowledged whole; one that
-	 * ends at a segment's end counts a short last segment as one. */
-	if (partial && tp->snd_cwnd < tp->snd_ssthresh)
-		acked -= acked % tp->mss_cache;
+	/* Slow start counts the segments the ACK finishes, as Linux counts
+	 * the packets acknowledged whole: a segment not finished counts for
+	 * nothing, so that a receiver that ACKs segments in parts ("ACK
+	 * division", RFC 5681 §3.1) gains nothing; tcp_slow_start rounds
+	 * the rest up, which counts a segment finished in part by an
+	 * earlier ACK, or short, as one. */
+	if (part && tp->snd_cwnd < tp->snd_ssthresh)
+		acked = acked > part ? acked - part : 0;
 	if (acked)
 		tcp_cong_avoid(sk, acked);   /* the algorithm's growth */
 }
@@ -268,8 +274,7 @@ static enum us_drop_reason tcp_ack(struct sock *sk, const struct sk_buff *skb,
 	uint32_t ack = th->ack;
 	uint32_t nwin = tcp_peer_window(tp, th);   /* RFC 7323 §2.3 */
 	bool wnd_changed = false;
-	uint32_t acked, sacked;
-	bool partial;
+	uint32_t acked, sacked, part;
 
 	if (seq_gt(ack, tp->snd_max))
 		return US_DROP_TCP_ACK_UNSENT;
@@ -327,12 +332,12 @@ static enum us_drop_reason tcp_ack(struct sock *sk, const struct sk_buff *skb,
 	if (seq_lt(tp->snd_nxt, ack))
 		tp->snd_nxt = ack;
 	/* (The backoff ends with an RTT sample, not with any ACK: Karn.) */
-	partial = tcp_clean_rtx_queue(sk, ack);
+	part = tcp_clean_rtx_queue(sk, ack);
 	tp->retransmits = 0;
 	tp->probes_out = 0;
 	acked = tcp_sack_newly_delivered(tp, acked);
 	if (acked) {
-		tcp_cong_on_ack(sk, acked, partial);
+		tcp_cong_on_ack(sk, acked, part);
 		tcp_sndbuf_expand(sk);
 	}
 	/* RFC 6675 §5: a cumulative ACK that SACKs new data is a DupAck

@@ -2,7 +2,8 @@
  * tcp_offload.c - TCP segmentation and checksum offload on the way out.
  *
  * The write queue keeps one skb per MSS-sized segment, so acknowledgement,
- * retransmission and SACK work on segments. A write of more than one
+ * retransmission and SACK work on segments (skbs queued before the MSS
+ * shrank stay as large as they were, and go out whole). A write of more than one
  * segment to a device that can segment (US_NETIF_F_TSO) is copied once
  * into one data area of up to 64 KB, and its segments are carved out of
  * that area (tcp_sendmsg_carve): they share it, in sequence order. When
