@@ -7,10 +7,14 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/socket.h>
 
+#include "dev/netdev.h"
+#include "dev/wire.h"
 #include "stack/stack.h"
 #include "ustack/ustack.h"
 
@@ -154,4 +158,34 @@ int sim_tcp_connect(struct us_clock *clock, struct ustack **stacks, int n,
 		if (!sim_advance(clock, stacks, n, until))
 			return -1;
 	return sfd;
+}
+
+int sim_tcp_pair(struct us_clock *clock, struct ustack **st,
+		 const struct wire_params *wp, uint32_t a, uint32_t b,
+		 uint16_t port, int rcvbuf, const char *cc,
+		 struct sim_tcp_pair *p)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+				  .sin_port = htons(port),
+				  .sin_addr.s_addr = b };
+
+	p->lfd = p->cfd = p->sfd = -1;
+	if (wire_pair_create(st[0], st[1], wp, &p->da, &p->db) < 0 ||
+	    netdev_set_ipv4(p->da, a, 24) < 0 ||
+	    netdev_set_ipv4(p->db, b, 24) < 0)
+		return -1;
+	p->lfd = us_socket_on(st[1], AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	if (p->lfd < 0 ||
+	    (rcvbuf && us_setsockopt(p->lfd, SOL_SOCKET, SO_RCVBUF, &rcvbuf,
+				     sizeof(rcvbuf)) < 0) ||
+	    us_bind(p->lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    us_listen(p->lfd, 4) < 0)
+		return -1;
+	p->cfd = us_socket_on(st[0], AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	if (p->cfd < 0 ||
+	    (cc && us_setsockopt(p->cfd, IPPROTO_TCP, TCP_CONGESTION, cc,
+				 (socklen_t)strlen(cc)) < 0))
+		return -1;
+	p->sfd = sim_tcp_connect(clock, st, 2, p->lfd, p->cfd, &sa);
+	return p->sfd < 0 ? -1 : 0;
 }

@@ -54,4 +54,22 @@ bool sim_bulk_pump(int cfd, int sfd, struct sim_bulk *b);
 struct sockaddr_in;
 int sim_tcp_connect(struct us_clock *clock, struct ustack **stacks, int n,
 		    int lfd, int cfd, const struct sockaddr_in *sa);
+
+/*
+ * One connection over a wire between st[0] (the client, address a/24)
+ * and st[1] (the server, b/24): the wire made with *wp, a listener on
+ * b:port with SO_RCVBUF rcvbuf (0: the default; the child inherits it),
+ * the client's congestion control cc (NULL: the default), connected as
+ * sim_tcp_connect does. 0, or -1 when a step failed.
+ */
+struct wire_params;
+struct net_device;
+struct sim_tcp_pair {
+	struct net_device *da, *db;   /* the client's and the server's end */
+	int lfd, cfd, sfd;            /* nonblocking */
+};
+int sim_tcp_pair(struct us_clock *clock, struct ustack **st,
+		 const struct wire_params *wp, uint32_t a, uint32_t b,
+		 uint16_t port, int rcvbuf, const char *cc,
+		 struct sim_tcp_pair *p);
 #endif

@@ -56,12 +56,9 @@ static void run(const char *cc, struct result *r)
 {
 	struct us_clock clock;
 	struct ustack *st[2];
-	struct net_device *da, *db;
 	struct wire_params wp = { .seed = 7, .delay_us = DELAY_US };
-	uint32_t a = inet_addr("10.9.3.1"), b = inet_addr("10.9.3.2");
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(PORT),
-				  .sin_addr.s_addr = b };
-	int lfd, cfd, sfd, rcvbuf = RCVBUF, round = 0;
+	struct sim_tcp_pair p;
+	int cfd, sfd, round = 0;
 	struct sim_bulk bulk = { .total = XFER };
 	us_time_t start, deadline;
 
@@ -70,19 +67,11 @@ static void run(const char *cc, struct result *r)
 	st[1] = sim_stack(&clock, 32);
 	assert_non_null(st[0]);
 	assert_non_null(st[1]);
-	assert_int_equal(wire_pair_create(st[0], st[1], &wp, &da, &db), 0);
-	netdev_set_ipv4(da, a, 24);
-	netdev_set_ipv4(db, b, 24);
-	lfd = us_socket_on(st[1], AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-	assert_int_equal(us_setsockopt(lfd, SOL_SOCKET, SO_RCVBUF, &rcvbuf,
-				       sizeof(rcvbuf)), 0);
-	assert_int_equal(us_bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	assert_int_equal(us_listen(lfd, 4), 0);
-	cfd = us_socket_on(st[0], AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-	assert_int_equal(us_setsockopt(cfd, IPPROTO_TCP, TCP_CONGESTION, cc,
-				       (socklen_t)strlen(cc)), 0);
-	sfd = sim_tcp_connect(&clock, st, 2, lfd, cfd, &sa);
-	assert_true(sfd >= 0);
+	assert_int_equal(sim_tcp_pair(&clock, st, &wp, inet_addr("10.9.3.1"),
+				      inet_addr("10.9.3.2"), PORT, RCVBUF, cc,
+				      &p), 0);
+	cfd = p.cfd;
+	sfd = p.sfd;
 	start = clock.virt;
 	deadline = start + 600 * US_USEC_PER_SEC;
 	while (bulk.rcvd < XFER && !bulk.bad) {
@@ -99,7 +88,7 @@ static void run(const char *cc, struct result *r)
 	r->bad = bulk.bad;
 	us_close(cfd);
 	us_close(sfd);
-	us_close(lfd);
+	us_close(p.lfd);
 	sim_run_until(&clock, st, 2, clock.virt + 600 * US_USEC_PER_SEC);
 	ustack_destroy(st[0]);
 	ustack_destroy(st[1]);

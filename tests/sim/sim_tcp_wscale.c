@@ -86,13 +86,10 @@ static void run_transfer(struct run *r)
 {
 	struct us_clock clock;
 	struct ustack *st[2];
-	struct net_device *da, *db;
 	struct wire_params wp = { .seed = 7, .delay_us = 20000,
 				  .rate_bps = 50000000 };
-	uint32_t a = inet_addr("10.9.1.1"), b = inet_addr("10.9.1.2");
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(PORT),
-				  .sin_addr.s_addr = b };
-	int lfd, cfd, sfd;
+	struct sim_tcp_pair p;
+	int cfd, sfd;
 	struct sim_bulk bulk = { .total = XFER };
 	us_time_t start, deadline;
 	socklen_t len = sizeof(int);
@@ -104,18 +101,11 @@ static void run_transfer(struct run *r)
 	us_clock_init_virtual(&clock, 0);
 	st[0] = make_stack(&clock, 11, r->wscale);
 	st[1] = make_stack(&clock, 12, r->wscale);
-	wire_pair_create(st[0], st[1], &wp, &da, &db);
-	netdev_set_ipv4(da, a, 24);
-	netdev_set_ipv4(db, b, 24);
-	lfd = us_socket_on(st[1], AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-	if (r->rcvbuf)
-		assert_int_equal(us_setsockopt(lfd, SOL_SOCKET, SO_RCVBUF,
-					       &r->rcvbuf, sizeof(int)), 0);
-	assert_int_equal(us_bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	assert_int_equal(us_listen(lfd, 4), 0);
-	cfd = us_socket_on(st[0], AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-	sfd = sim_tcp_connect(&clock, st, 2, lfd, cfd, &sa);
-	assert_true(sfd >= 0);
+	assert_int_equal(sim_tcp_pair(&clock, st, &wp, inet_addr("10.9.1.1"),
+				      inet_addr("10.9.1.2"), PORT, r->rcvbuf,
+				      NULL, &p), 0);
+	cfd = p.cfd;
+	sfd = p.sfd;
 	start = clock.virt;
 	deadline = start + 600 * US_USEC_PER_SEC;
 	while (bulk.rcvd < XFER && !bulk.bad) {
@@ -136,7 +126,7 @@ static void run_transfer(struct run *r)
 				       &r->rcvbuf_after, &len), 0);
 	us_close(cfd);
 	us_close(sfd);
-	us_close(lfd);
+	us_close(p.lfd);
 	sim_run_until(&clock, st, 2, clock.virt + 600 * US_USEC_PER_SEC);
 	ustack_destroy(st[0]);
 	ustack_destroy(st[1]);

@@ -107,13 +107,10 @@ static void run_transfer(struct run *r)
 {
 	struct us_clock clock;
 	struct ustack *st[2];
-	struct net_device *da, *db;
 	struct wire_params wp = { .seed = 5, .delay_us = DELAY_US,
 				  .rate_bps = 50000000 };
-	uint32_t a = inet_addr("10.9.2.1"), b = inet_addr("10.9.2.2");
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(PORT),
-				  .sin_addr.s_addr = b };
-	int lfd, cfd, sfd, phase = 0, rcvbuf = RCVBUF;
+	struct sim_tcp_pair p;
+	int cfd, sfd, phase = 0;
 	uint32_t una = 0;
 	struct sim_bulk bulk = { .total = XFER };
 	us_time_t start, deadline;
@@ -121,31 +118,25 @@ static void run_transfer(struct run *r)
 	us_clock_init_virtual(&clock, 0);
 	st[0] = make_stack(&clock, 21, r);
 	st[1] = make_stack(&clock, 22, r);
-	assert_int_equal(wire_pair_create(st[0], st[1], &wp, &da, &db), 0);
-	netdev_set_ipv4(da, a, 24);
-	netdev_set_ipv4(db, b, 24);
-	lfd = us_socket_on(st[1], AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-	assert_int_equal(us_setsockopt(lfd, SOL_SOCKET, SO_RCVBUF, &rcvbuf,
-				       sizeof(rcvbuf)), 0);
-	assert_int_equal(us_bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	assert_int_equal(us_listen(lfd, 4), 0);
-	cfd = us_socket_on(st[0], AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-	sfd = sim_tcp_connect(&clock, st, 2, lfd, cfd, &sa);
-	assert_true(sfd >= 0);
+	assert_int_equal(sim_tcp_pair(&clock, st, &wp, inet_addr("10.9.2.1"),
+				      inet_addr("10.9.2.2"), PORT, RCVBUF, NULL,
+				      &p), 0);
+	cfd = p.cfd;
+	sfd = p.sfd;
 	start = clock.virt;
 	deadline = start + 600 * US_USEC_PER_SEC;
 	while (bulk.rcvd < XFER && !bulk.bad) {
 		bool did = sim_bulk_pump(cfd, sfd, &bulk);
 		us_time_t t = clock.virt - start;
 
-		/* The spike: the receiver's ACKs (db's direction) late. */
+		/* The spike: the receiver's ACKs (p.db's direction) late. */
 		if (phase == 0 && t >= SPIKE_AT_US) {
 			r->cwnd_before = info(cfd).tcpi_snd_cwnd;
-			assert_int_equal(wire_set_delay(db, DELAY_US +
+			assert_int_equal(wire_set_delay(p.db, DELAY_US +
 							SPIKE_EXTRA_US), 0);
 			phase = 1;
 		} else if (phase == 1 && t >= SPIKE_AT_US + SPIKE_LEN_US) {
-			assert_int_equal(wire_set_delay(db, DELAY_US), 0);
+			assert_int_equal(wire_set_delay(p.db, DELAY_US), 0);
 			phase = 2;
 		} else if (phase == 2 &&
 			   st[0]->stats.mib[US_MIB_TCP_TIMEOUTS] > 0) {
@@ -169,7 +160,7 @@ static void run_transfer(struct run *r)
 	r->loss_undo = st[0]->stats.mib[US_MIB_TCP_LOSS_UNDO];
 	us_close(cfd);
 	us_close(sfd);
-	us_close(lfd);
+	us_close(p.lfd);
 	sim_run_until(&clock, st, 2, clock.virt + 600 * US_USEC_PER_SEC);
 	ustack_destroy(st[0]);
 	ustack_destroy(st[1]);
