@@ -156,11 +156,13 @@ static uint32_t tcp_clean_rtx_queue(struct sock *sk, uint32_t ack)
 				skb_pull(skb, n);
 				sk->write_queue.bytes -= n;
 				cb->seq = ack;
-				part = n;
 				/* A SACKed segment's bytes were counted as
-				 * delivered when it was SACKed. */
+				 * delivered when it was SACKed: not again, and
+				 * not to be taken out of this ACK's either. */
 				if (cb->sacked & TCPCB_SACKED_ACKED)
 					tp->sacked_bytes_acked += n;
+				else
+					part = n;
 			}
 			break;
 		}
