@@ -85,7 +85,9 @@ static struct tcp_sock *the_conn(struct ustack *st)
  * recovery started the next (RACK, RFC 8985 §6, found a segment sent
  * during the first one lost), ssthresh, which the end of a recovery sets
  * the window to; NewReno's flight is the one at that moment, from SND.UNA
- * to RecoveryPoint (HighData then). At a timeout the window is 1. An
+ * to RecoveryPoint (HighData then), taken as no more than the window
+ * (RFC 5681 §3.2 leaves limited transmit out). At a timeout the window
+ * is 1. An
  * undo (the sender found the reduction needless: F-RTO, timestamps,
  * D-SACKs) takes ssthresh back up: counted apart, not checked.
  */
@@ -108,7 +110,7 @@ static uint64_t undo_count(const struct ustack *st)
 static void check_reduction(struct run *r, const struct watch *w,
 			    const struct tcp_sock *tp)
 {
-	uint32_t want;
+	uint32_t want, window, flight;
 
 	if (w->ssthresh == TCP_INFINITE_SSTHRESH &&
 	    tp->snd_ssthresh >= w->cwnd) {
@@ -120,10 +122,14 @@ static void check_reduction(struct run *r, const struct watch *w,
 		return;
 	}
 	r->reductions++;
+	window = w->in_recovery ? w->ssthresh : w->cwnd;
+	flight = (tp->high_seq - tp->snd_una) / tp->mss_cache;
+	/* NewReno: half the flight, but of no more than the window (what
+	 * limited transmit sent beyond it is left out, RFC 5681 §3.2). */
 	if (strcmp(r->cc, "cubic") == 0)
-		want = (w->in_recovery ? w->ssthresh : w->cwnd) * 7 / 10;
+		want = window * 7 / 10;
 	else
-		want = (tp->high_seq - tp->snd_una) / tp->mss_cache / 2;
+		want = (flight < window ? flight : window) / 2;
 	if (want < 2)
 		want = 2;
 	if (tp->snd_ssthresh != want) {

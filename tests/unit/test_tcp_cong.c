@@ -615,20 +615,58 @@ static void test_reno_congestion_avoidance(void **state)
 	free(tp);
 }
 
-/* RFC 5681 §3.1 equation (4): half the flight, at least 2 segments. */
+/* RFC 5681 §3.1 equation (4): half the flight (no more than the window:
+ * limited transmit left out, §3.2 step 2), at least 2 segments. */
 static void test_reno_ssthresh(void **state)
 {
 	struct tcp_sock *tp = bare_sock(&tcp_reno);
 
 	(void)state;
 	tp->snd_una = 1000;
+	tp->snd_cwnd = 20;
 	tp->snd_max = 1000 + 20 * MSS;
 	assert_int_equal(tp->ca_ops->ssthresh(&tp->sk), 10);
+	/* Two segments more than the window, sent by limited transmit
+	 * (RFC 3042) on the first two duplicate ACKs: left out (RFC 5681
+	 * §3.2 step 2), half of the window of 10. */
+	tp->snd_cwnd = 10;
+	tp->snd_max = 1000 + 12 * MSS;
+	assert_int_equal(tp->ca_ops->ssthresh(&tp->sk), 5);
 	tp->snd_max = 1000 + 7 * MSS + 500;
 	assert_int_equal(tp->ca_ops->ssthresh(&tp->sk), 3);
 	tp->snd_max = 1000 + 3 * MSS;
 	assert_int_equal(tp->ca_ops->ssthresh(&tp->sk), 2);
 	free(tp);
+}
+
+/* A timeout sets ssthresh (RFC 5681 §3.1) unless a fast recovery already
+ * set it for this window (Linux's tcp_enter_loss): no second cut from
+ * PRR's reduced window. The window is one segment either way. */
+static void test_rto_in_recovery_keeps_ssthresh(void **state)
+{
+	const struct tcp_congestion_ops *algos[] = { &tcp_reno, &tcp_cubic };
+
+	(void)state;
+	for (size_t i = 0; i < 2; i++) {
+		struct tcp_sock *tp = bare_sock(algos[i]);
+
+		tp->snd_una = 0;
+		tp->snd_max = 20 * MSS;
+		tp->snd_cwnd = 4;             /* PRR brought it down */
+		tp->snd_ssthresh = 7;
+		tp->in_recovery = true;
+		tcp_ca_on_rto(&tp->sk);
+		assert_int_equal(tp->snd_ssthresh, 7);
+		assert_int_equal(tp->snd_cwnd, 1);
+		/* Outside a recovery the timeout sets it (Reno: half of
+		 * 20 segments in flight, at most the window of 20). */
+		tp->in_recovery = false;
+		tp->snd_cwnd = 20;
+		tcp_ca_on_rto(&tp->sk);
+		assert_int_equal(tp->snd_ssthresh, i == 0 ? 10 : 14);
+		assert_int_equal(tp->snd_cwnd, 1);
+		free(tp);
+	}
 }
 
 /* ---- choosing the algorithm ------------------------------------------------ */
@@ -729,6 +767,7 @@ int main(void)
 		cmocka_unit_test(test_reno_not_cwnd_limited),
 		cmocka_unit_test(test_reno_congestion_avoidance),
 		cmocka_unit_test(test_reno_ssthresh),
+		cmocka_unit_test(test_rto_in_recovery_keeps_ssthresh),
 		cmocka_unit_test(test_registry),
 		cmocka_unit_test(test_default_and_choice),
 	};

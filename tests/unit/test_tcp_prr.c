@@ -161,7 +161,10 @@ static void m_enter_recovery(struct model *m)
 {
 	int flight = m->nsent - m->una;
 
-	/* NewReno's threshold: RFC 5681 eq. (4). */
+	/* NewReno's threshold: RFC 5681 eq. (4), the flight without what
+	 * limited transmit sent beyond the window (§3.2 step 2). */
+	if (flight > m->cwnd)
+		flight = m->cwnd;
 	m->ssthresh = flight / 2 > 2 ? flight / 2 : 2;
 	m->prior_cwnd = m->cwnd;
 	m->prr_delivered = 0;

@@ -165,13 +165,16 @@ uint32_t tcp_ca_ssthresh(struct sock *sk)
  * has not yet been resent by way of the retransmission timer" (so only at
  * the first timeout of a series, as Linux's tcp_enter_loss), and the window
  * becomes the loss window, one segment. RFC 9438 §4.8: CUBIC sets the
- * threshold with its own beta.
+ * threshold with its own beta. Not again inside a fast recovery, which
+ * set it for this window already (Linux's tcp_enter_loss): PRR's window
+ * there is below the flight by design, and another cut would count the
+ * same losses twice.
  */
 void tcp_ca_on_rto(struct sock *sk)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 
-	if (tp->retransmits == 0)
+	if (tp->retransmits == 0 && !tp->in_recovery)
 		tp->snd_ssthresh = tcp_ca_ssthresh(sk);
 	tp->snd_cwnd = 1;
 	tp->cwnd_acked = 0;

@@ -10,10 +10,19 @@
 #include "net/tcp/tcp.h"
 #include "net/tcp/tcp_cong.h"
 
-/* RFC 5681 §3.1 equation (4): ssthresh = max(FlightSize / 2, 2 * SMSS). */
+/*
+ * RFC 5681 §3.1 equation (4): ssthresh = max(FlightSize / 2, 2 * SMSS),
+ * where FlightSize leaves out what limited transmit (RFC 3042) or SACK
+ * recovery's new data sent beyond the window (§3.2 step 2): no more than
+ * the window. Linux takes half the window (tcp_reno_ssthresh); the two
+ * agree unless less than a window was out, where half of the flight is
+ * smaller.
+ */
 static uint32_t reno_ssthresh(struct sock *sk)
 {
-	uint32_t half = tcp_flight_segs(tcp_sk(sk)) / 2;
+	const struct tcp_sock *tp = tcp_sk(sk);
+	uint32_t flight = tcp_flight_segs(tp);
+	uint32_t half = (flight < tp->snd_cwnd ? flight : tp->snd_cwnd) / 2;
 
 	return half > 2 ? half : 2;
 }
