@@ -143,8 +143,10 @@ static void run_transfer(struct run *r)
 			una = snd_una(cfd);
 			phase = 3;
 		} else if (phase == 3 && snd_una(cfd) != una) {
-			r->cwnd_after = info(cfd).tcpi_snd_cwnd;
-			r->ssthresh_after = info(cfd).tcpi_snd_ssthresh;
+			struct tcp_info ti = info(cfd);
+
+			r->cwnd_after = ti.tcpi_snd_cwnd;
+			r->ssthresh_after = ti.tcpi_snd_ssthresh;
 			phase = 4;
 		}
 		if (!did && !sim_advance(&clock, st, 2, deadline))

@@ -2,10 +2,10 @@
  * tcp_reno.c - NewReno's congestion control (RFC 5681 §3.1-3.2, RFC 6582):
  * slow start counting the bytes acknowledged (RFC 3465 §2.2, with no limit
  * per ACK, as Linux) below ssthresh, one segment per window of data
- * acknowledged above it (§2.1), no
- * growth while the window is not used (tcp_is_cwnd_limited), and half the
- * flight after a loss. The recovery itself (window inflation, partial ACKs) is in
- * tcp_input.c, common to every algorithm, as in Linux.
+ * acknowledged above it (§2.1), no growth while the window is not used
+ * (tcp_is_cwnd_limited), and after a loss half the flight, of no more
+ * than the window. The recovery itself (window inflation, partial ACKs)
+ * is in tcp_input.c, common to every algorithm, as in Linux.
  */
 #include "net/tcp/tcp.h"
 #include "net/tcp/tcp_cong.h"
