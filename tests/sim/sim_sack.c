@@ -25,7 +25,8 @@
  * until an ACK reaches the highest sequence sent before it; one that a
  * timeout interrupts does not count, nor one where the sender ran out of
  * data), the sender never stalls (no more than two ACKs in a row that
- * release nothing while the peer's window had room), in both modes, and
+ * release nothing while the peer's window had room; without SACK, an ACK
+ * that only opens the window is not one of them), in both modes, and
  * with SACK no ACK releases a burst (more than three segments; not
  * counted once the receiver's window has held the sender back, after
  * which PRR-SSRB rightly sends what was delivered meanwhile). Without PRR, SACK
@@ -151,7 +152,9 @@ static bool parse_seg(const struct tp_record *r, struct seg *g)
 /* The recovery walk over the client's capture (see the file comment). */
 struct walk {
 	uint32_t src, isn, snd_max, wscale, mss;
-	bool syn_seen, in_rec, valid, in_loss;
+	bool syn_seen, in_rec, valid, in_loss, sack;
+	uint32_t last_ack, last_win;
+	bool win_update;    /* this ACK only opened the window */
 	uint32_t rec_point, loss_point;
 	int cur_released, run_silent, burst, silent;
 	bool after_ack, ack_cwnd_limited, wnd_held;
@@ -167,6 +170,14 @@ static void walk_end_ack(struct walk *w)
 	 * what was delivered meanwhile: not a burst of PRR's making. */
 	if (w->cur_released > w->burst && !w->wnd_held)
 		w->burst = w->cur_released;
+	/* Without SACK an ACK that only opens the window is no duplicate
+	 * ACK (RFC 5681 §2; Linux's FLAG_WIN_UPDATE, which a smaller window
+	 * does not set): it stands for no data delivered, and PRR releases
+	 * nothing for it, as Linux does (packetdrill
+	 * cong/reno-partial-ack-window-update.pkt). It neither lengthens
+	 * nor ends a silent run. */
+	if (w->cur_released == 0 && w->win_update)
+		return;
 	if (w->cur_released == 0 && w->ack_cwnd_limited)
 		w->run_silent++;
 	else if (w->cur_released)
@@ -238,18 +249,26 @@ static void walk_rx(struct walk *w, const struct seg *g, us_time_t ts,
 		    struct result *res)
 {
 	uint32_t wnd;
+	bool upd;
 
 	if (g->flags & 0x02) {
 		w->wscale = g->wscale == 0xff ? 0 : g->wscale;
 		return;
 	}
 	w->last_rx = ts;
+	upd = !w->sack && (g->flags & 0x10) && g->ack == w->last_ack &&
+	      g->win > w->last_win;
+	if (g->flags & 0x10) {
+		w->last_ack = g->ack;
+		w->last_win = g->win;
+	}
 	if (w->in_loss && (g->flags & 0x10) &&
 	    (int32_t)(g->ack - w->loss_point) >= 0)
 		w->in_loss = false;
 	if (!w->in_rec || !(g->flags & 0x10))
 		return;
 	walk_end_ack(w);
+	w->win_update = upd;
 	if ((int32_t)(g->ack - w->rec_point) >= 0) {
 		walk_episode_end(w, res);
 		return;
@@ -267,7 +286,7 @@ static void recovery_walk(struct net_device *dev, const char *path,
 			  uint32_t src, struct result *res)
 {
 	struct tp_file f;
-	struct walk w = { .src = src, .mss = 1 };
+	struct walk w = { .src = src, .mss = 1, .sack = res->sack_on };
 
 	tp_capture_read(dev, path, &f);
 	for (int i = 0; i < f.n; i++) {
