@@ -132,17 +132,19 @@ static void tcp_apply_syn_options(struct tcp_sock *tp, const struct tcp_seg *th)
  * most recently sent segment this ACK covers, and only if it covers no
  * retransmitted one (Karn's algorithm, RFC 6298 §3): an ACK that a
  * retransmission provoked would otherwise count the whole timeout as
- * round-trip time, and RTO would feed on itself under loss. Returns the
- * bytes acknowledged of a segment the ACK does not finish (it ends before
- * that segment's end: inside its data, or before its FIN), else 0.
+ * round-trip time, and RTO would feed on itself under loss. Returns
+ * whether the ACK finished a segment; *part gets the bytes acknowledged of
+ * a segment the ACK does not finish (it ends before that segment's end:
+ * inside its data, or before its FIN), else 0.
  */
-static uint32_t tcp_clean_rtx_queue(struct sock *sk, uint32_t ack)
+static bool tcp_clean_rtx_queue(struct sock *sk, uint32_t ack, uint32_t *part)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 	us_time_t last_sent = 0, last_tx = 0;
 	bool retrans_acked = false, acked = false;
-	uint32_t part = 0;
 	struct sk_buff *skb;
+
+	*part = 0;
 
 	while ((skb = skb_peek(&sk->write_queue)) != NULL) {
 		struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
@@ -162,7 +164,7 @@ static uint32_t tcp_clean_rtx_queue(struct sock *sk, uint32_t ack)
 				if (cb->sacked & TCPCB_SACKED_ACKED)
 					tp->sacked_bytes_acked += n;
 				else
-					part = n;
+					*part = n;
 			}
 			break;
 		}
@@ -191,7 +193,7 @@ static uint32_t tcp_clean_rtx_queue(struct sock *sk, uint32_t ack)
 		tcp_rtt_sample(tp, sk->st->now - last_sent);
 	else if (acked)
 		tcp_ts_rtt_sample(sk, last_tx);
-	return part;
+	return acked;
 }
 
 /* RFC 5681 §3.2 and RFC 6582 §3.2: the third duplicate ACK. The window
@@ -277,6 +279,7 @@ static enum us_drop_reason tcp_ack(struct sock *sk, const struct sk_buff *skb,
 	uint32_t nwin = tcp_peer_window(tp, th);   /* RFC 7323 §2.3 */
 	bool wnd_changed = false;
 	uint32_t acked, sacked, part;
+	bool finished;
 
 	if (seq_gt(ack, tp->snd_max))
 		return US_DROP_TCP_ACK_UNSENT;
@@ -334,7 +337,7 @@ static enum us_drop_reason tcp_ack(struct sock *sk, const struct sk_buff *skb,
 	if (seq_lt(tp->snd_nxt, ack))
 		tp->snd_nxt = ack;
 	/* (The backoff ends with an RTT sample, not with any ACK: Karn.) */
-	part = tcp_clean_rtx_queue(sk, ack);
+	finished = tcp_clean_rtx_queue(sk, ack, &part);
 	tp->retransmits = 0;
 	tp->probes_out = 0;
 	acked = tcp_sack_newly_delivered(tp, acked);
@@ -351,7 +354,13 @@ static enum us_drop_reason tcp_ack(struct sock *sk, const struct sk_buff *skb,
 			 (sacked ? TCP_ACK_SACKED_NEW : 0));
 	tcp_tlp_ack(sk, ack, false);   /* RFC 8985 §7.4 */
 	tcp_prr_ack(sk, true);   /* RFC 6937: cwnd in recovery */
-	tcp_rearm_rto(sk);
+	/* RFC 6298 §5.3 restarts the timer on every ACK of new data. Linux
+	 * (tcp_clean_rtx_queue's FLAG_SET_XMIT_TIMER) restarts it only when
+	 * a segment is acknowledged whole, so that a receiver that ACKs a
+	 * segment in parts cannot put its timeout off; ustack does the same.
+	 * An ACK of everything stops it. */
+	if (finished || tp->snd_una == tp->snd_max)
+		tcp_rearm_rto(sk);
 	if (sk->sk_socket)
 		sk->sk_write_space(sk);
 	return US_DROP_NOT_DROPPED;
@@ -686,8 +695,10 @@ static void tcp_rcv_synsent(struct sock *sk, struct sk_buff *skb,
 	tcp_ts_synsent_options(sk, th);
 	tcp_ts_note(tp, th);
 	if (ack) {
+		uint32_t part;
+
 		tp->snd_una = th->ack;
-		tcp_clean_rtx_queue(sk, th->ack);
+		tcp_clean_rtx_queue(sk, th->ack, &part);
 		tp->snd_wnd = th->window;
 		tp->snd_wl1 = th->seq;
 		tp->snd_wl2 = th->ack;
