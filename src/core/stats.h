@@ -123,7 +123,9 @@ struct ustack;
 	X(TCP_TW_OVERFLOW, "tcp.timewait_overflow") \
 	X(TCP_PAWS_TW_REJECTED, "tcp.paws_tw_rejected") \
 	/* writes stopped at the skb pool's queue limit (tcp.c) */ \
-	X(TCP_SND_POOL_FULL, "tcp.snd_pool_full")
+	X(TCP_SND_POOL_FULL, "tcp.snd_pool_full") \
+	X(TCP_OUT_OF_WINDOW_ICMPS, "tcp.out_of_window_icmps") /* RFC 5927 */ \
+	X(TCP_LISTEN_DROPS, "tcp.listen_drops") /* embryos ICMP ended */
 
 #define US_DROP_REASON_LIST(X) \
 	X(NOT_DROPPED, "not_dropped") /* 0: parse functions' "valid" */ \

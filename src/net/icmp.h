@@ -32,6 +32,7 @@ struct ustack;
 #define ICMP_PROT_UNREACH 2
 #define ICMP_PORT_UNREACH 3
 #define ICMP_FRAG_NEEDED 4
+#define ICMP_PREC_CUTOFF 15   /* the last code RFC 1812 defines */
 /* Codes of ICMP_TIME_EXCEEDED. */
 #define ICMP_EXC_TTL 0
 #define ICMP_EXC_FRAGTIME 1

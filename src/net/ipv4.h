@@ -85,6 +85,21 @@ struct ip_route {
 	struct net_device *dev;
 	uint32_t nexthop;  /* the gateway, or the destination itself */
 	uint32_t saddr;    /* the device's address */
+	uint32_t mtu;      /* the path MTU: the device's, or less as learnt
+			      (ip_pmtu_update) */
+};
+
+/*
+ * A path MTU learnt from an ICMP "fragmentation needed" (RFC 1191 §6.3),
+ * kept per destination as Linux keeps it in a nexthop exception, and
+ * forgotten after 10 minutes, when the device's MTU is tried again.
+ */
+#define IP_PMTU_SLOTS 64   /* 16 sets of 4 */
+#define IP_PMTU_MIN 552    /* Linux's ip_rt_min_pmtu: 512 + 20 + 20 */
+struct ip_pmtu {
+	uint32_t daddr;    /* 0: a free slot */
+	uint32_t mtu;
+	us_time_t expires;
 };
 
 /* Parameters of ip_output. */
@@ -128,6 +143,8 @@ struct ipv4_state {
 	uint8_t default_ttl;
 	const struct net_protocol *protos[256];
 	struct ipq_table reasm;
+	struct ip_pmtu pmtu[IP_PMTU_SLOTS];
+	unsigned int pmtu_count;   /* slots in use: none, no look-up */
 };
 
 void ip_init(struct ustack *st);
@@ -162,6 +179,15 @@ int ip_route_add(struct ustack *st, uint32_t dst, int prefix_len,
 void ip_route_flush_dev(struct ustack *st, struct net_device *dev);
 /* Longest-prefix match. 0, or -ENETUNREACH. */
 int ip_route_output(struct ustack *st, uint32_t daddr, struct ip_route *rt);
+/* The path MTU learnt for daddr and not yet expired, or 0. */
+uint32_t ip_pmtu_get(struct ustack *st, uint32_t daddr);
+/*
+ * An ICMP "fragmentation needed" reported mtu for daddr (RFC 1191 §4):
+ * remember it when it is below what the path had (an MTU below
+ * IP_PMTU_MIN counts as IP_PMTU_MIN, as in Linux). Returns the new path
+ * MTU when it fell, else 0.
+ */
+uint32_t ip_pmtu_update(struct ustack *st, uint32_t daddr, uint32_t mtu);
 
 /* Address classes as seen by this host. */
 enum ip_addr_type {

@@ -9,6 +9,12 @@
  * Destinations that are this host never leave it: our own addresses and
  * 127/8 go through the loopback device "lo", as Linux's local table sends
  * them, and are unreachable when there is no lo.
+ *
+ * Path MTUs (RFC 1191): what ICMP "fragmentation needed" messages taught
+ * is kept per destination in a small set-associative table (16 sets of 4,
+ * the entry closest to expiry makes room) for 10 minutes (RFC 1191 §6.3,
+ * Linux's ip_rt_mtu_expires), and ip_route_output reports the smaller of
+ * it and the device's MTU.
  */
 #include <errno.h>
 #include <string.h>
@@ -84,6 +90,7 @@ static int ip_route_local(struct ustack *st, uint32_t daddr,
 	rt->dev = lo;
 	rt->nexthop = daddr;
 	rt->saddr = daddr;
+	rt->mtu = lo->mtu;
 	if (ipv4_is_loopback(daddr) && lo->ip_addr)
 		rt->saddr = lo->ip_addr;
 	return 0;
@@ -126,5 +133,92 @@ int ip_route_output(struct ustack *st, uint32_t daddr, struct ip_route *rt)
 	rt->dev = e->dev;
 	rt->nexthop = e->gateway ? e->gateway : daddr;
 	rt->saddr = e->dev->ip_addr;
+	rt->mtu = e->dev->mtu;
+	if (st->ip.pmtu_count) {
+		uint32_t pmtu = ip_pmtu_get(st, daddr);
+
+		if (pmtu && pmtu < rt->mtu)
+			rt->mtu = pmtu;
+	}
 	return 0;
+}
+
+/* ---- path MTUs (RFC 1191) ----------------------------------------------- */
+
+#define IP_PMTU_WAYS 4
+#define IP_PMTU_EXPIRES_US (600 * US_USEC_PER_SEC)
+
+static struct ip_pmtu *ip_pmtu_set(struct ustack *st, uint32_t daddr)
+{
+	uint32_t h = ntohl(daddr);
+
+	h ^= h >> 16;
+	h *= 0x45d9f3bu;   /* a multiplicative mix: nearby hosts spread */
+	h ^= h >> 16;
+	return &st->ip.pmtu[(h % (IP_PMTU_SLOTS / IP_PMTU_WAYS)) * IP_PMTU_WAYS];
+}
+
+static void ip_pmtu_forget(struct ustack *st, struct ip_pmtu *e)
+{
+	e->daddr = 0;
+	st->ip.pmtu_count--;
+}
+
+uint32_t ip_pmtu_get(struct ustack *st, uint32_t daddr)
+{
+	struct ip_pmtu *set;
+
+	if (!st->ip.pmtu_count)
+		return 0;
+	set = ip_pmtu_set(st, daddr);
+	for (int i = 0; i < IP_PMTU_WAYS; i++) {
+		if (set[i].daddr != daddr || !daddr)
+			continue;
+		if (set[i].expires <= st->now) {
+			ip_pmtu_forget(st, &set[i]);
+			return 0;
+		}
+		return set[i].mtu;
+	}
+	return 0;
+}
+
+uint32_t ip_pmtu_update(struct ustack *st, uint32_t daddr, uint32_t mtu)
+{
+	struct ip_pmtu *set = ip_pmtu_set(st, daddr), *e = NULL;
+	struct ip_route rt;
+	uint32_t old;
+
+	if (!daddr || ip_route_output(st, daddr, &rt) < 0 ||
+	    ip_dev_is_loopback(rt.dev))
+		return 0;
+	old = rt.mtu;
+	/* Linux's __ip_rt_update_pmtu: never above what the path had, and
+	 * never below the minimum, whatever the message claims. */
+	if (mtu > old)
+		return 0;
+	if (mtu < IP_PMTU_MIN)
+		mtu = old < IP_PMTU_MIN ? old : IP_PMTU_MIN;
+	for (int i = 0; i < IP_PMTU_WAYS && !e; i++)
+		if (set[i].daddr == daddr)
+			e = &set[i];
+	if (!e && mtu == old)
+		return 0;   /* the device's MTU: nothing to remember */
+	if (!e) {
+		e = &set[0];
+		for (int i = 0; i < IP_PMTU_WAYS; i++) {
+			if (!set[i].daddr) {
+				e = &set[i];
+				break;
+			}
+			if (set[i].expires < e->expires)
+				e = &set[i];
+		}
+		if (!e->daddr)
+			st->ip.pmtu_count++;
+		e->daddr = daddr;
+	}
+	e->mtu = mtu;
+	e->expires = st->now + IP_PMTU_EXPIRES_US;
+	return mtu < old ? mtu : 0;
 }

@@ -380,7 +380,15 @@ static int sock_get_value(struct sock *sk, int optname, void *v, int *lv)
 	case SO_TYPE: *iv = sk->type; return 0;
 	case SO_PROTOCOL: *iv = sk->protocol; return 0;
 	case SO_DOMAIN: *iv = sk->family; return 0;
-	case SO_ERROR: *iv = sock_error(sk); return 0;
+	case SO_ERROR:
+		/* Linux's sock_getsockopt: the pending error, else the soft
+		 * one TCP kept from an ICMP error (tcp_err.c); read once. */
+		*iv = sock_error(sk);
+		if (!*iv) {
+			*iv = sk->err_soft;
+			sk->err_soft = 0;
+		}
+		return 0;
 	case SO_RCVBUF: *iv = sk->rcvbuf; return 0;
 	case SO_SNDBUF: *iv = sk->sndbuf; return 0;
 	case SO_RCVLOWAT: *iv = sk->rcvlowat; return 0;

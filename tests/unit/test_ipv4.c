@@ -4,7 +4,8 @@
  * receive-path drop by its reason with nothing sent, padding trimmed, local
  * delivery to a test protocol, protocol unreachable with the quoted header,
  * the header ip_output writes, routing (longest prefix, gateways, our own
- * addresses through lo) and the address classes.
+ * addresses through lo), the path MTUs learnt from ICMP (RFC 1191) and
+ * the address classes.
  *
  * The stack under test is 10.0.0.2/24; the peer is 10.0.0.1.
  */
@@ -15,6 +16,7 @@
 #include <cmocka.h>
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "dev/loopback.h"
@@ -456,6 +458,72 @@ static void test_route_lpm(void **state)
 			 -ENETUNREACH);
 }
 
+/* RFC 1191 §6.3 and Linux's __ip_rt_update_pmtu: what a "fragmentation
+ * needed" taught, per destination, for 10 minutes, never above the
+ * device's MTU and never below 552. */
+static void test_route_pmtu(void **state)
+{
+	uint32_t far = ts_ip("10.0.0.7"), near = ts_ip("10.0.0.8");
+	struct ip_route rt;
+
+	(void)state;
+	assert_int_equal(ip_route_output(T.st, far, &rt), 0);
+	assert_int_equal(rt.mtu, T.dev->mtu);
+	/* More than the path has, or the path's own: nothing learnt. */
+	assert_int_equal(ip_pmtu_update(T.st, far, T.dev->mtu + 100), 0);
+	assert_int_equal(ip_pmtu_update(T.st, far, T.dev->mtu), 0);
+	assert_int_equal(T.st->ip.pmtu_count, 0);
+
+	assert_int_equal(ip_pmtu_update(T.st, far, 1200), 1200);
+	assert_int_equal(ip_route_output(T.st, far, &rt), 0);
+	assert_int_equal(rt.mtu, 1200);
+	assert_int_equal(ip_route_output(T.st, near, &rt), 0);
+	assert_int_equal(rt.mtu, T.dev->mtu);   /* per destination */
+	/* It only falls; the same value again is no news. */
+	assert_int_equal(ip_pmtu_update(T.st, far, 1300), 0);
+	assert_int_equal(ip_pmtu_update(T.st, far, 1200), 0);
+	assert_int_equal(ip_pmtu_get(T.st, far), 1200);
+	/* Below the minimum (or 0, from a router before RFC 1191): 552. */
+	assert_int_equal(ip_pmtu_update(T.st, far, 68), IP_PMTU_MIN);
+	assert_int_equal(ip_pmtu_update(T.st, near, 0), IP_PMTU_MIN);
+	assert_int_equal(T.st->ip.pmtu_count, 2);
+	/* Not for our own addresses, which go through lo. */
+	assert_int_equal(ip_pmtu_update(T.st, ME, 1000), 0);
+
+	/* Ten minutes later the device's MTU is tried again. */
+	ts_advance(&T, 600 * 1000000ULL - 1);
+	assert_int_equal(ip_pmtu_get(T.st, far), IP_PMTU_MIN);
+	ts_advance(&T, 1);
+	assert_int_equal(ip_route_output(T.st, far, &rt), 0);
+	assert_int_equal(rt.mtu, T.dev->mtu);
+	assert_int_equal(ip_pmtu_get(T.st, near), 0);
+	assert_int_equal(T.st->ip.pmtu_count, 0);
+}
+
+/* The table holds IP_PMTU_SLOTS destinations; past that, in a full set,
+ * the entry nearest to its expiry makes room. */
+static void test_route_pmtu_full(void **state)
+{
+	char name[32];
+	int learnt = 0;
+
+	(void)state;
+	assert_int_equal(ip_route_add(T.st, 0, 0, ts_ip("10.0.0.1"), T.dev), 0);
+	for (int i = 0; i < 4 * IP_PMTU_SLOTS; i++) {
+		snprintf(name, sizeof(name), "172.16.%d.%d", i / 250, i % 250 + 1);
+		ts_advance(&T, 1000);
+		learnt += ip_pmtu_update(T.st, ts_ip(name), 1400) == 1400;
+	}
+	assert_int_equal(learnt, 4 * IP_PMTU_SLOTS);
+	assert_int_equal(T.st->ip.pmtu_count, IP_PMTU_SLOTS);
+	/* The newest is kept, and no slot is left free. */
+	snprintf(name, sizeof(name), "172.16.%d.%d", (4 * IP_PMTU_SLOTS - 1) / 250,
+		 (4 * IP_PMTU_SLOTS - 1) % 250 + 1);
+	assert_int_equal(ip_pmtu_get(T.st, ts_ip(name)), 1400);
+	for (int i = 0; i < IP_PMTU_SLOTS; i++)
+		assert_true(T.st->ip.pmtu[i].daddr != 0);
+}
+
 static void test_route_table_full(void **state)
 {
 	int n = T.st->ip.nroutes;
@@ -599,6 +667,8 @@ int main(void)
 		T_(test_output_no_route),
 		T_(test_route_lpm),
 		T_(test_route_table_full),
+		T_(test_route_pmtu),
+		T_(test_route_pmtu_full),
 		T_(test_route_local_via_lo),
 		T_(test_addr_type),
 		T_(test_register_protocol),

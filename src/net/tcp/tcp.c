@@ -24,6 +24,7 @@
 
 static const struct net_protocol tcp_protocol = {
 	.handler = tcp_v4_rcv,
+	.err_handler = tcp_v4_err,
 };
 
 void tcp_init(struct ustack *st)
@@ -510,6 +511,14 @@ void tcp_update_mss(struct tcp_sock *tp)
 		mss = tp->advmss;
 	if (tp->user_mss && (uint32_t)tp->user_mss < mss)
 		mss = (uint32_t)tp->user_mss;
+	/* RFC 1191 §3: no segment larger than the path MTU learnt from ICMP
+	 * allows (Linux's tcp_sync_mss); the MSS we announced stays. */
+	if (tp->sk.st->ip.pmtu_count) {
+		uint32_t pmtu = ip_pmtu_get(tp->sk.st, tp->sk.daddr);
+
+		if (pmtu && pmtu - 40 < mss)
+			mss = pmtu - 40;
+	}
 	/* The MSS counts no options (RFC 9293 §3.7.1, RFC 6691): those on
 	 * every segment come off it (Linux's tcp_mtu_to_mss). */
 	if (mss > tcp_ts_hdr_extra(tp))
@@ -621,7 +630,7 @@ static int tcp_v4_connect(struct sock *sk, const struct sockaddr *uaddr,
 			return rc;
 		}
 	}
-	tp->advmss = (uint16_t)(rt.dev->mtu - 40);
+	tp->advmss = (uint16_t)(rt.mtu - 40);   /* the path MTU's, as Linux */
 	tcp_update_mss(tp);
 	tp->iss = tcp_isn(sk->st, sk->rcv_saddr, sk->sport, sk->daddr, sk->dport);
 	tp->snd_una = tp->iss;

@@ -409,6 +409,13 @@ void tcp_update_mss(struct tcp_sock *tp);
 /* tcp_input.c */
 void tcp_v4_rcv(struct sk_buff *skb);
 
+/* tcp_err.c: an ICMP error about a segment we sent (the net_protocol's
+ * err_handler; RFC 1122 §4.2.3.9, RFC 5927, RFC 1191). */
+struct ipv4_info;
+void tcp_v4_err(struct ustack *st, const struct ipv4_info *inner,
+		const uint8_t *l4, size_t l4_len, int type, int code,
+		uint32_t info);
+
 /* tcp_output.c */
 /* Send every segment the windows and Nagle allow. */
 void tcp_write_xmit(struct sock *sk, bool push);
@@ -431,6 +438,9 @@ int tcp_retransmit_head(struct sock *sk);
  * than a whole one (Linux's tcp_write_wakeup). True if data went out. */
 bool tcp_write_wakeup(struct sock *sk);
 void tcp_send_probe(struct sock *sk);
+/* The MSS fell with the path MTU: cut the segments to it and send again
+ * those in flight (Linux's tcp_simple_retransmit). */
+void tcp_simple_retransmit(struct sock *sk);
 
 /* tcp_sack.c */
 /* Fresh SACK state for a new connection attempt. */
@@ -547,6 +557,8 @@ void tcp_undo_check(struct sock *sk, unsigned int flags);
 bool tcp_undo_frto_new_data(struct sock *sk);
 /* F-RTO's new data could not go: the conventional recovery. */
 void tcp_undo_frto_stop(struct sock *sk);
+/* Nothing of the episode may be undone (the MSS fell, tcp_output.c). */
+void tcp_undo_forget(struct sock *sk);
 
 /* tcp_prr.c: RFC 6937 */
 /* Fast recovery begins (ssthresh is set): PRR starts counting. */
@@ -638,6 +650,8 @@ int tcp_transmit_gso(struct sock *sk, struct sk_buff *skb, unsigned int nsegs);
 void tcp_init_timers(struct tcp_sock *tp);
 void tcp_clear_timers(struct tcp_sock *tp);
 void tcp_reset_rto_timer(struct sock *sk);
+/* The connection fails with err: reported, then closed. */
+void tcp_write_err(struct sock *sk, int err);
 /* The RTO with its backoff, at most TCP_RTO_MAX_US. */
 us_time_t tcp_backed_off_rto(const struct tcp_sock *tp);
 /* An ACK while the window is probed: the next probe counts from now. */

@@ -287,7 +287,9 @@ static enum us_drop_reason tcp_ack(struct sock *sk, const struct sk_buff *skb,
 		return US_DROP_TCP_TOO_OLD_ACK;
 	if (seq_lt(ack, tp->snd_una))
 		return US_DROP_NOT_DROPPED;   /* old: the data still counts */
-	/* In the window, with an acceptable ACK (Linux's ordering). */
+	/* In the window, with an acceptable ACK (Linux's ordering). The
+	 * path works: an ICMP error kept for a timeout is forgotten. */
+	sk->err_soft = 0;
 	tcp_ts_update_recent(tp, seq);
 	/* The window update rule, with Linux's narrowing of its second arm
 	 * (tcp_may_update_window): a segment no newer than the last update
@@ -601,7 +603,7 @@ static struct sock *tcp_new_child(struct sock *lsk, const struct sk_buff *skb,
 		sock_put(sk);
 		return NULL;
 	}
-	tp->advmss = (uint16_t)(rt.dev->mtu - 40);
+	tp->advmss = (uint16_t)(rt.mtu - 40);
 	tp->irs = th->seq;
 	tp->rcv_nxt = th->seq + 1;
 	tp->rcv_wup = tp->rcv_nxt;

@@ -299,9 +299,11 @@ static bool tcp_may_send(struct sock *sk, struct sk_buff *skb, bool push)
 	    !(cb->flags & TCPHDR_SYN))
 		return false;
 	/* Nagle and cork never hold urgent data back (Linux's
-	 * tcp_nagle_test). */
+	 * tcp_nagle_test), nor data sent before, which goes again after a
+	 * timeout or a fall of the MSS (Linux retransmits it apart). */
 	if (skb->len < tp->mss_cache && !(cb->flags & TCPHDR_FIN) &&
-	    tcp_next_skb(sk, skb) == NULL && !tcp_urg_mode(tp)) {
+	    tcp_next_skb(sk, skb) == NULL && !tcp_urg_mode(tp) &&
+	    !seq_lt(cb->seq, tp->snd_max)) {
 		if (tp->cork || !push)
 			return false;
 		if (!tp->nodelay && tcp_small_in_flight(tp))
@@ -366,9 +368,9 @@ void tcp_write_xmit(struct sock *sk, bool push)
 }
 
 /*
- * Split an unsent segment after its first len bytes (Linux's
- * tcp_fragment): the rest, with the FIN and PSH, becomes a new segment
- * behind it.
+ * Split a segment after its first len bytes (Linux's tcp_fragment): the
+ * rest, with the FIN and PSH, becomes a new segment behind it, with the
+ * same send time and scoreboard marks (the caller counts a sent one).
  */
 static int tcp_fragment(struct sock *sk, struct sk_buff *skb, uint32_t len)
 {
@@ -381,15 +383,85 @@ static int tcp_fragment(struct sock *sk, struct sk_buff *skb, uint32_t len)
 	memcpy(skb_put(n, rest), skb->data + len, rest);
 	sk->write_queue.bytes -= rest;
 	skb_trim(skb, len);
-	memset(TCP_SKB_CB(n), 0, sizeof(struct tcp_skb_cb));
+	memcpy(TCP_SKB_CB(n), cb, sizeof(struct tcp_skb_cb));
 	TCP_SKB_CB(n)->seq = cb->seq + len;
-	TCP_SKB_CB(n)->end_seq = cb->end_seq;
-	TCP_SKB_CB(n)->flags = cb->flags;
+	TCP_SKB_CB(n)->carved = 0;   /* its own copy */
+	TCP_SKB_CB(n)->tw_isn = 0;
 	cb->end_seq = cb->seq + len;
 	cb->flags &= (uint8_t)~(TCPHDR_FIN | TCPHDR_PSH);
 	sk->wmem_alloc += (int)n->truesize;
 	skb_queue_after(&sk->write_queue, skb, n);
 	return 0;
+}
+
+/* A piece cut from a segment in flight is in flight too, with its marks. */
+static void tcp_count_piece(struct tcp_sock *tp, const struct tcp_skb_cb *cb)
+{
+	tp->packets_out++;
+	if (cb->sacked & TCPCB_LOST)
+		tp->lost_out++;
+	if (cb->sacked & TCPCB_SACKED_RETRANS)
+		tp->retrans_out++;
+}
+
+/*
+ * The MSS fell with the path MTU (tcp_err.c, RFC 1191 §3). Every segment
+ * longer than the new MSS is cut to it (Linux cuts each as it sends it
+ * again; here all at once, so that a segment stays one skb), and those
+ * already sent, which the network dropped for their size, go again now,
+ * as Linux's tcp_simple_retransmit: presumed lost (with SACK; without,
+ * everything from SND.UNA goes again, as after a timeout), ssthresh
+ * raised to 3/4 of the window outside a recovery, nothing to undo. The
+ * window itself is not cut: the network holds as much data as before,
+ * in smaller units.
+ */
+void tcp_simple_retransmit(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	uint32_t mss = tp->mss_cache, cut_end = tp->snd_una;
+	bool in_flight = true, cut = false;
+
+	for (struct sk_buff *skb = skb_peek(&sk->write_queue); skb;
+	     skb = tcp_next_skb(sk, skb)) {
+		struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
+
+		if (skb == tp->send_head)
+			in_flight = false;
+		if (skb->len > mss && !(cb->flags & TCPHDR_SYN) &&
+		    !(cb->sacked & TCPCB_SACKED_ACKED)) {
+			if (in_flight && seq_gt(cb->end_seq, cut_end))
+				cut_end = cb->end_seq;
+			if (tcp_fragment(sk, skb, mss) == 0 && in_flight)
+				tcp_count_piece(tp, TCP_SKB_CB(tcp_next_skb(sk,
+									    skb)));
+		}
+		if (in_flight && seq_lt(cb->seq, cut_end)) {
+			cut = true;
+			if (tp->sack_ok)
+				tcp_sack_mark_skb_lost(sk, skb);
+		}
+	}
+	if (!cut)
+		return;
+	if (!tp->in_recovery) {
+		uint32_t three_quarters = (tp->snd_cwnd >> 1) +
+					  (tp->snd_cwnd >> 2);
+
+		if (tp->snd_ssthresh < three_quarters)
+			tp->snd_ssthresh = three_quarters;
+	}
+	tcp_undo_forget(sk);
+	tp->in_recovery = false;
+	tp->high_seq = tp->snd_max;
+	tp->dupacks = 0;
+	if (!tp->sack_ok) {
+		tp->snd_nxt = tp->snd_una;
+		tp->send_head = skb_peek(&sk->write_queue);
+		tp->packets_out = 0;
+		tcp_reno_reset(tp);
+	}
+	tcp_write_xmit(sk, true);
+	tcp_reset_rto_timer(sk);
 }
 
 bool tcp_write_wakeup(struct sock *sk)

@@ -102,7 +102,7 @@ void tcp_rtt_sample(struct tcp_sock *tp, us_time_t rtt_us)
 	tcp_ca_rtt_sample(&tp->sk, r);   /* the algorithm may watch delay */
 }
 
-static void tcp_write_err(struct sock *sk, int err)
+void tcp_write_err(struct sock *sk, int err)
 {
 	sk->err = err;
 	if (sk->sk_socket)

@@ -120,6 +120,17 @@ void tcp_undo_mark_loss(struct sock *sk)
 	r->ack_orig = false;
 }
 
+void tcp_undo_forget(struct sock *sk)
+{
+	struct tcp_rack *r = tcp_undo_state(sk);
+
+	if (r) {
+		r->undo_on = false;
+		r->frto = false;
+		r->frto_new = false;
+	}
+}
+
 void tcp_undo_retransmitted(struct sock *sk, const struct sk_buff *skb)
 {
 	struct tcp_sock *tp = tcp_sk(sk);

@@ -1,0 +1,177 @@
+/*
+ * tcp_err.c - ICMP errors about our TCP segments (RFC 1122 §4.2.3.9,
+ * RFC 5927) and Path MTU Discovery (RFC 1191), as Linux's tcp_v4_err.
+ *
+ * An error quotes the IP header and the first 8 bytes of the segment that
+ * caused it: the ports name the connection, the sequence number must be
+ * one it has outstanding (SND.UNA..SND.NXT, RFC 5927 §4.1), else anyone
+ * who knows the 4-tuple could disturb it; such errors are counted
+ * (tcp.out_of_window_icmps) and dropped.
+ *
+ *  - "Fragmentation needed" (RFC 1191 §4): the path MTU to the peer is
+ *    remembered (ip_pmtu_update), every connection to it takes the
+ *    smaller MSS, and the one whose segment was dropped sends again at
+ *    once what was too big (tcp_simple_retransmit).
+ *  - During the handshake any other destination unreachable, time
+ *    exceeded or parameter problem ends a connect() with its errno
+ *    (EHOSTUNREACH, ECONNREFUSED, ...), as Linux does; an embryonic
+ *    connection of a listener is dropped quietly when the error says the
+ *    peer cannot be reached (Linux's tcp_req_err: accept() never reports
+ *    network errors).
+ *  - On a synchronized connection these are soft errors (RFC 1122
+ *    §4.2.3.9: a TCP MUST NOT abort for them): the errno is kept and
+ *    reported only if the connection times out, instead of ETIMEDOUT.
+ *    A network or host unreachable that answers a retransmission also
+ *    takes one step of the timer's backoff back (RFC 6069 §3), since the
+ *    segment was not lost to congestion.
+ *  - Source quench is ignored (RFC 6633); redirects are not acted on.
+ *
+ * Not done: IP_RECVERR (Linux reports the error at once on request) and
+ * the lock that Linux puts on a path MTU reported below 552 bytes, so
+ * that its packets go without DF: ustack keeps DF and 552.
+ *
+ * Call chain: icmp_error_rcv -> tcp_v4_err -> tcp_mtu_reduced ->
+ *             ip_pmtu_update, tcp_update_mss, tcp_simple_retransmit.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <string.h>
+
+#include "net/icmp.h"
+#include "net/icmp_errno.h"
+#include "net/ipv4.h"
+#include "net/tcp/tcp.h"
+#include "stack/stack.h"
+
+/* Every connection to daddr takes the path MTU just learnt: Linux has
+ * each find it at its next transmission (tcp_current_mss); here it is
+ * one walk when the MTU falls, which ICMP's own checks make rare. */
+static void tcp_pmtu_sync_all(struct ustack *st, uint32_t daddr)
+{
+	struct tcp_table *t = &st->tcp;
+
+	for (uint32_t i = 0; i <= t->ehash_mask; i++) {
+		struct list_head *pos;
+
+		list_for_each(pos, &t->ehash[i]) {
+			struct tcp_sock *tp = list_entry(pos, struct tcp_sock,
+							 ehash_node);
+
+			if (tp->sk.daddr == daddr)
+				tcp_update_mss(tp);
+		}
+	}
+}
+
+/* RFC 1191 §3-4, Linux's tcp_v4_mtu_reduced. */
+static void tcp_mtu_reduced(struct sock *sk, uint32_t mtu)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	uint16_t mss = tp->mss_cache;
+
+	if (!ip_pmtu_update(sk->st, sk->daddr, mtu))
+		return;
+	/* Below what can be used: the peer may never be reached (Linux). */
+	if (mtu < IP_PMTU_MIN)
+		sk->err_soft = EMSGSIZE;
+	tcp_pmtu_sync_all(sk->st, sk->daddr);
+	if (tp->mss_cache < mss)
+		tcp_simple_retransmit(sk);
+}
+
+/*
+ * RFC 6069 §3 (Linux's tcp_ld_RTO_revert): an unreachable that answers
+ * the retransmission of SND.UNA during a backoff says the path is broken,
+ * not congested; the backoff is one step shorter, and the retransmission
+ * goes at once if that much time has passed already.
+ */
+static void tcp_rto_revert(struct sock *sk, uint32_t seq)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct sk_buff *head = skb_peek(&sk->write_queue);
+	us_time_t due;
+
+	if (seq != tp->snd_una || !tp->retransmits || !tp->backoff ||
+	    tp->probe_timer || !head)
+		return;
+	tp->backoff--;
+	due = TCP_SKB_CB(head)->sent + tcp_backed_off_rto(tp);
+	us_timer_mod(&sk->st->timers, &tp->retrans_timer,
+		     due > sk->st->now ? due : sk->st->now);
+}
+
+/* An embryonic connection of a listener (Linux's tcp_req_err). */
+static void tcp_req_err(struct sock *sk, uint32_t seq, bool abort)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	if (seq != tp->iss) {
+		us_mib_inc(sk->st, US_MIB_TCP_OUT_OF_WINDOW_ICMPS);
+		return;
+	}
+	if (abort) {
+		us_mib_inc(sk->st, US_MIB_TCP_LISTEN_DROPS);
+		tcp_done(sk);
+	}
+}
+
+void tcp_v4_err(struct ustack *st, const struct ipv4_info *inner,
+		const uint8_t *l4, size_t l4_len, int type, int code,
+		uint32_t info)
+{
+	uint16_t sport, dport;
+	uint32_t seq;
+	struct tcp_sock *tp;
+	struct sock *sk;
+	bool fatal;
+	int err;
+
+	if (l4_len < 8)
+		return;
+	memcpy(&sport, l4, 2);
+	memcpy(&dport, l4 + 2, 2);
+	memcpy(&seq, l4 + 4, 4);
+	seq = ntohl(seq);
+	/* The quoted segment went from us to the peer: look it up as if it
+	 * were coming back. TIME_WAIT and listeners are not found. */
+	sk = tcp_lookup_established(st, inner->daddr, dport, inner->saddr,
+				    sport);
+	if (!sk || sk->state == TCP_CLOSE)
+		return;
+	tp = tcp_sk(sk);
+	if (sk->state == TCP_SYN_RECV && tp->parent) {
+		tcp_req_err(sk, seq, type == ICMP_PARAMETERPROB ||
+				     type == ICMP_TIME_EXCEEDED ||
+				     (type == ICMP_DEST_UNREACH &&
+				      (code == ICMP_NET_UNREACH ||
+				       code == ICMP_HOST_UNREACH)));
+		return;
+	}
+	if (seq_lt(seq, tp->snd_una) || seq_gt(seq, tp->snd_nxt)) {
+		us_mib_inc(st, US_MIB_TCP_OUT_OF_WINDOW_ICMPS);
+		return;
+	}
+	switch (type) {
+	case ICMP_PARAMETERPROB:
+	case ICMP_TIME_EXCEEDED:
+		break;
+	case ICMP_DEST_UNREACH:
+		if (code > ICMP_PREC_CUTOFF)
+			return;
+		if (code == ICMP_FRAG_NEEDED) {
+			tcp_mtu_reduced(sk, info & 0xffff);
+			return;
+		}
+		if (code == ICMP_NET_UNREACH || code == ICMP_HOST_UNREACH)
+			tcp_rto_revert(sk, seq);
+		break;
+	default:
+		return;   /* source quench (RFC 6633), redirect, ... */
+	}
+	err = icmp_err_convert(type, code, &fatal);
+	if (sk->state == TCP_SYN_SENT || sk->state == TCP_SYN_RECV) {
+		tcp_write_err(sk, err);
+		return;
+	}
+	sk->err_soft = err;
+}

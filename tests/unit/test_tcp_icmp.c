@@ -1,0 +1,209 @@
+/*
+ * test_tcp_icmp.c - ICMP errors about TCP segments (tcp_err.c, RFC 1122
+ * §4.2.3.9, RFC 5927, RFC 1191) with crafted errors quoting what the
+ * stack sent: a "fragmentation needed" lowers the MSS of every
+ * connection to that destination and sends again, cut, only what the
+ * quoted connection had in flight; an error that quotes a sequence number
+ * not outstanding is counted and changes nothing; during the handshake
+ * time exceeded, parameter problem and the administrative unreachables
+ * end connect() with Linux's errno, source quench does nothing.
+ * (packetdrill's icmp/ scripts check the same against Linux.)
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <string.h>
+
+#include "core/checksum.h"
+#include "lib/tcptest.h"
+#include "net/ether.h"
+#include "net/icmp.h"
+#include "stack/stack.h"
+
+static struct test_stack T;
+static uint8_t BUF[8192];
+
+static int setup(void **state)
+{
+	(void)state;
+	tt_stack_init(&T);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	ts_flush_tx(&T);
+	ts_destroy(&T);
+	return 0;
+}
+
+/* An ICMP error from the peer quoting the IP header and the first 8 bytes
+ * (ports, sequence number) of a segment the stack sent to it. */
+static void icmp_about(const struct tt_conn *c, uint32_t seq, uint8_t type,
+		       uint8_t code, uint16_t mtu)
+{
+	uint8_t icmp[8 + 28], ip[64], frame[ETH_HLEN + 64];
+	uint16_t sum;
+	size_t n = 0;
+
+	memset(icmp, 0, sizeof(icmp));
+	icmp[0] = type;
+	icmp[1] = code;
+	icmp[6] = (uint8_t)(mtu >> 8);
+	icmp[7] = (uint8_t)mtu;
+	/* The quoted datagram: ours, to the peer, 1500 bytes long. */
+	tb_ipv4(icmp + 8, c->us_addr, c->peer_addr, IPPROTO_TCP, 1, 0x4000,
+		64, "\0\0\0\0\0\0\0\0", 8);
+	icmp[8 + 2] = 1500 >> 8;
+	icmp[8 + 3] = 1500 & 0xff;
+	icmp[28] = (uint8_t)(c->us_port >> 8);
+	icmp[29] = (uint8_t)c->us_port;
+	icmp[30] = (uint8_t)(c->peer_port >> 8);
+	icmp[31] = (uint8_t)c->peer_port;
+	icmp[32] = (uint8_t)(seq >> 24);
+	icmp[33] = (uint8_t)(seq >> 16);
+	icmp[34] = (uint8_t)(seq >> 8);
+	icmp[35] = (uint8_t)seq;
+	sum = inet_csum(icmp, sizeof(icmp));
+	icmp[2] = (uint8_t)(sum >> 8);
+	icmp[3] = (uint8_t)sum;
+	if (T.dev->hard_header_len)
+		n = tb_eth(frame, TS_DEV_MAC, TS_PEER_MAC, ETH_P_IP);
+	memcpy(frame + n, ip,
+	       tb_ipv4(ip, c->peer_addr, c->us_addr, IPPROTO_ICMP, 2, 0, 64,
+		       icmp, sizeof(icmp)));
+	n += 20 + sizeof(icmp);
+	ts_inject(&T, frame, n);
+}
+
+static void open_active(struct tt_conn *c, uint16_t peer_port)
+{
+	tt_conn_init(c, &T, true);
+	c->peer_port = peer_port;
+	tt_open(c);
+}
+
+static uint32_t snd_mss(int fd)
+{
+	struct tcp_info ti;
+
+	tt_info(fd, &ti);
+	return ti.tcpi_snd_mss;
+}
+
+/* RFC 1191 §3-4: the path MTU to the peer falls to 1200 (MSS 1160). */
+static void test_frag_needed(void **state)
+{
+	struct tt_conn a, b;
+
+	(void)state;
+	open_active(&a, 80);
+	open_active(&b, 81);
+	assert_int_equal(snd_mss(a.fd), 1460);
+	assert_int_equal(us_send(a.fd, BUF, 2920, 0), 2920);
+	TT_EXPECT_DATA(&a, a.iss + 1, 1460);
+	TT_EXPECT_DATA(&a, a.iss + 1461, 1460);
+
+	icmp_about(&a, a.iss + 1, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, 1200);
+	/* What a had in flight goes again at once, in MSS-sized pieces. */
+	TT_EXPECT_DATA(&a, a.iss + 1, 1160);
+	TT_EXPECT_DATA(&a, a.iss + 1161, 300);
+	TT_EXPECT_DATA(&a, a.iss + 1461, 1160);
+	TT_EXPECT_DATA(&a, a.iss + 2621, 300);
+	TT_EXPECT_NONE(&T);
+	assert_int_equal(snd_mss(a.fd), 1160);
+	assert_int_equal(tt_mib(&T, US_MIB_TCP_RETRANS_SEGS), 4);
+	/* b, to the same peer, takes the smaller MSS without an error of
+	 * its own, and has nothing to send again. */
+	assert_int_equal(snd_mss(b.fd), 1160);
+	assert_int_equal(us_send(b.fd, BUF, 2000, 0), 2000);
+	TT_EXPECT_DATA(&b, b.iss + 1, 1160);
+	TT_EXPECT_DATA(&b, b.iss + 1161, 840);
+	TT_EXPECT_NONE(&T);
+	/* A second, larger report is old news. */
+	icmp_about(&a, a.iss + 1, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, 1400);
+	TT_EXPECT_NONE(&T);
+	assert_int_equal(snd_mss(a.fd), 1160);
+	/* The acknowledgment of the pieces frees them all. */
+	tt_send(&a, TCPHDR_ACK, a.snd_nxt, a.iss + 2921, NULL, 0);
+	TT_EXPECT_NONE(&T);
+}
+
+/* RFC 5927 §4.1: an error must quote a sequence number in flight. */
+static void test_out_of_window(void **state)
+{
+	struct tt_conn a;
+
+	(void)state;
+	open_active(&a, 80);
+	assert_int_equal(us_send(a.fd, BUF, 1000, 0), 1000);
+	TT_EXPECT_DATA(&a, a.iss + 1, 1000);
+	icmp_about(&a, a.iss + 5000, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, 576);
+	icmp_about(&a, a.iss, ICMP_DEST_UNREACH, ICMP_HOST_UNREACH, 0);
+	TT_EXPECT_NONE(&T);
+	assert_int_equal(tt_mib(&T, US_MIB_TCP_OUT_OF_WINDOW_ICMPS), 2);
+	assert_int_equal(snd_mss(a.fd), 1460);
+	assert_int_equal(tt_so_error(a.fd), 0);
+	/* In flight: a soft error, read once through SO_ERROR. */
+	icmp_about(&a, a.iss + 1, ICMP_DEST_UNREACH, ICMP_HOST_UNREACH, 0);
+	assert_int_equal(tt_mib(&T, US_MIB_TCP_OUT_OF_WINDOW_ICMPS), 2);
+	assert_int_equal(tt_so_error(a.fd), EHOSTUNREACH);
+	assert_int_equal(tt_so_error(a.fd), 0);
+	assert_int_equal(tt_state(a.fd), TCP_ESTABLISHED);
+}
+
+/* During the handshake: hard errors with Linux's errno, or nothing. */
+static void test_synsent(void **state)
+{
+	static const struct {
+		uint8_t type, code;
+		int err;   /* 0: ignored */
+	} cases[] = {
+		{ ICMP_TIME_EXCEEDED, ICMP_EXC_TTL, EHOSTUNREACH },
+		{ ICMP_PARAMETERPROB, 0, EPROTO },
+		{ ICMP_DEST_UNREACH, ICMP_PROT_UNREACH, ENOPROTOOPT },
+		{ ICMP_DEST_UNREACH, 13, EHOSTUNREACH },  /* prohibited */
+		{ ICMP_DEST_UNREACH, 16, 0 },    /* no such code */
+		{ ICMP_SOURCE_QUENCH, 0, 0 },    /* RFC 6633 */
+		{ ICMP_REDIRECT, 1, 0 },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct tt_conn c;
+
+		tt_conn_init(&c, &T, true);
+		c.peer_port = (uint16_t)(100 + i);
+		tt_open_synsent(&c);
+		icmp_about(&c, c.iss, cases[i].type, cases[i].code, 0);
+		if (cases[i].err) {
+			assert_int_equal(tt_so_error(c.fd), cases[i].err);
+			assert_int_equal(tt_state(c.fd), TCP_CLOSE);
+		} else {
+			assert_int_equal(tt_so_error(c.fd), 0);
+			assert_int_equal(tt_state(c.fd), TCP_SYN_SENT);
+		}
+		TT_EXPECT_NONE(&T);
+		us_close(c.fd);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_frag_needed, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_out_of_window, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_synsent, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
