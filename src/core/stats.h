@@ -125,7 +125,8 @@ struct ustack;
 	/* writes stopped at the skb pool's queue limit (tcp.c) */ \
 	X(TCP_SND_POOL_FULL, "tcp.snd_pool_full") \
 	X(TCP_OUT_OF_WINDOW_ICMPS, "tcp.out_of_window_icmps") /* RFC 5927 */ \
-	X(TCP_LISTEN_DROPS, "tcp.listen_drops") /* embryos ICMP ended */
+	X(TCP_LISTEN_DROPS, "tcp.listen_drops") /* embryos ICMP ended */ \
+	X(TCP_WQUEUE_TOO_BIG, "tcp.wqueue_too_big") /* no cut: memory */
 
 #define US_DROP_REASON_LIST(X) \
 	X(NOT_DROPPED, "not_dropped") /* 0: parse functions' "valid" */ \

@@ -2,11 +2,15 @@
  * test_tcp_icmp.c - ICMP errors about TCP segments (tcp_err.c, RFC 1122
  * §4.2.3.9, RFC 5927, RFC 1191) with crafted errors quoting what the
  * stack sent: a "fragmentation needed" lowers the MSS of every
- * connection to that destination and sends again, cut, only what the
- * quoted connection had in flight; an error that quotes a sequence number
- * not outstanding is counted and changes nothing; during the handshake
+ * connection to that destination and sends again, cut, what the quoted
+ * connection had in flight (with SACK, not what was SACKed); another
+ * connection cuts its own when its error or its timeout comes; the
+ * counters of the scoreboard come back to 0. An error that quotes a
+ * sequence number not outstanding is counted and changes nothing (after
+ * a go-back, data up to SND.MAX is outstanding); during the handshake
  * time exceeded, parameter problem and the administrative unreachables
- * end connect() with Linux's errno, source quench does nothing.
+ * end connect() with Linux's errno, source quench does nothing; a
+ * listener's embryo goes when its peer is unreachable.
  * (packetdrill's icmp/ scripts check the same against Linux.)
  */
 #include <setjmp.h>
@@ -24,6 +28,7 @@
 #include "lib/tcptest.h"
 #include "net/ether.h"
 #include "net/icmp.h"
+#include "socket/socket.h"
 #include "stack/stack.h"
 
 static struct test_stack T;
@@ -98,6 +103,23 @@ static uint32_t snd_mss(int fd)
 	return ti.tcpi_snd_mss;
 }
 
+/* Everything acknowledged: nothing in flight, lost or sent again, and no
+ * send-buffer memory held. */
+static void expect_all_acked(struct tt_conn *c)
+{
+	struct tcp_info ti;
+	int err;
+	struct socket *sock = sockfd_lookup(c->fd, &err);
+
+	tt_info(c->fd, &ti);
+	assert_int_equal(ti.tcpi_unacked, 0);
+	assert_int_equal(ti.tcpi_lost, 0);
+	assert_int_equal(ti.tcpi_retrans, 0);
+	assert_non_null(sock);
+	assert_int_equal(sock->sk->wmem_alloc, 0);
+	sockfd_put(sock);
+}
+
 /* RFC 1191 §3-4: the path MTU to the peer falls to 1200 (MSS 1160). */
 static void test_frag_needed(void **state)
 {
@@ -110,6 +132,8 @@ static void test_frag_needed(void **state)
 	assert_int_equal(us_send(a.fd, BUF, 2920, 0), 2920);
 	TT_EXPECT_DATA(&a, a.iss + 1, 1460);
 	TT_EXPECT_DATA(&a, a.iss + 1461, 1460);
+	assert_int_equal(us_send(b.fd, BUF, 1460, 0), 1460);
+	TT_EXPECT_DATA(&b, b.iss + 1, 1460);
 
 	icmp_about(&a, a.iss + 1, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, 1200);
 	/* What a had in flight goes again at once, in MSS-sized pieces. */
@@ -120,20 +144,110 @@ static void test_frag_needed(void **state)
 	TT_EXPECT_NONE(&T);
 	assert_int_equal(snd_mss(a.fd), 1160);
 	assert_int_equal(tt_mib(&T, US_MIB_TCP_RETRANS_SEGS), 4);
-	/* b, to the same peer, takes the smaller MSS without an error of
-	 * its own, and has nothing to send again. */
+	/* b, to the same peer, takes the smaller MSS at once; its segment
+	 * in flight goes again, cut, when its own error comes (the path's
+	 * MTU is known by then: the decision is b's). */
 	assert_int_equal(snd_mss(b.fd), 1160);
-	assert_int_equal(us_send(b.fd, BUF, 2000, 0), 2000);
+	icmp_about(&b, b.iss + 1, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, 1200);
 	TT_EXPECT_DATA(&b, b.iss + 1, 1160);
-	TT_EXPECT_DATA(&b, b.iss + 1161, 840);
+	TT_EXPECT_DATA(&b, b.iss + 1161, 300);
 	TT_EXPECT_NONE(&T);
-	/* A second, larger report is old news. */
+	assert_int_equal(us_send(b.fd, BUF, 2000, 0), 2000);
+	TT_EXPECT_DATA(&b, b.iss + 1461, 1160);
+	TT_EXPECT_DATA(&b, b.iss + 2621, 840);
+	TT_EXPECT_NONE(&T);
+	/* A second, larger report is old news; the same one again finds
+	 * nothing too long in flight. */
 	icmp_about(&a, a.iss + 1, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, 1400);
+	icmp_about(&a, a.iss + 1, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, 1200);
 	TT_EXPECT_NONE(&T);
 	assert_int_equal(snd_mss(a.fd), 1160);
-	/* The acknowledgment of the pieces frees them all. */
+	/* The acknowledgments of the pieces free them all. */
 	tt_send(&a, TCPHDR_ACK, a.snd_nxt, a.iss + 2921, NULL, 0);
+	tt_send(&b, TCPHDR_ACK, b.snd_nxt, b.iss + 3461, NULL, 0);
 	TT_EXPECT_NONE(&T);
+	expect_all_acked(&a);
+	expect_all_acked(&b);
+}
+
+/* A connection whose segment in flight got no error of its own (another
+ * connection's lowered the MSS) cuts it when its timeout sends it again. */
+static void test_cut_at_timeout(void **state)
+{
+	struct tt_conn a, b;
+
+	(void)state;
+	open_active(&a, 80);
+	open_active(&b, 81);
+	assert_int_equal(us_send(b.fd, BUF, 1460, 0), 1460);
+	TT_EXPECT_DATA(&b, b.iss + 1, 1460);
+	assert_int_equal(us_send(a.fd, BUF, 1460, 0), 1460);
+	TT_EXPECT_DATA(&a, a.iss + 1, 1460);
+	icmp_about(&a, a.iss + 1, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, 1200);
+	TT_EXPECT_DATA(&a, a.iss + 1, 1160);
+	TT_EXPECT_DATA(&a, a.iss + 1161, 300);
+	TT_EXPECT_NONE(&T);
+	tt_send(&a, TCPHDR_ACK, a.snd_nxt, a.iss + 1461, NULL, 0);
+	/* b's RTO (at least 200 ms) sends its first piece; cwnd is 1. */
+	ts_advance(&T, 1000000);
+	TT_EXPECT_DATA(&b, b.iss + 1, 1160);
+	TT_EXPECT_NONE(&T);
+	tt_send(&b, TCPHDR_ACK, b.snd_nxt, b.iss + 1161, NULL, 0);
+	TT_EXPECT_DATA(&b, b.iss + 1161, 300);
+	tt_send(&b, TCPHDR_ACK, b.snd_nxt, b.iss + 1461, NULL, 0);
+	TT_EXPECT_NONE(&T);
+	expect_all_acked(&b);
+}
+
+/* With SACK (RFC 6675): what the peer SACKed is not sent again. */
+static void test_frag_needed_sack(void **state)
+{
+	struct tt_conn c;
+	uint8_t sack[12] = { 1, 1, 5, 10 };
+	uint32_t l, r;
+	struct tcp_info ti;
+
+	struct sockaddr_in sin;
+	socklen_t len = sizeof(sin);
+
+	(void)state;
+	tt_conn_init(&c, &T, false);
+	c.sack_perm = true;
+	/* A round trip of 100 ms, so that RACK (RFC 8985 §6.2) waits a
+	 * quarter of it before it takes a segment for lost. */
+	tt_open_synrecv(&c);
+	ts_advance(&T, 100000);
+	tt_peer(&c, TCPHDR_ACK, NULL, 0);
+	c.fd = us_accept4(c.lfd, (struct sockaddr *)&sin, &len, SOCK_NONBLOCK);
+	assert_true(c.fd >= 0);
+	assert_int_equal(us_send(c.fd, BUF, 4 * 1460, 0), 4 * 1460);
+	for (int i = 0; i < 4; i++)
+		TT_EXPECT_DATA(&c, c.iss + 1 + (uint32_t)i * 1460, 1460);
+	/* The third arrived, a round trip later. */
+	ts_advance(&T, 100000);
+	l = htonl(c.iss + 1 + 2 * 1460);
+	r = htonl(c.iss + 1 + 3 * 1460);
+	memcpy(sack + 4, &l, 4);
+	memcpy(sack + 8, &r, 4);
+	tt_send_opt(&c, TCPHDR_ACK, c.snd_nxt, c.iss + 1, sack, sizeof(sack),
+		    NULL, 0);
+	TT_EXPECT_NONE(&T);
+	icmp_about(&c, c.iss + 1, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, 1200);
+	TT_EXPECT_DATA(&c, c.iss + 1, 1160);
+	TT_EXPECT_DATA(&c, c.iss + 1161, 300);
+	TT_EXPECT_DATA(&c, c.iss + 1461, 1160);
+	TT_EXPECT_DATA(&c, c.iss + 2621, 300);
+	TT_EXPECT_DATA(&c, c.iss + 4381, 1160);
+	TT_EXPECT_DATA(&c, c.iss + 5541, 300);
+	TT_EXPECT_NONE(&T);
+	tt_info(c.fd, &ti);
+	assert_int_equal(ti.tcpi_lost, 6);
+	assert_int_equal(ti.tcpi_retrans, 6);
+	assert_int_equal(ti.tcpi_sacked, 1);
+	assert_int_equal(ti.tcpi_unacked, 7);
+	tt_send(&c, TCPHDR_ACK, c.snd_nxt, c.iss + 1 + 4 * 1460, NULL, 0);
+	TT_EXPECT_NONE(&T);
+	expect_all_acked(&c);
 }
 
 /* RFC 5927 §4.1: an error must quote a sequence number in flight. */
@@ -157,6 +271,47 @@ static void test_out_of_window(void **state)
 	assert_int_equal(tt_so_error(a.fd), EHOSTUNREACH);
 	assert_int_equal(tt_so_error(a.fd), 0);
 	assert_int_equal(tt_state(a.fd), TCP_ESTABLISHED);
+}
+
+/* Without SACK a timeout goes back (SND.NXT = SND.UNA): data sent before
+ * it, up to SND.MAX, is still outstanding for an error to quote. */
+static void test_window_after_go_back(void **state)
+{
+	struct tt_conn a;
+
+	(void)state;
+	open_active(&a, 80);
+	assert_int_equal(us_send(a.fd, BUF, 3 * 1460, 0), 3 * 1460);
+	for (int i = 0; i < 3; i++)
+		TT_EXPECT_DATA(&a, a.iss + 1 + (uint32_t)i * 1460, 1460);
+	ts_advance(&T, 1000000);
+	TT_EXPECT_DATA(&a, a.iss + 1, 1460);
+	TT_EXPECT_NONE(&T);
+	icmp_about(&a, a.iss + 1 + 2 * 1460, ICMP_DEST_UNREACH,
+		   ICMP_HOST_UNREACH, 0);
+	assert_int_equal(tt_mib(&T, US_MIB_TCP_OUT_OF_WINDOW_ICMPS), 0);
+	assert_int_equal(tt_so_error(a.fd), EHOSTUNREACH);
+}
+
+/* Linux's tcp_req_err: an embryo goes only for an error about its ISN
+ * that says the peer is out of reach. */
+static void test_listener_embryo(void **state)
+{
+	struct tt_conn c;
+
+	(void)state;
+	tt_conn_init(&c, &T, false);
+	tt_open_synrecv(&c);
+	icmp_about(&c, c.iss + 1, ICMP_DEST_UNREACH, ICMP_HOST_UNREACH, 0);
+	assert_int_equal(tt_mib(&T, US_MIB_TCP_OUT_OF_WINDOW_ICMPS), 1);
+	icmp_about(&c, c.iss, ICMP_DEST_UNREACH, ICMP_PORT_UNREACH, 0);
+	assert_int_equal(tt_mib(&T, US_MIB_TCP_LISTEN_DROPS), 0);
+	icmp_about(&c, c.iss, ICMP_TIME_EXCEEDED, ICMP_EXC_TTL, 0);
+	assert_int_equal(tt_mib(&T, US_MIB_TCP_LISTEN_DROPS), 1);
+	/* Gone: the peer's ACK finds nothing and is answered by a RST. */
+	tt_peer(&c, TCPHDR_ACK, NULL, 0);
+	TT_EXPECT(&c, TCPHDR_RST, c.iss + 1, 0);
+	TT_EXPECT_NONE(&T);
 }
 
 /* During the handshake: hard errors with Linux's errno, or nothing. */
@@ -200,7 +355,15 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_frag_needed, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_cut_at_timeout, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_frag_needed_sack, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_out_of_window, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_window_after_go_back,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_listener_embryo, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_synsent, setup, teardown),
 	};

@@ -438,9 +438,13 @@ int tcp_retransmit_head(struct sock *sk);
  * than a whole one (Linux's tcp_write_wakeup). True if data went out. */
 bool tcp_write_wakeup(struct sock *sk);
 void tcp_send_probe(struct sock *sk);
-/* The MSS fell with the path MTU: cut the segments to it and send again
- * those in flight (Linux's tcp_simple_retransmit). */
+/* The MSS fell with the path MTU: send again what was in flight and is
+ * longer than it (Linux's tcp_simple_retransmit). */
 void tcp_simple_retransmit(struct sock *sk);
+/* A segment longer than the MSS (queued or sent before the MSS fell) is
+ * cut to it before it goes, as Linux's tcp_fragment in tcp_write_xmit and
+ * __tcp_retransmit_skb. 0, or -ENOMEM / -ENOBUFS: it cannot go now. */
+int tcp_fit_mss(struct sock *sk, struct sk_buff *skb);
 
 /* tcp_sack.c */
 /* Fresh SACK state for a new connection attempt. */

@@ -11,7 +11,9 @@
  *  - "Fragmentation needed" (RFC 1191 §4): the path MTU to the peer is
  *    remembered (ip_pmtu_update), every connection to it takes the
  *    smaller MSS, and the one whose segment was dropped sends again at
- *    once what was too big (tcp_simple_retransmit).
+ *    once what it has in flight that is too big (tcp_simple_retransmit);
+ *    a segment is cut to the MSS when it goes (tcp_fit_mss), within
+ *    Linux's bound on the memory a queue may take.
  *  - During the handshake any other destination unreachable, time
  *    exceeded or parameter problem ends a connect() with its errno
  *    (EHOSTUNREACH, ECONNREFUSED, ...), as Linux does; an embryonic
@@ -63,20 +65,16 @@ static void tcp_pmtu_sync_all(struct ustack *st, uint32_t daddr)
 	}
 }
 
-/* RFC 1191 §3-4, Linux's tcp_v4_mtu_reduced. */
+/* RFC 1191 §3-4, Linux's tcp_v4_mtu_reduced: the decision to send again
+ * is this connection's (what it has in flight that no longer fits), also
+ * when the path MTU was known already (another connection's error). */
 static void tcp_mtu_reduced(struct sock *sk, uint32_t mtu)
 {
-	struct tcp_sock *tp = tcp_sk(sk);
-	uint16_t mss = tp->mss_cache;
-
-	if (!ip_pmtu_update(sk->st, sk->daddr, mtu))
-		return;
-	/* Below what can be used: the peer may never be reached (Linux). */
-	if (mtu < IP_PMTU_MIN)
-		sk->err_soft = EMSGSIZE;
-	tcp_pmtu_sync_all(sk->st, sk->daddr);
-	if (tp->mss_cache < mss)
-		tcp_simple_retransmit(sk);
+	if (ip_pmtu_update(sk->st, sk->daddr, mtu))
+		tcp_pmtu_sync_all(sk->st, sk->daddr);
+	else
+		tcp_update_mss(tcp_sk(sk));
+	tcp_simple_retransmit(sk);
 }
 
 /*
@@ -95,6 +93,10 @@ static void tcp_rto_revert(struct sock *sk, uint32_t seq)
 	    tp->probe_timer || !head)
 		return;
 	tp->backoff--;
+	/* The shared timer becomes the RTO again (Linux's
+	 * inet_csk_reset_xmit_timer(ICSK_TIME_RETRANS)). */
+	tcp_rack_timer_clear(tp);
+	tp->tlp_timer = false;
 	due = TCP_SKB_CB(head)->sent + tcp_backed_off_rto(tp);
 	us_timer_mod(&sk->st->timers, &tp->retrans_timer,
 		     due > sk->st->now ? due : sk->st->now);
@@ -147,7 +149,8 @@ void tcp_v4_err(struct ustack *st, const struct ipv4_info *inner,
 				       code == ICMP_HOST_UNREACH)));
 		return;
 	}
-	if (seq_lt(seq, tp->snd_una) || seq_gt(seq, tp->snd_nxt)) {
+	/* (SND.MAX: after a go-back ustack's SND.NXT is behind data sent.) */
+	if (seq_lt(seq, tp->snd_una) || seq_gt(seq, tp->snd_max)) {
 		us_mib_inc(st, US_MIB_TCP_OUT_OF_WINDOW_ICMPS);
 		return;
 	}

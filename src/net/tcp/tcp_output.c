@@ -203,8 +203,10 @@ static int tcp_transmit(struct sock *sk, struct sk_buff *skb,
 
 int tcp_transmit_skb(struct sock *sk, struct sk_buff *skb)
 {
-	return tcp_transmit(sk, skb, 1,
-			    seq_lt(TCP_SKB_CB(skb)->seq, tcp_sk(sk)->snd_max));
+	bool rexmit = seq_lt(TCP_SKB_CB(skb)->seq, tcp_sk(sk)->snd_max);
+	int rc = rexmit ? tcp_fit_mss(sk, skb) : 0;
+
+	return rc < 0 ? rc : tcp_transmit(sk, skb, 1, rexmit);
 }
 
 /* A GSO packet holds new data only (tcp_gso_can_start), although
@@ -327,7 +329,9 @@ void tcp_write_xmit(struct sock *sk, bool push)
 	while ((skb = tp->send_head) != NULL) {
 		struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
 
-		if (!tcp_may_send(sk, skb, push))
+		bool fresh = !seq_lt(cb->seq, tp->snd_max);
+
+		if (tcp_fit_mss(sk, skb) < 0 || !tcp_may_send(sk, skb, push))
 			break;
 		if (tcp_tso_xmit(sk, skb, &gso) < 0)
 			break;
@@ -335,7 +339,10 @@ void tcp_write_xmit(struct sock *sk, bool push)
 			tp->snd_nxt = cb->end_seq;
 		if (seq_gt(tp->snd_nxt, tp->snd_max))
 			tp->snd_max = tp->snd_nxt;
-		if (skb->len < tp->mss_cache)
+		/* Minshall's mark is for new data: a short piece sent again
+		 * after a go-back does not hold the next write (Linux sends
+		 * it apart, in tcp_retransmit_skb). */
+		if (skb->len < tp->mss_cache && fresh)
 			tp->snd_sml = cb->end_seq;
 		tp->send_head = tcp_next_skb(sk, skb);
 		tp->packets_out++;
@@ -404,61 +411,75 @@ static void tcp_count_piece(struct tcp_sock *tp, const struct tcp_skb_cb *cb)
 		tp->retrans_out++;
 }
 
+int tcp_fit_mss(struct sock *sk, struct sk_buff *skb)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
+	bool in_flight = !tp->send_head ||
+			 seq_lt(cb->seq, TCP_SKB_CB(tp->send_head)->seq);
+
+	if (skb->len <= tp->mss_cache || (cb->flags & TCPHDR_SYN))
+		return 0;
+	/* Linux's TCPWQUEUETOOBIG (tcp_fragment, CVE-2019-11478): a peer
+	 * that makes the MSS fall again and again must not make the queue
+	 * grow without end; the first segment may always go. */
+	if (in_flight && skb != skb_peek(&sk->write_queue) &&
+	    sk->wmem_alloc / 2 > sk->sndbuf + 2 * 65536) {
+		us_mib_inc(sk->st, US_MIB_TCP_WQUEUE_TOO_BIG);
+		return -ENOMEM;
+	}
+	if (tcp_fragment(sk, skb, tp->mss_cache) < 0)
+		return -ENOBUFS;
+	if (in_flight)
+		tcp_count_piece(tp, TCP_SKB_CB(tcp_next_skb(sk, skb)));
+	return 0;
+}
+
 /*
- * The MSS fell with the path MTU (tcp_err.c, RFC 1191 §3). Every segment
- * longer than the new MSS is cut to it (Linux cuts each as it sends it
- * again; here all at once, so that a segment stays one skb), and those
- * already sent, which the network dropped for their size, go again now,
- * as Linux's tcp_simple_retransmit: presumed lost (with SACK; without,
- * everything from SND.UNA goes again, as after a timeout), ssthresh
- * raised to 3/4 of the window outside a recovery, nothing to undo. The
- * window itself is not cut: the network holds as much data as before,
- * in smaller units.
+ * The MSS fell with the path MTU (tcp_err.c, RFC 1191 §3): the segments
+ * in flight that are longer than it were dropped for their size and go
+ * again now (Linux's tcp_simple_retransmit), cut to it as they go
+ * (tcp_fit_mss): presumed lost with SACK; without, everything from
+ * SND.UNA goes again, as after a timeout. Entering this loss episode
+ * (not again inside one) raises ssthresh to 3/4 of the window outside a
+ * recovery and leaves nothing to undo; the window itself is not cut: the
+ * network holds as much data as before, in smaller units.
  */
 void tcp_simple_retransmit(struct sock *sk)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
-	uint32_t mss = tp->mss_cache, cut_end = tp->snd_una;
-	bool in_flight = true, cut = false;
+	bool oversize = false;
 
-	for (struct sk_buff *skb = skb_peek(&sk->write_queue); skb;
-	     skb = tcp_next_skb(sk, skb)) {
+	for (struct sk_buff *skb = tcp_wq_head(sk); skb;
+	     skb = tcp_wq_next(sk, skb)) {
 		struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
 
-		if (skb == tp->send_head)
-			in_flight = false;
-		if (skb->len > mss && !(cb->flags & TCPHDR_SYN) &&
-		    !(cb->sacked & TCPCB_SACKED_ACKED)) {
-			if (in_flight && seq_gt(cb->end_seq, cut_end))
-				cut_end = cb->end_seq;
-			if (tcp_fragment(sk, skb, mss) == 0 && in_flight)
-				tcp_count_piece(tp, TCP_SKB_CB(tcp_next_skb(sk,
-									    skb)));
-		}
-		if (in_flight && seq_lt(cb->seq, cut_end)) {
-			cut = true;
-			if (tp->sack_ok)
-				tcp_sack_mark_skb_lost(sk, skb);
-		}
+		if (skb->len <= tp->mss_cache || (cb->flags & TCPHDR_SYN) ||
+		    (cb->sacked & TCPCB_SACKED_ACKED))
+			continue;
+		oversize = true;
+		if (tp->sack_ok)
+			tcp_sack_mark_skb_lost(sk, skb);
 	}
-	if (!cut)
+	if (!oversize)
 		return;
-	if (!tp->in_recovery) {
+	if (tp->in_recovery || !seq_lt(tp->snd_una, tp->high_seq)) {
 		uint32_t three_quarters = (tp->snd_cwnd >> 1) +
 					  (tp->snd_cwnd >> 2);
 
-		if (tp->snd_ssthresh < three_quarters)
+		if (!tp->in_recovery && tp->snd_ssthresh < three_quarters)
 			tp->snd_ssthresh = three_quarters;
+		tcp_undo_forget(sk);
+		tp->in_recovery = false;
+		tp->high_seq = tp->snd_max;
+		tp->dupacks = 0;
 	}
-	tcp_undo_forget(sk);
-	tp->in_recovery = false;
-	tp->high_seq = tp->snd_max;
-	tp->dupacks = 0;
 	if (!tp->sack_ok) {
 		tp->snd_nxt = tp->snd_una;
 		tp->send_head = skb_peek(&sk->write_queue);
 		tp->packets_out = 0;
 		tcp_reno_reset(tp);
+		tcp_tlp_reset(tp);
 	}
 	tcp_write_xmit(sk, true);
 	tcp_reset_rto_timer(sk);

@@ -305,7 +305,7 @@ static void tcp_keepalive_fire(struct sock *sk, us_time_t now)
 	if (ut ? idle >= ut && tp->probes_out > 0
 	       : tp->probes_out >= tp->keepcnt) {
 		tcp_send_active_reset(sk);
-		tcp_write_err(sk, ETIMEDOUT);
+		tcp_write_err(sk, sk->err_soft ? sk->err_soft : ETIMEDOUT);
 		return;
 	}
 	tcp_send_probe(sk);
