@@ -213,10 +213,9 @@ struct tcp_sock {
 	uint32_t srtt_us;           /* 0 = no sample yet */
 	uint32_t rttvar_us;
 	uint32_t rto_us;
-	us_time_t retrans_stamp;    /* first transmission of what the first
-				       timeout sent again (Linux's
-				       retrans_stamp); valid while
-				       retransmits > 0 */
+	us_time_t retrans_stamp;    /* when the first timeout of a series
+				       sent again (Linux's retrans_stamp);
+				       valid while retransmits > 0 */
 	uint32_t user_timeout_ms;   /* TCP_USER_TIMEOUT (RFC 5482); 0 = none,
 				       tcp_retries2 decides */
 	uint8_t backoff;            /* RTO doublings since the last ACK */

@@ -137,8 +137,10 @@ static void tcp_probe_timer(struct sock *sk)
  * Has the connection timed out (Linux's tcp_write_timeout)? The handshake
  * counts its retries. A synchronized connection gives up after
  * tcp_retries2 timeouts or, with TCP_USER_TIMEOUT set (RFC 5482 §3.1),
- * once data has gone unacknowledged that long since it was first sent,
- * however many retries that took (Linux's retransmits_timed_out).
+ * once that long has passed since the first retransmission, however many
+ * retries that took (Linux's retransmits_timed_out; RFC 5482 counts from
+ * the first transmission, Linux from the first retransmission, and ustack
+ * follows Linux).
  */
 static bool tcp_write_timeout(struct sock *sk)
 {
@@ -213,9 +215,11 @@ static void tcp_retransmit_timer(struct us_timer *t, us_time_t now)
 		tcp_reset_rto_timer(sk);
 		return;
 	}
+	/* Linux's retrans_stamp: the first retransmission's time (the
+	 * stamp tcp_retransmit_skb takes after sending), from which
+	 * TCP_USER_TIMEOUT counts. */
 	if (tp->retransmits == 0)
-		tp->retrans_stamp = head ? TCP_SKB_CB(head)->sent
-					 : sk->st->now;
+		tp->retrans_stamp = sk->st->now;
 	us_mib_inc(sk->st, US_MIB_TCP_TIMEOUTS);
 	if (tp->sack_ok)
 		tcp_undo_mark_loss(sk);   /* (before cwnd and ssthresh change) */
