@@ -328,7 +328,6 @@ void tcp_write_xmit(struct sock *sk, bool push)
 		tcp_sack_xmit_lost(sk);
 	while ((skb = tp->send_head) != NULL) {
 		struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
-
 		bool fresh = !seq_lt(cb->seq, tp->snd_max);
 
 		if (tcp_fit_mss(sk, skb) < 0 || !tcp_may_send(sk, skb, push))
