@@ -117,6 +117,7 @@ static const struct ip_route_entry *ip_route_lpm(struct ustack *st,
 int ip_route_output(struct ustack *st, uint32_t daddr, struct ip_route *rt)
 {
 	const struct ip_route_entry *e;
+	uint32_t pmtu;
 
 	switch (ip_addr_type(st, daddr)) {
 	case IP_ADDR_LOCAL:
@@ -134,12 +135,9 @@ int ip_route_output(struct ustack *st, uint32_t daddr, struct ip_route *rt)
 	rt->nexthop = e->gateway ? e->gateway : daddr;
 	rt->saddr = e->dev->ip_addr;
 	rt->mtu = e->dev->mtu;
-	if (st->ip.pmtu_count) {
-		uint32_t pmtu = ip_pmtu_get(st, daddr);
-
-		if (pmtu && pmtu < rt->mtu)
-			rt->mtu = pmtu;
-	}
+	pmtu = ip_pmtu_get(st, daddr);
+	if (pmtu && pmtu < rt->mtu)
+		rt->mtu = pmtu;
 	return 0;
 }
 
@@ -168,11 +166,11 @@ uint32_t ip_pmtu_get(struct ustack *st, uint32_t daddr)
 {
 	struct ip_pmtu *set;
 
-	if (!st->ip.pmtu_count)
+	if (!st->ip.pmtu_count || !daddr)
 		return 0;
 	set = ip_pmtu_set(st, daddr);
 	for (int i = 0; i < IP_PMTU_WAYS; i++) {
-		if (set[i].daddr != daddr || !daddr)
+		if (set[i].daddr != daddr)
 			continue;
 		if (set[i].expires <= st->now) {
 			ip_pmtu_forget(st, &set[i]);

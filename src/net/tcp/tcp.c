@@ -497,7 +497,7 @@ uint32_t tcp_receive_window(const struct tcp_sock *tp)
 void tcp_update_mss(struct tcp_sock *tp)
 {
 	uint32_t mss = tp->peer_mss;
-	uint32_t cutoff;
+	uint32_t cutoff, pmtu;
 
 	/* An IPv4 datagram holds at most 65535 - 40 bytes of TCP data;
 	 * TCP_MAXSEG lowers the MSS we announce too (Linux's
@@ -513,12 +513,9 @@ void tcp_update_mss(struct tcp_sock *tp)
 		mss = (uint32_t)tp->user_mss;
 	/* RFC 1191 §3: no segment larger than the path MTU learnt from ICMP
 	 * allows (Linux's tcp_sync_mss); the MSS we announced stays. */
-	if (tp->sk.st->ip.pmtu_count) {
-		uint32_t pmtu = ip_pmtu_get(tp->sk.st, tp->sk.daddr);
-
-		if (pmtu && pmtu - 40 < mss)
-			mss = pmtu - 40;
-	}
+	pmtu = ip_pmtu_get(tp->sk.st, tp->sk.daddr);
+	if (pmtu && pmtu - 40 < mss)
+		mss = pmtu - 40;
 	/* The MSS counts no options (RFC 9293 §3.7.1, RFC 6691): those on
 	 * every segment come off it (Linux's tcp_mtu_to_mss). */
 	if (mss > tcp_ts_hdr_extra(tp))

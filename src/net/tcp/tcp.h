@@ -444,6 +444,9 @@ void tcp_simple_retransmit(struct sock *sk);
  * cut to it before it goes, as Linux's tcp_fragment in tcp_write_xmit and
  * __tcp_retransmit_skb. 0, or -ENOMEM / -ENOBUFS: it cannot go now. */
 int tcp_fit_mss(struct sock *sk, struct sk_buff *skb);
+/* Without SACK, after a timeout or a fall of the MSS: everything
+ * unacknowledged counts as unsent again (go-back-N from SND.UNA). */
+void tcp_go_back(struct sock *sk);
 
 /* tcp_sack.c */
 /* Fresh SACK state for a new connection attempt. */

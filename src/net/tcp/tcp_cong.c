@@ -160,6 +160,14 @@ uint32_t tcp_ca_ssthresh(struct sock *sk)
 	return tcp_sk(sk)->ca_ops->ssthresh(sk);
 }
 
+uint32_t tcp_current_ssthresh(const struct tcp_sock *tp)
+{
+	uint32_t three_quarters = (tp->snd_cwnd >> 1) + (tp->snd_cwnd >> 2);
+
+	return tp->snd_ssthresh > three_quarters ? tp->snd_ssthresh
+						 : three_quarters;
+}
+
 /*
  * RFC 5681 §3.1: on a timeout the threshold is set, "when the given segment
  * has not yet been resent by way of the retransmission timer" (so only at

@@ -82,6 +82,9 @@ int tcp_getsockopt_congestion(struct sock *sk, void *optval,
 /* The hook points. */
 void tcp_cong_avoid(struct sock *sk, uint32_t acked);
 uint32_t tcp_ca_ssthresh(struct sock *sk);
+/* ssthresh, but at least 3/4 of the window (Linux's tcp_current_ssthresh
+ * outside a reduction; the caller knows whether it is in one). */
+uint32_t tcp_current_ssthresh(const struct tcp_sock *tp);
 void tcp_ca_on_rto(struct sock *sk);
 void tcp_ca_rtt_sample(struct sock *sk, uint32_t rtt_us);
 

@@ -15,6 +15,7 @@
 #include "core/checksum.h"
 #include "net/ipv4.h"
 #include "net/tcp/tcp.h"
+#include "net/tcp/tcp_cong.h"
 #include "stack/stack.h"
 
 /* Free receive-buffer space, as bytes we can promise (Linux's tcp_space
@@ -463,25 +464,29 @@ void tcp_simple_retransmit(struct sock *sk)
 	if (!oversize)
 		return;
 	if (tp->in_recovery || !seq_lt(tp->snd_una, tp->high_seq)) {
-		uint32_t three_quarters = (tp->snd_cwnd >> 1) +
-					  (tp->snd_cwnd >> 2);
-
-		if (!tp->in_recovery && tp->snd_ssthresh < three_quarters)
-			tp->snd_ssthresh = three_quarters;
+		if (!tp->in_recovery)
+			tp->snd_ssthresh = tcp_current_ssthresh(tp);
 		tcp_undo_forget(sk);
 		tp->in_recovery = false;
 		tp->high_seq = tp->snd_max;
 		tp->dupacks = 0;
 	}
 	if (!tp->sack_ok) {
-		tp->snd_nxt = tp->snd_una;
-		tp->send_head = skb_peek(&sk->write_queue);
-		tp->packets_out = 0;
-		tcp_reno_reset(tp);
+		tcp_go_back(sk);
 		tcp_tlp_reset(tp);
 	}
 	tcp_write_xmit(sk, true);
 	tcp_reset_rto_timer(sk);
+}
+
+void tcp_go_back(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	tp->snd_nxt = tp->snd_una;
+	tp->send_head = skb_peek(&sk->write_queue);
+	tp->packets_out = 0;
+	tcp_reno_reset(tp);
 }
 
 bool tcp_write_wakeup(struct sock *sk)

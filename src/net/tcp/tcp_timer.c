@@ -236,12 +236,7 @@ static void tcp_retransmit_timer(struct us_timer *t, us_time_t now)
 	if (tp->sack_ok) {
 		tcp_sack_enter_loss(sk);
 	} else {
-		/* Go back: everything unacknowledged counts as unsent
-		 * again. */
-		tp->snd_nxt = tp->snd_una;
-		tp->send_head = head;
-		tp->packets_out = 0;
-		tcp_reno_reset(tp);
+		tcp_go_back(sk);
 	}
 	tcp_write_xmit(sk, true);
 	tcp_reset_rto_timer(sk);

@@ -62,7 +62,6 @@ static bool tcp_undo_in_episode(const struct tcp_sock *tp)
 static void tcp_undo_begin(struct sock *sk, struct tcp_rack *r, bool loss)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
-	uint32_t three_quarters = (tp->snd_cwnd >> 1) + (tp->snd_cwnd >> 2);
 
 	r->undo_on = true;
 	r->undo_loss = loss;
@@ -72,8 +71,7 @@ static void tcp_undo_begin(struct sock *sk, struct tcp_rack *r, bool loss)
 	r->undo_ts_taken = false;
 	r->undo_marker = tp->snd_una;
 	r->undo_retrans = tp->retrans_out ? (int32_t)tp->retrans_out : -1;
-	r->prior_ssthresh = tp->snd_ssthresh > three_quarters ?
-			    tp->snd_ssthresh : three_quarters;
+	r->prior_ssthresh = tcp_current_ssthresh(tp);
 }
 
 void tcp_undo_mark(struct sock *sk)
