@@ -10,11 +10,14 @@
 #define US_NET_AF_INET_H
 
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "net/sock.h"
+
+struct msghdr;
 struct socket;
-struct sock;
 struct ustack;
 
 extern const struct proto_ops inet_dgram_ops;
@@ -40,10 +43,67 @@ int inet_getsockopt(struct socket *sock, int level, int optname, void *optval,
 		    socklen_t *optlen);
 uint32_t datagram_poll(struct socket *sock);
 
-/* The IPPROTO_IP level options (IP_TOS, IP_TTL, ...). */
+/* The IPPROTO_IP level options (ip_sockglue.c). */
 int ip_setsockopt(struct sock *sk, int optname, const void *optval,
 		  socklen_t optlen);
 int ip_getsockopt(struct sock *sk, int optname, void *optval,
 		  socklen_t *optlen);
+
+/*
+ * A socket's Path MTU Discovery mode (IP_MTU_DISCOVER), as Linux's
+ * include/net/ip.h reads it. DF on what it sends: DO and WANT (Linux also
+ * for every UDP datagram under PROBE, and under WANT only for those that
+ * fit the path). Takes ICMP's path MTU: all but INTERFACE and OMIT.
+ * Sizes its datagrams by the path MTU, not the device's: DONT, WANT, DO.
+ * May fragment them itself: DONT, WANT, OMIT.
+ */
+static inline bool ip_dont_fragment(const struct sock *sk)
+{
+	return sk->pmtudisc == IP_PMTUDISC_DO ||
+	       sk->pmtudisc == IP_PMTUDISC_WANT;
+}
+
+static inline bool ip_sk_accept_pmtu(const struct sock *sk)
+{
+	return sk->pmtudisc != IP_PMTUDISC_INTERFACE &&
+	       sk->pmtudisc != IP_PMTUDISC_OMIT;
+}
+
+static inline bool ip_sk_use_pmtu(const struct sock *sk)
+{
+	return sk->pmtudisc < IP_PMTUDISC_PROBE;
+}
+
+static inline bool ip_sk_ignore_df(const struct sock *sk)
+{
+	return sk->pmtudisc < IP_PMTUDISC_DO ||
+	       sk->pmtudisc == IP_PMTUDISC_OMIT;
+}
+
+/* The control messages IP_PKTINFO, IP_TTL and IP_TOS of a received
+ * datagram (or of the ICMP packet behind an error), as the socket asks. */
+void ip_cmsg_recv(struct msghdr *msg, const struct sock *sk,
+		  const struct sk_buff *skb);
+static inline bool ip_cmsg_wanted(const struct sock *sk)
+{
+	return sk->pktinfo || sk->recvttl || sk->recvtos;
+}
+
+/*
+ * IP_RECVERR's error queue (the protocol's proto.error_queue), as Linux's
+ * ip_icmp_error, ip_local_error and ip_recv_error. ip_icmp_error keeps a
+ * clone of the ICMP message `icmp` (data at its header), its data from
+ * `payload` on (the quoted transport payload), about a datagram sent to
+ * daddr:port; ip_local_error an empty one (a send refused here). Both do
+ * nothing unless the socket asked for IP_RECVERR.
+ */
+void ip_icmp_error(struct sock *sk, struct sk_buff *icmp, int err,
+		   uint32_t daddr, uint16_t port, uint32_t info,
+		   const uint8_t *payload);
+void ip_local_error(struct sock *sk, int err, uint32_t daddr, uint16_t port,
+		    uint32_t info);
+/* recvmsg(MSG_ERRQUEUE): bytes, or -EAGAIN when there is no error. */
+int ip_recv_error(struct sock *sk, struct msghdr *msg, size_t len,
+		  int *addr_len);
 
 #endif

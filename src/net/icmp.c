@@ -160,7 +160,7 @@ static void icmp_error_rcv(struct ustack *st, struct sk_buff *skb)
 	icmp_read_ip(in, &inner);
 	proto = st->ip.protos[inner.protocol];
 	if (proto && proto->err_handler)
-		proto->err_handler(st, &inner, in + inner.ihl_bytes,
+		proto->err_handler(st, skb, &inner, in + inner.ihl_bytes,
 				   avail - inner.ihl_bytes, p[0], p[1],
 				   icmp_get32(p + 4));
 	skb_free(skb);

@@ -476,7 +476,7 @@ static int ip_fragment_fail(struct ustack *st, struct sk_buff *skb,
 	return err;
 }
 
-int ip_fragment(struct ustack *st, const struct ip_route *rt,
+int ip_fragment(struct ustack *st, const struct ip_route *rt, unsigned int mtu,
 		struct sk_buff *skb)
 {
 	unsigned int hlen = (skb->data[0] & 0xfu) * 4u;
@@ -488,9 +488,9 @@ int ip_fragment(struct ustack *st, const struct ip_route *rt,
 
 	/* RFC 791 §2.3: every fragment but the last carries a multiple of
 	 * 8 payload bytes. */
-	if (rt->dev->mtu < hlen + 8)
+	if (mtu < hlen + 8)
 		return ip_fragment_fail(st, skb, US_DROP_IP_FRAG_BAD, -EMSGSIZE);
-	per = (rt->dev->mtu - hlen) & ~7u;
+	per = (mtu - hlen) & ~7u;
 	if (skb->ip_summed == CHECKSUM_PARTIAL && ip_csum_help(skb) < 0)
 		return ip_fragment_fail(st, skb, US_DROP_NOMEM, -ENOBUFS);
 	for (unsigned int off = 0; off < total; off += n) {

@@ -1,16 +1,35 @@
 /*
- * ip_sockglue.c - the IPPROTO_IP socket options (Linux's
- * net/ipv4/ip_sockglue.c): IP_TOS (which sets SO_PRIORITY too) and IP_TTL
- * so far.
+ * ip_sockglue.c - the IPPROTO_IP socket options and what they ask of a
+ * socket (Linux's net/ipv4/ip_sockglue.c):
+ *
+ *  - IP_TOS (which sets SO_PRIORITY too) and IP_TTL;
+ *  - IP_MTU_DISCOVER, the socket's Path MTU Discovery mode (RFC 1191;
+ *    whether its packets carry DF, whether it takes ICMP's path MTU, see
+ *    af_inet.h), and IP_MTU, the path MTU of a connected socket;
+ *  - IP_PKTINFO, IP_RECVTTL, IP_RECVTOS: control messages with each
+ *    datagram received (ip_cmsg_recv);
+ *  - IP_RECVERR: errors kept, one per ICMP error or local failure, on the
+ *    socket's error queue and read with recvmsg(MSG_ERRQUEUE), each with a
+ *    struct sock_extended_err (ip_icmp_error, ip_local_error,
+ *    ip_recv_error). Only UDP keeps such a queue (struct proto's
+ *    error_queue); TCP answers MSG_ERRQUEUE with EAGAIN and takes
+ *    IP_RECVERR to mean that an ICMP error ends a connection at once
+ *    (tcp_err.c), as Linux.
+ *
+ * Not done: the control messages of sendmsg (IP_PKTINFO, IP_TTL, IP_TOS),
+ * IP_OPTIONS and the rest of Linux's list (multicast, IP_FREEBIND, ...).
  */
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/ip.h>
+#include <linux/errqueue.h>
 #include <string.h>
 
+#include "core/iov.h"
 #include "net/af_inet.h"
 #include "net/ipv4.h"
 #include "net/sock.h"
+#include "stack/stack.h"
 
 /*
  * The priority a TOS implies (Linux's ip_tos2prio, indexed by the four
@@ -42,12 +61,42 @@ static void ip_set_tos(struct sock *sk, int val)
 	sk->priority = rt_tos2priority(val);
 }
 
+/* The options that take an int, or one byte (Linux's list in
+ * do_ip_setsockopt). */
+static bool ip_opt_is_int(int optname)
+{
+	switch (optname) {
+	case IP_TOS:
+	case IP_TTL:
+	case IP_MTU_DISCOVER:
+	case IP_RECVERR:
+	case IP_PKTINFO:
+	case IP_RECVTTL:
+	case IP_RECVTOS:
+		return true;
+	default:
+		return false;
+	}
+}
+
+static void ip_purge_errors(struct sock *sk)
+{
+	struct sk_buff_head *q = sk->prot->error_queue ?
+				 sk->prot->error_queue(sk) : NULL;
+	struct sk_buff *skb;
+
+	while (q && (skb = skb_dequeue(q)) != NULL) {
+		sock_rfree(sk, skb);
+		skb_free(skb);
+	}
+}
+
 int ip_setsockopt(struct sock *sk, int optname, const void *optval,
 		  socklen_t optlen)
 {
 	int val = 0;
 
-	if (optname != IP_TOS && optname != IP_TTL)
+	if (!ip_opt_is_int(optname))
 		return -ENOPROTOOPT;
 	/*
 	 * Linux takes an int, or a single byte; with no bytes at all the
@@ -73,16 +122,50 @@ int ip_setsockopt(struct sock *sk, int optname, const void *optval,
 			return -EINVAL;
 		sk->ttl = val;
 		return 0;
+	case IP_MTU_DISCOVER:
+		if (val < IP_PMTUDISC_DONT || val > IP_PMTUDISC_OMIT)
+			return -EINVAL;
+		sk->pmtudisc = (uint8_t)val;
+		return 0;
+	case IP_RECVERR:
+		sk->recverr = val != 0;
+		if (!val)
+			ip_purge_errors(sk);
+		return 0;
+	case IP_PKTINFO:
+		sk->pktinfo = val != 0;
+		return 0;
+	case IP_RECVTTL:
+		sk->recvttl = val != 0;
+		return 0;
+	case IP_RECVTOS:
+		sk->recvtos = val != 0;
+		return 0;
 	}
 	return -ENOPROTOOPT;
+}
+
+/* Linux's IP_MTU: the path MTU of the route a connected socket caches,
+ * ENOTCONN without one. */
+static int ip_sock_mtu(struct sock *sk, int *val)
+{
+	struct ip_route rt;
+
+	if (sk->state == TCP_CLOSE || sk->state == TCP_LISTEN || !sk->daddr ||
+	    ip_route_output(sk->st, sk->daddr, &rt) < 0)
+		return -ENOTCONN;
+	*val = (int)rt.mtu;
+	return 0;
 }
 
 int ip_getsockopt(struct sock *sk, int optname, void *optval,
 		  socklen_t *optlen)
 {
-	int val;
+	int val, rc;
 	socklen_t len = *optlen;
 
+	if ((int)len < 0)
+		return -EINVAL;
 	switch (optname) {
 	case IP_TOS:
 		val = sk->tos;
@@ -90,22 +173,248 @@ int ip_getsockopt(struct sock *sk, int optname, void *optval,
 	case IP_TTL:
 		val = sk->ttl < 0 ? IP_DEFAULT_TTL : sk->ttl;
 		break;
+	case IP_MTU_DISCOVER:
+		val = sk->pmtudisc;
+		break;
+	case IP_MTU:
+		rc = ip_sock_mtu(sk, &val);
+		if (rc < 0)
+			return rc;
+		break;
+	case IP_RECVERR:
+		val = sk->recverr;
+		break;
+	case IP_PKTINFO:
+		val = sk->pktinfo;
+		break;
+	case IP_RECVTTL:
+		val = sk->recvttl;
+		break;
+	case IP_RECVTOS:
+		val = sk->recvtos;
+		break;
 	default:
 		return -ENOPROTOOPT;
 	}
-	if ((int)len < 0)
-		return -EINVAL;
 	if (len == 0)
 		return 0;
 	if (!optval)
 		return -EFAULT;
-	/* Linux answers a short buffer with one byte. */
-	if (len < sizeof(int)) {
+	/* Linux answers a short buffer with one byte when the value fits
+	 * in one, else with as many bytes of the int as there is room for. */
+	if (len < sizeof(int) && val >= 0 && val <= 255) {
 		*(unsigned char *)optval = (unsigned char)val;
 		*optlen = 1;
 		return 0;
 	}
-	memcpy(optval, &val, sizeof(int));
-	*optlen = sizeof(int);
+	if (len > sizeof(int))
+		len = sizeof(int);
+	memcpy(optval, &val, len);
+	*optlen = len;
 	return 0;
+}
+
+/* ---- control messages of a received datagram --------------------------- */
+
+/*
+ * The local address a reply should come from (Linux's
+ * fib_compute_spec_dst): the destination itself when it was one of ours,
+ * else (a broadcast) the address this host would send to the sender from.
+ */
+static uint32_t ip_spec_dst(struct ustack *st, const struct sk_buff *skb,
+			    uint32_t saddr, uint32_t daddr)
+{
+	struct ip_route rt;
+
+	if (ip_addr_type(st, daddr) == IP_ADDR_LOCAL)
+		return daddr;
+	if (saddr && ip_route_output(st, saddr, &rt) == 0)
+		return rt.saddr;
+	return skb->dev ? skb->dev->ip_addr : 0;
+}
+
+static void ip_cmsg_put(struct msghdr *msg, const struct sock *sk,
+			const struct sk_buff *skb, bool spec_dst)
+{
+	const uint8_t *iph = skb_network_header(skb);
+	struct in_pktinfo info;
+	uint32_t saddr, daddr;
+	int ttl;
+
+	/* In Linux's order: IP_PKTINFO, IP_TTL, IP_TOS. */
+	if (sk->pktinfo) {
+		memcpy(&saddr, iph + 12, 4);
+		memcpy(&daddr, iph + 16, 4);
+		memset(&info, 0, sizeof(info));
+		info.ipi_ifindex = skb->dev ? skb->dev->ifindex : 0;
+		if (spec_dst)
+			info.ipi_spec_dst.s_addr = ip_spec_dst(sk->st, skb,
+							       saddr, daddr);
+		info.ipi_addr.s_addr = daddr;
+		put_cmsg(msg, SOL_IP, IP_PKTINFO, sizeof(info), &info);
+	}
+	if (sk->recvttl) {
+		ttl = iph[8];
+		put_cmsg(msg, SOL_IP, IP_TTL, sizeof(ttl), &ttl);
+	}
+	if (sk->recvtos)
+		put_cmsg(msg, SOL_IP, IP_TOS, 1, iph + 1);
+}
+
+void ip_cmsg_recv(struct msghdr *msg, const struct sock *sk,
+		  const struct sk_buff *skb)
+{
+	ip_cmsg_put(msg, sk, skb, true);
+}
+
+/* ---- the error queue (IP_RECVERR) --------------------------------------- */
+
+/* What an error skb carries besides the data it quotes (Linux's struct
+ * sock_exterr_skb), in its cb. */
+struct ip_exterr_cb {
+	struct sock_extended_err ee;
+	uint32_t addr;      /* the failed datagram's destination */
+	uint16_t port;      /* and port, network order (0: none known) */
+};
+
+#define IP_EXTERR_CB(skb) ((struct ip_exterr_cb *)(skb)->cb)
+
+/* Linux's sock_queue_err_skb: charged to the receive buffer, refused
+ * when it is full. */
+static void ip_queue_err(struct sock *sk, struct sk_buff *skb)
+{
+	struct sk_buff_head *q = sk->prot->error_queue(sk);
+
+	if (sk->rmem_alloc + (int)skb->truesize >= sk->rcvbuf) {
+		skb_free(skb);
+		return;
+	}
+	sk->rmem_alloc += (int)skb->truesize;
+	skb->sk = sk;
+	skb_queue_tail(q, skb);
+	sk->sk_error_report(sk);
+}
+
+void ip_icmp_error(struct sock *sk, struct sk_buff *icmp, int err,
+		   uint32_t daddr, uint16_t port, uint32_t info,
+		   const uint8_t *payload)
+{
+	struct ip_exterr_cb *cb;
+	struct sk_buff *skb;
+
+	if (!sk->recverr || !sk->prot->error_queue)
+		return;
+	skb = skb_clone(icmp);
+	if (!skb)
+		return;
+	cb = IP_EXTERR_CB(skb);
+	memset(cb, 0, sizeof(*cb));
+	cb->ee.ee_errno = (uint32_t)err;
+	cb->ee.ee_origin = SO_EE_ORIGIN_ICMP;
+	cb->ee.ee_type = icmp->data[0];
+	cb->ee.ee_code = icmp->data[1];
+	cb->ee.ee_info = info;
+	cb->addr = daddr;
+	cb->port = port;
+	/* The data is what the datagram carried, as far as it is quoted. */
+	skb_pull(skb, (unsigned int)(payload - skb->data));
+	skb_reset_transport_header(skb);
+	ip_queue_err(sk, skb);
+}
+
+void ip_local_error(struct sock *sk, int err, uint32_t daddr, uint16_t port,
+		    uint32_t info)
+{
+	struct ip_exterr_cb *cb;
+	struct sk_buff *skb;
+
+	if (!sk->recverr || !sk->prot->error_queue)
+		return;
+	skb = us_skb_alloc(sk->st, 0);
+	if (!skb)
+		return;
+	skb->tstamp = sk->st->now;
+	cb = IP_EXTERR_CB(skb);
+	memset(cb, 0, sizeof(*cb));
+	cb->ee.ee_errno = (uint32_t)err;
+	cb->ee.ee_origin = SO_EE_ORIGIN_LOCAL;
+	cb->ee.ee_info = info;
+	cb->addr = daddr;
+	cb->port = port;
+	ip_queue_err(sk, skb);
+}
+
+/*
+ * recvmsg(MSG_ERRQUEUE), Linux's ip_recv_error: the oldest error, its data
+ * (cut to len, MSG_TRUNC), the address and port it was sent to, then the
+ * control messages: SO_TIMESTAMP, the ICMP packet's own IP_PKTINFO /
+ * IP_TTL / IP_TOS if asked for, and IP_RECVERR: the sock_extended_err and
+ * the address of the host that sent the ICMP error (none for a local
+ * error). Never waits: EAGAIN when the queue is empty.
+ */
+int ip_recv_error(struct sock *sk, struct msghdr *msg, size_t len,
+		  int *addr_len)
+{
+	struct sk_buff_head *q = sk->prot->error_queue ?
+				 sk->prot->error_queue(sk) : NULL;
+	struct {
+		struct sock_extended_err ee;
+		struct sockaddr_in offender;
+	} errhdr;
+	const struct ip_exterr_cb *cb;
+	struct sk_buff *skb, *next;
+	size_t copied;
+	bool icmp;
+	int err;
+
+	skb = q ? skb_dequeue(q) : NULL;
+	if (!skb)
+		return -EAGAIN;
+	sock_rfree(sk, skb);
+	cb = IP_EXTERR_CB(skb);
+	icmp = cb->ee.ee_origin == SO_EE_ORIGIN_ICMP;
+	/* Linux's sock_dequeue_err_skb: the pending error becomes the next
+	 * ICMP error's, or none once the last is read. */
+	next = skb_peek(q);
+	if (next && IP_EXTERR_CB(next)->ee.ee_origin == SO_EE_ORIGIN_ICMP)
+		sk->err = (int)IP_EXTERR_CB(next)->ee.ee_errno;
+	else if (icmp)
+		sk->err = 0;
+	copied = skb->len;
+	if (copied > len) {
+		msg->msg_flags |= MSG_TRUNC;
+		copied = len;
+	}
+	err = iov_copy_to(msg, 0, skb->data, copied);
+	if (err < 0) {
+		skb_free(skb);
+		return err;
+	}
+	sock_recv_timestamp(msg, sk, skb);
+	if (msg->msg_name) {
+		struct sockaddr_in sin;
+		socklen_t n;
+
+		memset(&sin, 0, sizeof(sin));
+		sin.sin_family = AF_INET;
+		sin.sin_addr.s_addr = cb->addr;
+		sin.sin_port = cb->port;
+		n = msg->msg_namelen < sizeof(sin) ? msg->msg_namelen
+						   : sizeof(sin);
+		memcpy(msg->msg_name, &sin, n);
+		*addr_len = sizeof(sin);
+	}
+	memset(&errhdr, 0, sizeof(errhdr));
+	errhdr.ee = cb->ee;
+	if (icmp) {
+		errhdr.offender.sin_family = AF_INET;
+		memcpy(&errhdr.offender.sin_addr.s_addr,
+		       skb_network_header(skb) + 12, 4);
+		/* Linux computes no ipi_spec_dst for an error (0.0.0.0). */
+		ip_cmsg_put(msg, sk, skb, false);
+	}
+	put_cmsg(msg, SOL_IP, IP_RECVERR, sizeof(errhdr), &errhdr);
+	msg->msg_flags |= MSG_ERRQUEUE;
+	skb_free(skb);
+	return (int)copied;
 }

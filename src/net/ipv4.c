@@ -281,6 +281,7 @@ static int ip_push_header(struct ustack *st, struct sk_buff *skb,
 int ip_output(struct ustack *st, struct sk_buff *skb, const struct ip_out_args *a)
 {
 	struct ip_route rt;
+	unsigned int mtu;
 
 	us_mib_inc(st, US_MIB_IP_OUT_REQUESTS);
 	if (ip_route_output(st, a->daddr, &rt) < 0) {
@@ -295,8 +296,13 @@ int ip_output(struct ustack *st, struct sk_buff *skb, const struct ip_out_args *
 		us_drop(st, skb, US_DROP_NOMEM);
 		return -ENOBUFS;
 	}
-	/* A GSO packet is cut to size by the device or the TCP layer. */
-	if (skb->len > rt.dev->mtu && !skb_shinfo(skb)->gso_size) {
+	/* A GSO packet is cut to size by the device or the TCP layer.
+	 * Fragments fit the path MTU (RFC 1191 §3), or the device's for a
+	 * socket that ignores the path's; a packet with DF is not cut, and
+	 * goes unless the device cannot take it. */
+	mtu = a->dev_mtu ? rt.dev->mtu : rt.mtu;
+	if (!skb_shinfo(skb)->gso_size &&
+	    skb->len > (a->df ? rt.dev->mtu : mtu)) {
 		if (a->df) {
 			/* RFC 1122 §3.3.3: DF forbids local fragmentation too;
 			 * the sender learns the limit from EMSGSIZE. */
@@ -304,7 +310,7 @@ int ip_output(struct ustack *st, struct sk_buff *skb, const struct ip_out_args *
 			us_drop(st, skb, US_DROP_IP_FRAG_NEEDED_DF);
 			return -EMSGSIZE;
 		}
-		return ip_fragment(st, &rt, skb);
+		return ip_fragment(st, &rt, mtu, skb);
 	}
 	return ip_finish_output(st, &rt, skb);
 }

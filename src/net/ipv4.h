@@ -65,11 +65,13 @@ struct net_protocol {
 	/* skb->data at the transport header, network header set. Owns skb. */
 	void (*handler)(struct sk_buff *skb);
 	/*
-	 * An ICMP error about a packet this protocol sent. `inner` is the
+	 * An ICMP error about a packet this protocol sent. `skb` is the ICMP
+	 * message (data at its header, network header set), `inner` the
 	 * embedded IP header, `l4` its first bytes (at least 8), `l4_len` how
-	 * many. Does not own anything.
+	 * many. Owns nothing (a clone of skb may be kept: IP_RECVERR).
 	 */
-	void (*err_handler)(struct ustack *st, const struct ipv4_info *inner,
+	void (*err_handler)(struct ustack *st, struct sk_buff *skb,
+			    const struct ipv4_info *inner,
 			    const uint8_t *l4, size_t l4_len, int type, int code,
 			    uint32_t info);
 };
@@ -110,6 +112,8 @@ struct ip_out_args {
 	uint8_t ttl;       /* 0 = default (64) */
 	uint8_t tos;
 	bool df;           /* set DF; an oversize packet then fails EMSGSIZE */
+	bool dev_mtu;      /* fragment by the device's MTU, not the path's
+			      (IP_PMTUDISC_PROBE and up) */
 };
 
 /* One datagram being reassembled (RFC 791 §3.2, RFC 815). */

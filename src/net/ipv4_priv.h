@@ -76,9 +76,9 @@ void ip_reasm_forget_dev(struct ustack *st, struct net_device *dev);
 struct sk_buff *ip_defrag(struct ustack *st, struct sk_buff *skb);
 /*
  * Split skb (data at a complete IPv4 header without DF) into fragments that
- * fit rt->dev->mtu and send each. Takes ownership. 0 or -errno.
+ * fit mtu (the path's, or rt->dev's) and send each via rt. Takes ownership. 0 or -errno.
  */
-int ip_fragment(struct ustack *st, const struct ip_route *rt,
+int ip_fragment(struct ustack *st, const struct ip_route *rt, unsigned int mtu,
 		struct sk_buff *skb);
 
 #endif

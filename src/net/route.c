@@ -90,7 +90,8 @@ static int ip_route_local(struct ustack *st, uint32_t daddr,
 	rt->dev = lo;
 	rt->nexthop = daddr;
 	rt->saddr = daddr;
-	rt->mtu = lo->mtu;
+	/* No packet is longer than 65535 (Linux's IP_MAX_MTU cap). */
+	rt->mtu = lo->mtu < IP_MAXPACKET ? lo->mtu : IP_MAXPACKET;
 	if (ipv4_is_loopback(daddr) && lo->ip_addr)
 		rt->saddr = lo->ip_addr;
 	return 0;
@@ -134,7 +135,7 @@ int ip_route_output(struct ustack *st, uint32_t daddr, struct ip_route *rt)
 	rt->dev = e->dev;
 	rt->nexthop = e->gateway ? e->gateway : daddr;
 	rt->saddr = e->dev->ip_addr;
-	rt->mtu = e->dev->mtu;
+	rt->mtu = e->dev->mtu < IP_MAXPACKET ? e->dev->mtu : IP_MAXPACKET;
 	pmtu = ip_pmtu_get(st, daddr);
 	if (pmtu && pmtu < rt->mtu)
 		rt->mtu = pmtu;

@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +38,9 @@ struct sock *sk_alloc(struct ustack *st, int family, int type, int protocol,
 	sk->sndtimeo_us = US_TIME_NEVER;
 	sk->rcvlowat = 1;
 	sk->ttl = -1;
+	/* As Linux's inet_create. */
+	sk->pmtudisc = st->sysctl.ip_no_pmtu_disc ? IP_PMTUDISC_DONT
+						  : IP_PMTUDISC_WANT;
 	return sk;
 }
 
@@ -108,12 +112,14 @@ void put_cmsg(struct msghdr *msg, int level, int type, size_t len,
 }
 
 /* The arrival time on the wall clock, as SO_TIMESTAMP reports it. */
-static void sock_recv_timestamp(struct msghdr *msg, const struct sock *sk,
-				const struct sk_buff *skb)
+void sock_recv_timestamp(struct msghdr *msg, const struct sock *sk,
+			 const struct sk_buff *skb)
 {
 	int64_t us = (int64_t)skb->tstamp + sk->st->clock->realtime_offset_us;
 	struct timeval tv;
 
+	if (!sk->timestamp)
+		return;
 	tv.tv_sec = (time_t)(us / 1000000);
 	tv.tv_usec = (suseconds_t)(us % 1000000);
 	put_cmsg(msg, SOL_SOCKET, SO_TIMESTAMP_OLD, sizeof(tv), &tv);
@@ -124,8 +130,7 @@ void sock_recv_cmsgs(struct msghdr *msg, const struct sock *sk,
 {
 	uint32_t drops = SOCK_SKB_CB(skb)->dropcount;
 
-	if (sk->timestamp)
-		sock_recv_timestamp(msg, sk, skb);
+	sock_recv_timestamp(msg, sk, skb);
 	/* Only a datagram queued after drops carries the count. */
 	if (sk->rxq_ovfl && drops)
 		put_cmsg(msg, SOL_SOCKET, SO_RXQ_OVFL, sizeof(drops), &drops);

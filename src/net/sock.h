@@ -81,6 +81,9 @@ struct proto {
 	/* SO_KEEPALIVE is being set to `on` (before the flag changes):
 	 * the protocol starts or stops its keepalive timer. Optional. */
 	void (*keepalive)(struct sock *sk, bool on);
+	/* The socket's error queue (IP_RECVERR, ip_sockglue.c), for a
+	 * protocol that keeps one. Optional. */
+	struct sk_buff_head *(*error_queue)(struct sock *sk);
 };
 
 struct sock {
@@ -122,6 +125,11 @@ struct sock {
 	/* Options. */
 	bool reuseaddr, reuseport, broadcast, keepalive, oobinline, dontroute;
 	bool rxq_ovfl, timestamp, linger_on, rcvbuf_locked, sndbuf_locked;
+	/* IPPROTO_IP options (ip_sockglue.c), in the byte the bools leave
+	 * before linger_sec: IP_MTU_DISCOVER's mode (IP_PMTUDISC_*), and
+	 * IP_RECVERR, IP_PKTINFO, IP_RECVTTL, IP_RECVTOS. */
+	uint8_t pmtudisc : 3, recverr : 1, pktinfo : 1, recvttl : 1,
+		recvtos : 1;
 	int linger_sec;
 	int bound_dev_if;           /* SO_BINDTODEVICE */
 	us_time_t rcvtimeo_us;      /* US_TIME_NEVER = wait forever; 0 = not at
@@ -182,6 +190,9 @@ void put_cmsg(struct msghdr *msg, int level, int type, size_t len,
  * sock_recv_cmsgs). */
 void sock_recv_cmsgs(struct msghdr *msg, const struct sock *sk,
 		     const struct sk_buff *skb);
+/* SO_TIMESTAMP's alone (an error read from the error queue). */
+void sock_recv_timestamp(struct msghdr *msg, const struct sock *sk,
+			 const struct sk_buff *skb);
 
 /* Pending error, cleared (sock_error in Linux): positive errno or 0. */
 int sock_error(struct sock *sk);

@@ -299,20 +299,24 @@ void udp_rcv(struct sk_buff *skb)
 }
 
 /*
- * An ICMP error about a datagram we sent. As Linux does (without
- * IP_RECVERR), only a connected socket hears of it, and only of hard
- * errors: the next send or receive on it fails with the errno.
+ * An ICMP error about a datagram we sent (RFC 1122 §4.1.3.3), as Linux's
+ * __udp4_lib_err. Without IP_RECVERR only a connected socket hears of it,
+ * and only of hard errors: the next send or receive on it fails with the
+ * errno. With IP_RECVERR every error is kept on the error queue and is
+ * the socket's pending error too. "Fragmentation needed" (RFC 1191) sets
+ * the path MTU, unless the socket's IP_MTU_DISCOVER ignores ICMP's, and
+ * is an EMSGSIZE unless it sends without DF (IP_PMTUDISC_DONT).
  */
-static void udp_err(struct ustack *st, const struct ipv4_info *inner,
-		    const uint8_t *l4, size_t l4_len, int type, int code,
-		    uint32_t info)
+static void udp_err(struct ustack *st, struct sk_buff *skb,
+		    const struct ipv4_info *inner, const uint8_t *l4,
+		    size_t l4_len, int type, int code, uint32_t info)
 {
 	uint16_t sport, dport;
 	bool fatal;
 	struct sock *sk;
 	int err;
 
-	if (l4_len < 4)
+	if (l4_len < UDP_HLEN)
 		return;
 	memcpy(&sport, l4, 2);
 	memcpy(&dport, l4 + 2, 2);
@@ -320,8 +324,30 @@ static void udp_err(struct ustack *st, const struct ipv4_info *inner,
 	sk = udp_lookup(st, inner->daddr, dport, inner->saddr, sport, 0);
 	if (!sk)
 		return;
-	err = icmp_err_convert(type, code, &fatal);
-	if (!fatal || sk->state != TCP_ESTABLISHED)
+	switch (type) {
+	case ICMP_DEST_UNREACH:
+		if (code == ICMP_FRAG_NEEDED) {
+			if (ip_sk_accept_pmtu(sk))
+				ip_pmtu_update(st, inner->daddr, info & 0xffff);
+			if (sk->pmtudisc == IP_PMTUDISC_DONT)
+				return;
+			err = EMSGSIZE;
+			fatal = true;
+			break;
+		}
+		err = icmp_err_convert(type, code, &fatal);
+		break;
+	case ICMP_TIME_EXCEEDED:
+	case ICMP_PARAMETERPROB:
+		err = icmp_err_convert(type, code, &fatal);
+		break;
+	default:
+		return;   /* source quench (RFC 6633), redirect */
+	}
+	if (sk->recverr)
+		ip_icmp_error(sk, skb, err, inner->daddr, dport, info,
+			      l4 + UDP_HLEN);
+	else if (!fatal || sk->state != TCP_ESTABLISHED)
 		return;
 	sock_set_error(sk, err);
 }
@@ -455,6 +481,7 @@ static int udp_sendmsg(struct sock *sk, const struct msghdr *msg, size_t len,
 	struct udp_dest d;
 	struct ip_route rt;
 	struct sk_buff *skb;
+	uint32_t mtu;
 	int rc;
 
 	/* The checks in the order Linux makes them, so errno agrees. */
@@ -483,6 +510,14 @@ static int udp_sendmsg(struct sock *sk, const struct msghdr *msg, size_t len,
 		return -rc;
 	if (sk->shutdown & SEND_SHUTDOWN)
 		return -EPIPE;
+	/* IP_MTU_DISCOVER: a datagram that may not be fragmented here must
+	 * fit (Linux's __ip_append_data); the error goes to the error queue
+	 * too, with the MTU (IP_RECVERR). */
+	mtu = ip_sk_use_pmtu(sk) ? rt.mtu : rt.dev->mtu;
+	if (!ip_sk_ignore_df(sk) && IP_HLEN_MIN + UDP_HLEN + len > mtu) {
+		ip_local_error(sk, EMSGSIZE, d.daddr, sk->dport, mtu);
+		return -EMSGSIZE;
+	}
 	skb = us_skb_alloc(st, (unsigned int)(UDP_HLEN + len));
 	if (!skb)
 		return -ENOBUFS;
@@ -502,6 +537,14 @@ static int udp_sendmsg(struct sock *sk, const struct msghdr *msg, size_t len,
 	args.protocol = IPPROTO_UDP;
 	args.ttl = sk->ttl < 0 ? 0 : (uint8_t)sk->ttl;
 	args.tos = sk->tos;
+	/* DF (Linux's __ip_make_skb): always under DO and PROBE; under WANT
+	 * when the datagram fits the path, so that a larger one is
+	 * fragmented here instead of dropped on the way. */
+	args.df = sk->pmtudisc == IP_PMTUDISC_DO ||
+		  sk->pmtudisc == IP_PMTUDISC_PROBE ||
+		  (ip_dont_fragment(sk) &&
+		   IP_HLEN_MIN + UDP_HLEN + len <= rt.mtu);
+	args.dev_mtu = !ip_sk_use_pmtu(sk);
 	udp_fill_header(skb, sk, args.saddr, &d);
 	skb_reset_transport_header(skb);
 	sock_hold(sk);
@@ -540,7 +583,7 @@ static int udp_recvmsg(struct sock *sk, struct msghdr *msg, size_t len,
 	int err;
 
 	if (flags & MSG_ERRQUEUE)
-		return -EAGAIN;
+		return ip_recv_error(sk, msg, len, addr_len);
 	err = sock_error(sk);
 	if (err)
 		return -err;
@@ -563,6 +606,8 @@ static int udp_recvmsg(struct sock *sk, struct msghdr *msg, size_t len,
 			msg->msg_flags |= MSG_TRUNC;
 		sock_recv_cmsgs(msg, sk, skb);
 		udp_fill_name(msg, skb, addr_len);
+		if (ip_cmsg_wanted(sk))
+			ip_cmsg_recv(msg, sk, skb);
 		err = (flags & MSG_TRUNC) ? (int)skb->len : (int)copied;
 	} else if (!(flags & MSG_PEEK)) {
 		sk->drops++;
@@ -603,17 +648,31 @@ static void udp_close(struct sock *sk)
 
 static void udp_destroy(struct sock *sk)
 {
+	struct udp_sock *up = (struct udp_sock *)sk;
 	struct sk_buff *skb;
 
-	while ((skb = skb_dequeue(&sk->receive_queue)) != NULL) {
+	while ((skb = skb_dequeue(&sk->receive_queue)) != NULL ||
+	       (skb = skb_dequeue(&up->error_queue)) != NULL) {
 		sock_rfree(sk, skb);
 		skb_free(skb);
 	}
 }
 
+static int udp_init_sock(struct sock *sk)
+{
+	skb_queue_head_init(&((struct udp_sock *)sk)->error_queue);
+	return 0;
+}
+
+static struct sk_buff_head *udp_error_queue(struct sock *sk)
+{
+	return &((struct udp_sock *)sk)->error_queue;
+}
+
 const struct proto udp_prot = {
 	.name = "UDP",
 	.obj_size = sizeof(struct udp_sock),
+	.init = udp_init_sock,
 	.close = udp_close,
 	.connect = udp_connect,
 	.disconnect = udp_disconnect,
@@ -623,4 +682,5 @@ const struct proto udp_prot = {
 	.get_port = udp_get_port,
 	.unhash = udp_unhash,
 	.destroy = udp_destroy,
+	.error_queue = udp_error_queue,
 };

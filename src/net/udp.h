@@ -25,6 +25,7 @@ struct sk_buff;
 
 struct udp_sock {
 	struct sock sk;     /* first member: a struct sock * is a udp_sock * */
+	struct sk_buff_head error_queue;   /* IP_RECVERR (ip_sockglue.c) */
 };
 
 struct udp_table {

@@ -37,6 +37,8 @@ struct us_sysctl {
 				      tcp_cubic.hystart module parameter */
 	int tcp_max_tw_buckets;    /* connections in TIME_WAIT at most;
 				      past it a connection ends at once */
+	int ip_no_pmtu_disc;       /* 1: new sockets start with
+				      IP_PMTUDISC_DONT, else WANT (0) */
 };
 
 struct ustack;

@@ -20,7 +20,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <net/if.h>
+#include <sys/ioctl.h>
+
+#include "dev/netdev.h"
 #include "netns.h"
+#include "stack/stack.h"
 #include "ustack/ustack.h"
 
 #define DT_MAX_FDS 64
@@ -826,6 +831,38 @@ int dt_getsockopt_int(struct dt *t, int fd, int level, int name)
 	int rc = dt_getsockopt(t, fd, level, name, &v, &len);
 
 	return rc < 0 ? rc : v;
+}
+
+/* The kernel side sets the MTU of its "lo" with SIOCSIFMTU (in the private
+ * namespace), the ustack side its loopback device's. */
+int dt_set_lo_mtu(struct dt *t, int mtu)
+{
+	int rc, err = 0;
+
+	if (t->st) {
+		struct net_device *dev = us_dev_get_by_name(t->st, "lo");
+
+		rc = dev ? 0 : -1;
+		if (dev)
+			dev->mtu = (unsigned int)mtu;
+		err = dev ? 0 : ENODEV;
+	} else {
+		struct ifreq ifr;
+		int fd = socket(AF_INET, SOCK_DGRAM, 0);
+
+		memset(&ifr, 0, sizeof(ifr));
+		strcpy(ifr.ifr_name, "lo");
+		ifr.ifr_mtu = mtu;
+		rc = fd < 0 ? -1 : ioctl(fd, SIOCSIFMTU, &ifr);
+		err = errno;
+		if (fd >= 0)
+			close(fd);
+	}
+	out(t, "set lo mtu %d", mtu);
+	out_ret(t, rc, err);
+	end_line(t);
+	errno = err;
+	return rc;
 }
 
 /* The kernel side writes /proc/sys/NAME (of the private namespace), the

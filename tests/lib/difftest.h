@@ -117,6 +117,9 @@ int dt_poll(struct dt *t, struct pollfd *fds, nfds_t nfds, int timeout_ms);
 /* Set a sysctl (e.g. "net.ipv4.tcp_congestion_control") on the side's
  * stack: the kernel's private namespace, or the ustack instance. */
 int dt_sysctl(struct dt *t, const char *name, const char *value);
+/* The MTU of the loopback device ("lo") on both sides; a case that
+ * changes it puts 65536 back. */
+int dt_set_lo_mtu(struct dt *t, int mtu);
 
 /* Shorthands used by most cases. */
 int dt_setsockopt_int(struct dt *t, int fd, int level, int name, int val);

@@ -117,7 +117,7 @@ static inline void ipt_handler(struct sk_buff *skb)
 	skb_free(skb);
 }
 
-static inline void ipt_err_handler(struct ustack *st,
+static inline void ipt_err_handler(struct ustack *st, struct sk_buff *skb,
 				   const struct ipv4_info *inner,
 				   const uint8_t *l4, size_t l4_len, int type,
 				   int code, uint32_t info)
@@ -125,6 +125,7 @@ static inline void ipt_err_handler(struct ustack *st,
 	struct ipt_record *r = ipt_rec;
 
 	(void)st;
+	(void)skb;
 	r->errors++;
 	r->inner = *inner;
 	r->l4_len = l4_len;

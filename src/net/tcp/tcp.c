@@ -584,6 +584,11 @@ struct sock *tcp_create_child(struct sock *parent)
 	sk->linger_sec = parent->linger_sec;
 	sk->tos = parent->tos;
 	sk->ttl = parent->ttl;
+	sk->pmtudisc = parent->pmtudisc;
+	sk->recverr = parent->recverr;
+	sk->pktinfo = parent->pktinfo;
+	sk->recvttl = parent->recvttl;
+	sk->recvtos = parent->recvtos;
 	tp->nodelay = tcp_sk(parent)->nodelay;
 	tp->user_mss = tcp_sk(parent)->user_mss;
 	tp->keepidle_s = tcp_sk(parent)->keepidle_s;
@@ -975,6 +980,10 @@ static int tcp_recvmsg(struct sock *sk, struct msghdr *msg, size_t len,
 	size_t copied = 0, skip;
 	int err;
 
+	/* TCP keeps no error queue: EAGAIN, before anything else (Linux's
+	 * inet_recv_error). */
+	if (flags & MSG_ERRQUEUE)
+		return ip_recv_error(sk, msg, len, addr_len);
 	if (sk->state == TCP_LISTEN)
 		return -ENOTCONN;
 	if (flags & MSG_OOB)

@@ -411,7 +411,8 @@ void tcp_v4_rcv(struct sk_buff *skb);
 /* tcp_err.c: an ICMP error about a segment we sent (the net_protocol's
  * err_handler; RFC 1122 §4.2.3.9, RFC 5927, RFC 1191). */
 struct ipv4_info;
-void tcp_v4_err(struct ustack *st, const struct ipv4_info *inner,
+void tcp_v4_err(struct ustack *st, struct sk_buff *skb,
+		const struct ipv4_info *inner,
 		const uint8_t *l4, size_t l4_len, int type, int code,
 		uint32_t info);
 
@@ -691,6 +692,7 @@ struct tcp_out {
 	uint16_t window;          /* the field, scaled already */
 	uint16_t mss;             /* MSS option on SYNs, 0 = none */
 	uint8_t ttl, tos;
+	bool no_df;               /* the socket's IP_MTU_DISCOVER says no DF */
 	/* SACK (tcp_sack.c): SACK-permitted on a SYN, blocks on an ACK */
 	bool sack_perm;
 	uint8_t nsacks;

@@ -22,15 +22,20 @@
  *    network errors).
  *  - On a synchronized connection these are soft errors (RFC 1122
  *    §4.2.3.9: a TCP MUST NOT abort for them): the errno is kept and
- *    reported only if the connection times out, instead of ETIMEDOUT.
+ *    reported only if the connection times out, instead of ETIMEDOUT;
+ *    with IP_RECVERR it is the socket's pending error at once (the next
+ *    call fails with it, the connection goes on), as Linux.
  *    A network or host unreachable that answers a retransmission also
  *    takes one step of the timer's backoff back (RFC 6069 §3), since the
  *    segment was not lost to congestion.
  *  - Source quench is ignored (RFC 6633); redirects are not acted on.
  *
- * Not done: IP_RECVERR (Linux reports the error at once on request) and
- * the lock that Linux puts on a path MTU reported below 552 bytes, so
- * that its packets go without DF: ustack keeps DF and 552.
+ * IP_MTU_DISCOVER (af_inet.h) decides whether segments carry DF and
+ * whether ICMP's path MTU is taken (tcp_mtu_reduced).
+ *
+ * Not done: the lock that Linux puts on a path MTU reported below 552
+ * bytes, so that its packets go without DF: ustack keeps DF and 552 (the
+ * connection gets a soft EMSGSIZE, as in Linux).
  *
  * Call chain: icmp_error_rcv -> tcp_v4_err -> tcp_mtu_reduced ->
  *             ip_pmtu_update, tcp_update_mss, tcp_simple_retransmit.
@@ -41,6 +46,7 @@
 
 #include "net/icmp.h"
 #include "net/icmp_errno.h"
+#include "net/af_inet.h"
 #include "net/ipv4.h"
 #include "net/tcp/tcp.h"
 #include "stack/stack.h"
@@ -65,15 +71,29 @@ static void tcp_pmtu_sync_all(struct ustack *st, uint32_t daddr)
 	}
 }
 
-/* RFC 1191 §3-4, Linux's tcp_v4_mtu_reduced: the decision to send again
+/*
+ * RFC 1191 §3-4, Linux's tcp_v4_mtu_reduced: the decision to send again
  * is this connection's (what it has in flight that no longer fits), also
- * when the path MTU was known already (another connection's error). */
+ * when the path MTU was known already (another connection's error). A
+ * socket whose IP_MTU_DISCOVER is INTERFACE or OMIT takes no path MTU
+ * from ICMP; with DONT it takes the smaller MSS but sends nothing again.
+ * Below 552 the path keeps 552 and the connection a soft EMSGSIZE, in
+ * case it cannot get through.
+ */
 static void tcp_mtu_reduced(struct sock *sk, uint32_t mtu)
 {
+	struct ip_route rt;
+
+	if (!ip_sk_accept_pmtu(sk))
+		return;
 	if (ip_pmtu_update(sk->st, sk->daddr, mtu))
 		tcp_pmtu_sync_all(sk->st, sk->daddr);
-	else
-		tcp_update_mss(tcp_sk(sk));
+	if (ip_route_output(sk->st, sk->daddr, &rt) == 0 && mtu < rt.mtu &&
+	    ip_dont_fragment(sk))
+		sk->err_soft = EMSGSIZE;
+	if (sk->pmtudisc == IP_PMTUDISC_DONT)
+		return;
+	tcp_update_mss(tcp_sk(sk));
 	tcp_simple_retransmit(sk);
 }
 
@@ -117,7 +137,8 @@ static void tcp_req_err(struct sock *sk, uint32_t seq, bool abort)
 	}
 }
 
-void tcp_v4_err(struct ustack *st, const struct ipv4_info *inner,
+void tcp_v4_err(struct ustack *st, struct sk_buff *skb,
+		const struct ipv4_info *inner,
 		const uint8_t *l4, size_t l4_len, int type, int code,
 		uint32_t info)
 {
@@ -128,6 +149,7 @@ void tcp_v4_err(struct ustack *st, const struct ipv4_info *inner,
 	bool fatal;
 	int err;
 
+	(void)skb;
 	if (l4_len < 8)
 		return;
 	memcpy(&sport, l4, 2);
@@ -176,5 +198,10 @@ void tcp_v4_err(struct ustack *st, const struct ipv4_info *inner,
 		tcp_write_err(sk, err);
 		return;
 	}
-	sk->err_soft = err;
+	/* With IP_RECVERR the user hears of it at once (Linux): the next
+	 * call fails with it, and the connection goes on. */
+	if (sk->recverr)
+		sock_set_error(sk, err);
+	else
+		sk->err_soft = err;
 }

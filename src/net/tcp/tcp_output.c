@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "core/checksum.h"
+#include "net/af_inet.h"
 #include "net/ipv4.h"
 #include "net/tcp/tcp.h"
 #include "net/tcp/tcp_cong.h"
@@ -132,8 +133,9 @@ static int tcp_push_and_send(struct ustack *st, struct sk_buff *skb,
 	a.protocol = IPPROTO_TCP;
 	a.ttl = o->ttl;
 	a.tos = o->tos;
-	/* DF, as Linux sets it for TCP (path MTU discovery, RFC 1191). */
-	a.df = true;
+	/* DF, as Linux sets it for TCP (path MTU discovery, RFC 1191),
+	 * unless the socket's IP_MTU_DISCOVER says otherwise. */
+	a.df = !o->no_df;
 	us_mib_inc(st, US_MIB_TCP_OUT_SEGS);
 	return ip_output(st, skb, &a);
 }
@@ -153,6 +155,7 @@ static void tcp_out_from_sock(struct sock *sk, struct tcp_out *o, uint32_t seq,
 	o->flags = flags;
 	o->ttl = sk->ttl < 0 ? 0 : (uint8_t)sk->ttl;
 	o->tos = sk->tos;
+	o->no_df = !ip_dont_fragment(sk);
 	if (flags & TCPHDR_SYN) {
 		/* RFC 7323 §2.2: a SYN's window is never scaled: 64 KB at
 		 * most, in whole segments (Linux's

@@ -1,6 +1,6 @@
 #!/bin/bash
-# tcp_pmtu.sh - Path MTU Discovery (RFC 1191) with the kernel as the router
-# that reports the smaller MTU.
+# pmtu.sh - Path MTU Discovery (RFC 1191) with the kernel as the router
+# that reports the smaller MTU, for TCP and for UDP.
 #
 # In a network namespace of its own: tap0 (10.44.0.1/24, MTU 1500) to
 # ustack's httpd at 10.44.0.2/24 with 10.44.0.1 as its gateway; the
@@ -13,6 +13,13 @@
 # transfer never completes. Checked, with the TAP's offloads on and off:
 # the copy's SHA-256, that ustack got such errors, and that segments of
 # the new size from ustack reached the far end. TCP_PMTU_MB sets the size.
+#
+# UDP (tests/integ/lib/udp_pmtu.py under ustack through the shim, a sink
+# in the far namespace): with IP_MTU_DISCOVER = DO and IP_RECVERR, a
+# 1400-byte datagram brings the router's error to the error queue and
+# IP_MTU to 1200; the next one fails with EMSGSIZE at once; under WANT
+# ustack fragments it to the path's size. Checked here: what the sink got,
+# and in ustack's capture that its fragments fit 1200 bytes.
 set -euo pipefail
 source "$(dirname "$0")/lib/common.sh"
 
@@ -22,17 +29,20 @@ command -v tshark >/dev/null || {
 	exit 77
 }
 integ_setup_tap 44
+source "$(dirname "$0")/lib/shim.sh"
+shim_need
 source "$(dirname "$0")/lib/tcp.sh"
 tcp_need httpd
 MB=${TCP_PMTU_MB:-5}
 FAR_IP=10.45.0.2
 FAR_PID=
 DUMP_PID=
+SINK_PID=
 
 pmtu_cleanup() {
 	tcp_cleanup
 	local pid
-	for pid in $DUMP_PID $FAR_PID; do
+	for pid in $DUMP_PID $SINK_PID $FAR_PID; do
 		kill "$pid" 2>/dev/null || true
 		wait "$pid" 2>/dev/null || true
 	done
@@ -107,4 +117,37 @@ command -v dumpcap >/dev/null || {
 }
 transfer offload
 transfer no-offload --no-offload
+
+# UDP: the sink in the far namespace, the client under ustack.
+UDP_PY=$INTEG_ROOT/tests/integ/lib/udp_pmtu.py
+nsenter -t "$FAR_PID" -n "$PY" "$UDP_PY" sink 9000 "$WORK/sink.txt" \
+	>"$WORK/sink.out" 2>&1 &
+SINK_PID=$!
+shim_wait_line "$WORK/sink.out" "^listening"
+# (A new instance: the kernel forgets the httpd's MAC.)
+ip neigh flush dev tap0
+SHIM_CMD=("$USTACK_RUN" run --tap tap0 --addr "$USTACK_IP/24" \
+	--gateway "$KERNEL_IP" --pcap "$WORK/udp.pcap" --)
+rc=0
+timeout 60 "${SHIM_CMD[@]}" "$PY" "$UDP_PY" client "$FAR_IP" 9000 \
+	"$KERNEL_IP" >"$WORK/udp.out" 2>"$WORK/udp.log" || rc=$?
+cat "$WORK/udp.out"
+[ $rc -eq 0 ] || tcp_fail "udp: the client exited with status $rc: $(cat "$WORK/udp.log")"
+wait "$SINK_PID" || tcp_fail "udp: the sink failed: $(cat "$WORK/sink.out")"
+SINK_PID=
+# The first 1400 bytes (DF) were dropped by the router; the rest came.
+got=$(tr '\n' ' ' <"$WORK/sink.txt")
+[ "$got" = "1172 1400 3 " ] ||
+	tcp_fail "udp: the sink got datagrams of $got bytes, not 1172 1400 3"
+echo "ok: udp: the sink got 1172, 1400 (in fragments) and 3 bytes"
+# ustack's own fragments fit the path: none longer than 1200 bytes.
+n=$(tshark -r "$WORK/udp.pcap" \
+	-Y "ip.src == $USTACK_IP && (ip.flags.mf == 1 || ip.frag_offset > 0)" \
+	2>/dev/null | wc -l)
+big=$(tshark -r "$WORK/udp.pcap" \
+	-Y "ip.src == $USTACK_IP && (ip.flags.mf == 1 || ip.frag_offset > 0) && ip.len > 1200" \
+	2>/dev/null | wc -l)
+[ "$n" -ge 2 ] && [ "$big" -eq 0 ] ||
+	tcp_fail "udp: ustack sent $n fragments, $big of them over 1200 bytes"
+echo "ok: udp: ustack cut the datagram in $n fragments of at most 1200 bytes"
 integ_pass

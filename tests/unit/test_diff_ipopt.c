@@ -1,0 +1,413 @@
+/*
+ * test_diff_ipopt.c - differential tests of the IPPROTO_IP options that
+ * shape what a socket sends and what it is told: IP_MTU_DISCOVER (DF,
+ * local EMSGSIZE, fragments), IP_MTU, IP_RECVERR with
+ * recvmsg(MSG_ERRQUEUE) (ICMP errors and local ones, the pending error
+ * beside the queue, POLLERR), and the control messages IP_PKTINFO,
+ * IP_RECVTTL and IP_RECVTOS.
+ *
+ * Every case is written once against the socket call table
+ * (tests/lib/difftest.h) and run twice, on the kernel's sockets in a
+ * private network namespace and on ustack; a case fails when the two
+ * transcripts differ. Linux is the oracle. Control messages are compared
+ * whole (the sock_extended_err field by field, the offender's address,
+ * the pktinfo's index and addresses), but for a timestamp, which is only
+ * checked to be recent. A case that lowers the loopback's MTU (to see
+ * EMSGSIZE and fragments) puts 65536 back. DT_SHOW=1 prints agreeing
+ * transcripts too, DT_CASE=pattern runs only the matching cases.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <linux/errqueue.h>
+#include <netinet/in.h>
+#include <netinet/ip.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/time.h>
+
+#include "lib/difftest.h"
+
+#define P1 5101
+#define P2 5102   /* nobody listens here */
+
+static const char hello[] = "hello";
+
+static void note_cmsgs(struct dt *t, struct msghdr *m)
+{
+	struct timeval now;
+
+	gettimeofday(&now, NULL);
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(m); c; c = CMSG_NXTHDR(m, c)) {
+		size_t n = c->cmsg_len > CMSG_LEN(0) ? c->cmsg_len - CMSG_LEN(0)
+						      : 0;
+		const unsigned char *d = CMSG_DATA(c);
+
+		if (c->cmsg_level == SOL_SOCKET &&
+		    c->cmsg_type == SO_TIMESTAMP_OLD &&
+		    n >= sizeof(struct timeval)) {
+			struct timeval tv;
+
+			memcpy(&tv, d, sizeof(tv));
+			dt_note(t, "cmsg SO_TIMESTAMP recent: %d",
+				tv.tv_sec > now.tv_sec - 60 &&
+				tv.tv_sec <= now.tv_sec);
+		} else if (c->cmsg_level == SOL_IP && c->cmsg_type == IP_PKTINFO &&
+			   n >= sizeof(struct in_pktinfo)) {
+			struct in_pktinfo pi;
+			char a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN];
+
+			memcpy(&pi, d, sizeof(pi));
+			inet_ntop(AF_INET, &pi.ipi_spec_dst, a, sizeof(a));
+			inet_ntop(AF_INET, &pi.ipi_addr, b, sizeof(b));
+			dt_note(t, "cmsg IP_PKTINFO ifindex %d spec_dst %s addr %s",
+				pi.ipi_ifindex, a, b);
+		} else if (c->cmsg_level == SOL_IP && c->cmsg_type == IP_TTL &&
+			   n >= sizeof(int)) {
+			int v;
+
+			memcpy(&v, d, sizeof(v));
+			dt_note(t, "cmsg IP_TTL %d len %zu", v,
+				(size_t)c->cmsg_len);
+		} else if (c->cmsg_level == SOL_IP && c->cmsg_type == IP_TOS &&
+			   n >= 1) {
+			dt_note(t, "cmsg IP_TOS %#x len %zu", d[0],
+				(size_t)c->cmsg_len);
+		} else if (c->cmsg_level == SOL_IP && c->cmsg_type == IP_RECVERR &&
+			   n >= sizeof(struct sock_extended_err) +
+				sizeof(struct sockaddr_in)) {
+			struct sock_extended_err ee;
+			struct sockaddr_in off;
+			char a[INET_ADDRSTRLEN];
+
+			memcpy(&ee, d, sizeof(ee));
+			memcpy(&off, d + sizeof(ee), sizeof(off));
+			inet_ntop(AF_INET, &off.sin_addr, a, sizeof(a));
+			dt_note(t, "cmsg IP_RECVERR len %zu errno %u origin %u "
+				"type %u code %u pad %u info %u data %u "
+				"offender family %u %s:%u",
+				(size_t)c->cmsg_len, ee.ee_errno, ee.ee_origin,
+				ee.ee_type, ee.ee_code, ee.ee_pad, ee.ee_info,
+				ee.ee_data, off.sin_family, a,
+				ntohs(off.sin_port));
+		} else {
+			dt_note(t, "cmsg %d/%d len %zu", c->cmsg_level,
+				c->cmsg_type, (size_t)c->cmsg_len);
+		}
+	}
+}
+
+/* recvmsg with a name, a buffer and room for control messages; the
+ * messages are noted. */
+static void recv_noted(struct dt *t, int fd, int flags, size_t buflen,
+		       size_t ctllen)
+{
+	char buf[2048], ctl[256] __attribute__((aligned(8)));
+	struct sockaddr_in from;
+	struct iovec iov = { buf, buflen };
+	struct msghdr m = {
+		.msg_name = &from, .msg_namelen = sizeof(from),
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = ctllen ? ctl : NULL, .msg_controllen = ctllen,
+	};
+
+	if (dt_recvmsg(t, fd, &m, flags) >= 0 && ctllen)
+		note_cmsgs(t, &m);
+}
+
+static void poll_err(struct dt *t, int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	/* Long enough for an ICMP error over the loopback to come back;
+	 * POLLERR ends the wait at once. */
+	dt_poll(t, &p, 1, 200);
+}
+
+/* ---- IP_MTU_DISCOVER and IP_MTU ------------------------------------------ */
+
+static void case_mtu_discover_values(struct dt *t)
+{
+	int u = dt_socket(t, AF_INET, SOCK_DGRAM, 0);
+	int s = dt_socket(t, AF_INET, SOCK_STREAM, 0);
+	unsigned char byte = IP_PMTUDISC_DO;
+	socklen_t len;
+	char small[2];
+	int fd;
+
+	dt_getsockopt_int(t, u, IPPROTO_IP, IP_MTU_DISCOVER);
+	dt_getsockopt_int(t, s, IPPROTO_IP, IP_MTU_DISCOVER);
+	for (int v = -1; v <= 7; v++) {
+		dt_setsockopt_int(t, u, IPPROTO_IP, IP_MTU_DISCOVER, v);
+		dt_getsockopt_int(t, u, IPPROTO_IP, IP_MTU_DISCOVER);
+		dt_setsockopt_int(t, s, IPPROTO_IP, IP_MTU_DISCOVER, v);
+		dt_getsockopt_int(t, s, IPPROTO_IP, IP_MTU_DISCOVER);
+	}
+	dt_setsockopt(t, u, IPPROTO_IP, IP_MTU_DISCOVER, &byte, 1);
+	dt_getsockopt_int(t, u, IPPROTO_IP, IP_MTU_DISCOVER);
+	dt_setsockopt(t, u, IPPROTO_IP, IP_MTU_DISCOVER, &byte, 0);
+	dt_getsockopt_int(t, u, IPPROTO_IP, IP_MTU_DISCOVER);
+	dt_setsockopt(t, u, IPPROTO_IP, IP_MTU_DISCOVER, NULL, 4);
+	len = 1;
+	dt_getsockopt(t, u, IPPROTO_IP, IP_MTU_DISCOVER, small, &len);
+	/* net.ipv4.ip_no_pmtu_disc: what a new socket starts with. */
+	dt_sysctl(t, "net.ipv4.ip_no_pmtu_disc", "1");
+	fd = dt_socket(t, AF_INET, SOCK_DGRAM, 0);
+	dt_getsockopt_int(t, fd, IPPROTO_IP, IP_MTU_DISCOVER);
+	dt_sysctl(t, "net.ipv4.ip_no_pmtu_disc", "0");
+	fd = dt_socket(t, AF_INET, SOCK_STREAM, 0);
+	dt_getsockopt_int(t, fd, IPPROTO_IP, IP_MTU_DISCOVER);
+}
+
+static void case_ip_mtu(struct dt *t)
+{
+	struct sockaddr_in a = dt_sin("127.0.0.1", P1);
+	struct sockaddr_in un = { .sin_family = AF_UNSPEC };
+	int u = dt_socket(t, AF_INET, SOCK_DGRAM, 0);
+	int l = dt_socket(t, AF_INET, SOCK_STREAM, 0);
+	int c = dt_socket(t, AF_INET, SOCK_STREAM, 0);
+	socklen_t len;
+	char small[4];
+	int acc;
+
+	dt_getsockopt_int(t, u, IPPROTO_IP, IP_MTU);
+	dt_setsockopt_int(t, u, IPPROTO_IP, IP_MTU, 1000);
+	dt_sendto(t, u, hello, 5, 0, &a, sizeof(a));
+	dt_getsockopt_int(t, u, IPPROTO_IP, IP_MTU);
+	dt_connect(t, u, &a, sizeof(a));
+	dt_getsockopt_int(t, u, IPPROTO_IP, IP_MTU);
+	/* 65536 does not fit in a short buffer: as many bytes as fit. */
+	len = 2;
+	dt_getsockopt(t, u, IPPROTO_IP, IP_MTU, small, &len);
+	len = 1;
+	dt_getsockopt(t, u, IPPROTO_IP, IP_MTU, small, &len);
+	dt_set_lo_mtu(t, 1500);
+	dt_getsockopt_int(t, u, IPPROTO_IP, IP_MTU);
+	len = 2;
+	dt_getsockopt(t, u, IPPROTO_IP, IP_MTU, small, &len);
+	dt_set_lo_mtu(t, 65536);
+	dt_connect(t, u, &un, sizeof(un));
+	dt_getsockopt_int(t, u, IPPROTO_IP, IP_MTU);
+	/* TCP: a listener has no path; both ends of a connection have. */
+	dt_bind(t, l, &a, sizeof(a));
+	dt_listen(t, l, 4);
+	dt_getsockopt_int(t, l, IPPROTO_IP, IP_MTU);
+	dt_getsockopt_int(t, c, IPPROTO_IP, IP_MTU);
+	dt_connect(t, c, &a, sizeof(a));
+	acc = dt_accept(t, l, NULL, NULL);
+	dt_getsockopt_int(t, c, IPPROTO_IP, IP_MTU);
+	dt_getsockopt_int(t, acc, IPPROTO_IP, IP_MTU);
+}
+
+/*
+ * With the loopback at 1500: a 1473-byte payload does not fit one
+ * packet. DO, PROBE and INTERFACE refuse it (EMSGSIZE, and on the error
+ * queue a local error with the MTU); WANT, DONT and OMIT fragment it and
+ * it arrives whole.
+ */
+static void case_mtu_discover_emsgsize(struct dt *t)
+{
+	static const int modes[] = {
+		IP_PMTUDISC_DONT, IP_PMTUDISC_WANT, IP_PMTUDISC_DO,
+		IP_PMTUDISC_PROBE, IP_PMTUDISC_INTERFACE, IP_PMTUDISC_OMIT,
+	};
+	struct sockaddr_in a = dt_sin("127.0.0.1", P1);
+	static char big[1473];
+	char buf[2048];
+	int s = dt_udp_bound(t, P1);
+	int u = dt_socket(t, AF_INET, SOCK_DGRAM, 0);
+	int c = dt_socket(t, AF_INET, SOCK_DGRAM, 0);
+
+	memset(big, 'b', sizeof(big));
+	dt_set_lo_mtu(t, 1500);
+	dt_setsockopt_int(t, u, IPPROTO_IP, IP_RECVERR, 1);
+	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+		dt_setsockopt_int(t, u, IPPROTO_IP, IP_MTU_DISCOVER, modes[i]);
+		dt_sendto(t, u, big, sizeof(big) - 1, 0, &a, sizeof(a));
+		dt_recv(t, s, buf, sizeof(buf), MSG_DONTWAIT);
+		dt_sendto(t, u, big, sizeof(big), 0, &a, sizeof(a));
+		dt_recv(t, s, buf, sizeof(buf), MSG_DONTWAIT);
+		dt_getsockopt_int(t, u, SOL_SOCKET, SO_ERROR);
+		recv_noted(t, u, MSG_ERRQUEUE, 64, 256);
+	}
+	/* Connected: the error names the peer's port; without IP_RECVERR
+	 * there is only the EMSGSIZE. */
+	dt_connect(t, c, &a, sizeof(a));
+	dt_setsockopt_int(t, c, IPPROTO_IP, IP_MTU_DISCOVER, IP_PMTUDISC_DO);
+	dt_send(t, c, big, sizeof(big), 0);
+	recv_noted(t, c, MSG_ERRQUEUE, 64, 256);
+	dt_setsockopt_int(t, c, IPPROTO_IP, IP_RECVERR, 1);
+	dt_send(t, c, big, sizeof(big), 0);
+	poll_err(t, c);
+	recv_noted(t, c, MSG_ERRQUEUE, 64, 256);
+	dt_set_lo_mtu(t, 65536);
+}
+
+/* ---- IP_RECVERR ---------------------------------------------------------- */
+
+static void case_recverr_bools(struct dt *t)
+{
+	static const int opts[] = {
+		IP_RECVERR, IP_PKTINFO, IP_RECVTTL, IP_RECVTOS,
+	};
+	int u = dt_socket(t, AF_INET, SOCK_DGRAM, 0);
+	int s = dt_socket(t, AF_INET, SOCK_STREAM, 0);
+	unsigned char byte = 1;
+
+	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
+		for (int fd = u; fd; fd = fd == u ? s : 0) {
+			dt_getsockopt_int(t, fd, IPPROTO_IP, opts[i]);
+			dt_setsockopt_int(t, fd, IPPROTO_IP, opts[i], 42);
+			dt_getsockopt_int(t, fd, IPPROTO_IP, opts[i]);
+			dt_setsockopt_int(t, fd, IPPROTO_IP, opts[i], 0);
+			dt_getsockopt_int(t, fd, IPPROTO_IP, opts[i]);
+			dt_setsockopt(t, fd, IPPROTO_IP, opts[i], &byte, 1);
+			dt_getsockopt_int(t, fd, IPPROTO_IP, opts[i]);
+			dt_setsockopt(t, fd, IPPROTO_IP, opts[i], &byte, 0);
+			dt_getsockopt_int(t, fd, IPPROTO_IP, opts[i]);
+		}
+	}
+}
+
+/* A port unreachable about a datagram of an unconnected socket: only with
+ * IP_RECVERR is it heard of, as the pending error and on the queue. */
+static void case_recverr_port_unreachable(struct dt *t)
+{
+	struct sockaddr_in to = dt_sin("127.0.0.1", P2);
+	char buf[16];
+	int u = dt_socket(t, AF_INET, SOCK_DGRAM, 0);
+
+	dt_sendto(t, u, hello, 5, 0, &to, sizeof(to));
+	poll_err(t, u);
+	dt_recv(t, u, buf, sizeof(buf), MSG_DONTWAIT);
+	recv_noted(t, u, MSG_ERRQUEUE, 64, 256);
+
+	dt_setsockopt_int(t, u, IPPROTO_IP, IP_RECVERR, 1);
+	dt_sendto(t, u, hello, 5, 0, &to, sizeof(to));
+	poll_err(t, u);
+	recv_noted(t, u, MSG_ERRQUEUE, 64, 256);
+	dt_getsockopt_int(t, u, SOL_SOCKET, SO_ERROR);
+	recv_noted(t, u, MSG_ERRQUEUE, 64, 256);
+	poll_err(t, u);
+
+	/* Two errors: the pending error is read by recv, and again after
+	 * the first is taken from the queue (it is the second's). */
+	dt_sendto(t, u, hello, 5, 0, &to, sizeof(to));
+	poll_err(t, u);
+	dt_sendto(t, u, "world!", 6, 0, &to, sizeof(to));
+	poll_err(t, u);
+	dt_recv(t, u, buf, sizeof(buf), MSG_DONTWAIT);
+	dt_recv(t, u, buf, sizeof(buf), MSG_DONTWAIT);
+	recv_noted(t, u, MSG_ERRQUEUE, 64, 256);
+	dt_recv(t, u, buf, sizeof(buf), MSG_DONTWAIT);
+	recv_noted(t, u, MSG_ERRQUEUE, 64, 256);
+	dt_recv(t, u, buf, sizeof(buf), MSG_DONTWAIT);
+
+	/* Cut: the data to 2 bytes (MSG_TRUNC), the control message to
+	 * nothing (MSG_CTRUNC), no name. */
+	dt_sendto(t, u, hello, 5, 0, &to, sizeof(to));
+	poll_err(t, u);
+	recv_noted(t, u, MSG_ERRQUEUE, 2, 20);
+	dt_sendto(t, u, hello, 5, 0, &to, sizeof(to));
+	poll_err(t, u);
+	recv_noted(t, u, MSG_ERRQUEUE, 64, 0);
+
+	/* Clearing IP_RECVERR empties the queue, not the pending error. */
+	dt_sendto(t, u, hello, 5, 0, &to, sizeof(to));
+	poll_err(t, u);
+	dt_setsockopt_int(t, u, IPPROTO_IP, IP_RECVERR, 0);
+	recv_noted(t, u, MSG_ERRQUEUE, 64, 256);
+	dt_recv(t, u, buf, sizeof(buf), MSG_DONTWAIT);
+}
+
+/* The error of a connected socket, with the ICMP packet's own control
+ * messages and a timestamp before IP_RECVERR's. */
+static void case_recverr_connected_cmsgs(struct dt *t)
+{
+	struct sockaddr_in to = dt_sin("127.0.0.1", P2);
+	int u = dt_socket(t, AF_INET, SOCK_DGRAM, 0);
+
+	dt_connect(t, u, &to, sizeof(to));
+	dt_setsockopt_int(t, u, IPPROTO_IP, IP_RECVERR, 1);
+	dt_setsockopt_int(t, u, IPPROTO_IP, IP_PKTINFO, 1);
+	dt_setsockopt_int(t, u, IPPROTO_IP, IP_RECVTTL, 1);
+	dt_setsockopt_int(t, u, IPPROTO_IP, IP_RECVTOS, 1);
+	dt_setsockopt_int(t, u, SOL_SOCKET, SO_TIMESTAMP, 1);
+	dt_send(t, u, hello, 5, 0);
+	poll_err(t, u);
+	recv_noted(t, u, MSG_ERRQUEUE, 64, 256);
+	dt_send(t, u, hello, 5, 0);
+	dt_send(t, u, hello, 5, 0);
+	recv_noted(t, u, MSG_ERRQUEUE, 64, 256);
+	dt_getsockopt_int(t, u, SOL_SOCKET, SO_ERROR);
+}
+
+/* TCP keeps no error queue. */
+static void case_recverr_tcp(struct dt *t)
+{
+	struct sockaddr_in a = dt_sin("127.0.0.1", P1);
+	int l = dt_socket(t, AF_INET, SOCK_STREAM, 0);
+	int c = dt_socket(t, AF_INET, SOCK_STREAM, 0);
+
+	recv_noted(t, c, MSG_ERRQUEUE, 64, 256);
+	dt_bind(t, l, &a, sizeof(a));
+	dt_listen(t, l, 4);
+	dt_setsockopt_int(t, l, IPPROTO_IP, IP_RECVERR, 1);
+	recv_noted(t, l, MSG_ERRQUEUE, 64, 256);
+	dt_connect(t, c, &a, sizeof(a));
+	recv_noted(t, c, MSG_ERRQUEUE, 64, 256);
+}
+
+/* ---- IP_PKTINFO, IP_RECVTTL, IP_RECVTOS ---------------------------------- */
+
+static void case_cmsg_pktinfo_ttl_tos(struct dt *t)
+{
+	struct sockaddr_in a = dt_sin("127.0.0.1", P1);
+	struct sockaddr_in any = dt_sin("0.0.0.0", P2);
+	struct sockaddr_in other = dt_sin("127.0.0.5", P2);
+	int s = dt_udp_bound(t, P1);
+	int s2 = dt_socket(t, AF_INET, SOCK_DGRAM, 0);
+	int u = dt_socket(t, AF_INET, SOCK_DGRAM, 0);
+	size_t tight = CMSG_SPACE(sizeof(struct in_pktinfo)) + 8;
+
+	dt_bind(t, s2, &any, sizeof(any));
+	dt_setsockopt_int(t, u, IPPROTO_IP, IP_TOS, 0x10);
+	dt_setsockopt_int(t, u, IPPROTO_IP, IP_TTL, 9);
+	for (int fd = s; fd; fd = fd == s ? s2 : 0) {
+		dt_setsockopt_int(t, fd, IPPROTO_IP, IP_PKTINFO, 1);
+		dt_setsockopt_int(t, fd, IPPROTO_IP, IP_RECVTTL, 1);
+		dt_setsockopt_int(t, fd, IPPROTO_IP, IP_RECVTOS, 1);
+	}
+	dt_sendto(t, u, hello, 5, 0, &a, sizeof(a));
+	recv_noted(t, s, 0, 64, 256);
+	/* To another loopback address, on a socket bound to any. */
+	dt_sendto(t, u, hello, 5, 0, &other, sizeof(other));
+	recv_noted(t, s2, 0, 64, 256);
+	/* Room for the pktinfo and part of the TTL: MSG_CTRUNC. */
+	dt_sendto(t, u, hello, 5, 0, &a, sizeof(a));
+	recv_noted(t, s, 0, 64, tight);
+	/* One at a time, and none. */
+	dt_setsockopt_int(t, s, IPPROTO_IP, IP_PKTINFO, 0);
+	dt_setsockopt_int(t, s, IPPROTO_IP, IP_RECVTTL, 0);
+	dt_sendto(t, u, hello, 5, 0, &a, sizeof(a));
+	recv_noted(t, s, 0, 64, 256);
+	dt_setsockopt_int(t, s, IPPROTO_IP, IP_RECVTOS, 0);
+	dt_sendto(t, u, hello, 5, 0, &a, sizeof(a));
+	recv_noted(t, s, 0, 64, 256);
+}
+
+static const struct dt_case cases[] = {
+	DT_CASE(case_mtu_discover_values),
+	DT_CASE(case_ip_mtu),
+	DT_CASE(case_mtu_discover_emsgsize),
+	DT_CASE(case_recverr_bools),
+	DT_CASE(case_recverr_port_unreachable),
+	DT_CASE(case_recverr_connected_cmsgs),
+	DT_CASE(case_recverr_tcp),
+	DT_CASE(case_cmsg_pktinfo_ttl_tos),
+};
+
+int main(void)
+{
+	return dt_main("diff_ipopt", cases, sizeof(cases) / sizeof(cases[0]));
+}
