@@ -80,6 +80,23 @@ static inline bool ip_sk_ignore_df(const struct sock *sk)
 	       sk->pmtudisc == IP_PMTUDISC_OMIT;
 }
 
+/*
+ * What the control messages of one sendmsg ask of its datagram (Linux's
+ * ipcm_cookie), from ip_cmsg_send: a source address (IP_PKTINFO's
+ * ipi_spec_dst), an interface (its ipi_ifindex), a TTL and a TOS (-1:
+ * the socket's own).
+ */
+struct ipcm {
+	uint32_t saddr;
+	int oif;
+	int ttl;
+	int tos;
+};
+/* Linux's ip_cmsg_send: 0, or -EINVAL for a message that is malformed or
+ * not known (-EPERM: SO_MARK, SO_PRIORITY). Levels other than SOL_IP and
+ * SOL_SOCKET are the caller's. */
+int ip_cmsg_send(struct sock *sk, const struct msghdr *msg, struct ipcm *ipc);
+
 /* The control messages IP_PKTINFO, IP_TTL and IP_TOS of a received
  * datagram (or of the ICMP packet behind an error), as the socket asks. */
 void ip_cmsg_recv(struct msghdr *msg, const struct sock *sk,

@@ -16,8 +16,11 @@
  *    IP_RECVERR to mean that an ICMP error ends a connection at once
  *    (tcp_err.c), as Linux.
  *
- * Not done: the control messages of sendmsg (IP_PKTINFO, IP_TTL, IP_TOS),
- * IP_OPTIONS and the rest of Linux's list (multicast, IP_FREEBIND, ...).
+ *  - the control messages of sendmsg: IP_PKTINFO (source address,
+ *    interface), IP_TTL, IP_TOS for one datagram (ip_cmsg_send).
+ *
+ * Not done: IP options (IP_OPTIONS, IP_RETOPTS) and the rest of Linux's
+ * list (multicast, IP_FREEBIND, ...).
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -30,6 +33,10 @@
 #include "net/ipv4.h"
 #include "net/sock.h"
 #include "stack/stack.h"
+
+#ifndef IP_PROTOCOL
+#define IP_PROTOCOL 52   /* <linux/in.h> */
+#endif
 
 /*
  * The priority a TOS implies (Linux's ip_tos2prio, indexed by the four
@@ -211,6 +218,74 @@ int ip_getsockopt(struct sock *sk, int optname, void *optval,
 		len = sizeof(int);
 	memcpy(optval, &val, len);
 	*optlen = len;
+	return 0;
+}
+
+/* ---- control messages of a datagram sent -------------------------------- */
+
+/* An int, or for IP_TOS also one byte, exactly (Linux). */
+static int ip_cmsg_int(const struct cmsghdr *c, bool byte_ok, int *val)
+{
+	if (c->cmsg_len == CMSG_LEN(sizeof(int))) {
+		memcpy(val, CMSG_DATA(c), sizeof(int));
+		return 0;
+	}
+	if (byte_ok && c->cmsg_len == CMSG_LEN(1)) {
+		*val = *(const unsigned char *)CMSG_DATA(c);
+		return 0;
+	}
+	return -EINVAL;
+}
+
+int ip_cmsg_send(struct sock *sk, const struct msghdr *msg, struct ipcm *ipc)
+{
+	struct in_pktinfo info;
+	int rc, val;
+
+	for (struct cmsghdr *c = sock_cmsg_first(msg); c;
+	     c = sock_cmsg_next(msg, c)) {
+		if (!sock_cmsg_ok(msg, c))
+			return -EINVAL;
+		if (c->cmsg_level == SOL_SOCKET) {
+			rc = sock_cmsg_one(sk, c);
+			if (rc < 0)
+				return rc;
+			continue;
+		}
+		if (c->cmsg_level != SOL_IP)
+			continue;
+		switch (c->cmsg_type) {
+		case IP_PKTINFO:
+			if (c->cmsg_len != CMSG_LEN(sizeof(info)))
+				return -EINVAL;
+			memcpy(&info, CMSG_DATA(c), sizeof(info));
+			if (info.ipi_ifindex)
+				ipc->oif = info.ipi_ifindex;
+			ipc->saddr = info.ipi_spec_dst.s_addr;
+			break;
+		case IP_TTL:
+			if (ip_cmsg_int(c, false, &val) < 0 || val < 1 ||
+			    val > 255)
+				return -EINVAL;
+			ipc->ttl = val;
+			break;
+		case IP_TOS:
+			if (ip_cmsg_int(c, true, &val) < 0 || val < 0 ||
+			    val > 255)
+				return -EINVAL;
+			ipc->tos = val;
+			break;
+		case IP_PROTOCOL:
+			/* Checked; a UDP socket sends UDP. */
+			if (ip_cmsg_int(c, false, &val) < 0 || val < 1 ||
+			    val > 255)
+				return -EINVAL;
+			break;
+		default:
+			/* IP_RETOPTS (IP options) is not done either. */
+			return -EINVAL;
+		}
+	}
 	return 0;
 }
 

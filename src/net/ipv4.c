@@ -341,11 +341,13 @@ void ip_init(struct ustack *st)
 	 * were sent (RFC 6864 §4.1 only asks for uniqueness per flow). */
 	ip->next_id = (uint16_t)us_rng_next(&st->rng);
 	ip_reasm_init(&ip->reasm);
+	ip_pmtu_init(st);
 	ip->protos[IPPROTO_ICMP_] = &icmp_protocol;
 }
 
 void ip_destroy(struct ustack *st)
 {
+	ip_pmtu_destroy(st);
 	ip_reasm_destroy(st);
 	st->ip.nroutes = 0;
 }

@@ -70,6 +70,12 @@ struct net_protocol {
 	 * embedded IP header, `l4` its first bytes (at least 8), `l4_len` how
 	 * many. Owns nothing (a clone of skb may be kept: IP_RECVERR).
 	 */
+	/*
+	 * Optional: the path MTU to daddr went back up (what was learnt
+	 * expired, or made room for another destination): a protocol that
+	 * sizes its segments by it may send larger ones again.
+	 */
+	void (*pmtu_raised)(struct ustack *st, uint32_t daddr);
 	void (*err_handler)(struct ustack *st, struct sk_buff *skb,
 			    const struct ipv4_info *inner,
 			    const uint8_t *l4, size_t l4_len, int type, int code,
@@ -149,6 +155,7 @@ struct ipv4_state {
 	struct ipq_table reasm;
 	struct ip_pmtu pmtu[IP_PMTU_SLOTS];
 	unsigned int pmtu_count;   /* slots in use: none, no look-up */
+	struct us_timer pmtu_timer; /* at the first entry's expiry */
 };
 
 void ip_init(struct ustack *st);
@@ -185,6 +192,9 @@ void ip_route_flush_dev(struct ustack *st, struct net_device *dev);
 int ip_route_output(struct ustack *st, uint32_t daddr, struct ip_route *rt);
 /* The path MTU learnt for daddr and not yet expired, or 0. */
 uint32_t ip_pmtu_get(struct ustack *st, uint32_t daddr);
+/* The expiry timer (ip_init, ip_destroy). */
+void ip_pmtu_init(struct ustack *st);
+void ip_pmtu_destroy(struct ustack *st);
 /*
  * An ICMP "fragmentation needed" reported mtu for daddr (RFC 1191 §4):
  * remember it when it is below what the path had (an MTU below

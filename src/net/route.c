@@ -14,7 +14,10 @@
  * is kept per destination in a small set-associative table (16 sets of 4,
  * the entry closest to expiry makes room) for 10 minutes (RFC 1191 §6.3,
  * Linux's ip_rt_mtu_expires), and ip_route_output reports the smaller of
- * it and the device's MTU.
+ * it and the device's MTU. When an entry expires (a timer at the first
+ * expiry) or makes room, the protocols hear of it (pmtu_raised: TCP
+ * raises the MSS of its connections to that destination again, as
+ * RFC 1191 §6.3 asks a host to detect increases).
  */
 #include <errno.h>
 #include <string.h>
@@ -157,12 +160,63 @@ static struct ip_pmtu *ip_pmtu_set(struct ustack *st, uint32_t daddr)
 	return &st->ip.pmtu[(h % (IP_PMTU_SLOTS / IP_PMTU_WAYS)) * IP_PMTU_WAYS];
 }
 
-static void ip_pmtu_forget(struct ustack *st, struct ip_pmtu *e)
+/* Tell the protocols that the path MTU to daddr went back up. */
+static void ip_pmtu_raised(struct ustack *st, uint32_t daddr)
 {
-	e->daddr = 0;
-	st->ip.pmtu_count--;
+	for (int p = 0; p < 256; p++) {
+		const struct net_protocol *np = st->ip.protos[p];
+
+		if (np && np->pmtu_raised)
+			np->pmtu_raised(st, daddr);
+	}
 }
 
+/* The timer at the first expiry of what is kept, or none. */
+static void ip_pmtu_arm(struct ustack *st)
+{
+	us_time_t first = 0;
+
+	for (int i = 0; i < IP_PMTU_SLOTS; i++) {
+		const struct ip_pmtu *e = &st->ip.pmtu[i];
+
+		if (e->daddr && (!first || e->expires < first))
+			first = e->expires;
+	}
+	if (first)
+		us_timer_mod(&st->timers, &st->ip.pmtu_timer, first);
+	else
+		us_timer_del(&st->timers, &st->ip.pmtu_timer);
+}
+
+static void ip_pmtu_expire(struct us_timer *t, us_time_t now)
+{
+	struct ustack *st = container_of(t, struct ustack, ip.pmtu_timer);
+
+	for (int i = 0; i < IP_PMTU_SLOTS; i++) {
+		struct ip_pmtu *e = &st->ip.pmtu[i];
+		uint32_t daddr = e->daddr;
+
+		if (!daddr || e->expires > now)
+			continue;
+		e->daddr = 0;
+		st->ip.pmtu_count--;
+		ip_pmtu_raised(st, daddr);
+	}
+	ip_pmtu_arm(st);
+}
+
+void ip_pmtu_init(struct ustack *st)
+{
+	us_timer_init(&st->ip.pmtu_timer, ip_pmtu_expire);
+}
+
+void ip_pmtu_destroy(struct ustack *st)
+{
+	us_timer_del(&st->timers, &st->ip.pmtu_timer);
+}
+
+/* (An entry past its time that the timer has not yet taken counts as
+ * gone.) */
 uint32_t ip_pmtu_get(struct ustack *st, uint32_t daddr)
 {
 	struct ip_pmtu *set;
@@ -171,13 +225,8 @@ uint32_t ip_pmtu_get(struct ustack *st, uint32_t daddr)
 		return 0;
 	set = ip_pmtu_set(st, daddr);
 	for (int i = 0; i < IP_PMTU_WAYS; i++) {
-		if (set[i].daddr != daddr)
-			continue;
-		if (set[i].expires <= st->now) {
-			ip_pmtu_forget(st, &set[i]);
-			return 0;
-		}
-		return set[i].mtu;
+		if (set[i].daddr == daddr)
+			return set[i].expires > st->now ? set[i].mtu : 0;
 	}
 	return 0;
 }
@@ -185,8 +234,8 @@ uint32_t ip_pmtu_get(struct ustack *st, uint32_t daddr)
 uint32_t ip_pmtu_update(struct ustack *st, uint32_t daddr, uint32_t mtu)
 {
 	struct ip_pmtu *set = ip_pmtu_set(st, daddr), *e = NULL;
+	uint32_t old, evicted = 0;
 	struct ip_route rt;
-	uint32_t old;
 
 	if (!daddr || ip_route_output(st, daddr, &rt) < 0 ||
 	    ip_dev_is_loopback(rt.dev))
@@ -215,9 +264,14 @@ uint32_t ip_pmtu_update(struct ustack *st, uint32_t daddr, uint32_t mtu)
 		}
 		if (!e->daddr)
 			st->ip.pmtu_count++;
+		else
+			evicted = e->daddr;
 		e->daddr = daddr;
 	}
 	e->mtu = mtu;
 	e->expires = st->now + IP_PMTU_EXPIRES_US;
+	ip_pmtu_arm(st);
+	if (evicted)
+		ip_pmtu_raised(st, evicted);
 	return mtu < old ? mtu : 0;
 }

@@ -150,6 +150,84 @@ void sock_set_error(struct sock *sk, int err)
 	sk->sk_error_report(sk);
 }
 
+/* ---- control messages of sendmsg ----------------------------------------- */
+
+static bool capable_admin(void);
+
+struct cmsghdr *sock_cmsg_first(const struct msghdr *msg)
+{
+	return msg->msg_controllen >= sizeof(struct cmsghdr) ?
+	       (struct cmsghdr *)msg->msg_control : NULL;
+}
+
+struct cmsghdr *sock_cmsg_next(const struct msghdr *msg,
+			       const struct cmsghdr *c)
+{
+	size_t at = (size_t)((const char *)c - (const char *)msg->msg_control);
+
+	at += CMSG_ALIGN(c->cmsg_len);
+	if (at + sizeof(struct cmsghdr) > msg->msg_controllen)
+		return NULL;
+	return (struct cmsghdr *)((char *)msg->msg_control + at);
+}
+
+bool sock_cmsg_ok(const struct msghdr *msg, const struct cmsghdr *c)
+{
+	size_t at = (size_t)((const char *)c - (const char *)msg->msg_control);
+
+	return c->cmsg_len >= sizeof(struct cmsghdr) &&
+	       c->cmsg_len <= msg->msg_controllen - at;
+}
+
+/*
+ * SO_MARK and SO_PRIORITY for this one datagram, with setsockopt's rules
+ * (checked; ustack has no use for either value on a packet); SCM_RIGHTS
+ * and SCM_CREDENTIALS mean nothing here and are passed over, as in Linux.
+ * Not done: SO_TIMESTAMPING, SCM_TXTIME, SCM_TS_OPT_ID (EINVAL, as any
+ * other type).
+ */
+int sock_cmsg_one(struct sock *sk, const struct cmsghdr *c)
+{
+	uint32_t v;
+
+	(void)sk;
+	switch (c->cmsg_type) {
+	case SO_MARK:
+		if (!capable_admin())
+			return -EPERM;
+		if (c->cmsg_len != CMSG_LEN(sizeof(uint32_t)))
+			return -EINVAL;
+		return 0;
+	case SO_PRIORITY:
+		if (c->cmsg_len != CMSG_LEN(sizeof(uint32_t)))
+			return -EINVAL;
+		memcpy(&v, CMSG_DATA(c), sizeof(v));
+		return v <= 6 || capable_admin() ? 0 : -EPERM;
+	case SCM_RIGHTS:
+	case SCM_CREDENTIALS:
+		return 0;
+	default:
+		return -EINVAL;
+	}
+}
+
+int sock_cmsg_send(struct sock *sk, const struct msghdr *msg)
+{
+	for (struct cmsghdr *c = sock_cmsg_first(msg); c;
+	     c = sock_cmsg_next(msg, c)) {
+		int rc;
+
+		if (!sock_cmsg_ok(msg, c))
+			return -EINVAL;
+		if (c->cmsg_level != SOL_SOCKET)
+			continue;
+		rc = sock_cmsg_one(sk, c);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
 static int get_int(const void *optval, socklen_t optlen, int *val)
 {
 	if (optlen < sizeof(int))

@@ -194,6 +194,22 @@ void sock_recv_cmsgs(struct msghdr *msg, const struct sock *sk,
 void sock_recv_timestamp(struct msghdr *msg, const struct sock *sk,
 			 const struct sk_buff *skb);
 
+/*
+ * The control messages of a sendmsg, walked as Linux's for_each_cmsghdr
+ * (the first when msg_controllen holds a header; the next one aligned
+ * after it while its header fits). sock_cmsg_ok is Linux's CMSG_OK: the
+ * length covers a header and stays inside the buffer.
+ */
+struct cmsghdr *sock_cmsg_first(const struct msghdr *msg);
+struct cmsghdr *sock_cmsg_next(const struct msghdr *msg,
+			       const struct cmsghdr *c);
+bool sock_cmsg_ok(const struct msghdr *msg, const struct cmsghdr *c);
+/* One SOL_SOCKET control message of a sendmsg (Linux's
+ * __sock_cmsg_send): 0, or -EINVAL / -EPERM. */
+int sock_cmsg_one(struct sock *sk, const struct cmsghdr *c);
+/* Every SOL_SOCKET one (Linux's sock_cmsg_send; TCP's sendmsg). */
+int sock_cmsg_send(struct sock *sk, const struct msghdr *msg);
+
 /* Pending error, cleared (sock_error in Linux): positive errno or 0. */
 int sock_error(struct sock *sk);
 /* Set a hard error and report it. */

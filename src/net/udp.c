@@ -7,6 +7,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <string.h>
 #include <linux/sockios.h>
 #include <sys/ioctl.h>
@@ -452,6 +453,52 @@ static int udp_sendmsg_dest(struct sock *sk, const struct msghdr *msg,
 	return 0;
 }
 
+/*
+ * The control messages of a sendmsg (Linux's udp_cmsg_send, then
+ * ip_cmsg_send). SOL_UDP ones are refused: UDP_SEGMENT (GSO) is not done.
+ * 1 when there were any (the datagram leaves the connected path), else 0,
+ * or -errno.
+ */
+static int udp_cmsg_send(struct sock *sk, const struct msghdr *msg,
+			 struct ipcm *ipc)
+{
+	int rc;
+
+	if (!msg->msg_controllen)
+		return 0;
+	for (struct cmsghdr *c = sock_cmsg_first(msg); c;
+	     c = sock_cmsg_next(msg, c)) {
+		if (!sock_cmsg_ok(msg, c) || c->cmsg_level == SOL_UDP)
+			return -EINVAL;
+	}
+	rc = ip_cmsg_send(sk, msg, ipc);
+	return rc < 0 ? rc : 1;
+}
+
+/*
+ * The route, with what the control messages asked (Linux's
+ * ip_route_output_key_hash_rcu): a source address must be a unicast one
+ * (EINVAL) and one of ours (ENETUNREACH), an interface must exist
+ * (ENODEV). The
+ * route itself follows the destination, as ustack routes by destination
+ * alone.
+ */
+static int udp_route(struct ustack *st, const struct ipcm *ipc,
+		     uint32_t daddr, struct ip_route *rt)
+{
+	if (ipc->saddr) {
+		uint32_t h = ntohl(ipc->saddr);
+
+		if (IN_MULTICAST(h) || h == INADDR_BROADCAST || !(h >> 24))
+			return -EINVAL;
+		if (ip_addr_type(st, ipc->saddr) != IP_ADDR_LOCAL)
+			return -ENETUNREACH;
+	}
+	if (ipc->oif && !us_dev_get_by_index(st, ipc->oif))
+		return -ENODEV;
+	return ip_route_output(st, daddr, rt);
+}
+
 static void udp_fill_header(struct sk_buff *skb, const struct sock *sk,
 			    uint32_t saddr, const struct udp_dest *d)
 {
@@ -479,6 +526,7 @@ static int udp_sendmsg(struct sock *sk, const struct msghdr *msg, size_t len,
 	struct ustack *st = sk->st;
 	struct ip_out_args args;
 	struct udp_dest d;
+	struct ipcm ipc = { .ttl = -1, .tos = -1 };
 	struct ip_route rt;
 	struct sk_buff *skb;
 	uint32_t mtu;
@@ -492,7 +540,12 @@ static int udp_sendmsg(struct sock *sk, const struct msghdr *msg, size_t len,
 	rc = udp_sendmsg_dest(sk, msg, &d);
 	if (rc < 0)
 		return rc;
-	rc = ip_route_output(st, d.daddr, &rt);
+	rc = udp_cmsg_send(sk, msg, &ipc);
+	if (rc < 0)
+		return rc;
+	if (rc > 0)
+		d.connected = false;   /* (Linux leaves its cached route) */
+	rc = udp_route(st, &ipc, d.daddr, &rt);
 	if (rc < 0)
 		return rc;
 	/*
@@ -532,11 +585,12 @@ static int udp_sendmsg(struct sock *sk, const struct msghdr *msg, size_t len,
 		return rc;
 	}
 	memset(&args, 0, sizeof(args));
-	args.saddr = sk->saddr ? sk->saddr : rt.saddr;
+	args.saddr = ipc.saddr ? ipc.saddr : sk->saddr ? sk->saddr : rt.saddr;
 	args.daddr = d.daddr;
 	args.protocol = IPPROTO_UDP;
-	args.ttl = sk->ttl < 0 ? 0 : (uint8_t)sk->ttl;
-	args.tos = sk->tos;
+	args.ttl = ipc.ttl >= 0 ? (uint8_t)ipc.ttl
+				: sk->ttl < 0 ? 0 : (uint8_t)sk->ttl;
+	args.tos = ipc.tos >= 0 ? (uint8_t)ipc.tos : sk->tos;
 	/* DF (Linux's __ip_make_skb): always under DO and PROBE; under WANT
 	 * when the datagram fits the path, so that a larger one is
 	 * fragmented here instead of dropped on the way. */

@@ -396,6 +396,143 @@ static void case_cmsg_pktinfo_ttl_tos(struct dt *t)
 	recv_noted(t, s, 0, 64, 256);
 }
 
+/* ---- control messages of sendmsg ---------------------------------------- */
+
+/* One control message (its cmsg_len CMSG_LEN(len) unless cmlen says
+ * otherwise), and a second if level2 is not 0. */
+static void send_cmsg(struct dt *t, int fd, const struct sockaddr_in *to,
+		      int level, int type, const void *data, size_t len,
+		      size_t cmlen, int level2, int type2, int val2)
+{
+	char ctl[128] __attribute__((aligned(8)));
+	struct iovec iov = { (void *)hello, 5 };
+	struct msghdr m = {
+		.msg_name = (void *)to, .msg_namelen = to ? sizeof(*to) : 0,
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = ctl, .msg_controllen = CMSG_SPACE(len),
+	};
+	struct cmsghdr *c = (struct cmsghdr *)ctl;
+
+	memset(ctl, 0, sizeof(ctl));
+	c->cmsg_level = level;
+	c->cmsg_type = type;
+	c->cmsg_len = cmlen ? cmlen : CMSG_LEN(len);
+	memcpy(CMSG_DATA(c), data, len);
+	if (level2) {
+		c = (struct cmsghdr *)(ctl + CMSG_SPACE(len));
+		c->cmsg_level = level2;
+		c->cmsg_type = type2;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &val2, sizeof(int));
+		m.msg_controllen += CMSG_SPACE(sizeof(int));
+	}
+	dt_sendmsg(t, fd, &m, 0);
+}
+
+static void send_int(struct dt *t, int fd, const struct sockaddr_in *to,
+		     int level, int type, int val)
+{
+	send_cmsg(t, fd, to, level, type, &val, sizeof(val), 0, 0, 0, 0);
+}
+
+/* IP_TTL, IP_TOS and IP_PKTINFO for one datagram, as the receiver sees
+ * them, and the values and lengths refused. */
+static void case_sendmsg_ip_cmsgs(struct dt *t)
+{
+	struct sockaddr_in a = dt_sin("127.0.0.1", P1);
+	struct in_pktinfo pi;
+	unsigned char byte = 0x28;
+	int s = dt_udp_bound(t, P1);
+	int u = dt_socket(t, AF_INET, SOCK_DGRAM, 0);
+
+	dt_setsockopt_int(t, s, IPPROTO_IP, IP_PKTINFO, 1);
+	dt_setsockopt_int(t, s, IPPROTO_IP, IP_RECVTTL, 1);
+	dt_setsockopt_int(t, s, IPPROTO_IP, IP_RECVTOS, 1);
+	send_int(t, u, &a, SOL_IP, IP_TTL, 7);
+	recv_noted(t, s, MSG_DONTWAIT, 64, 256);
+	send_int(t, u, &a, SOL_IP, IP_TOS, 0x10);
+	recv_noted(t, s, MSG_DONTWAIT, 64, 256);
+	send_cmsg(t, u, &a, SOL_IP, IP_TOS, &byte, 1, 0, 0, 0, 0);
+	recv_noted(t, s, MSG_DONTWAIT, 64, 256);
+	send_cmsg(t, u, &a, SOL_IP, IP_TTL, &byte, 1, 0, 0, 0, 0);
+	send_cmsg(t, u, &a, SOL_IP, IP_TOS, &(int){ 0x28 }, 2, 0, 0, 0, 0);
+	for (int v = -1; v <= 256; v += 257) {
+		send_int(t, u, &a, SOL_IP, IP_TTL, v);
+		send_int(t, u, &a, SOL_IP, IP_TOS, v);
+	}
+	send_int(t, u, &a, SOL_IP, IP_TTL, 0);
+	/* Two at once; the socket's own values after. */
+	send_cmsg(t, u, &a, SOL_IP, IP_TTL, &(int){ 3 }, sizeof(int), 0,
+		  SOL_IP, IP_TOS, 0x04);
+	recv_noted(t, s, MSG_DONTWAIT, 64, 256);
+	dt_sendto(t, u, hello, 5, 0, &a, sizeof(a));
+	recv_noted(t, s, MSG_DONTWAIT, 64, 256);
+	/* IP_PKTINFO: the source address, the interface. */
+	memset(&pi, 0, sizeof(pi));
+	inet_pton(AF_INET, "127.0.0.5", &pi.ipi_spec_dst);
+	send_cmsg(t, u, &a, SOL_IP, IP_PKTINFO, &pi, sizeof(pi), 0, 0, 0, 0);
+	recv_noted(t, s, MSG_DONTWAIT, 64, 256);
+	pi.ipi_ifindex = 1;
+	send_cmsg(t, u, &a, SOL_IP, IP_PKTINFO, &pi, sizeof(pi), 0, 0, 0, 0);
+	recv_noted(t, s, MSG_DONTWAIT, 64, 256);
+	pi.ipi_ifindex = 99;
+	send_cmsg(t, u, &a, SOL_IP, IP_PKTINFO, &pi, sizeof(pi), 0, 0, 0, 0);
+	pi.ipi_ifindex = 0;
+	inet_pton(AF_INET, "10.9.9.9", &pi.ipi_spec_dst);
+	send_cmsg(t, u, &a, SOL_IP, IP_PKTINFO, &pi, sizeof(pi), 0, 0, 0, 0);
+	inet_pton(AF_INET, "255.255.255.255", &pi.ipi_spec_dst);
+	send_cmsg(t, u, &a, SOL_IP, IP_PKTINFO, &pi, sizeof(pi), 0, 0, 0, 0);
+	inet_pton(AF_INET, "224.0.0.1", &pi.ipi_spec_dst);
+	send_cmsg(t, u, &a, SOL_IP, IP_PKTINFO, &pi, sizeof(pi), 0, 0, 0, 0);
+	pi.ipi_spec_dst.s_addr = 0;
+	send_cmsg(t, u, &a, SOL_IP, IP_PKTINFO, &pi, sizeof(pi), 0, 0, 0, 0);
+	recv_noted(t, s, MSG_DONTWAIT, 64, 256);
+	send_cmsg(t, u, &a, SOL_IP, IP_PKTINFO, &pi, sizeof(pi) - 4, 0, 0, 0,
+		  0);
+	dt_recv(t, s, NULL, 0, MSG_DONTWAIT);
+}
+
+/* Types, levels and lengths: what is refused and what passed over. */
+static void case_sendmsg_cmsg_kinds(struct dt *t)
+{
+	struct sockaddr_in a = dt_sin("127.0.0.1", P1);
+	int s = dt_udp_bound(t, P1);
+	int u = dt_socket(t, AF_INET, SOCK_DGRAM, 0);
+	int l = dt_socket(t, AF_INET, SOCK_STREAM, 0);
+	int c = dt_socket(t, AF_INET, SOCK_STREAM, 0);
+	char buf[64];
+
+	send_int(t, u, &a, SOL_IP, IP_RECVERR, 1);
+	send_int(t, u, &a, SOL_IP, 9999, 1);
+	send_int(t, u, &a, 200, 1, 1);            /* another level: ignored */
+	send_int(t, u, &a, SOL_SOCKET, SO_MARK, 5);
+	send_int(t, u, &a, SOL_SOCKET, SO_PRIORITY, 3);
+	send_int(t, u, &a, SOL_SOCKET, SO_PRIORITY, 9);
+	send_int(t, u, &a, SOL_SOCKET, SCM_RIGHTS, 0);
+	send_int(t, u, &a, SOL_SOCKET, 9999, 1);
+	send_cmsg(t, u, &a, SOL_SOCKET, SO_MARK, &(int){ 5 }, 2, 0, 0, 0, 0);
+	/* cmsg_len shorter than a header, or past the buffer. */
+	send_cmsg(t, u, &a, SOL_IP, IP_TTL, &(int){ 5 }, sizeof(int), 8, 0,
+		  0, 0);
+	send_cmsg(t, u, &a, SOL_IP, IP_TTL, &(int){ 5 }, sizeof(int), 200, 0,
+		  0, 0);
+	/* A good one, then a bad one. */
+	send_cmsg(t, u, &a, SOL_IP, IP_TTL, &(int){ 5 }, sizeof(int), 0,
+		  SOL_IP, IP_TTL, 0);
+	for (int i = 0; i < 8; i++)
+		dt_recv(t, s, buf, sizeof(buf), MSG_DONTWAIT);
+	/* TCP reads only SOL_SOCKET messages, and any fault is EINVAL. */
+	dt_bind(t, l, &a, sizeof(a));
+	dt_listen(t, l, 4);
+	dt_connect(t, c, &a, sizeof(a));
+	send_int(t, c, NULL, SOL_IP, IP_TTL, 0);
+	send_int(t, c, NULL, SOL_IP, 9999, 0);
+	send_int(t, c, NULL, SOL_SOCKET, 9999, 1);
+	send_int(t, c, NULL, SOL_SOCKET, SO_PRIORITY, 2);
+	send_cmsg(t, c, NULL, SOL_SOCKET, SO_MARK, &(int){ 5 }, sizeof(int),
+		  300, 0, 0, 0);
+}
+
 static const struct dt_case cases[] = {
 	DT_CASE(case_mtu_discover_values),
 	DT_CASE(case_ip_mtu),
@@ -405,6 +542,8 @@ static const struct dt_case cases[] = {
 	DT_CASE(case_recverr_connected_cmsgs),
 	DT_CASE(case_recverr_tcp),
 	DT_CASE(case_cmsg_pktinfo_ttl_tos),
+	DT_CASE(case_sendmsg_ip_cmsgs),
+	DT_CASE(case_sendmsg_cmsg_kinds),
 };
 
 int main(void)

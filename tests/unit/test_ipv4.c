@@ -461,12 +461,35 @@ static void test_route_lpm(void **state)
 /* RFC 1191 §6.3 and Linux's __ip_rt_update_pmtu: what a "fragmentation
  * needed" taught, per destination, for 10 minutes, never above the
  * device's MTU and never below 552. */
+/* A protocol that only counts what the table tells (pmtu_raised). */
+static int pmtu_raised_n;
+static uint32_t pmtu_raised_last;
+
+static void count_pmtu_raised(struct ustack *st, uint32_t daddr)
+{
+	(void)st;
+	pmtu_raised_n++;
+	pmtu_raised_last = daddr;
+}
+
+static const struct net_protocol pmtu_watcher = {
+	.pmtu_raised = count_pmtu_raised,
+};
+
+static void watch_pmtu(void)
+{
+	pmtu_raised_n = 0;
+	pmtu_raised_last = 0;
+	assert_int_equal(ip_register_protocol(T.st, 252, &pmtu_watcher), 0);
+}
+
 static void test_route_pmtu(void **state)
 {
 	uint32_t far = ts_ip("10.0.0.7"), near = ts_ip("10.0.0.8");
 	struct ip_route rt;
 
 	(void)state;
+	watch_pmtu();
 	assert_int_equal(ip_route_output(T.st, far, &rt), 0);
 	assert_int_equal(rt.mtu, T.dev->mtu);
 	/* More than the path has, or the path's own: nothing learnt. */
@@ -490,14 +513,19 @@ static void test_route_pmtu(void **state)
 	/* Not for our own addresses, which go through lo. */
 	assert_int_equal(ip_pmtu_update(T.st, ME, 1000), 0);
 
-	/* Ten minutes later the device's MTU is tried again. */
+	/* Ten minutes later the device's MTU is tried again: a timer
+	 * forgets both and tells the protocols, once each. */
 	ts_advance(&T, 600 * 1000000ULL - 1);
 	assert_int_equal(ip_pmtu_get(T.st, far), IP_PMTU_MIN);
+	assert_int_equal(pmtu_raised_n, 0);
 	ts_advance(&T, 1);
+	assert_int_equal(pmtu_raised_n, 2);
+	assert_int_equal(T.st->ip.pmtu_count, 0);
 	assert_int_equal(ip_route_output(T.st, far, &rt), 0);
 	assert_int_equal(rt.mtu, T.dev->mtu);
 	assert_int_equal(ip_pmtu_get(T.st, near), 0);
-	assert_int_equal(T.st->ip.pmtu_count, 0);
+	ts_advance(&T, 3600 * 1000000ULL);
+	assert_int_equal(pmtu_raised_n, 2);
 }
 
 /* The table holds IP_PMTU_SLOTS destinations; past that, in a full set,
@@ -508,6 +536,7 @@ static void test_route_pmtu_full(void **state)
 	int learnt = 0;
 
 	(void)state;
+	watch_pmtu();
 	assert_int_equal(ip_route_add(T.st, 0, 0, ts_ip("10.0.0.1"), T.dev), 0);
 	for (int i = 0; i < 4 * IP_PMTU_SLOTS; i++) {
 		snprintf(name, sizeof(name), "172.16.%d.%d", i / 250, i % 250 + 1);
@@ -522,6 +551,8 @@ static void test_route_pmtu_full(void **state)
 	assert_int_equal(ip_pmtu_get(T.st, ts_ip(name)), 1400);
 	for (int i = 0; i < IP_PMTU_SLOTS; i++)
 		assert_true(T.st->ip.pmtu[i].daddr != 0);
+	/* Each that made room was told of as raised. */
+	assert_int_equal(pmtu_raised_n, 3 * IP_PMTU_SLOTS);
 }
 
 static void test_route_table_full(void **state)

@@ -170,6 +170,40 @@ static void test_frag_needed(void **state)
 	expect_all_acked(&b);
 }
 
+/*
+ * RFC 1191 §6.3: what was learnt is forgotten after 10 minutes and the
+ * connections to that peer, idle ones too, take the device's MSS again
+ * (as Linux's tcp_current_mss finds at the next send). A learnt MTU that
+ * makes room for another destination's is forgotten as well.
+ */
+static void test_mss_back_after_expiry(void **state)
+{
+	struct tt_conn a, b;
+
+	(void)state;
+	open_active(&a, 80);
+	open_active(&b, 81);
+	assert_int_equal(us_send(a.fd, BUF, 1460, 0), 1460);
+	TT_EXPECT_DATA(&a, a.iss + 1, 1460);
+	icmp_about(&a, a.iss + 1, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, 1200);
+	TT_EXPECT_DATA(&a, a.iss + 1, 1160);
+	TT_EXPECT_DATA(&a, a.iss + 1161, 300);
+	tt_send(&a, TCPHDR_ACK, a.snd_nxt, a.iss + 1461, NULL, 0);
+	TT_EXPECT_NONE(&T);
+	assert_int_equal(snd_mss(a.fd), 1160);
+	assert_int_equal(snd_mss(b.fd), 1160);
+	ts_advance(&T, 599 * 1000000LL);
+	assert_int_equal(snd_mss(a.fd), 1160);
+	ts_advance(&T, 1000000);
+	assert_int_equal(snd_mss(a.fd), 1460);
+	assert_int_equal(snd_mss(b.fd), 1460);
+	assert_int_equal(us_send(a.fd, BUF, 1460, 0), 1460);
+	TT_EXPECT_DATA(&a, a.iss + 1461, 1460);
+	tt_send(&a, TCPHDR_ACK, a.snd_nxt, a.iss + 2921, NULL, 0);
+	TT_EXPECT_NONE(&T);
+	expect_all_acked(&a);
+}
+
 /* A connection whose segment in flight got no error of its own (another
  * connection's lowered the MSS) cuts it when its timeout sends it again. */
 static void test_cut_at_timeout(void **state)
@@ -357,6 +391,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_cut_at_timeout, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_mss_back_after_expiry,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_frag_needed_sack, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_out_of_window, setup,

@@ -25,6 +25,7 @@
 static const struct net_protocol tcp_protocol = {
 	.handler = tcp_v4_rcv,
 	.err_handler = tcp_v4_err,
+	.pmtu_raised = tcp_pmtu_sync_all,
 };
 
 void tcp_init(struct ustack *st)
@@ -887,6 +888,10 @@ static int tcp_sendmsg(struct sock *sk, const struct msghdr *msg, size_t len,
 	if ((sk->state != TCP_ESTABLISHED && sk->state != TCP_CLOSE_WAIT) ||
 	    (sk->shutdown & SEND_SHUTDOWN))
 		return tcp_stream_error(flags, -EPIPE);
+	/* Only SOL_SOCKET control messages mean anything to TCP; a bad one
+	 * is an EINVAL (Linux's tcp_sendmsg_locked). */
+	if (msg->msg_controllen && sock_cmsg_send(sk, msg) < 0)
+		return -EINVAL;
 	while (copied < len) {
 		struct sk_buff *skb = tcp_append_target(sk);
 		size_t n;

@@ -411,6 +411,7 @@ void tcp_v4_rcv(struct sk_buff *skb);
 /* tcp_err.c: an ICMP error about a segment we sent (the net_protocol's
  * err_handler; RFC 1122 §4.2.3.9, RFC 5927, RFC 1191). */
 struct ipv4_info;
+void tcp_pmtu_sync_all(struct ustack *st, uint32_t daddr);
 void tcp_v4_err(struct ustack *st, struct sk_buff *skb,
 		const struct ipv4_info *inner,
 		const uint8_t *l4, size_t l4_len, int type, int code,

@@ -51,10 +51,11 @@
 #include "net/tcp/tcp.h"
 #include "stack/stack.h"
 
-/* Every connection to daddr takes the path MTU just learnt: Linux has
- * each find it at its next transmission (tcp_current_mss); here it is
- * one walk when the MTU falls, which ICMP's own checks make rare. */
-static void tcp_pmtu_sync_all(struct ustack *st, uint32_t daddr)
+/* Every connection to daddr takes the path MTU just learnt, or the one
+ * it goes back to when that expires (the net_protocol's pmtu_raised):
+ * Linux has each find it at its next transmission (tcp_current_mss);
+ * here it is one walk when the MTU changes, which is rare. */
+void tcp_pmtu_sync_all(struct ustack *st, uint32_t daddr)
 {
 	struct tcp_table *t = &st->tcp;
 
