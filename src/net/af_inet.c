@@ -274,9 +274,7 @@ uint32_t datagram_poll(struct socket *sock)
 	struct sock *sk = sock->sk;
 	uint32_t mask = 0;
 
-	/* A pending error, or one on the error queue (IP_RECVERR). */
-	if (sk->err || (sk->prot->error_queue &&
-			!skb_queue_empty(sk->prot->error_queue(sk))))
+	if (sk->err || sock_errors_queued(sk))
 		mask |= POLLERR;
 	if (sk->shutdown & RCV_SHUTDOWN)
 		mask |= POLLRDHUP | POLLIN | POLLRDNORM;

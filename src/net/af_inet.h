@@ -51,16 +51,17 @@ int ip_getsockopt(struct sock *sk, int optname, void *optval,
 
 /*
  * A socket's Path MTU Discovery mode (IP_MTU_DISCOVER), as Linux's
- * include/net/ip.h reads it. DF on what it sends: DO and WANT (Linux also
- * for every UDP datagram under PROBE, and under WANT only for those that
- * fit the path). Takes ICMP's path MTU: all but INTERFACE and OMIT.
- * Sizes its datagrams by the path MTU, not the device's: DONT, WANT, DO.
- * May fragment them itself: DONT, WANT, OMIT.
+ * include/net/ip.h reads it. DF on what it sends: DO, and WANT unless the
+ * path's MTU is locked (Linux also sets it on every UDP datagram under
+ * PROBE, and under WANT only on those that fit the path). Takes ICMP's
+ * path MTU: all but INTERFACE and OMIT. Sizes its datagrams by the path
+ * MTU, not the device's: DONT, WANT, DO. May fragment them itself: DONT,
+ * WANT, OMIT.
  */
-static inline bool ip_dont_fragment(const struct sock *sk)
+static inline bool ip_dont_fragment(const struct sock *sk, bool mtu_locked)
 {
 	return sk->pmtudisc == IP_PMTUDISC_DO ||
-	       sk->pmtudisc == IP_PMTUDISC_WANT;
+	       (sk->pmtudisc == IP_PMTUDISC_WANT && !mtu_locked);
 }
 
 static inline bool ip_sk_accept_pmtu(const struct sock *sk)
@@ -104,6 +105,18 @@ void ip_cmsg_recv(struct msghdr *msg, const struct sock *sk,
 static inline bool ip_cmsg_wanted(const struct sock *sk)
 {
 	return sk->pktinfo || sk->recvttl || sk->recvtos;
+}
+/* When a datagram is queued: what IP_PKTINFO will report of it (Linux's
+ * ipv4_pktinfo_prepare), in skb->cb. */
+void ip_pktinfo_prepare(const struct sock *sk, struct sk_buff *skb);
+
+/* An error waits on the socket's error queue (POLLERR). */
+static inline bool sock_errors_queued(struct sock *sk)
+{
+	struct sk_buff_head *q = sk->prot->error_queue ?
+				 sk->prot->error_queue(sk, false) : NULL;
+
+	return q && !skb_queue_empty(q);
 }
 
 /*

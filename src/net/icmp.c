@@ -30,12 +30,6 @@
 #define IPTOS_TOS_MASK 0x1e
 #define IPTOS_PREC_INTERNETCONTROL 0xc0
 
-static uint32_t icmp_get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	       (uint32_t)p[2] << 8 | p[3];
-}
-
 static void icmp_put32(uint8_t *p, uint32_t v)
 {
 	ip_put16(p, (uint16_t)(v >> 16));
@@ -140,6 +134,44 @@ static void icmp_echo_reply(struct ustack *st, struct sk_buff *skb)
 }
 
 /*
+ * The `info` an error hands the protocol (Linux's icmp_unreach): the next
+ * hop's MTU of a "fragmentation needed" (RFC 1191 §4), the pointer of a
+ * parameter problem (RFC 792), else 0. False when the error is not for
+ * the protocols: an unreachable code past 15, or a "fragmentation
+ * needed" that net.ipv4.ip_no_pmtu_disc refuses (2: all; 3: but TCP's,
+ * whose sequence check vouches for it). Mode 1 hands on 0 as the MTU,
+ * which makes the path's MTU the minimum.
+ */
+static bool icmp_error_info(struct ustack *st, const uint8_t *p,
+			    uint8_t protocol, uint32_t *info)
+{
+	*info = 0;
+	if (p[0] == ICMP_PARAMETERPROB) {
+		*info = p[4];
+		return true;
+	}
+	if (p[0] != ICMP_DEST_UNREACH)
+		return true;
+	if (p[1] > ICMP_PREC_CUTOFF)
+		return false;
+	if (p[1] != ICMP_FRAG_NEEDED)
+		return true;
+	switch (st->sysctl.ip_no_pmtu_disc) {
+	case 2:
+		return false;
+	case 3:
+		if (protocol != IPPROTO_TCP)
+			return false;
+		/* fall through */
+	case 0:
+		*info = (uint32_t)p[6] << 8 | p[7];
+		return true;
+	default:
+		return true;
+	}
+}
+
+/*
  * RFC 1122 §3.2.2: an error quotes the IP header of the datagram that
  * caused it and at least 8 bytes after it; the transport protocol named
  * there decides what the error means (§4.1.3.3 UDP, §4.2.3.9 TCP). The
@@ -151,6 +183,7 @@ static void icmp_error_rcv(struct ustack *st, struct sk_buff *skb)
 	size_t avail = skb->len - ICMP_HLEN;
 	const struct net_protocol *proto;
 	struct ipv4_info inner;
+	uint32_t info;
 
 	if (avail < IP_HLEN_MIN || in[0] >> 4 != 4 || (in[0] & 0xfu) < 5 ||
 	    avail < (in[0] & 0xfu) * 4u + 8) {
@@ -158,11 +191,14 @@ static void icmp_error_rcv(struct ustack *st, struct sk_buff *skb)
 		return;
 	}
 	icmp_read_ip(in, &inner);
+	if (!icmp_error_info(st, p, inner.protocol, &info)) {
+		us_drop(st, skb, US_DROP_ICMP_BAD_ERROR);
+		return;
+	}
 	proto = st->ip.protos[inner.protocol];
 	if (proto && proto->err_handler)
 		proto->err_handler(st, skb, &inner, in + inner.ihl_bytes,
-				   avail - inner.ihl_bytes, p[0], p[1],
-				   icmp_get32(p + 4));
+				   avail - inner.ihl_bytes, p[0], p[1], info);
 	skb_free(skb);
 }
 

@@ -11,10 +11,10 @@
  *  - IP_RECVERR: errors kept, one per ICMP error or local failure, on the
  *    socket's error queue and read with recvmsg(MSG_ERRQUEUE), each with a
  *    struct sock_extended_err (ip_icmp_error, ip_local_error,
- *    ip_recv_error). Only UDP keeps such a queue (struct proto's
- *    error_queue); TCP answers MSG_ERRQUEUE with EAGAIN and takes
- *    IP_RECVERR to mean that an ICMP error ends a connection at once
- *    (tcp_err.c), as Linux.
+ *    ip_recv_error), in struct proto's error_queue: UDP's for every
+ *    error, TCP's only for one that ends its handshake; TCP also takes
+ *    IP_RECVERR to mean that an ICMP error on a connection is reported
+ *    at once (tcp_err.c), as Linux.
  *
  *  - the control messages of sendmsg: IP_PKTINFO (source address,
  *    interface), IP_TTL, IP_TOS for one datagram (ip_cmsg_send).
@@ -89,7 +89,7 @@ static bool ip_opt_is_int(int optname)
 static void ip_purge_errors(struct sock *sk)
 {
 	struct sk_buff_head *q = sk->prot->error_queue ?
-				 sk->prot->error_queue(sk) : NULL;
+				 sk->prot->error_queue(sk, false) : NULL;
 	struct sk_buff *skb;
 
 	while (q && (skb = skb_dequeue(q)) != NULL) {
@@ -291,6 +291,15 @@ int ip_cmsg_send(struct sock *sk, const struct msghdr *msg, struct ipcm *ipc)
 
 /* ---- control messages of a received datagram --------------------------- */
 
+/* What IP_PKTINFO reports besides the destination, taken when the datagram
+ * is queued (Linux's PKTINFO_SKB_CB), at the start of skb->cb. */
+struct ip_pktinfo_cb {
+	int ifindex;
+	uint32_t spec_dst;
+};
+
+#define IP_PKTINFO_CB(skb) ((struct ip_pktinfo_cb *)(skb)->cb)
+
 /*
  * The local address a reply should come from (Linux's
  * fib_compute_spec_dst): the destination itself when it was one of ours,
@@ -308,24 +317,38 @@ static uint32_t ip_spec_dst(struct ustack *st, const struct sk_buff *skb,
 	return skb->dev ? skb->dev->ip_addr : 0;
 }
 
-static void ip_cmsg_put(struct msghdr *msg, const struct sock *sk,
-			const struct sk_buff *skb, bool spec_dst)
+void ip_pktinfo_prepare(const struct sock *sk, struct sk_buff *skb)
 {
+	struct ip_pktinfo_cb *pi = IP_PKTINFO_CB(skb);
+	const uint8_t *iph = skb_network_header(skb);
+	uint32_t saddr, daddr;
+
+	/* As Linux's ipv4_pktinfo_prepare: only for a socket that asks
+	 * already; one that asks later gets zeros for what came before. */
+	pi->ifindex = 0;
+	pi->spec_dst = 0;
+	if (!sk->pktinfo)
+		return;
+	memcpy(&saddr, iph + 12, 4);
+	memcpy(&daddr, iph + 16, 4);
+	pi->ifindex = skb->dev ? skb->dev->ifindex : 0;
+	pi->spec_dst = ip_spec_dst(sk->st, skb, saddr, daddr);
+}
+
+void ip_cmsg_recv(struct msghdr *msg, const struct sock *sk,
+		  const struct sk_buff *skb)
+{
+	const struct ip_pktinfo_cb *pi = IP_PKTINFO_CB(skb);
 	const uint8_t *iph = skb_network_header(skb);
 	struct in_pktinfo info;
-	uint32_t saddr, daddr;
 	int ttl;
 
 	/* In Linux's order: IP_PKTINFO, IP_TTL, IP_TOS. */
 	if (sk->pktinfo) {
-		memcpy(&saddr, iph + 12, 4);
-		memcpy(&daddr, iph + 16, 4);
 		memset(&info, 0, sizeof(info));
-		info.ipi_ifindex = skb->dev ? skb->dev->ifindex : 0;
-		if (spec_dst)
-			info.ipi_spec_dst.s_addr = ip_spec_dst(sk->st, skb,
-							       saddr, daddr);
-		info.ipi_addr.s_addr = daddr;
+		info.ipi_ifindex = pi->ifindex;
+		info.ipi_spec_dst.s_addr = pi->spec_dst;
+		memcpy(&info.ipi_addr.s_addr, iph + 16, 4);
 		put_cmsg(msg, SOL_IP, IP_PKTINFO, sizeof(info), &info);
 	}
 	if (sk->recvttl) {
@@ -336,17 +359,12 @@ static void ip_cmsg_put(struct msghdr *msg, const struct sock *sk,
 		put_cmsg(msg, SOL_IP, IP_TOS, 1, iph + 1);
 }
 
-void ip_cmsg_recv(struct msghdr *msg, const struct sock *sk,
-		  const struct sk_buff *skb)
-{
-	ip_cmsg_put(msg, sk, skb, true);
-}
-
 /* ---- the error queue (IP_RECVERR) --------------------------------------- */
 
 /* What an error skb carries besides the data it quotes (Linux's struct
- * sock_exterr_skb), in its cb. */
+ * sock_exterr_skb), in its cb: the pktinfo first, as any datagram's. */
 struct ip_exterr_cb {
+	struct ip_pktinfo_cb pi;
 	struct sock_extended_err ee;
 	uint32_t addr;      /* the failed datagram's destination */
 	uint16_t port;      /* and port, network order (0: none known) */
@@ -358,9 +376,9 @@ struct ip_exterr_cb {
  * when it is full. */
 static void ip_queue_err(struct sock *sk, struct sk_buff *skb)
 {
-	struct sk_buff_head *q = sk->prot->error_queue(sk);
+	struct sk_buff_head *q = sk->prot->error_queue(sk, true);
 
-	if (sk->rmem_alloc + (int)skb->truesize >= sk->rcvbuf) {
+	if (!q || sk->rmem_alloc + (int)skb->truesize >= sk->rcvbuf) {
 		skb_free(skb);
 		return;
 	}
@@ -370,20 +388,33 @@ static void ip_queue_err(struct sock *sk, struct sk_buff *skb)
 	sk->sk_error_report(sk);
 }
 
+/*
+ * The error keeps a copy of the ICMP message from its IP header on (not a
+ * clone: a clone would hold the whole receive buffer while its truesize
+ * counted only itself), its data from the quoted payload on.
+ */
 void ip_icmp_error(struct sock *sk, struct sk_buff *icmp, int err,
 		   uint32_t daddr, uint16_t port, uint32_t info,
 		   const uint8_t *payload)
 {
+	const uint8_t *nh = skb_network_header(icmp);
+	size_t n = (size_t)(icmp->tail - nh);   /* (an ICMP skb is linear) */
 	struct ip_exterr_cb *cb;
 	struct sk_buff *skb;
 
-	if (!sk->recverr || !sk->prot->error_queue)
+	if (!sk->recverr || !sk->prot->error_queue || payload > icmp->tail)
 		return;
-	skb = skb_clone(icmp);
+	skb = us_skb_alloc(sk->st, (unsigned int)n);
 	if (!skb)
 		return;
+	memcpy(skb_put(skb, (unsigned int)n), nh, n);
+	skb_reset_network_header(skb);
+	skb->dev = icmp->dev;
+	skb->tstamp = icmp->tstamp;
 	cb = IP_EXTERR_CB(skb);
 	memset(cb, 0, sizeof(*cb));
+	/* (Linux's pktinfo of an error: the interface, no spec_dst.) */
+	cb->pi.ifindex = icmp->dev ? icmp->dev->ifindex : 0;
 	cb->ee.ee_errno = (uint32_t)err;
 	cb->ee.ee_origin = SO_EE_ORIGIN_ICMP;
 	cb->ee.ee_type = icmp->data[0];
@@ -392,7 +423,7 @@ void ip_icmp_error(struct sock *sk, struct sk_buff *icmp, int err,
 	cb->addr = daddr;
 	cb->port = port;
 	/* The data is what the datagram carried, as far as it is quoted. */
-	skb_pull(skb, (unsigned int)(payload - skb->data));
+	skb_pull(skb, (unsigned int)(payload - nh));
 	skb_reset_transport_header(skb);
 	ip_queue_err(sk, skb);
 }
@@ -431,7 +462,7 @@ int ip_recv_error(struct sock *sk, struct msghdr *msg, size_t len,
 		  int *addr_len)
 {
 	struct sk_buff_head *q = sk->prot->error_queue ?
-				 sk->prot->error_queue(sk) : NULL;
+				 sk->prot->error_queue(sk, false) : NULL;
 	struct {
 		struct sock_extended_err ee;
 		struct sockaddr_in offender;
@@ -449,12 +480,16 @@ int ip_recv_error(struct sock *sk, struct msghdr *msg, size_t len,
 	cb = IP_EXTERR_CB(skb);
 	icmp = cb->ee.ee_origin == SO_EE_ORIGIN_ICMP;
 	/* Linux's sock_dequeue_err_skb: the pending error becomes the next
-	 * ICMP error's, or none once the last is read. */
+	 * ICMP error's, or none once the last is read; and while errors
+	 * remain the socket reports itself again (an edge-triggered waiter
+	 * that reads one per wake-up does not stall). */
 	next = skb_peek(q);
 	if (next && IP_EXTERR_CB(next)->ee.ee_origin == SO_EE_ORIGIN_ICMP)
 		sk->err = (int)IP_EXTERR_CB(next)->ee.ee_errno;
 	else if (icmp)
 		sk->err = 0;
+	if (next)
+		sk->sk_error_report(sk);
 	copied = skb->len;
 	if (copied > len) {
 		msg->msg_flags |= MSG_TRUNC;
@@ -485,8 +520,7 @@ int ip_recv_error(struct sock *sk, struct msghdr *msg, size_t len,
 		errhdr.offender.sin_family = AF_INET;
 		memcpy(&errhdr.offender.sin_addr.s_addr,
 		       skb_network_header(skb) + 12, 4);
-		/* Linux computes no ipi_spec_dst for an error (0.0.0.0). */
-		ip_cmsg_put(msg, sk, skb, false);
+		ip_cmsg_recv(msg, sk, skb);
 	}
 	put_cmsg(msg, SOL_IP, IP_RECVERR, sizeof(errhdr), &errhdr);
 	msg->msg_flags |= MSG_ERRQUEUE;

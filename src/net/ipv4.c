@@ -254,7 +254,7 @@ int ip_finish_output(struct ustack *st, const struct ip_route *rt,
 
 /* Push and fill the 20-byte header; ip_output never sends options. */
 static int ip_push_header(struct ustack *st, struct sk_buff *skb,
-			  const struct ip_out_args *a, uint32_t saddr)
+			  const struct ip_out_args *a, uint32_t saddr, bool df)
 {
 	struct ipv4_info h;
 	uint8_t *p;
@@ -269,7 +269,7 @@ static int ip_push_header(struct ustack *st, struct sk_buff *skb,
 	h.tos = a->tos;
 	h.tot_len = (uint16_t)skb->len;
 	h.id = st->ip.next_id++;
-	h.frag_off = a->df ? IP_DF : 0;
+	h.frag_off = df ? IP_DF : 0;
 	h.ttl = a->ttl ? a->ttl : st->ip.default_ttl;
 	h.protocol = a->protocol;
 	h.saddr = saddr;
@@ -282,6 +282,7 @@ int ip_output(struct ustack *st, struct sk_buff *skb, const struct ip_out_args *
 {
 	struct ip_route rt;
 	unsigned int mtu;
+	bool df;
 
 	us_mib_inc(st, US_MIB_IP_OUT_REQUESTS);
 	if (ip_route_output(st, a->daddr, &rt) < 0) {
@@ -292,7 +293,9 @@ int ip_output(struct ustack *st, struct sk_buff *skb, const struct ip_out_args *
 		us_drop(st, skb, US_DROP_IP_FRAG_TOO_BIG);
 		return -EMSGSIZE;
 	}
-	if (ip_push_header(st, skb, a, a->saddr ? a->saddr : rt.saddr) < 0) {
+	df = a->df == IP_DF_WANT ? !rt.mtu_locked : a->df == IP_DF_YES;
+	if (ip_push_header(st, skb, a, a->saddr ? a->saddr : rt.saddr,
+			   df) < 0) {
 		us_drop(st, skb, US_DROP_NOMEM);
 		return -ENOBUFS;
 	}
@@ -302,8 +305,8 @@ int ip_output(struct ustack *st, struct sk_buff *skb, const struct ip_out_args *
 	 * goes unless the device cannot take it. */
 	mtu = a->dev_mtu ? rt.dev->mtu : rt.mtu;
 	if (!skb_shinfo(skb)->gso_size &&
-	    skb->len > (a->df ? rt.dev->mtu : mtu)) {
-		if (a->df) {
+	    skb->len > (df ? rt.dev->mtu : mtu)) {
+		if (df) {
 			/* RFC 1122 §3.3.3: DF forbids local fragmentation too;
 			 * the sender learns the limit from EMSGSIZE. */
 			us_mib_inc(st, US_MIB_IP_FRAG_FAILS);

@@ -95,6 +95,9 @@ struct ip_route {
 	uint32_t saddr;    /* the device's address */
 	uint32_t mtu;      /* the path MTU: the device's, or less as learnt
 			      (ip_pmtu_update) */
+	bool mtu_locked;   /* learnt below IP_PMTU_MIN: packets go without
+			      DF unless the socket insists (Linux's
+			      ip_mtu_locked) */
 };
 
 /*
@@ -107,8 +110,13 @@ struct ip_route {
 struct ip_pmtu {
 	uint32_t daddr;    /* 0: a free slot */
 	uint32_t mtu;
+	bool locked;       /* reported below IP_PMTU_MIN (ip_route) */
 	us_time_t expires;
 };
+
+/* DF on a packet: never, always, or unless the path's MTU is locked
+ * (IP_PMTUDISC_WANT, Linux's ip_dont_fragment). */
+enum { IP_DF_NO, IP_DF_YES, IP_DF_WANT };
 
 /* Parameters of ip_output. */
 struct ip_out_args {
@@ -117,7 +125,8 @@ struct ip_out_args {
 	uint8_t protocol;
 	uint8_t ttl;       /* 0 = default (64) */
 	uint8_t tos;
-	bool df;           /* set DF; an oversize packet then fails EMSGSIZE */
+	uint8_t df;        /* IP_DF_*: an oversize packet with DF fails
+			      EMSGSIZE */
 	bool dev_mtu;      /* fragment by the device's MTU, not the path's
 			      (IP_PMTUDISC_PROBE and up) */
 };
@@ -190,8 +199,9 @@ int ip_route_add(struct ustack *st, uint32_t dst, int prefix_len,
 void ip_route_flush_dev(struct ustack *st, struct net_device *dev);
 /* Longest-prefix match. 0, or -ENETUNREACH. */
 int ip_route_output(struct ustack *st, uint32_t daddr, struct ip_route *rt);
-/* The path MTU learnt for daddr and not yet expired, or 0. */
-uint32_t ip_pmtu_get(struct ustack *st, uint32_t daddr);
+/* The path MTU learnt for daddr and not yet expired, or 0 (and whether
+ * it is locked, when `locked` is not NULL). */
+uint32_t ip_pmtu_get(struct ustack *st, uint32_t daddr, bool *locked);
 /* The expiry timer (ip_init, ip_destroy). */
 void ip_pmtu_init(struct ustack *st);
 void ip_pmtu_destroy(struct ustack *st);

@@ -95,6 +95,7 @@ static int ip_route_local(struct ustack *st, uint32_t daddr,
 	rt->saddr = daddr;
 	/* No packet is longer than 65535 (Linux's IP_MAX_MTU cap). */
 	rt->mtu = lo->mtu < IP_MAXPACKET ? lo->mtu : IP_MAXPACKET;
+	rt->mtu_locked = false;
 	if (ipv4_is_loopback(daddr) && lo->ip_addr)
 		rt->saddr = lo->ip_addr;
 	return 0;
@@ -122,6 +123,7 @@ int ip_route_output(struct ustack *st, uint32_t daddr, struct ip_route *rt)
 {
 	const struct ip_route_entry *e;
 	uint32_t pmtu;
+	bool locked;
 
 	switch (ip_addr_type(st, daddr)) {
 	case IP_ADDR_LOCAL:
@@ -139,9 +141,12 @@ int ip_route_output(struct ustack *st, uint32_t daddr, struct ip_route *rt)
 	rt->nexthop = e->gateway ? e->gateway : daddr;
 	rt->saddr = e->dev->ip_addr;
 	rt->mtu = e->dev->mtu < IP_MAXPACKET ? e->dev->mtu : IP_MAXPACKET;
-	pmtu = ip_pmtu_get(st, daddr);
-	if (pmtu && pmtu < rt->mtu)
+	pmtu = ip_pmtu_get(st, daddr, &locked);
+	rt->mtu_locked = false;
+	if (pmtu && pmtu <= rt->mtu) {
 		rt->mtu = pmtu;
+		rt->mtu_locked = locked;
+	}
 	return 0;
 }
 
@@ -217,16 +222,21 @@ void ip_pmtu_destroy(struct ustack *st)
 
 /* (An entry past its time that the timer has not yet taken counts as
  * gone.) */
-uint32_t ip_pmtu_get(struct ustack *st, uint32_t daddr)
+uint32_t ip_pmtu_get(struct ustack *st, uint32_t daddr, bool *locked)
 {
 	struct ip_pmtu *set;
 
+	if (locked)
+		*locked = false;
 	if (!st->ip.pmtu_count || !daddr)
 		return 0;
 	set = ip_pmtu_set(st, daddr);
 	for (int i = 0; i < IP_PMTU_WAYS; i++) {
-		if (set[i].daddr == daddr)
-			return set[i].expires > st->now ? set[i].mtu : 0;
+		if (set[i].daddr != daddr || set[i].expires <= st->now)
+			continue;
+		if (locked)
+			*locked = set[i].locked;
+		return set[i].mtu;
 	}
 	return 0;
 }
@@ -236,21 +246,26 @@ uint32_t ip_pmtu_update(struct ustack *st, uint32_t daddr, uint32_t mtu)
 	struct ip_pmtu *set = ip_pmtu_set(st, daddr), *e = NULL;
 	uint32_t old, evicted = 0;
 	struct ip_route rt;
+	bool lock = false;
 
 	if (!daddr || ip_route_output(st, daddr, &rt) < 0 ||
 	    ip_dev_is_loopback(rt.dev))
 		return 0;
 	old = rt.mtu;
 	/* Linux's __ip_rt_update_pmtu: never above what the path had, and
-	 * never below the minimum, whatever the message claims. */
+	 * never below the minimum, whatever the message claims; below it
+	 * the MTU is locked: packets go without DF from then on (unless
+	 * the socket insists), so that the router may fragment them. */
 	if (mtu > old)
 		return 0;
-	if (mtu < IP_PMTU_MIN)
+	if (mtu < IP_PMTU_MIN) {
 		mtu = old < IP_PMTU_MIN ? old : IP_PMTU_MIN;
+		lock = true;
+	}
 	for (int i = 0; i < IP_PMTU_WAYS && !e; i++)
 		if (set[i].daddr == daddr)
 			e = &set[i];
-	if (!e && mtu == old)
+	if (!e && mtu == old && !lock)
 		return 0;   /* the device's MTU: nothing to remember */
 	if (!e) {
 		e = &set[0];
@@ -269,6 +284,7 @@ uint32_t ip_pmtu_update(struct ustack *st, uint32_t daddr, uint32_t mtu)
 		e->daddr = daddr;
 	}
 	e->mtu = mtu;
+	e->locked = lock;
 	e->expires = st->now + IP_PMTU_EXPIRES_US;
 	ip_pmtu_arm(st);
 	if (evicted)

@@ -82,8 +82,9 @@ struct proto {
 	 * the protocol starts or stops its keepalive timer. Optional. */
 	void (*keepalive)(struct sock *sk, bool on);
 	/* The socket's error queue (IP_RECVERR, ip_sockglue.c), for a
-	 * protocol that keeps one. Optional. */
-	struct sk_buff_head *(*error_queue)(struct sock *sk);
+	 * protocol that keeps one; NULL when it has none yet and `make` is
+	 * false (or no memory). Optional. */
+	struct sk_buff_head *(*error_queue)(struct sock *sk, bool make);
 };
 
 struct sock {

@@ -216,6 +216,7 @@ static void udp_queue(struct sock *sk, struct sk_buff *skb)
 {
 	struct ustack *st = sk->st;
 
+	ip_pktinfo_prepare(sk, skb);
 	if (sock_queue_rcv_skb(sk, skb) < 0) {
 		us_mib_inc(st, US_MIB_UDP_RCVBUF_ERRORS);
 		us_mib_inc(st, US_MIB_UDP_IN_ERRORS);
@@ -556,21 +557,22 @@ static int udp_sendmsg(struct sock *sk, const struct msghdr *msg, size_t len,
 	if (ip_addr_type(st, d.daddr) == IP_ADDR_BROADCAST && !sk->broadcast &&
 	    !d.connected)
 		return -EACCES;
-	if (len > UDP_MAX_PAYLOAD)
+	/* The size (Linux's __ip_append_data, before any pending error):
+	 * at most 65535 bytes in all, and under IP_MTU_DISCOVER's DO, PROBE
+	 * and INTERFACE, which forbid fragmenting here, at most the MTU;
+	 * the error goes to the error queue too, with the MTU
+	 * (IP_RECVERR). */
+	mtu = ip_sk_use_pmtu(sk) ? rt.mtu : rt.dev->mtu;
+	if (IP_HLEN_MIN + UDP_HLEN + len >
+	    (ip_sk_ignore_df(sk) ? IP_MAXPACKET : mtu)) {
+		ip_local_error(sk, EMSGSIZE, d.daddr, sk->dport, mtu);
 		return -EMSGSIZE;
+	}
 	rc = sock_error(sk);
 	if (rc)
 		return -rc;
 	if (sk->shutdown & SEND_SHUTDOWN)
 		return -EPIPE;
-	/* IP_MTU_DISCOVER: a datagram that may not be fragmented here must
-	 * fit (Linux's __ip_append_data); the error goes to the error queue
-	 * too, with the MTU (IP_RECVERR). */
-	mtu = ip_sk_use_pmtu(sk) ? rt.mtu : rt.dev->mtu;
-	if (!ip_sk_ignore_df(sk) && IP_HLEN_MIN + UDP_HLEN + len > mtu) {
-		ip_local_error(sk, EMSGSIZE, d.daddr, sk->dport, mtu);
-		return -EMSGSIZE;
-	}
 	skb = us_skb_alloc(st, (unsigned int)(UDP_HLEN + len));
 	if (!skb)
 		return -ENOBUFS;
@@ -596,7 +598,7 @@ static int udp_sendmsg(struct sock *sk, const struct msghdr *msg, size_t len,
 	 * fragmented here instead of dropped on the way. */
 	args.df = sk->pmtudisc == IP_PMTUDISC_DO ||
 		  sk->pmtudisc == IP_PMTUDISC_PROBE ||
-		  (ip_dont_fragment(sk) &&
+		  (ip_dont_fragment(sk, rt.mtu_locked) &&
 		   IP_HLEN_MIN + UDP_HLEN + len <= rt.mtu);
 	args.dev_mtu = !ip_sk_use_pmtu(sk);
 	udp_fill_header(skb, sk, args.saddr, &d);
@@ -718,8 +720,9 @@ static int udp_init_sock(struct sock *sk)
 	return 0;
 }
 
-static struct sk_buff_head *udp_error_queue(struct sock *sk)
+static struct sk_buff_head *udp_error_queue(struct sock *sk, bool make)
 {
+	(void)make;
 	return &((struct udp_sock *)sk)->error_queue;
 }
 

@@ -46,9 +46,7 @@ static const struct sysctl_row sysctl_table[] = {
 	INT_ROW(tcp_moderate_rcvbuf, 0, 1),
 	INT_ROW(tcp_cubic_hystart, 0, 1),
 	INT_ROW(tcp_max_tw_buckets, 0, INT_MAX),
-	/* Linux's modes 2 and 3 (ICMP's MTU ignored for all or for UDP)
-	 * are not done. */
-	INT_ROW(ip_no_pmtu_disc, 0, 1),
+	INT_ROW(ip_no_pmtu_disc, 0, 3),
 };
 
 void us_sysctl_init(struct us_sysctl *s)

@@ -37,8 +37,11 @@ struct us_sysctl {
 				      tcp_cubic.hystart module parameter */
 	int tcp_max_tw_buckets;    /* connections in TIME_WAIT at most;
 				      past it a connection ends at once */
-	int ip_no_pmtu_disc;       /* 1: new sockets start with
-				      IP_PMTUDISC_DONT, else WANT (0) */
+	int ip_no_pmtu_disc;       /* not 0: new sockets start with
+				      IP_PMTUDISC_DONT, else WANT (0); and
+				      "fragmentation needed" sets the path
+				      to the minimum (1), is ignored (2),
+				      or is taken for TCP only (3) */
 };
 
 struct ustack;

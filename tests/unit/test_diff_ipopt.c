@@ -243,6 +243,61 @@ static void case_mtu_discover_emsgsize(struct dt *t)
 	dt_set_lo_mtu(t, 65536);
 }
 
+/* The size is checked before a pending error is reported (Linux's
+ * __ip_append_data comes first), and past 65535 bytes in all even a
+ * socket that may fragment gets a local error on the queue. */
+static void case_emsgsize_before_pending_error(struct dt *t)
+{
+	struct sockaddr_in to = dt_sin("127.0.0.1", P2);
+	static char big[65508];
+	int u = dt_socket(t, AF_INET, SOCK_DGRAM, 0);
+
+	dt_set_lo_mtu(t, 1500);
+	dt_setsockopt_int(t, u, IPPROTO_IP, IP_RECVERR, 1);
+	dt_sendto(t, u, hello, 5, 0, &to, sizeof(to));
+	poll_err(t, u);
+	dt_setsockopt_int(t, u, IPPROTO_IP, IP_MTU_DISCOVER, IP_PMTUDISC_DO);
+	dt_sendto(t, u, big, 1473, 0, &to, sizeof(to));
+	dt_getsockopt_int(t, u, SOL_SOCKET, SO_ERROR);
+	recv_noted(t, u, MSG_ERRQUEUE, 64, 256);
+	recv_noted(t, u, MSG_ERRQUEUE, 64, 256);
+	dt_set_lo_mtu(t, 65536);
+	dt_setsockopt_int(t, u, IPPROTO_IP, IP_MTU_DISCOVER,
+			  IP_PMTUDISC_WANT);
+	dt_sendto(t, u, big, sizeof(big), 0, &to, sizeof(to));
+	dt_sendto(t, u, big, sizeof(big) - 1, 0, &to, sizeof(to));
+	poll_err(t, u);
+	recv_noted(t, u, MSG_ERRQUEUE, 64, 256);
+	recv_noted(t, u, MSG_ERRQUEUE, 64, 256);
+}
+
+/* More errors than the receive buffer holds: the rest are dropped (the
+ * memory of each error is charged whole). */
+static void case_recverr_queue_bounded(struct dt *t)
+{
+	struct sockaddr_in to = dt_sin("127.0.0.1", P2);
+	int u = dt_socket(t, AF_INET, SOCK_DGRAM, 0);
+	int got = 0;
+
+	dt_setsockopt_int(t, u, IPPROTO_IP, IP_RECVERR, 1);
+	dt_setsockopt_int(t, u, SOL_SOCKET, SO_RCVBUF, 1);
+	for (int i = 0; i < 40; i++) {
+		dt_ct(t)->sendto(u, hello, 5, 0, (struct sockaddr *)&to,
+				 sizeof(to));
+		poll_err(t, u);
+	}
+	for (int i = 0; i < 40; i++) {
+		char buf[16];
+		struct iovec iov = { buf, sizeof(buf) };
+		struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
+
+		if (dt_ct(t)->recvmsg(u, &m, MSG_ERRQUEUE) < 0)
+			break;
+		got++;
+	}
+	dt_note(t, "some errors kept, not all: %d", got > 0 && got < 10);
+}
+
 /* ---- IP_RECVERR ---------------------------------------------------------- */
 
 static void case_recverr_bools(struct dt *t)
@@ -342,7 +397,8 @@ static void case_recverr_connected_cmsgs(struct dt *t)
 	dt_getsockopt_int(t, u, SOL_SOCKET, SO_ERROR);
 }
 
-/* TCP keeps no error queue. */
+/* TCP's error queue holds only an error that ended its handshake: none
+ * here. */
 static void case_recverr_tcp(struct dt *t)
 {
 	struct sockaddr_in a = dt_sin("127.0.0.1", P1);
@@ -386,6 +442,12 @@ static void case_cmsg_pktinfo_ttl_tos(struct dt *t)
 	/* Room for the pktinfo and part of the TTL: MSG_CTRUNC. */
 	dt_sendto(t, u, hello, 5, 0, &a, sizeof(a));
 	recv_noted(t, s, 0, 64, tight);
+	/* A datagram queued before IP_PKTINFO was asked for: no interface
+	 * and no spec_dst (Linux fills them in as it queues). */
+	dt_setsockopt_int(t, s, IPPROTO_IP, IP_PKTINFO, 0);
+	dt_sendto(t, u, hello, 5, 0, &a, sizeof(a));
+	dt_setsockopt_int(t, s, IPPROTO_IP, IP_PKTINFO, 1);
+	recv_noted(t, s, 0, 64, 256);
 	/* One at a time, and none. */
 	dt_setsockopt_int(t, s, IPPROTO_IP, IP_PKTINFO, 0);
 	dt_setsockopt_int(t, s, IPPROTO_IP, IP_RECVTTL, 0);
@@ -537,6 +599,8 @@ static const struct dt_case cases[] = {
 	DT_CASE(case_mtu_discover_values),
 	DT_CASE(case_ip_mtu),
 	DT_CASE(case_mtu_discover_emsgsize),
+	DT_CASE(case_emsgsize_before_pending_error),
+	DT_CASE(case_recverr_queue_bounded),
 	DT_CASE(case_recverr_bools),
 	DT_CASE(case_recverr_port_unreachable),
 	DT_CASE(case_recverr_connected_cmsgs),

@@ -20,6 +20,7 @@
 
 #include "dev/loopback.h"
 #include "lib/iptest.h"
+#include "ustack/ustack.h"
 #include "net/arp.h"
 #include "net/ether.h"
 
@@ -293,9 +294,11 @@ static void test_error_dispatch(void **state)
 	n = mk_error(msg, ICMP_TIME_EXCEEDED, ICMP_EXC_TTL, 0, 8);
 	inject_icmp(ts_ip("10.0.0.254"), ME, msg, n);
 	check_error(3, ICMP_TIME_EXCEEDED, ICMP_EXC_TTL, 0, 8);
+	/* The protocol gets the pointer of a parameter problem (Linux's
+	 * icmp_unreach), not the whole word. */
 	n = mk_error(msg, ICMP_PARAMETERPROB, 0, 20u << 24, 12);
 	inject_icmp(PEER, ME, msg, n);
-	check_error(4, ICMP_PARAMETERPROB, 0, 20u << 24, 12);
+	check_error(4, ICMP_PARAMETERPROB, 0, 20, 12);
 	n = mk_error(msg, ICMP_SOURCE_QUENCH, 0, 0, 8);
 	inject_icmp(PEER, ME, msg, n);
 	check_error(5, ICMP_SOURCE_QUENCH, 0, 0, 8);
@@ -304,6 +307,50 @@ static void test_error_dispatch(void **state)
 	assert_int_equal(T.st->stats.drops_total, 0);
 	/* Errors are never answered. */
 	assert_null(ts_pop_tx(&T));
+}
+
+/*
+ * What else the protocol is handed as `info` (Linux's icmp_unreach): 0
+ * for an unreachable but "fragmentation needed" (an RFC 4884 length in
+ * the word is not an MTU); nothing for a code past 15; and under
+ * net.ipv4.ip_no_pmtu_disc, 0 as the MTU (1), nothing (2), nothing but
+ * for TCP (3).
+ */
+static void test_error_info(void **state)
+{
+	uint8_t msg[256];
+	size_t n;
+
+	(void)state;
+	n = mk_error(msg, ICMP_DEST_UNREACH, ICMP_PORT_UNREACH, 0x00200000, 8);
+	inject_icmp(PEER, ME, msg, n);
+	check_error(1, ICMP_DEST_UNREACH, ICMP_PORT_UNREACH, 0, 8);
+	n = mk_error(msg, ICMP_TIME_EXCEEDED, ICMP_EXC_TTL, 0x00200000, 8);
+	inject_icmp(PEER, ME, msg, n);
+	check_error(2, ICMP_TIME_EXCEEDED, ICMP_EXC_TTL, 0, 8);
+	n = mk_error(msg, ICMP_DEST_UNREACH, 16, 0, 8);
+	inject_icmp(PEER, ME, msg, n);
+	assert_int_equal(R->errors, 2);
+	assert_int_equal(ipt_drops(&T, US_DROP_ICMP_BAD_ERROR), 1);
+
+	n = mk_error(msg, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, 1400, 8);
+	assert_int_equal(ustack_sysctl_set(T.st, "net.ipv4.ip_no_pmtu_disc",
+					   "1"), 0);
+	inject_icmp(PEER, ME, msg, n);
+	check_error(3, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, 0, 8);
+	assert_int_equal(ustack_sysctl_set(T.st, "net.ipv4.ip_no_pmtu_disc",
+					   "2"), 0);
+	inject_icmp(PEER, ME, msg, n);
+	assert_int_equal(R->errors, 3);
+	assert_int_equal(ustack_sysctl_set(T.st, "net.ipv4.ip_no_pmtu_disc",
+					   "3"), 0);
+	inject_icmp(PEER, ME, msg, n);
+	assert_int_equal(R->errors, 3);   /* the test protocol is not TCP */
+	assert_int_equal(ipt_drops(&T, US_DROP_ICMP_BAD_ERROR), 3);
+	assert_int_equal(ustack_sysctl_set(T.st, "net.ipv4.ip_no_pmtu_disc",
+					   "0"), 0);
+	inject_icmp(PEER, ME, msg, n);
+	check_error(4, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, 1400, 8);
 }
 
 /* Inject a destination unreachable quoting qlen bytes of q. */
@@ -593,6 +640,7 @@ int main(void)
 		T_(test_echo_reply_callback),
 		T_(test_echo_send),
 		T_(test_error_dispatch),
+		T_(test_error_info),
 		T_(test_error_malformed_quote),
 		T_(test_error_without_handler),
 		T_(test_never_about),

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "dev/loopback.h"
+#include "ustack/ustack.h"
 #include "lib/iptest.h"
 
 static struct test_stack T;
@@ -505,25 +506,31 @@ static void test_route_pmtu(void **state)
 	/* It only falls; the same value again is no news. */
 	assert_int_equal(ip_pmtu_update(T.st, far, 1300), 0);
 	assert_int_equal(ip_pmtu_update(T.st, far, 1200), 0);
-	assert_int_equal(ip_pmtu_get(T.st, far), 1200);
-	/* Below the minimum (or 0, from a router before RFC 1191): 552. */
+	assert_int_equal(ip_pmtu_get(T.st, far, NULL), 1200);
+	assert_int_equal(ip_route_output(T.st, far, &rt), 0);
+	assert_false(rt.mtu_locked);
+	/* Below the minimum (or 0, from a router before RFC 1191): 552,
+	 * locked (Linux's __ip_rt_update_pmtu). */
 	assert_int_equal(ip_pmtu_update(T.st, far, 68), IP_PMTU_MIN);
 	assert_int_equal(ip_pmtu_update(T.st, near, 0), IP_PMTU_MIN);
 	assert_int_equal(T.st->ip.pmtu_count, 2);
+	assert_int_equal(ip_route_output(T.st, far, &rt), 0);
+	assert_int_equal(rt.mtu, IP_PMTU_MIN);
+	assert_true(rt.mtu_locked);
 	/* Not for our own addresses, which go through lo. */
 	assert_int_equal(ip_pmtu_update(T.st, ME, 1000), 0);
 
 	/* Ten minutes later the device's MTU is tried again: a timer
 	 * forgets both and tells the protocols, once each. */
 	ts_advance(&T, 600 * 1000000ULL - 1);
-	assert_int_equal(ip_pmtu_get(T.st, far), IP_PMTU_MIN);
+	assert_int_equal(ip_pmtu_get(T.st, far, NULL), IP_PMTU_MIN);
 	assert_int_equal(pmtu_raised_n, 0);
 	ts_advance(&T, 1);
 	assert_int_equal(pmtu_raised_n, 2);
 	assert_int_equal(T.st->ip.pmtu_count, 0);
 	assert_int_equal(ip_route_output(T.st, far, &rt), 0);
 	assert_int_equal(rt.mtu, T.dev->mtu);
-	assert_int_equal(ip_pmtu_get(T.st, near), 0);
+	assert_int_equal(ip_pmtu_get(T.st, near, NULL), 0);
 	ts_advance(&T, 3600 * 1000000ULL);
 	assert_int_equal(pmtu_raised_n, 2);
 }
@@ -548,11 +555,95 @@ static void test_route_pmtu_full(void **state)
 	/* The newest is kept, and no slot is left free. */
 	snprintf(name, sizeof(name), "172.16.%d.%d", (4 * IP_PMTU_SLOTS - 1) / 250,
 		 (4 * IP_PMTU_SLOTS - 1) % 250 + 1);
-	assert_int_equal(ip_pmtu_get(T.st, ts_ip(name)), 1400);
+	assert_int_equal(ip_pmtu_get(T.st, ts_ip(name), NULL), 1400);
 	for (int i = 0; i < IP_PMTU_SLOTS; i++)
 		assert_true(T.st->ip.pmtu[i].daddr != 0);
 	/* Each that made room was told of as raised. */
 	assert_int_equal(pmtu_raised_n, 3 * IP_PMTU_SLOTS);
+}
+
+/* One datagram of `len` bytes to PEER:9; what went, frame by frame. */
+static int udp_send_frames(int fd, size_t len, bool df[4], size_t size[4])
+{
+	static uint8_t buf[2000];
+	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(9),
+				  .sin_addr.s_addr = PEER };
+	struct sk_buff *skb;
+	int n = 0;
+
+	if (us_sendto(fd, buf, len, 0, (struct sockaddr *)&to,
+		      sizeof(to)) < 0)
+		return -errno;
+	while ((skb = ts_pop_tx(&T)) != NULL) {
+		if (n < 4) {
+			df[n] = skb->data[6] & 0x40;
+			size[n] = skb->len;
+		}
+		n++;
+		skb_free(skb);
+	}
+	return n;
+}
+
+/*
+ * Which datagrams carry DF and where they are cut under each
+ * IP_MTU_DISCOVER mode, with a path MTU of 1200 learnt on a 1500-byte
+ * link (Linux's __ip_make_skb, __ip_append_data, ip_fragment): 1000
+ * bytes fit the path, 1300 do not but fit the link.
+ */
+static void test_udp_pmtudisc_df(void **state)
+{
+	static const struct {
+		int mode;
+		bool df_small;    /* 1000 bytes: DF? */
+		int big_frames;   /* 1300 bytes: frames (-EMSGSIZE: refused) */
+		bool df_big;
+	} want[] = {
+		{ IP_PMTUDISC_DONT, false, 2, false },
+		{ IP_PMTUDISC_WANT, true, 2, false },
+		{ IP_PMTUDISC_DO, true, -EMSGSIZE, true },
+		{ IP_PMTUDISC_PROBE, true, 1, true },
+		{ IP_PMTUDISC_INTERFACE, false, 1, false },
+		{ IP_PMTUDISC_OMIT, false, 1, false },
+	};
+	int fd = us_socket_on(T.st, AF_INET, SOCK_DGRAM, 0);
+	size_t size[4];
+	bool df[4];
+
+	(void)state;
+	assert_true(fd >= 0);
+	assert_int_equal(ip_pmtu_update(T.st, PEER, 1200), 1200);
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		assert_int_equal(us_setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER,
+					       &want[i].mode, sizeof(int)), 0);
+		assert_int_equal(udp_send_frames(fd, 1000, df, size), 1);
+		assert_int_equal(df[0], want[i].df_small);
+		assert_int_equal(udp_send_frames(fd, 1300, df, size),
+				 want[i].big_frames);
+		if (want[i].big_frames == 2) {
+			/* Cut to the path: 1176 bytes of data, then the rest. */
+			assert_int_equal(size[0], 1196);
+			assert_int_equal(size[1], 20 + 1308 - 1176);
+			assert_false(df[0] || df[1]);
+		} else if (want[i].big_frames == 1) {
+			assert_int_equal(size[0], 1328);
+			assert_int_equal(df[0], want[i].df_big);
+		}
+	}
+	/* Below 552 the path's MTU is locked: WANT sends without DF (and
+	 * cuts at 552), DO keeps it. */
+	assert_int_equal(ip_pmtu_update(T.st, PEER, 300), IP_PMTU_MIN);
+	assert_int_equal(us_setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER,
+				       &want[1].mode, sizeof(int)), 0);
+	assert_int_equal(udp_send_frames(fd, 500, df, size), 1);
+	assert_false(df[0]);
+	assert_int_equal(udp_send_frames(fd, 600, df, size), 2);
+	assert_int_equal(us_setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER,
+				       &want[2].mode, sizeof(int)), 0);
+	assert_int_equal(udp_send_frames(fd, 500, df, size), 1);
+	assert_true(df[0]);
+	assert_int_equal(udp_send_frames(fd, 600, df, size), -EMSGSIZE);
+	assert_int_equal(us_close(fd), 0);
 }
 
 static void test_route_table_full(void **state)
@@ -700,6 +791,7 @@ int main(void)
 		T_(test_route_table_full),
 		T_(test_route_pmtu),
 		T_(test_route_pmtu_full),
+		T_(test_udp_pmtudisc_df),
 		T_(test_route_local_via_lo),
 		T_(test_addr_type),
 		T_(test_register_protocol),

@@ -204,6 +204,65 @@ static void test_mss_back_after_expiry(void **state)
 	expect_all_acked(&a);
 }
 
+/* The next segment sent: its sequence number, length and DF bit. */
+static void expect_piece(uint32_t seq, uint32_t len, bool df)
+{
+	struct tt_seg s;
+
+	assert_true(tt_pop(&T, &s));
+	assert_int_equal(s.th.seq, seq);
+	assert_int_equal(s.len, len);
+	assert_int_equal(!!(s.ip.frag_off & IP_DF), df);
+}
+
+/*
+ * A path MTU reported below 552 is 552 (MSS 512) and locked, as Linux's
+ * __ip_rt_update_pmtu: segments then go without DF, for the router to
+ * fragment. A socket that asks IP_PMTUDISC_DO keeps DF and has a soft
+ * EMSGSIZE (reported once by SO_ERROR). IP_PMTUDISC_DONT: never DF.
+ */
+static void test_pmtu_below_min(void **state)
+{
+	int dont = IP_PMTUDISC_DONT, do_ = IP_PMTUDISC_DO;
+	struct tt_conn a, b, c;
+
+	(void)state;
+	open_active(&a, 80);
+	open_active(&b, 81);
+	open_active(&c, 82);
+	assert_int_equal(us_setsockopt(b.fd, IPPROTO_IP, IP_MTU_DISCOVER,
+				       &do_, sizeof(int)), 0);
+	assert_int_equal(us_setsockopt(c.fd, IPPROTO_IP, IP_MTU_DISCOVER,
+				       &dont, sizeof(int)), 0);
+	assert_int_equal(us_send(c.fd, BUF, 100, 0), 100);
+	expect_piece(c.iss + 1, 100, false);
+	assert_int_equal(us_send(a.fd, BUF, 1460, 0), 1460);
+	expect_piece(a.iss + 1, 1460, true);
+	assert_int_equal(us_send(b.fd, BUF, 1000, 0), 1000);
+	expect_piece(b.iss + 1, 1000, true);
+
+	icmp_about(&a, a.iss + 1, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, 300);
+	expect_piece(a.iss + 1, 512, false);
+	expect_piece(a.iss + 513, 512, false);
+	expect_piece(a.iss + 1025, 436, false);
+	TT_EXPECT_NONE(&T);
+	assert_int_equal(snd_mss(a.fd), 512);
+	assert_int_equal(tt_so_error(a.fd), 0);
+
+	icmp_about(&b, b.iss + 1, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, 300);
+	expect_piece(b.iss + 1, 512, true);
+	expect_piece(b.iss + 513, 488, true);
+	TT_EXPECT_NONE(&T);
+	assert_int_equal(tt_so_error(b.fd), EMSGSIZE);
+	assert_int_equal(tt_so_error(b.fd), 0);
+	tt_send(&a, TCPHDR_ACK, a.snd_nxt, a.iss + 1461, NULL, 0);
+	tt_send(&b, TCPHDR_ACK, b.snd_nxt, b.iss + 1001, NULL, 0);
+	tt_send(&c, TCPHDR_ACK, c.snd_nxt, c.iss + 101, NULL, 0);
+	TT_EXPECT_NONE(&T);
+	expect_all_acked(&a);
+	expect_all_acked(&b);
+}
+
 /* A connection whose segment in flight got no error of its own (another
  * connection's lowered the MSS) cuts it when its timeout sends it again. */
 static void test_cut_at_timeout(void **state)
@@ -393,6 +452,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_mss_back_after_expiry,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pmtu_below_min, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_frag_needed_sack, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_out_of_window, setup,

@@ -47,6 +47,7 @@ void tcp_init(struct ustack *st)
 	t->port_hi = 60999;
 	t->msl_us = 30 * US_USEC_PER_SEC;
 	tcp_tw_init(st);
+	list_init(&t->errqs);
 	ip_register_protocol(st, IPPROTO_TCP, &tcp_protocol);
 }
 
@@ -514,7 +515,7 @@ void tcp_update_mss(struct tcp_sock *tp)
 		mss = (uint32_t)tp->user_mss;
 	/* RFC 1191 §3: no segment larger than the path MTU learnt from ICMP
 	 * allows (Linux's tcp_sync_mss); the MSS we announced stays. */
-	pmtu = ip_pmtu_get(tp->sk.st, tp->sk.daddr);
+	pmtu = ip_pmtu_get(tp->sk.st, tp->sk.daddr, NULL);
 	if (pmtu && pmtu - 40 < mss)
 		mss = pmtu - 40;
 	/* The MSS counts no options (RFC 9293 §3.7.1, RFC 6691): those on
@@ -985,8 +986,8 @@ static int tcp_recvmsg(struct sock *sk, struct msghdr *msg, size_t len,
 	size_t copied = 0, skip;
 	int err;
 
-	/* TCP keeps no error queue: EAGAIN, before anything else (Linux's
-	 * inet_recv_error). */
+	/* The error queue (a handshake's ICMP error, IP_RECVERR), before
+	 * anything else (Linux's inet_recv_error). */
 	if (flags & MSG_ERRQUEUE)
 		return ip_recv_error(sk, msg, len, addr_len);
 	if (sk->state == TCP_LISTEN)
@@ -1155,6 +1156,7 @@ static void tcp_destroy(struct sock *sk)
 	skb_queue_purge(&sk->write_queue);
 	skb_queue_purge(&tp->ooo_queue);
 	tcp_sack_destroy(tp);
+	tcp_error_queue_free(sk);
 	tcp_put_port(sk);
 }
 
@@ -1367,6 +1369,7 @@ const struct proto tcp_prot = {
 	.get_port = tcp_get_port,
 	.unhash = tcp_unhash,
 	.destroy = tcp_destroy,
+	.error_queue = tcp_error_queue,
 	.shutdown = tcp_shutdown,
 	.keepalive = tcp_set_keepalive,
 };

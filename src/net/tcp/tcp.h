@@ -170,6 +170,11 @@ struct tcp_table {
 	/* ---- TIME_WAIT entries (tcp_timewait.c) ---- */
 	struct tcp_tw_table tw;
 
+	/* ---- error queues (tcp_err.c): IP_RECVERR's, of the few
+	 * sockets whose handshake an ICMP error ended; none for the rest,
+	 * so that a connection pays nothing for it ---- */
+	struct list_head errqs;
+
 	/* ---- established lookup: last hit (tcp.c) ---- */
 	struct sock *ehash_last;  /* the sock the last lookup found; reset by
 				     every change to ehash */
@@ -412,6 +417,9 @@ void tcp_v4_rcv(struct sk_buff *skb);
  * err_handler; RFC 1122 §4.2.3.9, RFC 5927, RFC 1191). */
 struct ipv4_info;
 void tcp_pmtu_sync_all(struct ustack *st, uint32_t daddr);
+/* The socket's error queue (struct proto's error_queue), and its end. */
+struct sk_buff_head *tcp_error_queue(struct sock *sk, bool make);
+void tcp_error_queue_free(struct sock *sk);
 void tcp_v4_err(struct ustack *st, struct sk_buff *skb,
 		const struct ipv4_info *inner,
 		const uint8_t *l4, size_t l4_len, int type, int code,
@@ -694,6 +702,7 @@ struct tcp_out {
 	uint16_t mss;             /* MSS option on SYNs, 0 = none */
 	uint8_t ttl, tos;
 	bool no_df;               /* the socket's IP_MTU_DISCOVER says no DF */
+	bool df_want;             /* DF unless the path's MTU is locked */
 	/* SACK (tcp_sack.c): SACK-permitted on a SYN, blocks on an ACK */
 	bool sack_perm;
 	uint8_t nsacks;

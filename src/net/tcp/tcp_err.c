@@ -16,7 +16,8 @@
  *    Linux's bound on the memory a queue may take.
  *  - During the handshake any other destination unreachable, time
  *    exceeded or parameter problem ends a connect() with its errno
- *    (EHOSTUNREACH, ECONNREFUSED, ...), as Linux does; an embryonic
+ *    (EHOSTUNREACH, ECONNREFUSED, ...), as Linux does, and with
+ *    IP_RECVERR is kept on the socket's error queue; an embryonic
  *    connection of a listener is dropped quietly when the error says the
  *    peer cannot be reached (Linux's tcp_req_err: accept() never reports
  *    network errors).
@@ -33,15 +34,17 @@
  * IP_MTU_DISCOVER (af_inet.h) decides whether segments carry DF and
  * whether ICMP's path MTU is taken (tcp_mtu_reduced).
  *
- * Not done: the lock that Linux puts on a path MTU reported below 552
- * bytes, so that its packets go without DF: ustack keeps DF and 552 (the
- * connection gets a soft EMSGSIZE, as in Linux).
+ * A path MTU reported below 552 bytes is 552 and locked, as in Linux:
+ * segments then go without DF (unless the socket asks IP_PMTUDISC_DO,
+ * and then the connection has a soft EMSGSIZE), for the router to
+ * fragment.
  *
  * Call chain: icmp_error_rcv -> tcp_v4_err -> tcp_mtu_reduced ->
  *             ip_pmtu_update, tcp_update_mss, tcp_simple_retransmit.
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "net/icmp.h"
@@ -50,6 +53,59 @@
 #include "net/ipv4.h"
 #include "net/tcp/tcp.h"
 #include "stack/stack.h"
+
+/* One socket's error queue (struct tcp_table's errqs). */
+struct tcp_errq {
+	struct list_head node;
+	struct sock *sk;
+	struct sk_buff_head q;
+};
+
+static struct tcp_errq *tcp_errq_find(struct sock *sk)
+{
+	struct list_head *pos;
+
+	list_for_each(pos, &sk->st->tcp.errqs) {
+		struct tcp_errq *e = list_entry(pos, struct tcp_errq, node);
+
+		if (e->sk == sk)
+			return e;
+	}
+	return NULL;
+}
+
+struct sk_buff_head *tcp_error_queue(struct sock *sk, bool make)
+{
+	struct tcp_errq *e;
+
+	if (list_empty(&sk->st->tcp.errqs) && !make)
+		return NULL;
+	e = tcp_errq_find(sk);
+	if (e || !make)
+		return e ? &e->q : NULL;
+	e = calloc(1, sizeof(*e));
+	if (!e)
+		return NULL;
+	e->sk = sk;
+	skb_queue_head_init(&e->q);
+	list_add(&e->node, &sk->st->tcp.errqs);
+	return &e->q;
+}
+
+void tcp_error_queue_free(struct sock *sk)
+{
+	struct tcp_errq *e;
+	struct sk_buff *skb;
+
+	if (list_empty(&sk->st->tcp.errqs) || !(e = tcp_errq_find(sk)))
+		return;
+	while ((skb = skb_dequeue(&e->q)) != NULL) {
+		sock_rfree(sk, skb);
+		skb_free(skb);
+	}
+	list_del(&e->node);
+	free(e);
+}
 
 /* Every connection to daddr takes the path MTU just learnt, or the one
  * it goes back to when that expires (the net_protocol's pmtu_raised):
@@ -78,8 +134,8 @@ void tcp_pmtu_sync_all(struct ustack *st, uint32_t daddr)
  * when the path MTU was known already (another connection's error). A
  * socket whose IP_MTU_DISCOVER is INTERFACE or OMIT takes no path MTU
  * from ICMP; with DONT it takes the smaller MSS but sends nothing again.
- * Below 552 the path keeps 552 and the connection a soft EMSGSIZE, in
- * case it cannot get through.
+ * Below 552 the path keeps 552, locked, and a connection that still sets
+ * DF (IP_PMTUDISC_DO) a soft EMSGSIZE, in case it cannot get through.
  */
 static void tcp_mtu_reduced(struct sock *sk, uint32_t mtu)
 {
@@ -90,7 +146,7 @@ static void tcp_mtu_reduced(struct sock *sk, uint32_t mtu)
 	if (ip_pmtu_update(sk->st, sk->daddr, mtu))
 		tcp_pmtu_sync_all(sk->st, sk->daddr);
 	if (ip_route_output(sk->st, sk->daddr, &rt) == 0 && mtu < rt.mtu &&
-	    ip_dont_fragment(sk))
+	    ip_dont_fragment(sk, rt.mtu_locked))
 		sk->err_soft = EMSGSIZE;
 	if (sk->pmtudisc == IP_PMTUDISC_DONT)
 		return;
@@ -150,7 +206,6 @@ void tcp_v4_err(struct ustack *st, struct sk_buff *skb,
 	bool fatal;
 	int err;
 
-	(void)skb;
 	if (l4_len < 8)
 		return;
 	memcpy(&sport, l4, 2);
@@ -196,6 +251,10 @@ void tcp_v4_err(struct ustack *st, struct sk_buff *skb,
 	}
 	err = icmp_err_convert(type, code, &fatal);
 	if (sk->state == TCP_SYN_SENT || sk->state == TCP_SYN_RECV) {
+		/* With IP_RECVERR the error stays on the error queue too,
+		 * its data the quoted TCP header (Linux since 5.17, for
+		 * "traceroute -T"). */
+		ip_icmp_error(sk, skb, err, inner->daddr, dport, info, l4);
 		tcp_write_err(sk, err);
 		return;
 	}

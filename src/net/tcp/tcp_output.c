@@ -134,8 +134,9 @@ static int tcp_push_and_send(struct ustack *st, struct sk_buff *skb,
 	a.ttl = o->ttl;
 	a.tos = o->tos;
 	/* DF, as Linux sets it for TCP (path MTU discovery, RFC 1191),
-	 * unless the socket's IP_MTU_DISCOVER says otherwise. */
-	a.df = !o->no_df;
+	 * unless the socket's IP_MTU_DISCOVER says otherwise, or (under
+	 * WANT) the path's MTU is locked. */
+	a.df = o->no_df ? IP_DF_NO : o->df_want ? IP_DF_WANT : IP_DF_YES;
 	us_mib_inc(st, US_MIB_TCP_OUT_SEGS);
 	return ip_output(st, skb, &a);
 }
@@ -155,7 +156,8 @@ static void tcp_out_from_sock(struct sock *sk, struct tcp_out *o, uint32_t seq,
 	o->flags = flags;
 	o->ttl = sk->ttl < 0 ? 0 : (uint8_t)sk->ttl;
 	o->tos = sk->tos;
-	o->no_df = !ip_dont_fragment(sk);
+	o->no_df = !ip_dont_fragment(sk, false);
+	o->df_want = sk->pmtudisc == IP_PMTUDISC_WANT;
 	if (flags & TCPHDR_SYN) {
 		/* RFC 7323 §2.2: a SYN's window is never scaled: 64 KB at
 		 * most, in whole segments (Linux's

@@ -180,7 +180,7 @@ static uint32_t tcp_poll(struct socket *sock)
 			mask |= POLLOUT | POLLWRNORM;
 		}
 	}
-	if (sk->err)
+	if (sk->err || sock_errors_queued(sk))
 		mask |= POLLERR;
 	return mask;
 }
@@ -301,6 +301,14 @@ static ssize_t inet_stream_recvmsg(struct socket *sock, struct msghdr *msg,
 
 	if (target > len)
 		target = len;
+	/* The error queue is read once, as a datagram (ip_recv_error). */
+	if (flags & MSG_ERRQUEUE) {
+		msg->msg_flags = 0;
+		rc = sk->prot->recvmsg(sk, msg, len, flags, &addr_len);
+		msg->msg_namelen = rc >= 0 && msg->msg_name ?
+				   (socklen_t)addr_len : 0;
+		return rc;
+	}
 	/* recv(MSG_OOB) never waits (Linux's tcp_recv_urg). */
 	if (flags & MSG_OOB) {
 		msg->msg_flags = 0;
