@@ -89,6 +89,7 @@ static inline bool ip_sk_ignore_df(const struct sock *sk)
  */
 struct ipcm {
 	uint32_t saddr;
+	bool saddr_set;    /* IP_PKTINFO given: saddr, 0 = the route's */
 	int oif;
 	int ttl;
 	int tos;

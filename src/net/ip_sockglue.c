@@ -262,6 +262,7 @@ int ip_cmsg_send(struct sock *sk, const struct msghdr *msg, struct ipcm *ipc)
 			if (info.ipi_ifindex)
 				ipc->oif = info.ipi_ifindex;
 			ipc->saddr = info.ipi_spec_dst.s_addr;
+			ipc->saddr_set = true;
 			break;
 		case IP_TTL:
 			if (ip_cmsg_int(c, false, &val) < 0 || val < 1 ||
@@ -385,7 +386,8 @@ static void ip_queue_err(struct sock *sk, struct sk_buff *skb)
 	sk->rmem_alloc += (int)skb->truesize;
 	skb->sk = sk;
 	skb_queue_tail(q, skb);
-	sk->sk_error_report(sk);
+	if (sk->sk_socket)
+		sk->sk_error_report(sk);
 }
 
 /*
@@ -488,7 +490,7 @@ int ip_recv_error(struct sock *sk, struct msghdr *msg, size_t len,
 		sk->err = (int)IP_EXTERR_CB(next)->ee.ee_errno;
 	else if (icmp)
 		sk->err = 0;
-	if (next)
+	if (next && sk->sk_socket)
 		sk->sk_error_report(sk);
 	copied = skb->len;
 	if (copied > len) {

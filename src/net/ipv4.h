@@ -71,11 +71,12 @@ struct net_protocol {
 	 * many. Owns nothing (a clone of skb may be kept: IP_RECVERR).
 	 */
 	/*
-	 * Optional: the path MTU to daddr went back up (what was learnt
-	 * expired, or made room for another destination): a protocol that
-	 * sizes its segments by it may send larger ones again.
+	 * Optional: the path MTU to daddr changed: it fell (an ICMP error
+	 * about any protocol's packet), or went back up (what was learnt
+	 * expired, or made room for another destination). A protocol that
+	 * sizes its segments by it takes the new size.
 	 */
-	void (*pmtu_raised)(struct ustack *st, uint32_t daddr);
+	void (*pmtu_changed)(struct ustack *st, uint32_t daddr);
 	void (*err_handler)(struct ustack *st, struct sk_buff *skb,
 			    const struct ipv4_info *inner,
 			    const uint8_t *l4, size_t l4_len, int type, int code,

@@ -14,9 +14,10 @@
  * is kept per destination in a small set-associative table (16 sets of 4,
  * the entry closest to expiry makes room) for 10 minutes (RFC 1191 §6.3,
  * Linux's ip_rt_mtu_expires), and ip_route_output reports the smaller of
- * it and the device's MTU. When an entry expires (a timer at the first
- * expiry) or makes room, the protocols hear of it (pmtu_raised: TCP
- * raises the MSS of its connections to that destination again, as
+ * it and the device's MTU. When an MTU falls, and when an entry expires
+ * (a timer at the first expiry) or makes room, the protocols hear of it
+ * (pmtu_changed: TCP sets the MSS of its connections to that destination,
+ * also lowered by an error about a UDP datagram, and raised again as
  * RFC 1191 §6.3 asks a host to detect increases).
  */
 #include <errno.h>
@@ -165,14 +166,14 @@ static struct ip_pmtu *ip_pmtu_set(struct ustack *st, uint32_t daddr)
 	return &st->ip.pmtu[(h % (IP_PMTU_SLOTS / IP_PMTU_WAYS)) * IP_PMTU_WAYS];
 }
 
-/* Tell the protocols that the path MTU to daddr went back up. */
-static void ip_pmtu_raised(struct ustack *st, uint32_t daddr)
+/* Tell the protocols that the path MTU to daddr changed. */
+static void ip_pmtu_changed(struct ustack *st, uint32_t daddr)
 {
 	for (int p = 0; p < 256; p++) {
 		const struct net_protocol *np = st->ip.protos[p];
 
-		if (np && np->pmtu_raised)
-			np->pmtu_raised(st, daddr);
+		if (np && np->pmtu_changed)
+			np->pmtu_changed(st, daddr);
 	}
 }
 
@@ -205,7 +206,7 @@ static void ip_pmtu_expire(struct us_timer *t, us_time_t now)
 			continue;
 		e->daddr = 0;
 		st->ip.pmtu_count--;
-		ip_pmtu_raised(st, daddr);
+		ip_pmtu_changed(st, daddr);
 	}
 	ip_pmtu_arm(st);
 }
@@ -265,6 +266,10 @@ uint32_t ip_pmtu_update(struct ustack *st, uint32_t daddr, uint32_t mtu)
 	for (int i = 0; i < IP_PMTU_WAYS && !e; i++)
 		if (set[i].daddr == daddr)
 			e = &set[i];
+	/* A locked MTU stays as it is until it expires (Linux's
+	 * __ip_rt_update_pmtu returns at once for ip_mtu_locked). */
+	if (e && e->locked && e->expires > st->now)
+		return 0;
 	if (!e && mtu == old && !lock)
 		return 0;   /* the device's MTU: nothing to remember */
 	if (!e) {
@@ -288,6 +293,8 @@ uint32_t ip_pmtu_update(struct ustack *st, uint32_t daddr, uint32_t mtu)
 	e->expires = st->now + IP_PMTU_EXPIRES_US;
 	ip_pmtu_arm(st);
 	if (evicted)
-		ip_pmtu_raised(st, evicted);
+		ip_pmtu_changed(st, evicted);
+	if (mtu < old)
+		ip_pmtu_changed(st, daddr);
 	return mtu < old ? mtu : 0;
 }

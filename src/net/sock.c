@@ -147,7 +147,9 @@ int sock_error(struct sock *sk)
 void sock_set_error(struct sock *sk, int err)
 {
 	sk->err = err;
-	sk->sk_error_report(sk);
+	/* (A child not yet accepted, or an orphan, has no socket to wake.) */
+	if (sk->sk_socket)
+		sk->sk_error_report(sk);
 }
 
 /* ---- control messages of sendmsg ----------------------------------------- */
@@ -165,6 +167,10 @@ struct cmsghdr *sock_cmsg_next(const struct msghdr *msg,
 {
 	size_t at = (size_t)((const char *)c - (const char *)msg->msg_control);
 
+	/* (Callers check sock_cmsg_ok first; a length that does not even
+	 * cover the header ends the walk here too.) */
+	if (c->cmsg_len < sizeof(struct cmsghdr))
+		return NULL;
 	at += CMSG_ALIGN(c->cmsg_len);
 	if (at + sizeof(struct cmsghdr) > msg->msg_controllen)
 		return NULL;

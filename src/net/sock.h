@@ -130,7 +130,9 @@ struct sock {
 	 * before linger_sec: IP_MTU_DISCOVER's mode (IP_PMTUDISC_*), and
 	 * IP_RECVERR, IP_PKTINFO, IP_RECVTTL, IP_RECVTOS. */
 	uint8_t pmtudisc : 3, recverr : 1, pktinfo : 1, recvttl : 1,
-		recvtos : 1;
+		recvtos : 1,
+		errq_ext : 1;  /* the protocol keeps an error queue for it
+				  outside the sock (TCP's, tcp_err.c) */
 	int linger_sec;
 	int bound_dev_if;           /* SO_BINDTODEVICE */
 	us_time_t rcvtimeo_us;      /* US_TIME_NEVER = wait forever; 0 = not at

@@ -587,7 +587,10 @@ static int udp_sendmsg(struct sock *sk, const struct msghdr *msg, size_t len,
 		return rc;
 	}
 	memset(&args, 0, sizeof(args));
-	args.saddr = ipc.saddr ? ipc.saddr : sk->saddr ? sk->saddr : rt.saddr;
+	/* IP_PKTINFO's source overrides the socket's, 0 meaning the
+	 * route's (Linux's ipc.addr). */
+	args.saddr = ipc.saddr ? ipc.saddr
+		     : !ipc.saddr_set && sk->saddr ? sk->saddr : rt.saddr;
 	args.daddr = d.daddr;
 	args.protocol = IPPROTO_UDP;
 	args.ttl = ipc.ttl >= 0 ? (uint8_t)ipc.ttl

@@ -1,8 +1,10 @@
 /*
  * fuzz_rx.c - libFuzzer target for the whole receive path: Ethernet, ARP,
  * IPv4 (options, fragments, reassembly), ICMP (echo, errors quoted back to
- * UDP) and UDP delivery into a bound and a connected socket, and TCP: a
- * listener on port 80 and a connection being opened to 10.0.0.1:80.
+ * UDP and TCP, kept on the error queues: every socket asks IP_RECVERR and
+ * IP_PKTINFO) and UDP delivery into a bound and a connected socket, and
+ * TCP: a listener on port 80 and a connection being opened to
+ * 10.0.0.1:80.
  *
  * The input is a script of records. Each record's first byte chooses what
  * to do with the bytes that follow it:
@@ -113,8 +115,35 @@ static void open_sockets(struct test_stack *t, int fds[NFDS])
 	us_bind(fds[2], (struct sockaddr *)&a, sizeof(a));
 	us_listen(fds[2], 4);
 	fds[3] = us_socket_on(t->st, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	for (int i = 0; i < NFDS; i++) {
+		int on = 1;
+
+		us_setsockopt(fds[i], IPPROTO_IP, IP_RECVERR, &on, sizeof(on));
+		us_setsockopt(fds[i], IPPROTO_IP, IP_PKTINFO, &on, sizeof(on));
+	}
 	a.sin_addr.s_addr = ts_ip("10.0.0.1");
 	us_connect(fds[3], (struct sockaddr *)&a, sizeof(a));
+}
+
+/* Read the error queue empty, control messages and all. */
+static void drain_errors(int fd)
+{
+	char buf[256], ctl[256] __attribute__((aligned(8)));
+	struct sockaddr_in from;
+	struct iovec iov = { buf, sizeof(buf) };
+	struct msghdr m;
+
+	for (int k = 0; k < 10000; k++) {
+		memset(&m, 0, sizeof(m));
+		m.msg_name = &from;
+		m.msg_namelen = sizeof(from);
+		m.msg_iov = &iov;
+		m.msg_iovlen = 1;
+		m.msg_control = ctl;
+		m.msg_controllen = sizeof(ctl);
+		if (us_recvmsg(fd, &m, MSG_ERRQUEUE) < 0)
+			break;
+	}
 }
 
 static void drain_and_close(int fds[NFDS])
@@ -130,6 +159,8 @@ static void drain_and_close(int fds[NFDS])
 	for (int i = 0; i < NFDS; i++) {
 		int errors = 0;
 
+		if (i % 2)
+			drain_errors(fds[i]);   /* the others keep theirs */
 		/* Read until empty; a pending error (UDP's ECONNREFUSED) is
 		 * returned once before the data, other errors end it. */
 		for (int k = 0; k < 10000; k++) {

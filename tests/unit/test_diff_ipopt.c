@@ -593,6 +593,38 @@ static void case_sendmsg_cmsg_kinds(struct dt *t)
 	send_int(t, c, NULL, SOL_SOCKET, SO_PRIORITY, 2);
 	send_cmsg(t, c, NULL, SOL_SOCKET, SO_MARK, &(int){ 5 }, sizeof(int),
 		  300, 0, 0, 0);
+	/* After shutdown(SHUT_WR) the connection is in FIN_WAIT1, not open:
+	 * EPIPE before any look at the messages. */
+	dt_shutdown(t, c, SHUT_WR);
+	send_int(t, c, NULL, SOL_SOCKET, 9999, 1);
+	send_int(t, c, NULL, SOL_SOCKET, SO_PRIORITY, 2);
+}
+
+/* IP_PKTINFO's source overrides a bound one; 0.0.0.0 lets the route
+ * choose. */
+static void case_sendmsg_pktinfo_bound(struct dt *t)
+{
+	struct sockaddr_in a = dt_sin("127.0.0.1", P1);
+	struct sockaddr_in b = dt_sin("127.0.0.7", P2);
+	struct in_pktinfo pi;
+	char buf[16];
+	struct sockaddr_in from;
+	socklen_t fl;
+	int s = dt_udp_bound(t, P1);
+	int u = dt_socket(t, AF_INET, SOCK_DGRAM, 0);
+
+	dt_bind(t, u, &b, sizeof(b));
+	memset(&pi, 0, sizeof(pi));
+	send_cmsg(t, u, &a, SOL_IP, IP_PKTINFO, &pi, sizeof(pi), 0, 0, 0, 0);
+	fl = sizeof(from);
+	dt_recvfrom(t, s, buf, sizeof(buf), MSG_DONTWAIT, &from, &fl);
+	inet_pton(AF_INET, "127.0.0.9", &pi.ipi_spec_dst);
+	send_cmsg(t, u, &a, SOL_IP, IP_PKTINFO, &pi, sizeof(pi), 0, 0, 0, 0);
+	fl = sizeof(from);
+	dt_recvfrom(t, s, buf, sizeof(buf), MSG_DONTWAIT, &from, &fl);
+	dt_sendto(t, u, hello, 5, 0, &a, sizeof(a));
+	fl = sizeof(from);
+	dt_recvfrom(t, s, buf, sizeof(buf), MSG_DONTWAIT, &from, &fl);
 }
 
 static const struct dt_case cases[] = {
@@ -608,6 +640,7 @@ static const struct dt_case cases[] = {
 	DT_CASE(case_cmsg_pktinfo_ttl_tos),
 	DT_CASE(case_sendmsg_ip_cmsgs),
 	DT_CASE(case_sendmsg_cmsg_kinds),
+	DT_CASE(case_sendmsg_pktinfo_bound),
 };
 
 int main(void)

@@ -462,25 +462,25 @@ static void test_route_lpm(void **state)
 /* RFC 1191 §6.3 and Linux's __ip_rt_update_pmtu: what a "fragmentation
  * needed" taught, per destination, for 10 minutes, never above the
  * device's MTU and never below 552. */
-/* A protocol that only counts what the table tells (pmtu_raised). */
-static int pmtu_raised_n;
-static uint32_t pmtu_raised_last;
+/* A protocol that only counts what the table tells (pmtu_changed). */
+static int pmtu_changed_n;
+static uint32_t pmtu_changed_last;
 
-static void count_pmtu_raised(struct ustack *st, uint32_t daddr)
+static void count_pmtu_changed(struct ustack *st, uint32_t daddr)
 {
 	(void)st;
-	pmtu_raised_n++;
-	pmtu_raised_last = daddr;
+	pmtu_changed_n++;
+	pmtu_changed_last = daddr;
 }
 
 static const struct net_protocol pmtu_watcher = {
-	.pmtu_raised = count_pmtu_raised,
+	.pmtu_changed = count_pmtu_changed,
 };
 
 static void watch_pmtu(void)
 {
-	pmtu_raised_n = 0;
-	pmtu_raised_last = 0;
+	pmtu_changed_n = 0;
+	pmtu_changed_last = 0;
 	assert_int_equal(ip_register_protocol(T.st, 252, &pmtu_watcher), 0);
 }
 
@@ -498,7 +498,10 @@ static void test_route_pmtu(void **state)
 	assert_int_equal(ip_pmtu_update(T.st, far, T.dev->mtu), 0);
 	assert_int_equal(T.st->ip.pmtu_count, 0);
 
+	assert_int_equal(pmtu_changed_n, 0);
 	assert_int_equal(ip_pmtu_update(T.st, far, 1200), 1200);
+	assert_int_equal(pmtu_changed_n, 1);   /* a fall: told */
+	assert_int_equal(pmtu_changed_last, far);
 	assert_int_equal(ip_route_output(T.st, far, &rt), 0);
 	assert_int_equal(rt.mtu, 1200);
 	assert_int_equal(ip_route_output(T.st, near, &rt), 0);
@@ -507,6 +510,7 @@ static void test_route_pmtu(void **state)
 	assert_int_equal(ip_pmtu_update(T.st, far, 1300), 0);
 	assert_int_equal(ip_pmtu_update(T.st, far, 1200), 0);
 	assert_int_equal(ip_pmtu_get(T.st, far, NULL), 1200);
+	assert_int_equal(pmtu_changed_n, 1);
 	assert_int_equal(ip_route_output(T.st, far, &rt), 0);
 	assert_false(rt.mtu_locked);
 	/* Below the minimum (or 0, from a router before RFC 1191): 552,
@@ -517,22 +521,30 @@ static void test_route_pmtu(void **state)
 	assert_int_equal(ip_route_output(T.st, far, &rt), 0);
 	assert_int_equal(rt.mtu, IP_PMTU_MIN);
 	assert_true(rt.mtu_locked);
+	assert_int_equal(pmtu_changed_n, 3);
 	/* Not for our own addresses, which go through lo. */
 	assert_int_equal(ip_pmtu_update(T.st, ME, 1000), 0);
+	/* A locked MTU stays as it is, lock and expiry too (Linux returns
+	 * at once for ip_mtu_locked). */
+	ts_advance(&T, 100 * 1000000ULL);
+	assert_int_equal(ip_pmtu_update(T.st, far, IP_PMTU_MIN), 0);
+	assert_int_equal(ip_pmtu_update(T.st, far, 300), 0);
+	assert_int_equal(ip_route_output(T.st, far, &rt), 0);
+	assert_true(rt.mtu_locked);
 
-	/* Ten minutes later the device's MTU is tried again: a timer
-	 * forgets both and tells the protocols, once each. */
-	ts_advance(&T, 600 * 1000000ULL - 1);
+	/* Ten minutes after they were learnt the device's MTU is tried
+	 * again: a timer forgets both and tells the protocols, once each. */
+	ts_advance(&T, 500 * 1000000ULL - 1);
 	assert_int_equal(ip_pmtu_get(T.st, far, NULL), IP_PMTU_MIN);
-	assert_int_equal(pmtu_raised_n, 0);
+	assert_int_equal(pmtu_changed_n, 3);
 	ts_advance(&T, 1);
-	assert_int_equal(pmtu_raised_n, 2);
+	assert_int_equal(pmtu_changed_n, 5);
 	assert_int_equal(T.st->ip.pmtu_count, 0);
 	assert_int_equal(ip_route_output(T.st, far, &rt), 0);
 	assert_int_equal(rt.mtu, T.dev->mtu);
 	assert_int_equal(ip_pmtu_get(T.st, near, NULL), 0);
 	ts_advance(&T, 3600 * 1000000ULL);
-	assert_int_equal(pmtu_raised_n, 2);
+	assert_int_equal(pmtu_changed_n, 5);
 }
 
 /* The table holds IP_PMTU_SLOTS destinations; past that, in a full set,
@@ -558,8 +570,8 @@ static void test_route_pmtu_full(void **state)
 	assert_int_equal(ip_pmtu_get(T.st, ts_ip(name), NULL), 1400);
 	for (int i = 0; i < IP_PMTU_SLOTS; i++)
 		assert_true(T.st->ip.pmtu[i].daddr != 0);
-	/* Each that made room was told of as raised. */
-	assert_int_equal(pmtu_raised_n, 3 * IP_PMTU_SLOTS);
+	/* Each fall was told of, and each that made room, as raised. */
+	assert_int_equal(pmtu_changed_n, 4 * IP_PMTU_SLOTS + 3 * IP_PMTU_SLOTS);
 }
 
 /* One datagram of `len` bytes to PEER:9; what went, frame by frame. */

@@ -22,6 +22,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "core/checksum.h"
@@ -30,6 +31,7 @@
 #include "net/icmp.h"
 #include "socket/socket.h"
 #include "stack/stack.h"
+#include "ustack/ustack.h"
 
 static struct test_stack T;
 static uint8_t BUF[8192];
@@ -170,11 +172,21 @@ static void test_frag_needed(void **state)
 	expect_all_acked(&b);
 }
 
+/* The next segment sent: its sequence number, length and DF bit. */
+static void expect_piece(uint32_t seq, uint32_t len, bool df)
+{
+	struct tt_seg s;
+
+	assert_true(tt_pop(&T, &s));
+	assert_int_equal(s.th.seq, seq);
+	assert_int_equal(s.len, len);
+	assert_int_equal(!!(s.ip.frag_off & IP_DF), df);
+}
+
 /*
  * RFC 1191 §6.3: what was learnt is forgotten after 10 minutes and the
  * connections to that peer, idle ones too, take the device's MSS again
- * (as Linux's tcp_current_mss finds at the next send). A learnt MTU that
- * makes room for another destination's is forgotten as well.
+ * (as Linux's tcp_current_mss finds at the next send).
  */
 static void test_mss_back_after_expiry(void **state)
 {
@@ -204,15 +216,71 @@ static void test_mss_back_after_expiry(void **state)
 	expect_all_acked(&a);
 }
 
-/* The next segment sent: its sequence number, length and DF bit. */
-static void expect_piece(uint32_t seq, uint32_t len, bool df)
+/*
+ * A path MTU learnt from an error about another protocol's packet (UDP's
+ * udp_err calls ip_pmtu_update) lowers the MSS of the TCP connections to
+ * that peer too; when the entry makes room for other destinations', the
+ * MSS goes back up.
+ */
+static void test_mss_follows_table(void **state)
 {
-	struct tt_seg s;
+	struct tt_conn a;
+	char name[32];
+	int i;
 
-	assert_true(tt_pop(&T, &s));
-	assert_int_equal(s.th.seq, seq);
-	assert_int_equal(s.len, len);
-	assert_int_equal(!!(s.ip.frag_off & IP_DF), df);
+	(void)state;
+	open_active(&a, 80);
+	assert_int_equal(ip_pmtu_update(T.st, a.peer_addr, 1200), 1200);
+	assert_int_equal(snd_mss(a.fd), 1160);
+	assert_int_equal(ip_route_add(T.st, 0, 0, a.peer_addr, T.dev), 0);
+	for (i = 0; i < 10000 && ip_pmtu_get(T.st, a.peer_addr, NULL); i++) {
+		snprintf(name, sizeof(name), "172.16.%d.%d", i / 250,
+			 i % 250 + 1);
+		ts_advance(&T, 1000);
+		ip_pmtu_update(T.st, ts_ip(name), 1400);
+	}
+	assert_int_equal(ip_pmtu_get(T.st, a.peer_addr, NULL), 0);
+	assert_int_equal(snd_mss(a.fd), 1460);
+}
+
+/* net.ipv4.ip_no_pmtu_disc: 2 ignores "fragmentation needed", 3 takes
+ * it for TCP (whose sequence check vouches for it), 1 takes it as 0:
+ * the minimum, 552 (MSS 512). */
+static void test_no_pmtu_disc_modes(void **state)
+{
+	struct tt_conn a, b, c;
+
+	(void)state;
+	open_active(&a, 80);
+	assert_int_equal(ustack_sysctl_set(T.st, "net.ipv4.ip_no_pmtu_disc",
+					   "2"), 0);
+	assert_int_equal(us_send(a.fd, BUF, 1460, 0), 1460);
+	TT_EXPECT_DATA(&a, a.iss + 1, 1460);
+	icmp_about(&a, a.iss + 1, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, 1200);
+	TT_EXPECT_NONE(&T);
+	assert_int_equal(snd_mss(a.fd), 1460);
+	assert_int_equal(ustack_sysctl_set(T.st, "net.ipv4.ip_no_pmtu_disc",
+					   "3"), 0);
+	/* (Sockets made now start with IP_PMTUDISC_DONT: a's keeps WANT.) */
+	icmp_about(&a, a.iss + 1, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, 1200);
+	TT_EXPECT_DATA(&a, a.iss + 1, 1160);
+	TT_EXPECT_DATA(&a, a.iss + 1161, 300);
+	assert_int_equal(snd_mss(a.fd), 1160);
+	tt_send(&a, TCPHDR_ACK, a.snd_nxt, a.iss + 1461, NULL, 0);
+	TT_EXPECT_NONE(&T);
+	assert_int_equal(ustack_sysctl_set(T.st, "net.ipv4.ip_no_pmtu_disc",
+					   "1"), 0);
+	open_active(&b, 81);
+	open_active(&c, 82);
+	assert_int_equal(tt_so_error(b.fd), 0);
+	assert_int_equal(us_send(b.fd, BUF, 100, 0), 100);
+	expect_piece(b.iss + 1, 100, false);   /* DONT: no DF */
+	icmp_about(&b, b.iss + 1, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, 1200);
+	TT_EXPECT_NONE(&T);
+	assert_int_equal(snd_mss(a.fd), 512);
+	assert_int_equal(snd_mss(c.fd), 512);
+	assert_int_equal(ustack_sysctl_set(T.st, "net.ipv4.ip_no_pmtu_disc",
+					   "0"), 0);
 }
 
 /*
@@ -453,6 +521,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_mss_back_after_expiry,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pmtu_below_min, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_mss_follows_table, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_no_pmtu_disc_modes, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_frag_needed_sack, setup,
 						teardown),

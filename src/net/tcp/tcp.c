@@ -25,7 +25,7 @@
 static const struct net_protocol tcp_protocol = {
 	.handler = tcp_v4_rcv,
 	.err_handler = tcp_v4_err,
-	.pmtu_raised = tcp_pmtu_sync_all,
+	.pmtu_changed = tcp_pmtu_sync_all,
 };
 
 void tcp_init(struct ustack *st)
@@ -878,21 +878,30 @@ static int tcp_sendmsg(struct sock *sk, const struct msghdr *msg, size_t len,
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 	size_t copied = 0;
-	int err = sock_error(sk);
+	int err;
 
-	/* A pending EPIPE (a RST in CLOSE_WAIT) comes with SIGPIPE like
-	 * any other (Linux's sk_stream_error). */
-	if (err)
-		return tcp_stream_error(flags, -err);
-	if (sk->state == TCP_SYN_SENT || sk->state == TCP_SYN_RECV)
-		return -EAGAIN;
-	if ((sk->state != TCP_ESTABLISHED && sk->state != TCP_CLOSE_WAIT) ||
-	    (sk->shutdown & SEND_SHUTDOWN))
+	/* In Linux's order (tcp_sendmsg_locked): a connection not open
+	 * (sk_stream_wait_connect), then the control messages, then a
+	 * pending error or a shut-down sending side. A pending EPIPE (a
+	 * RST in CLOSE_WAIT) comes with SIGPIPE like any other (Linux's
+	 * sk_stream_error). */
+	if (sk->state != TCP_ESTABLISHED && sk->state != TCP_CLOSE_WAIT) {
+		err = sock_error(sk);
+		if (err)
+			return tcp_stream_error(flags, -err);
+		if (sk->state == TCP_SYN_SENT || sk->state == TCP_SYN_RECV)
+			return -EAGAIN;
 		return tcp_stream_error(flags, -EPIPE);
+	}
 	/* Only SOL_SOCKET control messages mean anything to TCP; a bad one
-	 * is an EINVAL (Linux's tcp_sendmsg_locked). */
+	 * is an EINVAL. */
 	if (msg->msg_controllen && sock_cmsg_send(sk, msg) < 0)
 		return -EINVAL;
+	err = sock_error(sk);
+	if (err)
+		return tcp_stream_error(flags, -err);
+	if (sk->shutdown & SEND_SHUTDOWN)
+		return tcp_stream_error(flags, -EPIPE);
 	while (copied < len) {
 		struct sk_buff *skb = tcp_append_target(sk);
 		size_t n;

@@ -78,17 +78,16 @@ struct sk_buff_head *tcp_error_queue(struct sock *sk, bool make)
 {
 	struct tcp_errq *e;
 
-	if (list_empty(&sk->st->tcp.errqs) && !make)
-		return NULL;
-	e = tcp_errq_find(sk);
-	if (e || !make)
+	if (sk->errq_ext) {
+		e = tcp_errq_find(sk);
 		return e ? &e->q : NULL;
-	e = calloc(1, sizeof(*e));
-	if (!e)
+	}
+	if (!make || !(e = calloc(1, sizeof(*e))))
 		return NULL;
 	e->sk = sk;
 	skb_queue_head_init(&e->q);
 	list_add(&e->node, &sk->st->tcp.errqs);
+	sk->errq_ext = 1;
 	return &e->q;
 }
 
@@ -97,8 +96,9 @@ void tcp_error_queue_free(struct sock *sk)
 	struct tcp_errq *e;
 	struct sk_buff *skb;
 
-	if (list_empty(&sk->st->tcp.errqs) || !(e = tcp_errq_find(sk)))
+	if (!sk->errq_ext || !(e = tcp_errq_find(sk)))
 		return;
+	sk->errq_ext = 0;
 	while ((skb = skb_dequeue(&e->q)) != NULL) {
 		sock_rfree(sk, skb);
 		skb_free(skb);
@@ -107,10 +107,11 @@ void tcp_error_queue_free(struct sock *sk)
 	free(e);
 }
 
-/* Every connection to daddr takes the path MTU just learnt, or the one
- * it goes back to when that expires (the net_protocol's pmtu_raised):
- * Linux has each find it at its next transmission (tcp_current_mss);
- * here it is one walk when the MTU changes, which is rare. */
+/* Every connection to daddr takes the path MTU just learnt (by any
+ * protocol's error), or the one it goes back to when that expires (the
+ * net_protocol's pmtu_changed): Linux has each find it at its next
+ * transmission (tcp_current_mss); here it is one walk when the MTU
+ * changes, which is rare. */
 void tcp_pmtu_sync_all(struct ustack *st, uint32_t daddr)
 {
 	struct tcp_table *t = &st->tcp;
@@ -143,8 +144,7 @@ static void tcp_mtu_reduced(struct sock *sk, uint32_t mtu)
 
 	if (!ip_sk_accept_pmtu(sk))
 		return;
-	if (ip_pmtu_update(sk->st, sk->daddr, mtu))
-		tcp_pmtu_sync_all(sk->st, sk->daddr);
+	ip_pmtu_update(sk->st, sk->daddr, mtu);   /* (every connection) */
 	if (ip_route_output(sk->st, sk->daddr, &rt) == 0 && mtu < rt.mtu &&
 	    ip_dont_fragment(sk, rt.mtu_locked))
 		sk->err_soft = EMSGSIZE;
