@@ -480,9 +480,8 @@ static int udp_cmsg_send(struct sock *sk, const struct msghdr *msg,
  * The route, with what the control messages asked (Linux's
  * ip_route_output_key_hash_rcu): a source address must be a unicast one
  * (EINVAL) and one of ours (ENETUNREACH), an interface must exist
- * (ENODEV). The
- * route itself follows the destination, as ustack routes by destination
- * alone.
+ * (ENODEV). The route itself follows the destination, as ustack routes
+ * by destination alone.
  */
 static int udp_route(struct ustack *st, const struct ipcm *ipc,
 		     uint32_t daddr, struct ip_route *rt)
