@@ -56,6 +56,7 @@ struct args {
 	double secs;
 	size_t size;
 	unsigned long conns;
+	const char *busy_read;  /* net.core.busy_read for ustack, or NULL */
 };
 
 static volatile bool stop_flag;
@@ -100,7 +101,8 @@ static void usage(void)
 		"  --size N           rr: request and response size (default 1)\n"
 		"  --conns N          idle: connections (default 100000)\n"
 		"  --corrupt-at OFF   source: send the byte at OFF wrong (tests\n"
-		"                     that the sink's check fails)\n",
+		"                     that the sink's check fails)\n"
+		"  --busy-read US     ustack: net.core.busy_read (default 0)\n",
 		BENCH_CRR_PORTS);
 	exit(2);
 }
@@ -129,6 +131,7 @@ static void parse_args(int argc, char **argv, struct args *a)
 		{ "size", required_argument, NULL, 'z' },
 		{ "conns", required_argument, NULL, 'c' },
 		{ "corrupt-at", required_argument, NULL, 'x' },
+		{ "busy-read", required_argument, NULL, 'B' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -164,6 +167,7 @@ static void parse_args(int argc, char **argv, struct args *a)
 		case 'z': a->size = strtoul(optarg, NULL, 0); break;
 		case 'c': a->conns = strtoul(optarg, NULL, 0); break;
 		case 'x': bench_corrupt_at = strtoull(optarg, NULL, 0); break;
+		case 'B': a->busy_read = optarg; break;
 		default: usage();
 		}
 	}
@@ -187,6 +191,12 @@ static struct ustack *ustack_on_tap(const struct args *a)
 	if (!st) {
 		perror("bench_tcp: ustack_create");
 		exit(1);
+	}
+	if (a->busy_read &&
+	    ustack_sysctl_set(st, "net.core.busy_read", a->busy_read) < 0) {
+		fprintf(stderr, "bench_tcp: --busy-read %s: %s\n", a->busy_read,
+			strerror(errno));
+		exit(2);
 	}
 	memset(&ifc, 0, sizeof(ifc));
 	ifc.ifname = a->tap;

@@ -26,6 +26,7 @@
 # second one for the veth peer); they vanish when it exits. Knobs:
 # BENCH_SECONDS (10) per measurement, BENCH_ROUNDS (2) slices it is cut
 # into, BENCH_CONNS (100000) idle connections, BENCH_COUNT (10000) pings;
+# BENCH_BUSY_READ=US runs ustack with net.core.busy_read (default 0);
 # BENCH_PROFILE=1 adds strace -c
 # and perf profiles of ustack's bulk sender (RESULTS-profile.txt). Results:
 # a table on stdout and JSON in bench/results.json or $1.
@@ -212,6 +213,12 @@ ratios() {
 
 flush_neigh() { ip neigh flush dev tap0 2>/dev/null || true; }
 U_ARGS=(--stack ustack --tap tap0 --addr 10.88.0.2/24)
+# BENCH_BUSY_READ=US: ustack's blocked calls poll the TAP that long before
+# they sleep (net.core.busy_read; Linux's default, and ustack's, is 0).
+if [ -n "${BENCH_BUSY_READ:-}" ]; then
+	U_ARGS+=(--busy-read "$BENCH_BUSY_READ")
+	NOTES+=("ustack ran with net.core.busy_read=$BENCH_BUSY_READ us (BENCH_BUSY_READ): its blocked calls poll the TAP that long before they sleep, for more CPU; the Linux column keeps its default (0)")
+fi
 L_ARGS=(--tap tap1 --addr 10.87.0.2/24)
 PORT=5001
 

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <time.h>
 
 #include "core/sys.h"
 #include "socket/socket.h"
@@ -281,6 +282,34 @@ static bool handlers_restart(void)
  * struct us_sigguard), so that one coming while the thread runs the engine
  * or waits for the lock still ends the call.
  */
+/*
+ * net.core.busy_read (Linux's name and unit): before it sleeps, a blocked
+ * call polls its set (devices and wake-up eventfd) for up to that many
+ * microseconds (read under the lock), without the lock. What comes in that time is read with
+ * no sleep and no wake-up, the sender's (the kernel's, over a TAP)
+ * included: less latency for more CPU. The number of events, 0 when
+ * nothing came (or the knob is 0).
+ */
+static int busy_poll(struct us_sleeper *s, int us, struct epoll_event *evs,
+		     int max, const sigset_t *mask)
+{
+	struct timespec t0, t;
+	int n;
+
+	if (us <= 0)
+		return 0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		n = epoll_pwait(s->drv.epfd, evs, max, 0, mask);
+		if (n != 0)
+			return n;
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		if ((t.tv_sec - t0.tv_sec) * 1000000L +
+		    (t.tv_nsec - t0.tv_nsec) / 1000 >= us)
+			return 0;
+	}
+}
+
 static int sleep_driving(struct us_sleeper *s, struct ustack *st)
 {
 	struct epoll_event evs[4];
@@ -290,7 +319,8 @@ static int sleep_driving(struct us_sleeper *s, struct ustack *st)
 	int n, rc = 0;
 
 	while (!atomic_load(&s->woken)) {
-		bool dev = false;
+		bool dev = false, busy_hit = false;
+		int busy_us = st->sysctl.busy_read;
 		int err;
 
 		/* From the first sleep on, a signal waits for the next one
@@ -300,8 +330,13 @@ static int sleep_driving(struct us_sleeper *s, struct ustack *st)
 		 * once we let it go, and sees this store). */
 		atomic_store(&s->awake, false);
 		us_core_unlock(st);
-		n = epoll_pwait(s->drv.epfd, evs, 4, -1,
-				us_sigguard_mask(&sig, NULL));
+		n = busy_poll(s, busy_us, evs, 4,
+			      us_sigguard_mask(&sig, NULL));
+		if (n > 0)
+			busy_hit = true;
+		else if (n == 0)
+			n = epoll_pwait(s->drv.epfd, evs, 4, -1,
+					us_sigguard_mask(&sig, NULL));
 		err = n < 0 ? errno : 0;
 		/* Up to the next sleep, `woken` is looked at under the lock
 		 * (the loop's condition) before this thread sleeps again. */
@@ -316,6 +351,8 @@ static int sleep_driving(struct us_sleeper *s, struct ustack *st)
 			dev |= evs[i].data.u64 >> 32 == DRV_DEV &&
 			       (evs[i].events & EPOLLIN);
 		pthread_mutex_lock(&st->lock);
+		if (busy_hit)
+			us_mib_inc(st, US_MIB_RT_BUSY_POLL_HITS);
 		if (n < 0) {
 			if (err != EINTR) {
 				rc = -err;

@@ -29,6 +29,8 @@ struct sysctl_row {
  * autotuning arithmetic sane). */
 #define INT3_ROW(n) \
 	{ "net.ipv4." #n, SYSCTL_INT3, offsetof(struct us_sysctl, n), 1, INT_MAX, NULL }
+#define CORE_ROW(n, lo, hi) \
+	{ "net.core." #n, SYSCTL_INT, offsetof(struct us_sysctl, n), lo, hi, NULL }
 #define STR_ROW(n, chk) \
 	{ "net.ipv4." #n, SYSCTL_STRING, offsetof(struct us_sysctl, n), 0, 0, chk }
 
@@ -47,6 +49,7 @@ static const struct sysctl_row sysctl_table[] = {
 	INT_ROW(tcp_cubic_hystart, 0, 1),
 	INT_ROW(tcp_max_tw_buckets, 0, INT_MAX),
 	INT_ROW(ip_no_pmtu_disc, 0, 3),
+	CORE_ROW(busy_read, 0, INT_MAX),
 };
 
 void us_sysctl_init(struct us_sysctl *s)

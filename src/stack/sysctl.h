@@ -37,6 +37,10 @@ struct us_sysctl {
 				      tcp_cubic.hystart module parameter */
 	int tcp_max_tw_buckets;    /* connections in TIME_WAIT at most;
 				      past it a connection ends at once */
+	int busy_read;             /* net.core.busy_read: microseconds a
+				      blocked socket call polls the devices
+				      before it sleeps (0: it sleeps at
+				      once, as Linux's default) */
 	int ip_no_pmtu_disc;       /* not 0: new sockets start with
 				      IP_PMTUDISC_DONT, else WANT (0); and
 				      "fragmentation needed" sets the path

@@ -46,6 +46,8 @@ static void test_defaults_are_linux(void **state)
 	assert_value(st, "net.ipv4.tcp_window_scaling", "1");
 	assert_value(st, "net.ipv4.tcp_dsack", "1");
 	assert_value(st, "net.ipv4.tcp_congestion_control", "cubic");
+	assert_value(st, "net.core.busy_read", "0");
+	assert_value(st, "net.ipv4.ip_no_pmtu_disc", "0");
 	assert_int_equal(st->sysctl.tcp_sack, 1);
 	ustack_destroy(st);
 }
@@ -62,6 +64,11 @@ static void test_set_and_spellings(void **state)
 			 0);
 	assert_int_equal(st->sysctl.tcp_timestamps, 0);
 	assert_int_equal(st->sysctl.tcp_window_scaling, 1);
+	assert_int_equal(ustack_sysctl_set(st, "net.core.busy_read", "50"), 0);
+	assert_int_equal(st->sysctl.busy_read, 50);
+	assert_int_equal(ustack_sysctl_set(st, "net/core/busy_read", "-1"), -1);
+	assert_int_equal(errno, EINVAL);
+	assert_int_equal(st->sysctl.busy_read, 50);
 	ustack_destroy(st);
 }
 
