@@ -216,6 +216,9 @@ U_ARGS=(--stack ustack --tap tap0 --addr 10.88.0.2/24)
 # BENCH_BUSY_READ=US: ustack's blocked calls poll the TAP that long before
 # they sleep (net.core.busy_read; Linux's default, and ustack's, is 0).
 if [ -n "${BENCH_BUSY_READ:-}" ]; then
+	case $BENCH_BUSY_READ in
+	*[!0-9]*) echo "bench: BENCH_BUSY_READ must be a whole number of microseconds" >&2; exit 2 ;;
+	esac
 	U_ARGS+=(--busy-read "$BENCH_BUSY_READ")
 	NOTES+=("ustack ran with net.core.busy_read=$BENCH_BUSY_READ us (BENCH_BUSY_READ): its blocked calls poll the TAP that long before they sleep, for more CPU; the Linux column keeps its default (0)")
 fi

@@ -45,8 +45,9 @@ struct ustack;
 	 * no engine run: another thread read every device empty after \
 	 * the wake-up, before this one had the lock (us_drained_since) */ \
 	X(RT_DRAINED_BEFORE, "rt.drained_before") \
-	/* sleeps of a blocked socket call that polling the devices first \
-	 * (net.core.busy_read) made needless: something came (wait.c) */ \
+	/* blocked socket calls answered without a sleep, as polling the \
+	 * devices first (net.core.busy_read) found what they waited for \
+	 * (wait.c) */ \
 	X(RT_BUSY_POLL_HITS, "rt.busy_poll_hits") \
 	/* ARP */ \
 	X(ARP_IN_REQUESTS, "arp.in_requests") \

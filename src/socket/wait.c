@@ -282,30 +282,53 @@ static bool handlers_restart(void)
  * struct us_sigguard), so that one coming while the thread runs the engine
  * or waits for the lock still ends the call.
  */
+/* A signal the sleep's mask lets through is pending (a poll with no
+ * timeout never reports it: the sleep would). */
+static bool signal_waiting(const sigset_t *mask)
+{
+	sigset_t p;
+
+	if (!mask || sigpending(&p) < 0)
+		return false;
+	for (int sig = 1; sig < NSIG; sig++)
+		if (sigismember(&p, sig) == 1 && sigismember(mask, sig) == 0)
+			return true;
+	return false;
+}
+
 /*
- * net.core.busy_read (Linux's name and unit): before it sleeps, a blocked
- * call polls its set (devices and wake-up eventfd) for up to that many
- * microseconds (read under the lock), without the lock. What comes in that time is read with
- * no sleep and no wake-up, the sender's (the kernel's, over a TAP)
- * included: less latency for more CPU. The number of events, 0 when
- * nothing came (or the knob is 0).
+ * net.core.busy_read (Linux's name and unit): before its first sleep, a
+ * blocked call polls its set (devices and wake-up eventfd) for up to that
+ * many microseconds (read under the lock), without the lock, once per
+ * call as Linux's sk_busy_loop. What comes in that time is read with no
+ * sleep of this thread, and the kernel's sender finds no sleeper of this
+ * set to wake (the runtime thread's set may still be woken): less latency
+ * for more CPU. It stops for a pending signal, as Linux's does, and for a
+ * wake-up a handler made without the eventfd. The number of events, 0
+ * when nothing came, -1 with EINTR for a signal.
  */
 static int busy_poll(struct us_sleeper *s, int us, struct epoll_event *evs,
 		     int max, const sigset_t *mask)
 {
 	struct timespec t0, t;
+	int64_t spent;
 	int n;
 
 	if (us <= 0)
 		return 0;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	for (;;) {
+	for (unsigned int i = 0;; i++) {
+		if (i % 8 == 0 && signal_waiting(mask)) {
+			errno = EINTR;
+			return -1;
+		}
 		n = epoll_pwait(s->drv.epfd, evs, max, 0, mask);
-		if (n != 0)
+		if (n != 0 || atomic_load(&s->woken))
 			return n;
 		clock_gettime(CLOCK_MONOTONIC, &t);
-		if ((t.tv_sec - t0.tv_sec) * 1000000L +
-		    (t.tv_nsec - t0.tv_nsec) / 1000 >= us)
+		spent = (int64_t)(t.tv_sec - t0.tv_sec) * 1000000 +
+			(t.tv_nsec - t0.tv_nsec) / 1000;
+		if (spent >= us)
 			return 0;
 	}
 }
@@ -314,13 +337,14 @@ static int sleep_driving(struct us_sleeper *s, struct ustack *st)
 {
 	struct epoll_event evs[4];
 	struct us_sigguard sig = { .on = false };
-	bool drained = false;
+	bool drained = false, spun = false, slept = false;
 	uint64_t v, mark;
 	int n, rc = 0;
 
 	while (!atomic_load(&s->woken)) {
-		bool dev = false, busy_hit = false;
-		int busy_us = st->sysctl.busy_read;
+		/* (The busy poll is once per call.) */
+		int busy_us = spun ? 0 : st->sysctl.busy_read;
+		bool dev = false;
 		int err;
 
 		/* From the first sleep on, a signal waits for the next one
@@ -332,11 +356,12 @@ static int sleep_driving(struct us_sleeper *s, struct ustack *st)
 		us_core_unlock(st);
 		n = busy_poll(s, busy_us, evs, 4,
 			      us_sigguard_mask(&sig, NULL));
-		if (n > 0)
-			busy_hit = true;
-		else if (n == 0)
+		spun |= busy_us > 0;
+		if (n == 0 && !atomic_load(&s->woken)) {
+			slept = true;
 			n = epoll_pwait(s->drv.epfd, evs, 4, -1,
 					us_sigguard_mask(&sig, NULL));
+		}
 		err = n < 0 ? errno : 0;
 		/* Up to the next sleep, `woken` is looked at under the lock
 		 * (the loop's condition) before this thread sleeps again. */
@@ -351,8 +376,6 @@ static int sleep_driving(struct us_sleeper *s, struct ustack *st)
 			dev |= evs[i].data.u64 >> 32 == DRV_DEV &&
 			       (evs[i].events & EPOLLIN);
 		pthread_mutex_lock(&st->lock);
-		if (busy_hit)
-			us_mib_inc(st, US_MIB_RT_BUSY_POLL_HITS);
 		if (n < 0) {
 			if (err != EINTR) {
 				rc = -err;
@@ -408,6 +431,9 @@ static int sleep_driving(struct us_sleeper *s, struct ustack *st)
 	if (s->written && !drained)
 		(void)!us_sys_read(s->evfd, &v, sizeof(v));
 	s->written = false;
+	/* The call was answered without a sleep: the busy poll spared it. */
+	if (spun && !slept && rc == 0)
+		us_mib_inc(st, US_MIB_RT_BUSY_POLL_HITS);
 	return rc;
 }
 
