@@ -111,11 +111,17 @@ static inline bool ip_cmsg_wanted(const struct sock *sk)
  * ipv4_pktinfo_prepare), in skb->cb. */
 void ip_pktinfo_prepare(const struct sock *sk, struct sk_buff *skb);
 
+/* The socket's error queue, or NULL (struct proto's error_queue). */
+static inline struct sk_buff_head *sock_error_queue(struct sock *sk,
+						   bool make)
+{
+	return sk->prot->error_queue ? sk->prot->error_queue(sk, make) : NULL;
+}
+
 /* An error waits on the socket's error queue (POLLERR). */
 static inline bool sock_errors_queued(struct sock *sk)
 {
-	struct sk_buff_head *q = sk->prot->error_queue ?
-				 sk->prot->error_queue(sk, false) : NULL;
+	struct sk_buff_head *q = sock_error_queue(sk, false);
 
 	return q && !skb_queue_empty(q);
 }
@@ -123,7 +129,7 @@ static inline bool sock_errors_queued(struct sock *sk)
 /*
  * IP_RECVERR's error queue (the protocol's proto.error_queue), as Linux's
  * ip_icmp_error, ip_local_error and ip_recv_error. ip_icmp_error keeps a
- * clone of the ICMP message `icmp` (data at its header), its data from
+ * copy of the ICMP message `icmp` (data at its header), its data from
  * `payload` on (the quoted transport payload), about a datagram sent to
  * daddr:port; ip_local_error an empty one (a send refused here). Both do
  * nothing unless the socket asked for IP_RECVERR.

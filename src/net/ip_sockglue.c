@@ -86,18 +86,6 @@ static bool ip_opt_is_int(int optname)
 	}
 }
 
-static void ip_purge_errors(struct sock *sk)
-{
-	struct sk_buff_head *q = sk->prot->error_queue ?
-				 sk->prot->error_queue(sk, false) : NULL;
-	struct sk_buff *skb;
-
-	while (q && (skb = skb_dequeue(q)) != NULL) {
-		sock_rfree(sk, skb);
-		skb_free(skb);
-	}
-}
-
 int ip_setsockopt(struct sock *sk, int optname, const void *optval,
 		  socklen_t optlen)
 {
@@ -137,7 +125,7 @@ int ip_setsockopt(struct sock *sk, int optname, const void *optval,
 	case IP_RECVERR:
 		sk->recverr = val != 0;
 		if (!val)
-			ip_purge_errors(sk);
+			sock_purge_queue(sk, sock_error_queue(sk, false));
 		return 0;
 	case IP_PKTINFO:
 		sk->pktinfo = val != 0;
@@ -377,7 +365,7 @@ struct ip_exterr_cb {
  * when it is full. */
 static void ip_queue_err(struct sock *sk, struct sk_buff *skb)
 {
-	struct sk_buff_head *q = sk->prot->error_queue(sk, true);
+	struct sk_buff_head *q = sock_error_queue(sk, true);
 
 	if (!q || sk->rmem_alloc + (int)skb->truesize >= sk->rcvbuf) {
 		skb_free(skb);
@@ -463,8 +451,7 @@ void ip_local_error(struct sock *sk, int err, uint32_t daddr, uint16_t port,
 int ip_recv_error(struct sock *sk, struct msghdr *msg, size_t len,
 		  int *addr_len)
 {
-	struct sk_buff_head *q = sk->prot->error_queue ?
-				 sk->prot->error_queue(sk, false) : NULL;
+	struct sk_buff_head *q = sock_error_queue(sk, false);
 	struct {
 		struct sock_extended_err ee;
 		struct sockaddr_in offender;

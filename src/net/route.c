@@ -84,6 +84,13 @@ void ip_route_flush_dev(struct ustack *st, struct net_device *dev)
 
 /* This host's own destinations: through lo, from the address itself (or
  * lo's for the rest of 127/8), as Linux's "local" routes do. */
+/* A route's MTU through dev: no packet is longer than 65535 (Linux's
+ * IP_MAX_MTU cap). */
+static uint32_t ip_dev_mtu(const struct net_device *dev)
+{
+	return dev->mtu < IP_MAXPACKET ? dev->mtu : IP_MAXPACKET;
+}
+
 static int ip_route_local(struct ustack *st, uint32_t daddr,
 			  struct ip_route *rt)
 {
@@ -94,8 +101,7 @@ static int ip_route_local(struct ustack *st, uint32_t daddr,
 	rt->dev = lo;
 	rt->nexthop = daddr;
 	rt->saddr = daddr;
-	/* No packet is longer than 65535 (Linux's IP_MAX_MTU cap). */
-	rt->mtu = lo->mtu < IP_MAXPACKET ? lo->mtu : IP_MAXPACKET;
+	rt->mtu = ip_dev_mtu(lo);
 	rt->mtu_locked = false;
 	if (ipv4_is_loopback(daddr) && lo->ip_addr)
 		rt->saddr = lo->ip_addr;
@@ -141,7 +147,7 @@ int ip_route_output(struct ustack *st, uint32_t daddr, struct ip_route *rt)
 	rt->dev = e->dev;
 	rt->nexthop = e->gateway ? e->gateway : daddr;
 	rt->saddr = e->dev->ip_addr;
-	rt->mtu = e->dev->mtu < IP_MAXPACKET ? e->dev->mtu : IP_MAXPACKET;
+	rt->mtu = ip_dev_mtu(e->dev);
 	pmtu = ip_pmtu_get(st, daddr, &locked);
 	rt->mtu_locked = false;
 	if (pmtu && pmtu <= rt->mtu) {

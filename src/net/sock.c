@@ -84,6 +84,16 @@ void sock_rfree(struct sock *sk, struct sk_buff *skb)
 	skb->sk = NULL;
 }
 
+void sock_purge_queue(struct sock *sk, struct sk_buff_head *q)
+{
+	struct sk_buff *skb;
+
+	while (q && (skb = skb_dequeue(q)) != NULL) {
+		sock_rfree(sk, skb);
+		skb_free(skb);
+	}
+}
+
 void put_cmsg(struct msghdr *msg, int level, int type, size_t len,
 	      const void *data)
 {
@@ -156,6 +166,13 @@ void sock_set_error(struct sock *sk, int err)
 
 static bool capable_admin(void);
 
+/* Priorities 0..6 are anyone's, the rest CAP_NET_ADMIN's (Linux's
+ * sk_set_prio_allowed), for SO_PRIORITY and its control message. */
+static bool prio_allowed(uint32_t prio)
+{
+	return prio <= 6 || capable_admin();
+}
+
 struct cmsghdr *sock_cmsg_first(const struct msghdr *msg)
 {
 	return msg->msg_controllen >= sizeof(struct cmsghdr) ?
@@ -208,7 +225,7 @@ int sock_cmsg_one(struct sock *sk, const struct cmsghdr *c)
 		if (c->cmsg_len != CMSG_LEN(sizeof(uint32_t)))
 			return -EINVAL;
 		memcpy(&v, CMSG_DATA(c), sizeof(v));
-		return v <= 6 || capable_admin() ? 0 : -EPERM;
+		return prio_allowed(v) ? 0 : -EPERM;
 	case SCM_RIGHTS:
 	case SCM_CREDENTIALS:
 		return 0;
@@ -409,7 +426,7 @@ int sock_setsockopt(struct sock *sk, int optname, const void *optval,
 		sk->rcvlowat = val < 0 ? INT_MAX : (val ? val : 1);
 		return 0;
 	case SO_PRIORITY:
-		if ((val < 0 || val > 6) && !capable_admin())
+		if (!prio_allowed((uint32_t)val))
 			return -EPERM;
 		sk->priority = val;
 		return 0;

@@ -181,6 +181,9 @@ void sock_put(struct sock *sk);
 int sock_queue_rcv_skb(struct sock *sk, struct sk_buff *skb);
 /* Dequeue / unlink a received skb and uncharge it. */
 void sock_rfree(struct sock *sk, struct sk_buff *skb);
+/* Uncharge and free everything on q, a queue charged to sk's receive
+ * memory (the receive queue, an error queue). q may be NULL. */
+void sock_purge_queue(struct sock *sk, struct sk_buff_head *q);
 /*
  * Append a control message to msg (Linux's put_cmsg): msg->msg_control and
  * msg_controllen advance past it. One that does not fit whole is cut and

@@ -706,14 +706,8 @@ static void udp_close(struct sock *sk)
 
 static void udp_destroy(struct sock *sk)
 {
-	struct udp_sock *up = (struct udp_sock *)sk;
-	struct sk_buff *skb;
-
-	while ((skb = skb_dequeue(&sk->receive_queue)) != NULL ||
-	       (skb = skb_dequeue(&up->error_queue)) != NULL) {
-		sock_rfree(sk, skb);
-		skb_free(skb);
-	}
+	sock_purge_queue(sk, &sk->receive_queue);
+	sock_purge_queue(sk, &((struct udp_sock *)sk)->error_queue);
 }
 
 static int udp_init_sock(struct sock *sk)

@@ -668,10 +668,7 @@ static void tcp_disconnect_forget(struct sock *sk)
 	struct tcp_sock *tp = tcp_sk(sk);
 	struct sk_buff *skb;
 
-	while ((skb = skb_dequeue(&sk->receive_queue)) != NULL) {
-		sock_rfree(sk, skb);
-		skb_free(skb);
-	}
+	sock_purge_queue(sk, &sk->receive_queue);
 	while ((skb = skb_dequeue(&sk->write_queue)) != NULL) {
 		sk->wmem_alloc -= (int)skb->truesize;
 		skb_free(skb);
@@ -1156,12 +1153,7 @@ static void tcp_destroy(struct sock *sk)
 
 	tcp_clear_timers(tp);
 	tcp_cleanup_congestion_control(sk);
-	while (!skb_queue_empty(&sk->receive_queue)) {
-		struct sk_buff *skb = skb_dequeue(&sk->receive_queue);
-
-		sock_rfree(sk, skb);
-		skb_free(skb);
-	}
+	sock_purge_queue(sk, &sk->receive_queue);
 	skb_queue_purge(&sk->write_queue);
 	skb_queue_purge(&tp->ooo_queue);
 	tcp_sack_destroy(tp);

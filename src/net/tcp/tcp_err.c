@@ -94,15 +94,11 @@ struct sk_buff_head *tcp_error_queue(struct sock *sk, bool make)
 void tcp_error_queue_free(struct sock *sk)
 {
 	struct tcp_errq *e;
-	struct sk_buff *skb;
 
 	if (!sk->errq_ext || !(e = tcp_errq_find(sk)))
 		return;
 	sk->errq_ext = 0;
-	while ((skb = skb_dequeue(&e->q)) != NULL) {
-		sock_rfree(sk, skb);
-		skb_free(skb);
-	}
+	sock_purge_queue(sk, &e->q);
 	list_del(&e->node);
 	free(e);
 }
