@@ -56,6 +56,7 @@ struct ustack;
 	X(ARP_OUT_REPLIES, "arp.out_replies") \
 	X(ARP_OUT_GRATUITOUS, "arp.out_gratuitous") \
 	X(ARP_RESOLVED, "arp.resolved") \
+	X(ARP_STALE_FAILED, "arp.stale_failed") /* polls unanswered */ \
 	X(ARP_QUEUED, "arp.queued") \
 	/* IPv4 */ \
 	X(IP_IN_RECEIVES, "ip.in_receives") \
@@ -86,6 +87,7 @@ struct ustack;
 	X(UDP_NO_PORTS, "udp.no_ports") \
 	X(UDP_IN_ERRORS, "udp.in_errors") \
 	X(UDP_RCVBUF_ERRORS, "udp.rcvbuf_errors") \
+	X(UDP_SNDBUF_ERRORS, "udp.sndbuf_errors") \
 	X(UDP_CSUM_ERRORS, "udp.csum_errors") \
 	/* TCP */ \
 	X(TCP_ACTIVE_OPENS, "tcp.active_opens") \
@@ -130,7 +132,9 @@ struct ustack;
 	X(TCP_SND_POOL_FULL, "tcp.snd_pool_full") \
 	X(TCP_OUT_OF_WINDOW_ICMPS, "tcp.out_of_window_icmps") /* RFC 5927 */ \
 	X(TCP_LISTEN_DROPS, "tcp.listen_drops") /* embryos ICMP ended */ \
-	X(TCP_WQUEUE_TOO_BIG, "tcp.wqueue_too_big") /* no cut: memory */
+	X(TCP_WQUEUE_TOO_BIG, "tcp.wqueue_too_big") /* no cut: memory */ \
+	X(TCP_RCV_COALESCED, "tcp.rcv_coalesced") /* onto a queued buffer */ \
+	X(TCP_OFO_PRUNED, "tcp.ofo_pruned") /* freed for room */
 
 #define US_DROP_REASON_LIST(X) \
 	X(NOT_DROPPED, "not_dropped") /* 0: parse functions' "valid" */ \
@@ -142,6 +146,7 @@ struct ustack;
 	X(DEV_RX_ERROR, "dev_rx_error") \
 	X(DEV_BAD_VNET_HDR, "dev_bad_vnet_hdr") \
 	X(DEV_GSO_FAILED, "dev_gso_failed") \
+	X(DEV_RX_TOO_LONG, "dev_rx_too_long") \
 	X(WIRE_LOSS, "wire_loss") \
 	X(WIRE_QUEUE_FULL, "wire_queue_full") \
 	X(DEV_FAULT_LOSS, "dev_fault_loss") \
@@ -215,6 +220,8 @@ struct ustack;
 	X(TCP_OFO_DROP, "tcp_ofo_drop") \
 	X(TCP_POOL_FULL, "tcp_pool_full") /* data, skb pool past its limit */ \
 	X(TCP_OFO_DUP, "tcp_ofo_dup") \
+	X(TCP_OFO_MERGE, "tcp_ofo_merge") /* covered by a later one */ \
+	X(TCP_RCVQ_FULL, "tcp_rcvq_full") /* past the receive buffer */ \
 	X(TCP_RFC7323_PAWS, "tcp_rfc7323_paws") \
 	X(TCP_RFC7323_PAWS_ACK, "tcp_rfc7323_paws_ack")
 

@@ -70,7 +70,9 @@ _Static_assert(sizeof(struct vnet_hdr) == 12, "virtio_net_hdr_v1 is 12 bytes");
 #define VNET_GSO_ECN 0x80
 
 #define TAP_DEV_PATH "/dev/net/tun"
-#define TAP_RX_SLACK 4   /* an 802.1Q tag */
+/* An 802.1Q tag, and one byte no frame can fill: a read that fills the
+ * buffers is of a frame cut short (tap_read). */
+#define TAP_RX_SLACK 5
 #define TAP_GSO_MAX 65535 /* the largest IPv4 packet the kernel sends us */
 #define TCP_DOFF_BYTE 12 /* offset of TCP's data-offset nibble */
 #define TAP_FLUSH_MS 1000 /* how long ustack_stop waits for the writer */
@@ -88,7 +90,8 @@ struct tap_priv {
 
 /* ---- receive ---------------------------------------------------------- */
 
-/* Room for a whole frame: header, Ethernet, the MTU, and a VLAN tag. */
+/* Room for a whole frame: header, Ethernet, the MTU, a VLAN tag (and a
+ * byte more, TAP_RX_SLACK). */
 static unsigned int tap_rx_size(const struct net_device *dev)
 {
 	struct tap_priv *tp = netdev_priv(dev);
@@ -193,6 +196,16 @@ static ssize_t tap_read(struct net_device *dev, struct sk_buff **skbp)
 	do
 		n = readv(dev->fd, iov, big ? 2 : 1);
 	while (n < 0 && errno == EINTR);
+	/* A frame longer than the buffers (the kernel's side of the TAP
+	 * has a larger MTU, and no GRO_HW buffer is behind the spare): the
+	 * kernel copied what fit, and says so or the frame's whole length
+	 * (tun_put_user has done both). Dropped, as a NIC drops an
+	 * oversize frame, rather than handed up cut. */
+	if (n > 0 && (size_t)n >= room + (big ? iov[1].iov_len : 0)) {
+		tp->big = big;
+		tp->spare = skb;
+		return -EMSGSIZE;
+	}
 	tp->last_full = n > 0 && (size_t)n > room / 2;
 	if (n < 0 || (size_t)n <= room) {
 		n = n < 0 ? -errno : n;
@@ -254,6 +267,11 @@ static int tap_rx_one(struct net_device *dev)
 		if (n == -EAGAIN || n == -EWOULDBLOCK) {
 			dev->rx_empty_at = seq;
 			return 0;
+		}
+		if (n == -EMSGSIZE) {
+			dev->stats.rx_dropped++;
+			us_drop(dev->st, NULL, US_DROP_DEV_RX_TOO_LONG);
+			return 1;
 		}
 		dev->stats.rx_errors++;
 		return (int)n;

@@ -190,8 +190,12 @@ int inet_shutdown(struct socket *sock, int how)
 	how++;
 	if ((how & ~SHUTDOWN_MASK) || !how)
 		return -EINVAL;
+	/* Linux's inet_shutdown: a connection still in its handshake
+	 * (SYN_RECV too: a simultaneous open) is being disconnected. */
 	if (sock->state == SS_CONNECTING)
-		sock->state = sk->state == TCP_SYN_SENT || sk->state == TCP_CLOSE
+		sock->state = sk->state == TCP_SYN_SENT ||
+			      sk->state == TCP_SYN_RECV ||
+			      sk->state == TCP_CLOSE
 			      ? SS_DISCONNECTING : SS_CONNECTED;
 	switch (sk->state) {
 	case TCP_CLOSE:

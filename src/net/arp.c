@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "net/ether.h"
+#include "net/icmp.h"
 #include "stack/stack.h"
 
 #define ARP_DEF_MAX_ENTRIES 256
@@ -221,8 +222,18 @@ static void arp_entry_destroy(struct ustack *st, struct arp_entry *e,
 	us_timer_del(&st->timers, &e->timer);
 	list_del(&e->list);
 	st->arp.count--;
-	while ((skb = skb_dequeue(&e->pending)) != NULL)
+	while ((skb = skb_dequeue(&e->pending)) != NULL) {
+		/* No answer: the sender hears "host unreachable" from
+		 * us (Linux's arp_error_report -> ipv4_link_failure), so a
+		 * connect() fails with EHOSTUNREACH after the ARP
+		 * retries, not after all its SYNs. */
+		if (reason == US_DROP_ARP_RESOLVE_FAILED) {
+			if (!skb->dev)
+				skb->dev = e->dev;
+			icmp_send(skb, ICMP_DEST_UNREACH, ICMP_HOST_UNREACH, 0);
+		}
 		us_drop(st, skb, reason);
+	}
 	free(arp_neigh(e));
 }
 
@@ -559,6 +570,8 @@ static bool arp_static_mac(const struct net_device *dev, uint32_t nexthop,
 	return false;
 }
 
+static void arp_enqueue(struct arp_entry *e, struct sk_buff *skb);
+
 /* A known neighbour: send, and poll it if it has gone STALE. */
 static int arp_output_resolved(struct arp_entry *e, struct sk_buff *skb)
 {
@@ -567,6 +580,24 @@ static int arp_output_resolved(struct arp_entry *e, struct sk_buff *skb)
 	int err;
 
 	n->used = st->now;
+	/*
+	 * STALE, and max_probes polls of the cached address went
+	 * unanswered for a retrans_us each: the neighbour has moved or
+	 * gone (RFC 1122 §2.3.2.1: delete the entry after N polls; Linux's
+	 * PROBE -> FAILED). Resolve afresh by broadcast, holding the
+	 * packet, rather than keep sending to a dead address.
+	 */
+	if (e->state == ARP_STALE && e->probes >= st->arp.max_probes &&
+	    st->now >= n->polled + st->arp.retrans_us) {
+		us_mib_inc(st, US_MIB_ARP_STALE_FAILED);
+		e->state = ARP_INCOMPLETE;
+		arp_enqueue(e, skb);
+		e->probes = 1;
+		arp_solicit(e, e->dev->broadcast);
+		(void)us_timer_mod(&st->timers, &e->timer,
+				   st->now + st->arp.retrans_us);
+		return 0;
+	}
 	err = arp_xmit_to(st, skb, e->mac);
 	if (e->state != ARP_STALE)
 		return err;
@@ -574,6 +605,7 @@ static int arp_output_resolved(struct arp_entry *e, struct sk_buff *skb)
 	if (n->polled == US_TIME_NEVER ||
 	    st->now >= n->polled + st->arp.retrans_us) {
 		n->polled = st->now;
+		e->probes++;
 		arp_solicit(e, e->mac);
 	}
 	return err;

@@ -188,8 +188,10 @@ static enum us_drop_reason ipfrag_check(const struct ipv4_info *h)
 	if (off + h->tot_len > IP_MAXPACKET)
 		return US_DROP_IP_FRAG_TOO_BIG;
 	/* RFC 791 §2.3: fragments other than the last carry a multiple of
-	 * 8 bytes; an empty fragment carries nothing to place (Linux). */
-	if (len == 0 || ((h->frag_off & IP_MF) && (len & 7)))
+	 * 8 bytes; one that does not is cut down to one (ipq_insert, as
+	 * Linux's ip_frag_queue), and one that then carries nothing, like
+	 * an empty fragment, has nothing to place (Linux). */
+	if ((h->frag_off & IP_MF) ? len < 8 : len == 0)
 		return US_DROP_IP_FRAG_BAD;
 	return US_DROP_NOT_DROPPED;
 }
@@ -225,15 +227,27 @@ static struct sk_buff *ipq_find_slot(struct ipq *q, const struct ipfrag_cb *c,
 				     enum us_drop_reason *reason)
 {
 	struct sk_buff *f, *prev = NULL;
+	uint32_t run_start = 0, run_end = 0;
 
+	/* Inside a run of data held (the fragments are disjoint, so a run
+	 * is adjacent ones): a duplicate, perhaps cut at another MTU, that
+	 * only goes itself (Linux's inet_frag_queue_insert, RFC 5722 with
+	 * erratum 3089). */
+	skb_queue_walk(&q->frags, f) {
+		const struct ipfrag_cb *o = ipfrag_cb(f);
+
+		if (o->offset != run_end || f == skb_peek(&q->frags))
+			run_start = o->offset;
+		run_end = o->end;
+		if (run_start <= c->offset && c->end <= run_end) {
+			*reason = US_DROP_IP_FRAG_DUP;
+			return NULL;
+		}
+	}
 	*reason = US_DROP_NOT_DROPPED;
 	skb_queue_walk(&q->frags, f) {
 		const struct ipfrag_cb *o = ipfrag_cb(f);
 
-		if (o->offset == c->offset && o->end == c->end) {
-			*reason = US_DROP_IP_FRAG_DUP;
-			return NULL;
-		}
 		if (c->offset < o->end && o->offset < c->end) {
 			*reason = US_DROP_IP_FRAG_OVERLAP;
 			return NULL;
@@ -274,6 +288,8 @@ static enum us_drop_reason ipq_insert(struct ipq *q, struct sk_buff *skb,
 
 	c->offset = (h->frag_off & IP_OFFMASK) * 8u;
 	c->end = c->offset + h->tot_len - h->ihl_bytes;
+	if (more)
+		c->end &= ~7u;   /* the rest is not placed (ipfrag_check) */
 	c->ihl = h->ihl_bytes;
 	if (!ipq_end_consistent(q, c, more))
 		return US_DROP_IP_FRAG_BAD;
@@ -491,6 +507,19 @@ int ip_fragment(struct ustack *st, const struct ip_route *rt, unsigned int mtu,
 	if (mtu < hlen + 8)
 		return ip_fragment_fail(st, skb, US_DROP_IP_FRAG_BAD, -EMSGSIZE);
 	per = (mtu - hlen) & ~7u;
+	/* The fragments are cut from one run of bytes: a packet whose data
+	 * sits partly on its frag_list is made linear first (TCP hands
+	 * such packets down, though it cuts its segments to the path's MTU
+	 * and so never reaches here). */
+	if (skb_is_nonlinear(skb)) {
+		struct sk_buff *flat = skb_copy(skb);
+
+		if (!flat)
+			return ip_fragment_fail(st, skb, US_DROP_NOMEM,
+						-ENOBUFS);
+		skb_free(skb);
+		skb = flat;
+	}
 	if (skb->ip_summed == CHECKSUM_PARTIAL && ip_csum_help(skb) < 0)
 		return ip_fragment_fail(st, skb, US_DROP_NOMEM, -ENOBUFS);
 	for (unsigned int off = 0; off < total; off += n) {

@@ -252,6 +252,63 @@ int ip_finish_output(struct ustack *st, const struct ip_route *rt,
 	return arp_output(st, rt->dev, rt->nexthop, skb);
 }
 
+/*
+ * A broadcast is heard on this host too: Linux's ip_mc_output loops a copy
+ * of every datagram sent to a broadcast address back (dev_loopback_xmit),
+ * so a socket of ours bound to the port receives what another sends to
+ * the subnet. The copy, whole (before any fragmentation), goes through
+ * the loopback device, which delivers it as it delivers any of ours; with
+ * no loopback device there is no copy.
+ */
+static void ip_loop_broadcast(struct ustack *st, const struct ip_route *rt,
+			      uint32_t daddr, const struct sk_buff *skb)
+{
+	struct net_device *lo = ip_loopback_dev(st);
+	struct ip_route lrt;
+	struct sk_buff *c;
+
+	if (!lo || lo == rt->dev ||
+	    ip_addr_type(st, daddr) != IP_ADDR_BROADCAST)
+		return;
+	c = skb_copy(skb);
+	if (!c)
+		return;
+	lrt = *rt;
+	lrt.dev = lo;
+	lrt.nexthop = daddr;
+	(void)ip_finish_output(st, &lrt, c);
+}
+
+/*
+ * The Identification of a datagram from saddr to daddr (and of the `segs`
+ * that a GSO packet is cut into, which take the ones after it). RFC 6864
+ * §4.1 asks only for uniqueness per flow; one counter for every flow (as
+ * before) told anyone how many packets this host sent to others (an idle
+ * scan). So, as Linux's ip_idents_reserve: a counter per hash bucket of
+ * (source, destination, protocol), with a keyed hash, which also jumps by
+ * a random part of the milliseconds it lay unused.
+ */
+uint16_t ip_select_id(struct ustack *st, uint32_t saddr, uint32_t daddr,
+		      uint8_t protocol, unsigned int segs)
+{
+	struct ipv4_state *ip = &st->ip;
+	uint32_t k[3] = { saddr, daddr, protocol };
+	size_t b = (size_t)(us_siphash(&ip->ident_key, k, sizeof(k)) %
+			    IP_IDENTS);
+	uint32_t now = (uint32_t)(st->now / 1000);
+	uint16_t id;
+
+	if (ip->ident_stamp[b] != now) {
+		uint32_t idle = now - ip->ident_stamp[b];
+
+		ip->ident[b] += (uint16_t)us_rng_below(&ip->ident_rng, idle);
+		ip->ident_stamp[b] = now;
+	}
+	id = ip->ident[b];
+	ip->ident[b] = (uint16_t)(id + (segs ? segs : 1));
+	return id;
+}
+
 /* Push and fill the 20-byte header; ip_output never sends options. */
 static int ip_push_header(struct ustack *st, struct sk_buff *skb,
 			  const struct ip_out_args *a, uint32_t saddr, bool df)
@@ -268,7 +325,8 @@ static int ip_push_header(struct ustack *st, struct sk_buff *skb,
 	memset(&h, 0, sizeof(h));
 	h.tos = a->tos;
 	h.tot_len = (uint16_t)skb->len;
-	h.id = st->ip.next_id++;
+	h.id = ip_select_id(st, saddr, a->daddr, a->protocol,
+			    skb_is_gso(skb) ? skb_shinfo(skb)->gso_segs : 1);
 	h.frag_off = df ? IP_DF : 0;
 	h.ttl = a->ttl ? a->ttl : st->ip.default_ttl;
 	h.protocol = a->protocol;
@@ -299,6 +357,7 @@ int ip_output(struct ustack *st, struct sk_buff *skb, const struct ip_out_args *
 		us_drop(st, skb, US_DROP_NOMEM);
 		return -ENOBUFS;
 	}
+	ip_loop_broadcast(st, &rt, a->daddr, skb);
 	/* A GSO packet is cut to size by the device or the TCP layer.
 	 * Fragments fit the path MTU (RFC 1191 §3), or the device's for a
 	 * socket that ignores the path's; a packet with DF is not cut, and
@@ -340,9 +399,15 @@ void ip_init(struct ustack *st)
 
 	memset(ip, 0, sizeof(*ip));
 	ip->default_ttl = IP_DEFAULT_TTL;
-	/* A seeded random start, so the id does not tell how many packets
-	 * were sent (RFC 6864 §4.1 only asks for uniqueness per flow). */
-	ip->next_id = (uint16_t)us_rng_next(&st->rng);
+	/* Seeded random starts and key (ip_select_id), from a generator of
+	 * their own that takes one draw of the stack's, as the single
+	 * counter did: what else the seed decides (ISNs, ports, the
+	 * simulations' runs) stays as it was. */
+	us_rng_seed(&ip->ident_rng, us_rng_next(&st->rng));
+	ip->ident_key.k0 = us_rng_next(&ip->ident_rng);
+	ip->ident_key.k1 = us_rng_next(&ip->ident_rng);
+	for (size_t i = 0; i < IP_IDENTS; i++)
+		ip->ident[i] = (uint16_t)us_rng_next(&ip->ident_rng);
 	ip_reasm_init(&ip->reasm);
 	ip_pmtu_init(st);
 	ip->protos[IPPROTO_ICMP_] = &icmp_protocol;

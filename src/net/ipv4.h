@@ -18,6 +18,8 @@
 
 #include "core/clock.h"
 #include "core/list.h"
+#include "core/random.h"
+#include "core/siphash.h"
 #include "core/skbuff.h"
 #include "core/stats.h"
 #include "core/timer.h"
@@ -156,10 +158,17 @@ struct ipq_table {
 	us_time_t timeout_us; /* default 30 s, as Linux's ipfrag_time */
 };
 
+#define IP_IDENTS 2048
+
 struct ipv4_state {
 	struct ip_route_entry routes[US_MAX_ROUTES];
 	int nroutes;
-	uint16_t next_id;
+	/* Identification (ip_select_id): one counter per bucket of
+	 * (source, destination, protocol), as Linux's ip_idents. */
+	struct us_siphash_key ident_key;
+	struct us_rng ident_rng;   /* its own: the stack's stream is kept */
+	uint16_t ident[IP_IDENTS];
+	uint32_t ident_stamp[IP_IDENTS];   /* ms of its last use */
 	uint8_t default_ttl;
 	const struct net_protocol *protos[256];
 	struct ipq_table reasm;
@@ -180,6 +189,10 @@ void ip_rcv(struct sk_buff *skb);
  * (-ENETUNREACH without a route, -EMSGSIZE with df and too big).
  */
 int ip_output(struct ustack *st, struct sk_buff *skb, const struct ip_out_args *a);
+/* The Identification for a datagram (and the segs-1 after it for a GSO
+ * packet's segments): a keyed per-flow-bucket counter (ipv4.c). */
+uint16_t ip_select_id(struct ustack *st, uint32_t saddr, uint32_t daddr,
+		      uint8_t protocol, unsigned int segs);
 
 /*
  * Whether a packet built from seg (skb_holds) still waits in this stack on

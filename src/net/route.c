@@ -129,10 +129,11 @@ static const struct ip_route_entry *ip_route_lpm(struct ustack *st,
 int ip_route_output(struct ustack *st, uint32_t daddr, struct ip_route *rt)
 {
 	const struct ip_route_entry *e;
+	enum ip_addr_type type = ip_addr_type(st, daddr);
 	uint32_t pmtu;
 	bool locked;
 
-	switch (ip_addr_type(st, daddr)) {
+	switch (type) {
 	case IP_ADDR_LOCAL:
 		return ip_route_local(st, daddr, rt);
 	case IP_ADDR_INVALID:
@@ -145,7 +146,12 @@ int ip_route_output(struct ustack *st, uint32_t daddr, struct ip_route *rt)
 	if (!e)
 		return -ENETUNREACH;
 	rt->dev = e->dev;
-	rt->nexthop = e->gateway ? e->gateway : daddr;
+	/* A broadcast or multicast datagram goes to the link's group
+	 * address, never through a gateway, even when only the default
+	 * route matched it (255.255.255.255; Linux's RTN_BROADCAST and
+	 * RTN_MULTICAST routes have no gateway). */
+	rt->nexthop = e->gateway && type != IP_ADDR_BROADCAST &&
+		      type != IP_ADDR_MULTICAST ? e->gateway : daddr;
 	rt->saddr = e->dev->ip_addr;
 	rt->mtu = ip_dev_mtu(e->dev);
 	pmtu = ip_pmtu_get(st, daddr, &locked);

@@ -301,6 +301,13 @@ static int set_timeout(us_time_t *timeo, const void *optval, socklen_t optlen,
 		*timeo = US_TIME_NEVER;
 		return 0;
 	}
+	/* Past what the clock can count (some 580,000 years): for ever,
+	 * as Linux's sock_set_timeout takes a time past its own range, not
+	 * a product that wrapped round to a short wait. */
+	if ((uint64_t)tv.tv_sec >= (US_TIME_NEVER - 1000000) / US_USEC_PER_SEC) {
+		*timeo = US_TIME_NEVER;
+		return 0;
+	}
 	*timeo = (us_time_t)tv.tv_sec * US_USEC_PER_SEC + (us_time_t)tv.tv_usec;
 	return 0;
 }
@@ -423,7 +430,12 @@ int sock_setsockopt(struct sock *sk, int optname, const void *optval,
 		sk->sk_write_space(sk);
 		return 0;
 	case SO_RCVLOWAT:
-		sk->rcvlowat = val < 0 ? INT_MAX : (val ? val : 1);
+		if (val < 0)
+			val = INT_MAX;
+		if (sk->prot->set_rcvlowat)
+			sk->prot->set_rcvlowat(sk, val);
+		else
+			sk->rcvlowat = val ? val : 1;
 		return 0;
 	case SO_PRIORITY:
 		if (!prio_allowed((uint32_t)val))

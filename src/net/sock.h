@@ -85,6 +85,9 @@ struct proto {
 	 * protocol that keeps one; NULL when it has none yet and `make` is
 	 * false (or no memory). Optional. */
 	struct sk_buff_head *(*error_queue)(struct sock *sk, bool make);
+	/* SO_RCVLOWAT (val >= 0): a protocol that bounds it (TCP, Linux's
+	 * tcp_set_rcvlowat). Optional: else it is stored as given. */
+	void (*set_rcvlowat)(struct sock *sk, int val);
 };
 
 struct sock {

@@ -575,7 +575,10 @@ static int udp_sendmsg(struct sock *sk, const struct msghdr *msg, size_t len,
 	skb = us_skb_alloc(st, (unsigned int)(UDP_HLEN + len));
 	if (!skb)
 		return -ENOBUFS;
-	if (sk->wmem_alloc && sk->wmem_alloc + (int)skb->truesize > sk->sndbuf) {
+	/* Room while less than the send buffer is in use, whatever this
+	 * datagram's size (Linux's sock_alloc_send_pskb): so a socket that
+	 * polls writable (less than half in use) can always send. */
+	if (sk->wmem_alloc >= sk->sndbuf) {
 		skb_free(skb);
 		return -EAGAIN;
 	}
@@ -610,6 +613,13 @@ static int udp_sendmsg(struct sock *sk, const struct msghdr *msg, size_t len,
 	skb->destructor = udp_wfree;
 	sk->wmem_alloc += (int)skb->truesize;
 	rc = ip_output(st, skb, &args);
+	/* A datagram the device queue had no room for is lost as on the
+	 * wire, unless the user asked to hear of errors (Linux's
+	 * udp_send_skb: ENOBUFS only under IP_RECVERR). */
+	if (rc == -ENOBUFS) {
+		us_mib_inc(st, US_MIB_UDP_SNDBUF_ERRORS);
+		return sk->recverr ? rc : (int)len;
+	}
 	if (rc < 0)
 		return rc;
 	us_mib_inc(st, US_MIB_UDP_OUT_DATAGRAMS);

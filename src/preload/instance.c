@@ -315,12 +315,18 @@ static void atfork_parent(void)
  * The child has a copy of the instance but not its runtime thread, and
  * shares the TAP device with the parent: driving it would steal the
  * parent's frames. So the child's inherited ustack descriptors fail (see
- * shim_child_error) and it makes no instance of its own.
+ * shim_child_error) and it makes no instance of its own. A parent that
+ * made no instance yet has nothing to share: its child is a process of
+ * its own, which makes one at its first socket (a daemon that forks
+ * before it listens: redis-server --daemonize yes, iperf3 -D).
  */
 static void atfork_child(void)
 {
 	fdtable_fork_unlock();
-	shim.child = true;
+	if (shim.st)
+		shim.child = true;
+	else
+		shim.owner = getpid();
 	pthread_mutex_unlock(&shim.lock);
 }
 

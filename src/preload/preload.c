@@ -63,11 +63,7 @@ static bool ours(int fd)
 
 static bool epoll_ours(int fd)
 {
-	struct us_epoll *ep = fd >= 0 ? epollfd_lookup(fd) : NULL;
-
-	if (ep)
-		eventpoll_put(ep);
-	return ep != NULL;
+	return fd >= 0 && fdtable_is_epoll(fd);
 }
 
 /* A ustack descriptor in a fork() child: the clear error (instance.c). */
@@ -362,6 +358,38 @@ int close(int fd)
 	if (shim_child_owns_copy() && !fdtable_remove(fd))
 		fdtable_remove_epoll(fd);
 	return REAL(close)(fd);
+}
+
+/*
+ * close_range() and closefrom() (Python's os.closerange, daemons closing
+ * what they inherited): the ustack sockets and epoll instances in the
+ * range are closed as close() closes them (a FIN, the socket released),
+ * then libc closes the rest. With CLOSE_RANGE_CLOEXEC nothing is closed
+ * now: libc marks the kernel descriptors, ours among them.
+ */
+static void close_ours_in_range(unsigned int first, unsigned int last)
+{
+	unsigned int end = (unsigned int)fdtable_size();
+
+	if (last >= end)
+		last = end ? end - 1 : 0;
+	for (unsigned int fd = first; end && fd <= last; fd++)
+		if (ours((int)fd) || epoll_ours((int)fd))
+			(void)close((int)fd);
+}
+
+int close_range(unsigned int first, unsigned int last, int flags)
+{
+	if (first <= last && !(flags & CLOSE_RANGE_CLOEXEC))
+		close_ours_in_range(first, last);
+	return REAL(close_range)(first, last, flags);
+}
+
+void closefrom(int lowfd)
+{
+	if (lowfd >= 0)
+		close_ours_in_range((unsigned int)lowfd, ~0u);
+	REAL(closefrom)(lowfd);
 }
 
 /*

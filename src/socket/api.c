@@ -123,7 +123,7 @@ static int wait_for(struct socket *sock, us_time_t *timeo, uint32_t events)
 {
 	struct wait_arg w = { sock, events };
 
-	return sock_wait_event(sock, timeo, poll_cond, &w);
+	return sock_wait_retry(sock, timeo, poll_cond, &w);
 }
 
 /* ---- creating and closing ---------------------------------------------- */
@@ -183,6 +183,14 @@ void sock_close_locked(struct socket *sock)
 	/* Calls that looked the descriptor up before it was closed and run
 	 * after it: EBADF, as if they had come after the close. */
 	sock->ops = &sock_dead_ops;
+	/* The number is free once the last descriptor is closed (Linux's
+	 * close_fd), not when the last call holding the socket ends: by
+	 * then a dup2() in another thread, or the next open(), may have
+	 * put another file at that number. */
+	if (sock->fd >= 0) {
+		us_sys_close(sock->fd);
+		sock->fd = -1;
+	}
 }
 
 /*
@@ -549,7 +557,8 @@ static ssize_t sendmsg_locked(struct socket *sock, const struct msghdr *k,
 		flags |= MSG_DONTWAIT;
 	for (;;) {
 		rc = sock->ops->sendmsg(sock, k, len, flags);
-		if (rc != -EAGAIN || (flags & MSG_DONTWAIT))
+		if (rc != -EAGAIN || (flags & MSG_DONTWAIT) ||
+		    sock->ops->waits)
 			return rc;
 		rc = wait_for(sock, &timeo, POLLOUT);
 		if (rc < 0)
@@ -626,7 +635,8 @@ static ssize_t recvmsg_locked(struct socket *sock, struct msghdr *k,
 		flags |= MSG_DONTWAIT;
 	for (;;) {
 		rc = sock->ops->recvmsg(sock, k, len, flags);
-		if (rc != -EAGAIN || (flags & MSG_DONTWAIT))
+		if (rc != -EAGAIN || (flags & MSG_DONTWAIT) ||
+		    sock->ops->waits)
 			return rc;
 		rc = wait_for(sock, &timeo, POLLIN);
 		if (rc < 0)

@@ -56,7 +56,9 @@
 #define EP_PROBE_OP 0
 
 struct us_epoll {
-	int epfd;                   /* the kernel epoll: the descriptor */
+	/* The kernel epoll: the descriptor, until the user closes it while
+	 * a call still holds the set (then a private copy of it). */
+	_Atomic int epfd;
 	int evfd;                   /* in epfd; readable while any is ready */
 	uint64_t cookie;            /* evfd's event data in epfd */
 	atomic_int refcnt;          /* the fd table + calls in flight */
@@ -229,12 +231,28 @@ void eventpoll_put(struct us_epoll *ep)
 		ep_free(ep);
 }
 
+/*
+ * The number is free once close() returns (Linux's close_fd): a call that
+ * still holds the set (an epoll_wait in another thread) goes on with a
+ * private copy of the kernel epoll, which the last reference closes. Else
+ * that last reference would close, later, whatever a dup2() or an open()
+ * had put at the number meanwhile. (With no descriptor left for the copy,
+ * the number goes with the last reference, as before.)
+ */
 bool eventpoll_close_fd(int fd)
 {
 	struct us_epoll *ep = fdtable_remove_epoll(fd);
 
 	if (!ep)
 		return false;
+	if (atomic_load(&ep->refcnt) > 1) {
+		int priv = (int)us_sys(SYS_fcntl, fd, F_DUPFD_CLOEXEC, 0);
+
+		if (priv >= 0) {
+			atomic_store(&ep->epfd, priv);
+			us_sys_close(fd);
+		}
+	}
 	eventpoll_put(ep);
 	return true;
 }

@@ -64,12 +64,28 @@ static struct fd_slot epoll_slot(struct us_epoll *ep)
 	return (struct fd_slot){ (uintptr_t)ep | FD_SLOT_EPOLL };
 }
 
+/*
+ * Changes take fdt.lock. The question "is this number ours?", which the
+ * shim asks of every descriptor a program passes to libc (pipes and files
+ * too), takes no lock (fdtable_is_ours, fdtable_is_epoll): a signal
+ * handler that write()s to a pipe (a self-pipe, Python's wakeup fd) while
+ * its thread was inside the table must not wait for a lock that thread
+ * holds. So slots are written with atomic stores, and an array outgrown
+ * is kept (`old`), never freed: a reader may still be looking at it.
+ */
 static struct {
 	pthread_mutex_t lock;
 	struct fd_slot *slots;
 	int nslots;
+	struct fd_slot *old[32];    /* arrays outgrown (at most 2^31 slots) */
+	int nold;
 	struct ustack *default_stack;
 } fdt = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+static void slot_set(struct fd_slot *s, struct fd_slot v)
+{
+	__atomic_store_n(&s->v, v.v, __ATOMIC_RELEASE);
+}
 
 /* The entry for fd if it is of `kind`; fdt.lock held. */
 static struct fd_slot *slot_get(int fd, enum fd_kind kind)
@@ -79,6 +95,20 @@ static struct fd_slot *slot_get(int fd, enum fd_kind kind)
 	return &fdt.slots[fd];
 }
 
+/* What fd holds, read without the lock (an answer that may be a moment
+ * old, as any answer about a descriptor another thread may close). */
+static enum fd_kind slot_kind_unlocked(int fd)
+{
+	int n = __atomic_load_n(&fdt.nslots, __ATOMIC_ACQUIRE);
+	struct fd_slot *slots = __atomic_load_n(&fdt.slots, __ATOMIC_ACQUIRE);
+	struct fd_slot v;
+
+	if (fd < 0 || fd >= n)
+		return FD_NONE;
+	v.v = __atomic_load_n(&slots[fd].v, __ATOMIC_ACQUIRE);
+	return slot_kind(&v);
+}
+
 static int fdtable_grow(int fd)
 {
 	int n = fdt.nslots ? fdt.nslots : 256;
@@ -86,12 +116,19 @@ static int fdtable_grow(int fd)
 
 	while (n <= fd)
 		n *= 2;
-	slots = realloc(fdt.slots, (size_t)n * sizeof(*slots));
+	if (fdt.nold == (int)(sizeof(fdt.old) / sizeof(fdt.old[0])))
+		return -ENOMEM;
+	slots = calloc((size_t)n, sizeof(*slots));
 	if (!slots)
 		return -ENOMEM;
-	memset(slots + fdt.nslots, 0, (size_t)(n - fdt.nslots) * sizeof(*slots));
-	fdt.slots = slots;
-	fdt.nslots = n;
+	if (fdt.nslots)
+		memcpy(slots, fdt.slots, (size_t)fdt.nslots * sizeof(*slots));
+	if (fdt.slots)
+		fdt.old[fdt.nold++] = fdt.slots;
+	/* The larger array first: a reader that sees the new count sees
+	 * an array that long. */
+	__atomic_store_n(&fdt.slots, slots, __ATOMIC_RELEASE);
+	__atomic_store_n(&fdt.nslots, n, __ATOMIC_RELEASE);
 	return 0;
 }
 
@@ -103,7 +140,7 @@ static int slot_install(int fd, struct fd_slot entry)
 	if (fd >= fdt.nslots)
 		rc = fdtable_grow(fd);
 	if (rc == 0)
-		fdt.slots[fd] = entry;
+		slot_set(&fdt.slots[fd], entry);
 	pthread_mutex_unlock(&fdt.lock);
 	return rc;
 }
@@ -117,7 +154,7 @@ static int slot_install_sock(int fd, struct socket *sock)
 	if (fd >= fdt.nslots)
 		rc = fdtable_grow(fd);
 	if (rc == 0) {
-		fdt.slots[fd] = sock_slot(sock);
+		slot_set(&fdt.slots[fd], sock_slot(sock));
 		sock->ndesc++;
 	}
 	pthread_mutex_unlock(&fdt.lock);
@@ -163,12 +200,12 @@ struct socket *sockfd_lookup(int fd, int *err)
 
 bool fdtable_is_ours(int fd)
 {
-	bool ours;
+	return slot_kind_unlocked(fd) == FD_SOCKET;
+}
 
-	pthread_mutex_lock(&fdt.lock);
-	ours = slot_get(fd, FD_SOCKET) != NULL;
-	pthread_mutex_unlock(&fdt.lock);
-	return ours;
+bool fdtable_is_epoll(int fd)
+{
+	return slot_kind_unlocked(fd) == FD_EPOLL;
 }
 
 /* Empty fd's entry if it is of `kind`; returns what it held (kind
@@ -182,7 +219,7 @@ static struct fd_slot slot_take(int fd, enum fd_kind kind)
 	slot = slot_get(fd, kind);
 	if (slot) {
 		taken = *slot;
-		*slot = FD_SLOT_NONE;
+		slot_set(slot, FD_SLOT_NONE);
 	}
 	pthread_mutex_unlock(&fdt.lock);
 	return taken;
@@ -213,7 +250,7 @@ static struct socket *slot_remove_sock(int fd, const struct socket *want,
 	slot = slot_get(fd, FD_SOCKET);
 	if (slot && (!want || slot_sock(slot) == want)) {
 		sock = slot_sock(slot);
-		*slot = FD_SLOT_NONE;
+		slot_set(slot, FD_SLOT_NONE);
 		*last = --sock->ndesc == 0;
 		if (!*last) {
 			/* The table's reference stays; the caller gets one. */
@@ -248,7 +285,7 @@ bool fdtable_forget_socket(struct socket *sock)
 		if (slot_kind(&fdt.slots[i]) != FD_SOCKET ||
 		    slot_sock(&fdt.slots[i]) != sock)
 			continue;
-		fdt.slots[i] = FD_SLOT_NONE;
+		slot_set(&fdt.slots[i], FD_SLOT_NONE);
 		had = true;
 		/* sock->fd itself goes at the last sockfd_put. */
 		if (i != sock->fd)

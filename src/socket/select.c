@@ -18,7 +18,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/select.h>
+#include <sys/syscall.h>
 
+#include "core/sys.h"
 #include "socket/poll.h"
 #include "socket/socket.h"
 #include "ustack/ustack.h"
@@ -283,6 +285,28 @@ static void sel_free(struct select_call *c)
 	free(c->res[0]);
 }
 
+/*
+ * The size of the process's descriptor table (the kernel's max_fds, which
+ * /proc/self/status says as FDSize), or 0 when it cannot be read.
+ */
+static int fd_table_size(void)
+{
+	char buf[2048], *p;
+	ssize_t n;
+	int fd = (int)us_sys(SYS_openat, AT_FDCWD, "/proc/self/status",
+			     O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return 0;
+	n = us_sys_read(fd, buf, sizeof(buf) - 1);
+	us_sys_close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	p = strstr(buf, "\nFDSize:");
+	return p ? atoi(p + 8) : 0;
+}
+
 /* Linux's core_sys_select(): sets untouched on error, rewritten else. */
 static int do_select(int n, fd_set *r, fd_set *w, fd_set *e,
 		     const struct us_deadline *dl, const sigset_t *sigmask)
@@ -297,6 +321,17 @@ static int do_select(int n, fd_set *r, fd_set *w, fd_set *e,
 
 	if (n < 0)
 		return -EINVAL;
+	/*
+	 * No further than the descriptor table, as Linux: a program that
+	 * passes getdtablesize() (or RLIMIT_NOFILE) with fd_sets of
+	 * FD_SETSIZE bits must not have the bits past its sets read or
+	 * zeroed. Only a count past FD_SETSIZE costs the look.
+	 */
+	if (n > FD_SETSIZE) {
+		int max = fd_table_size();
+
+		c.n = n = max <= 0 ? FD_SETSIZE : max < n ? max : n;
+	}
 	rc = sel_split(&c);
 	if (rc == 0 && c.nw) {
 		waiter.st = c.watches[0].pw.sock->st;

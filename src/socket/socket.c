@@ -332,17 +332,28 @@ us_time_t sock_call_timeout(const struct socket *sock, int flags, bool rcv)
 	return rcv ? sock->sk->rcvtimeo_us : sock->sk->sndtimeo_us;
 }
 
-int sock_wait_event(struct socket *sock, us_time_t *timeo_us,
-		    bool (*cond)(struct sock *sk, void *arg), void *arg)
+/* Whether the wait is over: cond holds and, for a wait that must see a
+ * change (edge), the socket was woken since it began. */
+static bool wait_done(struct socket *sock, bool edge, unsigned int since,
+		      bool (*cond)(struct sock *sk, void *arg), void *arg)
+{
+	if (edge && sock->wq.wakeups == since)
+		return false;
+	return cond(sock->sk, arg);
+}
+
+static int wait_event(struct socket *sock, us_time_t *timeo_us, bool edge,
+		      bool (*cond)(struct sock *sk, void *arg), void *arg)
 {
 	struct ustack *st = sock->st;
 	struct timespec deadline;
 	bool timed = *timeo_us != US_TIME_NEVER;
+	unsigned int since = sock->wq.wakeups;
 	int rc;
 
 	if (timed)
 		deadline_after(&deadline, *timeo_us);
-	while (!sock->dead && !cond(sock->sk, arg)) {
+	while (!sock->dead && !wait_done(sock, edge, since, cond, arg)) {
 		if (timed && *timeo_us == 0)
 			return -EAGAIN;
 		/*
@@ -353,7 +364,7 @@ int sock_wait_event(struct socket *sock, us_time_t *timeo_us,
 		 */
 		us_engine_begin(st);
 		us_engine_run_pending(st);
-		if (sock->dead || cond(sock->sk, arg))
+		if (sock->dead || wait_done(sock, edge, since, cond, arg))
 			break;
 		/* The descriptor says what the state is while we sleep
 		 * (connect: not ready in SYN_SENT, as a fresh socket was). */
@@ -370,7 +381,8 @@ int sock_wait_event(struct socket *sock, us_time_t *timeo_us,
 		 * meanwhile: then the call completes, as on Linux, where
 		 * the bytes already moved are returned.
 		 */
-		if (rc == -EINTR && !sock->dead && !cond(sock->sk, arg))
+		if (rc == -EINTR && !sock->dead &&
+		    !wait_done(sock, edge, since, cond, arg))
 			return -EINTR;
 		if (rc < 0 && rc != -EINTR && rc != -ETIMEDOUT)
 			return rc;
@@ -378,6 +390,19 @@ int sock_wait_event(struct socket *sock, us_time_t *timeo_us,
 	if (sock->dead)
 		return -EBADF;
 	return 0;
+}
+
+int sock_wait_event(struct socket *sock, us_time_t *timeo_us,
+		    bool (*cond)(struct sock *sk, void *arg), void *arg)
+{
+	return wait_event(sock, timeo_us, false, cond, arg);
+}
+
+int sock_wait_retry(struct socket *sock, us_time_t *timeo_us,
+		    bool (*cond)(struct sock *sk, void *arg), void *arg)
+{
+	return wait_event(sock, timeo_us, !sock->dead && cond(sock->sk, arg),
+			  cond, arg);
 }
 
 /* Linux's sk_stream_closing(): our FIN is still unacknowledged. */

@@ -63,6 +63,11 @@ struct proto_ops {
 			   size_t len, int flags);
 	ssize_t (*recvmsg)(struct socket *sock, struct msghdr *msg, size_t len,
 			   int flags);
+	/* sendmsg and recvmsg wait themselves, within the socket's timeout
+	 * (a stream's do, as Linux's tcp_sendmsg and tcp_recvmsg): their
+	 * EAGAIN is the call's answer. Otherwise the call waits for the
+	 * poll mask and retries. */
+	bool waits;
 };
 
 /*
@@ -149,6 +154,16 @@ void sock_forget_readiness(struct socket *sock);
  */
 int sock_wait_event(struct socket *sock, us_time_t *timeo_us,
 		    bool (*cond)(struct sock *sk, void *arg), void *arg);
+/*
+ * The same, for a call whose operation has just answered EAGAIN: when cond
+ * holds already (it did not foretell the operation's success: a datagram
+ * socket's POLLERR for a queued ICMP error, POLLOUT under a full buffer
+ * pool), the wait lasts until the next wake-up of the socket too, as
+ * Linux's waits end on a change. Without that the call would retry for
+ * ever under the core lock.
+ */
+int sock_wait_retry(struct socket *sock, us_time_t *timeo_us,
+		    bool (*cond)(struct sock *sk, void *arg), void *arg);
 
 /* socket/sigurg.c: F_SETOWN, F_GETOWN, F_SETOWN_EX, F_GETOWN_EX (-errno
  * or the result); other commands -ENOSYS. */
@@ -181,8 +196,10 @@ bool fdtable_holds(int fd, const struct socket *sock);
 /* Remove every descriptor of sock, closing all but sock->fd; true if it
  * had any (the table's reference passes to the caller). Core lock held. */
 bool fdtable_forget_socket(struct socket *sock);
-/* True if fd is a ustack socket. */
+/* True if fd is a ustack socket / epoll instance. These take no lock (a
+ * signal handler may ask while its thread holds the table's). */
 bool fdtable_is_ours(int fd);
+bool fdtable_is_epoll(int fd);
 /* One more than the highest descriptor the table has room for. */
 int fdtable_size(void);
 /* Held across fork() (pthread_atfork), so that the child's copy of the

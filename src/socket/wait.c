@@ -21,6 +21,7 @@ void us_wait_queue_init(struct us_wait_queue *wq)
 	list_init(&wq->entries);
 	list_init(&wq->sleeping);
 	wq->sleepers = 0;
+	wq->wakeups = 0;
 }
 
 void us_wait_queue_destroy(struct us_wait_queue *wq)
@@ -100,6 +101,7 @@ void us_wake_up(struct us_wait_queue *wq, uint32_t events)
 {
 	struct list_head *pos, *tmp;
 
+	wq->wakeups++;
 	list_for_each(pos, &wq->sleeping)
 		sleeper_wake(list_entry(pos, struct us_sleeper, node));
 	list_for_each_safe(pos, tmp, &wq->entries) {

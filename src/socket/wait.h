@@ -75,6 +75,7 @@ struct us_wait_queue {
 	struct list_head entries;
 	struct list_head sleeping;  /* struct us_sleeper, under the core lock */
 	int sleepers;
+	unsigned int wakeups;       /* us_wake_up calls, for sock_wait_retry */
 };
 
 void us_wait_queue_init(struct us_wait_queue *wq);

@@ -15,6 +15,8 @@
 #     the last close
 #   - fork(): the child's calls on an inherited ustack socket fail with
 #     EOPNOTSUPP after one message; the parent's socket keeps working
+#   - close_range() on a ustack socket closes it as close() does: the
+#     kernel peer sees the end of the stream at once, not at exit
 #   - exit() without close(): the kernel peer gets every byte and a FIN
 #     (end of stream, not a reset)
 #
@@ -231,7 +233,7 @@ ls = socket.socket()
 ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 ls.bind((sys.argv[1], 7003))
 ls.listen()
-for want in (b"parent\n", b"x" * 1000000):
+for want in (b"parent\n", b"range\n", b"x" * 1000000):
     c, _ = ls.accept()
     c.settimeout(30)
     got = bytearray()
@@ -264,6 +266,22 @@ if os.waitstatus_to_exitcode(status) != 0:
     sys.exit(f"child: status {os.waitstatus_to_exitcode(status)}")
 s.sendall(b"parent\n")
 s.close()
+# One closed by close_range(), as os.closerange() and daemons close what
+# they inherited: the shim closes the socket (a FIN, so the server sees
+# the end of the stream now, not at exit).
+import ctypes, time
+r = socket.create_connection((sys.argv[1], 7003))
+r.sendall(b"range\n")
+fd = r.detach()
+if ctypes.CDLL(None, use_errno=True).close_range(fd, fd, 0) != 0:
+    sys.exit(f"close_range: errno {ctypes.get_errno()}")
+for _ in range(100):
+    with open(sys.argv[2]) as f:
+        if "ok: 6 bytes" in f.read():
+            break
+    time.sleep(0.1)
+else:
+    sys.exit("close_range: no end of stream at the server within 10 s")
 # The second connection is left for exit() to close: detached, so that
 # Python does not close it itself; most of the data is still queued.
 t = socket.create_connection((sys.argv[1], 7003))
@@ -275,7 +293,7 @@ EOP
 KPID=$!
 SHIM_PIDS+=("$KPID")
 kernel_wait_listen 7003
-shim_run fork 60 "$PY" "$WORK/fork.py" "$KERNEL_IP"
+shim_run fork 60 "$PY" "$WORK/fork.py" "$KERNEL_IP" "$WORK/kserver.out"
 wait "$KPID" || shim_fail "kernel server: $(cat "$WORK/kserver.out")"
 cat "$WORK/kserver.out"
 grep -q "inherited across fork()" "$WORK/fork.log" ||

@@ -3,7 +3,8 @@
 # the kernel's redis-benchmark (-n 100000 -t set,get) completes with no
 # error, and the kernel's redis-cli reads back what it set; a BGSAVE (a
 # forked child) succeeds. The server then shuts down on request and must
-# exit 0.
+# exit 0. Then once more as a daemon (--daemonize yes: a fork before the
+# first socket): PING and SET answered, SHUTDOWN obeyed.
 #
 # In a namespace of its own: tap0 with 10.62.0.1/24 on the kernel side,
 # redis-server's ustack instance at 10.62.0.2/24 (no persistence).
@@ -49,4 +50,28 @@ echo "ok: BGSAVE (a forked child) succeeded; the server still answers"
 
 "${CLI[@]}" shutdown nosave >/dev/null 2>&1 || true
 shim_wait_exit "$SHIM_PID" 30 redis-server
+
+# As a daemon: redis forks before it makes its first socket, so the
+# child, not the parent, makes the ustack instance (a fork before any
+# instance used to leave the child unable to open sockets).
+shim_run redisd 30 redis-server --daemonize yes --pidfile "$WORK/redisd.pid" \
+	--logfile "$WORK/redisd.log" --bind "$USTACK_IP" --port 6379 --save "" \
+	--appendonly no --protected-mode no --dir "$WORK"
+for _ in $(seq 200); do
+	[ -s "$WORK/redisd.pid" ] && break
+	sleep 0.1
+done
+[ -s "$WORK/redisd.pid" ] || shim_fail "the daemon wrote no pid file"
+DPID=$(cat "$WORK/redisd.pid")
+SHIM_PIDS+=("$DPID")
+shim_wait_line "$WORK/redisd.log" "Ready to accept connections"
+[ "$("${CLI[@]}" ping)" = PONG ] || shim_fail "the daemon does not answer PING"
+[ "$("${CLI[@]}" set k v)" = OK ] || shim_fail "SET on the daemon failed"
+echo "ok: redis-server --daemonize yes serves on ustack"
+"${CLI[@]}" shutdown nosave >/dev/null 2>&1 || true
+for _ in $(seq 300); do
+	kill -0 "$DPID" 2>/dev/null || break
+	sleep 0.1
+done
+kill -0 "$DPID" 2>/dev/null && shim_fail "the daemon did not shut down"
 integ_pass

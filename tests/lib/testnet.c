@@ -5,23 +5,31 @@
 
 #include <arpa/inet.h>
 #include <assert.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/checksum.h"
 #include "socket/socket.h"
 
+#define TS_RX_BUF 1536u
+
 const uint8_t TS_DEV_MAC[6] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x02 };
 const uint8_t TS_PEER_MAC[6] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x01 };
 
 struct testdev_priv {
 	struct sk_buff_head txq;
+	const unsigned int *limit;  /* the fixture's tx_limit */
 };
 
 static int testdev_xmit(struct net_device *dev, struct sk_buff *skb)
 {
 	struct testdev_priv *p = netdev_priv(dev);
 
+	if (*p->limit && p->txq.qlen >= *p->limit) {
+		skb_free(skb);
+		return -ENOBUFS;
+	}
 	skb_queue_tail(&p->txq, skb);
 	return 0;
 }
@@ -70,6 +78,7 @@ static void ts_init_common(struct test_stack *t, bool l3, const char *addr,
 	p = netdev_priv(t->dev);
 	skb_queue_head_init(&p->txq);
 	t->txq = &p->txq;
+	p->limit = &t->tx_limit;
 	if (l3) {
 		t->dev->type = US_ARPHRD_NONE;
 		t->dev->hard_header_len = 0;
@@ -103,8 +112,11 @@ void ts_destroy(struct test_stack *t)
 
 void ts_inject(struct test_stack *t, const void *frame, size_t len)
 {
+	/* A receive buffer as a NIC's (or the TAP's): room for a full
+	 * frame whatever this one's length. */
 	struct sk_buff *skb = skb_alloc_reserved(&t->st->skb_pool, 64,
-						 (unsigned int)len);
+						 len < TS_RX_BUF ?
+						 TS_RX_BUF : (unsigned int)len);
 
 	assert(skb);
 	skb_put_data(skb, frame, (unsigned int)len);

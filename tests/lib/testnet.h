@@ -32,6 +32,9 @@ struct test_stack {
 	struct ustack *st;
 	struct net_device *dev;
 	struct sk_buff_head *txq;   /* frames the stack transmitted, in order */
+	/* When non-zero, a frame finding this many queued is refused with
+	 * ENOBUFS (a full device queue) and freed. */
+	unsigned int tx_limit;
 };
 
 /* Ethernet device "test0" with addr/prefix (dotted quad). Seed 1. */

@@ -303,26 +303,32 @@ static void test_cubic_vs_reno(void **state)
  */
 static void test_hystart_leaves_slow_start(void **state)
 {
-	struct run on = { .cc = "cubic", .seed = 7, .delay_us = 20000,
-			  .rate_bps = 4000000, .hystart = 1 };
-	struct run off = on;
-
 	(void)state;
-	off.hystart = 0;
-	run_one(&on);
-	run_one(&off);
-	printf("sim_cong: hystart on: CSS at cwnd %u, ssthresh %u, max cwnd "
-	       "%u, %.2f s; off: ssthresh %u, max cwnd %u, %.2f s\n",
-	       on.css_cwnd, on.ssthresh, on.max_cwnd, on.secs, off.ssthresh,
-	       off.max_cwnd, off.secs);
-	assert_true(on.ok && off.ok);
-	assert_int_equal(on.reductions + on.timeouts, 0);
-	assert_int_equal(on.hystart_exits, 1);
-	assert_true(on.css_cwnd > 14 && on.css_cwnd <= 4 * 14);
-	assert_true(on.ssthresh >= on.css_cwnd &&
-		    on.ssthresh != TCP_INFINITE_SSTHRESH);
-	assert_int_equal(off.css_cwnd, 0);
-	assert_int_equal(off.ssthresh, TCP_INFINITE_SSTHRESH);
+	/* Several seeds, so several ISNs: HyStart++ once did nothing for
+	 * an ISN in the upper half of the sequence space (tcp_hystart.c). */
+	for (uint64_t seed = 7; seed < 11; seed++) {
+		struct run on = { .cc = "cubic", .seed = seed,
+				  .delay_us = 20000, .rate_bps = 4000000,
+				  .hystart = 1 };
+		struct run off = on;
+
+		off.hystart = 0;
+		run_one(&on);
+		run_one(&off);
+		printf("sim_cong: seed %" PRIu64 ": hystart on: CSS at cwnd "
+		       "%u, ssthresh %u, max cwnd %u, %.2f s; off: ssthresh "
+		       "%u, max cwnd %u, %.2f s\n", seed, on.css_cwnd,
+		       on.ssthresh, on.max_cwnd, on.secs, off.ssthresh,
+		       off.max_cwnd, off.secs);
+		assert_true(on.ok && off.ok);
+		assert_int_equal(on.reductions + on.timeouts, 0);
+		assert_int_equal(on.hystart_exits, 1);
+		assert_true(on.css_cwnd > 14 && on.css_cwnd <= 4 * 14);
+		assert_true(on.ssthresh >= on.css_cwnd &&
+			    on.ssthresh != TCP_INFINITE_SSTHRESH);
+		assert_int_equal(off.css_cwnd, 0);
+		assert_int_equal(off.ssthresh, TCP_INFINITE_SSTHRESH);
+	}
 }
 
 int main(void)

@@ -259,11 +259,13 @@ static int run_seed(uint64_t seed)
 		}
 		did |= end_poll(&cl);
 		did |= end_poll(&sv);
-		if (cl.bad && cl.err == ETIMEDOUT && cl.sent == 0 && sv.fd < 0 &&
-		    connects < 5) {
-			/* The SYN exchange gave up: try again, as apps do,
-			 * with a fresh end (the failed socket may already
-			 * have reported end-of-stream). */
+		if (cl.bad && (cl.err == ETIMEDOUT || cl.err == EHOSTUNREACH) &&
+		    cl.sent == 0 && sv.fd < 0 && connects < 5) {
+			/* The SYN exchange gave up, or ARP did (three
+			 * requests lost: EHOSTUNREACH, as Linux reports
+			 * it): try again, as apps do, with a fresh end (the
+			 * failed socket may already have reported
+			 * end-of-stream). */
 			us_close(cl.fd);
 			cl.fd = -1;
 			cl.bad = 0;

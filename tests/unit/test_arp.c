@@ -19,6 +19,7 @@
 
 #include "lib/tcptest.h"
 #include "lib/testnet.h"
+#include "dev/loopback.h"
 #include "net/arp.h"
 #include "net/ether.h"
 #include "net/tcp/tcp.h"
@@ -501,6 +502,47 @@ static void test_retries_then_failure(void **state)
 	assert_int_equal(drops(US_DROP_ARP_RESOLVE_FAILED), 3);
 }
 
+/* A nonblocking connect() to the peer's port 80, whose SYN waits for ARP:
+ * the request is out. */
+static int connect_unresolved(void)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET,
+				   .sin_port = htons(80),
+				   .sin_addr.s_addr = PEER };
+	int fd = us_socket_on(T.st, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+
+	assert_true(fd >= 0);
+	assert_int_equal(us_connect(fd, (struct sockaddr *)&sin, sizeof(sin)),
+			 -1);
+	assert_int_equal(errno, EINPROGRESS);
+	expect_arp(BCAST, ARPOP_REQUEST, ZERO, ME, PEER);
+	return fd;
+}
+
+/*
+ * A connect() to a neighbour that never answers ARP fails when the ARP
+ * retries run out, with EHOSTUNREACH (Linux's arp_error_report sends the
+ * sender "host unreachable"), not after all its SYN retransmissions.
+ */
+static void test_failure_reaches_the_socket(void **state)
+{
+	int err = 0;
+	socklen_t len = sizeof(err);
+	int fd;
+
+	(void)state;
+	assert_non_null(loopback_create(T.st));
+	fd = connect_unresolved();
+	for (int i = 0; i < 3; i++)
+		ts_advance(&T, SEC);
+	assert_int_equal(drops(US_DROP_ARP_RESOLVE_FAILED), 1);
+	assert_int_equal(mib(US_MIB_ICMP_OUT_DEST_UNREACHS), 1);
+	assert_int_equal(us_getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len), 0);
+	assert_int_equal(err, EHOSTUNREACH);
+	assert_int_equal(us_close(fd), 0);
+	ts_flush_tx(&T);
+}
+
 static void test_queue_bound_packets(void **state)
 {
 	(void)state;
@@ -618,6 +660,41 @@ static void test_stale_poll_and_gc(void **state)
 	expect_unknown(PEER);
 	assert_int_equal(T.st->arp.count, 0);
 	expect_no_tx();
+}
+
+/*
+ * A STALE neighbour that answers none of max_probes polls (one a second)
+ * has moved or gone: the next packet is held and the address asked for
+ * by broadcast, as for a new neighbour (RFC 1122 §2.3.2.1; Linux's PROBE
+ * -> FAILED); whoever answers gets it.
+ */
+static void test_stale_unanswered_polls_resolve_again(void **state)
+{
+	(void)state;
+	learn_peer(PEER, TS_PEER_MAC);              /* t = 0 */
+	ts_advance(&T, 30 * SEC);                   /* STALE */
+	for (uint16_t id = 1; id <= 3; id++) {
+		assert_int_equal(send_ip(PEER, id, 10), 0);
+		expect_ip(TS_PEER_MAC, id);
+		expect_arp(TS_PEER_MAC, ARPOP_REQUEST, ZERO, ME, PEER);
+		expect_no_tx();
+		ts_advance(&T, SEC / 2);
+		/* Between polls: still sent, not polled. */
+		assert_int_equal(send_ip(PEER, 10 + id, 10), 0);
+		expect_ip(TS_PEER_MAC, 10 + id);
+		expect_no_tx();
+		ts_advance(&T, SEC / 2);
+	}
+	/* Three polls unanswered: held, and asked for by broadcast. */
+	assert_int_equal(send_ip(PEER, 20, 10), 0);
+	expect_arp(BCAST, ARPOP_REQUEST, ZERO, ME, PEER);
+	expect_no_tx();
+	assert_int_equal(mib(US_MIB_ARP_STALE_FAILED), 1);
+	/* The address answers from a new MAC: the packet goes there. */
+	inject_arp(TS_DEV_MAC, ARPOP_REPLY, OTHER_MAC, PEER, TS_DEV_MAC, ME);
+	expect_ip(OTHER_MAC, 20);
+	expect_no_tx();
+	expect_mac(PEER, OTHER_MAC);
 }
 
 static void test_stale_confirmed_by_reply(void **state)
@@ -836,18 +913,10 @@ static const struct tt_seg *expect_tcp(uint8_t flags)
  */
 static void test_tcp_rto_leaves_queued_syn(void **state)
 {
-	struct sockaddr_in sin = { .sin_family = AF_INET,
-				   .sin_port = htons(80) };
 	int fd;
 
 	(void)state;
-	sin.sin_addr.s_addr = PEER;
-	fd = us_socket_on(T.st, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-	assert_true(fd >= 0);
-	assert_int_equal(us_connect(fd, (struct sockaddr *)&sin, sizeof(sin)),
-			 -1);
-	assert_int_equal(errno, EINPROGRESS);
-	expect_arp(BCAST, ARPOP_REQUEST, ZERO, ME, PEER);
+	fd = connect_unresolved();
 	expect_no_tx();
 
 	ts_advance(&T, SEC);        /* the SYN's RTO, ARP's second request */
@@ -968,11 +1037,13 @@ int main(void)
 		T_(test_request_from_target_resolves),
 		T_(test_gratuitous_resolves_pending),
 		T_(test_retries_then_failure),
+		T_(test_failure_reaches_the_socket),
 		T_(test_queue_bound_packets),
 		T_(test_queue_bound_bytes),
 		T_(test_table_full_evicts_oldest),
 		T_(test_table_full_of_incomplete),
 		T_(test_stale_poll_and_gc),
+		T_(test_stale_unanswered_polls_resolve_again),
 		T_(test_stale_confirmed_by_reply),
 		T_(test_unused_entry_removed),
 		T_(test_output_broadcast_multicast),

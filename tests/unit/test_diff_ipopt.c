@@ -375,6 +375,28 @@ static void case_recverr_port_unreachable(struct dt *t)
 	dt_recv(t, u, buf, sizeof(buf), MSG_DONTWAIT);
 }
 
+/* A blocking read after the pending error was taken, with the error
+ * still queued: it waits for a datagram (here until SO_RCVTIMEO), where
+ * it used to retry for ever under the core lock, as the queued error
+ * keeps POLLERR up. */
+static void case_recverr_blocking_recv(struct dt *t)
+{
+	struct sockaddr_in to = dt_sin("127.0.0.1", P2);
+	struct timeval tv = { 0, 200000 };
+	char buf[16];
+	int u = dt_socket(t, AF_INET, SOCK_DGRAM, 0);
+
+	dt_setsockopt_int(t, u, IPPROTO_IP, IP_RECVERR, 1);
+	dt_setsockopt(t, u, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	dt_sendto(t, u, hello, 5, 0, &to, sizeof(to));
+	poll_err(t, u);
+	dt_recv(t, u, buf, sizeof(buf), 0);
+	dt_recv(t, u, buf, sizeof(buf), 0);
+	poll_err(t, u);
+	recv_noted(t, u, MSG_ERRQUEUE, 64, 256);
+	dt_recv(t, u, buf, sizeof(buf), MSG_DONTWAIT);
+}
+
 /* The error of a connected socket, with the ICMP packet's own control
  * messages and a timestamp before IP_RECVERR's. */
 static void case_recverr_connected_cmsgs(struct dt *t)
@@ -635,6 +657,7 @@ static const struct dt_case cases[] = {
 	DT_CASE(case_recverr_queue_bounded),
 	DT_CASE(case_recverr_bools),
 	DT_CASE(case_recverr_port_unreachable),
+	DT_CASE(case_recverr_blocking_recv),
 	DT_CASE(case_recverr_connected_cmsgs),
 	DT_CASE(case_recverr_tcp),
 	DT_CASE(case_cmsg_pktinfo_ttl_tos),

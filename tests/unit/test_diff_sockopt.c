@@ -174,6 +174,25 @@ static void case_sockopt_rcvtimeo_expiry(struct dt *t)
 	dt_read(t, fd, buf, sizeof(buf));
 }
 
+/* A timeout past any clock's range is for ever, as Linux reads it back
+ * ({0, 0}), not a product that wrapped round to a short wait. (Between
+ * 2^64 us and Linux's own limit, which depends on HZ, Linux keeps the
+ * time and ustack takes for ever: not compared.) */
+static void case_sockopt_timeo_huge(struct dt *t)
+{
+	struct timeval tv = { 1000000000000000000L, 999999 }, g;
+	socklen_t len = sizeof(g);
+	char buf[8];
+	int fd = dt_udp_bound(t, P1);
+
+	dt_setsockopt(t, fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	dt_getsockopt(t, fd, SOL_SOCKET, SO_RCVTIMEO, &g, &len);
+	dt_setsockopt(t, fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	len = sizeof(g);
+	dt_getsockopt(t, fd, SOL_SOCKET, SO_SNDTIMEO, &g, &len);
+	dt_recv(t, fd, buf, sizeof(buf), MSG_DONTWAIT);
+}
+
 static void case_sockopt_linger(struct dt *t)
 {
 	struct linger l = { 1, 5 }, g;
@@ -497,6 +516,7 @@ static const struct dt_case cases[] = {
 	DT_CASE(case_sockopt_bufs),
 	DT_CASE(case_sockopt_timeo),
 	DT_CASE(case_sockopt_rcvtimeo_expiry),
+	DT_CASE(case_sockopt_timeo_huge),
 	DT_CASE(case_sockopt_linger),
 	DT_CASE(case_sockopt_lowat),
 	DT_CASE(case_sockopt_more_bools),

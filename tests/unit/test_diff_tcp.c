@@ -31,6 +31,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "lib/difftest.h"
@@ -796,6 +798,25 @@ static void case_connect_ealready(struct dt *t)
 	dt_connect(t, c2, &a, sizeof(a));
 }
 
+/* A blocking connect whose SO_SNDTIMEO runs out says EINPROGRESS; a second
+ * one, which waits again, EALREADY (Linux's __inet_stream_connect). */
+static void case_connect_timeo_again(struct dt *t)
+{
+	struct sockaddr_in a = dt_sin("127.0.0.1", 6471);
+	struct timeval tv = { 0, 100000 };
+	int l = dt_socket(t, AF_INET, SOCK_STREAM, 0);
+	int c1 = dt_socket(t, AF_INET, SOCK_STREAM, 0);
+	int c2 = dt_socket(t, AF_INET, SOCK_STREAM, 0);
+
+	dt_bind(t, l, &a, sizeof(a));
+	dt_listen(t, l, 0);
+	dt_connect(t, c1, &a, sizeof(a));
+	dt_setsockopt(t, c2, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	dt_connect(t, c2, &a, sizeof(a));
+	dt_connect(t, c2, &a, sizeof(a));
+	tcp_state(t, c2);
+}
+
 /* ---- connect(AF_UNSPEC) ---------------------------------------------------- */
 
 /*
@@ -907,6 +928,116 @@ static void case_disconnect_half_closed(struct dt *t)
 	reconnect_and_send(t, 6431, l, c);
 }
 
+/* ---- blocking reads ------------------------------------------------------ */
+
+/* A read of no bytes: 0 once data (or the end) is there, EAGAIN before
+ * for a call that may not wait (Linux's tcp_recvmsg copies none). A
+ * blocking one used to retry for ever under the core lock. */
+static void case_recv_zero_len(struct dt *t)
+{
+	char buf[16];
+	int l, c, s, n;
+
+	pair(t, 6441, &l, &c, &s);
+	dt_recv(t, s, buf, 0, MSG_DONTWAIT);
+	dt_send(t, c, hello, 5, 0);
+	dt_recv(t, s, buf, 0, 0);
+	dt_recv(t, s, buf, 0, MSG_PEEK);
+	dt_recv(t, s, buf, 0, MSG_DONTWAIT);
+	dt_read(t, s, buf, 0);
+	n = -7;
+	dt_ioctl(t, s, FIONREAD, &n);
+	dt_recv(t, s, buf, sizeof(buf), 0);
+	dt_recv(t, s, buf, 0, MSG_DONTWAIT);
+	dt_shutdown(t, c, SHUT_WR);
+	dt_recv(t, s, buf, 0, 0);
+	dt_recv(t, s, buf, sizeof(buf), 0);
+}
+
+static double now_secs(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* A recv on a socket with a 0.3 s SO_RCVTIMEO, and a note of how long it
+ * took, in words coarse enough for a loaded machine: not at all (under
+ * 0.2 s), less than its timeout, its timeout (under 1.8 timeouts), more. */
+static void timed_recv(struct dt *t, int fd, char *buf, size_t len,
+		       int flags)
+{
+	double t0 = now_secs(), waited;
+
+	dt_recv(t, fd, buf, len, flags);
+	waited = now_secs() - t0;
+	dt_note(t, "recv waited %s", waited < 0.2 ? "not at all"
+			: waited < 0.29 ? "less than its timeout"
+			: waited < 0.54 ? "its timeout" : "more than its timeout");
+}
+
+/* SO_RCVTIMEO bounds a blocking read once: the read waited 0.3 s, not a
+ * second 0.3 s after the first (the socket layer used to wait again
+ * when the stream's own wait had timed out). */
+static void case_rcvtimeo_once(struct dt *t)
+{
+	struct timeval tv = { 0, 300000 };
+	char buf[16];
+	int l, c, s;
+
+	pair(t, 6451, &l, &c, &s);
+	dt_setsockopt(t, s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	timed_recv(t, s, buf, sizeof(buf), 0);
+	dt_send(t, c, hello, 5, 0);
+	dt_recv(t, s, buf, sizeof(buf), 0);
+}
+
+/* MSG_PEEK with MSG_WAITALL (or SO_RCVLOWAT) waits for its target like a
+ * read (Linux's tcp_recvmsg): with 5 of 10 bytes queued it gives the 5 once
+ * SO_RCVTIMEO runs out, not at once; with all 10 there, at once. */
+static void case_peek_waitall(struct dt *t)
+{
+	struct timeval tv = { 0, 300000 };
+	char buf[16];
+	int l, c, s;
+
+	pair(t, 6481, &l, &c, &s);
+	dt_setsockopt(t, s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	dt_send(t, c, hello, 5, 0);
+	timed_recv(t, s, buf, 10, MSG_PEEK | MSG_WAITALL);
+	dt_send(t, c, " world", 6, 0);
+	dt_recv(t, s, buf, 10, MSG_PEEK | MSG_WAITALL);
+	dt_setsockopt_int(t, s, SOL_SOCKET, SO_RCVLOWAT, 8);
+	dt_recv(t, s, buf, sizeof(buf), MSG_PEEK);
+	dt_recv(t, s, buf, sizeof(buf), 0);
+}
+
+/* SO_RCVLOWAT on a stream: at most half the receive buffer (Linux's
+ * tcp_set_rcvlowat), and POLLIN once that many bytes are queued. */
+static void case_rcvlowat(struct dt *t)
+{
+	char buf[64];
+	int l, c, s;
+
+	memset(buf, 'x', sizeof(buf));
+	pair(t, 6461, &l, &c, &s);
+	dt_setsockopt_int(t, s, SOL_SOCKET, SO_RCVBUF, 65536);
+	dt_getsockopt_int(t, s, SOL_SOCKET, SO_RCVBUF);
+	dt_setsockopt_int(t, s, SOL_SOCKET, SO_RCVLOWAT, 0x7fffffff);
+	dt_getsockopt_int(t, s, SOL_SOCKET, SO_RCVLOWAT);
+	dt_setsockopt_int(t, s, SOL_SOCKET, SO_RCVLOWAT, -5);
+	dt_getsockopt_int(t, s, SOL_SOCKET, SO_RCVLOWAT);
+	dt_setsockopt_int(t, s, SOL_SOCKET, SO_RCVLOWAT, 0);
+	dt_getsockopt_int(t, s, SOL_SOCKET, SO_RCVLOWAT);
+	dt_setsockopt_int(t, s, SOL_SOCKET, SO_RCVLOWAT, 100);
+	dt_send(t, c, buf, 60, 0);
+	poll2(t, c, s);
+	dt_setsockopt_int(t, s, SOL_SOCKET, SO_RCVLOWAT, 50);
+	poll2(t, c, s);
+	dt_recv(t, s, buf, sizeof(buf), MSG_DONTWAIT);
+}
+
 static const struct dt_case cases[] = {
 	DT_CASE(case_listen_errors),
 	DT_CASE(case_listen_unbound),
@@ -918,6 +1049,7 @@ static const struct dt_case cases[] = {
 	DT_CASE(case_connect_nonblock),
 	DT_CASE(case_connect_bad_addr),
 	DT_CASE(case_connect_ealready),
+	DT_CASE(case_connect_timeo_again),
 	DT_CASE(case_accept_errors),
 	DT_CASE(case_accept_nonblock),
 	DT_CASE(case_names),
@@ -943,6 +1075,10 @@ static const struct dt_case cases[] = {
 	DT_CASE(case_disconnect_reconnect_error),
 	DT_CASE(case_disconnect_after_reset),
 	DT_CASE(case_disconnect_half_closed),
+	DT_CASE(case_recv_zero_len),
+	DT_CASE(case_rcvtimeo_once),
+	DT_CASE(case_rcvlowat),
+	DT_CASE(case_peek_waitall),
 };
 
 int main(void)

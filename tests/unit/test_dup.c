@@ -19,6 +19,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -27,6 +28,7 @@
 #include <unistd.h>
 
 #include "lib/tcptest.h"
+#include "socket/socket.h"
 #include "ustack/ustack.h"
 
 static struct test_stack T;
@@ -350,6 +352,39 @@ static void test_dup_other_descriptors(void **state)
 	assert_int_equal(us_close(ep), 0);
 }
 
+/*
+ * "Is this descriptor ustack's?" takes no lock: the shim asks it of every
+ * descriptor a program hands libc, and a signal handler that write()s to
+ * a pipe (a self-pipe, Python's wakeup fd) while its thread holds the
+ * table's lock (here: held on purpose) must get its answer, not wait for
+ * itself for ever.
+ */
+static int hpipe[2];
+static volatile sig_atomic_t h_answer = -1;
+
+static void ask_in_handler(int sig)
+{
+	(void)sig;
+	h_answer = fdtable_is_ours(hpipe[1]) + 2 * fdtable_is_epoll(hpipe[1]) +
+		   4 * !fdtable_is_ours(C.fd);
+}
+
+static void test_is_ours_from_handler_under_lock(void **state)
+{
+	struct sigaction sa = { .sa_handler = ask_in_handler }, old;
+
+	(void)state;
+	assert_int_equal(pipe(hpipe), 0);
+	assert_int_equal(sigaction(SIGUSR1, &sa, &old), 0);
+	fdtable_fork_lock();
+	raise(SIGUSR1);
+	fdtable_fork_unlock();
+	assert_int_equal(h_answer, 0);
+	assert_int_equal(sigaction(SIGUSR1, &old, NULL), 0);
+	close(hpipe[0]);
+	close(hpipe[1]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -367,6 +402,8 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dup_other_descriptors,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_is_ours_from_handler_under_lock, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

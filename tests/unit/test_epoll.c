@@ -34,6 +34,8 @@
 #include <unistd.h>
 
 #include "lib/rdfix.h"
+#include "socket/epoll.h"
+#include "socket/socket.h"
 #include "ustack/ustack.h"
 
 /* Event data: which descriptor of the fixture. */
@@ -838,6 +840,45 @@ static void test_close_races_wait(void **state)
 	us_close(c.ep);
 }
 
+/*
+ * A descriptor's number is free when close() returns, even while a call in
+ * another thread still holds the socket or the set (a reference taken here
+ * stands for it): the dup2() idiom that puts /dev/null over a number to
+ * stop a blocked thread must not see its /dev/null closed when that call
+ * ends (Linux's close_fd frees the number at once).
+ */
+static void test_close_frees_number_while_held(void **state)
+{
+	struct sockaddr_in sin;
+	int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	int fd = rd_us_udp(F.st, &sin);
+	int ep = us_epoll_create1(0);
+	struct socket *sock;
+	struct us_epoll *e;
+
+	(void)state;
+	assert_true(null >= 0 && fd >= 0 && ep >= 0);
+	add(ep, fd, EPOLLIN, ID_OTHER);
+
+	sock = sockfd_lookup(fd, NULL);
+	assert_non_null(sock);
+	assert_int_equal(us_close(fd), 0);
+	assert_int_equal(dup2(null, fd), fd);
+	sockfd_put(sock);
+	assert_true(fcntl(fd, F_GETFD) >= 0);
+
+	e = epollfd_lookup(ep);
+	assert_non_null(e);
+	assert_int_equal(us_close(ep), 0);
+	assert_int_equal(dup2(null, ep), ep);
+	eventpoll_put(e);
+	assert_true(fcntl(ep, F_GETFD) >= 0);
+
+	close(fd);
+	close(ep);
+	close(null);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -874,6 +915,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_pwait_sigmask, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_close_races_wait,
 						setup_started, teardown),
+		cmocka_unit_test_setup_teardown(test_close_frees_number_while_held,
+						setup, teardown),
 	};
 
 	int failed;

@@ -229,18 +229,26 @@ static void test_reasm_overlap(void **state)
 	assert_int_equal(R->delivered, 0);
 	assert_int_equal(T.st->ip.reasm.count, 1);
 
-	/* A fragment inside another, and one straddling the start of
-	 * another, are overlaps too. */
+	/* A fragment inside data held, even across two fragments, is a
+	 * duplicate (cut at another MTU): it alone goes, the queue stays
+	 * (Linux's inet_frag_queue_insert; RFC 5722, erratum 3089). */
 	send_piece(4, 1);                        /* [1480, 2960) */
 	send_frag(4, 1480 + 8, true, PAY, 8);
-	assert_int_equal(ipt_drops(&T, US_DROP_IP_FRAG_OVERLAP), 4);
+	assert_int_equal(ipt_drops(&T, US_DROP_IP_FRAG_OVERLAP), 2);
+	assert_int_equal(ipt_drops(&T, US_DROP_IP_FRAG_DUP), 1);
+	send_piece(4, 2);                        /* [2960, 4440) */
+	send_frag(4, 2960 - 16, true, PAY, 32);  /* across the two */
+	assert_int_equal(ipt_drops(&T, US_DROP_IP_FRAG_DUP), 2);
+	assert_int_equal(T.st->ip.reasm.count, 2);
+	/* One straddling the start of another is an overlap: the datagram
+	 * goes. */
 	send_piece(5, 1);
 	send_frag(5, 1480 - 8, true, PAY, 16);
-	assert_int_equal(ipt_drops(&T, US_DROP_IP_FRAG_OVERLAP), 6);
+	assert_int_equal(ipt_drops(&T, US_DROP_IP_FRAG_OVERLAP), 4);
 	/* Adjacent is not overlapping. */
 	send_piece(6, 1);
 	send_frag(6, 1480 - 8, true, PAY, 8);
-	assert_int_equal(ipt_drops(&T, US_DROP_IP_FRAG_OVERLAP), 6);
+	assert_int_equal(ipt_drops(&T, US_DROP_IP_FRAG_OVERLAP), 4);
 	assert_int_equal(R->delivered, 0);
 }
 
@@ -262,8 +270,9 @@ static void test_reasm_too_big(void **state)
 static void test_reasm_bad_fragments(void **state)
 {
 	(void)state;
-	/* Not last, payload not a multiple of 8 (RFC 791 §2.3). */
-	send_frag(9, 0, true, PAY, 100);
+	/* Not last, payload under 8 bytes (RFC 791 §2.3: nothing a
+	 * multiple of 8 is left to place). */
+	send_frag(9, 0, true, PAY, 4);
 	assert_int_equal(ipt_drops(&T, US_DROP_IP_FRAG_BAD), 1);
 	assert_int_equal(T.st->ip.reasm.count, 0);
 	/* Two different ends. */
@@ -282,6 +291,14 @@ static void test_reasm_bad_fragments(void **state)
 	assert_int_equal(T.st->ip.reasm.count, 0);
 	assert_int_equal(R->delivered, 0);
 	assert_null(ts_pop_tx(&T));
+	/* Not last, 100 bytes: cut to 96 (Linux's ip_frag_queue), and the
+	 * next fragment starting at 96 completes the datagram. */
+	send_frag(13, 0, true, PAY, 100);
+	assert_int_equal(ipt_drops(&T, US_DROP_IP_FRAG_BAD), 7);
+	send_frag(13, 96, false, PAY + 96, 50);
+	assert_int_equal(R->delivered, 1);
+	assert_int_equal(R->len, 146);
+	assert_memory_equal(R->data, PAY, 146);
 }
 
 /* Bounded memory: past reasm.mem_limit (4 MiB) new fragments are dropped,
@@ -448,6 +465,30 @@ static void test_fragment_odd_mtu(void **state)
 	assert_int_equal(ipt_mib(&T, US_MIB_IP_FRAG_FAILS), 1);
 }
 
+/* A packet whose payload sits partly on its frag_list (as TCP builds
+ * segments) is cut from all of its bytes, not past its head's data. */
+static void test_fragment_nonlinear(void **state)
+{
+	struct ip_out_args a = { .daddr = PEER, .protocol = IPT_PROTO };
+	static uint8_t got[PAY_LEN], pat[3000];
+	struct sk_buff *skb;
+	uint16_t id;
+
+	(void)state;
+	/* A pattern of its own: buffers the pool hands out again may still
+	 * hold PAY from other tests. */
+	for (size_t i = 0; i < sizeof(pat); i++)
+		pat[i] = (uint8_t)(i * 37 + 11);
+	skb = payload_skb(pat, 1000);
+	skb_add_frag(skb, payload_skb(pat + 1000, 1200));
+	skb_add_frag(skb, payload_skb(pat + 2200, 800));
+	assert_int_equal(skb->len, 3000);
+	assert_true(skb_is_nonlinear(skb));
+	assert_int_equal(ip_output(T.st, skb, &a), 0);
+	assert_int_equal(pop_fragments(3, got, &id), 3000);
+	assert_memory_equal(got, pat, 3000);
+}
+
 /* A transport that left its checksum to the device (CHECKSUM_PARTIAL)
  * has it finished in software before fragmenting, without writing into
  * data shared with a clone. */
@@ -541,6 +582,7 @@ int main(void)
 		T_(test_df_too_big),
 		T_(test_fragment_odd_mtu),
 		T_(test_fragment_finishes_partial_csum),
+		T_(test_fragment_nonlinear),
 		T_(test_device_gone_before_timeout),
 		T_(test_destroy_with_pending_queues),
 	};

@@ -354,13 +354,14 @@ static void test_output_header(void **state)
 {
 	struct ip_out_args a = { .daddr = PEER, .protocol = IPT_PROTO,
 				 .tos = 0x10 };
-	uint16_t id = T.st->ip.next_id;
+	uint16_t id;
 	struct ipv4_info h;
 	struct sk_buff *skb;
 
 	(void)state;
 	assert_int_equal(ip_output(T.st, payload_skb("0123456789", 10), &a), 0);
 	skb = ipt_pop(&T, &h);
+	id = h.id;
 	assert_int_equal(h.ihl_bytes, 20);
 	assert_int_equal(h.tot_len, 30);
 	assert_int_equal(h.id, id);
@@ -374,18 +375,56 @@ static void test_output_header(void **state)
 	assert_ptr_equal(skb->dev, T.dev);
 	skb_free(skb);
 
-	/* Next datagram: next id, DF, own TTL, given source. */
+	/* Next datagram of the flow, at once: the next id. */
+	assert_int_equal(ip_output(T.st, payload_skb("y", 1), &a), 0);
+	skb = ipt_pop(&T, &h);
+	assert_int_equal(h.id, (uint16_t)(id + 1));
+	skb_free(skb);
+
+	/* DF, own TTL, given source (another flow: its own counter). */
 	a.df = true;
 	a.ttl = 5;
 	a.saddr = ts_ip("10.0.0.77");
 	assert_int_equal(ip_output(T.st, payload_skb("x", 1), &a), 0);
 	skb = ipt_pop(&T, &h);
-	assert_int_equal(h.id, (uint16_t)(id + 1));
 	assert_int_equal(h.frag_off, IP_DF);
 	assert_int_equal(h.ttl, 5);
 	assert_int_equal(h.saddr, ts_ip("10.0.0.77"));
 	skb_free(skb);
-	assert_int_equal(ipt_mib(&T, US_MIB_IP_OUT_REQUESTS), 2);
+	assert_int_equal(ipt_mib(&T, US_MIB_IP_OUT_REQUESTS), 3);
+}
+
+/*
+ * The Identification does not count the packets sent to others (an idle
+ * scan): a flow's ids move by one per datagram, whatever other flows send
+ * meanwhile (each has its own counter, but for hash collisions); a GSO
+ * packet takes one per segment.
+ */
+static void test_output_id_per_flow(void **state)
+{
+	struct ip_out_args a = { .daddr = PEER, .protocol = IPT_PROTO };
+	struct ip_out_args b = { .protocol = IPT_PROTO };
+	struct ipv4_info h;
+	uint16_t first;
+	int moved = 0;
+
+	(void)state;
+	assert_int_equal(ip_output(T.st, payload_skb("a", 1), &a), 0);
+	skb_free(ipt_pop(&T, &h));
+	first = h.id;
+	/* 50 datagrams to 50 other hosts in between. */
+	for (int i = 0; i < 50; i++) {
+		char dst[32];
+
+		snprintf(dst, sizeof(dst), "10.0.0.%d", 100 + i);
+		b.daddr = ts_ip(dst);
+		assert_int_equal(ip_output(T.st, payload_skb("b", 1), &b), 0);
+		skb_free(ipt_pop(&T, &h));
+	}
+	assert_int_equal(ip_output(T.st, payload_skb("a", 1), &a), 0);
+	skb_free(ipt_pop(&T, &h));
+	moved = (uint16_t)(h.id - first);
+	assert_int_equal(moved, 1);
 }
 
 static void test_output_no_route(void **state)
@@ -441,6 +480,11 @@ static void test_route_lpm(void **state)
 	expect_route("8.8.8.8", T.dev, "10.0.0.1", ME);
 	/* The connected /24 still beats the default route. */
 	expect_route("10.0.0.9", T.dev, "10.0.0.9", ME);
+	/* Broadcast and multicast never go through a gateway, though
+	 * only the default route matches them. */
+	expect_route("255.255.255.255", T.dev, "255.255.255.255", ME);
+	expect_route("224.0.0.251", T.dev, "224.0.0.251", ME);
+	expect_route("239.255.255.250", T.dev, "239.255.255.250", ME);
 
 	assert_int_equal(ip_route_add(T.st, ts_ip("192.168.1.0"), 24,
 				      ts_ip("10.0.0.5"), T.dev), -EEXIST);
@@ -658,6 +702,85 @@ static void test_udp_pmtudisc_df(void **state)
 	assert_int_equal(us_close(fd), 0);
 }
 
+/* A datagram the device has no room for (a full queue) is lost, counted, and reported as sent, unless IP_RECVERR asks to hear
+ * of it (Linux's udp_send_skb turns ENOBUFS into success otherwise). */
+static void test_udp_enobufs(void **state)
+{
+	struct sockaddr_in to = { .sin_family = AF_INET,
+				  .sin_port = htons(9),
+				  .sin_addr.s_addr = PEER };
+	int fd, on = 1, refused = 0;
+	uint64_t lost;
+
+	(void)state;
+	fd = us_socket_on(T.st, AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+	assert_true(fd >= 0);
+	/* Nobody takes the device's frames here: its queue fills. */
+	T.tx_limit = 100;
+	for (int i = 0; i < 150; i++) {
+		ssize_t n = us_sendto(fd, "x", 1, 0, (struct sockaddr *)&to,
+				      sizeof(to));
+
+		if (n != 1)
+			fail_msg("send %d: %zd errno %d", i, n, errno);
+	}
+	lost = ipt_mib(&T, US_MIB_UDP_SNDBUF_ERRORS);
+	assert_int_equal(lost, 50);
+	assert_int_equal(us_setsockopt(fd, IPPROTO_IP, IP_RECVERR, &on,
+				       sizeof(on)), 0);
+	for (int i = 0; i < 10; i++)
+		if (us_sendto(fd, "x", 1, 0, (struct sockaddr *)&to,
+			      sizeof(to)) < 0 && errno == ENOBUFS)
+			refused++;
+	assert_int_equal(refused, 10);
+	assert_int_equal(ipt_mib(&T, US_MIB_UDP_SNDBUF_ERRORS), lost + 10);
+	assert_int_equal(ipt_mib(&T, US_MIB_UDP_OUT_DATAGRAMS), 100);
+	assert_int_equal(us_close(fd), 0);
+}
+
+/*
+ * A datagram sent to a broadcast address goes on the wire and is heard on
+ * this host too (Linux's ip_mc_output loops a copy back): a socket bound
+ * to the port on any address receives it, once. A unicast one is not.
+ */
+static void test_udp_broadcast_looped_back(void **state)
+{
+	struct sockaddr_in any = { .sin_family = AF_INET,
+				   .sin_port = htons(9999) };
+	struct sockaddr_in bc = any, from;
+	socklen_t fl = sizeof(from);
+	char buf[16];
+	int on = 1, r, s;
+
+	(void)state;
+	assert_non_null(loopback_create(T.st));
+	bc.sin_addr.s_addr = ts_ip("10.0.0.255");
+	r = us_socket_on(T.st, AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+	s = us_socket_on(T.st, AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+	assert_true(r >= 0 && s >= 0);
+	assert_int_equal(us_bind(r, (struct sockaddr *)&any, sizeof(any)), 0);
+	assert_int_equal(us_setsockopt(s, SOL_SOCKET, SO_BROADCAST, &on,
+				       sizeof(on)), 0);
+	assert_int_equal(us_sendto(s, "hello", 5, 0, (struct sockaddr *)&bc,
+				   sizeof(bc)), 5);
+	assert_int_equal(ts_flush_tx(&T), 1);          /* on the wire */
+	assert_int_equal(us_recvfrom(r, buf, sizeof(buf), 0,
+				     (struct sockaddr *)&from, &fl), 5);
+	assert_memory_equal(buf, "hello", 5);
+	assert_int_equal(from.sin_addr.s_addr, ME);
+	assert_int_equal(us_recv(r, buf, sizeof(buf), 0), -1);
+	assert_int_equal(errno, EAGAIN);
+	/* Unicast to the peer: the wire only. */
+	bc.sin_addr.s_addr = PEER;
+	assert_int_equal(us_sendto(s, "x", 1, 0, (struct sockaddr *)&bc,
+				   sizeof(bc)), 1);
+	assert_int_equal(ts_flush_tx(&T), 1);
+	assert_int_equal(us_recv(r, buf, sizeof(buf), 0), -1);
+	assert_int_equal(errno, EAGAIN);
+	assert_int_equal(us_close(r), 0);
+	assert_int_equal(us_close(s), 0);
+}
+
 static void test_route_table_full(void **state)
 {
 	int n = T.st->ip.nroutes;
@@ -798,12 +921,15 @@ int main(void)
 		T_(test_broadcast_delivered),
 		T_(test_unknown_protocol),
 		T_(test_output_header),
+		T_(test_output_id_per_flow),
 		T_(test_output_no_route),
 		T_(test_route_lpm),
 		T_(test_route_table_full),
 		T_(test_route_pmtu),
 		T_(test_route_pmtu_full),
 		T_(test_udp_pmtudisc_df),
+		T_(test_udp_enobufs),
+		T_(test_udp_broadcast_looped_back),
 		T_(test_route_local_via_lo),
 		T_(test_addr_type),
 		T_(test_register_protocol),

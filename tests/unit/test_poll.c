@@ -409,6 +409,39 @@ static void test_select_errors(void **state)
 	assert_int_equal(us_select(closed, &r, NULL, NULL, &tv), 0);
 }
 
+/*
+ * A count far past FD_SETSIZE with sets of FD_SETSIZE bits (a program
+ * passing getdtablesize()): Linux reads and writes no further than its
+ * descriptor table, and so must we: nothing past the sets is touched
+ * (ASan reports the overrun too), and the answer is the kernel's.
+ */
+static void test_select_huge_nfds(void **state)
+{
+	struct {
+		fd_set r;
+		unsigned char after[256];
+	} s, k;
+	struct timeval tv = { 0, 0 };
+	int n = 1 << 20;
+
+	(void)state;
+	memset(&s, 0xa5, sizeof(s));
+	FD_ZERO(&s.r);
+	FD_SET(F.ua, &s.r);
+	rd_make_ready(&F, F.ua);
+	assert_int_equal(us_select(n, &s.r, NULL, NULL, &tv), 1);
+	assert_true(FD_ISSET(F.ua, &s.r));
+	for (size_t i = 0; i < sizeof(s.after); i++)
+		assert_int_equal(s.after[i], 0xa5);
+	/* The kernel's own answer to the same count, for comparison. */
+	memset(&k, 0xa5, sizeof(k));
+	FD_ZERO(&k.r);
+	FD_SET(0, &k.r);
+	(void)select(n, &k.r, NULL, NULL, &tv);
+	for (size_t i = 0; i < sizeof(k.after); i++)
+		assert_int_equal(k.after[i], 0xa5);
+}
+
 static void test_poll_errors(void **state)
 {
 	struct pollfd *volatile none = NULL;
@@ -668,6 +701,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_select_mapping_matches_kernel,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_select_errors, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_select_huge_nfds, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_poll_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_poll_blocks_until_ready,

@@ -443,6 +443,28 @@ static void test_hystart_exit(void **state)
 	free(tp);
 }
 
+/* HyStart++ is set up with the socket, before the ISN (snd_nxt 0): with an
+ * ISN in the upper half of the sequence space its rounds must still end,
+ * and the rise in RTT be seen, as in test_hystart_exit. */
+static void test_hystart_isn_upper_half(void **state)
+{
+	struct tcp_sock *tp = bare_sock(&tcp_cubic);
+	struct hystart *hs = &cubic(tp)->hs;
+	us_time_t now = 0;
+
+	(void)state;
+	tp->snd_una = tp->snd_nxt = tp->snd_max = 0;
+	hystart_start(tp, hs);
+	tp->snd_una = 0x90000000u;
+	tp->snd_nxt = tp->snd_max = tp->snd_una + tp->snd_cwnd * MSS;
+	for (int r = 0; r < 3; r++)
+		hs_round(tp, &now, 100000);
+	assert_int_equal(hs->state, HS_SS);
+	hs_round(tp, &now, 120000);
+	assert_int_equal(hs->state, HS_CSS);
+	free(tp);
+}
+
 /* In CSS a stretch ACK adds a quarter of all it covers (RFC 9406 §4.2's
  * growth with no limit per ACK, as slow start has none: ustack's choice,
  * where §4.3 asks L = 8 of a sender that does not pace): one ACK for the
@@ -724,7 +746,8 @@ static void test_default_and_choice(void **state)
 	get_name(a, name);
 	assert_memory_equal(name, want, TCP_CA_NAME_MAX);   /* NUL-padded */
 	assert_int_equal(st->sysctl.tcp_cubic_hystart, 1);
-	assert_int_equal(hs_state_of(a), HS_SS);
+	/* On, its first round waiting for the first ACK. */
+	assert_int_equal(hs_state_of(a), HS_START);
 	assert_int_equal(ustack_sysctl_set(st, "net.ipv4.tcp_congestion_control",
 					   "reno"), 0);
 	b = us_socket(AF_INET, SOCK_STREAM, 0);
@@ -760,6 +783,7 @@ int main(void)
 		cmocka_unit_test(test_cubic_after_rto),
 		cmocka_unit_test(test_cubic_not_cwnd_limited),
 		cmocka_unit_test(test_hystart_exit),
+		cmocka_unit_test(test_hystart_isn_upper_half),
 		cmocka_unit_test(test_hystart_spurious_and_noise),
 		cmocka_unit_test(test_hystart_css_stretch_ack),
 		cmocka_unit_test(test_slow_start_abc),

@@ -273,6 +273,96 @@ static void test_rack_state(void **state)
 	assert_non_null(tp_of(C.fd)->sack_rcv);
 }
 
+/* ---- receive memory ------------------------------------------------------ */
+
+static struct sock *sk_of(int fd)
+{
+	struct socket *sock = sockfd_lookup(fd, NULL);
+	struct sock *sk;
+
+	assert_non_null(sock);
+	sk = sock->sk;
+	sockfd_put(sock);
+	return sk;
+}
+
+/*
+ * A peer that fills its window with one-byte segments, each behind a hole:
+ * each holds a whole buffer, so the out-of-order queue is charged by the
+ * buffer (truesize), not the byte, and stops at the receive buffer;
+ * in-order data then gets room from it. Every byte is still received, in
+ * order, once the holes fill.
+ */
+static void test_ofo_tiny_segments_bounded(void **state)
+{
+	enum { N = 3000 };
+	static uint8_t got[2 * N + 2];
+	struct sock *sk = sk_of(C.fd);
+	struct tcp_sock *tp = tcp_sk(sk);
+	size_t n = 0;
+
+	(void)state;
+	for (uint32_t i = 0; i < sizeof(BUF); i++)
+		BUF[i] = (uint8_t)(i * 13 + 5);
+	for (uint32_t i = 1; i <= N; i++) {
+		tt_peer_at(&C, 2 * i, TCPHDR_ACK, BUF + 2 * i, 1);
+		/* Within the buffer, but for the last one taken. */
+		assert_true(sk->rmem_alloc <= sk->rcvbuf + 4096);
+	}
+	ts_flush_tx(&T);
+	assert_true(tp->ooo_queue.qlen > 10);
+	assert_true(tp->ooo_queue.qlen < N);
+	assert_true(tt_drops(&T, US_DROP_TCP_OFO_DROP) > 0);
+	/* The holes fill, 500 bytes at a time. */
+	for (uint32_t off = 0; off < 2 * N + 2; off += 500) {
+		uint32_t len = 2 * N + 2 - off < 500 ? 2 * N + 2 - off : 500;
+
+		tt_send(&C, TCPHDR_ACK, C.snd_nxt + off, C.rcv_nxt, BUF + off,
+			len);
+	}
+	C.snd_nxt += 2 * N + 2;
+	ts_flush_tx(&T);
+	while (n < sizeof(got)) {
+		ssize_t r = us_recv(C.fd, got + n, sizeof(got) - n,
+				    MSG_DONTWAIT);
+
+		assert_true(r > 0);
+		n += (size_t)r;
+	}
+	assert_memory_equal(got, BUF, sizeof(got));
+	assert_int_equal(tp->ooo_queue.qlen, 0);
+	assert_int_equal(sk->rmem_alloc, 0);
+}
+
+/*
+ * In-order one-byte segments the reader has not read yet share buffers
+ * (Linux's tcp_try_coalesce) instead of taking one each: the queue stays
+ * short, the memory within the receive buffer, and the bytes come out as
+ * they went in.
+ */
+static void test_small_segments_coalesced(void **state)
+{
+	enum { N = 2000 };
+	static uint8_t got[N];
+	struct sock *sk = sk_of(C.fd);
+
+	(void)state;
+	for (uint32_t i = 0; i < sizeof(BUF); i++)
+		BUF[i] = (uint8_t)(i * 11 + 1);
+	for (uint32_t i = 0; i < N; i++) {
+		tt_peer(&C, TCPHDR_ACK, BUF + i, 1);
+		ts_flush_tx(&T);
+	}
+	assert_true(sk->receive_queue.qlen < N / 10);
+	assert_int_equal(sk->receive_queue.bytes, N);
+	assert_true(sk->rmem_alloc <= sk->rcvbuf + 4096);
+	assert_true(tt_mib(&T, US_MIB_TCP_RCV_COALESCED) >= N - N / 10);
+	assert_int_equal(tt_drops(&T, US_DROP_TCP_RCVQ_FULL), 0);
+	assert_int_equal(us_recv(C.fd, got, sizeof(got), MSG_DONTWAIT), N);
+	assert_memory_equal(got, BUF, N);
+	assert_int_equal(sk->rmem_alloc, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -287,6 +377,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_sack_state_nomem, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_rack_state, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ofo_tiny_segments_bounded,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_small_segments_coalesced,
+						setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

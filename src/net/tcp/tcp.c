@@ -454,7 +454,15 @@ void tcp_done(struct sock *sk)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 	bool was_hashed = tp->hashed;
-	bool was_queued = tp->parent != NULL;
+	/*
+	 * A child that dies in the SYN queue leaves it, and the queue's
+	 * reference goes with it. One on the accept queue (established,
+	 * then reset) stays there closed, as on Linux (inet_accept allows
+	 * TCP_CLOSE): accept() returns it, and the data it got and its
+	 * error are read from it.
+	 */
+	bool was_queued = tp->parent != NULL &&
+			  tp->child_queue != TCP_CHILD_ACCEPTQ;
 
 	tcp_set_state(sk, TCP_CLOSE);
 	sk->shutdown = SHUTDOWN_MASK;
@@ -462,8 +470,6 @@ void tcp_done(struct sock *sk)
 	tcp_ehash_del(sk);
 	if (!sk->userlocks_port || !sk->sk_socket)
 		tcp_put_port(sk);
-	/* A child that dies before accept() leaves its listener's queue,
-	 * and the queue's reference goes with it. */
 	if (was_queued)
 		tcp_unlink_child(tp);
 	if (sk->sk_socket)
@@ -674,7 +680,7 @@ static void tcp_disconnect_forget(struct sock *sk)
 		skb_free(skb);
 	}
 	tp->send_head = NULL;
-	skb_queue_purge(&tp->ooo_queue);
+	sock_purge_queue(sk, &tp->ooo_queue);
 	sk->shutdown = 0;
 	tp->fin_rcvd = false;
 	sk->daddr = 0;
@@ -1000,6 +1006,10 @@ static int tcp_recvmsg(struct sock *sk, struct msghdr *msg, size_t len,
 		return -ENOTCONN;
 	if (flags & MSG_OOB)
 		return tcp_recv_urg(sk, msg, len, flags);
+	/* A read of no bytes has what it asked for once data is there
+	 * (Linux's tcp_recvmsg copies none and returns 0). */
+	if (len == 0 && !skb_queue_empty(&sk->receive_queue))
+		return 0;
 	/* Urgent data: the read stops at the mark, and passes over the
 	 * urgent byte there (tcp_urgent.c). */
 	skip = tcp_urg_read_start(sk, &len, flags);
@@ -1155,7 +1165,7 @@ static void tcp_destroy(struct sock *sk)
 	tcp_cleanup_congestion_control(sk);
 	sock_purge_queue(sk, &sk->receive_queue);
 	skb_queue_purge(&sk->write_queue);
-	skb_queue_purge(&tp->ooo_queue);
+	sock_purge_queue(sk, &tp->ooo_queue);
 	tcp_sack_destroy(tp);
 	tcp_error_queue_free(sk);
 	tcp_put_port(sk);
@@ -1373,4 +1383,5 @@ const struct proto tcp_prot = {
 	.error_queue = tcp_error_queue,
 	.shutdown = tcp_shutdown,
 	.keepalive = tcp_set_keepalive,
+	.set_rcvlowat = tcp_set_rcvlowat,
 };

@@ -470,6 +470,7 @@ void tcp_sack_syn_options(struct tcp_sock *tp, const struct tcp_seg *th);
 /* Receiving: a segment went into (or duplicated data of) the out-of-order
  * queue; the block holding seq is reported first (RFC 2018 §4). */
 void tcp_sack_ofo_event(struct sock *sk, uint32_t seq);
+void tcp_sack_ofo_append(struct sock *sk, uint32_t seq, uint32_t end_seq);
 /* Receiving: RCV.NXT moved or the out-of-order queue changed. */
 void tcp_sack_rcv_update(struct sock *sk);
 /* Receiving: [seq, end_seq) duplicates data we hold (RFC 2883). */
@@ -622,6 +623,8 @@ void tcp_urg(struct sock *sk, const struct sk_buff *skb,
 	     const struct tcp_seg *th);
 int tcp_recv_urg(struct sock *sk, struct msghdr *msg, size_t len, int flags);
 bool tcp_urg_at_mark(const struct sock *sk);
+/* The mark lies in the queued data: a read or a peek stops at it. */
+bool tcp_urg_ahead(const struct sock *sk);
 size_t tcp_urg_read_start(struct sock *sk, size_t *len, int flags);
 void tcp_urg_read_done(struct sock *sk);
 uint32_t tcp_urg_poll(const struct sock *sk, size_t *readable);
@@ -759,6 +762,7 @@ bool tcp_ts_rtt_sample(struct sock *sk, us_time_t last_tx);
 /* tcp_autotune.c: Linux's receive-buffer autotuning and send-buffer
  * growth */
 /* The connection is established: start measuring. */
+void tcp_set_rcvlowat(struct sock *sk, int val);
 void tcp_init_buffer_space(struct sock *sk);
 /* In-order data arrived: the receiver's RTT estimate. */
 void tcp_rcv_rtt_measure(struct sock *sk, const struct sk_buff *skb);

@@ -169,6 +169,27 @@ void tcp_rcv_space_adjust(struct sock *sk)
 	tp->rcvq_time = sk->st->now;
 }
 
+/*
+ * SO_RCVLOWAT (Linux's tcp_set_rcvlowat): at most half of the largest
+ * buffer the socket may have (its SO_RCVBUF, or tcp_rmem[2]), so that a
+ * reader never waits for more than the window lets come; a buffer not set
+ * by the user grows to hold it (twice the bytes, tcp_space_from_win). A
+ * reader waiting is woken to look again (Linux's tcp_data_ready).
+ */
+void tcp_set_rcvlowat(struct sock *sk, int val)
+{
+	int cap = (sk->rcvbuf_locked ? sk->rcvbuf
+				     : sk->st->sysctl.tcp_rmem[2]) >> 1;
+
+	if (val > cap)
+		val = cap;
+	sk->rcvlowat = val ? val : 1;
+	if (!sk->rcvbuf_locked && (int64_t)val * 2 > sk->rcvbuf)
+		sk->rcvbuf = val * 2;
+	if (!skb_queue_empty(&sk->receive_queue))
+		sk->sk_data_ready(sk);
+}
+
 /* What an MSS-sized segment costs in the write queue (its truesize). */
 static uint32_t tcp_per_mss(const struct tcp_sock *tp)
 {

@@ -110,7 +110,9 @@ uint32_t tcp_flight_segs(const struct tcp_sock *tp);
 
 /* HyStart++ (RFC 9406, tcp_hystart.c): leaves the first slow start when
  * the RTT grows, through Conservative Slow Start. */
-enum { HS_OFF, HS_SS, HS_CSS };
+/* HS_START: slow start, the first round not begun (it begins at the first
+ * ACK, at SND.NXT then: the algorithm is set up before the ISN is). */
+enum { HS_OFF, HS_SS, HS_CSS, HS_START };
 struct hystart {
 	uint32_t end_seq;        /* the round ends when this is acknowledged */
 	uint32_t cur_min_us;     /* currentRoundMinRTT; UINT32_MAX = none */

@@ -32,7 +32,7 @@ void hystart_start(struct tcp_sock *tp, struct hystart *hs)
 		.cur_min_us = HS_NONE,
 		.last_min_us = HS_NONE,
 		.css_base_us = HS_NONE,
-		.state = HS_SS,
+		.state = HS_START,
 	};
 }
 
@@ -40,6 +40,16 @@ void hystart_start(struct tcp_sock *tp, struct hystart *hs)
  * CSS_ROUNDS, and the last one ends slow start. */
 static void hystart_round(struct tcp_sock *tp, struct hystart *hs)
 {
+	/* The first round is what is in flight at the first ACK. The
+	 * algorithm is set up with the socket, before its ISN: a round that
+	 * began at SND.NXT then (0) never ended while the ISN lay in the
+	 * upper half of the sequence space, and HyStart++ did nothing for
+	 * half of all connections. (Linux sets it up once established.) */
+	if (hs->state == HS_START) {
+		hs->end_seq = tp->snd_nxt;
+		hs->state = HS_SS;
+		return;
+	}
 	/* The ACK of end_seq itself still belongs to the round it ends. */
 	if (seq_leq(tp->snd_una, hs->end_seq))
 		return;

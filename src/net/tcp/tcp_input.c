@@ -291,13 +291,16 @@ static enum us_drop_reason tcp_ack(struct sock *sk, const struct sk_buff *skb,
 	 * path works: an ICMP error kept for a timeout is forgotten. */
 	sk->err_soft = 0;
 	tcp_ts_update_recent(tp, seq);
-	/* The window update rule, with Linux's narrowing of its second arm
-	 * (tcp_may_update_window): a segment no newer than the last update
-	 * that acknowledges nothing new may open or close the window but not
-	 * shrink it, so a reordered duplicate ACK cannot take window back. */
-	if (seq_lt(tp->snd_wl1, seq) ||
-	    (tp->snd_wl1 == seq && seq_leq(tp->snd_wl2, ack) &&
-	     (seq_gt(ack, tp->snd_una) || nwin > tp->snd_wnd || nwin == 0))) {
+	/* The window update rule as Linux has it (tcp_may_update_window):
+	 * any ACK that moves SND.UNA updates the window, whatever its SEQ
+	 * (a peer's retransmission of data we lacked, carrying a newer ACK
+	 * and a smaller window: RFC 9293's SND.WL1 test kept the older,
+	 * larger window, and we sent past the peer's); so does a newer SEQ;
+	 * a segment no newer that acknowledges nothing new may open or
+	 * close the window but not shrink it, so a reordered duplicate ACK
+	 * cannot take window back. */
+	if (seq_gt(ack, tp->snd_una) || seq_lt(tp->snd_wl1, seq) ||
+	    (tp->snd_wl1 == seq && (nwin > tp->snd_wnd || nwin == 0))) {
 		wnd_changed = tp->snd_wnd != nwin;
 		tp->snd_wnd = nwin;
 		tp->snd_wl1 = seq;
@@ -376,11 +379,108 @@ static bool tcp_fin_acked(const struct tcp_sock *tp)
 
 /* ---- receiving data and FIN --------------------------------------------- */
 
-static void tcp_queue_rcv(struct sock *sk, struct sk_buff *skb)
+/* Charge skb to sk's receive memory: the receive queue and the
+ * out-of-order queue both count (Linux's skb_set_owner_r). */
+static void tcp_rmem_charge(struct sock *sk, struct sk_buff *skb)
 {
 	skb->sk = sk;
 	sk->rmem_alloc += (int)skb->truesize;
+}
+
+static void tcp_rmem_free(struct sock *sk, struct sk_buff *skb)
+{
+	sock_rfree(sk, skb);
+	skb_free(skb);
+}
+
+/*
+ * In-order data goes onto the end of the last queued buffer when it fits
+ * there (Linux's tcp_try_coalesce): a peer's small segments then share
+ * buffers instead of costing one each, and the receive buffer holds what
+ * the window let in. Only between linear buffers whose data no other skb
+ * shares. skb is freed (uncharged if it was charged).
+ */
+static struct sk_buff *tcp_coalesce_target(struct sock *sk,
+					   const struct sk_buff *skb)
+{
+	struct sk_buff *tail = skb_peek_tail(&sk->receive_queue);
+
+	if (!tail || skb_is_nonlinear(skb) || skb_is_nonlinear(tail) ||
+	    skb_shared_data(tail) || skb->len > skb_tailroom(tail))
+		return NULL;
+	return tail;
+}
+
+static bool tcp_try_coalesce(struct sock *sk, struct sk_buff *skb)
+{
+	struct sk_buff *tail = tcp_coalesce_target(sk, skb);
+
+	if (!tail)
+		return false;
+	memcpy(skb_put(tail, skb->len), skb->data, skb->len);
+	sk->receive_queue.bytes += skb->len;
+	TCP_SKB_CB(tail)->end_seq = TCP_SKB_CB(skb)->seq + skb->len;
+	tail->tstamp = skb->tstamp;
+	us_mib_inc(sk->st, US_MIB_TCP_RCV_COALESCED);
+	if (skb->sk == sk)
+		tcp_rmem_free(sk, skb);
+	else
+		skb_free(skb);
+	return true;
+}
+
+static void tcp_queue_rcv(struct sock *sk, struct sk_buff *skb)
+{
+	if (tcp_try_coalesce(sk, skb))
+		return;
+	if (skb->sk != sk)
+		tcp_rmem_charge(sk, skb);
 	skb_queue_tail(&sk->receive_queue, skb);
+}
+
+/*
+ * A socket past its receive buffer frees its out-of-order segments past
+ * seq, from the furthest on, until it is within it again (Linux's
+ * tcp_prune_ofo_queue: the peer sends them again). Blocks SACKed for them
+ * are withdrawn. True when it is within its buffer: as in Linux's
+ * tcp_try_rmem_schedule, a buffer is taken while the socket is within its
+ * own, even if that buffer then takes it past (the window is reckoned in
+ * bytes, the buffer in truesize: a GSO packet may cost twice its data).
+ */
+static bool tcp_ofo_prune(struct sock *sk, uint32_t seq)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	bool pruned = false;
+
+	while (sk->rmem_alloc > sk->rcvbuf) {
+		struct sk_buff *last = skb_peek_tail(&tp->ooo_queue);
+
+		if (!last || !seq_gt(TCP_SKB_CB(last)->seq, seq))
+			break;
+		skb_unlink(&tp->ooo_queue, last);
+		tcp_rmem_free(sk, last);
+		us_mib_inc(sk->st, US_MIB_TCP_OFO_PRUNED);
+		pruned = true;
+	}
+	if (pruned)
+		tcp_sack_rcv_update(sk);
+	return sk->rmem_alloc <= sk->rcvbuf;
+}
+
+/*
+ * Room for in-order data (Linux's tcp_try_rmem_schedule): a socket past its
+ * receive buffer first gives up out-of-order data, then drops what comes
+ * (a peer sending in tiny segments what the window offered in bytes). The
+ * first buffer of an empty queue is always taken, so that a reader is
+ * never left waiting on an empty socket; data that fits in the last
+ * buffer costs nothing more.
+ */
+static bool tcp_rmem_room(struct sock *sk, struct sk_buff *skb)
+{
+	if (skb_queue_empty(&sk->receive_queue) ||
+	    sk->rmem_alloc <= sk->rcvbuf || tcp_coalesce_target(sk, skb))
+		return true;
+	return tcp_ofo_prune(sk, TCP_SKB_CB(skb)->seq);
 }
 
 /* RFC 9293 §3.10.7.4, eighth check: the FIN is in order. */
@@ -391,7 +491,7 @@ static void tcp_fin(struct sock *sk)
 	tp->rcv_nxt++;
 	sk->shutdown |= RCV_SHUTDOWN;
 	tp->fin_rcvd = true;
-	skb_queue_purge(&tp->ooo_queue);
+	sock_purge_queue(sk, &tp->ooo_queue);
 	tcp_sack_rcv_update(sk);
 	switch (sk->state) {
 	case TCP_SYN_RECV:
@@ -429,13 +529,20 @@ static bool tcp_ofo_drain(struct sock *sk)
 		if (seq_gt(cb->seq, tp->rcv_nxt))
 			break;
 		skb_unlink(&tp->ooo_queue, skb);
+		/* Wholly behind RCV.NXT, a FIN in it too (a peer that moved
+		 * its FIN): nothing new (Linux's tcp_ofo_queue). */
+		if (!seq_gt(cb->end_seq, tp->rcv_nxt)) {
+			tcp_rmem_free(sk, skb);
+			continue;
+		}
 		/* (cb lives in skb: not to be read once it is freed) */
 		if (seq_gt(data_end, tp->rcv_nxt)) {
 			skb_pull(skb, tp->rcv_nxt - cb->seq);
+			cb->seq = tp->rcv_nxt;
 			tp->rcv_nxt = data_end;
 			tcp_queue_rcv(sk, skb);
 		} else {
-			skb_free(skb);
+			tcp_rmem_free(sk, skb);
 		}
 		if (has_fin) {
 			fin = true;
@@ -445,25 +552,35 @@ static bool tcp_ofo_drain(struct sock *sk)
 	return fin;
 }
 
+static struct sk_buff *tcp_ofo_next(struct tcp_sock *tp, struct sk_buff *skb)
+{
+	return skb->list.next == &tp->ooo_queue.list ? NULL :
+	       list_entry(skb->list.next, struct sk_buff, list);
+}
+
 /* Keep a segment from the future, in order of sequence, once. */
 static void tcp_ofo_insert(struct sock *sk, struct sk_buff *skb)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 	struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
-	struct sk_buff *it, *prev = NULL;
+	struct sk_buff *it, *prev = NULL, *next;
 
-	if (sk->rmem_alloc + (int)(tp->ooo_queue.bytes + skb->truesize) >
-	    sk->rcvbuf) {
+	/* Charged as it is held (its truesize, not its payload: a segment
+	 * of one byte holds a whole buffer); room is made from segments
+	 * further on, else it is dropped. */
+	if (!tcp_ofo_prune(sk, cb->seq)) {
 		tcp_drop(sk->st, skb, US_DROP_TCP_OFO_DROP);
 		return;
 	}
+	tcp_rmem_charge(sk, skb);
 	/* Behind a hole, segments mostly arrive in order: appending at the
 	 * tail without a walk keeps a queue of thousands (a scaled window
-	 * after one loss) from costing a walk per segment. */
+	 * after one loss) from costing a walk per segment, and its SACK
+	 * block only grows. */
 	it = skb_peek_tail(&tp->ooo_queue);
 	if (it && seq_leq(TCP_SKB_CB(it)->end_seq, cb->seq)) {
 		skb_queue_tail(&tp->ooo_queue, skb);
-		tcp_sack_ofo_event(sk, cb->seq);
+		tcp_sack_ofo_append(sk, cb->seq, cb->end_seq);
 		return;
 	}
 	skb_queue_walk(&tp->ooo_queue, it) {
@@ -474,6 +591,7 @@ static void tcp_ofo_insert(struct sock *sk, struct sk_buff *skb)
 			 * block holding it. */
 			tcp_dsack_set(sk, cb->seq, cb->end_seq);
 			tcp_sack_ofo_event(sk, cb->seq);
+			sock_rfree(sk, skb);
 			tcp_drop(sk->st, skb, US_DROP_TCP_OFO_DUP);
 			return;
 		}
@@ -485,6 +603,14 @@ static void tcp_ofo_insert(struct sock *sk, struct sk_buff *skb)
 		skb_queue_after(&tp->ooo_queue, prev, skb);
 	else
 		skb_queue_head(&tp->ooo_queue, skb);
+	/* Segments the new one covers whole are of no more use (Linux's
+	 * tcp_data_queue_ofo frees them). */
+	while ((next = tcp_ofo_next(tp, skb)) != NULL &&
+	       seq_leq(TCP_SKB_CB(next)->end_seq, cb->end_seq)) {
+		skb_unlink(&tp->ooo_queue, next);
+		sock_rfree(sk, next);
+		tcp_drop(sk->st, next, US_DROP_TCP_OFO_MERGE);
+	}
 	tcp_sack_ofo_event(sk, cb->seq);
 }
 
@@ -557,6 +683,11 @@ static void tcp_data_queue(struct sock *sk, struct sk_buff *skb)
 		tcp_send_ack(sk);   /* a duplicate ACK tells of the hole */
 		return;
 	}
+	if (len && !tcp_rmem_room(sk, skb)) {
+		tcp_send_ack(sk);
+		tcp_drop(sk->st, skb, US_DROP_TCP_RCVQ_FULL);
+		return;
+	}
 	if (len) {
 		tp->rcv_nxt += len;
 		tcp_rcv_rtt_measure(sk, skb);
@@ -564,7 +695,9 @@ static void tcp_data_queue(struct sock *sk, struct sk_buff *skb)
 	} else {
 		skb_free(skb);
 	}
-	if (tcp_ofo_drain(sk))
+	/* A FIN in order ends the stream: what the out-of-order queue holds
+	 * past it is purged (tcp_fin), not received. */
+	if (!fin && tcp_ofo_drain(sk))
 		fin = true;
 	if (had_ooo)
 		tcp_sack_rcv_update(sk);
@@ -967,13 +1100,17 @@ static void tcp_rcv_state_process(struct sock *sk, struct sk_buff *skb,
 	}
 	if ((!sk->sk_socket || sk->shutdown == SHUTDOWN_MASK) &&
 	    (sk->state == TCP_FIN_WAIT1 || sk->state == TCP_FIN_WAIT2) &&
-	    tcp_payload(skb) && seq_gt(cb->end_seq, tp->rcv_nxt)) {
-		/* RFC 1122 §4.2.2.13 / RFC 2525: data for a socket the user
-		 * closed (or one still lingering in close(), its shutdown
-		 * already complete, as Linux's RCV_SHUTDOWN test in
-		 * tcp_rcv_state_process) cannot be delivered: reset. */
+	    seq_gt(cb->end_seq - ((cb->flags & TCPHDR_FIN) ? 1 : 0),
+		   tp->rcv_nxt)) {
+		/* RFC 1122 §4.2.2.13 / RFC 2525: new data for a socket the
+		 * user closed (or one still lingering in close(), its
+		 * shutdown already complete, as Linux's RCV_SHUTDOWN test in
+		 * tcp_rcv_state_process) cannot be delivered: reset, and a
+		 * lingering close() hears ECONNRESET (Linux's tcp_reset).
+		 * Old data that only brings the FIN along (a retransmission
+		 * the peer merged with it) is not new: the FIN is taken. */
 		tcp_v4_send_reset(st, skb, th, seglen);
-		tcp_done(sk);
+		tcp_reset(sk);
 		tcp_drop(st, skb, US_DROP_TCP_CLOSED);
 		return;
 	}

@@ -177,6 +177,23 @@ void tcp_sack_ofo_event(struct sock *sk, uint32_t seq)
 		tcp_sack_rebuild(sk, true, seq);
 }
 
+/*
+ * A segment appended behind everything out of order: when it continues
+ * the most recent block (the run at the tail), that block only grows, and
+ * no walk of the queue is needed; else as tcp_sack_ofo_event.
+ */
+void tcp_sack_ofo_append(struct sock *sk, uint32_t seq, uint32_t end_seq)
+{
+	struct tcp_sack_rcv *r = tcp_sk(sk)->sack_rcv;
+
+	if (tcp_sk(sk)->sack_ok && r && r->num_sacks &&
+	    r->selective_acks[0].end == seq) {
+		r->selective_acks[0].end = end_seq;
+		return;
+	}
+	tcp_sack_ofo_event(sk, seq);
+}
+
 void tcp_sack_rcv_update(struct sock *sk)
 {
 	const struct tcp_sack_rcv *r = tcp_sk(sk)->sack_rcv;

@@ -30,7 +30,7 @@ static int connect_locked(struct socket *sock, const struct sockaddr *addr,
 {
 	struct sock *sk = sock->sk;
 	us_time_t timeo;
-	int err;
+	int err, pending = -EINPROGRESS;
 
 	if (len < sizeof(addr->sa_family))
 		return -EINVAL;
@@ -47,6 +47,10 @@ static int connect_locked(struct socket *sock, const struct sockaddr *addr,
 		 * (0, or the error), as Linux does on a repeated connect. */
 		if (!tcp_connect_done(sk, NULL) && (flags & O_NONBLOCK))
 			return -EALREADY;
+		/* A blocking one waits again; timed out, it says EALREADY
+		 * (Linux's __inet_stream_connect sets the error before the
+		 * wait). */
+		pending = -EALREADY;
 		break;
 	case SS_UNCONNECTED:
 		if (sk->state != TCP_CLOSE)
@@ -76,7 +80,7 @@ static int connect_locked(struct socket *sock, const struct sockaddr *addr,
 		if (err == -EBADF || err == -EINTR)
 			return err;
 		if (err < 0)
-			return -EINPROGRESS;   /* Linux: SO_SNDTIMEO expired */
+			return pending;   /* Linux: SO_SNDTIMEO expired */
 	}
 	if (sk->state == TCP_CLOSE) {
 		err = sock_error(sk);
@@ -153,6 +157,21 @@ static int inet_accept(struct socket *sock, struct socket *newsock, int flags)
 	return 0;
 }
 
+/*
+ * Linux's tcp_epollin_ready: SO_RCVLOWAT bytes, or fewer when no more can
+ * come: the buffer is 7/8 full or the window has less than a segment left.
+ */
+static bool tcp_epollin_ready(const struct sock *sk, size_t readable)
+{
+	const struct tcp_sock *tp = tcp_sk((struct sock *)sk);
+
+	if (!readable)
+		return false;
+	return readable >= (size_t)(sk->rcvlowat > 0 ? sk->rcvlowat : 1) ||
+	       sk->rmem_alloc > sk->rcvbuf - (sk->rcvbuf >> 3) ||
+	       tcp_receive_window(tp) <= tcp_rcv_mss(tp);
+}
+
 /* Linux's tcp_poll(), state by state. */
 static uint32_t tcp_poll(struct socket *sock)
 {
@@ -171,7 +190,7 @@ static uint32_t tcp_poll(struct socket *sock)
 		size_t readable = sk->receive_queue.bytes;
 
 		mask |= tcp_urg_poll(sk, &readable);
-		if (readable >= (size_t)(sk->rcvlowat > 0 ? sk->rcvlowat : 1))
+		if (tcp_epollin_ready(sk, readable))
 			mask |= POLLIN | POLLRDNORM;
 		if (!(sk->shutdown & SEND_SHUTDOWN)) {
 			if (sk->wmem_alloc < sk->sndbuf)
@@ -219,6 +238,16 @@ static bool stream_cond(struct sock *sk, void *arg)
 
 	(void)sk;
 	return tcp_poll(w->sock) & (w->events | POLLERR | POLLHUP);
+}
+
+/*
+ * What a blocked read waits for: any data (SO_RCVLOWAT and MSG_WAITALL only
+ * set how much the read gathers before it returns, as in Linux's
+ * tcp_recvmsg, which sleeps in sk_wait_data), an error or the end.
+ */
+static bool stream_data(struct sock *sk, void *arg)
+{
+	return !skb_queue_empty(&sk->receive_queue) || stream_cond(sk, arg);
 }
 
 /*
@@ -274,7 +303,7 @@ static ssize_t inet_stream_sendmsg(struct socket *sock, const struct msghdr *msg
 			break;
 		if (rc != -EAGAIN || timeo == 0)
 			break;
-		rc = sock_wait_event(sock, &timeo, stream_cond, &w);
+		rc = sock_wait_retry(sock, &timeo, stream_cond, &w);
 		if (rc < 0)
 			break;
 	}
@@ -283,6 +312,48 @@ static ssize_t inet_stream_sendmsg(struct socket *sock, const struct msghdr *msg
 	if (claim)
 		us_wait_unclaim(sock->st, rc >= 0);
 	return done ? (ssize_t)done : rc;
+}
+
+struct peek_wait {
+	struct stream_wait w;
+	size_t seen;                /* bytes the last peek found */
+};
+
+/* More than the last peek found, an error or the end. */
+static bool stream_more(struct sock *sk, void *arg)
+{
+	struct peek_wait *p = arg;
+
+	return sk->receive_queue.bytes > p->seen || stream_cond(sk, &p->w);
+}
+
+/*
+ * MSG_PEEK: each peek copies from the start of the queue, so a peek that
+ * must wait (MSG_WAITALL, SO_RCVLOWAT) peeks again, whole, once more has
+ * come, until it has `target` bytes, the stream ends, or the wait times
+ * out: then what it has (Linux's tcp_recvmsg, whose peek also waits for
+ * its target).
+ */
+static ssize_t stream_peek(struct socket *sock, struct msghdr *msg, size_t len,
+			   int flags, size_t target, us_time_t timeo)
+{
+	struct sock *sk = sock->sk;
+	struct peek_wait p = { { sock, POLLIN }, 0 };
+	int addr_len = 0, rc;
+
+	for (;;) {
+		rc = sk->prot->recvmsg(sk, msg, len, flags, &addr_len);
+		if (rc > 0)
+			p.seen = (size_t)rc;
+		if ((rc < 0 && rc != -EAGAIN) || rc == 0 ||
+		    (rc > 0 && ((size_t)rc >= target || tcp_urg_ahead(sk))) ||
+		    timeo == 0)
+			break;
+		rc = sock_wait_retry(sock, &timeo, stream_more, &p);
+		if (rc < 0)
+			break;
+	}
+	return p.seen ? (ssize_t)p.seen : rc;
 }
 
 /* MSG_WAITALL and SO_RCVLOWAT set how much a blocking read waits for. */
@@ -322,6 +393,11 @@ static ssize_t inet_stream_recvmsg(struct socket *sock, struct msghdr *msg,
 	}
 	msg->msg_flags = 0;
 	msg->msg_namelen = 0;
+	if (flags & MSG_PEEK) {
+		rc = stream_peek(sock, msg, len, flags, target, timeo);
+		free(iov);
+		return rc;
+	}
 	for (;;) {
 		/* A read that has data stops at the urgent mark, even one
 		 * that would wait for more (Linux's tcp_recvmsg). */
@@ -331,13 +407,13 @@ static ssize_t inet_stream_recvmsg(struct socket *sock, struct msghdr *msg,
 		rc = sk->prot->recvmsg(sk, &sub, len - done, flags, &addr_len);
 		if (rc > 0) {
 			done += (size_t)rc;
-			if (done >= target || (flags & MSG_PEEK))
+			if (done >= target)
 				break;
 			continue;
 		}
-		if (rc != -EAGAIN || timeo == 0 || len == 0)
+		if (rc != -EAGAIN || timeo == 0)
 			break;
-		rc = sock_wait_event(sock, &timeo, stream_cond, &w);
+		rc = sock_wait_retry(sock, &timeo, stream_data, &w);
 		if (rc < 0)
 			break;
 	}
@@ -387,4 +463,5 @@ const struct proto_ops inet_stream_ops = {
 	.getsockopt = inet_getsockopt,
 	.sendmsg = inet_stream_sendmsg,
 	.recvmsg = inet_stream_recvmsg,
+	.waits = true,
 };

@@ -229,6 +229,15 @@ bool tcp_urg_at_mark(const struct sock *sk)
 	return tp->urg_data && tp->urg_seq == tcp_copied_seq(sk);
 }
 
+/* The mark lies in what is queued: no read, nor peek, goes past it. */
+bool tcp_urg_ahead(const struct sock *sk)
+{
+	const struct tcp_sock *tp = tcp_sk((struct sock *)sk);
+
+	return tp->urg_data &&
+	       tp->urg_seq - tcp_copied_seq(sk) < sk->receive_queue.bytes;
+}
+
 /*
  * Where a normal read of *len bytes may go (Linux's tcp_recvmsg): it stops
  * short of the mark; at the mark, the urgent byte is passed over unless
