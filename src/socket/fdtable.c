@@ -70,15 +70,19 @@ static struct fd_slot epoll_slot(struct us_epoll *ep)
  * too), takes no lock (fdtable_is_ours, fdtable_is_epoll): a signal
  * handler that write()s to a pipe (a self-pipe, Python's wakeup fd) while
  * its thread was inside the table must not wait for a lock that thread
- * holds. So slots are written with atomic stores, and an array outgrown
- * is kept (`old`), never freed: a reader may still be looking at it.
+ * holds. So the table is chunks of FD_CHUNK slots that never move once
+ * made (a reader without the lock may be looking at one), reached through
+ * a fixed directory, and slots are written with atomic stores. Only the
+ * chunks that hold numbers in use are made.
  */
+#define FD_CHUNK_SHIFT 8
+#define FD_CHUNK (1 << FD_CHUNK_SHIFT)
+#define FD_MAX_CHUNKS 16384   /* descriptors below 4M (Linux: 1M, nr_open) */
+
 static struct {
 	pthread_mutex_t lock;
-	struct fd_slot *slots;
-	int nslots;
-	struct fd_slot *old[32];    /* arrays outgrown (at most 2^31 slots) */
-	int nold;
+	struct fd_slot *chunk[FD_MAX_CHUNKS];
+	int nslots;                 /* past the last chunk made */
 	struct ustack *default_stack;
 } fdt = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
@@ -87,48 +91,57 @@ static void slot_set(struct fd_slot *s, struct fd_slot v)
 	__atomic_store_n(&s->v, v.v, __ATOMIC_RELEASE);
 }
 
+/* fd's slot, or NULL when no chunk holds it; fdt.lock held. */
+static struct fd_slot *slot_at(int fd)
+{
+	struct fd_slot *c;
+
+	if (fd < 0 || fd >= fdt.nslots)
+		return NULL;
+	c = fdt.chunk[fd >> FD_CHUNK_SHIFT];
+	return c ? &c[fd & (FD_CHUNK - 1)] : NULL;
+}
+
 /* The entry for fd if it is of `kind`; fdt.lock held. */
 static struct fd_slot *slot_get(int fd, enum fd_kind kind)
 {
-	if (fd < 0 || fd >= fdt.nslots || slot_kind(&fdt.slots[fd]) != kind)
-		return NULL;
-	return &fdt.slots[fd];
+	struct fd_slot *s = slot_at(fd);
+
+	return s && slot_kind(s) == kind ? s : NULL;
 }
 
 /* What fd holds, read without the lock (an answer that may be a moment
  * old, as any answer about a descriptor another thread may close). */
 static enum fd_kind slot_kind_unlocked(int fd)
 {
-	int n = __atomic_load_n(&fdt.nslots, __ATOMIC_ACQUIRE);
-	struct fd_slot *slots = __atomic_load_n(&fdt.slots, __ATOMIC_ACQUIRE);
-	struct fd_slot v;
+	struct fd_slot *c, v;
 
-	if (fd < 0 || fd >= n)
+	if (fd < 0 || fd >= FD_MAX_CHUNKS * FD_CHUNK)
 		return FD_NONE;
-	v.v = __atomic_load_n(&slots[fd].v, __ATOMIC_ACQUIRE);
+	c = __atomic_load_n(&fdt.chunk[fd >> FD_CHUNK_SHIFT], __ATOMIC_ACQUIRE);
+	if (!c)
+		return FD_NONE;
+	v.v = __atomic_load_n(&c[fd & (FD_CHUNK - 1)].v, __ATOMIC_ACQUIRE);
 	return slot_kind(&v);
 }
 
+/* Make the chunk for fd; fdt.lock held. */
 static int fdtable_grow(int fd)
 {
-	int n = fdt.nslots ? fdt.nslots : 256;
-	struct fd_slot *slots;
+	struct fd_slot *c;
+	int i = fd >> FD_CHUNK_SHIFT;
 
-	while (n <= fd)
-		n *= 2;
-	if (fdt.nold == (int)(sizeof(fdt.old) / sizeof(fdt.old[0])))
+	if (fd < 0 || i >= FD_MAX_CHUNKS)
 		return -ENOMEM;
-	slots = calloc((size_t)n, sizeof(*slots));
-	if (!slots)
-		return -ENOMEM;
-	if (fdt.nslots)
-		memcpy(slots, fdt.slots, (size_t)fdt.nslots * sizeof(*slots));
-	if (fdt.slots)
-		fdt.old[fdt.nold++] = fdt.slots;
-	/* The larger array first: a reader that sees the new count sees
-	 * an array that long. */
-	__atomic_store_n(&fdt.slots, slots, __ATOMIC_RELEASE);
-	__atomic_store_n(&fdt.nslots, n, __ATOMIC_RELEASE);
+	if (!fdt.chunk[i]) {
+		c = calloc(FD_CHUNK, sizeof(*c));
+		if (!c)
+			return -ENOMEM;
+		/* Zeroed before a reader can see it. */
+		__atomic_store_n(&fdt.chunk[i], c, __ATOMIC_RELEASE);
+	}
+	if (fdt.nslots < (i + 1) * FD_CHUNK)
+		fdt.nslots = (i + 1) * FD_CHUNK;
 	return 0;
 }
 
@@ -137,10 +150,10 @@ static int slot_install(int fd, struct fd_slot entry)
 	int rc = 0;
 
 	pthread_mutex_lock(&fdt.lock);
-	if (fd >= fdt.nslots)
+	if (!slot_at(fd))
 		rc = fdtable_grow(fd);
 	if (rc == 0)
-		slot_set(&fdt.slots[fd], entry);
+		slot_set(slot_at(fd), entry);
 	pthread_mutex_unlock(&fdt.lock);
 	return rc;
 }
@@ -151,10 +164,10 @@ static int slot_install_sock(int fd, struct socket *sock)
 	int rc = 0;
 
 	pthread_mutex_lock(&fdt.lock);
-	if (fd >= fdt.nslots)
+	if (!slot_at(fd))
 		rc = fdtable_grow(fd);
 	if (rc == 0) {
-		slot_set(&fdt.slots[fd], sock_slot(sock));
+		slot_set(slot_at(fd), sock_slot(sock));
 		sock->ndesc++;
 	}
 	pthread_mutex_unlock(&fdt.lock);
@@ -176,7 +189,7 @@ bool fdtable_holds(int fd, const struct socket *sock)
 	bool holds;
 
 	pthread_mutex_lock(&fdt.lock);
-	holds = slot_get(fd, FD_SOCKET) && slot_sock(&fdt.slots[fd]) == sock;
+	holds = slot_get(fd, FD_SOCKET) && slot_sock(slot_at(fd)) == sock;
 	pthread_mutex_unlock(&fdt.lock);
 	return holds;
 }
@@ -228,10 +241,13 @@ static struct fd_slot slot_take(int fd, enum fd_kind kind)
 /* Another descriptor of sock than fd, or -1; fdt.lock held. */
 static int sock_other_fd(const struct socket *sock, int fd)
 {
-	for (int i = 0; i < fdt.nslots; i++)
-		if (i != fd && slot_kind(&fdt.slots[i]) == FD_SOCKET &&
-		    slot_sock(&fdt.slots[i]) == sock)
+	for (int i = 0; i < fdt.nslots; i++) {
+		struct fd_slot *s = slot_at(i);
+
+		if (i != fd && s && slot_kind(s) == FD_SOCKET &&
+		    slot_sock(s) == sock)
 			return i;
+	}
 	return -1;
 }
 
@@ -282,12 +298,13 @@ bool fdtable_forget_socket(struct socket *sock)
 
 	pthread_mutex_lock(&fdt.lock);
 	for (int i = 0; i < fdt.nslots; i++) {
-		if (slot_kind(&fdt.slots[i]) != FD_SOCKET ||
-		    slot_sock(&fdt.slots[i]) != sock)
+		struct fd_slot *s = slot_at(i);
+
+		if (!s || slot_kind(s) != FD_SOCKET || slot_sock(s) != sock)
 			continue;
-		slot_set(&fdt.slots[i], FD_SLOT_NONE);
+		slot_set(s, FD_SLOT_NONE);
 		had = true;
-		/* sock->fd itself goes at the last sockfd_put. */
+		/* sock->fd itself goes with the socket (sock_close_locked). */
 		if (i != sock->fd)
 			us_sys_close(i);
 	}
