@@ -134,7 +134,8 @@ struct ustack;
 	X(TCP_LISTEN_DROPS, "tcp.listen_drops") /* embryos ICMP ended */ \
 	X(TCP_WQUEUE_TOO_BIG, "tcp.wqueue_too_big") /* no cut: memory */ \
 	X(TCP_RCV_COALESCED, "tcp.rcv_coalesced") /* onto a queued buffer */ \
-	X(TCP_OFO_PRUNED, "tcp.ofo_pruned") /* freed for room */
+	X(TCP_OFO_PRUNED, "tcp.ofo_pruned") /* freed for room */ \
+	X(TCP_SACK_RENEGING, "tcp.sack_reneging") /* SACKed head at RTO */
 
 #define US_DROP_REASON_LIST(X) \
 	X(NOT_DROPPED, "not_dropped") /* 0: parse functions' "valid" */ \

@@ -357,7 +357,6 @@ int ip_output(struct ustack *st, struct sk_buff *skb, const struct ip_out_args *
 		us_drop(st, skb, US_DROP_NOMEM);
 		return -ENOBUFS;
 	}
-	ip_loop_broadcast(st, &rt, a->daddr, skb);
 	/* A GSO packet is cut to size by the device or the TCP layer.
 	 * Fragments fit the path MTU (RFC 1191 §3), or the device's for a
 	 * socket that ignores the path's; a packet with DF is not cut, and
@@ -372,8 +371,10 @@ int ip_output(struct ustack *st, struct sk_buff *skb, const struct ip_out_args *
 			us_drop(st, skb, US_DROP_IP_FRAG_NEEDED_DF);
 			return -EMSGSIZE;
 		}
+		ip_loop_broadcast(st, &rt, a->daddr, skb);
 		return ip_fragment(st, &rt, mtu, skb);
 	}
+	ip_loop_broadcast(st, &rt, a->daddr, skb);
 	return ip_finish_output(st, &rt, skb);
 }
 

@@ -420,6 +420,11 @@ struct ustack *shim_stack(int *err)
 		shim.err = shim_create();
 	st = shim.st;
 	*err = shim.err;
+	/* The TAP device held by another process (a child forked before
+	 * this process made its instance, which made one of its own): not
+	 * for good, the next socket() tries again. */
+	if (shim.err == -EBUSY)
+		shim.err = 0;
 	pthread_mutex_unlock(&shim.lock);
 	return st;
 }

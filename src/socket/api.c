@@ -222,6 +222,12 @@ int us_close(int fd)
 		sockfd_put(sock);
 		return 0;
 	}
+	/* The number is free now (Linux's close_fd), before a linger
+	 * sleeps: another thread's dup2() onto it must not be ours. */
+	if (sock->fd >= 0) {
+		us_sys_close(sock->fd);
+		sock->fd = -1;
+	}
 	sock_linger(sock);
 	sock_close_locked(sock);
 	us_engine_run_pending(st);

@@ -246,7 +246,8 @@ bool eventpoll_close_fd(int fd)
 	if (!ep)
 		return false;
 	if (atomic_load(&ep->refcnt) > 1) {
-		int priv = (int)us_sys(SYS_fcntl, fd, F_DUPFD_CLOEXEC, 0);
+		/* Not 0-2: a daemon that closed stdio reopens them. */
+		int priv = (int)us_sys(SYS_fcntl, fd, F_DUPFD_CLOEXEC, 3);
 
 		if (priv >= 0) {
 			atomic_store(&ep->epfd, priv);

@@ -17,6 +17,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/select.h>
 #include <sys/syscall.h>
 
@@ -329,8 +330,15 @@ static int do_select(int n, fd_set *r, fd_set *w, fd_set *e,
 	 */
 	if (n > FD_SETSIZE) {
 		int max = fd_table_size();
+		struct rlimit rl;
 
-		c.n = n = max <= 0 ? FD_SETSIZE : max < n ? max : n;
+		/* Unreadable (no descriptor left to open it with): the
+		 * limit on descriptors, which the table does not pass. */
+		if (max <= 0 && getrlimit(RLIMIT_NOFILE, &rl) == 0 &&
+		    rl.rlim_cur < (rlim_t)INT_MAX)
+			max = (int)rl.rlim_cur;
+		if (max > 0 && max < n)
+			c.n = n = max;
 	}
 	rc = sel_split(&c);
 	if (rc == 0 && c.nw) {

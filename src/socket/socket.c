@@ -398,11 +398,29 @@ int sock_wait_event(struct socket *sock, us_time_t *timeo_us,
 	return wait_event(sock, timeo_us, false, cond, arg);
 }
 
+/* How long a wait for a change may last before the operation is tried
+ * again anyway: what failed may come right without any wake-up of this
+ * socket (memory the skb pool got back from others; Linux's
+ * sk_stream_wait_memory waits a short random time for the same). */
+#define SOCK_RETRY_SLICE_US 200000
+
 int sock_wait_retry(struct socket *sock, us_time_t *timeo_us,
 		    bool (*cond)(struct sock *sk, void *arg), void *arg)
 {
-	return wait_event(sock, timeo_us, !sock->dead && cond(sock->sk, arg),
-			  cond, arg);
+	us_time_t slice = SOCK_RETRY_SLICE_US, left;
+	int rc;
+
+	if (sock->dead || !cond(sock->sk, arg))
+		return wait_event(sock, timeo_us, false, cond, arg);
+	if (*timeo_us < slice)
+		return wait_event(sock, timeo_us, true, cond, arg);
+	rc = wait_event(sock, &slice, true, cond, arg);
+	if (*timeo_us != US_TIME_NEVER) {
+		left = *timeo_us - (SOCK_RETRY_SLICE_US - slice);
+		*timeo_us = left;
+	}
+	/* The slice ran out: try again (the caller's timeout is not). */
+	return rc == -EAGAIN ? 0 : rc;
 }
 
 /* Linux's sk_stream_closing(): our FIN is still unacknowledged. */

@@ -160,7 +160,8 @@ int sock_wait_event(struct socket *sock, us_time_t *timeo_us,
  * socket's POLLERR for a queued ICMP error, POLLOUT under a full buffer
  * pool), the wait lasts until the next wake-up of the socket too, as
  * Linux's waits end on a change. Without that the call would retry for
- * ever under the core lock.
+ * ever under the core lock. Such a wait lasts at most 200 ms before the
+ * operation is tried again (what failed may come right with no wake-up).
  */
 int sock_wait_retry(struct socket *sock, us_time_t *timeo_us,
 		    bool (*cond)(struct sock *sk, void *arg), void *arg);

@@ -995,7 +995,8 @@ static void case_rcvtimeo_once(struct dt *t)
 
 /* MSG_PEEK with MSG_WAITALL (or SO_RCVLOWAT) waits for its target like a
  * read (Linux's tcp_recvmsg): with 5 of 10 bytes queued it gives the 5 once
- * SO_RCVTIMEO runs out, not at once; with all 10 there, at once. */
+ * SO_RCVTIMEO runs out, not at once; with all 10 there, at once; after the
+ * peer's FIN, what there is, at once. */
 static void case_peek_waitall(struct dt *t)
 {
 	struct timeval tv = { 0, 300000 };
@@ -1010,6 +1011,14 @@ static void case_peek_waitall(struct dt *t)
 	dt_recv(t, s, buf, 10, MSG_PEEK | MSG_WAITALL);
 	dt_setsockopt_int(t, s, SOL_SOCKET, SO_RCVLOWAT, 8);
 	dt_recv(t, s, buf, sizeof(buf), MSG_PEEK);
+	dt_recv(t, s, buf, sizeof(buf), 0);
+	/* Short of its target at the end of the stream: what there is, at
+	 * once (no more can come). */
+	dt_setsockopt_int(t, s, SOL_SOCKET, SO_RCVLOWAT, 1);
+	dt_send(t, c, "abc", 3, 0);
+	dt_shutdown(t, c, SHUT_WR);
+	timed_recv(t, s, buf, 10, MSG_PEEK | MSG_WAITALL);
+	dt_recv(t, s, buf, sizeof(buf), 0);
 	dt_recv(t, s, buf, sizeof(buf), 0);
 }
 

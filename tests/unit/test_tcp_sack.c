@@ -421,6 +421,37 @@ static void test_rto_keeps_sack_marks(void **state)
 	TT_EXPECT_NONE(&T);
 }
 
+/*
+ * The receiver reneged: it SACKed segments 2 and 3, then acknowledged up
+ * to segment 2 with no block (it dropped them, as a receiver past its
+ * buffer may: RFC 2018 §8). At the timeout the head of the queue being
+ * SACKed tells the marks are stale (Linux's tcp_timeout_mark_lost): they
+ * are cleared and the head goes again. Kept, they left segment 2 marked
+ * held for ever and the connection retransmitted nothing until it died.
+ */
+static void test_rto_after_reneging(void **state)
+{
+	struct tcp_info ti;
+
+	(void)state;
+	send_segments(4);
+	peer_sack(0, (const uint32_t[][2]){ { 2 * MSS, 4 * MSS } }, 1);
+	TT_EXPECT_NONE(&T);
+	tt_send(&C, TCPHDR_ACK, C.snd_nxt, C.iss + 1 + 2 * MSS, NULL, 0);
+	TT_EXPECT_NONE(&T);
+	ts_advance(&T, 250000);
+	expect_rexmit(2);
+	TT_EXPECT_NONE(&T);
+	ti = info();
+	assert_int_equal(ti.tcpi_sacked, 0);
+	assert_int_equal(ti.tcpi_lost, 2);
+	assert_int_equal(tt_mib(&T, US_MIB_TCP_SACK_RENEGING), 1);
+	/* Segment 2 arrives: 3 goes. */
+	tt_send(&C, TCPHDR_ACK, C.snd_nxt, C.iss + 1 + 3 * MSS, NULL, 0);
+	expect_rexmit(3);
+	TT_EXPECT_NONE(&T);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -446,6 +477,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_nextseg_lost_before_new_data,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rto_keeps_sack_marks, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_rto_after_reneging, setup,
 						teardown),
 	};
 

@@ -555,18 +555,29 @@ void tcp_sack_recovery_ack(struct sock *sk)
  * holds are not sent again), and everything else unacknowledged is
  * presumed lost and retransmitted as the window allows (Linux's
  * tcp_timeout_mark_lost without RACK). RecoveryPoint moves to HighData
- * (the caller sets high_seq).
+ * (the caller sets high_seq). Unless the first unacknowledged segment is
+ * marked SACKed: then the receiver reneged (RFC 2018 §8: it dropped data
+ * it had SACKed, as a receiver past its buffer may), the marks are stale,
+ * and all go, as in Linux (is_reneg); kept, that segment would never be
+ * sent again.
  */
 void tcp_sack_enter_loss(struct sock *sk)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
+	struct sk_buff *head = tcp_wq_head(sk);
+	bool reneg = head && (TCP_SKB_CB(head)->sacked & TCPCB_SACKED_ACKED);
 
+	if (reneg) {
+		us_mib_inc(sk->st, US_MIB_TCP_SACK_RENEGING);
+		tp->sacked_out = 0;
+	}
 	tp->retrans_out = 0;
-	for (struct sk_buff *skb = tcp_wq_head(sk); skb;
-	     skb = tcp_wq_next(sk, skb)) {
+	for (struct sk_buff *skb = head; skb; skb = tcp_wq_next(sk, skb)) {
 		struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
 
 		cb->sacked &= (uint8_t)~TCPCB_SACKED_RETRANS;
+		if (reneg)
+			cb->sacked &= (uint8_t)~TCPCB_SACKED_ACKED;
 		tcp_sack_set_lost(tp, cb);
 	}
 }

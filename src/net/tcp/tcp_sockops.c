@@ -345,8 +345,13 @@ static ssize_t stream_peek(struct socket *sock, struct msghdr *msg, size_t len,
 		rc = sk->prot->recvmsg(sk, msg, len, flags, &addr_len);
 		if (rc > 0)
 			p.seen = (size_t)rc;
+		/* With data: enough, the mark, or no more to come (an
+		 * error, the end, a closed connection: Linux's tcp_recvmsg
+		 * returns what it has then). */
 		if ((rc < 0 && rc != -EAGAIN) || rc == 0 ||
-		    (rc > 0 && ((size_t)rc >= target || tcp_urg_ahead(sk))) ||
+		    (rc > 0 && ((size_t)rc >= target || tcp_urg_ahead(sk) ||
+				sk->err || (sk->shutdown & RCV_SHUTDOWN) ||
+				sk->state == TCP_CLOSE)) ||
 		    timeo == 0)
 			break;
 		rc = sock_wait_retry(sock, &timeo, stream_more, &p);
