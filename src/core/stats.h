@@ -33,6 +33,7 @@ struct ustack;
 	X(DEV_TX_GSO, "dev.tx_gso") \
 	X(DEV_TX_THREAD, "dev.tx_thread") \
 	X(DEV_RX_GSO, "dev.rx_gso") \
+	X(DEV_RX_COPYBREAK, "dev.rx_copybreak") /* small GSO frame copied */ \
 	X(DEV_GSO_SEGMENTS, "dev.gso_segments") \
 	X(DEV_CSUM_HELP, "dev.csum_help") \
 	/* engine runs by application threads blocked in a socket call, \

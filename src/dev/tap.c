@@ -74,6 +74,7 @@ _Static_assert(sizeof(struct vnet_hdr) == 12, "virtio_net_hdr_v1 is 12 bytes");
  * buffers is of a frame cut short (tap_read). */
 #define TAP_RX_SLACK 5
 #define TAP_GSO_MAX 65535 /* the largest IPv4 packet the kernel sends us */
+#define TAP_COPYBREAK 32768 /* a GSO frame up to this is copied (tap_read) */
 #define TCP_DOFF_BYTE 12 /* offset of TCP's data-offset nibble */
 #define TAP_FLUSH_MS 1000 /* how long ustack_stop waits for the writer */
 
@@ -219,6 +220,23 @@ static ssize_t tap_read(struct net_device *dev, struct sk_buff **skbp)
 	memcpy(big->data, skb->data, room);
 	skb_put(big, (unsigned int)n);
 	tp->spare = skb;
+	/* A GSO frame of a few segments (an application-limited burst)
+	 * would hold a 64 KB buffer for a few KB: its truesize, charged to
+	 * the socket, would close the window and fill the receive buffer
+	 * with what is mostly empty. Copied into a buffer of its size, as
+	 * a NIC driver's copybreak; the big one is kept for the next. */
+	if ((size_t)n <= TAP_COPYBREAK) {
+		struct sk_buff *c = us_skb_alloc(dev->st, (unsigned int)n);
+
+		if (c) {
+			us_mib_inc(dev->st, US_MIB_DEV_RX_COPYBREAK);
+			skb_put_data(c, big->data, (unsigned int)n);
+			skb_trim(big, 0);
+			tp->big = big;
+			*skbp = c;
+			return n;
+		}
+	}
 	*skbp = big;
 	return n;
 }

@@ -46,6 +46,7 @@ static struct {
 	pid_t owner;              /* the process the instance belongs to */
 	bool child;               /* this process is a fork() child */
 	bool child_said;          /* the child's message was printed */
+	bool busy_said;           /* the busy TAP's message was printed */
 	unsigned int exit_wait_ms;
 } shim = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
@@ -381,11 +382,21 @@ static int shim_create(void)
 	}
 	if (c.ifc.ifname) {
 		err = ustack_add_tap(st, &c.ifc);
-		if (err) {
+		/* Busy (another process holds it: socket() tries again
+		 * later, shim_stack) is said once. */
+		if (err == -EBUSY && !shim.busy_said) {
+			shim.busy_said = true;
+			fprintf(stderr, "ustack: USTACK_TAP='%s': cannot attach: "
+				"%s (another process holds it; sockets fail "
+				"until it is free)\n", c.ifc.ifname,
+				strerror(EBUSY));
+		} else if (err && err != -EBUSY) {
 			config_error(err, "USTACK_TAP", "cannot attach: %s%s",
 				     strerror(-err), err == -EPERM ||
 				     err == -EACCES ? " (needs CAP_NET_ADMIN "
 				     "and /dev/net/tun)" : "");
+		}
+		if (err) {
 			ustack_destroy(st);
 			return err;
 		}

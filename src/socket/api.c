@@ -228,6 +228,10 @@ int us_close(int fd)
 		us_sys_close(sock->fd);
 		sock->fd = -1;
 	}
+	/* Nor may an epoll set or a poll() report it meanwhile (a new file
+	 * may hold the number): they drop it now, as Linux's __fput runs
+	 * eventpoll_release before the linger in the protocol's close. */
+	us_wake_up(&sock->wq, POLLNVAL);
 	sock_linger(sock);
 	sock_close_locked(sock);
 	us_engine_run_pending(st);

@@ -176,7 +176,8 @@ uint32_t poll_watch_scan(struct poll_watch *pw, struct poll_waiter *w)
 	uint32_t mask = POLLNVAL;
 
 	pthread_mutex_lock(&sock->st->lock);
-	if (!sock->dead && sock->sk) {
+	/* (fd < 0: its last descriptor was closed, the socket lingers.) */
+	if (!sock->dead && sock->sk && sock->fd >= 0) {
 		if (w && !pw->queued) {
 			pw->waiter = w;
 			us_wait_add(&sock->wq, &pw->wait);

@@ -13,6 +13,7 @@
  * readable on POLLIN|POLLHUP|POLLERR, writable on POLLOUT|POLLERR,
  * exceptional on POLLPRI.
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -288,7 +289,9 @@ static void sel_free(struct select_call *c)
 
 /*
  * The size of the process's descriptor table (the kernel's max_fds, which
- * /proc/self/status says as FDSize), or 0 when it cannot be read.
+ * /proc/self/status says as FDSize), or 0 when it cannot be read (then
+ * FD_SETSIZE: bits past it are left as they were, as a program passing
+ * sets of FD_SETSIZE bits must not have the memory past them touched).
  */
 static int fd_table_size(void)
 {
@@ -296,7 +299,13 @@ static int fd_table_size(void)
 	ssize_t n;
 	int fd = (int)us_sys(SYS_openat, AT_FDCWD, "/proc/self/status",
 			     O_RDONLY | O_CLOEXEC);
+	struct rlimit rl;
 
+	/* No descriptor left to open it with: the table then has room
+	 * for at least the limit's worth. (No /proc: unknown.) */
+	if (fd < 0 && (errno == EMFILE || errno == ENFILE) &&
+	    getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < (rlim_t)INT_MAX)
+		return (int)rl.rlim_cur;
 	if (fd < 0)
 		return 0;
 	n = us_sys_read(fd, buf, sizeof(buf) - 1);
@@ -330,15 +339,8 @@ static int do_select(int n, fd_set *r, fd_set *w, fd_set *e,
 	 */
 	if (n > FD_SETSIZE) {
 		int max = fd_table_size();
-		struct rlimit rl;
 
-		/* Unreadable (no descriptor left to open it with): the
-		 * limit on descriptors, which the table does not pass. */
-		if (max <= 0 && getrlimit(RLIMIT_NOFILE, &rl) == 0 &&
-		    rl.rlim_cur < (rlim_t)INT_MAX)
-			max = (int)rl.rlim_cur;
-		if (max > 0 && max < n)
-			c.n = n = max;
+		c.n = n = max <= 0 ? FD_SETSIZE : max < n ? max : n;
 	}
 	rc = sel_split(&c);
 	if (rc == 0 && c.nw) {

@@ -418,6 +418,10 @@ int sock_wait_retry(struct socket *sock, us_time_t *timeo_us,
 	if (*timeo_us != US_TIME_NEVER) {
 		left = *timeo_us - (SOCK_RETRY_SLICE_US - slice);
 		*timeo_us = left;
+	} else if (rc == -EINTR && us_wait_handlers_restart()) {
+		/* Untimed, the call restarts as the kernel's would (a
+		 * slice is a timed sleep, which a handler always ends). */
+		return 0;
 	}
 	/* The slice ran out: try again (the caller's timeout is not). */
 	return rc == -EAGAIN ? 0 : rc;

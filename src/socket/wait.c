@@ -258,7 +258,7 @@ static bool driver_ready(struct us_sleeper *s, struct ustack *st)
  * has SA_RESTART; no otherwise. Only a program mixing both kinds of
  * handler can see a difference from Linux. Runs only after a signal.
  */
-static bool handlers_restart(void)
+bool us_wait_handlers_restart(void)
 {
 	sigset_t blocked;
 
@@ -383,7 +383,7 @@ static int sleep_driving(struct us_sleeper *s, struct ustack *st)
 				rc = -err;
 				break;
 			}
-			if (atomic_load(&s->woken) || handlers_restart())
+			if (atomic_load(&s->woken) || us_wait_handlers_restart())
 				continue;
 			rc = -EINTR;
 			break;

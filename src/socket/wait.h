@@ -123,4 +123,8 @@ void us_wait_outside_loop(bool on);
  */
 bool us_wait_drive_for(struct us_wait_queue *wq, struct ustack *st);
 
+/* Would the kernel have restarted an untimed blocking call that a signal
+ * handler interrupted (every handler that can have run has SA_RESTART)? */
+bool us_wait_handlers_restart(void);
+
 #endif
