@@ -352,6 +352,14 @@ static inline struct sk_buff *skb_peek_tail(const struct sk_buff_head *q)
 	return q->qlen ? list_entry(q->list.prev, struct sk_buff, list) : NULL;
 }
 
+/* The skb after skb on q, or NULL at its end. */
+static inline struct sk_buff *skb_queue_next(const struct sk_buff_head *q,
+					     const struct sk_buff *skb)
+{
+	return skb->list.next == &q->list ? NULL :
+	       list_entry(skb->list.next, struct sk_buff, list);
+}
+
 #define skb_queue_walk(q, skb) \
 	for ((skb) = list_entry((q)->list.next, struct sk_buff, list); \
 	     &(skb)->list != &(q)->list; \

@@ -236,7 +236,7 @@ static struct sk_buff *ipq_find_slot(struct ipq *q, const struct ipfrag_cb *c,
 	skb_queue_walk(&q->frags, f) {
 		const struct ipfrag_cb *o = ipfrag_cb(f);
 
-		if (o->offset != run_end || f == skb_peek(&q->frags))
+		if (o->offset != run_end)
 			run_start = o->offset;
 		run_end = o->end;
 		if (run_start <= c->offset && c->end <= run_end) {

@@ -267,8 +267,7 @@ static void ip_loop_broadcast(struct ustack *st, const struct ip_route *rt,
 	struct ip_route lrt;
 	struct sk_buff *c;
 
-	if (!lo || lo == rt->dev ||
-	    ip_addr_type(st, daddr) != IP_ADDR_BROADCAST)
+	if (!rt->broadcast || !lo || lo == rt->dev)
 		return;
 	c = skb_copy(skb);
 	if (!c)
@@ -340,7 +339,7 @@ int ip_output(struct ustack *st, struct sk_buff *skb, const struct ip_out_args *
 {
 	struct ip_route rt;
 	unsigned int mtu;
-	bool df;
+	bool df, cut;
 
 	us_mib_inc(st, US_MIB_IP_OUT_REQUESTS);
 	if (ip_route_output(st, a->daddr, &rt) < 0) {
@@ -362,20 +361,18 @@ int ip_output(struct ustack *st, struct sk_buff *skb, const struct ip_out_args *
 	 * socket that ignores the path's; a packet with DF is not cut, and
 	 * goes unless the device cannot take it. */
 	mtu = a->dev_mtu ? rt.dev->mtu : rt.mtu;
-	if (!skb_shinfo(skb)->gso_size &&
-	    skb->len > (df ? rt.dev->mtu : mtu)) {
-		if (df) {
-			/* RFC 1122 §3.3.3: DF forbids local fragmentation too;
-			 * the sender learns the limit from EMSGSIZE. */
-			us_mib_inc(st, US_MIB_IP_FRAG_FAILS);
-			us_drop(st, skb, US_DROP_IP_FRAG_NEEDED_DF);
-			return -EMSGSIZE;
-		}
-		ip_loop_broadcast(st, &rt, a->daddr, skb);
-		return ip_fragment(st, &rt, mtu, skb);
+	cut = !skb_shinfo(skb)->gso_size &&
+	      skb->len > (df ? rt.dev->mtu : mtu);
+	if (cut && df) {
+		/* RFC 1122 §3.3.3: DF forbids local fragmentation too; the
+		 * sender learns the limit from EMSGSIZE. */
+		us_mib_inc(st, US_MIB_IP_FRAG_FAILS);
+		us_drop(st, skb, US_DROP_IP_FRAG_NEEDED_DF);
+		return -EMSGSIZE;
 	}
 	ip_loop_broadcast(st, &rt, a->daddr, skb);
-	return ip_finish_output(st, &rt, skb);
+	return cut ? ip_fragment(st, &rt, mtu, skb)
+		   : ip_finish_output(st, &rt, skb);
 }
 
 int ip_register_protocol(struct ustack *st, uint8_t protocol,

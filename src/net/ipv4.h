@@ -101,6 +101,7 @@ struct ip_route {
 	bool mtu_locked;   /* learnt below IP_PMTU_MIN: packets go without
 			      DF unless the socket insists (Linux's
 			      ip_mtu_locked) */
+	bool broadcast;    /* to a broadcast address (looped back too) */
 };
 
 /*

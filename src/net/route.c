@@ -103,6 +103,7 @@ static int ip_route_local(struct ustack *st, uint32_t daddr,
 	rt->saddr = daddr;
 	rt->mtu = ip_dev_mtu(lo);
 	rt->mtu_locked = false;
+	rt->broadcast = false;
 	if (ipv4_is_loopback(daddr) && lo->ip_addr)
 		rt->saddr = lo->ip_addr;
 	return 0;
@@ -150,7 +151,8 @@ int ip_route_output(struct ustack *st, uint32_t daddr, struct ip_route *rt)
 	 * address, never through a gateway, even when only the default
 	 * route matched it (255.255.255.255; Linux's RTN_BROADCAST and
 	 * RTN_MULTICAST routes have no gateway). */
-	rt->nexthop = e->gateway && type != IP_ADDR_BROADCAST &&
+	rt->broadcast = type == IP_ADDR_BROADCAST;
+	rt->nexthop = e->gateway && !rt->broadcast &&
 		      type != IP_ADDR_MULTICAST ? e->gateway : daddr;
 	rt->saddr = e->dev->ip_addr;
 	rt->mtu = ip_dev_mtu(e->dev);

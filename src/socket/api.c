@@ -173,6 +173,19 @@ int us_socket(int domain, int type, int protocol)
 
 /* Tear a socket down under the core lock: blocked callers and epoll sets
  * are told (POLLNVAL), then the protocol releases its sock. */
+/*
+ * The number is free once the last descriptor is closed (Linux's close_fd),
+ * not when the last call holding the socket ends: by then a dup2() in
+ * another thread, or the next open(), may have put another file there.
+ */
+static void sock_drop_number(struct socket *sock)
+{
+	if (sock->fd >= 0) {
+		us_sys_close(sock->fd);
+		sock->fd = -1;
+	}
+}
+
 void sock_close_locked(struct socket *sock)
 {
 	sock->dead = true;
@@ -183,14 +196,7 @@ void sock_close_locked(struct socket *sock)
 	/* Calls that looked the descriptor up before it was closed and run
 	 * after it: EBADF, as if they had come after the close. */
 	sock->ops = &sock_dead_ops;
-	/* The number is free once the last descriptor is closed (Linux's
-	 * close_fd), not when the last call holding the socket ends: by
-	 * then a dup2() in another thread, or the next open(), may have
-	 * put another file at that number. */
-	if (sock->fd >= 0) {
-		us_sys_close(sock->fd);
-		sock->fd = -1;
-	}
+	sock_drop_number(sock);
 }
 
 /*
@@ -222,15 +228,11 @@ int us_close(int fd)
 		sockfd_put(sock);
 		return 0;
 	}
-	/* The number is free now (Linux's close_fd), before a linger
-	 * sleeps: another thread's dup2() onto it must not be ours. */
-	if (sock->fd >= 0) {
-		us_sys_close(sock->fd);
-		sock->fd = -1;
-	}
-	/* Nor may an epoll set or a poll() report it meanwhile (a new file
-	 * may hold the number): they drop it now, as Linux's __fput runs
-	 * eventpoll_release before the linger in the protocol's close. */
+	/* The number goes before a linger sleeps, and an epoll set or a
+	 * poll() must not report it meanwhile (a new file may hold it):
+	 * they drop it now, as Linux's __fput runs eventpoll_release
+	 * before the linger in the protocol's close. */
+	sock_drop_number(sock);
 	us_wake_up(&sock->wq, POLLNVAL);
 	sock_linger(sock);
 	sock_close_locked(sock);

@@ -407,7 +407,7 @@ int sock_wait_event(struct socket *sock, us_time_t *timeo_us,
 int sock_wait_retry(struct socket *sock, us_time_t *timeo_us,
 		    bool (*cond)(struct sock *sk, void *arg), void *arg)
 {
-	us_time_t slice = SOCK_RETRY_SLICE_US, left;
+	us_time_t slice = SOCK_RETRY_SLICE_US;
 	int rc;
 
 	if (sock->dead || !cond(sock->sk, arg))
@@ -415,14 +415,12 @@ int sock_wait_retry(struct socket *sock, us_time_t *timeo_us,
 	if (*timeo_us < slice)
 		return wait_event(sock, timeo_us, true, cond, arg);
 	rc = wait_event(sock, &slice, true, cond, arg);
-	if (*timeo_us != US_TIME_NEVER) {
-		left = *timeo_us - (SOCK_RETRY_SLICE_US - slice);
-		*timeo_us = left;
-	} else if (rc == -EINTR && us_wait_handlers_restart()) {
-		/* Untimed, the call restarts as the kernel's would (a
-		 * slice is a timed sleep, which a handler always ends). */
+	/* Untimed, an interrupted call restarts as the kernel's would (a
+	 * slice is a timed sleep, which a handler always ends). */
+	if (*timeo_us != US_TIME_NEVER)
+		*timeo_us -= SOCK_RETRY_SLICE_US - slice;
+	else if (rc == -EINTR && us_wait_handlers_restart())
 		return 0;
-	}
 	/* The slice ran out: try again (the caller's timeout is not). */
 	return rc == -EAGAIN ? 0 : rc;
 }

@@ -279,28 +279,30 @@ static void check_error(int n, int type, int code, uint32_t info,
 	assert_memory_equal(R->l4, l4, l4_len);
 }
 
-static void test_error_dispatch(void **state)
+/* An ICMP error from src about our datagram, injected. */
+static void inject_error(uint32_t src, uint8_t type, uint8_t code,
+			 uint32_t info, size_t l4_len)
 {
 	uint8_t msg[256];
-	size_t n;
 
+	inject_icmp(src, ME, msg, mk_error(msg, type, code, info, l4_len));
+}
+
+static void test_error_dispatch(void **state)
+{
 	(void)state;
-	n = mk_error(msg, ICMP_DEST_UNREACH, ICMP_PORT_UNREACH, 0, 8);
-	inject_icmp(PEER, ME, msg, n);
+	inject_error(PEER, ICMP_DEST_UNREACH, ICMP_PORT_UNREACH, 0, 8);
 	check_error(1, ICMP_DEST_UNREACH, ICMP_PORT_UNREACH, 0, 8);
-	n = mk_error(msg, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, 1400, 40);
-	inject_icmp(PEER, ME, msg, n);
+	inject_error(PEER, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, 1400, 40);
 	check_error(2, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, 1400, 40);
-	n = mk_error(msg, ICMP_TIME_EXCEEDED, ICMP_EXC_TTL, 0, 8);
-	inject_icmp(ts_ip("10.0.0.254"), ME, msg, n);
+	inject_error(ts_ip("10.0.0.254"), ICMP_TIME_EXCEEDED, ICMP_EXC_TTL, 0,
+		     8);
 	check_error(3, ICMP_TIME_EXCEEDED, ICMP_EXC_TTL, 0, 8);
 	/* The protocol gets the pointer of a parameter problem (Linux's
 	 * icmp_unreach), not the whole word. */
-	n = mk_error(msg, ICMP_PARAMETERPROB, 0, 20u << 24, 12);
-	inject_icmp(PEER, ME, msg, n);
+	inject_error(PEER, ICMP_PARAMETERPROB, 0, 20u << 24, 12);
 	check_error(4, ICMP_PARAMETERPROB, 0, 20, 12);
-	n = mk_error(msg, ICMP_SOURCE_QUENCH, 0, 0, 8);
-	inject_icmp(PEER, ME, msg, n);
+	inject_error(PEER, ICMP_SOURCE_QUENCH, 0, 0, 8);
 	check_error(5, ICMP_SOURCE_QUENCH, 0, 0, 8);
 	assert_int_equal(ipt_mib(&T, US_MIB_ICMP_IN_DEST_UNREACHS), 2);
 	assert_int_equal(ipt_mib(&T, US_MIB_ICMP_IN_TIME_EXCDS), 1);
@@ -322,14 +324,12 @@ static void test_error_info(void **state)
 	size_t n;
 
 	(void)state;
-	n = mk_error(msg, ICMP_DEST_UNREACH, ICMP_PORT_UNREACH, 0x00200000, 8);
-	inject_icmp(PEER, ME, msg, n);
+	inject_error(PEER, ICMP_DEST_UNREACH, ICMP_PORT_UNREACH, 0x00200000,
+		     8);
 	check_error(1, ICMP_DEST_UNREACH, ICMP_PORT_UNREACH, 0, 8);
-	n = mk_error(msg, ICMP_TIME_EXCEEDED, ICMP_EXC_TTL, 0x00200000, 8);
-	inject_icmp(PEER, ME, msg, n);
+	inject_error(PEER, ICMP_TIME_EXCEEDED, ICMP_EXC_TTL, 0x00200000, 8);
 	check_error(2, ICMP_TIME_EXCEEDED, ICMP_EXC_TTL, 0, 8);
-	n = mk_error(msg, ICMP_DEST_UNREACH, 16, 0, 8);
-	inject_icmp(PEER, ME, msg, n);
+	inject_error(PEER, ICMP_DEST_UNREACH, 16, 0, 8);
 	assert_int_equal(R->errors, 2);
 	assert_int_equal(ipt_drops(&T, US_DROP_ICMP_BAD_ERROR), 1);
 

@@ -508,8 +508,7 @@ static inline struct sk_buff *tcp_wq_head(struct sock *sk)
 
 static inline struct sk_buff *tcp_wq_next(struct sock *sk, struct sk_buff *skb)
 {
-	struct sk_buff *n = skb->list.next == &sk->write_queue.list ? NULL :
-			    list_entry(skb->list.next, struct sk_buff, list);
+	struct sk_buff *n = skb_queue_next(&sk->write_queue, skb);
 
 	return n == tcp_sk(sk)->send_head ? NULL : n;
 }
@@ -761,8 +760,9 @@ bool tcp_ts_rtt_sample(struct sock *sk, us_time_t last_tx);
 
 /* tcp_autotune.c: Linux's receive-buffer autotuning and send-buffer
  * growth */
-/* The connection is established: start measuring. */
+/* SO_RCVLOWAT (val >= 0), bounded as Linux's tcp_set_rcvlowat. */
 void tcp_set_rcvlowat(struct sock *sk, int val);
+/* The connection is established: start measuring. */
 void tcp_init_buffer_space(struct sock *sk);
 /* In-order data arrived: the receiver's RTT estimate. */
 void tcp_rcv_rtt_measure(struct sock *sk, const struct sk_buff *skb);

@@ -557,12 +557,6 @@ static bool tcp_ofo_drain(struct sock *sk)
 	return fin;
 }
 
-static struct sk_buff *tcp_ofo_next(struct tcp_sock *tp, struct sk_buff *skb)
-{
-	return skb->list.next == &tp->ooo_queue.list ? NULL :
-	       list_entry(skb->list.next, struct sk_buff, list);
-}
-
 /* Keep a segment from the future, in order of sequence, once. */
 static void tcp_ofo_insert(struct sock *sk, struct sk_buff *skb)
 {
@@ -610,7 +604,7 @@ static void tcp_ofo_insert(struct sock *sk, struct sk_buff *skb)
 		skb_queue_head(&tp->ooo_queue, skb);
 	/* Segments the new one covers whole are of no more use (Linux's
 	 * tcp_data_queue_ofo frees them). */
-	while ((next = tcp_ofo_next(tp, skb)) != NULL &&
+	while ((next = skb_queue_next(&tp->ooo_queue, skb)) != NULL &&
 	       seq_leq(TCP_SKB_CB(next)->end_seq, cb->end_seq)) {
 		skb_unlink(&tp->ooo_queue, next);
 		sock_rfree(sk, next);

@@ -106,12 +106,6 @@ struct tcp_rack *tcp_sack_rack(struct sock *sk, bool make)
 	return &r->rack;
 }
 
-static struct sk_buff *tcp_next_in(struct sk_buff_head *q, struct sk_buff *skb)
-{
-	return skb->list.next == &q->list ? NULL :
-	       list_entry(skb->list.next, struct sk_buff, list);
-}
-
 /* The run of contiguous out-of-order data that holds seq, if any. The
  * queue is sorted by sequence; segments may overlap. */
 static bool tcp_ofo_run(struct tcp_sock *tp, uint32_t seq,
@@ -120,7 +114,7 @@ static bool tcp_ofo_run(struct tcp_sock *tp, uint32_t seq,
 	struct sk_buff *skb = skb_peek(&tp->ooo_queue);
 	bool open = false;
 
-	for (; skb; skb = tcp_next_in(&tp->ooo_queue, skb)) {
+	for (; skb; skb = skb_queue_next(&tp->ooo_queue, skb)) {
 		const struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
 
 		if (open && seq_gt(cb->seq, b->end)) {

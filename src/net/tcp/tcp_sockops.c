@@ -391,17 +391,15 @@ static ssize_t inet_stream_recvmsg(struct socket *sock, struct msghdr *msg,
 		msg->msg_namelen = 0;
 		return sk->prot->recvmsg(sk, msg, len, flags, &addr_len);
 	}
+	msg->msg_flags = 0;
+	msg->msg_namelen = 0;
+	/* A peek always copies from the start: no iovec to advance. */
+	if (flags & MSG_PEEK)
+		return stream_peek(sock, msg, len, flags, target, timeo);
 	if (msg->msg_iovlen) {
 		iov = malloc(msg->msg_iovlen * sizeof(*iov));
 		if (!iov)
 			return -ENOBUFS;
-	}
-	msg->msg_flags = 0;
-	msg->msg_namelen = 0;
-	if (flags & MSG_PEEK) {
-		rc = stream_peek(sock, msg, len, flags, target, timeo);
-		free(iov);
-		return rc;
 	}
 	for (;;) {
 		/* A read that has data stops at the urgent mark, even one
