@@ -67,7 +67,7 @@ SIM_BIN    := $(SIM_SRC:tests/sim/%.c=$(BUILD)/asan/tests/%)
 TSAN_BIN   := $(TSAN_SRC:tests/tsan/%.c=$(BUILD)/tsan/tests/%)
 FUZZ_BIN   := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/tests/%)
 # Plain programs the integration tests run under the shim (no ustack).
-INTEG_PROG := $(BUILD)/integ/epoll_mix
+INTEG_PROG := $(BUILD)/integ/epoll_mix $(BUILD)/integ/sig_shim
 
 .PHONY: all test test-unit test-sim test-tsan test-integ demo bench install \
         clean deps test-build build-clang test-packetdrill test-linux \

@@ -73,6 +73,24 @@ static long child_fail(int fd)
 }
 
 /*
+ * A call into ustack: the handlers of signals that came meanwhile run once
+ * it has unwound (signals.c), and SHIM_CALL makes it again when the kernel
+ * would have restarted it; SHIM_CALL_ONCE is for calls the kernel never
+ * restarts (poll, select, epoll_wait, close).
+ */
+#define SHIM_CALL_(expr, restartable)                                     \
+	({                                                                \
+		__typeof__(expr) r_;                                      \
+		shim_sig_enter();                                         \
+		do                                                        \
+			r_ = (expr);                                      \
+		while (shim_sig_leave(r_ < 0, restartable));              \
+		r_;                                                       \
+	})
+#define SHIM_CALL(expr) SHIM_CALL_(expr, true)
+#define SHIM_CALL_ONCE(expr) SHIM_CALL_(expr, false)
+
+/*
  * The call on a ustack descriptor, else libc's. `us` and `real` are
  * expressions: only the one chosen is evaluated.
  */
@@ -82,22 +100,27 @@ static long child_fail(int fd)
 			return real;                                      \
 		if (shim_in_child())                                      \
 			return child_fail(fd);                            \
-		return us;                                                \
+		return SHIM_CALL(us);                                     \
 	} while (0)
 
 /* ---- sockets ------------------------------------------------------------ */
 
-int socket(int domain, int type, int protocol)
+static int socket_us(int domain, int type, int protocol)
 {
 	struct ustack *st;
 	int err = 0;
 
-	if (domain != AF_INET)
-		return REAL(socket)(domain, type, protocol);
 	st = shim_stack(&err);
 	if (!st)
 		return (int)fail(-err);
 	return us_socket_on(st, domain, type, protocol);
+}
+
+int socket(int domain, int type, int protocol)
+{
+	if (domain != AF_INET)
+		return REAL(socket)(domain, type, protocol);
+	return SHIM_CALL(socket_us(domain, type, protocol));
 }
 
 int bind(int fd, const struct sockaddr *addr, socklen_t len)
@@ -327,7 +350,7 @@ ssize_t sendfile(int out, int in, off_t *off, size_t count)
 	if (ours(in))
 		return fail(EINVAL);    /* Linux: a socket is no source */
 	if (ours(out))
-		return sendfile_us(out, in, off, count);
+		return SHIM_CALL(sendfile_us(out, in, off, count));
 	return REAL(sendfile)(out, in, off, count);
 }
 
@@ -352,7 +375,7 @@ int close(int fd)
 	if (!ours(fd) && !epoll_ours(fd))
 		return REAL(close)(fd);
 	if (!shim_in_child())
-		return us_close(fd);
+		return SHIM_CALL_ONCE(us_close(fd));
 	/* A child: the parent's socket stays as it is; forget our copy
 	 * (unless the memory is the parent's, after vfork). */
 	if (shim_child_owns_copy() && !fdtable_remove(fd))
@@ -414,7 +437,7 @@ int dup(int fd)
 		return REAL(dup)(fd);
 	if (shim_in_child())
 		return (int)child_fail(fd);
-	return us_dup(fd);
+	return SHIM_CALL(us_dup(fd));
 }
 
 int dup2(int fd, int newfd)
@@ -424,7 +447,7 @@ int dup2(int fd, int newfd)
 	if (ours(fd) && shim_in_child())
 		return fd == newfd ? fd : (int)child_fail(fd);
 	if (ours(fd))
-		return us_dup2(fd, newfd);
+		return SHIM_CALL(us_dup2(fd, newfd));
 	if (fd != newfd && fcntl(fd, F_GETFD) >= 0 && dup_onto(newfd) < 0)
 		return -1;
 	return REAL(dup2)(fd, newfd);
@@ -437,7 +460,7 @@ int dup3(int fd, int newfd, int flags)
 	if (ours(fd) && shim_in_child())
 		return (int)(fd == newfd ? fail(EINVAL) : child_fail(fd));
 	if (ours(fd))
-		return us_dup3(fd, newfd, flags);
+		return SHIM_CALL(us_dup3(fd, newfd, flags));
 	if (fd != newfd && fcntl(fd, F_GETFD) >= 0 && dup_onto(newfd) < 0)
 		return -1;
 	return REAL(dup3)(fd, newfd, flags);
@@ -451,29 +474,36 @@ static int do_fcntl(int (*real)(int, int, ...), int fd, int cmd, long arg)
 		return real(fd, cmd, arg);
 	if (shim_in_child())
 		return (int)child_fail(fd);
-	return us_fcntl(fd, cmd, arg);
+	return SHIM_CALL(us_fcntl(fd, cmd, arg));
 }
 
 /* ---- signal handlers --------------------------------------------------- */
 
-/* A call that runs the engine holds signals only in a process that catches
- * some (runtime.h, struct us_sigguard): tell it when that may change. */
+/* Handlers run outside ustack's calls (signals.c). */
 int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
 {
-	int rc = REAL(sigaction)(sig, act, old);
-
-	if (rc == 0 && act)
-		us_sig_handlers_changed();
-	return rc;
+	return shim_sigaction(sig, act, old);
 }
 
 sighandler_t signal(int sig, sighandler_t handler)
 {
-	sighandler_t rc = REAL(signal)(sig, handler);
+	return shim_signal(sig, handler, SA_RESTART);
+}
 
-	if (rc != SIG_ERR)
-		us_sig_handlers_changed();
-	return rc;
+sighandler_t bsd_signal(int sig, sighandler_t handler)
+{
+	return shim_signal(sig, handler, SA_RESTART);
+}
+
+/* System V's: reset to SIG_DFL when it comes, not blocked, no restart. */
+sighandler_t sysv_signal(int sig, sighandler_t handler)
+{
+	return shim_signal(sig, handler, SA_RESETHAND | SA_NODEFER);
+}
+
+sighandler_t __sysv_signal(int sig, sighandler_t handler)
+{
+	return shim_signal(sig, handler, SA_RESETHAND | SA_NODEFER);
 }
 
 int fcntl(int fd, int cmd, ...)
@@ -528,7 +558,7 @@ int poll(struct pollfd *fds, nfds_t n, int timeout)
 		return REAL(poll)(fds, n, timeout);
 	if (shim_in_child())
 		return (int)child_fail(fd);
-	return us_poll(fds, n, timeout);
+	return SHIM_CALL_ONCE(us_poll(fds, n, timeout));
 }
 
 int __poll_chk(struct pollfd *fds, nfds_t n, int timeout, size_t fdslen)
@@ -547,7 +577,7 @@ int ppoll(struct pollfd *fds, nfds_t n, const struct timespec *tmo,
 		return REAL(ppoll)(fds, n, tmo, mask);
 	if (shim_in_child())
 		return (int)child_fail(fd);
-	return us_ppoll(fds, n, tmo, mask);
+	return SHIM_CALL_ONCE(us_ppoll(fds, n, tmo, mask));
 }
 
 int __ppoll_chk(struct pollfd *fds, nfds_t n, const struct timespec *tmo,
@@ -577,7 +607,7 @@ int select(int n, fd_set *r, fd_set *w, fd_set *e, struct timeval *tv)
 		return REAL(select)(n, r, w, e, tv);
 	if (shim_in_child())
 		return (int)child_fail(fd);
-	return us_select(n, r, w, e, tv);
+	return SHIM_CALL_ONCE(us_select(n, r, w, e, tv));
 }
 
 int pselect(int n, fd_set *r, fd_set *w, fd_set *e, const struct timespec *ts,
@@ -589,21 +619,21 @@ int pselect(int n, fd_set *r, fd_set *w, fd_set *e, const struct timespec *ts,
 		return REAL(pselect)(n, r, w, e, ts, mask);
 	if (shim_in_child())
 		return (int)child_fail(fd);
-	return us_pselect(n, r, w, e, ts, mask);
+	return SHIM_CALL_ONCE(us_pselect(n, r, w, e, ts, mask));
 }
 
 int epoll_create(int size)
 {
 	if (shim_in_child())
 		return REAL(epoll_create)(size);
-	return us_epoll_create(size);
+	return SHIM_CALL_ONCE(us_epoll_create(size));
 }
 
 int epoll_create1(int flags)
 {
 	if (shim_in_child())
 		return REAL(epoll_create1)(flags);
-	return us_epoll_create1(flags);
+	return SHIM_CALL_ONCE(us_epoll_create1(flags));
 }
 
 int epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
@@ -612,7 +642,7 @@ int epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
 		return REAL(epoll_ctl)(epfd, op, fd, ev);
 	if (shim_in_child())
 		return (int)child_fail(epfd);
-	return us_epoll_ctl(epfd, op, fd, ev);
+	return SHIM_CALL_ONCE(us_epoll_ctl(epfd, op, fd, ev));
 }
 
 int epoll_wait(int epfd, struct epoll_event *evs, int max, int timeout)
@@ -621,7 +651,7 @@ int epoll_wait(int epfd, struct epoll_event *evs, int max, int timeout)
 		return REAL(epoll_wait)(epfd, evs, max, timeout);
 	if (shim_in_child())
 		return (int)child_fail(epfd);
-	return us_epoll_pwait(epfd, evs, max, timeout, NULL);
+	return SHIM_CALL_ONCE(us_epoll_pwait(epfd, evs, max, timeout, NULL));
 }
 
 int epoll_pwait(int epfd, struct epoll_event *evs, int max, int timeout,
@@ -631,7 +661,7 @@ int epoll_pwait(int epfd, struct epoll_event *evs, int max, int timeout,
 		return REAL(epoll_pwait)(epfd, evs, max, timeout, mask);
 	if (shim_in_child())
 		return (int)child_fail(epfd);
-	return us_epoll_pwait(epfd, evs, max, timeout, mask);
+	return SHIM_CALL_ONCE(us_epoll_pwait(epfd, evs, max, timeout, mask));
 }
 
 /* epoll_pwait2's timespec, in milliseconds rounded up (never shorter). */
@@ -651,7 +681,7 @@ int epoll_pwait2(int epfd, struct epoll_event *evs, int max,
 		if (ms > 0x7fffffff)
 			ms = 0x7fffffff;
 	}
-	return us_epoll_pwait(epfd, evs, max, (int)ms, mask);
+	return SHIM_CALL_ONCE(us_epoll_pwait(epfd, evs, max, (int)ms, mask));
 }
 
 /* ---- the library's own calls (ld --wrap): libc, never the shim -------- */

@@ -10,6 +10,7 @@
 #ifndef US_PRELOAD_PRELOAD_H
 #define US_PRELOAD_PRELOAD_H
 
+#include <signal.h>
 #include <stdbool.h>
 
 struct ustack;
@@ -29,6 +30,22 @@ bool shim_in_child(void);
 bool shim_child_owns_copy(void);
 /* The child's error for a ustack descriptor: one message, EOPNOTSUPP. */
 int shim_child_error(int fd);
+
+/*
+ * signals.c: a program's handlers run outside ustack's calls. Every call
+ * into ustack is bracketed by shim_sig_enter and shim_sig_leave (the
+ * SHIM_CALL macros of preload.c); shim_sig_leave runs the handlers of the
+ * signals that came meanwhile and returns true when the call must be made
+ * again (restartable: the kernel would restart it after an SA_RESTART
+ * handler; poll, select, epoll_wait and close are not).
+ */
+void shim_sig_enter(void);
+bool shim_sig_leave(bool failed, bool restartable);
+int shim_sigaction(int sig, const struct sigaction *act,
+		   struct sigaction *old);
+/* signal() with these sa_flags (glibc's: SA_RESTART; sysv_signal's:
+ * SA_RESETHAND | SA_NODEFER). */
+__sighandler_t shim_signal(int sig, __sighandler_t handler, int flags);
 
 /* Resolve a libc function that this library hides (dlsym RTLD_NEXT). */
 void *shim_dlsym(const char *name);

@@ -740,6 +740,8 @@ static int ep_poll_loop(struct us_epoll *ep, struct epoll_event *events,
 		tmo = n > 0 ? 0 : us_deadline_left_ms(dl);
 		if (tmo == 0 && atomic_load(&ep->nkernel) <= 0)
 			return n;
+		if (tmo && us_wait_signal_held())
+			return -EINTR;
 		/* From the first sleep on, a signal waits for a sleep, which
 		 * it ends (runtime.h, struct us_sigguard). */
 		if (tmo)

@@ -253,6 +253,8 @@ int poll_wait_loop(const struct poll_call_ops *ops, void *ctx,
 		n = ops->scan(ctx, armed ? w : NULL);
 		if (n == 0 && armed && !us_deadline_passed(dl))
 			tmo = us_deadline_left(dl, &left);
+		if (!us_timespec_is_zero(tmo) && us_wait_signal_held())
+			return -EINTR;
 		if (n == 0 && w && armed && !us_timespec_is_zero(tmo)) {
 			/* From the first sleep on, a signal waits for a
 			 * sleep, which it ends (runtime.h, us_sigguard). */
@@ -423,6 +425,8 @@ static int do_poll(struct pollfd *fds, nfds_t nfds,
 		w.kernel_fds = c.nk > 0;
 		rc = poll_wait_loop(&poll_ops, &c, &w, dl, sigmask);
 	}
+	else if (rc == 0 && !us_deadline_passed(dl) && us_wait_signal_held())
+		rc = -EINTR;
 	else if (rc == 0)
 		/* Kernel fds only: the kernel's own poll, one system call. */
 		rc = us_sys_ppoll(fds, nfds, us_deadline_left(dl, &left),

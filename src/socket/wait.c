@@ -207,24 +207,62 @@ static int ts_until(const struct timespec *deadline, struct timespec *left)
 	return left->tv_sec < 0 ? -ETIMEDOUT : 0;
 }
 
+bool (*us_wait_held_signals)(bool *restart);
+
+/* Set when a call ends in EINTR for held signals: restart it after them. */
+static __thread bool restart_after;
+
+bool us_wait_take_restart(void)
+{
+	bool r = restart_after;
+
+	restart_after = false;
+	return r;
+}
+
+/* The thread holds signals for after its call (untimed: its wait would
+ * have been restarted under SA_RESTART); notes whether to restart. */
+static bool signals_held(bool untimed)
+{
+	bool restart = false;
+
+	if (!us_wait_held_signals || !us_wait_held_signals(&restart))
+		return false;
+	restart_after = untimed && restart;
+	return true;
+}
+
+bool us_wait_signal_held(void)
+{
+	return signals_held(false);
+}
+
 /* The kernel part of a sleep: 0 when the eventfd was written (and now
  * read), -EINTR, -ETIMEDOUT. No lock held. */
 static int sleeper_block(struct us_sleeper *s, const struct timespec *deadline)
 {
 	struct pollfd pfd = { .fd = s->evfd, .events = POLLIN };
-	struct timespec left;
+	struct timespec left, *tmo = NULL;
 	uint64_t v;
 	long r;
 
-	if (!deadline) {
+	if (!deadline && !us_wait_held_signals) {
 		/* SA_RESTART handlers restart this read inside the kernel,
 		 * as they restart a blocking recv(); others end it. */
 		r = us_sys_read(s->evfd, &v, sizeof(v));
 		return r < 0 ? -errno : 0;
 	}
-	if (ts_until(deadline, &left) < 0)
-		return -ETIMEDOUT;
-	r = us_sys(SYS_ppoll, &pfd, 1, &left, NULL, (size_t)(_NSIG / 8));
+	/* Timed, or handlers held for after the call: a poll, which every
+	 * signal ends (a held one must end the call: it restarts later). */
+	if (deadline) {
+		if (ts_until(deadline, &left) < 0)
+			return -ETIMEDOUT;
+		tmo = &left;
+	}
+	do
+		r = us_sys(SYS_ppoll, &pfd, 1, tmo, NULL, (size_t)(_NSIG / 8));
+	while (r < 0 && errno == EINTR && !deadline && !signals_held(true) &&
+	       us_wait_handlers_restart());
 	if (r < 0)
 		return -errno;
 	if (r == 0)
@@ -262,6 +300,8 @@ bool us_wait_handlers_restart(void)
 {
 	sigset_t blocked;
 
+	if (signals_held(true))
+		return false;
 	if (pthread_sigmask(SIG_BLOCK, NULL, &blocked) != 0)
 		return false;
 	for (int sig = 1; sig < _NSIG; sig++) {
@@ -523,6 +563,10 @@ int us_wait_sleep(struct us_wait_queue *wq, struct ustack *st,
 	int err = 0, rc;
 	uint64_t v;
 
+	/* A signal came while the thread ran the call: it ends the call
+	 * before any sleep, as a pending signal ends Linux's. */
+	if (signals_held(!deadline))
+		return -EINTR;
 	s = sleeper_get(&err);
 	if (!s)
 		return err;
@@ -552,6 +596,8 @@ int us_wait_sleep(struct us_wait_queue *wq, struct ustack *st,
 	if (rc < 0 && atomic_load(&s->woken))
 		(void)!us_sys_read(s->evfd, &v, sizeof(v));
 	sleeper_dequeue(s, wq);
+	if (rc == -EINTR)
+		(void)signals_held(!deadline);
 	if (rc == -EINTR || rc == -ETIMEDOUT)
 		return rc;
 	return rc < 0 ? rc : 0;

@@ -124,7 +124,29 @@ void us_wait_outside_loop(bool on);
 bool us_wait_drive_for(struct us_wait_queue *wq, struct ustack *st);
 
 /* Would the kernel have restarted an untimed blocking call that a signal
- * handler interrupted (every handler that can have run has SA_RESTART)? */
+ * handler interrupted (every handler that can have run has SA_RESTART)?
+ * False when the thread holds signals (us_wait_held_signals): the call
+ * then unwinds with EINTR and us_wait_take_restart says. */
 bool us_wait_handlers_restart(void);
+
+/*
+ * Set by a layer that runs a program's signal handlers only once the
+ * ustack call they interrupted has unwound (the LD_PRELOAD shim's
+ * trampoline, preload/signals.c), as the kernel runs them only on the way
+ * back to user space: true when the calling thread holds such a signal
+ * (*restart: every one held has SA_RESTART). A held signal ends a sleep,
+ * or the wait before it, with EINTR. NULL when the library is linked into
+ * a program: handlers run inside the sleep they interrupt.
+ */
+extern bool (*us_wait_held_signals)(bool *restart);
+/*
+ * After a call that failed with EINTR for held signals: would the kernel
+ * have restarted it once their handlers ran (an untimed wait, SA_RESTART)?
+ * Reading it clears it.
+ */
+bool us_wait_take_restart(void);
+/* For poll, select and epoll_wait, which a signal always ends: the thread
+ * holds signals, so the call must not sleep (it fails with EINTR). */
+bool us_wait_signal_held(void);
 
 #endif

@@ -1,0 +1,287 @@
+/*
+ * signals.c - a program's signal handlers run outside ustack's calls.
+ *
+ * A handler may leave with longjmp (iperf3's on SIGINT), call exit() (which
+ * closes ustack sockets) or call ustack itself. Run while its thread was
+ * inside a ustack call holding the instance's lock, such a handler would
+ * leave the lock held or wait for its own thread. The kernel never runs a
+ * handler in the middle of a system call: it runs it on the way back to
+ * user space, then restarts the call if the handler has SA_RESTART and the
+ * call may be restarted (signal(7)). The shim does the same:
+ *
+ *   sigaction/signal -> the kernel gets `trampoline` in place of the
+ *                       program's handler (same mask and flags), the
+ *                       program's action is kept in `acts`
+ *   signal while the thread is in no ustack call -> trampoline calls the
+ *                       handler at once (the kernel's mask, context)
+ *   signal inside one (shim_sig_enter .. shim_sig_leave) -> trampoline
+ *                       holds it; the call's sleep ends (or does not
+ *                       begin) with EINTR (wait.c, us_wait_held_signals),
+ *                       the call unwinds, shim_sig_leave runs the handler
+ *                       with the mask the kernel would have set, and calls
+ *                       again when the kernel would have restarted
+ *                       (us_wait_take_restart: an untimed wait and
+ *                       SA_RESTART, read from the kernel's action, which
+ *                       siginterrupt() may have changed).
+ *
+ * Signals that a fault raises (SIGSEGV, SIGBUS, ...) and SIGABRT keep the
+ * program's handler in the kernel: holding them would fault again or
+ * abort without it. A held handler runs without its ucontext (NULL): that
+ * context was the inside of the call. Programs that install handlers
+ * through other names (sigset(), or the system call itself) keep the
+ * behaviour of wait.h: the handler runs in the sleep it interrupts.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "core/sys.h"
+#include "preload/preload.h"
+#include "socket/wait.h"
+#include "stack/runtime.h"
+
+/* Signals one thread may hold within one call (more of one standard
+ * signal merge, as the kernel merges them). */
+#define HELD_MAX 16
+
+/* The program's action for each signal whose kernel action is the
+ * trampoline; `on` false: the kernel has the program's own. */
+struct user_act {
+	atomic_bool on;
+	struct sigaction sa;
+};
+
+static struct user_act acts[_NSIG];
+static pthread_mutex_t acts_lock = PTHREAD_MUTEX_INITIALIZER;
+
+struct held {
+	int sig;
+	bool restart;
+	siginfo_t info;
+	struct sigaction sa;
+};
+
+/* Per thread: inside a ustack call (depth), and the signals held. */
+static __thread volatile int depth;
+static __thread volatile int nheld;
+static __thread struct held held[HELD_MAX];
+
+static bool holdable(int sig)
+{
+	return sig > 0 && sig < _NSIG && sig != SIGKILL && sig != SIGSTOP &&
+	       sig != SIGABRT && !us_fault_signal(sig);
+}
+
+static bool is_handler(const struct sigaction *sa)
+{
+	return (sa->sa_flags & SA_SIGINFO) ||
+	       (sa->sa_handler != SIG_DFL && sa->sa_handler != SIG_IGN);
+}
+
+static void call_handler(const struct sigaction *sa, int sig,
+			 siginfo_t *info, void *uc)
+{
+	if (sa->sa_flags & SA_SIGINFO)
+		sa->sa_sigaction(sig, info, uc);
+	else
+		sa->sa_handler(sig);
+}
+
+/* The kernel's SA_RESTART for sig now (siginterrupt changes it there). */
+static bool kernel_restarts(int sig)
+{
+	struct {
+		void *handler;
+		unsigned long flags;
+		void *restorer;
+		uint64_t mask;
+	} k;
+
+	if (us_sys(SYS_rt_sigaction, sig, NULL, &k, sizeof(k.mask)) < 0)
+		return false;
+	return k.flags & SA_RESTART;
+}
+
+static void trampoline(int sig, siginfo_t *info, void *uc)
+{
+	struct sigaction sa = acts[sig].sa;
+	int n = nheld;
+
+	/* SA_RESETHAND: the kernel's action is SIG_DFL already. */
+	if (sa.sa_flags & SA_RESETHAND) {
+		atomic_store(&acts[sig].on, false);
+		acts[sig].sa.sa_handler = SIG_DFL;
+		acts[sig].sa.sa_flags &= ~SA_SIGINFO;
+	}
+	if (depth == 0) {
+		call_handler(&sa, sig, info, uc);
+		return;
+	}
+	for (int i = 0; i < n; i++)
+		if (held[i].sig == sig && sig < SIGRTMIN)
+			return;         /* merged, as the kernel merges */
+	if (n == HELD_MAX)
+		return;
+	held[n].sig = sig;
+	held[n].info = *info;
+	held[n].sa = sa;
+	held[n].restart = kernel_restarts(sig);
+	atomic_signal_fence(memory_order_seq_cst);
+	nheld = n + 1;
+}
+
+/* wait.c's hook: this thread holds signals (restart: all SA_RESTART). */
+static bool held_signals(bool *restart)
+{
+	int n = nheld;
+
+	if (n == 0 || depth == 0)
+		return false;
+	*restart = true;
+	for (int i = 0; i < n; i++)
+		*restart = *restart && held[i].restart;
+	return true;
+}
+
+/* Run the held handlers, first come first (depth 0: a signal now runs
+ * its handler at once, and leaves the list alone). */
+static void run_held(void)
+{
+	while (nheld > 0) {
+		struct held h = held[0];
+		sigset_t mask, old;
+
+		for (int i = 1; i < nheld; i++)
+			held[i - 1] = held[i];
+		nheld = nheld - 1;
+		/* The mask the kernel sets for a handler. */
+		mask = h.sa.sa_mask;
+		if (!(h.sa.sa_flags & SA_NODEFER))
+			sigaddset(&mask, h.sig);
+		pthread_sigmask(SIG_BLOCK, &mask, &old);
+		call_handler(&h.sa, h.sig, &h.info, NULL);
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+	}
+}
+
+void shim_sig_enter(void)
+{
+	if (depth == 0)
+		(void)us_wait_take_restart();
+	depth = depth + 1;
+	atomic_signal_fence(memory_order_seq_cst);
+}
+
+bool shim_sig_leave(bool failed, bool restartable)
+{
+	bool restart;
+	int err;
+
+	atomic_signal_fence(memory_order_seq_cst);
+	depth = depth - 1;
+	if (depth > 0 || nheld == 0)
+		return false;
+	err = errno;
+	restart = us_wait_take_restart() && failed && err == EINTR &&
+		  restartable;
+	run_held();
+	errno = err;
+	if (restart)
+		shim_sig_enter();
+	return restart;
+}
+
+/* ---- the program's view of its actions ---------------------------------- */
+
+static int real_sigaction(int sig, const struct sigaction *act,
+			  struct sigaction *old)
+{
+	static int (*real)(int, const struct sigaction *, struct sigaction *);
+
+	if (!real)
+		real = (int (*)(int, const struct sigaction *,
+				struct sigaction *))shim_dlsym("sigaction");
+	return real(sig, act, old);
+}
+
+/* A sigaction of the program: its handler goes behind the trampoline. */
+int shim_sigaction(int sig, const struct sigaction *act,
+		   struct sigaction *old)
+{
+	struct sigaction k, prev;
+	sigset_t all, mask;
+	bool was_on;
+	int rc;
+
+	if (!holdable(sig))
+		return real_sigaction(sig, act, old);
+	/* No handler of this thread may come in here: it could call
+	 * sigaction itself (SysV handlers reinstall themselves). */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &mask);
+	pthread_mutex_lock(&acts_lock);
+	was_on = atomic_load(&acts[sig].on);
+	prev = acts[sig].sa;
+	if (act && is_handler(act)) {
+		k = *act;
+		k.sa_flags |= SA_SIGINFO;
+		k.sa_sigaction = trampoline;
+		acts[sig].sa = *act;
+		atomic_store(&acts[sig].on, true);
+		rc = real_sigaction(sig, &k, old);
+	} else {
+		if (act)
+			atomic_store(&acts[sig].on, false);
+		rc = real_sigaction(sig, act, old);
+	}
+	if (rc != 0 && act) {
+		acts[sig].sa = prev;
+		atomic_store(&acts[sig].on, was_on);
+	} else if (rc == 0 && old && was_on &&
+		   old->sa_sigaction == trampoline) {
+		/* The program's own action, with the kernel's flags (which
+		 * siginterrupt may have changed) but its SA_SIGINFO. */
+		int flags = (old->sa_flags & ~SA_SIGINFO) |
+			    (prev.sa_flags & SA_SIGINFO);
+
+		*old = prev;
+		old->sa_flags = flags;
+	}
+	pthread_mutex_unlock(&acts_lock);
+	pthread_sigmask(SIG_SETMASK, &mask, NULL);
+	if (rc == 0 && act)
+		us_sig_handlers_changed();
+	return rc;
+}
+
+/* signal() as glibc's: BSD semantics (SA_RESTART, the signal blocked in
+ * its handler) through shim_sigaction. */
+__sighandler_t shim_signal(int sig, __sighandler_t handler, int flags)
+{
+	struct sigaction sa, old;
+
+	if (handler == SIG_ERR || sig <= 0 || sig >= _NSIG) {
+		errno = EINVAL;
+		return SIG_ERR;
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = handler;
+	sigemptyset(&sa.sa_mask);
+	if (!(flags & SA_NODEFER))
+		sigaddset(&sa.sa_mask, sig);
+	sa.sa_flags = flags;
+	if (shim_sigaction(sig, &sa, &old) < 0)
+		return SIG_ERR;
+	return old.sa_handler;
+}
+
+__attribute__((constructor)) static void signals_init(void)
+{
+	us_wait_held_signals = held_signals;
+}

@@ -1,0 +1,390 @@
+/*
+ * sig_shim.c - signal handlers of a program that runs on ustack through the
+ * shim, for tests/integ/shim_signals.sh, against the kernel's echo server
+ * (shim_echo.py, one connection per case below). Plain libc, no ustack
+ * calls.
+ *
+ *   sig_shim HOST PORT
+ *
+ * Cases, in order (each prints "ok: ..." or says what failed and exits 1):
+ *   longjmp   a SIGALRM handler (signal(), a 200 us timer) leaves with
+ *             siglongjmp while the program sends and receives on a socket
+ *             for 1 s; then a new connection echoes.
+ *   handler   a SIGALRM handler sends one byte on another socket while the
+ *             program sends and receives on the first; every byte the
+ *             handlers sent comes back.
+ *   restart   a thread blocks in recv(); SIGUSR2 with SA_RESTART: the
+ *             handler runs while recv() waits, and recv() then returns the
+ *             data (restarted); without SA_RESTART recv() fails with EINTR.
+ *   epoll     an untimed epoll_wait() fails with EINTR under SA_RESTART.
+ *   actions   sigaction() reports the program's handler and flags (not the
+ *             shim's), and sysv_signal()'s handler runs once.
+ * Against old code the first two hang (the handler ran while its thread
+ * held the instance's lock): the script's time limit catches that.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+static struct sockaddr_in peer;
+
+static void die(const char *what)
+{
+	fprintf(stderr, "sig_shim: %s: %s\n", what, strerror(errno));
+	exit(1);
+}
+
+static void fail(const char *what)
+{
+	fprintf(stderr, "sig_shim: FAIL: %s\n", what);
+	exit(1);
+}
+
+static double now(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+static int dial(void)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	if (fd < 0)
+		die("socket");
+	if (connect(fd, (struct sockaddr *)&peer, sizeof(peer)) < 0)
+		die("connect");
+	return fd;
+}
+
+/* n bytes sent, the same n read back. */
+static void echo(int fd, const char *buf, size_t n)
+{
+	char got[4096];
+	size_t have = 0;
+
+	if (n > sizeof(got))
+		fail("echo too long");
+	if (send(fd, buf, n, 0) != (ssize_t)n)
+		die("send");
+	while (have < n) {
+		ssize_t r = recv(fd, got + have, n - have, 0);
+
+		if (r <= 0)
+			die("recv (echo)");
+		have += (size_t)r;
+	}
+	if (memcmp(buf, got, n) != 0)
+		fail("the echo differs");
+}
+
+static void timer(long usec)
+{
+	struct itimerval it = { { 0, usec }, { 0, usec } };
+
+	if (setitimer(ITIMER_REAL, &it, NULL) < 0)
+		die("setitimer");
+}
+
+/* Send and receive on fd for secs seconds (whatever the echo returns). */
+static void traffic(int fd, double secs, volatile long *rounds)
+{
+	static char buf[512];
+	double end = now() + secs;
+
+	while (now() < end) {
+		if (send(fd, buf, sizeof(buf), 0) < 0 && errno != EINTR)
+			die("send (traffic)");
+		if (recv(fd, buf, sizeof(buf), 0) < 0 && errno != EINTR)
+			die("recv (traffic)");
+		(*rounds)++;
+	}
+}
+
+/* ---- longjmp --------------------------------------------------------------- */
+
+static sigjmp_buf jump_env;
+static volatile sig_atomic_t jump_armed;
+static volatile long jumps_taken;
+
+static void on_alarm_jump(int sig)
+{
+	(void)sig;
+	if (jump_armed)
+		siglongjmp(jump_env, 1);
+}
+
+static void case_longjmp(void)
+{
+	static volatile long rounds;
+	static volatile double end;
+	int fd = dial(), fd2;
+
+	signal(SIGALRM, on_alarm_jump);
+	end = now() + 1.0;
+	if (sigsetjmp(jump_env, 1))
+		jumps_taken++;
+	jump_armed = 1;
+	timer(200);
+	if (now() < end)
+		traffic(fd, end - now(), &rounds);
+	jump_armed = 0;
+	timer(0);
+	signal(SIGALRM, SIG_DFL);
+	if (jumps_taken == 0)
+		fail("longjmp: no handler ran");
+	close(fd);
+	fd2 = dial();
+	echo(fd2, "after the jumps", 15);
+	close(fd2);
+	printf("ok: longjmp: %ld jumps out of handlers, %ld rounds, then a "
+	       "new connection echoed\n", jumps_taken, rounds);
+}
+
+/* ---- a handler that calls ustack ------------------------------------------- */
+
+static int handler_fd;
+static volatile long handler_sent;
+
+static void on_alarm_send(int sig)
+{
+	int saved = errno;
+
+	(void)sig;
+	if (send(handler_fd, "h", 1, MSG_DONTWAIT) == 1)
+		handler_sent++;
+	errno = saved;
+}
+
+static void case_handler(void)
+{
+	static volatile long rounds;
+	char buf[4096];
+	long have = 0;
+	int fd = dial();
+	struct sigaction sa;
+
+	handler_fd = dial();
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_alarm_send;
+	sa.sa_flags = SA_RESTART;
+	sigaction(SIGALRM, &sa, NULL);
+	timer(500);
+	traffic(fd, 1.0, &rounds);
+	timer(0);
+	signal(SIGALRM, SIG_DFL);
+	if (handler_sent == 0)
+		fail("handler: no handler sent");
+	while (have < handler_sent) {
+		ssize_t r = recv(handler_fd, buf, sizeof(buf), 0);
+
+		if (r <= 0)
+			die("recv (handler bytes)");
+		for (ssize_t i = 0; i < r; i++)
+			if (buf[i] != 'h')
+				fail("handler: a byte is not the handler's");
+		have += r;
+	}
+	if (have != handler_sent)
+		fail("handler: more bytes than the handlers sent");
+	close(fd);
+	close(handler_fd);
+	printf("ok: handler: %ld sends from handlers all echoed, %ld rounds\n",
+	       handler_sent, rounds);
+}
+
+/* ---- restart ----------------------------------------------------------------- */
+
+static atomic_int usr2_seen;
+static void on_usr2(int sig)
+{
+	(void)sig;
+	atomic_fetch_add(&usr2_seen, 1);
+}
+
+struct blocked {
+	int fd;
+	atomic_bool done;
+	ssize_t r;
+	int err;
+	char c;
+};
+
+static void *recv_thread(void *arg)
+{
+	struct blocked *b = arg;
+
+	b->r = recv(b->fd, &b->c, 1, 0);
+	b->err = errno;
+	atomic_store(&b->done, true);
+	return NULL;
+}
+
+/* Wait up to 3 s for cond; true when it held. */
+static bool wait_for(atomic_int *v, int want)
+{
+	for (double end = now() + 3.0; now() < end; usleep(1000))
+		if (atomic_load(v) >= want)
+			return true;
+	return false;
+}
+
+static bool wait_done(struct blocked *b)
+{
+	for (double end = now() + 3.0; now() < end; usleep(1000))
+		if (atomic_load(&b->done))
+			return true;
+	return false;
+}
+
+static void case_restart(bool sa_restart)
+{
+	struct blocked b = { .fd = dial() };
+	struct sigaction sa;
+	pthread_t t;
+	int before = atomic_load(&usr2_seen);
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_usr2;
+	sa.sa_flags = sa_restart ? SA_RESTART : 0;
+	sigaction(SIGUSR2, &sa, NULL);
+	pthread_create(&t, NULL, recv_thread, &b);
+	usleep(200000);
+	pthread_kill(t, SIGUSR2);
+	if (!wait_for(&usr2_seen, before + 1))
+		fail("restart: the handler did not run while recv() waited");
+	if (sa_restart) {
+		usleep(100000);
+		if (atomic_load(&b.done))
+			fail("restart: recv() returned under SA_RESTART");
+		if (send(b.fd, "r", 1, 0) != 1)
+			die("send");
+		if (!wait_done(&b))
+			fail("restart: recv() did not return the data");
+		if (b.r != 1 || b.c != 'r')
+			fail("restart: recv() did not return the byte");
+	} else {
+		if (!wait_done(&b))
+			fail("restart: recv() still waits without SA_RESTART");
+		if (b.r != -1 || b.err != EINTR)
+			fail("restart: recv() did not fail with EINTR");
+	}
+	pthread_join(t, NULL);
+	close(b.fd);
+	printf("ok: restart: %s\n", sa_restart ?
+	       "the handler ran while recv() waited, then recv() returned "
+	       "the data (SA_RESTART)" :
+	       "recv() failed with EINTR (no SA_RESTART)");
+}
+
+/* ---- epoll ------------------------------------------------------------------- */
+
+struct ep_wait {
+	int ep;
+	atomic_bool done;
+	int r, err;
+};
+
+static void *epoll_thread(void *arg)
+{
+	struct ep_wait *w = arg;
+	struct epoll_event ev;
+
+	w->r = epoll_wait(w->ep, &ev, 1, -1);
+	w->err = errno;
+	atomic_store(&w->done, true);
+	return NULL;
+}
+
+static void case_epoll(void)
+{
+	struct ep_wait w = { .ep = epoll_create1(0) };
+	struct epoll_event ev = { .events = EPOLLIN };
+	int fd = dial();
+	pthread_t t;
+	int before = atomic_load(&usr2_seen);
+
+	signal(SIGUSR2, on_usr2);   /* SA_RESTART */
+	if (w.ep < 0 || epoll_ctl(w.ep, EPOLL_CTL_ADD, fd, &ev) < 0)
+		die("epoll");
+	pthread_create(&t, NULL, epoll_thread, &w);
+	usleep(200000);
+	pthread_kill(t, SIGUSR2);
+	for (double end = now() + 3.0; now() < end && !atomic_load(&w.done);)
+		usleep(1000);
+	if (!atomic_load(&w.done) || atomic_load(&usr2_seen) != before + 1)
+		fail("epoll: epoll_wait() went on after the signal");
+	if (w.r != -1 || w.err != EINTR)
+		fail("epoll: epoll_wait() did not fail with EINTR");
+	pthread_join(t, NULL);
+	close(w.ep);
+	close(fd);
+	printf("ok: epoll: epoll_wait() failed with EINTR under SA_RESTART\n");
+}
+
+/* ---- actions ----------------------------------------------------------------- */
+
+static void on_usr1(int sig)
+{
+	(void)sig;
+	atomic_fetch_add(&usr2_seen, 1);
+}
+
+static void case_actions(void)
+{
+	struct sigaction old;
+	int before;
+
+	signal(SIGUSR1, on_usr1);
+	if (sigaction(SIGUSR1, NULL, &old) < 0)
+		die("sigaction");
+	if (old.sa_handler != on_usr1 || (old.sa_flags & SA_SIGINFO) ||
+	    !(old.sa_flags & SA_RESTART))
+		fail("actions: sigaction() does not report signal()'s action");
+	if (signal(SIGUSR1, SIG_DFL) != on_usr1)
+		fail("actions: signal() does not return the old handler");
+	before = atomic_load(&usr2_seen);
+	sysv_signal(SIGUSR1, on_usr1);
+	raise(SIGUSR1);
+	if (atomic_load(&usr2_seen) != before + 1)
+		fail("actions: sysv_signal()'s handler did not run");
+	if (sigaction(SIGUSR1, NULL, &old) < 0 || old.sa_handler != SIG_DFL)
+		fail("actions: sysv_signal()'s handler was not reset");
+	printf("ok: actions: the program's handlers and flags are reported; "
+	       "sysv_signal() resets\n");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc != 3) {
+		fprintf(stderr, "usage: sig_shim HOST PORT\n");
+		return 2;
+	}
+	peer.sin_family = AF_INET;
+	peer.sin_port = htons((uint16_t)atoi(argv[2]));
+	if (inet_pton(AF_INET, argv[1], &peer.sin_addr) != 1)
+		fail("bad address");
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	case_longjmp();
+	case_handler();
+	case_restart(true);
+	case_restart(false);
+	case_epoll();
+	case_actions();
+	printf("sig_shim: all cases passed\n");
+	return 0;
+}
