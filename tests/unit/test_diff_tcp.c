@@ -767,6 +767,28 @@ static void case_write_after_reset(struct dt *t)
 }
 
 /*
+ * A read that got some bytes before the reset returns them and leaves the
+ * error for the next read (Linux's tcp_recvmsg_locked breaks on copied &&
+ * sk_err): MSG_WAITALL short of its target, then ECONNRESET, then the
+ * end. ustack's read loop tried once more and took the error with it.
+ */
+static void case_reset_after_partial_read(struct dt *t)
+{
+	struct linger lg = { 1, 0 };
+	char buf[16];
+	int l, c, s;
+
+	pair(t, 6353, &l, &c, &s);
+	dt_send(t, c, hello, 5, 0);
+	dt_setsockopt(t, c, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	dt_close(t, c);
+	dt_recv(t, s, buf, 10, MSG_WAITALL);
+	dt_recv(t, s, buf, 10, 0);
+	dt_recv(t, s, buf, 10, 0);
+	dt_write(t, s, hello, 5);
+}
+
+/*
  * EALREADY needs a connect still in progress: a listener whose accept
  * queue is full (backlog 0 holds one connection on Linux) drops the SYN,
  * so the second client stays in SYN_SENT.
@@ -1069,6 +1091,7 @@ static const struct dt_case cases[] = {
 	DT_CASE(case_shutdown_rd),
 	DT_CASE(case_close_unread),
 	DT_CASE(case_linger_zero),
+	DT_CASE(case_reset_after_partial_read),
 	DT_CASE(case_reset_so_error),
 	DT_CASE(case_sockopts),
 	DT_CASE(case_nodelay_inherit),

@@ -20,6 +20,7 @@
 
 #include "core/checksum.h"
 #include "lib/tcptest.h"
+#include "net/tcp/tcp_cong.h"
 #include "ustack/ustack.h"
 
 static struct test_stack T;
@@ -448,6 +449,60 @@ static void test_syn_sent_synack(void **state)
 	TT_EXPECT_NONE(&T);
 }
 
+/* connect() with the first `lost` SYNs unanswered (each timeout sent it
+ * again), then the SYN-ACK (no MSS option: 536-byte segments). */
+static void open_after_syn_losses(struct tt_conn *c, int lost)
+{
+	tt_conn_init(c, &T, true);
+	tt_open_synsent(c);
+	for (int i = 0; i < lost; i++) {
+		ts_advance(&T, (us_time_t)US_USEC_PER_SEC << i);
+		TT_EXPECT(c, TCPHDR_SYN, c->iss, 0);
+		TT_EXPECT_NONE(&T);
+	}
+	c->snd_nxt = c->irs + 1;
+	tt_send(c, TCPHDR_SYN | TCPHDR_ACK, c->irs, c->rcv_nxt, NULL, 0);
+	TT_EXPECT_ACK(c);
+	assert_int_equal(tt_conn_state(c), TCP_ESTABLISHED);
+}
+
+/*
+ * A SYN's timeout cut ssthresh and the window to one segment, which the
+ * transfer then started with (CUBIC: ssthresh 7, in congestion avoidance
+ * from the start). Linux undoes it when the connection is established
+ * (tcp_init_metrics: "ssthresh may have been reduced unnecessarily during
+ * 3WHS"; tcp_init_transfer: the initial window, or one segment when the
+ * SYN was sent again more than once), with the algorithm started afresh.
+ */
+static void test_syn_timeouts_then_initial_window(void **state)
+{
+	static char buf[11 * 536];
+	struct tt_conn c;
+	struct tcp_info ti;
+
+	(void)state;
+	open_after_syn_losses(&c, 1);
+	tt_info(c.fd, &ti);
+	assert_int_equal(ti.tcpi_snd_ssthresh, TCP_INFINITE_SSTHRESH);
+	assert_int_equal(ti.tcpi_snd_cwnd, 10);
+	assert_int_equal(us_send(c.fd, buf, sizeof(buf), 0), (int)sizeof(buf));
+	for (int i = 0; i < 10; i++)
+		TT_EXPECT_DATA(&c, c.rcv_nxt + (uint32_t)i * 536, 536);
+	TT_EXPECT_NONE(&T);
+}
+
+static void test_syn_timeouts_twice_one_segment(void **state)
+{
+	struct tt_conn c;
+	struct tcp_info ti;
+
+	(void)state;
+	open_after_syn_losses(&c, 2);
+	tt_info(c.fd, &ti);
+	assert_int_equal(ti.tcpi_snd_ssthresh, TCP_INFINITE_SSTHRESH);
+	assert_int_equal(ti.tcpi_snd_cwnd, 1);
+}
+
 /*
  * Simultaneous open (RFC 9293 §3.5 figure 8): our SYN crosses the peer's;
  * we answer its SYN with a SYN-ACK of our own ISN, and its SYN-ACK (or a
@@ -790,6 +845,8 @@ int main(void)
 		T_(test_syn_sent_bad_ack),
 		T_(test_syn_sent_refused),
 		T_(test_syn_sent_synack),
+		T_(test_syn_timeouts_then_initial_window),
+		T_(test_syn_timeouts_twice_one_segment),
 		T_(test_simultaneous_open),
 		T_(test_mss_option_and_clamps),
 		T_(test_mss_user_clamp),

@@ -16,6 +16,8 @@
 #include <string.h>
 
 #include "lib/tcptest.h"
+#include "net/tcp/tcp.h"
+#include "socket/socket.h"
 #include "stack/stack.h"
 #include "ustack/ustack.h"
 
@@ -452,6 +454,36 @@ static void test_rto_after_reneging(void **state)
 	TT_EXPECT_NONE(&T);
 }
 
+/*
+ * RFC 6582's "recover" (high_seq) stayed where the connection or its last
+ * episode began. Once SND.UNA was 2^31 past it (2 GiB without a loss),
+ * "snd_una < high_seq" read true, modulo 2^32, for the next 2 GiB: no loss
+ * started a recovery (no window cut, no TLP) until an RTO. The state near
+ * the end of such a transfer is made by hand: high_seq 2^31 - 1000 bytes
+ * behind, then an ACK of one segment takes SND.UNA across.
+ */
+static void test_recovery_after_2gib(void **state)
+{
+	struct socket *sock;
+	int err;
+
+	(void)state;
+	send_segments(10);
+	sock = sockfd_lookup(C.fd, &err);
+	assert_non_null(sock);
+	tcp_sk(sock->sk)->high_seq = tcp_sk(sock->sk)->snd_una - 0x80000000u +
+				     1000;
+	sockfd_put(sock);
+	/* Segment 0 acknowledged; 2, 3, 4 SACKed: segment 1 is lost. */
+	tt_send(&C, TCPHDR_ACK, C.snd_nxt, C.iss + 1 + MSS, NULL, 0);
+	TT_EXPECT_NONE(&T);
+	peer_sack(MSS, (const uint32_t[][2]){ { 2 * MSS, 5 * MSS } }, 1);
+	expect_rexmit(1);
+	TT_EXPECT_NONE(&T);
+	assert_int_equal(tt_mib(&T, US_MIB_TCP_SACK_RECOVERY), 1);
+	assert_int_equal(info().tcpi_snd_ssthresh, 4);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -477,6 +509,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_nextseg_lost_before_new_data,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rto_keeps_sack_marks, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_recovery_after_2gib, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_rto_after_reneging, setup,
 						teardown),

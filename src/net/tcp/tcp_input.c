@@ -113,6 +113,18 @@ static void tcp_init_established(struct sock *sk)
 		tp->rto_us = TCP_TIMEOUT_FALLBACK_US;
 		tp->backoff = 0;
 	}
+	/* The SYN's (SYN-ACK's) timeouts cut ssthresh and the window for no
+	 * loss of data: the transfer starts afresh, with the algorithm's
+	 * state new, ssthresh infinite and the initial window, or one
+	 * segment when it went more than twice (Linux's tcp_init_metrics,
+	 * "ssthresh may have been reduced unnecessarily during 3WHS", and
+	 * tcp_init_transfer). */
+	if (tp->total_retrans) {
+		tcp_reinit_congestion_control(sk);
+		tp->snd_ssthresh = TCP_INFINITE_SSTHRESH;
+		tp->snd_cwnd = tp->total_retrans > 1 ? 1 : TCP_INIT_CWND;
+		tp->cwnd_acked = 0;
+	}
 	tcp_update_mss(tp);
 	tcp_reset_keepalive(sk);
 	tcp_init_buffer_space(sk);
@@ -278,7 +290,7 @@ static enum us_drop_reason tcp_ack(struct sock *sk, const struct sk_buff *skb,
 	uint32_t ack = th->ack;
 	uint32_t nwin = tcp_peer_window(tp, th);   /* RFC 7323 §2.3 */
 	bool wnd_changed = false;
-	uint32_t acked, sacked, part;
+	uint32_t acked, sacked, part, prior_una;
 	bool finished;
 
 	if (seq_gt(ack, tp->snd_max))
@@ -338,6 +350,7 @@ static enum us_drop_reason tcp_ack(struct sock *sk, const struct sk_buff *skb,
 	 * transfer starts at the initial window (Linux's tcp_init_transfer). */
 	if (tp->snd_una == tp->iss)
 		acked--;
+	prior_una = tp->snd_una;
 	tp->snd_una = ack;
 	if (seq_lt(tp->snd_nxt, ack))
 		tp->snd_nxt = ack;
@@ -359,6 +372,13 @@ static enum us_drop_reason tcp_ack(struct sock *sk, const struct sk_buff *skb,
 			 (sacked ? TCP_ACK_SACKED_NEW : 0));
 	tcp_tlp_ack(sk, ack, false);   /* RFC 8985 §7.4 */
 	tcp_prr_ack(sk, true);   /* RFC 6937: cwnd in recovery */
+	/* Out of any episode (judged before this ACK), the recovery point
+	 * (RFC 6582's "recover") follows SND.UNA: compared modulo 2^32, a
+	 * value left 2^31 behind reads as ahead, and no loss would start a
+	 * recovery for the next 2 GiB (Linux compares high_seq only inside
+	 * an episode). */
+	if (!tp->in_recovery && !seq_lt(prior_una, tp->high_seq))
+		tp->high_seq = tp->snd_una;
 	/* RFC 6298 §5.3 restarts the timer on every ACK of new data. Linux
 	 * (tcp_clean_rtx_queue's FLAG_SET_XMIT_TIMER) restarts it only when
 	 * a segment is acknowledged whole, so that a receiver that ACKs a

@@ -291,6 +291,13 @@ static ssize_t inet_stream_sendmsg(struct socket *sock, const struct msghdr *msg
 		us_wait_claim(sock->st);
 	}
 	for (;;) {
+		/* An error after some bytes went is for the next call: the
+		 * count now (Linux's tcp_sendmsg_locked, do_error with
+		 * copied), the error kept, not taken by another try. */
+		if (done && sk->err) {
+			rc = 0;
+			break;
+		}
 		msg_advance(msg, done, &sub, iov);
 		rc = sk->prot->sendmsg(sk, &sub, len - done, flags);
 		if (rc > 0) {
@@ -405,6 +412,11 @@ static ssize_t inet_stream_recvmsg(struct socket *sock, struct msghdr *msg,
 		/* A read that has data stops at the urgent mark, even one
 		 * that would wait for more (Linux's tcp_recvmsg). */
 		if (done && tcp_urg_at_mark(sk))
+			break;
+		/* Some bytes read and none queued: an error is the next
+		 * call's (Linux's tcp_recvmsg_locked breaks on copied &&
+		 * sk_err, leaving it set). */
+		if (done && sk->err && !sk->receive_queue.bytes)
 			break;
 		msg_advance(msg, done, &sub, iov);
 		rc = sk->prot->recvmsg(sk, &sub, len - done, flags, &addr_len);
