@@ -180,16 +180,19 @@ void shim_sig_enter(void)
 
 bool shim_sig_leave(bool failed, bool restartable)
 {
-	bool restart;
-	int err;
+	int err = errno;
+	bool restart = false;
 
+	/* Decided while still inside (depth 1): from depth 0 on, a handler
+	 * may run at once and make calls of its own, which clear the flag. */
 	atomic_signal_fence(memory_order_seq_cst);
+	if (depth == 1 && nheld > 0)
+		restart = us_wait_take_restart() && failed && err == EINTR &&
+			  restartable;
 	depth = depth - 1;
+	atomic_signal_fence(memory_order_seq_cst);
 	if (depth > 0 || nheld == 0)
 		return false;
-	err = errno;
-	restart = us_wait_take_restart() && failed && err == EINTR &&
-		  restartable;
 	run_held();
 	errno = err;
 	if (restart)
