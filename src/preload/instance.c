@@ -280,6 +280,9 @@ static void shim_exit(void)
 
 	if (!st || shim.child || getpid() != shim.owner)
 		return;
+	/* Inside ustack as any call is: a handler that comes meanwhile runs
+	 * after it (signals.c), not while this thread holds the lock. */
+	shim_sig_enter();
 	for (int fd = 0, n = fdtable_size(); fd < n; fd++)
 		if (fdtable_is_ours(fd))
 			us_close(fd);
@@ -296,6 +299,7 @@ static void shim_exit(void)
 			"after %u ms\n", live, shim.exit_wait_ms);
 	/* Stopped, not destroyed: other threads may still hold sockets. */
 	ustack_stop(st);
+	(void)shim_sig_leave(false, false);
 }
 
 /* ---- fork --------------------------------------------------------------- */

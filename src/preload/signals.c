@@ -50,15 +50,47 @@
  * signal merge, as the kernel merges them). */
 #define HELD_MAX 16
 
-/* The program's action for each signal whose kernel action is the
- * trampoline; `on` false: the kernel has the program's own. */
+/*
+ * The program's action for each signal whose kernel action is the
+ * trampoline (what the kernel holds says which: a handler reset by
+ * SA_RESETHAND is the kernel's SIG_DFL again). Written under acts_lock
+ * with the writer's signals blocked; read by the trampoline in any thread,
+ * so with a sequence count (odd while it is written) rather than a lock.
+ */
 struct user_act {
-	atomic_bool on;
+	atomic_uint seq;
 	struct sigaction sa;
 };
 
 static struct user_act acts[_NSIG];
 static pthread_mutex_t acts_lock = PTHREAD_MUTEX_INITIALIZER;
+/* The process whose memory this is: a vfork() child shares it, and its
+ * sigaction calls (subprocess resetting handlers before exec) are its own. */
+static pid_t acts_owner;
+
+static void act_read(int sig, struct sigaction *sa)
+{
+	struct user_act *a = &acts[sig];
+	unsigned int s;
+
+	do {
+		while ((s = atomic_load_explicit(&a->seq,
+						 memory_order_acquire)) & 1)
+			;
+		memcpy(sa, &a->sa, sizeof(*sa));
+		atomic_thread_fence(memory_order_acquire);
+	} while (atomic_load_explicit(&a->seq, memory_order_relaxed) != s);
+}
+
+static void act_write(int sig, const struct sigaction *sa)
+{
+	struct user_act *a = &acts[sig];
+
+	atomic_fetch_add_explicit(&a->seq, 1, memory_order_relaxed);
+	atomic_thread_fence(memory_order_release);
+	memcpy(&a->sa, sa, sizeof(*sa));
+	atomic_fetch_add_explicit(&a->seq, 1, memory_order_release);
+}
 
 struct held {
 	int sig;
@@ -110,15 +142,10 @@ static bool kernel_restarts(int sig)
 
 static void trampoline(int sig, siginfo_t *info, void *uc)
 {
-	struct sigaction sa = acts[sig].sa;
+	struct sigaction sa;
 	int n = nheld;
 
-	/* SA_RESETHAND: the kernel's action is SIG_DFL already. */
-	if (sa.sa_flags & SA_RESETHAND) {
-		atomic_store(&acts[sig].on, false);
-		acts[sig].sa.sa_handler = SIG_DFL;
-		acts[sig].sa.sa_flags &= ~SA_SIGINFO;
-	}
+	act_read(sig, &sa);
 	if (depth == 0) {
 		call_handler(&sa, sig, info, uc);
 		return;
@@ -213,49 +240,64 @@ static int real_sigaction(int sig, const struct sigaction *act,
 	return real(sig, act, old);
 }
 
+/* The kernel's action of sig as the program set it. */
+static void act_translate(int sig, struct sigaction *old)
+{
+	struct sigaction prev;
+	int flags;
+
+	if (old->sa_sigaction != trampoline)
+		return;
+	/* The kernel's flags (siginterrupt may have changed SA_RESTART)
+	 * but the program's SA_SIGINFO. */
+	act_read(sig, &prev);
+	flags = (old->sa_flags & ~SA_SIGINFO) | (prev.sa_flags & SA_SIGINFO);
+	*old = prev;
+	old->sa_flags = flags;
+}
+
 /* A sigaction of the program: its handler goes behind the trampoline. */
 int shim_sigaction(int sig, const struct sigaction *act,
 		   struct sigaction *old)
 {
 	struct sigaction k, prev;
 	sigset_t all, mask;
-	bool was_on;
 	int rc;
 
 	if (!holdable(sig))
 		return real_sigaction(sig, act, old);
+	if (getpid() != acts_owner) {
+		/* A vfork() child: the kernel's actions are its own, the
+		 * table is the parent's. */
+		rc = real_sigaction(sig, act, old);
+		if (rc == 0 && old)
+			act_translate(sig, old);
+		return rc;
+	}
 	/* No handler of this thread may come in here: it could call
 	 * sigaction itself (SysV handlers reinstall themselves). */
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &mask);
 	pthread_mutex_lock(&acts_lock);
-	was_on = atomic_load(&acts[sig].on);
-	prev = acts[sig].sa;
+	act_read(sig, &prev);
 	if (act && is_handler(act)) {
 		k = *act;
 		k.sa_flags |= SA_SIGINFO;
 		k.sa_sigaction = trampoline;
-		acts[sig].sa = *act;
-		atomic_store(&acts[sig].on, true);
+		act_write(sig, act);
 		rc = real_sigaction(sig, &k, old);
 	} else {
-		if (act)
-			atomic_store(&acts[sig].on, false);
 		rc = real_sigaction(sig, act, old);
 	}
-	if (rc != 0 && act) {
-		acts[sig].sa = prev;
-		atomic_store(&acts[sig].on, was_on);
-	} else if (rc == 0 && old && was_on &&
-		   old->sa_sigaction == trampoline) {
-		/* The program's own action, with the kernel's flags (which
-		 * siginterrupt may have changed) but its SA_SIGINFO. */
+	if (rc == 0 && old && old->sa_sigaction == trampoline) {
 		int flags = (old->sa_flags & ~SA_SIGINFO) |
 			    (prev.sa_flags & SA_SIGINFO);
 
 		*old = prev;
 		old->sa_flags = flags;
 	}
+	if (rc != 0 && act && is_handler(act))
+		act_write(sig, &prev);
 	pthread_mutex_unlock(&acts_lock);
 	pthread_sigmask(SIG_SETMASK, &mask, NULL);
 	if (rc == 0 && act)
@@ -284,7 +326,27 @@ __sighandler_t shim_signal(int sig, __sighandler_t handler, int flags)
 	return old.sa_handler;
 }
 
+/* fork(): the child gets the table unlocked, and is its owner. */
+static void acts_fork_prepare(void)
+{
+	pthread_mutex_lock(&acts_lock);
+}
+
+static void acts_fork_parent(void)
+{
+	pthread_mutex_unlock(&acts_lock);
+}
+
+static void acts_fork_child(void)
+{
+	pthread_mutex_unlock(&acts_lock);
+	acts_owner = getpid();
+}
+
 __attribute__((constructor)) static void signals_init(void)
 {
+	acts_owner = getpid();
+	(void)pthread_atfork(acts_fork_prepare, acts_fork_parent,
+			     acts_fork_child);
 	us_wait_held_signals = held_signals;
 }

@@ -740,12 +740,13 @@ static int ep_poll_loop(struct us_epoll *ep, struct epoll_event *events,
 		tmo = n > 0 ? 0 : us_deadline_left_ms(dl);
 		if (tmo == 0 && atomic_load(&ep->nkernel) <= 0)
 			return n;
-		if (tmo && us_wait_signal_held())
-			return -EINTR;
 		/* From the first sleep on, a signal waits for a sleep, which
-		 * it ends (runtime.h, struct us_sigguard). */
+		 * it ends (runtime.h, struct us_sigguard); one held for after
+		 * the call before that ends it now. */
 		if (tmo)
 			us_sigguard_hold(sig);
+		if (tmo && us_wait_signal_held())
+			return -EINTR;
 		k = ep_kernel_wait(ep, events ? events + n : NULL, max - n, tmo,
 				   n ? NULL : us_sigguard_mask(sig, sigmask),
 				   tmo ? sig : NULL, &woken);

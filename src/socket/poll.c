@@ -253,16 +253,19 @@ int poll_wait_loop(const struct poll_call_ops *ops, void *ctx,
 		n = ops->scan(ctx, armed ? w : NULL);
 		if (n == 0 && armed && !us_deadline_passed(dl))
 			tmo = us_deadline_left(dl, &left);
-		if (!us_timespec_is_zero(tmo) && us_wait_signal_held())
-			return -EINTR;
 		if (n == 0 && w && armed && !us_timespec_is_zero(tmo)) {
 			/* From the first sleep on, a signal waits for a
-			 * sleep, which it ends (runtime.h, us_sigguard). */
+			 * sleep, which it ends (runtime.h, us_sigguard); one
+			 * held for after the call before that ends it now. */
 			us_sigguard_hold(&w->sig);
+			if (us_wait_signal_held())
+				return -EINTR;
 			k = sleep_pass(ops, ctx, w, tmo,
 				       us_sigguard_mask(&w->sig, sigmask),
 				       &woken);
 		} else {
+			if (!us_timespec_is_zero(tmo) && us_wait_signal_held())
+				return -EINTR;
 			k = kernel_pass(ops, ctx, tmo,
 					w ? us_sigguard_mask(&w->sig, sigmask) :
 					sigmask, n,

@@ -133,6 +133,10 @@ static void sleeper_free(void *p)
 {
 	struct us_sleeper *s = p;
 
+	/* (On the exiting thread: a later destructor that calls ustack
+	 * makes a new one.) */
+	my_sleeper = NULL;
+
 	while (s) {
 		struct us_sleeper *next = s->nested;
 
@@ -239,7 +243,8 @@ bool us_wait_signal_held(void)
 
 /* The kernel part of a sleep: 0 when the eventfd was written (and now
  * read), -EINTR, -ETIMEDOUT. No lock held. */
-static int sleeper_block(struct us_sleeper *s, const struct timespec *deadline)
+static int sleeper_block(struct us_sleeper *s, const struct timespec *deadline,
+			 const sigset_t *mask)
 {
 	struct pollfd pfd = { .fd = s->evfd, .events = POLLIN };
 	struct timespec left, *tmo = NULL;
@@ -260,7 +265,7 @@ static int sleeper_block(struct us_sleeper *s, const struct timespec *deadline)
 		tmo = &left;
 	}
 	do
-		r = us_sys(SYS_ppoll, &pfd, 1, tmo, NULL, (size_t)(_NSIG / 8));
+		r = us_sys(SYS_ppoll, &pfd, 1, tmo, mask, (size_t)(_NSIG / 8));
 	while (r < 0 && errno == EINTR && !deadline && !signals_held(true) &&
 	       us_wait_handlers_restart());
 	if (r < 0)
@@ -392,6 +397,13 @@ static int sleep_driving(struct us_sleeper *s, struct ustack *st)
 		/* From the first sleep on, a signal waits for the next one
 		 * (the engine runs and the lock is waited for in between). */
 		us_sigguard_hold(&sig);
+		/* A signal held for after the call (us_wait_held_signals)
+		 * before the guard: it ends the call now (after it, it ends
+		 * the sleep). */
+		if (signals_held(true)) {
+			rc = -EINTR;
+			break;
+		}
 		/* From here a waker writes the eventfd (it holds the lock
 		 * once we let it go, and sees this store). */
 		atomic_store(&s->awake, false);
@@ -559,6 +571,7 @@ int us_wait_sleep(struct us_wait_queue *wq, struct ustack *st,
 		  const struct timespec *deadline)
 {
 	pthread_mutex_t *lock = &st->lock;
+	struct us_sigguard guard = { .on = false };
 	struct us_sleeper *s;
 	int err = 0, rc;
 	uint64_t v;
@@ -583,8 +596,17 @@ int us_wait_sleep(struct us_wait_queue *wq, struct ustack *st,
 	 * (whoever's): nobody might read them meanwhile. */
 	unclaim_all(st);
 	st->blind_sleepers++;
+	/* Signals held for after the call: blocked from before the last
+	 * look until the sleep (which takes the caller's mask), so that
+	 * none is held unseen between them. */
+	if (us_wait_held_signals)
+		us_sigguard_hold(&guard);
 	us_core_unlock(st);
-	rc = sleeper_block(s, deadline);
+	if (signals_held(!deadline))
+		rc = -EINTR;
+	else
+		rc = sleeper_block(s, deadline, us_sigguard_mask(&guard, NULL));
+	us_sigguard_release(&guard);
 	pthread_mutex_lock(lock);
 	st->blind_sleepers--;
 	/*

@@ -19,6 +19,7 @@
  *   epoll     an untimed epoll_wait() fails with EINTR under SA_RESTART.
  *   actions   sigaction() reports the program's handler and flags (not the
  *             shim's), and sysv_signal()'s handler runs once.
+ *   vfork     what a vfork() child installs stays the child's.
  * Against old code the first two hang (the handler ran while its thread
  * held the instance's lock): the script's time limit catches that.
  */
@@ -35,6 +36,7 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -368,6 +370,45 @@ static void case_actions(void)
 	       "sysv_signal() resets\n");
 }
 
+/* ---- vfork ------------------------------------------------------------------- */
+
+static atomic_int other_seen;
+static void on_usr1_other(int sig)
+{
+	(void)sig;
+	atomic_fetch_add(&other_seen, 1);
+}
+
+/*
+ * A vfork() child shares the parent's memory but has its own signal
+ * actions (subprocess resets them before exec): what it installs must not
+ * become the parent's handler.
+ */
+static void case_vfork(void)
+{
+	struct sigaction old;
+	int before = atomic_load(&usr2_seen), status;
+	pid_t pid;
+
+	signal(SIGUSR1, on_usr1);
+	pid = vfork();
+	if (pid == 0) {
+		signal(SIGUSR1, on_usr1_other);
+		signal(SIGUSR1, SIG_DFL);
+		_exit(0);
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) != pid || status != 0)
+		die("vfork");
+	if (sigaction(SIGUSR1, NULL, &old) < 0 || old.sa_handler != on_usr1)
+		fail("vfork: the child's sigaction changed the parent's");
+	raise(SIGUSR1);
+	if (atomic_load(&usr2_seen) != before + 1 ||
+	    atomic_load(&other_seen) != 0)
+		fail("vfork: the parent's handler is not its own");
+	signal(SIGUSR1, SIG_DFL);
+	printf("ok: vfork: the child's handlers stayed its own\n");
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 3) {
@@ -385,6 +426,7 @@ int main(int argc, char **argv)
 	case_restart(false);
 	case_epoll();
 	case_actions();
+	case_vfork();
 	printf("sig_shim: all cases passed\n");
 	return 0;
 }
