@@ -45,7 +45,7 @@
 #define EP_EXCLUSIVE_OK_BITS (EPOLLIN | EPOLLOUT | EPOLLERR | EPOLLHUP | \
 			      EPOLLWAKEUP | EPOLLET | EPOLLEXCLUSIVE)
 #define EP_MAX_EVENTS ((int)(INT_MAX / sizeof(struct epoll_event)))
-/* Ready items taken per snapshot without allocating. */
+/* Ready items taken per snapshot. */
 #define EP_BATCH 64
 /*
  * No such operation: epoll_ctl with it fails at the first check that
@@ -69,6 +69,7 @@ struct us_epoll {
 	struct list_head rdllist;   /* ready epitems */
 	int nready;
 	bool evfd_ready;
+	unsigned int scan_gen;      /* ep_send_ustack calls begun */
 	/*
 	 * Driving (as a blocked socket call does, socket/wait.c): the device
 	 * fds of one instance whose sockets are in the set sit in epfd too,
@@ -98,6 +99,7 @@ struct us_epitem {
 	uint32_t events;            /* interest, EPOLLERR|EPOLLHUP, settings */
 	epoll_data_t data;
 	int refcnt;
+	unsigned int rdl_gen;       /* ep->scan_gen when queued */
 	bool on_rdl;
 	bool dead;                  /* removed: DEL, socket closed, ep freed */
 };
@@ -119,11 +121,28 @@ static void ep_sync_evfd(struct us_epoll *ep)
 	ep->evfd_ready = want;
 }
 
+/* Queue epi at the tail. */
 static void ep_set_ready(struct us_epoll *ep, struct us_epitem *epi)
 {
 	if (epi->on_rdl)
 		return;
 	list_add_tail(&epi->rdllink, &ep->rdllist);
+	epi->rdl_gen = ep->scan_gen;
+	epi->on_rdl = true;
+	ep->nready++;
+	atomic_store(&ep->any_ready, true);
+}
+
+/*
+ * Put an item a wait took but did not get to back at the head, with the
+ * stamp it had, to be looked at first by the next (Linux's ep_done_scan
+ * splices the rest of its list back in front).
+ */
+static void ep_set_ready_head(struct us_epoll *ep, struct us_epitem *epi)
+{
+	if (epi->on_rdl || epi->dead)
+		return;
+	list_add(&epi->rdllink, &ep->rdllist);
 	epi->on_rdl = true;
 	ep->nready++;
 	atomic_store(&ep->any_ready, true);
@@ -558,9 +577,10 @@ int us_epoll_ctl(int epfd, int op, int fd, struct epoll_event *event)
 
 /*
  * Report epi into *out if it is ready now (Linux's ep_send_events for one
- * item): 1 when reported, 0 when not ready, -EFAULT when there is nowhere
- * to put it (it stays queued). A level-triggered item goes back on the
- * list, to be polled again by the next wait; a one-shot item is disarmed.
+ * item): 1 when reported, 0 when not ready (it leaves the list), -EFAULT
+ * when there is nowhere to put it (the caller queues it again). A
+ * level-triggered item goes back on the list, to be polled again by the
+ * next wait; a one-shot item is disarmed.
  */
 static int ep_report(struct us_epoll *ep, struct us_epitem *epi,
 		     struct epoll_event *out)
@@ -574,7 +594,6 @@ static int ep_report(struct us_epoll *ep, struct us_epitem *epi,
 	if (!epi->dead && (epi->events & ~EP_PRIVATE_BITS))
 		mask = epi->sock->ops->poll(epi->sock) & epi->events;
 	if (mask && !out) {
-		ep_set_ready(ep, epi);
 		rc = -EFAULT;
 	} else if (mask) {
 		out->events = mask;
@@ -592,12 +611,20 @@ static int ep_report(struct us_epoll *ep, struct us_epitem *epi,
 	return rc;
 }
 
+/* Whether a was stamped before b (the stamps wrap). */
+static bool gen_before(unsigned int a, unsigned int b)
+{
+	return (int)(a - b) < 0;
+}
+
 /*
- * Take up to n ready items off the list, with a reference each. Items a
- * wake-up queues meanwhile (or level-triggered ones put back) go to the
- * tail, so none is reported twice in one call.
+ * Take up to n items off the head of the list, with a reference each,
+ * only those queued before the wait stamped gen began: what it queues
+ * again (level-triggered items) or wake-ups queue meanwhile go to the
+ * tail with a later stamp, so none is looked at twice in one call.
  */
-static int ep_snapshot(struct us_epoll *ep, struct us_epitem **snap, int n)
+static int ep_snapshot(struct us_epoll *ep, struct us_epitem **snap, int n,
+		       unsigned int gen)
 {
 	int i;
 
@@ -605,6 +632,8 @@ static int ep_snapshot(struct us_epoll *ep, struct us_epitem **snap, int n)
 		struct us_epitem *epi = list_entry(ep->rdllist.next,
 						   struct us_epitem, rdllink);
 
+		if (!gen_before(epi->rdl_gen, gen))
+			break;
 		ep_clear_ready(ep, epi);
 		epi->refcnt++;
 		snap[i] = epi;
@@ -612,41 +641,44 @@ static int ep_snapshot(struct us_epoll *ep, struct us_epitem **snap, int n)
 	return i;
 }
 
-/* The ready ustack items into events[0 .. max): how many, or -EFAULT. */
+/*
+ * The ready ustack items into events[0 .. max): how many, or -EFAULT. As
+ * Linux's ep_send_events, the list is walked until max events are
+ * reported or every item queued before the call was looked at: items no
+ * longer ready leave it without taking a place.
+ */
 static int ep_send_ustack(struct us_epoll *ep, struct epoll_event *events,
 			  int max)
 {
-	struct us_epitem *buf[EP_BATCH], **snap = buf;
-	int n, i, count = 0, rc = 0;
+	struct us_epitem *snap[EP_BATCH];
+	unsigned int gen;
+	int want, n, i, count = 0, rc = 0;
 
 	pthread_mutex_lock(&ep->lock);
-	n = ep->nready < max ? ep->nready : max;
-	if (n > EP_BATCH) {
-		snap = malloc((size_t)n * sizeof(*snap));
-		if (!snap) {
-			snap = buf;
-			n = EP_BATCH;
+	gen = ++ep->scan_gen;
+	do {
+		want = max - count < EP_BATCH ? max - count : EP_BATCH;
+		n = ep_snapshot(ep, snap, want, gen);
+		pthread_mutex_unlock(&ep->lock);
+
+		for (i = 0; i < n; i++) {
+			rc = ep_report(ep, snap[i], events ? &events[count]
+							   : NULL);
+			if (rc < 0)
+				break;
+			count += rc;
 		}
-	}
-	n = ep_snapshot(ep, snap, n);
-	pthread_mutex_unlock(&ep->lock);
 
-	for (i = 0; i < n && rc >= 0; i++) {
-		rc = ep_report(ep, snap[i], events ? &events[count] : NULL);
-		count += rc > 0;
-	}
-
-	pthread_mutex_lock(&ep->lock);
-	for (int j = 0; j < n; j++) {
-		/* Those not looked at after a fault stay queued. */
-		if (j >= i && !snap[j]->dead)
-			ep_set_ready(ep, snap[j]);
-		epi_put_locked(snap[j]);
-	}
+		pthread_mutex_lock(&ep->lock);
+		/* After a fault, the item and those not looked at go back
+		 * in front, in their order. */
+		for (int j = n - 1; j >= i; j--)
+			ep_set_ready_head(ep, snap[j]);
+		for (int j = 0; j < n; j++)
+			epi_put_locked(snap[j]);
+	} while (rc >= 0 && n == want && count < max);
 	ep_sync_evfd(ep);
 	pthread_mutex_unlock(&ep->lock);
-	if (snap != buf)
-		free(snap);
 	return rc < 0 && count == 0 ? rc : count;
 }
 

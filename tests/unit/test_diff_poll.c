@@ -1,6 +1,7 @@
 /*
  * test_diff_poll.c - differential tests of poll() masks on UDP sockets: fresh,
- * readable, with a pending error, shut down, closed, and mixed with a pipe.
+ * readable, with a pending error, shut down, closed, and mixed with a pipe;
+ * and of epoll: a wait that walks past items no longer ready.
  *
  * Every case is written once against the socket call table
  * (tests/lib/difftest.h) and run twice, on the kernel's sockets in a
@@ -20,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -27,6 +29,7 @@
 #include "lib/difftest.h"
 
 #define P1 5001
+#define P2 5002
 #define P_CLOSED 5999   /* nobody is bound here: ICMP port unreachable */
 
 static const char hello[] = "hello";
@@ -122,10 +125,41 @@ static void case_poll_mixed(struct dt *t)
 	dt_poll(t, NULL, 0, 0);
 }
 
+/* ---- epoll ---------------------------------------------------------------- */
+
+/*
+ * Linux's ep_send_events walks the ready list until maxevents events are
+ * reported: an item found no longer ready is dropped and the next one
+ * looked at, so a wait returns the ready socket behind a stale one.
+ */
+static void case_epoll_walks_stale(struct dt *t)
+{
+	struct sockaddr_in a1 = dt_sin("127.0.0.1", P1);
+	struct sockaddr_in a2 = dt_sin("127.0.0.1", P2);
+	char buf[16];
+	int ep = dt_epoll_create1(t, 0);
+	int s1 = dt_udp_bound(t, P1);
+	int s2 = dt_udp_bound(t, P2);
+	int u = dt_socket(t, AF_INET, SOCK_DGRAM, 0);
+
+	dt_epoll_ctl(t, ep, EPOLL_CTL_ADD, s1, EPOLLIN, 1);
+	dt_epoll_ctl(t, ep, EPOLL_CTL_ADD, s2, EPOLLIN, 2);
+	dt_sendto(t, u, hello, 5, 0, &a1, sizeof(a1));
+	dt_sendto(t, u, hello, 5, 0, &a2, sizeof(a2));
+	dt_epoll_wait(t, ep, 2, 1000);
+	/* Both stay queued (level-triggered); s1 is then read empty. */
+	dt_recv(t, s1, buf, sizeof(buf), 0);
+	dt_epoll_wait(t, ep, 1, 0);
+	dt_epoll_wait(t, ep, 2, 0);
+	dt_recv(t, s2, buf, sizeof(buf), 0);
+	dt_epoll_wait(t, ep, 2, 0);
+}
+
 static const struct dt_case cases[] = {
 	DT_CASE(case_poll_masks),
 	DT_CASE(case_poll_error_shutdown),
 	DT_CASE(case_poll_mixed),
+	DT_CASE(case_epoll_walks_stale),
 };
 
 int main(void)
