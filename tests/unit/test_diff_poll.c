@@ -243,6 +243,34 @@ static void case_epoll_nested_stale(struct dt *t)
 	dt_poll(t, &p, 1, 0);
 }
 
+/*
+ * A sent datagram's memory given back wakes the socket's writers (Linux's
+ * sock_wfree -> sock_def_write_space) with EPOLLOUT | EPOLLWRNORM |
+ * EPOLLWRBAND: an edge-triggered item waiting for any one of them alone
+ * is queued again and reported.
+ */
+static void case_epoll_write_space_bands(struct dt *t)
+{
+	struct sockaddr_in a = dt_sin("127.0.0.1", P1);
+	int ep = dt_epoll_create1(t, 0);
+	int s = dt_udp_bound(t, P1);
+	int u1 = dt_socket(t, AF_INET, SOCK_DGRAM, 0);
+	int u2 = dt_socket(t, AF_INET, SOCK_DGRAM, 0);
+	int u3 = dt_socket(t, AF_INET, SOCK_DGRAM, 0);
+
+	dt_epoll_ctl(t, ep, EPOLL_CTL_ADD, u1, EPOLLOUT | EPOLLET, 1);
+	dt_epoll_ctl(t, ep, EPOLL_CTL_ADD, u2, EPOLLWRNORM | EPOLLET, 2);
+	dt_epoll_ctl(t, ep, EPOLL_CTL_ADD, u3, EPOLLWRBAND | EPOLLET, 3);
+	dt_epoll_wait(t, ep, 4, 0);
+	dt_epoll_wait(t, ep, 4, 0);
+	dt_sendto(t, u1, hello, 5, 0, &a, sizeof(a));
+	dt_sendto(t, u2, hello, 5, 0, &a, sizeof(a));
+	dt_sendto(t, u3, hello, 5, 0, &a, sizeof(a));
+	dt_epoll_wait(t, ep, 4, 0);
+	dt_epoll_wait(t, ep, 4, 0);
+	dt_close(t, s);
+}
+
 static const struct dt_case cases[] = {
 	DT_CASE(case_poll_masks),
 	DT_CASE(case_poll_error_shutdown),
@@ -250,6 +278,7 @@ static const struct dt_case cases[] = {
 	DT_CASE(case_epoll_walks_stale),
 	DT_CASE(case_epoll_nested_et),
 	DT_CASE(case_epoll_nested_stale),
+	DT_CASE(case_epoll_write_space_bands),
 };
 
 int main(void)
