@@ -641,9 +641,10 @@ static ssize_t recvmsg_locked(struct socket *sock, struct msghdr *k,
 	us_time_t timeo = sock_call_timeout(sock, flags, true);
 	ssize_t rc;
 
-	/* Reading the error queue never waits (Linux's ip_recv_error), nor
-	 * does reading urgent data (tcp_recv_urg). */
-	if (timeo == 0 || (flags & (MSG_ERRQUEUE | MSG_OOB)))
+	/* Reading the error queue never waits (Linux's ip_recv_error).
+	 * MSG_OOB is the protocol's: TCP's never waits (tcp_recv_urg, in
+	 * the stream's own recvmsg), UDP's udp_recvmsg ignores it. */
+	if (timeo == 0 || (flags & MSG_ERRQUEUE))
 		flags |= MSG_DONTWAIT;
 	for (;;) {
 		rc = sock->ops->recvmsg(sock, k, len, flags);

@@ -26,6 +26,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "lib/difftest.h"
@@ -145,6 +146,41 @@ static void case_recv_empty(struct dt *t)
 	/* Neither the unbound nor the nonblocking socket got bound. */
 	dt_getnames(t, u);
 	dt_getnames(t, nb);
+}
+
+static double now_secs(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/*
+ * recv(MSG_OOB) on UDP: Linux's udp_recvmsg ignores the flag, so a
+ * blocking call waits for a datagram like any other (only TCP's
+ * tcp_recv_urg never waits). With a 0.3 s SO_RCVTIMEO: EAGAIN after its
+ * timeout, noted in words coarse enough for a loaded machine; with a
+ * datagram queued, the datagram.
+ */
+static void case_recv_oob_waits(struct dt *t)
+{
+	struct sockaddr_in a = dt_sin("127.0.0.1", P1);
+	struct timeval tv = { 0, 300000 };
+	char buf[16];
+	double t0, waited;
+	int s = dt_udp_bound(t, P1);
+	int fd = dt_socket(t, AF_INET, SOCK_DGRAM, 0);
+
+	dt_setsockopt(t, s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	t0 = now_secs();
+	dt_recv(t, s, buf, sizeof(buf), MSG_OOB);
+	waited = now_secs() - t0;
+	dt_note(t, "recv waited %s", waited < 0.2 ? "not at all"
+			: waited < 0.54 ? "its timeout" : "more than its timeout");
+	dt_recv(t, s, buf, sizeof(buf), MSG_OOB | MSG_DONTWAIT);
+	dt_sendto(t, fd, hello, 5, 0, &a, sizeof(a));
+	dt_recv(t, s, buf, sizeof(buf), MSG_OOB);
 }
 
 static void case_recv_peek_trunc(struct dt *t)
@@ -553,6 +589,7 @@ static const struct dt_case cases[] = {
 	DT_CASE(case_send_sizes),
 	DT_CASE(case_zero_length),
 	DT_CASE(case_recv_empty),
+	DT_CASE(case_recv_oob_waits),
 	DT_CASE(case_recv_peek_trunc),
 	DT_CASE(case_recvmsg),
 	DT_CASE(case_sendmsg),
