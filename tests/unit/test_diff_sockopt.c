@@ -20,7 +20,7 @@
  * rmem_max/wmem_max; exactly how many datagrams a full queue drops, as
  * each stack accounts buffer memory its own way); options ustack does not
  * implement (SO_BINDTODEVICE, SO_PEEK_OFF, SO_TIMESTAMPNS, SO_BUSY_POLL,
- * UDP_CORK, UDP_SEGMENT, IP_PKTINFO, IP_RECVERR, multicast, ...); SIGIO
+ * UDP_SEGMENT, IP_PKTINFO, IP_RECVERR, multicast, ...); SIGIO
  * (ustack sends none; O_ASYNC is compared).
  */
 #include <errno.h>
