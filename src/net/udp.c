@@ -500,19 +500,19 @@ static int udp_route(struct ustack *st, const struct ipcm *ipc,
 }
 
 static void udp_fill_header(struct sk_buff *skb, const struct sock *sk,
-			    uint32_t saddr, const struct udp_dest *d)
+			    uint32_t saddr, uint32_t daddr, uint16_t dport)
 {
 	uint16_t ulen = (uint16_t)skb->len;
 	uint8_t *uh = skb->data;
 	uint16_t check;
 
 	memcpy(uh, &sk->sport, 2);
-	memcpy(uh + 2, &d->dport, 2);
+	memcpy(uh + 2, &dport, 2);
 	uh[4] = (uint8_t)(ulen >> 8);
 	uh[5] = (uint8_t)ulen;
 	uh[6] = uh[7] = 0;
 	check = csum_fold(csum_partial(uh, ulen, csum_tcpudp_nofold(
-			saddr, d->daddr, IPPROTO_UDP, ulen, 0)));
+			saddr, daddr, IPPROTO_UDP, ulen, 0)));
 	/* RFC 768: a computed zero is sent as all ones. */
 	if (check == 0)
 		check = 0xffff;
@@ -520,23 +520,20 @@ static void udp_fill_header(struct sk_buff *skb, const struct sock *sk,
 	uh[7] = (uint8_t)check;
 }
 
-static int udp_sendmsg(struct sock *sk, const struct msghdr *msg, size_t len,
-		       int flags)
+/*
+ * Where a send goes (the first part of Linux's udp_sendmsg): the
+ * destination, the control messages, the route, SO_BROADCAST; fl gets
+ * the IP header's fields and the MTUs the datagram is held to.
+ */
+static int udp_flow(struct sock *sk, const struct msghdr *msg,
+		    struct udp_cork *fl)
 {
 	struct ustack *st = sk->st;
-	struct ip_out_args args;
-	struct udp_dest d;
 	struct ipcm ipc = { .ttl = -1, .tos = -1 };
 	struct ip_route rt;
-	struct sk_buff *skb;
-	uint32_t mtu;
+	struct udp_dest d;
 	int rc;
 
-	/* The checks in the order Linux makes them, so errno agrees. */
-	if (len > 0xffff)
-		return -EMSGSIZE;
-	if (flags & MSG_OOB)
-		return -EOPNOTSUPP;
 	rc = udp_sendmsg_dest(sk, msg, &d);
 	if (rc < 0)
 		return rc;
@@ -556,23 +553,59 @@ static int udp_sendmsg(struct sock *sk, const struct msghdr *msg, size_t len,
 	if (ip_addr_type(st, d.daddr) == IP_ADDR_BROADCAST && !sk->broadcast &&
 	    !d.connected)
 		return -EACCES;
-	/* The size (Linux's __ip_append_data, before any pending error):
-	 * at most 65535 bytes in all, and under IP_MTU_DISCOVER's DO, PROBE
-	 * and INTERFACE, which forbid fragmenting here, at most the MTU;
-	 * the error goes to the error queue too, with the MTU
-	 * (IP_RECVERR). */
-	mtu = ip_sk_use_pmtu(sk) ? rt.mtu : rt.dev->mtu;
-	if (IP_HLEN_MIN + UDP_HLEN + len >
-	    (ip_sk_ignore_df(sk) ? IP_MAXPACKET : mtu)) {
-		ip_local_error(sk, EMSGSIZE, d.daddr, sk->dport, mtu);
-		return -EMSGSIZE;
-	}
+	memset(fl, 0, sizeof(*fl));
+	/* IP_PKTINFO's source overrides the socket's, 0 meaning the
+	 * route's (Linux's ipc.addr). */
+	fl->args.saddr = ipc.saddr ? ipc.saddr
+			 : !ipc.saddr_set && sk->saddr ? sk->saddr : rt.saddr;
+	fl->args.daddr = d.daddr;
+	fl->args.protocol = IPPROTO_UDP;
+	fl->args.ttl = ipc.ttl >= 0 ? (uint8_t)ipc.ttl
+				    : sk->ttl < 0 ? 0 : (uint8_t)sk->ttl;
+	fl->args.tos = ipc.tos >= 0 ? (uint8_t)ipc.tos : sk->tos;
+	fl->args.dev_mtu = !ip_sk_use_pmtu(sk);
+	fl->dport = d.dport;
+	fl->fragsize = ip_sk_use_pmtu(sk) ? rt.mtu : rt.dev->mtu;
+	fl->path_mtu = rt.mtu;
+	fl->mtu_locked = rt.mtu_locked;
+	return 0;
+}
+
+/*
+ * The size of a datagram of `payload` bytes (UDP header included), as
+ * Linux's __ip_append_data checks it, before any pending error: at most
+ * 65535 bytes in all, and under IP_MTU_DISCOVER's DO, PROBE and
+ * INTERFACE, which forbid fragmenting here, at most the MTU; the error
+ * goes to the error queue too, with the MTU (IP_RECVERR).
+ */
+static int udp_check_size(struct sock *sk, const struct udp_cork *fl,
+			  size_t payload)
+{
+	if (IP_HLEN_MIN + payload <=
+	    (ip_sk_ignore_df(sk) ? IP_MAXPACKET : fl->fragsize))
+		return 0;
+	ip_local_error(sk, EMSGSIZE, fl->args.daddr, sk->dport, fl->fragsize);
+	return -EMSGSIZE;
+}
+
+/* A new datagram's buffer with len bytes of msg after the header's room
+ * (Linux's ip_make_skb, or the first buffer of a corked one). */
+static int udp_new_datagram(struct sock *sk, const struct udp_cork *fl,
+			    const struct msghdr *msg, size_t len,
+			    struct sk_buff **out)
+{
+	struct sk_buff *skb;
+	int rc;
+
+	rc = udp_check_size(sk, fl, UDP_HLEN + len);
+	if (rc < 0)
+		return rc;
 	rc = sock_error(sk);
 	if (rc)
 		return -rc;
 	if (sk->shutdown & SEND_SHUTDOWN)
 		return -EPIPE;
-	skb = us_skb_alloc(st, (unsigned int)(UDP_HLEN + len));
+	skb = us_skb_alloc(sk->st, (unsigned int)(UDP_HLEN + len));
 	if (!skb)
 		return -ENOBUFS;
 	/* Room while less than the send buffer is in use, whatever this
@@ -588,25 +621,26 @@ static int udp_sendmsg(struct sock *sk, const struct msghdr *msg, size_t len,
 		skb_free(skb);
 		return rc;
 	}
-	memset(&args, 0, sizeof(args));
-	/* IP_PKTINFO's source overrides the socket's, 0 meaning the
-	 * route's (Linux's ipc.addr). */
-	args.saddr = ipc.saddr ? ipc.saddr
-		     : !ipc.saddr_set && sk->saddr ? sk->saddr : rt.saddr;
-	args.daddr = d.daddr;
-	args.protocol = IPPROTO_UDP;
-	args.ttl = ipc.ttl >= 0 ? (uint8_t)ipc.ttl
-				: sk->ttl < 0 ? 0 : (uint8_t)sk->ttl;
-	args.tos = ipc.tos >= 0 ? (uint8_t)ipc.tos : sk->tos;
+	*out = skb;
+	return 0;
+}
+
+/* Linux's udp_send_skb: the header, DF, out. 0 or -errno. */
+static int udp_send_skb(struct sock *sk, struct sk_buff *skb,
+			const struct udp_cork *fl)
+{
+	struct ustack *st = sk->st;
+	struct ip_out_args args = fl->args;
+	int rc;
+
 	/* DF (Linux's __ip_make_skb): always under DO and PROBE; under WANT
 	 * when the datagram fits the path, so that a larger one is
 	 * fragmented here instead of dropped on the way. */
 	args.df = sk->pmtudisc == IP_PMTUDISC_DO ||
 		  sk->pmtudisc == IP_PMTUDISC_PROBE ||
-		  (ip_dont_fragment(sk, rt.mtu_locked) &&
-		   IP_HLEN_MIN + UDP_HLEN + len <= rt.mtu);
-	args.dev_mtu = !ip_sk_use_pmtu(sk);
-	udp_fill_header(skb, sk, args.saddr, &d);
+		  (ip_dont_fragment(sk, fl->mtu_locked) &&
+		   IP_HLEN_MIN + skb->len <= fl->path_mtu);
+	udp_fill_header(skb, sk, args.saddr, args.daddr, fl->dport);
 	skb_reset_transport_header(skb);
 	sock_hold(sk);
 	skb->sk = sk;
@@ -618,12 +652,187 @@ static int udp_sendmsg(struct sock *sk, const struct msghdr *msg, size_t len,
 	 * udp_send_skb: ENOBUFS only under IP_RECVERR). */
 	if (rc == -ENOBUFS) {
 		us_mib_inc(st, US_MIB_UDP_SNDBUF_ERRORS);
-		return sk->recverr ? rc : (int)len;
+		return sk->recverr ? rc : 0;
 	}
 	if (rc < 0)
 		return rc;
 	us_mib_inc(st, US_MIB_UDP_OUT_DATAGRAMS);
-	return (int)len;
+	return 0;
+}
+
+/* ---- corking: UDP_CORK and MSG_MORE ----------------------------------- */
+
+/* The pending datagram goes (Linux's udp_push_pending_frames). */
+static int udp_push_pending(struct sock *sk)
+{
+	struct udp_cork *ck = &((struct udp_sock *)sk)->cork;
+	struct sk_buff *skb = ck->skb;
+
+	if (!skb)
+		return 0;
+	ck->skb = NULL;
+	sk->wmem_alloc -= (int)skb->truesize;   /* charged again as sent */
+	return udp_send_skb(sk, skb, ck);
+}
+
+/* The pending datagram is dropped (Linux's udp_flush_pending_frames). */
+static void udp_flush_pending(struct sock *sk)
+{
+	struct udp_cork *ck = &((struct udp_sock *)sk)->cork;
+	struct sk_buff *skb = ck->skb;
+
+	if (!skb)
+		return;
+	ck->skb = NULL;
+	sk->wmem_alloc -= (int)skb->truesize;
+	skb_free(skb);
+	if (sk->sk_socket)
+		sk->sk_write_space(sk);
+}
+
+/*
+ * Room for need more bytes in the pending datagram: a copy into a buffer
+ * twice as large (at most a whole datagram), so that many small sends
+ * cost linear time. As the later buffers of Linux's __ip_append_data,
+ * ENOBUFS once twice the send buffer is in use.
+ */
+static int udp_cork_grow(struct sock *sk, struct udp_cork *ck, size_t need)
+{
+	struct sk_buff *old = ck->skb, *skb;
+	size_t want = old->len + need, cap = 2 * (size_t)old->len;
+
+	if (cap > UDP_HLEN + UDP_MAX_PAYLOAD)
+		cap = UDP_HLEN + UDP_MAX_PAYLOAD;
+	if (cap < want)
+		cap = want;
+	if (sk->wmem_alloc > 2 * sk->sndbuf)
+		return -ENOBUFS;
+	skb = us_skb_alloc(sk->st, (unsigned int)cap);
+	if (!skb)
+		return -ENOBUFS;
+	memcpy(skb_put(skb, old->len), old->data, old->len);
+	sk->wmem_alloc += (int)skb->truesize - (int)old->truesize;
+	ck->skb = skb;
+	skb_free(old);
+	return 0;
+}
+
+/*
+ * A send while a datagram is pending adds to it, whatever address or
+ * control messages it names (Linux's udp_sendmsg goes straight to
+ * do_append_data); without more to come it sends it. Any failure drops
+ * the whole datagram, as Linux's does.
+ */
+static int udp_append(struct sock *sk, const struct msghdr *msg, size_t len,
+		      bool more)
+{
+	struct udp_cork *ck = &((struct udp_sock *)sk)->cork;
+	unsigned int off;
+	int rc;
+
+	rc = udp_check_size(sk, ck, ck->skb->len + len);
+	if (rc == 0 && len > skb_tailroom(ck->skb))
+		rc = udp_cork_grow(sk, ck, len);
+	if (rc == 0) {
+		off = ck->skb->len;
+		skb_put(ck->skb, (unsigned int)len);
+		rc = iov_copy_from(ck->skb->data + off, msg, 0, len);
+	}
+	if (rc < 0) {
+		udp_flush_pending(sk);
+		return rc;
+	}
+	if (!more)
+		rc = udp_push_pending(sk);
+	return rc < 0 ? rc : (int)len;
+}
+
+/* Linux's udp_sendmsg: the checks in the order Linux makes them, so errno
+ * agrees; under UDP_CORK or MSG_MORE the datagram waits for more. */
+static int udp_sendmsg(struct sock *sk, const struct msghdr *msg, size_t len,
+		       int flags)
+{
+	struct udp_sock *up = (struct udp_sock *)sk;
+	bool more = up->corkflag || (flags & MSG_MORE);
+	struct udp_cork fl;
+	struct sk_buff *skb = NULL;
+	int rc;
+
+	if (len > 0xffff)
+		return -EMSGSIZE;
+	if (flags & MSG_OOB)
+		return -EOPNOTSUPP;
+	if (up->cork.skb)
+		return udp_append(sk, msg, len, more);
+	rc = udp_flow(sk, msg, &fl);
+	if (rc == 0)
+		rc = udp_new_datagram(sk, &fl, msg, len, &skb);
+	if (rc < 0)
+		return rc;
+	if (more) {
+		/* Pending, and charged to the socket meanwhile. */
+		fl.skb = skb;
+		up->cork = fl;
+		sk->wmem_alloc += (int)skb->truesize;
+		return (int)len;
+	}
+	rc = udp_send_skb(sk, skb, &fl);
+	return rc < 0 ? rc : (int)len;
+}
+
+/* SOL_UDP options (Linux's udp_lib_setsockopt): UDP_CORK, whose clearing
+ * sends what is pending; the rest (UDP_SEGMENT, UDP_GRO, encapsulation)
+ * is not done here: ENOPROTOOPT. */
+static int udp_setsockopt(struct sock *sk, int level, int optname,
+			  const void *optval, socklen_t optlen)
+{
+	struct udp_sock *up = (struct udp_sock *)sk;
+	int val;
+
+	if (level != IPPROTO_UDP)
+		return -ENOPROTOOPT;
+	if (optlen < sizeof(int))
+		return -EINVAL;
+	if (!optval)
+		return -EFAULT;
+	memcpy(&val, optval, sizeof(val));
+	switch (optname) {
+	case UDP_CORK:
+		up->corkflag = val != 0;
+		/* (Linux ignores what sending it returns.) */
+		if (!up->corkflag)
+			(void)udp_push_pending(sk);
+		return 0;
+	default:
+		return -ENOPROTOOPT;
+	}
+}
+
+/* Linux's udp_lib_getsockopt: an int, cut to the length given. */
+static int udp_getsockopt(struct sock *sk, int level, int optname,
+			  void *optval, socklen_t *optlen)
+{
+	socklen_t n = sizeof(int);
+	int val;
+
+	if (level != IPPROTO_UDP)
+		return -ENOPROTOOPT;
+	if ((int)*optlen < 0)
+		return -EINVAL;
+	switch (optname) {
+	case UDP_CORK:
+		val = ((struct udp_sock *)sk)->corkflag;
+		break;
+	default:
+		return -ENOPROTOOPT;
+	}
+	if (*optlen < n)
+		n = *optlen;
+	if (n && !optval)
+		return -EFAULT;
+	memcpy(optval, &val, n);
+	*optlen = n;
+	return 0;
 }
 
 static void udp_fill_name(struct msghdr *msg, const struct sk_buff *skb,
@@ -709,6 +918,8 @@ static int udp_ioctl(struct sock *sk, unsigned long cmd, int *karg)
 
 static void udp_close(struct sock *sk)
 {
+	/* What is pending goes nowhere (Linux's udp_destroy_sock). */
+	udp_flush_pending(sk);
 	udp_unhash(sk);
 	sk->state = TCP_CLOSE;
 	sock_put(sk);
@@ -716,6 +927,7 @@ static void udp_close(struct sock *sk)
 
 static void udp_destroy(struct sock *sk)
 {
+	udp_flush_pending(sk);
 	sock_purge_queue(sk, &sk->receive_queue);
 	sock_purge_queue(sk, &((struct udp_sock *)sk)->error_queue);
 }
@@ -742,6 +954,8 @@ const struct proto udp_prot = {
 	.sendmsg = udp_sendmsg,
 	.recvmsg = udp_recvmsg,
 	.ioctl = udp_ioctl,
+	.setsockopt = udp_setsockopt,
+	.getsockopt = udp_getsockopt,
 	.get_port = udp_get_port,
 	.unhash = udp_unhash,
 	.destroy = udp_destroy,

@@ -3,7 +3,9 @@
  *
  * Receive: ip_local_deliver -> udp_rcv -> socket lookup (best match, as
  *          Linux scores it) -> sock_queue_rcv_skb -> sk_data_ready.
- * Send:    us_sendto -> inet_sendmsg -> udp_sendmsg -> ip_output.
+ * Send:    us_sendto -> inet_sendmsg -> udp_sendmsg -> ip_output; under
+ *          UDP_CORK or MSG_MORE, udp_sendmsg adds to a pending datagram,
+ *          sent by the first send without them (udp_push_pending).
  * Errors:  icmp_rcv -> udp_err -> sk->err on a connected socket (so the next
  *          call fails with ECONNREFUSED, as on Linux).
  */
@@ -13,6 +15,7 @@
 #include <stdint.h>
 
 #include "core/list.h"
+#include "net/ipv4.h"
 #include "net/sock.h"
 
 struct ustack;
@@ -23,9 +26,26 @@ struct sk_buff;
 #define UDP_MAX_PAYLOAD 65507
 #define UDP_HTABLE_SIZE 256
 
+/*
+ * Where a datagram goes and how (Linux's flowi4 and ipcm_cookie): set by
+ * a send from its address, control messages and route. A datagram being
+ * corked (UDP_CORK, MSG_MORE) keeps the first send's, with the datagram
+ * so far (Linux's up->pending and inet->cork).
+ */
+struct udp_cork {
+	struct sk_buff *skb;        /* UDP header's room + data; NULL: none */
+	struct ip_out_args args;    /* the IP header's fields, DF at the end */
+	uint16_t dport;
+	uint32_t fragsize;          /* the size limit unless DF is ignored */
+	uint32_t path_mtu;          /* DF under IP_PMTUDISC_WANT: fits it */
+	bool mtu_locked;
+};
+
 struct udp_sock {
 	struct sock sk;     /* first member: a struct sock * is a udp_sock * */
 	struct sk_buff_head error_queue;   /* IP_RECVERR (ip_sockglue.c) */
+	bool corkflag;                     /* UDP_CORK */
+	struct udp_cork cork;              /* the datagram pending, if any */
 };
 
 struct udp_table {

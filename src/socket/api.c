@@ -641,9 +641,10 @@ static ssize_t recvmsg_locked(struct socket *sock, struct msghdr *k,
 	us_time_t timeo = sock_call_timeout(sock, flags, true);
 	ssize_t rc;
 
-	/* Reading the error queue never waits (Linux's ip_recv_error), nor
-	 * does reading urgent data (tcp_recv_urg). */
-	if (timeo == 0 || (flags & (MSG_ERRQUEUE | MSG_OOB)))
+	/* Reading the error queue never waits (Linux's ip_recv_error).
+	 * MSG_OOB is the protocol's: TCP's never waits (tcp_recv_urg, in
+	 * the stream's own recvmsg), UDP's udp_recvmsg ignores it. */
+	if (timeo == 0 || (flags & MSG_ERRQUEUE))
 		flags |= MSG_DONTWAIT;
 	for (;;) {
 		rc = sock->ops->recvmsg(sock, k, len, flags);
@@ -839,13 +840,14 @@ static int fcntl_locked(struct socket *sock, int fd, int cmd, long arg)
 		/*
 		 * As Linux's setfl(): O_DIRECT is refused (a socket has no
 		 * direct I/O), O_APPEND and O_NOATIME are kept though they
-		 * mean nothing to a socket, the rest is ignored. (O_ASYNC
-		 * would ask for SIGIO, which ustack does not send.)
+		 * mean nothing to a socket, and O_ASYNC (sock_fasync sets
+		 * it), the rest is ignored. ustack sends no SIGIO: O_ASYNC
+		 * is only read back.
 		 */
 		if (arg & O_DIRECT)
 			return -EINVAL;
 		sock->nonblock = arg & O_NONBLOCK;
-		sock->f_flags = (int)(arg & (O_APPEND | O_NOATIME));
+		sock->f_flags = (int)(arg & (O_APPEND | O_NOATIME | O_ASYNC));
 		return 0;
 	case F_GETFD:
 	case F_SETFD: {
@@ -889,6 +891,55 @@ int us_fcntl(int fd, int cmd, ...)
 	return (int)set_errno(rc);
 }
 
+/* Linux's kernel-internal "not mine, ask the next layer" (never seen by
+ * a caller). */
+#ifndef ENOIOCTLCMD
+#define ENOIOCTLCMD 515
+#endif
+
+/*
+ * The requests answered above the protocol: the file's (Linux's
+ * do_vfs_ioctl: FIONBIO, FIOASYNC, FIOCLEX/FIONCLEX) and the socket
+ * layer's (sock_ioctl: the owner, as f_setown/f_getown). -ENOIOCTLCMD
+ * for the rest.
+ */
+static int ioctl_file_locked(struct socket *sock, int fd,
+			     unsigned long request, int *arg)
+{
+	switch (request) {
+	case FIONBIO:
+		if (!arg)
+			return -EFAULT;
+		sock->nonblock = *arg != 0;
+		return 0;
+	case FIOASYNC:
+		/* ioctl_fioasync: the flag F_GETFL shows (no SIGIO here). */
+		if (!arg)
+			return -EFAULT;
+		if (*arg)
+			sock->f_flags |= O_ASYNC;
+		else
+			sock->f_flags &= ~O_ASYNC;
+		return 0;
+	case FIOCLEX:
+	case FIONCLEX:
+		return us_sys(SYS_ioctl, fd, request, arg) < 0 ? -errno : 0;
+	case FIOSETOWN:
+	case SIOCSPGRP:
+		if (!arg)
+			return -EFAULT;
+		return sock_fcntl_owner(sock, F_SETOWN, *arg);
+	case FIOGETOWN:
+	case SIOCGPGRP:
+		if (!arg)
+			return -EFAULT;
+		*arg = sock_fcntl_owner(sock, F_GETOWN, 0);
+		return 0;
+	default:
+		return -ENOIOCTLCMD;
+	}
+}
+
 int us_ioctl(int fd, unsigned long request, ...)
 {
 	struct socket *sock;
@@ -902,23 +953,9 @@ int us_ioctl(int fd, unsigned long request, ...)
 	sock = sock_get_locked(fd);
 	if (!sock)
 		return (int)us_sys(SYS_ioctl, fd, request, arg);
-	switch (request) {
-	case FIONBIO:
-		if (!arg) {
-			rc = -EFAULT;
-			break;
-		}
-		sock->nonblock = *(int *)arg != 0;
-		rc = 0;
-		break;
-	case FIOCLEX:
-	case FIONCLEX:
-		rc = (int)us_sys(SYS_ioctl, fd, request, arg) < 0 ? -errno : 0;
-		break;
-	default:
+	rc = ioctl_file_locked(sock, fd, request, arg);
+	if (rc == -ENOIOCTLCMD)
 		rc = sock->ops->ioctl(sock, request, arg);
-		break;
-	}
 	sock_put_unlock(sock);
 	return (int)set_errno(rc);
 }

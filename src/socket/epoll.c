@@ -12,6 +12,16 @@
  * list is not empty. So the descriptor polls readable, nests in other
  * sets, and a thread asleep in epoll_wait on it wakes for either kind.
  *
+ * Nested: an instance added to another set of ours is marked, and then
+ * every event it queues writes the eventfd again (an edge for an outer
+ * set with EPOLLET, as Linux's ep_poll_callback wakes ep->poll_wait). An
+ * outer set, poll() and select() first drop the items on an inner
+ * instance's ready list that are no longer ready (Linux's
+ * ep_eventpoll_poll), so that it does not poll readable for nothing. A
+ * set, poll() or select() of the kernel's own (not through ustack) sees
+ * only the eventfd: readable while the list is not empty, stale items
+ * included, and one edge for a run of events.
+ *
  * Call chain: us_epoll_wait -> ep_poll -> ep_send_ustack (ep_report ->
  *             sock->ops->poll) and ep_kernel_wait (epoll_pwait on the
  *             kernel fd) ... sk_data_ready -> us_wake_up -> ep_poll_callback.
@@ -45,8 +55,10 @@
 #define EP_EXCLUSIVE_OK_BITS (EPOLLIN | EPOLLOUT | EPOLLERR | EPOLLHUP | \
 			      EPOLLWAKEUP | EPOLLET | EPOLLEXCLUSIVE)
 #define EP_MAX_EVENTS ((int)(INT_MAX / sizeof(struct epoll_event)))
-/* Ready items taken per snapshot without allocating. */
+/* Ready items taken per snapshot. */
 #define EP_BATCH 64
+/* How deep sets of ours are looked into (Linux's EP_MAX_NESTS). */
+#define EP_MAX_NESTS 4
 /*
  * No such operation: epoll_ctl with it fails at the first check that
  * fails, in the kernel's order (EBADF epfd, EBADF fd, EPERM fd, EINVAL),
@@ -69,6 +81,14 @@ struct us_epoll {
 	struct list_head rdllist;   /* ready epitems */
 	int nready;
 	bool evfd_ready;
+	unsigned int scan_gen;      /* ep_send_ustack calls begun */
+	/* In another set of ours: every event is written to evfd. */
+	bool nested;
+	/* The instances of ours added to epfd (their numbers; one may have
+	 * been closed since), looked at before the kernel is asked. */
+	int *inner;
+	int ninner, inner_cap;
+	atomic_bool has_inner;      /* ever had one */
 	/*
 	 * Driving (as a blocked socket call does, socket/wait.c): the device
 	 * fds of one instance whose sockets are in the set sit in epfd too,
@@ -98,6 +118,7 @@ struct us_epitem {
 	uint32_t events;            /* interest, EPOLLERR|EPOLLHUP, settings */
 	epoll_data_t data;
 	int refcnt;
+	unsigned int rdl_gen;       /* ep->scan_gen when queued */
 	bool on_rdl;
 	bool dead;                  /* removed: DEL, socket closed, ep freed */
 };
@@ -119,11 +140,47 @@ static void ep_sync_evfd(struct us_epoll *ep)
 	ep->evfd_ready = want;
 }
 
-static void ep_set_ready(struct us_epoll *ep, struct us_epitem *epi)
+/*
+ * The wake-up for news on the list: the eventfd readable, and, for an
+ * instance in another set of ours, written again even when it already
+ * was. Linux's ep_poll_callback wakes ep->poll_wait at every event it
+ * queues or finds queued, so an outer set with EPOLLET gets an edge each
+ * time; without an outer set a readable eventfd is all a waiter needs,
+ * and a system call per event would be wasted.
+ */
+static void ep_poll_wake(struct us_epoll *ep)
+{
+	uint64_t v = 1;
+
+	if (ep->evfd_ready && ep->nested)
+		(void)!us_sys_write(ep->evfd, &v, sizeof(v));
+	else
+		ep_sync_evfd(ep);
+}
+
+/* Queue epi at the tail; false if it already was queued. */
+static bool ep_set_ready(struct us_epoll *ep, struct us_epitem *epi)
 {
 	if (epi->on_rdl)
-		return;
+		return false;
 	list_add_tail(&epi->rdllink, &ep->rdllist);
+	epi->rdl_gen = ep->scan_gen;
+	epi->on_rdl = true;
+	ep->nready++;
+	atomic_store(&ep->any_ready, true);
+	return true;
+}
+
+/*
+ * Put an item a wait took but did not get to back at the head, with the
+ * stamp it had, to be looked at first by the next (Linux's ep_done_scan
+ * splices the rest of its list back in front).
+ */
+static void ep_set_ready_head(struct us_epoll *ep, struct us_epitem *epi)
+{
+	if (epi->on_rdl || epi->dead)
+		return;
+	list_add(&epi->rdllink, &ep->rdllist);
 	epi->on_rdl = true;
 	ep->nready++;
 	atomic_store(&ep->any_ready, true);
@@ -160,7 +217,8 @@ static void ep_unlink(struct us_epoll *ep, struct us_epitem *epi)
 
 /*
  * Linux's ep_poll_callback: queue the item if the event is one it waits
- * for and it is armed (a fired EPOLLONESHOT item has only settings left).
+ * for and it is armed (a fired EPOLLONESHOT item has only settings left),
+ * and wake, even if it was queued already.
  * A closing socket sends POLLNVAL: the item leaves the set, as Linux's
  * eventpoll_release() removes a file that goes away.
  */
@@ -175,7 +233,7 @@ static void ep_poll_callback(struct us_wait_entry *e, uint32_t events)
 	} else if ((epi->events & ~EP_PRIVATE_BITS) &&
 		   (!events || (events & epi->events))) {
 		ep_set_ready(ep, epi);
-		ep_sync_evfd(ep);
+		ep_poll_wake(ep);
 	}
 	pthread_mutex_unlock(&ep->lock);
 }
@@ -222,6 +280,7 @@ static void ep_free(struct us_epoll *ep)
 	if (ep->epfd >= 0)
 		us_sys_close(ep->epfd);
 	pthread_mutex_destroy(&ep->lock);
+	free(ep->inner);
 	free(ep);
 }
 
@@ -353,14 +412,13 @@ static struct us_epitem *ep_find(struct us_epoll *ep, struct socket *sock,
 	return NULL;
 }
 
-/* Queue epi if it is ready now (Linux's ep_item_poll at insert and
- * modify). Core lock and ep->lock held. */
+/* Queue epi if it is ready now, waking only if it was not queued yet
+ * (Linux's ep_insert and ep_modify). Core lock and ep->lock held. */
 static void ep_check_ready(struct us_epoll *ep, struct us_epitem *epi)
 {
-	if (epi->sock->ops->poll(epi->sock) & epi->events) {
-		ep_set_ready(ep, epi);
-		ep_sync_evfd(ep);
-	}
+	if ((epi->sock->ops->poll(epi->sock) & epi->events) &&
+	    ep_set_ready(ep, epi))
+		ep_poll_wake(ep);
 }
 
 /* ---- driving the engine from epoll_wait -------------------------------- */
@@ -503,17 +561,82 @@ static int ep_ctl_sock(struct us_epoll *ep, int op, struct socket *sock,
 	return rc;
 }
 
+/* Forget an inner number: removed, or no instance of ours any more. */
+static void ep_forget_inner(struct us_epoll *ep, int fd)
+{
+	pthread_mutex_lock(&ep->lock);
+	for (int i = 0; i < ep->ninner; i++)
+		if (ep->inner[i] == fd) {
+			ep->inner[i] = ep->inner[--ep->ninner];
+			break;
+		}
+	pthread_mutex_unlock(&ep->lock);
+}
+
+/*
+ * An instance of ours was added to ep: it is nested from now on (every
+ * event it queues is an edge), and ep looks into it before the kernel
+ * does (ep_scan_inner). Linux's ep_insert of an epoll file hangs an entry
+ * on its poll_wait.
+ */
+static int ep_add_inner(struct us_epoll *ep, struct us_epoll *in, int fd)
+{
+	int rc = 0;
+
+	pthread_mutex_lock(&in->lock);
+	in->nested = true;
+	pthread_mutex_unlock(&in->lock);
+	pthread_mutex_lock(&ep->lock);
+	for (int i = 0; i < ep->ninner; i++)
+		if (ep->inner[i] == fd)
+			goto out;
+	if (ep->ninner == ep->inner_cap) {
+		int cap = ep->inner_cap ? 2 * ep->inner_cap : 4;
+		int *p = realloc(ep->inner, (size_t)cap * sizeof(*p));
+
+		if (!p) {
+			rc = -ENOMEM;
+			goto out;
+		}
+		ep->inner = p;
+		ep->inner_cap = cap;
+	}
+	ep->inner[ep->ninner++] = fd;
+	atomic_store(&ep->has_inner, true);
+out:
+	pthread_mutex_unlock(&ep->lock);
+	return rc;
+}
+
 /* A kernel descriptor: the kernel epoll decides, with its own errors. */
 static int ep_ctl_kernel(struct us_epoll *ep, int op, int fd,
 			 struct epoll_event *ev)
 {
+	struct us_epoll *in;
+	int rc = 0;
+
 	if (us_sys(SYS_epoll_ctl, ep->epfd, op, fd, ev) < 0)
 		return -errno;
 	if (op == EPOLL_CTL_ADD)
 		atomic_fetch_add(&ep->nkernel, 1);
 	else if (op == EPOLL_CTL_DEL)
 		atomic_fetch_sub(&ep->nkernel, 1);
-	return 0;
+	if (op == EPOLL_CTL_DEL)
+		ep_forget_inner(ep, fd);
+	if (op != EPOLL_CTL_ADD)
+		return 0;
+	in = epollfd_lookup(fd);
+	if (in) {
+		rc = ep_add_inner(ep, in, fd);
+		if (rc < 0) {
+			/* Undone, as Linux fails the insert as a whole. */
+			us_sys(SYS_epoll_ctl, ep->epfd, EPOLL_CTL_DEL, fd,
+			       NULL);
+			atomic_fetch_sub(&ep->nkernel, 1);
+		}
+		eventpoll_put(in);
+	}
+	return rc;
 }
 
 /* epfd is no instance of ours: the error the kernel gives (an epoll fd
@@ -558,9 +681,10 @@ int us_epoll_ctl(int epfd, int op, int fd, struct epoll_event *event)
 
 /*
  * Report epi into *out if it is ready now (Linux's ep_send_events for one
- * item): 1 when reported, 0 when not ready, -EFAULT when there is nowhere
- * to put it (it stays queued). A level-triggered item goes back on the
- * list, to be polled again by the next wait; a one-shot item is disarmed.
+ * item): 1 when reported, 0 when not ready (it leaves the list), -EFAULT
+ * when there is nowhere to put it (the caller queues it again). A
+ * level-triggered item goes back on the list, to be polled again by the
+ * next wait; a one-shot item is disarmed.
  */
 static int ep_report(struct us_epoll *ep, struct us_epitem *epi,
 		     struct epoll_event *out)
@@ -574,7 +698,6 @@ static int ep_report(struct us_epoll *ep, struct us_epitem *epi,
 	if (!epi->dead && (epi->events & ~EP_PRIVATE_BITS))
 		mask = epi->sock->ops->poll(epi->sock) & epi->events;
 	if (mask && !out) {
-		ep_set_ready(ep, epi);
 		rc = -EFAULT;
 	} else if (mask) {
 		out->events = mask;
@@ -592,12 +715,20 @@ static int ep_report(struct us_epoll *ep, struct us_epitem *epi,
 	return rc;
 }
 
+/* Whether a was stamped before b (the stamps wrap). */
+static bool gen_before(unsigned int a, unsigned int b)
+{
+	return (int)(a - b) < 0;
+}
+
 /*
- * Take up to n ready items off the list, with a reference each. Items a
- * wake-up queues meanwhile (or level-triggered ones put back) go to the
- * tail, so none is reported twice in one call.
+ * Take up to n items off the head of the list, with a reference each,
+ * only those queued before the wait stamped gen began: what it queues
+ * again (level-triggered items) or wake-ups queue meanwhile go to the
+ * tail with a later stamp, so none is looked at twice in one call.
  */
-static int ep_snapshot(struct us_epoll *ep, struct us_epitem **snap, int n)
+static int ep_snapshot(struct us_epoll *ep, struct us_epitem **snap, int n,
+		       unsigned int gen)
 {
 	int i;
 
@@ -605,6 +736,8 @@ static int ep_snapshot(struct us_epoll *ep, struct us_epitem **snap, int n)
 		struct us_epitem *epi = list_entry(ep->rdllist.next,
 						   struct us_epitem, rdllink);
 
+		if (!gen_before(epi->rdl_gen, gen))
+			break;
 		ep_clear_ready(ep, epi);
 		epi->refcnt++;
 		snap[i] = epi;
@@ -612,42 +745,136 @@ static int ep_snapshot(struct us_epoll *ep, struct us_epitem **snap, int n)
 	return i;
 }
 
-/* The ready ustack items into events[0 .. max): how many, or -EFAULT. */
+/*
+ * The ready ustack items into events[0 .. max): how many, or -EFAULT. As
+ * Linux's ep_send_events, the list is walked until max events are
+ * reported or every item queued before the call was looked at: items no
+ * longer ready leave it without taking a place.
+ */
 static int ep_send_ustack(struct us_epoll *ep, struct epoll_event *events,
 			  int max)
 {
-	struct us_epitem *buf[EP_BATCH], **snap = buf;
-	int n, i, count = 0, rc = 0;
+	struct us_epitem *snap[EP_BATCH];
+	unsigned int gen;
+	int want, n, i, count = 0, rc = 0;
 
 	pthread_mutex_lock(&ep->lock);
-	n = ep->nready < max ? ep->nready : max;
-	if (n > EP_BATCH) {
-		snap = malloc((size_t)n * sizeof(*snap));
-		if (!snap) {
-			snap = buf;
-			n = EP_BATCH;
+	gen = ++ep->scan_gen;
+	do {
+		want = max - count < EP_BATCH ? max - count : EP_BATCH;
+		n = ep_snapshot(ep, snap, want, gen);
+		pthread_mutex_unlock(&ep->lock);
+
+		for (i = 0; i < n; i++) {
+			rc = ep_report(ep, snap[i], events ? &events[count]
+							   : NULL);
+			if (rc < 0)
+				break;
+			count += rc;
 		}
-	}
-	n = ep_snapshot(ep, snap, n);
+
+		pthread_mutex_lock(&ep->lock);
+		/* After a fault, the item and those not looked at go back
+		 * in front, in their order. */
+		for (int j = n - 1; j >= i; j--)
+			ep_set_ready_head(ep, snap[j]);
+		for (int j = 0; j < n; j++)
+			epi_put_locked(snap[j]);
+	} while (rc >= 0 && n == want && count < max);
+	ep_sync_evfd(ep);
 	pthread_mutex_unlock(&ep->lock);
+	return rc < 0 && count == 0 ? rc : count;
+}
 
-	for (i = 0; i < n && rc >= 0; i++) {
-		rc = ep_report(ep, snap[i], events ? &events[count] : NULL);
-		count += rc > 0;
-	}
-
+/*
+ * Linux's ep_eventpoll_poll for the ustack items: poll those on the list
+ * from its head, dropping each that is no longer ready, until one is (the
+ * instance is readable) or none is left (the eventfd is read empty). At
+ * most the items queued when it began.
+ */
+static void ep_drop_stale(struct us_epoll *ep)
+{
 	pthread_mutex_lock(&ep->lock);
-	for (int j = 0; j < n; j++) {
-		/* Those not looked at after a fault stay queued. */
-		if (j >= i && !snap[j]->dead)
-			ep_set_ready(ep, snap[j]);
-		epi_put_locked(snap[j]);
+	for (int left = ep->nready; left > 0 && !list_empty(&ep->rdllist);
+	     left--) {
+		struct us_epitem *epi = list_entry(ep->rdllist.next,
+						   struct us_epitem, rdllink);
+		struct ustack *st = epi->st;
+		bool ready = false;
+
+		epi->refcnt++;
+		pthread_mutex_unlock(&ep->lock);
+		pthread_mutex_lock(&st->lock);
+		pthread_mutex_lock(&ep->lock);
+		if (epi->on_rdl && !epi->dead)
+			ready = epi->sock->ops->poll(epi->sock) & epi->events &
+				~EP_PRIVATE_BITS;
+		if (!ready)
+			ep_clear_ready(ep, epi);
+		epi_put_locked(epi);
+		pthread_mutex_unlock(&ep->lock);
+		us_core_unlock(st);
+		pthread_mutex_lock(&ep->lock);
+		if (ready)
+			break;
 	}
 	ep_sync_evfd(ep);
 	pthread_mutex_unlock(&ep->lock);
-	if (snap != buf)
-		free(snap);
-	return rc < 0 && count == 0 ? rc : count;
+}
+
+static void ep_scan_inner(struct us_epoll *ep, int depth);
+
+/* ep is about to be polled by the kernel (depth: how deep in sets of
+ * ours): bring its readiness, and that of the sets of ours inside it, up
+ * to date. */
+static void ep_revalidate(struct us_epoll *ep, int depth)
+{
+	if (depth < EP_MAX_NESTS)
+		ep_scan_inner(ep, depth + 1);
+	ep_drop_stale(ep);
+}
+
+/*
+ * Before the kernel looks at the instances of ours in ep's kernel epoll:
+ * each drops its stale items, so that it is reported only if something
+ * in it is ready (Linux's ep_item_poll of a nested epoll file). A number
+ * closed and reused by another instance of ours is only looked at for
+ * nothing.
+ */
+static void ep_scan_inner(struct us_epoll *ep, int depth)
+{
+	for (int i = 0;; i++) {
+		struct us_epoll *in;
+		int fd;
+
+		pthread_mutex_lock(&ep->lock);
+		fd = i < ep->ninner ? ep->inner[i] : -1;
+		pthread_mutex_unlock(&ep->lock);
+		if (fd < 0)
+			return;
+		in = epollfd_lookup(fd);
+		if (!in) {
+			ep_forget_inner(ep, fd);
+			i--;
+			continue;
+		}
+		if (in != ep)
+			ep_revalidate(in, depth);
+		eventpoll_put(in);
+	}
+}
+
+void eventpoll_before_poll(int fd)
+{
+	struct us_epoll *ep;
+
+	if (!fdtable_is_epoll(fd))
+		return;
+	ep = epollfd_lookup(fd);
+	if (!ep)
+		return;
+	ep_revalidate(ep, 1);
+	eventpoll_put(ep);
 }
 
 /*
@@ -664,6 +891,8 @@ static int ep_kernel_wait(struct us_epoll *ep, struct epoll_event *events,
 	long r;
 	int n = 0;
 
+	if (atomic_load(&ep->has_inner))
+		ep_scan_inner(ep, 1);
 	r = us_sys(SYS_epoll_pwait, ep->epfd, events, max, timeout_ms,
 		   sigmask, US_KSIGSET_SIZE);
 	if (r < 0)

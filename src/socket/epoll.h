@@ -1,7 +1,9 @@
 /*
  * epoll.h - what the rest of the socket level needs from epoll.c: taking
  * and dropping references on an epoll instance (the descriptor table holds
- * one, see fdtable.c) and closing one through us_close() (api.c).
+ * one, see fdtable.c), closing one through us_close() (api.c), and
+ * bringing one's readiness up to date before poll() or select() asks the
+ * kernel about it (poll.c, select.c).
  */
 #ifndef US_SOCKET_EPOLL_H
 #define US_SOCKET_EPOLL_H
@@ -20,5 +22,12 @@ void eventpoll_put(struct us_epoll *ep);
  * (the caller closes the kernel descriptor).
  */
 bool eventpoll_close_fd(int fd);
+/*
+ * The kernel is about to poll fd (poll, select): when fd is an epoll
+ * instance of ours, drop the items on its ready list that are no longer
+ * ready (Linux's ep_eventpoll_poll re-polls them), so that it does not
+ * poll readable for nothing.
+ */
+void eventpoll_before_poll(int fd);
 
 #endif

@@ -18,6 +18,7 @@
 #include <sys/eventfd.h>
 #include <sys/resource.h>
 
+#include "socket/epoll.h"
 #include "socket/socket.h"
 #include "stack/stack.h"
 #include "ustack/ustack.h"
@@ -362,6 +363,7 @@ static nfds_t poll_split(struct poll_call *c, nfds_t nfds)
 			c->widx[c->nw++] = i;
 			continue;
 		}
+		eventpoll_before_poll(p->fd);
 		c->kfds[c->nk] = *p;
 		c->kidx[c->nk++] = i;
 	}

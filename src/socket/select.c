@@ -23,6 +23,7 @@
 #include <sys/syscall.h>
 
 #include "core/sys.h"
+#include "socket/epoll.h"
 #include "socket/poll.h"
 #include "socket/socket.h"
 #include "ustack/ustack.h"
@@ -254,6 +255,7 @@ static int sel_split(struct select_call *c)
 				bit_clear(c->want[s], fd);
 			continue;
 		}
+		eventpoll_before_poll(fd);
 		c->kn = fd + 1;
 	}
 	return 0;

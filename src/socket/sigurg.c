@@ -5,7 +5,8 @@
  * sk_send_sigurg).
  *
  * ustack runs in the owner's own process, so the signal is sent with
- * kill() (a process or a process group) or tgkill() (a thread). It is
+ * kill() (a process or a process group; process group 1 through a pidfd,
+ * since kill(-1) means every process) or tgkill() (a thread). It is
  * sent only once the core lock is released: a SIGURG handler commonly
  * calls recv(MSG_OOB), which needs that lock, and the thread that handled
  * the segment is a likely one to run the handler.
@@ -22,18 +23,51 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+/* pidfd_send_signal to the process group whose leader the pidfd names
+ * (Linux 6.9; older kernels refuse the flag with EINVAL). */
+#ifndef PIDFD_SIGNAL_PROCESS_GROUP
+#define PIDFD_SIGNAL_PROCESS_GROUP (1U << 2)
+#endif
+
 #include "net/sock.h"
 #include "socket/socket.h"
 #include "stack/runtime.h"
 #include "stack/stack.h"
 
-/* Is there a process, thread or process group with this number? (Linux's
- * find_vpid: any kind of id.) */
+/* Is there a process, thread or process group with this number (> 0)?
+ * (Linux's find_vpid: any kind of id.) Process group 1 is init's, which
+ * tkill finds (kill(-1) would ask about every process). */
 static bool id_exists(int id)
 {
 	if (syscall(SYS_tkill, id, 0) == 0 || errno == EPERM)
 		return true;
-	return kill(-id, 0) == 0 || errno == EPERM;
+	return id > 1 && (kill(-id, 0) == 0 || errno == EPERM);
+}
+
+/*
+ * kill() for a process group: kill(-pgrp), except for group 1, where
+ * that would be every process the caller may signal. Group 1 is reached
+ * through a pidfd of its leader (pid 1); a kernel without
+ * PIDFD_SIGNAL_PROCESS_GROUP gets the leader alone. A check (sig 0) of
+ * group 1 asks whether pid 1 exists.
+ */
+static int kill_pgrp(int pgrp, int sig)
+{
+	int pidfd, rc;
+
+	if (pgrp != 1)
+		return kill(-pgrp, sig);
+	if (sig == 0)
+		return kill(1, 0);
+	pidfd = (int)syscall(SYS_pidfd_open, 1, 0);
+	if (pidfd < 0)
+		return kill(1, sig);
+	rc = (int)syscall(SYS_pidfd_send_signal, pidfd, sig, NULL,
+			  PIDFD_SIGNAL_PROCESS_GROUP);
+	if (rc < 0 && errno == EINVAL)
+		rc = kill(1, sig);
+	close(pidfd);
+	return rc;
 }
 
 /* Does the owner still exist, in the role it was named for? (Linux's
@@ -44,7 +78,7 @@ static bool owner_alive(const struct socket *sock)
 
 	switch (sock->owner_type) {
 	case F_OWNER_PGRP:
-		rc = kill(-sock->owner_pid, 0);
+		rc = kill_pgrp(sock->owner_pid, 0);
 		break;
 	case F_OWNER_TID:
 		rc = (int)syscall(SYS_tkill, sock->owner_pid, 0);
@@ -56,10 +90,14 @@ static bool owner_alive(const struct socket *sock)
 	return rc == 0 || errno == EPERM;
 }
 
+/* Linux's f_setown_ex/f_setown: a number that names nothing is ESRCH,
+ * and a negative one never does (find_vpid finds no negative id). */
 static int set_owner(struct socket *sock, int type, int pid)
 {
 	int saved = errno;
 
+	if (pid < 0)
+		return -ESRCH;
 	if (pid && !id_exists(pid)) {
 		errno = saved;
 		return -ESRCH;
@@ -141,7 +179,7 @@ static void send_sigurg(const struct us_sigurg *o)
 
 	switch (o->type) {
 	case F_OWNER_PGRP:
-		kill(-o->pid, SIGURG);
+		kill_pgrp(o->pid, SIGURG);
 		break;
 	case F_OWNER_TID:
 		/* A thread of this process, as a rule; any other by tkill. */

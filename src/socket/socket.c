@@ -190,9 +190,11 @@ static void sock_def_readable(struct sock *sk)
 	sock_wake(sk, POLLIN | POLLPRI | POLLRDNORM | POLLRDBAND);
 }
 
+/* As Linux's sock_def_write_space and sk_stream_write_space: every band
+ * of writability, so that a wait for POLLWRBAND alone is woken too. */
 static void sock_def_write_space(struct sock *sk)
 {
-	sock_wake(sk, POLLOUT | POLLWRNORM);
+	sock_wake(sk, POLLOUT | POLLWRNORM | POLLWRBAND);
 }
 
 static void sock_def_wakeup(struct sock *sk)

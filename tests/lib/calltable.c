@@ -37,6 +37,9 @@ const struct calltable ct_kernel = {
 	.fcntl = fcntl,
 	.ioctl = ioctl,
 	.poll = poll,
+	.epoll_create1 = epoll_create1,
+	.epoll_ctl = epoll_ctl,
+	.epoll_wait = epoll_wait,
 };
 
 const struct calltable ct_ustack = {
@@ -66,4 +69,7 @@ const struct calltable ct_ustack = {
 	.fcntl = us_fcntl,
 	.ioctl = us_ioctl,
 	.poll = us_poll,
+	.epoll_create1 = us_epoll_create1,
+	.epoll_ctl = us_epoll_ctl,
+	.epoll_wait = us_epoll_wait,
 };

@@ -10,6 +10,7 @@
 #define US_TESTS_CALLTABLE_H
 
 #include <poll.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/uio.h>
@@ -46,6 +47,10 @@ struct calltable {
 	int (*fcntl)(int fd, int cmd, ...);
 	int (*ioctl)(int fd, unsigned long request, ...);
 	int (*poll)(struct pollfd *fds, nfds_t nfds, int timeout_ms);
+	int (*epoll_create1)(int flags);
+	int (*epoll_ctl)(int epfd, int op, int fd, struct epoll_event *ev);
+	int (*epoll_wait)(int epfd, struct epoll_event *evs, int max,
+			  int timeout_ms);
 };
 
 /* The kernel's sockets, through libc. */

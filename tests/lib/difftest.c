@@ -961,6 +961,57 @@ int dt_poll(struct dt *t, struct pollfd *fds, nfds_t nfds, int timeout_ms)
 	return rc;
 }
 
+int dt_epoll_create1(struct dt *t, int flags)
+{
+	int rc, err;
+
+	CALL(t, rc, epoll_create1(flags));
+	out(t, "epoll_create1(%#x)", (unsigned)flags);
+	out_fd_ret(t, rc, err);
+	end_line(t);
+	errno = err;
+	return rc;
+}
+
+int dt_epoll_ctl(struct dt *t, int epfd, int op, int fd, uint32_t events,
+		 uint64_t data)
+{
+	struct epoll_event ev = { .events = events, .data.u64 = data };
+	int rc, err;
+
+	CALL(t, rc, epoll_ctl(epfd, op, fd, &ev));
+	out(t, "epoll_ctl(");
+	out_fd(t, epfd);
+	out(t, ", %d, ", op);
+	out_fd(t, fd);
+	out(t, ", {%#x, %llu})", (unsigned)events, (unsigned long long)data);
+	out_ret(t, rc, err);
+	end_line(t);
+	errno = err;
+	return rc;
+}
+
+int dt_epoll_wait(struct dt *t, int epfd, int maxevents, int timeout_ms)
+{
+	struct epoll_event evs[DT_EPOLL_MAX];
+	int rc, err;
+
+	if (maxevents > DT_EPOLL_MAX)
+		abort();
+	mark(evs, sizeof(evs));
+	CALL(t, rc, epoll_wait(epfd, evs, maxevents, timeout_ms));
+	out(t, "epoll_wait(");
+	out_fd(t, epfd);
+	out(t, ", %d, %d)", maxevents, timeout_ms);
+	out_ret(t, rc, err);
+	for (int i = 0; i < rc; i++)
+		out(t, " {%#x, %llu}", (unsigned)evs[i].events,
+		    (unsigned long long)evs[i].data.u64);
+	end_line(t);
+	errno = err;
+	return rc;
+}
+
 void dt_getnames(struct dt *t, int fd)
 {
 	struct sockaddr_in a;

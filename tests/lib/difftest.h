@@ -113,6 +113,13 @@ int dt_fcntl(struct dt *t, int fd, int cmd, long arg);
 /* arg: an int in and/or out (FIONBIO, FIONREAD, ...), or NULL. */
 int dt_ioctl(struct dt *t, int fd, unsigned long request, int *arg);
 int dt_poll(struct dt *t, struct pollfd *fds, nfds_t nfds, int timeout_ms);
+int dt_epoll_create1(struct dt *t, int flags);
+/* The event's data is a number of the case's choosing (data.u64). */
+int dt_epoll_ctl(struct dt *t, int epfd, int op, int fd, uint32_t events,
+		 uint64_t data);
+/* Up to DT_EPOLL_MAX events, each shown as {events, data}. */
+#define DT_EPOLL_MAX 16
+int dt_epoll_wait(struct dt *t, int epfd, int maxevents, int timeout_ms);
 
 /* Set a sysctl (e.g. "net.ipv4.tcp_congestion_control") on the side's
  * stack: the kernel's private namespace, or the ustack instance. */

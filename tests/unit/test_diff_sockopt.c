@@ -20,8 +20,8 @@
  * rmem_max/wmem_max; exactly how many datagrams a full queue drops, as
  * each stack accounts buffer memory its own way); options ustack does not
  * implement (SO_BINDTODEVICE, SO_PEEK_OFF, SO_TIMESTAMPNS, SO_BUSY_POLL,
- * UDP_CORK, UDP_SEGMENT, IP_PKTINFO, IP_RECVERR, multicast, ...); O_ASYNC
- * (ustack sends no SIGIO).
+ * UDP_SEGMENT, IP_PKTINFO, IP_RECVERR, multicast, ...); SIGIO
+ * (ustack sends none; O_ASYNC is compared).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -510,6 +510,70 @@ static void case_ioctl(struct dt *t)
 	dt_fcntl(t, s, F_GETFD, 0);
 }
 
+/*
+ * The requests Linux answers above the protocol: the owner (sock_ioctl's
+ * FIOSETOWN/SIOCSPGRP, FIOGETOWN/SIOCGPGRP, as F_SETOWN/F_GETOWN) and
+ * FIOASYNC (do_vfs_ioctl: O_ASYNC in F_GETFL), on UDP and on a TCP
+ * listener, whose unknown requests are ENOTTY like any socket's.
+ */
+static void case_ioctl_socket_level(struct dt *t)
+{
+	struct sockaddr_in a = dt_sin("127.0.0.1", P1);
+	int v;
+	int s = dt_udp_bound(t, P1);
+	int l = dt_socket(t, AF_INET, SOCK_STREAM, 0);
+
+	v = -1;
+	dt_ioctl(t, s, FIOGETOWN, &v);
+	v = getpid();
+	dt_ioctl(t, s, FIOSETOWN, &v);
+	dt_note(t, "F_GETOWN %s", dt_ct(t)->fcntl(s, F_GETOWN) == getpid() ?
+		"self" : "other");
+	v = -1;
+	dt_ioctl(t, s, SIOCGPGRP, &v);
+	dt_note(t, "owner %s", v == getpid() ? "self" : "other");
+	v = -getpgrp();
+	dt_ioctl(t, s, SIOCSPGRP, &v);
+	v = -1;
+	dt_ioctl(t, s, FIOGETOWN, &v);
+	dt_note(t, "owner %s", v == -getpgrp() ? "-pgrp" : "other");
+	v = 0x3fffffff;
+	dt_ioctl(t, s, FIOSETOWN, &v);
+	dt_ioctl(t, s, FIOSETOWN, NULL);
+	dt_ioctl(t, s, FIOGETOWN, NULL);
+	v = 0;
+	dt_ioctl(t, s, SIOCSPGRP, &v);
+	dt_ioctl(t, s, SIOCGPGRP, &v);
+	/* FIOASYNC, and O_ASYNC through F_SETFL. */
+	v = 5;
+	dt_ioctl(t, s, FIOASYNC, &v);
+	dt_fcntl(t, s, F_GETFL, 0);
+	v = 0;
+	dt_ioctl(t, s, FIOASYNC, &v);
+	dt_fcntl(t, s, F_GETFL, 0);
+	dt_ioctl(t, s, FIOASYNC, NULL);
+	dt_fcntl(t, s, F_SETFL, O_ASYNC | O_NONBLOCK);
+	dt_fcntl(t, s, F_GETFL, 0);
+	dt_fcntl(t, s, F_SETFL, 0);
+	dt_fcntl(t, s, F_GETFL, 0);
+	/* A TCP listener. */
+	dt_bind(t, l, &a, sizeof(a));
+	dt_listen(t, l, 4);
+	v = 0;
+	dt_ioctl(t, l, 0x5499, &v);
+	dt_ioctl(t, l, _IOR('x', 0x77, int), &v);
+	dt_ioctl(t, l, SIOCINQ, &v);
+	dt_ioctl(t, l, SIOCOUTQ, &v);
+	dt_ioctl(t, l, SIOCATMARK, &v);
+	v = 1;
+	dt_ioctl(t, l, FIOASYNC, &v);
+	dt_fcntl(t, l, F_GETFL, 0);
+	v = getpid();
+	dt_ioctl(t, l, FIOSETOWN, &v);
+	v = -1;
+	dt_ioctl(t, l, FIOGETOWN, &v);
+}
+
 static const struct dt_case cases[] = {
 	DT_CASE(case_sockopt_readonly),
 	DT_CASE(case_sockopt_bools),
@@ -527,6 +591,7 @@ static const struct dt_case cases[] = {
 	DT_CASE(case_sockopt_ip),
 	DT_CASE(case_fcntl),
 	DT_CASE(case_ioctl),
+	DT_CASE(case_ioctl_socket_level),
 };
 
 int main(void)

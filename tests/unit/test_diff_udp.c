@@ -4,7 +4,7 @@
  * EMSGSIZE, MSG_OOB, bad addresses and buffers), recv/recvfrom/recvmsg/
  * read/readv (MSG_PEEK, MSG_TRUNC, MSG_DONTWAIT, msg_flags, msg_namelen),
  * zero-length datagrams, ICMP port unreachable as ECONNREFUSED,
- * shutdown(), and broadcast.
+ * shutdown(), broadcast, and corking (MSG_MORE, UDP_CORK).
  *
  * Every case is written once against the socket call table
  * (tests/lib/difftest.h) and run twice, on the kernel's sockets in a
@@ -20,12 +20,14 @@
 #include <linux/sockios.h>
 #include <netinet/in.h>
 #include <netinet/ip.h>
+#include <netinet/udp.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "lib/difftest.h"
@@ -145,6 +147,41 @@ static void case_recv_empty(struct dt *t)
 	/* Neither the unbound nor the nonblocking socket got bound. */
 	dt_getnames(t, u);
 	dt_getnames(t, nb);
+}
+
+static double now_secs(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/*
+ * recv(MSG_OOB) on UDP: Linux's udp_recvmsg ignores the flag, so a
+ * blocking call waits for a datagram like any other (only TCP's
+ * tcp_recv_urg never waits). With a 0.3 s SO_RCVTIMEO: EAGAIN after its
+ * timeout, noted in words coarse enough for a loaded machine; with a
+ * datagram queued, the datagram.
+ */
+static void case_recv_oob_waits(struct dt *t)
+{
+	struct sockaddr_in a = dt_sin("127.0.0.1", P1);
+	struct timeval tv = { 0, 300000 };
+	char buf[16];
+	double t0, waited;
+	int s = dt_udp_bound(t, P1);
+	int fd = dt_socket(t, AF_INET, SOCK_DGRAM, 0);
+
+	dt_setsockopt(t, s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	t0 = now_secs();
+	dt_recv(t, s, buf, sizeof(buf), MSG_OOB);
+	waited = now_secs() - t0;
+	dt_note(t, "recv waited %s", waited < 0.2 ? "not at all"
+			: waited < 0.54 ? "its timeout" : "more than its timeout");
+	dt_recv(t, s, buf, sizeof(buf), MSG_OOB | MSG_DONTWAIT);
+	dt_sendto(t, fd, hello, 5, 0, &a, sizeof(a));
+	dt_recv(t, s, buf, sizeof(buf), MSG_OOB);
 }
 
 static void case_recv_peek_trunc(struct dt *t)
@@ -380,6 +417,166 @@ static void case_msg_flags(struct dt *t)
 	dt_recvmsg(t, s, &m, MSG_DONTWAIT);
 }
 
+/* ---- corking: MSG_MORE and UDP_CORK -------------------------------------- */
+
+/*
+ * Linux's udp_sendmsg appends what is sent with MSG_MORE (or under
+ * UDP_CORK) to one pending datagram (ip_append_data), sent by the first
+ * call without them. The destination is the first call's: later ones
+ * name none, or another, and their control messages are not looked at.
+ */
+static void case_cork_msg_more(struct dt *t)
+{
+	struct sockaddr_in a = dt_sin("127.0.0.1", P1);
+	struct sockaddr_in b = dt_sin("127.0.0.1", P2);
+	struct sockaddr_in from;
+	socklen_t fl = sizeof(from);
+	char buf[64];
+	int s = dt_udp_bound(t, P1);
+	int s2 = dt_udp_bound(t, P2);
+	int fd = dt_udp_bound(t, 5003);
+	int c = dt_udp_bound(t, 5004);
+
+	dt_sendto(t, fd, "ab", 2, MSG_MORE, &a, sizeof(a));
+	dt_recv(t, s, buf, sizeof(buf), MSG_DONTWAIT);
+	dt_sendto(t, fd, "cd", 2, MSG_MORE, &b, sizeof(b));
+	dt_send(t, fd, "", 0, MSG_MORE);
+	/* Errors checked before the pending datagram: it stays. */
+	dt_sendto(t, fd, "x", 1, MSG_OOB, &a, sizeof(a));
+	dt_sendto(t, fd, buf, 65536, MSG_MORE, &a, sizeof(a));
+	dt_sendto(t, fd, "ef", 2, 0, NULL, 0);
+	dt_recvfrom(t, s, buf, sizeof(buf), MSG_DONTWAIT, &from, &fl);
+	dt_recv(t, s, buf, sizeof(buf), MSG_DONTWAIT);
+	dt_recv(t, s2, buf, sizeof(buf), MSG_DONTWAIT);
+	/* An empty datagram, corked and sent. */
+	dt_sendto(t, fd, "", 0, MSG_MORE, &a, sizeof(a));
+	dt_sendto(t, fd, "", 0, 0, &a, sizeof(a));
+	dt_recv(t, s, buf, sizeof(buf), MSG_DONTWAIT);
+	dt_recv(t, s, buf, sizeof(buf), MSG_DONTWAIT);
+	/* A connected socket. */
+	dt_connect(t, c, &a, sizeof(a));
+	dt_send(t, c, "pq", 2, MSG_MORE);
+	dt_write(t, c, "rs", 2);
+	dt_recv(t, s, buf, sizeof(buf), MSG_DONTWAIT);
+	/* Closed while corked: nothing is sent. */
+	dt_send(t, c, "lost", 4, MSG_MORE);
+	dt_close(t, c);
+	dt_recv(t, s, buf, sizeof(buf), MSG_DONTWAIT);
+}
+
+/* UDP_CORK holds every send until it is cleared, which sends. */
+static void case_cork_option(struct dt *t)
+{
+	struct sockaddr_in a = dt_sin("127.0.0.1", P1);
+	char buf[64];
+	int s = dt_udp_bound(t, P1);
+	int fd = dt_socket(t, AF_INET, SOCK_DGRAM, 0);
+
+	dt_getsockopt_int(t, fd, IPPROTO_UDP, UDP_CORK);
+	dt_setsockopt_int(t, fd, IPPROTO_UDP, UDP_CORK, 7);
+	dt_getsockopt_int(t, fd, IPPROTO_UDP, UDP_CORK);
+	dt_sendto(t, fd, "on", 2, 0, &a, sizeof(a));
+	dt_sendto(t, fd, "e", 1, 0, &a, sizeof(a));
+	dt_recv(t, s, buf, sizeof(buf), MSG_DONTWAIT);
+	dt_setsockopt_int(t, fd, IPPROTO_UDP, UDP_CORK, 0);
+	dt_getsockopt_int(t, fd, IPPROTO_UDP, UDP_CORK);
+	dt_recv(t, s, buf, sizeof(buf), MSG_DONTWAIT);
+	dt_recv(t, s, buf, sizeof(buf), MSG_DONTWAIT);
+	/* Cleared with nothing pending: nothing sent. */
+	dt_setsockopt_int(t, fd, IPPROTO_UDP, UDP_CORK, 0);
+	dt_recv(t, s, buf, sizeof(buf), MSG_DONTWAIT);
+	/* MSG_MORE under UDP_CORK, then a plain send: still held. */
+	dt_setsockopt_int(t, fd, IPPROTO_UDP, UDP_CORK, 1);
+	dt_sendto(t, fd, "tw", 2, MSG_MORE, &a, sizeof(a));
+	dt_sendto(t, fd, "o", 1, 0, &a, sizeof(a));
+	dt_recv(t, s, buf, sizeof(buf), MSG_DONTWAIT);
+	dt_setsockopt(t, fd, IPPROTO_UDP, UDP_CORK, "", 0);
+	dt_setsockopt_int(t, fd, IPPROTO_UDP, UDP_CORK, 0);
+	dt_recv(t, s, buf, sizeof(buf), MSG_DONTWAIT);
+}
+
+/*
+ * The size of a corked datagram: 65507 bytes of data in all; the send
+ * that would go past fails with EMSGSIZE and the whole pending datagram
+ * is dropped (Linux's udp_flush_pending_frames).
+ */
+static void case_cork_sizes(struct dt *t)
+{
+	struct sockaddr_in a = dt_sin("127.0.0.1", P1);
+	size_t big = 65507;
+	char *buf = calloc(1, big + 16);
+	int s = dt_udp_bound(t, P1);
+	int fd = dt_socket(t, AF_INET, SOCK_DGRAM, 0);
+
+	for (size_t i = 0; i < big; i++)
+		buf[i] = (char)(i * 7);
+	dt_setsockopt_int(t, s, SOL_SOCKET, SO_RCVBUF, 1 << 20);
+	dt_sendto(t, fd, buf, 65000, MSG_MORE, &a, sizeof(a));
+	dt_sendto(t, fd, buf, 508, MSG_MORE, &a, sizeof(a));
+	dt_sendto(t, fd, "z", 1, 0, &a, sizeof(a));
+	dt_recv(t, s, buf, big, MSG_DONTWAIT);
+	dt_recv(t, s, buf, big, MSG_DONTWAIT);
+	dt_sendto(t, fd, buf, 65000, MSG_MORE, &a, sizeof(a));
+	dt_sendto(t, fd, buf + 65000, 507, MSG_MORE, &a, sizeof(a));
+	dt_send(t, fd, NULL, 0, 0);
+	dt_recv(t, s, buf, big, MSG_DONTWAIT);
+	dt_recv(t, s, buf, big, MSG_DONTWAIT);
+	/* Many small pieces. */
+	for (int i = 0; i < 300; i++)
+		dt_ct(t)->sendto(fd, buf + 100 * i, 100, MSG_MORE,
+				 (const struct sockaddr *)&a, sizeof(a));
+	dt_send(t, fd, "!", 1, 0);
+	dt_recv(t, s, buf, big, MSG_DONTWAIT);
+	free(buf);
+}
+
+/*
+ * A corked datagram against the MTU (lo at 1500): under IP_PMTUDISC_DO it
+ * may not outgrow it (EMSGSIZE, dropped); otherwise it is fragmented. The
+ * shutdown and error of a socket stop only a datagram's first send.
+ */
+static void case_cork_mtu_and_errors(struct dt *t)
+{
+	struct sockaddr_in a = dt_sin("127.0.0.1", P1);
+	struct sockaddr_in dead = dt_sin("127.0.0.1", P_CLOSED);
+	static char buf[4096];
+	int s = dt_udp_bound(t, P1);
+	int fd = dt_socket(t, AF_INET, SOCK_DGRAM, 0);
+	int c = dt_socket(t, AF_INET, SOCK_DGRAM, 0);
+
+	for (size_t i = 0; i < sizeof(buf); i++)
+		buf[i] = (char)(i * 13);
+	dt_set_lo_mtu(t, 1500);
+	dt_sendto(t, fd, buf, 1000, MSG_MORE, &a, sizeof(a));
+	dt_sendto(t, fd, buf + 1000, 2000, 0, &a, sizeof(a));
+	dt_recv(t, s, buf, sizeof(buf), MSG_DONTWAIT);
+	dt_setsockopt_int(t, fd, IPPROTO_IP, IP_MTU_DISCOVER, IP_PMTUDISC_DO);
+	dt_sendto(t, fd, buf, 1000, MSG_MORE, &a, sizeof(a));
+	dt_sendto(t, fd, buf, 1000, MSG_MORE, &a, sizeof(a));
+	dt_sendto(t, fd, "k", 1, 0, &a, sizeof(a));
+	dt_recv(t, s, buf, sizeof(buf), MSG_DONTWAIT);
+	dt_recv(t, s, buf, sizeof(buf), MSG_DONTWAIT);
+	dt_set_lo_mtu(t, 65536);
+	/* Shut for writing while corked. */
+	dt_sendto(t, fd, "ab", 2, MSG_MORE, &a, sizeof(a));
+	dt_shutdown(t, fd, SHUT_WR);
+	dt_sendto(t, fd, "cd", 2, 0, &a, sizeof(a));
+	dt_recv(t, s, buf, sizeof(buf), MSG_DONTWAIT);
+	dt_sendto(t, fd, "ef", 2, MSG_MORE, &a, sizeof(a));
+	/* A pending error (port unreachable) while corked. */
+	dt_connect(t, c, &dead, sizeof(dead));
+	dt_send(t, c, "x", 1, 0);
+	dt_sendto(t, c, "gh", 2, MSG_MORE, &a, sizeof(a));
+	dt_getsockopt_int(t, c, SOL_SOCKET, SO_ERROR);
+	dt_sendto(t, c, "ij", 2, MSG_MORE, &a, sizeof(a));
+	dt_send(t, c, "x", 1, 0);
+	dt_getsockopt_int(t, c, SOL_SOCKET, SO_ERROR);
+	dt_sendto(t, c, "kl", 2, MSG_MORE, &a, sizeof(a));
+	dt_sendto(t, c, "mn", 2, 0, &a, sizeof(a));
+	dt_recv(t, s, buf, sizeof(buf), MSG_DONTWAIT);
+	dt_recv(t, s, buf, sizeof(buf), MSG_DONTWAIT);
+}
+
 /* ---- which socket a datagram goes to ------------------------------------ */
 
 static void deliver_one(struct dt *t, int to, int a, int b, int c)
@@ -553,6 +750,11 @@ static const struct dt_case cases[] = {
 	DT_CASE(case_send_sizes),
 	DT_CASE(case_zero_length),
 	DT_CASE(case_recv_empty),
+	DT_CASE(case_cork_msg_more),
+	DT_CASE(case_cork_option),
+	DT_CASE(case_cork_sizes),
+	DT_CASE(case_cork_mtu_and_errors),
+	DT_CASE(case_recv_oob_waits),
 	DT_CASE(case_recv_peek_trunc),
 	DT_CASE(case_recvmsg),
 	DT_CASE(case_sendmsg),

@@ -583,6 +583,17 @@ static void case_sigurg(struct dt *t)
 	ex.pid = 0x3fffffff;
 	dt_fcntl(t, s, F_SETOWN_EX, (long)&ex);
 	getown(t, s);
+	/* A negative number names nothing to F_SETOWN_EX (Linux's
+	 * find_vpid): ESRCH, whatever the type, and the owner stays. */
+	ex.pid = -getpid();
+	dt_fcntl(t, s, F_SETOWN_EX, (long)&ex);
+	ex.type = F_OWNER_PGRP;
+	ex.pid = -1;
+	dt_fcntl(t, s, F_SETOWN_EX, (long)&ex);
+	ex.type = F_OWNER_TID;
+	dt_fcntl(t, s, F_SETOWN_EX, (long)&ex);
+	getown(t, s);
+	getown_ex(t, s);
 	/* Owner 0: nobody again. */
 	dt_fcntl(t, s, F_SETOWN, 0);
 	getown(t, s);

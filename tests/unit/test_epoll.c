@@ -30,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/select.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -534,6 +535,31 @@ static void test_pollable_and_nested(void **state)
 	us_close(ep);
 }
 
+/* select() on an instance whose level-triggered item was read empty
+ * since its last wait: the stale item is dropped first (Linux's
+ * ep_eventpoll_poll), so the instance is not readable for nothing. */
+static void test_select_drops_stale(void **state)
+{
+	struct epoll_event ev[2];
+	struct timeval tv = { 0, 0 };
+	fd_set r;
+	int ep = us_epoll_create1(0);
+
+	add(ep, F.ua, EPOLLIN, ID_UA);
+	rd_make_ready(&F, F.ua);
+	assert_int_equal(us_epoll_wait(ep, ev, 2, 0), 1);
+	rd_drain(F.ua);
+	FD_ZERO(&r);
+	FD_SET(ep, &r);
+	assert_int_equal(us_select(ep + 1, &r, NULL, NULL, &tv), 0);
+	assert_false(FD_ISSET(ep, &r));
+	rd_make_ready(&F, F.ua);
+	FD_SET(ep, &r);
+	assert_int_equal(us_select(ep + 1, &r, NULL, NULL, &tv), 1);
+	assert_true(FD_ISSET(ep, &r));
+	us_close(ep);
+}
+
 /* maxevents smaller than the ready list: level-triggered items take
  * turns, and kernel descriptors get theirs. */
 static void test_maxevents_round_robin(void **state)
@@ -902,6 +928,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_timeouts, setup_started,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_pollable_and_nested, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_select_drops_stale, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_maxevents_round_robin, setup,
 						teardown),

@@ -23,7 +23,9 @@
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/ioctl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "lib/tcptest.h"
@@ -439,6 +441,88 @@ static void test_send_urg_far(void **state)
 	}
 }
 
+/* ---- the owner: process group 1 ---------------------------------------- */
+
+/*
+ * As pid 1 of a new PID namespace, in process group 1, with a bystander
+ * (pid 2) in a group of its own: F_SETOWN(-1) names process group 1
+ * (Linux's f_setown), so the urgent byte's SIGURG must reach us and not
+ * the bystander. kill(-1) would do the opposite (every process but the
+ * caller and init); the namespace keeps that from reaching the machine.
+ * Exit status: 0 as Linux, 3 the bystander was signalled, 4 we were not.
+ */
+static int pgrp1_init(void)
+{
+	struct timespec tick = { 0, 10 * 1000 * 1000 };
+	int ready[2], done[2], st;
+	sigset_t urg;
+	char c = 0;
+	pid_t by;
+
+	sigemptyset(&urg);
+	sigaddset(&urg, SIGURG);
+	if (setpgid(0, 0) < 0 || pipe(ready) < 0 || pipe(done) < 0)
+		return 1;
+	sigprocmask(SIG_BLOCK, &urg, NULL);
+	by = fork();
+	if (by < 0)
+		return 1;
+	if (by == 0) {
+		setpgid(0, 0);
+		(void)!write(ready[1], "x", 1);
+		fcntl(done[0], F_SETFL, O_NONBLOCK);
+		for (;;) {
+			if (sigtimedwait(&urg, NULL, &tick) == SIGURG)
+				_exit(3);
+			if (read(done[0], &c, 1) == 1)
+				break;
+		}
+		tick.tv_nsec = 0;
+		_exit(sigtimedwait(&urg, NULL, &tick) == SIGURG ? 3 : 0);
+	}
+	if (read(ready[0], &c, 1) != 1)
+		return 1;
+	sigprocmask(SIG_UNBLOCK, &urg, NULL);
+	if (us_fcntl(C.fd, F_SETOWN, -1) < 0 || us_fcntl(C.fd, F_GETOWN) != -1)
+		return 1;
+	sigurgs = 0;
+	peer_urg(&C, 4, "abcX", 4);
+	(void)!write(done[1], "x", 1);
+	if (waitpid(by, &st, 0) != by || !WIFEXITED(st))
+		return 1;
+	if (WEXITSTATUS(st))
+		return WEXITSTATUS(st);
+	return sigurgs == 1 ? 0 : 4;
+}
+
+static void test_sigurg_process_group_1(void **state)
+{
+	pid_t child, init;
+	int st;
+
+	(void)state;
+	child = fork();
+	assert_true(child >= 0);
+	if (child == 0) {
+		/* The namespace's first child is its pid 1. */
+		if (unshare(CLONE_NEWPID) < 0)
+			_exit(77);
+		init = fork();
+		if (init == 0)
+			_exit(pgrp1_init());
+		if (init < 0 || waitpid(init, &st, 0) != init || !WIFEXITED(st))
+			_exit(1);
+		_exit(WEXITSTATUS(st));
+	}
+	assert_int_equal(waitpid(child, &st, 0), child);
+	assert_true(WIFEXITED(st));
+	if (WEXITSTATUS(st) == 77) {
+		print_message("skipped: no PID namespace\n");
+		skip();
+	}
+	assert_int_equal(WEXITSTATUS(st), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -455,6 +539,7 @@ int main(void)
 		T_(test_send_urg),
 		T_(test_send_urg_zero_window),
 		T_(test_send_urg_far),
+		T_(test_sigurg_process_group_1),
 #undef T_
 	};
 

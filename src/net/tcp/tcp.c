@@ -1337,11 +1337,15 @@ static int tcp_ioctl(struct sock *sk, unsigned long cmd, int *karg)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 
-	/* Linux answers SIOCATMARK in every state, a listener's 0. */
+	/* As Linux's tcp_ioctl: SIOCATMARK in every state (a listener's
+	 * 0), the queue sizes refused on a listener, anything else not a
+	 * TCP request at all. */
 	if (cmd == SIOCATMARK) {
 		*karg = tcp_urg_at_mark(sk);
 		return 0;
 	}
+	if (cmd != SIOCINQ && cmd != SIOCOUTQ && cmd != SIOCOUTQNSD)
+		return -ENOTTY;
 	if (sk->state == TCP_LISTEN)
 		return -EINVAL;
 	switch (cmd) {
