@@ -8,7 +8,8 @@
  * zero-window probes with backoff, keepalive (TCP_KEEPIDLE, INTVL, CNT)
  * ending in ETIMEDOUT, in CLOSE_WAIT and FIN_WAIT2 too and quiet while
  * data is unacknowledged, and TCP_USER_TIMEOUT (RFC 5482) overriding
- * tcp_retries2 and TCP_KEEPCNT.
+ * tcp_retries2 and TCP_KEEPCNT. Keepalive's idle time counts from the
+ * last acceptable segment.
  *
  * The stack is 10.0.0.2; the peer 10.0.0.1.
  */
@@ -598,6 +599,36 @@ static void test_keepalive_fin_wait2(void **state)
 	keepalive_runs_out(&c);
 }
 
+/*
+ * Keepalive's idle time counts from the last acceptable ACK or data
+ * (Linux's rcv_tstamp and lrcvtime), not from any segment: one out of the
+ * window (answered with an ACK), or a reset out of it (answered with a
+ * challenge ACK), which anyone may send, does not keep a connection whose
+ * peer is gone from being probed at 10 s.
+ */
+static void test_keepalive_invalid_segments(void **state)
+{
+	struct tt_conn c;
+
+	(void)state;
+	tt_conn_init(&c, &T, true);
+	tt_open(&c);
+	keepalive_10_2_3(c.fd);
+	ts_advance(&T, 4 * SEC);
+	tt_send(&c, TCPHDR_ACK, c.snd_nxt + 200000, c.rcv_nxt, "x", 1);
+	TT_EXPECT_ACK(&c);
+	ts_advance(&T, 2 * SEC);
+	tt_send(&c, TCPHDR_RST, c.snd_nxt + 10, 0, NULL, 0);
+	TT_EXPECT_ACK(&c);
+	advance_to_edge(4 * SEC);
+	TT_EXPECT(&c, TCPHDR_ACK, c.rcv_nxt - 1, c.snd_nxt);
+	/* An answer is acceptable: the next probe is 10 s after it. */
+	ts_advance(&T, SEC);
+	tt_peer(&c, TCPHDR_ACK, NULL, 0);
+	advance_to_edge(10 * SEC);
+	TT_EXPECT(&c, TCPHDR_ACK, c.rcv_nxt - 1, c.snd_nxt);
+}
+
 /* While data is unacknowledged the retransmission timer watches the peer
  * and keepalive sends nothing ("alive without keepalive", Linux): with
  * keepalive at 1 s / 1 s / 1 probe, only retransmissions go out, and the
@@ -756,6 +787,7 @@ int main(void)
 		T_(test_keepalive_close_wait),
 		T_(test_keepalive_fin_wait2),
 		T_(test_keepalive_quiet_while_unacked),
+		T_(test_keepalive_invalid_segments),
 		T_(test_user_timeout),
 		T_(test_user_timeout_beyond_retries2),
 		T_(test_user_timeout_keepalive),

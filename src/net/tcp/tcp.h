@@ -282,7 +282,9 @@ struct tcp_sock {
 	struct list_head child_node;
 
 	struct list_head ehash_node;
-	us_time_t last_rcv;         /* when a segment last arrived (keepalive) */
+	us_time_t last_rcv;         /* when an acceptable ACK or in-order
+				       data last came (keepalive: Linux's
+				       rcv_tstamp and lrcvtime) */
 	us_time_t last_oow_ack;     /* when an ACK last answered an invalid
 				       segment (challenge or out of window) */
 	uint8_t child_queue;        /* TCP_CHILD_* */

@@ -288,8 +288,10 @@ static enum us_drop_reason tcp_ack(struct sock *sk, const struct sk_buff *skb,
 	if (seq_lt(ack, tp->snd_una))
 		return US_DROP_NOT_DROPPED;   /* old: the data still counts */
 	/* In the window, with an acceptable ACK (Linux's ordering). The
-	 * path works: an ICMP error kept for a timeout is forgotten. */
+	 * path works: an ICMP error kept for a timeout is forgotten, and
+	 * keepalive's idle time starts again (Linux's rcv_tstamp). */
 	sk->err_soft = 0;
+	tp->last_rcv = sk->st->now;
 	tcp_ts_update_recent(tp, seq);
 	/* The window update rule as Linux has it (tcp_may_update_window):
 	 * any ACK that moves SND.UNA updates the window, whatever its SEQ
@@ -689,6 +691,7 @@ static void tcp_data_queue(struct sock *sk, struct sk_buff *skb)
 	}
 	if (len) {
 		tp->rcv_nxt += len;
+		tp->last_rcv = sk->st->now;   /* Linux's lrcvtime */
 		tcp_rcv_rtt_measure(sk, skb);
 		tcp_queue_rcv(sk, skb);
 	} else {
@@ -1024,7 +1027,9 @@ static void tcp_rcv_state_process(struct sock *sk, struct sk_buff *skb,
 	struct ustack *st = sk->st;
 	enum us_drop_reason why;
 
-	tp->last_rcv = st->now;
+	/* (Keepalive's clock, last_rcv, moves only for an acceptable ACK or
+	 * data taken in: not for a segment the checks below refuse, which
+	 * anyone off the path may send.) */
 	tcp_ts_note(tp, th);
 	if (tcp_paws_discard(sk, skb, th, seglen))
 		return;
