@@ -428,8 +428,12 @@ void tcp_v4_err(struct ustack *st, struct sk_buff *skb,
 		uint32_t info);
 
 /* tcp_output.c */
-/* Send every segment the windows and Nagle allow. */
+/* Send every segment the windows and Nagle allow; without push (MSG_MORE)
+ * a short last segment waits as under TCP_CORK. */
 void tcp_write_xmit(struct sock *sk, bool push);
+/* The same, but a short last segment goes whatever Nagle and TCP_CORK say
+ * (Linux's TCP_NAGLE_OFF): a loss probe, a probe timer's data. */
+void tcp_write_xmit_nagle_off(struct sock *sk);
 int tcp_transmit_skb(struct sock *sk, struct sk_buff *skb);
 void tcp_send_ack(struct sock *sk);
 /* The window tcp_send_ack would offer now, without committing to it. */
@@ -446,7 +450,8 @@ void tcp_v4_send_reset(struct ustack *st, const struct sk_buff *skb,
 /* Retransmit the first unacknowledged segment. */
 int tcp_retransmit_head(struct sock *sk);
 /* Send what the peer's window has room for of the next segment, even less
- * than a whole one (Linux's tcp_write_wakeup). True if data went out. */
+ * than a whole one, and whatever Nagle and TCP_CORK say (Linux's
+ * tcp_write_wakeup). True if data went out. */
 bool tcp_write_wakeup(struct sock *sk);
 void tcp_send_probe(struct sock *sk);
 /* The MSS fell with the path MTU: send again what was in flight and is

@@ -118,8 +118,9 @@ static void tcp_probe_timer(struct sock *sk)
 		tp->probe_timer = false;
 		return;
 	}
-	/* A window open, but too small for the next segment: part of it
-	 * goes, and the retransmission timer takes over. */
+	/* A window open, but too small for the next segment, or a short
+	 * one held by TCP_CORK: what fits goes, and the retransmission
+	 * timer takes over. */
 	if (tp->snd_wnd && tcp_write_wakeup(sk)) {
 		tp->probes_out = 0;
 		return;

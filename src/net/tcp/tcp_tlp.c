@@ -101,7 +101,10 @@ static struct sk_buff *tcp_tlp_last_sent(struct sock *sk)
 }
 
 /* New data for the probe: one segment more than cwnd allows, if the
- * peer's window has room (Linux's tcp_write_xmit with push_one = 2). */
+ * peer's window has room (Linux's tcp_write_xmit with push_one = 2), and
+ * whatever Nagle or TCP_CORK say (Linux passes TCP_NAGLE_OFF): a short
+ * segment they held back is the probe, else nothing would go before the
+ * RTO. */
 static bool tcp_tlp_new_data(struct sock *sk)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
@@ -111,7 +114,7 @@ static bool tcp_tlp_new_data(struct sock *sk)
 	if (!skb || seq_gt(TCP_SKB_CB(skb)->end_seq, tp->snd_una + tp->snd_wnd))
 		return false;
 	tp->snd_cwnd++;
-	tcp_write_xmit(sk, true);
+	tcp_write_xmit_nagle_off(sk);
 	tp->snd_cwnd--;
 	return tp->packets_out != before;
 }
