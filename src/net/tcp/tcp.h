@@ -48,6 +48,10 @@ struct tcp_congestion_ops;
 #define TCP_SYN_RETRIES 6
 #define TCP_SYNACK_RETRIES 5
 #define TCP_RETRIES2 15
+/* What Linux's tcp_orphan_retries gives with net.ipv4.tcp_orphan_retries
+ * at its default, 0, while the backed-off RTO is below TCP_RTO_MAX. */
+#define TCP_ORPHAN_RETRIES 8
+#define TCP_TIMEOUT_MIN_US 2000      /* Linux TCP_TIMEOUT_MIN */
 #define TCP_FIN_TIMEOUT_US 60000000ULL
 #define TCP_KEEPIDLE_S 7200
 #define TCP_KEEPINTVL_S 75
@@ -218,13 +222,18 @@ struct tcp_sock {
 	uint32_t srtt_us;           /* 0 = no sample yet */
 	uint32_t rttvar_us;
 	uint32_t rto_us;
-	us_time_t retrans_stamp;    /* when the first timeout of a series
-				       sent again (Linux's retrans_stamp);
-				       valid while retransmits > 0 */
+	/* When the timer's episode began, from which the timeouts count:
+	 * while retransmits > 0, the first retransmission of the series
+	 * (Linux's retrans_stamp), for a SYN its first transmission; while
+	 * the window is probed, the first probe, 0 before it (Linux's
+	 * icsk_probes_tstamp). The two never overlap: probes go only with
+	 * nothing in flight, and the ACK that brings that about (moving
+	 * SND.UNA) sets it back to 0. */
+	us_time_t retrans_stamp;
 	uint32_t user_timeout_ms;   /* TCP_USER_TIMEOUT (RFC 5482); 0 = none,
 				       tcp_retries2 decides */
 	uint8_t backoff;            /* RTO doublings since the last ACK */
-	uint8_t retransmits;        /* consecutive timeouts */
+	uint8_t retransmits;        /* consecutive timeouts (stays at 255) */
 	uint8_t syn_retries;        /* TCP_SYNCNT; 0 = TCP_SYN_RETRIES */
 	uint8_t probes_out;         /* zero-window or keepalive probes */
 	bool probe_timer;           /* retrans_timer is probing a zero window */

@@ -300,6 +300,44 @@ enum tcp_nagle {
 };
 
 /*
+ * Data sent before goes again within the peer's window, like new data,
+ * with Linux's exceptions (__tcp_retransmit_skb): a segment that starts
+ * inside the window goes cut at its end (tcp_fit_window), and the first
+ * unacknowledged one goes whole when the window shrank below its start or
+ * closed, as a zero window probe (RFC 1122 §4.2.2.17): without SACK a
+ * timeout sends it this way, and a shrunk window would leave the timer
+ * nothing to send but a count towards the connection's end.
+ */
+static bool tcp_wnd_ok(const struct tcp_sock *tp,
+		       const struct tcp_skb_cb *cb)
+{
+	uint32_t wnd_end = tp->snd_una + tp->snd_wnd;
+
+	if (!seq_gt(cb->end_seq, wnd_end) || (cb->flags & TCPHDR_SYN))
+		return true;
+	if (!seq_lt(cb->seq, tp->snd_max))
+		return false;   /* new data: all of it fits, or it waits */
+	return seq_lt(cb->seq, wnd_end) || cb->seq == tp->snd_una;
+}
+
+static int tcp_fragment(struct sock *sk, struct sk_buff *skb, uint32_t len);
+
+/* A segment sent before that starts inside the window and has more data
+ * than the window takes is cut at the window's end (Linux's avail_wnd in
+ * __tcp_retransmit_skb; a FIN may still lie past it, as there). */
+static int tcp_fit_window(struct sock *sk, struct sk_buff *skb)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
+	uint32_t wnd_end = tp->snd_una + tp->snd_wnd;
+
+	if (!seq_lt(cb->seq, tp->snd_max) || !seq_lt(cb->seq, wnd_end) ||
+	    skb->len <= wnd_end - cb->seq || (cb->flags & TCPHDR_SYN))
+		return 0;
+	return tcp_fragment(sk, skb, wnd_end - cb->seq);
+}
+
+/*
  * May this unsent segment go now? The peer's window (RFC 9293 §3.8.6.2.1),
  * the congestion window (RFC 5681 §3.1), Nagle (RFC 1122 §4.2.3.4) and
  * TCP_CORK.
@@ -312,8 +350,7 @@ static bool tcp_may_send(struct sock *sk, struct sk_buff *skb,
 
 	if (tcp_in_flight_segs(tp) >= tp->snd_cwnd)
 		return false;
-	if (seq_gt(cb->end_seq, tp->snd_una + tp->snd_wnd) &&
-	    !(cb->flags & TCPHDR_SYN))
+	if (!tcp_wnd_ok(tp, cb))
 		return false;
 	/* Nagle and cork never hold urgent data back (Linux's
 	 * tcp_nagle_test), nor data sent before, which goes again after a
@@ -357,7 +394,8 @@ static void __tcp_write_xmit(struct sock *sk, enum tcp_nagle nagle)
 		struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
 		bool fresh = !seq_lt(cb->seq, tp->snd_max);
 
-		if (tcp_fit_mss(sk, skb) < 0 || !tcp_may_send(sk, skb, nagle))
+		if (tcp_fit_mss(sk, skb) < 0 || tcp_fit_window(sk, skb) < 0 ||
+		    !tcp_may_send(sk, skb, nagle))
 			break;
 		if (tcp_tso_xmit(sk, skb, &gso) < 0)
 			break;

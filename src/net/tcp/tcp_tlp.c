@@ -22,10 +22,6 @@
 #include "net/tcp/tcp_cong.h"
 #include "stack/stack.h"
 
-/* Linux's TCP_TIMEOUT_MIN: what the PTO adds with more than one segment
- * in flight (a timer-granularity margin). */
-#define TCP_TLP_MARGIN_US 2000
-
 void tcp_tlp_reset(struct tcp_sock *tp)
 {
 	tp->tlp_high_seq = 0;
@@ -60,7 +56,7 @@ void tcp_tlp_schedule(struct sock *sk, bool advancing_rto)
 		return;
 	if (tp->srtt_us)
 		pto = 2ull * tp->srtt_us + (tp->packets_out == 1 ?
-					    TCP_RTO_MIN_US : TCP_TLP_MARGIN_US);
+					    TCP_RTO_MIN_US : TCP_TIMEOUT_MIN_US);
 	else
 		pto = TCP_TIMEOUT_INIT_US;
 	if (advancing_rto) {
