@@ -10,7 +10,9 @@
  * a go-back, data up to SND.MAX is outstanding); during the handshake
  * time exceeded, parameter problem and the administrative unreachables
  * end connect() with Linux's errno, source quench does nothing; a
- * listener's embryo goes when its peer is unreachable.
+ * listener's embryo goes when its peer is unreachable. Unreachables that
+ * keep the RTO short (RFC 6069) do not end a connection sooner: the
+ * limit is on time.
  * (packetdrill's icmp/ scripts check the same against Linux.)
  */
 #include <setjmp.h>
@@ -511,6 +513,41 @@ static void test_synsent(void **state)
 	}
 }
 
+/*
+ * RFC 6069 §3 with Linux's time-based limit (tcp_write_timeout): a host
+ * unreachable answers every retransmission, each takes the backoff back,
+ * and they go one RTO apart. tcp_retries2 bounds their time, as long as
+ * 15 retransmissions backed off from 200 ms take (924.6 s), not their
+ * number (thousands go): the first timeout 924.6 s or more after the
+ * first retransmission ends the connection, with the unreachable's error.
+ */
+static void test_rto_revert_time_limit(void **state)
+{
+	const us_time_t limit = 924600000;
+	struct tt_conn c;
+	struct tcp_info ti;
+	us_time_t n;
+
+	(void)state;
+	open_active(&c, 4000);
+	assert_int_equal(us_send(c.fd, BUF, 100, 0), 100);
+	TT_EXPECT_DATA(&c, c.rcv_nxt, 100);
+	tt_info(c.fd, &ti);
+	n = (limit + ti.tcpi_rto - 1) / ti.tcpi_rto;
+	assert_true(n > 15);
+	for (us_time_t i = 0; i < n; i++) {
+		ts_advance(&T, ti.tcpi_rto);
+		TT_EXPECT_DATA(&c, c.rcv_nxt, 100);
+		TT_EXPECT_NONE(&T);
+		icmp_about(&c, c.rcv_nxt, ICMP_DEST_UNREACH, ICMP_HOST_UNREACH, 0);
+	}
+	assert_int_equal(tt_state(c.fd), TCP_ESTABLISHED);
+	ts_advance(&T, ti.tcpi_rto);
+	TT_EXPECT_NONE(&T);
+	assert_int_equal(tt_state(c.fd), TCP_CLOSE);
+	assert_int_equal(tt_so_error(c.fd), EHOSTUNREACH);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -535,6 +572,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_listener_embryo, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_synsent, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rto_revert_time_limit,
+						setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

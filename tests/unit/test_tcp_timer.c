@@ -8,7 +8,13 @@
  * zero-window probes with backoff, keepalive (TCP_KEEPIDLE, INTVL, CNT)
  * ending in ETIMEDOUT, in CLOSE_WAIT and FIN_WAIT2 too and quiet while
  * data is unacknowledged, and TCP_USER_TIMEOUT (RFC 5482) overriding
- * tcp_retries2 and TCP_KEEPCNT.
+ * tcp_retries2 and TCP_KEEPCNT, in the handshake too, and however many
+ * hours it lasts. The limits as Linux sets them: zero-window probes go on
+ * while answered (RFC 1122 §4.2.2.17) and end after tcp_retries2
+ * unanswered ones, an orphan's sooner; a timeout while the window is
+ * closed retransmits past it and lives while answered; tcp_retries2
+ * bounds the time since the first retransmission.
+ * Keepalive's idle time counts from the last acceptable segment.
  *
  * The stack is 10.0.0.2; the peer 10.0.0.1.
  */
@@ -169,6 +175,47 @@ static void test_synack_retries(void **state)
 	TT_EXPECT_NONE(&T);
 	assert_int_equal(us_accept(c.lfd, NULL, NULL), -1);
 	assert_int_equal(errno, EAGAIN);
+}
+
+/*
+ * TCP_USER_TIMEOUT bounds the handshake too (Linux's tcp_write_timeout in
+ * SYN_SENT), from the first SYN: with 3000 ms, SYNs at 0 and 1 s, and at
+ * 3 s connect() fails with ETIMEDOUT instead of sending the third. A
+ * listener's child keeps its SYN-ACK retries (Linux's request sock knows
+ * no user timeout).
+ */
+static void test_user_timeout_synsent(void **state)
+{
+	struct tt_conn c, p;
+	int v = 3000;
+
+	(void)state;
+	tt_conn_init(&c, &T, true);
+	c.fd = us_socket_on(T.st, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	assert_int_equal(us_setsockopt(c.fd, IPPROTO_TCP, TCP_USER_TIMEOUT,
+				       &v, sizeof(v)), 0);
+	tt_open_synsent(&c);
+	advance_to_edge(SEC);
+	TT_EXPECT(&c, TCPHDR_SYN, c.iss, 0);
+	ts_advance(&T, 2 * SEC - 1);
+	assert_int_equal(tt_state(c.fd), TCP_SYN_SENT);
+	ts_advance(&T, 1);
+	TT_EXPECT_NONE(&T);
+	assert_int_equal(tt_state(c.fd), TCP_CLOSE);
+	assert_int_equal(tt_so_error(c.fd), ETIMEDOUT);
+
+	tt_conn_init(&p, &T, false);
+	p.lfd = tt_listen(&T, p.us_port, 8);
+	assert_int_equal(us_setsockopt(p.lfd, IPPROTO_TCP, TCP_USER_TIMEOUT,
+				       &v, sizeof(v)), 0);
+	tt_open_synrecv(&p);
+	advance_to_edge(SEC);
+	TT_EXPECT(&p, TCPHDR_SYN | TCPHDR_ACK, p.iss, p.irs + 1);
+	advance_to_edge(2 * SEC);
+	TT_EXPECT(&p, TCPHDR_SYN | TCPHDR_ACK, p.iss, p.irs + 1);
+	advance_to_edge(4 * SEC);
+	TT_EXPECT(&p, TCPHDR_SYN | TCPHDR_ACK, p.iss, p.irs + 1);
+	assert_int_equal(tt_conn_state(&p), TCP_SYN_RECV);
 }
 
 /* ---- the retransmission timer -------------------------------------------- */
@@ -473,6 +520,135 @@ static void test_zero_window_probes(void **state)
 	TT_EXPECT_DATA(&c, c.rcv_nxt, 100);
 }
 
+/* The next backed-off interval: doubled, at most TCP_RTO_MAX (120 s). */
+static us_time_t next_gap(us_time_t gap)
+{
+	return gap * 2 > 120 * SEC ? 120 * SEC : gap * 2;
+}
+
+/* Data waits on a zero window (RTO 300 ms): the probe timer is armed. */
+static void zero_window_with_data(struct tt_conn *c)
+{
+	open_rtt(c, 100 * MS);
+	c->win = 0;
+	tt_peer(c, TCPHDR_ACK, NULL, 0);
+	assert_int_equal(us_send(c->fd, BUF, 100, 0), 100);
+	TT_EXPECT_NONE(&T);
+}
+
+/* n probes, gap apart, backing off from gap, each answered with the
+ * window still closed or not; the next gap. */
+static us_time_t probes(struct tt_conn *c, int n, us_time_t gap, bool answer)
+{
+	for (int i = 0; i < n; i++) {
+		advance_to_edge(gap);
+		TT_EXPECT(c, TCPHDR_ACK, c->rcv_nxt - 1, c->snd_nxt);
+		TT_EXPECT_NONE(&T);
+		if (answer)
+			tt_peer(c, TCPHDR_ACK, NULL, 0);
+		gap = next_gap(gap);
+	}
+	return gap;
+}
+
+/*
+ * RFC 1122 §4.2.2.17 as Linux's tcp_probe_timer has it: the window is
+ * probed for as long as the peer answers (20 probes here, more than
+ * tcp_retries2), every answer setting the count back; when the peer falls
+ * silent, 15 probes go unanswered and the connection ends at the next
+ * one's time with ETIMEDOUT, without a segment.
+ */
+static void test_zero_window_probes_give_up(void **state)
+{
+	struct tt_conn c;
+	us_time_t gap;
+
+	(void)state;
+	zero_window_with_data(&c);
+	gap = probes(&c, 20, 300 * MS, true);
+	assert_int_equal(tt_state(c.fd), TCP_ESTABLISHED);
+	gap = probes(&c, 15, gap, false);
+	ts_advance(&T, gap - 1);
+	assert_int_equal(tt_state(c.fd), TCP_ESTABLISHED);
+	ts_advance(&T, 1);
+	TT_EXPECT_NONE(&T);
+	assert_int_equal(tt_state(c.fd), TCP_CLOSE);
+	assert_int_equal(tt_so_error(c.fd), ETIMEDOUT);
+}
+
+/*
+ * An orphan probing a zero window (closed with its data unsent, the FIN
+ * behind it) is given up sooner (Linux's tcp_orphan_retries with the
+ * sysctl at 0): after 8 unanswered probes; and, answered or not, once the
+ * backoff reached TCP_RTO_MAX (9 probes from 300 ms: 300 ms << 9 is more
+ * than 120 s), at the time the 10th would go.
+ */
+static void orphan_probing(bool answer)
+{
+	struct tt_conn c;
+	us_time_t gap;
+
+	zero_window_with_data(&c);
+	assert_int_equal(us_close(c.fd), 0);
+	c.fd = -1;
+	TT_EXPECT_NONE(&T);
+	gap = probes(&c, answer ? 9 : 8, 300 * MS, answer);
+	ts_advance(&T, gap - 1);
+	assert_int_equal(tt_conn_state(&c), TCP_FIN_WAIT1);
+	ts_advance(&T, 1);
+	TT_EXPECT_NONE(&T);
+	assert_int_equal(tt_conn_state(&c), -1);
+}
+
+static void test_zero_window_probes_orphan(void **state)
+{
+	(void)state;
+	orphan_probing(false);
+	fresh_stack();
+	orphan_probing(true);
+}
+
+/*
+ * Without SACK, the peer closes its window with data in flight: each
+ * timeout sends the first segment past the window (Linux's
+ * __tcp_retransmit_skb, RFC 1122 §4.2.2.17), and while the peer answers
+ * these the connection lives, well beyond tcp_retries2 timeouts (Linux's
+ * zero-window branch of tcp_retransmit_timer). When it falls silent, the
+ * connection ends at the first timeout more than 240 s (2 * TCP_RTO_MAX)
+ * after its last answer: 360 s, three timeouts of 120 s.
+ */
+static void test_rto_zero_window(void **state)
+{
+	struct tt_conn c;
+	us_time_t gap = 300 * MS;
+
+	(void)state;
+	open_rtt(&c, 100 * MS);
+	assert_int_equal(us_send(c.fd, BUF, 1000, 0), 1000);
+	TT_EXPECT_DATA(&c, c.rcv_nxt, 1000);
+	c.win = 0;
+	tt_peer(&c, TCPHDR_ACK, NULL, 0);
+	TT_EXPECT_NONE(&T);
+	for (int i = 0; i < 20; i++) {
+		advance_to_edge(gap);
+		TT_EXPECT_DATA(&c, c.rcv_nxt, 1000);
+		TT_EXPECT_NONE(&T);
+		tt_peer(&c, TCPHDR_ACK, NULL, 0);
+		gap = next_gap(gap);
+	}
+	assert_int_equal(tt_state(c.fd), TCP_ESTABLISHED);
+	for (int i = 0; i < 2; i++) {
+		advance_to_edge(120 * SEC);
+		TT_EXPECT_DATA(&c, c.rcv_nxt, 1000);
+	}
+	ts_advance(&T, 120 * SEC - 1);
+	assert_int_equal(tt_state(c.fd), TCP_ESTABLISHED);
+	ts_advance(&T, 1);
+	TT_EXPECT_NONE(&T);
+	assert_int_equal(tt_state(c.fd), TCP_CLOSE);
+	assert_int_equal(tt_so_error(c.fd), ETIMEDOUT);
+}
+
 /* ---- keepalive ----------------------------------------------------------- */
 
 static void set_int(int fd, int level, int opt, int v)
@@ -598,6 +774,36 @@ static void test_keepalive_fin_wait2(void **state)
 	keepalive_runs_out(&c);
 }
 
+/*
+ * Keepalive's idle time counts from the last acceptable ACK or data
+ * (Linux's rcv_tstamp and lrcvtime), not from any segment: one out of the
+ * window (answered with an ACK), or a reset out of it (answered with a
+ * challenge ACK), which anyone may send, does not keep a connection whose
+ * peer is gone from being probed at 10 s.
+ */
+static void test_keepalive_invalid_segments(void **state)
+{
+	struct tt_conn c;
+
+	(void)state;
+	tt_conn_init(&c, &T, true);
+	tt_open(&c);
+	keepalive_10_2_3(c.fd);
+	ts_advance(&T, 4 * SEC);
+	tt_send(&c, TCPHDR_ACK, c.snd_nxt + 200000, c.rcv_nxt, "x", 1);
+	TT_EXPECT_ACK(&c);
+	ts_advance(&T, 2 * SEC);
+	tt_send(&c, TCPHDR_RST, c.snd_nxt + 10, 0, NULL, 0);
+	TT_EXPECT_ACK(&c);
+	advance_to_edge(4 * SEC);
+	TT_EXPECT(&c, TCPHDR_ACK, c.rcv_nxt - 1, c.snd_nxt);
+	/* An answer is acceptable: the next probe is 10 s after it. */
+	ts_advance(&T, SEC);
+	tt_peer(&c, TCPHDR_ACK, NULL, 0);
+	advance_to_edge(10 * SEC);
+	TT_EXPECT(&c, TCPHDR_ACK, c.rcv_nxt - 1, c.snd_nxt);
+}
+
 /* While data is unacknowledged the retransmission timer watches the peer
  * and keepalive sends nothing ("alive without keepalive", Linux): with
  * keepalive at 1 s / 1 s / 1 probe, only retransmissions go out, and the
@@ -711,6 +917,37 @@ static void test_user_timeout_beyond_retries2(void **state)
 	assert_int_equal(tt_so_error(c.fd), ETIMEDOUT);
 }
 
+/*
+ * A user timeout of 10 hours: the RTO stays at 120 s, and more than 255
+ * timeouts go (tcpi_retransmits stays at 255, rather than wrap and start
+ * the clock again); the connection ends exactly 10 hours after the first
+ * retransmission.
+ */
+static void test_user_timeout_hours(void **state)
+{
+	struct tt_conn c;
+	struct tcp_info ti;
+
+	(void)state;
+	open_rtt(&c, 100 * MS);
+	set_int(c.fd, IPPROTO_TCP, TCP_USER_TIMEOUT, 10 * 3600 * 1000);
+	assert_int_equal(us_send(c.fd, BUF, 10, 0), 10);
+	TT_EXPECT_DATA(&c, c.rcv_nxt, 10);
+	advance_to_edge(300 * MS);
+	TT_EXPECT_DATA(&c, c.rcv_nxt, 10);
+	for (int i = 0; i < 600; i++) {
+		ts_advance(&T, 60 * SEC - (i == 599));
+		ts_flush_tx(&T);
+	}
+	tt_info(c.fd, &ti);
+	assert_int_equal(ti.tcpi_retransmits, 255);
+	assert_int_equal(tt_state(c.fd), TCP_ESTABLISHED);
+	ts_advance(&T, 1);
+	TT_EXPECT_NONE(&T);
+	assert_int_equal(tt_state(c.fd), TCP_CLOSE);
+	assert_int_equal(tt_so_error(c.fd), ETIMEDOUT);
+}
+
 /* Linux: with TCP_USER_TIMEOUT, keepalive gives up once the silence
  * reached it and a probe went, not after TCP_KEEPCNT probes: idle 10 s,
  * probes every 2 s, user timeout 13 s: RST at 14 s (the second probe's
@@ -742,6 +979,7 @@ int main(void)
 		T_(test_syn_retries_then_etimedout),
 		T_(test_syncnt),
 		T_(test_synack_retries),
+		T_(test_user_timeout_synsent),
 		T_(test_rto_backoff),
 		T_(test_rto_small_rtt),
 		T_(test_karn),
@@ -751,13 +989,18 @@ int main(void)
 		T_(test_fast_retransmit),
 		T_(test_not_dupacks),
 		T_(test_zero_window_probes),
+		T_(test_zero_window_probes_give_up),
+		T_(test_zero_window_probes_orphan),
+		T_(test_rto_zero_window),
 		T_(test_keepalive),
 		T_(test_keepalive_off_and_traffic),
 		T_(test_keepalive_close_wait),
 		T_(test_keepalive_fin_wait2),
 		T_(test_keepalive_quiet_while_unacked),
+		T_(test_keepalive_invalid_segments),
 		T_(test_user_timeout),
 		T_(test_user_timeout_beyond_retries2),
+		T_(test_user_timeout_hours),
 		T_(test_user_timeout_keepalive),
 #undef T_
 	};

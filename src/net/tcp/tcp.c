@@ -650,6 +650,9 @@ static int tcp_v4_connect(struct sock *sk, const struct sockaddr *uaddr,
 	tcp_sack_init(tp);
 	tcp_ts_init_connect(sk);
 	sk->err = 0;   /* Linux's tcp_connect_init: a fresh start */
+	/* TCP_USER_TIMEOUT counts from the first SYN (Linux's tcp_connect
+	 * sets retrans_stamp), not from its first retransmission. */
+	tp->retrans_stamp = sk->st->now;
 	tcp_set_state(sk, TCP_SYN_SENT);
 	tcp_ehash_add(sk);
 	us_mib_inc(sk->st, US_MIB_TCP_ACTIVE_OPENS);
@@ -694,6 +697,7 @@ static void tcp_disconnect_forget(struct sock *sk)
 	tp->rto_us = TCP_TIMEOUT_INIT_US;
 	tp->backoff = 0;
 	tp->retransmits = 0;
+	tp->retrans_stamp = 0;
 	tp->probes_out = 0;
 	tp->probe_timer = false;
 	tp->snd_cwnd = TCP_INIT_CWND;

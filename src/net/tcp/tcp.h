@@ -48,6 +48,10 @@ struct tcp_congestion_ops;
 #define TCP_SYN_RETRIES 6
 #define TCP_SYNACK_RETRIES 5
 #define TCP_RETRIES2 15
+/* What Linux's tcp_orphan_retries gives with net.ipv4.tcp_orphan_retries
+ * at its default, 0, while the backed-off RTO is below TCP_RTO_MAX. */
+#define TCP_ORPHAN_RETRIES 8
+#define TCP_TIMEOUT_MIN_US 2000      /* Linux TCP_TIMEOUT_MIN */
 #define TCP_FIN_TIMEOUT_US 60000000ULL
 #define TCP_KEEPIDLE_S 7200
 #define TCP_KEEPINTVL_S 75
@@ -218,13 +222,18 @@ struct tcp_sock {
 	uint32_t srtt_us;           /* 0 = no sample yet */
 	uint32_t rttvar_us;
 	uint32_t rto_us;
-	us_time_t retrans_stamp;    /* when the first timeout of a series
-				       sent again (Linux's retrans_stamp);
-				       valid while retransmits > 0 */
+	/* When the timer's episode began, from which the timeouts count:
+	 * while retransmits > 0, the first retransmission of the series
+	 * (Linux's retrans_stamp), for a SYN its first transmission; while
+	 * the window is probed, the first probe, 0 before it (Linux's
+	 * icsk_probes_tstamp). The two never overlap: probes go only with
+	 * nothing in flight, and the ACK that brings that about (moving
+	 * SND.UNA) sets it back to 0. */
+	us_time_t retrans_stamp;
 	uint32_t user_timeout_ms;   /* TCP_USER_TIMEOUT (RFC 5482); 0 = none,
 				       tcp_retries2 decides */
 	uint8_t backoff;            /* RTO doublings since the last ACK */
-	uint8_t retransmits;        /* consecutive timeouts */
+	uint8_t retransmits;        /* consecutive timeouts (stays at 255) */
 	uint8_t syn_retries;        /* TCP_SYNCNT; 0 = TCP_SYN_RETRIES */
 	uint8_t probes_out;         /* zero-window or keepalive probes */
 	bool probe_timer;           /* retrans_timer is probing a zero window */
@@ -282,7 +291,9 @@ struct tcp_sock {
 	struct list_head child_node;
 
 	struct list_head ehash_node;
-	us_time_t last_rcv;         /* when a segment last arrived (keepalive) */
+	us_time_t last_rcv;         /* when an acceptable ACK or in-order
+				       data last came (keepalive: Linux's
+				       rcv_tstamp and lrcvtime) */
 	us_time_t last_oow_ack;     /* when an ACK last answered an invalid
 				       segment (challenge or out of window) */
 	uint8_t child_queue;        /* TCP_CHILD_* */
@@ -426,8 +437,12 @@ void tcp_v4_err(struct ustack *st, struct sk_buff *skb,
 		uint32_t info);
 
 /* tcp_output.c */
-/* Send every segment the windows and Nagle allow. */
+/* Send every segment the windows and Nagle allow; without push (MSG_MORE)
+ * a short last segment waits as under TCP_CORK. */
 void tcp_write_xmit(struct sock *sk, bool push);
+/* The same, but a short last segment goes whatever Nagle and TCP_CORK say
+ * (Linux's TCP_NAGLE_OFF): a loss probe, a probe timer's data. */
+void tcp_write_xmit_nagle_off(struct sock *sk);
 int tcp_transmit_skb(struct sock *sk, struct sk_buff *skb);
 void tcp_send_ack(struct sock *sk);
 /* The window tcp_send_ack would offer now, without committing to it. */
@@ -444,7 +459,8 @@ void tcp_v4_send_reset(struct ustack *st, const struct sk_buff *skb,
 /* Retransmit the first unacknowledged segment. */
 int tcp_retransmit_head(struct sock *sk);
 /* Send what the peer's window has room for of the next segment, even less
- * than a whole one (Linux's tcp_write_wakeup). True if data went out. */
+ * than a whole one, and whatever Nagle and TCP_CORK say (Linux's
+ * tcp_write_wakeup). True if data went out. */
 bool tcp_write_wakeup(struct sock *sk);
 void tcp_send_probe(struct sock *sk);
 /* The MSS fell with the path MTU: send again what was in flight and is

@@ -300,8 +300,14 @@ static enum us_drop_reason tcp_ack(struct sock *sk, const struct sk_buff *skb,
 	if (seq_lt(ack, tp->snd_una))
 		return US_DROP_NOT_DROPPED;   /* old: the data still counts */
 	/* In the window, with an acceptable ACK (Linux's ordering). The
-	 * path works: an ICMP error kept for a timeout is forgotten. */
+	 * path works: an ICMP error kept for a timeout is forgotten. The
+	 * peer is there: the probes it answers are not counted against it
+	 * (RFC 1122 §4.2.2.17: a zero window is probed as long as it
+	 * answers), and keepalive's idle time starts again (Linux's
+	 * icsk_probes_out and rcv_tstamp in tcp_ack). */
 	sk->err_soft = 0;
+	tp->probes_out = 0;
+	tp->last_rcv = sk->st->now;
 	tcp_ts_update_recent(tp, seq);
 	/* The window update rule as Linux has it (tcp_may_update_window):
 	 * any ACK that moves SND.UNA updates the window, whatever its SEQ
@@ -357,7 +363,7 @@ static enum us_drop_reason tcp_ack(struct sock *sk, const struct sk_buff *skb,
 	/* (The backoff ends with an RTT sample, not with any ACK: Karn.) */
 	finished = tcp_clean_rtx_queue(sk, ack, &part);
 	tp->retransmits = 0;
-	tp->probes_out = 0;
+	tp->retrans_stamp = 0;
 	acked = tcp_sack_newly_delivered(tp, acked);
 	if (acked) {
 		tcp_cong_on_ack(sk, acked, part);
@@ -709,6 +715,7 @@ static void tcp_data_queue(struct sock *sk, struct sk_buff *skb)
 	}
 	if (len) {
 		tp->rcv_nxt += len;
+		tp->last_rcv = sk->st->now;   /* Linux's lrcvtime */
 		tcp_rcv_rtt_measure(sk, skb);
 		tcp_queue_rcv(sk, skb);
 	} else {
@@ -858,6 +865,7 @@ static void tcp_rcv_synsent(struct sock *sk, struct sk_buff *skb,
 		tp->snd_wl2 = th->ack;
 		tp->max_window = th->window;
 		tp->retransmits = 0;
+		tp->retrans_stamp = 0;
 		tp->backoff = 0;
 		tcp_rearm_rto(sk);
 		tcp_init_established(sk);
@@ -1044,7 +1052,9 @@ static void tcp_rcv_state_process(struct sock *sk, struct sk_buff *skb,
 	struct ustack *st = sk->st;
 	enum us_drop_reason why;
 
-	tp->last_rcv = st->now;
+	/* (Keepalive's clock, last_rcv, moves only for an acceptable ACK or
+	 * data taken in: not for a segment the checks below refuse, which
+	 * anyone off the path may send.) */
 	tcp_ts_note(tp, th);
 	if (tcp_paws_discard(sk, skb, th, seglen))
 		return;

@@ -291,28 +291,74 @@ static bool tcp_small_in_flight(const struct tcp_sock *tp)
 	       seq_leq(tp->snd_sml, tp->snd_nxt);
 }
 
+/* What a short last segment may do (Linux's nonagle argument of
+ * tcp_write_xmit): wait for more (MSG_MORE, TCP_CORK), obey Nagle, or go. */
+enum tcp_nagle {
+	TCP_NAGLE_MORE,   /* more is promised: it waits */
+	TCP_NAGLE_PUSH,   /* TCP_CORK and Nagle decide */
+	TCP_NAGLE_GO,     /* it goes (Linux's TCP_NAGLE_OFF) */
+};
+
+/*
+ * Data sent before goes again within the peer's window, like new data,
+ * with Linux's exceptions (__tcp_retransmit_skb): a segment that starts
+ * inside the window goes cut at its end (tcp_fit_window), and the first
+ * unacknowledged one goes whole when the window shrank below its start or
+ * closed, as a zero window probe (RFC 1122 §4.2.2.17): without SACK a
+ * timeout sends it this way, and a shrunk window would leave the timer
+ * nothing to send but a count towards the connection's end.
+ */
+static bool tcp_wnd_ok(const struct tcp_sock *tp,
+		       const struct tcp_skb_cb *cb)
+{
+	uint32_t wnd_end = tp->snd_una + tp->snd_wnd;
+
+	if (!seq_gt(cb->end_seq, wnd_end) || (cb->flags & TCPHDR_SYN))
+		return true;
+	if (!seq_lt(cb->seq, tp->snd_max))
+		return false;   /* new data: all of it fits, or it waits */
+	return seq_lt(cb->seq, wnd_end) || cb->seq == tp->snd_una;
+}
+
+static int tcp_fragment(struct sock *sk, struct sk_buff *skb, uint32_t len);
+
+/* A segment sent before that starts inside the window and has more data
+ * than the window takes is cut at the window's end (Linux's avail_wnd in
+ * __tcp_retransmit_skb; a FIN may still lie past it, as there). */
+static int tcp_fit_window(struct sock *sk, struct sk_buff *skb)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
+	uint32_t wnd_end = tp->snd_una + tp->snd_wnd;
+
+	if (!seq_lt(cb->seq, tp->snd_max) || !seq_lt(cb->seq, wnd_end) ||
+	    skb->len <= wnd_end - cb->seq || (cb->flags & TCPHDR_SYN))
+		return 0;
+	return tcp_fragment(sk, skb, wnd_end - cb->seq);
+}
+
 /*
  * May this unsent segment go now? The peer's window (RFC 9293 §3.8.6.2.1),
  * the congestion window (RFC 5681 §3.1), Nagle (RFC 1122 §4.2.3.4) and
  * TCP_CORK.
  */
-static bool tcp_may_send(struct sock *sk, struct sk_buff *skb, bool push)
+static bool tcp_may_send(struct sock *sk, struct sk_buff *skb,
+			 enum tcp_nagle nagle)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 	struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
 
 	if (tcp_in_flight_segs(tp) >= tp->snd_cwnd)
 		return false;
-	if (seq_gt(cb->end_seq, tp->snd_una + tp->snd_wnd) &&
-	    !(cb->flags & TCPHDR_SYN))
+	if (!tcp_wnd_ok(tp, cb))
 		return false;
 	/* Nagle and cork never hold urgent data back (Linux's
 	 * tcp_nagle_test), nor data sent before, which goes again after a
 	 * timeout or a fall of the MSS (Linux retransmits it apart). */
 	if (skb->len < tp->mss_cache && !(cb->flags & TCPHDR_FIN) &&
 	    tcp_next_skb(sk, skb) == NULL && !tcp_urg_mode(tp) &&
-	    !seq_lt(cb->seq, tp->snd_max)) {
-		if (tp->cork || !push)
+	    !seq_lt(cb->seq, tp->snd_max) && nagle != TCP_NAGLE_GO) {
+		if (tp->cork || nagle == TCP_NAGLE_MORE)
 			return false;
 		if (!tp->nodelay && tcp_small_in_flight(tp))
 			return false;
@@ -320,7 +366,19 @@ static bool tcp_may_send(struct sock *sk, struct sk_buff *skb, bool push)
 	return true;
 }
 
+static void __tcp_write_xmit(struct sock *sk, enum tcp_nagle nagle);
+
 void tcp_write_xmit(struct sock *sk, bool push)
+{
+	__tcp_write_xmit(sk, push ? TCP_NAGLE_PUSH : TCP_NAGLE_MORE);
+}
+
+void tcp_write_xmit_nagle_off(struct sock *sk)
+{
+	__tcp_write_xmit(sk, TCP_NAGLE_GO);
+}
+
+static void __tcp_write_xmit(struct sock *sk, enum tcp_nagle nagle)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 	struct tcp_gso_batch gso = { 0 };
@@ -336,7 +394,8 @@ void tcp_write_xmit(struct sock *sk, bool push)
 		struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
 		bool fresh = !seq_lt(cb->seq, tp->snd_max);
 
-		if (tcp_fit_mss(sk, skb) < 0 || !tcp_may_send(sk, skb, push))
+		if (tcp_fit_mss(sk, skb) < 0 || tcp_fit_window(sk, skb) < 0 ||
+		    !tcp_may_send(sk, skb, nagle))
 			break;
 		if (tcp_tso_xmit(sk, skb, &gso) < 0)
 			break;
@@ -494,6 +553,14 @@ void tcp_go_back(struct sock *sk)
 	tcp_reno_reset(tp);
 }
 
+/*
+ * The probe timer found data waiting with nothing in flight and the
+ * window open (Linux's tcp_write_wakeup): the window is too small for the
+ * next segment (sender SWS avoidance held it), or TCP_CORK or MSG_MORE
+ * held a short one. What the window has room for goes now, whatever Nagle
+ * and the cork say: this timer is the 200 ms ceiling tcp(7) gives
+ * TCP_CORK (an RTO here, as in Linux).
+ */
 bool tcp_write_wakeup(struct sock *sk)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
@@ -506,7 +573,7 @@ bool tcp_write_wakeup(struct sock *sk)
 	room = wnd_end - TCP_SKB_CB(skb)->seq;
 	if (room < skb->len && tcp_fragment(sk, skb, room) < 0)
 		return false;
-	tcp_write_xmit(sk, true);
+	tcp_write_xmit_nagle_off(sk);
 	return tp->send_head != skb;
 }
 

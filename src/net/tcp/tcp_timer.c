@@ -32,6 +32,28 @@ void tcp_reset_rto_timer(struct sock *sk)
 }
 
 /*
+ * Linux's tcp_clamp_probe0_to_user_timeout: with TCP_USER_TIMEOUT, the
+ * next window probe is due no later than its end (counted from the first
+ * probe), so that the abort is on time; never sooner than
+ * TCP_TIMEOUT_MIN from now.
+ */
+static us_time_t tcp_clamp_probe0_to_user_timeout(const struct sock *sk,
+						  us_time_t when)
+{
+	const struct tcp_sock *tp = tcp_sk((struct sock *)sk);
+	us_time_t ut = (us_time_t)tp->user_timeout_ms * 1000;
+	us_time_t elapsed, remaining;
+
+	if (!ut || !tp->retrans_stamp)
+		return when;
+	elapsed = sk->st->now - tp->retrans_stamp;
+	remaining = elapsed < ut ? ut - elapsed : 0;
+	if (remaining < TCP_TIMEOUT_MIN_US)
+		remaining = TCP_TIMEOUT_MIN_US;
+	return remaining < when ? remaining : when;
+}
+
+/*
  * An ACK came while the window is probed and the next segment still does
  * not fit: the next probe is due a backed-off RTO after this ACK, not
  * after the last probe (Linux's tcp_ack_probe), so probes follow the
@@ -44,8 +66,9 @@ void tcp_ack_probe(struct sock *sk)
 	if (!tp->probe_timer || !us_timer_pending(&tp->retrans_timer) ||
 	    !tp->send_head || tp->snd_nxt != tp->snd_una)
 		return;
-	us_timer_mod(&sk->st->timers, &tp->retrans_timer,
-		     sk->st->now + tcp_backed_off_rto(tp));
+	us_timer_mod(&sk->st->timers, &tp->retrans_timer, sk->st->now +
+		     tcp_clamp_probe0_to_user_timeout(sk,
+						      tcp_backed_off_rto(tp)));
 }
 
 /* After an ACK: stop the timer when nothing is outstanding, else restart
@@ -110,16 +133,22 @@ void tcp_write_err(struct sock *sk, int err)
 	tcp_done(sk);
 }
 
-static void tcp_probe_timer(struct sock *sk)
+/* Has the user closed the socket (Linux's SOCK_DEAD)? A listener's child
+ * that no one accepted yet has no socket either, but is no orphan. */
+static bool tcp_orphan(const struct sock *sk)
+{
+	return !sk->sk_socket && !tcp_sk((struct sock *)sk)->parent;
+}
+
+/* The probe timer sends: the data the window has room for, else a probe
+ * (Linux's tcp_send_probe0). */
+static void tcp_send_probe0(struct sock *sk)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 
-	if (!tp->send_head || tp->snd_nxt != tp->snd_una) {
-		tp->probe_timer = false;
-		return;
-	}
-	/* A window open, but too small for the next segment: part of it
-	 * goes, and the retransmission timer takes over. */
+	/* Data went (a window too small for the next segment, or a cork):
+	 * the retransmission timer takes over, its backoff reset
+	 * (tcp_write_xmit). */
 	if (tp->snd_wnd && tcp_write_wakeup(sk)) {
 		tp->probes_out = 0;
 		return;
@@ -129,44 +158,172 @@ static void tcp_probe_timer(struct sock *sk)
 	if (tp->backoff < 16)
 		tp->backoff++;
 	tp->probe_timer = true;
-	us_timer_mod(&sk->st->timers, &tp->retrans_timer,
-		     sk->st->now + tcp_backed_off_rto(tp));
+	us_timer_mod(&sk->st->timers, &tp->retrans_timer, sk->st->now +
+		     tcp_clamp_probe0_to_user_timeout(sk,
+						      tcp_backed_off_rto(tp)));
+}
+
+/*
+ * Linux's tcp_probe_timer. RFC 1122 §4.2.2.17: a zero window is probed
+ * for as long as the peer answers, however long it stays closed (every
+ * acceptable ACK sets probes_out back to 0, in tcp_ack). The connection
+ * ends (ETIMEDOUT, or the ICMP error heard meanwhile) after tcp_retries2
+ * probes in a row went unanswered; with TCP_USER_TIMEOUT, once that long
+ * has passed since the first probe, answers or not; and for an orphan,
+ * after 8 unanswered probes, or once the backoff reached TCP_RTO_MAX,
+ * answers or not: no one will read what it would wait for.
+ */
+static void tcp_probe_timer(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	us_time_t ut = (us_time_t)tp->user_timeout_ms * 1000;
+	unsigned int max_probes = TCP_RETRIES2;
+
+	if (!tp->send_head || tp->snd_nxt != tp->snd_una) {
+		tp->probe_timer = false;
+		tp->probes_out = 0;
+		return;
+	}
+	if (!tp->retrans_stamp)
+		tp->retrans_stamp = sk->st->now;
+	else if (ut && sk->st->now - tp->retrans_stamp >= ut)
+		goto abort;
+	if (tcp_orphan(sk)) {
+		/* Linux's tcp_orphan_retries, its sysctl at 0 (the
+		 * default): 8 while the backed-off RTO is below
+		 * TCP_RTO_MAX, none once it reached it. */
+		if (tcp_backed_off_rto(tp) >= TCP_RTO_MAX_US)
+			goto abort;
+		max_probes = TCP_ORPHAN_RETRIES;
+	}
+	if (tp->probes_out < max_probes) {
+		tcp_send_probe0(sk);
+		return;
+	}
+abort:
+	tcp_write_err(sk, sk->err_soft ? sk->err_soft : ETIMEDOUT);
+}
+
+/*
+ * Linux's tcp_model_timeout: how long `boundary` retransmissions take when
+ * the RTO starts at rto_base and doubles up to TCP_RTO_MAX (924.6 s for
+ * tcp_retries2's 15 from 200 ms).
+ */
+static us_time_t tcp_model_timeout(unsigned int boundary, us_time_t rto_base)
+{
+	unsigned int linear = 0;   /* ilog2(TCP_RTO_MAX / rto_base) */
+
+	while ((rto_base << (linear + 1)) <= TCP_RTO_MAX_US)
+		linear++;
+	if (boundary <= linear)
+		return ((2ull << boundary) - 1) * rto_base;
+	return ((2ull << linear) - 1) * rto_base +
+	       (us_time_t)(boundary - linear) * TCP_RTO_MAX_US;
+}
+
+/*
+ * Linux's retransmits_timed_out: a series of retransmissions has gone on
+ * for timeout_us since its first (TCP_USER_TIMEOUT), or, without one, for
+ * as long as `boundary` retransmissions would take from an RTO of
+ * TCP_RTO_MIN. Time, not a count: an RTO kept short (RFC 6069's revert
+ * for ICMP unreachables, a small SRTT) must not end the connection
+ * sooner.
+ */
+static bool tcp_retransmits_timed_out(const struct sock *sk,
+				      unsigned int boundary,
+				      us_time_t timeout_us)
+{
+	const struct tcp_sock *tp = tcp_sk((struct sock *)sk);
+
+	if (!tp->retransmits)
+		return false;
+	if (!timeout_us)
+		timeout_us = tcp_model_timeout(boundary, TCP_RTO_MIN_US);
+	return sk->st->now - tp->retrans_stamp >= timeout_us;
 }
 
 /*
  * Has the connection timed out (Linux's tcp_write_timeout)? The handshake
- * counts its retries. A synchronized connection gives up after
- * tcp_retries2 timeouts or, with TCP_USER_TIMEOUT set (RFC 5482 §3.1),
- * once that long has passed since the first retransmission, however many
- * retries that took (Linux's retransmits_timed_out; RFC 5482 counts from
- * the first transmission, Linux from the first retransmission, and ustack
- * follows Linux).
+ * counts its retries (TCP_SYNCNT, tcp_syn_retries, tcp_synack_retries);
+ * a connection of ours gives up on TCP_USER_TIMEOUT too (RFC 5482 §3.1),
+ * counted from the first SYN, but a listener's child in SYN_RECV does
+ * not (Linux's request sock, whose reqsk_timer_handler only counts).
+ * Later, tcp_retries2 bounds the time since the first retransmission,
+ * unless TCP_USER_TIMEOUT sets it (Linux counts from the first
+ * retransmission, RFC 5482 from the first transmission; ustack follows
+ * Linux). Linux gives an orphan less (tcp_orphan_retries: about 100 s,
+ * none once the backed-off RTO reached TCP_RTO_MAX); ustack does not yet:
+ * a lossy sim_tcp seed (384) has an orphan deliver its last data after
+ * that.
  */
 static bool tcp_write_timeout(struct sock *sk)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 	us_time_t ut = (us_time_t)tp->user_timeout_ms * 1000;
+	unsigned int retry_until;
 
-	if (sk->state == TCP_SYN_SENT)
-		return tp->retransmits >= (tp->syn_retries ? tp->syn_retries
-							   : TCP_SYN_RETRIES);
-	if (sk->state == TCP_SYN_RECV)
-		return tp->retransmits >= TCP_SYNACK_RETRIES;
-	if (!ut)
-		return tp->retransmits >= TCP_RETRIES2;
-	return tp->retransmits && sk->st->now - tp->retrans_stamp >= ut;
+	if (sk->state == TCP_SYN_SENT || sk->state == TCP_SYN_RECV) {
+		if (sk->state == TCP_SYN_RECV)
+			retry_until = TCP_SYNACK_RETRIES;
+		else
+			retry_until = tp->syn_retries ? tp->syn_retries
+						      : TCP_SYN_RETRIES;
+		if (tp->retransmits >= retry_until)
+			return true;
+		return ut && !tp->parent &&
+		       tcp_retransmits_timed_out(sk, retry_until, ut);
+	}
+	return tcp_retransmits_timed_out(sk, TCP_RETRIES2, ut);
+}
+
+/*
+ * Linux's zero-window branch of tcp_retransmit_timer: with the peer's
+ * window closed, the timeout's retransmission is a window probe too, and
+ * the connection lives on while the peer answers, however many. It ends
+ * (tcp_rtx_probe0_timed_out) when nothing acceptable came for twice
+ * TCP_RTO_MAX (or TCP_USER_TIMEOUT, if shorter) and the retransmissions
+ * went on that long; with TCP_USER_TIMEOUT, once they went on longer than
+ * it, answers or not. Not for an orphan, nor in the handshake (no window
+ * yet): the usual limits apply there.
+ */
+static bool tcp_rtx_zero_window(const struct sock *sk)
+{
+	return !tcp_sk((struct sock *)sk)->snd_wnd && !tcp_orphan(sk) &&
+	       sk->state != TCP_SYN_SENT && sk->state != TCP_SYN_RECV;
+}
+
+static bool tcp_rtx_probe0_timed_out(const struct sock *sk,
+				     const struct sk_buff *head)
+{
+	const struct tcp_sock *tp = tcp_sk((struct sock *)sk);
+	us_time_t now = sk->st->now;
+	us_time_t ut = (us_time_t)tp->user_timeout_ms * 1000;
+	us_time_t timeout = 2 * TCP_RTO_MAX_US;
+	us_time_t rtx_delta = now - (tp->retransmits ? tp->retrans_stamp
+						     : TCP_SKB_CB(head)->sent);
+
+	if (ut) {
+		if (rtx_delta > ut)
+			return true;
+		if (ut < timeout)
+			timeout = ut;
+	}
+	if (now - tp->last_rcv <= timeout)
+		return false;
+	return rtx_delta > timeout;
 }
 
 /* Linux's tcp_clamp_rto_to_user_timeout: the next timeout comes no later
- * than the end of the user timeout, so that the abort is on time. */
+ * than the end of the user timeout, so that the abort is on time (not for
+ * a listener's child, which has none: tcp_write_timeout). */
 static void tcp_clamp_rto_to_user_timeout(struct sock *sk)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 	us_time_t end = tp->retrans_stamp +
 			(us_time_t)tp->user_timeout_ms * 1000;
 
-	if (!tp->user_timeout_ms || sk->state == TCP_SYN_SENT ||
-	    sk->state == TCP_SYN_RECV)
+	if (!tp->user_timeout_ms ||
+	    (sk->state == TCP_SYN_RECV && tp->parent))
 		return;
 	if (end < sk->st->now + tcp_backed_off_rto(tp))
 		us_timer_mod(&sk->st->timers, &tp->retrans_timer,
@@ -175,7 +332,8 @@ static void tcp_clamp_rto_to_user_timeout(struct sock *sk)
 
 /* RFC 6298 §5.4-5.7 and RFC 5681 §3.1: on a timeout, back off, shrink the
  * congestion window to one segment and send the queue again from the
- * oldest unacknowledged segment. */
+ * oldest unacknowledged segment, past the peer's window if that closed
+ * (tcp_output.c's tcp_wnd_ok: it probes the window then). */
 static void tcp_retransmit_timer(struct us_timer *t, us_time_t now)
 {
 	struct tcp_sock *tp = container_of(t, struct tcp_sock, retrans_timer);
@@ -197,11 +355,12 @@ static void tcp_retransmit_timer(struct us_timer *t, us_time_t now)
 	}
 	if (tcp_rack_timer_fire(sk))   /* RFC 8985 §6.3 */
 		return;
-	if (tcp_write_timeout(sk)) {
+	head = skb_peek(&sk->write_queue);
+	if (tcp_rtx_zero_window(sk) ? tcp_rtx_probe0_timed_out(sk, head)
+				    : tcp_write_timeout(sk)) {
 		tcp_write_err(sk, sk->err_soft ? sk->err_soft : ETIMEDOUT);
 		return;
 	}
-	head = skb_peek(&sk->write_queue);
 	/* The head's last copy has not even left (it waits for its next hop
 	 * to resolve): another would only queue behind it, and both would
 	 * go once ARP answers. As in Linux, where skb_still_in_host_queue
@@ -216,9 +375,9 @@ static void tcp_retransmit_timer(struct us_timer *t, us_time_t now)
 		return;
 	}
 	/* Linux's retrans_stamp: the first retransmission's time (the
-	 * stamp tcp_retransmit_skb takes after sending), from which
-	 * TCP_USER_TIMEOUT counts. */
-	if (tp->retransmits == 0)
+	 * stamp tcp_retransmit_skb takes after sending), from which the
+	 * timeouts count; a SYN's is its first transmission (tcp_connect). */
+	if (tp->retransmits == 0 && sk->state != TCP_SYN_SENT)
 		tp->retrans_stamp = sk->st->now;
 	us_mib_inc(sk->st, US_MIB_TCP_TIMEOUTS);
 	if (tp->sack_ok)
@@ -229,7 +388,11 @@ static void tcp_retransmit_timer(struct us_timer *t, us_time_t now)
 	 * timeout must not start a fast retransmit. */
 	tp->high_seq = tp->snd_max;
 	tp->dupacks = 0;
-	tp->retransmits++;
+	/* It stays at 255 rather than wrap to 0, which would start a new
+	 * series (and its clock) in the middle of this one: a
+	 * TCP_USER_TIMEOUT beyond 255 timeouts of 120 s (8.5 hours). */
+	if (tp->retransmits < UINT8_MAX)
+		tp->retransmits++;
 	tcp_tlp_reset(tp);
 	if (tp->backoff < 16)
 		tp->backoff++;

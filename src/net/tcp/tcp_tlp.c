@@ -22,10 +22,6 @@
 #include "net/tcp/tcp_cong.h"
 #include "stack/stack.h"
 
-/* Linux's TCP_TIMEOUT_MIN: what the PTO adds with more than one segment
- * in flight (a timer-granularity margin). */
-#define TCP_TLP_MARGIN_US 2000
-
 void tcp_tlp_reset(struct tcp_sock *tp)
 {
 	tp->tlp_high_seq = 0;
@@ -60,7 +56,7 @@ void tcp_tlp_schedule(struct sock *sk, bool advancing_rto)
 		return;
 	if (tp->srtt_us)
 		pto = 2ull * tp->srtt_us + (tp->packets_out == 1 ?
-					    TCP_RTO_MIN_US : TCP_TLP_MARGIN_US);
+					    TCP_RTO_MIN_US : TCP_TIMEOUT_MIN_US);
 	else
 		pto = TCP_TIMEOUT_INIT_US;
 	if (advancing_rto) {
@@ -101,7 +97,10 @@ static struct sk_buff *tcp_tlp_last_sent(struct sock *sk)
 }
 
 /* New data for the probe: one segment more than cwnd allows, if the
- * peer's window has room (Linux's tcp_write_xmit with push_one = 2). */
+ * peer's window has room (Linux's tcp_write_xmit with push_one = 2), and
+ * whatever Nagle or TCP_CORK say (Linux passes TCP_NAGLE_OFF): a short
+ * segment they held back is the probe, else nothing would go before the
+ * RTO. */
 static bool tcp_tlp_new_data(struct sock *sk)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
@@ -111,7 +110,7 @@ static bool tcp_tlp_new_data(struct sock *sk)
 	if (!skb || seq_gt(TCP_SKB_CB(skb)->end_seq, tp->snd_una + tp->snd_wnd))
 		return false;
 	tp->snd_cwnd++;
-	tcp_write_xmit(sk, true);
+	tcp_write_xmit_nagle_off(sk);
 	tp->snd_cwnd--;
 	return tp->packets_out != before;
 }
