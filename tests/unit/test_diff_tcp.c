@@ -1069,6 +1069,92 @@ static void case_rcvlowat(struct dt *t)
 	dt_recv(t, s, buf, sizeof(buf), MSG_DONTWAIT);
 }
 
+/* ---- connect() from a bound port ----------------------------------------- */
+
+/*
+ * Linux's inet_hash_connect checks the four-tuple of a socket whose port
+ * bind() gave as it does one it chose itself (__inet_check_established):
+ * two SO_REUSEADDR sockets on one address and port connect to one peer
+ * only once. The second connect() fails with EADDRNOTAVAIL before any
+ * SYN, and leaves the first connection alone; it may connect elsewhere.
+ */
+static void case_connect_bound_tuple_in_use(struct dt *t)
+{
+	struct sockaddr_in la = dt_sin("127.0.0.1", 6511);
+	struct sockaddr_in ca = dt_sin("127.0.0.1", 6512);
+	struct sockaddr_in la2 = dt_sin("127.0.0.1", 6513);
+	char buf[16];
+	int l = listener(t, 6511, SOCK_STREAM);
+	int l2 = listener(t, 6513, SOCK_STREAM);
+	int c1 = dt_socket(t, AF_INET, SOCK_STREAM, 0);
+	int c2 = dt_socket(t, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	int s;
+
+	dt_setsockopt_int(t, c1, SOL_SOCKET, SO_REUSEADDR, 1);
+	dt_setsockopt_int(t, c2, SOL_SOCKET, SO_REUSEADDR, 1);
+	dt_bind(t, c1, &ca, sizeof(ca));
+	dt_bind(t, c2, &ca, sizeof(ca));
+	dt_connect(t, c1, &la, sizeof(la));
+	dt_connect(t, c2, &la, sizeof(la));
+	dt_getsockopt_int(t, c2, SOL_SOCKET, SO_ERROR);
+	tcp_state(t, c2);
+	dt_getnames(t, c2);
+	s = dt_accept(t, l, NULL, NULL);
+	dt_send(t, c1, hello, 5, 0);
+	dt_recv(t, s, buf, sizeof(buf), 0);
+	dt_send(t, s, "back", 4, 0);
+	dt_recv(t, c1, buf, sizeof(buf), 0);
+	poll2(t, c1, s);
+	poll2(t, l, c2);
+	dt_fcntl(t, c2, F_SETFL, 0);
+	dt_connect(t, c2, &la2, sizeof(la2));
+	dt_accept(t, l2, NULL, NULL);
+	dt_getnames(t, c2);
+}
+
+/*
+ * The same with the old connection in TIME_WAIT: connect() from the bound
+ * port takes the four-tuple over when that connection had timestamps,
+ * which tell the two apart (tcp_twsk_unique: for a port bind() gave no
+ * tcp_tw_reuse is needed); without them it fails with EADDRNOTAVAIL.
+ */
+static void bound_reconnect(struct dt *t, uint16_t lport, uint16_t cport)
+{
+	struct sockaddr_in la = dt_sin("127.0.0.1", lport);
+	struct sockaddr_in ca = dt_sin("127.0.0.1", cport);
+	char buf[16];
+	int l = listener(t, lport, SOCK_STREAM);
+	int c = dt_socket(t, AF_INET, SOCK_STREAM, 0);
+	int r = dt_socket(t, AF_INET, SOCK_STREAM, 0);
+	int s;
+
+	dt_setsockopt_int(t, c, SOL_SOCKET, SO_REUSEADDR, 1);
+	dt_setsockopt_int(t, r, SOL_SOCKET, SO_REUSEADDR, 1);
+	dt_bind(t, c, &ca, sizeof(ca));
+	dt_connect(t, c, &la, sizeof(la));
+	s = dt_accept(t, l, NULL, NULL);
+	/* The client closes first: its four-tuple goes to TIME_WAIT. */
+	dt_close(t, c);
+	dt_recv(t, s, buf, sizeof(buf), MSG_DONTWAIT);
+	dt_close(t, s);
+	dt_bind(t, r, &ca, sizeof(ca));
+	if (dt_connect(t, r, &la, sizeof(la)) == 0) {
+		s = dt_accept(t, l, NULL, NULL);
+		dt_send(t, r, hello, 5, 0);
+		dt_recv(t, s, buf, sizeof(buf), 0);
+	}
+	tcp_state(t, r);
+	dt_getnames(t, r);
+}
+
+static void case_connect_bound_time_wait(struct dt *t)
+{
+	bound_reconnect(t, 6521, 6522);
+	dt_sysctl(t, "net.ipv4.tcp_timestamps", "0");
+	bound_reconnect(t, 6523, 6524);
+	dt_sysctl(t, "net.ipv4.tcp_timestamps", "1");
+}
+
 static const struct dt_case cases[] = {
 	DT_CASE(case_listen_errors),
 	DT_CASE(case_listen_unbound),
@@ -1111,6 +1197,8 @@ static const struct dt_case cases[] = {
 	DT_CASE(case_rcvtimeo_once),
 	DT_CASE(case_rcvlowat),
 	DT_CASE(case_peek_waitall),
+	DT_CASE(case_connect_bound_tuple_in_use),
+	DT_CASE(case_connect_bound_time_wait),
 };
 
 int main(void)

@@ -369,6 +369,37 @@ static bool tcp_connect_port_ok(struct sock *sk, uint16_t port)
 			      htons(port));
 }
 
+/*
+ * connect() from a port bind() gave: Linux's __inet_hash_connect hands it
+ * to __inet_check_established as it is, and the four-tuple must be free.
+ * An entry in TIME_WAIT gives way only when that connection had
+ * timestamps (tcp_twsk_unique, called without twp: PAWS tells its
+ * segments from the new ones, and for a port the user chose
+ * net.ipv4.tcp_tw_reuse is not asked); the new connection then starts
+ * past anything the old one may have sent, at SND.NXT + 65535 + 2
+ * (*isn; 0 when the ISN is to be chosen as usual).
+ */
+static int tcp_connect_bound_ok(struct sock *sk, uint32_t *isn)
+{
+	struct ustack *st = sk->st;
+	struct tcp_tw *tw;
+
+	*isn = 0;
+	if (tcp_lookup_established(st, sk->daddr, sk->dport, sk->rcv_saddr,
+				   sk->sport))
+		return -EADDRNOTAVAIL;
+	tw = tcp_tw_lookup(st, sk->daddr, sk->dport, sk->rcv_saddr, sk->sport);
+	if (!tw)
+		return 0;
+	if (!tw->tstamp_ok)
+		return -EADDRNOTAVAIL;
+	*isn = tw->snd_nxt + 65535 + 2;
+	if (!*isn)
+		*isn = 1;
+	tcp_tw_kill(st, tw);
+	return 0;
+}
+
 bool tcp_port_from_bind(const struct sock *sk)
 {
 	const struct list_head *pos;
@@ -617,6 +648,7 @@ static int tcp_v4_connect(struct sock *sk, const struct sockaddr *uaddr,
 	struct tcp_sock *tp = tcp_sk(sk);
 	struct ip_route rt;
 	enum ip_addr_type t;
+	uint32_t isn = 0;
 	int rc = inet_check_sockaddr(uaddr, len);
 
 	if (rc < 0)
@@ -632,17 +664,21 @@ static int tcp_v4_connect(struct sock *sk, const struct sockaddr *uaddr,
 	sk->saddr = sk->rcv_saddr;
 	sk->daddr = sin->sin_addr.s_addr;
 	sk->dport = sin->sin_port;
-	if (!sk->num) {
-		rc = tcp_connect_port(sk);
-		if (rc < 0) {
-			sk->daddr = 0;
-			sk->dport = 0;
-			return rc;
-		}
+	/* Linux's inet_hash_connect: a port of our choosing, or the bound
+	 * one if its four-tuple is free. Failing, the socket is as before
+	 * (tcp_v4_connect's failure path, inet_bhash2_reset_saddr). */
+	rc = sk->num ? tcp_connect_bound_ok(sk, &isn) : tcp_connect_port(sk);
+	if (rc < 0) {
+		sk->daddr = 0;
+		sk->dport = 0;
+		if (!sk->userlocks_addr)
+			sk->rcv_saddr = sk->saddr = 0;
+		return rc;
 	}
 	tp->advmss = (uint16_t)(rt.mtu - 40);   /* the path MTU's, as Linux */
 	tcp_update_mss(tp);
-	tp->iss = tcp_isn(sk->st, sk->rcv_saddr, sk->sport, sk->daddr, sk->dport);
+	tp->iss = isn ? isn : tcp_isn(sk->st, sk->rcv_saddr, sk->sport,
+				      sk->daddr, sk->dport);
 	tp->snd_una = tp->iss;
 	tp->snd_nxt = tp->iss;
 	tp->high_seq = tp->iss;   /* RFC 6582 §3.2 step 1: recover = ISS */
