@@ -44,6 +44,44 @@ struct sock *sk_alloc(struct ustack *st, int family, int type, int protocol,
 	return sk;
 }
 
+/*
+ * Linux's sk_clone_lock copies the whole sock and then resets what belongs
+ * to the connection alone; of the options, only SO_PRIORITY starts again
+ * at 0, and of the user's locks only the port's (SOCK_BINDPORT_LOCK: the
+ * port is the listener's). Here the options are copied one by one.
+ */
+void sk_clone_options(struct sock *newsk, const struct sock *sk)
+{
+	newsk->rcvbuf = sk->rcvbuf;
+	newsk->sndbuf = sk->sndbuf;
+	newsk->rcvbuf_locked = sk->rcvbuf_locked;
+	newsk->sndbuf_locked = sk->sndbuf_locked;
+	newsk->userlocks_addr = sk->userlocks_addr;
+	newsk->reuseaddr = sk->reuseaddr;
+	newsk->reuseport = sk->reuseport;
+	newsk->broadcast = sk->broadcast;
+	newsk->keepalive = sk->keepalive;
+	newsk->oobinline = sk->oobinline;
+	newsk->dontroute = sk->dontroute;
+	newsk->rxq_ovfl = sk->rxq_ovfl;
+	newsk->timestamp = sk->timestamp;
+	newsk->linger_on = sk->linger_on;
+	newsk->linger_sec = sk->linger_sec;
+	newsk->bound_dev_if = sk->bound_dev_if;
+	newsk->rcvtimeo_us = sk->rcvtimeo_us;
+	newsk->sndtimeo_us = sk->sndtimeo_us;
+	newsk->rcvlowat = sk->rcvlowat;
+	newsk->mark = sk->mark;
+	/* IPPROTO_IP's (Linux: in the inet_sock part of the same copy). */
+	newsk->tos = sk->tos;
+	newsk->ttl = sk->ttl;
+	newsk->pmtudisc = sk->pmtudisc;
+	newsk->recverr = sk->recverr;
+	newsk->pktinfo = sk->pktinfo;
+	newsk->recvttl = sk->recvttl;
+	newsk->recvtos = sk->recvtos;
+}
+
 void sock_put(struct sock *sk)
 {
 	if (--sk->refcnt > 0)

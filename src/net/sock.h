@@ -169,6 +169,9 @@ struct sock_skb_cb {
 /* Allocate prot->obj_size bytes, zeroed, with defaults; refcnt 1. */
 struct sock *sk_alloc(struct ustack *st, int family, int type, int protocol,
 		      const struct proto *prot);
+/* The options a connection accepted on sk starts with (Linux's
+ * sk_clone_lock): every socket-level and IP-level one but SO_PRIORITY. */
+void sk_clone_options(struct sock *newsk, const struct sock *sk);
 static inline void sock_hold(struct sock *sk)
 {
 	sk->refcnt++;

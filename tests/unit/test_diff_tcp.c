@@ -1155,6 +1155,93 @@ static void case_connect_bound_time_wait(struct dt *t)
 	dt_sysctl(t, "net.ipv4.tcp_timestamps", "1");
 }
 
+/* ---- what an accepted socket inherits ------------------------------------ */
+
+/*
+ * Linux's sk_clone_lock copies the listener's struct sock whole, and
+ * inet_csk_clone_lock / tcp_create_openreq_child its inet and TCP parts:
+ * every option set on the listener is the accepted socket's too, except
+ * what those functions reset. Each option is set on the listener to a
+ * value other than its default and read back on the accepted socket.
+ */
+struct inherit_opt {
+	int level, name, val;
+};
+
+static const struct inherit_opt inherit_opts[] = {
+	{ SOL_SOCKET, SO_REUSEADDR, 1 },
+	{ SOL_SOCKET, SO_REUSEPORT, 1 },
+	{ SOL_SOCKET, SO_BROADCAST, 1 },
+	{ SOL_SOCKET, SO_KEEPALIVE, 1 },
+	{ SOL_SOCKET, SO_OOBINLINE, 1 },
+	{ SOL_SOCKET, SO_DONTROUTE, 1 },
+	{ SOL_SOCKET, SO_RXQ_OVFL, 1 },
+	{ SOL_SOCKET, SO_TIMESTAMP, 1 },
+	{ SOL_SOCKET, SO_RCVLOWAT, 5 },
+	{ SOL_SOCKET, SO_PRIORITY, 3 },
+	{ SOL_SOCKET, SO_MARK, 7 },
+	{ IPPROTO_TCP, TCP_NODELAY, 1 },
+	{ IPPROTO_TCP, TCP_CORK, 1 },
+	{ IPPROTO_TCP, TCP_LINGER2, 30 },
+	{ IPPROTO_TCP, TCP_SYNCNT, 3 },
+	{ IPPROTO_TCP, TCP_KEEPIDLE, 100 },
+	{ IPPROTO_TCP, TCP_KEEPINTVL, 10 },
+	{ IPPROTO_TCP, TCP_KEEPCNT, 4 },
+	{ IPPROTO_TCP, TCP_USER_TIMEOUT, 5000 },
+	{ IPPROTO_IP, IP_TOS, 0x10 },
+	{ IPPROTO_IP, IP_TTL, 17 },
+	{ IPPROTO_IP, IP_RECVERR, 1 },
+	{ IPPROTO_IP, IP_PKTINFO, 1 },
+	{ IPPROTO_IP, IP_RECVTTL, 1 },
+	{ IPPROTO_IP, IP_RECVTOS, 1 },
+	{ IPPROTO_IP, IP_MTU_DISCOVER, IP_PMTUDISC_DO },
+};
+
+#define N_INHERIT (sizeof(inherit_opts) / sizeof(inherit_opts[0]))
+
+static void case_accept_inherits(struct dt *t)
+{
+	struct sockaddr_in a = dt_sin("127.0.0.1", 6501);
+	struct timeval rcv = { 0, 300000 }, snd = { 2, 0 }, tv;
+	struct linger lg = { 1, 7 };
+	socklen_t len;
+	char buf[16];
+	int l = dt_socket(t, AF_INET, SOCK_STREAM, 0);
+	int c, s;
+
+	for (size_t i = 0; i < N_INHERIT; i++)
+		dt_setsockopt_int(t, l, inherit_opts[i].level,
+				  inherit_opts[i].name, inherit_opts[i].val);
+	dt_setsockopt(t, l, SOL_SOCKET, SO_RCVTIMEO, &rcv, sizeof(rcv));
+	dt_setsockopt(t, l, SOL_SOCKET, SO_SNDTIMEO, &snd, sizeof(snd));
+	dt_setsockopt(t, l, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	dt_bind(t, l, &a, sizeof(a));
+	dt_listen(t, l, 4);
+	c = dt_socket(t, AF_INET, SOCK_STREAM, 0);
+	/* Cork holds no SYN back, nor the child's SYN-ACK (a corked
+	 * socket's connect() used to hang). */
+	dt_setsockopt_int(t, c, IPPROTO_TCP, TCP_CORK, 1);
+	dt_connect(t, c, &a, sizeof(a));
+	s = dt_accept(t, l, NULL, NULL);
+	for (size_t i = 0; i < N_INHERIT; i++)
+		dt_getsockopt_int(t, s, inherit_opts[i].level,
+				  inherit_opts[i].name);
+	len = sizeof(tv);
+	dt_getsockopt(t, s, SOL_SOCKET, SO_RCVTIMEO, &tv, &len);
+	len = sizeof(tv);
+	dt_getsockopt(t, s, SOL_SOCKET, SO_SNDTIMEO, &tv, &len);
+	len = sizeof(lg);
+	dt_getsockopt(t, s, SOL_SOCKET, SO_LINGER, &lg, &len);
+	/* The listener's SO_RCVTIMEO bounds the accepted socket's read (it
+	 * used to block for ever). */
+	timed_recv(t, s, buf, sizeof(buf), 0);
+	/* The listener's bound address (SOCK_BINDADDR_LOCK) is the
+	 * accepted socket's: a disconnect keeps it. */
+	disconnect(t, s);
+	dt_getnames(t, s);
+	dt_close(t, c);
+}
+
 static const struct dt_case cases[] = {
 	DT_CASE(case_listen_errors),
 	DT_CASE(case_listen_unbound),
@@ -1199,6 +1286,7 @@ static const struct dt_case cases[] = {
 	DT_CASE(case_peek_waitall),
 	DT_CASE(case_connect_bound_tuple_in_use),
 	DT_CASE(case_connect_bound_time_wait),
+	DT_CASE(case_accept_inherits),
 };
 
 int main(void)

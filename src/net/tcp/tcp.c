@@ -612,27 +612,18 @@ struct sock *tcp_create_child(struct sock *parent)
 		return NULL;
 	tp = tcp_sk(sk);
 	tcp_init_sock_vars(tp);
-	/* Options a child inherits from its listener, as in Linux. */
-	sk->rcvbuf = parent->rcvbuf;
-	sk->sndbuf = parent->sndbuf;
-	sk->rcvbuf_locked = parent->rcvbuf_locked;
-	sk->sndbuf_locked = parent->sndbuf_locked;
-	sk->reuseaddr = parent->reuseaddr;
-	sk->keepalive = parent->keepalive;
-	sk->linger_on = parent->linger_on;
-	sk->linger_sec = parent->linger_sec;
-	sk->tos = parent->tos;
-	sk->ttl = parent->ttl;
-	sk->pmtudisc = parent->pmtudisc;
-	sk->recverr = parent->recverr;
-	sk->pktinfo = parent->pktinfo;
-	sk->recvttl = parent->recvttl;
-	sk->recvtos = parent->recvtos;
+	/* The listener's socket and IP options (Linux's sk_clone_lock),
+	 * and its TCP options: tcp_create_openreq_child starts from a copy
+	 * of the listener's tcp_sock, and keeps these. */
+	sk_clone_options(sk, parent);
 	tp->nodelay = tcp_sk(parent)->nodelay;
+	tp->cork = tcp_sk(parent)->cork;
 	tp->user_mss = tcp_sk(parent)->user_mss;
 	tp->keepidle_s = tcp_sk(parent)->keepidle_s;
 	tp->keepintvl_s = tcp_sk(parent)->keepintvl_s;
 	tp->keepcnt = tcp_sk(parent)->keepcnt;
+	tp->syn_retries = tcp_sk(parent)->syn_retries;
+	tp->linger2_s = tcp_sk(parent)->linger2_s;
 	tp->user_timeout_ms = tcp_sk(parent)->user_timeout_ms;
 	tcp_ca_openreq_child(sk, parent);
 	tcp_bind_hash(sk, parent->num);

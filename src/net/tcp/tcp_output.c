@@ -354,8 +354,11 @@ static bool tcp_may_send(struct sock *sk, struct sk_buff *skb,
 		return false;
 	/* Nagle and cork never hold urgent data back (Linux's
 	 * tcp_nagle_test), nor data sent before, which goes again after a
-	 * timeout or a fall of the MSS (Linux retransmits it apart). */
-	if (skb->len < tp->mss_cache && !(cb->flags & TCPHDR_FIN) &&
+	 * timeout or a fall of the MSS (Linux retransmits it apart), nor a
+	 * SYN (Linux's tcp_connect and a listener's SYN-ACK bypass them: a
+	 * corked socket, or a child of a corked listener, must connect). */
+	if (skb->len < tp->mss_cache &&
+	    !(cb->flags & (TCPHDR_SYN | TCPHDR_FIN)) &&
 	    tcp_next_skb(sk, skb) == NULL && !tcp_urg_mode(tp) &&
 	    !seq_lt(cb->seq, tp->snd_max) && nagle != TCP_NAGLE_GO) {
 		if (tp->cork || nagle == TCP_NAGLE_MORE)
