@@ -128,6 +128,10 @@ struct ustack;
 	X(TCP_PAWS_ESTAB_REJECTED, "tcp.paws_estab_rejected") \
 	X(TCP_PAWS_OLD_ACK, "tcp.paws_old_ack") \
 	X(TCP_TW_OVERFLOW, "tcp.timewait_overflow") \
+	/* an orphan reset instead of waiting in FIN_WAIT2, TCP_LINGER2 < 0 \
+	 * (Linux's TCPAbortOnLinger, and its TCPAbortOnData for the ACK \
+	 * of the FIN) */ \
+	X(TCP_ABORT_ON_LINGER, "tcp.abort_on_linger") \
 	X(TCP_PAWS_TW_REJECTED, "tcp.paws_tw_rejected") \
 	/* writes stopped at the skb pool's queue limit (tcp.c) */ \
 	X(TCP_SND_POOL_FULL, "tcp.snd_pool_full") \

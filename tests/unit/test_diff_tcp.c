@@ -1242,6 +1242,26 @@ static void case_accept_inherits(struct dt *t)
 	dt_close(t, c);
 }
 
+/* ---- TCP_LINGER2 --------------------------------------------------------- */
+
+/*
+ * TCP_LINGER2 (Linux's do_tcp_setsockopt and do_tcp_getsockopt): 0 means
+ * net.ipv4.tcp_fin_timeout (60 s), and reads back as it; a negative value
+ * is kept as -1 (close() then resets instead of waiting in FIN_WAIT2);
+ * more than TCP_FIN_TIMEOUT_MAX (120 s) is that.
+ */
+static void case_linger2_values(struct dt *t)
+{
+	int u = dt_socket(t, AF_INET, SOCK_STREAM, 0);
+	static const int vals[] = { 30, 0, -5, -1, 120, 121, 100000, 1 };
+
+	dt_getsockopt_int(t, u, IPPROTO_TCP, TCP_LINGER2);
+	for (size_t i = 0; i < sizeof(vals) / sizeof(vals[0]); i++) {
+		dt_setsockopt_int(t, u, IPPROTO_TCP, TCP_LINGER2, vals[i]);
+		dt_getsockopt_int(t, u, IPPROTO_TCP, TCP_LINGER2);
+	}
+}
+
 static const struct dt_case cases[] = {
 	DT_CASE(case_listen_errors),
 	DT_CASE(case_listen_unbound),
@@ -1287,6 +1307,7 @@ static const struct dt_case cases[] = {
 	DT_CASE(case_connect_bound_tuple_in_use),
 	DT_CASE(case_connect_bound_time_wait),
 	DT_CASE(case_accept_inherits),
+	DT_CASE(case_linger2_values),
 };
 
 int main(void)

@@ -586,7 +586,6 @@ static void tcp_init_sock_vars(struct tcp_sock *tp)
 	tp->keepidle_s = TCP_KEEPIDLE_S;
 	tp->keepintvl_s = TCP_KEEPINTVL_S;
 	tp->keepcnt = TCP_KEEPCNT_DEFAULT;
-	tp->linger2_s = (int)(TCP_FIN_TIMEOUT_US / US_USEC_PER_SEC);
 	/* Linux's tcp_rmem[1] (autotuning grows it, tcp_autotune.c), and a
 	 * send buffer big enough to keep a 64 KB window full from the start
 	 * (Linux begins at tcp_wmem[1] and grows; ours grows from here). */
@@ -1182,9 +1181,15 @@ static void tcp_close(struct sock *sk)
 	tcp_close_start(sk);
 	/* An orphan in FIN_WAIT2 (half closed before, or its FIN acked
 	 * while close() lingered) waits for the peer's FIN no longer than
-	 * TCP_LINGER2 (Linux's tcp_close, adjudge_to_death). */
-	if (sk->state == TCP_FIN_WAIT2)
+	 * TCP_LINGER2, or not at all when it is negative: a RST ends it
+	 * (Linux's __tcp_close after adjudge_to_death, TCPAbortOnLinger). */
+	if (sk->state == TCP_FIN_WAIT2 && tcp_sk(sk)->linger2_s < 0) {
+		us_mib_inc(sk->st, US_MIB_TCP_ABORT_ON_LINGER);
+		tcp_send_active_reset(sk);
+		tcp_done(sk);
+	} else if (sk->state == TCP_FIN_WAIT2) {
 		tcp_fin_wait2_timeout(sk);
+	}
 	sock_put(sk);   /* the user's reference */
 }
 
@@ -1258,6 +1263,13 @@ static int tcp_setsockopt(struct sock *sk, int level, int optname,
 		tp->syn_retries = (uint8_t)val;
 		return 0;
 	case TCP_LINGER2:
+		/* Linux's do_tcp_setsockopt: a negative time is -1 (close()
+		 * resets instead of waiting in FIN_WAIT2), 0 the default
+		 * (tcp_fin_time), at most TCP_FIN_TIMEOUT_MAX. */
+		if (val < 0)
+			val = -1;
+		else if (val > TCP_FIN_TIMEOUT_MAX_S)
+			val = TCP_FIN_TIMEOUT_MAX_S;
 		tp->linger2_s = val;
 		return 0;
 	case TCP_USER_TIMEOUT:
@@ -1343,7 +1355,11 @@ static int tcp_getsockopt(struct sock *sk, int level, int optname,
 	case TCP_SYNCNT:
 		val = tp->syn_retries ? tp->syn_retries : TCP_SYN_RETRIES;
 		break;
-	case TCP_LINGER2: val = tp->linger2_s; break;
+	case TCP_LINGER2:
+		/* 0 reads as the default it stands for (do_tcp_getsockopt). */
+		val = tp->linger2_s ? tp->linger2_s
+				    : (int)(TCP_FIN_TIMEOUT_US / US_USEC_PER_SEC);
+		break;
 	case TCP_USER_TIMEOUT: val = (int)tp->user_timeout_ms; break;
 	case TCP_INFO:
 		tcp_fill_info(sk, &ti);

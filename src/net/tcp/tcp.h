@@ -52,7 +52,8 @@ struct tcp_congestion_ops;
  * at its default, 0, while the backed-off RTO is below TCP_RTO_MAX. */
 #define TCP_ORPHAN_RETRIES 8
 #define TCP_TIMEOUT_MIN_US 2000      /* Linux TCP_TIMEOUT_MIN */
-#define TCP_FIN_TIMEOUT_US 60000000ULL
+#define TCP_FIN_TIMEOUT_US 60000000ULL   /* net.ipv4.tcp_fin_timeout */
+#define TCP_FIN_TIMEOUT_MAX_S 120        /* TCP_LINGER2's largest */
 #define TCP_KEEPIDLE_S 7200
 #define TCP_KEEPINTVL_S 75
 #define TCP_KEEPCNT_DEFAULT 9
@@ -306,7 +307,8 @@ struct tcp_sock {
 	uint8_t keepcnt;            /* 1..127 */
 	uint16_t keepidle_s;        /* 1..32767 */
 	uint16_t keepintvl_s;       /* 1..32767 */
-	int linger2_s;
+	int linger2_s;              /* TCP_LINGER2: 0 = TCP_FIN_TIMEOUT_US,
+				       -1 = reset, not FIN_WAIT2 (Linux) */
 
 	/* SACK (RFC 2018, RFC 2883, RFC 6675): tcp_sack.c. Receiving: the
 	 * blocks we report, allocated while there are any (tcp_sack_rcv).

@@ -1009,9 +1009,30 @@ static bool tcp_synrecv_ack(struct sock *sk, struct sk_buff *skb,
 	return true;
 }
 
+/*
+ * The ACK of an orphan's FIN (Linux's tcp_rcv_state_process in FIN_WAIT1):
+ * with a negative TCP_LINGER2 it waits for nothing more; the connection
+ * ends and the ACK is answered with a RST (TCPAbortOnData). False when it
+ * did so (skb freed).
+ */
+static bool tcp_orphan_fin_wait2(struct sock *sk, struct sk_buff *skb,
+				 const struct tcp_seg *th, uint32_t seglen)
+{
+	if (tcp_sk(sk)->linger2_s >= 0) {
+		tcp_fin_wait2_timeout(sk);
+		return true;
+	}
+	us_mib_inc(sk->st, US_MIB_TCP_ABORT_ON_LINGER);
+	tcp_done(sk);
+	tcp_v4_send_reset(sk->st, skb, th, seglen);
+	tcp_drop(sk->st, skb, US_DROP_TCP_CLOSED);
+	return false;
+}
+
 /* After the ACK: what it means in the closing states. Returns false when
  * the segment is finished with (and freed). */
-static bool tcp_closing_states(struct sock *sk, struct sk_buff *skb)
+static bool tcp_closing_states(struct sock *sk, struct sk_buff *skb,
+			       const struct tcp_seg *th, uint32_t seglen)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 
@@ -1020,9 +1041,8 @@ static bool tcp_closing_states(struct sock *sk, struct sk_buff *skb)
 		if (tcp_fin_acked(tp)) {
 			tcp_set_state(sk, TCP_FIN_WAIT2);
 			if (!sk->sk_socket)
-				tcp_fin_wait2_timeout(sk);
-			else
-				sk->sk_state_change(sk);
+				return tcp_orphan_fin_wait2(sk, skb, th, seglen);
+			sk->sk_state_change(sk);
 		}
 		return true;
 	case TCP_CLOSING:
@@ -1110,7 +1130,7 @@ static void tcp_rcv_state_process(struct sock *sk, struct sk_buff *skb,
 	 * any state that still has data (or a FIN) to send. */
 	tcp_write_xmit(sk, true);
 	tcp_ack_probe(sk);
-	if (!tcp_closing_states(sk, skb))
+	if (!tcp_closing_states(sk, skb, th, seglen))
 		return;
 	tcp_urg(sk, skb, th);   /* sixth check: URG */
 	if (seglen == 0 || sk->state == TCP_CLOSE_WAIT ||

@@ -561,11 +561,19 @@ void tcp_time_wait(struct sock *sk)
 	tcp_done(sk);
 }
 
-/* An orphan in FIN_WAIT2 waits linger2 seconds for the peer's FIN. */
+/*
+ * An orphan in FIN_WAIT2 waits for the peer's FIN as long as Linux's
+ * tcp_fin_time says: TCP_LINGER2, or net.ipv4.tcp_fin_timeout when that is
+ * 0, and never less than 3.5 RTOs.
+ */
 void tcp_fin_wait2_timeout(struct sock *sk)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
+	us_time_t tmo = tp->linger2_s > 0 ?
+			(us_time_t)tp->linger2_s * US_USEC_PER_SEC :
+			TCP_FIN_TIMEOUT_US;
+	us_time_t least = (us_time_t)tp->rto_us * 4 - tp->rto_us / 2;
 
 	us_timer_mod(&sk->st->timers, &tp->keepalive_timer,
-		     sk->st->now + (us_time_t)tp->linger2_s * US_USEC_PER_SEC);
+		     sk->st->now + (tmo > least ? tmo : least));
 }
