@@ -1262,6 +1262,52 @@ static void case_linger2_values(struct dt *t)
 	}
 }
 
+/* ---- listen() and the port's other owners -------------------------------- */
+
+/*
+ * bind() lets SO_REUSEADDR sockets share a port while none of them
+ * listens; listen() asks again (Linux's inet_csk_listen_start ->
+ * inet_csk_get_port -> inet_csk_bind_conflict), now as a listener: a
+ * wildcard address and a specific one overlap, so the second listen()
+ * fails with EADDRINUSE whichever address came first, and the socket
+ * stays bound; once the first listener is gone it may listen. With
+ * SO_REUSEPORT on both, both listen.
+ */
+static void listen_pair(struct dt *t, const char *first, const char *second,
+			uint16_t port, int reuseport)
+{
+	struct sockaddr_in a = dt_sin(first, port);
+	struct sockaddr_in b = dt_sin(second, port);
+	int fa = dt_socket(t, AF_INET, SOCK_STREAM, 0);
+	int fb = dt_socket(t, AF_INET, SOCK_STREAM, 0);
+
+	dt_setsockopt_int(t, fa, SOL_SOCKET, SO_REUSEADDR, 1);
+	dt_setsockopt_int(t, fb, SOL_SOCKET, SO_REUSEADDR, 1);
+	if (reuseport) {
+		dt_setsockopt_int(t, fa, SOL_SOCKET, SO_REUSEPORT, 1);
+		dt_setsockopt_int(t, fb, SOL_SOCKET, SO_REUSEPORT, 1);
+	}
+	dt_bind(t, fa, &a, sizeof(a));
+	dt_bind(t, fb, &b, sizeof(b));
+	dt_listen(t, fa, 4);
+	dt_listen(t, fb, 4);
+	dt_getsockopt_int(t, fb, SOL_SOCKET, SO_ACCEPTCONN);
+	dt_getnames(t, fb);
+	dt_close(t, fa);
+	dt_listen(t, fb, 4);
+	dt_close(t, fb);
+}
+
+static void case_listen_reuseaddr_overlap(struct dt *t)
+{
+	listen_pair(t, "0.0.0.0", "127.0.0.1", 6531, 0);
+	listen_pair(t, "127.0.0.1", "0.0.0.0", 6532, 0);
+	listen_pair(t, "127.0.0.1", "127.0.0.1", 6533, 0);
+	listen_pair(t, "0.0.0.0", "127.0.0.1", 6534, 1);
+	/* Different specific addresses do not overlap. */
+	listen_pair(t, "127.0.0.1", "127.0.0.2", 6535, 0);
+}
+
 static const struct dt_case cases[] = {
 	DT_CASE(case_listen_errors),
 	DT_CASE(case_listen_unbound),
@@ -1308,6 +1354,7 @@ static const struct dt_case cases[] = {
 	DT_CASE(case_connect_bound_time_wait),
 	DT_CASE(case_accept_inherits),
 	DT_CASE(case_linger2_values),
+	DT_CASE(case_listen_reuseaddr_overlap),
 };
 
 int main(void)

@@ -775,7 +775,6 @@ int tcp_disconnect(struct sock *sk, int flags)
 int tcp_listen_start(struct sock *sk, int backlog)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
-	struct list_head *pos;
 	int rc;
 
 	if (!sk->num) {
@@ -783,14 +782,16 @@ int tcp_listen_start(struct sock *sk, int backlog)
 		if (rc < 0)
 			return rc;
 	}
-	/* Two listeners on one address and port need SO_REUSEPORT. */
-	list_for_each(pos, &sk->st->tcp.listen[sk->num % TCP_BHASH]) {
-		struct tcp_sock *o = list_entry(pos, struct tcp_sock, listen_node);
-
-		if (o->sk.num == sk->num && o->sk.rcv_saddr == sk->rcv_saddr &&
-		    !(o->sk.reuseport && sk->reuseport))
-			return -EADDRINUSE;
-	}
+	/*
+	 * The port is asked for again, now by a listener (Linux's
+	 * inet_csk_listen_start -> inet_csk_get_port ->
+	 * inet_csk_bind_conflict): SO_REUSEADDR shares a port only among
+	 * sockets that do not listen, so of two bound side by side to
+	 * overlapping addresses (the same, or one of them the wildcard)
+	 * only the first may listen, unless both set SO_REUSEPORT.
+	 */
+	if (tcp_port_conflict(sk->st, sk, sk->num))
+		return -EADDRINUSE;
 	/* The listener's queues take the congestion state's place (tcp.h). */
 	static_assert(offsetof(struct tcp_sock, accept_qlen) +
 		      sizeof(tp->accept_qlen) <=
