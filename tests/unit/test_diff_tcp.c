@@ -1308,6 +1308,34 @@ static void case_listen_reuseaddr_overlap(struct dt *t)
 	listen_pair(t, "127.0.0.1", "127.0.0.2", 6535, 0);
 }
 
+/* ---- the handshake's queue sizes ----------------------------------------- */
+
+/*
+ * SIOCOUTQ and SIOCOUTQNSD count no SYN: Linux's tcp_ioctl answers 0 in
+ * SYN_SENT and SYN_RECV (as SIOCINQ, tcp_inq). A listener whose accept
+ * queue is full (backlog 0 holds one) keeps the second client in SYN_SENT.
+ */
+static void case_ioctl_syn_sent(struct dt *t)
+{
+	struct sockaddr_in a = dt_sin("127.0.0.1", 6541);
+	int l = dt_socket(t, AF_INET, SOCK_STREAM, 0);
+	int c1 = dt_socket(t, AF_INET, SOCK_STREAM, 0);
+	int c2 = dt_socket(t, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	int n;
+
+	dt_bind(t, l, &a, sizeof(a));
+	dt_listen(t, l, 0);
+	dt_connect(t, c1, &a, sizeof(a));
+	dt_connect(t, c2, &a, sizeof(a));
+	tcp_state(t, c2);
+	n = -7;
+	dt_ioctl(t, c2, SIOCOUTQ, &n);
+	n = -7;
+	dt_ioctl(t, c2, SIOCOUTQNSD, &n);
+	n = -7;
+	dt_ioctl(t, c2, SIOCINQ, &n);
+}
+
 static const struct dt_case cases[] = {
 	DT_CASE(case_listen_errors),
 	DT_CASE(case_listen_unbound),
@@ -1355,6 +1383,7 @@ static const struct dt_case cases[] = {
 	DT_CASE(case_accept_inherits),
 	DT_CASE(case_linger2_values),
 	DT_CASE(case_listen_reuseaddr_overlap),
+	DT_CASE(case_ioctl_syn_sent),
 };
 
 int main(void)

@@ -1384,6 +1384,7 @@ static int tcp_getsockopt(struct sock *sk, int level, int optname,
 static int tcp_ioctl(struct sock *sk, unsigned long cmd, int *karg)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
+	bool handshake;
 
 	/* As Linux's tcp_ioctl: SIOCATMARK in every state (a listener's
 	 * 0), the queue sizes refused on a listener, anything else not a
@@ -1396,15 +1397,18 @@ static int tcp_ioctl(struct sock *sk, unsigned long cmd, int *karg)
 		return -ENOTTY;
 	if (sk->state == TCP_LISTEN)
 		return -EINVAL;
+	/* During the handshake the SYN is in flight, but no data: Linux's
+	 * tcp_ioctl answers 0 in SYN_SENT and SYN_RECV. */
+	handshake = sk->state == TCP_SYN_SENT || sk->state == TCP_SYN_RECV;
 	switch (cmd) {
 	case SIOCINQ:
 		*karg = (int)tcp_urg_inq(sk, sk->receive_queue.bytes);
 		return 0;
 	case SIOCOUTQ:
-		*karg = (int)(tp->write_seq - tp->snd_una);
+		*karg = handshake ? 0 : (int)(tp->write_seq - tp->snd_una);
 		return 0;
 	case SIOCOUTQNSD:
-		*karg = (int)(tp->write_seq - tp->snd_nxt);
+		*karg = handshake ? 0 : (int)(tp->write_seq - tp->snd_nxt);
 		return 0;
 	default:
 		return -ENOTTY;
