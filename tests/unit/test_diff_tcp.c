@@ -1336,6 +1336,49 @@ static void case_ioctl_syn_sent(struct dt *t)
 	dt_ioctl(t, c2, SIOCINQ, &n);
 }
 
+/* ---- TCP_INFO of a listener ---------------------------------------------- */
+
+/*
+ * TCP_INFO of a listener (Linux's tcp_get_info): tcpi_unacked is the
+ * accept queue's length, tcpi_sacked the backlog, and the fields about a
+ * connection are 0 (tcp_get_info returns before it fills them).
+ */
+static void listener_info(struct dt *t, int fd)
+{
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+
+	memset(&ti, 0xa5, sizeof(ti));
+	if (dt_ct(t)->getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0) {
+		dt_note(t, "TCP_INFO failed: %d", errno);
+		return;
+	}
+	dt_note(t, "state %u unacked %u sacked %u cwnd %u", ti.tcpi_state,
+		ti.tcpi_unacked, ti.tcpi_sacked, ti.tcpi_snd_cwnd);
+	dt_note(t, "rto %u snd_mss %u rcv_mss %u ssthresh %u advmss %u "
+		"options %u lost %u retrans %u rcv_space %u", ti.tcpi_rto,
+		ti.tcpi_snd_mss, ti.tcpi_rcv_mss, ti.tcpi_snd_ssthresh,
+		ti.tcpi_advmss, ti.tcpi_options, ti.tcpi_lost,
+		ti.tcpi_retrans, ti.tcpi_rcv_space);
+}
+
+static void case_tcp_info_listener(struct dt *t)
+{
+	struct sockaddr_in a = dt_sin("127.0.0.1", 6551);
+	int l = listener(t, 6551, SOCK_STREAM);
+	int c1 = dt_socket(t, AF_INET, SOCK_STREAM, 0);
+	int c2 = dt_socket(t, AF_INET, SOCK_STREAM, 0);
+
+	listener_info(t, l);
+	dt_connect(t, c1, &a, sizeof(a));
+	dt_connect(t, c2, &a, sizeof(a));
+	listener_info(t, l);
+	dt_accept(t, l, NULL, NULL);
+	listener_info(t, l);
+	dt_listen(t, l, 3);
+	listener_info(t, l);
+}
+
 static const struct dt_case cases[] = {
 	DT_CASE(case_listen_errors),
 	DT_CASE(case_listen_unbound),
@@ -1384,6 +1427,7 @@ static const struct dt_case cases[] = {
 	DT_CASE(case_linger2_values),
 	DT_CASE(case_listen_reuseaddr_overlap),
 	DT_CASE(case_ioctl_syn_sent),
+	DT_CASE(case_tcp_info_listener),
 };
 
 int main(void)

@@ -1292,6 +1292,15 @@ static void tcp_fill_info(struct sock *sk, struct tcp_info *ti)
 
 	memset(ti, 0, sizeof(*ti));
 	ti->tcpi_state = sk->state;
+	ti->tcpi_snd_cwnd = tp->snd_cwnd;
+	if (sk->state == TCP_LISTEN) {
+		/* Linux's tcp_get_info: a listener's tcpi_unacked is its
+		 * accept queue's length, tcpi_sacked its backlog; nothing
+		 * about a connection follows. */
+		ti->tcpi_unacked = (uint32_t)tp->accept_qlen;
+		ti->tcpi_sacked = (uint32_t)tp->max_backlog;
+		return;
+	}
 	ti->tcpi_retransmits = tp->retransmits;
 	ti->tcpi_backoff = tp->backoff;
 	ti->tcpi_rto = tp->rto_us;
@@ -1300,7 +1309,6 @@ static void tcp_fill_info(struct sock *sk, struct tcp_info *ti)
 	ti->tcpi_rtt = tp->srtt_us;
 	ti->tcpi_rttvar = tp->rttvar_us;
 	ti->tcpi_snd_ssthresh = tp->snd_ssthresh;
-	ti->tcpi_snd_cwnd = tp->snd_cwnd;
 	ti->tcpi_advmss = tp->advmss;
 	ti->tcpi_total_retrans = tp->total_retrans;
 	if (tp->sack_ok)
