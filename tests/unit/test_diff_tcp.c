@@ -1379,6 +1379,40 @@ static void case_tcp_info_listener(struct dt *t)
 	listener_info(t, l);
 }
 
+/* ---- TCP_MAXSEG ---------------------------------------------------------- */
+
+/*
+ * TCP_MAXSEG (Linux's do_tcp_setsockopt): 0, or 88 (TCP_MIN_MSS) to
+ * 32767 (MAX_TCP_WINDOW), else EINVAL. getsockopt says the MSS in use
+ * (the last connection's, after it), or the one asked for on a socket
+ * without a connection, a listener too (do_tcp_getsockopt: user_mss in
+ * CLOSE and LISTEN).
+ */
+static void case_maxseg_values(struct dt *t)
+{
+	struct sockaddr_in a = dt_sin("127.0.0.1", 6561);
+	int u = dt_socket(t, AF_INET, SOCK_STREAM, 0);
+	int l = dt_socket(t, AF_INET, SOCK_STREAM, 0);
+	int l2, c, s;
+	static const int vals[] = { 87, 88, 1000, 32767, 32768, 65495, -1, 0 };
+
+	for (size_t i = 0; i < sizeof(vals) / sizeof(vals[0]); i++) {
+		dt_setsockopt_int(t, u, IPPROTO_TCP, TCP_MAXSEG, vals[i]);
+		dt_getsockopt_int(t, u, IPPROTO_TCP, TCP_MAXSEG);
+	}
+	dt_setsockopt_int(t, l, IPPROTO_TCP, TCP_MAXSEG, 1000);
+	dt_bind(t, l, &a, sizeof(a));
+	dt_listen(t, l, 1);
+	dt_getsockopt_int(t, l, IPPROTO_TCP, TCP_MAXSEG);
+	dt_setsockopt_int(t, l, IPPROTO_TCP, TCP_MAXSEG, 0);
+	dt_getsockopt_int(t, l, IPPROTO_TCP, TCP_MAXSEG);
+	/* After a connection, without TCP_MAXSEG: its MSS, still. */
+	pair(t, 6562, &l2, &c, &s);
+	dt_getsockopt_int(t, c, IPPROTO_TCP, TCP_MAXSEG);
+	disconnect(t, c);
+	dt_getsockopt_int(t, c, IPPROTO_TCP, TCP_MAXSEG);
+}
+
 static const struct dt_case cases[] = {
 	DT_CASE(case_listen_errors),
 	DT_CASE(case_listen_unbound),
@@ -1428,6 +1462,7 @@ static const struct dt_case cases[] = {
 	DT_CASE(case_listen_reuseaddr_overlap),
 	DT_CASE(case_ioctl_syn_sent),
 	DT_CASE(case_tcp_info_listener),
+	DT_CASE(case_maxseg_values),
 };
 
 int main(void)

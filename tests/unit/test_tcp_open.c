@@ -635,7 +635,7 @@ static void test_mss_user_clamp(void **state)
 	c.fd = us_accept(c.lfd, NULL, NULL);
 	assert_true(c.fd >= 0);
 	assert_int_equal(snd_mss(c.fd), 700);
-	/* Out of range: EINVAL, as Linux (TCP_MIN_MSS 88 .. 65535 - 40). */
+	/* Out of range: EINVAL, as Linux (TCP_MIN_MSS 88 .. MAX_TCP_WINDOW). */
 	v = 87;
 	assert_int_equal(us_setsockopt(c.fd, IPPROTO_TCP, TCP_MAXSEG, &v,
 				       sizeof(v)), -1);

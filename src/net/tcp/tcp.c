@@ -1237,7 +1237,9 @@ static int tcp_setsockopt(struct sock *sk, int level, int optname,
 			tcp_write_xmit(sk, true);
 		return 0;
 	case TCP_MAXSEG:
-		if (val && (val < TCP_MIN_MSS || val > 65535 - 40))
+		/* Linux's do_tcp_setsockopt: 0, or TCP_MIN_MSS up to
+		 * MAX_TCP_WINDOW. */
+		if (val && (val < TCP_MIN_MSS || val > TCP_MAXSEG_MAX))
 			return -EINVAL;
 		tp->user_mss = (uint16_t)val;
 		return 0;
@@ -1353,10 +1355,13 @@ static int tcp_getsockopt(struct sock *sk, int level, int optname,
 	case TCP_NODELAY: val = tp->nodelay; break;
 	case TCP_CORK: val = tp->cork; break;
 	case TCP_MAXSEG:
-		if (sk->state != TCP_CLOSE)
-			val = tp->mss_cache;
-		else
-			val = tp->user_mss ? tp->user_mss : (int)TCP_MSS_DEFAULT;
+		/* The MSS in use (the last connection's after it, 536 before
+		 * any), or TCP_MAXSEG's on a socket that has no connection
+		 * (Linux's do_tcp_getsockopt: in CLOSE and LISTEN). */
+		val = tp->mss_cache;
+		if (tp->user_mss &&
+		    (sk->state == TCP_CLOSE || sk->state == TCP_LISTEN))
+			val = tp->user_mss;
 		break;
 	case TCP_KEEPIDLE: val = tp->keepidle_s; break;
 	case TCP_KEEPINTVL: val = tp->keepintvl_s; break;

@@ -37,6 +37,7 @@ struct tcp_congestion_ops;
 #define TCP_MIN_MSS 88              /* TCP_MAXSEG's floor */
 #define TCP_MIN_SND_MSS 48          /* Linux's net.ipv4.tcp_min_snd_mss */
 #define TCP_MAX_MSS (65535 - 40)
+#define TCP_MAXSEG_MAX 32767        /* TCP_MAXSEG's ceiling (MAX_TCP_WINDOW) */
 #define TCP_INIT_CWND 10             /* RFC 6928 */
 #define TCP_RTO_MIN_US 200000        /* Linux TCP_RTO_MIN */
 #define TCP_RTO_MAX_US 120000000ULL  /* Linux TCP_RTO_MAX */
