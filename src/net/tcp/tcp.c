@@ -742,10 +742,38 @@ static void tcp_disconnect_forget(struct sock *sk)
 	tcp_reinit_congestion_control(sk);
 }
 
-/* connect(AF_UNSPEC) and the abortive close: RST, forget everything. */
+/*
+ * Does aborting the connection reset the peer? Linux's tcp_need_reset
+ * (ESTABLISHED, CLOSE_WAIT, FIN_WAIT1, FIN_WAIT2, SYN_RECV), and
+ * tcp_disconnect's own rule for CLOSING and LAST_ACK, where our FIN went
+ * out already: only if something queued, the FIN too, was never sent
+ * (Linux's snd_nxt != write_seq; its snd_nxt is our snd_max, which a
+ * timeout does not take back).
+ */
+static bool tcp_need_reset(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	switch (sk->state) {
+	case TCP_ESTABLISHED:
+	case TCP_CLOSE_WAIT:
+	case TCP_FIN_WAIT1:
+	case TCP_FIN_WAIT2:
+	case TCP_SYN_RECV:
+		return true;
+	case TCP_CLOSING:
+	case TCP_LAST_ACK:
+		return tp->snd_max != tp->write_seq;
+	default:
+		return false;
+	}
+}
+
+/* connect(AF_UNSPEC) and the abortive close: RST if `rst`, forget
+ * everything. */
 static void tcp_listen_stop(struct sock *sk);
 
-int tcp_disconnect(struct sock *sk, int flags)
+static void tcp_abort(struct sock *sk, bool rst)
 {
 	int old = sk->state;
 
@@ -756,19 +784,23 @@ int tcp_disconnect(struct sock *sk, int flags)
 		tcp_set_state(sk, TCP_CLOSE);
 		tcp_ca_listen_stop(sk);
 	} else if (old != TCP_CLOSE) {
-		if (old != TCP_SYN_SENT)
+		if (rst)
 			tcp_send_active_reset(sk);
 		tcp_done(sk);
 	}
 	/* Linux's tcp_disconnect leaves ECONNRESET behind for an aborted
 	 * attempt or a connection it reset (SO_ERROR, POLLERR). */
-	if (old == TCP_SYN_SENT || old == TCP_SYN_RECV ||
-	    old == TCP_ESTABLISHED || old == TCP_CLOSE_WAIT ||
-	    old == TCP_FIN_WAIT1 || old == TCP_FIN_WAIT2)
+	if (old == TCP_SYN_SENT || rst)
 		sk->err = ECONNRESET;
 	tcp_disconnect_forget(sk);
 	if (sk->sk_socket)
 		sk->sk_error_report(sk);
+}
+
+int tcp_disconnect(struct sock *sk, int flags)
+{
+	(void)flags;
+	tcp_abort(sk, tcp_need_reset(sk));
 	return 0;
 }
 
@@ -1163,12 +1195,17 @@ static void tcp_close_start(struct sock *sk)
 		tcp_put_port(sk);
 	} else if (sk->state == TCP_CLOSE) {
 		tcp_put_port(sk);
-	} else if (unread || (sk->linger_on && sk->linger_sec == 0)) {
+	} else if (unread) {
 		/*
 		 * RFC 2525 §2.17: closing with unread data resets the
-		 * connection, so the peer knows it was not all consumed; an
-		 * SO_LINGER of zero asks for the same abort.
+		 * connection, so the peer knows it was not all consumed, in
+		 * every state (Linux's __tcp_close, TCPAbortOnClose).
 		 */
+		tcp_abort(sk, true);
+	} else if (sk->linger_on && sk->linger_sec == 0) {
+		/* An SO_LINGER of zero aborts as connect(AF_UNSPEC) does
+		 * (Linux's __tcp_close calls tcp_disconnect): in CLOSING and
+		 * LAST_ACK, with everything sent, without a RST. */
 		tcp_disconnect(sk, 0);
 	} else if (tcp_close_state(sk)) {
 		tcp_send_fin(sk);
