@@ -20,7 +20,9 @@
 
 #include "core/checksum.h"
 #include "lib/tcptest.h"
+#include "net/tcp/tcp.h"
 #include "net/tcp/tcp_cong.h"
+#include "socket/socket.h"
 #include "ustack/ustack.h"
 
 static struct test_stack T;
@@ -480,11 +482,20 @@ static void test_syn_timeouts_then_initial_window(void **state)
 	struct tt_conn c;
 	struct tcp_info ti;
 
+	struct socket *sock;
+	int err;
+
 	(void)state;
 	open_after_syn_losses(&c, 1);
 	tt_info(c.fd, &ti);
 	assert_int_equal(ti.tcpi_snd_ssthresh, TCP_INFINITE_SSTHRESH);
 	assert_int_equal(ti.tcpi_snd_cwnd, 10);
+	/* CUBIC (the default) starts afresh, HyStart++ on. */
+	sock = sockfd_lookup(c.fd, &err);
+	assert_non_null(sock);
+	assert_int_equal(((struct tcp_cubic_state *)
+			  tcp_sk(sock->sk)->ca_priv)->hs.state, HS_START);
+	sockfd_put(sock);
 	assert_int_equal(us_send(c.fd, buf, sizeof(buf), 0), (int)sizeof(buf));
 	for (int i = 0; i < 10; i++)
 		TT_EXPECT_DATA(&c, c.rcv_nxt + (uint32_t)i * 536, 536);

@@ -649,6 +649,45 @@ static void test_rto_zero_window(void **state)
 	assert_int_equal(tt_so_error(c.fd), ETIMEDOUT);
 }
 
+/*
+ * The zero-window timeouts (answered) counted as retransmissions toward
+ * tcp_retries2, so once the peer opened its window with a pure window
+ * update, after more than 924.6 s of them, the next timeout ended the
+ * connection instead of sending the data again. In Linux the zero-window
+ * branch of tcp_retransmit_timer counts nothing (icsk_retransmits stays
+ * 0): the first timeout after the window opens retransmits.
+ */
+static void test_rto_zero_window_then_open(void **state)
+{
+	struct tt_conn c;
+	us_time_t gap = 300 * MS;
+
+	(void)state;
+	open_rtt(&c, 100 * MS);
+	assert_int_equal(us_send(c.fd, BUF, 1000, 0), 1000);
+	TT_EXPECT_DATA(&c, c.rcv_nxt, 1000);
+	c.win = 0;
+	tt_peer(&c, TCPHDR_ACK, NULL, 0);
+	for (int i = 0; i < 20; i++) {
+		advance_to_edge(gap);
+		TT_EXPECT_DATA(&c, c.rcv_nxt, 1000);
+		tt_peer(&c, TCPHDR_ACK, NULL, 0);
+		gap = next_gap(gap);
+	}
+	/* The window opens; the probe's data was dropped: it goes again at
+	 * the next timeout, and the connection lives. */
+	c.win = 65535;
+	tt_peer(&c, TCPHDR_ACK, NULL, 0);
+	TT_EXPECT_NONE(&T);
+	advance_to_edge(120 * SEC);
+	TT_EXPECT_DATA(&c, c.rcv_nxt, 1000);
+	TT_EXPECT_NONE(&T);
+	assert_int_equal(tt_state(c.fd), TCP_ESTABLISHED);
+	c.rcv_nxt += 1000;
+	tt_peer(&c, TCPHDR_ACK, NULL, 0);
+	assert_int_equal(tt_state(c.fd), TCP_ESTABLISHED);
+}
+
 /* ---- keepalive ----------------------------------------------------------- */
 
 static void set_int(int fd, int level, int opt, int v)
@@ -992,6 +1031,7 @@ int main(void)
 		T_(test_zero_window_probes_give_up),
 		T_(test_zero_window_probes_orphan),
 		T_(test_rto_zero_window),
+		T_(test_rto_zero_window_then_open),
 		T_(test_keepalive),
 		T_(test_keepalive_off_and_traffic),
 		T_(test_keepalive_close_wait),

@@ -120,10 +120,12 @@ static void tcp_init_established(struct sock *sk)
 	 * "ssthresh may have been reduced unnecessarily during 3WHS", and
 	 * tcp_init_transfer). */
 	if (tp->total_retrans) {
-		tcp_reinit_congestion_control(sk);
+		/* (Before the algorithm starts: CUBIC runs HyStart++ only
+		 * from an infinite ssthresh.) */
 		tp->snd_ssthresh = TCP_INFINITE_SSTHRESH;
 		tp->snd_cwnd = tp->total_retrans > 1 ? 1 : TCP_INIT_CWND;
 		tp->cwnd_acked = 0;
+		tcp_reinit_congestion_control(sk);
 	}
 	tcp_update_mss(tp);
 	tcp_reset_keepalive(sk);
@@ -320,6 +322,14 @@ static enum us_drop_reason tcp_ack(struct sock *sk, const struct sk_buff *skb,
 	if (seq_gt(ack, tp->snd_una) || seq_lt(tp->snd_wl1, seq) ||
 	    (tp->snd_wl1 == seq && (nwin > tp->snd_wnd || nwin == 0))) {
 		wnd_changed = tp->snd_wnd != nwin;
+		/* The window opens after timeouts against it closed: those
+		 * were window probes the peer answered, no series toward
+		 * tcp_retries2 (Linux's zero-window branch of
+		 * tcp_retransmit_timer counts none): the next timeout starts
+		 * one of its own, and retransmits. */
+		if (!tp->snd_wnd && nwin && tp->retransmits &&
+		    sk->state != TCP_SYN_SENT && sk->state != TCP_SYN_RECV)
+			tp->retransmits = 0;
 		tp->snd_wnd = nwin;
 		tp->snd_wl1 = seq;
 		tp->snd_wl2 = ack;

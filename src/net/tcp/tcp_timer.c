@@ -564,7 +564,7 @@ void tcp_time_wait(struct sock *sk)
 /*
  * An orphan in FIN_WAIT2 waits for the peer's FIN as long as Linux's
  * tcp_fin_time says: TCP_LINGER2, or net.ipv4.tcp_fin_timeout when that is
- * 0, and never less than 3.5 RTOs.
+ * 0, and never less than 3.5 RTOs, backed off as the FIN's was.
  */
 void tcp_fin_wait2_timeout(struct sock *sk)
 {
@@ -572,7 +572,8 @@ void tcp_fin_wait2_timeout(struct sock *sk)
 	us_time_t tmo = tp->linger2_s > 0 ?
 			(us_time_t)tp->linger2_s * US_USEC_PER_SEC :
 			TCP_FIN_TIMEOUT_US;
-	us_time_t least = (us_time_t)tp->rto_us * 4 - tp->rto_us / 2;
+	us_time_t rto = tcp_backed_off_rto(tp);   /* Linux's icsk_rto */
+	us_time_t least = rto * 4 - rto / 2;
 
 	us_timer_mod(&sk->st->timers, &tp->keepalive_timer,
 		     sk->st->now + (tmo > least ? tmo : least));
