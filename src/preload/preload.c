@@ -541,20 +541,31 @@ int ioctl(int fd, unsigned long req, ...)
 
 /* ---- readiness ---------------------------------------------------------- */
 
-/* The first ustack socket in the set, or -1. */
-static int poll_set_ours(const struct pollfd *fds, nfds_t n)
+/*
+ * The first ustack socket in the set, else -2 when it holds an epoll
+ * instance of ours (whose stale items us_poll drops first, as Linux's
+ * ep_eventpoll_poll; a fork() child's poll is the kernel's), else -1.
+ */
+/* (fds not const: glibc declares poll's write-only, and gcc warns when
+ * it goes where only reading is allowed.) */
+static int poll_set_ours(struct pollfd *fds, nfds_t n)
 {
-	for (nfds_t i = 0; fds && i < n; i++)
+	int r = -1;
+
+	for (nfds_t i = 0; fds && i < n; i++) {
 		if (ours(fds[i].fd))
 			return fds[i].fd;
-	return -1;
+		if (epoll_ours(fds[i].fd))
+			r = -2;
+	}
+	return r == -2 && shim_in_child() ? -1 : r;
 }
 
 int poll(struct pollfd *fds, nfds_t n, int timeout)
 {
 	int fd = poll_set_ours(fds, n);
 
-	if (fd < 0)
+	if (fd == -1)
 		return REAL(poll)(fds, n, timeout);
 	if (shim_in_child())
 		return (int)child_fail(fd);
@@ -573,7 +584,7 @@ int ppoll(struct pollfd *fds, nfds_t n, const struct timespec *tmo,
 {
 	int fd = poll_set_ours(fds, n);
 
-	if (fd < 0)
+	if (fd == -1)
 		return REAL(ppoll)(fds, n, tmo, mask);
 	if (shim_in_child())
 		return (int)child_fail(fd);
@@ -592,18 +603,25 @@ static int select_set_ours(int n, fd_set *r, fd_set *w, fd_set *e)
 {
 	if (n > FD_SETSIZE)
 		n = FD_SETSIZE;
-	for (int fd = 0; fd < n; fd++)
-		if (((r && FD_ISSET(fd, r)) || (w && FD_ISSET(fd, w)) ||
-		     (e && FD_ISSET(fd, e))) && ours(fd))
+	int found = -1;
+
+	for (int fd = 0; fd < n; fd++) {
+		if (!((r && FD_ISSET(fd, r)) || (w && FD_ISSET(fd, w)) ||
+		      (e && FD_ISSET(fd, e))))
+			continue;
+		if (ours(fd))
 			return fd;
-	return -1;
+		if (epoll_ours(fd))
+			found = -2;
+	}
+	return found == -2 && shim_in_child() ? -1 : found;
 }
 
 int select(int n, fd_set *r, fd_set *w, fd_set *e, struct timeval *tv)
 {
 	int fd = select_set_ours(n, r, w, e);
 
-	if (fd < 0)
+	if (fd == -1)
 		return REAL(select)(n, r, w, e, tv);
 	if (shim_in_child())
 		return (int)child_fail(fd);
@@ -615,7 +633,7 @@ int pselect(int n, fd_set *r, fd_set *w, fd_set *e, const struct timespec *ts,
 {
 	int fd = select_set_ours(n, r, w, e);
 
-	if (fd < 0)
+	if (fd == -1)
 		return REAL(pselect)(n, r, w, e, ts, mask);
 	if (shim_in_child())
 		return (int)child_fail(fd);

@@ -140,27 +140,36 @@ static bool kernel_restarts(int sig)
 	return k.flags & SA_RESTART;
 }
 
+/* Every signal a handler can be held for (async_block), blocked while
+ * the list of held signals changes: a handler nested in the trampoline or
+ * in run_held would otherwise find it half changed. */
+static sigset_t async_block;
+
 static void trampoline(int sig, siginfo_t *info, void *uc)
 {
 	struct sigaction sa;
-	int n = nheld;
+	sigset_t old;
+	int n;
 
 	act_read(sig, &sa);
 	if (depth == 0) {
 		call_handler(&sa, sig, info, uc);
 		return;
 	}
+	pthread_sigmask(SIG_BLOCK, &async_block, &old);
+	n = nheld;
 	for (int i = 0; i < n; i++)
 		if (held[i].sig == sig && sig < SIGRTMIN)
-			return;         /* merged, as the kernel merges */
-	if (n == HELD_MAX)
-		return;
-	held[n].sig = sig;
-	held[n].info = *info;
-	held[n].sa = sa;
-	held[n].restart = kernel_restarts(sig);
-	atomic_signal_fence(memory_order_seq_cst);
-	nheld = n + 1;
+			n = -1;         /* merged, as the kernel merges */
+	if (n >= 0 && n < HELD_MAX) {
+		held[n].sig = sig;
+		held[n].info = *info;
+		held[n].sa = sa;
+		held[n].restart = kernel_restarts(sig);
+		atomic_signal_fence(memory_order_seq_cst);
+		nheld = n + 1;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 }
 
 /* wait.c's hook: this thread holds signals (restart: all SA_RESTART). */
@@ -176,25 +185,35 @@ static bool held_signals(bool *restart)
 	return true;
 }
 
-/* Run the held handlers, first come first (depth 0: a signal now runs
- * its handler at once, and leaves the list alone). */
+/*
+ * Run the held handlers, first come first (depth 0: a signal that comes
+ * now runs its handler at once). Each is taken off the list with signals
+ * blocked, then runs with the mask the kernel sets for a handler: a
+ * handler that comes meanwhile and calls ustack may run the rest itself
+ * (its call's shim_sig_leave), never one twice. A handler that leaves
+ * with longjmp leaves the mask as the kernel's would (sa_mask and the
+ * signal blocked, unless its sigsetjmp saved the mask); the others held
+ * run at the thread's next ustack call.
+ */
 static void run_held(void)
 {
+	sigset_t old, mask;
+
+	pthread_sigmask(SIG_BLOCK, &async_block, &old);
 	while (nheld > 0) {
 		struct held h = held[0];
-		sigset_t mask, old;
 
 		for (int i = 1; i < nheld; i++)
 			held[i - 1] = held[i];
 		nheld = nheld - 1;
-		/* The mask the kernel sets for a handler. */
-		mask = h.sa.sa_mask;
+		sigorset(&mask, &old, &h.sa.sa_mask);
 		if (!(h.sa.sa_flags & SA_NODEFER))
 			sigaddset(&mask, h.sig);
-		pthread_sigmask(SIG_BLOCK, &mask, &old);
+		pthread_sigmask(SIG_SETMASK, &mask, NULL);
 		call_handler(&h.sa, h.sig, &h.info, NULL);
-		pthread_sigmask(SIG_SETMASK, &old, NULL);
+		pthread_sigmask(SIG_BLOCK, &async_block, NULL);
 	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 }
 
 void shim_sig_enter(void)
@@ -326,25 +345,40 @@ __sighandler_t shim_signal(int sig, __sighandler_t handler, int flags)
 	return old.sa_handler;
 }
 
-/* fork(): the child gets the table unlocked, and is its owner. */
+/* fork(): the child gets the table unlocked, and is its owner. The
+ * forking thread's signals stay blocked while it holds the lock: a
+ * handler that comes meanwhile may call sigaction (a SIGCHLD reaper
+ * installing itself again). (The three run on the forking thread.) */
+static sigset_t fork_mask;
+
 static void acts_fork_prepare(void)
 {
+	sigset_t all;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &fork_mask);
 	pthread_mutex_lock(&acts_lock);
 }
 
 static void acts_fork_parent(void)
 {
 	pthread_mutex_unlock(&acts_lock);
+	pthread_sigmask(SIG_SETMASK, &fork_mask, NULL);
 }
 
 static void acts_fork_child(void)
 {
 	pthread_mutex_unlock(&acts_lock);
 	acts_owner = getpid();
+	pthread_sigmask(SIG_SETMASK, &fork_mask, NULL);
 }
 
 __attribute__((constructor)) static void signals_init(void)
 {
+	sigfillset(&async_block);
+	for (int sig = 1; sig < _NSIG; sig++)
+		if (!holdable(sig))
+			sigdelset(&async_block, sig);
 	acts_owner = getpid();
 	(void)pthread_atfork(acts_fork_prepare, acts_fork_parent,
 			     acts_fork_child);

@@ -20,7 +20,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/epoll.h>
+#include <sys/select.h>
 #include <sys/socket.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
@@ -63,6 +65,58 @@ static void mod(int ep, int fd, uint32_t events)
 		die("epoll_ctl MOD");
 }
 
+/*
+ * poll() and select() on an epoll set alone: a level-triggered item left
+ * on its ready list after its socket was drained is not readiness (Linux's
+ * ep_eventpoll_poll looks again). Under the shim the call must reach
+ * ustack, which looks again; the kernel's poll would see the set's
+ * eventfd still signalled. A datagram over ustack's own loopback.
+ */
+static void poll_stale_epoll(void)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET,
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t alen = sizeof(a);
+	struct epoll_event ev;
+	struct pollfd pfd;
+	struct timeval tv = { 0, 0 };
+	fd_set r;
+	char c;
+	int u = socket(AF_INET, SOCK_DGRAM, 0);
+	int v = socket(AF_INET, SOCK_DGRAM, 0);
+	int ep = epoll_create1(0);
+
+	if (u < 0 || v < 0 || ep < 0 ||
+	    bind(u, (struct sockaddr *)&a, sizeof(a)) < 0 ||
+	    getsockname(u, (struct sockaddr *)&a, &alen) < 0)
+		die("udp set-up");
+	add(ep, u, EPOLLIN);
+	if (sendto(v, "x", 1, 0, (struct sockaddr *)&a, sizeof(a)) != 1)
+		die("sendto");
+	if (epoll_wait(ep, &ev, 1, 1000) != 1)
+		die("epoll_wait (the datagram)");
+	if (recv(u, &c, 1, 0) != 1)
+		die("recv");
+	pfd.fd = ep;
+	pfd.events = POLLIN;
+	if (poll(&pfd, 1, 0) != 0) {
+		fprintf(stderr, "epoll_mix: poll() says a drained epoll set is "
+			"readable\n");
+		exit(1);
+	}
+	FD_ZERO(&r);
+	FD_SET(ep, &r);
+	if (select(ep + 1, &r, NULL, NULL, &tv) != 0) {
+		fprintf(stderr, "epoll_mix: select() says a drained epoll set "
+			"is readable\n");
+		exit(1);
+	}
+	close(ep);
+	close(u);
+	close(v);
+	printf("epoll_mix: poll and select see a drained epoll set idle\n");
+}
+
 int main(int argc, char **argv)
 {
 	static uint8_t pending[MAX_PENDING + CHUNK], buf[CHUNK];
@@ -77,6 +131,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: epoll_mix HOST PORT BYTES\n");
 		return 2;
 	}
+	poll_stale_epoll();
 	total = strtoull(argv[3], NULL, 10);
 	sin.sin_port = htons((uint16_t)atoi(argv[2]));
 	if (inet_pton(AF_INET, argv[1], &sin.sin_addr) != 1)
