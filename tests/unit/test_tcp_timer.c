@@ -617,25 +617,33 @@ static void test_zero_window_probes_orphan(void **state)
  * connection ends at the first timeout more than 240 s (2 * TCP_RTO_MAX)
  * after its last answer: 360 s, three timeouts of 120 s.
  */
-static void test_rto_zero_window(void **state)
+/* 1000 bytes in flight, then the peer closes its window and answers 20
+ * timeouts' retransmissions (past the window) with window 0 (1473 s). */
+static void zero_window_answered(struct tt_conn *c)
 {
-	struct tt_conn c;
 	us_time_t gap = 300 * MS;
 
-	(void)state;
-	open_rtt(&c, 100 * MS);
-	assert_int_equal(us_send(c.fd, BUF, 1000, 0), 1000);
-	TT_EXPECT_DATA(&c, c.rcv_nxt, 1000);
-	c.win = 0;
-	tt_peer(&c, TCPHDR_ACK, NULL, 0);
+	open_rtt(c, 100 * MS);
+	assert_int_equal(us_send(c->fd, BUF, 1000, 0), 1000);
+	TT_EXPECT_DATA(c, c->rcv_nxt, 1000);
+	c->win = 0;
+	tt_peer(c, TCPHDR_ACK, NULL, 0);
 	TT_EXPECT_NONE(&T);
 	for (int i = 0; i < 20; i++) {
 		advance_to_edge(gap);
-		TT_EXPECT_DATA(&c, c.rcv_nxt, 1000);
+		TT_EXPECT_DATA(c, c->rcv_nxt, 1000);
 		TT_EXPECT_NONE(&T);
-		tt_peer(&c, TCPHDR_ACK, NULL, 0);
+		tt_peer(c, TCPHDR_ACK, NULL, 0);
 		gap = next_gap(gap);
 	}
+}
+
+static void test_rto_zero_window(void **state)
+{
+	struct tt_conn c;
+
+	(void)state;
+	zero_window_answered(&c);
 	assert_int_equal(tt_state(c.fd), TCP_ESTABLISHED);
 	for (int i = 0; i < 2; i++) {
 		advance_to_edge(120 * SEC);
@@ -660,20 +668,9 @@ static void test_rto_zero_window(void **state)
 static void test_rto_zero_window_then_open(void **state)
 {
 	struct tt_conn c;
-	us_time_t gap = 300 * MS;
 
 	(void)state;
-	open_rtt(&c, 100 * MS);
-	assert_int_equal(us_send(c.fd, BUF, 1000, 0), 1000);
-	TT_EXPECT_DATA(&c, c.rcv_nxt, 1000);
-	c.win = 0;
-	tt_peer(&c, TCPHDR_ACK, NULL, 0);
-	for (int i = 0; i < 20; i++) {
-		advance_to_edge(gap);
-		TT_EXPECT_DATA(&c, c.rcv_nxt, 1000);
-		tt_peer(&c, TCPHDR_ACK, NULL, 0);
-		gap = next_gap(gap);
-	}
+	zero_window_answered(&c);
 	/* The window opens; the probe's data was dropped: it goes again at
 	 * the next timeout, and the connection lives. */
 	c.win = 65535;
