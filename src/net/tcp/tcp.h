@@ -447,6 +447,10 @@ void tcp_write_xmit(struct sock *sk, bool push);
  * (Linux's TCP_NAGLE_OFF): a loss probe, a probe timer's data. */
 void tcp_write_xmit_nagle_off(struct sock *sk);
 int tcp_transmit_skb(struct sock *sk, struct sk_buff *skb);
+/* A segment in flight, sent again within the peer's window (Linux's
+ * __tcp_retransmit_skb): -EAGAIN if it starts past it and is not the
+ * first unacknowledged one; cut at the window's end if it runs past. */
+int tcp_retransmit_skb(struct sock *sk, struct sk_buff *skb);
 void tcp_send_ack(struct sock *sk);
 /* The window tcp_send_ack would offer now, without committing to it. */
 uint32_t tcp_select_window_peek(struct sock *sk);

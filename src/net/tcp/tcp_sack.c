@@ -461,7 +461,7 @@ static int tcp_sack_retransmit(struct sock *sk, struct sk_buff *skb)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 	struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
-	int rc = tcp_transmit_skb(sk, skb);
+	int rc = tcp_retransmit_skb(sk, skb);
 
 	if (rc == 0 && !(cb->sacked & TCPCB_SACKED_RETRANS)) {
 		cb->sacked |= TCPCB_SACKED_RETRANS;
@@ -581,7 +581,9 @@ void tcp_sack_enter_loss(struct sock *sk)
  * that is lost and not yet retransmitted goes, while cwnd - pipe is at
  * least one segment; new data (rule 2) comes after, in tcp_write_xmit.
  * Rules 3 and 4 (retransmitting what is not known lost, the rescue
- * retransmission) are left out, as in Linux.
+ * retransmission) are left out, as in Linux. Each goes within the peer's
+ * window (tcp_retransmit_skb); the first that cannot ends the round, as
+ * in Linux's tcp_xmit_retransmit_queue.
  */
 void tcp_sack_xmit_lost(struct sock *sk)
 {
