@@ -737,6 +737,7 @@ static void tcp_disconnect_forget(struct sock *sk)
 	tp->peer_mss = TCP_MSS_DEFAULT;
 	tp->snd_wnd = 0;
 	tp->total_retrans = 0;
+	tp->dsack_dups = 0;
 	tp->last_oow_ack = 0;
 	tcp_sack_init(tp);
 	tcp_reinit_congestion_control(sk);

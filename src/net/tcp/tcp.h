@@ -352,6 +352,7 @@ struct tcp_sock {
 
 	/* Statistics for TCP_INFO */
 	uint32_t total_retrans;
+	uint32_t dsack_dups;        /* segments D-SACKed, dubious ones too */
 
 	/* Urgent data (tcp_urgent.c; Linux's snd_up, urg_seq, urg_data) */
 	uint32_t snd_up;            /* one past the last urgent byte sent */
