@@ -859,6 +859,16 @@ static void tcp_rcv_synsent(struct sock *sk, struct sk_buff *skb,
 		tcp_drop(st, skb, US_DROP_TCP_FLAGS);
 		return;
 	}
+	/* A SYN without ACK (a simultaneous open) older than TS.Recent,
+	 * which only a TIME_WAIT entry taken over at connect() gives here
+	 * (tcp_twsk_unique), is the old connection's: PAWS drops it (RFC
+	 * 7323 §5.3 R1, Linux's tcp_rcv_synsent_state_process). */
+	if (!ack && tp->ts_recent_stamp && tp->ts_offered && th->opts.ts_ok &&
+	    !tcp_paws_fresh(tp->ts_recent, tp->ts_recent_stamp,
+			    th->opts.tsval, 0, st->now)) {
+		tcp_drop(st, skb, US_DROP_TCP_RFC7323_PAWS);
+		return;
+	}
 	tp->irs = th->seq;
 	tp->rcv_nxt = th->seq + 1;
 	tp->rcv_wup = tp->rcv_nxt;
