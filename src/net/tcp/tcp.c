@@ -751,6 +751,7 @@ static void tcp_disconnect_forget(struct sock *sk)
 	tp->snd_wnd = 0;
 	tp->total_retrans = 0;
 	tp->dsack_dups = 0;
+	tp->syn_timed_out = false;
 	tp->last_oow_ack = 0;
 	tcp_sack_init(tp);
 	tcp_reinit_congestion_control(sk);

@@ -321,6 +321,10 @@ struct tcp_sock {
 	bool in_recovery;           /* NewReno's or RFC 6675's, till high_seq */
 	/* (two flags of the PRR and TLP blocks below, kept in this gap so
 	 * that an idle tcp_sock stays within 1 KB with its socket) */
+	/* The handshake's (Linux's undo_marker before the transfer): a SYN
+	 * or SYN-ACK timed out, and no echo showed the timeout spurious. */
+	bool syn_timed_out;
+	uint32_t syn_tsval;         /* the TSval of our first SYN (-ACK) */
 	bool reno_head_lost;        /* no SACK: the first segment is lost
 				       and not yet sent again */
 	bool tlp_timer;             /* retrans_timer is the PTO */

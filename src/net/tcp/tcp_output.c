@@ -683,6 +683,7 @@ static int tcp_queue_syn(struct sock *sk, uint8_t flags)
 	tp->snd_max = tp->iss;
 	tp->snd_sml = tp->iss;
 	tp->pushed_seq = tp->write_seq;
+	tp->syn_tsval = tcp_ts_now(sk);   /* (tcp_rcv_synrecv_ack) */
 	tcp_write_xmit(sk, true);
 	return 0;
 }
