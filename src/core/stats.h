@@ -111,6 +111,7 @@ struct ustack;
 	X(TCP_LOSS_PROBE_RECOVERY, "tcp.loss_probe_recovery") \
 	X(TCP_SACK_DISCARD, "tcp.sack_discard") \
 	X(TCP_DSACK_RECV, "tcp.dsack_recv") \
+	X(TCP_DSACK_IGNORED_DUBIOUS, "tcp.dsack_ignored_dubious") \
 	X(TCP_DSACK_SENT, "tcp.dsack_sent") \
 	X(TCP_LOST_RETRANSMIT, "tcp.lost_retransmit") /* RACK: again */ \
 	X(TCP_RACK_REO_TIMEOUTS, "tcp.rack_reo_timeouts") \

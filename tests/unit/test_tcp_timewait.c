@@ -71,18 +71,24 @@ static void send_ts(struct tt_conn *c, uint8_t flags, uint32_t seq,
 
 /* Active open with timestamps agreed: the SYN-ACK's TSval is tsval, so
  * TS.Recent = tsval from now. Each open takes a new ephemeral port. */
-static void ts_open(struct tt_conn *c, uint32_t tsval)
+static void ts_open_fd(struct tt_conn *c, uint32_t tsval, int fd)
 {
 	uint8_t opt[16] = { TCPOPT_MSS, TCPOLEN_MSS, 1460 >> 8, 1460 & 0xff };
 	const struct tt_seg *s;
 
 	tt_conn_init(c, &T, true);
+	c->fd = fd;
 	s = tt_open_synsent(c);
 	c->snd_nxt = c->irs + 1;
 	tt_send_opt(c, TCPHDR_SYN | TCPHDR_ACK, c->irs, c->rcv_nxt, opt,
 		    4 + put_ts(opt + 4, tsval, s->th.opts.tsval), NULL, 0);
 	s = TT_EXPECT_ACK(c);
 	assert_true(s->th.opts.ts_ok);
+}
+
+static void ts_open(struct tt_conn *c, uint32_t tsval)
+{
+	ts_open_fd(c, tsval, -1);
 }
 
 /* ... then to TIME_WAIT as an orphan, the usual way (segments without
@@ -340,6 +346,49 @@ static void test_port_held(void **state)
 }
 
 /*
+ * connect() from the bound port takes a TIME_WAIT entry with timestamps
+ * over, and its TS.Recent too (Linux's tcp_twsk_unique): a SYN of a
+ * simultaneous open with a TSval older than the old connection's is that
+ * connection's, and PAWS drops it (tcp_rcv_synsent_state_process); one
+ * with a newer TSval gets the SYN-ACK.
+ */
+static void test_bound_connect_takes_ts_recent(void **state)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	struct tt_conn c, n;
+	const struct tt_seg *s;
+	int one = 1, fd[2];
+
+	(void)state;
+	for (int i = 0; i < 2; i++) {
+		fd[i] = us_socket_on(T.st, AF_INET,
+				     SOCK_STREAM | SOCK_NONBLOCK, 0);
+		assert_true(fd[i] >= 0);
+		assert_int_equal(us_setsockopt(fd[i], SOL_SOCKET,
+					       SO_REUSEADDR, &one,
+					       sizeof(one)), 0);
+	}
+	ts_open_fd(&c, 5000, fd[0]);
+	tt_to_time_wait(&c, true);
+	n = c;
+	n.fd = fd[1];
+	sin.sin_port = htons(c.us_port);
+	if (us_bind(n.fd, (struct sockaddr *)&sin, sizeof(sin)) < 0)
+		fail_msg("bind %u: errno %d", c.us_port, errno);
+	s = tt_open_synsent(&n);
+	assert_true(s->th.opts.ts_ok);
+	n.irs = 0x20000000;
+	send_ts(&n, TCPHDR_SYN, n.irs, 0, 4000);
+	TT_EXPECT_NONE(&T);
+	assert_int_equal(tt_state(n.fd), TCP_SYN_SENT);
+	send_ts(&n, TCPHDR_SYN, n.irs, 0, 5001);
+	s = TT_EXPECT(&n, TCPHDR_SYN | TCPHDR_ACK, n.iss, n.irs + 1);
+	assert_int_equal(s->th.opts.tsecr, 5001);
+	assert_int_equal(tt_state(n.fd), TCP_SYN_RECV);
+	us_close(n.fd);
+}
+
+/*
  * Memory: connections in TIME_WAIT keep an entry each, not their
  * tcp_sock. Heap bytes per connection once N of them are TIME_WAIT
  * orphans, against the same N established (socket, tcp_sock, fd slot).
@@ -390,6 +439,7 @@ int main(void)
 		T_(test_rst),
 		T_(test_paws),
 		T_(test_syn),
+		T_(test_bound_connect_takes_ts_recent),
 		T_(test_port_held),
 		T_(test_memory_per_entry),
 #undef T_

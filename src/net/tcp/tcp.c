@@ -377,14 +377,21 @@ static bool tcp_connect_port_ok(struct sock *sk, uint16_t port)
  * segments from the new ones, and for a port the user chose
  * net.ipv4.tcp_tw_reuse is not asked); the new connection then starts
  * past anything the old one may have sent, at SND.NXT + 65535 + 2
- * (*isn; 0 when the ISN is to be chosen as usual).
+ * (*isn; 0 when the ISN is to be chosen as usual), and takes the old
+ * one's TS.Recent and its stamp (*twts), so that PAWS keeps its segments
+ * out (tcp_rcv_synsent). The entry goes now, before the SYN, as Linux's
+ * __inet_check_established deschedules it when it hashes the socket: a
+ * connect() failing after that leaves no TIME_WAIT there in Linux either.
  */
-static int tcp_connect_bound_ok(struct sock *sk, uint32_t *isn)
+static int tcp_connect_bound_ok(struct sock *sk, uint32_t *isn,
+				struct tcp_tw *twts)
 {
 	struct ustack *st = sk->st;
 	struct tcp_tw *tw;
 
 	*isn = 0;
+	twts->ts_recent = 0;
+	twts->ts_recent_stamp = 0;
 	if (tcp_lookup_established(st, sk->daddr, sk->dport, sk->rcv_saddr,
 				   sk->sport))
 		return -EADDRNOTAVAIL;
@@ -396,6 +403,8 @@ static int tcp_connect_bound_ok(struct sock *sk, uint32_t *isn)
 	*isn = tw->snd_nxt + 65535 + 2;
 	if (!*isn)
 		*isn = 1;
+	twts->ts_recent = tw->ts_recent;
+	twts->ts_recent_stamp = tw->ts_recent_stamp;
 	tcp_tw_kill(st, tw);
 	return 0;
 }
@@ -636,6 +645,7 @@ static int tcp_v4_connect(struct sock *sk, const struct sockaddr *uaddr,
 {
 	const struct sockaddr_in *sin = (const struct sockaddr_in *)uaddr;
 	struct tcp_sock *tp = tcp_sk(sk);
+	struct tcp_tw twts = { 0 };
 	struct ip_route rt;
 	enum ip_addr_type t;
 	uint32_t isn = 0;
@@ -657,7 +667,8 @@ static int tcp_v4_connect(struct sock *sk, const struct sockaddr *uaddr,
 	/* Linux's inet_hash_connect: a port of our choosing, or the bound
 	 * one if its four-tuple is free. Failing, the socket is as before
 	 * (tcp_v4_connect's failure path, inet_bhash2_reset_saddr). */
-	rc = sk->num ? tcp_connect_bound_ok(sk, &isn) : tcp_connect_port(sk);
+	rc = sk->num ? tcp_connect_bound_ok(sk, &isn, &twts)
+		     : tcp_connect_port(sk);
 	if (rc < 0) {
 		sk->daddr = 0;
 		sk->dport = 0;
@@ -675,6 +686,8 @@ static int tcp_v4_connect(struct sock *sk, const struct sockaddr *uaddr,
 	tp->write_seq = tp->iss + 1;
 	tcp_sack_init(tp);
 	tcp_ts_init_connect(sk);
+	tp->ts_recent = twts.ts_recent;
+	tp->ts_recent_stamp = twts.ts_recent_stamp;
 	sk->err = 0;   /* Linux's tcp_connect_init: a fresh start */
 	/* TCP_USER_TIMEOUT counts from the first SYN (Linux's tcp_connect
 	 * sets retrans_stamp), not from its first retransmission. */
@@ -737,6 +750,8 @@ static void tcp_disconnect_forget(struct sock *sk)
 	tp->peer_mss = TCP_MSS_DEFAULT;
 	tp->snd_wnd = 0;
 	tp->total_retrans = 0;
+	tp->dsack_dups = 0;
+	tp->syn_timed_out = false;
 	tp->last_oow_ack = 0;
 	tcp_sack_init(tp);
 	tcp_reinit_congestion_control(sk);

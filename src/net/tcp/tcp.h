@@ -321,6 +321,10 @@ struct tcp_sock {
 	bool in_recovery;           /* NewReno's or RFC 6675's, till high_seq */
 	/* (two flags of the PRR and TLP blocks below, kept in this gap so
 	 * that an idle tcp_sock stays within 1 KB with its socket) */
+	/* The handshake's (Linux's undo_marker before the transfer): a SYN
+	 * or SYN-ACK timed out, and no echo showed the timeout spurious. */
+	bool syn_timed_out;
+	uint32_t syn_tsval;         /* the TSval of our first SYN (-ACK) */
 	bool reno_head_lost;        /* no SACK: the first segment is lost
 				       and not yet sent again */
 	bool tlp_timer;             /* retrans_timer is the PTO */
@@ -352,6 +356,7 @@ struct tcp_sock {
 
 	/* Statistics for TCP_INFO */
 	uint32_t total_retrans;
+	uint32_t dsack_dups;        /* segments D-SACKed, dubious ones too */
 
 	/* Urgent data (tcp_urgent.c; Linux's snd_up, urg_seq, urg_data) */
 	uint32_t snd_up;            /* one past the last urgent byte sent */
@@ -447,6 +452,10 @@ void tcp_write_xmit(struct sock *sk, bool push);
  * (Linux's TCP_NAGLE_OFF): a loss probe, a probe timer's data. */
 void tcp_write_xmit_nagle_off(struct sock *sk);
 int tcp_transmit_skb(struct sock *sk, struct sk_buff *skb);
+/* A segment in flight, sent again within the peer's window (Linux's
+ * __tcp_retransmit_skb): -EAGAIN if it starts past it and is not the
+ * first unacknowledged one; cut at the window's end if it runs past. */
+int tcp_retransmit_skb(struct sock *sk, struct sk_buff *skb);
 void tcp_send_ack(struct sock *sk);
 /* The window tcp_send_ack would offer now, without committing to it. */
 uint32_t tcp_select_window_peek(struct sock *sk);

@@ -116,14 +116,18 @@ static void tcp_init_established(struct sock *sk)
 	/* The SYN's (SYN-ACK's) timeouts cut ssthresh and the window for no
 	 * loss of data: the transfer starts afresh, with the algorithm's
 	 * state new, ssthresh infinite and the initial window, or one
-	 * segment when it went more than twice (Linux's tcp_init_metrics,
-	 * "ssthresh may have been reduced unnecessarily during 3WHS", and
-	 * tcp_init_transfer). */
+	 * segment when it went more than twice and timed out (Linux's
+	 * tcp_init_metrics, "ssthresh may have been reduced unnecessarily
+	 * during 3WHS", and tcp_init_transfer: total_retrans > 1 and
+	 * undo_marker; SYN-ACKs sent again for the peer's SYNs count in
+	 * total_retrans, as req->num_retrans, but only a timeout sets
+	 * undo_marker, and a spurious one clears it). */
 	if (tp->total_retrans) {
 		/* (Before the algorithm starts: CUBIC runs HyStart++ only
 		 * from an infinite ssthresh.) */
 		tp->snd_ssthresh = TCP_INFINITE_SSTHRESH;
-		tp->snd_cwnd = tp->total_retrans > 1 ? 1 : TCP_INIT_CWND;
+		tp->snd_cwnd = tp->total_retrans > 1 && tp->syn_timed_out
+			       ? 1 : TCP_INIT_CWND;
 		tp->cwnd_acked = 0;
 		tcp_reinit_congestion_control(sk);
 	}
@@ -859,6 +863,16 @@ static void tcp_rcv_synsent(struct sock *sk, struct sk_buff *skb,
 		tcp_drop(st, skb, US_DROP_TCP_FLAGS);
 		return;
 	}
+	/* A SYN without ACK (a simultaneous open) older than TS.Recent,
+	 * which only a TIME_WAIT entry taken over at connect() gives here
+	 * (tcp_twsk_unique), is the old connection's: PAWS drops it (RFC
+	 * 7323 §5.3 R1, Linux's tcp_rcv_synsent_state_process). */
+	if (!ack && tp->ts_recent_stamp && tp->ts_offered && th->opts.ts_ok &&
+	    !tcp_paws_fresh(tp->ts_recent, tp->ts_recent_stamp,
+			    th->opts.tsval, 0, st->now)) {
+		tcp_drop(st, skb, US_DROP_TCP_RFC7323_PAWS);
+		return;
+	}
 	tp->irs = th->seq;
 	tp->rcv_nxt = th->seq + 1;
 	tp->rcv_wup = tp->rcv_nxt;
@@ -1004,6 +1018,11 @@ static bool tcp_synrecv_ack(struct sock *sk, struct sk_buff *skb,
 	tp->snd_wl1 = TCP_SKB_CB(skb)->seq;
 	tp->snd_wl2 = th->ack;
 	tp->max_window = tp->snd_wnd;
+	/* Linux's tcp_try_undo_spurious_syn: the ACK echoes the TSval of our
+	 * first SYN-ACK, which thus arrived; its timeouts were spurious. */
+	if (tp->syn_timed_out && tp->tstamp_ok && th->opts.ts_ok &&
+	    th->opts.tsecr == tp->syn_tsval)
+		tp->syn_timed_out = false;
 	tcp_init_established(sk);
 	if (parent) {
 		list_del(&tp->child_node);

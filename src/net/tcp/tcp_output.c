@@ -580,6 +580,33 @@ bool tcp_write_wakeup(struct sock *sk)
 	return tp->send_head != skb;
 }
 
+/*
+ * A segment in flight goes again inside the peer's window, as Linux's
+ * __tcp_retransmit_skb: one that starts at or past the window's end does
+ * not (-EAGAIN), unless it is the first unacknowledged one, which then
+ * probes the shrunk or closed window (RFC 1122 §4.2.2.17); one that
+ * starts inside goes cut at the end (avail_wnd), and the piece cut off
+ * stays in flight with its marks (SACK's lost, retransmitted).
+ */
+int tcp_retransmit_skb(struct sock *sk, struct sk_buff *skb)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
+	uint32_t wnd_end = tp->snd_una + tp->snd_wnd;
+
+	if (cb->flags & TCPHDR_SYN)
+		return tcp_transmit_skb(sk, skb);
+	if (!seq_lt(cb->seq, wnd_end)) {
+		if (cb->seq != tp->snd_una)
+			return -EAGAIN;
+	} else if (skb->len > wnd_end - cb->seq) {
+		if (tcp_fragment(sk, skb, wnd_end - cb->seq) < 0)
+			return -ENOBUFS;
+		tcp_count_piece(tp, TCP_SKB_CB(tcp_next_skb(sk, skb)));
+	}
+	return tcp_transmit_skb(sk, skb);
+}
+
 int tcp_retransmit_head(struct sock *sk)
 {
 	struct sk_buff *skb = skb_peek(&sk->write_queue);
@@ -587,7 +614,7 @@ int tcp_retransmit_head(struct sock *sk)
 
 	if (!skb || skb == tp->send_head)
 		return 0;
-	return tcp_transmit_skb(sk, skb);
+	return tcp_retransmit_skb(sk, skb);
 }
 
 /* A control segment without data, from sk's addresses. */
@@ -656,6 +683,7 @@ static int tcp_queue_syn(struct sock *sk, uint8_t flags)
 	tp->snd_max = tp->iss;
 	tp->snd_sml = tp->iss;
 	tp->pushed_seq = tp->write_seq;
+	tp->syn_tsval = tcp_ts_now(sk);   /* (tcp_rcv_synrecv_ack) */
 	tcp_write_xmit(sk, true);
 	return 0;
 }

@@ -260,6 +260,27 @@ static bool tcp_sack_is_dsack(const struct tcp_opts *o, uint32_t ack)
 	       seq_leq(b[0].end, b[1].end);
 }
 
+/*
+ * Linux's tcp_dsack_seen: a D-SACK is believed only if it covers no more
+ * than the largest window the peer offered, and if the peer has not
+ * reported more duplicate segments, all D-SACKs together, than were ever
+ * sent again (total_retrans). A receiver that lies about duplicates thus
+ * cannot undo a reduction (tcp_undo.c) or widen RACK's window; the block
+ * is then taken as an ordinary SACK block, as in Linux.
+ */
+static bool tcp_dsack_seen(struct sock *sk, const struct tcp_sack_block *b)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	uint32_t len = b->end - b->start, segs = 1;
+
+	if (!seq_lt(b->start, b->end) || len > tp->max_window)
+		return false;
+	if (len > tp->mss_cache)
+		segs = (len + tp->mss_cache - 1) / tp->mss_cache;
+	tp->dsack_dups += segs;
+	return tp->dsack_dups <= tp->total_retrans;
+}
+
 /* A block must lie within what is outstanding: SND.UNA..SND.MAX (with
  * SACK on, SND.NXT never goes back, so SND.MAX is SND.NXT). */
 static bool tcp_sack_block_valid(const struct tcp_sock *tp,
@@ -390,7 +411,13 @@ uint32_t tcp_sack_update(struct sock *sk, const struct tcp_seg *th)
 	if (!tp->sack_ok || !o->nsacks)
 		return 0;
 	for (uint8_t i = 0; i < o->nsacks; i++) {
-		if (i == 0 && tcp_sack_is_dsack(o, th->ack)) {
+		bool dsack = i == 0 && tcp_sack_is_dsack(o, th->ack);
+
+		if (dsack && !tcp_dsack_seen(sk, &o->sacks[0])) {
+			us_mib_inc(sk->st, US_MIB_TCP_DSACK_IGNORED_DUBIOUS);
+			dsack = false;   /* an ordinary block now */
+		}
+		if (dsack) {
 			/* Our retransmission was not needed (RACK widens its
 			 * window, tcp_undo.c may undo the reduction). */
 			us_mib_inc(sk->st, US_MIB_TCP_DSACK_RECV);
@@ -461,7 +488,7 @@ static int tcp_sack_retransmit(struct sock *sk, struct sk_buff *skb)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 	struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
-	int rc = tcp_transmit_skb(sk, skb);
+	int rc = tcp_retransmit_skb(sk, skb);
 
 	if (rc == 0 && !(cb->sacked & TCPCB_SACKED_RETRANS)) {
 		cb->sacked |= TCPCB_SACKED_RETRANS;
@@ -581,7 +608,9 @@ void tcp_sack_enter_loss(struct sock *sk)
  * that is lost and not yet retransmitted goes, while cwnd - pipe is at
  * least one segment; new data (rule 2) comes after, in tcp_write_xmit.
  * Rules 3 and 4 (retransmitting what is not known lost, the rescue
- * retransmission) are left out, as in Linux.
+ * retransmission) are left out, as in Linux. Each goes within the peer's
+ * window (tcp_retransmit_skb); the first that cannot ends the round, as
+ * in Linux's tcp_xmit_retransmit_queue.
  */
 void tcp_sack_xmit_lost(struct sock *sk)
 {

@@ -380,6 +380,10 @@ static void tcp_retransmit_timer(struct us_timer *t, us_time_t now)
 	if (tp->retransmits == 0 && sk->state != TCP_SYN_SENT)
 		tp->retrans_stamp = sk->st->now;
 	us_mib_inc(sk->st, US_MIB_TCP_TIMEOUTS);
+	/* Linux's tcp_enter_loss (SYN) and a request's num_timeout
+	 * (SYN-ACK) set undo_marker, which tcp_init_established asks. */
+	if (sk->state == TCP_SYN_SENT || sk->state == TCP_SYN_RECV)
+		tp->syn_timed_out = true;
 	if (tp->sack_ok)
 		tcp_undo_mark_loss(sk);   /* (before cwnd and ssthresh change) */
 	tcp_ca_on_rto(sk);   /* ssthresh, and a window of one segment */

@@ -134,7 +134,7 @@ void tcp_tlp_fire(struct sock *sk)
 		tp->tlp_retrans = false;
 	} else {
 		last = tcp_tlp_last_sent(sk);
-		if (!last || tcp_transmit_skb(sk, last) < 0)
+		if (!last || tcp_retransmit_skb(sk, last) < 0)
 			goto rearm;
 		tp->tlp_retrans = true;
 	}

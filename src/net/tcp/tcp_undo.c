@@ -174,7 +174,9 @@ static uint32_t tcp_undo_retransmitted_in(struct sock *sk, uint32_t start,
  * were duplicates. Below SND.UNA the segments are gone from the queue
  * and the block is not matched against them (Linux's "dumb counting");
  * above it only segments sent again count (Linux's tcp_sacktag_one), so
- * that a duplicate the network made is no proof.
+ * that a duplicate the network made is no proof. A dubious D-SACK (more
+ * duplicates reported than were ever sent, Linux's tcp_dsack_seen in
+ * tcp_sack.c) never comes here.
  */
 void tcp_undo_dsack(struct sock *sk, uint32_t start, uint32_t end)
 {
