@@ -321,10 +321,6 @@ struct tcp_sock {
 	bool in_recovery;           /* NewReno's or RFC 6675's, till high_seq */
 	/* (two flags of the PRR and TLP blocks below, kept in this gap so
 	 * that an idle tcp_sock stays within 1 KB with its socket) */
-	/* The handshake's (Linux's undo_marker before the transfer): a SYN
-	 * or SYN-ACK timed out, and no echo showed the timeout spurious. */
-	bool syn_timed_out;
-	uint32_t syn_tsval;         /* the TSval of our first SYN (-ACK) */
 	bool reno_head_lost;        /* no SACK: the first segment is lost
 				       and not yet sent again */
 	bool tlp_timer;             /* retrans_timer is the PTO */
@@ -356,7 +352,6 @@ struct tcp_sock {
 
 	/* Statistics for TCP_INFO */
 	uint32_t total_retrans;
-	uint32_t dsack_dups;        /* segments D-SACKed, dubious ones too */
 
 	/* Urgent data (tcp_urgent.c; Linux's snd_up, urg_seq, urg_data) */
 	uint32_t snd_up;            /* one past the last urgent byte sent */
@@ -365,13 +360,20 @@ struct tcp_sock {
 	bool snd_urg;               /* snd_up set and not yet acknowledged */
 
 	/* RFC 7323 window scaling and timestamps (tcp_ts.c) */
-	bool ws_offered, ts_offered;   /* our SYN (or SYN-ACK) carries them */
-	bool wscale_ok, tstamp_ok;     /* both sides sent the option */
+	/* (bits: an idle tcp_sock stays within its budget, test_tcp_mem) */
+	bool ws_offered : 1, ts_offered : 1; /* our SYN (-ACK) carries them */
+	bool wscale_ok : 1, tstamp_ok : 1;   /* both sides sent the option */
+	/* The handshake's (Linux's undo_marker before the transfer): a SYN
+	 * or SYN-ACK timed out, and no echo showed the timeout spurious. */
+	bool syn_timed_out : 1;
 	uint8_t snd_wscale;            /* the peer's shift, for its windows */
 	uint8_t rcv_wscale;            /* ours, for the windows we send */
 	bool tlp_retrans;              /* TLP: the probe sent old data again */
 	bool ack_dsack;                /* TLP: the ACK in hand had a D-SACK */
 	bool rx_saw_ts;                /* the segment in hand had a TSopt: */
+	/* Segments D-SACKed, dubious ones too (Linux's dsack_dups; it
+	 * stops at 65535) */
+	uint16_t dsack_dups;
 	uint32_t rx_tsval, rx_tsecr;   /* its values */
 	uint32_t window_clamp;         /* largest window we may offer */
 	uint32_t ts_offset;            /* added to our ms clock for TSval */
@@ -383,7 +385,15 @@ struct tcp_sock {
 	us_time_t rcvq_time;
 	us_time_t rcv_rtt_time;
 	uint32_t rcvq_space;           /* bytes the reader took in an RTT */
-	uint32_t rcvq_seq;             /* copied_seq when that RTT began */
+	/* Until the connection is established (tcp_init_buffer_space sets
+	 * rcvq_seq), the handshake's: the TSval of our first SYN (-ACK),
+	 * which tcp_rcv_synrecv_ack compares with the final ACK's TSecr
+	 * (in a field the handshake does not use: an idle tcp_sock stays
+	 * within its budget, test_tcp_mem). */
+	union {
+		uint32_t rcvq_seq;     /* copied_seq when that RTT began */
+		uint32_t syn_tsval;
+	};
 	uint32_t rcvq_nxt;             /* rcv_nxt then */
 	uint32_t rcv_rtt_est8;         /* receiver's RTT estimate, us << 3 */
 	uint32_t rcv_rtt_seq;          /* (no TS) the window being timed */

@@ -277,7 +277,8 @@ static bool tcp_dsack_seen(struct sock *sk, const struct tcp_sack_block *b)
 		return false;
 	if (len > tp->mss_cache)
 		segs = (len + tp->mss_cache - 1) / tp->mss_cache;
-	tp->dsack_dups += segs;
+	tp->dsack_dups = tp->dsack_dups + segs > UINT16_MAX ?
+			 UINT16_MAX : (uint16_t)(tp->dsack_dups + segs);
 	return tp->dsack_dups <= tp->total_retrans;
 }
 
