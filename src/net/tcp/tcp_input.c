@@ -1134,9 +1134,14 @@ static void tcp_rcv_state_process(struct sock *sk, struct sk_buff *skb,
 		 * was lost, send it again. */
 		if (sk->state == TCP_SYN_RECV && cb->seq == tp->irs) {
 			/* Its TSval is the one to echo (Linux's
-			 * tcp_check_req). */
+			 * tcp_check_req), and one SYN-ACK per 500 ms at
+			 * most answers a stream of them (Linux's
+			 * tcp_oow_rate_limited there: each one sent counts
+			 * in total_retrans, which bounds the D-SACKs
+			 * believed). */
 			tcp_ts_update_recent(tp, cb->seq);
-			tcp_retransmit_head(sk);
+			if (!tcp_oow_rate_limited(sk))
+				tcp_retransmit_head(sk);
 		} else {
 			tcp_send_challenge_ack(sk);
 		}

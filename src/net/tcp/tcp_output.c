@@ -600,6 +600,15 @@ int tcp_retransmit_skb(struct sock *sk, struct sk_buff *skb)
 		if (cb->seq != tp->snd_una)
 			return -EAGAIN;
 	} else if (skb->len > wnd_end - cb->seq) {
+		/* A peer whose window end moves a byte at a time would have
+		 * every retransmission cut anew: the same bound as
+		 * tcp_fit_mss's (Linux's tcp_fragment, TCPWQUEUETOOBIG),
+		 * the first segment excepted. */
+		if (skb != skb_peek(&sk->write_queue) &&
+		    sk->wmem_alloc / 2 > sk->sndbuf + 2 * 65536) {
+			us_mib_inc(sk->st, US_MIB_TCP_WQUEUE_TOO_BIG);
+			return -ENOMEM;
+		}
 		if (tcp_fragment(sk, skb, wnd_end - cb->seq) < 0)
 			return -ENOBUFS;
 		tcp_count_piece(tp, TCP_SKB_CB(tcp_next_skb(sk, skb)));

@@ -277,8 +277,13 @@ static bool tcp_dsack_seen(struct sock *sk, const struct tcp_sack_block *b)
 		return false;
 	if (len > tp->mss_cache)
 		segs = (len + tp->mss_cache - 1) / tp->mss_cache;
-	tp->dsack_dups = tp->dsack_dups + segs > UINT16_MAX ?
-			 UINT16_MAX : (uint16_t)(tp->dsack_dups + segs);
+	/* (16 bits, stopping at 65535: from there on none is believed,
+	 * failing closed where Linux's 32 bits would not stop.) */
+	if (tp->dsack_dups + segs >= UINT16_MAX) {
+		tp->dsack_dups = UINT16_MAX;
+		return false;
+	}
+	tp->dsack_dups = (uint16_t)(tp->dsack_dups + segs);
 	return tp->dsack_dups <= tp->total_retrans;
 }
 
