@@ -104,18 +104,6 @@ static __thread volatile int depth;
 static __thread volatile int nheld;
 static __thread struct held held[HELD_MAX];
 
-static bool holdable(int sig)
-{
-	return sig > 0 && sig < _NSIG && sig != SIGKILL && sig != SIGSTOP &&
-	       sig != SIGABRT && !us_fault_signal(sig);
-}
-
-static bool is_handler(const struct sigaction *sa)
-{
-	return (sa->sa_flags & SA_SIGINFO) ||
-	       (sa->sa_handler != SIG_DFL && sa->sa_handler != SIG_IGN);
-}
-
 static void call_handler(const struct sigaction *sa, int sig,
 			 siginfo_t *info, void *uc)
 {
@@ -283,7 +271,7 @@ int shim_sigaction(int sig, const struct sigaction *act,
 	sigset_t all, mask;
 	int rc;
 
-	if (!holdable(sig))
+	if (!us_async_signal(sig))
 		return real_sigaction(sig, act, old);
 	if (getpid() != acts_owner) {
 		/* A vfork() child: the kernel's actions are its own, the
@@ -299,7 +287,7 @@ int shim_sigaction(int sig, const struct sigaction *act,
 	pthread_sigmask(SIG_BLOCK, &all, &mask);
 	pthread_mutex_lock(&acts_lock);
 	act_read(sig, &prev);
-	if (act && is_handler(act)) {
+	if (act && us_sig_is_handler(act)) {
 		k = *act;
 		k.sa_flags |= SA_SIGINFO;
 		k.sa_sigaction = trampoline;
@@ -315,7 +303,7 @@ int shim_sigaction(int sig, const struct sigaction *act,
 		*old = prev;
 		old->sa_flags = flags;
 	}
-	if (rc != 0 && act && is_handler(act))
+	if (rc != 0 && act && us_sig_is_handler(act))
 		act_write(sig, &prev);
 	pthread_mutex_unlock(&acts_lock);
 	pthread_sigmask(SIG_SETMASK, &mask, NULL);
@@ -375,10 +363,7 @@ static void acts_fork_child(void)
 
 __attribute__((constructor)) static void signals_init(void)
 {
-	sigfillset(&async_block);
-	for (int sig = 1; sig < _NSIG; sig++)
-		if (!holdable(sig))
-			sigdelset(&async_block, sig);
+	us_async_signals(&async_block);
 	acts_owner = getpid();
 	(void)pthread_atfork(acts_fork_prepare, acts_fork_parent,
 			     acts_fork_child);

@@ -646,23 +646,31 @@ bool us_fault_signal(int sig)
 	       sig == SIGILL || sig == SIGTRAP || sig == SIGSYS;
 }
 
-bool us_sig_caught(int sig, struct sigaction *sa)
+bool us_sig_is_handler(const struct sigaction *sa)
 {
-	if (sigaction(sig, NULL, sa) != 0)
-		return false;
 	return (sa->sa_flags & SA_SIGINFO) ||
 	       (sa->sa_handler != SIG_DFL && sa->sa_handler != SIG_IGN);
 }
 
-/* Every signal but those a fault raises (and abort()'s, which unblocks it
- * anyway): what a thread can have blocked without missing a crash. */
-static void async_signals(sigset_t *set)
+bool us_sig_caught(int sig, struct sigaction *sa)
 {
+	return sigaction(sig, NULL, sa) == 0 && us_sig_is_handler(sa);
+}
+
+bool us_async_signal(int sig)
+{
+	return sig > 0 && sig < _NSIG && sig != SIGKILL && sig != SIGSTOP &&
+	       sig != SIGABRT && !us_fault_signal(sig);
+}
+
+void us_async_signals(sigset_t *set)
+{
+	/* (Filled, then emptied of the others: sigaddset would refuse
+	 * glibc's own signals with EINVAL, in errno.) */
 	sigfillset(set);
 	for (int sig = 1; sig < _NSIG; sig++)
-		if (us_fault_signal(sig))
+		if (!us_async_signal(sig))
 			sigdelset(set, sig);
-	sigdelset(set, SIGABRT);
 }
 
 /*
@@ -692,8 +700,7 @@ static bool process_catches_signals(void)
 		struct sigaction sa;
 
 		/* Those the guard never blocks do not count. */
-		if (sig != SIGKILL && sig != SIGSTOP && sig != SIGABRT &&
-		    !us_fault_signal(sig) && us_sig_caught(sig, &sa))
+		if (us_async_signal(sig) && us_sig_caught(sig, &sa))
 			m |= 1ull << (sig - 1);
 	}
 	atomic_store(&sig_caught, m);
@@ -719,7 +726,7 @@ void us_sigguard_hold(struct us_sigguard *g)
 
 	if (g->on || !process_catches_signals())
 		return;
-	async_signals(&block);
+	us_async_signals(&block);
 	g->on = pthread_sigmask(SIG_BLOCK, &block, &g->saved) == 0;
 }
 
@@ -742,7 +749,7 @@ int us_thread_spawn(pthread_t *t, void *(*fn)(void *), void *arg,
 	sigset_t block, old;
 	int err;
 
-	async_signals(&block);
+	us_async_signals(&block);
 	pthread_sigmask(SIG_SETMASK, &block, &old);
 	err = pthread_create(t, NULL, fn, arg);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);

@@ -144,6 +144,13 @@ int us_thread_spawn(pthread_t *t, void *(*fn)(void *), void *arg,
 		    const char *name);
 /* Whether sig has a handler (not SIG_DFL or SIG_IGN); *sa is its action. */
 bool us_sig_caught(int sig, struct sigaction *sa);
+/* Whether the action sa is a handler (not SIG_DFL or SIG_IGN). */
+bool us_sig_is_handler(const struct sigaction *sa);
+/* A signal a thread may hold blocked without missing a crash: not one a
+ * fault raises, nor abort()'s (which unblocks it anyway), nor SIGKILL or
+ * SIGSTOP. us_async_signals: all of them. */
+bool us_async_signal(int sig);
+void us_async_signals(sigset_t *set);
 
 /*
  * A call that runs the engine while it waits holds asynchronous signals

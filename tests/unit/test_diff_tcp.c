@@ -70,6 +70,15 @@ static void pair(struct dt *t, uint16_t port, int *l, int *c, int *s)
 	*s = dt_accept(t, *l, NULL, NULL);
 }
 
+/* Close fd with SO_LINGER {1, 0}: an abort, the peer gets a RST. */
+static void abort_close(struct dt *t, int fd)
+{
+	struct linger lg = { 1, 0 };
+
+	dt_setsockopt(t, fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	dt_close(t, fd);
+}
+
 static void poll2(struct dt *t, int a, int b)
 {
 	struct pollfd p[2] = {
@@ -494,13 +503,11 @@ static void case_linger_zero(struct dt *t)
 
 static void case_reset_so_error(struct dt *t)
 {
-	struct linger lg = { 1, 0 };
 	char buf[16];
 	int l, c, s;
 
 	pair(t, 6281, &l, &c, &s);
-	dt_setsockopt(t, s, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
-	dt_close(t, s);
+	abort_close(t, s);
 	dt_getsockopt_int(t, c, SOL_SOCKET, SO_ERROR);
 	dt_getsockopt_int(t, c, SOL_SOCKET, SO_ERROR);
 	dt_recv(t, c, buf, sizeof(buf), MSG_DONTWAIT);
@@ -749,14 +756,12 @@ static void case_maxseg_connected(struct dt *t)
 
 static void case_write_after_reset(struct dt *t)
 {
-	struct linger lg = { 1, 0 };
 	char buf[16];
 	int l, c, s;
 
 	pair(t, 6351, &l, &c, &s);
 	dt_send(t, s, "data", 4, 0);
-	dt_setsockopt(t, s, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
-	dt_close(t, s);
+	abort_close(t, s);
 	/* The RST is reported once (ECONNRESET), then EPIPE with SIGPIPE;
 	 * data that came before the RST can still be read. */
 	dt_write(t, c, hello, 5);
@@ -774,14 +779,12 @@ static void case_write_after_reset(struct dt *t)
  */
 static void case_reset_after_partial_read(struct dt *t)
 {
-	struct linger lg = { 1, 0 };
 	char buf[16];
 	int l, c, s;
 
 	pair(t, 6353, &l, &c, &s);
 	dt_send(t, c, hello, 5, 0);
-	dt_setsockopt(t, c, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
-	dt_close(t, c);
+	abort_close(t, c);
 	dt_recv(t, s, buf, 10, MSG_WAITALL);
 	dt_recv(t, s, buf, 10, 0);
 	dt_recv(t, s, buf, 10, 0);
@@ -912,14 +915,12 @@ static void case_disconnect_reconnect_error(struct dt *t)
 
 static void case_disconnect_after_reset(struct dt *t)
 {
-	struct linger lg = { 1, 0 };
 	char buf[16];
 	int l, c, s;
 
 	pair(t, 6421, &l, &c, &s);
 	dt_send(t, s, "data", 4, 0);
-	dt_setsockopt(t, s, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
-	dt_close(t, s);
+	abort_close(t, s);
 	poll2(t, c, l);
 	tcp_state(t, c);
 	/* Unreported: the RST's error survives the disconnect. */

@@ -478,28 +478,37 @@ static void tcp_count_piece(struct tcp_sock *tp, const struct tcp_skb_cb *cb)
 		tp->retrans_out++;
 }
 
-int tcp_fit_mss(struct sock *sk, struct sk_buff *skb)
+/*
+ * Cut a segment in flight after len bytes; the piece is in flight too.
+ * Bounded as Linux's tcp_fragment (TCPWQUEUETOOBIG, CVE-2019-11478): a
+ * peer that makes segments be cut again and again (an MSS that falls, a
+ * window end that moves a byte at a time) must not make the queue grow
+ * without end; the first segment may always be cut.
+ */
+static int tcp_fragment_in_flight(struct sock *sk, struct sk_buff *skb,
+				  uint32_t len)
 {
-	struct tcp_sock *tp = tcp_sk(sk);
-	struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
-	bool in_flight = !tp->send_head ||
-			 seq_lt(cb->seq, TCP_SKB_CB(tp->send_head)->seq);
-
-	if (skb->len <= tp->mss_cache || (cb->flags & TCPHDR_SYN))
-		return 0;
-	/* Linux's TCPWQUEUETOOBIG (tcp_fragment, CVE-2019-11478): a peer
-	 * that makes the MSS fall again and again must not make the queue
-	 * grow without end; the first segment may always go. */
-	if (in_flight && skb != skb_peek(&sk->write_queue) &&
+	if (skb != skb_peek(&sk->write_queue) &&
 	    sk->wmem_alloc / 2 > sk->sndbuf + 2 * 65536) {
 		us_mib_inc(sk->st, US_MIB_TCP_WQUEUE_TOO_BIG);
 		return -ENOMEM;
 	}
-	if (tcp_fragment(sk, skb, tp->mss_cache) < 0)
+	if (tcp_fragment(sk, skb, len) < 0)
 		return -ENOBUFS;
-	if (in_flight)
-		tcp_count_piece(tp, TCP_SKB_CB(tcp_next_skb(sk, skb)));
+	tcp_count_piece(tcp_sk(sk), TCP_SKB_CB(tcp_next_skb(sk, skb)));
 	return 0;
+}
+
+int tcp_fit_mss(struct sock *sk, struct sk_buff *skb)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
+
+	if (skb->len <= tp->mss_cache || (cb->flags & TCPHDR_SYN))
+		return 0;
+	if (!tp->send_head || seq_lt(cb->seq, TCP_SKB_CB(tp->send_head)->seq))
+		return tcp_fragment_in_flight(sk, skb, tp->mss_cache);
+	return tcp_fragment(sk, skb, tp->mss_cache) < 0 ? -ENOBUFS : 0;
 }
 
 /*
@@ -600,18 +609,10 @@ int tcp_retransmit_skb(struct sock *sk, struct sk_buff *skb)
 		if (cb->seq != tp->snd_una)
 			return -EAGAIN;
 	} else if (skb->len > wnd_end - cb->seq) {
-		/* A peer whose window end moves a byte at a time would have
-		 * every retransmission cut anew: the same bound as
-		 * tcp_fit_mss's (Linux's tcp_fragment, TCPWQUEUETOOBIG),
-		 * the first segment excepted. */
-		if (skb != skb_peek(&sk->write_queue) &&
-		    sk->wmem_alloc / 2 > sk->sndbuf + 2 * 65536) {
-			us_mib_inc(sk->st, US_MIB_TCP_WQUEUE_TOO_BIG);
-			return -ENOMEM;
-		}
-		if (tcp_fragment(sk, skb, wnd_end - cb->seq) < 0)
-			return -ENOBUFS;
-		tcp_count_piece(tp, TCP_SKB_CB(tcp_next_skb(sk, skb)));
+		int err = tcp_fragment_in_flight(sk, skb, wnd_end - cb->seq);
+
+		if (err)
+			return err;
 	}
 	return tcp_transmit_skb(sk, skb);
 }
