@@ -527,7 +527,7 @@ uint32_t tcp_sack_newly_delivered(struct tcp_sock *tp, uint32_t acked);
 /* RFC 6675 §5: a duplicate ACK (per its §2) while SACK is on. */
 void tcp_sack_dupack(struct sock *sk);
 /* RFC 6675 §5: a cumulative ACK during recovery. */
-void tcp_sack_recovery_ack(struct sock *sk);
+bool tcp_sack_recovery_ack(struct sock *sk);
 /* RFC 6675 §5.1: the retransmission timer fired. */
 void tcp_sack_enter_loss(struct sock *sk);
 /* RFC 6675 NextSeg rule 1: retransmit lost segments while pipe allows. */

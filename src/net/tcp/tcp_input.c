@@ -245,29 +245,50 @@ static void tcp_dupack(struct sock *sk)
 		tcp_enter_recovery(sk);
 }
 
+/*
+ * NewReno's recovery (RFC 6582 §3.2) on an ACK of new data: a partial
+ * ACK (step 5) finds the next hole lost too, which goes when PRR's window
+ * allows; a full one ends the recovery with the window at ssthresh (step
+ * 6). Returns whether the window may grow by this ACK too: as Linux's
+ * tcp_try_undo_recovery, an ACK of exactly the recovery point does not
+ * (Linux holds its recovery state until an ACK passes it), one past it
+ * does, by what it delivered: `acked` less the segments the duplicate
+ * ACKs stood for, one segment at least (Linux's tcp_remove_reno_sacks).
+ */
+static bool tcp_reno_recovery_ack(struct sock *sk, uint32_t *acked)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	uint64_t dup_bytes = (uint64_t)tp->reno_sacked * tp->mss_cache;
+
+	tp->dupacks = 0;
+	if (seq_lt(tp->snd_una, tp->high_seq)) {
+		tcp_reno_mark_head_lost(tp);
+		return false;
+	}
+	tp->snd_cwnd = tp->snd_ssthresh;
+	tp->in_recovery = false;
+	tcp_reno_reset(tp);
+	*acked = *acked > dup_bytes ? *acked - (uint32_t)dup_bytes
+				    : tp->mss_cache;
+	return tp->snd_una != tp->high_seq;
+}
+
 /* New data was acknowledged: grow or restore the congestion window.
  * `part`: the bytes acknowledged of a segment the ACK does not finish. */
 static void tcp_cong_on_ack(struct sock *sk, uint32_t acked, uint32_t part)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 
-	if (tp->in_recovery && tp->sack_ok) {
-		tcp_sack_recovery_ack(sk);
+	/* The ACK that ends a recovery grows the window from ssthresh as
+	 * any ACK out of one does: Linux's tcp_ack ends the recovery first
+	 * (tcp_fastretrans_alert, tcp_end_cwnd_reduction) and then, no
+	 * longer in a window reduction, lets tcp_cong_control raise the
+	 * window by the data delivered (tcp_may_raise_cwnd,
+	 * tcp_cong_avoid). */
+	if (tp->in_recovery &&
+	    !(tp->sack_ok ? tcp_sack_recovery_ack(sk)
+			  : tcp_reno_recovery_ack(sk, &acked)))
 		return;
-	}
-	if (tp->in_recovery) {
-		if (seq_geq(tp->snd_una, tp->high_seq)) {
-			tp->snd_cwnd = tp->snd_ssthresh;
-			tp->in_recovery = false;
-			tcp_reno_reset(tp);
-		} else {
-			/* RFC 6582 §3.2 step 5: a partial ACK; the next hole
-			 * is lost too. It goes when PRR's window allows. */
-			tcp_reno_mark_head_lost(tp);
-		}
-		tp->dupacks = 0;
-		return;
-	}
 	tp->dupacks = 0;
 	/* Slow start counts the segments the ACK finishes, as Linux counts
 	 * the packets acknowledged whole: a segment not finished counts for

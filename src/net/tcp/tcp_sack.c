@@ -565,16 +565,18 @@ void tcp_sack_dupack(struct sock *sk)
 
 /* RFC 6675 §5: recovery ends when the cumulative ACK reaches
  * RecoveryPoint; the window is then ssthresh (RFC 5681 §3.2 step 6). A
- * partial ACK changes nothing else: pipe decides what goes next. */
-void tcp_sack_recovery_ack(struct sock *sk)
+ * partial ACK changes nothing else: pipe decides what goes next. Returns
+ * whether this ACK ended the recovery. */
+bool tcp_sack_recovery_ack(struct sock *sk)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 
 	tp->dupacks = 0;
 	if (seq_lt(tp->snd_una, tp->high_seq))
-		return;
+		return false;
 	tp->snd_cwnd = tp->snd_ssthresh;
 	tp->in_recovery = false;
+	return true;
 }
 
 /*
