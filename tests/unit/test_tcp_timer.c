@@ -13,7 +13,9 @@
  * while answered (RFC 1122 §4.2.2.17) and end after tcp_retries2
  * unanswered ones, an orphan's sooner; a timeout while the window is
  * closed retransmits past it and lives while answered; tcp_retries2
- * bounds the time since the first retransmission.
+ * bounds the time since the first retransmission. After a go-back, the
+ * cuts at a window end moved a byte at a time stop at Linux's
+ * TCPWQUEUETOOBIG bound.
  * Keepalive's idle time counts from the last acceptable segment.
  *
  * The stack is 10.0.0.2; the peer 10.0.0.1.
@@ -29,6 +31,7 @@
 #include <string.h>
 
 #include "lib/tcptest.h"
+#include "socket/socket.h"
 #include "ustack/ustack.h"
 
 #define MS 1000
@@ -685,12 +688,91 @@ static void test_rto_zero_window_then_open(void **state)
 	assert_int_equal(tt_state(c.fd), TCP_ESTABLISHED);
 }
 
-/* ---- keepalive ----------------------------------------------------------- */
-
 static void set_int(int fd, int level, int opt, int v)
 {
 	assert_int_equal(us_setsockopt(fd, level, opt, &v, sizeof(v)), 0);
 }
+
+/* ---- a go-back cut at the window's end ---------------------------------- */
+
+/* The send-buffer memory of fd's socket and its limit. */
+static void wmem_of(int fd, int *wmem_alloc, int *sndbuf)
+{
+	int err;
+	struct socket *sock = sockfd_lookup(fd, &err);
+
+	assert_non_null(sock);
+	*wmem_alloc = sock->sk->wmem_alloc;
+	*sndbuf = sock->sk->sndbuf;
+	sockfd_put(sock);
+}
+
+/*
+ * Without SACK a timeout goes back (SND.NXT = SND.UNA), and data sent
+ * before goes again cut at the peer's window end (tcp_fit_window, Linux's
+ * avail_wnd). A peer whose window end then moves a byte at a time has
+ * every ACK cut a new buffer off the rest of the segment, each keeping
+ * the size it was made with: the queue's memory would grow by about a
+ * segment per ACK. Linux bounds a cut in its retransmission queue, where
+ * this data is (tcp_fragment: no cut but the first segment's once the
+ * queue holds more than twice sndbuf + 128 KB, TCPWQUEUETOOBIG); so does
+ * ustack. Once the peer acknowledges what came, the rest goes.
+ */
+static void test_go_back_window_cut_bounded(void **state)
+{
+	struct tt_conn c;
+	struct tt_seg s;
+	int wmem, sndbuf, ones = 0;
+	uint32_t una, next;
+
+	(void)state;
+	open_rtt(&c, 100 * MS);
+	assert_int_equal(us_send(c.fd, BUF, 5 * 1460, 0), 5 * 1460);
+	for (int i = 0; i < 5; i++)
+		TT_EXPECT_DATA(&c, c.iss + 1 + (uint32_t)i * 1460, 1460);
+	set_int(c.fd, SOL_SOCKET, SO_SNDBUF, 4096);   /* sndbuf 8192 */
+	ts_advance(&T, rto_of(c.fd));
+	TT_EXPECT_DATA(&c, c.iss + 1, 1460);
+	TT_EXPECT_NONE(&T);
+	/* The first comes back with a window of 100 bytes: 100 of the
+	 * second go again (cwnd 2). */
+	una = c.iss + 1461;
+	c.win = 100;
+	tt_send(&c, TCPHDR_ACK, c.snd_nxt, una, NULL, 0);
+	TT_EXPECT_DATA(&c, una, 100);
+	TT_EXPECT_NONE(&T);
+	/* Then 1000 window updates of one byte each. */
+	next = una + 100;
+	for (int i = 0; i < 1000; i++) {
+		c.win++;
+		tt_send(&c, TCPHDR_ACK, c.snd_nxt, una, NULL, 0);
+		while (tt_pop(&T, &s)) {
+			assert_int_equal(s.th.seq, next);
+			assert_int_equal(s.len, 1);
+			next++;
+			ones++;
+		}
+	}
+	wmem_of(c.fd, &wmem, &sndbuf);
+	assert_int_equal(sndbuf, 8192);
+	assert_true(tt_mib(&T, US_MIB_TCP_WQUEUE_TOO_BIG) > 0);
+	assert_true(ones < 1000);
+	/* Past the limit by one piece at most (its buffer: less than 4 KB). */
+	assert_true(wmem <= 2 * (sndbuf + 2 * 65536) + 4096);
+	/* The peer acknowledges what came, with room: the rest goes. */
+	c.win = 65535;
+	tt_send(&c, TCPHDR_ACK, c.snd_nxt, next, NULL, 0);
+	while (tt_pop(&T, &s)) {
+		assert_int_equal(s.th.seq, next);
+		next += s.len;
+		tt_send(&c, TCPHDR_ACK, c.snd_nxt, next, NULL, 0);
+	}
+	assert_int_equal(next, c.iss + 1 + 5 * 1460);
+	wmem_of(c.fd, &wmem, &sndbuf);
+	assert_int_equal(wmem, 0);
+}
+
+/* ---- keepalive ----------------------------------------------------------- */
 
 /*
  * SO_KEEPALIVE with TCP_KEEPIDLE 10 s, TCP_KEEPINTVL 2 s, TCP_KEEPCNT 3:
@@ -1029,6 +1111,7 @@ int main(void)
 		T_(test_zero_window_probes_orphan),
 		T_(test_rto_zero_window),
 		T_(test_rto_zero_window_then_open),
+		T_(test_go_back_window_cut_bounded),
 		T_(test_keepalive),
 		T_(test_keepalive_off_and_traffic),
 		T_(test_keepalive_close_wait),

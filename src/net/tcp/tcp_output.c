@@ -320,11 +320,15 @@ static bool tcp_wnd_ok(const struct tcp_sock *tp,
 	return seq_lt(cb->seq, wnd_end) || cb->seq == tp->snd_una;
 }
 
-static int tcp_fragment(struct sock *sk, struct sk_buff *skb, uint32_t len);
+static int tcp_fragment_sent(struct sock *sk, struct sk_buff *skb,
+			     uint32_t len);
 
 /* A segment sent before that starts inside the window and has more data
  * than the window takes is cut at the window's end (Linux's avail_wnd in
- * __tcp_retransmit_skb; a FIN may still lie past it, as there). */
+ * __tcp_retransmit_skb; a FIN may still lie past it, as there). After a
+ * go-back it is not in flight, but it is in Linux's retransmission queue,
+ * where a cut is bounded (tcp_fragment_sent): a window end that moved a
+ * byte at a time would otherwise cut a new buffer on every ACK. */
 static int tcp_fit_window(struct sock *sk, struct sk_buff *skb)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
@@ -334,7 +338,7 @@ static int tcp_fit_window(struct sock *sk, struct sk_buff *skb)
 	if (!seq_lt(cb->seq, tp->snd_max) || !seq_lt(cb->seq, wnd_end) ||
 	    skb->len <= wnd_end - cb->seq || (cb->flags & TCPHDR_SYN))
 		return 0;
-	return tcp_fragment(sk, skb, wnd_end - cb->seq);
+	return tcp_fragment_sent(sk, skb, wnd_end - cb->seq);
 }
 
 /*
@@ -479,24 +483,32 @@ static void tcp_count_piece(struct tcp_sock *tp, const struct tcp_skb_cb *cb)
 }
 
 /*
- * Cut a segment in flight after len bytes; the piece is in flight too.
- * Bounded as Linux's tcp_fragment (TCPWQUEUETOOBIG, CVE-2019-11478): a
- * peer that makes segments be cut again and again (an MSS that falls, a
- * window end that moves a byte at a time) must not make the queue grow
- * without end; the first segment may always be cut.
+ * Cut a segment sent before after len bytes. Bounded as Linux's
+ * tcp_fragment bounds a cut in its retransmission queue (TCPWQUEUETOOBIG,
+ * CVE-2019-11478): a peer that makes segments be cut again and again (an
+ * MSS that falls, a window end that moves a byte at a time) must not make
+ * the queue grow without end; the first segment may always be cut.
  */
-static int tcp_fragment_in_flight(struct sock *sk, struct sk_buff *skb,
-				  uint32_t len)
+static int tcp_fragment_sent(struct sock *sk, struct sk_buff *skb,
+			     uint32_t len)
 {
 	if (skb != skb_peek(&sk->write_queue) &&
 	    sk->wmem_alloc / 2 > sk->sndbuf + 2 * 65536) {
 		us_mib_inc(sk->st, US_MIB_TCP_WQUEUE_TOO_BIG);
 		return -ENOMEM;
 	}
-	if (tcp_fragment(sk, skb, len) < 0)
-		return -ENOBUFS;
-	tcp_count_piece(tcp_sk(sk), TCP_SKB_CB(tcp_next_skb(sk, skb)));
-	return 0;
+	return tcp_fragment(sk, skb, len) < 0 ? -ENOBUFS : 0;
+}
+
+/* The same for a segment in flight: the piece is in flight too. */
+static int tcp_fragment_in_flight(struct sock *sk, struct sk_buff *skb,
+				  uint32_t len)
+{
+	int err = tcp_fragment_sent(sk, skb, len);
+
+	if (!err)
+		tcp_count_piece(tcp_sk(sk), TCP_SKB_CB(tcp_next_skb(sk, skb)));
+	return err;
 }
 
 int tcp_fit_mss(struct sock *sk, struct sk_buff *skb)
