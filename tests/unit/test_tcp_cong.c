@@ -663,7 +663,9 @@ static void test_reno_ssthresh(void **state)
 
 /* A timeout sets ssthresh (RFC 5681 §3.1) unless a fast recovery already
  * set it for this window (Linux's tcp_enter_loss): no second cut from
- * PRR's reduced window. The window is one segment either way. */
+ * PRR's reduced window. The window is one segment either way. (A NewReno
+ * recovery held at its point, SND.UNA = high_seq, has its window back:
+ * packetdrill cong/reno-recover-point-no-fast-retransmit.pkt.) */
 static void test_rto_in_recovery_keeps_ssthresh(void **state)
 {
 	const struct tcp_congestion_ops *algos[] = { &tcp_reno, &tcp_cubic };
@@ -677,6 +679,7 @@ static void test_rto_in_recovery_keeps_ssthresh(void **state)
 		tp->snd_cwnd = 4;             /* PRR brought it down */
 		tp->snd_ssthresh = 7;
 		tp->in_recovery = true;
+		tp->high_seq = tp->snd_max;   /* the recovery point */
 		tcp_ca_on_rto(&tp->sk);
 		assert_int_equal(tp->snd_ssthresh, 7);
 		assert_int_equal(tp->snd_cwnd, 1);

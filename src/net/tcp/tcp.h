@@ -636,6 +636,9 @@ uint32_t tcp_packets_in_flight(const struct tcp_sock *tp);
 void tcp_reno_mark_head_lost(struct tcp_sock *tp);
 /* A timeout: the NewReno estimates start again. */
 void tcp_reno_reset(struct tcp_sock *tp);
+/* NewReno's recovery held at its point: SND.UNA = high_seq (Linux's
+ * tcp_try_undo_recovery keeps CA_Recovery there). */
+bool tcp_reno_held(const struct tcp_sock *tp);
 
 /* tcp_tlp.c: RFC 8985 §7 */
 /* Data was sent or acknowledged: the PTO replaces the RTO if it comes

@@ -176,13 +176,15 @@ uint32_t tcp_current_ssthresh(const struct tcp_sock *tp)
  * threshold with its own beta. Not again inside a fast recovery, which
  * set it for this window already (Linux's tcp_enter_loss): PRR's window
  * there is below the flight by design, and another cut would count the
- * same losses twice.
+ * same losses twice. A NewReno recovery held at its point (tcp_reno_held)
+ * has repaired its window: a timeout there sets the threshold anew
+ * (Linux's !after(high_seq, snd_una)).
  */
 void tcp_ca_on_rto(struct sock *sk)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 
-	if (tp->retransmits == 0 && !tp->in_recovery)
+	if (tp->retransmits == 0 && (!tp->in_recovery || tcp_reno_held(tp)))
 		tp->snd_ssthresh = tcp_ca_ssthresh(sk);
 	tp->snd_cwnd = 1;
 	tp->cwnd_acked = 0;

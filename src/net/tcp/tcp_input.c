@@ -237,8 +237,13 @@ static void tcp_dupack(struct sock *sk)
 		tcp_sack_dupack(sk);
 		return;
 	}
-	tcp_reno_dupack(sk);   /* a segment has left the network */
 	tp->dupacks++;
+	/* A recovery held at its point (tcp_reno_recovery_ack) counts no
+	 * duplicate ACK as delivered: Linux's tcp_fastretrans_alert resets
+	 * its NewReno SACKs there and its window stays. */
+	if (tcp_reno_held(tp))
+		return;
+	tcp_reno_dupack(sk);   /* a segment has left the network */
 	if (tp->in_recovery)
 		return;
 	if (tp->dupacks == 3 && seq_geq(tp->snd_una, tp->high_seq))
@@ -248,12 +253,15 @@ static void tcp_dupack(struct sock *sk)
 /*
  * NewReno's recovery (RFC 6582 §3.2) on an ACK of new data: a partial
  * ACK (step 5) finds the next hole lost too, which goes when PRR's window
- * allows; a full one ends the recovery with the window at ssthresh (step
- * 6). Returns whether the window may grow by this ACK too: as Linux's
- * tcp_try_undo_recovery, an ACK of exactly the recovery point does not
- * (Linux holds its recovery state until an ACK passes it), one past it
- * does, by what it delivered: `acked` less the segments the duplicate
- * ACKs stood for, one segment at least (Linux's tcp_remove_reno_sacks).
+ * allows. An ACK of exactly the recovery point holds the recovery, as
+ * Linux's tcp_try_undo_recovery does ("until something *above* high_seq
+ * is ACKed"): the three duplicate ACKs that may follow do not cover more
+ * than "recover" and must start no fast retransmit (step 2); the hole is
+ * filled (no segment is lost any more) and PRR keeps the window
+ * (tcp_reno_held). An ACK past it ends the recovery with the window at
+ * ssthresh (step 6) and returns true: the window grows by this ACK too,
+ * by what it delivered, `acked` less the segments the duplicate ACKs
+ * stood for, one segment at least (Linux's tcp_remove_reno_sacks).
  */
 static bool tcp_reno_recovery_ack(struct sock *sk, uint32_t *acked)
 {
@@ -265,12 +273,16 @@ static bool tcp_reno_recovery_ack(struct sock *sk, uint32_t *acked)
 		tcp_reno_mark_head_lost(tp);
 		return false;
 	}
+	if (tp->snd_una == tp->high_seq) {
+		tp->reno_head_lost = false;
+		return false;
+	}
 	tp->snd_cwnd = tp->snd_ssthresh;
 	tp->in_recovery = false;
 	tcp_reno_reset(tp);
 	*acked = *acked > dup_bytes ? *acked - (uint32_t)dup_bytes
 				    : tp->mss_cache;
-	return tp->snd_una != tp->high_seq;
+	return true;
 }
 
 /* New data was acknowledged: grow or restore the congestion window.

@@ -88,8 +88,13 @@ static void tcp_reno_cum_ack(struct tcp_sock *tp)
 		tp->reno_sacked = 0;
 	else
 		tp->reno_sacked -= acked - 1;
-	if (!tp->in_recovery)
+	if (!tp->in_recovery || tcp_reno_held(tp))
 		tp->reno_sacked = 0;
+}
+
+bool tcp_reno_held(const struct tcp_sock *tp)
+{
+	return !tp->sack_ok && tp->in_recovery && tp->snd_una == tp->high_seq;
 }
 
 void tcp_reno_dupack(struct sock *sk)
