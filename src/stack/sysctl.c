@@ -49,6 +49,7 @@ static const struct sysctl_row sysctl_table[] = {
 	INT_ROW(tcp_cubic_hystart, 0, 1),
 	INT_ROW(tcp_max_tw_buckets, 0, INT_MAX),
 	INT_ROW(ip_no_pmtu_disc, 0, 3),
+	INT_ROW(tcp_invalid_ratelimit, 0, INT_MAX),
 	CORE_ROW(busy_read, 0, INT_MAX),
 };
 
@@ -74,6 +75,7 @@ void us_sysctl_init(struct us_sysctl *s)
 	s->tcp_wmem[1] = 16384;
 	s->tcp_wmem[2] = 4194304;
 	s->tcp_moderate_rcvbuf = 1;
+	s->tcp_invalid_ratelimit = 500;
 }
 
 /* "net.ipv4.tcp_sack" and "net/ipv4/tcp_sack" name the same knob. */

@@ -46,6 +46,9 @@ struct us_sysctl {
 				      "fragmentation needed" sets the path
 				      to the minimum (1), is ignored (2),
 				      or is taken for TCP only (3) */
+	int tcp_invalid_ratelimit; /* ms between ACKs that answer invalid
+				      segments on one connection (500; 0:
+				      every one is answered) */
 };
 
 struct ustack;

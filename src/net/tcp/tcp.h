@@ -45,7 +45,6 @@ struct tcp_congestion_ops;
 #define TCP_TIMEOUT_FALLBACK_US 3000000 /* RFC 6298 §5.7 */
 #define TCP_DELACK_MIN_US 40000      /* Linux TCP_DELACK_MIN */
 #define TCP_DELACK_MAX_US 200000
-#define TCP_INVALID_RATELIMIT_US 500000 /* net.ipv4.tcp_invalid_ratelimit */
 #define TCP_SYN_RETRIES 6
 #define TCP_SYNACK_RETRIES 5
 #define TCP_RETRIES2 15
@@ -725,7 +724,8 @@ uint32_t tcp_tuple_hash(const struct tcp_table *t, uint32_t laddr,
 /* sk's port was chosen by bind(), not by connect() (tcp.c). */
 bool tcp_port_from_bind(const struct sock *sk);
 /* tcp_invalid_ratelimit on *last (Linux's __tcp_oow_rate_limited): true
- * when an answer went less than 500 ms ago; else *last = now. */
+ * when an answer went less than the sysctl's time (500 ms) ago; else
+ * *last = now. */
 bool tcp_oow_limited(struct ustack *st, us_time_t *last);
 /* RFC 7323 §5.3 R1 without the sock: TSval at least TS.Recent (within
  * `window` ticks), or a TS.Recent too old or 0 to check against. */

@@ -60,12 +60,15 @@ static void tcp_reset(struct sock *sk)
 
 /*
  * Linux's __tcp_oow_rate_limited (net.ipv4.tcp_invalid_ratelimit): one ACK
- * per 500 ms at most answers invalid segments, so two ends that disagree
- * about the sequence space cannot keep ACKing each other in a loop.
+ * per 500 ms at most (the sysctl's default) answers invalid segments, so
+ * two ends that disagree about the sequence space cannot keep ACKing each
+ * other in a loop. 0 answers every one.
  */
 bool tcp_oow_limited(struct ustack *st, us_time_t *last)
 {
-	if (*last && st->now - *last < TCP_INVALID_RATELIMIT_US)
+	us_time_t limit = (us_time_t)st->sysctl.tcp_invalid_ratelimit * 1000;
+
+	if (*last && st->now - *last < limit)
 		return true;
 	*last = st->now;
 	return false;
