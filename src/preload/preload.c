@@ -506,6 +506,39 @@ sighandler_t __sysv_signal(int sig, sighandler_t handler)
 	return shim_signal(sig, handler, SA_RESETHAND | SA_NODEFER);
 }
 
+/*
+ * System V's sigset() (POSIX.1-2001 XSI): a handler with an empty sa_mask
+ * and no flags, and sig taken out of the thread's mask; SIG_HOLD only adds
+ * sig to the mask. It returns SIG_HOLD when sig was blocked before, else
+ * the previous disposition. (glibc's own calls its internal sigaction,
+ * which the shim does not see.)
+ */
+sighandler_t sigset(int sig, sighandler_t disp)
+{
+	struct sigaction sa, old;
+	sigset_t one, was;
+
+	sigemptyset(&one);
+	if (sigaddset(&one, sig) < 0)
+		return SIG_ERR;
+	if (disp == SIG_HOLD) {
+		if (pthread_sigmask(SIG_BLOCK, &one, &was) != 0)
+			return SIG_ERR;
+		if (sigismember(&was, sig))
+			return SIG_HOLD;
+		if (shim_sigaction(sig, NULL, &old) < 0)
+			return SIG_ERR;
+		return old.sa_handler;
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = disp;
+	sigemptyset(&sa.sa_mask);
+	if (shim_sigaction(sig, &sa, &old) < 0 ||
+	    pthread_sigmask(SIG_UNBLOCK, &one, &was) != 0)
+		return SIG_ERR;
+	return sigismember(&was, sig) ? SIG_HOLD : old.sa_handler;
+}
+
 int fcntl(int fd, int cmd, ...)
 {
 	va_list ap;

@@ -29,9 +29,9 @@
  * abort without it. Held signals are queued to the thread again at the
  * call's end, so the kernel itself runs their handlers there, each with a
  * ucontext of the call's end (not of the inside of the call, which the
- * handler could not resume anyway). Programs that install handlers
- * through other names (sigset(), or the system call itself) keep the
- * behaviour of wait.h: the handler runs in the sleep it interrupts.
+ * handler could not resume anyway). Programs that install handlers with
+ * the system call itself keep the behaviour of wait.h: the handler runs in
+ * the sleep it interrupts.
  */
 #include <errno.h>
 #include <pthread.h>

@@ -23,7 +23,8 @@
  *             and SIGUSR1's got its siginfo (SI_QUEUE, the value) and a
  *             ucontext, as the kernel gives them.
  *   actions   sigaction() reports the program's handler and flags (not the
- *             shim's), and sysv_signal()'s handler runs once.
+ *             shim's), and sysv_signal()'s handler runs once; sigset()
+ *             installs through the shim, SIG_HOLD blocks.
  *   vfork     what a vfork() child installs stays the child's.
  * Against old code the first two hang (the handler ran while its thread
  * held the instance's lock): the script's time limit catches that.
@@ -35,11 +36,13 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -408,6 +411,23 @@ static void on_usr1(int sig)
 	atomic_fetch_add(&usr2_seen, 1);
 }
 
+/* The handler the kernel holds for sig, read with the system call. */
+static void *kernel_handler(int sig)
+{
+	struct {
+		void *handler;
+		unsigned long flags;
+		void *restorer;
+		uint64_t mask;
+	} k;
+
+	if (syscall(SYS_rt_sigaction, sig, NULL, &k, sizeof(k.mask)) < 0)
+		die("rt_sigaction");
+	return k.handler;
+}
+
+/* sigset() is obsolete (glibc marks it deprecated), but programs use it. */
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
 static void case_actions(void)
 {
 	struct sigaction old;
@@ -428,8 +448,30 @@ static void case_actions(void)
 		fail("actions: sysv_signal()'s handler did not run");
 	if (sigaction(SIGUSR1, NULL, &old) < 0 || old.sa_handler != SIG_DFL)
 		fail("actions: sysv_signal()'s handler was not reset");
+	/* sigset(): the kernel gets the shim's trampoline (read with the
+	 * system call, which the shim does not see), sigaction() reports the
+	 * program's handler without flags; SIG_HOLD blocks and is reported
+	 * back by the next sigset(), which unblocks. */
+	if (sigset(SIGUSR1, on_usr1) != SIG_DFL)
+		fail("actions: sigset() does not return the old handler");
+	if (kernel_handler(SIGUSR1) == (void *)on_usr1)
+		fail("actions: sigset()'s handler is the kernel's, not held");
+	if (sigaction(SIGUSR1, NULL, &old) < 0 || old.sa_handler != on_usr1 ||
+	    (old.sa_flags & (SA_RESTART | SA_SIGINFO | SA_RESETHAND)))
+		fail("actions: sigaction() does not report sigset()'s action");
+	before = atomic_load(&usr2_seen);
+	if (sigset(SIGUSR1, SIG_HOLD) != on_usr1)
+		fail("actions: sigset(SIG_HOLD) does not return the handler");
+	raise(SIGUSR1);
+	if (atomic_load(&usr2_seen) != before)
+		fail("actions: sigset(SIG_HOLD) did not block");
+	if (sigset(SIGUSR1, on_usr1) != SIG_HOLD)
+		fail("actions: sigset() after SIG_HOLD does not say SIG_HOLD");
+	if (atomic_load(&usr2_seen) != before + 1)
+		fail("actions: the held signal did not run once unblocked");
+	signal(SIGUSR1, SIG_DFL);
 	printf("ok: actions: the program's handlers and flags are reported; "
-	       "sysv_signal() resets\n");
+	       "sysv_signal() resets; sigset() as System V's\n");
 }
 
 /* ---- vfork ------------------------------------------------------------------- */
