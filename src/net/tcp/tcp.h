@@ -43,6 +43,7 @@ struct tcp_congestion_ops;
 #define TCP_RTO_MAX_US 120000000ULL  /* Linux TCP_RTO_MAX */
 #define TCP_TIMEOUT_INIT_US 1000000  /* RFC 6298 §2.1 */
 #define TCP_TIMEOUT_FALLBACK_US 3000000 /* RFC 6298 §5.7 */
+#define TCP_RENEG_DELAY_MIN_US 10000  /* Linux's tcp_check_sack_reneging */
 #define TCP_DELACK_MIN_US 40000      /* Linux TCP_DELACK_MIN */
 #define TCP_DELACK_MAX_US 200000
 #define TCP_SYN_RETRIES 6
@@ -529,6 +530,9 @@ void tcp_sack_dupack(struct sock *sk);
 void tcp_sack_recovery_ack(struct sock *sk);
 /* RFC 6675 §5.1: the retransmission timer fired. */
 void tcp_sack_enter_loss(struct sock *sk);
+/* The first unacknowledged segment is marked SACKed: the peer reneged
+ * (RFC 2018 §8). */
+bool tcp_sack_reneged(struct sock *sk);
 /* RFC 6675 NextSeg rule 1: retransmit lost segments while pipe allows. */
 void tcp_sack_xmit_lost(struct sock *sk);
 /* RFC 6675 SetPipe, in segments. */
@@ -705,6 +709,8 @@ int tcp_transmit_gso(struct sock *sk, struct sk_buff *skb, unsigned int nsegs);
 void tcp_init_timers(struct tcp_sock *tp);
 void tcp_clear_timers(struct tcp_sock *tp);
 void tcp_reset_rto_timer(struct sock *sk);
+/* The same, due `delay` from now (the RTO timer's other uses). */
+void tcp_reset_rto_timer_in(struct sock *sk, us_time_t delay);
 /* The connection fails with err: reported, then closed. */
 void tcp_write_err(struct sock *sk, int err);
 /* The RTO with its backoff, at most TCP_RTO_MAX_US. */

@@ -20,7 +20,7 @@ us_time_t tcp_backed_off_rto(const struct tcp_sock *tp)
 	return rto > TCP_RTO_MAX_US ? TCP_RTO_MAX_US : rto;
 }
 
-void tcp_reset_rto_timer(struct sock *sk)
+void tcp_reset_rto_timer_in(struct sock *sk, us_time_t delay)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 
@@ -28,7 +28,12 @@ void tcp_reset_rto_timer(struct sock *sk)
 	tp->tlp_timer = false;
 	tcp_rack_timer_clear(tp);
 	us_timer_mod(&sk->st->timers, &tp->retrans_timer,
-		     sk->st->now + tcp_backed_off_rto(tp));
+		     sk->st->now + delay);
+}
+
+void tcp_reset_rto_timer(struct sock *sk)
+{
+	tcp_reset_rto_timer_in(sk, tcp_backed_off_rto(tcp_sk(sk)));
 }
 
 /*
