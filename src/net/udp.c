@@ -912,7 +912,8 @@ static int udp_ioctl(struct sock *sk, unsigned long cmd, int *karg)
 		*karg = skb ? (int)skb->len : 0;
 		return 0;
 	default:
-		return -ENOTTY;
+		/* Not a UDP request: the device level's, or ENOTTY. */
+		return -ENOIOCTLCMD;
 	}
 }
 

@@ -1453,13 +1453,13 @@ static int tcp_ioctl(struct sock *sk, unsigned long cmd, int *karg)
 
 	/* As Linux's tcp_ioctl: SIOCATMARK in every state (a listener's
 	 * 0), the queue sizes refused on a listener, anything else not a
-	 * TCP request at all. */
+	 * TCP request at all (the device level's, or ENOTTY). */
 	if (cmd == SIOCATMARK) {
 		*karg = tcp_urg_at_mark(sk);
 		return 0;
 	}
 	if (cmd != SIOCINQ && cmd != SIOCOUTQ && cmd != SIOCOUTQNSD)
-		return -ENOTTY;
+		return -ENOIOCTLCMD;
 	if (sk->state == TCP_LISTEN)
 		return -EINVAL;
 	/* During the handshake the SYN is in flight, but no data: Linux's
