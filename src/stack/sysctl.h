@@ -41,6 +41,10 @@ struct us_sysctl {
 				      blocked socket call polls the devices
 				      before it sleeps (0: it sleeps at
 				      once, as Linux's default) */
+	/* The ephemeral ports: bind() to port 0, a datagram socket's
+	 * autobind, connect()'s choice (Linux's ip_local_port_range, "32768
+	 * 60999"; low <= high, low not below 1024). */
+	int ip_local_port_range[2];
 	int ip_no_pmtu_disc;       /* not 0: new sockets start with
 				      IP_PMTUDISC_DONT, else WANT (0); and
 				      "fragmentation needed" sets the path
