@@ -55,6 +55,7 @@ static const struct sysctl_row sysctl_table[] = {
 	INT_ROW(tcp_moderate_rcvbuf, 0, 1),
 	INT_ROW(tcp_cubic_hystart, 0, 1),
 	INT_ROW(tcp_max_tw_buckets, 0, INT_MAX),
+	INT_ROW(tcp_orphan_retries, 0, 255),   /* a u8 in Linux */
 	INT_ROW(ip_no_pmtu_disc, 0, 3),
 	INT2_ROW(ip_local_port_range, 1024, 65535),
 	CORE_ROW(busy_read, 0, INT_MAX),

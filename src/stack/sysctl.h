@@ -37,6 +37,11 @@ struct us_sysctl {
 				      tcp_cubic.hystart module parameter */
 	int tcp_max_tw_buckets;    /* connections in TIME_WAIT at most;
 				      past it a connection ends at once */
+	int tcp_orphan_retries;    /* timeouts an orphan (closed with data
+				      or a FIN unacknowledged) retransmits
+				      through, as tcp_retries2 counts them;
+				      0 (the default): 8 while the backed-off
+				      RTO is below TCP_RTO_MAX, none after */
 	int busy_read;             /* net.core.busy_read: microseconds a
 				      blocked socket call polls the devices
 				      before it sleeps (0: it sleeps at

@@ -48,6 +48,7 @@ static void test_defaults_are_linux(void **state)
 	assert_value(st, "net.ipv4.tcp_congestion_control", "cubic");
 	assert_value(st, "net.core.busy_read", "0");
 	assert_value(st, "net.ipv4.ip_no_pmtu_disc", "0");
+	assert_value(st, "net.ipv4.tcp_orphan_retries", "0");
 	assert_value(st, "net.ipv4.ip_local_port_range", "32768\t60999");
 	assert_int_equal(st->sysctl.tcp_sack, 1);
 	ustack_destroy(st);
@@ -151,6 +152,13 @@ static void test_local_port_range(void **state)
 		assert_value(st, "net.ipv4.ip_local_port_range",
 			     "1024\t65535");
 	}
+	/* tcp_orphan_retries is a u8 in Linux. */
+	assert_int_equal(ustack_sysctl_set(st, "net.ipv4.tcp_orphan_retries",
+					   "255"), 0);
+	assert_int_equal(ustack_sysctl_set(st, "net.ipv4.tcp_orphan_retries",
+					   "256"), -1);
+	assert_int_equal(errno, EINVAL);
+	assert_value(st, "net.ipv4.tcp_orphan_retries", "255");
 	ustack_destroy(st);
 }
 
