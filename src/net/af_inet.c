@@ -93,6 +93,13 @@ int inet_check_sockaddr(const struct sockaddr *uaddr, int len)
 	return 0;
 }
 
+void inet_get_local_port_range(const struct ustack *st, uint32_t *low,
+			       uint32_t *high)
+{
+	*low = (uint32_t)st->sysctl.ip_local_port_range[0];
+	*high = (uint32_t)st->sysctl.ip_local_port_range[1];
+}
+
 int inet_autobind(struct sock *sk)
 {
 	if (sk->num)
@@ -336,8 +343,10 @@ static ssize_t inet_sendmsg(struct socket *sock, const struct msghdr *msg,
 {
 	struct sock *sk = sock->sk;
 
+	/* Linux's inet_sendmsg: no free ephemeral port is EAGAIN at once,
+	 * blocking or not (udp_lib_get_port fails, inet_autobind). */
 	if (!sk->num && inet_autobind(sk) < 0)
-		return -EAGAIN;
+		return -EAGAIN_NOWAIT;
 	return sk->prot->sendmsg(sk, msg, len, flags);
 }
 

@@ -571,6 +571,8 @@ static ssize_t sendmsg_locked(struct socket *sock, const struct msghdr *k,
 		flags |= MSG_DONTWAIT;
 	for (;;) {
 		rc = sock->ops->sendmsg(sock, k, len, flags);
+		if (rc == -EAGAIN_NOWAIT)
+			return -EAGAIN;
 		if (rc != -EAGAIN || (flags & MSG_DONTWAIT) ||
 		    sock->ops->waits)
 			return rc;

@@ -159,7 +159,6 @@ struct tcp_table {
 						ehash_mask + 1 chains */
 	struct list_head listen[TCP_BHASH];  /* listeners, by port */
 	struct us_siphash_key secret;        /* RFC 6528 / RFC 6056 key */
-	uint16_t port_lo, port_hi;
 	us_time_t msl_us;                    /* TIME_WAIT lasts 2 MSL */
 
 	/* connect()'s port choice (tcp.c, tcp_connect_port) */
