@@ -13,6 +13,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <limits.h>
 #include <string.h>
 
 #include "dev/netdev.h"
@@ -147,6 +148,8 @@ struct net_device *loopback_create(struct ustack *st)
 	dev->type = US_ARPHRD_LOOPBACK;
 	dev->flags = US_IFF_LOOPBACK | US_IFF_NOARP | US_IFF_UP;
 	dev->mtu = LOOPBACK_MTU;
+	/* Linux's lo has no upper bound; its frames are only queued. */
+	dev->max_mtu = INT_MAX;
 	/* Frames carry all-zero addresses, as on Linux's lo. */
 	memset(dev->dev_addr, 0, ETH_ALEN);
 	memset(dev->broadcast, 0, ETH_ALEN);

@@ -29,6 +29,8 @@ struct net_device *netdev_alloc(const char *name, size_t priv_size,
 	dev->type = US_ARPHRD_ETHER;
 	dev->flags = US_IFF_BROADCAST;
 	dev->mtu = ETH_DATA_LEN;
+	dev->min_mtu = US_MIN_MTU;
+	dev->tx_queue_len = US_TX_QUEUE_LEN;
 	dev->hard_header_len = ETH_HLEN;
 	memset(dev->broadcast, 0xff, ETH_ALEN);
 	dev->fd = -1;
@@ -41,6 +43,10 @@ int netdev_register(struct ustack *st, struct net_device *dev)
 {
 	dev->st = st;
 	dev->ifindex = st->next_ifindex++;
+	/* A driver sized its buffers for the MTU it registers with: more
+	 * only where it says so. */
+	if (!dev->max_mtu)
+		dev->max_mtu = dev->mtu;
 	list_add_tail(&dev->list, &st->devices);
 	return 0;
 }
@@ -76,6 +82,44 @@ int netdev_set_ipv4(struct net_device *dev, uint32_t addr, int prefix_len)
 	dev->ip_addr = addr;
 	dev->ip_mask = prefix_to_mask(prefix_len);
 	return ip_route_add(dev->st, addr & dev->ip_mask, prefix_len, 0, dev);
+}
+
+unsigned int netdev_get_flags(const struct net_device *dev)
+{
+	unsigned int flags = dev->flags & (US_IFF_UP | US_IFF_BROADCAST |
+					   US_IFF_LOOPBACK | US_IFF_NOARP);
+
+	/* Linux's lo does not say NOARP (it has no neighbours to ask). */
+	if (dev->flags & US_IFF_LOOPBACK)
+		flags &= ~US_IFF_NOARP;
+	/* dev_get_flags: RUNNING (operationally up) and LOWER_UP (carrier)
+	 * while the device is up; a device whose descriptor failed (the
+	 * runtime stopped watching it) has lost its link. */
+	if ((dev->flags & US_IFF_UP) && !dev->rt_unwatched)
+		flags |= US_IFF_RUNNING | US_IFF_LOWER_UP;
+	return flags;
+}
+
+unsigned int netdev_addr_len(const struct net_device *dev)
+{
+	return dev->type == US_ARPHRD_NONE ? 0 : ETH_ALEN;
+}
+
+int netdev_set_mtu(struct net_device *dev, int mtu)
+{
+	/* Linux's dev_set_mtu: the same MTU is no change; then
+	 * dev_validate_mtu's range. Below 68 Linux takes IPv4 off the
+	 * device (inetdev_event, NETDEV_CHANGEMTU); here it is refused. */
+	if (mtu >= 0 && (unsigned int)mtu == dev->mtu)
+		return 0;
+	if (mtu < 0 || (unsigned int)mtu < dev->min_mtu ||
+	    (unsigned int)mtu > dev->max_mtu)
+		return -EINVAL;
+	/* Routes take the device's MTU at each lookup and a path MTU only
+	 * below it (ip_route_output), so the next packet sees the change;
+	 * a connection's MSS is not cut, as on Linux. */
+	dev->mtu = (unsigned int)mtu;
+	return 0;
 }
 
 void netdev_flush_all(struct ustack *st)

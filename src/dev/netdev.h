@@ -32,11 +32,21 @@ struct pcap_writer;
 #define US_ARPHRD_LOOPBACK 772
 #define US_ARPHRD_NONE 0xfffe
 
-/* Device flags. */
+/* Device flags (the values of Linux's IFF_*). RUNNING and LOWER_UP are
+ * never set in dev->flags: netdev_get_flags() adds them as Linux's
+ * dev_get_flags does from the device's state. */
 #define US_IFF_UP 0x1
 #define US_IFF_BROADCAST 0x2
 #define US_IFF_LOOPBACK 0x8
+#define US_IFF_RUNNING 0x40
 #define US_IFF_NOARP 0x80
+#define US_IFF_LOWER_UP 0x10000
+
+/* The smallest MTU a device may be given: IPv4's 68 (RFC 791, Linux's
+ * ETH_MIN_MTU), and the transmit queue length devices report (Linux's
+ * DEFAULT_TX_QUEUE_LEN). */
+#define US_MIN_MTU 68
+#define US_TX_QUEUE_LEN 1000
 
 /* Feature bits (Linux's NETIF_F_* in spirit). */
 #define US_NETIF_F_HW_CSUM 0x1 /* device completes CHECKSUM_PARTIAL on tx */
@@ -93,6 +103,11 @@ struct net_device {
 	unsigned int type;      /* US_ARPHRD_* */
 	uint32_t features;      /* US_NETIF_F_* */
 	unsigned int mtu;       /* largest L3 packet */
+	unsigned int min_mtu;   /* the range SIOCSIFMTU may set: min_mtu */
+	unsigned int max_mtu;   /* (68) to max_mtu (what the driver sized
+				   its buffers for: the MTU it registered
+				   with, unless it says more) */
+	unsigned int tx_queue_len; /* reported by SIOCGIFTXQLEN */
 	unsigned int hard_header_len;  /* 14 for Ethernet, 0 for L3 */
 	unsigned int needed_headroom;  /* extra, e.g. the virtio-net header */
 	uint8_t dev_addr[ETH_ALEN];
@@ -127,6 +142,17 @@ void netdev_unregister(struct net_device *dev);
 void netdev_flush_all(struct ustack *st);
 /* Set the IPv4 address/prefix length (and the connected route). */
 int netdev_set_ipv4(struct net_device *dev, uint32_t addr, int prefix_len);
+/*
+ * The flags a user sees (SIOCGIFFLAGS), as Linux's dev_get_flags: the
+ * device's own, with RUNNING and LOWER_UP while it is up and its link
+ * works.
+ */
+unsigned int netdev_get_flags(const struct net_device *dev);
+/* The length of the device's hardware address: 6 for Ethernet and the
+ * loopback (as Linux's lo), 0 for a layer-3 device. */
+unsigned int netdev_addr_len(const struct net_device *dev);
+/* Change the MTU (SIOCSIFMTU): 0, or -EINVAL outside min_mtu..max_mtu. */
+int netdev_set_mtu(struct net_device *dev, int mtu);
 
 static inline void *netdev_priv(const struct net_device *dev)
 {

@@ -10,9 +10,11 @@
 #include <errno.h>
 #include <poll.h>
 #include <string.h>
+#include <net/if.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "net/devinet.h"
 #include "net/ipv4.h"
 #include "net/sock.h"
 #include "net/tcp/tcp.h"
@@ -89,6 +91,13 @@ int inet_check_sockaddr(const struct sockaddr *uaddr, int len)
 	if (uaddr->sa_family != AF_INET)
 		return -EAFNOSUPPORT;
 	return 0;
+}
+
+void inet_get_local_port_range(const struct ustack *st, uint32_t *low,
+			       uint32_t *high)
+{
+	*low = (uint32_t)st->sysctl.ip_local_port_range[0];
+	*high = (uint32_t)st->sysctl.ip_local_port_range[1];
 }
 
 int inet_autobind(struct sock *sk)
@@ -215,14 +224,52 @@ int inet_shutdown(struct socket *sock, int how)
 	return err;
 }
 
+/* A devinet request on a copy of the caller's struct ifreq, copied back
+ * only for a getter that succeeded (Linux's get_user_ifreq and
+ * put_user_ifreq around devinet_ioctl). */
+static int inet_ifreq_ioctl(struct sock *sk, unsigned long cmd, void *arg,
+			    bool copyout)
+{
+	struct ifreq ifr;
+	int rc;
+
+	if (!arg)
+		return -EFAULT;
+	memcpy(&ifr, arg, sizeof(ifr));
+	rc = devinet_ioctl(sk->st, cmd, &ifr);
+	if (rc == 0 && copyout)
+		memcpy(arg, &ifr, sizeof(ifr));
+	return rc;
+}
+
 int inet_ioctl(struct socket *sock, unsigned long cmd, void *arg)
 {
 	struct sock *sk = sock->sk;
 	int karg = 0;
 	int rc;
 
+	/* As Linux's inet_ioctl: the interface address requests go to
+	 * devinet_ioctl, the rest to the protocol, whose "not mine"
+	 * (-ENOIOCTLCMD) sends the device requests on (us_ioctl). */
+	switch (cmd) {
+	case SIOCGIFADDR:
+	case SIOCGIFBRDADDR:
+	case SIOCGIFNETMASK:
+	case SIOCGIFDSTADDR:
+	case SIOCGIFPFLAGS:
+		return inet_ifreq_ioctl(sk, cmd, arg, true);
+	case SIOCSIFADDR:
+	case SIOCSIFBRDADDR:
+	case SIOCSIFNETMASK:
+	case SIOCSIFDSTADDR:
+	case SIOCSIFPFLAGS:
+	case SIOCSIFFLAGS:
+		return inet_ifreq_ioctl(sk, cmd, arg, false);
+	default:
+		break;
+	}
 	if (!sk->prot->ioctl)
-		return -ENOTTY;
+		return -ENOIOCTLCMD;
 	rc = sk->prot->ioctl(sk, cmd, &karg);
 	if (rc < 0)
 		return rc;
@@ -296,8 +343,10 @@ static ssize_t inet_sendmsg(struct socket *sock, const struct msghdr *msg,
 {
 	struct sock *sk = sock->sk;
 
+	/* Linux's inet_sendmsg: no free ephemeral port is EAGAIN at once,
+	 * blocking or not (udp_lib_get_port fails, inet_autobind). */
 	if (!sk->num && inet_autobind(sk) < 0)
-		return -EAGAIN;
+		return -EAGAIN_NOWAIT;
 	return sk->prot->sendmsg(sk, msg, len, flags);
 }
 

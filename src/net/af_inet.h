@@ -26,6 +26,10 @@ extern const struct proto_ops inet_dgram_ops;
 int inet_create(struct socket *sock, int protocol);
 /* Bind an unbound sock to an ephemeral port. 0 or -EAGAIN. */
 int inet_autobind(struct sock *sk);
+/* The ephemeral ports, net.ipv4.ip_local_port_range (Linux's
+ * inet_get_local_port_range): *low..*high, both included. */
+void inet_get_local_port_range(const struct ustack *st, uint32_t *low,
+			       uint32_t *high);
 /* Validate a user's sockaddr_in (length, family). 0 or -errno. */
 int inet_check_sockaddr(const struct sockaddr *uaddr, int len);
 

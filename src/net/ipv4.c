@@ -115,9 +115,7 @@ void ipv4_emit(const struct ipv4_info *h, uint8_t *out)
 	ip_put16(out + 10, inet_csum(out, IP_HLEN_MIN));
 }
 
-/* The directed broadcast of dev's subnet, or 0 when it has none (/31 links
- * per RFC 3021, host routes, no address). */
-static uint32_t ip_dev_broadcast(const struct net_device *dev)
+uint32_t ip_dev_broadcast(const struct net_device *dev)
 {
 	uint32_t mask = ntohl(dev->ip_mask);
 

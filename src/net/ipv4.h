@@ -237,5 +237,8 @@ enum ip_addr_type {
 	IP_ADDR_INVALID,    /* 0.0.0.0, 127/8 on a non-loopback, class E */
 };
 enum ip_addr_type ip_addr_type(struct ustack *st, uint32_t addr);
+/* The directed broadcast of dev's subnet, or 0 when it has none (/31 links
+ * per RFC 3021, host routes, no address). */
+uint32_t ip_dev_broadcast(const struct net_device *dev);
 
 #endif

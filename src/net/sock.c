@@ -13,6 +13,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "dev/dev_ioctl.h"
 #include "stack/stack.h"
 
 struct sock *sk_alloc(struct ustack *st, int family, int type, int protocol,
@@ -351,10 +352,11 @@ static int set_timeout(us_time_t *timeo, const void *optval, socklen_t optlen,
 }
 
 /* CAP_NET_ADMIN where the socket lives (Linux's ns_capable on the
- * socket's namespace): root of our own user namespace. */
+ * socket's namespace): the thread's effective capability, as the device
+ * ioctls ask it (a root that dropped it has it no more). */
 static bool capable_admin(void)
 {
-	return geteuid() == 0;
+	return dev_capable_net_admin();
 }
 
 /*

@@ -24,6 +24,12 @@
 #include "core/list.h"
 #include "core/skbuff.h"
 
+/* Linux's kernel-internal "not mine, ask the next layer" of an ioctl (a
+ * protocol's, then the device level's); never seen by a caller. */
+#ifndef ENOIOCTLCMD
+#define ENOIOCTLCMD 515
+#endif
+
 struct ustack;
 struct socket;
 struct sock;

@@ -33,8 +33,6 @@ void udp_init(struct ustack *st)
 	for (int i = 0; i < UDP_HTABLE_SIZE; i++)
 		list_init(&st->udp.hash[i]);
 	st->udp.count = 0;
-	st->udp.port_lo = 32768;
-	st->udp.port_hi = 60999;
 	ip_register_protocol(st, IPPROTO_UDP, &udp_protocol);
 }
 
@@ -78,11 +76,13 @@ static bool udp_port_inuse(struct ustack *st, const struct sock *sk,
  */
 static int udp_pick_port(struct ustack *st, const struct sock *sk)
 {
-	uint32_t range = (uint32_t)(st->udp.port_hi - st->udp.port_lo) + 1;
-	uint32_t offset = (uint32_t)us_rng_below(&st->rng, range);
+	uint32_t lo, hi, range, offset;
 
+	inet_get_local_port_range(st, &lo, &hi);
+	range = hi - lo + 1;
+	offset = (uint32_t)us_rng_below(&st->rng, range);
 	for (uint32_t i = 0; i < range; i++) {
-		uint16_t port = (uint16_t)(st->udp.port_lo + (offset + i) % range);
+		uint16_t port = (uint16_t)(lo + (offset + i) % range);
 
 		if (!udp_port_inuse(st, sk, port))
 			return port;
@@ -912,7 +912,8 @@ static int udp_ioctl(struct sock *sk, unsigned long cmd, int *karg)
 		*karg = skb ? (int)skb->len : 0;
 		return 0;
 	default:
-		return -ENOTTY;
+		/* Not a UDP request: the device level's, or ENOTTY. */
+		return -ENOIOCTLCMD;
 	}
 }
 

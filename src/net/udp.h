@@ -51,8 +51,6 @@ struct udp_sock {
 struct udp_table {
 	struct list_head hash[UDP_HTABLE_SIZE]; /* by local port */
 	unsigned int count;
-	uint16_t port_lo;   /* ephemeral range, Linux's ip_local_port_range */
-	uint16_t port_hi;
 };
 
 extern const struct proto udp_prot;

@@ -28,6 +28,7 @@
 #include <sys/select.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -477,6 +478,100 @@ static int do_fcntl(int (*real)(int, int, ...), int fd, int cmd, long arg)
 	return SHIM_CALL(us_fcntl(fd, cmd, arg));
 }
 
+/* ---- fstat ------------------------------------------------------------- */
+
+/*
+ * A ustack socket is an eventfd to the kernel; fstat() says it is a
+ * socket, as Linux's does (sockfs: S_IFSOCK | 0777, no size, st_blksize a
+ * page), so programs that test S_ISSOCK (libuv's handle type, socket
+ * activation checks, socat) see one. The eventfd's device, inode, owner
+ * and times stand in for the socket inode's.
+ */
+static void stat_as_socket(struct stat *st)
+{
+	st->st_mode = S_IFSOCK | 0777;
+	st->st_nlink = 1;
+	st->st_size = 0;
+	st->st_blocks = 0;
+	st->st_blksize = 4096;
+	st->st_rdev = 0;
+}
+
+int fstat(int fd, struct stat *st)
+{
+	int rc = REAL(fstat)(fd, st);
+
+	if (rc == 0 && ours(fd))
+		stat_as_socket(st);
+	return rc;
+}
+
+int fstat64(int fd, struct stat64 *st)
+{
+	int rc = REAL(fstat64)(fd, st);
+
+	if (rc == 0 && ours(fd))
+		stat_as_socket((struct stat *)st);
+	return rc;
+}
+
+/* fstatat(fd, "", st, AT_EMPTY_PATH) is fstat(fd). */
+static bool stat_at_fd(int fd, const char *path, int flags)
+{
+	return (flags & AT_EMPTY_PATH) && path && !path[0] && ours(fd);
+}
+
+int fstatat(int dirfd, const char *path, struct stat *st, int flags)
+{
+	int rc = REAL(fstatat)(dirfd, path, st, flags);
+
+	if (rc == 0 && stat_at_fd(dirfd, path, flags))
+		stat_as_socket(st);
+	return rc;
+}
+
+int fstatat64(int dirfd, const char *path, struct stat64 *st, int flags)
+{
+	int rc = REAL(fstatat64)(dirfd, path, st, flags);
+
+	if (rc == 0 && stat_at_fd(dirfd, path, flags))
+		stat_as_socket((struct stat *)st);
+	return rc;
+}
+
+int statx(int dirfd, const char *path, int flags, unsigned int mask,
+	  struct statx *stx)
+{
+	int rc = REAL(statx)(dirfd, path, flags, mask, stx);
+
+	if (rc == 0 && stat_at_fd(dirfd, path, flags)) {
+		stx->stx_mode = S_IFSOCK | 0777;
+		stx->stx_nlink = 1;
+		stx->stx_size = 0;
+		stx->stx_blocks = 0;
+		stx->stx_blksize = 4096;
+		stx->stx_rdev_major = stx->stx_rdev_minor = 0;
+	}
+	return rc;
+}
+
+/* Programs built before glibc 2.33 call these (ver 1 on x86-64: the
+ * layout of struct stat). */
+int __fxstat(int ver, int fd, struct stat *st);
+int __fxstat64(int ver, int fd, struct stat64 *st);
+
+int __fxstat(int ver, int fd, struct stat *st)
+{
+	(void)ver;
+	return fstat(fd, st);
+}
+
+int __fxstat64(int ver, int fd, struct stat64 *st)
+{
+	(void)ver;
+	return fstat64(fd, st);
+}
+
 /* ---- signal handlers --------------------------------------------------- */
 
 /* Handlers run outside ustack's calls (signals.c). */
@@ -504,6 +599,39 @@ sighandler_t sysv_signal(int sig, sighandler_t handler)
 sighandler_t __sysv_signal(int sig, sighandler_t handler)
 {
 	return shim_signal(sig, handler, SA_RESETHAND | SA_NODEFER);
+}
+
+/*
+ * System V's sigset() (POSIX.1-2001 XSI): a handler with an empty sa_mask
+ * and no flags, and sig taken out of the thread's mask; SIG_HOLD only adds
+ * sig to the mask. It returns SIG_HOLD when sig was blocked before, else
+ * the previous disposition. (glibc's own calls its internal sigaction,
+ * which the shim does not see.)
+ */
+sighandler_t sigset(int sig, sighandler_t disp)
+{
+	struct sigaction sa, old;
+	sigset_t one, was;
+
+	sigemptyset(&one);
+	if (sigaddset(&one, sig) < 0)
+		return SIG_ERR;
+	if (disp == SIG_HOLD) {
+		if (pthread_sigmask(SIG_BLOCK, &one, &was) != 0)
+			return SIG_ERR;
+		if (sigismember(&was, sig))
+			return SIG_HOLD;
+		if (shim_sigaction(sig, NULL, &old) < 0)
+			return SIG_ERR;
+		return old.sa_handler;
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = disp;
+	sigemptyset(&sa.sa_mask);
+	if (shim_sigaction(sig, &sa, &old) < 0 ||
+	    pthread_sigmask(SIG_UNBLOCK, &one, &was) != 0)
+		return SIG_ERR;
+	return sigismember(&was, sig) ? SIG_HOLD : old.sa_handler;
 }
 
 int fcntl(int fd, int cmd, ...)

@@ -17,8 +17,8 @@
  *   signal inside one (shim_sig_enter .. shim_sig_leave) -> trampoline
  *                       holds it; the call's sleep ends (or does not
  *                       begin) with EINTR (wait.c, us_wait_held_signals),
- *                       the call unwinds, shim_sig_leave runs the handler
- *                       with the mask the kernel would have set, and calls
+ *                       the call unwinds, shim_sig_leave has the kernel
+ *                       deliver it again (run_held), and calls
  *                       again when the kernel would have restarted
  *                       (us_wait_take_restart: an untimed wait and
  *                       SA_RESTART, read from the kernel's action, which
@@ -26,10 +26,12 @@
  *
  * Signals that a fault raises (SIGSEGV, SIGBUS, ...) and SIGABRT keep the
  * program's handler in the kernel: holding them would fault again or
- * abort without it. A held handler runs without its ucontext (NULL): that
- * context was the inside of the call. Programs that install handlers
- * through other names (sigset(), or the system call itself) keep the
- * behaviour of wait.h: the handler runs in the sleep it interrupts.
+ * abort without it. Held signals are queued to the thread again at the
+ * call's end, so the kernel itself runs their handlers there, each with a
+ * ucontext of the call's end (not of the inside of the call, which the
+ * handler could not resume anyway). Programs that install handlers with
+ * the system call itself keep the behaviour of wait.h: the handler runs in
+ * the sleep it interrupts.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -174,26 +176,41 @@ static bool held_signals(bool *restart)
 }
 
 /*
- * Run the held handlers, first come first (depth 0: a signal that comes
- * now runs its handler at once). Each is taken off the list with signals
- * blocked, then runs with the mask the kernel sets for a handler: a
- * handler that comes meanwhile and calls ustack may run the rest itself
- * (its call's shim_sig_leave), never one twice. A handler that leaves
- * with longjmp leaves the mask as the kernel's would (sa_mask and the
- * signal blocked, unless its sigsetjmp saved the mask); the others held
- * run at the thread's next ustack call.
+ * Run the held handlers: each held signal is queued again to this thread
+ * with its siginfo (rt_tgsigqueueinfo, which a thread may do to itself
+ * with any si_code), and the kernel delivers them when run_held's mask
+ * comes off, as it would have on the way out of a system call: in its
+ * order, each handler with the kernel's mask and its own ucontext, the
+ * action current at delivery, and a handler that leaves with longjmp
+ * leaves the rest pending in the kernel, delivered as soon as the mask
+ * allows. A held signal that the thread's mask blocks now (epoll_pwait,
+ * ppoll and pselect unblock signals only for the wait) is unblocked until
+ * it is delivered, as the kernel runs such a handler before it puts the
+ * mask back. A handler with SA_RESETHAND (the kernel's action is SIG_DFL
+ * again since the trampoline ran) or a signal the kernel will not queue
+ * (RLIMIT_SIGPENDING) is called here instead, without a ucontext.
+ * Entries are taken off the list with signals blocked: a handler that
+ * calls ustack runs what its own call held at that call's end.
  */
 static void run_held(void)
 {
-	sigset_t old, mask;
+	sigset_t old, open, mask;
+	pid_t pid = getpid(), tid = (pid_t)us_sys(SYS_gettid);
 
 	pthread_sigmask(SIG_BLOCK, &async_block, &old);
+	open = old;
 	while (nheld > 0) {
 		struct held h = held[0];
 
 		for (int i = 1; i < nheld; i++)
 			held[i - 1] = held[i];
 		nheld = nheld - 1;
+		if (!(h.sa.sa_flags & SA_RESETHAND) &&
+		    us_sys(SYS_rt_tgsigqueueinfo, pid, tid, h.sig,
+			   &h.info) == 0) {
+			sigdelset(&open, h.sig);
+			continue;
+		}
 		sigorset(&mask, &old, &h.sa.sa_mask);
 		if (!(h.sa.sa_flags & SA_NODEFER))
 			sigaddset(&mask, h.sig);
@@ -201,6 +218,8 @@ static void run_held(void)
 		call_handler(&h.sa, h.sig, &h.info, NULL);
 		pthread_sigmask(SIG_BLOCK, &async_block, NULL);
 	}
+	/* The queued signals are delivered on the way out of this call. */
+	pthread_sigmask(SIG_SETMASK, &open, NULL);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 }
 

@@ -19,11 +19,13 @@
 #include <poll.h>
 #include <stdarg.h>
 #include <string.h>
+#include <net/if.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 
 #include "core/sys.h"
+#include "dev/dev_ioctl.h"
 #include "net/sock.h"
 #include "socket/epoll.h"
 #include "socket/socket.h"
@@ -569,6 +571,8 @@ static ssize_t sendmsg_locked(struct socket *sock, const struct msghdr *k,
 		flags |= MSG_DONTWAIT;
 	for (;;) {
 		rc = sock->ops->sendmsg(sock, k, len, flags);
+		if (rc == -EAGAIN_NOWAIT)
+			return -EAGAIN;
 		if (rc != -EAGAIN || (flags & MSG_DONTWAIT) ||
 		    sock->ops->waits)
 			return rc;
@@ -891,12 +895,6 @@ int us_fcntl(int fd, int cmd, ...)
 	return (int)set_errno(rc);
 }
 
-/* Linux's kernel-internal "not mine, ask the next layer" (never seen by
- * a caller). */
-#ifndef ENOIOCTLCMD
-#define ENOIOCTLCMD 515
-#endif
-
 /*
  * The requests answered above the protocol: the file's (Linux's
  * do_vfs_ioctl: FIONBIO, FIOASYNC, FIOCLEX/FIONCLEX) and the socket
@@ -940,6 +938,54 @@ static int ioctl_file_locked(struct socket *sock, int fd,
 	}
 }
 
+/* The type of the socket requests (Linux's SOCK_IOC_TYPE, 0x89). */
+#define US_SOCK_IOC_TYPE 0x89
+
+/* A device request on a copy of the caller's struct ifreq, copied back
+ * when it succeeded and answers something (Linux's get_user_ifreq,
+ * dev_ioctl, put_user_ifreq). */
+static int dev_ioctl_user(struct ustack *st, unsigned long request,
+			  void *arg)
+{
+	struct ifreq ifr;
+	bool copyout;
+	int rc;
+
+	/* Linux copies a struct ifreq in first (EFAULT), then finds no such
+	 * request (ENOTTY); here the argument of a request that is none of
+	 * the device's may be shorter, so it is not read. */
+	if (!arg)
+		return -EFAULT;
+	if (!dev_ioctl_known(request))
+		return -ENOTTY;
+	memcpy(&ifr, arg, sizeof(ifr));
+	rc = dev_ioctl(st, request, &ifr, &copyout);
+	if (rc == 0 && copyout)
+		memcpy(arg, &ifr, sizeof(ifr));
+	return rc;
+}
+
+/*
+ * The rest, as Linux's sock_ioctl and sock_do_ioctl: SIOCGIFCONF, then
+ * the family's and protocol's requests, then what they call "not mine":
+ * a socket request (type 0x89) goes to the device level, on any INET
+ * socket, UDP or TCP; anything else is ENOTTY.
+ */
+static int sock_ioctl_locked(struct socket *sock, unsigned long request,
+			     void *arg)
+{
+	int rc;
+
+	if (request == SIOCGIFCONF && !sock->dead)
+		return dev_ifconf(sock->st, arg);
+	rc = sock->ops->ioctl(sock, request, arg);
+	if (rc != -ENOIOCTLCMD)
+		return rc;
+	if (_IOC_TYPE(request) != US_SOCK_IOC_TYPE)
+		return -ENOTTY;
+	return dev_ioctl_user(sock->st, request, arg);
+}
+
 int us_ioctl(int fd, unsigned long request, ...)
 {
 	struct socket *sock;
@@ -953,9 +999,11 @@ int us_ioctl(int fd, unsigned long request, ...)
 	sock = sock_get_locked(fd);
 	if (!sock)
 		return (int)us_sys(SYS_ioctl, fd, request, arg);
+	/* The kernel's ioctl takes the request as an unsigned int. */
+	request = (unsigned int)request;
 	rc = ioctl_file_locked(sock, fd, request, arg);
 	if (rc == -ENOIOCTLCMD)
-		rc = sock->ops->ioctl(sock, request, arg);
+		rc = sock_ioctl_locked(sock, request, arg);
 	sock_put_unlock(sock);
 	return (int)set_errno(rc);
 }

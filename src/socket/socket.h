@@ -38,6 +38,16 @@ enum socket_state {
 	SS_DISCONNECTING,
 };
 
+/*
+ * A protocol's EAGAIN that ends the call even when the call may block:
+ * nothing a wait would bring makes it succeed. Linux's inet_sendmsg
+ * returns inet_autobind's EAGAIN at once (an unbound datagram socket and
+ * no free port in net.ipv4.ip_local_port_range), where ustack's socket
+ * layer would otherwise wait for POLLOUT and try again. The caller sees
+ * EAGAIN. (Above Linux's kernel-internal codes, 512 to 529.)
+ */
+#define EAGAIN_NOWAIT 1001
+
 /* Operations of one family and type (Linux's struct proto_ops). Each
  * returns 0 / a byte count, or -errno. The core lock is held. */
 struct proto_ops {

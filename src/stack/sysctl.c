@@ -12,13 +12,13 @@
 #include "stack/stack.h"
 #include "stack/sysctl.h"
 
-enum sysctl_type { SYSCTL_INT, SYSCTL_STRING, SYSCTL_INT3 };
+enum sysctl_type { SYSCTL_INT, SYSCTL_STRING, SYSCTL_INT3, SYSCTL_INT2 };
 
 struct sysctl_row {
 	const char *name;
 	enum sysctl_type type;
 	size_t offset;
-	int min, max;                       /* SYSCTL_INT */
+	int min, max;                       /* SYSCTL_INT, INT2, INT3 */
 	int (*check)(const char *value);    /* SYSCTL_STRING, or NULL */
 };
 
@@ -29,6 +29,13 @@ struct sysctl_row {
  * autotuning arithmetic sane). */
 #define INT3_ROW(n) \
 	{ "net.ipv4." #n, SYSCTL_INT3, offsetof(struct us_sysctl, n), 1, INT_MAX, NULL }
+/* Two integers, "low high", low <= high, as Linux's ip_local_port_range
+ * (ipv4_local_port_range: each 1..65535, and the low end not below
+ * net.ipv4.ip_unprivileged_port_start, 1024 by default, else EINVAL).
+ * Both are asked for: Linux would take a lone first value and keep the
+ * second. */
+#define INT2_ROW(n, lo, hi) \
+	{ "net.ipv4." #n, SYSCTL_INT2, offsetof(struct us_sysctl, n), lo, hi, NULL }
 #define CORE_ROW(n, lo, hi) \
 	{ "net.core." #n, SYSCTL_INT, offsetof(struct us_sysctl, n), lo, hi, NULL }
 #define STR_ROW(n, chk) \
@@ -48,7 +55,10 @@ static const struct sysctl_row sysctl_table[] = {
 	INT_ROW(tcp_moderate_rcvbuf, 0, 1),
 	INT_ROW(tcp_cubic_hystart, 0, 1),
 	INT_ROW(tcp_max_tw_buckets, 0, INT_MAX),
+	INT_ROW(tcp_orphan_retries, 0, 255),   /* a u8 in Linux */
 	INT_ROW(ip_no_pmtu_disc, 0, 3),
+	INT_ROW(tcp_invalid_ratelimit, 0, INT_MAX),
+	INT2_ROW(ip_local_port_range, 1024, 65535),
 	CORE_ROW(busy_read, 0, INT_MAX),
 };
 
@@ -74,6 +84,9 @@ void us_sysctl_init(struct us_sysctl *s)
 	s->tcp_wmem[1] = 16384;
 	s->tcp_wmem[2] = 4194304;
 	s->tcp_moderate_rcvbuf = 1;
+	s->tcp_invalid_ratelimit = 500;
+	s->ip_local_port_range[0] = 32768;
+	s->ip_local_port_range[1] = 60999;
 }
 
 /* "net.ipv4.tcp_sack" and "net/ipv4/tcp_sack" name the same knob. */
@@ -92,15 +105,15 @@ static const struct sysctl_row *sysctl_find(const char *name)
 	return NULL;
 }
 
-/* "a b c" (spaces or tabs between) into three ints within the row's
- * bounds, nondecreasing. */
-static int sysctl_store_int3(int *field, const struct sysctl_row *r,
-			     const char *value)
+/* "a b c" (spaces or tabs between) into n (2 or 3) ints within the
+ * row's bounds, nondecreasing. */
+static int sysctl_store_ints(int *field, const struct sysctl_row *r,
+			     const char *value, int n)
 {
 	const char *p = value;
 	int v[3];
 
-	for (int i = 0; i < 3; i++) {
+	for (int i = 0; i < n; i++) {
 		char *end;
 		long x;
 
@@ -116,7 +129,7 @@ static int sysctl_store_int3(int *field, const struct sysctl_row *r,
 		p++;
 	if (*p)
 		return -EINVAL;
-	memcpy(field, v, sizeof(v));
+	memcpy(field, v, (size_t)n * sizeof(v[0]));
 	return 0;
 }
 
@@ -127,8 +140,9 @@ static int sysctl_store(struct us_sysctl *s, const struct sysctl_row *r,
 	char *end;
 	long v;
 
-	if (r->type == SYSCTL_INT3)
-		return sysctl_store_int3((int *)field, r, value);
+	if (r->type == SYSCTL_INT3 || r->type == SYSCTL_INT2)
+		return sysctl_store_ints((int *)field, r, value,
+					 r->type == SYSCTL_INT3 ? 3 : 2);
 
 	if (r->type == SYSCTL_INT) {
 		errno = 0;
@@ -200,6 +214,9 @@ int ustack_sysctl_get(struct ustack *st, const char *name, char *buf,
 	else if (r->type == SYSCTL_INT3)
 		n = snprintf(buf, len, "%d\t%d\t%d", ((const int *)field)[0],
 			     ((const int *)field)[1], ((const int *)field)[2]);
+	else if (r->type == SYSCTL_INT2)
+		n = snprintf(buf, len, "%d\t%d", ((const int *)field)[0],
+			     ((const int *)field)[1]);
 	else
 		n = snprintf(buf, len, "%s", field);
 	pthread_mutex_unlock(&st->lock);

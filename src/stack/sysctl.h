@@ -37,15 +37,27 @@ struct us_sysctl {
 				      tcp_cubic.hystart module parameter */
 	int tcp_max_tw_buckets;    /* connections in TIME_WAIT at most;
 				      past it a connection ends at once */
+	int tcp_orphan_retries;    /* timeouts an orphan (closed with data
+				      or a FIN unacknowledged) retransmits
+				      through, as tcp_retries2 counts them;
+				      0 (the default): 8 while the backed-off
+				      RTO is below TCP_RTO_MAX, none after */
 	int busy_read;             /* net.core.busy_read: microseconds a
 				      blocked socket call polls the devices
 				      before it sleeps (0: it sleeps at
 				      once, as Linux's default) */
+	/* The ephemeral ports: bind() to port 0, a datagram socket's
+	 * autobind, connect()'s choice (Linux's ip_local_port_range, "32768
+	 * 60999"; low <= high, low not below 1024). */
+	int ip_local_port_range[2];
 	int ip_no_pmtu_disc;       /* not 0: new sockets start with
 				      IP_PMTUDISC_DONT, else WANT (0); and
 				      "fragmentation needed" sets the path
 				      to the minimum (1), is ignored (2),
 				      or is taken for TCP only (3) */
+	int tcp_invalid_ratelimit; /* ms between ACKs that answer invalid
+				      segments on one connection (500; 0:
+				      every one is answered) */
 };
 
 struct ustack;

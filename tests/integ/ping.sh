@@ -15,8 +15,11 @@ integ_setup_tap 31
 integ_start_ustack
 echo "ustack up at $USTACK_IP, mac $USTACK_MAC"
 
+# -w: ping waits for every reply until the deadline (without it, a reply
+# later than two round trips after the last request counts as lost: a
+# busy machine, not a lost packet).
 for size in 56 1472 8000; do
-	out=$(ping -n -c 100 -i 0.01 -W 2 -s "$size" "$USTACK_IP" 2>&1) || true
+	out=$(ping -n -c 100 -i 0.01 -W 2 -w 30 -s "$size" "$USTACK_IP" 2>&1) || true
 	echo "ping -s $size: $(grep 'packets transmitted' <<<"$out")"
 	grep -q '100 packets transmitted, 100 received' <<<"$out" ||
 		integ_fail "ping -s $size did not get 100/100 replies: $out"

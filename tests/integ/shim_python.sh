@@ -43,4 +43,18 @@ for api in socket selectors asyncio; do
 	shim_run "$api-loopback" 120 "$PY" "$ECHO" loopback --api "$api" "${ARGS[@]}"
 	sed 's/^ok: /ok: 127.0.0.1 on ustack: /' "$WORK/$api-loopback.out"
 done
+
+# fstat() on a ustack socket says socket (S_IFSOCK), as the kernel's does;
+# a pipe's still says FIFO. os.fstat is fstat64, os.stat(fd) the same.
+shim_run fstat 30 "$PY" -c '
+import os, socket, stat
+t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+r, w = os.pipe()
+for s in (t, u):
+    m = os.fstat(s.fileno()).st_mode
+    assert stat.S_ISSOCK(m) and stat.S_IMODE(m) == 0o777, oct(m)
+assert stat.S_ISFIFO(os.fstat(r).st_mode)
+print("ok: fstat says socket for ustack sockets, FIFO for a pipe")'
+cat "$WORK/fstat.out"
 integ_pass

@@ -936,6 +936,81 @@ int dt_ioctl(struct dt *t, int fd, unsigned long request, int *arg)
 	return rc;
 }
 
+int dt_ioctl_ifreq(struct dt *t, int fd, unsigned long request,
+		   struct ifreq *ifr)
+{
+	struct ifreq in;
+	int rc, err;
+
+	if (ifr)
+		memcpy(&in, ifr, sizeof(in));
+	CALL(t, rc, ioctl(fd, request, ifr));
+	out(t, "ioctl(");
+	out_fd(t, fd);
+	out(t, ", %#lx, ", request);
+	if (ifr) {
+		out(t, "{");
+		out_hex(t, (const unsigned char *)in.ifr_name, IFNAMSIZ);
+		out(t, " ");
+		out_hex(t, (const unsigned char *)&in.ifr_ifru,
+			sizeof(in.ifr_ifru));
+		out(t, "})");
+	} else {
+		out(t, "NULL)");
+	}
+	out_ret(t, rc, err);
+	if (ifr && memcmp(&in, ifr, sizeof(in)) != 0) {
+		out(t, " ifr={");
+		out_hex(t, (const unsigned char *)ifr->ifr_name, IFNAMSIZ);
+		out(t, " ");
+		out_hex(t, (const unsigned char *)&ifr->ifr_ifru,
+			sizeof(ifr->ifr_ifru));
+		out(t, "}");
+	} else if (ifr) {
+		out(t, " ifr untouched");
+	}
+	end_line(t);
+	errno = err;
+	return rc;
+}
+
+int dt_ioctl_ifconf(struct dt *t, int fd, int len, void *buf, size_t cap,
+		    bool null_ifc)
+{
+	struct ifconf ifc;
+	int rc, err;
+
+	memset(&ifc, 0, sizeof(ifc));
+	ifc.ifc_len = len;
+	ifc.ifc_buf = buf;
+	mark(buf, cap);
+	CALL(t, rc, ioctl(fd, SIOCGIFCONF, null_ifc ? NULL : &ifc));
+	out(t, "ioctl(");
+	out_fd(t, fd);
+	if (null_ifc)
+		out(t, ", SIOCGIFCONF, NULL)");
+	else
+		out(t, ", SIOCGIFCONF, {len %d, %s})", len,
+		    buf ? "buf" : "NULL");
+	out_ret(t, rc, err);
+	if (!null_ifc)
+		out(t, " ifc_len=%d buf %s", ifc.ifc_len,
+		    ifc.ifc_buf == buf ? "same" : "moved");
+	for (size_t i = 0; buf && i < cap; i += sizeof(struct ifreq)) {
+		size_t n = cap - i < sizeof(struct ifreq) ?
+			   cap - i : sizeof(struct ifreq);
+
+		out(t, "\n    [%zu] ", i);
+		if (untouched((const char *)buf + i, n))
+			out(t, "untouched");
+		else
+			out_hex(t, (const unsigned char *)buf + i, n);
+	}
+	end_line(t);
+	errno = err;
+	return rc;
+}
+
 int dt_poll(struct dt *t, struct pollfd *fds, nfds_t nfds, int timeout_ms)
 {
 	int rc, err;

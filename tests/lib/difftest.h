@@ -112,6 +112,17 @@ int dt_setsockopt(struct dt *t, int fd, int level, int name, const void *val,
 int dt_fcntl(struct dt *t, int fd, int cmd, long arg);
 /* arg: an int in and/or out (FIONBIO, FIONREAD, ...), or NULL. */
 int dt_ioctl(struct dt *t, int fd, unsigned long request, int *arg);
+/* An interface request on a struct ifreq (SIOCGIFFLAGS, ...; ifr NULL
+ * passes NULL): shows the name and union passed, and the whole struct
+ * after the call (bytes the call left keep what the case put there). */
+struct ifreq;
+int dt_ioctl_ifreq(struct dt *t, int fd, unsigned long request,
+		   struct ifreq *ifr);
+/* SIOCGIFCONF with ifc_len = len and ifc_buf = buf (cap bytes, filled
+ * with the marker first; NULL allowed): shows ifc_len after the call and
+ * the cap bytes of buf. ifc NULL passes NULL. */
+int dt_ioctl_ifconf(struct dt *t, int fd, int len, void *buf, size_t cap,
+		    bool null_ifc);
 int dt_poll(struct dt *t, struct pollfd *fds, nfds_t nfds, int timeout_ms);
 int dt_epoll_create1(struct dt *t, int flags);
 /* The event's data is a number of the case's choosing (data.u64). */

@@ -23,8 +23,11 @@
 #                               from the first (RFC 6298 §5.5); Linux >= 6.7
 #                               waits 1 s linearly for the first four
 #   tcp_invalid_ratelimit=0     every out-of-window segment is answered
-#                               (RFC 9293 §3.10.7.4); Linux rate-limits
-#                               these ACKs to one per 500 ms
+#                               (RFC 9293 §3.10.7.4), on both sides; both
+#                               rate-limit these ACKs and challenge ACKs
+#                               to one per 500 ms by default (a script
+#                               about the limit passes
+#                               net.ipv4.tcp_invalid_ratelimit=500)
 # Settings ustack has too, stated so a host's tuning cannot leak in:
 #   tcp_recovery=1              RACK (RFC 8985 §6) finds losses on SACK
 #                               connections; Linux 6.18 does so whatever

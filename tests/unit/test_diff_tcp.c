@@ -1414,6 +1414,37 @@ static void case_maxseg_values(struct dt *t)
 	dt_getsockopt_int(t, c, IPPROTO_TCP, TCP_MAXSEG);
 }
 
+/*
+ * Every port of net.ipv4.ip_local_port_range (shrunk to two) held by
+ * bind() to port 0: a third bind() to port 0 is EADDRINUSE (Linux's
+ * inet_csk_find_open_port), and connect() from an unbound socket
+ * EADDRNOTAVAIL (inet_hash_connect skips ports bind() holds). With one
+ * let go, connect() takes it.
+ */
+static void case_connect_ports_exhausted(struct dt *t)
+{
+	struct sockaddr_in la = dt_sin("127.0.0.1", 6571);
+	struct sockaddr_in any = dt_sin("127.0.0.1", 0);
+	int l = listener(t, 6571, SOCK_STREAM);
+	int b1, b2, c, b3;
+
+	dt_sysctl(t, "net.ipv4.ip_local_port_range", "40000 40001");
+	b1 = dt_socket(t, AF_INET, SOCK_STREAM, 0);
+	dt_bind(t, b1, &any, sizeof(any));
+	b2 = dt_socket(t, AF_INET, SOCK_STREAM, 0);
+	dt_bind(t, b2, &any, sizeof(any));
+	b3 = dt_socket(t, AF_INET, SOCK_STREAM, 0);
+	dt_bind(t, b3, &any, sizeof(any));
+	c = dt_socket(t, AF_INET, SOCK_STREAM, 0);
+	dt_connect(t, c, &la, sizeof(la));
+	tcp_state(t, c);
+	dt_close(t, b1);
+	dt_connect(t, c, &la, sizeof(la));
+	dt_accept(t, l, NULL, NULL);
+	dt_getnames(t, c);
+	dt_sysctl(t, "net.ipv4.ip_local_port_range", "32768 60999");
+}
+
 static const struct dt_case cases[] = {
 	DT_CASE(case_listen_errors),
 	DT_CASE(case_listen_unbound),
@@ -1429,6 +1460,7 @@ static const struct dt_case cases[] = {
 	DT_CASE(case_accept_errors),
 	DT_CASE(case_accept_nonblock),
 	DT_CASE(case_names),
+	DT_CASE(case_connect_ports_exhausted),
 	DT_CASE(case_unconnected_io),
 	DT_CASE(case_data),
 	DT_CASE(case_recvmsg_stream),

@@ -744,6 +744,42 @@ static void case_broadcast(struct dt *t)
 	dt_send(t, fd, "conn", 4, 0);
 }
 
+/*
+ * No free ephemeral port: net.ipv4.ip_local_port_range shrunk to two
+ * ports, both taken by bind() to port 0, so a third bind() to port 0 is
+ * EADDRINUSE, and an unbound socket's sendto() and connect() are EAGAIN
+ * at once, blocking or not (Linux's inet_autobind: udp_lib_get_port
+ * finds nothing; a wait would not help). With one of the two let go,
+ * sendto() binds to it.
+ */
+static void case_autobind_exhausted(struct dt *t)
+{
+	struct sockaddr_in a = dt_sin("127.0.0.1", P1);
+	struct sockaddr_in any = dt_sin("0.0.0.0", 0);
+	char buf[16];
+	int s = dt_udp_bound(t, P1);
+	int b1, b2, fd;
+
+	dt_sysctl(t, "net.ipv4.ip_local_port_range", "40000 40001");
+	b1 = dt_socket(t, AF_INET, SOCK_DGRAM, 0);
+	dt_bind(t, b1, &any, sizeof(any));
+	b2 = dt_socket(t, AF_INET, SOCK_DGRAM, 0);
+	dt_bind(t, b2, &any, sizeof(any));
+	fd = dt_socket(t, AF_INET, SOCK_DGRAM, 0);
+	dt_sendto(t, fd, hello, 5, 0, &a, sizeof(a));
+	dt_sendto(t, fd, hello, 5, MSG_DONTWAIT, &a, sizeof(a));
+	dt_send(t, fd, hello, 5, 0);
+	dt_connect(t, fd, &a, sizeof(a));
+	dt_bind(t, fd, &any, sizeof(any));
+	dt_getnames(t, fd);
+	dt_recv(t, s, buf, sizeof(buf), MSG_DONTWAIT);
+	dt_close(t, b1);
+	dt_sendto(t, fd, hello, 5, 0, &a, sizeof(a));
+	dt_recv(t, s, buf, sizeof(buf), MSG_DONTWAIT);
+	dt_getnames(t, fd);
+	dt_sysctl(t, "net.ipv4.ip_local_port_range", "32768 60999");
+}
+
 static const struct dt_case cases[] = {
 	DT_CASE(case_send_no_dest),
 	DT_CASE(case_send_bad_addr),
@@ -767,6 +803,7 @@ static const struct dt_case cases[] = {
 	DT_CASE(case_shutdown_connected),
 	DT_CASE(case_shutdown_unconnected),
 	DT_CASE(case_broadcast),
+	DT_CASE(case_autobind_exhausted),
 };
 
 int main(void)

@@ -48,6 +48,8 @@ static void test_defaults_are_linux(void **state)
 	assert_value(st, "net.ipv4.tcp_congestion_control", "cubic");
 	assert_value(st, "net.core.busy_read", "0");
 	assert_value(st, "net.ipv4.ip_no_pmtu_disc", "0");
+	assert_value(st, "net.ipv4.tcp_orphan_retries", "0");
+	assert_value(st, "net.ipv4.ip_local_port_range", "32768\t60999");
 	assert_int_equal(st->sysctl.tcp_sack, 1);
 	ustack_destroy(st);
 }
@@ -125,6 +127,41 @@ static void test_congestion_name_checked(void **state)
 	ustack_destroy(st);
 }
 
+/* Linux's ipv4_local_port_range: two ports, each 1..65535, the second not
+ * below the first, the first not below ip_unprivileged_port_start (1024);
+ * anything else EINVAL and the range unchanged. */
+static void test_local_port_range(void **state)
+{
+	struct ustack *st = new_stack();
+	const char *bad[] = { "1000 2000", "0 5", "40001 40000",
+			      "40000 70000", "a b", "40000 40001x" };
+	size_t i;
+
+	(void)state;
+	assert_int_equal(ustack_sysctl_set(st, "net.ipv4.ip_local_port_range",
+					   "40000\t40000"), 0);
+	assert_value(st, "net.ipv4.ip_local_port_range", "40000\t40000");
+	assert_int_equal(ustack_sysctl_set(st, "net/ipv4/ip_local_port_range",
+					   "1024 65535\n"), 0);
+	assert_value(st, "net.ipv4.ip_local_port_range", "1024\t65535");
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		errno = 0;
+		assert_int_equal(ustack_sysctl_set(st,
+				 "net.ipv4.ip_local_port_range", bad[i]), -1);
+		assert_int_equal(errno, EINVAL);
+		assert_value(st, "net.ipv4.ip_local_port_range",
+			     "1024\t65535");
+	}
+	/* tcp_orphan_retries is a u8 in Linux. */
+	assert_int_equal(ustack_sysctl_set(st, "net.ipv4.tcp_orphan_retries",
+					   "255"), 0);
+	assert_int_equal(ustack_sysctl_set(st, "net.ipv4.tcp_orphan_retries",
+					   "256"), -1);
+	assert_int_equal(errno, EINVAL);
+	assert_value(st, "net.ipv4.tcp_orphan_retries", "255");
+	ustack_destroy(st);
+}
+
 static void test_per_instance(void **state)
 {
 	struct ustack *a = new_stack(), *b = new_stack();
@@ -145,6 +182,7 @@ int main(void)
 		cmocka_unit_test(test_set_and_spellings),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_congestion_name_checked),
+		cmocka_unit_test(test_local_port_range),
 		cmocka_unit_test(test_per_instance),
 	};
 

@@ -548,6 +548,60 @@ static void test_rto_revert_time_limit(void **state)
 	assert_int_equal(tt_so_error(c.fd), EHOSTUNREACH);
 }
 
+/*
+ * Linux's tcp_orphan_retries, net.ipv4.tcp_orphan_retries at 15 (as long
+ * as an open socket). An orphan whose RTO backed off to TCP_RTO_MAX is
+ * no longer "alive"; if an ICMP error has told of trouble meanwhile
+ * (sk_err_soft: a port unreachable, which takes no step of the backoff
+ * back), it has no retries left whatever the sysctl says, and the next
+ * timeout ends it without a segment. Without the error it retransmits on.
+ */
+static void orphan_at_rto_max(bool soft_error)
+{
+	struct tt_conn c;
+	struct tcp_info ti;
+	us_time_t gap;
+
+	open_active(&c, 4000);
+	assert_int_equal(ustack_sysctl_set(T.st, "net.ipv4.tcp_orphan_retries",
+					   "15"), 0);
+	assert_int_equal(us_send(c.fd, BUF, 100, 0), 100);
+	TT_EXPECT_DATA(&c, c.rcv_nxt, 100);
+	tt_info(c.fd, &ti);
+	assert_int_equal(us_close(c.fd), 0);
+	c.fd = -1;
+	ts_flush_tx(&T);   /* the FIN */
+	for (gap = ti.tcpi_rto; gap < 120 * US_USEC_PER_SEC;
+	     gap = gap * 2 > 120 * US_USEC_PER_SEC ? 120 * US_USEC_PER_SEC
+						   : gap * 2) {
+		ts_advance(&T, gap);
+		TT_EXPECT_DATA(&c, c.rcv_nxt, 100);
+		TT_EXPECT_NONE(&T);
+	}
+	if (soft_error)
+		icmp_about(&c, c.rcv_nxt, ICMP_DEST_UNREACH, ICMP_PORT_UNREACH,
+			   0);
+	ts_advance(&T, gap - 1);
+	assert_int_equal(tt_conn_state(&c), TCP_FIN_WAIT1);
+	ts_advance(&T, 1);
+	if (soft_error) {
+		TT_EXPECT_NONE(&T);
+		assert_int_equal(tt_conn_state(&c), -1);
+	} else {
+		TT_EXPECT_DATA(&c, c.rcv_nxt, 100);
+		assert_int_equal(tt_conn_state(&c), TCP_FIN_WAIT1);
+	}
+}
+
+static void test_orphan_soft_error_not_alive(void **state)
+{
+	(void)state;
+	orphan_at_rto_max(false);
+	teardown(NULL);
+	setup(NULL);
+	orphan_at_rto_max(true);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -573,6 +627,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_synsent, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rto_revert_time_limit,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_orphan_soft_error_not_alive,
 						setup, teardown),
 	};
 

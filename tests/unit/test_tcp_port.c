@@ -19,6 +19,7 @@
 #include <cmocka.h>
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "lib/tcptest.h"
@@ -67,10 +68,14 @@ static uint16_t connect_port(uint16_t peer_port, int *fd)
 	return s.th.sport;
 }
 
+/* net.ipv4.ip_local_port_range, as a test on Linux would set it. */
 static void set_range(uint16_t lo, uint16_t hi)
 {
-	T.st->tcp.port_lo = lo;
-	T.st->tcp.port_hi = hi;
+	char v[32];
+
+	snprintf(v, sizeof(v), "%u %u", lo, hi);
+	assert_int_equal(ustack_sysctl_set(T.st, "net.ipv4.ip_local_port_range",
+					   v), 0);
 }
 
 /*
@@ -82,16 +87,16 @@ static void set_range(uint16_t lo, uint16_t hi)
 static void test_connect_ports_walk_forward(void **state)
 {
 	enum { N = 300 };
-	const struct tcp_table *t = &T.st->tcp;
-	uint32_t range = (uint32_t)(t->port_hi - t->port_lo) + 1;
+	const int *r = T.st->sysctl.ip_local_port_range;
+	uint32_t range = (uint32_t)(r[1] - r[0]) + 1;
 	uint16_t port[N];
 	int fd[N];
 
 	(void)state;
 	for (int i = 0; i < N; i++) {
 		port[i] = connect_port(80, &fd[i]);
-		assert_true(port[i] >= t->port_lo && port[i] <= t->port_hi);
-		assert_int_equal((port[i] - t->port_lo) % 2, 0);
+		assert_true(port[i] >= r[0] && port[i] <= r[1]);
+		assert_int_equal((port[i] - r[0]) % 2, 0);
 		for (int j = 0; j < i; j++)
 			assert_int_not_equal(port[i], port[j]);
 		if (i > 0) {

@@ -20,6 +20,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <string.h>
+#include <netinet/tcp.h>
 #include <sys/ioctl.h>
 
 #include "lib/tcptest.h"
@@ -815,6 +816,40 @@ static void test_invalid_ack_rate_limit(void **state)
 	TT_EXPECT_ACK(&c);
 }
 
+/* net.ipv4.tcp_invalid_ratelimit sets the limit: 0 answers every invalid
+ * segment, N waits N ms between answers. */
+static void test_invalid_ack_rate_limit_sysctl(void **state)
+{
+	struct tt_conn c;
+
+	(void)state;
+	enter(&c, F_EST_PASSIVE);
+	assert_int_equal(ustack_sysctl_set(T.st,
+			 "net.ipv4.tcp_invalid_ratelimit", "0"), 0);
+	tt_send(&c, TCPHDR_ACK, c.snd_nxt + 70000, c.rcv_nxt, NULL, 0);
+	TT_EXPECT_ACK(&c);
+	tt_send(&c, TCPHDR_ACK, c.snd_nxt + 70000, c.rcv_nxt, NULL, 0);
+	TT_EXPECT_ACK(&c);
+	tt_send(&c, TCPHDR_SYN, c.snd_nxt, 0, NULL, 0);
+	TT_EXPECT_ACK(&c);
+
+	assert_int_equal(ustack_sysctl_set(T.st,
+			 "net.ipv4.tcp_invalid_ratelimit", "100"), 0);
+	ts_advance(&T, 100000);
+	tt_send(&c, TCPHDR_ACK, c.snd_nxt + 70000, c.rcv_nxt, NULL, 0);
+	TT_EXPECT_ACK(&c);
+	ts_advance(&T, 100000 - 1);
+	tt_send(&c, TCPHDR_ACK, c.snd_nxt + 70000, c.rcv_nxt, NULL, 0);
+	TT_EXPECT_NONE(&T);
+	ts_advance(&T, 1);
+	tt_send(&c, TCPHDR_ACK, c.snd_nxt + 70000, c.rcv_nxt, NULL, 0);
+	TT_EXPECT_ACK(&c);
+	assert_int_equal(ustack_sysctl_set(T.st,
+			 "net.ipv4.tcp_invalid_ratelimit", "-1"), -1);
+	assert_int_equal(errno, EINVAL);
+	assert_state(&c, TCP_ESTABLISHED);
+}
+
 /* ---- timers of the closing states --------------------------------------- */
 
 /* An orphan in FIN_WAIT2 waits tcp_fin_timeout (60 s) for the peer's FIN,
@@ -839,6 +874,44 @@ static void test_fin_wait2_timeout(void **state)
 	tt_peer(&c, TCPHDR_FIN | TCPHDR_ACK, NULL, 0);
 	TT_EXPECT_ACK(&c);
 	assert_state(&c, TCP_TIME_WAIT);
+}
+
+/*
+ * The orphan's FIN_WAIT2 wait is never under 3.5 RTOs (Linux's
+ * tcp_fin_time), and the RTO is the backed-off one (icsk_rto): a FIN sent
+ * seven times and then ACKed gives no RTT sample (RFC 6298 §3, Karn), so
+ * the backoff stays and the floor is 3.5 x 128 RTOs, past the 60 s.
+ */
+static void test_fin_wait2_timeout_backed_off(void **state)
+{
+	struct tt_conn c;
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+	us_time_t rto, floor;
+	int i;
+
+	(void)state;
+	enter(&c, F_EST_PASSIVE);
+	assert_int_equal(us_getsockopt(c.fd, IPPROTO_TCP, TCP_INFO, &ti,
+				       &len), 0);
+	rto = ti.tcpi_rto;
+	assert_true(rto >= 200000 && rto < 1000000);
+	tt_to_fin_wait1(&c, true);
+	for (i = 0; i < 7; i++) {
+		ts_advance(&T, rto << i);
+		TT_EXPECT(&c, TCPHDR_FIN | TCPHDR_ACK, c.rcv_nxt - 1,
+			  c.snd_nxt);
+	}
+	tt_peer(&c, TCPHDR_ACK, NULL, 0);
+	TT_EXPECT_NONE(&T);
+	assert_state(&c, TCP_FIN_WAIT2);
+	floor = (rto << 7) * 4 - (rto << 7) / 2;
+	assert_true(floor > 60 * US_USEC_PER_SEC);
+	ts_advance(&T, floor - 1);
+	assert_state(&c, TCP_FIN_WAIT2);
+	ts_advance(&T, 1);
+	assert_state(&c, -1);
+	TT_EXPECT_NONE(&T);
 }
 
 /* An unacknowledged FIN goes again on the retransmission timer, in
@@ -963,7 +1036,9 @@ int main(void)
 		T_(test_time_wait_rows),
 		T_(test_time_wait_new_syn),
 		T_(test_invalid_ack_rate_limit),
+		T_(test_invalid_ack_rate_limit_sysctl),
 		T_(test_fin_wait2_timeout),
+		T_(test_fin_wait2_timeout_backed_off),
 		T_(test_fin_retransmitted),
 		T_(test_poll_mask_per_state),
 #undef T_

@@ -13,9 +13,9 @@
  * while answered (RFC 1122 §4.2.2.17) and end after tcp_retries2
  * unanswered ones, an orphan's sooner; a timeout while the window is
  * closed retransmits past it and lives while answered; tcp_retries2
- * bounds the time since the first retransmission. After a go-back, the
- * cuts at a window end moved a byte at a time stop at Linux's
- * TCPWQUEUETOOBIG bound.
+ * bounds the time since the first retransmission, tcp_orphan_retries an
+ * orphan's. After a go-back, the cuts at a window end moved a byte at a
+ * time stop at Linux's TCPWQUEUETOOBIG bound.
  * Keepalive's idle time counts from the last acceptable segment.
  *
  * The stack is 10.0.0.2; the peer 10.0.0.1.
@@ -393,6 +393,59 @@ static void test_rto_limit_etimedout(void **state)
 	assert_int_equal(errno, ETIMEDOUT);
 }
 
+/*
+ * An orphan with data in flight: 10 bytes sent, then close(), the FIN
+ * behind them; the peer is silent. Its retransmissions (RTO 300 ms,
+ * doubling) are counted as tcp_retries2's are, but against Linux's
+ * tcp_orphan_retries: `n` retransmissions go, and the next timeout ends
+ * it, in silence (no RST, as Linux's tcp_write_err).
+ */
+static void orphan_retransmits(int n)
+{
+	struct tt_conn c;
+	us_time_t gap = 300 * MS;
+
+	open_rtt(&c, 100 * MS);
+	assert_int_equal(us_send(c.fd, BUF, 10, 0), 10);
+	TT_EXPECT_DATA(&c, c.rcv_nxt, 10);
+	assert_int_equal(us_close(c.fd), 0);
+	c.fd = -1;
+	TT_EXPECT(&c, TCPHDR_FIN | TCPHDR_ACK, c.rcv_nxt + 10, c.snd_nxt);
+	TT_EXPECT_NONE(&T);
+	for (int i = 0; i < n; i++) {
+		advance_to_edge(gap);
+		TT_EXPECT_DATA(&c, c.rcv_nxt, 10);
+		TT_EXPECT_NONE(&T);
+		gap = gap * 2 > 120 * SEC ? 120 * SEC : gap * 2;
+	}
+	ts_advance(&T, gap - 1);
+	assert_int_equal(tt_conn_state(&c), TCP_FIN_WAIT1);
+	ts_advance(&T, 1);
+	TT_EXPECT_NONE(&T);
+	assert_int_equal(tt_conn_state(&c), -1);
+}
+
+/*
+ * net.ipv4.tcp_orphan_retries at its default, 0: 8 while the connection
+ * is alive, as a time (Linux's retransmits_timed_out with
+ * tcp_model_timeout(8, TCP_RTO_MIN)): 102.2 s since the first
+ * retransmission. Retransmissions at 0.3 s and then 0.6, 1.8, 4.2, 9.0,
+ * 18.6, 37.8 and 76.2 s after it (8 in all); the next timeout, at 153 s,
+ * is past 102.2 s and ends the orphan (an open socket goes on to 15:
+ * test_rto_limit_etimedout). Set to 3: 3 backed off from 200 ms, 3.0 s:
+ * retransmissions at 0.3 s, then 0.6 and 1.8 s after it; the end at
+ * 4.2 s.
+ */
+static void test_rto_orphan_retries(void **state)
+{
+	(void)state;
+	orphan_retransmits(8);
+	fresh_stack();
+	assert_int_equal(ustack_sysctl_set(T.st, "net.ipv4.tcp_orphan_retries",
+					   "3"), 0);
+	orphan_retransmits(3);
+}
+
 /* ---- fast retransmit ----------------------------------------------------- */
 
 /*
@@ -584,9 +637,11 @@ static void test_zero_window_probes_give_up(void **state)
  * behind it) is given up sooner (Linux's tcp_orphan_retries with the
  * sysctl at 0): after 8 unanswered probes; and, answered or not, once the
  * backoff reached TCP_RTO_MAX (9 probes from 300 ms: 300 ms << 9 is more
- * than 120 s), at the time the 10th would go.
+ * than 120 s), at the time the 10th would go. With the sysctl at 10, 10
+ * probes go either way: the 10th at a backoff of 9, past TCP_RTO_MAX but
+ * below 10 (Linux's icsk_backoff >= max_probes).
  */
-static void orphan_probing(bool answer)
+static void orphan_probing(bool answer, int n)
 {
 	struct tt_conn c;
 	us_time_t gap;
@@ -595,7 +650,7 @@ static void orphan_probing(bool answer)
 	assert_int_equal(us_close(c.fd), 0);
 	c.fd = -1;
 	TT_EXPECT_NONE(&T);
-	gap = probes(&c, answer ? 9 : 8, 300 * MS, answer);
+	gap = probes(&c, n, 300 * MS, answer);
 	ts_advance(&T, gap - 1);
 	assert_int_equal(tt_conn_state(&c), TCP_FIN_WAIT1);
 	ts_advance(&T, 1);
@@ -606,9 +661,15 @@ static void orphan_probing(bool answer)
 static void test_zero_window_probes_orphan(void **state)
 {
 	(void)state;
-	orphan_probing(false);
+	orphan_probing(false, 8);
 	fresh_stack();
-	orphan_probing(true);
+	orphan_probing(true, 9);
+	for (int answer = 0; answer < 2; answer++) {
+		fresh_stack();
+		assert_int_equal(ustack_sysctl_set(T.st,
+				 "net.ipv4.tcp_orphan_retries", "10"), 0);
+		orphan_probing(answer, 10);
+	}
 }
 
 /*
@@ -1104,6 +1165,7 @@ int main(void)
 		T_(test_rto_3s_after_syn_retransmit),
 		T_(test_rto_restarts_on_ack),
 		T_(test_rto_limit_etimedout),
+		T_(test_rto_orphan_retries),
 		T_(test_fast_retransmit),
 		T_(test_not_dupacks),
 		T_(test_zero_window_probes),

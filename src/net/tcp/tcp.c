@@ -43,8 +43,6 @@ void tcp_init(struct ustack *st)
 	t->secret.k0 = us_rng_next(&st->rng);
 	t->secret.k1 = us_rng_next(&st->rng);
 	tcp_port_init(st);
-	t->port_lo = 32768;
-	t->port_hi = 60999;
 	t->msl_us = 30 * US_USEC_PER_SEC;
 	tcp_tw_init(st);
 	list_init(&t->errqs);
@@ -308,9 +306,7 @@ static void tcp_put_port(struct sock *sk)
 /* bind(): a given port, or any free one from the ephemeral range. */
 static int tcp_get_port(struct sock *sk, uint16_t snum)
 {
-	struct tcp_table *t = &sk->st->tcp;
-	uint32_t range = (uint32_t)(t->port_hi - t->port_lo) + 1;
-	uint32_t off;
+	uint32_t lo, hi, range, off;
 
 	if (snum) {
 		if (tcp_port_conflict(sk->st, sk, snum))
@@ -318,9 +314,11 @@ static int tcp_get_port(struct sock *sk, uint16_t snum)
 		tcp_bind_hash(sk, snum);
 		return 0;
 	}
+	inet_get_local_port_range(sk->st, &lo, &hi);
+	range = hi - lo + 1;
 	off = (uint32_t)us_rng_below(&sk->st->rng, range);
 	for (uint32_t i = 0; i < range; i++) {
-		uint16_t port = (uint16_t)(t->port_lo + (off + i) % range);
+		uint16_t port = (uint16_t)(lo + (off + i) % range);
 
 		if (!tcp_port_conflict(sk->st, sk, port)) {
 			tcp_bind_hash(sk, port);
@@ -432,7 +430,7 @@ bool tcp_port_from_bind(const struct sock *sk)
 static int tcp_connect_port(struct sock *sk)
 {
 	struct tcp_table *t = &sk->st->tcp;
-	uint32_t remaining = (uint32_t)(t->port_hi - t->port_lo) + 1;
+	uint32_t lo, hi, remaining;
 	/* Every byte hashed is set: padding would make runs differ. */
 	struct {
 		uint32_t laddr, faddr;
@@ -440,17 +438,20 @@ static int tcp_connect_port(struct sock *sk)
 	} k = { sk->rcv_saddr, sk->daddr, sk->dport, 0 };
 	uint64_t h = us_siphash(&t->secret, &k, sizeof(k));
 	uint32_t *perturb = &t->port_perturb[h % TCP_PORT_PERTURB];
-	uint32_t high = (uint32_t)t->port_hi + 1;
 	uint32_t offset, i, port, step;
 
+	/* net.ipv4.ip_local_port_range (Linux's inet_hash_connect): with
+	 * every port of it taken, EADDRNOTAVAIL. */
+	inet_get_local_port_range(sk->st, &lo, &hi);
+	remaining = hi - lo + 1;
 	if (remaining > 1)
 		remaining &= ~1u;
 	offset = (*perturb + (uint32_t)(h >> 32)) % remaining;
 	offset &= ~1u;
 	for (;;) {
-		port = t->port_lo + offset;
+		port = lo + offset;
 		for (i = 0; i < remaining; i += 2, port += 2) {
-			if (port >= high)
+			if (port > hi)
 				port -= remaining;
 			if (tcp_connect_port_ok(sk, (uint16_t)port))
 				goto found;
@@ -1453,13 +1454,13 @@ static int tcp_ioctl(struct sock *sk, unsigned long cmd, int *karg)
 
 	/* As Linux's tcp_ioctl: SIOCATMARK in every state (a listener's
 	 * 0), the queue sizes refused on a listener, anything else not a
-	 * TCP request at all. */
+	 * TCP request at all (the device level's, or ENOTTY). */
 	if (cmd == SIOCATMARK) {
 		*karg = tcp_urg_at_mark(sk);
 		return 0;
 	}
 	if (cmd != SIOCINQ && cmd != SIOCOUTQ && cmd != SIOCOUTQNSD)
-		return -ENOTTY;
+		return -ENOIOCTLCMD;
 	if (sk->state == TCP_LISTEN)
 		return -EINVAL;
 	/* During the handshake the SYN is in flight, but no data: Linux's

@@ -43,9 +43,9 @@ struct tcp_congestion_ops;
 #define TCP_RTO_MAX_US 120000000ULL  /* Linux TCP_RTO_MAX */
 #define TCP_TIMEOUT_INIT_US 1000000  /* RFC 6298 §2.1 */
 #define TCP_TIMEOUT_FALLBACK_US 3000000 /* RFC 6298 §5.7 */
+#define TCP_RENEG_DELAY_MIN_US 10000  /* Linux's tcp_check_sack_reneging */
 #define TCP_DELACK_MIN_US 40000      /* Linux TCP_DELACK_MIN */
 #define TCP_DELACK_MAX_US 200000
-#define TCP_INVALID_RATELIMIT_US 500000 /* net.ipv4.tcp_invalid_ratelimit */
 #define TCP_SYN_RETRIES 6
 #define TCP_SYNACK_RETRIES 5
 #define TCP_RETRIES2 15
@@ -159,7 +159,6 @@ struct tcp_table {
 						ehash_mask + 1 chains */
 	struct list_head listen[TCP_BHASH];  /* listeners, by port */
 	struct us_siphash_key secret;        /* RFC 6528 / RFC 6056 key */
-	uint16_t port_lo, port_hi;
 	us_time_t msl_us;                    /* TIME_WAIT lasts 2 MSL */
 
 	/* connect()'s port choice (tcp.c, tcp_connect_port) */
@@ -530,6 +529,9 @@ void tcp_sack_dupack(struct sock *sk);
 bool tcp_sack_recovery_ack(struct sock *sk);
 /* RFC 6675 §5.1: the retransmission timer fired. */
 void tcp_sack_enter_loss(struct sock *sk);
+/* The first unacknowledged segment is marked SACKed: the peer reneged
+ * (RFC 2018 §8). */
+bool tcp_sack_reneged(struct sock *sk);
 /* RFC 6675 NextSeg rule 1: retransmit lost segments while pipe allows. */
 void tcp_sack_xmit_lost(struct sock *sk);
 /* RFC 6675 SetPipe, in segments. */
@@ -709,6 +711,8 @@ int tcp_transmit_gso(struct sock *sk, struct sk_buff *skb, unsigned int nsegs);
 void tcp_init_timers(struct tcp_sock *tp);
 void tcp_clear_timers(struct tcp_sock *tp);
 void tcp_reset_rto_timer(struct sock *sk);
+/* The same, due `delay` from now (the RTO timer's other uses). */
+void tcp_reset_rto_timer_in(struct sock *sk, us_time_t delay);
 /* The connection fails with err: reported, then closed. */
 void tcp_write_err(struct sock *sk, int err);
 /* The RTO with its backoff, at most TCP_RTO_MAX_US. */
@@ -728,7 +732,8 @@ uint32_t tcp_tuple_hash(const struct tcp_table *t, uint32_t laddr,
 /* sk's port was chosen by bind(), not by connect() (tcp.c). */
 bool tcp_port_from_bind(const struct sock *sk);
 /* tcp_invalid_ratelimit on *last (Linux's __tcp_oow_rate_limited): true
- * when an answer went less than 500 ms ago; else *last = now. */
+ * when an answer went less than the sysctl's time (500 ms) ago; else
+ * *last = now. */
 bool tcp_oow_limited(struct ustack *st, us_time_t *last);
 /* RFC 7323 §5.3 R1 without the sock: TSval at least TS.Recent (within
  * `window` ticks), or a TS.Recent too old or 0 to check against. */

@@ -60,12 +60,15 @@ static void tcp_reset(struct sock *sk)
 
 /*
  * Linux's __tcp_oow_rate_limited (net.ipv4.tcp_invalid_ratelimit): one ACK
- * per 500 ms at most answers invalid segments, so two ends that disagree
- * about the sequence space cannot keep ACKing each other in a loop.
+ * per 500 ms at most (the sysctl's default) answers invalid segments, so
+ * two ends that disagree about the sequence space cannot keep ACKing each
+ * other in a loop. 0 answers every one.
  */
 bool tcp_oow_limited(struct ustack *st, us_time_t *last)
 {
-	if (*last && st->now - *last < TCP_INVALID_RATELIMIT_US)
+	us_time_t limit = (us_time_t)st->sysctl.tcp_invalid_ratelimit * 1000;
+
+	if (*last && st->now - *last < limit)
 		return true;
 	*last = st->now;
 	return false;
@@ -330,7 +333,7 @@ static enum us_drop_reason tcp_ack(struct sock *sk, const struct sk_buff *skb,
 	uint32_t nwin = tcp_peer_window(tp, th);   /* RFC 7323 §2.3 */
 	bool wnd_changed = false;
 	uint32_t acked, sacked, part, prior_una;
-	bool finished;
+	bool finished, reneged;
 
 	if (seq_gt(ack, tp->snd_max))
 		return US_DROP_TCP_ACK_UNSENT;
@@ -411,18 +414,22 @@ static enum us_drop_reason tcp_ack(struct sock *sk, const struct sk_buff *skb,
 	finished = tcp_clean_rtx_queue(sk, ack, &part);
 	tp->retransmits = 0;
 	tp->retrans_stamp = 0;
+	reneged = tcp_sack_reneged(sk);
 	acked = tcp_sack_newly_delivered(tp, acked);
 	if (acked) {
 		tcp_cong_on_ack(sk, acked, part);
 		tcp_sndbuf_expand(sk);
 	}
 	/* RFC 6675 §5: a cumulative ACK that SACKs new data is a DupAck
-	 * too, counted after the reset above. */
-	if (sacked)
+	 * too, counted after the reset above. Not when the peer reneged:
+	 * its scoreboard is in doubt, and Linux's tcp_fastretrans_alert
+	 * stops at tcp_check_sack_reneging, before loss detection. */
+	if (sacked && !reneged)
 		tcp_dupack(sk);
 	/* RFC 8985 §6.2: losses by time */
-	tcp_rack_ack(sk, TCP_ACK_UNA_ADVANCED |
-			 (sacked ? TCP_ACK_SACKED_NEW : 0));
+	if (!reneged)
+		tcp_rack_ack(sk, TCP_ACK_UNA_ADVANCED |
+				 (sacked ? TCP_ACK_SACKED_NEW : 0));
 	tcp_tlp_ack(sk, ack, false);   /* RFC 8985 §7.4 */
 	tcp_prr_ack(sk, true);   /* RFC 6937: cwnd in recovery */
 	/* Out of any episode (judged before this ACK), the recovery point
@@ -437,8 +444,20 @@ static enum us_drop_reason tcp_ack(struct sock *sk, const struct sk_buff *skb,
 	 * a segment is acknowledged whole, so that a receiver that ACKs a
 	 * segment in parts cannot put its timeout off; ustack does the same.
 	 * An ACK of everything stops it. */
-	if (finished || tp->snd_una == tp->snd_max)
+	if (reneged) {
+		/* RFC 2018 §8: the ACK points at data the peer SACKed, so it
+		 * dropped it (or its scoreboard is briefly odd). As Linux's
+		 * tcp_check_sack_reneging: max(SRTT/2, 10 ms) for more ACKs
+		 * to set things right, then the timeout forgets the SACKs
+		 * (tcp_sack_enter_loss) and sends the head again, rather than
+		 * a whole RTO with the peer's hole left unfilled. */
+		us_time_t delay = tp->srtt_us / 2;
+
+		tcp_reset_rto_timer_in(sk, delay > TCP_RENEG_DELAY_MIN_US ?
+					   delay : TCP_RENEG_DELAY_MIN_US);
+	} else if (finished || tp->snd_una == tp->snd_max) {
 		tcp_rearm_rto(sk);
+	}
 	if (sk->sk_socket)
 		sk->sk_write_space(sk);
 	return US_DROP_NOT_DROPPED;

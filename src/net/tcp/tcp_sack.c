@@ -590,11 +590,18 @@ bool tcp_sack_recovery_ack(struct sock *sk)
  * and all go, as in Linux (is_reneg); kept, that segment would never be
  * sent again.
  */
+bool tcp_sack_reneged(struct sock *sk)
+{
+	struct sk_buff *head = tcp_wq_head(sk);
+
+	return head && (TCP_SKB_CB(head)->sacked & TCPCB_SACKED_ACKED);
+}
+
 void tcp_sack_enter_loss(struct sock *sk)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 	struct sk_buff *head = tcp_wq_head(sk);
-	bool reneg = head && (TCP_SKB_CB(head)->sacked & TCPCB_SACKED_ACKED);
+	bool reneg = tcp_sack_reneged(sk);
 
 	if (reneg) {
 		us_mib_inc(sk->st, US_MIB_TCP_SACK_RENEGING);

@@ -20,7 +20,7 @@ us_time_t tcp_backed_off_rto(const struct tcp_sock *tp)
 	return rto > TCP_RTO_MAX_US ? TCP_RTO_MAX_US : rto;
 }
 
-void tcp_reset_rto_timer(struct sock *sk)
+void tcp_reset_rto_timer_in(struct sock *sk, us_time_t delay)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 
@@ -28,7 +28,12 @@ void tcp_reset_rto_timer(struct sock *sk)
 	tp->tlp_timer = false;
 	tcp_rack_timer_clear(tp);
 	us_timer_mod(&sk->st->timers, &tp->retrans_timer,
-		     sk->st->now + tcp_backed_off_rto(tp));
+		     sk->st->now + delay);
+}
+
+void tcp_reset_rto_timer(struct sock *sk)
+{
+	tcp_reset_rto_timer_in(sk, tcp_backed_off_rto(tcp_sk(sk)));
 }
 
 /*
@@ -164,14 +169,35 @@ static void tcp_send_probe0(struct sock *sk)
 }
 
 /*
+ * Linux's tcp_orphan_retries: how many timeouts an orphan goes through,
+ * counted as tcp_retries2 counts them. net.ipv4.tcp_orphan_retries, or,
+ * at its default of 0, 8 (over 100 s from an RTO of 200 ms) while the
+ * connection is "alive" (its backed-off RTO still below TCP_RTO_MAX), and
+ * none once it is not; none either, whatever the sysctl, when it is not
+ * alive and an ICMP error told us something is wrong (err_soft).
+ */
+static unsigned int tcp_orphan_retries(const struct sock *sk, bool alive)
+{
+	unsigned int retries = (unsigned int)sk->st->sysctl.tcp_orphan_retries;
+
+	if (sk->err_soft && !alive)
+		retries = 0;
+	if (retries == 0 && alive)
+		retries = TCP_ORPHAN_RETRIES;
+	return retries;
+}
+
+/*
  * Linux's tcp_probe_timer. RFC 1122 §4.2.2.17: a zero window is probed
  * for as long as the peer answers, however long it stays closed (every
  * acceptable ACK sets probes_out back to 0, in tcp_ack). The connection
  * ends (ETIMEDOUT, or the ICMP error heard meanwhile) after tcp_retries2
  * probes in a row went unanswered; with TCP_USER_TIMEOUT, once that long
  * has passed since the first probe, answers or not; and for an orphan,
- * after 8 unanswered probes, or once the backoff reached TCP_RTO_MAX,
- * answers or not: no one will read what it would wait for.
+ * after tcp_orphan_retries unanswered probes, or, once the backed-off
+ * RTO reached TCP_RTO_MAX, when the backoff counts that many, answers or
+ * not (at once with the sysctl at 0): no one will read what it would wait
+ * for.
  */
 static void tcp_probe_timer(struct sock *sk)
 {
@@ -189,12 +215,13 @@ static void tcp_probe_timer(struct sock *sk)
 	else if (ut && sk->st->now - tp->retrans_stamp >= ut)
 		goto abort;
 	if (tcp_orphan(sk)) {
-		/* Linux's tcp_orphan_retries, its sysctl at 0 (the
-		 * default): 8 while the backed-off RTO is below
-		 * TCP_RTO_MAX, none once it reached it. */
-		if (tcp_backed_off_rto(tp) >= TCP_RTO_MAX_US)
+		/* Linux: alive while inet_csk_rto_backoff() is below
+		 * TCP_RTO_MAX; once not, icsk_backoff counts the probes. */
+		bool alive = tcp_backed_off_rto(tp) < TCP_RTO_MAX_US;
+
+		max_probes = tcp_orphan_retries(sk, alive);
+		if (!alive && tp->backoff >= max_probes)
 			goto abort;
-		max_probes = TCP_ORPHAN_RETRIES;
 	}
 	if (tp->probes_out < max_probes) {
 		tcp_send_probe0(sk);
@@ -251,10 +278,10 @@ static bool tcp_retransmits_timed_out(const struct sock *sk,
  * Later, tcp_retries2 bounds the time since the first retransmission,
  * unless TCP_USER_TIMEOUT sets it (Linux counts from the first
  * retransmission, RFC 5482 from the first transmission; ustack follows
- * Linux). Linux gives an orphan less (tcp_orphan_retries: about 100 s,
- * none once the backed-off RTO reached TCP_RTO_MAX); ustack does not yet:
- * a lossy sim_tcp seed (384) has an orphan deliver its last data after
- * that.
+ * Linux). An orphan has tcp_orphan_retries instead of tcp_retries2, as
+ * a time too (102.2 s for the default 8), and "alive" is Linux's
+ * icsk_rto < TCP_RTO_MAX: the RTO this timeout waited, before it backs
+ * off again. TCP_USER_TIMEOUT still decides for an orphan when set.
  */
 static bool tcp_write_timeout(struct sock *sk)
 {
@@ -273,7 +300,11 @@ static bool tcp_write_timeout(struct sock *sk)
 		return ut && !tp->parent &&
 		       tcp_retransmits_timed_out(sk, retry_until, ut);
 	}
-	return tcp_retransmits_timed_out(sk, TCP_RETRIES2, ut);
+	retry_until = TCP_RETRIES2;
+	if (tcp_orphan(sk))
+		retry_until = tcp_orphan_retries(sk, tcp_backed_off_rto(tp) <
+						     TCP_RTO_MAX_US);
+	return tcp_retransmits_timed_out(sk, retry_until, ut);
 }
 
 /*

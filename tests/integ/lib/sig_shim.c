@@ -17,8 +17,14 @@
  *             handler runs while recv() waits, and recv() then returns the
  *             data (restarted); without SA_RESTART recv() fails with EINTR.
  *   epoll     an untimed epoll_wait() fails with EINTR under SA_RESTART.
+ *   pwait     SIGUSR1 (sigqueue, SA_SIGINFO) and SIGUSR2, pending and
+ *             blocked, come in epoll_pwait()'s wait, whose mask opens them:
+ *             it fails with EINTR, both handlers have run when it returns,
+ *             and SIGUSR1's got its siginfo (SI_QUEUE, the value) and a
+ *             ucontext, as the kernel gives them.
  *   actions   sigaction() reports the program's handler and flags (not the
- *             shim's), and sysv_signal()'s handler runs once.
+ *             shim's), and sysv_signal()'s handler runs once; sigset()
+ *             installs through the shim, SIG_HOLD blocks.
  *   vfork     what a vfork() child installs stays the child's.
  * Against old code the first two hang (the handler ran while its thread
  * held the instance's lock): the script's time limit catches that.
@@ -30,11 +36,13 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -338,6 +346,63 @@ static void case_epoll(void)
 	printf("ok: epoll: epoll_wait() failed with EINTR under SA_RESTART\n");
 }
 
+/* ---- pwait ------------------------------------------------------------------- */
+
+static atomic_int info_seen;
+static volatile sig_atomic_t info_code, info_value, info_uc;
+
+static void on_usr1_info(int sig, siginfo_t *si, void *uc)
+{
+	(void)sig;
+	info_code = si->si_code;
+	info_value = si->si_value.sival_int;
+	info_uc = uc != NULL;
+	atomic_fetch_add(&info_seen, 1);
+}
+
+static void case_pwait(void)
+{
+	struct sigaction sa = { .sa_sigaction = on_usr1_info,
+				.sa_flags = SA_SIGINFO | SA_RESTART };
+	struct epoll_event ev = { .events = EPOLLIN };
+	int ep = epoll_create1(0), fd = dial();
+	int before = atomic_load(&usr2_seen);
+	sigset_t both, old, open;
+	int r;
+
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGUSR1, &sa, NULL) < 0)
+		die("sigaction");
+	signal(SIGUSR2, on_usr2);
+	if (ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) < 0)
+		die("epoll");
+	sigemptyset(&both);
+	sigaddset(&both, SIGUSR1);
+	sigaddset(&both, SIGUSR2);
+	pthread_sigmask(SIG_BLOCK, &both, &old);
+	if (sigqueue(getpid(), SIGUSR1, (union sigval){ .sival_int = 4242 }))
+		die("sigqueue");
+	raise(SIGUSR2);
+	open = old;
+	sigdelset(&open, SIGUSR1);
+	sigdelset(&open, SIGUSR2);
+	r = epoll_pwait(ep, &ev, 1, -1, &open);
+	if (r != -1 || errno != EINTR)
+		fail("pwait: epoll_pwait() did not fail with EINTR");
+	if (atomic_load(&info_seen) != 1 || atomic_load(&usr2_seen) != before + 1)
+		fail("pwait: a handler did not run in epoll_pwait()");
+	if (info_code != SI_QUEUE || info_value != 4242)
+		fail("pwait: SIGUSR1's handler did not get its siginfo");
+	if (!info_uc)
+		fail("pwait: SIGUSR1's handler got no ucontext");
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	signal(SIGUSR1, SIG_DFL);
+	close(ep);
+	close(fd);
+	printf("ok: pwait: both handlers ran in epoll_pwait(), with siginfo "
+	       "and ucontext\n");
+}
+
 /* ---- actions ----------------------------------------------------------------- */
 
 static void on_usr1(int sig)
@@ -346,6 +411,23 @@ static void on_usr1(int sig)
 	atomic_fetch_add(&usr2_seen, 1);
 }
 
+/* The handler the kernel holds for sig, read with the system call. */
+static void *kernel_handler(int sig)
+{
+	struct {
+		void *handler;
+		unsigned long flags;
+		void *restorer;
+		uint64_t mask;
+	} k;
+
+	if (syscall(SYS_rt_sigaction, sig, NULL, &k, sizeof(k.mask)) < 0)
+		die("rt_sigaction");
+	return k.handler;
+}
+
+/* sigset() is obsolete (glibc marks it deprecated), but programs use it. */
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
 static void case_actions(void)
 {
 	struct sigaction old;
@@ -366,8 +448,30 @@ static void case_actions(void)
 		fail("actions: sysv_signal()'s handler did not run");
 	if (sigaction(SIGUSR1, NULL, &old) < 0 || old.sa_handler != SIG_DFL)
 		fail("actions: sysv_signal()'s handler was not reset");
+	/* sigset(): the kernel gets the shim's trampoline (read with the
+	 * system call, which the shim does not see), sigaction() reports the
+	 * program's handler without flags; SIG_HOLD blocks and is reported
+	 * back by the next sigset(), which unblocks. */
+	if (sigset(SIGUSR1, on_usr1) != SIG_DFL)
+		fail("actions: sigset() does not return the old handler");
+	if (kernel_handler(SIGUSR1) == (void *)on_usr1)
+		fail("actions: sigset()'s handler is the kernel's, not held");
+	if (sigaction(SIGUSR1, NULL, &old) < 0 || old.sa_handler != on_usr1 ||
+	    (old.sa_flags & (SA_RESTART | SA_SIGINFO | SA_RESETHAND)))
+		fail("actions: sigaction() does not report sigset()'s action");
+	before = atomic_load(&usr2_seen);
+	if (sigset(SIGUSR1, SIG_HOLD) != on_usr1)
+		fail("actions: sigset(SIG_HOLD) does not return the handler");
+	raise(SIGUSR1);
+	if (atomic_load(&usr2_seen) != before)
+		fail("actions: sigset(SIG_HOLD) did not block");
+	if (sigset(SIGUSR1, on_usr1) != SIG_HOLD)
+		fail("actions: sigset() after SIG_HOLD does not say SIG_HOLD");
+	if (atomic_load(&usr2_seen) != before + 1)
+		fail("actions: the held signal did not run once unblocked");
+	signal(SIGUSR1, SIG_DFL);
 	printf("ok: actions: the program's handlers and flags are reported; "
-	       "sysv_signal() resets\n");
+	       "sysv_signal() resets; sigset() as System V's\n");
 }
 
 /* ---- vfork ------------------------------------------------------------------- */
@@ -425,6 +529,7 @@ int main(int argc, char **argv)
 	case_restart(true);
 	case_restart(false);
 	case_epoll();
+	case_pwait();
 	case_actions();
 	case_vfork();
 	printf("sig_shim: all cases passed\n");
