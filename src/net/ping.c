@@ -263,6 +263,25 @@ static int ping_flow(struct sock *sk, const struct msghdr *msg,
 			      IPPROTO_ICMP, fl);
 }
 
+/* The echo's header (Linux's ping_getfrag and push_pending_frames): the
+ * user's type, code and sequence number, the socket's identifier (network
+ * order), and the checksum over the whole message (RFC 792). */
+static void ping_fill_header(uint8_t *p, size_t len, const uint8_t *user,
+			     uint16_t ident)
+{
+	uint16_t sum;
+
+	p[0] = user[0];
+	p[1] = user[1];
+	p[2] = p[3] = 0;
+	memcpy(p + 4, &ident, 2);
+	p[6] = user[6];
+	p[7] = user[7];
+	sum = inet_csum(p, len);
+	p[2] = (uint8_t)(sum >> 8);
+	p[3] = (uint8_t)sum;
+}
+
 /*
  * Linux's ping_common_sendmsg and ping_v4_sendmsg, the checks in their
  * order: the length (at most 65535, at least the ICMP header), MSG_OOB,
@@ -317,18 +336,7 @@ static int ping_sendmsg(struct sock *sk, const struct msghdr *msg,
 		skb_free(skb);
 		return rc;
 	}
-	p[0] = h[0];
-	p[1] = h[1];
-	p[2] = p[3] = 0;
-	memcpy(p + 4, &sk->sport, 2);
-	p[6] = h[6];
-	p[7] = h[7];
-	{
-		uint16_t sum = inet_csum(p, len);
-
-		p[2] = (uint8_t)(sum >> 8);
-		p[3] = (uint8_t)sum;
-	}
+	ping_fill_header(p, len, h, sk->sport);
 	fl.args.df = udp_df(sk, &fl, len);
 	skb_reset_transport_header(skb);
 	sock_hold(sk);
