@@ -607,7 +607,12 @@ static int tap_attach(int fd, const char *name, bool vnet, uint32_t features)
 	return 0;
 }
 
-/* Set the kernel-side MTU and bring the link up, in this namespace. */
+/*
+ * Set the kernel-side MTU and bring the link up, in this namespace. What
+ * is so already is left alone: setting needs CAP_NET_ADMIN, which a
+ * program may have dropped before its first socket (iputils ping keeps
+ * only CAP_NET_RAW), while attaching to an existing TAP device needs none.
+ */
 static int tap_link_up(const char *name, unsigned int mtu)
 {
 	struct ifreq ifr;
@@ -618,9 +623,11 @@ static int tap_link_up(const char *name, unsigned int mtu)
 		return -errno;
 	memset(&ifr, 0, sizeof(ifr));
 	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
-	ifr.ifr_mtu = (int)mtu;
-	if (ioctl(s, SIOCSIFMTU, &ifr) < 0)
-		err = -errno;
+	if (ioctl(s, SIOCGIFMTU, &ifr) < 0 || ifr.ifr_mtu != (int)mtu) {
+		ifr.ifr_mtu = (int)mtu;
+		if (ioctl(s, SIOCSIFMTU, &ifr) < 0)
+			err = -errno;
+	}
 	if (!err && ioctl(s, SIOCGIFFLAGS, &ifr) < 0)
 		err = -errno;
 	if (!err && !(ifr.ifr_flags & IFF_UP)) {

@@ -16,6 +16,7 @@
 
 #include "net/devinet.h"
 #include "net/ipv4.h"
+#include "net/ping.h"
 #include "net/sock.h"
 #include "net/tcp/tcp.h"
 #include "net/udp.h"
@@ -33,6 +34,9 @@ struct inet_protosw {
 static const struct inet_protosw inetsw[] = {
 	{ SOCK_STREAM, IPPROTO_TCP, &tcp_prot, &inet_stream_ops },
 	{ SOCK_DGRAM, IPPROTO_UDP, &udp_prot, &inet_dgram_ops },
+	/* ICMP echo ("ping") sockets, Linux's inetsw entry for ping_prot
+	 * (whose inet_sockraw_ops are inet_dgram_ops here: the same poll). */
+	{ SOCK_DGRAM, IPPROTO_ICMP, &ping_prot, &inet_dgram_ops },
 };
 
 int inet_create(struct socket *sock, int protocol)
@@ -124,6 +128,9 @@ int inet_bind(struct socket *sock, const struct sockaddr *uaddr,
 	enum ip_addr_type t;
 	uint16_t snum;
 
+	/* Linux's inet_bind: a protocol with a bind of its own (ping). */
+	if (sk->prot->bind)
+		return sk->prot->bind(sk, uaddr, (int)len);
 	if (len < sizeof(struct sockaddr_in))
 		return -EINVAL;
 	/* Linux accepts AF_UNSPEC with INADDR_ANY for old programs. */

@@ -2,8 +2,9 @@
  * icmp.c - ICMP for IPv4 (RFC 792, RFC 1122 §3.2.2).
  *
  * Receive: ip_local_deliver -> icmp_rcv -> echo (answered), echo reply
- *          (to st->icmp.echo_reply_cb), errors (to the err_handler of the
- *          protocol named in the quoted header).
+ *          (to its ping socket, ping.c, else st->icmp.echo_reply_cb),
+ *          errors (to the err_handler of the protocol named in the quoted
+ *          header; ICMP's own, icmp_err, hands them to ping.c).
  * Send:    ip_rcv / ip_local_deliver / reassembly timeout -> icmp_send ->
  *          ip_output, after the "never about" rules of RFC 1122 §3.2.2
  *          and a rate limit shaped like Linux's; icmp_echo_send for ping.
@@ -16,6 +17,7 @@
 #include "core/checksum.h"
 #include "net/ipv4.h"
 #include "net/ipv4_priv.h"
+#include "net/ping.h"
 #include "stack/stack.h"
 
 #define NR_ICMP_TYPES 18
@@ -117,6 +119,8 @@ static void icmp_echo(struct ustack *st, struct sk_buff *skb)
 	ip_output(st, reply, &a);
 }
 
+/* A reply to a ping socket's echo is its (Linux's ping_rcv); any other
+ * goes to the stack's echo_reply_cb. */
 static void icmp_echo_reply(struct ustack *st, struct sk_buff *skb)
 {
 	struct icmp_state *ic = &st->icmp;
@@ -124,6 +128,8 @@ static void icmp_echo_reply(struct ustack *st, struct sk_buff *skb)
 	uint32_t from;
 
 	us_mib_inc(st, US_MIB_ICMP_IN_ECHO_REPS);
+	if (ping_rcv(skb))
+		return;
 	if (ic->echo_reply_cb) {
 		memcpy(&from, skb_network_header(skb) + 12, 4);
 		ic->echo_reply_cb(ic->echo_reply_arg, from, ip_get16(p + 4),
@@ -463,6 +469,19 @@ void icmp_send(struct sk_buff *skb_in, int type, int code, uint32_t info)
 	a.tos = (h.tos & IPTOS_TOS_MASK) | IPTOS_PREC_INTERNETCONTROL;
 	icmp_count_out(st, type, code);
 	ip_output(st, skb, &a);
+}
+
+/*
+ * An error about an ICMP message we sent (Linux's icmp_err): every one but
+ * an echo reply (which this stack answers itself) may be a ping socket's
+ * echo request.
+ */
+void icmp_err(struct ustack *st, struct sk_buff *skb,
+	      const struct ipv4_info *inner, const uint8_t *l4, size_t l4_len,
+	      int type, int code, uint32_t info)
+{
+	if (l4_len >= ICMP_HLEN && l4[0] != ICMP_ECHOREPLY)
+		ping_err(st, skb, inner, l4, l4_len, type, code, info);
 }
 
 int icmp_echo_send(struct ustack *st, uint32_t daddr, uint16_t id, uint16_t seq,

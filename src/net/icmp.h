@@ -75,6 +75,12 @@ void icmp_rcv(struct sk_buff *skb);
  * RFC 1122 §3.2.2 forbids an error, and counts a rate-limited one.
  */
 void icmp_send(struct sk_buff *skb_in, int type, int code, uint32_t info);
+/* The err_handler of IPPROTO_ICMP: an ICMP error quoting a message of
+ * ours (a ping socket's echo request: ping_err). */
+struct ipv4_info;
+void icmp_err(struct ustack *st, struct sk_buff *skb,
+	      const struct ipv4_info *inner, const uint8_t *l4, size_t l4_len,
+	      int type, int code, uint32_t info);
 /* Send an echo request. 0 or -errno. */
 int icmp_echo_send(struct ustack *st, uint32_t daddr, uint16_t id, uint16_t seq,
 		   const void *data, size_t len);

@@ -387,6 +387,7 @@ int ip_register_protocol(struct ustack *st, uint8_t protocol,
 
 static const struct net_protocol icmp_protocol = {
 	.handler = icmp_rcv,
+	.err_handler = icmp_err,
 };
 
 void ip_init(struct ustack *st)

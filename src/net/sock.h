@@ -67,6 +67,9 @@ struct proto {
 	 * would (TCP: FIN, or RST for unread data). close follows it and
 	 * finds nothing more to send. Optional. */
 	void (*close_start)(struct sock *sk);
+	/* bind() of a protocol with its own rules (ping's identifier, as
+	 * Linux's sk_prot->bind); NULL: inet_bind's port rules. Optional. */
+	int (*bind)(struct sock *sk, const struct sockaddr *uaddr, int len);
 	int (*connect)(struct sock *sk, const struct sockaddr *uaddr, int len);
 	int (*disconnect)(struct sock *sk, int flags);
 	int (*sendmsg)(struct sock *sk, const struct msghdr *msg, size_t len,

@@ -364,14 +364,15 @@ static const struct net_protocol udp_protocol = {
  * (ip_route_output_key_hash_rcu) makes it: the socket's own source
  * address if it has one, else 127.0.0.1.
  */
-static uint32_t udp_dest_addr(const struct sock *sk, uint32_t daddr)
+uint32_t udp_dest_addr(const struct sock *sk, uint32_t daddr)
 {
 	if (daddr != htonl(INADDR_ANY))
 		return daddr;
 	return sk->saddr ? sk->saddr : htonl(INADDR_LOOPBACK);
 }
 
-static int udp_connect(struct sock *sk, const struct sockaddr *uaddr, int len)
+int ip4_datagram_connect(struct sock *sk, const struct sockaddr *uaddr,
+			 int len)
 {
 	const struct sockaddr_in *sin = (const struct sockaddr_in *)uaddr;
 	struct ip_route rt;
@@ -396,9 +397,10 @@ static int udp_connect(struct sock *sk, const struct sockaddr *uaddr, int len)
 	return 0;
 }
 
-/* connect(AF_UNSPEC): as Linux's udp_disconnect, forget the peer, and the
- * address and port too unless the user bound them. */
-static int udp_disconnect(struct sock *sk, int flags)
+/* connect(AF_UNSPEC): as Linux's __udp_disconnect, forget the peer, and
+ * the address and port too unless the user bound them (the protocol's
+ * unhash: UDP's port, ping's identifier). */
+int udp_disconnect(struct sock *sk, int flags)
 {
 	sk->state = TCP_CLOSE;
 	sk->daddr = 0;
@@ -407,13 +409,13 @@ static int udp_disconnect(struct sock *sk, int flags)
 	if (!sk->userlocks_addr)
 		sk->saddr = sk->rcv_saddr = 0;
 	if (!sk->userlocks_port)
-		udp_unhash(sk);
+		sk->prot->unhash(sk);
 	return 0;
 }
 
 /* A sent skb's memory is charged to its socket until the device is done
  * with it (Linux's sock_wfree); it holds a reference meanwhile. */
-static void udp_wfree(struct sk_buff *skb)
+void udp_wfree(struct sk_buff *skb)
 {
 	struct sock *sk = skb->sk;
 
@@ -528,9 +530,7 @@ static void udp_fill_header(struct sk_buff *skb, const struct sock *sk,
 static int udp_flow(struct sock *sk, const struct msghdr *msg,
 		    struct udp_cork *fl)
 {
-	struct ustack *st = sk->st;
 	struct ipcm ipc = { .ttl = -1, .tos = -1 };
-	struct ip_route rt;
 	struct udp_dest d;
 	int rc;
 
@@ -542,7 +542,20 @@ static int udp_flow(struct sock *sk, const struct msghdr *msg,
 		return rc;
 	if (rc > 0)
 		d.connected = false;   /* (Linux leaves its cached route) */
-	rc = udp_route(st, &ipc, d.daddr, &rt);
+	rc = udp_flow_route(sk, &ipc, d.daddr, d.connected, IPPROTO_UDP, fl);
+	fl->dport = d.dport;
+	return rc;
+}
+
+int udp_flow_route(struct sock *sk, const struct ipcm *ipc, uint32_t daddr,
+		   bool connected, uint8_t protocol, struct udp_cork *fl)
+{
+	struct ustack *st = sk->st;
+	struct ip_route rt;
+	int rc;
+
+	memset(fl, 0, sizeof(*fl));
+	rc = udp_route(st, ipc, daddr, &rt);
 	if (rc < 0)
 		return rc;
 	/*
@@ -550,21 +563,19 @@ static int udp_flow(struct sock *sk, const struct msghdr *msg,
 	 * connect(), whose SO_BROADCAST check was made then: clearing
 	 * SO_BROADCAST afterwards does not stop a connected socket.
 	 */
-	if (ip_addr_type(st, d.daddr) == IP_ADDR_BROADCAST && !sk->broadcast &&
-	    !d.connected)
+	if (ip_addr_type(st, daddr) == IP_ADDR_BROADCAST && !sk->broadcast &&
+	    !connected)
 		return -EACCES;
-	memset(fl, 0, sizeof(*fl));
 	/* IP_PKTINFO's source overrides the socket's, 0 meaning the
 	 * route's (Linux's ipc.addr). */
-	fl->args.saddr = ipc.saddr ? ipc.saddr
-			 : !ipc.saddr_set && sk->saddr ? sk->saddr : rt.saddr;
-	fl->args.daddr = d.daddr;
-	fl->args.protocol = IPPROTO_UDP;
-	fl->args.ttl = ipc.ttl >= 0 ? (uint8_t)ipc.ttl
-				    : sk->ttl < 0 ? 0 : (uint8_t)sk->ttl;
-	fl->args.tos = ipc.tos >= 0 ? (uint8_t)ipc.tos : sk->tos;
+	fl->args.saddr = ipc->saddr ? ipc->saddr
+			 : !ipc->saddr_set && sk->saddr ? sk->saddr : rt.saddr;
+	fl->args.daddr = daddr;
+	fl->args.protocol = protocol;
+	fl->args.ttl = ipc->ttl >= 0 ? (uint8_t)ipc->ttl
+				     : sk->ttl < 0 ? 0 : (uint8_t)sk->ttl;
+	fl->args.tos = ipc->tos >= 0 ? (uint8_t)ipc->tos : sk->tos;
 	fl->args.dev_mtu = !ip_sk_use_pmtu(sk);
-	fl->dport = d.dport;
 	fl->fragsize = ip_sk_use_pmtu(sk) ? rt.mtu : rt.dev->mtu;
 	fl->path_mtu = rt.mtu;
 	fl->mtu_locked = rt.mtu_locked;
@@ -578,8 +589,7 @@ static int udp_flow(struct sock *sk, const struct msghdr *msg,
  * INTERFACE, which forbid fragmenting here, at most the MTU; the error
  * goes to the error queue too, with the MTU (IP_RECVERR).
  */
-static int udp_check_size(struct sock *sk, const struct udp_cork *fl,
-			  size_t payload)
+int udp_check_size(struct sock *sk, const struct udp_cork *fl, size_t payload)
 {
 	if (IP_HLEN_MIN + payload <=
 	    (ip_sk_ignore_df(sk) ? IP_MAXPACKET : fl->fragsize))
@@ -625,6 +635,17 @@ static int udp_new_datagram(struct sock *sk, const struct udp_cork *fl,
 	return 0;
 }
 
+/* DF (Linux's __ip_make_skb): always under DO and PROBE; under WANT
+ * when the datagram fits the path, so that a larger one is fragmented
+ * here instead of dropped on the way. */
+bool udp_df(const struct sock *sk, const struct udp_cork *fl, size_t len)
+{
+	return sk->pmtudisc == IP_PMTUDISC_DO ||
+	       sk->pmtudisc == IP_PMTUDISC_PROBE ||
+	       (ip_dont_fragment(sk, fl->mtu_locked) &&
+		IP_HLEN_MIN + len <= fl->path_mtu);
+}
+
 /* Linux's udp_send_skb: the header, DF, out. 0 or -errno. */
 static int udp_send_skb(struct sock *sk, struct sk_buff *skb,
 			const struct udp_cork *fl)
@@ -633,13 +654,7 @@ static int udp_send_skb(struct sock *sk, struct sk_buff *skb,
 	struct ip_out_args args = fl->args;
 	int rc;
 
-	/* DF (Linux's __ip_make_skb): always under DO and PROBE; under WANT
-	 * when the datagram fits the path, so that a larger one is
-	 * fragmented here instead of dropped on the way. */
-	args.df = sk->pmtudisc == IP_PMTUDISC_DO ||
-		  sk->pmtudisc == IP_PMTUDISC_PROBE ||
-		  (ip_dont_fragment(sk, fl->mtu_locked) &&
-		   IP_HLEN_MIN + skb->len <= fl->path_mtu);
+	args.df = udp_df(sk, fl, skb->len);
 	udp_fill_header(skb, sk, args.saddr, args.daddr, fl->dport);
 	skb_reset_transport_header(skb);
 	sock_hold(sk);
@@ -950,7 +965,7 @@ const struct proto udp_prot = {
 	.obj_size = sizeof(struct udp_sock),
 	.init = udp_init_sock,
 	.close = udp_close,
-	.connect = udp_connect,
+	.connect = ip4_datagram_connect,
 	.disconnect = udp_disconnect,
 	.sendmsg = udp_sendmsg,
 	.recvmsg = udp_recvmsg,

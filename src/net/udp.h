@@ -20,6 +20,8 @@
 
 struct ustack;
 struct sk_buff;
+struct ipcm;
+struct ip_route;
 
 #define UDP_HLEN 8
 /* The largest payload: 65535 - 20 (IPv4 header) - 8 (UDP header). */
@@ -58,5 +60,33 @@ extern const struct proto udp_prot;
 void udp_init(struct ustack *st);
 /* skb->data at the UDP header, network header set. Takes ownership. */
 void udp_rcv(struct sk_buff *skb);
+
+/*
+ * What the ping sockets (ping.c) share with UDP, as Linux's ping_prot
+ * uses ip4_datagram_connect, __udp_disconnect and ip_append_data:
+ *  - ip4_datagram_connect: connect() of a datagram socket (the default
+ *    destination, its route and SO_BROADCAST); udp_disconnect the
+ *    connect(AF_UNSPEC) that undoes it (the protocol's unhash for an
+ *    identity the user did not bind);
+ *  - udp_dest_addr: a destination of 0.0.0.0 is this host;
+ *  - udp_flow_route: the route of a datagram to daddr with what its
+ *    control messages asked (ipc), SO_BROADCAST (not checked again for
+ *    the connected peer), and fl filled: the IP header's fields of a
+ *    `protocol` packet and the MTUs it is held to (0 or -errno);
+ *  - udp_check_size: a datagram of `payload` bytes after the IP header
+ *    fits the limits of fl (EMSGSIZE, queued under IP_RECVERR);
+ *  - udp_df: whether a datagram of len bytes after the IP header goes
+ *    with DF under the socket's IP_MTU_DISCOVER;
+ *  - udp_wfree: the destructor of a sent skb charged to its socket.
+ */
+int ip4_datagram_connect(struct sock *sk, const struct sockaddr *uaddr,
+			 int len);
+int udp_disconnect(struct sock *sk, int flags);
+uint32_t udp_dest_addr(const struct sock *sk, uint32_t daddr);
+int udp_flow_route(struct sock *sk, const struct ipcm *ipc, uint32_t daddr,
+		   bool connected, uint8_t protocol, struct udp_cork *fl);
+int udp_check_size(struct sock *sk, const struct udp_cork *fl, size_t payload);
+bool udp_df(const struct sock *sk, const struct udp_cork *fl, size_t len);
+void udp_wfree(struct sk_buff *skb);
 
 #endif

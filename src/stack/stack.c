@@ -15,6 +15,7 @@
 #include "net/icmp.h"
 #include "net/ipv4.h"
 #include "net/tcp/tcp.h"
+#include "net/ping.h"
 #include "net/udp.h"
 #include "socket/socket.h"
 
@@ -73,6 +74,7 @@ struct ustack *ustack_create(const struct ustack_config *cfg)
 	ip_init(st);
 	icmp_init(st);
 	udp_init(st);
+	ping_init(st);
 	tcp_init(st);
 	if (!cfg->no_loopback && !loopback_create(st)) {
 		ustack_destroy(st);

@@ -23,6 +23,7 @@
 #include "net/arp.h"
 #include "net/icmp.h"
 #include "net/ipv4.h"
+#include "net/ping.h"
 #include "net/tcp/tcp.h"
 #include "net/udp.h"
 #include "stack/sysctl.h"
@@ -48,6 +49,7 @@ struct ustack {
 	struct ipv4_state ip;
 	struct icmp_state icmp;
 	struct udp_table udp;
+	struct ping_table ping;
 	struct tcp_table tcp;
 	struct list_head sockets;  /* every struct socket of this instance */
 	/* Sockets whose readiness changed since the core lock was taken; their

@@ -5,7 +5,10 @@
  * callback; errors parsed and dispatched to the err_handler of the
  * protocol in the quoted header, malformed quotes refused; the "never
  * about" rules of icmp_send; the per-destination and global rate limits
- * in virtual time; and the Ethernet path with ARP resolved first.
+ * in virtual time; the Ethernet path with ARP resolved first; and ping
+ * sockets (ping.c): echo replies by identifier, ICMP errors about their
+ * requests on the error queue (IP_RECVERR) or, when hard, as the
+ * connected socket's error.
  *
  * The stack under test is 10.0.0.2/24; the peer is 10.0.0.1.
  */
@@ -16,6 +19,8 @@
 #include <cmocka.h>
 #include <arpa/inet.h>
 #include <errno.h>
+#include <linux/errqueue.h>
+#include <netinet/in.h>
 #include <string.h>
 
 #include "dev/loopback.h"
@@ -629,6 +634,197 @@ static void test_ethernet_echo(void **state)
 	skb_free(skb);
 }
 
+/* ---- ping sockets (ping.c) ----------------------------------------------- */
+
+#define FAR_ADDR "10.0.0.77"
+
+/* A ping socket with identifier id that sent one echo (seq 5, "ping!")
+ * to 10.0.0.77; the packet sent is copied to pkt (28 + 5 bytes). */
+static int ping_sent(uint16_t id, bool recverr, bool connected, uint8_t *pkt)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(id) };
+	struct sockaddr_in to = { .sin_family = AF_INET,
+				  .sin_addr.s_addr = ts_ip(FAR_ADDR) };
+	uint8_t req[13] = { ICMP_ECHO, 0, 0, 0, 0xaa, 0xbb, 0, 5,
+			    'p', 'i', 'n', 'g', '!' };
+	int fd = us_socket_on(T.st, AF_INET, SOCK_DGRAM | SOCK_NONBLOCK,
+			      IPPROTO_ICMP);
+	int on = recverr;
+	struct ipv4_info h;
+	struct sk_buff *skb;
+
+	assert_true(fd >= 0);
+	assert_int_equal(us_bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(us_setsockopt(fd, IPPROTO_IP, IP_RECVERR, &on,
+				       sizeof(on)), 0);
+	if (connected) {
+		assert_int_equal(us_connect(fd, (struct sockaddr *)&to,
+					    sizeof(to)), 0);
+		assert_int_equal(us_send(fd, req, sizeof(req), 0), 13);
+	} else {
+		assert_int_equal(us_sendto(fd, req, sizeof(req), 0,
+					   (struct sockaddr *)&to, sizeof(to)),
+				 13);
+	}
+	skb = pop_icmp(&h);
+	assert_int_equal(skb->len, 20 + 13);
+	assert_int_equal(h.daddr, ts_ip(FAR_ADDR));
+	/* The socket's identifier in place of the user's; the rest his. */
+	assert_int_equal(skb->data[20], ICMP_ECHO);
+	assert_int_equal(ipt_get16(skb->data + 24), id);
+	assert_int_equal(ipt_get16(skb->data + 26), 5);
+	assert_memory_equal(skb->data + 28, "ping!", 5);
+	memcpy(pkt, skb->data, skb->len);
+	skb_free(skb);
+	return fd;
+}
+
+/* An ICMP error from `from` quoting the first 28 bytes of pkt. */
+static void inject_ping_error(uint32_t from, uint8_t type, uint8_t code,
+			      const uint8_t *pkt)
+{
+	uint8_t msg[64];
+
+	inject_icmp(from, ME, msg, ipt_icmp(msg, type, code, 0, pkt, 28));
+}
+
+static void test_ping_socket_reply(void **state)
+{
+	uint8_t pkt[64], rep[64], buf[64];
+	struct sockaddr_in from;
+	socklen_t fl = sizeof(from);
+	int fd;
+
+	(void)state;
+	fd = ping_sent(0x1234, false, false, pkt);
+	/* A reply with another identifier is not the socket's. */
+	memcpy(rep, pkt + 20, 13);
+	rep[0] = ICMP_ECHOREPLY;
+	rep[4] = 0x43;
+	rep[2] = rep[3] = 0;
+	{
+		uint16_t sum = inet_csum(rep, 13);
+
+		rep[2] = (uint8_t)(sum >> 8);
+		rep[3] = (uint8_t)sum;
+	}
+	inject_icmp(ts_ip(FAR_ADDR), ME, rep, 13);
+	assert_int_equal(us_recv(fd, buf, sizeof(buf), 0), -1);
+	assert_int_equal(errno, EAGAIN);
+	/* Its own: read whole, from the sender, port 0. */
+	memcpy(rep, pkt + 20, 13);
+	rep[0] = ICMP_ECHOREPLY;
+	rep[2] = rep[3] = 0;
+	{
+		uint16_t sum = inet_csum(rep, 13);
+
+		rep[2] = (uint8_t)(sum >> 8);
+		rep[3] = (uint8_t)sum;
+	}
+	inject_icmp(ts_ip(FAR_ADDR), ME, rep, 13);
+	assert_int_equal(us_recvfrom(fd, buf, sizeof(buf), 0,
+				     (struct sockaddr *)&from, &fl), 13);
+	assert_memory_equal(buf, rep, 13);
+	assert_int_equal(from.sin_addr.s_addr, ts_ip(FAR_ADDR));
+	assert_int_equal(from.sin_port, 0);
+	assert_int_equal(ipt_mib(&T, US_MIB_ICMP_IN_ECHO_REPS), 2);
+	assert_int_equal(us_close(fd), 0);
+	/* Closed: the identifier is free, the next reply nobody's. */
+	inject_icmp(ts_ip(FAR_ADDR), ME, rep, 13);
+	assert_int_equal(T.st->stats.drops_total, 0);
+}
+
+/* With IP_RECVERR every error about its echo is queued: the errno,
+ * origin ICMP, type and code, the sender, the quoted ICMP header as data
+ * and the echo's destination with port 0 as the name (Linux's ping_err
+ * and ip_icmp_error); the pending error is the first's. */
+static void test_ping_socket_errqueue(void **state)
+{
+	uint8_t pkt[64], buf[64];
+	char ctl[256] __attribute__((aligned(8)));
+	struct sockaddr_in name;
+	struct iovec iov = { buf, sizeof(buf) };
+	struct msghdr m;
+	struct sock_extended_err ee;
+	struct sockaddr_in off;
+	struct cmsghdr *c;
+	socklen_t len = sizeof(int);
+	int fd, err = 0;
+	uint32_t router = ts_ip("10.0.0.254");
+
+	(void)state;
+	fd = ping_sent(0x1234, true, false, pkt);
+	inject_ping_error(router, ICMP_DEST_UNREACH, ICMP_HOST_UNREACH, pkt);
+	inject_ping_error(router, ICMP_TIME_EXCEEDED, ICMP_EXC_TTL, pkt);
+	/* About another identifier: nobody's. */
+	pkt[24] ^= 0xff;
+	inject_ping_error(router, ICMP_DEST_UNREACH, ICMP_HOST_UNREACH, pkt);
+	pkt[24] ^= 0xff;
+	for (int i = 0; i < 2; i++) {
+		memset(&m, 0, sizeof(m));
+		m.msg_name = &name;
+		m.msg_namelen = sizeof(name);
+		m.msg_iov = &iov;
+		m.msg_iovlen = 1;
+		m.msg_control = ctl;
+		m.msg_controllen = sizeof(ctl);
+		assert_int_equal(us_recvmsg(fd, &m, MSG_ERRQUEUE), 8);
+		assert_true(m.msg_flags & MSG_ERRQUEUE);
+		assert_memory_equal(buf, pkt + 20, 8);
+		assert_int_equal(name.sin_addr.s_addr, ts_ip(FAR_ADDR));
+		assert_int_equal(name.sin_port, 0);
+		c = CMSG_FIRSTHDR(&m);
+		assert_non_null(c);
+		assert_int_equal(c->cmsg_level, SOL_IP);
+		assert_int_equal(c->cmsg_type, IP_RECVERR);
+		memcpy(&ee, CMSG_DATA(c), sizeof(ee));
+		memcpy(&off, CMSG_DATA(c) + sizeof(ee), sizeof(off));
+		assert_int_equal(ee.ee_origin, SO_EE_ORIGIN_ICMP);
+		assert_int_equal(ee.ee_errno, EHOSTUNREACH);
+		assert_int_equal(ee.ee_type, i ? ICMP_TIME_EXCEEDED
+					       : ICMP_DEST_UNREACH);
+		assert_int_equal(ee.ee_code, i ? ICMP_EXC_TTL
+					       : ICMP_HOST_UNREACH);
+		assert_int_equal(off.sin_addr.s_addr, router);
+	}
+	assert_int_equal(us_recvmsg(fd, &m, MSG_ERRQUEUE), -1);
+	assert_int_equal(errno, EAGAIN);
+	assert_int_equal(us_getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len),
+			 0);
+	assert_int_equal(err, 0);
+	assert_int_equal(us_close(fd), 0);
+}
+
+/* Without IP_RECVERR only a connected socket hears, and only of hard
+ * errors: a host unreachable or time exceeded is soft, a parameter
+ * problem (EPROTO) and an administratively prohibited are hard. */
+static void test_ping_socket_connected_errors(void **state)
+{
+	uint8_t pkt[64], buf[64];
+	int fd, fd2;
+
+	(void)state;
+	fd = ping_sent(0x1234, false, true, pkt);
+	inject_ping_error(PEER, ICMP_DEST_UNREACH, ICMP_HOST_UNREACH, pkt);
+	inject_ping_error(PEER, ICMP_TIME_EXCEEDED, ICMP_EXC_TTL, pkt);
+	assert_int_equal(us_recv(fd, buf, sizeof(buf), 0), -1);
+	assert_int_equal(errno, EAGAIN);
+	inject_ping_error(PEER, ICMP_PARAMETERPROB, 0, pkt);
+	assert_int_equal(us_recv(fd, buf, sizeof(buf), 0), -1);
+	assert_int_equal(errno, EPROTO);
+	/* (A send shorter than the ICMP header would fail EINVAL first.) */
+	inject_ping_error(PEER, ICMP_DEST_UNREACH, 10, pkt);
+	assert_int_equal(us_send(fd, pkt + 20, 8, 0), -1);
+	assert_int_equal(errno, EHOSTUNREACH);
+	/* Unconnected: nothing, whatever the error. */
+	fd2 = ping_sent(0x2345, false, false, pkt);
+	inject_ping_error(PEER, ICMP_PARAMETERPROB, 0, pkt);
+	assert_int_equal(us_recv(fd2, buf, sizeof(buf), 0), -1);
+	assert_int_equal(errno, EAGAIN);
+	assert_int_equal(us_close(fd), 0);
+	assert_int_equal(us_close(fd2), 0);
+}
+
 int main(void)
 {
 #define T_(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -647,6 +843,9 @@ int main(void)
 		T_(test_never_about_loopback_source),
 		T_(test_ratelimit_per_destination),
 		T_(test_ratelimit_global),
+		T_(test_ping_socket_reply),
+		T_(test_ping_socket_errqueue),
+		T_(test_ping_socket_connected_errors),
 		cmocka_unit_test_setup_teardown(test_ethernet_echo, setup_eth,
 						teardown),
 	};
