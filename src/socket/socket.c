@@ -186,13 +186,22 @@ static void sock_wake(struct sock *sk, uint32_t events)
 	sock_readiness_changed(sock);
 }
 
-/* As Linux's sock_def_readable: urgent data arriving is news too; with
- * O_ASYNC, SIGIO (POLL_IN) unless a read waits in the socket. */
+/*
+ * As Linux's sock_def_readable: urgent data arriving is news too; with
+ * O_ASYNC, SIGIO (POLL_IN) unless a read waits in the socket. Only once
+ * poll says readable: TCP wakes readers for every arrival, where Linux's
+ * tcp_data_ready calls sk_data_ready only once SO_RCVLOWAT bytes are in
+ * (tcp_epollin_ready), at the end of the stream, or (tcp_urg) for the
+ * urgent byte.
+ */
 static void sock_def_readable(struct sock *sk)
 {
+	struct socket *sock = sk->sk_socket;
+
 	sock_wake(sk, POLLIN | POLLPRI | POLLRDNORM | POLLRDBAND);
-	if (sk->sk_socket)
-		sock_wake_async(sk->sk_socket, SOCK_WAKE_WAITD, POLL_IN);
+	if (sock && (sock->f_flags & O_ASYNC) &&
+	    (sock->ops->poll(sock) & (POLLIN | POLLPRI)))
+		sock_wake_async(sock, SOCK_WAKE_WAITD, POLL_IN);
 }
 
 /*

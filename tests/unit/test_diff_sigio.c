@@ -267,6 +267,39 @@ static void case_sigio_tcp_data(struct dt *t)
 	}
 }
 
+/* SO_RCVLOWAT: POLL_IN once that much is in (Linux's tcp_data_ready),
+ * and when a lower mark is set with enough in (tcp_set_rcvlowat). */
+static void case_sigio_tcp_rcvlowat(struct dt *t)
+{
+	char buf[16];
+	int l, c, s, v = -7;
+
+	begin();
+	pair(t, 7305, &l, &c, &s);
+	{
+		const struct label n[] = { { l, "l" }, { c, "c" }, { s, "s" } };
+
+		async_owned(t, s, RTSIG);
+		dt_setsockopt_int(t, s, SOL_SOCKET, SO_RCVLOWAT, 5);
+		dt_send(t, c, "abc", 3, 0);
+		dt_ioctl(t, s, FIONREAD, &v);
+		drain(t, n);
+		send_settle(t, c, s, "de");
+		drain(t, n);
+		dt_setsockopt_int(t, s, SOL_SOCKET, SO_RCVLOWAT, 10);
+		drain(t, n);
+		dt_setsockopt_int(t, s, SOL_SOCKET, SO_RCVLOWAT, 2);
+		drain(t, n);
+		dt_recv(t, s, buf, sizeof(buf), 0);
+		dt_send(t, c, "f", 1, 0);
+		dt_ioctl(t, s, FIONREAD, &v);
+		drain(t, n);
+		dt_shutdown(t, c, SHUT_WR);
+		settle(t, s, POLLRDHUP);
+		drain(t, n);
+	}
+}
+
 /* The peer's FIN on a connection open both ways: POLL_IN. */
 static void case_sigio_tcp_fin(struct dt *t)
 {
@@ -661,6 +694,7 @@ static void case_sigio_udp(struct dt *t)
 static const struct dt_case cases[] = {
 	DT_CASE(case_sigio_flags),
 	DT_CASE(case_sigio_tcp_data),
+	DT_CASE(case_sigio_tcp_rcvlowat),
 	DT_CASE(case_sigio_tcp_fin),
 	DT_CASE(case_sigio_tcp_hup),
 	DT_CASE(case_sigio_tcp_rst),
