@@ -81,9 +81,9 @@ int sock_fcntl_sig(struct socket *sock, int cmd, long arg)
 
 /*
  * Linux's sock_fasync -> fasync_helper: the descriptor is remembered for
- * si_fd, and kept when O_ASYNC is set again through another one only if
- * it was off (setfl and ioctl_fioasync call fasync only on a change).
- * Turning it off leaves the NOSPACE / WAITDATA marks, as Linux does.
+ * si_fd as O_ASYNC turns on (setfl and ioctl_fioasync call fasync only on
+ * a change: setting it again through a dup keeps the first). Turning it
+ * off leaves the NOSPACE / WAITDATA marks, as Linux does.
  */
 void sock_fasync(struct socket *sock, int fd, bool on)
 {
