@@ -350,11 +350,18 @@ static ssize_t inet_sendmsg(struct socket *sock, const struct msghdr *msg,
 {
 	struct sock *sk = sock->sk;
 
+	ssize_t rc;
+
 	/* Linux's inet_sendmsg: no free ephemeral port is EAGAIN at once,
 	 * blocking or not (udp_lib_get_port fails, inet_autobind). */
 	if (!sk->num && inet_autobind(sk) < 0)
 		return -EAGAIN_NOWAIT;
-	return sk->prot->sendmsg(sk, msg, len, flags);
+	rc = sk->prot->sendmsg(sk, msg, len, flags);
+	/* No room in the send buffer (Linux's sock_alloc_send_pskb marks
+	 * it for POLL_OUT, SOCKWQ_ASYNC_NOSPACE). */
+	if (rc == -EAGAIN)
+		sock_set_nospace(sock);
+	return rc;
 }
 
 static ssize_t inet_recvmsg(struct socket *sock, struct msghdr *msg,

@@ -160,8 +160,21 @@ struct sock {
 	void (*sk_write_space)(struct sock *sk);
 	void (*sk_state_change)(struct sock *sk);
 	void (*sk_error_report)(struct sock *sk);
-	/* The peer's urgent pointer came: SIGURG for the owner (F_SETOWN). */
-	void (*sk_urgent)(struct sock *sk);
+	/* Linux's sk_wake_async: a signal for the socket's owner (fcntl
+	 * F_SETOWN), SOCK_WAKE_* how, POLL_* band. SOCK_WAKE_URG is the
+	 * peer's urgent pointer: SIGURG, and with O_ASYNC the F_SETSIG
+	 * signal; the others send SIGIO (or the F_SETSIG signal) only with
+	 * O_ASYNC. sk_data_ready, sk_write_space and sk_error_report send
+	 * theirs themselves, as Linux's sock_def_* do. */
+	void (*sk_wake_async)(struct sock *sk, int how, int band);
+};
+
+/* The kinds of sk_wake_async (Linux's SOCK_WAKE_*). */
+enum {
+	SOCK_WAKE_IO,      /* always (an error, a connection made) */
+	SOCK_WAKE_WAITD,   /* not while a read waits in the socket */
+	SOCK_WAKE_SPACE,   /* only after a writer ran out of room */
+	SOCK_WAKE_URG,     /* urgent data: SIGURG first */
 };
 
 /*

@@ -845,13 +845,14 @@ static int fcntl_locked(struct socket *sock, int fd, int cmd, long arg)
 		 * As Linux's setfl(): O_DIRECT is refused (a socket has no
 		 * direct I/O), O_APPEND and O_NOATIME are kept though they
 		 * mean nothing to a socket, and O_ASYNC (sock_fasync sets
-		 * it), the rest is ignored. ustack sends no SIGIO: O_ASYNC
-		 * is only read back.
+		 * it: SIGIO, socket/sigio.c), the rest is ignored.
 		 */
 		if (arg & O_DIRECT)
 			return -EINVAL;
 		sock->nonblock = arg & O_NONBLOCK;
-		sock->f_flags = (int)(arg & (O_APPEND | O_NOATIME | O_ASYNC));
+		sock_fasync(sock, fd, arg & O_ASYNC);
+		sock->f_flags = (int)(arg & (O_APPEND | O_NOATIME)) |
+				(sock->f_flags & O_ASYNC);
 		return 0;
 	case F_GETFD:
 	case F_SETFD: {
@@ -865,8 +866,12 @@ static int fcntl_locked(struct socket *sock, int fd, int cmd, long arg)
 	case F_GETOWN:
 	case F_SETOWN_EX:
 	case F_GETOWN_EX:
-		/* Who gets SIGURG (socket/sigurg.c). */
+		/* Who gets SIGURG and SIGIO (socket/sigurg.c). */
 		return sock_fcntl_owner(sock, cmd, arg);
+	case F_SETSIG:
+	case F_GETSIG:
+		/* Which signal O_ASYNC sends (socket/sigio.c). */
+		return sock_fcntl_sig(sock, cmd, arg);
 	default:
 		return -EINVAL;
 	}
@@ -911,13 +916,10 @@ static int ioctl_file_locked(struct socket *sock, int fd,
 		sock->nonblock = *arg != 0;
 		return 0;
 	case FIOASYNC:
-		/* ioctl_fioasync: the flag F_GETFL shows (no SIGIO here). */
+		/* ioctl_fioasync: O_ASYNC, as F_SETFL sets it. */
 		if (!arg)
 			return -EFAULT;
-		if (*arg)
-			sock->f_flags |= O_ASYNC;
-		else
-			sock->f_flags &= ~O_ASYNC;
+		sock_fasync(sock, fd, *arg != 0);
 		return 0;
 	case FIOCLEX:
 	case FIONCLEX:

@@ -416,7 +416,7 @@ static struct us_epitem *ep_find(struct us_epoll *ep, struct socket *sock,
  * (Linux's ep_insert and ep_modify). Core lock and ep->lock held. */
 static void ep_check_ready(struct us_epoll *ep, struct us_epitem *epi)
 {
-	if ((epi->sock->ops->poll(epi->sock) & epi->events) &&
+	if ((sock_poll_user(epi->sock) & epi->events) &&
 	    ep_set_ready(ep, epi))
 		ep_poll_wake(ep);
 }
@@ -696,7 +696,7 @@ static int ep_report(struct us_epoll *ep, struct us_epitem *epi,
 	pthread_mutex_lock(&st->lock);
 	pthread_mutex_lock(&ep->lock);
 	if (!epi->dead && (epi->events & ~EP_PRIVATE_BITS))
-		mask = epi->sock->ops->poll(epi->sock) & epi->events;
+		mask = sock_poll_user(epi->sock) & epi->events;
 	if (mask && !out) {
 		rc = -EFAULT;
 	} else if (mask) {
@@ -807,7 +807,7 @@ static void ep_drop_stale(struct us_epoll *ep)
 		pthread_mutex_lock(&st->lock);
 		pthread_mutex_lock(&ep->lock);
 		if (epi->on_rdl && !epi->dead)
-			ready = epi->sock->ops->poll(epi->sock) & epi->events &
+			ready = sock_poll_user(epi->sock) & epi->events &
 				~EP_PRIVATE_BITS;
 		if (!ready)
 			ep_clear_ready(ep, epi);

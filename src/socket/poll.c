@@ -184,7 +184,7 @@ uint32_t poll_watch_scan(struct poll_watch *pw, struct poll_waiter *w)
 			us_wait_add(&sock->wq, &pw->wait);
 			pw->queued = true;
 		}
-		mask = sock->ops->poll(sock);
+		mask = sock_poll_user(sock);
 	}
 	us_core_unlock(sock->st);
 	return mask;

@@ -1,18 +1,20 @@
 /*
  * sigurg.c - the owner of a socket (fcntl F_SETOWN, F_GETOWN, F_SETOWN_EX,
- * F_GETOWN_EX, as Linux's fs/fcntl.c keeps it in the file's f_owner) and
- * the SIGURG it gets when the peer's urgent pointer arrives (Linux's
- * sk_send_sigurg).
+ * F_GETOWN_EX, as Linux's fs/fcntl.c keeps it in the file's f_owner): who
+ * gets the SIGURG of the peer's urgent pointer (Linux's sk_send_sigurg)
+ * and, with O_ASYNC, SIGIO (socket/sigio.c, which queues and sends both).
  *
  * ustack runs in the owner's own process, so the signal is sent with
  * kill() (a process or a process group; process group 1 through a pidfd,
- * since kill(-1) means every process) or tgkill() (a thread). It is
- * sent only once the core lock is released: a SIGURG handler commonly
- * calls recv(MSG_OOB), which needs that lock, and the thread that handled
- * the segment is a likely one to run the handler.
+ * since kill(-1) means every process) or tgkill() (a thread), or their
+ * siginfo-carrying forms. It is sent only once the core lock is
+ * released: a SIGURG handler commonly calls recv(MSG_OOB), which needs
+ * that lock, and the thread that handled the segment is a likely one to
+ * run the handler.
  *
- * Call chain: tcp_check_urg -> sk->sk_urgent = sock_def_urgent (queue in
- * struct ustack) ... us_core_unlock (api.c, runtime.c) -> kill/tgkill.
+ * Call chain: tcp_check_urg -> sk->sk_wake_async(SOCK_WAKE_URG) =
+ * sock_def_wake_async (queue in struct ustack) ... us_core_unlock
+ * (sigio.c) -> kill/tgkill.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -51,7 +53,7 @@ static bool id_exists(int id)
  * PIDFD_SIGNAL_PROCESS_GROUP gets the leader alone. A check (sig 0) of
  * group 1 asks whether pid 1 exists.
  */
-static int kill_pgrp(int pgrp, int sig)
+int sock_kill_pgrp(int pgrp, int sig)
 {
 	int pidfd, rc;
 
@@ -78,7 +80,7 @@ static bool owner_alive(const struct socket *sock)
 
 	switch (sock->owner_type) {
 	case F_OWNER_PGRP:
-		rc = kill_pgrp(sock->owner_pid, 0);
+		rc = sock_kill_pgrp(sock->owner_pid, 0);
 		break;
 	case F_OWNER_TID:
 		rc = (int)syscall(SYS_tkill, sock->owner_pid, 0);
@@ -152,70 +154,4 @@ int sock_fcntl_owner(struct socket *sock, int cmd, long arg)
 	default:
 		return -ENOSYS;
 	}
-}
-
-void sock_def_urgent(struct sock *sk)
-{
-	struct socket *sock = sk->sk_socket;
-	struct ustack *st = sk->st;
-	int n = st->sigurg_n;
-
-	if (!sock || !sock->owner_pid)
-		return;
-	for (int i = 0; i < n; i++)
-		if (st->sigurg[i].pid == sock->owner_pid &&
-		    st->sigurg[i].type == sock->owner_type)
-			return;   /* one pending signal is all a process sees */
-	if (n == (int)(sizeof(st->sigurg) / sizeof(st->sigurg[0])))
-		return;
-	st->sigurg[n].pid = sock->owner_pid;
-	st->sigurg[n].type = sock->owner_type;
-	st->sigurg_n = n + 1;
-}
-
-static void send_sigurg(const struct us_sigurg *o)
-{
-	int saved = errno;
-
-	switch (o->type) {
-	case F_OWNER_PGRP:
-		kill_pgrp(o->pid, SIGURG);
-		break;
-	case F_OWNER_TID:
-		/* A thread of this process, as a rule; any other by tkill. */
-		if (syscall(SYS_tgkill, getpid(), o->pid, SIGURG) < 0)
-			syscall(SYS_tkill, o->pid, SIGURG);
-		break;
-	default:
-		kill(o->pid, SIGURG);
-		break;
-	}
-	errno = saved;
-}
-
-/* Take the queue, unlock if asked, then send. */
-static void flush(struct ustack *st, bool unlock)
-{
-	struct us_sigurg q[sizeof(st->sigurg) / sizeof(st->sigurg[0])];
-	int n = st->sigurg_n;
-
-	if (n)
-		memcpy(q, st->sigurg, (size_t)n * sizeof(q[0]));
-	st->sigurg_n = 0;
-	if (unlock)
-		pthread_mutex_unlock(&st->lock);
-	for (int i = 0; i < n; i++)
-		send_sigurg(&q[i]);
-}
-
-void us_core_unlock(struct ustack *st)
-{
-	us_runtime_before_unlock(st);
-	sock_flush_readiness(st);
-	flush(st, true);
-}
-
-void us_sigurg_flush(struct ustack *st)
-{
-	flush(st, false);
 }

@@ -5,8 +5,10 @@
 #include "socket/socket.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <sys/eventfd.h>
 #include <time.h>
@@ -184,19 +186,51 @@ static void sock_wake(struct sock *sk, uint32_t events)
 	sock_readiness_changed(sock);
 }
 
-/* As Linux's sock_def_readable: urgent data arriving is news too. */
+/*
+ * As Linux's sock_def_readable: urgent data arriving is news too; with
+ * O_ASYNC, SIGIO (POLL_IN) unless a read waits in the socket. Only once
+ * poll says readable: TCP wakes readers for every arrival, where Linux's
+ * tcp_data_ready calls sk_data_ready only once SO_RCVLOWAT bytes are in
+ * (tcp_epollin_ready), at the end of the stream, or (tcp_urg) for the
+ * urgent byte.
+ */
 static void sock_def_readable(struct sock *sk)
 {
+	struct socket *sock = sk->sk_socket;
+
 	sock_wake(sk, POLLIN | POLLPRI | POLLRDNORM | POLLRDBAND);
+	if (sock && (sock->f_flags & O_ASYNC) &&
+	    (sock->ops->poll(sock) & (POLLIN | POLLPRI)))
+		sock_wake_async(sock, SOCK_WAKE_WAITD, POLL_IN);
 }
 
-/* As Linux's sock_def_write_space and sk_stream_write_space: every band
- * of writability, so that a wait for POLLWRBAND alone is woken too. */
+/*
+ * As Linux's sock_def_write_space and sk_stream_write_space: every band
+ * of writability, so that a wait for POLLWRBAND alone is woken too. With
+ * O_ASYNC, POLL_OUT if a writer ran out of room before (SOCK_WAKE_SPACE),
+ * once the socket is writable as poll says it ("should agree with poll,
+ * otherwise some programs break"); a stream's only once the room is
+ * worth a write ("do not wake up a writer until he can make significant
+ * progress": __sk_stream_is_writeable, free space at least half of what
+ * is queued) and not once its sending side is shut down.
+ */
 static void sock_def_write_space(struct sock *sk)
 {
+	struct socket *sock = sk->sk_socket;
+
 	sock_wake(sk, POLLOUT | POLLWRNORM | POLLWRBAND);
+	if (!sock || !sock->async_nospace || !(sock->f_flags & O_ASYNC) ||
+	    !(sock->ops->poll(sock) & POLLOUT))
+		return;
+	if (sock->type == SOCK_STREAM &&
+	    ((sk->shutdown & SEND_SHUTDOWN) ||
+	     sk->sndbuf - sk->wmem_alloc < sk->wmem_alloc / 2))
+		return;
+	sock_wake_async(sock, SOCK_WAKE_SPACE, POLL_OUT);
 }
 
+/* Linux's sock_def_wakeup (sk_state_change): no signal of its own; TCP
+ * sends those that go with its state changes (sk_wake_async). */
 static void sock_def_wakeup(struct sock *sk)
 {
 	sock_wake(sk, POLLIN | POLLOUT | POLLHUP | POLLRDHUP);
@@ -205,6 +239,8 @@ static void sock_def_wakeup(struct sock *sk)
 static void sock_def_error_report(struct sock *sk)
 {
 	sock_wake(sk, POLLERR);
+	if (sk->sk_socket)
+		sock_wake_async(sk->sk_socket, SOCK_WAKE_IO, POLL_ERR);
 }
 
 /* ---- the operations of a closed socket ----------------------------------- */
@@ -301,7 +337,7 @@ void sock_graft(struct socket *sock, struct sock *sk)
 	sk->sk_write_space = sock_def_write_space;
 	sk->sk_state_change = sock_def_wakeup;
 	sk->sk_error_report = sock_def_error_report;
-	sk->sk_urgent = sock_def_urgent;
+	sk->sk_wake_async = sock_def_wake_async;
 }
 
 static void deadline_after(struct timespec *ts, us_time_t us)

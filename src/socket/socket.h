@@ -98,11 +98,21 @@ struct socket {
 	bool dead;                  /* closed: blocked calls return EBADF */
 	bool evfd_ready;            /* the eventfd is signalled (readable) */
 	bool rd_dirty;              /* on st->rd_dirty */
+	/* The descriptor O_ASYNC was set through: si_fd (Linux's fa_fd) */
+	int async_fd;
 	struct list_head rd_node;
 	atomic_int refcnt;          /* the descriptors + calls in flight */
-	/* F_SETOWN / F_SETOWN_EX: who gets SIGURG (Linux's f_owner) */
+	/* F_SETOWN / F_SETOWN_EX: who gets SIGURG and SIGIO (Linux's
+	 * f_owner), and F_SETSIG's signal (0: SIGIO without details) */
 	int owner_pid;              /* 0 = nobody */
-	int owner_type;             /* F_OWNER_TID (never set), _PID, _PGRP */
+	uint8_t owner_type;         /* F_OWNER_TID, _PID, _PGRP */
+	uint8_t sigio_sig;
+	/* Linux's SOCKWQ_ASYNC_NOSPACE: a writer ran out of room (or a
+	 * poll found none) with O_ASYNC set; the next write space is
+	 * POLL_OUT. SOCKWQ_ASYNC_WAITDATA: a read waits in the socket, so
+	 * data arriving is no SIGIO. */
+	bool async_nospace;
+	bool async_waitdata;
 	/* dup(): descriptors (kernel dups of the eventfd) that map to this
 	 * socket, Linux's file refcount; under the fd table's lock. The
 	 * table holds one reference while any is left. */
@@ -179,9 +189,38 @@ int sock_wait_retry(struct socket *sock, us_time_t *timeo_us,
 /* socket/sigurg.c: F_SETOWN, F_GETOWN, F_SETOWN_EX, F_GETOWN_EX (-errno
  * or the result); other commands -ENOSYS. */
 int sock_fcntl_owner(struct socket *sock, int cmd, long arg);
-/* sk->sk_urgent: queue SIGURG for the owner. Core lock held. */
-void sock_def_urgent(struct sock *sk);
-/* Release the core lock, then send the SIGURGs queued meanwhile. */
+/* kill(-pgrp, sig), but for group 1 (kill(-1) is every process): its
+ * leader's pidfd, the whole group on Linux 6.9 and later. */
+int sock_kill_pgrp(int pgrp, int sig);
+/* socket/sigio.c: F_SETSIG, F_GETSIG (-errno or the result). */
+int sock_fcntl_sig(struct socket *sock, int cmd, long arg);
+/* O_ASYNC on or off through descriptor fd (F_SETFL, FIOASYNC: Linux's
+ * sock_fasync). */
+void sock_fasync(struct socket *sock, int fd, bool on);
+/*
+ * Linux's sock_wake_async: with O_ASYNC and an owner, queue SIGIO (or
+ * the F_SETSIG signal, with si_code band, si_band and si_fd) by the
+ * rules of how (SOCK_WAKE_*). Core lock held; sent once it is released.
+ */
+void sock_wake_async(struct socket *sock, int how, int band);
+/* sk->sk_wake_async: the above, and SIGURG for SOCK_WAKE_URG. */
+void sock_def_wake_async(struct sock *sk, int how, int band);
+/* A user's poll found sock with this mask (Linux's tcp_poll and
+ * datagram_poll note a socket that is not writable: SOCKWQ_ASYNC_NOSPACE).
+ * Core lock held. */
+void sock_poll_nospace(struct socket *sock, uint32_t mask);
+/* The readiness a user's poll, select or epoll sees (sock->ops->poll,
+ * and sock_poll_nospace). Core lock held. */
+static inline uint32_t sock_poll_user(struct socket *sock)
+{
+	uint32_t mask = sock->ops->poll(sock);
+
+	sock_poll_nospace(sock, mask);
+	return mask;
+}
+/* A write found no room in the send buffer (sk_stream_wait_memory). */
+void sock_set_nospace(struct socket *sock);
+/* Release the core lock, then send the signals queued meanwhile. */
 void us_core_unlock(struct ustack *st);
 /* Send them now (a single-threaded test driving the engine itself). */
 void us_sigurg_flush(struct ustack *st);

@@ -123,6 +123,7 @@ void ustack_destroy(struct ustack *st)
 	ip_destroy(st);
 	us_timer_base_destroy(&st->timers);
 	skb_pool_destroy(&st->skb_pool);
+	free(st->sigq);   /* (the signals of the closes above: unsent) */
 	pthread_mutex_unlock(&st->lock);
 	pthread_mutex_destroy(&st->lock);
 	free(st);

@@ -57,13 +57,17 @@ struct ustack {
 	struct list_head rd_dirty;
 	struct us_sysctl sysctl;   /* tunables (stack/sysctl.h) */
 
-	/* SIGURGs owed to socket owners (F_SETOWN), sent once the core lock
-	 * is released (socket/sigurg.c), so a handler may call ustack. */
-	struct us_sigurg {
+	/* SIGURG, SIGIO and F_SETSIG signals owed to socket owners
+	 * (F_SETOWN), sent once the core lock is released (socket/sigio.c),
+	 * so a handler may call ustack. */
+	struct us_sigq {
 		int pid;
-		int type;              /* F_OWNER_PID, F_OWNER_PGRP, F_OWNER_TID */
-	} sigurg[8];
-	int sigurg_n;
+		int fd;                /* si_fd */
+		uint8_t type;          /* F_OWNER_PID, F_OWNER_PGRP, F_OWNER_TID */
+		uint8_t sig;
+		uint8_t code;          /* POLL_IN..POLL_HUP; 0: no details */
+	} *sigq;                   /* malloc'd, sigq_cap long */
+	int sigq_n, sigq_cap;
 
 	struct us_runtime *rt;    /* NULL until ustack_start() */
 	/* Threads asleep in a sleep that does not drive the engine (a timed

@@ -2,7 +2,8 @@
 # shim_signals.sh - a program's signal handlers under the shim
 # (tests/integ/lib/sig_shim.c): handlers that leave with siglongjmp or
 # call ustack while their thread is busy in ustack calls, SA_RESTART and
-# EINTR as Linux gives them, and the program's own actions reported; then
+# EINTR as Linux gives them, the program's own actions reported, and
+# SIGIO (O_ASYNC, F_SETSIG) with its siginfo for a reply; then
 # iperf3's client, whose SIGINT handler longjmps, stopped with SIGINT in
 # the middle of a transfer.
 #
@@ -20,7 +21,7 @@ SIG=$INTEG_ROOT/build/integ/sig_shim
 [ -x "$SIG" ] || { echo "FAIL: $SIG not built (run 'make test-build')"; exit 1; }
 
 "$PY" "$INTEG_ROOT/tests/integ/lib/shim_echo.py" server --api socket \
-	--bind "$KERNEL_IP:7003" --conns 7 >"$WORK/kserver.out" 2>&1 &
+	--bind "$KERNEL_IP:7003" --conns 9 >"$WORK/kserver.out" 2>&1 &
 KPID=$!
 SHIM_PIDS+=("$KPID")
 kernel_wait_listen 7003

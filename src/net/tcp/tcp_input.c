@@ -12,6 +12,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <string.h>
 
 #include "core/checksum.h"
@@ -599,16 +600,29 @@ static void tcp_fin(struct sock *sk)
 		/* Our FIN is not acknowledged yet: simultaneous close. */
 		tcp_set_state(sk, TCP_CLOSING);
 		break;
-	case TCP_FIN_WAIT2:
+	case TCP_FIN_WAIT2: {
+		/* (An orphan's sock is gone after tcp_time_wait; a socket
+		 * the user holds keeps it, closed.) */
+		bool held = sk->sk_socket != NULL;
+
 		tcp_send_ack(sk);
 		tcp_time_wait(sk);
+		if (held)
+			sk->sk_wake_async(sk, SOCK_WAKE_WAITD, POLL_HUP);
 		return;
+	}
 	default:
 		break;
 	}
 	tcp_send_ack(sk);
-	if (sk->sk_socket)
+	if (sk->sk_socket) {
 		sk->sk_state_change(sk);
+		/* Linux's tcp_fin: "Do not send POLL_HUP for half duplex
+		 * close." */
+		sk->sk_wake_async(sk, SOCK_WAKE_WAITD,
+				  sk->shutdown == SHUTDOWN_MASK ||
+				  sk->state == TCP_CLOSE ? POLL_HUP : POLL_IN);
+	}
 }
 
 /* Move segments that have become in-order from the out-of-order queue. */
@@ -801,7 +815,10 @@ static void tcp_data_queue(struct sock *sk, struct sk_buff *skb)
 		tcp_schedule_ack(sk, len,
 				 had_ooo || !skb_queue_empty(&tp->ooo_queue));
 	}
-	if (len && sk->sk_socket)
+	/* A FIN alone wakes readers too (Linux's tcp_data_queue calls
+	 * tcp_data_ready after tcp_fin: SOCK_DONE), with O_ASYNC a second
+	 * POLL_IN after tcp_fin's. */
+	if ((len || fin) && sk->sk_socket)
 		sk->sk_data_ready(sk);
 }
 
@@ -946,8 +963,12 @@ static void tcp_rcv_synsent(struct sock *sk, struct sk_buff *skb,
 		tcp_rearm_rto(sk);
 		tcp_init_established(sk);
 		tcp_send_ack(sk);
-		if (sk->sk_socket)
+		/* Linux's tcp_rcv_synsent_state_process: connected, the
+		 * O_ASYNC owner hears POLL_OUT. */
+		if (sk->sk_socket) {
 			sk->sk_state_change(sk);
+			sk->sk_wake_async(sk, SOCK_WAKE_IO, POLL_OUT);
+		}
 		tcp_urg(sk, skb, th);   /* Linux: "step6 onward by hand" */
 		skb_free(skb);
 		return;
@@ -1085,7 +1106,10 @@ static bool tcp_synrecv_ack(struct sock *sk, struct sk_buff *skb,
 		if (parent->sk.sk_socket)
 			parent->sk.sk_data_ready(&parent->sk);
 	} else if (sk->sk_socket) {
+		/* A simultaneous open (Linux's tcp_rcv_state_process in
+		 * SYN_RECV: "only for marginal crossed SYN case"). */
 		sk->sk_state_change(sk);
+		sk->sk_wake_async(sk, SOCK_WAKE_IO, POLL_OUT);
 	}
 	return true;
 }

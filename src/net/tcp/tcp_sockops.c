@@ -308,6 +308,12 @@ static ssize_t inet_stream_sendmsg(struct socket *sock, const struct msghdr *msg
 		}
 		if (rc == 0 && len == 0)
 			break;
+		/* Out of room (not the wait for a connection): Linux's
+		 * sk_stream_wait_memory marks it for POLL_OUT, blocking or
+		 * not. */
+		if (rc == -EAGAIN && (sk->state == TCP_ESTABLISHED ||
+				      sk->state == TCP_CLOSE_WAIT))
+			sock_set_nospace(sock);
 		if (rc != -EAGAIN || timeo == 0)
 			break;
 		rc = sock_wait_retry(sock, &timeo, stream_cond, &w);
@@ -332,6 +338,23 @@ static bool stream_more(struct sock *sk, void *arg)
 	struct peek_wait *p = arg;
 
 	return sk->receive_queue.bytes > p->seen || stream_cond(sk, &p->w);
+}
+
+/*
+ * A read's wait for data (Linux's sk_wait_data): meanwhile, with O_ASYNC,
+ * data arriving sends no SIGIO (SOCKWQ_ASYNC_WAITDATA).
+ */
+static int stream_wait_data(struct socket *sock, us_time_t *timeo,
+			    bool (*cond)(struct sock *sk, void *arg),
+			    void *arg)
+{
+	int rc;
+
+	if (sock->f_flags & O_ASYNC)
+		sock->async_waitdata = true;
+	rc = sock_wait_retry(sock, timeo, cond, arg);
+	sock->async_waitdata = false;
+	return rc;
 }
 
 /*
@@ -361,7 +384,7 @@ static ssize_t stream_peek(struct socket *sock, struct msghdr *msg, size_t len,
 				sk->state == TCP_CLOSE)) ||
 		    timeo == 0)
 			break;
-		rc = sock_wait_retry(sock, &timeo, stream_more, &p);
+		rc = stream_wait_data(sock, &timeo, stream_more, &p);
 		if (rc < 0)
 			break;
 	}
@@ -428,7 +451,7 @@ static ssize_t inet_stream_recvmsg(struct socket *sock, struct msghdr *msg,
 		}
 		if (rc != -EAGAIN || timeo == 0)
 			break;
-		rc = sock_wait_retry(sock, &timeo, stream_data, &w);
+		rc = stream_wait_data(sock, &timeo, stream_data, &w);
 		if (rc < 0)
 			break;
 	}

@@ -21,6 +21,7 @@
  */
 #include <errno.h>
 #include <poll.h>
+#include <signal.h>
 #include <string.h>
 
 #include "core/iov.h"
@@ -119,11 +120,12 @@ static void tcp_eat_byte(struct sock *sk)
 	}
 }
 
-/* SIGURG for the socket's owner (F_SETOWN), through the socket level. */
+/* SIGURG for the socket's owner (F_SETOWN), through the socket level
+ * (Linux's sk_send_sigurg: with O_ASYNC, POLL_PRI as well). */
 static void tcp_urg_signal(struct sock *sk)
 {
-	if (sk->sk_socket && sk->sk_urgent)
-		sk->sk_urgent(sk);
+	if (sk->sk_socket && sk->sk_wake_async)
+		sk->sk_wake_async(sk, SOCK_WAKE_URG, POLL_PRI);
 }
 
 /*
