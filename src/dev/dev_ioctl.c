@@ -16,6 +16,7 @@
 #include "core/sys.h"
 #include "dev/netdev.h"
 #include "net/devinet.h"
+#include "net/ipv4.h"
 #include "stack/stack.h"
 
 /* From <linux/sockios.h>, which does not mix with glibc's ioctl names. */
@@ -169,8 +170,16 @@ static int dev_ifsioc_set(struct net_device *dev, struct ifreq *ifr,
 			  unsigned long cmd)
 {
 	switch (cmd) {
-	case SIOCSIFMTU:
-		return netdev_set_mtu(dev, ifr->ifr_mtu);
+	case SIOCSIFMTU: {
+		unsigned int was = dev->mtu;
+		int rc = netdev_set_mtu(dev, ifr->ifr_mtu);
+
+		/* Connections cut their segments to a smaller MTU at once
+		 * (a larger one they take as a path MTU's expiry). */
+		if (rc == 0 && dev->mtu != was)
+			ip_dev_mtu_changed(dev->st);
+		return rc;
+	}
 	case SIOCSIFMETRIC:
 	case SIOCSMIIREG:
 	case SIOCSHWTSTAMP:

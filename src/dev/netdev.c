@@ -117,7 +117,8 @@ int netdev_set_mtu(struct net_device *dev, int mtu)
 		return -EINVAL;
 	/* Routes take the device's MTU at each lookup and a path MTU only
 	 * below it (ip_route_output), so the next packet sees the change;
-	 * a connection's MSS is not cut, as on Linux. */
+	 * TCP connections take it into their MSS when the caller says so
+	 * (ip_dev_mtu_changed, after SIOCSIFMTU). */
 	dev->mtu = (unsigned int)mtu;
 	return 0;
 }

@@ -92,12 +92,15 @@ struct tap_priv {
 /* ---- receive ---------------------------------------------------------- */
 
 /* Room for a whole frame: header, Ethernet, the MTU, a VLAN tag (and a
- * byte more, TAP_RX_SLACK). */
+ * byte more, TAP_RX_SLACK). The MTU the device was made with: one lowered
+ * since (SIOCSIFMTU) changes only what ustack sends, as a NIC still
+ * receives what its buffers hold (the kernel's side keeps its MTU). */
 static unsigned int tap_rx_size(const struct net_device *dev)
 {
 	struct tap_priv *tp = netdev_priv(dev);
+	unsigned int mtu = dev->max_mtu > dev->mtu ? dev->max_mtu : dev->mtu;
 
-	return (tp->vnet ? VNET_HDR_LEN : 0) + ETH_HLEN + dev->mtu + TAP_RX_SLACK;
+	return (tp->vnet ? VNET_HDR_LEN : 0) + ETH_HLEN + mtu + TAP_RX_SLACK;
 }
 
 static struct sk_buff *tap_rx_buffer(struct net_device *dev)

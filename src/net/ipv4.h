@@ -217,6 +217,12 @@ int ip_route_output(struct ustack *st, uint32_t daddr, struct ip_route *rt);
 /* The path MTU learnt for daddr and not yet expired, or 0 (and whether
  * it is locked, when `locked` is not NULL). */
 uint32_t ip_pmtu_get(struct ustack *st, uint32_t daddr, bool *locked);
+/* The MTU of the device the route to daddr goes through (what a path
+ * MTU may only lower), or 0 without a route. */
+uint32_t ip_route_dev_mtu(struct ustack *st, uint32_t daddr);
+/* A device's MTU changed (SIOCSIFMTU): the protocols' pmtu_changed for
+ * every destination (daddr INADDR_ANY). */
+void ip_dev_mtu_changed(struct ustack *st);
 /* The expiry timer (ip_init, ip_destroy). */
 void ip_pmtu_init(struct ustack *st);
 void ip_pmtu_destroy(struct ustack *st);

@@ -191,6 +191,20 @@ static void ip_pmtu_changed(struct ustack *st, uint32_t daddr)
 	}
 }
 
+void ip_dev_mtu_changed(struct ustack *st)
+{
+	ip_pmtu_changed(st, INADDR_ANY);
+}
+
+uint32_t ip_route_dev_mtu(struct ustack *st, uint32_t daddr)
+{
+	struct ip_route rt;
+
+	if (ip_route_output(st, daddr, &rt) < 0)
+		return 0;
+	return ip_dev_mtu(rt.dev);
+}
+
 /* The timer at the first expiry of what is kept, or none. */
 static void ip_pmtu_arm(struct ustack *st)
 {

@@ -24,6 +24,9 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -172,6 +175,39 @@ static void test_frag_needed(void **state)
 	TT_EXPECT_NONE(&T);
 	expect_all_acked(&a);
 	expect_all_acked(&b);
+}
+
+/*
+ * SIOCSIFMTU lowers the device's MTU under an open connection: its next
+ * segments fit the new MTU (Linux's tcp_current_mss finds dst_mtu changed
+ * at the next transmission), where they were dropped as too big for the
+ * device with DF (EMSGSIZE) and retransmitted at the old size until the
+ * connection timed out. Raised again, the MSS comes back.
+ */
+static void test_device_mtu_lowered(void **state)
+{
+	struct tt_conn a;
+	struct ifreq ifr;
+
+	(void)state;
+	if (geteuid() != 0)
+		skip();   /* SIOCSIFMTU needs CAP_NET_ADMIN, as on Linux */
+	open_active(&a, 80);
+	assert_int_equal(snd_mss(a.fd), 1460);
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", T.dev->name);
+	ifr.ifr_mtu = 1200;
+	assert_int_equal(us_ioctl(a.fd, SIOCSIFMTU, &ifr), 0);
+	assert_int_equal(snd_mss(a.fd), 1160);
+	assert_int_equal(us_send(a.fd, BUF, 2000, 0), 2000);
+	TT_EXPECT_DATA(&a, a.iss + 1, 1160);
+	TT_EXPECT_DATA(&a, a.iss + 1161, 840);
+	TT_EXPECT_NONE(&T);
+	ifr.ifr_mtu = 1500;
+	assert_int_equal(us_ioctl(a.fd, SIOCSIFMTU, &ifr), 0);
+	assert_int_equal(snd_mss(a.fd), 1460);
+	tt_send(&a, TCPHDR_ACK, a.snd_nxt, a.iss + 2001, NULL, 0);
+	expect_all_acked(&a);
 }
 
 /* The next segment sent: its sequence number, length and DF bit. */
@@ -606,6 +642,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_frag_needed, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_device_mtu_lowered, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_cut_at_timeout, setup,
 						teardown),

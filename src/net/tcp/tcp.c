@@ -561,9 +561,15 @@ void tcp_update_mss(struct tcp_sock *tp)
 	if (tp->user_mss && (uint32_t)tp->user_mss < mss)
 		mss = (uint32_t)tp->user_mss;
 	/* RFC 1191 §3: no segment larger than the path MTU learnt from ICMP
-	 * allows (Linux's tcp_sync_mss); the MSS we announced stays. */
+	 * allows (Linux's tcp_sync_mss); the MSS we announced stays. Nor
+	 * than the route's device takes now (SIOCSIFMTU may have lowered it
+	 * since the connection began: Linux's tcp_current_mss sees dst_mtu
+	 * change at the next transmission). */
 	pmtu = ip_pmtu_get(tp->sk.st, tp->sk.daddr, NULL);
 	if (pmtu && pmtu - 40 < mss)
+		mss = pmtu - 40;
+	pmtu = tp->sk.daddr ? ip_route_dev_mtu(tp->sk.st, tp->sk.daddr) : 0;
+	if (pmtu > 40 && pmtu - 40 < mss)
 		mss = pmtu - 40;
 	/* The MSS counts no options (RFC 9293 §3.7.1, RFC 6691): those on
 	 * every segment come off it (Linux's tcp_mtu_to_mss). */

@@ -107,7 +107,8 @@ void tcp_error_queue_free(struct sock *sk)
  * protocol's error), or the one it goes back to when that expires (the
  * net_protocol's pmtu_changed): Linux has each find it at its next
  * transmission (tcp_current_mss); here it is one walk when the MTU
- * changes, which is rare. */
+ * changes, which is rare. daddr INADDR_ANY: every connection (a device's
+ * MTU changed). */
 void tcp_pmtu_sync_all(struct ustack *st, uint32_t daddr)
 {
 	struct tcp_table *t = &st->tcp;
@@ -119,7 +120,7 @@ void tcp_pmtu_sync_all(struct ustack *st, uint32_t daddr)
 			struct tcp_sock *tp = list_entry(pos, struct tcp_sock,
 							 ehash_node);
 
-			if (tp->sk.daddr == daddr)
+			if (daddr == INADDR_ANY || tp->sk.daddr == daddr)
 				tcp_update_mss(tp);
 		}
 	}
