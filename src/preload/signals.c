@@ -41,6 +41,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <ucontext.h>
 #include <unistd.h>
 
 #include "core/sys.h"
@@ -105,6 +106,10 @@ struct held {
 static __thread volatile int depth;
 static __thread volatile int nheld;
 static __thread struct held held[HELD_MAX];
+/* Signals that came with the list full: queued to the thread again and
+ * kept blocked (those the trampoline blocked: deferred_masked) until
+ * run_held opens them. */
+static __thread sigset_t deferred, deferred_masked;
 
 static void call_handler(const struct sigaction *sa, int sig,
 			 siginfo_t *info, void *uc)
@@ -158,6 +163,20 @@ static void trampoline(int sig, siginfo_t *info, void *uc)
 		held[n].restart = kernel_restarts(sig);
 		atomic_signal_fence(memory_order_seq_cst);
 		nheld = n + 1;
+	} else if (n >= HELD_MAX) {
+		/* The list is full: the kernel keeps the signal. Queued to
+		 * this thread again and blocked when the handler returns (its
+		 * ucontext's mask), it waits there for run_held. */
+		ucontext_t *u = uc;
+
+		if (us_sys(SYS_rt_tgsigqueueinfo, getpid(),
+			   (pid_t)us_sys(SYS_gettid), sig, info) == 0) {
+			if (!sigismember(&u->uc_sigmask, sig)) {
+				sigaddset(&u->uc_sigmask, sig);
+				sigaddset(&deferred_masked, sig);
+			}
+			sigaddset(&deferred, sig);
+		}
 	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 }
@@ -218,6 +237,18 @@ static void run_held(void)
 		call_handler(&h.sa, h.sig, &h.info, NULL);
 		pthread_sigmask(SIG_BLOCK, &async_block, NULL);
 	}
+	/* Those that found the list full are pending already: opened too,
+	 * and the mask the trampoline added them to is the program's
+	 * again. */
+	for (int sig = 1; sig < _NSIG; sig++) {
+		if (!sigismember(&deferred, sig))
+			continue;
+		sigdelset(&open, sig);
+		if (sigismember(&deferred_masked, sig))
+			sigdelset(&old, sig);
+	}
+	sigemptyset(&deferred);
+	sigemptyset(&deferred_masked);
 	/* The queued signals are delivered on the way out of this call. */
 	pthread_sigmask(SIG_SETMASK, &open, NULL);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);

@@ -298,10 +298,24 @@ static long pgrp_sigqueue(int pgrp, int sig, siginfo_t *si)
 	return rc;
 }
 
+/*
+ * The signal a failed send with siginfo falls back on. Linux's
+ * send_sigio_to_task sends plain SIGIO when the F_SETSIG signal cannot be
+ * queued (RLIMIT_SIGPENDING: EAGAIN), so the owner learns to look at every
+ * descriptor; a kill() of the real-time signal would merge or come
+ * without si_fd. Any other failure (a kernel without the pidfd process
+ * group send, a process that forbids si_code) keeps the signal asked for.
+ */
+static int fallback_sig(const struct us_sigq *e)
+{
+	return e->code && errno == EAGAIN ? SIGIO : e->sig;
+}
+
 static void send_one(const struct us_sigq *e)
 {
 	pid_t self = getpid(), tid = (pid_t)syscall(SYS_gettid);
 	siginfo_t si;
+	int sig;
 
 	memset(&si, 0, sizeof(si));
 	si.si_signo = e->sig;
@@ -315,8 +329,10 @@ static void send_one(const struct us_sigq *e)
 	switch (e->type) {
 	case F_OWNER_PGRP:
 		si.si_code = SI_SIGIO;
-		if (!e->code || pgrp_sigqueue(e->pid, e->sig, &si) < 0)
+		if (!e->code)
 			sock_kill_pgrp(e->pid, e->sig);
+		else if (pgrp_sigqueue(e->pid, e->sig, &si) < 0)
+			sock_kill_pgrp(e->pid, fallback_sig(e));
 		return;
 	case F_OWNER_TID:
 		if (e->pid == tid && sys_tgsigqueue(self, tid, e->sig, &si) == 0)
@@ -325,8 +341,9 @@ static void send_one(const struct us_sigq *e)
 		if (e->code && sys_tgsigqueue(self, e->pid, e->sig, &si) == 0)
 			return;
 		/* A thread of this process, as a rule; any other by tkill. */
-		if (syscall(SYS_tgkill, self, e->pid, e->sig) < 0)
-			syscall(SYS_tkill, e->pid, e->sig);
+		sig = fallback_sig(e);
+		if (syscall(SYS_tgkill, self, e->pid, sig) < 0)
+			syscall(SYS_tkill, e->pid, sig);
 		return;
 	default:
 		/* To the sending thread's own id: the whole process, with
@@ -336,7 +353,7 @@ static void send_one(const struct us_sigq *e)
 		si.si_code = SI_SIGIO;
 		if (e->code && sys_sigqueue(e->pid, e->sig, &si) == 0)
 			return;
-		kill(e->pid, e->sig);
+		kill(e->pid, fallback_sig(e));
 		return;
 	}
 }

@@ -21,7 +21,7 @@ SIG=$INTEG_ROOT/build/integ/sig_shim
 [ -x "$SIG" ] || { echo "FAIL: $SIG not built (run 'make test-build')"; exit 1; }
 
 "$PY" "$INTEG_ROOT/tests/integ/lib/shim_echo.py" server --api socket \
-	--bind "$KERNEL_IP:7003" --conns 9 >"$WORK/kserver.out" 2>&1 &
+	--bind "$KERNEL_IP:7003" --conns 10 >"$WORK/kserver.out" 2>&1 &
 KPID=$!
 SHIM_PIDS+=("$KPID")
 kernel_wait_listen 7003

@@ -22,6 +22,8 @@
  *             it fails with EINTR, both handlers have run when it returns,
  *             and SIGUSR1's got its siginfo (SI_QUEUE, the value) and a
  *             ucontext, as the kernel gives them.
+ *   pwait-many 20 real-time signals the same way: more than the shim's
+ *             list holds (16); every handler runs.
  *   actions   sigaction() reports the program's handler and flags (not the
  *             shim's), and sysv_signal()'s handler runs once; sigset()
  *             installs through the shim, SIG_HOLD blocks.
@@ -409,6 +411,52 @@ static void case_pwait(void)
 	       "and ucontext\n");
 }
 
+/* More signals in one call than the shim holds a list for (16): every
+ * one's handler runs, none is lost (the kernel's queue keeps them). */
+static atomic_int rt_seen;
+
+static void on_rt(int sig)
+{
+	(void)sig;
+	atomic_fetch_add(&rt_seen, 1);
+}
+
+static void case_pwait_many(void)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+	int ep = epoll_create1(0), fd = dial(), n = 20, r;
+	sigset_t all, old, open;
+
+	if (ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) < 0)
+		die("epoll");
+	sigemptyset(&all);
+	for (int i = 0; i < n; i++) {
+		signal(SIGRTMIN + i, on_rt);
+		sigaddset(&all, SIGRTMIN + i);
+	}
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	for (int i = 0; i < n; i++)
+		if (sigqueue(getpid(), SIGRTMIN + i, (union sigval){ 0 }))
+			die("sigqueue");
+	open = old;
+	for (int i = 0; i < n; i++)
+		sigdelset(&open, SIGRTMIN + i);
+	r = epoll_pwait(ep, &ev, 1, -1, &open);
+	if (r != -1 || errno != EINTR)
+		fail("pwait-many: epoll_pwait() did not fail with EINTR");
+	if (atomic_load(&rt_seen) != n) {
+		fprintf(stderr, "sig_shim: %d of %d handlers ran\n",
+			atomic_load(&rt_seen), n);
+		fail("pwait-many: signals were lost");
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	for (int i = 0; i < n; i++)
+		signal(SIGRTMIN + i, SIG_DFL);
+	close(ep);
+	close(fd);
+	printf("ok: pwait-many: %d signals in one call, every handler ran\n", n);
+}
+
 /* ---- actions ----------------------------------------------------------------- */
 
 static void on_usr1(int sig)
@@ -624,6 +672,7 @@ int main(int argc, char **argv)
 	case_restart(false);
 	case_epoll();
 	case_pwait();
+	case_pwait_many();
 	case_actions();
 	case_vfork();
 	case_sigio();
