@@ -210,7 +210,11 @@ static void icmp_error_rcv(struct ustack *st, struct sk_buff *skb)
 
 /* Types this host does not act on (redirect: RFC 1122 §3.2.2.2 would
  * need a routing cache; timestamp, information, address mask, router
- * discovery) are dropped as unknown, like truly unknown ones. */
+ * discovery) are dropped as unknown, like truly unknown ones. A redirect
+ * about an ICMP message is still news for a ping socket (Linux's
+ * icmp_redirect -> icmp_socket_deliver -> ping_err: EREMOTEIO on its error
+ * queue); TCP and UDP only update a route there, so here they hear
+ * nothing. */
 static void icmp_dispatch(struct ustack *st, struct sk_buff *skb)
 {
 	switch (skb->data[0]) {
@@ -231,6 +235,14 @@ static void icmp_dispatch(struct ustack *st, struct sk_buff *skb)
 	case ICMP_PARAMETERPROB:
 	case ICMP_SOURCE_QUENCH:
 		icmp_error_rcv(st, skb);
+		break;
+	case ICMP_REDIRECT:
+		if (skb->len >= ICMP_HLEN + IP_HLEN_MIN &&
+		    skb->data[ICMP_HLEN + 9] == IPPROTO_ICMP) {
+			icmp_error_rcv(st, skb);
+			break;
+		}
+		us_drop(st, skb, US_DROP_ICMP_UNKNOWN_TYPE);
 		break;
 	default:
 		us_drop(st, skb, US_DROP_ICMP_UNKNOWN_TYPE);

@@ -795,6 +795,38 @@ static void test_ping_socket_errqueue(void **state)
 	assert_int_equal(us_close(fd), 0);
 }
 
+/* A redirect about a ping socket's echo reaches its error queue
+ * (Linux's ping_err: EREMOTEIO, soft). */
+static void test_ping_socket_redirect(void **state)
+{
+	uint8_t pkt[64], buf[64];
+	char ctl[256] __attribute__((aligned(8)));
+	struct iovec iov = { buf, sizeof(buf) };
+	struct msghdr m;
+	struct sock_extended_err ee;
+	struct cmsghdr *c;
+	int fd;
+
+	(void)state;
+	fd = ping_sent(0x1234, true, false, pkt);
+	inject_ping_error(ts_ip("10.0.0.254"), ICMP_REDIRECT, 1 /* host */,
+			  pkt);
+	memset(&m, 0, sizeof(m));
+	m.msg_iov = &iov;
+	m.msg_iovlen = 1;
+	m.msg_control = ctl;
+	m.msg_controllen = sizeof(ctl);
+	assert_int_equal(us_recvmsg(fd, &m, MSG_ERRQUEUE), 8);
+	c = CMSG_FIRSTHDR(&m);
+	assert_non_null(c);
+	memcpy(&ee, CMSG_DATA(c), sizeof(ee));
+	assert_int_equal(ee.ee_origin, SO_EE_ORIGIN_ICMP);
+	assert_int_equal(ee.ee_errno, EREMOTEIO);
+	assert_int_equal(ee.ee_type, ICMP_REDIRECT);
+	assert_int_equal(ee.ee_code, 1);
+	assert_int_equal(us_close(fd), 0);
+}
+
 /* Without IP_RECVERR only a connected socket hears, and only of hard
  * errors: a host unreachable or time exceeded is soft, a parameter
  * problem (EPROTO) and an administratively prohibited are hard. */
@@ -846,6 +878,7 @@ int main(void)
 		T_(test_ping_socket_reply),
 		T_(test_ping_socket_errqueue),
 		T_(test_ping_socket_connected_errors),
+		T_(test_ping_socket_redirect),
 		cmocka_unit_test_setup_teardown(test_ethernet_echo, setup_eth,
 						teardown),
 	};
