@@ -11,6 +11,7 @@
 #ifndef US_CORE_SYS_H
 #define US_CORE_SYS_H
 
+#include <signal.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -29,6 +30,20 @@ static inline ssize_t us_sys_write(int fd, const void *buf, size_t n)
 static inline int us_sys_close(int fd)
 {
 	return (int)syscall(SYS_close, fd);
+}
+
+static inline pid_t us_sys_gettid(void)
+{
+	return (pid_t)syscall(SYS_gettid);
+}
+
+/* rt_tgsigqueueinfo: sig with si to thread tid of process tgid. A thread
+ * may send itself any si_code; to others only negative ones (SI_QUEUE,
+ * SI_SIGIO, ...). 0 or -1 with errno. */
+static inline int us_sys_tgsigqueue(pid_t tgid, pid_t tid, int sig,
+				    siginfo_t *si)
+{
+	return (int)syscall(SYS_rt_tgsigqueueinfo, tgid, tid, sig, si);
 }
 
 #endif

@@ -107,6 +107,11 @@ int ip_cmsg_send(struct sock *sk, const struct msghdr *msg, struct ipcm *ipc);
  * datagram (or of the ICMP packet behind an error), as the socket asks. */
 void ip_cmsg_recv(struct msghdr *msg, const struct sock *sk,
 		  const struct sk_buff *skb);
+/* A received datagram's (or error's) source into msg_name, cut to
+ * msg_namelen, and *addr_len the whole sockaddr_in's length (Linux's
+ * DECLARE_SOCKADDR and msg_namelen rule); nothing without msg_name. */
+void ip_msg_name(struct msghdr *msg, uint32_t addr, uint16_t port,
+		 int *addr_len);
 static inline bool ip_cmsg_wanted(const struct sock *sk)
 {
 	return sk->pktinfo || sk->recvttl || sk->recvtos;

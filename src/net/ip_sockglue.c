@@ -440,6 +440,23 @@ void ip_local_error(struct sock *sk, int err, uint32_t daddr, uint16_t port,
 	ip_queue_err(sk, skb);
 }
 
+void ip_msg_name(struct msghdr *msg, uint32_t addr, uint16_t port,
+		 int *addr_len)
+{
+	struct sockaddr_in sin;
+	socklen_t n;
+
+	if (!msg->msg_name)
+		return;
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = addr;
+	sin.sin_port = port;
+	n = msg->msg_namelen < sizeof(sin) ? msg->msg_namelen : sizeof(sin);
+	memcpy(msg->msg_name, &sin, n);
+	*addr_len = sizeof(sin);
+}
+
 /*
  * recvmsg(MSG_ERRQUEUE), Linux's ip_recv_error: the oldest error, its data
  * (cut to len, MSG_TRUNC), the address and port it was sent to, then the
@@ -490,19 +507,7 @@ int ip_recv_error(struct sock *sk, struct msghdr *msg, size_t len,
 		return err;
 	}
 	sock_recv_timestamp(msg, sk, skb);
-	if (msg->msg_name) {
-		struct sockaddr_in sin;
-		socklen_t n;
-
-		memset(&sin, 0, sizeof(sin));
-		sin.sin_family = AF_INET;
-		sin.sin_addr.s_addr = cb->addr;
-		sin.sin_port = cb->port;
-		n = msg->msg_namelen < sizeof(sin) ? msg->msg_namelen
-						   : sizeof(sin);
-		memcpy(msg->msg_name, &sin, n);
-		*addr_len = sizeof(sin);
-	}
+	ip_msg_name(msg, cb->addr, cb->port, addr_len);
 	memset(&errhdr, 0, sizeof(errhdr));
 	errhdr.ee = cb->ee;
 	if (icmp) {

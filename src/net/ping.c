@@ -17,6 +17,7 @@
 #include "net/icmp.h"
 #include "net/icmp_errno.h"
 #include "net/ipv4.h"
+#include "net/ipv4_priv.h"
 #include "net/udp.h"
 #include "stack/stack.h"
 
@@ -151,11 +152,6 @@ static struct sock *ping_lookup(struct ustack *st, uint16_t ident,
 	return NULL;
 }
 
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
 bool ping_rcv(struct sk_buff *skb)
 {
 	struct ustack *st = skb->dev->st;
@@ -163,7 +159,8 @@ bool ping_rcv(struct sk_buff *skb)
 	struct sock *sk;
 
 	memcpy(&daddr, skb_network_header(skb) + 16, 4);
-	sk = ping_lookup(st, get16(skb->data + 4), daddr, skb->dev->ifindex);
+	sk = ping_lookup(st, ip_get16(skb->data + 4), daddr,
+			 skb->dev->ifindex);
 	if (!sk)
 		return false;
 	/* The whole message from its ICMP header (Linux's ping_rcv pushes
@@ -194,7 +191,7 @@ void ping_err(struct ustack *st, struct sk_buff *skb,
 	if (l4_len < ICMP_HLEN)
 		return;
 	memcpy(&daddr, skb_network_header(skb) + 16, 4);
-	sk = ping_lookup(st, get16(l4 + 4), daddr,
+	sk = ping_lookup(st, ip_get16(l4 + 4), daddr,
 			 skb->dev ? skb->dev->ifindex : 0);
 	if (!sk)
 		return;
@@ -384,20 +381,11 @@ static int ping_recvmsg(struct sock *sk, struct msghdr *msg, size_t len,
 		msg->msg_flags |= MSG_TRUNC;
 	err = iov_copy_to(msg, 0, skb->data, copied);
 	if (err == 0) {
-		sock_recv_timestamp(msg, sk, skb);
-		if (msg->msg_name) {
-			struct sockaddr_in sin;
-			socklen_t n;
+		uint32_t saddr;
 
-			memset(&sin, 0, sizeof(sin));
-			sin.sin_family = AF_INET;
-			memcpy(&sin.sin_addr.s_addr,
-			       skb_network_header(skb) + 12, 4);
-			n = msg->msg_namelen < sizeof(sin) ? msg->msg_namelen
-							   : sizeof(sin);
-			memcpy(msg->msg_name, &sin, n);
-			*addr_len = sizeof(sin);
-		}
+		sock_recv_timestamp(msg, sk, skb);
+		memcpy(&saddr, skb_network_header(skb) + 12, 4);
+		ip_msg_name(msg, saddr, 0, addr_len);
 		if (ip_cmsg_wanted(sk))
 			ip_cmsg_recv(msg, sk, skb);
 		err = (int)copied;

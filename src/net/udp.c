@@ -853,18 +853,12 @@ static int udp_getsockopt(struct sock *sk, int level, int optname,
 static void udp_fill_name(struct msghdr *msg, const struct sk_buff *skb,
 			  int *addr_len)
 {
-	struct sockaddr_in sin;
-	socklen_t n;
+	uint32_t saddr;
+	uint16_t sport;
 
-	if (!msg->msg_name)
-		return;
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	memcpy(&sin.sin_addr.s_addr, skb_network_header(skb) + 12, 4);
-	memcpy(&sin.sin_port, skb_transport_header(skb), 2);
-	n = msg->msg_namelen < sizeof(sin) ? msg->msg_namelen : sizeof(sin);
-	memcpy(msg->msg_name, &sin, n);
-	*addr_len = sizeof(sin);
+	memcpy(&saddr, skb_network_header(skb) + 12, 4);
+	memcpy(&sport, skb_transport_header(skb), 2);
+	ip_msg_name(msg, saddr, sport, addr_len);
 }
 
 static int udp_recvmsg(struct sock *sk, struct msghdr *msg, size_t len,

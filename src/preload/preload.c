@@ -729,10 +729,10 @@ int __ppoll_chk(struct pollfd *fds, nfds_t n, const struct timespec *tmo,
 
 static int select_set_ours(int n, fd_set *r, fd_set *w, fd_set *e)
 {
-	if (n > FD_SETSIZE)
-		n = FD_SETSIZE;
 	int found = -1;
 
+	if (n > FD_SETSIZE)
+		n = FD_SETSIZE;
 	for (int fd = 0; fd < n; fd++) {
 		if (!((r && FD_ISSET(fd, r)) || (w && FD_ISSET(fd, w)) ||
 		      (e && FD_ISSET(fd, e))))

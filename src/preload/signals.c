@@ -169,8 +169,8 @@ static void trampoline(int sig, siginfo_t *info, void *uc)
 		 * ucontext's mask), it waits there for run_held. */
 		ucontext_t *u = uc;
 
-		if (us_sys(SYS_rt_tgsigqueueinfo, getpid(),
-			   (pid_t)us_sys(SYS_gettid), sig, info) == 0) {
+		if (us_sys_tgsigqueue(getpid(), us_sys_gettid(), sig,
+				      info) == 0) {
 			if (!sigismember(&u->uc_sigmask, sig)) {
 				sigaddset(&u->uc_sigmask, sig);
 				sigaddset(&deferred_masked, sig);
@@ -214,7 +214,7 @@ static bool held_signals(bool *restart)
 static void run_held(void)
 {
 	sigset_t old, open, mask;
-	pid_t pid = getpid(), tid = (pid_t)us_sys(SYS_gettid);
+	pid_t pid = getpid(), tid = us_sys_gettid();
 
 	pthread_sigmask(SIG_BLOCK, &async_block, &old);
 	open = old;
@@ -225,8 +225,7 @@ static void run_held(void)
 			held[i - 1] = held[i];
 		nheld = nheld - 1;
 		if (!(h.sa.sa_flags & SA_RESETHAND) &&
-		    us_sys(SYS_rt_tgsigqueueinfo, pid, tid, h.sig,
-			   &h.info) == 0) {
+		    us_sys_tgsigqueue(pid, tid, h.sig, &h.info) == 0) {
 			sigdelset(&open, h.sig);
 			continue;
 		}

@@ -50,6 +50,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "core/sys.h"
 #include "net/sock.h"
 #include "socket/socket.h"
 #include "stack/runtime.h"
@@ -65,7 +66,7 @@
  * to look at every descriptor. */
 #define SIGQ_MAX 4096
 
-/* ---- F_SETSIG, O_ASYNC ---------------------------------------------------- */
+/* ---- F_SETSIG, O_ASYNC ------------------------------------------------- */
 
 int sock_fcntl_sig(struct socket *sock, int cmd, long arg)
 {
@@ -99,7 +100,7 @@ void sock_fasync(struct socket *sock, int fd, bool on)
 	}
 }
 
-/* ---- the rules ------------------------------------------------------------ */
+/* ---- the rules --------------------------------------------------------- */
 
 /*
  * Linux's sk_set_bit(SOCKWQ_ASYNC_NOSPACE): only with O_ASYNC
@@ -185,7 +186,7 @@ void sock_def_wake_async(struct sock *sk, int how, int band)
 	sock_wake_async(sock, how, band);
 }
 
-/* ---- the queue ------------------------------------------------------------- */
+/* ---- the queue --------------------------------------------------------- */
 
 static bool sigq_same_owner(const struct us_sigq *e, const struct socket *sock)
 {
@@ -247,7 +248,7 @@ static void sigq_add(struct ustack *st, const struct socket *sock, int sig,
 	e->fd = fd;
 }
 
-/* ---- sending ---------------------------------------------------------------- */
+/* ---- sending ----------------------------------------------------------- */
 
 /* Linux's band_table: the poll bits of each reason, POLL_IN .. POLL_HUP. */
 static long band_of(int code)
@@ -276,11 +277,6 @@ static bool sig_specific_codes(int sig)
 static long sys_sigqueue(pid_t pid, int sig, siginfo_t *si)
 {
 	return syscall(SYS_rt_sigqueueinfo, pid, sig, si);
-}
-
-static long sys_tgsigqueue(pid_t tgid, pid_t tid, int sig, siginfo_t *si)
-{
-	return syscall(SYS_rt_tgsigqueueinfo, tgid, tid, sig, si);
 }
 
 /* A process group's signal with details (SI_SIGIO): through a pidfd of
@@ -313,7 +309,7 @@ static int fallback_sig(const struct us_sigq *e)
 
 static void send_one(const struct us_sigq *e)
 {
-	pid_t self = getpid(), tid = (pid_t)syscall(SYS_gettid);
+	pid_t self = getpid(), tid = us_sys_gettid();
 	siginfo_t si;
 	int sig;
 
@@ -335,10 +331,12 @@ static void send_one(const struct us_sigq *e)
 			sock_kill_pgrp(e->pid, fallback_sig(e));
 		return;
 	case F_OWNER_TID:
-		if (e->pid == tid && sys_tgsigqueue(self, tid, e->sig, &si) == 0)
+		if (e->pid == tid &&
+		    us_sys_tgsigqueue(self, tid, e->sig, &si) == 0)
 			return;
 		si.si_code = SI_SIGIO;
-		if (e->code && sys_tgsigqueue(self, e->pid, e->sig, &si) == 0)
+		if (e->code &&
+		    us_sys_tgsigqueue(self, e->pid, e->sig, &si) == 0)
 			return;
 		/* A thread of this process, as a rule; any other by tkill. */
 		sig = fallback_sig(e);
