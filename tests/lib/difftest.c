@@ -1106,6 +1106,27 @@ int dt_udp_bound(struct dt *t, uint16_t port)
 	return fd;
 }
 
+int dt_tcp_listener(struct dt *t, uint16_t port)
+{
+	struct sockaddr_in a = dt_sin("127.0.0.1", port);
+	int fd = dt_socket(t, AF_INET, SOCK_STREAM, 0);
+
+	dt_setsockopt_int(t, fd, SOL_SOCKET, SO_REUSEADDR, 1);
+	dt_bind(t, fd, &a, sizeof(a));
+	dt_listen(t, fd, 8);
+	return fd;
+}
+
+void dt_tcp_pair(struct dt *t, uint16_t port, int *l, int *c, int *s)
+{
+	struct sockaddr_in a = dt_sin("127.0.0.1", port);
+
+	*l = dt_tcp_listener(t, port);
+	*c = dt_socket(t, AF_INET, SOCK_STREAM, 0);
+	dt_connect(t, *c, &a, sizeof(a));
+	*s = dt_accept(t, *l, NULL, NULL);
+}
+
 /* ---- running a case ------------------------------------------------------ */
 
 static struct dt *hang_dt;

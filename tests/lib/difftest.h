@@ -145,6 +145,10 @@ int dt_setsockopt_int(struct dt *t, int fd, int level, int name, int val);
 int dt_getsockopt_int(struct dt *t, int fd, int level, int name);
 /* A UDP socket bound to 127.0.0.1:port (port 0: ephemeral). */
 int dt_udp_bound(struct dt *t, uint16_t port);
+/* A TCP listener on 127.0.0.1:port (SO_REUSEADDR, backlog 8), and a
+ * connected pair: c connected to port, s accepted from the listener l. */
+int dt_tcp_listener(struct dt *t, uint16_t port);
+void dt_tcp_pair(struct dt *t, uint16_t port, int *l, int *c, int *s);
 /* getsockname and getpeername into sockaddr_in-sized buffers. */
 void dt_getnames(struct dt *t, int fd);
 

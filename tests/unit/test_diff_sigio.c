@@ -145,27 +145,6 @@ static void settle(struct dt *t, int fd, short events)
 	errno = e;
 }
 
-static int listener(struct dt *t, uint16_t port)
-{
-	struct sockaddr_in a = dt_sin("127.0.0.1", port);
-	int fd = dt_socket(t, AF_INET, SOCK_STREAM, 0);
-
-	dt_setsockopt_int(t, fd, SOL_SOCKET, SO_REUSEADDR, 1);
-	dt_bind(t, fd, &a, sizeof(a));
-	dt_listen(t, fd, 8);
-	return fd;
-}
-
-static void pair(struct dt *t, uint16_t port, int *l, int *c, int *s)
-{
-	struct sockaddr_in a = dt_sin("127.0.0.1", port);
-
-	*l = listener(t, port);
-	*c = dt_socket(t, AF_INET, SOCK_STREAM, 0);
-	dt_connect(t, *c, &a, sizeof(a));
-	*s = dt_accept(t, *l, NULL, NULL);
-}
-
 /* O_ASYNC (with O_NONBLOCK), this process the owner, signal sig. */
 static void async_owned(struct dt *t, int fd, int sig)
 {
@@ -220,7 +199,7 @@ static void case_sigio_tcp_data(struct dt *t)
 	int l, c, s, v;
 
 	begin();
-	pair(t, 7301, &l, &c, &s);
+	dt_tcp_pair(t, 7301, &l, &c, &s);
 	{
 		const struct label n[] = { { l, "l" }, { c, "c" }, { s, "s" } };
 
@@ -275,7 +254,7 @@ static void case_sigio_tcp_rcvlowat(struct dt *t)
 	int l, c, s, v = -7;
 
 	begin();
-	pair(t, 7305, &l, &c, &s);
+	dt_tcp_pair(t, 7305, &l, &c, &s);
 	{
 		const struct label n[] = { { l, "l" }, { c, "c" }, { s, "s" } };
 
@@ -307,7 +286,7 @@ static void case_sigio_tcp_fin(struct dt *t)
 	int l, c, s;
 
 	begin();
-	pair(t, 7311, &l, &c, &s);
+	dt_tcp_pair(t, 7311, &l, &c, &s);
 	{
 		const struct label n[] = { { l, "l" }, { c, "c" }, { s, "s" } };
 
@@ -324,7 +303,7 @@ static void case_sigio_tcp_fin(struct dt *t)
 		drain(t, n);
 		/* And plain SIGIO for the FIN alone. */
 	}
-	pair(t, 7312, &l, &c, &s);
+	dt_tcp_pair(t, 7312, &l, &c, &s);
 	{
 		const struct label n[] = { { l, "l" }, { c, "c" }, { s, "s" } };
 
@@ -342,7 +321,7 @@ static void case_sigio_tcp_hup(struct dt *t)
 	int l, c, s;
 
 	begin();
-	pair(t, 7321, &l, &c, &s);
+	dt_tcp_pair(t, 7321, &l, &c, &s);
 	{
 		const struct label n[] = { { l, "l" }, { c, "c" }, { s, "s" } };
 
@@ -366,7 +345,7 @@ static void case_sigio_tcp_rst(struct dt *t)
 	int l, c, s;
 
 	begin();
-	pair(t, 7331, &l, &c, &s);
+	dt_tcp_pair(t, 7331, &l, &c, &s);
 	{
 		const struct label n[] = { { l, "l" }, { c, "c" }, { s, "s" } };
 
@@ -379,7 +358,7 @@ static void case_sigio_tcp_rst(struct dt *t)
 		drain(t, n);
 	}
 	/* And plain SIGIO. */
-	pair(t, 7332, &l, &c, &s);
+	dt_tcp_pair(t, 7332, &l, &c, &s);
 	{
 		const struct label n[] = { { l, "l" }, { c, "c" }, { s, "s" } };
 
@@ -400,7 +379,7 @@ static void case_sigio_tcp_connect(struct dt *t)
 {
 	struct sockaddr_in a = dt_sin("127.0.0.1", 7341);
 	struct sockaddr_in none = dt_sin("127.0.0.1", 7349);
-	int l = listener(t, 7341);
+	int l = dt_tcp_listener(t, 7341);
 	int c = dt_socket(t, AF_INET, SOCK_STREAM, 0);
 	int r = dt_socket(t, AF_INET, SOCK_STREAM, 0);
 	int s;
@@ -510,7 +489,7 @@ static void case_sigio_tcp_urgent(struct dt *t)
 	int l, c, s;
 
 	begin();
-	pair(t, 7361, &l, &c, &s);
+	dt_tcp_pair(t, 7361, &l, &c, &s);
 	{
 		const struct label n[] = { { l, "l" }, { c, "c" }, { s, "s" } };
 
@@ -538,7 +517,7 @@ static void case_sigio_owners(struct dt *t)
 	int l, c, s;
 
 	begin();
-	pair(t, 7371, &l, &c, &s);
+	dt_tcp_pair(t, 7371, &l, &c, &s);
 	{
 		const struct label n[] = { { l, "l" }, { c, "c" }, { s, "s" } };
 
@@ -627,7 +606,7 @@ static void case_sigio_read_waiting(struct dt *t)
 	int l, c, s, u, v;
 
 	begin();
-	pair(t, 7390, &l, &c, &s);
+	dt_tcp_pair(t, 7390, &l, &c, &s);
 	u = dt_udp_bound(t, 7391);
 	v = dt_udp_bound(t, 7392);
 	dt_connect(t, v, &to, sizeof(to));

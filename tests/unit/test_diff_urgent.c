@@ -35,28 +35,6 @@ static bool on_ustack(struct dt *t)
 	return dt_ct(t) == &ct_ustack;
 }
 
-static int listener(struct dt *t, uint16_t port)
-{
-	struct sockaddr_in a = dt_sin("127.0.0.1", port);
-	int fd = dt_socket(t, AF_INET, SOCK_STREAM, 0);
-
-	dt_setsockopt_int(t, fd, SOL_SOCKET, SO_REUSEADDR, 1);
-	dt_bind(t, fd, &a, sizeof(a));
-	dt_listen(t, fd, 8);
-	return fd;
-}
-
-/* A connected pair: c connected to port, s accepted from l. */
-static void pair(struct dt *t, uint16_t port, int *l, int *c, int *s)
-{
-	struct sockaddr_in a = dt_sin("127.0.0.1", port);
-
-	*l = listener(t, port);
-	*c = dt_socket(t, AF_INET, SOCK_STREAM, 0);
-	dt_connect(t, *c, &a, sizeof(a));
-	*s = dt_accept(t, *l, NULL, NULL);
-}
-
 static void poll1(struct dt *t, int fd)
 {
 	struct pollfd p = { .fd = fd,
@@ -128,7 +106,7 @@ static void case_oob_basic(struct dt *t)
 	char buf[16];
 	int l, c, s;
 
-	pair(t, 7101, &l, &c, &s);
+	dt_tcp_pair(t, 7101, &l, &c, &s);
 	poll1(t, s);
 	atmark(t, s);
 	dt_recv(t, s, buf, sizeof(buf), MSG_OOB);   /* none yet: EINVAL */
@@ -160,7 +138,7 @@ static void case_oob_basic(struct dt *t)
 static void case_oob_errors(struct dt *t)
 {
 	char buf[8];
-	int l = listener(t, 7111);
+	int l = dt_tcp_listener(t, 7111);
 	int u = dt_socket(t, AF_INET, SOCK_STREAM, 0);
 	int d = dt_socket(t, AF_INET, SOCK_DGRAM, 0);
 	int c, s;
@@ -176,7 +154,7 @@ static void case_oob_errors(struct dt *t)
 	dt_send(t, d, "x", 1, MSG_OOB);
 	atmark(t, d);
 	dt_close(t, l);
-	pair(t, 7112, &l, &c, &s);
+	dt_tcp_pair(t, 7112, &l, &c, &s);
 	/* Nothing sent: no urgent mark, no byte to take. */
 	dt_send(t, c, "", 0, MSG_OOB);
 	atmark(t, s);
@@ -201,7 +179,7 @@ static void case_oob_start(struct dt *t)
 	char buf[16];
 	int l, c, s;
 
-	pair(t, 7121, &l, &c, &s);
+	dt_tcp_pair(t, 7121, &l, &c, &s);
 	dt_send(t, c, "!", 1, MSG_OOB);
 	dt_send(t, c, "data", 4, 0);
 	atmark(t, s);
@@ -220,7 +198,7 @@ static void case_oob_peek(struct dt *t)
 	char buf[16];
 	int l, c, s;
 
-	pair(t, 7131, &l, &c, &s);
+	dt_tcp_pair(t, 7131, &l, &c, &s);
 	dt_send(t, c, "abcX", 4, MSG_OOB);
 	dt_send(t, c, "def", 3, 0);
 	recvmsg1(t, s, sizeof(buf), MSG_OOB | MSG_PEEK);
@@ -249,7 +227,7 @@ static void case_oob_read_past(struct dt *t)
 	char buf[16];
 	int l, c, s;
 
-	pair(t, 7141, &l, &c, &s);
+	dt_tcp_pair(t, 7141, &l, &c, &s);
 	dt_send(t, c, "abcX", 4, MSG_OOB);
 	dt_send(t, c, "def", 3, 0);
 	dt_recv(t, s, buf, sizeof(buf), 0);
@@ -275,7 +253,7 @@ static void case_two_urgent_adjacent(struct dt *t)
 	char buf[16];
 	int l, c, s;
 
-	pair(t, 7151, &l, &c, &s);
+	dt_tcp_pair(t, 7151, &l, &c, &s);
 	dt_send(t, c, "A", 1, MSG_OOB);
 	dt_send(t, c, "B", 1, MSG_OOB);
 	atmark(t, s);
@@ -292,7 +270,7 @@ static void case_two_urgent_apart(struct dt *t)
 	char buf[16];
 	int l, c, s;
 
-	pair(t, 7161, &l, &c, &s);
+	dt_tcp_pair(t, 7161, &l, &c, &s);
 	dt_send(t, c, "1A", 2, MSG_OOB);
 	dt_send(t, c, "2B", 2, MSG_OOB);
 	atmark(t, s);
@@ -330,7 +308,7 @@ static void case_oobinline(struct dt *t)
 	char buf[16];
 	int l, c, s;
 
-	pair(t, 7171, &l, &c, &s);
+	dt_tcp_pair(t, 7171, &l, &c, &s);
 	dt_setsockopt_int(t, s, SOL_SOCKET, SO_OOBINLINE, 1);
 	dt_send(t, c, "abcX", 4, MSG_OOB);
 	dt_send(t, c, "def", 3, 0);
@@ -401,7 +379,7 @@ static void case_oob_in_large_send(struct dt *t)
 	int l, c, s;
 
 	fill_big();
-	pair(t, 7181, &l, &c, &s);
+	dt_tcp_pair(t, 7181, &l, &c, &s);
 	dt_setsockopt(t, s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	dt_send(t, c, big, 30000, 0);
 	/* The last byte of this send is urgent: 70000 bytes further. */
@@ -417,7 +395,7 @@ static void case_oob_after_fin(struct dt *t)
 	char buf[16];
 	int l, c, s;
 
-	pair(t, 7191, &l, &c, &s);
+	dt_tcp_pair(t, 7191, &l, &c, &s);
 	dt_send(t, c, "abcX", 4, MSG_OOB);
 	dt_shutdown(t, c, SHUT_WR);
 	poll1(t, s);
@@ -492,7 +470,7 @@ static void case_oob_disconnect(struct dt *t)
 	char buf[8];
 	int l, c, s;
 
-	pair(t, 7221, &l, &c, &s);
+	dt_tcp_pair(t, 7221, &l, &c, &s);
 	dt_send(t, c, "abX", 3, MSG_OOB);
 	dt_recv(t, s, buf, sizeof(buf), 0);
 	atmark(t, s);
@@ -555,7 +533,7 @@ static void case_sigurg(struct dt *t)
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_sigurg;
 	sigaction(SIGURG, &sa, &old);
-	pair(t, 7211, &l, &c, &s);
+	dt_tcp_pair(t, 7211, &l, &c, &s);
 	getown(t, s);
 	getown_ex(t, s);
 	/* No owner: no signal. */
