@@ -416,6 +416,12 @@ static int run_wire_bulk(const struct args *a)
 		fprintf(stderr, "bench_tcp: wire-bulk: nothing arrived\n");
 		r.ok = false;
 	}
+	if (getenv("BENCH_COUNTERS")) {
+		fprintf(stderr, "--- sender (instance 0)\n");
+		ustack_print_counters(w.st[0], stderr);
+		fprintf(stderr, "--- receiver (instance 1)\n");
+		ustack_print_counters(w.st[1], stderr);
+	}
 	us_close(cfd);
 	us_close(sfd);
 	us_close(lfd);

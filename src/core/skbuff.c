@@ -189,11 +189,16 @@ static void skb_init_meta(struct sk_buff *skb, struct skb_pool *pool)
 	skb->transport_header = SKB_HDR_UNSET;
 }
 
+size_t skb_truesize_of(unsigned int size)
+{
+	return sizeof(struct sk_buff) + SKB_DATA_ALIGN(size) +
+	       sizeof(struct skb_shared_info);
+}
+
 struct sk_buff *skb_alloc(struct skb_pool *pool, unsigned int size)
 {
 	unsigned int data_size = SKB_DATA_ALIGN(size);
-	size_t truesize = sizeof(struct sk_buff) + data_size +
-			  sizeof(struct skb_shared_info);
+	size_t truesize = skb_truesize_of(size);
 	struct sk_buff *skb;
 	unsigned char *buf;
 

@@ -183,6 +183,9 @@ void skb_pool_destroy(struct skb_pool *pool);
  * `pool` may be NULL (unaccounted, for tests).
  */
 struct sk_buff *skb_alloc(struct skb_pool *pool, unsigned int size);
+/* The truesize skb_alloc(size) charges: the struct, the data area rounded
+ * up, the shared info. */
+size_t skb_truesize_of(unsigned int size);
 /* skb_alloc(headroom + len) then skb_reserve(headroom). */
 struct sk_buff *skb_alloc_reserved(struct skb_pool *pool, unsigned int headroom,
 				   unsigned int len);

@@ -58,6 +58,7 @@
 #define WIRE_NAME_TRIES 100
 #define WIRE_GSO_MAX 65535      /* the largest IPv4 packet, as one frame */
 #define WIRE_SPARE_MAX 256      /* recycled frame buffers kept per size */
+#define WIRE_RX_CLASS_MIN 4096  /* the smallest GSO receive buffer */
 
 /* The sender left the L4 checksum unfinished (CHECKSUM_PARTIAL): the bytes
  * never left memory, so the receiver has nothing to verify. */
@@ -414,19 +415,29 @@ static struct wire_frame *wire_take_due(struct wire *w, struct wire_dir *d,
 }
 
 /*
- * With offloads, every frame lands in a buffer of one of two fixed sizes,
- * as in a NIC's ring, so the instance's skb cache serves all of them
- * whatever their lengths (frames of many sizes took turns at its few
- * size classes, and the losers went through malloc, faulting pages in
- * again and again). Without, a frame gets what it needs, as it always
+ * With offloads, every frame lands in a buffer of a few fixed sizes, as in
+ * a NIC's rings, so the instance's skb cache serves all of them whatever
+ * their lengths (frames of many sizes took turns at its few size classes,
+ * and the losers went through malloc, faulting pages in again and again).
+ * A link-sized frame gets the link's size; a GSO frame the power of two
+ * that holds it, up to the largest: a burst of a few segments in a 64 KB
+ * buffer would charge the socket more than ten times its data, fill the
+ * receive buffer while the window was still open, and the receiver then
+ * dropped in-window data (drop.tcp_rcvq_full). With a power of two a
+ * buffer costs at most twice its data, what the window (tcp_space's half)
+ * allows for. Without offloads, a frame gets what it needs, as it always
  * did, so the simulations' memory accounting stays as it was.
  */
 static unsigned int wire_rx_size(const struct wire *w,
 				 const struct wire_frame *f)
 {
-	if (f->len > w->spare[0].cap)
-		return w->spare[1].cap;
-	return w->features ? w->spare[0].cap : f->len;
+	unsigned int size;
+
+	if (f->len <= w->spare[0].cap)
+		return w->features ? w->spare[0].cap : f->len;
+	for (size = WIRE_RX_CLASS_MIN; size < f->len; size *= 2)
+		;
+	return size < w->spare[1].cap ? size : w->spare[1].cap;
 }
 
 /*

@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <linux/sock_diag.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -549,6 +550,22 @@ static int sock_get_value(struct sock *sk, int optname, void *v, int *lv)
 		return 0;
 	case SO_RCVBUF: *iv = sk->rcvbuf; return 0;
 	case SO_SNDBUF: *iv = sk->sndbuf; return 0;
+	case SO_MEMINFO: {
+		/* Linux's sk_get_meminfo. A TCP socket's charge is its
+		 * write queue (Linux's sk_wmem_queued); a datagram's is
+		 * what is on its way out (sk_wmem_alloc). */
+		uint32_t *m = v;
+		bool stream = sk->type == SOCK_STREAM;
+
+		m[SK_MEMINFO_RMEM_ALLOC] = (uint32_t)sk->rmem_alloc;
+		m[SK_MEMINFO_RCVBUF] = (uint32_t)sk->rcvbuf;
+		m[SK_MEMINFO_WMEM_ALLOC] = stream ? 0 : (uint32_t)sk->wmem_alloc;
+		m[SK_MEMINFO_SNDBUF] = (uint32_t)sk->sndbuf;
+		m[SK_MEMINFO_WMEM_QUEUED] = stream ? (uint32_t)sk->wmem_alloc : 0;
+		m[SK_MEMINFO_DROPS] = sk->drops;
+		*lv = SK_MEMINFO_VARS * sizeof(uint32_t);
+		return 0;
+	}
 	case SO_RCVLOWAT: *iv = sk->rcvlowat; return 0;
 	case SO_SNDLOWAT: *iv = 1; return 0;
 	case SO_PRIORITY: *iv = sk->priority; return 0;
@@ -585,6 +602,7 @@ int sock_getsockopt(struct sock *sk, int optname, void *optval,
 		struct linger l;
 		struct timeval tv;
 		struct us_sock_timeval ktv;
+		uint32_t meminfo[SK_MEMINFO_VARS];
 	} v;
 	int lv = 0, rc;
 	socklen_t len = *optlen;

@@ -322,6 +322,17 @@ int tt_so_error(int fd)
 	return err;
 }
 
+struct sock *tt_sk(int fd)
+{
+	struct socket *sock = sockfd_lookup(fd, NULL);
+	struct sock *sk;
+
+	assert_non_null(sock);
+	sk = sock->sk;
+	sockfd_put(sock);
+	return sk;
+}
+
 uint32_t tt_poll(int fd)
 {
 	struct socket *sock = sockfd_lookup(fd, NULL);

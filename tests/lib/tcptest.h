@@ -133,6 +133,7 @@ int tt_state(int fd);                  /* TCP_INFO's tcpi_state */
 int tt_conn_state(struct tt_conn *c);
 int tt_so_error(int fd);               /* SO_ERROR, which clears it */
 uint32_t tt_poll(int fd);              /* the socket's poll mask */
+struct sock *tt_sk(int fd);            /* the socket's sock, to look inside */
 uint64_t tt_drops(struct test_stack *t, enum us_drop_reason r);
 uint64_t tt_mib(struct test_stack *t, enum us_mib m);
 /* TCP_INFO of fd. */

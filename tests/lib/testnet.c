@@ -114,9 +114,10 @@ void ts_inject(struct test_stack *t, const void *frame, size_t len)
 {
 	/* A receive buffer as a NIC's (or the TAP's): room for a full
 	 * frame whatever this one's length. */
+	unsigned int size = t->rx_buf ? t->rx_buf : TS_RX_BUF;
 	struct sk_buff *skb = skb_alloc_reserved(&t->st->skb_pool, 64,
-						 len < TS_RX_BUF ?
-						 TS_RX_BUF : (unsigned int)len);
+						 len < size ?
+						 size : (unsigned int)len);
 
 	assert(skb);
 	skb_put_data(skb, frame, (unsigned int)len);

@@ -35,6 +35,9 @@ struct test_stack {
 	/* When non-zero, a frame finding this many queued is refused with
 	 * ENOBUFS (a full device queue) and freed. */
 	unsigned int tx_limit;
+	/* The size of the buffer ts_inject hands a frame up in (0: a
+	 * full frame's, TS_RX_BUF), as a driver's receive ring. */
+	unsigned int rx_buf;
 };
 
 /* Ethernet device "test0" with addr/prefix (dotted quad). Seed 1. */

@@ -342,6 +342,44 @@ static void case_cmsg_rxq_ovfl(struct dt *t)
 	note_cmsgs(t, &m);
 }
 
+/*
+ * SO_MEMINFO: nine counters (Linux's sk_get_meminfo), as many as the
+ * caller has room for. A fresh socket's are compared whole (its buffer
+ * sizes are SO_RCVBUF's and SO_SNDBUF's); with a datagram queued, only
+ * that its receive memory is charged and freed again, since each stack
+ * reckons a buffer's truesize its own way (and Linux's forward allocation,
+ * the fifth, has no counterpart: ustack reserves no memory ahead).
+ */
+static void case_sockopt_meminfo(struct dt *t)
+{
+	struct sockaddr_in a = dt_sin("127.0.0.1", P1);
+	uint32_t m[12];
+	socklen_t len = sizeof(m);
+	int s = dt_udp_bound(t, P1);
+	int fd = dt_socket(t, AF_INET, SOCK_DGRAM, 0);
+	int tcp = dt_socket(t, AF_INET, SOCK_STREAM, 0);
+
+	dt_getsockopt(t, s, SOL_SOCKET, SO_MEMINFO, m, &len);
+	len = 8;
+	dt_getsockopt(t, s, SOL_SOCKET, SO_MEMINFO, m, &len);
+	len = 0;
+	dt_getsockopt(t, s, SOL_SOCKET, SO_MEMINFO, m, &len);
+	len = sizeof(m);
+	dt_getsockopt(t, tcp, SOL_SOCKET, SO_MEMINFO, m, &len);
+	dt_sendto(t, fd, hello, sizeof(hello), 0, &a, sizeof(a));
+	len = sizeof(m);
+	memset(m, 0, sizeof(m));
+	dt_ct(t)->getsockopt(s, SOL_SOCKET, SO_MEMINFO, m, &len);
+	dt_note(t, "queued: rmem %s, rcvbuf %s", m[0] ? "charged" : "0",
+		m[1] == (uint32_t)dt_getsockopt_int(t, s, SOL_SOCKET,
+						     SO_RCVBUF) ?
+		"as SO_RCVBUF" : "differs");
+	dt_recv(t, s, m, sizeof(m), 0);
+	len = sizeof(m);
+	dt_ct(t)->getsockopt(s, SOL_SOCKET, SO_MEMINFO, m, &len);
+	dt_note(t, "read: rmem %u", m[0]);
+}
+
 /* SO_PRIORITY and SO_MARK, and the FORCE buffer sizes: root may set any
  * value; without CAP_NET_ADMIN, EPERM (priorities 0..6 stay allowed). */
 static void case_sockopt_privileged(struct dt *t)
@@ -586,6 +624,7 @@ static const struct dt_case cases[] = {
 	DT_CASE(case_sockopt_more_bools),
 	DT_CASE(case_cmsg_timestamp),
 	DT_CASE(case_cmsg_rxq_ovfl),
+	DT_CASE(case_sockopt_meminfo),
 	DT_CASE(case_sockopt_privileged),
 	DT_CASE(case_sockopt_bad),
 	DT_CASE(case_sockopt_ip),

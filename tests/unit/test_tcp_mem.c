@@ -70,17 +70,6 @@ static int teardown(void **state)
 	return 0;
 }
 
-static struct tcp_sock *tp_of(int fd)
-{
-	struct socket *sock = sockfd_lookup(fd, NULL);
-	struct tcp_sock *tp;
-
-	assert_non_null(sock);
-	tp = tcp_sk(sock->sk);
-	sockfd_put(sock);
-	return tp;
-}
-
 /* The peer sends len bytes at offset off past its next sequence number. */
 static const struct tt_seg *ooo(uint32_t off, uint32_t len)
 {
@@ -107,7 +96,7 @@ static void test_idle_socket_fits_budget(void **state)
 	sockfd_put(sock);
 	assert_true(bytes + 16 <= 992);
 	/* Nothing else hangs off an idle connection. */
-	assert_null(tp_of(C.fd)->sack_rcv);
+	assert_null(tcp_sk(tt_sk(C.fd))->sack_rcv);
 }
 
 /* ---- a listener's queues in the congestion state's area -------------------- */
@@ -150,7 +139,7 @@ static void test_listener_stop_fresh_ca(void **state)
 	struct sockaddr_in sin = { .sin_family = AF_UNSPEC };
 	int lfd = tt_listen(&T, 9101, 5);
 	int fd = us_socket_on(T.st, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-	struct tcp_sock *ltp = tp_of(lfd), *tp = tp_of(fd);
+	struct tcp_sock *ltp = tcp_sk(tt_sk(lfd)), *tp = tcp_sk(tt_sk(fd));
 
 	(void)state;
 	assert_true(fd >= 0);
@@ -174,17 +163,17 @@ static void test_sack_state_comes_and_goes(void **state)
 	(void)state;
 	s = ooo(100, 100);
 	assert_int_equal(s->th.opts.nsacks, 1);
-	assert_non_null(tp_of(C.fd)->sack_rcv);
+	assert_non_null(tcp_sk(tt_sk(C.fd))->sack_rcv);
 	/* The hole fills: nothing left to report, the state goes. */
 	tt_peer(&C, TCPHDR_ACK, BUF, 100);
 	s = TT_EXPECT(&C, TCPHDR_ACK, C.rcv_nxt, C.snd_nxt + 100);
 	assert_int_equal(s->th.opts.nsacks, 0);
-	assert_null(tp_of(C.fd)->sack_rcv);
+	assert_null(tcp_sk(tt_sk(C.fd))->sack_rcv);
 	/* A D-SACK alone: made for the one ACK that carries it. */
 	tt_send(&C, TCPHDR_ACK, C.snd_nxt - 100, C.rcv_nxt, BUF, 100);
 	s = TT_EXPECT(&C, TCPHDR_ACK, C.rcv_nxt, C.snd_nxt + 100);
 	assert_int_equal(s->th.opts.nsacks, 1);
-	assert_null(tp_of(C.fd)->sack_rcv);
+	assert_null(tcp_sk(tt_sk(C.fd))->sack_rcv);
 	assert_int_equal(tt_mib(&T, US_MIB_TCP_SACK_RCV_NOMEM), 0);
 	assert_int_equal(us_recv(C.fd, BUF, sizeof(BUF), MSG_DONTWAIT), 200);
 }
@@ -199,7 +188,7 @@ static void test_sack_state_nomem(void **state)
 	/* No memory: the ACK goes without blocks, counted. */
 	s = ooo(100, 100);
 	assert_int_equal(s->th.opts.nsacks, 0);
-	assert_null(tp_of(C.fd)->sack_rcv);
+	assert_null(tcp_sk(tt_sk(C.fd))->sack_rcv);
 	assert_int_equal(tt_mib(&T, US_MIB_TCP_SACK_RCV_NOMEM), 1);
 	/* The next out-of-order segment is reported; the run not reported
 	 * is still held. */
@@ -213,7 +202,7 @@ static void test_sack_state_nomem(void **state)
 	tt_peer_at(&C, 100, TCPHDR_ACK, BUF, 100);
 	s = TT_EXPECT(&C, TCPHDR_ACK, C.rcv_nxt, C.snd_nxt + 300);
 	assert_int_equal(s->th.opts.nsacks, 0);
-	assert_null(tp_of(C.fd)->sack_rcv);
+	assert_null(tcp_sk(tt_sk(C.fd))->sack_rcv);
 	/* A duplicate without memory for its D-SACK: a plain ACK. */
 	fail_left = 1;
 	tt_send(&C, TCPHDR_ACK, C.snd_nxt, C.rcv_nxt, BUF, 100);
@@ -254,10 +243,10 @@ static void test_rack_state(void **state)
 	fail_size = sizeof(struct tcp_sack_rcv);
 	fail_left = 100;
 	peer_sack(0, mss, 2 * mss);
-	assert_null(tp_of(C.fd)->sack_rcv);
+	assert_null(tcp_sk(tt_sk(C.fd))->sack_rcv);
 	TT_EXPECT_NONE(&T);
 	peer_sack(0, mss, 4 * mss);
-	assert_null(tp_of(C.fd)->sack_rcv);
+	assert_null(tcp_sk(tt_sk(C.fd))->sack_rcv);
 	TT_EXPECT_DATA(&C, C.iss + 1, mss);   /* DupThresh */
 	assert_int_equal(tt_mib(&T, US_MIB_TCP_SACK_RCV_NOMEM), 0);
 	fail_left = 0;
@@ -267,24 +256,13 @@ static void test_rack_state(void **state)
 	TT_EXPECT_DATA(&C, C.iss + 1 + 4 * mss, mss);
 	TT_EXPECT_DATA(&C, C.iss + 1 + 5 * mss, mss);
 	peer_sack(4 * mss, 5 * mss, 6 * mss);
-	assert_non_null(tp_of(C.fd)->sack_rcv);
-	assert_true(tp_of(C.fd)->sack_rcv->rack.on);
+	assert_non_null(tcp_sk(tt_sk(C.fd))->sack_rcv);
+	assert_true(tcp_sk(tt_sk(C.fd))->sack_rcv->rack.on);
 	tt_send(&C, TCPHDR_ACK, C.snd_nxt, C.iss + 1 + 6 * mss, NULL, 0);
-	assert_non_null(tp_of(C.fd)->sack_rcv);
+	assert_non_null(tcp_sk(tt_sk(C.fd))->sack_rcv);
 }
 
 /* ---- receive memory ------------------------------------------------------ */
-
-static struct sock *sk_of(int fd)
-{
-	struct socket *sock = sockfd_lookup(fd, NULL);
-	struct sock *sk;
-
-	assert_non_null(sock);
-	sk = sock->sk;
-	sockfd_put(sock);
-	return sk;
-}
 
 /*
  * A peer that fills its window with one-byte segments, each behind a hole:
@@ -297,7 +275,7 @@ static void test_ofo_tiny_segments_bounded(void **state)
 {
 	enum { N = 3000 };
 	static uint8_t got[2 * N + 2];
-	struct sock *sk = sk_of(C.fd);
+	struct sock *sk = tt_sk(C.fd);
 	struct tcp_sock *tp = tcp_sk(sk);
 	size_t n = 0;
 
@@ -344,7 +322,7 @@ static void test_small_segments_coalesced(void **state)
 {
 	enum { N = 2000 };
 	static uint8_t got[N];
-	struct sock *sk = sk_of(C.fd);
+	struct sock *sk = tt_sk(C.fd);
 
 	(void)state;
 	for (uint32_t i = 0; i < sizeof(BUF); i++)
@@ -361,6 +339,73 @@ static void test_small_segments_coalesced(void **state)
 	assert_int_equal(us_recv(C.fd, got, sizeof(got), MSG_DONTWAIT), N);
 	assert_memory_equal(got, BUF, N);
 	assert_int_equal(sk->rmem_alloc, 0);
+}
+
+/*
+ * A driver that hands each segment up in a 64 KB buffer (a GSO receive
+ * buffer holding one segment): the socket's memory is reckoned in buffers,
+ * its window in bytes, so the receive buffer fills long before the window
+ * it offered is used. The receiver moves such data into buffers of its size
+ * (Linux's tcp_collapse) rather than drop what it let in: in order first,
+ * then behind a hole. Every byte comes out as it went in.
+ */
+static uint8_t BIG[1 << 20];
+
+static void big_buffers_fill(bool hole)
+{
+	enum { SEG = 1400 };
+	struct sock *sk = tt_sk(C.fd);
+	struct tcp_sock *tp = tcp_sk(sk);
+	uint32_t wnd = tcp_receive_window(tp);
+	uint32_t off, end;
+	size_t n = 0;
+
+	for (uint32_t i = 0; i < sizeof(BIG); i++)
+		BIG[i] = (uint8_t)(i * 7 + i / 251);
+	T.rx_buf = 65536;
+	assert_true(wnd >= 16 * SEG && wnd <= sizeof(BIG));
+	end = wnd - wnd % SEG;
+	/* More buffers than the receive buffer holds at 64 KB each. */
+	assert_true((end / SEG) * 65536u > 2u * (uint32_t)sk->rcvbuf);
+	for (off = hole ? SEG : 0; off < end; off += SEG) {
+		tt_peer_at(&C, off, TCPHDR_ACK, BIG + off, SEG);
+		ts_flush_tx(&T);
+	}
+	if (hole) {
+		assert_int_equal(tp->ooo_queue.qlen * SEG, end - SEG);
+		tt_peer_at(&C, 0, TCPHDR_ACK, BIG, SEG);
+		ts_flush_tx(&T);
+	}
+	C.snd_nxt += end;
+	assert_int_equal(tt_drops(&T, US_DROP_TCP_RCVQ_FULL), 0);
+	assert_int_equal(tt_drops(&T, US_DROP_TCP_OFO_DROP), 0);
+	assert_int_equal(tt_mib(&T, US_MIB_TCP_OFO_PRUNED), 0);
+	assert_true(tt_mib(&T, US_MIB_TCP_RCV_COLLAPSED) > 0);
+	assert_int_equal(sk->receive_queue.bytes, end);
+	/* Within the buffer, but for the last buffer taken past it, and
+	 * the one that filled the hole (taken into an empty queue). */
+	assert_true(sk->rmem_alloc <= sk->rcvbuf + 2 * (65536 + 4096));
+	while (n < end) {
+		ssize_t r = us_recv(C.fd, BIG + sizeof(BIG) / 2, end - n,
+				    MSG_DONTWAIT);
+
+		assert_true(r > 0);
+		assert_memory_equal(BIG + sizeof(BIG) / 2, BIG + n, (size_t)r);
+		n += (size_t)r;
+	}
+	assert_int_equal(sk->rmem_alloc, 0);
+}
+
+static void test_big_buffers_collapsed(void **state)
+{
+	(void)state;
+	big_buffers_fill(false);
+}
+
+static void test_big_buffers_collapsed_ooo(void **state)
+{
+	(void)state;
+	big_buffers_fill(true);
 }
 
 int main(void)
@@ -380,6 +425,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_ofo_tiny_segments_bounded,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_small_segments_coalesced,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_big_buffers_collapsed,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_big_buffers_collapsed_ooo,
 						setup, teardown),
 	};
 

@@ -680,10 +680,45 @@ static void test_buffer_sysctls(void **state)
 	assert_int_equal(ustack_sysctl_set(T.st, "net.ipv4.tcp_rmem",
 					   "4096 100000 200000 x"), -1);
 	set_sysctl("net/ipv4/tcp_rmem", "4096\t100000\t200000");
+	set_sysctl("net/ipv4/tcp_wmem", "4096\t20000\t200000");
 	fd = us_socket_on(T.st, AF_INET, SOCK_STREAM, 0);
 	assert_int_equal(us_getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &v, &len), 0);
 	assert_int_equal(v, 100000);
+	assert_int_equal(us_getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &v, &len), 0);
+	assert_int_equal(v, 20000);
 	us_close(fd);
+}
+
+/*
+ * The send buffer after the handshake: twice the initial window of
+ * segments, each reckoned as Linux's tcp_sndbuf_expand does (an MSS of
+ * 1460 with headers, rounded up to 4096, and the sk_buff's 256: 87040,
+ * what Linux reports), from tcp_wmem[1] before it; it grows with the
+ * congestion window, up to tcp_wmem[2].
+ */
+static void test_sndbuf_expands(void **state)
+{
+	struct tt_conn c;
+	int v;
+	socklen_t len = sizeof(v);
+
+	(void)state;
+	tt_conn_init(&c, &T, false);
+	c.mss = 1460;
+	tt_open(&c);
+	assert_int_equal(us_getsockopt(c.fd, SOL_SOCKET, SO_SNDBUF, &v, &len),
+			 0);
+	assert_int_equal(v, 87040);
+	tcp_sk(tt_sk(c.fd))->snd_cwnd = 100;
+	tcp_sndbuf_expand(tt_sk(c.fd));
+	assert_int_equal(us_getsockopt(c.fd, SOL_SOCKET, SO_SNDBUF, &v, &len),
+			 0);
+	assert_int_equal(v, 870400);
+	tcp_sk(tt_sk(c.fd))->snd_cwnd = 10000;
+	tcp_sndbuf_expand(tt_sk(c.fd));
+	assert_int_equal(us_getsockopt(c.fd, SOL_SOCKET, SO_SNDBUF, &v, &len),
+			 0);
+	assert_int_equal(v, 4194304);
 }
 
 int main(void)
@@ -693,6 +728,7 @@ int main(void)
 		T_(test_wscale_negotiated_active),
 		T_(test_wscale_from_rmem_max),
 		T_(test_wscale_so_rcvbuf),
+		T_(test_sndbuf_expands),
 		T_(test_wscale_not_agreed),
 		T_(test_wscale_clamped_and_passive),
 		T_(test_sysctls_off),

@@ -5,6 +5,8 @@
  * Checked: a perfect wire offers checksum offload and TSO on both ends,
  * and a write of the most one IPv4 packet holds (45 segments) crosses as
  * one frame, arrives intact, and nothing was cut or summed in software;
+ * a frame of three segments lands in a buffer near its size, so that the
+ * receiving socket is charged at most twice its data (SO_MEMINFO);
  * with any fault, a rate, or no_offload, neither end offers an offload
  * and every frame the receiver sees fits the link MTU, the data intact;
  * the receiver skips checksum verification only for a frame that says
@@ -23,8 +25,10 @@
 #include <cmocka.h>
 #include <arpa/inet.h>
 #include <errno.h>
+#include <linux/sock_diag.h>
 #include <netinet/tcp.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "core/checksum.h"
@@ -275,6 +279,53 @@ static void test_gso_write_crosses_as_one_frame(void **state)
 	wpair_down(&p);
 }
 
+/*
+ * A GSO frame of a few segments lands in a buffer near its size, not in
+ * one for the largest packet: the receiving socket is charged at most
+ * twice the data (what its window, half the free buffer, allows for).
+ * In 64 KB buffers, bursts of a few segments charged the socket more than
+ * ten times their data, and the receiver dropped data inside its window.
+ */
+static void test_small_gso_frame_small_buffer(void **state)
+{
+	struct wire_params wp = { .seed = 1 };
+	uint8_t buf[3 * 1448];
+	uint32_t m[SK_MEMINFO_VARS];
+	socklen_t mlen = sizeof(m);
+	struct wpair p;
+	uint64_t rx_gso0;
+	int inq = 0;
+	size_t len;
+
+	(void)state;
+	wpair_up(&p, &wp);
+	wpair_connect(&p);
+	wpair_transfer(&p, WARMUP, CHUNK);
+	len = 3 * wpair_info(&p).tcpi_snd_mss;
+	assert_true(len <= sizeof(buf));
+	for (size_t i = 0; i < len; i++)
+		buf[i] = pattern(p.sent + i);
+	rx_gso0 = mib(&p, 1, US_MIB_DEV_RX_GSO);
+	assert_int_equal(us_send(p.cfd, buf, len, MSG_DONTWAIT), (ssize_t)len);
+	p.sent += len;
+	for (int steps = 0; (size_t)inq < len; steps++) {
+		assert_true(steps < 100);
+		sim_advance(&p.clock, p.st, 2,
+			    p.clock.virt + 10 * US_USEC_PER_SEC);
+		assert_int_equal(us_ioctl(p.sfd, FIONREAD, &inq), 0);
+	}
+	assert_int_equal(inq, len);
+	assert_int_equal(mib(&p, 1, US_MIB_DEV_RX_GSO) - rx_gso0, 1);
+	assert_int_equal(us_getsockopt(p.sfd, SOL_SOCKET, SO_MEMINFO, m,
+				       &mlen), 0);
+	assert_true(m[SK_MEMINFO_RMEM_ALLOC] > len);
+	assert_true(m[SK_MEMINFO_RMEM_ALLOC] <= 2 * len + 1024);
+	wpair_read(&p);
+	assert_int_equal(p.rcvd, p.sent);
+	assert_false(p.bad);
+	wpair_down(&p);
+}
+
 /* ---- (b) faults, a rate, no_offload: link-sized frames ----------------- */
 
 static void mtu_sized_run(const struct wire_params *wp)
@@ -519,6 +570,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_gso_write_crosses_as_one_frame),
+		cmocka_unit_test(test_small_gso_frame_small_buffer),
 		cmocka_unit_test(test_faults_keep_link_sized_frames),
 		cmocka_unit_test(test_csum_skipped_only_when_frame_says),
 		cmocka_unit_test(test_corrupted_frames_are_checked),

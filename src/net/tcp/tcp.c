@@ -602,11 +602,11 @@ static void tcp_init_sock_vars(struct tcp_sock *tp)
 	tp->keepidle_s = TCP_KEEPIDLE_S;
 	tp->keepintvl_s = TCP_KEEPINTVL_S;
 	tp->keepcnt = TCP_KEEPCNT_DEFAULT;
-	/* Linux's tcp_rmem[1] (autotuning grows it, tcp_autotune.c), and a
-	 * send buffer big enough to keep a 64 KB window full from the start
-	 * (Linux begins at tcp_wmem[1] and grows; ours grows from here). */
+	/* Linux's tcp_rmem[1] and tcp_wmem[1]: autotuning grows both
+	 * (tcp_autotune.c), the send buffer to twice the congestion
+	 * window from the handshake on (tcp_sndbuf_expand). */
 	sk->rcvbuf = sk->st->sysctl.tcp_rmem[1];
-	sk->sndbuf = 212992;
+	sk->sndbuf = sk->st->sysctl.tcp_wmem[1];
 	tcp_init_timers(tp);
 }
 

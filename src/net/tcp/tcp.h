@@ -365,6 +365,9 @@ struct tcp_sock {
 	/* The handshake's (Linux's undo_marker before the transfer): a SYN
 	 * or SYN-ACK timed out, and no echo showed the timeout spurious. */
 	bool syn_timed_out : 1;
+	/* A queued segment's buffer is at least twice what its data
+	 * needs, and tcp_collapse has not moved it yet. */
+	bool rcv_loose : 1;
 	uint8_t snd_wscale;            /* the peer's shift, for its windows */
 	uint8_t rcv_wscale;            /* ours, for the windows we send */
 	bool tlp_retrans;              /* TLP: the probe sent old data again */

@@ -190,11 +190,30 @@ void tcp_set_rcvlowat(struct sock *sk, int val)
 		sk->sk_data_ready(sk);
 }
 
-/* What an MSS-sized segment costs in the write queue (its truesize). */
+/*
+ * What one segment of the write queue is reckoned to cost, as Linux's
+ * tcp_sndbuf_expand reckons it on x86-64: the larger of the peer's MSS
+ * and ours, MAX_TCP_HEADER (320) and the aligned skb_shared_info (320),
+ * rounded up to a power of two, and the aligned struct sk_buff (256).
+ * SO_SNDBUF then reads as it would there (87040 after a handshake with
+ * an MSS of 1460, sockets start at tcp_wmem[1]); ustack's own buffers
+ * cost less than that, so the buffer holds at least the data Linux's
+ * would.
+ */
+#define TCP_LINUX_MAX_HEADER 320u
+#define TCP_LINUX_SHINFO 320u
+#define TCP_LINUX_SKB 256u
+
 static uint32_t tcp_per_mss(const struct tcp_sock *tp)
 {
-	return (uint32_t)(sizeof(struct sk_buff) + US_SKB_MAX_HEADER +
-			  sizeof(struct skb_shared_info)) + tp->mss_cache;
+	uint32_t mss = tp->peer_mss > tp->mss_cache ? tp->peer_mss
+						     : tp->mss_cache;
+	uint32_t per = mss + TCP_LINUX_MAX_HEADER + TCP_LINUX_SHINFO;
+	uint32_t pow = 1;
+
+	while (pow < per)
+		pow <<= 1;
+	return pow + TCP_LINUX_SKB;
 }
 
 void tcp_sndbuf_expand(struct sock *sk)

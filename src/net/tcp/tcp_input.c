@@ -474,10 +474,19 @@ static bool tcp_fin_acked(const struct tcp_sock *tp)
 
 /* Charge skb to sk's receive memory: the receive queue and the
  * out-of-order queue both count (Linux's skb_set_owner_r). */
+/* A buffer at least twice what its data needs (tcp_collapse). */
+static bool tcp_skb_loose(const struct sk_buff *skb)
+{
+	return !skb_is_nonlinear(skb) &&
+	       skb->truesize >= 2 * skb_truesize_of(skb->len);
+}
+
 static void tcp_rmem_charge(struct sock *sk, struct sk_buff *skb)
 {
 	skb->sk = sk;
 	sk->rmem_alloc += (int)skb->truesize;
+	if (tcp_skb_loose(skb))
+		tcp_sk(sk)->rcv_loose = true;
 }
 
 static void tcp_rmem_free(struct sock *sk, struct sk_buff *skb)
@@ -537,19 +546,69 @@ static void tcp_queue_rcv(struct sock *sk, struct sk_buff *skb)
 }
 
 /*
- * A socket past its receive buffer frees its out-of-order segments past
- * seq, from the furthest on, until it is within it again (Linux's
- * tcp_prune_ofo_queue: the peer sends them again). Blocks SACKed for them
- * are withdrawn. True when it is within its buffer: as in Linux's
- * tcp_try_rmem_schedule, a buffer is taken while the socket is within its
- * own, even if that buffer then takes it past (the window is reckoned in
- * bytes, the buffer in truesize: a GSO packet may cost twice its data).
+ * Data held in buffers far larger than itself moves into buffers of its
+ * own size (Linux's tcp_collapse, from tcp_prune_queue): a driver that
+ * hands up a few segments in a 64 KB receive buffer, or the peer's small
+ * segments behind a hole, would otherwise fill the receive buffer while
+ * the window the socket offered (tcp_space: half of the free truesize) is
+ * still open, and in-window data would be dropped. One buffer becomes one
+ * buffer, so each keeps its sequence range, flags and stamp; tiny in-order
+ * segments are merged as they arrive instead (tcp_try_coalesce). The
+ * queues are walked only when a loose buffer was queued since the last
+ * walk (rcv_loose), so that a compact queue is not walked again and again.
+ * False when memory ran out.
  */
-static bool tcp_ofo_prune(struct sock *sk, uint32_t seq)
+static bool tcp_collapse_queue(struct sock *sk, struct sk_buff_head *q)
+{
+	struct sk_buff *skb, *tmp;
+
+	skb_queue_walk_safe(q, skb, tmp) {
+		struct sk_buff *n;
+
+		if (!tcp_skb_loose(skb))
+			continue;
+		n = skb_alloc(&sk->st->skb_pool, skb->len);
+		if (!n)
+			return false;
+		skb_put_data(n, skb->data, skb->len);
+		memcpy(n->cb, skb->cb, sizeof(n->cb));
+		n->tstamp = skb->tstamp;
+		skb_queue_after(q, skb, n);
+		skb_unlink(q, skb);
+		tcp_rmem_free(sk, skb);
+		n->sk = sk;
+		sk->rmem_alloc += (int)n->truesize;
+		us_mib_inc(sk->st, US_MIB_TCP_RCV_COLLAPSED);
+	}
+	return true;
+}
+
+static void tcp_collapse(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	if (tp->rcv_loose && tcp_collapse_queue(sk, &sk->receive_queue) &&
+	    tcp_collapse_queue(sk, &tp->ooo_queue))
+		tp->rcv_loose = false;
+}
+
+/*
+ * A socket past its receive buffer first collapses its queues, then frees
+ * its out-of-order segments past seq, from the furthest on, until it is
+ * within it again (Linux's tcp_prune_queue and tcp_prune_ofo_queue: the
+ * peer sends them again). Blocks SACKed for them are withdrawn. True when
+ * it is within its buffer: as in Linux's tcp_try_rmem_schedule, a buffer
+ * is taken while the socket is within its own, even if that buffer then
+ * takes it past (the window is reckoned in bytes, the buffer in truesize:
+ * a GSO packet may cost twice its data).
+ */
+static bool tcp_prune_queue(struct sock *sk, uint32_t seq)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 	bool pruned = false;
 
+	if (sk->rmem_alloc > sk->rcvbuf)
+		tcp_collapse(sk);
 	while (sk->rmem_alloc > sk->rcvbuf) {
 		struct sk_buff *last = skb_peek_tail(&tp->ooo_queue);
 
@@ -578,7 +637,7 @@ static bool tcp_rmem_room(struct sock *sk, struct sk_buff *skb)
 	if (skb_queue_empty(&sk->receive_queue) ||
 	    sk->rmem_alloc <= sk->rcvbuf || tcp_coalesce_target(sk, skb))
 		return true;
-	return tcp_ofo_prune(sk, TCP_SKB_CB(skb)->seq);
+	return tcp_prune_queue(sk, TCP_SKB_CB(skb)->seq);
 }
 
 /* RFC 9293 §3.10.7.4, eighth check: the FIN is in order. */
@@ -673,7 +732,7 @@ static void tcp_ofo_insert(struct sock *sk, struct sk_buff *skb)
 	/* Charged as it is held (its truesize, not its payload: a segment
 	 * of one byte holds a whole buffer); room is made from segments
 	 * further on, else it is dropped. */
-	if (!tcp_ofo_prune(sk, cb->seq)) {
+	if (!tcp_prune_queue(sk, cb->seq)) {
 		tcp_drop(sk->st, skb, US_DROP_TCP_OFO_DROP);
 		return;
 	}
