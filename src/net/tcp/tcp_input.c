@@ -472,8 +472,6 @@ static bool tcp_fin_acked(const struct tcp_sock *tp)
 
 /* ---- receiving data and FIN --------------------------------------------- */
 
-/* Charge skb to sk's receive memory: the receive queue and the
- * out-of-order queue both count (Linux's skb_set_owner_r). */
 /* A buffer at least twice what its data needs (tcp_collapse). */
 static bool tcp_skb_loose(const struct sk_buff *skb)
 {
@@ -481,6 +479,8 @@ static bool tcp_skb_loose(const struct sk_buff *skb)
 	       skb->truesize >= 2 * skb_truesize_of(skb->len);
 }
 
+/* Charge skb to sk's receive memory: the receive queue and the
+ * out-of-order queue both count (Linux's skb_set_owner_r). */
 static void tcp_rmem_charge(struct sock *sk, struct sk_buff *skb)
 {
 	skb->sk = sk;
