@@ -22,6 +22,26 @@ struct ustack;
 
 extern const struct proto_ops inet_dgram_ops;
 
+/*
+ * What a datagram socket (UDP, ping) keeps past its struct sock for the IP
+ * level, at the start of udp_sock and ping_sock alike. Linux keeps these
+ * in inet_sock, which its TCP sockets carry too; a TCP socket of ustack
+ * has no room to spare (test_tcp_mem's budget), and Linux refuses
+ * IP_MULTICAST_IF for a stream socket.
+ */
+struct inet_dgram_sock {
+	struct sock sk;                    /* first member */
+	struct sk_buff_head error_queue;   /* IP_RECVERR (ip_sockglue.c) */
+	int mc_index;                      /* IP_MULTICAST_IF: the device, */
+	uint32_t mc_addr;                  /* and the source; 0: none */
+};
+
+/* sk, of a SOCK_DGRAM socket. */
+static inline struct inet_dgram_sock *inet_dgram_sk(struct sock *sk)
+{
+	return (struct inet_dgram_sock *)sk;
+}
+
 /* Create the protocol sock under sock (sock->type set). 0 or -errno. */
 int inet_create(struct socket *sock, int protocol);
 /* Bind an unbound sock to an ephemeral port. 0 or -EAGAIN. */

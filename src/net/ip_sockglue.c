@@ -80,10 +80,55 @@ static bool ip_opt_is_int(int optname)
 	case IP_PKTINFO:
 	case IP_RECVTTL:
 	case IP_RECVTOS:
+	case IP_MULTICAST_TTL:
+	case IP_MULTICAST_LOOP:
+	case IP_MULTICAST_ALL:
 		return true;
 	default:
 		return false;
 	}
+}
+
+/*
+ * IP_MULTICAST_IF (Linux's do_ip_setsockopt): an in_addr, an ip_mreq or an
+ * ip_mreqn, by length. A device by index, or by one of its addresses; no
+ * index and no address clear it. Not for a stream socket. Under
+ * SO_BINDTODEVICE, only that device.
+ */
+static int ip_set_mc_if(struct sock *sk, const void *optval, socklen_t optlen)
+{
+	struct ip_mreqn mreq = { 0 };
+	struct net_device *dev = NULL;
+
+	if (sk->type == SOCK_STREAM || optlen < sizeof(struct in_addr))
+		return -EINVAL;
+	if (!optval)
+		return -EFAULT;
+	if (optlen >= sizeof(struct ip_mreqn))
+		memcpy(&mreq, optval, sizeof(mreq));
+	else if (optlen >= sizeof(struct ip_mreq))
+		memcpy(&mreq, optval, sizeof(struct ip_mreq));
+	else
+		memcpy(&mreq.imr_address, optval, sizeof(struct in_addr));
+	if (!mreq.imr_ifindex) {
+		if (mreq.imr_address.s_addr == htonl(INADDR_ANY)) {
+			inet_dgram_sk(sk)->mc_index = 0;
+			inet_dgram_sk(sk)->mc_addr = 0;
+			return 0;
+		}
+		dev = ip_dev_find(sk->st, mreq.imr_address.s_addr);
+		if (dev)
+			mreq.imr_ifindex = dev->ifindex;
+	} else {
+		dev = us_dev_get_by_index(sk->st, mreq.imr_ifindex);
+	}
+	if (!dev)
+		return -EADDRNOTAVAIL;
+	if (sk->bound_dev_if && mreq.imr_ifindex != sk->bound_dev_if)
+		return -EINVAL;
+	inet_dgram_sk(sk)->mc_index = mreq.imr_ifindex;
+	inet_dgram_sk(sk)->mc_addr = mreq.imr_address.s_addr;
+	return 0;
 }
 
 int ip_setsockopt(struct sock *sk, int optname, const void *optval,
@@ -91,6 +136,8 @@ int ip_setsockopt(struct sock *sk, int optname, const void *optval,
 {
 	int val = 0;
 
+	if (optname == IP_MULTICAST_IF)
+		return ip_set_mc_if(sk, optval, optlen);
 	if (!ip_opt_is_int(optname))
 		return -ENOPROTOOPT;
 	/*
@@ -116,6 +163,25 @@ int ip_setsockopt(struct sock *sk, int optname, const void *optval,
 		if (val != -1 && (val < 1 || val > 255))
 			return -EINVAL;
 		sk->ttl = val;
+		return 0;
+	case IP_MULTICAST_TTL:
+		if (sk->type == SOCK_STREAM || optlen < 1)
+			return -EINVAL;
+		if (val == -1)
+			val = 1;
+		if (val < 0 || val > 255)
+			return -EINVAL;
+		sk->mc_ttl = (uint8_t)val;
+		return 0;
+	case IP_MULTICAST_LOOP:
+		if (optlen < 1)
+			return -EINVAL;
+		sk->mc_loop = val != 0;
+		return 0;
+	case IP_MULTICAST_ALL:
+		if (optlen < 1 || (val != 0 && val != 1))
+			return -EINVAL;
+		sk->mc_all = val;
 		return 0;
 	case IP_MTU_DISCOVER:
 		if (val < IP_PMTUDISC_DONT || val > IP_PMTUDISC_OMIT)
@@ -188,6 +254,28 @@ int ip_getsockopt(struct sock *sk, int optname, void *optval,
 	case IP_RECVTOS:
 		val = sk->recvtos;
 		break;
+	case IP_MULTICAST_TTL:
+		val = sk->mc_ttl;
+		break;
+	case IP_MULTICAST_LOOP:
+		val = sk->mc_loop;
+		break;
+	case IP_MULTICAST_ALL:
+		val = sk->mc_all;
+		break;
+	case IP_MULTICAST_IF: {
+		/* The address alone, in as many bytes as fit (Linux). */
+		uint32_t a = sk->type == SOCK_STREAM ? 0
+			     : inet_dgram_sk(sk)->mc_addr;
+
+		if (len > sizeof(a))
+			len = sizeof(a);
+		if (len && !optval)
+			return -EFAULT;
+		memcpy(optval, &a, len);
+		*optlen = len;
+		return 0;
+	}
 	default:
 		return -ENOPROTOOPT;
 	}

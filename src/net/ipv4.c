@@ -151,6 +151,19 @@ enum ip_addr_type ip_addr_type(struct ustack *st, uint32_t addr)
 	return IP_ADDR_UNICAST;
 }
 
+struct net_device *ip_dev_find(struct ustack *st, uint32_t addr)
+{
+	struct list_head *pos;
+
+	list_for_each(pos, &st->devices) {
+		struct net_device *dev = list_entry(pos, struct net_device, list);
+
+		if (dev->ip_addr && addr == dev->ip_addr)
+			return dev;
+	}
+	return ipv4_is_loopback(addr) ? ip_loopback_dev(st) : NULL;
+}
+
 /*
  * RFC 1122 §3.2.1.3: a datagram whose source is a broadcast or multicast
  * address is discarded, and {0, 0} is only a source while a host learns
@@ -340,7 +353,13 @@ int ip_output(struct ustack *st, struct sk_buff *skb, const struct ip_out_args *
 	bool df, cut;
 
 	us_mib_inc(st, US_MIB_IP_OUT_REQUESTS);
-	if (ip_route_output(st, a->daddr, &rt) < 0) {
+	if (a->host_only) {
+		skb_free(skb);
+		return 0;
+	}
+	if ((a->mc_oif && ipv4_is_multicast(a->daddr)
+	     ? ip_route_output_mc(st, a->daddr, a->mc_oif, &rt)
+	     : ip_route_output(st, a->daddr, &rt)) < 0) {
 		us_drop(st, skb, US_DROP_IP_NO_ROUTE);
 		return -ENETUNREACH;
 	}

@@ -133,6 +133,12 @@ struct ip_out_args {
 			      EMSGSIZE */
 	bool dev_mtu;      /* fragment by the device's MTU, not the path's
 			      (IP_PMTUDISC_PROBE and up) */
+	int mc_oif;        /* to a group: out of this device (0: by the
+			      routes; ip_route_output_mc) */
+	bool host_only;    /* to a group with IP_MULTICAST_TTL 0: not to
+			      leave the host (Linux's ip_mc_output frees
+			      it after the local copy); ustack has no
+			      member to copy it to, so it goes nowhere */
 };
 
 /* One datagram being reassembled (RFC 791 §3.2, RFC 815). */
@@ -214,6 +220,11 @@ int ip_route_add(struct ustack *st, uint32_t dst, int prefix_len,
 void ip_route_flush_dev(struct ustack *st, struct net_device *dev);
 /* Longest-prefix match. 0, or -ENETUNREACH. */
 int ip_route_output(struct ustack *st, uint32_t daddr, struct ip_route *rt);
+/* A multicast group through the device ifindex (IP_MULTICAST_IF, or an
+ * IP_PKTINFO interface): the group is the next hop. 0, or -ENETUNREACH
+ * when the device is gone or down. */
+int ip_route_output_mc(struct ustack *st, uint32_t group, int ifindex,
+		       struct ip_route *rt);
 /* The path MTU learnt for daddr and not yet expired, or 0 (and whether
  * it is locked, when `locked` is not NULL). */
 uint32_t ip_pmtu_get(struct ustack *st, uint32_t daddr, bool *locked);
@@ -243,6 +254,9 @@ enum ip_addr_type {
 	IP_ADDR_INVALID,    /* 0.0.0.0, 127/8 on a non-loopback, class E */
 };
 enum ip_addr_type ip_addr_type(struct ustack *st, uint32_t addr);
+/* The device that has addr as its address, lo for all of 127/8 (Linux's
+ * ip_dev_find, which looks in the local table), or NULL. */
+struct net_device *ip_dev_find(struct ustack *st, uint32_t addr);
 /* The directed broadcast of dev's subnet, or 0 when it has none (/31 links
  * per RFC 3021, host routes, no address). */
 uint32_t ip_dev_broadcast(const struct net_device *dev);

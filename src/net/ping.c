@@ -408,7 +408,7 @@ static void ping_close(struct sock *sk)
 static void ping_destroy(struct sock *sk)
 {
 	sock_purge_queue(sk, &sk->receive_queue);
-	sock_purge_queue(sk, &((struct ping_sock *)sk)->error_queue);
+	sock_purge_queue(sk, &inet_dgram_sk(sk)->error_queue);
 }
 
 /* Linux's ping_init_sock checks net.ipv4.ping_group_range (EACCES);
@@ -416,7 +416,7 @@ static void ping_destroy(struct sock *sk)
  * from the start (INET_PROTOSW_REUSE: SO_REUSEADDR reads 1). */
 static int ping_init_sock(struct sock *sk)
 {
-	skb_queue_head_init(&((struct ping_sock *)sk)->error_queue);
+	skb_queue_head_init(&inet_dgram_sk(sk)->error_queue);
 	sk->reuseaddr = true;
 	return 0;
 }
@@ -424,7 +424,7 @@ static int ping_init_sock(struct sock *sk)
 static struct sk_buff_head *ping_error_queue(struct sock *sk, bool make)
 {
 	(void)make;
-	return &((struct ping_sock *)sk)->error_queue;
+	return &inet_dgram_sk(sk)->error_queue;
 }
 
 const struct proto ping_prot = {

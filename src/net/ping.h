@@ -30,6 +30,7 @@
 #include <stdint.h>
 
 #include "core/list.h"
+#include "net/af_inet.h"
 #include "net/sock.h"
 
 struct ustack;
@@ -39,8 +40,7 @@ struct ipv4_info;
 #define PING_HTABLE_SIZE 64
 
 struct ping_sock {
-	struct sock sk;     /* first member */
-	struct sk_buff_head error_queue;   /* IP_RECVERR (ip_sockglue.c) */
+	struct inet_dgram_sock inet;  /* first member */
 };
 
 struct ping_table {

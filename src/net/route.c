@@ -165,6 +165,22 @@ int ip_route_output(struct ustack *st, uint32_t daddr, struct ip_route *rt)
 	return 0;
 }
 
+int ip_route_output_mc(struct ustack *st, uint32_t group, int ifindex,
+		       struct ip_route *rt)
+{
+	struct net_device *dev = us_dev_get_by_index(st, ifindex);
+
+	if (!dev || !(dev->flags & US_IFF_UP))
+		return -ENETUNREACH;
+	rt->dev = dev;
+	rt->nexthop = group;
+	rt->saddr = dev->ip_addr;
+	rt->mtu = ip_dev_mtu(dev);
+	rt->mtu_locked = false;
+	rt->broadcast = false;
+	return 0;
+}
+
 /* ---- path MTUs (RFC 1191) ----------------------------------------------- */
 
 #define IP_PMTU_WAYS 4

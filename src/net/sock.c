@@ -40,6 +40,9 @@ struct sock *sk_alloc(struct ustack *st, int family, int type, int protocol,
 	sk->sndtimeo_us = US_TIME_NEVER;
 	sk->rcvlowat = 1;
 	sk->ttl = -1;
+	sk->mc_ttl = 1;
+	sk->mc_loop = true;
+	sk->mc_all = true;
 	/* As Linux's inet_create. */
 	sk->pmtudisc = st->sysctl.ip_no_pmtu_disc ? IP_PMTUDISC_DONT
 						  : IP_PMTUDISC_WANT;
@@ -77,6 +80,9 @@ void sk_clone_options(struct sock *newsk, const struct sock *sk)
 	/* IPPROTO_IP's (Linux: in the inet_sock part of the same copy). */
 	newsk->tos = sk->tos;
 	newsk->ttl = sk->ttl;
+	newsk->mc_ttl = sk->mc_ttl;
+	newsk->mc_loop = sk->mc_loop;
+	newsk->mc_all = sk->mc_all;
 	newsk->pmtudisc = sk->pmtudisc;
 	newsk->recverr = sk->recverr;
 	newsk->pktinfo = sk->pktinfo;

@@ -153,7 +153,11 @@ struct sock {
 	int rcvlowat;
 	int priority;
 	uint32_t mark;
-	int ttl;                    /* -1 = the stack's default */
+	int16_t ttl;                /* -1 = the stack's default */
+	/* IP_MULTICAST_TTL (1), IP_MULTICAST_LOOP and IP_MULTICAST_ALL
+	 * (both on), as Linux's inet_sock has them. */
+	uint8_t mc_ttl;
+	bool mc_loop : 1, mc_all : 1;
 
 	/* Wake-ups towards the socket level. Core lock held. */
 	void (*sk_data_ready)(struct sock *sk);

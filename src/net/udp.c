@@ -364,6 +364,24 @@ static const struct net_protocol udp_protocol = {
  * (ip_route_output_key_hash_rcu) makes it: the socket's own source
  * address if it has one, else 127.0.0.1.
  */
+/*
+ * The route of a datagram socket to daddr: to a group, through the device
+ * oif, else the socket's IP_MULTICAST_IF, when either is set (Linux's
+ * udp_sendmsg and ip4_datagram_connect put it in the flow's oif); else by
+ * destination, as ustack routes.
+ */
+static int dgram_route(struct sock *sk, int oif, uint32_t daddr,
+		       struct ip_route *rt)
+{
+	if (IN_MULTICAST(ntohl(daddr))) {
+		if (!oif)
+			oif = inet_dgram_sk(sk)->mc_index;
+		if (oif)
+			return ip_route_output_mc(sk->st, daddr, oif, rt);
+	}
+	return ip_route_output(sk->st, daddr, rt);
+}
+
 uint32_t udp_dest_addr(const struct sock *sk, uint32_t daddr)
 {
 	if (daddr != htonl(INADDR_ANY))
@@ -382,11 +400,14 @@ int ip4_datagram_connect(struct sock *sk, const struct sockaddr *uaddr,
 	if (rc < 0)
 		return rc;
 	daddr = udp_dest_addr(sk, sin->sin_addr.s_addr);
-	rc = ip_route_output(sk->st, daddr, &rt);
+	rc = dgram_route(sk, 0, daddr, &rt);
 	if (rc < 0)
 		return rc;
 	if (ip_addr_type(sk->st, daddr) == IP_ADDR_BROADCAST && !sk->broadcast)
 		return -EACCES;
+	/* To a group, IP_MULTICAST_IF's address before the route's. */
+	if (!sk->saddr && IN_MULTICAST(ntohl(daddr)))
+		sk->saddr = inet_dgram_sk(sk)->mc_addr;
 	if (!sk->saddr)
 		sk->saddr = rt.saddr;
 	if (!sk->rcv_saddr)
@@ -485,9 +506,11 @@ static int udp_cmsg_send(struct sock *sk, const struct msghdr *msg,
  * (ENODEV). The route itself follows the destination, as ustack routes
  * by destination alone.
  */
-static int udp_route(struct ustack *st, const struct ipcm *ipc,
+static int udp_route(struct sock *sk, const struct ipcm *ipc,
 		     uint32_t daddr, struct ip_route *rt)
 {
+	struct ustack *st = sk->st;
+
 	if (ipc->saddr) {
 		uint32_t h = ntohl(ipc->saddr);
 
@@ -498,7 +521,7 @@ static int udp_route(struct ustack *st, const struct ipcm *ipc,
 	}
 	if (ipc->oif && !us_dev_get_by_index(st, ipc->oif))
 		return -ENODEV;
-	return ip_route_output(st, daddr, rt);
+	return dgram_route(sk, ipc->oif, daddr, rt);
 }
 
 static void udp_fill_header(struct sk_buff *skb, const struct sock *sk,
@@ -551,11 +574,12 @@ int udp_flow_route(struct sock *sk, const struct ipcm *ipc, uint32_t daddr,
 		   bool connected, uint8_t protocol, struct udp_cork *fl)
 {
 	struct ustack *st = sk->st;
+	bool mcast = IN_MULTICAST(ntohl(daddr));
 	struct ip_route rt;
 	int rc;
 
 	memset(fl, 0, sizeof(*fl));
-	rc = udp_route(st, ipc, daddr, &rt);
+	rc = udp_route(sk, ipc, daddr, &rt);
 	if (rc < 0)
 		return rc;
 	/*
@@ -567,13 +591,26 @@ int udp_flow_route(struct sock *sk, const struct ipcm *ipc, uint32_t daddr,
 	    !connected)
 		return -EACCES;
 	/* IP_PKTINFO's source overrides the socket's, 0 meaning the
-	 * route's (Linux's ipc.addr). */
+	 * route's (Linux's ipc.addr); to a group, IP_MULTICAST_IF's
+	 * address comes before the route's. A group gets the socket's
+	 * IP_MULTICAST_TTL, not its IP_TTL (Linux's __ip_make_skb); a
+	 * control message's IP_TTL goes before both. */
 	fl->args.saddr = ipc->saddr ? ipc->saddr
-			 : !ipc->saddr_set && sk->saddr ? sk->saddr : rt.saddr;
+			 : !ipc->saddr_set && sk->saddr ? sk->saddr : 0;
+	if (!fl->args.saddr && mcast)
+		fl->args.saddr = inet_dgram_sk(sk)->mc_addr;
+	if (!fl->args.saddr)
+		fl->args.saddr = rt.saddr;
 	fl->args.daddr = daddr;
 	fl->args.protocol = protocol;
 	fl->args.ttl = ipc->ttl >= 0 ? (uint8_t)ipc->ttl
-				     : sk->ttl < 0 ? 0 : (uint8_t)sk->ttl;
+		       : mcast ? sk->mc_ttl
+		       : sk->ttl < 0 ? 0 : (uint8_t)sk->ttl;
+	if (mcast) {
+		fl->args.host_only = fl->args.ttl == 0;
+		fl->args.mc_oif = ipc->oif ? ipc->oif
+					   : inet_dgram_sk(sk)->mc_index;
+	}
 	fl->args.tos = ipc->tos >= 0 ? (uint8_t)ipc->tos : sk->tos;
 	fl->args.dev_mtu = !ip_sk_use_pmtu(sk);
 	fl->fragsize = ip_sk_use_pmtu(sk) ? rt.mtu : rt.dev->mtu;
@@ -939,19 +976,19 @@ static void udp_destroy(struct sock *sk)
 {
 	udp_flush_pending(sk);
 	sock_purge_queue(sk, &sk->receive_queue);
-	sock_purge_queue(sk, &((struct udp_sock *)sk)->error_queue);
+	sock_purge_queue(sk, &inet_dgram_sk(sk)->error_queue);
 }
 
 static int udp_init_sock(struct sock *sk)
 {
-	skb_queue_head_init(&((struct udp_sock *)sk)->error_queue);
+	skb_queue_head_init(&inet_dgram_sk(sk)->error_queue);
 	return 0;
 }
 
 static struct sk_buff_head *udp_error_queue(struct sock *sk, bool make)
 {
 	(void)make;
-	return &((struct udp_sock *)sk)->error_queue;
+	return &inet_dgram_sk(sk)->error_queue;
 }
 
 const struct proto udp_prot = {

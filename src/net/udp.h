@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "core/list.h"
+#include "net/af_inet.h"
 #include "net/ipv4.h"
 #include "net/sock.h"
 
@@ -44,8 +45,8 @@ struct udp_cork {
 };
 
 struct udp_sock {
-	struct sock sk;     /* first member: a struct sock * is a udp_sock * */
-	struct sk_buff_head error_queue;   /* IP_RECVERR (ip_sockglue.c) */
+	struct inet_dgram_sock inet;  /* first member: a struct sock * is a
+					 udp_sock * */
 	bool corkflag;                     /* UDP_CORK */
 	struct udp_cork cork;              /* the datagram pending, if any */
 };

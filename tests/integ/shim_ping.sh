@@ -13,8 +13,9 @@
 #   ping to the unreachable network: the kernel's "host unreachable"
 #     reaches ping as an error of its socket (IP_RECVERR, read with
 #     MSG_ERRQUEUE: ping prints the sender and the type), no reply.
-#     (Not `ping -t 1`: ping then also sets IP_MULTICAST_TTL, which
-#     ustack does not have, and gives up.)
+#   ping -t 1 through the kernel (routing 10.171.0.0/24 on): its "time to
+#     live exceeded" the same way (ping sets IP_TTL and IP_MULTICAST_TTL,
+#     and gives up if either fails).
 set -euo pipefail
 source "$(dirname "$0")/lib/common.sh"
 
@@ -25,6 +26,8 @@ shim_need ping tshark
 
 UNREACH=10.170.0.7
 ip route add unreachable 10.170.0.0/24
+BEYOND=10.171.0.7
+ip route add 10.171.0.0/24 dev tap0
 sysctl -qw net.ipv4.ip_forward=1
 
 for size in 56 3000; do
@@ -75,5 +78,7 @@ ping_error() {
 
 ping_error ping-unreach "Destination Host Unreachable" 3 -4 -n -c 1 -W 2 \
 	"$UNREACH"
+ping_error ping-ttl "Time to live exceeded" 11 -4 -n -c 1 -W 2 -t 1 \
+	"$BEYOND"
 
 integ_pass

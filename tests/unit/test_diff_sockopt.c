@@ -20,9 +20,10 @@
  * rmem_max/wmem_max; exactly how many datagrams a full queue drops, as
  * each stack accounts buffer memory its own way); options ustack does not
  * implement (SO_BINDTODEVICE, SO_PEEK_OFF, SO_TIMESTAMPNS, SO_BUSY_POLL,
- * UDP_SEGMENT, IP_PKTINFO, IP_RECVERR, multicast, ...); SIGIO
+ * UDP_SEGMENT, IP_PKTINFO, IP_RECVERR, group membership, ...); SIGIO
  * (ustack sends none; O_ASYNC is compared).
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -380,6 +381,71 @@ static void case_sockopt_meminfo(struct dt *t)
 	dt_note(t, "read: rmem %u", m[0]);
 }
 
+/*
+ * IP_MULTICAST_TTL, _LOOP, _ALL and _IF: defaults (TTL 1, loop and all
+ * on, no interface), the values taken and refused, int and one-byte
+ * forms; IP_MULTICAST_IF as an in_addr, an ip_mreq and an ip_mreqn, by
+ * address and by index, and reading it back (the address only). A TCP
+ * socket refuses the TTL and the interface.
+ */
+static void case_sockopt_multicast(struct dt *t)
+{
+	static const int opts[] = {
+		IP_MULTICAST_TTL, IP_MULTICAST_LOOP, IP_MULTICAST_ALL,
+	};
+	static const int vals[] = { 0, 1, 2, 64, 255, 256, -1, -2 };
+	int fd = dt_socket(t, AF_INET, SOCK_DGRAM, 0);
+	int tcp = dt_socket(t, AF_INET, SOCK_STREAM, 0);
+	struct in_addr a = { .s_addr = htonl(INADDR_LOOPBACK) };
+	struct ip_mreq mr = { .imr_interface = a };
+	struct ip_mreqn mn = { .imr_ifindex = 1 };
+	unsigned char b = 7;
+	uint32_t got[4];
+	socklen_t len;
+
+	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
+		dt_getsockopt_int(t, fd, IPPROTO_IP, opts[i]);
+		for (size_t k = 0; k < sizeof(vals) / sizeof(vals[0]); k++) {
+			dt_setsockopt_int(t, fd, IPPROTO_IP, opts[i], vals[k]);
+			dt_getsockopt_int(t, fd, IPPROTO_IP, opts[i]);
+		}
+		dt_setsockopt(t, fd, IPPROTO_IP, opts[i], &b, 1);
+		dt_getsockopt_int(t, fd, IPPROTO_IP, opts[i]);
+		len = 1;
+		dt_getsockopt(t, fd, IPPROTO_IP, opts[i], got, &len);
+		dt_setsockopt(t, fd, IPPROTO_IP, opts[i], &b, 0);
+		dt_getsockopt_int(t, tcp, IPPROTO_IP, opts[i]);
+		dt_setsockopt_int(t, tcp, IPPROTO_IP, opts[i], 2);
+		dt_getsockopt_int(t, tcp, IPPROTO_IP, opts[i]);
+	}
+	len = sizeof(got);
+	dt_getsockopt(t, fd, IPPROTO_IP, IP_MULTICAST_IF, got, &len);
+	dt_setsockopt(t, fd, IPPROTO_IP, IP_MULTICAST_IF, &a, sizeof(a));
+	len = sizeof(got);
+	dt_getsockopt(t, fd, IPPROTO_IP, IP_MULTICAST_IF, got, &len);
+	len = 2;
+	dt_getsockopt(t, fd, IPPROTO_IP, IP_MULTICAST_IF, got, &len);
+	dt_setsockopt(t, fd, IPPROTO_IP, IP_MULTICAST_IF, &a, 3);
+	a.s_addr = inet_addr("10.9.9.9");
+	dt_setsockopt(t, fd, IPPROTO_IP, IP_MULTICAST_IF, &a, sizeof(a));
+	a.s_addr = 0;
+	dt_setsockopt(t, fd, IPPROTO_IP, IP_MULTICAST_IF, &a, sizeof(a));
+	len = sizeof(got);
+	dt_getsockopt(t, fd, IPPROTO_IP, IP_MULTICAST_IF, got, &len);
+	dt_setsockopt(t, fd, IPPROTO_IP, IP_MULTICAST_IF, &mr, sizeof(mr));
+	len = sizeof(got);
+	dt_getsockopt(t, fd, IPPROTO_IP, IP_MULTICAST_IF, got, &len);
+	dt_setsockopt(t, fd, IPPROTO_IP, IP_MULTICAST_IF, &mn, sizeof(mn));
+	len = sizeof(got);
+	dt_getsockopt(t, fd, IPPROTO_IP, IP_MULTICAST_IF, got, &len);
+	mn.imr_ifindex = 999;
+	dt_setsockopt(t, fd, IPPROTO_IP, IP_MULTICAST_IF, &mn, sizeof(mn));
+	dt_setsockopt(t, fd, IPPROTO_IP, IP_MULTICAST_IF, NULL, sizeof(mn));
+	dt_setsockopt(t, tcp, IPPROTO_IP, IP_MULTICAST_IF, &mr, sizeof(mr));
+	len = sizeof(got);
+	dt_getsockopt(t, tcp, IPPROTO_IP, IP_MULTICAST_IF, got, &len);
+}
+
 /* SO_PRIORITY and SO_MARK, and the FORCE buffer sizes: root may set any
  * value; without CAP_NET_ADMIN, EPERM (priorities 0..6 stay allowed). */
 static void case_sockopt_privileged(struct dt *t)
@@ -625,6 +691,7 @@ static const struct dt_case cases[] = {
 	DT_CASE(case_cmsg_timestamp),
 	DT_CASE(case_cmsg_rxq_ovfl),
 	DT_CASE(case_sockopt_meminfo),
+	DT_CASE(case_sockopt_multicast),
 	DT_CASE(case_sockopt_privileged),
 	DT_CASE(case_sockopt_bad),
 	DT_CASE(case_sockopt_ip),

@@ -781,6 +781,85 @@ static void test_udp_broadcast_looped_back(void **state)
 	assert_int_equal(us_close(s), 0);
 }
 
+/* Send "x" from fd to dst (a control message's IP_TTL when cttl >= 0):
+ * the frame's TTL, source and destination, or -errno. */
+static int mc_send(int fd, uint32_t dst, int cttl, uint32_t *src)
+{
+	struct sockaddr_in to = { .sin_family = AF_INET,
+				  .sin_port = htons(9000),
+				  .sin_addr.s_addr = dst };
+	char ctl[CMSG_SPACE(sizeof(int))] = { 0 };
+	struct iovec iov = { "x", 1 };
+	struct msghdr m = { .msg_name = &to, .msg_namelen = sizeof(to),
+			    .msg_iov = &iov, .msg_iovlen = 1 };
+	struct sk_buff *skb;
+	int ttl;
+
+	if (cttl >= 0) {
+		struct cmsghdr *c = (struct cmsghdr *)ctl;
+
+		c->cmsg_level = IPPROTO_IP;
+		c->cmsg_type = IP_TTL;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &cttl, sizeof(int));
+		m.msg_control = ctl;
+		m.msg_controllen = sizeof(ctl);
+	}
+	if (us_sendmsg(fd, &m, 0) < 0)
+		return -errno;
+	skb = ts_pop_tx(&T);
+	assert_non_null(skb);
+	ttl = skb->data[8];
+	memcpy(src, skb->data + 12, 4);
+	assert_memory_equal(skb->data + 16, &dst, 4);
+	skb_free(skb);
+	assert_null(ts_pop_tx(&T));
+	return ttl;
+}
+
+/*
+ * To a group, a datagram carries IP_MULTICAST_TTL (1 by default), not
+ * IP_TTL; a control message's IP_TTL goes before both. IP_MULTICAST_IF
+ * picks the device and the source when no route would (Linux's
+ * udp_sendmsg: the flow's oif and saddr).
+ */
+static void test_udp_multicast_ttl_and_if(void **state)
+{
+	uint32_t group = ts_ip("224.1.2.3"), src;
+	int fd = us_socket_on(T.st, AF_INET, SOCK_DGRAM, 0);
+	int v = 9;
+	struct in_addr ifa = { .s_addr = ME };
+
+	(void)state;
+	assert_true(fd >= 0);
+	/* No route to the group yet. */
+	assert_int_equal(mc_send(fd, group, -1, &src), -ENETUNREACH);
+	assert_int_equal(us_setsockopt(fd, IPPROTO_IP, IP_MULTICAST_IF, &ifa,
+				       sizeof(ifa)), 0);
+	assert_int_equal(mc_send(fd, group, -1, &src), 1);
+	assert_int_equal(src, ME);
+	assert_int_equal(us_setsockopt(fd, IPPROTO_IP, IP_TTL, &v, sizeof(v)),
+			 0);
+	assert_int_equal(mc_send(fd, group, -1, &src), 1);
+	assert_int_equal(mc_send(fd, PEER, -1, &src), 9);
+	v = 5;
+	assert_int_equal(us_setsockopt(fd, IPPROTO_IP, IP_MULTICAST_TTL, &v,
+				       sizeof(v)), 0);
+	assert_int_equal(mc_send(fd, group, -1, &src), 5);
+	assert_int_equal(mc_send(fd, group, 7, &src), 7);
+	assert_int_equal(mc_send(fd, PEER, -1, &src), 9);
+	/* Cleared, the group is unreachable again; a default route then
+	 * carries it, with the multicast TTL still. */
+	ifa.s_addr = 0;
+	assert_int_equal(us_setsockopt(fd, IPPROTO_IP, IP_MULTICAST_IF, &ifa,
+				       sizeof(ifa)), 0);
+	assert_int_equal(mc_send(fd, group, -1, &src), -ENETUNREACH);
+	assert_int_equal(ip_route_add(T.st, 0, 0, PEER, T.dev), 0);
+	assert_int_equal(mc_send(fd, group, -1, &src), 5);
+	assert_int_equal(src, ME);
+	assert_int_equal(us_close(fd), 0);
+}
+
 static void test_route_table_full(void **state)
 {
 	int n = T.st->ip.nroutes;
@@ -930,6 +1009,7 @@ int main(void)
 		T_(test_udp_pmtudisc_df),
 		T_(test_udp_enobufs),
 		T_(test_udp_broadcast_looped_back),
+		T_(test_udp_multicast_ttl_and_if),
 		T_(test_route_local_via_lo),
 		T_(test_addr_type),
 		T_(test_register_protocol),
