@@ -497,9 +497,23 @@ static void stat_as_socket(struct stat *st)
 	st->st_rdev = 0;
 }
 
+/*
+ * The kernel's newfstatat, whose struct stat is glibc's (and stat64's) on
+ * 64-bit Linux, rather than libc's fstat: glibc before 2.33 exports no
+ * fstat (a program calls __fxstat, below), so a lookup of it would fail
+ * there, and its __fxstat is only a compat symbol after.
+ */
+_Static_assert(sizeof(struct stat) == sizeof(struct stat64),
+	       "struct stat is the kernel's on 64-bit Linux");
+
+static int sys_fstatat(int dirfd, const char *path, void *st, int flags)
+{
+	return (int)us_sys(SYS_newfstatat, dirfd, path, st, flags);
+}
+
 int fstat(int fd, struct stat *st)
 {
-	int rc = REAL(fstat)(fd, st);
+	int rc = sys_fstatat(fd, "", st, AT_EMPTY_PATH);
 
 	if (rc == 0 && ours(fd))
 		stat_as_socket(st);
@@ -508,7 +522,7 @@ int fstat(int fd, struct stat *st)
 
 int fstat64(int fd, struct stat64 *st)
 {
-	int rc = REAL(fstat64)(fd, st);
+	int rc = sys_fstatat(fd, "", st, AT_EMPTY_PATH);
 
 	if (rc == 0 && ours(fd))
 		stat_as_socket((struct stat *)st);
@@ -523,7 +537,7 @@ static bool stat_at_fd(int fd, const char *path, int flags)
 
 int fstatat(int dirfd, const char *path, struct stat *st, int flags)
 {
-	int rc = REAL(fstatat)(dirfd, path, st, flags);
+	int rc = sys_fstatat(dirfd, path, st, flags);
 
 	if (rc == 0 && stat_at_fd(dirfd, path, flags))
 		stat_as_socket(st);
@@ -532,7 +546,7 @@ int fstatat(int dirfd, const char *path, struct stat *st, int flags)
 
 int fstatat64(int dirfd, const char *path, struct stat64 *st, int flags)
 {
-	int rc = REAL(fstatat64)(dirfd, path, st, flags);
+	int rc = sys_fstatat(dirfd, path, st, flags);
 
 	if (rc == 0 && stat_at_fd(dirfd, path, flags))
 		stat_as_socket((struct stat *)st);
