@@ -142,6 +142,7 @@ struct ustack;
 	X(TCP_RCV_COALESCED, "tcp.rcv_coalesced") /* onto a queued buffer */ \
 	X(TCP_OFO_PRUNED, "tcp.ofo_pruned") /* freed for room */ \
 	X(TCP_RCV_COLLAPSED, "tcp.rcv_collapsed") /* copied to fit */ \
+	X(TCP_PRUNE_CALLED, "tcp.prune_called") /* queues walked to */ \
 	X(TCP_SACK_RENEGING, "tcp.sack_reneging") /* SACKed head at RTO */
 
 #define US_DROP_REASON_LIST(X) \

@@ -89,18 +89,14 @@ static bool ip_opt_is_int(int optname)
 	}
 }
 
-/*
- * IP_MULTICAST_IF (Linux's do_ip_setsockopt): an in_addr, an ip_mreq or an
- * ip_mreqn, by length. A device by index, or by one of its addresses; no
- * index and no address clear it. Not for a stream socket. Under
- * SO_BINDTODEVICE, only that device.
- */
+/* IP_MULTICAST_IF, as Linux's do_ip_setsockopt: an in_addr, an ip_mreq or
+ * an ip_mreqn, by length. */
 static int ip_set_mc_if(struct sock *sk, const void *optval, socklen_t optlen)
 {
 	struct ip_mreqn mreq = { 0 };
 	struct net_device *dev = NULL;
 
-	if (sk->type == SOCK_STREAM || optlen < sizeof(struct in_addr))
+	if (sk->type != SOCK_DGRAM || optlen < sizeof(struct in_addr))
 		return -EINVAL;
 	if (!optval)
 		return -EFAULT;
@@ -265,7 +261,7 @@ int ip_getsockopt(struct sock *sk, int optname, void *optval,
 		break;
 	case IP_MULTICAST_IF: {
 		/* The address alone, in as many bytes as fit (Linux). */
-		uint32_t a = sk->type == SOCK_STREAM ? 0
+		uint32_t a = sk->type != SOCK_DGRAM ? 0
 			     : inet_dgram_sk(sk)->mc_addr;
 
 		if (len > sizeof(a))

@@ -165,6 +165,22 @@ int ip_route_output(struct ustack *st, uint32_t daddr, struct ip_route *rt)
 	return 0;
 }
 
+/* A source for a device without an address of its own: another device's,
+ * one on a wire before lo's (Linux's inet_select_addr looks further). */
+static uint32_t ip_any_saddr(struct ustack *st)
+{
+	struct net_device *lo = ip_loopback_dev(st);
+	struct list_head *pos;
+
+	list_for_each(pos, &st->devices) {
+		struct net_device *dev = list_entry(pos, struct net_device, list);
+
+		if (dev->ip_addr && dev != lo)
+			return dev->ip_addr;
+	}
+	return lo ? lo->ip_addr : 0;
+}
+
 int ip_route_output_mc(struct ustack *st, uint32_t group, int ifindex,
 		       struct ip_route *rt)
 {
@@ -174,7 +190,7 @@ int ip_route_output_mc(struct ustack *st, uint32_t group, int ifindex,
 		return -ENETUNREACH;
 	rt->dev = dev;
 	rt->nexthop = group;
-	rt->saddr = dev->ip_addr;
+	rt->saddr = dev->ip_addr ? dev->ip_addr : ip_any_saddr(st);
 	rt->mtu = ip_dev_mtu(dev);
 	rt->mtu_locked = false;
 	rt->broadcast = false;

@@ -360,28 +360,48 @@ static const struct net_protocol udp_protocol = {
 };
 
 /*
+ * The route of a datagram socket to daddr from saddr (0: the route's
+ * choice). To a group, as Linux's udp_sendmsg, __ip4_datagram_connect and
+ * ip_route_output_key_hash_rcu pick it: the device is oif (a control
+ * message's), else SO_BINDTODEVICE's, else IP_MULTICAST_IF's, else the
+ * one that has the source address; the source is saddr, else
+ * IP_MULTICAST_IF's address, and must be one of ours (ENETUNREACH); the
+ * route's saddr is that source. Else by destination, as ustack routes.
+ */
+static int dgram_route(struct sock *sk, int oif, uint32_t saddr,
+		       uint32_t daddr, struct ip_route *rt)
+{
+	struct ustack *st = sk->st;
+	int rc;
+
+	if (!IN_MULTICAST(ntohl(daddr)))
+		return ip_route_output(st, daddr, rt);
+	if (!oif)
+		oif = sk->bound_dev_if;
+	if (!oif)
+		oif = inet_dgram_sk(sk)->mc_index;
+	if (!saddr)
+		saddr = inet_dgram_sk(sk)->mc_addr;
+	if (saddr) {
+		struct net_device *dev = ip_dev_find(st, saddr);
+
+		if (!dev || ip_addr_type(st, saddr) != IP_ADDR_LOCAL)
+			return -ENETUNREACH;
+		if (!oif)
+			oif = dev->ifindex;
+	}
+	rc = oif ? ip_route_output_mc(st, daddr, oif, rt)
+		 : ip_route_output(st, daddr, rt);
+	if (rc == 0 && saddr)
+		rt->saddr = saddr;
+	return rc;
+}
+
+/*
  * A destination of 0.0.0.0 means this host, as Linux's route lookup
  * (ip_route_output_key_hash_rcu) makes it: the socket's own source
  * address if it has one, else 127.0.0.1.
  */
-/*
- * The route of a datagram socket to daddr: to a group, through the device
- * oif, else the socket's IP_MULTICAST_IF, when either is set (Linux's
- * udp_sendmsg and ip4_datagram_connect put it in the flow's oif); else by
- * destination, as ustack routes.
- */
-static int dgram_route(struct sock *sk, int oif, uint32_t daddr,
-		       struct ip_route *rt)
-{
-	if (IN_MULTICAST(ntohl(daddr))) {
-		if (!oif)
-			oif = inet_dgram_sk(sk)->mc_index;
-		if (oif)
-			return ip_route_output_mc(sk->st, daddr, oif, rt);
-	}
-	return ip_route_output(sk->st, daddr, rt);
-}
-
 uint32_t udp_dest_addr(const struct sock *sk, uint32_t daddr)
 {
 	if (daddr != htonl(INADDR_ANY))
@@ -400,14 +420,11 @@ int ip4_datagram_connect(struct sock *sk, const struct sockaddr *uaddr,
 	if (rc < 0)
 		return rc;
 	daddr = udp_dest_addr(sk, sin->sin_addr.s_addr);
-	rc = dgram_route(sk, 0, daddr, &rt);
+	rc = dgram_route(sk, 0, sk->saddr, daddr, &rt);
 	if (rc < 0)
 		return rc;
 	if (ip_addr_type(sk->st, daddr) == IP_ADDR_BROADCAST && !sk->broadcast)
 		return -EACCES;
-	/* To a group, IP_MULTICAST_IF's address before the route's. */
-	if (!sk->saddr && IN_MULTICAST(ntohl(daddr)))
-		sk->saddr = inet_dgram_sk(sk)->mc_addr;
 	if (!sk->saddr)
 		sk->saddr = rt.saddr;
 	if (!sk->rcv_saddr)
@@ -503,10 +520,11 @@ static int udp_cmsg_send(struct sock *sk, const struct msghdr *msg,
  * The route, with what the control messages asked (Linux's
  * ip_route_output_key_hash_rcu): a source address must be a unicast one
  * (EINVAL) and one of ours (ENETUNREACH), an interface must exist
- * (ENODEV). The route itself follows the destination, as ustack routes
- * by destination alone.
+ * (ENODEV). The route follows the destination, as ustack routes by
+ * destination alone, but for a group (dgram_route); saddr is the source
+ * asked for (0: the route's).
  */
-static int udp_route(struct sock *sk, const struct ipcm *ipc,
+static int udp_route(struct sock *sk, const struct ipcm *ipc, uint32_t saddr,
 		     uint32_t daddr, struct ip_route *rt)
 {
 	struct ustack *st = sk->st;
@@ -521,7 +539,7 @@ static int udp_route(struct sock *sk, const struct ipcm *ipc,
 	}
 	if (ipc->oif && !us_dev_get_by_index(st, ipc->oif))
 		return -ENODEV;
-	return dgram_route(sk, ipc->oif, daddr, rt);
+	return dgram_route(sk, ipc->oif, saddr, daddr, rt);
 }
 
 static void udp_fill_header(struct sk_buff *skb, const struct sock *sk,
@@ -575,11 +593,15 @@ int udp_flow_route(struct sock *sk, const struct ipcm *ipc, uint32_t daddr,
 {
 	struct ustack *st = sk->st;
 	bool mcast = IN_MULTICAST(ntohl(daddr));
+	/* IP_PKTINFO's source overrides the socket's, 0 meaning the
+	 * route's (Linux's ipc.addr). */
+	uint32_t saddr = ipc->saddr ? ipc->saddr
+			 : !ipc->saddr_set ? sk->saddr : 0;
 	struct ip_route rt;
 	int rc;
 
 	memset(fl, 0, sizeof(*fl));
-	rc = udp_route(sk, ipc, daddr, &rt);
+	rc = udp_route(sk, ipc, saddr, daddr, &rt);
 	if (rc < 0)
 		return rc;
 	/*
@@ -590,17 +612,11 @@ int udp_flow_route(struct sock *sk, const struct ipcm *ipc, uint32_t daddr,
 	if (ip_addr_type(st, daddr) == IP_ADDR_BROADCAST && !sk->broadcast &&
 	    !connected)
 		return -EACCES;
-	/* IP_PKTINFO's source overrides the socket's, 0 meaning the
-	 * route's (Linux's ipc.addr); to a group, IP_MULTICAST_IF's
-	 * address comes before the route's. A group gets the socket's
-	 * IP_MULTICAST_TTL, not its IP_TTL (Linux's __ip_make_skb); a
-	 * control message's IP_TTL goes before both. */
-	fl->args.saddr = ipc->saddr ? ipc->saddr
-			 : !ipc->saddr_set && sk->saddr ? sk->saddr : 0;
-	if (!fl->args.saddr && mcast)
-		fl->args.saddr = inet_dgram_sk(sk)->mc_addr;
-	if (!fl->args.saddr)
-		fl->args.saddr = rt.saddr;
+	/* (To a group, the route's source is IP_MULTICAST_IF's address
+	 * when the socket has none: dgram_route.) A group gets the
+	 * socket's IP_MULTICAST_TTL, not its IP_TTL (Linux's
+	 * __ip_make_skb); a control message's IP_TTL goes before both. */
+	fl->args.saddr = saddr ? saddr : rt.saddr;
 	fl->args.daddr = daddr;
 	fl->args.protocol = protocol;
 	fl->args.ttl = ipc->ttl >= 0 ? (uint8_t)ipc->ttl
@@ -608,8 +624,7 @@ int udp_flow_route(struct sock *sk, const struct ipcm *ipc, uint32_t daddr,
 		       : sk->ttl < 0 ? 0 : (uint8_t)sk->ttl;
 	if (mcast) {
 		fl->args.host_only = fl->args.ttl == 0;
-		fl->args.mc_oif = ipc->oif ? ipc->oif
-					   : inet_dgram_sk(sk)->mc_index;
+		fl->args.mc_oif = rt.dev->ifindex;   /* dgram_route's */
 	}
 	fl->args.tos = ipc->tos >= 0 ? (uint8_t)ipc->tos : sk->tos;
 	fl->args.dev_mtu = !ip_sk_use_pmtu(sk);

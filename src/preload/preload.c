@@ -511,9 +511,20 @@ static int sys_fstatat(int dirfd, const char *path, void *st, int flags)
 	return (int)us_sys(SYS_newfstatat, dirfd, path, st, flags);
 }
 
+/* fstat of a descriptor: a negative one is EBADF, as in libc (the kernel
+ * would take AT_FDCWD, -100, for the working directory). */
+static int sys_fstat(int fd, void *st)
+{
+	if (fd < 0) {
+		errno = EBADF;
+		return -1;
+	}
+	return sys_fstatat(fd, "", st, AT_EMPTY_PATH);
+}
+
 int fstat(int fd, struct stat *st)
 {
-	int rc = sys_fstatat(fd, "", st, AT_EMPTY_PATH);
+	int rc = sys_fstat(fd, st);
 
 	if (rc == 0 && ours(fd))
 		stat_as_socket(st);
@@ -522,7 +533,7 @@ int fstat(int fd, struct stat *st)
 
 int fstat64(int fd, struct stat64 *st)
 {
-	int rc = sys_fstatat(fd, "", st, AT_EMPTY_PATH);
+	int rc = sys_fstat(fd, st);
 
 	if (rc == 0 && ours(fd))
 		stat_as_socket((struct stat *)st);
@@ -584,6 +595,25 @@ int __fxstat64(int ver, int fd, struct stat64 *st)
 {
 	(void)ver;
 	return fstat64(fd, st);
+}
+
+int __fxstatat(int ver, int dirfd, const char *path, struct stat *st,
+	       int flags);
+int __fxstatat64(int ver, int dirfd, const char *path, struct stat64 *st,
+		 int flags);
+
+int __fxstatat(int ver, int dirfd, const char *path, struct stat *st,
+	       int flags)
+{
+	(void)ver;
+	return fstatat(dirfd, path, st, flags);
+}
+
+int __fxstatat64(int ver, int dirfd, const char *path, struct stat64 *st,
+		 int flags)
+{
+	(void)ver;
+	return fstatat64(dirfd, path, st, flags);
 }
 
 /* ---- signal handlers --------------------------------------------------- */

@@ -45,9 +45,11 @@ for api in socket selectors asyncio; do
 done
 
 # fstat() on a ustack socket says socket (S_IFSOCK), as the kernel's does;
-# a pipe's still says FIFO. os.fstat is fstat64, os.stat(fd) the same.
+# a pipe's still says FIFO; a negative descriptor is EBADF (the shim asks
+# the kernel with AT_EMPTY_PATH, where -100 would be the working
+# directory). os.fstat is fstat64, os.stat(fd) the same.
 shim_run fstat 30 "$PY" -c '
-import os, socket, stat
+import errno, os, socket, stat
 t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
 u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 r, w = os.pipe()
@@ -55,6 +57,12 @@ for s in (t, u):
     m = os.fstat(s.fileno()).st_mode
     assert stat.S_ISSOCK(m) and stat.S_IMODE(m) == 0o777, oct(m)
 assert stat.S_ISFIFO(os.fstat(r).st_mode)
-print("ok: fstat says socket for ustack sockets, FIFO for a pipe")'
+for fd in (-1, -100):
+    try:
+        os.fstat(fd)
+        raise SystemExit("fstat(%d) succeeded" % fd)
+    except OSError as e:
+        assert e.errno == errno.EBADF, e
+print("ok: fstat says socket for ustack sockets, FIFO for a pipe, EBADF below 0")'
 cat "$WORK/fstat.out"
 integ_pass

@@ -399,6 +399,7 @@ static void case_sockopt_multicast(struct dt *t)
 	struct in_addr a = { .s_addr = htonl(INADDR_LOOPBACK) };
 	struct ip_mreq mr = { .imr_interface = a };
 	struct ip_mreqn mn = { .imr_ifindex = 1 };
+	struct sockaddr_in grp = dt_sin("224.1.2.3", P1);
 	unsigned char b = 7;
 	uint32_t got[4];
 	socklen_t len;
@@ -444,6 +445,15 @@ static void case_sockopt_multicast(struct dt *t)
 	dt_setsockopt(t, tcp, IPPROTO_IP, IP_MULTICAST_IF, &mr, sizeof(mr));
 	len = sizeof(got);
 	dt_getsockopt(t, tcp, IPPROTO_IP, IP_MULTICAST_IF, got, &len);
+	/* An index with an address that is not ours is taken, but the
+	 * address cannot be a group datagram's source. */
+	mn.imr_ifindex = 1;
+	mn.imr_address.s_addr = inet_addr("10.9.9.9");
+	dt_setsockopt(t, fd, IPPROTO_IP, IP_MULTICAST_IF, &mn, sizeof(mn));
+	len = sizeof(got);
+	dt_getsockopt(t, fd, IPPROTO_IP, IP_MULTICAST_IF, got, &len);
+	dt_sendto(t, fd, "x", 1, 0, &grp, sizeof(grp));
+	dt_connect(t, fd, &grp, sizeof(grp));
 }
 
 /* SO_PRIORITY and SO_MARK, and the FORCE buffer sizes: root may set any

@@ -291,6 +291,9 @@ static void test_ofo_tiny_segments_bounded(void **state)
 	assert_true(tp->ooo_queue.qlen > 10);
 	assert_true(tp->ooo_queue.qlen < N);
 	assert_true(tt_drops(&T, US_DROP_TCP_OFO_DROP) > 0);
+	/* Each one-byte segment came in a full frame's buffer: those held
+	 * were made compact (tcp_collapse, tcp_rmem_charge). */
+	assert_true(tt_mib(&T, US_MIB_TCP_RCV_COLLAPSED) >= tp->ooo_queue.qlen);
 	/* The holes fill, 500 bytes at a time. */
 	for (uint32_t off = 0; off < 2 * N + 2; off += 500) {
 		uint32_t len = 2 * N + 2 - off < 500 ? 2 * N + 2 - off : 500;
@@ -381,6 +384,10 @@ static void big_buffers_fill(bool hole)
 	assert_int_equal(tt_drops(&T, US_DROP_TCP_OFO_DROP), 0);
 	assert_int_equal(tt_mib(&T, US_MIB_TCP_OFO_PRUNED), 0);
 	assert_true(tt_mib(&T, US_MIB_TCP_RCV_COLLAPSED) > 0);
+	/* Those that came at the limit were made compact as they were
+	 * taken, not by a walk of the queues each (tcp_rmem_charge): a walk
+	 * per segment would cost a walk of thousands in a large buffer. */
+	assert_true(tt_mib(&T, US_MIB_TCP_PRUNE_CALLED) <= 2);
 	assert_int_equal(sk->receive_queue.bytes, end);
 	/* Within the buffer, but for the last buffer taken past it, and
 	 * the one that filled the hole (taken into an empty queue). */

@@ -192,8 +192,8 @@ void tcp_set_rcvlowat(struct sock *sk, int val)
 
 /*
  * What one segment of the write queue is reckoned to cost, as Linux's
- * tcp_sndbuf_expand reckons it on x86-64: the larger of the peer's MSS
- * and ours, MAX_TCP_HEADER (320) and the aligned skb_shared_info (320),
+ * tcp_sndbuf_expand reckons it on x86-64: the larger of mss_clamp (the
+ * peer's MSS, or TCP_MAXSEG if smaller) and ours, MAX_TCP_HEADER (320) and the aligned skb_shared_info (320),
  * rounded up to a power of two, and the aligned struct sk_buff (256).
  * SO_SNDBUF then reads as it would there (87040 after a handshake with
  * an MSS of 1460, sockets start at tcp_wmem[1]); ustack's own buffers
@@ -206,11 +206,13 @@ void tcp_set_rcvlowat(struct sock *sk, int val)
 
 static uint32_t tcp_per_mss(const struct tcp_sock *tp)
 {
-	uint32_t mss = tp->peer_mss > tp->mss_cache ? tp->peer_mss
-						     : tp->mss_cache;
-	uint32_t per = mss + TCP_LINUX_MAX_HEADER + TCP_LINUX_SHINFO;
-	uint32_t pow = 1;
+	uint32_t mss = tp->peer_mss, per, pow = 1;
 
+	if (tp->user_mss && tp->user_mss < mss)
+		mss = tp->user_mss;
+	if (tp->mss_cache > mss)
+		mss = tp->mss_cache;
+	per = mss + TCP_LINUX_MAX_HEADER + TCP_LINUX_SHINFO;
 	while (pow < per)
 		pow <<= 1;
 	return pow + TCP_LINUX_SKB;

@@ -479,14 +479,56 @@ static bool tcp_skb_loose(const struct sk_buff *skb)
 	       skb->truesize >= 2 * skb_truesize_of(skb->len);
 }
 
-/* Charge skb to sk's receive memory: the receive queue and the
- * out-of-order queue both count (Linux's skb_set_owner_r). */
-static void tcp_rmem_charge(struct sock *sk, struct sk_buff *skb)
+/*
+ * skb's data in a buffer of its size, rounded up to a power of two (so
+ * that the instance's skb cache, which keeps a few sizes, serves them; the
+ * copy is then never loose itself), with its control block and stamp.
+ * NULL without memory.
+ */
+static struct sk_buff *tcp_rcv_copy(struct sock *sk, const struct sk_buff *skb)
 {
+	unsigned int size = 64;
+	struct sk_buff *n;
+
+	while (size < skb->len)
+		size *= 2;
+	n = skb_alloc(&sk->st->skb_pool, size);
+	if (!n)
+		return NULL;
+	skb_put_data(n, skb->data, skb->len);
+	memcpy(n->cb, skb->cb, sizeof(n->cb));
+	n->tstamp = skb->tstamp;
+	us_mib_inc(sk->st, US_MIB_TCP_RCV_COLLAPSED);
+	return n;
+}
+
+/*
+ * Charge skb to sk's receive memory: the receive queue and the
+ * out-of-order queue both count (Linux's skb_set_owner_r). A loose buffer
+ * that takes the socket past its receive buffer is copied into a compact
+ * one first, as Linux collapses under pressure (tcp_prune_queue): a peer
+ * whose small segments each arrive at the limit then costs one copy each,
+ * not a walk of the queues each. One taken while there is room is left
+ * for tcp_collapse, which rcv_loose tells to look. Returns the buffer
+ * charged: skb, or its copy (skb freed).
+ */
+static struct sk_buff *tcp_rmem_charge(struct sock *sk, struct sk_buff *skb)
+{
+	if (tcp_skb_loose(skb)) {
+		struct sk_buff *n = NULL;
+
+		if (sk->rmem_alloc + (int)skb->truesize > sk->rcvbuf)
+			n = tcp_rcv_copy(sk, skb);
+		if (n) {
+			skb_free(skb);
+			skb = n;
+		} else {
+			tcp_sk(sk)->rcv_loose = true;
+		}
+	}
 	skb->sk = sk;
 	sk->rmem_alloc += (int)skb->truesize;
-	if (tcp_skb_loose(skb))
-		tcp_sk(sk)->rcv_loose = true;
+	return skb;
 }
 
 static void tcp_rmem_free(struct sock *sk, struct sk_buff *skb)
@@ -541,7 +583,7 @@ static void tcp_queue_rcv(struct sock *sk, struct sk_buff *skb)
 	if (tcp_try_coalesce(sk, skb))
 		return;
 	if (skb->sk != sk)
-		tcp_rmem_charge(sk, skb);
+		skb = tcp_rmem_charge(sk, skb);
 	skb_queue_tail(&sk->receive_queue, skb);
 }
 
@@ -567,18 +609,14 @@ static bool tcp_collapse_queue(struct sock *sk, struct sk_buff_head *q)
 
 		if (!tcp_skb_loose(skb))
 			continue;
-		n = skb_alloc(&sk->st->skb_pool, skb->len);
+		n = tcp_rcv_copy(sk, skb);
 		if (!n)
 			return false;
-		skb_put_data(n, skb->data, skb->len);
-		memcpy(n->cb, skb->cb, sizeof(n->cb));
-		n->tstamp = skb->tstamp;
 		skb_queue_after(q, skb, n);
 		skb_unlink(q, skb);
 		tcp_rmem_free(sk, skb);
 		n->sk = sk;
 		sk->rmem_alloc += (int)n->truesize;
-		us_mib_inc(sk->st, US_MIB_TCP_RCV_COLLAPSED);
 	}
 	return true;
 }
@@ -587,7 +625,10 @@ static void tcp_collapse(struct sock *sk)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 
-	if (tp->rcv_loose && tcp_collapse_queue(sk, &sk->receive_queue) &&
+	if (!tp->rcv_loose)
+		return;
+	us_mib_inc(sk->st, US_MIB_TCP_PRUNE_CALLED);
+	if (tcp_collapse_queue(sk, &sk->receive_queue) &&
 	    tcp_collapse_queue(sk, &tp->ooo_queue))
 		tp->rcv_loose = false;
 }
@@ -736,7 +777,8 @@ static void tcp_ofo_insert(struct sock *sk, struct sk_buff *skb)
 		tcp_drop(sk->st, skb, US_DROP_TCP_OFO_DROP);
 		return;
 	}
-	tcp_rmem_charge(sk, skb);
+	skb = tcp_rmem_charge(sk, skb);
+	cb = TCP_SKB_CB(skb);
 	/* Behind a hole, segments mostly arrive in order: appending at the
 	 * tail without a walk keeps a queue of thousands (a scaled window
 	 * after one loss) from costing a walk per segment, and its SACK
