@@ -209,10 +209,9 @@ static void sock_def_readable(struct sock *sk)
  * of writability, so that a wait for POLLWRBAND alone is woken too. With
  * O_ASYNC, POLL_OUT if a writer ran out of room before (SOCK_WAKE_SPACE),
  * once the socket is writable as poll says it ("should agree with poll,
- * otherwise some programs break"); a stream's only once the room is
- * worth a write ("do not wake up a writer until he can make significant
- * progress": __sk_stream_is_writeable, free space at least half of what
- * is queued) and not once its sending side is shut down.
+ * otherwise some programs break": a stream's poll says so only once the
+ * room is worth a write, __sk_stream_is_writeable) and not once a
+ * stream's sending side is shut down.
  */
 static void sock_def_write_space(struct sock *sk)
 {
@@ -222,9 +221,7 @@ static void sock_def_write_space(struct sock *sk)
 	if (!sock || !sock->async_nospace || !(sock->f_flags & O_ASYNC) ||
 	    !(sock->ops->poll(sock) & POLLOUT))
 		return;
-	if (sock->type == SOCK_STREAM &&
-	    ((sk->shutdown & SEND_SHUTDOWN) ||
-	     sk->sndbuf - sk->wmem_alloc < sk->wmem_alloc / 2))
+	if (sock->type == SOCK_STREAM && (sk->shutdown & SEND_SHUTDOWN))
 		return;
 	sock_wake_async(sock, SOCK_WAKE_SPACE, POLL_OUT);
 }

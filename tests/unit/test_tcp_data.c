@@ -549,6 +549,44 @@ static void test_send_window(void **state)
 	TT_EXPECT_NONE(&T);
 }
 
+/*
+ * POLLOUT once the free room is at least half of what is queued (a third
+ * of the buffer), as Linux's tcp_poll (__sk_stream_is_writeable), not at
+ * the first free byte: a full send buffer is freed by ACKs, segment by
+ * segment, and poll agrees with that rule at every step, with at least
+ * one step where there was room but not enough.
+ */
+static void test_pollout_third_free(void **state)
+{
+	struct sock *sk = tt_sk(C.fd);
+	bool room_not_writable = false, writable = false;
+	struct tt_seg s;
+
+	(void)state;
+	while (us_send(C.fd, BUF, 1000, MSG_DONTWAIT) > 0)
+		;
+	assert_int_equal(errno, EAGAIN);
+	assert_int_equal(tt_poll(C.fd) & POLLOUT, 0);
+	for (int i = 0; i < 200 && !writable; i++) {
+		bool rule;
+
+		/* Take in what went out; ACK one segment of it. */
+		while (tt_pop(&T, &s))
+			;
+		if (seq_lt(C.rcv_nxt, tcp_sk(sk)->snd_nxt))
+			C.rcv_nxt += tcp_sk(sk)->snd_nxt - C.rcv_nxt < 1460 ?
+				     tcp_sk(sk)->snd_nxt - C.rcv_nxt : 1460;
+		ack_all(&C);
+		rule = sk->sndbuf - sk->wmem_alloc >= sk->wmem_alloc / 2;
+		assert_int_equal(!!(tt_poll(C.fd) & POLLOUT), rule);
+		if (!rule && sk->wmem_alloc < sk->sndbuf)
+			room_not_writable = true;
+		writable = rule;
+	}
+	assert_true(writable);
+	assert_true(room_not_writable);
+}
+
 /* ---- abortive closes ----------------------------------------------------- */
 
 /* RFC 2525 §2.17: close() with data unread sends RST, not FIN. */
@@ -710,6 +748,7 @@ int main(void)
 		T_(test_nodelay_pushes_pending),
 		T_(test_cork_and_msg_more),
 		T_(test_send_window),
+		T_(test_pollout_third_free),
 		T_(test_close_with_unread_data_resets),
 		T_(test_close_wait_unread_resets),
 		T_(test_linger_zero_resets),

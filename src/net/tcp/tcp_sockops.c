@@ -192,8 +192,15 @@ static uint32_t tcp_poll(struct socket *sock)
 		mask |= tcp_urg_poll(sk, &readable);
 		if (tcp_epollin_ready(sk, readable))
 			mask |= POLLIN | POLLRDNORM;
+		/* Writable once the room is worth a write (Linux's
+		 * __sk_stream_is_writeable: free space at least half of
+		 * what is queued, a third of the buffer), not at the first
+		 * free byte: a writer woken makes real progress. A
+		 * blocked send waits for the same (Linux's waits for any
+		 * room, but sk_stream_write_space wakes it only then). */
 		if (!(sk->shutdown & SEND_SHUTDOWN)) {
-			if (sk->wmem_alloc < sk->sndbuf)
+			if (sk->wmem_alloc < sk->sndbuf &&
+			    sk->sndbuf - sk->wmem_alloc >= sk->wmem_alloc / 2)
 				mask |= POLLOUT | POLLWRNORM;
 		} else {
 			mask |= POLLOUT | POLLWRNORM;
