@@ -405,26 +405,13 @@ static void ping_close(struct sock *sk)
 	sock_put(sk);
 }
 
-static void ping_destroy(struct sock *sk)
-{
-	sock_purge_queue(sk, &sk->receive_queue);
-	sock_purge_queue(sk, &inet_dgram_sk(sk)->error_queue);
-}
-
 /* Linux's ping_init_sock checks net.ipv4.ping_group_range (EACCES);
  * ustack allows every user (ping.h). The socket may share its identifier
  * from the start (INET_PROTOSW_REUSE: SO_REUSEADDR reads 1). */
 static int ping_init_sock(struct sock *sk)
 {
-	skb_queue_head_init(&inet_dgram_sk(sk)->error_queue);
 	sk->reuseaddr = true;
-	return 0;
-}
-
-static struct sk_buff_head *ping_error_queue(struct sock *sk, bool make)
-{
-	(void)make;
-	return &inet_dgram_sk(sk)->error_queue;
+	return inet_dgram_init_sock(sk);
 }
 
 const struct proto ping_prot = {
@@ -439,6 +426,6 @@ const struct proto ping_prot = {
 	.recvmsg = ping_recvmsg,
 	.get_port = ping_get_port,
 	.unhash = ping_unhash,
-	.destroy = ping_destroy,
-	.error_queue = ping_error_queue,
+	.destroy = inet_dgram_destroy,
+	.error_queue = inet_dgram_error_queue,
 };

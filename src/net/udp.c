@@ -987,29 +987,34 @@ static void udp_close(struct sock *sk)
 	sock_put(sk);
 }
 
-static void udp_destroy(struct sock *sk)
-{
-	udp_flush_pending(sk);
-	sock_purge_queue(sk, &sk->receive_queue);
-	sock_purge_queue(sk, &inet_dgram_sk(sk)->error_queue);
-}
-
-static int udp_init_sock(struct sock *sk)
+int inet_dgram_init_sock(struct sock *sk)
 {
 	skb_queue_head_init(&inet_dgram_sk(sk)->error_queue);
 	return 0;
 }
 
-static struct sk_buff_head *udp_error_queue(struct sock *sk, bool make)
+void inet_dgram_destroy(struct sock *sk)
+{
+	sock_purge_queue(sk, &sk->receive_queue);
+	sock_purge_queue(sk, &inet_dgram_sk(sk)->error_queue);
+}
+
+struct sk_buff_head *inet_dgram_error_queue(struct sock *sk, bool make)
 {
 	(void)make;
 	return &inet_dgram_sk(sk)->error_queue;
 }
 
+static void udp_destroy(struct sock *sk)
+{
+	udp_flush_pending(sk);
+	inet_dgram_destroy(sk);
+}
+
 const struct proto udp_prot = {
 	.name = "UDP",
 	.obj_size = sizeof(struct udp_sock),
-	.init = udp_init_sock,
+	.init = inet_dgram_init_sock,
 	.close = udp_close,
 	.connect = ip4_datagram_connect,
 	.disconnect = udp_disconnect,
@@ -1021,5 +1026,5 @@ const struct proto udp_prot = {
 	.get_port = udp_get_port,
 	.unhash = udp_unhash,
 	.destroy = udp_destroy,
-	.error_queue = udp_error_queue,
+	.error_queue = inet_dgram_error_queue,
 };

@@ -78,7 +78,11 @@ void udp_rcv(struct sk_buff *skb);
  *    fits the limits of fl (EMSGSIZE, queued under IP_RECVERR);
  *  - udp_df: whether a datagram of len bytes after the IP header goes
  *    with DF under the socket's IP_MTU_DISCOVER;
- *  - udp_wfree: the destructor of a sent skb charged to its socket.
+ *  - udp_wfree: the destructor of a sent skb charged to its socket;
+ *  - inet_dgram_init_sock, inet_dgram_destroy, inet_dgram_error_queue:
+ *    the proto's init, destroy and error_queue of the struct
+ *    inet_dgram_sock both begin with (its error queue; its queues
+ *    purged).
  */
 int ip4_datagram_connect(struct sock *sk, const struct sockaddr *uaddr,
 			 int len);
@@ -89,5 +93,8 @@ int udp_flow_route(struct sock *sk, const struct ipcm *ipc, uint32_t daddr,
 int udp_check_size(struct sock *sk, const struct udp_cork *fl, size_t payload);
 bool udp_df(const struct sock *sk, const struct udp_cork *fl, size_t len);
 void udp_wfree(struct sk_buff *skb);
+int inet_dgram_init_sock(struct sock *sk);
+void inet_dgram_destroy(struct sock *sk);
+struct sk_buff_head *inet_dgram_error_queue(struct sock *sk, bool make);
 
 #endif
