@@ -186,6 +186,17 @@ struct sk_buff *skb_alloc(struct skb_pool *pool, unsigned int size);
 /* The truesize skb_alloc(size) charges: the struct, the data area rounded
  * up, the shared info. */
 size_t skb_truesize_of(unsigned int size);
+
+/* The smallest power of two that is at least len and at least min (a
+ * power of two itself): a buffer size class. */
+static inline unsigned int skb_size_class(unsigned int len, unsigned int min)
+{
+	unsigned int size = min;
+
+	while (size < len)
+		size *= 2;
+	return size;
+}
 /* skb_alloc(headroom + len) then skb_reserve(headroom). */
 struct sk_buff *skb_alloc_reserved(struct skb_pool *pool, unsigned int headroom,
 				   unsigned int len);

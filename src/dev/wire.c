@@ -435,8 +435,7 @@ static unsigned int wire_rx_size(const struct wire *w,
 
 	if (f->len <= w->spare[0].cap)
 		return w->features ? w->spare[0].cap : f->len;
-	for (size = WIRE_RX_CLASS_MIN; size < f->len; size *= 2)
-		;
+	size = skb_size_class(f->len, WIRE_RX_CLASS_MIN);
 	return size < w->spare[1].cap ? size : w->spare[1].cap;
 }
 

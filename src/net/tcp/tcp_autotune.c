@@ -206,16 +206,14 @@ void tcp_set_rcvlowat(struct sock *sk, int val)
 
 static uint32_t tcp_per_mss(const struct tcp_sock *tp)
 {
-	uint32_t mss = tp->peer_mss, per, pow = 1;
+	uint32_t mss = tp->peer_mss;
 
 	if (tp->user_mss && tp->user_mss < mss)
 		mss = tp->user_mss;
 	if (tp->mss_cache > mss)
 		mss = tp->mss_cache;
-	per = mss + TCP_LINUX_MAX_HEADER + TCP_LINUX_SHINFO;
-	while (pow < per)
-		pow <<= 1;
-	return pow + TCP_LINUX_SKB;
+	return skb_size_class(mss + TCP_LINUX_MAX_HEADER + TCP_LINUX_SHINFO,
+			      1) + TCP_LINUX_SKB;
 }
 
 void tcp_sndbuf_expand(struct sock *sk)

@@ -487,12 +487,9 @@ static bool tcp_skb_loose(const struct sk_buff *skb)
  */
 static struct sk_buff *tcp_rcv_copy(struct sock *sk, const struct sk_buff *skb)
 {
-	unsigned int size = 64;
-	struct sk_buff *n;
+	struct sk_buff *n = skb_alloc(&sk->st->skb_pool,
+				      skb_size_class(skb->len, 64));
 
-	while (size < skb->len)
-		size *= 2;
-	n = skb_alloc(&sk->st->skb_pool, size);
 	if (!n)
 		return NULL;
 	skb_put_data(n, skb->data, skb->len);
