@@ -66,11 +66,36 @@ static struct sockaddr_in sin_of(uint32_t addr, uint16_t port)
 	return sin;
 }
 
+/*
+ * A TCP socket. A kernel socket gets the congestion control that BENCH_CC
+ * names, when it names one: a new network namespace inherits the host's
+ * default, which may not be Linux's own (CUBIC, ustack's default too), and
+ * BBR's pacing alone halves the kernel sender's rate over the TAP here.
+ * Accepted sockets inherit the listener's. A name the kernel refuses is
+ * fatal, so that no figure is taken with another algorithm than the one
+ * the bench reports.
+ */
+static int tcp_socket(const struct bench_ops *o)
+{
+	const char *cc = getenv("BENCH_CC");
+	int fd = o->socket(AF_INET, SOCK_STREAM, 0);
+
+	if (fd < 0 || !cc || !*cc || strcmp(o->name, "kernel"))
+		return fd;
+	if (o->setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, cc,
+			  (socklen_t)strlen(cc)) < 0) {
+		fprintf(stderr, "bench: TCP_CONGESTION %s: %s\n", cc,
+			strerror(errno));
+		exit(1);
+	}
+	return fd;
+}
+
 int bench_listen(const struct bench_ops *o, uint32_t addr, uint16_t port)
 {
 	struct sockaddr_in sin = sin_of(addr, port);
 	int one = 1;
-	int fd = o->socket(AF_INET, SOCK_STREAM, 0);
+	int fd = tcp_socket(o);
 
 	if (fd < 0) {
 		perror("bench: socket");
@@ -92,7 +117,7 @@ int bench_connect(const struct bench_ops *o, uint32_t addr, uint16_t port,
 {
 	struct sockaddr_in sin = sin_of(addr, port);
 	int one = 1;
-	int fd = o->socket(AF_INET, SOCK_STREAM, 0);
+	int fd = tcp_socket(o);
 
 	if (fd < 0)
 		return -1;

@@ -27,6 +27,7 @@
 # BENCH_SECONDS (10) per measurement, BENCH_ROUNDS (2) slices it is cut
 # into, BENCH_CONNS (100000) idle connections, BENCH_COUNT (10000) pings;
 # BENCH_BUSY_READ=US runs ustack with net.core.busy_read (default 0);
+# BENCH_CC=NAME the kernel sockets' congestion control (default cubic);
 # BENCH_PROFILE=1 adds strace -c
 # and perf profiles of ustack's bulk sender (RESULTS-profile.txt). Results:
 # a table on stdout and JSON in bench/results.json or $1.
@@ -224,6 +225,17 @@ if [ -n "${BENCH_BUSY_READ:-}" ]; then
 fi
 L_ARGS=(--tap tap1 --addr 10.87.0.2/24)
 PORT=5001
+# The kernel's sockets use BENCH_CC (default cubic: Linux's default and
+# ustack's), set per socket by bench_core.c. A new namespace inherits the
+# host's default, which may be another (bbr on some clouds, whose pacing
+# halves the kernel's sender over the TAP); BENCH_CC= keeps it.
+HOST_CC=$(sysctl -n net.ipv4.tcp_congestion_control)
+export BENCH_CC=${BENCH_CC-cubic}
+if [ -n "$BENCH_CC" ]; then
+	NOTES+=("the kernel's sockets use $BENCH_CC (TCP_CONGESTION, BENCH_CC); this namespace's default, inherited from the host, is $HOST_CC")
+else
+	NOTES+=("the kernel's sockets use this namespace's default congestion control, $HOST_CC, inherited from the host (BENCH_CC is empty)")
+fi
 
 # ---- ICMP echo ---------------------------------------------------------
 progress "ICMP echo: kernel ping -i 0 to ustack (TAP) and to a kernel (veth), $COUNT echoes"

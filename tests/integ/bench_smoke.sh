@@ -73,6 +73,18 @@ pair rx "$BT" sink "${U[@]}" --port 5001 -- \
 	"$BT" source --to "$USTACK_IP" --port 5001 --seconds "$SECS"
 same rx bytes
 ip neigh flush dev tap0
+# make bench sets the kernel's congestion control per socket (BENCH_CC):
+# reno moves checked data, and a name the kernel lacks stops the source.
+pair rxcc env BENCH_CC=reno "$BT" sink "${U[@]}" --port 5007 -- \
+	env BENCH_CC=reno "$BT" source --to "$USTACK_IP" --port 5007 --seconds "$SECS"
+same rxcc bytes
+if BENCH_CC=no-such-cc "$BT" source --to "$USTACK_IP" --port 5007 \
+	--seconds "$SECS" >"$WORK/cc.cli" 2>&1 ||
+	! grep -q 'TCP_CONGESTION no-such-cc: No such file or directory' "$WORK/cc.cli"; then
+	integ_fail "BENCH_CC=no-such-cc was not refused: $(cat "$WORK/cc.cli")"
+fi
+echo "ok: BENCH_CC=no-such-cc is refused"
+ip neigh flush dev tap0
 # The sink's check is real: one wrong byte at 1 MB makes it fail.
 "$BT" sink "${U[@]}" --port 5006 >"$WORK/bad.srv" 2>&1 &
 bad_pid=$!
