@@ -206,11 +206,15 @@ static int tap_tx_start(struct tap_tx *q)
 	return 0;
 }
 
+/* Wake the thread if it said it sleeps. Only the first frame queued since
+ * then writes the eventfd: clearing `asleep` here means the frames queued
+ * before the thread runs again make no system call of their own. */
 static void tap_tx_kick(struct tap_tx *q)
 {
 	uint64_t one = 1;
 
-	if (atomic_load(&q->asleep))
+	if (atomic_load(&q->asleep) &&
+	    atomic_exchange(&q->asleep, false))
 		(void)!us_sys_write(q->evfd, &one, sizeof(one));
 }
 
