@@ -90,6 +90,13 @@ struct ustack;
 	X(UDP_RCVBUF_ERRORS, "udp.rcvbuf_errors") \
 	X(UDP_SNDBUF_ERRORS, "udp.sndbuf_errors") \
 	X(UDP_CSUM_ERRORS, "udp.csum_errors") \
+	/* a broadcast or multicast datagram no socket took (Linux's \
+	 * IgnoredMulti) */ \
+	X(UDP_IGNORED_MULTI, "udp.ignored_multi") \
+	/* IGMP */ \
+	X(IGMP_IN_MSGS, "igmp.in_msgs") \
+	X(IGMP_IN_QUERIES, "igmp.in_queries") \
+	X(IGMP_OUT_MSGS, "igmp.out_msgs") \
 	/* TCP */ \
 	X(TCP_ACTIVE_OPENS, "tcp.active_opens") \
 	X(TCP_PASSIVE_OPENS, "tcp.passive_opens") \
@@ -199,6 +206,10 @@ struct ustack;
 	X(ICMP_BROADCAST_ECHO, "icmp_broadcast_echo") \
 	X(ICMP_BROADCAST, "icmp_broadcast") \
 	X(ICMP_RATELIMIT, "icmp_ratelimit") \
+	/* IGMP */ \
+	X(IGMP_TRUNCATED, "igmp_truncated") \
+	X(IGMP_BAD_CSUM, "igmp_bad_csum") \
+	X(IGMP_UNKNOWN_TYPE, "igmp_unknown_type") \
 	/* UDP and sockets */ \
 	X(UDP_TRUNCATED, "udp_truncated") \
 	X(UDP_BAD_LENGTH, "udp_bad_length") \

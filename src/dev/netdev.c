@@ -14,6 +14,7 @@
 #include "dev/pcap.h"
 #include "net/arp.h"
 #include "net/ether.h"
+#include "net/igmp.h"
 #include "net/ipv4.h"
 #include "stack/stack.h"
 
@@ -27,7 +28,7 @@ struct net_device *netdev_alloc(const char *name, size_t priv_size,
 	list_init(&dev->list);
 	snprintf(dev->name, sizeof(dev->name), "%s", name);
 	dev->type = US_ARPHRD_ETHER;
-	dev->flags = US_IFF_BROADCAST;
+	dev->flags = US_IFF_BROADCAST | US_IFF_MULTICAST;
 	dev->mtu = ETH_DATA_LEN;
 	dev->min_mtu = US_MIN_MTU;
 	dev->tx_queue_len = US_TX_QUEUE_LEN;
@@ -58,6 +59,7 @@ void netdev_unregister(struct net_device *dev)
 	if (st) {
 		arp_flush_dev(st, dev);
 		ip_route_flush_dev(st, dev);
+		ip_mc_dev_down(st, dev);
 		list_del(&dev->list);
 	}
 	if (dev->ops->destroy)
@@ -87,7 +89,8 @@ int netdev_set_ipv4(struct net_device *dev, uint32_t addr, int prefix_len)
 unsigned int netdev_get_flags(const struct net_device *dev)
 {
 	unsigned int flags = dev->flags & (US_IFF_UP | US_IFF_BROADCAST |
-					   US_IFF_LOOPBACK | US_IFF_NOARP);
+					   US_IFF_LOOPBACK | US_IFF_NOARP |
+					   US_IFF_MULTICAST);
 
 	/* Linux's lo does not say NOARP (it has no neighbours to ask). */
 	if (dev->flags & US_IFF_LOOPBACK)

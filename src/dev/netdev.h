@@ -40,6 +40,7 @@ struct pcap_writer;
 #define US_IFF_LOOPBACK 0x8
 #define US_IFF_RUNNING 0x40
 #define US_IFF_NOARP 0x80
+#define US_IFF_MULTICAST 0x1000  /* joins groups (net/igmp.c) */
 #define US_IFF_LOWER_UP 0x10000
 
 /* The smallest MTU a device may be given: IPv4's 68 (RFC 791, Linux's
@@ -121,6 +122,12 @@ struct net_device {
 	/* The device's IPv4 address (network byte order); 0 = none. */
 	uint32_t ip_addr;
 	uint32_t ip_mask;
+	/* IGMP (net/igmp.c): an answer due to a general query, at
+	 * igmp_query_at, and until when an older querier was heard (the
+	 * device speaks its version until then). */
+	bool igmp_query_due;
+	us_time_t igmp_query_at;
+	us_time_t igmp_v1_until, igmp_v2_until;
 
 	struct net_device_stats stats;
 	struct pcap_writer *pcap; /* every frame in and out, when set */

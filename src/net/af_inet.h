@@ -16,6 +16,7 @@
 
 #include "net/sock.h"
 
+struct ip_mc_socklist;
 struct msghdr;
 struct socket;
 struct ustack;
@@ -34,6 +35,7 @@ struct inet_dgram_sock {
 	struct sk_buff_head error_queue;   /* IP_RECVERR (ip_sockglue.c) */
 	int mc_index;                      /* IP_MULTICAST_IF: the device, */
 	uint32_t mc_addr;                  /* and the source; 0: none */
+	struct ip_mc_socklist *mc_list;    /* groups joined (igmp.c) */
 };
 
 /* sk, of a SOCK_DGRAM socket. */

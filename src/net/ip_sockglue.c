@@ -30,6 +30,7 @@
 
 #include "core/iov.h"
 #include "net/af_inet.h"
+#include "net/igmp.h"
 #include "net/ipv4.h"
 #include "net/sock.h"
 #include "stack/stack.h"
@@ -127,6 +128,49 @@ static int ip_set_mc_if(struct sock *sk, const void *optval, socklen_t optlen)
 	return 0;
 }
 
+/*
+ * IP_ADD_MEMBERSHIP and IP_DROP_MEMBERSHIP (an ip_mreq or an ip_mreqn, by
+ * length), MCAST_JOIN_GROUP and MCAST_LEAVE_GROUP (a group_req), as
+ * Linux's do_ip_setsockopt and ip_mcast_join_leave. A TCP socket keeps no
+ * memberships: EPROTO, which Linux gives the first pair (it lets the
+ * second through).
+ */
+static int ip_set_membership(struct sock *sk, int optname,
+			     const void *optval, socklen_t optlen)
+{
+	struct ip_mreqn mreq = { 0 };
+	bool join = optname == IP_ADD_MEMBERSHIP ||
+		    optname == MCAST_JOIN_GROUP;
+
+	if (sk->type != SOCK_DGRAM)
+		return -EPROTO;
+	if (optname == MCAST_JOIN_GROUP || optname == MCAST_LEAVE_GROUP) {
+		struct group_req greq;
+		struct sockaddr_in sin;
+
+		if (optlen < sizeof(greq))
+			return -EINVAL;
+		if (!optval)
+			return -EFAULT;
+		memcpy(&greq, optval, sizeof(greq));
+		memcpy(&sin, &greq.gr_group, sizeof(sin));
+		if (sin.sin_family != AF_INET)
+			return -EINVAL;
+		mreq.imr_multiaddr = sin.sin_addr;
+		mreq.imr_ifindex = (int)greq.gr_interface;
+	} else {
+		if (optlen < sizeof(struct ip_mreq))
+			return -EINVAL;
+		if (!optval)
+			return -EFAULT;
+		memcpy(&mreq, optval, optlen >= sizeof(struct ip_mreqn)
+				       ? sizeof(struct ip_mreqn)
+				       : sizeof(struct ip_mreq));
+	}
+	return join ? ip_mc_join_group(sk, &mreq)
+		    : ip_mc_leave_group(sk, &mreq);
+}
+
 int ip_setsockopt(struct sock *sk, int optname, const void *optval,
 		  socklen_t optlen)
 {
@@ -134,6 +178,9 @@ int ip_setsockopt(struct sock *sk, int optname, const void *optval,
 
 	if (optname == IP_MULTICAST_IF)
 		return ip_set_mc_if(sk, optval, optlen);
+	if (optname == IP_ADD_MEMBERSHIP || optname == IP_DROP_MEMBERSHIP ||
+	    optname == MCAST_JOIN_GROUP || optname == MCAST_LEAVE_GROUP)
+		return ip_set_membership(sk, optname, optval, optlen);
 	if (!ip_opt_is_int(optname))
 		return -ENOPROTOOPT;
 	/*

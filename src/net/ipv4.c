@@ -21,6 +21,7 @@
 #include "net/arp.h"
 #include "net/ether.h"
 #include "net/icmp.h"
+#include "net/igmp.h"
 #include "net/ipv4_priv.h"
 #include "stack/stack.h"
 
@@ -186,8 +187,9 @@ static bool ip_saddr_ok(struct ustack *st, const struct ipv4_info *h,
 	return t != IP_ADDR_LOCAL && !ipv4_is_loopback(h->saddr);
 }
 
-/* RFC 1122 §3.2.1.3 / §3.3.6: accept what is addressed to this host or is
- * a broadcast it hears; multicast waits until we join groups (IGMP). */
+/* RFC 1122 §3.2.1.3 / §3.3.6: accept what is addressed to this host, a
+ * broadcast it hears, or a group it joined on the device (RFC 1112 §6.2;
+ * IGMP itself always, igmp.c). */
 static bool ip_daddr_ok(struct ustack *st, const struct ipv4_info *h,
 			const struct net_device *dev)
 {
@@ -197,6 +199,8 @@ static bool ip_daddr_ok(struct ustack *st, const struct ipv4_info *h,
 		return !ipv4_is_loopback(h->daddr) || ip_dev_is_loopback(dev);
 	case IP_ADDR_BROADCAST:
 		return true;
+	case IP_ADDR_MULTICAST:
+		return ip_check_mc(st, dev, h->daddr, h->protocol);
 	default:
 		return false;
 	}
@@ -264,21 +268,29 @@ int ip_finish_output(struct ustack *st, const struct ip_route *rt,
 }
 
 /*
- * A broadcast is heard on this host too: Linux's ip_mc_output loops a copy
- * of every datagram sent to a broadcast address back (dev_loopback_xmit),
- * so a socket of ours bound to the port receives what another sends to
- * the subnet. The copy, whole (before any fragmentation), goes through
- * the loopback device, which delivers it as it delivers any of ours; with
- * no loopback device there is no copy.
+ * A broadcast is heard on this host too, and so is a datagram to a group
+ * the outgoing device joined, unless IP_MULTICAST_LOOP is off: Linux's
+ * ip_mc_output loops a copy back (dev_loopback_xmit), so a socket of ours
+ * bound to the port receives what another sends to the subnet or the
+ * group. The copy, whole (before any fragmentation), goes through the
+ * loopback device, which delivers it as it delivers any of ours (so it
+ * arrives on lo, where Linux's names the outgoing device); with no
+ * loopback device there is no copy.
  */
-static void ip_loop_broadcast(struct ustack *st, const struct ip_route *rt,
-			      uint32_t daddr, const struct sk_buff *skb)
+static void ip_loop_local(struct ustack *st, const struct ip_route *rt,
+			  const struct ip_out_args *a,
+			  const struct sk_buff *skb)
 {
 	struct net_device *lo = ip_loopback_dev(st);
+	uint32_t daddr = a->daddr;
 	struct ip_route lrt;
 	struct sk_buff *c;
 
-	if (!rt->broadcast || !lo || lo == rt->dev)
+	if (!lo || lo == rt->dev)
+		return;
+	if (!rt->broadcast &&
+	    !(ipv4_is_multicast(daddr) && a->mc_loop &&
+	      ip_mc_dev_joined(st, rt->dev, daddr)))
 		return;
 	c = skb_copy(skb);
 	if (!c)
@@ -353,13 +365,13 @@ int ip_output(struct ustack *st, struct sk_buff *skb, const struct ip_out_args *
 	bool df, cut;
 
 	us_mib_inc(st, US_MIB_IP_OUT_REQUESTS);
-	if (a->host_only) {
-		skb_free(skb);
-		return 0;
-	}
 	if ((a->mc_oif && ipv4_is_multicast(a->daddr)
 	     ? ip_route_output_mc(st, a->daddr, a->mc_oif, &rt)
 	     : ip_route_output(st, a->daddr, &rt)) < 0) {
+		if (a->host_only) {
+			skb_free(skb);
+			return 0;
+		}
 		us_drop(st, skb, US_DROP_IP_NO_ROUTE);
 		return -ENETUNREACH;
 	}
@@ -387,7 +399,12 @@ int ip_output(struct ustack *st, struct sk_buff *skb, const struct ip_out_args *
 		us_drop(st, skb, US_DROP_IP_FRAG_NEEDED_DF);
 		return -EMSGSIZE;
 	}
-	ip_loop_broadcast(st, &rt, a->daddr, skb);
+	ip_loop_local(st, &rt, a, skb);
+	/* IP_MULTICAST_TTL 0: the local copy only. */
+	if (a->host_only) {
+		skb_free(skb);
+		return 0;
+	}
 	return cut ? ip_fragment(st, &rt, mtu, skb)
 		   : ip_finish_output(st, &rt, skb);
 }
@@ -427,10 +444,12 @@ void ip_init(struct ustack *st)
 	ip_reasm_init(&ip->reasm);
 	ip_pmtu_init(st);
 	ip->protos[IPPROTO_ICMP_] = &icmp_protocol;
+	igmp_init(st);
 }
 
 void ip_destroy(struct ustack *st)
 {
+	igmp_destroy(st);
 	ip_pmtu_destroy(st);
 	ip_reasm_destroy(st);
 	st->ip.nroutes = 0;

@@ -137,8 +137,9 @@ struct ip_out_args {
 			      routes; ip_route_output_mc) */
 	bool host_only;    /* to a group with IP_MULTICAST_TTL 0: not to
 			      leave the host (Linux's ip_mc_output frees
-			      it after the local copy); ustack has no
-			      member to copy it to, so it goes nowhere */
+			      it after the local copy) */
+	bool mc_loop;      /* to a group: a copy for this host's members
+			      (IP_MULTICAST_LOOP) */
 };
 
 /* One datagram being reassembled (RFC 791 §3.2, RFC 815). */
@@ -182,6 +183,8 @@ struct ipv4_state {
 	struct ip_pmtu pmtu[IP_PMTU_SLOTS];
 	unsigned int pmtu_count;   /* slots in use: none, no look-up */
 	struct us_timer pmtu_timer; /* at the first entry's expiry */
+	struct list_head mc_groups; /* the groups devices joined (igmp.c) */
+	struct us_timer igmp_timer; /* at the first IGMP report due */
 };
 
 void ip_init(struct ustack *st);

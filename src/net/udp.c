@@ -18,6 +18,7 @@
 #include "net/af_inet.h"
 #include "net/icmp.h"
 #include "net/icmp_errno.h"
+#include "net/igmp.h"
 #include "net/ipv4.h"
 #include "stack/stack.h"
 
@@ -226,13 +227,17 @@ static void udp_queue(struct sock *sk, struct sk_buff *skb)
 	us_mib_inc(st, US_MIB_UDP_IN_DATAGRAMS);
 }
 
-/* Broadcast: every socket on the port whose binding admits the
- * destination gets a copy (Linux's __udp4_lib_mcast_deliver). */
+/* Broadcast and multicast: every socket on the port whose binding admits
+ * the destination gets a copy (Linux's __udp4_lib_mcast_deliver and
+ * __udp_v4_is_mcast_sock): for a group, one bound to no device or to the
+ * one it came by, that joined the group there or takes every group
+ * (IP_MULTICAST_ALL). None: counted as Linux's IgnoredMulti, no ICMP. */
 static void udp_deliver_broadcast(struct ustack *st, struct sk_buff *skb,
 				  uint32_t saddr, uint16_t sport,
 				  uint32_t daddr, uint16_t dport)
 {
 	uint16_t hnum = ntohs(dport);
+	int dif = skb->dev->ifindex;
 	struct sock *first = NULL;
 	struct list_head *pos;
 
@@ -242,7 +247,9 @@ static void udp_deliver_broadcast(struct ustack *st, struct sk_buff *skb,
 
 		if (sk->num != hnum || (sk->rcv_saddr && sk->rcv_saddr != daddr) ||
 		    (sk->daddr && sk->daddr != saddr) ||
-		    (sk->dport && sk->dport != sport))
+		    (sk->dport && sk->dport != sport) ||
+		    (sk->bound_dev_if && sk->bound_dev_if != dif) ||
+		    !ip_mc_sf_allow(sk, daddr, dif))
 			continue;
 		if (!first) {
 			first = sk;
@@ -258,7 +265,7 @@ static void udp_deliver_broadcast(struct ustack *st, struct sk_buff *skb,
 		udp_queue(first, skb);
 		return;
 	}
-	us_mib_inc(st, US_MIB_UDP_NO_PORTS);
+	us_mib_inc(st, US_MIB_UDP_IGNORED_MULTI);
 	us_drop(st, skb, US_DROP_UDP_NO_SOCKET);
 }
 
@@ -624,6 +631,7 @@ int udp_flow_route(struct sock *sk, const struct ipcm *ipc, uint32_t daddr,
 		       : sk->ttl < 0 ? 0 : (uint8_t)sk->ttl;
 	if (mcast) {
 		fl->args.host_only = fl->args.ttl == 0;
+		fl->args.mc_loop = sk->mc_loop;
 		fl->args.mc_oif = rt.dev->ifindex;   /* dgram_route's */
 	}
 	fl->args.tos = ipc->tos >= 0 ? (uint8_t)ipc->tos : sk->tos;
@@ -995,6 +1003,7 @@ int inet_dgram_init_sock(struct sock *sk)
 
 void inet_dgram_destroy(struct sock *sk)
 {
+	ip_mc_drop_socket(sk);
 	sock_purge_queue(sk, &sk->receive_queue);
 	sock_purge_queue(sk, &inet_dgram_sk(sk)->error_queue);
 }

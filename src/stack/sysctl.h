@@ -35,6 +35,8 @@ struct us_sysctl {
 	int tcp_moderate_rcvbuf;   /* receive-buffer autotuning (1) */
 	int tcp_cubic_hystart;     /* CUBIC runs HyStart++ (1); Linux's
 				      tcp_cubic.hystart module parameter */
+	int igmp_max_memberships;  /* groups a socket may join (ENOBUFS
+				      past them); Linux's default 20 */
 	int tcp_max_tw_buckets;    /* connections in TIME_WAIT at most;
 				      past it a connection ends at once */
 	int tcp_orphan_retries;    /* timeouts an orphan (closed with data

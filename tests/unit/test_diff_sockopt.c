@@ -456,6 +456,63 @@ static void case_sockopt_multicast(struct dt *t)
 	dt_connect(t, fd, &grp, sizeof(grp));
 }
 
+/* IP_ADD_MEMBERSHIP and kin: the request's forms (ip_mreq, ip_mreqn,
+ * group_req) and Linux's errors (do_ip_setsockopt, ip_mc_join_group,
+ * ip_mc_leave_group), on lo. */
+static void case_sockopt_membership(struct dt *t)
+{
+	int fd = dt_socket(t, AF_INET, SOCK_DGRAM, 0);
+	int fd2 = dt_socket(t, AF_INET, SOCK_DGRAM, 0);
+	int tcp = dt_socket(t, AF_INET, SOCK_STREAM, 0);
+	uint32_t group = inet_addr("239.1.2.3");
+	struct ip_mreq mr = { .imr_multiaddr.s_addr = group,
+			      .imr_interface.s_addr = htonl(INADDR_LOOPBACK) };
+	struct ip_mreqn mn = { .imr_multiaddr.s_addr = group,
+			       .imr_ifindex = 1 };
+	struct group_req gr = { .gr_interface = 1 };
+	struct sockaddr_in gs = { .sin_family = AF_INET,
+				  .sin_addr.s_addr = group };
+	uint32_t got[4];
+	socklen_t len;
+
+	memcpy(&gr.gr_group, &gs, sizeof(gs));
+	dt_setsockopt(t, tcp, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mr, sizeof(mr));
+	dt_setsockopt(t, fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mr, 4);
+	dt_setsockopt(t, fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mr, sizeof(mr));
+	dt_setsockopt(t, fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mr, sizeof(mr));
+	dt_setsockopt(t, fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mn, sizeof(mn));
+	dt_setsockopt(t, fd2, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mn, sizeof(mn));
+	len = sizeof(got);
+	dt_getsockopt(t, fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, got, &len);
+	mn.imr_ifindex = 999;
+	dt_setsockopt(t, fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mn, sizeof(mn));
+	dt_setsockopt(t, fd, IPPROTO_IP, IP_DROP_MEMBERSHIP, &mn, sizeof(mn));
+	mr.imr_interface.s_addr = inet_addr("10.9.9.9");
+	dt_setsockopt(t, fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mr, sizeof(mr));
+	mr.imr_interface.s_addr = htonl(INADDR_LOOPBACK);
+	mr.imr_multiaddr.s_addr = htonl(INADDR_LOOPBACK);
+	dt_setsockopt(t, fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mr, sizeof(mr));
+	dt_setsockopt(t, fd, IPPROTO_IP, IP_DROP_MEMBERSHIP, &mr, sizeof(mr));
+	mr.imr_multiaddr.s_addr = group;
+	dt_setsockopt(t, fd, IPPROTO_IP, IP_DROP_MEMBERSHIP, &mr, sizeof(mr));
+	dt_setsockopt(t, fd, IPPROTO_IP, IP_DROP_MEMBERSHIP, &mr, sizeof(mr));
+	dt_setsockopt(t, fd2, IPPROTO_IP, IP_DROP_MEMBERSHIP, &mr, sizeof(mr));
+	dt_setsockopt(t, fd, IPPROTO_IP, MCAST_JOIN_GROUP, &gr, sizeof(gr) - 1);
+	dt_setsockopt(t, fd, IPPROTO_IP, MCAST_JOIN_GROUP, &gr, sizeof(gr));
+	dt_setsockopt(t, fd, IPPROTO_IP, MCAST_JOIN_GROUP, &gr, sizeof(gr));
+	dt_setsockopt(t, fd, IPPROTO_IP, MCAST_LEAVE_GROUP, &gr, sizeof(gr));
+	dt_setsockopt(t, fd, IPPROTO_IP, MCAST_LEAVE_GROUP, &gr, sizeof(gr));
+	gs.sin_family = AF_INET6;
+	memcpy(&gr.gr_group, &gs, sizeof(gs));
+	dt_setsockopt(t, fd, IPPROTO_IP, MCAST_JOIN_GROUP, &gr, sizeof(gr));
+	/* net.ipv4.igmp_max_memberships, 20 by default. */
+	for (uint32_t i = 0; i < 21; i++) {
+		mr.imr_multiaddr.s_addr = htonl(0xef050500u + i);
+		dt_setsockopt(t, fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mr,
+			      sizeof(mr));
+	}
+}
+
 /* SO_PRIORITY and SO_MARK, and the FORCE buffer sizes: root may set any
  * value; without CAP_NET_ADMIN, EPERM (priorities 0..6 stay allowed). */
 static void case_sockopt_privileged(struct dt *t)
@@ -702,6 +759,7 @@ static const struct dt_case cases[] = {
 	DT_CASE(case_cmsg_rxq_ovfl),
 	DT_CASE(case_sockopt_meminfo),
 	DT_CASE(case_sockopt_multicast),
+	DT_CASE(case_sockopt_membership),
 	DT_CASE(case_sockopt_privileged),
 	DT_CASE(case_sockopt_bad),
 	DT_CASE(case_sockopt_ip),

@@ -129,7 +129,8 @@ static void test_ethernet_device(void **state)
 
 		assert_int_equal(ifreq_on(fd, SIOCGIFFLAGS, "test0", &ifr), 0);
 		assert_int_equal(ifr.ifr_flags,
-				 IFF_UP | IFF_BROADCAST | IFF_RUNNING);
+				 IFF_UP | IFF_BROADCAST | IFF_MULTICAST |
+				 IFF_RUNNING);
 		assert_int_equal(ifreq_on(fd, SIOCGIFHWADDR, "test0", &ifr), 0);
 		assert_int_equal(ifr.ifr_hwaddr.sa_family, 1 /* ETHER */);
 		assert_memory_equal(ifr.ifr_hwaddr.sa_data, TS_DEV_MAC, 6);
@@ -159,11 +160,11 @@ static void test_ethernet_device(void **state)
 	/* Down, or its descriptor lost: no longer RUNNING. */
 	T.dev->flags &= ~US_IFF_UP;
 	assert_int_equal(ifreq_on(UDP, SIOCGIFFLAGS, "test0", &ifr), 0);
-	assert_int_equal(ifr.ifr_flags, IFF_BROADCAST);
+	assert_int_equal(ifr.ifr_flags, IFF_BROADCAST | IFF_MULTICAST);
 	T.dev->flags |= US_IFF_UP;
 	T.dev->rt_unwatched = true;
 	assert_int_equal(ifreq_on(UDP, SIOCGIFFLAGS, "test0", &ifr), 0);
-	assert_int_equal(ifr.ifr_flags, IFF_UP | IFF_BROADCAST);
+	assert_int_equal(ifr.ifr_flags, IFF_UP | IFF_BROADCAST | IFF_MULTICAST);
 	T.dev->rt_unwatched = false;
 }
 
@@ -295,7 +296,8 @@ static void test_setters_refused(void **state)
 		assert_int_equal(us_ioctl(UDP, setters[i], &ifr), -1);
 		assert_int_equal(errno, EPERM);
 	}
-	assert_int_equal(T.dev->flags, US_IFF_UP | US_IFF_BROADCAST);
+	assert_int_equal(T.dev->flags,
+			 US_IFF_UP | US_IFF_BROADCAST | US_IFF_MULTICAST);
 	assert_int_equal(T.dev->ip_addr, ts_ip("10.0.0.2"));
 }
 

@@ -229,10 +229,13 @@ static void test_padding_trimmed(void **state)
 	assert_memory_equal(R->data, "abcd", 4);
 }
 
+/* Not ours: other hosts, a group not joined, 127/8 from a device,
+ * reserved and zero addresses. All hosts (224.0.0.1) every host hears
+ * (RFC 1112 §6.4). */
 static void test_not_for_us(void **state)
 {
 	const char *dsts[] = { "10.0.0.99", "10.0.1.2", "192.168.1.1",
-			       "224.0.0.1", "127.0.0.1", "240.0.0.1", "0.0.0.0" };
+			       "239.9.9.9", "127.0.0.1", "240.0.0.1", "0.0.0.0" };
 	size_t n = sizeof(dsts) / sizeof(dsts[0]);
 
 	(void)state;
@@ -242,6 +245,8 @@ static void test_not_for_us(void **state)
 	assert_int_equal(R->delivered, 0);
 	/* Never forwarded, never answered. */
 	assert_null(ts_pop_tx(&T));
+	ipt_inject(&T, PEER, ts_ip("224.0.0.1"), IPT_PROTO, 1, 0, "x", 1);
+	assert_int_equal(R->delivered, 1);
 }
 
 /* RFC 1122 §3.2.1.3: martian sources are discarded. */

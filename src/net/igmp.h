@@ -1,0 +1,74 @@
+/*
+ * igmp.h - IPv4 multicast groups: the memberships sockets ask for
+ * (IP_ADD_MEMBERSHIP, MCAST_JOIN_GROUP), the groups each device has
+ * joined, and IGMP, which tells the link's routers (RFC 1112 §7, RFC 2236,
+ * RFC 3376: version 3, Linux's default, and versions 1 and 2 while an
+ * older querier is heard). Linux's net/ipv4/igmp.c.
+ *
+ * Call chains:
+ *   setsockopt -> ip_setsockopt -> ip_mc_join_group -> ip_mc_inc_group
+ *                 (first member on the device) -> state-change report
+ *   ip_rcv -> ip_check_mc (is the group joined on the device?)
+ *          -> igmp_rcv (a query: reports after a random delay)
+ *          -> udp_rcv -> ip_mc_sf_allow (does this socket take it?)
+ *   the IGMP timer -> reports due (retransmissions, answers to queries)
+ *
+ * Not done: source filters (IP_ADD_SOURCE_MEMBERSHIP, IP_MSFILTER and
+ * their MCAST_ kin are ENOPROTOOPT); a group-and-source query is answered
+ * as a query for the group. A TCP socket cannot join (EPROTO, as Linux's
+ * IP_ADD_MEMBERSHIP; Linux lets MCAST_JOIN_GROUP through for TCP).
+ */
+#ifndef US_NET_IGMP_H
+#define US_NET_IGMP_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+struct net_device;
+struct sk_buff;
+struct sock;
+struct ustack;
+
+#define IPPROTO_IGMP_ 2
+
+/* A socket's membership (Linux's ip_mc_socklist), on its
+ * inet_dgram_sock's mc_list. */
+struct ip_mc_socklist {
+	struct ip_mc_socklist *next;
+	uint32_t group;
+	uint32_t address;   /* the ip_mreqn's imr_address, as given */
+	int ifindex;        /* the device it was joined on */
+};
+
+/* IP_ADD_MEMBERSHIP, MCAST_JOIN_GROUP: 0 or -EINVAL (not a group),
+ * -ENODEV, -EADDRINUSE (joined already), -ENOBUFS (past
+ * net.ipv4.igmp_max_memberships), -ENOMEM. A datagram socket's. */
+int ip_mc_join_group(struct sock *sk, struct ip_mreqn *imr);
+/* IP_DROP_MEMBERSHIP, MCAST_LEAVE_GROUP: 0, -ENODEV or -EADDRNOTAVAIL. */
+int ip_mc_leave_group(struct sock *sk, struct ip_mreqn *imr);
+/* Leave every group of a socket being destroyed. */
+void ip_mc_drop_socket(struct sock *sk);
+/* Whether sk takes a datagram to `group` arriving on ifindex (Linux's
+ * ip_mc_sf_allow): joined there, or IP_MULTICAST_ALL without a
+ * membership of its own for it. */
+bool ip_mc_sf_allow(const struct sock *sk, uint32_t group, int ifindex);
+
+/* Whether a datagram to `group` on dev is for this host (Linux's
+ * ip_check_mc_rcu): the device joined it, it is all-hosts, or it is IGMP
+ * (a query for any group). On the loopback device, a group any device
+ * joined: the copies IP_MULTICAST_LOOP sends through it. */
+bool ip_check_mc(struct ustack *st, const struct net_device *dev,
+		 uint32_t group, uint8_t protocol);
+/* Whether dev joined group (for IP_MULTICAST_LOOP's copy). */
+bool ip_mc_dev_joined(struct ustack *st, const struct net_device *dev,
+		      uint32_t group);
+
+void igmp_rcv(struct sk_buff *skb);
+void igmp_init(struct ustack *st);
+void igmp_destroy(struct ustack *st);
+/* dev goes away: forget its groups (sockets' memberships stay, as
+ * Linux's, and a leave then finds no device). */
+void ip_mc_dev_down(struct ustack *st, struct net_device *dev);
+
+#endif

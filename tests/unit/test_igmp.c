@@ -1,0 +1,416 @@
+/*
+ * test_igmp.c - multicast groups: joining and leaving (IP_ADD_MEMBERSHIP
+ * and kin, with Linux's errors), which datagrams to a group reach which
+ * socket (IP_MULTICAST_ALL), the IGMP reports a join, a leave and a query
+ * bring (RFC 3376 §5, RFC 2236 §3), and the local copy IP_MULTICAST_LOOP
+ * asks for.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <arpa/inet.h>
+#include <errno.h>
+#include <string.h>
+
+#include "core/checksum.h"
+#include "dev/loopback.h"
+#include "ustack/ustack.h"
+#include "lib/iptest.h"
+
+static struct test_stack T;
+static uint32_t ME, PEER, GROUP, GROUP2;
+
+static int setup(void **state)
+{
+	(void)state;
+	ts_init_l3(&T, "10.0.0.2", 24);
+	ME = ts_ip("10.0.0.2");
+	PEER = ts_ip("10.0.0.1");
+	GROUP = ts_ip("239.1.2.3");
+	GROUP2 = ts_ip("239.1.2.4");
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	ts_flush_tx(&T);
+	ts_destroy(&T);
+	return 0;
+}
+
+static void put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static int udp_on(uint16_t port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET,
+				 .sin_port = htons(port) };
+	int fd = us_socket_on(T.st, AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+	int one = 1;
+
+	assert_true(fd >= 0);
+	/* Several members on one port, as Linux needs it. */
+	assert_int_equal(us_setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one,
+				       sizeof(one)), 0);
+	assert_int_equal(us_bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	return fd;
+}
+
+static int join(int fd, int opt, uint32_t group, uint32_t addr, int ifindex)
+{
+	struct ip_mreqn m = { .imr_multiaddr.s_addr = group,
+			      .imr_address.s_addr = addr,
+			      .imr_ifindex = ifindex };
+
+	return us_setsockopt(fd, IPPROTO_IP, opt, &m, sizeof(m)) < 0 ? -errno
+								     : 0;
+}
+
+/* A UDP datagram "hi" from PEER:7000 to dst:port, checksum 0 (none). */
+static void inject_udp(uint32_t dst, uint16_t port)
+{
+	uint8_t u[10] = { 0x1b, 0x58, (uint8_t)(port >> 8), (uint8_t)port,
+			  0, 10, 0, 0, 'h', 'i' };
+
+	ipt_inject(&T, PEER, dst, IPPROTO_UDP, 1, 0, u, sizeof(u));
+}
+
+static bool got(int fd)
+{
+	char buf[8];
+
+	return us_recv(fd, buf, sizeof(buf), 0) == 2;
+}
+
+/*
+ * The next frame must be an IGMP message as RFC 3376 §4 and RFC 2113 ask:
+ * TTL 1, Router Alert, TOS 0xc0, from ME, with a good checksum. Returns
+ * the message (its length in *len) in a buffer the caller frees with
+ * the skb.
+ */
+static struct sk_buff *pop_igmp(uint32_t *dst, uint8_t **msg, size_t *len)
+{
+	struct ipv4_info h;
+	struct sk_buff *skb = ipt_pop(&T, &h);
+
+	assert_int_equal(skb->data[0], 0x46);
+	assert_int_equal(h.ttl, 1);
+	assert_int_equal(h.tos, 0xc0);
+	assert_int_equal(h.protocol, 2);
+	assert_int_equal(h.saddr, ME);
+	assert_int_equal(skb->data[20], 0x94);
+	assert_int_equal(skb->data[21], 4);
+	*dst = h.daddr;
+	*msg = skb->data + 24;
+	*len = skb->len - 24;
+	assert_int_equal(inet_csum(*msg, *len), 0);
+	return skb;
+}
+
+/* The next frame is a version 3 report with one record of `type` for
+ * group. */
+static void expect_v3(uint8_t type, uint32_t group)
+{
+	uint32_t dst;
+	uint8_t *m;
+	size_t len;
+	struct sk_buff *skb = pop_igmp(&dst, &m, &len);
+
+	assert_int_equal(dst, ts_ip("224.0.0.22"));
+	assert_int_equal(len, 16);
+	assert_int_equal(m[0], 0x22);
+	assert_int_equal(ipt_get16(m + 6), 1);
+	assert_int_equal(m[8], type);
+	assert_int_equal(ipt_get16(m + 10), 0);   /* no sources */
+	assert_memory_equal(m + 12, &group, 4);
+	skb_free(skb);
+}
+
+/* Advance virtual time by `us`, in steps, running the timers. */
+static void run_for(us_time_t us)
+{
+	for (us_time_t t = 0; t < us; t += 10000)
+		ts_advance(&T, 10000);
+}
+
+/*
+ * A join tells the routers at once and once more within the Unsolicited
+ * Report Interval (1 s); datagrams to the group then reach the members and
+ * the sockets that take every group (IP_MULTICAST_ALL, the default), not a
+ * socket with it off. A leave tells them twice too, and the group is
+ * heard no more.
+ */
+static void test_join_receive_leave(void **state)
+{
+	int a = udp_on(5000), b = udp_on(5000), c = udp_on(5000), zero = 0;
+	uint64_t not_ours = ipt_drops(&T, US_DROP_IP_NOT_FOR_US);
+
+	(void)state;
+	assert_int_equal(us_setsockopt(b, IPPROTO_IP, IP_MULTICAST_ALL, &zero,
+				       sizeof(zero)), 0);
+	inject_udp(GROUP, 5000);
+	assert_int_equal(ipt_drops(&T, US_DROP_IP_NOT_FOR_US), not_ours + 1);
+	assert_false(got(a));
+
+	assert_int_equal(join(a, IP_ADD_MEMBERSHIP, GROUP, ME, 0), 0);
+	expect_v3(4, GROUP);                 /* CHANGE_TO_EXCLUDE_MODE {} */
+	assert_null(ts_pop_tx(&T));
+	run_for(1000000);
+	expect_v3(4, GROUP);                 /* the one repeat */
+	run_for(3000000);
+	assert_null(ts_pop_tx(&T));
+
+	inject_udp(GROUP, 5000);
+	assert_true(got(a));
+	assert_false(got(b));
+	assert_true(got(c));
+	/* Another group, another port: not ours, and no one's. */
+	inject_udp(GROUP2, 5000);
+	assert_int_equal(ipt_drops(&T, US_DROP_IP_NOT_FOR_US), not_ours + 2);
+	inject_udp(GROUP, 5001);
+	assert_int_equal(ipt_mib(&T, US_MIB_UDP_IGNORED_MULTI), 1);
+	assert_int_equal(ipt_mib(&T, US_MIB_UDP_NO_PORTS), 0);
+	assert_null(ts_pop_tx(&T));          /* no port unreachable */
+
+	/* b joins on the device by index: now it takes them too. */
+	assert_int_equal(join(b, IP_ADD_MEMBERSHIP, GROUP, 0,
+			      T.dev->ifindex), 0);
+	assert_null(ts_pop_tx(&T));          /* joined already: no report */
+	inject_udp(GROUP, 5000);
+	assert_true(got(a) && got(b) && got(c));
+
+	assert_int_equal(join(a, IP_DROP_MEMBERSHIP, GROUP, ME, 0), 0);
+	assert_null(ts_pop_tx(&T));          /* b is still a member */
+	assert_int_equal(us_close(b), 0);    /* its membership goes */
+	expect_v3(3, GROUP);                 /* CHANGE_TO_INCLUDE_MODE {} */
+	run_for(1000000);
+	expect_v3(3, GROUP);
+	run_for(3000000);
+	assert_null(ts_pop_tx(&T));
+	inject_udp(GROUP, 5000);
+	assert_false(got(a) || got(c));
+	assert_int_equal(ipt_drops(&T, US_DROP_IP_NOT_FOR_US), not_ours + 3);
+	assert_int_equal(us_close(a), 0);
+	assert_int_equal(us_close(c), 0);
+}
+
+/* Linux's errors (do_ip_setsockopt, ip_mc_join_group, ip_mc_leave_group;
+ * test_diff_sockopt compares them with the kernel's). */
+static void test_membership_errors(void **state)
+{
+	int u = udp_on(5000);
+	int t = us_socket_on(T.st, AF_INET, SOCK_STREAM, 0);
+	struct ip_mreq short_req = { .imr_multiaddr.s_addr = GROUP,
+				     .imr_interface.s_addr = ME };
+	struct group_req gr = { .gr_interface = (uint32_t)T.dev->ifindex };
+	struct sockaddr_in *gs = (struct sockaddr_in *)&gr.gr_group;
+
+	(void)state;
+	assert_int_equal(join(t, IP_ADD_MEMBERSHIP, GROUP, ME, 0), -EPROTO);
+	assert_int_equal(us_setsockopt(u, IPPROTO_IP, IP_ADD_MEMBERSHIP,
+				       &short_req, 4), -1);
+	assert_int_equal(errno, EINVAL);
+	assert_int_equal(join(u, IP_ADD_MEMBERSHIP, PEER, ME, 0), -EINVAL);
+	assert_int_equal(join(u, IP_ADD_MEMBERSHIP, GROUP, 0, 99), -ENODEV);
+	assert_int_equal(join(u, IP_ADD_MEMBERSHIP, GROUP,
+			      ts_ip("10.9.9.9"), 0), -ENODEV);
+	/* No address, no index, no route to the group. */
+	assert_int_equal(join(u, IP_ADD_MEMBERSHIP, GROUP, 0, 0), -ENODEV);
+	/* An ip_mreq (8 bytes) joins by address. */
+	assert_int_equal(us_setsockopt(u, IPPROTO_IP, IP_ADD_MEMBERSHIP,
+				       &short_req, sizeof(short_req)), 0);
+	assert_int_equal(join(u, IP_ADD_MEMBERSHIP, GROUP, 0,
+			      T.dev->ifindex), -EADDRINUSE);
+	assert_int_equal(join(u, IP_DROP_MEMBERSHIP, GROUP2, ME, 0),
+			 -EADDRNOTAVAIL);
+	assert_int_equal(join(u, IP_DROP_MEMBERSHIP, GROUP, 0, 0), -ENODEV);
+	assert_int_equal(join(u, IP_DROP_MEMBERSHIP, GROUP, 0,
+			      T.dev->ifindex), 0);
+	assert_int_equal(join(u, IP_DROP_MEMBERSHIP, GROUP, 0,
+			      T.dev->ifindex), -EADDRNOTAVAIL);
+	/* MCAST_JOIN_GROUP: a group_req, AF_INET only. */
+	gs->sin_family = AF_INET;
+	gs->sin_addr.s_addr = GROUP;
+	assert_int_equal(us_setsockopt(u, IPPROTO_IP, MCAST_JOIN_GROUP, &gr,
+				       sizeof(gr) - 1), -1);
+	assert_int_equal(errno, EINVAL);
+	assert_int_equal(us_setsockopt(u, IPPROTO_IP, MCAST_JOIN_GROUP, &gr,
+				       sizeof(gr)), 0);
+	assert_int_equal(us_setsockopt(u, IPPROTO_IP, MCAST_LEAVE_GROUP, &gr,
+				       sizeof(gr)), 0);
+	assert_int_equal(us_setsockopt(u, IPPROTO_IP, MCAST_LEAVE_GROUP, &gr,
+				       sizeof(gr)), -1);
+	assert_int_equal(errno, EADDRNOTAVAIL);
+	gs->sin_family = AF_INET6;
+	assert_int_equal(us_setsockopt(u, IPPROTO_IP, MCAST_JOIN_GROUP, &gr,
+				       sizeof(gr)), -1);
+	assert_int_equal(errno, EINVAL);
+	/* net.ipv4.igmp_max_memberships (20): the 21st is ENOBUFS. */
+	for (uint32_t i = 0; i < 20; i++)
+		assert_int_equal(join(u, IP_ADD_MEMBERSHIP,
+				      htonl(0xef050500u + i), ME, 0), 0);
+	assert_int_equal(join(u, IP_ADD_MEMBERSHIP, htonl(0xef050514u), ME, 0),
+			 -ENOBUFS);
+	assert_int_equal(us_close(u), 0);
+	assert_int_equal(us_close(t), 0);
+}
+
+/* A query of `len` bytes (8: version 1 or 2, 12: version 3) for group,
+ * with Max Resp Code `code`. */
+static void inject_query(size_t len, uint8_t code, uint32_t group)
+{
+	uint8_t q[12] = { 0x11, code };
+
+	memcpy(q + 4, &group, 4);
+	put16(q + 2, inet_csum(q, len));
+	ipt_inject(&T, PEER, group ? group : ts_ip("224.0.0.1"), 2, 1, 0, q,
+		   len);
+}
+
+/*
+ * Queries: a version 3 general query is answered within its Max Resp Time
+ * by one report listing every group; a version 2 query turns the device to
+ * version 2 for the Older Version Querier Present Timeout (260 s), where
+ * each group answers with a version 2 report to itself, another host's
+ * report for a group cancels ours, and a leave is one Leave Group to
+ * 224.0.0.2. A query with a bad checksum is dropped.
+ */
+static void test_queries_and_versions(void **state)
+{
+	int u = udp_on(5000);
+	uint32_t dst, g;
+	uint8_t *m;
+	size_t len;
+	struct sk_buff *skb;
+	uint8_t rep[8] = { 0x16 };
+
+	(void)state;
+	assert_int_equal(join(u, IP_ADD_MEMBERSHIP, GROUP, ME, 0), 0);
+	assert_int_equal(join(u, IP_ADD_MEMBERSHIP, GROUP2, ME, 0), 0);
+	run_for(2000000);
+	ts_flush_tx(&T);
+
+	inject_query(12, 10, 0);             /* Max Resp Time 1 s */
+	assert_int_equal(ipt_mib(&T, US_MIB_IGMP_IN_QUERIES), 1);
+	run_for(1000000);
+	skb = pop_igmp(&dst, &m, &len);
+	assert_int_equal(dst, ts_ip("224.0.0.22"));
+	assert_int_equal(m[0], 0x22);
+	assert_int_equal(ipt_get16(m + 6), 2);
+	assert_int_equal(len, 8 + 2 * 8);
+	assert_int_equal(m[8], 2);           /* MODE_IS_EXCLUDE */
+	assert_int_equal(m[16], 2);
+	assert_memory_equal(m + 12, &GROUP, 4);
+	assert_memory_equal(m + 20, &GROUP2, 4);
+	skb_free(skb);
+	assert_null(ts_pop_tx(&T));
+
+	/* Bad checksum: dropped, no answer. */
+	{
+		uint8_t q[8] = { 0x11, 10, 0, 1 };
+
+		ipt_inject(&T, PEER, ts_ip("224.0.0.1"), 2, 1, 0, q, 8);
+		assert_int_equal(ipt_drops(&T, US_DROP_IGMP_BAD_CSUM), 1);
+	}
+
+	inject_query(8, 20, 0);              /* version 2, 2 s */
+	/* Another host answers for GROUP2 first: ours is not sent. */
+	memcpy(rep + 4, &GROUP2, 4);
+	put16(rep + 2, inet_csum(rep, 8));
+	ipt_inject(&T, PEER, GROUP2, 2, 1, 0, rep, 8);
+	run_for(2000000);
+	skb = pop_igmp(&dst, &m, &len);
+	assert_int_equal(len, 8);
+	assert_int_equal(m[0], 0x16);
+	memcpy(&g, m + 4, 4);
+	assert_int_equal(g, GROUP);
+	assert_int_equal(dst, GROUP);
+	skb_free(skb);
+	assert_null(ts_pop_tx(&T));
+
+	assert_int_equal(join(u, IP_DROP_MEMBERSHIP, GROUP, ME, 0), 0);
+	skb = pop_igmp(&dst, &m, &len);
+	assert_int_equal(m[0], 0x17);
+	assert_int_equal(dst, ts_ip("224.0.0.2"));
+	skb_free(skb);
+	run_for(12000000);
+	assert_null(ts_pop_tx(&T));          /* a leave is said once */
+
+	/* 260 s after the version 2 query, version 3 again. */
+	run_for(250000000);
+	ts_flush_tx(&T);
+	assert_int_equal(join(u, IP_ADD_MEMBERSHIP, GROUP, ME, 0), 0);
+	expect_v3(4, GROUP);
+	assert_int_equal(us_close(u), 0);
+}
+
+/*
+ * IP_MULTICAST_LOOP (on by default): a datagram sent to a group this host
+ * joined on the outgoing device reaches our members too; off, the wire
+ * only. With IP_MULTICAST_TTL 0, our members only.
+ */
+static void test_multicast_loop(void **state)
+{
+	int r = udp_on(5000), s = udp_on(0), off = 0;
+	struct in_addr ifa = { .s_addr = ME };
+	struct sockaddr_in to = { .sin_family = AF_INET,
+				  .sin_port = htons(5000),
+				  .sin_addr.s_addr = GROUP };
+
+	(void)state;
+	assert_non_null(loopback_create(T.st));
+	assert_int_equal(us_setsockopt(s, IPPROTO_IP, IP_MULTICAST_IF, &ifa,
+				       sizeof(ifa)), 0);
+	/* Not joined: the wire only. */
+	assert_int_equal(us_sendto(s, "hi", 2, 0, (struct sockaddr *)&to,
+				   sizeof(to)), 2);
+	assert_int_equal(ts_flush_tx(&T), 1);
+	assert_false(got(r));
+
+	assert_int_equal(join(r, IP_ADD_MEMBERSHIP, GROUP, ME, 0), 0);
+	ts_flush_tx(&T);
+	assert_int_equal(us_sendto(s, "hi", 2, 0, (struct sockaddr *)&to,
+				   sizeof(to)), 2);
+	assert_int_equal(ts_flush_tx(&T), 1);
+	assert_true(got(r));
+	assert_false(got(r));
+
+	assert_int_equal(us_setsockopt(s, IPPROTO_IP, IP_MULTICAST_LOOP, &off,
+				       sizeof(off)), 0);
+	assert_int_equal(us_sendto(s, "hi", 2, 0, (struct sockaddr *)&to,
+				   sizeof(to)), 2);
+	assert_int_equal(ts_flush_tx(&T), 1);
+	assert_false(got(r));
+
+	off = 1;
+	assert_int_equal(us_setsockopt(s, IPPROTO_IP, IP_MULTICAST_LOOP, &off,
+				       sizeof(off)), 0);
+	off = 0;
+	assert_int_equal(us_setsockopt(s, IPPROTO_IP, IP_MULTICAST_TTL, &off,
+				       sizeof(off)), 0);
+	assert_int_equal(us_sendto(s, "hi", 2, 0, (struct sockaddr *)&to,
+				   sizeof(to)), 2);
+	assert_int_equal(ts_flush_tx(&T), 0);
+	assert_true(got(r));
+	assert_int_equal(us_close(r), 0);
+	assert_int_equal(us_close(s), 0);
+}
+
+int main(void)
+{
+#define T_(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+	const struct CMUnitTest tests[] = {
+		T_(test_join_receive_leave),
+		T_(test_membership_errors),
+		T_(test_queries_and_versions),
+		T_(test_multicast_loop),
+	};
+#undef T_
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
