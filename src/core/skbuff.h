@@ -40,6 +40,7 @@ enum skb_pkt_type {
 	PKT_MULTICAST = 2,
 	PKT_OTHERHOST = 3, /* to someone else on the link */
 	PKT_OUTGOING = 4,
+	PKT_LOOPBACK = 5,  /* our own, looped back (a broadcast, a group) */
 };
 
 enum skb_csum {

@@ -190,6 +190,8 @@ struct ustack;
 	X(IP_SOURCE_ROUTE, "ip_source_route") \
 	X(IP_NOT_FOR_US, "ip_not_for_us") \
 	X(IP_NO_ROUTE, "ip_no_route") \
+	/* a copy for this host (a broadcast, a group) past the backlog */ \
+	X(IP_LOOP_FULL, "ip_loop_full") \
 	X(IP_UNKNOWN_PROTO, "ip_unknown_proto") \
 	X(IP_FRAG_NEEDED_DF, "ip_frag_needed_df") \
 	X(IP_FRAG_BAD, "ip_frag_bad") \

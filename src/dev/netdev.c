@@ -14,7 +14,6 @@
 #include "dev/pcap.h"
 #include "net/arp.h"
 #include "net/ether.h"
-#include "net/igmp.h"
 #include "net/ipv4.h"
 #include "stack/stack.h"
 
@@ -59,7 +58,7 @@ void netdev_unregister(struct net_device *dev)
 	if (st) {
 		arp_flush_dev(st, dev);
 		ip_route_flush_dev(st, dev);
-		ip_mc_dev_down(st, dev);
+		ip_dev_down(st, dev);
 		list_del(&dev->list);
 	}
 	if (dev->ops->destroy)

@@ -83,6 +83,7 @@ struct ip_mc_group {
 	uint32_t group;            /* network byte order */
 	int users;                 /* memberships; 0 while its leave is told */
 	uint8_t changes_left;      /* state-change reports still to send */
+	bool reporter;             /* ours was the last v1/v2 report heard */
 	bool query_due;            /* an answer to a query is due ... */
 	us_time_t report_at;       /* ... or the next change report, then */
 };
@@ -178,9 +179,11 @@ static void igmp_send_v12(struct ustack *st, struct net_device *dev,
 /* The most records a version 3 report of dev's MTU holds. */
 static size_t igmp_v3_room(const struct net_device *dev)
 {
-	size_t mtu = dev->mtu > 576 ? dev->mtu : 576;
+	size_t mtu = dev->mtu < IP_MAXPACKET ? dev->mtu : IP_MAXPACKET;
+	size_t head = IGMP_IP_HLEN + IGMP_HLEN;
 
-	return (mtu - IGMP_IP_HLEN - IGMP_HLEN) / IGMP_RECORD_LEN;
+	return mtu >= head + IGMP_RECORD_LEN ?
+	       (mtu - head) / IGMP_RECORD_LEN : 1;
 }
 
 /* A version 3 report with `n` records of `type`, one per group. */
@@ -213,10 +216,16 @@ static void igmp_send_change(struct ustack *st, struct ip_mc_group *g)
 	case 1:
 		if (g->users)
 			igmp_send_v12(st, g->dev, IGMP_V1_REPORT, g->group);
+		g->reporter = true;
 		break;
 	case 2:
-		igmp_send_v12(st, g->dev, g->users ? IGMP_V2_REPORT
-						   : IGMP_V2_LEAVE, g->group);
+		/* Leave Group only from the last host to report (RFC 2236
+		 * §3 allows it from any; Linux's igmp_group_dropped). */
+		if (g->users || g->reporter)
+			igmp_send_v12(st, g->dev, g->users ? IGMP_V2_REPORT
+							   : IGMP_V2_LEAVE,
+				      g->group);
+		g->reporter = true;
 		break;
 	default:
 		igmp_send_v3(st, g->dev, g->users ? IGMP_TO_EXCLUDE
@@ -232,9 +241,11 @@ static void igmp_send_current(struct ustack *st, struct ip_mc_group *g)
 	switch (igmp_version(g->dev, st->now)) {
 	case 1:
 		igmp_send_v12(st, g->dev, IGMP_V1_REPORT, g->group);
+		g->reporter = true;
 		break;
 	case 2:
 		igmp_send_v12(st, g->dev, IGMP_V2_REPORT, g->group);
+		g->reporter = true;
 		break;
 	default:
 		igmp_send_v3(st, g->dev, IGMP_MODE_IS_EXCLUDE, &g->group, 1);
@@ -418,19 +429,40 @@ static us_time_t igmp_v3_max_resp(uint8_t code)
 	return (us_time_t)tenths * 100000;
 }
 
-/* Answer g within max_resp unless an answer is due sooner already. */
+/* Answer g at random within max_resp, unless a report is due within
+ * max_resp already (RFC 2236 §3, Linux's igmp_mod_timer). */
 static void igmp_schedule(struct ustack *st, struct ip_mc_group *g,
 			  us_time_t max_resp)
 {
-	us_time_t at = st->now + igmp_random(st, max_resp);
-
 	if (!g->users || !igmp_reported(g->group))
 		return;
-	if (igmp_group_pending(g) && g->report_at <= at)
+	if (igmp_group_pending(g) && g->report_at < st->now + max_resp)
 		return;
-	if (!g->changes_left) {
-		g->query_due = true;
-		g->report_at = at;
+	g->query_due = true;
+	g->report_at = st->now + igmp_random(st, max_resp);
+}
+
+/*
+ * An older querier: RFC 3376 §7.2.1 has the host cancel its pending
+ * answers and retransmissions as it changes mode (Linux's
+ * igmp_heard_query: mr_ifc_count, igmpv3_clear_delrec). Leaves still to
+ * be told go.
+ */
+static void igmp_older_querier(struct ustack *st, struct net_device *dev)
+{
+	struct list_head *pos, *tmp;
+
+	dev->igmp_query_due = false;
+	list_for_each_safe(pos, tmp, &st->ip.mc_groups) {
+		struct ip_mc_group *g = list_entry(pos, struct ip_mc_group,
+						   node);
+
+		if (g->dev != dev)
+			continue;
+		g->changes_left = 0;
+		g->query_due = false;
+		if (!g->users)
+			igmp_group_free(g);
 	}
 }
 
@@ -443,15 +475,33 @@ static void igmp_query(struct ustack *st, struct net_device *dev,
 	int version;
 
 	memcpy(&group, m + 4, 4);
-	if (len == IGMP_HLEN && m[1] == 0) {
-		dev->igmp_v1_until = st->now + IGMP_OLDER_QUERIER_US;
-		max_resp = IGMP_V1_RESPONSE_US;
-		group = 0;   /* version 1 has general queries only */
-	} else if (len == IGMP_HLEN) {
-		dev->igmp_v2_until = st->now + IGMP_OLDER_QUERIER_US;
-		max_resp = (us_time_t)m[1] * 100000;
+	/* RFC 3376 §7.1: the version by length and Max Resp Code. */
+	if (len == IGMP_HLEN) {
+		if (m[1] == 0) {
+			dev->igmp_v1_until = st->now + IGMP_OLDER_QUERIER_US;
+			max_resp = IGMP_V1_RESPONSE_US;
+			group = 0;   /* version 1 has general queries only */
+		} else {
+			dev->igmp_v2_until = st->now + IGMP_OLDER_QUERIER_US;
+			max_resp = (us_time_t)m[1] * 100000;
+		}
+		igmp_older_querier(st, dev);
 	} else if (len >= IGMP_V3_QLEN) {
+		uint16_t nsrcs = ip_get16(m + 10);
+
+		/* Sources past the end, or given with a general query: not
+		 * a query (Linux's igmp_heard_query ignores both). */
+		if (len < IGMP_V3_QLEN + 4u * nsrcs || (!group && nsrcs)) {
+			us_drop(st, NULL, US_DROP_IGMP_TRUNCATED);
+			return;
+		}
 		max_resp = igmp_v3_max_resp(m[1]);
+		/* In an older mode, a version 3 query is taken as that
+		 * version's: general with 10 s under version 1. */
+		if (igmp_version(dev, st->now) == 1) {
+			max_resp = IGMP_V1_RESPONSE_US;
+			group = 0;
+		}
 	} else {
 		us_drop(st, NULL, US_DROP_IGMP_TRUNCATED);
 		return;
@@ -505,9 +555,12 @@ void igmp_rcv(struct sk_buff *skb)
 		 * 2 ours is not needed (RFC 2236 §3). */
 		memcpy(&group, m + 4, 4);
 		g = ip_mc_find(st, skb->dev, group);
-		if (g && g->query_due && !g->changes_left &&
-		    igmp_version(skb->dev, st->now) != 3) {
+		if (g && g->users && igmp_version(skb->dev, st->now) != 3) {
+			/* Linux's igmp_heard_report: our timer stops, and
+			 * the leave is theirs to say. */
 			g->query_due = false;
+			g->changes_left = 0;
+			g->reporter = false;
 			igmp_arm(st);
 		}
 		break;
@@ -527,25 +580,6 @@ bool ip_mc_dev_joined(struct ustack *st, const struct net_device *dev,
 	const struct ip_mc_group *g = ip_mc_find(st, dev, group);
 
 	return group == htonl(IGMP_ALL_HOSTS) || (g && g->users > 0);
-}
-
-bool ip_check_mc(struct ustack *st, const struct net_device *dev,
-		 uint32_t group, uint8_t protocol)
-{
-	struct list_head *pos;
-
-	if (protocol == IPPROTO_IGMP_ || ip_mc_dev_joined(st, dev, group))
-		return true;
-	if (!ip_dev_is_loopback(dev))
-		return false;
-	list_for_each(pos, &st->ip.mc_groups) {
-		const struct ip_mc_group *g =
-			list_entry(pos, struct ip_mc_group, node);
-
-		if (g->group == group && g->users > 0)
-			return true;
-	}
-	return false;
 }
 
 /* ---- sockets --------------------------------------------------------------- */
@@ -594,10 +628,10 @@ int ip_mc_join_group(struct sock *sk, struct ip_mreqn *imr)
 		return -ENOBUFS;
 	iml = calloc(1, sizeof(*iml));
 	if (!iml)
-		return -ENOMEM;
+		return -ENOBUFS;   /* Linux's sock_kmalloc failing */
 	if (ip_mc_inc_group(sk->st, dev, group) < 0) {
 		free(iml);
-		return -ENOMEM;
+		return -ENOBUFS;
 	}
 	iml->group = group;
 	iml->address = imr->imr_address.s_addr;

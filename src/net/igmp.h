@@ -8,7 +8,7 @@
  * Call chains:
  *   setsockopt -> ip_setsockopt -> ip_mc_join_group -> ip_mc_inc_group
  *                 (first member on the device) -> state-change report
- *   ip_rcv -> ip_check_mc (is the group joined on the device?)
+ *   ip_rcv -> ip_mc_dev_joined (is the group joined on the device?)
  *          -> igmp_rcv (a query: reports after a random delay)
  *          -> udp_rcv -> ip_mc_sf_allow (does this socket take it?)
  *   the IGMP timer -> reports due (retransmissions, answers to queries)
@@ -43,24 +43,21 @@ struct ip_mc_socklist {
 
 /* IP_ADD_MEMBERSHIP, MCAST_JOIN_GROUP: 0 or -EINVAL (not a group),
  * -ENODEV, -EADDRINUSE (joined already), -ENOBUFS (past
- * net.ipv4.igmp_max_memberships), -ENOMEM. A datagram socket's. */
+ * net.ipv4.igmp_max_memberships, or no memory). A datagram socket's. */
 int ip_mc_join_group(struct sock *sk, struct ip_mreqn *imr);
 /* IP_DROP_MEMBERSHIP, MCAST_LEAVE_GROUP: 0, -ENODEV or -EADDRNOTAVAIL. */
 int ip_mc_leave_group(struct sock *sk, struct ip_mreqn *imr);
-/* Leave every group of a socket being destroyed. */
+/* Leave every group of a socket being closed (and, for any left, being
+ * destroyed). */
 void ip_mc_drop_socket(struct sock *sk);
 /* Whether sk takes a datagram to `group` arriving on ifindex (Linux's
  * ip_mc_sf_allow): joined there, or IP_MULTICAST_ALL without a
  * membership of its own for it. */
 bool ip_mc_sf_allow(const struct sock *sk, uint32_t group, int ifindex);
 
-/* Whether a datagram to `group` on dev is for this host (Linux's
- * ip_check_mc_rcu): the device joined it, it is all-hosts, or it is IGMP
- * (a query for any group). On the loopback device, a group any device
- * joined: the copies IP_MULTICAST_LOOP sends through it. */
-bool ip_check_mc(struct ustack *st, const struct net_device *dev,
-		 uint32_t group, uint8_t protocol);
-/* Whether dev joined group (for IP_MULTICAST_LOOP's copy). */
+/* Whether dev joined group, so that a datagram to it on dev is for this
+ * host (Linux's ip_check_mc_rcu, IGMP included), and IP_MULTICAST_LOOP
+ * copies one sent there: a membership, or all hosts (224.0.0.1). */
 bool ip_mc_dev_joined(struct ustack *st, const struct net_device *dev,
 		      uint32_t group);
 

@@ -174,15 +174,21 @@ struct net_device *ip_dev_find(struct ustack *st, uint32_t addr)
  * source: only lo carries those.
  */
 static bool ip_saddr_ok(struct ustack *st, const struct ipv4_info *h,
-			const struct net_device *dev)
+			const struct sk_buff *skb)
 {
 	enum ip_addr_type t = ip_addr_type(st, h->saddr);
 
 	if (t == IP_ADDR_BROADCAST || t == IP_ADDR_MULTICAST)
 		return false;
+	/* Linux's ip_route_input_mc also takes {0, 0} towards 224.0.0/24
+	 * and for IGMP: the queries of a snooping switch (RFC 4541
+	 * §2.1.1). */
 	if (ipv4_is_zeronet(h->saddr))
-		return ipv4_is_lbcast(h->daddr);
-	if (ip_dev_is_loopback(dev))
+		return ipv4_is_lbcast(h->daddr) ||
+		       (ipv4_is_multicast(h->daddr) &&
+			(ipv4_is_local_multicast(h->daddr) ||
+			 h->protocol == IPPROTO_IGMP_));
+	if (ip_dev_is_loopback(skb->dev) || skb->pkt_type == PKT_LOOPBACK)
 		return true;
 	return t != IP_ADDR_LOCAL && !ipv4_is_loopback(h->saddr);
 }
@@ -200,7 +206,7 @@ static bool ip_daddr_ok(struct ustack *st, const struct ipv4_info *h,
 	case IP_ADDR_BROADCAST:
 		return true;
 	case IP_ADDR_MULTICAST:
-		return ip_check_mc(st, dev, h->daddr, h->protocol);
+		return ip_mc_dev_joined(st, dev, h->daddr);
 	default:
 		return false;
 	}
@@ -241,7 +247,7 @@ void ip_rcv(struct sk_buff *skb)
 	 * is link padding (Ethernet pads frames to 60 bytes). */
 	skb_trim(skb, h.tot_len);
 	skb_reset_network_header(skb);
-	if (!ip_saddr_ok(st, &h, skb->dev)) {
+	if (!ip_saddr_ok(st, &h, skb)) {
 		us_drop(st, skb, US_DROP_IP_BAD_SADDR);
 		return;
 	}
@@ -271,34 +277,73 @@ int ip_finish_output(struct ustack *st, const struct ip_route *rt,
  * A broadcast is heard on this host too, and so is a datagram to a group
  * the outgoing device joined, unless IP_MULTICAST_LOOP is off: Linux's
  * ip_mc_output loops a copy back (dev_loopback_xmit), so a socket of ours
- * bound to the port receives what another sends to the subnet or the
- * group. The copy, whole (before any fragmentation), goes through the
- * loopback device, which delivers it as it delivers any of ours (so it
- * arrives on lo, where Linux's names the outgoing device); with no
- * loopback device there is no copy.
+ * receives what another sends to the subnet or the group. The copy, whole
+ * (before any fragmentation), arrives as received on the outgoing device
+ * (PKT_LOOPBACK: our own source is no martian there; IP_PKTINFO and the
+ * memberships see that device, as on Linux). It waits on ip.loop_q for
+ * the timer due at once, so it is received at the engine's next step, not
+ * inside the send.
  */
+#define IP_LOOP_MAX 1000   /* as Linux's netdev_max_backlog */
+
 static void ip_loop_local(struct ustack *st, const struct ip_route *rt,
 			  const struct ip_out_args *a,
 			  const struct sk_buff *skb)
 {
-	struct net_device *lo = ip_loopback_dev(st);
-	uint32_t daddr = a->daddr;
-	struct ip_route lrt;
 	struct sk_buff *c;
 
-	if (!lo || lo == rt->dev)
-		return;
+	if (ip_dev_is_loopback(rt->dev))
+		return;   /* the datagram itself comes back */
 	if (!rt->broadcast &&
-	    !(ipv4_is_multicast(daddr) && a->mc_loop &&
-	      ip_mc_dev_joined(st, rt->dev, daddr)))
+	    !(ipv4_is_multicast(a->daddr) && a->mc_loop &&
+	      ip_mc_dev_joined(st, rt->dev, a->daddr)))
 		return;
+	if (st->ip.loop_q.qlen >= IP_LOOP_MAX) {
+		us_drop(st, NULL, US_DROP_IP_LOOP_FULL);
+		return;
+	}
 	c = skb_copy(skb);
-	if (!c)
+	if (!c) {
+		us_drop(st, NULL, US_DROP_NOMEM);
 		return;
-	lrt = *rt;
-	lrt.dev = lo;
-	lrt.nexthop = daddr;
-	(void)ip_finish_output(st, &lrt, c);
+	}
+	c->dev = rt->dev;
+	c->pkt_type = PKT_LOOPBACK;
+	/* Never on a wire: nothing to verify, a partial sum never done. */
+	c->ip_summed = CHECKSUM_UNNECESSARY;
+	skb_queue_tail(&st->ip.loop_q, c);
+	(void)us_timer_mod(&st->timers, &st->ip.loop_timer, st->now);
+}
+
+/* Receive the copies queued so far; one looped meanwhile (a reply to a
+ * reply) waits for the next run. */
+static void ip_loop_fire(struct us_timer *t, us_time_t now)
+{
+	struct ustack *st = container_of(t, struct ustack, ip.loop_timer);
+	uint32_t n = st->ip.loop_q.qlen;
+	struct sk_buff *skb;
+
+	while (n-- > 0 && (skb = skb_dequeue(&st->ip.loop_q)) != NULL) {
+		skb->tstamp = now;
+		skb_reset_network_header(skb);
+		skb->protocol = ETH_P_IP;
+		ip_rcv(skb);
+	}
+	if (st->ip.loop_q.qlen)
+		(void)us_timer_mod(&st->timers, &st->ip.loop_timer, now);
+}
+
+void ip_dev_down(struct ustack *st, struct net_device *dev)
+{
+	struct sk_buff *skb, *tmp;
+
+	skb_queue_walk_safe(&st->ip.loop_q, skb, tmp) {
+		if (skb->dev != dev)
+			continue;
+		skb_unlink(&st->ip.loop_q, skb);
+		skb_free(skb);
+	}
+	ip_mc_dev_down(st, dev);
 }
 
 /*
@@ -444,11 +489,15 @@ void ip_init(struct ustack *st)
 	ip_reasm_init(&ip->reasm);
 	ip_pmtu_init(st);
 	ip->protos[IPPROTO_ICMP_] = &icmp_protocol;
+	skb_queue_head_init(&ip->loop_q);
+	us_timer_init(&ip->loop_timer, ip_loop_fire);
 	igmp_init(st);
 }
 
 void ip_destroy(struct ustack *st)
 {
+	us_timer_del(&st->timers, &st->ip.loop_timer);
+	skb_queue_purge(&st->ip.loop_q);
 	igmp_destroy(st);
 	ip_pmtu_destroy(st);
 	ip_reasm_destroy(st);

@@ -183,6 +183,8 @@ struct ipv4_state {
 	struct ip_pmtu pmtu[IP_PMTU_SLOTS];
 	unsigned int pmtu_count;   /* slots in use: none, no look-up */
 	struct us_timer pmtu_timer; /* at the first entry's expiry */
+	struct sk_buff_head loop_q;  /* copies for this host (ip_loop_local) */
+	struct us_timer loop_timer;  /* due while loop_q has some */
 	struct list_head mc_groups; /* the groups devices joined (igmp.c) */
 	struct us_timer igmp_timer; /* at the first IGMP report due */
 };
@@ -213,6 +215,9 @@ uint16_t ip_select_id(struct ustack *st, uint32_t saddr, uint32_t daddr,
  */
 bool ip_still_queued(struct ustack *st, uint32_t daddr,
 		     const struct sk_buff *seg);
+
+/* dev goes away: its looped copies and its groups with it. */
+void ip_dev_down(struct ustack *st, struct net_device *dev);
 
 int ip_register_protocol(struct ustack *st, uint8_t protocol,
 			 const struct net_protocol *p);

@@ -36,6 +36,12 @@ static inline bool ipv4_is_loopback(uint32_t a)
 	return (ntohl(a) >> 24) == 127;
 }
 
+/* 224.0.0.0/24, the groups of the local link (RFC 5771 §4). */
+static inline bool ipv4_is_local_multicast(uint32_t a)
+{
+	return (ntohl(a) & 0xffffff00u) == 0xe0000000u;
+}
+
 static inline bool ipv4_is_multicast(uint32_t a)
 {
 	return (ntohl(a) >> 28) == 0xe;

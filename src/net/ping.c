@@ -16,6 +16,7 @@
 #include "net/af_inet.h"
 #include "net/icmp.h"
 #include "net/icmp_errno.h"
+#include "net/igmp.h"
 #include "net/ipv4.h"
 #include "net/ipv4_priv.h"
 #include "net/udp.h"
@@ -400,6 +401,7 @@ static int ping_recvmsg(struct sock *sk, struct msghdr *msg, size_t len,
 
 static void ping_close(struct sock *sk)
 {
+	ip_mc_drop_socket(sk);   /* as Linux's inet_release */
 	ping_unhash(sk);
 	sk->state = TCP_CLOSE;
 	sock_put(sk);

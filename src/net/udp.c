@@ -988,8 +988,10 @@ static int udp_ioctl(struct sock *sk, unsigned long cmd, int *karg)
 
 static void udp_close(struct sock *sk)
 {
-	/* What is pending goes nowhere (Linux's udp_destroy_sock). */
+	/* What is pending goes nowhere (Linux's udp_destroy_sock); the
+	 * groups are left (Linux's inet_release). */
 	udp_flush_pending(sk);
+	ip_mc_drop_socket(sk);
 	udp_unhash(sk);
 	sk->state = TCP_CLOSE;
 	sock_put(sk);

@@ -33,7 +33,7 @@ lo flags 0x49 mtu 65536 txqlen 1000
 lo hwaddr family 772 00:00:00:00:00:00
 lo addr 127.0.0.1 netmask 255.0.0.0 broadcast 0.0.0.0
 tap0 index 2 name-by-index tap0
-tap0 flags 0x43 mtu 1400 txqlen 1000
+tap0 flags 0x1043 mtu 1400 txqlen 1000
 tap0 hwaddr family 1 $MAC
 tap0 addr $USTACK_IP netmask 255.255.255.0 broadcast 10.69.0.255
 nosuch0 flags ENODEV addr ENODEV

@@ -15,7 +15,6 @@
 #include <string.h>
 
 #include "core/checksum.h"
-#include "dev/loopback.h"
 #include "ustack/ustack.h"
 #include "lib/iptest.h"
 
@@ -352,19 +351,31 @@ static void test_queries_and_versions(void **state)
 
 /*
  * IP_MULTICAST_LOOP (on by default): a datagram sent to a group this host
- * joined on the outgoing device reaches our members too; off, the wire
- * only. With IP_MULTICAST_TTL 0, our members only.
+ * joined on the outgoing device reaches our members too, as if received
+ * on that device (Linux's dev_loopback_xmit): a member that takes only
+ * its own groups (IP_MULTICAST_ALL off) gets it, IP_PKTINFO names that
+ * device, and no loopback device is needed. Off, the wire only. With
+ * IP_MULTICAST_TTL 0, our members only.
  */
 static void test_multicast_loop(void **state)
 {
-	int r = udp_on(5000), s = udp_on(0), off = 0;
+	int r = udp_on(5000), s = udp_on(0), off = 0, on = 1;
 	struct in_addr ifa = { .s_addr = ME };
 	struct sockaddr_in to = { .sin_family = AF_INET,
 				  .sin_port = htons(5000),
 				  .sin_addr.s_addr = GROUP };
+	char buf[8], ctl[64];
+	struct iovec iov = { buf, sizeof(buf) };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1,
+			    .msg_control = ctl, .msg_controllen = sizeof(ctl) };
+	struct cmsghdr *c;
+	struct in_pktinfo pi;
 
 	(void)state;
-	assert_non_null(loopback_create(T.st));
+	assert_int_equal(us_setsockopt(r, IPPROTO_IP, IP_MULTICAST_ALL, &off,
+				       sizeof(off)), 0);
+	assert_int_equal(us_setsockopt(r, IPPROTO_IP, IP_PKTINFO, &on,
+				       sizeof(on)), 0);
 	assert_int_equal(us_setsockopt(s, IPPROTO_IP, IP_MULTICAST_IF, &ifa,
 				       sizeof(ifa)), 0);
 	/* Not joined: the wire only. */
@@ -378,7 +389,13 @@ static void test_multicast_loop(void **state)
 	assert_int_equal(us_sendto(s, "hi", 2, 0, (struct sockaddr *)&to,
 				   sizeof(to)), 2);
 	assert_int_equal(ts_flush_tx(&T), 1);
-	assert_true(got(r));
+	assert_int_equal(us_recvmsg(r, &m, 0), 2);
+	c = CMSG_FIRSTHDR(&m);
+	assert_non_null(c);
+	assert_int_equal(c->cmsg_type, IP_PKTINFO);
+	memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+	assert_int_equal(pi.ipi_ifindex, T.dev->ifindex);
+	assert_int_equal(pi.ipi_addr.s_addr, GROUP);
 	assert_false(got(r));
 
 	assert_int_equal(us_setsockopt(s, IPPROTO_IP, IP_MULTICAST_LOOP, &off,
@@ -388,10 +405,8 @@ static void test_multicast_loop(void **state)
 	assert_int_equal(ts_flush_tx(&T), 1);
 	assert_false(got(r));
 
-	off = 1;
-	assert_int_equal(us_setsockopt(s, IPPROTO_IP, IP_MULTICAST_LOOP, &off,
-				       sizeof(off)), 0);
-	off = 0;
+	assert_int_equal(us_setsockopt(s, IPPROTO_IP, IP_MULTICAST_LOOP, &on,
+				       sizeof(on)), 0);
 	assert_int_equal(us_setsockopt(s, IPPROTO_IP, IP_MULTICAST_TTL, &off,
 				       sizeof(off)), 0);
 	assert_int_equal(us_sendto(s, "hi", 2, 0, (struct sockaddr *)&to,
@@ -402,6 +417,135 @@ static void test_multicast_loop(void **state)
 	assert_int_equal(us_close(s), 0);
 }
 
+/*
+ * What IGMP is taken: a query from {0, 0} (a snooping switch's, RFC 4541
+ * §2.1.1; Linux's ip_route_input_mc) is answered; a query to a group not
+ * joined is not ours (Linux's ip_check_mc_rcu) and changes nothing;
+ * malformed queries are dropped: lengths 9 to 11, a version 3 query whose
+ * sources run past its end, a general one with sources.
+ */
+static void test_query_acceptance(void **state)
+{
+	int u = udp_on(5000);
+	uint64_t not_ours = ipt_drops(&T, US_DROP_IP_NOT_FOR_US);
+	uint8_t q[16] = { 0x11, 10 };
+
+	(void)state;
+	assert_int_equal(join(u, IP_ADD_MEMBERSHIP, GROUP, ME, 0), 0);
+	run_for(2000000);
+	ts_flush_tx(&T);
+
+	/* A version 2 query for a group we never joined, to that group. */
+	memcpy(q + 4, &GROUP2, 4);
+	put16(q + 2, inet_csum(q, 8));
+	ipt_inject(&T, PEER, GROUP2, 2, 1, 0, q, 8);
+	assert_int_equal(ipt_drops(&T, US_DROP_IP_NOT_FOR_US), not_ours + 1);
+	assert_int_equal(ipt_mib(&T, US_MIB_IGMP_IN_QUERIES), 0);
+
+	for (size_t len = 9; len <= 11; len++) {
+		memset(q + 2, 0, 14);
+		put16(q + 2, inet_csum(q, len));
+		ipt_inject(&T, PEER, ts_ip("224.0.0.1"), 2, 1, 0, q, len);
+	}
+	/* Version 3, general, one source: not a query. */
+	memset(q + 2, 0, 14);
+	q[11] = 1;
+	put16(q + 2, inet_csum(q, 16));
+	ipt_inject(&T, PEER, ts_ip("224.0.0.1"), 2, 1, 0, q, 16);
+	/* Version 3 for the group, two sources in room for one. */
+	memset(q + 2, 0, 14);
+	memcpy(q + 4, &GROUP, 4);
+	q[11] = 2;
+	put16(q + 2, inet_csum(q, 16));
+	ipt_inject(&T, PEER, GROUP, 2, 1, 0, q, 16);
+	assert_int_equal(ipt_drops(&T, US_DROP_IGMP_TRUNCATED), 5);
+	assert_int_equal(ipt_mib(&T, US_MIB_IGMP_IN_QUERIES), 0);
+	run_for(2000000);
+	assert_null(ts_pop_tx(&T));
+
+	/* A version 3 general query from 0.0.0.0 is answered. */
+	memset(q + 2, 0, 14);
+	put16(q + 2, inet_csum(q, 12));
+	ipt_inject(&T, 0, ts_ip("224.0.0.1"), 2, 1, 0, q, 12);
+	assert_int_equal(ipt_mib(&T, US_MIB_IGMP_IN_QUERIES), 1);
+	run_for(1000000);
+	{
+		uint32_t dst;
+		uint8_t *m;
+		size_t len;
+		struct sk_buff *skb = pop_igmp(&dst, &m, &len);
+
+		assert_int_equal(m[0], 0x22);
+		assert_int_equal(m[8], 2);
+		skb_free(skb);
+	}
+	assert_int_equal(us_close(u), 0);
+}
+
+/*
+ * Older versions: a version 1 query (Max Resp Code 0) is answered with a
+ * version 1 report and a leave says nothing; a version 2 query cancels a
+ * version 3 answer still due (RFC 3376 §7.2.1) and the answer then comes
+ * as version 2; a host that heard another's report for the group does not
+ * send the Leave Group (Linux's igmp_group_dropped, the last reporter
+ * only).
+ */
+static void test_older_versions(void **state)
+{
+	int u = udp_on(5000);
+	uint32_t dst, g;
+	uint8_t *m;
+	size_t len;
+	struct sk_buff *skb;
+	uint8_t q[12] = { 0x11, 100 }, rep[8] = { 0x16 };
+
+	(void)state;
+	assert_int_equal(join(u, IP_ADD_MEMBERSHIP, GROUP, ME, 0), 0);
+	run_for(2000000);
+	ts_flush_tx(&T);
+
+	/* Version 3 general query, 10 s to answer; a version 2 query at
+	 * once after it, 1 s: one version 2 report, no version 3 one. */
+	put16(q + 2, inet_csum(q, 12));
+	ipt_inject(&T, PEER, ts_ip("224.0.0.1"), 2, 1, 0, q, 12);
+	memset(q, 0, sizeof(q));
+	q[0] = 0x11;
+	q[1] = 10;
+	put16(q + 2, inet_csum(q, 8));
+	ipt_inject(&T, PEER, ts_ip("224.0.0.1"), 2, 1, 0, q, 8);
+	run_for(11000000);
+	skb = pop_igmp(&dst, &m, &len);
+	assert_int_equal(m[0], 0x16);
+	assert_int_equal(dst, GROUP);
+	skb_free(skb);
+	assert_null(ts_pop_tx(&T));
+
+	/* Another host reports the group: our leave is not needed. */
+	memcpy(rep + 4, &GROUP, 4);
+	put16(rep + 2, inet_csum(rep, 8));
+	ipt_inject(&T, PEER, GROUP, 2, 1, 0, rep, 8);
+	assert_int_equal(join(u, IP_DROP_MEMBERSHIP, GROUP, ME, 0), 0);
+	assert_null(ts_pop_tx(&T));
+
+	/* Version 1: a query answered with a version 1 report. */
+	assert_int_equal(join(u, IP_ADD_MEMBERSHIP, GROUP2, ME, 0), 0);
+	ts_flush_tx(&T);
+	memset(q, 0, sizeof(q));
+	q[0] = 0x11;
+	put16(q + 2, inet_csum(q, 8));
+	ipt_inject(&T, PEER, ts_ip("224.0.0.1"), 2, 1, 0, q, 8);
+	run_for(10000000);
+	skb = pop_igmp(&dst, &m, &len);
+	assert_int_equal(m[0], 0x12);
+	memcpy(&g, m + 4, 4);
+	assert_int_equal(g, GROUP2);
+	skb_free(skb);
+	assert_null(ts_pop_tx(&T));
+	assert_int_equal(join(u, IP_DROP_MEMBERSHIP, GROUP2, ME, 0), 0);
+	assert_null(ts_pop_tx(&T));          /* version 1 has no leave */
+	assert_int_equal(us_close(u), 0);
+}
+
 int main(void)
 {
 #define T_(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -410,6 +554,8 @@ int main(void)
 		T_(test_membership_errors),
 		T_(test_queries_and_versions),
 		T_(test_multicast_loop),
+		T_(test_query_acceptance),
+		T_(test_older_versions),
 	};
 #undef T_
 	return cmocka_run_group_tests(tests, NULL, NULL);
