@@ -260,6 +260,14 @@ static void test_membership_errors(void **state)
 	assert_int_equal(us_close(t), 0);
 }
 
+/* The IGMP message msg (its checksum filled in) from src to dst. */
+static void inject_igmp(uint32_t src, uint32_t dst, uint8_t *msg, size_t len)
+{
+	msg[2] = msg[3] = 0;
+	put16(msg + 2, inet_csum(msg, len));
+	ipt_inject(&T, src, dst, 2, 1, 0, msg, len);
+}
+
 /* A query of `len` bytes (8: version 1 or 2, 12: version 3) for group,
  * with Max Resp Code `code`. */
 static void inject_query(size_t len, uint8_t code, uint32_t group)
@@ -267,9 +275,7 @@ static void inject_query(size_t len, uint8_t code, uint32_t group)
 	uint8_t q[12] = { 0x11, code };
 
 	memcpy(q + 4, &group, 4);
-	put16(q + 2, inet_csum(q, len));
-	ipt_inject(&T, PEER, group ? group : ts_ip("224.0.0.1"), 2, 1, 0, q,
-		   len);
+	inject_igmp(PEER, group ? group : ts_ip("224.0.0.1"), q, len);
 }
 
 /*
@@ -321,8 +327,7 @@ static void test_queries_and_versions(void **state)
 	inject_query(8, 20, 0);              /* version 2, 2 s */
 	/* Another host answers for GROUP2 first: ours is not sent. */
 	memcpy(rep + 4, &GROUP2, 4);
-	put16(rep + 2, inet_csum(rep, 8));
-	ipt_inject(&T, PEER, GROUP2, 2, 1, 0, rep, 8);
+	inject_igmp(PEER, GROUP2, rep, 8);
 	run_for(2000000);
 	skb = pop_igmp(&dst, &m, &len);
 	assert_int_equal(len, 8);
@@ -437,27 +442,23 @@ static void test_query_acceptance(void **state)
 
 	/* A version 2 query for a group we never joined, to that group. */
 	memcpy(q + 4, &GROUP2, 4);
-	put16(q + 2, inet_csum(q, 8));
-	ipt_inject(&T, PEER, GROUP2, 2, 1, 0, q, 8);
+	inject_igmp(PEER, GROUP2, q, 8);
 	assert_int_equal(ipt_drops(&T, US_DROP_IP_NOT_FOR_US), not_ours + 1);
 	assert_int_equal(ipt_mib(&T, US_MIB_IGMP_IN_QUERIES), 0);
 
 	for (size_t len = 9; len <= 11; len++) {
 		memset(q + 2, 0, 14);
-		put16(q + 2, inet_csum(q, len));
-		ipt_inject(&T, PEER, ts_ip("224.0.0.1"), 2, 1, 0, q, len);
+		inject_igmp(PEER, ts_ip("224.0.0.1"), q, len);
 	}
 	/* Version 3, general, one source: not a query. */
 	memset(q + 2, 0, 14);
 	q[11] = 1;
-	put16(q + 2, inet_csum(q, 16));
-	ipt_inject(&T, PEER, ts_ip("224.0.0.1"), 2, 1, 0, q, 16);
+	inject_igmp(PEER, ts_ip("224.0.0.1"), q, 16);
 	/* Version 3 for the group, two sources in room for one. */
 	memset(q + 2, 0, 14);
 	memcpy(q + 4, &GROUP, 4);
 	q[11] = 2;
-	put16(q + 2, inet_csum(q, 16));
-	ipt_inject(&T, PEER, GROUP, 2, 1, 0, q, 16);
+	inject_igmp(PEER, GROUP, q, 16);
 	assert_int_equal(ipt_drops(&T, US_DROP_IGMP_TRUNCATED), 5);
 	assert_int_equal(ipt_mib(&T, US_MIB_IGMP_IN_QUERIES), 0);
 	run_for(2000000);
@@ -465,8 +466,7 @@ static void test_query_acceptance(void **state)
 
 	/* A version 3 general query from 0.0.0.0 is answered. */
 	memset(q + 2, 0, 14);
-	put16(q + 2, inet_csum(q, 12));
-	ipt_inject(&T, 0, ts_ip("224.0.0.1"), 2, 1, 0, q, 12);
+	inject_igmp(0, ts_ip("224.0.0.1"), q, 12);
 	assert_int_equal(ipt_mib(&T, US_MIB_IGMP_IN_QUERIES), 1);
 	run_for(1000000);
 	{
@@ -506,13 +506,11 @@ static void test_older_versions(void **state)
 
 	/* Version 3 general query, 10 s to answer; a version 2 query at
 	 * once after it, 1 s: one version 2 report, no version 3 one. */
-	put16(q + 2, inet_csum(q, 12));
-	ipt_inject(&T, PEER, ts_ip("224.0.0.1"), 2, 1, 0, q, 12);
+	inject_igmp(PEER, ts_ip("224.0.0.1"), q, 12);
 	memset(q, 0, sizeof(q));
 	q[0] = 0x11;
 	q[1] = 10;
-	put16(q + 2, inet_csum(q, 8));
-	ipt_inject(&T, PEER, ts_ip("224.0.0.1"), 2, 1, 0, q, 8);
+	inject_igmp(PEER, ts_ip("224.0.0.1"), q, 8);
 	run_for(11000000);
 	skb = pop_igmp(&dst, &m, &len);
 	assert_int_equal(m[0], 0x16);
@@ -522,8 +520,7 @@ static void test_older_versions(void **state)
 
 	/* Another host reports the group: our leave is not needed. */
 	memcpy(rep + 4, &GROUP, 4);
-	put16(rep + 2, inet_csum(rep, 8));
-	ipt_inject(&T, PEER, GROUP, 2, 1, 0, rep, 8);
+	inject_igmp(PEER, GROUP, rep, 8);
 	assert_int_equal(join(u, IP_DROP_MEMBERSHIP, GROUP, ME, 0), 0);
 	assert_null(ts_pop_tx(&T));
 
@@ -532,8 +529,7 @@ static void test_older_versions(void **state)
 	ts_flush_tx(&T);
 	memset(q, 0, sizeof(q));
 	q[0] = 0x11;
-	put16(q + 2, inet_csum(q, 8));
-	ipt_inject(&T, PEER, ts_ip("224.0.0.1"), 2, 1, 0, q, 8);
+	inject_igmp(PEER, ts_ip("224.0.0.1"), q, 8);
 	run_for(10000000);
 	skb = pop_igmp(&dst, &m, &len);
 	assert_int_equal(m[0], 0x12);
