@@ -346,6 +346,23 @@ static void test_queries_and_versions(void **state)
 	run_for(12000000);
 	assert_null(ts_pop_tx(&T));          /* a leave is said once */
 
+	/* A join in version 2: a report to the group at once and once more
+	 * within the Unsolicited Report Interval (10 s, RFC 2236 §8.10). */
+	assert_int_equal(join(u, IP_ADD_MEMBERSHIP, GROUP, ME, 0), 0);
+	for (int i = 0; i < 2; i++) {
+		if (i)
+			run_for(10000000);
+		skb = pop_igmp(&dst, &m, &len);
+		assert_int_equal(m[0], 0x16);
+		assert_int_equal(dst, GROUP);
+		skb_free(skb);
+		assert_null(ts_pop_tx(&T));
+	}
+	run_for(20000000);
+	assert_null(ts_pop_tx(&T));
+	assert_int_equal(join(u, IP_DROP_MEMBERSHIP, GROUP, ME, 0), 0);
+	ts_flush_tx(&T);
+
 	/* 260 s after the version 2 query, version 3 again. */
 	run_for(250000000);
 	ts_flush_tx(&T);
