@@ -119,6 +119,8 @@ struct ipcm {
 	int oif;
 	int ttl;
 	int tos;
+	bool gso_set;      /* a UDP_SEGMENT message: gso_size, 0 = none */
+	uint16_t gso_size;
 };
 /* Linux's ip_cmsg_send: 0, or -EINVAL for a message that is malformed or
  * not known (-EPERM: SO_MARK, SO_PRIORITY). Levels other than SOL_IP and

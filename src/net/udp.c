@@ -503,9 +503,9 @@ static int udp_sendmsg_dest(struct sock *sk, const struct msghdr *msg,
 
 /*
  * The control messages of a sendmsg (Linux's udp_cmsg_send, then
- * ip_cmsg_send). SOL_UDP ones are refused: UDP_SEGMENT (GSO) is not done.
- * 1 when there were any (the datagram leaves the connected path), else 0,
- * or -errno.
+ * ip_cmsg_send). SOL_UDP: UDP_SEGMENT with a u16 for this datagram;
+ * anything else there is EINVAL. 1 when there were any (the datagram
+ * leaves the connected path), else 0, or -errno.
  */
 static int udp_cmsg_send(struct sock *sk, const struct msghdr *msg,
 			 struct ipcm *ipc)
@@ -516,8 +516,15 @@ static int udp_cmsg_send(struct sock *sk, const struct msghdr *msg,
 		return 0;
 	for (struct cmsghdr *c = sock_cmsg_first(msg); c;
 	     c = sock_cmsg_next(msg, c)) {
-		if (!sock_cmsg_ok(msg, c) || c->cmsg_level == SOL_UDP)
+		if (!sock_cmsg_ok(msg, c))
 			return -EINVAL;
+		if (c->cmsg_level != SOL_UDP)
+			continue;
+		if (c->cmsg_type != UDP_SEGMENT ||
+		    c->cmsg_len != CMSG_LEN(sizeof(uint16_t)))
+			return -EINVAL;
+		memcpy(&ipc->gso_size, CMSG_DATA(c), sizeof(uint16_t));
+		ipc->gso_set = true;
 	}
 	rc = ip_cmsg_send(sk, msg, ipc);
 	return rc < 0 ? rc : 1;
@@ -592,6 +599,8 @@ static int udp_flow(struct sock *sk, const struct msghdr *msg,
 		d.connected = false;   /* (Linux leaves its cached route) */
 	rc = udp_flow_route(sk, &ipc, d.daddr, d.connected, IPPROTO_UDP, fl);
 	fl->dport = d.dport;
+	fl->gso_size = ipc.gso_set ? ipc.gso_size
+				   : ((struct udp_sock *)sk)->gso_size;
 	return rc;
 }
 
@@ -651,8 +660,12 @@ int udp_flow_route(struct sock *sk, const struct ipcm *ipc, uint32_t daddr,
  */
 int udp_check_size(struct sock *sk, const struct udp_cork *fl, size_t payload)
 {
+	/* With UDP_SEGMENT, the datagrams it is cut into are checked as it
+	 * goes (udp_send_gso); the whole may be 64 KB (Linux's
+	 * __ip_append_data: IP_MAX_MTU). */
 	if (IP_HLEN_MIN + payload <=
-	    (ip_sk_ignore_df(sk) ? IP_MAXPACKET : fl->fragsize))
+	    (ip_sk_ignore_df(sk) || fl->gso_size ? IP_MAXPACKET
+						 : fl->fragsize))
 		return 0;
 	ip_local_error(sk, EMSGSIZE, fl->args.daddr, sk->dport, fl->fragsize);
 	return -EMSGSIZE;
@@ -707,7 +720,7 @@ bool udp_df(const struct sock *sk, const struct udp_cork *fl, size_t len)
 }
 
 /* Linux's udp_send_skb: the header, DF, out. 0 or -errno. */
-static int udp_send_skb(struct sock *sk, struct sk_buff *skb,
+static int udp_xmit_one(struct sock *sk, struct sk_buff *skb,
 			const struct udp_cork *fl)
 {
 	struct ustack *st = sk->st;
@@ -733,6 +746,53 @@ static int udp_send_skb(struct sock *sk, struct sk_buff *skb,
 		return rc;
 	us_mib_inc(st, US_MIB_UDP_OUT_DATAGRAMS);
 	return 0;
+}
+
+/*
+ * UDP_SEGMENT (Linux's udp_send_skb with a gso_size, RFC 768 per
+ * datagram): the payload goes as datagrams of gso_size bytes, the last
+ * shorter, each with its own header and checksum, cut here (Linux leaves
+ * it to the device or its GSO layer; the wire sees the same). Refused
+ * whole: EMSGSIZE if one datagram would not fit the path, EINVAL past
+ * UDP_MAX_SEGMENTS (128) datagrams. A payload of gso_size or less goes
+ * as it is.
+ */
+#define UDP_MAX_SEGMENTS 128
+
+static int udp_send_skb(struct sock *sk, struct sk_buff *skb,
+			const struct udp_cork *fl)
+{
+	size_t datalen = skb->len - UDP_HLEN, gso = fl->gso_size;
+	int rc = 0;
+
+	if (!gso)
+		return udp_xmit_one(sk, skb, fl);
+	if (IP_HLEN_MIN + UDP_HLEN + (datalen < gso ? datalen : gso) >
+	    fl->fragsize) {
+		skb_free(skb);
+		return -EMSGSIZE;
+	}
+	if (datalen > gso * UDP_MAX_SEGMENTS) {
+		skb_free(skb);
+		return -EINVAL;
+	}
+	if (datalen <= gso)
+		return udp_xmit_one(sk, skb, fl);
+	for (size_t off = 0; off < datalen && rc == 0; off += gso) {
+		size_t n = datalen - off < gso ? datalen - off : gso;
+		struct sk_buff *seg = us_skb_alloc(sk->st,
+						   (unsigned int)(UDP_HLEN + n));
+
+		if (!seg) {
+			rc = -ENOBUFS;
+			break;
+		}
+		skb_put(seg, (unsigned int)(UDP_HLEN + n));
+		memcpy(seg->data + UDP_HLEN, skb->data + UDP_HLEN + off, n);
+		rc = udp_xmit_one(sk, seg, fl);
+	}
+	skb_free(skb);
+	return rc;
 }
 
 /* ---- corking: UDP_CORK and MSG_MORE ----------------------------------- */
@@ -856,8 +916,8 @@ static int udp_sendmsg(struct sock *sk, const struct msghdr *msg, size_t len,
 }
 
 /* SOL_UDP options (Linux's udp_lib_setsockopt): UDP_CORK, whose clearing
- * sends what is pending; the rest (UDP_SEGMENT, UDP_GRO, encapsulation)
- * is not done here: ENOPROTOOPT. */
+ * sends what is pending, and UDP_SEGMENT (0..65535); the rest (UDP_GRO,
+ * encapsulation) is not done here: ENOPROTOOPT. */
 static int udp_setsockopt(struct sock *sk, int level, int optname,
 			  const void *optval, socklen_t optlen)
 {
@@ -878,6 +938,11 @@ static int udp_setsockopt(struct sock *sk, int level, int optname,
 		if (!up->corkflag)
 			(void)udp_push_pending(sk);
 		return 0;
+	case UDP_SEGMENT:
+		if (val < 0 || val > 0xffff)
+			return -EINVAL;
+		up->gso_size = (uint16_t)val;
+		return 0;
 	default:
 		return -ENOPROTOOPT;
 	}
@@ -897,6 +962,9 @@ static int udp_getsockopt(struct sock *sk, int level, int optname,
 	switch (optname) {
 	case UDP_CORK:
 		val = ((struct udp_sock *)sk)->corkflag;
+		break;
+	case UDP_SEGMENT:
+		val = ((struct udp_sock *)sk)->gso_size;
 		break;
 	default:
 		return -ENOPROTOOPT;

@@ -42,12 +42,14 @@ struct udp_cork {
 	uint32_t fragsize;          /* the size limit unless DF is ignored */
 	uint32_t path_mtu;          /* DF under IP_PMTUDISC_WANT: fits it */
 	bool mtu_locked;
+	uint16_t gso_size;          /* UDP_SEGMENT: payload per datagram */
 };
 
 struct udp_sock {
 	struct inet_dgram_sock inet;  /* first member: a struct sock * is a
 					 udp_sock * */
 	bool corkflag;                     /* UDP_CORK */
+	uint16_t gso_size;                 /* UDP_SEGMENT (0: off) */
 	struct udp_cork cork;              /* the datagram pending, if any */
 };
 

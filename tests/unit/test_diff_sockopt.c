@@ -20,7 +20,8 @@
  * rmem_max/wmem_max; exactly how many datagrams a full queue drops, as
  * each stack accounts buffer memory its own way); options ustack does not
  * implement (SO_BINDTODEVICE, SO_PEEK_OFF, SO_TIMESTAMPNS, SO_BUSY_POLL,
- * UDP_SEGMENT, IP_PKTINFO, IP_RECVERR, group membership, ...); SIGIO
+ * IP_PKTINFO, IP_RECVERR, ...; UDP_SEGMENT is test_diff_udp's, group
+ * membership case_sockopt_membership's); SIGIO
  * (ustack sends none; O_ASYNC is compared).
  */
 #include <arpa/inet.h>

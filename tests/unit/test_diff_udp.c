@@ -577,6 +577,105 @@ static void case_cork_mtu_and_errors(struct dt *t)
 	dt_recv(t, s, buf, sizeof(buf), MSG_DONTWAIT);
 }
 
+/*
+ * UDP_SEGMENT (Linux's udp_lib_setsockopt, __udp_cmsg_send and
+ * udp_send_skb with a gso_size): the option's range, the control message
+ * (a u16 exactly), the datagrams one send is cut into, and the errors:
+ * past 128 datagrams EINVAL, one datagram past the path's MTU EMSGSIZE,
+ * the whole past 65507 bytes EMSGSIZE.
+ */
+static void case_udp_segment(struct dt *t)
+{
+	struct sockaddr_in a = dt_sin("127.0.0.1", P1);
+	static char buf[70000];
+	char rbuf[2048];
+	int s = dt_udp_bound(t, P1);
+	int fd = dt_socket(t, AF_INET, SOCK_DGRAM, 0);
+	int tcp = dt_socket(t, AF_INET, SOCK_STREAM, 0);
+	static const int vals[] = { -1, 0, 1, 1000, 65535, 65536 };
+	union {
+		char b[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} ctl;
+	struct iovec iov = { buf, 2000 };
+	struct msghdr m = { .msg_name = &a, .msg_namelen = sizeof(a),
+			    .msg_iov = &iov, .msg_iovlen = 1,
+			    .msg_control = ctl.b };
+	struct cmsghdr *c = (struct cmsghdr *)ctl.b;
+	uint16_t g16 = 700;
+	int g32 = 700;
+
+	for (size_t i = 0; i < sizeof(buf); i++)
+		buf[i] = (char)(i * 7 + i / 997);
+	dt_getsockopt_int(t, fd, SOL_UDP, UDP_SEGMENT);
+	for (size_t i = 0; i < sizeof(vals) / sizeof(vals[0]); i++) {
+		dt_setsockopt_int(t, fd, SOL_UDP, UDP_SEGMENT, vals[i]);
+		dt_getsockopt_int(t, fd, SOL_UDP, UDP_SEGMENT);
+	}
+	dt_setsockopt(t, fd, SOL_UDP, UDP_SEGMENT, &g16, sizeof(g16));
+	dt_setsockopt_int(t, tcp, SOL_UDP, UDP_SEGMENT, 100);
+	/* 2500 bytes by 1000: 1000, 1000, 500; 1000 by 1000: one. */
+	dt_setsockopt_int(t, fd, SOL_UDP, UDP_SEGMENT, 1000);
+	dt_sendto(t, fd, buf, 2500, 0, &a, sizeof(a));
+	for (int i = 0; i < 4; i++)
+		dt_recv(t, s, rbuf, sizeof(rbuf), MSG_DONTWAIT);
+	dt_sendto(t, fd, buf, 1000, 0, &a, sizeof(a));
+	dt_recv(t, s, rbuf, sizeof(rbuf), MSG_DONTWAIT);
+	dt_recv(t, s, rbuf, sizeof(rbuf), MSG_DONTWAIT);
+	/* Corked, the whole is cut when it goes. */
+	dt_sendto(t, fd, buf, 1500, MSG_MORE, &a, sizeof(a));
+	dt_sendto(t, fd, buf + 1500, 1000, 0, &a, sizeof(a));
+	for (int i = 0; i < 4; i++)
+		dt_recv(t, s, rbuf, sizeof(rbuf), MSG_DONTWAIT);
+	/* 128 datagrams at most. */
+	dt_setsockopt_int(t, fd, SOL_UDP, UDP_SEGMENT, 10);
+	dt_sendto(t, fd, buf, 1281, 0, &a, sizeof(a));
+	dt_sendto(t, fd, buf, 1280, 0, &a, sizeof(a));
+	for (int i = 0; i < 129; i++)
+		dt_recv(t, s, rbuf, sizeof(rbuf), MSG_DONTWAIT);
+	/* The whole may be 64 KB, not more. */
+	dt_setsockopt_int(t, fd, SOL_UDP, UDP_SEGMENT, 1400);
+	dt_sendto(t, fd, buf, 65508, 0, &a, sizeof(a));
+	dt_sendto(t, fd, buf, 65507, 0, &a, sizeof(a));
+	for (int i = 0; i < 48; i++)
+		dt_recv(t, s, rbuf, sizeof(rbuf), MSG_DONTWAIT);
+	/* Each datagram must fit the path: MTU 1500. */
+	dt_set_lo_mtu(t, 1500);
+	dt_setsockopt_int(t, fd, SOL_UDP, UDP_SEGMENT, 2000);
+	dt_sendto(t, fd, buf, 3000, 0, &a, sizeof(a));
+	dt_sendto(t, fd, buf, 1400, 0, &a, sizeof(a));
+	dt_recv(t, s, rbuf, sizeof(rbuf), MSG_DONTWAIT);
+	dt_setsockopt_int(t, fd, SOL_UDP, UDP_SEGMENT, 1472);
+	dt_sendto(t, fd, buf, 3000, 0, &a, sizeof(a));
+	for (int i = 0; i < 4; i++)
+		dt_recv(t, s, rbuf, sizeof(rbuf), MSG_DONTWAIT);
+	dt_set_lo_mtu(t, 65536);
+	/* The control message: a u16, 0 for none, for this send only. */
+	dt_setsockopt_int(t, fd, SOL_UDP, UDP_SEGMENT, 0);
+	c->cmsg_level = SOL_UDP;
+	c->cmsg_type = UDP_SEGMENT;
+	c->cmsg_len = CMSG_LEN(sizeof(g16));
+	memcpy(CMSG_DATA(c), &g16, sizeof(g16));
+	m.msg_controllen = CMSG_SPACE(sizeof(g16));
+	dt_sendmsg(t, fd, &m, 0);
+	for (int i = 0; i < 4; i++)
+		dt_recv(t, s, rbuf, sizeof(rbuf), MSG_DONTWAIT);
+	c->cmsg_len = CMSG_LEN(sizeof(g32));
+	memcpy(CMSG_DATA(c), &g32, sizeof(g32));
+	m.msg_controllen = CMSG_SPACE(sizeof(g32));
+	dt_sendmsg(t, fd, &m, 0);
+	dt_setsockopt_int(t, fd, SOL_UDP, UDP_SEGMENT, 500);
+	g16 = 0;
+	c->cmsg_len = CMSG_LEN(sizeof(g16));
+	memcpy(CMSG_DATA(c), &g16, sizeof(g16));
+	m.msg_controllen = CMSG_SPACE(sizeof(g16));
+	dt_sendmsg(t, fd, &m, 0);
+	dt_recv(t, s, rbuf, sizeof(rbuf), MSG_DONTWAIT);
+	dt_recv(t, s, rbuf, sizeof(rbuf), MSG_DONTWAIT);
+	c->cmsg_type = UDP_CORK;
+	dt_sendmsg(t, fd, &m, 0);
+}
+
 /* ---- which socket a datagram goes to ------------------------------------ */
 
 static void deliver_one(struct dt *t, int to, int a, int b, int c)
@@ -790,6 +889,7 @@ static const struct dt_case cases[] = {
 	DT_CASE(case_cork_option),
 	DT_CASE(case_cork_sizes),
 	DT_CASE(case_cork_mtu_and_errors),
+	DT_CASE(case_udp_segment),
 	DT_CASE(case_recv_oob_waits),
 	DT_CASE(case_recv_peek_trunc),
 	DT_CASE(case_recvmsg),
