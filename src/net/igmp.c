@@ -14,16 +14,20 @@
  *     with a CHANGE_TO_EXCLUDE_MODE record (join) or a
  *     CHANGE_TO_INCLUDE_MODE record (leave) for the group and no source,
  *     to 224.0.0.22. Version 2 sends a Membership Report to the group
- *     (and a single Leave Group to 224.0.0.2), version 1 a report only.
+ *     (and a single Leave Group to 224.0.0.2, if ours was the last report
+ *     heard), version 1 a report only.
  *   - A query is answered after a random delay within its Max Resp Time
  *     with the current state: one version 3 report that lists every group
  *     (MODE_IS_EXCLUDE) for a general query, a record for the group for a
  *     group-specific one. In version 1 or 2 each group answers alone, and
  *     hearing another host's report for it cancels ours (RFC 2236 §3).
+ *     Malformed queries (9 to 11 bytes, sources past the end, a general
+ *     query with sources) are dropped, as Linux's igmp_heard_query.
  *   - The version: a version 1 query (8 bytes, Max Resp Code 0) or
  *     version 2 query (8 bytes) puts the device in that compatibility mode
  *     for the Older Version Querier Present Timeout (RFC 3376 §7.2.1:
- *     Robustness x Query Interval + Query Response Interval, 260 s).
+ *     Robustness x Query Interval + Query Response Interval, 260 s), and
+ *     cancels what version 3 had pending.
  * Every message goes with TTL 1, IP Router Alert (RFC 2113) and TOS 0xc0,
  * from the device's address, as Linux's igmp_send_report and
  * igmpv3_newpack.
