@@ -213,47 +213,30 @@ static void igmp_send_v3(struct ustack *st, struct net_device *dev,
 	free(msg);
 }
 
-/* A change of g (joined when it has users, else left), in dev's mode. */
-static void igmp_send_change(struct ustack *st, struct ip_mc_group *g)
+/*
+ * g's state in dev's mode: a change (joined when it has users, else left)
+ * or, answering a query, what it is now (it has users then). Versions 1
+ * and 2 say both alike, a report; a version 2 leave is a Leave Group,
+ * only from the last host to report (RFC 2236 §3 allows it from any;
+ * Linux's igmp_group_dropped), a version 1 leave nothing.
+ */
+static void igmp_send_state(struct ustack *st, struct ip_mc_group *g,
+			    bool change)
 {
-	switch (igmp_version(g->dev, st->now)) {
-	case 1:
-		if (g->users)
-			igmp_send_v12(st, g->dev, IGMP_V1_REPORT, g->group);
-		g->reporter = true;
-		break;
-	case 2:
-		/* Leave Group only from the last host to report (RFC 2236
-		 * §3 allows it from any; Linux's igmp_group_dropped). */
-		if (g->users || g->reporter)
-			igmp_send_v12(st, g->dev, g->users ? IGMP_V2_REPORT
-							   : IGMP_V2_LEAVE,
-				      g->group);
-		g->reporter = true;
-		break;
-	default:
-		igmp_send_v3(st, g->dev, g->users ? IGMP_TO_EXCLUDE
-						  : IGMP_TO_INCLUDE,
-			     &g->group, 1);
-		break;
-	}
-}
+	int version = igmp_version(g->dev, st->now);
 
-/* What g is now, as an answer to a query. */
-static void igmp_send_current(struct ustack *st, struct ip_mc_group *g)
-{
-	switch (igmp_version(g->dev, st->now)) {
-	case 1:
-		igmp_send_v12(st, g->dev, IGMP_V1_REPORT, g->group);
+	if (version == 3) {
+		igmp_send_v3(st, g->dev,
+			     !change ? IGMP_MODE_IS_EXCLUDE
+			     : g->users ? IGMP_TO_EXCLUDE : IGMP_TO_INCLUDE,
+			     &g->group, 1);
+	} else if (g->users) {
+		igmp_send_v12(st, g->dev, version == 1 ? IGMP_V1_REPORT
+						       : IGMP_V2_REPORT,
+			      g->group);
 		g->reporter = true;
-		break;
-	case 2:
-		igmp_send_v12(st, g->dev, IGMP_V2_REPORT, g->group);
-		g->reporter = true;
-		break;
-	default:
-		igmp_send_v3(st, g->dev, IGMP_MODE_IS_EXCLUDE, &g->group, 1);
-		break;
+	} else if (version == 2 && g->reporter) {
+		igmp_send_v12(st, g->dev, IGMP_V2_LEAVE, g->group);
 	}
 }
 
@@ -354,13 +337,13 @@ static void igmp_timer_fire(struct us_timer *t, us_time_t now)
 			continue;
 		if (g->changes_left) {
 			/* A change report says the current state too. */
-			igmp_send_change(st, g);
+			igmp_send_state(st, g, true);
 			g->query_due = false;
 			if (--g->changes_left)
 				g->report_at = now + igmp_random(
 					st, igmp_unsolicited(g->dev, now));
 		} else {
-			igmp_send_current(st, g);
+			igmp_send_state(st, g, false);
 			g->query_due = false;
 		}
 		if (!g->users && !g->changes_left)
@@ -376,7 +359,7 @@ static void igmp_change(struct ustack *st, struct ip_mc_group *g)
 	g->changes_left = 0;
 	if (!igmp_reported(g->group))
 		return;
-	igmp_send_change(st, g);
+	igmp_send_state(st, g, true);
 	/* Version 2 says a leave once (RFC 2236 §3); version 1 not at all. */
 	if (!g->users && igmp_version(g->dev, st->now) != 3)
 		return;

@@ -90,6 +90,17 @@ static bool ip_opt_is_int(int optname)
 	}
 }
 
+/* An ip_mreqn, or an ip_mreq (imr_ifindex 0) when optlen is shorter:
+ * Linux's do_ip_setsockopt reads either by length. optlen is at least an
+ * ip_mreq's. */
+static void ip_get_mreqn(struct ip_mreqn *mreq, const void *optval,
+			 socklen_t optlen)
+{
+	memcpy(mreq, optval, optlen >= sizeof(struct ip_mreqn)
+			     ? sizeof(struct ip_mreqn)
+			     : sizeof(struct ip_mreq));
+}
+
 /* IP_MULTICAST_IF, as Linux's do_ip_setsockopt: an in_addr, an ip_mreq or
  * an ip_mreqn, by length. */
 static int ip_set_mc_if(struct sock *sk, const void *optval, socklen_t optlen)
@@ -101,10 +112,8 @@ static int ip_set_mc_if(struct sock *sk, const void *optval, socklen_t optlen)
 		return -EINVAL;
 	if (!optval)
 		return -EFAULT;
-	if (optlen >= sizeof(struct ip_mreqn))
-		memcpy(&mreq, optval, sizeof(mreq));
-	else if (optlen >= sizeof(struct ip_mreq))
-		memcpy(&mreq, optval, sizeof(struct ip_mreq));
+	if (optlen >= sizeof(struct ip_mreq))
+		ip_get_mreqn(&mreq, optval, optlen);
 	else
 		memcpy(&mreq.imr_address, optval, sizeof(struct in_addr));
 	if (!mreq.imr_ifindex) {
@@ -163,9 +172,7 @@ static int ip_set_membership(struct sock *sk, int optname,
 			return -EINVAL;
 		if (!optval)
 			return -EFAULT;
-		memcpy(&mreq, optval, optlen >= sizeof(struct ip_mreqn)
-				       ? sizeof(struct ip_mreqn)
-				       : sizeof(struct ip_mreq));
+		ip_get_mreqn(&mreq, optval, optlen);
 	}
 	return join ? ip_mc_join_group(sk, &mreq)
 		    : ip_mc_leave_group(sk, &mreq);

@@ -194,8 +194,8 @@ static bool ip_saddr_ok(struct ustack *st, const struct ipv4_info *h,
 }
 
 /* RFC 1122 §3.2.1.3 / §3.3.6: accept what is addressed to this host, a
- * broadcast it hears, or a group it joined on the device (RFC 1112 §6.2;
- * IGMP itself always, igmp.c). */
+ * broadcast it hears, or a group it joined on the device, all hosts
+ * included (RFC 1112 §6.2; IGMP too, as Linux's ip_check_mc_rcu). */
 static bool ip_daddr_ok(struct ustack *st, const struct ipv4_info *h,
 			const struct net_device *dev)
 {

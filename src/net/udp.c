@@ -661,7 +661,7 @@ int udp_flow_route(struct sock *sk, const struct ipcm *ipc, uint32_t daddr,
 int udp_check_size(struct sock *sk, const struct udp_cork *fl, size_t payload)
 {
 	/* With UDP_SEGMENT, the datagrams it is cut into are checked as it
-	 * goes (udp_send_gso); the whole may be 64 KB (Linux's
+	 * goes (udp_send_skb); the whole may be 64 KB (Linux's
 	 * __ip_append_data: IP_MAX_MTU). */
 	if (IP_HLEN_MIN + payload <=
 	    (ip_sk_ignore_df(sk) || fl->gso_size ? IP_MAXPACKET

@@ -193,9 +193,9 @@ void tcp_set_rcvlowat(struct sock *sk, int val)
 /*
  * What one segment of the write queue is reckoned to cost, as Linux's
  * tcp_sndbuf_expand reckons it on x86-64: the larger of mss_clamp (the
- * peer's MSS, or TCP_MAXSEG if smaller) and ours, MAX_TCP_HEADER (320) and the aligned skb_shared_info (320),
- * rounded up to a power of two, and the aligned struct sk_buff (256).
- * SO_SNDBUF then reads as it would there (87040 after a handshake with
+ * peer's MSS, or TCP_MAXSEG if smaller) and ours, MAX_TCP_HEADER (320)
+ * and the aligned skb_shared_info (320), rounded up to a power of two,
+ * and the aligned struct sk_buff (256). SO_SNDBUF then reads as it would there (87040 after a handshake with
  * an MSS of 1460, sockets start at tcp_wmem[1]); ustack's own buffers
  * cost less than that, so the buffer holds at least the data Linux's
  * would.
