@@ -51,11 +51,12 @@ enum skb_csum {
 				     csum_start + csum_offset */
 };
 
-/* GSO types, as in virtio-net / Linux SKB_GSO_*. */
+/* GSO types, numbered as virtio-net's VIRTIO_NET_HDR_GSO_* (Linux's
+ * SKB_GSO_TCPV4, SKB_GSO_UDP_L4). */
 enum skb_gso_type {
 	SKB_GSO_NONE = 0,
 	SKB_GSO_TCPV4 = 1,
-	SKB_GSO_UDP = 3,
+	SKB_GSO_UDP_L4 = 5, /* datagrams of gso_size, each with its header */
 };
 
 struct skb_shared_info {

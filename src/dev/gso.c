@@ -3,11 +3,15 @@
  *
  * TCP builds GSO packets and partial checksums only for a route whose
  * device says it can take them (US_NETIF_F_TSO, US_NETIF_F_HW_CSUM), so
- * these run only when that changed under a packet (a route moved, the
- * offloads were turned off) or when a test asks for them. They follow
- * the virtio-net contract (Virtio 1.2 §5.1.6.2): the checksum field of a
+ * for TCP these run only when that changed under a packet (a route moved,
+ * the offloads were turned off) or when a test asks for them. UDP, as
+ * Linux's udp_send_skb, makes one GSO packet of a UDP_SEGMENT send
+ * whatever the device, and it is cut here for a device without
+ * US_NETIF_F_GSO_UDP_L4; UDP also cuts a received one here for a socket
+ * that did not ask for it whole (udp_queue_segments). They follow the
+ * virtio-net contract (Virtio 1.2 §5.1.6.2): the checksum field of a
  * partial packet holds the pseudo-header sum, counted with the length
- * of the whole TCP packet, and summing from csum_start over it gives the
+ * of the whole L4 packet, and summing from csum_start over it gives the
  * checksum.
  */
 #include "dev/gso.h"
@@ -21,12 +25,18 @@
 
 #define IP_HLEN_MIN 20
 #define TCP_HLEN_MIN 20
+#define UDP_HLEN_MIN 8
 #define TCPF_FIN 0x01
 #define TCPF_PSH 0x08
 #define TCPF_CWR 0x80
 
 bool dev_needs_help(const struct net_device *dev, const struct sk_buff *skb)
 {
+	if (skb_is_gso(skb) && skb->len >= US_GSO_MAX_SIZE)
+		return true;
+	if (skb_is_gso(skb) && skb_shinfo(skb)->gso_type == SKB_GSO_UDP_L4)
+		return !(dev->features & US_NETIF_F_GSO_UDP_L4) ||
+		       skb_is_nonlinear(skb);
 	if (skb_is_gso(skb) || skb_is_nonlinear(skb))
 		return !(dev->features & US_NETIF_F_TSO);
 	return skb->ip_summed == CHECKSUM_PARTIAL &&
@@ -71,16 +81,17 @@ int skb_checksum_help(struct sk_buff *skb)
 /* Where the headers of a GSO packet are, from skb->data. */
 struct gso_geom {
 	unsigned int nh;     /* IPv4 header */
-	unsigned int th;     /* TCP header */
-	unsigned int hlen;   /* every header: th + the TCP header length */
+	unsigned int th;     /* TCP or UDP header */
+	unsigned int hlen;   /* every header: th + the L4 header length */
 	unsigned int mss;
+	bool udp;            /* SKB_GSO_UDP_L4 */
 };
 
 static int gso_geometry(const struct sk_buff *skb, struct gso_geom *g)
 {
-	unsigned int head = skb_headroom(skb);
+	unsigned int head = skb_headroom(skb), type = skb_shinfo(skb)->gso_type;
 
-	if (skb_shinfo(skb)->gso_type != SKB_GSO_TCPV4 ||
+	if ((type != SKB_GSO_TCPV4 && type != SKB_GSO_UDP_L4) ||
 	    skb->network_header == SKB_HDR_UNSET ||
 	    skb->transport_header == SKB_HDR_UNSET ||
 	    skb->network_header < head || skb->transport_header < head)
@@ -88,11 +99,17 @@ static int gso_geometry(const struct sk_buff *skb, struct gso_geom *g)
 	g->nh = skb->network_header - head;
 	g->th = skb->transport_header - head;
 	g->mss = skb_shinfo(skb)->gso_size;
-	if (g->th < g->nh + IP_HLEN_MIN || g->th + TCP_HLEN_MIN > skb_headlen(skb))
+	g->udp = type == SKB_GSO_UDP_L4;
+	if (g->th < g->nh + IP_HLEN_MIN || !g->mss)
+		return -EINVAL;
+	if (g->udp) {
+		g->hlen = g->th + UDP_HLEN_MIN;
+		return g->hlen <= skb_headlen(skb) ? 0 : -EINVAL;
+	}
+	if (g->th + TCP_HLEN_MIN > skb_headlen(skb))
 		return -EINVAL;
 	g->hlen = g->th + (skb->data[g->th + 12] >> 4) * 4u;
-	if (g->hlen < g->th + TCP_HLEN_MIN || g->hlen > skb_headlen(skb) ||
-	    !g->mss)
+	if (g->hlen < g->th + TCP_HLEN_MIN || g->hlen > skb_headlen(skb))
 		return -EINVAL;
 	return 0;
 }
@@ -125,12 +142,16 @@ static void cursor_copy(struct gso_cursor *c, const struct sk_buff *skb,
 	}
 }
 
-/* Fix the headers of segment i (payload n bytes at sequence offset off). */
+/*
+ * Fix the headers of segment i (payload at offset off of the whole): the
+ * IPv4 length, id and checksum; TCP's sequence number and flags, or UDP's
+ * length (RFC 768: each datagram is whole); the L4 checksum, in full.
+ */
 static void gso_fix_headers(struct sk_buff *seg, const struct gso_geom *g,
 			    unsigned int i, uint32_t off, bool last)
 {
 	uint8_t *ip = seg->data + g->nh, *th = seg->data + g->th;
-	unsigned int tcplen = seg->len - g->th;
+	unsigned int l4len = seg->len - g->th, check = g->udp ? 6 : 16;
 	uint32_t saddr, daddr, seq;
 	uint16_t sum;
 
@@ -138,20 +159,25 @@ static void gso_fix_headers(struct sk_buff *seg, const struct gso_geom *g,
 	put16(ip + 4, (uint16_t)(get16(ip + 4) + i));
 	put16(ip + 10, 0);
 	put16(ip + 10, inet_csum(ip, (size_t)((ip[0] & 0xf) * 4)));
-	seq = (uint32_t)get16(th + 4) << 16 | get16(th + 6);
-	seq += off;
-	put16(th + 4, (uint16_t)(seq >> 16));
-	put16(th + 6, (uint16_t)seq);
-	if (!last)
-		th[13] &= (uint8_t)~(TCPF_FIN | TCPF_PSH);
-	if (i)
-		th[13] &= (uint8_t)~TCPF_CWR;
+	if (g->udp) {
+		put16(th + 4, (uint16_t)l4len);
+	} else {
+		seq = (uint32_t)get16(th + 4) << 16 | get16(th + 6);
+		seq += off;
+		put16(th + 4, (uint16_t)(seq >> 16));
+		put16(th + 6, (uint16_t)seq);
+		if (!last)
+			th[13] &= (uint8_t)~(TCPF_FIN | TCPF_PSH);
+		if (i)
+			th[13] &= (uint8_t)~TCPF_CWR;
+	}
 	memcpy(&saddr, ip + 12, 4);
 	memcpy(&daddr, ip + 16, 4);
-	put16(th + 16, 0);
-	sum = csum_fold(csum_partial(th, tcplen, csum_tcpudp_nofold(
-			saddr, daddr, 6, (uint16_t)tcplen, 0)));
-	put16(th + 16, sum);
+	put16(th + check, 0);
+	sum = csum_fold(csum_partial(th, l4len, csum_tcpudp_nofold(
+			saddr, daddr, ip[9], (uint16_t)l4len, 0)));
+	/* RFC 768: a UDP checksum that comes to zero is sent as all ones. */
+	put16(th + check, g->udp && !sum ? 0xffff : sum);
 }
 
 static struct sk_buff *gso_new_segment(struct sk_buff *skb,

@@ -1,7 +1,7 @@
 /*
  * gso.h - the offloads a device lacks, done in software on the way out
  * (Linux's validate_xmit_skb): finishing a partial checksum and cutting a
- * TCP GSO packet into segments.
+ * TCP or UDP GSO packet into segments or datagrams.
  *
  * Call chain: dev_queue_xmit -> dev_validate_xmit -> skb_checksum_help /
  *             skb_gso_segment -> (each segment) ops->xmit
@@ -21,17 +21,20 @@ struct net_device;
 int skb_checksum_help(struct sk_buff *skb);
 
 /*
- * Cut a TCP/IPv4 GSO packet (data at the link header) into linear
- * packets of gso_size payload bytes each, with their own IPv4 id, TCP
- * sequence number and checksums, queued on segs in order. The flags FIN
- * and PSH stay on the last segment only and CWR on the first, as the
- * kernel's tcp_gso_segment does. 0, or -EINVAL / -ENOMEM (segs is then
- * empty); skb itself is left to the caller.
+ * Cut a TCP/IPv4 or UDP/IPv4 GSO packet (data at the link or the network
+ * header) into linear packets of gso_size payload bytes each, the last
+ * shorter, with their own IPv4 length, id and checksums, queued on segs
+ * in order. TCP: each its sequence number; the flags FIN and PSH stay on
+ * the last segment only and CWR on the first, as the kernel's
+ * tcp_gso_segment does. UDP (SKB_GSO_UDP_L4): each a datagram with its
+ * own length (Linux's __udp_gso_segment). 0, or -EINVAL / -ENOMEM (segs
+ * is then empty); skb itself is left to the caller.
  */
 int skb_gso_segment(struct sk_buff *skb, struct sk_buff_head *segs);
 
-/* True when dev cannot send skb as it is: GSO without TSO, or a partial
- * checksum without checksum offload. */
+/* True when dev cannot send skb as it is: TCP GSO without TSO, UDP GSO
+ * without GSO_UDP_L4, a GSO frame of US_GSO_MAX_SIZE or more, or a
+ * partial checksum without checksum offload. */
 bool dev_needs_help(const struct net_device *dev, const struct sk_buff *skb);
 
 #endif

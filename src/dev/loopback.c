@@ -153,7 +153,9 @@ struct net_device *loopback_create(struct ustack *st)
 	/* Frames carry all-zero addresses, as on Linux's lo. */
 	memset(dev->dev_addr, 0, ETH_ALEN);
 	memset(dev->broadcast, 0, ETH_ALEN);
-	dev->features = US_NETIF_F_HW_CSUM | US_NETIF_F_RXCSUM;
+	/* Linux's lo passes UDP GSO packets whole, as here. */
+	dev->features = US_NETIF_F_HW_CSUM | US_NETIF_F_RXCSUM |
+			US_NETIF_F_GSO_UDP_L4;
 	if (netdev_register(st, dev) < 0 ||
 	    netdev_set_ipv4(dev, htonl(INADDR_LOOPBACK), 8) < 0) {
 		netdev_unregister(dev);

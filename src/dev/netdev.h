@@ -54,6 +54,15 @@ struct pcap_writer;
 #define US_NETIF_F_RXCSUM 0x2  /* device may mark rx CHECKSUM_UNNECESSARY */
 #define US_NETIF_F_TSO 0x4     /* device segments SKB_GSO_TCPV4 on tx */
 #define US_NETIF_F_GRO_HW 0x8  /* device may hand up large GSO packets */
+/* UDP segmentation offload (Linux's NETIF_F_GSO_UDP_L4): the device cuts
+ * SKB_GSO_UDP_L4 on tx; and on rx (with GRO_HW) it may hand up such a
+ * packet, which UDP cuts again unless the socket takes it (UDP_GRO). */
+#define US_NETIF_F_GSO_UDP_L4 0x10
+#define US_NETIF_F_GRO_UDP_L4 0x20
+/* A GSO frame this long or longer (link header included) is cut in
+ * software whatever the device offers: Linux's gso_features_check against
+ * GSO_LEGACY_MAX_SIZE, the gso_max_size of its lo, tun and veth. */
+#define US_GSO_MAX_SIZE 65536u
 
 struct net_device_stats {
 	uint64_t rx_packets, tx_packets;

@@ -16,7 +16,9 @@
  * the segment size (TSO, §5.1.6.2), and TUNSETOFFLOAD(TUN_F_CSUM |
  * TUN_F_TSO4) lets the kernel write the same to us (§5.1.6.4): large TCP
  * packets, and checksums left unfinished (NEEDS_CSUM) or already checked
- * (DATA_VALID). The device's feature bits say which of these are on; with
+ * (DATA_VALID). UDP the same where the kernel has USO (Linux 6.2,
+ * TUN_F_USO4 | TUN_F_USO6, GSO_UDP_L4): a UDP_SEGMENT send crosses as one
+ * packet each way. The device's feature bits say which of these are on; with
  * offloads off (tap_config.no_offload) the kernel finishes every checksum
  * and segments before writing to us, and a header that says otherwise is
  * dropped.
@@ -31,6 +33,7 @@
 #include <linux/if_ether.h>
 #include <linux/if_tun.h>
 #include <net/if.h>
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -66,7 +69,7 @@ _Static_assert(sizeof(struct vnet_hdr) == 12, "virtio_net_hdr_v1 is 12 bytes");
 #define VNET_F_DATA_VALID 2
 #define VNET_GSO_NONE 0
 #define VNET_GSO_TCPV4 1
-#define VNET_GSO_UDP 3
+#define VNET_GSO_UDP_L4 5 /* Virtio 1.2 §5.1.6: UDP segmentation (USO) */
 #define VNET_GSO_ECN 0x80
 
 #define TAP_DEV_PATH "/dev/net/tun"
@@ -76,6 +79,16 @@ _Static_assert(sizeof(struct vnet_hdr) == 12, "virtio_net_hdr_v1 is 12 bytes");
 #define TAP_GSO_MAX 65535 /* the largest IPv4 packet the kernel sends us */
 #define TAP_COPYBREAK 32768 /* a GSO frame up to this is copied (tap_read) */
 #define TCP_DOFF_BYTE 12 /* offset of TCP's data-offset nibble */
+#define UDP_HLEN 8
+/* The most datagrams one UDP GSO packet may hold: what Linux sends at most
+ * (UDP_MAX_SEGMENTS), and it cuts its GRO packets at fewer. */
+#define TAP_UDP_GSO_SEGS_MAX 128
+/* Linux 6.2's TUNSETOFFLOAD bits for USO, which older headers lack; the
+ * kernel takes them only together. */
+#ifndef TUN_F_USO4
+#define TUN_F_USO4 0x20
+#define TUN_F_USO6 0x40
+#endif
 #define TAP_FLUSH_MS 1000 /* how long ustack_stop waits for the writer */
 
 struct tap_priv {
@@ -139,10 +152,40 @@ static bool tap_rx_csum_ok(const struct vnet_hdr *h, unsigned int len)
 }
 
 /*
+ * A UDP GSO frame: the size and count go to skb_shinfo for UDP, which
+ * cuts it (udp_queue_segments) unless the socket takes it whole. Only an
+ * unfragmented IPv4 UDP packet of at most TAP_UDP_GSO_SEGS_MAX datagrams;
+ * false for anything else, which is dropped.
+ */
+static bool tap_rx_udp_gso(struct sk_buff *skb, const struct vnet_hdr *h)
+{
+	const uint8_t *p = skb->data + VNET_HDR_LEN;
+	unsigned int len = skb->len - VNET_HDR_LEN, ihl, segs;
+
+	if (len < ETH_HLEN + 20 + UDP_HLEN || p[12] != 0x08 || p[13] != 0 ||
+	    p[ETH_HLEN + 9] != IPPROTO_UDP || !h->gso_size)
+		return false;
+	ihl = (p[ETH_HLEN] & 0xfu) * 4;
+	/* Not a fragment (MF or an offset): one whole UDP packet. */
+	if (ihl < 20 || ETH_HLEN + ihl + UDP_HLEN > len ||
+	    (p[ETH_HLEN + 6] & 0x3f) || p[ETH_HLEN + 7])
+		return false;
+	len -= ETH_HLEN + ihl + UDP_HLEN;
+	segs = (len + h->gso_size - 1) / h->gso_size;
+	if (segs > TAP_UDP_GSO_SEGS_MAX)
+		return false;
+	skb_shinfo(skb)->gso_size = h->gso_size;
+	skb_shinfo(skb)->gso_segs = (uint16_t)segs;
+	skb_shinfo(skb)->gso_type = SKB_GSO_UDP_L4;
+	return true;
+}
+
+/*
  * Apply the virtio-net header of a received frame to skb and strip it.
  * Only what TUNSETOFFLOAD allowed may come: a large TCP packet (gso_type
- * TCPV4) with GRO_HW, a checksum left unfinished with RXCSUM; anything
- * else is not a header we agreed to, and the frame is dropped.
+ * TCPV4) with GRO_HW, a UDP one (UDP_L4) with GRO_UDP_L4, a checksum left
+ * unfinished with RXCSUM; anything else is not a header we agreed to, and
+ * the frame is dropped.
  */
 static enum us_drop_reason tap_rx_vnet(struct net_device *dev,
 				       struct sk_buff *skb)
@@ -154,9 +197,15 @@ static enum us_drop_reason tap_rx_vnet(struct net_device *dev,
 		return US_DROP_DEV_RX_ERROR;
 	memcpy(&h, skb->data, sizeof(h));
 	gso = h.gso_type & ~VNET_GSO_ECN;
-	if (gso != VNET_GSO_NONE &&
-	    (gso != VNET_GSO_TCPV4 || !(dev->features & US_NETIF_F_GRO_HW)))
+	if (gso == VNET_GSO_UDP_L4) {
+		if (!(dev->features & US_NETIF_F_GRO_UDP_L4) ||
+		    !tap_rx_udp_gso(skb, &h))
+			return US_DROP_DEV_BAD_VNET_HDR;
+	} else if (gso != VNET_GSO_NONE &&
+		   (gso != VNET_GSO_TCPV4 ||
+		    !(dev->features & US_NETIF_F_GRO_HW))) {
 		return US_DROP_DEV_BAD_VNET_HDR;
+	}
 	if (h.flags & VNET_F_NEEDS_CSUM) {
 		if (!(dev->features & US_NETIF_F_RXCSUM) ||
 		    !tap_rx_csum_ok(&h, skb->len))
@@ -363,8 +412,8 @@ static unsigned int tap_gso_hdr_len(const struct sk_buff *skb, int gso_type)
 	    skb_transport_header(skb) < skb->data)
 		return 0;
 	th = (unsigned int)(skb_transport_header(skb) - skb->data);
-	if (gso_type == VNET_GSO_UDP)
-		return th + 8;
+	if (gso_type == VNET_GSO_UDP_L4)
+		return th + UDP_HLEN <= skb_headlen(skb) ? th + UDP_HLEN : 0;
 	if (th + TCP_DOFF_BYTE >= skb_headlen(skb))
 		return 0;
 	return th + (unsigned int)(skb->data[th + TCP_DOFF_BYTE] >> 4) * 4;
@@ -405,8 +454,8 @@ static enum us_drop_reason tap_tx_vnet(const struct sk_buff *skb,
 	case SKB_GSO_TCPV4:
 		h->gso_type = VNET_GSO_TCPV4;
 		break;
-	case SKB_GSO_UDP:
-		h->gso_type = VNET_GSO_UDP;
+	case SKB_GSO_UDP_L4:
+		h->gso_type = VNET_GSO_UDP_L4;
 		break;
 	default:
 		return US_DROP_DEV_TX_ERROR;
@@ -576,7 +625,9 @@ static const struct net_device_ops tap_ops = {
 
 /*
  * What the kernel may write to us (TUNSETOFFLOAD): unfinished checksums,
- * and with GRO_HW large TCP packets too. Nothing without RXCSUM.
+ * and with GRO_HW large TCP packets too, with GRO_UDP_L4 large UDP ones
+ * (USO6 with USO4, as the kernel wants both; IPv6 frames are dropped
+ * here anyway). Nothing without RXCSUM.
  */
 static unsigned int tap_tun_offloads(uint32_t features)
 {
@@ -586,12 +637,18 @@ static unsigned int tap_tun_offloads(uint32_t features)
 		f |= TUN_F_CSUM;
 		if (features & US_NETIF_F_GRO_HW)
 			f |= TUN_F_TSO4;
+		if (features & US_NETIF_F_GRO_UDP_L4)
+			f |= TUN_F_USO4 | TUN_F_USO6;
 	}
 	return f;
 }
 
-/* Attach fd to the TAP device `name`, creating it when absent. */
-static int tap_attach(int fd, const char *name, bool vnet, uint32_t features)
+/*
+ * Attach fd to the TAP device `name`, creating it when absent. A kernel
+ * before 6.2 refuses USO (EINVAL): then both ways go without it, and
+ * *features says so.
+ */
+static int tap_attach(int fd, const char *name, bool vnet, uint32_t *features)
 {
 	struct ifreq ifr;
 	int sz = VNET_HDR_LEN;
@@ -605,7 +662,12 @@ static int tap_attach(int fd, const char *name, bool vnet, uint32_t features)
 		return 0;
 	if (ioctl(fd, TUNSETVNETHDRSZ, &sz) < 0)
 		return -errno;
-	if (ioctl(fd, TUNSETOFFLOAD, tap_tun_offloads(features)) < 0)
+	if (ioctl(fd, TUNSETOFFLOAD, tap_tun_offloads(*features)) == 0)
+		return 0;
+	if (errno != EINVAL || !(*features & US_NETIF_F_GRO_UDP_L4))
+		return -errno;
+	*features &= ~(uint32_t)(US_NETIF_F_GSO_UDP_L4 | US_NETIF_F_GRO_UDP_L4);
+	if (ioctl(fd, TUNSETOFFLOAD, tap_tun_offloads(*features)) < 0)
 		return -errno;
 	return 0;
 }
@@ -643,7 +705,7 @@ static int tap_link_up(const char *name, unsigned int mtu)
 }
 
 static int tap_open(const struct tap_config *cfg, unsigned int mtu,
-		    uint32_t features, int *fdp)
+		    uint32_t *features, int *fdp)
 {
 	int fd = open(TAP_DEV_PATH, O_RDWR | O_CLOEXEC | O_NONBLOCK);
 	int err;
@@ -697,6 +759,10 @@ static uint32_t tap_features(const struct tap_config *cfg)
 		f |= US_NETIF_F_TSO;
 	if (!tap_fault_wanted(cfg->rx_fault))
 		f |= US_NETIF_F_GRO_HW;
+	/* USO both ways or not at all: whether the kernel has it shows only
+	 * when we ask it to write USO to us (tap_attach). */
+	if ((f & US_NETIF_F_TSO) && (f & US_NETIF_F_GRO_HW))
+		f |= US_NETIF_F_GSO_UDP_L4 | US_NETIF_F_GRO_UDP_L4;
 	return f;
 }
 
@@ -710,6 +776,7 @@ static struct net_device *tap_fail(int *err, int e)
 struct net_device *tap_create(struct ustack *st, const struct tap_config *cfg,
 			      int *err)
 {
+	uint32_t features;
 	unsigned int mtu;
 	struct tap_priv *tp;
 	struct net_device *dev;
@@ -721,7 +788,8 @@ struct net_device *tap_create(struct ustack *st, const struct tap_config *cfg,
 	if (us_dev_get_by_name(st, cfg->ifname))
 		return tap_fail(err, -EEXIST);
 	mtu = cfg->mtu ? cfg->mtu : ETH_DATA_LEN;
-	e = tap_open(cfg, mtu, tap_features(cfg), &fd);
+	features = tap_features(cfg);
+	e = tap_open(cfg, mtu, &features, &fd);
 	if (e)
 		return tap_fail(err, e);
 	dev = netdev_alloc(cfg->ifname, sizeof(*tp), &tap_ops);
@@ -732,7 +800,7 @@ struct net_device *tap_create(struct ustack *st, const struct tap_config *cfg,
 	tp = netdev_priv(dev);
 	tp->vnet = !cfg->no_vnet_hdr;
 	tp->tx_thread = cfg->tx_thread;
-	dev->features = tap_features(cfg);
+	dev->features = features;
 	dev->fd = fd;
 	tap_fault_init(&tp->fault, dev, tap_xmit_now, cfg->tx_fault,
 		       cfg->rx_fault, tap_fault_seed(st, cfg));

@@ -15,6 +15,7 @@
 
 #include "core/checksum.h"
 #include "core/iov.h"
+#include "dev/gso.h"
 #include "net/af_inet.h"
 #include "net/icmp.h"
 #include "net/icmp_errno.h"
@@ -213,7 +214,7 @@ static enum us_drop_reason udp_validate(struct sk_buff *skb, uint16_t *ulen)
 	return US_DROP_NOT_DROPPED;
 }
 
-static void udp_queue(struct sock *sk, struct sk_buff *skb)
+static void udp_queue_one(struct sock *sk, struct sk_buff *skb)
 {
 	struct ustack *st = sk->st;
 
@@ -225,6 +226,48 @@ static void udp_queue(struct sock *sk, struct sk_buff *skb)
 		return;
 	}
 	us_mib_inc(st, US_MIB_UDP_IN_DATAGRAMS);
+}
+
+/*
+ * A GSO packet (SKB_GSO_UDP_L4: from a device with GRO_UDP_L4, or a
+ * UDP_SEGMENT send over lo) for a socket that did not ask for it whole
+ * (Linux's udp_unexpected_gso and udp_rcv_segment): cut into its
+ * datagrams, each queued as if it had come alone. skb->data is at the
+ * payload.
+ */
+static void udp_queue_segments(struct sock *sk, struct sk_buff *skb)
+{
+	struct sk_buff_head segs;
+	struct sk_buff *seg;
+
+	int rc;
+
+	skb_queue_head_init(&segs);
+	skb_push(skb, (unsigned int)(skb->data - skb_network_header(skb)));
+	rc = skb_gso_segment(skb, &segs);
+	if (rc < 0) {
+		us_mib_inc(sk->st, US_MIB_UDP_IN_ERRORS);
+		us_drop(sk->st, skb, rc == -ENOMEM ? US_DROP_NOMEM
+						   : US_DROP_UDP_BAD_LENGTH);
+		return;
+	}
+	while ((seg = skb_dequeue(&segs)) != NULL) {
+		seg->pkt_type = skb->pkt_type;
+		seg->ip_summed = CHECKSUM_UNNECESSARY;
+		memcpy(seg->cb, skb->cb, sizeof(seg->cb));
+		skb_pull(seg, (unsigned int)(skb_transport_header(seg) + UDP_HLEN -
+					     seg->data));
+		udp_queue_one(sk, seg);
+	}
+	skb_free(skb);
+}
+
+static void udp_queue(struct sock *sk, struct sk_buff *skb)
+{
+	if (skb_is_gso(skb) && !((struct udp_sock *)sk)->gro_enabled)
+		udp_queue_segments(sk, skb);
+	else
+		udp_queue_one(sk, skb);
 }
 
 /* Broadcast and multicast: every socket on the port whose binding admits
@@ -556,11 +599,18 @@ static int udp_route(struct sock *sk, const struct ipcm *ipc, uint32_t saddr,
 	return dgram_route(sk, ipc->oif, saddr, daddr, rt);
 }
 
+/*
+ * The header, and the checksum in full; for a GSO packet the length is
+ * the whole one's and the checksum is left partial (the pseudo-header sum
+ * counted with that length, Linux's udp4_hwcsum): the device or gso.c
+ * makes each datagram's.
+ */
 static void udp_fill_header(struct sk_buff *skb, const struct sock *sk,
 			    uint32_t saddr, uint32_t daddr, uint16_t dport)
 {
 	uint16_t ulen = (uint16_t)skb->len;
 	uint8_t *uh = skb->data;
+	uint32_t pseudo = csum_tcpudp_nofold(saddr, daddr, IPPROTO_UDP, ulen, 0);
 	uint16_t check;
 
 	memcpy(uh, &sk->sport, 2);
@@ -568,11 +618,17 @@ static void udp_fill_header(struct sk_buff *skb, const struct sock *sk,
 	uh[4] = (uint8_t)(ulen >> 8);
 	uh[5] = (uint8_t)ulen;
 	uh[6] = uh[7] = 0;
-	check = csum_fold(csum_partial(uh, ulen, csum_tcpudp_nofold(
-			saddr, daddr, IPPROTO_UDP, ulen, 0)));
-	/* RFC 768: a computed zero is sent as all ones. */
-	if (check == 0)
-		check = 0xffff;
+	if (skb_is_gso(skb)) {
+		check = (uint16_t)~csum_fold(pseudo);
+		skb->ip_summed = CHECKSUM_PARTIAL;
+		skb->csum_start = (uint16_t)skb_headroom(skb);
+		skb->csum_offset = 6;
+	} else {
+		check = csum_fold(csum_partial(uh, ulen, pseudo));
+		/* RFC 768: a computed zero is sent as all ones. */
+		if (check == 0)
+			check = 0xffff;
+	}
 	uh[6] = (uint8_t)(check >> 8);
 	uh[7] = (uint8_t)check;
 }
@@ -719,15 +775,18 @@ bool udp_df(const struct sock *sk, const struct udp_cork *fl, size_t len)
 		IP_HLEN_MIN + len <= fl->path_mtu);
 }
 
-/* Linux's udp_send_skb: the header, DF, out. 0 or -errno. */
+/* Linux's udp_send_skb: the header, DF (by the size of one datagram for
+ * a GSO packet), out. 0 or -errno. */
 static int udp_xmit_one(struct sock *sk, struct sk_buff *skb,
 			const struct udp_cork *fl)
 {
 	struct ustack *st = sk->st;
 	struct ip_out_args args = fl->args;
+	size_t one = skb_is_gso(skb) ? UDP_HLEN + (size_t)skb_shinfo(skb)->gso_size
+				     : skb->len;
 	int rc;
 
-	args.df = udp_df(sk, fl, skb->len);
+	args.df = udp_df(sk, fl, one);
 	udp_fill_header(skb, sk, args.saddr, args.daddr, fl->dport);
 	skb_reset_transport_header(skb);
 	sock_hold(sk);
@@ -750,12 +809,13 @@ static int udp_xmit_one(struct sock *sk, struct sk_buff *skb,
 
 /*
  * UDP_SEGMENT (Linux's udp_send_skb with a gso_size, RFC 768 per
- * datagram): the payload goes as datagrams of gso_size bytes, the last
- * shorter, each with its own header and checksum, cut here (Linux leaves
- * it to the device or its GSO layer; the wire sees the same). Refused
- * whole: EMSGSIZE if one datagram would not fit the path, EINVAL past
- * UDP_MAX_SEGMENTS (128) datagrams. A payload of gso_size or less goes
- * as it is.
+ * datagram): a payload larger than gso_size goes as one GSO packet
+ * (SKB_GSO_UDP_L4) of datagrams of gso_size bytes, the last shorter: the
+ * device cuts it (a TAP with USO: the kernel), or dev_queue_xmit does
+ * (gso.c), or a local receiver takes it whole or cut (udp_queue).
+ * Refused whole: EMSGSIZE if one datagram would not fit the path, EINVAL
+ * past UDP_MAX_SEGMENTS (128) datagrams. A payload of gso_size or less
+ * goes as it is.
  */
 #define UDP_MAX_SEGMENTS 128
 
@@ -763,7 +823,7 @@ static int udp_send_skb(struct sock *sk, struct sk_buff *skb,
 			const struct udp_cork *fl)
 {
 	size_t datalen = skb->len - UDP_HLEN, gso = fl->gso_size;
-	int rc = 0;
+	struct skb_shared_info *si = skb_shinfo(skb);
 
 	if (!gso)
 		return udp_xmit_one(sk, skb, fl);
@@ -776,23 +836,12 @@ static int udp_send_skb(struct sock *sk, struct sk_buff *skb,
 		skb_free(skb);
 		return -EINVAL;
 	}
-	if (datalen <= gso)
-		return udp_xmit_one(sk, skb, fl);
-	for (size_t off = 0; off < datalen && rc == 0; off += gso) {
-		size_t n = datalen - off < gso ? datalen - off : gso;
-		struct sk_buff *seg = us_skb_alloc(sk->st,
-						   (unsigned int)(UDP_HLEN + n));
-
-		if (!seg) {
-			rc = -ENOBUFS;
-			break;
-		}
-		skb_put(seg, (unsigned int)(UDP_HLEN + n));
-		memcpy(seg->data + UDP_HLEN, skb->data + UDP_HLEN + off, n);
-		rc = udp_xmit_one(sk, seg, fl);
+	if (datalen > gso) {
+		si->gso_size = (uint16_t)gso;
+		si->gso_type = SKB_GSO_UDP_L4;
+		si->gso_segs = (uint16_t)((datalen + gso - 1) / gso);
 	}
-	skb_free(skb);
-	return rc;
+	return udp_xmit_one(sk, skb, fl);
 }
 
 /* ---- corking: UDP_CORK and MSG_MORE ----------------------------------- */
@@ -916,8 +965,9 @@ static int udp_sendmsg(struct sock *sk, const struct msghdr *msg, size_t len,
 }
 
 /* SOL_UDP options (Linux's udp_lib_setsockopt): UDP_CORK, whose clearing
- * sends what is pending, and UDP_SEGMENT (0..65535); the rest (UDP_GRO,
- * encapsulation) is not done here: ENOPROTOOPT. */
+ * sends what is pending, UDP_SEGMENT (0..65535), UDP_GRO (a GSO packet
+ * is taken whole, its segment size in a control message: udp_recvmsg);
+ * the rest (encapsulation, UDP-Lite's) is not done here: ENOPROTOOPT. */
 static int udp_setsockopt(struct sock *sk, int level, int optname,
 			  const void *optval, socklen_t optlen)
 {
@@ -943,6 +993,9 @@ static int udp_setsockopt(struct sock *sk, int level, int optname,
 			return -EINVAL;
 		up->gso_size = (uint16_t)val;
 		return 0;
+	case UDP_GRO:
+		up->gro_enabled = val != 0;
+		return 0;
 	default:
 		return -ENOPROTOOPT;
 	}
@@ -966,6 +1019,9 @@ static int udp_getsockopt(struct sock *sk, int level, int optname,
 	case UDP_SEGMENT:
 		val = ((struct udp_sock *)sk)->gso_size;
 		break;
+	case UDP_GRO:
+		val = ((struct udp_sock *)sk)->gro_enabled;
+		break;
 	default:
 		return -ENOPROTOOPT;
 	}
@@ -987,6 +1043,16 @@ static void udp_fill_name(struct msghdr *msg, const struct sk_buff *skb,
 	memcpy(&saddr, skb_network_header(skb) + 12, 4);
 	memcpy(&sport, skb_transport_header(skb), 2);
 	ip_msg_name(msg, saddr, sport, addr_len);
+}
+
+/* Under UDP_GRO, a GSO packet's datagram size (an int), as Linux's
+ * udp_cmsg_recv; nothing for a datagram that came alone. */
+static void udp_cmsg_recv(struct msghdr *msg, const struct sk_buff *skb)
+{
+	int gso_size = skb_shinfo(skb)->gso_size;
+
+	if (skb_is_gso(skb))
+		put_cmsg(msg, SOL_UDP, UDP_GRO, sizeof(gso_size), &gso_size);
 }
 
 static int udp_recvmsg(struct sock *sk, struct msghdr *msg, size_t len,
@@ -1020,6 +1086,8 @@ static int udp_recvmsg(struct sock *sk, struct msghdr *msg, size_t len,
 			msg->msg_flags |= MSG_TRUNC;
 		sock_recv_cmsgs(msg, sk, skb);
 		udp_fill_name(msg, skb, addr_len);
+		if (((struct udp_sock *)sk)->gro_enabled)
+			udp_cmsg_recv(msg, skb);
 		if (ip_cmsg_wanted(sk))
 			ip_cmsg_recv(msg, sk, skb);
 		err = (flags & MSG_TRUNC) ? (int)skb->len : (int)copied;

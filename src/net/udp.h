@@ -49,6 +49,7 @@ struct udp_sock {
 	struct inet_dgram_sock inet;  /* first member: a struct sock * is a
 					 udp_sock * */
 	bool corkflag;                     /* UDP_CORK */
+	bool gro_enabled;                  /* UDP_GRO: GSO packets whole */
 	uint16_t gso_size;                 /* UDP_SEGMENT (0: off) */
 	struct udp_cork cork;              /* the datagram pending, if any */
 };

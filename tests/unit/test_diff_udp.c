@@ -4,7 +4,8 @@
  * EMSGSIZE, MSG_OOB, bad addresses and buffers), recv/recvfrom/recvmsg/
  * read/readv (MSG_PEEK, MSG_TRUNC, MSG_DONTWAIT, msg_flags, msg_namelen),
  * zero-length datagrams, ICMP port unreachable as ECONNREFUSED,
- * shutdown(), broadcast, and corking (MSG_MORE, UDP_CORK).
+ * shutdown(), broadcast, corking (MSG_MORE, UDP_CORK), UDP_SEGMENT and
+ * UDP_GRO.
  *
  * Every case is written once against the socket call table
  * (tests/lib/difftest.h) and run twice, on the kernel's sockets in a
@@ -676,6 +677,95 @@ static void case_udp_segment(struct dt *t)
 	dt_sendmsg(t, fd, &m, 0);
 }
 
+/* Each control message of m: level, type, length and its bytes. */
+static void note_cmsgs(struct dt *t, struct msghdr *m)
+{
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(m); c; c = CMSG_NXTHDR(m, c)) {
+		size_t n = c->cmsg_len > CMSG_LEN(0) ? c->cmsg_len - CMSG_LEN(0)
+						      : 0;
+		char hex[2 * 32 + 1] = "";
+
+		for (size_t i = 0; i < n && i < 32; i++)
+			snprintf(hex + 2 * i, 3, "%02x", CMSG_DATA(c)[i]);
+		dt_note(t, "cmsg level %d type %d len %zu data %s",
+			c->cmsg_level, c->cmsg_type, (size_t)c->cmsg_len, hex);
+	}
+}
+
+static void gro_recvmsg(struct dt *t, int fd, char *buf, size_t len,
+			int flags)
+{
+	union {
+		char b[256];
+		struct cmsghdr align;
+	} ctl;
+	struct iovec iov = { buf, len };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1,
+			    .msg_control = ctl.b,
+			    .msg_controllen = sizeof(ctl.b) };
+
+	if (dt_recvmsg(t, fd, &m, flags) >= 0)
+		note_cmsgs(t, &m);
+}
+
+/*
+ * UDP_GRO (Linux's udp_lib_setsockopt, udp_cmsg_recv): an int, reported
+ * as 0 or 1. With it, a UDP_SEGMENT send over lo (a device that passes
+ * GSO packets whole) arrives as one buffer with its datagram size in a
+ * SOL_UDP/UDP_GRO control message (an int); without it, as datagrams.
+ * A datagram that came alone has no such message. Truncation, MSG_PEEK
+ * and FIONREAD see the whole buffer.
+ */
+static void case_udp_gro(struct dt *t)
+{
+	struct sockaddr_in a = dt_sin("127.0.0.1", P1);
+	static char buf[70000], rbuf[70000];
+	int s = dt_udp_bound(t, P1);
+	int fd = dt_socket(t, AF_INET, SOCK_DGRAM, 0);
+	int tcp = dt_socket(t, AF_INET, SOCK_STREAM, 0);
+	uint8_t one = 1;
+	int n = -1;
+
+	for (size_t i = 0; i < sizeof(buf); i++)
+		buf[i] = (char)(i * 13 + i / 1009);
+	dt_getsockopt_int(t, s, SOL_UDP, UDP_GRO);
+	dt_setsockopt_int(t, s, SOL_UDP, UDP_GRO, 5);
+	dt_getsockopt_int(t, s, SOL_UDP, UDP_GRO);
+	dt_setsockopt(t, s, SOL_UDP, UDP_GRO, &one, sizeof(one));
+	dt_setsockopt_int(t, tcp, SOL_UDP, UDP_GRO, 1);
+	dt_setsockopt_int(t, s, SOL_IP, IP_PKTINFO, 1);
+	dt_setsockopt_int(t, fd, SOL_UDP, UDP_SEGMENT, 1000);
+	/* Whole: 2500 bytes, datagrams of 1000. */
+	dt_sendto(t, fd, buf, 2500, 0, &a, sizeof(a));
+	gro_recvmsg(t, s, rbuf, sizeof(rbuf), MSG_DONTWAIT);
+	gro_recvmsg(t, s, rbuf, sizeof(rbuf), MSG_DONTWAIT);
+	/* One datagram's worth: no GSO, no message. */
+	dt_sendto(t, fd, buf, 700, 0, &a, sizeof(a));
+	gro_recvmsg(t, s, rbuf, sizeof(rbuf), MSG_DONTWAIT);
+	/* Peeked, measured, truncated. */
+	dt_sendto(t, fd, buf + 3, 4321, 0, &a, sizeof(a));
+	dt_ioctl(t, s, FIONREAD, &n);
+	dt_recv(t, s, rbuf, 10, MSG_PEEK | MSG_TRUNC | MSG_DONTWAIT);
+	gro_recvmsg(t, s, rbuf, 100, MSG_DONTWAIT);
+	gro_recvmsg(t, s, rbuf, sizeof(rbuf), MSG_DONTWAIT);
+	/* Off again: cut into datagrams, no message. */
+	dt_setsockopt_int(t, s, SOL_UDP, UDP_GRO, 0);
+	dt_getsockopt_int(t, s, SOL_UDP, UDP_GRO);
+	dt_sendto(t, fd, buf, 2500, 0, &a, sizeof(a));
+	for (int i = 0; i < 4; i++)
+		gro_recvmsg(t, s, rbuf, sizeof(rbuf), MSG_DONTWAIT);
+	/* The largest whole: a frame of 65536 bytes or more with lo's
+	 * header (IP 65522, a payload of 65494) is cut on the way out
+	 * (Linux's gso_max_size), whatever the receiver takes. */
+	dt_setsockopt_int(t, s, SOL_UDP, UDP_GRO, 1);
+	dt_setsockopt_int(t, fd, SOL_UDP, UDP_SEGMENT, 1400);
+	dt_sendto(t, fd, buf, 65493, 0, &a, sizeof(a));
+	gro_recvmsg(t, s, rbuf, sizeof(rbuf), MSG_DONTWAIT);
+	dt_sendto(t, fd, buf, 65494, 0, &a, sizeof(a));
+	gro_recvmsg(t, s, rbuf, sizeof(rbuf), MSG_DONTWAIT);
+	gro_recvmsg(t, s, rbuf, sizeof(rbuf), MSG_DONTWAIT);
+}
+
 /* ---- which socket a datagram goes to ------------------------------------ */
 
 static void deliver_one(struct dt *t, int to, int a, int b, int c)
@@ -890,6 +980,7 @@ static const struct dt_case cases[] = {
 	DT_CASE(case_cork_sizes),
 	DT_CASE(case_cork_mtu_and_errors),
 	DT_CASE(case_udp_segment),
+	DT_CASE(case_udp_gro),
 	DT_CASE(case_recv_oob_waits),
 	DT_CASE(case_recv_peek_trunc),
 	DT_CASE(case_recvmsg),

@@ -40,6 +40,7 @@
 #include <linux/if_tun.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <netpacket/packet.h>
 #include <poll.h>
 #include <pthread.h>
@@ -59,6 +60,7 @@
 #include "lib/netns.h"
 #include "lib/pcapread.h"
 #include "stack/stack.h"
+#include "ustack/ustack.h"
 
 #define T0 (1000 * US_USEC_PER_SEC)
 #define IFNAME "ustap0"
@@ -873,14 +875,35 @@ static bool tcp_csum_ok(const uint8_t *ip)
 							 (uint16_t)(tot - 20), 0))) == 0;
 }
 
+/* Whether this kernel's tun takes USO (Linux 6.2: TUN_F_USO4 | USO6,
+ * both or neither), asked of a TAP device of our own. */
+static bool kernel_has_uso(void)
+{
+	struct ifreq ifr = { .ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR };
+	int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+	bool ok;
+
+	assert_true(fd >= 0);
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "usoprobe0");
+	assert_int_equal(ioctl(fd, TUNSETIFF, &ifr), 0);
+	ok = ioctl(fd, TUNSETOFFLOAD, TUN_F_CSUM | 0x20 | 0x40) == 0;
+	close(fd);
+	return ok;
+}
+
 static void test_offload_features(void **state)
 {
 	static const struct fault_params loss = { .loss_ppm = 1000 };
-	const uint32_t all = US_NETIF_F_HW_CSUM | US_NETIF_F_RXCSUM |
-			     US_NETIF_F_TSO | US_NETIF_F_GRO_HW;
+	const uint32_t uso = US_NETIF_F_GSO_UDP_L4 | US_NETIF_F_GRO_UDP_L4;
+	uint32_t all = US_NETIF_F_HW_CSUM | US_NETIF_F_RXCSUM |
+		       US_NETIF_F_TSO | US_NETIF_F_GRO_HW;
 
 	(void)state;
 	SKIP_WITHOUT_NETNS();
+	if (kernel_has_uso())
+		all |= uso;
+	else
+		print_message("this kernel's tun has no USO (before 6.2)\n");
 	fixture_up(&(struct tap_config){ .ifname = IFNAME });
 	assert_int_equal(F.dev->features, all);
 	fixture_down();
@@ -888,12 +911,12 @@ static void test_offload_features(void **state)
 	assert_int_equal(F.dev->features, 0);
 	fixture_down();
 	/* Faults act frame by frame: no TSO out with tx faults, no large
-	 * packets in with rx faults. */
+	 * packets in with rx faults, and USO only with both. */
 	fixture_up(&(struct tap_config){ .ifname = IFNAME, .tx_fault = &loss });
-	assert_int_equal(F.dev->features, all & ~US_NETIF_F_TSO);
+	assert_int_equal(F.dev->features, all & ~(US_NETIF_F_TSO | uso));
 	fixture_down();
 	fixture_up(&(struct tap_config){ .ifname = IFNAME, .rx_fault = &loss });
-	assert_int_equal(F.dev->features, all & ~US_NETIF_F_GRO_HW);
+	assert_int_equal(F.dev->features, all & ~(US_NETIF_F_GRO_HW | uso));
 	fixture_down();
 }
 
@@ -1286,6 +1309,397 @@ static void test_rx_gso_segmented_without_offload(void **state)
 	fixture_down();
 }
 
+/* ---- UDP segmentation offload (USO) ------------------------------------ */
+
+#define USO_PLEN 2500   /* 1000 + 1000 + 500 */
+#define USO_DGRAMS 3
+
+static void skip_without_uso(void)
+{
+	if (!(F.dev->features & US_NETIF_F_GSO_UDP_L4)) {
+		print_message("skipped: this kernel's tun has no USO\n");
+		skip();
+	}
+}
+
+/* Give the kernel side of the TAP addr/24. */
+static void kernel_addr(const char *addr)
+{
+	struct sockaddr_in *sin;
+	struct ifreq ifr;
+	int s = ctl_sock();
+
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), IFNAME);
+	sin = (struct sockaddr_in *)&ifr.ifr_addr;
+	sin->sin_family = AF_INET;
+	sin->sin_addr.s_addr = inet_addr(addr);
+	assert_int_equal(ioctl(s, SIOCSIFADDR, &ifr), 0);
+	close(s);
+}
+
+/* A kernel UDP socket on 10.77.0.1:9, the port udp_partial_skb sends to. */
+static int kernel_udp_sink(void)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(9),
+				   .sin_addr.s_addr = inet_addr("10.77.0.1") };
+	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	assert_true(s >= 0);
+	assert_int_equal(bind(s, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	return s;
+}
+
+/* udp_partial_skb's datagram of USO_PLEN bytes as a GSO packet of
+ * GSO_MSS-byte datagrams, as udp_send_skb makes it. */
+static struct sk_buff *udp_gso_skb(void)
+{
+	struct sk_buff *skb;
+
+	udp_partial_skb(&skb, USO_PLEN);
+	skb->network_header = (uint16_t)(skb_headroom(skb) + 14);
+	skb_shinfo(skb)->gso_size = GSO_MSS;
+	skb_shinfo(skb)->gso_segs = USO_DGRAMS;
+	skb_shinfo(skb)->gso_type = SKB_GSO_UDP_L4;
+	return skb;
+}
+
+/* The kernel's socket gets the USO_DGRAMS datagrams, each its slice. */
+static void kernel_gets_datagrams(int s)
+{
+	uint8_t buf[2048];
+
+	for (int k = 0; k < USO_DGRAMS; k++) {
+		size_t want = k < USO_DGRAMS - 1 ? GSO_MSS
+						 : USO_PLEN - 2 * GSO_MSS;
+		ssize_t n;
+
+		assert_true(wait_readable(s, WAIT_MS));
+		n = recv(s, buf, sizeof(buf), 0);
+		assert_int_equal(n, (ssize_t)want);
+		for (size_t i = 0; i < want; i++)
+			assert_int_equal(buf[i],
+					 (uint8_t)(((size_t)k * GSO_MSS + i) * 5 + 1));
+	}
+	assert_false(wait_readable(s, 100));
+}
+
+/*
+ * With USO, a UDP GSO packet crosses as one frame: the kernel reads the
+ * UDP_L4 type and the datagram size, and finishing its checksum over the
+ * whole gives a valid one (the field holds the pseudo-header sum with the
+ * whole length); the kernel's socket then gets the three datagrams.
+ */
+static void test_tx_udp_gso(void **state)
+{
+	const size_t len = 14 + 20 + 8 + USO_PLEN;
+	struct pkt_vnet_hdr h;
+	uint8_t *buf = malloc(len + 100);
+	uint16_t sum;
+	ssize_t n;
+	int s;
+
+	(void)state;
+	SKIP_WITHOUT_NETNS();
+	fixture_up(&(struct tap_config){ .ifname = IFNAME });
+	skip_without_uso();
+	kernel_addr("10.77.0.1");
+	s = kernel_udp_sink();
+	F.pkt = packet_socket(IFNAME, true);
+	assert_int_equal(dev_queue_xmit(udp_gso_skb()), 0);
+	n = recv_frame(F.pkt, buf, len + 100, sizeof(h), 0x0800);
+	assert_int_equal(n, (ssize_t)(sizeof(h) + len));
+	memcpy(&h, buf, sizeof(h));
+	assert_int_equal(h.gso_type, 5);           /* VIRTIO_NET_HDR_GSO_UDP_L4 */
+	assert_int_equal(h.gso_size, GSO_MSS);
+	assert_int_equal(h.flags & 1, 1);
+	assert_int_equal(h.csum_start, 34);
+	assert_int_equal(h.csum_offset, 6);
+	sum = csum_fold(csum_partial(buf + sizeof(h) + 34, len - 34, 0));
+	buf[sizeof(h) + 34 + 6] = (uint8_t)(sum >> 8);
+	buf[sizeof(h) + 34 + 7] = (uint8_t)sum;
+	assert_true(udp_csum_ok(buf + sizeof(h) + 14));
+	assert_int_equal(F.st->stats.mib[US_MIB_DEV_TX_GSO], 1);
+	assert_int_equal(F.dev->stats.tx_packets, 1);
+	kernel_gets_datagrams(s);
+	close(s);
+	free(buf);
+	fixture_down();
+}
+
+/* Without offloads the same packet leaves as datagrams cut in software,
+ * each with its own length, IP id and checksum. */
+static void test_tx_udp_gso_software(void **state)
+{
+	uint8_t buf[2048];
+	int s;
+
+	(void)state;
+	SKIP_WITHOUT_NETNS();
+	fixture_up(&(struct tap_config){ .ifname = IFNAME, .no_offload = true });
+	kernel_addr("10.77.0.1");
+	s = kernel_udp_sink();
+	F.pkt = packet_socket(IFNAME, false);
+	assert_int_equal(dev_queue_xmit(udp_gso_skb()), 0);
+	for (int k = 0; k < USO_DGRAMS; k++) {
+		ssize_t n = recv_frame(F.pkt, buf, sizeof(buf), 0, 0x0800);
+		size_t want = k < USO_DGRAMS - 1 ? GSO_MSS
+						 : USO_PLEN - 2 * GSO_MSS;
+		const uint8_t *ip = buf + 14;
+
+		assert_int_equal(n, (ssize_t)(14 + 28 + want));
+		assert_int_equal(ip[2] << 8 | ip[3], 28 + want);
+		assert_int_equal(ip[4] << 8 | ip[5], k);     /* id 0, 1, 2 */
+		assert_int_equal(inet_csum(ip, 20), 0);
+		assert_int_equal(ip[24] << 8 | ip[25], 8 + want);
+		assert_true(udp_csum_ok(ip));
+	}
+	assert_int_equal(F.st->stats.mib[US_MIB_DEV_GSO_SEGMENTS], USO_DGRAMS);
+	kernel_gets_datagrams(s);
+	close(s);
+	fixture_down();
+}
+
+/*
+ * A UDP GSO frame (Ethernet to the end of UDP, then USO_PLEN bytes) from
+ * 10.77.0.1:4000 to 10.77.0.2:9, its checksum left unfinished; proto
+ * other than 17 puts that in the IP header (a bad frame). Returns the
+ * frame's length.
+ */
+static size_t udp_gso_frame(uint8_t *p, uint8_t proto)
+{
+	const size_t ulen = 8 + USO_PLEN, len = 14 + 20 + ulen;
+	uint32_t sa = inet_addr("10.77.0.1"), da = inet_addr("10.77.0.2");
+	uint8_t *ip = p + 14, *uh = ip + 20;
+	uint16_t sum;
+
+	memset(p, 0, len);
+	memcpy(p, F.dev->dev_addr, 6);
+	memcpy(p + 6, F.kmac, 6);
+	p[12] = 0x08;
+	ip[0] = 0x45;
+	ip[2] = (uint8_t)((20 + ulen) >> 8);
+	ip[3] = (uint8_t)(20 + ulen);
+	ip[8] = 64;
+	ip[9] = proto;
+	memcpy(ip + 12, &sa, 4);
+	memcpy(ip + 16, &da, 4);
+	sum = inet_csum(ip, 20);
+	ip[10] = (uint8_t)(sum >> 8);
+	ip[11] = (uint8_t)sum;
+	uh[0] = 4000 >> 8;
+	uh[1] = 4000 & 0xff;
+	uh[3] = 9;
+	uh[4] = (uint8_t)(ulen >> 8);
+	uh[5] = (uint8_t)ulen;
+	for (size_t i = 0; i < USO_PLEN; i++)
+		uh[8 + i] = gso_payload_byte(i);
+	sum = (uint16_t)~csum_fold(csum_tcpudp_nofold(sa, da, 17,
+						      (uint16_t)ulen, 0));
+	uh[6] = (uint8_t)(sum >> 8);
+	uh[7] = (uint8_t)sum;
+	return len;
+}
+
+/* The kernel sends udp_gso_frame out of the TAP from a packet socket. */
+static void kernel_sends_udp_gso(void)
+{
+	struct sockaddr_ll to = { .sll_family = AF_PACKET, .sll_halen = 6 };
+	struct pkt_vnet_hdr h = { .flags = 1, .gso_type = 5, .hdr_len = 42,
+				  .gso_size = GSO_MSS, .csum_start = 34,
+				  .csum_offset = 6 };
+	uint8_t buf[sizeof(h) + 14 + 28 + USO_PLEN];
+	size_t len;
+
+	memcpy(buf, &h, sizeof(h));
+	len = udp_gso_frame(buf + sizeof(h), 17);
+	to.sll_ifindex = (int)if_nametoindex(IFNAME);
+	assert_int_equal(sendto(F.pkt, buf, sizeof(h) + len, 0,
+				(struct sockaddr *)&to, sizeof(to)),
+			 (ssize_t)(sizeof(h) + len));
+}
+
+/* A ustack UDP socket on 10.77.0.2:9, with UDP_GRO as asked. */
+static int ustack_udp_sink(int gro)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(9) };
+	int fd = us_socket_on(F.st, AF_INET, SOCK_DGRAM, 0);
+
+	assert_true(fd >= 0);
+	assert_int_equal(netdev_set_ipv4(F.dev, inet_addr("10.77.0.2"), 24), 0);
+	assert_int_equal(us_bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	assert_int_equal(us_setsockopt(fd, SOL_UDP, UDP_GRO, &gro,
+				       sizeof(gro)), 0);
+	return fd;
+}
+
+/* The next datagram on fd: its length, and its UDP_GRO size (-1: no
+ * such control message); the payload checked against the frame's from
+ * byte `from` on. */
+static ssize_t ustack_recv(int fd, size_t from, int *gso)
+{
+	static uint8_t buf[USO_PLEN + 100];
+	union {
+		char b[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} ctl;
+	struct iovec iov = { buf, sizeof(buf) };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1,
+			    .msg_control = ctl.b, .msg_controllen = sizeof(ctl) };
+	struct cmsghdr *c;
+	ssize_t n = us_recvmsg(fd, &m, MSG_DONTWAIT);
+
+	*gso = -1;
+	if (n < 0)
+		return n;
+	for (ssize_t i = 0; i < n; i++)
+		assert_int_equal(buf[i], gso_payload_byte(from + (size_t)i));
+	c = CMSG_FIRSTHDR(&m);
+	if (c && c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO)
+		memcpy(gso, CMSG_DATA(c), sizeof(*gso));
+	return n;
+}
+
+/*
+ * The kernel's UDP GSO packet arrives as one frame and UDP cuts it into
+ * its datagrams for a socket without UDP_GRO; one with UDP_GRO gets it
+ * whole with the datagram size. With offloads off the kernel cuts it
+ * before we see it, and a socket with UDP_GRO gets plain datagrams.
+ */
+static void rx_udp_gso(bool offload, int gro)
+{
+	int fd, gso;
+
+	fixture_up(&(struct tap_config){ .ifname = IFNAME,
+					  .no_offload = !offload });
+	if (offload)
+		skip_without_uso();
+	F.pkt = packet_socket(IFNAME, true);
+	fd = ustack_udp_sink(gro);
+	kernel_sends_udp_gso();
+	poll_for(300);
+	assert_int_equal(F.st->stats.drops[US_DROP_DEV_BAD_VNET_HDR], 0);
+	assert_int_equal(F.st->stats.mib[US_MIB_DEV_RX_GSO], offload ? 1 : 0);
+	assert_int_equal(F.dev->stats.rx_packets, offload ? 1 : USO_DGRAMS);
+	if (offload && gro) {
+		assert_int_equal(ustack_recv(fd, 0, &gso), USO_PLEN);
+		assert_int_equal(gso, GSO_MSS);
+	} else {
+		for (int k = 0; k < USO_DGRAMS; k++) {
+			ssize_t want = k < USO_DGRAMS - 1 ? GSO_MSS
+						  : USO_PLEN - 2 * GSO_MSS;
+
+			assert_int_equal(ustack_recv(fd, (size_t)k * GSO_MSS,
+						     &gso), want);
+			assert_int_equal(gso, -1);
+		}
+	}
+	assert_int_equal(ustack_recv(fd, 0, &gso), -1);
+	assert_int_equal(errno, EAGAIN);
+	assert_int_equal(us_close(fd), 0);
+	fixture_down();
+}
+
+static void test_rx_udp_gso_cut(void **state)
+{
+	(void)state;
+	SKIP_WITHOUT_NETNS();
+	rx_udp_gso(true, 0);
+}
+
+static void test_rx_udp_gso_whole(void **state)
+{
+	(void)state;
+	SKIP_WITHOUT_NETNS();
+	rx_udp_gso(true, 1);
+}
+
+static void test_rx_udp_gso_without_offload(void **state)
+{
+	(void)state;
+	SKIP_WITHOUT_NETNS();
+	rx_udp_gso(false, 1);
+}
+
+/*
+ * Frames with a UDP_L4 header the kernel would never write, through a
+ * socket pair standing in for the TAP: each is dropped as a bad vnet
+ * header and nothing reaches the socket. A good one then goes through.
+ */
+static void test_rx_udp_gso_bad_headers(void **state)
+{
+	struct bad {
+		uint8_t proto;
+		uint16_t gso_size;
+		bool no_gro;    /* GRO_UDP_L4 off on the device */
+		bool frag;      /* a first fragment (MF) */
+	} bad[] = {
+		{ 6, GSO_MSS, false, false },   /* not UDP */
+		{ 17, 0, false, false },        /* no datagram size */
+		{ 17, 19, false, false },       /* 132 datagrams: past 128 */
+		{ 17, GSO_MSS, true, false },   /* USO not agreed */
+		{ 17, GSO_MSS, false, true },   /* a fragment */
+	};
+	uint8_t buf[VNET_HLEN + 14 + 28 + USO_PLEN] = { 0 };
+	int sv[2], fd, gso;
+	uint64_t drops;
+	size_t len;
+
+	(void)state;
+	SKIP_WITHOUT_NETNS();
+	fixture_up(&(struct tap_config){ .ifname = IFNAME });
+	skip_without_uso();
+	fd = ustack_udp_sink(0);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK |
+				    SOCK_CLOEXEC, 0, sv), 0);
+	F.tap_fd = F.dev->fd;
+	F.dev->fd = sv[0];
+	F.pipe[0] = sv[1];
+	F.pipe[1] = sv[0];
+	for (size_t i = 0; i <= sizeof(bad) / sizeof(bad[0]); i++) {
+		bool good = i == sizeof(bad) / sizeof(bad[0]);
+		struct vnet_hdr12 {
+			uint8_t flags, gso_type;
+			uint16_t hdr_len, gso_size, csum_start, csum_offset, nb;
+		} h = { 1, 5, 42, GSO_MSS, 34, 6, 0 };
+		uint32_t features = F.dev->features;
+
+		if (!good) {
+			h.gso_size = bad[i].gso_size;
+			if (bad[i].no_gro)
+				F.dev->features &= ~US_NETIF_F_GRO_UDP_L4;
+		}
+		memcpy(buf, &h, sizeof(h));
+		len = udp_gso_frame(buf + VNET_HLEN, good ? 17 : bad[i].proto);
+		if (!good && bad[i].frag) {
+			uint8_t *ip = buf + VNET_HLEN + 14;
+			uint16_t sum;
+
+			ip[6] |= 0x20;
+			ip[10] = ip[11] = 0;
+			sum = inet_csum(ip, 20);
+			ip[10] = (uint8_t)(sum >> 8);
+			ip[11] = (uint8_t)sum;
+		}
+		drops = F.st->stats.drops[US_DROP_DEV_BAD_VNET_HDR];
+		assert_int_equal(write(sv[1], buf, VNET_HLEN + len),
+				 (ssize_t)(VNET_HLEN + len));
+		F.dev->ops->poll(F.dev, 64);
+		F.dev->features = features;
+		if (good) {
+			assert_int_equal(F.st->stats.drops[US_DROP_DEV_BAD_VNET_HDR],
+					 drops);
+			assert_int_equal(ustack_recv(fd, 0, &gso), GSO_MSS);
+		} else {
+			assert_int_equal(F.st->stats.drops[US_DROP_DEV_BAD_VNET_HDR],
+					 drops + 1);
+			assert_int_equal(ustack_recv(fd, 0, &gso), -1);
+		}
+	}
+	assert_int_equal(us_close(fd), 0);
+	fixture_down();
+}
+
 /*
  * When the kernel's queue is full a write fails with EAGAIN; the frame is
  * dropped and counted. A full nonblocking pipe stands in for the queue.
@@ -1377,6 +1791,13 @@ int main(void)
 		cmocka_unit_test_teardown(test_rx_gso_needs_csum, teardown),
 		cmocka_unit_test_teardown(test_rx_gso_segmented_without_offload,
 					  teardown),
+		cmocka_unit_test_teardown(test_tx_udp_gso, teardown),
+		cmocka_unit_test_teardown(test_tx_udp_gso_software, teardown),
+		cmocka_unit_test_teardown(test_rx_udp_gso_cut, teardown),
+		cmocka_unit_test_teardown(test_rx_udp_gso_whole, teardown),
+		cmocka_unit_test_teardown(test_rx_udp_gso_without_offload,
+					  teardown),
+		cmocka_unit_test_teardown(test_rx_udp_gso_bad_headers, teardown),
 	};
 	int failed = cmocka_run_group_tests(tests, group_setup, NULL);
 
