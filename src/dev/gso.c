@@ -85,6 +85,7 @@ struct gso_geom {
 	unsigned int hlen;   /* every header: th + the L4 header length */
 	unsigned int mss;
 	bool udp;            /* SKB_GSO_UDP_L4 */
+	bool l4_csum;        /* compute each segment's L4 checksum */
 };
 
 static int gso_geometry(const struct sk_buff *skb, struct gso_geom *g)
@@ -145,7 +146,8 @@ static void cursor_copy(struct gso_cursor *c, const struct sk_buff *skb,
 /*
  * Fix the headers of segment i (payload at offset off of the whole): the
  * IPv4 length, id and checksum; TCP's sequence number and flags, or UDP's
- * length (RFC 768: each datagram is whole); the L4 checksum, in full.
+ * length (RFC 768: each datagram is whole); the L4 checksum, in full,
+ * unless the segments are of a packet already checked (g->l4_csum).
  */
 static void gso_fix_headers(struct sk_buff *seg, const struct gso_geom *g,
 			    unsigned int i, uint32_t off, bool last)
@@ -171,6 +173,8 @@ static void gso_fix_headers(struct sk_buff *seg, const struct gso_geom *g,
 		if (i)
 			th[13] &= (uint8_t)~TCPF_CWR;
 	}
+	if (!g->l4_csum)
+		return;
 	memcpy(&saddr, ip + 12, 4);
 	memcpy(&daddr, ip + 16, 4);
 	put16(th + check, 0);
@@ -198,7 +202,8 @@ static struct sk_buff *gso_new_segment(struct sk_buff *skb,
 	return seg;
 }
 
-int skb_gso_segment(struct sk_buff *skb, struct sk_buff_head *segs)
+static int gso_segment(struct sk_buff *skb, struct sk_buff_head *segs,
+		       bool l4_csum)
 {
 	struct gso_cursor c = { 0 };
 	struct gso_geom g;
@@ -207,6 +212,7 @@ int skb_gso_segment(struct sk_buff *skb, struct sk_buff_head *segs)
 
 	if (gso_geometry(skb, &g) < 0)
 		return -EINVAL;
+	g.l4_csum = l4_csum;
 	total = skb->len - g.hlen;
 	c.p = skb->data + g.hlen;
 	c.left = skb_headlen(skb) - g.hlen;
@@ -224,4 +230,14 @@ int skb_gso_segment(struct sk_buff *skb, struct sk_buff_head *segs)
 		off += n;
 	}
 	return 0;
+}
+
+int skb_gso_segment(struct sk_buff *skb, struct sk_buff_head *segs)
+{
+	return gso_segment(skb, segs, true);
+}
+
+int skb_gso_segment_rx(struct sk_buff *skb, struct sk_buff_head *segs)
+{
+	return gso_segment(skb, segs, false);
 }

@@ -31,6 +31,11 @@ int skb_checksum_help(struct sk_buff *skb);
  * is then empty); skb itself is left to the caller.
  */
 int skb_gso_segment(struct sk_buff *skb, struct sk_buff_head *segs);
+/* The same for a received packet whose checksum is taken as checked
+ * (CHECKSUM_UNNECESSARY): the segments' L4 checksums are not computed,
+ * their fields left as they came (Linux's __udp_gso_segment on the way in
+ * does not sum the payload either). */
+int skb_gso_segment_rx(struct sk_buff *skb, struct sk_buff_head *segs);
 
 /* True when dev cannot send skb as it is: TCP GSO without TSO, UDP GSO
  * without GSO_UDP_L4, a GSO frame of US_GSO_MAX_SIZE or more, or a

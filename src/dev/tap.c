@@ -316,7 +316,12 @@ static int tap_rx_drop(struct net_device *dev)
 	return 1;
 }
 
-/* Read one frame. 1 when one was handled, 0 when none waits, -errno. */
+/*
+ * Read one frame. The work it was when one was handled: 1, or for a UDP
+ * GSO frame its datagrams, which UDP may cut one by one, so that a poll's
+ * budget (and the runtime's hold of the core lock) counts packets, not
+ * 64 KB frames of a UDP flood; 0 when none waits; -errno.
+ */
 static int tap_rx_one(struct net_device *dev)
 {
 	struct tap_priv *tp = netdev_priv(dev);
@@ -324,7 +329,7 @@ static int tap_rx_one(struct net_device *dev)
 	uint64_t seq = us_rx_read_begin(dev->st);
 	enum us_drop_reason why;
 	ssize_t n;
-	int r;
+	int r, work;
 
 	if (!skb) {
 		r = tap_rx_drop(dev);
@@ -352,8 +357,10 @@ static int tap_rx_one(struct net_device *dev)
 		us_drop(dev->st, skb, why);
 		return 1;
 	}
+	work = skb_shinfo(skb)->gso_type == SKB_GSO_UDP_L4 && skb_is_gso(skb) ?
+	       skb_shinfo(skb)->gso_segs : 1;
 	tap_fault_rx(&tp->fault, skb);
-	return 1;
+	return work;
 }
 
 static int tap_poll(struct net_device *dev, int budget)
@@ -374,7 +381,7 @@ static int tap_poll(struct net_device *dev, int budget)
 		}
 		if (r == 0)
 			break;
-		n++;
+		n += r;
 		/* A thread driving the engine as it waits has its data: it
 		 * leaves the rest to others rather than read the device
 		 * until EAGAIN (runtime.c, rt_lone_wake). Not after a

@@ -244,7 +244,7 @@ static void udp_queue_segments(struct sock *sk, struct sk_buff *skb)
 
 	skb_queue_head_init(&segs);
 	skb_push(skb, (unsigned int)(skb->data - skb_network_header(skb)));
-	rc = skb_gso_segment(skb, &segs);
+	rc = skb_gso_segment_rx(skb, &segs);
 	if (rc < 0) {
 		us_mib_inc(sk->st, US_MIB_UDP_IN_ERRORS);
 		us_drop(sk->st, skb, rc == -ENOMEM ? US_DROP_NOMEM

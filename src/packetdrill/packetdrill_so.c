@@ -306,7 +306,7 @@ static void pd_settle(struct pd_stack *pd)
 
 static void pd_lock(struct pd_stack *pd)
 {
-	pthread_mutex_lock(&pd->st->lock);
+	us_core_lock(pd->st);
 	us_engine_begin(pd->st);
 }
 
@@ -882,7 +882,7 @@ static struct pd_stack *pd_create(const char *flags)
 		pd_free(pd);
 		return NULL;
 	}
-	pthread_mutex_lock(&pd->st->lock);
+	us_core_lock(pd->st);
 	us_engine_begin(pd->st);
 	err = pd_attach_device(pd, &cfg);
 	pthread_mutex_unlock(&pd->st->lock);

@@ -287,7 +287,7 @@ static void shim_exit(void)
 		if (fdtable_is_ours(fd))
 			us_close(fd);
 	for (unsigned int waited = 0;; waited += 10) {
-		pthread_mutex_lock(&st->lock);
+		us_core_lock(st);
 		live = live_conns(st);
 		pthread_mutex_unlock(&st->lock);
 		if (live == 0 || waited >= shim.exit_wait_ms)

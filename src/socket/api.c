@@ -52,7 +52,7 @@ static struct socket *sock_get_locked(int fd)
 
 	if (!sock)
 		return NULL;
-	pthread_mutex_lock(&sock->st->lock);
+	us_core_lock(sock->st);
 	us_engine_begin(sock->st);
 	return sock;
 }
@@ -150,7 +150,7 @@ int us_socket_on(struct ustack *st, int domain, int type, int protocol)
 		return (int)set_errno(-EINVAL);
 	if (!st)
 		return (int)set_errno(-ENETDOWN);
-	pthread_mutex_lock(&st->lock);
+	us_core_lock(st);
 	sock = sock_create(st, domain, type, protocol, flags, &err);
 	if (sock) {
 		sock->nonblock = flags & SOCK_NONBLOCK;
@@ -214,7 +214,7 @@ int us_close(int fd)
 	if (!sock)
 		return eventpoll_close_fd(fd) ? 0 : (int)us_sys(SYS_close, fd);
 	st = sock->st;
-	pthread_mutex_lock(&st->lock);
+	us_core_lock(st);
 	us_engine_begin(st);
 	if (!fdtable_remove_desc(fd, sock, &last)) {
 		/* Another thread closed it since the lookup. */

@@ -262,7 +262,7 @@ static void ep_clear(struct us_epoll *ep)
 		st = epi->st;
 		pthread_mutex_unlock(&ep->lock);
 
-		pthread_mutex_lock(&st->lock);
+		us_core_lock(st);
 		pthread_mutex_lock(&ep->lock);
 		if (!epi->dead)
 			ep_unlink(ep, epi);
@@ -468,7 +468,7 @@ static void ep_drive(struct us_epoll *ep, bool early)
 	pthread_mutex_unlock(&ep->lock);
 	if (!st)
 		return;
-	pthread_mutex_lock(&st->lock);
+	us_core_lock(st);
 	if (!us_runtime_drive_until(st, early ? &ep->any_ready : NULL))
 		ep_drive_detach(ep, st);
 	else    /* a poller comes back soon: the devices wait for it */
@@ -536,7 +536,7 @@ static int ep_ctl_sock(struct us_epoll *ep, int op, struct socket *sock,
 		if (op == EPOLL_CTL_ADD && (ev->events & ~EP_EXCLUSIVE_OK_BITS))
 			return -EINVAL;
 	}
-	pthread_mutex_lock(&sock->st->lock);
+	us_core_lock(sock->st);
 	if (sock->dead) {
 		/* Closed by another thread since the lookup. */
 		us_core_unlock(sock->st);
@@ -693,7 +693,7 @@ static int ep_report(struct us_epoll *ep, struct us_epitem *epi,
 	uint32_t mask = 0;
 	int rc = 0;
 
-	pthread_mutex_lock(&st->lock);
+	us_core_lock(st);
 	pthread_mutex_lock(&ep->lock);
 	if (!epi->dead && (epi->events & ~EP_PRIVATE_BITS))
 		mask = sock_poll_user(epi->sock) & epi->events;
@@ -804,7 +804,7 @@ static void ep_drop_stale(struct us_epoll *ep)
 
 		epi->refcnt++;
 		pthread_mutex_unlock(&ep->lock);
-		pthread_mutex_lock(&st->lock);
+		us_core_lock(st);
 		pthread_mutex_lock(&ep->lock);
 		if (epi->on_rdl && !epi->dead)
 			ready = sock_poll_user(epi->sock) & epi->events &

@@ -176,7 +176,7 @@ uint32_t poll_watch_scan(struct poll_watch *pw, struct poll_waiter *w)
 	struct socket *sock = pw->sock;
 	uint32_t mask = POLLNVAL;
 
-	pthread_mutex_lock(&sock->st->lock);
+	us_core_lock(sock->st);
 	/* (fd < 0: its last descriptor was closed, the socket lingers.) */
 	if (!sock->dead && sock->sk && sock->fd >= 0) {
 		if (w && !pw->queued) {
@@ -194,7 +194,7 @@ void poll_watch_release(struct poll_watch *pw)
 {
 	struct socket *sock = pw->sock;
 
-	pthread_mutex_lock(&sock->st->lock);
+	us_core_lock(sock->st);
 	if (pw->queued)
 		us_wait_del(&pw->wait);
 	pw->queued = false;

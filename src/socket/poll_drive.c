@@ -105,7 +105,7 @@ bool poll_drive_arm(struct poll_waiter *w)
 
 	if (!w->st || !(d = driver_get()) || d->busy)
 		return false;
-	pthread_mutex_lock(&w->st->lock);
+	us_core_lock(w->st);
 	ok = driver_sync(d, w->st);
 	/* Taken before the unlock, which may run a SIGURG handler whose
 	 * own us_poll must then not borrow the driver too. */
@@ -146,7 +146,7 @@ static void drive(struct poll_waiter *w)
 {
 	struct ustack *st = w->st;
 
-	pthread_mutex_lock(&st->lock);
+	us_core_lock(st);
 	my_waiter = w;
 	/* Stop reading once a socket of the call woke it (poll_waiter_wake
 	 * sets woken for the thread's own engine), as recv and epoll do. */

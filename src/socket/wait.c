@@ -429,7 +429,7 @@ static int sleep_driving(struct us_sleeper *s, struct ustack *st)
 		for (int i = 0; i < n; i++)
 			dev |= evs[i].data.u64 >> 32 == DRV_DEV &&
 			       (evs[i].events & EPOLLIN);
-		pthread_mutex_lock(&st->lock);
+		us_core_lock(st);
 		if (n < 0) {
 			if (err != EINTR) {
 				rc = -err;
@@ -478,7 +478,7 @@ static int sleep_driving(struct us_sleeper *s, struct ustack *st)
 		/* Not under the lock: a handler may call ustack. */
 		us_core_unlock(st);
 		us_sigguard_release(&sig);
-		pthread_mutex_lock(&st->lock);
+		us_core_lock(st);
 	}
 	/* Written but not seen in the set: drain it (the write was made
 	 * under the lock we hold, so the read returns at once). */

@@ -108,7 +108,7 @@ int ustack_add_tap(struct ustack *st, const struct ustack_ifconfig *ifc)
 	cfg.no_offload = ifc->no_offload != 0;
 	cfg.tx_thread = ifc->no_tx_thread == 0;
 
-	pthread_mutex_lock(&st->lock);
+	us_core_lock(st);
 	us_engine_begin(st);
 	if (us_dev_get_by_name(st, ifc->ifname)) {
 		err = -EEXIST;

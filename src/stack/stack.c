@@ -113,7 +113,7 @@ void ustack_destroy(struct ustack *st)
 	ustack_stop(st);
 	if (us_default_stack() == st)
 		us_set_default_stack(NULL);
-	pthread_mutex_lock(&st->lock);
+	us_core_lock(st);
 	close_all_sockets(st);
 	tcp_exit(st);
 	while (!list_empty(&st->devices))
@@ -252,7 +252,7 @@ void ustack_print_counters(struct ustack *st, FILE *f)
 {
 	struct list_head *pos;
 
-	pthread_mutex_lock(&st->lock);
+	us_core_lock(st);
 	list_for_each(pos, &st->devices) {
 		struct net_device *dev = list_entry(pos, struct net_device, list);
 		const struct net_device_stats *s = &dev->stats;

@@ -92,7 +92,20 @@ struct ustack {
 	 * thread held the core lock, left its pass to that thread (runtime.c,
 	 * rt_hand_off; us_runtime_before_unlock): RT_PASS_* bits, 0 if not. */
 	atomic_uint rt_pass_wanted;
+	/* Application threads waiting for the core lock (us_core_lock):
+	 * the runtime thread lets them in between its passes under a
+	 * flood (runtime.c, rt_let_waiters_in). */
+	atomic_uint lock_waiters;
 };
+
+/* The core lock, taken by a thread of the application (a socket call, a
+ * poll, a drive of the engine), counted while it waits. */
+static inline void us_core_lock(struct ustack *st)
+{
+	atomic_fetch_add_explicit(&st->lock_waiters, 1, memory_order_relaxed);
+	pthread_mutex_lock(&st->lock);
+	atomic_fetch_sub_explicit(&st->lock_waiters, 1, memory_order_relaxed);
+}
 
 /*
  * A thread woken by a device fd (its epoll_wait returned it) takes a mark

@@ -190,7 +190,7 @@ int ustack_sysctl_set(struct ustack *st, const char *name, const char *value)
 
 	if (!r)
 		return -1;
-	pthread_mutex_lock(&st->lock);
+	us_core_lock(st);
 	err = sysctl_store(&st->sysctl, r, value);
 	pthread_mutex_unlock(&st->lock);
 	if (err) {
@@ -209,7 +209,7 @@ int ustack_sysctl_get(struct ustack *st, const char *name, char *buf,
 
 	if (!r)
 		return -1;
-	pthread_mutex_lock(&st->lock);
+	us_core_lock(st);
 	field = (const char *)&st->sysctl + r->offset;
 	if (r->type == SYSCTL_INT)
 		n = snprintf(buf, len, "%d", *(const int *)field);
