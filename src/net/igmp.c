@@ -7,19 +7,30 @@
  * 224.0.0.1 (all hosts) every device hears without joining (RFC 1112
  * §6.4 has the host join it at start) and is never reported.
  *
+ * Source filters (RFC 3678, Linux's ip_mc_source and ip_mc_msfilter): a
+ * membership has a mode and sources; the group of the device counts, per
+ * mode, the memberships and how many name each source (Linux's sfcount
+ * and sf_count), from which its filter follows (ip_mc_filter, RFC 3376
+ * §3.2), and which datagrams the device hears (ip_mc_dev_joined).
+ *
  * IGMP, host side (RFC 3376 §5, RFC 2236 §3, RFC 1112 App. I):
- *   - A change (join, leave) is told at once and Robustness Variable (2)
- *     times in all, the repeats at random within the Unsolicited Report
- *     Interval (1 s for version 3, 10 s for 2 and 1). Version 3 says it
- *     with a CHANGE_TO_EXCLUDE_MODE record (join) or a
- *     CHANGE_TO_INCLUDE_MODE record (leave) for the group and no source,
- *     to 224.0.0.22. Version 2 sends a Membership Report to the group
- *     (and a single Leave Group to 224.0.0.2, if ours was the last report
- *     heard), version 1 a report only.
+ *   - A change of a group's filter (a join, a leave, a source) is told at
+ *     once and Robustness Variable (2) times in all, the repeats at random
+ *     within the Unsolicited Report Interval (1 s for version 3, 10 s for
+ *     2 and 1). Version 3 says a change of mode with a
+ *     CHANGE_TO_EXCLUDE_MODE record (a join: no source) or a
+ *     CHANGE_TO_INCLUDE_MODE record (a leave: none) with the new sources,
+ *     and new and gone sources in the same mode with ALLOW_NEW_SOURCES and
+ *     BLOCK_OLD_SOURCES records, to 224.0.0.22; its repeats say the
+ *     filter as a mode change record. Version 2 sends a Membership Report
+ *     to the group (and a single Leave Group to 224.0.0.2, if ours was the
+ *     last report heard), version 1 a report only; both only for joins
+ *     and leaves.
  *   - A query is answered after a random delay within its Max Resp Time
  *     with the current state: one version 3 report that lists every group
- *     (MODE_IS_EXCLUDE) for a general query, a record for the group for a
- *     group-specific one. In version 1 or 2 each group answers alone, and
+ *     (MODE_IS_EXCLUDE or MODE_IS_INCLUDE, with the sources) for a
+ *     general query, a record for the group for a group-specific one (and
+ *     for a group-and-source-specific one). In version 1 or 2 each group answers alone, and
  *     hearing another host's report for it cancels ours (RFC 2236 §3).
  *     Malformed queries (9 to 11 bytes, sources past the end, a general
  *     query with sources) are dropped, as Linux's igmp_heard_query.
@@ -57,9 +68,12 @@
 #define IGMP_V3_REPORT 0x22
 
 /* RFC 3376 §4.2.12: group record types. */
+#define IGMP_MODE_IS_INCLUDE   1
 #define IGMP_MODE_IS_EXCLUDE   2
 #define IGMP_TO_INCLUDE        3
 #define IGMP_TO_EXCLUDE        4
+#define IGMP_ALLOW_NEW         5
+#define IGMP_BLOCK_OLD         6
 
 #define IGMP_ALL_HOSTS   0xe0000001u   /* host byte order */
 #define IGMP_ALL_ROUTERS 0xe0000002u
@@ -80,16 +94,37 @@
 /* RFC 1112 App. I: a version 1 query's response time is 10 s. */
 #define IGMP_V1_RESPONSE_US     (10 * US_USEC_PER_SEC)
 
+/* A source some membership of a group names, and how many do in each
+ * mode (Linux's ip_sf_list, sf_count[]). */
+struct ip_mc_src {
+	uint32_t addr;
+	unsigned int count[2];     /* [MCAST_EXCLUDE], [MCAST_INCLUDE] */
+};
+
 /* A group a device joined (Linux's ip_mc_list). */
 struct ip_mc_group {
 	struct list_head node;     /* on st->ip.mc_groups */
 	struct net_device *dev;
 	uint32_t group;            /* network byte order */
 	int users;                 /* memberships; 0 while its leave is told */
+	unsigned int sfcount[2];   /* memberships in each mode */
+	struct ip_mc_src *srcs;
+	unsigned int nsrcs;
+	uint8_t rmode;             /* the filter last told: its mode ... */
+	unsigned int nrsrc;        /* ... and sources */
+	uint32_t *rsrc;
 	uint8_t changes_left;      /* state-change reports still to send */
 	bool reporter;             /* ours was the last v1/v2 report heard */
 	bool query_due;            /* an answer to a query is due ... */
 	us_time_t report_at;       /* ... or the next change report, then */
+};
+
+/* One group record of a version 3 report (RFC 3376 §4.2.4). */
+struct igmp_record {
+	uint8_t type;
+	uint32_t group;
+	const uint32_t *src;
+	unsigned int nsrc;
 };
 
 static bool igmp_reported(uint32_t group)
@@ -180,45 +215,85 @@ static void igmp_send_v12(struct ustack *st, struct net_device *dev,
 		  msg, sizeof(msg));
 }
 
-/* The most records a version 3 report of dev's MTU holds. */
+/* Bytes of records a version 3 report out of dev may carry. */
 static size_t igmp_v3_room(const struct net_device *dev)
 {
 	size_t mtu = dev->mtu < IP_MAXPACKET ? dev->mtu : IP_MAXPACKET;
 	size_t head = IGMP_IP_HLEN + IGMP_HLEN;
 
-	return mtu >= head + IGMP_RECORD_LEN ?
-	       (mtu - head) / IGMP_RECORD_LEN : 1;
+	return mtu > head ? mtu - head : 0;
 }
 
-/* A version 3 report with `n` records of `type`, one per group. */
-static void igmp_send_v3(struct ustack *st, struct net_device *dev,
-			 uint8_t type, const uint32_t *groups, size_t n)
+static size_t igmp_record_len(const struct igmp_record *r)
 {
-	size_t len = IGMP_HLEN + n * IGMP_RECORD_LEN;
-	uint8_t *msg = calloc(1, len);
+	return IGMP_RECORD_LEN + 4u * r->nsrc;
+}
 
-	if (!msg) {
-		us_drop(st, NULL, US_DROP_NOMEM);
-		return;
-	}
-	msg[0] = IGMP_V3_REPORT;
-	ip_put16(msg + 6, (uint16_t)n);
-	for (size_t i = 0; i < n; i++) {
-		uint8_t *r = msg + IGMP_HLEN + i * IGMP_RECORD_LEN;
+/* The n records in as many version 3 reports as dev's MTU needs (a record
+ * larger than that alone goes alone). */
+static void igmp_send_v3(struct ustack *st, struct net_device *dev,
+			 const struct igmp_record *rec, size_t n)
+{
+	size_t room = igmp_v3_room(dev), i = 0;
 
-		r[0] = type;   /* aux data length and sources: 0 */
-		memcpy(r + 4, &groups[i], 4);
+	while (i < n) {
+		size_t len = IGMP_HLEN, k = 0, off = IGMP_HLEN;
+		uint8_t *msg;
+
+		while (i + k < n &&
+		       (!k || len + igmp_record_len(&rec[i + k]) <=
+			      IGMP_HLEN + room))
+			len += igmp_record_len(&rec[i + k++]);
+		msg = calloc(1, len);
+		if (!msg) {
+			us_drop(st, NULL, US_DROP_NOMEM);
+			return;
+		}
+		msg[0] = IGMP_V3_REPORT;
+		ip_put16(msg + 6, (uint16_t)k);
+		for (size_t j = i; j < i + k; j++) {
+			uint8_t *r = msg + off;
+
+			r[0] = rec[j].type;   /* aux data length: 0 */
+			ip_put16(r + 2, (uint16_t)rec[j].nsrc);
+			memcpy(r + 4, &rec[j].group, 4);
+			if (rec[j].nsrc)
+				memcpy(r + 8, rec[j].src, 4u * rec[j].nsrc);
+			off += igmp_record_len(&rec[j]);
+		}
+		igmp_xmit(st, dev, htonl(IGMP_V3_ROUTERS), msg, len);
+		free(msg);
+		i += k;
 	}
-	igmp_xmit(st, dev, htonl(IGMP_V3_ROUTERS), msg, len);
-	free(msg);
+}
+
+/* Whether the filter last told has the device hear the group: EXCLUDE
+ * mode, or INCLUDE with a source (RFC 3376 §3.2). */
+static bool igmp_joined(const struct ip_mc_group *g)
+{
+	return g->rmode == MCAST_EXCLUDE || g->nrsrc > 0;
+}
+
+/* g's record of its filter: a change to it, or what it is (a query's
+ * answer). */
+static struct igmp_record igmp_state_record(const struct ip_mc_group *g,
+					    bool change)
+{
+	struct igmp_record r = { 0, g->group, g->rsrc, g->nrsrc };
+
+	if (g->rmode == MCAST_EXCLUDE)
+		r.type = change ? IGMP_TO_EXCLUDE : IGMP_MODE_IS_EXCLUDE;
+	else
+		r.type = change ? IGMP_TO_INCLUDE : IGMP_MODE_IS_INCLUDE;
+	return r;
 }
 
 /*
- * g's state in dev's mode: a change (joined when it has users, else left)
- * or, answering a query, what it is now (it has users then). Versions 1
- * and 2 say both alike, a report; a version 2 leave is a Leave Group,
- * only from the last host to report (RFC 2236 §3 allows it from any;
- * Linux's igmp_group_dropped), a version 1 leave nothing.
+ * g's state in dev's mode: a change (its filter now) or, answering a
+ * query, what it is now (joined then). Versions 1 and 2 say both alike, a
+ * report; a version 2 leave is a Leave Group, only from the last host to
+ * report (RFC 2236 §3 allows it from any; Linux's igmp_group_dropped), a
+ * version 1 leave nothing.
  */
 static void igmp_send_state(struct ustack *st, struct ip_mc_group *g,
 			    bool change)
@@ -226,11 +301,10 @@ static void igmp_send_state(struct ustack *st, struct ip_mc_group *g,
 	int version = igmp_version(g->dev, st->now);
 
 	if (version == 3) {
-		igmp_send_v3(st, g->dev,
-			     !change ? IGMP_MODE_IS_EXCLUDE
-			     : g->users ? IGMP_TO_EXCLUDE : IGMP_TO_INCLUDE,
-			     &g->group, 1);
-	} else if (g->users) {
+		struct igmp_record r = igmp_state_record(g, change);
+
+		igmp_send_v3(st, g->dev, &r, 1);
+	} else if (igmp_joined(g)) {
 		igmp_send_v12(st, g->dev, version == 1 ? IGMP_V1_REPORT
 						       : IGMP_V2_REPORT,
 			      g->group);
@@ -240,15 +314,18 @@ static void igmp_send_state(struct ustack *st, struct ip_mc_group *g,
 	}
 }
 
-/* Version 3's answer to a general query: every group of dev joined, in
- * as many reports as its MTU needs. */
+/* Version 3's answer to a general query: every group dev hears, with its
+ * filter, in as many reports as its MTU needs. */
 static void igmp_send_all(struct ustack *st, struct net_device *dev)
 {
-	size_t room = igmp_v3_room(dev), n = 0;
-	uint32_t *groups = malloc(room * sizeof(*groups));
+	struct igmp_record *rec;
 	struct list_head *pos;
+	size_t n = 0, max = 0;
 
-	if (!groups) {
+	list_for_each(pos, &st->ip.mc_groups)
+		max++;
+	rec = malloc((max ? max : 1) * sizeof(*rec));
+	if (!rec) {
 		us_drop(st, NULL, US_DROP_NOMEM);
 		return;
 	}
@@ -256,17 +333,11 @@ static void igmp_send_all(struct ustack *st, struct net_device *dev)
 		struct ip_mc_group *g = list_entry(pos, struct ip_mc_group,
 						   node);
 
-		if (g->dev != dev || !g->users || !igmp_reported(g->group))
-			continue;
-		groups[n++] = g->group;
-		if (n == room) {
-			igmp_send_v3(st, dev, IGMP_MODE_IS_EXCLUDE, groups, n);
-			n = 0;
-		}
+		if (g->dev == dev && igmp_joined(g) && igmp_reported(g->group))
+			rec[n++] = igmp_state_record(g, false);
 	}
-	if (n)
-		igmp_send_v3(st, dev, IGMP_MODE_IS_EXCLUDE, groups, n);
-	free(groups);
+	igmp_send_v3(st, dev, rec, n);
+	free(rec);
 }
 
 /* ---- the timer ----------------------------------------------------------- */
@@ -312,6 +383,8 @@ static us_time_t igmp_unsolicited(const struct net_device *dev,
 static void igmp_group_free(struct ip_mc_group *g)
 {
 	list_del(&g->node);
+	free(g->srcs);
+	free(g->rsrc);
 	free(g);
 }
 
@@ -352,56 +425,205 @@ static void igmp_timer_fire(struct us_timer *t, us_time_t now)
 	igmp_arm(st);
 }
 
-/* Tell a change of g now and Robustness - 1 more times later. */
-static void igmp_change(struct ustack *st, struct ip_mc_group *g)
+/*
+ * g's filter now (RFC 3376 §3.2, Linux's sf_setstate): EXCLUDE when a
+ * membership excludes, with the sources every excluding one blocks and no
+ * including one names; else INCLUDE, with every source named. Into out
+ * (room for g->nsrcs); returns how many.
+ */
+static unsigned int ip_mc_filter(const struct ip_mc_group *g, uint8_t *mode,
+				 uint32_t *out)
 {
-	g->query_due = false;
-	g->changes_left = 0;
-	if (!igmp_reported(g->group))
-		return;
-	igmp_send_state(st, g, true);
-	/* Version 2 says a leave once (RFC 2236 §3); version 1 not at all. */
-	if (!g->users && igmp_version(g->dev, st->now) != 3)
-		return;
-	g->changes_left = IGMP_ROBUSTNESS - 1;
-	g->report_at = st->now +
-		       igmp_random(st, igmp_unsolicited(g->dev, st->now));
+	unsigned int n = 0, ex = g->sfcount[MCAST_EXCLUDE];
+
+	*mode = ex ? MCAST_EXCLUDE : MCAST_INCLUDE;
+	for (unsigned int i = 0; i < g->nsrcs; i++) {
+		const struct ip_mc_src *sf = &g->srcs[i];
+
+		if (ex ? sf->count[MCAST_EXCLUDE] == ex &&
+			 !sf->count[MCAST_INCLUDE]
+		       : sf->count[MCAST_INCLUDE] > 0)
+			out[n++] = sf->addr;
+	}
+	return n;
 }
 
-/* One more membership of group on dev (Linux's ip_mc_inc_group). */
-static int ip_mc_inc_group(struct ustack *st, struct net_device *dev,
-			   uint32_t group)
+/* The members of a not in b, into out; how many. */
+static unsigned int ip_mc_minus(const uint32_t *a, unsigned int na,
+				const uint32_t *b, unsigned int nb,
+				uint32_t *out)
+{
+	unsigned int n = 0;
+
+	for (unsigned int i = 0; i < na; i++) {
+		unsigned int j = 0;
+
+		while (j < nb && b[j] != a[i])
+			j++;
+		if (j == nb)
+			out[n++] = a[i];
+	}
+	return n;
+}
+
+/*
+ * Tell a change of g's filter now, and Robustness - 1 more times later
+ * (RFC 3376 §5.1): version 3 with a mode change record and the new
+ * sources (TO_EX for a join, TO_IN with none for a leave), or for new and
+ * gone sources in the same mode ALLOW and BLOCK records; its repeats say
+ * the filter as a mode change record, which covers a lost one of either
+ * kind. Versions 1 and 2 only say joins and leaves.
+ */
+static void igmp_change(struct ustack *st, struct ip_mc_group *g)
+{
+	uint32_t *old = g->rsrc, *cur, *diff;
+	unsigned int nold = g->nrsrc, n, a, b;
+	uint8_t oldmode = g->rmode, mode;
+	bool was = igmp_joined(g);
+	struct igmp_record rec[2];
+	size_t nrec = 0;
+
+	cur = malloc((g->nsrcs ? g->nsrcs : 1) * sizeof(*cur));
+	diff = malloc((g->nsrcs + nold + 1) * sizeof(*diff));
+	if (!cur || !diff) {
+		free(cur);
+		free(diff);
+		us_drop(st, NULL, US_DROP_NOMEM);
+		return;
+	}
+	n = ip_mc_filter(g, &mode, cur);
+	g->rmode = mode;
+	g->rsrc = cur;
+	g->nrsrc = n;
+	if (mode != oldmode) {
+		rec[nrec++] = igmp_state_record(g, true);
+	} else {
+		a = ip_mc_minus(cur, n, old, nold, diff);
+		b = ip_mc_minus(old, nold, cur, n, diff + a);
+		/* Including: the new are allowed, the gone blocked; excluding:
+		 * the other way round. */
+		if (mode == MCAST_EXCLUDE) {
+			unsigned int t = a;
+
+			a = b;
+			b = t;
+		}
+		if (a)
+			rec[nrec++] = (struct igmp_record){ IGMP_ALLOW_NEW,
+				g->group, mode == MCAST_INCLUDE ? diff : diff + b, a };
+		if (b)
+			rec[nrec++] = (struct igmp_record){ IGMP_BLOCK_OLD,
+				g->group, mode == MCAST_INCLUDE ? diff + a : diff, b };
+	}
+	if (nrec && igmp_reported(g->group)) {
+		int version = igmp_version(g->dev, st->now);
+
+		if (version == 3 || was != igmp_joined(g)) {
+			g->query_due = false;
+			g->changes_left = 0;
+			if (version == 3)
+				igmp_send_v3(st, g->dev, rec, nrec);
+			else
+				igmp_send_state(st, g, true);
+			/* Version 2 says a leave once (RFC 2236 §3); version
+			 * 1 not at all. */
+			if (version == 3 || igmp_joined(g)) {
+				g->changes_left = IGMP_ROBUSTNESS - 1;
+				g->report_at = st->now + igmp_random(
+					st, igmp_unsolicited(g->dev, st->now));
+			}
+		}
+	}
+	free(old);
+	free(diff);
+}
+
+/* A membership's filter: its mode and sources. */
+struct ip_mc_sf {
+	uint8_t mode;
+	const uint32_t *src;
+	unsigned int n;
+};
+
+/* Count a membership's filter into g (delta 1) or out of it (-1), as
+ * Linux's ip_mc_add_src and ip_mc_del_src; room for its sources was made
+ * (ip_mc_reserve). */
+static void ip_mc_count(struct ip_mc_group *g, const struct ip_mc_sf *f,
+			int delta)
+{
+	g->sfcount[f->mode] += (unsigned int)delta;
+	g->users += delta;
+	for (unsigned int i = 0; i < f->n; i++) {
+		unsigned int k = 0;
+
+		while (k < g->nsrcs && g->srcs[k].addr != f->src[i])
+			k++;
+		if (k == g->nsrcs) {
+			if (delta < 0)
+				continue;
+			g->srcs[g->nsrcs++] = (struct ip_mc_src){ f->src[i],
+								  { 0, 0 } };
+		}
+		g->srcs[k].count[f->mode] += (unsigned int)delta;
+		if (!g->srcs[k].count[0] && !g->srcs[k].count[1]) {
+			memmove(&g->srcs[k], &g->srcs[k + 1],
+				(g->nsrcs - k - 1) * sizeof(g->srcs[0]));
+			g->nsrcs--;
+		}
+	}
+}
+
+static int ip_mc_reserve(struct ip_mc_group *g, unsigned int more)
+{
+	struct ip_mc_src *p;
+
+	if (!more)
+		return 0;
+	p = realloc(g->srcs, (g->nsrcs + more) * sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	g->srcs = p;
+	return 0;
+}
+
+/*
+ * A membership of group on dev changes its filter from old to new (NULL:
+ * there was none, there is none now), as Linux's ip_mc_inc_group,
+ * ip_mc_dec_group and the source calls: the device's group is made or
+ * counted, the change told, the group forgotten once left and told.
+ * 0 or -ENOMEM (nothing changed then).
+ */
+static int ip_mc_apply(struct ustack *st, struct net_device *dev,
+		       uint32_t group, const struct ip_mc_sf *old,
+		       const struct ip_mc_sf *new)
 {
 	struct ip_mc_group *g = ip_mc_find(st, dev, group);
 
-	if (g && g->users++)
-		return 0;
 	if (!g) {
+		if (!new)
+			return 0;
 		g = calloc(1, sizeof(*g));
 		if (!g)
 			return -ENOMEM;
 		g->dev = dev;
 		g->group = group;
-		g->users = 1;
+		g->rmode = MCAST_INCLUDE;
 		list_add_tail(&g->node, &st->ip.mc_groups);
 	}
+	if (new && ip_mc_reserve(g, new->n) < 0) {
+		if (!g->users && !g->changes_left)
+			igmp_group_free(g);
+		return -ENOMEM;
+	}
+	if (old)
+		ip_mc_count(g, old, -1);
+	if (new)
+		ip_mc_count(g, new, 1);
 	igmp_change(st, g);
-	igmp_arm(st);
-	return 0;
-}
-
-/* One membership fewer (Linux's ip_mc_dec_group). */
-static void ip_mc_dec_group(struct ustack *st, struct net_device *dev,
-			    uint32_t group)
-{
-	struct ip_mc_group *g = ip_mc_find(st, dev, group);
-
-	if (!g || !g->users || --g->users)
-		return;
-	igmp_change(st, g);
-	if (!g->changes_left)
+	if (!g->users && !g->changes_left)
 		igmp_group_free(g);
 	igmp_arm(st);
+	return 0;
 }
 
 /* ---- receiving ----------------------------------------------------------- */
@@ -421,7 +643,7 @@ static us_time_t igmp_v3_max_resp(uint8_t code)
 static void igmp_schedule(struct ustack *st, struct ip_mc_group *g,
 			  us_time_t max_resp)
 {
-	if (!g->users || !igmp_reported(g->group))
+	if (!igmp_joined(g) || !igmp_reported(g->group))
 		return;
 	if (igmp_group_pending(g) && g->report_at < st->now + max_resp)
 		return;
@@ -562,11 +784,26 @@ void igmp_rcv(struct sk_buff *skb)
 }
 
 bool ip_mc_dev_joined(struct ustack *st, const struct net_device *dev,
-		      uint32_t group)
+		      uint32_t group, uint32_t saddr, int proto)
 {
-	const struct ip_mc_group *g = ip_mc_find(st, dev, group);
+	const struct ip_mc_group *g;
 
-	return group == htonl(IGMP_ALL_HOSTS) || (g && g->users > 0);
+	if (group == htonl(IGMP_ALL_HOSTS))
+		return true;
+	g = ip_mc_find(st, dev, group);
+	if (!g || g->users <= 0)
+		return false;
+	/* Linux's ip_check_mc_rcu: IGMP, and any source while no
+	 * membership names one. */
+	if (proto == IPPROTO_IGMP_ || !g->nsrcs)
+		return true;
+	for (unsigned int i = 0; i < g->nsrcs; i++) {
+		if (g->srcs[i].addr == saddr)
+			return g->srcs[i].count[MCAST_INCLUDE] ||
+			       g->srcs[i].count[MCAST_EXCLUDE] !=
+				       g->sfcount[MCAST_EXCLUDE];
+	}
+	return g->sfcount[MCAST_EXCLUDE] != 0;
 }
 
 /* ---- sockets --------------------------------------------------------------- */
@@ -593,10 +830,18 @@ static struct net_device *ip_mc_find_dev(struct ustack *st,
 	return dev;
 }
 
-int ip_mc_join_group(struct sock *sk, struct ip_mreqn *imr)
+static struct ip_mc_sf ip_mc_sf_of(const struct ip_mc_socklist *iml)
+{
+	return (struct ip_mc_sf){ iml->sfmode, iml->src, iml->nsrc };
+}
+
+/* A join in `mode` with no source (Linux's __ip_mc_join_group): EXCLUDE
+ * for any source, INCLUDE before the first source is added. */
+static int ip_mc_join(struct sock *sk, struct ip_mreqn *imr, uint8_t mode)
 {
 	struct inet_dgram_sock *isk = inet_dgram_sk(sk);
 	uint32_t group = imr->imr_multiaddr.s_addr;
+	struct ip_mc_sf sf = { mode, NULL, 0 };
 	struct ip_mc_socklist *iml;
 	struct net_device *dev;
 	int count = 0;
@@ -616,16 +861,34 @@ int ip_mc_join_group(struct sock *sk, struct ip_mreqn *imr)
 	iml = calloc(1, sizeof(*iml));
 	if (!iml)
 		return -ENOBUFS;   /* Linux's sock_kmalloc failing */
-	if (ip_mc_inc_group(sk->st, dev, group) < 0) {
+	if (ip_mc_apply(sk->st, dev, group, NULL, &sf) < 0) {
 		free(iml);
 		return -ENOBUFS;
 	}
 	iml->group = group;
 	iml->address = imr->imr_address.s_addr;
 	iml->ifindex = imr->imr_ifindex;
+	iml->sfmode = mode;
 	iml->next = isk->mc_list;
 	isk->mc_list = iml;
 	return 0;
+}
+
+int ip_mc_join_group(struct sock *sk, struct ip_mreqn *imr)
+{
+	return ip_mc_join(sk, imr, MCAST_EXCLUDE);
+}
+
+/* The membership gone from its device and freed. */
+static void ip_mc_forget(struct sock *sk, struct ip_mc_socklist *iml)
+{
+	struct net_device *dev = us_dev_get_by_index(sk->st, iml->ifindex);
+	struct ip_mc_sf sf = ip_mc_sf_of(iml);
+
+	if (dev)
+		(void)ip_mc_apply(sk->st, dev, iml->group, &sf, NULL);
+	free(iml->src);
+	free(iml);
 }
 
 int ip_mc_leave_group(struct sock *sk, struct ip_mreqn *imr)
@@ -648,9 +911,7 @@ int ip_mc_leave_group(struct sock *sk, struct ip_mreqn *imr)
 			continue;
 		}
 		*pp = iml->next;
-		if (dev)
-			ip_mc_dec_group(sk->st, dev, group);
-		free(iml);
+		ip_mc_forget(sk, iml);
 		return 0;
 	}
 	return -EADDRNOTAVAIL;
@@ -662,17 +923,203 @@ void ip_mc_drop_socket(struct sock *sk)
 	struct ip_mc_socklist *iml;
 
 	while ((iml = isk->mc_list) != NULL) {
-		struct net_device *dev = us_dev_get_by_index(sk->st,
-							     iml->ifindex);
-
 		isk->mc_list = iml->next;
-		if (dev)
-			ip_mc_dec_group(sk->st, dev, iml->group);
-		free(iml);
+		ip_mc_forget(sk, iml);
 	}
 }
 
-bool ip_mc_sf_allow(const struct sock *sk, uint32_t group, int ifindex)
+/* The socket's membership of group on the device imr names (filled in),
+ * and that device: Linux's lookup in ip_mc_source and ip_mc_msfilter. */
+static struct ip_mc_socklist *ip_mc_lookup(struct sock *sk,
+					   struct ip_mreqn *imr,
+					   struct net_device **devp)
+{
+	struct ip_mc_socklist *iml;
+
+	*devp = ip_mc_find_dev(sk->st, imr);
+	if (!*devp)
+		return NULL;
+	for (iml = inet_dgram_sk(sk)->mc_list; iml; iml = iml->next) {
+		if (iml->group == imr->imr_multiaddr.s_addr &&
+		    iml->ifindex == imr->imr_ifindex)
+			return iml;
+	}
+	return NULL;
+}
+
+/* The membership's filter becomes mode and the n sources at src (a list
+ * of its own for the membership), counted on its device. */
+static int ip_mc_set_sf(struct sock *sk, struct net_device *dev,
+			struct ip_mc_socklist *iml, uint8_t mode,
+			const uint32_t *src, unsigned int n)
+{
+	struct ip_mc_sf old = ip_mc_sf_of(iml), new = { mode, src, n };
+	uint32_t *copy = NULL;
+	int rc;
+
+	if (n) {
+		copy = malloc(n * sizeof(*copy));
+		if (!copy)
+			return -ENOBUFS;
+		memcpy(copy, src, n * sizeof(*copy));
+		new.src = copy;
+	}
+	rc = ip_mc_apply(sk->st, dev, iml->group, &old, &new);
+	if (rc < 0) {
+		free(copy);
+		return -ENOBUFS;
+	}
+	free(iml->src);
+	iml->src = copy;
+	iml->nsrc = (uint16_t)n;
+	iml->sfmode = mode;
+	return 0;
+}
+
+/* Linux's ip_mc_source: add or remove one source of a membership in
+ * omode. */
+static int ip_mc_source(struct sock *sk, bool add, uint8_t omode,
+			struct ip_mreqn *imr, uint32_t source)
+{
+	struct net_device *dev;
+	struct ip_mc_socklist *iml;
+	uint32_t *list;
+	unsigned int i, n;
+	int rc;
+
+	if (!ipv4_is_multicast(imr->imr_multiaddr.s_addr))
+		return -EINVAL;
+	iml = ip_mc_lookup(sk, imr, &dev);
+	if (!dev)
+		return -ENODEV;
+	if (!iml)
+		return -EINVAL;   /* a join must come first */
+	/* A filter once listed keeps its mode; an empty one may switch. */
+	if (iml->sfmode != omode) {
+		if (iml->has_sflist)
+			return -EINVAL;
+		rc = ip_mc_set_sf(sk, dev, iml, omode, NULL, 0);
+		if (rc < 0)
+			return rc;
+	}
+	n = iml->nsrc;
+	for (i = 0; i < n && iml->src[i] != source; i++)
+		;
+	if (!add) {
+		if (!iml->has_sflist || i == n)
+			return -EADDRNOTAVAIL;
+		/* (INCLUDE, no source) is no membership at all. */
+		if (n == 1 && omode == MCAST_INCLUDE)
+			return ip_mc_leave_group(sk, imr);
+		list = malloc(n * sizeof(*list));
+		if (!list)
+			return -ENOBUFS;
+		memcpy(list, iml->src, i * sizeof(*list));
+		memcpy(list + i, iml->src + i + 1, (n - i - 1) * sizeof(*list));
+		rc = ip_mc_set_sf(sk, dev, iml, omode, list, n - 1);
+		free(list);
+		return rc;
+	}
+	if (iml->has_sflist && n >= (unsigned int)sk->st->sysctl.igmp_max_msf)
+		return -ENOBUFS;
+	if (i < n)
+		return -EADDRNOTAVAIL;
+	list = malloc((n + 1) * sizeof(*list));
+	if (!list)
+		return -ENOBUFS;
+	if (n)
+		memcpy(list, iml->src, n * sizeof(*list));
+	list[n] = source;
+	rc = ip_mc_set_sf(sk, dev, iml, omode, list, n + 1);
+	free(list);
+	if (rc == 0)
+		iml->has_sflist = true;
+	return rc;
+}
+
+int ip_mc_source_opt(struct sock *sk, int optname, uint32_t group,
+		     uint32_t ifaddr, int ifindex, uint32_t source)
+{
+	struct ip_mreqn imr = { .imr_multiaddr.s_addr = group,
+				.imr_address.s_addr = ifaddr,
+				.imr_ifindex = ifindex };
+	bool add = optname == IP_BLOCK_SOURCE ||
+		   optname == MCAST_BLOCK_SOURCE ||
+		   optname == IP_ADD_SOURCE_MEMBERSHIP ||
+		   optname == MCAST_JOIN_SOURCE_GROUP;
+	uint8_t omode = MCAST_INCLUDE;
+	int rc;
+
+	if (optname == IP_BLOCK_SOURCE || optname == MCAST_BLOCK_SOURCE ||
+	    optname == IP_UNBLOCK_SOURCE || optname == MCAST_UNBLOCK_SOURCE)
+		omode = MCAST_EXCLUDE;
+	if (optname == IP_ADD_SOURCE_MEMBERSHIP ||
+	    optname == MCAST_JOIN_SOURCE_GROUP) {
+		struct ip_mreqn j = imr;
+
+		rc = ip_mc_join(sk, &j, MCAST_INCLUDE);
+		if (rc && rc != -EADDRINUSE)
+			return rc;
+		/* The device found by the join, for MCAST_'s index. */
+		if (optname == MCAST_JOIN_SOURCE_GROUP)
+			imr.imr_ifindex = j.imr_ifindex;
+	}
+	return ip_mc_source(sk, add, omode, &imr, source);
+}
+
+int ip_mc_msfilter(struct sock *sk, uint32_t group, uint32_t ifaddr,
+		   uint32_t mode, const uint32_t *src, uint32_t n)
+{
+	struct ip_mreqn imr = { .imr_multiaddr.s_addr = group,
+				.imr_address.s_addr = ifaddr };
+	struct ip_mc_socklist *iml;
+	struct net_device *dev;
+	int rc;
+
+	if (!ipv4_is_multicast(group) ||
+	    (mode != MCAST_INCLUDE && mode != MCAST_EXCLUDE))
+		return -EINVAL;
+	iml = ip_mc_lookup(sk, &imr, &dev);
+	if (!dev)
+		return -ENODEV;
+	if (mode == MCAST_INCLUDE && n == 0)
+		return ip_mc_leave_group(sk, &imr);
+	if (!iml)
+		return -EINVAL;
+	rc = ip_mc_set_sf(sk, dev, iml, (uint8_t)mode, src, n);
+	if (rc == 0)
+		iml->has_sflist = n > 0;
+	return rc;
+}
+
+int ip_mc_msfget(struct sock *sk, uint32_t group, uint32_t ifaddr,
+		 uint32_t *mode, uint32_t *count, uint32_t *src, uint32_t *n)
+{
+	struct ip_mreqn imr = { .imr_multiaddr.s_addr = group,
+				.imr_address.s_addr = ifaddr };
+	struct ip_mc_socklist *iml;
+	struct net_device *dev;
+	uint32_t have;
+
+	if (!ipv4_is_multicast(group))
+		return -EINVAL;
+	iml = ip_mc_lookup(sk, &imr, &dev);
+	if (!dev)
+		return -ENODEV;
+	if (!iml)
+		return -EADDRNOTAVAIL;
+	have = iml->has_sflist ? iml->nsrc : 0;
+	*mode = iml->sfmode;
+	*count = have;
+	if (*n > have)
+		*n = have;
+	if (*n)
+		memcpy(src, iml->src, *n * sizeof(*src));
+	return 0;
+}
+
+bool ip_mc_sf_allow(const struct sock *sk, uint32_t group, uint32_t saddr,
+		    int ifindex)
 {
 	const struct ip_mc_socklist *iml;
 
@@ -680,8 +1127,14 @@ bool ip_mc_sf_allow(const struct sock *sk, uint32_t group, int ifindex)
 		return true;
 	for (iml = ((const struct inet_dgram_sock *)sk)->mc_list; iml;
 	     iml = iml->next) {
-		if (iml->group == group && iml->ifindex == ifindex)
-			return true;
+		unsigned int i = 0;
+
+		if (iml->group != group || iml->ifindex != ifindex)
+			continue;
+		while (i < iml->nsrc && iml->src[i] != saddr)
+			i++;
+		/* Named: allowed if included; not named: if excluding. */
+		return (i < iml->nsrc) == (iml->sfmode == MCAST_INCLUDE);
 	}
 	return sk->mc_all;
 }

@@ -13,10 +13,17 @@
  *          -> udp_rcv -> ip_mc_sf_allow (does this socket take it?)
  *   the IGMP timer -> reports due (retransmissions, answers to queries)
  *
- * Not done: source filters (IP_ADD_SOURCE_MEMBERSHIP, IP_MSFILTER and
- * their MCAST_ kin are ENOPROTOOPT); a group-and-source query is answered
- * as a query for the group. A TCP socket cannot join (EPROTO, as Linux's
- * IP_ADD_MEMBERSHIP; Linux lets MCAST_JOIN_GROUP through for TCP).
+ * Source filters (RFC 3678 §4.1 and §5.1, RFC 3376 §3): a membership is
+ * in INCLUDE mode with the sources asked for (IP_ADD_SOURCE_MEMBERSHIP,
+ * MCAST_JOIN_SOURCE_GROUP) or in EXCLUDE mode with those blocked (an
+ * any-source join, IP_BLOCK_SOURCE); IP_MSFILTER sets or reads the
+ * whole. A device's filter for a group merges its sockets' (RFC 3376
+ * §3.2), and its changes are reported with source records.
+ *
+ * Not done: MCAST_MSFILTER (ENOPROTOOPT); a group-and-source query is
+ * answered as a query for the group (with the group's whole state). A TCP
+ * socket cannot join (EPROTO, as Linux's IP_ADD_MEMBERSHIP; Linux lets
+ * MCAST_JOIN_GROUP and the source options through for TCP).
  */
 #ifndef US_NET_IGMP_H
 #define US_NET_IGMP_H
@@ -39,6 +46,11 @@ struct ip_mc_socklist {
 	uint32_t group;
 	uint32_t address;   /* the ip_mreqn's imr_address, as given */
 	int ifindex;        /* the device it was joined on */
+	uint8_t sfmode;     /* MCAST_INCLUDE or MCAST_EXCLUDE */
+	bool has_sflist;    /* a source list was made (Linux's sflist):
+			       the mode no longer switches by itself */
+	uint16_t nsrc;
+	uint32_t *src;      /* its sources, in the order given */
 };
 
 /* IP_ADD_MEMBERSHIP, MCAST_JOIN_GROUP: 0 or -EINVAL (not a group),
@@ -47,19 +59,35 @@ struct ip_mc_socklist {
 int ip_mc_join_group(struct sock *sk, struct ip_mreqn *imr);
 /* IP_DROP_MEMBERSHIP, MCAST_LEAVE_GROUP: 0, -ENODEV or -EADDRNOTAVAIL. */
 int ip_mc_leave_group(struct sock *sk, struct ip_mreqn *imr);
+/* IP_ADD_SOURCE_MEMBERSHIP, IP_DROP_SOURCE_MEMBERSHIP, IP_BLOCK_SOURCE,
+ * IP_UNBLOCK_SOURCE and their MCAST_ kin (Linux's ip_mc_source and the
+ * join before it): the group, the interface's address or ifindex, the
+ * source. Linux's errors: EINVAL, ENODEV, EADDRINUSE, EADDRNOTAVAIL,
+ * ENOBUFS (net.ipv4.igmp_max_msf sources). */
+int ip_mc_source_opt(struct sock *sk, int optname, uint32_t group,
+		     uint32_t ifaddr, int ifindex, uint32_t source);
+/* IP_MSFILTER set (Linux's ip_mc_msfilter): mode and sources. */
+int ip_mc_msfilter(struct sock *sk, uint32_t group, uint32_t ifaddr,
+		   uint32_t mode, const uint32_t *src, uint32_t n);
+/* IP_MSFILTER get (Linux's ip_mc_msfget): the mode and how many sources
+ * there are; up to *n of them into src, *n then the number copied. */
+int ip_mc_msfget(struct sock *sk, uint32_t group, uint32_t ifaddr,
+		 uint32_t *mode, uint32_t *count, uint32_t *src, uint32_t *n);
 /* Leave every group of a socket being closed (and, for any left, being
  * destroyed). */
 void ip_mc_drop_socket(struct sock *sk);
-/* Whether sk takes a datagram to `group` arriving on ifindex (Linux's
- * ip_mc_sf_allow): joined there, or IP_MULTICAST_ALL without a
- * membership of its own for it. */
-bool ip_mc_sf_allow(const struct sock *sk, uint32_t group, int ifindex);
+/* Whether sk takes a datagram from saddr to `group` arriving on ifindex
+ * (Linux's ip_mc_sf_allow): joined there with a filter that lets saddr
+ * through, or IP_MULTICAST_ALL without a membership of its own for it. */
+bool ip_mc_sf_allow(const struct sock *sk, uint32_t group, uint32_t saddr,
+		    int ifindex);
 
-/* Whether dev joined group, so that a datagram to it on dev is for this
- * host (Linux's ip_check_mc_rcu, IGMP included), and IP_MULTICAST_LOOP
+/* Whether dev joined group with a filter that lets saddr through, so that
+ * a datagram from it on dev is for this host (Linux's ip_check_mc_rcu;
+ * IGMP to a joined group whatever its source), and IP_MULTICAST_LOOP
  * copies one sent there: a membership, or all hosts (224.0.0.1). */
 bool ip_mc_dev_joined(struct ustack *st, const struct net_device *dev,
-		      uint32_t group);
+		      uint32_t group, uint32_t saddr, int proto);
 
 void igmp_rcv(struct sk_buff *skb);
 void igmp_init(struct ustack *st);

@@ -26,6 +26,8 @@
 #include <netinet/in.h>
 #include <netinet/ip.h>
 #include <linux/errqueue.h>
+#include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/iov.h"
@@ -178,6 +180,129 @@ static int ip_set_membership(struct sock *sk, int optname,
 		    : ip_mc_leave_group(sk, &mreq);
 }
 
+/*
+ * The source options (RFC 3678 §4.1.2 and §5.1.2), as Linux's
+ * do_ip_setsockopt and do_mcast_group_source: an ip_mreq_source of exactly
+ * its size, or a group_source_req with two AF_INET addresses
+ * (EADDRNOTAVAIL otherwise). EPROTO on TCP, whose sockets keep no
+ * memberships here (Linux lets them).
+ */
+static int ip_set_source(struct sock *sk, int optname, const void *optval,
+			 socklen_t optlen)
+{
+	uint32_t group, ifaddr = 0, source;
+	int ifindex = 0;
+
+	if (sk->type != SOCK_DGRAM)
+		return -EPROTO;
+	if (optname == MCAST_JOIN_SOURCE_GROUP ||
+	    optname == MCAST_LEAVE_SOURCE_GROUP ||
+	    optname == MCAST_BLOCK_SOURCE || optname == MCAST_UNBLOCK_SOURCE) {
+		struct group_source_req gsr;
+		struct sockaddr_in g, src;
+
+		if (optlen != sizeof(gsr))
+			return -EINVAL;
+		if (!optval)
+			return -EFAULT;
+		memcpy(&gsr, optval, sizeof(gsr));
+		memcpy(&g, &gsr.gsr_group, sizeof(g));
+		memcpy(&src, &gsr.gsr_source, sizeof(src));
+		if (g.sin_family != AF_INET || src.sin_family != AF_INET)
+			return -EADDRNOTAVAIL;
+		group = g.sin_addr.s_addr;
+		source = src.sin_addr.s_addr;
+		ifindex = (int)gsr.gsr_interface;
+	} else {
+		struct ip_mreq_source mrs;
+
+		if (optlen != sizeof(mrs))
+			return -EINVAL;
+		if (!optval)
+			return -EFAULT;
+		memcpy(&mrs, optval, sizeof(mrs));
+		group = mrs.imr_multiaddr.s_addr;
+		ifaddr = mrs.imr_interface.s_addr;
+		source = mrs.imr_sourceaddr.s_addr;
+	}
+	return ip_mc_source_opt(sk, optname, group, ifaddr, ifindex, source);
+}
+
+/* IP_MSFILTER (RFC 3678 §4.1.3), as Linux's do_ip_setsockopt: at least
+ * the header, at most net.ipv4.igmp_max_msf sources (ENOBUFS), and the
+ * length must hold them (EINVAL). */
+static int ip_set_msfilter(struct sock *sk, const void *optval,
+			   socklen_t optlen)
+{
+	struct ip_msfilter msf;
+	uint32_t *src = NULL;
+	int rc;
+
+	if (sk->type != SOCK_DGRAM)
+		return -EPROTO;
+	if (optlen < IP_MSFILTER_SIZE(0))
+		return -EINVAL;
+	if (!optval)
+		return -EFAULT;
+	memcpy(&msf, optval, IP_MSFILTER_SIZE(0));
+	if (msf.imsf_numsrc > (uint32_t)sk->st->sysctl.igmp_max_msf)
+		return -ENOBUFS;
+	if (IP_MSFILTER_SIZE(msf.imsf_numsrc) > optlen)
+		return -EINVAL;
+	if (msf.imsf_numsrc) {
+		src = malloc(msf.imsf_numsrc * sizeof(*src));
+		if (!src)
+			return -ENOBUFS;
+		memcpy(src, (const char *)optval +
+			    offsetof(struct ip_msfilter, imsf_slist),
+		       msf.imsf_numsrc * sizeof(*src));
+	}
+	rc = ip_mc_msfilter(sk, msf.imsf_multiaddr.s_addr,
+			    msf.imsf_interface.s_addr, msf.imsf_fmode, src,
+			    msf.imsf_numsrc);
+	free(src);
+	return rc;
+}
+
+/*
+ * IP_MSFILTER read back (Linux's ip_mc_msfget): the caller's ip_msfilter
+ * names the group and how many sources it has room for; it gets the mode,
+ * the number of sources and as many as fit. Linux trusts imsf_numsrc for
+ * the room; ustack also keeps to the optlen given, so that it never
+ * writes past the caller's buffer.
+ */
+static int ip_get_msfilter(struct sock *sk, void *optval, socklen_t *optlen)
+{
+	struct ip_msfilter msf;
+	uint32_t mode, count, n, *src;
+	int rc;
+
+	if (*optlen < IP_MSFILTER_SIZE(0))
+		return -EINVAL;
+	if (!optval)
+		return -EFAULT;
+	memcpy(&msf, optval, IP_MSFILTER_SIZE(0));
+	n = msf.imsf_numsrc;
+	if (n > (*optlen - IP_MSFILTER_SIZE(0)) / sizeof(uint32_t))
+		n = (uint32_t)((*optlen - IP_MSFILTER_SIZE(0)) /
+			       sizeof(uint32_t));
+	src = malloc((n ? n : 1) * sizeof(*src));
+	if (!src)
+		return -ENOBUFS;
+	rc = ip_mc_msfget(sk, msf.imsf_multiaddr.s_addr,
+			  msf.imsf_interface.s_addr, &mode, &count, src, &n);
+	if (rc == 0) {
+		msf.imsf_fmode = mode;
+		msf.imsf_numsrc = count;
+		memcpy(optval, &msf, IP_MSFILTER_SIZE(0));
+		memcpy((char *)optval + offsetof(struct ip_msfilter, imsf_slist),
+		       src, n * sizeof(*src));
+		*optlen = IP_MSFILTER_SIZE(n);
+	}
+	free(src);
+	return rc;
+}
+
 int ip_setsockopt(struct sock *sk, int optname, const void *optval,
 		  socklen_t optlen)
 {
@@ -188,6 +313,21 @@ int ip_setsockopt(struct sock *sk, int optname, const void *optval,
 	if (optname == IP_ADD_MEMBERSHIP || optname == IP_DROP_MEMBERSHIP ||
 	    optname == MCAST_JOIN_GROUP || optname == MCAST_LEAVE_GROUP)
 		return ip_set_membership(sk, optname, optval, optlen);
+	switch (optname) {
+	case IP_ADD_SOURCE_MEMBERSHIP:
+	case IP_DROP_SOURCE_MEMBERSHIP:
+	case IP_BLOCK_SOURCE:
+	case IP_UNBLOCK_SOURCE:
+	case MCAST_JOIN_SOURCE_GROUP:
+	case MCAST_LEAVE_SOURCE_GROUP:
+	case MCAST_BLOCK_SOURCE:
+	case MCAST_UNBLOCK_SOURCE:
+		return ip_set_source(sk, optname, optval, optlen);
+	case IP_MSFILTER:
+		return ip_set_msfilter(sk, optval, optlen);
+	default:
+		break;
+	}
 	if (!ip_opt_is_int(optname))
 		return -ENOPROTOOPT;
 	/*
@@ -277,6 +417,9 @@ int ip_getsockopt(struct sock *sk, int optname, void *optval,
 
 	if ((int)len < 0)
 		return -EINVAL;
+	if (optname == IP_MSFILTER)
+		return sk->type == SOCK_DGRAM ? ip_get_msfilter(sk, optval, optlen)
+					      : -EPROTO;
 	switch (optname) {
 	case IP_TOS:
 		val = sk->tos;

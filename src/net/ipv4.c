@@ -206,7 +206,8 @@ static bool ip_daddr_ok(struct ustack *st, const struct ipv4_info *h,
 	case IP_ADDR_BROADCAST:
 		return true;
 	case IP_ADDR_MULTICAST:
-		return ip_mc_dev_joined(st, dev, h->daddr);
+		return ip_mc_dev_joined(st, dev, h->daddr, h->saddr,
+					h->protocol);
 	default:
 		return false;
 	}
@@ -291,12 +292,14 @@ static void ip_loop_local(struct ustack *st, const struct ip_route *rt,
 			  const struct sk_buff *skb)
 {
 	struct sk_buff *c;
+	uint32_t saddr;
 
 	if (ip_dev_is_loopback(rt->dev))
 		return;   /* the datagram itself comes back */
+	memcpy(&saddr, skb->data + 12, 4);
 	if (!rt->broadcast &&
 	    !(ipv4_is_multicast(a->daddr) && a->mc_loop &&
-	      ip_mc_dev_joined(st, rt->dev, a->daddr)))
+	      ip_mc_dev_joined(st, rt->dev, a->daddr, saddr, skb->data[9])))
 		return;
 	if (st->ip.loop_q.qlen >= IP_LOOP_MAX) {
 		us_drop(st, NULL, US_DROP_IP_LOOP_FULL);

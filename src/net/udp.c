@@ -292,7 +292,7 @@ static void udp_deliver_broadcast(struct ustack *st, struct sk_buff *skb,
 		    (sk->daddr && sk->daddr != saddr) ||
 		    (sk->dport && sk->dport != sport) ||
 		    (sk->bound_dev_if && sk->bound_dev_if != dif) ||
-		    !ip_mc_sf_allow(sk, daddr, dif))
+		    !ip_mc_sf_allow(sk, daddr, saddr, dif))
 			continue;
 		if (!first) {
 			first = sk;

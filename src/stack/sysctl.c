@@ -56,6 +56,7 @@ static const struct sysctl_row sysctl_table[] = {
 	INT_ROW(tcp_cubic_hystart, 0, 1),
 	INT_ROW(tcp_max_tw_buckets, 0, INT_MAX),
 	INT_ROW(igmp_max_memberships, 0, INT_MAX),
+	INT_ROW(igmp_max_msf, 0, INT_MAX),
 	INT_ROW(tcp_orphan_retries, 0, 255),   /* a u8 in Linux */
 	INT_ROW(ip_no_pmtu_disc, 0, 3),
 	INT_ROW(tcp_invalid_ratelimit, 0, INT_MAX),
@@ -79,6 +80,7 @@ void us_sysctl_init(struct us_sysctl *s)
 	 * the memory: 131072 on a machine of a few GB. */
 	s->tcp_max_tw_buckets = 131072;
 	s->igmp_max_memberships = 20;
+	s->igmp_max_msf = 10;
 	s->tcp_rmem[0] = 4096;
 	s->tcp_rmem[1] = 131072;
 	s->tcp_rmem[2] = 33554432;

@@ -37,6 +37,8 @@ struct us_sysctl {
 				      tcp_cubic.hystart module parameter */
 	int igmp_max_memberships;  /* groups a socket may join (ENOBUFS
 				      past them); Linux's default 20 */
+	int igmp_max_msf;          /* sources in a socket's filter for a
+				      group (ENOBUFS past them); 10 */
 	int tcp_max_tw_buckets;    /* connections in TIME_WAIT at most;
 				      past it a connection ends at once */
 	int tcp_orphan_retries;    /* timeouts an orphan (closed with data

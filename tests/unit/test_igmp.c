@@ -2,8 +2,8 @@
  * test_igmp.c - multicast groups: joining and leaving (IP_ADD_MEMBERSHIP
  * and kin, with Linux's errors), which datagrams to a group reach which
  * socket (IP_MULTICAST_ALL), the IGMP reports a join, a leave and a query
- * bring (RFC 3376 §5, RFC 2236 §3), and the local copy IP_MULTICAST_LOOP
- * asks for.
+ * bring (RFC 3376 §5, RFC 2236 §3), the local copy IP_MULTICAST_LOOP
+ * asks for, and source filters (RFC 3678) with their reports.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -559,6 +559,126 @@ static void test_older_versions(void **state)
 	assert_int_equal(us_close(u), 0);
 }
 
+/* ---- source filters ------------------------------------------------------ */
+
+/* A UDP datagram "hi" from src:7000 to dst:port. */
+static void inject_udp_from(uint32_t src, uint32_t dst, uint16_t port)
+{
+	uint8_t u[10] = { 0x1b, 0x58, (uint8_t)(port >> 8), (uint8_t)port,
+			  0, 10, 0, 0, 'h', 'i' };
+
+	ipt_inject(&T, src, dst, IPPROTO_UDP, 1, 0, u, sizeof(u));
+}
+
+static int source_opt(int fd, int opt, uint32_t group, uint32_t source)
+{
+	struct ip_mreq_source m = { .imr_multiaddr.s_addr = group,
+				    .imr_interface.s_addr = ME,
+				    .imr_sourceaddr.s_addr = source };
+
+	return us_setsockopt(fd, IPPROTO_IP, opt, &m, sizeof(m)) < 0 ? -errno
+								     : 0;
+}
+
+/* The next frame is a version 3 report whose records are, in order,
+ * nrec of (type, group, one source or none: src 0). */
+static void expect_v3_records(size_t nrec, const uint8_t *types,
+			      const uint32_t *srcs)
+{
+	uint32_t dst;
+	uint8_t *m;
+	size_t len, off = 8;
+	struct sk_buff *skb = pop_igmp(&dst, &m, &len);
+
+	assert_int_equal(dst, ts_ip("224.0.0.22"));
+	assert_int_equal(m[0], 0x22);
+	assert_int_equal(ipt_get16(m + 6), nrec);
+	for (size_t i = 0; i < nrec; i++) {
+		uint16_t n = ipt_get16(m + off + 2);
+
+		assert_true(off + 8 <= len);
+		assert_int_equal(m[off], types[i]);
+		assert_memory_equal(m + off + 4, &GROUP, 4);
+		assert_int_equal(n, srcs[i] ? 1 : 0);
+		if (n)
+			assert_memory_equal(m + off + 8, &srcs[i], 4);
+		off += 8 + 4u * n;
+	}
+	assert_int_equal(off, len);
+	skb_free(skb);
+}
+
+static void expect_record(uint8_t type, uint32_t src)
+{
+	expect_v3_records(1, &type, &src);
+}
+
+/*
+ * Source filters (RFC 3678, RFC 3376 §3.2 and §5.1): a socket that joins
+ * for PEER alone gets PEER's datagrams and no other's, and the device
+ * says ALLOW(PEER); an any-source member that blocks PEER gets the
+ * others' and not PEER's; the device's filter merges the two (EXCLUDE with
+ * nothing blocked: TO_EX, and PEER stays heard while the first includes
+ * it); when the first leaves, PEER is blocked at the device (BLOCK(PEER))
+ * and its datagrams dropped before UDP; a general query is answered with
+ * MODE_IS_EXCLUDE(PEER); the repeats of a change say the filter as
+ * TO_EX(PEER).
+ */
+static void test_source_filters(void **state)
+{
+	uint32_t other = ts_ip("10.0.0.9");
+	int ssm = udp_on(7000), asm_ = udp_on(7000), zero = 0;
+	uint64_t drops;
+
+	(void)state;
+	/* Neither takes a group it has no membership for. */
+	assert_int_equal(us_setsockopt(ssm, IPPROTO_IP, IP_MULTICAST_ALL, &zero,
+				       sizeof(zero)), 0);
+	assert_int_equal(us_setsockopt(asm_, IPPROTO_IP, IP_MULTICAST_ALL,
+				       &zero, sizeof(zero)), 0);
+	assert_int_equal(source_opt(ssm, IP_ADD_SOURCE_MEMBERSHIP, GROUP, PEER),
+			 0);
+	expect_record(5, PEER);                       /* ALLOW_NEW(PEER) */
+	assert_null(ts_pop_tx(&T));
+	inject_udp_from(PEER, GROUP, 7000);
+	assert_true(got(ssm));
+	inject_udp_from(other, GROUP, 7000);
+	assert_false(got(ssm));
+
+	assert_int_equal(join(asm_, IP_ADD_MEMBERSHIP, GROUP, ME, 0), 0);
+	expect_record(4, 0);                          /* TO_EX() */
+	assert_int_equal(source_opt(asm_, IP_BLOCK_SOURCE, GROUP, PEER), 0);
+	assert_null(ts_pop_tx(&T));   /* PEER is still included by ssm */
+	inject_udp_from(PEER, GROUP, 7000);
+	assert_true(got(ssm));
+	assert_false(got(asm_));
+	inject_udp_from(other, GROUP, 7000);
+	assert_false(got(ssm));
+	assert_true(got(asm_));
+
+	/* The last source dropped: ssm leaves; PEER is blocked by all. */
+	assert_int_equal(source_opt(ssm, IP_DROP_SOURCE_MEMBERSHIP, GROUP,
+				    PEER), 0);
+	expect_record(6, PEER);                       /* BLOCK_OLD(PEER) */
+	drops = T.st->stats.drops[US_DROP_IP_NOT_FOR_US];
+	inject_udp_from(PEER, GROUP, 7000);
+	assert_false(got(asm_));
+	assert_int_equal(T.st->stats.drops[US_DROP_IP_NOT_FOR_US], drops + 1);
+	inject_udp_from(other, GROUP, 7000);
+	assert_true(got(asm_));
+
+	/* Repeats within the Unsolicited Report Interval say the filter. */
+	run_for(1100000);
+	expect_record(4, PEER);                       /* TO_EX(PEER) */
+	assert_null(ts_pop_tx(&T));
+	inject_query(12, 10, 0);
+	run_for(1100000);
+	expect_record(2, PEER);                       /* MODE_IS_EXCLUDE */
+	assert_int_equal(us_close(ssm), 0);
+	assert_int_equal(us_close(asm_), 0);
+	expect_record(3, 0);                          /* TO_IN(): left */
+}
+
 int main(void)
 {
 #define T_(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -569,6 +689,7 @@ int main(void)
 		T_(test_multicast_loop),
 		T_(test_query_acceptance),
 		T_(test_older_versions),
+		T_(test_source_filters),
 	};
 #undef T_
 	return cmocka_run_group_tests(tests, NULL, NULL);
