@@ -1068,10 +1068,12 @@ int ip_mc_source_opt(struct sock *sk, int optname, uint32_t group,
 }
 
 int ip_mc_msfilter(struct sock *sk, uint32_t group, uint32_t ifaddr,
-		   uint32_t mode, const uint32_t *src, uint32_t n)
+		   int ifindex, uint32_t mode, const uint32_t *src,
+		   uint32_t n)
 {
 	struct ip_mreqn imr = { .imr_multiaddr.s_addr = group,
-				.imr_address.s_addr = ifaddr };
+				.imr_address.s_addr = ifaddr,
+				.imr_ifindex = ifindex };
 	struct ip_mc_socklist *iml;
 	struct net_device *dev;
 	int rc;
@@ -1093,7 +1095,8 @@ int ip_mc_msfilter(struct sock *sk, uint32_t group, uint32_t ifaddr,
 }
 
 int ip_mc_msfget(struct sock *sk, uint32_t group, uint32_t ifaddr,
-		 uint32_t *mode, uint32_t *count, uint32_t *src, uint32_t *n)
+		 int ifindex, uint32_t *mode, uint32_t *count, uint32_t *src,
+		 uint32_t *n)
 {
 	struct ip_mreqn imr = { .imr_multiaddr.s_addr = group,
 				.imr_address.s_addr = ifaddr };
@@ -1103,9 +1106,16 @@ int ip_mc_msfget(struct sock *sk, uint32_t group, uint32_t ifaddr,
 
 	if (!ipv4_is_multicast(group))
 		return -EINVAL;
-	iml = ip_mc_lookup(sk, &imr, &dev);
-	if (!dev)
-		return -ENODEV;
+	if (ifindex >= 0) {
+		/* ip_mc_gsfget: the index as given, no device looked up. */
+		for (iml = inet_dgram_sk(sk)->mc_list; iml; iml = iml->next)
+			if (iml->group == group && iml->ifindex == ifindex)
+				break;
+	} else {
+		iml = ip_mc_lookup(sk, &imr, &dev);
+		if (!dev)
+			return -ENODEV;
+	}
 	if (!iml)
 		return -EADDRNOTAVAIL;
 	have = iml->has_sflist ? iml->nsrc : 0;

@@ -16,12 +16,12 @@
  * Source filters (RFC 3678 §4.1 and §5.1, RFC 3376 §3): a membership is
  * in INCLUDE mode with the sources asked for (IP_ADD_SOURCE_MEMBERSHIP,
  * MCAST_JOIN_SOURCE_GROUP) or in EXCLUDE mode with those blocked (an
- * any-source join, IP_BLOCK_SOURCE); IP_MSFILTER sets or reads the
- * whole. A device's filter for a group merges its sockets' (RFC 3376
+ * any-source join, IP_BLOCK_SOURCE); IP_MSFILTER and MCAST_MSFILTER set
+ * or read the whole. A device's filter for a group merges its sockets' (RFC 3376
  * §3.2), and its changes are reported with source records.
  *
- * Not done: MCAST_MSFILTER (ENOPROTOOPT); a group-and-source query is
- * answered as a query for the group (with the group's whole state). A TCP
+ * Not done: a group-and-source query is answered as a query for the
+ * group (with the group's whole state). A TCP
  * socket cannot join (EPROTO, as Linux's IP_ADD_MEMBERSHIP; Linux lets
  * MCAST_JOIN_GROUP and the source options through for TCP).
  */
@@ -66,13 +66,19 @@ int ip_mc_leave_group(struct sock *sk, struct ip_mreqn *imr);
  * ENOBUFS (net.ipv4.igmp_max_msf sources). */
 int ip_mc_source_opt(struct sock *sk, int optname, uint32_t group,
 		     uint32_t ifaddr, int ifindex, uint32_t source);
-/* IP_MSFILTER set (Linux's ip_mc_msfilter): mode and sources. */
+/* IP_MSFILTER and MCAST_MSFILTER set (Linux's ip_mc_msfilter): mode and
+ * sources, for the device of address ifaddr or index ifindex. */
 int ip_mc_msfilter(struct sock *sk, uint32_t group, uint32_t ifaddr,
-		   uint32_t mode, const uint32_t *src, uint32_t n);
-/* IP_MSFILTER get (Linux's ip_mc_msfget): the mode and how many sources
- * there are; up to *n of them into src, *n then the number copied. */
+		   int ifindex, uint32_t mode, const uint32_t *src,
+		   uint32_t n);
+/* IP_MSFILTER get (Linux's ip_mc_msfget; ifindex -1: the device of
+ * ifaddr) or MCAST_MSFILTER get (ip_mc_gsfget: the membership on ifindex
+ * as given, 0 matching none): the
+ * mode and how many sources there are; up to *n of them into src, *n then
+ * the number copied. */
 int ip_mc_msfget(struct sock *sk, uint32_t group, uint32_t ifaddr,
-		 uint32_t *mode, uint32_t *count, uint32_t *src, uint32_t *n);
+		 int ifindex, uint32_t *mode, uint32_t *count, uint32_t *src,
+		 uint32_t *n);
 /* Leave every group of a socket being closed (and, for any left, being
  * destroyed). */
 void ip_mc_drop_socket(struct sock *sk);

@@ -23,6 +23,7 @@
  * list (multicast, IP_FREEBIND, ...).
  */
 #include <errno.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <netinet/ip.h>
 #include <linux/errqueue.h>
@@ -258,7 +259,7 @@ static int ip_set_msfilter(struct sock *sk, const void *optval,
 		       msf.imsf_numsrc * sizeof(*src));
 	}
 	rc = ip_mc_msfilter(sk, msf.imsf_multiaddr.s_addr,
-			    msf.imsf_interface.s_addr, msf.imsf_fmode, src,
+			    msf.imsf_interface.s_addr, 0, msf.imsf_fmode, src,
 			    msf.imsf_numsrc);
 	free(src);
 	return rc;
@@ -290,7 +291,8 @@ static int ip_get_msfilter(struct sock *sk, void *optval, socklen_t *optlen)
 	if (!src)
 		return -ENOBUFS;
 	rc = ip_mc_msfget(sk, msf.imsf_multiaddr.s_addr,
-			  msf.imsf_interface.s_addr, &mode, &count, src, &n);
+			  msf.imsf_interface.s_addr, -1, &mode, &count, src,
+			  &n);
 	if (rc == 0) {
 		msf.imsf_fmode = mode;
 		msf.imsf_numsrc = count;
@@ -298,6 +300,103 @@ static int ip_get_msfilter(struct sock *sk, void *optval, socklen_t *optlen)
 		memcpy((char *)optval + offsetof(struct ip_msfilter, imsf_slist),
 		       src, n * sizeof(*src));
 		*optlen = IP_MSFILTER_SIZE(n);
+	}
+	free(src);
+	return rc;
+}
+
+#define GF_SLIST_OFF offsetof(struct group_filter, gf_slist)
+#define GF_SS sizeof(struct sockaddr_storage)
+
+/* MCAST_MSFILTER (RFC 3678 §5.2.1), as Linux's ip_set_mcast_msfilter: a
+ * group_filter whose group and sources are AF_INET (EADDRNOTAVAIL), with
+ * IP_MSFILTER's limits. */
+static int ip_set_gsfilter(struct sock *sk, const void *optval,
+			   socklen_t optlen)
+{
+	struct group_filter gf;
+	struct sockaddr_in sin;
+	uint32_t *src;
+	int rc;
+
+	if (sk->type != SOCK_DGRAM)
+		return -EPROTO;
+	if (optlen < GROUP_FILTER_SIZE(0))
+		return -EINVAL;
+	if (!optval)
+		return -EFAULT;
+	memcpy(&gf, optval, GROUP_FILTER_SIZE(0));
+	if (gf.gf_numsrc > (uint32_t)sk->st->sysctl.igmp_max_msf)
+		return -ENOBUFS;
+	if (GROUP_FILTER_SIZE(gf.gf_numsrc) > optlen)
+		return -EINVAL;
+	memcpy(&sin, &gf.gf_group, sizeof(sin));
+	if (sin.sin_family != AF_INET)
+		return -EADDRNOTAVAIL;
+	src = malloc((gf.gf_numsrc ? gf.gf_numsrc : 1) * sizeof(*src));
+	if (!src)
+		return -ENOBUFS;
+	for (uint32_t i = 0; i < gf.gf_numsrc; i++) {
+		struct sockaddr_in s;
+
+		memcpy(&s, (const char *)optval + GF_SLIST_OFF + i * GF_SS,
+		       sizeof(s));
+		if (s.sin_family != AF_INET) {
+			free(src);
+			return -EADDRNOTAVAIL;
+		}
+		src[i] = s.sin_addr.s_addr;
+	}
+	rc = ip_mc_msfilter(sk, sin.sin_addr.s_addr, 0,
+			    gf.gf_interface > INT_MAX ? INT_MAX
+						      : (int)gf.gf_interface,
+			    gf.gf_fmode, src, gf.gf_numsrc);
+	free(src);
+	return rc;
+}
+
+/* MCAST_MSFILTER read back (Linux's ip_get_mcast_msfilter and
+ * ip_mc_gsfget): as IP_MSFILTER's, the sources as sockaddr_storage. */
+static int ip_get_gsfilter(struct sock *sk, void *optval, socklen_t *optlen)
+{
+	struct group_filter gf;
+	struct sockaddr_in sin;
+	uint32_t mode, count, n, *src;
+	int rc;
+
+	if (*optlen < GROUP_FILTER_SIZE(0))
+		return -EINVAL;
+	if (!optval)
+		return -EFAULT;
+	memcpy(&gf, optval, GROUP_FILTER_SIZE(0));
+	memcpy(&sin, &gf.gf_group, sizeof(sin));
+	if (sin.sin_family != AF_INET)
+		return -EINVAL;
+	n = gf.gf_numsrc;
+	if (n > (*optlen - GROUP_FILTER_SIZE(0)) / GF_SS)
+		n = (uint32_t)((*optlen - GROUP_FILTER_SIZE(0)) / GF_SS);
+	src = malloc((n ? n : 1) * sizeof(*src));
+	if (!src)
+		return -ENOBUFS;
+	rc = ip_mc_msfget(sk, sin.sin_addr.s_addr, 0,
+			  gf.gf_interface > INT_MAX ? INT_MAX
+						    : (int)gf.gf_interface,
+			  &mode, &count, src, &n);
+	if (rc == 0) {
+		gf.gf_fmode = mode;
+		gf.gf_numsrc = count;
+		memcpy(optval, &gf, GROUP_FILTER_SIZE(0));
+		for (uint32_t i = 0; i < n; i++) {
+			struct sockaddr_storage ss;
+			struct sockaddr_in *in = (struct sockaddr_in *)&ss;
+
+			memset(&ss, 0, sizeof(ss));
+			in->sin_family = AF_INET;
+			in->sin_addr.s_addr = src[i];
+			memcpy((char *)optval + GF_SLIST_OFF + i * GF_SS, &ss,
+			       sizeof(ss));
+		}
+		*optlen = (socklen_t)GROUP_FILTER_SIZE(n);
 	}
 	free(src);
 	return rc;
@@ -325,6 +424,8 @@ int ip_setsockopt(struct sock *sk, int optname, const void *optval,
 		return ip_set_source(sk, optname, optval, optlen);
 	case IP_MSFILTER:
 		return ip_set_msfilter(sk, optval, optlen);
+	case MCAST_MSFILTER:
+		return ip_set_gsfilter(sk, optval, optlen);
 	default:
 		break;
 	}
@@ -417,9 +518,12 @@ int ip_getsockopt(struct sock *sk, int optname, void *optval,
 
 	if ((int)len < 0)
 		return -EINVAL;
-	if (optname == IP_MSFILTER)
-		return sk->type == SOCK_DGRAM ? ip_get_msfilter(sk, optval, optlen)
-					      : -EPROTO;
+	if (optname == IP_MSFILTER || optname == MCAST_MSFILTER) {
+		if (sk->type != SOCK_DGRAM)
+			return -EPROTO;
+		return optname == IP_MSFILTER ? ip_get_msfilter(sk, optval, optlen)
+					      : ip_get_gsfilter(sk, optval, optlen);
+	}
 	switch (optname) {
 	case IP_TOS:
 		val = sk->tos;

@@ -651,6 +651,128 @@ static void case_sockopt_source_membership(struct dt *t)
 	dt_getsockopt_int(t, fd, IPPROTO_IP, IP_ADD_SOURCE_MEMBERSHIP);
 }
 
+/* A group_source_req on lo (index 1) for group and source. */
+static struct group_source_req gsr_of(uint32_t group, uint32_t source,
+				      int family)
+{
+	struct group_source_req r = { .gsr_interface = 1 };
+	struct sockaddr_in g = { .sin_family = AF_INET,
+				 .sin_addr.s_addr = group };
+	struct sockaddr_in src = { .sin_family = (sa_family_t)family,
+				   .sin_addr.s_addr = source };
+
+	memcpy(&r.gsr_group, &g, sizeof(g));
+	memcpy(&r.gsr_source, &src, sizeof(src));
+	return r;
+}
+
+/* MCAST_MSFILTER set with n sources 10.1.1.1.. (family of each given),
+ * and read back on ifindex with room for 4 (straight to the side's
+ * table, as get_msfilter). */
+static void set_gsfilter(struct dt *t, int fd, uint32_t group, uint32_t mode,
+			 uint32_t n, int family)
+{
+	static char b[GROUP_FILTER_SIZE(12)];
+	struct group_filter *gf = (struct group_filter *)b;
+	struct sockaddr_in g = { .sin_family = AF_INET,
+				 .sin_addr.s_addr = group };
+
+	memset(b, 0, sizeof(b));
+	gf->gf_interface = 1;
+	memcpy(&gf->gf_group, &g, sizeof(g));
+	gf->gf_fmode = mode;
+	gf->gf_numsrc = n;
+	for (uint32_t i = 0; i < n && i < 12; i++) {
+		struct sockaddr_in src = { .sin_family = (sa_family_t)family,
+					   .sin_addr.s_addr =
+						   htonl(0x0a010101u + i) };
+
+		memcpy(b + offsetof(struct group_filter, gf_slist) +
+		       i * sizeof(struct sockaddr_storage), &src, sizeof(src));
+	}
+	dt_setsockopt(t, fd, IPPROTO_IP, MCAST_MSFILTER, b,
+		      (socklen_t)GROUP_FILTER_SIZE(n < 12 ? n : 12));
+}
+
+static void get_gsfilter(struct dt *t, int fd, uint32_t group,
+			 uint32_t ifindex, uint32_t room, socklen_t len)
+{
+	static char b[GROUP_FILTER_SIZE(4)];
+	struct group_filter *gf = (struct group_filter *)b;
+	struct sockaddr_in g = { .sin_family = AF_INET,
+				 .sin_addr.s_addr = group };
+	int rc;
+
+	memset(b, 0xa5, sizeof(b));
+	gf->gf_interface = ifindex;
+	memcpy(&gf->gf_group, &g, sizeof(g));
+	gf->gf_numsrc = room;
+	errno = 0;
+	rc = dt_ct(t)->getsockopt(fd, IPPROTO_IP, MCAST_MSFILTER, b, &len);
+	dt_note(t, "getsockopt(MCAST_MSFILTER) = %d %s len=%u", rc,
+		rc < 0 ? strerror(errno) : "", (unsigned)len);
+	if (rc < 0)
+		return;
+	dt_note(t, "  fmode %u numsrc %u", gf->gf_fmode, gf->gf_numsrc);
+	for (size_t i = 0; i < 4 && GROUP_FILTER_SIZE(i + 1) <= len; i++) {
+		struct sockaddr_in src;
+
+		memcpy(&src, b + offsetof(struct group_filter, gf_slist) +
+		       i * sizeof(struct sockaddr_storage), sizeof(src));
+		dt_note(t, "  source family %d %08x", src.sin_family,
+			ntohl(src.sin_addr.s_addr));
+	}
+}
+
+/* The MCAST_ source options (RFC 3678 §5.1.2, §5.2.1), Linux's
+ * do_mcast_group_source and ip_set_mcast_msfilter: a group_source_req of
+ * exactly its size with AF_INET addresses, a group_filter. (Reads whose
+ * gf_numsrc is past what optlen holds are left out, as for IP_MSFILTER.) */
+static void case_sockopt_source_group(struct dt *t)
+{
+	int fd = dt_socket(t, AF_INET, SOCK_DGRAM, 0);
+	uint32_t g = inet_addr("239.1.2.6"), s1 = inet_addr("10.1.1.1");
+	struct group_source_req r = gsr_of(g, s1, AF_INET);
+	struct group_source_req bad = gsr_of(g, s1, AF_INET6);
+
+	dt_setsockopt(t, fd, IPPROTO_IP, MCAST_JOIN_SOURCE_GROUP, &r,
+		      sizeof(r) - 1);
+	dt_setsockopt(t, fd, IPPROTO_IP, MCAST_JOIN_SOURCE_GROUP, &bad,
+		      sizeof(bad));
+	dt_setsockopt(t, fd, IPPROTO_IP, MCAST_JOIN_SOURCE_GROUP, &r,
+		      sizeof(r));
+	dt_setsockopt(t, fd, IPPROTO_IP, MCAST_JOIN_SOURCE_GROUP, &r,
+		      sizeof(r));
+	dt_setsockopt(t, fd, IPPROTO_IP, MCAST_BLOCK_SOURCE, &r, sizeof(r));
+	get_gsfilter(t, fd, g, 1, 4, GROUP_FILTER_SIZE(4));
+	get_gsfilter(t, fd, g, 0, 4, GROUP_FILTER_SIZE(4));
+	get_gsfilter(t, fd, g, 1, 0, GROUP_FILTER_SIZE(0));
+	get_gsfilter(t, fd, g, 1, 0, GROUP_FILTER_SIZE(0) - 1);
+	dt_setsockopt(t, fd, IPPROTO_IP, MCAST_LEAVE_SOURCE_GROUP, &r,
+		      sizeof(r));
+	dt_setsockopt(t, fd, IPPROTO_IP, MCAST_LEAVE_SOURCE_GROUP, &r,
+		      sizeof(r));
+	get_gsfilter(t, fd, g, 1, 4, GROUP_FILTER_SIZE(4));
+	/* The whole filter: needs a join first; then modes and sources. */
+	set_gsfilter(t, fd, g, MCAST_EXCLUDE, 2, AF_INET);
+	dt_setsockopt(t, fd, IPPROTO_IP, MCAST_JOIN_GROUP,
+		      &(struct group_req){ .gr_interface = 1,
+					   .gr_group = r.gsr_group },
+		      sizeof(struct group_req));
+	set_gsfilter(t, fd, g, MCAST_EXCLUDE, 2, AF_INET);
+	get_gsfilter(t, fd, g, 1, 4, GROUP_FILTER_SIZE(4));
+	dt_setsockopt(t, fd, IPPROTO_IP, MCAST_UNBLOCK_SOURCE, &r, sizeof(r));
+	dt_setsockopt(t, fd, IPPROTO_IP, MCAST_UNBLOCK_SOURCE, &r, sizeof(r));
+	get_gsfilter(t, fd, g, 1, 4, GROUP_FILTER_SIZE(4));
+	set_gsfilter(t, fd, g, MCAST_INCLUDE, 3, AF_INET);
+	get_gsfilter(t, fd, g, 1, 2, GROUP_FILTER_SIZE(2));
+	set_gsfilter(t, fd, g, MCAST_INCLUDE, 2, AF_INET6);
+	set_gsfilter(t, fd, g, MCAST_INCLUDE, 11, AF_INET);
+	set_gsfilter(t, fd, g, 5, 1, AF_INET);
+	set_gsfilter(t, fd, g, MCAST_INCLUDE, 0, AF_INET);
+	get_gsfilter(t, fd, g, 1, 4, GROUP_FILTER_SIZE(4));
+}
+
 /* SO_PRIORITY and SO_MARK, and the FORCE buffer sizes: root may set any
  * value; without CAP_NET_ADMIN, EPERM (priorities 0..6 stay allowed). */
 static void case_sockopt_privileged(struct dt *t)
@@ -899,6 +1021,7 @@ static const struct dt_case cases[] = {
 	DT_CASE(case_sockopt_multicast),
 	DT_CASE(case_sockopt_membership),
 	DT_CASE(case_sockopt_source_membership),
+	DT_CASE(case_sockopt_source_group),
 	DT_CASE(case_sockopt_privileged),
 	DT_CASE(case_sockopt_bad),
 	DT_CASE(case_sockopt_ip),
