@@ -6,11 +6,13 @@
 #include <arpa/inet.h>
 #include <assert.h>
 #include <errno.h>
+#include <netinet/udp.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/checksum.h"
 #include "socket/socket.h"
+#include "ustack/ustack.h"
 
 #define TS_RX_BUF 1536u
 
@@ -223,4 +225,25 @@ size_t tb_arp(uint8_t *buf, uint16_t op, const uint8_t *sha, uint32_t spa,
 	memcpy(buf + 18, tha, 6);
 	memcpy(buf + 24, &tpa, 4);
 	return 28;
+}
+
+ssize_t ts_recv_gro(int fd, void *buf, size_t len, int *gso)
+{
+	union {
+		char b[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} ctl;
+	struct iovec iov = { buf, len };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1,
+			    .msg_control = ctl.b, .msg_controllen = sizeof(ctl) };
+	struct cmsghdr *c;
+	ssize_t n = us_recvmsg(fd, &m, MSG_DONTWAIT);
+
+	*gso = -1;
+	if (n < 0)
+		return n;
+	c = CMSG_FIRSTHDR(&m);
+	if (c && c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO)
+		memcpy(gso, CMSG_DATA(c), sizeof(*gso));
+	return n;
 }

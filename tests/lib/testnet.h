@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "core/clock.h"
 #include "core/skbuff.h"
@@ -58,6 +59,11 @@ void ts_advance(struct test_stack *t, us_time_t delta_us);
 
 /* Dotted quad to network-order address (asserts validity). */
 uint32_t ts_ip(const char *dotted);
+
+/* One datagram from ustack socket fd (us_recvmsg, MSG_DONTWAIT) into buf:
+ * its length, or -1 with errno; *gso is the size its SOL_UDP/UDP_GRO
+ * control message gives, -1 when it has none. */
+ssize_t ts_recv_gro(int fd, void *buf, size_t len, int *gso);
 
 /*
  * Frame builders. Each writes into buf (size cap) and returns the bytes

@@ -59,6 +59,7 @@
 #include "net/ipv4.h"
 #include "lib/netns.h"
 #include "lib/pcapread.h"
+#include "lib/testnet.h"
 #include "stack/stack.h"
 #include "ustack/ustack.h"
 
@@ -1539,24 +1540,10 @@ static int ustack_udp_sink(int gro)
 static ssize_t ustack_recv(int fd, size_t from, int *gso)
 {
 	static uint8_t buf[USO_PLEN + 100];
-	union {
-		char b[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} ctl;
-	struct iovec iov = { buf, sizeof(buf) };
-	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1,
-			    .msg_control = ctl.b, .msg_controllen = sizeof(ctl) };
-	struct cmsghdr *c;
-	ssize_t n = us_recvmsg(fd, &m, MSG_DONTWAIT);
+	ssize_t n = ts_recv_gro(fd, buf, sizeof(buf), gso);
 
-	*gso = -1;
-	if (n < 0)
-		return n;
 	for (ssize_t i = 0; i < n; i++)
 		assert_int_equal(buf[i], gso_payload_byte(from + (size_t)i));
-	c = CMSG_FIRSTHDR(&m);
-	if (c && c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO)
-		memcpy(gso, CMSG_DATA(c), sizeof(*gso));
 	return n;
 }
 
