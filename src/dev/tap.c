@@ -174,6 +174,10 @@ static bool tap_rx_udp_gso(struct sk_buff *skb, const struct vnet_hdr *h)
 	segs = (len + h->gso_size - 1) / h->gso_size;
 	if (segs > TAP_UDP_GSO_SEGS_MAX)
 		return false;
+	/* One datagram's worth is one datagram, not GSO (Linux's
+	 * virtio_net_hdr_to_skb). */
+	if (len <= h->gso_size)
+		return true;
 	skb_shinfo(skb)->gso_size = h->gso_size;
 	skb_shinfo(skb)->gso_segs = (uint16_t)segs;
 	skb_shinfo(skb)->gso_type = SKB_GSO_UDP_L4;

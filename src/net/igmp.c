@@ -224,47 +224,71 @@ static size_t igmp_v3_room(const struct net_device *dev)
 	return mtu > head ? mtu - head : 0;
 }
 
-static size_t igmp_record_len(const struct igmp_record *r)
-{
-	return IGMP_RECORD_LEN + 4u * r->nsrc;
-}
-
-/* The n records in as many version 3 reports as dev's MTU needs (a record
- * larger than that alone goes alone). */
+/*
+ * The n records in as many version 3 reports as dev's MTU needs (RFC 3376
+ * §4.2.16, Linux's add_grec): a record whose sources do not fit goes on
+ * in the next report with the rest of them, except a MODE_IS_EXCLUDE or
+ * CHANGE_TO_EXCLUDE_MODE record, which keeps as many as fit and drops the
+ * rest.
+ */
 static void igmp_send_v3(struct ustack *st, struct net_device *dev,
 			 const struct igmp_record *rec, size_t n)
 {
-	size_t room = igmp_v3_room(dev), i = 0;
+	size_t room = igmp_v3_room(dev), len = IGMP_HLEN, k = 0, i = 0;
+	unsigned int done = 0;   /* sources of rec[i] already sent */
+	uint8_t *msg;
 
+	if (room < IGMP_RECORD_LEN + 4)
+		room = IGMP_RECORD_LEN + 4;
+	msg = calloc(1, IGMP_HLEN + room);
+	if (!msg) {
+		us_drop(st, NULL, US_DROP_NOMEM);
+		return;
+	}
 	while (i < n) {
-		size_t len = IGMP_HLEN, k = 0, off = IGMP_HLEN;
-		uint8_t *msg;
+		const struct igmp_record *r = &rec[i];
+		size_t fit = (IGMP_HLEN + room - len < IGMP_RECORD_LEN) ? 0 :
+			     (IGMP_HLEN + room - len - IGMP_RECORD_LEN) / 4;
+		unsigned int left = r->nsrc - done, take;
+		uint8_t *p = msg + len;
 
-		while (i + k < n &&
-		       (!k || len + igmp_record_len(&rec[i + k]) <=
-			      IGMP_HLEN + room))
-			len += igmp_record_len(&rec[i + k++]);
-		msg = calloc(1, len);
-		if (!msg) {
-			us_drop(st, NULL, US_DROP_NOMEM);
-			return;
+		/* Not even the record's header (and a source, if it has
+		 * any) fits, or an EXCLUDE record would be cut where a
+		 * report of its own holds more: this report goes, the record
+		 * starts the next. */
+		if (len + IGMP_RECORD_LEN > IGMP_HLEN + room ||
+		    (left && !fit) ||
+		    (k && left > fit && (r->type == IGMP_MODE_IS_EXCLUDE ||
+					 r->type == IGMP_TO_EXCLUDE))) {
+			msg[0] = IGMP_V3_REPORT;
+			ip_put16(msg + 6, (uint16_t)k);
+			igmp_xmit(st, dev, htonl(IGMP_V3_ROUTERS), msg, len);
+			memset(msg, 0, IGMP_HLEN + room);
+			len = IGMP_HLEN;
+			k = 0;
+			continue;
 		}
+		take = left < fit ? left : (unsigned int)fit;
+		p[0] = r->type;   /* aux data length: 0 */
+		ip_put16(p + 2, (uint16_t)take);
+		memcpy(p + 4, &r->group, 4);
+		if (take)
+			memcpy(p + 8, r->src + done, 4u * take);
+		len += IGMP_RECORD_LEN + 4u * take;
+		k++;
+		done += take;
+		if (done == r->nsrc || r->type == IGMP_MODE_IS_EXCLUDE ||
+		    r->type == IGMP_TO_EXCLUDE) {
+			i++;
+			done = 0;
+		}
+	}
+	if (k) {
 		msg[0] = IGMP_V3_REPORT;
 		ip_put16(msg + 6, (uint16_t)k);
-		for (size_t j = i; j < i + k; j++) {
-			uint8_t *r = msg + off;
-
-			r[0] = rec[j].type;   /* aux data length: 0 */
-			ip_put16(r + 2, (uint16_t)rec[j].nsrc);
-			memcpy(r + 4, &rec[j].group, 4);
-			if (rec[j].nsrc)
-				memcpy(r + 8, rec[j].src, 4u * rec[j].nsrc);
-			off += igmp_record_len(&rec[j]);
-		}
 		igmp_xmit(st, dev, htonl(IGMP_V3_ROUTERS), msg, len);
-		free(msg);
-		i += k;
 	}
+	free(msg);
 }
 
 /* Whether the filter last told has the device hear the group: EXCLUDE
@@ -793,9 +817,8 @@ bool ip_mc_dev_joined(struct ustack *st, const struct net_device *dev,
 	g = ip_mc_find(st, dev, group);
 	if (!g || g->users <= 0)
 		return false;
-	/* Linux's ip_check_mc_rcu: IGMP, and any source while no
-	 * membership names one. */
-	if (proto == IPPROTO_IGMP_ || !g->nsrcs)
+	/* Linux's ip_check_mc_rcu: IGMP, and an unspecified source. */
+	if (proto == IPPROTO_IGMP_ || !saddr)
 		return true;
 	for (unsigned int i = 0; i < g->nsrcs; i++) {
 		if (g->srcs[i].addr == saddr)
@@ -971,7 +994,7 @@ static int ip_mc_set_sf(struct sock *sk, struct net_device *dev,
 	}
 	free(iml->src);
 	iml->src = copy;
-	iml->nsrc = (uint16_t)n;
+	iml->nsrc = n;
 	iml->sfmode = mode;
 	return 0;
 }

@@ -49,7 +49,7 @@ struct ip_mc_socklist {
 	uint8_t sfmode;     /* MCAST_INCLUDE or MCAST_EXCLUDE */
 	bool has_sflist;    /* a source list was made (Linux's sflist):
 			       the mode no longer switches by itself */
-	uint16_t nsrc;
+	unsigned int nsrc;
 	uint32_t *src;      /* its sources, in the order given */
 };
 

@@ -229,9 +229,15 @@ static int ip_set_source(struct sock *sk, int optname, const void *optval,
 	return ip_mc_source_opt(sk, optname, group, ifaddr, ifindex, source);
 }
 
+/* The most bytes a filter option may hold: Linux's net.core.optmem_max
+ * (its default, 128 KB), which bounds the sources whatever
+ * net.ipv4.igmp_max_msf says. */
+#define IP_OPTMEM_MAX 131072u
+
 /* IP_MSFILTER (RFC 3678 §4.1.3), as Linux's do_ip_setsockopt: at least
- * the header, at most net.ipv4.igmp_max_msf sources (ENOBUFS), and the
- * length must hold them (EINVAL). */
+ * the header, no more than IP_OPTMEM_MAX bytes and at most
+ * net.ipv4.igmp_max_msf sources (ENOBUFS), and the length must hold them
+ * (EINVAL). */
 static int ip_set_msfilter(struct sock *sk, const void *optval,
 			   socklen_t optlen)
 {
@@ -243,6 +249,8 @@ static int ip_set_msfilter(struct sock *sk, const void *optval,
 		return -EPROTO;
 	if (optlen < IP_MSFILTER_SIZE(0))
 		return -EINVAL;
+	if (optlen > IP_OPTMEM_MAX)
+		return -ENOBUFS;
 	if (!optval)
 		return -EFAULT;
 	memcpy(&msf, optval, IP_MSFILTER_SIZE(0));
@@ -323,6 +331,8 @@ static int ip_set_gsfilter(struct sock *sk, const void *optval,
 		return -EPROTO;
 	if (optlen < GROUP_FILTER_SIZE(0))
 		return -EINVAL;
+	if (optlen > IP_OPTMEM_MAX)
+		return -ENOBUFS;
 	if (!optval)
 		return -EFAULT;
 	memcpy(&gf, optval, GROUP_FILTER_SIZE(0));

@@ -775,18 +775,17 @@ bool udp_df(const struct sock *sk, const struct udp_cork *fl, size_t len)
 		IP_HLEN_MIN + len <= fl->path_mtu);
 }
 
-/* Linux's udp_send_skb: the header, DF (by the size of one datagram for
- * a GSO packet), out. 0 or -errno. */
+/* Linux's udp_send_skb: the header, DF (by the whole length, a GSO
+ * packet's too, as Linux's __ip_make_skb: its datagrams go without DF
+ * under IP_PMTUDISC_WANT), out. 0 or -errno. */
 static int udp_xmit_one(struct sock *sk, struct sk_buff *skb,
 			const struct udp_cork *fl)
 {
 	struct ustack *st = sk->st;
 	struct ip_out_args args = fl->args;
-	size_t one = skb_is_gso(skb) ? UDP_HLEN + (size_t)skb_shinfo(skb)->gso_size
-				     : skb->len;
 	int rc;
 
-	args.df = udp_df(sk, fl, one);
+	args.df = udp_df(sk, fl, skb->len);
 	udp_fill_header(skb, sk, args.saddr, args.daddr, fl->dport);
 	skb_reset_transport_header(skb);
 	sock_hold(sk);

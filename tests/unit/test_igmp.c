@@ -679,6 +679,97 @@ static void test_source_filters(void **state)
 	expect_record(3, 0);                          /* TO_IN(): left */
 }
 
+/* Walk the version 3 reports waiting on the device: each within the MTU,
+ * each record of `type` for GROUP; returns how many reports, and adds the
+ * sources of all (checked to be 10.1.x.y in order from *next). */
+static int walk_reports(uint8_t type, uint32_t *next)
+{
+	struct sk_buff *skb;
+	int reports = 0;
+
+	while ((skb = ts_pop_tx(&T)) != NULL) {
+		const uint8_t *m = skb->data + 24;
+		size_t len = skb->len - 24, off = 8;
+
+		assert_true(skb->len <= T.dev->mtu);
+		assert_int_equal(m[0], 0x22);
+		for (uint16_t r = 0; r < ipt_get16(m + 6); r++) {
+			uint16_t n = ipt_get16(m + off + 2);
+
+			assert_int_equal(m[off], type);
+			assert_memory_equal(m + off + 4, &GROUP, 4);
+			for (uint16_t i = 0; i < n; i++) {
+				uint32_t a = htonl(*next);
+
+				assert_memory_equal(m + off + 8 + 4u * i, &a, 4);
+				(*next)++;
+			}
+			off += 8 + 4u * n;
+		}
+		assert_int_equal(off, len);
+		skb_free(skb);
+		reports++;
+	}
+	return reports;
+}
+
+/*
+ * A record too large for one report (RFC 3376 §4.2.16): TO_IN and BLOCK
+ * with 500 sources go on in as many reports as the MTU needs, every
+ * source once; TO_EX with 500 keeps what one report holds and drops the
+ * rest.
+ */
+static void test_report_split(void **state)
+{
+	static char b[IP_MSFILTER_SIZE(500)];
+	struct ip_msfilter *f = (struct ip_msfilter *)b;
+	int fd = udp_on(7000), fd2 = udp_on(7000);
+	uint32_t next = 0x0a010000u;
+
+	(void)state;
+	assert_int_equal(ustack_sysctl_set(T.st, "net.ipv4.igmp_max_msf",
+					   "500"), 0);
+	f->imsf_multiaddr.s_addr = GROUP;
+	f->imsf_interface.s_addr = ME;
+	f->imsf_fmode = MCAST_INCLUDE;
+	f->imsf_numsrc = 500;
+	for (uint32_t i = 0; i < 500; i++) {
+		uint32_t a = htonl(0x0a010000u + i);
+
+		memcpy(b + offsetof(struct ip_msfilter, imsf_slist) + 4 * i, &a,
+		       4);
+	}
+	assert_int_equal(join(fd, IP_ADD_MEMBERSHIP, GROUP, ME, 0), 0);
+	ts_flush_tx(&T);   /* the join's TO_EX() */
+	/* EXCLUDE() to INCLUDE(500): TO_IN(500), over two reports. */
+	assert_int_equal(us_setsockopt(fd, IPPROTO_IP, IP_MSFILTER, b,
+				       sizeof(b)), 0);
+	assert_int_equal(walk_reports(3, &next), 2);
+	assert_int_equal(next, 0x0a010000u + 500);
+	/* Left: INCLUDE(500) to INCLUDE(): BLOCK(500), as many. */
+	next = 0x0a010000u;
+	assert_int_equal(us_close(fd), 0);
+	assert_int_equal(walk_reports(6, &next), 2);
+	assert_int_equal(next, 0x0a010000u + 500);
+	run_for(1100000);
+	ts_flush_tx(&T);
+	next = 0x0a010000u;
+	assert_int_equal(join(fd2, IP_ADD_MEMBERSHIP, GROUP, ME, 0), 0);
+	f->imsf_fmode = MCAST_EXCLUDE;
+	ts_flush_tx(&T);
+	assert_int_equal(us_setsockopt(fd2, IPPROTO_IP, IP_MSFILTER, b,
+				       sizeof(b)), 0);
+	/* EXCLUDE() to EXCLUDE(500): BLOCK(500), split too. */
+	assert_int_equal(walk_reports(6, &next), 2);
+	assert_int_equal(next, 0x0a010000u + 500);
+	/* The repeat says TO_EX(500): cut to one report. */
+	next = 0x0a010000u;
+	run_for(1100000);
+	assert_int_equal(walk_reports(4, &next), 1);
+	assert_true(next > 0x0a010000u + 300 && next < 0x0a010000u + 500);
+	assert_int_equal(us_close(fd2), 0);
+}
+
 int main(void)
 {
 #define T_(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -690,6 +781,7 @@ int main(void)
 		T_(test_query_acceptance),
 		T_(test_older_versions),
 		T_(test_source_filters),
+		T_(test_report_split),
 	};
 #undef T_
 	return cmocka_run_group_tests(tests, NULL, NULL);
