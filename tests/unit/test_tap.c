@@ -1683,6 +1683,30 @@ static void test_rx_udp_gso_bad_headers(void **state)
 			assert_int_equal(ustack_recv(fd, 0, &gso), -1);
 		}
 	}
+	/* One datagram's worth under a UDP_L4 header is no GSO (Linux's
+	 * virtio_net_hdr_to_skb): taken as the datagram it is, with no
+	 * UDP_GRO size for a socket that asks for one. */
+	{
+		uint16_t big = USO_PLEN + 1;
+		int one = 1;
+
+		assert_int_equal(us_setsockopt(fd, SOL_UDP, UDP_GRO, &one,
+					       sizeof(one)), 0);
+
+		memcpy(buf + 4, &big, sizeof(big));   /* gso_size */
+		drops = F.st->stats.drops[US_DROP_DEV_BAD_VNET_HDR];
+		assert_int_equal(write(sv[1], buf, VNET_HLEN + len),
+				 (ssize_t)(VNET_HLEN + len));
+		F.dev->ops->poll(F.dev, 64);
+		assert_int_equal(F.st->stats.drops[US_DROP_DEV_BAD_VNET_HDR],
+				 drops);
+		/* The rest of the good frame's datagrams, then this one. */
+		assert_int_equal(ustack_recv(fd, GSO_MSS, &gso), GSO_MSS);
+		assert_int_equal(ustack_recv(fd, 2 * GSO_MSS, &gso),
+				 USO_PLEN - 2 * GSO_MSS);
+		assert_int_equal(ustack_recv(fd, 0, &gso), USO_PLEN);
+		assert_int_equal(gso, -1);
+	}
 	assert_int_equal(us_close(fd), 0);
 	fixture_down();
 }
