@@ -29,8 +29,10 @@
  *   - A query is answered after a random delay within its Max Resp Time
  *     with the current state: one version 3 report that lists every group
  *     (MODE_IS_EXCLUDE or MODE_IS_INCLUDE, with the sources) for a
- *     general query, a record for the group for a group-specific one (and
- *     for a group-and-source-specific one). In version 1 or 2 each group answers alone, and
+ *     general query, a record for the group for a group-specific one;
+ *     for a group-and-source-specific one MODE_IS_INCLUDE with the asked
+ *     sources the device hears (none: no answer), merged with a pending
+ *     one of its kind, the whole record if a group query comes too. In version 1 or 2 each group answers alone, and
  *     hearing another host's report for it cancels ours (RFC 2236 §3).
  *     Malformed queries (9 to 11 bytes, sources past the end, a general
  *     query with sources) are dropped, as Linux's igmp_heard_query.
@@ -116,6 +118,10 @@ struct ip_mc_group {
 	uint8_t changes_left;      /* state-change reports still to send */
 	bool reporter;             /* ours was the last v1/v2 report heard */
 	bool query_due;            /* an answer to a query is due ... */
+	bool query_srcs;           /* ... for these sources only (a
+				      group-and-source query) */
+	uint32_t *qsrc;
+	unsigned int nqsrc;
 	us_time_t report_at;       /* ... or the next change report, then */
 };
 
@@ -364,6 +370,54 @@ static void igmp_send_all(struct ustack *st, struct net_device *dev)
 	free(rec);
 }
 
+static unsigned int ip_mc_minus(const uint32_t *a, unsigned int na,
+				const uint32_t *b, unsigned int nb,
+				uint32_t *out);
+
+/* The members of a that are in b (the first nb of b), into out. */
+static unsigned int igmp_intersect(const uint32_t *a, unsigned int na,
+				   const uint32_t *b, unsigned int nb,
+				   uint32_t *out)
+{
+	unsigned int n = 0;
+
+	for (unsigned int i = 0; i < na; i++)
+		for (unsigned int j = 0; j < nb; j++)
+			if (a[i] == b[j]) {
+				out[n++] = a[i];
+				break;
+			}
+	return n;
+}
+
+/*
+ * The answer to a group-and-source-specific query (RFC 3376 §5.2): of the
+ * sources asked about, those the device hears, as MODE_IS_INCLUDE: in
+ * INCLUDE mode the asked ones it includes, in EXCLUDE mode the asked ones
+ * it does not exclude. None: no answer.
+ */
+static void igmp_send_sources(struct ustack *st, struct ip_mc_group *g)
+{
+	uint32_t *heard = malloc((g->nqsrc ? g->nqsrc : 1) * sizeof(*heard));
+	struct igmp_record r = { IGMP_MODE_IS_INCLUDE, g->group, heard, 0 };
+
+	if (!heard) {
+		us_drop(st, NULL, US_DROP_NOMEM);
+		return;
+	}
+	if (g->rmode == MCAST_INCLUDE)
+		r.nsrc = igmp_intersect(g->qsrc, g->nqsrc, g->rsrc, g->nrsrc,
+					heard);
+	else
+		r.nsrc = ip_mc_minus(g->qsrc, g->nqsrc, g->rsrc, g->nrsrc,
+				     heard);
+	if (r.nsrc)
+		igmp_send_v3(st, g->dev, &r, 1);
+	free(heard);
+	g->query_srcs = false;
+	g->nqsrc = 0;
+}
+
 /* ---- the timer ----------------------------------------------------------- */
 
 static bool igmp_group_pending(const struct ip_mc_group *g)
@@ -409,6 +463,7 @@ static void igmp_group_free(struct ip_mc_group *g)
 	list_del(&g->node);
 	free(g->srcs);
 	free(g->rsrc);
+	free(g->qsrc);
 	free(g);
 }
 
@@ -439,6 +494,9 @@ static void igmp_timer_fire(struct us_timer *t, us_time_t now)
 			if (--g->changes_left)
 				g->report_at = now + igmp_random(
 					st, igmp_unsolicited(g->dev, now));
+		} else if (g->query_srcs) {
+			igmp_send_sources(st, g);
+			g->query_due = false;
 		} else {
 			igmp_send_state(st, g, false);
 			g->query_due = false;
@@ -662,13 +720,58 @@ static us_time_t igmp_v3_max_resp(uint8_t code)
 	return (us_time_t)tenths * 100000;
 }
 
-/* Answer g at random within max_resp, unless a report is due within
- * max_resp already (RFC 2236 §3, Linux's igmp_mod_timer). */
-static void igmp_schedule(struct ustack *st, struct ip_mc_group *g,
-			  us_time_t max_resp)
+/* Sources of pending group-and-source queries remembered for a group at
+ * most; past them the answer is the group's whole state. */
+#define IGMP_QUERY_SRCS_MAX 1024
+
+/* Add the n sources at src to g's pending answer (RFC 3376 §5.2: the
+ * sources of group-and-source queries for one group are merged). */
+static void igmp_query_sources(struct ip_mc_group *g, const uint32_t *src,
+			       unsigned int n)
 {
+	uint32_t *q = NULL;
+
+	if (g->nqsrc + n <= IGMP_QUERY_SRCS_MAX)
+		q = realloc(g->qsrc, (g->nqsrc + n + 1) * sizeof(*q));
+	if (!q) {
+		/* Too many to remember: answer with the whole state. */
+		g->query_srcs = false;
+		return;
+	}
+	g->qsrc = q;
+	for (unsigned int i = 0; i < n; i++) {
+		unsigned int j = 0;
+
+		while (j < g->nqsrc && g->qsrc[j] != src[i])
+			j++;
+		if (j == g->nqsrc)
+			g->qsrc[g->nqsrc++] = src[i];
+	}
+}
+
+/*
+ * Answer g at random within max_resp, unless a report is due within
+ * max_resp already (RFC 2236 §3, Linux's igmp_mod_timer). A
+ * group-and-source query (n sources at src) asks for those sources alone,
+ * merged with a pending one of its kind; a group query, or one pending,
+ * makes it an answer for the whole group (RFC 3376 §5.2).
+ */
+static void igmp_schedule(struct ustack *st, struct ip_mc_group *g,
+			  us_time_t max_resp, const uint32_t *src,
+			  unsigned int n)
+{
+	bool pending = g->query_due;
+
 	if (!igmp_joined(g) || !igmp_reported(g->group))
 		return;
+	if (!pending) {
+		g->query_srcs = n > 0;
+		g->nqsrc = 0;
+	} else if (!n) {
+		g->query_srcs = false;
+	}
+	if (g->query_srcs)
+		igmp_query_sources(g, src, n);
 	if (igmp_group_pending(g) && g->report_at < st->now + max_resp)
 		return;
 	g->query_due = true;
@@ -705,6 +808,8 @@ static void igmp_query(struct ustack *st, struct net_device *dev,
 	uint32_t group;
 	us_time_t max_resp;
 	struct list_head *pos;
+	uint32_t *src = NULL;
+	unsigned int nsrc = 0;
 	int version;
 
 	memcpy(&group, m + 4, 4);
@@ -730,10 +835,20 @@ static void igmp_query(struct ustack *st, struct net_device *dev,
 		}
 		max_resp = igmp_v3_max_resp(m[1]);
 		/* In an older mode, a version 3 query is taken as that
-		 * version's: general with 10 s under version 1. */
+		 * version's: general with 10 s under version 1, without its
+		 * sources under both. */
 		if (igmp_version(dev, st->now) == 1) {
 			max_resp = IGMP_V1_RESPONSE_US;
 			group = 0;
+		}
+		if (igmp_version(dev, st->now) == 3 && nsrcs) {
+			src = malloc(nsrcs * sizeof(*src));
+			if (!src) {
+				us_drop(st, NULL, US_DROP_NOMEM);
+				return;
+			}
+			memcpy(src, m + IGMP_V3_QLEN, 4u * nsrcs);
+			nsrc = nsrcs;
 		}
 	} else {
 		us_drop(st, NULL, US_DROP_IGMP_TRUNCATED);
@@ -756,8 +871,9 @@ static void igmp_query(struct ustack *st, struct net_device *dev,
 						   node);
 
 		if (g->dev == dev && (!group || g->group == group))
-			igmp_schedule(st, g, max_resp);
+			igmp_schedule(st, g, max_resp, src, nsrc);
 	}
+	free(src);
 	igmp_arm(st);
 }
 

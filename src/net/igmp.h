@@ -20,8 +20,7 @@
  * or read the whole. A device's filter for a group merges its sockets' (RFC 3376
  * §3.2), and its changes are reported with source records.
  *
- * Not done: a group-and-source query is answered as a query for the
- * group (with the group's whole state). A TCP
+ * A TCP
  * socket cannot join (EPROTO, as Linux's IP_ADD_MEMBERSHIP; Linux lets
  * MCAST_JOIN_GROUP and the source options through for TCP).
  */

@@ -770,6 +770,67 @@ static void test_report_split(void **state)
 	assert_int_equal(us_close(fd2), 0);
 }
 
+/* A version 3 query for GROUP about the n sources at src (Max Resp 1 s). */
+static void inject_source_query(const uint32_t *src, size_t n)
+{
+	uint8_t q[12 + 4 * 4] = { 0x11, 10 };
+
+	memcpy(q + 4, &GROUP, 4);
+	put16(q + 10, (uint16_t)n);
+	memcpy(q + 12, src, 4 * n);
+	inject_igmp(PEER, GROUP, q, 12 + 4 * n);
+}
+
+/*
+ * Group-and-source-specific queries (RFC 3376 §5.2): the answer names the
+ * asked sources the device hears, as MODE_IS_INCLUDE: in INCLUDE mode the
+ * asked ones included, in EXCLUDE mode the asked ones not excluded; none,
+ * no answer. Two pending ones merge their sources; a group query makes
+ * the answer the group's whole state.
+ */
+static void test_group_source_query(void **state)
+{
+	uint32_t other = ts_ip("10.0.0.9"), both[2] = { PEER, other };
+	int fd = udp_on(7000);
+
+	(void)state;
+	assert_int_equal(source_opt(fd, IP_ADD_SOURCE_MEMBERSHIP, GROUP, PEER),
+			 0);
+	run_for(1100000);
+	ts_flush_tx(&T);
+	inject_source_query(both, 2);
+	run_for(1100000);
+	expect_record(1, PEER);                       /* IS_IN(PEER) */
+	assert_null(ts_pop_tx(&T));
+	inject_source_query(&other, 1);
+	run_for(1100000);
+	assert_null(ts_pop_tx(&T));                   /* nothing heard */
+	inject_source_query(&PEER, 1);
+	inject_source_query(&other, 1);
+	run_for(1100000);
+	expect_record(1, PEER);                       /* merged */
+	assert_null(ts_pop_tx(&T));
+	assert_int_equal(us_close(fd), 0);
+	run_for(1100000);
+	ts_flush_tx(&T);
+
+	/* EXCLUDE(PEER): the asked ones not blocked. */
+	fd = udp_on(7000);
+	assert_int_equal(join(fd, IP_ADD_MEMBERSHIP, GROUP, ME, 0), 0);
+	assert_int_equal(source_opt(fd, IP_BLOCK_SOURCE, GROUP, PEER), 0);
+	run_for(1100000);
+	ts_flush_tx(&T);
+	inject_source_query(both, 2);
+	run_for(1100000);
+	expect_record(1, other);                      /* IS_IN(other) */
+	inject_source_query(&other, 1);
+	inject_query(12, 10, GROUP);
+	run_for(1100000);
+	expect_record(2, PEER);                       /* IS_EX(PEER) */
+	assert_null(ts_pop_tx(&T));
+	assert_int_equal(us_close(fd), 0);
+}
+
 int main(void)
 {
 #define T_(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -782,6 +843,7 @@ int main(void)
 		T_(test_older_versions),
 		T_(test_source_filters),
 		T_(test_report_split),
+		T_(test_group_source_query),
 	};
 #undef T_
 	return cmocka_run_group_tests(tests, NULL, NULL);
