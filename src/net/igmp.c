@@ -115,7 +115,10 @@ struct ip_mc_group {
 	uint8_t rmode;             /* the filter last told: its mode ... */
 	unsigned int nrsrc;        /* ... and sources */
 	uint32_t *rsrc;
-	uint8_t changes_left;      /* state-change reports still to send */
+	uint8_t changes_left;      /* state-change reports still to send: */
+	bool chg_mode;             /* a mode change record (the filter), or */
+	uint32_t *chg_src;         /* the sources allowed, then blocked */
+	unsigned int nallow, nblock;
 	bool reporter;             /* ours was the last v1/v2 report heard */
 	bool query_due;            /* an answer to a query is due ... */
 	bool query_srcs;           /* ... for these sources only (a
@@ -418,6 +421,32 @@ static void igmp_send_sources(struct ustack *st, struct ip_mc_group *g)
 	g->nqsrc = 0;
 }
 
+/*
+ * A repeat of g's pending change (RFC 3376 §5.1): the filter as a mode
+ * change record while a mode change is among what it repeats, else ALLOW
+ * and BLOCK records with the sources changed (merged over the changes
+ * since the first of them); versions 1 and 2 a report.
+ */
+static void igmp_send_change(struct ustack *st, struct ip_mc_group *g)
+{
+	struct igmp_record rec[2];
+	size_t n = 0;
+
+	if (g->chg_mode || igmp_version(g->dev, st->now) != 3) {
+		igmp_send_state(st, g, true);
+		return;
+	}
+	if (g->nallow)
+		rec[n++] = (struct igmp_record){ IGMP_ALLOW_NEW, g->group,
+						 g->chg_src, g->nallow };
+	if (g->nblock)
+		rec[n++] = (struct igmp_record){ IGMP_BLOCK_OLD, g->group,
+						 g->chg_src + g->nallow,
+						 g->nblock };
+	if (n)
+		igmp_send_v3(st, g->dev, rec, n);
+}
+
 /* ---- the timer ----------------------------------------------------------- */
 
 static bool igmp_group_pending(const struct ip_mc_group *g)
@@ -464,6 +493,7 @@ static void igmp_group_free(struct ip_mc_group *g)
 	free(g->srcs);
 	free(g->rsrc);
 	free(g->qsrc);
+	free(g->chg_src);
 	free(g);
 }
 
@@ -489,7 +519,7 @@ static void igmp_timer_fire(struct us_timer *t, us_time_t now)
 			continue;
 		if (g->changes_left) {
 			/* A change report says the current state too. */
-			igmp_send_state(st, g, true);
+			igmp_send_change(st, g);
 			g->query_due = false;
 			if (--g->changes_left)
 				g->report_at = now + igmp_random(
@@ -549,19 +579,51 @@ static unsigned int ip_mc_minus(const uint32_t *a, unsigned int na,
 }
 
 /*
+ * The sources changed that g's repeats say: the new change's allowed x
+ * and blocked y merged into what is pending (RFC 3376 §5.1: a source
+ * allowed since is no longer blocked, and the other way round), or alone
+ * when nothing is. False without memory (the repeats then say the
+ * filter).
+ */
+static bool igmp_merge_change(struct ip_mc_group *g, bool pending,
+			      const uint32_t *x, unsigned int nx,
+			      const uint32_t *y, unsigned int ny)
+{
+	unsigned int na = pending ? g->nallow : 0, nb = pending ? g->nblock : 0;
+	uint32_t *m = malloc((na + nb + nx + ny + 1) * sizeof(*m)), *old;
+	unsigned int ka, kb;
+
+	if (!m)
+		return false;
+	old = g->chg_src;
+	/* Allowed: the pending ones not now blocked, then the new ones
+	 * (not already there); blocked the same way round. */
+	ka = ip_mc_minus(old, na, y, ny, m);
+	ka += ip_mc_minus(x, nx, m, ka, m + ka);
+	kb = ip_mc_minus(old ? old + na : NULL, nb, x, nx, m + ka);
+	kb += ip_mc_minus(y, ny, m + ka, kb, m + ka + kb);
+	free(old);
+	g->chg_src = m;
+	g->nallow = ka;
+	g->nblock = kb;
+	return true;
+}
+
+/*
  * Tell a change of g's filter now, and Robustness - 1 more times later
  * (RFC 3376 §5.1): version 3 with a mode change record and the new
  * sources (TO_EX for a join, TO_IN with none for a leave), or for new and
  * gone sources in the same mode ALLOW and BLOCK records; its repeats say
- * the filter as a mode change record, which covers a lost one of either
- * kind. Versions 1 and 2 only say joins and leaves.
+ * the sources changed since the first pending change, or the filter as a
+ * mode change record while a mode change is pending. Versions 1 and 2
+ * only say joins and leaves.
  */
 static void igmp_change(struct ustack *st, struct ip_mc_group *g)
 {
 	uint32_t *old = g->rsrc, *cur, *diff;
 	unsigned int nold = g->nrsrc, n, a, b;
 	uint8_t oldmode = g->rmode, mode;
-	bool was = igmp_joined(g);
+	bool was = igmp_joined(g), pending = g->changes_left > 0;
 	struct igmp_record rec[2];
 	size_t nrec = 0;
 
@@ -579,6 +641,7 @@ static void igmp_change(struct ustack *st, struct ip_mc_group *g)
 	g->nrsrc = n;
 	if (mode != oldmode) {
 		rec[nrec++] = igmp_state_record(g, true);
+		g->chg_mode = true;
 	} else {
 		a = ip_mc_minus(cur, n, old, nold, diff);
 		b = ip_mc_minus(old, nold, cur, n, diff + a);
@@ -596,6 +659,12 @@ static void igmp_change(struct ustack *st, struct ip_mc_group *g)
 		if (b)
 			rec[nrec++] = (struct igmp_record){ IGMP_BLOCK_OLD,
 				g->group, mode == MCAST_INCLUDE ? diff + a : diff, b };
+		if (nrec && !(pending && g->chg_mode)) {
+			const uint32_t *x = mode == MCAST_INCLUDE ? diff : diff + b;
+			const uint32_t *y = mode == MCAST_INCLUDE ? diff + a : diff;
+
+			g->chg_mode = !igmp_merge_change(g, pending, x, a, y, b);
+		}
 	}
 	if (nrec && igmp_reported(g->group)) {
 		int version = igmp_version(g->dev, st->now);

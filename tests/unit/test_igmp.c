@@ -831,6 +831,47 @@ static void test_group_source_query(void **state)
 	assert_int_equal(us_close(fd), 0);
 }
 
+/*
+ * The repeat of a change of sources in one mode says the sources changed
+ * (RFC 3376 §5.1), merged over the changes pending: a source allowed and
+ * then dropped before the repeat is repeated as blocked only; a source
+ * added and another dropped are repeated together.
+ */
+static void test_source_change_repeats(void **state)
+{
+	uint32_t other = ts_ip("10.0.0.9");
+	int fd = udp_on(7000);
+
+	(void)state;
+	assert_int_equal(source_opt(fd, IP_ADD_SOURCE_MEMBERSHIP, GROUP, PEER),
+			 0);
+	expect_record(5, PEER);                       /* ALLOW(PEER) */
+	run_for(1100000);
+	expect_record(5, PEER);                       /* its repeat */
+	assert_null(ts_pop_tx(&T));
+	assert_int_equal(source_opt(fd, IP_ADD_SOURCE_MEMBERSHIP, GROUP,
+				    other), 0);
+	expect_record(5, other);                      /* ALLOW(other) */
+	assert_int_equal(source_opt(fd, IP_DROP_SOURCE_MEMBERSHIP, GROUP,
+				    other), 0);
+	expect_record(6, other);                      /* BLOCK(other) */
+	run_for(1100000);
+	expect_record(6, other);                      /* merged: BLOCK only */
+	assert_null(ts_pop_tx(&T));
+	/* Two changes before the repeat: it says both. */
+	assert_int_equal(source_opt(fd, IP_ADD_SOURCE_MEMBERSHIP, GROUP,
+				    other), 0);
+	expect_record(5, other);
+	assert_int_equal(source_opt(fd, IP_DROP_SOURCE_MEMBERSHIP, GROUP,
+				    PEER), 0);
+	expect_record(6, PEER);
+	run_for(1100000);
+	expect_v3_records(2, (const uint8_t[]){ 5, 6 },
+			  (const uint32_t[]){ other, PEER });
+	assert_null(ts_pop_tx(&T));
+	assert_int_equal(us_close(fd), 0);
+}
+
 int main(void)
 {
 #define T_(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -844,6 +885,7 @@ int main(void)
 		T_(test_source_filters),
 		T_(test_report_split),
 		T_(test_group_source_query),
+		T_(test_source_change_repeats),
 	};
 #undef T_
 	return cmocka_run_group_tests(tests, NULL, NULL);
