@@ -21,8 +21,10 @@
  *     CHANGE_TO_EXCLUDE_MODE record (a join: no source) or a
  *     CHANGE_TO_INCLUDE_MODE record (a leave: none) with the new sources,
  *     and new and gone sources in the same mode with ALLOW_NEW_SOURCES and
- *     BLOCK_OLD_SOURCES records, to 224.0.0.22; its repeats say the
- *     filter as a mode change record. Version 2 sends a Membership Report
+ *     BLOCK_OLD_SOURCES records, to 224.0.0.22; a change while repeats
+ *     are pending is merged with them, and the repeats say the sources
+ *     changed, or the filter as a mode change record while a mode change
+ *     is among them. Version 2 sends a Membership Report
  *     to the group (and a single Leave Group to 224.0.0.2, if ours was the
  *     last report heard), version 1 a report only; both only for joins
  *     and leaves.
@@ -32,7 +34,10 @@
  *     general query, a record for the group for a group-specific one;
  *     for a group-and-source-specific one MODE_IS_INCLUDE with the asked
  *     sources the device hears (none: no answer), merged with a pending
- *     one of its kind, the whole record if a group query comes too. In version 1 or 2 each group answers alone, and
+ *     one of its kind, the whole record if a group query comes too;
+ *     answers are timed apart from change reports, and a change report
+ *     stands for one only when it says the whole filter. In version 1 or
+ *     2 each group answers alone, and
  *     hearing another host's report for it cancels ours (RFC 2236 §3).
  *     Malformed queries (9 to 11 bytes, sources past the end, a general
  *     query with sources) are dropped, as Linux's igmp_heard_query.
@@ -120,12 +125,14 @@ struct ip_mc_group {
 	uint32_t *chg_src;         /* the sources allowed, then blocked */
 	unsigned int nallow, nblock;
 	bool reporter;             /* ours was the last v1/v2 report heard */
-	bool query_due;            /* an answer to a query is due ... */
+	bool query_due;            /* an answer to a query is due at
+				      query_at ... */
 	bool query_srcs;           /* ... for these sources only (a
 				      group-and-source query) */
 	uint32_t *qsrc;
 	unsigned int nqsrc;
-	us_time_t report_at;       /* ... or the next change report, then */
+	us_time_t query_at;
+	us_time_t report_at;       /* the next change report (changes_left) */
 };
 
 /* One group record of a version 3 report (RFC 3376 §4.2.4). */
@@ -421,11 +428,18 @@ static void igmp_send_sources(struct ustack *st, struct ip_mc_group *g)
 	g->nqsrc = 0;
 }
 
+/* Whether g's pending change is told with the whole filter: a mode
+ * change record in version 3, a report in versions 1 and 2. */
+static bool igmp_change_whole(struct ustack *st, const struct ip_mc_group *g)
+{
+	return g->chg_mode || igmp_version(g->dev, st->now) != 3;
+}
+
 /*
- * A repeat of g's pending change (RFC 3376 §5.1): the filter as a mode
- * change record while a mode change is among what it repeats, else ALLOW
- * and BLOCK records with the sources changed (merged over the changes
- * since the first of them); versions 1 and 2 a report.
+ * g's pending change, at once or repeated (RFC 3376 §5.1): the filter as
+ * a mode change record while a mode change is among what is pending, else
+ * ALLOW and BLOCK records with the sources changed (merged over the
+ * changes since the first of them); versions 1 and 2 a report.
  */
 static void igmp_send_change(struct ustack *st, struct ip_mc_group *g)
 {
@@ -449,11 +463,6 @@ static void igmp_send_change(struct ustack *st, struct ip_mc_group *g)
 
 /* ---- the timer ----------------------------------------------------------- */
 
-static bool igmp_group_pending(const struct ip_mc_group *g)
-{
-	return g->changes_left || g->query_due;
-}
-
 /* Arm the timer for the earliest report due, or stop it. */
 static void igmp_arm(struct ustack *st)
 {
@@ -471,8 +480,10 @@ static void igmp_arm(struct ustack *st)
 		struct ip_mc_group *g = list_entry(pos, struct ip_mc_group,
 						   node);
 
-		if (igmp_group_pending(g) && g->report_at < next)
+		if (g->changes_left && g->report_at < next)
 			next = g->report_at;
+		if (g->query_due && g->query_at < next)
+			next = g->query_at;
 	}
 	if (next == US_TIME_NEVER)
 		us_timer_del(&st->timers, &st->ip.igmp_timer);
@@ -515,20 +526,21 @@ static void igmp_timer_fire(struct us_timer *t, us_time_t now)
 		struct ip_mc_group *g = list_entry(pos, struct ip_mc_group,
 						   node);
 
-		if (!igmp_group_pending(g) || g->report_at > now)
-			continue;
-		if (g->changes_left) {
-			/* A change report says the current state too. */
+		if (g->changes_left && g->report_at <= now) {
+			/* A change report that says the whole filter answers
+			 * a query too; ALLOW and BLOCK records do not. */
+			if (igmp_change_whole(st, g))
+				g->query_due = false;
 			igmp_send_change(st, g);
-			g->query_due = false;
 			if (--g->changes_left)
 				g->report_at = now + igmp_random(
 					st, igmp_unsolicited(g->dev, now));
-		} else if (g->query_srcs) {
-			igmp_send_sources(st, g);
-			g->query_due = false;
-		} else {
-			igmp_send_state(st, g, false);
+		}
+		if (g->query_due && g->query_at <= now) {
+			if (g->query_srcs)
+				igmp_send_sources(st, g);
+			else
+				igmp_send_state(st, g, false);
 			g->query_due = false;
 		}
 		if (!g->users && !g->changes_left)
@@ -624,8 +636,7 @@ static void igmp_change(struct ustack *st, struct ip_mc_group *g)
 	unsigned int nold = g->nrsrc, n, a, b;
 	uint8_t oldmode = g->rmode, mode;
 	bool was = igmp_joined(g), pending = g->changes_left > 0;
-	struct igmp_record rec[2];
-	size_t nrec = 0;
+	bool changed = false;
 
 	cur = malloc((g->nsrcs ? g->nsrcs : 1) * sizeof(*cur));
 	diff = malloc((g->nsrcs + nold + 1) * sizeof(*diff));
@@ -640,7 +651,7 @@ static void igmp_change(struct ustack *st, struct ip_mc_group *g)
 	g->rsrc = cur;
 	g->nrsrc = n;
 	if (mode != oldmode) {
-		rec[nrec++] = igmp_state_record(g, true);
+		changed = true;
 		g->chg_mode = true;
 	} else {
 		a = ip_mc_minus(cur, n, old, nold, diff);
@@ -653,29 +664,24 @@ static void igmp_change(struct ustack *st, struct ip_mc_group *g)
 			a = b;
 			b = t;
 		}
-		if (a)
-			rec[nrec++] = (struct igmp_record){ IGMP_ALLOW_NEW,
-				g->group, mode == MCAST_INCLUDE ? diff : diff + b, a };
-		if (b)
-			rec[nrec++] = (struct igmp_record){ IGMP_BLOCK_OLD,
-				g->group, mode == MCAST_INCLUDE ? diff + a : diff, b };
-		if (nrec && !(pending && g->chg_mode)) {
+		changed = a || b;
+		if (changed && !(pending && g->chg_mode)) {
 			const uint32_t *x = mode == MCAST_INCLUDE ? diff : diff + b;
 			const uint32_t *y = mode == MCAST_INCLUDE ? diff + a : diff;
 
 			g->chg_mode = !igmp_merge_change(g, pending, x, a, y, b);
 		}
 	}
-	if (nrec && igmp_reported(g->group)) {
+	if (changed && igmp_reported(g->group)) {
 		int version = igmp_version(g->dev, st->now);
 
 		if (version == 3 || was != igmp_joined(g)) {
-			g->query_due = false;
+			if (igmp_change_whole(st, g))
+				g->query_due = false;
 			g->changes_left = 0;
-			if (version == 3)
-				igmp_send_v3(st, g->dev, rec, nrec);
-			else
-				igmp_send_state(st, g, true);
+			/* The merged change (RFC 3376 §5.1): the new
+			 * difference with what was pending. */
+			igmp_send_change(st, g);
 			/* Version 2 says a leave once (RFC 2236 §3); version
 			 * 1 not at all. */
 			if (version == 3 || igmp_joined(g)) {
@@ -798,13 +804,10 @@ static us_time_t igmp_v3_max_resp(uint8_t code)
 static void igmp_query_sources(struct ip_mc_group *g, const uint32_t *src,
 			       unsigned int n)
 {
-	uint32_t *q = NULL;
+	uint32_t *q = realloc(g->qsrc, (g->nqsrc + n + 1) * sizeof(*q));
 
-	if (g->nqsrc + n <= IGMP_QUERY_SRCS_MAX)
-		q = realloc(g->qsrc, (g->nqsrc + n + 1) * sizeof(*q));
 	if (!q) {
-		/* Too many to remember: answer with the whole state. */
-		g->query_srcs = false;
+		g->query_srcs = false;   /* answer with the whole state */
 		return;
 	}
 	g->qsrc = q;
@@ -816,6 +819,9 @@ static void igmp_query_sources(struct ip_mc_group *g, const uint32_t *src,
 		if (j == g->nqsrc)
 			g->qsrc[g->nqsrc++] = src[i];
 	}
+	/* Too many to remember: answer with the whole state. */
+	if (g->nqsrc > IGMP_QUERY_SRCS_MAX)
+		g->query_srcs = false;
 }
 
 /*
@@ -841,10 +847,14 @@ static void igmp_schedule(struct ustack *st, struct ip_mc_group *g,
 	}
 	if (g->query_srcs)
 		igmp_query_sources(g, src, n);
-	if (igmp_group_pending(g) && g->report_at < st->now + max_resp)
+	if (pending && g->query_at < st->now + max_resp)
+		return;
+	/* Versions 1 and 2: a report of the group due soon answers it. */
+	if (igmp_version(g->dev, st->now) != 3 && g->changes_left &&
+	    g->report_at < st->now + max_resp)
 		return;
 	g->query_due = true;
-	g->report_at = st->now + igmp_random(st, max_resp);
+	g->query_at = st->now + igmp_random(st, max_resp);
 }
 
 /*
@@ -1014,7 +1024,7 @@ bool ip_mc_dev_joined(struct ustack *st, const struct net_device *dev,
 	return g->sfcount[MCAST_EXCLUDE] != 0;
 }
 
-/* ---- sockets --------------------------------------------------------------- */
+/* ---- sockets ------------------------------------------------------------ */
 
 /* The device a request names (Linux's ip_mc_find_dev): by index, by
  * address, or the route to the group; imr_ifindex is set to it. */
@@ -1357,7 +1367,7 @@ bool ip_mc_sf_allow(const struct sock *sk, uint32_t group, uint32_t saddr,
 	return sk->mc_all;
 }
 
-/* ---- set-up ------------------------------------------------------------------ */
+/* ---- set-up ------------------------------------------------------------- */
 
 static const struct net_protocol igmp_protocol = {
 	.handler = igmp_rcv,

@@ -619,10 +619,10 @@ static void expect_record(uint8_t type, uint32_t src)
  * says ALLOW(PEER); an any-source member that blocks PEER gets the
  * others' and not PEER's; the device's filter merges the two (EXCLUDE with
  * nothing blocked: TO_EX, and PEER stays heard while the first includes
- * it); when the first leaves, PEER is blocked at the device (BLOCK(PEER))
- * and its datagrams dropped before UDP; a general query is answered with
- * MODE_IS_EXCLUDE(PEER); the repeats of a change say the filter as
- * TO_EX(PEER).
+ * it); when the first leaves, PEER is blocked at the device (TO_EX(PEER)
+ * while the mode change is repeated) and its datagrams dropped before
+ * UDP; a general query is answered with MODE_IS_EXCLUDE(PEER); the
+ * repeats of the change say the filter as TO_EX(PEER).
  */
 static void test_source_filters(void **state)
 {
@@ -656,10 +656,12 @@ static void test_source_filters(void **state)
 	assert_false(got(ssm));
 	assert_true(got(asm_));
 
-	/* The last source dropped: ssm leaves; PEER is blocked by all. */
+	/* The last source dropped: ssm leaves; PEER is blocked by all. The
+	 * join's mode change is still being repeated, so this change too
+	 * says the whole filter (RFC 3376 §5.1). */
 	assert_int_equal(source_opt(ssm, IP_DROP_SOURCE_MEMBERSHIP, GROUP,
 				    PEER), 0);
-	expect_record(6, PEER);                       /* BLOCK_OLD(PEER) */
+	expect_record(4, PEER);                       /* TO_EX(PEER) */
 	drops = T.st->stats.drops[US_DROP_IP_NOT_FOR_US];
 	inject_udp_from(PEER, GROUP, 7000);
 	assert_false(got(asm_));
@@ -716,8 +718,8 @@ static int walk_reports(uint8_t type, uint32_t *next)
 /*
  * A record too large for one report (RFC 3376 §4.2.16): TO_IN and BLOCK
  * with 500 sources go on in as many reports as the MTU needs, every
- * source once; TO_EX with 500 keeps what one report holds and drops the
- * rest.
+ * source once, repeats too; TO_EX with 500 keeps what one report holds
+ * and drops the rest.
  */
 static void test_report_split(void **state)
 {
@@ -741,9 +743,14 @@ static void test_report_split(void **state)
 	}
 	assert_int_equal(join(fd, IP_ADD_MEMBERSHIP, GROUP, ME, 0), 0);
 	ts_flush_tx(&T);   /* the join's TO_EX() */
-	/* EXCLUDE() to INCLUDE(500): TO_IN(500), over two reports. */
+	/* EXCLUDE() to INCLUDE(500): TO_IN(500), over two reports, and so
+	 * its repeat. */
 	assert_int_equal(us_setsockopt(fd, IPPROTO_IP, IP_MSFILTER, b,
 				       sizeof(b)), 0);
+	assert_int_equal(walk_reports(3, &next), 2);
+	assert_int_equal(next, 0x0a010000u + 500);
+	next = 0x0a010000u;
+	run_for(1100000);
 	assert_int_equal(walk_reports(3, &next), 2);
 	assert_int_equal(next, 0x0a010000u + 500);
 	/* Left: INCLUDE(500) to INCLUDE(): BLOCK(500), as many. */
@@ -753,16 +760,16 @@ static void test_report_split(void **state)
 	assert_int_equal(next, 0x0a010000u + 500);
 	run_for(1100000);
 	ts_flush_tx(&T);
-	next = 0x0a010000u;
+	/* A join, then EXCLUDE(500) while the join's TO_EX() is repeated:
+	 * TO_EX(500), cut to one report, and so its repeat. */
 	assert_int_equal(join(fd2, IP_ADD_MEMBERSHIP, GROUP, ME, 0), 0);
 	f->imsf_fmode = MCAST_EXCLUDE;
 	ts_flush_tx(&T);
 	assert_int_equal(us_setsockopt(fd2, IPPROTO_IP, IP_MSFILTER, b,
 				       sizeof(b)), 0);
-	/* EXCLUDE() to EXCLUDE(500): BLOCK(500), split too. */
-	assert_int_equal(walk_reports(6, &next), 2);
-	assert_int_equal(next, 0x0a010000u + 500);
-	/* The repeat says TO_EX(500): cut to one report. */
+	next = 0x0a010000u;
+	assert_int_equal(walk_reports(4, &next), 1);
+	assert_true(next > 0x0a010000u + 300 && next < 0x0a010000u + 500);
 	next = 0x0a010000u;
 	run_for(1100000);
 	assert_int_equal(walk_reports(4, &next), 1);
@@ -834,8 +841,8 @@ static void test_group_source_query(void **state)
 /*
  * The repeat of a change of sources in one mode says the sources changed
  * (RFC 3376 §5.1), merged over the changes pending: a source allowed and
- * then dropped before the repeat is repeated as blocked only; a source
- * added and another dropped are repeated together.
+ * then dropped before the repeat is told and repeated as blocked only; a
+ * source added and another dropped are told and repeated together.
  */
 static void test_source_change_repeats(void **state)
 {
@@ -858,17 +865,82 @@ static void test_source_change_repeats(void **state)
 	run_for(1100000);
 	expect_record(6, other);                      /* merged: BLOCK only */
 	assert_null(ts_pop_tx(&T));
-	/* Two changes before the repeat: it says both. */
+	/* Two changes before the repeat: the second report, and the
+	 * repeat, say both. */
 	assert_int_equal(source_opt(fd, IP_ADD_SOURCE_MEMBERSHIP, GROUP,
 				    other), 0);
 	expect_record(5, other);
 	assert_int_equal(source_opt(fd, IP_DROP_SOURCE_MEMBERSHIP, GROUP,
 				    PEER), 0);
-	expect_record(6, PEER);
+	expect_v3_records(2, (const uint8_t[]){ 5, 6 },
+			  (const uint32_t[]){ other, PEER });
 	run_for(1100000);
 	expect_v3_records(2, (const uint8_t[]){ 5, 6 },
 			  (const uint32_t[]){ other, PEER });
 	assert_null(ts_pop_tx(&T));
+	assert_int_equal(us_close(fd), 0);
+}
+
+/* Pop every frame waiting: how many version 3 records of `type` for
+ * GROUP name src first (0: have no source). */
+static int count_records(uint8_t type, uint32_t src)
+{
+	struct sk_buff *skb;
+	int n = 0;
+
+	while ((skb = ts_pop_tx(&T)) != NULL) {
+		const uint8_t *m = skb->data + 24;
+		size_t off = 8;
+
+		for (uint16_t r = 0; r < ipt_get16(m + 6); r++) {
+			uint16_t ns = ipt_get16(m + off + 2);
+
+			if (m[off] == type && !memcmp(m + off + 4, &GROUP, 4) &&
+			    (ns ? !memcmp(m + off + 8, &src, 4) : !src))
+				n++;
+			off += 8 + 4u * ns;
+		}
+		skb_free(skb);
+	}
+	return n;
+}
+
+/*
+ * An answer to a query is timed apart from the repeats of a change: a
+ * repeat of ALLOW or BLOCK records does not say the sources that did not
+ * change, so it does not stand for the answer (RFC 3376 §5.2).
+ */
+static void test_answers_beside_changes(void **state)
+{
+	uint32_t other = ts_ip("10.0.0.9");
+	int fd = udp_on(7000);
+
+	(void)state;
+	assert_int_equal(source_opt(fd, IP_ADD_SOURCE_MEMBERSHIP, GROUP, PEER),
+			 0);
+	run_for(1100000);
+	ts_flush_tx(&T);
+	/* A change pending its repeat, then a query about PEER. */
+	assert_int_equal(source_opt(fd, IP_ADD_SOURCE_MEMBERSHIP, GROUP,
+				    other), 0);
+	expect_record(5, other);
+	inject_source_query(&PEER, 1);
+	run_for(1100000);
+	assert_int_equal(count_records(1, PEER), 1);   /* IS_IN(PEER) */
+	assert_int_equal(us_close(fd), 0);
+	run_for(1100000);
+	ts_flush_tx(&T);
+
+	/* A group query pending, then a block: the answer still goes. */
+	fd = udp_on(7000);
+	assert_int_equal(join(fd, IP_ADD_MEMBERSHIP, GROUP, ME, 0), 0);
+	run_for(1100000);
+	ts_flush_tx(&T);
+	inject_query(12, 10, GROUP);
+	assert_int_equal(source_opt(fd, IP_BLOCK_SOURCE, GROUP, PEER), 0);
+	expect_record(6, PEER);                        /* BLOCK(PEER) */
+	run_for(1100000);
+	assert_int_equal(count_records(2, PEER), 1);   /* IS_EX(PEER) */
 	assert_int_equal(us_close(fd), 0);
 }
 
@@ -886,6 +958,7 @@ int main(void)
 		T_(test_report_split),
 		T_(test_group_source_query),
 		T_(test_source_change_repeats),
+		T_(test_answers_beside_changes),
 	};
 #undef T_
 	return cmocka_run_group_tests(tests, NULL, NULL);
