@@ -60,7 +60,8 @@ enum { RT_PASS_TIMER = 1, RT_PASS_DEV = 2 };
 /* How long the runtime thread, with work left, waits for an application
  * thread that wants the core lock to get it (rt_let_waiters_in). */
 #define RT_LET_IN_US 200
-#define RT_BUDGET 64       /* frames per device per step */
+#define RT_BUDGET 64       /* packets per device per step (a UDP GSO
+			      frame counts its datagrams, tap_rx_one) */
 #define RT_MAX_STEPS 64    /* steps per hold of the core lock */
 
 struct us_runtime {
@@ -441,6 +442,14 @@ void us_runtime_before_unlock(struct ustack *st)
 	}
 }
 
+static uint64_t rt_mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
 /*
  * After a pass that left work (a flood), before the runtime takes the core
  * lock again: an application thread waiting for it (us_core_lock) gets it
@@ -450,14 +459,6 @@ void us_runtime_before_unlock(struct ustack *st)
  * (a UDP flood of 64 KB GSO packets: 40k reads a second against 350k).
  * Bounded by RT_LET_IN_US, so that frames are not left for long.
  */
-static uint64_t rt_mono_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
-
 static void rt_let_waiters_in(struct ustack *st)
 {
 	uint64_t until;
