@@ -15,7 +15,12 @@
  *   3  as 1, with the ICMP checksum fixed as well;
  *   4  let virtual time pass (timers: reassembly, ARP aging, ICMP credit,
  *      TCP retransmission, TIME-WAIT);
- *   5  as 1, with the TCP checksum fixed as well.
+ *   5  as 1, with the TCP checksum fixed as well;
+ *   6  as 2, handed up as a UDP GSO packet (what a TAP with USO hands
+ *      up: SKB_GSO_UDP_L4, checksum checked) of datagrams of a size
+ *      taken from the record's last byte, when it is an unfragmented
+ *      UDP packet of at most 128 of them (what the TAP lets through),
+ *      else as 2; socket 1 takes one whole (UDP_GRO), socket 0 cut.
  * A record is [op][len_hi][len_lo][len bytes]. The stack runs in virtual
  * time, so every input replays exactly. The invariants: no crash, no
  * sanitizer report, no leak (LeakSanitizer at exit), and after the stack's
@@ -23,6 +28,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/udp.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,13 +92,23 @@ static void inject_ip(struct test_stack *t, const uint8_t *p, size_t n, int op)
 		n = MAX_FRAME;
 	tb_eth(frame, TS_DEV_MAC, TS_PEER_MAC, 0x0800);
 	memcpy(ip, p, n);
-	if (op == 2)
+	if (op == 2 || op == 6)
 		fix_l4_csum(ip, n, 17);
 	else if (op == 3)
 		fix_l4_csum(ip, n, 1);
 	else if (op == 5)
 		fix_l4_csum(ip, n, 6);
 	fix_ip_csum(ip, n);
+	if (op == 6 && n >= 28 && ip[9] == 17 && (ip[0] & 0xf) >= 5 &&
+	    (size_t)(ip[0] & 0xf) * 4 + 8 <= n && !(ip[6] & 0x3f) && !ip[7]) {
+		uint16_t gso = (uint16_t)(1 + p[n - 1] * 6);
+		size_t payload = n - (size_t)(ip[0] & 0xf) * 4 - 8;
+
+		if (payload > gso && (payload + gso - 1) / gso <= 128) {
+			ts_inject_udp_gso(t, frame, 14 + n, gso);
+			return;
+		}
+	}
 	ts_inject(t, frame, 14 + n);
 }
 
@@ -121,6 +137,8 @@ static void open_sockets(struct test_stack *t, int fds[NFDS])
 		us_setsockopt(fds[i], IPPROTO_IP, IP_RECVERR, &on, sizeof(on));
 		us_setsockopt(fds[i], IPPROTO_IP, IP_PKTINFO, &on, sizeof(on));
 	}
+	/* One UDP socket takes GSO packets whole, the other (port 7) cut. */
+	us_setsockopt(fds[1], SOL_UDP, UDP_GRO, &(int){ 1 }, sizeof(int));
 	a.sin_addr.s_addr = ts_ip("10.0.0.1");
 	us_connect(fds[3], (struct sockaddr *)&a, sizeof(a));
 }
@@ -183,7 +201,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ts_init(&t, "10.0.0.2", 24);
 	open_sockets(&t, fds);
 	while (size >= 3) {
-		int op = data[0] % 6;
+		int op = data[0] % 7;
 		size_t n = (size_t)data[1] << 8 | data[2];
 
 		data += 3;

@@ -112,7 +112,8 @@ void ts_destroy(struct test_stack *t)
 	t->st = NULL;
 }
 
-void ts_inject(struct test_stack *t, const void *frame, size_t len)
+static void ts_inject_gso(struct test_stack *t, const void *frame,
+			  size_t len, uint16_t gso_size)
 {
 	/* A receive buffer as a NIC's (or the TAP's): room for a full
 	 * frame whatever this one's length. */
@@ -124,10 +125,27 @@ void ts_inject(struct test_stack *t, const void *frame, size_t len)
 	assert(skb);
 	skb_put_data(skb, frame, (unsigned int)len);
 	skb->dev = t->dev;
+	if (gso_size) {
+		skb_shinfo(skb)->gso_size = gso_size;
+		skb_shinfo(skb)->gso_segs = 1;
+		skb_shinfo(skb)->gso_type = SKB_GSO_UDP_L4;
+		skb->ip_summed = CHECKSUM_UNNECESSARY;
+	}
 	us_engine_begin(t->st);
 	netif_receive_skb(skb);
 	us_engine_run_until_idle(t->st);
 	us_sigurg_flush(t->st);
+}
+
+void ts_inject(struct test_stack *t, const void *frame, size_t len)
+{
+	ts_inject_gso(t, frame, len, 0);
+}
+
+void ts_inject_udp_gso(struct test_stack *t, const void *frame, size_t len,
+		       uint16_t gso_size)
+{
+	ts_inject_gso(t, frame, len, gso_size ? gso_size : 1);
 }
 
 struct sk_buff *ts_pop_tx(struct test_stack *t)

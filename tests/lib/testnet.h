@@ -50,6 +50,11 @@ void ts_destroy(struct test_stack *t);
 /* Hand a frame to the stack as received on the device, then run the engine
  * until idle. */
 void ts_inject(struct test_stack *t, const void *frame, size_t len);
+/* As ts_inject, for a frame the device hands up as a UDP GSO packet of
+ * datagrams of gso_size bytes (SKB_GSO_UDP_L4, its checksum taken as
+ * checked), as a TAP with USO does. */
+void ts_inject_udp_gso(struct test_stack *t, const void *frame, size_t len,
+		       uint16_t gso_size);
 /* The next transmitted frame (caller frees with skb_free), or NULL. */
 struct sk_buff *ts_pop_tx(struct test_stack *t);
 /* Free every captured frame; returns how many there were. */
