@@ -1165,30 +1165,21 @@ static struct ip_mc_socklist *ip_mc_lookup(struct sock *sk,
 	return NULL;
 }
 
-/* The membership's filter becomes mode and the n sources at src (a list
- * of its own for the membership), counted on its device. */
+/* The membership's filter becomes mode and the n sources of list (a
+ * malloc'ed array the membership takes over, NULL for none; freed if
+ * this fails), counted on its device. */
 static int ip_mc_set_sf(struct sock *sk, struct net_device *dev,
 			struct ip_mc_socklist *iml, uint8_t mode,
-			const uint32_t *src, unsigned int n)
+			uint32_t *list, unsigned int n)
 {
-	struct ip_mc_sf old = ip_mc_sf_of(iml), new = { mode, src, n };
-	uint32_t *copy = NULL;
-	int rc;
+	struct ip_mc_sf old = ip_mc_sf_of(iml), new = { mode, list, n };
 
-	if (n) {
-		copy = malloc(n * sizeof(*copy));
-		if (!copy)
-			return -ENOBUFS;
-		memcpy(copy, src, n * sizeof(*copy));
-		new.src = copy;
-	}
-	rc = ip_mc_apply(sk->st, dev, iml->group, &old, &new);
-	if (rc < 0) {
-		free(copy);
+	if (ip_mc_apply(sk->st, dev, iml->group, &old, &new) < 0) {
+		free(list);
 		return -ENOBUFS;
 	}
 	free(iml->src);
-	iml->src = copy;
+	iml->src = list;
 	iml->nsrc = n;
 	iml->sfmode = mode;
 	return 0;
@@ -1234,9 +1225,7 @@ static int ip_mc_source(struct sock *sk, bool add, uint8_t omode,
 			return -ENOBUFS;
 		memcpy(list, iml->src, i * sizeof(*list));
 		memcpy(list + i, iml->src + i + 1, (n - i - 1) * sizeof(*list));
-		rc = ip_mc_set_sf(sk, dev, iml, omode, list, n - 1);
-		free(list);
-		return rc;
+		return ip_mc_set_sf(sk, dev, iml, omode, list, n - 1);
 	}
 	if (iml->has_sflist && n >= (unsigned int)sk->st->sysctl.igmp_max_msf)
 		return -ENOBUFS;
@@ -1249,7 +1238,6 @@ static int ip_mc_source(struct sock *sk, bool add, uint8_t omode,
 		memcpy(list, iml->src, n * sizeof(*list));
 	list[n] = source;
 	rc = ip_mc_set_sf(sk, dev, iml, omode, list, n + 1);
-	free(list);
 	if (rc == 0)
 		iml->has_sflist = true;
 	return rc;
@@ -1294,6 +1282,7 @@ int ip_mc_msfilter(struct sock *sk, uint32_t group, uint32_t ifaddr,
 				.imr_ifindex = ifindex };
 	struct ip_mc_socklist *iml;
 	struct net_device *dev;
+	uint32_t *list = NULL;
 	int rc;
 
 	if (!ipv4_is_multicast(group) ||
@@ -1306,7 +1295,13 @@ int ip_mc_msfilter(struct sock *sk, uint32_t group, uint32_t ifaddr,
 		return ip_mc_leave_group(sk, &imr);
 	if (!iml)
 		return -EINVAL;
-	rc = ip_mc_set_sf(sk, dev, iml, (uint8_t)mode, src, n);
+	if (n) {
+		list = malloc(n * sizeof(*list));
+		if (!list)
+			return -ENOBUFS;
+		memcpy(list, src, n * sizeof(*list));
+	}
+	rc = ip_mc_set_sf(sk, dev, iml, (uint8_t)mode, list, n);
 	if (rc == 0)
 		iml->has_sflist = n > 0;
 	return rc;
