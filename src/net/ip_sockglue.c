@@ -234,10 +234,45 @@ static int ip_set_source(struct sock *sk, int optname, const void *optval,
  * net.ipv4.igmp_max_msf says. */
 #define IP_OPTMEM_MAX 131072u
 
-/* IP_MSFILTER (RFC 3678 §4.1.3), as Linux's do_ip_setsockopt: at least
- * the header, no more than IP_OPTMEM_MAX bytes and at most
- * net.ipv4.igmp_max_msf sources (ENOBUFS), and the length must hold them
- * (EINVAL). */
+/*
+ * The checks IP_MSFILTER and MCAST_MSFILTER share (Linux's
+ * do_ip_setsockopt): a header of hdr bytes at least, no more than
+ * IP_OPTMEM_MAX bytes and at most net.ipv4.igmp_max_msf sources
+ * (ENOBUFS), and the length must hold numsrc sources of `each` bytes
+ * (EINVAL); the header is copied to out. EPROTO on TCP.
+ */
+static int ip_msf_check(struct sock *sk, const void *optval,
+			socklen_t optlen, void *out, size_t hdr,
+			const uint32_t *numsrc, size_t each)
+{
+	if (sk->type != SOCK_DGRAM)
+		return -EPROTO;
+	if (optlen < hdr)
+		return -EINVAL;
+	if (optlen > IP_OPTMEM_MAX)
+		return -ENOBUFS;
+	if (!optval)
+		return -EFAULT;
+	memcpy(out, optval, hdr);
+	if (*numsrc > (uint32_t)sk->st->sysctl.igmp_max_msf)
+		return -ENOBUFS;
+	if (hdr + *numsrc * each > optlen)
+		return -EINVAL;
+	return 0;
+}
+
+/* Of the `room` sources a filter read asks for, as many as its optlen of
+ * a hdr-byte header and `each`-byte sources holds. */
+static uint32_t ip_msf_room(uint32_t room, socklen_t optlen, size_t hdr,
+			    size_t each)
+{
+	size_t fit = (optlen - hdr) / each;
+
+	return room < fit ? room : (uint32_t)fit;
+}
+
+/* IP_MSFILTER (RFC 3678 §4.1.3), as Linux's do_ip_setsockopt, with the
+ * checks of ip_msf_check. */
 static int ip_set_msfilter(struct sock *sk, const void *optval,
 			   socklen_t optlen)
 {
@@ -245,19 +280,10 @@ static int ip_set_msfilter(struct sock *sk, const void *optval,
 	uint32_t *src = NULL;
 	int rc;
 
-	if (sk->type != SOCK_DGRAM)
-		return -EPROTO;
-	if (optlen < IP_MSFILTER_SIZE(0))
-		return -EINVAL;
-	if (optlen > IP_OPTMEM_MAX)
-		return -ENOBUFS;
-	if (!optval)
-		return -EFAULT;
-	memcpy(&msf, optval, IP_MSFILTER_SIZE(0));
-	if (msf.imsf_numsrc > (uint32_t)sk->st->sysctl.igmp_max_msf)
-		return -ENOBUFS;
-	if (IP_MSFILTER_SIZE(msf.imsf_numsrc) > optlen)
-		return -EINVAL;
+	rc = ip_msf_check(sk, optval, optlen, &msf, IP_MSFILTER_SIZE(0),
+			  &msf.imsf_numsrc, sizeof(uint32_t));
+	if (rc < 0)
+		return rc;
 	if (msf.imsf_numsrc) {
 		src = malloc(msf.imsf_numsrc * sizeof(*src));
 		if (!src)
@@ -291,10 +317,8 @@ static int ip_get_msfilter(struct sock *sk, void *optval, socklen_t *optlen)
 	if (!optval)
 		return -EFAULT;
 	memcpy(&msf, optval, IP_MSFILTER_SIZE(0));
-	n = msf.imsf_numsrc;
-	if (n > (*optlen - IP_MSFILTER_SIZE(0)) / sizeof(uint32_t))
-		n = (uint32_t)((*optlen - IP_MSFILTER_SIZE(0)) /
-			       sizeof(uint32_t));
+	n = ip_msf_room(msf.imsf_numsrc, *optlen, IP_MSFILTER_SIZE(0),
+			sizeof(uint32_t));
 	src = malloc((n ? n : 1) * sizeof(*src));
 	if (!src)
 		return -ENOBUFS;
@@ -316,6 +340,12 @@ static int ip_get_msfilter(struct sock *sk, void *optval, socklen_t *optlen)
 #define GF_SLIST_OFF offsetof(struct group_filter, gf_slist)
 #define GF_SS sizeof(struct sockaddr_storage)
 
+/* A group_filter's interface as an index; past INT_MAX one no device has. */
+static int gf_ifindex(const struct group_filter *gf)
+{
+	return gf->gf_interface > INT_MAX ? INT_MAX : (int)gf->gf_interface;
+}
+
 /* MCAST_MSFILTER (RFC 3678 §5.2.1), as Linux's ip_set_mcast_msfilter: a
  * group_filter whose group and sources are AF_INET (EADDRNOTAVAIL), with
  * IP_MSFILTER's limits. */
@@ -327,19 +357,10 @@ static int ip_set_gsfilter(struct sock *sk, const void *optval,
 	uint32_t *src;
 	int rc;
 
-	if (sk->type != SOCK_DGRAM)
-		return -EPROTO;
-	if (optlen < GROUP_FILTER_SIZE(0))
-		return -EINVAL;
-	if (optlen > IP_OPTMEM_MAX)
-		return -ENOBUFS;
-	if (!optval)
-		return -EFAULT;
-	memcpy(&gf, optval, GROUP_FILTER_SIZE(0));
-	if (gf.gf_numsrc > (uint32_t)sk->st->sysctl.igmp_max_msf)
-		return -ENOBUFS;
-	if (GROUP_FILTER_SIZE(gf.gf_numsrc) > optlen)
-		return -EINVAL;
+	rc = ip_msf_check(sk, optval, optlen, &gf, GROUP_FILTER_SIZE(0),
+			  &gf.gf_numsrc, GF_SS);
+	if (rc < 0)
+		return rc;
 	memcpy(&sin, &gf.gf_group, sizeof(sin));
 	if (sin.sin_family != AF_INET)
 		return -EADDRNOTAVAIL;
@@ -357,9 +378,7 @@ static int ip_set_gsfilter(struct sock *sk, const void *optval,
 		}
 		src[i] = s.sin_addr.s_addr;
 	}
-	rc = ip_mc_msfilter(sk, sin.sin_addr.s_addr, 0,
-			    gf.gf_interface > INT_MAX ? INT_MAX
-						      : (int)gf.gf_interface,
+	rc = ip_mc_msfilter(sk, sin.sin_addr.s_addr, 0, gf_ifindex(&gf),
 			    gf.gf_fmode, src, gf.gf_numsrc);
 	free(src);
 	return rc;
@@ -382,16 +401,12 @@ static int ip_get_gsfilter(struct sock *sk, void *optval, socklen_t *optlen)
 	memcpy(&sin, &gf.gf_group, sizeof(sin));
 	if (sin.sin_family != AF_INET)
 		return -EINVAL;
-	n = gf.gf_numsrc;
-	if (n > (*optlen - GROUP_FILTER_SIZE(0)) / GF_SS)
-		n = (uint32_t)((*optlen - GROUP_FILTER_SIZE(0)) / GF_SS);
+	n = ip_msf_room(gf.gf_numsrc, *optlen, GROUP_FILTER_SIZE(0), GF_SS);
 	src = malloc((n ? n : 1) * sizeof(*src));
 	if (!src)
 		return -ENOBUFS;
-	rc = ip_mc_msfget(sk, sin.sin_addr.s_addr, 0,
-			  gf.gf_interface > INT_MAX ? INT_MAX
-						    : (int)gf.gf_interface,
-			  &mode, &count, src, &n);
+	rc = ip_mc_msfget(sk, sin.sin_addr.s_addr, 0, gf_ifindex(&gf), &mode,
+			  &count, src, &n);
 	if (rc == 0) {
 		gf.gf_fmode = mode;
 		gf.gf_numsrc = count;
