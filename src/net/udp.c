@@ -239,7 +239,6 @@ static void udp_queue_segments(struct sock *sk, struct sk_buff *skb)
 {
 	struct sk_buff_head segs;
 	struct sk_buff *seg;
-
 	int rc;
 
 	skb_queue_head_init(&segs);
