@@ -502,10 +502,12 @@ static void test_dsack_undo_in_window_needs_retransmission(void **state)
 	assert_int_equal(info().tcpi_snd_cwnd, 5);
 }
 
-/* tcp_recovery = 0: no RACK state, no undo. (The ACK that ends the
+/* tcp_recovery = 0: no RACK, and the undo works all the same, as Linux's
+ * (tcp_try_undo_dsack does not depend on RACK). The ACK that ends the
  * recovery sets cwnd to ssthresh, 5, and grows it by the seven segments
- * it delivered, 0 and 4 to 9: 6; an undo would give 10 back.) */
-static void test_dsack_undo_needs_rack(void **state)
+ * it delivered, 0 and 4 to 9: 6; the D-SACK of the one retransmission
+ * then gives the 10 back. */
+static void test_dsack_undo_without_rack(void **state)
 {
 	(void)state;
 	send_segments(0, 10);
@@ -514,9 +516,10 @@ static void test_dsack_undo_needs_rack(void **state)
 	TT_EXPECT_DATA(&C, seg(0), MSS);
 	ts_advance(&T, RTT);
 	sack(10, NULL, 0);
-	dsack(10, 0);
-	assert_int_equal(tt_mib(&T, US_MIB_TCP_DSACK_UNDO), 0);
 	assert_int_equal(info().tcpi_snd_cwnd, 6);
+	dsack(10, 0);
+	assert_int_equal(tt_mib(&T, US_MIB_TCP_DSACK_UNDO), 1);
+	assert_int_equal(info().tcpi_snd_cwnd, 10);
 }
 
 /* Twenty segments written, ten sent; they time out (no Tail Loss Probe
@@ -552,7 +555,9 @@ static void frto_start(void)
 }
 
 /* Step 3b: the next ACK acknowledges the original second segment, never
- * sent again: the timeout was spurious and is undone. */
+ * sent again: the timeout was spurious and is undone, before the window
+ * grows by that ACK (Linux's order): 10, then 11. Ten are in flight and
+ * none is sent again: one new segment goes. */
 static void test_frto_spurious_timeout(void **state)
 {
 	(void)state;
@@ -560,9 +565,10 @@ static void test_frto_spurious_timeout(void **state)
 	sack(2, NULL, 0);
 	assert_int_equal(tt_mib(&T, US_MIB_TCP_SPURIOUS_RTOS), 1);
 	assert_int_equal(tt_mib(&T, US_MIB_TCP_LOSS_UNDO), 1);
-	assert_int_equal(info().tcpi_snd_cwnd, 10);
-	assert_true(info().tcpi_snd_ssthresh > 10);
-	TT_EXPECT_NONE(&T);   /* ten in flight: nothing is sent again */
+	assert_int_equal(info().tcpi_snd_cwnd, 11);
+	assert_true(info().tcpi_snd_ssthresh > 11);
+	TT_EXPECT_DATA(&C, seg(12), MSS);
+	TT_EXPECT_NONE(&T);
 }
 
 /* Step 3a: a duplicate ACK SACKing a new segment only: the loss was
@@ -694,7 +700,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_dsack_undo, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_dsack_undo_counts_segments, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_dsack_undo_needs_rack,
+		cmocka_unit_test_setup_teardown(test_dsack_undo_without_rack,
 						setup_off, teardown),
 		cmocka_unit_test_setup_teardown(test_sysctl, setup, teardown),
 	};

@@ -92,8 +92,9 @@ struct tcp_skb_cb {
  * RACK (RFC 8985 §6, tcp_rack.c): the sender's time-based loss detection.
  * Its per-segment state is the transmission time and scoreboard marks in
  * struct tcp_skb_cb; what it keeps per connection is here, made with the
- * first SACK block (before that RACK has nothing to go on) or timeout (for
- * its undo, tcp_undo.c), and kept.
+ * first SACK block (before that RACK has nothing to go on), and kept. The
+ * undo of a reduction (tcp_undo.c) keeps its state here too, on any
+ * connection, SACK or not, made when a recovery or timeout begins.
  */
 struct tcp_rack {
 	us_time_t xmit_ts;          /* RACK.xmit_ts: latest send time of a
@@ -114,6 +115,7 @@ struct tcp_rack {
 	bool recovering;            /* in recovery at the last ACK */
 	bool reo_timer;             /* retrans_timer is the reorder timer */
 	bool on;                    /* this state is in use */
+	bool started;               /* RACK's fields above are set */
 	/* Undo of a spurious recovery (tcp_undo.c, Linux's undo_*) */
 	bool undo_on;               /* undo_marker is set */
 	int32_t undo_retrans;       /* retransmissions not yet D-SACKed;
@@ -122,6 +124,9 @@ struct tcp_rack {
 				       timeout's episode began */
 	uint32_t prior_ssthresh;    /* ssthresh to go back to */
 	bool undo_loss;             /* the reduction was a timeout's */
+	bool undone_held;           /* no SACK: undone with SND.UNA at the
+				       recovery point, where NewReno's
+				       recovery holds (tcp_input.c) */
 	/* F-RTO (RFC 5682 §3.1), Linux's tp->frto */
 	bool frto;                  /* on for this timeout */
 	bool frto_new;              /* step 2b: new data goes, not the
@@ -497,6 +502,9 @@ int tcp_fit_mss(struct sock *sk, struct sk_buff *skb);
 /* Without SACK, after a timeout or a fall of the MSS: everything
  * unacknowledged counts as unsent again (go-back-N from SND.UNA). */
 void tcp_go_back(struct sock *sk);
+/* Its reverse, when the timeout is undone (tcp_undo.c): what was sent is
+ * in flight again, and sending goes on from SND.MAX. */
+void tcp_go_forward(struct sock *sk);
 
 /* tcp_sack.c */
 /* Fresh SACK state for a new connection attempt. */
@@ -578,14 +586,14 @@ struct tcp_rack *tcp_rack_make(struct sock *sk);
 void tcp_rack_delivered(struct sock *sk, const struct sk_buff *skb);
 /* The ACK in hand carries a D-SACK (RFC 2883) of [start, end). */
 void tcp_rack_dsack(struct sock *sk, uint32_t start, uint32_t end);
-/* What the ACK in hand did (Linux's FLAG_*), for tcp_rack_ack. */
+/* What the ACK in hand did (Linux's FLAG_*), for tcp_undo_check. */
 #define TCP_ACK_UNA_ADVANCED 0x1   /* moved SND.UNA */
 #define TCP_ACK_SACKED_NEW 0x2     /* SACKed data not SACKed before */
 #define TCP_ACK_DUP 0x4            /* a duplicate ACK (RFC 5681 §2) */
-/* After an ACK's marks (flags: TCP_ACK_*): undo what was not needed,
- * detect losses, start recovery, set the reorder timer (RFC 8985 §6.2
- * steps 4-5). */
-void tcp_rack_ack(struct sock *sk, unsigned int flags);
+/* After an ACK's marks (flags: TCP_ACK_*) and tcp_undo_check: detect
+ * losses, start recovery, set the reorder timer (RFC 8985 §6.2 steps
+ * 4-5). */
+void tcp_rack_ack(struct sock *sk);
 /* The retransmission timer was (re)armed: the reorder timer, if due
  * sooner, takes its place. */
 void tcp_rack_rearm(struct sock *sk);
@@ -598,8 +606,8 @@ void tcp_rack_timer_clear(struct tcp_sock *tp);
 void tcp_rack_rtt_sample(struct tcp_sock *tp, uint32_t rtt_us);
 
 /* tcp_undo.c: undo of a spurious fast recovery or timeout (D-SACKs, RFC
- * 2883 §4.2; timestamps, RFC 3522; Linux's tcp_try_undo_*); with RACK's
- * state, so on SACK connections with net.ipv4.tcp_recovery on */
+ * 2883 §4.2; timestamps, RFC 3522; F-RTO, RFC 5682; Linux's
+ * tcp_try_undo_*), on every connection */
 /* Fast recovery begins: before ssthresh is reduced. */
 void tcp_undo_mark(struct sock *sk);
 /* The retransmission timer fired: before ssthresh and cwnd change. */
@@ -616,6 +624,10 @@ void tcp_undo_check(struct sock *sk, unsigned int flags);
 bool tcp_undo_frto_new_data(struct sock *sk);
 /* F-RTO's new data could not go: the conventional recovery. */
 void tcp_undo_frto_stop(struct sock *sk);
+/* No SACK: NewReno's recovery ends (an ACK past the recovery point). Was
+ * its reduction undone while it held at that point? Then the window
+ * stays, and this answers true once. */
+bool tcp_undo_reno_end(struct sock *sk);
 /* Nothing of the episode may be undone (the MSS fell, tcp_output.c). */
 void tcp_undo_forget(struct sock *sk);
 
@@ -626,13 +638,17 @@ void tcp_prr_init(struct sock *sk);
  * pipe (Linux's tcp_cwnd_reduction, PRR-SSRB). */
 uint32_t tcp_prr_sndcnt(const struct tcp_sock *tp, uint32_t pipe,
 			uint32_t delivered, bool una_advanced, bool newly_lost);
-/* After an ACK is processed: the delivery counts without SACK, and in
- * recovery cwnd = pipe + sndcnt. */
+/* After an ACK is processed: in recovery cwnd = pipe + sndcnt. */
 void tcp_prr_ack(struct sock *sk, bool una_advanced);
 /* nsegs segments (new or retransmitted) were sent. */
 void tcp_prr_sent(struct tcp_sock *tp, unsigned int nsegs);
 /* Without SACK: a duplicate ACK stands for a segment delivered. */
 void tcp_reno_dupack(struct sock *sk);
+/* Without SACK: a cumulative ACK of `acked` bytes came (ack_delivered
+ * holds its segments). It delivered anew the segments the duplicate ACKs
+ * before it did not stand for: ack_delivered becomes those, and the bytes
+ * returned, by which the window may grow. */
+uint32_t tcp_reno_cum_ack(struct tcp_sock *tp, uint32_t acked);
 /* The segments in flight as the window test counts them (RFC 6675
  * pipe; without SACK, less the duplicate ACKs and a lost head). */
 uint32_t tcp_packets_in_flight(const struct tcp_sock *tp);

@@ -225,6 +225,7 @@ static void tcp_enter_recovery(struct sock *sk)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 
+	tcp_undo_mark(sk);   /* (before ssthresh changes) */
 	tp->snd_ssthresh = tcp_ca_ssthresh(sk);
 	tcp_prr_init(sk);
 	tp->in_recovery = true;
@@ -263,14 +264,12 @@ static void tcp_dupack(struct sock *sk)
  * than "recover" and must start no fast retransmit (step 2); the hole is
  * filled (no segment is lost any more) and PRR keeps the window
  * (tcp_reno_held). An ACK past it ends the recovery with the window at
- * ssthresh (step 6) and returns true: the window grows by this ACK too,
- * by what it delivered, `acked` less the segments the duplicate ACKs
- * stood for, one segment at least (Linux's tcp_remove_reno_sacks).
+ * ssthresh (step 6), or where an undo left it, and returns true: the
+ * window grows by this ACK too, by what it delivered (tcp_reno_cum_ack).
  */
-static bool tcp_reno_recovery_ack(struct sock *sk, uint32_t *acked)
+static bool tcp_reno_recovery_ack(struct sock *sk)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
-	uint64_t dup_bytes = (uint64_t)tp->reno_sacked * tp->mss_cache;
 
 	tp->dupacks = 0;
 	if (seq_lt(tp->snd_una, tp->high_seq)) {
@@ -281,11 +280,10 @@ static bool tcp_reno_recovery_ack(struct sock *sk, uint32_t *acked)
 		tp->reno_head_lost = false;
 		return false;
 	}
-	tp->snd_cwnd = tp->snd_ssthresh;
+	if (!tcp_undo_reno_end(sk))
+		tp->snd_cwnd = tp->snd_ssthresh;
 	tp->in_recovery = false;
 	tcp_reno_reset(tp);
-	*acked = *acked > dup_bytes ? *acked - (uint32_t)dup_bytes
-				    : tp->mss_cache;
 	return true;
 }
 
@@ -303,7 +301,7 @@ static void tcp_cong_on_ack(struct sock *sk, uint32_t acked, uint32_t part)
 	 * tcp_cong_avoid). */
 	if (tp->in_recovery &&
 	    !(tp->sack_ok ? tcp_sack_recovery_ack(sk)
-			  : tcp_reno_recovery_ack(sk, &acked)))
+			  : tcp_reno_recovery_ack(sk)))
 		return;
 	tp->dupacks = 0;
 	/* Slow start counts the segments the ACK finishes, as Linux counts
@@ -393,10 +391,12 @@ static enum us_drop_reason tcp_ack(struct sock *sk, const struct sk_buff *skb,
 
 		if (tp->sack_ok ? sacked != 0 : pure)
 			tcp_dupack(sk);
-		/* RFC 8985 §6.2: losses by time. A D-SACK alone is no
+		/* A reduction not needed is undone, before RACK looks for
+		 * losses (it may end recovery). A D-SACK alone is no
 		 * duplicate ACK for F-RTO (Linux's FLAG_DSACKING_ACK). */
-		tcp_rack_ack(sk, (sacked ? TCP_ACK_SACKED_NEW : 0) |
-				 (pure && !tp->ack_dsack ? TCP_ACK_DUP : 0));
+		tcp_undo_check(sk, (sacked ? TCP_ACK_SACKED_NEW : 0) |
+				   (pure && !tp->ack_dsack ? TCP_ACK_DUP : 0));
+		tcp_rack_ack(sk);   /* RFC 8985 §6.2: losses by time */
 		tcp_tlp_ack(sk, ack, !sacked && !tcp_payload(skb) &&
 			    !wnd_changed);   /* RFC 8985 §7.4 */
 		tcp_prr_ack(sk, false);   /* RFC 6937: cwnd in recovery */
@@ -417,6 +417,14 @@ static enum us_drop_reason tcp_ack(struct sock *sk, const struct sk_buff *skb,
 	tp->retrans_stamp = 0;
 	reneged = tcp_sack_reneged(sk);
 	acked = tcp_sack_newly_delivered(tp, acked);
+	if (!tp->sack_ok)
+		acked = tcp_reno_cum_ack(tp, acked);
+	/* A reduction not needed is undone first, as Linux's
+	 * tcp_fastretrans_alert does before tcp_cong_control: the window
+	 * grows by this ACK from the one given back. */
+	if (!reneged)
+		tcp_undo_check(sk, TCP_ACK_UNA_ADVANCED |
+				   (sacked ? TCP_ACK_SACKED_NEW : 0));
 	if (acked) {
 		tcp_cong_on_ack(sk, acked, part);
 		tcp_sndbuf_expand(sk);
@@ -427,10 +435,8 @@ static enum us_drop_reason tcp_ack(struct sock *sk, const struct sk_buff *skb,
 	 * stops at tcp_check_sack_reneging, before loss detection. */
 	if (sacked && !reneged)
 		tcp_dupack(sk);
-	/* RFC 8985 §6.2: losses by time */
 	if (!reneged)
-		tcp_rack_ack(sk, TCP_ACK_UNA_ADVANCED |
-				 (sacked ? TCP_ACK_SACKED_NEW : 0));
+		tcp_rack_ack(sk);   /* RFC 8985 §6.2: losses by time */
 	tcp_tlp_ack(sk, ack, false);   /* RFC 8985 §7.4 */
 	tcp_prr_ack(sk, true);   /* RFC 6937: cwnd in recovery */
 	/* Out of any episode (judged before this ACK), the recovery point

@@ -264,6 +264,9 @@ static int tcp_transmit(struct sock *sk, struct sk_buff *skb,
 			cb->retrans++;
 		tp->total_retrans++;
 		us_mib_inc(sk->st, US_MIB_TCP_RETRANS_SEGS);
+		/* (With SACK, tcp_sack_retransmit tells.) */
+		if (!tp->sack_ok)
+			tcp_undo_retransmitted(sk, skb);
 	}
 	tcp_prr_sent(tp, nsegs);
 	return tcp_push_and_send(sk->st, n, &o, tp->mss_cache);
@@ -575,6 +578,20 @@ void tcp_go_back(struct sock *sk)
 	tp->send_head = skb_peek(&sk->write_queue);
 	tp->packets_out = 0;
 	tcp_reno_reset(tp);
+}
+
+void tcp_go_forward(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct sk_buff *skb = skb_peek(&sk->write_queue);
+	uint32_t n = 0;
+
+	for (; skb && seq_lt(TCP_SKB_CB(skb)->seq, tp->snd_max);
+	     skb = tcp_next_skb(sk, skb))
+		n++;
+	tp->snd_nxt = tp->snd_max;
+	tp->send_head = skb;
+	tp->packets_out = n;
 }
 
 /*

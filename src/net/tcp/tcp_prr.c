@@ -75,21 +75,21 @@ uint32_t tcp_prr_sndcnt(const struct tcp_sock *tp, uint32_t pipe,
 
 /* Linux's tcp_remove_reno_sacks: a cumulative ACK without SACK covers the
  * hole and the segments the duplicate ACKs stood for; what it delivers
- * anew is the rest, at least one segment. */
-static void tcp_reno_cum_ack(struct tcp_sock *tp)
+ * anew is the rest, at least one segment. Out of a recovery (and where
+ * one holds) no duplicate ACK is left standing for anything after it. */
+uint32_t tcp_reno_cum_ack(struct tcp_sock *tp, uint32_t acked)
 {
-	uint32_t acked = tp->ack_delivered;
+	uint32_t segs = tp->ack_delivered, covered, bytes;
 
-	if (!acked)
-		return;
-	tp->ack_delivered = acked > tp->reno_sacked ? acked - tp->reno_sacked
-						    : 1;
-	if (acked - 1 >= tp->reno_sacked)
-		tp->reno_sacked = 0;
-	else
-		tp->reno_sacked -= acked - 1;
+	if (!segs)
+		return acked;
+	covered = segs - 1 < tp->reno_sacked ? segs - 1 : tp->reno_sacked;
+	tp->ack_delivered = segs - covered;
+	tp->reno_sacked -= covered;
 	if (!tp->in_recovery || tcp_reno_held(tp))
 		tp->reno_sacked = 0;
+	bytes = covered * tp->mss_cache;
+	return acked > bytes ? acked - bytes : tp->mss_cache;
 }
 
 bool tcp_reno_held(const struct tcp_sock *tp)
@@ -138,8 +138,6 @@ void tcp_prr_ack(struct sock *sk, bool una_advanced)
 	struct tcp_sock *tp = tcp_sk(sk);
 	uint32_t pipe;
 
-	if (!tp->sack_ok && una_advanced)
-		tcp_reno_cum_ack(tp);
 	if (!tp->in_recovery || !tp->ack_delivered)
 		return;
 	/* RFC 6937 §3.1: prr_delivered += DeliveredData; pipe after the

@@ -62,12 +62,13 @@ static struct tcp_rack *tcp_rack_get(struct sock *sk, bool make)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 	struct tcp_rack *r;
-	bool fresh = !tp->sack_rcv || !tp->sack_rcv->rack.on;
 
 	if (!tcp_rack_enabled(sk))
 		return NULL;
 	r = tcp_sack_rack(sk, make);
-	if (r && fresh) {
+	/* (The undo's state may have made it: tcp_undo.c.) */
+	if (r && !r->started) {
+		r->started = true;
 		/* Before this, no segment was reordered that RACK could see;
 		 * SRTT stands in for RACK.min_RTT until samples come. */
 		r->fack = tp->snd_una;
@@ -121,17 +122,16 @@ void tcp_rack_delivered(struct sock *sk, const struct sk_buff *skb)
 {
 	const struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
 	bool sacked = !seq_leq(cb->end_seq, tcp_sk(sk)->snd_una);
-	struct tcp_rack *r = tcp_rack_get(sk, sacked);
+	struct tcp_rack *r = tcp_sack_rack(sk, false);
 	us_time_t now = sk->st->now, rtt;
 
-	if (!r)
-		return;
 	/* F-RTO (RFC 5682 §3.1 step 3b, tcp_undo.c): data sent before the
 	 * timeout and never sent again arrived. */
-	if (r->frto && !cb->retrans &&
+	if (r && r->frto && !cb->retrans &&
 	    seq_leq(cb->end_seq, tcp_sk(sk)->high_seq))
 		r->ack_orig = true;
-	if (!cb->sent)
+	r = tcp_rack_get(sk, sacked);
+	if (!r || !cb->sent)
 		return;
 	/* Step 3: delivered below RACK.fack (as it was before this ACK: the
 	 * blocks of one ACK come in no order of sequence) and never sent
@@ -157,11 +157,12 @@ void tcp_rack_delivered(struct sock *sk, const struct sk_buff *skb)
 void tcp_rack_dsack(struct sock *sk, uint32_t start, uint32_t end)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
-	struct tcp_rack *r = tcp_rack_get(sk, true);
+	struct tcp_rack *r;
 
+	tcp_undo_dsack(sk, start, end);
+	r = tcp_rack_get(sk, true);
 	if (!r)
 		return;
-	tcp_undo_dsack(sk, start, end);
 	if (r->dsack_round_on && !seq_lt(tp->snd_una, r->dsack_round))
 		r->dsack_round_on = false;
 	if (r->dsack_round_on ||
@@ -284,7 +285,7 @@ static void tcp_rack_arm(struct sock *sk, struct tcp_rack *r)
  * window), and set the reorder timer for the segments not yet due. The
  * timer replaces the RTO until it fires (Linux's ICSK_TIME_REO_TIMEOUT).
  */
-void tcp_rack_ack(struct sock *sk, unsigned int flags)
+void tcp_rack_ack(struct sock *sk)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 	struct tcp_rack *r = tcp_rack_active(sk) ? tcp_rack_get(sk, false)
@@ -294,7 +295,6 @@ void tcp_rack_ack(struct sock *sk, unsigned int flags)
 	if (!r)
 		return;
 	r->fack_before = r->fack;
-	tcp_undo_check(sk, flags);   /* before the losses: it may end recovery */
 	tcp_rack_recovery_end(tp, r);
 	if (!r->advanced)
 		return;

@@ -415,8 +415,7 @@ static void tcp_retransmit_timer(struct us_timer *t, us_time_t now)
 	 * (SYN-ACK) set undo_marker, which tcp_init_established asks. */
 	if (sk->state == TCP_SYN_SENT || sk->state == TCP_SYN_RECV)
 		tp->syn_timed_out = true;
-	if (tp->sack_ok)
-		tcp_undo_mark_loss(sk);   /* (before cwnd and ssthresh change) */
+	tcp_undo_mark_loss(sk);   /* (before cwnd and ssthresh change) */
 	tcp_ca_on_rto(sk);   /* ssthresh, and a window of one segment */
 	tp->in_recovery = false;
 	/* RFC 6582 §3.2 step 6: duplicate ACKs for what was sent before the

@@ -14,8 +14,12 @@
  *    tcp_packet_delayed in tcp_try_undo_loss and tcp_try_undo_recovery).
  *    The response is Linux's, as RFC 4015 §3 allows: back to the window
  *    before; after a timeout nothing stays presumed lost, and sending
- *    goes on from SND.NXT (the SACK scoreboard never went back to
- *    SND.UNA). The one ACK examined undoes a fast recovery only if no
+ *    goes on from SND.MAX (the SACK scoreboard never went back to
+ *    SND.UNA; without SACK the go-back is reversed, tcp_go_forward). A
+ *    NewReno recovery undone on the ACK of exactly its recovery point
+ *    holds there until an ACK passes it, as Linux's does, and then keeps
+ *    the window (tcp_undo_reno_end). The one ACK examined undoes a fast
+ *    recovery only if no
  *    retransmission is still out then (else timestamps give up on that
  *    episode, where Linux's tcp_try_undo_partial looks at later ACKs
  *    too; D-SACKs may still undo it).
@@ -27,18 +31,20 @@
  *
  * The state (which episode, how many of its retransmissions are not yet
  * D-SACKed, the first one's TSval, F-RTO's step, the ssthresh to go back
- * to) lives with RACK's (struct tcp_rack), so this works on SACK
- * connections with net.ipv4.tcp_recovery on; a timeout makes that state
- * if no SACK block did. Not here: undo on connections without SACK
- * (Linux's Reno undo, and F-RTO's basic version).
+ * to) lives in RACK's allocation (struct tcp_rack), made when a recovery
+ * or a timeout begins, on any connection: SACK or not, RACK on or off.
+ * D-SACKs need SACK; without it timestamps are the only evidence. Not
+ * here: F-RTO without SACK (ustack goes back to SND.UNA after a timeout
+ * there, and F-RTO sends new data instead).
  *
- * Call chain: tcp_sack_enter_recovery -> tcp_undo_mark;
- *             tcp_retransmit_timer -> tcp_undo_mark_loss;
- *             tcp_sack_retransmit -> tcp_undo_retransmitted;
- *             tcp_rack_dsack -> tcp_undo_dsack; tcp_rack_delivered
- *             (ack_orig); tcp_rack_ack -> tcp_undo_check ->
- *             tcp_undo_frto, tcp_sack_unmark_lost; tcp_write_xmit ->
- *             tcp_undo_frto_new_data.
+ * Call chain: tcp_sack_enter_recovery, tcp_enter_recovery ->
+ *             tcp_undo_mark; tcp_retransmit_timer -> tcp_undo_mark_loss;
+ *             tcp_sack_retransmit, tcp_transmit (no SACK) ->
+ *             tcp_undo_retransmitted; tcp_rack_dsack -> tcp_undo_dsack;
+ *             tcp_rack_delivered (ack_orig); tcp_ack -> tcp_undo_check ->
+ *             tcp_undo_frto, tcp_sack_unmark_lost, tcp_go_forward;
+ *             tcp_reno_recovery_ack -> tcp_undo_reno_end; tcp_write_xmit
+ *             -> tcp_undo_frto_new_data.
  */
 #include "net/tcp/tcp.h"
 #include "net/tcp/tcp_cong.h"
@@ -46,7 +52,7 @@
 
 static struct tcp_rack *tcp_undo_state(struct sock *sk)
 {
-	return tcp_rack_active(sk) ? tcp_sack_rack(sk, false) : NULL;
+	return tcp_sack_rack(sk, false);
 }
 
 /* In fast recovery, or after a timeout until SND.UNA passes the
@@ -65,6 +71,7 @@ static void tcp_undo_begin(struct sock *sk, struct tcp_rack *r, bool loss)
 
 	r->undo_on = true;
 	r->undo_loss = loss;
+	r->undone_held = false;
 	r->frto = false;
 	r->frto_new = false;
 	r->undo_ts_armed = false;
@@ -76,7 +83,7 @@ static void tcp_undo_begin(struct sock *sk, struct tcp_rack *r, bool loss)
 
 void tcp_undo_mark(struct sock *sk)
 {
-	struct tcp_rack *r = tcp_undo_state(sk);
+	struct tcp_rack *r = tcp_sack_rack(sk, true);
 
 	if (r)
 		tcp_undo_begin(sk, r, false);
@@ -97,7 +104,7 @@ void tcp_undo_mark_loss(struct sock *sk)
 
 	if (sk->state == TCP_SYN_SENT || sk->state == TCP_SYN_RECV)
 		return;
-	r = tcp_rack_make(sk);
+	r = tcp_sack_rack(sk, true);
 	if (!r)
 		return;
 	repeat = tp->retransmits && r->undo_on && r->undo_loss;
@@ -112,7 +119,7 @@ void tcp_undo_mark_loss(struct sock *sk)
 	/* RFC 5682 §3.1 step 1 and §3.2, as Linux: F-RTO for a timeout that
 	 * starts an episode or repeats one on the same SND.UNA, not for one
 	 * in a fast recovery or after a timeout's partial ACK. */
-	r->frto = sk->st->sysctl.tcp_frto &&
+	r->frto = sk->st->sysctl.tcp_frto && tp->sack_ok &&
 		  (!tcp_undo_in_episode(tp) || repeat);
 	r->frto_new = false;
 	r->ack_orig = false;
@@ -227,9 +234,22 @@ static void tcp_undo_apply(struct sock *sk, struct tcp_rack *r)
 	if (r->prior_ssthresh > tp->snd_ssthresh)
 		tp->snd_ssthresh = r->prior_ssthresh;
 	tp->cwnd_acked = 0;
-	tp->in_recovery = false;
+	/* NewReno's recovery, undone on the ACK of exactly its point, holds
+	 * there (tcp_input.c, RFC 6582 §3.2 step 2), as Linux's
+	 * tcp_try_undo_recovery keeps a Reno connection in CA_Recovery
+	 * "until something *above* high_seq is ACKed"; the window stays when
+	 * it ends (tcp_undo_reno_end). */
+	if (!tp->sack_ok && tp->in_recovery && tp->snd_una == tp->high_seq)
+		r->undone_held = true;
+	else
+		tp->in_recovery = false;
 	if (tp->lost_out)
 		tcp_sack_unmark_lost(sk);
+	tp->reno_head_lost = false;
+	/* Without SACK the timeout went back to SND.UNA: what was sent is in
+	 * flight again, and sending goes on from SND.MAX. */
+	if (!tp->sack_ok && seq_lt(tp->snd_nxt, tp->snd_max))
+		tcp_go_forward(sk);
 	/* The episode is over: a new loss may start a fast recovery. */
 	if (seq_lt(tp->snd_una, tp->high_seq))
 		tp->high_seq = tp->snd_una;
@@ -283,6 +303,16 @@ static bool tcp_undo_frto(struct sock *sk, struct tcp_rack *r,
 			r->frto = false;
 	}
 	return false;
+}
+
+bool tcp_undo_reno_end(struct sock *sk)
+{
+	struct tcp_rack *r = tcp_undo_state(sk);
+
+	if (!r || !r->undone_held)
+		return false;
+	r->undone_held = false;
+	return true;
 }
 
 /* Every transmission asks: only the pointer and the flag are read (the
