@@ -2,7 +2,9 @@
  * sim_tcp.c - the TCP simulation sweep: two stack instances over the
  * in-memory wire, one connection per seed, 1 MB each way at once, then a
  * close at both ends, under seeded loss (0-20 %), reordering, duplication
- * and corruption, all in virtual time.
+ * and corruption, all in virtual time. Odd seeds run without SACK
+ * (net.ipv4.tcp_sack=0 at both ends: NewReno's recovery, and timeouts on
+ * the scoreboard without SACK blocks), even ones with it.
  *
  * Checked for every seed: every byte arrives once and in order (the data
  * is a pattern of offset, direction and seed, checked as it is read); both
@@ -233,9 +235,12 @@ static int run_seed(uint64_t seed)
 	us_clock_init_virtual(&clock, 0);
 	st[0] = sim_stack(&clock, seed * 2 + 1);
 	st[1] = sim_stack(&clock, seed * 2 + 2);
-	for (int i = 0; i < 2; i++)   /* (see the top) */
+	for (int i = 0; i < 2; i++) {   /* (see the top) */
 		assert_int_equal(ustack_sysctl_set(st[i],
 				 "net.ipv4.tcp_orphan_retries", "15"), 0);
+		assert_int_equal(ustack_sysctl_set(st[i], "net.ipv4.tcp_sack",
+						   seed % 2 ? "0" : "1"), 0);
+	}
 	pick_faults(seed, &wp);
 	wire_pair_create(st[0], st[1], &wp, &da, &db);
 	netdev_set_ipv4(da, a, 24);
@@ -314,13 +319,15 @@ static int run_seed(uint64_t seed)
 	    st[0]->skb_pool.live || st[1]->skb_pool.live) {
 		printf("seed %" PRIu64 " FAILED (replay: SEED=%" PRIu64
 		       " SEEDS=1 build/asan/tests/sim_tcp): loss %u ppm "
-		       "reorder %u dup %u corrupt %u delay %" PRIu64 " us\n"
+		       "reorder %u dup %u corrupt %u delay %" PRIu64 " us, "
+		       "SACK %s\n"
 		       "  client: sent %zu rcvd %zu eof %d closed %d bad %d err %d\n"
 		       "  server: sent %zu rcvd %zu eof %d closed %d bad %d err %d\n"
 		       "  conns left %zu/%zu, skbs left %" PRIu64 "/%" PRIu64
 		       ", virtual time %llu s\n",
 		       seed, seed, wp.loss_ppm, wp.reorder_ppm, wp.dup_ppm,
-		       wp.corrupt_ppm, wp.delay_us, cl.sent, cl.rcvd, cl.eof,
+		       wp.corrupt_ppm, wp.delay_us, seed % 2 ? "off" : "on",
+		       cl.sent, cl.rcvd, cl.eof,
 		       cl.closed, cl.bad, cl.err, sv.sent, sv.rcvd, sv.eof,
 		       sv.closed, sv.bad, sv.err, tcp_conns(st[0]),
 		       tcp_conns(st[1]), st[0]->skb_pool.live,

@@ -209,9 +209,9 @@ struct tcp_sock {
 	uint32_t snd_una, snd_nxt, snd_wnd, snd_wl1, snd_wl2, iss;
 	uint32_t max_window;        /* largest window the peer offered */
 	uint32_t write_seq;         /* sequence number of the next byte queued */
-	uint32_t snd_max;           /* highest sequence number ever sent: after
-				       a timeout snd_nxt goes back to snd_una
-				       and the queue is sent again (BSD) */
+	uint32_t snd_max;           /* highest sequence number ever sent (=
+				       snd_nxt: a timeout marks segments lost,
+				       it does not go back, as in Linux) */
 	uint32_t snd_sml;           /* end of the last segment sent shorter
 				       than the MSS (Minshall's Nagle) */
 	uint32_t pushed_seq;        /* write_seq at the last push (PSH) */
@@ -499,12 +499,6 @@ void tcp_simple_retransmit(struct sock *sk);
  * cut to it before it goes, as Linux's tcp_fragment in tcp_write_xmit and
  * __tcp_retransmit_skb. 0, or -ENOMEM / -ENOBUFS: it cannot go now. */
 int tcp_fit_mss(struct sock *sk, struct sk_buff *skb);
-/* Without SACK, after a timeout or a fall of the MSS: everything
- * unacknowledged counts as unsent again (go-back-N from SND.UNA). */
-void tcp_go_back(struct sock *sk);
-/* Its reverse, when the timeout is undone (tcp_undo.c): what was sent is
- * in flight again, and sending goes on from SND.MAX. */
-void tcp_go_forward(struct sock *sk);
 
 /* tcp_sack.c */
 /* Fresh SACK state for a new connection attempt. */

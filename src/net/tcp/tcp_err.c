@@ -224,7 +224,6 @@ void tcp_v4_err(struct ustack *st, struct sk_buff *skb,
 				       code == ICMP_HOST_UNREACH)));
 		return;
 	}
-	/* (SND.MAX: after a go-back ustack's SND.NXT is behind data sent.) */
 	if (seq_lt(seq, tp->snd_una) || seq_gt(seq, tp->snd_max)) {
 		us_mib_inc(st, US_MIB_TCP_OUT_OF_WINDOW_ICMPS);
 		return;

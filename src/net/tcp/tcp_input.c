@@ -245,7 +245,10 @@ static void tcp_dupack(struct sock *sk)
 	tp->dupacks++;
 	/* A recovery held at its point (tcp_reno_recovery_ack) counts no
 	 * duplicate ACK as delivered: Linux's tcp_fastretrans_alert resets
-	 * its NewReno SACKs there and its window stays. */
+	 * its NewReno SACKs there and its window stays. (After a timeout
+	 * Linux's tcp_process_loss counts one only for data sent past the
+	 * recovery point; below it every segment is marked lost, and
+	 * tcp_reno_dupack's limit counts none there either.) */
 	if (tcp_reno_held(tp))
 		return;
 	tcp_reno_dupack(sk);   /* a segment has left the network */

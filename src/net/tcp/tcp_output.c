@@ -264,9 +264,6 @@ static int tcp_transmit(struct sock *sk, struct sk_buff *skb,
 			cb->retrans++;
 		tp->total_retrans++;
 		us_mib_inc(sk->st, US_MIB_TCP_RETRANS_SEGS);
-		/* (With SACK, tcp_sack_retransmit tells.) */
-		if (!tp->sack_ok)
-			tcp_undo_retransmitted(sk, skb);
 	}
 	tcp_prr_sent(tp, nsegs);
 	return tcp_push_and_send(sk->st, n, &o, tp->mss_cache);
@@ -302,46 +299,13 @@ enum tcp_nagle {
 	TCP_NAGLE_GO,     /* it goes (Linux's TCP_NAGLE_OFF) */
 };
 
-/*
- * Data sent before goes again within the peer's window, like new data,
- * with Linux's exceptions (__tcp_retransmit_skb): a segment that starts
- * inside the window goes cut at its end (tcp_fit_window), and the first
- * unacknowledged one goes whole when the window shrank below its start or
- * closed, as a zero window probe (RFC 1122 §4.2.2.17): without SACK a
- * timeout sends it this way, and a shrunk window would leave the timer
- * nothing to send but a count towards the connection's end.
- */
+/* New data goes when all of it fits the peer's window (data sent before
+ * goes again by tcp_retransmit_skb, with Linux's exceptions). */
 static bool tcp_wnd_ok(const struct tcp_sock *tp,
 		       const struct tcp_skb_cb *cb)
 {
-	uint32_t wnd_end = tp->snd_una + tp->snd_wnd;
-
-	if (!seq_gt(cb->end_seq, wnd_end) || (cb->flags & TCPHDR_SYN))
-		return true;
-	if (!seq_lt(cb->seq, tp->snd_max))
-		return false;   /* new data: all of it fits, or it waits */
-	return seq_lt(cb->seq, wnd_end) || cb->seq == tp->snd_una;
-}
-
-static int tcp_fragment_sent(struct sock *sk, struct sk_buff *skb,
-			     uint32_t len);
-
-/* A segment sent before that starts inside the window and has more data
- * than the window takes is cut at the window's end (Linux's avail_wnd in
- * __tcp_retransmit_skb; a FIN may still lie past it, as there). After a
- * go-back it is not in flight, but it is in Linux's retransmission queue,
- * where a cut is bounded (tcp_fragment_sent): a window end that moved a
- * byte at a time would otherwise cut a new buffer on every ACK. */
-static int tcp_fit_window(struct sock *sk, struct sk_buff *skb)
-{
-	struct tcp_sock *tp = tcp_sk(sk);
-	struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
-	uint32_t wnd_end = tp->snd_una + tp->snd_wnd;
-
-	if (!seq_lt(cb->seq, tp->snd_max) || !seq_lt(cb->seq, wnd_end) ||
-	    skb->len <= wnd_end - cb->seq || (cb->flags & TCPHDR_SYN))
-		return 0;
-	return tcp_fragment_sent(sk, skb, wnd_end - cb->seq);
+	return !seq_gt(cb->end_seq, tp->snd_una + tp->snd_wnd) ||
+	       (cb->flags & TCPHDR_SYN);
 }
 
 /*
@@ -360,14 +324,12 @@ static bool tcp_may_send(struct sock *sk, struct sk_buff *skb,
 	if (!tcp_wnd_ok(tp, cb))
 		return false;
 	/* Nagle and cork never hold urgent data back (Linux's
-	 * tcp_nagle_test), nor data sent before, which goes again after a
-	 * timeout or a fall of the MSS (Linux retransmits it apart), nor a
-	 * SYN (Linux's tcp_connect and a listener's SYN-ACK bypass them: a
+	 * tcp_nagle_test), nor a SYN (Linux's tcp_connect and a listener's SYN-ACK bypass them: a
 	 * corked socket, or a child of a corked listener, must connect). */
 	if (skb->len < tp->mss_cache &&
 	    !(cb->flags & (TCPHDR_SYN | TCPHDR_FIN)) &&
 	    tcp_next_skb(sk, skb) == NULL && !tcp_urg_mode(tp) &&
-	    !seq_lt(cb->seq, tp->snd_max) && nagle != TCP_NAGLE_GO) {
+	    nagle != TCP_NAGLE_GO) {
 		if (tp->cork || nagle == TCP_NAGLE_MORE)
 			return false;
 		if (!tp->nodelay && tcp_small_in_flight(tp))
@@ -402,10 +364,8 @@ static void __tcp_write_xmit(struct sock *sk, enum tcp_nagle nagle)
 		tcp_sack_xmit_lost(sk);
 	while ((skb = tp->send_head) != NULL) {
 		struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
-		bool fresh = !seq_lt(cb->seq, tp->snd_max);
 
-		if (tcp_fit_mss(sk, skb) < 0 || tcp_fit_window(sk, skb) < 0 ||
-		    !tcp_may_send(sk, skb, nagle))
+		if (tcp_fit_mss(sk, skb) < 0 || !tcp_may_send(sk, skb, nagle))
 			break;
 		if (tcp_tso_xmit(sk, skb, &gso) < 0)
 			break;
@@ -413,11 +373,8 @@ static void __tcp_write_xmit(struct sock *sk, enum tcp_nagle nagle)
 			tp->snd_nxt = cb->end_seq;
 		if (seq_gt(tp->snd_nxt, tp->snd_max))
 			tp->snd_max = tp->snd_nxt;
-		/* Minshall's mark is for new data: a short piece sent again
-		 * after a go-back does not hold the next write (Linux sends
-		 * it apart, in tcp_retransmit_skb). */
-		if (skb->len < tp->mss_cache && fresh)
-			tp->snd_sml = cb->end_seq;
+		if (skb->len < tp->mss_cache)
+			tp->snd_sml = cb->end_seq;   /* Minshall's mark */
 		tp->send_head = tcp_next_skb(sk, skb);
 		tp->packets_out++;
 		if (!us_timer_pending(&tp->retrans_timer) || tp->probe_timer) {
@@ -530,8 +487,8 @@ int tcp_fit_mss(struct sock *sk, struct sk_buff *skb)
  * The MSS fell with the path MTU (tcp_err.c, RFC 1191 §3): the segments
  * in flight that are longer than it were dropped for their size and go
  * again now (Linux's tcp_simple_retransmit), cut to it as they go
- * (tcp_fit_mss): presumed lost with SACK; without, everything from
- * SND.UNA goes again, as after a timeout. Entering this loss episode
+ * (tcp_fit_mss): they are presumed lost, and go as the window allows.
+ * Entering this loss episode
  * (not again inside one) raises ssthresh to 3/4 of the window outside a
  * recovery and leaves nothing to undo; the window itself is not cut: the
  * network holds as much data as before, in smaller units.
@@ -549,8 +506,7 @@ void tcp_simple_retransmit(struct sock *sk)
 		    (cb->sacked & TCPCB_SACKED_ACKED))
 			continue;
 		oversize = true;
-		if (tp->sack_ok)
-			tcp_sack_mark_skb_lost(sk, skb);
+		tcp_sack_mark_skb_lost(sk, skb);
 	}
 	if (!oversize)
 		return;
@@ -562,36 +518,8 @@ void tcp_simple_retransmit(struct sock *sk)
 		tp->high_seq = tp->snd_max;
 		tp->dupacks = 0;
 	}
-	if (!tp->sack_ok) {
-		tcp_go_back(sk);
-		tcp_tlp_reset(tp);
-	}
 	tcp_write_xmit(sk, true);
 	tcp_reset_rto_timer(sk);
-}
-
-void tcp_go_back(struct sock *sk)
-{
-	struct tcp_sock *tp = tcp_sk(sk);
-
-	tp->snd_nxt = tp->snd_una;
-	tp->send_head = skb_peek(&sk->write_queue);
-	tp->packets_out = 0;
-	tcp_reno_reset(tp);
-}
-
-void tcp_go_forward(struct sock *sk)
-{
-	struct tcp_sock *tp = tcp_sk(sk);
-	struct sk_buff *skb = skb_peek(&sk->write_queue);
-	uint32_t n = 0;
-
-	for (; skb && seq_lt(TCP_SKB_CB(skb)->seq, tp->snd_max);
-	     skb = tcp_next_skb(sk, skb))
-		n++;
-	tp->snd_nxt = tp->snd_max;
-	tp->send_head = skb;
-	tp->packets_out = n;
 }
 
 /*
@@ -672,9 +600,8 @@ static int tcp_send_ctl(struct sock *sk, uint32_t seq, uint8_t flags)
 
 /*
  * A segment without data carries the sequence number of the next new
- * octet, snd_max, not snd_nxt: after a timeout snd_nxt is back at snd_una
- * while the peer may already hold more, and an ACK below its window would
- * be refused (4.4BSD's tcp_output makes the same choice).
+ * octet, snd_max (as snd_nxt, which no longer goes back after a timeout:
+ * an ACK below the peer's window would be refused).
  */
 void tcp_send_ack(struct sock *sk)
 {

@@ -100,11 +100,15 @@ bool tcp_reno_held(const struct tcp_sock *tp)
 void tcp_reno_dupack(struct sock *sk)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
-	uint32_t out = (tp->snd_nxt - tp->snd_una + tp->mss_cache - 1) /
-		       tp->mss_cache;
+	uint32_t holes = tp->lost_out + (tp->reno_head_lost ? 1 : 0);
 
-	/* At least the hole is still out (Linux's tcp_limit_reno_sacked). */
-	if (tp->reno_sacked + 1 >= out)
+	/* The holes are still out, one at least (Linux's
+	 * tcp_limit_reno_sacked). */
+	if (holes < 1)
+		holes = 1;
+	if (holes > tp->packets_out)
+		holes = tp->packets_out;
+	if (tp->reno_sacked + 1 + holes > tp->packets_out)
 		return;
 	tp->reno_sacked++;
 	tp->ack_delivered = 1;
@@ -124,13 +128,15 @@ void tcp_reno_reset(struct tcp_sock *tp)
 
 uint32_t tcp_packets_in_flight(const struct tcp_sock *tp)
 {
-	uint32_t out, left;
+	int64_t pipe;
 
 	if (tp->sack_ok)
 		return tcp_sack_pipe(tp);   /* RFC 6675 §4 SetPipe */
-	out = (tp->snd_nxt - tp->snd_una + tp->mss_cache - 1) / tp->mss_cache;
-	left = tp->reno_sacked + (tp->reno_head_lost ? 1 : 0);
-	return out > left ? out - left : 0;
+	/* Linux's tcp_packets_in_flight, its sacked_out the duplicate ACKs
+	 * and the lost head among lost_out. */
+	pipe = (int64_t)tp->packets_out - tp->reno_sacked - tp->lost_out -
+	       (tp->reno_head_lost ? 1 : 0) + tp->retrans_out;
+	return pipe > 0 ? (uint32_t)pipe : 0;
 }
 
 void tcp_prr_ack(struct sock *sk, bool una_advanced)

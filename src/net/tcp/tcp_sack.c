@@ -3,7 +3,11 @@
  * blocks a receiver reports (RFC 2018 §4, D-SACK per RFC 2883), and the
  * sender's scoreboard and loss recovery (RFC 6675), kept in Linux's terms:
  * per-segment marks on the write queue (TCPCB_*) and segment counts in
- * struct tcp_sock, from which pipe is computed.
+ * struct tcp_sock, from which pipe is computed. A connection without SACK
+ * keeps the same scoreboard, as Linux's does: a timeout marks its
+ * segments lost and they go again from here, lowest first; only the
+ * SACKed marks stay empty (its duplicate ACKs are counted instead,
+ * tcp_prr.c's reno_sacked).
  *
  * Receive side: tcp_data_queue -> tcp_sack_ofo_event / tcp_dsack_set /
  *               tcp_sack_rcv_update; tcp_out_from_sock -> tcp_sack_fill.
@@ -607,6 +611,9 @@ void tcp_sack_enter_loss(struct sock *sk)
 		us_mib_inc(sk->st, US_MIB_TCP_SACK_RENEGING);
 		tp->sacked_out = 0;
 	}
+	/* Without SACK the duplicate ACKs' estimate starts again (Linux's
+	 * tcp_timeout_mark_lost). */
+	tcp_reno_reset(tp);
 	tp->retrans_out = 0;
 	for (struct sk_buff *skb = head; skb; skb = tcp_wq_next(sk, skb)) {
 		struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
@@ -631,14 +638,18 @@ void tcp_sack_xmit_lost(struct sock *sk)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 
-	if (!tp->sack_ok) {
+	if (tp->reno_head_lost) {
 		/* NewReno: the first segment, once found lost (fast
 		 * retransmit, partial ACK), goes when the window allows. */
-		if (tp->reno_head_lost &&
-		    tcp_packets_in_flight(tp) < tp->snd_cwnd &&
-		    tcp_retransmit_head(sk) == 0)
+		struct sk_buff *head = tcp_wq_head(sk);
+
+		if (!head)
 			tp->reno_head_lost = false;
-		return;
+		else if (tcp_packets_in_flight(tp) < tp->snd_cwnd &&
+			 tcp_retransmit_skb(sk, head) == 0) {
+			tp->reno_head_lost = false;
+			tcp_undo_retransmitted(sk, head);
+		}
 	}
 	if (!tp->lost_out)
 		return;
@@ -646,7 +657,7 @@ void tcp_sack_xmit_lost(struct sock *sk)
 	     skb = tcp_wq_next(sk, skb)) {
 		struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
 
-		if (tcp_sack_pipe(tp) >= tp->snd_cwnd)
+		if (tcp_packets_in_flight(tp) >= tp->snd_cwnd)
 			break;
 		if ((cb->sacked & (TCPCB_SACKED_ACKED | TCPCB_SACKED_RETRANS)) ||
 		    !(cb->sacked & TCPCB_LOST))

@@ -430,11 +430,7 @@ static void tcp_retransmit_timer(struct us_timer *t, us_time_t now)
 	tcp_tlp_reset(tp);
 	if (tp->backoff < 16)
 		tp->backoff++;
-	if (tp->sack_ok) {
-		tcp_sack_enter_loss(sk);
-	} else {
-		tcp_go_back(sk);
-	}
+	tcp_sack_enter_loss(sk);
 	tcp_write_xmit(sk, true);
 	tcp_reset_rto_timer(sk);
 	tcp_clamp_rto_to_user_timeout(sk);

@@ -14,35 +14,34 @@
  *    tcp_packet_delayed in tcp_try_undo_loss and tcp_try_undo_recovery).
  *    The response is Linux's, as RFC 4015 §3 allows: back to the window
  *    before; after a timeout nothing stays presumed lost, and sending
- *    goes on from SND.MAX (the SACK scoreboard never went back to
- *    SND.UNA; without SACK the go-back is reversed, tcp_go_forward). A
+ *    goes on from SND.MAX (the scoreboard never went back to SND.UNA). A
  *    NewReno recovery undone on the ACK of exactly its recovery point
  *    holds there until an ACK passes it, as Linux's does, and then keeps
  *    the window (tcp_undo_reno_end). The one ACK examined undoes a fast
- *    recovery only if no
- *    retransmission is still out then (else timestamps give up on that
- *    episode, where Linux's tcp_try_undo_partial looks at later ACKs
- *    too; D-SACKs may still undo it).
+ *    recovery only if no retransmission is still out then (else
+ *    timestamps give up on that episode, where Linux's
+ *    tcp_try_undo_partial looks at later ACKs too; D-SACKs may still
+ *    undo it).
  *  - after a timeout, by F-RTO (RFC 5682 §3.1, the SACK version, Linux's
- *    tcp_process_loss, net.ipv4.tcp_frto): once the timeout's
- *    retransmission is ACKed, new data goes instead of the segments
- *    presumed lost; an ACK of data sent before the timeout and never
- *    again then means it arrived (tcp_undo_frto).
+ *    tcp_process_loss, net.ipv4.tcp_frto; without SACK too): once the
+ *    timeout's retransmission is ACKed, new data goes instead of the
+ *    segments presumed lost; an ACK of data sent before the timeout and
+ *    never again then means it arrived (tcp_undo_frto).
  *
  * The state (which episode, how many of its retransmissions are not yet
  * D-SACKed, the first one's TSval, F-RTO's step, the ssthresh to go back
  * to) lives in RACK's allocation (struct tcp_rack), made when a recovery
  * or a timeout begins, on any connection: SACK or not, RACK on or off.
- * D-SACKs need SACK; without it timestamps are the only evidence. Not
- * here: F-RTO without SACK (ustack goes back to SND.UNA after a timeout
- * there, and F-RTO sends new data instead).
+ * D-SACKs need SACK; without it timestamps and F-RTO (whose steps are
+ * the same, a cumulative ACK of a segment never sent again standing for
+ * the SACK, as in Linux's tcp_process_loss) are the evidence.
  *
  * Call chain: tcp_sack_enter_recovery, tcp_enter_recovery ->
  *             tcp_undo_mark; tcp_retransmit_timer -> tcp_undo_mark_loss;
- *             tcp_sack_retransmit, tcp_transmit (no SACK) ->
+ *             tcp_sack_retransmit, tcp_sack_xmit_lost (NewReno's head) ->
  *             tcp_undo_retransmitted; tcp_rack_dsack -> tcp_undo_dsack;
  *             tcp_rack_delivered (ack_orig); tcp_ack -> tcp_undo_check ->
- *             tcp_undo_frto, tcp_sack_unmark_lost, tcp_go_forward;
+ *             tcp_undo_frto, tcp_sack_unmark_lost;
  *             tcp_reno_recovery_ack -> tcp_undo_reno_end; tcp_write_xmit
  *             -> tcp_undo_frto_new_data.
  */
@@ -119,7 +118,7 @@ void tcp_undo_mark_loss(struct sock *sk)
 	/* RFC 5682 §3.1 step 1 and §3.2, as Linux: F-RTO for a timeout that
 	 * starts an episode or repeats one on the same SND.UNA, not for one
 	 * in a fast recovery or after a timeout's partial ACK. */
-	r->frto = sk->st->sysctl.tcp_frto && tp->sack_ok &&
+	r->frto = sk->st->sysctl.tcp_frto &&
 		  (!tcp_undo_in_episode(tp) || repeat);
 	r->frto_new = false;
 	r->ack_orig = false;
@@ -246,10 +245,6 @@ static void tcp_undo_apply(struct sock *sk, struct tcp_rack *r)
 	if (tp->lost_out)
 		tcp_sack_unmark_lost(sk);
 	tp->reno_head_lost = false;
-	/* Without SACK the timeout went back to SND.UNA: what was sent is in
-	 * flight again, and sending goes on from SND.MAX. */
-	if (!tp->sack_ok && seq_lt(tp->snd_nxt, tp->snd_max))
-		tcp_go_forward(sk);
 	/* The episode is over: a new loss may start a fast recovery. */
 	if (seq_lt(tp->snd_una, tp->high_seq))
 		tp->high_seq = tp->snd_una;
