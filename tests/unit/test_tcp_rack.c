@@ -641,6 +641,36 @@ static void test_frto_off(void **state)
 	ts_flush_tx(&T);
 }
 
+/*
+ * A timeout before any SACK block made RACK's state (with the undo's):
+ * its forward ACK starts at SND.UNA of that moment. The ACK of all ten
+ * then delivers segments never sent again in order, which is no
+ * reordering; so a later loss with three segments SACKed above it is
+ * found at once (DupThresh inside RACK), not after a reordering window.
+ * (Made as late as that ACK, RACK took the ACK's own SND.UNA for its
+ * forward ACK, and every segment it covered looked reordered.)
+ */
+static void test_timeout_leaves_no_reordering(void **state)
+{
+	(void)state;
+	assert_int_equal(ustack_sysctl_set(T.st, "net.ipv4.tcp_early_retrans",
+					   "0"), 0);
+	assert_int_equal(ustack_sysctl_set(T.st, "net.ipv4.tcp_frto", "0"), 0);
+	send_segments(0, 10);
+	ts_advance(&T, info().tcpi_rto);
+	TT_EXPECT_DATA(&C, seg(0), MSS);
+	TT_EXPECT_NONE(&T);
+	ts_advance(&T, RTT);
+	sack(10, NULL, 0);
+	TT_EXPECT_NONE(&T);
+	send_segments(10, 4);
+	ts_advance(&T, RTT);
+	sack(10, (const int[][2]){ { 11, 14 } }, 1);
+	TT_EXPECT_DATA(&C, seg(10), MSS);
+	TT_EXPECT_NONE(&T);
+	assert_int_equal(tt_mib(&T, US_MIB_TCP_RACK_REO_TIMEOUTS), 0);
+}
+
 /* The knob: Linux's name and range (a u8), default 1. */
 static void test_sysctl(void **state)
 {
@@ -702,6 +732,8 @@ int main(void)
 			test_dsack_undo_counts_segments, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dsack_undo_without_rack,
 						setup_off, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_timeout_leaves_no_reordering, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sysctl, setup, teardown),
 	};
 

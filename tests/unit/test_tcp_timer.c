@@ -832,6 +832,52 @@ static void test_rto_window_cut_in_flight(void **state)
 	assert_int_equal(wmem, 0);
 }
 
+static bool undo_state_of(int fd)
+{
+	int err;
+	struct socket *sock = sockfd_lookup(fd, &err);
+	bool held;
+
+	assert_non_null(sock);
+	held = tcp_sk(sock->sk)->sack_rcv != NULL;
+	sockfd_put(sock);
+	return held;
+}
+
+/*
+ * Without SACK the undo's state (tcp_undo.c) lives through its episode
+ * only: the timeout makes it, and the ACK that passes the recovery point
+ * frees it (nothing can undo the episode then: no D-SACK comes), so a
+ * connection that once lost a segment keeps no more memory than one that
+ * never did.
+ */
+static void test_undo_state_freed_after_episode(void **state)
+{
+	struct tt_conn c;
+	uint32_t una;
+
+	(void)state;
+	open_rtt(&c, 100 * MS);
+	assert_false(undo_state_of(c.fd));
+	assert_int_equal(us_send(c.fd, BUF, 3 * 1460, 0), 3 * 1460);
+	for (int i = 0; i < 3; i++)
+		TT_EXPECT_DATA(&c, c.iss + 1 + (uint32_t)i * 1460, 1460);
+	ts_advance(&T, rto_of(c.fd));
+	TT_EXPECT_DATA(&c, c.iss + 1, 1460);
+	TT_EXPECT_NONE(&T);
+	assert_true(undo_state_of(c.fd));
+	/* A partial ACK: the episode goes on, the next two go again. */
+	una = c.iss + 1461;
+	tt_send(&c, TCPHDR_ACK, c.snd_nxt, una, NULL, 0);
+	TT_EXPECT_DATA(&c, una, 1460);
+	TT_EXPECT_DATA(&c, una + 1460, 1460);
+	TT_EXPECT_NONE(&T);
+	assert_true(undo_state_of(c.fd));
+	tt_send(&c, TCPHDR_ACK, c.snd_nxt, una + 2 * 1460, NULL, 0);
+	TT_EXPECT_NONE(&T);
+	assert_false(undo_state_of(c.fd));
+}
+
 /* ---- keepalive ----------------------------------------------------------- */
 
 /*
@@ -1173,6 +1219,7 @@ int main(void)
 		T_(test_rto_zero_window),
 		T_(test_rto_zero_window_then_open),
 		T_(test_rto_window_cut_in_flight),
+		T_(test_undo_state_freed_after_episode),
 		T_(test_keepalive),
 		T_(test_keepalive_off_and_traffic),
 		T_(test_keepalive_close_wait),

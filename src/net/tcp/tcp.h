@@ -323,10 +323,8 @@ struct tcp_sock {
 	struct tcp_sack_rcv *sack_rcv; /* NULL: no blocks to report */
 	bool sack_ok;               /* both SYNs carried SACK-permitted */
 	bool in_recovery;           /* NewReno's or RFC 6675's, till high_seq */
-	/* (two flags of the PRR and TLP blocks below, kept in this gap so
-	 * that an idle tcp_sock stays within 1 KB with its socket) */
-	bool reno_head_lost;        /* no SACK: the first segment is lost
-				       and not yet sent again */
+	/* (a flag of the TLP block below, kept in this gap so that an idle
+	 * tcp_sock stays within 1 KB with its socket) */
 	bool tlp_timer;             /* retrans_timer is the PTO */
 	uint32_t packets_out;       /* segments sent and not cumulatively
 				       acknowledged */
@@ -346,7 +344,6 @@ struct tcp_sock {
 	uint32_t ack_lost;          /* the ACK in hand: newly marked lost */
 	uint32_t reno_sacked;       /* no SACK: duplicate ACKs not yet
 				       covered by a cumulative ACK */
-	/* reno_head_lost: with in_recovery */
 
 	/* Tail Loss Probe (RFC 8985 §7, tcp_tlp.c; Linux's tlp_*);
 	 * its flags tlp_timer (with in_recovery) and tlp_retrans, ack_dsack
@@ -559,6 +556,8 @@ static inline struct sk_buff *tcp_wq_next(struct sock *sk, struct sk_buff *skb)
 }
 /* The RACK state, made if make and memory allows; NULL otherwise. */
 struct tcp_rack *tcp_sack_rack(struct sock *sk, bool make);
+/* That state is no longer in use (without SACK: tcp_undo.c's alone). */
+void tcp_sack_rack_drop(struct tcp_sock *tp);
 /* An undone reduction (tcp_undo.c): no segment is presumed lost any more. */
 void tcp_sack_unmark_lost(struct sock *sk);
 /* Mark a sent segment lost (again, if its retransmission is lost too),
@@ -624,6 +623,10 @@ void tcp_undo_frto_stop(struct sock *sk);
 bool tcp_undo_reno_end(struct sock *sk);
 /* Nothing of the episode may be undone (the MSS fell, tcp_output.c). */
 void tcp_undo_forget(struct sock *sk);
+/* A recovery or timeout's episode is over (SND.UNA passed its point).
+ * Without SACK nothing can undo it any more (no D-SACK comes): the state
+ * goes, so that the connection keeps no more memory than before it. */
+void tcp_undo_episode_over(struct sock *sk);
 
 /* tcp_prr.c: RFC 6937 */
 /* Fast recovery begins (ssthresh is set): PRR starts counting. */
@@ -643,13 +646,18 @@ void tcp_reno_dupack(struct sock *sk);
  * before it did not stand for: ack_delivered becomes those, and the bytes
  * returned, by which the window may grow. */
 uint32_t tcp_reno_cum_ack(struct tcp_sock *tp, uint32_t acked);
+/* Linux's tcp_limit_reno_sacked: the duplicate ACKs stand for no more
+ * segments than are out beside the holes (one at least). */
+void tcp_reno_limit(struct tcp_sock *tp);
 /* The segments in flight as the window test counts them (RFC 6675
- * pipe; without SACK, less the duplicate ACKs and a lost head). */
+ * pipe; without SACK, the duplicate ACKs stand for the SACKed). */
 uint32_t tcp_packets_in_flight(const struct tcp_sock *tp);
 /* Without SACK: the first segment is lost (fast retransmit, partial
- * ACK); tcp_write_xmit sends it when the window allows. */
-void tcp_reno_mark_head_lost(struct tcp_sock *tp);
-/* A timeout: the NewReno estimates start again. */
+ * ACK), marked so unless it is; tcp_write_xmit sends it when the window
+ * allows (tcp_sack_xmit_lost). */
+void tcp_reno_mark_head_lost(struct sock *sk);
+/* A timeout, or the end of a recovery: the duplicate ACKs' estimate
+ * starts again. */
 void tcp_reno_reset(struct tcp_sock *tp);
 /* NewReno's recovery held at its point: SND.UNA = high_seq (Linux's
  * tcp_try_undo_recovery keeps CA_Recovery there). */

@@ -230,7 +230,7 @@ static void tcp_enter_recovery(struct sock *sk)
 	tcp_prr_init(sk);
 	tp->in_recovery = true;
 	tp->high_seq = tp->snd_max;
-	tcp_reno_mark_head_lost(tp);
+	tcp_reno_mark_head_lost(sk);
 	us_mib_inc(sk->st, US_MIB_TCP_FAST_RETRANS);
 }
 
@@ -276,13 +276,11 @@ static bool tcp_reno_recovery_ack(struct sock *sk)
 
 	tp->dupacks = 0;
 	if (seq_lt(tp->snd_una, tp->high_seq)) {
-		tcp_reno_mark_head_lost(tp);
+		tcp_reno_mark_head_lost(sk);
 		return false;
 	}
-	if (tp->snd_una == tp->high_seq) {
-		tp->reno_head_lost = false;
+	if (tp->snd_una == tp->high_seq)
 		return false;
-	}
 	if (!tcp_undo_reno_end(sk))
 		tp->snd_cwnd = tp->snd_ssthresh;
 	tp->in_recovery = false;
@@ -449,6 +447,8 @@ static enum us_drop_reason tcp_ack(struct sock *sk, const struct sk_buff *skb,
 	 * an episode). */
 	if (!tp->in_recovery && !seq_lt(prior_una, tp->high_seq))
 		tp->high_seq = tp->snd_una;
+	if (!tp->in_recovery && !seq_lt(tp->snd_una, tp->high_seq))
+		tcp_undo_episode_over(sk);
 	/* RFC 6298 §5.3 restarts the timer on every ACK of new data. Linux
 	 * (tcp_clean_rtx_queue's FLAG_SET_XMIT_TIMER) restarts it only when
 	 * a segment is acknowledged whole, so that a receiver that ACKs a

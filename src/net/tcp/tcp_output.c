@@ -510,6 +510,8 @@ void tcp_simple_retransmit(struct sock *sk)
 	}
 	if (!oversize)
 		return;
+	if (!tp->sack_ok)
+		tcp_reno_limit(tp);
 	if (tp->in_recovery || !seq_lt(tp->snd_una, tp->high_seq)) {
 		if (!tp->in_recovery)
 			tp->snd_ssthresh = tcp_current_ssthresh(tp);

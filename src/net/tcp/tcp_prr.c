@@ -18,8 +18,8 @@
  *
  * Without SACK, pipe comes from duplicate ACKs as Linux counts them for
  * NewReno: each one stands for a segment that left the network
- * (reno_sacked), and the first segment, once known lost, is not in flight
- * until it is sent again (reno_head_lost).
+ * (reno_sacked), and the first segment, once known lost, is marked so
+ * (TCPCB_LOST) and is not in flight until it is sent again.
  */
 #include "net/tcp/tcp.h"
 #include "net/tcp/tcp_cong.h"
@@ -75,8 +75,9 @@ uint32_t tcp_prr_sndcnt(const struct tcp_sock *tp, uint32_t pipe,
 
 /* Linux's tcp_remove_reno_sacks: a cumulative ACK without SACK covers the
  * hole and the segments the duplicate ACKs stood for; what it delivers
- * anew is the rest, at least one segment. Out of a recovery (and where
- * one holds) no duplicate ACK is left standing for anything after it. */
+ * anew is the rest, at least one segment. Out of a recovery, and from its
+ * recovery point on, no duplicate ACK is left standing for anything after
+ * it (Linux's tcp_reset_reno_sack there). */
 uint32_t tcp_reno_cum_ack(struct tcp_sock *tp, uint32_t acked)
 {
 	uint32_t segs = tp->ack_delivered, covered, bytes;
@@ -86,8 +87,9 @@ uint32_t tcp_reno_cum_ack(struct tcp_sock *tp, uint32_t acked)
 	covered = segs - 1 < tp->reno_sacked ? segs - 1 : tp->reno_sacked;
 	tp->ack_delivered = segs - covered;
 	tp->reno_sacked -= covered;
-	if (!tp->in_recovery || tcp_reno_held(tp))
+	if (!tp->in_recovery || !seq_lt(tp->snd_una, tp->high_seq))
 		tp->reno_sacked = 0;
+	tcp_reno_limit(tp);
 	bytes = covered * tp->mss_cache;
 	return acked > bytes ? acked - bytes : tp->mss_cache;
 }
@@ -97,33 +99,40 @@ bool tcp_reno_held(const struct tcp_sock *tp)
 	return !tp->sack_ok && tp->in_recovery && tp->snd_una == tp->high_seq;
 }
 
+void tcp_reno_limit(struct tcp_sock *tp)
+{
+	uint32_t holes = tp->lost_out ? tp->lost_out : 1;
+
+	if (holes > tp->packets_out)
+		holes = tp->packets_out;
+	if (tp->reno_sacked + holes > tp->packets_out)
+		tp->reno_sacked = tp->packets_out - holes;
+}
+
 void tcp_reno_dupack(struct sock *sk)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
-	uint32_t holes = tp->lost_out + (tp->reno_head_lost ? 1 : 0);
+	uint32_t prior = tp->reno_sacked;
 
-	/* The holes are still out, one at least (Linux's
-	 * tcp_limit_reno_sacked). */
-	if (holes < 1)
-		holes = 1;
-	if (holes > tp->packets_out)
-		holes = tp->packets_out;
-	if (tp->reno_sacked + 1 + holes > tp->packets_out)
-		return;
 	tp->reno_sacked++;
-	tp->ack_delivered = 1;
+	tcp_reno_limit(tp);
+	if (tp->reno_sacked > prior)
+		tp->ack_delivered = 1;
 }
 
-void tcp_reno_mark_head_lost(struct tcp_sock *tp)
+void tcp_reno_mark_head_lost(struct sock *sk)
 {
-	tp->reno_head_lost = true;
-	tp->ack_lost++;
+	struct sk_buff *head = tcp_wq_head(sk);
+
+	/* Linux's tcp_newreno_mark_lost: not again when it is (a timeout or
+	 * a fall of the MSS marked it, or its copy is out). */
+	if (head && !(TCP_SKB_CB(head)->sacked & TCPCB_LOST))
+		tcp_sack_mark_skb_lost(sk, head);
 }
 
 void tcp_reno_reset(struct tcp_sock *tp)
 {
 	tp->reno_sacked = 0;
-	tp->reno_head_lost = false;
 }
 
 uint32_t tcp_packets_in_flight(const struct tcp_sock *tp)
@@ -132,10 +141,9 @@ uint32_t tcp_packets_in_flight(const struct tcp_sock *tp)
 
 	if (tp->sack_ok)
 		return tcp_sack_pipe(tp);   /* RFC 6675 §4 SetPipe */
-	/* Linux's tcp_packets_in_flight, its sacked_out the duplicate ACKs
-	 * and the lost head among lost_out. */
-	pipe = (int64_t)tp->packets_out - tp->reno_sacked - tp->lost_out -
-	       (tp->reno_head_lost ? 1 : 0) + tp->retrans_out;
+	/* Linux's tcp_packets_in_flight, its sacked_out the duplicate ACKs. */
+	pipe = (int64_t)tp->packets_out - tp->reno_sacked - tp->lost_out +
+	       tp->retrans_out;
 	return pipe > 0 ? (uint32_t)pipe : 0;
 }
 

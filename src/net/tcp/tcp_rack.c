@@ -20,7 +20,8 @@
  * Per segment RACK needs its last send time (tcp_skb_cb.sent), whether it
  * was sent again (.retrans) and the scoreboard marks (.sacked); what it
  * keeps per connection (struct tcp_rack) lives out of struct tcp_sock,
- * made with the first SACK block or timeout.
+ * made with the first SACK block, recovery or timeout (tcp_undo.c keeps
+ * its state there too).
  *
  * Call chain: tcp_sack_mark / tcp_sack_unlinked -> tcp_rack_delivered;
  *             tcp_sack_update -> tcp_rack_dsack; tcp_ack -> tcp_rack_ack

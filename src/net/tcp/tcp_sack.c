@@ -110,6 +110,14 @@ struct tcp_rack *tcp_sack_rack(struct sock *sk, bool make)
 	return &r->rack;
 }
 
+void tcp_sack_rack_drop(struct tcp_sock *tp)
+{
+	if (!tp->sack_rcv)
+		return;
+	memset(&tp->sack_rcv->rack, 0, sizeof(tp->sack_rcv->rack));
+	tcp_sack_rcv_trim(tp);
+}
+
 /* The run of contiguous out-of-order data that holds seq, if any. The
  * queue is sorted by sequence; segments may overlap. */
 static bool tcp_ofo_run(struct tcp_sock *tp, uint32_t seq,
@@ -291,8 +299,8 @@ static bool tcp_dsack_seen(struct sock *sk, const struct tcp_sack_block *b)
 	return tp->dsack_dups <= tp->total_retrans;
 }
 
-/* A block must lie within what is outstanding: SND.UNA..SND.MAX (with
- * SACK on, SND.NXT never goes back, so SND.MAX is SND.NXT). */
+/* A block must lie within what is outstanding: SND.UNA..SND.MAX (SND.NXT
+ * never goes back, so SND.MAX is SND.NXT). */
 static bool tcp_sack_block_valid(const struct tcp_sock *tp,
 				 const struct tcp_sack_block *b)
 {
@@ -638,19 +646,6 @@ void tcp_sack_xmit_lost(struct sock *sk)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 
-	if (tp->reno_head_lost) {
-		/* NewReno: the first segment, once found lost (fast
-		 * retransmit, partial ACK), goes when the window allows. */
-		struct sk_buff *head = tcp_wq_head(sk);
-
-		if (!head)
-			tp->reno_head_lost = false;
-		else if (tcp_packets_in_flight(tp) < tp->snd_cwnd &&
-			 tcp_retransmit_skb(sk, head) == 0) {
-			tp->reno_head_lost = false;
-			tcp_undo_retransmitted(sk, head);
-		}
-	}
 	if (!tp->lost_out)
 		return;
 	for (struct sk_buff *skb = tcp_wq_head(sk); skb;

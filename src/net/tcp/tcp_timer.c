@@ -362,9 +362,10 @@ static void tcp_clamp_rto_to_user_timeout(struct sock *sk)
 }
 
 /* RFC 6298 §5.4-5.7 and RFC 5681 §3.1: on a timeout, back off, shrink the
- * congestion window to one segment and send the queue again from the
- * oldest unacknowledged segment, past the peer's window if that closed
- * (tcp_output.c's tcp_wnd_ok: it probes the window then). */
+ * congestion window to one segment and mark what is unacknowledged lost
+ * (RFC 6675 §5.1, with or without SACK, as Linux): it goes again from the
+ * oldest, the first even past the peer's window if that closed
+ * (tcp_output.c's tcp_retransmit_skb: it probes the window then). */
 static void tcp_retransmit_timer(struct us_timer *t, us_time_t now)
 {
 	struct tcp_sock *tp = container_of(t, struct tcp_sock, retrans_timer);

@@ -54,6 +54,15 @@ static struct tcp_rack *tcp_undo_state(struct sock *sk)
 	return tcp_sack_rack(sk, false);
 }
 
+/* Made when an episode begins: with RACK's fields set if RACK is on (its
+ * forward ACK is SND.UNA now, not that of the ACK that comes next). */
+static struct tcp_rack *tcp_undo_make(struct sock *sk)
+{
+	struct tcp_rack *r = tcp_rack_make(sk);
+
+	return r ? r : tcp_sack_rack(sk, true);
+}
+
 /* In fast recovery, or after a timeout until SND.UNA passes the
  * RecoveryPoint (RFC 6675 §5.1; Linux's CA_Recovery and CA_Loss). */
 static bool tcp_undo_in_episode(const struct tcp_sock *tp)
@@ -82,7 +91,7 @@ static void tcp_undo_begin(struct sock *sk, struct tcp_rack *r, bool loss)
 
 void tcp_undo_mark(struct sock *sk)
 {
-	struct tcp_rack *r = tcp_sack_rack(sk, true);
+	struct tcp_rack *r = tcp_undo_make(sk);
 
 	if (r)
 		tcp_undo_begin(sk, r, false);
@@ -103,12 +112,14 @@ void tcp_undo_mark_loss(struct sock *sk)
 
 	if (sk->state == TCP_SYN_SENT || sk->state == TCP_SYN_RECV)
 		return;
-	r = tcp_sack_rack(sk, true);
+	r = tcp_undo_make(sk);
 	if (!r)
 		return;
 	repeat = tp->retransmits && r->undo_on && r->undo_loss;
 	if (!repeat) {
-		if (tp->in_recovery && r->undo_on) {
+		/* (A NewReno recovery held at its point is over: Linux's
+		 * !after(high_seq, snd_una).) */
+		if (tp->in_recovery && r->undo_on && !tcp_reno_held(tp)) {
 			r->undo_loss = true;
 		} else {
 			tp->prior_cwnd = tp->snd_cwnd;
@@ -219,7 +230,7 @@ static bool tcp_undo_ts_delayed(struct tcp_sock *tp, struct tcp_rack *r)
 }
 
 /* Linux's tcp_undo_cwnd_reduction. */
-static void tcp_undo_apply(struct sock *sk, struct tcp_rack *r)
+static void tcp_undo_apply(struct sock *sk, struct tcp_rack *r, bool frto)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 	uint32_t cwnd;
@@ -244,9 +255,14 @@ static void tcp_undo_apply(struct sock *sk, struct tcp_rack *r)
 		tp->in_recovery = false;
 	if (tp->lost_out)
 		tcp_sack_unmark_lost(sk);
-	tp->reno_head_lost = false;
-	/* The episode is over: a new loss may start a fast recovery. */
-	if (seq_lt(tp->snd_una, tp->high_seq))
+	/* The episode is over: a new loss may start a fast recovery. Not
+	 * without SACK after a timeout that F-RTO did not find spurious: as
+	 * Linux's tcp_try_undo_loss keeps such a connection in CA_Loss, the
+	 * episode lasts until SND.UNA passes its point, and duplicate ACKs
+	 * of what was sent before start no false fast retransmit (RFC 6582
+	 * §3.2 step 2). */
+	if (seq_lt(tp->snd_una, tp->high_seq) &&
+	    (tp->sack_ok || !r->undo_loss || frto))
 		tp->high_seq = tp->snd_una;
 	r->undo_on = false;
 	r->undo_ts_armed = false;
@@ -279,7 +295,7 @@ static bool tcp_undo_frto(struct sock *sk, struct tcp_rack *r,
 	/* (Also on the ACK that ends the episode: Linux looks first.) */
 	if (orig) {
 		us_mib_inc(sk->st, US_MIB_TCP_SPURIOUS_RTOS);
-		tcp_undo_apply(sk, r);
+		tcp_undo_apply(sk, r, true);
 		return true;
 	}
 	if (!seq_lt(tp->snd_una, tp->high_seq) || tp->in_recovery) {
@@ -298,6 +314,14 @@ static bool tcp_undo_frto(struct sock *sk, struct tcp_rack *r,
 			r->frto = false;
 	}
 	return false;
+}
+
+void tcp_undo_episode_over(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	if (!tp->sack_ok && tp->sack_rcv)
+		tcp_sack_rack_drop(tp);
 }
 
 bool tcp_undo_reno_end(struct sock *sk)
@@ -336,7 +360,9 @@ void tcp_undo_frto_stop(struct sock *sk)
  * retransmission D-SACKed, and during the episode only once nothing is
  * still marked lost or out again (the episode ends there, Linux's
  * tcp_try_to_open; Linux undoes a timeout on any ACK that moves SND.UNA
- * then); else on a later ACK.
+ * then); else on a later ACK. (This runs before the ACK ends a recovery:
+ * one that reaches the recovery point ends the episode whatever is
+ * marked, as Linux's tcp_try_undo_recovery.)
  */
 void tcp_undo_check(struct sock *sk, unsigned int flags)
 {
@@ -354,17 +380,18 @@ void tcp_undo_check(struct sock *sk, unsigned int flags)
 	}
 	if (tcp_undo_ts_delayed(tp, r) && !tp->retrans_out) {
 		us_mib_inc(sk->st, US_MIB_TCP_TS_UNDO);
-		tcp_undo_apply(sk, r);
+		tcp_undo_apply(sk, r, false);
 		return;
 	}
 	if (tcp_undo_frto(sk, r, flags, orig))
 		return;
 	if (r->undo_retrans != 0)
 		return;
-	if (tcp_undo_in_episode(tp) && (tp->lost_out || tp->retrans_out))
+	if (seq_lt(tp->snd_una, tp->high_seq) &&
+	    (tp->lost_out || tp->retrans_out))
 		return;
 	if (r->reo_wnd_persist < 16)
 		r->reo_wnd_persist++;   /* (as Linux) */
 	us_mib_inc(sk->st, US_MIB_TCP_DSACK_UNDO);
-	tcp_undo_apply(sk, r);
+	tcp_undo_apply(sk, r, false);
 }
