@@ -53,6 +53,7 @@ static const struct sysctl_row sysctl_table[] = {
 	INT3_ROW(tcp_rmem),
 	INT3_ROW(tcp_wmem),
 	INT_ROW(tcp_moderate_rcvbuf, 0, 1),
+	INT_ROW(tcp_slow_start_after_idle, 0, 1),
 	INT_ROW(tcp_cubic_hystart, 0, 1),
 	INT_ROW(tcp_max_tw_buckets, 0, INT_MAX),
 	INT_ROW(igmp_max_memberships, 0, INT_MAX),
@@ -88,6 +89,7 @@ void us_sysctl_init(struct us_sysctl *s)
 	s->tcp_wmem[1] = 16384;
 	s->tcp_wmem[2] = 4194304;
 	s->tcp_moderate_rcvbuf = 1;
+	s->tcp_slow_start_after_idle = 1;
 	s->tcp_invalid_ratelimit = 500;
 	s->ip_local_port_range[0] = 32768;
 	s->ip_local_port_range[1] = 60999;

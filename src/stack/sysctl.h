@@ -33,6 +33,9 @@ struct us_sysctl {
 	int tcp_rmem[3];
 	int tcp_wmem[3];
 	int tcp_moderate_rcvbuf;   /* receive-buffer autotuning (1) */
+	int tcp_slow_start_after_idle; /* a window not used for an RTO
+				      shrinks before data goes again (RFC
+				      5681 §4.1; 1, as Linux) */
 	int tcp_cubic_hystart;     /* CUBIC runs HyStart++ (1); Linux's
 				      tcp_cubic.hystart module parameter */
 	int igmp_max_memberships;  /* groups a socket may join (ENOBUFS

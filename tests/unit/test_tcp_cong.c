@@ -271,6 +271,48 @@ static void test_cubic_follows_curve(void **state)
 	assert_true(w[14] != UINT32_MAX && w[14] - w[13] > 15); /* convex */
 }
 
+/* Linux's CA_EVENT_TX_START: an idle time of 5 s, 2 s into the curve
+ * after a loss at 1000 segments (K = 9.09 s), does not count on the
+ * curve: the epoch moves by it, and the next round trip grows the window
+ * as one at 2 s does (a few segments), not as one 7 s into the concave
+ * side would (the target then far above: half the window at once). */
+static void test_cubic_idle_shifts_epoch(void **state)
+{
+	struct tcp_sock *tp[2];
+	uint32_t before[2], growth[2];
+
+	(void)state;
+	for (int i = 0; i < 2; i++) {
+		us_time_t now = 1000000, epoch;
+
+		tp[i] = bare_sock(&tcp_cubic);
+		tp[i]->srtt_us = 100000;
+		tp[i]->snd_cwnd = 1000;
+		loss(tp[i]);
+		while (now < 3000000)
+			round_trip(tp[i], &now, 100000);
+		epoch = cubic(tp[i])->t_epoch;
+		now += 5000000;   /* idle */
+		if (i == 1) {
+			tp[i]->ca_ops->tx_start(&tp[i]->sk, 5000000, now);
+			assert_int_equal(cubic(tp[i])->t_epoch, epoch + 5000000);
+		}
+		before[i] = tp[i]->snd_cwnd;
+		round_trip(tp[i], &now, 100000);
+		growth[i] = tp[i]->snd_cwnd - before[i];
+	}
+	assert_int_equal(before[0], before[1]);
+	print_message("growth after idle: %u without the shift, %u with\n",
+		      growth[0], growth[1]);
+	assert_true(growth[1] < 20);
+	assert_true(growth[0] > 5 * growth[1]);
+	/* The epoch never moves past now. */
+	tp[1]->ca_ops->tx_start(&tp[1]->sk, 100000000, 20000000);
+	assert_int_equal(cubic(tp[1])->t_epoch, 20000000);
+	free(tp[0]);
+	free(tp[1]);
+}
+
 /* A loss at 100 segments, RTT 100 ms: K = 4.2 s, but after about 5.7 s the
  * Reno estimate (back at 100 segments, now growing one per round) is above
  * the curve, and the window follows it (the Reno-friendly region). */
@@ -782,6 +824,7 @@ int main(void)
 		cmocka_unit_test(test_cubic_fast_convergence),
 		cmocka_unit_test(test_cubic_follows_curve),
 		cmocka_unit_test(test_cubic_curve_then_reno),
+		cmocka_unit_test(test_cubic_idle_shifts_epoch),
 		cmocka_unit_test(test_cubic_reno_friendly),
 		cmocka_unit_test(test_cubic_after_rto),
 		cmocka_unit_test(test_cubic_not_cwnd_limited),

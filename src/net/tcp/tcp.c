@@ -905,6 +905,7 @@ static struct sk_buff *tcp_new_data_skb(struct sock *sk)
 
 	if (!skb)
 		return NULL;
+	tcp_idle_restart_check(sk);
 	TCP_SKB_CB(skb)->seq = tp->write_seq;
 	TCP_SKB_CB(skb)->end_seq = tp->write_seq;
 	TCP_SKB_CB(skb)->flags = TCPHDR_ACK;

@@ -312,8 +312,13 @@ struct tcp_sock {
 	uint8_t keepcnt;            /* 1..127 */
 	uint16_t keepidle_s;        /* 1..32767 */
 	uint16_t keepintvl_s;       /* 1..32767 */
-	int linger2_s;              /* TCP_LINGER2: 0 = TCP_FIN_TIMEOUT_US,
-				       -1 = reset, not FIN_WAIT2 (Linux) */
+	int16_t linger2_s;          /* TCP_LINGER2: 0 = TCP_FIN_TIMEOUT_US,
+				       -1 = reset, not FIN_WAIT2 (Linux);
+				       at most TCP_FIN_TIMEOUT_MAX_S */
+	/* (two flags of the SACK block below, kept in this gap so that an
+	 * idle tcp_sock stays within 1 KB with its socket) */
+	bool sack_ok;               /* both SYNs carried SACK-permitted */
+	bool in_recovery;           /* NewReno's or RFC 6675's, till high_seq */
 
 	/* SACK (RFC 2018, RFC 2883, RFC 6675): tcp_sack.c. Receiving: the
 	 * blocks we report, allocated while there are any (tcp_sack_rcv).
@@ -321,11 +326,9 @@ struct tcp_sock {
 	 * queue), as Linux keeps them; pipe = packets_out - sacked_out -
 	 * lost_out + retrans_out. */
 	struct tcp_sack_rcv *sack_rcv; /* NULL: no blocks to report */
-	bool sack_ok;               /* both SYNs carried SACK-permitted */
-	bool in_recovery;           /* NewReno's or RFC 6675's, till high_seq */
-	/* (a flag of the TLP block below, kept in this gap so that an idle
-	 * tcp_sock stays within 1 KB with its socket) */
-	bool tlp_timer;             /* retrans_timer is the PTO */
+	uint32_t lsndtime;          /* when data last went, in ms of the
+				       instance's clock (Linux's, in jiffies):
+				       the idle restart's clock (tcp_cong.c) */
 	uint32_t packets_out;       /* segments sent and not cumulatively
 				       acknowledged */
 	uint32_t sacked_out, lost_out, retrans_out;
@@ -346,8 +349,8 @@ struct tcp_sock {
 				       covered by a cumulative ACK */
 
 	/* Tail Loss Probe (RFC 8985 §7, tcp_tlp.c; Linux's tlp_*);
-	 * its flags tlp_timer (with in_recovery) and tlp_retrans, ack_dsack
-	 * (after rx_saw_ts) fill gaps elsewhere */
+	 * its flags tlp_timer, tlp_retrans and ack_dsack (before rx_saw_ts)
+	 * fill gaps elsewhere */
 	uint32_t tlp_high_seq;      /* TLP.end_seq; 0 = no probe out */
 	uint32_t ack_dsack_end;     /* the ACK in hand's D-SACK right edge */
 
@@ -372,6 +375,7 @@ struct tcp_sock {
 	bool rcv_loose : 1;
 	uint8_t snd_wscale;            /* the peer's shift, for its windows */
 	uint8_t rcv_wscale;            /* ours, for the windows we send */
+	bool tlp_timer;                /* TLP: retrans_timer is the PTO */
 	bool tlp_retrans;              /* TLP: the probe sent old data again */
 	bool ack_dsack;                /* TLP: the ACK in hand had a D-SACK */
 	bool rx_saw_ts;                /* the segment in hand had a TSopt: */

@@ -192,6 +192,59 @@ void tcp_ca_on_rto(struct sock *sk)
 		tp->ca_ops->on_rto(sk);
 }
 
+static uint32_t tcp_now_ms(const struct sock *sk)
+{
+	return (uint32_t)(sk->st->now / 1000);
+}
+
+void tcp_data_sent(struct sock *sk)
+{
+	tcp_sk(sk)->lsndtime = tcp_now_ms(sk);
+}
+
+void tcp_ca_tx_start(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	int32_t idle_ms = (int32_t)(tcp_now_ms(sk) - tp->lsndtime);
+
+	if (tp->ca_ops->tx_start && idle_ms > 0)
+		tp->ca_ops->tx_start(sk, (us_time_t)idle_ms * 1000,
+				     sk->st->now);
+}
+
+/*
+ * RFC 5681 §4.1 (restarting idle connections), as Linux's
+ * tcp_slow_start_after_idle_check and tcp_cwnd_restart: a sender about to
+ * queue new data with nothing in flight, whose data last went more than
+ * an RTO ago, no longer trusts its window to fit the path. ssthresh keeps
+ * the window's 3/4 (at least), and the window halves for each RTO of the
+ * idle time, down to the restart window, min(IW, cwnd), at the least.
+ * Once per idle time: Linux sends a write's first segment before it
+ * queues the next (tcp_push_one), which then finds it in flight; here a
+ * write queues all first, and the segments after the first find it
+ * queued (send_head). Linux's clock is in jiffies; this one in ms.
+ */
+void tcp_idle_restart_check(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	uint32_t restart = TCP_INIT_CWND, cwnd = tp->snd_cwnd;
+	int64_t delta;
+
+	if (!sk->st->sysctl.tcp_slow_start_after_idle || tp->packets_out ||
+	    tp->send_head)
+		return;
+	delta = (int64_t)(int32_t)(tcp_now_ms(sk) - tp->lsndtime) * 1000;
+	if (delta <= (int64_t)tp->rto_us)
+		return;
+	tp->snd_ssthresh = tcp_current_ssthresh(tp);
+	if (restart > cwnd)
+		restart = cwnd;
+	while ((delta -= tp->rto_us) > 0 && cwnd > restart)
+		cwnd >>= 1;
+	tp->snd_cwnd = cwnd > restart ? cwnd : restart;
+	tp->cwnd_acked = 0;
+}
+
 void tcp_ca_rtt_sample(struct sock *sk, uint32_t rtt_us)
 {
 	if (tcp_sk(sk)->ca_ops->rtt_sample)

@@ -51,6 +51,9 @@ struct tcp_congestion_ops {
 	/* Optional: a loss turned out spurious (tcp_undo.c: D-SACKs); the
 	 * window to go back to. Without it, Reno's: the one before. */
 	uint32_t (*undo_cwnd)(struct sock *sk);
+	/* Optional: new data goes at `now` with nothing in flight, `idle`
+	 * microseconds after data last went (Linux's CA_EVENT_TX_START). */
+	void (*tx_start)(struct sock *sk, us_time_t idle, us_time_t now);
 };
 
 extern const struct tcp_congestion_ops tcp_reno;
@@ -87,6 +90,14 @@ uint32_t tcp_ca_ssthresh(struct sock *sk);
 uint32_t tcp_current_ssthresh(const struct tcp_sock *tp);
 void tcp_ca_on_rto(struct sock *sk);
 void tcp_ca_rtt_sample(struct sock *sk, uint32_t rtt_us);
+/* New data is queued (Linux's tcp_skb_entail): after an idle time the
+ * window restarts (RFC 5681 §4.1, net.ipv4.tcp_slow_start_after_idle). */
+void tcp_idle_restart_check(struct sock *sk);
+/* Data goes now (Linux's tcp_event_data_sent): the idle clock. */
+void tcp_data_sent(struct sock *sk);
+/* New data is about to go with nothing in flight: the algorithm hears how
+ * long the connection was idle (before tcp_data_sent moves the clock). */
+void tcp_ca_tx_start(struct sock *sk);
 
 /* Helpers for the algorithms. Whether the window was in use enough to
  * grow on this ACK of `acked` bytes (Linux's tcp_is_cwnd_limited). */

@@ -220,6 +220,25 @@ static void cubic_on_rto(struct sock *sk)
 	*ca = (struct tcp_cubic_state){ .cwnd_prior = prior };
 }
 
+/*
+ * Linux's CA_EVENT_TX_START in cubictcp_cwnd_event: after an idle time
+ * (nothing in flight) the curve's clock skips it, so that the window goes
+ * on along the curve's shape from where it left it, rather than from the
+ * point the idle time carried t to (§4.2's curve is a function of the time
+ * since the epoch; §5.8 asks only that an application-limited window not
+ * grow, which cubic_cong_avoid does).
+ */
+static void cubic_tx_start(struct sock *sk, us_time_t idle, us_time_t now)
+{
+	struct tcp_cubic_state *ca = cubic_state(sk);
+
+	if (!ca->in_epoch)
+		return;
+	ca->t_epoch += idle;
+	if (ca->t_epoch > now)
+		ca->t_epoch = now;
+}
+
 const struct tcp_congestion_ops tcp_cubic = {
 	.name = "cubic",
 	.init = cubic_init,
@@ -227,4 +246,5 @@ const struct tcp_congestion_ops tcp_cubic = {
 	.ssthresh = cubic_ssthresh,
 	.cong_avoid = cubic_cong_avoid,
 	.on_rto = cubic_on_rto,
+	.tx_start = cubic_tx_start,
 };

@@ -107,6 +107,7 @@ static void tcp_init_established(struct sock *sk)
 	struct tcp_sock *tp = tcp_sk(sk);
 
 	tcp_set_state(sk, TCP_ESTABLISHED);
+	tcp_data_sent(sk);   /* (Linux's lsndtime starts here) */
 	/* Linux starts in quick-ACK mode: the first segments are answered at
 	 * once, so the peer's slow start is not held back by delayed ACKs. */
 	tp->quickacks = 16;

@@ -256,6 +256,8 @@ static int tcp_transmit(struct sock *sk, struct sk_buff *skb,
 	flags |= cb->flags & TCPHDR_PSH;
 	tcp_out_from_sock(sk, &o, cb->seq, flags);
 	cb->sent = sk->st->now;
+	if (skb->len)
+		tcp_data_sent(sk);
 	if (flags & TCPHDR_ACK)
 		tcp_ack_sent(sk);
 	if (rexmit) {
@@ -367,6 +369,8 @@ static void __tcp_write_xmit(struct sock *sk, enum tcp_nagle nagle)
 
 		if (tcp_fit_mss(sk, skb) < 0 || !tcp_may_send(sk, skb, nagle))
 			break;
+		if (!tp->packets_out)
+			tcp_ca_tx_start(sk);
 		if (tcp_tso_xmit(sk, skb, &gso) < 0)
 			break;
 		if (seq_gt(cb->end_seq, tp->snd_nxt))
