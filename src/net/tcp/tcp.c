@@ -690,6 +690,7 @@ static int tcp_v4_connect(struct sock *sk, const struct sockaddr *uaddr,
 	tp->snd_una = tp->iss;
 	tp->snd_nxt = tp->iss;
 	tp->high_seq = tp->iss;   /* RFC 6582 §3.2 step 1: recover = ISS */
+	tp->loss_held = false;
 	tp->write_seq = tp->iss + 1;
 	tcp_sack_init(tp);
 	tcp_ts_init_connect(sk);
@@ -905,7 +906,6 @@ static struct sk_buff *tcp_new_data_skb(struct sock *sk)
 
 	if (!skb)
 		return NULL;
-	tcp_idle_restart_check(sk);
 	TCP_SKB_CB(skb)->seq = tp->write_seq;
 	TCP_SKB_CB(skb)->end_seq = tp->write_seq;
 	TCP_SKB_CB(skb)->flags = TCPHDR_ACK;
@@ -966,6 +966,7 @@ static int tcp_sendmsg(struct sock *sk, const struct msghdr *msg, size_t len,
 		       int flags)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
+	bool entailed = false;
 	size_t copied = 0;
 	int err;
 
@@ -1000,6 +1001,11 @@ static int tcp_sendmsg(struct sock *sk, const struct msghdr *msg, size_t len,
 
 			if (!tcp_wspace_ok(sk) || !tcp_pool_ok(sk))
 				break;
+			/* New segments: an idle connection restarts its
+			 * window first (Linux's tcp_skb_entail), once. */
+			if (!entailed)
+				tcp_idle_restart_check(sk);
+			entailed = true;
 			k = tcp_sendmsg_carves(sk, len - copied) ?
 			    tcp_sendmsg_carve(sk, msg, copied, len - copied) : 0;
 			if (k == -EFAULT) {

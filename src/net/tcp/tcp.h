@@ -373,6 +373,11 @@ struct tcp_sock {
 	/* A queued segment's buffer is at least twice what its data
 	 * needs, and tcp_collapse has not moved it yet. */
 	bool rcv_loose : 1;
+	/* No SACK: a timeout's episode reached its recovery point exactly,
+	 * and holds there until an ACK passes it (Linux keeps CA_Loss,
+	 * tcp_is_non_sack_preventing_reopen), so that duplicate ACKs of the
+	 * point start no fast retransmit (RFC 6582 §3.2 step 2). */
+	bool loss_held : 1;
 	uint8_t snd_wscale;            /* the peer's shift, for its windows */
 	uint8_t rcv_wscale;            /* ours, for the windows we send */
 	bool tlp_timer;                /* TLP: retrans_timer is the PTO */

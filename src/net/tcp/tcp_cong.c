@@ -202,10 +202,10 @@ void tcp_data_sent(struct sock *sk)
 	tcp_sk(sk)->lsndtime = tcp_now_ms(sk);
 }
 
-void tcp_ca_tx_start(struct sock *sk)
+void tcp_ca_tx_start(struct sock *sk, uint32_t lsnd_before)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
-	int32_t idle_ms = (int32_t)(tcp_now_ms(sk) - tp->lsndtime);
+	int32_t idle_ms = (int32_t)(tcp_now_ms(sk) - lsnd_before);
 
 	if (tp->ca_ops->tx_start && idle_ms > 0)
 		tp->ca_ops->tx_start(sk, (us_time_t)idle_ms * 1000,
@@ -219,27 +219,28 @@ void tcp_ca_tx_start(struct sock *sk)
  * an RTO ago, no longer trusts its window to fit the path. ssthresh keeps
  * the window's 3/4 (at least), and the window halves for each RTO of the
  * idle time, down to the restart window, min(IW, cwnd), at the least.
- * Once per idle time: Linux sends a write's first segment before it
- * queues the next (tcp_push_one), which then finds it in flight; here a
- * write queues all first, and the segments after the first find it
- * queued (send_head). Linux's clock is in jiffies; this one in ms.
+ * Once per write (tcp_sendmsg, at its first new segment): Linux checks
+ * at every segment it queues (tcp_skb_entail), but sends a write's first
+ * before it queues the next (tcp_push_one), which then finds it in
+ * flight; here a write queues all first. Linux's clock is in jiffies;
+ * this one in milliseconds.
  */
 void tcp_idle_restart_check(struct sock *sk)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 	uint32_t restart = TCP_INIT_CWND, cwnd = tp->snd_cwnd;
+	us_time_t rto = tcp_backed_off_rto(tp);   /* Linux's icsk_rto */
 	int64_t delta;
 
-	if (!sk->st->sysctl.tcp_slow_start_after_idle || tp->packets_out ||
-	    tp->send_head)
+	if (!sk->st->sysctl.tcp_slow_start_after_idle || tp->packets_out)
 		return;
 	delta = (int64_t)(int32_t)(tcp_now_ms(sk) - tp->lsndtime) * 1000;
-	if (delta <= (int64_t)tp->rto_us)
+	if (delta <= (int64_t)rto)
 		return;
 	tp->snd_ssthresh = tcp_current_ssthresh(tp);
 	if (restart > cwnd)
 		restart = cwnd;
-	while ((delta -= tp->rto_us) > 0 && cwnd > restart)
+	while ((delta -= (int64_t)rto) > 0 && cwnd > restart)
 		cwnd >>= 1;
 	tp->snd_cwnd = cwnd > restart ? cwnd : restart;
 	tp->cwnd_acked = 0;

@@ -95,9 +95,10 @@ void tcp_ca_rtt_sample(struct sock *sk, uint32_t rtt_us);
 void tcp_idle_restart_check(struct sock *sk);
 /* Data goes now (Linux's tcp_event_data_sent): the idle clock. */
 void tcp_data_sent(struct sock *sk);
-/* New data is about to go with nothing in flight: the algorithm hears how
- * long the connection was idle (before tcp_data_sent moves the clock). */
-void tcp_ca_tx_start(struct sock *sk);
+/* Data went with nothing in flight before (Linux's CA_EVENT_TX_START):
+ * the algorithm hears how long the connection was idle, since the clock
+ * tcp_data_sent had kept (lsnd_before) until then. */
+void tcp_ca_tx_start(struct sock *sk, uint32_t lsnd_before);
 
 /* Helpers for the algorithms. Whether the window was in use enough to
  * grow on this ACK of `acked` bytes (Linux's tcp_is_cwnd_limited). */

@@ -246,12 +246,18 @@ static void tcp_dupack(struct sock *sk)
 	tp->dupacks++;
 	/* A recovery held at its point (tcp_reno_recovery_ack) counts no
 	 * duplicate ACK as delivered: Linux's tcp_fastretrans_alert resets
-	 * its NewReno SACKs there and its window stays. (After a timeout
-	 * Linux's tcp_process_loss counts one only for data sent past the
-	 * recovery point; below it every segment is marked lost, and
-	 * tcp_reno_dupack's limit counts none there either.) */
+	 * its NewReno SACKs there and its window stays. In a timeout's
+	 * episode none starts a fast retransmit: below its point one counts
+	 * only for data sent past the point, held at the point none does
+	 * (Linux's tcp_process_loss returns at tcp_try_undo_recovery). */
 	if (tcp_reno_held(tp))
 		return;
+	if (!tp->in_recovery &&
+	    (seq_lt(tp->snd_una, tp->high_seq) || tp->loss_held)) {
+		if (!tp->loss_held && seq_gt(tp->snd_max, tp->high_seq))
+			tcp_reno_dupack(sk);
+		return;
+	}
 	tcp_reno_dupack(sk);   /* a segment has left the network */
 	if (tp->in_recovery)
 		return;
@@ -334,7 +340,7 @@ static enum us_drop_reason tcp_ack(struct sock *sk, const struct sk_buff *skb,
 	uint32_t nwin = tcp_peer_window(tp, th);   /* RFC 7323 §2.3 */
 	bool wnd_changed = false;
 	uint32_t acked, sacked, part, prior_una;
-	bool finished, reneged;
+	bool finished, reneged, held;
 
 	if (seq_gt(ack, tp->snd_max))
 		return US_DROP_TCP_ACK_UNSENT;
@@ -446,8 +452,11 @@ static enum us_drop_reason tcp_ack(struct sock *sk, const struct sk_buff *skb,
 	 * value left 2^31 behind reads as ahead, and no loss would start a
 	 * recovery for the next 2 GiB (Linux compares high_seq only inside
 	 * an episode). */
+	held = !tp->sack_ok && !tp->in_recovery &&
+	       seq_lt(prior_una, tp->high_seq) && tp->snd_una == tp->high_seq;
 	if (!tp->in_recovery && !seq_lt(prior_una, tp->high_seq))
 		tp->high_seq = tp->snd_una;
+	tp->loss_held = held;   /* (an ACK past the point ends it) */
 	if (!tp->in_recovery && !seq_lt(tp->snd_una, tp->high_seq))
 		tcp_undo_episode_over(sk);
 	/* RFC 6298 §5.3 restarts the timer on every ACK of new data. Linux

@@ -259,7 +259,6 @@ static void tcp_queue_carved(struct sock *sk, struct sk_buff *skb, uint32_t n)
 	struct tcp_sock *tp = tcp_sk(sk);
 	struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
 
-	tcp_idle_restart_check(sk);
 	memset(cb, 0, sizeof(*cb));
 	cb->seq = tp->write_seq;
 	cb->end_seq = tp->write_seq + n;

@@ -357,6 +357,7 @@ static void __tcp_write_xmit(struct sock *sk, enum tcp_nagle nagle)
 	struct tcp_sock *tp = tcp_sk(sk);
 	struct tcp_gso_batch gso = { 0 };
 	uint32_t packets_before = tp->packets_out;
+	uint32_t lsnd_before = tp->lsndtime;
 	bool frto_new = tcp_undo_frto_new_data(sk);
 	struct sk_buff *skb;
 
@@ -369,8 +370,6 @@ static void __tcp_write_xmit(struct sock *sk, enum tcp_nagle nagle)
 
 		if (tcp_fit_mss(sk, skb) < 0 || !tcp_may_send(sk, skb, nagle))
 			break;
-		if (!tp->packets_out)
-			tcp_ca_tx_start(sk);
 		if (tcp_tso_xmit(sk, skb, &gso) < 0)
 			break;
 		if (seq_gt(cb->end_seq, tp->snd_nxt))
@@ -397,8 +396,13 @@ static void __tcp_write_xmit(struct sock *sk, enum tcp_nagle nagle)
 		tcp_undo_frto_stop(sk);
 		tcp_sack_xmit_lost(sk);
 	}
-	if (tp->packets_out != packets_before)
+	if (tp->packets_out != packets_before) {
 		tcp_tlp_schedule(sk, false);   /* RFC 8985 §7.2 */
+		/* Data went with nothing in flight before: the algorithm
+		 * hears how long the connection was idle. */
+		if (!packets_before && tp->lsndtime != lsnd_before)
+			tcp_ca_tx_start(sk, lsnd_before);
+	}
 	/* Data waits on a closed window with nothing in flight: probe it
 	 * (RFC 9293 §3.8.6.1). */
 	if (tp->send_head && tp->snd_nxt == tp->snd_una &&
@@ -522,6 +526,7 @@ void tcp_simple_retransmit(struct sock *sk)
 		tcp_undo_forget(sk);
 		tp->in_recovery = false;
 		tp->high_seq = tp->snd_max;
+		tp->loss_held = false;
 		tp->dupacks = 0;
 	}
 	tcp_write_xmit(sk, true);

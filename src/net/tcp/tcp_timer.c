@@ -422,6 +422,7 @@ static void tcp_retransmit_timer(struct us_timer *t, us_time_t now)
 	/* RFC 6582 §3.2 step 6: duplicate ACKs for what was sent before the
 	 * timeout must not start a fast retransmit. */
 	tp->high_seq = tp->snd_max;
+	tp->loss_held = false;
 	tp->dupacks = 0;
 	/* It stays at 255 rather than wrap to 0, which would start a new
 	 * series (and its clock) in the middle of this one: a
