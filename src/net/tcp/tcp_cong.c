@@ -229,11 +229,12 @@ void tcp_idle_restart_check(struct sock *sk)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 	uint32_t restart = TCP_INIT_CWND, cwnd = tp->snd_cwnd;
-	us_time_t rto = tcp_backed_off_rto(tp);   /* Linux's icsk_rto */
+	us_time_t rto;
 	int64_t delta;
 
 	if (!sk->st->sysctl.tcp_slow_start_after_idle || tp->packets_out)
 		return;
+	rto = tcp_backed_off_rto(tp);   /* Linux's icsk_rto */
 	delta = (int64_t)(int32_t)(tcp_now_ms(sk) - tp->lsndtime) * 1000;
 	if (delta <= (int64_t)rto)
 		return;

@@ -451,32 +451,25 @@ static void tcp_count_piece(struct tcp_sock *tp, const struct tcp_skb_cb *cb)
 }
 
 /*
- * Cut a segment sent before after len bytes. Bounded as Linux's
- * tcp_fragment bounds a cut in its retransmission queue (TCPWQUEUETOOBIG,
- * CVE-2019-11478): a peer that makes segments be cut again and again (an
- * MSS that falls, a window end that moves a byte at a time) must not make
- * the queue grow without end; the first segment may always be cut.
+ * Cut a segment in flight after len bytes: the piece is in flight too.
+ * Bounded as Linux's tcp_fragment bounds a cut in its retransmission
+ * queue (TCPWQUEUETOOBIG, CVE-2019-11478): a peer that makes segments be
+ * cut again and again (an MSS that falls, a window end that moves a byte
+ * at a time) must not make the queue grow without end; the first segment
+ * may always be cut.
  */
-static int tcp_fragment_sent(struct sock *sk, struct sk_buff *skb,
-			     uint32_t len)
+static int tcp_fragment_in_flight(struct sock *sk, struct sk_buff *skb,
+				  uint32_t len)
 {
 	if (skb != skb_peek(&sk->write_queue) &&
 	    sk->wmem_alloc / 2 > sk->sndbuf + 2 * 65536) {
 		us_mib_inc(sk->st, US_MIB_TCP_WQUEUE_TOO_BIG);
 		return -ENOMEM;
 	}
-	return tcp_fragment(sk, skb, len) < 0 ? -ENOBUFS : 0;
-}
-
-/* The same for a segment in flight: the piece is in flight too. */
-static int tcp_fragment_in_flight(struct sock *sk, struct sk_buff *skb,
-				  uint32_t len)
-{
-	int err = tcp_fragment_sent(sk, skb, len);
-
-	if (!err)
-		tcp_count_piece(tcp_sk(sk), TCP_SKB_CB(tcp_next_skb(sk, skb)));
-	return err;
+	if (tcp_fragment(sk, skb, len) < 0)
+		return -ENOBUFS;
+	tcp_count_piece(tcp_sk(sk), TCP_SKB_CB(tcp_next_skb(sk, skb)));
+	return 0;
 }
 
 int tcp_fit_mss(struct sock *sk, struct sk_buff *skb)

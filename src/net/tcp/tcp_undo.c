@@ -334,11 +334,10 @@ bool tcp_undo_reno_end(struct sock *sk)
 	return true;
 }
 
-/* Every transmission asks: only the pointer and the flag are read (the
- * flag is set only where tcp_undo_state found the state). */
+/* Every transmission asks: a pointer and a flag. */
 bool tcp_undo_frto_new_data(struct sock *sk)
 {
-	struct tcp_rack *r = tcp_sack_rack(sk, false);
+	struct tcp_rack *r = tcp_undo_state(sk);
 
 	if (!r || !r->frto_new)
 		return false;
@@ -348,7 +347,7 @@ bool tcp_undo_frto_new_data(struct sock *sk)
 
 void tcp_undo_frto_stop(struct sock *sk)
 {
-	struct tcp_rack *r = tcp_sack_rack(sk, false);
+	struct tcp_rack *r = tcp_undo_state(sk);
 
 	if (r)
 		r->frto = false;
