@@ -140,6 +140,9 @@ struct ustack;
 	 * (Linux's TCPAbortOnLinger, and its TCPAbortOnData for the ACK \
 	 * of the FIN) */ \
 	X(TCP_ABORT_ON_LINGER, "tcp.abort_on_linger") \
+	/* an orphan reset for net.ipv4.tcp_max_orphans (Linux's \
+	 * TCPAbortOnMemory, tcp_check_oom) */ \
+	X(TCP_ABORT_ON_MEMORY, "tcp.abort_on_memory") \
 	X(TCP_PAWS_TW_REJECTED, "tcp.paws_tw_rejected") \
 	/* writes stopped at the skb pool's queue limit (tcp.c) */ \
 	X(TCP_SND_POOL_FULL, "tcp.snd_pool_full") \

@@ -59,6 +59,7 @@ static const struct sysctl_row sysctl_table[] = {
 	INT_ROW(igmp_max_memberships, 0, INT_MAX),
 	INT_ROW(igmp_max_msf, 0, INT_MAX),
 	INT_ROW(tcp_orphan_retries, 0, 255),   /* a u8 in Linux */
+	INT_ROW(tcp_max_orphans, 0, INT_MAX),
 	INT_ROW(ip_no_pmtu_disc, 0, 3),
 	INT_ROW(tcp_invalid_ratelimit, 0, INT_MAX),
 	INT2_ROW(ip_local_port_range, 1024, 65535),
@@ -80,6 +81,7 @@ void us_sysctl_init(struct us_sysctl *s)
 	/* Linux's default is half its connection table's chains, sized by
 	 * the memory: 131072 on a machine of a few GB. */
 	s->tcp_max_tw_buckets = 131072;
+	s->tcp_max_orphans = 131072;   /* (the same half, in Linux) */
 	s->igmp_max_memberships = 20;
 	s->igmp_max_msf = 10;
 	s->tcp_rmem[0] = 4096;

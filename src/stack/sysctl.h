@@ -49,6 +49,9 @@ struct us_sysctl {
 				      through, as tcp_retries2 counts them;
 				      0 (the default): 8 while the backed-off
 				      RTO is below TCP_RTO_MAX, none after */
+	int tcp_max_orphans;       /* orphans at most: past it a close, or
+				      an orphan's timeout, resets (Linux's
+				      tcp_out_of_resources) */
 	int busy_read;             /* net.core.busy_read: microseconds a
 				      blocked socket call polls the devices
 				      before it sleeps (0: it sleeps at

@@ -14,7 +14,7 @@
  * unanswered ones, an orphan's sooner; a timeout while the window is
  * closed retransmits past it and lives while answered; tcp_retries2
  * bounds the time since the first retransmission, tcp_orphan_retries an
- * orphan's. After a go-back, the cuts at a window end moved a byte at a
+ * orphan's; past tcp_max_orphans, a close or an orphan's timeout resets. After a go-back, the cuts at a window end moved a byte at a
  * time stop at Linux's TCPWQUEUETOOBIG bound.
  * Keepalive's idle time counts from the last acceptable segment.
  *
@@ -673,6 +673,115 @@ static void test_zero_window_probes_orphan(void **state)
 }
 
 /*
+ * net.ipv4.tcp_max_orphans (Linux's tcp_check_oom): at 1, a first
+ * orphan with data in flight finishes as usual, but a second close()
+ * makes two, and that one is reset at once (RST at its SND.NXT, past
+ * its data and FIN) and gone; the first's timeouts go on (one orphan is
+ * not more than 1). Lowered to 0, the first is reset at its next timeout
+ * (Linux's tcp_out_of_resources: alive, so the peer is told). Each
+ * counts in tcp.abort_on_memory, and the count of orphans is back at 0.
+ */
+static void test_too_many_orphans(void **state)
+{
+	struct tt_conn a, b;
+	uint64_t oom = tt_mib(&T, US_MIB_TCP_ABORT_ON_MEMORY);
+
+	(void)state;
+	assert_int_equal(ustack_sysctl_set(T.st, "net.ipv4.tcp_max_orphans",
+					   "1"), 0);
+	open_rtt(&a, 100 * MS);
+	open_rtt(&b, 100 * MS);
+	for (int i = 0; i < 2; i++) {
+		struct tt_conn *c = i ? &b : &a;
+
+		assert_int_equal(us_send(c->fd, BUF, 10, 0), 10);
+		TT_EXPECT_DATA(c, c->rcv_nxt, 10);
+		assert_int_equal(us_close(c->fd), 0);
+		c->fd = -1;
+		TT_EXPECT(c, TCPHDR_FIN | TCPHDR_ACK, c->rcv_nxt + 10,
+			  c->snd_nxt);
+	}
+	TT_EXPECT(&b, TCPHDR_RST | TCPHDR_ACK, b.rcv_nxt + 11, b.snd_nxt);
+	TT_EXPECT_NONE(&T);
+	assert_int_equal(tt_conn_state(&b), -1);
+	assert_int_equal(tt_conn_state(&a), TCP_FIN_WAIT1);
+	assert_int_equal(tt_mib(&T, US_MIB_TCP_ABORT_ON_MEMORY), oom + 1);
+	assert_int_equal(T.st->tcp.orphans, 1);
+	advance_to_edge(300 * MS);
+	TT_EXPECT_DATA(&a, a.rcv_nxt, 10);
+	TT_EXPECT_NONE(&T);
+	assert_int_equal(ustack_sysctl_set(T.st, "net.ipv4.tcp_max_orphans",
+					   "0"), 0);
+	advance_to_edge(600 * MS);
+	TT_EXPECT(&a, TCPHDR_RST | TCPHDR_ACK, a.rcv_nxt + 11, a.snd_nxt);
+	TT_EXPECT_NONE(&T);
+	assert_int_equal(tt_conn_state(&a), -1);
+	assert_int_equal(tt_mib(&T, US_MIB_TCP_ABORT_ON_MEMORY), oom + 2);
+	assert_int_equal(T.st->tcp.orphans, 0);
+}
+
+/*
+ * An orphan counts twice against tcp_max_orphans once it sent no data
+ * for 2 * TCP_RTO_MAX (240 s): probing a zero window, its probes
+ * answered, with tcp_orphan_retries at 15 so that they alone would go
+ * on, it is reset at its first probe time past 240 s (273.3 s, after 9
+ * probes) when the limit is 1 (2 > 1), and probes on at 2. An orphan
+ * that finishes (its FIN acknowledged, the peer's FIN, TIME_WAIT) leaves
+ * the count.
+ */
+static void orphan_idle(int max_orphans, bool reset)
+{
+	struct tt_conn c;
+	us_time_t gap;
+	char v[8];
+
+	snprintf(v, sizeof(v), "%d", max_orphans);
+	assert_int_equal(ustack_sysctl_set(T.st, "net.ipv4.tcp_max_orphans",
+					   v), 0);
+	assert_int_equal(ustack_sysctl_set(T.st,
+			 "net.ipv4.tcp_orphan_retries", "15"), 0);
+	zero_window_with_data(&c);
+	assert_int_equal(us_close(c.fd), 0);
+	c.fd = -1;
+	gap = probes(&c, 9, 300 * MS, true);
+	assert_int_equal(T.st->tcp.orphans, 1);
+	advance_to_edge(gap);
+	if (reset) {
+		TT_EXPECT(&c, TCPHDR_RST | TCPHDR_ACK, c.rcv_nxt, c.snd_nxt);
+		TT_EXPECT_NONE(&T);
+		assert_int_equal(tt_conn_state(&c), -1);
+		assert_int_equal(T.st->tcp.orphans, 0);
+		return;
+	}
+	TT_EXPECT(&c, TCPHDR_ACK, c.rcv_nxt - 1, c.snd_nxt);
+	TT_EXPECT_NONE(&T);
+	/* The window opens: data and FIN go, are acknowledged, the peer's
+	 * FIN ends it in TIME_WAIT. */
+	c.win = 65535;
+	tt_peer(&c, TCPHDR_ACK, NULL, 0);
+	{
+		struct tt_seg seg;
+
+		assert_true(tt_pop(&T, &seg));   /* the data, FIN on it */
+		assert_int_equal(seg.th.seq, c.rcv_nxt);
+		assert_int_equal(seg.len, 100);
+		assert_true(seg.th.flags & TCPHDR_FIN);
+	}
+	TT_EXPECT_NONE(&T);
+	c.rcv_nxt += 101;
+	tt_peer(&c, TCPHDR_FIN | TCPHDR_ACK, NULL, 0);
+	assert_int_equal(T.st->tcp.orphans, 0);
+}
+
+static void test_too_many_orphans_idle(void **state)
+{
+	(void)state;
+	orphan_idle(1, true);
+	fresh_stack();
+	orphan_idle(2, false);
+}
+
+/*
  * Without SACK, the peer closes its window with data in flight: each
  * timeout sends the first segment past the window (Linux's
  * __tcp_retransmit_skb, RFC 1122 §4.2.2.17), and while the peer answers
@@ -1216,6 +1325,8 @@ int main(void)
 		T_(test_zero_window_probes),
 		T_(test_zero_window_probes_give_up),
 		T_(test_zero_window_probes_orphan),
+		T_(test_too_many_orphans),
+		T_(test_too_many_orphans_idle),
 		T_(test_rto_zero_window),
 		T_(test_rto_zero_window_then_open),
 		T_(test_rto_window_cut_in_flight),

@@ -507,6 +507,10 @@ void tcp_done(struct sock *sk)
 
 	tcp_set_state(sk, TCP_CLOSE);
 	sk->shutdown = SHUTDOWN_MASK;
+	if (tp->orphan_counted) {
+		tp->orphan_counted = false;
+		sk->st->tcp.orphans--;
+	}
 	tcp_clear_timers(tp);
 	tcp_ehash_del(sk);
 	if (!sk->userlocks_port || !sk->sk_socket)
@@ -1243,9 +1247,26 @@ static void tcp_close_start(struct sock *sk)
 	}
 }
 
+/*
+ * Linux's tcp_too_many_orphans: the orphans, doubled per `shift`, are
+ * more than net.ipv4.tcp_max_orphans. Linux counts them machine-wide
+ * (and asks its memory too, tcp_out_of_memory); ustack per instance.
+ */
+bool tcp_too_many_orphans(const struct ustack *st, unsigned int shift)
+{
+	return ((uint64_t)st->tcp.orphans << shift) >
+	       (uint64_t)st->sysctl.tcp_max_orphans;
+}
+
 static void tcp_close(struct sock *sk)
 {
+	struct tcp_sock *tp = tcp_sk(sk);
+
 	tcp_close_start(sk);
+	if (sk->state != TCP_CLOSE) {   /* an orphan from now on */
+		tp->orphan_counted = true;
+		sk->st->tcp.orphans++;
+	}
 	/* An orphan in FIN_WAIT2 (half closed before, or its FIN acked
 	 * while close() lingered) waits for the peer's FIN no longer than
 	 * TCP_LINGER2, or not at all when it is negative: a RST ends it
@@ -1257,6 +1278,13 @@ static void tcp_close(struct sock *sk)
 	} else if (sk->state == TCP_FIN_WAIT2) {
 		tcp_fin_wait2_timeout(sk);
 	}
+	/* Past net.ipv4.tcp_max_orphans, this one is reset at once rather
+	 * than left to finish (Linux's __tcp_close, tcp_check_oom). */
+	if (sk->state != TCP_CLOSE && tcp_too_many_orphans(sk->st, 0)) {
+		us_mib_inc(sk->st, US_MIB_TCP_ABORT_ON_MEMORY);
+		tcp_send_active_reset(sk);
+		tcp_done(sk);
+	}
 	sock_put(sk);   /* the user's reference */
 }
 
@@ -1264,6 +1292,8 @@ static void tcp_destroy(struct sock *sk)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 
+	if (tp->orphan_counted)   /* freed unclosed: the instance's end */
+		sk->st->tcp.orphans--;
 	tcp_clear_timers(tp);
 	tcp_cleanup_congestion_control(sk);
 	sock_purge_queue(sk, &sk->receive_queue);

@@ -54,6 +54,7 @@ struct tcp_congestion_ops;
 #define TCP_ORPHAN_RETRIES 8
 #define TCP_TIMEOUT_MIN_US 2000      /* Linux TCP_TIMEOUT_MIN */
 #define TCP_FIN_TIMEOUT_US 60000000ULL   /* net.ipv4.tcp_fin_timeout */
+#define TCP_TIMEWAIT_LEN_US 60000000ULL  /* Linux's TCP_TIMEWAIT_LEN */
 #define TCP_FIN_TIMEOUT_MAX_S 120        /* TCP_LINGER2's largest */
 #define TCP_KEEPIDLE_S 7200
 #define TCP_KEEPINTVL_S 75
@@ -175,6 +176,9 @@ struct tcp_table {
 	uint32_t ehash_mask;
 	uint32_t ehash_count;                /* socks on it */
 	uint32_t tw_count;                   /* TIME_WAIT entries (tw) */
+	uint32_t orphans;                    /* closed by the user, not yet
+						CLOSED (Linux's
+						tcp_orphan_count) */
 	struct list_head ehash_first[TCP_EHASH]; /* ehash until it grows */
 
 	/* ---- TIME_WAIT entries (tcp_timewait.c) ---- */
@@ -378,6 +382,7 @@ struct tcp_sock {
 	 * tcp_is_non_sack_preventing_reopen), so that duplicate ACKs of the
 	 * point start no fast retransmit (RFC 6582 §3.2 step 2). */
 	bool loss_held : 1;
+	bool orphan_counted : 1;       /* in st->tcp.orphans */
 	uint8_t snd_wscale;            /* the peer's shift, for its windows */
 	uint8_t rcv_wscale;            /* ours, for the windows we send */
 	bool tlp_timer;                /* TLP: retrans_timer is the PTO */
@@ -433,6 +438,8 @@ void tcp_exit(struct ustack *st);
 void tcp_set_state(struct sock *sk, int state);
 /* The connection is over: unhash, stop timers, drop the protocol's ref. */
 void tcp_done(struct sock *sk);
+/* More orphans, doubled per shift, than net.ipv4.tcp_max_orphans. */
+bool tcp_too_many_orphans(const struct ustack *st, unsigned int shift);
 void tcp_ehash_add(struct sock *sk);
 void tcp_port_init(struct ustack *st);
 struct sock *tcp_lookup_established(struct ustack *st, uint32_t saddr,

@@ -202,6 +202,13 @@ void tcp_data_sent(struct sock *sk)
 	tcp_sk(sk)->lsndtime = tcp_now_ms(sk);
 }
 
+int64_t tcp_since_data_sent(const struct sock *sk)
+{
+	const struct tcp_sock *tp = tcp_sk((struct sock *)sk);
+
+	return (int64_t)(int32_t)(tcp_now_ms(sk) - tp->lsndtime) * 1000;
+}
+
 void tcp_ca_tx_start(struct sock *sk, uint32_t lsnd_before)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
@@ -235,7 +242,7 @@ void tcp_idle_restart_check(struct sock *sk)
 	if (!sk->st->sysctl.tcp_slow_start_after_idle || tp->packets_out)
 		return;
 	rto = tcp_backed_off_rto(tp);   /* Linux's icsk_rto */
-	delta = (int64_t)(int32_t)(tcp_now_ms(sk) - tp->lsndtime) * 1000;
+	delta = tcp_since_data_sent(sk);
 	if (delta <= (int64_t)rto)
 		return;
 	tp->snd_ssthresh = tcp_current_ssthresh(tp);

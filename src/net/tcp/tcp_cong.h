@@ -95,6 +95,8 @@ void tcp_ca_rtt_sample(struct sock *sk, uint32_t rtt_us);
 void tcp_idle_restart_check(struct sock *sk);
 /* Data goes now (Linux's tcp_event_data_sent): the idle clock. */
 void tcp_data_sent(struct sock *sk);
+/* Microseconds since data last went (lsndtime, at its 1 ms grain). */
+int64_t tcp_since_data_sent(const struct sock *sk);
 /* Data went with nothing in flight before (Linux's CA_EVENT_TX_START):
  * the algorithm hears how long the connection was idle, since the clock
  * tcp_data_sent had kept (lsnd_before) until then. */

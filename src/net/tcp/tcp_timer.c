@@ -176,6 +176,13 @@ static void tcp_send_probe0(struct sock *sk)
  * none once it is not; none either, whatever the sysctl, when it is not
  * alive and an ICMP error told us something is wrong (err_soft).
  */
+/* Linux's "alive" for an orphan at a timeout: icsk_rto, the RTO this
+ * timeout waited before it backs off again, is below TCP_RTO_MAX. */
+static bool tcp_orphan_alive(const struct tcp_sock *tp)
+{
+	return tcp_backed_off_rto(tp) < TCP_RTO_MAX_US;
+}
+
 static unsigned int tcp_orphan_retries(const struct sock *sk, bool alive)
 {
 	unsigned int retries = (unsigned int)sk->st->sysctl.tcp_orphan_retries;
@@ -185,6 +192,40 @@ static unsigned int tcp_orphan_retries(const struct sock *sk, bool alive)
 	if (retries == 0 && alive)
 		retries = TCP_ORPHAN_RETRIES;
 	return retries;
+}
+
+/*
+ * Linux's tcp_out_of_resources, for an orphan at a timeout (RTO or zero
+ * window probe): with too many orphans (net.ipv4.tcp_max_orphans) it is
+ * ended now rather than let finish. The limit counts twice as strict for
+ * one that sent no data for 2 * TCP_RTO_MAX or is past its retries
+ * (!do_reset), and twice again after an ICMP error (err_soft). The peer
+ * is told with a RST when asked (the orphan is still alive), when data
+ * went within TCP_TIMEWAIT_LEN, or when the window is closed with
+ * nothing in flight; otherwise it ends in silence. Linux asks its memory
+ * too (tcp_out_of_memory against net.ipv4.tcp_mem); ustack has no such
+ * limit.
+ */
+static bool tcp_out_of_resources(struct sock *sk, bool do_reset)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	int64_t idle = tcp_since_data_sent(sk);
+	unsigned int shift = 0;
+
+	if (idle > (int64_t)(2 * TCP_RTO_MAX_US) || !do_reset)
+		shift++;
+	if (sk->err_soft)
+		shift++;
+	if (!tcp_too_many_orphans(sk->st, shift))
+		return false;
+	if (idle <= (int64_t)TCP_TIMEWAIT_LEN_US ||
+	    (!tp->snd_wnd && !tp->packets_out))
+		do_reset = true;
+	us_mib_inc(sk->st, US_MIB_TCP_ABORT_ON_MEMORY);
+	if (do_reset)
+		tcp_send_active_reset(sk);
+	tcp_done(sk);   /* (which may free it) */
+	return true;
 }
 
 /*
@@ -217,11 +258,13 @@ static void tcp_probe_timer(struct sock *sk)
 	if (tcp_orphan(sk)) {
 		/* Linux: alive while inet_csk_rto_backoff() is below
 		 * TCP_RTO_MAX; once not, icsk_backoff counts the probes. */
-		bool alive = tcp_backed_off_rto(tp) < TCP_RTO_MAX_US;
+		bool alive = tcp_orphan_alive(tp);
 
 		max_probes = tcp_orphan_retries(sk, alive);
 		if (!alive && tp->backoff >= max_probes)
 			goto abort;
+		if (tcp_out_of_resources(sk, true))
+			return;
 	}
 	if (tp->probes_out < max_probes) {
 		tcp_send_probe0(sk);
@@ -302,9 +345,27 @@ static bool tcp_write_timeout(struct sock *sk)
 	}
 	retry_until = TCP_RETRIES2;
 	if (tcp_orphan(sk))
-		retry_until = tcp_orphan_retries(sk, tcp_backed_off_rto(tp) <
-						     TCP_RTO_MAX_US);
+		retry_until = tcp_orphan_retries(sk, tcp_orphan_alive(tp));
 	return tcp_retransmits_timed_out(sk, retry_until, ut);
+}
+
+/*
+ * Linux's tcp_write_timeout asks, for an orphan past the handshake and
+ * before its own limits, whether it may go on (tcp_out_of_resources),
+ * with a RST due while it is alive or within its retries.
+ */
+static bool tcp_orphan_out_of_resources(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	bool alive;
+
+	if (!tcp_orphan(sk) || sk->state == TCP_SYN_SENT ||
+	    sk->state == TCP_SYN_RECV)
+		return false;
+	alive = tcp_orphan_alive(tp);
+	return tcp_out_of_resources(sk, alive ||
+		!tcp_retransmits_timed_out(sk, tcp_orphan_retries(sk, alive),
+					   0));
 }
 
 /*
@@ -388,6 +449,8 @@ static void tcp_retransmit_timer(struct us_timer *t, us_time_t now)
 	if (tcp_rack_timer_fire(sk))   /* RFC 8985 §6.3 */
 		return;
 	head = skb_peek(&sk->write_queue);
+	if (tcp_orphan_out_of_resources(sk))
+		return;
 	if (tcp_rtx_zero_window(sk) ? tcp_rtx_probe0_timed_out(sk, head)
 				    : tcp_write_timeout(sk)) {
 		tcp_write_err(sk, sk->err_soft ? sk->err_soft : ETIMEDOUT);
