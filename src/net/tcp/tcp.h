@@ -590,6 +590,8 @@ bool tcp_rack_active(const struct sock *sk);
 /* RACK's state for this connection, made now if it was not (a timeout
  * before any SACK block); NULL when RACK is off or memory short. */
 struct tcp_rack *tcp_rack_make(struct sock *sk);
+/* A timeout's question: was skb sent less than RACK.rtt ago? */
+bool tcp_rack_sent_recently(struct sock *sk, const struct sk_buff *skb);
 /* A sent segment was newly delivered: SACKed, or cumulatively ACKed
  * without having been SACKed. */
 void tcp_rack_delivered(struct sock *sk, const struct sk_buff *skb);

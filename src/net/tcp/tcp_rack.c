@@ -78,8 +78,29 @@ static struct tcp_rack *tcp_rack_get(struct sock *sk, bool make)
 		r->min_rtt_us = tp->srtt_us ? tp->srtt_us : UINT32_MAX;
 		r->min_rtt_stamp = sk->st->now;
 		r->reo_wnd_mult = 1;
+		/* And for RACK.rtt, which a timeout asks before any ACK
+		 * sets it (tcp_rack_sent_recently); Linux's rack.rtt_us has
+		 * followed every ACK of a SACK connection, RACK's state
+		 * here only the ACKs since it was made. */
+		r->rtt_us = tp->srtt_us;
 	}
 	return r;
+}
+
+/*
+ * At a timeout (Linux's tcp_timeout_mark_lost, tcp_rack_skb_timeout(tp,
+ * skb, 0) > 0): skb went less than RACK.rtt ago, so its ACK may still
+ * come; it is not presumed lost with the rest, RACK will judge it when a
+ * later transmission is delivered (or the next timeout will).
+ */
+bool tcp_rack_sent_recently(struct sock *sk, const struct sk_buff *skb)
+{
+	const struct tcp_sack_rcv *sr = tcp_sk(sk)->sack_rcv;
+	us_time_t sent = TCP_SKB_CB(skb)->sent;
+
+	if (!tcp_rack_active(sk) || !sr->rack.started || !sent)
+		return false;
+	return sk->st->now - sent < sr->rack.rtt_us;
 }
 
 struct tcp_rack *tcp_rack_make(struct sock *sk)

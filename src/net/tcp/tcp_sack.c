@@ -595,7 +595,9 @@ bool tcp_sack_recovery_ack(struct sock *sk)
  * RFC 6675 §5.1: after a timeout the SACK marks stay (segments the peer
  * holds are not sent again), and everything else unacknowledged is
  * presumed lost and retransmitted as the window allows (Linux's
- * tcp_timeout_mark_lost without RACK). RecoveryPoint moves to HighData
+ * tcp_timeout_mark_lost), but for what RACK can still judge: a segment
+ * sent less than RACK.rtt ago (RFC 8985 §6.3 marks by time, and it has
+ * not had its time; only with RACK on). RecoveryPoint moves to HighData
  * (the caller sets high_seq). Unless the first unacknowledged segment is
  * marked SACKed: then the receiver reneged (RFC 2018 §8: it dropped data
  * it had SACKed, as a receiver past its buffer may), the marks are stale,
@@ -626,6 +628,13 @@ void tcp_sack_enter_loss(struct sock *sk)
 	for (struct sk_buff *skb = head; skb; skb = tcp_wq_next(sk, skb)) {
 		struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
 
+		/* Sent within RACK.rtt, the head aside: not yet, and a
+		 * retransmission of it is still in flight (Linux). */
+		if (!reneg && skb != head && tcp_rack_sent_recently(sk, skb)) {
+			if (cb->sacked & TCPCB_SACKED_RETRANS)
+				tp->retrans_out++;
+			continue;
+		}
 		cb->sacked &= (uint8_t)~TCPCB_SACKED_RETRANS;
 		if (reneg)
 			cb->sacked &= (uint8_t)~TCPCB_SACKED_ACKED;

@@ -496,6 +496,10 @@ static void tcp_retransmit_timer(struct us_timer *t, us_time_t now)
 	if (tp->backoff < 16)
 		tp->backoff++;
 	tcp_sack_enter_loss(sk);
+	/* One segment more than what is still in flight: the segments not
+	 * presumed lost (RACK's recent ones) keep their room (Linux's
+	 * tcp_enter_loss; 1 when everything was marked). */
+	tp->snd_cwnd = tcp_packets_in_flight(tp) + 1;
 	tcp_write_xmit(sk, true);
 	tcp_reset_rto_timer(sk);
 	tcp_clamp_rto_to_user_timeout(sk);
