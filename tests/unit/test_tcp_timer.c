@@ -721,6 +721,52 @@ static void test_too_many_orphans(void **state)
 }
 
 /*
+ * An orphan whose FIN was acknowledged waits in FIN_WAIT2 for the peer's
+ * (60 s): Linux waits in a timewait socket, which tcp_max_orphans does
+ * not count. So with the limit at 1, a connection closed after one in
+ * FIN_WAIT2 goes on; and with the limit at 0, close() in FIN_WAIT2 (after
+ * shutdown) resets nothing.
+ */
+static void test_too_many_orphans_fin_wait2(void **state)
+{
+	struct tt_conn a, b, c;
+	uint64_t oom = tt_mib(&T, US_MIB_TCP_ABORT_ON_MEMORY);
+
+	(void)state;
+	assert_int_equal(ustack_sysctl_set(T.st, "net.ipv4.tcp_max_orphans",
+					   "1"), 0);
+	open_rtt(&a, 100 * MS);
+	open_rtt(&b, 100 * MS);
+	open_rtt(&c, 100 * MS);
+	assert_int_equal(us_close(a.fd), 0);
+	a.fd = -1;
+	TT_EXPECT(&a, TCPHDR_FIN | TCPHDR_ACK, a.rcv_nxt, a.snd_nxt);
+	a.rcv_nxt++;
+	tt_peer(&a, TCPHDR_ACK, NULL, 0);
+	assert_int_equal(tt_conn_state(&a), TCP_FIN_WAIT2);
+	assert_int_equal(T.st->tcp.orphans, 0);
+	assert_int_equal(us_send(b.fd, BUF, 10, 0), 10);
+	TT_EXPECT_DATA(&b, b.rcv_nxt, 10);
+	assert_int_equal(us_close(b.fd), 0);
+	b.fd = -1;
+	TT_EXPECT(&b, TCPHDR_FIN | TCPHDR_ACK, b.rcv_nxt + 10, b.snd_nxt);
+	TT_EXPECT_NONE(&T);
+	assert_int_equal(tt_conn_state(&b), TCP_FIN_WAIT1);
+	assert_int_equal(ustack_sysctl_set(T.st, "net.ipv4.tcp_max_orphans",
+					   "0"), 0);
+	assert_int_equal(us_shutdown(c.fd, SHUT_WR), 0);
+	TT_EXPECT(&c, TCPHDR_FIN | TCPHDR_ACK, c.rcv_nxt, c.snd_nxt);
+	c.rcv_nxt++;
+	tt_peer(&c, TCPHDR_ACK, NULL, 0);
+	assert_int_equal(us_close(c.fd), 0);
+	c.fd = -1;
+	TT_EXPECT_NONE(&T);
+	assert_int_equal(tt_conn_state(&c), TCP_FIN_WAIT2);
+	assert_int_equal(tt_mib(&T, US_MIB_TCP_ABORT_ON_MEMORY), oom);
+	assert_int_equal(T.st->tcp.orphans, 1);   /* b's */
+}
+
+/*
  * An orphan counts twice against tcp_max_orphans once it sent no data
  * for 2 * TCP_RTO_MAX (240 s): probing a zero window, its probes
  * answered, with tcp_orphan_retries at 15 so that they alone would go
@@ -1327,6 +1373,7 @@ int main(void)
 		T_(test_zero_window_probes_orphan),
 		T_(test_too_many_orphans),
 		T_(test_too_many_orphans_idle),
+		T_(test_too_many_orphans_fin_wait2),
 		T_(test_rto_zero_window),
 		T_(test_rto_zero_window_then_open),
 		T_(test_rto_window_cut_in_flight),

@@ -507,10 +507,7 @@ void tcp_done(struct sock *sk)
 
 	tcp_set_state(sk, TCP_CLOSE);
 	sk->shutdown = SHUTDOWN_MASK;
-	if (tp->orphan_counted) {
-		tp->orphan_counted = false;
-		sk->st->tcp.orphans--;
-	}
+	tcp_orphan_uncount(sk);
 	tcp_clear_timers(tp);
 	tcp_ehash_del(sk);
 	if (!sk->userlocks_port || !sk->sk_socket)
@@ -1247,6 +1244,16 @@ static void tcp_close_start(struct sock *sk)
 	}
 }
 
+void tcp_orphan_uncount(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	if (tp->orphan_counted) {
+		tp->orphan_counted = false;
+		sk->st->tcp.orphans--;
+	}
+}
+
 /*
  * Linux's tcp_too_many_orphans: the orphans, doubled per `shift`, are
  * more than net.ipv4.tcp_max_orphans. Linux counts them machine-wide
@@ -1279,8 +1286,9 @@ static void tcp_close(struct sock *sk)
 		tcp_fin_wait2_timeout(sk);
 	}
 	/* Past net.ipv4.tcp_max_orphans, this one is reset at once rather
-	 * than left to finish (Linux's __tcp_close, tcp_check_oom). */
-	if (sk->state != TCP_CLOSE && tcp_too_many_orphans(sk->st, 0)) {
+	 * than left to finish (Linux's __tcp_close, tcp_check_oom; not in
+	 * FIN_WAIT2 with a wait Linux spends in a timewait socket). */
+	if (tp->orphan_counted && tcp_too_many_orphans(sk->st, 0)) {
 		us_mib_inc(sk->st, US_MIB_TCP_ABORT_ON_MEMORY);
 		tcp_send_active_reset(sk);
 		tcp_done(sk);

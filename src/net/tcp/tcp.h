@@ -438,6 +438,8 @@ void tcp_exit(struct ustack *st);
 void tcp_set_state(struct sock *sk, int state);
 /* The connection is over: unhash, stop timers, drop the protocol's ref. */
 void tcp_done(struct sock *sk);
+/* An orphan leaves the count of net.ipv4.tcp_max_orphans (if in it). */
+void tcp_orphan_uncount(struct sock *sk);
 /* More orphans, doubled per shift, than net.ipv4.tcp_max_orphans. */
 bool tcp_too_many_orphans(const struct ustack *st, unsigned int shift);
 void tcp_ehash_add(struct sock *sk);

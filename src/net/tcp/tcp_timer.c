@@ -168,6 +168,13 @@ static void tcp_send_probe0(struct sock *sk)
 						      tcp_backed_off_rto(tp)));
 }
 
+/* Linux's "alive" for an orphan at a timeout: icsk_rto, the RTO this
+ * timeout waited before it backs off again, is below TCP_RTO_MAX. */
+static bool tcp_orphan_alive(const struct tcp_sock *tp)
+{
+	return tcp_backed_off_rto(tp) < TCP_RTO_MAX_US;
+}
+
 /*
  * Linux's tcp_orphan_retries: how many timeouts an orphan goes through,
  * counted as tcp_retries2 counts them. net.ipv4.tcp_orphan_retries, or,
@@ -176,13 +183,6 @@ static void tcp_send_probe0(struct sock *sk)
  * none once it is not; none either, whatever the sysctl, when it is not
  * alive and an ICMP error told us something is wrong (err_soft).
  */
-/* Linux's "alive" for an orphan at a timeout: icsk_rto, the RTO this
- * timeout waited before it backs off again, is below TCP_RTO_MAX. */
-static bool tcp_orphan_alive(const struct tcp_sock *tp)
-{
-	return tcp_backed_off_rto(tp) < TCP_RTO_MAX_US;
-}
-
 static unsigned int tcp_orphan_retries(const struct sock *sk, bool alive)
 {
 	unsigned int retries = (unsigned int)sk->st->sysctl.tcp_orphan_retries;
@@ -663,7 +663,10 @@ void tcp_time_wait(struct sock *sk)
 /*
  * An orphan in FIN_WAIT2 waits for the peer's FIN as long as Linux's
  * tcp_fin_time says: TCP_LINGER2, or net.ipv4.tcp_fin_timeout when that is
- * 0, and never less than 3.5 RTOs, backed off as the FIN's was.
+ * 0, and never less than 3.5 RTOs, backed off as the FIN's was. For no
+ * longer than TCP_TIMEWAIT_LEN, Linux waits in a timewait socket, which
+ * net.ipv4.tcp_max_orphans does not count: nor does ustack, which keeps
+ * its tcp_sock for it.
  */
 void tcp_fin_wait2_timeout(struct sock *sk)
 {
@@ -674,6 +677,10 @@ void tcp_fin_wait2_timeout(struct sock *sk)
 	us_time_t rto = tcp_backed_off_rto(tp);   /* Linux's icsk_rto */
 	us_time_t least = rto * 4 - rto / 2;
 
+	if (tmo < least)
+		tmo = least;
+	if (tmo <= TCP_TIMEWAIT_LEN_US)
+		tcp_orphan_uncount(sk);
 	us_timer_mod(&sk->st->timers, &tp->keepalive_timer,
-		     sk->st->now + (tmo > least ? tmo : least));
+		     sk->st->now + tmo);
 }

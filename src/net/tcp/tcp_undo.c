@@ -377,7 +377,10 @@ void tcp_undo_check(struct sock *sk, unsigned int flags)
 		r->frto = false;
 		return;
 	}
-	if (tcp_undo_ts_delayed(tp, r) && !tp->retrans_out) {
+	/* (Linux's tcp_try_undo_partial waits for no retransmission out;
+	 * tcp_try_undo_loss does not, and a timeout may leave some out:
+	 * tcp_sack_enter_loss.) */
+	if (tcp_undo_ts_delayed(tp, r) && (r->undo_loss || !tp->retrans_out)) {
 		us_mib_inc(sk->st, US_MIB_TCP_TS_UNDO);
 		tcp_undo_apply(sk, r, false);
 		return;
