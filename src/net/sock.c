@@ -167,18 +167,40 @@ void put_cmsg(struct msghdr *msg, int level, int type, size_t len,
 	msg->msg_controllen -= cmlen;
 }
 
-/* The arrival time on the wall clock, as SO_TIMESTAMP reports it. */
+/*
+ * The arrival time on the wall clock, as Linux's __sock_recv_timestamp
+ * reports it: a timeval (SO_TIMESTAMP) or a timespec (SO_TIMESTAMPNS),
+ * under the old or the _NEW message type. On a 64-bit Linux both layouts
+ * are two 64-bit fields; only the type differs. ustack's clock counts
+ * microseconds, so the nanoseconds end in 000.
+ */
 void sock_recv_timestamp(struct msghdr *msg, const struct sock *sk,
 			 const struct sk_buff *skb)
 {
-	int64_t us = (int64_t)skb->tstamp + sk->st->clock->realtime_offset_us;
-	struct timeval tv;
+	sock_put_timestamp(msg, sk, skb->tstamp);
+}
 
-	if (!sk->timestamp)
+void sock_put_timestamp(struct msghdr *msg, const struct sock *sk,
+			us_time_t when)
+{
+	int64_t us = (int64_t)when + sk->st->clock->realtime_offset_us;
+	bool isnew = sk->timestamp & SOCK_TS_NEW;
+	int64_t t[2];
+
+	if (!(sk->timestamp & SOCK_TS_RCV))
 		return;
-	tv.tv_sec = (time_t)(us / 1000000);
-	tv.tv_usec = (suseconds_t)(us % 1000000);
-	put_cmsg(msg, SOL_SOCKET, SO_TIMESTAMP_OLD, sizeof(tv), &tv);
+	t[0] = us / 1000000;
+	t[1] = us % 1000000;
+	if (sk->timestamp & SOCK_TS_NS) {
+		t[1] *= 1000;
+		put_cmsg(msg, SOL_SOCKET,
+			 isnew ? SO_TIMESTAMPNS_NEW : SO_TIMESTAMPNS_OLD,
+			 sizeof(t), t);
+	} else {
+		put_cmsg(msg, SOL_SOCKET,
+			 isnew ? SO_TIMESTAMP_NEW : SO_TIMESTAMP_OLD,
+			 sizeof(t), t);
+	}
 }
 
 void sock_recv_cmsgs(struct msghdr *msg, const struct sock *sk,
@@ -421,7 +443,22 @@ static int sock_set_bool(struct sock *sk, int optname, int val)
 	case SO_OOBINLINE: sk->oobinline = on; break;
 	case SO_DONTROUTE: sk->dontroute = on; break;
 	case SO_RXQ_OVFL: sk->rxq_ovfl = on; break;
-	case SO_TIMESTAMP: sk->timestamp = on; break;
+	case SO_TIMESTAMP_OLD:
+	case SO_TIMESTAMP_NEW:
+	case SO_TIMESTAMPNS_OLD:
+	case SO_TIMESTAMPNS_NEW:
+		/* Linux's __sock_set_timestamps: on sets the layout and
+		 * the type, off clears the request and the layout and
+		 * leaves the type. */
+		if (on)
+			sk->timestamp = SOCK_TS_RCV |
+				(optname == SO_TIMESTAMPNS_OLD ||
+				 optname == SO_TIMESTAMPNS_NEW ? SOCK_TS_NS : 0) |
+				(optname == SO_TIMESTAMP_NEW ||
+				 optname == SO_TIMESTAMPNS_NEW ? SOCK_TS_NEW : 0);
+		else
+			sk->timestamp &= (uint8_t)SOCK_TS_NEW;
+		break;
 	default: return -ENOPROTOOPT;
 	}
 	return 0;
@@ -509,7 +546,22 @@ static int sock_get_bool(const struct sock *sk, int optname, int *v)
 	case SO_OOBINLINE: *v = sk->oobinline; break;
 	case SO_DONTROUTE: *v = sk->dontroute; break;
 	case SO_RXQ_OVFL: *v = sk->rxq_ovfl; break;
-	case SO_TIMESTAMP: *v = sk->timestamp; break;
+	/* As Linux's sk_getsockopt reads its flags (SO_TIMESTAMP_NEW is on
+	 * under SO_TIMESTAMPNS_NEW too). */
+	case SO_TIMESTAMP_OLD:
+		*v = sk->timestamp == SOCK_TS_RCV;
+		break;
+	case SO_TIMESTAMP_NEW:
+		*v = (sk->timestamp & (SOCK_TS_RCV | SOCK_TS_NEW)) ==
+		     (SOCK_TS_RCV | SOCK_TS_NEW);
+		break;
+	case SO_TIMESTAMPNS_OLD:
+		*v = (sk->timestamp & (SOCK_TS_NS | SOCK_TS_NEW)) == SOCK_TS_NS;
+		break;
+	case SO_TIMESTAMPNS_NEW:
+		*v = (sk->timestamp & (SOCK_TS_NS | SOCK_TS_NEW)) ==
+		     (SOCK_TS_NS | SOCK_TS_NEW);
+		break;
 	default: return -ENOPROTOOPT;
 	}
 	return 0;

@@ -137,7 +137,8 @@ struct sock {
 
 	/* Options. */
 	bool reuseaddr, reuseport, broadcast, keepalive, oobinline, dontroute;
-	bool rxq_ovfl, timestamp, linger_on, rcvbuf_locked, sndbuf_locked;
+	bool rxq_ovfl, linger_on, rcvbuf_locked, sndbuf_locked;
+	uint8_t timestamp;          /* SOCK_TS_*: SO_TIMESTAMP(NS)(_NEW) */
 	/* IPPROTO_IP options (ip_sockglue.c), in the byte the bools leave
 	 * before linger_sec: IP_MTU_DISCOVER's mode (IP_PMTUDISC_*), and
 	 * IP_RECVERR, IP_PKTINFO, IP_RECVTTL, IP_RECVTOS. */
@@ -223,14 +224,26 @@ void sock_purge_queue(struct sock *sk, struct sk_buff_head *q);
  */
 void put_cmsg(struct msghdr *msg, int level, int type, size_t len,
 	      const void *data);
+/* sk->timestamp, Linux's socket flags: SOCK_RCVTSTAMP (a receive
+ * timestamp is asked for), SOCK_RCVTSTAMPNS (in nanoseconds, a timespec),
+ * SOCK_TSTAMP_NEW (the _NEW message types, 64-bit time on every
+ * architecture). */
+#define SOCK_TS_RCV 0x1
+#define SOCK_TS_NS 0x2
+#define SOCK_TS_NEW 0x4
+
 /* The control messages a received skb carries to the user under the
- * socket's options: SO_TIMESTAMP, SO_RXQ_OVFL (Linux's
+ * socket's options: SO_TIMESTAMP(NS), SO_RXQ_OVFL (Linux's
  * sock_recv_cmsgs). */
 void sock_recv_cmsgs(struct msghdr *msg, const struct sock *sk,
 		     const struct sk_buff *skb);
-/* SO_TIMESTAMP's alone (an error read from the error queue). */
+/* SO_TIMESTAMP(NS)'s alone (an error read from the error queue). */
 void sock_recv_timestamp(struct msghdr *msg, const struct sock *sk,
 			 const struct sk_buff *skb);
+/* The same for a time of the instance's clock (TCP: the last segment
+ * a read took data from). */
+void sock_put_timestamp(struct msghdr *msg, const struct sock *sk,
+			us_time_t when);
 
 /*
  * The control messages of a sendmsg, walked as Linux's for_each_cmsghdr

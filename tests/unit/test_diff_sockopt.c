@@ -2,7 +2,8 @@
  * test_diff_sockopt.c - differential tests of the options of a UDP socket:
  * getsockopt/setsockopt at SOL_SOCKET and IPPROTO_IP (every option ustack
  * implements, bad levels, lengths and buffers), the control messages
- * they ask for (SO_TIMESTAMP, SO_RXQ_OVFL), fcntl() and ioctl().
+ * they ask for (SO_TIMESTAMP, SO_TIMESTAMPNS and their _NEW kinds,
+ * SO_RXQ_OVFL), fcntl() and ioctl().
  *
  * Every case is written once against the socket call table
  * (tests/lib/difftest.h) and run twice, on the kernel's sockets in a
@@ -19,7 +20,7 @@
  * MAX_SCHEDULE_TIMEOUT / HZ; buffer sizes past a host's non-default
  * rmem_max/wmem_max; exactly how many datagrams a full queue drops, as
  * each stack accounts buffer memory its own way); options ustack does not
- * implement (SO_BINDTODEVICE, SO_PEEK_OFF, SO_TIMESTAMPNS, SO_BUSY_POLL,
+ * implement (SO_BINDTODEVICE, SO_PEEK_OFF, SO_TIMESTAMPING, SO_BUSY_POLL,
  * IP_PKTINFO, IP_RECVERR, ...; UDP_SEGMENT is test_diff_udp's, group
  * membership case_sockopt_membership's); SIGIO
  * (ustack sends none; O_ASYNC is compared).
@@ -242,7 +243,9 @@ static void case_sockopt_lowat(struct dt *t)
 static void case_sockopt_more_bools(struct dt *t)
 {
 	int fd = dt_socket(t, AF_INET, SOCK_DGRAM, 0);
-	static const int opts[] = { SO_RXQ_OVFL, SO_TIMESTAMP };
+	static const int opts[] = { SO_RXQ_OVFL, SO_TIMESTAMP_OLD,
+				    SO_TIMESTAMPNS_OLD, SO_TIMESTAMP_NEW,
+				    SO_TIMESTAMPNS_NEW };
 
 	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
 		dt_getsockopt_int(t, fd, SOL_SOCKET, opts[i]);
@@ -268,14 +271,25 @@ static void note_cmsgs(struct dt *t, struct msghdr *m)
 		struct timeval tv;
 		uint32_t n;
 
-		if (c->cmsg_type == SO_TIMESTAMP_OLD &&
+		if ((c->cmsg_type == SO_TIMESTAMP_OLD ||
+		     c->cmsg_type == SO_TIMESTAMP_NEW ||
+		     c->cmsg_type == SO_TIMESTAMPNS_OLD ||
+		     c->cmsg_type == SO_TIMESTAMPNS_NEW) &&
 		    c->cmsg_len >= CMSG_LEN(sizeof(tv))) {
+			/* Two 64-bit fields in every layout here (x86-64);
+			 * the second below a million (us) or a billion (ns). */
+			bool ns = c->cmsg_type == SO_TIMESTAMPNS_OLD ||
+				  c->cmsg_type == SO_TIMESTAMPNS_NEW;
+
 			memcpy(&tv, CMSG_DATA(c), sizeof(tv));
-			dt_note(t, "cmsg %d/%d len %zu, time within 60 s: %d",
+			dt_note(t, "cmsg %d/%d len %zu, time within 60 s: %d, "
+				"fraction in range: %d",
 				c->cmsg_level, c->cmsg_type,
 				(size_t)c->cmsg_len,
 				tv.tv_sec > now.tv_sec - 60 &&
-				tv.tv_sec <= now.tv_sec);
+				tv.tv_sec <= now.tv_sec,
+				tv.tv_usec >= 0 &&
+				tv.tv_usec < (ns ? 1000000000 : 1000000));
 		} else if (c->cmsg_type == SO_RXQ_OVFL &&
 			   c->cmsg_len >= CMSG_LEN(sizeof(n))) {
 			memcpy(&n, CMSG_DATA(c), sizeof(n));
@@ -315,6 +329,51 @@ static void case_cmsg_timestamp(struct dt *t)
 	m.msg_control = ctl;
 	m.msg_controllen = sizeof(ctl);
 	dt_recvmsg(t, s, &m, 0);
+}
+
+/*
+ * SO_TIMESTAMPNS and the _NEW names (Linux's __sock_set_timestamps): the
+ * last one set decides the message (timeval or timespec, old or new
+ * type); each reads back as on only while it is the one in force;
+ * turning any of them off stops the messages and keeps the _NEW choice.
+ */
+static void case_cmsg_timestamp_kinds(struct dt *t)
+{
+	static const int names[] = { SO_TIMESTAMP_OLD, SO_TIMESTAMPNS_OLD,
+				     SO_TIMESTAMP_NEW, SO_TIMESTAMPNS_NEW };
+	struct sockaddr_in a = dt_sin("127.0.0.1", P1);
+	char buf[16], ctl[64] __attribute__((aligned(8)));
+	struct iovec iov = { buf, sizeof(buf) };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
+	int s = dt_udp_bound(t, P1);
+	int fd = dt_socket(t, AF_INET, SOCK_DGRAM, 0);
+
+	for (size_t i = 0; i < 4; i++) {
+		dt_setsockopt_int(t, s, SOL_SOCKET, names[i], 1);
+		for (size_t k = 0; k < 4; k++)
+			dt_getsockopt_int(t, s, SOL_SOCKET, names[k]);
+		dt_sendto(t, fd, hello, 5, 0, &a, sizeof(a));
+		m.msg_control = ctl;
+		m.msg_controllen = sizeof(ctl);
+		dt_recvmsg(t, s, &m, 0);
+		note_cmsgs(t, &m);
+	}
+	/* Off by another name than the one set: no message; on again by
+	 * a name of the old kind after a _NEW one. */
+	dt_setsockopt_int(t, s, SOL_SOCKET, SO_TIMESTAMP_OLD, 0);
+	for (size_t k = 0; k < 4; k++)
+		dt_getsockopt_int(t, s, SOL_SOCKET, names[k]);
+	dt_sendto(t, fd, hello, 5, 0, &a, sizeof(a));
+	m.msg_control = ctl;
+	m.msg_controllen = sizeof(ctl);
+	dt_recvmsg(t, s, &m, 0);
+	note_cmsgs(t, &m);
+	dt_setsockopt_int(t, s, SOL_SOCKET, SO_TIMESTAMPNS_OLD, 1);
+	dt_sendto(t, fd, hello, 5, 0, &a, sizeof(a));
+	m.msg_control = ctl;
+	m.msg_controllen = sizeof(ctl);
+	dt_recvmsg(t, s, &m, 0);
+	note_cmsgs(t, &m);
 }
 
 static void case_cmsg_rxq_ovfl(struct dt *t)
@@ -1016,6 +1075,7 @@ static const struct dt_case cases[] = {
 	DT_CASE(case_sockopt_lowat),
 	DT_CASE(case_sockopt_more_bools),
 	DT_CASE(case_cmsg_timestamp),
+	DT_CASE(case_cmsg_timestamp_kinds),
 	DT_CASE(case_cmsg_rxq_ovfl),
 	DT_CASE(case_sockopt_meminfo),
 	DT_CASE(case_sockopt_multicast),

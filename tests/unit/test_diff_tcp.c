@@ -401,6 +401,66 @@ static void case_recvmsg_stream(struct dt *t)
 	dt_recvmsg(t, s, &m, MSG_DONTWAIT);
 }
 
+/* The control messages of a read: level, type, length, and whether a
+ * timestamp's seconds are within a minute of now. */
+static void note_ts_cmsgs(struct dt *t, struct msghdr *m)
+{
+	struct timeval now;
+
+	gettimeofday(&now, NULL);
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(m); c; c = CMSG_NXTHDR(m, c)) {
+		int64_t sec = 0;
+
+		if (c->cmsg_len >= CMSG_LEN(sizeof(sec)))
+			memcpy(&sec, CMSG_DATA(c), sizeof(sec));
+		dt_note(t, "cmsg %d/%d len %zu, time within 60 s: %d",
+			c->cmsg_level, c->cmsg_type, (size_t)c->cmsg_len,
+			sec > now.tv_sec - 60 && sec <= now.tv_sec);
+	}
+}
+
+/*
+ * SO_TIMESTAMP(NS) on a stream (Linux's tcp_recv_timestamp): one message
+ * per read, the arrival of the last segment it took data from, with
+ * MSG_PEEK too; MSG_CTRUNC without room for it; none once off. The
+ * kernel stamps arrivals only once some socket asked (a static key that
+ * a work item turns on): the reader waits a moment before data comes.
+ */
+static void case_recvmsg_timestamp(struct dt *t)
+{
+	char buf[16], ctl[64] __attribute__((aligned(8)));
+	struct iovec iov = { buf, sizeof(buf) };
+	struct msghdr m;
+	int l, c, s;
+
+	pair(t, 6232, &l, &c, &s);
+	dt_setsockopt_int(t, s, SOL_SOCKET, SO_TIMESTAMPNS, 1);
+	usleep(50000);
+	dt_send(t, c, "abc", 3, 0);
+	dt_send(t, c, "defg", 4, 0);
+	usleep(20000);
+	for (int i = 0; i < 4; i++) {
+		memset(&m, 0, sizeof(m));
+		m.msg_iov = &iov;
+		m.msg_iovlen = 1;
+		m.msg_control = ctl;
+		m.msg_controllen = i == 2 ? 0 : sizeof(ctl);
+		if (i == 2)
+			m.msg_control = NULL;
+		dt_recvmsg(t, s, &m, i == 0 ? MSG_PEEK : 0);
+		note_ts_cmsgs(t, &m);
+		if (i == 1) {
+			dt_setsockopt_int(t, s, SOL_SOCKET, SO_TIMESTAMP, 1);
+			dt_send(t, c, "hij", 3, 0);
+			usleep(20000);
+		} else if (i == 2) {
+			dt_setsockopt_int(t, s, SOL_SOCKET, SO_TIMESTAMP, 0);
+			dt_send(t, c, "klm", 3, 0);
+			usleep(20000);
+		}
+	}
+}
+
 /* ---- shutdown ------------------------------------------------------------ */
 
 static void case_shutdown_wr(struct dt *t)
@@ -1178,6 +1238,7 @@ static const struct inherit_opt inherit_opts[] = {
 	{ SOL_SOCKET, SO_DONTROUTE, 1 },
 	{ SOL_SOCKET, SO_RXQ_OVFL, 1 },
 	{ SOL_SOCKET, SO_TIMESTAMP, 1 },
+	{ SOL_SOCKET, SO_TIMESTAMPNS_NEW, 1 },
 	{ SOL_SOCKET, SO_RCVLOWAT, 5 },
 	{ SOL_SOCKET, SO_PRIORITY, 3 },
 	{ SOL_SOCKET, SO_MARK, 7 },
@@ -1464,6 +1525,7 @@ static const struct dt_case cases[] = {
 	DT_CASE(case_unconnected_io),
 	DT_CASE(case_data),
 	DT_CASE(case_recvmsg_stream),
+	DT_CASE(case_recvmsg_timestamp),
 	DT_CASE(case_shutdown_wr),
 	DT_CASE(case_shutdown_rd),
 	DT_CASE(case_close_unread),

@@ -5,8 +5,8 @@
  * generation (quick-ACK at the start, every second full segment, the
  * 40 ms delayed ACK), the receive window (zero window, data beyond it, the
  * update after a read), sending with Nagle / TCP_NODELAY / TCP_CORK /
- * MSG_MORE, and the abortive closes: unread data (RFC 2525) and
- * SO_LINGER 0.
+ * MSG_MORE, the abortive closes: unread data (RFC 2525) and
+ * SO_LINGER 0, and a read's receive timestamp (SO_TIMESTAMPNS).
  *
  * The stack is 10.0.0.2; the peer 10.0.0.1.
  */
@@ -17,12 +17,15 @@
 #include <cmocka.h>
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/sockios.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/uio.h>
+#include <unistd.h>
 
 #include "lib/tcptest.h"
 #include "stack/stack.h"
@@ -729,6 +732,64 @@ static void test_sigpipe_after_reset(void **state)
 	signal(SIGPIPE, old);
 }
 
+/*
+ * SO_TIMESTAMPNS on a blocking read that takes two arrivals (MSG_WAITALL
+ * of 6 bytes: 3 queued, 3 more from a thread 100 ms of real time later,
+ * 1 s later on the stack's clock): one control message, the second
+ * arrival's time (Linux's tcp_recv_timestamp: the last segment read).
+ */
+struct late_peer {
+	pthread_t tid;
+	bool sent;
+};
+
+static void *late_peer_main(void *arg)
+{
+	struct late_peer *p = arg;
+
+	usleep(100000);
+	pthread_mutex_lock(&T.st->lock);
+	tt_peer(&C, TCPHDR_ACK | TCPHDR_PSH, "def", 3);
+	p->sent = true;
+	pthread_mutex_unlock(&T.st->lock);
+	return NULL;
+}
+
+static void test_timestamp_last_segment_read(void **state)
+{
+	char buf[8], ctl[64] __attribute__((aligned(8)));
+	struct iovec iov = { buf, 6 };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1,
+			    .msg_control = ctl, .msg_controllen = sizeof(ctl) };
+	struct late_peer p = { 0 };
+	struct cmsghdr *c;
+	int one = 1, fl;
+	int64_t t[2], want;
+
+	(void)state;
+	assert_int_equal(us_setsockopt(C.fd, SOL_SOCKET, SO_TIMESTAMPNS, &one,
+				       sizeof(one)), 0);
+	fl = us_fcntl(C.fd, F_GETFL);
+	assert_int_equal(us_fcntl(C.fd, F_SETFL, fl & ~O_NONBLOCK), 0);
+	tt_peer(&C, TCPHDR_ACK | TCPHDR_PSH, "abc", 3);
+	ts_advance(&T, US_USEC_PER_SEC);
+	want = ((int64_t)T.st->now + T.st->clock->realtime_offset_us) * 1000;
+	assert_int_equal(pthread_create(&p.tid, NULL, late_peer_main, &p), 0);
+	assert_int_equal(us_recvmsg(C.fd, &m, MSG_WAITALL), 6);
+	pthread_join(p.tid, NULL);
+	assert_true(p.sent);
+	assert_memory_equal(buf, "abcdef", 6);
+	assert_int_equal(m.msg_controllen, CMSG_SPACE(sizeof(t)));
+	assert_int_equal(m.msg_flags & MSG_CTRUNC, 0);
+	c = CMSG_FIRSTHDR(&m);
+	assert_non_null(c);
+	assert_int_equal(c->cmsg_level, SOL_SOCKET);
+	assert_int_equal(c->cmsg_type, SO_TIMESTAMPNS_OLD);
+	memcpy(t, CMSG_DATA(c), sizeof(t));
+	assert_int_equal(t[0] * 1000000000 + t[1], want);
+	assert_null(CMSG_NXTHDR(&m, c));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -756,6 +817,7 @@ int main(void)
 		T_(test_close_in_time_wait_with_unread),
 		T_(test_reads_after_reset),
 		T_(test_sigpipe_after_reset),
+		T_(test_timestamp_last_segment_read),
 #undef T_
 	};
 

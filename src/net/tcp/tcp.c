@@ -1089,6 +1089,7 @@ static int tcp_recvmsg(struct sock *sk, struct msghdr *msg, size_t len,
 {
 	struct sk_buff *skb, *tmp;
 	size_t copied = 0, skip;
+	us_time_t last_tstamp = 0;
 	int err;
 
 	/* The error queue (a handshake's ICMP error, IP_RECVERR), before
@@ -1125,6 +1126,7 @@ static int tcp_recvmsg(struct sock *sk, struct msghdr *msg, size_t len,
 		}
 		skip = 0;
 		copied += n;
+		last_tstamp = skb->tstamp;
 		if (!(flags & MSG_PEEK)) {
 			sk->receive_queue.bytes -= n;
 			skb_pull(skb, (unsigned int)n);
@@ -1144,6 +1146,11 @@ static int tcp_recvmsg(struct sock *sk, struct msghdr *msg, size_t len,
 			tcp_rcv_space_adjust(sk);
 			tcp_cleanup_rbuf(sk);
 		}
+		/* SO_TIMESTAMP(NS): the arrival of the last segment read
+		 * from (Linux's tcp_recv_timestamp; one message per call,
+		 * the stream layer keeps the last, tcp_sockops.c). */
+		if (last_tstamp)
+			sock_put_timestamp(msg, sk, last_tstamp);
 		return (int)copied;
 	}
 	/* Once the peer's FIN came, the end of the stream is reported before

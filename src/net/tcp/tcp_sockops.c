@@ -365,6 +365,47 @@ static int stream_wait_data(struct socket *sock, us_time_t *timeo,
 }
 
 /*
+ * A read that calls the protocol more than once (it waits, or the urgent
+ * mark stops it) still returns one set of control messages, the last
+ * call's (TCP's receive timestamp: Linux's tcp_recvmsg puts one, of the
+ * last segment read, once the whole read is done). Each call writes from
+ * the start of the control buffer; what the last one that wrote left is
+ * what the caller sees.
+ */
+struct stream_ctl {
+	void *control;
+	size_t controllen;
+};
+
+static void stream_ctl_start(struct stream_ctl *c, const struct msghdr *msg)
+{
+	c->control = msg->msg_control;
+	c->controllen = msg->msg_controllen;
+}
+
+/* The next call writes its messages from the start again. */
+static void stream_ctl_reset(const struct stream_ctl *c, struct msghdr *sub)
+{
+	sub->msg_control = c->control;
+	sub->msg_controllen = c->controllen;
+	sub->msg_flags &= ~MSG_CTRUNC;
+}
+
+/* After a call that read data: its messages, if it wrote any, are the
+ * read's. */
+static void stream_ctl_take(const struct stream_ctl *c, struct msghdr *msg,
+			    const struct msghdr *sub)
+{
+	if (sub->msg_controllen == c->controllen &&
+	    !(sub->msg_flags & MSG_CTRUNC))
+		return;
+	msg->msg_control = sub->msg_control;
+	msg->msg_controllen = sub->msg_controllen;
+	msg->msg_flags = (msg->msg_flags & ~MSG_CTRUNC) |
+			 (sub->msg_flags & MSG_CTRUNC);
+}
+
+/*
  * MSG_PEEK: each peek copies from the start of the queue, so a peek that
  * must wait (MSG_WAITALL, SO_RCVLOWAT) peeks again, whole, once more has
  * come, until it has `target` bytes, the stream ends, or the wait times
@@ -376,12 +417,19 @@ static ssize_t stream_peek(struct socket *sock, struct msghdr *msg, size_t len,
 {
 	struct sock *sk = sock->sk;
 	struct peek_wait p = { { sock, POLLIN }, 0 };
+	struct stream_ctl ctl;
+	struct msghdr sub;
 	int addr_len = 0, rc;
 
+	stream_ctl_start(&ctl, msg);
 	for (;;) {
-		rc = sk->prot->recvmsg(sk, msg, len, flags, &addr_len);
-		if (rc > 0)
+		sub = *msg;
+		stream_ctl_reset(&ctl, &sub);
+		rc = sk->prot->recvmsg(sk, &sub, len, flags, &addr_len);
+		if (rc > 0) {
 			p.seen = (size_t)rc;
+			stream_ctl_take(&ctl, msg, &sub);
+		}
 		/* With data: enough, the mark, or no more to come (an
 		 * error, the end, a closed connection: Linux's tcp_recvmsg
 		 * returns what it has then). */
@@ -408,6 +456,7 @@ static ssize_t inet_stream_recvmsg(struct socket *sock, struct msghdr *msg,
 			: (size_t)(sk->rcvlowat > 0 ? sk->rcvlowat : 1);
 	struct stream_wait w = { sock, POLLIN };
 	struct iovec *iov = NULL;
+	struct stream_ctl ctl;
 	struct msghdr sub;
 	size_t done = 0;
 	int addr_len = 0, rc;
@@ -430,6 +479,7 @@ static ssize_t inet_stream_recvmsg(struct socket *sock, struct msghdr *msg,
 	}
 	msg->msg_flags = 0;
 	msg->msg_namelen = 0;
+	stream_ctl_start(&ctl, msg);
 	/* A peek always copies from the start: no iovec to advance. */
 	if (flags & MSG_PEEK)
 		return stream_peek(sock, msg, len, flags, target, timeo);
@@ -449,8 +499,10 @@ static ssize_t inet_stream_recvmsg(struct socket *sock, struct msghdr *msg,
 		if (done && sk->err && !sk->receive_queue.bytes)
 			break;
 		msg_advance(msg, done, &sub, iov);
+		stream_ctl_reset(&ctl, &sub);
 		rc = sk->prot->recvmsg(sk, &sub, len - done, flags, &addr_len);
 		if (rc > 0) {
+			stream_ctl_take(&ctl, msg, &sub);
 			done += (size_t)rc;
 			if (done >= target)
 				break;
