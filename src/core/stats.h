@@ -140,6 +140,9 @@ struct ustack;
 	 * (Linux's TCPAbortOnLinger, and its TCPAbortOnData for the ACK \
 	 * of the FIN) */ \
 	X(TCP_ABORT_ON_LINGER, "tcp.abort_on_linger") \
+	/* segments and ICMP errors below a socket's IP_MINTTL (Linux's \
+	 * TCPMinTTLDrop) */ \
+	X(TCP_MINTTL_DROP, "tcp.minttl_drop") \
 	/* an orphan reset for net.ipv4.tcp_max_orphans (Linux's \
 	 * TCPAbortOnMemory, tcp_check_oom) */ \
 	X(TCP_ABORT_ON_MEMORY, "tcp.abort_on_memory") \
@@ -227,6 +230,7 @@ struct ustack;
 	X(TCP_BAD_OPTIONS, "tcp_bad_options") \
 	X(TCP_BAD_CSUM, "tcp_bad_csum") \
 	X(TCP_MD5_UNEXPECTED, "tcp_md5_unexpected") \
+	X(TCP_MINTTL, "tcp_minttl")   /* below IP_MINTTL */ \
 	X(TCP_NOT_UNICAST, "tcp_not_unicast") \
 	X(TCP_NO_SOCKET, "tcp_no_socket") \
 	X(TCP_RESET_IGNORED, "tcp_reset_ignored") \

@@ -139,7 +139,10 @@ int inet_bind(struct socket *sock, const struct sockaddr *uaddr,
 		return -EAFNOSUPPORT;
 	t = sin->sin_addr.s_addr == INADDR_ANY ? IP_ADDR_LOCAL
 					       : ip_addr_type(sk->st, sin->sin_addr.s_addr);
-	if (t != IP_ADDR_LOCAL && t != IP_ADDR_BROADCAST && t != IP_ADDR_MULTICAST)
+	/* Linux's inet_addr_valid_or_nonlocal: any address with
+	 * IP_FREEBIND. */
+	if (t != IP_ADDR_LOCAL && t != IP_ADDR_BROADCAST &&
+	    t != IP_ADDR_MULTICAST && !sk->freebind)
 		return -EADDRNOTAVAIL;
 	snum = ntohs(sin->sin_port);
 	if (!may_bind_port(snum))
@@ -147,8 +150,10 @@ int inet_bind(struct socket *sock, const struct sockaddr *uaddr,
 	if (sk->state != TCP_CLOSE || sk->num)
 		return -EINVAL;
 	sk->rcv_saddr = sin->sin_addr.s_addr;
-	/* Replies from a broadcast/multicast binding use the device's address. */
-	sk->saddr = t == IP_ADDR_LOCAL ? sin->sin_addr.s_addr : 0;
+	/* Replies from a broadcast/multicast binding use the device's
+	 * address; an address bound freely is the source as it is. */
+	sk->saddr = t == IP_ADDR_BROADCAST || t == IP_ADDR_MULTICAST ?
+		    0 : sin->sin_addr.s_addr;
 	if (sk->prot->get_port(sk, snum) < 0) {
 		sk->rcv_saddr = sk->saddr = 0;
 		return -EADDRINUSE;

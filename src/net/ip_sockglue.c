@@ -6,8 +6,10 @@
  *  - IP_MTU_DISCOVER, the socket's Path MTU Discovery mode (RFC 1191;
  *    whether its packets carry DF, whether it takes ICMP's path MTU, see
  *    af_inet.h), and IP_MTU, the path MTU of a connected socket;
- *  - IP_PKTINFO, IP_RECVTTL, IP_RECVTOS: control messages with each
- *    datagram received (ip_cmsg_recv);
+ *  - IP_PKTINFO, IP_RECVTTL, IP_RECVTOS, IP_RECVORIGDSTADDR: control
+ *    messages with each datagram received (ip_cmsg_recv);
+ *  - IP_FREEBIND (bind() to an address not this host's, af_inet.c) and
+ *    IP_MINTTL (TCP drops what comes with a lower TTL, tcp_input.c);
  *  - IP_RECVERR: errors kept, one per ICMP error or local failure, on the
  *    socket's error queue and read with recvmsg(MSG_ERRQUEUE), each with a
  *    struct sock_extended_err (ip_icmp_error, ip_local_error,
@@ -87,6 +89,9 @@ static bool ip_opt_is_int(int optname)
 	case IP_MULTICAST_TTL:
 	case IP_MULTICAST_LOOP:
 	case IP_MULTICAST_ALL:
+	case IP_FREEBIND:
+	case IP_MINTTL:
+	case IP_RECVORIGDSTADDR:
 		return true;
 	default:
 		return false;
@@ -518,6 +523,21 @@ int ip_setsockopt(struct sock *sk, int optname, const void *optval,
 	case IP_RECVTOS:
 		sk->recvtos = val != 0;
 		return 0;
+	case IP_FREEBIND:
+		if (optlen < 1)
+			return -EINVAL;
+		sk->freebind = val != 0;
+		return 0;
+	case IP_MINTTL:
+		if (optlen < 1)
+			return -EINVAL;
+		if (val < 0 || val > 255)
+			return -EINVAL;
+		sk->min_ttl = (uint8_t)val;
+		return 0;
+	case IP_RECVORIGDSTADDR:
+		sk->recvorigdst = val != 0;
+		return 0;
 	}
 	return -ENOPROTOOPT;
 }
@@ -575,6 +595,15 @@ int ip_getsockopt(struct sock *sk, int optname, void *optval,
 		break;
 	case IP_RECVTOS:
 		val = sk->recvtos;
+		break;
+	case IP_FREEBIND:
+		val = sk->freebind;
+		break;
+	case IP_MINTTL:
+		val = sk->min_ttl;
+		break;
+	case IP_RECVORIGDSTADDR:
+		val = sk->recvorigdst;
 		break;
 	case IP_MULTICAST_TTL:
 		val = sk->mc_ttl;
@@ -756,6 +785,20 @@ void ip_cmsg_recv(struct msghdr *msg, const struct sock *sk,
 	}
 	if (sk->recvtos)
 		put_cmsg(msg, SOL_IP, IP_TOS, 1, iph + 1);
+	/* IP_RECVORIGDSTADDR (Linux's ip_cmsg_recv_dstaddr): the
+	 * destination address and the port in the transport header's
+	 * bytes 2-3, where every transport has it; none when the header is
+	 * not there. */
+	if (sk->recvorigdst && skb->transport_header != 0xffff &&
+	    skb_transport_header(skb) + 4 <= skb->tail) {
+		struct sockaddr_in sin;
+
+		memset(&sin, 0, sizeof(sin));
+		sin.sin_family = AF_INET;
+		memcpy(&sin.sin_addr.s_addr, iph + 16, 4);
+		memcpy(&sin.sin_port, skb_transport_header(skb) + 2, 2);
+		put_cmsg(msg, SOL_IP, IP_ORIGDSTADDR, sizeof(sin), &sin);
+	}
 }
 
 /* ---- the error queue (IP_RECVERR) --------------------------------------- */

@@ -113,7 +113,8 @@ static int ping_bind(struct sock *sk, const struct sockaddr *uaddr, int len)
 	    (sin->sin_family != AF_UNSPEC || sin->sin_addr.s_addr != INADDR_ANY))
 		return -EAFNOSUPPORT;
 	addr = sin->sin_addr.s_addr;
-	if (addr != INADDR_ANY && ip_addr_type(sk->st, addr) != IP_ADDR_LOCAL)
+	if (addr != INADDR_ANY && !sk->freebind &&
+	    ip_addr_type(sk->st, addr) != IP_ADDR_LOCAL)
 		return -EADDRNOTAVAIL;
 	if (sk->num)
 		return -EINVAL;

@@ -88,6 +88,9 @@ void sk_clone_options(struct sock *newsk, const struct sock *sk)
 	newsk->pktinfo = sk->pktinfo;
 	newsk->recvttl = sk->recvttl;
 	newsk->recvtos = sk->recvtos;
+	newsk->min_ttl = sk->min_ttl;
+	newsk->freebind = sk->freebind;
+	newsk->recvorigdst = sk->recvorigdst;
 }
 
 void sock_put(struct sock *sk)

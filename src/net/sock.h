@@ -137,7 +137,9 @@ struct sock {
 
 	/* Options. */
 	bool reuseaddr, reuseport, broadcast, keepalive, oobinline, dontroute;
-	bool rxq_ovfl, linger_on, rcvbuf_locked, sndbuf_locked;
+	bool rxq_ovfl, linger_on;
+	bool rcvbuf_locked : 1, sndbuf_locked : 1;
+	uint8_t min_ttl;            /* IP_MINTTL: TCP drops segments below */
 	uint8_t timestamp;          /* SOCK_TS_*: SO_TIMESTAMP(NS)(_NEW) */
 	/* IPPROTO_IP options (ip_sockglue.c), in the byte the bools leave
 	 * before linger_sec: IP_MTU_DISCOVER's mode (IP_PMTUDISC_*), and
@@ -159,6 +161,10 @@ struct sock {
 	 * (both on), as Linux's inet_sock has them. */
 	uint8_t mc_ttl;
 	bool mc_loop : 1, mc_all : 1;
+	/* IP_FREEBIND: bind() takes an address this host does not have;
+	 * IP_RECVORIGDSTADDR: a datagram's destination as a control
+	 * message. */
+	bool freebind : 1, recvorigdst : 1;
 
 	/* Wake-ups towards the socket level. Core lock held. */
 	void (*sk_data_ready)(struct sock *sk);

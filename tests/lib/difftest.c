@@ -1176,6 +1176,12 @@ static void run_side(struct dt *t, const struct dt_case *c,
 	ustack_destroy(st);
 }
 
+void dt_run_timers(struct dt *t)
+{
+	if (t->st && ustack_start(t->st) < 0)
+		abort();
+}
+
 /* The next line of a transcript, without its newline. */
 static size_t next_line(const char **p, const char **line)
 {

@@ -149,6 +149,10 @@ int dt_udp_bound(struct dt *t, uint16_t port);
  * connected pair: c connected to port, s accepted from the listener l. */
 int dt_tcp_listener(struct dt *t, uint16_t port);
 void dt_tcp_pair(struct dt *t, uint16_t port, int *l, int *c, int *s);
+/* ustack runs its timers (a retransmission, a delayed ACK) only with its
+ * runtime thread, which a case starts with this when it waits for one
+ * (nothing to do on Linux). */
+void dt_run_timers(struct dt *t);
 /* getsockname and getpeername into sockaddr_in-sized buffers. */
 void dt_getnames(struct dt *t, int fd);
 

@@ -3,8 +3,9 @@
  * shape what a socket sends and what it is told: IP_MTU_DISCOVER (DF,
  * local EMSGSIZE, fragments), IP_MTU, IP_RECVERR with
  * recvmsg(MSG_ERRQUEUE) (ICMP errors and local ones, the pending error
- * beside the queue, POLLERR), and the control messages IP_PKTINFO,
- * IP_RECVTTL and IP_RECVTOS.
+ * beside the queue, POLLERR), the control messages IP_PKTINFO,
+ * IP_RECVTTL, IP_RECVTOS and IP_RECVORIGDSTADDR, IP_FREEBIND and
+ * IP_MINTTL.
  *
  * Every case is written once against the socket call table
  * (tests/lib/difftest.h) and run twice, on the kernel's sockets in a
@@ -25,6 +26,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/time.h>
+#include <unistd.h>
 
 #include "lib/difftest.h"
 
@@ -69,6 +71,18 @@ static void note_cmsgs(struct dt *t, struct msghdr *m)
 			memcpy(&v, d, sizeof(v));
 			dt_note(t, "cmsg IP_TTL %d len %zu", v,
 				(size_t)c->cmsg_len);
+		} else if (c->cmsg_level == SOL_IP &&
+			   c->cmsg_type == IP_ORIGDSTADDR &&
+			   n >= sizeof(struct sockaddr_in)) {
+			struct sockaddr_in o;
+			char a[INET_ADDRSTRLEN];
+
+			memcpy(&o, d, sizeof(o));
+			inet_ntop(AF_INET, &o.sin_addr, a, sizeof(a));
+			dt_note(t, "cmsg IP_ORIGDSTADDR len %zu family %u %s:%u "
+				"zero %d", (size_t)c->cmsg_len, o.sin_family, a,
+				ntohs(o.sin_port),
+				!memcmp(o.sin_zero, "\0\0\0\0\0\0\0\0", 8));
 		} else if (c->cmsg_level == SOL_IP && c->cmsg_type == IP_TOS &&
 			   n >= 1) {
 			dt_note(t, "cmsg IP_TOS %#x len %zu", d[0],
@@ -480,6 +494,102 @@ static void case_cmsg_pktinfo_ttl_tos(struct dt *t)
 	recv_noted(t, s, 0, 64, 256);
 }
 
+/*
+ * IP_RECVORIGDSTADDR: the datagram's destination address and port, after
+ * IP_PKTINFO, IP_TTL and IP_TOS (Linux's order); to a socket bound to
+ * any, the address the datagram was sent to.
+ */
+static void case_cmsg_origdstaddr(struct dt *t)
+{
+	struct sockaddr_in a = dt_sin("127.0.0.1", P1);
+	struct sockaddr_in any = dt_sin("0.0.0.0", P2);
+	struct sockaddr_in other = dt_sin("127.0.0.5", P2);
+	int s = dt_udp_bound(t, P1);
+	int s2 = dt_socket(t, AF_INET, SOCK_DGRAM, 0);
+	int u = dt_socket(t, AF_INET, SOCK_DGRAM, 0);
+
+	dt_bind(t, s2, &any, sizeof(any));
+	dt_getsockopt_int(t, s, IPPROTO_IP, IP_RECVORIGDSTADDR);
+	dt_setsockopt_int(t, s, IPPROTO_IP, IP_RECVORIGDSTADDR, 7);
+	dt_getsockopt_int(t, s, IPPROTO_IP, IP_RECVORIGDSTADDR);
+	dt_setsockopt_int(t, s2, IPPROTO_IP, IP_RECVORIGDSTADDR, 1);
+	dt_sendto(t, u, hello, 5, 0, &a, sizeof(a));
+	recv_noted(t, s, 0, 64, 256);
+	dt_sendto(t, u, hello, 5, 0, &other, sizeof(other));
+	recv_noted(t, s2, 0, 64, 256);
+	dt_setsockopt_int(t, s, IPPROTO_IP, IP_PKTINFO, 1);
+	dt_setsockopt_int(t, s, IPPROTO_IP, IP_RECVTTL, 1);
+	dt_sendto(t, u, hello, 5, 0, &a, sizeof(a));
+	recv_noted(t, s, 0, 64, 256);
+	dt_setsockopt_int(t, s, IPPROTO_IP, IP_RECVORIGDSTADDR, 0);
+	dt_getsockopt_int(t, s, IPPROTO_IP, IP_RECVORIGDSTADDR);
+	dt_sendto(t, u, hello, 5, 0, &a, sizeof(a));
+	recv_noted(t, s, 0, 64, 256);
+}
+
+/*
+ * IP_FREEBIND: bind() to an address this host does not have is
+ * EADDRNOTAVAIL without it, allowed with it (UDP, TCP, ping), and the
+ * address is the socket's (getsockname). Its values.
+ */
+static void case_freebind(struct dt *t)
+{
+	struct sockaddr_in far = dt_sin("10.99.0.7", P1);
+	struct sockaddr_in name;
+	socklen_t len;
+	/* (Ping sockets take it too: Linux allows them only to
+	 * net.ipv4.ping_group_range, test_diff_ping's.) */
+	int types[2][2] = { { SOCK_DGRAM, 0 }, { SOCK_STREAM, 0 } };
+
+	for (int i = 0; i < 2; i++) {
+		int fd = dt_socket(t, AF_INET, types[i][0], types[i][1]);
+
+		dt_getsockopt_int(t, fd, IPPROTO_IP, IP_FREEBIND);
+		dt_bind(t, fd, &far, sizeof(far));
+		dt_setsockopt_int(t, fd, IPPROTO_IP, IP_FREEBIND, 2);
+		dt_getsockopt_int(t, fd, IPPROTO_IP, IP_FREEBIND);
+		dt_bind(t, fd, &far, sizeof(far));
+		len = sizeof(name);
+		dt_getsockname(t, fd, (struct sockaddr *)&name, &len);
+		dt_setsockopt_int(t, fd, IPPROTO_IP, IP_FREEBIND, 0);
+		dt_getsockopt_int(t, fd, IPPROTO_IP, IP_FREEBIND);
+	}
+}
+
+/*
+ * IP_MINTTL (RFC 5082): the values (0-255, EINVAL past them); a TCP
+ * connection whose reader asks for more than the loopback's TTL (64)
+ * gets nothing the peer sends (dropped unanswered, so the peer sends it
+ * again), and once it asks for 64, the retransmission comes through.
+ */
+static void case_minttl(struct dt *t)
+{
+	static const int vals[] = { 0, 1, 64, 255, 256, -1 };
+	char buf[16];
+	int l, c, s;
+
+	l = dt_tcp_listener(t, P1);
+	for (size_t i = 0; i < sizeof(vals) / sizeof(vals[0]); i++) {
+		dt_setsockopt_int(t, l, IPPROTO_IP, IP_MINTTL, vals[i]);
+		dt_getsockopt_int(t, l, IPPROTO_IP, IP_MINTTL);
+	}
+	dt_setsockopt_int(t, l, IPPROTO_IP, IP_MINTTL, 0);
+	dt_run_timers(t);
+	dt_tcp_pair(t, P2, &l, &c, &s);
+	dt_setsockopt_int(t, s, IPPROTO_IP, IP_MINTTL, 65);
+	dt_send(t, c, hello, 5, 0);
+	usleep(50000);
+	dt_recv(t, s, buf, sizeof(buf), MSG_DONTWAIT);
+	dt_setsockopt_int(t, s, IPPROTO_IP, IP_MINTTL, 64);
+	{
+		struct pollfd p = { .fd = s, .events = POLLIN };
+
+		/* The first retransmission: an RTO of 200 ms or more. */
+		dt_poll(t, &p, 1, 3000);
+	}
+	dt_recv(t, s, buf, sizeof(buf), MSG_DONTWAIT);
+}
+
 /* ---- control messages of sendmsg ---------------------------------------- */
 
 /* One control message (its cmsg_len CMSG_LEN(len) unless cmlen says
@@ -661,6 +771,9 @@ static const struct dt_case cases[] = {
 	DT_CASE(case_recverr_connected_cmsgs),
 	DT_CASE(case_recverr_tcp),
 	DT_CASE(case_cmsg_pktinfo_ttl_tos),
+	DT_CASE(case_cmsg_origdstaddr),
+	DT_CASE(case_freebind),
+	DT_CASE(case_minttl),
 	DT_CASE(case_sendmsg_ip_cmsgs),
 	DT_CASE(case_sendmsg_cmsg_kinds),
 	DT_CASE(case_sendmsg_pktinfo_bound),

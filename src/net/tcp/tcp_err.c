@@ -224,6 +224,13 @@ void tcp_v4_err(struct ustack *st, struct sk_buff *skb,
 				       code == ICMP_HOST_UNREACH)));
 		return;
 	}
+	/* IP_MINTTL, as Linux's tcp_v4_err asks it after a request's
+	 * errors: of the quoted header's TTL (the header it reads there,
+	 * skb->data, is the quoted one). */
+	if (inner->ttl < sk->min_ttl) {
+		us_mib_inc(st, US_MIB_TCP_MINTTL_DROP);
+		return;
+	}
 	if (seq_lt(seq, tp->snd_una) || seq_gt(seq, tp->snd_max)) {
 		us_mib_inc(st, US_MIB_TCP_OUT_OF_WINDOW_ICMPS);
 		return;

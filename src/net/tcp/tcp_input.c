@@ -1465,6 +1465,14 @@ void tcp_v4_rcv(struct sk_buff *skb)
 		tcp_drop(st, skb, US_DROP_TCP_NO_SOCKET);
 		return;
 	}
+	/* IP_MINTTL (RFC 5082, GTSM): a segment that came with a lower TTL
+	 * than the socket asks is dropped unanswered (Linux's tcp_v4_rcv,
+	 * TCPMinTTLDrop; a child in SYN_RECV has its listener's). */
+	if (iph[8] < sk->min_ttl) {
+		us_mib_inc(st, US_MIB_TCP_MINTTL_DROP);
+		tcp_drop(st, skb, US_DROP_TCP_MINTTL);
+		return;
+	}
 	switch (sk->state) {
 	case TCP_LISTEN:
 		tcp_listen_input(sk, skb, &th, seglen);
