@@ -789,7 +789,7 @@ void ip_cmsg_recv(struct msghdr *msg, const struct sock *sk,
 	 * destination address and the port in the transport header's
 	 * bytes 2-3, where every transport has it; none when the header is
 	 * not there. */
-	if (sk->recvorigdst && skb->transport_header != 0xffff &&
+	if (sk->recvorigdst && skb->transport_header != SKB_HDR_UNSET &&
 	    skb_transport_header(skb) + 4 <= skb->tail) {
 		struct sockaddr_in sin;
 

@@ -113,9 +113,15 @@ static int ping_bind(struct sock *sk, const struct sockaddr *uaddr, int len)
 	    (sin->sin_family != AF_UNSPEC || sin->sin_addr.s_addr != INADDR_ANY))
 		return -EAFNOSUPPORT;
 	addr = sin->sin_addr.s_addr;
-	if (addr != INADDR_ANY && !sk->freebind &&
-	    ip_addr_type(sk->st, addr) != IP_ADDR_LOCAL)
-		return -EADDRNOTAVAIL;
+	/* Linux's ping_check_bind_addr: a group or a broadcast never, an
+	 * address not this host's with IP_FREEBIND. */
+	if (addr != INADDR_ANY) {
+		enum ip_addr_type t = ip_addr_type(sk->st, addr);
+
+		if (t == IP_ADDR_MULTICAST || t == IP_ADDR_BROADCAST ||
+		    (t != IP_ADDR_LOCAL && !sk->freebind))
+			return -EADDRNOTAVAIL;
+	}
 	if (sk->num)
 		return -EINVAL;
 	if (ping_get_port(sk, ntohs(sin->sin_port)) < 0)

@@ -190,6 +190,11 @@ void sock_put_timestamp(struct msghdr *msg, const struct sock *sk,
 	bool isnew = sk->timestamp & SOCK_TS_NEW;
 	int64_t t[2];
 
+	/* (The _OLD layouts are two longs: the same only where long is
+	 * 64 bits, as on every target ustack builds for.) */
+	_Static_assert(sizeof(long) == sizeof(int64_t),
+		       "SO_TIMESTAMP_OLD's timeval is two 64-bit longs");
+
 	if (!(sk->timestamp & SOCK_TS_RCV))
 		return;
 	t[0] = us / 1000000;

@@ -423,6 +423,11 @@ static int dgram_route(struct sock *sk, int oif, uint32_t saddr,
 	struct ustack *st = sk->st;
 	int rc;
 
+	/* A source this host does not have (bound with IP_FREEBIND before
+	 * the address came): Linux's route lookup refuses it
+	 * (ip_route_output_key_hash_rcu without FLOWI_FLAG_ANYSRC). */
+	if (saddr && ip_addr_type(st, saddr) != IP_ADDR_LOCAL)
+		return -ENETUNREACH;
 	if (!IN_MULTICAST(ntohl(daddr)))
 		return ip_route_output(st, daddr, rt);
 	if (!oif)

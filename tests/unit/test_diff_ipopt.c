@@ -529,12 +529,14 @@ static void case_cmsg_origdstaddr(struct dt *t)
 
 /*
  * IP_FREEBIND: bind() to an address this host does not have is
- * EADDRNOTAVAIL without it, allowed with it (UDP, TCP, ping), and the
- * address is the socket's (getsockname). Its values.
+ * EADDRNOTAVAIL without it, allowed with it (UDP, TCP), and the address
+ * is the socket's (getsockname); nothing goes from it while the host
+ * does not have it (a datagram, a connect). Its values.
  */
 static void case_freebind(struct dt *t)
 {
 	struct sockaddr_in far = dt_sin("10.99.0.7", P1);
+	struct sockaddr_in to = dt_sin("127.0.0.1", P2);
 	struct sockaddr_in name;
 	socklen_t len;
 	/* (Ping sockets take it too: Linux allows them only to
@@ -551,6 +553,11 @@ static void case_freebind(struct dt *t)
 		dt_bind(t, fd, &far, sizeof(far));
 		len = sizeof(name);
 		dt_getsockname(t, fd, (struct sockaddr *)&name, &len);
+		/* No route from an address the host does not have. */
+		if (types[i][0] == SOCK_DGRAM)
+			dt_sendto(t, fd, hello, 5, 0, &to, sizeof(to));
+		else
+			dt_connect(t, fd, &to, sizeof(to));
 		dt_setsockopt_int(t, fd, IPPROTO_IP, IP_FREEBIND, 0);
 		dt_getsockopt_int(t, fd, IPPROTO_IP, IP_FREEBIND);
 	}

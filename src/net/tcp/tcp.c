@@ -664,6 +664,10 @@ static int tcp_v4_connect(struct sock *sk, const struct sockaddr *uaddr,
 	t = ip_addr_type(sk->st, sin->sin_addr.s_addr);
 	if (t == IP_ADDR_BROADCAST || t == IP_ADDR_MULTICAST)
 		return -ENETUNREACH;
+	/* Bound with IP_FREEBIND to an address this host does not have:
+	 * no route from it (Linux's ip_route_connect). */
+	if (sk->saddr && ip_addr_type(sk->st, sk->saddr) != IP_ADDR_LOCAL)
+		return -ENETUNREACH;
 	rc = ip_route_output(sk->st, sin->sin_addr.s_addr, &rt);
 	if (rc < 0)
 		return rc;

@@ -1120,6 +1120,13 @@ static void tcp_timewait_input(struct ustack *st, struct tcp_tw *tw,
 		return;
 	}
 	tcp_tw_kill(st, tw);
+	/* The listener's IP_MINTTL, as for any segment it gets (Linux goes
+	 * to tcp_v4_rcv's check with the TIME_WAIT entry gone). */
+	if (skb_network_header(skb)[8] < lsk->min_ttl) {
+		us_mib_inc(st, US_MIB_TCP_MINTTL_DROP);
+		tcp_drop(st, skb, US_DROP_TCP_MINTTL);
+		return;
+	}
 	TCP_SKB_CB(skb)->tw_isn = isn;
 	tcp_listen_input(lsk, skb, th, seglen);
 }
@@ -1467,8 +1474,10 @@ void tcp_v4_rcv(struct sk_buff *skb)
 	}
 	/* IP_MINTTL (RFC 5082, GTSM): a segment that came with a lower TTL
 	 * than the socket asks is dropped unanswered (Linux's tcp_v4_rcv,
-	 * TCPMinTTLDrop; a child in SYN_RECV has its listener's). */
-	if (iph[8] < sk->min_ttl) {
+	 * TCPMinTTLDrop). Not for a child still in SYN_RECV, which is
+	 * Linux's request sock: tcp_check_req asks no TTL. */
+	if (iph[8] < sk->min_ttl &&
+	    !(sk->state == TCP_SYN_RECV && tcp_sk(sk)->parent)) {
 		us_mib_inc(st, US_MIB_TCP_MINTTL_DROP);
 		tcp_drop(st, skb, US_DROP_TCP_MINTTL);
 		return;
