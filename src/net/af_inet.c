@@ -154,7 +154,10 @@ int inet_bind(struct socket *sock, const struct sockaddr *uaddr,
 	 * address; an address bound freely is the source as it is. */
 	sk->saddr = t == IP_ADDR_BROADCAST || t == IP_ADDR_MULTICAST ?
 		    0 : sin->sin_addr.s_addr;
-	if (sk->prot->get_port(sk, snum) < 0) {
+	/* IP_BIND_ADDRESS_NO_PORT: no port yet, so that connect() may
+	 * choose one by the whole four-tuple (Linux's __inet_bind). The
+	 * socket counts as unbound: bind() may come again. */
+	if ((snum || !sk->bind_no_port) && sk->prot->get_port(sk, snum) < 0) {
 		sk->rcv_saddr = sk->saddr = 0;
 		return -EADDRINUSE;
 	}

@@ -8,8 +8,10 @@
  *    af_inet.h), and IP_MTU, the path MTU of a connected socket;
  *  - IP_PKTINFO, IP_RECVTTL, IP_RECVTOS, IP_RECVORIGDSTADDR: control
  *    messages with each datagram received (ip_cmsg_recv);
- *  - IP_FREEBIND (bind() to an address not this host's, af_inet.c) and
- *    IP_MINTTL (TCP drops what comes with a lower TTL, tcp_input.c);
+ *  - IP_FREEBIND (bind() to an address not this host's, af_inet.c),
+ *    IP_BIND_ADDRESS_NO_PORT (bind() to port 0 leaves the port to
+ *    connect(), af_inet.c) and IP_MINTTL (TCP drops what comes with a
+ *    lower TTL, tcp_input.c);
  *  - IP_RECVERR: errors kept, one per ICMP error or local failure, on the
  *    socket's error queue and read with recvmsg(MSG_ERRQUEUE), each with a
  *    struct sock_extended_err (ip_icmp_error, ip_local_error,
@@ -92,6 +94,7 @@ static bool ip_opt_is_int(int optname)
 	case IP_FREEBIND:
 	case IP_MINTTL:
 	case IP_RECVORIGDSTADDR:
+	case IP_BIND_ADDRESS_NO_PORT:
 		return true;
 	default:
 		return false;
@@ -538,6 +541,9 @@ int ip_setsockopt(struct sock *sk, int optname, const void *optval,
 	case IP_RECVORIGDSTADDR:
 		sk->recvorigdst = val != 0;
 		return 0;
+	case IP_BIND_ADDRESS_NO_PORT:
+		sk->bind_no_port = val != 0;
+		return 0;
 	}
 	return -ENOPROTOOPT;
 }
@@ -604,6 +610,9 @@ int ip_getsockopt(struct sock *sk, int optname, void *optval,
 		break;
 	case IP_RECVORIGDSTADDR:
 		val = sk->recvorigdst;
+		break;
+	case IP_BIND_ADDRESS_NO_PORT:
+		val = sk->bind_no_port;
 		break;
 	case IP_MULTICAST_TTL:
 		val = sk->mc_ttl;

@@ -91,6 +91,7 @@ void sk_clone_options(struct sock *newsk, const struct sock *sk)
 	newsk->min_ttl = sk->min_ttl;
 	newsk->freebind = sk->freebind;
 	newsk->recvorigdst = sk->recvorigdst;
+	newsk->bind_no_port = sk->bind_no_port;
 }
 
 void sock_put(struct sock *sk)

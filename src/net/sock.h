@@ -163,8 +163,10 @@ struct sock {
 	bool mc_loop : 1, mc_all : 1;
 	/* IP_FREEBIND: bind() takes an address this host does not have;
 	 * IP_RECVORIGDSTADDR: a datagram's destination as a control
-	 * message. */
-	bool freebind : 1, recvorigdst : 1;
+	 * message; IP_BIND_ADDRESS_NO_PORT: bind() to port 0 takes the
+	 * address alone, the port comes with connect() (or a send, or
+	 * listen()). */
+	bool freebind : 1, recvorigdst : 1, bind_no_port : 1;
 
 	/* Wake-ups towards the socket level. Core lock held. */
 	void (*sk_data_ready)(struct sock *sk);

@@ -564,6 +564,56 @@ static void case_freebind(struct dt *t)
 }
 
 /*
+ * IP_BIND_ADDRESS_NO_PORT: bind() to an address and port 0 takes the
+ * address alone (getsockname: port 0), may be called again, and the port
+ * comes with connect() (TCP) or the first send (UDP), from the address
+ * bound; a port asked for is bound at once. Its values.
+ */
+static void case_bind_address_no_port(struct dt *t)
+{
+	struct sockaddr_in lo = dt_sin("127.0.0.1", 0);
+	struct sockaddr_in lo5 = dt_sin("127.0.0.5", 0);
+	struct sockaddr_in fixed = dt_sin("127.0.0.1", P2);
+	struct sockaddr_in to = dt_sin("127.0.0.1", P1);
+	int l = dt_tcp_listener(t, P1);
+	int r = dt_udp_bound(t, P1);
+	int types[2] = { SOCK_STREAM, SOCK_DGRAM };
+
+	(void)l;
+	(void)r;
+	for (int i = 0; i < 2; i++) {
+		int fd = dt_socket(t, AF_INET, types[i], 0);
+		int fd2 = dt_socket(t, AF_INET, types[i], 0);
+
+		dt_getsockopt_int(t, fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT);
+		dt_setsockopt_int(t, fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, 3);
+		dt_getsockopt_int(t, fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT);
+		dt_bind(t, fd, &lo, sizeof(lo));
+		dt_getnames(t, fd);
+		dt_bind(t, fd, &lo5, sizeof(lo5));
+		dt_getnames(t, fd);
+		if (types[i] == SOCK_STREAM)
+			dt_connect(t, fd, &to, sizeof(to));
+		else
+			dt_sendto(t, fd, hello, 5, 0, &to, sizeof(to));
+		dt_getnames(t, fd);
+		/* A port asked for: bound at once. */
+		dt_setsockopt_int(t, fd2, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, 1);
+		dt_bind(t, fd2, &fixed, sizeof(fixed));
+		dt_getnames(t, fd2);
+	}
+	/* A listener bound so gets its port at listen(). */
+	{
+		int fd = dt_socket(t, AF_INET, SOCK_STREAM, 0);
+
+		dt_setsockopt_int(t, fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, 1);
+		dt_bind(t, fd, &lo5, sizeof(lo5));
+		dt_listen(t, fd, 1);
+		dt_getnames(t, fd);
+	}
+}
+
+/*
  * IP_MINTTL (RFC 5082): the values (0-255, EINVAL past them); a TCP
  * connection whose reader asks for more than the loopback's TTL (64)
  * gets nothing the peer sends (dropped unanswered, so the peer sends it
@@ -780,6 +830,7 @@ static const struct dt_case cases[] = {
 	DT_CASE(case_cmsg_pktinfo_ttl_tos),
 	DT_CASE(case_cmsg_origdstaddr),
 	DT_CASE(case_freebind),
+	DT_CASE(case_bind_address_no_port),
 	DT_CASE(case_minttl),
 	DT_CASE(case_sendmsg_ip_cmsgs),
 	DT_CASE(case_sendmsg_cmsg_kinds),
