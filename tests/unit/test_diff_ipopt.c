@@ -452,17 +452,26 @@ static void case_recverr_tcp(struct dt *t)
 
 /* ---- IP_PKTINFO, IP_RECVTTL, IP_RECVTOS ---------------------------------- */
 
+/* Receivers of the control-message cases: s on 127.0.0.1:P1, s2 on
+ * 0.0.0.0:P2, and a sender u. */
+static void cmsg_fix(struct dt *t, int *s, int *s2, int *u)
+{
+	struct sockaddr_in any = dt_sin("0.0.0.0", P2);
+
+	*s = dt_udp_bound(t, P1);
+	*s2 = dt_socket(t, AF_INET, SOCK_DGRAM, 0);
+	*u = dt_socket(t, AF_INET, SOCK_DGRAM, 0);
+	dt_bind(t, *s2, &any, sizeof(any));
+}
+
 static void case_cmsg_pktinfo_ttl_tos(struct dt *t)
 {
 	struct sockaddr_in a = dt_sin("127.0.0.1", P1);
-	struct sockaddr_in any = dt_sin("0.0.0.0", P2);
 	struct sockaddr_in other = dt_sin("127.0.0.5", P2);
-	int s = dt_udp_bound(t, P1);
-	int s2 = dt_socket(t, AF_INET, SOCK_DGRAM, 0);
-	int u = dt_socket(t, AF_INET, SOCK_DGRAM, 0);
 	size_t tight = CMSG_SPACE(sizeof(struct in_pktinfo)) + 8;
+	int s, s2, u;
 
-	dt_bind(t, s2, &any, sizeof(any));
+	cmsg_fix(t, &s, &s2, &u);
 	dt_setsockopt_int(t, u, IPPROTO_IP, IP_TOS, 0x10);
 	dt_setsockopt_int(t, u, IPPROTO_IP, IP_TTL, 9);
 	for (int fd = s; fd; fd = fd == s ? s2 : 0) {
@@ -502,13 +511,10 @@ static void case_cmsg_pktinfo_ttl_tos(struct dt *t)
 static void case_cmsg_origdstaddr(struct dt *t)
 {
 	struct sockaddr_in a = dt_sin("127.0.0.1", P1);
-	struct sockaddr_in any = dt_sin("0.0.0.0", P2);
 	struct sockaddr_in other = dt_sin("127.0.0.5", P2);
-	int s = dt_udp_bound(t, P1);
-	int s2 = dt_socket(t, AF_INET, SOCK_DGRAM, 0);
-	int u = dt_socket(t, AF_INET, SOCK_DGRAM, 0);
+	int s, s2, u;
 
-	dt_bind(t, s2, &any, sizeof(any));
+	cmsg_fix(t, &s, &s2, &u);
 	dt_getsockopt_int(t, s, IPPROTO_IP, IP_RECVORIGDSTADDR);
 	dt_setsockopt_int(t, s, IPPROTO_IP, IP_RECVORIGDSTADDR, 7);
 	dt_getsockopt_int(t, s, IPPROTO_IP, IP_RECVORIGDSTADDR);

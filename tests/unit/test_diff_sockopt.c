@@ -337,43 +337,40 @@ static void case_cmsg_timestamp(struct dt *t)
  * type); each reads back as on only while it is the one in force;
  * turning any of them off stops the messages and keeps the _NEW choice.
  */
+/* fd sends one datagram to s (bound to P1), which reads it with room
+ * for control messages; they are noted. */
+static void datagram_noted(struct dt *t, int fd, int s)
+{
+	struct sockaddr_in a = dt_sin("127.0.0.1", P1);
+	char buf[16], ctl[64] __attribute__((aligned(8)));
+	struct iovec iov = { buf, sizeof(buf) };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1,
+			    .msg_control = ctl, .msg_controllen = sizeof(ctl) };
+
+	dt_sendto(t, fd, hello, 5, 0, &a, sizeof(a));
+	dt_recvmsg(t, s, &m, 0);
+	note_cmsgs(t, &m);
+}
+
 static void case_cmsg_timestamp_kinds(struct dt *t)
 {
 	static const int names[] = { SO_TIMESTAMP_OLD, SO_TIMESTAMPNS_OLD,
 				     SO_TIMESTAMP_NEW, SO_TIMESTAMPNS_NEW };
-	struct sockaddr_in a = dt_sin("127.0.0.1", P1);
-	char buf[16], ctl[64] __attribute__((aligned(8)));
-	struct iovec iov = { buf, sizeof(buf) };
-	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
 	int s = dt_udp_bound(t, P1);
 	int fd = dt_socket(t, AF_INET, SOCK_DGRAM, 0);
 
-	for (size_t i = 0; i < 4; i++) {
-		dt_setsockopt_int(t, s, SOL_SOCKET, names[i], 1);
+	for (size_t i = 0; i < 5; i++) {
+		/* The fifth: off by another name than the one set (no
+		 * message). */
+		dt_setsockopt_int(t, s, SOL_SOCKET,
+				  i < 4 ? names[i] : SO_TIMESTAMP_OLD, i < 4);
 		for (size_t k = 0; k < 4; k++)
 			dt_getsockopt_int(t, s, SOL_SOCKET, names[k]);
-		dt_sendto(t, fd, hello, 5, 0, &a, sizeof(a));
-		m.msg_control = ctl;
-		m.msg_controllen = sizeof(ctl);
-		dt_recvmsg(t, s, &m, 0);
-		note_cmsgs(t, &m);
+		datagram_noted(t, fd, s);
 	}
-	/* Off by another name than the one set: no message; on again by
-	 * a name of the old kind after a _NEW one. */
-	dt_setsockopt_int(t, s, SOL_SOCKET, SO_TIMESTAMP_OLD, 0);
-	for (size_t k = 0; k < 4; k++)
-		dt_getsockopt_int(t, s, SOL_SOCKET, names[k]);
-	dt_sendto(t, fd, hello, 5, 0, &a, sizeof(a));
-	m.msg_control = ctl;
-	m.msg_controllen = sizeof(ctl);
-	dt_recvmsg(t, s, &m, 0);
-	note_cmsgs(t, &m);
+	/* On again by a name of the old kind after a _NEW one. */
 	dt_setsockopt_int(t, s, SOL_SOCKET, SO_TIMESTAMPNS_OLD, 1);
-	dt_sendto(t, fd, hello, 5, 0, &a, sizeof(a));
-	m.msg_control = ctl;
-	m.msg_controllen = sizeof(ctl);
-	dt_recvmsg(t, s, &m, 0);
-	note_cmsgs(t, &m);
+	datagram_noted(t, fd, s);
 }
 
 static void case_cmsg_rxq_ovfl(struct dt *t)

@@ -393,6 +393,16 @@ static void test_rto_limit_etimedout(void **state)
 	assert_int_equal(errno, ETIMEDOUT);
 }
 
+/* 10 bytes go, then close(): the FIN behind them; an orphan from now on. */
+static void close_with_data(struct tt_conn *c)
+{
+	assert_int_equal(us_send(c->fd, BUF, 10, 0), 10);
+	TT_EXPECT_DATA(c, c->rcv_nxt, 10);
+	assert_int_equal(us_close(c->fd), 0);
+	c->fd = -1;
+	TT_EXPECT(c, TCPHDR_FIN | TCPHDR_ACK, c->rcv_nxt + 10, c->snd_nxt);
+}
+
 /*
  * An orphan with data in flight: 10 bytes sent, then close(), the FIN
  * behind them; the peer is silent. Its retransmissions (RTO 300 ms,
@@ -406,11 +416,7 @@ static void orphan_retransmits(int n)
 	us_time_t gap = 300 * MS;
 
 	open_rtt(&c, 100 * MS);
-	assert_int_equal(us_send(c.fd, BUF, 10, 0), 10);
-	TT_EXPECT_DATA(&c, c.rcv_nxt, 10);
-	assert_int_equal(us_close(c.fd), 0);
-	c.fd = -1;
-	TT_EXPECT(&c, TCPHDR_FIN | TCPHDR_ACK, c.rcv_nxt + 10, c.snd_nxt);
+	close_with_data(&c);
 	TT_EXPECT_NONE(&T);
 	for (int i = 0; i < n; i++) {
 		advance_to_edge(gap);
@@ -672,6 +678,12 @@ static void test_zero_window_probes_orphan(void **state)
 	}
 }
 
+static void set_max_orphans(const char *v)
+{
+	assert_int_equal(ustack_sysctl_set(T.st, "net.ipv4.tcp_max_orphans",
+					   v), 0);
+}
+
 /*
  * net.ipv4.tcp_max_orphans (Linux's tcp_check_oom): at 1, a first
  * orphan with data in flight finishes as usual, but a second close()
@@ -687,20 +699,11 @@ static void test_too_many_orphans(void **state)
 	uint64_t oom = tt_mib(&T, US_MIB_TCP_ABORT_ON_MEMORY);
 
 	(void)state;
-	assert_int_equal(ustack_sysctl_set(T.st, "net.ipv4.tcp_max_orphans",
-					   "1"), 0);
+	set_max_orphans("1");
 	open_rtt(&a, 100 * MS);
 	open_rtt(&b, 100 * MS);
-	for (int i = 0; i < 2; i++) {
-		struct tt_conn *c = i ? &b : &a;
-
-		assert_int_equal(us_send(c->fd, BUF, 10, 0), 10);
-		TT_EXPECT_DATA(c, c->rcv_nxt, 10);
-		assert_int_equal(us_close(c->fd), 0);
-		c->fd = -1;
-		TT_EXPECT(c, TCPHDR_FIN | TCPHDR_ACK, c->rcv_nxt + 10,
-			  c->snd_nxt);
-	}
+	close_with_data(&a);
+	close_with_data(&b);
 	TT_EXPECT(&b, TCPHDR_RST | TCPHDR_ACK, b.rcv_nxt + 11, b.snd_nxt);
 	TT_EXPECT_NONE(&T);
 	assert_int_equal(tt_conn_state(&b), -1);
@@ -710,8 +713,7 @@ static void test_too_many_orphans(void **state)
 	advance_to_edge(300 * MS);
 	TT_EXPECT_DATA(&a, a.rcv_nxt, 10);
 	TT_EXPECT_NONE(&T);
-	assert_int_equal(ustack_sysctl_set(T.st, "net.ipv4.tcp_max_orphans",
-					   "0"), 0);
+	set_max_orphans("0");
 	advance_to_edge(600 * MS);
 	TT_EXPECT(&a, TCPHDR_RST | TCPHDR_ACK, a.rcv_nxt + 11, a.snd_nxt);
 	TT_EXPECT_NONE(&T);
@@ -733,8 +735,7 @@ static void test_too_many_orphans_fin_wait2(void **state)
 	uint64_t oom = tt_mib(&T, US_MIB_TCP_ABORT_ON_MEMORY);
 
 	(void)state;
-	assert_int_equal(ustack_sysctl_set(T.st, "net.ipv4.tcp_max_orphans",
-					   "1"), 0);
+	set_max_orphans("1");
 	open_rtt(&a, 100 * MS);
 	open_rtt(&b, 100 * MS);
 	open_rtt(&c, 100 * MS);
@@ -745,15 +746,10 @@ static void test_too_many_orphans_fin_wait2(void **state)
 	tt_peer(&a, TCPHDR_ACK, NULL, 0);
 	assert_int_equal(tt_conn_state(&a), TCP_FIN_WAIT2);
 	assert_int_equal(T.st->tcp.orphans, 0);
-	assert_int_equal(us_send(b.fd, BUF, 10, 0), 10);
-	TT_EXPECT_DATA(&b, b.rcv_nxt, 10);
-	assert_int_equal(us_close(b.fd), 0);
-	b.fd = -1;
-	TT_EXPECT(&b, TCPHDR_FIN | TCPHDR_ACK, b.rcv_nxt + 10, b.snd_nxt);
+	close_with_data(&b);
 	TT_EXPECT_NONE(&T);
 	assert_int_equal(tt_conn_state(&b), TCP_FIN_WAIT1);
-	assert_int_equal(ustack_sysctl_set(T.st, "net.ipv4.tcp_max_orphans",
-					   "0"), 0);
+	set_max_orphans("0");
 	assert_int_equal(us_shutdown(c.fd, SHUT_WR), 0);
 	TT_EXPECT(&c, TCPHDR_FIN | TCPHDR_ACK, c.rcv_nxt, c.snd_nxt);
 	c.rcv_nxt++;
@@ -782,8 +778,7 @@ static void orphan_idle(int max_orphans, bool reset)
 	char v[8];
 
 	snprintf(v, sizeof(v), "%d", max_orphans);
-	assert_int_equal(ustack_sysctl_set(T.st, "net.ipv4.tcp_max_orphans",
-					   v), 0);
+	set_max_orphans(v);
 	assert_int_equal(ustack_sysctl_set(T.st,
 			 "net.ipv4.tcp_orphan_retries", "15"), 0);
 	zero_window_with_data(&c);
