@@ -136,7 +136,16 @@ static void open_sockets(struct test_stack *t, int fds[NFDS])
 
 		us_setsockopt(fds[i], IPPROTO_IP, IP_RECVERR, &on, sizeof(on));
 		us_setsockopt(fds[i], IPPROTO_IP, IP_PKTINFO, &on, sizeof(on));
+		/* Every control message a read can carry. */
+		us_setsockopt(fds[i], IPPROTO_IP, IP_RECVORIGDSTADDR, &on,
+			      sizeof(on));
+		us_setsockopt(fds[i], IPPROTO_IP, IP_RECVTTL, &on, sizeof(on));
+		us_setsockopt(fds[i], IPPROTO_IP, IP_RECVTOS, &on, sizeof(on));
+		us_setsockopt(fds[i], SOL_SOCKET, i % 2 ? SO_TIMESTAMPNS :
+			      SO_TIMESTAMP, &on, sizeof(on));
 	}
+	/* The listener drops what comes with a TTL under 32 (IP_MINTTL). */
+	us_setsockopt(fds[2], IPPROTO_IP, IP_MINTTL, &(int){ 32 }, sizeof(int));
 	/* One UDP socket takes GSO packets whole, the other (port 7) cut. */
 	us_setsockopt(fds[1], SOL_UDP, UDP_GRO, &(int){ 1 }, sizeof(int));
 	a.sin_addr.s_addr = ts_ip("10.0.0.1");
@@ -182,7 +191,12 @@ static void drain_and_close(int fds[NFDS])
 		/* Read until empty; a pending error (UDP's ECONNREFUSED) is
 		 * returned once before the data, other errors end it. */
 		for (int k = 0; k < 10000; k++) {
-			ssize_t r = us_recv(fds[i], buf, sizeof(buf), MSG_DONTWAIT);
+			char ctl[256] __attribute__((aligned(8)));
+			struct iovec iov = { buf, sizeof(buf) };
+			struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1,
+					    .msg_control = ctl,
+					    .msg_controllen = sizeof(ctl) };
+			ssize_t r = us_recvmsg(fds[i], &m, MSG_DONTWAIT);
 
 			if (r > 0)
 				continue;
