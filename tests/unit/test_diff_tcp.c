@@ -439,6 +439,16 @@ static void case_recvmsg_timestamp(struct dt *t)
 	dt_send(t, c, "abc", 3, 0);
 	dt_send(t, c, "defg", 4, 0);
 	usleep(20000);
+	/* A read of no bytes, data queued. */
+	memset(&m, 0, sizeof(m));
+	iov.iov_len = 0;
+	m.msg_iov = &iov;
+	m.msg_iovlen = 1;
+	m.msg_control = ctl;
+	m.msg_controllen = sizeof(ctl);
+	dt_recvmsg(t, s, &m, 0);
+	note_ts_cmsgs(t, &m);
+	iov.iov_len = sizeof(buf);
 	for (int i = 0; i < 4; i++) {
 		memset(&m, 0, sizeof(m));
 		m.msg_iov = &iov;

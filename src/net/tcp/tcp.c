@@ -1105,9 +1105,14 @@ static int tcp_recvmsg(struct sock *sk, struct msghdr *msg, size_t len,
 	if (flags & MSG_OOB)
 		return tcp_recv_urg(sk, msg, len, flags);
 	/* A read of no bytes has what it asked for once data is there
-	 * (Linux's tcp_recvmsg copies none and returns 0). */
-	if (len == 0 && !skb_queue_empty(&sk->receive_queue))
+	 * (Linux's tcp_recvmsg copies none and returns 0; its loop runs
+	 * once, so the first segment's arrival time comes with it). */
+	if (len == 0 && !skb_queue_empty(&sk->receive_queue)) {
+		skb = skb_peek(&sk->receive_queue);
+		if (skb->tstamp)
+			sock_put_timestamp(msg, sk, skb->tstamp);
 		return 0;
+	}
 	/* Urgent data: the read stops at the mark, and passes over the
 	 * urgent byte there (tcp_urgent.c). */
 	skip = tcp_urg_read_start(sk, &len, flags);

@@ -391,8 +391,8 @@ static void stream_ctl_reset(const struct stream_ctl *c, struct msghdr *sub)
 	sub->msg_flags &= ~MSG_CTRUNC;
 }
 
-/* After a call that read data: its messages, if it wrote any, are the
- * read's. */
+/* After a call that did not fail: its messages, if it wrote any, are
+ * the read's. */
 static void stream_ctl_take(const struct stream_ctl *c, struct msghdr *msg,
 			    const struct msghdr *sub)
 {
@@ -426,10 +426,10 @@ static ssize_t stream_peek(struct socket *sock, struct msghdr *msg, size_t len,
 		sub = *msg;
 		stream_ctl_reset(&ctl, &sub);
 		rc = sk->prot->recvmsg(sk, &sub, len, flags, &addr_len);
-		if (rc > 0) {
-			p.seen = (size_t)rc;
+		if (rc >= 0)
 			stream_ctl_take(&ctl, msg, &sub);
-		}
+		if (rc > 0)
+			p.seen = (size_t)rc;
 		/* With data: enough, the mark, or no more to come (an
 		 * error, the end, a closed connection: Linux's tcp_recvmsg
 		 * returns what it has then). */
@@ -501,8 +501,9 @@ static ssize_t inet_stream_recvmsg(struct socket *sock, struct msghdr *msg,
 		msg_advance(msg, done, &sub, iov);
 		stream_ctl_reset(&ctl, &sub);
 		rc = sk->prot->recvmsg(sk, &sub, len - done, flags, &addr_len);
-		if (rc > 0) {
+		if (rc >= 0)   /* (a read of no bytes may carry some too) */
 			stream_ctl_take(&ctl, msg, &sub);
+		if (rc > 0) {
 			done += (size_t)rc;
 			if (done >= target)
 				break;
