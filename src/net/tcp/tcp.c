@@ -1316,8 +1316,7 @@ static void tcp_destroy(struct sock *sk)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 
-	if (tp->orphan_counted)   /* freed unclosed: the instance's end */
-		sk->st->tcp.orphans--;
+	tcp_orphan_uncount(sk);   /* (freed unclosed: the instance's end) */
 	tcp_clear_timers(tp);
 	tcp_cleanup_congestion_control(sk);
 	sock_purge_queue(sk, &sk->receive_queue);

@@ -326,8 +326,9 @@ static bool tcp_may_send(struct sock *sk, struct sk_buff *skb,
 	if (!tcp_wnd_ok(tp, cb))
 		return false;
 	/* Nagle and cork never hold urgent data back (Linux's
-	 * tcp_nagle_test), nor a SYN (Linux's tcp_connect and a listener's SYN-ACK bypass them: a
-	 * corked socket, or a child of a corked listener, must connect). */
+	 * tcp_nagle_test), nor a SYN (Linux's tcp_connect and a listener's
+	 * SYN-ACK bypass them: a corked socket, or a child of a corked
+	 * listener, must connect). */
 	if (skb->len < tp->mss_cache &&
 	    !(cb->flags & (TCPHDR_SYN | TCPHDR_FIN)) &&
 	    tcp_next_skb(sk, skb) == NULL && !tcp_urg_mode(tp) &&

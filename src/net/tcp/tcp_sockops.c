@@ -479,10 +479,10 @@ static ssize_t inet_stream_recvmsg(struct socket *sock, struct msghdr *msg,
 	}
 	msg->msg_flags = 0;
 	msg->msg_namelen = 0;
-	stream_ctl_start(&ctl, msg);
 	/* A peek always copies from the start: no iovec to advance. */
 	if (flags & MSG_PEEK)
 		return stream_peek(sock, msg, len, flags, target, timeo);
+	stream_ctl_start(&ctl, msg);
 	if (msg->msg_iovlen) {
 		iov = malloc(msg->msg_iovlen * sizeof(*iov));
 		if (!iov)

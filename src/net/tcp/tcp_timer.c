@@ -422,9 +422,10 @@ static void tcp_clamp_rto_to_user_timeout(struct sock *sk)
 			     end > sk->st->now ? end : sk->st->now);
 }
 
-/* RFC 6298 §5.4-5.7 and RFC 5681 §3.1: on a timeout, back off, shrink the
- * congestion window to one segment and mark what is unacknowledged lost
- * (RFC 6675 §5.1, with or without SACK, as Linux): it goes again from the
+/* RFC 6298 §5.4-5.7 and RFC 5681 §3.1: on a timeout, back off, mark what
+ * is unacknowledged lost (RFC 6675 §5.1, with or without SACK, as Linux;
+ * RACK keeps what it can still judge) and shrink the congestion window
+ * to one segment beside what is still in flight: it goes again from the
  * oldest, the first even past the peer's window if that closed
  * (tcp_output.c's tcp_retransmit_skb: it probes the window then). */
 static void tcp_retransmit_timer(struct us_timer *t, us_time_t now)
@@ -448,9 +449,9 @@ static void tcp_retransmit_timer(struct us_timer *t, us_time_t now)
 	}
 	if (tcp_rack_timer_fire(sk))   /* RFC 8985 §6.3 */
 		return;
-	head = skb_peek(&sk->write_queue);
 	if (tcp_orphan_out_of_resources(sk))
 		return;
+	head = skb_peek(&sk->write_queue);
 	if (tcp_rtx_zero_window(sk) ? tcp_rtx_probe0_timed_out(sk, head)
 				    : tcp_write_timeout(sk)) {
 		tcp_write_err(sk, sk->err_soft ? sk->err_soft : ETIMEDOUT);
@@ -496,7 +497,7 @@ static void tcp_retransmit_timer(struct us_timer *t, us_time_t now)
 	if (tp->backoff < 16)
 		tp->backoff++;
 	tcp_sack_enter_loss(sk);
-	/* One segment more than what is still in flight: the segments not
+	/* That segment beside what is still in flight: the segments not
 	 * presumed lost (RACK's recent ones) keep their room (Linux's
 	 * tcp_enter_loss; 1 when everything was marked). */
 	tp->snd_cwnd = tcp_packets_in_flight(tp) + 1;
