@@ -12,7 +12,8 @@
 #include "stack/stack.h"
 #include "stack/sysctl.h"
 
-enum sysctl_type { SYSCTL_INT, SYSCTL_STRING, SYSCTL_INT3, SYSCTL_INT2 };
+enum sysctl_type { SYSCTL_INT, SYSCTL_UINT, SYSCTL_STRING, SYSCTL_INT3,
+		   SYSCTL_INT2 };
 
 struct sysctl_row {
 	const char *name;
@@ -36,6 +37,9 @@ struct sysctl_row {
  * second. */
 #define INT2_ROW(n, lo, hi) \
 	{ "net.ipv4." #n, SYSCTL_INT2, offsetof(struct us_sysctl, n), lo, hi, NULL }
+/* An unsigned int, 0..UINT_MAX (Linux's proc_douintvec: no sign). */
+#define UINT_ROW(n) \
+	{ "net.ipv4." #n, SYSCTL_UINT, offsetof(struct us_sysctl, n), 0, 0, NULL }
 #define CORE_ROW(n, lo, hi) \
 	{ "net.core." #n, SYSCTL_INT, offsetof(struct us_sysctl, n), lo, hi, NULL }
 #define STR_ROW(n, chk) \
@@ -62,6 +66,7 @@ static const struct sysctl_row sysctl_table[] = {
 	INT_ROW(tcp_max_orphans, 0, INT_MAX),
 	INT_ROW(ip_no_pmtu_disc, 0, 3),
 	INT_ROW(tcp_invalid_ratelimit, 0, INT_MAX),
+	UINT_ROW(tcp_notsent_lowat),
 	INT2_ROW(ip_local_port_range, 1024, 65535),
 	CORE_ROW(busy_read, 0, INT_MAX),
 };
@@ -93,6 +98,7 @@ void us_sysctl_init(struct us_sysctl *s)
 	s->tcp_moderate_rcvbuf = 1;
 	s->tcp_slow_start_after_idle = 1;
 	s->tcp_invalid_ratelimit = 500;
+	s->tcp_notsent_lowat = UINT_MAX;
 	s->ip_local_port_range[0] = 32768;
 	s->ip_local_port_range[1] = 60999;
 }
@@ -160,6 +166,17 @@ static int sysctl_store(struct us_sysctl *s, const struct sysctl_row *r,
 		*(int *)field = (int)v;
 		return 0;
 	}
+	if (r->type == SYSCTL_UINT) {
+		unsigned long u;
+
+		errno = 0;
+		u = strtoul(value, &end, 10);
+		if (errno || end == value || *end || strchr(value, '-') ||
+		    u > UINT_MAX)
+			return -EINVAL;
+		*(unsigned int *)field = (unsigned int)u;
+		return 0;
+	}
 	if (strlen(value) >= US_SYSCTL_NAME_MAX)
 		return -EINVAL;
 	if (r->check) {
@@ -219,6 +236,8 @@ int ustack_sysctl_get(struct ustack *st, const char *name, char *buf,
 	field = (const char *)&st->sysctl + r->offset;
 	if (r->type == SYSCTL_INT)
 		n = snprintf(buf, len, "%d", *(const int *)field);
+	else if (r->type == SYSCTL_UINT)
+		n = snprintf(buf, len, "%u", *(const unsigned int *)field);
 	else if (r->type == SYSCTL_INT3)
 		n = snprintf(buf, len, "%d\t%d\t%d", ((const int *)field)[0],
 			     ((const int *)field)[1], ((const int *)field)[2]);

@@ -65,6 +65,11 @@ struct us_sysctl {
 				      "fragmentation needed" sets the path
 				      to the minimum (1), is ignored (2),
 				      or is taken for TCP only (3) */
+	unsigned int tcp_notsent_lowat; /* unsent bytes past which a TCP
+				      socket takes no new segment and poll
+				      says it is not writable, unless
+				      TCP_NOTSENT_LOWAT says otherwise
+				      (UINT_MAX: no limit, Linux's) */
 	int tcp_invalid_ratelimit; /* ms between ACKs that answer invalid
 				      segments on one connection (500; 0:
 				      every one is answered) */

@@ -1260,6 +1260,7 @@ static const struct inherit_opt inherit_opts[] = {
 	{ IPPROTO_TCP, TCP_KEEPINTVL, 10 },
 	{ IPPROTO_TCP, TCP_KEEPCNT, 4 },
 	{ IPPROTO_TCP, TCP_USER_TIMEOUT, 5000 },
+	{ IPPROTO_TCP, TCP_NOTSENT_LOWAT, 16384 },
 	{ IPPROTO_IP, IP_TOS, 0x10 },
 	{ IPPROTO_IP, IP_TTL, 17 },
 	{ IPPROTO_IP, IP_RECVERR, 1 },
@@ -1406,6 +1407,95 @@ static void case_ioctl_syn_sent(struct dt *t)
 	dt_ioctl(t, c2, SIOCOUTQNSD, &n);
 	n = -7;
 	dt_ioctl(t, c2, SIOCINQ, &n);
+}
+
+/* ---- TCP_NOTSENT_LOWAT ---------------------------------------------------- */
+
+static void outq_unsent(struct dt *t, int fd)
+{
+	int n = -7;
+
+	dt_ioctl(t, fd, SIOCOUTQNSD, &n);
+}
+
+/* SIOCOUTQNSD, not recorded. */
+static int unsent(struct dt *t, int fd)
+{
+	int n = -1, e = errno;
+
+	(void)dt_ct(t)->ioctl(fd, SIOCOUTQNSD, &n);
+	errno = e;
+	return n;
+}
+
+/*
+ * TCP_NOTSENT_LOWAT (Linux's tcp_stream_memory_free): poll calls a socket
+ * writable while its unsent bytes, doubled, are under the mark; a write
+ * takes no new segment once they reach it (EAGAIN, or a short count),
+ * but still fills the last one. Any value is taken and read back as
+ * given; 0 means net.ipv4.tcp_notsent_lowat (an unsigned, UINT_MAX by
+ * default). TCP_CORK keeps the data unsent (the kernel would send it at
+ * its probe timer, 200 ms on, well after the case).
+ */
+static void case_notsent_lowat(struct dt *t)
+{
+	static const int vals[] = { 1, 100, -1, 0x7fffffff, 0 };
+	static char big[100000];
+	char buf[2048];
+	int fd = dt_socket(t, AF_INET, SOCK_STREAM, 0);
+	int l, c, s;
+
+	dt_getsockopt_int(t, fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT);
+	for (size_t i = 0; i < sizeof(vals) / sizeof(vals[0]); i++) {
+		dt_setsockopt_int(t, fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT,
+				  vals[i]);
+		dt_getsockopt_int(t, fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT);
+	}
+	dt_sysctl(t, "net.ipv4.tcp_notsent_lowat", "-1");
+	dt_sysctl(t, "net.ipv4.tcp_notsent_lowat", "4294967296");
+	dt_close(t, fd);
+
+	pair(t, 6561, &l, &c, &s);
+	dt_setsockopt_int(t, c, IPPROTO_TCP, TCP_NOTSENT_LOWAT, 1000);
+	dt_setsockopt_int(t, c, IPPROTO_TCP, TCP_CORK, 1);
+	dt_send(t, c, big, 400, MSG_DONTWAIT);
+	poll2(t, c, s);
+	dt_send(t, c, big, 200, MSG_DONTWAIT);
+	poll2(t, c, s);                   /* 600 unsent: not writable */
+	outq_unsent(t, c);
+	dt_send(t, c, big, 100, MSG_DONTWAIT);   /* into the last segment */
+	outq_unsent(t, c);
+	dt_setsockopt_int(t, c, IPPROTO_TCP, TCP_NOTSENT_LOWAT, 2000);
+	poll2(t, c, s);                   /* a higher mark: writable */
+	dt_setsockopt_int(t, c, IPPROTO_TCP, TCP_NOTSENT_LOWAT, 1000);
+	poll2(t, c, s);
+	dt_setsockopt_int(t, c, IPPROTO_TCP, TCP_CORK, 0);
+	poll2(t, c, s);                   /* all sent */
+	outq_unsent(t, c);
+	dt_recv(t, s, buf, sizeof(buf), MSG_DONTWAIT);
+
+	dt_close(t, c);
+	dt_close(t, s);
+
+	/* No mark of its own: the sysctl's. Against a window the reader
+	 * keeps nearly shut, a write stops where a new segment would
+	 * start (its count depends on the window: not compared), so the
+	 * next write takes nothing. */
+	dt_setsockopt_int(t, l, SOL_SOCKET, SO_RCVBUF, 2048);
+	c = dt_socket(t, AF_INET, SOCK_STREAM, 0);
+	dt_sysctl(t, "net.ipv4.tcp_notsent_lowat", "500");
+	raw_connect(t, c, 6561);
+	s = dt_accept(t, l, NULL, NULL);
+	(void)dt_ct(t)->send(c, big, sizeof(big), MSG_DONTWAIT);
+	dt_note(t, "unsent past the mark: %d", unsent(t, c) >= 500);
+	dt_send(t, c, big, 10, MSG_DONTWAIT);
+	poll2(t, c, s);
+	dt_sysctl(t, "net.ipv4.tcp_notsent_lowat", "4294967295");
+	poll2(t, c, s);
+	dt_send(t, c, big, 10, MSG_DONTWAIT);
+	dt_close(t, c);
+	dt_close(t, s);
+	dt_close(t, l);
 }
 
 /* ---- TCP_INFO of a listener ---------------------------------------------- */
@@ -1568,6 +1658,7 @@ static const struct dt_case cases[] = {
 	DT_CASE(case_ioctl_syn_sent),
 	DT_CASE(case_tcp_info_listener),
 	DT_CASE(case_maxseg_values),
+	DT_CASE(case_notsent_lowat),
 };
 
 int main(void)

@@ -50,6 +50,7 @@ static void test_defaults_are_linux(void **state)
 	assert_value(st, "net.ipv4.ip_no_pmtu_disc", "0");
 	assert_value(st, "net.ipv4.tcp_orphan_retries", "0");
 	assert_value(st, "net.ipv4.ip_local_port_range", "32768\t60999");
+	assert_value(st, "net.ipv4.tcp_notsent_lowat", "4294967295");
 	assert_int_equal(st->sysctl.tcp_sack, 1);
 	ustack_destroy(st);
 }
@@ -71,6 +72,17 @@ static void test_set_and_spellings(void **state)
 	assert_int_equal(ustack_sysctl_set(st, "net/core/busy_read", "-1"), -1);
 	assert_int_equal(errno, EINVAL);
 	assert_int_equal(st->sysctl.busy_read, 50);
+	/* An unsigned knob (Linux's proc_douintvec): no sign, 32 bits. */
+	assert_int_equal(ustack_sysctl_set(st, "net.ipv4.tcp_notsent_lowat",
+					   "3000000000"), 0);
+	assert_value(st, "net.ipv4.tcp_notsent_lowat", "3000000000");
+	assert_int_equal(ustack_sysctl_set(st, "net.ipv4.tcp_notsent_lowat",
+					   "-1"), -1);
+	assert_int_equal(errno, EINVAL);
+	assert_int_equal(ustack_sysctl_set(st, "net.ipv4.tcp_notsent_lowat",
+					   "4294967296"), -1);
+	assert_int_equal(errno, EINVAL);
+	assert_int_equal(st->sysctl.tcp_notsent_lowat, 3000000000u);
 	ustack_destroy(st);
 }
 

@@ -641,6 +641,7 @@ struct sock *tcp_create_child(struct sock *parent)
 	tp->syn_retries = tcp_sk(parent)->syn_retries;
 	tp->linger2_s = tcp_sk(parent)->linger2_s;
 	tp->user_timeout_ms = tcp_sk(parent)->user_timeout_ms;
+	tp->notsent_lowat = tcp_sk(parent)->notsent_lowat;
 	tcp_ca_openreq_child(sk, parent);
 	tcp_bind_hash(sk, parent->num);
 	return sk;
@@ -869,10 +870,24 @@ int tcp_listen_start(struct sock *sk, int backlog)
 
 /* ---- data --------------------------------------------------------------- */
 
-/* Room for more in the write queue (Linux's sk_stream_memory_free). */
+bool tcp_stream_memory_free(const struct sock *sk, unsigned int wake)
+{
+	const struct tcp_sock *tp = tcp_sk((struct sock *)sk);
+	uint32_t lowat = tp->notsent_lowat ? tp->notsent_lowat :
+			 sk->st->sysctl.tcp_notsent_lowat;
+	uint64_t notsent = seq_gt(tp->write_seq, tp->snd_nxt) ?
+			   tp->write_seq - tp->snd_nxt : 0;
+
+	return (notsent << wake) < lowat;
+}
+
+/* Room for more in the write queue (Linux's sk_stream_memory_free): the
+ * send buffer's, and TCP_NOTSENT_LOWAT's for data not yet sent. As in
+ * Linux, only a new segment asks: a write may fill the last one past
+ * either. */
 static bool tcp_wspace_ok(const struct sock *sk)
 {
-	return sk->wmem_alloc < sk->sndbuf;
+	return sk->wmem_alloc < sk->sndbuf && tcp_stream_memory_free(sk, 0);
 }
 
 /*
@@ -1402,6 +1417,13 @@ static int tcp_setsockopt(struct sock *sk, int level, int optname,
 			return -EINVAL;
 		tp->user_timeout_ms = (uint32_t)val;
 		return 0;
+	case TCP_NOTSENT_LOWAT:
+		/* Any value, taken as unsigned (Linux's do_tcp_setsockopt);
+		 * a writer a higher mark lets on is woken. */
+		tp->notsent_lowat = (uint32_t)val;
+		if (sk->sk_socket)
+			sk->sk_write_space(sk);
+		return 0;
 	default:
 		return -ENOPROTOOPT;
 	}
@@ -1494,6 +1516,7 @@ static int tcp_getsockopt(struct sock *sk, int level, int optname,
 				    : (int)(TCP_FIN_TIMEOUT_US / US_USEC_PER_SEC);
 		break;
 	case TCP_USER_TIMEOUT: val = (int)tp->user_timeout_ms; break;
+	case TCP_NOTSENT_LOWAT: val = (int)tp->notsent_lowat; break;
 	case TCP_INFO:
 		tcp_fill_info(sk, &ti);
 		n = sizeof(ti);

@@ -159,6 +159,34 @@ struct tcp_sack_rcv {
 	struct tcp_rack rack;       /* sending: tcp_rack.c, while rack.on */
 };
 
+/*
+ * What the segment being processed carried, and what its ACK did: set
+ * when it comes in and read before the next one, never across two. A
+ * stack instance handles one segment at a time under its lock (the
+ * loopback and the in-memory wire queue their frames; no receive runs
+ * inside another), so the instance keeps one copy, not every connection:
+ * an idle tcp_sock is 28 bytes smaller (test_tcp_mem).
+ */
+struct tcp_rx_scratch {
+	/* RFC 7323: its timestamp option (tcp_ts_note) */
+	bool saw_ts;                /* it had one, and the connection uses
+				       them */
+	bool dsack;                 /* its ACK had a D-SACK (TLP's fate) */
+	uint32_t tsval, tsecr;
+	/* its ACK (tcp_sack_update zeroes these) */
+	uint32_t dsack_end;         /* that D-SACK's right edge */
+	uint32_t delivered;         /* newly (S)ACKed segments (PRR's
+				       DeliveredData) */
+	uint32_t lost;              /* newly marked lost segments */
+	uint32_t sacked_acked;      /* bytes, of the segments the ACK took
+				       off, SACKed before */
+	uint32_t sacked_new;        /* bytes it SACKed anew */
+};
+
+/* The instance's scratch for the segment in hand, from a tcp_sock (needs
+ * stack/stack.h). */
+#define tcp_rx(tp) (&(tp)->sk.st->tcp.rx)
+
 struct tcp_table {
 	struct list_head bind[TCP_BHASH];    /* every sock owning a port */
 	struct list_head *ehash;             /* connections, by 4-tuple:
@@ -198,6 +226,9 @@ struct tcp_table {
 	int rx_batch;                        /* batches open (nesting) */
 	int ack_ndefer;
 	struct sock *ack_defer[16];          /* each holds a reference */
+
+	/* ---- the segment in hand (tcp_rx) ---- */
+	struct tcp_rx_scratch rx;
 };
 
 /*
@@ -336,9 +367,6 @@ struct tcp_sock {
 	uint32_t packets_out;       /* segments sent and not cumulatively
 				       acknowledged */
 	uint32_t sacked_out, lost_out, retrans_out;
-	uint32_t sacked_bytes_acked; /* of the segments the ACK being
-					 processed took off, those SACKed */
-	uint32_t sacked_bytes_new;   /* what that ACK SACKed anew */
 
 	/* Proportional Rate Reduction (RFC 6937, tcp_prr.c): the window
 	 * during fast recovery, and what one ACK delivered, in segments.
@@ -347,16 +375,12 @@ struct tcp_sock {
 	uint32_t prior_cwnd;        /* cwnd when recovery began */
 	uint32_t prr_delivered;     /* delivered since recovery began */
 	uint32_t prr_out;           /* sent since recovery began */
-	uint32_t ack_delivered;     /* the ACK in hand: newly (S)ACKed */
-	uint32_t ack_lost;          /* the ACK in hand: newly marked lost */
 	uint32_t reno_sacked;       /* no SACK: duplicate ACKs not yet
 				       covered by a cumulative ACK */
 
 	/* Tail Loss Probe (RFC 8985 §7, tcp_tlp.c; Linux's tlp_*);
-	 * its flags tlp_timer, tlp_retrans and ack_dsack (before rx_saw_ts)
-	 * fill gaps elsewhere */
+	 * its flags tlp_timer and tlp_retrans fill a gap elsewhere */
 	uint32_t tlp_high_seq;      /* TLP.end_seq; 0 = no probe out */
-	uint32_t ack_dsack_end;     /* the ACK in hand's D-SACK right edge */
 
 	/* Statistics for TCP_INFO */
 	uint32_t total_retrans;
@@ -387,15 +411,14 @@ struct tcp_sock {
 	uint8_t rcv_wscale;            /* ours, for the windows we send */
 	bool tlp_timer;                /* TLP: retrans_timer is the PTO */
 	bool tlp_retrans;              /* TLP: the probe sent old data again */
-	bool ack_dsack;                /* TLP: the ACK in hand had a D-SACK */
-	bool rx_saw_ts;                /* the segment in hand had a TSopt: */
 	/* Segments D-SACKed, dubious ones too (Linux's dsack_dups; it
 	 * stops at 65535) */
 	uint16_t dsack_dups;
-	uint32_t rx_tsval, rx_tsecr;   /* its values */
 	uint32_t window_clamp;         /* largest window we may offer */
 	uint32_t ts_offset;            /* added to our ms clock for TSval */
 	uint32_t ts_recent;            /* TS.Recent (RFC 7323 §4.3) */
+	uint32_t notsent_lowat;        /* TCP_NOTSENT_LOWAT; 0: the sysctl's
+					  (tcp_stream_memory_free) */
 	us_time_t ts_recent_stamp;     /* when TS.Recent was set (PAWS) */
 
 	/* Receive- and send-buffer autotuning (tcp_autotune.c, Linux's
@@ -457,6 +480,10 @@ void tcp_unlink_child(struct tcp_sock *tp);
 int tcp_stream_error(int flags, int err);
 /* Inherit a new child of a listener (SYN_RECV), bound to its port. */
 struct sock *tcp_create_child(struct sock *parent);
+/* Room for a new segment as TCP_NOTSENT_LOWAT sees it (Linux's
+ * tcp_stream_memory_free): fewer unsent bytes than the mark, doubled for
+ * poll's writability (wake 1). */
+bool tcp_stream_memory_free(const struct sock *sk, unsigned int wake);
 /* Free space in the receive buffer, as a window to advertise. */
 uint32_t tcp_receive_window(const struct tcp_sock *tp);
 void tcp_update_mss(struct tcp_sock *tp);
@@ -661,9 +688,9 @@ void tcp_prr_ack(struct sock *sk, bool una_advanced);
 void tcp_prr_sent(struct tcp_sock *tp, unsigned int nsegs);
 /* Without SACK: a duplicate ACK stands for a segment delivered. */
 void tcp_reno_dupack(struct sock *sk);
-/* Without SACK: a cumulative ACK of `acked` bytes came (ack_delivered
- * holds its segments). It delivered anew the segments the duplicate ACKs
- * before it did not stand for: ack_delivered becomes those, and the bytes
+/* Without SACK: a cumulative ACK of `acked` bytes came (tcp_rx's
+ * delivered holds its segments). It delivered anew the segments the
+ * duplicate ACKs before it did not stand for: delivered becomes those, and the bytes
  * returned, by which the window may grow. */
 uint32_t tcp_reno_cum_ack(struct tcp_sock *tp, uint32_t acked);
 /* Linux's tcp_limit_reno_sacked: the duplicate ACKs stand for no more

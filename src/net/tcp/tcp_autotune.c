@@ -76,11 +76,11 @@ static void tcp_rcv_rtt_measure_ts(struct sock *sk, const struct sk_buff *skb)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 	const struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
-	uint32_t delta = tcp_ts_now(sk) - tp->rx_tsecr;
+	uint32_t delta = tcp_ts_now(sk) - tcp_rx(tp)->tsecr;
 
-	if (!tp->rx_tsecr || tp->rx_tsecr == tp->rcv_rtt_last_tsecr)
+	if (!tcp_rx(tp)->tsecr || tcp_rx(tp)->tsecr == tp->rcv_rtt_last_tsecr)
 		return;
-	tp->rcv_rtt_last_tsecr = tp->rx_tsecr;
+	tp->rcv_rtt_last_tsecr = tcp_rx(tp)->tsecr;
 	if (cb->end_seq - cb->seq >= tcp_rcv_mss(tp) && delta &&
 	    delta < (uint32_t)INT32_MAX / 1000)
 		tcp_rcv_rtt_update(tp, delta * 1000);
@@ -100,7 +100,7 @@ void tcp_rcv_rtt_measure(struct sock *sk, const struct sk_buff *skb)
 	struct tcp_sock *tp = tcp_sk(sk);
 	us_time_t now = sk->st->now;
 
-	if (tp->rx_saw_ts)
+	if (tcp_rx(tp)->saw_ts)
 		tcp_rcv_rtt_measure_ts(sk, skb);
 	if (tp->rcv_rtt_time) {
 		if (seq_lt(tp->rcv_nxt, tp->rcv_rtt_seq))

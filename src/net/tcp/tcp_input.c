@@ -185,7 +185,7 @@ static bool tcp_clean_rtx_queue(struct sock *sk, uint32_t ack, uint32_t *part)
 				 * delivered when it was SACKed: not again, and
 				 * not to be taken out of this ACK's either. */
 				if (cb->sacked & TCPCB_SACKED_ACKED)
-					tp->sacked_bytes_acked += n;
+					tcp_rx(tp)->sacked_acked += n;
 				else
 					*part = n;
 			}
@@ -403,7 +403,7 @@ static enum us_drop_reason tcp_ack(struct sock *sk, const struct sk_buff *skb,
 		 * losses (it may end recovery). A D-SACK alone is no
 		 * duplicate ACK for F-RTO (Linux's FLAG_DSACKING_ACK). */
 		tcp_undo_check(sk, (sacked ? TCP_ACK_SACKED_NEW : 0) |
-				   (pure && !tp->ack_dsack ? TCP_ACK_DUP : 0));
+				   (pure && !tcp_rx(tp)->dsack ? TCP_ACK_DUP : 0));
 		tcp_rack_ack(sk);   /* RFC 8985 §6.2: losses by time */
 		tcp_tlp_ack(sk, ack, !sacked && !tcp_payload(skb) &&
 			    !wnd_changed);   /* RFC 8985 §7.4 */

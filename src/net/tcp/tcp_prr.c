@@ -23,6 +23,7 @@
  */
 #include "net/tcp/tcp.h"
 #include "net/tcp/tcp_cong.h"
+#include "stack/stack.h"
 
 void tcp_prr_init(struct sock *sk)
 {
@@ -80,12 +81,12 @@ uint32_t tcp_prr_sndcnt(const struct tcp_sock *tp, uint32_t pipe,
  * it (Linux's tcp_reset_reno_sack there). */
 uint32_t tcp_reno_cum_ack(struct tcp_sock *tp, uint32_t acked)
 {
-	uint32_t segs = tp->ack_delivered, covered, bytes;
+	uint32_t segs = tcp_rx(tp)->delivered, covered, bytes;
 
 	if (!segs)
 		return acked;
 	covered = segs - 1 < tp->reno_sacked ? segs - 1 : tp->reno_sacked;
-	tp->ack_delivered = segs - covered;
+	tcp_rx(tp)->delivered = segs - covered;
 	tp->reno_sacked -= covered;
 	if (!tp->in_recovery || !seq_lt(tp->snd_una, tp->high_seq))
 		tp->reno_sacked = 0;
@@ -117,7 +118,7 @@ void tcp_reno_dupack(struct sock *sk)
 	tp->reno_sacked++;
 	tcp_reno_limit(tp);
 	if (tp->reno_sacked > prior)
-		tp->ack_delivered = 1;
+		tcp_rx(tp)->delivered = 1;
 }
 
 void tcp_reno_mark_head_lost(struct sock *sk)
@@ -152,14 +153,14 @@ void tcp_prr_ack(struct sock *sk, bool una_advanced)
 	struct tcp_sock *tp = tcp_sk(sk);
 	uint32_t pipe;
 
-	if (!tp->in_recovery || !tp->ack_delivered)
+	if (!tp->in_recovery || !tcp_rx(tp)->delivered)
 		return;
 	/* RFC 6937 §3.1: prr_delivered += DeliveredData; pipe after the
 	 * ACK's marks; cwnd = pipe + sndcnt. */
-	tp->prr_delivered += tp->ack_delivered;
+	tp->prr_delivered += tcp_rx(tp)->delivered;
 	pipe = tcp_packets_in_flight(tp);
-	tp->snd_cwnd = pipe + tcp_prr_sndcnt(tp, pipe, tp->ack_delivered,
-					     una_advanced, tp->ack_lost != 0);
+	tp->snd_cwnd = pipe + tcp_prr_sndcnt(tp, pipe, tcp_rx(tp)->delivered,
+					     una_advanced, tcp_rx(tp)->lost != 0);
 }
 
 void tcp_prr_sent(struct tcp_sock *tp, unsigned int nsegs)

@@ -368,19 +368,19 @@ bool tcp_rack_timer_fire(struct sock *sk)
 		return true;
 	}
 	us_mib_inc(sk->st, US_MIB_TCP_RACK_REO_TIMEOUTS);
-	tp->ack_delivered = 0;
-	tp->ack_lost = 0;
+	tcp_rx(tp)->delivered = 0;
+	tcp_rx(tp)->lost = 0;
 	tcp_rack_detect(sk, r);
 	if (tp->lost_out != lost_before || tp->retrans_out != retrans_before) {
 		if (!tcp_rack_recovering(tp)) {
 			tcp_sack_start_recovery(sk);
-			tp->ack_delivered = 1;
+			tcp_rx(tp)->delivered = 1;
 			tcp_prr_ack(sk, false);
 		}
 		tcp_write_xmit(sk, true);
 	}
-	tp->ack_delivered = 0;
-	tp->ack_lost = 0;
+	tcp_rx(tp)->delivered = 0;
+	tcp_rx(tp)->lost = 0;
 	tcp_rearm_rto(sk);
 	return true;
 }

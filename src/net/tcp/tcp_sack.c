@@ -345,8 +345,8 @@ static uint32_t tcp_sack_mark(struct sock *sk, const struct tcp_sack_block *b,
 		tcp_sack_clear_marks(tp, cb, TCPCB_LOST | TCPCB_SACKED_RETRANS);
 		cb->sacked |= TCPCB_SACKED_ACKED;
 		tp->sacked_out++;
-		tp->sacked_bytes_new += skb->len;
-		tp->ack_delivered++;
+		tcp_rx(tp)->sacked_new += skb->len;
+		tcp_rx(tp)->delivered++;
 		newly++;
 	}
 	return newly;
@@ -358,7 +358,7 @@ static void tcp_sack_set_lost(struct tcp_sock *tp, struct tcp_skb_cb *cb)
 		return;
 	cb->sacked |= TCPCB_LOST;
 	tp->lost_out++;
-	tp->ack_lost++;
+	tcp_rx(tp)->lost++;
 }
 
 void tcp_sack_unmark_lost(struct sock *sk)
@@ -383,7 +383,7 @@ void tcp_sack_mark_skb_lost(struct sock *sk, struct sk_buff *skb)
 		tcp_sack_clear_marks(tp, cb, TCPCB_SACKED_RETRANS);
 		us_mib_inc(sk->st, US_MIB_TCP_LOST_RETRANSMIT);
 		if (cb->sacked & TCPCB_LOST)
-			tp->ack_lost++;
+			tcp_rx(tp)->lost++;
 	}
 	tcp_sack_set_lost(tp, cb);
 }
@@ -422,10 +422,10 @@ uint32_t tcp_sack_update(struct sock *sk, const struct tcp_seg *th)
 	us_time_t first_sent = 0;
 	uint32_t newly = 0;
 
-	tp->sacked_bytes_new = 0;
-	tp->ack_delivered = 0;   /* PRR's DeliveredData, counted anew */
-	tp->ack_lost = 0;
-	tp->ack_dsack = false;
+	tcp_rx(tp)->sacked_new = 0;
+	tcp_rx(tp)->delivered = 0;   /* PRR's DeliveredData, counted anew */
+	tcp_rx(tp)->lost = 0;
+	tcp_rx(tp)->dsack = false;
 	if (!tp->sack_ok || !o->nsacks)
 		return 0;
 	for (uint8_t i = 0; i < o->nsacks; i++) {
@@ -439,8 +439,8 @@ uint32_t tcp_sack_update(struct sock *sk, const struct tcp_seg *th)
 			/* Our retransmission was not needed (RACK widens its
 			 * window, tcp_undo.c may undo the reduction). */
 			us_mib_inc(sk->st, US_MIB_TCP_DSACK_RECV);
-			tp->ack_dsack = true;   /* (a TLP's fate, tcp_tlp.c) */
-			tp->ack_dsack_end = o->sacks[0].end;
+			tcp_rx(tp)->dsack = true;   /* (a TLP's fate, tcp_tlp.c) */
+			tcp_rx(tp)->dsack_end = o->sacks[0].end;
 			tcp_rack_dsack(sk, o->sacks[0].start, o->sacks[0].end);
 			continue;
 		}
@@ -470,9 +470,9 @@ void tcp_sack_unlinked(struct tcp_sock *tp, const struct sk_buff *skb)
 	if (skb != tp->send_head && tp->packets_out)
 		tp->packets_out--;
 	if (cb->sacked & TCPCB_SACKED_ACKED) {
-		tp->sacked_bytes_acked += skb->len;
+		tcp_rx(tp)->sacked_acked += skb->len;
 	} else {
-		tp->ack_delivered++;
+		tcp_rx(tp)->delivered++;
 		tcp_rack_delivered(&tp->sk, skb);   /* RFC 8985 §6.2 */
 	}
 	tcp_sack_clear_marks(tp, cb, TCPCB_LOST | TCPCB_SACKED_RETRANS |
@@ -481,10 +481,10 @@ void tcp_sack_unlinked(struct tcp_sock *tp, const struct sk_buff *skb)
 
 uint32_t tcp_sack_newly_delivered(struct tcp_sock *tp, uint32_t acked)
 {
-	uint32_t old = tp->sacked_bytes_acked, new = tp->sacked_bytes_new;
+	uint32_t old = tcp_rx(tp)->sacked_acked, new = tcp_rx(tp)->sacked_new;
 
-	tp->sacked_bytes_acked = 0;
-	tp->sacked_bytes_new = 0;
+	tcp_rx(tp)->sacked_acked = 0;
+	tcp_rx(tp)->sacked_new = 0;
 	return (acked > old ? acked - old : 0) + new;
 }
 

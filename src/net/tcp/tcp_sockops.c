@@ -194,13 +194,16 @@ static uint32_t tcp_poll(struct socket *sock)
 			mask |= POLLIN | POLLRDNORM;
 		/* Writable once the room is worth a write (Linux's
 		 * __sk_stream_is_writeable: free space at least half of
-		 * what is queued, a third of the buffer), not at the first
-		 * free byte: a writer woken makes real progress. A
-		 * blocked send waits for the same (Linux's waits for any
-		 * room, but sk_stream_write_space wakes it only then). */
+		 * what is queued, a third of the buffer; with
+		 * TCP_NOTSENT_LOWAT, unsent data under half the mark),
+		 * not at the first free byte: a writer woken makes real
+		 * progress. A blocked send waits for the same (Linux's
+		 * waits for any room, but sk_stream_write_space wakes it
+		 * only then). */
 		if (!(sk->shutdown & SEND_SHUTDOWN)) {
 			if (sk->wmem_alloc < sk->sndbuf &&
-			    sk->sndbuf - sk->wmem_alloc >= sk->wmem_alloc / 2)
+			    sk->sndbuf - sk->wmem_alloc >= sk->wmem_alloc / 2 &&
+			    tcp_stream_memory_free(sk, 1))
 				mask |= POLLOUT | POLLWRNORM;
 		} else {
 			mask |= POLLOUT | POLLWRNORM;

@@ -165,7 +165,7 @@ void tcp_tlp_ack(struct sock *sk, uint32_t ack, bool pure_dupack)
 	if (!tp->tlp_high_seq || seq_lt(ack, tp->tlp_high_seq))
 		return;
 	if (!tp->tlp_retrans ||
-	    (tp->ack_dsack && tp->ack_dsack_end == tp->tlp_high_seq)) {
+	    (tcp_rx(tp)->dsack && tcp_rx(tp)->dsack_end == tp->tlp_high_seq)) {
 		tp->tlp_high_seq = 0;
 	} else if (seq_gt(ack, tp->tlp_high_seq)) {
 		tp->snd_ssthresh = tcp_ca_ssthresh(sk);

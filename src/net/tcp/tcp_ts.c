@@ -224,9 +224,9 @@ uint16_t tcp_window_field(const struct tcp_sock *tp, uint32_t *win)
 
 void tcp_ts_note(struct tcp_sock *tp, const struct tcp_seg *th)
 {
-	tp->rx_saw_ts = tp->tstamp_ok && th->opts.ts_ok;
-	tp->rx_tsval = th->opts.tsval;
-	tp->rx_tsecr = th->opts.tsecr;
+	tcp_rx(tp)->saw_ts = tp->tstamp_ok && th->opts.ts_ok;
+	tcp_rx(tp)->tsval = th->opts.tsval;
+	tcp_rx(tp)->tsecr = th->opts.tsecr;
 }
 
 /*
@@ -247,7 +247,7 @@ bool tcp_paws_fresh(uint32_t ts_recent, us_time_t ts_recent_stamp,
 static bool tcp_paws_ok(const struct tcp_sock *tp, int32_t window)
 {
 	return tcp_paws_fresh(tp->ts_recent, tp->ts_recent_stamp,
-			      tp->rx_tsval, window, tp->sk.st->now);
+			      tcp_rx(tp)->tsval, window, tp->sk.st->now);
 }
 
 /*
@@ -278,7 +278,7 @@ static enum tcp_paws_verdict tcp_disordered_ack(struct sock *sk,
 	    (cb->seq == tp->snd_wl1 && (nwin > tp->snd_wnd || nwin == 0)))
 		return TCP_PAWS_REJECT;
 	/* The replay window: 1.2 RTO in ms ticks (Linux's tcp_tsval_replay). */
-	if ((int32_t)(tp->ts_recent - tp->rx_tsval) >
+	if ((int32_t)(tp->ts_recent - tcp_rx(tp)->tsval) >
 	    (int32_t)(tp->rto_us / 1000 * 12 / 10))
 		return TCP_PAWS_REJECT;
 	return TCP_PAWS_OK;
@@ -290,7 +290,7 @@ enum tcp_paws_verdict tcp_paws_check(struct sock *sk, const struct sk_buff *skb,
 	struct tcp_sock *tp = tcp_sk(sk);
 	enum tcp_paws_verdict v;
 
-	if (!tp->rx_saw_ts || tcp_paws_ok(tp, TCP_PAWS_WINDOW))
+	if (!tcp_rx(tp)->saw_ts || tcp_paws_ok(tp, TCP_PAWS_WINDOW))
 		return TCP_PAWS_OK;
 	v = tcp_disordered_ack(sk, skb, th);
 	/* A RST is let through to the sequence check (Linux; RFC 7323
@@ -313,10 +313,10 @@ enum tcp_paws_verdict tcp_paws_check(struct sock *sk, const struct sk_buff *skb,
  */
 void tcp_ts_update_recent(struct tcp_sock *tp, uint32_t seq)
 {
-	if (!tp->rx_saw_ts || seq_gt(seq, tp->rcv_wup))
+	if (!tcp_rx(tp)->saw_ts || seq_gt(seq, tp->rcv_wup))
 		return;
 	if (tcp_paws_ok(tp, 0))
-		tcp_ts_take_recent(tp, tp->rx_tsval);
+		tcp_ts_take_recent(tp, tcp_rx(tp)->tsval);
 }
 
 /*
@@ -339,10 +339,10 @@ bool tcp_ts_rtt_sample(struct sock *sk, us_time_t last_tx)
 
 	/* RFC 7323 §4.2: only an ACK of new data gives a sample, and TSecr
 	 * 0 is no echo (Linux ignores it too). */
-	if (!tp->rx_saw_ts || !tp->rx_tsecr ||
-	    (int32_t)(tp->rx_tsecr - tx_tsval) < 0)
+	if (!tcp_rx(tp)->saw_ts || !tcp_rx(tp)->tsecr ||
+	    (int32_t)(tcp_rx(tp)->tsecr - tx_tsval) < 0)
 		return false;
-	delta = tcp_ts_now(sk) - tp->rx_tsecr;
+	delta = tcp_ts_now(sk) - tcp_rx(tp)->tsecr;
 	if (delta >= (uint32_t)INT32_MAX / 1000)
 		return false;   /* an echo from the future or garbage */
 	/* One tick is the clock's resolution: a 0 ms delta counts as 1 ms

@@ -225,8 +225,8 @@ static bool tcp_undo_ts_delayed(struct tcp_sock *tp, struct tcp_rack *r)
 	if (!r->undo_ts_armed || !seq_gt(tp->snd_una, r->undo_seq))
 		return false;
 	r->undo_ts_armed = false;
-	return tp->rx_saw_ts && tp->rx_tsecr &&
-	       (int32_t)(tp->rx_tsecr - r->undo_tsval) < 0;
+	return tcp_rx(tp)->saw_ts && tcp_rx(tp)->tsecr &&
+	       (int32_t)(tcp_rx(tp)->tsecr - r->undo_tsval) < 0;
 }
 
 /* Linux's tcp_undo_cwnd_reduction. */
