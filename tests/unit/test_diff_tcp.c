@@ -1498,6 +1498,59 @@ static void case_notsent_lowat(struct dt *t)
 	dt_close(t, l);
 }
 
+/* ---- TCP_WINDOW_CLAMP ----------------------------------------------------- */
+
+/*
+ * TCP_WINDOW_CLAMP (Linux's tcp_set_window_clamp): at least half
+ * SOCK_MIN_RCVBUF (1152), a negative value too; 0 (no clamp) only on a
+ * socket with no connection, else EINVAL. It reads back as set; without
+ * one, a connection reads the largest window its buffer allows (half of
+ * 131072), and a disconnect forgets it. A listener's is its children's.
+ * (Linux 6.18 then replaces a clamp with its buffer's window once data
+ * arrives, tcp_measure_rcv_mss; ustack keeps it, so no read after data
+ * is compared.)
+ */
+static void case_window_clamp(struct dt *t)
+{
+	static const int vals[] = { 1, 100, 1152, 1153, 5000, -1, 0 };
+	struct sockaddr_in a = dt_sin("127.0.0.1", 6571);
+	int l, c, s, c2, s2;
+
+	c = dt_socket(t, AF_INET, SOCK_STREAM, 0);
+	dt_getsockopt_int(t, c, IPPROTO_TCP, TCP_WINDOW_CLAMP);
+	for (size_t i = 0; i < sizeof(vals) / sizeof(vals[0]); i++) {
+		dt_setsockopt_int(t, c, IPPROTO_TCP, TCP_WINDOW_CLAMP,
+				  vals[i]);
+		dt_getsockopt_int(t, c, IPPROTO_TCP, TCP_WINDOW_CLAMP);
+	}
+	dt_setsockopt_int(t, c, IPPROTO_TCP, TCP_WINDOW_CLAMP, 3000);
+	l = listener(t, 6571, SOCK_STREAM);
+	dt_getsockopt_int(t, l, IPPROTO_TCP, TCP_WINDOW_CLAMP);
+	dt_setsockopt_int(t, l, IPPROTO_TCP, TCP_WINDOW_CLAMP, 0);
+	dt_connect(t, c, &a, sizeof(a));
+	s = dt_accept(t, l, NULL, NULL);
+	dt_getsockopt_int(t, c, IPPROTO_TCP, TCP_WINDOW_CLAMP);
+	dt_getsockopt_int(t, s, IPPROTO_TCP, TCP_WINDOW_CLAMP);
+	dt_setsockopt_int(t, c, IPPROTO_TCP, TCP_WINDOW_CLAMP, 0);
+	dt_setsockopt_int(t, c, IPPROTO_TCP, TCP_WINDOW_CLAMP, 100000);
+	dt_getsockopt_int(t, c, IPPROTO_TCP, TCP_WINDOW_CLAMP);
+	disconnect(t, c);
+	dt_getsockopt_int(t, c, IPPROTO_TCP, TCP_WINDOW_CLAMP);
+
+	dt_setsockopt_int(t, l, IPPROTO_TCP, TCP_WINDOW_CLAMP, 4000);
+	dt_getsockopt_int(t, l, IPPROTO_TCP, TCP_WINDOW_CLAMP);
+	c2 = dt_socket(t, AF_INET, SOCK_STREAM, 0);
+	dt_connect(t, c2, &a, sizeof(a));
+	s2 = dt_accept(t, l, NULL, NULL);
+	dt_getsockopt_int(t, s2, IPPROTO_TCP, TCP_WINDOW_CLAMP);
+	dt_getsockopt_int(t, c2, IPPROTO_TCP, TCP_WINDOW_CLAMP);
+	dt_close(t, c);
+	dt_close(t, s);
+	dt_close(t, c2);
+	dt_close(t, s2);
+	dt_close(t, l);
+}
+
 /* ---- TCP_INFO of a listener ---------------------------------------------- */
 
 /*
@@ -1584,9 +1637,9 @@ static void case_maxseg_values(struct dt *t)
  */
 static void case_connect_ports_exhausted(struct dt *t)
 {
-	struct sockaddr_in la = dt_sin("127.0.0.1", 6571);
+	struct sockaddr_in la = dt_sin("127.0.0.1", 6581);
 	struct sockaddr_in any = dt_sin("127.0.0.1", 0);
-	int l = listener(t, 6571, SOCK_STREAM);
+	int l = listener(t, 6581, SOCK_STREAM);
 	int b1, b2, c, b3;
 
 	dt_sysctl(t, "net.ipv4.ip_local_port_range", "40000 40001");
@@ -1659,6 +1712,7 @@ static const struct dt_case cases[] = {
 	DT_CASE(case_tcp_info_listener),
 	DT_CASE(case_maxseg_values),
 	DT_CASE(case_notsent_lowat),
+	DT_CASE(case_window_clamp),
 };
 
 int main(void)

@@ -642,6 +642,10 @@ struct sock *tcp_create_child(struct sock *parent)
 	tp->linger2_s = tcp_sk(parent)->linger2_s;
 	tp->user_timeout_ms = tcp_sk(parent)->user_timeout_ms;
 	tp->notsent_lowat = tcp_sk(parent)->notsent_lowat;
+	if (tcp_sk(parent)->clamp_user) {   /* (Linux's rsk_window_clamp) */
+		tp->window_clamp = tcp_sk(parent)->window_clamp;
+		tp->clamp_user = true;
+	}
 	tcp_ca_openreq_child(sk, parent);
 	tcp_bind_hash(sk, parent->num);
 	return sk;
@@ -766,6 +770,8 @@ static void tcp_disconnect_forget(struct sock *sk)
 	tp->total_retrans = 0;
 	tp->dsack_dups = 0;
 	tp->syn_timed_out = false;
+	tp->window_clamp = 0;   /* TCP_WINDOW_CLAMP's too (Linux's) */
+	tp->clamp_user = false;
 	tp->last_oow_ack = 0;
 	tcp_sack_init(tp);
 	tcp_reinit_congestion_control(sk);
@@ -1417,6 +1423,22 @@ static int tcp_setsockopt(struct sock *sk, int level, int optname,
 			return -EINVAL;
 		tp->user_timeout_ms = (uint32_t)val;
 		return 0;
+	case TCP_WINDOW_CLAMP:
+		/* Linux's tcp_set_window_clamp: 0 (no clamp) only on a
+		 * socket with no connection, any other value at least half
+		 * SOCK_MIN_RCVBUF. A window already offered is not taken
+		 * back (RFC 9293 §3.8.6.2.2): the clamp bounds the next. */
+		if (!val) {
+			if (sk->state != TCP_CLOSE)
+				return -EINVAL;
+			tp->window_clamp = 0;
+			tp->clamp_user = false;
+			return 0;
+		}
+		tp->window_clamp = val < US_SK_RCVBUF_MIN / 2 ?
+				   US_SK_RCVBUF_MIN / 2 : (uint32_t)val;
+		tp->clamp_user = true;
+		return 0;
 	case TCP_NOTSENT_LOWAT:
 		/* Any value, taken as unsigned (Linux's do_tcp_setsockopt);
 		 * a writer a higher mark lets on is woken. */
@@ -1517,6 +1539,16 @@ static int tcp_getsockopt(struct sock *sk, int level, int optname,
 		break;
 	case TCP_USER_TIMEOUT: val = (int)tp->user_timeout_ms; break;
 	case TCP_NOTSENT_LOWAT: val = (int)tp->notsent_lowat; break;
+	case TCP_WINDOW_CLAMP:
+		/* The user's clamp as set; else, once a connection set one,
+		 * the largest window the receive buffer allows, as Linux's
+		 * window_clamp follows it (tcp_init_buffer_space, and
+		 * autotuning's growth); 0 before any. */
+		val = (int)tp->window_clamp;
+		if (!tp->clamp_user && tp->window_clamp &&
+		    tp->window_clamp > (uint32_t)sk->rcvbuf / 2)
+			val = sk->rcvbuf / 2;
+		break;
 	case TCP_INFO:
 		tcp_fill_info(sk, &ti);
 		n = sizeof(ti);

@@ -407,6 +407,7 @@ struct tcp_sock {
 	 * point start no fast retransmit (RFC 6582 §3.2 step 2). */
 	bool loss_held : 1;
 	bool orphan_counted : 1;       /* in st->tcp.orphans */
+	bool clamp_user : 1;           /* window_clamp is TCP_WINDOW_CLAMP's */
 	uint8_t snd_wscale;            /* the peer's shift, for its windows */
 	uint8_t rcv_wscale;            /* ours, for the windows we send */
 	bool tlp_timer;                /* TLP: retrans_timer is the PTO */
@@ -414,7 +415,9 @@ struct tcp_sock {
 	/* Segments D-SACKed, dubious ones too (Linux's dsack_dups; it
 	 * stops at 65535) */
 	uint16_t dsack_dups;
-	uint32_t window_clamp;         /* largest window we may offer */
+	uint32_t window_clamp;         /* largest window we may offer (the
+					  user's, TCP_WINDOW_CLAMP, when
+					  clamp_user; 0 before any) */
 	uint32_t ts_offset;            /* added to our ms clock for TSval */
 	uint32_t ts_recent;            /* TS.Recent (RFC 7323 §4.3) */
 	uint32_t notsent_lowat;        /* TCP_NOTSENT_LOWAT; 0: the sysctl's

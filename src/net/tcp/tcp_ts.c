@@ -47,8 +47,12 @@ static void tcp_select_rcv_wscale(struct sock *sk)
 	uint32_t rmem_max = (uint32_t)sk->st->sysctl.tcp_rmem[2];
 	int shift;
 
-	tp->window_clamp = (uint32_t)TCP_MAX_WINDOW << TCP_MAX_WSCALE;
-	if (sk->rcvbuf_locked)
+	/* TCP_WINDOW_CLAMP's bound, if the user (or a listener) set one
+	 * (Linux's tcp_select_initial_window takes window_clamp as it
+	 * finds it), else the largest a window can be. */
+	if (!tp->clamp_user)
+		tp->window_clamp = (uint32_t)TCP_MAX_WINDOW << TCP_MAX_WSCALE;
+	if (sk->rcvbuf_locked && space < tp->window_clamp)
 		tp->window_clamp = space;
 	tp->rcv_wscale = 0;
 	if (tp->ws_offered) {
