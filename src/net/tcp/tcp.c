@@ -642,6 +642,7 @@ struct sock *tcp_create_child(struct sock *parent)
 	tp->linger2_s = tcp_sk(parent)->linger2_s;
 	tp->user_timeout_ms = tcp_sk(parent)->user_timeout_ms;
 	tp->notsent_lowat = tcp_sk(parent)->notsent_lowat;
+	tp->pingpong = tcp_sk(parent)->pingpong;   /* (TCP_QUICKACK 0) */
 	if (tcp_sk(parent)->clamp_user) {   /* (Linux's rsk_window_clamp) */
 		tp->window_clamp = tcp_sk(parent)->window_clamp;
 		tp->clamp_user = true;
@@ -772,6 +773,7 @@ static void tcp_disconnect_forget(struct sock *sk)
 	tp->syn_timed_out = false;
 	tp->window_clamp = 0;   /* TCP_WINDOW_CLAMP's too (Linux's) */
 	tp->clamp_user = false;
+	tcp_delack_forget(tp);   /* TCP_QUICKACK's too */
 	tp->last_oow_ack = 0;
 	tcp_sack_init(tp);
 	tcp_reinit_congestion_control(sk);
@@ -1174,6 +1176,7 @@ static int tcp_recvmsg(struct sock *sk, struct msghdr *msg, size_t len,
 		if (!(flags & MSG_PEEK)) {
 			tcp_urg_read_done(sk);
 			tcp_rcv_space_adjust(sk);
+			tcp_delack_read(sk);
 			tcp_cleanup_rbuf(sk);
 		}
 		/* SO_TIMESTAMP(NS): the arrival of the last segment read
@@ -1423,6 +1426,9 @@ static int tcp_setsockopt(struct sock *sk, int level, int optname,
 			return -EINVAL;
 		tp->user_timeout_ms = (uint32_t)val;
 		return 0;
+	case TCP_QUICKACK:
+		tcp_delack_set_quickack(sk, val);   /* (any value) */
+		return 0;
 	case TCP_WINDOW_CLAMP:
 		/* Linux's tcp_set_window_clamp: 0 (no clamp) only on a
 		 * socket with no connection, any other value at least half
@@ -1539,6 +1545,7 @@ static int tcp_getsockopt(struct sock *sk, int level, int optname,
 		break;
 	case TCP_USER_TIMEOUT: val = (int)tp->user_timeout_ms; break;
 	case TCP_NOTSENT_LOWAT: val = (int)tp->notsent_lowat; break;
+	case TCP_QUICKACK: val = !tp->pingpong; break;
 	case TCP_WINDOW_CLAMP:
 		/* The user's clamp as set; else, once a connection set one,
 		 * the largest window the receive buffer allows, as Linux's

@@ -361,6 +361,8 @@ struct tcp_sock {
 	 * queue), as Linux keeps them; pipe = packets_out - sacked_out -
 	 * lost_out + retrans_out. */
 	struct tcp_sack_rcv *sack_rcv; /* NULL: no blocks to report */
+	uint32_t lrcvtime;          /* when data last came, in ms (Linux's
+				       icsk_ack.lrcvtime; tcp_delack.c) */
 	uint32_t lsndtime;          /* when data last went, in ms of the
 				       instance's clock (Linux's, in jiffies):
 				       the idle restart's clock (tcp_cong.c) */
@@ -408,6 +410,11 @@ struct tcp_sock {
 	bool loss_held : 1;
 	bool orphan_counted : 1;       /* in st->tcp.orphans */
 	bool clamp_user : 1;           /* window_clamp is TCP_WINDOW_CLAMP's */
+	/* The delayed-ACK engine's (tcp_delack.c; Linux's icsk_ack) */
+	bool pingpong : 1;             /* interactive: ACKs wait for replies */
+	bool rcvd_data : 1;            /* data came (Linux: ato is set) */
+	bool ack_pushed : 1;           /* an ACK owed for a pushed segment */
+	bool ack_pushed2 : 1;          /* ... for two */
 	uint8_t snd_wscale;            /* the peer's shift, for its windows */
 	uint8_t rcv_wscale;            /* ours, for the windows we send */
 	bool tlp_timer;                /* TLP: retrans_timer is the PTO */
@@ -544,6 +551,24 @@ void tcp_simple_retransmit(struct sock *sk);
  * cut to it before it goes, as Linux's tcp_fragment in tcp_write_xmit and
  * __tcp_retransmit_skb. 0, or -ENOMEM / -ENOBUFS: it cannot go now. */
 int tcp_fit_mss(struct sock *sk, struct sk_buff *skb);
+
+/* tcp_delack.c: Linux's delayed-ACK engine beyond the 40 ms timer */
+/* In-order data of len bytes came, with the segment's flags. */
+void tcp_delack_data_recv(struct sock *sk, uint32_t len, uint8_t flags);
+/* Data went: within the ACK delay of data that came, pingpong mode. */
+void tcp_delack_data_sent(struct sock *sk);
+/* Quick-ACK mode: every data segment ACKed at once. */
+bool tcp_delack_quick(const struct tcp_sock *tp);
+/* An ACK went: nothing pushed is owed one any more. */
+void tcp_delack_acked(struct tcp_sock *tp);
+/* The delayed-ACK timer fired: true if an ACK is owed (then sent). */
+bool tcp_delack_timeout(struct sock *sk);
+/* The user read data: the ACK owed goes now if Linux's would. */
+void tcp_delack_read(struct sock *sk);
+void tcp_delack_set_quickack(struct sock *sk, int val);
+/* Our SYN was answered: true if the ACK waits (pingpong mode). */
+bool tcp_delack_synsent(struct sock *sk);
+void tcp_delack_forget(struct tcp_sock *tp);
 
 /* tcp_sack.c */
 /* Fresh SACK state for a new connection attempt. */

@@ -200,6 +200,7 @@ static uint32_t tcp_now_ms(const struct sock *sk)
 void tcp_data_sent(struct sock *sk)
 {
 	tcp_sk(sk)->lsndtime = tcp_now_ms(sk);
+	tcp_delack_data_sent(sk);
 }
 
 int64_t tcp_since_data_sent(const struct sock *sk)

@@ -838,13 +838,14 @@ static void tcp_ofo_insert(struct sock *sk, struct sk_buff *skb)
 
 /* RFC 1122 §4.2.3.2: ACK at least every second full segment, within
  * 500 ms (Linux: 40 ms); at once for out-of-order data and in quick-ACK
- * mode. */
+ * mode (not in pingpong mode: tcp_delack.c). */
 static void tcp_schedule_ack(struct sock *sk, uint32_t len, bool now)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 
 	tp->rcv_unacked += len;
-	if (now || tp->quickacks || tp->rcv_unacked >= 2u * tcp_rcv_mss(tp)) {
+	if (now || tcp_delack_quick(tp) ||
+	    tp->rcv_unacked >= 2u * tcp_rcv_mss(tp)) {
 		if (tp->quickacks)
 			tp->quickacks--;
 		if (!now && tcp_ack_defer(sk))
@@ -912,7 +913,8 @@ static void tcp_data_queue(struct sock *sk, struct sk_buff *skb)
 	}
 	if (len) {
 		tp->rcv_nxt += len;
-		tp->last_rcv = sk->st->now;   /* Linux's lrcvtime */
+		tp->last_rcv = sk->st->now;   /* (keepalive's clock) */
+		tcp_delack_data_recv(sk, len, cb->flags);
 		tcp_rcv_rtt_measure(sk, skb);
 		tcp_queue_rcv(sk, skb);
 	} else {
@@ -1079,7 +1081,11 @@ static void tcp_rcv_synsent(struct sock *sk, struct sk_buff *skb,
 		tp->backoff = 0;
 		tcp_rearm_rto(sk);
 		tcp_init_established(sk);
-		tcp_send_ack(sk);
+		/* TCP_QUICKACK 0 (pingpong mode): the ACK waits up to
+		 * 200 ms for data to take it along (Linux's
+		 * tcp_rcv_synsent_state_process). */
+		if (!tcp_delack_synsent(sk))
+			tcp_send_ack(sk);
 		/* Linux's tcp_rcv_synsent_state_process: connected, the
 		 * O_ASYNC owner hears POLL_OUT. */
 		if (sk->sk_socket) {

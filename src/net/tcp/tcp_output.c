@@ -196,6 +196,7 @@ static void tcp_ack_sent(struct sock *sk)
 
 	tp->ack_pending = false;
 	tp->rcv_unacked = 0;
+	tcp_delack_acked(tp);
 	us_timer_del(&sk->st->timers, &tp->delack_timer);
 }
 

@@ -511,7 +511,7 @@ static void tcp_delack_timer(struct us_timer *t, us_time_t now)
 	struct tcp_sock *tp = container_of(t, struct tcp_sock, delack_timer);
 
 	(void)now;
-	if (tp->ack_pending)
+	if (tcp_delack_timeout(&tp->sk))
 		tcp_send_ack(&tp->sk);
 }
 
