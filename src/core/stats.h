@@ -112,6 +112,9 @@ struct ustack;
 	X(TCP_SPURIOUS_RTX_HOSTQUEUES, "tcp.spurious_rtx_hostqueues") \
 	X(TCP_FAST_RETRANS, "tcp.fast_retrans") \
 	X(TCP_LISTEN_OVERFLOWS, "tcp.listen_overflows") \
+	/* a handshake's ACK without data, dropped under TCP_DEFER_ACCEPT \
+	 * (Linux's TCPDeferAcceptDrop) */ \
+	X(TCP_DEFER_ACCEPT_DROP, "tcp.defer_accept_drop") \
 	X(TCP_CHALLENGE_ACKS, "tcp.challenge_acks") \
 	X(TCP_SACK_RECOVERY, "tcp.sack_recovery") \
 	X(TCP_LOSS_PROBES, "tcp.loss_probes") \
@@ -237,6 +240,7 @@ struct ustack;
 	X(TCP_RESET, "tcp_reset") \
 	X(TCP_FLAGS, "tcp_flags") \
 	X(TCP_LISTEN_OVERFLOW, "tcp_listen_overflow") \
+	X(TCP_DEFER_ACCEPT, "tcp_defer_accept") \
 	X(TCP_BAD_ACK, "tcp_bad_ack") \
 	X(TCP_INVALID_SEQ, "tcp_invalid_seq") \
 	X(TCP_SYN_IN_WINDOW, "tcp_syn_in_window") \

@@ -1551,6 +1551,51 @@ static void case_window_clamp(struct dt *t)
 	dt_close(t, l);
 }
 
+/* ---- TCP_DEFER_ACCEPT ----------------------------------------------------- */
+
+/*
+ * TCP_DEFER_ACCEPT (Linux's secs_to_retrans / retrans_to_secs): seconds
+ * kept as SYN-ACK timeouts (1 s doubling up to 120 s, at most 255) and
+ * read back as their sum; none at 0 or below. A listener with it offers
+ * no connection whose handshake ACK came without data: accept() waits
+ * until data comes (the kernel's SYN-ACK timer is 1 s away, after the
+ * case). An accepted socket does not inherit it.
+ */
+static void case_defer_accept(struct dt *t)
+{
+	static const int vals[] = { 1, 2, 3, 4, 8, 20, 45, 90, 200, 1000,
+				    10000, 0x7fffffff, -1, 0 };
+	struct sockaddr_in a = dt_sin("127.0.0.1", 6591);
+	char buf[16];
+	int l, c, s;
+
+	l = dt_socket(t, AF_INET, SOCK_STREAM, 0);
+	dt_getsockopt_int(t, l, IPPROTO_TCP, TCP_DEFER_ACCEPT);
+	for (size_t i = 0; i < sizeof(vals) / sizeof(vals[0]); i++) {
+		dt_setsockopt_int(t, l, IPPROTO_TCP, TCP_DEFER_ACCEPT,
+				  vals[i]);
+		dt_getsockopt_int(t, l, IPPROTO_TCP, TCP_DEFER_ACCEPT);
+	}
+	dt_setsockopt_int(t, l, IPPROTO_TCP, TCP_DEFER_ACCEPT, 5);
+	dt_bind(t, l, &a, sizeof(a));
+	dt_listen(t, l, 8);
+	dt_getsockopt_int(t, l, IPPROTO_TCP, TCP_DEFER_ACCEPT);
+	c = dt_socket(t, AF_INET, SOCK_STREAM, 0);
+	dt_connect(t, c, &a, sizeof(a));
+	tcp_state(t, c);
+	dt_fcntl(t, l, F_SETFL, O_NONBLOCK);
+	dt_accept(t, l, NULL, NULL);
+	poll2(t, l, c);
+	dt_send(t, c, hello, 5, 0);
+	poll2(t, l, c);
+	s = dt_accept(t, l, NULL, NULL);
+	dt_recv(t, s, buf, sizeof(buf), MSG_DONTWAIT);
+	dt_getsockopt_int(t, s, IPPROTO_TCP, TCP_DEFER_ACCEPT);
+	dt_close(t, c);
+	dt_close(t, s);
+	dt_close(t, l);
+}
+
 /* ---- TCP_INFO of a listener ---------------------------------------------- */
 
 /*
@@ -1713,6 +1758,7 @@ static const struct dt_case cases[] = {
 	DT_CASE(case_maxseg_values),
 	DT_CASE(case_notsent_lowat),
 	DT_CASE(case_window_clamp),
+	DT_CASE(case_defer_accept),
 };
 
 int main(void)

@@ -1353,6 +1353,39 @@ static void tcp_destroy(struct sock *sk)
 
 /* ---- options and ioctls ------------------------------------------------- */
 
+/*
+ * TCP_DEFER_ACCEPT's seconds as SYN-ACK timeouts and back (Linux's
+ * secs_to_retrans and retrans_to_secs): the timeouts of a SYN-ACK sent
+ * at 1 s, doubling up to 120 s, until their sum reaches the seconds, at
+ * most 255; read back as that sum.
+ */
+static uint8_t tcp_secs_to_retrans(int secs)
+{
+	int timeout = 1, period = 1;
+	uint8_t n = 1;
+
+	if (secs <= 0)
+		return 0;
+	while (secs > period && n < 255) {
+		n++;
+		timeout = timeout * 2 > 120 ? 120 : timeout * 2;
+		period += timeout;
+	}
+	return n;
+}
+
+static int tcp_retrans_to_secs(uint8_t n)
+{
+	int timeout = 1, period = n ? 1 : 0;
+
+	while (n > 1) {
+		n--;
+		timeout = timeout * 2 > 120 ? 120 : timeout * 2;
+		period += timeout;
+	}
+	return period;
+}
+
 static int tcp_setsockopt(struct sock *sk, int level, int optname,
 			  const void *optval, socklen_t optlen)
 {
@@ -1428,6 +1461,9 @@ static int tcp_setsockopt(struct sock *sk, int level, int optname,
 		return 0;
 	case TCP_QUICKACK:
 		tcp_delack_set_quickack(sk, val);   /* (any value) */
+		return 0;
+	case TCP_DEFER_ACCEPT:
+		tp->defer_accept = tcp_secs_to_retrans(val);
 		return 0;
 	case TCP_WINDOW_CLAMP:
 		/* Linux's tcp_set_window_clamp: 0 (no clamp) only on a
@@ -1546,6 +1582,7 @@ static int tcp_getsockopt(struct sock *sk, int level, int optname,
 	case TCP_USER_TIMEOUT: val = (int)tp->user_timeout_ms; break;
 	case TCP_NOTSENT_LOWAT: val = (int)tp->notsent_lowat; break;
 	case TCP_QUICKACK: val = !tp->pingpong; break;
+	case TCP_DEFER_ACCEPT: val = tcp_retrans_to_secs(tp->defer_accept); break;
 	case TCP_WINDOW_CLAMP:
 		/* The user's clamp as set; else, once a connection set one,
 		 * the largest window the receive buffer allows, as Linux's

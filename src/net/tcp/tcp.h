@@ -415,10 +415,17 @@ struct tcp_sock {
 	bool rcvd_data : 1;            /* data came (Linux: ato is set) */
 	bool ack_pushed : 1;           /* an ACK owed for a pushed segment */
 	bool ack_pushed2 : 1;          /* ... for two */
+	/* A listener's child whose handshake ACK came without data while
+	 * TCP_DEFER_ACCEPT held it back (Linux's inet_rsk(req)->acked) */
+	bool defer_acked : 1;
 	uint8_t snd_wscale;            /* the peer's shift, for its windows */
 	uint8_t rcv_wscale;            /* ours, for the windows we send */
 	bool tlp_timer;                /* TLP: retrans_timer is the PTO */
 	bool tlp_retrans;              /* TLP: the probe sent old data again */
+	/* TCP_DEFER_ACCEPT, as SYN-ACK timeouts (Linux's
+	 * rskq_defer_accept): a listener's children wait that long for
+	 * data; a client's handshake ACK waits for data (tcp_delack.c) */
+	uint8_t defer_accept;
 	/* Segments D-SACKed, dubious ones too (Linux's dsack_dups; it
 	 * stops at 65535) */
 	uint16_t dsack_dups;
@@ -551,6 +558,11 @@ void tcp_simple_retransmit(struct sock *sk);
  * cut to it before it goes, as Linux's tcp_fragment in tcp_write_xmit and
  * __tcp_retransmit_skb. 0, or -ENOMEM / -ENOBUFS: it cannot go now. */
 int tcp_fit_mss(struct sock *sk, struct sk_buff *skb);
+
+/* tcp_input.c: a listener's child in SYN_RECV waits for data under
+ * TCP_DEFER_ACCEPT (its handshake ACK came); true while it neither
+ * sends its SYN-ACK again at the timeout nor expires. */
+bool tcp_defer_accept_waits(const struct tcp_sock *tp, bool resend);
 
 /* tcp_delack.c: Linux's delayed-ACK engine beyond the 40 ms timer */
 /* In-order data of len bytes came, with the segment's flags. */

@@ -21,7 +21,8 @@
  * - TCP_QUICKACK: 0 enters pingpong mode, 1 leaves it (and sends an ACK
  *   owed as a read would); it reads back whether the socket is out of it.
  *   0 before connect() also delays the handshake's last ACK, for data to
- *   take along (tcp_rcv_synsent_state_process).
+ *   take along (tcp_rcv_synsent_state_process), as TCP_DEFER_ACCEPT on a
+ *   client does.
  *
  * Not modelled: Linux's ato grows with the gaps between arrivals and
  * with delayed ACKs that fire (up to the RTT, 200 ms in pingpong mode);
@@ -124,7 +125,7 @@ bool tcp_delack_synsent(struct sock *sk)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 
-	if (!tp->pingpong)
+	if (!tp->pingpong && !tp->defer_accept)
 		return false;
 	/* tcp_enter_quickack_mode: out of pingpong mode, quick ACKs, and
 	 * an ato, which makes data sent within it of now (the SYN-ACK's

@@ -1198,6 +1198,23 @@ static bool tcp_simultaneous_synack(const struct sock *sk,
 	       cb->end_seq == tp->rcv_nxt && th->ack == tp->snd_max;
 }
 
+/*
+ * Linux's syn_ack_recalc: a child whose ACK came under TCP_DEFER_ACCEPT
+ * sends no SYN-ACK at its timeouts (the peer is there) until the last
+ * one of the deferral, which gives the peer's ACK of it a chance to
+ * complete the connection; and expires only once that count and
+ * tcp_synack_retries are both reached.
+ */
+bool tcp_defer_accept_waits(const struct tcp_sock *tp, bool resend)
+{
+	unsigned int defer;
+
+	if (tp->sk.state != TCP_SYN_RECV || !tp->parent || !tp->defer_acked)
+		return false;
+	defer = tp->parent->defer_accept;
+	return resend ? tp->retransmits + 1u < defer : tp->retransmits < defer;
+}
+
 /* SYN-RECEIVED and the ACK of our SYN: the connection is up. Returns
  * false when the segment must be dropped. */
 static bool tcp_synrecv_ack(struct sock *sk, struct sk_buff *skb,
@@ -1209,6 +1226,18 @@ static bool tcp_synrecv_ack(struct sock *sk, struct sk_buff *skb,
 	if (seq_leq(th->ack, tp->snd_una) || seq_gt(th->ack, tp->snd_max)) {
 		tcp_v4_send_reset(sk->st, skb, th, seglen);
 		tcp_drop(sk->st, skb, US_DROP_TCP_BAD_ACK);
+		return false;
+	}
+	/* TCP_DEFER_ACCEPT (Linux's tcp_check_req): a handshake ACK
+	 * without data (nor FIN) is dropped, remembered, while the SYN-ACK
+	 * has timed out fewer times than the listener's count; the data
+	 * that follows completes the connection, else the ACK of the last
+	 * SYN-ACK sent does (tcp_timer.c). */
+	if (parent && tp->retransmits < parent->defer_accept &&
+	    TCP_SKB_CB(skb)->end_seq == tp->irs + 1) {
+		tp->defer_acked = true;
+		us_mib_inc(sk->st, US_MIB_TCP_DEFER_ACCEPT_DROP);
+		tcp_drop(sk->st, skb, US_DROP_TCP_DEFER_ACCEPT);
 		return false;
 	}
 	if (parent && parent->accept_qlen > parent->max_backlog) {

@@ -333,12 +333,17 @@ static bool tcp_write_timeout(struct sock *sk)
 	unsigned int retry_until;
 
 	if (sk->state == TCP_SYN_SENT || sk->state == TCP_SYN_RECV) {
-		if (sk->state == TCP_SYN_RECV)
+		/* A listener's TCP_SYNCNT (its children's syn_retries)
+		 * bounds its SYN-ACKs too (Linux's reqsk_timer_handler);
+		 * a simultaneous open's SYN_RECV counts as its SYN_SENT. */
+		if (tp->syn_retries)
+			retry_until = tp->syn_retries;
+		else if (tp->parent)
 			retry_until = TCP_SYNACK_RETRIES;
 		else
-			retry_until = tp->syn_retries ? tp->syn_retries
-						      : TCP_SYN_RETRIES;
-		if (tp->retransmits >= retry_until)
+			retry_until = TCP_SYN_RETRIES;
+		if (tp->retransmits >= retry_until &&
+		    !tcp_defer_accept_waits(tp, false))
 			return true;
 		return ut && !tp->parent &&
 		       tcp_retransmits_timed_out(sk, retry_until, ut);
@@ -455,6 +460,15 @@ static void tcp_retransmit_timer(struct us_timer *t, us_time_t now)
 	if (tcp_rtx_zero_window(sk) ? tcp_rtx_probe0_timed_out(sk, head)
 				    : tcp_write_timeout(sk)) {
 		tcp_write_err(sk, sk->err_soft ? sk->err_soft : ETIMEDOUT);
+		return;
+	}
+	/* TCP_DEFER_ACCEPT: the peer ACKed our SYN-ACK; the timeout is
+	 * counted, and the SYN-ACK not sent (Linux's reqsk_timer_handler). */
+	if (tcp_defer_accept_waits(tp, true)) {
+		tp->retransmits++;
+		if (tp->backoff < 16)
+			tp->backoff++;
+		tcp_reset_rto_timer(sk);
 		return;
 	}
 	/* The head's last copy has not even left (it waits for its next hop
