@@ -412,7 +412,6 @@ struct tcp_sock {
 	bool clamp_user : 1;           /* window_clamp is TCP_WINDOW_CLAMP's */
 	/* The delayed-ACK engine's (tcp_delack.c; Linux's icsk_ack) */
 	bool pingpong : 1;             /* interactive: ACKs wait for replies */
-	bool rcvd_data : 1;            /* data came (Linux: ato is set) */
 	bool ack_pushed : 1;           /* an ACK owed for a pushed segment */
 	bool ack_pushed2 : 1;          /* ... for two */
 	/* A listener's child whose handshake ACK came without data while
@@ -436,6 +435,9 @@ struct tcp_sock {
 	uint32_t ts_recent;            /* TS.Recent (RFC 7323 §4.3) */
 	uint32_t notsent_lowat;        /* TCP_NOTSENT_LOWAT; 0: the sysctl's
 					  (tcp_stream_memory_free) */
+	uint16_t ato_ms;               /* the ACK delay (Linux's
+					  icsk_ack.ato; tcp_delack.c), 0
+					  until data came */
 	us_time_t ts_recent_stamp;     /* when TS.Recent was set (PAWS) */
 
 	/* Receive- and send-buffer autotuning (tcp_autotune.c, Linux's
@@ -571,8 +573,12 @@ void tcp_delack_data_recv(struct sock *sk, uint32_t len, uint8_t flags);
 void tcp_delack_data_sent(struct sock *sk);
 /* Quick-ACK mode: every data segment ACKed at once. */
 bool tcp_delack_quick(const struct tcp_sock *tp);
-/* An ACK went: nothing pushed is owed one any more. */
+/* An ACK went: one quick ACK used if one was owed, and nothing pushed
+ * is owed one any more. */
 void tcp_delack_acked(struct tcp_sock *tp);
+/* Out-of-window or old data: ACK at once, and on (Linux's
+ * tcp_enter_quickack_mode). */
+void tcp_delack_enter_quickack(struct sock *sk);
 /* The delayed-ACK timer fired: true if an ACK is owed (then sent). */
 bool tcp_delack_timeout(struct sock *sk);
 /* The user read data: the ACK owed goes now if Linux's would. */

@@ -1,19 +1,29 @@
 /*
  * tcp_delack.c - when an ACK waits and when it goes (RFC 1122 §4.2.3.2,
- * RFC 5681 §4.2), the parts of Linux's delayed-ACK engine (its
- * inet_connection_sock icsk_ack) beyond "every second full segment, or
- * 40 ms": interactive ("pingpong") mode, the ACK a read sends, and
- * TCP_QUICKACK.
+ * RFC 5681 §4.2), as Linux's delayed-ACK engine (its inet_connection_sock
+ * icsk_ack) decides it, beyond "every second full segment":
  *
+ * - The delay (ato): 40 ms (TCP_ATO_MIN) from the first data on; it
+ *   follows the gaps between arrivals (half of it plus the gap, when the
+ *   gap is shorter), doubles when the timer had to send the ACK (up to
+ *   the RTO), and goes back to 40 ms when quick-ACK mode ends or
+ *   restarts. The timer waits for it, at most the RTT (never less than
+ *   40 ms), 500 ms, or 200 ms in pingpong mode or for a pushed segment
+ *   (tcp_send_delayed_ack); a timer about to fire (within a quarter of
+ *   the delay) sends the ACK at once instead.
  * - Quick-ACK mode: a new connection ACKs its first 16 data segments at
  *   once (tcp_init_established sets quickacks), so that the peer's slow
- *   start is not held back; not while in pingpong mode.
- * - Pingpong mode: data we send within the delayed-ACK time (ato, 40 ms)
- *   of the last data we received means an exchange of requests and
- *   replies: our ACKs wait, to ride on the replies (Linux's
- *   tcp_event_data_sent, inet_csk_inc_pingpong_cnt with
- *   tcp_pingpong_thresh 1). A delayed-ACK timer that had to fire ends it
- *   (tcp_delack_timer_handler): no reply came in time.
+ *   start is not held back; again after old or out-of-window data
+ *   (tcp_enter_quickack_mode) and after a gap between data longer than
+ *   the RTO (the sender restarts); not while in pingpong mode. Every ACK
+ *   that goes while one is owed, on data too, uses one
+ *   (tcp_dec_quickack_mode).
+ * - Pingpong mode: data we send within the delay of the last data we
+ *   received means an exchange of requests and replies: our ACKs wait,
+ *   to ride on the replies (Linux's tcp_event_data_sent,
+ *   inet_csk_inc_pingpong_cnt with tcp_pingpong_thresh 1). A delayed-ACK
+ *   timer that had to fire ends it (tcp_delack_timer_handler): no reply
+ *   came in time.
  * - A read: an ACK owed goes when more than a segment is unacknowledged,
  *   or when the read emptied the queue of a segment that was pushed (PSH,
  *   or short) outside pingpong mode, or of two such segments in it
@@ -24,34 +34,86 @@
  *   take along (tcp_rcv_synsent_state_process), as TCP_DEFER_ACCEPT on a
  *   client does.
  *
- * Not modelled: Linux's ato grows with the gaps between arrivals and
- * with delayed ACKs that fire (up to the RTT, 200 ms in pingpong mode);
- * here it is always TCP_DELACK_MIN (Linux's value on a path of less than
- * 40 ms RTT), and a gap of more than an RTO between data does not
- * restart quick-ACK mode. rcv_mss, the peer's segment size as Linux
- * estimates it from what arrives, is the MSS we announced.
+ * Not modelled: rcv_mss, the peer's segment size as Linux estimates it
+ * from what arrives, is the MSS we announced; the number of quick ACKs is
+ * 16 whatever the window (Linux gives fewer to a window of less than 32
+ * of its rcv_mss).
  *
- * Call chain: tcp_data_queue -> tcp_delack_data_recv; tcp_transmit_skb
- * -> tcp_data_sent -> tcp_delack_data_sent; tcp_schedule_ack ->
- * tcp_delack_quick; tcp_recvmsg -> tcp_delack_read; tcp_delack_timer ->
+ * Call chain: tcp_data_queue -> tcp_delack_data_recv; tcp_schedule_ack
+ * -> tcp_delack_quick, tcp_send_delayed_ack; tcp_transmit_skb ->
+ * tcp_data_sent -> tcp_delack_data_sent, tcp_ack_sent ->
+ * tcp_delack_acked; tcp_recvmsg -> tcp_delack_read; tcp_delack_timer ->
  * tcp_delack_timeout; tcp_setsockopt -> tcp_delack_set_quickack.
  */
 #include "net/tcp/tcp.h"
 #include "stack/stack.h"
 
 #define TCP_ATO_MIN_MS (TCP_DELACK_MIN_US / 1000)
+#define TCP_DELACK_MAX_MS (TCP_DELACK_MAX_US / 1000)
+#define TCP_MAX_QUICKACKS 16
 
 static uint32_t tcp_delack_now_ms(const struct sock *sk)
 {
 	return (uint32_t)(sk->st->now / 1000);
 }
 
-void tcp_delack_data_recv(struct sock *sk, uint32_t len, uint8_t flags)
+/* The RTO as Linux's icsk_rto has it (backed off), in ms. */
+static uint32_t tcp_delack_rto_ms(const struct tcp_sock *tp)
+{
+	return (uint32_t)(tcp_backed_off_rto(tp) / 1000);
+}
+
+static void tcp_delack_set_ato(struct tcp_sock *tp, uint32_t ms)
+{
+	tp->ato_ms = (uint16_t)(ms > UINT16_MAX ? UINT16_MAX : ms);
+}
+
+/* Linux's tcp_incr_quickack: as many quick ACKs as half the window has
+ * segments, at least 2, at most max; never fewer than are left. */
+static void tcp_delack_incr_quickack(struct tcp_sock *tp, unsigned int max)
+{
+	unsigned int n = tp->rcv_wnd / (2 * tcp_rcv_mss(tp));
+
+	if (n == 0)
+		n = 2;
+	if (n > max)
+		n = max;
+	if (n > tp->quickacks)
+		tp->quickacks = (uint8_t)n;
+}
+
+void tcp_delack_enter_quickack(struct sock *sk)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 
-	tp->rcvd_data = true;   /* (Linux: the first data sets ato) */
-	tp->lrcvtime = tcp_delack_now_ms(sk);
+	tcp_delack_incr_quickack(tp, TCP_MAX_QUICKACKS);
+	tp->pingpong = false;
+	tp->ato_ms = TCP_ATO_MIN_MS;
+}
+
+void tcp_delack_data_recv(struct sock *sk, uint32_t len, uint8_t flags)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	uint32_t now = tcp_delack_now_ms(sk), m = now - tp->lrcvtime;
+
+	/* tcp_event_data_recv: the first data sets the delay; later ones
+	 * move it towards the gaps between them. */
+	if (!tp->ato_ms) {
+		tp->ato_ms = TCP_ATO_MIN_MS;   /* (quickacks: established) */
+	} else if (m <= TCP_ATO_MIN_MS / 2) {
+		tcp_delack_set_ato(tp, tp->ato_ms / 2u + TCP_ATO_MIN_MS / 2);
+	} else if (m < tp->ato_ms) {
+		uint32_t rto = tcp_delack_rto_ms(tp);
+
+		tcp_delack_set_ato(tp, tp->ato_ms / 2u + m);
+		if (tp->ato_ms > rto)
+			tcp_delack_set_ato(tp, rto);
+	} else if (m > tcp_delack_rto_ms(tp)) {
+		/* A gap longer than the RTO: the sender restarts its
+		 * window, ACK it quickly. */
+		tcp_delack_incr_quickack(tp, TCP_MAX_QUICKACKS);
+	}
+	tp->lrcvtime = now;
 	/* tcp_measure_rcv_mss: a pushed segment, or a short one, is
 	 * likely the end of a write; a second short one while the first
 	 * is unacknowledged is PUSHED2. */
@@ -65,8 +127,7 @@ void tcp_delack_data_sent(struct sock *sk)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 
-	if (tp->rcvd_data &&
-	    tcp_delack_now_ms(sk) - tp->lrcvtime < TCP_ATO_MIN_MS)
+	if (tp->ato_ms && tcp_delack_now_ms(sk) - tp->lrcvtime < tp->ato_ms)
 		tp->pingpong = true;
 }
 
@@ -77,8 +138,58 @@ bool tcp_delack_quick(const struct tcp_sock *tp)
 
 void tcp_delack_acked(struct tcp_sock *tp)
 {
+	/* tcp_dec_quickack_mode: the last quick ACK ends the mode, and
+	 * the delay starts again from 40 ms. */
+	if (tp->quickacks && (tp->ack_pending || tp->rcv_unacked) &&
+	    --tp->quickacks == 0)
+		tp->ato_ms = TCP_ATO_MIN_MS;
 	tp->ack_pushed = false;
 	tp->ack_pushed2 = false;
+}
+
+/*
+ * tcp_send_delayed_ack: the ACK waits for the delay, bounded (once
+ * above 40 ms) by the RTT, and by 500 ms, or 200 ms in pingpong mode or
+ * for a pushed segment; a timer already set keeps its earlier time, and
+ * one about to fire sends the ACK now.
+ */
+void tcp_send_delayed_ack(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	us_time_t ato = (us_time_t)(tp->ato_ms ? tp->ato_ms : TCP_ATO_MIN_MS)
+			* 1000, timeout;
+
+	if (ato > TCP_DELACK_MIN_US) {
+		us_time_t max = (tp->pingpong || tp->ack_pushed) ?
+				TCP_DELACK_MAX_US : 500000;
+
+		if (tp->srtt_us) {
+			/* (in whole ms, as Linux's usecs_to_jiffies) */
+			us_time_t rtt = (tp->srtt_us + 999) / 1000 * 1000;
+
+			if (rtt < TCP_DELACK_MIN_US)
+				rtt = TCP_DELACK_MIN_US;
+			if (rtt < max)
+				max = rtt;
+		}
+		if (ato > max)
+			ato = max;
+	}
+	if (ato > TCP_DELACK_MAX_US)
+		ato = TCP_DELACK_MAX_US;
+	timeout = sk->st->now + ato;
+	if (us_timer_pending(&tp->delack_timer)) {
+		us_time_t due = tp->delack_timer.expires;
+
+		if (due <= sk->st->now + ato / 4) {
+			tcp_send_ack(sk);
+			return;
+		}
+		if (timeout >= due)
+			timeout = due;
+	}
+	tp->ack_pending = true;
+	us_timer_mod(&sk->st->timers, &tp->delack_timer, timeout);
 }
 
 bool tcp_delack_timeout(struct sock *sk)
@@ -87,7 +198,16 @@ bool tcp_delack_timeout(struct sock *sk)
 
 	if (!tp->ack_pending)
 		return false;
-	tp->pingpong = false;   /* no reply took it: not interactive */
+	if (!tp->pingpong) {
+		/* Missed: the next one waits longer. */
+		uint32_t rto = tcp_delack_rto_ms(tp), ato = tp->ato_ms * 2u;
+
+		tcp_delack_set_ato(tp, ato < rto ? ato : rto);
+	} else {
+		/* No reply took it: not interactive. */
+		tp->pingpong = false;
+		tp->ato_ms = TCP_ATO_MIN_MS;
+	}
 	return true;
 }
 
@@ -130,8 +250,7 @@ bool tcp_delack_synsent(struct sock *sk)
 	/* tcp_enter_quickack_mode: out of pingpong mode, quick ACKs, and
 	 * an ato, which makes data sent within it of now (the SYN-ACK's
 	 * arrival, tcp_finish_connect's lrcvtime) pingpong again. */
-	tp->pingpong = false;
-	tp->rcvd_data = true;
+	tcp_delack_enter_quickack(sk);
 	tp->lrcvtime = tcp_delack_now_ms(sk);
 	tp->ack_pending = true;
 	us_timer_mod(&sk->st->timers, &tp->delack_timer,
@@ -142,7 +261,7 @@ bool tcp_delack_synsent(struct sock *sk)
 void tcp_delack_forget(struct tcp_sock *tp)
 {
 	tp->pingpong = false;
-	tp->rcvd_data = false;
+	tp->ato_ms = 0;
 	tp->ack_pushed = false;
 	tp->ack_pushed2 = false;
 }

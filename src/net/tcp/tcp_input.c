@@ -846,8 +846,6 @@ static void tcp_schedule_ack(struct sock *sk, uint32_t len, bool now)
 	tp->rcv_unacked += len;
 	if (now || tcp_delack_quick(tp) ||
 	    tp->rcv_unacked >= 2u * tcp_rcv_mss(tp)) {
-		if (tp->quickacks)
-			tp->quickacks--;
 		if (!now && tcp_ack_defer(sk))
 			return;   /* one ACK at the end of the batch */
 		tcp_send_ack(sk);
@@ -872,6 +870,7 @@ static void tcp_data_queue(struct sock *sk, struct sk_buff *skb)
 		if (seq_leq(data_end, tp->rcv_nxt) && !(fin && data_end == tp->rcv_nxt)) {
 			/* Entirely old: the peer missed our ACK. */
 			tcp_dsack_set(sk, cb->seq, cb->end_seq);
+			tcp_delack_enter_quickack(sk);
 			tcp_send_ack(sk);
 			tcp_drop(sk->st, skb, US_DROP_TCP_OLD_DATA);
 			return;
@@ -887,6 +886,7 @@ static void tcp_data_queue(struct sock *sk, struct sk_buff *skb)
 	 * zero (a bare FIN still counts), or from its right edge on. */
 	if (len && (cb->seq == tp->rcv_nxt ? wnd == 0
 					   : !seq_lt(cb->seq, tp->rcv_nxt + wnd))) {
+		tcp_delack_enter_quickack(sk);
 		tcp_send_ack(sk);
 		tcp_drop(sk->st, skb, wnd == 0 ? US_DROP_TCP_ZERO_WINDOW
 					       : US_DROP_TCP_OVERWINDOW);

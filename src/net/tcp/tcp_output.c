@@ -194,9 +194,9 @@ static void tcp_ack_sent(struct sock *sk)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 
+	tcp_delack_acked(tp);
 	tp->ack_pending = false;
 	tp->rcv_unacked = 0;
-	tcp_delack_acked(tp);
 	us_timer_del(&sk->st->timers, &tp->delack_timer);
 }
 
@@ -614,16 +614,6 @@ void tcp_send_ack(struct sock *sk)
 	if (sk->state == TCP_CLOSE || sk->state == TCP_LISTEN)
 		return;
 	tcp_send_ctl(sk, tcp_sk(sk)->snd_max, TCPHDR_ACK);
-}
-
-void tcp_send_delayed_ack(struct sock *sk)
-{
-	struct tcp_sock *tp = tcp_sk(sk);
-
-	tp->ack_pending = true;
-	if (!us_timer_pending(&tp->delack_timer))
-		us_timer_mod(&sk->st->timers, &tp->delack_timer,
-			     sk->st->now + TCP_DELACK_MIN_US);
 }
 
 /* A zero-window or keepalive probe: an old sequence number the peer must
