@@ -1551,6 +1551,56 @@ static void case_window_clamp(struct dt *t)
 	dt_close(t, l);
 }
 
+/*
+ * With a 1500-byte MTU the handshake's end leaves a segment's room under
+ * the buffer's window (Linux's tcp_init_buffer_space: 65536 - 1460), for
+ * the clamp it would have and for a user's above that; during the
+ * handshake the clamp reads as the window scale's bound.
+ */
+static void case_window_clamp_mtu(struct dt *t)
+{
+	struct sockaddr_in a = dt_sin("127.0.0.1", 6611);
+	int l, c, s, c2, s2, l3, c3, c4;
+
+	dt_set_lo_mtu(t, 1500);
+	l = listener(t, 6611, SOCK_STREAM);
+	c = dt_socket(t, AF_INET, SOCK_STREAM, 0);
+	dt_setsockopt_int(t, c, IPPROTO_TCP, TCP_WINDOW_CLAMP, 100000);
+	dt_connect(t, c, &a, sizeof(a));
+	s = dt_accept(t, l, NULL, NULL);
+	dt_getsockopt_int(t, c, IPPROTO_TCP, TCP_WINDOW_CLAMP);
+	dt_getsockopt_int(t, s, IPPROTO_TCP, TCP_WINDOW_CLAMP);
+	c2 = dt_socket(t, AF_INET, SOCK_STREAM, 0);
+	dt_setsockopt_int(t, c2, IPPROTO_TCP, TCP_WINDOW_CLAMP, 65000);
+	dt_connect(t, c2, &a, sizeof(a));
+	s2 = dt_accept(t, l, NULL, NULL);
+	dt_getsockopt_int(t, c2, IPPROTO_TCP, TCP_WINDOW_CLAMP);
+	dt_setsockopt_int(t, c2, IPPROTO_TCP, TCP_WINDOW_CLAMP, 100000);
+	dt_getsockopt_int(t, c2, IPPROTO_TCP, TCP_WINDOW_CLAMP);
+
+	/* A listener whose accept queue is full (backlog 0 holds one)
+	 * keeps a second client in SYN_SENT. */
+	a = dt_sin("127.0.0.1", 6612);
+	l3 = dt_socket(t, AF_INET, SOCK_STREAM, 0);
+	dt_bind(t, l3, &a, sizeof(a));
+	dt_listen(t, l3, 0);
+	c3 = dt_socket(t, AF_INET, SOCK_STREAM, 0);
+	dt_connect(t, c3, &a, sizeof(a));
+	c4 = dt_socket(t, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	dt_connect(t, c4, &a, sizeof(a));
+	tcp_state(t, c4);
+	dt_getsockopt_int(t, c4, IPPROTO_TCP, TCP_WINDOW_CLAMP);
+	dt_close(t, c4);
+	dt_close(t, c3);
+	dt_close(t, l3);
+	dt_close(t, c);
+	dt_close(t, s);
+	dt_close(t, c2);
+	dt_close(t, s2);
+	dt_close(t, l);
+	dt_set_lo_mtu(t, 65536);
+}
+
 /* ---- TCP_DEFER_ACCEPT ----------------------------------------------------- */
 
 /*
@@ -1593,6 +1643,48 @@ static void case_defer_accept(struct dt *t)
 	dt_getsockopt_int(t, s, IPPROTO_TCP, TCP_DEFER_ACCEPT);
 	dt_close(t, c);
 	dt_close(t, s);
+	dt_close(t, l);
+}
+
+/* ---- TCP_QUICKACK on a listener ------------------------------------------ */
+
+/*
+ * TCP_QUICKACK reads back whether the socket is out of interactive
+ * ("pingpong") mode. listen() starts the delayed-ACK state afresh (Linux's
+ * inet_csk_delack_init), so a 0 set before it is gone; one set after it
+ * is the children's (each takes the listener's when its handshake ends).
+ */
+static void case_quickack_listener(struct dt *t)
+{
+	struct sockaddr_in a = dt_sin("127.0.0.1", 6601);
+	int l = dt_socket(t, AF_INET, SOCK_STREAM, 0);
+	int c1, s1, c2, s2;
+
+	dt_getsockopt_int(t, l, IPPROTO_TCP, TCP_QUICKACK);
+	dt_setsockopt_int(t, l, IPPROTO_TCP, TCP_QUICKACK, 0);
+	dt_getsockopt_int(t, l, IPPROTO_TCP, TCP_QUICKACK);
+	dt_setsockopt_int(t, l, IPPROTO_TCP, TCP_QUICKACK, 2);
+	dt_getsockopt_int(t, l, IPPROTO_TCP, TCP_QUICKACK);
+	dt_setsockopt_int(t, l, IPPROTO_TCP, TCP_QUICKACK, 0);
+	dt_bind(t, l, &a, sizeof(a));
+	dt_listen(t, l, 8);
+	dt_getsockopt_int(t, l, IPPROTO_TCP, TCP_QUICKACK);
+	c1 = dt_socket(t, AF_INET, SOCK_STREAM, 0);
+	dt_connect(t, c1, &a, sizeof(a));
+	s1 = dt_accept(t, l, NULL, NULL);
+	dt_getsockopt_int(t, s1, IPPROTO_TCP, TCP_QUICKACK);
+	dt_setsockopt_int(t, l, IPPROTO_TCP, TCP_QUICKACK, 0);
+	c2 = dt_socket(t, AF_INET, SOCK_STREAM, 0);
+	dt_connect(t, c2, &a, sizeof(a));
+	s2 = dt_accept(t, l, NULL, NULL);
+	dt_getsockopt_int(t, s2, IPPROTO_TCP, TCP_QUICKACK);
+	dt_getsockopt_int(t, c2, IPPROTO_TCP, TCP_QUICKACK);
+	disconnect(t, s2);
+	dt_getsockopt_int(t, s2, IPPROTO_TCP, TCP_QUICKACK);
+	dt_close(t, c1);
+	dt_close(t, s1);
+	dt_close(t, c2);
+	dt_close(t, s2);
 	dt_close(t, l);
 }
 
@@ -1758,7 +1850,9 @@ static const struct dt_case cases[] = {
 	DT_CASE(case_maxseg_values),
 	DT_CASE(case_notsent_lowat),
 	DT_CASE(case_window_clamp),
+	DT_CASE(case_window_clamp_mtu),
 	DT_CASE(case_defer_accept),
+	DT_CASE(case_quickack_listener),
 };
 
 int main(void)

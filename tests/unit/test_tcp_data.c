@@ -790,6 +790,55 @@ static void test_timestamp_last_segment_read(void **state)
 	assert_null(CMSG_NXTHDR(&m, c));
 }
 
+/* SIGIO pending for this process (taken). */
+static int sigio_taken(void)
+{
+	sigset_t set;
+	struct timespec zero = { 0, 0 };
+	int n = 0;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGIO);
+	while (sigtimedwait(&set, NULL, &zero) > 0)
+		n++;
+	return n;
+}
+
+/*
+ * TCP_NOTSENT_LOWAT with O_ASYNC: the ACK that lets the unsent data go
+ * tells the owner (POLL_OUT) once that data went, as Linux's
+ * tcp_check_space comes after tcp_data_snd_check. Woken before the
+ * sending, the test of writability saw the old unsent count and the
+ * signal waited for a later ACK.
+ */
+static void test_notsent_lowat_sigio(void **state)
+{
+	int lowat = 2000;
+	sigset_t set, old;
+	ssize_t n;
+
+	(void)state;
+	sigemptyset(&set);
+	sigaddset(&set, SIGIO);
+	assert_int_equal(pthread_sigmask(SIG_BLOCK, &set, &old), 0);
+	assert_int_equal(us_setsockopt(C.fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT,
+				       &lowat, sizeof(lowat)), 0);
+	assert_int_equal(us_fcntl(C.fd, F_SETOWN, getpid()), 0);
+	assert_int_equal(us_fcntl(C.fd, F_SETFL, O_ASYNC | O_NONBLOCK), 0);
+	/* The initial window goes (ten segments), then up to the mark. */
+	n = us_send(C.fd, BUF, 20000, 0);
+	assert_true(n > 10 * 1460 && n < 20000);
+	assert_int_equal(tt_poll(C.fd) & POLLOUT, 0);
+	ts_flush_tx(&T);
+	sigio_taken();
+	/* All of it acknowledged: the window lets the rest go. */
+	tt_send(&C, TCPHDR_ACK, C.snd_nxt, C.iss + 1 + 10 * 1460, NULL, 0);
+	assert_int_equal(tt_poll(C.fd) & POLLOUT, POLLOUT);
+	assert_int_equal(sigio_taken(), 1);
+	ts_flush_tx(&T);
+	assert_int_equal(pthread_sigmask(SIG_SETMASK, &old, NULL), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -818,6 +867,7 @@ int main(void)
 		T_(test_reads_after_reset),
 		T_(test_sigpipe_after_reset),
 		T_(test_timestamp_last_segment_read),
+		T_(test_notsent_lowat_sigio),
 #undef T_
 	};
 

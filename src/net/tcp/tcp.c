@@ -642,7 +642,6 @@ struct sock *tcp_create_child(struct sock *parent)
 	tp->linger2_s = tcp_sk(parent)->linger2_s;
 	tp->user_timeout_ms = tcp_sk(parent)->user_timeout_ms;
 	tp->notsent_lowat = tcp_sk(parent)->notsent_lowat;
-	tp->pingpong = tcp_sk(parent)->pingpong;   /* (TCP_QUICKACK 0) */
 	if (tcp_sk(parent)->clamp_user) {   /* (Linux's rsk_window_clamp) */
 		tp->window_clamp = tcp_sk(parent)->window_clamp;
 		tp->clamp_user = true;
@@ -867,6 +866,7 @@ int tcp_listen_start(struct sock *sk, int backlog)
 		      offsetof(struct tcp_sock, ca_priv) + sizeof(tp->ca_priv),
 		      "listener state outgrows ca_priv");
 	tcp_ca_listen_start(sk);
+	tcp_delack_forget(tp);   /* (Linux's inet_csk_delack_init) */
 	list_init(&tp->syn_queue);
 	list_init(&tp->accept_queue);
 	tp->syn_qlen = tp->accept_qlen = 0;
@@ -889,13 +889,26 @@ bool tcp_stream_memory_free(const struct sock *sk, unsigned int wake)
 	return (notsent << wake) < lowat;
 }
 
-/* Room for more in the write queue (Linux's sk_stream_memory_free): the
+/*
+ * Room for more in the write queue (Linux's sk_stream_memory_free): the
  * send buffer's, and TCP_NOTSENT_LOWAT's for data not yet sent. As in
  * Linux, only a new segment asks: a write may fill the last one past
- * either. */
-static bool tcp_wspace_ok(const struct sock *sk)
+ * either. Linux sends each full segment as the write fills it
+ * (tcp_push_one), so its unsent data reaches the mark only once the
+ * windows are full; ustack sends at the end of a write, so before it
+ * refuses a segment for the mark it sends what the windows let go,
+ * without PSH (more of the write follows).
+ */
+static bool tcp_wspace_ok(struct sock *sk)
 {
-	return sk->wmem_alloc < sk->sndbuf && tcp_stream_memory_free(sk, 0);
+	if (sk->wmem_alloc >= sk->sndbuf)
+		return false;
+	if (tcp_stream_memory_free(sk, 0))
+		return true;
+	sk->st->tcp.mid_write = true;
+	tcp_write_xmit(sk, false);
+	sk->st->tcp.mid_write = false;
+	return tcp_stream_memory_free(sk, 0);
 }
 
 /*
@@ -1354,6 +1367,26 @@ static void tcp_destroy(struct sock *sk)
 /* ---- options and ioctls ------------------------------------------------- */
 
 /*
+ * A window clamp as Linux's tcp_init_buffer_space leaves it: at most the
+ * window the receive buffer allows (its half, tcp_full_space), and one
+ * segment under that when it comes within a segment of it (with
+ * tcp_app_win at its default, 31: "force reservation of one segment").
+ */
+uint32_t tcp_clamp_for_space(const struct tcp_sock *tp, uint32_t clamp)
+{
+	uint32_t maxwin = tp->sk.rcvbuf > 0 ? (uint32_t)tp->sk.rcvbuf / 2 : 0;
+	uint32_t advmss = tcp_rcv_mss(tp);   /* (Linux's advmss loses the
+						timestamps' 12 bytes) */
+
+	if (clamp >= maxwin)
+		clamp = maxwin;
+	if (clamp > 2 * advmss && clamp + advmss > maxwin)
+		clamp = maxwin - advmss > 2 * advmss ? maxwin - advmss
+						     : 2 * advmss;
+	return clamp;
+}
+
+/*
  * TCP_DEFER_ACCEPT's seconds as SYN-ACK timeouts and back (Linux's
  * secs_to_retrans and retrans_to_secs): the timeouts of a SYN-ACK sent
  * at 1 s, doubling up to 120 s, until their sum reaches the seconds, at
@@ -1584,14 +1617,15 @@ static int tcp_getsockopt(struct sock *sk, int level, int optname,
 	case TCP_QUICKACK: val = !tp->pingpong; break;
 	case TCP_DEFER_ACCEPT: val = tcp_retrans_to_secs(tp->defer_accept); break;
 	case TCP_WINDOW_CLAMP:
-		/* The user's clamp as set; else, once a connection set one,
-		 * the largest window the receive buffer allows, as Linux's
-		 * window_clamp follows it (tcp_init_buffer_space, and
-		 * autotuning's growth); 0 before any. */
+		/* The user's clamp (cut once at the handshake's end,
+		 * tcp_clamp_established); 0 before any connection; during
+		 * the handshake the shift's bound; after it what Linux's
+		 * tcp_init_buffer_space makes of that, with the buffer as
+		 * it is now (Linux's window_clamp follows autotuning). */
 		val = (int)tp->window_clamp;
 		if (!tp->clamp_user && tp->window_clamp &&
-		    tp->window_clamp > (uint32_t)sk->rcvbuf / 2)
-			val = sk->rcvbuf / 2;
+		    sk->state != TCP_SYN_SENT && sk->state != TCP_SYN_RECV)
+			val = (int)tcp_clamp_for_space(tp, tp->window_clamp);
 		break;
 	case TCP_INFO:
 		tcp_fill_info(sk, &ti);

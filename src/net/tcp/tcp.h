@@ -165,7 +165,7 @@ struct tcp_sack_rcv {
  * stack instance handles one segment at a time under its lock (the
  * loopback and the in-memory wire queue their frames; no receive runs
  * inside another), so the instance keeps one copy, not every connection:
- * an idle tcp_sock is 28 bytes smaller (test_tcp_mem).
+ * an idle tcp_sock is 24 bytes smaller (test_tcp_mem).
  */
 struct tcp_rx_scratch {
 	/* RFC 7323: its timestamp option (tcp_ts_note) */
@@ -229,6 +229,10 @@ struct tcp_table {
 
 	/* ---- the segment in hand (tcp_rx) ---- */
 	struct tcp_rx_scratch rx;
+	/* tcp_sendmsg sends what it queued before its write is done (for
+	 * TCP_NOTSENT_LOWAT): the queue's last segment is not the write's
+	 * end, and gets no PSH (Linux's tcp_push_one) */
+	bool mid_write;
 };
 
 /*
@@ -503,6 +507,8 @@ struct sock *tcp_create_child(struct sock *parent);
  * tcp_stream_memory_free): fewer unsent bytes than the mark, doubled for
  * poll's writability (wake 1). */
 bool tcp_stream_memory_free(const struct sock *sk, unsigned int wake);
+/* A window clamp as Linux's tcp_init_buffer_space cuts it. */
+uint32_t tcp_clamp_for_space(const struct tcp_sock *tp, uint32_t clamp);
 /* Free space in the receive buffer, as a window to advertise. */
 uint32_t tcp_receive_window(const struct tcp_sock *tp);
 void tcp_update_mss(struct tcp_sock *tp);

@@ -35,9 +35,12 @@
  *   client does.
  *
  * Not modelled: rcv_mss, the peer's segment size as Linux estimates it
- * from what arrives, is the MSS we announced; the number of quick ACKs is
- * 16 whatever the window (Linux gives fewer to a window of less than 32
- * of its rcv_mss).
+ * from what arrives, is the MSS we announced, so "pushed" is PSH or less
+ * than 536 bytes (Linux: anything shorter than its estimate, but for a
+ * run of equal sizes); the number of quick ACKs at the start is 16
+ * whatever the window (Linux gives fewer to a window of less than 32 of
+ * its rcv_mss); the handshake's ACK does not wait for a send() blocked
+ * on the connection (Linux's sk_write_pending).
  *
  * Call chain: tcp_data_queue -> tcp_delack_data_recv; tcp_schedule_ack
  * -> tcp_delack_quick, tcp_send_delayed_ack; tcp_transmit_skb ->

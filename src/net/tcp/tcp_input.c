@@ -108,6 +108,11 @@ static void tcp_init_established(struct sock *sk)
 
 	tcp_set_state(sk, TCP_ESTABLISHED);
 	tcp_data_sent(sk);   /* (Linux's lsndtime starts here) */
+	/* A TCP_WINDOW_CLAMP of the user's is cut to the buffer's window
+	 * as Linux's tcp_init_buffer_space cuts it (ustack's own bound
+	 * stays the shift's: the buffer's space bounds the window). */
+	if (tp->clamp_user)
+		tp->window_clamp = tcp_clamp_for_space(tp, tp->window_clamp);
 	/* Linux starts in quick-ACK mode: the first segments are answered at
 	 * once, so the peer's slow start is not held back by delayed ACKs. */
 	tp->quickacks = 16;
@@ -478,8 +483,6 @@ static enum us_drop_reason tcp_ack(struct sock *sk, const struct sk_buff *skb,
 	} else if (finished || tp->snd_una == tp->snd_max) {
 		tcp_rearm_rto(sk);
 	}
-	if (sk->sk_socket)
-		sk->sk_write_space(sk);
 	return US_DROP_NOT_DROPPED;
 }
 
@@ -1235,13 +1238,17 @@ static bool tcp_synrecv_ack(struct sock *sk, struct sk_buff *skb,
 	 * SYN-ACK sent does (tcp_timer.c). */
 	if (parent && tp->retransmits < parent->defer_accept &&
 	    TCP_SKB_CB(skb)->end_seq == tp->irs + 1) {
+		tcp_ts_update_recent(tp, TCP_SKB_CB(skb)->seq);
 		tp->defer_acked = true;
 		us_mib_inc(sk->st, US_MIB_TCP_DEFER_ACCEPT_DROP);
 		tcp_drop(sk->st, skb, US_DROP_TCP_DEFER_ACCEPT);
 		return false;
 	}
 	if (parent && parent->accept_qlen > parent->max_backlog) {
-		/* Linux drops the ACK; our SYN-ACK will be sent again. */
+		/* Linux drops the ACK; our SYN-ACK will be sent again, or
+		 * under TCP_DEFER_ACCEPT not before its deferral's end
+		 * (tcp_check_req's acked). */
+		tp->defer_acked = true;
 		us_mib_inc(sk->st, US_MIB_TCP_LISTEN_OVERFLOWS);
 		tcp_drop(sk->st, skb, US_DROP_TCP_LISTEN_OVERFLOW);
 		return false;
@@ -1257,6 +1264,9 @@ static bool tcp_synrecv_ack(struct sock *sk, struct sk_buff *skb,
 		tp->syn_timed_out = false;
 	tcp_init_established(sk);
 	if (parent) {
+		/* TCP_QUICKACK 0 set on the listener after listen(), as
+		 * Linux's child has it when the request becomes one. */
+		tp->pingpong = parent->pingpong;
 		list_del(&tp->child_node);
 		parent->syn_qlen--;
 		list_add_tail(&tp->child_node, &parent->accept_queue);
@@ -1335,6 +1345,7 @@ static void tcp_rcv_state_process(struct sock *sk, struct sk_buff *skb,
 	struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
 	struct ustack *st = sk->st;
 	enum us_drop_reason why;
+	uint32_t prior_una;
 
 	/* (Keepalive's clock, last_rcv, moves only for an acceptable ACK or
 	 * data taken in: not for a segment the checks below refuse, which
@@ -1389,6 +1400,7 @@ static void tcp_rcv_state_process(struct sock *sk, struct sk_buff *skb,
 	}
 	if (sk->state == TCP_SYN_RECV && !tcp_synrecv_ack(sk, skb, th, seglen))
 		return;
+	prior_una = tp->snd_una;
 	why = tcp_ack(sk, skb, th);
 	if (why != US_DROP_NOT_DROPPED) {
 		tcp_send_challenge_ack(sk);
@@ -1399,6 +1411,11 @@ static void tcp_rcv_state_process(struct sock *sk, struct sk_buff *skb,
 	 * any state that still has data (or a FIN) to send. */
 	tcp_write_xmit(sk, true);
 	tcp_ack_probe(sk);
+	/* Room freed: writers hear of it once what the ACK let go has gone
+	 * (Linux's tcp_data_snd_check, then tcp_check_space), so that
+	 * TCP_NOTSENT_LOWAT's test, and O_ASYNC's with it, sees it. */
+	if (tp->snd_una != prior_una && sk->sk_socket)
+		sk->sk_write_space(sk);
 	if (!tcp_closing_states(sk, skb, th, seglen))
 		return;
 	tcp_urg(sk, skb, th);   /* sixth check: URG */

@@ -133,7 +133,7 @@ struct sk_buff *tcp_gso_build(struct sock *sk, struct sk_buff *first,
 		cb->sent = sk->st->now;
 		/* PSH as tcp_transmit_skb marks it; the device keeps it on
 		 * the last segment only. */
-		if (!tcp_next_queued(sk, skb))
+		if (!tcp_next_queued(sk, skb) && !sk->st->tcp.mid_write)
 			cb->flags |= TCPHDR_PSH;
 		*flags |= cb->flags & TCPHDR_PSH;
 		skb = tcp_next_queued(sk, skb);

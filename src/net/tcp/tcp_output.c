@@ -252,7 +252,8 @@ static int tcp_transmit(struct sock *sk, struct sk_buff *skb,
 	/* Push when this segment empties the queue (as Linux marks PSH). The
 	 * mark stays with the segment, so a retransmission carries it even
 	 * when more was queued behind it since. */
-	if (skb->len && skb->list.next == &sk->write_queue.list)
+	if (skb->len && skb->list.next == &sk->write_queue.list &&
+	    !sk->st->tcp.mid_write)
 		cb->flags |= TCPHDR_PSH;
 	flags |= cb->flags & TCPHDR_PSH;
 	tcp_out_from_sock(sk, &o, cb->seq, flags);

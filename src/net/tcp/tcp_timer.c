@@ -336,8 +336,11 @@ static bool tcp_write_timeout(struct sock *sk)
 		/* A listener's TCP_SYNCNT (its children's syn_retries)
 		 * bounds its SYN-ACKs too (Linux's reqsk_timer_handler);
 		 * a simultaneous open's SYN_RECV counts as its SYN_SENT. */
-		if (tp->syn_retries)
-			retry_until = tp->syn_retries;
+		uint8_t syncnt = tp->parent ? tp->parent->syn_retries
+					    : tp->syn_retries;
+
+		if (syncnt)
+			retry_until = syncnt;
 		else if (tp->parent)
 			retry_until = TCP_SYNACK_RETRIES;
 		else
@@ -465,6 +468,7 @@ static void tcp_retransmit_timer(struct us_timer *t, us_time_t now)
 	/* TCP_DEFER_ACCEPT: the peer ACKed our SYN-ACK; the timeout is
 	 * counted, and the SYN-ACK not sent (Linux's reqsk_timer_handler). */
 	if (tcp_defer_accept_waits(tp, true)) {
+		us_mib_inc(sk->st, US_MIB_TCP_TIMEOUTS);
 		tp->retransmits++;
 		if (tp->backoff < 16)
 			tp->backoff++;
