@@ -28,6 +28,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/tcp.h>
 #include <netinet/udp.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -144,8 +145,21 @@ static void open_sockets(struct test_stack *t, int fds[NFDS])
 		us_setsockopt(fds[i], SOL_SOCKET, i % 2 ? SO_TIMESTAMPNS :
 			      SO_TIMESTAMP, &on, sizeof(on));
 	}
-	/* The listener drops what comes with a TTL under 32 (IP_MINTTL). */
+	/* The listener drops what comes with a TTL under 32 (IP_MINTTL),
+	 * holds a connection whose handshake ACK brings no data for a
+	 * SYN-ACK timeout (TCP_DEFER_ACCEPT), and gives its children
+	 * interactive ACKs (TCP_QUICKACK 0 after listen()); the client
+	 * bounds its window (TCP_WINDOW_CLAMP) and its unsent data
+	 * (TCP_NOTSENT_LOWAT). */
 	us_setsockopt(fds[2], IPPROTO_IP, IP_MINTTL, &(int){ 32 }, sizeof(int));
+	us_setsockopt(fds[2], IPPROTO_TCP, TCP_DEFER_ACCEPT, &(int){ 1 },
+		      sizeof(int));
+	us_setsockopt(fds[2], IPPROTO_TCP, TCP_QUICKACK, &(int){ 0 },
+		      sizeof(int));
+	us_setsockopt(fds[3], IPPROTO_TCP, TCP_WINDOW_CLAMP, &(int){ 4000 },
+		      sizeof(int));
+	us_setsockopt(fds[3], IPPROTO_TCP, TCP_NOTSENT_LOWAT, &(int){ 1000 },
+		      sizeof(int));
 	/* One UDP socket takes GSO packets whole, the other (port 7) cut. */
 	us_setsockopt(fds[1], SOL_UDP, UDP_GRO, &(int){ 1 }, sizeof(int));
 	a.sin_addr.s_addr = ts_ip("10.0.0.1");
