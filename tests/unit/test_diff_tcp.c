@@ -1688,6 +1688,46 @@ static void case_quickack_listener(struct dt *t)
 	dt_close(t, l);
 }
 
+/* ---- TCP_INFO's ACK delay and times ------------------------------------- */
+
+static void info_times(struct dt *t, int fd)
+{
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+
+	memset(&ti, 0xa5, sizeof(ti));
+	if (dt_ct(t)->getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0) {
+		dt_note(t, "TCP_INFO failed: %d", errno);
+		return;
+	}
+	dt_note(t, "ato %u probes %u; within a second: data sent %d, data "
+		"received %d, ACK received %d", ti.tcpi_ato, ti.tcpi_probes,
+		ti.tcpi_last_data_sent < 1000, ti.tcpi_last_data_recv < 1000,
+		ti.tcpi_last_ack_recv < 1000);
+}
+
+/*
+ * TCP_INFO's tcpi_ato is the delayed-ACK engine's delay in us: none
+ * before data came, then 40 ms (TCP_ATO_MIN); the last_* times count
+ * from the connection's start (Linux's tcp_get_info).
+ */
+static void case_tcp_info_ato(struct dt *t)
+{
+	char buf[16];
+	int l, c, s;
+
+	pair(t, 6621, &l, &c, &s);
+	info_times(t, c);
+	info_times(t, s);
+	dt_send(t, c, hello, 5, 0);
+	dt_recv(t, s, buf, sizeof(buf), 0);
+	info_times(t, c);
+	info_times(t, s);
+	dt_close(t, c);
+	dt_close(t, s);
+	dt_close(t, l);
+}
+
 /* ---- TCP_INFO of a listener ---------------------------------------------- */
 
 /*
@@ -1853,6 +1893,7 @@ static const struct dt_case cases[] = {
 	DT_CASE(case_window_clamp_mtu),
 	DT_CASE(case_defer_accept),
 	DT_CASE(case_quickack_listener),
+	DT_CASE(case_tcp_info_ato),
 };
 
 int main(void)

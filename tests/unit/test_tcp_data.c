@@ -839,6 +839,35 @@ static void test_notsent_lowat_sigio(void **state)
 	assert_int_equal(pthread_sigmask(SIG_SETMASK, &old, NULL), 0);
 }
 
+/* TCP_INFO's ACK delay (tcpi_ato, us) and the times since data went,
+ * data came and an ACK came (ms), from the connection's start on, as
+ * Linux's tcp_get_info gives them. */
+static void test_tcp_info_times(void **state)
+{
+	struct tcp_info ti;
+
+	(void)state;
+	ts_advance(&T, 5000000);
+	tt_info(C.fd, &ti);
+	assert_int_equal(ti.tcpi_ato, 0);
+	assert_int_equal(ti.tcpi_last_data_recv, 5000);
+	assert_int_equal(ti.tcpi_last_data_sent, 5000);
+	assert_int_equal(ti.tcpi_last_ack_recv, 5000);
+	peer_data(&C, 100);
+	TT_EXPECT_ACK(&C);
+	ts_advance(&T, 1200000);
+	assert_int_equal(us_send(C.fd, "x", 1, 0), 1);
+	TT_EXPECT_DATA(&C, C.rcv_nxt, 1);
+	C.rcv_nxt += 1;
+	tt_peer(&C, TCPHDR_ACK, NULL, 0);
+	ts_advance(&T, 300000);
+	tt_info(C.fd, &ti);
+	assert_int_equal(ti.tcpi_ato, 40000);
+	assert_int_equal(ti.tcpi_last_data_recv, 1500);
+	assert_int_equal(ti.tcpi_last_data_sent, 300);
+	assert_int_equal(ti.tcpi_last_ack_recv, 300);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -868,6 +897,7 @@ int main(void)
 		T_(test_sigpipe_after_reset),
 		T_(test_timestamp_last_segment_read),
 		T_(test_notsent_lowat_sigio),
+		T_(test_tcp_info_times),
 #undef T_
 	};
 

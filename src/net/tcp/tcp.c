@@ -1542,8 +1542,21 @@ static void tcp_fill_info(struct sock *sk, struct tcp_info *ti)
 		return;
 	}
 	ti->tcpi_retransmits = tp->retransmits;
+	ti->tcpi_probes = tp->probes_out;
 	ti->tcpi_backoff = tp->backoff;
 	ti->tcpi_rto = tp->rto_us;
+	/* The delayed-ACK engine's delay, and how long ago data went, data
+	 * came and an ACK came, in ms (Linux's lsndtime, lrcvtime and
+	 * rcv_tstamp, from the connection's start on). */
+	ti->tcpi_ato = (uint32_t)tp->ato_ms * 1000;
+	if (sk->state != TCP_SYN_SENT && sk->state != TCP_SYN_RECV) {
+		uint32_t now_ms = (uint32_t)(sk->st->now / 1000);
+
+		ti->tcpi_last_data_sent = now_ms - tp->lsndtime;
+		ti->tcpi_last_data_recv = now_ms - tp->lrcvtime;
+		ti->tcpi_last_ack_recv =
+			(uint32_t)((sk->st->now - tp->last_rcv) / 1000);
+	}
 	ti->tcpi_snd_mss = tp->mss_cache;
 	ti->tcpi_rcv_mss = tp->advmss;
 	ti->tcpi_rtt = tp->srtt_us;
