@@ -522,6 +522,10 @@ void tt_to_fin_wait2(struct tt_conn *c, bool orphan)
 void tt_to_close_wait(struct tt_conn *c)
 {
 	tt_peer(c, TCPHDR_FIN | TCPHDR_ACK, NULL, 0);
+	/* After data the FIN's ACK waits the delay (Linux's tcp_fin makes
+	 * the connection interactive); before any, it goes at once. */
+	if (!c->t->txq->qlen)
+		ts_advance(c->t, TCP_DELACK_MIN_US);
 	TT_EXPECT_ACK(c);
 	expect_state(c, TCP_CLOSE_WAIT);
 }

@@ -845,6 +845,8 @@ int tcp_listen_start(struct sock *sk, int backlog)
 	struct tcp_sock *tp = tcp_sk(sk);
 	int rc;
 
+	tcp_delack_forget(tp);   /* (Linux's inet_csk_delack_init, before
+				    the port: a failed listen() too) */
 	if (!sk->num) {
 		rc = tcp_get_port(sk, 0);
 		if (rc < 0)
@@ -866,7 +868,6 @@ int tcp_listen_start(struct sock *sk, int backlog)
 		      offsetof(struct tcp_sock, ca_priv) + sizeof(tp->ca_priv),
 		      "listener state outgrows ca_priv");
 	tcp_ca_listen_start(sk);
-	tcp_delack_forget(tp);   /* (Linux's inet_csk_delack_init) */
 	list_init(&tp->syn_queue);
 	list_init(&tp->accept_queue);
 	tp->syn_qlen = tp->accept_qlen = 0;

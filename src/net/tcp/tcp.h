@@ -418,6 +418,8 @@ struct tcp_sock {
 	bool pingpong : 1;             /* interactive: ACKs wait for replies */
 	bool ack_pushed : 1;           /* an ACK owed for a pushed segment */
 	bool ack_pushed2 : 1;          /* ... for two */
+	bool ack_sched : 1;            /* data or a FIN came: an ACK is owed
+					  (Linux's ICSK_ACK_SCHED) */
 	/* A listener's child whose handshake ACK came without data while
 	 * TCP_DEFER_ACCEPT held it back (Linux's inet_rsk(req)->acked) */
 	bool defer_acked : 1;

@@ -143,9 +143,11 @@ void tcp_delack_acked(struct tcp_sock *tp)
 {
 	/* tcp_dec_quickack_mode: the last quick ACK ends the mode, and
 	 * the delay starts again from 40 ms. */
-	if (tp->quickacks && (tp->ack_pending || tp->rcv_unacked) &&
+	if (tp->quickacks &&
+	    (tp->ack_sched || tp->ack_pending || tp->rcv_unacked) &&
 	    --tp->quickacks == 0)
 		tp->ato_ms = TCP_ATO_MIN_MS;
+	tp->ack_sched = false;
 	tp->ack_pushed = false;
 	tp->ack_pushed2 = false;
 }
@@ -265,6 +267,7 @@ void tcp_delack_forget(struct tcp_sock *tp)
 {
 	tp->pingpong = false;
 	tp->ato_ms = 0;
+	tp->ack_sched = false;
 	tp->ack_pushed = false;
 	tp->ack_pushed2 = false;
 }

@@ -86,10 +86,15 @@ static bool tcp_oow_rate_limited(struct sock *sk)
 static void tcp_send_oow_ack(struct sock *sk, const struct tcp_seg *th,
 			     uint32_t seglen)
 {
-	if (seglen && !(th->flags & TCPHDR_SYN))
+	if (seglen && !(th->flags & TCPHDR_SYN)) {
+		/* Old data: our ACK was lost; quick ACKs again (Linux's
+		 * tcp_send_dupack, tcp_enter_quickack_mode). */
+		if (seq_lt(th->seq, tcp_sk(sk)->rcv_nxt))
+			tcp_delack_enter_quickack(sk);
 		tcp_send_ack(sk);
-	else if (!tcp_oow_rate_limited(sk))
+	} else if (!tcp_oow_rate_limited(sk)) {
 		tcp_send_ack(sk);
+	}
 }
 
 /* RFC 5961 §3.2 / §4.2: answer a doubtful RST or SYN with an ACK of what
@@ -702,10 +707,13 @@ static bool tcp_rmem_room(struct sock *sk, struct sk_buff *skb)
 	return tcp_prune_queue(sk, TCP_SKB_CB(skb)->seq);
 }
 
-/* RFC 9293 §3.10.7.4, eighth check: the FIN is in order. */
-static void tcp_fin(struct sock *sk)
+/* RFC 9293 §3.10.7.4, eighth check: the FIN is in order. ack_now: it
+ * filled a hole (came from the out-of-order queue), which is ACKed at
+ * once (RFC 5681 §4.2; Linux's ICSK_ACK_NOW). */
+static void tcp_fin(struct sock *sk, bool ack_now)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
+	bool delay = false;
 
 	tp->rcv_nxt++;
 	sk->shutdown |= RCV_SHUTDOWN;
@@ -716,6 +724,12 @@ static void tcp_fin(struct sock *sk)
 	case TCP_SYN_RECV:
 	case TCP_ESTABLISHED:
 		tcp_set_state(sk, TCP_CLOSE_WAIT);
+		/* Linux's tcp_fin: interactive mode; the ACK waits the
+		 * delay, for a reply or our own FIN to take it along (at
+		 * once if no data came before: no delay yet, ato 0). */
+		tp->pingpong = true;
+		delay = !ack_now && tp->ato_ms &&
+			tp->rcv_nxt - tp->rcv_wup <= tcp_rcv_mss(tp);
 		break;
 	case TCP_FIN_WAIT1:
 		/* Our FIN is not acknowledged yet: simultaneous close. */
@@ -735,7 +749,10 @@ static void tcp_fin(struct sock *sk)
 	default:
 		break;
 	}
-	tcp_send_ack(sk);
+	if (delay)
+		tcp_send_delayed_ack(sk);
+	else
+		tcp_send_ack(sk);
 	if (sk->sk_socket) {
 		sk->sk_state_change(sk);
 		/* Linux's tcp_fin: "Do not send POLL_HUP for half duplex
@@ -865,10 +882,14 @@ static void tcp_data_queue(struct sock *sk, struct sk_buff *skb)
 	struct tcp_sock *tp = tcp_sk(sk);
 	struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
 	bool fin = cb->flags & TCPHDR_FIN;
-	bool had_ooo = !skb_queue_empty(&tp->ooo_queue);
+	bool had_ooo = !skb_queue_empty(&tp->ooo_queue), fin_filled = false;
 	uint32_t len = tcp_payload(skb);
 	uint32_t wnd = tcp_receive_window(tp);
 
+	/* Whatever becomes of it, an ACK is owed (Linux's tcp_data_queue
+	 * schedules one on every path). */
+	if (len || fin)
+		tp->ack_sched = true;
 	if (seq_lt(cb->seq, tp->rcv_nxt)) {
 		uint32_t data_end = cb->end_seq - (fin ? 1 : 0);
 
@@ -928,13 +949,13 @@ static void tcp_data_queue(struct sock *sk, struct sk_buff *skb)
 	/* A FIN in order ends the stream: what the out-of-order queue holds
 	 * past it is purged (tcp_fin), not received. */
 	if (!fin && tcp_ofo_drain(sk))
-		fin = true;
+		fin = fin_filled = true;
 	if (had_ooo)
 		tcp_sack_rcv_update(sk);
 	/* RFC 5681 §4.2: ACK at once while a hole remains, and when a
 	 * segment fills one. */
 	if (fin) {
-		tcp_fin(sk);
+		tcp_fin(sk, fin_filled);
 	} else {
 		tcp_schedule_ack(sk, len,
 				 had_ooo || !skb_queue_empty(&tp->ooo_queue));
@@ -1347,7 +1368,7 @@ static void tcp_rcv_state_process(struct sock *sk, struct sk_buff *skb,
 	struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
 	struct ustack *st = sk->st;
 	enum us_drop_reason why;
-	uint32_t prior_una;
+	uint32_t prior_una, prior_nxt;
 
 	/* (Keepalive's clock, last_rcv, moves only for an acceptable ACK or
 	 * data taken in: not for a segment the checks below refuse, which
@@ -1403,6 +1424,7 @@ static void tcp_rcv_state_process(struct sock *sk, struct sk_buff *skb,
 	if (sk->state == TCP_SYN_RECV && !tcp_synrecv_ack(sk, skb, th, seglen))
 		return;
 	prior_una = tp->snd_una;
+	prior_nxt = tp->snd_nxt;
 	why = tcp_ack(sk, skb, th);
 	if (why != US_DROP_NOT_DROPPED) {
 		tcp_send_challenge_ack(sk);
@@ -1413,10 +1435,12 @@ static void tcp_rcv_state_process(struct sock *sk, struct sk_buff *skb,
 	 * any state that still has data (or a FIN) to send. */
 	tcp_write_xmit(sk, true);
 	tcp_ack_probe(sk);
-	/* Room freed: writers hear of it once what the ACK let go has gone
-	 * (Linux's tcp_data_snd_check, then tcp_check_space), so that
+	/* Room freed, or unsent data gone (a window update): writers hear
+	 * of it once what the ACK let go has gone (Linux's
+	 * tcp_data_snd_check, then tcp_check_space), so that
 	 * TCP_NOTSENT_LOWAT's test, and O_ASYNC's with it, sees it. */
-	if (tp->snd_una != prior_una && sk->sk_socket)
+	if ((tp->snd_una != prior_una || tp->snd_nxt != prior_nxt) &&
+	    sk->sk_socket)
 		sk->sk_write_space(sk);
 	if (!tcp_closing_states(sk, skb, th, seglen))
 		return;

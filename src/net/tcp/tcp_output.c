@@ -258,10 +258,12 @@ static int tcp_transmit(struct sock *sk, struct sk_buff *skb,
 	flags |= cb->flags & TCPHDR_PSH;
 	tcp_out_from_sock(sk, &o, cb->seq, flags);
 	cb->sent = sk->st->now;
-	if (skb->len)
-		tcp_data_sent(sk);
+	/* (In Linux's order, tcp_transmit_skb's: the ACK's quick-ACK count
+	 * first, then pingpong's test.) */
 	if (flags & TCPHDR_ACK)
 		tcp_ack_sent(sk);
+	if (skb->len)
+		tcp_data_sent(sk);
 	if (rexmit) {
 		/* Saturates: RACK's walk takes 0 for "sent only once". */
 		if (cb->retrans < UINT8_MAX)
