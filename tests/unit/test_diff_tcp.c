@@ -1690,16 +1690,25 @@ static void case_quickack_listener(struct dt *t)
 
 /* ---- TCP_INFO's ACK delay and times ------------------------------------- */
 
+/* TCP_INFO, unrecorded (a failure is noted): false if it failed. */
+static bool info_of(struct dt *t, int fd, struct tcp_info *ti)
+{
+	socklen_t len = sizeof(*ti);
+
+	memset(ti, 0xa5, sizeof(*ti));
+	if (dt_ct(t)->getsockopt(fd, IPPROTO_TCP, TCP_INFO, ti, &len) < 0) {
+		dt_note(t, "TCP_INFO failed: %d", errno);
+		return false;
+	}
+	return true;
+}
+
 static void info_times(struct dt *t, int fd)
 {
 	struct tcp_info ti;
-	socklen_t len = sizeof(ti);
 
-	memset(&ti, 0xa5, sizeof(ti));
-	if (dt_ct(t)->getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0) {
-		dt_note(t, "TCP_INFO failed: %d", errno);
+	if (!info_of(t, fd, &ti))
 		return;
-	}
 	dt_note(t, "ato %u probes %u; within a second: data sent %d, data "
 		"received %d, ACK received %d", ti.tcpi_ato, ti.tcpi_probes,
 		ti.tcpi_last_data_sent < 1000, ti.tcpi_last_data_recv < 1000,
@@ -1738,13 +1747,9 @@ static void case_tcp_info_ato(struct dt *t)
 static void listener_info(struct dt *t, int fd)
 {
 	struct tcp_info ti;
-	socklen_t len = sizeof(ti);
 
-	memset(&ti, 0xa5, sizeof(ti));
-	if (dt_ct(t)->getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0) {
-		dt_note(t, "TCP_INFO failed: %d", errno);
+	if (!info_of(t, fd, &ti))
 		return;
-	}
 	dt_note(t, "state %u unacked %u sacked %u cwnd %u", ti.tcpi_state,
 		ti.tcpi_unacked, ti.tcpi_sacked, ti.tcpi_snd_cwnd);
 	dt_note(t, "rto %u snd_mss %u rcv_mss %u ssthresh %u advmss %u "
