@@ -1632,7 +1632,7 @@ static int tcp_getsockopt(struct sock *sk, int level, int optname,
 	case TCP_DEFER_ACCEPT: val = tcp_retrans_to_secs(tp->defer_accept); break;
 	case TCP_WINDOW_CLAMP:
 		/* The user's clamp (cut once at the handshake's end,
-		 * tcp_clamp_established); 0 before any connection; during
+		 * tcp_init_established); 0 before any connection; during
 		 * the handshake the shift's bound; after it what Linux's
 		 * tcp_init_buffer_space makes of that, with the buffer as
 		 * it is now (Linux's window_clamp follows autotuning). */
