@@ -334,12 +334,11 @@ static void test_zero_window(void **state)
 			n = 536;
 		peer_data(&c, n);
 		total += n;
-		if (i < 16) {
-			expect_ack_window(&c);
-		} else {
+		/* (A small window has few quick ACKs, as Linux's: then the
+		 * delayed ACK.) */
+		if (!T.txq->qlen)
 			ts_advance(&T, 40000);
-			expect_ack_window(&c);
-		}
+		expect_ack_window(&c);
 	}
 	assert_int_equal(last_window, 0);
 	assert_int_equal(fionread(c.fd), (int)total);

@@ -393,10 +393,10 @@ static void test_ts_echo_rules(void **state)
 	s = TT_EXPECT(&c, TCPHDR_ACK, c.rcv_nxt, c.snd_nxt);
 	assert_int_equal(s->th.opts.tsecr, 3001);
 
-	/* Leave quick-ACK mode (16 immediate ACKs: the out-of-order
-	 * segment's and the fill's took two, as Linux counts them), then
+	/* Leave quick-ACK mode (16 immediate ACKs from the first data in
+	 * order, the fill, whose ACK took one, as Linux counts them), then
 	 * two small segments share one delayed ACK: it echoes the first. */
-	for (uint32_t i = 0; i < 14; i++) {
+	for (uint32_t i = 0; i < 15; i++) {
 		peer_ts(&c, TCPHDR_ACK, 3002 + i, 0, BUF, 10);
 		TT_EXPECT_ACK(&c);
 	}

@@ -11,9 +11,9 @@
  *   40 ms), 500 ms, or 200 ms in pingpong mode or for a pushed segment
  *   (tcp_send_delayed_ack); a timer about to fire (within a quarter of
  *   the delay) sends the ACK at once instead.
- * - Quick-ACK mode: a new connection ACKs its first 16 data segments at
- *   once (tcp_init_established sets quickacks), so that the peer's slow
- *   start is not held back; again after old or out-of-window data
+ * - Quick-ACK mode: a new connection ACKs its first data segments at
+ *   once, 16 of them (fewer for a small window: tcp_incr_quickack at the
+ *   first data), so that the peer's slow start is not held back; again after old or out-of-window data
  *   (tcp_enter_quickack_mode) and after a gap between data longer than
  *   the RTO (the sender restarts); not while in pingpong mode. Every ACK
  *   that goes while one is owed, on data too, uses one
@@ -35,11 +35,10 @@
  *   client does.
  *
  * Not modelled: rcv_mss, the peer's segment size as Linux estimates it
- * from what arrives, is the MSS we announced, so "pushed" is PSH or less
- * than 536 bytes (Linux: anything shorter than its estimate, but for a
- * run of equal sizes); the number of quick ACKs at the start is 16
- * whatever the window (Linux gives fewer to a window of less than 32 of
- * its rcv_mss); the handshake's ACK does not wait for a send() blocked
+ * from what arrives, is the MSS we announced (but for the first data's
+ * quick ACKs), so "pushed" is PSH or less than 536 bytes (Linux: anything
+ * shorter than its estimate, but for a run of equal sizes); the
+ * handshake's ACK does not wait for a send() blocked
  * on the connection (Linux's sk_write_pending).
  *
  * Call chain: tcp_data_queue -> tcp_delack_data_recv; tcp_schedule_ack
@@ -85,6 +84,35 @@ static void tcp_delack_incr_quickack(struct tcp_sock *tp, unsigned int max)
 		tp->quickacks = (uint8_t)n;
 }
 
+/*
+ * The first data: quick ACKs for half the window's worth of segments of
+ * the size Linux then takes the peer's to be (tcp_initialize_rcv_mss's
+ * guess, at most 536 and half the window, or this segment's size if it is
+ * larger: tcp_measure_rcv_mss), 16 at most (tcp_incr_quickack). A small
+ * receive buffer gets few: 2 for a window of 2920.
+ */
+static void tcp_delack_first_quickacks(struct tcp_sock *tp, uint32_t len)
+{
+	uint32_t advmss = tcp_rcv_mss(tp), mss = advmss;
+	unsigned int n;
+
+	if (mss > tp->rcv_wnd / 2)
+		mss = tp->rcv_wnd / 2;
+	if (mss > TCP_MSS_DEFAULT)
+		mss = TCP_MSS_DEFAULT;
+	if (mss < TCP_MIN_MSS)
+		mss = TCP_MIN_MSS;
+	if (len >= mss)
+		mss = len < advmss ? len : advmss;
+	n = tp->rcv_wnd / (2 * mss);
+	if (n == 0)
+		n = 2;
+	if (n > TCP_MAX_QUICKACKS)
+		n = TCP_MAX_QUICKACKS;
+	if (n > tp->quickacks)
+		tp->quickacks = (uint8_t)n;
+}
+
 void tcp_delack_enter_quickack(struct sock *sk)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
@@ -102,7 +130,8 @@ void tcp_delack_data_recv(struct sock *sk, uint32_t len, uint8_t flags)
 	/* tcp_event_data_recv: the first data sets the delay; later ones
 	 * move it towards the gaps between them. */
 	if (!tp->ato_ms) {
-		tp->ato_ms = TCP_ATO_MIN_MS;   /* (quickacks: established) */
+		tp->ato_ms = TCP_ATO_MIN_MS;
+		tcp_delack_first_quickacks(tp, len);
 	} else if (m <= TCP_ATO_MIN_MS / 2) {
 		tcp_delack_set_ato(tp, tp->ato_ms / 2u + TCP_ATO_MIN_MS / 2);
 	} else if (m < tp->ato_ms) {

@@ -120,9 +120,10 @@ static void tcp_init_established(struct sock *sk)
 	 * stays the shift's: the buffer's space bounds the window). */
 	if (tp->clamp_user)
 		tp->window_clamp = tcp_clamp_for_space(tp, tp->window_clamp);
-	/* Linux starts in quick-ACK mode: the first segments are answered at
-	 * once, so the peer's slow start is not held back by delayed ACKs. */
-	tp->quickacks = 16;
+	/* Quick-ACK mode starts with the first data (tcp_delack.c): the
+	 * first segments are answered at once, so the peer's slow start is
+	 * not held back by delayed ACKs. */
+	tp->quickacks = 0;
 	tp->last_rcv = sk->st->now;
 	/* RFC 6298 §5.7: a SYN sent again gave no RTT sample; data starts
 	 * with an RTO of 3 s (Linux's TCP_TIMEOUT_FALLBACK). */
