@@ -71,15 +71,16 @@ static void tcp_delack_set_ato(struct tcp_sock *tp, uint32_t ms)
 }
 
 /* Linux's tcp_incr_quickack: as many quick ACKs as half the window has
- * segments, at least 2, at most max; never fewer than are left. */
-static void tcp_delack_incr_quickack(struct tcp_sock *tp, unsigned int max)
+ * segments of mss bytes, at least 2, at most 16; never fewer than are
+ * left. */
+static void tcp_delack_incr_quickack(struct tcp_sock *tp, uint32_t mss)
 {
-	unsigned int n = tp->rcv_wnd / (2 * tcp_rcv_mss(tp));
+	unsigned int n = tp->rcv_wnd / (2 * mss);
 
 	if (n == 0)
 		n = 2;
-	if (n > max)
-		n = max;
+	if (n > TCP_MAX_QUICKACKS)
+		n = TCP_MAX_QUICKACKS;
 	if (n > tp->quickacks)
 		tp->quickacks = (uint8_t)n;
 }
@@ -94,7 +95,6 @@ static void tcp_delack_incr_quickack(struct tcp_sock *tp, unsigned int max)
 static void tcp_delack_first_quickacks(struct tcp_sock *tp, uint32_t len)
 {
 	uint32_t advmss = tcp_rcv_mss(tp), mss = advmss;
-	unsigned int n;
 
 	if (mss > tp->rcv_wnd / 2)
 		mss = tp->rcv_wnd / 2;
@@ -104,20 +104,14 @@ static void tcp_delack_first_quickacks(struct tcp_sock *tp, uint32_t len)
 		mss = TCP_MIN_MSS;
 	if (len >= mss)
 		mss = len < advmss ? len : advmss;
-	n = tp->rcv_wnd / (2 * mss);
-	if (n == 0)
-		n = 2;
-	if (n > TCP_MAX_QUICKACKS)
-		n = TCP_MAX_QUICKACKS;
-	if (n > tp->quickacks)
-		tp->quickacks = (uint8_t)n;
+	tcp_delack_incr_quickack(tp, mss);
 }
 
 void tcp_delack_enter_quickack(struct sock *sk)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 
-	tcp_delack_incr_quickack(tp, TCP_MAX_QUICKACKS);
+	tcp_delack_incr_quickack(tp, tcp_rcv_mss(tp));
 	tp->pingpong = false;
 	tp->ato_ms = TCP_ATO_MIN_MS;
 }
@@ -143,7 +137,7 @@ void tcp_delack_data_recv(struct sock *sk, uint32_t len, uint8_t flags)
 	} else if (m > tcp_delack_rto_ms(tp)) {
 		/* A gap longer than the RTO: the sender restarts its
 		 * window, ACK it quickly. */
-		tcp_delack_incr_quickack(tp, TCP_MAX_QUICKACKS);
+		tcp_delack_incr_quickack(tp, tcp_rcv_mss(tp));
 	}
 	tp->lrcvtime = now;
 	/* tcp_measure_rcv_mss: a pushed segment, or a short one, is
