@@ -1551,7 +1551,7 @@ static void tcp_fill_info(struct sock *sk, struct tcp_info *ti)
 	 * rcv_tstamp, from the connection's start on). */
 	ti->tcpi_ato = (uint32_t)tp->ato_ms * 1000;
 	if (sk->state != TCP_SYN_SENT && sk->state != TCP_SYN_RECV) {
-		uint32_t now_ms = (uint32_t)(sk->st->now / 1000);
+		uint32_t now_ms = tcp_now_ms(sk);
 
 		ti->tcpi_last_data_sent = now_ms - tp->lsndtime;
 		ti->tcpi_last_data_recv = now_ms - tp->lrcvtime;

@@ -509,6 +509,9 @@ struct sock *tcp_create_child(struct sock *parent);
  * tcp_stream_memory_free): fewer unsent bytes than the mark, doubled for
  * poll's writability (wake 1). */
 bool tcp_stream_memory_free(const struct sock *sk, unsigned int wake);
+/* The instance's clock in ms, as Linux's jiffies stamp lsndtime and
+ * lrcvtime (tcp_cong.c). */
+uint32_t tcp_now_ms(const struct sock *sk);
 /* A window clamp as Linux's tcp_init_buffer_space cuts it. */
 uint32_t tcp_clamp_for_space(const struct tcp_sock *tp, uint32_t clamp);
 /* Free space in the receive buffer, as a window to advertise. */

@@ -192,7 +192,7 @@ void tcp_ca_on_rto(struct sock *sk)
 		tp->ca_ops->on_rto(sk);
 }
 
-static uint32_t tcp_now_ms(const struct sock *sk)
+uint32_t tcp_now_ms(const struct sock *sk)
 {
 	return (uint32_t)(sk->st->now / 1000);
 }

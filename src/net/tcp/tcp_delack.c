@@ -51,13 +51,7 @@
 #include "stack/stack.h"
 
 #define TCP_ATO_MIN_MS (TCP_DELACK_MIN_US / 1000)
-#define TCP_DELACK_MAX_MS (TCP_DELACK_MAX_US / 1000)
 #define TCP_MAX_QUICKACKS 16
-
-static uint32_t tcp_delack_now_ms(const struct sock *sk)
-{
-	return (uint32_t)(sk->st->now / 1000);
-}
 
 /* The RTO as Linux's icsk_rto has it (backed off), in ms. */
 static uint32_t tcp_delack_rto_ms(const struct tcp_sock *tp)
@@ -119,7 +113,7 @@ void tcp_delack_enter_quickack(struct sock *sk)
 void tcp_delack_data_recv(struct sock *sk, uint32_t len, uint8_t flags)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
-	uint32_t now = tcp_delack_now_ms(sk), m = now - tp->lrcvtime;
+	uint32_t now = tcp_now_ms(sk), m = now - tp->lrcvtime;
 
 	/* tcp_event_data_recv: the first data sets the delay; later ones
 	 * move it towards the gaps between them. */
@@ -153,7 +147,7 @@ void tcp_delack_data_sent(struct sock *sk)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 
-	if (tp->ato_ms && tcp_delack_now_ms(sk) - tp->lrcvtime < tp->ato_ms)
+	if (tp->ato_ms && tcp_now_ms(sk) - tp->lrcvtime < tp->ato_ms)
 		tp->pingpong = true;
 }
 
@@ -276,10 +270,10 @@ bool tcp_delack_synsent(struct sock *sk)
 	if (!tp->pingpong && !tp->defer_accept)
 		return false;
 	/* tcp_enter_quickack_mode: out of pingpong mode, quick ACKs, and
-	 * an ato, which makes data sent within it of now (the SYN-ACK's
-	 * arrival, tcp_finish_connect's lrcvtime) pingpong again. */
+	 * an ato, which makes data sent within it of the SYN-ACK's arrival
+	 * (the lrcvtime tcp_init_established just set, as Linux's
+	 * tcp_finish_connect) pingpong again. */
 	tcp_delack_enter_quickack(sk);
-	tp->lrcvtime = tcp_delack_now_ms(sk);
 	tp->ack_pending = true;
 	us_timer_mod(&sk->st->timers, &tp->delack_timer,
 		     sk->st->now + TCP_DELACK_MAX_US);

@@ -114,7 +114,7 @@ static void tcp_init_established(struct sock *sk)
 	tcp_set_state(sk, TCP_ESTABLISHED);
 	tcp_data_sent(sk);   /* (Linux's lsndtime starts here) */
 	/* (and lrcvtime: tcp_finish_connect, tcp_create_openreq_child) */
-	tp->lrcvtime = (uint32_t)(sk->st->now / 1000);
+	tp->lrcvtime = tcp_now_ms(sk);
 	/* A TCP_WINDOW_CLAMP of the user's is cut to the buffer's window
 	 * as Linux's tcp_init_buffer_space cuts it (ustack's own bound
 	 * stays the shift's: the buffer's space bounds the window). */
