@@ -833,6 +833,15 @@ int dt_getsockopt_int(struct dt *t, int fd, int level, int name)
 	return rc < 0 ? rc : v;
 }
 
+void dt_setget_ints(struct dt *t, int fd, int level, int name,
+		    const int *vals, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		dt_setsockopt_int(t, fd, level, name, vals[i]);
+		dt_getsockopt_int(t, fd, level, name);
+	}
+}
+
 /* The kernel side sets the MTU of its "lo" with SIOCSIFMTU (in the private
  * namespace), the ustack side its loopback device's. */
 int dt_set_lo_mtu(struct dt *t, int mtu)

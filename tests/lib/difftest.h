@@ -143,6 +143,11 @@ int dt_set_lo_mtu(struct dt *t, int mtu);
 int dt_setsockopt_int(struct dt *t, int fd, int level, int name, int val);
 /* getsockopt into an int-sized buffer prefilled with a marker. */
 int dt_getsockopt_int(struct dt *t, int fd, int level, int name);
+/* Each of n values set, then read back (an option's range and errors). */
+void dt_setget_ints(struct dt *t, int fd, int level, int name,
+		    const int *vals, size_t n);
+#define DT_SETGET(t, fd, level, name, vals) \
+	dt_setget_ints(t, fd, level, name, vals, sizeof(vals) / sizeof((vals)[0]))
 /* A UDP socket bound to 127.0.0.1:port (port 0: ephemeral). */
 int dt_udp_bound(struct dt *t, uint16_t port);
 /* A TCP listener on 127.0.0.1:port (SO_REUSEADDR, backlog 8), and a

@@ -632,10 +632,7 @@ static void case_minttl(struct dt *t)
 	int l, c, s;
 
 	l = dt_tcp_listener(t, P1);
-	for (size_t i = 0; i < sizeof(vals) / sizeof(vals[0]); i++) {
-		dt_setsockopt_int(t, l, IPPROTO_IP, IP_MINTTL, vals[i]);
-		dt_getsockopt_int(t, l, IPPROTO_IP, IP_MINTTL);
-	}
+	DT_SETGET(t, l, IPPROTO_IP, IP_MINTTL, vals);
 	dt_setsockopt_int(t, l, IPPROTO_IP, IP_MINTTL, 0);
 	dt_run_timers(t);
 	dt_tcp_pair(t, P2, &l, &c, &s);

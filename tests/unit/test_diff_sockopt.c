@@ -232,10 +232,7 @@ static void case_sockopt_lowat(struct dt *t)
 
 	dt_getsockopt_int(t, fd, SOL_SOCKET, SO_RCVLOWAT);
 	dt_getsockopt_int(t, fd, SOL_SOCKET, SO_SNDLOWAT);
-	for (size_t i = 0; i < sizeof(vals) / sizeof(vals[0]); i++) {
-		dt_setsockopt_int(t, fd, SOL_SOCKET, SO_RCVLOWAT, vals[i]);
-		dt_getsockopt_int(t, fd, SOL_SOCKET, SO_RCVLOWAT);
-	}
+	DT_SETGET(t, fd, SOL_SOCKET, SO_RCVLOWAT, vals);
 	dt_setsockopt_int(t, fd, SOL_SOCKET, SO_SNDLOWAT, 10);
 	dt_getsockopt_int(t, fd, SOL_SOCKET, SO_SNDLOWAT);
 }

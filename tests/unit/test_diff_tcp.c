@@ -1329,10 +1329,7 @@ static void case_linger2_values(struct dt *t)
 	static const int vals[] = { 30, 0, -5, -1, 120, 121, 100000, 1 };
 
 	dt_getsockopt_int(t, u, IPPROTO_TCP, TCP_LINGER2);
-	for (size_t i = 0; i < sizeof(vals) / sizeof(vals[0]); i++) {
-		dt_setsockopt_int(t, u, IPPROTO_TCP, TCP_LINGER2, vals[i]);
-		dt_getsockopt_int(t, u, IPPROTO_TCP, TCP_LINGER2);
-	}
+	DT_SETGET(t, u, IPPROTO_TCP, TCP_LINGER2, vals);
 }
 
 /* ---- listen() and the port's other owners -------------------------------- */
@@ -1446,11 +1443,7 @@ static void case_notsent_lowat(struct dt *t)
 	int l, c, s;
 
 	dt_getsockopt_int(t, fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT);
-	for (size_t i = 0; i < sizeof(vals) / sizeof(vals[0]); i++) {
-		dt_setsockopt_int(t, fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT,
-				  vals[i]);
-		dt_getsockopt_int(t, fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT);
-	}
+	DT_SETGET(t, fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, vals);
 	dt_sysctl(t, "net.ipv4.tcp_notsent_lowat", "-1");
 	dt_sysctl(t, "net.ipv4.tcp_notsent_lowat", "4294967296");
 	dt_close(t, fd);
@@ -1518,11 +1511,7 @@ static void case_window_clamp(struct dt *t)
 
 	c = dt_socket(t, AF_INET, SOCK_STREAM, 0);
 	dt_getsockopt_int(t, c, IPPROTO_TCP, TCP_WINDOW_CLAMP);
-	for (size_t i = 0; i < sizeof(vals) / sizeof(vals[0]); i++) {
-		dt_setsockopt_int(t, c, IPPROTO_TCP, TCP_WINDOW_CLAMP,
-				  vals[i]);
-		dt_getsockopt_int(t, c, IPPROTO_TCP, TCP_WINDOW_CLAMP);
-	}
+	DT_SETGET(t, c, IPPROTO_TCP, TCP_WINDOW_CLAMP, vals);
 	dt_setsockopt_int(t, c, IPPROTO_TCP, TCP_WINDOW_CLAMP, 3000);
 	l = listener(t, 6571, SOCK_STREAM);
 	dt_getsockopt_int(t, l, IPPROTO_TCP, TCP_WINDOW_CLAMP);
@@ -1621,11 +1610,7 @@ static void case_defer_accept(struct dt *t)
 
 	l = dt_socket(t, AF_INET, SOCK_STREAM, 0);
 	dt_getsockopt_int(t, l, IPPROTO_TCP, TCP_DEFER_ACCEPT);
-	for (size_t i = 0; i < sizeof(vals) / sizeof(vals[0]); i++) {
-		dt_setsockopt_int(t, l, IPPROTO_TCP, TCP_DEFER_ACCEPT,
-				  vals[i]);
-		dt_getsockopt_int(t, l, IPPROTO_TCP, TCP_DEFER_ACCEPT);
-	}
+	DT_SETGET(t, l, IPPROTO_TCP, TCP_DEFER_ACCEPT, vals);
 	dt_setsockopt_int(t, l, IPPROTO_TCP, TCP_DEFER_ACCEPT, 5);
 	dt_bind(t, l, &a, sizeof(a));
 	dt_listen(t, l, 8);
@@ -1793,10 +1778,7 @@ static void case_maxseg_values(struct dt *t)
 	int l2, c, s;
 	static const int vals[] = { 87, 88, 1000, 32767, 32768, 65495, -1, 0 };
 
-	for (size_t i = 0; i < sizeof(vals) / sizeof(vals[0]); i++) {
-		dt_setsockopt_int(t, u, IPPROTO_TCP, TCP_MAXSEG, vals[i]);
-		dt_getsockopt_int(t, u, IPPROTO_TCP, TCP_MAXSEG);
-	}
+	DT_SETGET(t, u, IPPROTO_TCP, TCP_MAXSEG, vals);
 	dt_setsockopt_int(t, l, IPPROTO_TCP, TCP_MAXSEG, 1000);
 	dt_bind(t, l, &a, sizeof(a));
 	dt_listen(t, l, 1);

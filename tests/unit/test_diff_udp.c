@@ -609,10 +609,7 @@ static void case_udp_segment(struct dt *t)
 	for (size_t i = 0; i < sizeof(buf); i++)
 		buf[i] = (char)(i * 7 + i / 997);
 	dt_getsockopt_int(t, fd, SOL_UDP, UDP_SEGMENT);
-	for (size_t i = 0; i < sizeof(vals) / sizeof(vals[0]); i++) {
-		dt_setsockopt_int(t, fd, SOL_UDP, UDP_SEGMENT, vals[i]);
-		dt_getsockopt_int(t, fd, SOL_UDP, UDP_SEGMENT);
-	}
+	DT_SETGET(t, fd, SOL_UDP, UDP_SEGMENT, vals);
 	dt_setsockopt(t, fd, SOL_UDP, UDP_SEGMENT, &g16, sizeof(g16));
 	dt_setsockopt_int(t, tcp, SOL_UDP, UDP_SEGMENT, 100);
 	/* 2500 bytes by 1000: 1000, 1000, 500; 1000 by 1000: one. */
