@@ -115,6 +115,16 @@ struct ustack;
 	/* a handshake's ACK without data, dropped under TCP_DEFER_ACCEPT \
 	 * (Linux's TCPDeferAcceptDrop) */ \
 	X(TCP_DEFER_ACCEPT_DROP, "tcp.defer_accept_drop") \
+	/* TCP Fast Open (Linux's TCPFastOpen*): SYN data taken at once, a \
+	 * client's and a server's; not taken (the SYN-ACK did not \
+	 * acknowledge it; the cookie was wrong); a listener's queue full; \
+	 * cookies asked for */ \
+	X(TCP_FASTOPEN_ACTIVE, "tcp.fastopen_active") \
+	X(TCP_FASTOPEN_ACTIVE_FAIL, "tcp.fastopen_active_fail") \
+	X(TCP_FASTOPEN_PASSIVE, "tcp.fastopen_passive") \
+	X(TCP_FASTOPEN_PASSIVE_FAIL, "tcp.fastopen_passive_fail") \
+	X(TCP_FASTOPEN_LISTEN_OVERFLOW, "tcp.fastopen_listen_overflow") \
+	X(TCP_FASTOPEN_COOKIE_REQD, "tcp.fastopen_cookie_reqd") \
 	X(TCP_CHALLENGE_ACKS, "tcp.challenge_acks") \
 	X(TCP_SACK_RECOVERY, "tcp.sack_recovery") \
 	X(TCP_LOSS_PROBES, "tcp.loss_probes") \

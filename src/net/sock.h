@@ -14,6 +14,9 @@
 #ifndef US_NET_SOCK_H
 #define US_NET_SOCK_H
 
+/* listen()'s backlog at most (Linux's net.core.somaxconn, fixed here). */
+#define US_SOMAXCONN 4096
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>

@@ -32,7 +32,6 @@
 #include "stack/runtime.h"
 #include "stack/stack.h"
 
-#define US_SOMAXCONN 4096
 /* The type bits of socket()'s type argument (Linux's SOCK_TYPE_MASK). */
 #define US_SOCK_TYPE_MASK 0xf
 

@@ -13,7 +13,7 @@
 #include "stack/sysctl.h"
 
 enum sysctl_type { SYSCTL_INT, SYSCTL_UINT, SYSCTL_STRING, SYSCTL_INT3,
-		   SYSCTL_INT2 };
+		   SYSCTL_INT2, SYSCTL_FOKEY };
 
 struct sysctl_row {
 	const char *name;
@@ -67,6 +67,9 @@ static const struct sysctl_row sysctl_table[] = {
 	INT_ROW(ip_no_pmtu_disc, 0, 3),
 	INT_ROW(tcp_invalid_ratelimit, 0, INT_MAX),
 	UINT_ROW(tcp_notsent_lowat),
+	INT_ROW(tcp_fastopen, INT_MIN, INT_MAX),
+	{ "net.ipv4.tcp_fastopen_key", SYSCTL_FOKEY,
+	  offsetof(struct us_sysctl, tcp_fastopen_key), 0, 0, NULL },
 	INT2_ROW(ip_local_port_range, 1024, 65535),
 	CORE_ROW(busy_read, 0, INT_MAX),
 };
@@ -99,6 +102,7 @@ void us_sysctl_init(struct us_sysctl *s)
 	s->tcp_slow_start_after_idle = 1;
 	s->tcp_invalid_ratelimit = 500;
 	s->tcp_notsent_lowat = UINT_MAX;
+	s->tcp_fastopen = US_TFO_CLIENT_ENABLE;
 	s->ip_local_port_range[0] = 32768;
 	s->ip_local_port_range[1] = 60999;
 }
@@ -147,6 +151,35 @@ static int sysctl_store_ints(int *field, const struct sysctl_row *r,
 	return 0;
 }
 
+/* Four (or eight) 32-bit hex words, "-" between them (and "," between
+ * the keys), as Linux's proc_tcp_fastopen_key reads them with sscanf. */
+static int sysctl_store_key(struct us_fastopen_keys *k, const char *value)
+{
+	unsigned int w[8];
+	int n = sscanf(value, "%x-%x-%x-%x,%x-%x-%x-%x", &w[0], &w[1], &w[2],
+		       &w[3], &w[4], &w[5], &w[6], &w[7]);
+
+	if (n != 4 && n != 8)
+		return -EINVAL;
+	memset(k, 0, sizeof(*k));
+	memcpy(k->w, w, (size_t)n * sizeof(w[0]));
+	k->n = n / 4;
+	return 0;
+}
+
+static int sysctl_load_key(const struct us_fastopen_keys *k, char *buf,
+			   size_t len)
+{
+	const unsigned int *w = k->w;
+	int n = snprintf(buf, len, "%08x-%08x-%08x-%08x", w[0], w[1], w[2],
+			 w[3]);
+
+	if (k->n == 2 && n >= 0 && (size_t)n < len)
+		n += snprintf(buf + n, len - (size_t)n,
+			      ",%08x-%08x-%08x-%08x", w[4], w[5], w[6], w[7]);
+	return n;
+}
+
 static int sysctl_store(struct us_sysctl *s, const struct sysctl_row *r,
 			const char *value)
 {
@@ -158,9 +191,12 @@ static int sysctl_store(struct us_sysctl *s, const struct sysctl_row *r,
 		return sysctl_store_ints((int *)field, r, value,
 					 r->type == SYSCTL_INT3 ? 3 : 2);
 
+	if (r->type == SYSCTL_FOKEY)
+		return sysctl_store_key((struct us_fastopen_keys *)field, value);
+	/* Base 0: 0x1f and 017 too, as Linux's proc_dointvec reads them. */
 	if (r->type == SYSCTL_INT) {
 		errno = 0;
-		v = strtol(value, &end, 10);
+		v = strtol(value, &end, 0);
 		if (errno || end == value || *end || v < r->min || v > r->max)
 			return -EINVAL;
 		*(int *)field = (int)v;
@@ -170,7 +206,7 @@ static int sysctl_store(struct us_sysctl *s, const struct sysctl_row *r,
 		unsigned long u;
 
 		errno = 0;
-		u = strtoul(value, &end, 10);
+		u = strtoul(value, &end, 0);
 		if (errno || end == value || *end || strchr(value, '-') ||
 		    u > UINT_MAX)
 			return -EINVAL;
@@ -244,6 +280,9 @@ int ustack_sysctl_get(struct ustack *st, const char *name, char *buf,
 	else if (r->type == SYSCTL_INT2)
 		n = snprintf(buf, len, "%d\t%d", ((const int *)field)[0],
 			     ((const int *)field)[1]);
+	else if (r->type == SYSCTL_FOKEY)
+		n = sysctl_load_key((const struct us_fastopen_keys *)field,
+				    buf, len);
 	else
 		n = snprintf(buf, len, "%s", field);
 	pthread_mutex_unlock(&st->lock);

@@ -73,7 +73,27 @@ struct us_sysctl {
 	int tcp_invalid_ratelimit; /* ms between ACKs that answer invalid
 				      segments on one connection (500; 0:
 				      every one is answered) */
+	int tcp_fastopen;          /* TCP Fast Open (RFC 7413), Linux's
+				      bits: 0x1 client, 0x2 server, 0x4
+				      client without a cookie, 0x200 server
+				      without one, 0x400 every listener
+				      (0x1) */
+	/* The server's cookie key, "%08x-%08x-%08x-%08x" as Linux writes
+	 * it, and a second one also accepted after a comma (Linux's
+	 * net.ipv4.tcp_fastopen_key): n is 0 (none yet: a random one is
+	 * made at first use, tcp_fastopen.c), 1 or 2. */
+	struct us_fastopen_keys {
+		unsigned int w[8];
+		int n;
+	} tcp_fastopen_key;
 };
+
+/* net.ipv4.tcp_fastopen's bits (Linux's TFO_*) */
+#define US_TFO_CLIENT_ENABLE 0x1
+#define US_TFO_SERVER_ENABLE 0x2
+#define US_TFO_CLIENT_NO_COOKIE 0x4
+#define US_TFO_SERVER_COOKIE_NOT_REQD 0x200
+#define US_TFO_SERVER_WO_SOCKOPT1 0x400
 
 struct ustack;
 

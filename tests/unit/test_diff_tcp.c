@@ -1823,6 +1823,148 @@ static void case_connect_ports_exhausted(struct dt *t)
 	dt_sysctl(t, "net.ipv4.ip_local_port_range", "32768 60999");
 }
 
+/* ---- TCP Fast Open (RFC 7413) -------------------------------------------- */
+
+/* Whether the SYN's data was taken at once (TCP_INFO's TCPI_OPT_SYN_DATA). */
+static void info_syn_data(struct dt *t, int fd)
+{
+	struct tcp_info ti;
+
+	if (info_of(t, fd, &ti))
+		dt_note(t, "syn data acked %d",
+			!!(ti.tcpi_options & TCPI_OPT_SYN_DATA));
+}
+
+/* A key set alike on both stacks (each makes Linux's cookie from it). */
+static void fastopen_on(struct dt *t, const char *bits)
+{
+	dt_sysctl(t, "net.ipv4.tcp_fastopen", bits);
+	dt_sysctl(t, "net.ipv4.tcp_fastopen_key",
+		  "00000001-00000002-00000003-00000004");
+}
+
+/*
+ * The options' values and states, as Linux's do_tcp_setsockopt takes
+ * them: TCP_FASTOPEN any length >= 0 before or while listening (at most
+ * SOMAXCONN), TCP_FASTOPEN_CONNECT 0 or 1 before connect() and only with
+ * the client side on, TCP_FASTOPEN_NO_COOKIE 0 or 1 unconnected.
+ */
+static void case_fastopen_options(struct dt *t)
+{
+	static const int qlens[] = { 0, 1, 16, 4096, 4097, 100000, -1 };
+	static const int bools[] = { 0, 1, 2, -1 };
+	struct sockaddr_in a = dt_sin("127.0.0.1", 6631);
+	int l, c, s;
+
+	fastopen_on(t, "0x3");
+	l = dt_socket(t, AF_INET, SOCK_STREAM, 0);
+	dt_getsockopt_int(t, l, IPPROTO_TCP, TCP_FASTOPEN);
+	DT_SETGET(t, l, IPPROTO_TCP, TCP_FASTOPEN, qlens);
+	DT_SETGET(t, l, IPPROTO_TCP, TCP_FASTOPEN_CONNECT, bools);
+	DT_SETGET(t, l, IPPROTO_TCP, TCP_FASTOPEN_NO_COOKIE, bools);
+	dt_setsockopt_int(t, l, IPPROTO_TCP, TCP_FASTOPEN_NO_COOKIE, 0);
+	dt_bind(t, l, &a, sizeof(a));
+	dt_listen(t, l, 8);
+	dt_setsockopt_int(t, l, IPPROTO_TCP, TCP_FASTOPEN, 3);
+	dt_getsockopt_int(t, l, IPPROTO_TCP, TCP_FASTOPEN);
+	dt_setsockopt_int(t, l, IPPROTO_TCP, TCP_FASTOPEN_CONNECT, 1);
+	c = dt_socket(t, AF_INET, SOCK_STREAM, 0);
+	dt_connect(t, c, &a, sizeof(a));
+	s = dt_accept(t, l, NULL, NULL);
+	dt_getsockopt_int(t, s, IPPROTO_TCP, TCP_FASTOPEN);
+	dt_setsockopt_int(t, c, IPPROTO_TCP, TCP_FASTOPEN, 1);
+	dt_setsockopt_int(t, c, IPPROTO_TCP, TCP_FASTOPEN_CONNECT, 1);
+	dt_setsockopt_int(t, c, IPPROTO_TCP, TCP_FASTOPEN_NO_COOKIE, 1);
+	dt_close(t, c);
+	dt_close(t, s);
+	/* The client side off: TCP_FASTOPEN_CONNECT and MSG_FASTOPEN are
+	 * not supported. */
+	dt_sysctl(t, "net.ipv4.tcp_fastopen", "2");
+	c = dt_socket(t, AF_INET, SOCK_STREAM, 0);
+	dt_setsockopt_int(t, c, IPPROTO_TCP, TCP_FASTOPEN_CONNECT, 1);
+	dt_sendto(t, c, hello, 5, MSG_FASTOPEN, &a, sizeof(a));
+	dt_close(t, c);
+	dt_close(t, l);
+	dt_sysctl(t, "net.ipv4.tcp_fastopen", "1");
+}
+
+/*
+ * sendto(MSG_FASTOPEN): without a cookie the SYN asks for one and the
+ * data follows the handshake (a non-blocking call says EINPROGRESS);
+ * with the cookie learnt, the next connection's SYN carries the data,
+ * which the server reads from a socket accept() gave it at once. Over
+ * loopback each handshake is over within the call.
+ */
+static void case_fastopen(struct dt *t)
+{
+	struct sockaddr_in a = dt_sin("127.0.0.1", 6641);
+	char buf[16];
+	int l, c, s;
+
+	fastopen_on(t, "0x3");
+	l = dt_socket(t, AF_INET, SOCK_STREAM, 0);
+	dt_setsockopt_int(t, l, IPPROTO_TCP, TCP_FASTOPEN, 4);
+	dt_bind(t, l, &a, sizeof(a));
+	dt_listen(t, l, 8);
+	for (int round = 0; round < 3; round++) {
+		c = dt_socket(t, AF_INET, SOCK_STREAM, 0);
+		if (round < 2)
+			dt_fcntl(t, c, F_SETFL, O_NONBLOCK);
+		dt_sendto(t, c, hello, 5, MSG_FASTOPEN, &a, sizeof(a));
+		/* (connected or still connecting: a later connect says) */
+		poll2(t, c, l);
+		s = dt_accept(t, l, NULL, NULL);
+		dt_send(t, c, "!", 1, 0);
+		dt_recv(t, s, buf, sizeof(buf), 0);
+		info_syn_data(t, c);
+		info_syn_data(t, s);
+		dt_sendto(t, c, hello, 5, MSG_FASTOPEN, &a, sizeof(a));
+		dt_close(t, c);
+		dt_close(t, s);
+	}
+	dt_close(t, l);
+	dt_sysctl(t, "net.ipv4.tcp_fastopen", "1");
+}
+
+/*
+ * TCP_FASTOPEN_CONNECT: the first connect() (no cookie yet) sends a SYN
+ * asking for one; the next, with the cookie, returns 0 at once, the
+ * socket writable, connect() again says EISCONN, and the first write's
+ * data goes in the SYN.
+ */
+static void case_fastopen_connect(struct dt *t)
+{
+	struct sockaddr_in a = dt_sin("127.0.0.1", 6651);
+	char buf[16];
+	int l, c, s;
+
+	fastopen_on(t, "0x3");
+	l = dt_socket(t, AF_INET, SOCK_STREAM, 0);
+	dt_setsockopt_int(t, l, IPPROTO_TCP, TCP_FASTOPEN, 4);
+	dt_bind(t, l, &a, sizeof(a));
+	dt_listen(t, l, 8);
+	for (int round = 0; round < 2; round++) {
+		c = dt_socket(t, AF_INET, SOCK_STREAM, 0);
+		dt_setsockopt_int(t, c, IPPROTO_TCP, TCP_FASTOPEN_CONNECT, 1);
+		dt_connect(t, c, &a, sizeof(a));
+		tcp_state(t, c);
+		poll2(t, c, l);
+		/* (a blocking one would wait for the handshake) */
+		dt_fcntl(t, c, F_SETFL, O_NONBLOCK);
+		dt_connect(t, c, &a, sizeof(a));
+		dt_fcntl(t, c, F_SETFL, 0);
+		dt_write(t, c, hello, 5);
+		s = dt_accept(t, l, NULL, NULL);
+		dt_recv(t, s, buf, sizeof(buf), 0);
+		info_syn_data(t, c);
+		info_syn_data(t, s);
+		dt_close(t, c);
+		dt_close(t, s);
+	}
+	dt_close(t, l);
+	dt_sysctl(t, "net.ipv4.tcp_fastopen", "1");
+}
+
 static const struct dt_case cases[] = {
 	DT_CASE(case_listen_errors),
 	DT_CASE(case_listen_unbound),
@@ -1881,6 +2023,9 @@ static const struct dt_case cases[] = {
 	DT_CASE(case_defer_accept),
 	DT_CASE(case_quickack_listener),
 	DT_CASE(case_tcp_info_ato),
+	DT_CASE(case_fastopen_options),
+	DT_CASE(case_fastopen),
+	DT_CASE(case_fastopen_connect),
 };
 
 int main(void)

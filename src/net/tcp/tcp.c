@@ -66,6 +66,7 @@ void tcp_exit(struct ustack *st)
 		}
 	}
 	tcp_tw_exit(st);
+	tcp_fastopen_exit(st);
 	if (st->tcp.ehash != st->tcp.ehash_first)
 		free(st->tcp.ehash);
 }
@@ -505,6 +506,8 @@ void tcp_done(struct sock *sk)
 	bool was_queued = tp->parent != NULL &&
 			  tp->child_queue != TCP_CHILD_ACCEPTQ;
 
+	tcp_fastopen_child_done(tp);
+	tp->fastopen_child = false;
 	tcp_set_state(sk, TCP_CLOSE);
 	sk->shutdown = SHUTDOWN_MASK;
 	tcp_orphan_uncount(sk);
@@ -527,6 +530,7 @@ void tcp_unlink_child(struct tcp_sock *tp)
 {
 	struct tcp_sock *parent = tp->parent;
 
+	tcp_fastopen_child_done(tp);
 	list_del(&tp->child_node);
 	if (tp->child_queue == TCP_CHILD_SYNQ)
 		parent->syn_qlen--;
@@ -713,6 +717,10 @@ static int tcp_v4_connect(struct sock *sk, const struct sockaddr *uaddr,
 	tcp_set_state(sk, TCP_SYN_SENT);
 	tcp_ehash_add(sk);
 	us_mib_inc(sk->st, US_MIB_TCP_ACTIVE_OPENS);
+	/* TCP_FASTOPEN_CONNECT with a cookie: the SYN waits for the first
+	 * write, to carry its data. */
+	if (tcp_fastopen_defer_connect(sk))
+		return 0;
 	rc = tcp_send_syn(sk);
 	if (rc < 0) {
 		tcp_done(sk);
@@ -772,6 +780,10 @@ static void tcp_disconnect_forget(struct sock *sk)
 	tp->syn_timed_out = false;
 	tp->window_clamp = 0;   /* TCP_WINDOW_CLAMP's too (Linux's) */
 	tp->clamp_user = false;
+	/* Fast Open's connection state (TCP_FASTOPEN_CONNECT stays) */
+	tp->defer_connect = false;
+	tp->syn_fastopen = false;
+	tp->syn_data_acked = false;
 	tcp_delack_forget(tp);   /* TCP_QUICKACK's too */
 	tp->last_oow_ack = 0;
 	tcp_sack_init(tp);
@@ -863,15 +875,17 @@ int tcp_listen_start(struct sock *sk, int backlog)
 	if (tcp_port_conflict(sk->st, sk, sk->num))
 		return -EADDRINUSE;
 	/* The listener's queues take the congestion state's place (tcp.h). */
-	static_assert(offsetof(struct tcp_sock, accept_qlen) +
-		      sizeof(tp->accept_qlen) <=
+	static_assert(offsetof(struct tcp_sock, fastopen_qlen) +
+		      sizeof(tp->fastopen_qlen) <=
 		      offsetof(struct tcp_sock, ca_priv) + sizeof(tp->ca_priv),
 		      "listener state outgrows ca_priv");
 	tcp_ca_listen_start(sk);
 	list_init(&tp->syn_queue);
 	list_init(&tp->accept_queue);
 	tp->syn_qlen = tp->accept_qlen = 0;
+	tp->fastopen_qlen = 0;
 	tp->max_backlog = backlog;
+	tcp_fastopen_listen(sk, backlog);
 	tcp_set_state(sk, TCP_LISTEN);
 	list_add(&tp->listen_node, &sk->st->tcp.listen[sk->num % TCP_BHASH]);
 	return 0;
@@ -1017,7 +1031,8 @@ static int tcp_sendmsg(struct sock *sk, const struct msghdr *msg, size_t len,
 	 * pending error or a shut-down sending side. A pending EPIPE (a
 	 * RST in CLOSE_WAIT) comes with SIGPIPE like any other (Linux's
 	 * sk_stream_error). */
-	if (sk->state != TCP_ESTABLISHED && sk->state != TCP_CLOSE_WAIT) {
+	if (sk->state != TCP_ESTABLISHED && sk->state != TCP_CLOSE_WAIT &&
+	    !tp->fastopen_child) {
 		err = sock_error(sk);
 		if (err)
 			return tcp_stream_error(flags, -err);
@@ -1522,6 +1537,25 @@ static int tcp_setsockopt(struct sock *sk, int level, int optname,
 		if (sk->sk_socket)
 			sk->sk_write_space(sk);
 		return 0;
+	case TCP_FASTOPEN:
+		return tcp_fastopen_set_qlen(sk, val);
+	case TCP_FASTOPEN_CONNECT:
+		/* Linux's do_tcp_setsockopt: 0 or 1, before connect(),
+		 * with the client side of net.ipv4.tcp_fastopen on. */
+		if (val < 0 || val > 1)
+			return -EINVAL;
+		if (!(sk->st->sysctl.tcp_fastopen & US_TFO_CLIENT_ENABLE))
+			return -EOPNOTSUPP;
+		if (sk->state != TCP_CLOSE)
+			return -EINVAL;
+		tp->fastopen_connect = val;
+		return 0;
+	case TCP_FASTOPEN_NO_COOKIE:
+		if (val < 0 || val > 1 ||
+		    (sk->state != TCP_CLOSE && sk->state != TCP_LISTEN))
+			return -EINVAL;
+		tp->fastopen_no_cookie = val;
+		return 0;
 	default:
 		return -ENOPROTOOPT;
 	}
@@ -1573,6 +1607,8 @@ static void tcp_fill_info(struct sock *sk, struct tcp_info *ti)
 	/* RFC 7323 as negotiated (Linux's tcp_get_info). */
 	if (tp->tstamp_ok)
 		ti->tcpi_options |= TCPI_OPT_TIMESTAMPS;
+	if (tp->syn_data_acked)   /* Fast Open data, sent or taken */
+		ti->tcpi_options |= TCPI_OPT_SYN_DATA;
 	if (tp->wscale_ok) {
 		ti->tcpi_options |= TCPI_OPT_WSCALE;
 		ti->tcpi_snd_wscale = tp->snd_wscale & 0xf;
@@ -1641,6 +1677,9 @@ static int tcp_getsockopt(struct sock *sk, int level, int optname,
 		    sk->state != TCP_SYN_SENT && sk->state != TCP_SYN_RECV)
 			val = (int)tcp_clamp_for_space(tp, tp->window_clamp);
 		break;
+	case TCP_FASTOPEN: val = tp->fastopen_max_qlen; break;
+	case TCP_FASTOPEN_CONNECT: val = tp->fastopen_connect; break;
+	case TCP_FASTOPEN_NO_COOKIE: val = tp->fastopen_no_cookie; break;
 	case TCP_INFO:
 		tcp_fill_info(sk, &ti);
 		n = sizeof(ti);
@@ -1681,7 +1720,9 @@ static int tcp_ioctl(struct sock *sk, unsigned long cmd, int *karg)
 	handshake = sk->state == TCP_SYN_SENT || sk->state == TCP_SYN_RECV;
 	switch (cmd) {
 	case SIOCINQ:
-		*karg = (int)tcp_urg_inq(sk, sk->receive_queue.bytes);
+		/* (A Fast Open child's SYN data too: 0, as Linux's tcp_inq.) */
+		*karg = handshake ? 0
+				  : (int)tcp_urg_inq(sk, sk->receive_queue.bytes);
 		return 0;
 	case SIOCOUTQ:
 		*karg = handshake ? 0 : (int)(tp->write_seq - tp->snd_una);

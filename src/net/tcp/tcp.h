@@ -187,6 +187,22 @@ struct tcp_rx_scratch {
  * stack/stack.h). */
 #define tcp_rx(tp) (&(tp)->sk.st->tcp.rx)
 
+/* A Fast Open cookie (RFC 7413 §4.1): len -1 for no option, 0 for a
+ * request. */
+struct tcp_fastopen_cookie {
+	int8_t len;
+	bool exp;                   /* the experimental option's form */
+	uint8_t val[TCP_FASTOPEN_COOKIE_MAX];
+};
+
+/* A write with MSG_FASTOPEN, or the first after a deferred connect():
+ * the SYN takes what it can of it (tcp_fastopen_syn_data). */
+struct tcp_fastopen_req {
+	const struct msghdr *msg;
+	size_t len;
+	size_t copied;              /* bytes the SYN took */
+};
+
 struct tcp_table {
 	struct list_head bind[TCP_BHASH];    /* every sock owning a port */
 	struct list_head *ehash;             /* connections, by 4-tuple:
@@ -229,6 +245,12 @@ struct tcp_table {
 
 	/* ---- the segment in hand (tcp_rx) ---- */
 	struct tcp_rx_scratch rx;
+	/* ---- TCP Fast Open (tcp_fastopen.c) ---- */
+	/* The option the SYN or SYN-ACK being sent first carries (NULL:
+	 * none), and the write whose data a connecting SYN takes */
+	const struct tcp_fastopen_cookie *fo_out;
+	struct tcp_fastopen_req *fo_req;
+	struct tcp_fastopen_cache *fo_cache;  /* cookies learnt, by peer */
 	/* tcp_sendmsg sends what it queued before its write is done (for
 	 * TCP_NOTSENT_LOWAT): the queue's last segment is not the write's
 	 * end, and gets no PSH (Linux's tcp_push_one) */
@@ -323,6 +345,7 @@ struct tcp_sock {
 			struct list_head listen_node; /* on tcp.listen */
 			int max_backlog;
 			int syn_qlen, accept_qlen;
+			int fastopen_qlen; /* fastopen_child children */
 		};
 	};
 
@@ -346,8 +369,18 @@ struct tcp_sock {
 	bool fin_rcvd;              /* the peer's FIN came (Linux's SOCK_DONE) */
 
 	/* Options */
-	bool nodelay, cork, defer_fin;
-	bool ca_setsockopt;         /* ca_ops chosen with TCP_CONGESTION */
+	bool nodelay : 1, cork : 1, defer_fin : 1;
+	bool ca_setsockopt : 1;     /* ca_ops chosen with TCP_CONGESTION */
+	/* TCP Fast Open (RFC 7413; tcp_fastopen.c) */
+	bool fastopen_connect : 1;  /* TCP_FASTOPEN_CONNECT */
+	bool fastopen_no_cookie : 1; /* TCP_FASTOPEN_NO_COOKIE */
+	bool defer_connect : 1;     /* connect() returned; the SYN waits for
+				       the first write, to carry its data
+				       (Linux's inet defer_connect) */
+	bool fastopen_child : 1;    /* a listener's child its Fast Open SYN
+				       made, still in SYN_RECV (Linux's
+				       fastopen_rsk): readable, writable,
+				       accepted before the handshake ends */
 	uint8_t keepcnt;            /* 1..127 */
 	uint16_t keepidle_s;        /* 1..32767 */
 	uint16_t keepintvl_s;       /* 1..32767 */
@@ -423,6 +456,10 @@ struct tcp_sock {
 	/* A listener's child whose handshake ACK came without data while
 	 * TCP_DEFER_ACCEPT held it back (Linux's inet_rsk(req)->acked) */
 	bool defer_acked : 1;
+	bool syn_fastopen : 1;         /* our SYN carried the Fast Open
+					  option (a cookie or a request) */
+	bool syn_data_acked : 1;       /* the SYN's data was taken at once
+					  (TCP_INFO's TCPI_OPT_SYN_DATA) */
 	uint8_t snd_wscale;            /* the peer's shift, for its windows */
 	uint8_t rcv_wscale;            /* ours, for the windows we send */
 	bool tlp_timer;                /* TLP: retrans_timer is the PTO */
@@ -444,6 +481,10 @@ struct tcp_sock {
 	uint16_t ato_ms;               /* the ACK delay (Linux's
 					  icsk_ack.ato; tcp_delack.c), 0
 					  until data came */
+	uint16_t fastopen_max_qlen;    /* TCP_FASTOPEN: a listener's Fast
+					  Open children in SYN_RECV at most
+					  (<= SOMAXCONN; set before listen()
+					  too, so not in the union) */
 	us_time_t ts_recent_stamp;     /* when TS.Recent was set (PAWS) */
 
 	/* Receive- and send-buffer autotuning (tcp_autotune.c, Linux's
@@ -521,6 +562,27 @@ void tcp_update_mss(struct tcp_sock *tp);
 /* tcp_input.c */
 void tcp_v4_rcv(struct sk_buff *skb);
 
+/* tcp_fastopen.c: TCP Fast Open (RFC 7413) */
+void tcp_fastopen_exit(struct ustack *st);
+/* A listener's SYN: true if it opens a Fast Open child; *reply is the
+ * SYN-ACK's option (len -1: none). */
+bool tcp_try_fastopen(struct sock *lsk, const struct sk_buff *skb,
+		      const struct tcp_seg *th,
+		      struct tcp_fastopen_cookie *reply);
+/* A Fast Open child leaves its listener's count (the final ACK, accept,
+ * its end). */
+void tcp_fastopen_child_done(struct tcp_sock *tp);
+int tcp_fastopen_set_qlen(struct sock *sk, int val);
+void tcp_fastopen_listen(struct sock *sk, int backlog);
+bool tcp_fastopen_defer_connect(struct sock *sk);
+/* A connecting SYN's option (*foc) and room for data. */
+size_t tcp_fastopen_syn(struct sock *sk, struct tcp_fastopen_cookie *foc);
+size_t tcp_fastopen_syn_data(struct sock *sk, struct sk_buff *skb,
+			     size_t room);
+int tcp_fastopen_split_syn(struct sock *sk, struct sk_buff *skb);
+bool tcp_fastopen_synack(struct sock *sk, const struct tcp_seg *th,
+			 bool syn_data);
+
 /* tcp_err.c: an ICMP error about a segment we sent (the net_protocol's
  * err_handler; RFC 1122 §4.2.3.9, RFC 5927, RFC 1191). */
 struct ipv4_info;
@@ -550,7 +612,8 @@ void tcp_send_ack(struct sock *sk);
 uint32_t tcp_select_window_peek(struct sock *sk);
 void tcp_send_delayed_ack(struct sock *sk);
 int tcp_send_syn(struct sock *sk);
-int tcp_send_synack(struct sock *sk);
+/* A child's SYN-ACK, with the Fast Open option foc (NULL: none). */
+int tcp_send_synack(struct sock *sk, const struct tcp_fastopen_cookie *foc);
 void tcp_send_fin(struct sock *sk);
 /* A bare RST (and ACK) with the given numbers, from sk's addresses. */
 void tcp_send_active_reset(struct sock *sk);

@@ -968,6 +968,29 @@ static void tcp_data_queue(struct sock *sk, struct sk_buff *skb)
 		sk->sk_data_ready(sk);
 }
 
+/*
+ * The data of a Fast Open SYN, or of the SYN-ACK answering ours, is taken
+ * in order at once (Linux's tcp_fastopen_add_skb; RFC 7413 §4.2.2 for the
+ * server, RFC 9293 §3.10.7.3 for data on a SYN-ACK). Takes ownership.
+ */
+static void tcp_fastopen_add_skb(struct sock *sk, struct sk_buff *skb)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
+	uint32_t len = tcp_payload(skb);
+
+	if (!len) {
+		skb_free(skb);
+		return;
+	}
+	cb->seq++;   /* past the SYN */
+	cb->end_seq = cb->seq + len;
+	cb->flags &= (uint8_t)~(TCPHDR_SYN | TCPHDR_FIN);
+	tp->rcv_nxt = cb->end_seq;
+	tp->syn_data_acked = true;
+	tcp_queue_rcv(sk, skb);
+}
+
 /* ---- LISTEN (RFC 9293 §3.10.7.2) ---------------------------------------- */
 
 static struct sock *tcp_new_child(struct sock *lsk, const struct sk_buff *skb,
@@ -1015,12 +1038,36 @@ static struct sock *tcp_new_child(struct sock *lsk, const struct sk_buff *skb,
 	return sk;
 }
 
+/*
+ * A Fast Open child (RFC 7413 §4.2.2, Linux's tcp_fastopen_create_child):
+ * the SYN's data is taken, and the connection is offered to accept() at
+ * once, in SYN_RECV, counted in the listener's Fast Open queue until its
+ * handshake ends. Takes the SYN.
+ */
+static void tcp_fastopen_child(struct sock *lsk, struct sock *sk,
+			       struct sk_buff *skb)
+{
+	struct tcp_sock *ltp = tcp_sk(lsk), *tp = tcp_sk(sk);
+
+	tcp_update_mss(tp);   /* (it may send before the handshake ends) */
+	tcp_fastopen_add_skb(sk, skb);
+	tp->rcv_wup = tp->rcv_nxt;
+	tp->fastopen_child = true;
+	ltp->fastopen_qlen++;
+	list_del(&tp->child_node);
+	ltp->syn_qlen--;
+	list_add_tail(&tp->child_node, &ltp->accept_queue);
+	ltp->accept_qlen++;
+	tp->child_queue = TCP_CHILD_ACCEPTQ;
+}
+
 static void tcp_listen_input(struct sock *lsk, struct sk_buff *skb,
 			     const struct tcp_seg *th, uint32_t seglen)
 {
 	struct tcp_sock *ltp = tcp_sk(lsk);
 	struct ustack *st = lsk->st;
 	int qmax = ltp->max_backlog > 0 ? ltp->max_backlog : 1;
+	struct tcp_fastopen_cookie foc;
 	struct sock *child;
 
 	if (th->flags & TCPHDR_RST) {
@@ -1050,7 +1097,14 @@ static void tcp_listen_input(struct sock *lsk, struct sk_buff *skb,
 		return;
 	}
 	us_mib_inc(st, US_MIB_TCP_PASSIVE_OPENS);
-	tcp_send_synack(child);
+	if (tcp_try_fastopen(lsk, skb, th, &foc)) {
+		tcp_fastopen_child(lsk, child, skb);
+		tcp_send_synack(child, &foc);
+		if (lsk->sk_socket)
+			lsk->sk_data_ready(lsk);
+		return;
+	}
+	tcp_send_synack(child, &foc);
 	skb_free(skb);
 }
 
@@ -1061,7 +1115,7 @@ static void tcp_rcv_synsent(struct sock *sk, struct sk_buff *skb,
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 	struct ustack *st = sk->st;
-	bool ack = th->flags & TCPHDR_ACK;
+	bool ack = th->flags & TCPHDR_ACK, fo_done = false;
 
 	if (ack && (seq_leq(th->ack, tp->iss) || seq_gt(th->ack, tp->snd_max))) {
 		tcp_v4_send_reset(st, skb, th, seglen);
@@ -1095,9 +1149,14 @@ static void tcp_rcv_synsent(struct sock *sk, struct sk_buff *skb,
 	tcp_ts_synsent_options(sk, th);
 	tcp_ts_note(tp, th);
 	if (ack) {
+		/* Our SYN carried data (Fast Open) */
+		bool syn_data = tp->snd_max != tp->iss + 1;
 		uint32_t part;
 
 		tp->snd_una = th->ack;
+		/* Data the SYN-ACK does not acknowledge stays, on its own. */
+		if (syn_data && seq_lt(th->ack, tp->snd_max))
+			tcp_fastopen_split_syn(sk, skb_peek(&sk->write_queue));
 		tcp_clean_rtx_queue(sk, th->ack, &part);
 		tp->snd_wnd = th->window;
 		tp->snd_wl1 = th->seq;
@@ -1108,10 +1167,20 @@ static void tcp_rcv_synsent(struct sock *sk, struct sk_buff *skb,
 		tp->backoff = 0;
 		tcp_rearm_rto(sk);
 		tcp_init_established(sk);
+		/* Fast Open: the cookie learnt; data not acknowledged goes
+		 * again with the ACK; data on the SYN-ACK is taken. */
+		if ((tp->syn_fastopen || syn_data) &&
+		    tcp_fastopen_synack(sk, th, syn_data)) {
+			fo_done = true;
+		} else if (tp->syn_fastopen || syn_data) {
+			tcp_urg(sk, skb, th);
+			tcp_fastopen_add_skb(sk, skb);
+			skb = NULL;
+		}
 		/* TCP_QUICKACK 0 (pingpong mode): the ACK waits up to
 		 * 200 ms for data to take it along (Linux's
 		 * tcp_rcv_synsent_state_process). */
-		if (!tcp_delack_synsent(sk))
+		if (!fo_done && !tcp_delack_synsent(sk))
 			tcp_send_ack(sk);
 		/* Linux's tcp_rcv_synsent_state_process: connected, the
 		 * O_ASYNC owner hears POLL_OUT. */
@@ -1119,8 +1188,10 @@ static void tcp_rcv_synsent(struct sock *sk, struct sk_buff *skb,
 			sk->sk_state_change(sk);
 			sk->sk_wake_async(sk, SOCK_WAKE_IO, POLL_OUT);
 		}
-		tcp_urg(sk, skb, th);   /* Linux: "step6 onward by hand" */
-		skb_free(skb);
+		if (skb) {
+			tcp_urg(sk, skb, th); /* Linux: "step6 onward by hand" */
+			skb_free(skb);
+		}
 		return;
 	}
 	/* RFC 9293 §3.5 simultaneous open: our SYN becomes a SYN-ACK. */
@@ -1260,7 +1331,8 @@ static bool tcp_synrecv_ack(struct sock *sk, struct sk_buff *skb,
 	 * has timed out fewer times than the listener's count; the data
 	 * that follows completes the connection, else the ACK of the last
 	 * SYN-ACK sent does (tcp_timer.c). */
-	if (parent && tp->retransmits < parent->defer_accept &&
+	if (parent && !tp->fastopen_child &&
+	    tp->retransmits < parent->defer_accept &&
 	    TCP_SKB_CB(skb)->end_seq == tp->irs + 1) {
 		tcp_ts_update_recent(tp, TCP_SKB_CB(skb)->seq);
 		tp->defer_acked = true;
@@ -1268,7 +1340,8 @@ static bool tcp_synrecv_ack(struct sock *sk, struct sk_buff *skb,
 		tcp_drop(sk->st, skb, US_DROP_TCP_DEFER_ACCEPT);
 		return false;
 	}
-	if (parent && parent->accept_qlen > parent->max_backlog) {
+	if (parent && !tp->fastopen_child &&
+	    parent->accept_qlen > parent->max_backlog) {
 		/* Linux drops the ACK; our SYN-ACK will be sent again, or
 		 * under TCP_DEFER_ACCEPT not before its deferral's end
 		 * (tcp_check_req's acked). */
@@ -1287,7 +1360,15 @@ static bool tcp_synrecv_ack(struct sock *sk, struct sk_buff *skb,
 	    th->opts.tsecr == tp->syn_tsval)
 		tp->syn_timed_out = false;
 	tcp_init_established(sk);
-	if (parent) {
+	if (tp->fastopen_child) {
+		/* A Fast Open child is on the accept queue, or accepted,
+		 * already; its writers may go on (Linux's
+		 * tcp_rcv_synrecv_state_fastopen). */
+		tcp_fastopen_child_done(tp);
+		tp->fastopen_child = false;
+		if (sk->sk_socket)
+			sk->sk_state_change(sk);
+	} else if (parent) {
 		/* TCP_QUICKACK 0 set on the listener after listen(), as
 		 * Linux's child has it when the request becomes one. */
 		tp->pingpong = parent->pingpong;

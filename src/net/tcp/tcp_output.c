@@ -187,6 +187,16 @@ static void tcp_out_from_sock(struct sock *sk, struct tcp_out *o, uint32_t seq,
 	}
 	tcp_urg_out(sk, seq, &o->flags, &o->urg_ptr);
 	tcp_ts_fill_options(sk, flags, &o->opts);
+	/* The Fast Open option rides on a SYN's or SYN-ACK's first
+	 * transmission only (tcp_queue_syn), as on Linux. */
+	if ((flags & TCPHDR_SYN) && sk->st->tcp.fo_out) {
+		const struct tcp_fastopen_cookie *foc = sk->st->tcp.fo_out;
+
+		o->opts.fo_ok = true;
+		o->opts.fo_exp = foc->exp;
+		o->opts.fo_len = (uint8_t)foc->len;
+		memcpy(o->opts.fo_cookie, foc->val, (size_t)foc->len);
+	}
 }
 
 /* After anything carrying an ACK went out, no ACK is owed any more. */
@@ -253,7 +263,7 @@ static int tcp_transmit(struct sock *sk, struct sk_buff *skb,
 	 * mark stays with the segment, so a retransmission carries it even
 	 * when more was queued behind it since. */
 	if (skb->len && skb->list.next == &sk->write_queue.list &&
-	    !sk->st->tcp.mid_write)
+	    !sk->st->tcp.mid_write && !(cb->flags & TCPHDR_SYN))
 		cb->flags |= TCPHDR_PSH;
 	flags |= cb->flags & TCPHDR_PSH;
 	tcp_out_from_sock(sk, &o, cb->seq, flags);
@@ -381,8 +391,11 @@ static void __tcp_write_xmit(struct sock *sk, enum tcp_nagle nagle)
 			tp->snd_nxt = cb->end_seq;
 		if (seq_gt(tp->snd_nxt, tp->snd_max))
 			tp->snd_max = tp->snd_nxt;
-		if (skb->len < tp->mss_cache)
-			tp->snd_sml = cb->end_seq;   /* Minshall's mark */
+		/* Minshall's mark; not a SYN's (Linux sends its SYN and
+		 * SYN-ACK outside tcp_write_xmit): a Fast Open child's
+		 * first data is no second small segment. */
+		if (skb->len < tp->mss_cache && !(cb->flags & TCPHDR_SYN))
+			tp->snd_sml = cb->end_seq;
 		tp->send_head = tcp_next_skb(sk, skb);
 		tp->packets_out++;
 		if (!us_timer_pending(&tp->retrans_timer) || tp->probe_timer) {
@@ -569,8 +582,12 @@ int tcp_retransmit_skb(struct sock *sk, struct sk_buff *skb)
 	struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
 	uint32_t wnd_end = tp->snd_una + tp->snd_wnd;
 
-	if (cb->flags & TCPHDR_SYN)
+	if (cb->flags & TCPHDR_SYN) {
+		/* A SYN goes again without its Fast Open data. */
+		if (tcp_fastopen_split_syn(sk, skb) < 0)
+			return -ENOBUFS;
 		return tcp_transmit_skb(sk, skb);
+	}
 	if (!seq_lt(cb->seq, wnd_end)) {
 		if (cb->seq != tp->snd_una)
 			return -EAGAIN;
@@ -628,11 +645,16 @@ void tcp_send_probe(struct sock *sk)
 	tcp_send_ctl(sk, tcp_sk(sk)->snd_una - 1, TCPHDR_ACK);
 }
 
-/* Queue a SYN (or SYN-ACK) as the first segment and send it. */
-static int tcp_queue_syn(struct sock *sk, uint8_t flags)
+/*
+ * Queue a SYN (or SYN-ACK) as the first segment and send it, with the
+ * Fast Open option foc (NULL, or len -1: none) and up to `room` bytes of
+ * a Fast Open write (tcp_fastopen.c).
+ */
+static int tcp_queue_syn(struct sock *sk, uint8_t flags,
+			 const struct tcp_fastopen_cookie *foc, size_t room)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
-	struct sk_buff *skb = us_skb_alloc(sk->st, 0);
+	struct sk_buff *skb = us_skb_alloc(sk->st, (unsigned int)room);
 	struct tcp_skb_cb *cb;
 
 	if (!skb)
@@ -647,20 +669,30 @@ static int tcp_queue_syn(struct sock *sk, uint8_t flags)
 	tp->send_head = skb;
 	tp->snd_max = tp->iss;
 	tp->snd_sml = tp->iss;
+	if (room)
+		tcp_fastopen_syn_data(sk, skb, room);
 	tp->pushed_seq = tp->write_seq;
 	tp->syn_tsval = tcp_ts_now(sk);   /* (tcp_rcv_synrecv_ack) */
+	if (foc && foc->len >= 0) {
+		sk->st->tcp.fo_out = foc;
+		tp->syn_fastopen = !(flags & TCPHDR_ACK);
+	}
 	tcp_write_xmit(sk, true);
+	sk->st->tcp.fo_out = NULL;
 	return 0;
 }
 
 int tcp_send_syn(struct sock *sk)
 {
-	return tcp_queue_syn(sk, TCPHDR_SYN);
+	struct tcp_fastopen_cookie foc;
+	size_t room = tcp_fastopen_syn(sk, &foc);
+
+	return tcp_queue_syn(sk, TCPHDR_SYN, &foc, room);
 }
 
-int tcp_send_synack(struct sock *sk)
+int tcp_send_synack(struct sock *sk, const struct tcp_fastopen_cookie *foc)
 {
-	return tcp_queue_syn(sk, TCPHDR_SYN | TCPHDR_ACK);
+	return tcp_queue_syn(sk, TCPHDR_SYN | TCPHDR_ACK, foc, 0);
 }
 
 void tcp_send_fin(struct sock *sk)

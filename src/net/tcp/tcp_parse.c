@@ -31,6 +31,24 @@ static inline void put32(uint8_t *p, uint32_t v)
 	p[3] = (uint8_t)v;
 }
 
+/* A Fast Open option's cookie of n bytes (RFC 7413 §2: an even length
+ * of 4 to 16, or none for a request), on a SYN or SYN-ACK only. */
+static void tcp_take_fastopen(const uint8_t *cookie, int n, bool exp,
+			      bool syn, struct tcp_opts *out)
+{
+	if (!syn || n < 0 || (n & 1))
+		return;
+	if (n != 0 && (n < TCP_FASTOPEN_COOKIE_MIN ||
+		       n > TCP_FASTOPEN_COOKIE_MAX)) {
+		out->fo_ok = false;   /* Linux: as if there were none */
+		return;
+	}
+	out->fo_ok = true;
+	out->fo_exp = exp;
+	out->fo_len = (uint8_t)n;
+	memcpy(out->fo_cookie, cookie, (size_t)n);
+}
+
 /* One option of known kind and a length already checked to fit. */
 static void tcp_take_option(uint8_t kind, const uint8_t *o, uint8_t olen,
 			    bool syn, struct tcp_opts *out)
@@ -73,6 +91,13 @@ static void tcp_take_option(uint8_t kind, const uint8_t *o, uint8_t olen,
 			}
 			out->nsacks = n;
 		}
+		break;
+	case TCPOPT_FASTOPEN:
+		tcp_take_fastopen(o + 2, olen - 2, false, syn, out);
+		break;
+	case TCPOPT_EXP:
+		if (olen >= 4 && get16(o + 2) == TCPOPT_FASTOPEN_MAGIC)
+			tcp_take_fastopen(o + 4, olen - 4, true, syn, out);
 		break;
 	case TCPOPT_MD5SIG:
 		/* Only noted: ustack has no keys, so a signed segment is
@@ -170,6 +195,22 @@ size_t tcp_emit_options(const struct tcp_opts *o, bool syn, uint8_t *out)
 			     TCPOLEN_SACK_PERM);
 	if (syn && o->ws_ok)
 		p = put_word(p, TCPOPT_NOP, TCPOPT_WINDOW, TCPOLEN_WINDOW, o->ws);
+	if (syn && o->fo_ok) {
+		uint8_t len = (uint8_t)((o->fo_exp ? 4 : 2) + o->fo_len);
+
+		*p++ = o->fo_exp ? TCPOPT_EXP : TCPOPT_FASTOPEN;
+		*p++ = len;
+		if (o->fo_exp) {
+			put16(p, TCPOPT_FASTOPEN_MAGIC);
+			p += 2;
+		}
+		memcpy(p, o->fo_cookie, o->fo_len);
+		p += o->fo_len;
+		if ((len & 3) == 2) {
+			*p++ = TCPOPT_NOP;
+			*p++ = TCPOPT_NOP;
+		}
+	}
 	if (!syn && o->nsacks) {
 		/* What fits in 40 bytes with the timestamp: 3 blocks. */
 		uint8_t n = o->nsacks;

@@ -38,6 +38,9 @@
 #define TCPOPT_SACK 5
 #define TCPOPT_TIMESTAMP 8
 #define TCPOPT_MD5SIG 19    /* RFC 2385 */
+#define TCPOPT_FASTOPEN 34  /* RFC 7413 §2 */
+#define TCPOPT_EXP 254      /* RFC 6994 experiments */
+#define TCPOPT_FASTOPEN_MAGIC 0xF989 /* Fast Open's experimental form */
 
 #define TCPOLEN_MSS 4
 #define TCPOLEN_WINDOW 3
@@ -46,6 +49,8 @@
 #define TCPOLEN_MD5SIG 18
 #define TCP_MAX_SACKS 4
 #define TCP_MAX_WSCALE 14   /* RFC 7323 §2.3 */
+#define TCP_FASTOPEN_COOKIE_MIN 4   /* RFC 7413 §4.1.1: 4 to 16 bytes */
+#define TCP_FASTOPEN_COOKIE_MAX 16
 
 struct tcp_sack_block {
 	uint32_t start;
@@ -60,6 +65,14 @@ struct tcp_opts {
 	uint8_t nsacks;
 	struct tcp_sack_block sacks[TCP_MAX_SACKS];
 	bool md5;              /* an RFC 2385 signature is present */
+	/* TCP Fast Open (RFC 7413 §2), on a SYN or SYN-ACK only: fo_ok, the
+	 * option is there (fo_len 0: a cookie request); fo_exp, in the
+	 * experimental form (kind 254, magic 0xF989) older peers use. A
+	 * cookie of a length RFC 7413 does not allow is no option (Linux's
+	 * tcp_parse_fastopen_option). */
+	bool fo_ok, fo_exp;
+	uint8_t fo_len;
+	uint8_t fo_cookie[TCP_FASTOPEN_COOKIE_MAX];
 };
 
 /* A parsed TCP header; fields in host order. */
@@ -92,7 +105,7 @@ enum us_drop_reason tcp_parse_options(const uint8_t *opt, size_t len, bool syn,
 /*
  * Write the options for a segment, in Linux's order and padding:
  * SYN:  MSS, SACK-permitted + timestamps (or NOP NOP TS, or NOP NOP
- *       SACK-permitted), NOP + window scale;
+ *       SACK-permitted), NOP + window scale, Fast Open (+ NOP NOP);
  * else: NOP NOP timestamps, NOP NOP SACK blocks.
  * Returns the length written (a multiple of 4, at most 40).
  */

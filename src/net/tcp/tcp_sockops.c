@@ -43,6 +43,15 @@ static int connect_locked(struct socket *sock, const struct sockaddr *addr,
 	case SS_CONNECTED:
 		return -EISCONN;
 	case SS_CONNECTING:
+		/* TCP_FASTOPEN_CONNECT's connect() returned; the SYN waits
+		 * for the first write: EISCONN, after the wait of a blocking
+		 * call (Linux's __inet_stream_connect). */
+		if (tcp_sk(sk)->defer_connect) {
+			pending = -EISCONN;
+			if (flags & O_NONBLOCK)
+				return pending;
+			break;
+		}
 		/* Still in progress: EALREADY; finished: report the result
 		 * (0, or the error), as Linux does on a repeated connect. */
 		if (!tcp_connect_done(sk, NULL) && (flags & O_NONBLOCK))
@@ -59,6 +68,8 @@ static int connect_locked(struct socket *sock, const struct sockaddr *addr,
 		if (err < 0)
 			return err;
 		sock->state = SS_CONNECTING;
+		if (tcp_sk(sk)->defer_connect)
+			return 0;
 		break;
 	default:
 		return -EINVAL;
@@ -186,7 +197,9 @@ static uint32_t tcp_poll(struct socket *sock)
 		mask |= POLLHUP;
 	if (sk->shutdown & RCV_SHUTDOWN)
 		mask |= POLLIN | POLLRDNORM | POLLRDHUP;
-	if (state != TCP_SYN_SENT && state != TCP_SYN_RECV) {
+	/* Connected, or a Fast Open child before its handshake's end */
+	if (state != TCP_SYN_SENT &&
+	    (state != TCP_SYN_RECV || tp->fastopen_child)) {
 		size_t readable = sk->receive_queue.bytes;
 
 		mask |= tcp_urg_poll(sk, &readable);
@@ -208,6 +221,10 @@ static uint32_t tcp_poll(struct socket *sock)
 		} else {
 			mask |= POLLOUT | POLLWRNORM;
 		}
+	} else if (state == TCP_SYN_SENT && tp->defer_connect) {
+		/* The write that sends the SYN is awaited (Linux's tcp_poll
+		 * for an active Fast Open socket). */
+		mask |= POLLOUT | POLLWRNORM;
 	}
 	if (sk->err || sock_errors_queued(sk))
 		mask |= POLLERR;
@@ -261,6 +278,44 @@ static bool stream_data(struct sock *sk, void *arg)
 }
 
 /*
+ * A write with MSG_FASTOPEN, or the first after TCP_FASTOPEN_CONNECT's
+ * connect() (Linux's tcp_sendmsg_fastopen): the connection starts here,
+ * its SYN carrying what it can of the data (tcp_fastopen.c); *syn gets
+ * that count. 0 when the write goes on (connected, or waiting to be);
+ * else the error, -EINPROGRESS for a connection under way.
+ */
+static int tcp_sendmsg_fastopen(struct socket *sock, const struct msghdr *msg,
+				size_t len, bool nonblock, size_t *syn)
+{
+	struct sock *sk = sock->sk;
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct tcp_fastopen_req req = { msg, len, 0 };
+	const struct sockaddr *addr = msg->msg_name;
+	int err;
+
+	*syn = 0;
+	if (!(sk->st->sysctl.tcp_fastopen & US_TFO_CLIENT_ENABLE) ||
+	    (addr && msg->msg_namelen >= sizeof(addr->sa_family) &&
+	     addr->sa_family == AF_UNSPEC))
+		return -EOPNOTSUPP;
+	sk->st->tcp.fo_req = &req;
+	if (tp->defer_connect) {
+		tp->defer_connect = false;
+		err = tcp_send_syn(sk);
+		if (err < 0)
+			tcp_done(sk);
+		else if (nonblock)
+			err = -EINPROGRESS;
+	} else {
+		err = connect_locked(sock, addr, msg->msg_namelen,
+				     nonblock ? O_NONBLOCK : 0);
+	}
+	sk->st->tcp.fo_req = NULL;
+	*syn = req.copied;
+	return err;
+}
+
+/*
  * A blocking stream send takes all the data (Linux's tcp_sendmsg waits for
  * buffer space), a nonblocking one what fits. Bytes already taken are
  * returned even if an error follows.
@@ -286,6 +341,20 @@ static ssize_t inet_stream_sendmsg(struct socket *sock, const struct msghdr *msg
 	bool claim;
 	int rc;
 
+	if ((flags & MSG_FASTOPEN) || tcp_sk(sk)->defer_connect) {
+		bool deferred = tcp_sk(sk)->defer_connect;
+
+		rc = tcp_sendmsg_fastopen(sock, msg, len, timeo == 0, &done);
+		/* Under way, with data in the SYN: that count. Deferred and
+		 * nothing taken: EAGAIN, as Linux's wait for the connection
+		 * says (sk_stream_wait_connect). */
+		if (rc == -EINPROGRESS && (done || deferred))
+			return done ? (ssize_t)done : -EAGAIN;
+		if (rc < 0)
+			return rc;
+		if (done >= len)
+			return (ssize_t)done;
+	}
 	if (msg->msg_iovlen) {
 		iov = malloc(msg->msg_iovlen * sizeof(*iov));
 		if (!iov)

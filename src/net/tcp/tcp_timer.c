@@ -341,6 +341,11 @@ static bool tcp_write_timeout(struct sock *sk)
 
 		if (syncnt)
 			retry_until = syncnt;
+		else if (tp->fastopen_child)
+			/* One more for a Fast Open child, whom a user may
+			 * hold already (Linux's tcp_fastopen_synack_timer;
+			 * it then hears ETIMEDOUT). */
+			retry_until = TCP_SYNACK_RETRIES + 1;
 		else if (tp->parent)
 			retry_until = TCP_SYNACK_RETRIES;
 		else
