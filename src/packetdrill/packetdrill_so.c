@@ -31,7 +31,8 @@
  *   counters            print the stack's counters to stderr at the end
  *   net.ipv4.NAME=V     set a tunable (ustack_sysctl_set) after the
  *                       instance is made; run.sh passes the ones
- *                       defaults.sh sets on Linux. A knob ustack does not
+ *                       defaults.sh sets on Linux, a comma in a value as
+ *                       ':' (tcp_fastopen_key's two keys). A knob ustack does not
  *                       have is noted on stderr and ignored (defaults.sh
  *                       documents what ustack does instead); a bad value
  *                       fails the run
@@ -753,6 +754,8 @@ static int pd_parse_one(char *opt, struct pd_config *cfg)
 			return -1;
 		cfg->sysctl_name[cfg->nsysctl] = opt;
 		cfg->sysctl_value[cfg->nsysctl++] = val;
+		for (char *c = val; (c = strchr(c, ':')) != NULL; c++)
+			*c = ',';
 		return 0;
 	}
 	if (strcmp(opt, "addr") == 0)

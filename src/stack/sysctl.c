@@ -67,6 +67,7 @@ static const struct sysctl_row sysctl_table[] = {
 	INT_ROW(ip_no_pmtu_disc, 0, 3),
 	INT_ROW(tcp_invalid_ratelimit, 0, INT_MAX),
 	UINT_ROW(tcp_notsent_lowat),
+	INT_ROW(tcp_synack_retries, 0, 255),   /* a u8 in Linux */
 	INT_ROW(tcp_fastopen, INT_MIN, INT_MAX),
 	{ "net.ipv4.tcp_fastopen_key", SYSCTL_FOKEY,
 	  offsetof(struct us_sysctl, tcp_fastopen_key), 0, 0, NULL },
@@ -102,6 +103,7 @@ void us_sysctl_init(struct us_sysctl *s)
 	s->tcp_slow_start_after_idle = 1;
 	s->tcp_invalid_ratelimit = 500;
 	s->tcp_notsent_lowat = UINT_MAX;
+	s->tcp_synack_retries = 5;
 	s->tcp_fastopen = US_TFO_CLIENT_ENABLE;
 	s->ip_local_port_range[0] = 32768;
 	s->ip_local_port_range[1] = 60999;

@@ -73,6 +73,9 @@ struct us_sysctl {
 	int tcp_invalid_ratelimit; /* ms between ACKs that answer invalid
 				      segments on one connection (500; 0:
 				      every one is answered) */
+	int tcp_synack_retries;    /* a listener's SYN-ACK timeouts before
+				      its child is given up (5; a Fast Open
+				      child one more) */
 	int tcp_fastopen;          /* TCP Fast Open (RFC 7413), Linux's
 				      bits: 0x1 client, 0x2 server, 0x4
 				      client without a cookie, 0x200 server

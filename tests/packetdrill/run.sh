@@ -158,10 +158,11 @@ defaults_sysctls() {
 # (Set here, after the function it needs is defined.)
 DEFAULT_SYSCTLS=$(defaults_sysctls)
 
-# The sysctls a script adds in its init command (`../defaults.sh K=V ...`).
+# The sysctls a script adds in its init command (`../defaults.sh K=V ...`);
+# a comma inside a value goes as ':' (the plug-in turns it back).
 script_sysctls() {
 	grep -o '`[^`]*defaults\.sh[^`]*`' "$1" | head -1 | tr -d '`' |
-		tr -s ' \t' '\n\n' | grep '^net\.' | paste -sd, -
+		tr -s ' \t' '\n\n' | grep '^net\.' | tr ',' ':' | paste -sd, -
 }
 
 script_so_flags() {

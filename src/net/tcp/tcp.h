@@ -47,7 +47,6 @@ struct tcp_congestion_ops;
 #define TCP_DELACK_MIN_US 40000      /* Linux TCP_DELACK_MIN */
 #define TCP_DELACK_MAX_US 200000
 #define TCP_SYN_RETRIES 6
-#define TCP_SYNACK_RETRIES 5
 #define TCP_RETRIES2 15
 /* What Linux's tcp_orphan_retries gives with net.ipv4.tcp_orphan_retries
  * at its default, 0, while the backed-off RTO is below TCP_RTO_MAX. */

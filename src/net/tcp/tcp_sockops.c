@@ -352,8 +352,15 @@ static ssize_t inet_stream_sendmsg(struct socket *sock, const struct msghdr *msg
 			return done ? (ssize_t)done : -EAGAIN;
 		if (rc < 0)
 			return rc;
-		if (done >= len)
+		/* All of it in the SYN: a blocking call still waits for
+		 * the connection (Linux's sk_stream_wait_connect comes
+		 * first in tcp_sendmsg_locked). */
+		if (done >= len) {
+			if (timeo != 0 && !tcp_connect_done(sk, NULL))
+				(void)sock_wait_event(sock, &timeo,
+						      tcp_connect_done, NULL);
 			return (ssize_t)done;
+		}
 	}
 	if (msg->msg_iovlen) {
 		iov = malloc(msg->msg_iovlen * sizeof(*iov));

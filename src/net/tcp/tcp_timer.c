@@ -345,9 +345,11 @@ static bool tcp_write_timeout(struct sock *sk)
 			/* One more for a Fast Open child, whom a user may
 			 * hold already (Linux's tcp_fastopen_synack_timer;
 			 * it then hears ETIMEDOUT). */
-			retry_until = TCP_SYNACK_RETRIES + 1;
+			retry_until = (unsigned int)
+				      sk->st->sysctl.tcp_synack_retries + 1;
 		else if (tp->parent)
-			retry_until = TCP_SYNACK_RETRIES;
+			retry_until = (unsigned int)
+				      sk->st->sysctl.tcp_synack_retries;
 		else
 			retry_until = TCP_SYN_RETRIES;
 		if (tp->retransmits >= retry_until &&
@@ -477,6 +479,19 @@ static void tcp_retransmit_timer(struct us_timer *t, us_time_t now)
 		tp->retransmits++;
 		if (tp->backoff < 16)
 			tp->backoff++;
+		tcp_reset_rto_timer(sk);
+		return;
+	}
+	/* A Fast Open child's timeout sends its SYN-ACK alone again; data
+	 * it sent waits for the handshake's end, and the RTO then (Linux's
+	 * tcp_fastopen_synack_timer: no loss is entered). */
+	if (tp->fastopen_child && sk->state == TCP_SYN_RECV) {
+		us_mib_inc(sk->st, US_MIB_TCP_TIMEOUTS);
+		if (tp->retransmits < UINT8_MAX)
+			tp->retransmits++;
+		if (tp->backoff < 16)
+			tp->backoff++;
+		tcp_retransmit_head(sk);
 		tcp_reset_rto_timer(sk);
 		return;
 	}
