@@ -7,7 +7,9 @@
 # Linux features ustack does not have yet, off:
 #   tcp_sack, tcp_timestamps, tcp_window_scaling  the SYN carries only MSS
 #   tcp_ecn                                       no ECN negotiation
-#   tcp_fastopen                                  no TFO
+#   tcp_fastopen                                  no TFO (ustack has it:
+#                                                 the fastopen/ scripts
+#                                                 turn it on)
 #   tcp_syncookies                                a full SYN queue drops
 #   tcp_early_retrans                             no TLP (ustack has it: the
 #                                                 sack/*tlp* scripts turn it

@@ -392,6 +392,7 @@ int tcp_fastopen_split_syn(struct sock *sk, struct sk_buff *skb)
 	TCP_SKB_CB(n)->flags = TCPHDR_PSH;
 	TCP_SKB_CB(n)->carved = 0;
 	TCP_SKB_CB(n)->tw_isn = 0;
+	sk->write_queue.bytes -= skb->len;
 	skb_trim(skb, 0);
 	cb->end_seq = cb->seq + 1;
 	sk->wmem_alloc += (int)n->truesize;
