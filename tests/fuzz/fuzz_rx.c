@@ -4,7 +4,7 @@
  * UDP and TCP, kept on the error queues: every socket asks IP_RECVERR and
  * IP_PKTINFO) and UDP delivery into a bound and a connected socket, and
  * TCP: a listener on port 80 and a connection being opened to
- * 10.0.0.1:80.
+ * 10.0.0.1:80, both with Fast Open.
  *
  * The input is a script of records. Each record's first byte chooses what
  * to do with the bytes that follow it:
@@ -162,8 +162,16 @@ static void open_sockets(struct test_stack *t, int fds[NFDS])
 		      sizeof(int));
 	/* One UDP socket takes GSO packets whole, the other (port 7) cut. */
 	us_setsockopt(fds[1], SOL_UDP, UDP_GRO, &(int){ 1 }, sizeof(int));
+	/* TCP Fast Open both ways: the listener gives cookies and takes
+	 * data with one (key 1-2-3-4), two children at a time; the client
+	 * asks for a cookie with data waiting (MSG_FASTOPEN). */
+	ustack_sysctl_set(t->st, "net.ipv4.tcp_fastopen", "3");
+	ustack_sysctl_set(t->st, "net.ipv4.tcp_fastopen_key", "1-2-3-4");
+	us_setsockopt(fds[2], IPPROTO_TCP, TCP_FASTOPEN, &(int){ 2 },
+		      sizeof(int));
 	a.sin_addr.s_addr = ts_ip("10.0.0.1");
-	us_connect(fds[3], (struct sockaddr *)&a, sizeof(a));
+	us_sendto(fds[3], "hello", 5, MSG_FASTOPEN, (struct sockaddr *)&a,
+		  sizeof(a));
 }
 
 /* Read the error queue empty, control messages and all. */

@@ -1854,6 +1854,8 @@ static void case_fastopen_options(struct dt *t)
 	static const int qlens[] = { 0, 1, 16, 4096, 4097, 100000, -1 };
 	static const int bools[] = { 0, 1, 2, -1 };
 	struct sockaddr_in a = dt_sin("127.0.0.1", 6631);
+	uint8_t key[40];
+	socklen_t keylen;
 	int l, c, s;
 
 	fastopen_on(t, "0x3");
@@ -1863,6 +1865,21 @@ static void case_fastopen_options(struct dt *t)
 	DT_SETGET(t, l, IPPROTO_TCP, TCP_FASTOPEN_CONNECT, bools);
 	DT_SETGET(t, l, IPPROTO_TCP, TCP_FASTOPEN_NO_COOKIE, bools);
 	dt_setsockopt_int(t, l, IPPROTO_TCP, TCP_FASTOPEN_NO_COOKIE, 0);
+	/* TCP_FASTOPEN_KEY: the socket's own key, 16 bytes or 32 (a second
+	 * one); read back as set, none before (0 bytes). */
+	keylen = sizeof(key);
+	dt_getsockopt(t, l, IPPROTO_TCP, TCP_FASTOPEN_KEY, key, &keylen);
+	for (int i = 0; i < 32; i++)
+		key[i] = (uint8_t)(i * 7 + 1);
+	dt_setsockopt(t, l, IPPROTO_TCP, TCP_FASTOPEN_KEY, key, 8);
+	dt_setsockopt(t, l, IPPROTO_TCP, TCP_FASTOPEN_KEY, key, 16);
+	keylen = sizeof(key);
+	dt_getsockopt(t, l, IPPROTO_TCP, TCP_FASTOPEN_KEY, key, &keylen);
+	dt_setsockopt(t, l, IPPROTO_TCP, TCP_FASTOPEN_KEY, key, 32);
+	keylen = 20;
+	dt_getsockopt(t, l, IPPROTO_TCP, TCP_FASTOPEN_KEY, key, &keylen);
+	keylen = sizeof(key);
+	dt_getsockopt(t, l, IPPROTO_TCP, TCP_FASTOPEN_KEY, key, &keylen);
 	dt_bind(t, l, &a, sizeof(a));
 	dt_listen(t, l, 8);
 	dt_setsockopt_int(t, l, IPPROTO_TCP, TCP_FASTOPEN, 3);

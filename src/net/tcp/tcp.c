@@ -46,6 +46,7 @@ void tcp_init(struct ustack *st)
 	t->msl_us = 30 * US_USEC_PER_SEC;
 	tcp_tw_init(st);
 	list_init(&t->errqs);
+	list_init(&t->fo_keys);
 	ip_register_protocol(st, IPPROTO_TCP, &tcp_protocol);
 }
 
@@ -1377,6 +1378,7 @@ static void tcp_destroy(struct sock *sk)
 	sock_purge_queue(sk, &tp->ooo_queue);
 	tcp_sack_destroy(tp);
 	tcp_error_queue_free(sk);
+	tcp_fastopen_forget(sk);
 	tcp_put_port(sk);
 }
 
@@ -1445,6 +1447,8 @@ static int tcp_setsockopt(struct sock *sk, int level, int optname,
 		return -ENOPROTOOPT;
 	if (optname == TCP_CONGESTION)   /* a string: its own length rules */
 		return tcp_setsockopt_congestion(sk, optval, optlen);
+	if (optname == TCP_FASTOPEN_KEY)   /* bytes: 16 or 32 */
+		return tcp_fastopen_set_key(sk, optval, optlen);
 	if (optlen < sizeof(int))
 		return -EINVAL;
 	if (!optval)
@@ -1629,9 +1633,10 @@ static int tcp_getsockopt(struct sock *sk, int level, int optname,
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 	struct tcp_info ti;
-	const void *src = &ti;
 	socklen_t n = sizeof(int);
+	uint8_t key[32];
 	int val;
+	const void *src = &val;
 
 	if (level != IPPROTO_TCP)
 		return -ENOPROTOOPT;
@@ -1680,15 +1685,20 @@ static int tcp_getsockopt(struct sock *sk, int level, int optname,
 	case TCP_FASTOPEN: val = tp->fastopen_max_qlen; break;
 	case TCP_FASTOPEN_CONNECT: val = tp->fastopen_connect; break;
 	case TCP_FASTOPEN_NO_COOKIE: val = tp->fastopen_no_cookie; break;
+	case TCP_FASTOPEN_KEY:
+		/* The socket's own keys only (Linux's
+		 * tcp_fastopen_get_cipher with the socket): none, 0 bytes. */
+		n = (socklen_t)tcp_fastopen_get_key(sk, key) * 16;
+		src = key;
+		break;
 	case TCP_INFO:
 		tcp_fill_info(sk, &ti);
 		n = sizeof(ti);
+		src = &ti;
 		break;
 	default:
 		return -ENOPROTOOPT;
 	}
-	if (optname != TCP_INFO)
-		src = &val;
 	if (*optlen < n)
 		n = *optlen;
 	if (n && !optval)

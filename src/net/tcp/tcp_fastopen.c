@@ -23,8 +23,8 @@
  * carry its data in the SYN. The SYN-ACK's cookie is kept; data it does
  * not acknowledge is sent again at once (tcp_fastopen_synack).
  *
- * Not modelled: Linux's per-listener key (TCP_FASTOPEN_KEY: ENOPROTOOPT),
- * its blackhole detection (tcp_fastopen_blackhole_timeout_sec, 0 by
+ * A socket's own key (TCP_FASTOPEN_KEY) is kept on a list beside the
+ * sockets, as few have one. Not modelled: Linux's blackhole detection (tcp_fastopen_blackhole_timeout_sec, 0 by
  * default since 5.14), the 60 s a reset Fast Open request keeps its place
  * in the queue (rskq_rst), and routes' fastopen_no_cookie.
  */
@@ -53,10 +53,101 @@ struct tcp_fastopen_cache {
 
 #define TCP_FASTOPEN_COOKIE_SIZE 8   /* the cookies this server makes */
 
+/* A socket's own key (TCP_FASTOPEN_KEY), on a list beside the sockets:
+ * few have one, and none pays for the room. */
+struct tcp_fastopen_sockkey {
+	struct list_head node;          /* on st->tcp.fo_keys */
+	const struct sock *sk;
+	struct us_fastopen_keys keys;
+};
+
 void tcp_fastopen_exit(struct ustack *st)
 {
 	free(st->tcp.fo_cache);
 	st->tcp.fo_cache = NULL;
+	while (!list_empty(&st->tcp.fo_keys)) {
+		struct list_head *n = st->tcp.fo_keys.next;
+
+		list_del(n);
+		free(list_entry(n, struct tcp_fastopen_sockkey, node));
+	}
+}
+
+static struct tcp_fastopen_sockkey *tcp_fastopen_sockkey(const struct sock *sk)
+{
+	struct list_head *pos;
+
+	list_for_each(pos, &sk->st->tcp.fo_keys) {
+		struct tcp_fastopen_sockkey *k =
+			list_entry(pos, struct tcp_fastopen_sockkey, node);
+
+		if (k->sk == sk)
+			return k;
+	}
+	return NULL;
+}
+
+/* The key a listener's cookies are made with: its own, else the
+ * instance's (Linux's tcp_fastopen_get_ctx). */
+static const struct us_fastopen_keys *tcp_fastopen_keys(const struct sock *sk)
+{
+	const struct tcp_fastopen_sockkey *k = tcp_fastopen_sockkey(sk);
+
+	return k ? &k->keys : &sk->st->sysctl.tcp_fastopen_key;
+}
+
+/* Linux's do_tcp_setsockopt: 16 bytes, or 32 with the second key, taken
+ * as they are (the sysctl's words are these bytes little-endian), on a
+ * socket in any state (tcp_fastopen_reset_cipher). */
+int tcp_fastopen_set_key(struct sock *sk, const void *key, unsigned int len)
+{
+	struct tcp_fastopen_sockkey *k;
+	const uint8_t *b = key;
+
+	if (len != 16 && len != 32)
+		return -EINVAL;
+	if (!key)
+		return -EFAULT;
+	k = tcp_fastopen_sockkey(sk);
+	if (!k) {
+		k = calloc(1, sizeof(*k));
+		if (!k)
+			return -ENOMEM;
+		k->sk = sk;
+		list_add(&k->node, &sk->st->tcp.fo_keys);
+	}
+	memset(&k->keys, 0, sizeof(k->keys));
+	for (unsigned int i = 0; i < len / 4; i++)
+		k->keys.w[i] = b[4 * i] | (unsigned int)b[4 * i + 1] << 8 |
+			       (unsigned int)b[4 * i + 2] << 16 |
+			       (unsigned int)b[4 * i + 3] << 24;
+	k->keys.n = (int)(len / 16);
+	return 0;
+}
+
+int tcp_fastopen_get_key(struct sock *sk, uint8_t key[32])
+{
+	const struct tcp_fastopen_sockkey *k = tcp_fastopen_sockkey(sk);
+
+	if (!k)
+		return 0;
+	for (int i = 0; i < 4 * k->keys.n; i++)
+		for (int j = 0; j < 4; j++)
+			key[4 * i + j] = (uint8_t)(k->keys.w[i] >> (8 * j));
+	return k->keys.n;
+}
+
+void tcp_fastopen_forget(struct sock *sk)
+{
+	struct tcp_fastopen_sockkey *k;
+
+	if (list_empty(&sk->st->tcp.fo_keys))
+		return;
+	k = tcp_fastopen_sockkey(sk);
+	if (k) {
+		list_del(&k->node);
+		free(k);
+	}
 }
 
 /* ---- the server's cookie ------------------------------------------------- */
@@ -84,11 +175,11 @@ static void tcp_fastopen_key_init(struct ustack *st)
  * four words as little-endian bytes; the 8 bytes of the hash, little
  * endian.
  */
-static void tcp_fastopen_cookie_gen(const struct ustack *st, int key,
-				    uint32_t saddr, uint32_t daddr,
+static void tcp_fastopen_cookie_gen(const struct us_fastopen_keys *keys,
+				    int key, uint32_t saddr, uint32_t daddr,
 				    struct tcp_fastopen_cookie *foc)
 {
-	const unsigned int *w = &st->sysctl.tcp_fastopen_key.w[4 * key];
+	const unsigned int *w = &keys->w[4 * key];
 	struct us_siphash_key k = {
 		.k0 = w[0] | (uint64_t)w[1] << 32,
 		.k1 = w[2] | (uint64_t)w[3] << 32,
@@ -103,21 +194,21 @@ static void tcp_fastopen_cookie_gen(const struct ustack *st, int key,
 
 /* Which key made the SYN's cookie: 1 the first, 2 the second, 0 none;
  * valid gets the first's (Linux's tcp_fastopen_cookie_gen_check). */
-static int tcp_fastopen_cookie_check(const struct ustack *st,
+static int tcp_fastopen_cookie_check(const struct us_fastopen_keys *keys,
 				     uint32_t saddr, uint32_t daddr,
 				     const struct tcp_opts *o,
 				     struct tcp_fastopen_cookie *valid)
 {
 	struct tcp_fastopen_cookie other;
 
-	tcp_fastopen_cookie_gen(st, 0, saddr, daddr, valid);
+	tcp_fastopen_cookie_gen(keys, 0, saddr, daddr, valid);
 	if (o->fo_len != TCP_FASTOPEN_COOKIE_SIZE)
 		return 0;
 	if (!memcmp(o->fo_cookie, valid->val, TCP_FASTOPEN_COOKIE_SIZE))
 		return 1;
-	if (st->sysctl.tcp_fastopen_key.n < 2)
+	if (keys->n < 2)
 		return 0;
-	tcp_fastopen_cookie_gen(st, 1, saddr, daddr, &other);
+	tcp_fastopen_cookie_gen(keys, 1, saddr, daddr, &other);
 	return memcmp(o->fo_cookie, other.val, TCP_FASTOPEN_COOKIE_SIZE) ? 0
 									  : 2;
 }
@@ -160,6 +251,7 @@ bool tcp_try_fastopen(struct sock *lsk, const struct sk_buff *skb,
 	struct ustack *st = lsk->st;
 	bool syn_data = cb->end_seq != cb->seq + 1;
 	int asked = th->opts.fo_ok ? th->opts.fo_len : -1;
+	const struct us_fastopen_keys *keys;
 	uint32_t saddr, daddr;
 	int key = 0;
 
@@ -170,6 +262,7 @@ bool tcp_try_fastopen(struct sock *lsk, const struct sk_buff *skb,
 	    !(syn_data || asked >= 0) || !tcp_fastopen_queue_check(lsk))
 		return false;
 	tcp_fastopen_key_init(st);
+	keys = tcp_fastopen_keys(lsk);
 	memcpy(&saddr, iph + 12, 4);
 	memcpy(&daddr, iph + 16, 4);
 	if (!tcp_fastopen_no_cookie(lsk, US_TFO_SERVER_COOKIE_NOT_REQD)) {
@@ -178,11 +271,11 @@ bool tcp_try_fastopen(struct sock *lsk, const struct sk_buff *skb,
 		if (asked < 0)
 			return false;
 		if (asked == 0) {
-			tcp_fastopen_cookie_gen(st, 0, saddr, daddr, reply);
+			tcp_fastopen_cookie_gen(keys, 0, saddr, daddr, reply);
 			reply->exp = th->opts.fo_exp;
 			return false;
 		}
-		key = tcp_fastopen_cookie_check(st, saddr, daddr, &th->opts,
+		key = tcp_fastopen_cookie_check(keys, saddr, daddr, &th->opts,
 						&valid);
 		if (!key) {
 			us_mib_inc(st, US_MIB_TCP_FASTOPEN_PASSIVE_FAIL);
