@@ -14,6 +14,7 @@
  *   USTACK_SEED       seed of the stack's random choices (default: the OS)
  *   USTACK_EXIT_WAIT_MS  how long exit() waits for closed connections to
  *                     finish (FIN acknowledged), 0..60000 (default 3000)
+ *   USTACK_SYSCTL     knobs, "net.ipv4.NAME=VALUE;..." (ustack_sysctl_set)
  */
 #include <arpa/inet.h>
 #include <dlfcn.h>
@@ -369,6 +370,32 @@ int shim_child_error(int fd)
 
 /* ---- creation ----------------------------------------------------------- */
 
+/* USTACK_SYSCTL: "NAME=VALUE" settings, ';' between them. */
+static int apply_sysctls(struct ustack *st)
+{
+	const char *s = getenv("USTACK_SYSCTL");
+	char buf[1024], *save = NULL, *kv;
+
+	if (!s || !*s)
+		return 0;
+	if (strlen(s) >= sizeof(buf))
+		return config_error(-EINVAL, "USTACK_SYSCTL", "too long");
+	strcpy(buf, s);
+	for (kv = strtok_r(buf, ";", &save); kv;
+	     kv = strtok_r(NULL, ";", &save)) {
+		char *eq = strchr(kv, '=');
+
+		if (!eq)
+			return config_error(-EINVAL, "USTACK_SYSCTL",
+					    "'%s': expected NAME=VALUE", kv);
+		*eq = '\0';
+		if (ustack_sysctl_set(st, kv, eq + 1) < 0)
+			return config_error(-errno, "USTACK_SYSCTL", "%s: %s",
+					    kv, strerror(errno));
+	}
+	return 0;
+}
+
 static int shim_create(void)
 {
 	struct env_config c;
@@ -382,6 +409,11 @@ static int shim_create(void)
 		err = -errno;
 		fprintf(stderr, "ustack: cannot create the stack: %s\n",
 			strerror(errno));
+		return err;
+	}
+	err = apply_sysctls(st);
+	if (err) {
+		ustack_destroy(st);
 		return err;
 	}
 	if (c.ifc.ifname) {
