@@ -1118,6 +1118,12 @@ static void tcp_rcv_synsent(struct sock *sk, struct sk_buff *skb,
 	bool ack = th->flags & TCPHDR_ACK, fo_done = false;
 
 	if (ack && (seq_leq(th->ack, tp->iss) || seq_gt(th->ack, tp->snd_max))) {
+		/* The peer may hold an old half-open connection that our
+		 * RST now clears: the SYN goes again soon, unless it was
+		 * sent again already (Linux's tcp_rcv_synsent_state_process:
+		 * "Previous FIN/ACK or RST/ACK might be ignored"). */
+		if (!tp->retransmits)
+			tcp_reset_rto_timer_in(sk, TCP_TIMEOUT_MIN_US);
 		tcp_v4_send_reset(st, skb, th, seglen);
 		tcp_drop(st, skb, US_DROP_TCP_BAD_ACK);
 		return;
