@@ -1914,7 +1914,9 @@ static void case_fastopen_options(struct dt *t)
  */
 static void case_fastopen(struct dt *t)
 {
-	struct sockaddr_in a = dt_sin("127.0.0.1", 6641);
+	/* (An address of its own: the kernel keeps the cookies it learnt
+	 * per destination for the namespace's life, across cases.) */
+	struct sockaddr_in a = dt_sin("127.0.0.3", 6641);
 	char buf[16];
 	int l, c, s;
 
@@ -1951,7 +1953,7 @@ static void case_fastopen(struct dt *t)
  */
 static void case_fastopen_connect(struct dt *t)
 {
-	struct sockaddr_in a = dt_sin("127.0.0.1", 6651);
+	struct sockaddr_in a = dt_sin("127.0.0.2", 6651);   /* (its own) */
 	char buf[16];
 	int l, c, s;
 
