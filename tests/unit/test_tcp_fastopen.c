@@ -16,7 +16,9 @@
 #include <cmocka.h>
 #include <arpa/inet.h>
 #include <errno.h>
+#include <pthread.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "lib/tcptest.h"
 #include "net/tcp/tcp.h"
@@ -372,6 +374,107 @@ static void test_queue_limit(void **state)
 	assert_int_equal(tcp_sk(tt_sk(a.lfd))->fastopen_qlen, 0);
 }
 
+/*
+ * TCP_FASTOPEN_CONNECT's connection before its first write has sent no
+ * SYN: a SYN or SYN-ACK for its four-tuple (spoofed, or late from an
+ * earlier connection) finds nothing to acknowledge. Every ACK is
+ * answered with a RST, a SYN dropped, and the first write still opens
+ * the connection.
+ */
+static void test_deferred_stray_segments(void **state)
+{
+	struct tt_conn c;
+	struct tt_seg s;
+	struct sockaddr_in sin, me;
+	socklen_t len = sizeof(me);
+	uint32_t iss;
+	int one = 1;
+
+	(void)state;
+	assert_int_equal(ustack_sysctl_set(T.st, "net.ipv4.tcp_fastopen",
+					   "0x5"), 0);
+	tt_conn_init(&c, &T, true);
+	sin = (struct sockaddr_in){ .sin_family = AF_INET,
+				    .sin_port = htons(c.peer_port),
+				    .sin_addr.s_addr = c.peer_addr };
+	c.fd = us_socket_on(T.st, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	assert_int_equal(us_setsockopt(c.fd, IPPROTO_TCP, TCP_FASTOPEN_CONNECT,
+				       &one, sizeof(one)), 0);
+	assert_int_equal(us_connect(c.fd, (struct sockaddr *)&sin,
+				    sizeof(sin)), 0);
+	TT_EXPECT_NONE(&T);
+	assert_int_equal(us_getsockname(c.fd, (struct sockaddr *)&me, &len), 0);
+	c.us_port = ntohs(me.sin_port);
+	iss = tcp_sk(tt_sk(c.fd))->iss;
+	tt_send(&c, TCPHDR_SYN, c.irs, 0, NULL, 0);
+	TT_EXPECT_NONE(&T);
+	/* Acknowledgments on both sides of the ISS. */
+	tt_send(&c, TCPHDR_SYN | TCPHDR_ACK, c.irs, iss + 1, NULL, 0);
+	assert_true(tt_pop(&T, &s));
+	assert_int_equal(s.th.flags, TCPHDR_RST);
+	tt_send(&c, TCPHDR_SYN | TCPHDR_ACK, c.irs, iss + 0x7fffffffu, NULL,
+		0);
+	assert_true(tt_pop(&T, &s));
+	assert_int_equal(s.th.flags, TCPHDR_RST);
+	assert_int_equal(tt_state(c.fd), TCP_SYN_SENT);
+	assert_int_equal(us_write(c.fd, "hi", 2), 2);
+	assert_true(tt_pop(&T, &s));
+	assert_int_equal(s.th.flags, TCPHDR_SYN);
+	assert_int_equal(s.th.seq, iss);
+	assert_int_equal(s.len, 2);
+}
+
+/* A blocking sendto(MSG_FASTOPEN) waits for its handshake in one thread
+ * while another connect()s a second socket: the second SYN must not take
+ * the first write's data (the request is the first socket's alone). */
+static int fd_a;
+
+static void *fastopen_writer(void *arg)
+{
+	static char data[100];
+	struct sockaddr_in sin = { .sin_family = AF_INET,
+				   .sin_port = htons(80) };
+	struct timeval tv = { 0, 300000 };
+
+	(void)arg;
+	inet_pton(AF_INET, TT_PEER, &sin.sin_addr);
+	memset(data, 'A', sizeof(data));
+	us_setsockopt(fd_a, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	us_sendto(fd_a, data, sizeof(data), MSG_FASTOPEN,
+		  (struct sockaddr *)&sin, sizeof(sin));
+	return NULL;
+}
+
+static void test_request_is_the_sockets(void **state)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET,
+				   .sin_port = htons(81) };
+	struct tt_seg s;
+	pthread_t th;
+	int fd_b, to81 = 0;
+
+	(void)state;
+	assert_int_equal(ustack_sysctl_set(T.st, "net.ipv4.tcp_fastopen",
+					   "0x5"), 0);
+	inet_pton(AF_INET, TT_PEER, &sin.sin_addr);
+	fd_a = us_socket_on(T.st, AF_INET, SOCK_STREAM, 0);
+	fd_b = us_socket_on(T.st, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	assert_int_equal(pthread_create(&th, NULL, fastopen_writer, NULL), 0);
+	usleep(100000);   /* (the writer waits for its SYN-ACK by now) */
+	assert_int_equal(us_connect(fd_b, (struct sockaddr *)&sin,
+				    sizeof(sin)), -1);
+	assert_int_equal(errno, EINPROGRESS);
+	pthread_join(th, NULL);
+	while (tt_pop(&T, &s)) {
+		if (s.th.dport != 81)
+			continue;
+		to81++;
+		assert_int_equal(s.len, 0);
+		assert_false(s.th.opts.fo_ok);
+	}
+	assert_int_equal(to81, 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -387,6 +490,10 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_queue_limit, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_deferred_stray_segments,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_request_is_the_sockets,
+						setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

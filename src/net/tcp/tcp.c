@@ -647,6 +647,8 @@ struct sock *tcp_create_child(struct sock *parent)
 	tp->linger2_s = tcp_sk(parent)->linger2_s;
 	tp->user_timeout_ms = tcp_sk(parent)->user_timeout_ms;
 	tp->notsent_lowat = tcp_sk(parent)->notsent_lowat;
+	tp->fastopen_connect = tcp_sk(parent)->fastopen_connect;
+	tp->fastopen_no_cookie = tcp_sk(parent)->fastopen_no_cookie;
 	if (tcp_sk(parent)->clamp_user) {   /* (Linux's rsk_window_clamp) */
 		tp->window_clamp = tcp_sk(parent)->window_clamp;
 		tp->clamp_user = true;
@@ -720,6 +722,7 @@ static int tcp_v4_connect(struct sock *sk, const struct sockaddr *uaddr,
 	us_mib_inc(sk->st, US_MIB_TCP_ACTIVE_OPENS);
 	/* TCP_FASTOPEN_CONNECT with a cookie: the SYN waits for the first
 	 * write, to carry its data. */
+	tp->snd_max = tp->iss;
 	if (tcp_fastopen_defer_connect(sk))
 		return 0;
 	rc = tcp_send_syn(sk);

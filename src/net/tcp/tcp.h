@@ -197,6 +197,7 @@ struct tcp_fastopen_cookie {
 /* A write with MSG_FASTOPEN, or the first after a deferred connect():
  * the SYN takes what it can of it (tcp_fastopen_syn_data). */
 struct tcp_fastopen_req {
+	const struct sock *sk;      /* the connecting socket's only */
 	const struct msghdr *msg;
 	size_t len;
 	size_t copied;              /* bytes the SYN took */
@@ -586,6 +587,9 @@ size_t tcp_fastopen_syn(struct sock *sk, struct tcp_fastopen_cookie *foc);
 size_t tcp_fastopen_syn_data(struct sock *sk, struct sk_buff *skb,
 			     size_t room);
 int tcp_fastopen_split_syn(struct sock *sk, struct sk_buff *skb);
+/* A piece cut from a segment in flight counts as in flight, with its loss
+ * and retransmission marks (tcp_output.c). */
+void tcp_count_piece(struct tcp_sock *tp, const struct tcp_skb_cb *cb);
 bool tcp_fastopen_synack(struct sock *sk, const struct tcp_seg *th,
 			 bool syn_data);
 

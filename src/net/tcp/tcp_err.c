@@ -216,7 +216,8 @@ void tcp_v4_err(struct ustack *st, struct sk_buff *skb,
 	if (!sk || sk->state == TCP_CLOSE)
 		return;
 	tp = tcp_sk(sk);
-	if (sk->state == TCP_SYN_RECV && tp->parent) {
+	/* (A Fast Open child is a connection of its own: below.) */
+	if (sk->state == TCP_SYN_RECV && tp->parent && !tp->fastopen_child) {
 		tcp_req_err(sk, seq, type == ICMP_PARAMETERPROB ||
 				     type == ICMP_TIME_EXCEEDED ||
 				     (type == ICMP_DEST_UNREACH &&
@@ -246,14 +247,19 @@ void tcp_v4_err(struct ustack *st, struct sk_buff *skb,
 			tcp_mtu_reduced(sk, info & 0xffff);
 			return;
 		}
-		if (code == ICMP_NET_UNREACH || code == ICMP_HOST_UNREACH)
+		if ((code == ICMP_NET_UNREACH || code == ICMP_HOST_UNREACH) &&
+		    !tp->fastopen_child)
 			tcp_rto_revert(sk, seq);
 		break;
 	default:
 		return;   /* source quench (RFC 6633), redirect, ... */
 	}
 	err = icmp_err_convert(type, code, &fatal);
-	if (sk->state == TCP_SYN_SENT || sk->state == TCP_SYN_RECV) {
+	/* A Fast Open child already accepted counts as connected; one not
+	 * yet ends with the error, on the accept queue (Linux's
+	 * tcp_v4_err: "fastopen && !fastopen->sk"). */
+	if ((sk->state == TCP_SYN_SENT || sk->state == TCP_SYN_RECV) &&
+	    !(tp->fastopen_child && !tp->parent)) {
 		/* With IP_RECVERR the error stays on the error queue too,
 		 * its data the quoted TCP header (Linux since 5.17, for
 		 * "traceroute -T"). */

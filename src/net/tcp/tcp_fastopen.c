@@ -44,6 +44,9 @@ struct tcp_fastopen_entry {
 	uint32_t saddr, daddr;     /* 0/0: free */
 	us_time_t used;
 	uint16_t mss;              /* the server's, for the SYN's data */
+	/* A request went unanswered: ask in the other form next (1: the
+	 * experimental one; 2: back to RFC 7413's; Linux's try_exp). */
+	uint8_t try_exp;
 	struct tcp_fastopen_cookie cookie;
 };
 
@@ -327,6 +330,15 @@ void tcp_fastopen_listen(struct sock *sk, int backlog)
 
 /* ---- the client's cookies ------------------------------------------------ */
 
+/* The write whose data sk's SYN takes, if any (tcp_sockops.c sets it
+ * while it connects sk, under the core lock). */
+static struct tcp_fastopen_req *tcp_fastopen_req_of(const struct sock *sk)
+{
+	struct tcp_fastopen_req *req = sk->st->tcp.fo_req;
+
+	return req && req->sk == sk ? req : NULL;
+}
+
 static struct tcp_fastopen_entry *tcp_fastopen_find(struct sock *sk,
 						    bool make)
 {
@@ -360,7 +372,8 @@ static struct tcp_fastopen_entry *tcp_fastopen_find(struct sock *sk,
 /* What the SYN-ACK taught (Linux's tcp_fastopen_cache_set): its MSS,
  * its cookie if it had one. */
 static void tcp_fastopen_cache_set(struct sock *sk, uint16_t mss,
-				   const struct tcp_fastopen_cookie *cookie)
+				   const struct tcp_fastopen_cookie *cookie,
+				   uint8_t try_exp)
 {
 	struct tcp_fastopen_entry *e = tcp_fastopen_find(sk, true);
 
@@ -371,6 +384,16 @@ static void tcp_fastopen_cache_set(struct sock *sk, uint16_t mss,
 		e->mss = mss;
 	if (cookie->len > 0)
 		e->cookie = *cookie;
+	else if (try_exp > e->try_exp && e->cookie.len <= 0 &&
+		 !e->cookie.exp)
+		e->try_exp = try_exp;
+}
+
+/* A cookie request in the experimental form (Linux's tcp_fastopen_cache_get:
+ * try_exp 1, no cookie yet). */
+static bool tcp_fastopen_try_exp(const struct tcp_fastopen_entry *e)
+{
+	return e && e->cookie.len <= 0 && e->try_exp == 1;
 }
 
 /*
@@ -387,7 +410,7 @@ static bool tcp_fastopen_cookie_ok(struct sock *sk, uint16_t *mss,
 
 	*mss = e ? e->mss : 0;
 	foc->len = 0;
-	foc->exp = false;
+	foc->exp = tcp_fastopen_try_exp(e);
 	if (tcp_fastopen_no_cookie(sk, US_TFO_CLIENT_NO_COOKIE)) {
 		foc->len = -1;
 		return true;
@@ -407,7 +430,7 @@ bool tcp_fastopen_defer_connect(struct sock *sk)
 	struct tcp_fastopen_cookie foc;
 	uint16_t mss;
 
-	if (!tcp_sk(sk)->fastopen_connect || sk->st->tcp.fo_req ||
+	if (!tcp_sk(sk)->fastopen_connect || tcp_fastopen_req_of(sk) ||
 	    !tcp_fastopen_cookie_ok(sk, &mss, &foc))
 		return false;
 	tcp_sk(sk)->defer_connect = true;
@@ -423,7 +446,7 @@ bool tcp_fastopen_defer_connect(struct sock *sk)
  */
 size_t tcp_fastopen_syn(struct sock *sk, struct tcp_fastopen_cookie *foc)
 {
-	struct tcp_fastopen_req *req = sk->st->tcp.fo_req;
+	struct tcp_fastopen_req *req = tcp_fastopen_req_of(sk);
 	struct tcp_sock *tp = tcp_sk(sk);
 	uint16_t mss;
 	size_t room;
@@ -433,11 +456,12 @@ size_t tcp_fastopen_syn(struct sock *sk, struct tcp_fastopen_cookie *foc)
 		return 0;
 	if (!tcp_fastopen_cookie_ok(sk, &mss, foc) || !req)
 		return 0;
-	/* Linux's __tcp_mtu_to_mss bounded by the MSS learnt (or 536),
-	 * less the options' most. */
+	/* Linux's __tcp_mtu_to_mss bounded by the MSS learnt (none: our
+	 * own, tcp_send_syn_data's "if MSS is not cached"), less the
+	 * options' most. */
 	room = tp->advmss;
 	if (!mss)
-		mss = TCP_MSS_DEFAULT;
+		mss = tp->advmss;
 	if (room > mss)
 		room = mss;
 	if (tp->user_mss && room > tp->user_mss)
@@ -451,7 +475,7 @@ size_t tcp_fastopen_syn(struct sock *sk, struct tcp_fastopen_cookie *foc)
 size_t tcp_fastopen_syn_data(struct sock *sk, struct sk_buff *skb,
 			     size_t room)
 {
-	struct tcp_fastopen_req *req = sk->st->tcp.fo_req;
+	struct tcp_fastopen_req *req = tcp_fastopen_req_of(sk);
 
 	if (!req || !room || iov_copy_from(skb->tail, req->msg, 0, room) < 0)
 		return 0;
@@ -490,7 +514,7 @@ int tcp_fastopen_split_syn(struct sock *sk, struct sk_buff *skb)
 	cb->end_seq = cb->seq + 1;
 	sk->wmem_alloc += (int)n->truesize;
 	skb_queue_after(&sk->write_queue, skb, n);
-	tcp_sk(sk)->packets_out++;   /* (the piece is in flight too) */
+	tcp_count_piece(tcp_sk(sk), TCP_SKB_CB(n)); /* in flight, its marks */
 	return 0;
 }
 
@@ -507,13 +531,20 @@ bool tcp_fastopen_synack(struct sock *sk, const struct tcp_seg *th,
 	struct tcp_sock *tp = tcp_sk(sk);
 	struct tcp_fastopen_cookie foc = { .len = -1 };
 	bool unacked = seq_lt(tp->snd_una, tp->snd_max);
+	uint8_t try_exp = 0;
 
 	if (tp->syn_fastopen && th->opts.fo_ok && th->opts.fo_len) {
 		foc.len = (int8_t)th->opts.fo_len;
 		foc.exp = th->opts.fo_exp;
 		memcpy(foc.val, th->opts.fo_cookie, th->opts.fo_len);
+	} else if (tp->syn_fastopen && !syn_data && !tp->total_retrans) {
+		/* A request answered without a cookie: the other form next
+		 * time (the form ours had is the entry's, unchanged since). */
+		try_exp = tcp_fastopen_try_exp(tcp_fastopen_find(sk, false))
+			  ? 2 : 1;
 	}
-	tcp_fastopen_cache_set(sk, th->opts.mss_ok ? th->opts.mss : 0, &foc);
+	tcp_fastopen_cache_set(sk, th->opts.mss_ok ? th->opts.mss : 0, &foc,
+			       try_exp);
 	if (unacked) {
 		us_mib_inc(sk->st, US_MIB_TCP_FASTOPEN_ACTIVE_FAIL);
 		tcp_retransmit_head(sk);

@@ -140,7 +140,10 @@ static void tcp_init_established(struct sock *sk)
 	 * undo_marker; SYN-ACKs sent again for the peer's SYNs count in
 	 * total_retrans, as req->num_retrans, but only a timeout sets
 	 * undo_marker, and a spurious one clears it). */
-	if (tp->total_retrans) {
+	if (tp->total_retrans && !tp->fastopen_child) {
+		/* (Not for a Fast Open child, whose transfer began at its
+		 * SYN: Linux's tcp_init_transfer ran then, when nothing had
+		 * been sent again.) */
 		/* (Before the algorithm starts: CUBIC runs HyStart++ only
 		 * from an infinite ssthresh.) */
 		tp->snd_ssthresh = TCP_INFINITE_SSTHRESH;
@@ -978,17 +981,20 @@ static void tcp_fastopen_add_skb(struct sock *sk, struct sk_buff *skb)
 	struct tcp_sock *tp = tcp_sk(sk);
 	struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
 	uint32_t len = tcp_payload(skb);
+	bool fin = cb->flags & TCPHDR_FIN;
 
-	if (!len) {
-		skb_free(skb);
-		return;
-	}
 	cb->seq++;   /* past the SYN */
 	cb->end_seq = cb->seq + len;
 	cb->flags &= (uint8_t)~(TCPHDR_SYN | TCPHDR_FIN);
-	tp->rcv_nxt = cb->end_seq;
-	tp->syn_data_acked = true;
-	tcp_queue_rcv(sk, skb);
+	if (len) {
+		tp->rcv_nxt = cb->end_seq;
+		tp->syn_data_acked = true;
+		tcp_queue_rcv(sk, skb);
+	} else {
+		skb_free(skb);
+	}
+	if (fin)
+		tcp_fin(sk, false);
 }
 
 /* ---- LISTEN (RFC 9293 §3.10.7.2) ---------------------------------------- */
@@ -1049,7 +1055,10 @@ static void tcp_fastopen_child(struct sock *lsk, struct sock *sk,
 {
 	struct tcp_sock *ltp = tcp_sk(lsk), *tp = tcp_sk(sk);
 
-	tcp_update_mss(tp);   /* (it may send before the handshake ends) */
+	/* (It may send before the handshake ends: Linux's child has the
+	 * SYN's window as its largest.) */
+	tp->max_window = tp->snd_wnd;
+	tcp_update_mss(tp);
 	tcp_fastopen_add_skb(sk, skb);
 	tp->rcv_wup = tp->rcv_nxt;
 	tp->fastopen_child = true;
@@ -1117,6 +1126,15 @@ static void tcp_rcv_synsent(struct sock *sk, struct sk_buff *skb,
 	struct ustack *st = sk->st;
 	bool ack = th->flags & TCPHDR_ACK, fo_done = false;
 
+	/* TCP_FASTOPEN_CONNECT's connection before its first write: no SYN
+	 * went, so no ACK is acceptable and there is nothing to answer a
+	 * SYN with (Linux's snd_una and snd_nxt are 0 then). */
+	if (tp->defer_connect) {
+		if (ack && !(th->flags & TCPHDR_RST))
+			tcp_v4_send_reset(st, skb, th, seglen);
+		tcp_drop(st, skb, US_DROP_TCP_BAD_ACK);
+		return;
+	}
 	if (ack && (seq_leq(th->ack, tp->iss) || seq_gt(th->ack, tp->snd_max))) {
 		/* The peer may hold an old half-open connection that our
 		 * RST now clears: the SYN goes again soon, unless it was
@@ -1159,10 +1177,14 @@ static void tcp_rcv_synsent(struct sock *sk, struct sk_buff *skb,
 		bool syn_data = tp->snd_max != tp->iss + 1;
 		uint32_t part;
 
+		/* Data the SYN-ACK does not acknowledge stays, on its own
+		 * (without memory for that, the SYN-ACK is not taken). */
+		if (syn_data && seq_lt(th->ack, tp->snd_max) &&
+		    tcp_fastopen_split_syn(sk, skb_peek(&sk->write_queue)) < 0) {
+			tcp_drop(st, skb, US_DROP_NOMEM);
+			return;
+		}
 		tp->snd_una = th->ack;
-		/* Data the SYN-ACK does not acknowledge stays, on its own. */
-		if (syn_data && seq_lt(th->ack, tp->snd_max))
-			tcp_fastopen_split_syn(sk, skb_peek(&sk->write_queue));
 		tcp_clean_rtx_queue(sk, th->ack, &part);
 		tp->snd_wnd = th->window;
 		tp->snd_wl1 = th->seq;
@@ -1171,8 +1193,10 @@ static void tcp_rcv_synsent(struct sock *sk, struct sk_buff *skb,
 		tp->retransmits = 0;
 		tp->retrans_stamp = 0;
 		tp->backoff = 0;
-		tcp_rearm_rto(sk);
 		tcp_init_established(sk);
+		/* (After: Fast Open data still in flight is timed by the RTO
+		 * the handshake leaves, 3 s without a sample.) */
+		tcp_rearm_rto(sk);
 		/* Fast Open: the cookie learnt; data not acknowledged goes
 		 * again with the ACK; data on the SYN-ACK is taken. */
 		if ((tp->syn_fastopen || syn_data) &&
@@ -1518,6 +1542,13 @@ static void tcp_rcv_state_process(struct sock *sk, struct sk_buff *skb,
 		tcp_send_challenge_ack(sk);
 		tcp_drop(st, skb, why);
 		return;
+	}
+	/* A Fast Open child closed before its handshake's end (FIN_WAIT1):
+	 * an acceptable ACK ends the handshake too (Linux's
+	 * tcp_rcv_state_process: tcp_rcv_synrecv_state_fastopen there). */
+	if (tp->fastopen_child && sk->state != TCP_SYN_RECV) {
+		tcp_fastopen_child_done(tp);
+		tp->fastopen_child = false;
 	}
 	/* The ACK may have opened the window or the congestion window, in
 	 * any state that still has data (or a FIN) to send. */

@@ -320,7 +320,12 @@ enum tcp_nagle {
 static bool tcp_wnd_ok(const struct tcp_sock *tp,
 		       const struct tcp_skb_cb *cb)
 {
-	return !seq_gt(cb->end_seq, tp->snd_una + tp->snd_wnd) ||
+	/* A Fast Open child sends before its SYN-ACK is acknowledged: the
+	 * peer's window starts past it (Linux's child has snd_una ISS + 1
+	 * from the start). */
+	uint32_t una = tp->snd_una + (tp->sk.state == TCP_SYN_RECV);
+
+	return !seq_gt(cb->end_seq, una + tp->snd_wnd) ||
 	       (cb->flags & TCPHDR_SYN);
 }
 
@@ -459,7 +464,7 @@ static int tcp_fragment(struct sock *sk, struct sk_buff *skb, uint32_t len)
 }
 
 /* A piece cut from a segment in flight is in flight too, with its marks. */
-static void tcp_count_piece(struct tcp_sock *tp, const struct tcp_skb_cb *cb)
+void tcp_count_piece(struct tcp_sock *tp, const struct tcp_skb_cb *cb)
 {
 	tp->packets_out++;
 	if (cb->sacked & TCPCB_LOST)
@@ -651,7 +656,7 @@ void tcp_send_probe(struct sock *sk)
  * a Fast Open write (tcp_fastopen.c).
  */
 static int tcp_queue_syn(struct sock *sk, uint8_t flags,
-			 const struct tcp_fastopen_cookie *foc, size_t room)
+			 struct tcp_fastopen_cookie *foc, size_t room)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 	struct sk_buff *skb = us_skb_alloc(sk->st, (unsigned int)room);
@@ -669,8 +674,10 @@ static int tcp_queue_syn(struct sock *sk, uint8_t flags,
 	tp->send_head = skb;
 	tp->snd_max = tp->iss;
 	tp->snd_sml = tp->iss;
-	if (room)
-		tcp_fastopen_syn_data(sk, skb, room);
+	/* The user's buffer faulted: a cookie request instead (Linux's
+	 * tcp_send_syn_data fallback). */
+	if (room && !tcp_fastopen_syn_data(sk, skb, room) && foc->len > 0)
+		foc->len = 0;
 	tp->pushed_seq = tp->write_seq;
 	tp->syn_tsval = tcp_ts_now(sk);   /* (tcp_rcv_synrecv_ack) */
 	if (foc && foc->len >= 0) {
@@ -692,7 +699,9 @@ int tcp_send_syn(struct sock *sk)
 
 int tcp_send_synack(struct sock *sk, const struct tcp_fastopen_cookie *foc)
 {
-	return tcp_queue_syn(sk, TCPHDR_SYN | TCPHDR_ACK, foc, 0);
+	struct tcp_fastopen_cookie c = *foc;
+
+	return tcp_queue_syn(sk, TCPHDR_SYN | TCPHDR_ACK, &c, 0);
 }
 
 void tcp_send_fin(struct sock *sk)

@@ -25,29 +25,50 @@ static bool tcp_connect_done(struct sock *sk, void *arg)
 	return sk->state != TCP_SYN_SENT && sk->state != TCP_SYN_RECV;
 }
 
+/*
+ * Linux's __inet_stream_connect. fo is a write's Fast Open request
+ * (tcp_sendmsg_fastopen; NULL for connect()): the SYN sent here takes its
+ * data (st->tcp.fo_req, set only while the core lock is held for it), a
+ * deferred connection's SYN goes now, and the call may have no address.
+ */
 static int connect_locked(struct socket *sock, const struct sockaddr *addr,
-			  socklen_t len, int flags)
+			  socklen_t len, int flags, struct tcp_fastopen_req *fo)
 {
 	struct sock *sk = sock->sk;
 	us_time_t timeo;
 	int err, pending = -EINPROGRESS;
 
-	if (len < sizeof(addr->sa_family))
-		return -EINVAL;
-	if (addr->sa_family == AF_UNSPEC) {
-		err = sk->prot->disconnect(sk, flags);
-		sock->state = err ? SS_DISCONNECTING : SS_UNCONNECTED;
-		return err;
+	if (addr || !fo) {
+		if (len < sizeof(addr->sa_family))
+			return -EINVAL;
+		if (addr->sa_family == AF_UNSPEC) {
+			err = sk->prot->disconnect(sk, flags);
+			sock->state = err ? SS_DISCONNECTING : SS_UNCONNECTED;
+			return err;
+		}
 	}
 	switch (sock->state) {
 	case SS_CONNECTED:
 		return -EISCONN;
 	case SS_CONNECTING:
 		/* TCP_FASTOPEN_CONNECT's connect() returned; the SYN waits
-		 * for the first write: EISCONN, after the wait of a blocking
-		 * call (Linux's __inet_stream_connect). */
+		 * for the first write, which sends it and then waits as a
+		 * connect() does (EINPROGRESS when it may not); connect()
+		 * says EISCONN, after the wait of a blocking call (Linux's
+		 * __inet_stream_connect and tcp_sendmsg_fastopen). */
 		if (tcp_sk(sk)->defer_connect) {
-			pending = -EISCONN;
+			pending = fo ? -EINPROGRESS : -EISCONN;
+			if (fo) {
+				tcp_sk(sk)->defer_connect = false;
+				sk->st->tcp.fo_req = fo;
+				err = tcp_send_syn(sk);
+				sk->st->tcp.fo_req = NULL;
+				if (err < 0) {
+					tcp_done(sk);
+					sock->state = SS_UNCONNECTED;
+					return err;
+				}
+			}
 			if (flags & O_NONBLOCK)
 				return pending;
 			break;
@@ -64,7 +85,9 @@ static int connect_locked(struct socket *sock, const struct sockaddr *addr,
 	case SS_UNCONNECTED:
 		if (sk->state != TCP_CLOSE)
 			return -EISCONN;
+		sk->st->tcp.fo_req = fo;
 		err = sk->prot->connect(sk, addr, (int)len);
+		sk->st->tcp.fo_req = NULL;
 		if (err < 0)
 			return err;
 		sock->state = SS_CONNECTING;
@@ -127,7 +150,7 @@ static int inet_stream_connect(struct socket *sock, const struct sockaddr *addr,
 		sk->sndtimeo_us == US_TIME_NEVER;
 	if (claim)
 		us_wait_claim(sock->st);
-	err = connect_locked(sock, addr, len, flags);
+	err = connect_locked(sock, addr, len, flags, NULL);
 	/* Connected: the first exchange follows (its linger). Refused, no
 	 * route, no port: the devices go back at once. */
 	if (claim)
@@ -288,8 +311,7 @@ static int tcp_sendmsg_fastopen(struct socket *sock, const struct msghdr *msg,
 				size_t len, bool nonblock, size_t *syn)
 {
 	struct sock *sk = sock->sk;
-	struct tcp_sock *tp = tcp_sk(sk);
-	struct tcp_fastopen_req req = { msg, len, 0 };
+	struct tcp_fastopen_req req = { sk, msg, len, 0 };
 	const struct sockaddr *addr = msg->msg_name;
 	int err;
 
@@ -298,20 +320,12 @@ static int tcp_sendmsg_fastopen(struct socket *sock, const struct msghdr *msg,
 	    (addr && msg->msg_namelen >= sizeof(addr->sa_family) &&
 	     addr->sa_family == AF_UNSPEC))
 		return -EOPNOTSUPP;
-	sk->st->tcp.fo_req = &req;
-	if (tp->defer_connect) {
-		tp->defer_connect = false;
-		err = tcp_send_syn(sk);
-		if (err < 0)
-			tcp_done(sk);
-		else if (nonblock)
-			err = -EINPROGRESS;
-	} else {
-		err = connect_locked(sock, addr, msg->msg_namelen,
-				     nonblock ? O_NONBLOCK : 0);
-	}
-	sk->st->tcp.fo_req = NULL;
-	*syn = req.copied;
+	err = connect_locked(sock, addr, msg->msg_namelen,
+			     nonblock ? O_NONBLOCK : 0, &req);
+	/* A connection that failed took its SYN's data with it (Linux's
+	 * tcp_disconnect frees the request): the error alone. */
+	if (!err || err == -EINPROGRESS)
+		*syn = req.copied;
 	return err;
 }
 
@@ -342,25 +356,16 @@ static ssize_t inet_stream_sendmsg(struct socket *sock, const struct msghdr *msg
 	int rc;
 
 	if ((flags & MSG_FASTOPEN) || tcp_sk(sk)->defer_connect) {
-		bool deferred = tcp_sk(sk)->defer_connect;
-
+		/* Under way, with data in the SYN: that count (Linux's
+		 * tcp_sendmsg_locked); connected (a blocking call waited):
+		 * the rest is sent as any write's. */
 		rc = tcp_sendmsg_fastopen(sock, msg, len, timeo == 0, &done);
-		/* Under way, with data in the SYN: that count. Deferred and
-		 * nothing taken: EAGAIN, as Linux's wait for the connection
-		 * says (sk_stream_wait_connect). */
-		if (rc == -EINPROGRESS && (done || deferred))
-			return done ? (ssize_t)done : -EAGAIN;
+		if (rc == -EINPROGRESS && done)
+			return (ssize_t)done;
 		if (rc < 0)
 			return rc;
-		/* All of it in the SYN: a blocking call still waits for
-		 * the connection (Linux's sk_stream_wait_connect comes
-		 * first in tcp_sendmsg_locked). */
-		if (done >= len) {
-			if (timeo != 0 && !tcp_connect_done(sk, NULL))
-				(void)sock_wait_event(sock, &timeo,
-						      tcp_connect_done, NULL);
+		if (done >= len)
 			return (ssize_t)done;
-		}
 	}
 	if (msg->msg_iovlen) {
 		iov = malloc(msg->msg_iovlen * sizeof(*iov));

@@ -332,7 +332,8 @@ static bool tcp_write_timeout(struct sock *sk)
 	us_time_t ut = (us_time_t)tp->user_timeout_ms * 1000;
 	unsigned int retry_until;
 
-	if (sk->state == TCP_SYN_SENT || sk->state == TCP_SYN_RECV) {
+	if (sk->state == TCP_SYN_SENT || sk->state == TCP_SYN_RECV ||
+	    tp->fastopen_child) {
 		/* A listener's TCP_SYNCNT (its children's syn_retries)
 		 * bounds its SYN-ACKs too (Linux's reqsk_timer_handler);
 		 * a simultaneous open's SYN_RECV counts as its SYN_SENT. */
@@ -355,7 +356,9 @@ static bool tcp_write_timeout(struct sock *sk)
 		if (tp->retransmits >= retry_until &&
 		    !tcp_defer_accept_waits(tp, false))
 			return true;
-		return ut && !tp->parent &&
+		/* (Not a Fast Open child's either: Linux's
+		 * tcp_fastopen_synack_timer counts only.) */
+		return ut && !tp->parent && !tp->fastopen_child &&
 		       tcp_retransmits_timed_out(sk, retry_until, ut);
 	}
 	retry_until = TCP_RETRIES2;
@@ -443,6 +446,31 @@ static void tcp_clamp_rto_to_user_timeout(struct sock *sk)
  * to one segment beside what is still in flight: it goes again from the
  * oldest, the first even past the peer's window if that closed
  * (tcp_output.c's tcp_retransmit_skb: it probes the window then). */
+/*
+ * A timeout's loss episode (Linux's tcp_enter_loss), before the timeout
+ * is counted (tcp_undo_mark_loss and tcp_ca_on_rto ask whether it is the
+ * first): segments presumed lost, the window cut, recovery over.
+ */
+static void tcp_enter_loss(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	tcp_undo_mark_loss(sk);   /* (before cwnd and ssthresh change) */
+	tcp_ca_on_rto(sk);   /* ssthresh, and a window of one segment */
+	tp->in_recovery = false;
+	/* RFC 6582 §3.2 step 6: duplicate ACKs for what was sent before the
+	 * timeout must not start a fast retransmit. */
+	tp->high_seq = tp->snd_max;
+	tp->loss_held = false;
+	tp->dupacks = 0;
+	tcp_tlp_reset(tp);
+	tcp_sack_enter_loss(sk);
+	/* That segment beside what is still in flight: the segments not
+	 * presumed lost (RACK's recent ones) keep their room (Linux's
+	 * tcp_enter_loss; 1 when everything was marked). */
+	tp->snd_cwnd = tcp_packets_in_flight(tp) + 1;
+}
+
 static void tcp_retransmit_timer(struct us_timer *t, us_time_t now)
 {
 	struct tcp_sock *tp = container_of(t, struct tcp_sock, retrans_timer);
@@ -484,9 +512,15 @@ static void tcp_retransmit_timer(struct us_timer *t, us_time_t now)
 	}
 	/* A Fast Open child's timeout sends its SYN-ACK alone again; data
 	 * it sent waits for the handshake's end, and the RTO then (Linux's
-	 * tcp_fastopen_synack_timer: no loss is entered). */
-	if (tp->fastopen_child && sk->state == TCP_SYN_RECV) {
+	 * tcp_fastopen_synack_timer: no loss is entered), in SYN_RECV or,
+	 * closed meanwhile, FIN_WAIT1. */
+	if (tp->fastopen_child) {
 		us_mib_inc(sk->st, US_MIB_TCP_TIMEOUTS);
+		/* The second timeout marks what was sent lost and cuts the
+		 * window, as for any connection (Linux: "lower cwnd after
+		 * certain SYNACK timeout like tcp_init_transfer()"). */
+		if (tp->retransmits == 1)
+			tcp_enter_loss(sk);
 		if (tp->retransmits < UINT8_MAX)
 			tp->retransmits++;
 		if (tp->backoff < 16)
@@ -518,27 +552,14 @@ static void tcp_retransmit_timer(struct us_timer *t, us_time_t now)
 	 * (SYN-ACK) set undo_marker, which tcp_init_established asks. */
 	if (sk->state == TCP_SYN_SENT || sk->state == TCP_SYN_RECV)
 		tp->syn_timed_out = true;
-	tcp_undo_mark_loss(sk);   /* (before cwnd and ssthresh change) */
-	tcp_ca_on_rto(sk);   /* ssthresh, and a window of one segment */
-	tp->in_recovery = false;
-	/* RFC 6582 §3.2 step 6: duplicate ACKs for what was sent before the
-	 * timeout must not start a fast retransmit. */
-	tp->high_seq = tp->snd_max;
-	tp->loss_held = false;
-	tp->dupacks = 0;
+	tcp_enter_loss(sk);
 	/* It stays at 255 rather than wrap to 0, which would start a new
 	 * series (and its clock) in the middle of this one: a
 	 * TCP_USER_TIMEOUT beyond 255 timeouts of 120 s (8.5 hours). */
 	if (tp->retransmits < UINT8_MAX)
 		tp->retransmits++;
-	tcp_tlp_reset(tp);
 	if (tp->backoff < 16)
 		tp->backoff++;
-	tcp_sack_enter_loss(sk);
-	/* That segment beside what is still in flight: the segments not
-	 * presumed lost (RACK's recent ones) keep their room (Linux's
-	 * tcp_enter_loss; 1 when everything was marked). */
-	tp->snd_cwnd = tcp_packets_in_flight(tp) + 1;
 	tcp_write_xmit(sk, true);
 	tcp_reset_rto_timer(sk);
 	tcp_clamp_rto_to_user_timeout(sk);
