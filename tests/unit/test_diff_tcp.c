@@ -1843,6 +1843,32 @@ static void fastopen_on(struct dt *t, const char *bits)
 		  "00000001-00000002-00000003-00000004");
 }
 
+/* Both sides of Fast Open on, and a listener at a with a queue of 4. */
+static int fastopen_listener(struct dt *t, const struct sockaddr_in *a)
+{
+	int l;
+
+	fastopen_on(t, "0x3");
+	l = dt_socket(t, AF_INET, SOCK_STREAM, 0);
+	dt_setsockopt_int(t, l, IPPROTO_TCP, TCP_FASTOPEN, 4);
+	dt_bind(t, l, a, sizeof(*a));
+	dt_listen(t, l, 8);
+	return l;
+}
+
+/* The server's side of a round: accept, read what came, and whether the
+ * SYN's data was taken at once, seen from both ends. */
+static int fastopen_serve(struct dt *t, int l, int c)
+{
+	char buf[16];
+	int s = dt_accept(t, l, NULL, NULL);
+
+	dt_recv(t, s, buf, sizeof(buf), 0);
+	info_syn_data(t, c);
+	info_syn_data(t, s);
+	return s;
+}
+
 /*
  * The options' values and states, as Linux's do_tcp_setsockopt takes
  * them: TCP_FASTOPEN any length >= 0 before or while listening (at most
@@ -1917,14 +1943,8 @@ static void case_fastopen(struct dt *t)
 	/* (An address of its own: the kernel keeps the cookies it learnt
 	 * per destination for the namespace's life, across cases.) */
 	struct sockaddr_in a = dt_sin("127.0.0.3", 6641);
-	char buf[16];
-	int l, c, s;
+	int l = fastopen_listener(t, &a), c, s;
 
-	fastopen_on(t, "0x3");
-	l = dt_socket(t, AF_INET, SOCK_STREAM, 0);
-	dt_setsockopt_int(t, l, IPPROTO_TCP, TCP_FASTOPEN, 4);
-	dt_bind(t, l, &a, sizeof(a));
-	dt_listen(t, l, 8);
 	for (int round = 0; round < 3; round++) {
 		c = dt_socket(t, AF_INET, SOCK_STREAM, 0);
 		if (round < 2)
@@ -1932,11 +1952,8 @@ static void case_fastopen(struct dt *t)
 		dt_sendto(t, c, hello, 5, MSG_FASTOPEN, &a, sizeof(a));
 		/* (connected or still connecting: a later connect says) */
 		poll2(t, c, l);
-		s = dt_accept(t, l, NULL, NULL);
 		dt_send(t, c, "!", 1, 0);
-		dt_recv(t, s, buf, sizeof(buf), 0);
-		info_syn_data(t, c);
-		info_syn_data(t, s);
+		s = fastopen_serve(t, l, c);
 		dt_sendto(t, c, hello, 5, MSG_FASTOPEN, &a, sizeof(a));
 		dt_close(t, c);
 		dt_close(t, s);
@@ -1954,14 +1971,8 @@ static void case_fastopen(struct dt *t)
 static void case_fastopen_connect(struct dt *t)
 {
 	struct sockaddr_in a = dt_sin("127.0.0.2", 6651);   /* (its own) */
-	char buf[16];
-	int l, c, s;
+	int l = fastopen_listener(t, &a), c, s;
 
-	fastopen_on(t, "0x3");
-	l = dt_socket(t, AF_INET, SOCK_STREAM, 0);
-	dt_setsockopt_int(t, l, IPPROTO_TCP, TCP_FASTOPEN, 4);
-	dt_bind(t, l, &a, sizeof(a));
-	dt_listen(t, l, 8);
 	for (int round = 0; round < 2; round++) {
 		c = dt_socket(t, AF_INET, SOCK_STREAM, 0);
 		dt_setsockopt_int(t, c, IPPROTO_TCP, TCP_FASTOPEN_CONNECT, 1);
@@ -1973,10 +1984,7 @@ static void case_fastopen_connect(struct dt *t)
 		dt_connect(t, c, &a, sizeof(a));
 		dt_fcntl(t, c, F_SETFL, 0);
 		dt_write(t, c, hello, 5);
-		s = dt_accept(t, l, NULL, NULL);
-		dt_recv(t, s, buf, sizeof(buf), 0);
-		info_syn_data(t, c);
-		info_syn_data(t, s);
+		s = fastopen_serve(t, l, c);
 		dt_close(t, c);
 		dt_close(t, s);
 	}
