@@ -97,11 +97,24 @@ int inet_check_sockaddr(const struct sockaddr *uaddr, int len)
 	return 0;
 }
 
-void inet_get_local_port_range(const struct ustack *st, uint32_t *low,
-			       uint32_t *high)
+bool inet_sk_get_local_port_range(const struct sock *sk, uint32_t *low,
+				  uint32_t *high)
 {
-	*low = (uint32_t)st->sysctl.ip_local_port_range[0];
-	*high = (uint32_t)st->sysctl.ip_local_port_range[1];
+	const struct sock_ext *e;
+	uint32_t sk_lo, sk_hi;
+
+	*low = (uint32_t)sk->st->sysctl.ip_local_port_range[0];
+	*high = (uint32_t)sk->st->sysctl.ip_local_port_range[1];
+	if (list_empty(&sk->st->sock_exts) || !(e = sock_ext(sk, false)) ||
+	    !e->local_port_range)
+		return false;
+	sk_lo = e->local_port_range & 0xffff;
+	sk_hi = e->local_port_range >> 16;
+	if (*low <= sk_lo && sk_lo <= *high)
+		*low = sk_lo;
+	if (*low <= sk_hi && sk_hi <= *high)
+		*high = sk_hi;
+	return true;
 }
 
 int inet_autobind(struct sock *sk)

@@ -48,10 +48,12 @@ static inline struct inet_dgram_sock *inet_dgram_sk(struct sock *sk)
 int inet_create(struct socket *sock, int protocol);
 /* Bind an unbound sock to an ephemeral port. 0 or -EAGAIN. */
 int inet_autobind(struct sock *sk);
-/* The ephemeral ports, net.ipv4.ip_local_port_range (Linux's
- * inet_get_local_port_range): *low..*high, both included. */
-void inet_get_local_port_range(const struct ustack *st, uint32_t *low,
-			       uint32_t *high);
+/* sk's ephemeral ports, *low..*high, both included (Linux's
+ * inet_sk_get_local_port_range): net.ipv4.ip_local_port_range, narrowed
+ * by the socket's IP_LOCAL_PORT_RANGE where each end of it lies within;
+ * true when the socket has one. */
+bool inet_sk_get_local_port_range(const struct sock *sk, uint32_t *low,
+				  uint32_t *high);
 /* Validate a user's sockaddr_in (length, family). 0 or -errno. */
 int inet_check_sockaddr(const struct sockaddr *uaddr, int len);
 

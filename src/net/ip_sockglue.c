@@ -10,8 +10,10 @@
  *    messages with each datagram received (ip_cmsg_recv);
  *  - IP_FREEBIND (bind() to an address not this host's, af_inet.c),
  *    IP_BIND_ADDRESS_NO_PORT (bind() to port 0 leaves the port to
- *    connect(), af_inet.c) and IP_MINTTL (TCP drops what comes with a
- *    lower TTL, tcp_input.c);
+ *    connect(), af_inet.c), IP_LOCAL_PORT_RANGE (the socket's own
+ *    ephemeral ports, inet_sk_get_local_port_range; kept beside the sock,
+ *    sock_ext) and IP_MINTTL (TCP drops what comes with a lower TTL,
+ *    tcp_input.c);
  *  - IP_RECVERR: errors kept, one per ICMP error or local failure, on the
  *    socket's error queue and read with recvmsg(MSG_ERRQUEUE), each with a
  *    struct sock_extended_err (ip_icmp_error, ip_local_error,
@@ -44,6 +46,9 @@
 
 #ifndef IP_PROTOCOL
 #define IP_PROTOCOL 52   /* <linux/in.h> */
+#endif
+#ifndef IP_LOCAL_PORT_RANGE
+#define IP_LOCAL_PORT_RANGE 51   /* <linux/in.h>, Linux 6.3 */
 #endif
 
 /*
@@ -95,6 +100,7 @@ static bool ip_opt_is_int(int optname)
 	case IP_MINTTL:
 	case IP_RECVORIGDSTADDR:
 	case IP_BIND_ADDRESS_NO_PORT:
+	case IP_LOCAL_PORT_RANGE:
 		return true;
 	default:
 		return false;
@@ -544,6 +550,22 @@ int ip_setsockopt(struct sock *sk, int optname, const void *optval,
 	case IP_BIND_ADDRESS_NO_PORT:
 		sk->bind_no_port = val != 0;
 		return 0;
+	case IP_LOCAL_PORT_RANGE: {
+		/* Linux 6.3's: the low port in the low 16 bits, the high
+		 * in the high ones, 0 for the instance's end; an empty
+		 * range is EINVAL (do_ip_setsockopt). */
+		uint32_t lo = (uint32_t)val & 0xffff, hi = (uint32_t)val >> 16;
+		struct sock_ext *e;
+
+		if (optlen != sizeof(uint32_t) || (lo && hi && lo > hi))
+			return -EINVAL;
+		e = sock_ext(sk, val != 0);
+		if (e)
+			e->local_port_range = (uint32_t)val;
+		else if (val)
+			return -ENOMEM;
+		return 0;
+	}
 	}
 	return -ENOPROTOOPT;
 }
@@ -614,6 +636,12 @@ int ip_getsockopt(struct sock *sk, int optname, void *optval,
 	case IP_BIND_ADDRESS_NO_PORT:
 		val = sk->bind_no_port;
 		break;
+	case IP_LOCAL_PORT_RANGE: {
+		const struct sock_ext *e = sock_ext(sk, false);
+
+		val = e ? (int)e->local_port_range : 0;
+		break;
+	}
 	case IP_MULTICAST_TTL:
 		val = sk->mc_ttl;
 		break;

@@ -92,14 +92,50 @@ void sk_clone_options(struct sock *newsk, const struct sock *sk)
 	newsk->freebind = sk->freebind;
 	newsk->recvorigdst = sk->recvorigdst;
 	newsk->bind_no_port = sk->bind_no_port;
+	/* (and IP_LOCAL_PORT_RANGE, Linux's inet_sock copy: a child without
+	 * memory for it takes the instance's range) */
+	if (!list_empty(&sk->st->sock_exts)) {
+		const struct sock_ext *e = sock_ext(sk, false);
+		struct sock_ext *ne;
+
+		if (e && e->local_port_range &&
+		    (ne = sock_ext(newsk, true)) != NULL)
+			ne->local_port_range = e->local_port_range;
+	}
+}
+
+struct sock_ext *sock_ext(const struct sock *sk, bool make)
+{
+	struct list_head *pos;
+	struct sock_ext *e;
+
+	list_for_each(pos, &sk->st->sock_exts) {
+		e = list_entry(pos, struct sock_ext, node);
+		if (e->sk == sk)
+			return e;
+	}
+	if (!make)
+		return NULL;
+	e = calloc(1, sizeof(*e));
+	if (!e)
+		return NULL;
+	e->sk = sk;
+	list_add(&e->node, &sk->st->sock_exts);
+	return e;
 }
 
 void sock_put(struct sock *sk)
 {
+	struct sock_ext *e;
+
 	if (--sk->refcnt > 0)
 		return;
 	if (sk->prot->destroy)
 		sk->prot->destroy(sk);
+	if (!list_empty(&sk->st->sock_exts) && (e = sock_ext(sk, false))) {
+		list_del(&e->node);
+		free(e);
+	}
 	skb_queue_purge(&sk->receive_queue);
 	skb_queue_purge(&sk->write_queue);
 	free(sk);

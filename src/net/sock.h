@@ -26,6 +26,7 @@
 #include "core/clock.h"
 #include "core/list.h"
 #include "core/skbuff.h"
+#include "stack/sysctl.h"
 
 /* Linux's kernel-internal "not mine, ask the next layer" of an ioctl (a
  * protocol's, then the device level's); never seen by a caller. */
@@ -203,6 +204,22 @@ struct sock_skb_cb {
 
 #define SOCK_SKB_CB(skb) ((struct sock_skb_cb *)((skb)->cb + \
 	sizeof((skb)->cb) - sizeof(struct sock_skb_cb)))
+
+/*
+ * What few sockets set is kept beside them, on the instance's list, rather
+ * than in every sock, which each idle connection pays for: found by the
+ * sock's address, made at the first setting, freed with the sock.
+ */
+struct sock_ext {
+	struct list_head node;          /* on st->sock_exts */
+	const struct sock *sk;
+	uint32_t local_port_range;      /* IP_LOCAL_PORT_RANGE: lo | hi << 16
+					   (0: the instance's) */
+	struct us_fastopen_keys fastopen_key; /* TCP_FASTOPEN_KEY (n 0:
+						 none: the instance's) */
+};
+/* sk's, or NULL; with make, one made if none (NULL without memory). */
+struct sock_ext *sock_ext(const struct sock *sk, bool make);
 
 /* Allocate prot->obj_size bytes, zeroed, with defaults; refcnt 1. */
 struct sock *sk_alloc(struct ustack *st, int family, int type, int protocol,

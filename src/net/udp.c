@@ -80,7 +80,7 @@ static int udp_pick_port(struct ustack *st, const struct sock *sk)
 {
 	uint32_t lo, hi, range, offset;
 
-	inet_get_local_port_range(st, &lo, &hi);
+	inet_sk_get_local_port_range(sk, &lo, &hi);
 	range = hi - lo + 1;
 	offset = (uint32_t)us_rng_below(&st->rng, range);
 	for (uint32_t i = 0; i < range; i++) {

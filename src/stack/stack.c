@@ -62,6 +62,7 @@ struct ustack *ustack_create(const struct ustack_config *cfg)
 	us_timer_base_init(&st->timers);
 	list_init(&st->devices);
 	list_init(&st->sockets);
+	list_init(&st->sock_exts);
 	list_init(&st->rd_dirty);
 	st->next_ifindex = 1;
 	skb_pool_init(&st->skb_pool, cfg->mem_limit_bytes);
@@ -116,6 +117,13 @@ void ustack_destroy(struct ustack *st)
 	us_core_lock(st);
 	close_all_sockets(st);
 	tcp_exit(st);
+	/* (every sock is gone, and its extras with it) */
+	while (!list_empty(&st->sock_exts)) {
+		struct list_head *n = st->sock_exts.next;
+
+		list_del(n);
+		free(list_entry(n, struct sock_ext, node));
+	}
 	while (!list_empty(&st->devices))
 		netdev_unregister(list_entry(st->devices.next,
 					     struct net_device, list));

@@ -52,6 +52,7 @@ struct ustack {
 	struct ping_table ping;
 	struct tcp_table tcp;
 	struct list_head sockets;  /* every struct socket of this instance */
+	struct list_head sock_exts; /* the few socks' rarer options (sock.h) */
 	/* Sockets whose readiness changed since the core lock was taken; their
 	 * eventfds are brought up to date when it is released (socket.c). */
 	struct list_head rd_dirty;

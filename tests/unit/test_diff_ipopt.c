@@ -32,6 +32,9 @@
 
 #define P1 5101
 #define P2 5102   /* nobody listens here */
+#ifndef IP_LOCAL_PORT_RANGE
+#define IP_LOCAL_PORT_RANGE 51   /* <linux/in.h>, Linux 6.3 */
+#endif
 
 static const char hello[] = "hello";
 
@@ -619,6 +622,77 @@ static void case_bind_address_no_port(struct dt *t)
 	}
 }
 
+/* IP_LOCAL_PORT_RANGE's value: the low port, and the high one above it. */
+#define PORT_RANGE(lo, hi) ((int)((uint32_t)(lo) | (uint32_t)(hi) << 16))
+
+/*
+ * IP_LOCAL_PORT_RANGE (Linux 6.3): a socket's own ephemeral ports, within
+ * net.ipv4.ip_local_port_range (here 20000-20100, outside the range the
+ * transcripts print as "eph"). Its values (4 bytes exactly; low above
+ * high is EINVAL; an end of 0 is the instance's); each end inside the
+ * instance's range narrows it, an end outside is ignored; bind() to port
+ * 0, connect() and UDP's autobind take ports from it; an accepted socket
+ * has its listener's; a range whose one port is taken is EADDRINUSE.
+ */
+static void case_local_port_range(struct dt *t)
+{
+	static const int vals[] = { PORT_RANGE(20050, 20060), PORT_RANGE(0, 20060),
+				    PORT_RANGE(20050, 0), PORT_RANGE(20060, 20050),
+				    PORT_RANGE(5, 4), PORT_RANGE(65535, 65535),
+				    -1, 0 };
+	struct sockaddr_in any = dt_sin("127.0.0.1", 0);
+	struct sockaddr_in to = dt_sin("127.0.0.1", P1);
+	int l = dt_tcp_listener(t, P1);
+	int fd, fd2, s;
+	short two = 1;
+
+	dt_sysctl(t, "net.ipv4.ip_local_port_range", "20000 20100");
+	fd = dt_socket(t, AF_INET, SOCK_STREAM, 0);
+	dt_getsockopt_int(t, fd, IPPROTO_IP, IP_LOCAL_PORT_RANGE);
+	DT_SETGET(t, fd, IPPROTO_IP, IP_LOCAL_PORT_RANGE, vals);
+	dt_setsockopt(t, fd, IPPROTO_IP, IP_LOCAL_PORT_RANGE, &two,
+		      sizeof(two));
+	/* bind(0): the one port of the range */
+	dt_setsockopt_int(t, fd, IPPROTO_IP, IP_LOCAL_PORT_RANGE,
+			  PORT_RANGE(20050, 20050));
+	dt_bind(t, fd, &any, sizeof(any));
+	dt_getnames(t, fd);
+	fd2 = dt_socket(t, AF_INET, SOCK_STREAM, 0);
+	dt_setsockopt_int(t, fd2, IPPROTO_IP, IP_LOCAL_PORT_RANGE,
+			  PORT_RANGE(20050, 20050));
+	dt_bind(t, fd2, &any, sizeof(any));
+	dt_close(t, fd2);
+	/* An end outside the instance's range: that end is the instance's. */
+	fd2 = dt_socket(t, AF_INET, SOCK_STREAM, 0);
+	dt_setsockopt_int(t, fd2, IPPROTO_IP, IP_LOCAL_PORT_RANGE,
+			  PORT_RANGE(10000, 20000));
+	dt_bind(t, fd2, &any, sizeof(any));
+	dt_getnames(t, fd2);
+	dt_close(t, fd2);
+	/* connect(); the accepted socket has its listener's range */
+	dt_setsockopt_int(t, l, IPPROTO_IP, IP_LOCAL_PORT_RANGE,
+			  PORT_RANGE(20080, 20090));
+	fd2 = dt_socket(t, AF_INET, SOCK_STREAM, 0);
+	dt_setsockopt_int(t, fd2, IPPROTO_IP, IP_LOCAL_PORT_RANGE,
+			  PORT_RANGE(20070, 20070));
+	dt_connect(t, fd2, &to, sizeof(to));
+	dt_getnames(t, fd2);
+	s = dt_accept(t, l, NULL, NULL);
+	dt_getsockopt_int(t, s, IPPROTO_IP, IP_LOCAL_PORT_RANGE);
+	/* (the client closes first: its TIME_WAIT, not one on P1) */
+	dt_close(t, fd2);
+	dt_close(t, s);
+	dt_close(t, fd);
+	/* UDP: the first send's port */
+	fd = dt_socket(t, AF_INET, SOCK_DGRAM, 0);
+	dt_setsockopt_int(t, fd, IPPROTO_IP, IP_LOCAL_PORT_RANGE,
+			  PORT_RANGE(20095, 20095));
+	dt_sendto(t, fd, hello, 5, 0, &to, sizeof(to));
+	dt_getnames(t, fd);
+	dt_close(t, fd);
+	dt_sysctl(t, "net.ipv4.ip_local_port_range", "32768 60999");
+}
+
 /*
  * IP_MINTTL (RFC 5082): the values (0-255, EINVAL past them); a TCP
  * connection whose reader asks for more than the loopback's TTL (64)
@@ -834,6 +908,7 @@ static const struct dt_case cases[] = {
 	DT_CASE(case_cmsg_origdstaddr),
 	DT_CASE(case_freebind),
 	DT_CASE(case_bind_address_no_port),
+	DT_CASE(case_local_port_range),
 	DT_CASE(case_minttl),
 	DT_CASE(case_sendmsg_ip_cmsgs),
 	DT_CASE(case_sendmsg_cmsg_kinds),

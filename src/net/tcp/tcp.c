@@ -46,7 +46,6 @@ void tcp_init(struct ustack *st)
 	t->msl_us = 30 * US_USEC_PER_SEC;
 	tcp_tw_init(st);
 	list_init(&t->errqs);
-	list_init(&t->fo_keys);
 	ip_register_protocol(st, IPPROTO_TCP, &tcp_protocol);
 }
 
@@ -316,7 +315,7 @@ static int tcp_get_port(struct sock *sk, uint16_t snum)
 		tcp_bind_hash(sk, snum);
 		return 0;
 	}
-	inet_get_local_port_range(sk->st, &lo, &hi);
+	inet_sk_get_local_port_range(sk, &lo, &hi);
 	range = hi - lo + 1;
 	off = (uint32_t)us_rng_below(&sk->st->rng, range);
 	for (uint32_t i = 0; i < range; i++) {
@@ -441,24 +440,29 @@ static int tcp_connect_port(struct sock *sk)
 	uint64_t h = us_siphash(&t->secret, &k, sizeof(k));
 	uint32_t *perturb = &t->port_perturb[h % TCP_PORT_PERTURB];
 	uint32_t offset, i, port, step;
+	bool own;
 
 	/* net.ipv4.ip_local_port_range (Linux's inet_hash_connect): with
-	 * every port of it taken, EADDRNOTAVAIL. */
-	inet_get_local_port_range(sk->st, &lo, &hi);
+	 * every port of it taken, EADDRNOTAVAIL. Even ports first, odd
+	 * ones (bind()'s) after; a socket's own range (IP_LOCAL_PORT_RANGE)
+	 * is walked port by port. */
+	own = inet_sk_get_local_port_range(sk, &lo, &hi);
+	step = own ? 1 : 2;
 	remaining = hi - lo + 1;
-	if (remaining > 1)
+	if (!own && remaining > 1)
 		remaining &= ~1u;
 	offset = (*perturb + (uint32_t)(h >> 32)) % remaining;
-	offset &= ~1u;
+	if (!own)
+		offset &= ~1u;
 	for (;;) {
 		port = lo + offset;
-		for (i = 0; i < remaining; i += 2, port += 2) {
+		for (i = 0; i < remaining; i += step, port += step) {
 			if (port > hi)
 				port -= remaining;
 			if (tcp_connect_port_ok(sk, (uint16_t)port))
 				goto found;
 		}
-		if (++offset % 2 == 0 || remaining <= 1)
+		if (own || ++offset % 2 == 0 || remaining <= 1)
 			return -EADDRNOTAVAIL;
 	}
 found:
@@ -1381,7 +1385,6 @@ static void tcp_destroy(struct sock *sk)
 	sock_purge_queue(sk, &tp->ooo_queue);
 	tcp_sack_destroy(tp);
 	tcp_error_queue_free(sk);
-	tcp_fastopen_forget(sk);
 	tcp_put_port(sk);
 }
 

@@ -251,7 +251,6 @@ struct tcp_table {
 	const struct tcp_fastopen_cookie *fo_out;
 	struct tcp_fastopen_req *fo_req;
 	struct tcp_fastopen_cache *fo_cache;  /* cookies learnt, by peer */
-	struct list_head fo_keys;  /* sockets' own keys (TCP_FASTOPEN_KEY) */
 	/* tcp_sendmsg sends what it queued before its write is done (for
 	 * TCP_NOTSENT_LOWAT): the queue's last segment is not the write's
 	 * end, and gets no PSH (Linux's tcp_push_one) */
@@ -569,8 +568,6 @@ void tcp_fastopen_exit(struct ustack *st);
 int tcp_fastopen_set_key(struct sock *sk, const void *key, unsigned int len);
 /* The socket's own keys, 16 bytes each, into key (32 bytes): how many. */
 int tcp_fastopen_get_key(struct sock *sk, uint8_t key[32]);
-/* The socket is freed: its own key goes. */
-void tcp_fastopen_forget(struct sock *sk);
 /* A listener's SYN: true if it opens a Fast Open child; *reply is the
  * SYN-ACK's option (len -1: none). */
 bool tcp_try_fastopen(struct sock *lsk, const struct sk_buff *skb,

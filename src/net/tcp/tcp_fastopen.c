@@ -23,8 +23,8 @@
  * carry its data in the SYN. The SYN-ACK's cookie is kept; data it does
  * not acknowledge is sent again at once (tcp_fastopen_synack).
  *
- * A socket's own key (TCP_FASTOPEN_KEY) is kept on a list beside the
- * sockets, as few have one. Not modelled: Linux's blackhole detection (tcp_fastopen_blackhole_timeout_sec, 0 by
+ * A socket's own key (TCP_FASTOPEN_KEY) is kept beside it (sock_ext), as
+ * few have one. Not modelled: Linux's blackhole detection (tcp_fastopen_blackhole_timeout_sec, 0 by
  * default since 5.14), the 60 s a reset Fast Open request keeps its place
  * in the queue (rskq_rst), and routes' fastopen_no_cookie.
  */
@@ -56,47 +56,21 @@ struct tcp_fastopen_cache {
 
 #define TCP_FASTOPEN_COOKIE_SIZE 8   /* the cookies this server makes */
 
-/* A socket's own key (TCP_FASTOPEN_KEY), on a list beside the sockets:
- * few have one, and none pays for the room. */
-struct tcp_fastopen_sockkey {
-	struct list_head node;          /* on st->tcp.fo_keys */
-	const struct sock *sk;
-	struct us_fastopen_keys keys;
-};
-
 void tcp_fastopen_exit(struct ustack *st)
 {
 	free(st->tcp.fo_cache);
 	st->tcp.fo_cache = NULL;
-	while (!list_empty(&st->tcp.fo_keys)) {
-		struct list_head *n = st->tcp.fo_keys.next;
-
-		list_del(n);
-		free(list_entry(n, struct tcp_fastopen_sockkey, node));
-	}
-}
-
-static struct tcp_fastopen_sockkey *tcp_fastopen_sockkey(const struct sock *sk)
-{
-	struct list_head *pos;
-
-	list_for_each(pos, &sk->st->tcp.fo_keys) {
-		struct tcp_fastopen_sockkey *k =
-			list_entry(pos, struct tcp_fastopen_sockkey, node);
-
-		if (k->sk == sk)
-			return k;
-	}
-	return NULL;
 }
 
 /* The key a listener's cookies are made with: its own, else the
  * instance's (Linux's tcp_fastopen_get_ctx). */
 static const struct us_fastopen_keys *tcp_fastopen_keys(const struct sock *sk)
 {
-	const struct tcp_fastopen_sockkey *k = tcp_fastopen_sockkey(sk);
+	const struct sock_ext *e = list_empty(&sk->st->sock_exts) ? NULL
+				   : sock_ext(sk, false);
 
-	return k ? &k->keys : &sk->st->sysctl.tcp_fastopen_key;
+	return e && e->fastopen_key.n ? &e->fastopen_key
+				      : &sk->st->sysctl.tcp_fastopen_key;
 }
 
 /* Linux's do_tcp_setsockopt: 16 bytes, or 32 with the second key, taken
@@ -104,53 +78,38 @@ static const struct us_fastopen_keys *tcp_fastopen_keys(const struct sock *sk)
  * socket in any state (tcp_fastopen_reset_cipher). */
 int tcp_fastopen_set_key(struct sock *sk, const void *key, unsigned int len)
 {
-	struct tcp_fastopen_sockkey *k;
+	struct us_fastopen_keys *k;
+	struct sock_ext *e;
 	const uint8_t *b = key;
 
 	if (len != 16 && len != 32)
 		return -EINVAL;
 	if (!key)
 		return -EFAULT;
-	k = tcp_fastopen_sockkey(sk);
-	if (!k) {
-		k = calloc(1, sizeof(*k));
-		if (!k)
-			return -ENOMEM;
-		k->sk = sk;
-		list_add(&k->node, &sk->st->tcp.fo_keys);
-	}
-	memset(&k->keys, 0, sizeof(k->keys));
+	e = sock_ext(sk, true);
+	if (!e)
+		return -ENOMEM;
+	k = &e->fastopen_key;
+	memset(k, 0, sizeof(*k));
 	for (unsigned int i = 0; i < len / 4; i++)
-		k->keys.w[i] = b[4 * i] | (unsigned int)b[4 * i + 1] << 8 |
-			       (unsigned int)b[4 * i + 2] << 16 |
-			       (unsigned int)b[4 * i + 3] << 24;
-	k->keys.n = (int)(len / 16);
+		k->w[i] = b[4 * i] | (unsigned int)b[4 * i + 1] << 8 |
+			  (unsigned int)b[4 * i + 2] << 16 |
+			  (unsigned int)b[4 * i + 3] << 24;
+	k->n = (int)(len / 16);
 	return 0;
 }
 
 int tcp_fastopen_get_key(struct sock *sk, uint8_t key[32])
 {
-	const struct tcp_fastopen_sockkey *k = tcp_fastopen_sockkey(sk);
+	const struct sock_ext *e = sock_ext(sk, false);
 
-	if (!k)
+	if (!e)
 		return 0;
-	for (int i = 0; i < 4 * k->keys.n; i++)
+	for (int i = 0; i < 4 * e->fastopen_key.n; i++)
 		for (int j = 0; j < 4; j++)
-			key[4 * i + j] = (uint8_t)(k->keys.w[i] >> (8 * j));
-	return k->keys.n;
-}
-
-void tcp_fastopen_forget(struct sock *sk)
-{
-	struct tcp_fastopen_sockkey *k;
-
-	if (list_empty(&sk->st->tcp.fo_keys))
-		return;
-	k = tcp_fastopen_sockkey(sk);
-	if (k) {
-		list_del(&k->node);
-		free(k);
-	}
+			key[4 * i + j] =
+				(uint8_t)(e->fastopen_key.w[i] >> (8 * j));
+	return e->fastopen_key.n;
 }
 
 /* ---- the server's cookie ------------------------------------------------- */
