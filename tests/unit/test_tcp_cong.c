@@ -722,14 +722,14 @@ static void test_rto_in_recovery_keeps_ssthresh(void **state)
 		tp->snd_ssthresh = 7;
 		tp->in_recovery = true;
 		tp->high_seq = tp->snd_max;   /* the recovery point */
-		tcp_ca_on_rto(&tp->sk);
+		tcp_ca_on_rto(&tp->sk, true);
 		assert_int_equal(tp->snd_ssthresh, 7);
 		assert_int_equal(tp->snd_cwnd, 1);
 		/* Outside a recovery the timeout sets it (Reno: half of
 		 * 20 segments in flight, at most the window of 20). */
 		tp->in_recovery = false;
 		tp->snd_cwnd = 20;
-		tcp_ca_on_rto(&tp->sk);
+		tcp_ca_on_rto(&tp->sk, true);
 		assert_int_equal(tp->snd_ssthresh, i == 0 ? 10 : 14);
 		assert_int_equal(tp->snd_cwnd, 1);
 		free(tp);

@@ -466,8 +466,9 @@ static int tcp_connect_port(struct sock *sk)
 			return -EADDRNOTAVAIL;
 	}
 found:
-	step = (uint32_t)us_rng_below(&sk->st->rng, 8) * 2;
-	*perturb += (i > step ? i : step) + 2;
+	/* Linux's: max(i, a random 0..7 steps) + a step. */
+	offset = (uint32_t)us_rng_below(&sk->st->rng, 8) * step;
+	*perturb += (i > offset ? i : offset) + step;
 	sk->num = (uint16_t)port;
 	sk->sport = htons(sk->num);
 	list_add_tail(&sk->bind_node, &t->cbind[port % TCP_BHASH]);

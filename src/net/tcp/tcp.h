@@ -576,6 +576,8 @@ bool tcp_try_fastopen(struct sock *lsk, const struct sk_buff *skb,
 /* A Fast Open child leaves its listener's count (the final ACK, accept,
  * its end). */
 void tcp_fastopen_child_done(struct tcp_sock *tp);
+/* A Fast Open child's handshake ended. */
+void tcp_fastopen_synack_done(struct sock *sk);
 int tcp_fastopen_set_qlen(struct sock *sk, int val);
 void tcp_fastopen_listen(struct sock *sk, int backlog);
 bool tcp_fastopen_defer_connect(struct sock *sk);
@@ -621,6 +623,9 @@ void tcp_send_delayed_ack(struct sock *sk);
 int tcp_send_syn(struct sock *sk);
 /* A child's SYN-ACK, with the Fast Open option foc (NULL: none). */
 int tcp_send_synack(struct sock *sk, const struct tcp_fastopen_cookie *foc);
+/* A Fast Open child's SYN-ACK, not queued; foc NULL: sent again. */
+void tcp_fastopen_send_synack(struct sock *sk,
+			      const struct tcp_fastopen_cookie *foc);
 void tcp_send_fin(struct sock *sk);
 /* A bare RST (and ACK) with the given numbers, from sk's addresses. */
 void tcp_send_active_reset(struct sock *sk);

@@ -180,11 +180,11 @@ uint32_t tcp_current_ssthresh(const struct tcp_sock *tp)
  * has repaired its window: a timeout there sets the threshold anew
  * (Linux's !after(high_seq, snd_una)).
  */
-void tcp_ca_on_rto(struct sock *sk)
+void tcp_ca_on_rto(struct sock *sk, bool first)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 
-	if (tp->retransmits == 0 && (!tp->in_recovery || tcp_reno_held(tp)))
+	if (first && (!tp->in_recovery || tcp_reno_held(tp)))
 		tp->snd_ssthresh = tcp_ca_ssthresh(sk);
 	tp->snd_cwnd = 1;
 	tp->cwnd_acked = 0;

@@ -88,7 +88,9 @@ uint32_t tcp_ca_ssthresh(struct sock *sk);
 /* ssthresh, but at least 3/4 of the window (Linux's tcp_current_ssthresh
  * outside a reduction; the caller knows whether it is in one). */
 uint32_t tcp_current_ssthresh(const struct tcp_sock *tp);
-void tcp_ca_on_rto(struct sock *sk);
+/* A timeout: the window of one segment, and ssthresh anew when it starts
+ * a loss episode (first: no timeout since SND.UNA last moved). */
+void tcp_ca_on_rto(struct sock *sk, bool first);
 void tcp_ca_rtt_sample(struct sock *sk, uint32_t rtt_us);
 /* New data is queued (Linux's tcp_skb_entail): after an idle time the
  * window restarts (RFC 5681 §4.1, net.ipv4.tcp_slow_start_after_idle). */

@@ -232,7 +232,9 @@ void tcp_v4_err(struct ustack *st, struct sk_buff *skb,
 		us_mib_inc(st, US_MIB_TCP_MINTTL_DROP);
 		return;
 	}
-	if (seq_lt(seq, tp->snd_una) || seq_gt(seq, tp->snd_max)) {
+	/* (A Fast Open child's SYN-ACK lies before its SND.UNA.) */
+	if (seq_lt(seq, tp->fastopen_child ? tp->iss : tp->snd_una) ||
+	    seq_gt(seq, tp->snd_max)) {
 		us_mib_inc(st, US_MIB_TCP_OUT_OF_WINDOW_ICMPS);
 		return;
 	}

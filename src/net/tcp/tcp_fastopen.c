@@ -255,6 +255,21 @@ bool tcp_try_fastopen(struct sock *lsk, const struct sk_buff *skb,
 	return true;
 }
 
+/* The handshake's ACK came (in SYN_RECV, or FIN_WAIT1 when closed
+ * before it): the SYN-ACK's timer is over, data in flight has the RTO,
+ * and the listener's queue has room again (Linux's
+ * tcp_rcv_synrecv_state_fastopen). */
+void tcp_fastopen_synack_done(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	tcp_fastopen_child_done(tp);
+	tp->fastopen_child = false;
+	tp->retransmits = 0;
+	tp->backoff = 0;
+	tcp_rearm_rto(sk);
+}
+
 /* A listener's child stops counting in its Fast Open queue. */
 void tcp_fastopen_child_done(struct tcp_sock *tp)
 {
@@ -505,8 +520,13 @@ bool tcp_fastopen_synack(struct sock *sk, const struct tcp_seg *th,
 	tcp_fastopen_cache_set(sk, th->opts.mss_ok ? th->opts.mss : 0, &foc,
 			       try_exp);
 	if (unacked) {
+		/* Sent again at once, then timed by the RTO, not a loss
+		 * probe (Linux's tcp_non_congestion_loss_retransmit: the
+		 * loss state, whose retransmission re-arms the RTO). */
 		us_mib_inc(sk->st, US_MIB_TCP_FASTOPEN_ACTIVE_FAIL);
 		tcp_retransmit_head(sk);
+		tcp_tlp_reset(tp);
+		tcp_reset_rto_timer(sk);
 		return true;
 	}
 	tp->syn_data_acked = syn_data;

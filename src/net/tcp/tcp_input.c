@@ -1055,10 +1055,18 @@ static void tcp_fastopen_child(struct sock *lsk, struct sock *sk,
 {
 	struct tcp_sock *ltp = tcp_sk(lsk), *tp = tcp_sk(sk);
 
-	/* (It may send before the handshake ends: Linux's child has the
-	 * SYN's window as its largest.) */
+	/* It may send before the handshake ends, as Linux's child, made
+	 * whole then (tcp_fastopen_create_child, tcp_init_transfer): its
+	 * SYN-ACK is the request's, outside its flight (SND.UNA past it;
+	 * tcp_fastopen_send_synack), its largest window the SYN's, its
+	 * send buffer the initial window's. */
+	tp->snd_una = tp->snd_nxt = tp->snd_max = tp->iss + 1;
+	tp->snd_sml = tp->snd_una;
+	tp->pushed_seq = tp->write_seq;
+	tp->snd_wl2 = tp->snd_una;
 	tp->max_window = tp->snd_wnd;
 	tcp_update_mss(tp);
+	tcp_sndbuf_expand(sk);
 	tcp_fastopen_add_skb(sk, skb);
 	tp->rcv_wup = tp->rcv_nxt;
 	tp->fastopen_child = true;
@@ -1108,7 +1116,8 @@ static void tcp_listen_input(struct sock *lsk, struct sk_buff *skb,
 	us_mib_inc(st, US_MIB_TCP_PASSIVE_OPENS);
 	if (tcp_try_fastopen(lsk, skb, th, &foc)) {
 		tcp_fastopen_child(lsk, child, skb);
-		tcp_send_synack(child, &foc);
+		tcp_fastopen_send_synack(child, &foc);
+		tcp_reset_rto_timer(child);
 		if (lsk->sk_socket)
 			lsk->sk_data_ready(lsk);
 		return;
@@ -1350,8 +1359,10 @@ static bool tcp_synrecv_ack(struct sock *sk, struct sk_buff *skb,
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 	struct tcp_sock *parent = tp->parent;
+	/* (A Fast Open child's SND.UNA is past its SYN-ACK already.) */
+	uint32_t una = tp->fastopen_child ? tp->iss : tp->snd_una;
 
-	if (seq_leq(th->ack, tp->snd_una) || seq_gt(th->ack, tp->snd_max)) {
+	if (seq_leq(th->ack, una) || seq_gt(th->ack, tp->snd_max)) {
 		tcp_v4_send_reset(sk->st, skb, th, seglen);
 		tcp_drop(sk->st, skb, US_DROP_TCP_BAD_ACK);
 		return false;
@@ -1389,13 +1400,16 @@ static bool tcp_synrecv_ack(struct sock *sk, struct sk_buff *skb,
 	if (tp->syn_timed_out && tp->tstamp_ok && th->opts.ts_ok &&
 	    th->opts.tsecr == tp->syn_tsval)
 		tp->syn_timed_out = false;
+	/* A Fast Open child's SYN-ACK, sent once, gives an RTT sample
+	 * (Linux's tcp_synack_rtt_meas); others' come from their queue. */
+	if (tp->fastopen_child && !tp->retransmits && !tp->srtt_us)
+		tcp_rtt_sample(tp, sk->st->now - tp->retrans_stamp);
 	tcp_init_established(sk);
 	if (tp->fastopen_child) {
 		/* A Fast Open child is on the accept queue, or accepted,
-		 * already; its writers may go on (Linux's
-		 * tcp_rcv_synrecv_state_fastopen). */
-		tcp_fastopen_child_done(tp);
-		tp->fastopen_child = false;
+		 * already; its writers may go on, and data it sent is timed
+		 * from now (Linux's tcp_rcv_synrecv_state_fastopen). */
+		tcp_fastopen_synack_done(sk);
 		if (sk->sk_socket)
 			sk->sk_state_change(sk);
 	} else if (parent) {
@@ -1513,7 +1527,8 @@ static void tcp_rcv_state_process(struct sock *sk, struct sk_buff *skb,
 	if ((th->flags & TCPHDR_SYN) && !tcp_simultaneous_synack(sk, th, cb)) {
 		/* A SYN-RECEIVED child seeing its SYN again: the SYN-ACK
 		 * was lost, send it again. */
-		if (sk->state == TCP_SYN_RECV && cb->seq == tp->irs) {
+		if (sk->state == TCP_SYN_RECV && cb->seq == tp->irs &&
+		    !tp->fastopen_child) {
 			/* Its TSval is the one to echo (Linux's
 			 * tcp_check_req), and one SYN-ACK per 500 ms at
 			 * most answers a stream of them (Linux's
@@ -1546,10 +1561,8 @@ static void tcp_rcv_state_process(struct sock *sk, struct sk_buff *skb,
 	/* A Fast Open child closed before its handshake's end (FIN_WAIT1):
 	 * an acceptable ACK ends the handshake too (Linux's
 	 * tcp_rcv_state_process: tcp_rcv_synrecv_state_fastopen there). */
-	if (tp->fastopen_child && sk->state != TCP_SYN_RECV) {
-		tcp_fastopen_child_done(tp);
-		tp->fastopen_child = false;
-	}
+	if (tp->fastopen_child && sk->state != TCP_SYN_RECV)
+		tcp_fastopen_synack_done(sk);
 	/* The ACK may have opened the window or the congestion window, in
 	 * any state that still has data (or a FIN) to send. */
 	tcp_write_xmit(sk, true);

@@ -320,12 +320,7 @@ enum tcp_nagle {
 static bool tcp_wnd_ok(const struct tcp_sock *tp,
 		       const struct tcp_skb_cb *cb)
 {
-	/* A Fast Open child sends before its SYN-ACK is acknowledged: the
-	 * peer's window starts past it (Linux's child has snd_una ISS + 1
-	 * from the start). */
-	uint32_t una = tp->snd_una + (tp->sk.state == TCP_SYN_RECV);
-
-	return !seq_gt(cb->end_seq, una + tp->snd_wnd) ||
+	return !seq_gt(cb->end_seq, tp->snd_una + tp->snd_wnd) ||
 	       (cb->flags & TCPHDR_SYN);
 }
 
@@ -695,6 +690,30 @@ int tcp_send_syn(struct sock *sk)
 	size_t room = tcp_fastopen_syn(sk, &foc);
 
 	return tcp_queue_syn(sk, TCPHDR_SYN, &foc, room);
+}
+
+/*
+ * A Fast Open child's SYN-ACK (foc: its option, or NULL when it goes
+ * again), sent as Linux's request sock sends it: not queued, so that it
+ * takes no room in the child's flight, window or scoreboard; its timer
+ * is tcp_timer.c's tcp_fastopen_synack_timer.
+ */
+void tcp_fastopen_send_synack(struct sock *sk,
+			      const struct tcp_fastopen_cookie *foc)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	if (foc && foc->len >= 0)
+		sk->st->tcp.fo_out = foc;
+	if (foc) {
+		tp->syn_tsval = tcp_ts_now(sk);   /* (tcp_synrecv_ack) */
+		tp->retrans_stamp = sk->st->now;  /* its RTT sample's start */
+	} else {
+		tp->total_retrans++;
+		us_mib_inc(sk->st, US_MIB_TCP_RETRANS_SEGS);
+	}
+	tcp_send_ctl(sk, tp->iss, TCPHDR_SYN | TCPHDR_ACK);
+	sk->st->tcp.fo_out = NULL;
 }
 
 int tcp_send_synack(struct sock *sk, const struct tcp_fastopen_cookie *foc)

@@ -440,23 +440,18 @@ static void tcp_clamp_rto_to_user_timeout(struct sock *sk)
 			     end > sk->st->now ? end : sk->st->now);
 }
 
-/* RFC 6298 §5.4-5.7 and RFC 5681 §3.1: on a timeout, back off, mark what
- * is unacknowledged lost (RFC 6675 §5.1, with or without SACK, as Linux;
- * RACK keeps what it can still judge) and shrink the congestion window
- * to one segment beside what is still in flight: it goes again from the
- * oldest, the first even past the peer's window if that closed
- * (tcp_output.c's tcp_retransmit_skb: it probes the window then). */
 /*
  * A timeout's loss episode (Linux's tcp_enter_loss), before the timeout
- * is counted (tcp_undo_mark_loss and tcp_ca_on_rto ask whether it is the
- * first): segments presumed lost, the window cut, recovery over.
+ * is counted (tcp_undo_mark_loss asks whether it is the first; first
+ * says whether it starts an episode): segments presumed lost, the window
+ * cut, recovery over.
  */
-static void tcp_enter_loss(struct sock *sk)
+static void tcp_enter_loss(struct sock *sk, bool first)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 
 	tcp_undo_mark_loss(sk);   /* (before cwnd and ssthresh change) */
-	tcp_ca_on_rto(sk);   /* ssthresh, and a window of one segment */
+	tcp_ca_on_rto(sk, first); /* ssthresh, and a window of one segment */
 	tp->in_recovery = false;
 	/* RFC 6582 §3.2 step 6: duplicate ACKs for what was sent before the
 	 * timeout must not start a fast retransmit. */
@@ -471,6 +466,40 @@ static void tcp_enter_loss(struct sock *sk)
 	tp->snd_cwnd = tcp_packets_in_flight(tp) + 1;
 }
 
+/* RFC 6298 §5.4-5.7 and RFC 5681 §3.1: on a timeout, back off, mark what
+ * is unacknowledged lost (RFC 6675 §5.1, with or without SACK, as Linux;
+ * RACK keeps what it can still judge) and shrink the congestion window
+ * to one segment beside what is still in flight: it goes again from the
+ * oldest, the first even past the peer's window if that closed
+ * (tcp_output.c's tcp_retransmit_skb: it probes the window then). */
+/*
+ * A Fast Open child's SYN-ACK timed out (Linux's
+ * tcp_fastopen_synack_timer): it goes again alone, kept out of the flight
+ * as Linux's request sock keeps it; data the child sent waits for the
+ * handshake's end, and the RTO then. The second timeout starts a loss
+ * episode for that data (Linux: "lower cwnd after certain SYNACK timeout
+ * like tcp_init_transfer()"). A child whose SYN-ACK went unanswered past
+ * its retries ends with ETIMEDOUT.
+ */
+static void tcp_fastopen_synack_timer(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	if (tcp_write_timeout(sk)) {
+		tcp_write_err(sk, sk->err_soft ? sk->err_soft : ETIMEDOUT);
+		return;
+	}
+	us_mib_inc(sk->st, US_MIB_TCP_TIMEOUTS);
+	if (tp->retransmits == 1)
+		tcp_enter_loss(sk, true);
+	if (tp->retransmits < UINT8_MAX)
+		tp->retransmits++;
+	if (tp->backoff < 16)
+		tp->backoff++;
+	tcp_fastopen_send_synack(sk, NULL);
+	tcp_reset_rto_timer(sk);
+}
+
 static void tcp_retransmit_timer(struct us_timer *t, us_time_t now)
 {
 	struct tcp_sock *tp = container_of(t, struct tcp_sock, retrans_timer);
@@ -480,6 +509,10 @@ static void tcp_retransmit_timer(struct us_timer *t, us_time_t now)
 	(void)now;
 	if (sk->state == TCP_CLOSE || sk->state == TCP_LISTEN)
 		return;
+	if (tp->fastopen_child) {
+		tcp_fastopen_synack_timer(sk);
+		return;
+	}
 	if (tp->probe_timer) {
 		tcp_probe_timer(sk);
 		return;
@@ -510,25 +543,6 @@ static void tcp_retransmit_timer(struct us_timer *t, us_time_t now)
 		tcp_reset_rto_timer(sk);
 		return;
 	}
-	/* A Fast Open child's timeout sends its SYN-ACK alone again; data
-	 * it sent waits for the handshake's end, and the RTO then (Linux's
-	 * tcp_fastopen_synack_timer: no loss is entered), in SYN_RECV or,
-	 * closed meanwhile, FIN_WAIT1. */
-	if (tp->fastopen_child) {
-		us_mib_inc(sk->st, US_MIB_TCP_TIMEOUTS);
-		/* The second timeout marks what was sent lost and cuts the
-		 * window, as for any connection (Linux: "lower cwnd after
-		 * certain SYNACK timeout like tcp_init_transfer()"). */
-		if (tp->retransmits == 1)
-			tcp_enter_loss(sk);
-		if (tp->retransmits < UINT8_MAX)
-			tp->retransmits++;
-		if (tp->backoff < 16)
-			tp->backoff++;
-		tcp_retransmit_head(sk);
-		tcp_reset_rto_timer(sk);
-		return;
-	}
 	/* The head's last copy has not even left (it waits for its next hop
 	 * to resolve): another would only queue behind it, and both would
 	 * go once ARP answers. As in Linux, where skb_still_in_host_queue
@@ -552,7 +566,7 @@ static void tcp_retransmit_timer(struct us_timer *t, us_time_t now)
 	 * (SYN-ACK) set undo_marker, which tcp_init_established asks. */
 	if (sk->state == TCP_SYN_SENT || sk->state == TCP_SYN_RECV)
 		tp->syn_timed_out = true;
-	tcp_enter_loss(sk);
+	tcp_enter_loss(sk, tp->retransmits == 0);
 	/* It stays at 255 rather than wrap to 0, which would start a new
 	 * series (and its clock) in the middle of this one: a
 	 * TCP_USER_TIMEOUT beyond 255 timeouts of 120 s (8.5 hours). */
