@@ -105,8 +105,8 @@ bool inet_sk_get_local_port_range(const struct sock *sk, uint32_t *low,
 
 	*low = (uint32_t)sk->st->sysctl.ip_local_port_range[0];
 	*high = (uint32_t)sk->st->sysctl.ip_local_port_range[1];
-	if (list_empty(&sk->st->sock_exts) || !(e = sock_ext(sk, false)) ||
-	    !e->local_port_range)
+	e = sock_ext(sk, false);
+	if (!e || !e->local_port_range)
 		return false;
 	sk_lo = e->local_port_range & 0xffff;
 	sk_hi = e->local_port_range >> 16;

@@ -94,7 +94,7 @@ void sk_clone_options(struct sock *newsk, const struct sock *sk)
 	newsk->bind_no_port = sk->bind_no_port;
 	/* (and IP_LOCAL_PORT_RANGE, Linux's inet_sock copy: a child without
 	 * memory for it takes the instance's range) */
-	if (!list_empty(&sk->st->sock_exts)) {
+	if (sk->has_ext) {
 		const struct sock_ext *e = sock_ext(sk, false);
 		struct sock_ext *ne;
 
@@ -104,12 +104,22 @@ void sk_clone_options(struct sock *newsk, const struct sock *sk)
 	}
 }
 
+static struct list_head *sock_ext_chain(const struct sock *sk)
+{
+	uint32_t h = (uint32_t)((uintptr_t)sk >> 4) * 2654435761u;
+
+	return &sk->st->sock_exts[h >> 26];   /* (64 chains) */
+}
+
 struct sock_ext *sock_ext(const struct sock *sk, bool make)
 {
-	struct list_head *pos;
+	struct list_head *chain, *pos;
 	struct sock_ext *e;
 
-	list_for_each(pos, &sk->st->sock_exts) {
+	if (!sk->has_ext && !make)
+		return NULL;
+	chain = sock_ext_chain(sk);
+	list_for_each(pos, chain) {
 		e = list_entry(pos, struct sock_ext, node);
 		if (e->sk == sk)
 			return e;
@@ -120,7 +130,8 @@ struct sock_ext *sock_ext(const struct sock *sk, bool make)
 	if (!e)
 		return NULL;
 	e->sk = sk;
-	list_add(&e->node, &sk->st->sock_exts);
+	list_add(&e->node, chain);
+	((struct sock *)sk)->has_ext = true;
 	return e;
 }
 
@@ -132,7 +143,7 @@ void sock_put(struct sock *sk)
 		return;
 	if (sk->prot->destroy)
 		sk->prot->destroy(sk);
-	if (!list_empty(&sk->st->sock_exts) && (e = sock_ext(sk, false))) {
+	if ((e = sock_ext(sk, false)) != NULL) {
 		list_del(&e->node);
 		free(e);
 	}

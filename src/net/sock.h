@@ -143,6 +143,7 @@ struct sock {
 	bool reuseaddr, reuseport, broadcast, keepalive, oobinline, dontroute;
 	bool rxq_ovfl, linger_on;
 	bool rcvbuf_locked : 1, sndbuf_locked : 1;
+	bool has_ext : 1;           /* a sock_ext of its own (below) */
 	uint8_t min_ttl;            /* IP_MINTTL: TCP drops segments below */
 	uint8_t timestamp;          /* SOCK_TS_*: SO_TIMESTAMP(NS)(_NEW) */
 	/* IPPROTO_IP options (ip_sockglue.c), in the byte the bools leave
@@ -206,12 +207,14 @@ struct sock_skb_cb {
 	sizeof((skb)->cb) - sizeof(struct sock_skb_cb)))
 
 /*
- * What few sockets set is kept beside them, on the instance's list, rather
- * than in every sock, which each idle connection pays for: found by the
- * sock's address, made at the first setting, freed with the sock.
+ * What few sockets set is kept beside them, in the instance's table,
+ * rather than in every sock, which each idle connection pays for: found
+ * by the sock's address (has_ext says whether to look), made at the
+ * first setting, freed with the sock.
  */
+#define SOCK_EXT_BUCKETS 64
 struct sock_ext {
-	struct list_head node;          /* on st->sock_exts */
+	struct list_head node;          /* on st->sock_exts[hash] */
 	const struct sock *sk;
 	uint32_t local_port_range;      /* IP_LOCAL_PORT_RANGE: lo | hi << 16
 					   (0: the instance's) */

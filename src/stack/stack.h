@@ -52,7 +52,8 @@ struct ustack {
 	struct ping_table ping;
 	struct tcp_table tcp;
 	struct list_head sockets;  /* every struct socket of this instance */
-	struct list_head sock_exts; /* the few socks' rarer options (sock.h) */
+	/* the few socks' rarer options, by sock (sock.h's sock_ext) */
+	struct list_head sock_exts[SOCK_EXT_BUCKETS];
 	/* Sockets whose readiness changed since the core lock was taken; their
 	 * eventfds are brought up to date when it is released (socket.c). */
 	struct list_head rd_dirty;

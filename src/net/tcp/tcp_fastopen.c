@@ -66,8 +66,7 @@ void tcp_fastopen_exit(struct ustack *st)
  * instance's (Linux's tcp_fastopen_get_ctx). */
 static const struct us_fastopen_keys *tcp_fastopen_keys(const struct sock *sk)
 {
-	const struct sock_ext *e = list_empty(&sk->st->sock_exts) ? NULL
-				   : sock_ext(sk, false);
+	const struct sock_ext *e = sock_ext(sk, false);
 
 	return e && e->fastopen_key.n ? &e->fastopen_key
 				      : &sk->st->sysctl.tcp_fastopen_key;
