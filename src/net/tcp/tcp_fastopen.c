@@ -24,9 +24,15 @@
  * not acknowledge is sent again at once (tcp_fastopen_synack).
  *
  * A socket's own key (TCP_FASTOPEN_KEY) is kept beside it (sock_ext), as
- * few have one. Not modelled: Linux's blackhole detection (tcp_fastopen_blackhole_timeout_sec, 0 by
- * default since 5.14), the 60 s a reset Fast Open request keeps its place
- * in the queue (rskq_rst), and routes' fastopen_no_cookie.
+ * few have one.
+ *
+ * Not modelled: Linux's blackhole detection
+ * (tcp_fastopen_blackhole_timeout_sec, 0 by default since 5.14); the 60 s
+ * a reset Fast Open request keeps its place in the queue (rskq_rst);
+ * routes' fastopen_no_cookie; TCP_INFO's tcpi_fastopen_client_fail. An
+ * accepted child leaves its listener's Fast Open count at accept(), not
+ * at its handshake's end (a child keeps no link to its listener after
+ * accept()).
  */
 #include <errno.h>
 #include <stdlib.h>
