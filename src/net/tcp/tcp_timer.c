@@ -473,6 +473,20 @@ static void tcp_enter_loss(struct sock *sk, bool first)
  * oldest, the first even past the peer's window if that closed
  * (tcp_output.c's tcp_retransmit_skb: it probes the window then). */
 /*
+ * One timeout more in the series, and the RTO doubled once more. The
+ * count stays at 255 rather than wrap to 0, which would start a new
+ * series (and its clock) in the middle of this one: a TCP_USER_TIMEOUT
+ * beyond 255 timeouts of 120 s (8.5 hours).
+ */
+static void tcp_count_timeout(struct tcp_sock *tp)
+{
+	if (tp->retransmits < UINT8_MAX)
+		tp->retransmits++;
+	if (tp->backoff < 16)
+		tp->backoff++;
+}
+
+/*
  * A Fast Open child's SYN-ACK timed out (Linux's
  * tcp_fastopen_synack_timer): it goes again alone, kept out of the flight
  * as Linux's request sock keeps it; data the child sent waits for the
@@ -492,10 +506,7 @@ static void tcp_fastopen_synack_timer(struct sock *sk)
 	us_mib_inc(sk->st, US_MIB_TCP_TIMEOUTS);
 	if (tp->retransmits == 1)
 		tcp_enter_loss(sk, true);
-	if (tp->retransmits < UINT8_MAX)
-		tp->retransmits++;
-	if (tp->backoff < 16)
-		tp->backoff++;
+	tcp_count_timeout(tp);
 	tcp_fastopen_send_synack(sk, NULL);
 	tcp_reset_rto_timer(sk);
 }
@@ -537,9 +548,7 @@ static void tcp_retransmit_timer(struct us_timer *t, us_time_t now)
 	 * counted, and the SYN-ACK not sent (Linux's reqsk_timer_handler). */
 	if (tcp_defer_accept_waits(tp, true)) {
 		us_mib_inc(sk->st, US_MIB_TCP_TIMEOUTS);
-		tp->retransmits++;
-		if (tp->backoff < 16)
-			tp->backoff++;
+		tcp_count_timeout(tp);
 		tcp_reset_rto_timer(sk);
 		return;
 	}
@@ -567,13 +576,7 @@ static void tcp_retransmit_timer(struct us_timer *t, us_time_t now)
 	if (sk->state == TCP_SYN_SENT || sk->state == TCP_SYN_RECV)
 		tp->syn_timed_out = true;
 	tcp_enter_loss(sk, tp->retransmits == 0);
-	/* It stays at 255 rather than wrap to 0, which would start a new
-	 * series (and its clock) in the middle of this one: a
-	 * TCP_USER_TIMEOUT beyond 255 timeouts of 120 s (8.5 hours). */
-	if (tp->retransmits < UINT8_MAX)
-		tp->retransmits++;
-	if (tp->backoff < 16)
-		tp->backoff++;
+	tcp_count_timeout(tp);
 	tcp_write_xmit(sk, true);
 	tcp_reset_rto_timer(sk);
 	tcp_clamp_rto_to_user_timeout(sk);
