@@ -4,7 +4,8 @@
  * UDP and TCP, kept on the error queues: every socket asks IP_RECVERR and
  * IP_PKTINFO) and UDP delivery into a bound and a connected socket, and
  * TCP: a listener on port 80 and a connection being opened to
- * 10.0.0.1:80, both with Fast Open.
+ * 10.0.0.1:80, both with Fast Open, and a listener on port 81 that takes
+ * Fast Open data without a cookie.
  *
  * The input is a script of records. Each record's first byte chooses what
  * to do with the bytes that follow it:
@@ -113,7 +114,7 @@ static void inject_ip(struct test_stack *t, const uint8_t *p, size_t n, int op)
 	ts_inject(t, frame, 14 + n);
 }
 
-#define NFDS 4
+#define NFDS 5
 
 static void open_sockets(struct test_stack *t, int fds[NFDS])
 {
@@ -132,6 +133,10 @@ static void open_sockets(struct test_stack *t, int fds[NFDS])
 	us_bind(fds[2], (struct sockaddr *)&a, sizeof(a));
 	us_listen(fds[2], 4);
 	fds[3] = us_socket_on(t->st, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	fds[4] = us_socket_on(t->st, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	a.sin_port = htons(81);
+	us_bind(fds[4], (struct sockaddr *)&a, sizeof(a));
+	us_listen(fds[4], 4);
 	for (int i = 0; i < NFDS; i++) {
 		int on = 1;
 
@@ -169,6 +174,13 @@ static void open_sockets(struct test_stack *t, int fds[NFDS])
 	ustack_sysctl_set(t->st, "net.ipv4.tcp_fastopen_key", "1-2-3-4");
 	us_setsockopt(fds[2], IPPROTO_TCP, TCP_FASTOPEN, &(int){ 2 },
 		      sizeof(int));
+	/* The second listener (port 81) needs no cookie: any SYN with data
+	 * makes a Fast Open child, so its paths before the handshake's end
+	 * (SYN-ACK timer, a FIN, a close, ICMP) meet every input. */
+	us_setsockopt(fds[4], IPPROTO_TCP, TCP_FASTOPEN, &(int){ 2 },
+		      sizeof(int));
+	us_setsockopt(fds[4], IPPROTO_TCP, TCP_FASTOPEN_NO_COOKIE, &(int){ 1 },
+		      sizeof(int));
 	a.sin_addr.s_addr = ts_ip("10.0.0.1");
 	us_sendto(fds[3], "hello", 5, MSG_FASTOPEN, (struct sockaddr *)&a,
 		  sizeof(a));
@@ -200,10 +212,14 @@ static void drain_and_close(int fds[NFDS])
 	char buf[256];
 	int c;
 
-	/* Whatever the listener accepted is read and closed too. */
-	while ((c = us_accept(fds[2], NULL, NULL)) >= 0) {
-		us_recv(c, buf, sizeof(buf), MSG_DONTWAIT);
-		us_close(c);
+	/* Whatever the listeners accepted is read, answered (a Fast Open
+	 * child may still be in SYN_RECV) and closed too. */
+	for (int l = 2; l < NFDS; l += 2) {
+		while ((c = us_accept(fds[l], NULL, NULL)) >= 0) {
+			us_recv(c, buf, sizeof(buf), MSG_DONTWAIT);
+			us_send(c, "ok", 2, MSG_DONTWAIT | MSG_NOSIGNAL);
+			us_close(c);
+		}
 	}
 	for (int i = 0; i < NFDS; i++) {
 		int errors = 0;
