@@ -589,6 +589,7 @@ static void case_reset_so_error(struct dt *t)
 
 static void case_sockopts(struct dt *t)
 {
+	static const int nodelay[] = { 1, 7, 0 };
 	int u = dt_socket(t, AF_INET, SOCK_STREAM, 0);
 	int l, c, s;
 
@@ -597,12 +598,7 @@ static void case_sockopts(struct dt *t)
 	dt_getsockopt_int(t, u, SOL_SOCKET, SO_ACCEPTCONN);
 	dt_getsockopt_int(t, u, SOL_SOCKET, SO_ERROR);
 	dt_getsockopt_int(t, u, IPPROTO_TCP, TCP_NODELAY);
-	dt_setsockopt_int(t, u, IPPROTO_TCP, TCP_NODELAY, 1);
-	dt_getsockopt_int(t, u, IPPROTO_TCP, TCP_NODELAY);
-	dt_setsockopt_int(t, u, IPPROTO_TCP, TCP_NODELAY, 7);
-	dt_getsockopt_int(t, u, IPPROTO_TCP, TCP_NODELAY);
-	dt_setsockopt_int(t, u, IPPROTO_TCP, TCP_NODELAY, 0);
-	dt_getsockopt_int(t, u, IPPROTO_TCP, TCP_NODELAY);
+	DT_SETGET(t, u, IPPROTO_TCP, TCP_NODELAY, nodelay);
 	dt_getsockopt_int(t, u, IPPROTO_TCP, TCP_MAXSEG);
 	/* Unknown TCP options. */
 	dt_setsockopt_int(t, u, IPPROTO_TCP, 9999, 1);
@@ -1119,6 +1115,7 @@ static void case_peek_waitall(struct dt *t)
  * tcp_set_rcvlowat), and POLLIN once that many bytes are queued. */
 static void case_rcvlowat(struct dt *t)
 {
+	static const int lowats[] = { 0x7fffffff, -5, 0 };
 	char buf[64];
 	int l, c, s;
 
@@ -1126,12 +1123,7 @@ static void case_rcvlowat(struct dt *t)
 	pair(t, 6461, &l, &c, &s);
 	dt_setsockopt_int(t, s, SOL_SOCKET, SO_RCVBUF, 65536);
 	dt_getsockopt_int(t, s, SOL_SOCKET, SO_RCVBUF);
-	dt_setsockopt_int(t, s, SOL_SOCKET, SO_RCVLOWAT, 0x7fffffff);
-	dt_getsockopt_int(t, s, SOL_SOCKET, SO_RCVLOWAT);
-	dt_setsockopt_int(t, s, SOL_SOCKET, SO_RCVLOWAT, -5);
-	dt_getsockopt_int(t, s, SOL_SOCKET, SO_RCVLOWAT);
-	dt_setsockopt_int(t, s, SOL_SOCKET, SO_RCVLOWAT, 0);
-	dt_getsockopt_int(t, s, SOL_SOCKET, SO_RCVLOWAT);
+	DT_SETGET(t, s, SOL_SOCKET, SO_RCVLOWAT, lowats);
 	dt_setsockopt_int(t, s, SOL_SOCKET, SO_RCVLOWAT, 100);
 	dt_send(t, c, buf, 60, 0);
 	poll2(t, c, s);
@@ -1641,15 +1633,13 @@ static void case_defer_accept(struct dt *t)
  */
 static void case_quickack_listener(struct dt *t)
 {
+	static const int quickacks[] = { 0, 2 };
 	struct sockaddr_in a = dt_sin("127.0.0.1", 6601);
 	int l = dt_socket(t, AF_INET, SOCK_STREAM, 0);
 	int c1, s1, c2, s2;
 
 	dt_getsockopt_int(t, l, IPPROTO_TCP, TCP_QUICKACK);
-	dt_setsockopt_int(t, l, IPPROTO_TCP, TCP_QUICKACK, 0);
-	dt_getsockopt_int(t, l, IPPROTO_TCP, TCP_QUICKACK);
-	dt_setsockopt_int(t, l, IPPROTO_TCP, TCP_QUICKACK, 2);
-	dt_getsockopt_int(t, l, IPPROTO_TCP, TCP_QUICKACK);
+	DT_SETGET(t, l, IPPROTO_TCP, TCP_QUICKACK, quickacks);
 	dt_setsockopt_int(t, l, IPPROTO_TCP, TCP_QUICKACK, 0);
 	dt_bind(t, l, &a, sizeof(a));
 	dt_listen(t, l, 8);
