@@ -517,6 +517,15 @@ static inline struct tcp_sock *tcp_sk(struct sock *sk)
 	return (struct tcp_sock *)sk;
 }
 
+/* The segment queued after skb on sk's write queue, or NULL. */
+static inline struct sk_buff *tcp_write_queue_next(const struct sock *sk,
+						   const struct sk_buff *skb)
+{
+	return skb->list.next == &sk->write_queue.list ? NULL :
+	       list_entry(skb->list.next, struct sk_buff, list);
+}
+
+
 extern const struct proto tcp_prot;
 extern const struct proto_ops inet_stream_ops;
 
@@ -611,6 +620,14 @@ void tcp_write_xmit(struct sock *sk, bool push);
 /* The same, but a short last segment goes whatever Nagle and TCP_CORK say
  * (Linux's TCP_NAGLE_OFF): a loss probe, a probe timer's data. */
 void tcp_write_xmit_nagle_off(struct sock *sk);
+/*
+ * Does this segment, sent now, carry PSH (as Linux marks it)? Data that
+ * empties the queue, unless the write is still going on (tcp_sendmsg's
+ * mid-write pushes under TCP_NOTSENT_LOWAT) or it rides on a SYN (Linux
+ * sends a SYN's data without). The mark then stays with the segment, so
+ * a retransmission carries it even when more was queued behind since.
+ */
+bool tcp_push_due(const struct sock *sk, const struct sk_buff *skb);
 int tcp_transmit_skb(struct sock *sk, struct sk_buff *skb);
 /* A segment in flight, sent again within the peer's window (Linux's
  * __tcp_retransmit_skb): -EAGAIN if it starts past it and is not the

@@ -75,12 +75,6 @@ void tcp_v4_send_check(struct ustack *st, struct sk_buff *skb, uint32_t saddr,
 	put16(th + 16, csum_fold(csum_partial(th, skb->len, pseudo)));
 }
 
-static struct sk_buff *tcp_next_queued(struct sock *sk, struct sk_buff *skb)
-{
-	return skb->list.next == &sk->write_queue.list ? NULL :
-	       list_entry(skb->list.next, struct sk_buff, list);
-}
-
 /* A private view of a queued segment's payload for the frag_list. A
  * carved segment's area is shared by design, and nobody writes into it
  * once its bytes are queued. */
@@ -133,10 +127,10 @@ struct sk_buff *tcp_gso_build(struct sock *sk, struct sk_buff *first,
 		cb->sent = sk->st->now;
 		/* PSH as tcp_transmit_skb marks it; the device keeps it on
 		 * the last segment only. */
-		if (!tcp_next_queued(sk, skb) && !sk->st->tcp.mid_write)
+		if (tcp_push_due(sk, skb))
 			cb->flags |= TCPHDR_PSH;
 		*flags |= cb->flags & TCPHDR_PSH;
-		skb = tcp_next_queued(sk, skb);
+		skb = tcp_write_queue_next(sk, skb);
 	}
 	/* One carved segment alone goes as headers + payload, unsegmented. */
 	if (nsegs == 1)

@@ -218,6 +218,13 @@ static void tcp_ack_sent(struct sock *sk)
 static int tcp_transmit(struct sock *sk, struct sk_buff *skb,
 			unsigned int nsegs, bool rexmit);
 
+bool tcp_push_due(const struct sock *sk, const struct sk_buff *skb)
+{
+	return skb->len && !tcp_write_queue_next(sk, skb) &&
+	       !sk->st->tcp.mid_write &&
+	       !(((const struct tcp_skb_cb *)skb->cb)->flags & TCPHDR_SYN);
+}
+
 int tcp_transmit_skb(struct sock *sk, struct sk_buff *skb)
 {
 	bool rexmit = seq_lt(TCP_SKB_CB(skb)->seq, tcp_sk(sk)->snd_max);
@@ -259,11 +266,7 @@ static int tcp_transmit(struct sock *sk, struct sk_buff *skb,
 		return -ENOBUFS;
 	if (sk->state != TCP_SYN_SENT)
 		flags |= TCPHDR_ACK;
-	/* Push when this segment empties the queue (as Linux marks PSH). The
-	 * mark stays with the segment, so a retransmission carries it even
-	 * when more was queued behind it since. */
-	if (skb->len && skb->list.next == &sk->write_queue.list &&
-	    !sk->st->tcp.mid_write && !(cb->flags & TCPHDR_SYN))
+	if (tcp_push_due(sk, skb))
 		cb->flags |= TCPHDR_PSH;
 	flags |= cb->flags & TCPHDR_PSH;
 	tcp_out_from_sock(sk, &o, cb->seq, flags);
@@ -283,12 +286,6 @@ static int tcp_transmit(struct sock *sk, struct sk_buff *skb,
 	}
 	tcp_prr_sent(tp, nsegs);
 	return tcp_push_and_send(sk->st, n, &o, tp->mss_cache);
-}
-
-static struct sk_buff *tcp_next_skb(struct sock *sk, struct sk_buff *skb)
-{
-	return skb->list.next == &sk->write_queue.list ? NULL :
-	       list_entry(skb->list.next, struct sk_buff, list);
 }
 
 static uint32_t tcp_in_flight_segs(const struct tcp_sock *tp)
@@ -345,7 +342,7 @@ static bool tcp_may_send(struct sock *sk, struct sk_buff *skb,
 	 * listener, must connect). */
 	if (skb->len < tp->mss_cache &&
 	    !(cb->flags & (TCPHDR_SYN | TCPHDR_FIN)) &&
-	    tcp_next_skb(sk, skb) == NULL && !tcp_urg_mode(tp) &&
+	    tcp_write_queue_next(sk, skb) == NULL && !tcp_urg_mode(tp) &&
 	    nagle != TCP_NAGLE_GO) {
 		if (tp->cork || nagle == TCP_NAGLE_MORE)
 			return false;
@@ -396,7 +393,7 @@ static void __tcp_write_xmit(struct sock *sk, enum tcp_nagle nagle)
 		 * first data is no second small segment. */
 		if (skb->len < tp->mss_cache && !(cb->flags & TCPHDR_SYN))
 			tp->snd_sml = cb->end_seq;
-		tp->send_head = tcp_next_skb(sk, skb);
+		tp->send_head = tcp_write_queue_next(sk, skb);
 		tp->packets_out++;
 		if (!us_timer_pending(&tp->retrans_timer) || tp->probe_timer) {
 			/* The backoff of window probes does not carry over
@@ -486,7 +483,7 @@ static int tcp_fragment_in_flight(struct sock *sk, struct sk_buff *skb,
 	}
 	if (tcp_fragment(sk, skb, len) < 0)
 		return -ENOBUFS;
-	tcp_count_piece(tcp_sk(sk), TCP_SKB_CB(tcp_next_skb(sk, skb)));
+	tcp_count_piece(tcp_sk(sk), TCP_SKB_CB(tcp_write_queue_next(sk, skb)));
 	return 0;
 }
 

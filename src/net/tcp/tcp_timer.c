@@ -466,12 +466,6 @@ static void tcp_enter_loss(struct sock *sk, bool first)
 	tp->snd_cwnd = tcp_packets_in_flight(tp) + 1;
 }
 
-/* RFC 6298 §5.4-5.7 and RFC 5681 §3.1: on a timeout, back off, mark what
- * is unacknowledged lost (RFC 6675 §5.1, with or without SACK, as Linux;
- * RACK keeps what it can still judge) and shrink the congestion window
- * to one segment beside what is still in flight: it goes again from the
- * oldest, the first even past the peer's window if that closed
- * (tcp_output.c's tcp_retransmit_skb: it probes the window then). */
 /*
  * One timeout more in the series, and the RTO doubled once more. The
  * count stays at 255 rather than wrap to 0, which would start a new
@@ -511,6 +505,12 @@ static void tcp_fastopen_synack_timer(struct sock *sk)
 	tcp_reset_rto_timer(sk);
 }
 
+/* RFC 6298 §5.4-5.7 and RFC 5681 §3.1: on a timeout, back off, mark what
+ * is unacknowledged lost (RFC 6675 §5.1, with or without SACK, as Linux;
+ * RACK keeps what it can still judge) and shrink the congestion window
+ * to one segment beside what is still in flight: it goes again from the
+ * oldest, the first even past the peer's window if that closed
+ * (tcp_output.c's tcp_retransmit_skb: it probes the window then). */
 static void tcp_retransmit_timer(struct us_timer *t, us_time_t now)
 {
 	struct tcp_sock *tp = container_of(t, struct tcp_sock, retrans_timer);
