@@ -390,6 +390,8 @@ struct sk_buff *skb_copy(const struct sk_buff *skb)
 	n->ip_summed = skb->ip_summed;
 	n->csum_start = skb->csum_start;
 	n->csum_offset = skb->csum_offset;
+	n->tx_flags = skb->tx_flags;
+	n->tskey = skb->tskey;
 	memcpy(n->cb, skb->cb, sizeof(n->cb));
 	gso = skb_shinfo(n);
 	gso->gso_size = skb_shinfo(skb)->gso_size;

@@ -138,6 +138,7 @@ struct sk_buff {
 	uint32_t len;              /* tail - data, plus data_len */
 	uint32_t data_len;         /* bytes in the frag_list (0 = linear) */
 	uint32_t truesize;         /* charged to the pool */
+	uint32_t tskey;            /* SO_TIMESTAMPING's key (tx_flags) */
 	struct sk_buff *frag_next; /* next on its owner's frag_list */
 
 	/* Header offsets from head; 0xffff = unset. */
@@ -150,12 +151,21 @@ struct sk_buff {
 	uint8_t ip_summed;         /* enum skb_csum */
 	uint16_t csum_start;       /* offset from head, for CHECKSUM_PARTIAL */
 	uint16_t csum_offset;      /* from csum_start to the checksum field */
+	/* Transmit timestamps asked for (SKBTX_*, sock_tstamp.c), with
+	 * tskey; kept by clones and copies, as Linux keeps them in the
+	 * shared info. */
+	uint8_t tx_flags;
 
 	int users;                 /* references to this struct */
 
 	/* Per-layer scratch space; each layer defines its own view. */
 	_Alignas(8) char cb[48];
 };
+
+/* sk_buff.tx_flags (Linux's SKBTX_*, and TCP_SKB_CB's txstamp_ack). */
+#define SKBTX_SW_TSTAMP    0x1   /* SCM_TSTAMP_SND when the device takes it */
+#define SKBTX_SCHED_TSTAMP 0x2   /* SCM_TSTAMP_SCHED at dev_queue_xmit */
+#define SKBTX_ACK_TSTAMP   0x4   /* SCM_TSTAMP_ACK (TCP's write queue) */
 
 struct sk_buff_head {
 	struct list_head list;

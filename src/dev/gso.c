@@ -21,6 +21,7 @@
 
 #include "core/checksum.h"
 #include "dev/netdev.h"
+#include "net/sock.h"
 #include "stack/stack.h"
 
 #define IP_HLEN_MIN 20
@@ -202,6 +203,22 @@ static struct sk_buff *gso_new_segment(struct sk_buff *skb,
 	return seg;
 }
 
+/* The segment a transmit timestamp goes with (Linux's tcp_gso_tstamp and
+ * __udp_gso_segment): TCP's has the byte it is keyed by; a datagram's
+ * is the first. */
+static bool gso_tstamp_here(const struct sk_buff *seg,
+			    const struct gso_geom *g, unsigned int i,
+			    unsigned int n, uint32_t key)
+{
+	const uint8_t *th = seg->data + g->th;
+	uint32_t seq;
+
+	if (g->udp)
+		return i == 0;
+	seq = (uint32_t)get16(th + 4) << 16 | get16(th + 6);
+	return key - seq < n;
+}
+
 static int gso_segment(struct sk_buff *skb, struct sk_buff_head *segs,
 		       bool l4_csum)
 {
@@ -226,6 +243,8 @@ static int gso_segment(struct sk_buff *skb, struct sk_buff_head *segs,
 		}
 		cursor_copy(&c, skb, seg->data + g.hlen, n);
 		gso_fix_headers(seg, &g, i, off, off + n >= total);
+		if (skb->tx_flags && gso_tstamp_here(seg, &g, i, n, skb->tskey))
+			skb_tstamp_move(skb, seg);
 		skb_queue_tail(segs, seg);
 		off += n;
 	}

@@ -7,6 +7,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <linux/errqueue.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,6 +16,7 @@
 #include "net/arp.h"
 #include "net/ether.h"
 #include "net/ipv4.h"
+#include "net/sock.h"
 #include "stack/stack.h"
 
 struct net_device *netdev_alloc(const char *name, size_t priv_size,
@@ -148,6 +150,10 @@ static int dev_xmit_one(struct net_device *dev, struct sk_buff *skb)
 		pcap_write_skb(dev->pcap, dev->st, skb);
 	if (skb_is_gso(skb))
 		us_mib_inc(dev->st, US_MIB_DEV_TX_GSO);
+	/* SO_TIMESTAMPING's SND: the driver has it (Linux's
+	 * skb_tx_timestamp, which drivers call as they hand it on). */
+	if (skb->tx_flags & SKBTX_SW_TSTAMP)
+		skb_tstamp_tx(skb, SCM_TSTAMP_SND);
 	err = dev->ops->xmit(dev, skb);
 	if (err < 0) {
 		dev->stats.tx_errors++;
@@ -213,6 +219,10 @@ int dev_queue_xmit(struct sk_buff *skb)
 		us_drop(dev->st, skb, US_DROP_DEV_DOWN);
 		return -ENETDOWN;
 	}
+	/* SO_TIMESTAMPING's SCHED: on its way to the device's queue
+	 * (Linux's __dev_queue_xmit). */
+	if (skb->tx_flags & SKBTX_SCHED_TSTAMP)
+		skb_tstamp_tx(skb, SCM_TSTAMP_SCHED);
 	if (dev_needs_help(dev, skb))
 		return dev_xmit_helped(dev, skb);
 	return dev_xmit_one(dev, skb);
@@ -222,8 +232,10 @@ void netif_receive_skb(struct sk_buff *skb)
 {
 	struct net_device *dev = skb->dev;
 
-	/* A frame looped back from one of our sockets is no longer its. */
+	/* A frame looped back from one of our sockets is no longer its,
+	 * nor are its timestamp reports. */
 	skb_orphan(skb);
+	skb->tx_flags = 0;
 	dev->stats.rx_packets++;
 	dev->stats.rx_bytes += skb->len;
 	if (dev->pcap)

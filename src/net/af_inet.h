@@ -123,6 +123,7 @@ struct ipcm {
 	int tos;
 	bool gso_set;      /* a UDP_SEGMENT message: gso_size, 0 = none */
 	uint16_t gso_size;
+	struct sockcm sockc;  /* SO_TIMESTAMPING's, for this datagram */
 };
 /* Linux's ip_cmsg_send: 0, or -EINVAL for a message that is malformed or
  * not known (-EPERM: SO_MARK, SO_PRIORITY). Levels other than SOL_IP and
@@ -174,6 +175,11 @@ void ip_icmp_error(struct sock *sk, struct sk_buff *icmp, int err,
 		   const uint8_t *payload);
 void ip_local_error(struct sock *sk, int err, uint32_t daddr, uint16_t port,
 		    uint32_t info);
+/* A transmit timestamp's entry (sock_tstamp.c) onto the error queue, with
+ * its packet's IP control messages and offender when ip_cmsgs. */
+struct sock_extended_err;
+void ip_tstamp_error(struct sock *sk, struct sk_buff *skb,
+		     const struct sock_extended_err *ee, bool ip_cmsgs);
 /* recvmsg(MSG_ERRQUEUE): bytes, or -EAGAIN when there is no error. */
 int ip_recv_error(struct sock *sk, struct msghdr *msg, size_t len,
 		  int *addr_len);

@@ -711,7 +711,7 @@ int ip_cmsg_send(struct sock *sk, const struct msghdr *msg, struct ipcm *ipc)
 		if (!sock_cmsg_ok(msg, c))
 			return -EINVAL;
 		if (c->cmsg_level == SOL_SOCKET) {
-			rc = sock_cmsg_one(sk, c);
+			rc = sock_cmsg_one(sk, c, &ipc->sockc);
 			if (rc < 0)
 				return rc;
 			continue;
@@ -847,6 +847,7 @@ struct ip_exterr_cb {
 	struct sock_extended_err ee;
 	uint32_t addr;      /* the failed datagram's destination */
 	uint16_t port;      /* and port, network order (0: none known) */
+	bool ip_cmsgs;      /* a timestamp's packet, with OPT_CMSG */
 };
 
 #define IP_EXTERR_CB(skb) ((struct ip_exterr_cb *)(skb)->cb)
@@ -947,6 +948,26 @@ void ip_msg_name(struct msghdr *msg, uint32_t addr, uint16_t port,
 	*addr_len = sizeof(sin);
 }
 
+void ip_tstamp_error(struct sock *sk, struct sk_buff *skb,
+		     const struct sock_extended_err *ee, bool ip_cmsgs)
+{
+	struct ip_exterr_cb *cb = IP_EXTERR_CB(skb);
+	const uint8_t *iph;
+
+	memset(cb, 0, sizeof(*cb));
+	cb->ee = *ee;
+	/* The packet's own addresses as its pktinfo, and the device it
+	 * left by (Linux's ipv4_datagram_support_cmsg). */
+	if (ip_cmsgs && skb->network_header != SKB_HDR_UNSET &&
+	    skb_network_header(skb) + IP_HLEN_MIN <= skb->tail) {
+		iph = skb_network_header(skb);
+		cb->ip_cmsgs = true;
+		cb->pi.ifindex = skb->dev->ifindex;
+		memcpy(&cb->pi.spec_dst, iph + 12, 4);
+	}
+	ip_queue_err(sk, skb);
+}
+
 /*
  * recvmsg(MSG_ERRQUEUE), Linux's ip_recv_error: the oldest error, its data
  * (cut to len, MSG_TRUNC), the address and port it was sent to, then the
@@ -996,11 +1017,13 @@ int ip_recv_error(struct sock *sk, struct msghdr *msg, size_t len,
 		skb_free(skb);
 		return err;
 	}
-	sock_recv_timestamp(msg, sk, skb);
-	ip_msg_name(msg, cb->addr, cb->port, addr_len);
+	sock_put_timestamp(msg, sk, skb->tstamp, true);
+	/* (A timestamp's entry has no address: Linux's serr->port 0.) */
+	if (cb->ee.ee_origin != SO_EE_ORIGIN_TIMESTAMPING)
+		ip_msg_name(msg, cb->addr, cb->port, addr_len);
 	memset(&errhdr, 0, sizeof(errhdr));
 	errhdr.ee = cb->ee;
-	if (icmp) {
+	if (icmp || cb->ip_cmsgs) {
 		errhdr.offender.sin_family = AF_INET;
 		memcpy(&errhdr.offender.sin_addr.s_addr,
 		       skb_network_header(skb) + 12, 4);

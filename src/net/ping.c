@@ -248,6 +248,7 @@ static int ping_flow(struct sock *sk, const struct msghdr *msg,
 	uint32_t daddr;
 	int rc;
 
+	sockcm_init(&ipc.sockc, sk);
 	if (sin) {
 		if (msg->msg_namelen < sizeof(*sin))
 			return -EINVAL;
@@ -342,6 +343,8 @@ static int ping_sendmsg(struct sock *sk, const struct msghdr *msg,
 		return rc;
 	}
 	ping_fill_header(p, len, h, sk->sport);
+	if (fl.sockc.tsflags)
+		skb->tx_flags = sock_tx_timestamp(sk, &fl.sockc, &skb->tskey);
 	fl.args.df = udp_df(sk, &fl, len);
 	skb_reset_transport_header(skb);
 	sock_hold(sk);

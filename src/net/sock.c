@@ -70,6 +70,8 @@ void sk_clone_options(struct sock *newsk, const struct sock *sk)
 	newsk->dontroute = sk->dontroute;
 	newsk->rxq_ovfl = sk->rxq_ovfl;
 	newsk->timestamp = sk->timestamp;
+	newsk->tsflags = sk->tsflags;
+	sock_netstamp_update(newsk, false);
 	newsk->linger_on = sk->linger_on;
 	newsk->linger_sec = sk->linger_sec;
 	newsk->bound_dev_if = sk->bound_dev_if;
@@ -143,6 +145,7 @@ void sock_put(struct sock *sk)
 		return;
 	if (sk->prot->destroy)
 		sk->prot->destroy(sk);
+	sock_netstamp_release(sk);
 	if ((e = sock_ext(sk, false)) != NULL) {
 		list_del(&e->node);
 		free(e);
@@ -228,11 +231,11 @@ void put_cmsg(struct msghdr *msg, int level, int type, size_t len,
 void sock_recv_timestamp(struct msghdr *msg, const struct sock *sk,
 			 const struct sk_buff *skb)
 {
-	sock_put_timestamp(msg, sk, skb->tstamp);
+	sock_put_timestamp(msg, sk, skb->tstamp, false);
 }
 
 void sock_put_timestamp(struct msghdr *msg, const struct sock *sk,
-			us_time_t when)
+			us_time_t when, bool errq)
 {
 	int64_t us = (int64_t)when + sk->st->clock->realtime_offset_us;
 	bool isnew = sk->timestamp & SOCK_TS_NEW;
@@ -244,7 +247,7 @@ void sock_put_timestamp(struct msghdr *msg, const struct sock *sk,
 		       "SO_TIMESTAMP_OLD's timeval is two 64-bit longs");
 
 	if (!(sk->timestamp & SOCK_TS_RCV))
-		return;
+		goto timestamping;
 	t[0] = us / 1000000;
 	t[1] = us % 1000000;
 	if (sk->timestamp & SOCK_TS_NS) {
@@ -257,6 +260,9 @@ void sock_put_timestamp(struct msghdr *msg, const struct sock *sk,
 			 isnew ? SO_TIMESTAMP_NEW : SO_TIMESTAMP_OLD,
 			 sizeof(t), t);
 	}
+timestamping:
+	if (sk->tsflags)
+		sock_put_timestamping(msg, sk, when, errq);
 }
 
 void sock_recv_cmsgs(struct msghdr *msg, const struct sock *sk,
@@ -330,14 +336,18 @@ bool sock_cmsg_ok(const struct msghdr *msg, const struct cmsghdr *c)
  * SO_MARK and SO_PRIORITY for this one datagram, with setsockopt's rules
  * (checked; ustack has no use for either value on a packet); SCM_RIGHTS
  * and SCM_CREDENTIALS mean nothing here and are passed over, as in Linux.
- * Not done: SO_TIMESTAMPING, SCM_TXTIME, SCM_TS_OPT_ID (EINVAL, as any
- * other type).
+ * SO_TIMESTAMPING and SCM_TS_OPT_ID go into sockc (sock_tstamp.c). Not
+ * done: SCM_TXTIME (EINVAL, as any other type).
  */
-int sock_cmsg_one(struct sock *sk, const struct cmsghdr *c)
+int sock_cmsg_one(struct sock *sk, const struct cmsghdr *c,
+		  struct sockcm *sockc)
 {
 	uint32_t v;
+	int rc;
 
-	(void)sk;
+	rc = sock_cmsg_tstamp(sk, c, sockc);
+	if (rc <= 0)
+		return rc;
 	switch (c->cmsg_type) {
 	case SO_MARK:
 		if (!capable_admin())
@@ -358,7 +368,8 @@ int sock_cmsg_one(struct sock *sk, const struct cmsghdr *c)
 	}
 }
 
-int sock_cmsg_send(struct sock *sk, const struct msghdr *msg)
+int sock_cmsg_send(struct sock *sk, const struct msghdr *msg,
+		   struct sockcm *sockc)
 {
 	for (struct cmsghdr *c = sock_cmsg_first(msg); c;
 	     c = sock_cmsg_next(msg, c)) {
@@ -368,7 +379,7 @@ int sock_cmsg_send(struct sock *sk, const struct msghdr *msg)
 			return -EINVAL;
 		if (c->cmsg_level != SOL_SOCKET)
 			continue;
-		rc = sock_cmsg_one(sk, c);
+		rc = sock_cmsg_one(sk, c, sockc);
 		if (rc < 0)
 			return rc;
 	}
@@ -502,7 +513,9 @@ static int sock_set_bool(struct sock *sk, int optname, int val)
 	case SO_TIMESTAMP_OLD:
 	case SO_TIMESTAMP_NEW:
 	case SO_TIMESTAMPNS_OLD:
-	case SO_TIMESTAMPNS_NEW:
+	case SO_TIMESTAMPNS_NEW: {
+		bool before = sock_netstamp_on(sk);
+
 		/* Linux's __sock_set_timestamps: on sets the layout and
 		 * the type, off clears the request and the layout and
 		 * leaves the type. */
@@ -514,7 +527,9 @@ static int sock_set_bool(struct sock *sk, int optname, int val)
 				 optname == SO_TIMESTAMPNS_NEW ? SOCK_TS_NEW : 0);
 		else
 			sk->timestamp &= (uint8_t)SOCK_TS_NEW;
+		sock_netstamp_update(sk, before);
 		break;
+	}
 	default: return -ENOPROTOOPT;
 	}
 	return 0;
@@ -547,6 +562,9 @@ int sock_setsockopt(struct sock *sk, int optname, const void *optval,
 		if (l.l_onoff)
 			sk->linger_sec = l.l_linger < 0 ? INT_MAX : l.l_linger;
 		return 0;
+	case SO_TIMESTAMPING_OLD:
+	case SO_TIMESTAMPING_NEW:
+		return sock_set_timestamping(sk, optname, optval, optlen);
 	}
 	rc = get_int(optval, optlen, &val);
 	if (rc < 0)
@@ -681,6 +699,9 @@ static int sock_get_value(struct sock *sk, int optname, void *v, int *lv)
 		return 0;
 	}
 	case SO_RCVLOWAT: *iv = sk->rcvlowat; return 0;
+	case SO_TIMESTAMPING_OLD:
+	case SO_TIMESTAMPING_NEW:
+		return sock_get_timestamping(sk, optname, v, lv);
 	case SO_SNDLOWAT: *iv = 1; return 0;
 	case SO_PRIORITY: *iv = sk->priority; return 0;
 	case SO_MARK: *iv = (int)sk->mark; return 0;

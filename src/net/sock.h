@@ -21,6 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <netinet/tcp.h>
+#include <linux/net_tstamp.h>
 #include <sys/socket.h>
 
 #include "core/clock.h"
@@ -140,12 +141,12 @@ struct sock {
 	int err_soft;
 
 	/* Options. */
-	bool reuseaddr, reuseport, broadcast, keepalive, oobinline, dontroute;
-	bool rxq_ovfl, linger_on;
+	bool reuseaddr : 1, reuseport : 1, broadcast : 1, keepalive : 1,
+	     oobinline : 1, dontroute : 1, rxq_ovfl : 1, linger_on : 1;
 	bool rcvbuf_locked : 1, sndbuf_locked : 1;
 	bool has_ext : 1;           /* a sock_ext of its own (below) */
+	uint8_t timestamp : 3;      /* SOCK_TS_*: SO_TIMESTAMP(NS)(_NEW) */
 	uint8_t min_ttl;            /* IP_MINTTL: TCP drops segments below */
-	uint8_t timestamp;          /* SOCK_TS_*: SO_TIMESTAMP(NS)(_NEW) */
 	/* IPPROTO_IP options (ip_sockglue.c), in the byte the bools leave
 	 * before linger_sec: IP_MTU_DISCOVER's mode (IP_PMTUDISC_*), and
 	 * IP_RECVERR, IP_PKTINFO, IP_RECVTTL, IP_RECVTOS. */
@@ -153,6 +154,11 @@ struct sock {
 		recvtos : 1,
 		errq_ext : 1;  /* the protocol keeps an error queue for it
 				  outside the sock (TCP's, tcp_err.c) */
+	/* SO_TIMESTAMPING (sock_tstamp.c): its SOF_TIMESTAMPING_* flags,
+	 * and OPT_ID's counter (a datagram socket's next key; a TCP
+	 * socket's sequence number that key 0 stands for). */
+	uint32_t tsflags;
+	uint32_t tskey;
 	int linger_sec;
 	int bound_dev_if;           /* SO_BINDTODEVICE */
 	us_time_t rcvtimeo_us;      /* US_TIME_NEVER = wait forever; 0 = not at
@@ -274,7 +280,70 @@ void sock_recv_timestamp(struct msghdr *msg, const struct sock *sk,
 /* The same for a time of the instance's clock (TCP: the last segment
  * a read took data from). */
 void sock_put_timestamp(struct msghdr *msg, const struct sock *sk,
-			us_time_t when);
+			us_time_t when, bool errq);
+
+/* SO_TIMESTAMPING's (sock_tstamp.c) part of the receive messages: an
+ * SCM_TIMESTAMPING for a packet that arrived at `when`, as the socket's
+ * flags ask (errq: an error queue's entry). */
+void sock_put_timestamping(struct msghdr *msg, const struct sock *sk,
+			   us_time_t when, bool errq);
+
+/*
+ * SO_TIMESTAMPING (sock_tstamp.c). The option, set and read (lv: the
+ * length read back); the count of sockets that want receive timestamps
+ * (before: whether sk did before a change; release: it goes).
+ */
+int sock_set_timestamping(struct sock *sk, int optname, const void *optval,
+			  socklen_t optlen);
+int sock_get_timestamping(const struct sock *sk, int optname, void *v,
+			  int *lv);
+void sock_netstamp_update(struct sock *sk, bool before);
+void sock_netstamp_release(struct sock *sk);
+static inline bool sock_netstamp_on(const struct sock *sk)
+{
+	return (sk->timestamp & SOCK_TS_RCV) ||
+	       (sk->tsflags & SOF_TIMESTAMPING_RX_SOFTWARE);
+}
+/* The flags that ask for transmit reports (Linux's
+ * SOF_TIMESTAMPING_TX_RECORD_MASK; TX_COMPLETION is Linux 6.16's). */
+#define US_SOF_TX_COMPLETION (1u << 18)
+#define US_TS_TX_RECORD (SOF_TIMESTAMPING_TX_HARDWARE | \
+			 SOF_TIMESTAMPING_TX_SOFTWARE | \
+			 SOF_TIMESTAMPING_TX_SCHED | SOF_TIMESTAMPING_TX_ACK | \
+			 US_SOF_TX_COMPLETION)
+/* What one send asks (Linux's sockcm_cookie): the socket's flags, or
+ * those its SO_TIMESTAMPING message put instead, and SCM_TS_OPT_ID's
+ * key. */
+struct sockcm {
+	uint32_t tsflags;
+	uint32_t ts_opt_id;
+	bool ts_opt_id_set;
+};
+static inline void sockcm_init(struct sockcm *c, const struct sock *sk)
+{
+	c->tsflags = sk->tsflags;
+	c->ts_opt_id = 0;
+	c->ts_opt_id_set = false;
+}
+/* A send's SO_TIMESTAMPING / SCM_TS_OPT_ID message into sockc: 0,
+ * -EINVAL, or 1 for another type. */
+int sock_cmsg_tstamp(struct sock *sk, const struct cmsghdr *c,
+		     struct sockcm *sockc);
+/* The skb->tx_flags sockc's flags ask for; under OPT_ID, *tskey gets the
+ * datagram's key (the message's, or the socket's next). */
+uint8_t sock_tx_timestamp(struct sock *sk, const struct sockcm *sockc,
+			  uint32_t *tskey);
+uint8_t sock_tx_flags(uint32_t tsflags);
+/* A packet marked for a report holds its socket until it is freed
+ * (own), or hands the mark on to a segment cut from it (move). */
+void skb_tstamp_own(struct sk_buff *skb, struct sock *sk);
+void skb_tstamp_move(struct sk_buff *from, struct sk_buff *to);
+/* Report a transmission of kind tstype (SCM_TSTAMP_*): skb_tstamp_tx
+ * for a packet marked with its socket (the device level), sock_tstamp_tx
+ * for TCP's (orig the packet or segment, key its tskey). */
+void skb_tstamp_tx(struct sk_buff *skb, int tstype);
+void sock_tstamp_tx(struct sock *sk, const struct sk_buff *orig, int tstype,
+		    uint32_t key);
 
 /*
  * The control messages of a sendmsg, walked as Linux's for_each_cmsghdr
@@ -288,9 +357,11 @@ struct cmsghdr *sock_cmsg_next(const struct msghdr *msg,
 bool sock_cmsg_ok(const struct msghdr *msg, const struct cmsghdr *c);
 /* One SOL_SOCKET control message of a sendmsg (Linux's
  * __sock_cmsg_send): 0, or -EINVAL / -EPERM. */
-int sock_cmsg_one(struct sock *sk, const struct cmsghdr *c);
+int sock_cmsg_one(struct sock *sk, const struct cmsghdr *c,
+		  struct sockcm *sockc);
 /* Every SOL_SOCKET one (Linux's sock_cmsg_send; TCP's sendmsg). */
-int sock_cmsg_send(struct sock *sk, const struct msghdr *msg);
+int sock_cmsg_send(struct sock *sk, const struct msghdr *msg,
+		   struct sockcm *sockc);
 
 /* Pending error, cleared (sock_error in Linux): positive errno or 0. */
 int sock_error(struct sock *sk);

@@ -649,6 +649,7 @@ static int udp_flow(struct sock *sk, const struct msghdr *msg,
 	struct udp_dest d;
 	int rc;
 
+	sockcm_init(&ipc.sockc, sk);
 	rc = udp_sendmsg_dest(sk, msg, &d);
 	if (rc < 0)
 		return rc;
@@ -677,6 +678,7 @@ int udp_flow_route(struct sock *sk, const struct ipcm *ipc, uint32_t daddr,
 	int rc;
 
 	memset(fl, 0, sizeof(*fl));
+	fl->sockc = ipc->sockc;
 	rc = udp_route(sk, ipc, saddr, daddr, &rt);
 	if (rc < 0)
 		return rc;
@@ -898,6 +900,9 @@ static int udp_cork_grow(struct sock *sk, struct udp_cork *ck, size_t need)
 	if (!skb)
 		return -ENOBUFS;
 	memcpy(skb_put(skb, old->len), old->data, old->len);
+	/* (The datagram's timestamp reports, keyed by its first send.) */
+	skb->tx_flags = old->tx_flags;
+	skb->tskey = old->tskey;
 	sk->wmem_alloc += (int)skb->truesize - (int)old->truesize;
 	ck->skb = skb;
 	skb_free(old);
@@ -956,6 +961,8 @@ static int udp_sendmsg(struct sock *sk, const struct msghdr *msg, size_t len,
 		rc = udp_new_datagram(sk, &fl, msg, len, &skb);
 	if (rc < 0)
 		return rc;
+	if (fl.sockc.tsflags)
+		skb->tx_flags = sock_tx_timestamp(sk, &fl.sockc, &skb->tskey);
 	if (more) {
 		/* Pending, and charged to the socket meanwhile. */
 		fl.skb = skb;

@@ -43,6 +43,7 @@ struct udp_cork {
 	uint32_t path_mtu;          /* DF under IP_PMTUDISC_WANT: fits it */
 	bool mtu_locked;
 	uint16_t gso_size;          /* UDP_SEGMENT: payload per datagram */
+	struct sockcm sockc;        /* SO_TIMESTAMPING's for the datagram */
 };
 
 struct udp_sock {

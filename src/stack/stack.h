@@ -54,6 +54,10 @@ struct ustack {
 	struct list_head sockets;  /* every struct socket of this instance */
 	/* the few socks' rarer options, by sock (sock.h's sock_ext) */
 	struct list_head sock_exts[SOCK_EXT_BUCKETS];
+	/* Sockets that want receive timestamps (SO_TIMESTAMP, or
+	 * SO_TIMESTAMPING's RX_SOFTWARE): while there are any, SOFTWARE
+	 * alone reports them too (Linux's netstamp_needed_key). */
+	int netstamp_users;
 	/* Sockets whose readiness changed since the core lock was taken; their
 	 * eventfds are brought up to date when it is released (socket.c). */
 	struct list_head rd_dirty;

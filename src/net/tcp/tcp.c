@@ -1023,6 +1023,25 @@ int tcp_stream_error(int flags, int err)
 }
 
 /*
+ * SO_TIMESTAMPING on a write (Linux's tcp_tx_timestamp): its last segment,
+ * the one with its last byte, is marked for the reports asked for, keyed
+ * by that byte (a mark already there from an earlier write into the same
+ * segment gives way: one report for both).
+ */
+static void tcp_tx_timestamp(struct sock *sk, const struct sockcm *sockc)
+{
+	struct sk_buff *skb = skb_peek_tail(&sk->write_queue);
+
+	if (!skb)
+		return;
+	skb->tx_flags |= sock_tx_flags(sockc->tsflags);
+	if (sockc->tsflags & SOF_TIMESTAMPING_TX_ACK)
+		skb->tx_flags |= SKBTX_ACK_TSTAMP;
+	if (sockc->tsflags & US_TS_TX_RECORD)
+		skb->tskey = tcp_sk(sk)->write_seq - 1;
+}
+
+/*
  * Queue user data as MSS-sized segments and send what the windows allow.
  * Returns the bytes taken, or -errno (-EAGAIN when the send buffer had no
  * room, or the connection is still being set up).
@@ -1032,6 +1051,7 @@ static int tcp_sendmsg(struct sock *sk, const struct msghdr *msg, size_t len,
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 	bool entailed = false;
+	struct sockcm sockc;
 	size_t copied = 0;
 	int err;
 
@@ -1051,7 +1071,8 @@ static int tcp_sendmsg(struct sock *sk, const struct msghdr *msg, size_t len,
 	}
 	/* Only SOL_SOCKET control messages mean anything to TCP; a bad one
 	 * is an EINVAL. */
-	if (msg->msg_controllen && sock_cmsg_send(sk, msg) < 0)
+	sockcm_init(&sockc, sk);
+	if (msg->msg_controllen && sock_cmsg_send(sk, msg, &sockc) < 0)
 		return -EINVAL;
 	err = sock_error(sk);
 	if (err)
@@ -1112,6 +1133,8 @@ static int tcp_sendmsg(struct sock *sk, const struct msghdr *msg, size_t len,
 	if (copied && !(flags & MSG_MORE))
 		tp->pushed_seq = tp->write_seq;
 	if (copied) {
+		if (sockc.tsflags)
+			tcp_tx_timestamp(sk, &sockc);
 		tcp_urg_mark(sk, flags);
 		tcp_write_xmit(sk, !(flags & MSG_MORE));
 	}
@@ -1171,7 +1194,7 @@ static int tcp_recvmsg(struct sock *sk, struct msghdr *msg, size_t len,
 	if (len == 0 && !skb_queue_empty(&sk->receive_queue)) {
 		skb = skb_peek(&sk->receive_queue);
 		if (skb->tstamp)
-			sock_put_timestamp(msg, sk, skb->tstamp);
+			sock_put_timestamp(msg, sk, skb->tstamp, false);
 		return 0;
 	}
 	/* Urgent data: the read stops at the mark, and passes over the
@@ -1221,7 +1244,7 @@ static int tcp_recvmsg(struct sock *sk, struct msghdr *msg, size_t len,
 		 * from (Linux's tcp_recv_timestamp; one message per call,
 		 * the stream layer keeps the last, tcp_sockops.c). */
 		if (last_tstamp)
-			sock_put_timestamp(msg, sk, last_tstamp);
+			sock_put_timestamp(msg, sk, last_tstamp, false);
 		return (int)copied;
 	}
 	/* Once the peer's FIN came, the end of the stream is reported before

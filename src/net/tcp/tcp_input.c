@@ -11,6 +11,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <linux/errqueue.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <string.h>
@@ -188,6 +189,11 @@ static bool tcp_clean_rtx_queue(struct sock *sk, uint32_t ack, uint32_t *part)
 	while ((skb = skb_peek(&sk->write_queue)) != NULL) {
 		struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
 
+		/* SO_TIMESTAMPING's ACK: this ACK takes the byte a write's
+		 * report is keyed by (Linux's tcp_ack_tstamp). */
+		if ((skb->tx_flags & SKBTX_ACK_TSTAMP) &&
+		    seq_geq(skb->tskey, cb->seq) && seq_lt(skb->tskey, ack))
+			sock_tstamp_tx(sk, skb, SCM_TSTAMP_ACK, skb->tskey);
 		if (seq_gt(cb->end_seq, ack)) {
 			uint32_t n = ack - cb->seq;
 

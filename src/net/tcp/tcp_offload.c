@@ -125,6 +125,12 @@ struct sk_buff *tcp_gso_build(struct sock *sk, struct sk_buff *first,
 			last = f;
 		}
 		cb->sent = sk->st->now;
+		/* A write's report asked for: the packet is reported, for
+		 * the last write in it (Linux has one skb for both). */
+		if (skb->tx_flags & (SKBTX_SW_TSTAMP | SKBTX_SCHED_TSTAMP)) {
+			head->tx_flags = skb->tx_flags;
+			head->tskey = skb->tskey;
+		}
 		/* PSH as tcp_transmit_skb marks it; the device keeps it on
 		 * the last segment only. */
 		if (tcp_push_due(sk, skb))

@@ -264,6 +264,9 @@ static int tcp_transmit(struct sock *sk, struct sk_buff *skb,
 		n = skb_shared_data(skb) ? skb_copy(skb) : skb_clone(skb);
 	if (!n)
 		return -ENOBUFS;
+	/* A report to come from the device: the packet holds its socket. */
+	if (n->tx_flags & (SKBTX_SW_TSTAMP | SKBTX_SCHED_TSTAMP))
+		skb_tstamp_own(n, sk);
 	if (sk->state != TCP_SYN_SENT)
 		flags |= TCPHDR_ACK;
 	if (tcp_push_due(sk, skb))
@@ -450,6 +453,13 @@ static int tcp_fragment(struct sock *sk, struct sk_buff *skb, uint32_t len)
 	TCP_SKB_CB(n)->tw_isn = 0;
 	cb->end_seq = cb->seq + len;
 	cb->flags &= (uint8_t)~(TCPHDR_FIN | TCPHDR_PSH);
+	/* A report goes with the byte it is keyed by (Linux's
+	 * tcp_fragment_tstamp). */
+	if (skb->tx_flags && seq_geq(skb->tskey, cb->end_seq)) {
+		n->tx_flags = skb->tx_flags;
+		n->tskey = skb->tskey;
+		skb->tx_flags = 0;
+	}
 	sk->wmem_alloc += (int)n->truesize;
 	skb_queue_after(&sk->write_queue, skb, n);
 	return 0;
