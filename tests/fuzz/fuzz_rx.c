@@ -34,6 +34,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/net_tstamp.h>
 
 #include "core/checksum.h"
 #include "lib/testnet.h"
@@ -115,6 +116,10 @@ static void inject_ip(struct test_stack *t, const uint8_t *p, size_t n, int op)
 }
 
 #define NFDS 5
+#define TS_FUZZ (SOF_TIMESTAMPING_TX_SOFTWARE | SOF_TIMESTAMPING_TX_SCHED | \
+		 SOF_TIMESTAMPING_TX_ACK | SOF_TIMESTAMPING_SOFTWARE | \
+		 SOF_TIMESTAMPING_RX_SOFTWARE | SOF_TIMESTAMPING_OPT_CMSG)
+#define TS_TSONLY SOF_TIMESTAMPING_OPT_TSONLY
 
 static void open_sockets(struct test_stack *t, int fds[NFDS])
 {
@@ -149,6 +154,13 @@ static void open_sockets(struct test_stack *t, int fds[NFDS])
 		us_setsockopt(fds[i], IPPROTO_IP, IP_RECVTOS, &on, sizeof(on));
 		us_setsockopt(fds[i], SOL_SOCKET, i % 2 ? SO_TIMESTAMPNS :
 			      SO_TIMESTAMP, &on, sizeof(on));
+		/* Every report SO_TIMESTAMPING gives, with the packet
+		 * (even) or without (odd); keys where a socket takes them
+		 * now (the client's after its connect below). */
+		us_setsockopt(fds[i], SOL_SOCKET, SO_TIMESTAMPING,
+			      &(int){ TS_FUZZ | (i % 2 ? TS_TSONLY : 0) |
+				      (i < 2 ? SOF_TIMESTAMPING_OPT_ID : 0) },
+			      sizeof(int));
 	}
 	/* The listener drops what comes with a TTL under 32 (IP_MINTTL),
 	 * holds a connection whose handshake ACK brings no data for a
@@ -184,6 +196,11 @@ static void open_sockets(struct test_stack *t, int fds[NFDS])
 	a.sin_addr.s_addr = ts_ip("10.0.0.1");
 	us_sendto(fds[3], "hello", 5, MSG_FASTOPEN, (struct sockaddr *)&a,
 		  sizeof(a));
+	us_setsockopt(fds[3], SOL_SOCKET, SO_TIMESTAMPING,
+		      &(int){ TS_FUZZ | TS_TSONLY | SOF_TIMESTAMPING_OPT_ID },
+		      sizeof(int));
+	/* A datagram waits for ARP with its reports to come. */
+	us_send(fds[1], "ping", 4, 0);
 }
 
 /* Read the error queue empty, control messages and all. */
