@@ -215,6 +215,35 @@ void skb_tstamp_move(struct sk_buff *from, struct sk_buff *to)
 }
 
 /*
+ * The bytes of a packet from its data on (its frag_list's too), into a
+ * buffer of their size: a segment carved from a larger area, or a GSO
+ * packet's pieces, cost only what they hold. Its headers' offsets and
+ * device come along.
+ */
+static struct sk_buff *tstamp_copy(struct sock *sk, const struct sk_buff *orig)
+{
+	struct sk_buff *skb = us_skb_alloc(sk->st, orig->len), *f;
+	unsigned char *p;
+	int off;
+
+	if (!skb)
+		return NULL;
+	p = skb_put(skb, orig->len);
+	memcpy(p, orig->data, skb_headlen(orig));
+	p += skb_headlen(orig);
+	skb_walk_frags(orig, f) {
+		memcpy(p, f->data, skb_headlen(f));
+		p += skb_headlen(f);
+	}
+	skb->dev = orig->dev;
+	if (orig->network_header != SKB_HDR_UNSET &&
+	    (off = skb_network_offset(orig)) >= 0 &&
+	    (uint32_t)off < orig->len)
+		skb->network_header = (uint16_t)(skb->data - skb->head + off);
+	return skb;
+}
+
+/*
  * Report a transmission (Linux's __skb_tstamp_tx and
  * __skb_complete_tx_timestamp): an entry on sk's error queue, charged to
  * its receive buffer and dropped when that is full, stamped now. orig is
@@ -231,15 +260,8 @@ void sock_tstamp_tx(struct sock *sk, const struct sk_buff *orig, int tstype,
 	/* (A socket closed meanwhile has no one to read it.) */
 	if (!sk->sk_socket || !sock_error_queue(sk, true))
 		return;
-	if (tsflags & SOF_TIMESTAMPING_OPT_TSONLY) {
-		skb = us_skb_alloc(sk->st, 0);
-	} else {
-		skb = skb_copy(orig);
-		if (skb) {
-			skb->tx_flags = 0;
-			skb->pkt_type = 0;
-		}
-	}
+	skb = (tsflags & SOF_TIMESTAMPING_OPT_TSONLY) ?
+	      us_skb_alloc(sk->st, 0) : tstamp_copy(sk, orig);
 	if (!skb)
 		return;
 	skb->tstamp = sk->st->now;
@@ -252,8 +274,7 @@ void sock_tstamp_tx(struct sock *sk, const struct sk_buff *orig, int tstype,
 	/* The IP messages and the offender under OPT_CMSG, for an entry
 	 * with its packet (Linux's ipv4_datagram_support_cmsg). */
 	ip_tstamp_error(sk, skb, &ee,
-			(tsflags & SOF_TIMESTAMPING_OPT_CMSG) &&
-			!(tsflags & SOF_TIMESTAMPING_OPT_TSONLY) && orig->dev);
+			(tsflags & SOF_TIMESTAMPING_OPT_CMSG) && skb->dev);
 }
 
 void skb_tstamp_tx(struct sk_buff *skb, int tstype)
