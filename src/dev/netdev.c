@@ -180,6 +180,8 @@ static int dev_xmit_helped(struct net_device *dev, struct sk_buff *skb)
 		if (skb_is_nonlinear(skb)) {
 			struct sk_buff *lin = skb_copy(skb);
 
+			if (lin)
+				skb_tstamp_move(skb, lin);
 			skb_free(skb);
 			skb = lin;
 		}

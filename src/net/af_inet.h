@@ -175,11 +175,11 @@ void ip_icmp_error(struct sock *sk, struct sk_buff *icmp, int err,
 		   const uint8_t *payload);
 void ip_local_error(struct sock *sk, int err, uint32_t daddr, uint16_t port,
 		    uint32_t info);
-/* A transmit timestamp's entry (sock_tstamp.c) onto the error queue, with
- * its packet's IP control messages and offender when ip_cmsgs. */
+/* A transmit timestamp's entry (sock_tstamp.c) onto the error queue; its
+ * packet's IP control messages and offender come with it under OPT_CMSG. */
 struct sock_extended_err;
 void ip_tstamp_error(struct sock *sk, struct sk_buff *skb,
-		     const struct sock_extended_err *ee, bool ip_cmsgs);
+		     const struct sock_extended_err *ee);
 /* recvmsg(MSG_ERRQUEUE): bytes, or -EAGAIN when there is no error. */
 int ip_recv_error(struct sock *sk, struct msghdr *msg, size_t len,
 		  int *addr_len);

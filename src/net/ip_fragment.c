@@ -23,6 +23,7 @@
 #include "net/icmp.h"
 #include "net/ipv4.h"
 #include "net/ipv4_priv.h"
+#include "net/sock.h"
 #include "stack/stack.h"
 
 #define IPQ_MEM_LIMIT (4u << 20)  /* Linux's ipfrag_high_thresh */
@@ -517,6 +518,7 @@ int ip_fragment(struct ustack *st, const struct ip_route *rt, unsigned int mtu,
 		if (!flat)
 			return ip_fragment_fail(st, skb, US_DROP_NOMEM,
 						-ENOBUFS);
+		skb_tstamp_move(skb, flat);
 		skb_free(skb);
 		skb = flat;
 	}
@@ -530,6 +532,10 @@ int ip_fragment(struct ustack *st, const struct ip_route *rt, unsigned int mtu,
 				    off + n < total ? IP_MF : last_mf);
 		if (!frag)
 			return ip_fragment_fail(st, skb, US_DROP_NOMEM, -ENOBUFS);
+		/* Timestamp reports come for the first fragment, as Linux's
+		 * fast path sends the datagram's own skb first. */
+		if (!off && skb->tx_flags)
+			skb_tstamp_move(skb, frag);
 		us_mib_inc(st, US_MIB_IP_FRAG_CREATES);
 		err = ip_finish_output(st, rt, frag);
 		if (err < 0) {

@@ -441,6 +441,8 @@ static int ip_get_gsfilter(struct sock *sk, void *optval, socklen_t *optlen)
 	return rc;
 }
 
+static void ip_errqueue_purge(struct sock *sk);
+
 int ip_setsockopt(struct sock *sk, int optname, const void *optval,
 		  socklen_t optlen)
 {
@@ -521,7 +523,7 @@ int ip_setsockopt(struct sock *sk, int optname, const void *optval,
 	case IP_RECVERR:
 		sk->recverr = val != 0;
 		if (!val)
-			sock_purge_queue(sk, sock_error_queue(sk, false));
+			ip_errqueue_purge(sk);
 		return 0;
 	case IP_PKTINFO:
 		sk->pktinfo = val != 0;
@@ -847,10 +849,29 @@ struct ip_exterr_cb {
 	struct sock_extended_err ee;
 	uint32_t addr;      /* the failed datagram's destination */
 	uint16_t port;      /* and port, network order (0: none known) */
-	bool ip_cmsgs;      /* a timestamp's packet, with OPT_CMSG */
+	bool ip_cmsgs;      /* a timestamp's packet: its IP messages */
 };
 
 #define IP_EXTERR_CB(skb) ((struct ip_exterr_cb *)(skb)->cb)
+
+/* IP_RECVERR turned off: the errors go, the timestamp reports stay
+ * (Linux's skb_errqueue_purge). */
+static void ip_errqueue_purge(struct sock *sk)
+{
+	struct sk_buff_head *q = sock_error_queue(sk, false);
+	struct sk_buff *skb, *tmp;
+
+	if (!q)
+		return;
+	skb_queue_walk_safe(q, skb, tmp) {
+		if (IP_EXTERR_CB(skb)->ee.ee_origin ==
+		    SO_EE_ORIGIN_TIMESTAMPING)
+			continue;
+		skb_unlink(q, skb);
+		sock_rfree(sk, skb);
+		skb_free(skb);
+	}
+}
 
 /* Linux's sock_queue_err_skb: charged to the receive buffer, refused
  * when it is full. */
@@ -949,7 +970,7 @@ void ip_msg_name(struct msghdr *msg, uint32_t addr, uint16_t port,
 }
 
 void ip_tstamp_error(struct sock *sk, struct sk_buff *skb,
-		     const struct sock_extended_err *ee, bool ip_cmsgs)
+		     const struct sock_extended_err *ee)
 {
 	struct ip_exterr_cb *cb = IP_EXTERR_CB(skb);
 	const uint8_t *iph;
@@ -957,8 +978,9 @@ void ip_tstamp_error(struct sock *sk, struct sk_buff *skb,
 	memset(cb, 0, sizeof(*cb));
 	cb->ee = *ee;
 	/* The packet's own addresses as its pktinfo, and the device it
-	 * left by (Linux's ipv4_datagram_support_cmsg). */
-	if (ip_cmsgs && skb->network_header != SKB_HDR_UNSET &&
+	 * left by (Linux's ipv4_datagram_support_cmsg), for OPT_CMSG to
+	 * give at the read. */
+	if (skb->dev && skb->network_header != SKB_HDR_UNSET &&
 	    skb_network_header(skb) + IP_HLEN_MIN <= skb->tail) {
 		iph = skb_network_header(skb);
 		cb->ip_cmsgs = true;
@@ -1017,13 +1039,16 @@ int ip_recv_error(struct sock *sk, struct msghdr *msg, size_t len,
 		skb_free(skb);
 		return err;
 	}
-	sock_put_timestamp(msg, sk, skb->tstamp, true);
+	sock_put_timestamp(msg, sk, skb->tstamp,
+			   cb->ee.ee_origin == SO_EE_ORIGIN_TIMESTAMPING ?
+			   SOCK_TS_SRC_REPORT : SOCK_TS_SRC_ERROR);
 	/* (A timestamp's entry has no address: Linux's serr->port 0.) */
 	if (cb->ee.ee_origin != SO_EE_ORIGIN_TIMESTAMPING)
 		ip_msg_name(msg, cb->addr, cb->port, addr_len);
 	memset(&errhdr, 0, sizeof(errhdr));
 	errhdr.ee = cb->ee;
-	if (icmp || cb->ip_cmsgs) {
+	if (icmp || (cb->ip_cmsgs &&
+		     (sk->tsflags & SOF_TIMESTAMPING_OPT_CMSG))) {
 		errhdr.offender.sin_family = AF_INET;
 		memcpy(&errhdr.offender.sin_addr.s_addr,
 		       skb_network_header(skb) + 12, 4);

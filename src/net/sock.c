@@ -71,6 +71,8 @@ void sk_clone_options(struct sock *newsk, const struct sock *sk)
 	newsk->rxq_ovfl = sk->rxq_ovfl;
 	newsk->timestamp = sk->timestamp;
 	newsk->tsflags = sk->tsflags;
+	newsk->tskey = sk->tskey;
+	newsk->ts_sticky = sk->ts_sticky;
 	sock_netstamp_update(newsk, false);
 	newsk->linger_on = sk->linger_on;
 	newsk->linger_sec = sk->linger_sec;
@@ -231,11 +233,11 @@ void put_cmsg(struct msghdr *msg, int level, int type, size_t len,
 void sock_recv_timestamp(struct msghdr *msg, const struct sock *sk,
 			 const struct sk_buff *skb)
 {
-	sock_put_timestamp(msg, sk, skb->tstamp, false);
+	sock_put_timestamp(msg, sk, skb->tstamp, SOCK_TS_SRC_RX);
 }
 
 void sock_put_timestamp(struct msghdr *msg, const struct sock *sk,
-			us_time_t when, bool errq)
+			us_time_t when, enum sock_ts_src src)
 {
 	int64_t us = (int64_t)when + sk->st->clock->realtime_offset_us;
 	bool isnew = sk->timestamp & SOCK_TS_NEW;
@@ -262,7 +264,7 @@ void sock_put_timestamp(struct msghdr *msg, const struct sock *sk,
 	}
 timestamping:
 	if (sk->tsflags)
-		sock_put_timestamping(msg, sk, when, errq);
+		sock_put_timestamping(msg, sk, when, src);
 }
 
 void sock_recv_cmsgs(struct msghdr *msg, const struct sock *sk,
@@ -527,6 +529,7 @@ static int sock_set_bool(struct sock *sk, int optname, int val)
 				 optname == SO_TIMESTAMPNS_NEW ? SOCK_TS_NEW : 0);
 		else
 			sk->timestamp &= (uint8_t)SOCK_TS_NEW;
+		sk->ts_sticky |= on;
 		sock_netstamp_update(sk, before);
 		break;
 	}

@@ -146,6 +146,9 @@ struct sock {
 	bool rcvbuf_locked : 1, sndbuf_locked : 1;
 	bool has_ext : 1;           /* a sock_ext of its own (below) */
 	uint8_t timestamp : 3;      /* SOCK_TS_*: SO_TIMESTAMP(NS)(_NEW) */
+	/* SO_TIMESTAMP(NS) was on once: receive timestamps stay wanted
+	 * until the socket goes (Linux's SOCK_TIMESTAMP flag). */
+	bool ts_sticky : 1;
 	uint8_t min_ttl;            /* IP_MINTTL: TCP drops segments below */
 	/* IPPROTO_IP options (ip_sockglue.c), in the byte the bools leave
 	 * before linger_sec: IP_MTU_DISCOVER's mode (IP_PMTUDISC_*), and
@@ -261,6 +264,14 @@ void sock_purge_queue(struct sock *sk, struct sk_buff_head *q);
  */
 void put_cmsg(struct msghdr *msg, int level, int type, size_t len,
 	      const void *data);
+/* What a receive timestamp is of: a packet received, a transmit report
+ * on the error queue, or another entry there (an ICMP error, a local
+ * one). */
+enum sock_ts_src {
+	SOCK_TS_SRC_RX,
+	SOCK_TS_SRC_REPORT,
+	SOCK_TS_SRC_ERROR,
+};
 /* sk->timestamp, Linux's socket flags: SOCK_RCVTSTAMP (a receive
  * timestamp is asked for), SOCK_RCVTSTAMPNS (in nanoseconds, a timespec),
  * SOCK_TSTAMP_NEW (the _NEW message types, 64-bit time on every
@@ -280,13 +291,12 @@ void sock_recv_timestamp(struct msghdr *msg, const struct sock *sk,
 /* The same for a time of the instance's clock (TCP: the last segment
  * a read took data from). */
 void sock_put_timestamp(struct msghdr *msg, const struct sock *sk,
-			us_time_t when, bool errq);
+			us_time_t when, enum sock_ts_src src);
 
 /* SO_TIMESTAMPING's (sock_tstamp.c) part of the receive messages: an
- * SCM_TIMESTAMPING for a packet that arrived at `when`, as the socket's
- * flags ask (errq: an error queue's entry). */
+ * SCM_TIMESTAMPING for `when`, as the socket's flags ask. */
 void sock_put_timestamping(struct msghdr *msg, const struct sock *sk,
-			   us_time_t when, bool errq);
+			   us_time_t when, enum sock_ts_src src);
 
 /*
  * SO_TIMESTAMPING (sock_tstamp.c). The option, set and read (lv: the
@@ -301,8 +311,7 @@ void sock_netstamp_update(struct sock *sk, bool before);
 void sock_netstamp_release(struct sock *sk);
 static inline bool sock_netstamp_on(const struct sock *sk)
 {
-	return (sk->timestamp & SOCK_TS_RCV) ||
-	       (sk->tsflags & SOF_TIMESTAMPING_RX_SOFTWARE);
+	return sk->ts_sticky || (sk->tsflags & SOF_TIMESTAMPING_RX_SOFTWARE);
 }
 /* The flags that ask for transmit reports (Linux's
  * SOF_TIMESTAMPING_TX_RECORD_MASK; TX_COMPLETION is Linux 6.16's). */

@@ -271,10 +271,7 @@ void sock_tstamp_tx(struct sock *sk, const struct sk_buff *orig, int tstype,
 	ee.ee_info = (uint32_t)tstype;
 	if (tsflags & SOF_TIMESTAMPING_OPT_ID)
 		ee.ee_data = sk->type == SOCK_STREAM ? key - sk->tskey : key;
-	/* The IP messages and the offender under OPT_CMSG, for an entry
-	 * with its packet (Linux's ipv4_datagram_support_cmsg). */
-	ip_tstamp_error(sk, skb, &ee,
-			(tsflags & SOF_TIMESTAMPING_OPT_CMSG) && skb->dev);
+	ip_tstamp_error(sk, skb, &ee);
 }
 
 void skb_tstamp_tx(struct sk_buff *skb, int tstype)
@@ -289,22 +286,28 @@ void skb_tstamp_tx(struct sk_buff *skb, int tstype)
 /* ---- receive timestamps ------------------------------------------------- */
 
 /*
- * SCM_TIMESTAMPING for a packet that arrived at `when` (Linux's
- * __sock_recv_timestamp and tcp_recv_timestamp): with SOFTWARE, when
- * RX_SOFTWARE asked for it, for an error queue's entry, or when packets
- * are being stamped anyway and OPT_RX_FILTER does not refuse it.
+ * SCM_TIMESTAMPING for `when` (Linux's __sock_recv_timestamp and
+ * tcp_recv_timestamp), with SOFTWARE: for a transmit report always; for
+ * a packet received when RX_SOFTWARE asked for it, or when packets are
+ * being stamped anyway (Linux stamps them then) and OPT_RX_FILTER does
+ * not refuse it; for an ICMP or local error only in the second case
+ * (the error queue takes no filter, but its entry has a time only if
+ * packets were being stamped).
  */
 void sock_put_timestamping(struct msghdr *msg, const struct sock *sk,
-			   us_time_t when, bool errq)
+			   us_time_t when, enum sock_ts_src src)
 {
 	uint32_t f = sk->tsflags;
 	int64_t us = (int64_t)when + sk->st->clock->realtime_offset_us;
+	bool stamping = sk->st->netstamp_users > 0;
 	struct timespec ts[3];
 
 	if (!(f & SOF_TIMESTAMPING_SOFTWARE) || !when)
 		return;
-	if (!(f & SOF_TIMESTAMPING_RX_SOFTWARE) && !errq &&
-	    ((f & TS_OPT_RX_FILTER) || sk->st->netstamp_users <= 0))
+	if (src == SOCK_TS_SRC_ERROR && !stamping)
+		return;
+	if (src == SOCK_TS_SRC_RX && !(f & SOF_TIMESTAMPING_RX_SOFTWARE) &&
+	    ((f & TS_OPT_RX_FILTER) || !stamping))
 		return;
 	_Static_assert(sizeof(struct timespec) == 16,
 		       "scm_timestamping's _OLD layout is scm_timestamping64's");

@@ -6,7 +6,9 @@
  * (recvmsg(MSG_ERRQUEUE): SCM_TSTAMP_SCHED, SCM_TSTAMP_SND and TCP's
  * SCM_TSTAMP_ACK, with OPT_ID's keys, OPT_TSONLY, OPT_CMSG), asked for by
  * the socket or by one send's control message (SO_TIMESTAMPING,
- * SCM_TS_OPT_ID).
+ * SCM_TS_OPT_ID); the paths a packet takes: a blocking write in pieces,
+ * TCP_CORK, IP fragments, UDP_SEGMENT; IP_RECVERR turned off; an ICMP
+ * error's entry; a socket that had SO_TIMESTAMP on.
  *
  * Every case is written once against the socket call table
  * (tests/lib/difftest.h) and run twice, on the kernel's sockets in a
@@ -22,6 +24,8 @@
 #include <linux/net_tstamp.h>
 #include <netinet/in.h>
 #include <netinet/ip.h>
+#include <netinet/tcp.h>
+#include <netinet/udp.h>
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
@@ -40,6 +44,9 @@
 #endif
 #define TS_OPT_ID_TCP (1 << 16)             /* SOF_TIMESTAMPING_OPT_ID_TCP */
 #define TS_OPT_RX_FILTER (1 << 17)          /* ..._OPT_RX_FILTER, 6.12 */
+#ifndef UDP_SEGMENT
+#define UDP_SEGMENT 103
+#endif
 #define TS_TX (SOF_TIMESTAMPING_TX_SOFTWARE | SOF_TIMESTAMPING_TX_SCHED)
 
 static const char hello[] = "hello";
@@ -585,7 +592,164 @@ static void case_tstamp_tcp_tx(struct dt *t)
 	dt_close(t, l);
 }
 
+/* ---- the paths a packet can take ----------------------------------------- */
+
+/* A datagram cut into fragments (lo's MTU 1500): its reports come for the
+ * first fragment, as Linux sends the datagram's own buffer first. */
+static void case_tstamp_udp_fragments(struct dt *t)
+{
+	static char big[3000];
+	struct sockaddr_in a = dt_sin("127.0.0.1", P1);
+	int s, u;
+
+	dt_set_lo_mtu(t, 1500);
+	s = dt_udp_bound(t, P1);
+	u = dt_socket(t, AF_INET, SOCK_DGRAM, 0);
+	memset(&last_ts, 0, sizeof(last_ts));
+	set_ts(t, u, TS_TX | SOF_TIMESTAMPING_SOFTWARE | SOF_TIMESTAMPING_OPT_ID |
+		     SOF_TIMESTAMPING_OPT_TSONLY);
+	dt_sendto(t, u, big, sizeof(big), 0, &a, sizeof(a));
+	drain_errqueue(t, u, 64);
+	set_ts(t, u, TS_TX | SOF_TIMESTAMPING_SOFTWARE);
+	dt_sendto(t, u, big, sizeof(big), 0, &a, sizeof(a));
+	drain_frames(t, u, 4000);
+	dt_close(t, u);
+	dt_close(t, s);
+	dt_set_lo_mtu(t, 65536);
+}
+
+/* TCP_CORK: two writes go as one packet, whose reports are the second
+ * write's (lo's MTU 1500). */
+static void case_tstamp_tcp_cork(struct dt *t)
+{
+	static char big[2896];
+	char buf[8192];
+	int l, c, s;
+
+	memset(big, 'z', sizeof(big));
+	dt_set_lo_mtu(t, 1500);
+	memset(&last_ts, 0, sizeof(last_ts));
+	dt_tcp_pair(t, P3, &l, &c, &s);
+	set_ts(t, c, TS_TX | SOF_TIMESTAMPING_TX_ACK |
+		     SOF_TIMESTAMPING_SOFTWARE | SOF_TIMESTAMPING_OPT_ID |
+		     SOF_TIMESTAMPING_OPT_TSONLY);
+	dt_setsockopt_int(t, c, IPPROTO_TCP, TCP_CORK, 1);
+	dt_write(t, c, big, sizeof(big));
+	dt_write(t, c, hello, 5);
+	dt_setsockopt_int(t, c, IPPROTO_TCP, TCP_CORK, 0);
+	usleep(20000);
+	drain_errqueue(t, c, 64);
+	dt_read(t, s, buf, sizeof(buf));
+	dt_close(t, c);
+	dt_close(t, s);
+	dt_close(t, l);
+	dt_set_lo_mtu(t, 65536);
+}
+
+/* Turning IP_RECVERR off drops the errors queued, not the timestamp
+ * reports (Linux's skb_errqueue_purge). */
+static void case_tstamp_recverr_off(struct dt *t)
+{
+	struct sockaddr_in a = dt_sin("127.0.0.1", P1);
+	int s = dt_udp_bound(t, P1);
+	int u = dt_socket(t, AF_INET, SOCK_DGRAM, 0);
+
+	memset(&last_ts, 0, sizeof(last_ts));
+	set_ts(t, u, SOF_TIMESTAMPING_TX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE |
+		     SOF_TIMESTAMPING_OPT_TSONLY);
+	dt_setsockopt_int(t, u, SOL_IP, IP_RECVERR, 1);
+	dt_sendto(t, u, hello, 5, 0, &a, sizeof(a));
+	usleep(20000);
+	dt_setsockopt_int(t, u, SOL_IP, IP_RECVERR, 0);
+	drain_errqueue(t, u, 64);
+	dt_close(t, u);
+	dt_close(t, s);
+}
+
+/* UDP_SEGMENT's packet on lo (which takes it whole): one report, for the
+ * whole packet. */
+static void case_tstamp_udp_gso(struct dt *t)
+{
+	static char big[3000];
+	struct sockaddr_in a = dt_sin("127.0.0.1", P1);
+	int s = dt_udp_bound(t, P1);
+	int u = dt_socket(t, AF_INET, SOCK_DGRAM, 0);
+
+	memset(&last_ts, 0, sizeof(last_ts));
+	dt_setsockopt_int(t, u, IPPROTO_UDP, UDP_SEGMENT, 1000);
+	set_ts(t, u, TS_TX | SOF_TIMESTAMPING_SOFTWARE | SOF_TIMESTAMPING_OPT_ID);
+	dt_sendto(t, u, big, sizeof(big), 0, &a, sizeof(a));
+	drain_frames(t, u, 4000);
+	dt_close(t, u);
+	dt_close(t, s);
+}
+
+/* SO_TIMESTAMP on then off leaves the socket wanting receive timestamps
+ * (Linux's SOCK_TIMESTAMP flag stays until it closes): SOFTWARE alone
+ * then reports. Linux turns its switch on in a work item: the pause. This
+ * case leaves the kernel's switch on for a while: it comes last. */
+static void case_tstamp_rx_sticky(struct dt *t)
+{
+	struct sockaddr_in a = dt_sin("127.0.0.1", P1);
+	int s = dt_udp_bound(t, P1);
+	int u = dt_socket(t, AF_INET, SOCK_DGRAM, 0);
+
+	memset(&last_ts, 0, sizeof(last_ts));
+	set_ts(t, s, SOF_TIMESTAMPING_SOFTWARE);
+	dt_sendto(t, u, hello, 5, 0, &a, sizeof(a));
+	recv_noted(t, s, 0, 64);
+	dt_setsockopt_int(t, s, SOL_SOCKET, SO_TIMESTAMP, 1);
+	dt_setsockopt_int(t, s, SOL_SOCKET, SO_TIMESTAMP, 0);
+	usleep(100000);
+	dt_sendto(t, u, hello, 5, 0, &a, sizeof(a));
+	recv_noted(t, s, 0, 64);
+	dt_close(t, u);
+	dt_close(t, s);
+}
+
+/* An ICMP error's entry with SOFTWARE alone while nothing stamps: no
+ * time (the error queue takes reports without RX_SOFTWARE, but this
+ * entry has no time to report). As any case that needs the kernel's
+ * switch off, it comes first. */
+static void case_tstamp_icmp_error(struct dt *t)
+{
+	struct sockaddr_in a = dt_sin("127.0.0.1", 5299);
+	int u = dt_socket(t, AF_INET, SOCK_DGRAM, 0);
+
+	memset(&last_ts, 0, sizeof(last_ts));
+	dt_setsockopt_int(t, u, SOL_IP, IP_RECVERR, 1);
+	set_ts(t, u, SOF_TIMESTAMPING_SOFTWARE);
+	dt_sendto(t, u, hello, 5, 0, &a, sizeof(a));
+	drain_errqueue(t, u, 64);
+	dt_close(t, u);
+}
+
+/* One blocking write larger than the send buffer: one set of reports,
+ * for its last byte (ustack sends it in pieces). */
+static void case_tstamp_tcp_blocking(struct dt *t)
+{
+	static char big[50000];
+	static char buf[200000];
+	int l, c, s;
+
+	memset(&last_ts, 0, sizeof(last_ts));
+	dt_tcp_pair(t, P2, &l, &c, &s);
+	dt_setsockopt_int(t, c, SOL_SOCKET, SO_SNDBUF, 4096);
+	set_ts(t, c, TS_TX | SOF_TIMESTAMPING_TX_ACK |
+		     SOF_TIMESTAMPING_SOFTWARE | SOF_TIMESTAMPING_OPT_ID |
+		     SOF_TIMESTAMPING_OPT_TSONLY);
+	dt_write(t, c, big, sizeof(big));
+	usleep(50000);
+	drain_errqueue(t, c, 64);
+	while (dt_ct(t)->recv(s, buf, sizeof(buf), MSG_DONTWAIT) > 0)
+		;
+	dt_close(t, c);
+	dt_close(t, s);
+	dt_close(t, l);
+}
+
 static const struct dt_case cases[] = {
+	DT_CASE(case_tstamp_icmp_error),
 	DT_CASE(case_tstamp_option),
 	DT_CASE(case_tstamp_option_tcp),
 	DT_CASE(case_tstamp_udp_rx),
@@ -595,6 +759,12 @@ static const struct dt_case cases[] = {
 	DT_CASE(case_tstamp_no_report),
 	DT_CASE(case_tstamp_sendmsg_cmsg),
 	DT_CASE(case_tstamp_tcp_tx),
+	DT_CASE(case_tstamp_tcp_blocking),
+	DT_CASE(case_tstamp_tcp_cork),
+	DT_CASE(case_tstamp_udp_fragments),
+	DT_CASE(case_tstamp_udp_gso),
+	DT_CASE(case_tstamp_recverr_off),
+	DT_CASE(case_tstamp_rx_sticky),
 };
 
 int main(void)

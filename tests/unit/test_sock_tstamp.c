@@ -4,8 +4,9 @@
  * compare the rest with Linux):
  *  - SOFTWARE without RX_SOFTWARE reports a receive time only while
  *    another socket of the instance wants them (Linux's host-wide
- *    netstamp_needed_key, whose state a test cannot choose), never
- *    under OPT_RX_FILTER; the count goes back to 0 when they close;
+ *    netstamp_needed_key, whose state a test cannot choose; a socket
+ *    that had SO_TIMESTAMP on wants them until it closes), never under
+ *    OPT_RX_FILTER; the count goes back to 0 when they close;
  *  - the times are the instance's clock: the arrival for receive, the
  *    hand-over to the device for SND;
  *  - a UDP GSO packet cut in software reports once, for its first
@@ -141,6 +142,12 @@ static void test_netstamp_switch(void **state)
 	assert_int_equal(ts, 0);
 
 	/* Another socket wants them: SOFTWARE alone now reports. */
+	assert_int_equal(us_setsockopt(o, SOL_SOCKET, SO_TIMESTAMP, &on,
+				       sizeof(on)), 0);
+	assert_int_equal(T.st->netstamp_users, 1);
+	/* ... and still after it turns SO_TIMESTAMP off (Linux's
+	 * SOCK_TIMESTAMP stays until the socket goes). */
+	on = 0;
 	assert_int_equal(us_setsockopt(o, SOL_SOCKET, SO_TIMESTAMP, &on,
 				       sizeof(on)), 0);
 	assert_int_equal(T.st->netstamp_users, 1);

@@ -1026,13 +1026,16 @@ int tcp_stream_error(int flags, int err)
  * SO_TIMESTAMPING on a write (Linux's tcp_tx_timestamp): its last segment,
  * the one with its last byte, is marked for the reports asked for, keyed
  * by that byte (a mark already there from an earlier write into the same
- * segment gives way: one report for both).
+ * segment gives way: one report for both). Only a segment not yet sent
+ * takes one: Linux marks the tail of its queue of unsent data, so the
+ * last byte of a write cut short (no room) that has already gone gets no
+ * report.
  */
-static void tcp_tx_timestamp(struct sock *sk, const struct sockcm *sockc)
+void tcp_tx_timestamp(struct sock *sk, const struct sockcm *sockc)
 {
 	struct sk_buff *skb = skb_peek_tail(&sk->write_queue);
 
-	if (!skb)
+	if (!skb || !tcp_sk(sk)->send_head)
 		return;
 	skb->tx_flags |= sock_tx_flags(sockc->tsflags);
 	if (sockc->tsflags & SOF_TIMESTAMPING_TX_ACK)
@@ -1133,7 +1136,10 @@ static int tcp_sendmsg(struct sock *sk, const struct msghdr *msg, size_t len,
 	if (copied && !(flags & MSG_MORE))
 		tp->pushed_seq = tp->write_seq;
 	if (copied) {
-		if (sockc.tsflags)
+		/* The write's end (a blocking write larger than the room
+		 * comes here in pieces: the last one marks;
+		 * inet_stream_sendmsg marks one that stops short). */
+		if (sockc.tsflags && copied == len)
 			tcp_tx_timestamp(sk, &sockc);
 		tcp_urg_mark(sk, flags);
 		tcp_write_xmit(sk, !(flags & MSG_MORE));
@@ -1194,7 +1200,7 @@ static int tcp_recvmsg(struct sock *sk, struct msghdr *msg, size_t len,
 	if (len == 0 && !skb_queue_empty(&sk->receive_queue)) {
 		skb = skb_peek(&sk->receive_queue);
 		if (skb->tstamp)
-			sock_put_timestamp(msg, sk, skb->tstamp, false);
+			sock_put_timestamp(msg, sk, skb->tstamp, SOCK_TS_SRC_RX);
 		return 0;
 	}
 	/* Urgent data: the read stops at the mark, and passes over the
@@ -1244,7 +1250,7 @@ static int tcp_recvmsg(struct sock *sk, struct msghdr *msg, size_t len,
 		 * from (Linux's tcp_recv_timestamp; one message per call,
 		 * the stream layer keeps the last, tcp_sockops.c). */
 		if (last_tstamp)
-			sock_put_timestamp(msg, sk, last_tstamp, false);
+			sock_put_timestamp(msg, sk, last_tstamp, SOCK_TS_SRC_RX);
 		return (int)copied;
 	}
 	/* Once the peer's FIN came, the end of the stream is reported before

@@ -553,6 +553,9 @@ int tcp_disconnect(struct sock *sk, int flags);
 int tcp_listen_start(struct sock *sk, int backlog);
 void tcp_unlink_child(struct tcp_sock *tp);
 int tcp_stream_error(int flags, int err);
+/* SO_TIMESTAMPING: the end of a write marked for the reports sockc asks
+ * (its last byte's segment, if not sent yet). */
+void tcp_tx_timestamp(struct sock *sk, const struct sockcm *sockc);
 /* Inherit a new child of a listener (SYN_RECV), bound to its port. */
 struct sock *tcp_create_child(struct sock *parent);
 /* Room for a new segment as TCP_NOTSENT_LOWAT sees it (Linux's

@@ -412,6 +412,15 @@ static ssize_t inet_stream_sendmsg(struct socket *sock, const struct msghdr *msg
 			break;
 	}
 	free(iov);
+	/* A write that stopped short is marked where it stopped (Linux's
+	 * tcp_sendmsg_locked, at out:), as its whole would have been. */
+	if (done && done < len && (sk->tsflags || msg->msg_controllen)) {
+		struct sockcm sockc;
+
+		sockcm_init(&sockc, sk);
+		if (sock_cmsg_send(sk, msg, &sockc) == 0 && sockc.tsflags)
+			tcp_tx_timestamp(sk, &sockc);
+	}
 	/* A linger only after a write that went well (as connect). */
 	if (claim)
 		us_wait_unclaim(sock->st, rc >= 0);
