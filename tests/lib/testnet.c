@@ -112,6 +112,16 @@ void ts_destroy(struct test_stack *t)
 	t->st = NULL;
 }
 
+int ts_teardown(void **state)
+{
+	struct test_stack *t = *state;
+
+	assert(t);
+	ts_flush_tx(t);
+	ts_destroy(t);
+	return 0;
+}
+
 static void ts_inject_gso(struct test_stack *t, const void *frame,
 			  size_t len, uint16_t gso_size)
 {

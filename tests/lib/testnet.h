@@ -46,6 +46,9 @@ void ts_init(struct test_stack *t, const char *addr, int prefix_len);
 /* A layer-3 device (bare IPv4 packets, no ARP). */
 void ts_init_l3(struct test_stack *t, const char *addr, int prefix_len);
 void ts_destroy(struct test_stack *t);
+/* cmocka's teardown for a test whose setup made *state its test_stack:
+ * the frames it captured freed, then the stack. */
+int ts_teardown(void **state);
 
 /* Hand a frame to the stack as received on the device, then run the engine
  * until idle. */

@@ -36,18 +36,10 @@ static struct tt_conn C;
 
 static int setup(void **state)
 {
-	(void)state;
+	*state = &T;
 	tt_stack_init(&T);
 	tt_conn_init(&C, &T, false);
 	tt_open(&C);
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	ts_flush_tx(&T);
-	ts_destroy(&T);
 	return 0;
 }
 
@@ -389,21 +381,21 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_dup_then_close_original,
-						setup, teardown),
+						setup, ts_teardown),
 		cmocka_unit_test_setup_teardown(test_close_dup_first, setup,
-						teardown),
+						ts_teardown),
 		cmocka_unit_test_setup_teardown(test_dup2_onto_number, setup,
-						teardown),
+						ts_teardown),
 		cmocka_unit_test_setup_teardown(test_fdupfd_and_cloexec, setup,
-						teardown),
+						ts_teardown),
 		cmocka_unit_test_setup_teardown(test_poll_on_dup, setup,
-						teardown),
+						ts_teardown),
 		cmocka_unit_test_setup_teardown(test_epoll_after_close_of_other,
-						setup, teardown),
+						setup, ts_teardown),
 		cmocka_unit_test_setup_teardown(test_dup_other_descriptors,
-						setup, teardown),
+						setup, ts_teardown),
 		cmocka_unit_test_setup_teardown(
-			test_is_ours_from_handler_under_lock, setup, teardown),
+			test_is_ours_from_handler_under_lock, setup, ts_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -23,20 +23,12 @@ static uint32_t ME, PEER, GROUP, GROUP2;
 
 static int setup(void **state)
 {
-	(void)state;
+	*state = &T;
 	ts_init_l3(&T, "10.0.0.2", 24);
 	ME = ts_ip("10.0.0.2");
 	PEER = ts_ip("10.0.0.1");
 	GROUP = ts_ip("239.1.2.3");
 	GROUP2 = ts_ip("239.1.2.4");
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	ts_flush_tx(&T);
-	ts_destroy(&T);
 	return 0;
 }
 
@@ -947,7 +939,7 @@ static void test_answers_beside_changes(void **state)
 
 int main(void)
 {
-#define T_(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T_(f) cmocka_unit_test_setup_teardown(f, setup, ts_teardown)
 	const struct CMUnitTest tests[] = {
 		T_(test_join_receive_leave),
 		T_(test_membership_errors),

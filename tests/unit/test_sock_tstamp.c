@@ -40,23 +40,15 @@ static struct test_stack T;
 
 static int setup_l3(void **state)
 {
-	(void)state;
+	*state = &T;
 	ts_init_l3(&T, "10.0.0.2", 24);
 	return 0;
 }
 
 static int setup_eth(void **state)
 {
-	(void)state;
+	*state = &T;
 	ts_init(&T, "10.0.0.2", 24);
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	ts_flush_tx(&T);
-	ts_destroy(&T);
 	return 0;
 }
 
@@ -282,15 +274,15 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_netstamp_switch,
-						setup_l3, teardown),
+						setup_l3, ts_teardown),
 		cmocka_unit_test_setup_teardown(test_gso_cut_in_software,
-						setup_l3, teardown),
+						setup_l3, ts_teardown),
 		cmocka_unit_test_setup_teardown(test_gso_whole,
-						setup_l3, teardown),
+						setup_l3, ts_teardown),
 		cmocka_unit_test_setup_teardown(test_closed_while_queued,
-						setup_eth, teardown),
+						setup_eth, ts_teardown),
 		cmocka_unit_test_setup_teardown(test_errqueue_bounded,
-						setup_l3, teardown),
+						setup_l3, ts_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

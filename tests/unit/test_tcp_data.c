@@ -38,20 +38,12 @@ static uint8_t BUF[70000];
 /* Each test starts on an established connection (active open). */
 static int setup(void **state)
 {
-	(void)state;
+	*state = &T;
 	tt_stack_init(&T);
 	tt_conn_init(&C, &T, true);
 	tt_open(&C);
 	for (size_t i = 0; i < sizeof(BUF); i++)
 		BUF[i] = (uint8_t)(i * 7 + 3);
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	ts_flush_tx(&T);
-	ts_destroy(&T);
 	return 0;
 }
 
@@ -870,7 +862,7 @@ static void test_tcp_info_times(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-#define T_(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+#define T_(fn) cmocka_unit_test_setup_teardown(fn, setup, ts_teardown)
 		T_(test_in_order_data),
 		T_(test_delayed_ack),
 		T_(test_ack_per_batch),

@@ -29,16 +29,8 @@ static struct test_stack T;
 
 static int setup(void **state)
 {
-	(void)state;
+	*state = &T;
 	tt_stack_init(&T);
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	ts_flush_tx(&T);
-	ts_destroy(&T);
 	return 0;
 }
 
@@ -481,19 +473,19 @@ int main(void)
 		cmocka_unit_test(test_option_parse),
 		cmocka_unit_test(test_option_emit),
 		cmocka_unit_test_setup_teardown(test_sysctl_key, setup,
-						teardown),
+						ts_teardown),
 		cmocka_unit_test_setup_teardown(test_synack_takes_syn_only,
-						setup, teardown),
+						setup, ts_teardown),
 		cmocka_unit_test_setup_teardown(test_synack_takes_all, setup,
-						teardown),
+						ts_teardown),
 		cmocka_unit_test_setup_teardown(test_syn_timeout, setup,
-						teardown),
+						ts_teardown),
 		cmocka_unit_test_setup_teardown(test_queue_limit, setup,
-						teardown),
+						ts_teardown),
 		cmocka_unit_test_setup_teardown(test_deferred_stray_segments,
-						setup, teardown),
+						setup, ts_teardown),
 		cmocka_unit_test_setup_teardown(test_request_is_the_sockets,
-						setup, teardown),
+						setup, ts_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

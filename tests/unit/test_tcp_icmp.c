@@ -43,16 +43,8 @@ static uint8_t BUF[8192];
 
 static int setup(void **state)
 {
-	(void)state;
+	*state = &T;
 	tt_stack_init(&T);
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	ts_flush_tx(&T);
-	ts_destroy(&T);
 	return 0;
 }
 
@@ -631,10 +623,9 @@ static void orphan_at_rto_max(bool soft_error)
 
 static void test_orphan_soft_error_not_alive(void **state)
 {
-	(void)state;
 	orphan_at_rto_max(false);
-	teardown(NULL);
-	setup(NULL);
+	ts_teardown(state);
+	setup(state);
 	orphan_at_rto_max(true);
 }
 
@@ -642,32 +633,32 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_frag_needed, setup,
-						teardown),
+						ts_teardown),
 		cmocka_unit_test_setup_teardown(test_device_mtu_lowered, setup,
-						teardown),
+						ts_teardown),
 		cmocka_unit_test_setup_teardown(test_cut_at_timeout, setup,
-						teardown),
+						ts_teardown),
 		cmocka_unit_test_setup_teardown(test_mss_back_after_expiry,
-						setup, teardown),
+						setup, ts_teardown),
 		cmocka_unit_test_setup_teardown(test_pmtu_below_min, setup,
-						teardown),
+						ts_teardown),
 		cmocka_unit_test_setup_teardown(test_mss_follows_table, setup,
-						teardown),
+						ts_teardown),
 		cmocka_unit_test_setup_teardown(test_no_pmtu_disc_modes, setup,
-						teardown),
+						ts_teardown),
 		cmocka_unit_test_setup_teardown(test_frag_needed_sack, setup,
-						teardown),
+						ts_teardown),
 		cmocka_unit_test_setup_teardown(test_out_of_window, setup,
-						teardown),
+						ts_teardown),
 		cmocka_unit_test_setup_teardown(test_window_after_go_back,
-						setup, teardown),
+						setup, ts_teardown),
 		cmocka_unit_test_setup_teardown(test_listener_embryo, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_synsent, setup, teardown),
+						ts_teardown),
+		cmocka_unit_test_setup_teardown(test_synsent, setup, ts_teardown),
 		cmocka_unit_test_setup_teardown(test_rto_revert_time_limit,
-						setup, teardown),
+						setup, ts_teardown),
 		cmocka_unit_test_setup_teardown(test_orphan_soft_error_not_alive,
-						setup, teardown),
+						setup, ts_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -34,17 +34,9 @@ static uint8_t BUF[1000];
 
 static int setup(void **state)
 {
-	(void)state;
+	*state = &T;
 	tt_stack_init(&T);
 	memset(BUF, 'l', sizeof(BUF));
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	ts_flush_tx(&T);
-	ts_destroy(&T);
 	return 0;
 }
 
@@ -309,7 +301,7 @@ static void test_linger_nothing_to_wait_for(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-#define T_(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+#define T_(fn) cmocka_unit_test_setup_teardown(fn, setup, ts_teardown)
 		T_(test_linger_waits_for_ack),
 		T_(test_linger_timeout_orphan),
 		T_(test_linger_last_ack),

@@ -52,21 +52,13 @@ static uint8_t BUF[8192];
 
 static int setup(void **state)
 {
-	(void)state;
+	*state = &T;
 	fail_size = 0;
 	fail_left = 0;
 	tt_stack_init(&T);
 	tt_conn_init(&C, &T, false);
 	C.sack_perm = true;
 	tt_open(&C);
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	ts_flush_tx(&T);
-	ts_destroy(&T);
 	return 0;
 }
 
@@ -419,24 +411,24 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_idle_socket_fits_budget,
-						setup, teardown),
+						setup, ts_teardown),
 		cmocka_unit_test_setup_teardown(
-			test_listener_setsockopt_keeps_queues, setup, teardown),
+			test_listener_setsockopt_keeps_queues, setup, ts_teardown),
 		cmocka_unit_test_setup_teardown(test_listener_stop_fresh_ca,
-						setup, teardown),
+						setup, ts_teardown),
 		cmocka_unit_test_setup_teardown(test_sack_state_comes_and_goes,
-						setup, teardown),
+						setup, ts_teardown),
 		cmocka_unit_test_setup_teardown(test_sack_state_nomem, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_rack_state, setup, teardown),
+						ts_teardown),
+		cmocka_unit_test_setup_teardown(test_rack_state, setup, ts_teardown),
 		cmocka_unit_test_setup_teardown(test_ofo_tiny_segments_bounded,
-						setup, teardown),
+						setup, ts_teardown),
 		cmocka_unit_test_setup_teardown(test_small_segments_coalesced,
-						setup, teardown),
+						setup, ts_teardown),
 		cmocka_unit_test_setup_teardown(test_big_buffers_collapsed,
-						setup, teardown),
+						setup, ts_teardown),
 		cmocka_unit_test_setup_teardown(test_big_buffers_collapsed_ooo,
-						setup, teardown),
+						setup, ts_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -36,20 +36,12 @@ static uint8_t BUF[20 * MSS];
 
 static int setup(void **state)
 {
-	(void)state;
+	*state = &T;
 	tt_stack_init(&T);
 	tt_conn_init(&C, &T, true);
 	tt_open(&C);
 	for (size_t i = 0; i < sizeof(BUF); i++)
 		BUF[i] = (uint8_t)(i * 13 + i / 509);
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	ts_flush_tx(&T);
-	ts_destroy(&T);
 	return 0;
 }
 
@@ -396,7 +388,7 @@ static void test_carve_then_no_offload(void **state)
 /* A SACK-permitted connection, for the scoreboard over carved segments. */
 static int setup_sack(void **state)
 {
-	(void)state;
+	*state = &T;
 	tt_stack_init(&T);
 	/* RFC 6675's DupThresh finds the loss, as in test_tcp_sack.c (RACK,
 	 * net.ipv4.tcp_recovery = 1, is test_tcp_rack.c's). */
@@ -459,7 +451,7 @@ static void test_carve_sack_lost_mss(void **state)
  * and the hole is again repaired by exactly the lost MSS. */
 static int setup_sack_rack(void **state)
 {
-	(void)state;
+	*state = &T;
 	tt_stack_init(&T);
 	tt_conn_init(&C, &T, true);
 	C.sack_perm = true;
@@ -506,27 +498,27 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_tso_one_gso_packet, setup,
-						teardown),
+						ts_teardown),
 		cmocka_unit_test_setup_teardown(test_tso_tail_and_retransmit,
-						setup, teardown),
+						setup, ts_teardown),
 		cmocka_unit_test_setup_teardown(test_csum_offload_only, setup,
-						teardown),
+						ts_teardown),
 		cmocka_unit_test_setup_teardown(test_no_offload, setup,
-						teardown),
+						ts_teardown),
 		cmocka_unit_test_setup_teardown(test_tso_not_a_retransmission,
-						setup, teardown),
+						setup, ts_teardown),
 		cmocka_unit_test_setup_teardown(test_carve_one_area, setup,
-						teardown),
+						ts_teardown),
 		cmocka_unit_test_setup_teardown(test_carve_partial_ack, setup,
-						teardown),
+						ts_teardown),
 		cmocka_unit_test_setup_teardown(test_carve_tail_grows, setup,
-						teardown),
+						ts_teardown),
 		cmocka_unit_test_setup_teardown(test_carve_then_no_offload,
-						setup, teardown),
+						setup, ts_teardown),
 		cmocka_unit_test_setup_teardown(test_carve_sack_lost_mss,
-						setup_sack, teardown),
+						setup_sack, ts_teardown),
 		cmocka_unit_test_setup_teardown(test_carve_rack_lost_mss,
-						setup_sack_rack, teardown),
+						setup_sack_rack, ts_teardown),
 	};
 
 	return cmocka_run_group_tests_name("tcp_offload", tests, NULL, NULL);

@@ -29,16 +29,8 @@ static struct test_stack T;
 
 static int setup(void **state)
 {
-	(void)state;
+	*state = &T;
 	tt_stack_init(&T);
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	ts_flush_tx(&T);
-	ts_destroy(&T);
 	return 0;
 }
 
@@ -845,7 +837,7 @@ static void test_descriptor_readiness(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-#define T_(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+#define T_(fn) cmocka_unit_test_setup_teardown(fn, setup, ts_teardown)
 		T_(test_closed_port_rst),
 		T_(test_closed_port_rst_fields),
 		T_(test_listen_rows),

@@ -30,16 +30,8 @@ static struct test_stack T;
 
 static int setup(void **state)
 {
-	(void)state;
+	*state = &T;
 	tt_stack_init(&T);
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	ts_flush_tx(&T);
-	ts_destroy(&T);
 	return 0;
 }
 
@@ -304,7 +296,7 @@ static void test_time_wait_overflow(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-#define T_(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+#define T_(fn) cmocka_unit_test_setup_teardown(fn, setup, ts_teardown)
 		T_(test_connect_ports_walk_forward),
 		T_(test_connect_port_time_wait),
 		T_(test_connect_skips_bound_port),

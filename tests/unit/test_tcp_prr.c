@@ -403,22 +403,14 @@ static int setup_common(bool sack)
 
 static int setup_sack(void **state)
 {
-	(void)state;
+	*state = &T;
 	return setup_common(true);
 }
 
 static int setup_reno(void **state)
 {
-	(void)state;
+	*state = &T;
 	return setup_common(false);
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	ts_flush_tx(&T);
-	ts_destroy(&T);
-	return 0;
 }
 
 /* ---- the scenarios ------------------------------------------------------- */
@@ -535,15 +527,15 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sndcnt_formula),
 		cmocka_unit_test_setup_teardown(test_sack_one_loss, setup_sack,
-						teardown),
+						ts_teardown),
 		cmocka_unit_test_setup_teardown(test_sack_two_holes_partial_ack,
-						setup_sack, teardown),
+						setup_sack, ts_teardown),
 		cmocka_unit_test_setup_teardown(test_sack_burst_loss, setup_sack,
-						teardown),
+						ts_teardown),
 		cmocka_unit_test_setup_teardown(test_reno_one_loss, setup_reno,
-						teardown),
+						ts_teardown),
 		cmocka_unit_test_setup_teardown(test_reno_partial_ack, setup_reno,
-						teardown),
+						ts_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -63,22 +63,14 @@ static int setup_common(const char *recovery)
 
 static int setup(void **state)
 {
-	(void)state;
+	*state = &T;
 	return setup_common("1");
 }
 
 static int setup_off(void **state)
 {
-	(void)state;
+	*state = &T;
 	return setup_common("0");
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	ts_flush_tx(&T);
-	ts_destroy(&T);
-	return 0;
 }
 
 static struct tcp_info info(void)
@@ -694,47 +686,47 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_frto_spurious_timeout,
-						setup, teardown),
+						setup, ts_teardown),
 		cmocka_unit_test_setup_teardown(test_frto_real_loss,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_frto_off, setup, teardown),
+						setup, ts_teardown),
+		cmocka_unit_test_setup_teardown(test_frto_off, setup, ts_teardown),
 		cmocka_unit_test_setup_teardown(
 			test_dsack_undo_in_window_needs_retransmission,
-			setup, teardown),
+			setup, ts_teardown),
 		cmocka_unit_test_setup_teardown(test_frto_undo_ends_episode,
-						setup, teardown),
+						setup, ts_teardown),
 		cmocka_unit_test_setup_teardown(test_reordering_within_window,
-						setup, teardown),
+						setup, ts_teardown),
 		cmocka_unit_test_setup_teardown(test_reorder_timer_marks,
-						setup, teardown),
+						setup, ts_teardown),
 		cmocka_unit_test_setup_teardown(test_lost_by_time_on_one_sack,
-						setup, teardown),
+						setup, ts_teardown),
 		cmocka_unit_test_setup_teardown(test_recovery_off_waits,
-						setup_off, teardown),
+						setup_off, ts_teardown),
 		cmocka_unit_test_setup_teardown(test_recovery_off_dupthresh,
-						setup_off, teardown),
+						setup_off, ts_teardown),
 		cmocka_unit_test_setup_teardown(test_dupthresh_in_rack,
-						setup, teardown),
+						setup, ts_teardown),
 		cmocka_unit_test_setup_teardown(test_reordering_widens,
-						setup, teardown),
+						setup, ts_teardown),
 		cmocka_unit_test_setup_teardown(test_dsack_widens_window,
-						setup, teardown),
+						setup, ts_teardown),
 		cmocka_unit_test_setup_teardown(test_tlp_tail_loss_repaired,
-						setup, teardown),
+						setup, ts_teardown),
 		cmocka_unit_test_setup_teardown(test_tlp_tail_loss_recovery_off,
-						setup_off, teardown),
+						setup_off, ts_teardown),
 		cmocka_unit_test_setup_teardown(test_lost_retransmission,
-						setup, teardown),
+						setup, ts_teardown),
 		cmocka_unit_test_setup_teardown(test_walk_passes_retransmission,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_dsack_undo, setup, teardown),
+						setup, ts_teardown),
+		cmocka_unit_test_setup_teardown(test_dsack_undo, setup, ts_teardown),
 		cmocka_unit_test_setup_teardown(
-			test_dsack_undo_counts_segments, setup, teardown),
+			test_dsack_undo_counts_segments, setup, ts_teardown),
 		cmocka_unit_test_setup_teardown(test_dsack_undo_without_rack,
-						setup_off, teardown),
+						setup_off, ts_teardown),
 		cmocka_unit_test_setup_teardown(
-			test_timeout_leaves_no_reordering, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_sysctl, setup, teardown),
+			test_timeout_leaves_no_reordering, setup, ts_teardown),
+		cmocka_unit_test_setup_teardown(test_sysctl, setup, ts_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -32,7 +32,7 @@ static uint8_t BUF[70000];
  * 6675 §5 writes out (CUBIC's 0.7 is tested in test_tcp_cong.c). */
 static int setup(void **state)
 {
-	(void)state;
+	*state = &T;
 	tt_stack_init(&T);
 	assert_int_equal(ustack_sysctl_set(T.st, "net.ipv4.tcp_congestion_control",
 					   "reno"), 0);
@@ -45,14 +45,6 @@ static int setup(void **state)
 	tt_open(&C);
 	for (size_t i = 0; i < sizeof(BUF); i++)
 		BUF[i] = (uint8_t)(i * 7 + 3);
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	ts_flush_tx(&T);
-	ts_destroy(&T);
 	return 0;
 }
 
@@ -494,31 +486,31 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_sack_lengths),
 		cmocka_unit_test(test_emit_sack_room),
-		cmocka_unit_test_setup_teardown(test_negotiated, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_negotiated, setup, ts_teardown),
 		cmocka_unit_test_setup_teardown(test_not_negotiated_without_offer,
-						setup, teardown),
+						setup, ts_teardown),
 		cmocka_unit_test_setup_teardown(test_sysctl_off_declines, setup,
-						teardown),
+						ts_teardown),
 		cmocka_unit_test_setup_teardown(test_blocks_most_recent_first,
-						setup, teardown),
+						setup, ts_teardown),
 		cmocka_unit_test_setup_teardown(test_blocks_go_with_cumulative_ack,
-						setup, teardown),
+						setup, ts_teardown),
 		cmocka_unit_test_setup_teardown(test_no_blocks_on_full_data_segment,
-						setup, teardown),
+						setup, ts_teardown),
 		cmocka_unit_test_setup_teardown(test_dsack_old_and_ooo, setup,
-						teardown),
+						ts_teardown),
 		cmocka_unit_test_setup_teardown(test_invalid_blocks_ignored, setup,
-						teardown),
+						ts_teardown),
 		cmocka_unit_test_setup_teardown(test_islost_and_recovery, setup,
-						teardown),
+						ts_teardown),
 		cmocka_unit_test_setup_teardown(test_nextseg_lost_before_new_data,
-						setup, teardown),
+						setup, ts_teardown),
 		cmocka_unit_test_setup_teardown(test_rto_keeps_sack_marks, setup,
-						teardown),
+						ts_teardown),
 		cmocka_unit_test_setup_teardown(test_recovery_after_2gib, setup,
-						teardown),
+						ts_teardown),
 		cmocka_unit_test_setup_teardown(test_rto_after_reneging, setup,
-						teardown),
+						ts_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

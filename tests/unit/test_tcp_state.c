@@ -30,16 +30,8 @@ static struct test_stack T;
 
 static int setup(void **state)
 {
-	(void)state;
+	*state = &T;
 	tt_stack_init(&T);
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	ts_flush_tx(&T);
-	ts_destroy(&T);
 	return 0;
 }
 
@@ -1019,7 +1011,7 @@ static void test_poll_mask_per_state(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-#define T_(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+#define T_(fn) cmocka_unit_test_setup_teardown(fn, setup, ts_teardown)
 		T_(test_fixtures_reach_each_state),
 		T_(test_unacceptable_seq_acked_and_dropped),
 		T_(test_rst_exact_resets),

@@ -42,17 +42,9 @@ static uint8_t BUF[20000];
 
 static int setup(void **state)
 {
-	(void)state;
+	*state = &T;
 	tt_stack_init(&T);
 	memset(BUF, 'd', sizeof(BUF));
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	ts_flush_tx(&T);
-	ts_destroy(&T);
 	return 0;
 }
 
@@ -1349,7 +1341,7 @@ static void test_user_timeout_keepalive(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-#define T_(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+#define T_(fn) cmocka_unit_test_setup_teardown(fn, setup, ts_teardown)
 		T_(test_syn_retries_then_etimedout),
 		T_(test_syncnt),
 		T_(test_synack_retries),

@@ -32,16 +32,8 @@ size_t __sanitizer_get_current_allocated_bytes(void);
 
 static int setup(void **state)
 {
-	(void)state;
+	*state = &T;
 	tt_stack_init(&T);
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	ts_flush_tx(&T);
-	ts_destroy(&T);
 	return 0;
 }
 
@@ -433,7 +425,7 @@ static void test_memory_per_entry(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-#define T_(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T_(f) cmocka_unit_test_setup_teardown(f, setup, ts_teardown)
 		T_(test_fin_retransmit_acked),
 		T_(test_bare_ack_restarts),
 		T_(test_rst),

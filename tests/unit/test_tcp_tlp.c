@@ -55,7 +55,7 @@ static int setup_common(bool sack, const char *early_retrans,
 
 static int setup(void **state)
 {
-	(void)state;
+	*state = &T;
 	return setup_common(true, "3", 100000);
 }
 
@@ -63,28 +63,20 @@ static int setup(void **state)
  * (2 * 300 + 200 = 800 ms) comes first. */
 static int setup_long_rtt(void **state)
 {
-	(void)state;
+	*state = &T;
 	return setup_common(true, "3", 300000);
 }
 
 static int setup_off(void **state)
 {
-	(void)state;
+	*state = &T;
 	return setup_common(true, "0", 100000);
 }
 
 static int setup_nosack(void **state)
 {
-	(void)state;
+	*state = &T;
 	return setup_common(false, "3", 100000);
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	ts_flush_tx(&T);
-	ts_destroy(&T);
-	return 0;
 }
 
 static struct tcp_info info(void)
@@ -347,23 +339,23 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sysctl),
 		cmocka_unit_test_setup_teardown(test_pto_two_in_flight, setup,
-						teardown),
+						ts_teardown),
 		cmocka_unit_test_setup_teardown(test_pto_one_in_flight,
-						setup_long_rtt, teardown),
+						setup_long_rtt, ts_teardown),
 		cmocka_unit_test_setup_teardown(test_pto_capped_by_rto, setup,
-						teardown),
+						ts_teardown),
 		cmocka_unit_test_setup_teardown(test_probe_new_data, setup,
-						teardown),
+						ts_teardown),
 		cmocka_unit_test_setup_teardown(test_probe_repairs_loss, setup,
-						teardown),
+						ts_teardown),
 		cmocka_unit_test_setup_teardown(test_probe_dsack_no_loss, setup,
-						teardown),
+						ts_teardown),
 		cmocka_unit_test_setup_teardown(test_one_probe_per_episode, setup,
-						teardown),
+						ts_teardown),
 		cmocka_unit_test_setup_teardown(test_no_probe, setup_off,
-						teardown),
+						ts_teardown),
 		cmocka_unit_test_setup_teardown(test_no_probe, setup_nosack,
-						teardown),
+						ts_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

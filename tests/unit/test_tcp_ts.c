@@ -31,19 +31,11 @@ static bool peer_sack;   /* the peer's SYN or SYN-ACK offers SACK */
 
 static int setup(void **state)
 {
-	(void)state;
+	*state = &T;
 	tt_stack_init(&T);
 	peer_sack = false;
 	for (size_t i = 0; i < sizeof(BUF); i++)
 		BUF[i] = (uint8_t)(i * 13 + 1);
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	ts_flush_tx(&T);
-	ts_destroy(&T);
 	return 0;
 }
 
@@ -727,7 +719,7 @@ static void test_sndbuf_expands(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-#define T_(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T_(f) cmocka_unit_test_setup_teardown(f, setup, ts_teardown)
 		T_(test_wscale_negotiated_active),
 		T_(test_wscale_from_rmem_max),
 		T_(test_wscale_so_rcvbuf),

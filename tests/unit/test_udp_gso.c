@@ -42,18 +42,10 @@ static uint8_t payload[PLEN];
 
 static int setup(void **state)
 {
-	(void)state;
+	*state = &T;
 	ts_init_l3(&T, "10.0.0.2", 24);
 	for (size_t i = 0; i < sizeof(payload); i++)
 		payload[i] = (uint8_t)(i * 7 + i / 251);
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	ts_flush_tx(&T);
-	ts_destroy(&T);
 	return 0;
 }
 
@@ -258,13 +250,13 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_whole_to_a_uso_device,
-						setup, teardown),
+						setup, ts_teardown),
 		cmocka_unit_test_setup_teardown(test_cut_without_uso, setup,
-						teardown),
+						ts_teardown),
 		cmocka_unit_test_setup_teardown(test_one_datagram_is_plain,
-						setup, teardown),
+						setup, ts_teardown),
 		cmocka_unit_test_setup_teardown(test_group_loop_whole_and_cut,
-						setup, teardown),
+						setup, ts_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
