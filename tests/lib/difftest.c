@@ -18,7 +18,11 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
+
+#include <linux/errqueue.h>
+#include <netinet/in.h>
 
 #include <net/if.h>
 #include <sys/ioctl.h>
@@ -47,6 +51,7 @@ struct dt {
 	size_t len, cap;
 	struct dt_fd fds[DT_MAX_FDS];
 	int nfds, next_id;
+	struct timespec last_ts;    /* the last time dt_note_cmsgs saw */
 };
 
 /* ---- the transcript ------------------------------------------------------ */
@@ -1247,6 +1252,113 @@ static void run_cmocka_case(void **state)
 	if (!dt_run_case(c, stdout))
 		fail_msg("%s: linux and ustack disagree (transcripts above)",
 			 c->name);
+}
+
+/* ---- control messages ---------------------------------------------------- */
+
+/* A time in a control message: recent (within a minute of the clock),
+ * its fraction in range, and not before the last one of the case. */
+static void note_time(struct dt *t, const char *what, int64_t sec,
+		      int64_t frac, bool ns)
+{
+	struct timespec now, ts = { (time_t)sec, (long)(ns ? frac : frac * 1000) };
+	bool ordered;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	ordered = ts.tv_sec > t->last_ts.tv_sec ||
+		  (ts.tv_sec == t->last_ts.tv_sec &&
+		   ts.tv_nsec >= t->last_ts.tv_nsec);
+	t->last_ts = ts;
+	dt_note(t, "  %s recent %d, fraction in range %d, not before the "
+		"last %d", what, sec > now.tv_sec - 60 && sec <= now.tv_sec,
+		frac >= 0 && frac < (ns ? 1000000000 : 1000000), ordered);
+}
+
+static void note_addr(char *out, size_t n, const void *in_addr)
+{
+	inet_ntop(AF_INET, in_addr, out, (socklen_t)n);
+}
+
+void dt_note_cmsgs(struct dt *t, const struct msghdr *m)
+{
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(m); c;
+	     c = CMSG_NXTHDR((struct msghdr *)m, c)) {
+		size_t n = c->cmsg_len > CMSG_LEN(0) ? c->cmsg_len - CMSG_LEN(0)
+						      : 0;
+		const unsigned char *d = CMSG_DATA(c);
+		int level = c->cmsg_level, type = c->cmsg_type;
+		char a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN];
+		int64_t v[6];
+
+		dt_note(t, "cmsg %d/%d len %zu", level, type,
+			(size_t)c->cmsg_len);
+		if (level == SOL_SOCKET &&
+		    (type == SO_TIMESTAMP_OLD || type == SO_TIMESTAMP_NEW ||
+		     type == SO_TIMESTAMPNS_OLD || type == SO_TIMESTAMPNS_NEW) &&
+		    n >= 2 * sizeof(int64_t)) {
+			/* Two 64-bit fields in every layout on x86-64. */
+			memcpy(v, d, 2 * sizeof(int64_t));
+			note_time(t, "time", v[0], v[1],
+				  type == SO_TIMESTAMPNS_OLD ||
+				  type == SO_TIMESTAMPNS_NEW);
+		} else if (level == SOL_SOCKET &&
+			   (type == SO_TIMESTAMPING_OLD ||
+			    type == SO_TIMESTAMPING_NEW) &&
+			   n >= 6 * sizeof(int64_t)) {
+			memcpy(v, d, 6 * sizeof(int64_t));
+			note_time(t, "ts[0]", v[0], v[1], true);
+			dt_note(t, "  ts[1] zero %d, ts[2] zero %d",
+				!v[2] && !v[3], !v[4] && !v[5]);
+		} else if (level == SOL_SOCKET && type == SO_RXQ_OVFL &&
+			   n >= sizeof(uint32_t)) {
+			uint32_t drops;
+
+			/* How many a full queue drops depends on each
+			 * stack's accounting: only that there were some. */
+			memcpy(&drops, d, sizeof(drops));
+			dt_note(t, "  drops > 0: %d", drops > 0);
+		} else if (level == SOL_IP && type == IP_PKTINFO &&
+			   n >= sizeof(struct in_pktinfo)) {
+			struct in_pktinfo pi;
+
+			memcpy(&pi, d, sizeof(pi));
+			note_addr(a, sizeof(a), &pi.ipi_spec_dst);
+			note_addr(b, sizeof(b), &pi.ipi_addr);
+			dt_note(t, "  ifindex %d spec_dst %s addr %s",
+				pi.ipi_ifindex, a, b);
+		} else if (level == SOL_IP && type == IP_TTL &&
+			   n >= sizeof(int)) {
+			int ttl;
+
+			memcpy(&ttl, d, sizeof(ttl));
+			dt_note(t, "  ttl %d", ttl);
+		} else if (level == SOL_IP && type == IP_TOS && n >= 1) {
+			dt_note(t, "  tos %#x", d[0]);
+		} else if (level == SOL_IP && type == IP_ORIGDSTADDR &&
+			   n >= sizeof(struct sockaddr_in)) {
+			struct sockaddr_in o;
+
+			memcpy(&o, d, sizeof(o));
+			note_addr(a, sizeof(a), &o.sin_addr);
+			dt_note(t, "  family %u %s:%u zero %d", o.sin_family, a,
+				ntohs(o.sin_port),
+				!memcmp(o.sin_zero, "\0\0\0\0\0\0\0\0", 8));
+		} else if (level == SOL_IP && type == IP_RECVERR &&
+			   n >= sizeof(struct sock_extended_err) +
+				sizeof(struct sockaddr_in)) {
+			struct sock_extended_err ee;
+			struct sockaddr_in off;
+
+			memcpy(&ee, d, sizeof(ee));
+			memcpy(&off, d + sizeof(ee), sizeof(off));
+			note_addr(a, sizeof(a), &off.sin_addr);
+			dt_note(t, "  errno %u origin %u type %u code %u pad %u "
+				"info %u data %u offender family %u %s:%u",
+				ee.ee_errno, ee.ee_origin, ee.ee_type,
+				ee.ee_code, ee.ee_pad, ee.ee_info, ee.ee_data,
+				off.sin_family, a, ntohs(off.sin_port));
+		}
+	}
 }
 
 int dt_main(const char *group, const struct dt_case *cases, size_t n)

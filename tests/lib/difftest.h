@@ -158,6 +158,13 @@ void dt_tcp_pair(struct dt *t, uint16_t port, int *l, int *c, int *s);
  * runtime thread, which a case starts with this when it waits for one
  * (nothing to do on Linux). */
 void dt_run_timers(struct dt *t);
+/* The control messages a recvmsg got, one line each (level, type,
+ * length), and what they hold as far as both sides can agree: a time is
+ * checked to be recent, in range, and not before the last one the case
+ * saw; SO_RXQ_OVFL's count to be above 0; IP_PKTINFO, IP_TTL, IP_TOS,
+ * IP_ORIGDSTADDR and IP_RECVERR's fields as they are. */
+struct msghdr;
+void dt_note_cmsgs(struct dt *t, const struct msghdr *m);
 /* getsockname and getpeername into sockaddr_in-sized buffers. */
 void dt_getnames(struct dt *t, int fd);
 

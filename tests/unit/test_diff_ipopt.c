@@ -38,82 +38,6 @@
 
 static const char hello[] = "hello";
 
-static void note_cmsgs(struct dt *t, struct msghdr *m)
-{
-	struct timeval now;
-
-	gettimeofday(&now, NULL);
-	for (struct cmsghdr *c = CMSG_FIRSTHDR(m); c; c = CMSG_NXTHDR(m, c)) {
-		size_t n = c->cmsg_len > CMSG_LEN(0) ? c->cmsg_len - CMSG_LEN(0)
-						      : 0;
-		const unsigned char *d = CMSG_DATA(c);
-
-		if (c->cmsg_level == SOL_SOCKET &&
-		    c->cmsg_type == SO_TIMESTAMP_OLD &&
-		    n >= sizeof(struct timeval)) {
-			struct timeval tv;
-
-			memcpy(&tv, d, sizeof(tv));
-			dt_note(t, "cmsg SO_TIMESTAMP recent: %d",
-				tv.tv_sec > now.tv_sec - 60 &&
-				tv.tv_sec <= now.tv_sec);
-		} else if (c->cmsg_level == SOL_IP && c->cmsg_type == IP_PKTINFO &&
-			   n >= sizeof(struct in_pktinfo)) {
-			struct in_pktinfo pi;
-			char a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN];
-
-			memcpy(&pi, d, sizeof(pi));
-			inet_ntop(AF_INET, &pi.ipi_spec_dst, a, sizeof(a));
-			inet_ntop(AF_INET, &pi.ipi_addr, b, sizeof(b));
-			dt_note(t, "cmsg IP_PKTINFO ifindex %d spec_dst %s addr %s",
-				pi.ipi_ifindex, a, b);
-		} else if (c->cmsg_level == SOL_IP && c->cmsg_type == IP_TTL &&
-			   n >= sizeof(int)) {
-			int v;
-
-			memcpy(&v, d, sizeof(v));
-			dt_note(t, "cmsg IP_TTL %d len %zu", v,
-				(size_t)c->cmsg_len);
-		} else if (c->cmsg_level == SOL_IP &&
-			   c->cmsg_type == IP_ORIGDSTADDR &&
-			   n >= sizeof(struct sockaddr_in)) {
-			struct sockaddr_in o;
-			char a[INET_ADDRSTRLEN];
-
-			memcpy(&o, d, sizeof(o));
-			inet_ntop(AF_INET, &o.sin_addr, a, sizeof(a));
-			dt_note(t, "cmsg IP_ORIGDSTADDR len %zu family %u %s:%u "
-				"zero %d", (size_t)c->cmsg_len, o.sin_family, a,
-				ntohs(o.sin_port),
-				!memcmp(o.sin_zero, "\0\0\0\0\0\0\0\0", 8));
-		} else if (c->cmsg_level == SOL_IP && c->cmsg_type == IP_TOS &&
-			   n >= 1) {
-			dt_note(t, "cmsg IP_TOS %#x len %zu", d[0],
-				(size_t)c->cmsg_len);
-		} else if (c->cmsg_level == SOL_IP && c->cmsg_type == IP_RECVERR &&
-			   n >= sizeof(struct sock_extended_err) +
-				sizeof(struct sockaddr_in)) {
-			struct sock_extended_err ee;
-			struct sockaddr_in off;
-			char a[INET_ADDRSTRLEN];
-
-			memcpy(&ee, d, sizeof(ee));
-			memcpy(&off, d + sizeof(ee), sizeof(off));
-			inet_ntop(AF_INET, &off.sin_addr, a, sizeof(a));
-			dt_note(t, "cmsg IP_RECVERR len %zu errno %u origin %u "
-				"type %u code %u pad %u info %u data %u "
-				"offender family %u %s:%u",
-				(size_t)c->cmsg_len, ee.ee_errno, ee.ee_origin,
-				ee.ee_type, ee.ee_code, ee.ee_pad, ee.ee_info,
-				ee.ee_data, off.sin_family, a,
-				ntohs(off.sin_port));
-		} else {
-			dt_note(t, "cmsg %d/%d len %zu", c->cmsg_level,
-				c->cmsg_type, (size_t)c->cmsg_len);
-		}
-	}
-}
-
 /* recvmsg with a name, a buffer and room for control messages; the
  * messages are noted. */
 static void recv_noted(struct dt *t, int fd, int flags, size_t buflen,
@@ -129,7 +53,7 @@ static void recv_noted(struct dt *t, int fd, int flags, size_t buflen,
 	};
 
 	if (dt_recvmsg(t, fd, &m, flags) >= 0 && ctllen)
-		note_cmsgs(t, &m);
+		dt_note_cmsgs(t, &m);
 }
 
 static void poll_err(struct dt *t, int fd)

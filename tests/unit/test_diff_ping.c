@@ -78,38 +78,6 @@ static void wait_in(struct dt *t, int fd)
 	dt_poll(t, &p, 1, 1000);
 }
 
-static void note_cmsgs(struct dt *t, struct msghdr *m)
-{
-	for (struct cmsghdr *c = CMSG_FIRSTHDR(m); c; c = CMSG_NXTHDR(m, c)) {
-		const unsigned char *d = CMSG_DATA(c);
-
-		if (c->cmsg_level == SOL_IP && c->cmsg_type == IP_TTL) {
-			int v;
-
-			memcpy(&v, d, sizeof(v));
-			dt_note(t, "cmsg IP_TTL %d", v);
-		} else if (c->cmsg_level == SOL_IP && c->cmsg_type == IP_TOS) {
-			dt_note(t, "cmsg IP_TOS %#x", d[0]);
-		} else if (c->cmsg_level == SOL_IP &&
-			   c->cmsg_type == IP_RECVERR) {
-			struct sock_extended_err ee;
-			struct sockaddr_in off;
-			char a[INET_ADDRSTRLEN];
-
-			memcpy(&ee, d, sizeof(ee));
-			memcpy(&off, d + sizeof(ee), sizeof(off));
-			inet_ntop(AF_INET, &off.sin_addr, a, sizeof(a));
-			dt_note(t, "cmsg IP_RECVERR errno %u origin %u type %u "
-				"code %u info %u offender %u %s",
-				ee.ee_errno, ee.ee_origin, ee.ee_type,
-				ee.ee_code, ee.ee_info, off.sin_family, a);
-		} else {
-			dt_note(t, "cmsg %d/%d len %zu", c->cmsg_level,
-				c->cmsg_type, (size_t)c->cmsg_len);
-		}
-	}
-}
-
 static void recv_noted(struct dt *t, int fd, int flags, size_t buflen)
 {
 	char buf[2048], ctl[256] __attribute__((aligned(8)));
@@ -122,7 +90,7 @@ static void recv_noted(struct dt *t, int fd, int flags, size_t buflen)
 	};
 
 	if (dt_recvmsg(t, fd, &m, flags) >= 0)
-		note_cmsgs(t, &m);
+		dt_note_cmsgs(t, &m);
 }
 
 /* ---- creating, options, bind -------------------------------------------- */

@@ -253,53 +253,6 @@ static void case_sockopt_more_bools(struct dt *t)
 	}
 }
 
-/*
- * The control messages a recvmsg gets: their level, type and length are
- * compared, and the values as far as both sides can agree on them (a
- * timestamp within a minute of now; a drop count above zero: how many
- * datagrams a full queue drops depends on each stack's buffer accounting).
- */
-static void note_cmsgs(struct dt *t, struct msghdr *m)
-{
-	struct timeval now;
-
-	gettimeofday(&now, NULL);
-	for (struct cmsghdr *c = CMSG_FIRSTHDR(m); c; c = CMSG_NXTHDR(m, c)) {
-		struct timeval tv;
-		uint32_t n;
-
-		if ((c->cmsg_type == SO_TIMESTAMP_OLD ||
-		     c->cmsg_type == SO_TIMESTAMP_NEW ||
-		     c->cmsg_type == SO_TIMESTAMPNS_OLD ||
-		     c->cmsg_type == SO_TIMESTAMPNS_NEW) &&
-		    c->cmsg_len >= CMSG_LEN(sizeof(tv))) {
-			/* Two 64-bit fields in every layout here (x86-64);
-			 * the second below a million (us) or a billion (ns). */
-			bool ns = c->cmsg_type == SO_TIMESTAMPNS_OLD ||
-				  c->cmsg_type == SO_TIMESTAMPNS_NEW;
-
-			memcpy(&tv, CMSG_DATA(c), sizeof(tv));
-			dt_note(t, "cmsg %d/%d len %zu, time within 60 s: %d, "
-				"fraction in range: %d",
-				c->cmsg_level, c->cmsg_type,
-				(size_t)c->cmsg_len,
-				tv.tv_sec > now.tv_sec - 60 &&
-				tv.tv_sec <= now.tv_sec,
-				tv.tv_usec >= 0 &&
-				tv.tv_usec < (ns ? 1000000000 : 1000000));
-		} else if (c->cmsg_type == SO_RXQ_OVFL &&
-			   c->cmsg_len >= CMSG_LEN(sizeof(n))) {
-			memcpy(&n, CMSG_DATA(c), sizeof(n));
-			dt_note(t, "cmsg %d/%d len %zu, drops > 0: %d",
-				c->cmsg_level, c->cmsg_type,
-				(size_t)c->cmsg_len, n > 0);
-		} else {
-			dt_note(t, "cmsg %d/%d len %zu", c->cmsg_level,
-				c->cmsg_type, (size_t)c->cmsg_len);
-		}
-	}
-}
-
 static void case_cmsg_timestamp(struct dt *t)
 {
 	struct sockaddr_in a = dt_sin("127.0.0.1", P1);
@@ -315,7 +268,7 @@ static void case_cmsg_timestamp(struct dt *t)
 	m.msg_control = ctl;
 	m.msg_controllen = sizeof(ctl);
 	dt_recvmsg(t, s, &m, 0);
-	note_cmsgs(t, &m);
+	dt_note_cmsgs(t, &m);
 	/* No room for the message: cut, MSG_CTRUNC. */
 	m.msg_controllen = 20;
 	dt_recvmsg(t, s, &m, 0);
@@ -346,7 +299,7 @@ static void datagram_noted(struct dt *t, int fd, int s)
 
 	dt_sendto(t, fd, hello, 5, 0, &a, sizeof(a));
 	dt_recvmsg(t, s, &m, 0);
-	note_cmsgs(t, &m);
+	dt_note_cmsgs(t, &m);
 }
 
 static void case_cmsg_timestamp_kinds(struct dt *t)
@@ -395,7 +348,7 @@ static void case_cmsg_rxq_ovfl(struct dt *t)
 	m.msg_control = ctl;
 	m.msg_controllen = sizeof(ctl);
 	dt_recvmsg(t, s, &m, 0);
-	note_cmsgs(t, &m);
+	dt_note_cmsgs(t, &m);
 }
 
 /*

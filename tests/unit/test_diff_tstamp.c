@@ -51,89 +51,6 @@
 
 static const char hello[] = "hello";
 
-/* The newest timestamp noted so far in this case (to check the order). */
-static struct timespec last_ts;
-
-static void note_ts(struct dt *t, const char *what, const struct timespec *ts)
-{
-	struct timespec now;
-	bool recent, ordered;
-
-	clock_gettime(CLOCK_REALTIME, &now);
-	recent = ts->tv_sec > now.tv_sec - 60 && ts->tv_sec <= now.tv_sec &&
-		 ts->tv_nsec >= 0 && ts->tv_nsec < 1000000000;
-	ordered = ts->tv_sec > last_ts.tv_sec ||
-		  (ts->tv_sec == last_ts.tv_sec &&
-		   ts->tv_nsec >= last_ts.tv_nsec);
-	dt_note(t, "  %s recent %d, not before the last %d", what, recent,
-		ordered);
-	last_ts = *ts;
-}
-
-/*
- * The control messages of a recvmsg: level, type and length always;
- * a timestamp as note_ts sees it; the extended error field by field.
- */
-static void note_cmsgs(struct dt *t, struct msghdr *m)
-{
-	for (struct cmsghdr *c = CMSG_FIRSTHDR(m); c; c = CMSG_NXTHDR(m, c)) {
-		size_t n = c->cmsg_len > CMSG_LEN(0) ? c->cmsg_len - CMSG_LEN(0)
-						      : 0;
-		const unsigned char *d = CMSG_DATA(c);
-
-		dt_note(t, "cmsg %d/%d len %zu", c->cmsg_level, c->cmsg_type,
-			(size_t)c->cmsg_len);
-		if (c->cmsg_level == SOL_SOCKET &&
-		    (c->cmsg_type == SO_TIMESTAMPING_OLD ||
-		     c->cmsg_type == SO_TIMESTAMPING_NEW) &&
-		    n >= 3 * sizeof(struct timespec)) {
-			struct timespec ts[3];
-
-			memcpy(ts, d, sizeof(ts));
-			note_ts(t, "ts[0]", &ts[0]);
-			dt_note(t, "  ts[1] zero %d, ts[2] zero %d",
-				!ts[1].tv_sec && !ts[1].tv_nsec,
-				!ts[2].tv_sec && !ts[2].tv_nsec);
-		} else if (c->cmsg_level == SOL_SOCKET &&
-			   (c->cmsg_type == SO_TIMESTAMP_OLD ||
-			    c->cmsg_type == SO_TIMESTAMP_NEW) &&
-			   n >= sizeof(struct timeval)) {
-			struct timeval tv;
-			struct timespec ts;
-
-			memcpy(&tv, d, sizeof(tv));
-			ts.tv_sec = tv.tv_sec;
-			ts.tv_nsec = tv.tv_usec * 1000;
-			note_ts(t, "timeval", &ts);
-		} else if (c->cmsg_level == SOL_IP && c->cmsg_type == IP_RECVERR &&
-			   n >= sizeof(struct sock_extended_err) +
-				sizeof(struct sockaddr_in)) {
-			struct sock_extended_err ee;
-			struct sockaddr_in off;
-			char a[INET_ADDRSTRLEN];
-
-			memcpy(&ee, d, sizeof(ee));
-			memcpy(&off, d + sizeof(ee), sizeof(off));
-			inet_ntop(AF_INET, &off.sin_addr, a, sizeof(a));
-			dt_note(t, "  errno %u origin %u type %u code %u pad %u "
-				"info %u data %u offender family %u %s:%u",
-				ee.ee_errno, ee.ee_origin, ee.ee_type,
-				ee.ee_code, ee.ee_pad, ee.ee_info, ee.ee_data,
-				off.sin_family, a, ntohs(off.sin_port));
-		} else if (c->cmsg_level == SOL_IP && c->cmsg_type == IP_PKTINFO &&
-			   n >= sizeof(struct in_pktinfo)) {
-			struct in_pktinfo pi;
-			char a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN];
-
-			memcpy(&pi, d, sizeof(pi));
-			inet_ntop(AF_INET, &pi.ipi_spec_dst, a, sizeof(a));
-			inet_ntop(AF_INET, &pi.ipi_addr, b, sizeof(b));
-			dt_note(t, "  pktinfo ifindex>0 %d spec_dst %s addr %s",
-				pi.ipi_ifindex > 0, a, b);
-		}
-	}
-}
-
 /*
  * recvmsg of fd's error queue (or of its data, flags without
  * MSG_ERRQUEUE) into a buffer of buflen bytes; control messages noted.
@@ -154,7 +71,7 @@ static ssize_t recv_noted(struct dt *t, int fd, int flags, size_t buflen)
 	ssize_t rc = dt_recvmsg(t, fd, &m, flags);
 
 	if (rc >= 0)
-		note_cmsgs(t, &m);
+		dt_note_cmsgs(t, &m);
 	return rc;
 }
 
@@ -193,7 +110,7 @@ static ssize_t recv_frame(struct dt *t, int fd, size_t buflen)
 	else
 		dt_note(t, "  data: %.*s", (int)((size_t)rc < buflen ?
 						(size_t)rc : buflen), b);
-	note_cmsgs(t, &m);
+	dt_note_cmsgs(t, &m);
 	return rc;
 }
 
@@ -320,7 +237,6 @@ static void case_tstamp_udp_rx(struct dt *t)
 		0,
 	};
 
-	memset(&last_ts, 0, sizeof(last_ts));
 	for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++) {
 		set_ts(t, s, flags[i]);
 		dt_sendto(t, u, hello, 5, 0, &a, sizeof(a));
@@ -349,7 +265,6 @@ static void case_tstamp_tcp_rx(struct dt *t)
 	int l, c, s;
 
 	memset(big, 'x', sizeof(big));
-	memset(&last_ts, 0, sizeof(last_ts));
 	dt_tcp_pair(t, P2, &l, &c, &s);
 	set_ts(t, s, SOF_TIMESTAMPING_RX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE);
 	dt_write(t, c, hello, 5);
@@ -379,7 +294,6 @@ static void case_tstamp_udp_tx(struct dt *t)
 	int s = dt_udp_bound(t, P1);
 	int u = dt_socket(t, AF_INET, SOCK_DGRAM, 0);
 
-	memset(&last_ts, 0, sizeof(last_ts));
 	set_ts(t, u, TS_TX | SOF_TIMESTAMPING_SOFTWARE |
 		     SOF_TIMESTAMPING_OPT_ID | SOF_TIMESTAMPING_OPT_TSONLY);
 	for (int i = 0; i < 3; i++)
@@ -418,7 +332,6 @@ static void case_tstamp_udp_payload(struct dt *t)
 	int s = dt_udp_bound(t, P1);
 	int u = dt_udp_bound(t, P2);
 
-	memset(&last_ts, 0, sizeof(last_ts));
 	set_ts(t, u, TS_TX | SOF_TIMESTAMPING_SOFTWARE);
 	dt_sendto(t, u, hello, 5, 0, &a, sizeof(a));
 	recv_frame(t, u, 100);
@@ -452,7 +365,6 @@ static void case_tstamp_no_report(struct dt *t)
 	int s = dt_udp_bound(t, P1);
 	int u = dt_socket(t, AF_INET, SOCK_DGRAM, 0);
 
-	memset(&last_ts, 0, sizeof(last_ts));
 	set_ts(t, u, SOF_TIMESTAMPING_TX_HARDWARE | SOF_TIMESTAMPING_SOFTWARE |
 		     SOF_TIMESTAMPING_RAW_HARDWARE | SOF_TIMESTAMPING_OPT_ID |
 		     SOF_TIMESTAMPING_OPT_TSONLY);
@@ -516,7 +428,6 @@ static void case_tstamp_sendmsg_cmsg(struct dt *t)
 	int u = dt_socket(t, AF_INET, SOCK_DGRAM, 0);
 	int l, c, srv;
 
-	memset(&last_ts, 0, sizeof(last_ts));
 	set_ts(t, u, SOF_TIMESTAMPING_SOFTWARE | SOF_TIMESTAMPING_OPT_TSONLY);
 	send_ctl(t, u, &a, SO_TIMESTAMPING, SOF_TIMESTAMPING_TX_SOFTWARE, 4,
 		 0, 0);
@@ -566,7 +477,6 @@ static void case_tstamp_tcp_tx(struct dt *t)
 	char buf[4096];
 	int l, c, s;
 
-	memset(&last_ts, 0, sizeof(last_ts));
 	dt_tcp_pair(t, P2, &l, &c, &s);
 	dt_write(t, c, hello, 5);
 	set_ts(t, c, TS_TX | SOF_TIMESTAMPING_TX_ACK |
@@ -605,7 +515,6 @@ static void case_tstamp_udp_fragments(struct dt *t)
 	dt_set_lo_mtu(t, 1500);
 	s = dt_udp_bound(t, P1);
 	u = dt_socket(t, AF_INET, SOCK_DGRAM, 0);
-	memset(&last_ts, 0, sizeof(last_ts));
 	set_ts(t, u, TS_TX | SOF_TIMESTAMPING_SOFTWARE | SOF_TIMESTAMPING_OPT_ID |
 		     SOF_TIMESTAMPING_OPT_TSONLY);
 	dt_sendto(t, u, big, sizeof(big), 0, &a, sizeof(a));
@@ -628,7 +537,6 @@ static void case_tstamp_tcp_cork(struct dt *t)
 
 	memset(big, 'z', sizeof(big));
 	dt_set_lo_mtu(t, 1500);
-	memset(&last_ts, 0, sizeof(last_ts));
 	dt_tcp_pair(t, P3, &l, &c, &s);
 	set_ts(t, c, TS_TX | SOF_TIMESTAMPING_TX_ACK |
 		     SOF_TIMESTAMPING_SOFTWARE | SOF_TIMESTAMPING_OPT_ID |
@@ -654,7 +562,6 @@ static void case_tstamp_recverr_off(struct dt *t)
 	int s = dt_udp_bound(t, P1);
 	int u = dt_socket(t, AF_INET, SOCK_DGRAM, 0);
 
-	memset(&last_ts, 0, sizeof(last_ts));
 	set_ts(t, u, SOF_TIMESTAMPING_TX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE |
 		     SOF_TIMESTAMPING_OPT_TSONLY);
 	dt_setsockopt_int(t, u, SOL_IP, IP_RECVERR, 1);
@@ -675,7 +582,6 @@ static void case_tstamp_udp_gso(struct dt *t)
 	int s = dt_udp_bound(t, P1);
 	int u = dt_socket(t, AF_INET, SOCK_DGRAM, 0);
 
-	memset(&last_ts, 0, sizeof(last_ts));
 	dt_setsockopt_int(t, u, IPPROTO_UDP, UDP_SEGMENT, 1000);
 	set_ts(t, u, TS_TX | SOF_TIMESTAMPING_SOFTWARE | SOF_TIMESTAMPING_OPT_ID);
 	dt_sendto(t, u, big, sizeof(big), 0, &a, sizeof(a));
@@ -694,7 +600,6 @@ static void case_tstamp_rx_sticky(struct dt *t)
 	int s = dt_udp_bound(t, P1);
 	int u = dt_socket(t, AF_INET, SOCK_DGRAM, 0);
 
-	memset(&last_ts, 0, sizeof(last_ts));
 	set_ts(t, s, SOF_TIMESTAMPING_SOFTWARE);
 	dt_sendto(t, u, hello, 5, 0, &a, sizeof(a));
 	recv_noted(t, s, 0, 64);
@@ -716,7 +621,6 @@ static void case_tstamp_icmp_error(struct dt *t)
 	struct sockaddr_in a = dt_sin("127.0.0.1", 5299);
 	int u = dt_socket(t, AF_INET, SOCK_DGRAM, 0);
 
-	memset(&last_ts, 0, sizeof(last_ts));
 	dt_setsockopt_int(t, u, SOL_IP, IP_RECVERR, 1);
 	set_ts(t, u, SOF_TIMESTAMPING_SOFTWARE);
 	dt_sendto(t, u, hello, 5, 0, &a, sizeof(a));
@@ -732,7 +636,6 @@ static void case_tstamp_tcp_blocking(struct dt *t)
 	static char buf[200000];
 	int l, c, s;
 
-	memset(&last_ts, 0, sizeof(last_ts));
 	dt_tcp_pair(t, P2, &l, &c, &s);
 	dt_setsockopt_int(t, c, SOL_SOCKET, SO_SNDBUF, 4096);
 	set_ts(t, c, TS_TX | SOF_TIMESTAMPING_TX_ACK |
