@@ -1361,6 +1361,26 @@ void dt_note_cmsgs(struct dt *t, const struct msghdr *m)
 	}
 }
 
+ssize_t dt_recvmsg_noted(struct dt *t, int fd, int flags, size_t buflen,
+			 size_t ctllen)
+{
+	static char buf[4096];
+	char ctl[512] __attribute__((aligned(8)));
+	struct sockaddr_in from;
+	struct iovec iov = { buf, buflen < sizeof(buf) ? buflen : sizeof(buf) };
+	struct msghdr m = {
+		.msg_name = &from, .msg_namelen = sizeof(from),
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = ctllen ? ctl : NULL,
+		.msg_controllen = ctllen < sizeof(ctl) ? ctllen : sizeof(ctl),
+	};
+	ssize_t rc = dt_recvmsg(t, fd, &m, flags);
+
+	if (rc >= 0 && ctllen)
+		dt_note_cmsgs(t, &m);
+	return rc;
+}
+
 int dt_main(const char *group, const struct dt_case *cases, size_t n)
 {
 	struct CMUnitTest *tests = calloc(n, sizeof(*tests));

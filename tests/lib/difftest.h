@@ -165,6 +165,11 @@ void dt_run_timers(struct dt *t);
  * IP_ORIGDSTADDR and IP_RECVERR's fields as they are. */
 struct msghdr;
 void dt_note_cmsgs(struct dt *t, const struct msghdr *m);
+/* dt_recvmsg with a name, buflen bytes of buffer (at most 4096) and
+ * ctllen of room for control messages (at most 512; 0: none), which are
+ * then noted. */
+ssize_t dt_recvmsg_noted(struct dt *t, int fd, int flags, size_t buflen,
+			 size_t ctllen);
 /* getsockname and getpeername into sockaddr_in-sized buffers. */
 void dt_getnames(struct dt *t, int fd);
 

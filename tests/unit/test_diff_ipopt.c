@@ -38,24 +38,6 @@
 
 static const char hello[] = "hello";
 
-/* recvmsg with a name, a buffer and room for control messages; the
- * messages are noted. */
-static void recv_noted(struct dt *t, int fd, int flags, size_t buflen,
-		       size_t ctllen)
-{
-	char buf[2048], ctl[256] __attribute__((aligned(8)));
-	struct sockaddr_in from;
-	struct iovec iov = { buf, buflen };
-	struct msghdr m = {
-		.msg_name = &from, .msg_namelen = sizeof(from),
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = ctllen ? ctl : NULL, .msg_controllen = ctllen,
-	};
-
-	if (dt_recvmsg(t, fd, &m, flags) >= 0 && ctllen)
-		dt_note_cmsgs(t, &m);
-}
-
 static void poll_err(struct dt *t, int fd)
 {
 	struct pollfd p = { .fd = fd, .events = POLLIN };
@@ -169,18 +151,18 @@ static void case_mtu_discover_emsgsize(struct dt *t)
 		dt_sendto(t, u, big, sizeof(big), 0, &a, sizeof(a));
 		dt_recv(t, s, buf, sizeof(buf), MSG_DONTWAIT);
 		dt_getsockopt_int(t, u, SOL_SOCKET, SO_ERROR);
-		recv_noted(t, u, MSG_ERRQUEUE, 64, 256);
+		dt_recvmsg_noted(t, u, MSG_ERRQUEUE, 64, 256);
 	}
 	/* Connected: the error names the peer's port; without IP_RECVERR
 	 * there is only the EMSGSIZE. */
 	dt_connect(t, c, &a, sizeof(a));
 	dt_setsockopt_int(t, c, IPPROTO_IP, IP_MTU_DISCOVER, IP_PMTUDISC_DO);
 	dt_send(t, c, big, sizeof(big), 0);
-	recv_noted(t, c, MSG_ERRQUEUE, 64, 256);
+	dt_recvmsg_noted(t, c, MSG_ERRQUEUE, 64, 256);
 	dt_setsockopt_int(t, c, IPPROTO_IP, IP_RECVERR, 1);
 	dt_send(t, c, big, sizeof(big), 0);
 	poll_err(t, c);
-	recv_noted(t, c, MSG_ERRQUEUE, 64, 256);
+	dt_recvmsg_noted(t, c, MSG_ERRQUEUE, 64, 256);
 	dt_set_lo_mtu(t, 65536);
 }
 
@@ -200,16 +182,16 @@ static void case_emsgsize_before_pending_error(struct dt *t)
 	dt_setsockopt_int(t, u, IPPROTO_IP, IP_MTU_DISCOVER, IP_PMTUDISC_DO);
 	dt_sendto(t, u, big, 1473, 0, &to, sizeof(to));
 	dt_getsockopt_int(t, u, SOL_SOCKET, SO_ERROR);
-	recv_noted(t, u, MSG_ERRQUEUE, 64, 256);
-	recv_noted(t, u, MSG_ERRQUEUE, 64, 256);
+	dt_recvmsg_noted(t, u, MSG_ERRQUEUE, 64, 256);
+	dt_recvmsg_noted(t, u, MSG_ERRQUEUE, 64, 256);
 	dt_set_lo_mtu(t, 65536);
 	dt_setsockopt_int(t, u, IPPROTO_IP, IP_MTU_DISCOVER,
 			  IP_PMTUDISC_WANT);
 	dt_sendto(t, u, big, sizeof(big), 0, &to, sizeof(to));
 	dt_sendto(t, u, big, sizeof(big) - 1, 0, &to, sizeof(to));
 	poll_err(t, u);
-	recv_noted(t, u, MSG_ERRQUEUE, 64, 256);
-	recv_noted(t, u, MSG_ERRQUEUE, 64, 256);
+	dt_recvmsg_noted(t, u, MSG_ERRQUEUE, 64, 256);
+	dt_recvmsg_noted(t, u, MSG_ERRQUEUE, 64, 256);
 }
 
 /* More errors than the receive buffer holds: the rest are dropped (the
@@ -276,14 +258,14 @@ static void case_recverr_port_unreachable(struct dt *t)
 	dt_sendto(t, u, hello, 5, 0, &to, sizeof(to));
 	poll_err(t, u);
 	dt_recv(t, u, buf, sizeof(buf), MSG_DONTWAIT);
-	recv_noted(t, u, MSG_ERRQUEUE, 64, 256);
+	dt_recvmsg_noted(t, u, MSG_ERRQUEUE, 64, 256);
 
 	dt_setsockopt_int(t, u, IPPROTO_IP, IP_RECVERR, 1);
 	dt_sendto(t, u, hello, 5, 0, &to, sizeof(to));
 	poll_err(t, u);
-	recv_noted(t, u, MSG_ERRQUEUE, 64, 256);
+	dt_recvmsg_noted(t, u, MSG_ERRQUEUE, 64, 256);
 	dt_getsockopt_int(t, u, SOL_SOCKET, SO_ERROR);
-	recv_noted(t, u, MSG_ERRQUEUE, 64, 256);
+	dt_recvmsg_noted(t, u, MSG_ERRQUEUE, 64, 256);
 	poll_err(t, u);
 
 	/* Two errors: the pending error is read by recv, and again after
@@ -294,25 +276,25 @@ static void case_recverr_port_unreachable(struct dt *t)
 	poll_err(t, u);
 	dt_recv(t, u, buf, sizeof(buf), MSG_DONTWAIT);
 	dt_recv(t, u, buf, sizeof(buf), MSG_DONTWAIT);
-	recv_noted(t, u, MSG_ERRQUEUE, 64, 256);
+	dt_recvmsg_noted(t, u, MSG_ERRQUEUE, 64, 256);
 	dt_recv(t, u, buf, sizeof(buf), MSG_DONTWAIT);
-	recv_noted(t, u, MSG_ERRQUEUE, 64, 256);
+	dt_recvmsg_noted(t, u, MSG_ERRQUEUE, 64, 256);
 	dt_recv(t, u, buf, sizeof(buf), MSG_DONTWAIT);
 
 	/* Cut: the data to 2 bytes (MSG_TRUNC), the control message to
 	 * nothing (MSG_CTRUNC), no name. */
 	dt_sendto(t, u, hello, 5, 0, &to, sizeof(to));
 	poll_err(t, u);
-	recv_noted(t, u, MSG_ERRQUEUE, 2, 20);
+	dt_recvmsg_noted(t, u, MSG_ERRQUEUE, 2, 20);
 	dt_sendto(t, u, hello, 5, 0, &to, sizeof(to));
 	poll_err(t, u);
-	recv_noted(t, u, MSG_ERRQUEUE, 64, 0);
+	dt_recvmsg_noted(t, u, MSG_ERRQUEUE, 64, 0);
 
 	/* Clearing IP_RECVERR empties the queue, not the pending error. */
 	dt_sendto(t, u, hello, 5, 0, &to, sizeof(to));
 	poll_err(t, u);
 	dt_setsockopt_int(t, u, IPPROTO_IP, IP_RECVERR, 0);
-	recv_noted(t, u, MSG_ERRQUEUE, 64, 256);
+	dt_recvmsg_noted(t, u, MSG_ERRQUEUE, 64, 256);
 	dt_recv(t, u, buf, sizeof(buf), MSG_DONTWAIT);
 }
 
@@ -334,7 +316,7 @@ static void case_recverr_blocking_recv(struct dt *t)
 	dt_recv(t, u, buf, sizeof(buf), 0);
 	dt_recv(t, u, buf, sizeof(buf), 0);
 	poll_err(t, u);
-	recv_noted(t, u, MSG_ERRQUEUE, 64, 256);
+	dt_recvmsg_noted(t, u, MSG_ERRQUEUE, 64, 256);
 	dt_recv(t, u, buf, sizeof(buf), MSG_DONTWAIT);
 }
 
@@ -353,10 +335,10 @@ static void case_recverr_connected_cmsgs(struct dt *t)
 	dt_setsockopt_int(t, u, SOL_SOCKET, SO_TIMESTAMP, 1);
 	dt_send(t, u, hello, 5, 0);
 	poll_err(t, u);
-	recv_noted(t, u, MSG_ERRQUEUE, 64, 256);
+	dt_recvmsg_noted(t, u, MSG_ERRQUEUE, 64, 256);
 	dt_send(t, u, hello, 5, 0);
 	dt_send(t, u, hello, 5, 0);
-	recv_noted(t, u, MSG_ERRQUEUE, 64, 256);
+	dt_recvmsg_noted(t, u, MSG_ERRQUEUE, 64, 256);
 	dt_getsockopt_int(t, u, SOL_SOCKET, SO_ERROR);
 }
 
@@ -368,13 +350,13 @@ static void case_recverr_tcp(struct dt *t)
 	int l = dt_socket(t, AF_INET, SOCK_STREAM, 0);
 	int c = dt_socket(t, AF_INET, SOCK_STREAM, 0);
 
-	recv_noted(t, c, MSG_ERRQUEUE, 64, 256);
+	dt_recvmsg_noted(t, c, MSG_ERRQUEUE, 64, 256);
 	dt_bind(t, l, &a, sizeof(a));
 	dt_listen(t, l, 4);
 	dt_setsockopt_int(t, l, IPPROTO_IP, IP_RECVERR, 1);
-	recv_noted(t, l, MSG_ERRQUEUE, 64, 256);
+	dt_recvmsg_noted(t, l, MSG_ERRQUEUE, 64, 256);
 	dt_connect(t, c, &a, sizeof(a));
-	recv_noted(t, c, MSG_ERRQUEUE, 64, 256);
+	dt_recvmsg_noted(t, c, MSG_ERRQUEUE, 64, 256);
 }
 
 /* ---- IP_PKTINFO, IP_RECVTTL, IP_RECVTOS ---------------------------------- */
@@ -407,27 +389,27 @@ static void case_cmsg_pktinfo_ttl_tos(struct dt *t)
 		dt_setsockopt_int(t, fd, IPPROTO_IP, IP_RECVTOS, 1);
 	}
 	dt_sendto(t, u, hello, 5, 0, &a, sizeof(a));
-	recv_noted(t, s, 0, 64, 256);
+	dt_recvmsg_noted(t, s, 0, 64, 256);
 	/* To another loopback address, on a socket bound to any. */
 	dt_sendto(t, u, hello, 5, 0, &other, sizeof(other));
-	recv_noted(t, s2, 0, 64, 256);
+	dt_recvmsg_noted(t, s2, 0, 64, 256);
 	/* Room for the pktinfo and part of the TTL: MSG_CTRUNC. */
 	dt_sendto(t, u, hello, 5, 0, &a, sizeof(a));
-	recv_noted(t, s, 0, 64, tight);
+	dt_recvmsg_noted(t, s, 0, 64, tight);
 	/* A datagram queued before IP_PKTINFO was asked for: no interface
 	 * and no spec_dst (Linux fills them in as it queues). */
 	dt_setsockopt_int(t, s, IPPROTO_IP, IP_PKTINFO, 0);
 	dt_sendto(t, u, hello, 5, 0, &a, sizeof(a));
 	dt_setsockopt_int(t, s, IPPROTO_IP, IP_PKTINFO, 1);
-	recv_noted(t, s, 0, 64, 256);
+	dt_recvmsg_noted(t, s, 0, 64, 256);
 	/* One at a time, and none. */
 	dt_setsockopt_int(t, s, IPPROTO_IP, IP_PKTINFO, 0);
 	dt_setsockopt_int(t, s, IPPROTO_IP, IP_RECVTTL, 0);
 	dt_sendto(t, u, hello, 5, 0, &a, sizeof(a));
-	recv_noted(t, s, 0, 64, 256);
+	dt_recvmsg_noted(t, s, 0, 64, 256);
 	dt_setsockopt_int(t, s, IPPROTO_IP, IP_RECVTOS, 0);
 	dt_sendto(t, u, hello, 5, 0, &a, sizeof(a));
-	recv_noted(t, s, 0, 64, 256);
+	dt_recvmsg_noted(t, s, 0, 64, 256);
 }
 
 /*
@@ -447,17 +429,17 @@ static void case_cmsg_origdstaddr(struct dt *t)
 	dt_getsockopt_int(t, s, IPPROTO_IP, IP_RECVORIGDSTADDR);
 	dt_setsockopt_int(t, s2, IPPROTO_IP, IP_RECVORIGDSTADDR, 1);
 	dt_sendto(t, u, hello, 5, 0, &a, sizeof(a));
-	recv_noted(t, s, 0, 64, 256);
+	dt_recvmsg_noted(t, s, 0, 64, 256);
 	dt_sendto(t, u, hello, 5, 0, &other, sizeof(other));
-	recv_noted(t, s2, 0, 64, 256);
+	dt_recvmsg_noted(t, s2, 0, 64, 256);
 	dt_setsockopt_int(t, s, IPPROTO_IP, IP_PKTINFO, 1);
 	dt_setsockopt_int(t, s, IPPROTO_IP, IP_RECVTTL, 1);
 	dt_sendto(t, u, hello, 5, 0, &a, sizeof(a));
-	recv_noted(t, s, 0, 64, 256);
+	dt_recvmsg_noted(t, s, 0, 64, 256);
 	dt_setsockopt_int(t, s, IPPROTO_IP, IP_RECVORIGDSTADDR, 0);
 	dt_getsockopt_int(t, s, IPPROTO_IP, IP_RECVORIGDSTADDR);
 	dt_sendto(t, u, hello, 5, 0, &a, sizeof(a));
-	recv_noted(t, s, 0, 64, 256);
+	dt_recvmsg_noted(t, s, 0, 64, 256);
 }
 
 /*
@@ -701,11 +683,11 @@ static void case_sendmsg_ip_cmsgs(struct dt *t)
 	dt_setsockopt_int(t, s, IPPROTO_IP, IP_RECVTTL, 1);
 	dt_setsockopt_int(t, s, IPPROTO_IP, IP_RECVTOS, 1);
 	send_int(t, u, &a, SOL_IP, IP_TTL, 7);
-	recv_noted(t, s, MSG_DONTWAIT, 64, 256);
+	dt_recvmsg_noted(t, s, MSG_DONTWAIT, 64, 256);
 	send_int(t, u, &a, SOL_IP, IP_TOS, 0x10);
-	recv_noted(t, s, MSG_DONTWAIT, 64, 256);
+	dt_recvmsg_noted(t, s, MSG_DONTWAIT, 64, 256);
 	send_cmsg(t, u, &a, SOL_IP, IP_TOS, &byte, 1, 0, 0, 0, 0);
-	recv_noted(t, s, MSG_DONTWAIT, 64, 256);
+	dt_recvmsg_noted(t, s, MSG_DONTWAIT, 64, 256);
 	send_cmsg(t, u, &a, SOL_IP, IP_TTL, &byte, 1, 0, 0, 0, 0);
 	send_cmsg(t, u, &a, SOL_IP, IP_TOS, &(int){ 0x28 }, 2, 0, 0, 0, 0);
 	for (int v = -1; v <= 256; v += 257) {
@@ -716,17 +698,17 @@ static void case_sendmsg_ip_cmsgs(struct dt *t)
 	/* Two at once; the socket's own values after. */
 	send_cmsg(t, u, &a, SOL_IP, IP_TTL, &(int){ 3 }, sizeof(int), 0,
 		  SOL_IP, IP_TOS, 0x04);
-	recv_noted(t, s, MSG_DONTWAIT, 64, 256);
+	dt_recvmsg_noted(t, s, MSG_DONTWAIT, 64, 256);
 	dt_sendto(t, u, hello, 5, 0, &a, sizeof(a));
-	recv_noted(t, s, MSG_DONTWAIT, 64, 256);
+	dt_recvmsg_noted(t, s, MSG_DONTWAIT, 64, 256);
 	/* IP_PKTINFO: the source address, the interface. */
 	memset(&pi, 0, sizeof(pi));
 	inet_pton(AF_INET, "127.0.0.5", &pi.ipi_spec_dst);
 	send_cmsg(t, u, &a, SOL_IP, IP_PKTINFO, &pi, sizeof(pi), 0, 0, 0, 0);
-	recv_noted(t, s, MSG_DONTWAIT, 64, 256);
+	dt_recvmsg_noted(t, s, MSG_DONTWAIT, 64, 256);
 	pi.ipi_ifindex = 1;
 	send_cmsg(t, u, &a, SOL_IP, IP_PKTINFO, &pi, sizeof(pi), 0, 0, 0, 0);
-	recv_noted(t, s, MSG_DONTWAIT, 64, 256);
+	dt_recvmsg_noted(t, s, MSG_DONTWAIT, 64, 256);
 	pi.ipi_ifindex = 99;
 	send_cmsg(t, u, &a, SOL_IP, IP_PKTINFO, &pi, sizeof(pi), 0, 0, 0, 0);
 	pi.ipi_ifindex = 0;
@@ -738,7 +720,7 @@ static void case_sendmsg_ip_cmsgs(struct dt *t)
 	send_cmsg(t, u, &a, SOL_IP, IP_PKTINFO, &pi, sizeof(pi), 0, 0, 0, 0);
 	pi.ipi_spec_dst.s_addr = 0;
 	send_cmsg(t, u, &a, SOL_IP, IP_PKTINFO, &pi, sizeof(pi), 0, 0, 0, 0);
-	recv_noted(t, s, MSG_DONTWAIT, 64, 256);
+	dt_recvmsg_noted(t, s, MSG_DONTWAIT, 64, 256);
 	send_cmsg(t, u, &a, SOL_IP, IP_PKTINFO, &pi, sizeof(pi) - 4, 0, 0, 0,
 		  0);
 	dt_recv(t, s, NULL, 0, MSG_DONTWAIT);

@@ -78,21 +78,6 @@ static void wait_in(struct dt *t, int fd)
 	dt_poll(t, &p, 1, 1000);
 }
 
-static void recv_noted(struct dt *t, int fd, int flags, size_t buflen)
-{
-	char buf[2048], ctl[256] __attribute__((aligned(8)));
-	struct sockaddr_in from;
-	struct iovec iov = { buf, buflen };
-	struct msghdr m = {
-		.msg_name = &from, .msg_namelen = sizeof(from),
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = ctl, .msg_controllen = sizeof(ctl),
-	};
-
-	if (dt_recvmsg(t, fd, &m, flags) >= 0)
-		dt_note_cmsgs(t, &m);
-}
-
 /* ---- creating, options, bind -------------------------------------------- */
 
 static void case_create(struct dt *t)
@@ -279,7 +264,7 @@ static void case_echo_reply(struct dt *t)
 	dt_sendto(t, fd, req, sizeof(req), 0, &a, sizeof(a));
 	wait_in(t, fd);
 	dt_recv(t, fd, buf, 12, MSG_PEEK);
-	recv_noted(t, fd, MSG_TRUNC, 12);
+	dt_recvmsg_noted(t, fd, MSG_TRUNC, 12, 256);
 	dt_recv(t, fd, buf, sizeof(buf), MSG_DONTWAIT);
 	dt_recv(t, fd, buf, sizeof(buf), MSG_OOB);
 	dt_poll(t, &p, 1, 0);
@@ -382,7 +367,7 @@ static void case_ip_options(struct dt *t)
 	dt_sendto(t, fd, req, sizeof(req), 0, &a, sizeof(a));
 	wait_in(t, fd);
 	/* The reply of each stack: TTL 64, the request's TOS. */
-	recv_noted(t, fd, 0, 64);
+	dt_recvmsg_noted(t, fd, 0, 64, 256);
 	/* IP_TTL for one echo as a control message; a bad one refused. */
 	memset(ctl, 0, sizeof(ctl));
 	c->cmsg_level = SOL_IP;
@@ -391,7 +376,7 @@ static void case_ip_options(struct dt *t)
 	memcpy(CMSG_DATA(c), &v, sizeof(v));
 	dt_sendmsg(t, fd, &m, 0);
 	wait_in(t, fd);
-	recv_noted(t, fd, 0, 64);
+	dt_recvmsg_noted(t, fd, 0, 64, 256);
 	v = 300;
 	memcpy(CMSG_DATA(c), &v, sizeof(v));
 	dt_sendmsg(t, fd, &m, 0);
@@ -412,18 +397,18 @@ static void case_emsgsize_errqueue(struct dt *t)
 	dt_set_lo_mtu(t, 1500);
 	dt_setsockopt_int(t, fd, IPPROTO_IP, IP_MTU_DISCOVER, IP_PMTUDISC_DO);
 	dt_sendto(t, fd, req, 1481, 0, &a, sizeof(a));
-	recv_noted(t, fd, MSG_ERRQUEUE, 64);
+	dt_recvmsg_noted(t, fd, MSG_ERRQUEUE, 64, 256);
 	dt_setsockopt_int(t, fd, IPPROTO_IP, IP_RECVERR, 1);
 	dt_sendto(t, fd, req, 1481, 0, &a, sizeof(a));
 	dt_poll(t, &p, 1, 0);
-	recv_noted(t, fd, MSG_ERRQUEUE, 64);
+	dt_recvmsg_noted(t, fd, MSG_ERRQUEUE, 64, 256);
 	dt_poll(t, &p, 1, 0);
 	/* Under WANT it is fragmented, and comes back whole. */
 	dt_setsockopt_int(t, fd, IPPROTO_IP, IP_MTU_DISCOVER,
 			  IP_PMTUDISC_WANT);
 	dt_sendto(t, fd, req, 1481, 0, &a, sizeof(a));
 	wait_in(t, fd);
-	recv_noted(t, fd, 0, sizeof(req));
+	dt_recvmsg_noted(t, fd, 0, sizeof(req), 256);
 	dt_set_lo_mtu(t, 65536);
 }
 

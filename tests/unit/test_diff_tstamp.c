@@ -52,30 +52,6 @@
 static const char hello[] = "hello";
 
 /*
- * recvmsg of fd's error queue (or of its data, flags without
- * MSG_ERRQUEUE) into a buffer of buflen bytes; control messages noted.
- * What the buffer got is summed up rather than printed: its length, and
- * for a frame the fields that do not change from run to run.
- */
-static ssize_t recv_noted(struct dt *t, int fd, int flags, size_t buflen)
-{
-	unsigned char buf[4096];
-	char ctl[512] __attribute__((aligned(8)));
-	struct sockaddr_in from;
-	struct iovec iov = { buf, buflen };
-	struct msghdr m = {
-		.msg_name = &from, .msg_namelen = sizeof(from),
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = ctl, .msg_controllen = sizeof(ctl),
-	};
-	ssize_t rc = dt_recvmsg(t, fd, &m, flags);
-
-	if (rc >= 0)
-		dt_note_cmsgs(t, &m);
-	return rc;
-}
-
-/*
  * An error queue entry that holds a packet: what varies from run to run
  * (the IP identifier, sequence numbers, checksums) is left out. A frame
  * is summed up by its link header's type, its IP header's protocol and
@@ -127,7 +103,7 @@ static void drain_errqueue(struct dt *t, int fd, size_t buflen)
 	struct pollfd p = { .fd = fd, .events = 0 };
 
 	dt_ct(t)->poll(&p, 1, 1000);
-	while (recv_noted(t, fd, MSG_ERRQUEUE, buflen) >= 0)
+	while (dt_recvmsg_noted(t, fd, MSG_ERRQUEUE, buflen, 512) >= 0)
 		;
 }
 
@@ -240,22 +216,22 @@ static void case_tstamp_udp_rx(struct dt *t)
 	for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++) {
 		set_ts(t, s, flags[i]);
 		dt_sendto(t, u, hello, 5, 0, &a, sizeof(a));
-		recv_noted(t, s, 0, 64);
+		dt_recvmsg_noted(t, s, 0, 64, 512);
 	}
 	/* Beside SO_TIMESTAMP; then the _NEW kind. */
 	dt_setsockopt_int(t, s, SOL_SOCKET, SO_TIMESTAMP, 1);
 	set_ts(t, s, flags[0]);
 	dt_sendto(t, u, hello, 5, 0, &a, sizeof(a));
-	recv_noted(t, s, 0, 64);
+	dt_recvmsg_noted(t, s, 0, 64, 512);
 	dt_setsockopt_int(t, s, SOL_SOCKET, SO_TIMESTAMP, 0);
 	dt_setsockopt_int(t, s, SOL_SOCKET, SO_TIMESTAMPING_NEW, flags[0]);
 	dt_sendto(t, u, hello, 5, 0, &a, sizeof(a));
-	recv_noted(t, s, 0, 64);
+	dt_recvmsg_noted(t, s, 0, 64, 512);
 	dt_getsockopt_int(t, s, SOL_SOCKET, SO_TIMESTAMP_NEW);
 	dt_setsockopt_int(t, s, SOL_SOCKET, SO_TIMESTAMP_OLD, 1);
 	dt_getsockopt_int(t, s, SOL_SOCKET, SO_TIMESTAMPING_NEW);
 	dt_sendto(t, u, hello, 5, 0, &a, sizeof(a));
-	recv_noted(t, s, 0, 64);
+	dt_recvmsg_noted(t, s, 0, 64, 512);
 }
 
 /* TCP: the arrival of the last segment a read took data from. */
@@ -268,16 +244,16 @@ static void case_tstamp_tcp_rx(struct dt *t)
 	dt_tcp_pair(t, P2, &l, &c, &s);
 	set_ts(t, s, SOF_TIMESTAMPING_RX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE);
 	dt_write(t, c, hello, 5);
-	recv_noted(t, s, 0, 64);
+	dt_recvmsg_noted(t, s, 0, 64, 512);
 	dt_write(t, c, big, sizeof(big));
 	dt_write(t, c, hello, 5);
 	usleep(50000);
-	recv_noted(t, s, 0, 100);
-	recv_noted(t, s, MSG_PEEK, sizeof(big) + 5);
-	recv_noted(t, s, 0, sizeof(big) + 5);
+	dt_recvmsg_noted(t, s, 0, 100, 512);
+	dt_recvmsg_noted(t, s, MSG_PEEK, sizeof(big) + 5, 512);
+	dt_recvmsg_noted(t, s, 0, sizeof(big) + 5, 512);
 	set_ts(t, s, SOF_TIMESTAMPING_RX_SOFTWARE);
 	dt_write(t, c, hello, 5);
-	recv_noted(t, s, 0, 64);
+	dt_recvmsg_noted(t, s, 0, 64, 512);
 	dt_close(t, c);
 	dt_close(t, s);
 	dt_close(t, l);
@@ -302,7 +278,7 @@ static void case_tstamp_udp_tx(struct dt *t)
 	p.events = POLLIN | POLLOUT;
 	dt_poll(t, &p, 1, 0);
 	for (int i = 0; i < 7; i++)
-		recv_noted(t, u, MSG_ERRQUEUE, 64);
+		dt_recvmsg_noted(t, u, MSG_ERRQUEUE, 64, 512);
 	dt_poll(t, &p, 1, 0);
 	dt_recv(t, s, NULL, 0, MSG_DONTWAIT | MSG_TRUNC);
 	/* Without SOFTWARE: the entries come, without a time. Without
@@ -346,11 +322,11 @@ static void case_tstamp_udp_payload(struct dt *t)
 	set_ts(t, u, SOF_TIMESTAMPING_TX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE |
 		     SOF_TIMESTAMPING_OPT_CMSG | SOF_TIMESTAMPING_OPT_TSONLY);
 	dt_sendto(t, u, hello, 5, 0, &a, sizeof(a));
-	recv_noted(t, u, MSG_ERRQUEUE, 100);
+	dt_recvmsg_noted(t, u, MSG_ERRQUEUE, 100, 512);
 	/* SO_TIMESTAMP's message comes with the entry too. */
 	dt_setsockopt_int(t, u, SOL_SOCKET, SO_TIMESTAMP, 1);
 	dt_sendto(t, u, hello, 5, 0, &a, sizeof(a));
-	recv_noted(t, u, MSG_ERRQUEUE, 100);
+	dt_recvmsg_noted(t, u, MSG_ERRQUEUE, 100, 512);
 	dt_close(t, u);
 	dt_close(t, s);
 }
@@ -375,7 +351,7 @@ static void case_tstamp_no_report(struct dt *t)
 	usleep(20000);
 	p.fd = u;
 	dt_poll(t, &p, 1, 0);
-	recv_noted(t, u, MSG_ERRQUEUE, 64);
+	dt_recvmsg_noted(t, u, MSG_ERRQUEUE, 64, 512);
 	set_ts(t, u, SOF_TIMESTAMPING_TX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE |
 		     SOF_TIMESTAMPING_OPT_ID | SOF_TIMESTAMPING_OPT_TSONLY);
 	dt_sendto(t, u, hello, 5, 0, &a, sizeof(a));
@@ -602,12 +578,12 @@ static void case_tstamp_rx_sticky(struct dt *t)
 
 	set_ts(t, s, SOF_TIMESTAMPING_SOFTWARE);
 	dt_sendto(t, u, hello, 5, 0, &a, sizeof(a));
-	recv_noted(t, s, 0, 64);
+	dt_recvmsg_noted(t, s, 0, 64, 512);
 	dt_setsockopt_int(t, s, SOL_SOCKET, SO_TIMESTAMP, 1);
 	dt_setsockopt_int(t, s, SOL_SOCKET, SO_TIMESTAMP, 0);
 	usleep(100000);
 	dt_sendto(t, u, hello, 5, 0, &a, sizeof(a));
-	recv_noted(t, s, 0, 64);
+	dt_recvmsg_noted(t, s, 0, 64, 512);
 	dt_close(t, u);
 	dt_close(t, s);
 }
