@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "dev/dev_ioctl.h"
@@ -102,9 +103,13 @@ void sk_clone_options(struct sock *newsk, const struct sock *sk)
 		const struct sock_ext *e = sock_ext(sk, false);
 		struct sock_ext *ne;
 
-		if (e && e->local_port_range &&
-		    (ne = sock_ext(newsk, true)) != NULL)
+		if (e && (e->local_port_range || sk->txtime) &&
+		    (ne = sock_ext(newsk, true)) != NULL) {
 			ne->local_port_range = e->local_port_range;
+			ne->txtime_clockid = e->txtime_clockid;
+			ne->txtime_flags = e->txtime_flags;
+			newsk->txtime = sk->txtime;
+		}
 	}
 }
 
@@ -338,8 +343,8 @@ bool sock_cmsg_ok(const struct msghdr *msg, const struct cmsghdr *c)
  * SO_MARK and SO_PRIORITY for this one datagram, with setsockopt's rules
  * (checked; ustack has no use for either value on a packet); SCM_RIGHTS
  * and SCM_CREDENTIALS mean nothing here and are passed over, as in Linux.
- * SO_TIMESTAMPING and SCM_TS_OPT_ID go into sockc (sock_tstamp.c). Not
- * done: SCM_TXTIME (EINVAL, as any other type).
+ * SO_TIMESTAMPING and SCM_TS_OPT_ID go into sockc (sock_tstamp.c), and
+ * SCM_TXTIME's time (a u64, once SO_TXTIME is on).
  */
 int sock_cmsg_one(struct sock *sk, const struct cmsghdr *c,
 		  struct sockcm *sockc)
@@ -351,6 +356,11 @@ int sock_cmsg_one(struct sock *sk, const struct cmsghdr *c,
 	if (rc <= 0)
 		return rc;
 	switch (c->cmsg_type) {
+	case SCM_TXTIME:
+		if (!sk->txtime || c->cmsg_len != CMSG_LEN(sizeof(uint64_t)))
+			return -EINVAL;
+		memcpy(&sockc->transmit_time, CMSG_DATA(c), sizeof(uint64_t));
+		return 0;
 	case SO_MARK:
 		if (!capable_admin())
 			return -EPERM;
@@ -480,6 +490,41 @@ static bool capable_admin_system(void)
 }
 
 /*
+ * SO_TXTIME (Linux's sk_setsockopt): a struct sock_txtime, exactly; its
+ * flags SOF_TXTIME_DEADLINE_MODE and _REPORT_ERRORS; its clock
+ * CLOCK_MONOTONIC, or REALTIME or TAI for CAP_NET_ADMIN. Once on, it
+ * stays on. The times it lets a send give (SCM_TXTIME) are taken and not
+ * waited for, as by Linux's default queues (pfifo_fast, fq_codel, and the
+ * loopback's none): only its fq and etf qdiscs hold a packet until then.
+ */
+static int sock_set_txtime(struct sock *sk, const void *optval,
+			   socklen_t optlen)
+{
+	struct sock_txtime st;
+	struct sock_ext *e;
+
+	if (optlen != sizeof(st))
+		return -EINVAL;
+	if (!optval)
+		return -EFAULT;
+	memcpy(&st, optval, sizeof(st));
+	if (st.flags & ~(uint32_t)SOF_TXTIME_FLAGS_MASK)
+		return -EINVAL;
+	if (st.clockid != CLOCK_MONOTONIC && !capable_admin())
+		return -EPERM;
+	if (st.clockid != CLOCK_REALTIME && st.clockid != CLOCK_MONOTONIC &&
+	    st.clockid != CLOCK_TAI)
+		return -EINVAL;
+	e = sock_ext(sk, true);
+	if (!e)
+		return -ENOMEM;
+	e->txtime_clockid = st.clockid;
+	e->txtime_flags = st.flags;
+	sk->txtime = true;
+	return 0;
+}
+
+/*
  * SO_RCVBUF / SO_SNDBUF as Linux's sk_setsockopt: capped at the sysctl
  * maximum in an unsigned comparison (so a negative value gets the
  * maximum), or with the FORCE variants taken as is but not below 0; then
@@ -568,6 +613,8 @@ int sock_setsockopt(struct sock *sk, int optname, const void *optval,
 	case SO_TIMESTAMPING_OLD:
 	case SO_TIMESTAMPING_NEW:
 		return sock_set_timestamping(sk, optname, optval, optlen);
+	case SO_TXTIME:
+		return sock_set_txtime(sk, optval, optlen);
 	}
 	rc = get_int(optval, optlen, &val);
 	if (rc < 0)
@@ -705,6 +752,18 @@ static int sock_get_value(struct sock *sk, int optname, void *v, int *lv)
 	case SO_TIMESTAMPING_OLD:
 	case SO_TIMESTAMPING_NEW:
 		return sock_get_timestamping(sk, optname, v, lv);
+	case SO_TXTIME: {
+		const struct sock_ext *e = sock_ext(sk, false);
+		struct sock_txtime st = { 0, 0 };
+
+		if (e && sk->txtime) {
+			st.clockid = e->txtime_clockid;
+			st.flags = e->txtime_flags;
+		}
+		memcpy(v, &st, sizeof(st));
+		*lv = sizeof(st);
+		return 0;
+	}
 	case SO_SNDLOWAT: *iv = 1; return 0;
 	case SO_PRIORITY: *iv = sk->priority; return 0;
 	case SO_MARK: *iv = (int)sk->mark; return 0;

@@ -149,6 +149,7 @@ struct sock {
 	/* SO_TIMESTAMP(NS) was on once: receive timestamps stay wanted
 	 * until the socket goes (Linux's SOCK_TIMESTAMP flag). */
 	bool ts_sticky : 1;
+	bool txtime : 1;            /* SO_TXTIME set (its clock: sock_ext) */
 	uint8_t min_ttl;            /* IP_MINTTL: TCP drops segments below */
 	/* IPPROTO_IP options (ip_sockglue.c), in the byte the bools leave
 	 * before linger_sec: IP_MTU_DISCOVER's mode (IP_PMTUDISC_*), and
@@ -229,6 +230,8 @@ struct sock_ext {
 					   (0: the instance's) */
 	struct us_fastopen_keys fastopen_key; /* TCP_FASTOPEN_KEY (n 0:
 						 none: the instance's) */
+	int txtime_clockid;             /* SO_TXTIME's clock and flags */
+	uint32_t txtime_flags;
 };
 /* sk's, or NULL; with make, one made if none (NULL without memory). */
 struct sock_ext *sock_ext(const struct sock *sk, bool make);
@@ -327,12 +330,14 @@ struct sockcm {
 	uint32_t tsflags;
 	uint32_t ts_opt_id;
 	bool ts_opt_id_set;
+	uint64_t transmit_time;     /* SCM_TXTIME's (taken, not waited for) */
 };
 static inline void sockcm_init(struct sockcm *c, const struct sock *sk)
 {
 	c->tsflags = sk->tsflags;
 	c->ts_opt_id = 0;
 	c->ts_opt_id_set = false;
+	c->transmit_time = 0;
 }
 /* A send's SO_TIMESTAMPING / SCM_TS_OPT_ID message into sockc: 0,
  * -EINVAL, or 1 for another type. */
