@@ -44,7 +44,7 @@
 #define SIOCGHWTSTAMP 0x89b1
 #endif
 
-bool dev_capable_net_admin(void)
+bool dev_capable(int cap)
 {
 	struct __user_cap_header_struct hdr = {
 		.version = _LINUX_CAPABILITY_VERSION_3,
@@ -55,8 +55,12 @@ bool dev_capable_net_admin(void)
 	memset(data, 0, sizeof(data));
 	if (us_sys(SYS_capget, &hdr, data) < 0)
 		return false;
-	return (data[CAP_TO_INDEX(CAP_NET_ADMIN)].effective &
-		CAP_TO_MASK(CAP_NET_ADMIN)) != 0;
+	return (data[CAP_TO_INDEX(cap)].effective & CAP_TO_MASK(cap)) != 0;
+}
+
+bool dev_capable_net_admin(void)
+{
+	return dev_capable(CAP_NET_ADMIN);
 }
 
 int dev_ifconf(struct ustack *st, struct ifconf *uifc)

@@ -25,6 +25,8 @@ struct ustack;
  * process that made it, so here: the thread's effective CAP_NET_ADMIN).
  */
 bool dev_capable_net_admin(void);
+/* The same for another capability (CAP_NET_RAW, ...). */
+bool dev_capable(int cap);
 
 /*
  * SIOCGIFCONF on the caller's struct ifconf (Linux's dev_ifconf): one

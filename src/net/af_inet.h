@@ -154,6 +154,14 @@ static inline struct sk_buff_head *sock_error_queue(struct sock *sk,
 	return sk->prot->error_queue ? sk->prot->error_queue(sk, make) : NULL;
 }
 
+/* IP_UNICAST_IF's interface (0: none). */
+static inline int inet_uc_index(const struct sock *sk)
+{
+	const struct sock_ext *e = sock_ext(sk, false);
+
+	return e ? e->uc_index : 0;
+}
+
 /* An error waits on the socket's error queue (POLLERR). */
 static inline bool sock_errors_queued(struct sock *sk)
 {

@@ -101,6 +101,7 @@ static bool ip_opt_is_int(int optname)
 	case IP_RECVORIGDSTADDR:
 	case IP_BIND_ADDRESS_NO_PORT:
 	case IP_LOCAL_PORT_RANGE:
+	case IP_UNICAST_IF:
 		return true;
 	default:
 		return false;
@@ -568,6 +569,28 @@ int ip_setsockopt(struct sock *sk, int optname, const void *optval,
 			return -ENOMEM;
 		return 0;
 	}
+	case IP_UNICAST_IF: {
+		/* Linux's: an interface index in network order, 0 for none;
+		 * EADDRNOTAVAIL for one that does not exist, EINVAL on a
+		 * socket bound to a device (no VRF here to reconcile them).
+		 * Its datagrams to unicast addresses leave by it unless
+		 * the socket or the message names another (dgram_route). */
+		int ifindex = (int)ntohl((uint32_t)val);
+		struct sock_ext *e;
+
+		if (optlen != sizeof(int))
+			return -EINVAL;
+		if (ifindex && !us_dev_get_by_index(sk->st, ifindex))
+			return -EADDRNOTAVAIL;
+		if (ifindex && sk->bound_dev_if)
+			return -EINVAL;
+		e = sock_ext(sk, ifindex != 0);
+		if (e)
+			e->uc_index = ifindex;
+		else if (ifindex)
+			return -ENOMEM;
+		return 0;
+	}
 	}
 	return -ENOPROTOOPT;
 }
@@ -637,6 +660,9 @@ int ip_getsockopt(struct sock *sk, int optname, void *optval,
 		break;
 	case IP_BIND_ADDRESS_NO_PORT:
 		val = sk->bind_no_port;
+		break;
+	case IP_UNICAST_IF:
+		val = (int)htonl((uint32_t)inet_uc_index(sk));
 		break;
 	case IP_LOCAL_PORT_RANGE: {
 		const struct sock_ext *e = sock_ext(sk, false);
@@ -798,7 +824,7 @@ void ip_pktinfo_prepare(const struct sock *sk, struct sk_buff *skb)
 		return;
 	memcpy(&saddr, iph + 12, 4);
 	memcpy(&daddr, iph + 16, 4);
-	pi->ifindex = skb->dev ? skb->dev->ifindex : 0;
+	pi->ifindex = ip_iif(sk->st, skb);
 	pi->spec_dst = ip_spec_dst(sk->st, skb, saddr, daddr);
 }
 

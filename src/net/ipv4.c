@@ -152,6 +152,20 @@ enum ip_addr_type ip_addr_type(struct ustack *st, uint32_t addr)
 	return IP_ADDR_UNICAST;
 }
 
+int ip_iif(struct ustack *st, const struct sk_buff *skb)
+{
+	struct net_device *dev = skb->dev, *owner;
+	uint32_t daddr;
+
+	if (!dev)
+		return 0;
+	if (!ip_dev_is_loopback(dev) || skb->network_header == SKB_HDR_UNSET)
+		return dev->ifindex;
+	memcpy(&daddr, skb_network_header(skb) + 16, 4);
+	owner = ip_dev_find(st, daddr);
+	return owner ? owner->ifindex : dev->ifindex;
+}
+
 struct net_device *ip_dev_find(struct ustack *st, uint32_t addr)
 {
 	struct list_head *pos;
@@ -413,9 +427,7 @@ int ip_output(struct ustack *st, struct sk_buff *skb, const struct ip_out_args *
 	bool df, cut;
 
 	us_mib_inc(st, US_MIB_IP_OUT_REQUESTS);
-	if ((a->mc_oif && ipv4_is_multicast(a->daddr)
-	     ? ip_route_output_mc(st, a->daddr, a->mc_oif, &rt)
-	     : ip_route_output(st, a->daddr, &rt)) < 0) {
+	if (ip_route_output_oif(st, a->daddr, a->oif, &rt) < 0) {
 		if (a->host_only) {
 			skb_free(skb);
 			return 0;

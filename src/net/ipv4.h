@@ -133,8 +133,9 @@ struct ip_out_args {
 			      EMSGSIZE */
 	bool dev_mtu;      /* fragment by the device's MTU, not the path's
 			      (IP_PMTUDISC_PROBE and up) */
-	int mc_oif;        /* to a group: out of this device (0: by the
-			      routes; ip_route_output_mc) */
+	int oif;           /* out of this device (0: by the routes;
+			      ip_route_output_oif): a group's, or what
+			      SO_BINDTODEVICE / IP_UNICAST_IF asked */
 	bool host_only;    /* to a group with IP_MULTICAST_TTL 0: not to
 			      leave the host (Linux's ip_mc_output frees
 			      it after the local copy) */
@@ -228,6 +229,10 @@ int ip_route_add(struct ustack *st, uint32_t dst, int prefix_len,
 void ip_route_flush_dev(struct ustack *st, struct net_device *dev);
 /* Longest-prefix match. 0, or -ENETUNREACH. */
 int ip_route_output(struct ustack *st, uint32_t daddr, struct ip_route *rt);
+/* The same out of the device oif (0: by the routes alone), as
+ * SO_BINDTODEVICE and IP_UNICAST_IF ask: -ENODEV without that device. */
+int ip_route_output_oif(struct ustack *st, uint32_t daddr, int oif,
+			struct ip_route *rt);
 /* A multicast group through the device ifindex (IP_MULTICAST_IF, or an
  * IP_PKTINFO interface): the group is the next hop. 0, or -ENETUNREACH
  * when the device is gone or down. */
@@ -265,6 +270,15 @@ enum ip_addr_type ip_addr_type(struct ustack *st, uint32_t addr);
 /* The device that has addr as its address, lo for all of 127/8 (Linux's
  * ip_dev_find, which looks in the local table), or NULL. */
 struct net_device *ip_dev_find(struct ustack *st, uint32_t addr);
+/*
+ * The interface a received packet counts as having come in on (Linux's
+ * inet_iif): its device's, but for a packet this host sent itself through
+ * lo to one of its own addresses, the device that has that address (the
+ * local route's, whose index Linux keeps as rt_iif), lo for 127/8 and for
+ * a group or broadcast looped back. SO_BINDTODEVICE, IP_PKTINFO and the
+ * lookups that match a socket's device see this one.
+ */
+int ip_iif(struct ustack *st, const struct sk_buff *skb);
 /* The directed broadcast of dev's subnet, or 0 when it has none (/31 links
  * per RFC 3021, host routes, no address). */
 uint32_t ip_dev_broadcast(const struct net_device *dev);

@@ -167,8 +167,7 @@ bool ping_rcv(struct sk_buff *skb)
 	struct sock *sk;
 
 	memcpy(&daddr, skb_network_header(skb) + 16, 4);
-	sk = ping_lookup(st, ip_get16(skb->data + 4), daddr,
-			 skb->dev->ifindex);
+	sk = ping_lookup(st, ip_get16(skb->data + 4), daddr, ip_iif(st, skb));
 	if (!sk)
 		return false;
 	/* The whole message from its ICMP header (Linux's ping_rcv pushes

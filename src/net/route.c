@@ -109,60 +109,24 @@ static int ip_route_local(struct ustack *st, uint32_t daddr,
 	return 0;
 }
 
-/* The most specific route through a device that is up; ties go to the
- * route added first. */
+/* The most specific route through a device that is up (through `only`,
+ * when it is not NULL); ties go to the route added first. */
 static const struct ip_route_entry *ip_route_lpm(struct ustack *st,
-						 uint32_t daddr)
+						 uint32_t daddr,
+						 const struct net_device *only)
 {
 	const struct ip_route_entry *best = NULL;
 
 	for (int i = 0; i < st->ip.nroutes; i++) {
 		const struct ip_route_entry *e = &st->ip.routes[i];
 
-		if ((daddr & e->mask) != e->dst || !(e->dev->flags & US_IFF_UP))
+		if ((daddr & e->mask) != e->dst || !(e->dev->flags & US_IFF_UP) ||
+		    (only && e->dev != only))
 			continue;
 		if (!best || ntohl(e->mask) > ntohl(best->mask))
 			best = e;
 	}
 	return best;
-}
-
-int ip_route_output(struct ustack *st, uint32_t daddr, struct ip_route *rt)
-{
-	const struct ip_route_entry *e;
-	enum ip_addr_type type = ip_addr_type(st, daddr);
-	uint32_t pmtu;
-	bool locked;
-
-	switch (type) {
-	case IP_ADDR_LOCAL:
-		return ip_route_local(st, daddr, rt);
-	case IP_ADDR_INVALID:
-		/* 0/8, class E, 127/8 without lo: never put on a wire. */
-		return -ENETUNREACH;
-	default:
-		break;
-	}
-	e = ip_route_lpm(st, daddr);
-	if (!e)
-		return -ENETUNREACH;
-	rt->dev = e->dev;
-	/* A broadcast or multicast datagram goes to the link's group
-	 * address, never through a gateway, even when only the default
-	 * route matched it (255.255.255.255; Linux's RTN_BROADCAST and
-	 * RTN_MULTICAST routes have no gateway). */
-	rt->broadcast = type == IP_ADDR_BROADCAST;
-	rt->nexthop = e->gateway && !rt->broadcast &&
-		      type != IP_ADDR_MULTICAST ? e->gateway : daddr;
-	rt->saddr = e->dev->ip_addr;
-	rt->mtu = ip_dev_mtu(e->dev);
-	pmtu = ip_pmtu_get(st, daddr, &locked);
-	rt->mtu_locked = false;
-	if (pmtu && pmtu <= rt->mtu) {
-		rt->mtu = pmtu;
-		rt->mtu_locked = locked;
-	}
-	return 0;
 }
 
 /* A source for a device without an address of its own: another device's,
@@ -180,6 +144,92 @@ static uint32_t ip_any_saddr(struct ustack *st)
 	}
 	return lo ? lo->ip_addr : 0;
 }
+
+/* The route out of dev to daddr through gateway (0: on the link). */
+static void ip_route_fill(struct ustack *st, struct net_device *dev,
+			  uint32_t gateway, uint32_t daddr,
+			  enum ip_addr_type type, struct ip_route *rt)
+{
+	uint32_t pmtu;
+	bool locked;
+
+	rt->dev = dev;
+	/* A broadcast or multicast datagram goes to the link's group
+	 * address, never through a gateway, even when only the default
+	 * route matched it (255.255.255.255; Linux's RTN_BROADCAST and
+	 * RTN_MULTICAST routes have no gateway). */
+	rt->broadcast = type == IP_ADDR_BROADCAST;
+	rt->nexthop = gateway && !rt->broadcast &&
+		      type != IP_ADDR_MULTICAST ? gateway : daddr;
+	rt->saddr = dev->ip_addr ? dev->ip_addr : ip_any_saddr(st);
+	rt->mtu = ip_dev_mtu(dev);
+	pmtu = ip_pmtu_get(st, daddr, &locked);
+	rt->mtu_locked = false;
+	if (pmtu && pmtu <= rt->mtu) {
+		rt->mtu = pmtu;
+		rt->mtu_locked = locked;
+	}
+}
+
+int ip_route_output(struct ustack *st, uint32_t daddr, struct ip_route *rt)
+{
+	const struct ip_route_entry *e;
+	enum ip_addr_type type = ip_addr_type(st, daddr);
+
+	switch (type) {
+	case IP_ADDR_LOCAL:
+		return ip_route_local(st, daddr, rt);
+	case IP_ADDR_INVALID:
+		/* 0/8, class E, 127/8 without lo: never put on a wire. */
+		return -ENETUNREACH;
+	default:
+		break;
+	}
+	e = ip_route_lpm(st, daddr, NULL);
+	if (!e)
+		return -ENETUNREACH;
+	ip_route_fill(st, e->dev, e->gateway, daddr, type, rt);
+	return 0;
+}
+
+/*
+ * Out of the device oif (SO_BINDTODEVICE, IP_UNICAST_IF, IP_PKTINFO's
+ * interface), as Linux's ip_route_output_key_hash_rcu with flowi4_oif:
+ * ENODEV without that device, ENETUNREACH when it is down; a group or
+ * the limited broadcast straight out of it; one of our addresses locally
+ * when the device has it (its local route is the device's; lo has 127/8);
+ * else a route through that device, and when none has the destination,
+ * the destination taken to be on its link ("the routing tables are
+ * wrong", as Linux says, and sends there).
+ */
+int ip_route_output_oif(struct ustack *st, uint32_t daddr, int oif,
+			struct ip_route *rt)
+{
+	enum ip_addr_type type = ip_addr_type(st, daddr);
+	const struct ip_route_entry *e;
+	struct net_device *dev;
+
+	if (!oif)
+		return ip_route_output(st, daddr, rt);
+	dev = us_dev_get_by_index(st, oif);
+	if (!dev)
+		return -ENODEV;
+	if (!(dev->flags & US_IFF_UP))
+		return -ENETUNREACH;
+	if (type == IP_ADDR_MULTICAST)
+		return ip_route_output_mc(st, daddr, oif, rt);
+	if (type == IP_ADDR_LOCAL &&
+	    (ip_dev_find(st, daddr) == dev || ip_dev_is_loopback(dev)))
+		return ip_route_local(st, daddr, rt);
+	if (type == IP_ADDR_INVALID && !ipv4_is_loopback(daddr))
+		return -ENETUNREACH;
+	e = daddr == htonl(INADDR_BROADCAST) ? NULL : ip_route_lpm(st, daddr, dev);
+	ip_route_fill(st, dev, e ? e->gateway : 0, daddr,
+		      type == IP_ADDR_LOCAL || type == IP_ADDR_INVALID ?
+		      IP_ADDR_UNICAST : type, rt);
+	return 0;
+}
+
 
 int ip_route_output_mc(struct ustack *st, uint32_t group, int ifindex,
 		       struct ip_route *rt)

@@ -6,7 +6,9 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <linux/capability.h>
 #include <linux/sock_diag.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -103,9 +105,10 @@ void sk_clone_options(struct sock *newsk, const struct sock *sk)
 		const struct sock_ext *e = sock_ext(sk, false);
 		struct sock_ext *ne;
 
-		if (e && (e->local_port_range || sk->txtime) &&
+		if (e && (e->local_port_range || sk->txtime || e->uc_index) &&
 		    (ne = sock_ext(newsk, true)) != NULL) {
 			ne->local_port_range = e->local_port_range;
+			ne->uc_index = e->uc_index;
 			ne->txtime_clockid = e->txtime_clockid;
 			ne->txtime_flags = e->txtime_flags;
 			newsk->txtime = sk->txtime;
@@ -583,6 +586,48 @@ static int sock_set_bool(struct sock *sk, int optname, int val)
 	return 0;
 }
 
+/*
+ * SO_BINDTODEVICE and SO_BINDTOIFINDEX (Linux's sock_bindtoindex_locked):
+ * the socket takes only what comes in on that device and sends only out
+ * of it (0: any); once bound, changing it needs CAP_NET_RAW.
+ */
+static int sock_bindtoindex(struct sock *sk, int ifindex)
+{
+	if (sk->bound_dev_if && !dev_capable(CAP_NET_RAW))
+		return -EPERM;
+	if (ifindex < 0)
+		return -EINVAL;
+	/* (No such device is no error here: Linux looks only at a name;
+	 * what the socket then sends fails with ENODEV.) */
+	sk->bound_dev_if = ifindex;
+	return 0;
+}
+
+/* SO_BINDTODEVICE's name (Linux's sock_setbindtodevice): cut to
+ * IFNAMSIZ - 1 bytes; "" or no bytes unbinds. */
+static int sock_setbindtodevice(struct sock *sk, const void *optval,
+				socklen_t optlen)
+{
+	char name[IFNAMSIZ];
+	struct net_device *dev;
+
+	if ((int)optlen < 0)
+		return -EINVAL;
+	if (optlen > IFNAMSIZ - 1)
+		optlen = IFNAMSIZ - 1;
+	memset(name, 0, sizeof(name));
+	if (optlen && !optval)
+		return -EFAULT;
+	if (optlen)
+		memcpy(name, optval, optlen);
+	if (!name[0])
+		return sock_bindtoindex(sk, 0);
+	dev = us_dev_get_by_name(sk->st, name);
+	if (!dev)
+		return -ENODEV;
+	return sock_bindtoindex(sk, dev->ifindex);
+}
+
 int sock_setsockopt(struct sock *sk, int optname, const void *optval,
 		    socklen_t optlen)
 {
@@ -590,6 +635,8 @@ int sock_setsockopt(struct sock *sk, int optname, const void *optval,
 	int val, rc;
 
 	switch (optname) {
+	case SO_BINDTODEVICE:
+		return sock_setbindtodevice(sk, optval, optlen);
 	case SO_RCVTIMEO_OLD:
 	case SO_RCVTIMEO_NEW:
 		return set_timeout(&sk->rcvtimeo_us, optval, optlen,
@@ -655,6 +702,8 @@ int sock_setsockopt(struct sock *sk, int optname, const void *optval,
 			return -EPERM;
 		sk->mark = (uint32_t)val;
 		return 0;
+	case SO_BINDTOIFINDEX:
+		return sock_bindtoindex(sk, val);
 	default:
 		return sock_set_bool(sk, optname, val);
 	}
@@ -749,6 +798,7 @@ static int sock_get_value(struct sock *sk, int optname, void *v, int *lv)
 		return 0;
 	}
 	case SO_RCVLOWAT: *iv = sk->rcvlowat; return 0;
+	case SO_BINDTOIFINDEX: *iv = sk->bound_dev_if; return 0;
 	case SO_TIMESTAMPING_OLD:
 	case SO_TIMESTAMPING_NEW:
 		return sock_get_timestamping(sk, optname, v, lv);
@@ -791,6 +841,32 @@ static int sock_get_value(struct sock *sk, int optname, void *v, int *lv)
 	}
 }
 
+/* SO_BINDTODEVICE read (Linux's sock_getbindtodevice): nothing when
+ * unbound, else the name and its NUL, into room for any name. */
+static int sock_getbindtodevice(struct sock *sk, void *optval,
+				socklen_t *optlen)
+{
+	struct net_device *dev;
+	size_t n;
+
+	if (!sk->bound_dev_if) {
+		*optlen = 0;
+		return 0;
+	}
+	if ((int)*optlen < IFNAMSIZ)
+		return -EINVAL;
+	dev = us_dev_get_by_index(sk->st, sk->bound_dev_if);
+	if (!dev)
+		return -ENODEV;
+	n = strnlen(dev->name, IFNAMSIZ - 1) + 1;
+	if (!optval)
+		return -EFAULT;
+	memcpy(optval, dev->name, n - 1);
+	((char *)optval)[n - 1] = '\0';
+	*optlen = (socklen_t)n;
+	return 0;
+}
+
 int sock_getsockopt(struct sock *sk, int optname, void *optval,
 		    socklen_t *optlen)
 {
@@ -806,6 +882,8 @@ int sock_getsockopt(struct sock *sk, int optname, void *optval,
 
 	if ((int)len < 0)
 		return -EINVAL;
+	if (optname == SO_BINDTODEVICE)
+		return sock_getbindtodevice(sk, optval, optlen);
 	memset(&v, 0, sizeof(v));
 	rc = sock_get_value(sk, optname, &v, &lv);
 	if (rc < 0)

@@ -230,6 +230,7 @@ struct sock_ext {
 					   (0: the instance's) */
 	struct us_fastopen_keys fastopen_key; /* TCP_FASTOPEN_KEY (n 0:
 						 none: the instance's) */
+	int uc_index;                   /* IP_UNICAST_IF's interface */
 	int txtime_clockid;             /* SO_TXTIME's clock and flags */
 	uint32_t txtime_flags;
 };

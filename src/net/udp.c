@@ -279,7 +279,7 @@ static void udp_deliver_broadcast(struct ustack *st, struct sk_buff *skb,
 				  uint32_t daddr, uint16_t dport)
 {
 	uint16_t hnum = ntohs(dport);
-	int dif = skb->dev->ifindex;
+	int dif = ip_iif(st, skb);
 	struct sock *first = NULL;
 	struct list_head *pos;
 
@@ -337,7 +337,7 @@ void udp_rcv(struct sk_buff *skb)
 		udp_deliver_broadcast(st, skb, saddr, sport, daddr, dport);
 		return;
 	}
-	sk = udp_lookup(st, saddr, sport, daddr, dport, skb->dev->ifindex);
+	sk = udp_lookup(st, saddr, sport, daddr, dport, ip_iif(st, skb));
 	if (sk) {
 		udp_queue(sk, skb);
 		return;
@@ -418,7 +418,7 @@ static const struct net_protocol udp_protocol = {
  * route's saddr is that source. Else by destination, as ustack routes.
  */
 static int dgram_route(struct sock *sk, int oif, uint32_t saddr,
-		       uint32_t daddr, struct ip_route *rt)
+		       uint32_t daddr, struct ip_route *rt, int *oifp)
 {
 	struct ustack *st = sk->st;
 	int rc;
@@ -428,8 +428,16 @@ static int dgram_route(struct sock *sk, int oif, uint32_t saddr,
 	 * (ip_route_output_key_hash_rcu without FLOWI_FLAG_ANYSRC). */
 	if (saddr && ip_addr_type(st, saddr) != IP_ADDR_LOCAL)
 		return -ENETUNREACH;
-	if (!IN_MULTICAST(ntohl(daddr)))
-		return ip_route_output(st, daddr, rt);
+	if (!IN_MULTICAST(ntohl(daddr))) {
+		/* The message's interface, else SO_BINDTODEVICE's, else
+		 * IP_UNICAST_IF's (Linux's ipcm_init_sk, udp_sendmsg). */
+		if (!oif)
+			oif = sk->bound_dev_if;
+		if (!oif)
+			oif = inet_uc_index(sk);
+		*oifp = oif;
+		return ip_route_output_oif(st, daddr, oif, rt);
+	}
 	if (!oif)
 		oif = sk->bound_dev_if;
 	if (!oif)
@@ -448,6 +456,8 @@ static int dgram_route(struct sock *sk, int oif, uint32_t saddr,
 		 : ip_route_output(st, daddr, rt);
 	if (rc == 0 && saddr)
 		rt->saddr = saddr;
+	if (rc == 0)
+		*oifp = rt->dev->ifindex;
 	return rc;
 }
 
@@ -469,12 +479,12 @@ int ip4_datagram_connect(struct sock *sk, const struct sockaddr *uaddr,
 	const struct sockaddr_in *sin = (const struct sockaddr_in *)uaddr;
 	struct ip_route rt;
 	uint32_t daddr;
-	int rc = inet_check_sockaddr(uaddr, len);
+	int oif, rc = inet_check_sockaddr(uaddr, len);
 
 	if (rc < 0)
 		return rc;
 	daddr = udp_dest_addr(sk, sin->sin_addr.s_addr);
-	rc = dgram_route(sk, 0, sk->saddr, daddr, &rt);
+	rc = dgram_route(sk, 0, sk->saddr, daddr, &rt, &oif);
 	if (rc < 0)
 		return rc;
 	if (ip_addr_type(sk->st, daddr) == IP_ADDR_BROADCAST && !sk->broadcast)
@@ -581,12 +591,13 @@ static int udp_cmsg_send(struct sock *sk, const struct msghdr *msg,
  * The route, with what the control messages asked (Linux's
  * ip_route_output_key_hash_rcu): a source address must be a unicast one
  * (EINVAL) and one of ours (ENETUNREACH), an interface must exist
- * (ENODEV). The route follows the destination, as ustack routes by
- * destination alone, but for a group (dgram_route); saddr is the source
- * asked for (0: the route's).
+ * (ENODEV). The device is the message's interface, SO_BINDTODEVICE's or
+ * IP_UNICAST_IF's when there is one (*oifp: the one used), else the
+ * routes'; to a group, dgram_route's choice; saddr is the source asked
+ * for (0: the route's).
  */
 static int udp_route(struct sock *sk, const struct ipcm *ipc, uint32_t saddr,
-		     uint32_t daddr, struct ip_route *rt)
+		     uint32_t daddr, struct ip_route *rt, int *oifp)
 {
 	struct ustack *st = sk->st;
 
@@ -600,7 +611,7 @@ static int udp_route(struct sock *sk, const struct ipcm *ipc, uint32_t saddr,
 	}
 	if (ipc->oif && !us_dev_get_by_index(st, ipc->oif))
 		return -ENODEV;
-	return dgram_route(sk, ipc->oif, saddr, daddr, rt);
+	return dgram_route(sk, ipc->oif, saddr, daddr, rt, oifp);
 }
 
 /*
@@ -675,11 +686,11 @@ int udp_flow_route(struct sock *sk, const struct ipcm *ipc, uint32_t daddr,
 	uint32_t saddr = ipc->saddr ? ipc->saddr
 			 : !ipc->saddr_set ? sk->saddr : 0;
 	struct ip_route rt;
-	int rc;
+	int rc, oif = 0;
 
 	memset(fl, 0, sizeof(*fl));
 	fl->sockc = ipc->sockc;
-	rc = udp_route(sk, ipc, saddr, daddr, &rt);
+	rc = udp_route(sk, ipc, saddr, daddr, &rt, &oif);
 	if (rc < 0)
 		return rc;
 	/*
@@ -700,10 +711,10 @@ int udp_flow_route(struct sock *sk, const struct ipcm *ipc, uint32_t daddr,
 	fl->args.ttl = ipc->ttl >= 0 ? (uint8_t)ipc->ttl
 		       : mcast ? sk->mc_ttl
 		       : sk->ttl < 0 ? 0 : (uint8_t)sk->ttl;
+	fl->args.oif = oif;   /* dgram_route's */
 	if (mcast) {
 		fl->args.host_only = fl->args.ttl == 0;
 		fl->args.mc_loop = sk->mc_loop;
-		fl->args.mc_oif = rt.dev->ifindex;   /* dgram_route's */
 	}
 	fl->args.tos = ipc->tos >= 0 ? (uint8_t)ipc->tos : sk->tos;
 	fl->args.dev_mtu = !ip_sk_use_pmtu(sk);

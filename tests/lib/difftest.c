@@ -27,6 +27,7 @@
 #include <net/if.h>
 #include <sys/ioctl.h>
 
+#include "dev/dummy.h"
 #include "dev/netdev.h"
 #include "netns.h"
 #include "stack/stack.h"
@@ -849,6 +850,36 @@ void dt_setget_ints(struct dt *t, int fd, int level, int name,
 
 /* The kernel side sets the MTU of its "lo" with SIOCSIFMTU (in the private
  * namespace), the ustack side its loopback device's. */
+int dt_add_link(struct dt *t)
+{
+	int idx, rc = 0, err = 0;
+
+	if (t->st) {
+		struct net_device *v0 = us_dev_get_by_name(t->st, "v0");
+
+		if (!v0 && (!dummy_create(t->st, "v1") ||
+			    !(v0 = dummy_create(t->st, "v0")) ||
+			    netdev_set_ipv4(v0, inet_addr("10.9.0.1"), 24) < 0)) {
+			rc = -1;
+			err = ENOMEM;
+		}
+		idx = v0 ? v0->ifindex : 0;
+	} else {
+		/* (Made once per namespace: "File exists" after that.) */
+		if (system("ip link add v0 type veth peer name v1 2>/dev/null;"
+			   " ip addr replace 10.9.0.1/24 dev v0 &&"
+			   " ip link set v0 up && ip link set v1 up") != 0) {
+			rc = -1;
+			err = EIO;
+		}
+		idx = (int)if_nametoindex("v0");
+	}
+	out(t, "add link v0 10.9.0.1/24 (and v1)");
+	out_ret(t, rc, err);
+	end_line(t);
+	return idx;
+}
+
 int dt_set_lo_mtu(struct dt *t, int mtu)
 {
 	int rc, err = 0;

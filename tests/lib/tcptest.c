@@ -304,7 +304,7 @@ int tt_conn_state(struct tt_conn *c)
 	struct sock *sk = tcp_lookup_established(c->t->st, c->peer_addr,
 						 htons(c->peer_port),
 						 c->us_addr,
-						 htons(c->us_port));
+						 htons(c->us_port), 0);
 
 	if (sk)
 		return sk->state;

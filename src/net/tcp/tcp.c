@@ -158,11 +158,20 @@ static void tcp_ehash_del(struct sock *sk)
 	sk->st->tcp.ehash_last = NULL;
 }
 
+/* A socket bound to a device (SO_BINDTODEVICE) takes only what came in
+ * on it (Linux's inet_sk_bound_dev_eq); dif 0 asks no device. */
+static bool tcp_dev_match(const struct sock *sk, int dif)
+{
+	return !sk->bound_dev_if || !dif || sk->bound_dev_if == dif;
+}
+
 static bool tcp_ehash_match(const struct sock *sk, uint32_t saddr,
-			    uint16_t sport, uint32_t daddr, uint16_t dport)
+			    uint16_t sport, uint32_t daddr, uint16_t dport,
+			    int dif)
 {
 	return sk->daddr == saddr && sk->dport == sport &&
-	       sk->rcv_saddr == daddr && sk->sport == dport;
+	       sk->rcv_saddr == daddr && sk->sport == dport &&
+	       tcp_dev_match(sk, dif);
 }
 
 /*
@@ -174,20 +183,20 @@ static bool tcp_ehash_match(const struct sock *sk, uint32_t saddr,
  */
 struct sock *tcp_lookup_established(struct ustack *st, uint32_t saddr,
 				    uint16_t sport, uint32_t daddr,
-				    uint16_t dport)
+				    uint16_t dport, int dif)
 {
 	struct tcp_table *t = &st->tcp;
 	struct sock *last = t->ehash_last;
 	struct list_head *head, *pos;
 
-	if (last && tcp_ehash_match(last, saddr, sport, daddr, dport))
+	if (last && tcp_ehash_match(last, saddr, sport, daddr, dport, dif))
 		return last;
 	head = &t->ehash[tcp_ehashfn(t, daddr, dport, saddr, sport)];
 	list_for_each(pos, head) {
 		struct tcp_sock *tp = list_entry(pos, struct tcp_sock, ehash_node);
 		struct sock *sk = &tp->sk;
 
-		if (tcp_ehash_match(sk, saddr, sport, daddr, dport)) {
+		if (tcp_ehash_match(sk, saddr, sport, daddr, dport, dif)) {
 			t->ehash_last = sk;
 			return sk;
 		}
@@ -195,26 +204,31 @@ struct sock *tcp_lookup_established(struct ustack *st, uint32_t saddr,
 	return NULL;
 }
 
-/* The listener on dport: one bound to daddr beats a wildcard. */
+/*
+ * The listener on dport (Linux's __inet_lookup_listener): one bound to
+ * daddr beats a wildcard; among either, one bound to the device the
+ * segment came in on (dif) beats one bound to none, and one bound to
+ * another device is not a candidate (compute_score).
+ */
 struct sock *tcp_lookup_listener(struct ustack *st, uint32_t daddr,
-				 uint16_t dport)
+				 uint16_t dport, int dif)
 {
 	uint16_t hnum = ntohs(dport);
-	struct sock *wild = NULL;
+	struct sock *best[2] = { NULL, NULL };   /* exact, wildcard */
 	struct list_head *pos;
 
 	list_for_each(pos, &st->tcp.listen[hnum % TCP_BHASH]) {
 		struct tcp_sock *tp = list_entry(pos, struct tcp_sock, listen_node);
 		struct sock *sk = &tp->sk;
+		int k = sk->rcv_saddr == daddr ? 0 : 1;
 
-		if (sk->num != hnum)
+		if (sk->num != hnum || (k && sk->rcv_saddr) ||
+		    !tcp_dev_match(sk, dif))
 			continue;
-		if (sk->rcv_saddr == daddr)
-			return sk;
-		if (!sk->rcv_saddr && !wild)
-			wild = sk;
+		if (!best[k] || (sk->bound_dev_if && !best[k]->bound_dev_if))
+			best[k] = sk;
 	}
-	return wild;
+	return best[0] ? best[0] : best[1];
 }
 
 /*
@@ -237,6 +251,11 @@ static bool tcp_bind_conflict_with(const struct sock *sk, uint32_t addr2,
 
 static bool tcp_bind_conflict(const struct sock *sk, const struct sock *sk2)
 {
+	/* Sockets bound to two different devices never meet (Linux's
+	 * inet_bind_conflict). */
+	if (sk->bound_dev_if && sk2->bound_dev_if &&
+	    sk->bound_dev_if != sk2->bound_dev_if)
+		return false;
 	return tcp_bind_conflict_with(sk, sk2->rcv_saddr, sk2->reuseaddr,
 				      sk2->state == TCP_LISTEN, sk2->reuseport);
 }
@@ -363,7 +382,8 @@ static bool tcp_connect_port_ok(struct sock *sk, uint16_t port)
 		if (list_entry(pos, struct tcp_tw, bind_node)->num == port)
 			return false;
 	return !tcp_lookup_established(st, sk->daddr, sk->dport,
-				       sk->rcv_saddr, htons(port)) &&
+				       sk->rcv_saddr, htons(port),
+				       sk->bound_dev_if) &&
 	       !tcp_tw_lookup(st, sk->daddr, sk->dport, sk->rcv_saddr,
 			      htons(port));
 }
@@ -392,7 +412,7 @@ static int tcp_connect_bound_ok(struct sock *sk, uint32_t *isn,
 	twts->ts_recent = 0;
 	twts->ts_recent_stamp = 0;
 	if (tcp_lookup_established(st, sk->daddr, sk->dport, sk->rcv_saddr,
-				   sk->sport))
+				   sk->sport, sk->bound_dev_if))
 		return -EADDRNOTAVAIL;
 	tw = tcp_tw_lookup(st, sk->daddr, sk->dport, sk->rcv_saddr, sk->sport);
 	if (!tw)
@@ -685,7 +705,10 @@ static int tcp_v4_connect(struct sock *sk, const struct sockaddr *uaddr,
 	 * no route from it (Linux's ip_route_connect). */
 	if (sk->saddr && ip_addr_type(sk->st, sk->saddr) != IP_ADDR_LOCAL)
 		return -ENETUNREACH;
-	rc = ip_route_output(sk->st, sin->sin_addr.s_addr, &rt);
+	/* (Out of the device SO_BINDTODEVICE names, if any: Linux's
+	 * ip_route_connect with sk_bound_dev_if.) */
+	rc = ip_route_output_oif(sk->st, sin->sin_addr.s_addr,
+				 sk->bound_dev_if, &rt);
 	if (rc < 0)
 		return rc;
 	if (!sk->rcv_saddr)

@@ -542,11 +542,13 @@ void tcp_orphan_uncount(struct sock *sk);
 bool tcp_too_many_orphans(const struct ustack *st, unsigned int shift);
 void tcp_ehash_add(struct sock *sk);
 void tcp_port_init(struct ustack *st);
+/* The connection or listener a segment that came in on dif (ip_iif;
+ * 0: any) is for. */
 struct sock *tcp_lookup_established(struct ustack *st, uint32_t saddr,
 				    uint16_t sport, uint32_t daddr,
-				    uint16_t dport);
+				    uint16_t dport, int dif);
 struct sock *tcp_lookup_listener(struct ustack *st, uint32_t daddr,
-				 uint16_t dport);
+				 uint16_t dport, int dif);
 uint32_t tcp_isn(struct ustack *st, uint32_t saddr, uint16_t sport,
 		 uint32_t daddr, uint16_t dport);
 int tcp_disconnect(struct sock *sk, int flags);
@@ -963,6 +965,7 @@ bool tcp_paws_fresh(uint32_t ts_recent, us_time_t ts_recent_stamp,
  * as an empty segment not from a sock (a TIME_WAIT entry's ACK). */
 struct tcp_out {
 	uint32_t saddr, daddr;
+	int oif;                  /* out of this device (SO_BINDTODEVICE) */
 	uint16_t sport, dport;    /* network order */
 	uint32_t seq, ack;
 	uint8_t flags;

@@ -142,7 +142,8 @@ static void tcp_mtu_reduced(struct sock *sk, uint32_t mtu)
 	if (!ip_sk_accept_pmtu(sk))
 		return;
 	ip_pmtu_update(sk->st, sk->daddr, mtu);   /* (every connection) */
-	if (ip_route_output(sk->st, sk->daddr, &rt) == 0 && mtu < rt.mtu &&
+	if (ip_route_output_oif(sk->st, sk->daddr, sk->bound_dev_if, &rt) == 0 &&
+	    mtu < rt.mtu &&
 	    ip_dont_fragment(sk, rt.mtu_locked))
 		sk->err_soft = EMSGSIZE;
 	if (sk->pmtudisc == IP_PMTUDISC_DONT)
@@ -212,7 +213,7 @@ void tcp_v4_err(struct ustack *st, struct sk_buff *skb,
 	/* The quoted segment went from us to the peer: look it up as if it
 	 * were coming back. TIME_WAIT and listeners are not found. */
 	sk = tcp_lookup_established(st, inner->daddr, dport, inner->saddr,
-				    sport);
+				    sport, ip_iif(st, skb));
 	if (!sk || sk->state == TCP_CLOSE)
 		return;
 	tp = tcp_sk(sk);

@@ -1022,7 +1022,7 @@ static struct sock *tcp_new_child(struct sock *lsk, const struct sk_buff *skb,
 	memcpy(&sk->daddr, iph + 12, 4);
 	sk->saddr = sk->rcv_saddr;
 	sk->dport = htons(th->sport);
-	if (ip_route_output(sk->st, sk->daddr, &rt) < 0) {
+	if (ip_route_output_oif(sk->st, sk->daddr, sk->bound_dev_if, &rt) < 0) {
 		sock_put(sk);
 		return NULL;
 	}
@@ -1262,7 +1262,7 @@ static void tcp_timewait_input(struct ustack *st, struct tcp_tw *tw,
 
 	if (!isn)
 		return;
-	lsk = tcp_lookup_listener(st, tw->laddr, tw->lport);
+	lsk = tcp_lookup_listener(st, tw->laddr, tw->lport, ip_iif(st, skb));
 	if (!lsk) {
 		tcp_tw_send_ack(st, tw);
 		tcp_drop(st, skb, US_DROP_TCP_INVALID_SEQ);
@@ -1638,6 +1638,7 @@ void tcp_v4_rcv(struct sk_buff *skb)
 	uint32_t saddr, daddr, seglen;
 	struct sock *sk;
 	struct tcp_skb_cb *cb;
+	int dif;
 
 	us_mib_inc(st, US_MIB_TCP_IN_SEGS);
 	skb_reset_transport_header(skb);
@@ -1670,8 +1671,9 @@ void tcp_v4_rcv(struct sk_buff *skb)
 	cb->end_seq = th.seq + seglen;
 	cb->flags = th.flags;
 
+	dif = ip_iif(st, skb);
 	sk = tcp_lookup_established(st, saddr, htons(th.sport), daddr,
-				    htons(th.dport));
+				    htons(th.dport), dif);
 	if (!sk) {
 		struct tcp_tw *tw = tcp_tw_lookup(st, saddr, htons(th.sport),
 						  daddr, htons(th.dport));
@@ -1680,7 +1682,7 @@ void tcp_v4_rcv(struct sk_buff *skb)
 			tcp_timewait_input(st, tw, skb, &th, seglen);
 			return;
 		}
-		sk = tcp_lookup_listener(st, daddr, htons(th.dport));
+		sk = tcp_lookup_listener(st, daddr, htons(th.dport), dif);
 	}
 	if (!sk) {
 		/* RFC 9293 §3.10.7.1: CLOSED answers with a reset. */
