@@ -392,6 +392,7 @@ struct sk_buff *skb_copy(const struct sk_buff *skb)
 	n->csum_offset = skb->csum_offset;
 	n->tx_flags = skb->tx_flags;
 	n->tskey = skb->tskey;
+	n->mark = skb->mark;
 	memcpy(n->cb, skb->cb, sizeof(n->cb));
 	gso = skb_shinfo(n);
 	gso->gso_size = skb_shinfo(skb)->gso_size;

@@ -157,6 +157,7 @@ struct sk_buff {
 	uint8_t tx_flags;
 
 	int users;                 /* references to this struct */
+	uint32_t mark;             /* SO_MARK of the socket that sent it */
 
 	/* Per-layer scratch space; each layer defines its own view. */
 	_Alignas(8) char cb[48];

@@ -197,6 +197,7 @@ static struct sk_buff *gso_new_segment(struct sk_buff *skb,
 	seg->dev = skb->dev;
 	seg->protocol = skb->protocol;
 	seg->tstamp = skb->tstamp;
+	seg->mark = skb->mark;
 	seg->mac_header = skb->mac_header;
 	seg->network_header = skb->network_header;
 	seg->transport_header = skb->transport_header;

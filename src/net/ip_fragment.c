@@ -482,6 +482,7 @@ static struct sk_buff *ip_make_frag(struct ustack *st, const struct sk_buff *skb
 	skb_reset_network_header(frag);
 	frag->protocol = ETH_P_IP;
 	frag->tstamp = skb->tstamp;
+	frag->mark = skb->mark;
 	return frag;
 }
 

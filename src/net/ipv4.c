@@ -427,6 +427,7 @@ int ip_output(struct ustack *st, struct sk_buff *skb, const struct ip_out_args *
 	bool df, cut;
 
 	us_mib_inc(st, US_MIB_IP_OUT_REQUESTS);
+	skb->mark = a->mark;
 	if (ip_route_output_oif(st, a->daddr, a->oif, &rt) < 0) {
 		if (a->host_only) {
 			skb_free(skb);

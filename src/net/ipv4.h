@@ -127,6 +127,7 @@ struct ip_out_args {
 	uint32_t saddr;    /* 0 = the route's source address */
 	uint32_t daddr;
 	uint8_t protocol;
+	uint32_t mark;     /* SO_MARK (the packet keeps it, SO_RCVMARK) */
 	uint8_t ttl;       /* 0 = default (64) */
 	uint8_t tos;
 	uint8_t df;        /* IP_DF_*: an oversize packet with DF fails

@@ -17,6 +17,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#ifndef SO_PASSPIDFD
+#define SO_PASSPIDFD 76   /* <asm-generic/socket.h>, Linux 6.5 */
+#endif
+#ifndef SO_PEERPIDFD
+#define SO_PEERPIDFD 77
+#endif
+
 #include "dev/dev_ioctl.h"
 #include "stack/stack.h"
 
@@ -284,6 +291,11 @@ void sock_recv_cmsgs(struct msghdr *msg, const struct sock *sk,
 	/* Only a datagram queued after drops carries the count. */
 	if (sk->rxq_ovfl && drops)
 		put_cmsg(msg, SOL_SOCKET, SO_RXQ_OVFL, sizeof(drops), &drops);
+	/* SO_RCVMARK: the mark it came with, 0 for none (a datagram this
+	 * host sent itself keeps its sender's). */
+	if (sk->rcvmark)
+		put_cmsg(msg, SOL_SOCKET, SO_MARK, sizeof(skb->mark),
+			 &skb->mark);
 }
 
 int sock_error(struct sock *sk)
@@ -369,6 +381,7 @@ int sock_cmsg_one(struct sock *sk, const struct cmsghdr *c,
 			return -EPERM;
 		if (c->cmsg_len != CMSG_LEN(sizeof(uint32_t)))
 			return -EINVAL;
+		memcpy(&sockc->mark, CMSG_DATA(c), sizeof(uint32_t));
 		return 0;
 	case SO_PRIORITY:
 		if (c->cmsg_len != CMSG_LEN(sizeof(uint32_t)))
@@ -544,6 +557,63 @@ static void set_buf(int *buf, int val, int min, bool force)
 	*buf = val * 2 < min ? min : val * 2;
 }
 
+/* An option of sock_ext.flags on or off (no sock_ext made for off). */
+static int sock_ext_flag(struct sock *sk, uint32_t flag, bool on)
+{
+	struct sock_ext *e = sock_ext(sk, on);
+
+	if (e)
+		e->flags = on ? e->flags | flag : e->flags & ~flag;
+	return e || !on ? 0 : -ENOMEM;
+}
+
+static bool sock_ext_has(const struct sock *sk, uint32_t flag)
+{
+	const struct sock_ext *e = sock_ext(sk, false);
+
+	return e && (e->flags & flag);
+}
+
+/*
+ * SO_BUSY_POLL, SO_PREFER_BUSY_POLL, SO_BUSY_POLL_BUDGET, as Linux's
+ * sk_setsockopt takes them (more than the current time or budget, or the
+ * preference, needs CAP_NET_ADMIN). Kept, and read back; they ask nothing
+ * of ustack's devices, which, like a Linux device without NAPI, have no
+ * queue a socket could poll.
+ */
+static int sock_set_busy_poll(struct sock *sk, int optname, int val)
+{
+	struct sock_ext *e = sock_ext(sk, false);
+
+	switch (optname) {
+	case SO_BUSY_POLL:
+		if (val < 0)
+			return -EINVAL;
+		if (val > (e ? e->busy_poll : 0) && !capable_admin())
+			return -EPERM;
+		break;
+	case SO_PREFER_BUSY_POLL:
+		if (val && !capable_admin())
+			return -EPERM;
+		return sock_ext_flag(sk, SK_EXT_PREFER_BUSY_POLL, val != 0);
+	default:
+		if (val > (e ? e->busy_poll_budget : 0) && !capable_admin())
+			return -EPERM;
+		if (val < 0 || val > UINT16_MAX)
+			return -EINVAL;
+		break;
+	}
+	if (!val && !e)
+		return 0;
+	if (!(e = sock_ext(sk, true)))
+		return -ENOMEM;
+	if (optname == SO_BUSY_POLL)
+		e->busy_poll = val;
+	else
+		e->busy_poll_budget = (uint16_t)val;
+	return 0;
+}
+
 static int sock_set_bool(struct sock *sk, int optname, int val)
 {
 	bool on = val != 0;
@@ -662,6 +732,10 @@ int sock_setsockopt(struct sock *sk, int optname, const void *optval,
 		return sock_set_timestamping(sk, optname, optval, optlen);
 	case SO_TXTIME:
 		return sock_set_txtime(sk, optval, optlen);
+	case SO_PASSCRED:
+	case SO_PASSSEC:
+	case SO_PASSPIDFD:
+		return -EOPNOTSUPP;   /* (Linux 6.18: AF_UNIX's alone) */
 	}
 	rc = get_int(optval, optlen, &val);
 	if (rc < 0)
@@ -704,6 +778,49 @@ int sock_setsockopt(struct sock *sk, int optname, const void *optval,
 		return 0;
 	case SO_BINDTOIFINDEX:
 		return sock_bindtoindex(sk, val);
+	case SO_DEBUG:
+		if (val && !capable_admin())
+			return -EACCES;
+		return sock_ext_flag(sk, SK_EXT_DEBUG, val != 0);
+	case SO_BSDCOMPAT:
+		return 0;
+	case SO_WIFI_STATUS:
+		return sock_ext_flag(sk, SK_EXT_WIFI_STATUS, val != 0);
+	case SO_NOFCS:
+		return sock_ext_flag(sk, SK_EXT_NOFCS, val != 0);
+	case SO_LOCK_FILTER:
+		return sock_ext_flag(sk, SK_EXT_LOCK_FILTER, val != 0);
+	case SO_NO_CHECK:
+		sk->no_check = val != 0;
+		return 0;
+	case SO_SELECT_ERR_QUEUE:
+		sk->select_err_queue = val != 0;
+		return 0;
+	case SO_RCVMARK:
+		sk->rcvmark = val != 0;
+		return 0;
+	case SO_BUF_LOCK:
+		/* SOCK_SNDBUF_LOCK 1, SOCK_RCVBUF_LOCK 2. */
+		if (val & ~3)
+			return -EINVAL;
+		sk->sndbuf_locked = val & 1;
+		sk->rcvbuf_locked = (val & 2) != 0;
+		return 0;
+	case SO_TXREHASH:
+		/* TCP's alone; -1 is the default (net.core.txrehash, 1). */
+		if (sk->type != SOCK_STREAM)
+			return -EOPNOTSUPP;
+		if (val < -1 || val > 1)
+			return -EINVAL;
+		return sock_ext_flag(sk, SK_EXT_NO_TXREHASH, val == 0);
+	case SO_RESERVE_MEM:
+		/* No memory cgroup here to reserve from (Linux's
+		 * sock_reserve_memory without one). */
+		return val < 0 ? -EINVAL : -EOPNOTSUPP;
+	case SO_BUSY_POLL:
+	case SO_PREFER_BUSY_POLL:
+	case SO_BUSY_POLL_BUDGET:
+		return sock_set_busy_poll(sk, optname, val);
 	default:
 		return sock_set_bool(sk, optname, val);
 	}
@@ -799,6 +916,50 @@ static int sock_get_value(struct sock *sk, int optname, void *v, int *lv)
 	}
 	case SO_RCVLOWAT: *iv = sk->rcvlowat; return 0;
 	case SO_BINDTOIFINDEX: *iv = sk->bound_dev_if; return 0;
+	case SO_DEBUG: *iv = sock_ext_has(sk, SK_EXT_DEBUG); return 0;
+	case SO_BSDCOMPAT: *iv = 0; return 0;
+	case SO_WIFI_STATUS: *iv = sock_ext_has(sk, SK_EXT_WIFI_STATUS); return 0;
+	case SO_NOFCS: *iv = sock_ext_has(sk, SK_EXT_NOFCS); return 0;
+	case SO_LOCK_FILTER: *iv = sock_ext_has(sk, SK_EXT_LOCK_FILTER); return 0;
+	case SO_NO_CHECK: *iv = sk->no_check; return 0;
+	case SO_SELECT_ERR_QUEUE: *iv = sk->select_err_queue; return 0;
+	case SO_RCVMARK: *iv = sk->rcvmark; return 0;
+	case SO_BUF_LOCK:
+		*iv = sk->sndbuf_locked | sk->rcvbuf_locked << 1;
+		return 0;
+	case SO_TXREHASH:
+		if (sk->type != SOCK_STREAM)
+			return -EOPNOTSUPP;
+		*iv = !sock_ext_has(sk, SK_EXT_NO_TXREHASH);
+		return 0;
+	case SO_RESERVE_MEM: *iv = 0; return 0;
+	case SO_INCOMING_NAPI_ID: *iv = 0; return 0;   /* no NAPI here */
+	case SO_BUSY_POLL: {
+		const struct sock_ext *e = sock_ext(sk, false);
+
+		*iv = e ? e->busy_poll : 0;
+		return 0;
+	}
+	case SO_PREFER_BUSY_POLL:
+		*iv = sock_ext_has(sk, SK_EXT_PREFER_BUSY_POLL);
+		return 0;
+	case SO_PASSCRED:
+	case SO_PASSSEC:
+	case SO_PASSPIDFD:
+		return -EOPNOTSUPP;   /* (Linux 6.18: AF_UNIX's alone) */
+	case SO_PEERGROUPS:
+	case SO_PEERPIDFD:
+		return -ENODATA;      /* an IP peer has no credentials */
+	case SO_PEERCRED: {
+		/* Linux's cred_to_ucred with no peer: pid 0, ids -1. */
+		struct ucred *c = v;
+
+		c->pid = 0;
+		c->uid = (uid_t)-1;
+		c->gid = (gid_t)-1;
+		*lv = sizeof(*c);
+		return 0;
+	}
 	case SO_TIMESTAMPING_OLD:
 	case SO_TIMESTAMPING_NEW:
 		return sock_get_timestamping(sk, optname, v, lv);
@@ -841,6 +1002,19 @@ static int sock_get_value(struct sock *sk, int optname, void *v, int *lv)
 	}
 }
 
+/* SO_COOKIE's number: given at the first asking, kept in the sock_ext
+ * (0 without memory for one). */
+static uint64_t sock_cookie(struct sock *sk)
+{
+	struct sock_ext *e = sock_ext(sk, true);
+
+	if (!e)
+		return 0;
+	if (!e->cookie)
+		e->cookie = ++sk->st->sock_cookie_last;
+	return e->cookie;
+}
+
 /* SO_BINDTODEVICE read (Linux's sock_getbindtodevice): nothing when
  * unbound, else the name and its NUL, into room for any name. */
 static int sock_getbindtodevice(struct sock *sk, void *optval,
@@ -872,9 +1046,12 @@ int sock_getsockopt(struct sock *sk, int optname, void *optval,
 {
 	union {
 		int i;
+		uint64_t u64;
 		struct linger l;
 		struct timeval tv;
 		struct us_sock_timeval ktv;
+		struct ucred cred;
+		struct sockaddr_in sin;
 		uint32_t meminfo[SK_MEMINFO_VARS];
 	} v;
 	int lv = 0, rc;
@@ -885,9 +1062,45 @@ int sock_getsockopt(struct sock *sk, int optname, void *optval,
 	if (optname == SO_BINDTODEVICE)
 		return sock_getbindtodevice(sk, optval, optlen);
 	memset(&v, 0, sizeof(v));
-	rc = sock_get_value(sk, optname, &v, &lv);
-	if (rc < 0)
-		return rc;
+	switch (optname) {
+	case SO_COOKIE:
+		/* A number of the socket's own, for good (Linux's
+		 * sock_gen_cookie); room for all of it or EINVAL. */
+		if (len < sizeof(uint64_t))
+			return -EINVAL;
+		v.u64 = sock_cookie(sk);
+		lv = sizeof(uint64_t);
+		break;
+	case SO_NETNS_COOKIE:
+		if (len != sizeof(uint64_t))
+			return -EINVAL;
+		if (!sk->st->netns_cookie)
+			sk->st->netns_cookie = ++sk->st->sock_cookie_last;
+		v.u64 = sk->st->netns_cookie;
+		lv = sizeof(uint64_t);
+		break;
+	case SO_PEERNAME: {
+		/* The peer's address (Linux's getname(peer)): ENOTCONN
+		 * without one; a caller's room larger than it is EINVAL, a
+		 * smaller one gets its first bytes. */
+		if (!sk->dport || (sk->type == SOCK_STREAM &&
+				   (sk->state == TCP_LISTEN ||
+				    sk->state == TCP_CLOSE ||
+				    sk->state == TCP_SYN_SENT)))
+			return -ENOTCONN;
+		if (len > sizeof(v.sin))
+			return -EINVAL;
+		v.sin.sin_family = AF_INET;
+		v.sin.sin_port = sk->dport;
+		v.sin.sin_addr.s_addr = sk->daddr;
+		lv = (int)len;
+		break;
+	}
+	default:
+		rc = sock_get_value(sk, optname, &v, &lv);
+		if (rc < 0)
+			return rc;
+	}
 	/* Linux copies at most what the caller has room for. */
 	if (len > (socklen_t)lv)
 		len = (socklen_t)lv;

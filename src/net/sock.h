@@ -182,6 +182,10 @@ struct sock {
 	 * address alone, the port comes with connect() (or a send, or
 	 * listen()). */
 	bool freebind : 1, recvorigdst : 1, bind_no_port : 1;
+	/* SO_NO_CHECK: UDP sends without a checksum; SO_SELECT_ERR_QUEUE:
+	 * kept only (Linux 6.18's poll adds no POLLPRI for it any more);
+	 * SO_RCVMARK: a datagram's mark as an SO_MARK message. */
+	bool no_check : 1, select_err_queue : 1, rcvmark : 1;
 
 	/* Wake-ups towards the socket level. Core lock held. */
 	void (*sk_data_ready)(struct sock *sk);
@@ -231,9 +235,22 @@ struct sock_ext {
 	struct us_fastopen_keys fastopen_key; /* TCP_FASTOPEN_KEY (n 0:
 						 none: the instance's) */
 	int uc_index;                   /* IP_UNICAST_IF's interface */
+	uint32_t flags;                 /* SK_EXT_*: options that only read
+					   back as set */
+	int busy_poll;                  /* SO_BUSY_POLL (us) */
+	uint16_t busy_poll_budget;      /* SO_BUSY_POLL_BUDGET */
+	uint64_t cookie;                /* SO_COOKIE (0: none given yet) */
 	int txtime_clockid;             /* SO_TXTIME's clock and flags */
 	uint32_t txtime_flags;
 };
+/* sock_ext.flags: SO_DEBUG, SO_WIFI_STATUS, SO_NOFCS, SO_LOCK_FILTER,
+ * SO_PREFER_BUSY_POLL, and SO_TXREHASH turned off. */
+#define SK_EXT_DEBUG            0x01
+#define SK_EXT_WIFI_STATUS      0x02
+#define SK_EXT_NOFCS            0x04
+#define SK_EXT_LOCK_FILTER      0x08
+#define SK_EXT_PREFER_BUSY_POLL 0x10
+#define SK_EXT_NO_TXREHASH      0x20
 /* sk's, or NULL; with make, one made if none (NULL without memory). */
 struct sock_ext *sock_ext(const struct sock *sk, bool make);
 
@@ -332,6 +349,7 @@ struct sockcm {
 	uint32_t ts_opt_id;
 	bool ts_opt_id_set;
 	uint64_t transmit_time;     /* SCM_TXTIME's (taken, not waited for) */
+	uint32_t mark;              /* SO_MARK, or the message's */
 };
 static inline void sockcm_init(struct sockcm *c, const struct sock *sk)
 {
@@ -339,6 +357,7 @@ static inline void sockcm_init(struct sockcm *c, const struct sock *sk)
 	c->ts_opt_id = 0;
 	c->ts_opt_id_set = false;
 	c->transmit_time = 0;
+	c->mark = sk->mark;
 }
 /* A send's SO_TIMESTAMPING / SCM_TS_OPT_ID message into sockc: 0,
  * -EINVAL, or 1 for another type. */

@@ -633,6 +633,11 @@ static void udp_fill_header(struct sk_buff *skb, const struct sock *sk,
 	uh[4] = (uint8_t)(ulen >> 8);
 	uh[5] = (uint8_t)ulen;
 	uh[6] = uh[7] = 0;
+	if (sk->no_check && !skb_is_gso(skb)) {
+		/* SO_NO_CHECK: no checksum at all (RFC 768 allows it). */
+		skb->ip_summed = CHECKSUM_NONE;
+		return;
+	}
 	if (skb_is_gso(skb)) {
 		check = (uint16_t)~csum_fold(pseudo);
 		skb->ip_summed = CHECKSUM_PARTIAL;
@@ -712,6 +717,7 @@ int udp_flow_route(struct sock *sk, const struct ipcm *ipc, uint32_t daddr,
 		       : mcast ? sk->mc_ttl
 		       : sk->ttl < 0 ? 0 : (uint8_t)sk->ttl;
 	fl->args.oif = oif;   /* dgram_route's */
+	fl->args.mark = ipc->sockc.mark;
 	if (mcast) {
 		fl->args.host_only = fl->args.ttl == 0;
 		fl->args.mc_loop = sk->mc_loop;
@@ -848,7 +854,8 @@ static int udp_send_skb(struct sock *sk, struct sk_buff *skb,
 		skb_free(skb);
 		return -EMSGSIZE;
 	}
-	if (datalen > gso * UDP_MAX_SEGMENTS) {
+	if (datalen > gso * UDP_MAX_SEGMENTS || sk->no_check) {
+		/* (Nor, as Linux's udp_send_skb, one without checksums.) */
 		skb_free(skb);
 		return -EINVAL;
 	}

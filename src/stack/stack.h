@@ -58,6 +58,10 @@ struct ustack {
 	 * SO_TIMESTAMPING's RX_SOFTWARE): while there are any, SOFTWARE
 	 * alone reports them too (Linux's netstamp_needed_key). */
 	int netstamp_users;
+	/* SO_COOKIE's last given (Linux's sock_gen_cookie, from 1), and
+	 * SO_NETNS_COOKIE's for the whole instance (0: not given yet). */
+	uint64_t sock_cookie_last;
+	uint64_t netns_cookie;
 	/* Sockets whose readiness changed since the core lock was taken; their
 	 * eventfds are brought up to date when it is released (socket.c). */
 	struct list_head rd_dirty;

@@ -33,6 +33,7 @@
 #include <linux/sockios.h>
 #include <netinet/in.h>
 #include <netinet/ip.h>
+#include <netinet/udp.h>
 #include <poll.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -1096,7 +1097,182 @@ static void case_sockopt_txtime(struct dt *t)
 	dt_recv(t, s, buf, sizeof(buf), MSG_DONTWAIT);
 }
 
+#ifndef UDP_SEGMENT
+#define UDP_SEGMENT 103
+#endif
+#ifndef SO_PASSPIDFD
+#define SO_PASSPIDFD 76
+#endif
+#ifndef SO_PEERPIDFD
+#define SO_PEERPIDFD 77
+#endif
+
+/*
+ * The SOL_SOCKET options that hold a flag or a number and ask nothing
+ * more of an IP socket (Linux's sk_setsockopt and sk_getsockopt), each
+ * set and read back with the values around its edges, on UDP and TCP.
+ */
+static void case_sockopt_flags(struct dt *t)
+{
+	static const int opts[] = {
+		SO_DEBUG, SO_BSDCOMPAT, SO_PASSCRED, SO_PASSSEC,
+		SO_WIFI_STATUS, SO_NOFCS, SO_LOCK_FILTER, SO_SELECT_ERR_QUEUE,
+		SO_NO_CHECK, SO_BUF_LOCK, SO_INCOMING_NAPI_ID, SO_TXREHASH,
+		SO_RCVMARK, SO_PASSPIDFD, SO_PEERPIDFD, SO_PEERGROUPS,
+		SO_BUSY_POLL, SO_PREFER_BUSY_POLL, SO_BUSY_POLL_BUDGET,
+		SO_RESERVE_MEM, SO_NETNS_COOKIE, SO_COOKIE,
+	};
+	static const int vals[] = { 0, 1, 2, 3, 4, -1, 7 };
+	int fds[2];
+
+	fds[0] = dt_socket(t, AF_INET, SOCK_DGRAM, 0);
+	fds[1] = dt_socket(t, AF_INET, SOCK_STREAM, 0);
+	for (size_t k = 0; k < 2; k++)
+		for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
+			dt_getsockopt_int(t, fds[k], SOL_SOCKET, opts[i]);
+			DT_SETGET(t, fds[k], SOL_SOCKET, opts[i], vals);
+		}
+}
+
+/*
+ * The read-only ones with a value of their own: SO_COOKIE (a number for
+ * the socket, for good: only compared as non-zero, stable, distinct),
+ * SO_NETNS_COOKIE (the namespace's, the same for every socket), both
+ * EINVAL without room for 8 bytes; SO_PEERNAME (the peer's address,
+ * ENOTCONN without one, EINVAL for more room than it takes), SO_PEERCRED
+ * (no credentials for an IP peer: pid 0, ids -1).
+ */
+static void case_sockopt_cookies_peer(struct dt *t)
+{
+	struct sockaddr_in a = dt_sin("127.0.0.1", P1);
+	int s = dt_udp_bound(t, P1);
+	int u = dt_socket(t, AF_INET, SOCK_DGRAM, 0);
+	uint64_t c1 = 0, c2 = 0, c3 = 0, n1 = 0, n2 = 0;
+	unsigned char buf[32];
+	socklen_t len;
+
+	len = 4;
+	dt_getsockopt(t, s, SOL_SOCKET, SO_COOKIE, buf, &len);
+	len = sizeof(c1);
+	dt_ct(t)->getsockopt(s, SOL_SOCKET, SO_COOKIE, &c1, &len);
+	len = sizeof(c2);
+	dt_ct(t)->getsockopt(s, SOL_SOCKET, SO_COOKIE, &c2, &len);
+	len = sizeof(c3);
+	dt_ct(t)->getsockopt(u, SOL_SOCKET, SO_COOKIE, &c3, &len);
+	dt_note(t, "cookies: non-zero %d, stable %d, distinct %d",
+		c1 != 0, c1 == c2, c1 != c3);
+	len = 16;
+	dt_ct(t)->getsockopt(s, SOL_SOCKET, SO_COOKIE, buf, &len);
+	dt_note(t, "SO_COOKIE with 16 bytes of room: length %u", (unsigned)len);
+	len = 16;
+	dt_getsockopt(t, s, SOL_SOCKET, SO_NETNS_COOKIE, buf, &len);
+	len = sizeof(n1);
+	dt_ct(t)->getsockopt(s, SOL_SOCKET, SO_NETNS_COOKIE, &n1, &len);
+	len = sizeof(n2);
+	dt_ct(t)->getsockopt(u, SOL_SOCKET, SO_NETNS_COOKIE, &n2, &len);
+	dt_note(t, "namespace cookie: non-zero %d, shared %d", n1 != 0,
+		n1 == n2);
+	len = 16;
+	dt_getsockopt(t, u, SOL_SOCKET, SO_PEERNAME, buf, &len);
+	dt_connect(t, u, &a, sizeof(a));
+	len = 16;
+	dt_getsockopt(t, u, SOL_SOCKET, SO_PEERNAME, buf, &len);
+	len = 8;
+	dt_getsockopt(t, u, SOL_SOCKET, SO_PEERNAME, buf, &len);
+	len = 32;
+	dt_getsockopt(t, u, SOL_SOCKET, SO_PEERNAME, buf, &len);
+	len = 12;
+	dt_getsockopt(t, u, SOL_SOCKET, SO_PEERCRED, buf, &len);
+	len = 32;
+	dt_getsockopt(t, u, SOL_SOCKET, SO_PEERCRED, buf, &len);
+	len = 4;
+	dt_getsockopt(t, u, SOL_SOCKET, SO_PEERCRED, buf, &len);
+}
+
+/*
+ * What three of them do: SO_RCVMARK gives the sender's mark (SO_MARK, or
+ * its message's; 0 without) as an SO_MARK message; SO_SELECT_ERR_QUEUE
+ * no longer adds POLLPRI to a waiting error (Linux 6.18); SO_NO_CHECK
+ * sends without a checksum (the datagram still arrives), and refuses
+ * UDP_SEGMENT's datagrams.
+ */
+static void case_sockopt_rcvmark_errqueue(struct dt *t)
+{
+	struct sockaddr_in a = dt_sin("127.0.0.1", P1);
+	struct sockaddr_in nobody = dt_sin("127.0.0.1", P1 + 1);
+	char buf[16], ctl[64] __attribute__((aligned(8)));
+	struct iovec iov = { buf, sizeof(buf) };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
+	struct pollfd p;
+	int s = dt_udp_bound(t, P1);
+	int u = dt_socket(t, AF_INET, SOCK_DGRAM, 0);
+	uint32_t mark = 7;
+
+	dt_setsockopt_int(t, s, SOL_SOCKET, SO_RCVMARK, 1);
+	dt_sendto(t, u, hello, 5, 0, &a, sizeof(a));
+	m.msg_control = ctl;
+	m.msg_controllen = sizeof(ctl);
+	dt_recvmsg(t, s, &m, 0);
+	dt_note_cmsgs(t, &m);
+	dt_setsockopt_int(t, u, SOL_SOCKET, SO_MARK, 5);
+	dt_sendto(t, u, hello, 5, 0, &a, sizeof(a));
+	m.msg_control = ctl;
+	m.msg_controllen = sizeof(ctl);
+	dt_recvmsg(t, s, &m, 0);
+	dt_note_cmsgs(t, &m);
+	if (m.msg_controllen >= CMSG_LEN(4)) {
+		memcpy(&mark, CMSG_DATA(CMSG_FIRSTHDR(&m)), 4);
+		dt_note(t, "mark %u", mark);
+	}
+	/* The message's mark for one datagram. */
+	{
+		char sctl[CMSG_SPACE(4)] __attribute__((aligned(8)));
+		struct iovec siov = { (void *)hello, 5 };
+		struct msghdr sm = { .msg_name = &a, .msg_namelen = sizeof(a),
+				     .msg_iov = &siov, .msg_iovlen = 1,
+				     .msg_control = sctl,
+				     .msg_controllen = sizeof(sctl) };
+		struct cmsghdr *c = (struct cmsghdr *)sctl;
+
+		memset(sctl, 0, sizeof(sctl));
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SO_MARK;
+		c->cmsg_len = CMSG_LEN(4);
+		mark = 9;
+		memcpy(CMSG_DATA(c), &mark, 4);
+		dt_sendmsg(t, u, &sm, 0);
+	}
+	m.msg_control = ctl;
+	m.msg_controllen = sizeof(ctl);
+	dt_recvmsg(t, s, &m, 0);
+	if (m.msg_controllen >= CMSG_LEN(4)) {
+		memcpy(&mark, CMSG_DATA(CMSG_FIRSTHDR(&m)), 4);
+		dt_note(t, "mark %u", mark);
+	}
+	/* An error waiting: POLLERR, and POLLPRI with SO_SELECT_ERR_QUEUE. */
+	dt_setsockopt_int(t, u, SOL_IP, IP_RECVERR, 1);
+	dt_sendto(t, u, hello, 5, 0, &nobody, sizeof(nobody));
+	p.fd = u;
+	p.events = POLLIN;
+	dt_poll(t, &p, 1, 1000);
+	dt_setsockopt_int(t, u, SOL_SOCKET, SO_SELECT_ERR_QUEUE, 1);
+	dt_poll(t, &p, 1, 0);
+	dt_getsockopt_int(t, u, SOL_SOCKET, SO_ERROR);
+	dt_setsockopt_int(t, u, SOL_IP, IP_RECVERR, 0);
+	dt_setsockopt_int(t, u, SOL_SOCKET, SO_NO_CHECK, 1);
+	dt_sendto(t, u, hello, 5, 0, &a, sizeof(a));
+	m.msg_control = NULL;
+	m.msg_controllen = 0;
+	dt_setsockopt_int(t, s, SOL_SOCKET, SO_RCVMARK, 0);
+	dt_recvmsg(t, s, &m, 0);
+	dt_setsockopt_int(t, u, IPPROTO_UDP, UDP_SEGMENT, 1000);
+	dt_sendto(t, u, hello, 5, 0, &a, sizeof(a));
+}
+
 static const struct dt_case cases[] = {
+	DT_CASE(case_sockopt_flags),
+	DT_CASE(case_sockopt_cookies_peer),
+	DT_CASE(case_sockopt_rcvmark_errqueue),
 	DT_CASE(case_sockopt_txtime),
 	DT_CASE(case_sockopt_readonly),
 	DT_CASE(case_sockopt_bools),

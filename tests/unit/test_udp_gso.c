@@ -24,6 +24,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <netinet/udp.h>
 #include <sys/socket.h>
@@ -206,6 +207,37 @@ static ssize_t recv_checked(int fd, size_t from, int *gso)
  * clones it: a member with UDP_GRO reads it whole, one without reads the
  * datagrams; the copy on the device is unchanged by either.
  */
+/* SO_NO_CHECK: the datagram leaves with a checksum of 0 (RFC 768: none
+ * computed) and nothing left for the device to finish; UDP_SEGMENT's
+ * datagrams are refused then (Linux's udp_send_skb: EINVAL). */
+static void test_no_check(void **state)
+{
+	struct sockaddr_in to = { .sin_family = AF_INET,
+				  .sin_port = htons(9000),
+				  .sin_addr.s_addr = ts_ip("10.0.0.1") };
+	int fd = us_socket_on(T.st, AF_INET, SOCK_DGRAM, 0), on = 1, mss = MSS;
+	struct sk_buff *skb;
+
+	(void)state;
+	T.dev->features = US_NETIF_F_HW_CSUM;
+	assert_int_equal(us_setsockopt(fd, SOL_SOCKET, SO_NO_CHECK, &on,
+				       sizeof(on)), 0);
+	assert_int_equal(us_sendto(fd, payload, 100, 0, (struct sockaddr *)&to,
+				   sizeof(to)), 100);
+	skb = ts_pop_tx(&T);
+	assert_non_null(skb);
+	assert_int_equal(get16(skb->data + 20 + 6), 0);
+	assert_int_not_equal(skb->ip_summed, CHECKSUM_PARTIAL);
+	skb_free(skb);
+	assert_int_equal(us_setsockopt(fd, SOL_UDP, UDP_SEGMENT, &mss,
+				       sizeof(mss)), 0);
+	assert_int_equal(us_sendto(fd, payload, PLEN, 0, (struct sockaddr *)&to,
+				   sizeof(to)), -1);
+	assert_int_equal(errno, EINVAL);
+	assert_null(ts_pop_tx(&T));
+	assert_int_equal(us_close(fd), 0);
+}
+
 static void test_group_loop_whole_and_cut(void **state)
 {
 	struct sockaddr_in to = { .sin_family = AF_INET,
@@ -255,6 +287,8 @@ int main(void)
 						ts_teardown),
 		cmocka_unit_test_setup_teardown(test_one_datagram_is_plain,
 						setup, ts_teardown),
+		cmocka_unit_test_setup_teardown(test_no_check, setup,
+						ts_teardown),
 		cmocka_unit_test_setup_teardown(test_group_loop_whole_and_cut,
 						setup, ts_teardown),
 	};

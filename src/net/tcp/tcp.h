@@ -966,6 +966,7 @@ bool tcp_paws_fresh(uint32_t ts_recent, us_time_t ts_recent_stamp,
 struct tcp_out {
 	uint32_t saddr, daddr;
 	int oif;                  /* out of this device (SO_BINDTODEVICE) */
+	uint32_t mark;            /* SO_MARK */
 	uint16_t sport, dport;    /* network order */
 	uint32_t seq, ack;
 	uint8_t flags;

@@ -131,6 +131,7 @@ static int tcp_push_and_send(struct ustack *st, struct sk_buff *skb,
 	a.saddr = o->saddr;
 	a.daddr = o->daddr;
 	a.oif = o->oif;
+	a.mark = o->mark;
 	a.protocol = IPPROTO_TCP;
 	a.ttl = o->ttl;
 	a.tos = o->tos;
@@ -151,6 +152,7 @@ static void tcp_out_from_sock(struct sock *sk, struct tcp_out *o, uint32_t seq,
 	o->saddr = sk->rcv_saddr;
 	o->daddr = sk->daddr;
 	o->oif = sk->bound_dev_if;
+	o->mark = sk->mark;
 	o->sport = sk->sport;
 	o->dport = sk->dport;
 	o->seq = seq;
