@@ -106,16 +106,23 @@ void sk_clone_options(struct sock *newsk, const struct sock *sk)
 	newsk->freebind = sk->freebind;
 	newsk->recvorigdst = sk->recvorigdst;
 	newsk->bind_no_port = sk->bind_no_port;
+	newsk->no_check = sk->no_check;
+	newsk->select_err_queue = sk->select_err_queue;
+	newsk->rcvmark = sk->rcvmark;
 	/* (and IP_LOCAL_PORT_RANGE, Linux's inet_sock copy: a child without
 	 * memory for it takes the instance's range) */
 	if (sk->has_ext) {
 		const struct sock_ext *e = sock_ext(sk, false);
 		struct sock_ext *ne;
 
-		if (e && (e->local_port_range || sk->txtime || e->uc_index) &&
+		if (e && (e->local_port_range || sk->txtime || e->uc_index ||
+			  e->flags || e->busy_poll || e->busy_poll_budget) &&
 		    (ne = sock_ext(newsk, true)) != NULL) {
 			ne->local_port_range = e->local_port_range;
 			ne->uc_index = e->uc_index;
+			ne->flags = e->flags;
+			ne->busy_poll = e->busy_poll;
+			ne->busy_poll_budget = e->busy_poll_budget;
 			ne->txtime_clockid = e->txtime_clockid;
 			ne->txtime_flags = e->txtime_flags;
 			newsk->txtime = sk->txtime;
