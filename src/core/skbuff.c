@@ -393,6 +393,7 @@ struct sk_buff *skb_copy(const struct sk_buff *skb)
 	n->tx_flags = skb->tx_flags;
 	n->tskey = skb->tskey;
 	n->mark = skb->mark;
+	n->iif = skb->iif;
 	memcpy(n->cb, skb->cb, sizeof(n->cb));
 	gso = skb_shinfo(n);
 	gso->gso_size = skb_shinfo(skb)->gso_size;

@@ -158,6 +158,10 @@ struct sk_buff {
 
 	int users;                 /* references to this struct */
 	uint32_t mark;             /* SO_MARK of the socket that sent it */
+	/* A packet this host sends itself through lo: the interface its
+	 * sender asked for (0: none), which it counts as having come in on
+	 * (Linux's rt_iif; ip_iif). */
+	int iif;
 
 	/* Per-layer scratch space; each layer defines its own view. */
 	_Alignas(8) char cb[48];

@@ -161,6 +161,8 @@ int ip_iif(struct ustack *st, const struct sk_buff *skb)
 		return 0;
 	if (!ip_dev_is_loopback(dev) || skb->network_header == SKB_HDR_UNSET)
 		return dev->ifindex;
+	if (skb->iif)
+		return skb->iif;
 	memcpy(&daddr, skb_network_header(skb) + 16, 4);
 	owner = ip_dev_find(st, daddr);
 	return owner ? owner->ifindex : dev->ifindex;
@@ -428,7 +430,8 @@ int ip_output(struct ustack *st, struct sk_buff *skb, const struct ip_out_args *
 
 	us_mib_inc(st, US_MIB_IP_OUT_REQUESTS);
 	skb->mark = a->mark;
-	if (ip_route_output_oif(st, a->daddr, a->oif, &rt) < 0) {
+	if (ip_route_output_oif(st, a->daddr, a->oif, &rt) < 0 ||
+	    ip_route_check_saddr(a->saddr, &rt) < 0) {
 		if (a->host_only) {
 			skb_free(skb);
 			return 0;
@@ -440,6 +443,7 @@ int ip_output(struct ustack *st, struct sk_buff *skb, const struct ip_out_args *
 		us_drop(st, skb, US_DROP_IP_FRAG_TOO_BIG);
 		return -EMSGSIZE;
 	}
+	skb->iif = ip_dev_is_loopback(rt.dev) ? a->oif : 0;
 	df = a->df == IP_DF_WANT ? !rt.mtu_locked : a->df == IP_DF_YES;
 	if (ip_push_header(st, skb, a, a->saddr ? a->saddr : rt.saddr,
 			   df) < 0) {

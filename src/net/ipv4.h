@@ -234,6 +234,9 @@ int ip_route_output(struct ustack *st, uint32_t daddr, struct ip_route *rt);
  * SO_BINDTODEVICE and IP_UNICAST_IF ask: -ENODEV without that device. */
 int ip_route_output_oif(struct ustack *st, uint32_t daddr, int oif,
 			struct ip_route *rt);
+/* A source in 127/8 leaves by lo alone (Linux's __mkroute_output):
+ * -EINVAL for a route out of another device, else 0. */
+int ip_route_check_saddr(uint32_t saddr, const struct ip_route *rt);
 /* A multicast group through the device ifindex (IP_MULTICAST_IF, or an
  * IP_PKTINFO interface): the group is the next hop. 0, or -ENETUNREACH
  * when the device is gone or down. */
@@ -274,9 +277,10 @@ struct net_device *ip_dev_find(struct ustack *st, uint32_t addr);
 /*
  * The interface a received packet counts as having come in on (Linux's
  * inet_iif): its device's, but for a packet this host sent itself through
- * lo to one of its own addresses, the device that has that address (the
- * local route's, whose index Linux keeps as rt_iif), lo for 127/8 and for
- * a group or broadcast looped back. SO_BINDTODEVICE, IP_PKTINFO and the
+ * lo, the interface its sender asked for (SO_BINDTODEVICE, ...), else the
+ * device that has its destination address (the local route's, whose
+ * index Linux keeps as rt_iif), lo for 127/8 and for a group or broadcast
+ * looped back. SO_BINDTODEVICE, IP_PKTINFO and the
  * lookups that match a socket's device see this one.
  */
 int ip_iif(struct ustack *st, const struct sk_buff *skb);

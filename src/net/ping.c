@@ -198,8 +198,7 @@ void ping_err(struct ustack *st, struct sk_buff *skb,
 	if (l4_len < ICMP_HLEN)
 		return;
 	memcpy(&daddr, skb_network_header(skb) + 16, 4);
-	sk = ping_lookup(st, ip_get16(l4 + 4), daddr,
-			 skb->dev ? skb->dev->ifindex : 0);
+	sk = ping_lookup(st, ip_get16(l4 + 4), daddr, ip_iif(st, skb));
 	if (!sk)
 		return;
 	switch (type) {

@@ -221,13 +221,27 @@ int ip_route_output_oif(struct ustack *st, uint32_t daddr, int oif,
 	if (type == IP_ADDR_LOCAL &&
 	    (ip_dev_find(st, daddr) == dev || ip_dev_is_loopback(dev)))
 		return ip_route_local(st, daddr, rt);
-	if (type == IP_ADDR_INVALID && !ipv4_is_loopback(daddr))
-		return -ENETUNREACH;
+	/* 0/8 is no destination (Linux's __mkroute_output: EINVAL); class
+	 * E and the rest are taken to be on the link like any other. */
+	if (type == IP_ADDR_INVALID && (ntohl(daddr) >> 24) == 0)
+		return -EINVAL;
 	e = daddr == htonl(INADDR_BROADCAST) ? NULL : ip_route_lpm(st, daddr, dev);
+	/* A broadcast only where it is this device's (a subnet's out of
+	 * another device is sent as to a host: Linux's RTN_BROADCAST
+	 * route is the owning device's). */
+	if (type == IP_ADDR_BROADCAST && daddr != htonl(INADDR_BROADCAST) &&
+	    daddr != ip_dev_broadcast(dev))
+		type = IP_ADDR_UNICAST;
 	ip_route_fill(st, dev, e ? e->gateway : 0, daddr,
 		      type == IP_ADDR_LOCAL || type == IP_ADDR_INVALID ?
 		      IP_ADDR_UNICAST : type, rt);
 	return 0;
+}
+
+int ip_route_check_saddr(uint32_t saddr, const struct ip_route *rt)
+{
+	return saddr && ipv4_is_loopback(saddr) && !ip_dev_is_loopback(rt->dev)
+	       ? -EINVAL : 0;
 }
 
 

@@ -372,7 +372,10 @@ static void udp_err(struct ustack *st, struct sk_buff *skb,
 	memcpy(&sport, l4, 2);
 	memcpy(&dport, l4 + 2, 2);
 	/* Look it up as if the quoted datagram were coming back to us. */
-	sk = udp_lookup(st, inner->daddr, dport, inner->saddr, sport, 0);
+	/* (By the device the error came in on, as Linux's __udp4_lib_err:
+	 * a socket bound to a device hears of errors that came on it.) */
+	sk = udp_lookup(st, inner->daddr, dport, inner->saddr, sport,
+			 skb->dev ? skb->dev->ifindex : 0);
 	if (!sk)
 		return;
 	switch (type) {
@@ -436,7 +439,8 @@ static int dgram_route(struct sock *sk, int oif, uint32_t saddr,
 		if (!oif)
 			oif = inet_uc_index(sk);
 		*oifp = oif;
-		return ip_route_output_oif(st, daddr, oif, rt);
+		rc = ip_route_output_oif(st, daddr, oif, rt);
+		return rc < 0 ? rc : ip_route_check_saddr(saddr, rt);
 	}
 	if (!oif)
 		oif = sk->bound_dev_if;
@@ -487,7 +491,7 @@ int ip4_datagram_connect(struct sock *sk, const struct sockaddr *uaddr,
 	rc = dgram_route(sk, 0, sk->saddr, daddr, &rt, &oif);
 	if (rc < 0)
 		return rc;
-	if (ip_addr_type(sk->st, daddr) == IP_ADDR_BROADCAST && !sk->broadcast)
+	if (rt.broadcast && !sk->broadcast)
 		return -EACCES;
 	if (!sk->saddr)
 		sk->saddr = rt.saddr;
@@ -684,7 +688,6 @@ static int udp_flow(struct sock *sk, const struct msghdr *msg,
 int udp_flow_route(struct sock *sk, const struct ipcm *ipc, uint32_t daddr,
 		   bool connected, uint8_t protocol, struct udp_cork *fl)
 {
-	struct ustack *st = sk->st;
 	bool mcast = IN_MULTICAST(ntohl(daddr));
 	/* IP_PKTINFO's source overrides the socket's, 0 meaning the
 	 * route's (Linux's ipc.addr). */
@@ -703,7 +706,7 @@ int udp_flow_route(struct sock *sk, const struct ipcm *ipc, uint32_t daddr,
 	 * connect(), whose SO_BROADCAST check was made then: clearing
 	 * SO_BROADCAST afterwards does not stop a connected socket.
 	 */
-	if (ip_addr_type(st, daddr) == IP_ADDR_BROADCAST && !sk->broadcast &&
+	if (rt.broadcast && !sk->broadcast &&
 	    !connected)
 		return -EACCES;
 	/* (To a group, the route's source is IP_MULTICAST_IF's address

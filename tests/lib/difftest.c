@@ -848,8 +848,6 @@ void dt_setget_ints(struct dt *t, int fd, int level, int name,
 	}
 }
 
-/* The kernel side sets the MTU of its "lo" with SIOCSIFMTU (in the private
- * namespace), the ustack side its loopback device's. */
 int dt_add_link(struct dt *t)
 {
 	int idx, rc = 0, err = 0;
@@ -880,6 +878,8 @@ int dt_add_link(struct dt *t)
 	return idx;
 }
 
+/* The kernel side sets the MTU of its "lo" with SIOCSIFMTU (in the private
+ * namespace), the ustack side its loopback device's. */
 int dt_set_lo_mtu(struct dt *t, int mtu)
 {
 	int rc, err = 0;

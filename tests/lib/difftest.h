@@ -138,8 +138,9 @@ int dt_sysctl(struct dt *t, const char *name, const char *value);
 /* A second interface on both sides: "v0" with 10.9.0.1/24, and "v1"
  * before it (the kernel's: a veth pair; ustack's: dummy devices, which
  * drop what they send: a case must not wait for an answer from the
- * link). Returns v0's interface index on the side (not recorded: the
- * indices may differ). */
+ * link, nor send out of v1 to v0, which the kernel's veth delivers).
+ * Returns v0's interface index on the side (not recorded: the indices
+ * may differ). */
 int dt_add_link(struct dt *t);
 /* The MTU of the loopback device ("lo") on both sides; a case that
  * changes it puts 65536 back. */

@@ -309,7 +309,7 @@ int tt_conn_state(struct tt_conn *c)
 	if (sk)
 		return sk->state;
 	/* TIME_WAIT is an entry of its own (tcp_timewait.c). */
-	return tcp_tw_lookup(c->t->st, c->peer_addr, htons(c->peer_port),
+	return tcp_tw_lookup(c->t->st, 0, c->peer_addr, htons(c->peer_port),
 			     c->us_addr, htons(c->us_port)) ? TCP_TIME_WAIT : -1;
 }
 

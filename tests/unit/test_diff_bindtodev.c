@@ -24,6 +24,18 @@
 #include <unistd.h>
 
 #include "lib/difftest.h"
+#include "lib/calltable.h"
+#include <linux/capability.h>
+#include <sys/syscall.h>
+static void cap_raw(bool on)
+{
+	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct d[2];
+	syscall(SYS_capget, &h, d);
+	if (on) d[0].effective |= 1u << CAP_NET_RAW;
+	else d[0].effective &= ~(1u << CAP_NET_RAW);
+	syscall(SYS_capset, &h, d);
+}
 
 #define P1 5301
 #define P2 5302
@@ -294,13 +306,355 @@ static void case_unicast_if(struct dt *t)
 	dt_note(t, "TCP keeps it too: %d", got == v);
 }
 
+
+/* ---- more paths (helper-86's review) ------------------------------------- */
+
+/* The interface IP_PKTINFO reports for the next datagram on fd. */
+static int pktinfo_ifindex(struct dt *t, int fd)
+{
+	char buf[16], ctl[64] __attribute__((aligned(8)));
+	struct iovec iov = { buf, sizeof(buf) };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1,
+			    .msg_control = ctl, .msg_controllen = sizeof(ctl) };
+	struct in_pktinfo pi;
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	dt_ct(t)->poll(&p, 1, 100);
+	memset(&pi, 0, sizeof(pi));
+	if (dt_recvmsg(t, fd, &m, MSG_DONTWAIT) >= 0 && CMSG_FIRSTHDR(&m))
+		memcpy(&pi, CMSG_DATA(CMSG_FIRSTHDR(&m)), sizeof(pi));
+	return pi.ipi_ifindex;
+}
+
+/* a socket bound to lo sends to 10.9.0.1: Linux's rt_iif is the oif. */
+static void case_sender_device_iif(struct dt *t)
+{
+	struct sockaddr_in v0 = dt_sin("10.9.0.1", P1);
+	int idx = dt_add_link(t);
+	int s = udp_on(t, "0.0.0.0", P1), s2, u, i;
+
+	dt_setsockopt_int(t, s, SOL_IP, IP_PKTINFO, 1);
+	u = dt_socket(t, AF_INET, SOCK_DGRAM, 0);
+	bind_dev(t, u, "lo");
+	dt_sendto(t, u, hello, 5, 0, &v0, sizeof(v0));
+	i = pktinfo_ifindex(t, s);
+	dt_note(t, "bound lo -> 10.9.0.1: ifindex v0 %d lo %d", i == idx, i == 1);
+	/* with IP_PKTINFO's ifindex = lo on an unbound socket */
+	{
+		int u2 = dt_socket(t, AF_INET, SOCK_DGRAM, 0);
+		struct in_pktinfo pi = { .ipi_ifindex = 1 };
+		char ctl[CMSG_SPACE(sizeof(pi))] __attribute__((aligned(8)));
+		struct iovec iov = { (void *)hello, 5 };
+		struct msghdr m = { .msg_name = &v0, .msg_namelen = sizeof(v0),
+				    .msg_iov = &iov, .msg_iovlen = 1,
+				    .msg_control = ctl, .msg_controllen = sizeof(ctl) };
+		struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+
+		memset(ctl, 0, sizeof(ctl));
+		c->cmsg_level = SOL_IP; c->cmsg_type = IP_PKTINFO;
+		c->cmsg_len = CMSG_LEN(sizeof(pi));
+		memcpy(CMSG_DATA(c), &pi, sizeof(pi));
+		dt_sendmsg(t, u2, &m, 0);
+		i = pktinfo_ifindex(t, s);
+		dt_note(t, "pktinfo lo -> 10.9.0.1: ifindex v0 %d lo %d", i == idx, i == 1);
+	}
+	/* a receiver bound to v0 */
+	dt_close(t, s);
+	s2 = udp_on(t, "0.0.0.0", P1);
+	bind_dev(t, s2, "v0");
+	dt_sendto(t, u, hello, 5, 0, &v0, sizeof(v0));
+	udp_got(t, s2);
+}
+
+/* TCP from a socket bound to lo to 10.9.0.1, listener bound to v0: the
+ * SYN counts as lo's, so it never reaches the listener (both hang). A
+ * port of its own: the kernel's namespace keeps TIME_WAIT across cases. */
+static void case_tcp_bound_lo_to_v0(struct dt *t)
+{
+	struct sockaddr_in any = dt_sin("0.0.0.0", 5331);
+	struct sockaddr_in v0 = dt_sin("10.9.0.1", 5331);
+	struct pollfd p;
+	int l, c;
+
+	dt_add_link(t);
+	l = dt_socket(t, AF_INET, SOCK_STREAM, 0);
+	bind_dev(t, l, "v0");
+	dt_bind(t, l, &any, sizeof(any));
+	dt_listen(t, l, 8);
+	dt_fcntl(t, l, F_SETFL, O_NONBLOCK);
+	c = dt_socket(t, AF_INET, SOCK_STREAM, 0);
+	bind_dev(t, c, "lo");
+	dt_fcntl(t, c, F_SETFL, O_NONBLOCK);
+	dt_connect(t, c, &v0, sizeof(v0));
+	p.fd = c; p.events = POLLOUT; p.revents = 0;
+	dt_ct(t)->poll(&p, 1, 200);
+	dt_getsockopt_int(t, c, SOL_SOCKET, SO_ERROR);
+	dt_accept4(t, l, NULL, NULL, SOCK_NONBLOCK);
+}
+
+/* UDP bound to lo, connected to a closed port on 127.0.0.1: the
+ * port unreachable is looked up with skb->dev's index (lo) on Linux. */
+static void case_udp_bound_icmp_error(struct dt *t)
+{
+	struct sockaddr_in lo = dt_sin("127.0.0.1", 5399);
+	int u = dt_socket(t, AF_INET, SOCK_DGRAM, 0);
+	struct pollfd p = { .fd = u, .events = POLLIN };
+	char buf[8];
+
+	bind_dev(t, u, "lo");
+	dt_connect(t, u, &lo, sizeof(lo));
+	dt_send(t, u, hello, 5, 0);
+	dt_ct(t)->poll(&p, 1, 100);
+	dt_recv(t, u, buf, sizeof(buf), MSG_DONTWAIT);
+	dt_setsockopt_int(t, u, SOL_IP, IP_RECVERR, 1);
+	dt_send(t, u, hello, 5, 0);
+	dt_ct(t)->poll(&p, 1, 100);
+	dt_recvmsg_noted(t, u, MSG_ERRQUEUE | MSG_DONTWAIT, 64, 256);
+}
+
+/* connected to 127.0.0.1, then bound to v0: a loopback source out of
+ * a device that is not a loopback (Linux's __mkroute_output: EINVAL). */
+static void case_loopback_source_out_of_device(struct dt *t)
+{
+	struct sockaddr_in lo = dt_sin("127.0.0.1", P3);
+	int s, u, c, l;
+	struct sockaddr_in a = dt_sin("127.0.0.1", 0);
+	struct sockaddr_in zero = dt_sin("0.1.2.3", P3);
+	struct sockaddr_in classe = dt_sin("240.0.0.1", P3);
+
+	dt_add_link(t);
+	s = udp_on(t, "0.0.0.0", P3);
+	u = dt_socket(t, AF_INET, SOCK_DGRAM, 0);
+	dt_connect(t, u, &lo, sizeof(lo));
+	bind_dev(t, u, "v0");
+	dt_send(t, u, hello, 5, 0);
+	udp_got(t, s);
+	dt_sendto(t, u, hello, 5, 0, &zero, sizeof(zero));
+	dt_sendto(t, u, hello, 5, 0, &classe, sizeof(classe));
+	/* TCP bound to 127.0.0.1 and to v0 */
+	l = dt_socket(t, AF_INET, SOCK_STREAM, 0);
+	(void)l;
+	c = dt_socket(t, AF_INET, SOCK_STREAM, 0);
+	dt_fcntl(t, c, F_SETFL, O_NONBLOCK);
+	dt_bind(t, c, &a, sizeof(a));
+	bind_dev(t, c, "v0");
+	dt_connect(t, c, &lo, sizeof(lo));
+}
+
+/* TIME_WAIT of a connection bound to v0; a socket bound to lo on the
+ * same tuple. */
+static void case_timewait_bound_device(struct dt *t)
+{
+	struct sockaddr_in any = dt_sin("0.0.0.0", 5311);
+	struct sockaddr_in v0 = dt_sin("10.9.0.1", 5311);
+	struct sockaddr_in me = dt_sin("10.9.0.1", 5312);
+	int l, c, a, c2;
+
+	dt_add_link(t);
+	l = dt_socket(t, AF_INET, SOCK_STREAM, 0);
+	dt_setsockopt_int(t, l, SOL_SOCKET, SO_REUSEADDR, 1);
+	dt_bind(t, l, &any, sizeof(any));
+	dt_listen(t, l, 8);
+	c = dt_socket(t, AF_INET, SOCK_STREAM, 0);
+	dt_setsockopt_int(t, c, SOL_SOCKET, SO_REUSEADDR, 1);
+	bind_dev(t, c, "v0");
+	dt_bind(t, c, &me, sizeof(me));
+	dt_connect(t, c, &v0, sizeof(v0));
+	a = dt_accept(t, l, NULL, NULL);
+	dt_close(t, c);
+	dt_close(t, a);
+	usleep(50000);
+	c2 = dt_socket(t, AF_INET, SOCK_STREAM, 0);
+	dt_setsockopt_int(t, c2, SOL_SOCKET, SO_REUSEADDR, 1);
+	dt_setsockopt_int(t, c2, SOL_SOCKET, SO_REUSEADDR, 1);
+	bind_dev(t, c2, "lo");
+	dt_fcntl(t, c2, F_SETFL, O_NONBLOCK);
+	c = dt_socket(t, AF_INET, SOCK_STREAM, 0);
+	bind_dev(t, c, "v1");
+	dt_bind(t, c, &me, sizeof(me));
+	c = dt_socket(t, AF_INET, SOCK_STREAM, 0);
+	dt_bind(t, c, &me, sizeof(me));
+}
+
+/* ping socket bound to lo / v0 */
+static void case_ping_bound_device(struct dt *t)
+{
+	struct sockaddr_in lo = dt_sin("127.0.0.1", 0);
+	struct sockaddr_in v0 = dt_sin("10.9.0.1", 0);
+	unsigned char req[8] = { 8, 0, 0, 0, 0, 0, 0, 1 };
+	int p;
+
+	dt_add_link(t);
+	if (dt_ct(t) == &ct_kernel) {
+		int fd = open("/proc/sys/net/ipv4/ping_group_range", O_WRONLY);
+		if (fd >= 0) { if (write(fd, "0 2147483647", 12) < 0) {} close(fd); }
+	}
+	p = dt_socket(t, AF_INET, SOCK_DGRAM, IPPROTO_ICMP);
+	if (p < 0)
+		return;
+	bind_dev(t, p, "lo");
+	dt_sendto(t, p, req, 8, 0, &lo, sizeof(lo));
+	dt_recvmsg_noted(t, p, 0, 1, 0);
+	dt_sendto(t, p, req, 8, 0, &v0, sizeof(v0));
+	{ struct pollfd q = { .fd = p, .events = POLLIN }; dt_ct(t)->poll(&q, 1, 100); }
+	dt_recvmsg_noted(t, p, MSG_DONTWAIT, 1, 0);
+	bind_dev(t, p, "v0");
+	dt_sendto(t, p, req, 8, 0, &v0, sizeof(v0));
+	{ struct pollfd q = { .fd = p, .events = POLLIN }; dt_ct(t)->poll(&q, 1, 100); }
+	dt_recvmsg_noted(t, p, MSG_DONTWAIT, 1, 0);
+}
+
+/* getsockopt SO_BINDTODEVICE buffer lengths */
+static void case_bindtodevice_getlen(struct dt *t)
+{
+	int u = dt_socket(t, AF_INET, SOCK_DGRAM, 0);
+	char name[32];
+	socklen_t len;
+
+	dt_add_link(t);
+	len = 0;
+	dt_getsockopt(t, u, SOL_SOCKET, SO_BINDTODEVICE, name, &len);
+	len = (socklen_t)-1;
+	dt_getsockopt(t, u, SOL_SOCKET, SO_BINDTODEVICE, name, &len);
+	bind_dev(t, u, "v0");
+	len = 15;
+	dt_getsockopt(t, u, SOL_SOCKET, SO_BINDTODEVICE, name, &len);
+	len = 16;
+	dt_getsockopt(t, u, SOL_SOCKET, SO_BINDTODEVICE, name, &len);
+	len = 2;
+	dt_getsockopt(t, u, SOL_SOCKET, SO_BINDTOIFINDEX, name, &len);
+	len = 0;
+	dt_getsockopt(t, u, SOL_SOCKET, SO_BINDTOIFINDEX, name, &len);
+	dt_setsockopt(t, u, SOL_SOCKET, SO_BINDTOIFINDEX, name, 2);
+	dt_setsockopt(t, u, SOL_SOCKET, SO_BINDTODEVICE, "lo", (socklen_t)-1);
+}
+
+/* multicast with a bound device, IP_MULTICAST_IF conflicts */
+static void case_multicast_bound_device(struct dt *t)
+{
+	struct sockaddr_in g = dt_sin("224.1.2.3", P1);
+	int idx = dt_add_link(t);
+	int s = udp_on(t, "0.0.0.0", P1);
+	int u = dt_socket(t, AF_INET, SOCK_DGRAM, 0);
+	struct ip_mreqn mr = { .imr_ifindex = 1 };
+	struct ip_mreq m2 = { .imr_interface.s_addr = inet_addr("10.9.0.1") };
+	int i;
+
+	dt_setsockopt_int(t, s, SOL_IP, IP_PKTINFO, 1);
+	mr.imr_multiaddr.s_addr = inet_addr("224.1.2.3");
+	dt_setsockopt(t, s, SOL_IP, IP_ADD_MEMBERSHIP, &mr, sizeof(mr));
+	bind_dev(t, u, "lo");
+	dt_sendto(t, u, hello, 5, 0, &g, sizeof(g));
+	i = pktinfo_ifindex(t, s);
+	dt_note(t, "mc bound lo: v0 %d lo %d", i == idx, i == 1);
+	dt_setsockopt(t, u, SOL_IP, IP_MULTICAST_IF, &m2, sizeof(m2));
+	mr.imr_ifindex = idx;
+	dt_ct(t)->setsockopt(u, SOL_IP, IP_MULTICAST_IF, &mr, sizeof(mr));
+	dt_note(t, "mcif v0 on lo-bound: errno %d", errno);
+	dt_sendto(t, u, hello, 5, 0, &g, sizeof(g));
+	i = pktinfo_ifindex(t, s);
+	dt_note(t, "mc bound lo: v0 %d lo %d", i == idx, i == 1);
+}
+
+static void case_bindtodevice_eperm(struct dt *t)
+{
+	int u = dt_socket(t, AF_INET, SOCK_DGRAM, 0);
+	int v = dt_socket(t, AF_INET, SOCK_DGRAM, 0);
+
+	dt_add_link(t);
+	cap_raw(false);
+	bind_dev(t, v, "");
+	bind_dev(t, u, "lo");
+	bind_dev(t, u, "lo");
+	bind_dev(t, u, "v0");
+	bind_dev(t, u, "");
+	dt_setsockopt_int(t, u, SOL_SOCKET, SO_BINDTOIFINDEX, 0);
+	bind_dev(t, u, "nosuch");
+	cap_raw(true);
+	bind_dev(t, u, "");
+}
+
+static void send_pi(struct dt *t, int fd, struct sockaddr_in *to, int ifindex)
+{
+	struct in_pktinfo pi = { .ipi_ifindex = ifindex };
+	char ctl[CMSG_SPACE(sizeof(pi))] __attribute__((aligned(8)));
+	struct iovec iov = { (void *)hello, 5 };
+	struct msghdr m = { .msg_name = to, .msg_namelen = sizeof(*to),
+			    .msg_iov = &iov, .msg_iovlen = 1,
+			    .msg_control = ctl, .msg_controllen = sizeof(ctl) };
+	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+
+	memset(ctl, 0, sizeof(ctl));
+	c->cmsg_level = SOL_IP; c->cmsg_type = IP_PKTINFO;
+	c->cmsg_len = CMSG_LEN(sizeof(pi));
+	memcpy(CMSG_DATA(c), &pi, sizeof(pi));
+	dt_sendmsg(t, fd, &m, 0);
+}
+
+static void case_pktinfo_and_broadcast_by_device(struct dt *t)
+{
+	struct sockaddr_in lo = dt_sin("127.0.0.1", P1);
+	struct sockaddr_in bc = dt_sin("10.9.0.255", P1);
+	int idx = dt_add_link(t);
+	int s = udp_on(t, "0.0.0.0", P1);
+	int u = dt_socket(t, AF_INET, SOCK_DGRAM, 0);
+
+	bind_dev(t, u, "v0");
+	send_pi(t, u, &lo, 1);
+	udp_got(t, s);
+	bind_dev(t, u, "lo");
+	send_pi(t, u, &lo, idx);
+	udp_got(t, s);
+	/* v0's subnet broadcast out of lo / v1: no broadcast route there */
+	dt_sendto(t, u, hello, 5, 0, &bc, sizeof(bc));
+	udp_got(t, s);
+	bind_dev(t, u, "v1");
+	dt_sendto(t, u, hello, 5, 0, &bc, sizeof(bc));
+	bind_dev(t, u, "v0");
+	dt_sendto(t, u, hello, 5, 0, &bc, sizeof(bc));
+}
+
+static void case_tcp_established_wrong_device(struct dt *t)
+{
+	int l, c, a;
+	char buf[16];
+	struct pollfd p;
+
+	dt_add_link(t);
+	dt_tcp_pair(t, 5321, &l, &c, &a);
+	bind_dev(t, a, "v0");
+	dt_send(t, c, hello, 5, 0);
+	p.fd = c; p.events = POLLIN; p.revents = 0;
+	dt_ct(t)->poll(&p, 1, 200);
+	dt_recv(t, c, buf, sizeof(buf), MSG_DONTWAIT);
+	dt_recv(t, a, buf, sizeof(buf), MSG_DONTWAIT);
+	/* the other way: a bound to lo again, c bound to v0 sends */
+	dt_tcp_pair(t, 5322, &l, &c, &a);
+	bind_dev(t, a, "lo");
+	dt_send(t, c, hello, 5, 0);
+	p.fd = a; p.events = POLLIN; p.revents = 0;
+	dt_ct(t)->poll(&p, 1, 200);
+	dt_recv(t, a, buf, sizeof(buf), MSG_DONTWAIT);
+}
+
 static const struct dt_case cases[] = {
+	DT_CASE(case_tcp_established_wrong_device),
+	DT_CASE(case_pktinfo_and_broadcast_by_device),
+	DT_CASE(case_bindtodevice_eperm),
 	DT_CASE(case_bindtodevice_option),
 	DT_CASE(case_bindtodevice_udp_in),
 	DT_CASE(case_pktinfo_local_iif),
 	DT_CASE(case_bindtodevice_tcp_in),
 	DT_CASE(case_bindtodevice_out),
 	DT_CASE(case_unicast_if),
+	DT_CASE(case_sender_device_iif),
+	DT_CASE(case_tcp_bound_lo_to_v0),
+	DT_CASE(case_udp_bound_icmp_error),
+	DT_CASE(case_loopback_source_out_of_device),
+	DT_CASE(case_timewait_bound_device),
+	DT_CASE(case_ping_bound_device),
+	DT_CASE(case_bindtodevice_getlen),
+	DT_CASE(case_multicast_bound_device),
 };
 
 int main(void)

@@ -159,10 +159,11 @@ static void tcp_ehash_del(struct sock *sk)
 }
 
 /* A socket bound to a device (SO_BINDTODEVICE) takes only what came in
- * on it (Linux's inet_sk_bound_dev_eq); dif 0 asks no device. */
+ * on it, and a four-tuple checked for a socket bound to none (dif 0)
+ * meets only those bound to none (Linux's inet_sk_bound_dev_eq). */
 static bool tcp_dev_match(const struct sock *sk, int dif)
 {
-	return !sk->bound_dev_if || !dif || sk->bound_dev_if == dif;
+	return !sk->bound_dev_if || sk->bound_dev_if == dif;
 }
 
 static bool tcp_ehash_match(const struct sock *sk, uint32_t saddr,
@@ -274,6 +275,8 @@ static bool tcp_tw_conflict(struct ustack *st, const struct sock *sk,
 				list_entry(pos, struct tcp_tw, bind_node);
 
 			if (tw->num == port &&
+			    (!sk->bound_dev_if || !tw->bound_dev_if ||
+			     sk->bound_dev_if == tw->bound_dev_if) &&
 			    tcp_bind_conflict_with(sk, tw->laddr,
 						   tw->reuseaddr, false,
 						   tw->reuseport))
@@ -384,8 +387,8 @@ static bool tcp_connect_port_ok(struct sock *sk, uint16_t port)
 	return !tcp_lookup_established(st, sk->daddr, sk->dport,
 				       sk->rcv_saddr, htons(port),
 				       sk->bound_dev_if) &&
-	       !tcp_tw_lookup(st, sk->daddr, sk->dport, sk->rcv_saddr,
-			      htons(port));
+	       !tcp_tw_lookup(st, sk->bound_dev_if, sk->daddr, sk->dport,
+			      sk->rcv_saddr, htons(port));
 }
 
 /*
@@ -414,7 +417,8 @@ static int tcp_connect_bound_ok(struct sock *sk, uint32_t *isn,
 	if (tcp_lookup_established(st, sk->daddr, sk->dport, sk->rcv_saddr,
 				   sk->sport, sk->bound_dev_if))
 		return -EADDRNOTAVAIL;
-	tw = tcp_tw_lookup(st, sk->daddr, sk->dport, sk->rcv_saddr, sk->sport);
+	tw = tcp_tw_lookup(st, sk->bound_dev_if, sk->daddr, sk->dport,
+			   sk->rcv_saddr, sk->sport);
 	if (!tw)
 		return 0;
 	if (!tw->tstamp_ok)
@@ -709,6 +713,8 @@ static int tcp_v4_connect(struct sock *sk, const struct sockaddr *uaddr,
 	 * ip_route_connect with sk_bound_dev_if.) */
 	rc = ip_route_output_oif(sk->st, sin->sin_addr.s_addr,
 				 sk->bound_dev_if, &rt);
+	if (rc == 0)
+		rc = ip_route_check_saddr(sk->saddr, &rt);
 	if (rc < 0)
 		return rc;
 	if (!sk->rcv_saddr)

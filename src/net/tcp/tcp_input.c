@@ -1675,8 +1675,9 @@ void tcp_v4_rcv(struct sk_buff *skb)
 	sk = tcp_lookup_established(st, saddr, htons(th.sport), daddr,
 				    htons(th.dport), dif);
 	if (!sk) {
-		struct tcp_tw *tw = tcp_tw_lookup(st, saddr, htons(th.sport),
-						  daddr, htons(th.dport));
+		struct tcp_tw *tw = tcp_tw_lookup(st, dif, saddr,
+						  htons(th.sport), daddr,
+						  htons(th.dport));
 
 		if (tw) {
 			tcp_timewait_input(st, tw, skb, &th, seglen);

@@ -170,8 +170,8 @@ static void tw_grow(struct ustack *st)
 		free(old);
 }
 
-struct tcp_tw *tcp_tw_lookup(struct ustack *st, uint32_t saddr, uint16_t sport,
-			     uint32_t daddr, uint16_t dport)
+struct tcp_tw *tcp_tw_lookup(struct ustack *st, int dif, uint32_t saddr,
+			     uint16_t sport, uint32_t daddr, uint16_t dport)
 {
 	struct list_head *head, *pos;
 
@@ -181,8 +181,11 @@ struct tcp_tw *tcp_tw_lookup(struct ustack *st, uint32_t saddr, uint16_t sport,
 	list_for_each(pos, head) {
 		struct tcp_tw *tw = list_entry(pos, struct tcp_tw, hash_node);
 
+		/* (A connection bound to a device only meets what comes on
+		 * it, as a socket's lookup: tcp_dev_match.) */
 		if (tw->faddr == saddr && tw->fport == sport &&
-		    tw->laddr == daddr && tw->lport == dport)
+		    tw->laddr == daddr && tw->lport == dport &&
+		    (!tw->bound_dev_if || tw->bound_dev_if == dif))
 			return tw;
 	}
 	return NULL;
@@ -218,6 +221,7 @@ bool tcp_tw_enter(struct sock *sk)
 	tw->last_oow_ack = tp->last_oow_ack;
 	tw->ttl = (int16_t)sk->ttl;
 	tw->tos = sk->tos;
+	tw->bound_dev_if = sk->bound_dev_if;
 	tw->reuseaddr = sk->reuseaddr;
 	tw->reuseport = sk->reuseport;
 	tw->bound = tcp_port_from_bind(sk);
@@ -249,6 +253,7 @@ void tcp_tw_send_ack(struct ustack *st, const struct tcp_tw *tw)
 	a.window = (uint16_t)(win > TCP_MAX_WINDOW ? TCP_MAX_WINDOW : win);
 	a.ttl = tw->ttl < 0 ? 0 : (uint8_t)tw->ttl;
 	a.tos = tw->tos;
+	a.oif = tw->bound_dev_if;
 	if (tw->tstamp_ok) {
 		a.opts.ts_ok = true;
 		a.opts.tsval = (uint32_t)(st->now / 1000) + tw->ts_offset;

@@ -54,6 +54,7 @@ struct tcp_tw {
 	bool tstamp_ok;                 /* timestamps were agreed */
 	bool reuseaddr, reuseport;      /* the socket's, for bind() */
 	bool bound;                     /* its port came from bind() */
+	int bound_dev_if;               /* SO_BINDTODEVICE's, kept */
 };
 
 struct tcp_tw_table {
@@ -80,7 +81,8 @@ void tcp_tw_exit(struct ustack *st);
  */
 bool tcp_tw_enter(struct sock *sk);
 /* The entry for a segment from saddr:sport to daddr:dport, or NULL. */
-struct tcp_tw *tcp_tw_lookup(struct ustack *st, uint32_t saddr, uint16_t sport,
+struct tcp_tw *tcp_tw_lookup(struct ustack *st, int dif, uint32_t saddr,
+			     uint16_t sport,
 			     uint32_t daddr, uint16_t dport);
 /*
  * A segment for tw (Linux's tcp_timewait_state_process). Returns 0 when it
