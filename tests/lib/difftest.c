@@ -848,6 +848,19 @@ void dt_setget_ints(struct dt *t, int fd, int level, int name,
 	}
 }
 
+void dt_getsockopt_lens(struct dt *t, int fd, int level, int name,
+			const socklen_t *lens, size_t n)
+{
+	unsigned char buf[64];
+
+	for (size_t i = 0; i < n; i++) {
+		socklen_t len = lens[i] <= sizeof(buf) || (int)lens[i] < 0 ?
+				lens[i] : sizeof(buf);
+
+		dt_getsockopt(t, fd, level, name, buf, &len);
+	}
+}
+
 int dt_add_link(struct dt *t)
 {
 	int idx, rc = 0, err = 0;

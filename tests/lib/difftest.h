@@ -155,6 +155,13 @@ void dt_setget_ints(struct dt *t, int fd, int level, int name,
 		    const int *vals, size_t n);
 #define DT_SETGET(t, fd, level, name, vals) \
 	dt_setget_ints(t, fd, level, name, vals, sizeof(vals) / sizeof((vals)[0]))
+/* The option read with each of n lengths of room (at most 64 bytes):
+ * what each gives, and the length it says. */
+void dt_getsockopt_lens(struct dt *t, int fd, int level, int name,
+			const socklen_t *lens, size_t n);
+#define DT_GETLENS(t, fd, level, name, lens) \
+	dt_getsockopt_lens(t, fd, level, name, lens, \
+			   sizeof(lens) / sizeof((lens)[0]))
 /* A UDP socket bound to 127.0.0.1:port (port 0: ephemeral). */
 int dt_udp_bound(struct dt *t, uint16_t port);
 /* A TCP listener on 127.0.0.1:port (SO_REUSEADDR, backlog 8), and a

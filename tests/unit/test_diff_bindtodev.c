@@ -507,24 +507,17 @@ static void case_ping_bound_device(struct dt *t)
 /* getsockopt SO_BINDTODEVICE buffer lengths */
 static void case_bindtodevice_getlen(struct dt *t)
 {
+	static const socklen_t unbound[] = { 0, (socklen_t)-1 };
+	static const socklen_t bound[] = { 15, 16 }, idx[] = { 2, 0 };
 	int u = dt_socket(t, AF_INET, SOCK_DGRAM, 0);
 	char name[32];
-	socklen_t len;
 
 	dt_add_link(t);
-	len = 0;
-	dt_getsockopt(t, u, SOL_SOCKET, SO_BINDTODEVICE, name, &len);
-	len = (socklen_t)-1;
-	dt_getsockopt(t, u, SOL_SOCKET, SO_BINDTODEVICE, name, &len);
+	DT_GETLENS(t, u, SOL_SOCKET, SO_BINDTODEVICE, unbound);
 	bind_dev(t, u, "v0");
-	len = 15;
-	dt_getsockopt(t, u, SOL_SOCKET, SO_BINDTODEVICE, name, &len);
-	len = 16;
-	dt_getsockopt(t, u, SOL_SOCKET, SO_BINDTODEVICE, name, &len);
-	len = 2;
-	dt_getsockopt(t, u, SOL_SOCKET, SO_BINDTOIFINDEX, name, &len);
-	len = 0;
-	dt_getsockopt(t, u, SOL_SOCKET, SO_BINDTOIFINDEX, name, &len);
+	DT_GETLENS(t, u, SOL_SOCKET, SO_BINDTODEVICE, bound);
+	DT_GETLENS(t, u, SOL_SOCKET, SO_BINDTOIFINDEX, idx);
+	memset(name, 0, sizeof(name));
 	dt_setsockopt(t, u, SOL_SOCKET, SO_BINDTOIFINDEX, name, 2);
 	dt_setsockopt(t, u, SOL_SOCKET, SO_BINDTODEVICE, "lo", (socklen_t)-1);
 }

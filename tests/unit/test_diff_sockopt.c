@@ -1147,6 +1147,8 @@ static void case_sockopt_cookies_peer(struct dt *t)
 	struct sockaddr_in a = dt_sin("127.0.0.1", P1);
 	int s = dt_udp_bound(t, P1);
 	int u = dt_socket(t, AF_INET, SOCK_DGRAM, 0);
+	static const socklen_t peer_lens[] = { 16, 8, 32 };
+	static const socklen_t cred_lens[] = { 12, 32, 4 };
 	uint64_t c1 = 0, c2 = 0, c3 = 0, n1 = 0, n2 = 0;
 	unsigned char buf[32];
 	socklen_t len;
@@ -1175,18 +1177,8 @@ static void case_sockopt_cookies_peer(struct dt *t)
 	len = 16;
 	dt_getsockopt(t, u, SOL_SOCKET, SO_PEERNAME, buf, &len);
 	dt_connect(t, u, &a, sizeof(a));
-	len = 16;
-	dt_getsockopt(t, u, SOL_SOCKET, SO_PEERNAME, buf, &len);
-	len = 8;
-	dt_getsockopt(t, u, SOL_SOCKET, SO_PEERNAME, buf, &len);
-	len = 32;
-	dt_getsockopt(t, u, SOL_SOCKET, SO_PEERNAME, buf, &len);
-	len = 12;
-	dt_getsockopt(t, u, SOL_SOCKET, SO_PEERCRED, buf, &len);
-	len = 32;
-	dt_getsockopt(t, u, SOL_SOCKET, SO_PEERCRED, buf, &len);
-	len = 4;
-	dt_getsockopt(t, u, SOL_SOCKET, SO_PEERCRED, buf, &len);
+	DT_GETLENS(t, u, SOL_SOCKET, SO_PEERNAME, peer_lens);
+	DT_GETLENS(t, u, SOL_SOCKET, SO_PEERCRED, cred_lens);
 }
 
 /*
