@@ -244,7 +244,6 @@ int ip_route_check_saddr(uint32_t saddr, const struct ip_route *rt)
 	       ? -EINVAL : 0;
 }
 
-
 int ip_route_output_mc(struct ustack *st, uint32_t group, int ifindex,
 		       struct ip_route *rt)
 {
