@@ -23,6 +23,7 @@
 
 #include <linux/errqueue.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 
 #include <net/if.h>
 #include <sys/ioctl.h>
@@ -1387,6 +1388,12 @@ void dt_note_cmsgs(struct dt *t, const struct msghdr *m)
 			dt_note(t, "  family %u %s:%u zero %d", o.sin_family, a,
 				ntohs(o.sin_port),
 				!memcmp(o.sin_zero, "\0\0\0\0\0\0\0\0", 8));
+		} else if (level == SOL_TCP && type == TCP_INQ &&
+			   n >= sizeof(int)) {
+			int inq;
+
+			memcpy(&inq, d, sizeof(inq));
+			dt_note(t, "  inq %d", inq);
 		} else if (level == SOL_IP && type == IP_RECVERR &&
 			   n >= sizeof(struct sock_extended_err) +
 				sizeof(struct sockaddr_in)) {

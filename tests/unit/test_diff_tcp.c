@@ -1982,7 +1982,42 @@ static void case_fastopen_connect(struct dt *t)
 	dt_sysctl(t, "net.ipv4.tcp_fastopen", "1");
 }
 
+/*
+ * TCP_INQ (Linux's tcp_recvmsg, tcp_inq_hint): 0 or 1; with it, each read
+ * that does not fail ends with a TCP_CM_INQ message of the bytes still to
+ * read, after the timestamp's; 1 at the end of the stream, so that a
+ * reader goes on to read the 0. A peek leaves the count as it was.
+ */
+static void case_tcp_inq(struct dt *t)
+{
+	static const int vals[] = { 1, 2, -1, 0, 1 };
+	int l, c, s;
+
+	pair(t, 6631, &l, &c, &s);
+	dt_getsockopt_int(t, s, SOL_TCP, TCP_INQ);
+	DT_SETGET(t, s, SOL_TCP, TCP_INQ, vals);
+	dt_send(t, c, "abcdefgh", 8, 0);
+	usleep(20000);
+	dt_recvmsg_noted(t, s, 0, 3, 64);
+	dt_recvmsg_noted(t, s, MSG_PEEK, 2, 64);
+	dt_recvmsg_noted(t, s, MSG_DONTWAIT, 16, 64);
+	dt_recvmsg_noted(t, s, MSG_DONTWAIT, 16, 64);
+	/* (Linux turns its stamping on in a work item: the pause.) */
+	dt_setsockopt_int(t, s, SOL_SOCKET, SO_TIMESTAMP, 1);
+	usleep(50000);
+	dt_send(t, c, "xy", 2, 0);
+	usleep(20000);
+	dt_recvmsg_noted(t, s, 0, 1, 64);
+	dt_shutdown(t, c, SHUT_WR);
+	usleep(20000);
+	dt_recvmsg_noted(t, s, 0, 16, 64);
+	dt_recvmsg_noted(t, s, 0, 16, 64);
+	dt_setsockopt_int(t, s, SOL_TCP, TCP_INQ, 0);
+	dt_recvmsg_noted(t, s, 0, 16, 64);
+}
+
 static const struct dt_case cases[] = {
+	DT_CASE(case_tcp_inq),
 	DT_CASE(case_listen_errors),
 	DT_CASE(case_listen_unbound),
 	DT_CASE(case_listen_connected),

@@ -1207,6 +1207,23 @@ static void tcp_cleanup_rbuf(struct sock *sk)
  * Copy received data to the user. Returns the bytes copied, 0 at the end
  * of the stream, or -errno (-EAGAIN when nothing is there yet).
  */
+/*
+ * TCP_INQ's message after a read that did not fail (Linux's tcp_inq_hint):
+ * the bytes still to read, or 1 once the peer's FIN came and nothing is
+ * left, so that a reader goes on to see the end.
+ */
+static int tcp_put_inq(struct sock *sk, struct msghdr *msg, int ret)
+{
+	int inq = (int)sk->receive_queue.bytes;
+
+	if (!tcp_sk(sk)->recvmsg_inq)
+		return ret;
+	if (!inq && tcp_sk(sk)->fin_rcvd)
+		inq = 1;
+	put_cmsg(msg, SOL_TCP, TCP_CM_INQ, sizeof(inq), &inq);
+	return ret;
+}
+
 static int tcp_recvmsg(struct sock *sk, struct msghdr *msg, size_t len,
 		       int flags, int *addr_len)
 {
@@ -1230,7 +1247,7 @@ static int tcp_recvmsg(struct sock *sk, struct msghdr *msg, size_t len,
 		skb = skb_peek(&sk->receive_queue);
 		if (skb->tstamp)
 			sock_put_timestamp(msg, sk, skb->tstamp, SOCK_TS_SRC_RX);
-		return 0;
+		return tcp_put_inq(sk, msg, 0);
 	}
 	/* Urgent data: the read stops at the mark, and passes over the
 	 * urgent byte there (tcp_urgent.c). */
@@ -1280,17 +1297,17 @@ static int tcp_recvmsg(struct sock *sk, struct msghdr *msg, size_t len,
 		 * the stream layer keeps the last, tcp_sockops.c). */
 		if (last_tstamp)
 			sock_put_timestamp(msg, sk, last_tstamp, SOCK_TS_SRC_RX);
-		return (int)copied;
+		return tcp_put_inq(sk, msg, (int)copied);
 	}
 	/* Once the peer's FIN came, the end of the stream is reported before
 	 * any later error, such as a RST's (Linux's SOCK_DONE test). */
 	if (tcp_sk(sk)->fin_rcvd)
-		return 0;
+		return tcp_put_inq(sk, msg, 0);
 	err = sock_error(sk);
 	if (err)
 		return -err;
 	if (sk->shutdown & RCV_SHUTDOWN)
-		return 0;
+		return tcp_put_inq(sk, msg, 0);
 	if (sk->state == TCP_CLOSE)
 		return -ENOTCONN;
 	(void)addr_len;
@@ -1625,6 +1642,11 @@ static int tcp_setsockopt(struct sock *sk, int level, int optname,
 			return -EINVAL;
 		tp->fastopen_no_cookie = val;
 		return 0;
+	case TCP_INQ:
+		if (val < 0 || val > 1)
+			return -EINVAL;
+		tp->recvmsg_inq = val;
+		return 0;
 	default:
 		return -ENOPROTOOPT;
 	}
@@ -1750,6 +1772,7 @@ static int tcp_getsockopt(struct sock *sk, int level, int optname,
 	case TCP_FASTOPEN: val = tp->fastopen_max_qlen; break;
 	case TCP_FASTOPEN_CONNECT: val = tp->fastopen_connect; break;
 	case TCP_FASTOPEN_NO_COOKIE: val = tp->fastopen_no_cookie; break;
+	case TCP_INQ: val = tp->recvmsg_inq; break;
 	case TCP_FASTOPEN_KEY:
 		/* The socket's own keys only (Linux's
 		 * tcp_fastopen_get_cipher with the socket): none, 0 bytes. */
