@@ -172,6 +172,7 @@ void sock_put(struct sock *sk)
 	sock_netstamp_release(sk);
 	if ((e = sock_ext(sk, false)) != NULL) {
 		list_del(&e->node);
+		free(e->saved_syn);
 		free(e);
 	}
 	skb_queue_purge(&sk->receive_queue);

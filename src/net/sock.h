@@ -240,6 +240,8 @@ struct sock_ext {
 	int busy_poll;                  /* SO_BUSY_POLL (us) */
 	uint16_t busy_poll_budget;      /* SO_BUSY_POLL_BUDGET */
 	uint64_t cookie;                /* SO_COOKIE (0: none given yet) */
+	uint8_t *saved_syn;             /* TCP_SAVED_SYN's headers (malloc) */
+	uint16_t saved_syn_len;
 	int txtime_clockid;             /* SO_TXTIME's clock and flags */
 	uint32_t txtime_flags;
 };

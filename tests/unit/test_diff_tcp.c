@@ -2016,7 +2016,74 @@ static void case_tcp_inq(struct dt *t)
 	dt_recvmsg_noted(t, s, 0, 16, 64);
 }
 
+/* The saved SYN, summed up: its length, and the fields that do not vary
+ * from run to run (the link header's type when there is one, IP's
+ * version, length and protocol, the ports, TCP's flags and option
+ * kinds). */
+static void note_saved_syn(struct dt *t, int fd, socklen_t room)
+{
+	unsigned char b[256];
+	socklen_t len = room;
+	int rc = dt_ct(t)->getsockopt(fd, SOL_TCP, TCP_SAVED_SYN, b, &len);
+	unsigned int off = 0, th, doff;
+
+	dt_note(t, "TCP_SAVED_SYN with %u of room: %d (%s), length %u",
+		(unsigned)room, rc, rc < 0 ? strerror(errno) : "ok",
+		(unsigned)len);
+	if (rc < 0 || len < 40)
+		return;
+	if (b[0] != 0x45) {   /* a link header first (TCP_SAVE_SYN 2) */
+		dt_note(t, "  link header, type %02x%02x", b[12], b[13]);
+		off = 14;
+	}
+	th = off + (b[off] & 0xfu) * 4;
+	doff = (b[th + 12] >> 4) * 4u;
+	dt_note(t, "  ip %#x totlen %u proto %u, ports %u -> %u, tcp flags "
+		"%#x header %u", b[off], b[off + 2] << 8 | b[off + 3],
+		b[off + 9], (b[th] << 8 | b[th + 1]) >= 32768 ? 0 :
+		(b[th] << 8 | b[th + 1]), b[th + 2] << 8 | b[th + 3],
+		b[th + 13], doff);
+	for (unsigned int o = th + 20; o < th + doff && o < len;) {
+		dt_note(t, "  option %u", b[o]);
+		if (b[o] <= 1) {
+			o++;
+			continue;
+		}
+		o += b[o + 1] ? b[o + 1] : 1;
+	}
+}
+
+/*
+ * TCP_SAVE_SYN (0..2) on a listener: an accepted connection's
+ * TCP_SAVED_SYN gives its SYN's IP and TCP headers (and link header under
+ * 2) once; too little room is EINVAL with the length needed; after, or
+ * without, 0 bytes.
+ */
+static void case_tcp_save_syn(struct dt *t)
+{
+	static const int vals[] = { 1, 3, -1, 0, 2 };
+	struct sockaddr_in a = dt_sin("127.0.0.1", 6641);
+	int l = listener(t, 6641, SOCK_STREAM);
+	int c, s;
+
+	dt_getsockopt_int(t, l, SOL_TCP, TCP_SAVE_SYN);
+	DT_SETGET(t, l, SOL_TCP, TCP_SAVE_SYN, vals);
+	for (int save = 2; save >= 0; save--) {
+		dt_setsockopt_int(t, l, SOL_TCP, TCP_SAVE_SYN, save);
+		c = dt_socket(t, AF_INET, SOCK_STREAM, 0);
+		dt_connect(t, c, &a, sizeof(a));
+		s = dt_accept(t, l, NULL, NULL);
+		dt_getsockopt_int(t, s, SOL_TCP, TCP_SAVE_SYN);
+		note_saved_syn(t, s, 8);
+		note_saved_syn(t, s, 256);
+		note_saved_syn(t, s, 256);
+		dt_close(t, s);
+		dt_close(t, c);
+	}
+}
+
 static const struct dt_case cases[] = {
+	DT_CASE(case_tcp_save_syn),
 	DT_CASE(case_tcp_inq),
 	DT_CASE(case_listen_errors),
 	DT_CASE(case_listen_unbound),

@@ -1647,6 +1647,11 @@ static int tcp_setsockopt(struct sock *sk, int level, int optname,
 			return -EINVAL;
 		tp->recvmsg_inq = val;
 		return 0;
+	case TCP_SAVE_SYN:
+		if (val < 0 || val > 2)
+			return -EINVAL;
+		tp->save_syn = (uint8_t)val;
+		return 0;
 	default:
 		return -ENOPROTOOPT;
 	}
@@ -1715,6 +1720,33 @@ static void tcp_fill_info(struct sock *sk, struct tcp_info *ti)
 		ti->tcpi_unacked++;
 }
 
+/*
+ * TCP_SAVED_SYN (Linux's do_tcp_getsockopt): the SYN's headers, once: no
+ * room for all of them is EINVAL with the length they need; nothing saved
+ * (or already read) is 0 bytes.
+ */
+static int tcp_get_saved_syn(struct sock *sk, void *optval, socklen_t *optlen)
+{
+	struct sock_ext *e = sock_ext(sk, false);
+
+	if (!e || !e->saved_syn) {
+		*optlen = 0;
+		return 0;
+	}
+	if (*optlen < e->saved_syn_len) {
+		*optlen = e->saved_syn_len;
+		return -EINVAL;
+	}
+	if (!optval)
+		return -EFAULT;
+	memcpy(optval, e->saved_syn, e->saved_syn_len);
+	*optlen = e->saved_syn_len;
+	free(e->saved_syn);
+	e->saved_syn = NULL;
+	e->saved_syn_len = 0;
+	return 0;
+}
+
 static int tcp_getsockopt(struct sock *sk, int level, int optname,
 			  void *optval, socklen_t *optlen)
 {
@@ -1773,6 +1805,9 @@ static int tcp_getsockopt(struct sock *sk, int level, int optname,
 	case TCP_FASTOPEN_CONNECT: val = tp->fastopen_connect; break;
 	case TCP_FASTOPEN_NO_COOKIE: val = tp->fastopen_no_cookie; break;
 	case TCP_INQ: val = tp->recvmsg_inq; break;
+	case TCP_SAVE_SYN: val = tp->save_syn; break;
+	case TCP_SAVED_SYN:
+		return tcp_get_saved_syn(sk, optval, optlen);
 	case TCP_FASTOPEN_KEY:
 		/* The socket's own keys only (Linux's
 		 * tcp_fastopen_get_cipher with the socket): none, 0 bytes. */

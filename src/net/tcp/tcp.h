@@ -383,6 +383,8 @@ struct tcp_sock {
 				       accepted before the handshake ends */
 	uint8_t keepcnt;            /* 1..127 */
 	bool recvmsg_inq : 1;       /* TCP_INQ: a read says what is left */
+	uint8_t save_syn : 2;       /* TCP_SAVE_SYN: 1 IP and TCP headers,
+				       2 with the link header */
 	uint16_t keepidle_s;        /* 1..32767 */
 	uint16_t keepintvl_s;       /* 1..32767 */
 	int16_t linger2_s;          /* TCP_LINGER2: 0 = TCP_FIN_TIMEOUT_US,

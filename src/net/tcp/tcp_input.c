@@ -14,6 +14,7 @@
 #include <linux/errqueue.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/checksum.h"
@@ -1005,6 +1006,30 @@ static void tcp_fastopen_add_skb(struct sock *sk, struct sk_buff *skb)
 
 /* ---- LISTEN (RFC 9293 §3.10.7.2) ---------------------------------------- */
 
+/*
+ * TCP_SAVE_SYN (Linux's tcp_reqsk_record_syn): the SYN's IP and TCP
+ * headers, and its link header under 2, kept for the connection's
+ * TCP_SAVED_SYN to read once. Without memory, nothing is kept.
+ */
+static void tcp_save_syn(struct sock *sk, const struct sk_buff *skb,
+			 const struct tcp_seg *th)
+{
+	const unsigned char *from = skb_network_header(skb);
+	const unsigned char *to = skb_transport_header(skb) + th->doff;
+	struct sock_ext *e;
+
+	if (tcp_sk(sk)->save_syn == 2 && skb->mac_header != SKB_HDR_UNSET &&
+	    skb_mac_header(skb) < from)
+		from = skb_mac_header(skb);
+	if (to <= from || to - from > UINT16_MAX || !(e = sock_ext(sk, true)))
+		return;
+	free(e->saved_syn);
+	e->saved_syn = malloc((size_t)(to - from));
+	e->saved_syn_len = e->saved_syn ? (uint16_t)(to - from) : 0;
+	if (e->saved_syn)
+		memcpy(e->saved_syn, from, e->saved_syn_len);
+}
+
 static struct sock *tcp_new_child(struct sock *lsk, const struct sk_buff *skb,
 				  const struct tcp_seg *th)
 {
@@ -1041,6 +1066,9 @@ static struct sock *tcp_new_child(struct sock *lsk, const struct sk_buff *skb,
 	tp->last_rcv = sk->st->now;
 	tcp_apply_syn_options(tp, th);
 	tcp_ts_init_child(sk, th);
+	tp->save_syn = ltp->save_syn;
+	if (ltp->save_syn)
+		tcp_save_syn(sk, skb, th);
 	tcp_set_state(sk, TCP_SYN_RECV);
 	tp->parent = ltp;
 	tp->child_queue = TCP_CHILD_SYNQ;
