@@ -173,6 +173,11 @@ static void open_sockets(struct test_stack *t, int fds[NFDS])
 		      sizeof(int));
 	us_setsockopt(fds[2], IPPROTO_TCP, TCP_QUICKACK, &(int){ 0 },
 		      sizeof(int));
+	/* Every SYN's headers kept (with the link header) for the
+	 * children, read when they are accepted; TCP_INQ on the client. */
+	us_setsockopt(fds[2], IPPROTO_TCP, TCP_SAVE_SYN, &(int){ 2 },
+		      sizeof(int));
+	us_setsockopt(fds[3], IPPROTO_TCP, TCP_INQ, &(int){ 1 }, sizeof(int));
 	us_setsockopt(fds[3], IPPROTO_TCP, TCP_WINDOW_CLAMP, &(int){ 4000 },
 		      sizeof(int));
 	us_setsockopt(fds[3], IPPROTO_TCP, TCP_NOTSENT_LOWAT, &(int){ 1000 },
@@ -233,6 +238,9 @@ static void drain_and_close(int fds[NFDS])
 	 * child may still be in SYN_RECV) and closed too. */
 	for (int l = 2; l < NFDS; l += 2) {
 		while ((c = us_accept(fds[l], NULL, NULL)) >= 0) {
+			socklen_t n = sizeof(buf);
+
+			us_getsockopt(c, IPPROTO_TCP, TCP_SAVED_SYN, buf, &n);
 			us_recv(c, buf, sizeof(buf), MSG_DONTWAIT);
 			us_send(c, "ok", 2, MSG_DONTWAIT | MSG_NOSIGNAL);
 			us_close(c);
