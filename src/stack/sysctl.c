@@ -53,6 +53,7 @@ static const struct sysctl_row sysctl_table[] = {
 	INT_ROW(tcp_early_retrans, 0, 4),
 	INT_ROW(tcp_recovery, 0, 255),   /* a u8 in Linux */
 	INT_ROW(tcp_frto, 0, 2),
+	INT_ROW(tcp_thin_linear_timeouts, 0, 255),   /* a u8 in Linux */
 	STR_ROW(tcp_congestion_control, us_sysctl_check_congestion),
 	INT3_ROW(tcp_rmem),
 	INT3_ROW(tcp_wmem),

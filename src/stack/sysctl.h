@@ -26,6 +26,8 @@ struct us_sysctl {
 	int tcp_frto;              /* F-RTO (RFC 5682 §3.1, the SACK
 				      version) after a timeout: on unless 0
 				      (2, as Linux) */
+	int tcp_thin_linear_timeouts; /* TCP_THIN_LINEAR_TIMEOUTS for every
+				      connection when not 0 (0) */
 	char tcp_congestion_control[US_SYSCTL_NAME_MAX]; /* default algorithm */
 	/* Receive and send buffer sizes: min, default, max (Linux's
 	 * net.ipv4.tcp_rmem / tcp_wmem as a fresh 6.18 namespace has them).

@@ -672,6 +672,8 @@ struct sock *tcp_create_child(struct sock *parent)
 	tp->keepidle_s = tcp_sk(parent)->keepidle_s;
 	tp->keepintvl_s = tcp_sk(parent)->keepintvl_s;
 	tp->keepcnt = tcp_sk(parent)->keepcnt;
+	tp->recvmsg_inq = tcp_sk(parent)->recvmsg_inq;
+	tp->thin_lto = tcp_sk(parent)->thin_lto;
 	tp->syn_retries = tcp_sk(parent)->syn_retries;
 	tp->linger2_s = tcp_sk(parent)->linger2_s;
 	tp->user_timeout_ms = tcp_sk(parent)->user_timeout_ms;
@@ -1652,6 +1654,14 @@ static int tcp_setsockopt(struct sock *sk, int level, int optname,
 			return -EINVAL;
 		tp->save_syn = (uint8_t)val;
 		return 0;
+	case TCP_THIN_LINEAR_TIMEOUTS:
+		if (val < 0 || val > 1)
+			return -EINVAL;
+		tp->thin_lto = val;
+		return 0;
+	case TCP_THIN_DUPACK:
+		/* Taken and forgotten: Linux dropped its effect (4.13). */
+		return val < 0 || val > 1 ? -EINVAL : 0;
 	default:
 		return -ENOPROTOOPT;
 	}
@@ -1806,6 +1816,8 @@ static int tcp_getsockopt(struct sock *sk, int level, int optname,
 	case TCP_FASTOPEN_NO_COOKIE: val = tp->fastopen_no_cookie; break;
 	case TCP_INQ: val = tp->recvmsg_inq; break;
 	case TCP_SAVE_SYN: val = tp->save_syn; break;
+	case TCP_THIN_LINEAR_TIMEOUTS: val = tp->thin_lto; break;
+	case TCP_THIN_DUPACK: val = 0; break;
 	case TCP_SAVED_SYN:
 		return tcp_get_saved_syn(sk, optval, optlen);
 	case TCP_FASTOPEN_KEY:

@@ -385,6 +385,7 @@ struct tcp_sock {
 	bool recvmsg_inq : 1;       /* TCP_INQ: a read says what is left */
 	uint8_t save_syn : 2;       /* TCP_SAVE_SYN: 1 IP and TCP headers,
 				       2 with the link header */
+	bool thin_lto : 1;          /* TCP_THIN_LINEAR_TIMEOUTS */
 	uint16_t keepidle_s;        /* 1..32767 */
 	uint16_t keepintvl_s;       /* 1..32767 */
 	int16_t linger2_s;          /* TCP_LINGER2: 0 = TCP_FIN_TIMEOUT_US,

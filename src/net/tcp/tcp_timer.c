@@ -481,6 +481,27 @@ static void tcp_count_timeout(struct tcp_sock *tp)
 }
 
 /*
+ * TCP_THIN_LINEAR_TIMEOUTS (or net.ipv4.tcp_thin_linear_timeouts): a thin
+ * stream, fewer than four segments out and past its first slow start,
+ * keeps its RTO for its first six timeouts instead of doubling it, so a
+ * lost segment of an interactive flow goes again sooner (Linux's
+ * tcp_retransmit_timer, TCP_THIN_LINEAR_RETRIES; RFC 6298 §5.5 doubles
+ * it).
+ */
+#define TCP_THIN_LINEAR_RETRIES 6
+
+static void tcp_thin_linear_timeout(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	if (sk->state == TCP_ESTABLISHED &&
+	    (tp->thin_lto || sk->st->sysctl.tcp_thin_linear_timeouts) &&
+	    tp->packets_out < 4 && tp->snd_ssthresh < TCP_INFINITE_SSTHRESH &&
+	    tp->retransmits <= TCP_THIN_LINEAR_RETRIES)
+		tp->backoff = 0;
+}
+
+/*
  * A Fast Open child's SYN-ACK timed out (Linux's
  * tcp_fastopen_synack_timer): it goes again alone, kept out of the flight
  * as Linux's request sock keeps it; data the child sent waits for the
@@ -577,6 +598,7 @@ static void tcp_retransmit_timer(struct us_timer *t, us_time_t now)
 		tp->syn_timed_out = true;
 	tcp_enter_loss(sk, tp->retransmits == 0);
 	tcp_count_timeout(tp);
+	tcp_thin_linear_timeout(sk);
 	tcp_write_xmit(sk, true);
 	tcp_reset_rto_timer(sk);
 	tcp_clamp_rto_to_user_timeout(sk);
