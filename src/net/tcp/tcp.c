@@ -158,21 +158,13 @@ static void tcp_ehash_del(struct sock *sk)
 	sk->st->tcp.ehash_last = NULL;
 }
 
-/* A socket bound to a device (SO_BINDTODEVICE) takes only what came in
- * on it, and a four-tuple checked for a socket bound to none (dif 0)
- * meets only those bound to none (Linux's inet_sk_bound_dev_eq). */
-static bool tcp_dev_match(const struct sock *sk, int dif)
-{
-	return !sk->bound_dev_if || sk->bound_dev_if == dif;
-}
-
 static bool tcp_ehash_match(const struct sock *sk, uint32_t saddr,
 			    uint16_t sport, uint32_t daddr, uint16_t dport,
 			    int dif)
 {
 	return sk->daddr == saddr && sk->dport == sport &&
 	       sk->rcv_saddr == daddr && sk->sport == dport &&
-	       tcp_dev_match(sk, dif);
+	       tcp_dev_match(sk->bound_dev_if, dif);
 }
 
 /*
@@ -224,7 +216,7 @@ struct sock *tcp_lookup_listener(struct ustack *st, uint32_t daddr,
 		int k = sk->rcv_saddr == daddr ? 0 : 1;
 
 		if (sk->num != hnum || (k && sk->rcv_saddr) ||
-		    !tcp_dev_match(sk, dif))
+		    !tcp_dev_match(sk->bound_dev_if, dif))
 			continue;
 		if (!best[k] || (sk->bound_dev_if && !best[k]->bound_dev_if))
 			best[k] = sk;
@@ -234,13 +226,16 @@ struct sock *tcp_lookup_listener(struct ustack *st, uint32_t daddr,
 
 /*
  * Linux's inet_csk_bind_conflict(): two sockets may share a port when
- * their addresses differ, when both set SO_REUSEADDR and the other is not
- * listening, or when both set SO_REUSEPORT.
+ * they are bound to two different devices, when their addresses differ,
+ * when both set SO_REUSEADDR and the other is not listening, or when both
+ * set SO_REUSEPORT.
  */
-static bool tcp_bind_conflict_with(const struct sock *sk, uint32_t addr2,
-				   bool reuseaddr2, bool listen2,
-				   bool reuseport2)
+static bool tcp_bind_conflict_with(const struct sock *sk, int dev2,
+				   uint32_t addr2, bool reuseaddr2,
+				   bool listen2, bool reuseport2)
 {
+	if (sk->bound_dev_if && dev2 && sk->bound_dev_if != dev2)
+		return false;
 	if (sk->rcv_saddr && addr2 && sk->rcv_saddr != addr2)
 		return false;
 	if (sk->reuseaddr && reuseaddr2 && !listen2)
@@ -252,12 +247,8 @@ static bool tcp_bind_conflict_with(const struct sock *sk, uint32_t addr2,
 
 static bool tcp_bind_conflict(const struct sock *sk, const struct sock *sk2)
 {
-	/* Sockets bound to two different devices never meet (Linux's
-	 * inet_bind_conflict). */
-	if (sk->bound_dev_if && sk2->bound_dev_if &&
-	    sk->bound_dev_if != sk2->bound_dev_if)
-		return false;
-	return tcp_bind_conflict_with(sk, sk2->rcv_saddr, sk2->reuseaddr,
+	return tcp_bind_conflict_with(sk, sk2->bound_dev_if, sk2->rcv_saddr,
+				      sk2->reuseaddr,
 				      sk2->state == TCP_LISTEN, sk2->reuseport);
 }
 
@@ -275,11 +266,9 @@ static bool tcp_tw_conflict(struct ustack *st, const struct sock *sk,
 				list_entry(pos, struct tcp_tw, bind_node);
 
 			if (tw->num == port &&
-			    (!sk->bound_dev_if || !tw->bound_dev_if ||
-			     sk->bound_dev_if == tw->bound_dev_if) &&
-			    tcp_bind_conflict_with(sk, tw->laddr,
-						   tw->reuseaddr, false,
-						   tw->reuseport))
+			    tcp_bind_conflict_with(sk, tw->bound_dev_if,
+						   tw->laddr, tw->reuseaddr,
+						   false, tw->reuseport))
 				return true;
 		}
 	}

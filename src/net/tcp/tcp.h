@@ -546,6 +546,14 @@ void tcp_orphan_uncount(struct sock *sk);
 bool tcp_too_many_orphans(const struct ustack *st, unsigned int shift);
 void tcp_ehash_add(struct sock *sk);
 void tcp_port_init(struct ustack *st);
+/* A socket (or TIME_WAIT entry) bound to a device (SO_BINDTODEVICE)
+ * takes only what came in on it, and a four-tuple checked for a socket
+ * bound to none (dif 0) meets only those bound to none (Linux's
+ * inet_sk_bound_dev_eq). */
+static inline bool tcp_dev_match(int bound_dev_if, int dif)
+{
+	return !bound_dev_if || bound_dev_if == dif;
+}
 /* The connection or listener a segment that came in on dif (ip_iif;
  * 0: any) is for. */
 struct sock *tcp_lookup_established(struct ustack *st, uint32_t saddr,

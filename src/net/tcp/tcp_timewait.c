@@ -185,7 +185,7 @@ struct tcp_tw *tcp_tw_lookup(struct ustack *st, int dif, uint32_t saddr,
 		 * it, as a socket's lookup: tcp_dev_match.) */
 		if (tw->faddr == saddr && tw->fport == sport &&
 		    tw->laddr == daddr && tw->lport == dport &&
-		    (!tw->bound_dev_if || tw->bound_dev_if == dif))
+		    tcp_dev_match(tw->bound_dev_if, dif))
 			return tw;
 	}
 	return NULL;
