@@ -171,6 +171,8 @@ struct sk_buff {
 #define SKBTX_SW_TSTAMP    0x1   /* SCM_TSTAMP_SND when the device takes it */
 #define SKBTX_SCHED_TSTAMP 0x2   /* SCM_TSTAMP_SCHED at dev_queue_xmit */
 #define SKBTX_ACK_TSTAMP   0x4   /* SCM_TSTAMP_ACK (TCP's write queue) */
+/* The reports the device level gives. */
+#define SKBTX_DEV_TSTAMP (SKBTX_SW_TSTAMP | SKBTX_SCHED_TSTAMP)
 
 struct sk_buff_head {
 	struct list_head list;

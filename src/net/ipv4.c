@@ -443,7 +443,7 @@ int ip_output(struct ustack *st, struct sk_buff *skb, const struct ip_out_args *
 		us_drop(st, skb, US_DROP_IP_FRAG_TOO_BIG);
 		return -EMSGSIZE;
 	}
-	skb->iif = ip_dev_is_loopback(rt.dev) ? a->oif : 0;
+	skb->iif = a->oif && ip_dev_is_loopback(rt.dev) ? a->oif : 0;
 	df = a->df == IP_DF_WANT ? !rt.mtu_locked : a->df == IP_DF_YES;
 	if (ip_push_header(st, skb, a, a->saddr ? a->saddr : rt.saddr,
 			   df) < 0) {

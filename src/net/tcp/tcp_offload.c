@@ -127,7 +127,7 @@ struct sk_buff *tcp_gso_build(struct sock *sk, struct sk_buff *first,
 		cb->sent = sk->st->now;
 		/* A write's report asked for: the packet is reported, for
 		 * the last write in it (Linux has one skb for both). */
-		if (skb->tx_flags & (SKBTX_SW_TSTAMP | SKBTX_SCHED_TSTAMP)) {
+		if (skb->tx_flags & SKBTX_DEV_TSTAMP) {
 			head->tx_flags = skb->tx_flags;
 			head->tskey = skb->tskey;
 		}

@@ -269,7 +269,7 @@ static int tcp_transmit(struct sock *sk, struct sk_buff *skb,
 	if (!n)
 		return -ENOBUFS;
 	/* A report to come from the device: the packet holds its socket. */
-	if (n->tx_flags & (SKBTX_SW_TSTAMP | SKBTX_SCHED_TSTAMP))
+	if (n->tx_flags & SKBTX_DEV_TSTAMP)
 		skb_tstamp_own(n, sk);
 	if (sk->state != TCP_SYN_SENT)
 		flags |= TCPHDR_ACK;
