@@ -116,7 +116,8 @@ void sk_clone_options(struct sock *newsk, const struct sock *sk)
 		struct sock_ext *ne;
 
 		if (e && (e->local_port_range || sk->txtime || e->uc_index ||
-			  e->flags || e->busy_poll || e->busy_poll_budget) &&
+			  e->flags || e->busy_poll || e->busy_poll_budget ||
+			  sk->peek_off) &&
 		    (ne = sock_ext(newsk, true)) != NULL) {
 			ne->local_port_range = e->local_port_range;
 			ne->uc_index = e->uc_index;
@@ -126,6 +127,8 @@ void sk_clone_options(struct sock *newsk, const struct sock *sk)
 			ne->txtime_clockid = e->txtime_clockid;
 			ne->txtime_flags = e->txtime_flags;
 			newsk->txtime = sk->txtime;
+			ne->peek_off = e->peek_off;
+			newsk->peek_off = sk->peek_off;
 		}
 	}
 }
@@ -159,6 +162,53 @@ struct sock_ext *sock_ext(const struct sock *sk, bool make)
 	list_add(&e->node, chain);
 	((struct sock *)sk)->has_ext = true;
 	return e;
+}
+
+int sk_peek_offset(const struct sock *sk, int flags)
+{
+	const struct sock_ext *e;
+
+	if (!(flags & MSG_PEEK))
+		return 0;
+	e = sk->peek_off ? sock_ext(sk, false) : NULL;
+	return e ? e->peek_off : -1;
+}
+
+int sk_set_peek_off(struct sock *sk, int val)
+{
+	struct sock_ext *e = sock_ext(sk, val != -1);
+
+	if (!e)
+		return val == -1 ? 0 : -ENOMEM;
+	e->peek_off = val;
+	sk->peek_off = val != -1;
+	return 0;
+}
+
+/* The sockets whose protocol honours SO_PEEK_OFF: TCP and UDP (Linux's
+ * proto_ops with set_peek_off; not ping's or raw's). */
+static bool sock_peek_off_ok(const struct sock *sk)
+{
+	return sk->type == SOCK_STREAM ||
+	       (sk->type == SOCK_DGRAM && sk->protocol == IPPROTO_UDP);
+}
+
+/* (Linux's sk_peek_offset_bwd; a peek moves it back by minus its bytes.) */
+void sk_peek_offset_bwd(struct sock *sk, int n)
+{
+	struct sock_ext *e = sk->peek_off ? sock_ext(sk, false) : NULL;
+	int off;
+
+	if (!e || e->peek_off < 0)
+		return;
+	/* (In 32 bits, wrapping, as Linux's s32.) */
+	off = (int)((uint32_t)e->peek_off - (uint32_t)n);
+	e->peek_off = off > 0 ? off : 0;
+}
+
+void sk_peek_offset_fwd(struct sock *sk, int n)
+{
+	sk_peek_offset_bwd(sk, -n);
 }
 
 void sock_put(struct sock *sk)
@@ -814,6 +864,10 @@ int sock_setsockopt(struct sock *sk, int optname, const void *optval,
 		sk->sndbuf_locked = val & 1;
 		sk->rcvbuf_locked = (val & 2) != 0;
 		return 0;
+	case SO_PEEK_OFF:
+		if (!sock_peek_off_ok(sk))
+			return -EOPNOTSUPP;
+		return sk_set_peek_off(sk, val);
 	case SO_TXREHASH:
 		/* TCP's alone; -1 is the default (net.core.txrehash, 1). */
 		if (sk->type != SOCK_STREAM)
@@ -934,6 +988,11 @@ static int sock_get_value(struct sock *sk, int optname, void *v, int *lv)
 	case SO_RCVMARK: *iv = sk->rcvmark; return 0;
 	case SO_BUF_LOCK:
 		*iv = sk->sndbuf_locked | sk->rcvbuf_locked << 1;
+		return 0;
+	case SO_PEEK_OFF:
+		if (!sock_peek_off_ok(sk))
+			return -EOPNOTSUPP;
+		*iv = sk_peek_offset(sk, MSG_PEEK);
 		return 0;
 	case SO_TXREHASH:
 		if (sk->type != SOCK_STREAM)

@@ -186,6 +186,8 @@ struct sock {
 	 * kept only (Linux 6.18's poll adds no POLLPRI for it any more);
 	 * SO_RCVMARK: a datagram's mark as an SO_MARK message. */
 	bool no_check : 1, select_err_queue : 1, rcvmark : 1;
+	/* SO_PEEK_OFF was given a value (in sock_ext; -1 without one). */
+	bool peek_off : 1;
 
 	/* Wake-ups towards the socket level. Core lock held. */
 	void (*sk_data_ready)(struct sock *sk);
@@ -215,6 +217,9 @@ enum {
  */
 struct sock_skb_cb {
 	uint32_t dropcount;         /* sk->drops when queued (SO_RXQ_OVFL) */
+	/* A datagram of no bytes that a peek at an offset returned once,
+	 * and passes over since (Linux's skb->peeked). */
+	bool peeked;
 };
 
 #define SOCK_SKB_CB(skb) ((struct sock_skb_cb *)((skb)->cb + \
@@ -244,6 +249,7 @@ struct sock_ext {
 	uint16_t saved_syn_len;
 	int txtime_clockid;             /* SO_TXTIME's clock and flags */
 	uint32_t txtime_flags;
+	int peek_off;                   /* SO_PEEK_OFF (sock.peek_off set) */
 };
 /* sock_ext.flags: SO_DEBUG, SO_WIFI_STATUS, SO_NOFCS, SO_LOCK_FILTER,
  * SO_PREFER_BUSY_POLL, and SO_TXREHASH turned off. */
@@ -255,6 +261,20 @@ struct sock_ext {
 #define SK_EXT_NO_TXREHASH      0x20
 /* sk's, or NULL; with make, one made if none (NULL without memory). */
 struct sock_ext *sock_ext(const struct sock *sk, bool make);
+
+/*
+ * SO_PEEK_OFF (Linux's sk_peek_off, TCP's and UDP's): where a peek
+ * starts, in bytes past what was read, moved on by each peek and back by
+ * each read. -1, the default, turns it off. sk_peek_offset is the
+ * offset a call with these flags starts at: 0 unless a peek, and then
+ * negative when off.
+ */
+int sk_peek_offset(const struct sock *sk, int flags);
+int sk_set_peek_off(struct sock *sk, int val);
+/* A peek of n bytes (forward), a read of n (back, not below 0); either
+ * only while the offset is on. */
+void sk_peek_offset_fwd(struct sock *sk, int n);
+void sk_peek_offset_bwd(struct sock *sk, int n);
 
 /* Allocate prot->obj_size bytes, zeroed, with defaults; refcnt 1. */
 struct sock *sk_alloc(struct ustack *st, int family, int type, int protocol,

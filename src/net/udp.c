@@ -1086,19 +1086,47 @@ static void udp_cmsg_recv(struct msghdr *msg, const struct sk_buff *skb)
 		put_cmsg(msg, SOL_UDP, UDP_GRO, sizeof(gso_size), &gso_size);
 }
 
+/*
+ * The datagram a call reads, and where in it (*off): the first, from its
+ * start, unless a peek at SO_PEEK_OFF's offset, which passes over the
+ * datagrams that end at or before it (Linux's __skb_try_recv_from_queue).
+ * A datagram of no bytes is peeked at once, then passed over too.
+ */
+static struct sk_buff *udp_recv_skb(struct sock *sk, int flags, int *off)
+{
+	struct sk_buff *skb;
+	int skip = sk_peek_offset(sk, flags);
+
+	*off = 0;
+	if (skip < 0 || !(flags & MSG_PEEK))
+		return skb_peek(&sk->receive_queue);
+	skb_queue_walk(&sk->receive_queue, skb) {
+		if ((uint32_t)skip >= skb->len &&
+		    (skip || SOCK_SKB_CB(skb)->peeked)) {
+			skip -= (int)skb->len;
+			continue;
+		}
+		if (!skb->len)
+			SOCK_SKB_CB(skb)->peeked = true;
+		*off = skip;
+		return skb;
+	}
+	return NULL;
+}
+
 static int udp_recvmsg(struct sock *sk, struct msghdr *msg, size_t len,
 		       int flags, int *addr_len)
 {
 	struct sk_buff *skb;
 	size_t copied;
-	int err;
+	int off, err;
 
 	if (flags & MSG_ERRQUEUE)
 		return ip_recv_error(sk, msg, len, addr_len);
 	err = sock_error(sk);
 	if (err)
 		return -err;
-	skb = skb_peek(&sk->receive_queue);
+	skb = udp_recv_skb(sk, flags, &off);
 	/*
 	 * Nothing queued after shutdown(SHUT_RD): end of file, but only for
 	 * a call that would otherwise wait; one that may not (MSG_DONTWAIT,
@@ -1108,13 +1136,20 @@ static int udp_recvmsg(struct sock *sk, struct msghdr *msg, size_t len,
 	if (!skb)
 		return (sk->shutdown & RCV_SHUTDOWN) && !(flags & MSG_DONTWAIT)
 		       ? 0 : -EAGAIN;
-	copied = len < skb->len ? len : skb->len;
-	/* As Linux's udp_recvmsg: a datagram that cannot be copied out is
-	 * dropped all the same (unless only peeked at). */
-	err = iov_copy_to(msg, 0, skb->data, copied);
-	if (err == 0) {
+	/* What follows the offset, or as much as fits: then MSG_TRUNC if
+	 * that is less than the datagram (Linux's udp_recvmsg, so a peek
+	 * of exactly the rest past an offset has it too). */
+	if (len > skb->len - (uint32_t)off) {
+		copied = skb->len - (uint32_t)off;
+	} else {
+		copied = len;
 		if (copied < skb->len)
 			msg->msg_flags |= MSG_TRUNC;
+	}
+	/* As Linux's udp_recvmsg: a datagram that cannot be copied out is
+	 * dropped all the same (unless only peeked at). */
+	err = iov_copy_to(msg, 0, skb->data + off, copied);
+	if (err == 0) {
 		sock_recv_cmsgs(msg, sk, skb);
 		udp_fill_name(msg, skb, addr_len);
 		if (((struct udp_sock *)sk)->gro_enabled)
@@ -1122,6 +1157,10 @@ static int udp_recvmsg(struct sock *sk, struct msghdr *msg, size_t len,
 		if (ip_cmsg_wanted(sk))
 			ip_cmsg_recv(msg, sk, skb);
 		err = (flags & MSG_TRUNC) ? (int)skb->len : (int)copied;
+		/* SO_PEEK_OFF moves on by a peek's bytes, back by a read's
+		 * (both as returned: the datagram's length under MSG_TRUNC,
+		 * Linux's skb_consume_udp). */
+		sk_peek_offset_bwd(sk, (flags & MSG_PEEK) ? -err : err);
 	} else if (!(flags & MSG_PEEK)) {
 		sk->drops++;
 		us_mib_inc(sk->st, US_MIB_UDP_IN_ERRORS);

@@ -206,6 +206,11 @@ static void open_sockets(struct test_stack *t, int fds[NFDS])
 		      sizeof(int));
 	/* A datagram waits for ARP with its reports to come. */
 	us_send(fds[1], "ping", 4, 0);
+	/* Peeks start a few bytes in (SO_PEEK_OFF; a listener's passes to
+	 * what it accepts). */
+	for (int i = 0; i < NFDS; i++)
+		us_setsockopt(fds[i], SOL_SOCKET, SO_PEEK_OFF,
+			      &(int){ 3 * i }, sizeof(int));
 }
 
 /* Read the error queue empty, control messages and all. */
@@ -252,14 +257,18 @@ static void drain_and_close(int fds[NFDS])
 		if (i % 2)
 			drain_errors(fds[i]);   /* the others keep theirs */
 		/* Read until empty; a pending error (UDP's ECONNREFUSED) is
-		 * returned once before the data, other errors end it. */
+		 * returned once before the data, other errors end it. Each
+		 * read after a peek (at an offset: open_sockets). */
 		for (int k = 0; k < 10000; k++) {
 			char ctl[256] __attribute__((aligned(8)));
 			struct iovec iov = { buf, sizeof(buf) };
 			struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1,
 					    .msg_control = ctl,
 					    .msg_controllen = sizeof(ctl) };
-			ssize_t r = us_recvmsg(fds[i], &m, MSG_DONTWAIT);
+			ssize_t r;
+
+			us_recv(fds[i], buf, 7, MSG_PEEK | MSG_DONTWAIT);
+			r = us_recvmsg(fds[i], &m, MSG_DONTWAIT);
 
 			if (r > 0)
 				continue;

@@ -19,10 +19,10 @@
  * 1/CONFIG_HZ; a negative SO_LINGER time, reported as
  * MAX_SCHEDULE_TIMEOUT / HZ; buffer sizes past a host's non-default
  * rmem_max/wmem_max; exactly how many datagrams a full queue drops, as
- * each stack accounts buffer memory its own way); options ustack does not
- * implement (SO_BINDTODEVICE, SO_PEEK_OFF, SO_TIMESTAMPING, SO_BUSY_POLL,
- * IP_PKTINFO, IP_RECVERR, ...; UDP_SEGMENT is test_diff_udp's, group
- * membership case_sockopt_membership's); SIGIO
+ * each stack accounts buffer memory its own way); options other files
+ * cover (SO_BINDTODEVICE test_diff_bindtodev's, SO_PEEK_OFF
+ * test_diff_peekoff's, SO_TIMESTAMPING test_diff_tstamp's, UDP_SEGMENT
+ * test_diff_udp's; group membership is case_sockopt_membership's); SIGIO
  * (ustack sends none; O_ASYNC is compared).
  */
 #include <arpa/inet.h>

@@ -763,7 +763,8 @@ static int tcp_v4_connect(struct sock *sk, const struct sockaddr *uaddr,
  * the data both ways, the shutdown bits and the peer's FIN (poll shows
  * POLLOUT|POLLHUP, not POLLIN|POLLRDHUP), the peer's address and an
  * address the user did not bind, and what was learnt of the path (RTT,
- * RTO, the congestion window, the peer's MSS and options). The pending
+ * RTO, the congestion window, the peer's MSS and options), and
+ * SO_PEEK_OFF's offset. The pending
  * error stays until it is reported or the next connect starts.
  */
 static void tcp_disconnect_forget(struct sock *sk)
@@ -780,6 +781,7 @@ static void tcp_disconnect_forget(struct sock *sk)
 	sock_purge_queue(sk, &tp->ooo_queue);
 	sk->shutdown = 0;
 	tp->fin_rcvd = false;
+	sk_set_peek_off(sk, -1);
 	sk->daddr = 0;
 	sk->dport = 0;
 	if (!sk->userlocks_addr) {
@@ -1221,7 +1223,7 @@ static int tcp_recvmsg(struct sock *sk, struct msghdr *msg, size_t len,
 	struct sk_buff *skb, *tmp;
 	size_t copied = 0, skip;
 	us_time_t last_tstamp = 0;
-	int err;
+	int peek_off, err;
 
 	/* The error queue (a handshake's ICMP error, IP_RECVERR), before
 	 * anything else (Linux's inet_recv_error). */
@@ -1240,9 +1242,12 @@ static int tcp_recvmsg(struct sock *sk, struct msghdr *msg, size_t len,
 			sock_put_timestamp(msg, sk, skb->tstamp, SOCK_TS_SRC_RX);
 		return tcp_put_inq(sk, msg, 0);
 	}
+	/* A peek starts SO_PEEK_OFF's bytes in (Linux's peek_seq). */
+	peek_off = sk_peek_offset(sk, flags);
+	skip = peek_off > 0 ? (size_t)peek_off : 0;
 	/* Urgent data: the read stops at the mark, and passes over the
 	 * urgent byte there (tcp_urgent.c). */
-	skip = tcp_urg_read_start(sk, &len, flags);
+	skip += tcp_urg_read_start(sk, &len, flags, skip);
 	skb_queue_walk_safe(&sk->receive_queue, skb, tmp) {
 		size_t avail = skb->len, n;
 

@@ -901,7 +901,8 @@ int tcp_recv_urg(struct sock *sk, struct msghdr *msg, size_t len, int flags);
 bool tcp_urg_at_mark(const struct sock *sk);
 /* The mark lies in the queued data: a read or a peek stops at it. */
 bool tcp_urg_ahead(const struct sock *sk);
-size_t tcp_urg_read_start(struct sock *sk, size_t *len, int flags);
+size_t tcp_urg_read_start(struct sock *sk, size_t *len, int flags,
+			  size_t start);
 void tcp_urg_read_done(struct sock *sk);
 uint32_t tcp_urg_poll(const struct sock *sk, size_t *readable);
 size_t tcp_urg_inq(const struct sock *sk, size_t queued);

@@ -429,6 +429,7 @@ static ssize_t inet_stream_sendmsg(struct socket *sock, const struct msghdr *msg
 
 struct peek_wait {
 	struct stream_wait w;
+	size_t start;               /* where the peeks start (SO_PEEK_OFF) */
 	size_t seen;                /* bytes the last peek found */
 };
 
@@ -437,7 +438,8 @@ static bool stream_more(struct sock *sk, void *arg)
 {
 	struct peek_wait *p = arg;
 
-	return sk->receive_queue.bytes > p->seen || stream_cond(sk, &p->w);
+	return sk->receive_queue.bytes > p->start + p->seen ||
+	       stream_cond(sk, &p->w);
 }
 
 /*
@@ -499,20 +501,21 @@ static void stream_ctl_take(const struct stream_ctl *c, struct msghdr *msg,
 }
 
 /*
- * MSG_PEEK: each peek copies from the start of the queue, so a peek that
- * must wait (MSG_WAITALL, SO_RCVLOWAT) peeks again, whole, once more has
- * come, until it has `target` bytes, the stream ends, or the wait times
- * out: then what it has (Linux's tcp_recvmsg, whose peek also waits for
- * its target).
+ * MSG_PEEK: each peek copies from the same place, the start of the queue
+ * or SO_PEEK_OFF's offset into it, so a peek that must wait (MSG_WAITALL,
+ * SO_RCVLOWAT) peeks again, whole, once more has come, until it has
+ * `target` bytes, the stream ends, or the wait times out: then what it
+ * has (Linux's tcp_recvmsg, whose peek also waits for its target). The
+ * offset moves on by what the peek returns.
  */
 static ssize_t stream_peek(struct socket *sock, struct msghdr *msg, size_t len,
 			   int flags, size_t target, us_time_t timeo)
 {
 	struct sock *sk = sock->sk;
-	struct peek_wait p = { { sock, POLLIN }, 0 };
+	int addr_len = 0, rc, off = sk_peek_offset(sk, flags);
+	struct peek_wait p = { { sock, POLLIN }, off > 0 ? (size_t)off : 0, 0 };
 	struct stream_ctl ctl;
 	struct msghdr sub;
-	int addr_len = 0, rc;
 
 	stream_ctl_start(&ctl, msg);
 	for (;;) {
@@ -536,7 +539,10 @@ static ssize_t stream_peek(struct socket *sock, struct msghdr *msg, size_t len,
 		if (rc < 0)
 			break;
 	}
-	return p.seen ? (ssize_t)p.seen : rc;
+	if (!p.seen)
+		return rc;
+	sk_peek_offset_fwd(sk, (int)p.seen);
+	return (ssize_t)p.seen;
 }
 
 /* MSG_WAITALL and SO_RCVLOWAT set how much a blocking read waits for. */
@@ -609,7 +615,10 @@ static ssize_t inet_stream_recvmsg(struct socket *sock, struct msghdr *msg,
 			break;
 	}
 	free(iov);
-	return done ? (ssize_t)done : rc;
+	if (!done)
+		return rc;
+	sk_peek_offset_bwd(sk, (int)done);   /* SO_PEEK_OFF */
+	return (ssize_t)done;
 }
 
 static int inet_stream_shutdown(struct socket *sock, int how)

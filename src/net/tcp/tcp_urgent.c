@@ -244,22 +244,24 @@ bool tcp_urg_ahead(const struct sock *sk)
  * Where a normal read of *len bytes may go (Linux's tcp_recvmsg): it stops
  * short of the mark; at the mark, the urgent byte is passed over unless
  * SO_OOBINLINE. A read that is not a peek consumes it here; a peek starts
- * after it. Returns the bytes a peek must skip (0 or 1).
+ * after it. A peek starts `start` bytes into the queue (SO_PEEK_OFF; 0
+ * for a read). Returns the bytes a peek must skip there (0 or 1).
  */
-size_t tcp_urg_read_start(struct sock *sk, size_t *len, int flags)
+size_t tcp_urg_read_start(struct sock *sk, size_t *len, int flags,
+			  size_t start)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 	uint32_t off;
 
 	if (!tp->urg_data || *len == 0)
 		return 0;
-	off = tp->urg_seq - tcp_copied_seq(sk);
+	off = tp->urg_seq - (tcp_copied_seq(sk) + (uint32_t)start);
 	if (off) {
 		if (off < *len)
 			*len = off;
 		return 0;
 	}
-	if (sk->oobinline || sk->receive_queue.bytes == 0)
+	if (sk->oobinline || sk->receive_queue.bytes <= start)
 		return 0;
 	if (flags & MSG_PEEK)
 		return 1;
