@@ -188,6 +188,11 @@ void ip_local_error(struct sock *sk, int err, uint32_t daddr, uint16_t port,
 struct sock_extended_err;
 void ip_tstamp_error(struct sock *sk, struct sk_buff *skb,
 		     const struct sock_extended_err *ee);
+/* MSG_ZEROCOPY's notice of ids lo..hi (sock_zerocopy.c): the error
+ * queue's last entry takes it when it is a notice ending at lo - 1. */
+void ip_zerocopy_notify(struct sock *sk, uint32_t lo, uint32_t hi);
+/* A queued error's origin (SO_EE_ORIGIN_*). */
+uint8_t ip_err_origin(const struct sk_buff *skb);
 /* recvmsg(MSG_ERRQUEUE): bytes, or -EAGAIN when there is no error. */
 int ip_recv_error(struct sock *sk, struct msghdr *msg, size_t len,
 		  int *addr_len);

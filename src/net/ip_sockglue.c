@@ -244,15 +244,11 @@ static int ip_set_source(struct sock *sk, int optname, const void *optval,
 	return ip_mc_source_opt(sk, optname, group, ifaddr, ifindex, source);
 }
 
-/* The most bytes a filter option may hold: Linux's net.core.optmem_max
- * (its default, 128 KB), which bounds the sources whatever
- * net.ipv4.igmp_max_msf says. */
-#define IP_OPTMEM_MAX 131072u
-
 /*
  * The checks IP_MSFILTER and MCAST_MSFILTER share (Linux's
  * do_ip_setsockopt): a header of hdr bytes at least, no more than
- * IP_OPTMEM_MAX bytes and at most net.ipv4.igmp_max_msf sources
+ * net.core.optmem_max bytes (which bounds the sources whatever
+ * igmp_max_msf says) and at most net.ipv4.igmp_max_msf sources
  * (ENOBUFS), and the length must hold numsrc sources of `each` bytes
  * (EINVAL); the header is copied to out. EPROTO on TCP.
  */
@@ -264,7 +260,7 @@ static int ip_msf_check(struct sock *sk, const void *optval,
 		return -EPROTO;
 	if (optlen < hdr)
 		return -EINVAL;
-	if (optlen > IP_OPTMEM_MAX)
+	if (optlen > (socklen_t)sk->st->sysctl.optmem_max)
 		return -ENOBUFS;
 	if (!optval)
 		return -EFAULT;
@@ -880,8 +876,8 @@ struct ip_exterr_cb {
 
 #define IP_EXTERR_CB(skb) ((struct ip_exterr_cb *)(skb)->cb)
 
-/* IP_RECVERR turned off: the errors go, the timestamp reports stay
- * (Linux's skb_errqueue_purge). */
+/* IP_RECVERR turned off: the errors go, the timestamp reports and
+ * MSG_ZEROCOPY's notices stay (Linux's skb_errqueue_purge). */
 static void ip_errqueue_purge(struct sock *sk)
 {
 	struct sk_buff_head *q = sock_error_queue(sk, false);
@@ -890,8 +886,8 @@ static void ip_errqueue_purge(struct sock *sk)
 	if (!q)
 		return;
 	skb_queue_walk_safe(q, skb, tmp) {
-		if (IP_EXTERR_CB(skb)->ee.ee_origin ==
-		    SO_EE_ORIGIN_TIMESTAMPING)
+		if (ip_err_origin(skb) == SO_EE_ORIGIN_TIMESTAMPING ||
+		    ip_err_origin(skb) == SO_EE_ORIGIN_ZEROCOPY)
 			continue;
 		skb_unlink(q, skb);
 		sock_rfree(sk, skb);
@@ -976,6 +972,48 @@ void ip_local_error(struct sock *sk, int err, uint32_t daddr, uint16_t port,
 	cb->addr = daddr;
 	cb->port = port;
 	ip_queue_err(sk, skb);
+}
+
+uint8_t ip_err_origin(const struct sk_buff *skb)
+{
+	return IP_EXTERR_CB(skb)->ee.ee_origin;
+}
+
+/*
+ * Linux's __msg_zerocopy_callback: the notice extends the last entry when
+ * that is a notice whose range ends just before (its code stays), else
+ * goes on the queue; not bounded by SO_RCVBUF, as it held optmem since
+ * its send (sock_zerocopy.c).
+ */
+void ip_zerocopy_notify(struct sock *sk, uint32_t lo, uint32_t hi)
+{
+	struct sk_buff_head *q = sock_error_queue(sk, true);
+	struct sk_buff *tail = q ? skb_peek_tail(q) : NULL;
+	struct ip_exterr_cb *cb;
+	struct sk_buff *skb;
+
+	if (!q)
+		return;
+	if (tail && ip_err_origin(tail) == SO_EE_ORIGIN_ZEROCOPY &&
+	    IP_EXTERR_CB(tail)->ee.ee_data + 1 == lo &&
+	    hi - IP_EXTERR_CB(tail)->ee.ee_info < UINT32_MAX) {
+		IP_EXTERR_CB(tail)->ee.ee_data = hi;
+	} else {
+		skb = us_skb_alloc(sk->st, 0);
+		if (!skb)
+			return;
+		cb = IP_EXTERR_CB(skb);
+		memset(cb, 0, sizeof(*cb));
+		cb->ee.ee_origin = SO_EE_ORIGIN_ZEROCOPY;
+		cb->ee.ee_code = SO_EE_CODE_ZEROCOPY_COPIED;
+		cb->ee.ee_info = lo;
+		cb->ee.ee_data = hi;
+		sk->rmem_alloc += (int)skb->truesize;
+		skb->sk = sk;
+		skb_queue_tail(q, skb);
+	}
+	if (sk->sk_socket)
+		sk->sk_error_report(sk);
 }
 
 void ip_msg_name(struct msghdr *msg, uint32_t addr, uint16_t port,
@@ -1068,8 +1106,11 @@ int ip_recv_error(struct sock *sk, struct msghdr *msg, size_t len,
 	sock_put_timestamp(msg, sk, skb->tstamp,
 			   cb->ee.ee_origin == SO_EE_ORIGIN_TIMESTAMPING ?
 			   SOCK_TS_SRC_REPORT : SOCK_TS_SRC_ERROR);
-	/* (A timestamp's entry has no address: Linux's serr->port 0.) */
-	if (cb->ee.ee_origin != SO_EE_ORIGIN_TIMESTAMPING)
+	/* An address for an ICMP or local error, or one with a port; not
+	 * for a timestamp's or a notice (Linux's
+	 * ipv4_datagram_support_addr). */
+	if (cb->ee.ee_origin == SO_EE_ORIGIN_ICMP ||
+	    cb->ee.ee_origin == SO_EE_ORIGIN_LOCAL || cb->port)
 		ip_msg_name(msg, cb->addr, cb->port, addr_len);
 	memset(&errhdr, 0, sizeof(errhdr));
 	errhdr.ee = cb->ee;

@@ -109,6 +109,7 @@ void sk_clone_options(struct sock *newsk, const struct sock *sk)
 	newsk->no_check = sk->no_check;
 	newsk->select_err_queue = sk->select_err_queue;
 	newsk->rcvmark = sk->rcvmark;
+	newsk->zerocopy = sk->zerocopy;
 	/* (and IP_LOCAL_PORT_RANGE, Linux's inet_sock copy: a child without
 	 * memory for it takes the instance's range) */
 	if (sk->has_ext) {
@@ -223,6 +224,7 @@ void sock_put(struct sock *sk)
 	if ((e = sock_ext(sk, false)) != NULL) {
 		list_del(&e->node);
 		free(e->saved_syn);
+		free(e->zc);
 		free(e);
 	}
 	skb_queue_purge(&sk->receive_queue);
@@ -864,6 +866,8 @@ int sock_setsockopt(struct sock *sk, int optname, const void *optval,
 		sk->sndbuf_locked = val & 1;
 		sk->rcvbuf_locked = (val & 2) != 0;
 		return 0;
+	case SO_ZEROCOPY:
+		return sock_zerocopy_set(sk, val);
 	case SO_PEEK_OFF:
 		if (!sock_peek_off_ok(sk))
 			return -EOPNOTSUPP;
@@ -989,6 +993,7 @@ static int sock_get_value(struct sock *sk, int optname, void *v, int *lv)
 	case SO_BUF_LOCK:
 		*iv = sk->sndbuf_locked | sk->rcvbuf_locked << 1;
 		return 0;
+	case SO_ZEROCOPY: *iv = sk->zerocopy; return 0;
 	case SO_PEEK_OFF:
 		if (!sock_peek_off_ok(sk))
 			return -EOPNOTSUPP;

@@ -188,6 +188,9 @@ struct sock {
 	bool no_check : 1, select_err_queue : 1, rcvmark : 1;
 	/* SO_PEEK_OFF was given a value (in sock_ext; -1 without one). */
 	bool peek_off : 1;
+	/* SO_ZEROCOPY; sends of MSG_ZEROCOPY wait to complete (sock_ext);
+	 * the pending corked datagram holds such sends (UDP's). */
+	bool zerocopy : 1, zc_wait : 1, zc_corked : 1;
 
 	/* Wake-ups towards the socket level. Core lock held. */
 	void (*sk_data_ready)(struct sock *sk);
@@ -250,6 +253,18 @@ struct sock_ext {
 	int txtime_clockid;             /* SO_TXTIME's clock and flags */
 	uint32_t txtime_flags;
 	int peek_off;                   /* SO_PEEK_OFF (sock.peek_off set) */
+	/* MSG_ZEROCOPY (sock_zerocopy.c): the next send id, and the sends
+	 * waiting to complete, oldest first (malloc). */
+	uint32_t zckey;
+	uint16_t zc_n, zc_cap;
+	struct sock_zc_range *zc;
+};
+/* Sends ids lo..hi, of `bytes`, complete once `end` is reached (TCP: the
+ * sequence number after their last byte is acknowledged). */
+struct sock_zc_range {
+	uint32_t lo, hi;
+	uint32_t bytes;
+	uint32_t end;
 };
 /* sock_ext.flags: SO_DEBUG, SO_WIFI_STATUS, SO_NOFCS, SO_LOCK_FILTER,
  * SO_PREFER_BUSY_POLL, and SO_TXREHASH turned off. */
@@ -275,6 +290,29 @@ int sk_set_peek_off(struct sock *sk, int val);
  * only while the offset is on. */
 void sk_peek_offset_fwd(struct sock *sk, int n);
 void sk_peek_offset_bwd(struct sock *sk, int n);
+
+/*
+ * MSG_ZEROCOPY (sock_zerocopy.c). SO_ZEROCOPY's setting (EOPNOTSUPP but
+ * on TCP and UDP; 0 or 1). A send starts with sock_zc_start: z->on when
+ * it takes an id (MSG_ZEROCOPY, SO_ZEROCOPY, len > 0), -ENOBUFS when
+ * optmem has no room for another record; tail: where unsent data ends
+ * (TCP; NULL: none), so that the record of the send that left it there
+ * takes this one too.
+ * After it queued `bytes` (0: none, the id is not taken), sock_zc_sent
+ * records it to complete at `end`; sock_zc_complete completes those up
+ * to `upto`, or all.
+ */
+struct zc_send {
+	bool on;
+	bool merge;
+};
+int sock_zerocopy_set(struct sock *sk, int val);
+int sock_zc_start(struct sock *sk, int flags, size_t len,
+		  const uint32_t *tail, struct zc_send *z);
+uint32_t sock_zc_take_id(struct sock *sk);
+void sock_zc_sent(struct sock *sk, const struct zc_send *z, size_t bytes,
+		  uint32_t end);
+void sock_zc_complete(struct sock *sk, uint32_t upto, bool all);
 
 /* Allocate prot->obj_size bytes, zeroed, with defaults; refcnt 1. */
 struct sock *sk_alloc(struct ustack *st, int family, int type, int protocol,

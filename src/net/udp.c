@@ -756,13 +756,19 @@ int udp_check_size(struct sock *sk, const struct udp_cork *fl, size_t payload)
 /* A new datagram's buffer with len bytes of msg after the header's room
  * (Linux's ip_make_skb, or the first buffer of a corked one). */
 static int udp_new_datagram(struct sock *sk, const struct udp_cork *fl,
-			    const struct msghdr *msg, size_t len,
-			    struct sk_buff **out)
+			    const struct msghdr *msg, size_t len, int flags,
+			    struct zc_send *z, struct sk_buff **out)
 {
 	struct sk_buff *skb;
 	int rc;
 
 	rc = udp_check_size(sk, fl, UDP_HLEN + len);
+	if (rc < 0)
+		return rc;
+	/* MSG_ZEROCOPY's record, after the size and before the rest, as
+	 * Linux's __ip_append_data (the header counts: a datagram of no
+	 * bytes takes an id too). */
+	rc = sock_zc_start(sk, flags, UDP_HLEN + len, NULL, z);
 	if (rc < 0)
 		return rc;
 	rc = sock_error(sk);
@@ -872,17 +878,33 @@ static int udp_send_skb(struct sock *sk, struct sk_buff *skb,
 
 /* ---- corking: UDP_CORK and MSG_MORE ----------------------------------- */
 
+/* The pending datagram's MSG_ZEROCOPY sends complete together, as it
+ * goes or is dropped (its buffer freed, in Linux). */
+static void udp_zc_corked_done(struct sock *sk)
+{
+	struct udp_cork *ck = &((struct udp_sock *)sk)->cork;
+
+	if (!sk->zc_corked)
+		return;
+	sk->zc_corked = false;
+	if (sk->sk_socket)
+		ip_zerocopy_notify(sk, ck->zc_lo, ck->zc_hi);
+}
+
 /* The pending datagram goes (Linux's udp_push_pending_frames). */
 static int udp_push_pending(struct sock *sk)
 {
 	struct udp_cork *ck = &((struct udp_sock *)sk)->cork;
 	struct sk_buff *skb = ck->skb;
+	int rc;
 
 	if (!skb)
 		return 0;
 	ck->skb = NULL;
 	sk->wmem_alloc -= (int)skb->truesize;   /* charged again as sent */
-	return udp_send_skb(sk, skb, ck);
+	rc = udp_send_skb(sk, skb, ck);
+	udp_zc_corked_done(sk);
+	return rc;
 }
 
 /* The pending datagram is dropped (Linux's udp_flush_pending_frames). */
@@ -896,8 +918,24 @@ static void udp_flush_pending(struct sock *sk)
 	ck->skb = NULL;
 	sk->wmem_alloc -= (int)skb->truesize;
 	skb_free(skb);
+	udp_zc_corked_done(sk);
 	if (sk->sk_socket)
 		sk->sk_write_space(sk);
+}
+
+/* A MSG_ZEROCOPY send's id, into the pending datagram's range. */
+static void udp_zc_cork(struct sock *sk, const struct zc_send *z)
+{
+	struct udp_cork *ck = &((struct udp_sock *)sk)->cork;
+	uint32_t id;
+
+	if (!z->on)
+		return;
+	id = sock_zc_take_id(sk);
+	if (!sk->zc_corked)
+		ck->zc_lo = id;
+	ck->zc_hi = id;
+	sk->zc_corked = true;
 }
 
 /*
@@ -937,13 +975,21 @@ static int udp_cork_grow(struct sock *sk, struct udp_cork *ck, size_t need)
  * the whole datagram, as Linux's does.
  */
 static int udp_append(struct sock *sk, const struct msghdr *msg, size_t len,
-		      bool more)
+		      int flags, bool more)
 {
 	struct udp_cork *ck = &((struct udp_sock *)sk)->cork;
+	struct zc_send z = { false, false };
 	unsigned int off;
 	int rc;
 
 	rc = udp_check_size(sk, ck, ck->skb->len + len);
+	/* MSG_ZEROCOPY: the datagram's record takes the send, or a first
+	 * one needs optmem (Linux's msg_zerocopy_realloc). */
+	if (rc == 0 && sk->zc_corked && (flags & MSG_ZEROCOPY) &&
+	    sk->zerocopy && len)
+		z.on = true;
+	else if (rc == 0)
+		rc = sock_zc_start(sk, flags, len, NULL, &z);
 	if (rc == 0 && len > skb_tailroom(ck->skb))
 		rc = udp_cork_grow(sk, ck, len);
 	if (rc == 0) {
@@ -955,6 +1001,7 @@ static int udp_append(struct sock *sk, const struct msghdr *msg, size_t len,
 		udp_flush_pending(sk);
 		return rc;
 	}
+	udp_zc_cork(sk, &z);
 	if (!more)
 		rc = udp_push_pending(sk);
 	return rc < 0 ? rc : (int)len;
@@ -969,6 +1016,8 @@ static int udp_sendmsg(struct sock *sk, const struct msghdr *msg, size_t len,
 	bool more = up->corkflag || (flags & MSG_MORE);
 	struct udp_cork fl;
 	struct sk_buff *skb = NULL;
+	struct zc_send z;
+	uint32_t id;
 	int rc;
 
 	if (len > 0xffff)
@@ -976,10 +1025,10 @@ static int udp_sendmsg(struct sock *sk, const struct msghdr *msg, size_t len,
 	if (flags & MSG_OOB)
 		return -EOPNOTSUPP;
 	if (up->cork.skb)
-		return udp_append(sk, msg, len, more);
+		return udp_append(sk, msg, len, flags, more);
 	rc = udp_flow(sk, msg, &fl);
 	if (rc == 0)
-		rc = udp_new_datagram(sk, &fl, msg, len, &skb);
+		rc = udp_new_datagram(sk, &fl, msg, len, flags, &z, &skb);
 	if (rc < 0)
 		return rc;
 	if (fl.sockc.tsflags)
@@ -989,9 +1038,17 @@ static int udp_sendmsg(struct sock *sk, const struct msghdr *msg, size_t len,
 		fl.skb = skb;
 		up->cork = fl;
 		sk->wmem_alloc += (int)skb->truesize;
+		udp_zc_cork(sk, &z);
 		return (int)len;
 	}
 	rc = udp_send_skb(sk, skb, &fl);
+	/* MSG_ZEROCOPY: complete as the datagram has left (or was dropped
+	 * on the way: its buffer is freed all the same), before any ICMP
+	 * error it provokes is back. */
+	if (z.on) {
+		id = sock_zc_take_id(sk);
+		ip_zerocopy_notify(sk, id, id);
+	}
 	return rc < 0 ? rc : (int)len;
 }
 

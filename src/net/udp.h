@@ -44,6 +44,9 @@ struct udp_cork {
 	bool mtu_locked;
 	uint16_t gso_size;          /* UDP_SEGMENT: payload per datagram */
 	struct sockcm sockc;        /* SO_TIMESTAMPING's for the datagram */
+	/* MSG_ZEROCOPY's sends in the pending datagram, ids zc_lo..zc_hi
+	 * (sock.zc_corked says there are any). */
+	uint32_t zc_lo, zc_hi;
 };
 
 struct udp_sock {

@@ -74,6 +74,7 @@ static const struct sysctl_row sysctl_table[] = {
 	  offsetof(struct us_sysctl, tcp_fastopen_key), 0, 0, NULL },
 	INT2_ROW(ip_local_port_range, 1024, 65535),
 	CORE_ROW(busy_read, 0, INT_MAX),
+	CORE_ROW(optmem_max, 0, INT_MAX),
 };
 
 void us_sysctl_init(struct us_sysctl *s)
@@ -108,6 +109,7 @@ void us_sysctl_init(struct us_sysctl *s)
 	s->tcp_fastopen = US_TFO_CLIENT_ENABLE;
 	s->ip_local_port_range[0] = 32768;
 	s->ip_local_port_range[1] = 60999;
+	s->optmem_max = 131072;
 }
 
 /* "net.ipv4.tcp_sack" and "net/ipv4/tcp_sack" name the same knob. */

@@ -58,6 +58,9 @@ struct us_sysctl {
 				      blocked socket call polls the devices
 				      before it sleeps (0: it sleeps at
 				      once, as Linux's default) */
+	int optmem_max;            /* net.core.optmem_max: bytes of a
+				      socket's option memory (MSG_ZEROCOPY's
+				      records, a source filter's size) */
 	/* The ephemeral ports: bind() to port 0, a datagram socket's
 	 * autobind, connect()'s choice (Linux's ip_local_port_range, "32768
 	 * 60999"; low <= high, low not below 1024). */

@@ -161,6 +161,9 @@ static void open_sockets(struct test_stack *t, int fds[NFDS])
 			      &(int){ TS_FUZZ | (i % 2 ? TS_TSONLY : 0) |
 				      (i < 2 ? SOF_TIMESTAMPING_OPT_ID : 0) },
 			      sizeof(int));
+		/* MSG_ZEROCOPY's notices for what the client and the
+		 * connected UDP socket send (with their MSG_ZEROCOPY). */
+		us_setsockopt(fds[i], SOL_SOCKET, SO_ZEROCOPY, &on, sizeof(on));
 	}
 	/* The listener drops what comes with a TTL under 32 (IP_MINTTL),
 	 * holds a connection whose handshake ACK brings no data for a
@@ -199,13 +202,13 @@ static void open_sockets(struct test_stack *t, int fds[NFDS])
 	us_setsockopt(fds[4], IPPROTO_TCP, TCP_FASTOPEN_NO_COOKIE, &(int){ 1 },
 		      sizeof(int));
 	a.sin_addr.s_addr = ts_ip("10.0.0.1");
-	us_sendto(fds[3], "hello", 5, MSG_FASTOPEN, (struct sockaddr *)&a,
-		  sizeof(a));
+	us_sendto(fds[3], "hello", 5, MSG_FASTOPEN | MSG_ZEROCOPY,
+		  (struct sockaddr *)&a, sizeof(a));
 	us_setsockopt(fds[3], SOL_SOCKET, SO_TIMESTAMPING,
 		      &(int){ TS_FUZZ | TS_TSONLY | SOF_TIMESTAMPING_OPT_ID },
 		      sizeof(int));
 	/* A datagram waits for ARP with its reports to come. */
-	us_send(fds[1], "ping", 4, 0);
+	us_send(fds[1], "ping", 4, MSG_ZEROCOPY);
 	/* Peeks start a few bytes in (SO_PEEK_OFF; a listener's passes to
 	 * what it accepts). */
 	for (int i = 0; i < NFDS; i++)
@@ -247,7 +250,10 @@ static void drain_and_close(int fds[NFDS])
 
 			us_getsockopt(c, IPPROTO_TCP, TCP_SAVED_SYN, buf, &n);
 			us_recv(c, buf, sizeof(buf), MSG_DONTWAIT);
-			us_send(c, "ok", 2, MSG_DONTWAIT | MSG_NOSIGNAL);
+			us_setsockopt(c, SOL_SOCKET, SO_ZEROCOPY, &(int){ 1 },
+				      sizeof(int));
+			us_send(c, "ok", 2, MSG_DONTWAIT | MSG_NOSIGNAL |
+				MSG_ZEROCOPY);
 			us_close(c);
 		}
 	}

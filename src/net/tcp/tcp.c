@@ -527,6 +527,10 @@ void tcp_done(struct sock *sk)
 
 	tcp_fastopen_child_done(tp);
 	tp->fastopen_child = false;
+	/* What was sent and not acknowledged is dropped with the
+	 * connection: MSG_ZEROCOPY's sends complete (Linux's
+	 * tcp_write_queue_purge frees their buffers). */
+	sock_zc_complete(sk, 0, true);
 	tcp_set_state(sk, TCP_CLOSE);
 	sk->shutdown = SHUTDOWN_MASK;
 	tcp_orphan_uncount(sk);
@@ -778,6 +782,7 @@ static void tcp_disconnect_forget(struct sock *sk)
 		skb_free(skb);
 	}
 	tp->send_head = NULL;
+	sock_zc_complete(sk, 0, true);
 	sock_purge_queue(sk, &tp->ooo_queue);
 	sk->shutdown = 0;
 	tp->fin_rcvd = false;

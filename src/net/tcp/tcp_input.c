@@ -231,6 +231,10 @@ static bool tcp_clean_rtx_queue(struct sock *sk, uint32_t ack, uint32_t *part)
 	if (!tp->send_head && skb_peek(&sk->write_queue) &&
 	    seq_geq(TCP_SKB_CB(skb_peek(&sk->write_queue))->seq, tp->snd_nxt))
 		tp->send_head = skb_peek(&sk->write_queue);
+	/* MSG_ZEROCOPY's sends whose last byte this ACK takes, after the
+	 * ACK's timestamp reports (as Linux frees the buffers). */
+	if (sk->zc_wait)
+		sock_zc_complete(sk, ack, false);
 	/* With timestamps, the echo dates the transmission the ACK answers,
 	 * so a retransmission gives a valid sample too (RFC 7323 §4.2: no
 	 * Karn's rule needed). The send time, when Karn allows it, is
