@@ -258,6 +258,8 @@ struct sock_ext {
 	uint32_t zckey;
 	uint16_t zc_n, zc_cap;
 	struct sock_zc_range *zc;
+	/* TCP's timer bounds (tcp_sock.timer_bounds; tcp_timer.c), us. */
+	uint32_t rto_max_us, rto_min_us, delack_max_us;
 };
 /* Sends ids lo..hi, of `bytes`, complete once `end` is reached (TCP: the
  * sequence number after their last byte is acknowledged). */

@@ -54,6 +54,10 @@ static const struct sysctl_row sysctl_table[] = {
 	INT_ROW(tcp_recovery, 0, 255),   /* a u8 in Linux */
 	INT_ROW(tcp_frto, 0, 2),
 	INT_ROW(tcp_thin_linear_timeouts, 0, 255),   /* a u8 in Linux */
+	INT_ROW(tcp_retries2, 0, 255),      /* a u8 in Linux */
+	INT_ROW(tcp_syn_retries, 1, 127),   /* MAX_TCP_SYNCNT */
+	INT_ROW(tcp_rto_max_ms, 1000, 120000),
+	INT_ROW(tcp_rto_min_us, 1, INT_MAX),
 	STR_ROW(tcp_congestion_control, us_sysctl_check_congestion),
 	INT3_ROW(tcp_rmem),
 	INT3_ROW(tcp_wmem),
@@ -110,6 +114,10 @@ void us_sysctl_init(struct us_sysctl *s)
 	s->ip_local_port_range[0] = 32768;
 	s->ip_local_port_range[1] = 60999;
 	s->optmem_max = 131072;
+	s->tcp_retries2 = 15;
+	s->tcp_syn_retries = 6;
+	s->tcp_rto_max_ms = 120000;
+	s->tcp_rto_min_us = 200000;
 }
 
 /* "net.ipv4.tcp_sack" and "net/ipv4/tcp_sack" name the same knob. */

@@ -26,6 +26,11 @@ struct us_sysctl {
 	int tcp_frto;              /* F-RTO (RFC 5682 §3.1, the SACK
 				      version) after a timeout: on unless 0
 				      (2, as Linux) */
+	int tcp_retries2;          /* timeouts before a connection fails */
+	int tcp_syn_retries;       /* SYNs before a connect() fails, unless
+				      TCP_SYNCNT says */
+	int tcp_rto_max_ms;        /* a new socket's TCP_RTO_MAX_MS */
+	int tcp_rto_min_us;        /* and TCP_RTO_MIN_US */
 	int tcp_thin_linear_timeouts; /* TCP_THIN_LINEAR_TIMEOUTS for every
 				      connection when not 0 (0) */
 	char tcp_congestion_control[US_SYSCTL_NAME_MAX]; /* default algorithm */

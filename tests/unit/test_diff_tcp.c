@@ -37,6 +37,12 @@
 
 #include "lib/difftest.h"
 
+#ifndef TCP_RTO_MAX_MS   /* (Linux 6.15: newer than glibc's header) */
+#define TCP_RTO_MAX_MS 44
+#define TCP_RTO_MIN_US 45
+#define TCP_DELACK_MAX_US 46
+#endif
+
 static const char hello[] = "hello";
 
 /* A connect whose return value is not compared (see the top). */
@@ -2016,6 +2022,58 @@ static void case_tcp_inq(struct dt *t)
 	dt_recvmsg_noted(t, s, 0, 16, 64);
 }
 
+/*
+ * The sysctls behind the timers: net.ipv4.tcp_rto_max_ms (1000..120000)
+ * and tcp_rto_min_us (1 and up), which a new socket takes its
+ * TCP_RTO_MAX_MS and TCP_RTO_MIN_US from, rounded to the tick (and a
+ * disconnect's floor is the constant again); tcp_retries2 (0..255) and
+ * tcp_syn_retries (1..127, TCP_SYNCNT's default); net.core.optmem_max.
+ * Each put back after (the kernel's namespace is shared by the cases).
+ */
+static void case_timer_sysctls(struct dt *t)
+{
+	static const char *const bad[][2] = {
+		{ "net.ipv4.tcp_rto_max_ms", "999" },
+		{ "net.ipv4.tcp_rto_max_ms", "120001" },
+		{ "net.ipv4.tcp_rto_min_us", "0" },
+		{ "net.ipv4.tcp_rto_min_us", "-1" },
+		{ "net.ipv4.tcp_retries2", "256" },
+		{ "net.ipv4.tcp_retries2", "-1" },
+		{ "net.ipv4.tcp_syn_retries", "0" },
+		{ "net.ipv4.tcp_syn_retries", "128" },
+		{ "net.core.optmem_max", "-1" },
+	};
+	struct sockaddr_in unspec = { .sin_family = AF_UNSPEC };
+	int l, c, s, fd;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		dt_sysctl(t, bad[i][0], bad[i][1]);
+	dt_sysctl(t, "net.ipv4.tcp_rto_max_ms", "1001");
+	dt_sysctl(t, "net.ipv4.tcp_rto_min_us", "50000");
+	dt_sysctl(t, "net.ipv4.tcp_syn_retries", "3");
+	fd = dt_socket(t, AF_INET, SOCK_STREAM, 0);
+	dt_getsockopt_int(t, fd, SOL_TCP, TCP_RTO_MAX_MS);
+	dt_getsockopt_int(t, fd, SOL_TCP, TCP_RTO_MIN_US);
+	dt_getsockopt_int(t, fd, SOL_TCP, TCP_DELACK_MAX_US);
+	dt_getsockopt_int(t, fd, SOL_TCP, TCP_SYNCNT);
+	dt_sysctl(t, "net.ipv4.tcp_rto_min_us", "1");
+	dt_close(t, fd);
+	/* A listener's child has the listener's, a disconnect puts the
+	 * floor back to the constant, the ceiling stays. */
+	pair(t, 6641, &l, &c, &s);
+	dt_getsockopt_int(t, s, SOL_TCP, TCP_RTO_MIN_US);
+	dt_getsockopt_int(t, c, SOL_TCP, TCP_RTO_MIN_US);
+	dt_connect(t, c, &unspec, sizeof(unspec));
+	dt_getsockopt_int(t, c, SOL_TCP, TCP_RTO_MIN_US);
+	dt_getsockopt_int(t, c, SOL_TCP, TCP_RTO_MAX_MS);
+	dt_sysctl(t, "net.ipv4.tcp_rto_max_ms", "120000");
+	dt_sysctl(t, "net.ipv4.tcp_rto_min_us", "200000");
+	dt_sysctl(t, "net.ipv4.tcp_syn_retries", "6");
+	dt_close(t, c);
+	dt_close(t, s);
+	dt_close(t, l);
+}
+
 /* The saved SYN, summed up: its length, and the fields that do not vary
  * from run to run (the link header's type when there is one, IP's
  * version, length and protocol, the ports, TCP's flags and option
@@ -2085,6 +2143,7 @@ static void case_tcp_save_syn(struct dt *t)
 static const struct dt_case cases[] = {
 	DT_CASE(case_tcp_save_syn),
 	DT_CASE(case_tcp_inq),
+	DT_CASE(case_timer_sysctls),
 	DT_CASE(case_listen_errors),
 	DT_CASE(case_listen_unbound),
 	DT_CASE(case_listen_connected),

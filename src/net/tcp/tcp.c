@@ -641,6 +641,7 @@ static void tcp_init_sock_vars(struct tcp_sock *tp)
 static int tcp_init_sock(struct sock *sk)
 {
 	tcp_init_sock_vars(tcp_sk(sk));
+	tcp_timer_bounds_init(sk);
 	tcp_assign_congestion_control(sk);
 	return 0;
 }
@@ -667,6 +668,7 @@ struct sock *tcp_create_child(struct sock *parent)
 	tp->keepcnt = tcp_sk(parent)->keepcnt;
 	tp->recvmsg_inq = tcp_sk(parent)->recvmsg_inq;
 	tp->thin_lto = tcp_sk(parent)->thin_lto;
+	tcp_timer_bounds_clone(sk, parent);
 	tp->syn_retries = tcp_sk(parent)->syn_retries;
 	tp->linger2_s = tcp_sk(parent)->linger2_s;
 	tp->user_timeout_ms = tcp_sk(parent)->user_timeout_ms;
@@ -768,7 +770,8 @@ static int tcp_v4_connect(struct sock *sk, const struct sockaddr *uaddr,
  * POLLOUT|POLLHUP, not POLLIN|POLLRDHUP), the peer's address and an
  * address the user did not bind, and what was learnt of the path (RTT,
  * RTO, the congestion window, the peer's MSS and options), and
- * SO_PEEK_OFF's offset. The pending
+ * SO_PEEK_OFF's offset, and the RTO's floor and delayed ACK's ceiling the
+ * user set. The pending
  * error stays until it is reported or the next connect starts.
  */
 static void tcp_disconnect_forget(struct sock *sk)
@@ -787,6 +790,7 @@ static void tcp_disconnect_forget(struct sock *sk)
 	sk->shutdown = 0;
 	tp->fin_rcvd = false;
 	sk_set_peek_off(sk, -1);
+	tcp_timer_bounds_disconnect(sk);
 	sk->daddr = 0;
 	sk->dport = 0;
 	if (!sk->userlocks_addr) {
@@ -1661,6 +1665,10 @@ static int tcp_setsockopt(struct sock *sk, int level, int optname,
 	case TCP_THIN_DUPACK:
 		/* Taken and forgotten: Linux dropped its effect (4.13). */
 		return val < 0 || val > 1 ? -EINVAL : 0;
+	case TCP_RTO_MAX_MS:
+	case TCP_RTO_MIN_US:
+	case TCP_DELACK_MAX_US:
+		return tcp_set_timer_bound(sk, optname, val);
 	default:
 		return -ENOPROTOOPT;
 	}
@@ -1788,7 +1796,8 @@ static int tcp_getsockopt(struct sock *sk, int level, int optname,
 	case TCP_KEEPINTVL: val = tp->keepintvl_s; break;
 	case TCP_KEEPCNT: val = tp->keepcnt; break;
 	case TCP_SYNCNT:
-		val = tp->syn_retries ? tp->syn_retries : TCP_SYN_RETRIES;
+		val = tp->syn_retries ? tp->syn_retries
+				      : sk->st->sysctl.tcp_syn_retries;
 		break;
 	case TCP_LINGER2:
 		/* 0 reads as the default it stands for (do_tcp_getsockopt). */
@@ -1817,6 +1826,11 @@ static int tcp_getsockopt(struct sock *sk, int level, int optname,
 	case TCP_SAVE_SYN: val = tp->save_syn; break;
 	case TCP_THIN_LINEAR_TIMEOUTS: val = tp->thin_lto; break;
 	case TCP_THIN_DUPACK: val = 0; break;
+	case TCP_RTO_MAX_MS:
+	case TCP_RTO_MIN_US:
+	case TCP_DELACK_MAX_US:
+		val = tcp_get_timer_bound(sk, optname);
+		break;
 	case TCP_SAVED_SYN:
 		return tcp_get_saved_syn(sk, optval, optlen);
 	case TCP_FASTOPEN_KEY:

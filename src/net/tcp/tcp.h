@@ -39,19 +39,25 @@ struct tcp_congestion_ops;
 #define TCP_MAX_MSS (65535 - 40)
 #define TCP_MAXSEG_MAX 32767        /* TCP_MAXSEG's ceiling (MAX_TCP_WINDOW) */
 #define TCP_INIT_CWND 10             /* RFC 6928 */
-#define TCP_RTO_MIN_US 200000        /* Linux TCP_RTO_MIN */
+#define TCP_RTO_MIN_TIME_US 200000   /* Linux TCP_RTO_MIN */
 #define TCP_RTO_MAX_US 120000000ULL  /* Linux TCP_RTO_MAX */
 #define TCP_TIMEOUT_INIT_US 1000000  /* RFC 6298 §2.1 */
 #define TCP_TIMEOUT_FALLBACK_US 3000000 /* RFC 6298 §5.7 */
 #define TCP_RENEG_DELAY_MIN_US 10000  /* Linux's tcp_check_sack_reneging */
 #define TCP_DELACK_MIN_US 40000      /* Linux TCP_DELACK_MIN */
-#define TCP_DELACK_MAX_US 200000
-#define TCP_SYN_RETRIES 6
-#define TCP_RETRIES2 15
+#define TCP_DELACK_MAX_TIME_US 200000 /* Linux TCP_DELACK_MAX */
 /* What Linux's tcp_orphan_retries gives with net.ipv4.tcp_orphan_retries
  * at its default, 0, while the backed-off RTO is below TCP_RTO_MAX. */
 #define TCP_ORPHAN_RETRIES 8
 #define TCP_TIMEOUT_MIN_US 2000      /* Linux TCP_TIMEOUT_MIN */
+/* Linux keeps the timer bounds a socket sets in jiffies: the tick they
+ * are rounded up to, 4 ms (CONFIG_HZ 250, as Debian builds its kernel). */
+#define TCP_TICK_US 4000
+#ifndef TCP_RTO_MAX_MS             /* (Linux 6.15's, newer than glibc's) */
+#define TCP_RTO_MAX_MS 44
+#define TCP_RTO_MIN_US 45
+#define TCP_DELACK_MAX_US 46
+#endif
 #define TCP_FIN_TIMEOUT_US 60000000ULL   /* net.ipv4.tcp_fin_timeout */
 #define TCP_TIMEWAIT_LEN_US 60000000ULL  /* Linux's TCP_TIMEWAIT_LEN */
 #define TCP_FIN_TIMEOUT_MAX_S 120        /* TCP_LINGER2's largest */
@@ -301,7 +307,7 @@ struct tcp_sock {
 				       tcp_retries2 decides */
 	uint8_t backoff;            /* RTO doublings since the last ACK */
 	uint8_t retransmits;        /* consecutive timeouts (stays at 255) */
-	uint8_t syn_retries;        /* TCP_SYNCNT; 0 = TCP_SYN_RETRIES */
+	uint8_t syn_retries;        /* TCP_SYNCNT; 0 = tcp_syn_retries */
 	uint8_t probes_out;         /* zero-window or keepalive probes */
 	bool probe_timer;           /* retrans_timer is probing a zero window */
 
@@ -386,6 +392,8 @@ struct tcp_sock {
 	uint8_t save_syn : 2;       /* TCP_SAVE_SYN: 1 IP and TCP headers,
 				       2 with the link header */
 	bool thin_lto : 1;          /* TCP_THIN_LINEAR_TIMEOUTS */
+	bool timer_bounds : 1;      /* RTO and delayed-ACK bounds of its
+				       own, in sock_ext (tcp_timer.c) */
 	uint16_t keepidle_s;        /* 1..32767 */
 	uint16_t keepintvl_s;       /* 1..32767 */
 	int16_t linger2_s;          /* TCP_LINGER2: 0 = TCP_FIN_TIMEOUT_US,
@@ -950,8 +958,25 @@ void tcp_reset_rto_timer(struct sock *sk);
 void tcp_reset_rto_timer_in(struct sock *sk, us_time_t delay);
 /* The connection fails with err: reported, then closed. */
 void tcp_write_err(struct sock *sk, int err);
-/* The RTO with its backoff, at most TCP_RTO_MAX_US. */
+/* The RTO with its backoff, at most tcp_rto_max. */
 us_time_t tcp_backed_off_rto(const struct tcp_sock *tp);
+/*
+ * The socket's timer bounds (TCP_RTO_MAX_MS, TCP_RTO_MIN_US,
+ * TCP_DELACK_MAX_US, and at creation net.ipv4.tcp_rto_max_ms and
+ * tcp_rto_min_us): the RTO's ceiling and floor, and the delayed ACK's
+ * ceiling (its own, and one tick below the RTO's floor). Set with the
+ * option's value (-EINVAL out of range), read in the option's unit.
+ */
+us_time_t tcp_rto_max(const struct tcp_sock *tp);
+us_time_t tcp_rto_min(const struct tcp_sock *tp);
+us_time_t tcp_delack_max(const struct tcp_sock *tp);
+int tcp_set_timer_bound(struct sock *sk, int optname, int val);
+int tcp_get_timer_bound(const struct sock *sk, int optname);
+/* A new socket's from the sysctls; a child's from its listener; what a
+ * disconnect puts back (the floors, not the ceiling). */
+void tcp_timer_bounds_init(struct sock *sk);
+void tcp_timer_bounds_clone(struct sock *sk, const struct sock *parent);
+void tcp_timer_bounds_disconnect(struct sock *sk);
 /* An ACK while the window is probed: the next probe counts from now. */
 void tcp_ack_probe(struct sock *sk);
 void tcp_rearm_rto(struct sock *sk);

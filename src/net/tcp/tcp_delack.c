@@ -171,9 +171,10 @@ void tcp_delack_acked(struct tcp_sock *tp)
 
 /*
  * tcp_send_delayed_ack: the ACK waits for the delay, bounded (once
- * above 40 ms) by the RTT, and by 500 ms, or 200 ms in pingpong mode or
- * for a pushed segment; a timer already set keeps its earlier time, and
- * one about to fire sends the ACK now.
+ * above 40 ms) by the RTT, and by 500 ms, or tcp_delack_max (200 ms) in
+ * pingpong mode or for a pushed segment, and by tcp_delack_max always; a
+ * timer already set keeps its earlier time, and one about to fire sends
+ * the ACK now.
  */
 void tcp_send_delayed_ack(struct sock *sk)
 {
@@ -183,7 +184,7 @@ void tcp_send_delayed_ack(struct sock *sk)
 
 	if (ato > TCP_DELACK_MIN_US) {
 		us_time_t max = (tp->pingpong || tp->ack_pushed) ?
-				TCP_DELACK_MAX_US : 500000;
+				tcp_delack_max(tp) : 500000;
 
 		if (tp->srtt_us) {
 			/* (in whole ms, as Linux's usecs_to_jiffies) */
@@ -197,8 +198,8 @@ void tcp_send_delayed_ack(struct sock *sk)
 		if (ato > max)
 			ato = max;
 	}
-	if (ato > TCP_DELACK_MAX_US)
-		ato = TCP_DELACK_MAX_US;
+	if (ato > tcp_delack_max(tp))
+		ato = tcp_delack_max(tp);
 	timeout = sk->st->now + ato;
 	if (us_timer_pending(&tp->delack_timer)) {
 		us_time_t due = tp->delack_timer.expires;
@@ -276,7 +277,7 @@ bool tcp_delack_synsent(struct sock *sk)
 	tcp_delack_enter_quickack(sk);
 	tp->ack_pending = true;
 	us_timer_mod(&sk->st->timers, &tp->delack_timer,
-		     sk->st->now + TCP_DELACK_MAX_US);
+		     sk->st->now + TCP_DELACK_MAX_TIME_US);
 	return true;
 }
 

@@ -13,11 +13,151 @@
 #include "net/tcp/tcp_cong.h"
 #include "stack/stack.h"
 
+/* ---- the socket's bounds ------------------------------------------------ */
+
+/*
+ * TCP_RTO_MAX_MS, TCP_RTO_MIN_US and TCP_DELACK_MAX_US (Linux 6.15), and
+ * the sysctls net.ipv4.tcp_rto_max_ms and tcp_rto_min_us a new socket
+ * takes its first two from. Linux keeps them in jiffies, so they are
+ * rounded up to TCP_TICK_US here too and read back as Linux reads them;
+ * the floors must be two ticks to 200 ms once rounded. A socket whose
+ * bounds are all the defaults keeps none (timer_bounds false).
+ */
+static const struct sock_ext *tcp_bounds(const struct tcp_sock *tp)
+{
+	return tp->timer_bounds ? sock_ext(&tp->sk, false) : NULL;
+}
+
+us_time_t tcp_rto_max(const struct tcp_sock *tp)
+{
+	const struct sock_ext *e = tcp_bounds(tp);
+
+	return e ? e->rto_max_us : TCP_RTO_MAX_US;
+}
+
+us_time_t tcp_rto_min(const struct tcp_sock *tp)
+{
+	const struct sock_ext *e = tcp_bounds(tp);
+
+	return e ? e->rto_min_us : TCP_RTO_MIN_TIME_US;
+}
+
+/* Linux's tcp_delack_max: its own, and a tick below the RTO's floor. */
+us_time_t tcp_delack_max(const struct tcp_sock *tp)
+{
+	const struct sock_ext *e = tcp_bounds(tp);
+	us_time_t floor;
+
+	if (!e)
+		return TCP_DELACK_MAX_TIME_US;
+	floor = e->rto_min_us > 2 * TCP_TICK_US ? e->rto_min_us
+						 : 2 * TCP_TICK_US;
+	floor -= TCP_TICK_US;
+	return e->delack_max_us < floor ? e->delack_max_us : floor;
+}
+
+static uint32_t tcp_round_tick(uint64_t us)
+{
+	uint64_t r = (us + TCP_TICK_US - 1) / TCP_TICK_US * TCP_TICK_US;
+
+	return r > UINT32_MAX ? UINT32_MAX : (uint32_t)r;
+}
+
+static int tcp_bounds_store(struct sock *sk, uint32_t rto_max,
+			    uint32_t rto_min, uint32_t delack_max)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	bool dfl = rto_max == TCP_RTO_MAX_US &&
+		   rto_min == TCP_RTO_MIN_TIME_US &&
+		   delack_max == TCP_DELACK_MAX_TIME_US;
+	struct sock_ext *e = sock_ext(sk, !dfl);
+
+	if (!e)
+		return dfl ? 0 : -ENOMEM;
+	e->rto_max_us = rto_max;
+	e->rto_min_us = rto_min;
+	e->delack_max_us = delack_max;
+	tp->timer_bounds = !dfl;
+	return 0;
+}
+
+int tcp_set_timer_bound(struct sock *sk, int optname, int val)
+{
+	const struct tcp_sock *tp = tcp_sk(sk);
+	uint32_t b[3] = { (uint32_t)tcp_rto_max(tp), (uint32_t)tcp_rto_min(tp),
+			  0 };
+	const struct sock_ext *e = tcp_bounds(tp);
+	uint32_t us;
+
+	b[2] = e ? e->delack_max_us : TCP_DELACK_MAX_TIME_US;
+	if (optname == TCP_RTO_MAX_MS) {
+		/* (in ms, checked before rounding, as Linux) */
+		if (val < 1000 || val > 120000)
+			return -EINVAL;
+		b[0] = tcp_round_tick((uint64_t)val * 1000);
+	} else {
+		if (val < 0)
+			return -EINVAL;
+		us = tcp_round_tick((uint64_t)val);
+		if (us < 2 * TCP_TICK_US || us > 200000)
+			return -EINVAL;
+		b[optname == TCP_RTO_MIN_US ? 1 : 2] = us;
+	}
+	return tcp_bounds_store(sk, b[0], b[1], b[2]);
+}
+
+int tcp_get_timer_bound(const struct sock *sk, int optname)
+{
+	const struct tcp_sock *tp = tcp_sk((struct sock *)sk);
+	const struct sock_ext *e = tcp_bounds(tp);
+
+	if (optname == TCP_RTO_MAX_MS)
+		return (int)(tcp_rto_max(tp) / 1000);
+	if (optname == TCP_RTO_MIN_US)
+		return (int)tcp_rto_min(tp);   /* (past INT_MAX: as Linux) */
+	return (int)(e ? e->delack_max_us : TCP_DELACK_MAX_TIME_US);
+}
+
+void tcp_timer_bounds_init(struct sock *sk)
+{
+	const struct us_sysctl *c = &sk->st->sysctl;
+
+	(void)tcp_bounds_store(sk,
+			       tcp_round_tick((uint64_t)c->tcp_rto_max_ms * 1000),
+			       tcp_round_tick((uint64_t)c->tcp_rto_min_us),
+			       TCP_DELACK_MAX_TIME_US);
+}
+
+void tcp_timer_bounds_clone(struct sock *sk, const struct sock *parent)
+{
+	const struct tcp_sock *pp = tcp_sk((struct sock *)parent);
+	const struct sock_ext *e = tcp_bounds(pp);
+
+	(void)tcp_bounds_store(sk, (uint32_t)tcp_rto_max(pp),
+			       (uint32_t)tcp_rto_min(pp),
+			       e ? e->delack_max_us : TCP_DELACK_MAX_TIME_US);
+}
+
+/* (Linux's tcp_disconnect: the floor and the delayed ACK's ceiling go
+ * back to the constants, not the sysctl; the RTO's ceiling stays.) */
+void tcp_timer_bounds_disconnect(struct sock *sk)
+{
+	(void)tcp_bounds_store(sk, (uint32_t)tcp_rto_max(tcp_sk(sk)),
+			       TCP_RTO_MIN_TIME_US, TCP_DELACK_MAX_TIME_US);
+}
+
+/* ---- the retransmission timer ------------------------------------------ */
+
+/* A listener's child in SYN_RECV backs its SYN-ACK off to TCP_RTO_MAX
+ * whatever its bounds: Linux 6.18's request sock does (a Fast Open
+ * child, a full sock there, takes the socket's). */
 us_time_t tcp_backed_off_rto(const struct tcp_sock *tp)
 {
 	us_time_t rto = (us_time_t)tp->rto_us << tp->backoff;
+	us_time_t max = tp->sk.state == TCP_SYN_RECV && tp->parent &&
+			!tp->fastopen_child ? TCP_RTO_MAX_US : tcp_rto_max(tp);
 
-	return rto > TCP_RTO_MAX_US ? TCP_RTO_MAX_US : rto;
+	return rto > max ? max : rto;
 }
 
 void tcp_reset_rto_timer_in(struct sock *sk, us_time_t delay)
@@ -119,11 +259,11 @@ void tcp_rtt_sample(struct tcp_sock *tp, us_time_t rtt_us)
 		tp->srtt_us = (7 * tp->srtt_us + r) / 8;
 	}
 	rto = 4ull * tp->rttvar_us;
-	if (rto < TCP_RTO_MIN_US)
-		rto = TCP_RTO_MIN_US;
+	if (rto < tcp_rto_min(tp))
+		rto = tcp_rto_min(tp);
 	rto += tp->srtt_us;
-	if (rto > TCP_RTO_MAX_US)
-		rto = TCP_RTO_MAX_US;
+	if (rto > tcp_rto_max(tp))
+		rto = tcp_rto_max(tp);
 	tp->rto_us = (uint32_t)rto;
 	tp->backoff = 0;
 	tcp_rack_rtt_sample(tp, r);      /* RACK.min_RTT */
@@ -172,7 +312,7 @@ static void tcp_send_probe0(struct sock *sk)
  * timeout waited before it backs off again, is below TCP_RTO_MAX. */
 static bool tcp_orphan_alive(const struct tcp_sock *tp)
 {
-	return tcp_backed_off_rto(tp) < TCP_RTO_MAX_US;
+	return tcp_backed_off_rto(tp) < tcp_rto_max(tp);
 }
 
 /*
@@ -212,7 +352,7 @@ static bool tcp_out_of_resources(struct sock *sk, bool do_reset)
 	int64_t idle = tcp_since_data_sent(sk);
 	unsigned int shift = 0;
 
-	if (idle > (int64_t)(2 * TCP_RTO_MAX_US) || !do_reset)
+	if (idle > (int64_t)(2 * tcp_rto_max(tp)) || !do_reset)
 		shift++;
 	if (sk->err_soft)
 		shift++;
@@ -244,7 +384,8 @@ static void tcp_probe_timer(struct sock *sk)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 	us_time_t ut = (us_time_t)tp->user_timeout_ms * 1000;
-	unsigned int max_probes = TCP_RETRIES2;
+	unsigned int max_probes =
+		(unsigned int)sk->st->sysctl.tcp_retries2;
 
 	if (!tp->send_head || tp->snd_nxt != tp->snd_una) {
 		tp->probe_timer = false;
@@ -276,19 +417,20 @@ abort:
 
 /*
  * Linux's tcp_model_timeout: how long `boundary` retransmissions take when
- * the RTO starts at rto_base and doubles up to TCP_RTO_MAX (924.6 s for
- * tcp_retries2's 15 from 200 ms).
+ * the RTO starts at rto_base and doubles up to rto_max (924.6 s for
+ * tcp_retries2's 15 from 200 ms to TCP_RTO_MAX).
  */
-static us_time_t tcp_model_timeout(unsigned int boundary, us_time_t rto_base)
+static us_time_t tcp_model_timeout(unsigned int boundary, us_time_t rto_base,
+				   us_time_t rto_max)
 {
-	unsigned int linear = 0;   /* ilog2(TCP_RTO_MAX / rto_base) */
+	unsigned int linear = 0;   /* ilog2(rto_max / rto_base) */
 
-	while ((rto_base << (linear + 1)) <= TCP_RTO_MAX_US)
+	while ((rto_base << (linear + 1)) <= rto_max)
 		linear++;
 	if (boundary <= linear)
 		return ((2ull << boundary) - 1) * rto_base;
 	return ((2ull << linear) - 1) * rto_base +
-	       (us_time_t)(boundary - linear) * TCP_RTO_MAX_US;
+	       (us_time_t)(boundary - linear) * rto_max;
 }
 
 /*
@@ -308,7 +450,8 @@ static bool tcp_retransmits_timed_out(const struct sock *sk,
 	if (!tp->retransmits)
 		return false;
 	if (!timeout_us)
-		timeout_us = tcp_model_timeout(boundary, TCP_RTO_MIN_US);
+		timeout_us = tcp_model_timeout(boundary, TCP_RTO_MIN_TIME_US,
+					       tcp_rto_max(tp));
 	return sk->st->now - tp->retrans_stamp >= timeout_us;
 }
 
@@ -352,7 +495,8 @@ static bool tcp_write_timeout(struct sock *sk)
 			retry_until = (unsigned int)
 				      sk->st->sysctl.tcp_synack_retries;
 		else
-			retry_until = TCP_SYN_RETRIES;
+			retry_until = (unsigned int)
+				      sk->st->sysctl.tcp_syn_retries;
 		if (tp->retransmits >= retry_until &&
 		    !tcp_defer_accept_waits(tp, false))
 			return true;
@@ -361,7 +505,7 @@ static bool tcp_write_timeout(struct sock *sk)
 		return ut && !tp->parent && !tp->fastopen_child &&
 		       tcp_retransmits_timed_out(sk, retry_until, ut);
 	}
-	retry_until = TCP_RETRIES2;
+	retry_until = (unsigned int)sk->st->sysctl.tcp_retries2;
 	if (tcp_orphan(sk))
 		retry_until = tcp_orphan_retries(sk, tcp_orphan_alive(tp));
 	return tcp_retransmits_timed_out(sk, retry_until, ut);
@@ -408,7 +552,7 @@ static bool tcp_rtx_probe0_timed_out(const struct sock *sk,
 	const struct tcp_sock *tp = tcp_sk((struct sock *)sk);
 	us_time_t now = sk->st->now;
 	us_time_t ut = (us_time_t)tp->user_timeout_ms * 1000;
-	us_time_t timeout = 2 * TCP_RTO_MAX_US;
+	us_time_t timeout = 2 * tcp_rto_max(tp);
 	us_time_t rtx_delta = now - (tp->retransmits ? tp->retrans_stamp
 						     : TCP_SKB_CB(head)->sent);
 

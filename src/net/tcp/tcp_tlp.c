@@ -56,7 +56,7 @@ void tcp_tlp_schedule(struct sock *sk, bool advancing_rto)
 		return;
 	if (tp->srtt_us)
 		pto = 2ull * tp->srtt_us + (tp->packets_out == 1 ?
-					    TCP_RTO_MIN_US : TCP_TIMEOUT_MIN_US);
+					    tcp_rto_min(tp) : TCP_TIMEOUT_MIN_US);
 	else
 		pto = TCP_TIMEOUT_INIT_US;
 	if (advancing_rto) {
