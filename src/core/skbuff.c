@@ -391,6 +391,7 @@ struct sk_buff *skb_copy(const struct sk_buff *skb)
 	n->csum_start = skb->csum_start;
 	n->csum_offset = skb->csum_offset;
 	n->tx_flags = skb->tx_flags;
+	n->frag_max = skb->frag_max;
 	n->tskey = skb->tskey;
 	n->mark = skb->mark;
 	n->iif = skb->iif;

@@ -155,6 +155,9 @@ struct sk_buff {
 	 * tskey; kept by clones and copies, as Linux keeps them in the
 	 * shared info. */
 	uint8_t tx_flags;
+	/* A reassembled datagram's largest fragment, its IP length (Linux's
+	 * IPCB frag_max_size: IP_RECVFRAGSIZE); 0 for one that came whole. */
+	uint16_t frag_max;
 
 	int users;                 /* references to this struct */
 	uint32_t mark;             /* SO_MARK of the socket that sent it */

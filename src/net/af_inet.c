@@ -153,9 +153,9 @@ int inet_bind(struct socket *sock, const struct sockaddr *uaddr,
 	t = sin->sin_addr.s_addr == INADDR_ANY ? IP_ADDR_LOCAL
 					       : ip_addr_type(sk->st, sin->sin_addr.s_addr);
 	/* Linux's inet_addr_valid_or_nonlocal: any address with
-	 * IP_FREEBIND. */
+	 * IP_FREEBIND or IP_TRANSPARENT. */
 	if (t != IP_ADDR_LOCAL && t != IP_ADDR_BROADCAST &&
-	    t != IP_ADDR_MULTICAST && !sk->freebind)
+	    t != IP_ADDR_MULTICAST && !sk->freebind && !sk->transparent)
 		return -EADDRNOTAVAIL;
 	snum = ntohs(sin->sin_port);
 	if (!may_bind_port(snum))

@@ -141,7 +141,8 @@ void ip_msg_name(struct msghdr *msg, uint32_t addr, uint16_t port,
 		 int *addr_len);
 static inline bool ip_cmsg_wanted(const struct sock *sk)
 {
-	return sk->pktinfo || sk->recvttl || sk->recvtos || sk->recvorigdst;
+	return sk->pktinfo || sk->recvttl || sk->recvtos || sk->recvorigdst ||
+	       sk->recvfragsize;
 }
 /* When a datagram is queued: what IP_PKTINFO will report of it (Linux's
  * ipv4_pktinfo_prepare), in skb->cb. */

@@ -337,8 +337,11 @@ static struct sk_buff *ipq_reasm(struct ipq *q, struct net_device *dev)
 	memcpy(p, head->data, hlen);
 	skb_queue_walk(&q->frags, f) {
 		const struct ipfrag_cb *c = ipfrag_cb(f);
+		unsigned int fragsize = c->ihl + c->end - c->offset;
 
 		memcpy(p + hlen + c->offset, f->data + c->ihl, c->end - c->offset);
+		if (fragsize > skb->frag_max)
+			skb->frag_max = (uint16_t)fragsize;
 	}
 	ip_put16(p + 2, (uint16_t)(hlen + q->total_len));
 	ip_put16(p + 6, 0);

@@ -32,12 +32,16 @@
 #include <limits.h>
 #include <netinet/in.h>
 #include <netinet/ip.h>
+#include <netinet/ip_icmp.h>
+#include <linux/capability.h>
 #include <linux/errqueue.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/checksum.h"
 #include "core/iov.h"
+#include "dev/dev_ioctl.h"
 #include "net/af_inet.h"
 #include "net/igmp.h"
 #include "net/ipv4.h"
@@ -102,6 +106,12 @@ static bool ip_opt_is_int(int optname)
 	case IP_BIND_ADDRESS_NO_PORT:
 	case IP_LOCAL_PORT_RANGE:
 	case IP_UNICAST_IF:
+	case IP_TRANSPARENT:
+	case IP_CHECKSUM:
+	case IP_NODEFRAG:
+	case IP_RECVFRAGSIZE:
+	case IP_RECVERR_RFC4884:
+	case IP_PROTOCOL:
 		return true;
 	default:
 		return false;
@@ -159,8 +169,9 @@ static int ip_set_mc_if(struct sock *sk, const void *optval, socklen_t optlen)
  * IP_ADD_MEMBERSHIP and IP_DROP_MEMBERSHIP (an ip_mreq or an ip_mreqn, by
  * length), MCAST_JOIN_GROUP and MCAST_LEAVE_GROUP (a group_req), as
  * Linux's do_ip_setsockopt and ip_mcast_join_leave. A TCP socket keeps no
- * memberships: EPROTO, which Linux gives the first pair (it lets the
- * second through).
+ * memberships: EPROTO, which Linux gives the first pair at once (it lets
+ * the second through, so here a request it would refuse is refused as it
+ * would be, and one it would take gets EPROTO).
  */
 static int ip_set_membership(struct sock *sk, int optname,
 			     const void *optval, socklen_t optlen)
@@ -169,7 +180,8 @@ static int ip_set_membership(struct sock *sk, int optname,
 	bool join = optname == IP_ADD_MEMBERSHIP ||
 		    optname == MCAST_JOIN_GROUP;
 
-	if (sk->type != SOCK_DGRAM)
+	if (sk->type != SOCK_DGRAM &&
+	    (optname == IP_ADD_MEMBERSHIP || optname == IP_DROP_MEMBERSHIP))
 		return -EPROTO;
 	if (optname == MCAST_JOIN_GROUP || optname == MCAST_LEAVE_GROUP) {
 		struct group_req greq;
@@ -183,6 +195,8 @@ static int ip_set_membership(struct sock *sk, int optname,
 		memcpy(&sin, &greq.gr_group, sizeof(sin));
 		if (sin.sin_family != AF_INET)
 			return -EINVAL;
+		if (sk->type != SOCK_DGRAM)
+			return -EPROTO;
 		mreq.imr_multiaddr = sin.sin_addr;
 		mreq.imr_ifindex = (int)greq.gr_interface;
 	} else {
@@ -201,7 +215,7 @@ static int ip_set_membership(struct sock *sk, int optname,
  * do_ip_setsockopt and do_mcast_group_source: an ip_mreq_source of exactly
  * its size, or a group_source_req with two AF_INET addresses
  * (EADDRNOTAVAIL otherwise). EPROTO on TCP, whose sockets keep no
- * memberships here (Linux lets them).
+ * memberships here (Linux lets them), once the request is well formed.
  */
 static int ip_set_source(struct sock *sk, int optname, const void *optval,
 			 socklen_t optlen)
@@ -209,8 +223,6 @@ static int ip_set_source(struct sock *sk, int optname, const void *optval,
 	uint32_t group, ifaddr = 0, source;
 	int ifindex = 0;
 
-	if (sk->type != SOCK_DGRAM)
-		return -EPROTO;
 	if (optname == MCAST_JOIN_SOURCE_GROUP ||
 	    optname == MCAST_LEAVE_SOURCE_GROUP ||
 	    optname == MCAST_BLOCK_SOURCE || optname == MCAST_UNBLOCK_SOURCE) {
@@ -241,6 +253,8 @@ static int ip_set_source(struct sock *sk, int optname, const void *optval,
 		ifaddr = mrs.imr_interface.s_addr;
 		source = mrs.imr_sourceaddr.s_addr;
 	}
+	if (sk->type != SOCK_DGRAM)
+		return -EPROTO;
 	return ip_mc_source_opt(sk, optname, group, ifaddr, ifindex, source);
 }
 
@@ -536,6 +550,32 @@ int ip_setsockopt(struct sock *sk, int optname, const void *optval,
 			return -EINVAL;
 		sk->freebind = val != 0;
 		return 0;
+	case IP_TRANSPARENT:
+		/* (CAP_NET_RAW or CAP_NET_ADMIN to turn it on) */
+		if (val && !dev_capable(CAP_NET_RAW) &&
+		    !dev_capable_net_admin())
+			return -EPERM;
+		if (optlen < 1)
+			return -EINVAL;
+		sk->transparent = val != 0;
+		return 0;
+	case IP_CHECKSUM:
+		sk->checksum = val != 0;
+		return 0;
+	case IP_NODEFRAG:
+	case IP_PROTOCOL:
+		/* (IP_NODEFRAG: raw sockets' alone; IP_PROTOCOL: read only) */
+		return -ENOPROTOOPT;
+	case IP_RECVFRAGSIZE:
+		if (sk->type != SOCK_DGRAM)
+			return -EINVAL;
+		sk->recvfragsize = val != 0;
+		return 0;
+	case IP_RECVERR_RFC4884:
+		if (val < 0 || val > 1)
+			return -EINVAL;
+		sk->recverr_rfc4884 = val;
+		return 0;
 	case IP_MINTTL:
 		if (optlen < 1)
 			return -EINVAL;
@@ -647,6 +687,26 @@ int ip_getsockopt(struct sock *sk, int optname, void *optval,
 		break;
 	case IP_FREEBIND:
 		val = sk->freebind;
+		break;
+	case IP_TRANSPARENT:
+		val = sk->transparent;
+		break;
+	case IP_CHECKSUM:
+		val = sk->checksum;
+		break;
+	case IP_NODEFRAG:
+		val = 0;
+		break;
+	case IP_RECVFRAGSIZE:
+		val = sk->recvfragsize;
+		break;
+	case IP_RECVERR_RFC4884:
+		val = sk->recverr_rfc4884;
+		break;
+	case IP_PROTOCOL:
+		/* Linux's inet_num: the local port on TCP and UDP, the
+		 * protocol on a raw socket. */
+		val = sk->num;
 		break;
 	case IP_MINTTL:
 		val = sk->min_ttl;
@@ -860,6 +920,15 @@ void ip_cmsg_recv(struct msghdr *msg, const struct sock *sk,
 		memcpy(&sin.sin_port, skb_transport_header(skb) + 2, 2);
 		put_cmsg(msg, SOL_IP, IP_ORIGDSTADDR, sizeof(sin), &sin);
 	}
+	/* IP_RECVFRAGSIZE: a reassembled datagram's largest fragment. (No
+	 * IP_CHECKSUM message: Linux gives one only for a checksum the
+	 * device summed whole, CHECKSUM_COMPLETE, which neither lo nor a
+	 * TAP gives.) */
+	if (sk->recvfragsize && skb->frag_max) {
+		int size = skb->frag_max;
+
+		put_cmsg(msg, SOL_IP, IP_RECVFRAGSIZE, sizeof(size), &size);
+	}
 }
 
 /* ---- the error queue (IP_RECVERR) --------------------------------------- */
@@ -913,6 +982,59 @@ static void ip_queue_err(struct sock *sk, struct sk_buff *skb)
 }
 
 /*
+ * RFC 4884 §4 (IP_RECVERR_RFC4884; Linux's ip_icmp_error_rfc4884): a
+ * destination unreachable, time exceeded or parameter problem message
+ * may say in its byte 5 how long, in 32-bit words, the original datagram
+ * it quotes is (at least 128 bytes), an extension structure following.
+ * The entry then tells where that structure starts in the data it
+ * returns (the quoted payload), flagged invalid when its checksum or its
+ * objects' lengths are wrong (§7-8; a structure of another version is not
+ * judged).
+ */
+static bool icmp_ext_valid(const uint8_t *ext, size_t len)
+{
+	size_t off = 4, olen;
+
+	if (ext[0] >> 4 != 2)
+		return true;
+	if ((ext[2] | ext[3]) && inet_csum(ext, len) != 0)
+		return false;
+	while (off < len) {
+		if (off + 4 > len)
+			return false;
+		olen = (size_t)ext[off] << 8 | ext[off + 1];
+		if (olen < 4)
+			return false;
+		off += olen;
+		if (off > len)
+			return false;
+	}
+	return true;
+}
+
+static void icmp_error_rfc4884(const struct sk_buff *icmp,
+			       const uint8_t *payload,
+			       struct sock_ee_data_rfc4884 *out)
+{
+	const uint8_t *ih = icmp->data;
+	size_t hlen = (size_t)(payload - (ih + 8));
+	size_t quoted = (size_t)ih[5] * 4;
+	size_t rest = (size_t)(icmp->tail - payload);
+
+	if (ih[0] != ICMP_DEST_UNREACH && ih[0] != ICMP_TIME_EXCEEDED &&
+	    ih[0] != ICMP_PARAMETERPROB)
+		return;
+	if (quoted < 128 || quoted < hlen)
+		return;
+	quoted -= hlen;
+	if (quoted + 4 > rest)
+		return;
+	out->len = (uint16_t)quoted;
+	if (!icmp_ext_valid(payload + quoted, rest - quoted))
+		out->flags |= SO_EE_RFC4884_FLAG_INVALID;
+}
+
+/*
  * The error keeps a copy of the ICMP message from its IP header on (not a
  * clone: a clone would hold the whole receive buffer while its truesize
  * counted only itself), its data from the quoted payload on.
@@ -944,6 +1066,8 @@ void ip_icmp_error(struct sock *sk, struct sk_buff *icmp, int err,
 	cb->ee.ee_type = icmp->data[0];
 	cb->ee.ee_code = icmp->data[1];
 	cb->ee.ee_info = info;
+	if (sk->recverr_rfc4884)
+		icmp_error_rfc4884(icmp, payload, &cb->ee.ee_rfc4884);
 	cb->addr = daddr;
 	cb->port = port;
 	/* The data is what the datagram carried, as far as it is quoted. */

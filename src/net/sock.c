@@ -106,6 +106,10 @@ void sk_clone_options(struct sock *newsk, const struct sock *sk)
 	newsk->freebind = sk->freebind;
 	newsk->recvorigdst = sk->recvorigdst;
 	newsk->bind_no_port = sk->bind_no_port;
+	newsk->transparent = sk->transparent;
+	newsk->checksum = sk->checksum;
+	newsk->recvfragsize = sk->recvfragsize;
+	newsk->recverr_rfc4884 = sk->recverr_rfc4884;
 	newsk->no_check = sk->no_check;
 	newsk->select_err_queue = sk->select_err_queue;
 	newsk->rcvmark = sk->rcvmark;

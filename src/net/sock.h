@@ -115,8 +115,19 @@ struct sock {
 	uint8_t protocol;           /* IPPROTO_* */
 	uint8_t state;              /* TCP_* */
 	uint8_t shutdown;           /* RCV_SHUTDOWN | SEND_SHUTDOWN */
-	bool userlocks_port;        /* the user bound a port (not autobound) */
-	bool userlocks_addr;        /* the user bound an address */
+	bool userlocks_port : 1;    /* the user bound a port (not autobound) */
+	bool userlocks_addr : 1;    /* the user bound an address */
+	/* IP_TRANSPARENT (a bind to any address, as IP_FREEBIND),
+	 * IP_CHECKSUM, IP_RECVFRAGSIZE (a reassembled datagram's largest
+	 * fragment as a control message), IP_RECVERR_RFC4884 (an ICMP
+	 * error's extension structure located, ip_icmp_error). */
+	bool transparent : 1, checksum : 1, recvfragsize : 1,
+	     recverr_rfc4884 : 1;
+	/* SO_ZEROCOPY; sends of MSG_ZEROCOPY wait to complete (sock_ext);
+	 * the pending corked datagram holds such sends (UDP's). */
+	bool zerocopy : 1, zc_wait : 1, zc_corked : 1;
+	/* SO_PEEK_OFF was given a value (in sock_ext; -1 without one). */
+	bool peek_off : 1;
 	uint8_t tos;                /* IP_TOS (here for packing) */
 	uint16_t num;               /* local port, host order; 0 = unbound */
 
@@ -186,11 +197,6 @@ struct sock {
 	 * kept only (Linux 6.18's poll adds no POLLPRI for it any more);
 	 * SO_RCVMARK: a datagram's mark as an SO_MARK message. */
 	bool no_check : 1, select_err_queue : 1, rcvmark : 1;
-	/* SO_PEEK_OFF was given a value (in sock_ext; -1 without one). */
-	bool peek_off : 1;
-	/* SO_ZEROCOPY; sends of MSG_ZEROCOPY wait to complete (sock_ext);
-	 * the pending corked datagram holds such sends (UDP's). */
-	bool zerocopy : 1, zc_wait : 1, zc_corked : 1;
 
 	/* Wake-ups towards the socket level. Core lock held. */
 	void (*sk_data_ready)(struct sock *sk);

@@ -1394,6 +1394,12 @@ void dt_note_cmsgs(struct dt *t, const struct msghdr *m)
 
 			memcpy(&inq, d, sizeof(inq));
 			dt_note(t, "  inq %d", inq);
+		} else if (level == SOL_IP && type == IP_RECVFRAGSIZE &&
+			   n >= sizeof(int)) {
+			int size;
+
+			memcpy(&size, d, sizeof(size));
+			dt_note(t, "  fragsize %d", size);
 		} else if (level == SOL_IP && type == IP_RECVERR &&
 			   n >= sizeof(struct sock_extended_err) +
 				sizeof(struct sockaddr_in)) {

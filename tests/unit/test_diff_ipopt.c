@@ -799,7 +799,76 @@ static void case_sendmsg_pktinfo_bound(struct dt *t)
 	dt_recvfrom(t, s, buf, sizeof(buf), MSG_DONTWAIT, &from, &fl);
 }
 
+/*
+ * IPPROTO_IP options that ask little of a TCP or UDP socket: IP_CHECKSUM
+ * (a flag; its message needs a checksum the device left complete, which
+ * neither lo nor a TAP gives), IP_PROTOCOL (read only: Linux answers
+ * inet_num, the local port on TCP and UDP), IP_TRANSPARENT (root's; a
+ * bind to any address, as IP_FREEBIND), IP_NODEFRAG (raw sockets'), and
+ * the MCAST_* requests, which have no value to read.
+ */
+#ifndef IP_PROTOCOL   /* (linux/in.h's; not in glibc's netinet/in.h) */
+#define IP_PROTOCOL 52
+#endif
+
+static void case_ip_misc_options(struct dt *t)
+{
+	static const int names[] = { IP_CHECKSUM, IP_PROTOCOL, IP_TRANSPARENT,
+				     IP_NODEFRAG, IP_RECVFRAGSIZE,
+				     IP_RECVERR_RFC4884, MCAST_JOIN_GROUP,
+				     MCAST_LEAVE_GROUP, MCAST_BLOCK_SOURCE,
+				     MCAST_JOIN_SOURCE_GROUP, IP_ADD_MEMBERSHIP };
+	static const int vals[] = { 1, 0, 2, -1, 1 };
+	struct sockaddr_in a = dt_sin("127.0.0.1", 7301);
+	int u = dt_socket(t, AF_INET, SOCK_DGRAM, 0);
+	int c = dt_socket(t, AF_INET, SOCK_STREAM, 0);
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		dt_getsockopt_int(t, u, SOL_IP, names[i]);
+		dt_getsockopt_int(t, c, SOL_IP, names[i]);
+		DT_SETGET(t, u, SOL_IP, names[i], vals);
+		DT_SETGET(t, c, SOL_IP, names[i], vals);
+	}
+	dt_bind(t, u, &a, sizeof(a));
+	dt_getsockopt_int(t, u, SOL_IP, IP_PROTOCOL);
+	a = dt_sin("10.99.0.1", 7301);
+	dt_bind(t, c, &a, sizeof(a));
+	dt_close(t, u);
+	dt_close(t, c);
+}
+
+/*
+ * IP_RECVFRAGSIZE: a datagram that came in fragments says how large the
+ * largest was (lo at MTU 1500: 1500), one that came whole says nothing;
+ * TCP refuses it. IP_CHECKSUM adds nothing over lo.
+ */
+static void case_recvfragsize(struct dt *t)
+{
+	static char big[3000];
+	struct sockaddr_in to = dt_sin("127.0.0.1", 7302);
+	int r = dt_udp_bound(t, 7302);
+	int u = dt_socket(t, AF_INET, SOCK_DGRAM, 0);
+
+	dt_set_lo_mtu(t, 1500);
+	dt_setsockopt_int(t, r, SOL_IP, IP_RECVFRAGSIZE, 1);
+	dt_setsockopt_int(t, r, SOL_IP, IP_CHECKSUM, 1);
+	dt_sendto(t, u, big, sizeof(big), 0, &to, sizeof(to));
+	dt_sendto(t, u, big, 1000, 0, &to, sizeof(to));
+	usleep(20000);
+	dt_recvmsg_noted(t, r, MSG_DONTWAIT, 4096, 256);
+	dt_recvmsg_noted(t, r, MSG_DONTWAIT, 4096, 256);
+	dt_setsockopt_int(t, r, SOL_IP, IP_RECVFRAGSIZE, 0);
+	dt_sendto(t, u, big, 2000, 0, &to, sizeof(to));
+	usleep(20000);
+	dt_recvmsg_noted(t, r, MSG_DONTWAIT, 4096, 256);
+	dt_set_lo_mtu(t, 65536);
+	dt_close(t, u);
+	dt_close(t, r);
+}
+
 static const struct dt_case cases[] = {
+	DT_CASE(case_recvfragsize),
+	DT_CASE(case_ip_misc_options),
 	DT_CASE(case_mtu_discover_values),
 	DT_CASE(case_ip_mtu),
 	DT_CASE(case_mtu_discover_emsgsize),

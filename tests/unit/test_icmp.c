@@ -795,6 +795,99 @@ static void test_ping_socket_errqueue(void **state)
 	assert_int_equal(us_close(fd), 0);
 }
 
+/* One error off the queue: its extended error and data length. */
+static ssize_t read_errqueue(int fd, struct sock_extended_err *ee,
+			     uint8_t *buf, size_t len)
+{
+	char ctl[256] __attribute__((aligned(8)));
+	struct iovec iov = { buf, len };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1,
+			    .msg_control = ctl, .msg_controllen = sizeof(ctl) };
+	ssize_t n = us_recvmsg(fd, &m, MSG_ERRQUEUE);
+	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+
+	assert_non_null(c);
+	assert_int_equal(c->cmsg_type, IP_RECVERR);
+	memcpy(ee, CMSG_DATA(c), sizeof(*ee));
+	return n;
+}
+
+/*
+ * IP_RECVERR_RFC4884 (RFC 4884 §4, Linux's ip_icmp_error_rfc4884): an
+ * error whose length field says the original datagram was quoted in 128
+ * bytes or more, an extension structure after it, gives the structure's
+ * offset in the data returned (the quote after the echo's IP header: 108),
+ * flagged invalid for a bad checksum or object length; nothing without
+ * the option, or for a quote shorter than 128 bytes.
+ */
+static void test_rfc4884_extension(void **state)
+{
+	uint8_t pkt[64], quote[160], msg[192], buf[192];
+	struct sock_extended_err ee;
+	uint32_t router = ts_ip("10.0.0.254");
+	int on = 1, fd;
+	uint16_t sum;
+
+	(void)state;
+	fd = ping_sent(0x1234, true, false, pkt);
+	assert_int_equal(us_setsockopt(fd, IPPROTO_IP, IP_RECVERR_RFC4884,
+				       &on, sizeof(on)), 0);
+	memset(quote, 0, sizeof(quote));
+	memcpy(quote, pkt, 33);
+	/* The extension header (version 2) and one object of 8 bytes. */
+	quote[128] = 0x20;
+	quote[132] = 0;
+	quote[133] = 8;
+	quote[134] = 1;
+	quote[135] = 1;
+	memcpy(quote + 136, "abcd", 4);
+	sum = inet_csum(quote + 128, 12);
+	quote[130] = (uint8_t)(sum >> 8);
+	quote[131] = (uint8_t)sum;
+	inject_icmp(router, ME, msg, ipt_icmp(msg, ICMP_DEST_UNREACH,
+					      ICMP_HOST_UNREACH, 32u << 16,
+					      quote, 140));
+	quote[139] ^= 1;   /* a bad checksum */
+	inject_icmp(router, ME, msg, ipt_icmp(msg, ICMP_DEST_UNREACH,
+					      ICMP_HOST_UNREACH, 32u << 16,
+					      quote, 140));
+	quote[139] ^= 1;
+	quote[133] = 12;   /* an object past the end */
+	quote[130] = quote[131] = 0;   /* (no checksum: not checked) */
+	inject_icmp(router, ME, msg, ipt_icmp(msg, ICMP_TIME_EXCEEDED,
+					      ICMP_EXC_TTL, 32u << 16,
+					      quote, 140));
+	quote[133] = 8;
+	/* A length under 128 bytes: not an RFC 4884 quote. */
+	inject_icmp(router, ME, msg, ipt_icmp(msg, ICMP_DEST_UNREACH,
+					      ICMP_HOST_UNREACH, 20u << 16,
+					      quote, 140));
+	assert_int_equal(read_errqueue(fd, &ee, buf, sizeof(buf)), 120);
+	assert_int_equal(ee.ee_rfc4884.len, 108);
+	assert_int_equal(ee.ee_rfc4884.flags, 0);
+	assert_memory_equal(buf + 108 + 8, "abcd", 4);
+	assert_int_equal(read_errqueue(fd, &ee, buf, sizeof(buf)), 120);
+	assert_int_equal(ee.ee_rfc4884.len, 108);
+	assert_int_equal(ee.ee_rfc4884.flags, SO_EE_RFC4884_FLAG_INVALID);
+	assert_int_equal(read_errqueue(fd, &ee, buf, sizeof(buf)), 120);
+	assert_int_equal(ee.ee_type, ICMP_TIME_EXCEEDED);
+	assert_int_equal(ee.ee_rfc4884.len, 108);
+	assert_int_equal(ee.ee_rfc4884.flags, SO_EE_RFC4884_FLAG_INVALID);
+	assert_int_equal(read_errqueue(fd, &ee, buf, sizeof(buf)), 120);
+	assert_int_equal(ee.ee_rfc4884.len, 0);
+	assert_int_equal(ee.ee_rfc4884.flags, 0);
+	/* Off again: the field stays 0. */
+	on = 0;
+	assert_int_equal(us_setsockopt(fd, IPPROTO_IP, IP_RECVERR_RFC4884,
+				       &on, sizeof(on)), 0);
+	inject_icmp(router, ME, msg, ipt_icmp(msg, ICMP_DEST_UNREACH,
+					      ICMP_HOST_UNREACH, 32u << 16,
+					      quote, 140));
+	assert_int_equal(read_errqueue(fd, &ee, buf, sizeof(buf)), 120);
+	assert_int_equal(ee.ee_data, 0);
+	assert_int_equal(us_close(fd), 0);
+}
+
 /* A redirect about a ping socket's echo reaches its error queue
  * (Linux's ping_err: EREMOTEIO, soft). */
 static void test_ping_socket_redirect(void **state)
@@ -877,6 +970,7 @@ int main(void)
 		T_(test_ratelimit_global),
 		T_(test_ping_socket_reply),
 		T_(test_ping_socket_errqueue),
+		T_(test_rfc4884_extension),
 		T_(test_ping_socket_connected_errors),
 		T_(test_ping_socket_redirect),
 		cmocka_unit_test_setup_teardown(test_ethernet_echo, setup_eth,
