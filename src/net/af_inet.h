@@ -194,6 +194,9 @@ void ip_tstamp_error(struct sock *sk, struct sk_buff *skb,
 void ip_zerocopy_notify(struct sock *sk, uint32_t lo, uint32_t hi);
 /* A queued error's origin (SO_EE_ORIGIN_*). */
 uint8_t ip_err_origin(const struct sk_buff *skb);
+/* An error queue emptied, each entry's charge given back (the socket
+ * goes). */
+void ip_errqueue_free(struct sock *sk, struct sk_buff_head *q);
 /* recvmsg(MSG_ERRQUEUE): bytes, or -EAGAIN when there is no error. */
 int ip_recv_error(struct sock *sk, struct msghdr *msg, size_t len,
 		  int *addr_len);

@@ -1103,6 +1103,26 @@ uint8_t ip_err_origin(const struct sk_buff *skb)
 	return IP_EXTERR_CB(skb)->ee.ee_origin;
 }
 
+/* An entry off the error queue: its charge to the receive buffer back,
+ * but for MSG_ZEROCOPY's notices, which hold optmem instead. */
+static void ip_err_unqueue(struct sock *sk, struct sk_buff *skb)
+{
+	if (ip_err_origin(skb) != SO_EE_ORIGIN_ZEROCOPY)
+		sock_rfree(sk, skb);
+}
+
+void ip_errqueue_free(struct sock *sk, struct sk_buff_head *q)
+{
+	struct sk_buff *skb;
+
+	if (!q)
+		return;
+	while ((skb = skb_dequeue(q)) != NULL) {
+		ip_err_unqueue(sk, skb);
+		skb_free(skb);
+	}
+}
+
 /*
  * Linux's __msg_zerocopy_callback: the notice extends the last entry when
  * that is a notice whose range ends just before (its code stays), else
@@ -1132,8 +1152,8 @@ void ip_zerocopy_notify(struct sock *sk, uint32_t lo, uint32_t hi)
 		cb->ee.ee_code = SO_EE_CODE_ZEROCOPY_COPIED;
 		cb->ee.ee_info = lo;
 		cb->ee.ee_data = hi;
-		sk->rmem_alloc += (int)skb->truesize;
-		skb->sk = sk;
+		/* (Charged to optmem, sock_zc_optmem, not the receive
+		 * buffer: ip_err_unqueue.) */
 		skb_queue_tail(q, skb);
 	}
 	if (sk->sk_socket)
@@ -1203,7 +1223,7 @@ int ip_recv_error(struct sock *sk, struct msghdr *msg, size_t len,
 	skb = q ? skb_dequeue(q) : NULL;
 	if (!skb)
 		return -EAGAIN;
-	sock_rfree(sk, skb);
+	ip_err_unqueue(sk, skb);
 	cb = IP_EXTERR_CB(skb);
 	icmp = cb->ee.ee_origin == SO_EE_ORIGIN_ICMP;
 	/* Linux's sock_dequeue_err_skb: the pending error becomes the next

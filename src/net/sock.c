@@ -253,6 +253,7 @@ int sock_queue_rcv_skb(struct sock *sk, struct sk_buff *skb)
 	}
 	sk->rmem_alloc += (int)skb->truesize;
 	SOCK_SKB_CB(skb)->dropcount = sk->rxq_ovfl ? sk->drops : 0;
+	SOCK_SKB_CB(skb)->peeked = false;   /* (lo passes a sender's cb) */
 	skb->sk = sk;
 	skb_queue_tail(&sk->receive_queue, skb);
 	sk->sk_data_ready(sk);
@@ -981,6 +982,9 @@ static int sock_get_value(struct sock *sk, int optname, void *v, int *lv)
 		m[SK_MEMINFO_SNDBUF] = (uint32_t)sk->sndbuf;
 		m[SK_MEMINFO_WMEM_QUEUED] = stream ? (uint32_t)sk->wmem_alloc : 0;
 		m[SK_MEMINFO_DROPS] = sk->drops;
+		/* (MSG_ZEROCOPY's records: the only option memory ustack
+		 * counts) */
+		m[SK_MEMINFO_OPTMEM] = (uint32_t)sock_zc_optmem(sk);
 		*lv = SK_MEMINFO_VARS * sizeof(uint32_t);
 		return 0;
 	}

@@ -318,6 +318,8 @@ int sock_zerocopy_set(struct sock *sk, int val);
 int sock_zc_start(struct sock *sk, int flags, size_t len,
 		  const uint32_t *tail, struct zc_send *z);
 uint32_t sock_zc_take_id(struct sock *sk);
+/* The option memory its records hold (SO_MEMINFO's OPTMEM). */
+size_t sock_zc_optmem(struct sock *sk);
 void sock_zc_sent(struct sock *sk, const struct zc_send *z, size_t bytes,
 		  uint32_t end);
 void sock_zc_complete(struct sock *sk, uint32_t upto, bool all);

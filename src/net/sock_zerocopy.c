@@ -36,6 +36,7 @@
  * acknowledged (here the notice comes with the send's own last byte).
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <linux/errqueue.h>
@@ -46,7 +47,8 @@
 
 #define ZC_RECORD_BYTES 832      /* one record's charge */
 #define ZC_NEW_BYTES 576         /* what a new record must find room for */
-#define ZC_MERGE_BYTES (512u << 10)
+#define ZC_MERGE_BYTES (512u << 10)   /* a record's bytes at most */
+#define ZC_MERGE_IDS (USHRT_MAX - 1)  /* and its ids (Linux's u16 len) */
 
 int sock_zerocopy_set(struct sock *sk, int val)
 {
@@ -74,6 +76,11 @@ static size_t zc_records(struct sock *sk, const struct sock_ext *e)
 	return n + sk->zc_corked;
 }
 
+size_t sock_zc_optmem(struct sock *sk)
+{
+	return zc_records(sk, sock_ext(sk, false)) * ZC_RECORD_BYTES;
+}
+
 int sock_zc_start(struct sock *sk, int flags, size_t len,
 		  const uint32_t *tail, struct zc_send *z)
 {
@@ -89,6 +96,7 @@ int sock_zc_start(struct sock *sk, int flags, size_t len,
 	 * too while its ids run on and it stays under 512 KB. */
 	z->merge = tail && last && last->end == *tail &&
 		   last->hi + 1 == e->zckey &&
+		   last->hi - last->lo + 1 < ZC_MERGE_IDS &&
 		   last->bytes + len <= ZC_MERGE_BYTES;
 	if (!z->merge &&
 	    zc_records(sk, e) * ZC_RECORD_BYTES + ZC_NEW_BYTES >

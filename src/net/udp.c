@@ -1270,7 +1270,7 @@ void inet_dgram_destroy(struct sock *sk)
 {
 	ip_mc_drop_socket(sk);
 	sock_purge_queue(sk, &sk->receive_queue);
-	sock_purge_queue(sk, &inet_dgram_sk(sk)->error_queue);
+	ip_errqueue_free(sk, &inet_dgram_sk(sk)->error_queue);
 }
 
 struct sk_buff_head *inet_dgram_error_queue(struct sock *sk, bool make)

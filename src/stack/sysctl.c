@@ -56,6 +56,7 @@ static const struct sysctl_row sysctl_table[] = {
 	INT_ROW(tcp_thin_linear_timeouts, 0, 255),   /* a u8 in Linux */
 	INT_ROW(tcp_retries2, 0, 255),      /* a u8 in Linux */
 	INT_ROW(tcp_syn_retries, 1, 127),   /* MAX_TCP_SYNCNT */
+	INT_ROW(tcp_syn_linear_timeouts, 0, 127),
 	INT_ROW(tcp_rto_max_ms, 1000, 120000),
 	INT_ROW(tcp_rto_min_us, 1, INT_MAX),
 	STR_ROW(tcp_congestion_control, us_sysctl_check_congestion),
@@ -116,6 +117,7 @@ void us_sysctl_init(struct us_sysctl *s)
 	s->optmem_max = 131072;
 	s->tcp_retries2 = 15;
 	s->tcp_syn_retries = 6;
+	s->tcp_syn_linear_timeouts = 4;
 	s->tcp_rto_max_ms = 120000;
 	s->tcp_rto_min_us = 200000;
 }

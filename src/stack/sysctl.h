@@ -29,6 +29,9 @@ struct us_sysctl {
 	int tcp_retries2;          /* timeouts before a connection fails */
 	int tcp_syn_retries;       /* SYNs before a connect() fails, unless
 				      TCP_SYNCNT says */
+	int tcp_syn_linear_timeouts; /* SYN timeouts that keep the RTO (and
+					add to the retries) before it
+					doubles (Linux 6.5, default 4) */
 	int tcp_rto_max_ms;        /* a new socket's TCP_RTO_MAX_MS */
 	int tcp_rto_min_us;        /* and TCP_RTO_MIN_US */
 	int tcp_thin_linear_timeouts; /* TCP_THIN_LINEAR_TIMEOUTS for every

@@ -2042,6 +2042,8 @@ static void case_timer_sysctls(struct dt *t)
 		{ "net.ipv4.tcp_syn_retries", "0" },
 		{ "net.ipv4.tcp_syn_retries", "128" },
 		{ "net.core.optmem_max", "-1" },
+		{ "net.ipv4.tcp_syn_linear_timeouts", "128" },
+		{ "net.ipv4.tcp_syn_linear_timeouts", "-1" },
 	};
 	struct sockaddr_in unspec = { .sin_family = AF_UNSPEC };
 	int l, c, s, fd;
@@ -2060,7 +2062,7 @@ static void case_timer_sysctls(struct dt *t)
 	dt_close(t, fd);
 	/* A listener's child has the listener's, a disconnect puts the
 	 * floor back to the constant, the ceiling stays. */
-	pair(t, 6641, &l, &c, &s);
+	pair(t, 6651, &l, &c, &s);
 	dt_getsockopt_int(t, s, SOL_TCP, TCP_RTO_MIN_US);
 	dt_getsockopt_int(t, c, SOL_TCP, TCP_RTO_MIN_US);
 	dt_connect(t, c, &unspec, sizeof(unspec));
@@ -2069,6 +2071,38 @@ static void case_timer_sysctls(struct dt *t)
 	dt_sysctl(t, "net.ipv4.tcp_rto_max_ms", "120000");
 	dt_sysctl(t, "net.ipv4.tcp_rto_min_us", "200000");
 	dt_sysctl(t, "net.ipv4.tcp_syn_retries", "6");
+	dt_close(t, c);
+	dt_close(t, s);
+	dt_close(t, l);
+}
+
+/* TCP_INFO's tcpi_ato is bounded by the delayed ACK's ceiling, a tick
+ * below the RTO's floor (Linux's tcp_get_info; helper-89's case). */
+static void case_ato_rto_min(struct dt *t)
+{
+	struct sockaddr_in a = dt_sin("127.0.0.1", 6661);
+	int l = dt_socket(t, AF_INET, SOCK_STREAM, 0);
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+	char buf[100] = { 0 };
+	int c, s;
+
+	dt_bind(t, l, &a, sizeof(a));
+	dt_setsockopt_int(t, l, IPPROTO_TCP, TCP_RTO_MIN_US, 8000);
+	dt_listen(t, l, 1);
+	c = dt_socket(t, AF_INET, SOCK_STREAM, 0);
+	dt_connect(t, c, &a, sizeof(a));
+	s = dt_accept(t, l, NULL, NULL);
+	for (int i = 0; i < 3; i++) {
+		dt_send(t, c, buf, sizeof(buf), 0);
+		usleep(50000);
+		dt_recv(t, s, buf, sizeof(buf), MSG_DONTWAIT);
+	}
+	memset(&ti, 0, sizeof(ti));
+	if (dt_ct(t)->getsockopt(s, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0)
+		dt_note(t, "TCP_INFO failed %d", errno);
+	else
+		dt_note(t, "tcpi_ato %u", ti.tcpi_ato);
 	dt_close(t, c);
 	dt_close(t, s);
 	dt_close(t, l);
@@ -2144,6 +2178,7 @@ static const struct dt_case cases[] = {
 	DT_CASE(case_tcp_save_syn),
 	DT_CASE(case_tcp_inq),
 	DT_CASE(case_timer_sysctls),
+	DT_CASE(case_ato_rto_min),
 	DT_CASE(case_listen_errors),
 	DT_CASE(case_listen_unbound),
 	DT_CASE(case_listen_connected),

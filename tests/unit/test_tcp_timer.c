@@ -99,7 +99,11 @@ static void test_syn_retries_then_etimedout(void **state)
 	(void)state;
 	tt_conn_init(&c, &T, true);
 	tt_open_synsent(&c);
-	for (int i = 0; i < 6; i++) {
+	/* net.ipv4.tcp_syn_linear_timeouts (4): the first four timeouts
+	 * keep the RTO and count beyond the six retries; then it doubles:
+	 * SYNs at 1, 2, 3, 4, 5, 7, 11, 19, 35, 67 s, ETIMEDOUT at 131 s,
+	 * as Linux 6.5 and later. */
+	for (int i = 0; i < 10; i++) {
 		const struct tt_seg *s;
 
 		advance_to_edge(gap);
@@ -107,7 +111,8 @@ static void test_syn_retries_then_etimedout(void **state)
 		assert_int_equal(s->th.opts.mss, 1460);
 		TT_EXPECT_NONE(&T);
 		assert_int_equal(tt_state(c.fd), TCP_SYN_SENT);
-		gap *= 2;
+		if (i >= 4)
+			gap *= 2;
 	}
 	advance_to_edge(gap);
 	TT_EXPECT_NONE(&T);
@@ -123,13 +128,17 @@ static void test_syn_retries_then_etimedout(void **state)
 	TT_EXPECT(&c, TCPHDR_RST, c.iss + 1, 0);
 }
 
-/* TCP_SYNCNT lowers the limit: 2 retries, ETIMEDOUT at 7 s. */
+/* TCP_SYNCNT lowers the limit: 2 retries, ETIMEDOUT at 7 s (with no
+ * linear timeouts, which would add theirs). */
 static void test_syncnt(void **state)
 {
 	struct tt_conn c;
 	int two = 2;
 
 	(void)state;
+	assert_int_equal(ustack_sysctl_set(T.st,
+					   "net.ipv4.tcp_syn_linear_timeouts",
+					   "0"), 0);
 	tt_conn_init(&c, &T, true);
 	c.fd = us_socket_on(T.st, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
 	assert_int_equal(us_setsockopt(c.fd, IPPROTO_TCP, TCP_SYNCNT, &two,
@@ -185,6 +194,9 @@ static void test_user_timeout_synsent(void **state)
 	int v = 3000;
 
 	(void)state;
+	assert_int_equal(ustack_sysctl_set(T.st,
+					   "net.ipv4.tcp_syn_linear_timeouts",
+					   "0"), 0);
 	tt_conn_init(&c, &T, true);
 	c.fd = us_socket_on(T.st, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
 	assert_int_equal(us_setsockopt(c.fd, IPPROTO_TCP, TCP_USER_TIMEOUT,

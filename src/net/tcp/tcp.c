@@ -1696,7 +1696,10 @@ static void tcp_fill_info(struct sock *sk, struct tcp_info *ti)
 	/* The delayed-ACK engine's delay, and how long ago data went, data
 	 * came and an ACK came, in ms (Linux's lsndtime, lrcvtime and
 	 * rcv_tstamp, from the connection's start on). */
+	/* (bounded by the delayed ACK's ceiling, as Linux reports it) */
 	ti->tcpi_ato = (uint32_t)tp->ato_ms * 1000;
+	if (ti->tcpi_ato > tcp_delack_max(tp))
+		ti->tcpi_ato = (uint32_t)tcp_delack_max(tp);
 	if (sk->state != TCP_SYN_SENT && sk->state != TCP_SYN_RECV) {
 		uint32_t now_ms = tcp_now_ms(sk);
 

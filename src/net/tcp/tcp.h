@@ -960,6 +960,9 @@ void tcp_reset_rto_timer_in(struct sock *sk, us_time_t delay);
 void tcp_write_err(struct sock *sk, int err);
 /* The RTO with its backoff, at most tcp_rto_max. */
 us_time_t tcp_backed_off_rto(const struct tcp_sock *tp);
+/* A zero-window probe's delay, from its backoff (Linux's
+ * tcp_probe0_when). */
+us_time_t tcp_probe0_when(const struct tcp_sock *tp);
 /*
  * The socket's timer bounds (TCP_RTO_MAX_MS, TCP_RTO_MIN_US,
  * TCP_DELACK_MAX_US, and at creation net.ipv4.tcp_rto_max_ms and

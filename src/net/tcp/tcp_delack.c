@@ -181,10 +181,11 @@ void tcp_send_delayed_ack(struct sock *sk)
 	struct tcp_sock *tp = tcp_sk(sk);
 	us_time_t ato = (us_time_t)(tp->ato_ms ? tp->ato_ms : TCP_ATO_MIN_MS)
 			* 1000, timeout;
+	us_time_t ceiling = tcp_delack_max(tp);
 
 	if (ato > TCP_DELACK_MIN_US) {
 		us_time_t max = (tp->pingpong || tp->ack_pushed) ?
-				tcp_delack_max(tp) : 500000;
+				ceiling : 500000;
 
 		if (tp->srtt_us) {
 			/* (in whole ms, as Linux's usecs_to_jiffies) */
@@ -198,8 +199,8 @@ void tcp_send_delayed_ack(struct sock *sk)
 		if (ato > max)
 			ato = max;
 	}
-	if (ato > tcp_delack_max(tp))
-		ato = tcp_delack_max(tp);
+	if (ato > ceiling)
+		ato = ceiling;
 	timeout = sk->st->now + ato;
 	if (us_timer_pending(&tp->delack_timer)) {
 		us_time_t due = tp->delack_timer.expires;

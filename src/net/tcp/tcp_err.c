@@ -98,7 +98,7 @@ void tcp_error_queue_free(struct sock *sk)
 	if (!sk->errq_ext || !(e = tcp_errq_find(sk)))
 		return;
 	sk->errq_ext = 0;
-	sock_purge_queue(sk, &e->q);
+	ip_errqueue_free(sk, &e->q);
 	list_del(&e->node);
 	free(e);
 }

@@ -431,7 +431,7 @@ static void __tcp_write_xmit(struct sock *sk, enum tcp_nagle nagle)
 	    !us_timer_pending(&tp->retrans_timer)) {
 		tp->probe_timer = true;
 		us_timer_mod(&sk->st->timers, &tp->retrans_timer,
-			     sk->st->now + tp->rto_us);
+			     sk->st->now + tcp_probe0_when(tp));
 	}
 }
 

@@ -449,8 +449,9 @@ static ssize_t inet_stream_sendmsg(struct socket *sock, const struct msghdr *msg
 		return err;
 	rc = stream_sendmsg(sock, msg, len, flags);
 	sock_zc_sent(sk, &z, rc > 0 ? (size_t)rc : 0, tp->write_seq);
-	/* (Acknowledged already, as over lo.) */
-	sock_zc_complete(sk, tp->snd_una, false);
+	/* (Acknowledged already, as over lo; or the connection ended while
+	 * the send waited, its data dropped with it.) */
+	sock_zc_complete(sk, tp->snd_una, sk->state == TCP_CLOSE);
 	return rc;
 }
 

@@ -160,6 +160,20 @@ us_time_t tcp_backed_off_rto(const struct tcp_sock *tp)
 	return rto > max ? max : rto;
 }
 
+/*
+ * A zero-window probe's delay (Linux's tcp_probe0_when): the RTO, never
+ * under TCP_RTO_MIN whatever the socket's floor (tcp_probe0_base), shifted
+ * by the backoff (at most ten times), at most the RTO's ceiling.
+ */
+us_time_t tcp_probe0_when(const struct tcp_sock *tp)
+{
+	us_time_t base = tp->rto_us > TCP_RTO_MIN_TIME_US ? tp->rto_us
+							 : TCP_RTO_MIN_TIME_US;
+	us_time_t when = base << (tp->backoff < 10 ? tp->backoff : 10);
+
+	return when < tcp_rto_max(tp) ? when : tcp_rto_max(tp);
+}
+
 void tcp_reset_rto_timer_in(struct sock *sk, us_time_t delay)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
@@ -213,7 +227,7 @@ void tcp_ack_probe(struct sock *sk)
 		return;
 	us_timer_mod(&sk->st->timers, &tp->retrans_timer, sk->st->now +
 		     tcp_clamp_probe0_to_user_timeout(sk,
-						      tcp_backed_off_rto(tp)));
+						      tcp_probe0_when(tp)));
 }
 
 /* After an ACK: stop the timer when nothing is outstanding, else restart
@@ -245,7 +259,7 @@ void tcp_rearm_rto(struct sock *sk)
 void tcp_rtt_sample(struct tcp_sock *tp, us_time_t rtt_us)
 {
 	uint32_t r = rtt_us > UINT32_MAX / 2 ? UINT32_MAX / 2 : (uint32_t)rtt_us;
-	uint64_t rto;
+	uint64_t rto, floor, ceiling;
 
 	if (r == 0)
 		r = 1;
@@ -259,11 +273,13 @@ void tcp_rtt_sample(struct tcp_sock *tp, us_time_t rtt_us)
 		tp->srtt_us = (7 * tp->srtt_us + r) / 8;
 	}
 	rto = 4ull * tp->rttvar_us;
-	if (rto < tcp_rto_min(tp))
-		rto = tcp_rto_min(tp);
+	floor = tcp_rto_min(tp);
+	if (rto < floor)
+		rto = floor;
 	rto += tp->srtt_us;
-	if (rto > tcp_rto_max(tp))
-		rto = tcp_rto_max(tp);
+	ceiling = tcp_rto_max(tp);
+	if (rto > ceiling)
+		rto = ceiling;
 	tp->rto_us = (uint32_t)rto;
 	tp->backoff = 0;
 	tcp_rack_rtt_sample(tp, r);      /* RACK.min_RTT */
@@ -305,7 +321,7 @@ static void tcp_send_probe0(struct sock *sk)
 	tp->probe_timer = true;
 	us_timer_mod(&sk->st->timers, &tp->retrans_timer, sk->st->now +
 		     tcp_clamp_probe0_to_user_timeout(sk,
-						      tcp_backed_off_rto(tp)));
+						      tcp_probe0_when(tp)));
 }
 
 /* Linux's "alive" for an orphan at a timeout: icsk_rto, the RTO this
@@ -497,6 +513,9 @@ static bool tcp_write_timeout(struct sock *sk)
 		else
 			retry_until = (unsigned int)
 				      sk->st->sysctl.tcp_syn_retries;
+		if (sk->state == TCP_SYN_SENT)
+			retry_until += (unsigned int)
+				       sk->st->sysctl.tcp_syn_linear_timeouts;
 		if (tp->retransmits >= retry_until &&
 		    !tcp_defer_accept_waits(tp, false))
 			return true;
@@ -634,6 +653,22 @@ static void tcp_count_timeout(struct tcp_sock *tp)
  */
 #define TCP_THIN_LINEAR_RETRIES 6
 
+/*
+ * net.ipv4.tcp_syn_linear_timeouts (Linux 6.5, 4 by default): a SYN goes
+ * again after the same RTO for its first so many timeouts, which are
+ * retries beyond tcp_syn_retries (tcp_write_timeout), and only then backs
+ * off: SYNs at 0, 1, 2, 3, 4, 5, 7, 11, ... s, ETIMEDOUT after 131 s.
+ */
+static void tcp_syn_linear_timeout(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	if (sk->state == TCP_SYN_SENT &&
+	    tp->retransmits <=
+	    (unsigned int)sk->st->sysctl.tcp_syn_linear_timeouts)
+		tp->backoff = 0;
+}
+
 static void tcp_thin_linear_timeout(struct sock *sk)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
@@ -743,6 +778,7 @@ static void tcp_retransmit_timer(struct us_timer *t, us_time_t now)
 	tcp_enter_loss(sk, tp->retransmits == 0);
 	tcp_count_timeout(tp);
 	tcp_thin_linear_timeout(sk);
+	tcp_syn_linear_timeout(sk);
 	tcp_write_xmit(sk, true);
 	tcp_reset_rto_timer(sk);
 	tcp_clamp_rto_to_user_timeout(sk);
