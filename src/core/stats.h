@@ -237,6 +237,7 @@ struct ustack;
 	X(UDP_BAD_CSUM, "udp_bad_csum") \
 	X(UDP_NO_SOCKET, "udp_no_socket") \
 	X(SOCKET_RCVBUFF, "socket_rcvbuff") \
+	X(SOCKET_FILTER, "socket_filter")   /* SO_ATTACH_FILTER's 0 */ \
 	/* TCP */ \
 	X(TCP_TRUNCATED, "tcp_truncated") \
 	X(TCP_BAD_DOFF, "tcp_bad_doff") \

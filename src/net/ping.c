@@ -173,6 +173,12 @@ bool ping_rcv(struct sk_buff *skb)
 	/* The whole message from its ICMP header (Linux's ping_rcv pushes
 	 * it back), charged to SO_RCVBUF as any datagram. */
 	skb_reset_transport_header(skb);
+	/* The socket's filter, from the ICMP header (Linux's
+	 * sock_queue_rcv_skb: sk_filter, a byte kept at least). */
+	if (sk->filter && !sk_filter_trim(sk, skb, skb->data, 1)) {
+		us_drop(st, skb, US_DROP_SOCKET_FILTER);
+		return true;
+	}
 	ip_pktinfo_prepare(sk, skb);
 	if (sock_queue_rcv_skb(sk, skb) < 0)
 		us_drop(st, skb, US_DROP_SOCKET_RCVBUFF);

@@ -114,6 +114,7 @@ void sk_clone_options(struct sock *newsk, const struct sock *sk)
 	newsk->select_err_queue = sk->select_err_queue;
 	newsk->rcvmark = sk->rcvmark;
 	newsk->zerocopy = sk->zerocopy;
+	sk_filter_clone(newsk, sk);   /* (shared, as Linux's sk_clone_lock) */
 	/* (and IP_LOCAL_PORT_RANGE, Linux's inet_sock copy: a child without
 	 * memory for it takes the instance's range) */
 	if (sk->has_ext) {
@@ -229,6 +230,7 @@ void sock_put(struct sock *sk)
 		list_del(&e->node);
 		free(e->saved_syn);
 		free(e->zc);
+		sk_filter_release(e);
 		free(e);
 	}
 	skb_queue_purge(&sk->receive_queue);
@@ -801,6 +803,9 @@ int sock_setsockopt(struct sock *sk, int optname, const void *optval,
 	case SO_PASSSEC:
 	case SO_PASSPIDFD:
 		return -EOPNOTSUPP;   /* (Linux 6.18: AF_UNIX's alone) */
+	case SO_ATTACH_FILTER:
+		return sk_attach_filter(sk, optval, optlen,
+					sock_ext_has(sk, SK_EXT_LOCK_FILTER));
 	}
 	rc = get_int(optval, optlen, &val);
 	if (rc < 0)
@@ -854,7 +859,12 @@ int sock_setsockopt(struct sock *sk, int optname, const void *optval,
 	case SO_NOFCS:
 		return sock_ext_flag(sk, SK_EXT_NOFCS, val != 0);
 	case SO_LOCK_FILTER:
+		/* Once locked, for good (Linux's SOCK_FILTER_LOCKED). */
+		if (!val && sock_ext_has(sk, SK_EXT_LOCK_FILTER))
+			return -EPERM;
 		return sock_ext_flag(sk, SK_EXT_LOCK_FILTER, val != 0);
+	case SO_DETACH_FILTER:
+		return sk_detach_filter(sk, sock_ext_has(sk, SK_EXT_LOCK_FILTER));
 	case SO_NO_CHECK:
 		sk->no_check = val != 0;
 		return 0;
@@ -1141,6 +1151,8 @@ int sock_getsockopt(struct sock *sk, int optname, void *optval,
 		return -EINVAL;
 	if (optname == SO_BINDTODEVICE)
 		return sock_getbindtodevice(sk, optval, optlen);
+	if (optname == SO_GET_FILTER)
+		return sk_get_filter(sk, optval, optlen);
 	memset(&v, 0, sizeof(v));
 	switch (optname) {
 	case SO_COOKIE:

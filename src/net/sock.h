@@ -128,6 +128,8 @@ struct sock {
 	bool zerocopy : 1, zc_wait : 1, zc_corked : 1;
 	/* SO_PEEK_OFF was given a value (in sock_ext; -1 without one). */
 	bool peek_off : 1;
+	/* A socket filter (SO_ATTACH_FILTER) in sock_ext. */
+	bool filter : 1;
 	uint8_t tos;                /* IP_TOS (here for packing) */
 	uint16_t num;               /* local port, host order; 0 = unbound */
 
@@ -266,6 +268,7 @@ struct sock_ext {
 	struct sock_zc_range *zc;
 	/* TCP's timer bounds (tcp_sock.timer_bounds; tcp_timer.c), us. */
 	uint32_t rto_max_us, rto_min_us, delack_max_us;
+	struct sk_filter *filter;       /* SO_ATTACH_FILTER (sock.filter) */
 };
 /* Sends ids lo..hi, of `bytes`, complete once `end` is reached (TCP: the
  * sequence number after their last byte is acknowledged). */
@@ -323,6 +326,27 @@ size_t sock_zc_optmem(struct sock *sk);
 void sock_zc_sent(struct sock *sk, const struct zc_send *z, size_t bytes,
 		  uint32_t end);
 void sock_zc_complete(struct sock *sk, uint32_t upto, bool all);
+
+/*
+ * Classic BPF socket filters (sock_filter.c): SO_ATTACH_FILTER's struct
+ * sock_fprog, SO_DETACH_FILTER, SO_GET_FILTER (in instructions), each
+ * refused (EPERM) while SO_LOCK_FILTER holds. sk_filter_run gives the
+ * verdict on a packet seen from `start` (its transport header) to its end:
+ * the bytes to keep (0: drop; UINT32_MAX without a filter).
+ */
+struct sk_filter;
+int sk_attach_filter(struct sock *sk, const void *optval, socklen_t optlen,
+		     bool locked);
+int sk_detach_filter(struct sock *sk, bool locked);
+int sk_get_filter(struct sock *sk, void *optval, socklen_t *optlen);
+void sk_filter_clone(struct sock *newsk, const struct sock *sk);
+void sk_filter_release(struct sock_ext *e);
+uint32_t sk_filter_run(const struct sock *sk, const struct sk_buff *skb,
+		       const uint8_t *start);
+/* sk_filter_run's verdict applied (Linux's sk_filter_trim_cap): false to
+ * drop; else the packet cut to it, never below `cap` bytes from start. */
+bool sk_filter_trim(const struct sock *sk, struct sk_buff *skb,
+		    const uint8_t *start, uint32_t cap);
 
 /* Allocate prot->obj_size bytes, zeroed, with defaults; refcnt 1. */
 struct sock *sk_alloc(struct ustack *st, int family, int type, int protocol,

@@ -218,6 +218,16 @@ static void udp_queue_one(struct sock *sk, struct sk_buff *skb)
 {
 	struct ustack *st = sk->st;
 
+	/* The socket's filter first, from the UDP header, never cutting
+	 * into it (Linux's udp_queue_rcv_one_skb: a drop counts as an
+	 * error and in SO_RXQ_OVFL's count). */
+	if (sk->filter &&
+	    !sk_filter_trim(sk, skb, skb_transport_header(skb), UDP_HLEN)) {
+		sk->drops++;
+		us_mib_inc(st, US_MIB_UDP_IN_ERRORS);
+		us_drop(st, skb, US_DROP_SOCKET_FILTER);
+		return;
+	}
 	ip_pktinfo_prepare(sk, skb);
 	if (sock_queue_rcv_skb(sk, skb) < 0) {
 		us_mib_inc(st, US_MIB_UDP_RCVBUF_ERRORS);

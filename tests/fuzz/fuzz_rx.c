@@ -31,6 +31,7 @@
 #include <errno.h>
 #include <netinet/tcp.h>
 #include <netinet/udp.h>
+#include <linux/filter.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -209,6 +210,28 @@ static void open_sockets(struct test_stack *t, int fds[NFDS])
 		      sizeof(int));
 	/* A datagram waits for ARP with its reports to come. */
 	us_send(fds[1], "ping", 4, MSG_ZEROCOPY);
+	/* A socket filter on every socket (a listener's passes to what it
+	 * accepts): loads through each header and past the end, indirect,
+	 * and a verdict from the packet, which cuts or drops some. */
+	{
+		static const struct sock_filter prog[] = {
+			{ BPF_LDX | BPF_B | BPF_MSH, 0, 0, (uint32_t)SKF_NET_OFF },
+			{ BPF_LD | BPF_B | BPF_IND, 0, 0, (uint32_t)SKF_NET_OFF + 1 },
+			{ BPF_JMP | BPF_JSET | BPF_K, 0, 3, 0x40 },
+			{ BPF_LD | BPF_W | BPF_ABS, 0, 0,
+			  (uint32_t)SKF_AD_OFF + SKF_AD_PKTTYPE },
+			{ BPF_LD | BPF_H | BPF_IND, 0, 0, 40 },
+			{ BPF_RET | BPF_A, 0, 0, 0 },
+			{ BPF_LD | BPF_W | BPF_LEN, 0, 0, 0 },
+			{ BPF_RET | BPF_A, 0, 0, 0 },
+		};
+		struct sock_fprog fp = { sizeof(prog) / sizeof(prog[0]),
+					 (struct sock_filter *)prog };
+
+		for (int i = 0; i < NFDS; i++)
+			us_setsockopt(fds[i], SOL_SOCKET, SO_ATTACH_FILTER, &fp,
+				      sizeof(fp));
+	}
 	/* Peeks start a few bytes in (SO_PEEK_OFF; a listener's passes to
 	 * what it accepts). */
 	for (int i = 0; i < NFDS; i++)

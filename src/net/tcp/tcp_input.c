@@ -1280,6 +1280,33 @@ static void tcp_rcv_synsent(struct sock *sk, struct sk_buff *skb,
 	skb_free(skb);
 }
 
+/*
+ * The socket's filter (a child in SYN_RECV: its listener's, as Linux's
+ * request sock), on the segment from its TCP header, never cutting into
+ * that; what it cuts off is not received (Linux's tcp_filter, then
+ * tcp_v4_fill_cb). False when it dropped the segment.
+ */
+static bool tcp_filter(struct sock *sk, struct sk_buff *skb,
+		       const struct tcp_seg *th, uint32_t *seglen)
+{
+	struct tcp_sock *parent = tcp_sk(sk)->parent;
+	struct sock *fsk = sk->state == TCP_SYN_RECV && parent ? &parent->sk
+							      : sk;
+
+	if (!fsk->filter)
+		return true;
+	if (!sk_filter_trim(fsk, skb, skb->data - th->doff, th->doff)) {
+		if (fsk == sk)
+			sk->drops++;
+		tcp_drop(sk->st, skb, US_DROP_SOCKET_FILTER);
+		return false;
+	}
+	*seglen = skb->len + ((th->flags & TCPHDR_SYN) ? 1 : 0) +
+		  ((th->flags & TCPHDR_FIN) ? 1 : 0);
+	TCP_SKB_CB(skb)->end_seq = th->seq + *seglen;
+	return true;
+}
+
 /* ---- TIME-WAIT ----------------------------------------------------------- */
 
 /* A segment for a TIME_WAIT entry (tcp_timewait.c); a SYN that may reopen
@@ -1308,6 +1335,8 @@ static void tcp_timewait_input(struct ustack *st, struct tcp_tw *tw,
 		tcp_drop(st, skb, US_DROP_TCP_MINTTL);
 		return;
 	}
+	if (!tcp_filter(lsk, skb, th, &seglen))
+		return;
 	TCP_SKB_CB(skb)->tw_isn = isn;
 	tcp_listen_input(lsk, skb, th, seglen);
 }
@@ -1733,6 +1762,8 @@ void tcp_v4_rcv(struct sk_buff *skb)
 		tcp_drop(st, skb, US_DROP_TCP_MINTTL);
 		return;
 	}
+	if (!tcp_filter(sk, skb, &th, &seglen))
+		return;
 	switch (sk->state) {
 	case TCP_LISTEN:
 		tcp_listen_input(sk, skb, &th, seglen);
