@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <linux/capability.h>
+#include <linux/filter.h>
 #include <linux/sock_diag.h>
 #include <net/if.h>
 #include <netinet/in.h>
@@ -1005,6 +1006,7 @@ static int sock_get_value(struct sock *sk, int optname, void *v, int *lv)
 	case SO_WIFI_STATUS: *iv = sock_ext_has(sk, SK_EXT_WIFI_STATUS); return 0;
 	case SO_NOFCS: *iv = sock_ext_has(sk, SK_EXT_NOFCS); return 0;
 	case SO_LOCK_FILTER: *iv = sock_ext_has(sk, SK_EXT_LOCK_FILTER); return 0;
+	case SO_BPF_EXTENSIONS: *iv = SKF_AD_MAX; return 0;   /* (all known) */
 	case SO_NO_CHECK: *iv = sk->no_check; return 0;
 	case SO_SELECT_ERR_QUEUE: *iv = sk->select_err_queue; return 0;
 	case SO_RCVMARK: *iv = sk->rcvmark; return 0;

@@ -26,6 +26,7 @@
  */
 #include <errno.h>
 #include <linux/filter.h>
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -302,6 +303,34 @@ static uint32_t bpf_nla_find(const uint8_t *data, uint32_t len, uint32_t a,
 	return 0;
 }
 
+/* Where the payload starts, from the program's offset 0 (Linux's
+ * skb_get_poff): past the transport header, TCP's with its options. */
+static uint32_t bpf_pay_offset(const struct bpf_pkt *p)
+{
+	const struct sk_buff *skb = p->skb;
+	const uint8_t *th;
+	uint32_t off, hl;
+
+	if (skb->network_header == SKB_HDR_UNSET ||
+	    skb->transport_header == SKB_HDR_UNSET)
+		return 0;
+	th = skb_transport_header(skb);
+	off = (uint32_t)(th - p->start);
+	switch (skb_network_header(skb)[9]) {
+	case IPPROTO_TCP:
+		if (th + 13 > skb->tail)
+			return 0;
+		hl = (uint32_t)(th[12] >> 4) * 4;
+		return off + (hl > 20 ? hl : 20);
+	case IPPROTO_UDP:
+	case IPPROTO_ICMP:
+	case IPPROTO_IGMP:
+		return off + 8;
+	default:
+		return off;
+	}
+}
+
 static uint32_t bpf_ancillary(const struct bpf_pkt *p, uint32_t k,
 			      uint32_t a, uint32_t x)
 {
@@ -337,9 +366,12 @@ static uint32_t bpf_ancillary(const struct bpf_pkt *p, uint32_t k,
 		/* (within the nested attribute's payload) */
 		return bpf_nla_find(p->start, a + nla_len, a + 4, x);
 	}
+	case SKF_AD_PAY_OFFSET:
+		return bpf_pay_offset(p);
 	default:
-		/* QUEUE, RXHASH, CPU, the VLAN ones, PAY_OFFSET: nothing
-		 * here to report (one queue, no hash, no VLANs). */
+		/* QUEUE, RXHASH, CPU, the VLAN ones: nothing here to report
+		 * (one queue, no hash, no VLANs; the CPU is the sender's on
+		 * Linux, which ustack does not know). */
 		return 0;
 	}
 }

@@ -146,6 +146,9 @@ static void case_filter_udp_loads(struct dt *t)
 	static const struct sock_filter anc_mark[] = {
 		LD_W(SKF_AD_OFF + SKF_AD_MARK), ADD(8), RET_A,
 	};
+	static const struct sock_filter anc_poff[] = {
+		LD_W(SKF_AD_OFF + SKF_AD_PAY_OFFSET), ADD(8), RET_A,
+	};
 	static const struct sock_filter beyond[] = {
 		LD_B(200), RET(0xffff),
 	};
@@ -185,6 +188,9 @@ static void case_filter_udp_loads(struct dt *t)
 	roundtrip(t, u, r, &to, 1000);
 	ATTACH(t, r, anc_mark);
 	roundtrip(t, u, r, &to, 200);
+	ATTACH(t, r, anc_poff);
+	roundtrip(t, u, r, &to, 100);
+	dt_getsockopt_int(t, r, SOL_SOCKET, SO_BPF_EXTENSIONS);
 	ATTACH(t, r, beyond);
 	roundtrip(t, u, r, &to, 100);
 	roundtrip(t, u, r, &to, 300);
@@ -407,12 +413,35 @@ static void case_filter_ping(struct dt *t)
 	dt_close(t, p);
 }
 
+/* SKF_AD_PAY_OFFSET on TCP: past the header and its options, so that
+ * 10 more keeps 10 bytes of a segment's payload. */
+static void case_filter_tcp_pay_offset(struct dt *t)
+{
+	static const struct sock_filter poff0[] = {
+		LD_W(SKF_AD_OFF + SKF_AD_PAY_OFFSET), ADD(10), RET_A,
+	};
+	static char data[200];
+	char buf[256];
+	int l, c, s;
+
+	memset(data, 'x', sizeof(data));
+	dt_tcp_pair(t, 7409, &l, &c, &s);
+	ATTACH(t, s, poff0);
+	dt_send(t, c, data, 100, 0);
+	usleep(50000);
+	dt_recv(t, s, buf, sizeof(buf), MSG_DONTWAIT);
+	dt_close(t, c);
+	dt_close(t, s);
+	dt_close(t, l);
+}
+
 static const struct dt_case cases[] = {
 	DT_CASE(case_filter_udp_verdicts),
 	DT_CASE(case_filter_udp_loads),
 	DT_CASE(case_filter_checks),
 	DT_CASE(case_filter_options),
 	DT_CASE(case_filter_tcp),
+	DT_CASE(case_filter_tcp_pay_offset),
 	DT_CASE(case_filter_ping),
 };
 
