@@ -485,6 +485,47 @@ unsigned char *skb_pull(struct sk_buff *skb, unsigned int len)
 	return skb->data;
 }
 
+int skb_trim_frags(struct sk_buff *skb, unsigned int len)
+{
+	struct sk_buff *f, *next, *keep = NULL;
+	unsigned int head = skb_headlen(skb), left;
+
+	if (!skb->data_len)
+		return skb_trim(skb, len);
+	if (len > skb->len || skb_shared_data(skb))
+		return -1;
+	left = len > head ? len - head : 0;
+	for (f = skb_shinfo(skb)->frag_list; f; f = f->frag_next) {
+		unsigned int flen = skb_headlen(f);
+
+		if (!left)
+			break;
+		keep = f;
+		if (left <= flen) {
+			f->len = left;   /* (a frag is linear) */
+			f->tail = f->data + left;
+			left = 0;
+			f = f->frag_next;
+			break;
+		}
+		left -= flen;
+	}
+	/* What follows the cut goes. */
+	for (; f; f = next) {
+		next = f->frag_next;
+		skb_free(f);
+	}
+	if (keep)
+		keep->frag_next = NULL;
+	else
+		skb_shinfo(skb)->frag_list = NULL;
+	if (len < head)
+		skb->tail = skb->data + len;
+	skb->data_len = len > head ? len - head : 0;
+	skb->len = len;
+	return 0;
+}
+
 int skb_trim(struct sk_buff *skb, unsigned int len)
 {
 	if (len > skb->len || skb->data_len)

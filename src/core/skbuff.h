@@ -323,6 +323,9 @@ unsigned char *skb_put(struct sk_buff *skb, unsigned int len);   /* append */
 unsigned char *skb_push(struct sk_buff *skb, unsigned int len);  /* prepend */
 unsigned char *skb_pull(struct sk_buff *skb, unsigned int len);  /* strip front */
 int skb_trim(struct sk_buff *skb, unsigned int len);     /* cut to len */
+/* The same for one with a frag_list too (the frags past the cut freed);
+ * -1 when its data area is shared. */
+int skb_trim_frags(struct sk_buff *skb, unsigned int len);
 /* Append len bytes copied from src; -1 when out of room. */
 int skb_put_data(struct sk_buff *skb, const void *src, unsigned int len);
 

@@ -921,9 +921,10 @@ void ip_cmsg_recv(struct msghdr *msg, const struct sock *sk,
 		put_cmsg(msg, SOL_IP, IP_ORIGDSTADDR, sizeof(sin), &sin);
 	}
 	/* IP_RECVFRAGSIZE: a reassembled datagram's largest fragment. (No
-	 * IP_CHECKSUM message: Linux gives one only for a checksum the
-	 * device summed whole, CHECKSUM_COMPLETE, which neither lo nor a
-	 * TAP gives.) */
+	 * IP_CHECKSUM message: Linux gives one only for a datagram whose
+	 * checksum was summed whole, CHECKSUM_COMPLETE, which lo never has;
+	 * over a device without checksum offload it sums some in software,
+	 * which ustack does not model.) */
 	if (sk->recvfragsize && skb->frag_max) {
 		int size = skb->frag_max;
 

@@ -255,6 +255,7 @@ void ip_rcv(struct sk_buff *skb)
 	struct ipv4_info h;
 
 	us_mib_inc(st, US_MIB_IP_IN_RECEIVES);
+	skb->frag_max = 0;   /* (Linux's IPCB, cleared in ip_rcv_core) */
 	r = ipv4_parse(skb->data, skb->len, &h);
 	if (r != US_DROP_NOT_DROPPED) {
 		us_drop(st, skb, r);

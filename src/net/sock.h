@@ -340,6 +340,8 @@ int sk_attach_filter(struct sock *sk, const void *optval, socklen_t optlen,
 int sk_detach_filter(struct sock *sk, bool locked);
 int sk_get_filter(struct sock *sk, void *optval, socklen_t *optlen);
 void sk_filter_clone(struct sock *newsk, const struct sock *sk);
+/* A listener's child takes its program as it is when the handshake ends. */
+void sk_filter_reclone(struct sock *sk, const struct sock *parent);
 void sk_filter_release(struct sock_ext *e);
 uint32_t sk_filter_run(const struct sock *sk, const struct sk_buff *skb,
 		       const uint8_t *start);

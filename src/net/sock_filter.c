@@ -242,22 +242,23 @@ static bool bpf_hdr_read(const struct bpf_pkt *p, int32_t k, uint32_t size,
 			 uint8_t *out)
 {
 	const struct sk_buff *skb = p->skb;
-	const uint8_t *base;
+	uint32_t hdr, off, room;
 
 	if (k >= SKF_NET_OFF) {
-		if (skb->network_header == SKB_HDR_UNSET)
-			return false;
-		base = skb_network_header(skb) + (k - SKF_NET_OFF);
+		hdr = skb->network_header;
+		off = (uint32_t)(k - SKF_NET_OFF);
 	} else if (k >= SKF_LL_OFF) {
-		if (skb->mac_header == SKB_HDR_UNSET)
-			return false;
-		base = skb_mac_header(skb) + (k - SKF_LL_OFF);
+		hdr = skb->mac_header;
+		off = (uint32_t)(k - SKF_LL_OFF);
 	} else {
 		return false;
 	}
-	if (base < skb->head || base + size > skb->tail)
+	/* (offsets from head compared, no pointer formed past the end) */
+	room = (uint32_t)(skb->tail - skb->head);
+	if (hdr == SKB_HDR_UNSET || hdr > room || off > room - hdr ||
+	    size > room - hdr - off)
 		return false;
-	memcpy(out, base, size);
+	memcpy(out, skb->head + hdr + off, size);
 	return true;
 }
 
@@ -603,6 +604,17 @@ void sk_filter_clone(struct sock *newsk, const struct sock *sk)
 	}
 }
 
+void sk_filter_reclone(struct sock *sk, const struct sock *parent)
+{
+	struct sk_filter *fp = sk_filter_of(parent);
+
+	if (fp == sk_filter_of(sk))
+		return;
+	if (fp)
+		fp->refcnt++;
+	(void)sk_filter_set(sk, fp);
+}
+
 void sk_filter_release(struct sock_ext *e)
 {
 	sk_filter_put(e->filter);
@@ -629,7 +641,8 @@ bool sk_filter_trim(const struct sock *sk, struct sk_buff *skb,
 		return false;
 	if (keep < cap)
 		keep = cap;
-	if (keep < before + skb->len)
-		skb_trim(skb, keep > before ? keep - before : 0);
+	if (keep < before + skb->len &&
+	    skb_trim_frags(skb, keep > before ? keep - before : 0) < 0)
+		return false;   /* (no memory to cut a shared frag_list) */
 	return true;
 }

@@ -17,6 +17,7 @@
 #include <linux/sock_diag.h>
 #include <netinet/in.h>
 #include <netinet/ip_icmp.h>
+#include <netinet/tcp.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -435,7 +436,58 @@ static void case_filter_tcp_pay_offset(struct dt *t)
 	dt_close(t, l);
 }
 
+/*
+ * A listener's filter that takes SYNs only (helper-91's case): the ACK
+ * that would end the handshake is dropped, and counted on the listener;
+ * once the filter is gone, the SYN-ACK sent again ends it, and the child
+ * has the listener's filter as it is then (none). Data and a FIN in one
+ * segment, cut to 4 bytes: those, then the end.
+ */
+static void case_filter_tcp_handshake(struct dt *t)
+{
+	static const struct sock_filter syn_only[] = {
+		LD_B(13), INSN(BPF_JMP | BPF_JSET | BPF_K, 0, 1, 0x02),
+		RET(0xffff), RET(0),
+	};
+	static const struct sock_filter four[] = {
+		LD_B(12), INSN(BPF_ALU | BPF_RSH | BPF_K, 0, 0, 2),
+		INSN(BPF_ALU | BPF_AND | BPF_K, 0, 0, 0x3c), ADD(4), RET_A,
+	};
+	static char data[100];
+	struct sockaddr_in a = dt_sin("127.0.0.1", 7406);
+	struct sock_filter got[8];
+	socklen_t len;
+	char buf[256];
+	int l, c, s;
+
+	dt_run_timers(t);
+	l = dt_tcp_listener(t, 7406);
+	ATTACH(t, l, syn_only);
+	c = dt_socket(t, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	dt_connect(t, c, &a, sizeof(a));
+	usleep(100000);
+	drops(t, l);
+	detach(t, l);
+	usleep(2500000);   /* (the SYN-ACK goes again after 1 s) */
+	dt_fcntl(t, l, F_SETFL, O_NONBLOCK);
+	s = dt_accept(t, l, NULL, NULL);
+	len = 8;
+	dt_getsockopt(t, s, SOL_SOCKET, SO_GET_FILTER, got, &len);
+	ATTACH(t, s, four);
+	memset(data, 'y', sizeof(data));
+	dt_setsockopt_int(t, c, IPPROTO_TCP, TCP_CORK, 1);
+	dt_send(t, c, data, 100, 0);
+	dt_shutdown(t, c, SHUT_WR);
+	usleep(100000);
+	dt_recv(t, s, buf, sizeof(buf), MSG_DONTWAIT);
+	dt_recv(t, s, buf, sizeof(buf), MSG_DONTWAIT);
+	dt_close(t, s);
+	dt_close(t, c);
+	dt_close(t, l);
+}
+
 static const struct dt_case cases[] = {
+	DT_CASE(case_filter_tcp_handshake),
 	DT_CASE(case_filter_udp_verdicts),
 	DT_CASE(case_filter_udp_loads),
 	DT_CASE(case_filter_checks),

@@ -217,6 +217,48 @@ static void test_holds(void **state)
 	skb_free(area);
 }
 
+/* skb_trim_frags: a cut inside the frag_list keeps the frags before it,
+ * shortens the one it falls in and frees the rest; one inside the head
+ * frees them all; a shared data area is refused. */
+static struct sk_buff *frag_of(const char *bytes)
+{
+	struct sk_buff *f = skb_alloc(NULL, 16);
+
+	assert_non_null(f);
+	assert_int_equal(skb_put_data(f, bytes, 10), 0);
+	return f;
+}
+
+static void test_trim_frags(void **state)
+{
+	struct sk_buff *skb = skb_alloc(NULL, 64), *c;
+
+	(void)state;
+	assert_non_null(skb);
+	assert_int_equal(skb_put_data(skb, "0123456789", 10), 0);
+	skb_add_frag(skb, frag_of("abcdefghij"));
+	skb_add_frag(skb, frag_of("ABCDEFGHIJ"));
+	assert_int_equal(skb->len, 30);
+	assert_int_equal(skb_trim_frags(skb, 31), -1);
+	assert_int_equal(skb_trim_frags(skb, 15), 0);
+	assert_int_equal(skb->len, 15);
+	assert_int_equal(skb->data_len, 5);
+	assert_non_null(skb_shinfo(skb)->frag_list);
+	assert_null(skb_shinfo(skb)->frag_list->frag_next);
+	assert_int_equal(skb_shinfo(skb)->frag_list->len, 5);
+	assert_memory_equal(skb_shinfo(skb)->frag_list->data, "abcde", 5);
+	c = skb_clone(skb);   /* shared now: refused */
+	assert_non_null(c);
+	assert_int_equal(skb_trim_frags(skb, 4), -1);
+	skb_free(c);
+	assert_int_equal(skb_trim_frags(skb, 4), 0);
+	assert_int_equal(skb->len, 4);
+	assert_int_equal(skb->data_len, 0);
+	assert_null(skb_shinfo(skb)->frag_list);
+	assert_memory_equal(skb->data, "0123", 4);
+	skb_free(skb);
+}
+
 static void test_unshare_and_copy(void **state)
 {
 	struct skb_pool pool;
@@ -342,6 +384,7 @@ int main(void)
 		cmocka_unit_test(test_clone_part),
 		cmocka_unit_test(test_holds),
 		cmocka_unit_test(test_unshare_and_copy),
+		cmocka_unit_test(test_trim_frags),
 		cmocka_unit_test(test_refcount),
 		cmocka_unit_test(test_pool_limit),
 		cmocka_unit_test(test_queue),

@@ -1282,22 +1282,22 @@ static void tcp_rcv_synsent(struct sock *sk, struct sk_buff *skb,
 
 /*
  * The socket's filter (a child in SYN_RECV: its listener's, as Linux's
- * request sock), on the segment from its TCP header, never cutting into
- * that; what it cuts off is not received (Linux's tcp_filter, then
- * tcp_v4_fill_cb). False when it dropped the segment.
+ * request sock; not a Fast Open child, a full socket there), on the
+ * segment from its TCP header, never cutting into that; what it cuts off
+ * is not received (Linux's tcp_filter, then tcp_v4_fill_cb). A drop
+ * counts on the filtering socket. False when it dropped the segment.
  */
 static bool tcp_filter(struct sock *sk, struct sk_buff *skb,
 		       const struct tcp_seg *th, uint32_t *seglen)
 {
-	struct tcp_sock *parent = tcp_sk(sk)->parent;
-	struct sock *fsk = sk->state == TCP_SYN_RECV && parent ? &parent->sk
-							      : sk;
+	struct tcp_sock *tp = tcp_sk(sk), *parent = tp->parent;
+	struct sock *fsk = sk->state == TCP_SYN_RECV && parent &&
+			   !tp->fastopen_child ? &parent->sk : sk;
 
 	if (!fsk->filter)
 		return true;
 	if (!sk_filter_trim(fsk, skb, skb->data - th->doff, th->doff)) {
-		if (fsk == sk)
-			sk->drops++;
+		fsk->drops++;
 		tcp_drop(sk->st, skb, US_DROP_SOCKET_FILTER);
 		return false;
 	}
@@ -1481,8 +1481,10 @@ static bool tcp_synrecv_ack(struct sock *sk, struct sk_buff *skb,
 			sk->sk_state_change(sk);
 	} else if (parent) {
 		/* TCP_QUICKACK 0 set on the listener after listen(), as
-		 * Linux's child has it when the request becomes one. */
+		 * Linux's child has it when the request becomes one; and
+		 * the listener's filter as it is now (sk_clone_lock). */
 		tp->pingpong = parent->pingpong;
+		sk_filter_reclone(sk, &parent->sk);
 		list_del(&tp->child_node);
 		parent->syn_qlen--;
 		list_add_tail(&tp->child_node, &parent->accept_queue);
