@@ -1156,6 +1156,19 @@ void dt_getnames(struct dt *t, int fd)
 	dt_getpeername(t, fd, &a, &len);
 }
 
+int dt_ping_socket(struct dt *t)
+{
+	if (dt_ct(t) == &ct_kernel) {
+		int fd = open("/proc/sys/net/ipv4/ping_group_range", O_WRONLY);
+
+		if (fd < 0 || write(fd, "0 2147483647", 12) != 12)
+			perror("ping_group_range");
+		if (fd >= 0)
+			close(fd);
+	}
+	return dt_socket(t, AF_INET, SOCK_DGRAM, IPPROTO_ICMP);
+}
+
 int dt_udp_bound(struct dt *t, uint16_t port)
 {
 	struct sockaddr_in a = dt_sin("127.0.0.1", port);

@@ -162,6 +162,10 @@ void dt_getsockopt_lens(struct dt *t, int fd, int level, int name,
 #define DT_GETLENS(t, fd, level, name, lens) \
 	dt_getsockopt_lens(t, fd, level, name, lens, \
 			   sizeof(lens) / sizeof((lens)[0]))
+/* A ping socket (SOCK_DGRAM, IPPROTO_ICMP); on the kernel's side, ping
+ * sockets allowed to root first (net.ipv4.ping_group_range "0
+ * 2147483647", as ustack allows them). */
+int dt_ping_socket(struct dt *t);
 /* A UDP socket bound to 127.0.0.1:port (port 0: ephemeral). */
 int dt_udp_bound(struct dt *t, uint16_t port);
 /* A TCP listener on 127.0.0.1:port (SO_REUSEADDR, backlog 8), and a

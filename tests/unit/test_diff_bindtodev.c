@@ -485,11 +485,7 @@ static void case_ping_bound_device(struct dt *t)
 	int p;
 
 	dt_add_link(t);
-	if (dt_ct(t) == &ct_kernel) {
-		int fd = open("/proc/sys/net/ipv4/ping_group_range", O_WRONLY);
-		if (fd >= 0) { if (write(fd, "0 2147483647", 12) < 0) {} close(fd); }
-	}
-	p = dt_socket(t, AF_INET, SOCK_DGRAM, IPPROTO_ICMP);
+	p = dt_ping_socket(t);
 	if (p < 0)
 		return;
 	bind_dev(t, p, "lo");

@@ -391,15 +391,7 @@ static void case_filter_ping(struct dt *t)
 	struct sockaddr_in id = dt_sin("0.0.0.0", 0);
 	int p;
 
-	if (dt_ct(t) == &ct_kernel) {   /* ping sockets for root, as ustack */
-		int fd = open("/proc/sys/net/ipv4/ping_group_range", O_WRONLY);
-
-		if (fd < 0 || write(fd, "0 2147483647", 12) != 12)
-			perror("ping_group_range");
-		if (fd >= 0)
-			close(fd);
-	}
-	p = dt_socket(t, AF_INET, SOCK_DGRAM, IPPROTO_ICMP);
+	p = dt_ping_socket(t);
 	id.sin_port = htons(4321);   /* (the echo's identifier) */
 	dt_bind(t, p, &id, sizeof(id));
 	ATTACH(t, p, reply_only);

@@ -52,15 +52,7 @@ static void case_peekoff_option(struct dt *t)
 	int ping;
 	short sh = 3;
 
-	if (dt_ct(t) == &ct_kernel) {   /* ping sockets for root, as ustack */
-		int fd = open("/proc/sys/net/ipv4/ping_group_range", O_WRONLY);
-
-		if (fd < 0 || write(fd, "0 2147483647", 12) != 12)
-			perror("ping_group_range");
-		if (fd >= 0)
-			close(fd);
-	}
-	ping = dt_socket(t, AF_INET, SOCK_DGRAM, IPPROTO_ICMP);
+	ping = dt_ping_socket(t);
 
 	offset(t, tcp);
 	offset(t, udp);

@@ -32,21 +32,6 @@
 #define ID1 4321
 #define ID2 4322
 
-/* A ping socket; on the kernel's side first allow them to root. */
-static int ping_socket(struct dt *t)
-{
-	if (dt_ct(t) == &ct_kernel) {
-		int fd = open("/proc/sys/net/ipv4/ping_group_range", O_WRONLY);
-
-		if (fd >= 0) {
-			if (write(fd, "0 2147483647", 12) < 0)
-				perror("ping_group_range");
-			close(fd);
-		}
-	}
-	return dt_socket(t, AF_INET, SOCK_DGRAM, IPPROTO_ICMP);
-}
-
 /* An echo request of len bytes (at least the header): id, seq, then
  * bytes 'a', 'b', ... as data. */
 static void echo_req(unsigned char *p, size_t len, uint16_t id, uint16_t seq)
@@ -64,7 +49,7 @@ static void echo_req(unsigned char *p, size_t len, uint16_t id, uint16_t seq)
 static int bound_ping(struct dt *t, const char *ip, uint16_t id)
 {
 	struct sockaddr_in a = dt_sin(ip, id);
-	int fd = ping_socket(t);
+	int fd = dt_ping_socket(t);
 
 	dt_bind(t, fd, &a, sizeof(a));
 	return fd;
@@ -82,7 +67,7 @@ static void wait_in(struct dt *t, int fd)
 
 static void case_create(struct dt *t)
 {
-	int fd = ping_socket(t);
+	int fd = dt_ping_socket(t);
 	int v = 0;
 
 	dt_getsockopt_int(t, fd, SOL_SOCKET, SO_TYPE);
@@ -107,10 +92,10 @@ static void case_bind(struct dt *t)
 {
 	struct sockaddr_in a = dt_sin("127.0.0.1", ID1);
 	struct sockaddr_in any = dt_sin("0.0.0.0", ID2);
-	int fd = ping_socket(t);
-	int fd2 = ping_socket(t);
-	int fd3 = ping_socket(t);
-	int fd4 = ping_socket(t);
+	int fd = dt_ping_socket(t);
+	int fd2 = dt_ping_socket(t);
+	int fd3 = dt_ping_socket(t);
+	int fd4 = dt_ping_socket(t);
 
 	dt_bind(t, fd, &a, sizeof(a) - 1);
 	a.sin_family = AF_INET6;
@@ -155,7 +140,7 @@ static void case_autobind(struct dt *t)
 {
 	struct sockaddr_in a = dt_sin("127.0.0.1", 0), name;
 	socklen_t len = sizeof(name);
-	int fd = ping_socket(t), fd2 = ping_socket(t), fd3 = ping_socket(t);
+	int fd = dt_ping_socket(t), fd2 = dt_ping_socket(t), fd3 = dt_ping_socket(t);
 	unsigned char req[16], rep[64];
 	ssize_t n;
 

@@ -63,15 +63,7 @@ static void case_zc_option(struct dt *t)
 	int ping, c, s;
 	short sh = 1;
 
-	if (dt_ct(t) == &ct_kernel) {   /* ping sockets for root, as ustack */
-		int fd = open("/proc/sys/net/ipv4/ping_group_range", O_WRONLY);
-
-		if (fd < 0 || write(fd, "0 2147483647", 12) != 12)
-			perror("ping_group_range");
-		if (fd >= 0)
-			close(fd);
-	}
-	ping = dt_socket(t, AF_INET, SOCK_DGRAM, IPPROTO_ICMP);
+	ping = dt_ping_socket(t);
 	dt_getsockopt_int(t, tcp, SOL_SOCKET, SO_ZEROCOPY);
 	DT_SETGET(t, tcp, SOL_SOCKET, SO_ZEROCOPY, vals);
 	DT_SETGET(t, udp, SOL_SOCKET, SO_ZEROCOPY, vals);
