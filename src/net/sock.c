@@ -144,7 +144,7 @@ static struct list_head *sock_ext_chain(const struct sock *sk)
 {
 	uint32_t h = (uint32_t)((uintptr_t)sk >> 4) * 2654435761u;
 
-	return &sk->st->sock_exts[h >> 26];   /* (64 chains) */
+	return &sk->st->sock_exts[h >> 24];   /* (SOCK_EXT_BUCKETS, 256) */
 }
 
 struct sock_ext *sock_ext(const struct sock *sk, bool make)

@@ -242,7 +242,7 @@ struct sock_skb_cb {
  * by the sock's address (has_ext says whether to look), made at the
  * first setting, freed with the sock.
  */
-#define SOCK_EXT_BUCKETS 64
+#define SOCK_EXT_BUCKETS 256
 struct sock_ext {
 	struct list_head node;          /* on st->sock_exts[hash] */
 	const struct sock *sk;
@@ -269,6 +269,8 @@ struct sock_ext {
 	/* TCP's timer bounds (tcp_sock.timer_bounds; tcp_timer.c), us. */
 	uint32_t rto_max_us, rto_min_us, delack_max_us;
 	struct sk_filter *filter;       /* SO_ATTACH_FILTER (sock.filter) */
+	/* TCP's error queue (tcp_err.c; sock.errq_ext), malloc. */
+	struct sk_buff_head *errq;
 };
 /* Sends ids lo..hi, of `bytes`, complete once `end` is reached (TCP: the
  * sequence number after their last byte is acknowledged). */

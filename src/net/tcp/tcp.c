@@ -45,7 +45,6 @@ void tcp_init(struct ustack *st)
 	tcp_port_init(st);
 	t->msl_us = 30 * US_USEC_PER_SEC;
 	tcp_tw_init(st);
-	list_init(&t->errqs);
 	ip_register_protocol(st, IPPROTO_TCP, &tcp_protocol);
 }
 

@@ -234,11 +234,6 @@ struct tcp_table {
 	/* ---- TIME_WAIT entries (tcp_timewait.c) ---- */
 	struct tcp_tw_table tw;
 
-	/* ---- error queues (tcp_err.c): IP_RECVERR's, of the few
-	 * sockets whose handshake an ICMP error ended; none for the rest,
-	 * so that a connection pays nothing for it ---- */
-	struct list_head errqs;
-
 	/* ---- established lookup: last hit (tcp.c) ---- */
 	struct sock *ehash_last;  /* the sock the last lookup found; reset by
 				     every change to ehash */

@@ -54,53 +54,38 @@
 #include "net/tcp/tcp.h"
 #include "stack/stack.h"
 
-/* One socket's error queue (struct tcp_table's errqs). */
-struct tcp_errq {
-	struct list_head node;
-	struct sock *sk;
-	struct sk_buff_head q;
-};
-
-static struct tcp_errq *tcp_errq_find(struct sock *sk)
-{
-	struct list_head *pos;
-
-	list_for_each(pos, &sk->st->tcp.errqs) {
-		struct tcp_errq *e = list_entry(pos, struct tcp_errq, node);
-
-		if (e->sk == sk)
-			return e;
-	}
-	return NULL;
-}
-
+/* A socket's error queue (IP_RECVERR's errors, timestamp reports,
+ * MSG_ZEROCOPY's notices), made at its first entry and kept beside the
+ * socket (sock_ext), which few TCP sockets need. */
 struct sk_buff_head *tcp_error_queue(struct sock *sk, bool make)
 {
-	struct tcp_errq *e;
+	struct sock_ext *e;
 
-	if (sk->errq_ext) {
-		e = tcp_errq_find(sk);
-		return e ? &e->q : NULL;
-	}
-	if (!make || !(e = calloc(1, sizeof(*e))))
+	if (!sk->errq_ext && !make)
 		return NULL;
-	e->sk = sk;
-	skb_queue_head_init(&e->q);
-	list_add(&e->node, &sk->st->tcp.errqs);
-	sk->errq_ext = 1;
-	return &e->q;
+	e = sock_ext(sk, make);
+	if (!e)
+		return NULL;
+	if (!e->errq && make) {
+		e->errq = malloc(sizeof(*e->errq));
+		if (!e->errq)
+			return NULL;
+		skb_queue_head_init(e->errq);
+		sk->errq_ext = 1;
+	}
+	return e->errq;
 }
 
 void tcp_error_queue_free(struct sock *sk)
 {
-	struct tcp_errq *e;
+	struct sock_ext *e = sk->errq_ext ? sock_ext(sk, false) : NULL;
 
-	if (!sk->errq_ext || !(e = tcp_errq_find(sk)))
-		return;
 	sk->errq_ext = 0;
-	ip_errqueue_free(sk, &e->q);
-	list_del(&e->node);
-	free(e);
+	if (!e || !e->errq)
+		return;
+	ip_errqueue_free(sk, e->errq);
+	free(e->errq);
+	e->errq = NULL;
 }
 
 /* Every connection to daddr takes the path MTU just learnt (by any
