@@ -95,6 +95,48 @@ static int set_ts(struct dt *t, int fd, int flags)
 	return dt_setsockopt_int(t, fd, SOL_SOCKET, SO_TIMESTAMPING, flags);
 }
 
+/*
+ * Linux turns its receive stamping on in a work item after the first
+ * socket asks (net_enable_timestamp's deferred static key), so a datagram
+ * that arrives meanwhile has no time; on a loaded machine that can take
+ * longer than any fixed pause. On the kernel's side, wait (at most 2 s,
+ * outside the transcript) until a datagram of its own comes stamped; a
+ * case calls this once one of its sockets asks, which keeps it on.
+ */
+static void kernel_stamping_on(struct dt *t)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	socklen_t alen = sizeof(a);
+	int fd, on = SOF_TIMESTAMPING_RX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE;
+
+	if (dt_ct(t) != &ct_kernel)
+		return;
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
+	    getsockname(fd, (struct sockaddr *)&a, &alen) < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPING, &on, sizeof(on)) < 0) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	for (int i = 0; i < 100; i++) {
+		char buf[8], ctl[256] __attribute__((aligned(8)));
+		struct iovec iov = { buf, sizeof(buf) };
+		struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1,
+				    .msg_control = ctl,
+				    .msg_controllen = sizeof(ctl) };
+
+		if (sendto(fd, "x", 1, 0, (struct sockaddr *)&a,
+			   sizeof(a)) < 0)
+			break;
+		usleep(20000);
+		if (recvmsg(fd, &m, 0) >= 0 && CMSG_FIRSTHDR(&m))
+			break;
+	}
+	close(fd);
+}
+
 /* Wait (at most a second) for POLLERR, then read the error queue until
  * it is empty; each entry's messages noted (frame: entries with their
  * packet). */
@@ -215,6 +257,8 @@ static void case_tstamp_udp_rx(struct dt *t)
 
 	for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++) {
 		set_ts(t, s, flags[i]);
+		if (i == 0)
+			kernel_stamping_on(t);
 		dt_sendto(t, u, hello, 5, 0, &a, sizeof(a));
 		dt_recvmsg_noted(t, s, 0, 64, 512);
 	}
@@ -243,6 +287,7 @@ static void case_tstamp_tcp_rx(struct dt *t)
 	memset(big, 'x', sizeof(big));
 	dt_tcp_pair(t, P2, &l, &c, &s);
 	set_ts(t, s, SOF_TIMESTAMPING_RX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE);
+	kernel_stamping_on(t);
 	dt_write(t, c, hello, 5);
 	dt_recvmsg_noted(t, s, 0, 64, 512);
 	dt_write(t, c, big, sizeof(big));
