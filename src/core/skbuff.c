@@ -496,13 +496,15 @@ int skb_trim_frags(struct sk_buff *skb, unsigned int len)
 		return -1;
 	left = len > head ? len - head : 0;
 	for (f = skb_shinfo(skb)->frag_list; f; f = f->frag_next) {
-		unsigned int flen = skb_headlen(f);
+		/* (a frag's bytes are its data..tail, as every walker reads
+		 * them; frags are linear) */
+		unsigned int flen = (unsigned int)(f->tail - f->data);
 
 		if (!left)
 			break;
 		keep = f;
 		if (left <= flen) {
-			f->len = left;   /* (a frag is linear) */
+			f->len = left;
 			f->tail = f->data + left;
 			left = 0;
 			f = f->frag_next;

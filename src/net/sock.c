@@ -2,6 +2,7 @@
  * sock.c - struct sock: allocation, reference counting, receive-queue
  * accounting, errors, and the SOL_SOCKET options (see sock.h).
  */
+#include "net/af_inet.h"
 #include "net/sock.h"
 
 #include <errno.h>
@@ -144,7 +145,8 @@ static struct list_head *sock_ext_chain(const struct sock *sk)
 {
 	uint32_t h = (uint32_t)((uintptr_t)sk >> 4) * 2654435761u;
 
-	return &sk->st->sock_exts[h >> 24];   /* (SOCK_EXT_BUCKETS, 256) */
+	_Static_assert(SOCK_EXT_BUCKETS == 1u << 8, "the hash's top 8 bits");
+	return &sk->st->sock_exts[h >> 24];
 }
 
 struct sock_ext *sock_ext(const struct sock *sk, bool make)
@@ -232,6 +234,10 @@ void sock_put(struct sock *sk)
 		free(e->saved_syn);
 		free(e->zc);
 		sk_filter_release(e);
+		/* (TCP's destroy empties its error queue first; any other
+		 * user's would go here) */
+		ip_errqueue_free(sk, e->errq);
+		free(e->errq);
 		free(e);
 	}
 	skb_queue_purge(&sk->receive_queue);

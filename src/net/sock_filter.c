@@ -643,6 +643,6 @@ bool sk_filter_trim(const struct sock *sk, struct sk_buff *skb,
 		keep = cap;
 	if (keep < before + skb->len &&
 	    skb_trim_frags(skb, keep > before ? keep - before : 0) < 0)
-		return false;   /* (no memory to cut a shared frag_list) */
+		return false;   /* (a shared frag_list is not cut: dropped) */
 	return true;
 }

@@ -455,7 +455,7 @@ static void case_freebind(struct dt *t)
 	struct sockaddr_in name;
 	socklen_t len;
 	/* (Ping sockets take it too: Linux allows them only to
-	 * net.ipv4.ping_group_range, test_diff_ping's.) */
+	 * net.ipv4.ping_group_range, dt_ping_socket's.) */
 	int types[2][2] = { { SOCK_DGRAM, 0 }, { SOCK_STREAM, 0 } };
 
 	for (int i = 0; i < 2; i++) {

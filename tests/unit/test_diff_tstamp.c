@@ -269,6 +269,8 @@ static void case_tstamp_udp_rx(struct dt *t)
 	dt_recvmsg_noted(t, s, 0, 64, 512);
 	dt_setsockopt_int(t, s, SOL_SOCKET, SO_TIMESTAMP, 0);
 	dt_setsockopt_int(t, s, SOL_SOCKET, SO_TIMESTAMPING_NEW, flags[0]);
+	/* (flags[4] let the kernel's switch go off: on again, later) */
+	kernel_stamping_on(t);
 	dt_sendto(t, u, hello, 5, 0, &a, sizeof(a));
 	dt_recvmsg_noted(t, s, 0, 64, 512);
 	dt_getsockopt_int(t, s, SOL_SOCKET, SO_TIMESTAMP_NEW);
@@ -613,7 +615,7 @@ static void case_tstamp_udp_gso(struct dt *t)
 
 /* SO_TIMESTAMP on then off leaves the socket wanting receive timestamps
  * (Linux's SOCK_TIMESTAMP flag stays until it closes): SOFTWARE alone
- * then reports. Linux turns its switch on in a work item: the pause. This
+ * then reports. Linux turns its switch on in a work item: the wait. This
  * case leaves the kernel's switch on for a while: it comes last. */
 static void case_tstamp_rx_sticky(struct dt *t)
 {
@@ -626,7 +628,7 @@ static void case_tstamp_rx_sticky(struct dt *t)
 	dt_recvmsg_noted(t, s, 0, 64, 512);
 	dt_setsockopt_int(t, s, SOL_SOCKET, SO_TIMESTAMP, 1);
 	dt_setsockopt_int(t, s, SOL_SOCKET, SO_TIMESTAMP, 0);
-	usleep(100000);
+	kernel_stamping_on(t);
 	dt_sendto(t, u, hello, 5, 0, &a, sizeof(a));
 	dt_recvmsg_noted(t, s, 0, 64, 512);
 	dt_close(t, u);
