@@ -194,14 +194,6 @@ int sk_set_peek_off(struct sock *sk, int val)
 	return 0;
 }
 
-/* The sockets whose protocol honours SO_PEEK_OFF: TCP and UDP (Linux's
- * proto_ops with set_peek_off; not ping's or raw's). */
-static bool sock_peek_off_ok(const struct sock *sk)
-{
-	return sk->type == SOCK_STREAM ||
-	       (sk->type == SOCK_DGRAM && sk->protocol == IPPROTO_UDP);
-}
-
 /* (Linux's sk_peek_offset_bwd; a peek moves it back by minus its bytes.) */
 void sk_peek_offset_bwd(struct sock *sk, int n)
 {
@@ -891,7 +883,7 @@ int sock_setsockopt(struct sock *sk, int optname, const void *optval,
 	case SO_ZEROCOPY:
 		return sock_zerocopy_set(sk, val);
 	case SO_PEEK_OFF:
-		if (!sock_peek_off_ok(sk))
+		if (!sk_is_tcp_or_udp(sk))
 			return -EOPNOTSUPP;
 		return sk_set_peek_off(sk, val);
 	case SO_TXREHASH:
@@ -1021,7 +1013,7 @@ static int sock_get_value(struct sock *sk, int optname, void *v, int *lv)
 		return 0;
 	case SO_ZEROCOPY: *iv = sk->zerocopy; return 0;
 	case SO_PEEK_OFF:
-		if (!sock_peek_off_ok(sk))
+		if (!sk_is_tcp_or_udp(sk))
 			return -EOPNOTSUPP;
 		*iv = sk_peek_offset(sk, MSG_PEEK);
 		return 0;

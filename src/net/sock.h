@@ -20,6 +20,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <linux/net_tstamp.h>
 #include <sys/socket.h>
@@ -290,6 +291,14 @@ struct sock_zc_range {
 /* sk's, or NULL; with make, one made if none (NULL without memory). */
 struct sock_ext *sock_ext(const struct sock *sk, bool make);
 
+/* A TCP or a UDP socket: the ones SO_PEEK_OFF and SO_ZEROCOPY are for
+ * (not ping's, nor raw ones). */
+static inline bool sk_is_tcp_or_udp(const struct sock *sk)
+{
+	return sk->type == SOCK_STREAM ||
+	       (sk->type == SOCK_DGRAM && sk->protocol == IPPROTO_UDP);
+}
+
 /*
  * SO_PEEK_OFF (Linux's sk_peek_off, TCP's and UDP's): where a peek
  * starts, in bytes past what was read, moved on by each peek and back by
@@ -341,9 +350,9 @@ int sk_attach_filter(struct sock *sk, const void *optval, socklen_t optlen,
 		     bool locked);
 int sk_detach_filter(struct sock *sk, bool locked);
 int sk_get_filter(struct sock *sk, void *optval, socklen_t *optlen);
-void sk_filter_clone(struct sock *newsk, const struct sock *sk);
-/* A listener's child takes its program as it is when the handshake ends. */
-void sk_filter_reclone(struct sock *sk, const struct sock *parent);
+/* A listener's child takes its program (shared), at creation and again
+ * as it is when the handshake ends. */
+void sk_filter_clone(struct sock *sk, const struct sock *parent);
 void sk_filter_release(struct sock_ext *e);
 uint32_t sk_filter_run(const struct sock *sk, const struct sk_buff *skb,
 		       const uint8_t *start);

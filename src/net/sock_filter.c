@@ -594,17 +594,7 @@ int sk_get_filter(struct sock *sk, void *optval, socklen_t *optlen)
 	return 0;
 }
 
-void sk_filter_clone(struct sock *newsk, const struct sock *sk)
-{
-	struct sk_filter *fp = sk_filter_of(sk);
-
-	if (fp) {
-		fp->refcnt++;
-		(void)sk_filter_set(newsk, fp);
-	}
-}
-
-void sk_filter_reclone(struct sock *sk, const struct sock *parent)
+void sk_filter_clone(struct sock *sk, const struct sock *parent)
 {
 	struct sk_filter *fp = sk_filter_of(parent);
 

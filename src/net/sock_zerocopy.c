@@ -53,8 +53,7 @@
 int sock_zerocopy_set(struct sock *sk, int val)
 {
 	/* TCP and UDP alone (Linux's sk_setsockopt), then 0 or 1. */
-	if (!(sk->type == SOCK_STREAM ||
-	      (sk->type == SOCK_DGRAM && sk->protocol == IPPROTO_UDP)))
+	if (!sk_is_tcp_or_udp(sk))
 		return -EOPNOTSUPP;
 	if (val != 0 && val != 1)
 		return -EINVAL;

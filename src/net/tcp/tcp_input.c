@@ -1484,7 +1484,7 @@ static bool tcp_synrecv_ack(struct sock *sk, struct sk_buff *skb,
 		 * Linux's child has it when the request becomes one; and
 		 * the listener's filter as it is now (sk_clone_lock). */
 		tp->pingpong = parent->pingpong;
-		sk_filter_reclone(sk, &parent->sk);
+		sk_filter_clone(sk, &parent->sk);
 		list_del(&tp->child_node);
 		parent->syn_qlen--;
 		list_add_tail(&tp->child_node, &parent->accept_queue);

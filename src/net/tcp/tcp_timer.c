@@ -42,6 +42,14 @@ us_time_t tcp_rto_min(const struct tcp_sock *tp)
 	return e ? e->rto_min_us : TCP_RTO_MIN_TIME_US;
 }
 
+/* The delayed ACK's ceiling as set (TCP_DELACK_MAX_US reads it). */
+static uint32_t tcp_delack_max_set(const struct tcp_sock *tp)
+{
+	const struct sock_ext *e = tcp_bounds(tp);
+
+	return e ? e->delack_max_us : TCP_DELACK_MAX_TIME_US;
+}
+
 /* Linux's tcp_delack_max: its own, and a tick below the RTO's floor. */
 us_time_t tcp_delack_max(const struct tcp_sock *tp)
 {
@@ -85,11 +93,9 @@ int tcp_set_timer_bound(struct sock *sk, int optname, int val)
 {
 	const struct tcp_sock *tp = tcp_sk(sk);
 	uint32_t b[3] = { (uint32_t)tcp_rto_max(tp), (uint32_t)tcp_rto_min(tp),
-			  0 };
-	const struct sock_ext *e = tcp_bounds(tp);
+			  tcp_delack_max_set(tp) };
 	uint32_t us;
 
-	b[2] = e ? e->delack_max_us : TCP_DELACK_MAX_TIME_US;
 	if (optname == TCP_RTO_MAX_MS) {
 		/* (in ms, checked before rounding, as Linux) */
 		if (val < 1000 || val > 120000)
@@ -109,13 +115,12 @@ int tcp_set_timer_bound(struct sock *sk, int optname, int val)
 int tcp_get_timer_bound(const struct sock *sk, int optname)
 {
 	const struct tcp_sock *tp = tcp_sk((struct sock *)sk);
-	const struct sock_ext *e = tcp_bounds(tp);
 
 	if (optname == TCP_RTO_MAX_MS)
 		return (int)(tcp_rto_max(tp) / 1000);
 	if (optname == TCP_RTO_MIN_US)
 		return (int)tcp_rto_min(tp);   /* (past INT_MAX: as Linux) */
-	return (int)(e ? e->delack_max_us : TCP_DELACK_MAX_TIME_US);
+	return (int)tcp_delack_max_set(tp);
 }
 
 void tcp_timer_bounds_init(struct sock *sk)
@@ -131,11 +136,9 @@ void tcp_timer_bounds_init(struct sock *sk)
 void tcp_timer_bounds_clone(struct sock *sk, const struct sock *parent)
 {
 	const struct tcp_sock *pp = tcp_sk((struct sock *)parent);
-	const struct sock_ext *e = tcp_bounds(pp);
 
 	(void)tcp_bounds_store(sk, (uint32_t)tcp_rto_max(pp),
-			       (uint32_t)tcp_rto_min(pp),
-			       e ? e->delack_max_us : TCP_DELACK_MAX_TIME_US);
+			       (uint32_t)tcp_rto_min(pp), tcp_delack_max_set(pp));
 }
 
 /* (Linux's tcp_disconnect: the floor and the delayed ACK's ceiling go
