@@ -248,7 +248,7 @@ int inet_shutdown(struct socket *sock, int how)
 			sk->prot->shutdown(sk, how);
 		break;
 	}
-	sk->sk_state_change(sk);
+	sk_state_change(sk);
 	return err;
 }
 

@@ -979,7 +979,7 @@ static void ip_queue_err(struct sock *sk, struct sk_buff *skb)
 	skb->sk = sk;
 	skb_queue_tail(q, skb);
 	if (sk->sk_socket)
-		sk->sk_error_report(sk);
+		sk_error_report(sk);
 }
 
 /*
@@ -1158,7 +1158,7 @@ void ip_zerocopy_notify(struct sock *sk, uint32_t lo, uint32_t hi)
 		skb_queue_tail(q, skb);
 	}
 	if (sk->sk_socket)
-		sk->sk_error_report(sk);
+		sk_error_report(sk);
 }
 
 void ip_msg_name(struct msghdr *msg, uint32_t addr, uint16_t port,
@@ -1237,7 +1237,7 @@ int ip_recv_error(struct sock *sk, struct msghdr *msg, size_t len,
 	else if (icmp)
 		sk->err = 0;
 	if (next && sk->sk_socket)
-		sk->sk_error_report(sk);
+		sk_error_report(sk);
 	copied = skb->len;
 	if (copied > len) {
 		msg->msg_flags |= MSG_TRUNC;

@@ -257,7 +257,7 @@ int sock_queue_rcv_skb(struct sock *sk, struct sk_buff *skb)
 	SOCK_SKB_CB(skb)->peeked = false;   /* (lo passes a sender's cb) */
 	skb->sk = sk;
 	skb_queue_tail(&sk->receive_queue, skb);
-	sk->sk_data_ready(sk);
+	sk_data_ready(sk);
 	return 0;
 }
 
@@ -377,7 +377,7 @@ void sock_set_error(struct sock *sk, int err)
 	sk->err = err;
 	/* (A child not yet accepted, or an orphan, has no socket to wake.) */
 	if (sk->sk_socket)
-		sk->sk_error_report(sk);
+		sk_error_report(sk);
 }
 
 /* ---- control messages of sendmsg ----------------------------------------- */
@@ -825,7 +825,7 @@ int sock_setsockopt(struct sock *sk, int optname, const void *optval,
 		sk->sndbuf_locked = true;
 		set_buf(&sk->sndbuf, val, US_SK_SNDBUF_MIN,
 			optname == SO_SNDBUFFORCE);
-		sk->sk_write_space(sk);
+		sk_write_space(sk);
 		return 0;
 	case SO_RCVLOWAT:
 		if (val < 0)

@@ -201,19 +201,51 @@ struct sock {
 	 * SO_RCVMARK: a datagram's mark as an SO_MARK message. */
 	bool no_check : 1, select_err_queue : 1, rcvmark : 1;
 
-	/* Wake-ups towards the socket level. Core lock held. */
-	void (*sk_data_ready)(struct sock *sk);
-	void (*sk_write_space)(struct sock *sk);
-	void (*sk_state_change)(struct sock *sk);
-	void (*sk_error_report)(struct sock *sk);
+	/* Wake-ups towards the socket level (struct sock_wakeups), set when
+	 * a socket is grafted on; a child copies its listener's. One pointer
+	 * where Linux has five: every idle connection pays for this struct. */
+	const struct sock_wakeups *wake;
+};
+
+/* Wake-ups towards the socket level. Core lock held. */
+struct sock_wakeups {
+	void (*data_ready)(struct sock *sk);
+	void (*write_space)(struct sock *sk);
+	void (*state_change)(struct sock *sk);
+	void (*error_report)(struct sock *sk);
 	/* Linux's sk_wake_async: a signal for the socket's owner (fcntl
 	 * F_SETOWN), SOCK_WAKE_* how, POLL_* band. SOCK_WAKE_URG is the
 	 * peer's urgent pointer: SIGURG, and with O_ASYNC the F_SETSIG
 	 * signal; the others send SIGIO (or the F_SETSIG signal) only with
-	 * O_ASYNC. sk_data_ready, sk_write_space and sk_error_report send
-	 * theirs themselves, as Linux's sock_def_* do. */
-	void (*sk_wake_async)(struct sock *sk, int how, int band);
+	 * O_ASYNC. data_ready, write_space and error_report send theirs
+	 * themselves, as Linux's sock_def_* do. */
+	void (*wake_async)(struct sock *sk, int how, int band);
 };
+
+static inline void sk_data_ready(struct sock *sk)
+{
+	sk->wake->data_ready(sk);
+}
+
+static inline void sk_write_space(struct sock *sk)
+{
+	sk->wake->write_space(sk);
+}
+
+static inline void sk_state_change(struct sock *sk)
+{
+	sk->wake->state_change(sk);
+}
+
+static inline void sk_error_report(struct sock *sk)
+{
+	sk->wake->error_report(sk);
+}
+
+static inline void sk_wake_async(struct sock *sk, int how, int band)
+{
+	sk->wake->wake_async(sk, how, band);
+}
 
 /* The kinds of sk_wake_async (Linux's SOCK_WAKE_*). */
 enum {

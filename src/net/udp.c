@@ -537,7 +537,7 @@ void udp_wfree(struct sk_buff *skb)
 
 	sk->wmem_alloc -= (int)skb->truesize;
 	if (sk->sk_socket)
-		sk->sk_write_space(sk);
+		sk_write_space(sk);
 	sock_put(sk);
 }
 
@@ -930,7 +930,7 @@ static void udp_flush_pending(struct sock *sk)
 	skb_free(skb);
 	udp_zc_corked_done(sk);
 	if (sk->sk_socket)
-		sk->sk_write_space(sk);
+		sk_write_space(sk);
 }
 
 /* A MSG_ZEROCOPY send's id, into the pending datagram's range. */

@@ -12,7 +12,7 @@
  * that lock, and the thread that handled the segment is a likely one to
  * run the handler.
  *
- * Call chain: tcp_check_urg -> sk->sk_wake_async(SOCK_WAKE_URG) =
+ * Call chain: tcp_check_urg -> sk_wake_async(SOCK_WAKE_URG) =
  * sock_def_wake_async (queue in struct ustack) ... us_core_unlock
  * (sigio.c) -> kill/tgkill.
  */

@@ -326,15 +326,19 @@ const struct proto_ops sock_dead_ops = {
 	.recvmsg = dead_recvmsg,
 };
 
+static const struct sock_wakeups sock_def_wakeups = {
+	.data_ready = sock_def_readable,
+	.write_space = sock_def_write_space,
+	.state_change = sock_def_wakeup,
+	.error_report = sock_def_error_report,
+	.wake_async = sock_def_wake_async,
+};
+
 void sock_graft(struct socket *sock, struct sock *sk)
 {
 	sock->sk = sk;
 	sk->sk_socket = sock;
-	sk->sk_data_ready = sock_def_readable;
-	sk->sk_write_space = sock_def_write_space;
-	sk->sk_state_change = sock_def_wakeup;
-	sk->sk_error_report = sock_def_error_report;
-	sk->sk_wake_async = sock_def_wake_async;
+	sk->wake = &sock_def_wakeups;
 }
 
 static void deadline_after(struct timespec *ts, us_time_t us)

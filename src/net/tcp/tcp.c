@@ -540,7 +540,7 @@ void tcp_done(struct sock *sk)
 	if (was_queued)
 		tcp_unlink_child(tp);
 	if (sk->sk_socket)
-		sk->sk_state_change(sk);
+		sk_state_change(sk);
 	if (was_queued)
 		sock_put(sk);
 	if (was_hashed)
@@ -881,7 +881,7 @@ static void tcp_abort(struct sock *sk, bool rst)
 		sk->err = ECONNRESET;
 	tcp_disconnect_forget(sk);
 	if (sk->sk_socket)
-		sk->sk_error_report(sk);
+		sk_error_report(sk);
 }
 
 int tcp_disconnect(struct sock *sk, int flags)
@@ -1625,7 +1625,7 @@ static int tcp_setsockopt(struct sock *sk, int level, int optname,
 		 * a writer a higher mark lets on is woken. */
 		tp->notsent_lowat = (uint32_t)val;
 		if (sk->sk_socket)
-			sk->sk_write_space(sk);
+			sk_write_space(sk);
 		return 0;
 	case TCP_FASTOPEN:
 		return tcp_fastopen_set_qlen(sk, val);

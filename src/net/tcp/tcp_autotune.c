@@ -187,7 +187,7 @@ void tcp_set_rcvlowat(struct sock *sk, int val)
 	if (!sk->rcvbuf_locked && (int64_t)val * 2 > sk->rcvbuf)
 		sk->rcvbuf = val * 2;
 	if (!skb_queue_empty(&sk->receive_queue))
-		sk->sk_data_ready(sk);
+		sk_data_ready(sk);
 }
 
 /*

@@ -57,7 +57,7 @@ static void tcp_reset(struct sock *sk)
 	us_mib_inc(sk->st, US_MIB_TCP_ESTAB_RESETS);
 	sk->err = err;
 	if (sk->sk_socket)
-		sk->sk_error_report(sk);
+		sk_error_report(sk);
 	tcp_done(sk);
 }
 
@@ -758,7 +758,7 @@ static void tcp_fin(struct sock *sk, bool ack_now)
 		tcp_send_ack(sk);
 		tcp_time_wait(sk);
 		if (held)
-			sk->sk_wake_async(sk, SOCK_WAKE_WAITD, POLL_HUP);
+			sk_wake_async(sk, SOCK_WAKE_WAITD, POLL_HUP);
 		return;
 	}
 	default:
@@ -769,10 +769,10 @@ static void tcp_fin(struct sock *sk, bool ack_now)
 	else
 		tcp_send_ack(sk);
 	if (sk->sk_socket) {
-		sk->sk_state_change(sk);
+		sk_state_change(sk);
 		/* Linux's tcp_fin: "Do not send POLL_HUP for half duplex
 		 * close." */
-		sk->sk_wake_async(sk, SOCK_WAKE_WAITD,
+		sk_wake_async(sk, SOCK_WAKE_WAITD,
 				  sk->shutdown == SHUTDOWN_MASK ||
 				  sk->state == TCP_CLOSE ? POLL_HUP : POLL_IN);
 	}
@@ -979,7 +979,7 @@ static void tcp_data_queue(struct sock *sk, struct sk_buff *skb)
 	 * tcp_data_ready after tcp_fin: SOCK_DONE), with O_ASYNC a second
 	 * POLL_IN after tcp_fin's. */
 	if ((len || fin) && sk->sk_socket)
-		sk->sk_data_ready(sk);
+		sk_data_ready(sk);
 }
 
 /*
@@ -1157,7 +1157,7 @@ static void tcp_listen_input(struct sock *lsk, struct sk_buff *skb,
 		tcp_fastopen_send_synack(child, &foc);
 		tcp_reset_rto_timer(child);
 		if (lsk->sk_socket)
-			lsk->sk_data_ready(lsk);
+			sk_data_ready(lsk);
 		return;
 	}
 	tcp_send_synack(child, &foc);
@@ -1262,8 +1262,8 @@ static void tcp_rcv_synsent(struct sock *sk, struct sk_buff *skb,
 		/* Linux's tcp_rcv_synsent_state_process: connected, the
 		 * O_ASYNC owner hears POLL_OUT. */
 		if (sk->sk_socket) {
-			sk->sk_state_change(sk);
-			sk->sk_wake_async(sk, SOCK_WAKE_IO, POLL_OUT);
+			sk_state_change(sk);
+			sk_wake_async(sk, SOCK_WAKE_IO, POLL_OUT);
 		}
 		if (skb) {
 			tcp_urg(sk, skb, th); /* Linux: "step6 onward by hand" */
@@ -1478,7 +1478,7 @@ static bool tcp_synrecv_ack(struct sock *sk, struct sk_buff *skb,
 		 * from now (Linux's tcp_rcv_synrecv_state_fastopen). */
 		tcp_fastopen_synack_done(sk);
 		if (sk->sk_socket)
-			sk->sk_state_change(sk);
+			sk_state_change(sk);
 	} else if (parent) {
 		/* TCP_QUICKACK 0 set on the listener after listen(), as
 		 * Linux's child has it when the request becomes one; and
@@ -1491,12 +1491,12 @@ static bool tcp_synrecv_ack(struct sock *sk, struct sk_buff *skb,
 		parent->accept_qlen++;
 		tp->child_queue = TCP_CHILD_ACCEPTQ;
 		if (parent->sk.sk_socket)
-			parent->sk.sk_data_ready(&parent->sk);
+			sk_data_ready(&parent->sk);
 	} else if (sk->sk_socket) {
 		/* A simultaneous open (Linux's tcp_rcv_state_process in
 		 * SYN_RECV: "only for marginal crossed SYN case"). */
-		sk->sk_state_change(sk);
-		sk->sk_wake_async(sk, SOCK_WAKE_IO, POLL_OUT);
+		sk_state_change(sk);
+		sk_wake_async(sk, SOCK_WAKE_IO, POLL_OUT);
 	}
 	return true;
 }
@@ -1534,7 +1534,7 @@ static bool tcp_closing_states(struct sock *sk, struct sk_buff *skb,
 			tcp_set_state(sk, TCP_FIN_WAIT2);
 			if (!sk->sk_socket)
 				return tcp_orphan_fin_wait2(sk, skb, th, seglen);
-			sk->sk_state_change(sk);
+			sk_state_change(sk);
 		}
 		return true;
 	case TCP_CLOSING:
@@ -1642,7 +1642,7 @@ static void tcp_rcv_state_process(struct sock *sk, struct sk_buff *skb,
 	 * TCP_NOTSENT_LOWAT's test, and O_ASYNC's with it, sees it. */
 	if ((tp->snd_una != prior_una || tp->snd_nxt != prior_nxt) &&
 	    sk->sk_socket)
-		sk->sk_write_space(sk);
+		sk_write_space(sk);
 	if (!tcp_closing_states(sk, skb, th, seglen))
 		return;
 	tcp_urg(sk, skb, th);   /* sixth check: URG */

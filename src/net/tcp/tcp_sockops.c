@@ -669,7 +669,7 @@ static int inet_stream_shutdown(struct socket *sock, int how)
 		 * POLLOUT|POLLHUP, not POLLIN|POLLRDHUP). */
 		err = sk->prot->disconnect(sk, O_NONBLOCK);
 		sock->state = err ? SS_DISCONNECTING : SS_UNCONNECTED;
-		sk->sk_state_change(sk);
+		sk_state_change(sk);
 		return err;
 	default:
 		return inet_shutdown(sock, how);

@@ -293,7 +293,7 @@ void tcp_write_err(struct sock *sk, int err)
 {
 	sk->err = err;
 	if (sk->sk_socket)
-		sk->sk_error_report(sk);
+		sk_error_report(sk);
 	tcp_done(sk);
 }
 

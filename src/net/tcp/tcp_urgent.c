@@ -124,8 +124,8 @@ static void tcp_eat_byte(struct sock *sk)
  * (Linux's sk_send_sigurg: with O_ASYNC, POLL_PRI as well). */
 static void tcp_urg_signal(struct sock *sk)
 {
-	if (sk->sk_socket && sk->sk_wake_async)
-		sk->sk_wake_async(sk, SOCK_WAKE_URG, POLL_PRI);
+	if (sk->sk_socket && sk->wake)
+		sk_wake_async(sk, SOCK_WAKE_URG, POLL_PRI);
 }
 
 /*
@@ -190,7 +190,7 @@ void tcp_urg(struct sock *sk, const struct sk_buff *skb,
 	if (off < skb->len) {
 		tp->urg_data = (uint16_t)(TCP_URG_VALID | skb->data[off]);
 		if (sk->sk_socket)
-			sk->sk_data_ready(sk);
+			sk_data_ready(sk);
 	}
 }
 
