@@ -98,7 +98,8 @@ $(BUILD)/libustack.so: $(OBJ)
 
 # packetdrill's plug-in (tests/packetdrill/): the library objects and the
 # plug-in in one shared object that exports only packetdrill_interface_init.
-$(BUILD)/libustack-packetdrill.so: $(PD_SRC) $(PD_MAP) $(OBJ)
+$(BUILD)/libustack-packetdrill.so: $(PD_SRC) $(PD_MAP) $(OBJ) \
+	    $(BUILD)/pd-preload.so
 	$(CC) $(CPPFLAGS) $(CFLAGS) -shared -Wl,--version-script=$(PD_MAP) \
 	    -o $@ $(PD_SRC) $(OBJ) $(LDLIBS)
 
@@ -111,14 +112,15 @@ $(BUILD)/libustack-preload.so: $(PRELOAD_SRC) src/preload/preload.h \
 # The same under ASan+UBSan, for `make test` (packetdrill then runs with
 # libasan preloaded; see tests/packetdrill/run.sh).
 $(BUILD)/asan/libustack-packetdrill.so: $(PD_SRC) $(PD_MAP) $(ASAN_OBJ) \
-	    $(BUILD)/asan/pd-nodeepbind.so
+	    $(BUILD)/pd-preload.so
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(SAN) -shared \
 	    -Wl,--version-script=$(PD_MAP) -o $@ $(PD_SRC) $(ASAN_OBJ) $(LDLIBS)
 
-# Preloaded before libasan so that packetdrill's RTLD_DEEPBIND dlopen, which
-# the sanitizer runtime refuses, can load the ASan plug-in.
-$(BUILD)/asan/pd-nodeepbind.so: tests/packetdrill/lib/nodeepbind.c
+# Preloaded on the ustack side (before libasan): packetdrill's RTLD_DEEPBIND
+# dlopen, which the sanitizer runtime refuses, can load the ASan plug-in, and
+# a script's code events read TCP_INFO from the plug-in.
+$(BUILD)/pd-preload.so: tests/packetdrill/lib/pd_preload.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -shared -o $@ $< -ldl
 

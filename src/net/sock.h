@@ -304,6 +304,19 @@ struct sock_ext {
 	struct sk_filter *filter;       /* SO_ATTACH_FILTER (sock.filter) */
 	/* TCP's error queue (tcp_err.c; sock.errq_ext), malloc. */
 	struct sk_buff_head *errq;
+	/* TCP_INFO's counters of rare events (tcp_info.c): made with the
+	 * first, so a connection that never lost or reordered a segment
+	 * holds none of them. */
+	struct tcp_rare_stats {
+		uint64_t bytes_retrans;     /* payload sent again */
+		uint32_t reord_seen;        /* reordering detected */
+		uint32_t rcv_ooopack;       /* segments out of order */
+		uint32_t rehash;            /* timeouts (SO_TXREHASH on) */
+		uint32_t rto_time_ms;       /* in timeouts' loss states */
+		uint32_t rto_stamp_ms;      /* the running one's start */
+		uint16_t total_rto, rto_recoveries;
+		uint16_t reordering;        /* 0: net.ipv4's 3 */
+	} tcp_stats;
 };
 /* Sends ids lo..hi, of `bytes`, complete once `end` is reached (TCP: the
  * sequence number after their last byte is acknowledged). */

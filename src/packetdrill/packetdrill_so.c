@@ -698,12 +698,32 @@ static int pd_splice(void *ud, int fd_in, loff_t *off_in, int fd_out,
 
 /* ---- the instance ---------------------------------------------------------- */
 
+/* The instance a script's `%{ }%` code events read their options from
+ * (packetdrill runs one at a time): tests/packetdrill/lib/pd_preload.c
+ * sends their getsockopt() calls here. */
+static struct pd_stack *pd_code_instance;
+
+int packetdrill_code_getsockopt(int fd, int level, int optname, void *optval,
+				socklen_t *optlen);
+int packetdrill_code_getsockopt(int fd, int level, int optname, void *optval,
+				socklen_t *optlen)
+{
+	if (!pd_code_instance) {
+		errno = EBADF;
+		return -1;
+	}
+	return pd_getsockopt(pd_code_instance, fd, level, optname, optval,
+			     optlen);
+}
+
 static void pd_free(void *ud)
 {
 	struct pd_stack *pd = ud;
 
 	if (!pd)
 		return;
+	if (pd == pd_code_instance)
+		pd_code_instance = NULL;
 	if (pd->counters)
 		ustack_print_counters(pd->st, stderr);
 	ustack_destroy(pd->st);
@@ -910,6 +930,7 @@ void packetdrill_interface_init(const char *flags,
 	}
 	memset(ifc, 0, sizeof(*ifc));
 	ifc->userdata = pd;
+	pd_code_instance = pd;
 	ifc->free = pd_free;
 	ifc->socket = pd_socket;
 	ifc->bind = pd_bind;

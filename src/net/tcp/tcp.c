@@ -635,6 +635,7 @@ static void tcp_init_sock_vars(struct tcp_sock *tp)
 	sk->rcvbuf = sk->st->sysctl.tcp_rmem[1];
 	sk->sndbuf = sk->st->sysctl.tcp_wmem[1];
 	tcp_init_timers(tp);
+	tp->min_rtt_us = UINT32_MAX;   /* (TCP_INFO: no sample yet) */
 }
 
 static int tcp_init_sock(struct sock *sk)
@@ -826,6 +827,7 @@ static void tcp_disconnect_forget(struct sock *sk)
 	tcp_delack_forget(tp);   /* TCP_QUICKACK's too */
 	tp->last_oow_ack = 0;
 	tcp_sack_init(tp);
+	tcp_info_init(tp);
 	tcp_reinit_congestion_control(sk);
 }
 
@@ -1006,9 +1008,7 @@ static struct sk_buff *tcp_new_data_skb(struct sock *sk)
 	TCP_SKB_CB(skb)->flags = TCPHDR_ACK;
 	TCP_SKB_CB(skb)->retrans = 0;
 	sk->wmem_alloc += (int)skb->truesize;
-	skb_queue_tail(&sk->write_queue, skb);
-	if (!tp->send_head)
-		tp->send_head = skb;
+	tcp_add_write_queue_tail(sk, skb);
 	return skb;
 }
 
@@ -1673,72 +1673,6 @@ static int tcp_setsockopt(struct sock *sk, int level, int optname,
 	}
 }
 
-static void tcp_fill_info(struct sock *sk, struct tcp_info *ti)
-{
-	struct tcp_sock *tp = tcp_sk(sk);
-
-	memset(ti, 0, sizeof(*ti));
-	ti->tcpi_state = sk->state;
-	ti->tcpi_snd_cwnd = tp->snd_cwnd;
-	if (sk->state == TCP_LISTEN) {
-		/* Linux's tcp_get_info: a listener's tcpi_unacked is its
-		 * accept queue's length, tcpi_sacked its backlog; nothing
-		 * about a connection follows. */
-		ti->tcpi_unacked = (uint32_t)tp->accept_qlen;
-		ti->tcpi_sacked = (uint32_t)tp->max_backlog;
-		return;
-	}
-	ti->tcpi_retransmits = tp->retransmits;
-	ti->tcpi_probes = tp->probes_out;
-	ti->tcpi_backoff = tp->backoff;
-	ti->tcpi_rto = tp->rto_us;
-	/* The delayed-ACK engine's delay, and how long ago data went, data
-	 * came and an ACK came, in ms (Linux's lsndtime, lrcvtime and
-	 * rcv_tstamp, from the connection's start on). */
-	/* (bounded by the delayed ACK's ceiling, as Linux reports it) */
-	ti->tcpi_ato = (uint32_t)tp->ato_ms * 1000;
-	if (ti->tcpi_ato > tcp_delack_max(tp))
-		ti->tcpi_ato = (uint32_t)tcp_delack_max(tp);
-	if (sk->state != TCP_SYN_SENT && sk->state != TCP_SYN_RECV) {
-		uint32_t now_ms = tcp_now_ms(sk);
-
-		ti->tcpi_last_data_sent = now_ms - tp->lsndtime;
-		ti->tcpi_last_data_recv = now_ms - tp->lrcvtime;
-		ti->tcpi_last_ack_recv =
-			(uint32_t)((sk->st->now - tp->last_rcv) / 1000);
-	}
-	ti->tcpi_snd_mss = tp->mss_cache;
-	ti->tcpi_rcv_mss = tp->advmss;
-	ti->tcpi_rtt = tp->srtt_us;
-	ti->tcpi_rttvar = tp->rttvar_us;
-	ti->tcpi_snd_ssthresh = tp->snd_ssthresh;
-	ti->tcpi_advmss = tp->advmss;
-	ti->tcpi_total_retrans = tp->total_retrans;
-	if (tp->sack_ok)
-		ti->tcpi_options |= TCPI_OPT_SACK;
-	ti->tcpi_sacked = tp->sacked_out;
-	ti->tcpi_lost = tp->lost_out;
-	ti->tcpi_retrans = tp->retrans_out;
-	/* RFC 7323 as negotiated (Linux's tcp_get_info). */
-	if (tp->tstamp_ok)
-		ti->tcpi_options |= TCPI_OPT_TIMESTAMPS;
-	if (tp->syn_data_acked)   /* Fast Open data, sent or taken */
-		ti->tcpi_options |= TCPI_OPT_SYN_DATA;
-	if (tp->wscale_ok) {
-		ti->tcpi_options |= TCPI_OPT_WSCALE;
-		ti->tcpi_snd_wscale = tp->snd_wscale & 0xf;
-		ti->tcpi_rcv_wscale = tp->rcv_wscale & 0xf;
-	}
-	ti->tcpi_rcv_rtt = tp->rcv_rtt_est8 >> 3;
-	ti->tcpi_rcv_space = tp->rcvq_space;
-	ti->tcpi_unacked = 0;
-	for (struct sk_buff *skb = skb_peek(&sk->write_queue);
-	     skb && skb != tp->send_head;
-	     skb = skb->list.next == &sk->write_queue.list ? NULL :
-		   list_entry(skb->list.next, struct sk_buff, list))
-		ti->tcpi_unacked++;
-}
-
 /*
  * TCP_SAVED_SYN (Linux's do_tcp_getsockopt): the SYN's headers, once: no
  * room for all of them is EINVAL with the length they need; nothing saved
@@ -1770,7 +1704,7 @@ static int tcp_getsockopt(struct sock *sk, int level, int optname,
 			  void *optval, socklen_t *optlen)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
-	struct tcp_info ti;
+	uint8_t info[TCP_INFO_LEN];
 	socklen_t n = sizeof(int);
 	uint8_t key[32];
 	int val;
@@ -1842,9 +1776,13 @@ static int tcp_getsockopt(struct sock *sk, int level, int optname,
 		src = key;
 		break;
 	case TCP_INFO:
-		tcp_fill_info(sk, &ti);
-		n = sizeof(ti);
-		src = &ti;
+		n = (socklen_t)tcp_get_info(sk, info);
+		src = info;
+		break;
+	case TCP_CC_INFO:
+		/* Reno and CUBIC have nothing to say (Linux's get_info is
+		 * theirs only for vegas, dctcp and bbr): 0 bytes. */
+		n = 0;
 		break;
 	default:
 		return -ENOPROTOOPT;

@@ -186,6 +186,9 @@ struct tcp_rx_scratch {
 	uint32_t sacked_acked;      /* bytes, of the segments the ACK took
 				       off, SACKed before */
 	uint32_t sacked_new;        /* bytes it SACKed anew */
+	/* TCP_INFO: it showed reordering, from reord_low on (tcp_rack.c) */
+	bool reord;
+	uint32_t reord_low;
 };
 
 /* The instance's scratch for the segment in hand, from a tcp_sock (needs
@@ -389,6 +392,8 @@ struct tcp_sock {
 	bool thin_lto : 1;          /* TCP_THIN_LINEAR_TIMEOUTS */
 	bool timer_bounds : 1;      /* RTO and delayed-ACK bounds of its
 				       own, in sock_ext (tcp_timer.c) */
+	uint8_t chrono_type : 2;    /* TCP_CHRONO_* running (tcp_info.c) */
+	bool passive_open : 1;      /* a listener's child (TCP_INFO) */
 	uint16_t keepidle_s;        /* 1..32767 */
 	uint16_t keepintvl_s;       /* 1..32767 */
 	int16_t linger2_s;          /* TCP_LINGER2: 0 = TCP_FIN_TIMEOUT_US,
@@ -398,6 +403,8 @@ struct tcp_sock {
 	 * idle tcp_sock stays within 1 KB with its socket) */
 	bool sack_ok;               /* both SYNs carried SACK-permitted */
 	bool in_recovery;           /* NewReno's or RFC 6675's, till high_seq */
+	bool fin_out : 1;           /* our FIN went (TCP_INFO's bytes_sent) */
+	bool rto_episode : 1;       /* a timeout's loss state runs (TCP_INFO) */
 
 	/* SACK (RFC 2018, RFC 2883, RFC 6675): tcp_sack.c. Receiving: the
 	 * blocks we report, allocated while there are any (tcp_sack_rcv).
@@ -512,6 +519,18 @@ struct tcp_sock {
 	uint32_t rcv_rtt_est8;         /* receiver's RTT estimate, us << 3 */
 	uint32_t rcv_rtt_seq;          /* (no TS) the window being timed */
 	uint32_t rcv_rtt_last_tsecr;
+
+	/* ---- TCP_INFO's counters (tcp_info.c); the rare ones are in
+	 * sock_ext (struct tcp_rare_stats) ---- */
+	uint32_t segs_in, segs_out;         /* every segment, pure ACKs too */
+	uint32_t data_segs_in, data_segs_out; /* those with payload */
+	uint32_t delivered;                 /* segments (S)ACKed or D-SACKed,
+					       the handshake and FIN too */
+	uint32_t min_rtt_us;                /* ~0U: no sample yet */
+	uint32_t min_rtt_ms;                /* when it was taken */
+	uint32_t chrono_start_ms;           /* the chrono type's start */
+	uint32_t chrono_ms[3];              /* busy, rwnd-, sndbuf-limited */
+	uint16_t una_wraps, rcv_wraps;      /* 2^32s of SND.UNA, RCV.NXT */
 };
 
 /* urg_data: what the receiver knows of the urgent byte (Linux's values). */
@@ -1022,6 +1041,49 @@ int tcp_send_out(struct ustack *st, const struct tcp_out *o);
 void tcp_fin_wait2_timeout(struct sock *sk);
 /* RFC 6298 §2: a new RTT measurement. */
 void tcp_rtt_sample(struct tcp_sock *tp, us_time_t rtt_us);
+
+/*
+ * TCP_INFO (tcp_info.c): Linux 6.18's whole struct tcp_info, 280 bytes;
+ * tcp_get_info fills it and returns its size. The counters behind it:
+ * segments in (tcp_v4_rcv, for a connection) and out (by how many a GSO
+ * packet holds), the ACK's deliveries, RTT samples (min_rtt), timeouts
+ * and their loss state's end, retransmitted bytes, reordering seen and
+ * segments out of order, and Linux's "chrono": the time the connection
+ * was busy, and within it limited by the peer's window or by the send
+ * buffer (TCP_CHRONO_*, each start only raises the type; a stop falls
+ * back to busy, or to none once nothing is queued or in flight).
+ */
+#define TCP_INFO_LEN 280
+enum { TCP_CHRONO_UNSPEC, TCP_CHRONO_BUSY, TCP_CHRONO_RWND_LIMITED,
+       TCP_CHRONO_SNDBUF_LIMITED };
+size_t tcp_get_info(struct sock *sk, void *buf);
+void tcp_info_init(struct tcp_sock *tp);   /* a new or disconnected one */
+void tcp_chrono_start(struct sock *sk, int type);
+void tcp_chrono_stop(struct sock *sk, int type);
+
+/* New data (or a FIN) at the write queue's tail: the first unsent one
+ * makes the connection busy (Linux's tcp_add_write_queue_tail). */
+static inline void tcp_add_write_queue_tail(struct sock *sk,
+					    struct sk_buff *skb)
+{
+	skb_queue_tail(&sk->write_queue, skb);
+	if (!tcp_sk(sk)->send_head) {
+		tcp_sk(sk)->send_head = skb;
+		tcp_chrono_start(sk, TCP_CHRONO_BUSY);
+	}
+}
+void tcp_info_seg_in(struct tcp_sock *tp, uint32_t payload);
+void tcp_info_seg_out(struct tcp_sock *tp, unsigned int nsegs,
+		      uint32_t payload);
+void tcp_info_rtt(struct tcp_sock *tp, uint32_t rtt_us);
+void tcp_info_una(struct tcp_sock *tp, uint32_t ack);
+void tcp_info_rcv_nxt(struct tcp_sock *tp, uint32_t nxt);
+void tcp_info_timeout(struct sock *sk);
+void tcp_info_loss_over(struct sock *sk);
+void tcp_info_synack_done(struct sock *sk);   /* a child's handshake ends */
+void tcp_info_retrans(struct sock *sk, uint32_t bytes);
+void tcp_info_reordering(struct sock *sk, uint32_t segs);
+void tcp_info_ooo(struct sock *sk);
 
 /* tcp_ts.c: RFC 7323 */
 enum tcp_paws_verdict {

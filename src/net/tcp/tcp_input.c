@@ -358,6 +358,25 @@ static void tcp_cong_on_ack(struct sock *sk, uint32_t acked, uint32_t part)
  * for data not yet sent, or older than any the peer could still send
  * (RFC 5961 §5.2: below SND.UNA - MAX.SND.WND), else US_DROP_NOT_DROPPED.
  */
+/* TCP_INFO's account of an ACK: what it delivered, and the reordering
+ * it showed, as deep as from its lowest reordered segment to the highest
+ * (S)ACKed (Linux's tcp_check_sack_reordering). */
+static void tcp_ack_info(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct tcp_rx_scratch *rx = tcp_rx(tp);
+
+	tp->delivered += rx->delivered;
+	if (rx->reord) {
+		const struct tcp_rack *r = tcp_sack_rack(sk, false);
+		uint32_t top = r && seq_gt(r->fack, tp->snd_una) ? r->fack
+								  : tp->snd_una;
+		uint32_t mss = tp->mss_cache ? tp->mss_cache : 1;
+
+		tcp_info_reordering(sk, (top - rx->reord_low + mss - 1) / mss);
+	}
+}
+
 static enum us_drop_reason tcp_ack(struct sock *sk, const struct sk_buff *skb,
 				   const struct tcp_seg *th)
 {
@@ -435,6 +454,7 @@ static enum us_drop_reason tcp_ack(struct sock *sk, const struct sk_buff *skb,
 		tcp_tlp_ack(sk, ack, !sacked && !tcp_payload(skb) &&
 			    !wnd_changed);   /* RFC 8985 §7.4 */
 		tcp_prr_ack(sk, false);   /* RFC 6937: cwnd in recovery */
+		tcp_ack_info(sk);
 		return US_DROP_NOT_DROPPED;
 	}
 	/* RFC 5681 §3.1: the window grows by the data acknowledged. The ACK
@@ -443,6 +463,7 @@ static enum us_drop_reason tcp_ack(struct sock *sk, const struct sk_buff *skb,
 	if (tp->snd_una == tp->iss)
 		acked--;
 	prior_una = tp->snd_una;
+	tcp_info_una(tp, ack);
 	tp->snd_una = ack;
 	if (seq_lt(tp->snd_nxt, ack))
 		tp->snd_nxt = ack;
@@ -474,6 +495,9 @@ static enum us_drop_reason tcp_ack(struct sock *sk, const struct sk_buff *skb,
 		tcp_rack_ack(sk);   /* RFC 8985 §6.2: losses by time */
 	tcp_tlp_ack(sk, ack, false);   /* RFC 8985 §7.4 */
 	tcp_prr_ack(sk, true);   /* RFC 6937: cwnd in recovery */
+	tcp_ack_info(sk);
+	if (tp->snd_una == tp->write_seq)
+		tcp_chrono_stop(sk, TCP_CHRONO_BUSY);
 	/* Out of any episode (judged before this ACK), the recovery point
 	 * (RFC 6582's "recover") follows SND.UNA: compared modulo 2^32, a
 	 * value left 2^31 behind reads as ahead, and no loss would start a
@@ -484,8 +508,11 @@ static enum us_drop_reason tcp_ack(struct sock *sk, const struct sk_buff *skb,
 	if (!tp->in_recovery && !seq_lt(prior_una, tp->high_seq))
 		tp->high_seq = tp->snd_una;
 	tp->loss_held = held;   /* (an ACK past the point ends it) */
-	if (!tp->in_recovery && !seq_lt(tp->snd_una, tp->high_seq))
+	if (!tp->in_recovery && !seq_lt(tp->snd_una, tp->high_seq)) {
 		tcp_undo_episode_over(sk);
+		if (!held)
+			tcp_info_loss_over(sk);
+	}
 	/* RFC 6298 §5.3 restarts the timer on every ACK of new data. Linux
 	 * (tcp_clean_rtx_queue's FLAG_SET_XMIT_TIMER) restarts it only when
 	 * a segment is acknowledged whole, so that a receiver that ACKs a
@@ -730,6 +757,7 @@ static void tcp_fin(struct sock *sk, bool ack_now)
 	struct tcp_sock *tp = tcp_sk(sk);
 	bool delay = false;
 
+	tcp_info_rcv_nxt(tp, tp->rcv_nxt + 1);
 	tp->rcv_nxt++;
 	sk->shutdown |= RCV_SHUTDOWN;
 	tp->fin_rcvd = true;
@@ -803,6 +831,7 @@ static bool tcp_ofo_drain(struct sock *sk)
 		if (seq_gt(data_end, tp->rcv_nxt)) {
 			skb_pull(skb, tp->rcv_nxt - cb->seq);
 			cb->seq = tp->rcv_nxt;
+			tcp_info_rcv_nxt(tp, data_end);
 			tp->rcv_nxt = data_end;
 			tcp_queue_rcv(sk, skb);
 		} else {
@@ -830,6 +859,7 @@ static void tcp_ofo_insert(struct sock *sk, struct sk_buff *skb)
 		tcp_drop(sk->st, skb, US_DROP_TCP_OFO_DROP);
 		return;
 	}
+	tcp_info_ooo(sk);   /* (duplicates too, as Linux's rcv_ooopack) */
 	skb = tcp_rmem_charge(sk, skb);
 	cb = TCP_SKB_CB(skb);
 	/* Behind a hole, segments mostly arrive in order: appending at the
@@ -953,6 +983,7 @@ static void tcp_data_queue(struct sock *sk, struct sk_buff *skb)
 		return;
 	}
 	if (len) {
+		tcp_info_rcv_nxt(tp, tp->rcv_nxt + len);
 		tp->rcv_nxt += len;
 		tp->last_rcv = sk->st->now;   /* (keepalive's clock) */
 		tcp_delack_data_recv(sk, len, cb->flags);
@@ -998,6 +1029,7 @@ static void tcp_fastopen_add_skb(struct sock *sk, struct sk_buff *skb)
 	cb->end_seq = cb->seq + len;
 	cb->flags &= (uint8_t)~(TCPHDR_SYN | TCPHDR_FIN);
 	if (len) {
+		tcp_info_rcv_nxt(tp, cb->end_seq);
 		tp->rcv_nxt = cb->end_seq;
 		tp->syn_data_acked = true;
 		tcp_queue_rcv(sk, skb);
@@ -1074,6 +1106,10 @@ static struct sock *tcp_new_child(struct sock *lsk, const struct sk_buff *skb,
 	if (ltp->save_syn)
 		tcp_save_syn(sk, skb, th);
 	tcp_set_state(sk, TCP_SYN_RECV);
+	/* (TCP_INFO: the SYN is its first segment in; the SYN-ACK is the
+	 * request's in Linux, none of its own out) */
+	tp->passive_open = true;
+	tcp_info_seg_in(tp, 0);
 	tp->parent = ltp;
 	tp->child_queue = TCP_CHILD_SYNQ;
 	list_add_tail(&tp->child_node, &ltp->syn_queue);
@@ -1233,6 +1269,7 @@ static void tcp_rcv_synsent(struct sock *sk, struct sk_buff *skb,
 		}
 		tp->snd_una = th->ack;
 		tcp_clean_rtx_queue(sk, th->ack, &part);
+		tp->delivered++;   /* (the SYN: TCP_INFO) */
 		tp->snd_wnd = th->window;
 		tp->snd_wl1 = th->seq;
 		tp->snd_wl2 = th->ack;
@@ -1472,6 +1509,7 @@ static bool tcp_synrecv_ack(struct sock *sk, struct sk_buff *skb,
 	if (tp->fastopen_child && !tp->retransmits && !tp->srtt_us)
 		tcp_rtt_sample(tp, sk->st->now - tp->retrans_stamp);
 	tcp_init_established(sk);
+	tcp_info_synack_done(sk);
 	if (tp->fastopen_child) {
 		/* A Fast Open child is on the accept queue, or accepted,
 		 * already; its writers may go on, and data it sent is timed
@@ -1766,6 +1804,10 @@ void tcp_v4_rcv(struct sk_buff *skb)
 	}
 	if (!tcp_filter(sk, skb, &th, &seglen))
 		return;
+	/* TCP_INFO: a connection counts every segment it is given, bad or
+	 * not (Linux's tcp_segs_in); a listener none. */
+	if (sk->state != TCP_LISTEN)
+		tcp_info_seg_in(tcp_sk(sk), skb->len);
 	switch (sk->state) {
 	case TCP_LISTEN:
 		tcp_listen_input(sk, skb, &th, seglen);

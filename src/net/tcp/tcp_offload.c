@@ -264,9 +264,7 @@ static void tcp_queue_carved(struct sock *sk, struct sk_buff *skb, uint32_t n)
 	cb->end_seq = tp->write_seq + n;
 	cb->flags = TCPHDR_ACK;
 	cb->carved = 1;
-	skb_queue_tail(&sk->write_queue, skb);
-	if (!tp->send_head)
-		tp->send_head = skb;
+	tcp_add_write_queue_tail(sk, skb);
 	tp->write_seq += n;
 	tcp_mark_push(sk, skb);
 }

@@ -284,11 +284,17 @@ static int tcp_transmit(struct sock *sk, struct sk_buff *skb,
 		tcp_ack_sent(sk);
 	if (skb->len)
 		tcp_data_sent(sk);
+	/* TCP_INFO: a passive open's SYN-ACK is the request's in Linux */
+	if (!(sk->state == TCP_SYN_RECV && (cb->flags & TCPHDR_SYN)))
+		tcp_info_seg_out(tp, nsegs, skb->len);
+	if (cb->flags & TCPHDR_FIN)
+		tp->fin_out = true;
 	if (rexmit) {
 		/* Saturates: RACK's walk takes 0 for "sent only once". */
 		if (cb->retrans < UINT8_MAX)
 			cb->retrans++;
 		tp->total_retrans++;
+		tcp_info_retrans(sk, skb->len);
 		us_mib_inc(sk->st, US_MIB_TCP_RETRANS_SEGS);
 	}
 	tcp_prr_sent(tp, nsegs);
@@ -425,6 +431,14 @@ static void __tcp_write_xmit(struct sock *sk, enum tcp_nagle nagle)
 		if (!packets_before && tp->lsndtime != lsnd_before)
 			tcp_ca_tx_start(sk, lsnd_before);
 	}
+	/* TCP_INFO's chrono: held back by the peer's window, not by the
+	 * congestion window (Linux's is_rwnd_limited) */
+	skb = tp->send_head;
+	if (skb && tcp_in_flight_segs(tp) < tp->snd_cwnd &&
+	    !tcp_wnd_ok(tp, TCP_SKB_CB(skb)))
+		tcp_chrono_start(sk, TCP_CHRONO_RWND_LIMITED);
+	else if (tp->chrono_type == TCP_CHRONO_RWND_LIMITED)
+		tcp_chrono_stop(sk, TCP_CHRONO_RWND_LIMITED);
 	/* Data waits on a closed window with nothing in flight: probe it
 	 * (RFC 9293 §3.8.6.1). */
 	if (tp->send_head && tp->snd_nxt == tp->snd_una &&
@@ -632,6 +646,8 @@ static int tcp_send_ctl(struct sock *sk, uint32_t seq, uint8_t flags)
 	tcp_out_from_sock(sk, &o, seq, flags);
 	if (flags & TCPHDR_ACK)
 		tcp_ack_sent(sk);
+	if (!(flags & TCPHDR_SYN))   /* (Fast Open's SYN-ACK: the request's) */
+		tcp_info_seg_out(tcp_sk(sk), 1, 0);
 	return tcp_push_and_send(sk->st, skb, &o, tcp_sk(sk)->mss_cache);
 }
 
@@ -756,9 +772,7 @@ void tcp_send_fin(struct sock *sk)
 		cb->end_seq = tp->write_seq + 1;
 		cb->flags = TCPHDR_FIN | TCPHDR_ACK;
 		sk->wmem_alloc += (int)skb->truesize;
-		skb_queue_tail(&sk->write_queue, skb);
-		if (!tp->send_head)
-			tp->send_head = skb;
+		tcp_add_write_queue_tail(sk, skb);
 	}
 	tp->write_seq++;
 	tcp_write_xmit(sk, true);

@@ -158,8 +158,14 @@ void tcp_rack_delivered(struct sock *sk, const struct sk_buff *skb)
 	/* Step 3: delivered below RACK.fack (as it was before this ACK: the
 	 * blocks of one ACK come in no order of sequence) and never sent
 	 * again: reordered, not lost. */
-	if (seq_lt(cb->end_seq, r->fack_before) && !cb->retrans)
+	if (seq_lt(cb->end_seq, r->fack_before) && !cb->retrans) {
+		struct tcp_rx_scratch *rx = tcp_rx(tcp_sk(sk));
+
 		r->reordering_seen = true;
+		if (!rx->reord || seq_lt(cb->seq, rx->reord_low))
+			rx->reord_low = cb->seq;
+		rx->reord = true;
+	}
 	if (seq_gt(cb->end_seq, r->fack))
 		r->fack = cb->end_seq;
 	rtt = now > cb->sent ? now - cb->sent : 0;

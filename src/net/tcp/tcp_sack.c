@@ -296,7 +296,10 @@ static bool tcp_dsack_seen(struct sock *sk, const struct tcp_sack_block *b)
 		return false;
 	}
 	tp->dsack_dups = (uint16_t)(tp->dsack_dups + segs);
-	return tp->dsack_dups <= tp->total_retrans;
+	if (tp->dsack_dups > tp->total_retrans)
+		return false;
+	tp->delivered += segs;   /* (TCP_INFO: a spurious copy arrived) */
+	return true;
 }
 
 /* A block must lie within what is outstanding: SND.UNA..SND.MAX (SND.NXT
@@ -426,6 +429,7 @@ uint32_t tcp_sack_update(struct sock *sk, const struct tcp_seg *th)
 	tcp_rx(tp)->delivered = 0;   /* PRR's DeliveredData, counted anew */
 	tcp_rx(tp)->lost = 0;
 	tcp_rx(tp)->dsack = false;
+	tcp_rx(tp)->reord = false;
 	if (!tp->sack_ok || !o->nsacks)
 		return 0;
 	for (uint8_t i = 0; i < o->nsacks; i++) {

@@ -285,6 +285,7 @@ void tcp_rtt_sample(struct tcp_sock *tp, us_time_t rtt_us)
 		rto = ceiling;
 	tp->rto_us = (uint32_t)rto;
 	tp->backoff = 0;
+	tcp_info_rtt(tp, r);             /* TCP_INFO's min_rtt */
 	tcp_rack_rtt_sample(tp, r);      /* RACK.min_RTT */
 	tcp_ca_rtt_sample(&tp->sk, r);   /* the algorithm may watch delay */
 }
@@ -703,6 +704,7 @@ static void tcp_fastopen_synack_timer(struct sock *sk)
 	us_mib_inc(sk->st, US_MIB_TCP_TIMEOUTS);
 	if (tp->retransmits == 1)
 		tcp_enter_loss(sk, true);
+	tcp_info_timeout(sk);
 	tcp_count_timeout(tp);
 	tcp_fastopen_send_synack(sk, NULL);
 	tcp_reset_rto_timer(sk);
@@ -779,6 +781,7 @@ static void tcp_retransmit_timer(struct us_timer *t, us_time_t now)
 	if (sk->state == TCP_SYN_SENT || sk->state == TCP_SYN_RECV)
 		tp->syn_timed_out = true;
 	tcp_enter_loss(sk, tp->retransmits == 0);
+	tcp_info_timeout(sk);
 	tcp_count_timeout(tp);
 	tcp_thin_linear_timeout(sk);
 	tcp_syn_linear_timeout(sk);

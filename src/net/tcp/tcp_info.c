@@ -1,0 +1,485 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * tcp_info.c - getsockopt(TCP_INFO): Linux 6.18's whole struct tcp_info
+ * (280 bytes; glibc's header stops at 104), and the counters behind it.
+ *
+ * What a connection does all the time (segments in and out, deliveries,
+ * the minimum RTT, the busy chrono, the 2^32s of SND.UNA and RCV.NXT) is
+ * counted in struct tcp_sock; what only losses and reordering bring is in
+ * sock_ext's tcp_rare_stats, made with the first such event, so an idle
+ * connection that never lost a segment pays for none of it (make bench's
+ * idle row, test_tcp_mem). The rest is read off the connection's state:
+ * bytes acknowledged and received are SND.UNA's and RCV.NXT's distance
+ * from the initial sequence numbers, bytes sent is SND.MAX's plus what
+ * went again, the pacing rate is Linux's tcp_update_pacing_rate's formula
+ * on the current window and SRTT.
+ *
+ * Call chain: getsockopt -> tcp_getsockopt -> tcp_get_info; counters from
+ * tcp_v4_rcv (segments in), tcp_transmit / tcp_send_ctl (out), tcp_ack
+ * (deliveries, SND.UNA), the receive path (RCV.NXT), tcp_rtt_sample, the
+ * retransmission timer, RACK and the out-of-order queue.
+ *
+ * Not modelled: the delivery rate (Linux's rate sampler, tcp_rate.c: 0
+ * here, and its app-limited bit), the receive-side ECN counters and the
+ * AccECN fields (no ECN: Linux's zeros), rcv_ssthresh (Linux's window
+ * growth clamp: ustack reports the window it offered last), and rcv_mss as
+ * Linux estimates it from the peer's segments (the MSS we expect).
+ */
+#include <stddef.h>
+#include <string.h>
+
+#include "net/ipv4.h"
+#include "net/sock.h"
+#include "net/tcp/tcp.h"
+#include "stack/stack.h"
+
+/* Linux 6.18's include/uapi/linux/tcp.h, field for field. */
+struct us_tcp_info {
+	uint8_t tcpi_state, tcpi_ca_state, tcpi_retransmits, tcpi_probes;
+	uint8_t tcpi_backoff, tcpi_options;
+	uint8_t tcpi_snd_wscale : 4, tcpi_rcv_wscale : 4;
+	uint8_t tcpi_delivery_rate_app_limited : 1,
+		tcpi_fastopen_client_fail : 2;
+	uint32_t tcpi_rto, tcpi_ato, tcpi_snd_mss, tcpi_rcv_mss;
+	uint32_t tcpi_unacked, tcpi_sacked, tcpi_lost, tcpi_retrans;
+	uint32_t tcpi_fackets;
+	uint32_t tcpi_last_data_sent, tcpi_last_ack_sent;
+	uint32_t tcpi_last_data_recv, tcpi_last_ack_recv;
+	uint32_t tcpi_pmtu, tcpi_rcv_ssthresh, tcpi_rtt, tcpi_rttvar;
+	uint32_t tcpi_snd_ssthresh, tcpi_snd_cwnd, tcpi_advmss;
+	uint32_t tcpi_reordering, tcpi_rcv_rtt, tcpi_rcv_space;
+	uint32_t tcpi_total_retrans;
+	uint64_t tcpi_pacing_rate, tcpi_max_pacing_rate;
+	uint64_t tcpi_bytes_acked, tcpi_bytes_received;
+	uint32_t tcpi_segs_out, tcpi_segs_in;
+	uint32_t tcpi_notsent_bytes, tcpi_min_rtt;
+	uint32_t tcpi_data_segs_in, tcpi_data_segs_out;
+	uint64_t tcpi_delivery_rate;
+	uint64_t tcpi_busy_time, tcpi_rwnd_limited, tcpi_sndbuf_limited;
+	uint32_t tcpi_delivered, tcpi_delivered_ce;
+	uint64_t tcpi_bytes_sent, tcpi_bytes_retrans;
+	uint32_t tcpi_dsack_dups, tcpi_reord_seen, tcpi_rcv_ooopack;
+	uint32_t tcpi_snd_wnd, tcpi_rcv_wnd, tcpi_rehash;
+	uint16_t tcpi_total_rto, tcpi_total_rto_recoveries;
+	uint32_t tcpi_total_rto_time;
+	uint32_t tcpi_received_ce;
+	uint32_t tcpi_delivered_e1_bytes, tcpi_delivered_e0_bytes;
+	uint32_t tcpi_delivered_ce_bytes;
+	uint32_t tcpi_received_e1_bytes, tcpi_received_e0_bytes;
+	uint32_t tcpi_received_ce_bytes;
+	uint32_t tcpi_ecn_mode : 2, tcpi_accecn_opt_seen : 2,
+		 tcpi_accecn_fail_mode : 4, tcpi_options2 : 24;
+};
+
+_Static_assert(sizeof(struct us_tcp_info) == TCP_INFO_LEN, "6.18's size");
+_Static_assert(offsetof(struct us_tcp_info, tcpi_rto) == 8, "layout");
+_Static_assert(offsetof(struct us_tcp_info, tcpi_pacing_rate) == 104,
+	       "glibc's struct ends here");
+_Static_assert(offsetof(struct us_tcp_info, tcpi_delivery_rate) == 160,
+	       "layout");
+_Static_assert(offsetof(struct us_tcp_info, tcpi_snd_wnd) == 228, "layout");
+_Static_assert(offsetof(struct us_tcp_info, tcpi_total_rto) == 240,
+	       "layout");
+_Static_assert(offsetof(struct us_tcp_info, tcpi_received_ce) == 248,
+	       "layout");
+
+#define TCP_REORDERING_DEFAULT 3     /* net.ipv4.tcp_reordering */
+#define TCP_REORDERING_MAX 300       /* net.ipv4.tcp_max_reordering */
+#define TCP_MIN_RTT_WLEN_MS 300000   /* net.ipv4.tcp_min_rtt_wlen, 300 s */
+#define TCP_PACING_SS_RATIO 200      /* net.ipv4.tcp_pacing_ss_ratio, % */
+#define TCP_PACING_CA_RATIO 120      /* net.ipv4.tcp_pacing_ca_ratio, % */
+
+/* The rare counters, made on first use with make (NULL without memory:
+ * that event goes uncounted). */
+static struct tcp_rare_stats *tcp_rare(struct sock *sk, bool make)
+{
+	struct sock_ext *e = sock_ext(sk, make);
+
+	return e ? &e->tcp_stats : NULL;
+}
+
+void tcp_info_init(struct tcp_sock *tp)
+{
+	struct sock_ext *e = sock_ext(&tp->sk, false);
+
+	tp->segs_in = tp->segs_out = 0;
+	tp->data_segs_in = tp->data_segs_out = 0;
+	tp->delivered = 0;
+	tp->min_rtt_us = UINT32_MAX;
+	tp->min_rtt_ms = 0;
+	tp->chrono_type = TCP_CHRONO_UNSPEC;
+	tp->chrono_start_ms = 0;
+	memset(tp->chrono_ms, 0, sizeof(tp->chrono_ms));
+	tp->una_wraps = tp->rcv_wraps = 0;
+	tp->fin_out = false;
+	tp->rto_episode = false;
+	if (e)
+		memset(&e->tcp_stats, 0, sizeof(e->tcp_stats));
+}
+
+/* ---- the chrono (Linux's tcp_chrono_start/stop) ------------------------- */
+
+static void tcp_chrono_set(struct sock *sk, int type)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	uint32_t now = tcp_now_ms(sk);
+
+	if (tp->chrono_type != TCP_CHRONO_UNSPEC)
+		tp->chrono_ms[tp->chrono_type - 1] += now - tp->chrono_start_ms;
+	tp->chrono_start_ms = now;
+	tp->chrono_type = (uint8_t)type;
+}
+
+void tcp_chrono_start(struct sock *sk, int type)
+{
+	if (type > tcp_sk(sk)->chrono_type)
+		tcp_chrono_set(sk, type);
+}
+
+void tcp_chrono_stop(struct sock *sk, int type)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	/* Nothing queued and nothing in flight: not busy any more. */
+	if (skb_queue_empty(&sk->write_queue))
+		tcp_chrono_set(sk, TCP_CHRONO_UNSPEC);
+	else if (type == tp->chrono_type)
+		tcp_chrono_set(sk, TCP_CHRONO_BUSY);
+}
+
+/* ---- counting ------------------------------------------------------------ */
+
+void tcp_info_seg_in(struct tcp_sock *tp, uint32_t payload)
+{
+	tp->segs_in++;
+	if (payload)
+		tp->data_segs_in++;
+}
+
+void tcp_info_seg_out(struct tcp_sock *tp, unsigned int nsegs,
+		      uint32_t payload)
+{
+	tp->segs_out += nsegs;
+	if (payload)
+		tp->data_segs_out += nsegs;
+}
+
+/* Linux's rtt_min: the least sample of the last 300 s. (One value where
+ * Linux keeps three, so an expired minimum is replaced by the sample in
+ * hand, not by the best of the window's later ones.) */
+void tcp_info_rtt(struct tcp_sock *tp, uint32_t rtt_us)
+{
+	uint32_t now = tcp_now_ms(&tp->sk);
+
+	if (rtt_us <= tp->min_rtt_us ||
+	    now - tp->min_rtt_ms > TCP_MIN_RTT_WLEN_MS) {
+		tp->min_rtt_us = rtt_us;
+		tp->min_rtt_ms = now;
+	}
+}
+
+/* SND.UNA moves to ack: a turn of the 32-bit space past ISS is counted. */
+void tcp_info_una(struct tcp_sock *tp, uint32_t ack)
+{
+	if (ack - tp->iss < tp->snd_una - tp->iss)
+		tp->una_wraps++;
+}
+
+void tcp_info_rcv_nxt(struct tcp_sock *tp, uint32_t nxt)
+{
+	if (nxt - tp->irs < tp->rcv_nxt - tp->irs)
+		tp->rcv_wraps++;
+}
+
+/* A retransmission timeout (Linux's tcp_update_rto_stats, and the flow
+ * label's rehash that SO_TXREHASH allows: tcp_write_timeout). */
+void tcp_info_timeout(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct tcp_rare_stats *r = tcp_rare(sk, true);
+	const struct sock_ext *e;
+
+	if (!r)
+		return;
+	if (r->total_rto < UINT16_MAX)
+		r->total_rto++;
+	/* A listener's child: its SYN-ACK's timeouts are the request's in
+	 * Linux, which leaves the child in Open with no rehash, and the time
+	 * from the first to the child's creation (tcp_info_synack_done). */
+	if (tp->passive_open && sk->state == TCP_SYN_RECV) {
+		if (r->total_rto == 1) {   /* from the first SYN-ACK on */
+			r->rto_recoveries = 1;
+			r->rto_stamp_ms = tcp_now_ms(sk) -
+				(uint32_t)(tcp_backed_off_rto(tp) / 1000);
+		}
+		return;
+	}
+	if (!tp->rto_episode) {
+		tp->rto_episode = true;
+		if (r->rto_recoveries < UINT16_MAX)
+			r->rto_recoveries++;
+		r->rto_stamp_ms = tcp_now_ms(sk);
+	}
+	e = sock_ext(sk, false);
+	if (!(e->flags & SK_EXT_NO_TXREHASH))
+		r->rehash++;
+}
+
+/* The timeout's loss state ended (Linux leaves CA_Loss). */
+void tcp_info_loss_over(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct tcp_rare_stats *r;
+
+	if (!tp->rto_episode)
+		return;
+	tp->rto_episode = false;
+	r = tcp_rare(sk, false);
+	if (r)
+		r->rto_time_ms += tcp_now_ms(sk) - r->rto_stamp_ms;
+}
+
+void tcp_info_synack_done(struct sock *sk)
+{
+	struct tcp_rare_stats *r = sk->has_ext ? tcp_rare(sk, false) : NULL;
+
+	if (r && r->total_rto && !r->rto_time_ms)
+		r->rto_time_ms = tcp_now_ms(sk) - r->rto_stamp_ms;
+}
+
+void tcp_info_retrans(struct sock *sk, uint32_t bytes)
+{
+	struct tcp_rare_stats *r;
+
+	if (bytes && (r = tcp_rare(sk, true)) != NULL)
+		r->bytes_retrans += bytes;
+}
+
+/* Reordering seen, segs deep (0: only counted): Linux's
+ * tcp_check_sack_reordering raises tp->reordering to it, up to 300. */
+void tcp_info_reordering(struct sock *sk, uint32_t segs)
+{
+	struct tcp_rare_stats *r = tcp_rare(sk, true);
+	uint32_t cur;
+
+	if (!r)
+		return;
+	r->reord_seen++;
+	cur = r->reordering ? r->reordering : TCP_REORDERING_DEFAULT;
+	if (segs > TCP_REORDERING_MAX)
+		segs = TCP_REORDERING_MAX;
+	if (segs > cur)
+		r->reordering = (uint16_t)segs;
+}
+
+void tcp_info_ooo(struct sock *sk)
+{
+	struct tcp_rare_stats *r = tcp_rare(sk, true);
+
+	if (r)
+		r->rcv_ooopack++;
+}
+
+/* ---- the report ------------------------------------------------------------ */
+
+/* Linux's icsk_ca_state (glibc's TCP_CA_*), from the state it stands for */
+static uint32_t tcp_info_ca_state(const struct tcp_sock *tp)
+{
+	if (tp->rto_episode)
+		return TCP_CA_Loss;
+	if (tp->in_recovery)
+		return TCP_CA_Recovery;
+	if (tp->sacked_out || tp->lost_out || tp->retrans_out ||
+	    tp->reno_sacked)
+		return TCP_CA_Disorder;
+	return TCP_CA_Open;
+}
+
+/* Linux's tcp_update_pacing_rate, from the window and SRTT now: 200% of
+ * cwnd * MSS per SRTT in slow start (cwnd below half ssthresh), 120%
+ * after. */
+static uint64_t tcp_info_pacing(const struct tcp_sock *tp)
+{
+	uint32_t segs = tp->snd_cwnd > tp->packets_out ? tp->snd_cwnd
+						       : tp->packets_out;
+	uint64_t rate = (uint64_t)tp->mss_cache * 10000 * segs;
+
+	rate *= tp->snd_cwnd < tp->snd_ssthresh / 2 ? TCP_PACING_SS_RATIO
+						    : TCP_PACING_CA_RATIO;
+	return tp->srtt_us ? rate / tp->srtt_us : rate;
+}
+
+/* The path MTU the MSS follows (Linux's icsk_pmtu_cookie). */
+static uint32_t tcp_info_pmtu(struct sock *sk)
+{
+	uint32_t dev, pmtu;
+
+	if (!sk->daddr)
+		return 0;
+	dev = ip_route_dev_mtu(sk->st, sk->daddr);
+	pmtu = ip_pmtu_get(sk->st, sk->daddr, NULL);
+	return pmtu && (pmtu < dev || !dev) ? pmtu : dev;
+}
+
+/* The chrono's times in us: busy (all three), rwnd- and sndbuf-limited. */
+static void tcp_info_chrono(struct sock *sk, struct us_tcp_info *ti)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	uint64_t t[3];
+
+	for (int i = 0; i < 3; i++) {
+		t[i] = tp->chrono_ms[i];
+		if (tp->chrono_type == i + 1)
+			t[i] += tcp_now_ms(sk) - tp->chrono_start_ms;
+		t[i] *= 1000;
+	}
+	ti->tcpi_busy_time = t[0] + t[1] + t[2];
+	ti->tcpi_rwnd_limited = t[1];
+	ti->tcpi_sndbuf_limited = t[2];
+}
+
+/* The sequence space between from and to after wraps turns of it. */
+static uint64_t tcp_info_span(uint32_t from, uint32_t to, uint16_t wraps)
+{
+	return ((uint64_t)wraps << 32) + (uint32_t)(to - from);
+}
+
+static void tcp_info_bytes(struct sock *sk, struct us_tcp_info *ti,
+			   uint64_t retrans)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	uint64_t sent;
+
+	if (sk->state == TCP_SYN_SENT || (!tp->segs_in && !tp->segs_out))
+		return;   /* (ISS and IRS mean nothing yet) */
+	/* Our SYN counts when acknowledged, a listener child's SYN-ACK not:
+	 * the request sent it (Linux's tcp_snd_una_update). */
+	ti->tcpi_bytes_acked = tcp_info_span(tp->iss, tp->snd_una,
+					     tp->una_wraps) - tp->passive_open;
+	/* The FIN counts, as it moved RCV.NXT (Linux's tcp_rcv_nxt_update);
+	 * the SYN not. */
+	if (tp->segs_in)
+		ti->tcpi_bytes_received =
+			tcp_info_span(tp->irs + 1, tp->rcv_nxt, tp->rcv_wraps);
+	/* Data sent anew (SND.MAX past the SYN, without the FIN), and again */
+	sent = tcp_info_span(tp->iss, tp->snd_una, tp->una_wraps) +
+	       (uint32_t)(tp->snd_max - tp->snd_una);
+	sent -= sent ? 1 : 0;
+	sent -= tp->fin_out && sent ? 1 : 0;
+	ti->tcpi_bytes_sent = sent + retrans;
+}
+
+size_t tcp_get_info(struct sock *sk, void *buf)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	const struct tcp_rare_stats *r = sk->has_ext ? tcp_rare(sk, false)
+						     : NULL;
+	struct us_tcp_info ti;
+	uint32_t rto;
+
+	memset(&ti, 0, sizeof(ti));
+	ti.tcpi_state = sk->state;
+	ti.tcpi_snd_cwnd = tp->snd_cwnd;
+	ti.tcpi_reordering = r && r->reordering ? r->reordering
+						: TCP_REORDERING_DEFAULT;
+	ti.tcpi_max_pacing_rate = UINT64_MAX;   /* no SO_MAX_PACING_RATE */
+	/* No rate before the first ACK of the connection (Linux's
+	 * sk_pacing_rate starts at ~0). */
+	ti.tcpi_pacing_rate = UINT64_MAX;
+	if (sk->state == TCP_LISTEN) {
+		/* Linux's tcp_get_info: a listener's tcpi_unacked is its
+		 * accept queue's length, tcpi_sacked its backlog; nothing
+		 * about a connection follows. */
+		ti.tcpi_unacked = (uint32_t)tp->accept_qlen;
+		ti.tcpi_sacked = (uint32_t)tp->max_backlog;
+		memcpy(buf, &ti, sizeof(ti));
+		return sizeof(ti);
+	}
+	if (tp->srtt_us && sk->state != TCP_SYN_SENT &&
+	    sk->state != TCP_SYN_RECV)
+		ti.tcpi_pacing_rate = tcp_info_pacing(tp);
+	ti.tcpi_ca_state = (uint8_t)tcp_info_ca_state(tp);
+	ti.tcpi_retransmits = tp->retransmits;
+	ti.tcpi_probes = tp->probes_out;
+	ti.tcpi_backoff = tp->backoff;
+	/* The RTO as backed off (Linux's icsk_rto), but by a zero-window
+	 * probe series, whose doublings are the probe timer's own. */
+	rto = tp->probe_timer ? tp->rto_us : tcp_backed_off_rto(tp);
+	ti.tcpi_rto = rto;
+	/* The delayed-ACK engine's delay, bounded by its ceiling, as Linux
+	 * reports it. */
+	ti.tcpi_ato = (uint32_t)tp->ato_ms * 1000;
+	if (ti.tcpi_ato > tcp_delack_max(tp))
+		ti.tcpi_ato = (uint32_t)tcp_delack_max(tp);
+	/* How long ago data went, data came and an ACK came, in ms (Linux's
+	 * lsndtime, lrcvtime and rcv_tstamp, from the connection's start). */
+	if (sk->state != TCP_SYN_SENT && sk->state != TCP_SYN_RECV) {
+		uint32_t now_ms = tcp_now_ms(sk);
+
+		ti.tcpi_last_data_sent = now_ms - tp->lsndtime;
+		ti.tcpi_last_data_recv = now_ms - tp->lrcvtime;
+		ti.tcpi_last_ack_recv =
+			(uint32_t)((sk->st->now - tp->last_rcv) / 1000);
+	}
+	ti.tcpi_snd_mss = tp->mss_cache;
+	/* Before the SYN-ACK, Linux's MSS already leaves room for the
+	 * timestamps our SYN asked for (tcp_connect_init's header length). */
+	if (sk->state == TCP_SYN_SENT && tp->ts_offered)
+		ti.tcpi_snd_mss -= 12;
+	ti.tcpi_rcv_mss = tp->advmss;
+	ti.tcpi_pmtu = tcp_info_pmtu(sk);
+	ti.tcpi_rcv_ssthresh = tp->rcv_wnd;
+	ti.tcpi_rtt = tp->srtt_us;
+	/* (Linux's mdev starts at 1 s, reported as a quarter) */
+	ti.tcpi_rttvar = tp->srtt_us ? tp->rttvar_us : 250000;
+	ti.tcpi_snd_ssthresh = tp->snd_ssthresh;
+	/* (Linux takes the timestamp option's room off once they are on) */
+	ti.tcpi_advmss = tp->advmss - (tp->tstamp_ok ? 12 : 0);
+	ti.tcpi_total_retrans = tp->total_retrans;
+	ti.tcpi_sacked = tp->sacked_out;
+	ti.tcpi_lost = tp->lost_out;
+	ti.tcpi_retrans = tp->retrans_out;
+	ti.tcpi_unacked = tp->packets_out;
+	/* RFC 7323 as negotiated, SACK, Fast Open's data taken. */
+	if (tp->sack_ok)
+		ti.tcpi_options |= TCPI_OPT_SACK;
+	if (tp->tstamp_ok)
+		ti.tcpi_options |= TCPI_OPT_TIMESTAMPS;
+	if (tp->syn_data_acked)
+		ti.tcpi_options |= TCPI_OPT_SYN_DATA;
+	if (tp->wscale_ok) {
+		ti.tcpi_options |= TCPI_OPT_WSCALE;
+		ti.tcpi_snd_wscale = tp->snd_wscale & 0xf;
+		ti.tcpi_rcv_wscale = tp->rcv_wscale & 0xf;
+	}
+	ti.tcpi_rcv_rtt = tp->rcv_rtt_est8 >> 3;
+	ti.tcpi_rcv_space = tp->rcvq_space;
+	/* After 104 bytes */
+	tcp_info_bytes(sk, &ti, r ? r->bytes_retrans : 0);
+	ti.tcpi_segs_out = tp->segs_out;
+	ti.tcpi_segs_in = tp->segs_in;
+	ti.tcpi_notsent_bytes = seq_lt(tp->snd_nxt, tp->write_seq)
+				? tp->write_seq - tp->snd_nxt : 0;
+	ti.tcpi_min_rtt = tp->min_rtt_us;
+	ti.tcpi_data_segs_in = tp->data_segs_in;
+	ti.tcpi_data_segs_out = tp->data_segs_out;
+	tcp_info_chrono(sk, &ti);
+	ti.tcpi_delivered = tp->delivered;
+	ti.tcpi_bytes_retrans = r ? r->bytes_retrans : 0;
+	ti.tcpi_dsack_dups = tp->dsack_dups;
+	ti.tcpi_snd_wnd = tp->snd_wnd;
+	ti.tcpi_rcv_wnd = tp->rcv_wnd;
+	if (r) {
+		ti.tcpi_reord_seen = r->reord_seen;
+		ti.tcpi_rcv_ooopack = r->rcv_ooopack;
+		ti.tcpi_rehash = r->rehash;
+		ti.tcpi_total_rto = r->total_rto;
+		ti.tcpi_total_rto_recoveries = r->rto_recoveries;
+		ti.tcpi_total_rto_time = r->rto_time_ms;
+		if (tp->rto_episode)
+			ti.tcpi_total_rto_time += tcp_now_ms(sk) -
+						  r->rto_stamp_ms;
+	}
+	memcpy(buf, &ti, sizeof(ti));
+	return sizeof(ti);
+}
