@@ -644,6 +644,12 @@ int ip_setsockopt(struct sock *sk, int optname, const void *optval,
 	case IP_RECVTOS:
 		sk->recvtos = val != 0;
 		return 0;
+	case IP_RECVOPTS:
+		sk->recvopts = val != 0;
+		return 0;
+	case IP_RETOPTS:
+		sk->retopts = val != 0;
+		return 0;
 	case IP_FREEBIND:
 		if (optlen < 1)
 			return -EINVAL;
