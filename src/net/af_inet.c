@@ -314,8 +314,15 @@ int inet_setsockopt(struct socket *sock, int level, int optname,
 
 	if (level == SOL_SOCKET)
 		return sock_setsockopt(sk, optname, optval, optlen);
-	if (level == IPPROTO_IP)
-		return ip_setsockopt(sk, optname, optval, optlen);
+	if (level == IPPROTO_IP) {
+		int rc = ip_setsockopt(sk, optname, optval, optlen);
+
+		/* TCP's segments make room for new IP options at once
+		 * (Linux's icsk_sync_mss after icsk_ext_hdr_len). */
+		if (rc == 0 && optname == IP_OPTIONS && sk->type == SOCK_STREAM)
+			tcp_update_mss(tcp_sk(sk));
+		return rc;
+	}
 	if (sk->prot->setsockopt)
 		return sk->prot->setsockopt(sk, level, optname, optval, optlen);
 	return -ENOPROTOOPT;

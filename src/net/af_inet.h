@@ -124,6 +124,9 @@ struct ipcm {
 	bool gso_set;      /* a UDP_SEGMENT message: gso_size, 0 = none */
 	uint16_t gso_size;
 	struct sockcm sockc;  /* SO_TIMESTAMPING's, for this datagram */
+	/* IP_RETOPTS: this datagram's options instead of the socket's
+	 * (optlen 0: none); NULL without the message. */
+	const struct ip_options *opt;
 };
 /* Linux's ip_cmsg_send: 0, or -EINVAL for a message that is malformed or
  * not known (-EPERM: SO_MARK, SO_PRIORITY). Levels other than SOL_IP and
@@ -142,11 +145,18 @@ void ip_msg_name(struct msghdr *msg, uint32_t addr, uint16_t port,
 static inline bool ip_cmsg_wanted(const struct sock *sk)
 {
 	return sk->pktinfo || sk->recvttl || sk->recvtos || sk->recvorigdst ||
-	       sk->recvfragsize;
+	       sk->recvfragsize || sk->recvopts || sk->retopts;
 }
 /* When a datagram is queued: what IP_PKTINFO will report of it (Linux's
  * ipv4_pktinfo_prepare), in skb->cb. */
 void ip_pktinfo_prepare(const struct sock *sk, struct sk_buff *skb);
+
+/* IP_OPTIONS of sk in sending form (ip_options.h), or NULL. */
+const struct ip_options *ip_sock_options(const struct sock *sk);
+/* A TCP child takes the echo of its SYN's options (skb's network
+ * header) as its own (Linux's tcp_v4_save_options, then
+ * tcp_v4_syn_recv_sock). */
+void ip_sock_options_echo(struct sock *sk, const struct sk_buff *skb);
 
 /* The socket's error queue, or NULL (struct proto's error_queue). */
 static inline struct sk_buff_head *sock_error_queue(struct sock *sk,

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "core/checksum.h"
+#include "net/ip_options.h"
 #include "net/ipv4.h"
 #include "net/ipv4_priv.h"
 #include "net/ping.h"
@@ -91,6 +92,7 @@ static void icmp_read_ip(const uint8_t *p, struct ipv4_info *h)
  */
 static void icmp_echo(struct ustack *st, struct sk_buff *skb)
 {
+	struct ip_options ro;
 	struct ipv4_info ih;
 	struct ip_out_args a;
 	struct sk_buff *reply;
@@ -98,6 +100,13 @@ static void icmp_echo(struct ustack *st, struct sk_buff *skb)
 
 	us_mib_inc(st, US_MIB_ICMP_IN_ECHOS);
 	icmp_read_ip(skb_network_header(skb), &ih);
+	/* The request's options echoed (RFC 1122 §3.2.2.6: record route
+	 * and timestamp as in the request, a source route reversed;
+	 * Linux's icmp_reply gives no reply when that cannot be made). */
+	if (ip_options_echo(st, &ro, skb_network_header(skb)) < 0) {
+		us_drop(st, skb, US_DROP_IP_BAD_OPTIONS);
+		return;
+	}
 	reply = us_skb_alloc(st, skb->len);
 	if (!reply) {
 		us_drop(st, skb, US_DROP_NOMEM);
@@ -110,6 +119,7 @@ static void icmp_echo(struct ustack *st, struct sk_buff *skb)
 	ip_put16(p + 2, inet_csum(p, reply->len));
 	skb_free(skb);
 	memset(&a, 0, sizeof(a));
+	a.opt = ro.optlen ? &ro : NULL;
 	a.saddr = ih.daddr;
 	a.daddr = ih.saddr;
 	a.protocol = IPPROTO_ICMP_;
@@ -427,7 +437,8 @@ static void icmp_count_out(struct ustack *st, int type, int code)
 static struct sk_buff *icmp_build_error(struct ustack *st,
 					const struct sk_buff *skb_in,
 					const struct ipv4_info *h, int type,
-					int code, uint32_t info)
+					int code, uint32_t info,
+					unsigned int optlen)
 {
 	const uint8_t *iph = skb_network_header(skb_in);
 	size_t qlen = (size_t)(skb_in->tail - iph);
@@ -436,8 +447,8 @@ static struct sk_buff *icmp_build_error(struct ustack *st,
 
 	if (qlen > h->tot_len)
 		qlen = h->tot_len;
-	if (qlen > ICMP_ERR_MAX - IP_HLEN_MIN - ICMP_HLEN)
-		qlen = ICMP_ERR_MAX - IP_HLEN_MIN - ICMP_HLEN;
+	if (qlen > ICMP_ERR_MAX - IP_HLEN_MIN - optlen - ICMP_HLEN)
+		qlen = ICMP_ERR_MAX - IP_HLEN_MIN - optlen - ICMP_HLEN;
 	skb = us_skb_alloc(st, (unsigned int)(ICMP_HLEN + qlen));
 	if (!skb)
 		return NULL;
@@ -453,6 +464,7 @@ static struct sk_buff *icmp_build_error(struct ustack *st,
 
 void icmp_send(struct sk_buff *skb_in, int type, int code, uint32_t info)
 {
+	struct ip_options ro = { 0 };
 	struct ip_out_args a;
 	struct ipv4_info h;
 	struct sk_buff *skb;
@@ -468,10 +480,16 @@ void icmp_send(struct sk_buff *skb_in, int type, int code, uint32_t info)
 		us_drop(st, NULL, US_DROP_ICMP_RATELIMIT);
 		return;
 	}
-	skb = icmp_build_error(st, skb_in, &h, type, code, info);
+	/* The datagram's options echoed, as Linux's __icmp_send (none
+	 * when they are what is wrong: its header may be malformed). */
+	if (type != ICMP_PARAMETERPROB &&
+	    ip_options_echo(st, &ro, skb_network_header(skb_in)) < 0)
+		return;
+	skb = icmp_build_error(st, skb_in, &h, type, code, info, ro.optlen);
 	if (!skb)
 		return;
 	memset(&a, 0, sizeof(a));
+	a.opt = ro.optlen ? &ro : NULL;
 	/* From the address the datagram was sent to, like Linux with
 	 * icmp_errors_use_inbound_ifaddr=0; else the route's. Linux's TOS:
 	 * the original's, with precedence "internetwork control". */

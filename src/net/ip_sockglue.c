@@ -22,11 +22,14 @@
  *    IP_RECVERR to mean that an ICMP error on a connection is reported
  *    at once (tcp_err.c), as Linux.
  *
- *  - the control messages of sendmsg: IP_PKTINFO (source address,
- *    interface), IP_TTL, IP_TOS for one datagram (ip_cmsg_send).
+ *  - IP_OPTIONS, the IPv4 header options of every packet the socket
+ *    sends (ip_options.c; kept beside the sock, sock_ext), and
+ *    IP_RECVOPTS and IP_RETOPTS: a datagram's options, and those a reply
+ *    to it should carry, as control messages;
  *
- * Not done: IP options (IP_OPTIONS, IP_RETOPTS) and the rest of Linux's
- * list (multicast, IP_FREEBIND, ...).
+ *  - the control messages of sendmsg: IP_PKTINFO (source address,
+ *    interface), IP_TTL, IP_TOS, IP_RETOPTS for one datagram
+ *    (ip_cmsg_send).
  */
 #include <errno.h>
 #include <limits.h>
@@ -44,6 +47,7 @@
 #include "dev/dev_ioctl.h"
 #include "net/af_inet.h"
 #include "net/igmp.h"
+#include "net/ip_options.h"
 #include "net/ipv4.h"
 #include "net/sock.h"
 #include "stack/stack.h"
@@ -112,6 +116,8 @@ static bool ip_opt_is_int(int optname)
 	case IP_RECVFRAGSIZE:
 	case IP_RECVERR_RFC4884:
 	case IP_PROTOCOL:
+	case IP_RECVOPTS:
+	case IP_RETOPTS:
 		return true;
 	default:
 		return false;
@@ -452,6 +458,97 @@ static int ip_get_gsfilter(struct sock *sk, void *optval, socklen_t *optlen)
 	return rc;
 }
 
+/* ---- IP_OPTIONS ------------------------------------------------------- */
+
+/* sk's option slots (sock_ext.ipopt), made with `make`; NULL without. */
+static struct ip_options *ip_opt_slots(struct sock *sk, bool make)
+{
+	struct sock_ext *e = sock_ext(sk, make);
+
+	if (!e)
+		return NULL;
+	if (!e->ipopt && make)
+		e->ipopt = calloc(2, sizeof(*e->ipopt));
+	return e->ipopt;
+}
+
+const struct ip_options *ip_sock_options(const struct sock *sk)
+{
+	const struct sock_ext *e;
+
+	if (!sk->ip_opt || !(e = sock_ext(sk, false)) || !e->ipopt)
+		return NULL;
+	return &e->ipopt[0];
+}
+
+/* Options in sending form as sk's own; 0 bytes clear them. */
+static int ip_sock_set_options(struct sock *sk, const struct ip_options *o)
+{
+	struct ip_options *slots;
+
+	if (!o->optlen) {
+		sk->ip_opt = false;
+		return 0;
+	}
+	slots = ip_opt_slots(sk, true);
+	if (!slots)
+		return -ENOMEM;
+	slots[0] = *o;
+	sk->ip_opt = true;
+	return 0;
+}
+
+/*
+ * IP_OPTIONS (Linux's do_ip_setsockopt and ip_options_get): at most 40
+ * bytes, checked before they are read; a failure leaves the socket's
+ * options as they were. (TCP resizes its segments: tcp_setsockopt.)
+ */
+static int ip_set_options(struct sock *sk, const void *optval,
+			  socklen_t optlen)
+{
+	struct ip_options o;
+	int rc;
+
+	if (optlen > IP_OPTIONS_MAX)
+		return -EINVAL;
+	if (optlen && !optval)
+		return -EFAULT;
+	rc = ip_options_compile_sock(sk->st, &o, optval, optlen,
+				     dev_capable(CAP_NET_RAW));
+	return rc < 0 ? rc : ip_sock_set_options(sk, &o);
+}
+
+/* The options as set: undone (ip_options_undo), as many bytes as fit. */
+static int ip_get_options(struct sock *sk, void *optval, socklen_t *optlen)
+{
+	const struct ip_options *cur = ip_sock_options(sk);
+	struct ip_options o;
+	socklen_t len = *optlen;
+
+	if (!cur) {
+		*optlen = 0;
+		return 0;
+	}
+	o = *cur;
+	ip_options_undo(&o);
+	if (len > o.optlen)
+		len = o.optlen;
+	if (len && !optval)
+		return -EFAULT;
+	if (len)
+		memcpy(optval, o.data, len);
+	*optlen = len;
+	return 0;
+}
+
+void ip_sock_options_echo(struct sock *sk, const struct sk_buff *skb)
+{
+	struct ip_options o;
+
+	if (ip_options_echo(sk->st, &o, skb_network_header(skb)) == 0)
+		(void)ip_sock_set_options(sk, &o);
+}
+
 static void ip_errqueue_purge(struct sock *sk);
 
 int ip_setsockopt(struct sock *sk, int optname, const void *optval,
@@ -481,6 +578,8 @@ int ip_setsockopt(struct sock *sk, int optname, const void *optval,
 	default:
 		break;
 	}
+	if (optname == IP_OPTIONS)
+		return ip_set_options(sk, optval, optlen);
 	if (!ip_opt_is_int(optname))
 		return -ENOPROTOOPT;
 	/*
@@ -544,6 +643,12 @@ int ip_setsockopt(struct sock *sk, int optname, const void *optval,
 		return 0;
 	case IP_RECVTOS:
 		sk->recvtos = val != 0;
+		return 0;
+	case IP_RECVOPTS:
+		sk->recvopts = val != 0;
+		return 0;
+	case IP_RETOPTS:
+		sk->retopts = val != 0;
 		return 0;
 	case IP_FREEBIND:
 		if (optlen < 1)
@@ -659,6 +764,14 @@ int ip_getsockopt(struct sock *sk, int optname, void *optval,
 					      : ip_get_gsfilter(sk, optval, optlen);
 	}
 	switch (optname) {
+	case IP_OPTIONS:
+		return ip_get_options(sk, optval, optlen);
+	case IP_RECVOPTS:
+		val = sk->recvopts;
+		break;
+	case IP_RETOPTS:
+		val = sk->retopts;
+		break;
 	case IP_TOS:
 		val = sk->tos;
 		break;
@@ -785,6 +898,33 @@ static int ip_cmsg_int(const struct cmsghdr *c, bool byte_ok, int *val)
 	return -EINVAL;
 }
 
+/*
+ * IP_RETOPTS (Linux's ip_cmsg_send): the options of this datagram in
+ * place of the socket's, checked as IP_OPTIONS's, the data cut to 40
+ * bytes; none at all for an empty one. Kept in the socket's second slot,
+ * where a corked datagram finds them.
+ */
+static int ip_cmsg_retopts(struct sock *sk, const struct cmsghdr *c,
+			   struct ipcm *ipc)
+{
+	size_t n = c->cmsg_len - CMSG_LEN(0);
+	struct ip_options o, *slots;
+	int rc;
+
+	if (n > IP_OPTIONS_MAX)
+		n = IP_OPTIONS_MAX;
+	rc = ip_options_compile_sock(sk->st, &o, CMSG_DATA(c), n,
+				     dev_capable(CAP_NET_RAW));
+	if (rc < 0)
+		return rc;
+	slots = ip_opt_slots(sk, true);
+	if (!slots)
+		return -ENOBUFS;
+	slots[1] = o;
+	ipc->opt = &slots[1];
+	return 0;
+}
+
 int ip_cmsg_send(struct sock *sk, const struct msghdr *msg, struct ipcm *ipc)
 {
 	struct in_pktinfo info;
@@ -830,8 +970,12 @@ int ip_cmsg_send(struct sock *sk, const struct msghdr *msg, struct ipcm *ipc)
 			    val > 255)
 				return -EINVAL;
 			break;
+		case IP_RETOPTS:
+			rc = ip_cmsg_retopts(sk, c, ipc);
+			if (rc < 0)
+				return rc;
+			break;
 		default:
-			/* IP_RETOPTS (IP options) is not done either. */
 			return -EINVAL;
 		}
 	}
@@ -854,8 +998,8 @@ struct ip_pktinfo_cb {
  * fib_compute_spec_dst): the destination itself when it was one of ours,
  * else (a broadcast) the address this host would send to the sender from.
  */
-static uint32_t ip_spec_dst(struct ustack *st, const struct sk_buff *skb,
-			    uint32_t saddr, uint32_t daddr)
+uint32_t ip_spec_dst(struct ustack *st, const struct sk_buff *skb,
+		     uint32_t saddr, uint32_t daddr)
 {
 	struct ip_route rt;
 
@@ -884,6 +1028,31 @@ void ip_pktinfo_prepare(const struct sock *sk, struct sk_buff *skb)
 	pi->spec_dst = ip_spec_dst(sk->st, skb, saddr, daddr);
 }
 
+/*
+ * IP_RECVOPTS: the options as received (this host's record route and
+ * timestamp entries in); IP_RETOPTS: those a reply should carry, in the
+ * form IP_OPTIONS takes (Linux's ip_cmsg_recv_opts and
+ * ip_cmsg_recv_retopts: MSG_CTRUNC when no echo can be made).
+ */
+static void ip_cmsg_recv_opts(struct msghdr *msg, const struct sock *sk,
+			      const uint8_t *iph)
+{
+	struct ip_options o;
+
+	if (sk->recvopts)
+		put_cmsg(msg, SOL_IP, IP_RECVOPTS,
+			 (size_t)(iph[0] & 0xf) * 4 - IP_HLEN_MIN,
+			 iph + IP_HLEN_MIN);
+	if (!sk->retopts)
+		return;
+	if (ip_options_echo(sk->st, &o, iph) < 0) {
+		msg->msg_flags |= MSG_CTRUNC;
+		return;
+	}
+	ip_options_undo(&o);
+	put_cmsg(msg, SOL_IP, IP_RETOPTS, o.optlen, o.data);
+}
+
 void ip_cmsg_recv(struct msghdr *msg, const struct sock *sk,
 		  const struct sk_buff *skb)
 {
@@ -906,6 +1075,8 @@ void ip_cmsg_recv(struct msghdr *msg, const struct sock *sk,
 	}
 	if (sk->recvtos)
 		put_cmsg(msg, SOL_IP, IP_TOS, 1, iph + 1);
+	if ((iph[0] & 0xf) > 5)
+		ip_cmsg_recv_opts(msg, sk, iph);
 	/* IP_RECVORIGDSTADDR (Linux's ip_cmsg_recv_dstaddr): the
 	 * destination address and the port in the transport header's
 	 * bytes 2-3, where every transport has it; none when the header is

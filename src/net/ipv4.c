@@ -22,54 +22,13 @@
 #include "net/ether.h"
 #include "net/icmp.h"
 #include "net/igmp.h"
+#include "net/ip_options.h"
 #include "net/ipv4_priv.h"
 #include "stack/stack.h"
-
-/* Option types of RFC 791 §3.1 that this file treats specially. */
-#define IPOPT_EOL 0
-#define IPOPT_NOP 1
-#define IPOPT_LSRR 131
-#define IPOPT_SSRR 137
-
-/*
- * Walk the options that follow the fixed header. RFC 1122 §3.2.1.8: an
- * option we do not know is skipped by its length; a length below 2 or one
- * running past the header is malformed. Source-routed datagrams are
- * refused as Linux refuses them with accept_source_route=0: RFC 1122
- * §3.3.5 lets a host decline to act as a source-route hop, and honouring a
- * return route is a classic spoofing aid.
- */
-static enum us_drop_reason ipv4_parse_options(const uint8_t *opt, size_t len)
-{
-	size_t i = 0;
-
-	while (i < len) {
-		uint8_t type = opt[i];
-		uint8_t olen;
-
-		if (type == IPOPT_EOL)
-			break;
-		if (type == IPOPT_NOP) {
-			i++;
-			continue;
-		}
-		if (i + 1 >= len)
-			return US_DROP_IP_BAD_OPTIONS;
-		olen = opt[i + 1];
-		if (olen < 2 || olen > len - i)
-			return US_DROP_IP_BAD_OPTIONS;
-		if (type == IPOPT_LSRR || type == IPOPT_SSRR)
-			return US_DROP_IP_SOURCE_ROUTE;
-		i += olen;
-	}
-	return US_DROP_NOT_DROPPED;
-}
 
 enum us_drop_reason ipv4_parse(const uint8_t *p, size_t len, struct ipv4_info *out)
 {
 	unsigned int ihl, tot_len;
-	enum us_drop_reason r;
-
 	if (len < IP_HLEN_MIN)
 		return US_DROP_IP_TRUNCATED;
 	if (p[0] >> 4 != 4)
@@ -84,9 +43,6 @@ enum us_drop_reason ipv4_parse(const uint8_t *p, size_t len, struct ipv4_info *o
 	 * §3.1: a datagram with a bad header checksum is discarded). */
 	if (inet_csum(p, ihl) != 0)
 		return US_DROP_IP_BAD_CSUM;
-	r = ipv4_parse_options(p + IP_HLEN_MIN, ihl - IP_HLEN_MIN);
-	if (r != US_DROP_NOT_DROPPED)
-		return r;
 	out->ihl_bytes = (uint8_t)ihl;
 	out->tos = p[1];
 	out->tot_len = (uint16_t)tot_len;
@@ -102,7 +58,10 @@ enum us_drop_reason ipv4_parse(const uint8_t *p, size_t len, struct ipv4_info *o
 
 void ipv4_emit(const struct ipv4_info *h, uint8_t *out)
 {
-	out[0] = 0x45;
+	unsigned int ihl = h->ihl_bytes > IP_HLEN_MIN ? h->ihl_bytes
+						      : IP_HLEN_MIN;
+
+	out[0] = (uint8_t)(0x40 | ihl / 4);
 	out[1] = h->tos;
 	ip_put16(out + 2, h->tot_len);
 	ip_put16(out + 4, h->id);
@@ -113,7 +72,7 @@ void ipv4_emit(const struct ipv4_info *h, uint8_t *out)
 	out[11] = 0;
 	memcpy(out + 12, &h->saddr, 4);
 	memcpy(out + 16, &h->daddr, 4);
-	ip_put16(out + 10, inet_csum(out, IP_HLEN_MIN));
+	ip_put16(out + 10, inet_csum(out, ihl));
 }
 
 uint32_t ip_dev_broadcast(const struct net_device *dev)
@@ -248,6 +207,41 @@ static void ip_local_deliver(struct ustack *st, struct sk_buff *skb)
 	p->handler(skb);
 }
 
+/*
+ * A datagram for this host with options (Linux's ip_rcv_options), each
+ * fragment on its own: checked, and record route and timestamp filled in
+ * (RFC 791 §3.1) in a header made private first. A bad option is
+ * answered with a parameter problem pointing at it (RFC 792; RFC 1122
+ * §3.2.2.5); a source route is dropped as Linux drops it with its
+ * default accept_source_route=0 (RFC 1122 §3.3.5 lets a host refuse to
+ * be a hop, and a host honouring return routes is a spoofing aid). False
+ * when the datagram is gone.
+ */
+static bool ip_rcv_options(struct ustack *st, struct sk_buff *skb,
+			   const struct ipv4_info *h)
+{
+	unsigned int pp = 0;
+	bool srr = false;
+	uint8_t *iph;
+
+	if (skb_unshare_data(skb) < 0) {
+		us_drop(st, skb, US_DROP_NOMEM);
+		return false;
+	}
+	iph = skb_network_header(skb);
+	if (ip_options_rcv(st, iph, ip_spec_dst(st, skb, h->saddr, h->daddr),
+			   &pp, &srr) < 0) {
+		icmp_send(skb, ICMP_PARAMETERPROB, 0, pp << 24);
+		us_drop(st, skb, US_DROP_IP_BAD_OPTIONS);
+		return false;
+	}
+	if (srr) {
+		us_drop(st, skb, US_DROP_IP_SOURCE_ROUTE);
+		return false;
+	}
+	return true;
+}
+
 void ip_rcv(struct sk_buff *skb)
 {
 	struct ustack *st = skb->dev->st;
@@ -273,6 +267,8 @@ void ip_rcv(struct sk_buff *skb)
 		us_drop(st, skb, US_DROP_IP_NOT_FOR_US);
 		return;
 	}
+	if (h.ihl_bytes > IP_HLEN_MIN && !ip_rcv_options(st, skb, &h))
+		return;
 	if (h.frag_off & (IP_MF | IP_OFFMASK)) {
 		skb = ip_defrag(st, skb);
 		if (!skb)
@@ -396,42 +392,49 @@ uint16_t ip_select_id(struct ustack *st, uint32_t saddr, uint32_t daddr,
 	return id;
 }
 
-/* Push and fill the 20-byte header; ip_output never sends options. */
+/* Push and fill the header, with a's options (RFC 791 §3.1; Linux's
+ * ip_options_build) to the first hop daddr. */
 static int ip_push_header(struct ustack *st, struct sk_buff *skb,
-			  const struct ip_out_args *a, uint32_t saddr, bool df)
+			  const struct ip_out_args *a, uint32_t saddr,
+			  uint32_t daddr, bool df)
 {
+	unsigned int optlen = ip_options_len(a->opt);
 	struct ipv4_info h;
 	uint8_t *p;
 
 	if (skb->transport_header == SKB_HDR_UNSET)
 		skb_reset_transport_header(skb);
-	p = skb_push(skb, IP_HLEN_MIN);
+	p = skb_push(skb, IP_HLEN_MIN + optlen);
 	if (!p)
 		return -ENOBUFS;
 	skb_reset_network_header(skb);
 	memset(&h, 0, sizeof(h));
+	if (optlen)
+		ip_options_build(st, a->opt, p, a->daddr, saddr);
+	h.ihl_bytes = (uint8_t)(IP_HLEN_MIN + optlen);
 	h.tos = a->tos;
 	h.tot_len = (uint16_t)skb->len;
-	h.id = ip_select_id(st, saddr, a->daddr, a->protocol,
+	h.id = ip_select_id(st, saddr, daddr, a->protocol,
 			    skb_is_gso(skb) ? skb_shinfo(skb)->gso_segs : 1);
 	h.frag_off = df ? IP_DF : 0;
 	h.ttl = a->ttl ? a->ttl : st->ip.default_ttl;
 	h.protocol = a->protocol;
 	h.saddr = saddr;
-	h.daddr = a->daddr;
+	h.daddr = daddr;
 	ipv4_emit(&h, p);
 	return 0;
 }
 
 int ip_output(struct ustack *st, struct sk_buff *skb, const struct ip_out_args *a)
 {
+	uint32_t daddr = ip_options_first_hop(a->opt, a->daddr);
 	struct ip_route rt;
 	unsigned int mtu;
 	bool df, cut;
 
 	us_mib_inc(st, US_MIB_IP_OUT_REQUESTS);
 	skb->mark = a->mark;
-	if (ip_route_output_oif(st, a->daddr, a->oif, &rt) < 0 ||
+	if (ip_route_output_oif(st, daddr, a->oif, &rt) < 0 ||
 	    ip_route_check_saddr(a->saddr, &rt) < 0) {
 		if (a->host_only) {
 			skb_free(skb);
@@ -440,13 +443,13 @@ int ip_output(struct ustack *st, struct sk_buff *skb, const struct ip_out_args *
 		us_drop(st, skb, US_DROP_IP_NO_ROUTE);
 		return -ENETUNREACH;
 	}
-	if (skb->len > IP_MAXPACKET - IP_HLEN_MIN) {
+	if (skb->len > IP_MAXPACKET - IP_HLEN_MIN - ip_options_len(a->opt)) {
 		us_drop(st, skb, US_DROP_IP_FRAG_TOO_BIG);
 		return -EMSGSIZE;
 	}
 	skb->iif = a->oif && ip_dev_is_loopback(rt.dev) ? a->oif : 0;
 	df = a->df == IP_DF_WANT ? !rt.mtu_locked : a->df == IP_DF_YES;
-	if (ip_push_header(st, skb, a, a->saddr ? a->saddr : rt.saddr,
+	if (ip_push_header(st, skb, a, a->saddr ? a->saddr : rt.saddr, daddr,
 			   df) < 0) {
 		us_drop(st, skb, US_DROP_NOMEM);
 		return -ENOBUFS;

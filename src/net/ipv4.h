@@ -54,12 +54,13 @@ struct ipv4_info {
 
 /*
  * Parse and validate the header at p (len bytes available): version 4,
- * IHL >= 5, IHL and total length within len, header checksum, options
- * well-formed (RFC 1122 §3.2.1.8: unknown options skipped). Returns 0
- * (NOT_DROPPED) or the reason.
+ * IHL >= 5, IHL and total length within len, header checksum. Returns 0
+ * (NOT_DROPPED) or the reason. The options are ip_rcv's to check, once
+ * the datagram is known to be for this host (ip_options_rcv).
  */
 enum us_drop_reason ipv4_parse(const uint8_t *p, size_t len, struct ipv4_info *out);
-/* Write a 20-byte header (no options) with its checksum. */
+/* Write the first 20 bytes of a header of h->ihl_bytes (20 when less;
+ * the options already at out + 20) and its checksum over the whole. */
 void ipv4_emit(const struct ipv4_info *h, uint8_t *out);
 
 /* A transport protocol's entry points. */
@@ -122,8 +123,14 @@ struct ip_pmtu {
  * (IP_PMTUDISC_WANT, Linux's ip_dont_fragment). */
 enum { IP_DF_NO, IP_DF_YES, IP_DF_WANT };
 
+struct ip_options;
+
 /* Parameters of ip_output. */
 struct ip_out_args {
+	/* IPv4 options (ip_options.h) for the header, or NULL: with a
+	 * source route the packet goes to its first hop, daddr in its
+	 * last slot. */
+	const struct ip_options *opt;
 	uint32_t saddr;    /* 0 = the route's source address */
 	uint32_t daddr;
 	uint8_t protocol;
@@ -284,6 +291,10 @@ struct net_device *ip_dev_find(struct ustack *st, uint32_t addr);
  * lookups that match a socket's device see this one.
  */
 int ip_iif(struct ustack *st, const struct sk_buff *skb);
+/* The local address a reply to a datagram from saddr to daddr comes
+ * from (Linux's fib_compute_spec_dst; ip_sockglue.c). */
+uint32_t ip_spec_dst(struct ustack *st, const struct sk_buff *skb,
+		     uint32_t saddr, uint32_t daddr);
 /* The directed broadcast of dev's subnet, or 0 when it has none (/31 links
  * per RFC 3021, host routes, no address). */
 uint32_t ip_dev_broadcast(const struct net_device *dev);

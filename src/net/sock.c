@@ -224,6 +224,7 @@ void sock_put(struct sock *sk)
 	if ((e = sock_ext(sk, false)) != NULL) {
 		list_del(&e->node);
 		free(e->saved_syn);
+		free(e->ipopt);
 		free(e->zc);
 		sk_filter_release(e);
 		/* (TCP's destroy empties its error queue first; any other

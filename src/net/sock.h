@@ -39,6 +39,7 @@
 struct ustack;
 struct socket;
 struct sock;
+struct ip_options;
 
 /* Shutdown bits. */
 #define RCV_SHUTDOWN 1
@@ -131,6 +132,9 @@ struct sock {
 	bool peek_off : 1;
 	/* A socket filter (SO_ATTACH_FILTER) in sock_ext. */
 	bool filter : 1;
+	/* IP_OPTIONS set (in sock_ext's ipopt), IP_RECVOPTS, IP_RETOPTS
+	 * (ip_sockglue.c). */
+	bool ip_opt : 1, recvopts : 1, retopts : 1;
 	uint8_t tos;                /* IP_TOS (here for packing) */
 	uint16_t num;               /* local port, host order; 0 = unbound */
 
@@ -317,6 +321,10 @@ struct sock_ext {
 		uint16_t total_rto, rto_recoveries;
 		uint16_t reordering;        /* 0: net.ipv4's 3 */
 	} tcp_stats;
+	/* IP options (ip_options.h), malloc: [0] IP_OPTIONS (sock.ip_opt),
+	 * [1] the last IP_RETOPTS control message (a UDP datagram held by
+	 * UDP_CORK points at it). */
+	struct ip_options *ipopt;
 };
 /* Sends ids lo..hi, of `bytes`, complete once `end` is reached (TCP: the
  * sequence number after their last byte is acknowledged). */

@@ -20,6 +20,7 @@
 #include "net/icmp.h"
 #include "net/icmp_errno.h"
 #include "net/igmp.h"
+#include "net/ip_options.h"
 #include "net/ipv4.h"
 #include "stack/stack.h"
 
@@ -703,12 +704,19 @@ int udp_flow_route(struct sock *sk, const struct ipcm *ipc, uint32_t daddr,
 	 * route's (Linux's ipc.addr). */
 	uint32_t saddr = ipc->saddr ? ipc->saddr
 			 : !ipc->saddr_set ? sk->saddr : 0;
+	/* IP_RETOPTS's options for this datagram, else the socket's
+	 * (Linux's ipc.opt); a source route goes by its first hop. */
+	const struct ip_options *opt = ipc->opt ? ipc->opt
+				       : ip_sock_options(sk);
 	struct ip_route rt;
 	int rc, oif = 0;
 
 	memset(fl, 0, sizeof(*fl));
 	fl->sockc = ipc->sockc;
-	rc = udp_route(sk, ipc, saddr, daddr, &rt, &oif);
+	if (opt && opt->optlen)
+		fl->args.opt = opt;
+	rc = udp_route(sk, ipc, saddr, ip_options_first_hop(fl->args.opt, daddr),
+		       &rt, &oif);
 	if (rc < 0)
 		return rc;
 	/*
@@ -755,7 +763,7 @@ int udp_check_size(struct sock *sk, const struct udp_cork *fl, size_t payload)
 	/* With UDP_SEGMENT, the datagrams it is cut into are checked as it
 	 * goes (udp_send_skb); the whole may be 64 KB (Linux's
 	 * __ip_append_data: IP_MAX_MTU). */
-	if (IP_HLEN_MIN + payload <=
+	if (IP_HLEN_MIN + ip_options_len(fl->args.opt) + payload <=
 	    (ip_sk_ignore_df(sk) || fl->gso_size ? IP_MAXPACKET
 						 : fl->fragsize))
 		return 0;
@@ -814,7 +822,8 @@ bool udp_df(const struct sock *sk, const struct udp_cork *fl, size_t len)
 	return sk->pmtudisc == IP_PMTUDISC_DO ||
 	       sk->pmtudisc == IP_PMTUDISC_PROBE ||
 	       (ip_dont_fragment(sk, fl->mtu_locked) &&
-		IP_HLEN_MIN + len <= fl->path_mtu);
+		IP_HLEN_MIN + ip_options_len(fl->args.opt) + len <=
+		fl->path_mtu);
 }
 
 /* Linux's udp_send_skb: the header, DF (by the whole length, a GSO
@@ -868,8 +877,8 @@ static int udp_send_skb(struct sock *sk, struct sk_buff *skb,
 
 	if (!gso)
 		return udp_xmit_one(sk, skb, fl);
-	if (IP_HLEN_MIN + UDP_HLEN + (datalen < gso ? datalen : gso) >
-	    fl->fragsize) {
+	if (IP_HLEN_MIN + ip_options_len(fl->args.opt) + UDP_HLEN +
+	    (datalen < gso ? datalen : gso) > fl->fragsize) {
 		skb_free(skb);
 		return -EMSGSIZE;
 	}

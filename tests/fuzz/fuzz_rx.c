@@ -153,6 +153,14 @@ static void open_sockets(struct test_stack *t, int fds[NFDS])
 			      sizeof(on));
 		us_setsockopt(fds[i], IPPROTO_IP, IP_RECVTTL, &on, sizeof(on));
 		us_setsockopt(fds[i], IPPROTO_IP, IP_RECVTOS, &on, sizeof(on));
+		us_setsockopt(fds[i], IPPROTO_IP, IP_RECVOPTS, &on, sizeof(on));
+		us_setsockopt(fds[i], IPPROTO_IP, IP_RETOPTS, &on, sizeof(on));
+		/* IP options on what they send: record route, a timestamp
+		 * with addresses (replies and resets echo the received). */
+		us_setsockopt(fds[i], IPPROTO_IP, IP_OPTIONS,
+			      i % 2 ? (const uint8_t[8]){ 7, 7, 4 }
+				    : (const uint8_t[12]){ 0x44, 12, 5, 1 },
+			      i % 2 ? 8 : 12);
 		us_setsockopt(fds[i], SOL_SOCKET, i % 2 ? SO_TIMESTAMPNS :
 			      SO_TIMESTAMP, &on, sizeof(on));
 		/* Every report SO_TIMESTAMPING gives, with the packet

@@ -1337,6 +1337,59 @@ static void note_addr(char *out, size_t n, const void *in_addr)
 	inet_ntop(AF_INET, in_addr, out, (socklen_t)n);
 }
 
+/*
+ * IPv4 options (IP_RECVOPTS, IP_RETOPTS) in hex, each time in a timestamp
+ * option (RFC 791 §3.1: ms since midnight UT) shown as "t" when it is
+ * within a minute of now, "T?" otherwise, since the two stacks stamp at
+ * different moments.
+ */
+static void note_ipopts(struct dt *t, const unsigned char *d, size_t n)
+{
+	char line[3 * 64 + 16];
+	size_t at = 0, i = 0, ts_start = 0, ts_end = 0, step = 0;
+	struct timespec now;
+	uint32_t now_ms;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	now_ms = (uint32_t)((now.tv_sec % 86400) * 1000 + now.tv_nsec / 1000000);
+	/* The first timestamp option's recorded entries. */
+	while (i + 1 < n && d[i] != 0) {
+		if (d[i] == 1) {
+			i++;
+			continue;
+		}
+		if (d[i + 1] < 2 || i + d[i + 1] > n)
+			break;
+		if (d[i] == 68 && d[i + 1] >= 4 && !ts_end) {
+			ts_start = i + 4;
+			ts_end = i + (d[i + 2] - 1 < d[i + 1] ? d[i + 2] - 1u
+							      : d[i + 1]);
+			step = (d[i + 3] & 0xf) == 0 ? 4 : 8;
+		}
+		i += d[i + 1];
+	}
+	line[0] = 0;
+	for (i = 0; i < n && at + 4 < sizeof(line); i++) {
+		bool is_time = ts_end && i >= ts_start && i + 4 <= ts_end &&
+			       (i - ts_start) % step == step - 4;
+
+		if (is_time) {
+			uint32_t v = (uint32_t)d[i] << 24 | d[i + 1] << 16 |
+				     d[i + 2] << 8 | d[i + 3];
+			int64_t diff = (int64_t)v - now_ms;
+
+			at += (size_t)snprintf(line + at, sizeof(line) - at,
+					       "%s ", diff > -60000 &&
+					       diff < 60000 ? "t" : "T?");
+			i += 3;
+			continue;
+		}
+		at += (size_t)snprintf(line + at, sizeof(line) - at, "%02x%s",
+				       d[i], (i % 4 == 3) ? " " : "");
+	}
+	dt_note(t, "  opts %s", line);
+}
+
 void dt_note_cmsgs(struct dt *t, const struct msghdr *m)
 {
 	for (struct cmsghdr *c = CMSG_FIRSTHDR(m); c;
@@ -1392,6 +1445,9 @@ void dt_note_cmsgs(struct dt *t, const struct msghdr *m)
 			dt_note(t, "  ttl %d", ttl);
 		} else if (level == SOL_IP && type == IP_TOS && n >= 1) {
 			dt_note(t, "  tos %#x", d[0]);
+		} else if (level == SOL_IP &&
+			   (type == IP_RECVOPTS || type == IP_RETOPTS)) {
+			note_ipopts(t, d, n);
 		} else if (level == SOL_IP && type == IP_ORIGDSTADDR &&
 			   n >= sizeof(struct sockaddr_in)) {
 			struct sockaddr_in o;

@@ -19,6 +19,7 @@
 
 #include "core/iov.h"
 #include "net/af_inet.h"
+#include "net/ip_options.h"
 #include "net/ipv4.h"
 #include "stack/stack.h"
 
@@ -573,7 +574,7 @@ uint32_t tcp_receive_window(const struct tcp_sock *tp)
 void tcp_update_mss(struct tcp_sock *tp)
 {
 	uint32_t mss = tp->peer_mss;
-	uint32_t cutoff, pmtu;
+	uint32_t cutoff, pmtu, ipopt_len;
 
 	/* An IPv4 datagram holds at most 65535 - 40 bytes of TCP data;
 	 * TCP_MAXSEG lowers the MSS we announce too (Linux's
@@ -599,7 +600,12 @@ void tcp_update_mss(struct tcp_sock *tp)
 	if (pmtu > 40 && pmtu - 40 < mss)
 		mss = pmtu - 40;
 	/* The MSS counts no options (RFC 9293 §3.7.1, RFC 6691): those on
-	 * every segment come off it (Linux's tcp_mtu_to_mss). */
+	 * every segment come off it, IP's (IP_OPTIONS, Linux's
+	 * icsk_ext_hdr_len) after the peer's clamp, then TCP's (Linux's
+	 * tcp_mtu_to_mss). */
+	ipopt_len = ip_options_len(ip_sock_options(&tp->sk));
+	if (mss > ipopt_len)
+		mss -= ipopt_len;
 	if (mss > tcp_ts_hdr_extra(tp))
 		mss -= tcp_ts_hdr_extra(tp);
 	/* Sender SWS avoidance as Linux does it (tcp_bound_to_half_wnd): no
@@ -708,7 +714,9 @@ static int tcp_v4_connect(struct sock *sk, const struct sockaddr *uaddr,
 		return -ENETUNREACH;
 	/* (Out of the device SO_BINDTODEVICE names, if any: Linux's
 	 * ip_route_connect with sk_bound_dev_if.) */
-	rc = ip_route_output_oif(sk->st, sin->sin_addr.s_addr,
+	rc = ip_route_output_oif(sk->st,
+				 ip_options_first_hop(ip_sock_options(sk),
+						      sin->sin_addr.s_addr),
 				 sk->bound_dev_if, &rt);
 	if (rc == 0)
 		rc = ip_route_check_saddr(sk->saddr, &rt);

@@ -1036,6 +1036,7 @@ struct tcp_out {
 	struct tcp_sack_block sacks[TCP_MAX_SACKS];
 	uint16_t urg_ptr;         /* with TCPHDR_URG in flags */
 	struct tcp_opts opts;     /* other options (tcp_ts_fill_options) */
+	const struct ip_options *ipopt;  /* IPv4 options (IP_OPTIONS) */
 };
 int tcp_send_out(struct ustack *st, const struct tcp_out *o);
 void tcp_fin_wait2_timeout(struct sock *sk);

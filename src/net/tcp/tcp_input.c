@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "core/checksum.h"
+#include "net/af_inet.h"
 #include "net/ipv4.h"
 #include "net/tcp/tcp.h"
 #include "net/tcp/tcp_cong.h"
@@ -1088,6 +1089,10 @@ static struct sock *tcp_new_child(struct sock *lsk, const struct sk_buff *skb,
 		return NULL;
 	}
 	tp->advmss = (uint16_t)(rt.mtu - 40);
+	/* The SYN's IP options echoed are the child's own, on its SYN-ACK
+	 * and on (Linux's tcp_v4_save_options); the listener's are not
+	 * inherited. */
+	ip_sock_options_echo(sk, skb);
 	tp->irs = th->seq;
 	tp->rcv_nxt = th->seq + 1;
 	tp->rcv_wup = tp->rcv_nxt;

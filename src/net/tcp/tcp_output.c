@@ -14,6 +14,7 @@
 
 #include "core/checksum.h"
 #include "net/af_inet.h"
+#include "net/ip_options.h"
 #include "net/ipv4.h"
 #include "net/tcp/tcp.h"
 #include "net/tcp/tcp_cong.h"
@@ -128,6 +129,7 @@ static int tcp_push_and_send(struct ustack *st, struct sk_buff *skb,
 	memcpy(th + TCP_HLEN_MIN, optbuf, olen);
 	tcp_v4_send_check(st, skb, o->saddr, o->daddr);
 	skb_reset_transport_header(skb);
+	a.opt = o->ipopt;
 	a.saddr = o->saddr;
 	a.daddr = o->daddr;
 	a.oif = o->oif;
@@ -153,6 +155,7 @@ static void tcp_out_from_sock(struct sock *sk, struct tcp_out *o, uint32_t seq,
 	o->daddr = sk->daddr;
 	o->oif = sk->bound_dev_if;
 	o->mark = sk->mark;
+	o->ipopt = ip_sock_options(sk);
 	o->sport = sk->sport;
 	o->dport = sk->dport;
 	o->seq = seq;
@@ -802,10 +805,15 @@ void tcp_v4_send_reset(struct ustack *st, const struct sk_buff *skb,
 		       const struct tcp_seg *th, uint32_t seglen)
 {
 	const uint8_t *iph = skb_network_header(skb);
+	struct ip_options ro;
 	struct sk_buff *r;
 	struct tcp_out o;
 
 	if (th->flags & TCPHDR_RST)
+		return;
+	/* The segment's IP options echoed (Linux's tcp_v4_send_reset,
+	 * ip_send_unicast_reply); none when no echo can be made. */
+	if (ip_options_echo(st, &ro, iph) < 0)
 		return;
 	r = us_skb_alloc(st, 0);
 	if (!r)
@@ -815,6 +823,7 @@ void tcp_v4_send_reset(struct ustack *st, const struct sk_buff *skb,
 	memcpy(&o.daddr, iph + 12, 4);
 	o.sport = htons(th->dport);
 	o.dport = htons(th->sport);
+	o.ipopt = ro.optlen ? &ro : NULL;
 	if (th->flags & TCPHDR_ACK) {
 		o.seq = th->ack;
 		o.flags = TCPHDR_RST;
