@@ -4,7 +4,40 @@
 #include "core/timer.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
+
+/*
+ * The timer functions, each once, shared by every instance (threads may
+ * start instances at once: an entry is claimed by compare-and-swap, and
+ * never changes after). The program has a dozen; running out is a bug.
+ */
+#define US_TIMER_FNS_MAX 64
+static us_timer_fn us_timer_fns[US_TIMER_FNS_MAX];
+
+static uint32_t us_timer_fn_index(us_timer_fn fn)
+{
+	for (uint32_t i = 0; i < US_TIMER_FNS_MAX; i++) {
+		us_timer_fn cur = __atomic_load_n(&us_timer_fns[i],
+						  __ATOMIC_ACQUIRE);
+
+		if (!cur) {
+			us_timer_fn none = NULL;
+
+			if (__atomic_compare_exchange_n(&us_timer_fns[i], &none,
+							fn, false,
+							__ATOMIC_ACQ_REL,
+							__ATOMIC_ACQUIRE))
+				return i;
+			cur = none;   /* another thread took it first */
+		}
+		if (cur == fn)
+			return i;
+	}
+	fprintf(stderr, "ustack: more than %d timer functions\n",
+		US_TIMER_FNS_MAX);
+	abort();
+}
 
 void us_timer_base_init(struct us_timer_base *b)
 {
@@ -29,7 +62,7 @@ void us_timer_init(struct us_timer *t, us_timer_fn fn)
 	t->heap_key = 0;
 	t->heap_seq = 0;
 	t->heap_idx = 0;
-	t->fn = fn;
+	t->fn_idx = us_timer_fn_index(fn);
 }
 
 static bool timer_before(const struct us_timer *a, const struct us_timer *b)
@@ -174,7 +207,7 @@ unsigned us_timers_run(struct us_timer_base *b, us_time_t now)
 		t = b->heap[0];
 		us_timer_del(b, t);
 		fired++;
-		t->fn(t, now);
+		__atomic_load_n(&us_timer_fns[t->fn_idx], __ATOMIC_ACQUIRE)(t, now);
 	}
 	return fired;
 }

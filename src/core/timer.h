@@ -27,11 +27,13 @@ struct us_timer;
 typedef void (*us_timer_fn)(struct us_timer *t, us_time_t now);
 
 /*
- * Every TCP socket embeds three of these, so the arming order is kept in
- * 32 bits (40 bytes a timer, not 48): it is compared modulo 2^32, which
- * orders ties exactly as long as the timers sharing an expiry were armed
- * fewer than 2^31 armings apart. Beyond that only the order among equal
- * expiries could change; expiries themselves are always ordered exactly.
+ * Every TCP socket embeds three of these, so a timer is 32 bytes, not 48:
+ * the arming order is kept in 32 bits, compared modulo 2^32, which orders
+ * ties exactly as long as the timers sharing an expiry were armed fewer
+ * than 2^31 armings apart (beyond that only the order among equal expiries
+ * could change; expiries themselves are always ordered exactly); and the
+ * callback is an index into a table of the program's timer functions
+ * (a few: each us_timer_init adds its own once), not a pointer.
  */
 struct us_timer {
 	us_time_t expires;
@@ -39,7 +41,7 @@ struct us_timer {
 	uint32_t heap_seq;  /* <= (expires, seq): moved up to them lazily */
 	uint32_t seq;      /* arming order, breaks ties between equal expiries */
 	uint32_t heap_idx; /* position in the heap + 1; 0 when not pending */
-	us_timer_fn fn;
+	uint32_t fn_idx;   /* its callback in the table (timer.c) */
 };
 
 struct us_timer_base {

@@ -832,6 +832,8 @@ static void tcp_disconnect_forget(struct sock *sk)
 	tp->defer_connect = false;
 	tp->syn_fastopen = false;
 	tp->syn_data_acked = false;
+	tp->tfo_child = false;
+	tp->fo_client_fail = 0;
 	tcp_delack_forget(tp);   /* TCP_QUICKACK's too */
 	tp->last_oow_ack = 0;
 	tcp_sack_init(tp);

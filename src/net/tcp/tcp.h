@@ -405,6 +405,12 @@ struct tcp_sock {
 	bool in_recovery;           /* NewReno's or RFC 6675's, till high_seq */
 	bool fin_out : 1;           /* our FIN went (TCP_INFO's bytes_sent) */
 	bool rto_episode : 1;       /* a timeout's loss state runs (TCP_INFO) */
+	bool tfo_child : 1;         /* made by a Fast Open SYN (TCP_INFO's
+				       TCPI_OPT_TFO_CHILD; till disconnect) */
+	uint8_t fo_client_fail : 2; /* TCP_INFO's tcpi_fastopen_client_fail:
+				       Linux's TFO_* why the SYN's data
+				       failed (1 no cookie, 2 not acked, 3
+				       and the SYN went again) */
 
 	/* SACK (RFC 2018, RFC 2883, RFC 6675): tcp_sack.c. Receiving: the
 	 * blocks we report, allocated while there are any (tcp_sack_rcv).

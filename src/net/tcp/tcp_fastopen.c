@@ -399,6 +399,7 @@ static bool tcp_fastopen_cookie_ok(struct sock *sk, uint16_t *mss,
 		*foc = e->cookie;
 		return true;
 	}
+	tcp_sk(sk)->fo_client_fail = 1;   /* (Linux's TFO_COOKIE_UNAVAILABLE) */
 	return false;
 }
 
@@ -529,6 +530,8 @@ bool tcp_fastopen_synack(struct sock *sk, const struct tcp_seg *th,
 		 * probe (Linux's tcp_non_congestion_loss_retransmit: the
 		 * loss state, whose retransmission re-arms the RTO). */
 		us_mib_inc(sk->st, US_MIB_TCP_FASTOPEN_ACTIVE_FAIL);
+		/* (Linux's TFO_SYN_RETRANSMITTED, TFO_DATA_NOT_ACKED) */
+		tp->fo_client_fail = tp->total_retrans ? 3 : 2;
 		tcp_retransmit_head(sk);
 		tcp_tlp_reset(tp);
 		tcp_reset_rto_timer(sk);

@@ -447,6 +447,9 @@ size_t tcp_get_info(struct sock *sk, void *buf)
 		ti.tcpi_options |= TCPI_OPT_TIMESTAMPS;
 	if (tp->syn_data_acked)
 		ti.tcpi_options |= TCPI_OPT_SYN_DATA;
+	if (tp->tfo_child)
+		ti.tcpi_options |= 128;   /* TCPI_OPT_TFO_CHILD (Linux 6.4) */
+	ti.tcpi_fastopen_client_fail = tp->fo_client_fail;
 	if (tp->wscale_ok) {
 		ti.tcpi_options |= TCPI_OPT_WSCALE;
 		ti.tcpi_snd_wscale = tp->snd_wscale & 0xf;

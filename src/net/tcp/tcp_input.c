@@ -1149,6 +1149,7 @@ static void tcp_fastopen_child(struct sock *lsk, struct sock *sk,
 	tcp_fastopen_add_skb(sk, skb);
 	tp->rcv_wup = tp->rcv_nxt;
 	tp->fastopen_child = true;
+	tp->tfo_child = true;
 	ltp->fastopen_qlen++;
 	list_del(&tp->child_node);
 	ltp->syn_qlen--;
