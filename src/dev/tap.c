@@ -474,6 +474,11 @@ static enum us_drop_reason tap_tx_vnet(const struct sk_buff *skb,
 	/* The kernel can only segment what it may checksum. */
 	if (skb->ip_summed != CHECKSUM_PARTIAL)
 		return US_DROP_DEV_TX_ERROR;
+	/* CWR on the first segment only (Linux's SKB_GSO_TCP_ECN) */
+	if (h->gso_type == VNET_GSO_TCPV4 &&
+	    skb_headlen(skb) > h->csum_start + 13u &&
+	    (skb->data[h->csum_start + 13] & 0x80))
+		h->gso_type |= VNET_GSO_ECN;
 	h->gso_size = si->gso_size;
 	h->hdr_len = (uint16_t)tap_gso_hdr_len(skb, h->gso_type);
 	return h->hdr_len ? US_DROP_NOT_DROPPED : US_DROP_DEV_TX_ERROR;

@@ -320,6 +320,7 @@ struct sock_ext {
 		uint32_t rto_stamp_ms;      /* the running one's start */
 		uint16_t total_rto, rto_recoveries;
 		uint16_t reordering;        /* 0: net.ipv4's 3 */
+		uint32_t delivered_ce;      /* delivered, an ECE's ACK said */
 	} tcp_stats;
 	/* IP options (ip_options.h), malloc: [0] IP_OPTIONS (sock.ip_opt),
 	 * [1] the last IP_RETOPTS control message (a UDP datagram held by

@@ -57,6 +57,8 @@ static const struct sysctl_row sysctl_table[] = {
 	INT_ROW(tcp_retries2, 0, 255),      /* a u8 in Linux */
 	INT_ROW(tcp_syn_retries, 1, 127),   /* MAX_TCP_SYNCNT */
 	INT_ROW(tcp_syn_linear_timeouts, 0, 127),
+	INT_ROW(tcp_ecn, 0, 2),
+	INT_ROW(tcp_ecn_fallback, 0, 1),
 	INT_ROW(tcp_rto_max_ms, 1000, 120000),
 	INT_ROW(tcp_rto_min_us, 1, INT_MAX),
 	STR_ROW(tcp_congestion_control, us_sysctl_check_congestion),
@@ -118,6 +120,8 @@ void us_sysctl_init(struct us_sysctl *s)
 	s->tcp_retries2 = 15;
 	s->tcp_syn_retries = 6;
 	s->tcp_syn_linear_timeouts = 4;
+	s->tcp_ecn = 2;
+	s->tcp_ecn_fallback = 1;
 	s->tcp_rto_max_ms = 120000;
 	s->tcp_rto_min_us = 200000;
 }

@@ -29,6 +29,10 @@ struct us_sysctl {
 	int tcp_retries2;          /* timeouts before a connection fails */
 	int tcp_syn_retries;       /* SYNs before a connect() fails, unless
 				      TCP_SYNCNT says */
+	int tcp_ecn;               /* ECN: 0 never, 1 ask and accept, 2 accept
+				      when asked (default; no AccECN: 3-5 are
+				      refused) */
+	int tcp_ecn_fallback;      /* a SYN sent again asks no ECN (1) */
 	int tcp_syn_linear_timeouts; /* SYN timeouts that keep the RTO (and
 					add to the retries) before it
 					doubles (Linux 6.5, default 4) */

@@ -6,7 +6,9 @@
 #
 # Linux features ustack does not have yet, off:
 #   tcp_sack, tcp_timestamps, tcp_window_scaling  the SYN carries only MSS
-#   tcp_ecn                                       no ECN negotiation
+#   tcp_ecn                                       no ECN negotiation (ustack
+#                                                 has it: the ecn/ scripts
+#                                                 turn it on)
 #   tcp_fastopen                                  no TFO (ustack has it:
 #                                                 the fastopen/ scripts
 #                                                 turn it on)

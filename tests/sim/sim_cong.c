@@ -7,7 +7,7 @@
  *
  * Checked per run: every byte arrives in order; every reduction CUBIC makes
  * at a fast retransmit sets ssthresh to 0.7 of the window it had (RFC 9438
- * §4.6), every NewReno one to half the flight (RFC 5681 eq. 4); the window
+ * §4.6), every NewReno one to half the window (Linux's); the window
  * is back at 1 segment after each timeout. And over the seeds: CUBIC's
  * time-averaged window is well above NewReno's. On this path RFC 9438
  * §5's response functions put CUBIC at about 33 segments and Reno at about
@@ -84,15 +84,13 @@ static struct tcp_sock *the_conn(struct ustack *st)
  * ACK changes nothing else first), or, when the ACK that ended one
  * recovery started the next (RACK, RFC 8985 §6, found a segment sent
  * during the first one lost), ssthresh, which the end of a recovery sets
- * the window to; NewReno's flight is the one at that moment, from SND.UNA
- * to RecoveryPoint (HighData then), taken as no more than the window
- * (RFC 5681 §3.2 leaves limited transmit out). At a timeout the window
- * is 1. An
+ * the window to; NewReno halves that window (Linux's tcp_reno_ssthresh).
+ * At a timeout the window is 1. An
  * undo (the sender found the reduction needless: F-RTO, timestamps,
  * D-SACKs) takes ssthresh back up: counted apart, not checked.
  */
 struct watch {
-	uint32_t cwnd, ssthresh, flight_segs;
+	uint32_t cwnd, ssthresh;
 	bool in_recovery;
 	us_time_t t;
 	uint64_t undone;          /* the sender's undo counters, summed */
@@ -110,7 +108,7 @@ static uint64_t undo_count(const struct ustack *st)
 static void check_reduction(struct run *r, const struct watch *w,
 			    const struct tcp_sock *tp)
 {
-	uint32_t want, window, flight;
+	uint32_t want, window;
 
 	if (w->ssthresh == TCP_INFINITE_SSTHRESH &&
 	    tp->snd_ssthresh >= w->cwnd) {
@@ -123,20 +121,18 @@ static void check_reduction(struct run *r, const struct watch *w,
 	}
 	r->reductions++;
 	window = w->in_recovery ? w->ssthresh : w->cwnd;
-	flight = (tp->high_seq - tp->snd_una) / tp->mss_cache;
-	/* NewReno: half the flight, but of no more than the window (what
-	 * limited transmit sent beyond it is left out, RFC 5681 §3.2). */
+	/* NewReno: half the window (Linux's tcp_reno_ssthresh) */
 	if (strcmp(r->cc, "cubic") == 0)
 		want = window * 7 / 10;
 	else
-		want = (flight < window ? flight : window) / 2;
+		want = window / 2;
 	if (want < 2)
 		want = 2;
 	if (tp->snd_ssthresh != want) {
 		r->bad_reductions++;
 		printf("  %s seed %" PRIu64 ": ssthresh %u after cwnd %u "
-		       "flight %u (want %u)\n", r->cc, r->seed,
-		       tp->snd_ssthresh, w->cwnd, w->flight_segs, want);
+		       "(want %u)\n", r->cc, r->seed,
+		       tp->snd_ssthresh, w->cwnd, want);
 	}
 }
 
@@ -159,7 +155,6 @@ static void observe(struct run *r, struct watch *w, struct ustack *st,
 		r->css_cwnd = tp->snd_cwnd;
 	w->cwnd = tp->snd_cwnd;
 	w->ssthresh = tp->snd_ssthresh;
-	w->flight_segs = tcp_flight_segs(tp);
 	w->in_recovery = tp->in_recovery;
 	w->t = now;
 	if (tp->snd_cwnd > r->max_cwnd)

@@ -679,8 +679,9 @@ static void test_reno_congestion_avoidance(void **state)
 	free(tp);
 }
 
-/* RFC 5681 §3.1 equation (4): half the flight (no more than the window:
- * limited transmit left out, §3.2 step 2), at least 2 segments. */
+/* Half the window, at least 2 segments (Linux's tcp_reno_ssthresh),
+ * whatever is in flight: RFC 5681 §3.1 equation (4) would halve the
+ * flight, smaller when less than a window was out. */
 static void test_reno_ssthresh(void **state)
 {
 	struct tcp_sock *tp = bare_sock(&tcp_reno);
@@ -690,15 +691,16 @@ static void test_reno_ssthresh(void **state)
 	tp->snd_cwnd = 20;
 	tp->snd_max = 1000 + 20 * MSS;
 	assert_int_equal(tp->ca_ops->ssthresh(&tp->sk), 10);
-	/* Two segments more than the window, sent by limited transmit
-	 * (RFC 3042) on the first two duplicate ACKs: left out (RFC 5681
-	 * §3.2 step 2), half of the window of 10. */
+	/* Limited transmit's two segments beyond the window change nothing */
 	tp->snd_cwnd = 10;
 	tp->snd_max = 1000 + 12 * MSS;
 	assert_int_equal(tp->ca_ops->ssthresh(&tp->sk), 5);
-	tp->snd_max = 1000 + 7 * MSS + 500;
-	assert_int_equal(tp->ca_ops->ssthresh(&tp->sk), 3);
+	/* nor does a flight below the window */
 	tp->snd_max = 1000 + 3 * MSS;
+	assert_int_equal(tp->ca_ops->ssthresh(&tp->sk), 5);
+	tp->snd_cwnd = 5;
+	assert_int_equal(tp->ca_ops->ssthresh(&tp->sk), 2);
+	tp->snd_cwnd = 3;
 	assert_int_equal(tp->ca_ops->ssthresh(&tp->sk), 2);
 	free(tp);
 }

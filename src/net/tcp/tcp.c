@@ -834,6 +834,8 @@ static void tcp_disconnect_forget(struct sock *sk)
 	tp->syn_data_acked = false;
 	tp->tfo_child = false;
 	tp->fo_client_fail = 0;
+	tp->ecn_ok = tp->ecn_queue_cwr = tp->ecn_demand_cwr = false;
+	tp->ecn_seen = tp->in_cwr = false;
 	tcp_delack_forget(tp);   /* TCP_QUICKACK's too */
 	tp->last_oow_ack = 0;
 	tcp_sack_init(tp);

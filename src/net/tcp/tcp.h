@@ -188,6 +188,9 @@ struct tcp_rx_scratch {
 	uint32_t sacked_new;        /* bytes it SACKed anew */
 	/* TCP_INFO: it showed reordering, from reord_low on (tcp_rack.c) */
 	bool reord;
+	/* ECN (tcp_ecn.c): its ACK had ECE with data in flight; it had CWR
+	 * and data, to be ACKed at once */
+	bool ece, ecn_ack_now;
 	uint32_t reord_low;
 };
 
@@ -407,6 +410,11 @@ struct tcp_sock {
 	bool rto_episode : 1;       /* a timeout's loss state runs (TCP_INFO) */
 	bool tfo_child : 1;         /* made by a Fast Open SYN (TCP_INFO's
 				       TCPI_OPT_TFO_CHILD; till disconnect) */
+	/* ECN (RFC 3168, tcp_ecn.c): negotiated; CWR owed on the next new
+	 * data; ECE owed till the peer's CWR; an ECT or CE segment came;
+	 * the window is in an ECE's reduction (Linux's CA_CWR) */
+	bool ecn_ok : 1, ecn_queue_cwr : 1, ecn_demand_cwr : 1;
+	bool ecn_seen : 1, in_cwr : 1;
 	uint8_t fo_client_fail : 2; /* TCP_INFO's tcpi_fastopen_client_fail:
 				       Linux's TFO_* why the SYN's data
 				       failed (1 no cookie, 2 not acked, 3
@@ -724,9 +732,10 @@ bool tcp_delack_quick(const struct tcp_sock *tp);
 /* An ACK went: one quick ACK used if one was owed, and nothing pushed
  * is owed one any more. */
 void tcp_delack_acked(struct tcp_sock *tp);
-/* Out-of-window or old data: ACK at once, and on (Linux's
- * tcp_enter_quickack_mode). */
-void tcp_delack_enter_quickack(struct sock *sk);
+/* Out-of-window or old data, or a CE mark (at most 2): ACK at once, and
+ * on, for up to max segments (Linux's tcp_enter_quickack_mode). */
+#define TCP_MAX_QUICKACKS 16
+void tcp_delack_enter_quickack(struct sock *sk, unsigned int max);
 /* The delayed-ACK timer fired: true if an ACK is owed (then sent). */
 bool tcp_delack_timeout(struct sock *sk);
 /* The user read data: the ACK owed goes now if Linux's would. */
@@ -1091,6 +1100,27 @@ void tcp_info_synack_done(struct sock *sk);   /* a child's handshake ends */
 void tcp_info_retrans(struct sock *sk, uint32_t bytes);
 void tcp_info_reordering(struct sock *sk, uint32_t segs);
 void tcp_info_ooo(struct sock *sk);
+void tcp_info_delivered_ce(struct sock *sk, uint32_t segs);
+
+/* ECN (tcp_ecn.c, RFC 3168 §6.1; net.ipv4.tcp_ecn, tcp_ecn_fallback) */
+uint8_t tcp_ecn_syn_flags(struct sock *sk, bool again);
+void tcp_ecn_syn_in(struct sock *sk, uint8_t syn_flags, uint8_t ae_rsv,
+		    uint8_t ip_ecn);
+void tcp_ecn_synack_in(struct sock *sk, uint8_t flags);
+void tcp_ecn_out(struct sock *sk, struct tcp_out *o, bool new_data);
+void tcp_ecn_queue_cwr(struct tcp_sock *tp);
+void tcp_ecn_withdraw_cwr(struct tcp_sock *tp);
+void tcp_ecn_in(struct sock *sk, uint8_t flags, uint32_t payload,
+		uint8_t ip_ecn);
+void tcp_ecn_data_in(struct sock *sk, uint8_t ip_ecn);
+bool tcp_ecn_ack(struct sock *sk);
+/* The IP header's ECN field of a received segment. */
+static inline uint8_t tcp_skb_ip_ecn(const struct sk_buff *skb)
+{
+	return skb_network_header(skb)[1] & 3;
+}
+/* No undo of the reduction in hand (an ECE: Linux's prior_ssthresh 0). */
+void tcp_undo_forbid(struct sock *sk);
 
 /* tcp_ts.c: RFC 7323 */
 enum tcp_paws_verdict {

@@ -263,11 +263,6 @@ void tcp_ca_rtt_sample(struct sock *sk, uint32_t rtt_us)
 
 /* ---- shared by the algorithms -------------------------------------------- */
 
-uint32_t tcp_flight_segs(const struct tcp_sock *tp)
-{
-	return (tp->snd_max - tp->snd_una) / tp->mss_cache;
-}
-
 /*
  * A window the sender does not fill (held back by the peer's window or by
  * the application) must not grow: it would grow untested (and CUBIC's

@@ -114,8 +114,6 @@ bool tcp_is_cwnd_limited(const struct tcp_sock *tp, uint32_t acked);
 uint32_t tcp_slow_start(struct tcp_sock *tp, uint32_t acked);
 /* Additive increase: one segment per `w` segments' worth of bytes acked. */
 void tcp_cong_avoid_ai(struct tcp_sock *tp, uint32_t w, uint32_t acked);
-/* Bytes sent and not yet acknowledged, in whole segments. */
-uint32_t tcp_flight_segs(const struct tcp_sock *tp);
 
 /*
  * CUBIC's state in tp->ca_priv (tcp_cubic.c), in the open for the unit

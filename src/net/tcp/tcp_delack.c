@@ -51,7 +51,6 @@
 #include "stack/stack.h"
 
 #define TCP_ATO_MIN_MS (TCP_DELACK_MIN_US / 1000)
-#define TCP_MAX_QUICKACKS 16
 
 /* The RTO as Linux's icsk_rto has it (backed off), in ms. */
 static uint32_t tcp_delack_rto_ms(const struct tcp_sock *tp)
@@ -67,16 +66,22 @@ static void tcp_delack_set_ato(struct tcp_sock *tp, uint32_t ms)
 /* Linux's tcp_incr_quickack: as many quick ACKs as half the window has
  * segments of mss bytes, at least 2, at most 16; never fewer than are
  * left. */
-static void tcp_delack_incr_quickack(struct tcp_sock *tp, uint32_t mss)
+static void tcp_delack_incr_quickack_max(struct tcp_sock *tp, uint32_t mss,
+					 unsigned int max)
 {
 	unsigned int n = tp->rcv_wnd / (2 * mss);
 
 	if (n == 0)
 		n = 2;
-	if (n > TCP_MAX_QUICKACKS)
-		n = TCP_MAX_QUICKACKS;
+	if (n > max)
+		n = max;
 	if (n > tp->quickacks)
 		tp->quickacks = (uint8_t)n;
+}
+
+static void tcp_delack_incr_quickack(struct tcp_sock *tp, uint32_t mss)
+{
+	tcp_delack_incr_quickack_max(tp, mss, TCP_MAX_QUICKACKS);
 }
 
 /*
@@ -101,11 +106,11 @@ static void tcp_delack_first_quickacks(struct tcp_sock *tp, uint32_t len)
 	tcp_delack_incr_quickack(tp, mss);
 }
 
-void tcp_delack_enter_quickack(struct sock *sk)
+void tcp_delack_enter_quickack(struct sock *sk, unsigned int max)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 
-	tcp_delack_incr_quickack(tp, tcp_rcv_mss(tp));
+	tcp_delack_incr_quickack_max(tp, tcp_rcv_mss(tp), max);
 	tp->pingpong = false;
 	tp->ato_ms = TCP_ATO_MIN_MS;
 }
@@ -275,7 +280,7 @@ bool tcp_delack_synsent(struct sock *sk)
 	 * an ato, which makes data sent within it of the SYN-ACK's arrival
 	 * (the lrcvtime tcp_init_established just set, as Linux's
 	 * tcp_finish_connect) pingpong again. */
-	tcp_delack_enter_quickack(sk);
+	tcp_delack_enter_quickack(sk, TCP_MAX_QUICKACKS);
 	tp->ack_pending = true;
 	us_timer_mod(&sk->st->timers, &tp->delack_timer,
 		     sk->st->now + TCP_DELACK_MAX_TIME_US);

@@ -20,8 +20,8 @@
  * retransmission timer, RACK and the out-of-order queue.
  *
  * Not modelled: the delivery rate (Linux's rate sampler, tcp_rate.c: 0
- * here, and its app-limited bit), the receive-side ECN counters and the
- * AccECN fields (no ECN: Linux's zeros), rcv_ssthresh (Linux's window
+ * here, and its app-limited bit), the counts of received ECN codepoints
+ * and the AccECN fields (Linux's zeros without AccECN), rcv_ssthresh (Linux's window
  * growth clamp: ustack reports the window it offered last), and rcv_mss as
  * Linux estimates it from the peer's segments (the MSS we expect).
  */
@@ -272,6 +272,14 @@ void tcp_info_reordering(struct sock *sk, uint32_t segs)
 		r->reordering = (uint16_t)segs;
 }
 
+void tcp_info_delivered_ce(struct sock *sk, uint32_t segs)
+{
+	struct tcp_rare_stats *r;
+
+	if (segs && (r = tcp_rare(sk, true)) != NULL)
+		r->delivered_ce += segs;
+}
+
 void tcp_info_ooo(struct sock *sk)
 {
 	struct tcp_rare_stats *r = tcp_rare(sk, true);
@@ -289,6 +297,8 @@ static uint32_t tcp_info_ca_state(const struct tcp_sock *tp)
 		return TCP_CA_Loss;
 	if (tp->in_recovery)
 		return TCP_CA_Recovery;
+	if (tp->in_cwr)
+		return TCP_CA_CWR;
 	if (tp->sacked_out || tp->lost_out || tp->retrans_out ||
 	    tp->reno_sacked)
 		return TCP_CA_Disorder;
@@ -447,6 +457,10 @@ size_t tcp_get_info(struct sock *sk, void *buf)
 		ti.tcpi_options |= TCPI_OPT_TIMESTAMPS;
 	if (tp->syn_data_acked)
 		ti.tcpi_options |= TCPI_OPT_SYN_DATA;
+	if (tp->ecn_ok)
+		ti.tcpi_options |= 8;     /* TCPI_OPT_ECN */
+	if (tp->ecn_seen)
+		ti.tcpi_options |= 16;    /* TCPI_OPT_ECN_SEEN */
 	if (tp->tfo_child)
 		ti.tcpi_options |= 128;   /* TCPI_OPT_TFO_CHILD (Linux 6.4) */
 	ti.tcpi_fastopen_client_fail = tp->fo_client_fail;
@@ -474,6 +488,7 @@ size_t tcp_get_info(struct sock *sk, void *buf)
 	ti.tcpi_rcv_wnd = tp->rcv_wnd;
 	if (r) {
 		ti.tcpi_reord_seen = r->reord_seen;
+		ti.tcpi_delivered_ce = r->delivered_ce;
 		ti.tcpi_rcv_ooopack = r->rcv_ooopack;
 		ti.tcpi_rehash = r->rehash;
 		ti.tcpi_total_rto = r->total_rto;

@@ -93,7 +93,7 @@ static void tcp_send_oow_ack(struct sock *sk, const struct tcp_seg *th,
 		/* Old data: our ACK was lost; quick ACKs again (Linux's
 		 * tcp_send_dupack, tcp_enter_quickack_mode). */
 		if (seq_lt(th->seq, tcp_sk(sk)->rcv_nxt))
-			tcp_delack_enter_quickack(sk);
+			tcp_delack_enter_quickack(sk, TCP_MAX_QUICKACKS);
 		tcp_send_ack(sk);
 	} else if (!tcp_oow_rate_limited(sk)) {
 		tcp_send_ack(sk);
@@ -255,8 +255,12 @@ static void tcp_enter_recovery(struct sock *sk)
 	struct tcp_sock *tp = tcp_sk(sk);
 
 	tcp_undo_mark(sk);   /* (before ssthresh changes) */
-	tp->snd_ssthresh = tcp_ca_ssthresh(sk);
-	tcp_prr_init(sk);
+	if (tp->in_cwr) {   /* (an ECE's reduction goes on) */
+		tp->in_cwr = false;
+	} else {
+		tp->snd_ssthresh = tcp_ca_ssthresh(sk);
+		tcp_prr_init(sk);
+	}
 	tp->in_recovery = true;
 	tp->high_seq = tp->snd_max;
 	tcp_reno_mark_head_lost(sk);
@@ -339,6 +343,10 @@ static void tcp_cong_on_ack(struct sock *sk, uint32_t acked, uint32_t part)
 	    !(tp->sack_ok ? tcp_sack_recovery_ack(sk)
 			  : tcp_reno_recovery_ack(sk)))
 		return;
+	/* RFC 3168 §6.1.2: an ECE's reduction, or the end of one; Linux
+	 * ends a recovery first, then takes an ECE in Open as a new one. */
+	if (tcp_ecn_ack(sk))
+		return;
 	tp->dupacks = 0;
 	/* Slow start counts the segments the ACK finishes, as Linux counts
 	 * the packets acknowledged whole: a segment not finished counts for
@@ -368,6 +376,8 @@ static void tcp_ack_info(struct sock *sk)
 	struct tcp_rx_scratch *rx = tcp_rx(tp);
 
 	tp->delivered += rx->delivered;
+	if (rx->ece)
+		tcp_info_delivered_ce(sk, rx->delivered);
 	if (rx->reord) {
 		const struct tcp_rack *r = tcp_sack_rack(sk, false);
 		uint32_t top = r && seq_gt(r->fack, tp->snd_una) ? r->fack
@@ -395,6 +405,10 @@ static enum us_drop_reason tcp_ack(struct sock *sk, const struct sk_buff *skb,
 		return US_DROP_TCP_TOO_OLD_ACK;
 	if (seq_lt(ack, tp->snd_una))
 		return US_DROP_NOT_DROPPED;   /* old: the data still counts */
+	/* RFC 3168 §6.1.2: an ECE counts while data is in flight (Linux's
+	 * FLAG_ECE, and its !prior_packets return) */
+	tcp_rx(tp)->ece = tp->ecn_ok && (th->flags & TCPHDR_ECE) &&
+			  !(th->flags & TCPHDR_SYN) && tp->packets_out;
 	/* In the window, with an acceptable ACK (Linux's ordering). The
 	 * path works: an ICMP error kept for a timeout is forgotten. The
 	 * peer is there: the probes it answers are not counted against it
@@ -454,6 +468,7 @@ static enum us_drop_reason tcp_ack(struct sock *sk, const struct sk_buff *skb,
 		tcp_rack_ack(sk);   /* RFC 8985 §6.2: losses by time */
 		tcp_tlp_ack(sk, ack, !sacked && !tcp_payload(skb) &&
 			    !wnd_changed);   /* RFC 8985 §7.4 */
+		tcp_ecn_ack(sk);   /* RFC 3168 §6.1.2 */
 		tcp_prr_ack(sk, false);   /* RFC 6937: cwnd in recovery */
 		tcp_ack_info(sk);
 		return US_DROP_NOT_DROPPED;
@@ -474,7 +489,8 @@ static enum us_drop_reason tcp_ack(struct sock *sk, const struct sk_buff *skb,
 	tp->retrans_stamp = 0;
 	reneged = tcp_sack_reneged(sk);
 	acked = tcp_sack_newly_delivered(tp, acked);
-	if (!tp->sack_ok)
+	/* (The ACK of our SYN alone delivers no data to count.) */
+	if (!tp->sack_ok && acked)
 		acked = tcp_reno_cum_ack(tp, acked);
 	/* A reduction not needed is undone first, as Linux's
 	 * tcp_fastretrans_alert does before tcp_cong_control: the window
@@ -485,6 +501,8 @@ static enum us_drop_reason tcp_ack(struct sock *sk, const struct sk_buff *skb,
 	if (acked) {
 		tcp_cong_on_ack(sk, acked, part);
 		tcp_sndbuf_expand(sk);
+	} else if (!tp->in_recovery) {
+		tcp_ecn_ack(sk);
 	}
 	/* RFC 6675 §5: a cumulative ACK that SACKs new data is a DupAck
 	 * too, counted after the reset above. Not when the peer reneged:
@@ -942,7 +960,7 @@ static void tcp_data_queue(struct sock *sk, struct sk_buff *skb)
 		if (seq_leq(data_end, tp->rcv_nxt) && !(fin && data_end == tp->rcv_nxt)) {
 			/* Entirely old: the peer missed our ACK. */
 			tcp_dsack_set(sk, cb->seq, cb->end_seq);
-			tcp_delack_enter_quickack(sk);
+			tcp_delack_enter_quickack(sk, TCP_MAX_QUICKACKS);
 			tcp_send_ack(sk);
 			tcp_drop(sk->st, skb, US_DROP_TCP_OLD_DATA);
 			return;
@@ -958,7 +976,7 @@ static void tcp_data_queue(struct sock *sk, struct sk_buff *skb)
 	 * zero (a bare FIN still counts), or from its right edge on. */
 	if (len && (cb->seq == tp->rcv_nxt ? wnd == 0
 					   : !seq_lt(cb->seq, tp->rcv_nxt + wnd))) {
-		tcp_delack_enter_quickack(sk);
+		tcp_delack_enter_quickack(sk, TCP_MAX_QUICKACKS);
 		tcp_send_ack(sk);
 		tcp_drop(sk->st, skb, wnd == 0 ? US_DROP_TCP_ZERO_WINDOW
 					       : US_DROP_TCP_OVERWINDOW);
@@ -973,6 +991,8 @@ static void tcp_data_queue(struct sock *sk, struct sk_buff *skb)
 		tcp_drop(sk->st, skb, US_DROP_TCP_POOL_FULL);
 		return;
 	}
+	if (len)   /* (in the window: its CE mark counts) */
+		tcp_ecn_data_in(sk, tcp_skb_ip_ecn(skb));
 	if (cb->seq != tp->rcv_nxt) {
 		tcp_ofo_insert(sk, skb);
 		tcp_send_ack(sk);   /* a duplicate ACK tells of the hole */
@@ -1005,7 +1025,8 @@ static void tcp_data_queue(struct sock *sk, struct sk_buff *skb)
 		tcp_fin(sk, fin_filled);
 	} else {
 		tcp_schedule_ack(sk, len,
-				 had_ooo || !skb_queue_empty(&tp->ooo_queue));
+				 had_ooo || !skb_queue_empty(&tp->ooo_queue) ||
+				 tcp_rx(tp)->ecn_ack_now);
 	}
 	/* A FIN alone wakes readers too (Linux's tcp_data_queue calls
 	 * tcp_data_ready after tcp_fin: SOCK_DONE), with O_ASYNC a second
@@ -1107,6 +1128,8 @@ static struct sock *tcp_new_child(struct sock *lsk, const struct sk_buff *skb,
 	tp->last_rcv = sk->st->now;
 	tcp_apply_syn_options(tp, th);
 	tcp_ts_init_child(sk, th);
+	tcp_ecn_syn_in(sk, th->flags, skb_transport_header(skb)[12],
+		       tcp_skb_ip_ecn(skb));
 	tp->save_syn = ltp->save_syn;
 	if (ltp->save_syn)
 		tcp_save_syn(sk, skb, th);
@@ -1260,6 +1283,10 @@ static void tcp_rcv_synsent(struct sock *sk, struct sk_buff *skb,
 	tp->rcv_wup = tp->rcv_nxt;
 	tcp_apply_syn_options(tp, th);
 	tcp_ts_synsent_options(sk, th);
+	if (ack)
+		tcp_ecn_synack_in(sk, th->flags);
+	else   /* (a simultaneous open: the peer's SYN asks, or not) */
+		tcp_ecn_syn_in(sk, th->flags, 0, 0);
 	tcp_ts_note(tp, th);
 	if (ack) {
 		/* Our SYN carried data (Fast Open) */
@@ -1663,6 +1690,7 @@ static void tcp_rcv_state_process(struct sock *sk, struct sk_buff *skb,
 	}
 	if (sk->state == TCP_SYN_RECV && !tcp_synrecv_ack(sk, skb, th, seglen))
 		return;
+	tcp_ecn_in(sk, th->flags, tcp_payload(skb), tcp_skb_ip_ecn(skb));
 	prior_una = tp->snd_una;
 	prior_nxt = tp->snd_nxt;
 	why = tcp_ack(sk, skb, th);

@@ -276,10 +276,15 @@ static int tcp_transmit(struct sock *sk, struct sk_buff *skb,
 		skb_tstamp_own(n, sk);
 	if (sk->state != TCP_SYN_SENT)
 		flags |= TCPHDR_ACK;
+	/* A SYN sent again asks for ECN no more (RFC 3168 §6.1.1.1) */
+	if (rexmit && (flags & (TCPHDR_SYN | TCPHDR_ACK)) == TCPHDR_SYN)
+		flags = (uint8_t)((flags & ~(TCPHDR_ECE | TCPHDR_CWR)) |
+				  tcp_ecn_syn_flags(sk, true));
 	if (tcp_push_due(sk, skb))
 		cb->flags |= TCPHDR_PSH;
 	flags |= cb->flags & TCPHDR_PSH;
 	tcp_out_from_sock(sk, &o, cb->seq, flags);
+	tcp_ecn_out(sk, &o, skb->len && !rexmit);
 	cb->sent = sk->st->now;
 	/* (In Linux's order, tcp_transmit_skb's: the ACK's quick-ACK count
 	 * first, then pingpong's test.) */
@@ -647,6 +652,7 @@ static int tcp_send_ctl(struct sock *sk, uint32_t seq, uint8_t flags)
 	if (!skb)
 		return -ENOBUFS;
 	tcp_out_from_sock(sk, &o, seq, flags);
+	tcp_ecn_out(sk, &o, false);
 	if (flags & TCPHDR_ACK)
 		tcp_ack_sent(sk);
 	if (!(flags & TCPHDR_SYN))   /* (Fast Open's SYN-ACK: the request's) */
@@ -719,7 +725,8 @@ int tcp_send_syn(struct sock *sk)
 	struct tcp_fastopen_cookie foc;
 	size_t room = tcp_fastopen_syn(sk, &foc);
 
-	return tcp_queue_syn(sk, TCPHDR_SYN, &foc, room);
+	return tcp_queue_syn(sk, TCPHDR_SYN | tcp_ecn_syn_flags(sk, false),
+			     &foc, room);
 }
 
 /*
@@ -742,7 +749,8 @@ void tcp_fastopen_send_synack(struct sock *sk,
 		tp->total_retrans++;
 		us_mib_inc(sk->st, US_MIB_TCP_RETRANS_SEGS);
 	}
-	tcp_send_ctl(sk, tp->iss, TCPHDR_SYN | TCPHDR_ACK);
+	tcp_send_ctl(sk, tp->iss, TCPHDR_SYN | TCPHDR_ACK |
+		     (tp->ecn_ok ? TCPHDR_ECE : 0));
 	sk->st->tcp.fo_out = NULL;
 }
 
@@ -750,7 +758,9 @@ int tcp_send_synack(struct sock *sk, const struct tcp_fastopen_cookie *foc)
 {
 	struct tcp_fastopen_cookie c = *foc;
 
-	return tcp_queue_syn(sk, TCPHDR_SYN | TCPHDR_ACK, &c, 0);
+	/* RFC 3168 §6.1.1: ECE alone agrees to the SYN's ECN */
+	return tcp_queue_syn(sk, TCPHDR_SYN | TCPHDR_ACK |
+			     (tcp_sk(sk)->ecn_ok ? TCPHDR_ECE : 0), &c, 0);
 }
 
 void tcp_send_fin(struct sock *sk)

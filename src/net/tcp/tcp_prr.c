@@ -37,6 +37,7 @@ void tcp_prr_init(struct sock *sk)
 	tp->prr_out = 0;
 	tp->cwnd_acked = 0;
 	tcp_tlp_reset(tp);   /* the recovery takes over (Linux) */
+	tcp_ecn_queue_cwr(tp);   /* (RFC 3168 §6.1.2: a reduction) */
 }
 
 uint32_t tcp_prr_sndcnt(const struct tcp_sock *tp, uint32_t pipe,
@@ -153,7 +154,7 @@ void tcp_prr_ack(struct sock *sk, bool una_advanced)
 	struct tcp_sock *tp = tcp_sk(sk);
 	uint32_t pipe;
 
-	if (!tp->in_recovery || !tcp_rx(tp)->delivered)
+	if ((!tp->in_recovery && !tp->in_cwr) || !tcp_rx(tp)->delivered)
 		return;
 	/* RFC 6937 §3.1: prr_delivered += DeliveredData; pipe after the
 	 * ACK's marks; cwnd = pipe + sndcnt. */
@@ -167,6 +168,6 @@ void tcp_prr_sent(struct tcp_sock *tp, unsigned int nsegs)
 {
 	/* RFC 6937 §3.1 "prr_out += (data sent)": new data and
 	 * retransmissions alike. */
-	if (tp->in_recovery)
+	if (tp->in_recovery || tp->in_cwr)
 		tp->prr_out += nsegs;
 }

@@ -3,26 +3,25 @@
  * slow start counting the bytes acknowledged (RFC 3465 §2.2, with no limit
  * per ACK, as Linux) below ssthresh, one segment per window of data
  * acknowledged above it (§2.1), no growth while the window is not used
- * (tcp_is_cwnd_limited), and after a loss half the flight, of no more
- * than the window. The recovery itself (window inflation, partial ACKs)
+ * (tcp_is_cwnd_limited), and after a loss or an ECE half the window, as
+ * Linux. The recovery itself (window inflation, partial ACKs)
  * is in tcp_input.c, common to every algorithm, as in Linux.
  */
 #include "net/tcp/tcp.h"
 #include "net/tcp/tcp_cong.h"
 
 /*
- * RFC 5681 §3.1 equation (4): ssthresh = max(FlightSize / 2, 2 * SMSS),
- * where FlightSize leaves out what limited transmit (RFC 3042) or SACK
- * recovery's new data sent beyond the window (§3.2 step 2): no more than
- * the window. Linux takes half the window (tcp_reno_ssthresh); the two
- * agree unless less than a window was out, where half of the flight is
- * smaller.
+ * Half the window, at least two segments (Linux's tcp_reno_ssthresh).
+ * RFC 5681 §3.1 equation (4) halves the FlightSize instead; the two agree
+ * when a window is out, and Linux, the reference here, holds the window's
+ * half also where less was out: after a timeout of a lone segment, or an
+ * ECE whose ACK (RFC 3168 §6.1.2) has already taken most of the flight
+ * off (which would leave a third of what the path carried).
  */
 static uint32_t reno_ssthresh(struct sock *sk)
 {
 	const struct tcp_sock *tp = tcp_sk(sk);
-	uint32_t flight = tcp_flight_segs(tp);
-	uint32_t half = (flight < tp->snd_cwnd ? flight : tp->snd_cwnd) / 2;
+	uint32_t half = tp->snd_cwnd / 2;
 
 	return half > 2 ? half : 2;
 }

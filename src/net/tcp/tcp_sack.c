@@ -502,7 +502,15 @@ uint32_t tcp_sack_newly_delivered(struct tcp_sock *tp, uint32_t acked)
  */
 static void tcp_sack_cwnd_reduce(struct sock *sk)
 {
-	tcp_sk(sk)->snd_ssthresh = tcp_ca_ssthresh(sk);
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	/* Within an ECE's reduction: that one goes on (Linux's
+	 * tcp_in_cwnd_reduction). */
+	if (tp->in_cwr) {
+		tp->in_cwr = false;
+		return;
+	}
+	tp->snd_ssthresh = tcp_ca_ssthresh(sk);
 	tcp_prr_init(sk);
 }
 

@@ -620,6 +620,10 @@ static void tcp_enter_loss(struct sock *sk, bool first)
 	tcp_undo_mark_loss(sk);   /* (before cwnd and ssthresh change) */
 	tcp_ca_on_rto(sk, first); /* ssthresh, and a window of one segment */
 	tp->in_recovery = false;
+	tp->in_cwr = false;
+	/* (Linux's request sock, a listener's child here, queues none) */
+	if (!(sk->state == TCP_SYN_RECV && tp->passive_open))
+		tcp_ecn_queue_cwr(tp);
 	/* RFC 6582 §3.2 step 6: duplicate ACKs for what was sent before the
 	 * timeout must not start a fast retransmit. */
 	tp->high_seq = tp->snd_max;

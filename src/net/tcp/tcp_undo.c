@@ -89,6 +89,14 @@ static void tcp_undo_begin(struct sock *sk, struct tcp_rack *r, bool loss)
 	r->prior_ssthresh = tcp_current_ssthresh(tp);
 }
 
+void tcp_undo_forbid(struct sock *sk)
+{
+	struct tcp_rack *r = tcp_undo_state(sk);
+
+	if (r)
+		r->prior_ssthresh = 0;
+}
+
 void tcp_undo_mark(struct sock *sk)
 {
 	struct tcp_rack *r = tcp_undo_make(sk);
@@ -240,9 +248,15 @@ static void tcp_undo_apply(struct sock *sk, struct tcp_rack *r, bool frto)
 	else
 		cwnd = tp->snd_cwnd > tp->prior_cwnd ? tp->snd_cwnd
 						     : tp->prior_cwnd;
-	tp->snd_cwnd = cwnd;
-	if (r->prior_ssthresh > tp->snd_ssthresh)
-		tp->snd_ssthresh = r->prior_ssthresh;
+	/* (An ECE during the episode forbade it: Linux's prior_ssthresh 0
+	 * leaves the window and ssthresh as they are.) */
+	if (r->prior_ssthresh) {
+		tp->snd_cwnd = cwnd;
+		if (r->prior_ssthresh > tp->snd_ssthresh) {
+			tp->snd_ssthresh = r->prior_ssthresh;
+			tcp_ecn_withdraw_cwr(tp);
+		}
+	}
 	tp->cwnd_acked = 0;
 	/* NewReno's recovery, undone on the ACK of exactly its point, holds
 	 * there (tcp_input.c, RFC 6582 §3.2 step 2), as Linux's
