@@ -145,6 +145,36 @@ static void cursor_copy(struct gso_cursor *c, const struct sk_buff *skb,
 }
 
 /*
+ * The destination the transport checksum covers: the header's, or with a
+ * source route (RFC 791 §3.1: the header holds the next hop) the route's
+ * last address, where ip_output put the final one (RFC 1122 §3.2.1.8;
+ * Linux's tcp4/udp4 segmentation keep the pseudo-header's sum instead).
+ */
+static uint32_t gso_final_daddr(const uint8_t *ip)
+{
+	unsigned int hl = (ip[0] & 0xfu) * 4, i = 20;
+	uint32_t daddr;
+
+	memcpy(&daddr, ip + 16, 4);
+	while (i < hl) {
+		uint8_t type = ip[i], len;
+
+		if (type == 0)             /* end of options */
+			break;
+		if (type == 1) {           /* no-operation */
+			i++;
+			continue;
+		}
+		if (i + 1 >= hl || (len = ip[i + 1]) < 2 || len > hl - i)
+			break;
+		if ((type == 131 || type == 137) && len >= 7)   /* LSRR, SSRR */
+			memcpy(&daddr, ip + i + len - 4, 4);
+		i += len;
+	}
+	return daddr;
+}
+
+/*
  * Fix the headers of segment i (payload at offset off of the whole): the
  * IPv4 length, id and checksum; TCP's sequence number and flags, or UDP's
  * length (RFC 768: each datagram is whole); the L4 checksum, in full,
@@ -177,7 +207,7 @@ static void gso_fix_headers(struct sk_buff *seg, const struct gso_geom *g,
 	if (!g->l4_csum)
 		return;
 	memcpy(&saddr, ip + 12, 4);
-	memcpy(&daddr, ip + 16, 4);
+	daddr = gso_final_daddr(ip);
 	put16(th + check, 0);
 	sum = csum_fold(csum_partial(th, l4len, csum_tcpudp_nofold(
 			saddr, daddr, ip[9], (uint16_t)l4len, 0)));

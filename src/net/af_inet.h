@@ -153,6 +153,10 @@ void ip_pktinfo_prepare(const struct sock *sk, struct sk_buff *skb);
 
 /* IP_OPTIONS of sk in sending form (ip_options.h), or NULL. */
 const struct ip_options *ip_sock_options(const struct sock *sk);
+/* A copy of opt that a pending (corked) datagram keeps, whatever the
+ * socket's options become (Linux's ip_setup_cork); NULL without memory. */
+const struct ip_options *ip_options_hold(struct sock *sk,
+					 const struct ip_options *opt);
 /* A TCP child takes the echo of its SYN's options (skb's network
  * header) as its own (Linux's tcp_v4_save_options, then
  * tcp_v4_syn_recv_sock). */

@@ -468,8 +468,19 @@ static struct ip_options *ip_opt_slots(struct sock *sk, bool make)
 	if (!e)
 		return NULL;
 	if (!e->ipopt && make)
-		e->ipopt = calloc(2, sizeof(*e->ipopt));
+		e->ipopt = calloc(3, sizeof(*e->ipopt));
 	return e->ipopt;
+}
+
+const struct ip_options *ip_options_hold(struct sock *sk,
+					 const struct ip_options *opt)
+{
+	struct ip_options *slots = ip_opt_slots(sk, true);
+
+	if (!slots)
+		return NULL;
+	slots[2] = *opt;
+	return &slots[2];
 }
 
 const struct ip_options *ip_sock_options(const struct sock *sk)

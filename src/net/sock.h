@@ -206,8 +206,9 @@ struct sock {
 	bool no_check : 1, select_err_queue : 1, rcvmark : 1;
 
 	/* Wake-ups towards the socket level (struct sock_wakeups), set when
-	 * a socket is grafted on; a child copies its listener's. One pointer
-	 * where Linux has five: every idle connection pays for this struct. */
+	 * a socket is grafted on (a child at accept: NULL before, where
+	 * every caller tests sk_socket first). One pointer where Linux has
+	 * five: every idle connection pays for this struct. */
 	const struct sock_wakeups *wake;
 };
 
@@ -323,8 +324,8 @@ struct sock_ext {
 		uint32_t delivered_ce;      /* delivered, an ECE's ACK said */
 	} tcp_stats;
 	/* IP options (ip_options.h), malloc: [0] IP_OPTIONS (sock.ip_opt),
-	 * [1] the last IP_RETOPTS control message (a UDP datagram held by
-	 * UDP_CORK points at it). */
+	 * [1] the last IP_RETOPTS control message, [2] those a UDP datagram
+	 * held by UDP_CORK or MSG_MORE started with (ip_options_hold). */
 	struct ip_options *ipopt;
 };
 /* Sends ids lo..hi, of `bytes`, complete once `end` is reached (TCP: the

@@ -1053,7 +1053,16 @@ static int udp_sendmsg(struct sock *sk, const struct msghdr *msg, size_t len,
 	if (fl.sockc.tsflags)
 		skb->tx_flags = sock_tx_timestamp(sk, &fl.sockc, &skb->tskey);
 	if (more) {
-		/* Pending, and charged to the socket meanwhile. */
+		/* Pending, and charged to the socket meanwhile, with the
+		 * options it started with, whatever IP_OPTIONS or another
+		 * IP_RETOPTS says meanwhile (the slots exist: opt is one). */
+		if (fl.args.opt) {
+			const struct ip_options *held =
+				ip_options_hold(sk, fl.args.opt);
+
+			if (held)
+				fl.args.opt = held;
+		}
 		fl.skb = skb;
 		up->cork = fl;
 		sk->wmem_alloc += (int)skb->truesize;

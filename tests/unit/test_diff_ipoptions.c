@@ -429,6 +429,37 @@ static void case_srr_send(struct dt *t)
 	dt_send(t, u, "x", 1, 0);
 }
 
+/*
+ * A datagram held by MSG_MORE keeps the options it started with (Linux's
+ * ip_setup_cork copies them): IP_OPTIONS changed, or cleared, before the
+ * datagram goes changes nothing of it.
+ */
+static void case_cork_keeps_options(struct dt *t)
+{
+	static const unsigned char rr[8] = { 7, 7, 4 };
+	static const unsigned char rr2[12] = { 7, 11, 4 };
+	struct sockaddr_in to = dt_sin("127.0.0.1", P1);
+	struct pollfd p;
+	int r = dt_udp_bound(t, P1);
+	int u = dt_socket(t, AF_INET, SOCK_DGRAM, 0);
+
+	dt_setsockopt_int(t, r, IPPROTO_IP, IP_RECVOPTS, 1);
+	dt_setsockopt(t, u, IPPROTO_IP, IP_OPTIONS, rr, sizeof(rr));
+	dt_sendto(t, u, "x", 1, MSG_MORE, &to, sizeof(to));
+	dt_setsockopt(t, u, IPPROTO_IP, IP_OPTIONS, rr2, sizeof(rr2));
+	dt_sendto(t, u, "y", 1, 0, &to, sizeof(to));
+	p = (struct pollfd){ .fd = r, .events = POLLIN };
+	dt_poll(t, &p, 1, 500);
+	dt_recvmsg_noted(t, r, MSG_DONTWAIT, 16, 256);
+	/* cleared while corked */
+	dt_sendto(t, u, "x", 1, MSG_MORE, &to, sizeof(to));
+	dt_setsockopt(t, u, IPPROTO_IP, IP_OPTIONS, NULL, 0);
+	dt_sendto(t, u, "y", 1, 0, &to, sizeof(to));
+	p = (struct pollfd){ .fd = r, .events = POLLIN };
+	dt_poll(t, &p, 1, 500);
+	dt_recvmsg_noted(t, r, MSG_DONTWAIT, 16, 256);
+}
+
 static const struct dt_case cases[] = {
 	DT_CASE(case_ipoptions_set_validation),
 	DT_CASE(case_ipoptions_lengths),
@@ -441,6 +472,7 @@ static const struct dt_case cases[] = {
 	DT_CASE(case_tcp_options_mss),
 	DT_CASE(case_tcp_options_rst),
 	DT_CASE(case_srr_send),
+	DT_CASE(case_cork_keeps_options),
 };
 
 int main(void)

@@ -408,6 +408,8 @@ struct tcp_sock {
 	bool in_recovery;           /* NewReno's or RFC 6675's, till high_seq */
 	bool fin_out : 1;           /* our FIN went (TCP_INFO's bytes_sent) */
 	bool rto_episode : 1;       /* a timeout's loss state runs (TCP_INFO) */
+	bool irs_valid : 1;         /* the peer's SYN came: IRS means something
+				       (TCP_INFO's bytes_received) */
 	bool tfo_child : 1;         /* made by a Fast Open SYN (TCP_INFO's
 				       TCPI_OPT_TFO_CHILD; till disconnect) */
 	/* ECN (RFC 3168, tcp_ecn.c): negotiated; CWR owed on the next new
@@ -1077,6 +1079,14 @@ void tcp_info_init(struct tcp_sock *tp);   /* a new or disconnected one */
 void tcp_chrono_start(struct sock *sk, int type);
 void tcp_chrono_stop(struct sock *sk, int type);
 
+/* A listener's child before its handshake's end, not a Fast Open one: what
+ * Linux keeps as a request sock, whose segments no TCP_INFO counts. */
+static inline bool tcp_info_request(const struct tcp_sock *tp)
+{
+	return tp->sk.state == TCP_SYN_RECV && tp->parent &&
+	       !tp->fastopen_child;
+}
+
 /* New data (or a FIN) at the write queue's tail: the first unsent one
  * makes the connection busy (Linux's tcp_add_write_queue_tail). */
 static inline void tcp_add_write_queue_tail(struct sock *sk,
@@ -1094,9 +1104,10 @@ void tcp_info_seg_out(struct tcp_sock *tp, unsigned int nsegs,
 void tcp_info_rtt(struct tcp_sock *tp, uint32_t rtt_us);
 void tcp_info_una(struct tcp_sock *tp, uint32_t ack);
 void tcp_info_rcv_nxt(struct tcp_sock *tp, uint32_t nxt);
-void tcp_info_timeout(struct sock *sk);
+void tcp_info_timeout(struct sock *sk, bool zero_window);
 void tcp_info_loss_over(struct sock *sk);
 void tcp_info_synack_done(struct sock *sk);   /* a child's handshake ends */
+void tcp_info_fastopen_done(struct sock *sk);
 void tcp_info_retrans(struct sock *sk, uint32_t bytes);
 void tcp_info_reordering(struct sock *sk, uint32_t segs);
 void tcp_info_ooo(struct sock *sk);

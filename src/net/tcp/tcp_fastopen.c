@@ -269,6 +269,7 @@ void tcp_fastopen_synack_done(struct sock *sk)
 	struct tcp_sock *tp = tcp_sk(sk);
 
 	tcp_fastopen_child_done(tp);
+	tcp_info_fastopen_done(sk);
 	tp->fastopen_child = false;
 	tp->retransmits = 0;
 	tp->backoff = 0;

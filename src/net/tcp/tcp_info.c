@@ -20,7 +20,8 @@
  * retransmission timer, RACK and the out-of-order queue.
  *
  * Not modelled: the delivery rate (Linux's rate sampler, tcp_rate.c: 0
- * here, and its app-limited bit), the counts of received ECN codepoints
+ * here, and its app-limited bit), the send-buffer-limited time (0: its
+ * chrono never starts), NewReno's reordering (only SACK's is seen), the counts of received ECN codepoints
  * and the AccECN fields (Linux's zeros without AccECN), rcv_ssthresh (Linux's window
  * growth clamp: ustack reports the window it offered last), and rcv_mss as
  * Linux estimates it from the peer's segments (the MSS we expect).
@@ -113,6 +114,8 @@ void tcp_info_init(struct tcp_sock *tp)
 	tp->una_wraps = tp->rcv_wraps = 0;
 	tp->fin_out = false;
 	tp->rto_episode = false;
+	tp->irs_valid = false;
+	tp->passive_open = false;
 	if (e)
 		memset(&e->tcp_stats, 0, sizeof(e->tcp_stats));
 }
@@ -185,43 +188,58 @@ void tcp_info_una(struct tcp_sock *tp, uint32_t ack)
 		tp->una_wraps++;
 }
 
+/* (From IRS + 1, where bytes_received counts from.) */
 void tcp_info_rcv_nxt(struct tcp_sock *tp, uint32_t nxt)
 {
-	if (nxt - tp->irs < tp->rcv_nxt - tp->irs)
+	uint32_t base = tp->irs + 1;
+
+	if (nxt - base < tp->rcv_nxt - base)
 		tp->rcv_wraps++;
 }
 
-/* A retransmission timeout (Linux's tcp_update_rto_stats, and the flow
- * label's rehash that SO_TXREHASH allows: tcp_write_timeout). */
-void tcp_info_timeout(struct sock *sk)
+/*
+ * A retransmission timeout, before it is counted in tp->retransmits
+ * (Linux's tcp_update_rto_stats: the first of a series, retransmits 0,
+ * starts a recovery and its clock anew; and the flow label's rehash that
+ * SO_TXREHASH allows: tcp_write_timeout). A timeout against a zero window
+ * only enters the loss state (Linux's first branch of
+ * tcp_retransmit_timer counts nothing).
+ */
+void tcp_info_timeout(struct sock *sk, bool zero_window)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
-	struct tcp_rare_stats *r = tcp_rare(sk, true);
+	struct tcp_rare_stats *r;
 	const struct sock_ext *e;
+	bool request = tp->passive_open && sk->state == TCP_SYN_RECV &&
+		       !tp->fastopen_child;
 
-	if (!r)
+	if (!request)
+		tp->rto_episode = true;
+	if (zero_window || (r = tcp_rare(sk, true)) == NULL)
 		return;
 	if (r->total_rto < UINT16_MAX)
 		r->total_rto++;
 	/* A listener's child: its SYN-ACK's timeouts are the request's in
 	 * Linux, which leaves the child in Open with no rehash, and the time
-	 * from the first to the child's creation (tcp_info_synack_done). */
-	if (tp->passive_open && sk->state == TCP_SYN_RECV) {
-		if (r->total_rto == 1) {   /* from the first SYN-ACK on */
+	 * from the first SYN-ACK to the child's creation
+	 * (tcp_info_synack_done). */
+	if (request) {
+		if (r->total_rto == 1) {
 			r->rto_recoveries = 1;
 			r->rto_stamp_ms = tcp_now_ms(sk) -
 				(uint32_t)(tcp_backed_off_rto(tp) / 1000);
 		}
 		return;
 	}
-	if (!tp->rto_episode) {
-		tp->rto_episode = true;
+	if (!tp->retransmits) {
 		if (r->rto_recoveries < UINT16_MAX)
 			r->rto_recoveries++;
 		r->rto_stamp_ms = tcp_now_ms(sk);
 	}
+	/* (Not a Fast Open child's SYN-ACK: Linux's timer for it has no
+	 * tcp_write_timeout.) */
 	e = sock_ext(sk, false);
-	if (!(e->flags & SK_EXT_NO_TXREHASH))
+	if (!tp->fastopen_child && !(e->flags & SK_EXT_NO_TXREHASH))
 		r->rehash++;
 }
 
@@ -245,6 +263,14 @@ void tcp_info_synack_done(struct sock *sk)
 
 	if (r && r->total_rto && !r->rto_time_ms)
 		r->rto_time_ms = tcp_now_ms(sk) - r->rto_stamp_ms;
+}
+
+/* A Fast Open child's handshake ends: its SYN-ACK was delivered (Linux
+ * counts it by hand) and its timeouts' loss state is over. */
+void tcp_info_fastopen_done(struct sock *sk)
+{
+	tcp_sk(sk)->delivered++;
+	tcp_info_loss_over(sk);
 }
 
 void tcp_info_retrans(struct sock *sk, uint32_t bytes)
@@ -368,7 +394,7 @@ static void tcp_info_bytes(struct sock *sk, struct us_tcp_info *ti,
 					     tp->una_wraps) - tp->passive_open;
 	/* The FIN counts, as it moved RCV.NXT (Linux's tcp_rcv_nxt_update);
 	 * the SYN not. */
-	if (tp->segs_in)
+	if (tp->irs_valid)
 		ti->tcpi_bytes_received =
 			tcp_info_span(tp->irs + 1, tp->rcv_nxt, tp->rcv_wraps);
 	/* Data sent anew (SND.MAX past the SYN, without the FIN), and again */

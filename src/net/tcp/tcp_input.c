@@ -1115,6 +1115,7 @@ static struct sock *tcp_new_child(struct sock *lsk, const struct sk_buff *skb,
 	 * inherited. */
 	ip_sock_options_echo(sk, skb);
 	tp->irs = th->seq;
+	tp->irs_valid = true;
 	tp->rcv_nxt = th->seq + 1;
 	tp->rcv_wup = tp->rcv_nxt;
 	tp->iss = TCP_SKB_CB(skb)->tw_isn ? TCP_SKB_CB(skb)->tw_isn :
@@ -1279,6 +1280,7 @@ static void tcp_rcv_synsent(struct sock *sk, struct sk_buff *skb,
 		return;
 	}
 	tp->irs = th->seq;
+	tp->irs_valid = true;
 	tp->rcv_nxt = th->seq + 1;
 	tp->rcv_wup = tp->rcv_nxt;
 	tcp_apply_syn_options(tp, th);
@@ -1542,7 +1544,10 @@ static bool tcp_synrecv_ack(struct sock *sk, struct sk_buff *skb,
 	if (tp->fastopen_child && !tp->retransmits && !tp->srtt_us)
 		tcp_rtt_sample(tp, sk->st->now - tp->retrans_stamp);
 	tcp_init_established(sk);
-	tcp_info_synack_done(sk);
+	if (!tp->fastopen_child) {   /* (the ACK that made Linux's child) */
+		tcp_info_synack_done(sk);
+		tcp_info_seg_in(tp, tcp_payload(skb));
+	}
 	if (tp->fastopen_child) {
 		/* A Fast Open child is on the accept queue, or accepted,
 		 * already; its writers may go on, and data it sent is timed
@@ -1840,7 +1845,7 @@ void tcp_v4_rcv(struct sk_buff *skb)
 		return;
 	/* TCP_INFO: a connection counts every segment it is given, bad or
 	 * not (Linux's tcp_segs_in); a listener none. */
-	if (sk->state != TCP_LISTEN)
+	if (sk->state != TCP_LISTEN && !tcp_info_request(tcp_sk(sk)))
 		tcp_info_seg_in(tcp_sk(sk), skb->len);
 	switch (sk->state) {
 	case TCP_LISTEN:

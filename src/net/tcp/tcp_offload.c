@@ -36,7 +36,7 @@
 #include "stack/stack.h"
 
 /* Room for the largest headers in a 64 KB IPv4 packet. */
-#define TCP_GSO_MAX_PAYLOAD (65535 - 20 - 60)
+#define TCP_GSO_MAX_PAYLOAD (65535 - 60 - 60)   /* (IP options too) */
 #define TCP_GSO_MAX_SEGS 64
 
 static uint32_t tcp_route_features(struct ustack *st, uint32_t daddr)

@@ -655,7 +655,8 @@ static int tcp_send_ctl(struct sock *sk, uint32_t seq, uint8_t flags)
 	tcp_ecn_out(sk, &o, false);
 	if (flags & TCPHDR_ACK)
 		tcp_ack_sent(sk);
-	if (!(flags & TCPHDR_SYN))   /* (Fast Open's SYN-ACK: the request's) */
+	/* (Fast Open's SYN-ACK, a request's ACKs: not the child's) */
+	if (!(flags & TCPHDR_SYN) && !tcp_info_request(tcp_sk(sk)))
 		tcp_info_seg_out(tcp_sk(sk), 1, 0);
 	return tcp_push_and_send(sk->st, skb, &o, tcp_sk(sk)->mss_cache);
 }

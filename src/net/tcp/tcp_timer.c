@@ -708,7 +708,7 @@ static void tcp_fastopen_synack_timer(struct sock *sk)
 	us_mib_inc(sk->st, US_MIB_TCP_TIMEOUTS);
 	if (tp->retransmits == 1)
 		tcp_enter_loss(sk, true);
-	tcp_info_timeout(sk);
+	tcp_info_timeout(sk, false);
 	tcp_count_timeout(tp);
 	tcp_fastopen_send_synack(sk, NULL);
 	tcp_reset_rto_timer(sk);
@@ -785,7 +785,7 @@ static void tcp_retransmit_timer(struct us_timer *t, us_time_t now)
 	if (sk->state == TCP_SYN_SENT || sk->state == TCP_SYN_RECV)
 		tp->syn_timed_out = true;
 	tcp_enter_loss(sk, tp->retransmits == 0);
-	tcp_info_timeout(sk);
+	tcp_info_timeout(sk, tcp_rtx_zero_window(sk));
 	tcp_count_timeout(tp);
 	tcp_thin_linear_timeout(sk);
 	tcp_syn_linear_timeout(sk);

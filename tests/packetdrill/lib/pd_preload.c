@@ -12,8 +12,9 @@
  * 2. A script's `%{ python }%` code events read TCP_INFO, TCP_CC_INFO and
  *    SO_MEMINFO of the script's socket with the C library's getsockopt(),
  *    which knows nothing of the plug-in's descriptors. Those three go to
- *    the plug-in's packetdrill_code_getsockopt instead; everything else to
- *    the C library.
+ *    the plug-in's packetdrill_code_getsockopt instead, on every
+ *    descriptor (with --so_filename packetdrill has no kernel TCP socket
+ *    to ask); everything else to the C library.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
