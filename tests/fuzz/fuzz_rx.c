@@ -201,6 +201,9 @@ static void open_sockets(struct test_stack *t, int fds[NFDS])
 	 * asks for a cookie with data waiting (MSG_FASTOPEN). */
 	ustack_sysctl_set(t->st, "net.ipv4.tcp_fastopen", "3");
 	ustack_sysctl_set(t->st, "net.ipv4.tcp_fastopen_key", "1-2-3-4");
+	/* ECN asked (the client) and taken (children whose SYN asks): CE
+	 * marks, ECE and CWR in the inputs meet every state. */
+	ustack_sysctl_set(t->st, "net.ipv4.tcp_ecn", "1");
 	us_setsockopt(fds[2], IPPROTO_TCP, TCP_FASTOPEN, &(int){ 2 },
 		      sizeof(int));
 	/* The second listener (port 81) needs no cookie: any SYN with data
