@@ -1057,27 +1057,30 @@ static double now_secs(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* A recv on a socket with a 0.3 s SO_RCVTIMEO, and a note of how long it
- * took, in words coarse enough for a loaded machine: not at all (under
- * 0.2 s), less than its timeout, its timeout (under 1.8 timeouts), more. */
+/* A recv on a socket with an SO_RCVTIMEO of RCVTIMEO_S, and a note of how
+ * long it took, in words coarse enough for a loaded machine (which wakes
+ * a thread late): not at all, less than its timeout, its timeout (under
+ * 1.8 timeouts), more; what they tell apart is no wait, the timeout, and
+ * the timeout twice. */
+#define RCVTIMEO_S 1.0
 static void timed_recv(struct dt *t, int fd, char *buf, size_t len,
 		       int flags)
 {
 	double t0 = now_secs(), waited;
 
 	dt_recv(t, fd, buf, len, flags);
-	waited = now_secs() - t0;
-	dt_note(t, "recv waited %s", waited < 0.2 ? "not at all"
-			: waited < 0.29 ? "less than its timeout"
-			: waited < 0.54 ? "its timeout" : "more than its timeout");
+	waited = (now_secs() - t0) / RCVTIMEO_S;
+	dt_note(t, "recv waited %s", waited < 0.66 ? "not at all"
+			: waited < 0.97 ? "less than its timeout"
+			: waited < 1.8 ? "its timeout" : "more than its timeout");
 }
 
-/* SO_RCVTIMEO bounds a blocking read once: the read waited 0.3 s, not a
- * second 0.3 s after the first (the socket layer used to wait again
+/* SO_RCVTIMEO bounds a blocking read once: the read waited 1 s, not a
+ * second time after the first (the socket layer used to wait again
  * when the stream's own wait had timed out). */
 static void case_rcvtimeo_once(struct dt *t)
 {
-	struct timeval tv = { 0, 300000 };
+	struct timeval tv = { (time_t)RCVTIMEO_S, 0 };
 	char buf[16];
 	int l, c, s;
 
@@ -1094,7 +1097,7 @@ static void case_rcvtimeo_once(struct dt *t)
  * peer's FIN, what there is, at once. */
 static void case_peek_waitall(struct dt *t)
 {
-	struct timeval tv = { 0, 300000 };
+	struct timeval tv = { (time_t)RCVTIMEO_S, 0 };
 	char buf[16];
 	int l, c, s;
 
@@ -1273,7 +1276,7 @@ static const struct inherit_opt inherit_opts[] = {
 static void case_accept_inherits(struct dt *t)
 {
 	struct sockaddr_in a = dt_sin("127.0.0.1", 6501);
-	struct timeval rcv = { 0, 300000 }, snd = { 2, 0 }, tv;
+	struct timeval rcv = { (time_t)RCVTIMEO_S, 0 }, snd = { 2, 0 }, tv;
 	struct linger lg = { 1, 7 };
 	socklen_t len;
 	char buf[16];
