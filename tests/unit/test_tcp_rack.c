@@ -298,7 +298,7 @@ static void test_dsack_widens_window(void **state)
 	assert_int_equal(tt_mib(&T, US_MIB_TCP_DSACK_RECV), 1);
 	TT_EXPECT_NONE(&T);
 	/* The window is now 2 * min_RTT / 4 (cwnd is 2 after the recovery:
-	 * half the flight). */
+	 * half the window). */
 	send_segments(2, 2);
 	ts_advance(&T, RTT);
 	sack(2, (const int[][2]){ { 3, 4 } }, 1);

@@ -345,7 +345,7 @@ static void test_islost_and_recovery(void **state)
 	assert_int_equal(ti.tcpi_sacked, 3);
 	assert_int_equal(ti.tcpi_lost, 1);
 	assert_int_equal(ti.tcpi_retrans, 1);
-	/* ssthresh = FlightSize / 2 (RFC 6675 §5 step 4.2); the window
+	/* ssthresh = cwnd / 2 (RFC 6675 §5 step 4.2, Linux's); the window
 	 * comes down to it by RFC 6937: this ACK delivered one segment,
 	 * cwnd = pipe (10 - 3 - 1) + CEIL(1 * 5 / 10) = 7 (test_tcp_prr.c
 	 * checks PRR in detail). */

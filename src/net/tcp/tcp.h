@@ -547,6 +547,9 @@ struct tcp_sock {
 	uint32_t chrono_start_ms;           /* the chrono type's start */
 	uint32_t chrono_ms[3];              /* busy, rwnd-, sndbuf-limited */
 	uint16_t una_wraps, rcv_wraps;      /* 2^32s of SND.UNA, RCV.NXT */
+	uint32_t cwr_high;                  /* SND.MAX when an ECE's reduction
+					       began (tcp_ecn.c; high_seq is
+					       the recoveries' and timeouts') */
 };
 
 /* urg_data: what the receiver knows of the urgent byte (Linux's values). */
@@ -1118,6 +1121,7 @@ uint8_t tcp_ecn_syn_flags(struct sock *sk, bool again);
 void tcp_ecn_syn_in(struct sock *sk, uint8_t syn_flags, uint8_t ae_rsv,
 		    uint8_t ip_ecn);
 void tcp_ecn_synack_in(struct sock *sk, uint8_t flags);
+void tcp_ecn_simul_syn_in(struct sock *sk, uint8_t syn_flags);
 void tcp_ecn_out(struct sock *sk, struct tcp_out *o, bool new_data);
 void tcp_ecn_queue_cwr(struct tcp_sock *tp);
 void tcp_ecn_withdraw_cwr(struct tcp_sock *tp);

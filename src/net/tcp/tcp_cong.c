@@ -184,7 +184,10 @@ void tcp_ca_on_rto(struct sock *sk, bool first)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 
-	if (first && (!tp->in_recovery || tcp_reno_held(tp)))
+	/* (Not within an ECE's reduction: Linux's tcp_enter_loss keeps the
+	 * ssthresh that CWR set.) */
+	if (first && (!tp->in_recovery || tcp_reno_held(tp)) &&
+	    !(tp->in_cwr && seq_gt(tp->cwr_high, tp->snd_una)))
 		tp->snd_ssthresh = tcp_ca_ssthresh(sk);
 	tp->snd_cwnd = 1;
 	tp->cwnd_acked = 0;

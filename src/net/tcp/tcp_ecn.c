@@ -70,6 +70,15 @@ void tcp_ecn_syn_in(struct sock *sk, uint8_t syn_flags, uint8_t ae_rsv,
 			     (!ip_ecn || (ae_rsv & 0x0f));
 }
 
+/* A simultaneous open's SYN (Linux's tcp_ecn_rcv_syn): ECN stays only if
+ * ours asked and it asks too. */
+void tcp_ecn_simul_syn_in(struct sock *sk, uint8_t syn_flags)
+{
+	if ((syn_flags & (TCPHDR_ECE | TCPHDR_CWR)) !=
+	    (TCPHDR_ECE | TCPHDR_CWR))
+		tcp_sk(sk)->ecn_ok = false;
+}
+
 /* Our SYN asked: ECE alone agrees, anything else declines. */
 void tcp_ecn_synack_in(struct sock *sk, uint8_t flags)
 {
@@ -173,8 +182,8 @@ static void tcp_enter_cwr(struct sock *sk)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 
-	tcp_undo_forbid(sk);
-	tp->high_seq = tp->snd_max;
+	tcp_undo_forget(sk);   /* (Linux's undo_marker 0) */
+	tp->cwr_high = tp->snd_max;
 	tp->snd_ssthresh = tcp_ca_ssthresh(sk);
 	tcp_prr_init(sk);
 	tcp_ecn_queue_cwr(tp);
@@ -184,22 +193,25 @@ static void tcp_enter_cwr(struct sock *sk)
 /*
  * The ACK in hand (tcp_ack, after a recovery it ended, before the window
  * grows): the CWR state ends past its point (the window at ssthresh);
- * an ECE with data in flight (tcp_rx's ece) forbids an undo and, out of
- * any reduction, starts one. True while the state lasts: the window is
+ * an ECE with data in flight (tcp_rx's ece: it forbade any undo at once)
+ * starts a reduction out of any other. True while the state lasts: the window is
  * PRR's, not the algorithm's.
  */
 bool tcp_ecn_ack(struct sock *sk)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 
-	if (tp->in_cwr && seq_gt(tp->snd_una, tp->high_seq)) {
+	/* (the timeout's loss state this ACK does not end: Linux leaves
+	 * CA_Loss before it looks at ECE; NewReno's holds at the point) */
+	bool in_loss = tp->rto_episode &&
+		       (seq_lt(tp->snd_una, tp->high_seq) ||
+			(!tp->sack_ok && tp->snd_una == tp->high_seq));
+
+	if (tp->in_cwr && seq_gt(tp->snd_una, tp->cwr_high)) {
 		tp->snd_cwnd = tp->snd_ssthresh;
 		tp->in_cwr = false;
 	}
-	if (tcp_rx(tp)->ece) {
-		tcp_undo_forbid(sk);
-		if (!tp->in_recovery && !tp->in_cwr && !tp->rto_episode)
-			tcp_enter_cwr(sk);
-	}
+	if (tcp_rx(tp)->ece && !tp->in_recovery && !tp->in_cwr && !in_loss)
+		tcp_enter_cwr(sk);
 	return tp->in_cwr;
 }

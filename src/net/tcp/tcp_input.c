@@ -255,8 +255,9 @@ static void tcp_enter_recovery(struct sock *sk)
 	struct tcp_sock *tp = tcp_sk(sk);
 
 	tcp_undo_mark(sk);   /* (before ssthresh changes) */
-	if (tp->in_cwr) {   /* (an ECE's reduction goes on) */
+	if (tp->in_cwr) {   /* (an ECE's reduction goes on, not undone) */
 		tp->in_cwr = false;
+		tcp_undo_forbid(sk);
 	} else {
 		tp->snd_ssthresh = tcp_ca_ssthresh(sk);
 		tcp_prr_init(sk);
@@ -408,7 +409,10 @@ static enum us_drop_reason tcp_ack(struct sock *sk, const struct sk_buff *skb,
 	/* RFC 3168 §6.1.2: an ECE counts while data is in flight (Linux's
 	 * FLAG_ECE, and its !prior_packets return) */
 	tcp_rx(tp)->ece = tp->ecn_ok && (th->flags & TCPHDR_ECE) &&
-			  !(th->flags & TCPHDR_SYN) && tp->packets_out;
+			  !(th->flags & TCPHDR_SYN) && tp->packets_out &&
+			  tp->snd_una != tp->iss;   /* (our SYN-ACK's: none) */
+	if (tcp_rx(tp)->ece)
+		tcp_undo_forbid(sk);   /* (Linux's prior_ssthresh 0, first) */
 	/* In the window, with an acceptable ACK (Linux's ordering). The
 	 * path works: an ICMP error kept for a timeout is forgotten. The
 	 * peer is there: the probes it answers are not counted against it
@@ -1288,7 +1292,7 @@ static void tcp_rcv_synsent(struct sock *sk, struct sk_buff *skb,
 	if (ack)
 		tcp_ecn_synack_in(sk, th->flags);
 	else   /* (a simultaneous open: the peer's SYN asks, or not) */
-		tcp_ecn_syn_in(sk, th->flags, 0, 0);
+		tcp_ecn_simul_syn_in(sk, th->flags);
 	tcp_ts_note(tp, th);
 	if (ack) {
 		/* Our SYN carried data (Fast Open) */

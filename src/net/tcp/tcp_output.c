@@ -276,10 +276,16 @@ static int tcp_transmit(struct sock *sk, struct sk_buff *skb,
 		skb_tstamp_own(n, sk);
 	if (sk->state != TCP_SYN_SENT)
 		flags |= TCPHDR_ACK;
-	/* A SYN sent again asks for ECN no more (RFC 3168 §6.1.1.1) */
+	/* A SYN sent again asks for ECN no more (RFC 3168 §6.1.1.1); a
+	 * SYN-ACK (a simultaneous open's is our SYN again) says ECE alone
+	 * when ECN is on (Linux's tcp_ecn_send_synack). */
 	if (rexmit && (flags & (TCPHDR_SYN | TCPHDR_ACK)) == TCPHDR_SYN)
 		flags = (uint8_t)((flags & ~(TCPHDR_ECE | TCPHDR_CWR)) |
 				  tcp_ecn_syn_flags(sk, true));
+	else if ((flags & (TCPHDR_SYN | TCPHDR_ACK)) ==
+		 (TCPHDR_SYN | TCPHDR_ACK))
+		flags = (uint8_t)((flags & ~(TCPHDR_ECE | TCPHDR_CWR)) |
+				  (tp->ecn_ok ? TCPHDR_ECE : 0));
 	if (tcp_push_due(sk, skb))
 		cb->flags |= TCPHDR_PSH;
 	flags |= cb->flags & TCPHDR_PSH;

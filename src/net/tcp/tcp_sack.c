@@ -496,8 +496,8 @@ uint32_t tcp_sack_newly_delivered(struct tcp_sock *tp, uint32_t acked)
 
 /*
  * RFC 6675 §5 step 4.2: ssthresh = the algorithm's threshold (NewReno:
- * RFC 5681 eq. (4), max(FlightSize / 2, 2 segments); CUBIC: RFC 9438
- * §4.6, 0.7 of the window). The window is not set to it at once: RFC 6937
+ * half the window, at least 2 segments, as Linux; CUBIC: RFC 9438 §4.6,
+ * 0.7 of the window). The window is not set to it at once: RFC 6937
  * (tcp_prr.c) brings it down over the recovery, ACK by ACK, as Linux does.
  */
 static void tcp_sack_cwnd_reduce(struct sock *sk)
@@ -508,6 +508,7 @@ static void tcp_sack_cwnd_reduce(struct sock *sk)
 	 * tcp_in_cwnd_reduction). */
 	if (tp->in_cwr) {
 		tp->in_cwr = false;
+		tcp_undo_forbid(sk);   /* (Linux's prior_ssthresh stays 0) */
 		return;
 	}
 	tp->snd_ssthresh = tcp_ca_ssthresh(sk);

@@ -622,7 +622,7 @@ static void tcp_enter_loss(struct sock *sk, bool first)
 	tp->in_recovery = false;
 	tp->in_cwr = false;
 	/* (Linux's request sock, a listener's child here, queues none) */
-	if (!(sk->state == TCP_SYN_RECV && tp->passive_open))
+	if (!tcp_info_request(tp))
 		tcp_ecn_queue_cwr(tp);
 	/* RFC 6582 §3.2 step 6: duplicate ACKs for what was sent before the
 	 * timeout must not start a fast retransmit. */

@@ -172,6 +172,7 @@ void tcp_tlp_ack(struct sock *sk, uint32_t ack, bool pure_dupack)
 		tp->snd_cwnd = tp->snd_ssthresh;
 		tp->cwnd_acked = 0;
 		tp->tlp_high_seq = 0;
+		tcp_ecn_queue_cwr(tp);   /* (a reduction: RFC 3168 §6.1.2) */
 		us_mib_inc(sk->st, US_MIB_TCP_LOSS_PROBE_RECOVERY);
 	} else if (pure_dupack) {
 		tp->tlp_high_seq = 0;
