@@ -185,8 +185,7 @@ static void tcp_enter_cwr(struct sock *sk)
 	tcp_undo_forget(sk);   /* (Linux's undo_marker 0) */
 	tp->cwr_high = tp->snd_max;
 	tp->snd_ssthresh = tcp_ca_ssthresh(sk);
-	tcp_prr_init(sk);
-	tcp_ecn_queue_cwr(tp);
+	tcp_prr_init(sk);   /* (which queues the CWR) */
 	tp->in_cwr = true;
 }
 

@@ -210,8 +210,7 @@ void tcp_info_timeout(struct sock *sk, bool zero_window)
 	struct tcp_sock *tp = tcp_sk(sk);
 	struct tcp_rare_stats *r;
 	const struct sock_ext *e;
-	bool request = tp->passive_open && sk->state == TCP_SYN_RECV &&
-		       !tp->fastopen_child;
+	bool request = tcp_info_request(tp);
 
 	if (!request)
 		tp->rto_episode = true;

@@ -1785,6 +1785,7 @@ void tcp_v4_rcv(struct sk_buff *skb)
 	int dif;
 
 	us_mib_inc(st, US_MIB_TCP_IN_SEGS);
+	st->tcp.rx.ecn_ack_now = false;   /* (tcp_ecn_in may not run) */
 	skb_reset_transport_header(skb);
 	memcpy(&saddr, iph + 12, 4);
 	memcpy(&daddr, iph + 16, 4);
