@@ -193,15 +193,14 @@ static void tcp_enter_cwr(struct sock *sk)
  * The ACK in hand (tcp_ack, after a recovery it ended, before the window
  * grows): the CWR state ends past its point (the window at ssthresh);
  * an ECE with data in flight (tcp_rx's ece: it forbade any undo at once)
- * starts a reduction out of any other. True while the state lasts: the window is
- * PRR's, not the algorithm's.
+ * starts a reduction out of any other, but in a timeout's loss state that
+ * this ACK does not end (Linux leaves CA_Loss before it looks at ECE;
+ * NewReno's holds at the point). True while the state lasts: the window
+ * is PRR's, not the algorithm's.
  */
 bool tcp_ecn_ack(struct sock *sk)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
-
-	/* (the timeout's loss state this ACK does not end: Linux leaves
-	 * CA_Loss before it looks at ECE; NewReno's holds at the point) */
 	bool in_loss = tp->rto_episode &&
 		       (seq_lt(tp->snd_una, tp->high_seq) ||
 			(!tp->sack_ok && tp->snd_una == tp->high_seq));
