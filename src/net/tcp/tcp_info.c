@@ -21,10 +21,11 @@
  *
  * Not modelled: the delivery rate (Linux's rate sampler, tcp_rate.c: 0
  * here, and its app-limited bit), the send-buffer-limited time (0: its
- * chrono never starts), NewReno's reordering (only SACK's is seen), the counts of received ECN codepoints
- * and the AccECN fields (Linux's zeros without AccECN), rcv_ssthresh (Linux's window
- * growth clamp: ustack reports the window it offered last), and rcv_mss as
- * Linux estimates it from the peer's segments (the MSS we expect).
+ * chrono never starts), NewReno's reordering (only SACK's is seen), the
+ * counts of received ECN codepoints and the AccECN fields (Linux's zeros
+ * without AccECN), rcv_ssthresh (Linux's window growth clamp: ustack
+ * reports the window it offered last), and rcv_mss as Linux estimates it
+ * from the peer's segments (the MSS we expect).
  */
 #include <stddef.h>
 #include <string.h>
@@ -313,7 +314,7 @@ void tcp_info_ooo(struct sock *sk)
 		r->rcv_ooopack++;
 }
 
-/* ---- the report ------------------------------------------------------------ */
+/* ---- the report ---------------------------------------------------------- */
 
 /* Linux's icsk_ca_state (glibc's TCP_CA_*), from the state it stands for */
 static uint32_t tcp_info_ca_state(const struct tcp_sock *tp)
