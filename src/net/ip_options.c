@@ -87,6 +87,26 @@ static int ip_opt_srr(struct ip_options *opt, uint8_t *iph, uint8_t *p,
 	return 0;
 }
 
+/* What record route and timestamp check alike, in Linux's order: one of
+ * each kind (seen: one came before), a length of at least minlen, a
+ * pointer of at least minptr and, unless the option is full, a whole
+ * 4-byte slot at it. True when one fails, *pp at the byte to blame. */
+static bool ip_opt_slot_bad(bool seen, uint8_t *p, uint8_t minlen,
+			    uint8_t minptr, uint8_t **pp)
+{
+	uint8_t len = p[1];
+
+	if (seen)
+		*pp = p;
+	else if (len < minlen)
+		*pp = p + 1;
+	else if (p[2] < minptr || (p[2] <= len && p[2] + 3 > len))
+		*pp = p + 2;
+	else
+		return false;
+	return true;
+}
+
 /* RFC 791 §3.1 record route: one, pointer at least 4, a whole slot at
  * the pointer unless full; received with room, this host's address. */
 static int ip_opt_rr(struct ip_options *opt, uint8_t *iph, uint8_t *p,
@@ -94,23 +114,9 @@ static int ip_opt_rr(struct ip_options *opt, uint8_t *iph, uint8_t *p,
 {
 	uint8_t len = p[1];
 
-	if (opt->rr) {
-		*pp = p;
+	if (ip_opt_slot_bad(opt->rr, p, 3, 4, pp))
 		return -EINVAL;
-	}
-	if (len < 3) {
-		*pp = p + 1;
-		return -EINVAL;
-	}
-	if (p[2] < 4) {
-		*pp = p + 2;
-		return -EINVAL;
-	}
 	if (p[2] <= len) {
-		if (p[2] + 3 > len) {
-			*pp = p + 2;
-			return -EINVAL;
-		}
 		if (w->pkt)
 			memcpy(p + p[2] - 1, &w->spec_dst, 4);
 		p[2] += 4;
@@ -173,23 +179,9 @@ static int ip_opt_ts(struct ip_options *opt, uint8_t *iph, uint8_t *p,
 	uint8_t len = p[1], *timep = NULL;
 	int rc;
 
-	if (opt->ts) {
-		*pp = p;
+	if (ip_opt_slot_bad(opt->ts, p, 4, 5, pp))
 		return -EINVAL;
-	}
-	if (len < 4) {
-		*pp = p + 1;
-		return -EINVAL;
-	}
-	if (p[2] < 5) {
-		*pp = p + 2;
-		return -EINVAL;
-	}
 	if (p[2] <= len) {
-		if (p[2] + 3 > len) {
-			*pp = p + 2;
-			return -EINVAL;
-		}
 		rc = ip_opt_ts_room(opt, p, w, &timep, pp);
 		if (rc < 0)
 			return rc;

@@ -1105,8 +1105,10 @@ void tcp_info_seg_in(struct tcp_sock *tp, uint32_t payload);
 void tcp_info_seg_out(struct tcp_sock *tp, unsigned int nsegs,
 		      uint32_t payload);
 void tcp_info_rtt(struct tcp_sock *tp, uint32_t rtt_us);
-void tcp_info_una(struct tcp_sock *tp, uint32_t ack);
-void tcp_info_rcv_nxt(struct tcp_sock *tp, uint32_t nxt);
+/* SND.UNA and RCV.NXT move on (by an ACK, by data or a FIN taken), their
+ * turns of the sequence space counted for TCP_INFO */
+void tcp_snd_una_update(struct tcp_sock *tp, uint32_t ack);
+void tcp_rcv_nxt_update(struct tcp_sock *tp, uint32_t nxt);
 void tcp_info_timeout(struct sock *sk, bool zero_window);
 void tcp_info_loss_over(struct sock *sk);
 void tcp_info_synack_done(struct sock *sk);   /* a child's handshake ends */

@@ -138,7 +138,6 @@ void tcp_ecn_in(struct sock *sk, uint8_t flags, uint32_t payload,
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 
-	tcp_rx(tp)->ecn_ack_now = false;
 	if (!tp->ecn_ok) {
 		if (ip_ecn)
 			tp->ecn_seen = true;

@@ -182,20 +182,24 @@ void tcp_info_rtt(struct tcp_sock *tp, uint32_t rtt_us)
 	}
 }
 
-/* SND.UNA moves to ack: a turn of the 32-bit space past ISS is counted. */
-void tcp_info_una(struct tcp_sock *tp, uint32_t ack)
+/* SND.UNA moves to ack: a turn of the 32-bit space past ISS is counted
+ * (Linux's tcp_snd_una_update, which adds to bytes_acked). */
+void tcp_snd_una_update(struct tcp_sock *tp, uint32_t ack)
 {
 	if (ack - tp->iss < tp->snd_una - tp->iss)
 		tp->una_wraps++;
+	tp->snd_una = ack;
 }
 
-/* (From IRS + 1, where bytes_received counts from.) */
-void tcp_info_rcv_nxt(struct tcp_sock *tp, uint32_t nxt)
+/* RCV.NXT moves to nxt, counted from IRS + 1, where bytes_received
+ * starts (Linux's tcp_rcv_nxt_update). */
+void tcp_rcv_nxt_update(struct tcp_sock *tp, uint32_t nxt)
 {
 	uint32_t base = tp->irs + 1;
 
 	if (nxt - base < tp->rcv_nxt - base)
 		tp->rcv_wraps++;
+	tp->rcv_nxt = nxt;
 }
 
 /*
@@ -384,22 +388,21 @@ static void tcp_info_bytes(struct sock *sk, struct us_tcp_info *ti,
 			   uint64_t retrans)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
-	uint64_t sent;
+	uint64_t una, sent;
 
 	if (sk->state == TCP_SYN_SENT || (!tp->segs_in && !tp->segs_out))
 		return;   /* (ISS and IRS mean nothing yet) */
 	/* Our SYN counts when acknowledged, a listener child's SYN-ACK not:
 	 * the request sent it (Linux's tcp_snd_una_update). */
-	ti->tcpi_bytes_acked = tcp_info_span(tp->iss, tp->snd_una,
-					     tp->una_wraps) - tp->passive_open;
+	una = tcp_info_span(tp->iss, tp->snd_una, tp->una_wraps);
+	ti->tcpi_bytes_acked = una - tp->passive_open;
 	/* The FIN counts, as it moved RCV.NXT (Linux's tcp_rcv_nxt_update);
 	 * the SYN not. */
 	if (tp->irs_valid)
 		ti->tcpi_bytes_received =
 			tcp_info_span(tp->irs + 1, tp->rcv_nxt, tp->rcv_wraps);
 	/* Data sent anew (SND.MAX past the SYN, without the FIN), and again */
-	sent = tcp_info_span(tp->iss, tp->snd_una, tp->una_wraps) +
-	       (uint32_t)(tp->snd_max - tp->snd_una);
+	sent = una + (uint32_t)(tp->snd_max - tp->snd_una);
 	sent -= sent ? 1 : 0;
 	sent -= tp->fin_out && sent ? 1 : 0;
 	ti->tcpi_bytes_sent = sent + retrans;
@@ -411,7 +414,7 @@ size_t tcp_get_info(struct sock *sk, void *buf)
 	const struct tcp_rare_stats *r = sk->has_ext ? tcp_rare(sk, false)
 						     : NULL;
 	struct us_tcp_info ti;
-	uint32_t rto;
+	uint32_t delack_max;
 
 	memset(&ti, 0, sizeof(ti));
 	ti.tcpi_state = sk->state;
@@ -440,13 +443,14 @@ size_t tcp_get_info(struct sock *sk, void *buf)
 	ti.tcpi_backoff = tp->backoff;
 	/* The RTO as backed off (Linux's icsk_rto), but by a zero-window
 	 * probe series, whose doublings are the probe timer's own. */
-	rto = tp->probe_timer ? tp->rto_us : tcp_backed_off_rto(tp);
-	ti.tcpi_rto = rto;
+	ti.tcpi_rto = tp->probe_timer ? tp->rto_us
+				      : (uint32_t)tcp_backed_off_rto(tp);
 	/* The delayed-ACK engine's delay, bounded by its ceiling, as Linux
 	 * reports it. */
+	delack_max = (uint32_t)tcp_delack_max(tp);
 	ti.tcpi_ato = (uint32_t)tp->ato_ms * 1000;
-	if (ti.tcpi_ato > tcp_delack_max(tp))
-		ti.tcpi_ato = (uint32_t)tcp_delack_max(tp);
+	if (ti.tcpi_ato > delack_max)
+		ti.tcpi_ato = delack_max;
 	/* How long ago data went, data came and an ACK came, in ms (Linux's
 	 * lsndtime, lrcvtime and rcv_tstamp, from the connection's start). */
 	if (sk->state != TCP_SYN_SENT && sk->state != TCP_SYN_RECV) {

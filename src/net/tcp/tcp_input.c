@@ -483,8 +483,7 @@ static enum us_drop_reason tcp_ack(struct sock *sk, const struct sk_buff *skb,
 	if (tp->snd_una == tp->iss)
 		acked--;
 	prior_una = tp->snd_una;
-	tcp_info_una(tp, ack);
-	tp->snd_una = ack;
+	tcp_snd_una_update(tp, ack);
 	if (seq_lt(tp->snd_nxt, ack))
 		tp->snd_nxt = ack;
 	/* (The backoff ends with an RTT sample, not with any ACK: Karn.) */
@@ -780,8 +779,7 @@ static void tcp_fin(struct sock *sk, bool ack_now)
 	struct tcp_sock *tp = tcp_sk(sk);
 	bool delay = false;
 
-	tcp_info_rcv_nxt(tp, tp->rcv_nxt + 1);
-	tp->rcv_nxt++;
+	tcp_rcv_nxt_update(tp, tp->rcv_nxt + 1);
 	sk->shutdown |= RCV_SHUTDOWN;
 	tp->fin_rcvd = true;
 	sock_purge_queue(sk, &tp->ooo_queue);
@@ -854,8 +852,7 @@ static bool tcp_ofo_drain(struct sock *sk)
 		if (seq_gt(data_end, tp->rcv_nxt)) {
 			skb_pull(skb, tp->rcv_nxt - cb->seq);
 			cb->seq = tp->rcv_nxt;
-			tcp_info_rcv_nxt(tp, data_end);
-			tp->rcv_nxt = data_end;
+			tcp_rcv_nxt_update(tp, data_end);
 			tcp_queue_rcv(sk, skb);
 		} else {
 			tcp_rmem_free(sk, skb);
@@ -1008,8 +1005,7 @@ static void tcp_data_queue(struct sock *sk, struct sk_buff *skb)
 		return;
 	}
 	if (len) {
-		tcp_info_rcv_nxt(tp, tp->rcv_nxt + len);
-		tp->rcv_nxt += len;
+		tcp_rcv_nxt_update(tp, tp->rcv_nxt + len);
 		tp->last_rcv = sk->st->now;   /* (keepalive's clock) */
 		tcp_delack_data_recv(sk, len, cb->flags);
 		tcp_rcv_rtt_measure(sk, skb);
@@ -1055,8 +1051,7 @@ static void tcp_fastopen_add_skb(struct sock *sk, struct sk_buff *skb)
 	cb->end_seq = cb->seq + len;
 	cb->flags &= (uint8_t)~(TCPHDR_SYN | TCPHDR_FIN);
 	if (len) {
-		tcp_info_rcv_nxt(tp, cb->end_seq);
-		tp->rcv_nxt = cb->end_seq;
+		tcp_rcv_nxt_update(tp, cb->end_seq);
 		tp->syn_data_acked = true;
 		tcp_queue_rcv(sk, skb);
 	} else {
@@ -1785,7 +1780,7 @@ void tcp_v4_rcv(struct sk_buff *skb)
 	int dif;
 
 	us_mib_inc(st, US_MIB_TCP_IN_SEGS);
-	st->tcp.rx.ecn_ack_now = false;   /* (tcp_ecn_in may not run) */
+	st->tcp.rx.ecn_ack_now = false;   /* (tcp_ecn_in sets it) */
 	skb_reset_transport_header(skb);
 	memcpy(&saddr, iph + 12, 4);
 	memcpy(&daddr, iph + 16, 4);

@@ -448,8 +448,8 @@ static void __tcp_write_xmit(struct sock *sk, enum tcp_nagle nagle)
 	/* TCP_INFO's chrono: held back by the peer's window, not by the
 	 * congestion window (Linux's is_rwnd_limited) */
 	skb = tp->send_head;
-	if (skb && tcp_in_flight_segs(tp) < tp->snd_cwnd &&
-	    !tcp_wnd_ok(tp, TCP_SKB_CB(skb)))
+	if (skb && !tcp_wnd_ok(tp, TCP_SKB_CB(skb)) &&
+	    tcp_in_flight_segs(tp) < tp->snd_cwnd)
 		tcp_chrono_start(sk, TCP_CHRONO_RWND_LIMITED);
 	else if (tp->chrono_type == TCP_CHRONO_RWND_LIMITED)
 		tcp_chrono_stop(sk, TCP_CHRONO_RWND_LIMITED);
