@@ -169,7 +169,10 @@ struct ustack;
 	X(TCP_OFO_PRUNED, "tcp.ofo_pruned") /* freed for room */ \
 	X(TCP_RCV_COLLAPSED, "tcp.rcv_collapsed") /* copied to fit */ \
 	X(TCP_PRUNE_CALLED, "tcp.prune_called") /* queues walked to */ \
-	X(TCP_SACK_RENEGING, "tcp.sack_reneging") /* SACKed head at RTO */
+	X(TCP_SACK_RENEGING, "tcp.sack_reneging") /* SACKed head at RTO */ \
+	/* duplicate ACKs beyond the flight without SACK (Linux's \
+	 * TCPRenoReorder) */ \
+	X(TCP_RENO_REORDER, "tcp.reno_reorder")
 
 #define US_DROP_REASON_LIST(X) \
 	X(NOT_DROPPED, "not_dropped") /* 0: parse functions' "valid" */ \

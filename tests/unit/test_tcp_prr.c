@@ -485,6 +485,40 @@ static void test_reno_partial_ack(void **state)
 	assert_true(tt_mib(&T, US_MIB_TCP_RETRANS_SEGS) == 2);
 }
 
+/* NewReno's threshold is Linux's reordering (tcp_check_reno_reordering):
+ * with two segments out, duplicate ACKs beyond the one that can stand
+ * for a loss are reordering, not three that start a fast retransmit; the
+ * threshold becomes the flight, two, and with three segments out later
+ * the second duplicate ACK starts one. */
+static void test_reno_dupacks_beyond_flight(void **state)
+{
+	struct tcp_info ti;
+	uint32_t base = C.iss + 1;
+
+	(void)state;
+	assert_int_equal(us_send(C.fd, BUF, 2 * MSS, 0), 2 * MSS);
+	TT_EXPECT_DATA(&C, base, MSS);
+	TT_EXPECT_DATA(&C, base + MSS, MSS);
+	for (int i = 0; i < 3; i++)
+		tt_send(&C, TCPHDR_ACK, C.snd_nxt, base, NULL, 0);
+	TT_EXPECT_NONE(&T);
+	assert_int_equal(tt_mib(&T, US_MIB_TCP_FAST_RETRANS), 0);
+	assert_int_equal(tt_mib(&T, US_MIB_TCP_RENO_REORDER), 2);
+	tt_info(C.fd, &ti);
+	assert_int_equal(ti.tcpi_reordering, 2);
+	tt_send(&C, TCPHDR_ACK, C.snd_nxt, base + 2 * MSS, NULL, 0);
+	base += 2 * MSS;
+	assert_int_equal(us_send(C.fd, BUF, 3 * MSS, 0), 3 * MSS);
+	for (int i = 0; i < 3; i++)
+		TT_EXPECT_DATA(&C, base + (uint32_t)i * MSS, MSS);
+	tt_send(&C, TCPHDR_ACK, C.snd_nxt, base, NULL, 0);
+	TT_EXPECT_NONE(&T);
+	tt_send(&C, TCPHDR_ACK, C.snd_nxt, base, NULL, 0);
+	TT_EXPECT_DATA(&C, base, MSS);
+	assert_int_equal(tt_mib(&T, US_MIB_TCP_FAST_RETRANS), 1);
+	assert_int_equal(tt_mib(&T, US_MIB_TCP_RENO_REORDER), 2);
+}
+
 /* The formula alone, at chosen points (RFC 6937 §3.1 and its example of
  * §5: ssthresh 10 of RecoverFS 20 sends one segment per two delivered). */
 static void test_sndcnt_formula(void **state)
@@ -536,6 +570,8 @@ int main(void)
 						ts_teardown),
 		cmocka_unit_test_setup_teardown(test_reno_partial_ack, setup_reno,
 						ts_teardown),
+		cmocka_unit_test_setup_teardown(test_reno_dupacks_beyond_flight,
+						setup_reno, ts_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -709,6 +709,7 @@ void tcp_v4_send_reset(struct ustack *st, const struct sk_buff *skb,
 		       const struct tcp_seg *th, uint32_t seglen);
 /* Retransmit the first unacknowledged segment. */
 int tcp_retransmit_head(struct sock *sk);
+int tcp_send_simul_synack(struct sock *sk);   /* a simultaneous open's */
 /* Send what the peer's window has room for of the next segment, even less
  * than a whole one, and whatever Nagle and TCP_CORK say (Linux's
  * tcp_write_wakeup). True if data went out. */
@@ -898,12 +899,13 @@ void tcp_prr_sent(struct tcp_sock *tp, unsigned int nsegs);
 void tcp_reno_dupack(struct sock *sk);
 /* Without SACK: a cumulative ACK of `acked` bytes came (tcp_rx's
  * delivered holds its segments). It delivered anew the segments the
- * duplicate ACKs before it did not stand for: delivered becomes those, and the bytes
- * returned, by which the window may grow. */
-uint32_t tcp_reno_cum_ack(struct tcp_sock *tp, uint32_t acked);
+ * duplicate ACKs before it did not stand for: delivered becomes those,
+ * and the bytes returned, by which the window may grow. */
+uint32_t tcp_reno_cum_ack(struct sock *sk, uint32_t acked);
 /* Linux's tcp_limit_reno_sacked: the duplicate ACKs stand for no more
- * segments than are out beside the holes (one at least). */
-void tcp_reno_limit(struct tcp_sock *tp);
+ * segments than are out beside the holes (one at least). True when they
+ * stood for more. */
+bool tcp_reno_limit(struct tcp_sock *tp);
 /* The segments in flight as the window test counts them (RFC 6675
  * pipe; without SACK, the duplicate ACKs stand for the SACKed). */
 uint32_t tcp_packets_in_flight(const struct tcp_sock *tp);
@@ -1115,6 +1117,12 @@ void tcp_info_synack_done(struct sock *sk);   /* a child's handshake ends */
 void tcp_info_fastopen_done(struct sock *sk);
 void tcp_info_retrans(struct sock *sk, uint32_t bytes);
 void tcp_info_reordering(struct sock *sk, uint32_t segs);
+/* The reordering the connection allows, in segments (Linux's
+ * tp->reordering: 3 until reordering is seen); without SACK it is the
+ * duplicate ACKs that start a fast retransmit. */
+uint32_t tcp_reordering(struct sock *sk);
+void tcp_reno_reordering(struct sock *sk, uint32_t segs);
+void tcp_reordering_timeout(struct sock *sk);
 void tcp_info_ooo(struct sock *sk);
 void tcp_info_delivered_ce(struct sock *sk, uint32_t segs);
 

@@ -21,8 +21,7 @@
  *
  * Not modelled: the delivery rate (Linux's rate sampler, tcp_rate.c: 0
  * here, and its app-limited bit), the send-buffer-limited time (0: its
- * chrono never starts), NewReno's reordering (only SACK's is seen), the
- * counts of received ECN codepoints and the AccECN fields (Linux's zeros
+ * chrono never starts), the counts of received ECN codepoints and the AccECN fields (Linux's zeros
  * without AccECN), rcv_ssthresh (Linux's window growth clamp: ustack
  * reports the window it offered last), and rcv_mss as Linux estimates it
  * from the peer's segments (the MSS we expect).
@@ -302,6 +301,40 @@ void tcp_info_reordering(struct sock *sk, uint32_t segs)
 		r->reordering = (uint16_t)segs;
 }
 
+/* Without SACK (Linux's tcp_check_reno_reordering): duplicate ACKs beyond
+ * the flight were reordered or duplicated; the threshold becomes the
+ * flight, up to 300, lower than 3 too. */
+void tcp_reno_reordering(struct sock *sk, uint32_t segs)
+{
+	struct tcp_rare_stats *r = tcp_rare(sk, true);
+
+	us_mib_inc(sk->st, US_MIB_TCP_RENO_REORDER);
+	if (!r)
+		return;
+	r->reord_seen++;
+	r->reordering = (uint16_t)(segs < TCP_REORDERING_MAX
+				   ? segs : TCP_REORDERING_MAX);
+}
+
+/* A timeout after as many SACKed segments as the default threshold finds
+ * reordering overestimated (Linux's tcp_enter_loss). */
+void tcp_reordering_timeout(struct sock *sk)
+{
+	struct tcp_rare_stats *r = sk->has_ext ? tcp_rare(sk, false) : NULL;
+
+	if (r && r->reordering > TCP_REORDERING_DEFAULT &&
+	    tcp_sk(sk)->sacked_out >= TCP_REORDERING_DEFAULT)
+		r->reordering = TCP_REORDERING_DEFAULT;
+}
+
+uint32_t tcp_reordering(struct sock *sk)
+{
+	const struct tcp_rare_stats *r = sk->has_ext ? tcp_rare(sk, false)
+						     : NULL;
+
+	return r && r->reordering ? r->reordering : TCP_REORDERING_DEFAULT;
+}
+
 void tcp_info_delivered_ce(struct sock *sk, uint32_t segs)
 {
 	struct tcp_rare_stats *r;
@@ -419,8 +452,7 @@ size_t tcp_get_info(struct sock *sk, void *buf)
 	memset(&ti, 0, sizeof(ti));
 	ti.tcpi_state = sk->state;
 	ti.tcpi_snd_cwnd = tp->snd_cwnd;
-	ti.tcpi_reordering = r && r->reordering ? r->reordering
-						: TCP_REORDERING_DEFAULT;
+	ti.tcpi_reordering = tcp_reordering(sk);
 	ti.tcpi_max_pacing_rate = UINT64_MAX;   /* no SO_MAX_PACING_RATE */
 	/* No rate before the first ACK of the connection (Linux's
 	 * sk_pacing_rate starts at ~0). */

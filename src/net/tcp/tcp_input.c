@@ -294,7 +294,11 @@ static void tcp_dupack(struct sock *sk)
 	tcp_reno_dupack(sk);   /* a segment has left the network */
 	if (tp->in_recovery)
 		return;
-	if (tp->dupacks == 3 && seq_geq(tp->snd_una, tp->high_seq))
+	/* RFC 5681 §3.2 step 2's three duplicate ACKs are Linux's
+	 * reordering (tcp_newreno_mark_lost): 3 unless duplicate ACKs
+	 * beyond the flight changed it (tcp_reno_reordering). */
+	if (tp->reno_sacked >= tcp_reordering(sk) &&
+	    seq_geq(tp->snd_una, tp->high_seq))
 		tcp_enter_recovery(sk);
 }
 
@@ -494,7 +498,7 @@ static enum us_drop_reason tcp_ack(struct sock *sk, const struct sk_buff *skb,
 	acked = tcp_sack_newly_delivered(tp, acked);
 	/* (The ACK of our SYN alone delivers no data to count.) */
 	if (!tp->sack_ok && acked)
-		acked = tcp_reno_cum_ack(tp, acked);
+		acked = tcp_reno_cum_ack(sk, acked);
 	/* A reduction not needed is undone first, as Linux's
 	 * tcp_fastretrans_alert does before tcp_cong_control: the window
 	 * grows by this ACK from the one given back. */
@@ -1346,8 +1350,7 @@ static void tcp_rcv_synsent(struct sock *sk, struct sk_buff *skb,
 	tcp_set_state(sk, TCP_SYN_RECV);
 	tp->snd_wnd = th->window;
 	tp->snd_wl1 = th->seq;
-	TCP_SKB_CB(skb_peek(&sk->write_queue))->flags |= TCPHDR_ACK;
-	tcp_retransmit_head(sk);
+	tcp_send_simul_synack(sk);
 	skb_free(skb);
 }
 
@@ -1543,9 +1546,15 @@ static bool tcp_synrecv_ack(struct sock *sk, struct sk_buff *skb,
 	if (tp->fastopen_child && !tp->retransmits && !tp->srtt_us)
 		tcp_rtt_sample(tp, sk->st->now - tp->retrans_stamp);
 	tcp_init_established(sk);
-	if (!tp->fastopen_child) {   /* (the ACK that made Linux's child) */
+	if (parent && !tp->fastopen_child) {   /* (the ACK that made
+						  Linux's child) */
 		tcp_info_synack_done(sk);
 		tcp_info_seg_in(tp, tcp_payload(skb));
+	} else if (!parent) {
+		/* A simultaneous open: the SYN-ACK's delivery beside the
+		 * SYN's (Linux's tcp_rcv_state_process counts it in
+		 * SYN_RECV by hand). */
+		tp->delivered++;
 	}
 	if (tp->fastopen_child) {
 		/* A Fast Open child is on the accept queue, or accepted,

@@ -298,8 +298,10 @@ static int tcp_transmit(struct sock *sk, struct sk_buff *skb,
 		tcp_ack_sent(sk);
 	if (skb->len)
 		tcp_data_sent(sk);
-	/* TCP_INFO: a passive open's SYN-ACK is the request's in Linux */
-	if (!(sk->state == TCP_SYN_RECV && (cb->flags & TCPHDR_SYN)))
+	/* TCP_INFO: a passive open's SYN-ACK is the request's in Linux (a
+	 * simultaneous open's is the socket's own) */
+	if (!(sk->state == TCP_SYN_RECV && (cb->flags & TCPHDR_SYN) &&
+	      tp->passive_open))
 		tcp_info_seg_out(tp, nsegs, skb->len);
 	if (cb->flags & TCPHDR_FIN)
 		tp->fin_out = true;
@@ -647,6 +649,22 @@ int tcp_retransmit_head(struct sock *sk)
 	if (!skb || skb == tp->send_head)
 		return 0;
 	return tcp_retransmit_skb(sk, skb);
+}
+
+/* A simultaneous open's SYN-ACK (RFC 9293 §3.5): our SYN again, now with
+ * an ACK (and without its Fast Open data), sent as Linux's
+ * tcp_send_synack sends it: a new transmission, no retransmission
+ * counted, timed from now for the RTT sample its ACK gives. */
+int tcp_send_simul_synack(struct sock *sk)
+{
+	struct sk_buff *skb = skb_peek(&sk->write_queue);
+
+	if (!skb || !(TCP_SKB_CB(skb)->flags & TCPHDR_SYN))
+		return 0;
+	TCP_SKB_CB(skb)->flags |= TCPHDR_ACK;
+	if (tcp_fastopen_split_syn(sk, skb) < 0)
+		return -ENOBUFS;
+	return tcp_transmit(sk, skb, 1, false);
 }
 
 /* A control segment without data, from sk's addresses. */

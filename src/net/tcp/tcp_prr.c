@@ -77,11 +77,14 @@ uint32_t tcp_prr_sndcnt(const struct tcp_sock *tp, uint32_t pipe,
 
 /* Linux's tcp_remove_reno_sacks: a cumulative ACK without SACK covers the
  * hole and the segments the duplicate ACKs stood for; what it delivers
- * anew is the rest, at least one segment. Out of a recovery, and from its
- * recovery point on, no duplicate ACK is left standing for anything after
- * it (Linux's tcp_reset_reno_sack there). */
-uint32_t tcp_reno_cum_ack(struct tcp_sock *tp, uint32_t acked)
+ * anew is the rest, at least one segment. Duplicate ACKs left beyond what
+ * is still out were reordering (tcp_check_reno_reordering, with the
+ * segments just acknowledged). Out of a recovery, and from its recovery
+ * point on, no duplicate ACK is left standing for anything after it
+ * (Linux's tcp_reset_reno_sack there). */
+uint32_t tcp_reno_cum_ack(struct sock *sk, uint32_t acked)
 {
+	struct tcp_sock *tp = tcp_sk(sk);
 	uint32_t segs = tcp_rx(tp)->delivered, covered, bytes;
 
 	if (!segs)
@@ -89,9 +92,10 @@ uint32_t tcp_reno_cum_ack(struct tcp_sock *tp, uint32_t acked)
 	covered = segs - 1 < tp->reno_sacked ? segs - 1 : tp->reno_sacked;
 	tcp_rx(tp)->delivered = segs - covered;
 	tp->reno_sacked -= covered;
+	if (tcp_reno_limit(tp))
+		tcp_reno_reordering(sk, tp->packets_out + segs);
 	if (!tp->in_recovery || !seq_lt(tp->snd_una, tp->high_seq))
 		tp->reno_sacked = 0;
-	tcp_reno_limit(tp);
 	bytes = covered * tp->mss_cache;
 	return acked > bytes ? acked - bytes : tp->mss_cache;
 }
@@ -101,14 +105,16 @@ bool tcp_reno_held(const struct tcp_sock *tp)
 	return !tp->sack_ok && tp->in_recovery && tp->snd_una == tp->high_seq;
 }
 
-void tcp_reno_limit(struct tcp_sock *tp)
+bool tcp_reno_limit(struct tcp_sock *tp)
 {
 	uint32_t holes = tp->lost_out ? tp->lost_out : 1;
 
 	if (holes > tp->packets_out)
 		holes = tp->packets_out;
-	if (tp->reno_sacked + holes > tp->packets_out)
-		tp->reno_sacked = tp->packets_out - holes;
+	if (tp->reno_sacked + holes <= tp->packets_out)
+		return false;
+	tp->reno_sacked = tp->packets_out - holes;
+	return true;
 }
 
 void tcp_reno_dupack(struct sock *sk)
@@ -117,7 +123,8 @@ void tcp_reno_dupack(struct sock *sk)
 	uint32_t prior = tp->reno_sacked;
 
 	tp->reno_sacked++;
-	tcp_reno_limit(tp);
+	if (tcp_reno_limit(tp))
+		tcp_reno_reordering(sk, tp->packets_out);
 	if (tp->reno_sacked > prior)
 		tcp_rx(tp)->delivered = 1;
 }

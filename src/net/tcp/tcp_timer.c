@@ -616,6 +616,7 @@ static void tcp_clamp_rto_to_user_timeout(struct sock *sk)
 static void tcp_enter_loss(struct sock *sk, bool first)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
+	bool disorder = !tp->in_recovery && !tp->in_cwr && !tp->rto_episode;
 
 	tcp_undo_mark_loss(sk);   /* (before cwnd and ssthresh change) */
 	tcp_ca_on_rto(sk, first); /* ssthresh, and a window of one segment */
@@ -631,6 +632,8 @@ static void tcp_enter_loss(struct sock *sk, bool first)
 	tp->dupacks = 0;
 	tcp_tlp_reset(tp);
 	tcp_sack_enter_loss(sk);
+	if (disorder)
+		tcp_reordering_timeout(sk);
 	/* That segment beside what is still in flight: the segments not
 	 * presumed lost (RACK's recent ones) keep their room (Linux's
 	 * tcp_enter_loss; 1 when everything was marked). */
