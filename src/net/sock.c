@@ -125,7 +125,7 @@ void sk_clone_options(struct sock *newsk, const struct sock *sk)
 
 		if (e && (e->local_port_range || sk->txtime || e->uc_index ||
 			  e->flags || e->busy_poll || e->busy_poll_budget ||
-			  sk->peek_off) &&
+			  sk->peek_off || sk->pacing) &&
 		    (ne = sock_ext(newsk, true)) != NULL) {
 			ne->local_port_range = e->local_port_range;
 			ne->uc_index = e->uc_index;
@@ -137,6 +137,8 @@ void sk_clone_options(struct sock *newsk, const struct sock *sk)
 			newsk->txtime = sk->txtime;
 			ne->peek_off = e->peek_off;
 			newsk->peek_off = sk->peek_off;
+			ne->max_pacing_rate = e->max_pacing_rate;
+			newsk->pacing = sk->pacing;
 		}
 	}
 }
@@ -168,6 +170,7 @@ struct sock_ext *sock_ext(const struct sock *sk, bool make)
 	if (!e)
 		return NULL;
 	e->sk = sk;
+	e->max_pacing_rate = UINT64_MAX;
 	list_add(&e->node, chain);
 	((struct sock *)sk)->has_ext = true;
 	return e;
@@ -765,6 +768,46 @@ static int sock_setbindtodevice(struct sock *sk, const void *optval,
 	return sock_bindtoindex(sk, dev->ifindex);
 }
 
+/*
+ * SO_MAX_PACING_RATE (Linux's sk_setsockopt): bytes per second, from an int
+ * or, with room for it, an unsigned long of eight bytes; 0xffffffff as an
+ * int is no limit, as ~0 is. Any limit marks the socket for pacing for
+ * good (Linux's SK_PACING_NEEDED), which TCP does itself (tcp_pacing.c);
+ * other sockets keep the value only (Linux paces them in the fq qdisc).
+ */
+static int sock_set_max_pacing_rate(struct sock *sk, const void *optval,
+				    socklen_t optlen)
+{
+	struct sock_ext *e;
+	uint64_t rate;
+	uint32_t v;
+
+	if (optlen < sizeof(int))
+		return -EINVAL;
+	if (!optval)
+		return -EFAULT;
+	if (optlen >= sizeof(rate)) {
+		memcpy(&rate, optval, sizeof(rate));
+	} else {
+		memcpy(&v, optval, sizeof(v));
+		rate = v == UINT32_MAX ? UINT64_MAX : v;
+	}
+	e = sock_ext(sk, rate != UINT64_MAX);
+	if (!e)
+		return rate == UINT64_MAX ? 0 : -ENOMEM;
+	e->max_pacing_rate = rate;
+	if (rate != UINT64_MAX)
+		sk->pacing = true;
+	return 0;
+}
+
+uint64_t sk_max_pacing_rate(const struct sock *sk)
+{
+	const struct sock_ext *e = sk->has_ext ? sock_ext(sk, false) : NULL;
+
+	return e ? e->max_pacing_rate : UINT64_MAX;
+}
+
 int sock_setsockopt(struct sock *sk, int optname, const void *optval,
 		    socklen_t optlen)
 {
@@ -806,6 +849,8 @@ int sock_setsockopt(struct sock *sk, int optname, const void *optval,
 	case SO_ATTACH_FILTER:
 		return sk_attach_filter(sk, optval, optlen,
 					sock_ext_has(sk, SK_EXT_LOCK_FILTER));
+	case SO_MAX_PACING_RATE:
+		return sock_set_max_pacing_rate(sk, optval, optlen);
 	}
 	rc = get_int(optval, optlen, &val);
 	if (rc < 0)
@@ -1163,6 +1208,16 @@ int sock_getsockopt(struct sock *sk, int optname, void *optval,
 			return -EINVAL;
 		v.u64 = sock_cookie(sk);
 		lv = sizeof(uint64_t);
+		break;
+	case SO_MAX_PACING_RATE:
+		/* All of it into eight bytes; into less, an int of at most
+		 * 0xffffffff (Linux's sk_getsockopt). */
+		v.u64 = sk_max_pacing_rate(sk);
+		lv = sizeof(uint64_t);
+		if (len < sizeof(uint64_t)) {
+			v.i = (int)(v.u64 > UINT32_MAX ? UINT32_MAX : v.u64);
+			lv = sizeof(int);
+		}
 		break;
 	case SO_NETNS_COOKIE:
 		if (len != sizeof(uint64_t))

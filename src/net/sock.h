@@ -28,6 +28,7 @@
 #include "core/clock.h"
 #include "core/list.h"
 #include "core/skbuff.h"
+#include "core/timer.h"
 #include "stack/sysctl.h"
 
 /* Linux's kernel-internal "not mine, ask the next layer" of an ioctl (a
@@ -135,6 +136,10 @@ struct sock {
 	/* IP_OPTIONS set (in sock_ext's ipopt), IP_RECVOPTS, IP_RETOPTS
 	 * (ip_sockglue.c). */
 	bool ip_opt : 1, recvopts : 1, retopts : 1;
+	/* SO_MAX_PACING_RATE was given a limit once: TCP paces itself from
+	 * then on (Linux's sk_pacing_status SK_PACING_NEEDED; tcp_pacing.c;
+	 * the limit: sock_ext) */
+	bool pacing : 1;
 	uint8_t tos;                /* IP_TOS (here for packing) */
 	uint16_t num;               /* local port, host order; 0 = unbound */
 
@@ -327,6 +332,13 @@ struct sock_ext {
 	 * [1] the last IP_RETOPTS control message, [2] those a UDP datagram
 	 * held by UDP_CORK or MSG_MORE started with (ip_options_hold). */
 	struct ip_options *ipopt;
+	/* SO_MAX_PACING_RATE, bytes per second (UINT64_MAX: none); and TCP's
+	 * pacing (tcp_pacing.c): when the next segment may go, in ns of the
+	 * stack's clock, and the timer that sends it then. */
+	uint64_t max_pacing_rate;
+	uint64_t pace_next_ns;
+	struct us_timer pace_timer;
+	bool pace_timer_ready;          /* pace_timer initialised */
 };
 /* Sends ids lo..hi, of `bytes`, complete once `end` is reached (TCP: the
  * sequence number after their last byte is acknowledged). */
@@ -363,6 +375,8 @@ static inline bool sk_is_tcp_or_udp(const struct sock *sk)
  */
 int sk_peek_offset(const struct sock *sk, int flags);
 int sk_set_peek_off(struct sock *sk, int val);
+/* SO_MAX_PACING_RATE's limit, bytes per second (UINT64_MAX: none). */
+uint64_t sk_max_pacing_rate(const struct sock *sk);
 /* A peek of n bytes (forward), a read of n (back, not below 0); either
  * only while the offset is on. */
 void sk_peek_offset_fwd(struct sock *sk, int n);

@@ -1182,6 +1182,42 @@ static void case_sockopt_cookies_peer(struct dt *t)
 }
 
 /*
+ * SO_MAX_PACING_RATE's value (Linux's sk_setsockopt, sk_getsockopt), which
+ * packetdrill's pacing/ scripts cannot give in eight bytes: an unsigned
+ * long of eight bytes sets and reads all 64 bits; an int, and 0xffffffff
+ * as an int is ~0; read into four bytes a rate above 2^32 - 1 is cut to
+ * that; six bytes set only the int; less than an int is EINVAL.
+ */
+static void case_sockopt_max_pacing_rate(struct dt *t)
+{
+	static const socklen_t lens[] = { 8, 4, 16, 2, 0 };
+	uint64_t v;
+	uint32_t i;
+	int fds[2];
+
+	fds[0] = dt_socket(t, AF_INET, SOCK_STREAM, 0);
+	fds[1] = dt_socket(t, AF_INET, SOCK_DGRAM, 0);
+	for (size_t k = 0; k < 2; k++) {
+		int s = fds[k];
+
+		DT_GETLENS(t, s, SOL_SOCKET, SO_MAX_PACING_RATE, lens);
+		v = 3ULL << 33;
+		dt_setsockopt(t, s, SOL_SOCKET, SO_MAX_PACING_RATE, &v, 8);
+		DT_GETLENS(t, s, SOL_SOCKET, SO_MAX_PACING_RATE, lens);
+		i = 0xffffffffu;
+		dt_setsockopt(t, s, SOL_SOCKET, SO_MAX_PACING_RATE, &i, 4);
+		DT_GETLENS(t, s, SOL_SOCKET, SO_MAX_PACING_RATE, lens);
+		v = 123456789012ULL;
+		dt_setsockopt(t, s, SOL_SOCKET, SO_MAX_PACING_RATE, &v, 6);
+		DT_GETLENS(t, s, SOL_SOCKET, SO_MAX_PACING_RATE, lens);
+		dt_setsockopt(t, s, SOL_SOCKET, SO_MAX_PACING_RATE, &v, 3);
+		v = 0;
+		dt_setsockopt(t, s, SOL_SOCKET, SO_MAX_PACING_RATE, &v, 8);
+		DT_GETLENS(t, s, SOL_SOCKET, SO_MAX_PACING_RATE, lens);
+	}
+}
+
+/*
  * What three of them do: SO_RCVMARK gives the sender's mark (SO_MARK, or
  * its message's; 0 without) as an SO_MARK message; SO_SELECT_ERR_QUEUE
  * no longer adds POLLPRI to a waiting error (Linux 6.18); SO_NO_CHECK
@@ -1264,6 +1300,7 @@ static void case_sockopt_rcvmark_errqueue(struct dt *t)
 static const struct dt_case cases[] = {
 	DT_CASE(case_sockopt_flags),
 	DT_CASE(case_sockopt_cookies_peer),
+	DT_CASE(case_sockopt_max_pacing_rate),
 	DT_CASE(case_sockopt_rcvmark_errqueue),
 	DT_CASE(case_sockopt_txtime),
 	DT_CASE(case_sockopt_readonly),

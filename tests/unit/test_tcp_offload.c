@@ -494,6 +494,83 @@ static void test_carve_rack_lost_mss(void **state)
 	assert_int_equal(T.st->skb_pool.live, 0);
 }
 
+/* A connection whose handshake took 20 ms: an RTT long enough that
+ * TSO packets are sized by the pacing rate alone (tcp_tso_autosize adds
+ * 64 KB >> (min RTT / 512 us), nothing from 16.4 ms on). */
+static int setup_rtt(void **state)
+{
+	uint8_t opt[4] = { 2, 4, MSS >> 8, MSS & 0xff };
+
+	*state = &T;
+	tt_stack_init(&T);
+	tt_conn_init(&C, &T, true);
+	tt_open_synsent(&C);
+	ts_advance(&T, 20000);
+	C.snd_nxt = C.irs + 1;
+	tt_send_opt(&C, TCPHDR_SYN | TCPHDR_ACK, C.irs, C.rcv_nxt, opt,
+		    sizeof(opt), NULL, 0);
+	TT_EXPECT_ACK(&C);
+	for (size_t i = 0; i < sizeof(BUF); i++)
+		BUF[i] = (uint8_t)(i * 13 + i / 509);
+	return 0;
+}
+
+/* One GSO packet of nsegs segments from seq, or a lone segment. */
+static void expect_packet(uint32_t seq, unsigned int nsegs)
+{
+	struct sk_buff *skb = ts_pop_tx(&T);
+
+	assert_non_null(skb);
+	assert_int_equal(get32(skb->data + 20 + 4), seq);
+	assert_int_equal(skb->len, HL + nsegs * MSS);
+	if (nsegs > 1)
+		assert_int_equal(skb_shinfo(skb)->gso_segs, nsegs);
+	skb_free(skb);
+}
+
+/*
+ * SO_MAX_PACING_RATE over TSO (tcp_pacing.c): at 100 segments a second a
+ * packet holds two segments (the rate's 1/1024 s is less than one;
+ * Linux's tcp_min_tso_segs), the first ten segments go at once, and from
+ * then on each packet waits its payload's time at the rate, 20 ms, on a
+ * timer: an ACK that opens the window lets one packet go, the next
+ * follows 20 ms later.
+ */
+static void test_tso_paced(void **state)
+{
+	uint64_t rate = 100 * MSS;
+	uint32_t seq0 = C.iss + 1;
+
+	(void)state;
+	T.dev->features = US_NETIF_F_TSO | US_NETIF_F_HW_CSUM;
+	assert_int_equal(us_setsockopt(C.fd, SOL_SOCKET, SO_MAX_PACING_RATE,
+				       &rate, sizeof(rate)), 0);
+	assert_int_equal(us_send(C.fd, BUF, 20 * MSS, 0), 20 * MSS);
+	for (unsigned int i = 0; i < 5; i++)
+		expect_packet(seq0 + i * 2 * MSS, 2);
+	assert_null(ts_pop_tx(&T));
+	ts_advance(&T, 20000);
+	ack_all(seq0 + 10 * MSS);
+	expect_packet(seq0 + 10 * MSS, 2);
+	assert_null(ts_pop_tx(&T));
+	ts_advance(&T, 19999);
+	assert_null(ts_pop_tx(&T));
+	ts_advance(&T, 1);
+	expect_packet(seq0 + 12 * MSS, 2);
+	assert_null(ts_pop_tx(&T));
+	ts_advance(&T, 20000);
+	expect_packet(seq0 + 14 * MSS, 2);
+	ts_advance(&T, 20000);
+	expect_packet(seq0 + 16 * MSS, 2);
+	ts_advance(&T, 20000);
+	expect_packet(seq0 + 18 * MSS, 2);
+	ts_advance(&T, 20000);
+	assert_null(ts_pop_tx(&T));
+	ack_all(seq0 + 20 * MSS);
+	ts_flush_tx(&T);
+	assert_int_equal(T.st->skb_pool.live, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -517,6 +594,8 @@ int main(void)
 						setup, ts_teardown),
 		cmocka_unit_test_setup_teardown(test_carve_sack_lost_mss,
 						setup_sack, ts_teardown),
+		cmocka_unit_test_setup_teardown(test_tso_paced, setup_rtt,
+						ts_teardown),
 		cmocka_unit_test_setup_teardown(test_carve_rack_lost_mss,
 						setup_sack_rack, ts_teardown),
 	};

@@ -960,6 +960,7 @@ struct tcp_gso_batch {
 	bool closed;                /* a short segment ended it */
 	bool features_known;        /* features holds the route device's */
 	uint32_t features;
+	unsigned int max_segs;      /* 0: TCP_GSO_MAX_SEGS; paced: fewer */
 };
 /* Send skb, or gather it into b when the device has TSO. 0 or -errno. */
 int tcp_tso_xmit(struct sock *sk, struct sk_buff *skb, struct tcp_gso_batch *b);
@@ -1125,6 +1126,17 @@ void tcp_reno_reordering(struct sock *sk, uint32_t segs);
 void tcp_reordering_timeout(struct sock *sk);
 void tcp_info_ooo(struct sock *sk);
 void tcp_info_delivered_ce(struct sock *sk, uint32_t segs);
+
+/* Pacing (tcp_pacing.c; SO_MAX_PACING_RATE): the rate, bytes per second
+ * (UINT64_MAX: none; Linux's sk_pacing_rate). On a socket with
+ * sk->pacing: must the next segment wait (its timer then armed)? A
+ * segment of len payload bytes went. The most segments a TSO packet may
+ * hold. The timer goes with the socket's others. */
+uint64_t tcp_pacing_rate(struct sock *sk);
+bool tcp_pacing_wait(struct sock *sk);
+void tcp_pacing_sent(struct sock *sk, uint32_t len);
+unsigned int tcp_pacing_tso_segs(struct sock *sk);
+void tcp_pacing_stop(struct sock *sk);
 
 /* ECN (tcp_ecn.c, RFC 3168 §6.1; net.ipv4.tcp_ecn, tcp_ecn_fallback) */
 uint8_t tcp_ecn_syn_flags(struct sock *sk, bool again);

@@ -87,8 +87,6 @@ _Static_assert(offsetof(struct us_tcp_info, tcpi_received_ce) == 248,
 #define TCP_REORDERING_DEFAULT 3     /* net.ipv4.tcp_reordering */
 #define TCP_REORDERING_MAX 300       /* net.ipv4.tcp_max_reordering */
 #define TCP_MIN_RTT_WLEN_MS 300000   /* net.ipv4.tcp_min_rtt_wlen, 300 s */
-#define TCP_PACING_SS_RATIO 200      /* net.ipv4.tcp_pacing_ss_ratio, % */
-#define TCP_PACING_CA_RATIO 120      /* net.ipv4.tcp_pacing_ca_ratio, % */
 
 /* The rare counters, made on first use with make (NULL without memory:
  * that event goes uncounted). */
@@ -368,20 +366,6 @@ static uint32_t tcp_info_ca_state(const struct tcp_sock *tp)
 	return TCP_CA_Open;
 }
 
-/* Linux's tcp_update_pacing_rate, from the window and SRTT now: 200% of
- * cwnd * MSS per SRTT in slow start (cwnd below half ssthresh), 120%
- * after. */
-static uint64_t tcp_info_pacing(const struct tcp_sock *tp)
-{
-	uint32_t segs = tp->snd_cwnd > tp->packets_out ? tp->snd_cwnd
-						       : tp->packets_out;
-	uint64_t rate = (uint64_t)tp->mss_cache * 10000 * segs;
-
-	rate *= tp->snd_cwnd < tp->snd_ssthresh / 2 ? TCP_PACING_SS_RATIO
-						    : TCP_PACING_CA_RATIO;
-	return tp->srtt_us ? rate / tp->srtt_us : rate;
-}
-
 /* The path MTU the MSS follows (Linux's icsk_pmtu_cookie). */
 static uint32_t tcp_info_pmtu(struct sock *sk)
 {
@@ -453,10 +437,10 @@ size_t tcp_get_info(struct sock *sk, void *buf)
 	ti.tcpi_state = sk->state;
 	ti.tcpi_snd_cwnd = tp->snd_cwnd;
 	ti.tcpi_reordering = tcp_reordering(sk);
-	ti.tcpi_max_pacing_rate = UINT64_MAX;   /* no SO_MAX_PACING_RATE */
+	ti.tcpi_max_pacing_rate = sk_max_pacing_rate(sk);
 	/* No rate before the first ACK of the connection (Linux's
-	 * sk_pacing_rate starts at ~0). */
-	ti.tcpi_pacing_rate = UINT64_MAX;
+	 * sk_pacing_rate starts at ~0), but SO_MAX_PACING_RATE's. */
+	ti.tcpi_pacing_rate = ti.tcpi_max_pacing_rate;
 	if (sk->state == TCP_LISTEN) {
 		/* Linux's tcp_get_info: a listener's tcpi_unacked is its
 		 * accept queue's length, tcpi_sacked its backlog; nothing
@@ -466,9 +450,7 @@ size_t tcp_get_info(struct sock *sk, void *buf)
 		memcpy(buf, &ti, sizeof(ti));
 		return sizeof(ti);
 	}
-	if (tp->srtt_us && sk->state != TCP_SYN_SENT &&
-	    sk->state != TCP_SYN_RECV)
-		ti.tcpi_pacing_rate = tcp_info_pacing(tp);
+	ti.tcpi_pacing_rate = tcp_pacing_rate(sk);
 	ti.tcpi_ca_state = (uint8_t)tcp_info_ca_state(tp);
 	ti.tcpi_retransmits = tp->retransmits;
 	ti.tcpi_probes = tp->probes_out;

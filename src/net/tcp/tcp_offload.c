@@ -186,6 +186,7 @@ static bool tcp_gso_can_extend(struct sock *sk, struct sk_buff *skb,
 
 	return !b->closed && skb->len && skb->len <= mss &&
 	       cb->seq == b->end_seq && b->nsegs < TCP_GSO_MAX_SEGS &&
+	       (!b->max_segs || b->nsegs < b->max_segs) &&
 	       (b->nsegs + 1) * mss <= TCP_GSO_MAX_PAYLOAD &&
 	       !(cb->flags & (TCPHDR_SYN | TCPHDR_FIN | TCPHDR_RST));
 }

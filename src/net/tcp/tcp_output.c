@@ -314,6 +314,16 @@ static int tcp_transmit(struct sock *sk, struct sk_buff *skb,
 		us_mib_inc(sk->st, US_MIB_TCP_RETRANS_SEGS);
 	}
 	tcp_prr_sent(tp, nsegs);
+	if (sk->pacing) {
+		uint32_t len = 0;
+		struct sk_buff *s = skb;
+
+		/* (A GSO packet's payload: its segments, queued in order) */
+		for (unsigned int i = 0; i < nsegs && s;
+		     i++, s = tcp_write_queue_next(sk, s))
+			len += s->len;
+		tcp_pacing_sent(sk, len);
+	}
 	return tcp_push_and_send(sk->st, n, &o, tp->mss_cache);
 }
 
@@ -406,9 +416,18 @@ static void __tcp_write_xmit(struct sock *sk, enum tcp_nagle nagle)
 	 * 2b) sends new data instead. */
 	if (!frto_new)
 		tcp_sack_xmit_lost(sk);
+	if (sk->pacing)
+		gso.max_segs = tcp_pacing_tso_segs(sk);
 	while ((skb = tp->send_head) != NULL) {
 		struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
 
+		/* Paced (Linux's tcp_pacing_check): each packet waits for
+		 * its time, so a gathered one goes before the next asks. */
+		if (sk->pacing && (gso.nsegs >= gso.max_segs &&
+				   tcp_tso_flush(sk, &gso) < 0))
+			break;
+		if (sk->pacing && tcp_pacing_wait(sk))
+			break;
 		if (tcp_fit_mss(sk, skb) < 0 || !tcp_may_send(sk, skb, nagle))
 			break;
 		if (tcp_tso_xmit(sk, skb, &gso) < 0)
@@ -682,6 +701,8 @@ static int tcp_send_ctl(struct sock *sk, uint32_t seq, uint8_t flags)
 	/* (Fast Open's SYN-ACK, a request's ACKs: not the child's) */
 	if (!(flags & TCPHDR_SYN) && !tcp_info_request(tcp_sk(sk)))
 		tcp_info_seg_out(tcp_sk(sk), 1, 0);
+	if (sk->pacing)
+		tcp_pacing_sent(sk, 0);
 	return tcp_push_and_send(sk->st, skb, &o, tcp_sk(sk)->mss_cache);
 }
 

@@ -679,6 +679,9 @@ void tcp_sack_xmit_lost(struct sock *sk)
 		if ((cb->sacked & (TCPCB_SACKED_ACKED | TCPCB_SACKED_RETRANS)) ||
 		    !(cb->sacked & TCPCB_LOST))
 			continue;
+		/* (Paced as new data is: Linux's tcp_xmit_retransmit_queue) */
+		if (sk->pacing && tcp_pacing_wait(sk))
+			break;
 		if (tcp_sack_retransmit(sk, skb) < 0)
 			break;
 	}

@@ -901,6 +901,8 @@ void tcp_clear_timers(struct tcp_sock *tp)
 	us_timer_del(b, &tp->retrans_timer);
 	us_timer_del(b, &tp->delack_timer);
 	us_timer_del(b, &tp->keepalive_timer);
+	if (tp->sk.pacing)
+		tcp_pacing_stop(&tp->sk);
 	tp->probe_timer = false;
 	tp->tlp_timer = false;
 }
