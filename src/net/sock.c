@@ -51,6 +51,7 @@ struct sock *sk_alloc(struct ustack *st, int family, int type, int protocol,
 	sk->rcvtimeo_us = US_TIME_NEVER;
 	sk->sndtimeo_us = US_TIME_NEVER;
 	sk->rcvlowat = 1;
+	sk->incoming_cpu = -1;
 	sk->ttl = -1;
 	sk->mc_ttl = 1;
 	sk->mc_loop = true;
@@ -89,6 +90,7 @@ void sk_clone_options(struct sock *newsk, const struct sock *sk)
 	newsk->linger_on = sk->linger_on;
 	newsk->linger_sec = sk->linger_sec;
 	newsk->bound_dev_if = sk->bound_dev_if;
+	newsk->incoming_cpu = sched_getcpu();   /* (not the listener's) */
 	newsk->rcvtimeo_us = sk->rcvtimeo_us;
 	newsk->sndtimeo_us = sk->sndtimeo_us;
 	newsk->rcvlowat = sk->rcvlowat;
@@ -893,6 +895,11 @@ int sock_setsockopt(struct sock *sk, int optname, const void *optval,
 		return 0;
 	case SO_BINDTOIFINDEX:
 		return sock_bindtoindex(sk, val);
+	case SO_INCOMING_CPU:
+		/* Any value: it steers SO_REUSEPORT in Linux, which ustack's
+		 * hash choice does not follow. */
+		sk->incoming_cpu = val;
+		return 0;
 	case SO_DEBUG:
 		if (val && !capable_admin())
 			return -EACCES;
@@ -1069,6 +1076,7 @@ static int sock_get_value(struct sock *sk, int optname, void *v, int *lv)
 		*iv = !sock_ext_has(sk, SK_EXT_NO_TXREHASH);
 		return 0;
 	case SO_RESERVE_MEM: *iv = 0; return 0;
+	case SO_INCOMING_CPU: *iv = sk->incoming_cpu; return 0;
 	case SO_INCOMING_NAPI_ID: *iv = 0; return 0;   /* no NAPI here */
 	case SO_BUSY_POLL: {
 		const struct sock_ext *e = sock_ext(sk, false);

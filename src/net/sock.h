@@ -17,6 +17,7 @@
 /* listen()'s backlog at most (Linux's net.core.somaxconn, fixed here). */
 #define US_SOMAXCONN 4096
 
+#include <sched.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -160,8 +161,8 @@ struct sock {
 	int wmem_alloc;
 	uint32_t drops;             /* receive-queue overflows (SO_RXQ_OVFL) */
 
-	int err;                    /* pending error (SO_ERROR), positive */
-	int err_soft;
+	int16_t err;                /* pending error (SO_ERROR), positive */
+	int16_t err_soft;           /* (errno values fit) */
 
 	/* Options. */
 	bool reuseaddr : 1, reuseport : 1, broadcast : 1, keepalive : 1,
@@ -188,6 +189,7 @@ struct sock {
 	uint32_t tskey;
 	int linger_sec;
 	int bound_dev_if;           /* SO_BINDTODEVICE */
+	int incoming_cpu;           /* SO_INCOMING_CPU (-1: none yet) */
 	us_time_t rcvtimeo_us;      /* US_TIME_NEVER = wait forever; 0 = not at
 				       all (a negative SO_RCVTIMEO, as Linux) */
 	us_time_t sndtimeo_us;
@@ -375,6 +377,16 @@ static inline bool sk_is_tcp_or_udp(const struct sock *sk)
  */
 int sk_peek_offset(const struct sock *sk, int flags);
 int sk_set_peek_off(struct sock *sk, int val);
+/* SO_INCOMING_CPU (Linux's sk_incoming_cpu_update): the CPU that took
+ * the socket's last packet, where a connected UDP socket or any TCP one
+ * but a listener is given one (a listener's is what the user set). */
+static inline void sk_incoming_cpu_update(struct sock *sk)
+{
+	int cpu = sched_getcpu();
+
+	if (sk->incoming_cpu != cpu)
+		sk->incoming_cpu = cpu;
+}
 /* SO_MAX_PACING_RATE's limit, bytes per second (UINT64_MAX: none). */
 uint64_t sk_max_pacing_rate(const struct sock *sk);
 /* A peek of n bytes (forward), a read of n (back, not below 0); either

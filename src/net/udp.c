@@ -229,6 +229,8 @@ static void udp_queue_one(struct sock *sk, struct sk_buff *skb)
 		us_drop(st, skb, US_DROP_SOCKET_FILTER);
 		return;
 	}
+	if (sk->daddr)   /* (Linux's __udp_queue_rcv_skb) */
+		sk_incoming_cpu_update(sk);
 	ip_pktinfo_prepare(sk, skb);
 	if (sock_queue_rcv_skb(sk, skb) < 0) {
 		us_mib_inc(st, US_MIB_UDP_RCVBUF_ERRORS);

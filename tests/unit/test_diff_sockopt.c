@@ -1217,6 +1217,51 @@ static void case_sockopt_max_pacing_rate(struct dt *t)
 	}
 }
 
+/* SO_INCOMING_CPU as read raw (sides' CPUs may differ): a CPU of this
+ * machine or not. */
+static int incoming_cpu_kind(struct dt *t, int fd)
+{
+	int v = -2;
+	socklen_t len = sizeof(v);
+
+	dt_ct(t)->getsockopt(fd, SOL_SOCKET, SO_INCOMING_CPU, &v, &len);
+	return v >= 0 && v < (int)sysconf(_SC_NPROCESSORS_CONF) ? 1 : v;
+}
+
+/*
+ * SO_INCOMING_CPU (Linux's sk_incoming_cpu_update): -1 until a packet
+ * comes, and what is set reads back; a connected UDP socket and a TCP
+ * connection take the CPU their last packet was taken on (compared as
+ * "a CPU of this machine", 1 in the notes: the sides' CPUs may differ),
+ * an unconnected UDP socket and a listener keep theirs; an accepted
+ * socket has a CPU, not its listener's value.
+ */
+static void case_sockopt_incoming_cpu(struct dt *t)
+{
+	struct sockaddr_in a = dt_sin("127.0.0.1", P1);
+	struct sockaddr_in b = dt_sin("127.0.0.1", P1 + 1);
+	static const int vals[] = { 7, -5, 100000, -1 };
+	int s = dt_udp_bound(t, P1), c = dt_udp_bound(t, P1 + 1);
+	int l, x, y;
+	char buf[8];
+
+	DT_SETGET(t, s, SOL_SOCKET, SO_INCOMING_CPU, vals);
+	dt_connect(t, c, &a, sizeof(a));
+	dt_sendto(t, c, "abc", 3, 0, &a, sizeof(a));
+	dt_sendto(t, s, "def", 3, 0, &b, sizeof(b));
+	dt_recv(t, s, buf, sizeof(buf), 0);
+	dt_recv(t, c, buf, sizeof(buf), 0);
+	dt_note(t, "UDP: unconnected %d, connected %d",
+		incoming_cpu_kind(t, s), incoming_cpu_kind(t, c));
+	dt_tcp_pair(t, P1 + 2, &l, &x, &y);
+	dt_setsockopt_int(t, l, SOL_SOCKET, SO_INCOMING_CPU, 1000);
+	dt_send(t, x, "ghi", 3, 0);
+	dt_recv(t, y, buf, sizeof(buf), 0);
+	dt_note(t, "TCP: listener %d, client %d, accepted %d",
+		incoming_cpu_kind(t, l), incoming_cpu_kind(t, x),
+		incoming_cpu_kind(t, y));
+}
+
 /*
  * What three of them do: SO_RCVMARK gives the sender's mark (SO_MARK, or
  * its message's; 0 without) as an SO_MARK message; SO_SELECT_ERR_QUEUE
@@ -1301,6 +1346,7 @@ static const struct dt_case cases[] = {
 	DT_CASE(case_sockopt_flags),
 	DT_CASE(case_sockopt_cookies_peer),
 	DT_CASE(case_sockopt_max_pacing_rate),
+	DT_CASE(case_sockopt_incoming_cpu),
 	DT_CASE(case_sockopt_rcvmark_errqueue),
 	DT_CASE(case_sockopt_txtime),
 	DT_CASE(case_sockopt_readonly),

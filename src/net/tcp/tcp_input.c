@@ -1854,8 +1854,11 @@ void tcp_v4_rcv(struct sk_buff *skb)
 		return;
 	/* TCP_INFO: a connection counts every segment it is given, bad or
 	 * not (Linux's tcp_segs_in); a listener none. */
-	if (sk->state != TCP_LISTEN && !tcp_info_request(tcp_sk(sk)))
-		tcp_info_seg_in(tcp_sk(sk), skb->len);
+	if (sk->state != TCP_LISTEN) {
+		if (!tcp_info_request(tcp_sk(sk)))
+			tcp_info_seg_in(tcp_sk(sk), skb->len);
+		sk_incoming_cpu_update(sk);
+	}
 	switch (sk->state) {
 	case TCP_LISTEN:
 		tcp_listen_input(sk, skb, &th, seglen);
