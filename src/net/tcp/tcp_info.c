@@ -21,8 +21,8 @@
  *
  * Not modelled: the delivery rate (Linux's rate sampler, tcp_rate.c: 0
  * here, and its app-limited bit), the send-buffer-limited time (0: its
- * chrono never starts), the counts of received ECN codepoints and the AccECN fields (Linux's zeros
- * without AccECN), rcv_ssthresh (Linux's window growth clamp: ustack
+ * chrono never starts), the counts of received ECN codepoints and the
+ * AccECN fields (Linux's zeros without AccECN), rcv_ssthresh (Linux's window growth clamp: ustack
  * reports the window it offered last), and rcv_mss as Linux estimates it
  * from the peer's segments (the MSS we expect).
  */
