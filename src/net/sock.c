@@ -227,6 +227,7 @@ void sock_put(struct sock *sk)
 		sk->prot->destroy(sk);
 	sock_netstamp_release(sk);
 	if ((e = sock_ext(sk, false)) != NULL) {
+		reuseport_leave(sk);
 		list_del(&e->node);
 		free(e->saved_syn);
 		free(e->ipopt);
@@ -853,6 +854,8 @@ int sock_setsockopt(struct sock *sk, int optname, const void *optval,
 					sock_ext_has(sk, SK_EXT_LOCK_FILTER));
 	case SO_MAX_PACING_RATE:
 		return sock_set_max_pacing_rate(sk, optval, optlen);
+	case SO_ATTACH_REUSEPORT_CBPF:
+		return reuseport_attach_cbpf(sk, optval, optlen);
 	}
 	rc = get_int(optval, optlen, &val);
 	if (rc < 0)
@@ -896,8 +899,8 @@ int sock_setsockopt(struct sock *sk, int optname, const void *optval,
 	case SO_BINDTOIFINDEX:
 		return sock_bindtoindex(sk, val);
 	case SO_INCOMING_CPU:
-		/* Any value: it steers SO_REUSEPORT in Linux, which ustack's
-		 * hash choice does not follow. */
+		/* Any value (Linux's also steers SO_REUSEPORT groups, which
+		 * ustack's do not follow). */
 		sk->incoming_cpu = val;
 		return 0;
 	case SO_DEBUG:
@@ -917,6 +920,8 @@ int sock_setsockopt(struct sock *sk, int optname, const void *optval,
 		return sock_ext_flag(sk, SK_EXT_LOCK_FILTER, val != 0);
 	case SO_DETACH_FILTER:
 		return sk_detach_filter(sk, sock_ext_has(sk, SK_EXT_LOCK_FILTER));
+	case SO_DETACH_REUSEPORT_BPF:
+		return reuseport_detach_prog(sk);
 	case SO_NO_CHECK:
 		sk->no_check = val != 0;
 		return 0;

@@ -314,6 +314,7 @@ struct sock_ext {
 	/* TCP's timer bounds (tcp_sock.timer_bounds; tcp_timer.c), us. */
 	uint32_t rto_max_us, rto_min_us, delack_max_us;
 	struct sk_filter *filter;       /* SO_ATTACH_FILTER (sock.filter) */
+	struct sock_reuseport *reuse;   /* its SO_REUSEPORT group */
 	/* TCP's error queue (tcp_err.c; sock.errq_ext), malloc. */
 	struct sk_buff_head *errq;
 	/* TCP_INFO's counters of rare events (tcp_info.c): made with the
@@ -441,6 +442,35 @@ uint32_t sk_filter_run(const struct sock *sk, const struct sk_buff *skb,
  * drop; else the packet cut to it, never below `cap` bytes from start. */
 bool sk_filter_trim(const struct sock *sk, struct sk_buff *skb,
 		    const uint8_t *start, uint32_t cap);
+/* A program of the user's, checked (refcount 1; -EINVAL, -ENOMEM); run
+ * on a packet seen from start; a reference dropped. */
+struct sock_fprog;
+int sk_filter_create(const struct sock_fprog *prog, struct sk_filter **out);
+uint32_t sk_filter_run_prog(const struct sk_filter *fp,
+			    const struct sk_buff *skb, const uint8_t *start);
+void sk_filter_put(struct sk_filter *fp);
+
+/*
+ * SO_REUSEPORT groups (sock_reuseport.c, Linux's sock_reuseport.c): the
+ * sockets sharing an address and port, in the order they joined (a UDP
+ * socket at bind, a TCP one at listen; one that leaves gives its place
+ * to the last), and the group's SO_ATTACH_REUSEPORT_CBPF program, whose
+ * value picks a socket by its place. reuseport_join: sk joins sk2's
+ * group, or starts its own (sk2 NULL). reuseport_select: the group's
+ * choice for a packet (the program's, else by hash), NULL without a
+ * group or when connected UDP sockets are in it.
+ */
+struct sock_reuseport;
+int reuseport_join(struct sock *sk, struct sock *sk2);
+void reuseport_leave(struct sock *sk);
+bool reuseport_grouped(const struct sock *sk);
+void reuseport_has_conns_set(struct sock *sk);
+struct sock *reuseport_select(struct sock *sk, uint32_t hash,
+			      const struct sk_buff *skb,
+			      const uint8_t *payload);
+int reuseport_attach_cbpf(struct sock *sk, const void *optval,
+			  socklen_t optlen);
+int reuseport_detach_prog(struct sock *sk);
 
 /* Allocate prot->obj_size bytes, zeroed, with defaults; refcnt 1. */
 struct sock *sk_alloc(struct ustack *st, int family, int type, int protocol,

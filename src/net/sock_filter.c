@@ -369,10 +369,13 @@ static uint32_t bpf_ancillary(const struct bpf_pkt *p, uint32_t k,
 	}
 	case SKF_AD_PAY_OFFSET:
 		return bpf_pay_offset(p);
+	case SKF_AD_CPU:
+		/* The CPU that runs the program, as Linux's
+		 * raw_smp_processor_id (a reuseport program steers by it). */
+		return (uint32_t)sched_getcpu();
 	default:
-		/* QUEUE, RXHASH, CPU, the VLAN ones: nothing here to report
-		 * (one queue, no hash, no VLANs; the CPU is the sender's on
-		 * Linux, which ustack does not know). */
+		/* QUEUE, RXHASH, the VLAN ones: nothing here to report (one
+		 * queue, no hash, no VLANs). */
 		return 0;
 	}
 }
@@ -513,7 +516,7 @@ static struct sk_filter *sk_filter_of(const struct sock *sk)
 	return e ? e->filter : NULL;
 }
 
-static void sk_filter_put(struct sk_filter *fp)
+void sk_filter_put(struct sk_filter *fp)
 {
 	if (fp && --fp->refcnt == 0)
 		free(fp);
@@ -533,6 +536,28 @@ static int sk_filter_set(struct sock *sk, struct sk_filter *fp)
 	return 0;
 }
 
+int sk_filter_create(const struct sock_fprog *prog, struct sk_filter **out)
+{
+	struct sk_filter *fp;
+	int rc;
+
+	if (!prog->filter || prog->len == 0 || prog->len > BPF_MAXINSNS)
+		return -EINVAL;
+	fp = malloc(sizeof(*fp) + prog->len * sizeof(fp->insns[0]));
+	if (!fp)
+		return -ENOMEM;
+	fp->refcnt = 1;
+	fp->len = prog->len;
+	memcpy(fp->insns, prog->filter, prog->len * sizeof(fp->insns[0]));
+	rc = bpf_check(fp->insns, fp->len);
+	if (rc) {
+		free(fp);
+		return rc;
+	}
+	*out = fp;
+	return 0;
+}
+
 /* Linux's sk_attach_filter, its checks in order: the struct's size, the
  * lock (SO_LOCK_FILTER), the length and pointer, the program. */
 int sk_attach_filter(struct sock *sk, const void *optval, socklen_t optlen,
@@ -549,20 +574,8 @@ int sk_attach_filter(struct sock *sk, const void *optval, socklen_t optlen,
 	memcpy(&prog, optval, sizeof(prog));
 	if (locked)
 		return -EPERM;
-	if (!prog.filter || prog.len == 0 || prog.len > BPF_MAXINSNS)
-		return -EINVAL;
-	fp = malloc(sizeof(*fp) + prog.len * sizeof(fp->insns[0]));
-	if (!fp)
-		return -ENOMEM;
-	fp->refcnt = 1;
-	fp->len = prog.len;
-	memcpy(fp->insns, prog.filter, prog.len * sizeof(fp->insns[0]));
-	rc = bpf_check(fp->insns, fp->len);
-	if (rc) {
-		free(fp);
-		return rc;
-	}
-	return sk_filter_set(sk, fp);
+	rc = sk_filter_create(&prog, &fp);
+	return rc ? rc : sk_filter_set(sk, fp);
 }
 
 int sk_detach_filter(struct sock *sk, bool locked)
@@ -611,14 +624,21 @@ void sk_filter_release(struct sock_ext *e)
 	e->filter = NULL;
 }
 
+uint32_t sk_filter_run_prog(const struct sk_filter *fp,
+			    const struct sk_buff *skb, const uint8_t *start)
+{
+	struct bpf_pkt p = { skb, start,
+			     (uint32_t)(skb->len + (skb->data - start)) };
+
+	return bpf_run(fp, &p);
+}
+
 uint32_t sk_filter_run(const struct sock *sk, const struct sk_buff *skb,
 		       const uint8_t *start)
 {
 	const struct sk_filter *fp = sk_filter_of(sk);
-	struct bpf_pkt p = { skb, start,
-			     (uint32_t)(skb->len + (skb->data - start)) };
 
-	return fp ? bpf_run(fp, &p) : UINT32_MAX;
+	return fp ? sk_filter_run_prog(fp, skb, start) : UINT32_MAX;
 }
 
 bool sk_filter_trim(const struct sock *sk, struct sk_buff *skb,

@@ -93,6 +93,28 @@ static int udp_pick_port(struct ustack *st, const struct sock *sk)
 	return -EADDRINUSE;
 }
 
+static void udp_unhash(struct sock *sk);
+
+/* The SO_REUSEPORT group sk joins at bind (Linux's
+ * udp_reuseport_add_sock): a grouped socket on the same address, port
+ * and device with SO_REUSEPORT; NULL: a group of its own. */
+static struct sock *udp_reuseport_peer(struct ustack *st,
+				       const struct sock *sk)
+{
+	struct list_head *pos;
+
+	list_for_each(pos, udp_bucket(&st->udp, sk->num)) {
+		struct sock *sk2 = list_entry(pos, struct sock, bind_node);
+
+		if (sk2 != sk && sk2->num == sk->num && sk2->reuseport &&
+		    sk2->rcv_saddr == sk->rcv_saddr &&
+		    sk2->bound_dev_if == sk->bound_dev_if &&
+		    reuseport_grouped(sk2))
+			return sk2;
+	}
+	return NULL;
+}
+
 static int udp_get_port(struct sock *sk, uint16_t snum)
 {
 	struct ustack *st = sk->st;
@@ -113,6 +135,14 @@ static int udp_get_port(struct sock *sk, uint16_t snum)
 	 */
 	list_add(&sk->bind_node, udp_bucket(&st->udp, sk->num));
 	st->udp.count++;
+	if (sk->reuseport) {
+		int rc = reuseport_join(sk, udp_reuseport_peer(st, sk));
+
+		if (rc < 0) {
+			udp_unhash(sk);
+			return rc;
+		}
+	}
 	return 0;
 }
 
@@ -120,6 +150,7 @@ static void udp_unhash(struct sock *sk)
 {
 	if (!sk->num)
 		return;
+	reuseport_leave(sk);
 	list_del(&sk->bind_node);
 	sk->st->udp.count--;
 	sk->num = 0;
@@ -160,11 +191,24 @@ static int udp_score(const struct sock *sk, uint32_t saddr, uint16_t sport,
 	return score;
 }
 
+/* A 32-bit mix of the flow (MurmurHash3's finalizer), whose top bits
+ * reuseport_select scales to the group's size. */
+static uint32_t udp_flow_mix(uint32_t h)
+{
+	h ^= h >> 16;
+	h *= 0x85ebca6bu;
+	h ^= h >> 13;
+	h *= 0xc2b2ae35u;
+	return h ^ (h >> 16);
+}
+
 /* The best socket for a unicast datagram; among SO_REUSEPORT sockets of
- * equal score one is chosen by a hash of the source, so a flow sticks. */
+ * equal score one is chosen by a hash of the source, so a flow sticks:
+ * by their group (sock_reuseport.c), whose program sees the payload of
+ * skb (NULL: an ICMP error's quoted datagram, by the hash alone). */
 static struct sock *udp_lookup(struct ustack *st, uint32_t saddr,
 			       uint16_t sport, uint32_t daddr, uint16_t dport,
-			       int ifindex)
+			       int ifindex, const struct sk_buff *skb)
 {
 	uint16_t hnum = ntohs(dport);
 	struct sock *best = NULL;
@@ -188,6 +232,14 @@ static struct sock *udp_lookup(struct ustack *st, uint32_t saddr,
 			if ((hash >> 8) % (uint32_t)matches == 0)
 				best = sk;
 		}
+	}
+	if (best && best->reuseport && best->has_ext) {
+		struct sock *sk2 = reuseport_select(
+			best, udp_flow_mix(hash ^ ntohl(daddr) * 40503u ^ hnum),
+			skb, skb ? skb->data : NULL);
+
+		if (sk2)
+			best = sk2;
 	}
 	return best;
 }
@@ -350,7 +402,7 @@ void udp_rcv(struct sk_buff *skb)
 		udp_deliver_broadcast(st, skb, saddr, sport, daddr, dport);
 		return;
 	}
-	sk = udp_lookup(st, saddr, sport, daddr, dport, ip_iif(st, skb));
+	sk = udp_lookup(st, saddr, sport, daddr, dport, ip_iif(st, skb), skb);
 	if (sk) {
 		udp_queue(sk, skb);
 		return;
@@ -388,7 +440,7 @@ static void udp_err(struct ustack *st, struct sk_buff *skb,
 	/* (By the device the error came in on, as Linux's __udp4_lib_err:
 	 * a socket bound to a device hears of errors that came on it.) */
 	sk = udp_lookup(st, inner->daddr, dport, inner->saddr, sport,
-			 skb->dev ? skb->dev->ifindex : 0);
+			 skb->dev ? skb->dev->ifindex : 0, NULL);
 	if (!sk)
 		return;
 	switch (type) {
@@ -508,8 +560,14 @@ int ip4_datagram_connect(struct sock *sk, const struct sockaddr *uaddr,
 		return -EACCES;
 	if (!sk->saddr)
 		sk->saddr = rt.saddr;
-	if (!sk->rcv_saddr)
+	/* Its SO_REUSEPORT group: left with a new address (Linux's
+	 * udp_lib_rehash), else no longer chosen from (has_conns). */
+	if (!sk->rcv_saddr) {
 		sk->rcv_saddr = rt.saddr;
+		reuseport_leave(sk);
+	} else {
+		reuseport_has_conns_set(sk);
+	}
 	sk->daddr = daddr;
 	sk->dport = sin->sin_port;
 	sk->state = TCP_ESTABLISHED;

@@ -478,7 +478,195 @@ static void case_filter_tcp_handshake(struct dt *t)
 	dt_close(t, l);
 }
 
+/* SO_ATTACH_REUSEPORT_CBPF with the program given. */
+#define ATTACH_RP(t, fd, insns) attach_rp(t, fd, insns, \
+					  sizeof(insns) / sizeof((insns)[0]))
+
+static int attach_rp(struct dt *t, int fd, const struct sock_filter *insns,
+		     unsigned short n)
+{
+	struct sock_fprog prog;
+
+	memset(&prog, 0, sizeof(prog));
+	prog.len = n;
+	prog.filter = (struct sock_filter *)insns;
+	return dt_setsockopt(t, fd, SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF,
+			     &prog, sizeof(prog));
+}
+
+static int udp_reuseport(struct dt *t, uint16_t port)
+{
+	struct sockaddr_in a = dt_sin("127.0.0.1", port);
+	int s = dt_socket(t, AF_INET, SOCK_DGRAM, 0);
+
+	dt_setsockopt_int(t, s, SOL_SOCKET, SO_REUSEPORT, 1);
+	dt_bind(t, s, &a, sizeof(a));
+	return s;
+}
+
+/* A datagram whose first byte is `first` to port, then which of the n
+ * sockets has it. */
+static void which_gets(struct dt *t, int u, const struct sockaddr_in *to,
+		       char first, const int *socks, int n)
+{
+	char buf[8] = { first, 'x' };
+
+	dt_sendto(t, u, buf, 2, 0, to, sizeof(*to));
+	usleep(20000);
+	for (int i = 0; i < n; i++)
+		dt_recv(t, socks[i], buf, sizeof(buf), MSG_DONTWAIT);
+}
+
+/*
+ * SO_ATTACH_REUSEPORT_CBPF on UDP (Linux's sk_reuseport_attach_filter,
+ * reuseport_select_sock): the group's program runs on the payload (the
+ * UDP header pulled) and its value picks the socket by its place in the
+ * group, in the order they joined; a socket that leaves gives its place
+ * to the last one. Detaching (SO_DETACH_REUSEPORT_BPF) and the errors.
+ */
+static void case_reuseport_cbpf_udp(struct dt *t)
+{
+	static const struct sock_filter first_byte[] = { LD_B(0), RET_A };
+	static const struct sock_filter bad[] = { LD_B(0) };
+	struct sockaddr_in to = dt_sin("127.0.0.1", 7420);
+	struct sockaddr_in other = dt_sin("127.0.0.1", 7421);
+	int u = dt_socket(t, AF_INET, SOCK_DGRAM, 0), socks[4], n, x;
+
+	for (n = 0; n < 3; n++)
+		socks[n] = udp_reuseport(t, 7420);
+	dt_setsockopt_int(t, socks[0], SOL_SOCKET, SO_DETACH_REUSEPORT_BPF, 0);
+	ATTACH_RP(t, socks[1], bad);
+	ATTACH_RP(t, socks[1], first_byte);
+	for (char c = 0; c < 3; c++)
+		which_gets(t, u, &to, c, socks, n);
+	dt_close(t, socks[0]);
+	socks[0] = socks[2];
+	n = 2;
+	which_gets(t, u, &to, 0, socks, n);
+	which_gets(t, u, &to, 1, socks, n);
+	socks[n++] = udp_reuseport(t, 7420);
+	which_gets(t, u, &to, 2, socks, n);
+	dt_setsockopt_int(t, socks[1], SOL_SOCKET, SO_DETACH_REUSEPORT_BPF, 0);
+	dt_setsockopt_int(t, socks[1], SOL_SOCKET, SO_DETACH_REUSEPORT_BPF, 0);
+	/* Without SO_REUSEPORT: EINVAL, bound or not; unbound with it: a
+	 * group of its own. */
+	x = dt_socket(t, AF_INET, SOCK_DGRAM, 0);
+	ATTACH_RP(t, x, first_byte);
+	dt_setsockopt_int(t, x, SOL_SOCKET, SO_DETACH_REUSEPORT_BPF, 0);
+	dt_bind(t, x, &other, sizeof(other));
+	ATTACH_RP(t, x, first_byte);
+	x = dt_socket(t, AF_INET, SOCK_DGRAM, 0);
+	dt_setsockopt_int(t, x, SOL_SOCKET, SO_REUSEPORT, 1);
+	ATTACH_RP(t, x, first_byte);
+	dt_setsockopt_int(t, x, SOL_SOCKET, SO_DETACH_REUSEPORT_BPF, 0);
+	dt_setsockopt_int(t, x, SOL_SOCKET, SO_DETACH_REUSEPORT_BPF, 0);
+	dt_setsockopt(t, x, SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, first_byte,
+		      4);
+	dt_getsockopt_int(t, x, SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF);
+}
+
+/* On TCP listeners: the program sees the SYN's payload (none: a load
+ * gives 0), so a constant picks the listener; a later program replaces
+ * the group's. */
+static void case_reuseport_cbpf_tcp(struct dt *t)
+{
+	static const struct sock_filter one[] = { RET(1) };
+	static const struct sock_filter load[] = { LD_B(0), RET_A };
+	struct sockaddr_in a = dt_sin("127.0.0.1", 7422);
+	int l[2], c;
+
+	for (int i = 0; i < 2; i++) {
+		l[i] = dt_socket(t, AF_INET, SOCK_STREAM, 0);
+		dt_setsockopt_int(t, l[i], SOL_SOCKET, SO_REUSEPORT, 1);
+		dt_bind(t, l[i], &a, sizeof(a));
+		dt_listen(t, l[i], 8);
+		dt_fcntl(t, l[i], F_SETFL, O_NONBLOCK);
+	}
+	for (int k = 0; k < 2; k++) {
+		if (k == 0)
+			ATTACH_RP(t, l[0], one);
+		else
+			ATTACH_RP(t, l[1], load);
+		for (int n = 0; n < 3; n++) {
+			c = dt_socket(t, AF_INET, SOCK_STREAM, 0);
+			dt_connect(t, c, &a, sizeof(a));
+			usleep(20000);
+			for (int i = 0; i < 2; i++) {
+				int s = dt_accept(t, l[i], NULL, NULL);
+
+				if (s >= 0)
+					dt_close(t, s);
+			}
+			dt_close(t, c);
+		}
+	}
+}
+
+/*
+ * Without a program the group spreads connections and datagrams by a
+ * hash of the flow (Linux's reuseport_select_sock_by_hash): of 24 flows
+ * to two sockets each gets some (both sides: all to one has a chance of
+ * 2^-23), and a flow's datagrams stay with one socket.
+ */
+static void case_reuseport_hash(struct dt *t)
+{
+	struct sockaddr_in a = dt_sin("127.0.0.1", 7423);
+	struct sockaddr_in to = dt_sin("127.0.0.1", 7424);
+	int l[2], u[2], got[2] = { 0, 0 }, same = 1;
+	char buf[8];
+
+	for (int i = 0; i < 2; i++) {
+		l[i] = dt_socket(t, AF_INET, SOCK_STREAM, 0);
+		dt_setsockopt_int(t, l[i], SOL_SOCKET, SO_REUSEPORT, 1);
+		dt_bind(t, l[i], &a, sizeof(a));
+		dt_listen(t, l[i], 64);
+		dt_fcntl(t, l[i], F_SETFL, O_NONBLOCK);
+		u[i] = udp_reuseport(t, 7424);
+	}
+	for (int n = 0; n < 24; n++) {
+		int c = dt_ct(t)->socket(AF_INET, SOCK_STREAM, 0);
+
+		dt_ct(t)->connect(c, (struct sockaddr *)&a, sizeof(a));
+		usleep(5000);
+		for (int i = 0; i < 2; i++) {
+			int s = dt_ct(t)->accept(l[i], NULL, NULL);
+
+			if (s >= 0) {
+				got[i]++;
+				dt_ct(t)->close(s);
+			}
+		}
+		dt_ct(t)->close(c);
+	}
+	dt_note(t, "TCP: 24 connections, all accepted %d, both listeners %d",
+		got[0] + got[1] == 24, got[0] > 0 && got[1] > 0);
+	got[0] = got[1] = 0;
+	for (int n = 0; n < 24; n++) {
+		int c = dt_ct(t)->socket(AF_INET, SOCK_DGRAM, 0), first = -1;
+
+		for (int k = 0; k < 2; k++)
+			dt_ct(t)->sendto(c, "x", 1, 0, (struct sockaddr *)&to,
+					 sizeof(to));
+		usleep(5000);
+		for (int i = 0; i < 2; i++)
+			while (dt_ct(t)->recv(u[i], buf, sizeof(buf),
+					      MSG_DONTWAIT) == 1) {
+				got[i]++;
+				if (first >= 0 && first != i)
+					same = 0;
+				first = i;
+			}
+		dt_ct(t)->close(c);
+	}
+	dt_note(t, "UDP: 24 flows of 2, all in %d, both sockets %d, each "
+		"flow to one %d", got[0] + got[1] == 48,
+		got[0] > 0 && got[1] > 0, same);
+}
+
 static const struct dt_case cases[] = {
+	DT_CASE(case_reuseport_cbpf_udp),
+	DT_CASE(case_reuseport_cbpf_tcp),
+	DT_CASE(case_reuseport_hash),
 	DT_CASE(case_filter_tcp_handshake),
 	DT_CASE(case_filter_udp_verdicts),
 	DT_CASE(case_filter_udp_loads),

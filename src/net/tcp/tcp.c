@@ -224,6 +224,19 @@ struct sock *tcp_lookup_listener(struct ustack *st, uint32_t daddr,
 	return best[0] ? best[0] : best[1];
 }
 
+struct sock *tcp_reuseport_listener(struct sock *sk, const struct sk_buff *skb,
+				    uint32_t saddr, uint16_t sport)
+{
+	struct sock *sk2;
+
+	if (!sk || !sk->reuseport || !sk->has_ext)
+		return sk;
+	sk2 = reuseport_select(sk, tcp_tuple_hash(&sk->st->tcp, sk->rcv_saddr,
+						  htons(sk->num), saddr, sport),
+			       skb, skb->data);
+	return sk2 ? sk2 : sk;
+}
+
 /*
  * Linux's inet_csk_bind_conflict(): two sockets may share a port when
  * they are bound to two different devices, when their addresses differ,
@@ -905,6 +918,26 @@ int tcp_disconnect(struct sock *sk, int flags)
 	return 0;
 }
 
+/* The SO_REUSEPORT group a new listener joins (Linux's
+ * inet_reuseport_add_sock): a grouped listener on the same address, port
+ * and device with SO_REUSEPORT; NULL: a group of its own. */
+static struct sock *tcp_reuseport_peer(const struct sock *sk)
+{
+	struct list_head *pos;
+
+	list_for_each(pos, &sk->st->tcp.listen[sk->num % TCP_BHASH]) {
+		struct sock *sk2 = &list_entry(pos, struct tcp_sock,
+					       listen_node)->sk;
+
+		if (sk2 != sk && sk2->num == sk->num && sk2->reuseport &&
+		    sk2->rcv_saddr == sk->rcv_saddr &&
+		    sk2->bound_dev_if == sk->bound_dev_if &&
+		    reuseport_grouped(sk2))
+			return sk2;
+	}
+	return NULL;
+}
+
 int tcp_listen_start(struct sock *sk, int backlog)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
@@ -938,6 +971,11 @@ int tcp_listen_start(struct sock *sk, int backlog)
 	tp->syn_qlen = tp->accept_qlen = 0;
 	tp->fastopen_qlen = 0;
 	tp->max_backlog = backlog;
+	if (sk->reuseport) {
+		rc = reuseport_join(sk, tcp_reuseport_peer(sk));
+		if (rc < 0)
+			return rc;
+	}
 	tcp_fastopen_listen(sk, backlog);
 	tcp_set_state(sk, TCP_LISTEN);
 	list_add(&tp->listen_node, &sk->st->tcp.listen[sk->num % TCP_BHASH]);
@@ -1363,6 +1401,7 @@ static void tcp_listen_stop(struct sock *sk)
 	struct list_head *lists[2] = { &tp->syn_queue, &tp->accept_queue };
 
 	list_del(&tp->listen_node);
+	reuseport_leave(sk);
 	for (int i = 0; i < 2; i++) {
 		while (!list_empty(lists[i])) {
 			struct tcp_sock *c = list_entry(lists[i]->next,

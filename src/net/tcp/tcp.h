@@ -600,6 +600,10 @@ static inline bool tcp_dev_match(int bound_dev_if, int dif)
 struct sock *tcp_lookup_established(struct ustack *st, uint32_t saddr,
 				    uint16_t sport, uint32_t daddr,
 				    uint16_t dport, int dif);
+/* The listener a segment from saddr:sport goes to, among an SO_REUSEPORT
+ * group's (sock_reuseport.c: its program sees the payload at skb->data). */
+struct sock *tcp_reuseport_listener(struct sock *sk, const struct sk_buff *skb,
+				    uint32_t saddr, uint16_t sport);
 struct sock *tcp_lookup_listener(struct ustack *st, uint32_t daddr,
 				 uint16_t dport, int dif);
 uint32_t tcp_isn(struct ustack *st, uint32_t saddr, uint16_t sport,

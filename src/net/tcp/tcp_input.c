@@ -1395,7 +1395,10 @@ static void tcp_timewait_input(struct ustack *st, struct tcp_tw *tw,
 
 	if (!isn)
 		return;
-	lsk = tcp_lookup_listener(st, tw->laddr, tw->lport, ip_iif(st, skb));
+	lsk = tcp_reuseport_listener(tcp_lookup_listener(st, tw->laddr,
+							 tw->lport,
+							 ip_iif(st, skb)),
+				     skb, tw->faddr, tw->fport);
 	if (!lsk) {
 		tcp_tw_send_ack(st, tw);
 		tcp_drop(st, skb, US_DROP_TCP_INVALID_SEQ);
@@ -1832,7 +1835,9 @@ void tcp_v4_rcv(struct sk_buff *skb)
 			tcp_timewait_input(st, tw, skb, &th, seglen);
 			return;
 		}
-		sk = tcp_lookup_listener(st, daddr, htons(th.dport), dif);
+		sk = tcp_reuseport_listener(
+			tcp_lookup_listener(st, daddr, htons(th.dport), dif),
+			skb, saddr, htons(th.sport));
 	}
 	if (!sk) {
 		/* RFC 9293 §3.10.7.1: CLOSED answers with a reset. */

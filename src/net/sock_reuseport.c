@@ -1,0 +1,208 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * sock_reuseport.c - SO_REUSEPORT groups and SO_ATTACH_REUSEPORT_CBPF, as
+ * Linux keeps them (net/core/sock_reuseport.c).
+ *
+ * Sockets that share an address, port and device with SO_REUSEPORT form a
+ * group: a UDP socket joins at bind, a TCP one when it listens. The group
+ * keeps them in the order they joined; one that leaves gives its place to
+ * the last (reuseport_detach_sock), so a place is an index a program can
+ * name. A packet for the group goes to the socket its classic BPF program
+ * returns the index of, the program run on the packet's payload (the UDP
+ * or TCP header pulled); without a program, or for an index past the
+ * group, to one chosen by a hash of the packet's addresses and ports
+ * (reciprocal_scale), so a flow stays with its socket.
+ *
+ * A socket not yet bound (or listening) that sets a program starts a
+ * group of its own, which it keeps when it joins no other; joining
+ * another drops its program (the group's is the one that counts).
+ *
+ * Not as Linux: a UDP group some of whose sockets are connected is not
+ * used (Linux takes its choice and lets a better-scoring connected socket
+ * still win); TCP listeners that leave do not hand their queued
+ * connections to others (net.ipv4.tcp_migrate_req, off by default).
+ *
+ * Call chain: udp_get_port / tcp_listen_start -> reuseport_join;
+ * udp_unhash / tcp_listen_stop / sock_put -> reuseport_leave; udp_lookup,
+ * tcp_v4_rcv -> reuseport_select; setsockopt -> reuseport_attach_cbpf,
+ * reuseport_detach_prog.
+ */
+#include <errno.h>
+#include <linux/filter.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "net/sock.h"
+
+struct sock_reuseport {
+	struct sk_filter *prog;     /* SO_ATTACH_REUSEPORT_CBPF's, or NULL */
+	bool has_conns;             /* a UDP member connected */
+	uint16_t num, cap;
+	struct sock **socks;        /* the members, by place */
+};
+
+static struct sock_reuseport *reuseport_of(const struct sock *sk)
+{
+	const struct sock_ext *e = sk->has_ext ? sock_ext(sk, false) : NULL;
+
+	return e ? e->reuse : NULL;
+}
+
+bool reuseport_grouped(const struct sock *sk)
+{
+	return reuseport_of(sk) != NULL;
+}
+
+static void reuseport_free(struct sock_reuseport *r)
+{
+	if (r->prog)
+		sk_filter_put(r->prog);
+	free(r->socks);
+	free(r);
+}
+
+/* sk out of its group r (Linux's reuseport_detach_sock): the last
+ * member takes its place; the group goes with its last member. */
+static void reuseport_remove(struct sock_ext *e, struct sock_reuseport *r,
+			     const struct sock *sk)
+{
+	for (uint16_t i = 0; i < r->num; i++) {
+		if (r->socks[i] != sk)
+			continue;
+		r->socks[i] = r->socks[--r->num];
+		break;
+	}
+	e->reuse = NULL;
+	if (!r->num)
+		reuseport_free(r);
+}
+
+int reuseport_join(struct sock *sk, struct sock *sk2)
+{
+	struct sock_ext *e = sock_ext(sk, true);
+	struct sock_reuseport *r, *old;
+
+	if (!e)
+		return -ENOMEM;
+	old = e->reuse;
+	r = sk2 ? reuseport_of(sk2) : NULL;
+	if (r == old && old)
+		return 0;
+	if (!r) {
+		/* Linux's reuseport_alloc: a group made for a program before
+		 * stays this socket's own. */
+		if (old)
+			return 0;
+		r = calloc(1, sizeof(*r));
+		if (!r)
+			return -ENOMEM;
+	}
+	if (r->num == r->cap) {
+		uint16_t cap = r->cap ? (uint16_t)(r->cap * 2) : 4;
+		struct sock **socks;
+
+		if (r->cap >= UINT16_MAX / 2 ||
+		    !(socks = realloc(r->socks, cap * sizeof(*socks)))) {
+			if (!r->num)
+				free(r);
+			return -ENOMEM;
+		}
+		r->socks = socks;
+		r->cap = cap;
+	}
+	r->socks[r->num++] = sk;
+	if (old)
+		reuseport_remove(e, old, sk);
+	e->reuse = r;
+	return 0;
+}
+
+void reuseport_leave(struct sock *sk)
+{
+	struct sock_ext *e = sk->has_ext ? sock_ext(sk, false) : NULL;
+
+	if (e && e->reuse)
+		reuseport_remove(e, e->reuse, sk);
+}
+
+void reuseport_has_conns_set(struct sock *sk)
+{
+	struct sock_reuseport *r = reuseport_of(sk);
+
+	if (r)
+		r->has_conns = true;
+}
+
+struct sock *reuseport_select(struct sock *sk, uint32_t hash,
+			      const struct sk_buff *skb,
+			      const uint8_t *payload)
+{
+	struct sock_reuseport *r = reuseport_of(sk);
+
+	if (!r || !r->num || r->has_conns)
+		return NULL;
+	if (r->prog && skb) {
+		uint32_t i = sk_filter_run_prog(r->prog, skb, payload);
+
+		if (i < r->num)
+			return r->socks[i];
+	}
+	return r->socks[((uint64_t)hash * r->num) >> 32];
+}
+
+/* Is sk in its table yet (Linux's !sk_unhashed): a TCP socket listening
+ * or connected, a datagram socket bound? */
+static bool reuseport_hashed(const struct sock *sk)
+{
+	return sk->type == SOCK_STREAM ? sk->state != TCP_CLOSE : sk->num != 0;
+}
+
+/* Linux's sk_reuseport_attach_filter: the program checked first, then a
+ * group to hold it: a socket not yet in its table with SO_REUSEPORT gets
+ * one of its own, any other needs the one it joined (EINVAL). */
+int reuseport_attach_cbpf(struct sock *sk, const void *optval,
+			  socklen_t optlen)
+{
+	struct sock_fprog prog;
+	struct sk_filter *fp;
+	struct sock_reuseport *r;
+	int rc;
+
+	if (optlen != sizeof(prog))
+		return -EINVAL;
+	if (!optval)
+		return -EFAULT;
+	memcpy(&prog, optval, sizeof(prog));
+	rc = sk_filter_create(&prog, &fp);
+	if (rc)
+		return rc;
+	if (!reuseport_hashed(sk) && sk->reuseport) {
+		rc = reuseport_join(sk, NULL);
+	} else if (!reuseport_of(sk)) {
+		rc = -EINVAL;
+	}
+	if (rc) {
+		sk_filter_put(fp);
+		return rc;
+	}
+	r = reuseport_of(sk);
+	if (r->prog)
+		sk_filter_put(r->prog);
+	r->prog = fp;
+	return 0;
+}
+
+/* Linux's reuseport_detach_prog: ENOENT without a program (or a group,
+ * with SO_REUSEPORT), EINVAL without either. */
+int reuseport_detach_prog(struct sock *sk)
+{
+	struct sock_reuseport *r = reuseport_of(sk);
+
+	if (!r)
+		return sk->reuseport ? -ENOENT : -EINVAL;
+	if (!r->prog)
+		return -ENOENT;
+	sk_filter_put(r->prog);
+	r->prog = NULL;
+	return 0;
+}
