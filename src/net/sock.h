@@ -445,6 +445,8 @@ bool sk_filter_trim(const struct sock *sk, struct sk_buff *skb,
 /* A program of the user's, checked (refcount 1; -EINVAL, -ENOMEM); run
  * on a packet seen from start; a reference dropped. */
 struct sock_fprog;
+int sk_fprog_copy(const void *optval, socklen_t optlen,
+		  struct sock_fprog *prog);   /* (EINVAL, EFAULT) */
 int sk_filter_create(const struct sock_fprog *prog, struct sk_filter **out);
 uint32_t sk_filter_run_prog(const struct sk_filter *fp,
 			    const struct sk_buff *skb, const uint8_t *start);
@@ -463,7 +465,9 @@ void sk_filter_put(struct sk_filter *fp);
 struct sock_reuseport;
 int reuseport_join(struct sock *sk, struct sock *sk2);
 void reuseport_leave(struct sock *sk);
-bool reuseport_grouped(const struct sock *sk);
+/* Is sk2 in a group sk may join (Linux's udp_reuseport_add_sock and
+ * inet_reuseport_add_sock: the same address, port and device)? */
+bool reuseport_peer(const struct sock *sk, const struct sock *sk2);
 void reuseport_has_conns_set(struct sock *sk);
 struct sock *reuseport_select(struct sock *sk, uint32_t hash,
 			      const struct sk_buff *skb,

@@ -536,6 +536,17 @@ static int sk_filter_set(struct sock *sk, struct sk_filter *fp)
 	return 0;
 }
 
+int sk_fprog_copy(const void *optval, socklen_t optlen,
+		  struct sock_fprog *prog)
+{
+	if (optlen != sizeof(*prog))
+		return -EINVAL;
+	if (!optval)
+		return -EFAULT;
+	memcpy(prog, optval, sizeof(*prog));
+	return 0;
+}
+
 int sk_filter_create(const struct sock_fprog *prog, struct sk_filter **out)
 {
 	struct sk_filter *fp;
@@ -565,13 +576,10 @@ int sk_attach_filter(struct sock *sk, const void *optval, socklen_t optlen,
 {
 	struct sock_fprog prog;
 	struct sk_filter *fp;
-	int rc;
+	int rc = sk_fprog_copy(optval, optlen, &prog);
 
-	if (optlen != sizeof(prog))
-		return -EINVAL;
-	if (!optval)
-		return -EFAULT;
-	memcpy(&prog, optval, sizeof(prog));
+	if (rc)
+		return rc;
 	if (locked)
 		return -EPERM;
 	rc = sk_filter_create(&prog, &fp);

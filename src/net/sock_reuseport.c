@@ -30,7 +30,6 @@
 #include <errno.h>
 #include <linux/filter.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "net/sock.h"
 
@@ -48,9 +47,11 @@ static struct sock_reuseport *reuseport_of(const struct sock *sk)
 	return e ? e->reuse : NULL;
 }
 
-bool reuseport_grouped(const struct sock *sk)
+bool reuseport_peer(const struct sock *sk, const struct sock *sk2)
 {
-	return reuseport_of(sk) != NULL;
+	return sk2 != sk && sk2->num == sk->num && sk2->reuseport &&
+	       sk2->rcv_saddr == sk->rcv_saddr &&
+	       sk2->bound_dev_if == sk->bound_dev_if && reuseport_of(sk2);
 }
 
 static void reuseport_free(struct sock_reuseport *r)
@@ -166,15 +167,9 @@ int reuseport_attach_cbpf(struct sock *sk, const void *optval,
 	struct sock_fprog prog;
 	struct sk_filter *fp;
 	struct sock_reuseport *r;
-	int rc;
+	int rc = sk_fprog_copy(optval, optlen, &prog);
 
-	if (optlen != sizeof(prog))
-		return -EINVAL;
-	if (!optval)
-		return -EFAULT;
-	memcpy(&prog, optval, sizeof(prog));
-	rc = sk_filter_create(&prog, &fp);
-	if (rc)
+	if (rc || (rc = sk_filter_create(&prog, &fp)) != 0)
 		return rc;
 	if (!reuseport_hashed(sk) && sk->reuseport) {
 		rc = reuseport_join(sk, NULL);

@@ -106,10 +106,7 @@ static struct sock *udp_reuseport_peer(struct ustack *st,
 	list_for_each(pos, udp_bucket(&st->udp, sk->num)) {
 		struct sock *sk2 = list_entry(pos, struct sock, bind_node);
 
-		if (sk2 != sk && sk2->num == sk->num && sk2->reuseport &&
-		    sk2->rcv_saddr == sk->rcv_saddr &&
-		    sk2->bound_dev_if == sk->bound_dev_if &&
-		    reuseport_grouped(sk2))
+		if (reuseport_peer(sk, sk2))
 			return sk2;
 	}
 	return NULL;

@@ -929,10 +929,7 @@ static struct sock *tcp_reuseport_peer(const struct sock *sk)
 		struct sock *sk2 = &list_entry(pos, struct tcp_sock,
 					       listen_node)->sk;
 
-		if (sk2 != sk && sk2->num == sk->num && sk2->reuseport &&
-		    sk2->rcv_saddr == sk->rcv_saddr &&
-		    sk2->bound_dev_if == sk->bound_dev_if &&
-		    reuseport_grouped(sk2))
+		if (reuseport_peer(sk, sk2))
 			return sk2;
 	}
 	return NULL;
