@@ -1151,8 +1151,8 @@ void tcp_ecn_simul_syn_in(struct sock *sk, uint8_t syn_flags);
 void tcp_ecn_out(struct sock *sk, struct tcp_out *o, bool new_data);
 void tcp_ecn_queue_cwr(struct tcp_sock *tp);
 void tcp_ecn_withdraw_cwr(struct tcp_sock *tp);
-void tcp_ecn_in(struct sock *sk, uint8_t flags, uint32_t payload,
-		uint8_t ip_ecn);
+void tcp_ecn_in(struct sock *sk, uint8_t ip_ecn);
+void tcp_ecn_accept_cwr(struct sock *sk, uint32_t payload);
 void tcp_ecn_data_in(struct sock *sk, uint8_t ip_ecn);
 bool tcp_ecn_ack(struct sock *sk);
 /* The IP header's ECN field of a received segment. */
