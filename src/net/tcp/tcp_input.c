@@ -1000,7 +1000,11 @@ static void tcp_data_queue(struct sock *sk, struct sk_buff *skb)
 		tcp_drop(sk->st, skb, US_DROP_TCP_POOL_FULL);
 		return;
 	}
-	if (len)   /* (in the window: its CE mark counts) */
+	/* In the window, its CE mark counts: data's, and an out-of-order
+	 * bare FIN's too, as Linux's tcp_data_queue_ofo checks every
+	 * segment it queues (an in-order one only with data:
+	 * tcp_event_data_recv). */
+	if (len || cb->seq != tp->rcv_nxt)
 		tcp_ecn_data_in(sk, tcp_skb_ip_ecn(skb));
 	if (cb->seq != tp->rcv_nxt) {
 		tcp_ofo_insert(sk, skb);
