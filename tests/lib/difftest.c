@@ -96,6 +96,11 @@ const struct calltable *dt_ct(const struct dt *t)
 	return t->ct;
 }
 
+struct ustack *dt_ustack(const struct dt *t)
+{
+	return t->st;
+}
+
 static void out_ret(struct dt *t, long rc, int err)
 {
 	const char *name = strerrorname_np(err);
@@ -1343,7 +1348,7 @@ static void note_addr(char *out, size_t n, const void *in_addr)
  * within a minute of now, "T?" otherwise, since the two stacks stamp at
  * different moments.
  */
-static void note_ipopts(struct dt *t, const unsigned char *d, size_t n)
+void dt_note_ipopts(struct dt *t, const unsigned char *d, size_t n)
 {
 	char line[3 * 64 + 16];
 	size_t at = 0, i = 0, ts_start = 0, ts_end = 0, step = 0;
@@ -1447,7 +1452,7 @@ void dt_note_cmsgs(struct dt *t, const struct msghdr *m)
 			dt_note(t, "  tos %#x", d[0]);
 		} else if (level == SOL_IP &&
 			   (type == IP_RECVOPTS || type == IP_RETOPTS)) {
-			note_ipopts(t, d, n);
+			dt_note_ipopts(t, d, n);
 		} else if (level == SOL_IP && type == IP_ORIGDSTADDR &&
 			   n >= sizeof(struct sockaddr_in)) {
 			struct sockaddr_in o;
