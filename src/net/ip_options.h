@@ -9,7 +9,7 @@
  *   ip_setsockopt, ip_cmsg_send (ip_sockglue.c) -> ip_options_compile_sock
  *   ip_output (ipv4.c) -> ip_options_build
  *   icmp_echo, icmp_send, tcp_new_child, tcp_v4_send_reset,
- *   ip_cmsg_recv -> ip_options_echo [-> ip_options_undo]
+ *   tcp_tw_send_ack, ip_cmsg_recv -> ip_options_echo [-> ip_options_undo]
  *
  * Not done (ustack is a host and has no raw sockets): forwarding a source
  * route (a packet whose route is not consumed is dropped), CIPSO and the

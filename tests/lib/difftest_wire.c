@@ -101,14 +101,16 @@ void dt_wire_start(struct dt *t)
 		}
 		us_core_unlock(st);
 	} else {
+		/* (ETH_P_ALL: a socket of one protocol sees only what
+		 * comes in, Linux's dev_queue_xmit_nit taps all) */
 		struct sockaddr_ll ll = {
 			.sll_family = AF_PACKET,
-			.sll_protocol = htons(ETH_P_IP),
+			.sll_protocol = htons(ETH_P_ALL),
 			.sll_ifindex = (int)if_nametoindex("lo"),
 		};
 
 		W.fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_NONBLOCK,
-			      htons(ETH_P_IP));
+			      htons(ETH_P_ALL));
 		if (W.fd < 0 || bind(W.fd, (struct sockaddr *)&ll,
 				     sizeof(ll)) < 0) {
 			rc = -1;
@@ -133,7 +135,8 @@ static void wire_drain_kernel(void)
 			     (struct sockaddr *)&from, &fl);
 		if (n < 0)
 			break;
-		if (from.sll_pkttype == PACKET_OUTGOING)
+		if (from.sll_pkttype == PACKET_OUTGOING &&
+		    from.sll_protocol == htons(ETH_P_IP))
 			wire_keep(b, (size_t)n < sizeof(b) ? (size_t)n
 							   : sizeof(b));
 	}

@@ -6,7 +6,8 @@
  * echo reply and of an error on the error queue), the IP_RETOPTS control
  * message of sendmsg, the size a datagram may have under
  * IP_PMTUDISC_DO, TCP's MSS with options on both ends and a reset for a
- * SYN with them.
+ * SYN with them; and on the wire (dt_inject_ip, dt_wire_note): a
+ * TIME_WAIT socket's ACK.
  *
  * Each case runs on the kernel's sockets in a private namespace and on
  * ustack; the transcripts must agree. Option bytes in control messages
@@ -460,6 +461,121 @@ static void case_cork_keeps_options(struct dt *t)
 	dt_recvmsg_noted(t, r, MSG_DONTWAIT, 16, 256);
 }
 
+/* An IPv4 packet from 127.0.0.1 to 127.0.0.1: opts (optlen bytes, a
+ * multiple of 4) and l4 (l4len bytes) of protocol proto. */
+static void inject_opts(struct dt *t, uint8_t proto, const unsigned char *opts,
+			size_t optlen, const unsigned char *l4, size_t l4len)
+{
+	unsigned char p[60 + 64];
+	size_t hl = 20 + optlen;
+
+	memset(p, 0, hl);
+	p[0] = (unsigned char)(0x40 | hl / 4);
+	p[2] = (unsigned char)((hl + l4len) >> 8);
+	p[3] = (unsigned char)(hl + l4len);
+	p[4] = 0x12;
+	p[8] = 64;
+	p[9] = proto;
+	p[12] = p[16] = 127;
+	p[15] = p[19] = 1;
+	if (optlen)
+		memcpy(p + 20, opts, optlen);
+	memcpy(p + hl, l4, l4len);
+	dt_inject_ip(t, p, hl + l4len);
+}
+
+/* The 16-bit one's complement sum of n bytes, added to sum. */
+static uint32_t sum16(uint32_t sum, const unsigned char *b, size_t n)
+{
+	for (size_t i = 0; i + 1 < n; i += 2)
+		sum += (uint32_t)(b[i] << 8 | b[i + 1]);
+	if (n & 1)
+		sum += (uint32_t)b[n - 1] << 8;
+	return sum;
+}
+
+/* A TCP segment of 127.0.0.1:sport to 127.0.0.1:dport with one byte of
+ * data (a segment with data is answered out of the window whatever
+ * tcp_invalid_ratelimit says), flags and sequence numbers given, its
+ * checksum made. */
+static void inject_tcp(struct dt *t, uint16_t sport, uint16_t dport,
+		       uint8_t flags, uint32_t seq, uint32_t ack,
+		       const unsigned char *opts, size_t optlen)
+{
+	unsigned char th[21] = { 0 }, pseudo[12] = { 127, 0, 0, 1, 127, 0, 0, 1,
+						     0, IPPROTO_TCP, 0, 21 };
+	uint32_t sum;
+
+	th[0] = (unsigned char)(sport >> 8);
+	th[1] = (unsigned char)sport;
+	th[2] = (unsigned char)(dport >> 8);
+	th[3] = (unsigned char)dport;
+	for (int i = 0; i < 4; i++) {
+		th[4 + i] = (unsigned char)(seq >> (24 - 8 * i));
+		th[8 + i] = (unsigned char)(ack >> (24 - 8 * i));
+	}
+	th[12] = 5 << 4;
+	th[13] = flags;
+	th[14] = 0xff;
+	th[15] = 0xff;
+	th[20] = 'z';
+	sum = sum16(sum16(0, pseudo, sizeof(pseudo)), th, sizeof(th));
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	th[16] = (unsigned char)(~sum >> 8);
+	th[17] = (unsigned char)~sum;
+	inject_opts(t, IPPROTO_TCP, opts, optlen, th, sizeof(th));
+}
+
+/*
+ * A TIME_WAIT socket's ACK (and the reset a listener sends for that ACK)
+ * echoes the options of the segment it answers, not the connection's:
+ * Linux's tcp_v4_send_ack and tcp_v4_send_reset hand the segment's
+ * options to ip_send_unicast_reply, which echoes them (ip_options_echo).
+ * The client (the side that closed first) sent its segments with record
+ * route; its TIME_WAIT answers segments with record route, a timestamp
+ * and none.
+ */
+static void case_timewait_ack_options(struct dt *t)
+{
+	static const unsigned char rr9[40] = { 7, 39, 4 };
+	static const struct optcase seg[] = {
+		{ { 7, 11, 4 }, 12 },          /* record route, 2 slots */
+		{ { 0x44, 12, 5, 0 }, 12 },    /* timestamp, 2 slots */
+		{ { 7, 7, 8, 10, 0, 0, 1 }, 8 },   /* record route, full */
+		{ { 0 }, 0 },
+	};
+
+	for (size_t i = 0; i < sizeof(seg) / sizeof(seg[0]); i++) {
+		uint16_t cp = (uint16_t)(P1 + 40 + 2 * i), sp = cp + 1;
+		struct sockaddr_in a = dt_sin("127.0.0.1", cp);
+		struct sockaddr_in to = dt_sin("127.0.0.1", sp);
+		int l = dt_tcp_listener(t, sp);
+		int c = dt_socket(t, AF_INET, SOCK_STREAM, 0);
+		int s;
+		char b[4];
+
+		/* The client closes first: its end waits in TIME_WAIT. */
+		dt_bind(t, c, &a, sizeof(a));
+		dt_setsockopt(t, c, IPPROTO_IP, IP_OPTIONS, rr9, sizeof(rr9));
+		dt_connect(t, c, &to, sizeof(to));
+		s = dt_accept(t, l, NULL, NULL);
+		dt_close(t, c);
+		dt_read(t, s, b, sizeof(b));
+		dt_close(t, s);
+		usleep(20000);
+		/* A segment out of its window: an ACK answers, and the
+		 * listener's reset answers that ACK (and ends the
+		 * TIME_WAIT: one connection a segment). */
+		dt_wire_start(t);
+		inject_tcp(t, sp, cp, 0x18, 0x12345678, 1, seg[i].b,
+			   seg[i].len);
+		usleep(20000);
+		dt_wire_note(t, IPPROTO_TCP);
+		dt_close(t, l);
+	}
+}
+
 static const struct dt_case cases[] = {
 	DT_CASE(case_ipoptions_set_validation),
 	DT_CASE(case_ipoptions_lengths),
@@ -473,6 +589,7 @@ static const struct dt_case cases[] = {
 	DT_CASE(case_tcp_options_rst),
 	DT_CASE(case_srr_send),
 	DT_CASE(case_cork_keeps_options),
+	DT_CASE(case_timewait_ack_options),
 };
 
 int main(void)

@@ -1408,7 +1408,7 @@ static void tcp_timewait_input(struct ustack *st, struct tcp_tw *tw,
 							 ip_iif(st, skb)),
 				     skb, tw->faddr, tw->fport);
 	if (!lsk) {
-		tcp_tw_send_ack(st, tw);
+		tcp_tw_send_ack(st, tw, skb);
 		tcp_drop(st, skb, US_DROP_TCP_INVALID_SEQ);
 		return;
 	}
