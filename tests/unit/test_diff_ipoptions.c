@@ -6,8 +6,8 @@
  * echo reply and of an error on the error queue), the IP_RETOPTS control
  * message of sendmsg, the size a datagram may have under
  * IP_PMTUDISC_DO, TCP's MSS with options on both ends and a reset for a
- * SYN with them; and on the wire (dt_inject_ip, dt_wire_note): a
- * TIME_WAIT socket's ACK.
+ * SYN with them, connect() with a source route; and on the wire
+ * (dt_inject_ip, dt_wire_note): a TIME_WAIT socket's ACK.
  *
  * Each case runs on the kernel's sockets in a private namespace and on
  * ustack; the transcripts must agree. Option bytes in control messages
@@ -576,6 +576,63 @@ static void case_timewait_ack_options(struct dt *t)
 	}
 }
 
+/*
+ * connect() on a socket whose IP_OPTIONS hold a source route, to
+ * 0.0.0.0: TCP refuses it with EINVAL (Linux's tcp_v4_connect: no final
+ * destination for the route's last slot); UDP and ping sockets connect
+ * (ip4_datagram_connect asks nothing of the options). To a destination,
+ * TCP's route is the first hop's (tcp_v4_connect routes to it): IP_MTU
+ * is that route's MTU, which bounds the MSS too (a first hop on lo at
+ * MTU 300, the destination on v0; timestamps off, whose room Linux
+ * counts before the SYN-ACK); a UDP socket's IP_MTU stays its peer's.
+ */
+static void case_srr_connect(struct dt *t)
+{
+	static const unsigned char lsrr[12] = { 0x83, 11, 4, 10, 9, 0, 2,
+						127, 0, 0, 3 };
+	static const unsigned char lsrr_lo[12] = { 0x83, 11, 4, 127, 0, 0, 2,
+						   10, 9, 0, 3 };
+	struct sockaddr_in any = dt_sin("0.0.0.0", P1 + 50);
+	struct sockaddr_in to = dt_sin("127.0.0.1", P1 + 50);
+	struct sockaddr_in v0 = dt_sin("10.9.0.2", P1 + 50);
+	int fd, types[] = { SOCK_STREAM | SOCK_NONBLOCK, SOCK_DGRAM };
+
+	dt_add_link(t);
+	for (size_t i = 0; i < 2; i++) {
+		fd = dt_socket(t, AF_INET, types[i], 0);
+		dt_setsockopt(t, fd, IPPROTO_IP, IP_OPTIONS, lsrr, sizeof(lsrr));
+		dt_connect(t, fd, &any, sizeof(any));
+		dt_getnames(t, fd);
+		dt_close(t, fd);
+	}
+	fd = dt_ping_socket(t);
+	dt_setsockopt(t, fd, IPPROTO_IP, IP_OPTIONS, lsrr, sizeof(lsrr));
+	dt_connect(t, fd, &any, sizeof(any));
+	dt_close(t, fd);
+	fd = dt_socket(t, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	dt_setsockopt(t, fd, IPPROTO_IP, IP_OPTIONS, lsrr, sizeof(lsrr));
+	dt_connect(t, fd, &to, sizeof(to));
+	dt_getsockopt_int(t, fd, IPPROTO_IP, IP_MTU);
+	dt_getnames(t, fd);
+	dt_close(t, fd);
+	fd = dt_socket(t, AF_INET, SOCK_DGRAM, 0);
+	dt_setsockopt(t, fd, IPPROTO_IP, IP_OPTIONS, lsrr, sizeof(lsrr));
+	dt_connect(t, fd, &to, sizeof(to));
+	dt_getsockopt_int(t, fd, IPPROTO_IP, IP_MTU);
+	dt_close(t, fd);
+	if (dt_set_lo_mtu(t, 300) < 0)
+		return;
+	dt_sysctl(t, "net.ipv4.tcp_timestamps", "0");
+	fd = dt_socket(t, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	dt_setsockopt(t, fd, IPPROTO_IP, IP_OPTIONS, lsrr_lo, sizeof(lsrr_lo));
+	dt_connect(t, fd, &v0, sizeof(v0));
+	dt_getsockopt_int(t, fd, IPPROTO_IP, IP_MTU);
+	dt_getsockopt_int(t, fd, IPPROTO_TCP, TCP_MAXSEG);
+	dt_close(t, fd);
+	dt_sysctl(t, "net.ipv4.tcp_timestamps", "1");
+	dt_set_lo_mtu(t, 65536);
+}
+
 static const struct dt_case cases[] = {
 	DT_CASE(case_ipoptions_set_validation),
 	DT_CASE(case_ipoptions_lengths),
@@ -590,6 +647,7 @@ static const struct dt_case cases[] = {
 	DT_CASE(case_srr_send),
 	DT_CASE(case_cork_keeps_options),
 	DT_CASE(case_timewait_ack_options),
+	DT_CASE(case_srr_connect),
 };
 
 int main(void)
