@@ -162,6 +162,25 @@ static void wire_note_tcp(struct dt *t, char *line, size_t cap,
 	(void)t;
 }
 
+static bool wire_icmp_error(int type)
+{
+	return type == 3 || type == 4 || type == 5 || type == 11 || type == 12;
+}
+
+/* An ICMP error's quoted header: its protocol and options (the stacks
+ * quote it as they processed it). */
+static void wire_note_quoted(struct dt *t, const unsigned char *q, size_t n)
+{
+	size_t ihl;
+
+	if (n < 20)
+		return;
+	ihl = (size_t)(q[0] & 0xf) * 4;
+	dt_note(t, "  quoting proto %d, %zu bytes of header", q[9], ihl);
+	if (ihl > 20 && ihl <= n)
+		dt_note_ipopts(t, q + 20, ihl - 20);
+}
+
 void dt_wire_note(struct dt *t, int proto)
 {
 	struct ustack *st = dt_ustack(t);
@@ -194,6 +213,10 @@ void dt_wire_note(struct dt *t, int proto)
 		dt_note(t, "%s", line);
 		if (ihl > 20)
 			dt_note_ipopts(t, ip + 20, ihl - 20);
+		if (ip[9] == IPPROTO_ICMP && wire_icmp_error(ip[ihl]))
+			wire_note_quoted(t, ip + ihl + 8,
+					 p->caplen > ihl + 8 ? p->caplen - ihl - 8
+							     : 0);
 	}
 	W.n = 0;
 	wire_stop();

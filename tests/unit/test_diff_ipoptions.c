@@ -633,6 +633,43 @@ static void case_srr_connect(struct dt *t)
 	dt_set_lo_mtu(t, 65536);
 }
 
+/*
+ * A parameter problem carries the echo of the options checked before the
+ * bad one (Linux's __icmp_send echoes the ip_options that
+ * ip_options_compile filled in up to the error), and quotes the header
+ * as processed so far. UDP datagrams to a bound port, with a record
+ * route then a second one; a timestamp then a record route with a bad
+ * pointer; a bad first option; a record route with room then a bad
+ * router alert; an unknown option (not echoed) and a record route before
+ * a bad router alert; a timestamp of addresses and times before a CIPSO
+ * option (refused: no CIPSO domain).
+ */
+static void case_parameter_problem_options(struct dt *t)
+{
+	static const struct optcase bad[] = {
+		{ { 7, 7, 4, 0, 0, 0, 0, 7, 7, 4, 0, 0, 0, 0, 1, 1 }, 16 },
+		{ { 0x44, 12, 5, 0, 0, 0, 0, 0, 0, 0, 0, 0, 7, 7, 3, 0, 0,
+		    0, 0, 1 }, 20 },
+		{ { 7, 7, 3, 0, 0, 0, 0, 1 }, 8 },
+		{ { 7, 11, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0x94, 2, 1, 1, 1 }, 16 },
+		{ { 25, 4, 1, 2, 7, 7, 4, 0, 0, 0, 0, 0x94, 2, 1, 1, 1 }, 16 },
+		{ { 0x44, 12, 5, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0x86, 6, 0, 0,
+		    0, 1, 0, 0 }, 20 },
+	};
+	unsigned char udp[9] = { 0x1c, 0xe8, 0, 0, 0, 9, 0, 0, 'p' };
+	int r = dt_udp_bound(t, P1 + 43);
+
+	udp[2] = (unsigned char)((P1 + 43) >> 8);
+	udp[3] = (unsigned char)(P1 + 43);
+	dt_wire_start(t);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		inject_opts(t, IPPROTO_UDP, bad[i].b, bad[i].len, udp,
+			    sizeof(udp));
+	usleep(20000);
+	dt_wire_note(t, IPPROTO_ICMP);
+	dt_recvmsg_noted(t, r, MSG_DONTWAIT, 16, 0);
+}
+
 static const struct dt_case cases[] = {
 	DT_CASE(case_ipoptions_set_validation),
 	DT_CASE(case_ipoptions_lengths),
@@ -648,6 +685,7 @@ static const struct dt_case cases[] = {
 	DT_CASE(case_cork_keeps_options),
 	DT_CASE(case_timewait_ack_options),
 	DT_CASE(case_srr_connect),
+	DT_CASE(case_parameter_problem_options),
 };
 
 int main(void)
