@@ -21,12 +21,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <linux/capability.h>
 #include <linux/errqueue.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 
 #include <net/if.h>
 #include <sys/ioctl.h>
+#include <sys/syscall.h>
 
 #include "dev/dummy.h"
 #include "dev/netdev.h"
@@ -1159,6 +1161,30 @@ void dt_getnames(struct dt *t, int fd)
 	dt_getsockname(t, fd, &a, &len);
 	len = sizeof(a);
 	dt_getpeername(t, fd, &a, &len);
+}
+
+int dt_cap_net_raw(struct dt *t, bool on)
+{
+	struct __user_cap_header_struct h = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct d[_LINUX_CAPABILITY_U32S_3];
+	int rc = (int)syscall(SYS_capget, &h, d), err = 0;
+
+	if (rc == 0) {
+		if (on)
+			d[CAP_TO_INDEX(CAP_NET_RAW)].effective |=
+				CAP_TO_MASK(CAP_NET_RAW);
+		else
+			d[CAP_TO_INDEX(CAP_NET_RAW)].effective &=
+				~CAP_TO_MASK(CAP_NET_RAW);
+		rc = (int)syscall(SYS_capset, &h, d);
+	}
+	err = rc ? errno : 0;
+	out(t, "CAP_NET_RAW %s", on ? "on" : "off");
+	out_ret(t, rc, err);
+	end_line(t);
+	return rc;
 }
 
 int dt_ping_socket(struct dt *t)

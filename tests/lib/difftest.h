@@ -165,6 +165,11 @@ void dt_getsockopt_lens(struct dt *t, int fd, int level, int name,
 #define DT_GETLENS(t, fd, level, name, lens) \
 	dt_getsockopt_lens(t, fd, level, name, lens, \
 			   sizeof(lens) / sizeof((lens)[0]))
+/* CAP_NET_RAW in the calling thread's effective set, on or off: both
+ * sides ask that set (the kernel's ns_capable, ustack's dev_capable), so
+ * a case runs without it on both; it stays permitted, and a case that
+ * turns it off turns it on again. Recorded. */
+int dt_cap_net_raw(struct dt *t, bool on);
 /* A ping socket (SOCK_DGRAM, IPPROTO_ICMP); on the kernel's side, ping
  * sockets allowed to root first (net.ipv4.ping_group_range "0
  * 2147483647", as ustack allows them). */

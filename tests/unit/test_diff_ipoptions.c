@@ -6,7 +6,8 @@
  * echo reply and of an error on the error queue), the IP_RETOPTS control
  * message of sendmsg, the size a datagram may have under
  * IP_PMTUDISC_DO, TCP's MSS with options on both ends and a reset for a
- * SYN with them, connect() with a source route; and on the wire
+ * SYN with them, connect() with a source route, the refusals without
+ * CAP_NET_RAW (dt_cap_net_raw, both sides); and on the wire
  * (dt_inject_ip, dt_wire_note): a TIME_WAIT socket's ACK.
  *
  * Each case runs on the kernel's sockets in a private namespace and on
@@ -249,6 +250,43 @@ static void case_retopts_cmsg_send(struct dt *t)
 	send_with(t, u, r, &(struct optcase){ { 7, 11, 4 }, 11 });
 	/* A ping socket checks it the same way. */
 	send_retopts(t, p, r, (unsigned char[4]){ 7, 7, 3, 0 }, 4);
+}
+
+/*
+ * Without CAP_NET_RAW (Linux's ip_options_get, ns_capable): the security
+ * and unknown types and a timestamp's unknown flags are EINVAL, a source
+ * route EPERM once it is well formed (Linux d3915a1f5a4b; a malformed
+ * one EINVAL first), CIPSO EINVAL as ever; record route, timestamps,
+ * router alert and NOPs are anyone's. The same for the IP_RETOPTS
+ * message of a datagram (ip_cmsg_send) and on TCP.
+ */
+static void case_ipoptions_unprivileged(struct dt *t)
+{
+	static const unsigned char lsrr[12] = { 0x83, 11, 4, 127, 0, 0, 2,
+						127, 0, 0, 3 };
+	int r = dt_udp_bound(t, P1);
+	int u = dt_socket(t, AF_INET, SOCK_DGRAM, 0);
+	int s = dt_socket(t, AF_INET, SOCK_STREAM, 0);
+	int p = dt_ping_socket(t);
+
+	if (dt_cap_net_raw(t, false) < 0)
+		return;
+	for (size_t i = 0; i < sizeof(set_cases) / sizeof(set_cases[0]); i++) {
+		set_and_read(t, u, &set_cases[i]);
+		set_and_read(t, s, &set_cases[i]);
+	}
+	set_and_read(t, p, &set_cases[26]);
+	set_and_read(t, p, &set_cases[35]);
+	dt_setsockopt_int(t, r, IPPROTO_IP, IP_RECVOPTS, 1);
+	dt_setsockopt(t, u, IPPROTO_IP, IP_OPTIONS, NULL, 0);
+	send_retopts(t, u, r, lsrr, sizeof(lsrr));
+	send_retopts(t, u, r, (unsigned char[4]){ 25, 4, 0, 0 }, 4);
+	send_retopts(t, u, r, (unsigned char[4]){ 0x44, 4, 5, 2 }, 4);
+	send_retopts(t, u, r, (unsigned char[4]){ 1, 7, 3, 4 }, 4);
+	send_retopts(t, p, r, lsrr, sizeof(lsrr));
+	dt_cap_net_raw(t, true);
+	/* Back: the source route is taken again. */
+	set_and_read(t, u, &set_cases[26]);
 }
 
 /* An echo and its reply through a ping socket, the request with RR or
@@ -673,6 +711,7 @@ static void case_parameter_problem_options(struct dt *t)
 static const struct dt_case cases[] = {
 	DT_CASE(case_ipoptions_set_validation),
 	DT_CASE(case_ipoptions_lengths),
+	DT_CASE(case_ipoptions_unprivileged),
 	DT_CASE(case_recvopts_retopts_flags),
 	DT_CASE(case_udp_rr_ts),
 	DT_CASE(case_retopts_cmsg_send),
