@@ -15,9 +15,10 @@
  * after any reduction of the window carries CWR; while the peer's CE mark
  * is not yet answered with CWR every segment carries ECE.
  *
- * Receiving (§6.1.3): a CE mark on data makes us echo ECE until a segment
- * with CWR comes, and ACK at once (Linux's quick ACKs, two); a not-ECT
- * segment after ECT ones is probably a retransmission: quick ACKs too. An
+ * Receiving (§6.1.3): a CE mark on data (or on a bare FIN out of order)
+ * makes us echo ECE until a segment with CWR and an acceptable ACK comes,
+ * and ACK at once (Linux's quick ACKs, two); a not-ECT segment after ECT
+ * ones is probably a retransmission: quick ACKs too. An
  * ACK with ECE while data is in flight reduces the window once per window
  * of data (§6.1.2): Linux's CWR state, ssthresh by the algorithm, the
  * window brought down by PRR (tcp_prr.c), over when an ACK passes the
@@ -158,9 +159,10 @@ void tcp_ecn_accept_cwr(struct sock *sk, uint32_t payload)
 		tcp_rx(tp)->ecn_ack_now = true;
 }
 
-/* Data in the window, in order or not (Linux's tcp_data_ecn_check): a CE
- * mark starts our echo, with quick ACKs; not-ECT after ECT ones is
- * probably a retransmission: quick ACKs too. */
+/* Data in the window, in order or not, or a bare FIN out of order
+ * (Linux's tcp_data_ecn_check): a CE mark starts our echo, with quick
+ * ACKs; not-ECT after ECT ones is probably a retransmission: quick ACKs
+ * too. */
 void tcp_ecn_data_in(struct sock *sk, uint8_t ip_ecn)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
