@@ -137,13 +137,13 @@ static void wire_drain_kernel(void)
 			break;
 		if (from.sll_pkttype == PACKET_OUTGOING &&
 		    from.sll_protocol == htons(ETH_P_IP))
-			wire_keep(b, (size_t)n < sizeof(b) ? (size_t)n
-							   : sizeof(b));
+			wire_keep(b, (size_t)n);   /* (WIRE_SNAP of it) */
 	}
 }
 
-static void wire_note_tcp(struct dt *t, char *line, size_t cap,
-			  const unsigned char *l4, size_t l4len, size_t len)
+/* A TCP segment's ports, flags and payload length, after line. */
+static void wire_note_tcp(char *line, size_t cap, const unsigned char *l4,
+			  size_t l4len, size_t len)
 {
 	static const char names[] = "FSRPAUEW";
 	size_t at = strlen(line), doff;
@@ -159,7 +159,6 @@ static void wire_note_tcp(struct dt *t, char *line, size_t cap,
 			line[at++] = names[i];
 	line[at] = 0;
 	snprintf(line + at, cap - at, " len %zu", len > doff ? len - doff : 0);
-	(void)t;
 }
 
 static bool wire_icmp_error(int type)
@@ -203,7 +202,7 @@ void dt_wire_note(struct dt *t, int proto)
 		snprintf(line, sizeof(line), "wire: %s > %s proto %d tos %#x",
 			 src, dst, ip[9], ip[1]);
 		if (ip[9] == IPPROTO_TCP)
-			wire_note_tcp(t, line, sizeof(line), ip + ihl,
+			wire_note_tcp(line, sizeof(line), ip + ihl,
 				      p->caplen - ihl, p->len - ihl);
 		else if (ip[9] == IPPROTO_ICMP && p->caplen >= ihl + 8)
 			snprintf(line + strlen(line), sizeof(line) - strlen(line),
@@ -213,10 +212,9 @@ void dt_wire_note(struct dt *t, int proto)
 		dt_note(t, "%s", line);
 		if (ihl > 20)
 			dt_note_ipopts(t, ip + 20, ihl - 20);
-		if (ip[9] == IPPROTO_ICMP && wire_icmp_error(ip[ihl]))
-			wire_note_quoted(t, ip + ihl + 8,
-					 p->caplen > ihl + 8 ? p->caplen - ihl - 8
-							     : 0);
+		if (ip[9] == IPPROTO_ICMP && p->caplen > ihl + 8 &&
+		    wire_icmp_error(ip[ihl]))
+			wire_note_quoted(t, ip + ihl + 8, p->caplen - ihl - 8);
 	}
 	W.n = 0;
 	wire_stop();
