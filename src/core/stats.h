@@ -220,6 +220,7 @@ struct ustack;
 	X(IP_FRAG_OVERLAP, "ip_frag_overlap") \
 	X(IP_FRAG_DUP, "ip_frag_dup") \
 	X(IP_FRAG_TOO_BIG, "ip_frag_too_big") \
+	X(IP_FRAG_ECN, "ip_frag_ecn") \
 	X(IP_REASM_TIMEOUT, "ip_reasm_timeout") \
 	X(IP_REASM_MEMLIMIT, "ip_reasm_memlimit") \
 	/* ICMP */ \

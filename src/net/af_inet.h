@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "net/ip_options.h"
 #include "net/sock.h"
 
 struct ip_mc_socklist;
@@ -153,6 +154,15 @@ void ip_pktinfo_prepare(const struct sock *sk, struct sk_buff *skb);
 
 /* IP_OPTIONS of sk in sending form (ip_options.h), or NULL. */
 const struct ip_options *ip_sock_options(const struct sock *sk);
+/* Where sk's packets to daddr go first: a source route's first hop
+ * (IP_OPTIONS), else daddr. A TCP socket's route, its MTU and its
+ * device's features are the first hop's (Linux's tcp_v4_connect routes
+ * to inet_opt's faddr, as ip_queue_xmit does again). */
+static inline uint32_t ip_sock_nexthop(const struct sock *sk, uint32_t daddr)
+{
+	return sk->ip_opt ? ip_options_first_hop(ip_sock_options(sk), daddr)
+			  : daddr;
+}
 /* A copy of opt that a pending (corked) datagram keeps, whatever the
  * socket's options become (Linux's ip_setup_cork); NULL without memory. */
 const struct ip_options *ip_options_hold(struct sock *sk,

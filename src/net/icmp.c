@@ -480,10 +480,12 @@ void icmp_send(struct sk_buff *skb_in, int type, int code, uint32_t info)
 		us_drop(st, NULL, US_DROP_ICMP_RATELIMIT);
 		return;
 	}
-	/* The datagram's options echoed, as Linux's __icmp_send (none
-	 * when they are what is wrong: its header may be malformed). */
-	if (type != ICMP_PARAMETERPROB &&
-	    ip_options_echo(st, &ro, skb_network_header(skb_in)) < 0)
+	/* The datagram's options echoed, as Linux's __icmp_send; when they
+	 * are what is wrong, those before the one the pointer blames (what
+	 * Linux's ip_options_compile had filled in when it failed). */
+	if (ip_options_echo_upto(st, &ro, skb_network_header(skb_in),
+				 type == ICMP_PARAMETERPROB ? info >> 24
+							    : IP_HLEN_MAX) < 0)
 		return;
 	skb = icmp_build_error(st, skb_in, &h, type, code, info, ro.optlen);
 	if (!skb)

@@ -12,7 +12,8 @@
  * to IPv4), any overlap other than an exact duplicate discards the whole
  * datagram, so no two readings of the same bytes can exist. Memory held by
  * all queues is bounded by ipq_table.mem_limit, and each queue lives at
- * most timeout_us from its first fragment.
+ * most timeout_us from its first fragment. The datagram's ECN field
+ * takes in every fragment's (RFC 3168 §5.3, ipq_ecn).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -28,6 +29,9 @@
 
 #define IPQ_MEM_LIMIT (4u << 20)  /* Linux's ipfrag_high_thresh */
 #define IPQ_TIMEOUT_US (30 * US_USEC_PER_SEC)  /* Linux's ipfrag_time */
+
+#define IPQ_ECN_MASK 3   /* the TOS byte's ECN field (RFC 3168 §5) */
+#define IPQ_ECN_CE 3
 
 #define IPOPT_EOL 0
 #define IPOPT_NOP 1
@@ -304,6 +308,7 @@ static enum us_drop_reason ipq_insert(struct ipq *q, struct sk_buff *skb,
 	else
 		skb_queue_head(&q->frags, skb);
 	q->meat += c->end - c->offset;
+	q->ecn |= (uint8_t)(1u << (skb->data[1] & IPQ_ECN_MASK));
 	q->mem += skb->truesize;
 	t->mem += skb->truesize;
 	if (c->offset == 0)
@@ -315,14 +320,35 @@ static enum us_drop_reason ipq_insert(struct ipq *q, struct sk_buff *skb,
 	return US_DROP_NOT_DROPPED;
 }
 
+/*
+ * RFC 3168 §5.3: the datagram's ECN field from those of its fragments
+ * (each held once: a duplicate's does not count). A CE on any makes it
+ * CE; not-ECT beside ECT or CE cannot be told apart from a mark lost on
+ * the way, so the datagram is dropped (-1). Otherwise the first
+ * fragment's field stands (0 to OR in). As Linux's ip_frag_ecn_table.
+ */
+static int ipq_ecn(const struct ipq *q)
+{
+	uint8_t not_ect = 1u << 0, ce = 1u << IPQ_ECN_CE;
+
+	if ((q->ecn & not_ect) && (q->ecn & ~not_ect))
+		return -1;
+	return (q->ecn & ce) ? IPQ_ECN_CE : 0;
+}
+
 /* Copy the fragments of a complete q into one linear skb. */
 static struct sk_buff *ipq_reasm(struct ipq *q, struct net_device *dev)
 {
 	struct ustack *st = q->st;
 	struct sk_buff *head = skb_peek(&q->frags), *f, *skb;
 	unsigned int hlen = ipfrag_cb(head)->ihl;
+	int ecn = ipq_ecn(q);
 	uint8_t *p;
 
+	if (ecn < 0) {
+		ipq_fail(q, US_DROP_IP_FRAG_ECN);
+		return NULL;
+	}
 	/* Later fragments may have had shorter headers than the first. */
 	if (hlen + q->total_len > IP_MAXPACKET) {
 		ipq_fail(q, US_DROP_IP_FRAG_TOO_BIG);
@@ -343,6 +369,7 @@ static struct sk_buff *ipq_reasm(struct ipq *q, struct net_device *dev)
 		if (fragsize > skb->frag_max)
 			skb->frag_max = (uint16_t)fragsize;
 	}
+	p[1] |= (uint8_t)ecn;
 	ip_put16(p + 2, (uint16_t)(hlen + q->total_len));
 	ip_put16(p + 6, 0);
 	ip_put16(p + 10, 0);

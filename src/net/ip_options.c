@@ -316,13 +316,17 @@ int ip_options_rcv(struct ustack *st, uint8_t *iph, uint32_t spec_dst,
 }
 
 /*
- * The offsets and slots of a header that ip_options_rcv processed (it
- * passed, so each option is whole). A record route or timestamp whose
- * pointer is within it still has room for an entry, which is what its
- * echo asks (a prespecified one whose address is not ours is passed over
- * by the echo all the same).
+ * The offsets and slots of a header that ip_options_rcv processed, the
+ * options that end by `end` (an offset from iph: the header's length, or
+ * where the option at fault starts when the walk failed; those before it
+ * are whole). A record route or timestamp whose pointer is within it
+ * still has room for an entry, which is what its echo asks (a
+ * prespecified one whose address is not ours is passed over by the echo
+ * all the same). Returns where the first option past `end` starts (the
+ * one at fault), or 0.
  */
-static void ip_options_scan(const uint8_t *iph, struct ip_options *opt)
+static size_t ip_options_scan(const uint8_t *iph, size_t end,
+			      struct ip_options *opt)
 {
 	size_t l = (size_t)(iph[0] & 0xf) * 4 - IP_HLEN_MIN;
 	const uint8_t *p = iph + IP_HLEN_MIN;
@@ -338,7 +342,9 @@ static void ip_options_scan(const uint8_t *iph, struct ip_options *opt)
 			continue;
 		}
 		if (p[1] < 2 || p[1] > l)
-			return;
+			return 0;
+		if (off + p[1] > end)
+			return off;
 		if ((*p == IPOPT_LSRR || *p == IPOPT_SSRR) && !opt->srr &&
 		    p[1] >= 3) {
 			opt->srr = off;
@@ -360,6 +366,7 @@ static void ip_options_scan(const uint8_t *iph, struct ip_options *opt)
 		l -= p[1];
 		p += p[1];
 	}
+	return 0;
 }
 
 /* The timestamp's echo: the reply's own slot past the entries so far. */
@@ -422,16 +429,17 @@ static void ip_echo_srr(struct ip_options *dopt, const uint8_t *iph,
 	dopt->is_strictroute = sopt->is_strictroute;
 }
 
-int ip_options_echo(struct ustack *st, struct ip_options *dopt,
-		    const uint8_t *iph)
+int ip_options_echo_upto(struct ustack *st, struct ip_options *dopt,
+			 const uint8_t *iph, size_t end)
 {
 	struct ip_options sopt;
+	size_t fault;
 	uint8_t *d;
 
 	memset(dopt, 0, sizeof(*dopt));
 	if ((iph[0] & 0xf) <= 5)
 		return 0;
-	ip_options_scan(iph, &sopt);
+	fault = ip_options_scan(iph, end, &sopt);
 	if (sopt.rr) {
 		const uint8_t *s = iph + sopt.rr;
 
@@ -458,9 +466,23 @@ int ip_options_echo(struct ustack *st, struct ip_options *dopt,
 	}
 	if (sopt.srr)
 		ip_echo_srr(dopt, iph, &sopt, dopt->data + dopt->optlen);
+	/* A CIPSO option at fault is echoed too: Linux's compile notes
+	 * one before it asks cipso_v4_validate, which refuses it (no CIPSO
+	 * domain here), and __ip_options_echo copies what was noted. */
+	if (fault && iph[fault] == IPOPT_CIPSO &&
+	    dopt->optlen + iph[fault + 1] <= IP_OPTIONS_MAX) {
+		memcpy(dopt->data + dopt->optlen, iph + fault, iph[fault + 1]);
+		dopt->optlen = (uint8_t)(dopt->optlen + iph[fault + 1]);
+	}
 	while (dopt->optlen & 3)
 		dopt->data[dopt->optlen++] = IPOPT_END;
 	return 0;
+}
+
+int ip_options_echo(struct ustack *st, struct ip_options *dopt,
+		    const uint8_t *iph)
+{
+	return ip_options_echo_upto(st, dopt, iph, (size_t)(iph[0] & 0xf) * 4);
 }
 
 void ip_options_undo(struct ip_options *opt)

@@ -9,7 +9,7 @@
  *   ip_setsockopt, ip_cmsg_send (ip_sockglue.c) -> ip_options_compile_sock
  *   ip_output (ipv4.c) -> ip_options_build
  *   icmp_echo, icmp_send, tcp_new_child, tcp_v4_send_reset,
- *   ip_cmsg_recv -> ip_options_echo [-> ip_options_undo]
+ *   tcp_tw_send_ack, ip_cmsg_recv -> ip_options_echo [-> ip_options_undo]
  *
  * Not done (ustack is a host and has no raw sockets): forwarding a source
  * route (a packet whose route is not consumed is dropped), CIPSO and the
@@ -74,6 +74,12 @@ int ip_options_rcv(struct ustack *st, uint8_t *iph, uint32_t spec_dst,
  */
 int ip_options_echo(struct ustack *st, struct ip_options *dopt,
 		    const uint8_t *iph);
+/* The same of the options that end by `end` (an offset from iph): a
+ * parameter problem's echo of those ip_options_rcv took before the bad
+ * one, whose pointer is `end` (Linux's __icmp_send echoes the options
+ * ip_options_compile filled in up to its error). */
+int ip_options_echo_upto(struct ustack *st, struct ip_options *dopt,
+			 const uint8_t *iph, size_t end);
 
 /* Back to the form setsockopt takes (Linux's ip_options_undo): the first
  * hop back in front, reserved slots zeroed and their pointers back. */

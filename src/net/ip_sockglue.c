@@ -748,13 +748,17 @@ int ip_setsockopt(struct sock *sk, int optname, const void *optval,
 }
 
 /* Linux's IP_MTU: the path MTU of the route a connected socket caches,
- * ENOTCONN without one. */
+ * ENOTCONN without one. TCP's goes to a source route's first hop
+ * (tcp_v4_connect); a datagram socket's to its peer whatever its options
+ * (ip4_datagram_connect routes to the address given). */
 static int ip_sock_mtu(struct sock *sk, int *val)
 {
+	uint32_t to = sk->protocol == IPPROTO_TCP ?
+		      ip_sock_nexthop(sk, sk->daddr) : sk->daddr;
 	struct ip_route rt;
 
 	if (sk->state == TCP_CLOSE || sk->state == TCP_LISTEN || !sk->daddr ||
-	    ip_route_output(sk->st, sk->daddr, &rt) < 0)
+	    ip_route_output(sk->st, to, &rt) < 0)
 		return -ENOTCONN;
 	*val = (int)rt.mtu;
 	return 0;

@@ -160,6 +160,7 @@ struct ipq {
 	uint8_t protocol;
 	bool has_first;
 	bool has_last;
+	uint8_t ecn;          /* 1 << each ECN codepoint held (RFC 3168 §5.3) */
 	uint32_t total_len;   /* payload length, known once the last arrived */
 	uint32_t meat;        /* payload bytes held */
 	size_t mem;           /* truesize held, charged to ipq_table.mem */

@@ -21,12 +21,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <linux/capability.h>
 #include <linux/errqueue.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 
 #include <net/if.h>
 #include <sys/ioctl.h>
+#include <sys/syscall.h>
 
 #include "dev/dummy.h"
 #include "dev/netdev.h"
@@ -94,6 +96,11 @@ void dt_note(struct dt *t, const char *fmt, ...)
 const struct calltable *dt_ct(const struct dt *t)
 {
 	return t->ct;
+}
+
+struct ustack *dt_ustack(const struct dt *t)
+{
+	return t->st;
 }
 
 static void out_ret(struct dt *t, long rc, int err)
@@ -1156,6 +1163,30 @@ void dt_getnames(struct dt *t, int fd)
 	dt_getpeername(t, fd, &a, &len);
 }
 
+int dt_cap_net_raw(struct dt *t, bool on)
+{
+	struct __user_cap_header_struct h = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct d[_LINUX_CAPABILITY_U32S_3];
+	int rc = (int)syscall(SYS_capget, &h, d), err = 0;
+
+	if (rc == 0) {
+		if (on)
+			d[CAP_TO_INDEX(CAP_NET_RAW)].effective |=
+				CAP_TO_MASK(CAP_NET_RAW);
+		else
+			d[CAP_TO_INDEX(CAP_NET_RAW)].effective &=
+				~CAP_TO_MASK(CAP_NET_RAW);
+		rc = (int)syscall(SYS_capset, &h, d);
+	}
+	err = rc ? errno : 0;
+	out(t, "CAP_NET_RAW %s", on ? "on" : "off");
+	out_ret(t, rc, err);
+	end_line(t);
+	return rc;
+}
+
 int dt_ping_socket(struct dt *t)
 {
 	if (dt_ct(t) == &ct_kernel) {
@@ -1343,7 +1374,7 @@ static void note_addr(char *out, size_t n, const void *in_addr)
  * within a minute of now, "T?" otherwise, since the two stacks stamp at
  * different moments.
  */
-static void note_ipopts(struct dt *t, const unsigned char *d, size_t n)
+void dt_note_ipopts(struct dt *t, const unsigned char *d, size_t n)
 {
 	char line[3 * 64 + 16];
 	size_t at = 0, i = 0, ts_start = 0, ts_end = 0, step = 0;
@@ -1447,7 +1478,7 @@ void dt_note_cmsgs(struct dt *t, const struct msghdr *m)
 			dt_note(t, "  tos %#x", d[0]);
 		} else if (level == SOL_IP &&
 			   (type == IP_RECVOPTS || type == IP_RETOPTS)) {
-			note_ipopts(t, d, n);
+			dt_note_ipopts(t, d, n);
 		} else if (level == SOL_IP && type == IP_ORIGDSTADDR &&
 			   n >= sizeof(struct sockaddr_in)) {
 			struct sockaddr_in o;

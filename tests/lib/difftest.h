@@ -71,6 +71,9 @@ bool dt_run_case(const struct dt_case *c, FILE *out);
 
 /* The side being run (for the rare case that must know; not recorded). */
 const struct calltable *dt_ct(const struct dt *t);
+/* The ustack side's instance; NULL on the kernel's. */
+struct ustack;
+struct ustack *dt_ustack(const struct dt *t);
 /* Free-form line in the transcript (a value the case computed). */
 void dt_note(struct dt *t, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -162,6 +165,11 @@ void dt_getsockopt_lens(struct dt *t, int fd, int level, int name,
 #define DT_GETLENS(t, fd, level, name, lens) \
 	dt_getsockopt_lens(t, fd, level, name, lens, \
 			   sizeof(lens) / sizeof((lens)[0]))
+/* CAP_NET_RAW in the calling thread's effective set, on or off: both
+ * sides ask that set (the kernel's ns_capable, ustack's dev_capable), so
+ * a case runs without it on both; it stays permitted, and a case that
+ * turns it off turns it on again. Recorded. */
+int dt_cap_net_raw(struct dt *t, bool on);
 /* A ping socket (SOCK_DGRAM, IPPROTO_ICMP); on the kernel's side, ping
  * sockets allowed to root first (net.ipv4.ping_group_range "0
  * 2147483647", as ustack allows them). */
@@ -188,6 +196,23 @@ void dt_note_cmsgs(struct dt *t, const struct msghdr *m);
  * then noted. */
 ssize_t dt_recvmsg_noted(struct dt *t, int fd, int flags, size_t buflen,
 			 size_t ctllen);
+/* IPv4 option bytes (IP_RECVOPTS, IP_RETOPTS, a header's) as a note
+ * line in hex, a timestamp option's times as "t" when recent. */
+void dt_note_ipopts(struct dt *t, const unsigned char *d, size_t n);
+
+/*
+ * Packets (difftest_wire.c). dt_inject_ip hands the side's stack an IPv4
+ * packet, header included (its checksum is filled in), as if it came in
+ * on "lo": the kernel's through a raw socket, ustack's through its
+ * loopback device. dt_wire_start starts a capture of what the side sends
+ * on "lo" (an injected packet too); dt_wire_note ends it, with a note
+ * line for each IPv4 packet of protocol proto (0: any): addresses, TOS,
+ * TCP ports, flags and length or ICMP type, code and word after the
+ * checksum, and the options (dt_note_ipopts).
+ */
+int dt_inject_ip(struct dt *t, const void *pkt, size_t len);
+void dt_wire_start(struct dt *t);
+void dt_wire_note(struct dt *t, int proto);
 /* getsockname and getpeername into sockaddr_in-sized buffers. */
 void dt_getnames(struct dt *t, int fd);
 

@@ -5,7 +5,8 @@
  * recvmsg(MSG_ERRQUEUE) (ICMP errors and local ones, the pending error
  * beside the queue, POLLERR), the control messages IP_PKTINFO,
  * IP_RECVTTL, IP_RECVTOS and IP_RECVORIGDSTADDR, IP_FREEBIND and
- * IP_MINTTL.
+ * IP_MINTTL; the ECN field of a datagram put back together from
+ * fragments (injected: dt_inject_ip).
  *
  * Every case is written once against the socket call table
  * (tests/lib/difftest.h) and run twice, on the kernel's sockets in a
@@ -866,8 +867,78 @@ static void case_recvfragsize(struct dt *t)
 	dt_close(t, r);
 }
 
+/* One fragment of a UDP datagram from 127.0.0.1:7400 to 127.0.0.1, the
+ * datagram's bytes [off, off + n) of udp, with its TOS byte. */
+static void inject_frag(struct dt *t, uint16_t id, uint8_t tos,
+			const unsigned char *udp, size_t off, size_t n, bool mf)
+{
+	unsigned char p[20 + 64];
+
+	memset(p, 0, 20);
+	p[0] = 0x45;
+	p[1] = tos;
+	p[2] = (unsigned char)((20 + n) >> 8);
+	p[3] = (unsigned char)(20 + n);
+	p[4] = (unsigned char)(id >> 8);
+	p[5] = (unsigned char)id;
+	p[6] = (unsigned char)((mf ? 0x20 : 0) | (off / 8) >> 8);
+	p[7] = (unsigned char)(off / 8);
+	p[8] = 64;
+	p[9] = IPPROTO_UDP;
+	p[12] = p[16] = 127;
+	p[15] = p[19] = 1;
+	memcpy(p + 20, udp + off, n);
+	dt_inject_ip(t, p, 20 + n);
+}
+
+/*
+ * RFC 3168 §5.3: a datagram put back together is CE if any of its
+ * fragments was, and one whose fragments mix not-ECT with ECT or CE is
+ * dropped; otherwise its header is the first fragment's (Linux's
+ * ip_frag_ecn_table, OR-ed into the first's TOS). Each datagram (two
+ * fragments, some out of order, one with a not-ECT duplicate of its
+ * first, which is dropped as a duplicate before its field counts) is
+ * read with IP_RECVTOS, or not at all.
+ */
+static void case_frag_ecn(struct dt *t)
+{
+	static const struct { uint8_t tos0, tos1; bool swap, dup; } c[] = {
+		{ 0x02, 0x02, false, false }, { 0x02, 0x03, false, false },
+		{ 0x03, 0x02, false, false }, { 0x01, 0x02, false, false },
+		{ 0x02, 0x01, false, false }, { 0x03, 0x03, false, false },
+		{ 0x00, 0x00, false, false }, { 0x02, 0x00, false, false },
+		{ 0x00, 0x03, false, false }, { 0x01, 0x00, false, false },
+		{ 0xb8 | 2, 0x03, false, false }, { 0x02, 0x03, true, false },
+		{ 0x00, 0x03, true, false }, { 0x02, 0x02, false, true },
+	};
+	unsigned char udp[24] = { 0x1c, 0xe8, 0x1c, 0xe9, 0, 24, 0, 0,
+				  'f', 'r', 'a', 'g', 'm', 'e', 'n', 't',
+				  's', ' ', 'o', 'f', ' ', 'o', 'n', 'e' };
+	int r = dt_udp_bound(t, 7401);
+
+	dt_setsockopt_int(t, r, SOL_IP, IP_RECVTOS, 1);
+	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		uint16_t id = (uint16_t)(0x4e00 + i);
+
+		dt_note(t, "fragments tos %#x then %#x%s%s", c[i].tos0,
+			c[i].tos1, c[i].swap ? ", second first" : "",
+			c[i].dup ? ", first again not-ECT" : "");
+		if (c[i].swap)
+			inject_frag(t, id, c[i].tos1, udp, 16, 8, false);
+		inject_frag(t, id, c[i].tos0, udp, 0, 16, true);
+		if (c[i].dup)
+			inject_frag(t, id, 0, udp, 0, 16, true);
+		if (!c[i].swap)
+			inject_frag(t, id, c[i].tos1, udp, 16, 8, false);
+		usleep(10000);
+		dt_recvmsg_noted(t, r, MSG_DONTWAIT, 64, 64);
+	}
+	dt_close(t, r);
+}
+
 static const struct dt_case cases[] = {
 	DT_CASE(case_recvfragsize),
+	DT_CASE(case_frag_ecn),
 	DT_CASE(case_ip_misc_options),
 	DT_CASE(case_mtu_discover_values),
 	DT_CASE(case_ip_mtu),

@@ -6,7 +6,9 @@
  * echo reply and of an error on the error queue), the IP_RETOPTS control
  * message of sendmsg, the size a datagram may have under
  * IP_PMTUDISC_DO, TCP's MSS with options on both ends and a reset for a
- * SYN with them.
+ * SYN with them, connect() with a source route, the refusals without
+ * CAP_NET_RAW (dt_cap_net_raw, both sides); and on the wire
+ * (dt_inject_ip, dt_wire_note): a TIME_WAIT socket's ACK.
  *
  * Each case runs on the kernel's sockets in a private namespace and on
  * ustack; the transcripts must agree. Option bytes in control messages
@@ -250,6 +252,43 @@ static void case_retopts_cmsg_send(struct dt *t)
 	send_retopts(t, p, r, (unsigned char[4]){ 7, 7, 3, 0 }, 4);
 }
 
+/*
+ * Without CAP_NET_RAW (Linux's ip_options_get, ns_capable): the security
+ * and unknown types and a timestamp's unknown flags are EINVAL, a source
+ * route EPERM once it is well formed (Linux d3915a1f5a4b; a malformed
+ * one EINVAL first), CIPSO EINVAL as ever; record route, timestamps,
+ * router alert and NOPs are anyone's. The same for the IP_RETOPTS
+ * message of a datagram (ip_cmsg_send) and on TCP.
+ */
+static void case_ipoptions_unprivileged(struct dt *t)
+{
+	static const unsigned char lsrr[12] = { 0x83, 11, 4, 127, 0, 0, 2,
+						127, 0, 0, 3 };
+	int r = dt_udp_bound(t, P1);
+	int u = dt_socket(t, AF_INET, SOCK_DGRAM, 0);
+	int s = dt_socket(t, AF_INET, SOCK_STREAM, 0);
+	int p = dt_ping_socket(t);
+
+	if (dt_cap_net_raw(t, false) < 0)
+		return;
+	for (size_t i = 0; i < sizeof(set_cases) / sizeof(set_cases[0]); i++) {
+		set_and_read(t, u, &set_cases[i]);
+		set_and_read(t, s, &set_cases[i]);
+	}
+	set_and_read(t, p, &set_cases[26]);
+	set_and_read(t, p, &set_cases[35]);
+	dt_setsockopt_int(t, r, IPPROTO_IP, IP_RECVOPTS, 1);
+	dt_setsockopt(t, u, IPPROTO_IP, IP_OPTIONS, NULL, 0);
+	send_retopts(t, u, r, lsrr, sizeof(lsrr));
+	send_retopts(t, u, r, (unsigned char[4]){ 25, 4, 0, 0 }, 4);
+	send_retopts(t, u, r, (unsigned char[4]){ 0x44, 4, 5, 2 }, 4);
+	send_retopts(t, u, r, (unsigned char[4]){ 1, 7, 3, 4 }, 4);
+	send_retopts(t, p, r, lsrr, sizeof(lsrr));
+	dt_cap_net_raw(t, true);
+	/* Back: the source route is taken again. */
+	set_and_read(t, u, &set_cases[26]);
+}
+
 /* An echo and its reply through a ping socket, the request with RR or
  * TS: the reply's options as the ping socket reads them. */
 static void case_ping_rr_ts(struct dt *t)
@@ -460,9 +499,219 @@ static void case_cork_keeps_options(struct dt *t)
 	dt_recvmsg_noted(t, r, MSG_DONTWAIT, 16, 256);
 }
 
+/* An IPv4 packet from 127.0.0.1 to 127.0.0.1: opts (optlen bytes, a
+ * multiple of 4) and l4 (l4len bytes) of protocol proto. */
+static void inject_opts(struct dt *t, uint8_t proto, const unsigned char *opts,
+			size_t optlen, const unsigned char *l4, size_t l4len)
+{
+	unsigned char p[60 + 64];
+	size_t hl = 20 + optlen;
+
+	memset(p, 0, hl);
+	p[0] = (unsigned char)(0x40 | hl / 4);
+	p[2] = (unsigned char)((hl + l4len) >> 8);
+	p[3] = (unsigned char)(hl + l4len);
+	p[4] = 0x12;
+	p[8] = 64;
+	p[9] = proto;
+	p[12] = p[16] = 127;
+	p[15] = p[19] = 1;
+	if (optlen)
+		memcpy(p + 20, opts, optlen);
+	memcpy(p + hl, l4, l4len);
+	dt_inject_ip(t, p, hl + l4len);
+}
+
+/* The 16-bit one's complement sum of n bytes, added to sum. */
+static uint32_t sum16(uint32_t sum, const unsigned char *b, size_t n)
+{
+	for (size_t i = 0; i + 1 < n; i += 2)
+		sum += (uint32_t)(b[i] << 8 | b[i + 1]);
+	if (n & 1)
+		sum += (uint32_t)b[n - 1] << 8;
+	return sum;
+}
+
+/* A TCP segment of 127.0.0.1:sport to 127.0.0.1:dport with one byte of
+ * data (a segment with data is answered out of the window whatever
+ * tcp_invalid_ratelimit says), flags and sequence numbers given, its
+ * checksum made. */
+static void inject_tcp(struct dt *t, uint16_t sport, uint16_t dport,
+		       uint8_t flags, uint32_t seq, uint32_t ack,
+		       const unsigned char *opts, size_t optlen)
+{
+	unsigned char th[21] = { 0 }, pseudo[12] = { 127, 0, 0, 1, 127, 0, 0, 1,
+						     0, IPPROTO_TCP, 0, 21 };
+	uint32_t sum;
+
+	th[0] = (unsigned char)(sport >> 8);
+	th[1] = (unsigned char)sport;
+	th[2] = (unsigned char)(dport >> 8);
+	th[3] = (unsigned char)dport;
+	for (int i = 0; i < 4; i++) {
+		th[4 + i] = (unsigned char)(seq >> (24 - 8 * i));
+		th[8 + i] = (unsigned char)(ack >> (24 - 8 * i));
+	}
+	th[12] = 5 << 4;
+	th[13] = flags;
+	th[14] = 0xff;
+	th[15] = 0xff;
+	th[20] = 'z';
+	sum = sum16(sum16(0, pseudo, sizeof(pseudo)), th, sizeof(th));
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	th[16] = (unsigned char)(~sum >> 8);
+	th[17] = (unsigned char)~sum;
+	inject_opts(t, IPPROTO_TCP, opts, optlen, th, sizeof(th));
+}
+
+/*
+ * A TIME_WAIT socket's ACK (and the reset a listener sends for that ACK)
+ * echoes the options of the segment it answers, not the connection's:
+ * Linux's tcp_v4_send_ack and tcp_v4_send_reset hand the segment's
+ * options to ip_send_unicast_reply, which echoes them (ip_options_echo).
+ * The client (the side that closed first) sent its segments with record
+ * route; its TIME_WAIT answers segments with record route, a timestamp
+ * and none.
+ */
+static void case_timewait_ack_options(struct dt *t)
+{
+	static const unsigned char rr9[40] = { 7, 39, 4 };
+	static const struct optcase seg[] = {
+		{ { 7, 11, 4 }, 12 },          /* record route, 2 slots */
+		{ { 0x44, 12, 5, 0 }, 12 },    /* timestamp, 2 slots */
+		{ { 7, 7, 8, 10, 0, 0, 1 }, 8 },   /* record route, full */
+		{ { 0 }, 0 },
+	};
+
+	for (size_t i = 0; i < sizeof(seg) / sizeof(seg[0]); i++) {
+		uint16_t cp = (uint16_t)(P1 + 40 + 2 * i), sp = cp + 1;
+		struct sockaddr_in a = dt_sin("127.0.0.1", cp);
+		struct sockaddr_in to = dt_sin("127.0.0.1", sp);
+		int l = dt_tcp_listener(t, sp);
+		int c = dt_socket(t, AF_INET, SOCK_STREAM, 0);
+		int s;
+		char b[4];
+
+		/* The client closes first: its end waits in TIME_WAIT. */
+		dt_bind(t, c, &a, sizeof(a));
+		dt_setsockopt(t, c, IPPROTO_IP, IP_OPTIONS, rr9, sizeof(rr9));
+		dt_connect(t, c, &to, sizeof(to));
+		s = dt_accept(t, l, NULL, NULL);
+		dt_close(t, c);
+		dt_read(t, s, b, sizeof(b));
+		dt_close(t, s);
+		usleep(20000);
+		/* A segment out of its window: an ACK answers, and the
+		 * listener's reset answers that ACK (and ends the
+		 * TIME_WAIT: one connection a segment). */
+		dt_wire_start(t);
+		inject_tcp(t, sp, cp, 0x18, 0x12345678, 1, seg[i].b,
+			   seg[i].len);
+		usleep(20000);
+		dt_wire_note(t, IPPROTO_TCP);
+		dt_close(t, l);
+	}
+}
+
+/*
+ * connect() on a socket whose IP_OPTIONS hold a source route, to
+ * 0.0.0.0: TCP refuses it with EINVAL (Linux's tcp_v4_connect: no final
+ * destination for the route's last slot); UDP and ping sockets connect
+ * (ip4_datagram_connect asks nothing of the options). To a destination,
+ * TCP's route is the first hop's (tcp_v4_connect routes to it): IP_MTU
+ * is that route's MTU, which bounds the MSS too (a first hop on lo at
+ * MTU 300, the destination on v0; timestamps off, whose room Linux
+ * counts before the SYN-ACK); a UDP socket's IP_MTU stays its peer's.
+ */
+static void case_srr_connect(struct dt *t)
+{
+	static const unsigned char lsrr[12] = { 0x83, 11, 4, 10, 9, 0, 2,
+						127, 0, 0, 3 };
+	static const unsigned char lsrr_lo[12] = { 0x83, 11, 4, 127, 0, 0, 2,
+						   10, 9, 0, 3 };
+	struct sockaddr_in any = dt_sin("0.0.0.0", P1 + 50);
+	struct sockaddr_in to = dt_sin("127.0.0.1", P1 + 50);
+	struct sockaddr_in v0 = dt_sin("10.9.0.2", P1 + 50);
+	int fd, types[] = { SOCK_STREAM | SOCK_NONBLOCK, SOCK_DGRAM };
+
+	dt_add_link(t);
+	for (size_t i = 0; i < 2; i++) {
+		fd = dt_socket(t, AF_INET, types[i], 0);
+		dt_setsockopt(t, fd, IPPROTO_IP, IP_OPTIONS, lsrr, sizeof(lsrr));
+		dt_connect(t, fd, &any, sizeof(any));
+		dt_getnames(t, fd);
+		dt_close(t, fd);
+	}
+	fd = dt_ping_socket(t);
+	dt_setsockopt(t, fd, IPPROTO_IP, IP_OPTIONS, lsrr, sizeof(lsrr));
+	dt_connect(t, fd, &any, sizeof(any));
+	dt_close(t, fd);
+	fd = dt_socket(t, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	dt_setsockopt(t, fd, IPPROTO_IP, IP_OPTIONS, lsrr, sizeof(lsrr));
+	dt_connect(t, fd, &to, sizeof(to));
+	dt_getsockopt_int(t, fd, IPPROTO_IP, IP_MTU);
+	dt_getnames(t, fd);
+	dt_close(t, fd);
+	fd = dt_socket(t, AF_INET, SOCK_DGRAM, 0);
+	dt_setsockopt(t, fd, IPPROTO_IP, IP_OPTIONS, lsrr, sizeof(lsrr));
+	dt_connect(t, fd, &to, sizeof(to));
+	dt_getsockopt_int(t, fd, IPPROTO_IP, IP_MTU);
+	dt_close(t, fd);
+	if (dt_set_lo_mtu(t, 300) < 0)
+		return;
+	dt_sysctl(t, "net.ipv4.tcp_timestamps", "0");
+	fd = dt_socket(t, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	dt_setsockopt(t, fd, IPPROTO_IP, IP_OPTIONS, lsrr_lo, sizeof(lsrr_lo));
+	dt_connect(t, fd, &v0, sizeof(v0));
+	dt_getsockopt_int(t, fd, IPPROTO_IP, IP_MTU);
+	dt_getsockopt_int(t, fd, IPPROTO_TCP, TCP_MAXSEG);
+	dt_close(t, fd);
+	dt_sysctl(t, "net.ipv4.tcp_timestamps", "1");
+	dt_set_lo_mtu(t, 65536);
+}
+
+/*
+ * A parameter problem carries the echo of the options checked before the
+ * bad one (Linux's __icmp_send echoes the ip_options that
+ * ip_options_compile filled in up to the error), and quotes the header
+ * as processed so far. UDP datagrams to a bound port, with a record
+ * route then a second one; a timestamp then a record route with a bad
+ * pointer; a bad first option; a record route with room then a bad
+ * router alert; an unknown option (not echoed) and a record route before
+ * a bad router alert; a timestamp of addresses and times before a CIPSO
+ * option (refused: no CIPSO domain).
+ */
+static void case_parameter_problem_options(struct dt *t)
+{
+	static const struct optcase bad[] = {
+		{ { 7, 7, 4, 0, 0, 0, 0, 7, 7, 4, 0, 0, 0, 0, 1, 1 }, 16 },
+		{ { 0x44, 12, 5, 0, 0, 0, 0, 0, 0, 0, 0, 0, 7, 7, 3, 0, 0,
+		    0, 0, 1 }, 20 },
+		{ { 7, 7, 3, 0, 0, 0, 0, 1 }, 8 },
+		{ { 7, 11, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0x94, 2, 1, 1, 1 }, 16 },
+		{ { 25, 4, 1, 2, 7, 7, 4, 0, 0, 0, 0, 0x94, 2, 1, 1, 1 }, 16 },
+		{ { 0x44, 12, 5, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0x86, 6, 0, 0,
+		    0, 1, 0, 0 }, 20 },
+	};
+	unsigned char udp[9] = { 0x1c, 0xe8, 0, 0, 0, 9, 0, 0, 'p' };
+	int r = dt_udp_bound(t, P1 + 43);
+
+	udp[2] = (unsigned char)((P1 + 43) >> 8);
+	udp[3] = (unsigned char)(P1 + 43);
+	dt_wire_start(t);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		inject_opts(t, IPPROTO_UDP, bad[i].b, bad[i].len, udp,
+			    sizeof(udp));
+	usleep(20000);
+	dt_wire_note(t, IPPROTO_ICMP);
+	dt_recvmsg_noted(t, r, MSG_DONTWAIT, 16, 0);
+}
+
 static const struct dt_case cases[] = {
 	DT_CASE(case_ipoptions_set_validation),
 	DT_CASE(case_ipoptions_lengths),
+	DT_CASE(case_ipoptions_unprivileged),
 	DT_CASE(case_recvopts_retopts_flags),
 	DT_CASE(case_udp_rr_ts),
 	DT_CASE(case_retopts_cmsg_send),
@@ -473,6 +722,9 @@ static const struct dt_case cases[] = {
 	DT_CASE(case_tcp_options_rst),
 	DT_CASE(case_srr_send),
 	DT_CASE(case_cork_keeps_options),
+	DT_CASE(case_timewait_ack_options),
+	DT_CASE(case_srr_connect),
+	DT_CASE(case_parameter_problem_options),
 };
 
 int main(void)

@@ -5,7 +5,8 @@
  * back together in order, out of order, with duplicates; overlaps that
  * drop the datagram whole; the 65535-byte bound; malformed fragments; the
  * memory limit; the 30 s timeout in virtual time with ICMP time exceeded
- * only when fragment zero arrived; DF on an oversize datagram.
+ * only when fragment zero arrived; DF on an oversize datagram; the ECN
+ * field of the datagram from its fragments' (RFC 3168 §5.3).
  *
  * The stack under test is 10.0.0.2/24 on an L3 device of MTU 1500; the
  * peer is 10.0.0.1.
@@ -250,6 +251,68 @@ static void test_reasm_overlap(void **state)
 	send_frag(6, 1480 - 8, true, PAY, 8);
 	assert_int_equal(ipt_drops(&T, US_DROP_IP_FRAG_OVERLAP), 4);
 	assert_int_equal(R->delivered, 0);
+}
+
+/* Piece i of PAY with TOS byte tos (its header sum made again). */
+static void send_piece_tos(uint16_t id, int i, uint8_t tos)
+{
+	unsigned int off = (unsigned int)i * PIECE;
+	size_t len = PAY_LEN - off < PIECE ? PAY_LEN - off : PIECE;
+	static uint8_t buf[20 + PIECE];
+	uint16_t sum;
+
+	tb_ipv4(buf, PEER, ME, IPT_PROTO, id,
+		(uint16_t)((off + len < PAY_LEN ? IP_MF : 0) | off / 8), 64,
+		PAY + off, len);
+	buf[1] = tos;
+	buf[10] = buf[11] = 0;
+	sum = inet_csum(buf, 20);
+	buf[10] = (uint8_t)(sum >> 8);
+	buf[11] = (uint8_t)sum;
+	ts_inject(&T, buf, 20 + len);
+}
+
+/*
+ * RFC 3168 §5.3 (Linux's ip_frag_ecn_table): a datagram is CE when any
+ * fragment was, keeps the first fragment's field otherwise, and is
+ * dropped, counted as a failed reassembly, when its fragments mix
+ * not-ECT with ECT or CE. A duplicate's field is not counted.
+ */
+static void test_reasm_ecn(void **state)
+{
+	(void)state;
+	/* CE on a later fragment only; the first's DSCP kept. */
+	for (int i = 0; i < NPIECES; i++)
+		send_piece_tos(20, i, i == 3 ? 0x03 : 0xb8 | 0x02);
+	expect_delivered(1);
+	assert_int_equal(R->iph[1], 0xb8 | 0x03);
+	/* ECT(1) first, ECT(0) after: the first's. */
+	for (int i = NPIECES - 1; i >= 0; i--)
+		send_piece_tos(21, i, i == 0 ? 0x01 : 0x02);
+	expect_delivered(2);
+	assert_int_equal(R->iph[1], 0x01);
+	/* A not-ECT duplicate of a fragment held: it goes alone. */
+	send_piece_tos(22, 0, 0x02);
+	send_piece_tos(22, 0, 0x00);
+	for (int i = 1; i < NPIECES; i++)
+		send_piece_tos(22, i, 0x02);
+	expect_delivered(3);
+	assert_int_equal(R->iph[1], 0x02);
+	assert_int_equal(ipt_drops(&T, US_DROP_IP_FRAG_DUP), 1);
+	/* Not-ECT beside ECT or CE: the datagram goes, its fragments
+	 * counted, once complete. */
+	for (int i = 0; i < NPIECES; i++)
+		send_piece_tos(23, i, i == NPIECES - 1 ? 0x00 : 0x03);
+	assert_int_equal(R->delivered, 3);
+	assert_int_equal(ipt_drops(&T, US_DROP_IP_FRAG_ECN), NPIECES);
+	assert_int_equal(ipt_mib(&T, US_MIB_IP_REASM_FAILS), 1);
+	assert_int_equal(T.st->ip.reasm.count, 0);
+	assert_int_equal(T.st->ip.reasm.mem, 0);
+	/* All not-ECT: as sent. */
+	for (int i = 0; i < NPIECES; i++)
+		send_piece_tos(24, i, 0x10);
+	expect_delivered(4);
+	assert_int_equal(R->iph[1], 0x10);
 }
 
 /* RFC 791: offset * 8 + total length past 65535 is the ping of death. */
@@ -574,6 +637,7 @@ int main(void)
 		T_(test_reasm_out_of_order),
 		T_(test_reasm_duplicates),
 		T_(test_reasm_overlap),
+		T_(test_reasm_ecn),
 		T_(test_reasm_too_big),
 		T_(test_reasm_bad_fragments),
 		T_(test_reasm_memlimit),

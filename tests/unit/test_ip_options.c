@@ -70,38 +70,48 @@ static size_t mk(uint8_t *buf, uint32_t dst, uint8_t proto, uint16_t frag,
 }
 
 /* The spec's §2.2 table: delivered, or a parameter problem (type 12,
- * code 0) pointing at the octet at fault, the datagram dropped. */
+ * code 0) pointing at the octet at fault, the datagram dropped; the
+ * problem echoes the options taken before the bad one (two RR: the
+ * first, with this host's entry), and a bad CIPSO option itself (Linux's
+ * __icmp_send echoes what ip_options_compile noted up to the error). */
 static void test_rcv_param_problem(void **state)
 {
 	static const struct {
 		uint8_t opt[16];
 		size_t len;
 		uint8_t pointer;   /* 0: delivered */
+		uint8_t echo[12];  /* the problem's own options */
+		size_t echo_len;
 	} cases[] = {
-		{ { 1, 1, 1, 1 }, 4, 0 },
-		{ { 0, 7, 3, 0x63 }, 4, 0 },
-		{ { 1, 7, 1, 0 }, 4, 21 },                   /* length 1 */
-		{ { 7, 0, 0, 0 }, 4, 20 },                   /* length 0 */
-		{ { 7, 9, 4, 0, 0, 0, 0, 0 }, 8, 20 },       /* past the end */
-		{ { 1, 1, 1, 7 }, 4, 23 },                   /* no length */
-		{ { 7, 7, 3 }, 8, 22 },                      /* RR pointer 3 */
-		{ { 7, 7, 5 }, 8, 22 },                      /* pointer 5 */
-		{ { 7, 2, 1, 1 }, 4, 21 },                   /* RR length 2 */
-		{ { 7, 7, 4, 0, 0, 0, 0, 1, 7, 3, 4 }, 12, 28 }, /* two RR */
-		{ { 0x44, 8, 4, 0 }, 8, 22 },                /* TS pointer 4 */
-		{ { 0x44, 8, 5, 1 }, 8, 22 },                /* no pair room */
-		{ { 0x44, 3, 5, 1 }, 4, 21 },                /* TS length 3 */
-		{ { 0x44, 8, 9, 0xf0 }, 8, 23 },             /* overflow 15 */
-		{ { 0x94, 2, 1, 1 }, 4, 21 },                /* RA length 2 */
-		{ { 0x86, 6, 0, 0, 0, 1 }, 8, 21 },          /* CIPSO */
-		{ { 0x86, 10, 0, 0, 0, 1, 1, 2, 0, 0 }, 12, 22 },
-		{ { 0x83, 7, 3 }, 8, 22 },                   /* LSRR pointer 3 */
-		{ { 7, 7, 8, 1, 2, 3, 4 }, 8, 0 },           /* RR full */
-		{ { 0x44, 8, 9, 0x10 }, 8, 0 },              /* TS full */
-		{ { 0x94, 4, 0, 0 }, 4, 0 },                 /* RA */
-		{ { 0x82, 4, 0, 0, 25, 4, 1, 2 }, 8, 0 },    /* SEC, unknown */
-		{ { 0x44, 8, 5, 2 }, 8, 0 },                 /* TS flag 2 */
-		{ { 0x44, 12, 5, 3, 10, 9, 9, 9 }, 12, 0 },  /* prespec: not us */
+#define NONE { 0 }, 0
+		{ { 1, 1, 1, 1 }, 4, 0, NONE },
+		{ { 0, 7, 3, 0x63 }, 4, 0, NONE },
+		{ { 1, 7, 1, 0 }, 4, 21, NONE },             /* length 1 */
+		{ { 7, 0, 0, 0 }, 4, 20, NONE },             /* length 0 */
+		{ { 7, 9, 4, 0, 0, 0, 0, 0 }, 8, 20, NONE }, /* past the end */
+		{ { 1, 1, 1, 7 }, 4, 23, NONE },             /* no length */
+		{ { 7, 7, 3 }, 8, 22, NONE },                /* RR pointer 3 */
+		{ { 7, 7, 5 }, 8, 22, NONE },                /* pointer 5 */
+		{ { 7, 2, 1, 1 }, 4, 21, NONE },             /* RR length 2 */
+		{ { 7, 7, 4, 0, 0, 0, 0, 1, 7, 3, 4 }, 12, 28,   /* two RR */
+		  { 7, 7, 8, 10, 0, 0, 2, 0 }, 8 },
+		{ { 0x44, 8, 4, 0 }, 8, 22, NONE },          /* TS pointer 4 */
+		{ { 0x44, 8, 5, 1 }, 8, 22, NONE },          /* no pair room */
+		{ { 0x44, 3, 5, 1 }, 4, 21, NONE },          /* TS length 3 */
+		{ { 0x44, 8, 9, 0xf0 }, 8, 23, NONE },       /* overflow 15 */
+		{ { 0x94, 2, 1, 1 }, 4, 21, NONE },          /* RA length 2 */
+		{ { 0x86, 6, 0, 0, 0, 1 }, 8, 21,            /* CIPSO */
+		  { 0x86, 6, 0, 0, 0, 1, 0, 0 }, 8 },
+		{ { 0x86, 10, 0, 0, 0, 1, 1, 2, 0, 0 }, 12, 22,
+		  { 0x86, 10, 0, 0, 0, 1, 1, 2, 0, 0, 0, 0 }, 12 },
+		{ { 0x83, 7, 3 }, 8, 22, NONE },             /* LSRR pointer 3 */
+		{ { 7, 7, 8, 1, 2, 3, 4 }, 8, 0, NONE },     /* RR full */
+		{ { 0x44, 8, 9, 0x10 }, 8, 0, NONE },        /* TS full */
+		{ { 0x94, 4, 0, 0 }, 4, 0, NONE },           /* RA */
+		{ { 0x82, 4, 0, 0, 25, 4, 1, 2 }, 8, 0, NONE },  /* SEC, unknown */
+		{ { 0x44, 8, 5, 2 }, 8, 0, NONE },           /* TS flag 2 */
+		{ { 0x44, 12, 5, 3, 10, 9, 9, 9 }, 12, 0, NONE },  /* not us */
+#undef NONE
 	};
 	int delivered = 0;
 
@@ -112,6 +122,7 @@ static void test_rcv_param_problem(void **state)
 			      "payload!", 8);
 		uint64_t bad = ipt_drops(&T, US_DROP_IP_BAD_OPTIONS);
 		struct sk_buff *skb;
+		size_t h;
 
 		print_message("case %zu\n", i);
 		ts_advance(&T, 2000000);   /* past ICMP's rate limit */
@@ -126,12 +137,16 @@ static void test_rcv_param_problem(void **state)
 		assert_int_equal(R->delivered, delivered);
 		assert_int_equal(ipt_drops(&T, US_DROP_IP_BAD_OPTIONS), bad + 1);
 		assert_non_null(skb);
-		assert_int_equal(skb->data[0], 0x45);    /* no options echoed */
-		assert_int_equal(skb->data[20], 12);
-		assert_int_equal(skb->data[21], 0);
-		assert_int_equal(skb->data[24], cases[i].pointer);
+		assert_int_equal(skb->data[0], 0x45 + cases[i].echo_len / 4);
+		if (cases[i].echo_len)
+			assert_memory_equal(skb->data + 20, cases[i].echo,
+					    cases[i].echo_len);
+		h = 20 + cases[i].echo_len;
+		assert_int_equal(skb->data[h], 12);
+		assert_int_equal(skb->data[h + 1], 0);
+		assert_int_equal(skb->data[h + 4], cases[i].pointer);
 		/* The datagram quoted from its header. */
-		assert_memory_equal(skb->data + 28 + 12, buf + 12, 8);
+		assert_memory_equal(skb->data + h + 8 + 12, buf + 12, 8);
 		skb_free(skb);
 	}
 }

@@ -12,7 +12,8 @@
  * end connect() with Linux's errno, source quench does nothing; a
  * listener's embryo goes when its peer is unreachable. Unreachables that
  * keep the RTO short (RFC 6069) do not end a connection sooner: the
- * limit is on time.
+ * limit is on time. A source-routed connection's MSS follows the path
+ * MTU to the route's first hop.
  * (packetdrill's icmp/ scripts check the same against Linux.)
  */
 #include <setjmp.h>
@@ -271,6 +272,64 @@ static void test_mss_follows_table(void **state)
 	}
 	assert_int_equal(ip_pmtu_get(T.st, a.peer_addr, NULL), 0);
 	assert_int_equal(snd_mss(a.fd), 1460);
+}
+
+/*
+ * A connection whose IP_OPTIONS hold a source route goes to the route's
+ * first hop (RFC 791 §3.1), and it is that route's MTU the MSS follows,
+ * as Linux's socket caches the route to the first hop (tcp_v4_connect,
+ * inet_csk_rebuild_route): a path MTU learnt for the final destination
+ * changes nothing, one for the first hop lowers the MSS. The segments
+ * carry the 8 bytes of options, which come off the MSS too.
+ */
+static void test_srr_mss_first_hop(void **state)
+{
+	static const uint8_t lsrr[8] = { 0x83, 7, 4, 10, 0, 0, 1, 1 };
+	struct sockaddr_in sin = { .sin_family = AF_INET,
+				   .sin_port = htons(80) };
+	struct tt_conn c;
+	struct sk_buff *skb;
+	uint8_t opt[4] = { 2, 4, 1460 >> 8, 1460 & 0xff };
+
+	(void)state;
+	tt_conn_init(&c, &T, true);
+	c.peer_addr = ts_ip("10.0.0.99");
+	sin.sin_addr.s_addr = c.peer_addr;
+	c.fd = us_socket_on(T.st, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	assert_true(c.fd >= 0);
+	assert_int_equal(us_setsockopt(c.fd, IPPROTO_IP, IP_OPTIONS, lsrr,
+				       sizeof(lsrr)), 0);
+	assert_int_equal(us_connect(c.fd, (struct sockaddr *)&sin,
+				    sizeof(sin)), -1);
+	assert_int_equal(errno, EINPROGRESS);
+	/* The SYN: to the first hop, the destination in the route. */
+	skb = ts_pop_tx(&T);
+	assert_non_null(skb);
+	assert_int_equal(skb->data[0], 0x47);
+	assert_memory_equal(skb->data + 16, "\x0a\x00\x00\x01", 4);
+	assert_memory_equal(skb->data + 20, "\x83\x07\x04", 3);
+	assert_memory_equal(skb->data + 23, &c.peer_addr, 4);
+	c.us_port = (uint16_t)(skb->data[28] << 8 | skb->data[29]);
+	c.iss = (uint32_t)skb->data[32] << 24 | skb->data[33] << 16 |
+		skb->data[34] << 8 | skb->data[35];
+	skb_free(skb);
+	c.rcv_nxt = c.iss + 1;
+	c.snd_nxt = c.irs + 1;
+	tt_send_opt(&c, TCPHDR_SYN | TCPHDR_ACK, c.irs, c.rcv_nxt, opt,
+		    sizeof(opt), NULL, 0);
+	ts_flush_tx(&T);
+	assert_int_equal(tt_state(c.fd), TCP_ESTABLISHED);
+	assert_int_equal(snd_mss(c.fd), 1460 - 8);
+	assert_int_equal(ip_pmtu_update(T.st, c.peer_addr, 1200), 1200);
+	assert_int_equal(snd_mss(c.fd), 1460 - 8);
+	/* (Setting the options again makes the MSS again at once.) */
+	assert_int_equal(us_setsockopt(c.fd, IPPROTO_IP, IP_OPTIONS, lsrr,
+				       sizeof(lsrr)), 0);
+	assert_int_equal(snd_mss(c.fd), 1460 - 8);
+	assert_int_equal(ip_pmtu_update(T.st, ts_ip("10.0.0.1"), 1200), 1200);
+	assert_int_equal(snd_mss(c.fd), 1200 - 40 - 8);
+	us_close(c.fd);
+	ts_flush_tx(&T);
 }
 
 /* net.ipv4.ip_no_pmtu_disc: 2 ignores "fragmentation needed", 3 takes
@@ -655,6 +714,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_listener_embryo, setup,
 						ts_teardown),
 		cmocka_unit_test_setup_teardown(test_synsent, setup, ts_teardown),
+		cmocka_unit_test_setup_teardown(test_srr_mss_first_hop, setup,
+						ts_teardown),
 		cmocka_unit_test_setup_teardown(test_rto_revert_time_limit,
 						setup, ts_teardown),
 		cmocka_unit_test_setup_teardown(test_orphan_soft_error_not_alive,

@@ -587,6 +587,7 @@ uint32_t tcp_receive_window(const struct tcp_sock *tp)
 void tcp_update_mss(struct tcp_sock *tp)
 {
 	uint32_t mss = tp->peer_mss;
+	uint32_t hop = ip_sock_nexthop(&tp->sk, tp->sk.daddr);
 	uint32_t cutoff, pmtu, ipopt_len;
 
 	/* An IPv4 datagram holds at most 65535 - 40 bytes of TCP data;
@@ -605,11 +606,12 @@ void tcp_update_mss(struct tcp_sock *tp)
 	 * allows (Linux's tcp_sync_mss); the MSS we announced stays. Nor
 	 * than the route's device takes now (SIOCSIFMTU may have lowered it
 	 * since the connection began: Linux's tcp_current_mss sees dst_mtu
-	 * change at the next transmission). */
-	pmtu = ip_pmtu_get(tp->sk.st, tp->sk.daddr, NULL);
+	 * change at the next transmission). Both of the route to the
+	 * first hop of a source route (ip_sock_nexthop). */
+	pmtu = ip_pmtu_get(tp->sk.st, hop, NULL);
 	if (pmtu && pmtu - 40 < mss)
 		mss = pmtu - 40;
-	pmtu = tp->sk.daddr ? ip_route_dev_mtu(tp->sk.st, tp->sk.daddr) : 0;
+	pmtu = hop ? ip_route_dev_mtu(tp->sk.st, hop) : 0;
 	if (pmtu > 40 && pmtu - 40 < mss)
 		mss = pmtu - 40;
 	/* The MSS counts no options (RFC 9293 §3.7.1, RFC 6691): those on
@@ -709,16 +711,23 @@ static int tcp_v4_connect(struct sock *sk, const struct sockaddr *uaddr,
 			  int len)
 {
 	const struct sockaddr_in *sin = (const struct sockaddr_in *)uaddr;
+	const struct ip_options *opt = ip_sock_options(sk);
 	struct tcp_sock *tp = tcp_sk(sk);
 	struct tcp_tw twts = { 0 };
 	struct ip_route rt;
 	enum ip_addr_type t;
-	uint32_t isn = 0;
+	uint32_t isn = 0, nexthop;
 	int rc = inet_check_sockaddr(uaddr, len);
 
 	if (rc < 0)
 		return rc;
-	t = ip_addr_type(sk->st, sin->sin_addr.s_addr);
+	/* A source route (IP_OPTIONS) goes to its first hop, and its last
+	 * slot takes the destination (RFC 791 §3.1), which 0.0.0.0 cannot
+	 * be (Linux's tcp_v4_connect: EINVAL). */
+	if (opt && opt->srr && !sin->sin_addr.s_addr)
+		return -EINVAL;
+	nexthop = ip_options_first_hop(opt, sin->sin_addr.s_addr);
+	t = ip_addr_type(sk->st, nexthop);
 	if (t == IP_ADDR_BROADCAST || t == IP_ADDR_MULTICAST)
 		return -ENETUNREACH;
 	/* Bound with IP_FREEBIND to an address this host does not have:
@@ -727,10 +736,7 @@ static int tcp_v4_connect(struct sock *sk, const struct sockaddr *uaddr,
 		return -ENETUNREACH;
 	/* (Out of the device SO_BINDTODEVICE names, if any: Linux's
 	 * ip_route_connect with sk_bound_dev_if.) */
-	rc = ip_route_output_oif(sk->st,
-				 ip_options_first_hop(ip_sock_options(sk),
-						      sin->sin_addr.s_addr),
-				 sk->bound_dev_if, &rt);
+	rc = ip_route_output_oif(sk->st, nexthop, sk->bound_dev_if, &rt);
 	if (rc == 0)
 		rc = ip_route_check_saddr(sk->saddr, &rt);
 	if (rc < 0)

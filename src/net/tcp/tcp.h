@@ -666,6 +666,8 @@ bool tcp_fastopen_synack(struct sock *sk, const struct tcp_seg *th,
 /* tcp_err.c: an ICMP error about a segment we sent (the net_protocol's
  * err_handler; RFC 1122 §4.2.3.9, RFC 5927, RFC 1191). */
 struct ipv4_info;
+/* A path MTU to daddr changed (INADDR_ANY: any): the MSS of every
+ * connection routed there (to a source route's first hop) follows. */
 void tcp_pmtu_sync_all(struct ustack *st, uint32_t daddr);
 /* The socket's error queue (struct proto's error_queue), and its end. */
 struct sk_buff_head *tcp_error_queue(struct sock *sk, bool make);
@@ -975,10 +977,12 @@ int tcp_tso_flush(struct sock *sk, struct tcp_gso_batch *b);
  * With nsegs 1 (a carved segment), the same without GSO fields. */
 struct sk_buff *tcp_gso_build(struct sock *sk, struct sk_buff *first,
 			      unsigned int nsegs, uint8_t *flags);
-/* Fill the checksum of the TCP packet at skb->data: partial for a GSO
- * or nonlinear packet or a device with checksum offload, else in full. */
+/* Fill the checksum of the TCP packet at skb->data (saddr to daddr):
+ * partial for a GSO or nonlinear packet or when the device of the route
+ * to nexthop (a source route's first hop, else daddr) sums, else in
+ * full. */
 void tcp_v4_send_check(struct ustack *st, struct sk_buff *skb, uint32_t saddr,
-		       uint32_t daddr);
+		       uint32_t daddr, uint32_t nexthop);
 /* Should tcp_sendmsg queue the next left bytes with tcp_sendmsg_carve? */
 bool tcp_sendmsg_carves(struct sock *sk, size_t left);
 /* Copy up to 64 KB of msg from off into one data area and queue it as
@@ -1151,8 +1155,8 @@ void tcp_ecn_simul_syn_in(struct sock *sk, uint8_t syn_flags);
 void tcp_ecn_out(struct sock *sk, struct tcp_out *o, bool new_data);
 void tcp_ecn_queue_cwr(struct tcp_sock *tp);
 void tcp_ecn_withdraw_cwr(struct tcp_sock *tp);
-void tcp_ecn_in(struct sock *sk, uint8_t flags, uint32_t payload,
-		uint8_t ip_ecn);
+void tcp_ecn_in(struct sock *sk, uint8_t ip_ecn);
+void tcp_ecn_accept_cwr(struct sock *sk, uint32_t payload);
 void tcp_ecn_data_in(struct sock *sk, uint8_t ip_ecn);
 bool tcp_ecn_ack(struct sock *sk);
 /* The IP header's ECN field of a received segment. */

@@ -15,9 +15,10 @@
  * after any reduction of the window carries CWR; while the peer's CE mark
  * is not yet answered with CWR every segment carries ECE.
  *
- * Receiving (§6.1.3): a CE mark on data makes us echo ECE until a segment
- * with CWR comes, and ACK at once (Linux's quick ACKs, two); a not-ECT
- * segment after ECT ones is probably a retransmission: quick ACKs too. An
+ * Receiving (§6.1.3): a CE mark on data (or on a bare FIN out of order)
+ * makes us echo ECE until a segment with CWR and an acceptable ACK comes,
+ * and ACK at once (Linux's quick ACKs, two); a not-ECT segment after ECT
+ * ones is probably a retransmission: quick ACKs too. An
  * ACK with ECE while data is in flight reduces the window once per window
  * of data (§6.1.2): Linux's CWR state, ssthresh by the algorithm, the
  * window brought down by PRR (tcp_prr.c), over when an ACK passes the
@@ -31,8 +32,9 @@
  * Call chain: tcp_send_syn / the listener's child -> tcp_ecn_syn_flags,
  * tcp_ecn_syn_in; tcp_rcv_synsent -> tcp_ecn_synack_in; tcp_transmit /
  * tcp_send_ctl -> tcp_ecn_out; tcp_rcv_state_process -> tcp_ecn_in;
- * tcp_data_queue -> tcp_ecn_data_in; tcp_ack -> tcp_ecn_ack; window
- * reductions -> tcp_ecn_queue_cwr, an undo -> tcp_ecn_withdraw_cwr.
+ * tcp_ack -> tcp_ecn_accept_cwr, tcp_ecn_ack; tcp_data_queue ->
+ * tcp_ecn_data_in; window reductions -> tcp_ecn_queue_cwr, an undo ->
+ * tcp_ecn_withdraw_cwr.
  */
 #include "net/tcp/tcp.h"
 #include "net/tcp/tcp_cong.h"
@@ -127,32 +129,40 @@ void tcp_ecn_withdraw_cwr(struct tcp_sock *tp)
 	tp->ecn_queue_cwr = false;
 }
 
-/*
- * A segment the connection took (after the sequence checks, before its
- * ACK): CWR ends our echo, on a pure ACK too (Linux's tcp_ecn_accept_cwr),
- * and data with it is ACKed at once. Linux 6.18 notes an ECT or CE segment
- * of any kind on a connection without ECN (TCPI_OPT_ECN_SEEN).
- */
-void tcp_ecn_in(struct sock *sk, uint8_t flags, uint32_t payload,
-		uint8_t ip_ecn)
+/* A segment the connection took (after the sequence checks): Linux 6.18
+ * notes an ECT or CE segment of any kind on a connection without ECN
+ * (TCPI_OPT_ECN_SEEN; tcp_ecn_received_counters). */
+void tcp_ecn_in(struct sock *sk, uint8_t ip_ecn)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 
-	if (!tp->ecn_ok) {
-		if (ip_ecn)
-			tp->ecn_seen = true;
-		return;
-	}
-	if (flags & TCPHDR_CWR) {
-		tp->ecn_demand_cwr = false;
-		if (payload)
-			tcp_rx(tp)->ecn_ack_now = true;
-	}
+	if (!tp->ecn_ok && ip_ecn)
+		tp->ecn_seen = true;
 }
 
-/* Data in the window, in order or not (Linux's tcp_data_ecn_check): a CE
- * mark starts our echo, with quick ACKs; not-ECT after ECT ones is
- * probably a retransmission: quick ACKs too. */
+/*
+ * A CWR on a segment whose ACK tcp_ack takes (not one of data never
+ * sent, nor one older than SND.UNA: Linux's tcp_ecn_accept_cwr, reached
+ * past those checks) ends our echo (RFC 3168 §6.1.3), on a pure ACK too
+ * (a deviation from §6.1.2's CWR on data only, for peers that send it
+ * so), and data with it is ACKed at once: the sender's window may be
+ * down to one segment.
+ */
+void tcp_ecn_accept_cwr(struct sock *sk, uint32_t payload)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	if (!tp->ecn_ok)
+		return;
+	tp->ecn_demand_cwr = false;
+	if (payload)
+		tcp_rx(tp)->ecn_ack_now = true;
+}
+
+/* Data in the window, in order or not, or a bare FIN out of order
+ * (Linux's tcp_data_ecn_check): a CE mark starts our echo, with quick
+ * ACKs; not-ECT after ECT ones is probably a retransmission: quick ACKs
+ * too. */
 void tcp_ecn_data_in(struct sock *sk, uint8_t ip_ecn)
 {
 	struct tcp_sock *tp = tcp_sk(sk);

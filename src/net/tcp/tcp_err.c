@@ -105,7 +105,8 @@ void tcp_pmtu_sync_all(struct ustack *st, uint32_t daddr)
 			struct tcp_sock *tp = list_entry(pos, struct tcp_sock,
 							 ehash_node);
 
-			if (daddr == INADDR_ANY || tp->sk.daddr == daddr)
+			if (daddr == INADDR_ANY ||
+			    ip_sock_nexthop(&tp->sk, tp->sk.daddr) == daddr)
 				tcp_update_mss(tp);
 		}
 	}

@@ -29,6 +29,7 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "net/af_inet.h"
 #include "net/ipv4.h"
 #include "net/sock.h"
 #include "net/tcp/tcp.h"
@@ -366,15 +367,16 @@ static uint32_t tcp_info_ca_state(const struct tcp_sock *tp)
 	return TCP_CA_Open;
 }
 
-/* The path MTU the MSS follows (Linux's icsk_pmtu_cookie). */
+/* The path MTU the MSS follows (Linux's icsk_pmtu_cookie): to a source
+ * route's first hop. */
 static uint32_t tcp_info_pmtu(struct sock *sk)
 {
-	uint32_t dev, pmtu;
+	uint32_t dev, pmtu, hop = ip_sock_nexthop(sk, sk->daddr);
 
 	if (!sk->daddr)
 		return 0;
-	dev = ip_route_dev_mtu(sk->st, sk->daddr);
-	pmtu = ip_pmtu_get(sk->st, sk->daddr, NULL);
+	dev = ip_route_dev_mtu(sk->st, hop);
+	pmtu = ip_pmtu_get(sk->st, hop, NULL);
 	return pmtu && (pmtu < dev || !dev) ? pmtu : dev;
 }
 

@@ -410,6 +410,10 @@ static enum us_drop_reason tcp_ack(struct sock *sk, const struct sk_buff *skb,
 		return US_DROP_TCP_TOO_OLD_ACK;
 	if (seq_lt(ack, tp->snd_una))
 		return US_DROP_NOT_DROPPED;   /* old: the data still counts */
+	/* RFC 3168 §6.1.3: CWR ends our echo, from an acceptable ACK only
+	 * (Linux's tcp_ecn_accept_cwr in tcp_ack) */
+	if (th->flags & TCPHDR_CWR)
+		tcp_ecn_accept_cwr(sk, tcp_payload(skb));
 	/* RFC 3168 §6.1.2: an ECE counts while data is in flight (Linux's
 	 * FLAG_ECE, and its !prior_packets return) */
 	tcp_rx(tp)->ece = tp->ecn_ok && (th->flags & TCPHDR_ECE) &&
@@ -996,7 +1000,11 @@ static void tcp_data_queue(struct sock *sk, struct sk_buff *skb)
 		tcp_drop(sk->st, skb, US_DROP_TCP_POOL_FULL);
 		return;
 	}
-	if (len)   /* (in the window: its CE mark counts) */
+	/* In the window, its CE mark counts: data's, and an out-of-order
+	 * bare FIN's too, as Linux's tcp_data_queue_ofo checks every
+	 * segment it queues (an in-order one only with data:
+	 * tcp_event_data_recv). */
+	if (len || cb->seq != tp->rcv_nxt)
 		tcp_ecn_data_in(sk, tcp_skb_ip_ecn(skb));
 	if (cb->seq != tp->rcv_nxt) {
 		tcp_ofo_insert(sk, skb);
@@ -1400,7 +1408,7 @@ static void tcp_timewait_input(struct ustack *st, struct tcp_tw *tw,
 							 ip_iif(st, skb)),
 				     skb, tw->faddr, tw->fport);
 	if (!lsk) {
-		tcp_tw_send_ack(st, tw);
+		tcp_tw_send_ack(st, tw, skb);
 		tcp_drop(st, skb, US_DROP_TCP_INVALID_SEQ);
 		return;
 	}
@@ -1706,7 +1714,7 @@ static void tcp_rcv_state_process(struct sock *sk, struct sk_buff *skb,
 	}
 	if (sk->state == TCP_SYN_RECV && !tcp_synrecv_ack(sk, skb, th, seglen))
 		return;
-	tcp_ecn_in(sk, th->flags, tcp_payload(skb), tcp_skb_ip_ecn(skb));
+	tcp_ecn_in(sk, tcp_skb_ip_ecn(skb));
 	prior_una = tp->snd_una;
 	prior_nxt = tp->snd_nxt;
 	why = tcp_ack(sk, skb, th);
@@ -1792,7 +1800,7 @@ void tcp_v4_rcv(struct sk_buff *skb)
 	int dif;
 
 	us_mib_inc(st, US_MIB_TCP_IN_SEGS);
-	st->tcp.rx.ecn_ack_now = false;   /* (tcp_ecn_in sets it) */
+	st->tcp.rx.ecn_ack_now = false;   /* (tcp_ecn_accept_cwr sets it) */
 	skb_reset_transport_header(skb);
 	memcpy(&saddr, iph + 12, 4);
 	memcpy(&daddr, iph + 16, 4);

@@ -30,6 +30,7 @@
 #include "core/checksum.h"
 #include "core/iov.h"
 #include "dev/netdev.h"
+#include "net/af_inet.h"
 #include "net/ipv4.h"
 #include "net/tcp/tcp.h"
 #include "net/tcp/tcp_cong.h"
@@ -55,14 +56,14 @@ static void put16(uint8_t *p, uint16_t v)
 }
 
 void tcp_v4_send_check(struct ustack *st, struct sk_buff *skb, uint32_t saddr,
-		       uint32_t daddr)
+		       uint32_t daddr, uint32_t nexthop)
 {
 	uint8_t *th = skb->data;
 	uint32_t pseudo = csum_tcpudp_nofold(saddr, daddr, IPPROTO_TCP,
 					     (uint16_t)skb->len, 0);
 
 	if (skb_is_gso(skb) || skb_is_nonlinear(skb) ||
-	    (tcp_route_features(st, daddr) & US_NETIF_F_HW_CSUM)) {
+	    (tcp_route_features(st, nexthop) & US_NETIF_F_HW_CSUM)) {
 		/* The folded pseudo-header sum, counted with the length of
 		 * the whole packet: the device adjusts it per segment. */
 		put16(th + 16, (uint16_t)~csum_fold(pseudo));
@@ -206,7 +207,8 @@ int tcp_tso_xmit(struct sock *sk, struct sk_buff *skb, struct tcp_gso_batch *b)
 	if (err < 0)
 		return err;
 	if (!b->features_known) {
-		b->features = tcp_route_features(sk->st, sk->daddr);
+		b->features = tcp_route_features(sk->st,
+						 ip_sock_nexthop(sk, sk->daddr));
 		b->features_known = true;
 	}
 	if (!(b->features & US_NETIF_F_TSO) || !tcp_gso_can_start(sk, skb))
@@ -232,7 +234,8 @@ int tcp_tso_xmit(struct sock *sk, struct sk_buff *skb, struct tcp_gso_batch *b)
 bool tcp_sendmsg_carves(struct sock *sk, size_t left)
 {
 	return left > tcp_sk(sk)->mss_cache &&
-	       (tcp_route_features(sk->st, sk->daddr) & US_NETIF_F_TSO);
+	       (tcp_route_features(sk->st, ip_sock_nexthop(sk, sk->daddr)) &
+		US_NETIF_F_TSO);
 }
 
 /*

@@ -127,7 +127,8 @@ static int tcp_push_and_send(struct ustack *st, struct sk_buff *skb,
 	h.urg_ptr = o->urg_ptr;
 	tcp_emit_header(&h, th);
 	memcpy(th + TCP_HLEN_MIN, optbuf, olen);
-	tcp_v4_send_check(st, skb, o->saddr, o->daddr);
+	tcp_v4_send_check(st, skb, o->saddr, o->daddr,
+			  ip_options_first_hop(o->ipopt, o->daddr));
 	skb_reset_transport_header(skb);
 	a.opt = o->ipopt;
 	a.saddr = o->saddr;

@@ -13,6 +13,7 @@
 #include <arpa/inet.h>
 #include <stdlib.h>
 
+#include "net/ip_options.h"
 #include "net/tcp/tcp.h"
 #include "stack/stack.h"
 
@@ -238,10 +239,20 @@ bool tcp_tw_enter(struct sock *sk)
 
 /* ---- segments ------------------------------------------------------------- */
 
-void tcp_tw_send_ack(struct ustack *st, const struct tcp_tw *tw)
+void tcp_tw_send_ack(struct ustack *st, const struct tcp_tw *tw,
+		     const struct sk_buff *skb)
 {
 	struct tcp_out a = { 0 };
+	struct ip_options ro;
 	uint32_t win = tw->rcv_wnd >> tw->rcv_wscale;
+
+	/* The IP options are the echo of the segment's, not the
+	 * connection's (an entry keeps none): Linux's tcp_v4_send_ack hands
+	 * them to ip_send_unicast_reply, which sends nothing when the echo
+	 * cannot be made (ip_options_echo). */
+	if (ip_options_echo(st, &ro, skb_network_header(skb)) < 0)
+		return;
+	a.ipopt = ro.optlen ? &ro : NULL;
 
 	a.saddr = tw->laddr;
 	a.daddr = tw->faddr;
@@ -271,7 +282,7 @@ static void tw_ack_oow(struct ustack *st, struct tcp_tw *tw,
 	 * not part of an ACK loop and is always answered. */
 	if ((seglen && !(th->flags & TCPHDR_SYN)) ||
 	    !tcp_oow_limited(st, &tw->last_oow_ack))
-		tcp_tw_send_ack(st, tw);
+		tcp_tw_send_ack(st, tw, skb);
 	us_drop(st, skb, US_DROP_TCP_INVALID_SEQ);
 }
 

@@ -94,8 +94,11 @@ struct tcp_tw *tcp_tw_lookup(struct ustack *st, int dif, uint32_t saddr,
 uint32_t tcp_tw_state_process(struct ustack *st, struct tcp_tw *tw,
 			      struct sk_buff *skb, const struct tcp_seg *th,
 			      uint32_t seglen);
-/* Our ACK of what we have (Linux's tcp_v4_timewait_ack). */
-void tcp_tw_send_ack(struct ustack *st, const struct tcp_tw *tw);
+/* Our ACK of what we have, answering skb (Linux's tcp_v4_timewait_ack):
+ * it carries the echo of skb's IP options, and is not sent when no echo
+ * can be made. */
+void tcp_tw_send_ack(struct ustack *st, const struct tcp_tw *tw,
+		     const struct sk_buff *skb);
 /* End TIME_WAIT now; tw is freed. */
 void tcp_tw_kill(struct ustack *st, struct tcp_tw *tw);
 /* The by-port list of port's entries whose port came from bind()
