@@ -584,6 +584,16 @@ uint32_t tcp_receive_window(const struct tcp_sock *tp)
 }
 
 /* The send MSS: the peer's announced MSS, our route's, TCP_MAXSEG. */
+/* The timestamps' room in every segment: those agreed, or before the
+ * SYN-ACK those our SYN offers (Linux's tcp_connect_init counts them in
+ * tcp_header_len until tcp_rcv_synsent_state_process knows). */
+static uint32_t tcp_mss_ts_room(const struct tcp_sock *tp)
+{
+	if (!tp->tstamp_ok && tp->ts_offered && !tp->irs_valid)
+		return 12;
+	return tcp_ts_hdr_extra(tp);
+}
+
 void tcp_update_mss(struct tcp_sock *tp)
 {
 	uint32_t mss = tp->peer_mss;
@@ -621,8 +631,8 @@ void tcp_update_mss(struct tcp_sock *tp)
 	ipopt_len = ip_options_len(ip_sock_options(&tp->sk));
 	if (mss > ipopt_len)
 		mss -= ipopt_len;
-	if (mss > tcp_ts_hdr_extra(tp))
-		mss -= tcp_ts_hdr_extra(tp);
+	if (mss > tcp_mss_ts_room(tp))
+		mss -= tcp_mss_ts_room(tp);
 	/* Sender SWS avoidance as Linux does it (tcp_bound_to_half_wnd): no
 	 * segment larger than half the largest window the peer offered, so
 	 * that such a window always holds two (RFC 1122 §4.2.3.4). */
@@ -759,7 +769,6 @@ static int tcp_v4_connect(struct sock *sk, const struct sockaddr *uaddr,
 		return rc;
 	}
 	tp->advmss = (uint16_t)(rt.mtu - 40);   /* the path MTU's, as Linux */
-	tcp_update_mss(tp);
 	tp->iss = isn ? isn : tcp_isn(sk->st, sk->rcv_saddr, sk->sport,
 				      sk->daddr, sk->dport);
 	tp->snd_una = tp->iss;
@@ -769,6 +778,7 @@ static int tcp_v4_connect(struct sock *sk, const struct sockaddr *uaddr,
 	tp->write_seq = tp->iss + 1;
 	tcp_sack_init(tp);
 	tcp_ts_init_connect(sk);
+	tcp_update_mss(tp);   /* (with the room of the timestamps offered) */
 	tp->ts_recent = twts.ts_recent;
 	tp->ts_recent_stamp = twts.ts_recent_stamp;
 	sk->err = 0;   /* Linux's tcp_connect_init: a fresh start */

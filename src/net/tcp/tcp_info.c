@@ -478,10 +478,6 @@ size_t tcp_get_info(struct sock *sk, void *buf)
 			(uint32_t)((sk->st->now - tp->last_rcv) / 1000);
 	}
 	ti.tcpi_snd_mss = tp->mss_cache;
-	/* Before the SYN-ACK, Linux's MSS already leaves room for the
-	 * timestamps our SYN asked for (tcp_connect_init's header length). */
-	if (sk->state == TCP_SYN_SENT && tp->ts_offered)
-		ti.tcpi_snd_mss -= 12;
 	ti.tcpi_rcv_mss = tp->advmss;
 	ti.tcpi_pmtu = tcp_info_pmtu(sk);
 	ti.tcpi_rcv_ssthresh = tp->rcv_wnd;
