@@ -146,12 +146,10 @@ script_name() {
 }
 
 # TCP_INFO's fields ustack does not model: the delivery rate and its
-# app-limited bit (Linux's rate sampler, tcp_rate.c), rcv_mss (Linux's
-# estimate of the peer's segment size), rcv_ssthresh and rcv_wnd (Linux's
-# window growth clamp; ustack offers windows by its own rule).
+# app-limited bit (Linux's rate sampler, tcp_rate.c).
 # And the counts of the ECN field of what came (Linux 6.18 keeps them even
 # without ECN; ustack has no ECN).
-TCPINFO_NOT_MODELLED="delivery_rate delivery_rate_app_limited rcv_mss rcv_ssthresh rcv_wnd received_ce received_e0_bytes received_e1_bytes received_ce_bytes"
+TCPINFO_NOT_MODELLED="delivery_rate delivery_rate_app_limited received_ce received_e0_bytes received_e1_bytes received_ce_bytes"
 
 # The reason after "// xfail-ustack:" in the script's leading comments.
 xfail_reason() {

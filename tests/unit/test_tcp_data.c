@@ -113,7 +113,11 @@ static void test_delayed_ack(void **state)
 	TT_EXPECT_ACK(&C);
 	TT_EXPECT_NONE(&T);
 
+	/* (The reader keeps up: the window moves on with the data.) */
+	assert_int_equal(us_recv(C.fd, BUF + 60000, 1000, MSG_DONTWAIT), 100);
 	peer_data(&C, 1460);
+	TT_EXPECT_NONE(&T);
+	assert_int_equal(us_recv(C.fd, BUF + 60000, 2000, MSG_DONTWAIT), 1460);
 	TT_EXPECT_NONE(&T);
 	peer_data(&C, 1460);
 	TT_EXPECT_ACK(&C);
@@ -132,6 +136,29 @@ static void test_delayed_ack(void **state)
 }
 
 /*
+ * A reader that is behind (Linux's __tcp_ack_snd_check): more than a full
+ * segment unacknowledged is owed an ACK at once only if the window would
+ * move on with it; with the data unread the free space falls under
+ * rcv_ssthresh and the window would not, so the ACK waits for the timer,
+ * or for the read, which sends it (tcp_cleanup_rbuf).
+ */
+static void test_delayed_ack_reader_behind(void **state)
+{
+	(void)state;
+	use_up_quickacks(&C);
+	for (int i = 0; i < 3; i++) {
+		peer_data(&C, 1460);
+		TT_EXPECT_NONE(&T);
+	}
+	assert_int_equal(us_recv(C.fd, BUF + 60000, 5000, MSG_DONTWAIT),
+			 3 * 1460);
+	TT_EXPECT_ACK(&C);
+	TT_EXPECT_NONE(&T);
+	ts_advance(&T, 200000);
+	TT_EXPECT_NONE(&T);
+}
+
+/*
  * Frames a device hands over in one batch (one TAP poll) get one ACK per
  * connection, at the end of the batch, for everything in it (Linux's
  * tcp_backlog_ack_defer); outside a batch every second full segment is
@@ -140,8 +167,22 @@ static void test_delayed_ack(void **state)
  */
 static void test_ack_per_batch(void **state)
 {
+	int big = 1 << 20;
+
 	(void)state;
+	/* (Room for the batch beyond rcv_ssthresh: the window offered does
+	 * not shrink as the unread data piles up, so each second segment
+	 * is owed its ACK; test_delayed_ack_reader_behind is the other
+	 * case.) */
+	assert_int_equal(us_setsockopt(C.fd, SOL_SOCKET, SO_RCVBUF, &big,
+				       sizeof(big)), 0);
 	use_up_quickacks(&C);
+	/* (A full segment's delayed ACK first: the window it offers is in
+	 * segments of the peer's size, 1460, as the batch's will be.) */
+	peer_data(&C, 1460);
+	ts_advance(&T, 40000);
+	TT_EXPECT_ACK(&C);
+	assert_int_equal(us_recv(C.fd, BUF + 60000, 2000, MSG_DONTWAIT), 1460);
 	us_rx_batch_begin(T.st);
 	for (int i = 0; i < 6; i++)
 		peer_data(&C, 1460);
@@ -865,6 +906,7 @@ int main(void)
 #define T_(fn) cmocka_unit_test_setup_teardown(fn, setup, ts_teardown)
 		T_(test_in_order_data),
 		T_(test_delayed_ack),
+		T_(test_delayed_ack_reader_behind),
 		T_(test_ack_per_batch),
 		T_(test_quickack_at_start),
 		T_(test_out_of_order_and_fill),

@@ -849,7 +849,6 @@ static void tcp_disconnect_forget(struct sock *sk)
 	tp->in_recovery = false;
 	tp->ack_pending = false;
 	tp->quickacks = 0;
-	tp->rcv_unacked = 0;
 	tp->peer_mss = TCP_MSS_DEFAULT;
 	tp->snd_wnd = 0;
 	tp->total_retrans = 0;
@@ -1246,24 +1245,25 @@ static int tcp_sendmsg(struct sock *sk, const struct msghdr *msg, size_t len,
 
 /*
  * Window update after the reader made room (Linux's tcp_cleanup_rbuf):
- * tell the peer when the window offered had fallen to half the largest
- * we could offer or less and the read at least doubles it (a zero window
- * reopening among them), so a sender stalled on it resumes; smaller
- * gains wait for the next ACK.
+ * tell the peer when the window offered had fallen to half the clamp or
+ * less and the read at least doubles it (a zero window reopening among
+ * them), so a sender stalled on it resumes; smaller gains wait for the
+ * next ACK.
  */
 static void tcp_cleanup_rbuf(struct sock *sk)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 	uint32_t cur = tcp_receive_window(tp);
-	uint32_t could = tcp_select_window_peek(sk);
-	uint32_t clamp = (uint32_t)sk->rcvbuf / 2;
+	uint32_t could;
 
 	if (sk->state != TCP_ESTABLISHED && sk->state != TCP_FIN_WAIT1 &&
 	    sk->state != TCP_FIN_WAIT2)
 		return;
-	if (clamp > tcp_window_max(tp))
-		clamp = tcp_window_max(tp);
-	if (2 * cur <= clamp && could && could >= 2 * cur)
+	/* (__tcp_select_window is not cheap, and may end quick ACKs) */
+	if (2ull * cur > tp->window_clamp)
+		return;
+	could = __tcp_select_window(sk);
+	if (could && could >= 2ull * cur)
 		tcp_send_ack(sk);
 }
 
@@ -1543,7 +1543,7 @@ static void tcp_destroy(struct sock *sk)
 uint32_t tcp_clamp_for_space(const struct tcp_sock *tp, uint32_t clamp)
 {
 	uint32_t maxwin = tp->sk.rcvbuf > 0 ? (uint32_t)tp->sk.rcvbuf / 2 : 0;
-	uint32_t advmss = tcp_rcv_mss(tp);   /* (Linux's advmss loses the
+	uint32_t advmss = tcp_advmss(tp);   /* (Linux's advmss loses the
 						timestamps' 12 bytes) */
 
 	if (clamp >= maxwin)
@@ -1552,6 +1552,28 @@ uint32_t tcp_clamp_for_space(const struct tcp_sock *tp, uint32_t clamp)
 		clamp = maxwin - advmss > 2 * advmss ? maxwin - advmss
 						     : 2 * advmss;
 	return clamp;
+}
+
+/*
+ * A new clamp for the window (Linux's tcp_set_window_clamp): a smaller
+ * one takes rcv_ssthresh down with it; a larger one lets rcv_ssthresh
+ * rise to the window offered, if that is more, within it.
+ */
+static void tcp_set_window_clamp(struct tcp_sock *tp, uint32_t clamp)
+{
+	uint32_t old = tp->window_clamp;
+
+	if (clamp == old)
+		return;
+	tp->window_clamp = clamp;
+	if (clamp < old) {
+		tcp_adjust_rcv_ssthresh_to(tp, clamp);
+	} else {
+		uint32_t r = tp->rcv_wnd < clamp ? tp->rcv_wnd : clamp;
+
+		if (r > tp->rcv_ssthresh)
+			tp->rcv_ssthresh = r;
+	}
 }
 
 /*
@@ -1680,8 +1702,8 @@ static int tcp_setsockopt(struct sock *sk, int level, int optname,
 			tp->clamp_user = false;
 			return 0;
 		}
-		tp->window_clamp = val < US_SK_RCVBUF_MIN / 2 ?
-				   US_SK_RCVBUF_MIN / 2 : (uint32_t)val;
+		tcp_set_window_clamp(tp, val < US_SK_RCVBUF_MIN / 2 ?
+					 US_SK_RCVBUF_MIN / 2 : (uint32_t)val);
 		tp->clamp_user = true;
 		return 0;
 	case TCP_NOTSENT_LOWAT:
@@ -1815,9 +1837,6 @@ static int tcp_getsockopt(struct sock *sk, int level, int optname,
 		 * tcp_init_buffer_space makes of that, with the buffer as
 		 * it is now (Linux's window_clamp follows autotuning). */
 		val = (int)tp->window_clamp;
-		if (!tp->clamp_user && tp->window_clamp &&
-		    sk->state != TCP_SYN_SENT && sk->state != TCP_SYN_RECV)
-			val = (int)tcp_clamp_for_space(tp, tp->window_clamp);
 		break;
 	case TCP_FASTOPEN: val = tp->fastopen_max_qlen; break;
 	case TCP_FASTOPEN_CONNECT: val = tp->fastopen_connect; break;

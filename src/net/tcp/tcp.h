@@ -316,7 +316,11 @@ struct tcp_sock {
 	bool ack_pending;
 	uint8_t quickacks;          /* immediate ACKs left (Linux quickack) */
 	uint8_t dupacks;            /* (congestion control) */
-	uint32_t rcv_unacked;       /* bytes received since our last ACK */
+	/* The peer's segment size as the data it sends shows it (Linux's
+	 * icsk_ack.rcv_mss, tcp_measure_rcv_mss; tcp_delack.c), and the
+	 * last segment that looked full (icsk_ack.last_seg_size) */
+	uint16_t rcv_mss;
+	uint16_t last_seg_size;
 
 	/* The write queue (sk.write_queue) holds sent-but-unacked segments
 	 * followed by unsent ones; send_head is the first unsent, or NULL. */
@@ -503,7 +507,10 @@ struct tcp_sock {
 	uint16_t dsack_dups;
 	uint32_t window_clamp;         /* largest window we may offer (the
 					  user's, TCP_WINDOW_CLAMP, when
-					  clamp_user; 0 before any) */
+					  clamp_user; else the shift's, cut
+					  to the buffer at the handshake's
+					  end and following autotuning:
+					  tcp_autotune.c; 0 before any) */
 	uint32_t ts_offset;            /* added to our ms clock for TSval */
 	uint32_t ts_recent;            /* TS.Recent (RFC 7323 §4.3) */
 	uint32_t notsent_lowat;        /* TCP_NOTSENT_LOWAT; 0: the sysctl's
@@ -550,6 +557,10 @@ struct tcp_sock {
 	uint32_t cwr_high;                  /* SND.MAX when an ECE's reduction
 					       began (tcp_ecn.c; high_seq is
 					       the recoveries' and timeouts') */
+	/* The window the receiver lets itself offer for now, grown by the
+	 * data that comes (Linux's rcv_ssthresh, tcp_grow_window;
+	 * tcp_output.c's __tcp_select_window caps the window by it) */
+	uint32_t rcv_ssthresh;
 };
 
 /* urg_data: what the receiver knows of the urgent byte (Linux's values). */
@@ -628,6 +639,38 @@ uint32_t tcp_now_ms(const struct sock *sk);
 uint32_t tcp_clamp_for_space(const struct tcp_sock *tp, uint32_t clamp);
 /* Free space in the receive buffer, as a window to advertise. */
 uint32_t tcp_receive_window(const struct tcp_sock *tp);
+/*
+ * Buffer bytes as window bytes (Linux's tcp_win_from_space): half, Linux's
+ * default scaling_ratio (TCP_DEFAULT_SCALING_RATIO, 128/256), the other
+ * half standing for the buffers' overhead. Linux measures the ratio from
+ * the payload and truesize of the segments it receives; ustack's buffers
+ * are its own, and it keeps the default.
+ */
+static inline int tcp_win_from_space(int space)
+{
+	return space >> 1;
+}
+/* The free receive space as a window, possibly negative (tcp_space), and
+ * the whole buffer's (tcp_full_space). */
+static inline int tcp_space(const struct sock *sk)
+{
+	return tcp_win_from_space(sk->rcvbuf - sk->rmem_alloc);
+}
+static inline int tcp_full_space(const struct sock *sk)
+{
+	return tcp_win_from_space(sk->rcvbuf);
+}
+/* Linux's tcp_under_memory_pressure: the skb pool is past its queue
+ * limit (skbuff.h), as tcp_sndbuf_expand reads it. */
+bool tcp_under_memory_pressure(const struct sock *sk);
+/* rcv_ssthresh back to at most new (Linux's __tcp_adjust_rcv_ssthresh;
+ * no SO_RESERVE_MEM here). */
+static inline void tcp_adjust_rcv_ssthresh_to(struct tcp_sock *tp,
+					      uint32_t new_ssthresh)
+{
+	if (tp->rcv_ssthresh > new_ssthresh)
+		tp->rcv_ssthresh = new_ssthresh;
+}
 void tcp_update_mss(struct tcp_sock *tp);
 
 /* tcp_input.c */
@@ -698,8 +741,9 @@ int tcp_transmit_skb(struct sock *sk, struct sk_buff *skb);
  * first unacknowledged one; cut at the window's end if it runs past. */
 int tcp_retransmit_skb(struct sock *sk, struct sk_buff *skb);
 void tcp_send_ack(struct sock *sk);
-/* The window tcp_send_ack would offer now, without committing to it. */
-uint32_t tcp_select_window_peek(struct sock *sk);
+/* The window the buffer allows now, before tcp_select_window's "never
+ * shrink" (Linux's __tcp_select_window; it may end quick-ACK mode). */
+uint32_t __tcp_select_window(struct sock *sk);
 void tcp_send_delayed_ack(struct sock *sk);
 int tcp_send_syn(struct sock *sk);
 /* A child's SYN-ACK, with the Fast Open option foc (NULL: none). */
@@ -735,8 +779,11 @@ int tcp_fit_mss(struct sock *sk, struct sk_buff *skb);
 bool tcp_defer_accept_waits(const struct tcp_sock *tp, bool resend);
 
 /* tcp_delack.c: Linux's delayed-ACK engine beyond the 40 ms timer */
-/* In-order data of len bytes came, with the segment's flags. */
-void tcp_delack_data_recv(struct sock *sk, uint32_t len, uint8_t flags);
+/* In-order data came in skb, with the segment's flags. */
+void tcp_delack_data_recv(struct sock *sk, const struct sk_buff *skb,
+			  uint8_t flags);
+/* Guess the peer's segment size before its data shows it. */
+void tcp_initialize_rcv_mss(struct tcp_sock *tp);
 /* Data went: within the ACK delay of data that came, pingpong mode. */
 void tcp_delack_data_sent(struct sock *sk);
 /* Quick-ACK mode: every data segment ACKed at once. */
@@ -1185,17 +1232,16 @@ void tcp_ts_synsent_options(struct sock *sk, const struct tcp_seg *th);
 void tcp_ts_fill_options(struct sock *sk, uint8_t flags, struct tcp_opts *o);
 /* Option bytes on every segment after the handshake (timestamps: 12). */
 uint32_t tcp_ts_hdr_extra(const struct tcp_sock *tp);
-/* The largest segment the peer is expected to send (for ACK pacing). */
-uint32_t tcp_rcv_mss(const struct tcp_sock *tp);
+/* The MSS we announced less the timestamps' 12 bytes once they are
+ * agreed (Linux's tp->advmss after the handshake): the most the peer
+ * puts in a segment. */
+uint32_t tcp_advmss(const struct tcp_sock *tp);
 /* Our TSval clock now (ms + the connection's offset). */
 uint32_t tcp_ts_now(const struct sock *sk);
 /* The peer's window in bytes: scaled unless the segment is a SYN. */
 uint32_t tcp_peer_window(const struct tcp_sock *tp, const struct tcp_seg *th);
 /* The largest window we may offer: 65535 << rcv_wscale, window_clamp. */
 uint32_t tcp_window_max(const struct tcp_sock *tp);
-/* A window in bytes as the field carries it; *win is rounded up to what
- * the field says exactly. */
-uint16_t tcp_window_field(const struct tcp_sock *tp, uint32_t *win);
 /* Take note of the segment's timestamp option (before any check). */
 void tcp_ts_note(struct tcp_sock *tp, const struct tcp_seg *th);
 /* RFC 7323 §5.3 R1: PAWS on a synchronized connection; counts. */
@@ -1212,8 +1258,17 @@ bool tcp_ts_rtt_sample(struct sock *sk, us_time_t last_tx);
  * growth */
 /* SO_RCVLOWAT (val >= 0), bounded as Linux's tcp_set_rcvlowat. */
 void tcp_set_rcvlowat(struct sock *sk, int val);
-/* The connection is established: start measuring. */
+/* The connection is established: the window's clamp and rcv_ssthresh
+ * as the buffer allows them; start measuring. */
 void tcp_init_buffer_space(struct sock *sk);
+/* A segment of len bytes in a buffer of truesize arrived (in order, or
+ * out of order with SACK): rcv_ssthresh grows (Linux's tcp_grow_window). */
+void tcp_grow_window(struct sock *sk, uint32_t len, uint32_t truesize);
+/* The receive queues took the socket to its buffer (Linux's
+ * tcp_clamp_window, from tcp_prune_queue). */
+void tcp_clamp_window(struct sock *sk);
+/* Under memory pressure: rcv_ssthresh to 4 segments at most. */
+void tcp_adjust_rcv_ssthresh(struct sock *sk);
 /* In-order data arrived: the receiver's RTT estimate. */
 void tcp_rcv_rtt_measure(struct sock *sk, const struct sk_buff *skb);
 /* The reader took data: grow the buffer if it took more than last RTT. */

@@ -9,8 +9,19 @@
  * and tcp_wmem maxima bound them; tcp_moderate_rcvbuf turns receive
  * tuning off.
  *
+ * The window follows the buffer as Linux's (its "tuning advertised
+ * window"): window_clamp is the most the buffer's space allows, less one
+ * segment (tcp_init_buffer_space), and moves with autotuning; within it
+ * rcv_ssthresh starts at the SYN's window and grows with each segment
+ * that arrives (tcp_grow_window), so the offered window opens as the
+ * peer's data shows it fits the buffer; tcp_clamp_window and
+ * tcp_adjust_rcv_ssthresh pull it back when memory runs short.
+ * tcp_output.c's __tcp_select_window offers min(free space,
+ * rcv_ssthresh).
+ *
  * Called from: tcp_init_established (tcp_init_buffer_space),
- * tcp_data_queue (tcp_rcv_rtt_measure), tcp_recvmsg
+ * tcp_data_queue (tcp_rcv_rtt_measure, tcp_grow_window), tcp_ofo_insert
+ * (tcp_grow_window), tcp_prune_queue (tcp_clamp_window), tcp_recvmsg
  * (tcp_rcv_space_adjust), tcp_ack (tcp_sndbuf_expand).
  */
 #include "net/tcp/tcp.h"
@@ -26,15 +37,30 @@ static uint32_t tcp_copied_seq(const struct sock *sk)
 	return tp->rcv_nxt - (uint32_t)sk->receive_queue.bytes;
 }
 
+bool tcp_under_memory_pressure(const struct sock *sk)
+{
+	return !skb_pool_may_queue(&sk->st->skb_pool, 0);
+}
+
 void tcp_init_buffer_space(struct sock *sk)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 	uint32_t init = TCP_INIT_CWND * (uint32_t)(tp->advmss ? tp->advmss
 							     : TCP_MSS_DEFAULT);
 
-	/* Linux's tcp_init_buffer_space: the first round trip is expected
-	 * to bring at most an initial window. */
+	/* Linux's tcp_init_buffer_space: the window's clamp within the
+	 * buffer's space, one segment kept back (tcp_clamp_for_space; a
+	 * TCP_WINDOW_CLAMP of the user's is cut the same way), and
+	 * rcv_ssthresh within it. */
+	if (tp->window_clamp)
+		tp->window_clamp = tcp_clamp_for_space(tp, tp->window_clamp);
+	if (tp->rcv_ssthresh > tp->window_clamp)
+		tp->rcv_ssthresh = tp->window_clamp;
+	/* The first round trip is expected to bring at most an initial
+	 * window. */
 	tp->rcvq_space = tp->rcv_wnd < init ? tp->rcv_wnd : init;
+	if (tp->rcvq_space > tp->rcv_ssthresh && tp->rcv_ssthresh)
+		tp->rcvq_space = tp->rcv_ssthresh;
 	if (!tp->rcvq_space)
 		tp->rcvq_space = init;
 	tp->rcvq_seq = tcp_copied_seq(sk);
@@ -81,7 +107,7 @@ static void tcp_rcv_rtt_measure_ts(struct sock *sk, const struct sk_buff *skb)
 	if (!tcp_rx(tp)->tsecr || tcp_rx(tp)->tsecr == tp->rcv_rtt_last_tsecr)
 		return;
 	tp->rcv_rtt_last_tsecr = tcp_rx(tp)->tsecr;
-	if (cb->end_seq - cb->seq >= tcp_rcv_mss(tp) && delta &&
+	if (cb->end_seq - cb->seq >= tcp_advmss(tp) && delta &&
 	    delta < (uint32_t)INT32_MAX / 1000)
 		tcp_rcv_rtt_update(tp, delta * 1000);
 }
@@ -110,6 +136,108 @@ void tcp_rcv_rtt_measure(struct sock *sk, const struct sk_buff *skb)
 	}
 	tp->rcv_rtt_seq = tp->rcv_nxt + tp->rcv_wnd;
 	tp->rcv_rtt_time = now ? now : 1;
+}
+
+/*
+ * The buffer grew (autotuning, SO_RCVLOWAT): the window's clamp follows,
+ * to the new buffer's whole space (Linux's tcp_rcvbuf_grow and
+ * tcp_set_rcvlowat), and rcv_ssthresh grows into it with the data. Not a
+ * TCP_WINDOW_CLAMP of the user's (Linux replaces that too).
+ */
+static void tcp_clamp_follows(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	uint32_t max = (uint32_t)TCP_MAX_WINDOW << tp->rcv_wscale;
+
+	if (tp->clamp_user || !tp->window_clamp)
+		return;
+	tp->window_clamp = (uint32_t)tcp_full_space(sk);
+	/* (With a scale the field says it; without one, Linux's clamp
+	 * goes past 65535 and only the field stops there.) */
+	if (tp->rcv_wscale && tp->window_clamp > max)
+		tp->window_clamp = max;
+}
+
+/*
+ * Linux's tcp_grow_window, for a segment of 128 bytes or more in order
+ * (tcp_event_data_recv) or one queued out of order with SACK: while
+ * rcv_ssthresh is below both the clamp and the free space, a segment
+ * whose buffer costs no more than twice its data (it would fit the
+ * window's share of the buffer) grows it by two of our segments or twice
+ * its own length, whichever is more; a costlier one by two of the peer's
+ * segments, and only while rcv_ssthresh is still small beside tcp_rmem[2]
+ * in proportion (__tcp_grow_window's loop), else not at all. Growth
+ * earns one quick ACK, so the peer hears of it. Under memory pressure it
+ * shrinks instead (tcp_adjust_rcv_ssthresh).
+ */
+static uint32_t __tcp_grow_window(const struct sock *sk, uint32_t len,
+				  uint32_t truesize)
+{
+	const struct tcp_sock *tp = tcp_sk((struct sock *)sk);
+	uint32_t ts = (uint32_t)tcp_win_from_space((int)truesize) >> 1;
+	uint32_t window = (uint32_t)tcp_win_from_space(
+					sk->st->sysctl.tcp_rmem[2]) >> 1;
+
+	while (tp->rcv_ssthresh <= window) {
+		if (ts <= len)
+			return 2u * tp->rcv_mss;
+		ts >>= 1;
+		window >>= 1;
+	}
+	return 0;
+}
+
+void tcp_grow_window(struct sock *sk, uint32_t len, uint32_t truesize)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	int64_t room = tp->window_clamp < (uint32_t)INT32_MAX ?
+		       (int64_t)tp->window_clamp : INT32_MAX;
+	uint32_t incr;
+
+	if (tcp_space(sk) < room)
+		room = tcp_space(sk);
+	room -= tp->rcv_ssthresh;
+	if (room <= 0)
+		return;
+	if (tcp_under_memory_pressure(sk)) {
+		tcp_adjust_rcv_ssthresh(sk);
+		return;
+	}
+	if ((uint32_t)tcp_win_from_space((int)truesize) <= len)
+		incr = 2u * tcp_advmss(tp);
+	else
+		incr = __tcp_grow_window(sk, len, truesize);
+	if (!incr)
+		return;
+	if (incr < 2u * len)
+		incr = 2u * len;
+	tp->rcv_ssthresh += (uint32_t)(room < incr ? room : incr);
+	tp->quickacks |= 1;
+}
+
+void tcp_adjust_rcv_ssthresh(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	tcp_adjust_rcv_ssthresh_to(tp, 4u * tcp_advmss(tp));
+}
+
+/*
+ * Linux's tcp_clamp_window: the queues reached the buffer. No more quick
+ * ACKs, and rcv_ssthresh down to two segments while they are past it.
+ * Linux first grows a buffer neither locked nor at tcp_rmem[2] to what is
+ * allocated; ustack keeps it, and collapses and prunes instead
+ * (tcp_prune_queue), so that a peer's tiny segments cannot take a socket
+ * to tcp_rmem[2] (test_tcp_mem's bound).
+ */
+void tcp_clamp_window(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	tp->quickacks = 0;
+	if (sk->rmem_alloc > sk->rcvbuf)
+		tp->rcv_ssthresh = tp->window_clamp < 2u * tcp_advmss(tp) ?
+				   tp->window_clamp : 2u * tcp_advmss(tp);
 }
 
 /*
@@ -159,8 +287,10 @@ void tcp_rcv_space_adjust(struct sock *sk)
 				rcvbuf = 2ull * (uint64_t)sk->rcvbuf;
 			if (rcvbuf > (uint64_t)sk->st->sysctl.tcp_rmem[2])
 				rcvbuf = (uint64_t)sk->st->sysctl.tcp_rmem[2];
-			if (rcvbuf > (uint64_t)sk->rcvbuf)
+			if (rcvbuf > (uint64_t)sk->rcvbuf) {
 				sk->rcvbuf = (int)rcvbuf;
+				tcp_clamp_follows(sk);
+			}
 		}
 		tp->rcvq_space = copied;
 	}
@@ -184,8 +314,10 @@ void tcp_set_rcvlowat(struct sock *sk, int val)
 	if (val > cap)
 		val = cap;
 	sk->rcvlowat = val ? val : 1;
-	if (!sk->rcvbuf_locked && (int64_t)val * 2 > sk->rcvbuf)
+	if (!sk->rcvbuf_locked && (int64_t)val * 2 > sk->rcvbuf) {
 		sk->rcvbuf = val * 2;
+		tcp_clamp_follows(sk);
+	}
 	if (!skb_queue_empty(&sk->receive_queue))
 		sk_data_ready(sk);
 }

@@ -34,11 +34,13 @@
  *   take along (tcp_rcv_synsent_state_process), as TCP_DEFER_ACCEPT on a
  *   client does.
  *
- * Not modelled: rcv_mss, the peer's segment size as Linux estimates it
- * from what arrives, is the MSS we announced (but for the first data's
- * quick ACKs), so "pushed" is PSH or less than 536 bytes (Linux: anything
- * shorter than its estimate, but for a run of equal sizes); the
- * handshake's ACK does not wait for a send() blocked
+ * - rcv_mss: the peer's segment size, guessed at the handshake and then
+ *   measured on the data (tcp_initialize_rcv_mss, tcp_measure_rcv_mss):
+ *   "more than a full segment" unacknowledged is more than rcv_mss
+ *   (tcp_input.c's __tcp_ack_snd_check, a read), the quick ACKs are
+ *   counted in it, and a segment shorter than it ends a write (pushed).
+ *
+ * Not modelled: the handshake's ACK does not wait for a send() blocked
  * on the connection (Linux's sk_write_pending).
  *
  * Call chain: tcp_data_queue -> tcp_delack_data_recv; tcp_schedule_ack
@@ -64,12 +66,11 @@ static void tcp_delack_set_ato(struct tcp_sock *tp, uint32_t ms)
 }
 
 /* Linux's tcp_incr_quickack: as many quick ACKs as half the window has
- * segments of mss bytes, at least 2, at most 16; never fewer than are
- * left. */
-static void tcp_delack_incr_quickack_max(struct tcp_sock *tp, uint32_t mss,
-					 unsigned int max)
+ * segments of rcv_mss bytes, at least 2, at most max; never fewer than
+ * are left. */
+static void tcp_delack_incr_quickack_max(struct tcp_sock *tp, unsigned int max)
 {
-	unsigned int n = tp->rcv_wnd / (2 * mss);
+	unsigned int n = tp->rcv_wnd / (2u * (tp->rcv_mss ? tp->rcv_mss : 1u));
 
 	if (n == 0)
 		n = 2;
@@ -79,52 +80,101 @@ static void tcp_delack_incr_quickack_max(struct tcp_sock *tp, uint32_t mss,
 		tp->quickacks = (uint8_t)n;
 }
 
-static void tcp_delack_incr_quickack(struct tcp_sock *tp, uint32_t mss)
+static void tcp_delack_incr_quickack(struct tcp_sock *tp)
 {
-	tcp_delack_incr_quickack_max(tp, mss, TCP_MAX_QUICKACKS);
+	tcp_delack_incr_quickack_max(tp, TCP_MAX_QUICKACKS);
 }
 
 /*
- * The first data: quick ACKs for half the window's worth of segments of
- * the size Linux then takes the peer's to be (tcp_initialize_rcv_mss's
- * guess, at most 536 and half the window, or this segment's size if it is
- * larger: tcp_measure_rcv_mss), 16 at most (tcp_incr_quickack). A small
- * receive buffer gets few: 2 for a window of 2920.
+ * Linux's tcp_initialize_rcv_mss: a guess at the peer's segment size
+ * before any data shows it, better too small (an ACK too many) than too
+ * large (ACKs too few): our MSS and the send MSS, at most half the window
+ * and 536, at least 88.
  */
-static void tcp_delack_first_quickacks(struct tcp_sock *tp, uint32_t len)
+void tcp_initialize_rcv_mss(struct tcp_sock *tp)
 {
-	uint32_t advmss = tcp_rcv_mss(tp), mss = advmss;
+	uint32_t hint = tcp_advmss(tp);
 
-	if (mss > tp->rcv_wnd / 2)
-		mss = tp->rcv_wnd / 2;
-	if (mss > TCP_MSS_DEFAULT)
-		mss = TCP_MSS_DEFAULT;
-	if (mss < TCP_MIN_MSS)
-		mss = TCP_MIN_MSS;
-	if (len >= mss)
-		mss = len < advmss ? len : advmss;
-	tcp_delack_incr_quickack(tp, mss);
+	if (tp->mss_cache && tp->mss_cache < hint)
+		hint = tp->mss_cache;
+	if (hint > tp->rcv_wnd / 2)
+		hint = tp->rcv_wnd / 2;
+	if (hint > TCP_MSS_DEFAULT)
+		hint = TCP_MSS_DEFAULT;
+	if (hint < TCP_MIN_MSS)
+		hint = TCP_MIN_MSS;
+	tp->rcv_mss = (uint16_t)hint;
+}
+
+/*
+ * Linux's tcp_measure_rcv_mss, for each segment of data in order: one at
+ * least rcv_mss long (a GSO packet by its segments' size) is the peer's
+ * size, up to our MSS, and with PSH likely the end of a write. A shorter
+ * one counts as full when it is at least 536 bytes with its header, or 88
+ * with no PSH, URG, FIN or SYN (a sender with a small MTU); two such of
+ * one size in a row make it rcv_mss (the header beyond the fixed one and
+ * the timestamps, SACK blocks, is counted in: they jitter). Anything else
+ * is the end of a write: pushed (twice: PUSHED2), for tcp_delack_read.
+ */
+static void tcp_measure_rcv_mss(struct tcp_sock *tp, const struct sk_buff *skb,
+				uint8_t flags)
+{
+	uint32_t lss = tp->last_seg_size;
+	uint32_t len = skb_shinfo(skb)->gso_size ? skb_shinfo(skb)->gso_size
+						  : skb->len;
+	uint32_t hlen = (uint32_t)(skb->data - skb_transport_header(skb));
+
+	tp->last_seg_size = 0;
+	if (len >= tp->rcv_mss) {
+		tp->rcv_mss = (uint16_t)(len < tcp_advmss(tp) ? len
+							 : tcp_advmss(tp));
+		if (flags & TCPHDR_PSH)
+			tp->ack_pushed = true;
+		return;
+	}
+	if (hlen > TCP_HLEN_MAX)
+		hlen = TCP_HLEN_MAX;   /* (data an old part of was pulled) */
+	len += hlen;
+	if (len >= TCP_MSS_DEFAULT + TCP_HLEN_MIN ||
+	    (len >= TCP_MIN_MSS + TCP_HLEN_MIN &&
+	     !(flags & (TCPHDR_FIN | TCPHDR_URG | TCPHDR_SYN | TCPHDR_PSH)))) {
+		/* (Linux's tcp_header_len: the fixed header and the
+		 * timestamps once agreed) */
+		len -= TCP_HLEN_MIN + tcp_ts_hdr_extra(tp);
+		tp->last_seg_size = (uint16_t)len;
+		if (len == lss) {
+			tp->rcv_mss = (uint16_t)len;
+			return;
+		}
+	}
+	if (tp->ack_pushed)
+		tp->ack_pushed2 = true;
+	tp->ack_pushed = true;
 }
 
 void tcp_delack_enter_quickack(struct sock *sk, unsigned int max)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 
-	tcp_delack_incr_quickack_max(tp, tcp_rcv_mss(tp), max);
+	tcp_delack_incr_quickack_max(tp, max);
 	tp->pingpong = false;
 	tp->ato_ms = TCP_ATO_MIN_MS;
 }
 
-void tcp_delack_data_recv(struct sock *sk, uint32_t len, uint8_t flags)
+void tcp_delack_data_recv(struct sock *sk, const struct sk_buff *skb,
+			  uint8_t flags)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 	uint32_t now = tcp_now_ms(sk), m = now - tp->lrcvtime;
 
-	/* tcp_event_data_recv: the first data sets the delay; later ones
-	 * move it towards the gaps between them. */
+	/* tcp_event_data_recv: the segment's size first; the first data
+	 * sets the delay, with quick ACKs for half the window in segments
+	 * of that size; later ones move it towards the gaps between
+	 * them. */
+	tcp_measure_rcv_mss(tp, skb, flags);
 	if (!tp->ato_ms) {
 		tp->ato_ms = TCP_ATO_MIN_MS;
-		tcp_delack_first_quickacks(tp, len);
+		tcp_delack_incr_quickack(tp);
 	} else if (m <= TCP_ATO_MIN_MS / 2) {
 		tcp_delack_set_ato(tp, tp->ato_ms / 2u + TCP_ATO_MIN_MS / 2);
 	} else if (m < tp->ato_ms) {
@@ -136,16 +186,9 @@ void tcp_delack_data_recv(struct sock *sk, uint32_t len, uint8_t flags)
 	} else if (m > tcp_delack_rto_ms(tp)) {
 		/* A gap longer than the RTO: the sender restarts its
 		 * window, ACK it quickly. */
-		tcp_delack_incr_quickack(tp, tcp_rcv_mss(tp));
+		tcp_delack_incr_quickack(tp);
 	}
 	tp->lrcvtime = now;
-	/* tcp_measure_rcv_mss: a pushed segment, or a short one, is
-	 * likely the end of a write; a second short one while the first
-	 * is unacknowledged is PUSHED2. */
-	if (len < tcp_rcv_mss(tp) && tp->ack_pushed)
-		tp->ack_pushed2 = true;
-	if ((flags & TCPHDR_PSH) || len < TCP_MSS_DEFAULT)
-		tp->ack_pushed = true;
 }
 
 void tcp_delack_data_sent(struct sock *sk)
@@ -165,8 +208,7 @@ void tcp_delack_acked(struct tcp_sock *tp)
 {
 	/* tcp_dec_quickack_mode: the last quick ACK ends the mode, and
 	 * the delay starts again from 40 ms. */
-	if (tp->quickacks &&
-	    (tp->ack_sched || tp->ack_pending || tp->rcv_unacked) &&
+	if (tp->quickacks && (tp->ack_sched || tp->ack_pending) &&
 	    --tp->quickacks == 0)
 		tp->ato_ms = TCP_ATO_MIN_MS;
 	tp->ack_sched = false;
@@ -246,7 +288,7 @@ void tcp_delack_read(struct sock *sk)
 
 	if (!tp->ack_pending)
 		return;
-	if (tp->rcv_nxt - tp->rcv_wup > tcp_rcv_mss(tp) ||
+	if (tp->rcv_nxt - tp->rcv_wup > tp->rcv_mss ||
 	    ((tp->ack_pushed2 || (tp->ack_pushed && !tp->pingpong)) &&
 	     sk->rmem_alloc == 0))
 		tcp_send_ack(sk);
@@ -291,6 +333,8 @@ void tcp_delack_forget(struct tcp_sock *tp)
 {
 	tp->pingpong = false;
 	tp->ato_ms = 0;
+	tp->rcv_mss = 0;
+	tp->last_seg_size = 0;
 	tp->ack_sched = false;
 	tp->ack_pushed = false;
 	tp->ack_pushed2 = false;

@@ -22,9 +22,13 @@
  * Not modelled: the delivery rate (Linux's rate sampler, tcp_rate.c: 0
  * here, and its app-limited bit), the send-buffer-limited time (0: its
  * chrono never starts), the counts of received ECN codepoints and the
- * AccECN fields (Linux's zeros without AccECN), rcv_ssthresh (Linux's window growth clamp: ustack
- * reports the window it offered last), and rcv_mss as Linux estimates it
- * from the peer's segments (the MSS we expect).
+ * AccECN fields (Linux's zeros without AccECN). rcv_mss, rcv_ssthresh and
+ * rcv_wnd are Linux's (the peer's segment size as measured, tcp_delack.c;
+ * the window's growth clamp, tcp_autotune.c; the window offered last,
+ * tcp_output.c), with Linux's default ratio of window to buffer: Linux
+ * measures its own from the segments' buffers (scaling_ratio), so its
+ * windows after data differ where its buffers cost other than twice
+ * their data.
  */
 #include <stddef.h>
 #include <string.h>
@@ -478,9 +482,9 @@ size_t tcp_get_info(struct sock *sk, void *buf)
 			(uint32_t)((sk->st->now - tp->last_rcv) / 1000);
 	}
 	ti.tcpi_snd_mss = tp->mss_cache;
-	ti.tcpi_rcv_mss = tp->advmss;
+	ti.tcpi_rcv_mss = tp->rcv_mss;
 	ti.tcpi_pmtu = tcp_info_pmtu(sk);
-	ti.tcpi_rcv_ssthresh = tp->rcv_wnd;
+	ti.tcpi_rcv_ssthresh = tp->rcv_ssthresh;
 	ti.tcpi_rtt = tp->srtt_us;
 	/* (Linux's mdev starts at 1 s, reported as a quarter) */
 	ti.tcpi_rttvar = tp->srtt_us ? tp->rttvar_us : 250000;

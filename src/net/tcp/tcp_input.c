@@ -118,11 +118,6 @@ static void tcp_init_established(struct sock *sk)
 	tcp_data_sent(sk);   /* (Linux's lsndtime starts here) */
 	/* (and lrcvtime: tcp_finish_connect, tcp_create_openreq_child) */
 	tp->lrcvtime = tcp_now_ms(sk);
-	/* A TCP_WINDOW_CLAMP of the user's is cut to the buffer's window
-	 * as Linux's tcp_init_buffer_space cuts it (ustack's own bound
-	 * stays the shift's: the buffer's space bounds the window). */
-	if (tp->clamp_user)
-		tp->window_clamp = tcp_clamp_for_space(tp, tp->window_clamp);
 	/* Quick-ACK mode starts with the first data (tcp_delack.c): the
 	 * first segments are answered at once, so the peer's slow start is
 	 * not held back by delayed ACKs. */
@@ -746,6 +741,13 @@ static bool tcp_prune_queue(struct sock *sk, uint32_t seq)
 	struct tcp_sock *tp = tcp_sk(sk);
 	bool pruned = false;
 
+	/* Linux's tcp_prune_queue: the buffer grows to what is held if it
+	 * may, else rcv_ssthresh falls (tcp_clamp_window); then collapse,
+	 * then out-of-order data goes. */
+	if (sk->rmem_alloc > sk->rcvbuf)
+		tcp_clamp_window(sk);
+	else if (tcp_under_memory_pressure(sk))
+		tcp_adjust_rcv_ssthresh(sk);
 	if (sk->rmem_alloc > sk->rcvbuf)
 		tcp_collapse(sk);
 	while (sk->rmem_alloc > sk->rcvbuf) {
@@ -801,7 +803,7 @@ static void tcp_fin(struct sock *sk, bool ack_now)
 		 * once if no data came before: no delay yet, ato 0). */
 		tp->pingpong = true;
 		delay = !ack_now && tp->ato_ms &&
-			tp->rcv_nxt - tp->rcv_wup <= tcp_rcv_mss(tp);
+			tp->rcv_nxt - tp->rcv_wup <= tp->rcv_mss;
 		break;
 	case TCP_FIN_WAIT1:
 		/* Our FIN is not acknowledged yet: simultaneous close. */
@@ -873,6 +875,15 @@ static bool tcp_ofo_drain(struct sock *sk)
 	return fin;
 }
 
+/* A segment kept out of order grows the window too, but only with SACK:
+ * without it the window stays, so that the duplicate ACKs that tell of
+ * the hole are duplicates (Linux's tcp_data_queue_ofo). */
+static void tcp_ofo_grow_window(struct sock *sk, const struct sk_buff *skb)
+{
+	if (tcp_sk(sk)->sack_ok)
+		tcp_grow_window(sk, skb->len, skb->truesize);
+}
+
 /* Keep a segment from the future, in order of sequence, once. */
 static void tcp_ofo_insert(struct sock *sk, struct sk_buff *skb)
 {
@@ -898,6 +909,7 @@ static void tcp_ofo_insert(struct sock *sk, struct sk_buff *skb)
 	if (it && seq_leq(TCP_SKB_CB(it)->end_seq, cb->seq)) {
 		skb_queue_tail(&tp->ooo_queue, skb);
 		tcp_sack_ofo_append(sk, cb->seq, cb->end_seq);
+		tcp_ofo_grow_window(sk, skb);
 		return;
 	}
 	skb_queue_walk(&tp->ooo_queue, it) {
@@ -929,18 +941,33 @@ static void tcp_ofo_insert(struct sock *sk, struct sk_buff *skb)
 		tcp_drop(sk->st, next, US_DROP_TCP_OFO_MERGE);
 	}
 	tcp_sack_ofo_event(sk, cb->seq);
+	tcp_ofo_grow_window(sk, skb);
 }
 
-/* RFC 1122 §4.2.3.2: ACK at least every second full segment, within
+/*
+ * RFC 1122 §4.2.3.2: ACK at least every second full segment, within
  * 500 ms (Linux: 40 ms); at once for out-of-order data and in quick-ACK
- * mode (not in pingpong mode: tcp_delack.c). */
-static void tcp_schedule_ack(struct sock *sk, uint32_t len, bool now)
+ * mode (not in pingpong mode: tcp_delack.c). As Linux's
+ * __tcp_ack_snd_check: "full" is the peer's segment size (rcv_mss), and
+ * more than one of them since the window was last sent is owed an ACK
+ * now only if the window moves on with it (the right edge not held back
+ * by a reader who is behind: its read sends the ACK then) or a reader
+ * waits for SO_RCVLOWAT bytes.
+ */
+static bool tcp_ack_due(struct sock *sk)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 
-	tp->rcv_unacked += len;
-	if (now || tcp_delack_quick(tp) ||
-	    tp->rcv_unacked >= 2u * tcp_rcv_mss(tp)) {
+	return tp->rcv_nxt - tp->rcv_wup > tp->rcv_mss &&
+	       (sk->receive_queue.bytes < (size_t)sk->rcvlowat ||
+		__tcp_select_window(sk) >= tp->rcv_wnd);
+}
+
+static void tcp_schedule_ack(struct sock *sk, bool now)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	if (now || tcp_ack_due(sk) || tcp_delack_quick(tp)) {
 		if (!now && tcp_ack_defer(sk))
 			return;   /* one ACK at the end of the batch */
 		tcp_send_ack(sk);
@@ -1019,9 +1046,14 @@ static void tcp_data_queue(struct sock *sk, struct sk_buff *skb)
 	if (len) {
 		tcp_rcv_nxt_update(tp, tp->rcv_nxt + len);
 		tp->last_rcv = sk->st->now;   /* (keepalive's clock) */
-		tcp_delack_data_recv(sk, len, cb->flags);
+		uint32_t truesize = skb->truesize;
+
+		tcp_delack_data_recv(sk, skb, cb->flags);
 		tcp_rcv_rtt_measure(sk, skb);
 		tcp_queue_rcv(sk, skb);
+		/* (Linux's tcp_event_data_recv, with the segment queued) */
+		if (len >= 128)
+			tcp_grow_window(sk, len, truesize);
 	} else {
 		skb_free(skb);
 	}
@@ -1036,8 +1068,7 @@ static void tcp_data_queue(struct sock *sk, struct sk_buff *skb)
 	if (fin) {
 		tcp_fin(sk, fin_filled);
 	} else {
-		tcp_schedule_ack(sk, len,
-				 had_ooo || !skb_queue_empty(&tp->ooo_queue) ||
+		tcp_schedule_ack(sk, had_ooo || !skb_queue_empty(&tp->ooo_queue) ||
 				 tcp_rx(tp)->ecn_ack_now);
 	}
 	/* A FIN alone wakes readers too (Linux's tcp_data_queue calls

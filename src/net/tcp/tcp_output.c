@@ -20,55 +20,76 @@
 #include "net/tcp/tcp_cong.h"
 #include "stack/stack.h"
 
-/* Free receive-buffer space, as bytes we can promise (Linux's tcp_space
- * with tcp_adv_win_scale = 1: half the buffer covers skb overhead). */
-static uint32_t tcp_space(const struct sock *sk)
+/*
+ * The window the buffer allows now (Linux's __tcp_select_window; RFC 9293
+ * §3.8.6.2.2 and RFC 1122 §4.2.3.3, receiver SWS avoidance). The free
+ * space, within the clamp; once it falls under half the whole, no more
+ * quick ACKs (the reader is behind), and under a sixteenth of the buffer's
+ * space or one of the peer's segments it is 0 (so that the zero window is
+ * offered before the buffer overflows); else it is capped by rcv_ssthresh
+ * (the window grows as the data shows it fits: tcp_grow_window). With a
+ * window scale, rounded up to its unit, so that no window is scaled away;
+ * without, a multiple of the peer's segment size, unless the window
+ * offered is within one segment of it (kept, as it is).
+ */
+uint32_t __tcp_select_window(struct sock *sk)
 {
-	int space = (sk->rcvbuf - sk->rmem_alloc) / 2;
+	struct tcp_sock *tp = tcp_sk(sk);
+	int64_t mss = tp->rcv_mss ? tp->rcv_mss : tcp_advmss(tp);
+	int64_t free_space = tcp_space(sk);
+	int64_t allowed = tcp_full_space(sk);
+	int64_t full = tp->window_clamp && tp->window_clamp < allowed ?
+		       tp->window_clamp : allowed;
+	int64_t unit = (int64_t)1 << tp->rcv_wscale;
+	int64_t window;
 
-	return space > 0 ? (uint32_t)space : 0;
+	if (mss > full) {
+		mss = full;
+		if (mss <= 0)
+			return 0;
+	}
+	if (free_space < full / 2) {
+		tp->quickacks = 0;
+		if (tcp_under_memory_pressure(sk))
+			tcp_adjust_rcv_ssthresh(sk);
+		/* (rounded down: the scale must not make it larger) */
+		free_space &= ~(unit - 1);
+		if (free_space < allowed / 16 || free_space < mss)
+			return 0;
+	}
+	if (free_space > tp->rcv_ssthresh)
+		free_space = tp->rcv_ssthresh;
+	if (tp->rcv_wscale)
+		return (uint32_t)((free_space + unit - 1) & ~(unit - 1));
+	window = tp->rcv_wnd;
+	if (window <= free_space - mss || window > free_space)
+		window = free_space / mss * mss;
+	else if (mss == full && free_space > window + full / 2)
+		window = free_space;
+	return (uint32_t)window;
 }
 
 /*
- * The window to offer. RFC 9293 §3.8.6.2.2 / RFC 1122 §4.2.3.3 (receiver
- * SWS avoidance): never shrink what was offered, and open it only in
- * steps of at least one MSS (or to the whole free space).
+ * The window a segment offers (Linux's tcp_select_window): never less than
+ * what was offered before (RFC 9293 §3.8.6.2.2: the right edge does not
+ * move left), then RCV.WUP is RCV.NXT. The field says it shifted by our
+ * scale (RFC 7323 §2.3), at most 65535 units: without a scale Linux's
+ * rcv_wnd may pass 65535 once the clamp follows a larger buffer, and only
+ * the field stops there.
  */
-static uint32_t tcp_compute_window(struct sock *sk)
-{
-	struct tcp_sock *tp = tcp_sk(sk);
-	uint32_t cur = tcp_receive_window(tp);
-	uint32_t space = tcp_space(sk);
-	uint32_t mss = tp->advmss ? tp->advmss : TCP_MSS_DEFAULT;
-	uint32_t max = tcp_window_max(tp);
-	uint32_t win;
-
-	if (space > max)
-		space = max;
-	win = space;
-	/* Whole segments, unless scaled: the field cannot say them then,
-	 * and tcp_window_field rounds instead (Linux's __tcp_select_window). */
-	if (win > mss && !tp->rcv_wscale)
-		win -= win % mss;
-	else if (space < mss && space < (uint32_t)sk->rcvbuf / 4)
-		win = 0;
-	return win < cur ? cur : win;
-}
-
-uint32_t tcp_select_window_peek(struct sock *sk)
-{
-	return tcp_compute_window(sk);
-}
-
 static uint16_t tcp_select_window(struct sock *sk)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
-	uint32_t win = tcp_compute_window(sk);
-	uint16_t field = tcp_window_field(tp, &win);   /* RFC 7323 §2.3 */
+	uint32_t cur = tcp_receive_window(tp);
+	uint32_t win = __tcp_select_window(sk);
+	uint32_t unit = 1u << tp->rcv_wscale;
+	uint32_t max = (uint32_t)TCP_MAX_WINDOW << tp->rcv_wscale;
 
+	if (win < cur)
+		win = (cur + unit - 1) & ~(unit - 1);
 	tp->rcv_wnd = win;
 	tp->rcv_wup = tp->rcv_nxt;
-	return field;
+	return (uint16_t)((win < max ? win : max) >> tp->rcv_wscale);
 }
 
 /*
@@ -167,22 +188,12 @@ static void tcp_out_from_sock(struct sock *sk, struct tcp_out *o, uint32_t seq,
 	o->no_df = !ip_dont_fragment(sk, false);
 	o->df_want = sk->pmtudisc == IP_PMTUDISC_WANT;
 	if (flags & TCPHDR_SYN) {
-		/* RFC 7323 §2.2: a SYN's window is never scaled: 64 KB at
-		 * most, in whole segments (Linux's
-		 * tcp_select_initial_window). */
-		uint32_t w = tcp_space(sk);
-
-		if (w > tcp_window_max(tp))
-			w = tcp_window_max(tp);
-		if (w > TCP_MAX_WINDOW)
-			w = TCP_MAX_WINDOW;
-		/* Whole segments as the peer will send them: without the
-		 * timestamps' 12 bytes once they are agreed (a SYN-ACK;
-		 * Linux's tcp_openreq_init_rwin). */
-		if (tp->advmss && w > tcp_rcv_mss(tp))
-			w -= w % tcp_rcv_mss(tp);
-		o->window = (uint16_t)w;
-		tp->rcv_wnd = o->window;
+		/* RFC 7323 §2.2: a SYN's window is never scaled: the
+		 * window chosen at connect() or for the child (tcp_ts.c's
+		 * tcp_select_initial_window), 65535 at most in the field
+		 * (Linux's tcp_transmit_skb). */
+		o->window = (uint16_t)(tp->rcv_wnd < TCP_MAX_WINDOW ?
+				       tp->rcv_wnd : TCP_MAX_WINDOW);
 		tp->rcv_wup = tp->rcv_nxt;
 		o->mss = tp->advmss;
 		o->sack_perm = tcp_sack_syn_perm(sk);
@@ -214,7 +225,6 @@ static void tcp_ack_sent(struct sock *sk)
 
 	tcp_delack_acked(tp);
 	tp->ack_pending = false;
-	tp->rcv_unacked = 0;
 	us_timer_del(&sk->st->timers, &tp->delack_timer);
 }
 

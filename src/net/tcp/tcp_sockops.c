@@ -203,7 +203,7 @@ static bool tcp_epollin_ready(const struct sock *sk, size_t readable)
 		return false;
 	return readable >= (size_t)(sk->rcvlowat > 0 ? sk->rcvlowat : 1) ||
 	       sk->rmem_alloc > sk->rcvbuf - (sk->rcvbuf >> 3) ||
-	       tcp_receive_window(tp) <= tcp_rcv_mss(tp);
+	       tcp_receive_window(tp) <= tp->rcv_mss;
 }
 
 /* Linux's tcp_poll(), state by state. */

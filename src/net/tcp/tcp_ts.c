@@ -5,7 +5,7 @@
  *
  * Called from: tcp_v4_connect (tcp_ts_init_connect), tcp_new_child
  * (tcp_ts_init_child), tcp_rcv_synsent (tcp_ts_synsent_options),
- * tcp_out_from_sock (tcp_ts_fill_options, tcp_window_field),
+ * tcp_out_from_sock (tcp_ts_fill_options),
  * tcp_rcv_state_process (tcp_ts_note, tcp_paws_check), tcp_ack
  * (tcp_peer_window, tcp_ts_update_recent) and tcp_clean_rtx_queue
  * (tcp_ts_rtt_sample).
@@ -25,13 +25,6 @@ static uint8_t ilog2_u32(uint32_t v)
 	return r;
 }
 
-/* The receive space with an empty buffer (Linux's tcp_full_space, with
- * tcp_adv_win_scale 1 as tcp_space has it). */
-static uint32_t tcp_full_space(const struct sock *sk)
-{
-	return sk->rcvbuf > 0 ? (uint32_t)sk->rcvbuf / 2 : 0;
-}
-
 /*
  * The shift we offer, as Linux's tcp_select_initial_window chooses it:
  * large enough for the biggest buffer the connection may ever get (the
@@ -43,7 +36,7 @@ static uint32_t tcp_full_space(const struct sock *sk)
 static void tcp_select_rcv_wscale(struct sock *sk)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
-	uint32_t space = tcp_full_space(sk);
+	uint32_t space = sk->rcvbuf > 0 ? (uint32_t)tcp_full_space(sk) : 0;
 	uint32_t rmem_max = (uint32_t)sk->st->sysctl.tcp_rmem[2];
 	int shift;
 
@@ -74,6 +67,27 @@ static void tcp_select_rcv_wscale(struct sock *sk)
 }
 
 /*
+ * The window of our SYN or SYN-ACK (Linux's tcp_select_initial_window):
+ * the empty buffer's space, within the clamp, in whole segments of mss
+ * (the SYN-ACK's without the timestamps once they are agreed:
+ * tcp_openreq_init_rwin); the field carries at most 65535 of it (RFC 7323
+ * §2.2), the rest comes with the first scaled window. rcv_ssthresh starts
+ * there (tcp_connect_init, tcp_create_openreq_child).
+ */
+static void tcp_select_initial_window(struct sock *sk, uint32_t mss)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	uint32_t space = sk->rcvbuf > 0 ? (uint32_t)tcp_full_space(sk) : 0;
+
+	if (space > tp->window_clamp)
+		space = tp->window_clamp;
+	if (mss && space > mss)
+		space -= space % mss;
+	tp->rcv_wnd = space;
+	tp->rcv_ssthresh = space;
+}
+
+/*
  * Timestamps count from a per-connection offset, a keyed hash of the
  * addresses as Linux's secure_tcp_ts_off, so TSval tells nothing about
  * the host's uptime and differs between peers (RFC 7323 §5.4, §7.1).
@@ -97,6 +111,12 @@ void tcp_ts_init_connect(struct sock *sk)
 	tp->wscale_ok = tp->tstamp_ok = false;
 	tp->snd_wscale = 0;
 	tcp_select_rcv_wscale(sk);
+	/* Linux's tcp_connect_init guesses the peer's MSS before it
+	 * chooses the window: the window's half is 0 then, and rcv_mss the
+	 * least, 88, till the SYN-ACK comes (tcp_initialize_rcv_mss). */
+	tp->rcv_wnd = 0;
+	tcp_initialize_rcv_mss(tp);
+	tcp_select_initial_window(sk, tp->advmss);
 	tp->ts_offset = tcp_ts_offset(sk);
 }
 
@@ -133,7 +153,7 @@ uint32_t tcp_ts_hdr_extra(const struct tcp_sock *tp)
 	return tp->tstamp_ok ? 12 : 0;   /* NOP NOP + TCPOLEN_TIMESTAMP */
 }
 
-uint32_t tcp_rcv_mss(const struct tcp_sock *tp)
+uint32_t tcp_advmss(const struct tcp_sock *tp)
 {
 	uint32_t mss = tp->advmss ? tp->advmss : TCP_MSS_DEFAULT;
 
@@ -150,11 +170,18 @@ void tcp_ts_init_child(struct sock *sk, const struct tcp_seg *th)
 	tcp_select_rcv_wscale(sk);
 	tp->ts_offset = tcp_ts_offset(sk);
 	tcp_ts_agree(sk, th);
+	/* (tcp_openreq_init_rwin, then tcp_v4_syn_recv_sock's guess of
+	 * the peer's MSS, which the window's half bounds) */
+	tcp_select_initial_window(sk, tcp_advmss(tp));
+	tcp_initialize_rcv_mss(tp);
 }
 
 void tcp_ts_synsent_options(struct sock *sk, const struct tcp_seg *th)
 {
 	tcp_ts_agree(sk, th);
+	/* (tcp_rcv_synsent_state_process: tcp_sync_mss, then the guess
+	 * again, with our SYN's window now chosen) */
+	tcp_initialize_rcv_mss(tcp_sk(sk));
 }
 
 uint32_t tcp_ts_now(const struct sock *sk)
@@ -202,26 +229,6 @@ uint32_t tcp_window_max(const struct tcp_sock *tp)
 
 	return tp->window_clamp && tp->window_clamp < max ? tp->window_clamp
 							  : max;
-}
-
-/*
- * RFC 7323 §2.3: the window we send is shifted right by our scale. Linux
- * rounds up to a multiple of 1 << shift (__tcp_select_window) so that a
- * window is never scaled away to less than it was, and a nonzero window
- * never to zero; the receiver then accepts what the field says.
- */
-uint16_t tcp_window_field(const struct tcp_sock *tp, uint32_t *win)
-{
-	uint32_t unit = 1u << tp->rcv_wscale;
-	uint32_t max = (uint32_t)TCP_MAX_WINDOW << tp->rcv_wscale;
-	uint32_t w = *win;
-
-	if (w > max - (unit - 1))
-		w = max;
-	else
-		w = (w + unit - 1) & ~(unit - 1);
-	*win = w;
-	return (uint16_t)(w >> tp->rcv_wscale);
 }
 
 /* ---- timestamps and PAWS (RFC 7323 §3-§5) -------------------------------- */
