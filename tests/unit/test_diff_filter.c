@@ -663,10 +663,37 @@ static void case_reuseport_hash(struct dt *t)
 		got[0] > 0 && got[1] > 0, same);
 }
 
+/*
+ * A member that SO_BINDTODEVICE binds after bind leaves its UDP group
+ * (Linux's sock_bindtoindex -> udp_lib_rehash -> reuseport_detach_sock):
+ * the group's program, which picks its first socket, no longer speaks
+ * for it, and the datagrams go to it, the better match (bound to lo).
+ * Once it is closed, one that joins takes the second place.
+ */
+static void case_reuseport_bindtodevice(struct dt *t)
+{
+	static const struct sock_filter zero[] = { RET(0) };
+	static const struct sock_filter one[] = { RET(1) };
+	struct sockaddr_in to = dt_sin("127.0.0.1", 7425);
+	int u = dt_socket(t, AF_INET, SOCK_DGRAM, 0), socks[3];
+
+	for (int i = 0; i < 2; i++)
+		socks[i] = udp_reuseport(t, 7425);
+	ATTACH_RP(t, socks[0], zero);
+	which_gets(t, u, &to, 0, socks, 2);
+	dt_setsockopt(t, socks[1], SOL_SOCKET, SO_BINDTODEVICE, "lo", 3);
+	which_gets(t, u, &to, 1, socks, 2);
+	dt_close(t, socks[1]);
+	socks[1] = udp_reuseport(t, 7425);
+	ATTACH_RP(t, socks[1], one);
+	which_gets(t, u, &to, 2, socks, 2);
+}
+
 static const struct dt_case cases[] = {
 	DT_CASE(case_reuseport_cbpf_udp),
 	DT_CASE(case_reuseport_cbpf_tcp),
 	DT_CASE(case_reuseport_hash),
+	DT_CASE(case_reuseport_bindtodevice),
 	DT_CASE(case_filter_tcp_handshake),
 	DT_CASE(case_filter_udp_verdicts),
 	DT_CASE(case_filter_udp_loads),
