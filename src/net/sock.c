@@ -743,6 +743,11 @@ static int sock_bindtoindex(struct sock *sk, int ifindex)
 	/* (No such device is no error here: Linux looks only at a name;
 	 * what the socket then sends fails with ENODEV.) */
 	sk->bound_dev_if = ifindex;
+	/* A bound UDP socket leaves its SO_REUSEPORT group, whose members
+	 * share one device (Linux's sk_prot->rehash, udp_lib_rehash); a
+	 * TCP listener keeps its (tcp_prot has no rehash). */
+	if (sk->type == SOCK_DGRAM && sk->protocol == IPPROTO_UDP && sk->num)
+		reuseport_leave(sk);
 	return 0;
 }
 

@@ -465,8 +465,9 @@ void sk_filter_put(struct sk_filter *fp);
 struct sock_reuseport;
 int reuseport_join(struct sock *sk, struct sock *sk2);
 void reuseport_leave(struct sock *sk);
-/* Is sk2 in a group sk may join (Linux's udp_reuseport_add_sock and
- * inet_reuseport_add_sock: the same address, port and device)? */
+/* Is sk2 a socket whose group sk may join, made for it if it has none
+ * (Linux's udp_reuseport_add_sock and inet_reuseport_add_sock: the same
+ * address, port and device, SO_REUSEPORT)? */
 bool reuseport_peer(const struct sock *sk, const struct sock *sk2);
 void reuseport_has_conns_set(struct sock *sk);
 struct sock *reuseport_select(struct sock *sk, uint32_t hash,

@@ -51,7 +51,7 @@ bool reuseport_peer(const struct sock *sk, const struct sock *sk2)
 {
 	return sk2 != sk && sk2->num == sk->num && sk2->reuseport &&
 	       sk2->rcv_saddr == sk->rcv_saddr &&
-	       sk2->bound_dev_if == sk->bound_dev_if && reuseport_of(sk2);
+	       sk2->bound_dev_if == sk->bound_dev_if;
 }
 
 static void reuseport_free(struct sock_reuseport *r)
@@ -85,6 +85,14 @@ int reuseport_join(struct sock *sk, struct sock *sk2)
 
 	if (!e)
 		return -ENOMEM;
+	/* A peer without a group (SO_REUSEPORT set after its bind or
+	 * listen) gets one first, in place 0 (Linux's reuseport_add_sock). */
+	if (sk2 && !reuseport_of(sk2)) {
+		int rc = reuseport_join(sk2, NULL);
+
+		if (rc < 0)
+			return rc;
+	}
 	old = e->reuse;
 	r = sk2 ? reuseport_of(sk2) : NULL;
 	if (r == old && old)

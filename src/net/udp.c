@@ -96,8 +96,9 @@ static int udp_pick_port(struct ustack *st, const struct sock *sk)
 static void udp_unhash(struct sock *sk);
 
 /* The SO_REUSEPORT group sk joins at bind (Linux's
- * udp_reuseport_add_sock): a grouped socket on the same address, port
- * and device with SO_REUSEPORT; NULL: a group of its own. */
+ * udp_reuseport_add_sock): a socket's on the same address, port and
+ * device with SO_REUSEPORT (made when it has none yet); NULL: a group of
+ * its own. */
 static struct sock *udp_reuseport_peer(struct ustack *st,
 				       const struct sock *sk)
 {

@@ -4,8 +4,10 @@
  * UDP and TCP, kept on the error queues: every socket asks IP_RECVERR and
  * IP_PKTINFO) and UDP delivery into a bound and a connected socket, and
  * TCP: a listener on port 80 and a connection being opened to
- * 10.0.0.1:80, both with Fast Open, and a listener on port 81 that takes
- * Fast Open data without a cookie.
+ * 10.0.0.1:80, both with Fast Open and paced (SO_MAX_PACING_RATE), and a
+ * listener on port 81 that takes Fast Open data without a cookie; port 7
+ * (UDP) and port 80 have a second socket each in an SO_REUSEPORT group
+ * with an SO_ATTACH_REUSEPORT_CBPF program.
  *
  * The input is a script of records. Each record's first byte chooses what
  * to do with the bytes that follow it:
@@ -116,7 +118,7 @@ static void inject_ip(struct test_stack *t, const uint8_t *p, size_t n, int op)
 	ts_inject(t, frame, 14 + n);
 }
 
-#define NFDS 5
+#define NFDS 7
 #define TS_FUZZ (SOF_TIMESTAMPING_TX_SOFTWARE | SOF_TIMESTAMPING_TX_SCHED | \
 		 SOF_TIMESTAMPING_TX_ACK | SOF_TIMESTAMPING_SOFTWARE | \
 		 SOF_TIMESTAMPING_RX_SOFTWARE | SOF_TIMESTAMPING_OPT_CMSG)
@@ -129,6 +131,8 @@ static void open_sockets(struct test_stack *t, int fds[NFDS])
 	fds[0] = us_socket_on(t->st, AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
 	fds[1] = us_socket_on(t->st, AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
 	a.sin_port = htons(7);
+	us_setsockopt(fds[0], SOL_SOCKET, SO_REUSEPORT, &(int){ 1 },
+		      sizeof(int));
 	us_bind(fds[0], (struct sockaddr *)&a, sizeof(a));
 	a.sin_port = htons(9);
 	a.sin_addr.s_addr = ts_ip("10.0.0.1");
@@ -136,6 +140,8 @@ static void open_sockets(struct test_stack *t, int fds[NFDS])
 	fds[2] = us_socket_on(t->st, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
 	a.sin_port = htons(80);
 	a.sin_addr.s_addr = 0;
+	us_setsockopt(fds[2], SOL_SOCKET, SO_REUSEPORT, &(int){ 1 },
+		      sizeof(int));
 	us_bind(fds[2], (struct sockaddr *)&a, sizeof(a));
 	us_listen(fds[2], 4);
 	fds[3] = us_socket_on(t->st, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
@@ -143,6 +149,34 @@ static void open_sockets(struct test_stack *t, int fds[NFDS])
 	a.sin_port = htons(81);
 	us_bind(fds[4], (struct sockaddr *)&a, sizeof(a));
 	us_listen(fds[4], 4);
+	/* SO_REUSEPORT groups: port 7 (UDP) and port 80 (TCP) have a
+	 * second socket each, whose group program picks by the payload's
+	 * first byte (0: the first socket, 1: the second, more: the hash;
+	 * none, as in a bare SYN: the first). */
+	fds[5] = us_socket_on(t->st, AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+	fds[6] = us_socket_on(t->st, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	for (int i = 5; i < 7; i++) {
+		static const struct sock_filter first[] = {
+			{ BPF_LD | BPF_B | BPF_ABS, 0, 0, 0 },
+			{ BPF_RET | BPF_A, 0, 0, 0 },
+		};
+		struct sock_fprog fp = { 2, (struct sock_filter *)first };
+
+		a.sin_port = htons(i == 5 ? 7 : 80);
+		us_setsockopt(fds[i], SOL_SOCKET, SO_REUSEPORT, &(int){ 1 },
+			      sizeof(int));
+		us_bind(fds[i], (struct sockaddr *)&a, sizeof(a));
+		if (i == 6)
+			us_listen(fds[i], 4);
+		us_setsockopt(fds[i], SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, &fp,
+			      sizeof(fp));
+	}
+	/* TCP's own pacing on the client and the first listener's
+	 * children (SO_MAX_PACING_RATE; its timer meets every input). */
+	us_setsockopt(fds[2], SOL_SOCKET, SO_MAX_PACING_RATE, &(int){ 20000 },
+		      sizeof(int));
+	us_setsockopt(fds[3], SOL_SOCKET, SO_MAX_PACING_RATE, &(int){ 20000 },
+		      sizeof(int));
 	for (int i = 0; i < NFDS; i++) {
 		int on = 1;
 

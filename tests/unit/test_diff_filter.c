@@ -663,10 +663,88 @@ static void case_reuseport_hash(struct dt *t)
 		got[0] > 0 && got[1] > 0, same);
 }
 
+/*
+ * A member that SO_BINDTODEVICE binds after bind leaves its UDP group
+ * (Linux's sock_bindtoindex -> udp_lib_rehash -> reuseport_detach_sock):
+ * the group's program, which picks its first socket, no longer speaks
+ * for it, and the datagrams go to it, the better match (bound to lo).
+ * Once it is closed, one that joins takes the second place.
+ */
+static void case_reuseport_bindtodevice(struct dt *t)
+{
+	static const struct sock_filter zero[] = { RET(0) };
+	static const struct sock_filter one[] = { RET(1) };
+	struct sockaddr_in to = dt_sin("127.0.0.1", 7425);
+	int u = dt_socket(t, AF_INET, SOCK_DGRAM, 0), socks[3];
+
+	for (int i = 0; i < 2; i++)
+		socks[i] = udp_reuseport(t, 7425);
+	ATTACH_RP(t, socks[0], zero);
+	which_gets(t, u, &to, 0, socks, 2);
+	dt_setsockopt(t, socks[1], SOL_SOCKET, SO_BINDTODEVICE, "lo", 3);
+	which_gets(t, u, &to, 1, socks, 2);
+	dt_close(t, socks[1]);
+	socks[1] = udp_reuseport(t, 7425);
+	ATTACH_RP(t, socks[1], one);
+	which_gets(t, u, &to, 2, socks, 2);
+}
+
+/*
+ * SO_REUSEPORT set on a socket after its bind: a later socket that binds
+ * with it joins a group made for the first (Linux's reuseport_add_sock
+ * allocates sk2's group when it has none), the first in place 0.
+ */
+static void case_reuseport_set_late(struct dt *t)
+{
+	static const struct sock_filter zero[] = { RET(0) };
+	static const struct sock_filter one[] = { RET(1) };
+	struct sockaddr_in to = dt_sin("127.0.0.1", 7426);
+	struct sockaddr_in a = dt_sin("127.0.0.1", 7427);
+	int u = dt_socket(t, AF_INET, SOCK_DGRAM, 0), socks[2], l[2];
+
+	socks[0] = dt_socket(t, AF_INET, SOCK_DGRAM, 0);
+	dt_bind(t, socks[0], &to, sizeof(to));
+	dt_setsockopt_int(t, socks[0], SOL_SOCKET, SO_REUSEPORT, 1);
+	socks[1] = udp_reuseport(t, 7426);
+	ATTACH_RP(t, socks[1], zero);
+	for (char c = 0; c < 4; c++)
+		which_gets(t, u, &to, c, socks, 2);
+	ATTACH_RP(t, socks[0], one);
+	for (char c = 4; c < 8; c++)
+		which_gets(t, u, &to, c, socks, 2);
+	/* TCP listeners likewise, at listen(). */
+	for (int i = 0; i < 2; i++) {
+		l[i] = dt_socket(t, AF_INET, SOCK_STREAM, 0);
+		if (i)
+			dt_setsockopt_int(t, l[i], SOL_SOCKET, SO_REUSEPORT, 1);
+		dt_bind(t, l[i], &a, sizeof(a));
+		dt_listen(t, l[i], 8);
+		dt_fcntl(t, l[i], F_SETFL, O_NONBLOCK);
+		if (!i)
+			dt_setsockopt_int(t, l[i], SOL_SOCKET, SO_REUSEPORT, 1);
+	}
+	ATTACH_RP(t, l[1], zero);
+	for (int n = 0; n < 3; n++) {
+		int c = dt_socket(t, AF_INET, SOCK_STREAM, 0);
+
+		dt_connect(t, c, &a, sizeof(a));
+		usleep(20000);
+		for (int i = 0; i < 2; i++) {
+			int s = dt_accept(t, l[i], NULL, NULL);
+
+			if (s >= 0)
+				dt_close(t, s);
+		}
+		dt_close(t, c);
+	}
+}
+
 static const struct dt_case cases[] = {
 	DT_CASE(case_reuseport_cbpf_udp),
 	DT_CASE(case_reuseport_cbpf_tcp),
 	DT_CASE(case_reuseport_hash),
+	DT_CASE(case_reuseport_bindtodevice),
+	DT_CASE(case_reuseport_set_late),
 	DT_CASE(case_filter_tcp_handshake),
 	DT_CASE(case_filter_udp_verdicts),
 	DT_CASE(case_filter_udp_loads),

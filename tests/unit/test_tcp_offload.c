@@ -571,6 +571,43 @@ static void test_tso_paced(void **state)
 	assert_int_equal(T.st->skb_pool.live, 0);
 }
 
+/*
+ * A paced packet that cannot join the one being gathered (here the
+ * segment that carries the FIN) waits its time like any other: the
+ * packet before it goes, then it 10 ms later (one segment's time at the
+ * rate), as Linux paces skb by skb; it went at once with the one before.
+ */
+static void test_tso_paced_fin(void **state)
+{
+	uint64_t rate = 100 * MSS;
+	uint32_t seq0 = C.iss + 1;
+	struct sk_buff *skb;
+
+	(void)state;
+	T.dev->features = US_NETIF_F_TSO | US_NETIF_F_HW_CSUM;
+	assert_int_equal(us_setsockopt(C.fd, SOL_SOCKET, SO_MAX_PACING_RATE,
+				       &rate, sizeof(rate)), 0);
+	assert_int_equal(us_send(C.fd, BUF, 12 * MSS, 0), 12 * MSS);
+	assert_int_equal(us_shutdown(C.fd, SHUT_WR), 0);
+	for (unsigned int i = 0; i < 5; i++)
+		expect_packet(seq0 + i * 2 * MSS, 2);
+	assert_null(ts_pop_tx(&T));
+	ts_advance(&T, 20000);
+	ack_all(seq0 + 10 * MSS);
+	expect_packet(seq0 + 10 * MSS, 1);
+	assert_null(ts_pop_tx(&T));
+	ts_advance(&T, 9999);
+	assert_null(ts_pop_tx(&T));
+	ts_advance(&T, 1);
+	skb = ts_pop_tx(&T);
+	assert_non_null(skb);
+	assert_int_equal(get32(skb->data + 20 + 4), seq0 + 11 * MSS);
+	assert_int_equal(skb->data[20 + 13] & TCPHDR_FIN, TCPHDR_FIN);
+	skb_free(skb);
+	ack_all(seq0 + 12 * MSS + 1);
+	ts_flush_tx(&T);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -595,6 +632,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_carve_sack_lost_mss,
 						setup_sack, ts_teardown),
 		cmocka_unit_test_setup_teardown(test_tso_paced, setup_rtt,
+						ts_teardown),
+		cmocka_unit_test_setup_teardown(test_tso_paced_fin, setup_rtt,
 						ts_teardown),
 		cmocka_unit_test_setup_teardown(test_carve_rack_lost_mss,
 						setup_sack_rack, ts_teardown),

@@ -934,8 +934,9 @@ int tcp_disconnect(struct sock *sk, int flags)
 }
 
 /* The SO_REUSEPORT group a new listener joins (Linux's
- * inet_reuseport_add_sock): a grouped listener on the same address, port
- * and device with SO_REUSEPORT; NULL: a group of its own. */
+ * inet_reuseport_add_sock): a listener's on the same address, port and
+ * device with SO_REUSEPORT (made when it has none yet); NULL: a group of
+ * its own. */
 static struct sock *tcp_reuseport_peer(const struct sock *sk)
 {
 	struct list_head *pos;

@@ -1019,6 +1019,9 @@ struct tcp_gso_batch {
 int tcp_tso_xmit(struct sock *sk, struct sk_buff *skb, struct tcp_gso_batch *b);
 /* Send what b gathered. 0 or -errno. */
 int tcp_tso_flush(struct sock *sk, struct tcp_gso_batch *b);
+/* Would skb join the packet b is gathering (false when none is)? */
+bool tcp_tso_joins(struct sock *sk, struct sk_buff *skb,
+		   const struct tcp_gso_batch *b);
 /* The GSO packet for nsegs queued segments from first: a head for the
  * headers and their payloads on its frag_list; *flags gets their PSH.
  * With nsegs 1 (a carved segment), the same without GSO fields. */

@@ -192,6 +192,12 @@ static bool tcp_gso_can_extend(struct sock *sk, struct sk_buff *skb,
 	       !(cb->flags & (TCPHDR_SYN | TCPHDR_FIN | TCPHDR_RST));
 }
 
+bool tcp_tso_joins(struct sock *sk, struct sk_buff *skb,
+		   const struct tcp_gso_batch *b)
+{
+	return b->nsegs && tcp_gso_can_extend(sk, skb, b);
+}
+
 int tcp_tso_xmit(struct sock *sk, struct sk_buff *skb, struct tcp_gso_batch *b)
 {
 	struct tcp_skb_cb *cb = TCP_SKB_CB(skb);

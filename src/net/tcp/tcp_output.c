@@ -433,9 +433,12 @@ static void __tcp_write_xmit(struct sock *sk, enum tcp_nagle nagle)
 		struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
 
 		/* Paced (Linux's tcp_pacing_check): each packet waits for
-		 * its time, so a gathered one goes before the next asks. */
-		if (sk->pacing && (gso.nsegs >= gso.max_segs &&
-				   tcp_tso_flush(sk, &gso) < 0))
+		 * its time, so a gathered one goes before the next asks:
+		 * when full, or when skb cannot join it (a FIN, a segment
+		 * after a short one), which then waits as a packet of its
+		 * own. */
+		if (sk->pacing && gso.nsegs && !tcp_tso_joins(sk, skb, &gso) &&
+		    tcp_tso_flush(sk, &gso) < 0)
 			break;
 		if (sk->pacing && tcp_pacing_wait(sk))
 			break;
