@@ -973,6 +973,12 @@ int tcp_listen_start(struct sock *sk, int backlog)
 	 */
 	if (tcp_port_conflict(sk->st, sk, sk->num))
 		return -EADDRINUSE;
+	/* Its SO_REUSEPORT group (failing, before anything changed). */
+	if (sk->reuseport) {
+		rc = reuseport_join(sk, tcp_reuseport_peer(sk));
+		if (rc < 0)
+			return rc;
+	}
 	/* The listener's queues take the congestion state's place (tcp.h). */
 	static_assert(offsetof(struct tcp_sock, fastopen_qlen) +
 		      sizeof(tp->fastopen_qlen) <=
@@ -984,11 +990,6 @@ int tcp_listen_start(struct sock *sk, int backlog)
 	tp->syn_qlen = tp->accept_qlen = 0;
 	tp->fastopen_qlen = 0;
 	tp->max_backlog = backlog;
-	if (sk->reuseport) {
-		rc = reuseport_join(sk, tcp_reuseport_peer(sk));
-		if (rc < 0)
-			return rc;
-	}
 	tcp_fastopen_listen(sk, backlog);
 	tcp_set_state(sk, TCP_LISTEN);
 	list_add(&tp->listen_node, &sk->st->tcp.listen[sk->num % TCP_BHASH]);
