@@ -225,6 +225,13 @@ static enum us_drop_reason tap_rx_vnet(struct net_device *dev,
 	}
 	if (gso != VNET_GSO_NONE)
 		us_mib_inc(dev->st, US_MIB_DEV_RX_GSO);
+	/* A large TCP packet keeps its segments' size, which TCP takes for
+	 * the peer's (Linux's virtio_net_hdr_to_skb, then
+	 * tcp_measure_rcv_mss). */
+	if (gso == VNET_GSO_TCPV4 && h.gso_size) {
+		skb_shinfo(skb)->gso_size = h.gso_size;
+		skb_shinfo(skb)->gso_type = SKB_GSO_TCPV4;
+	}
 	skb_pull(skb, VNET_HDR_LEN);
 	return US_DROP_NOT_DROPPED;
 }
