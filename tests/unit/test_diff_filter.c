@@ -565,6 +565,24 @@ static void case_reuseport_cbpf_udp(struct dt *t)
 	dt_getsockopt_int(t, x, SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF);
 }
 
+/* A connection to a, then which of the n (non-blocking) listeners
+ * accepts it. */
+static void which_accepts(struct dt *t, const struct sockaddr_in *a,
+			  const int *l, int n)
+{
+	int c = dt_socket(t, AF_INET, SOCK_STREAM, 0);
+
+	dt_connect(t, c, a, sizeof(*a));
+	usleep(20000);
+	for (int i = 0; i < n; i++) {
+		int s = dt_accept(t, l[i], NULL, NULL);
+
+		if (s >= 0)
+			dt_close(t, s);
+	}
+	dt_close(t, c);
+}
+
 /* On TCP listeners: the program sees the SYN's payload (none: a load
  * gives 0), so a constant picks the listener; a later program replaces
  * the group's. */
@@ -573,7 +591,7 @@ static void case_reuseport_cbpf_tcp(struct dt *t)
 	static const struct sock_filter one[] = { RET(1) };
 	static const struct sock_filter load[] = { LD_B(0), RET_A };
 	struct sockaddr_in a = dt_sin("127.0.0.1", 7422);
-	int l[2], c;
+	int l[2];
 
 	for (int i = 0; i < 2; i++) {
 		l[i] = dt_socket(t, AF_INET, SOCK_STREAM, 0);
@@ -588,16 +606,7 @@ static void case_reuseport_cbpf_tcp(struct dt *t)
 		else
 			ATTACH_RP(t, l[1], load);
 		for (int n = 0; n < 3; n++) {
-			c = dt_socket(t, AF_INET, SOCK_STREAM, 0);
-			dt_connect(t, c, &a, sizeof(a));
-			usleep(20000);
-			for (int i = 0; i < 2; i++) {
-				int s = dt_accept(t, l[i], NULL, NULL);
-
-				if (s >= 0)
-					dt_close(t, s);
-			}
-			dt_close(t, c);
+			which_accepts(t, &a, l, 2);
 		}
 	}
 }
@@ -725,17 +734,7 @@ static void case_reuseport_set_late(struct dt *t)
 	}
 	ATTACH_RP(t, l[1], zero);
 	for (int n = 0; n < 3; n++) {
-		int c = dt_socket(t, AF_INET, SOCK_STREAM, 0);
-
-		dt_connect(t, c, &a, sizeof(a));
-		usleep(20000);
-		for (int i = 0; i < 2; i++) {
-			int s = dt_accept(t, l[i], NULL, NULL);
-
-			if (s >= 0)
-				dt_close(t, s);
-		}
-		dt_close(t, c);
+		which_accepts(t, &a, l, 2);
 	}
 }
 
