@@ -904,9 +904,9 @@ int sock_setsockopt(struct sock *sk, int optname, const void *optval,
 	case SO_BINDTOIFINDEX:
 		return sock_bindtoindex(sk, val);
 	case SO_INCOMING_CPU:
-		/* Any value (Linux's also steers SO_REUSEPORT groups, which
-		 * ustack's do not follow). */
-		sk->incoming_cpu = val;
+		/* Any value; it steers the socket's SO_REUSEPORT group
+		 * (Linux's reuseport_update_incoming_cpu). */
+		reuseport_set_incoming_cpu(sk, val);
 		return 0;
 	case SO_DEBUG:
 		if (val && !capable_admin())

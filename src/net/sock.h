@@ -470,6 +470,8 @@ void reuseport_leave(struct sock *sk);
  * address, port and device, SO_REUSEPORT)? */
 bool reuseport_peer(const struct sock *sk, const struct sock *sk2);
 void reuseport_has_conns_set(struct sock *sk);
+/* SO_INCOMING_CPU set: the group counts its members that have one. */
+void reuseport_set_incoming_cpu(struct sock *sk, int cpu);
 struct sock *reuseport_select(struct sock *sk, uint32_t hash,
 			      const struct sk_buff *skb,
 			      const uint8_t *payload);

@@ -17,6 +17,9 @@
  * group of its own, which it keeps when it joins no other; joining
  * another drops its program (the group's is the one that counts).
  *
+ * Once members have set SO_INCOMING_CPU, the hash's choice moves on to
+ * the first member whose CPU is the one taking the packet.
+ *
  * Not as Linux: a UDP group some of whose sockets are connected is not
  * used (Linux takes its choice and lets a better-scoring connected socket
  * still win); TCP listeners that leave do not hand their queued
@@ -36,6 +39,7 @@
 struct sock_reuseport {
 	struct sk_filter *prog;     /* SO_ATTACH_REUSEPORT_CBPF's, or NULL */
 	bool has_conns;             /* a UDP member connected */
+	uint16_t incoming_cpu;      /* members with an SO_INCOMING_CPU */
 	uint16_t num, cap;
 	struct sock **socks;        /* the members, by place */
 };
@@ -73,6 +77,8 @@ static void reuseport_remove(struct sock_ext *e, struct sock_reuseport *r,
 		r->socks[i] = r->socks[--r->num];
 		break;
 	}
+	if (sk->incoming_cpu >= 0 && r->incoming_cpu)
+		r->incoming_cpu--;   /* (Linux's reuseport_put_incoming_cpu) */
 	e->reuse = NULL;
 	if (!r->num)
 		reuseport_free(r);
@@ -123,7 +129,46 @@ int reuseport_join(struct sock *sk, struct sock *sk2)
 	if (old)
 		reuseport_remove(e, old, sk);
 	e->reuse = r;
+	if (sk->incoming_cpu >= 0)
+		r->incoming_cpu++;   /* (Linux's reuseport_get_incoming_cpu) */
 	return 0;
+}
+
+void reuseport_set_incoming_cpu(struct sock *sk, int cpu)
+{
+	struct sock_reuseport *r = reuseport_of(sk);
+
+	if (r && sk->incoming_cpu < 0 && cpu >= 0)
+		r->incoming_cpu++;
+	else if (r && sk->incoming_cpu >= 0 && cpu < 0 && r->incoming_cpu)
+		r->incoming_cpu--;
+	sk->incoming_cpu = cpu;
+}
+
+/* Linux's reuseport_select_sock_by_hash: the member at the hash's place,
+ * or, once members have set SO_INCOMING_CPU, the first from there whose
+ * CPU is the one taking the packet (else the first there); never a
+ * connected one. */
+static struct sock *reuseport_by_hash(const struct sock_reuseport *r,
+				      uint32_t hash)
+{
+	uint16_t i = (uint16_t)(((uint64_t)hash * r->num) >> 32), j = i;
+	struct sock *first = NULL;
+	int cpu = r->incoming_cpu ? sched_getcpu() : -1;
+
+	do {
+		struct sock *sk = r->socks[i];
+
+		if (sk->state != TCP_ESTABLISHED) {
+			if (!r->incoming_cpu || sk->incoming_cpu == cpu)
+				return sk;
+			if (!first)
+				first = sk;
+		}
+		if (++i >= r->num)
+			i = 0;
+	} while (i != j);
+	return first;
 }
 
 void reuseport_leave(struct sock *sk)
@@ -156,7 +201,7 @@ struct sock *reuseport_select(struct sock *sk, uint32_t hash,
 		if (i < r->num)
 			return r->socks[i];
 	}
-	return r->socks[((uint64_t)hash * r->num) >> 32];
+	return reuseport_by_hash(r, hash);
 }
 
 /* Is sk in its table yet (Linux's !sk_unhashed): a TCP socket listening

@@ -186,6 +186,10 @@ static int udp_score(const struct sock *sk, uint32_t saddr, uint16_t sport,
 			return -1;
 		score += 4;
 	}
+	/* The CPU its last packet was taken on, or SO_INCOMING_CPU's, is
+	 * this one (Linux's compute_score). */
+	if (sk->incoming_cpu >= 0 && sk->incoming_cpu == sched_getcpu())
+		score++;
 	return score;
 }
 

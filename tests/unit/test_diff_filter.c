@@ -13,6 +13,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <linux/filter.h>
 #include <linux/sock_diag.h>
 #include <netinet/in.h>
@@ -738,7 +739,59 @@ static void case_reuseport_set_late(struct dt *t)
 	}
 }
 
+/*
+ * SO_INCOMING_CPU steers a group (Linux's reuseport_select_sock_by_hash,
+ * compute_score): with the process on CPU 0, where both stacks then take
+ * its loopback packets, every flow goes to the member whose
+ * SO_INCOMING_CPU is 0, none to the one whose is 1 (UDP datagrams from 8
+ * sockets, 8 TCP connections).
+ */
+static void case_reuseport_incoming_cpu(struct dt *t)
+{
+	struct sockaddr_in a = dt_sin("127.0.0.1", 7425);
+	struct sockaddr_in to = dt_sin("127.0.0.1", 7426);
+	int l[2], u[2], got[2] = { 0, 0 };
+	cpu_set_t old, one;
+	char buf[8];
+
+	CPU_ZERO(&one);
+	CPU_SET(0, &one);
+	if (sched_getaffinity(0, sizeof(old), &old) < 0 ||
+	    sched_setaffinity(0, sizeof(one), &one) < 0) {
+		dt_note(t, "not run: this process may not run on CPU 0");
+		return;
+	}
+	for (int i = 0; i < 2; i++) {
+		l[i] = dt_socket(t, AF_INET, SOCK_STREAM, 0);
+		dt_setsockopt_int(t, l[i], SOL_SOCKET, SO_REUSEPORT, 1);
+		dt_bind(t, l[i], &a, sizeof(a));
+		dt_listen(t, l[i], 64);
+		dt_fcntl(t, l[i], F_SETFL, O_NONBLOCK);
+		dt_setsockopt_int(t, l[i], SOL_SOCKET, SO_INCOMING_CPU, !i);
+		u[i] = udp_reuseport(t, 7426);
+		dt_setsockopt_int(t, u[i], SOL_SOCKET, SO_INCOMING_CPU, !i);
+	}
+	for (int n = 0; n < 8; n++)
+		which_accepts(t, &a, l, 2);
+	for (int n = 0; n < 8; n++) {
+		int c = dt_ct(t)->socket(AF_INET, SOCK_DGRAM, 0);
+
+		dt_ct(t)->sendto(c, "x", 1, 0, (struct sockaddr *)&to,
+				 sizeof(to));
+		usleep(5000);
+		for (int i = 0; i < 2; i++)
+			while (dt_ct(t)->recv(u[i], buf, sizeof(buf),
+					      MSG_DONTWAIT) == 1)
+				got[i]++;
+		dt_ct(t)->close(c);
+	}
+	dt_note(t, "UDP: to the CPU 1 socket %d, to the CPU 0 socket %d",
+		got[0], got[1]);
+	sched_setaffinity(0, sizeof(old), &old);
+}
+
 static const struct dt_case cases[] = {
+	DT_CASE(case_reuseport_incoming_cpu),
 	DT_CASE(case_reuseport_cbpf_udp),
 	DT_CASE(case_reuseport_cbpf_tcp),
 	DT_CASE(case_reuseport_hash),
