@@ -788,18 +788,14 @@ static int sock_set_max_pacing_rate(struct sock *sk, const void *optval,
 {
 	struct sock_ext *e;
 	uint64_t rate;
-	uint32_t v;
+	int v, rc = get_int(optval, optlen, &v);
 
-	if (optlen < sizeof(int))
-		return -EINVAL;
-	if (!optval)
-		return -EFAULT;
-	if (optlen >= sizeof(rate)) {
+	if (rc < 0)
+		return rc;
+	if (optlen >= sizeof(rate))
 		memcpy(&rate, optval, sizeof(rate));
-	} else {
-		memcpy(&v, optval, sizeof(v));
-		rate = v == UINT32_MAX ? UINT64_MAX : v;
-	}
+	else
+		rate = (uint32_t)v == UINT32_MAX ? UINT64_MAX : (uint32_t)v;
 	e = sock_ext(sk, rate != UINT64_MAX);
 	if (!e)
 		return rate == UINT64_MAX ? 0 : -ENOMEM;

@@ -566,6 +566,51 @@ static void case_reuseport_cbpf_udp(struct dt *t)
 	dt_getsockopt_int(t, x, SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF);
 }
 
+/* A non-blocking TCP listener on a with SO_REUSEPORT. */
+static int tcp_reuseport(struct dt *t, const struct sockaddr_in *a,
+			 int backlog)
+{
+	int l = dt_socket(t, AF_INET, SOCK_STREAM, 0);
+
+	dt_setsockopt_int(t, l, SOL_SOCKET, SO_REUSEPORT, 1);
+	dt_bind(t, l, a, sizeof(*a));
+	dt_listen(t, l, backlog);
+	dt_fcntl(t, l, F_SETFL, O_NONBLOCK);
+	return l;
+}
+
+/* n flows of `per` datagrams to `to`, each from a socket of its own (not
+ * in the transcript: their ports differ between the sides); got[i]: the
+ * datagrams the UDP socket u[i] of two took. True when each flow went to
+ * one socket. */
+static bool udp_flows(struct dt *t, const struct sockaddr_in *to,
+		      const int *u, int n, int per, int *got)
+{
+	bool same = true;
+	char buf[8];
+
+	got[0] = got[1] = 0;
+	for (int f = 0; f < n; f++) {
+		int c = dt_ct(t)->socket(AF_INET, SOCK_DGRAM, 0), first = -1;
+
+		for (int k = 0; k < per; k++)
+			dt_ct(t)->sendto(c, "x", 1, 0,
+					 (const struct sockaddr *)to,
+					 sizeof(*to));
+		usleep(5000);
+		for (int i = 0; i < 2; i++)
+			while (dt_ct(t)->recv(u[i], buf, sizeof(buf),
+					      MSG_DONTWAIT) == 1) {
+				got[i]++;
+				if (first >= 0 && first != i)
+					same = false;
+				first = i;
+			}
+		dt_ct(t)->close(c);
+	}
+	return same;
+}
+
 /* A connection to a, then which of the n (non-blocking) listeners
  * accepts it. */
 static void which_accepts(struct dt *t, const struct sockaddr_in *a,
@@ -594,21 +639,15 @@ static void case_reuseport_cbpf_tcp(struct dt *t)
 	struct sockaddr_in a = dt_sin("127.0.0.1", 7422);
 	int l[2];
 
-	for (int i = 0; i < 2; i++) {
-		l[i] = dt_socket(t, AF_INET, SOCK_STREAM, 0);
-		dt_setsockopt_int(t, l[i], SOL_SOCKET, SO_REUSEPORT, 1);
-		dt_bind(t, l[i], &a, sizeof(a));
-		dt_listen(t, l[i], 8);
-		dt_fcntl(t, l[i], F_SETFL, O_NONBLOCK);
-	}
+	for (int i = 0; i < 2; i++)
+		l[i] = tcp_reuseport(t, &a, 8);
 	for (int k = 0; k < 2; k++) {
 		if (k == 0)
 			ATTACH_RP(t, l[0], one);
 		else
 			ATTACH_RP(t, l[1], load);
-		for (int n = 0; n < 3; n++) {
+		for (int n = 0; n < 3; n++)
 			which_accepts(t, &a, l, 2);
-		}
 	}
 }
 
@@ -622,15 +661,10 @@ static void case_reuseport_hash(struct dt *t)
 {
 	struct sockaddr_in a = dt_sin("127.0.0.1", 7423);
 	struct sockaddr_in to = dt_sin("127.0.0.1", 7424);
-	int l[2], u[2], got[2] = { 0, 0 }, same = 1;
-	char buf[8];
+	int l[2], u[2], got[2] = { 0, 0 }, same;
 
 	for (int i = 0; i < 2; i++) {
-		l[i] = dt_socket(t, AF_INET, SOCK_STREAM, 0);
-		dt_setsockopt_int(t, l[i], SOL_SOCKET, SO_REUSEPORT, 1);
-		dt_bind(t, l[i], &a, sizeof(a));
-		dt_listen(t, l[i], 64);
-		dt_fcntl(t, l[i], F_SETFL, O_NONBLOCK);
+		l[i] = tcp_reuseport(t, &a, 64);
 		u[i] = udp_reuseport(t, 7424);
 	}
 	for (int n = 0; n < 24; n++) {
@@ -650,24 +684,7 @@ static void case_reuseport_hash(struct dt *t)
 	}
 	dt_note(t, "TCP: 24 connections, all accepted %d, both listeners %d",
 		got[0] + got[1] == 24, got[0] > 0 && got[1] > 0);
-	got[0] = got[1] = 0;
-	for (int n = 0; n < 24; n++) {
-		int c = dt_ct(t)->socket(AF_INET, SOCK_DGRAM, 0), first = -1;
-
-		for (int k = 0; k < 2; k++)
-			dt_ct(t)->sendto(c, "x", 1, 0, (struct sockaddr *)&to,
-					 sizeof(to));
-		usleep(5000);
-		for (int i = 0; i < 2; i++)
-			while (dt_ct(t)->recv(u[i], buf, sizeof(buf),
-					      MSG_DONTWAIT) == 1) {
-				got[i]++;
-				if (first >= 0 && first != i)
-					same = 0;
-				first = i;
-			}
-		dt_ct(t)->close(c);
-	}
+	same = udp_flows(t, &to, u, 24, 2, got);
 	dt_note(t, "UDP: 24 flows of 2, all in %d, both sockets %d, each "
 		"flow to one %d", got[0] + got[1] == 48,
 		got[0] > 0 && got[1] > 0, same);
@@ -734,9 +751,8 @@ static void case_reuseport_set_late(struct dt *t)
 			dt_setsockopt_int(t, l[i], SOL_SOCKET, SO_REUSEPORT, 1);
 	}
 	ATTACH_RP(t, l[1], zero);
-	for (int n = 0; n < 3; n++) {
+	for (int n = 0; n < 3; n++)
 		which_accepts(t, &a, l, 2);
-	}
 }
 
 /*
@@ -750,9 +766,8 @@ static void case_reuseport_incoming_cpu(struct dt *t)
 {
 	struct sockaddr_in a = dt_sin("127.0.0.1", 7425);
 	struct sockaddr_in to = dt_sin("127.0.0.1", 7426);
-	int l[2], u[2], got[2] = { 0, 0 };
+	int l[2], u[2], got[2];
 	cpu_set_t old, one;
-	char buf[8];
 
 	CPU_ZERO(&one);
 	CPU_SET(0, &one);
@@ -762,29 +777,14 @@ static void case_reuseport_incoming_cpu(struct dt *t)
 		return;
 	}
 	for (int i = 0; i < 2; i++) {
-		l[i] = dt_socket(t, AF_INET, SOCK_STREAM, 0);
-		dt_setsockopt_int(t, l[i], SOL_SOCKET, SO_REUSEPORT, 1);
-		dt_bind(t, l[i], &a, sizeof(a));
-		dt_listen(t, l[i], 64);
-		dt_fcntl(t, l[i], F_SETFL, O_NONBLOCK);
+		l[i] = tcp_reuseport(t, &a, 64);
 		dt_setsockopt_int(t, l[i], SOL_SOCKET, SO_INCOMING_CPU, !i);
 		u[i] = udp_reuseport(t, 7426);
 		dt_setsockopt_int(t, u[i], SOL_SOCKET, SO_INCOMING_CPU, !i);
 	}
 	for (int n = 0; n < 8; n++)
 		which_accepts(t, &a, l, 2);
-	for (int n = 0; n < 8; n++) {
-		int c = dt_ct(t)->socket(AF_INET, SOCK_DGRAM, 0);
-
-		dt_ct(t)->sendto(c, "x", 1, 0, (struct sockaddr *)&to,
-				 sizeof(to));
-		usleep(5000);
-		for (int i = 0; i < 2; i++)
-			while (dt_ct(t)->recv(u[i], buf, sizeof(buf),
-					      MSG_DONTWAIT) == 1)
-				got[i]++;
-		dt_ct(t)->close(c);
-	}
+	udp_flows(t, &to, u, 8, 1, got);
 	dt_note(t, "UDP: to the CPU 1 socket %d, to the CPU 0 socket %d",
 		got[0], got[1]);
 	sched_setaffinity(0, sizeof(old), &old);

@@ -528,6 +528,30 @@ static void expect_packet(uint32_t seq, unsigned int nsegs)
 	skb_free(skb);
 }
 
+/* TSO and checksum offload on, SO_MAX_PACING_RATE at 100 segments a
+ * second (10 ms each), and segs segments written. */
+static void paced_send(unsigned int segs)
+{
+	uint64_t rate = 100 * MSS;
+
+	T.dev->features = US_NETIF_F_TSO | US_NETIF_F_HW_CSUM;
+	assert_int_equal(us_setsockopt(C.fd, SOL_SOCKET, SO_MAX_PACING_RATE,
+				       &rate, sizeof(rate)), 0);
+	assert_int_equal(us_send(C.fd, BUF, segs * MSS, 0),
+			 (ssize_t)(segs * MSS));
+}
+
+/* The first ten segments, unpaced, in five packets of two; nothing more
+ * before the peer, 20 ms later (the tenth's pacing time), ACKs them. */
+static void paced_first_ten(uint32_t seq0)
+{
+	for (unsigned int i = 0; i < 5; i++)
+		expect_packet(seq0 + i * 2 * MSS, 2);
+	assert_null(ts_pop_tx(&T));
+	ts_advance(&T, 20000);
+	ack_all(seq0 + 10 * MSS);
+}
+
 /*
  * SO_MAX_PACING_RATE over TSO (tcp_pacing.c): at 100 segments a second a
  * packet holds two segments (the rate's 1/1024 s is less than one;
@@ -538,19 +562,11 @@ static void expect_packet(uint32_t seq, unsigned int nsegs)
  */
 static void test_tso_paced(void **state)
 {
-	uint64_t rate = 100 * MSS;
 	uint32_t seq0 = C.iss + 1;
 
 	(void)state;
-	T.dev->features = US_NETIF_F_TSO | US_NETIF_F_HW_CSUM;
-	assert_int_equal(us_setsockopt(C.fd, SOL_SOCKET, SO_MAX_PACING_RATE,
-				       &rate, sizeof(rate)), 0);
-	assert_int_equal(us_send(C.fd, BUF, 20 * MSS, 0), 20 * MSS);
-	for (unsigned int i = 0; i < 5; i++)
-		expect_packet(seq0 + i * 2 * MSS, 2);
-	assert_null(ts_pop_tx(&T));
-	ts_advance(&T, 20000);
-	ack_all(seq0 + 10 * MSS);
+	paced_send(20);
+	paced_first_ten(seq0);
 	expect_packet(seq0 + 10 * MSS, 2);
 	assert_null(ts_pop_tx(&T));
 	ts_advance(&T, 19999);
@@ -579,21 +595,13 @@ static void test_tso_paced(void **state)
  */
 static void test_tso_paced_fin(void **state)
 {
-	uint64_t rate = 100 * MSS;
 	uint32_t seq0 = C.iss + 1;
 	struct sk_buff *skb;
 
 	(void)state;
-	T.dev->features = US_NETIF_F_TSO | US_NETIF_F_HW_CSUM;
-	assert_int_equal(us_setsockopt(C.fd, SOL_SOCKET, SO_MAX_PACING_RATE,
-				       &rate, sizeof(rate)), 0);
-	assert_int_equal(us_send(C.fd, BUF, 12 * MSS, 0), 12 * MSS);
+	paced_send(12);
 	assert_int_equal(us_shutdown(C.fd, SHUT_WR), 0);
-	for (unsigned int i = 0; i < 5; i++)
-		expect_packet(seq0 + i * 2 * MSS, 2);
-	assert_null(ts_pop_tx(&T));
-	ts_advance(&T, 20000);
-	ack_all(seq0 + 10 * MSS);
+	paced_first_ten(seq0);
 	expect_packet(seq0 + 10 * MSS, 1);
 	assert_null(ts_pop_tx(&T));
 	ts_advance(&T, 9999);
