@@ -142,6 +142,24 @@ void tt_send(struct tt_conn *c, uint8_t flags, uint32_t seq, uint32_t ack,
 	tt_send_opt(c, flags, seq, ack, NULL, 0, data, len);
 }
 
+void tt_send_sack(struct tt_conn *c, uint32_t ack, const uint32_t (*b)[2],
+		  int n)
+{
+	uint32_t base = c->iss + 1;
+	uint8_t o[4 + 8 * 4] = { TCPOPT_NOP, TCPOPT_NOP, TCPOPT_SACK };
+
+	assert_true(n >= 1 && n <= 4);
+	o[3] = (uint8_t)(2 + 8 * n);
+	for (int i = 0; i < n; i++) {
+		uint32_t s = htonl(base + b[i][0]), e = htonl(base + b[i][1]);
+
+		memcpy(o + 4 + 8 * i, &s, 4);
+		memcpy(o + 8 + 8 * i, &e, 4);
+	}
+	tt_send_opt(c, TCPHDR_ACK, c->snd_nxt, base + ack, o,
+		    4 + 8 * (size_t)n, NULL, 0);
+}
+
 void tt_peer(struct tt_conn *c, uint8_t flags, const void *data, size_t len)
 {
 	uint32_t seq = c->snd_nxt;

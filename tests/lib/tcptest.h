@@ -95,6 +95,10 @@ void tt_send(struct tt_conn *c, uint8_t flags, uint32_t seq, uint32_t ack,
 void tt_send_opt(struct tt_conn *c, uint8_t flags, uint32_t seq, uint32_t ack,
 		 const uint8_t *opt, size_t optlen, const void *data,
 		 size_t len);
+/* An ACK of `ack` with n SACK blocks {start, end}, all relative to the
+ * stack's ISS + 1 (RFC 2018 §3: NOP, NOP, the option). */
+void tt_send_sack(struct tt_conn *c, uint32_t ack, const uint32_t (*b)[2],
+		  int n);
 /* The peer's next segment: seq c->snd_nxt, ack c->rcv_nxt; advances
  * c->snd_nxt over the data, SYN and FIN. */
 void tt_peer(struct tt_conn *c, uint8_t flags, const void *data, size_t len);

@@ -145,11 +145,9 @@ script_name() {
 	echo "${s%.pkt}"
 }
 
-# TCP_INFO's fields ustack does not model: the delivery rate and its
-# app-limited bit (Linux's rate sampler, tcp_rate.c).
-# And the counts of the ECN field of what came (Linux 6.18 keeps them even
-# without ECN; ustack has no ECN).
-TCPINFO_NOT_MODELLED="delivery_rate delivery_rate_app_limited received_ce received_e0_bytes received_e1_bytes received_ce_bytes"
+# TCP_INFO's fields ustack does not model: the counts of the ECN field of
+# what came (Linux 6.18 keeps them even without ECN).
+TCPINFO_NOT_MODELLED="received_ce received_e0_bytes received_e1_bytes received_ce_bytes"
 
 # The reason after "// xfail-ustack:" in the script's leading comments.
 xfail_reason() {

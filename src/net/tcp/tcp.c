@@ -1176,6 +1176,7 @@ static int tcp_sendmsg(struct sock *sk, const struct msghdr *msg, size_t len,
 		return tcp_stream_error(flags, -err);
 	if (sk->shutdown & SEND_SHUTDOWN)
 		return tcp_stream_error(flags, -EPIPE);
+	tcp_rate_check_app_limited(sk);   /* (Linux's place: the write's start) */
 	while (copied < len) {
 		struct sk_buff *skb = tcp_append_target(sk);
 		size_t n;
@@ -1530,6 +1531,7 @@ static void tcp_destroy(struct sock *sk)
 	skb_queue_purge(&sk->write_queue);
 	sock_purge_queue(sk, &tp->ooo_queue);
 	tcp_sack_destroy(tp);
+	tcp_rate_free(tp);
 	tcp_error_queue_free(sk);
 	tcp_put_port(sk);
 }

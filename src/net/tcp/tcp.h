@@ -79,15 +79,72 @@ struct tcp_skb_cb {
 	uint8_t flags;      /* TCPHDR_* to send, or received */
 	uint8_t retrans;    /* times sent again */
 	uint8_t sacked;     /* TCPCB_* scoreboard marks (tcp_sack.c) */
-	uint8_t carved;     /* the payload is part of a data area shared
+	uint8_t carved : 1; /* the payload is part of a data area shared
 			       with its neighbours (tcp_sendmsg_carve): no
 			       header may be written in front of it */
+	uint8_t tx_app_limited : 1; /* sent in an application-limited
+				       stretch (tcp_rate.c) */
 	us_time_t sent;     /* last transmission, for RTT samples (Karn) */
 	uint32_t tw_isn;    /* received SYN reopening a TIME_WAIT pair: the
 			       ISN to answer with (0 = choose one) */
+	/* The delivery-rate sampler's record of the connection when the
+	 * segment last went (Linux's tcp_skb_cb.tx; tcp_rate.c). */
+	uint32_t tx_delivered;      /* tp->delivered then */
+	us_time_t tx_first;         /* the send phase's start then */
+	us_time_t tx_delivered_at;  /* the last delivery's time then; 0: no
+				       sample from this segment (not
+				       stamped, or SACKed already) */
 };
 
 #define TCP_SKB_CB(skb) ((struct tcp_skb_cb *)(skb)->cb)
+_Static_assert(sizeof(struct tcp_skb_cb) <= sizeof(((struct sk_buff *)0)->cb),
+	       "tcp_skb_cb fits skb->cb");
+
+/*
+ * The delivery-rate sampler (Linux's tcp_rate.c, after
+ * draft-cheng-iccrg-delivery-rate-estimation): what it keeps per
+ * connection, made with the first data sent (tcp_rate_get), so that an
+ * idle connection holds none of it. TCP_INFO's delivery rate is the last
+ * sample kept; a congestion control that models the path (BBR) takes
+ * every ACK's sample (struct rate_sample).
+ */
+struct tcp_rate {
+	us_time_t first_tx;         /* the send phase's start: when the
+				       segment (S)ACKed last was sent
+				       (Linux's first_tx_mstamp) */
+	us_time_t delivered_at;     /* when tp->delivered last grew
+				       (delivered_mstamp) */
+	uint32_t app_limited;       /* the delivered count at which an
+				       application-limited stretch ends; 0:
+				       none (Linux's app_limited) */
+	uint32_t lost;              /* segments marked lost, ever (tp->lost) */
+	uint32_t rate_delivered;    /* the sample kept for TCP_INFO: */
+	uint32_t rate_interval_us;  /*   segments over microseconds */
+	bool rate_app_limited;      /*   and whether it was app-limited */
+};
+
+/* One ACK's delivery-rate sample (Linux's struct rate_sample). */
+struct rate_sample {
+	us_time_t prior_mstamp;     /* delivered_at when the newest segment
+				       this ACK (S)ACKs was sent */
+	uint32_t prior_delivered;   /* tp->delivered then */
+	int32_t delivered;          /* segments delivered over the interval;
+				       -1: no sample */
+	int64_t interval_us;        /* the longer of the send and ACK phases;
+				       -1: no sample */
+	uint32_t snd_interval_us;   /* the send phase */
+	uint32_t rcv_interval_us;   /* the ACK phase */
+	int64_t rtt_us;             /* this ACK's RTT sample of a segment
+				       sent once (-1: none) */
+	uint32_t losses;            /* segments newly marked lost */
+	uint32_t acked_sacked;      /* segments newly (S)ACKed */
+	uint32_t prior_in_flight;   /* packets in flight before the ACK */
+	uint32_t last_end_seq;      /* the newest segment's end */
+	bool is_app_limited;        /* its sending was application-limited */
+	bool is_retrans;            /* it was a retransmission */
+	bool is_ack_delayed;        /* the ACK may have been delayed (not
+				       set yet: always false) */
+};
 
 /* Scoreboard marks of a sent segment (RFC 6675 §4, Linux's names). */
 #define TCPCB_SACKED_ACKED 0x01   /* the peer SACKed all of it */
@@ -192,6 +249,9 @@ struct tcp_rx_scratch {
 	 * and data, to be ACKed at once */
 	bool ece, ecn_ack_now;
 	uint32_t reord_low;
+	/* The delivery-rate sample of its ACK (tcp_rate.c; tcp_sack_update
+	 * starts it) */
+	struct rate_sample rs;
 };
 
 /* The instance's scratch for the segment in hand, from a tcp_sock (needs
@@ -432,6 +492,8 @@ struct tcp_sock {
 	 * queue), as Linux keeps them; pipe = packets_out - sacked_out -
 	 * lost_out + retrans_out. */
 	struct tcp_sack_rcv *sack_rcv; /* NULL: no blocks to report */
+	struct tcp_rate *rate;      /* the delivery-rate sampler
+				       (tcp_rate.c): NULL until data goes */
 	uint32_t lrcvtime;          /* when data last came, in ms (Linux's
 				       icsk_ack.lrcvtime; tcp_delack.c) */
 	uint32_t lsndtime;          /* when data last went, in ms of the
@@ -827,7 +889,7 @@ uint8_t tcp_sack_fill(struct sock *sk, struct tcp_sack_block *out);
  * number of segments newly SACKed. */
 uint32_t tcp_sack_update(struct sock *sk, const struct tcp_seg *th);
 /* Sending: a segment leaves the write queue, cumulatively acknowledged. */
-void tcp_sack_unlinked(struct tcp_sock *tp, const struct sk_buff *skb);
+void tcp_sack_unlinked(struct tcp_sock *tp, struct sk_buff *skb);
 /* What an ACK of `acked` new bytes delivered: those not SACKed before,
  * plus what it SACKed anew. The window grows by that (Linux's
  * acked_sacked), only on ACKs that move SND.UNA. */
@@ -936,6 +998,38 @@ void tcp_undo_forget(struct sock *sk);
  * Without SACK nothing can undo it any more (no D-SACK comes): the state
  * goes, so that the connection keeps no more memory than before it. */
 void tcp_undo_episode_over(struct sock *sk);
+
+/* tcp_rate.c: the delivery-rate sampler (Linux's tcp_rate.c) */
+/* The sampler's state, made with the first data (NULL without memory:
+ * no samples, and TCP_INFO shows none). */
+struct tcp_rate *tcp_rate_get(struct tcp_sock *tp);
+void tcp_rate_free(struct tcp_sock *tp);
+/* A data segment goes (new or again): note the connection's delivery
+ * state in it (Linux's tcp_rate_skb_sent). Before packets_out counts it. */
+void tcp_rate_skb_sent(struct sock *sk, struct sk_buff *skb);
+/* A segment is SACKed, or taken off by the cumulative ACK: the ACK's
+ * sample starts from the newest such (tcp_rate_skb_delivered). */
+void tcp_rate_skb_delivered(struct sock *sk, struct sk_buff *skb);
+/* A new ACK: its sample starts empty; `in_flight` is the flight before
+ * it. */
+void tcp_rate_ack_start(struct tcp_sock *tp, uint32_t in_flight);
+/* After the ACK's deliveries are counted in tp->delivered: the sample
+ * (tcp_rx(tp)->rs), and TCP_INFO's if it is kept (tcp_rate_gen). */
+void tcp_rate_gen(struct sock *sk, uint32_t delivered, uint32_t lost,
+		  bool sack_reneg);
+/* A write comes: if nothing waits to go and nothing holds the sender
+ * back, the flight now is application-limited (Linux's
+ * tcp_rate_check_app_limited). */
+void tcp_rate_check_app_limited(struct sock *sk);
+/* A segment was newly marked lost (Linux's tcp_sum_lost: tp->lost). */
+static inline void tcp_rate_lost(struct tcp_sock *tp)
+{
+	if (tp->rate)
+		tp->rate->lost++;
+}
+/* TCP_INFO: the last sample kept, in bytes per second, and whether it
+ * was application-limited. */
+uint64_t tcp_rate_info(const struct tcp_sock *tp, bool *app_limited);
 
 /* tcp_prr.c: RFC 6937 */
 /* Fast recovery begins (ssthresh is set): PRR starts counting. */

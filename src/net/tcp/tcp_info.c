@@ -19,8 +19,8 @@
  * (deliveries, SND.UNA), the receive path (RCV.NXT), tcp_rtt_sample, the
  * retransmission timer, RACK and the out-of-order queue.
  *
- * Not modelled: the delivery rate (Linux's rate sampler, tcp_rate.c: 0
- * here, and its app-limited bit), the send-buffer-limited time (0: its
+ * The delivery rate and its app-limited bit are the rate sampler's
+ * (tcp_rate.c). Not modelled: the send-buffer-limited time (0: its
  * chrono never starts), the counts of received ECN codepoints and the
  * AccECN fields (Linux's zeros without AccECN). rcv_mss, rcv_ssthresh and
  * rcv_wnd are Linux's (the peer's segment size as measured, tcp_delack.c;
@@ -109,6 +109,7 @@ void tcp_info_init(struct tcp_sock *tp)
 	tp->segs_in = tp->segs_out = 0;
 	tp->data_segs_in = tp->data_segs_out = 0;
 	tp->delivered = 0;
+	tcp_rate_free(tp);   /* (connect(AF_UNSPEC): a fresh sampler) */
 	tp->min_rtt_us = UINT32_MAX;
 	tp->min_rtt_ms = 0;
 	tp->chrono_type = TCP_CHRONO_UNSPEC;
@@ -438,6 +439,7 @@ size_t tcp_get_info(struct sock *sk, void *buf)
 						     : NULL;
 	struct us_tcp_info ti;
 	uint32_t delack_max;
+	bool app_limited;
 
 	memset(&ti, 0, sizeof(ti));
 	ti.tcpi_state = sk->state;
@@ -528,6 +530,8 @@ size_t tcp_get_info(struct sock *sk, void *buf)
 	ti.tcpi_data_segs_out = tp->data_segs_out;
 	tcp_info_chrono(sk, &ti);
 	ti.tcpi_delivered = tp->delivered;
+	ti.tcpi_delivery_rate = tcp_rate_info(tp, &app_limited);
+	ti.tcpi_delivery_rate_app_limited = app_limited;
 	ti.tcpi_bytes_retrans = r ? r->bytes_retrans : 0;
 	ti.tcpi_dsack_dups = tp->dsack_dups;
 	ti.tcpi_snd_wnd = tp->snd_wnd;

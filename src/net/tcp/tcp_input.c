@@ -235,8 +235,11 @@ static bool tcp_clean_rtx_queue(struct sock *sk, uint32_t ack, uint32_t *part)
 	 * so a retransmission gives a valid sample too (RFC 7323 §4.2: no
 	 * Karn's rule needed). The send time, when Karn allows it, is
 	 * finer than the 1 ms ticks of TSval and is preferred (Linux). */
-	if (last_sent && !retrans_acked)
+	if (last_sent && !retrans_acked) {
 		tcp_rtt_sample(tp, sk->st->now - last_sent);
+		/* (the ACK's rate sample, for a congestion control) */
+		tcp_rx(tp)->rs.rtt_us = (int64_t)(sk->st->now - last_sent);
+	}
 	else if (acked)
 		tcp_ts_rtt_sample(sk, last_tx);
 	return acked;
@@ -370,12 +373,13 @@ static void tcp_cong_on_ack(struct sock *sk, uint32_t acked, uint32_t part)
 /* TCP_INFO's account of an ACK: what it delivered, and the reordering
  * it showed, as deep as from its lowest reordered segment to the highest
  * (S)ACKed (Linux's tcp_check_sack_reordering). */
-static void tcp_ack_info(struct sock *sk)
+static void tcp_ack_info(struct sock *sk, bool reneged)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 	struct tcp_rx_scratch *rx = tcp_rx(tp);
 
 	tp->delivered += rx->delivered;
+	tcp_rate_gen(sk, rx->delivered, rx->lost, reneged);
 	if (rx->ece)
 		tcp_info_delivered_ce(sk, rx->delivered);
 	if (rx->reord) {
@@ -477,7 +481,7 @@ static enum us_drop_reason tcp_ack(struct sock *sk, const struct sk_buff *skb,
 			    !wnd_changed);   /* RFC 8985 §7.4 */
 		tcp_ecn_ack(sk);   /* RFC 3168 §6.1.2 */
 		tcp_prr_ack(sk, false);   /* RFC 6937: cwnd in recovery */
-		tcp_ack_info(sk);
+		tcp_ack_info(sk, false);
 		return US_DROP_NOT_DROPPED;
 	}
 	/* RFC 5681 §3.1: the window grows by the data acknowledged. The ACK
@@ -520,7 +524,7 @@ static enum us_drop_reason tcp_ack(struct sock *sk, const struct sk_buff *skb,
 		tcp_rack_ack(sk);   /* RFC 8985 §6.2: losses by time */
 	tcp_tlp_ack(sk, ack, false);   /* RFC 8985 §7.4 */
 	tcp_prr_ack(sk, true);   /* RFC 6937: cwnd in recovery */
-	tcp_ack_info(sk);
+	tcp_ack_info(sk, reneged);
 	if (tp->snd_una == tp->write_seq)
 		tcp_chrono_stop(sk, TCP_CHRONO_BUSY);
 	/* Out of any episode (judged before this ACK), the recovery point

@@ -317,6 +317,7 @@ static int tcp_transmit(struct sock *sk, struct sk_buff *skb,
 	if (cb->flags & TCPHDR_FIN)
 		tp->fin_out = true;
 	if (rexmit) {
+		tcp_rate_skb_sent(sk, skb);
 		/* Saturates: RACK's walk takes 0 for "sent only once". */
 		if (cb->retrans < UINT8_MAX)
 			cb->retrans++;
@@ -444,6 +445,7 @@ static void __tcp_write_xmit(struct sock *sk, enum tcp_nagle nagle)
 			break;
 		if (tcp_fit_mss(sk, skb) < 0 || !tcp_may_send(sk, skb, nagle))
 			break;
+		tcp_rate_skb_sent(sk, skb);   /* (before packets_out counts it) */
 		if (tcp_tso_xmit(sk, skb, &gso) < 0)
 			break;
 		if (seq_gt(cb->end_seq, tp->snd_nxt))

@@ -347,6 +347,7 @@ static uint32_t tcp_sack_mark(struct sock *sk, const struct tcp_sack_block *b,
 		tcp_rack_delivered(sk, skb);   /* RFC 8985 §6.2 */
 		tcp_sack_clear_marks(tp, cb, TCPCB_LOST | TCPCB_SACKED_RETRANS);
 		cb->sacked |= TCPCB_SACKED_ACKED;
+		tcp_rate_skb_delivered(sk, skb);
 		tp->sacked_out++;
 		tcp_rx(tp)->sacked_new += skb->len;
 		tcp_rx(tp)->delivered++;
@@ -362,6 +363,7 @@ static void tcp_sack_set_lost(struct tcp_sock *tp, struct tcp_skb_cb *cb)
 	cb->sacked |= TCPCB_LOST;
 	tp->lost_out++;
 	tcp_rx(tp)->lost++;
+	tcp_rate_lost(tp);
 }
 
 void tcp_sack_unmark_lost(struct sock *sk)
@@ -385,8 +387,10 @@ void tcp_sack_mark_skb_lost(struct sock *sk, struct sk_buff *skb)
 		/* The retransmission is lost too: it goes again. */
 		tcp_sack_clear_marks(tp, cb, TCPCB_SACKED_RETRANS);
 		us_mib_inc(sk->st, US_MIB_TCP_LOST_RETRANSMIT);
-		if (cb->sacked & TCPCB_LOST)
+		if (cb->sacked & TCPCB_LOST) {
 			tcp_rx(tp)->lost++;
+			tcp_rate_lost(tp);
+		}
 	}
 	tcp_sack_set_lost(tp, cb);
 }
@@ -425,6 +429,7 @@ uint32_t tcp_sack_update(struct sock *sk, const struct tcp_seg *th)
 	us_time_t first_sent = 0;
 	uint32_t newly = 0;
 
+	tcp_rate_ack_start(tp, tcp_packets_in_flight(tp));
 	tcp_rx(tp)->sacked_new = 0;
 	tcp_rx(tp)->delivered = 0;   /* PRR's DeliveredData, counted anew */
 	tcp_rx(tp)->lost = 0;
@@ -462,17 +467,19 @@ uint32_t tcp_sack_update(struct sock *sk, const struct tcp_seg *th)
 	 * FLAG_SET_XMIT_TIMER); a cumulative ACK takes its own sample. */
 	if (first_sent && th->ack == tp->snd_una) {
 		tcp_rtt_sample(tp, sk->st->now - first_sent);
+		tcp_rx(tp)->rs.rtt_us = (int64_t)(sk->st->now - first_sent);
 		tcp_rearm_rto(sk);
 	}
 	return newly;
 }
 
-void tcp_sack_unlinked(struct tcp_sock *tp, const struct sk_buff *skb)
+void tcp_sack_unlinked(struct tcp_sock *tp, struct sk_buff *skb)
 {
 	struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
 
 	if (skb != tp->send_head && tp->packets_out)
 		tp->packets_out--;
+	tcp_rate_skb_delivered(&tp->sk, skb);
 	if (cb->sacked & TCPCB_SACKED_ACKED) {
 		tcp_rx(tp)->sacked_acked += skb->len;
 	} else {
