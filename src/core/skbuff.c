@@ -436,6 +436,60 @@ int skb_unshare_data(struct sk_buff *skb)
 	return 0;
 }
 
+/* A header offset (from head) once the bytes moved by delta. */
+static uint16_t skb_hdr_shift(uint16_t off, long delta)
+{
+	return off == SKB_HDR_UNSET ? off : (uint16_t)(off + delta);
+}
+
+int skb_expand_linear(struct sk_buff *skb, unsigned int headroom,
+		      unsigned int tailroom)
+{
+	unsigned int len = skb_headlen(skb), data_size, size;
+	size_t truesize, area;
+	unsigned char *buf;
+	long delta;
+
+	if (skb->data_len || headroom > 0xffff || tailroom > 0xffff * 4u ||
+	    len > 0xffff * 4u)
+		return -EINVAL;
+	size = headroom + len + tailroom;
+	data_size = SKB_DATA_ALIGN(size);
+	truesize = skb_truesize_of(size);
+	area = truesize - sizeof(struct sk_buff);
+	if (!pool_charge(skb->pool, area))
+		return -ENOMEM;
+	buf = area_get(skb->pool,
+		       data_size + (unsigned int)sizeof(struct skb_shared_info));
+	if (!buf) {
+		pool_uncharge(skb->pool, area);
+		if (skb->pool)
+			skb->pool->alloc_fail++;
+		return -ENOMEM;
+	}
+	if (skb->pool)
+		skb->pool->allocs++;
+	memcpy(buf + headroom, skb->data, len);
+	memset(buf + data_size, 0, sizeof(struct skb_shared_info));
+	/* The old area: this skb's share of its charge goes (the other
+	 * holders keep theirs), and its reference. */
+	skb_release_data(skb);
+	pool_uncharge(skb->pool, skb->truesize - sizeof(struct sk_buff));
+	delta = (long)headroom - (long)(skb->data - skb->head);
+	skb->mac_header = skb_hdr_shift(skb->mac_header, delta);
+	skb->network_header = skb_hdr_shift(skb->network_header, delta);
+	skb->transport_header = skb_hdr_shift(skb->transport_header, delta);
+	if (skb->ip_summed == CHECKSUM_PARTIAL)
+		skb->csum_start = (uint16_t)(skb->csum_start + delta);
+	skb->head = buf;
+	skb->data = buf + headroom;
+	skb->tail = skb->data + len;
+	skb->end = buf + data_size;
+	skb_shinfo(skb)->dataref = 1;
+	skb->truesize = (uint32_t)truesize;
+	return 0;
+}
+
 int skb_reserve(struct sk_buff *skb, unsigned int len)
 {
 	if (skb->len || len > skb_tailroom(skb))

@@ -263,6 +263,16 @@ bool skb_holds(const struct sk_buff *pkt, const struct sk_buff *seg);
 struct sk_buff *skb_copy(const struct sk_buff *skb);
 /* Make skb's data private if it is shared; 0 or -ENOMEM. */
 int skb_unshare_data(struct sk_buff *skb);
+/*
+ * Give a linear skb a data area of its own, headroom bytes in front of its
+ * bytes and at least tailroom behind (Linux's pskb_expand_head), for a
+ * buffer that must grow past its end or whose area is shared. The old
+ * area loses skb's reference. skb->truesize becomes the new area's cost:
+ * a socket charged with the old one moves its charge by the difference.
+ * 0, or -EINVAL (not linear, too large) / -ENOMEM with skb unchanged.
+ */
+int skb_expand_linear(struct sk_buff *skb, unsigned int headroom,
+		      unsigned int tailroom);
 
 static inline struct skb_shared_info *skb_shinfo(const struct sk_buff *skb)
 {

@@ -104,6 +104,7 @@ struct ustack;
 	X(TCP_IN_SEGS, "tcp.in_segs") \
 	X(TCP_OUT_SEGS, "tcp.out_segs") \
 	X(TCP_RETRANS_SEGS, "tcp.retrans_segs") \
+	X(TCP_RETRANS_COLLAPSED, "tcp.retrans_collapsed") /* tcp_collapse.c */ \
 	X(TCP_IN_ERRS, "tcp.in_errs") \
 	X(TCP_OUT_RSTS, "tcp.out_rsts") \
 	X(TCP_TIMEOUTS, "tcp.timeouts") \

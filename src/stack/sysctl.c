@@ -54,6 +54,7 @@ static const struct sysctl_row sysctl_table[] = {
 	INT_ROW(tcp_recovery, 0, 255),   /* a u8 in Linux */
 	INT_ROW(tcp_frto, 0, 2),
 	INT_ROW(tcp_thin_linear_timeouts, 0, 255),   /* a u8 in Linux */
+	INT_ROW(tcp_retrans_collapse, 0, 255),   /* a u8 in Linux */
 	INT_ROW(tcp_retries2, 0, 255),      /* a u8 in Linux */
 	INT_ROW(tcp_syn_retries, 1, 127),   /* MAX_TCP_SYNCNT */
 	INT_ROW(tcp_syn_linear_timeouts, 0, 127),
@@ -94,6 +95,7 @@ void us_sysctl_init(struct us_sysctl *s)
 	s->tcp_early_retrans = 3;
 	s->tcp_recovery = 1;
 	s->tcp_frto = 2;
+	s->tcp_retrans_collapse = 1;
 	strcpy(s->tcp_congestion_control, "cubic");
 	s->tcp_cubic_hystart = 1;
 	/* Linux's default is half its connection table's chains, sized by

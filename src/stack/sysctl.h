@@ -26,6 +26,11 @@ struct us_sysctl {
 	int tcp_frto;              /* F-RTO (RFC 5682 §3.1, the SACK
 				      version) after a timeout: on unless 0
 				      (2, as Linux) */
+	int tcp_retrans_collapse;  /* short segments sent again take the
+				      ones behind them along, up to a
+				      segment (Linux's
+				      tcp_retrans_try_collapse): on unless
+				      0 (1) */
 	int tcp_retries2;          /* timeouts before a connection fails */
 	int tcp_syn_retries;       /* SYNs before a connect() fails, unless
 				      TCP_SYNCNT says */

@@ -1237,6 +1237,9 @@ static int tcp_sendmsg(struct sock *sk, const struct msghdr *msg, size_t len,
 		if (sockc.tsflags && copied == len)
 			tcp_tx_timestamp(sk, &sockc);
 		tcp_urg_mark(sk, flags);
+		/* (Linux's skb_zcopy: such segments are never merged) */
+		if ((flags & MSG_ZEROCOPY) && sk->zerocopy)
+			tcp_mark_zerocopy(sk, tp->write_seq - (uint32_t)copied);
 		tcp_write_xmit(sk, !(flags & MSG_MORE));
 	}
 	/* Nothing asked for is nothing sent: 0, as Linux's tcp_sendmsg. */

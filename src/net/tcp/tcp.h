@@ -84,6 +84,9 @@ struct tcp_skb_cb {
 			       header may be written in front of it */
 	uint8_t tx_app_limited : 1; /* sent in an application-limited
 				       stretch (tcp_rate.c) */
+	uint8_t zerocopy : 1; /* holds bytes of a MSG_ZEROCOPY send: as
+				 Linux's skb_zcopy, it is never merged with
+				 another when sent again (tcp_collapse.c) */
 	us_time_t sent;     /* last transmission, for RTT samples (Karn) */
 	uint32_t tw_isn;    /* received SYN reopening a TIME_WAIT pair: the
 			       ISN to answer with (0 = choose one) */
@@ -800,8 +803,18 @@ bool tcp_push_due(const struct sock *sk, const struct sk_buff *skb);
 int tcp_transmit_skb(struct sock *sk, struct sk_buff *skb);
 /* A segment in flight, sent again within the peer's window (Linux's
  * __tcp_retransmit_skb): -EAGAIN if it starts past it and is not the
- * first unacknowledged one; cut at the window's end if it runs past. */
+ * first unacknowledged one; cut to the MSS and the window's end if it
+ * runs past either, else merged with the short ones behind it
+ * (tcp_retrans_try_collapse). skb stays where it is in the queue. */
 int tcp_retransmit_skb(struct sock *sk, struct sk_buff *skb);
+/* tcp_collapse.c: segments in flight behind `to` that fit in space bytes
+ * with it (the MSS, or less when the peer's window is smaller) join it
+ * before it goes again (Linux's tcp_retrans_try_collapse). */
+void tcp_retrans_try_collapse(struct sock *sk, struct sk_buff *to,
+			      uint32_t space);
+/* tcp_sendmsg: the segments holding the bytes from seq on came from a
+ * MSG_ZEROCOPY send (tcp_skb_cb's zerocopy). */
+void tcp_mark_zerocopy(struct sock *sk, uint32_t seq);
 void tcp_send_ack(struct sock *sk);
 /* The window the buffer allows now, before tcp_select_window's "never
  * shrink" (Linux's __tcp_select_window; it may end quick-ACK mode). */

@@ -646,32 +646,46 @@ bool tcp_write_wakeup(struct sock *sk)
 
 /*
  * A segment in flight goes again inside the peer's window, as Linux's
- * __tcp_retransmit_skb: one that starts at or past the window's end does
- * not (-EAGAIN), unless it is the first unacknowledged one, which then
- * probes the shrunk or closed window (RFC 1122 §4.2.2.17); one that
- * starts inside goes cut at the end (avail_wnd), and the piece cut off
- * stays in flight with its marks (SACK's lost, retransmitted).
+ * __tcp_retransmit_skb sends it: one that starts at or past the window's
+ * end does not (-EAGAIN), unless it is the first unacknowledged one,
+ * which then probes the shrunk or closed window (RFC 1122 §4.2.2.17)
+ * with up to an MSS. One longer than the room, the MSS or the window
+ * from its start if that is less (Linux's avail_wnd and len, one segment
+ * at a time), goes cut to it, and the piece cut off stays in flight
+ * with its marks (SACK's lost, retransmitted): a segment queued before
+ * the MSS fell, one that runs past the window. One shorter takes the
+ * short segments behind it along (tcp_collapse.c).
  */
 int tcp_retransmit_skb(struct sock *sk, struct sk_buff *skb)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 	struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
-	uint32_t wnd_end = tp->snd_una + tp->snd_wnd;
+	int32_t avail = (int32_t)(tp->snd_una + tp->snd_wnd - cb->seq);
+	uint32_t room = tp->mss_cache;
 
+	/* First (Linux's skb_still_in_host_queue): a segment whose last
+	 * copy still waits in this host is neither cut nor merged. */
+	if (ip_still_queued(sk->st, sk->daddr, skb)) {
+		us_mib_inc(sk->st, US_MIB_TCP_SPURIOUS_RTX_HOSTQUEUES);
+		return -EBUSY;
+	}
 	if (cb->flags & TCPHDR_SYN) {
 		/* A SYN goes again without its Fast Open data. */
 		if (tcp_fastopen_split_syn(sk, skb) < 0)
 			return -ENOBUFS;
 		return tcp_transmit_skb(sk, skb);
 	}
-	if (!seq_lt(cb->seq, wnd_end)) {
-		if (cb->seq != tp->snd_una)
-			return -EAGAIN;
-	} else if (skb->len > wnd_end - cb->seq) {
-		int err = tcp_fragment_in_flight(sk, skb, wnd_end - cb->seq);
+	if (avail <= 0 && cb->seq != tp->snd_una)
+		return -EAGAIN;
+	if (avail > 0 && (uint32_t)avail < room)
+		room = (uint32_t)avail;
+	if (skb->len > room) {
+		int err = tcp_fragment_in_flight(sk, skb, room);
 
 		if (err)
 			return err;
+	} else if (skb->len < room) {
+		tcp_retrans_try_collapse(sk, skb, room);
 	}
 	return tcp_transmit_skb(sk, skb);
 }
