@@ -141,6 +141,10 @@ struct sock {
 	 * then on (Linux's sk_pacing_status SK_PACING_NEEDED; tcp_pacing.c;
 	 * the limit: sock_ext) */
 	bool pacing : 1;
+	/* Linux's SOCK_NOSPACE: a write found no room, or a user's poll
+	 * found the socket not writable; cleared when room comes (TCP:
+	 * tcp_check_space; the send-buffer-limited time, tcp_info.c) */
+	bool nospace : 1;
 	uint8_t tos;                /* IP_TOS (here for packing) */
 	uint16_t num;               /* local port, host order; 0 = unbound */
 

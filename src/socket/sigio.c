@@ -118,7 +118,7 @@ void sock_poll_nospace(struct socket *sock, uint32_t mask)
 {
 	struct sock *sk = sock->sk;
 
-	if (!(sock->f_flags & O_ASYNC) || !sk || (mask & POLLOUT))
+	if (!sk || (mask & POLLOUT))
 		return;
 	/* tcp_poll looks at the room only once the connection is set up
 	 * and while the sending side is open; datagram_poll always. */
@@ -126,7 +126,9 @@ void sock_poll_nospace(struct socket *sock, uint32_t mask)
 	    (sk->state == TCP_LISTEN || sk->state == TCP_SYN_SENT ||
 	     sk->state == TCP_SYN_RECV || (sk->shutdown & SEND_SHUTDOWN)))
 		return;
-	sock->async_nospace = true;
+	sk->nospace = true;   /* (SOCK_NOSPACE: with or without O_ASYNC) */
+	if (sock->f_flags & O_ASYNC)
+		sock->async_nospace = true;
 }
 
 static void sigq_add(struct ustack *st, const struct socket *sock, int sig,

@@ -206,8 +206,8 @@ void sock_wake_async(struct socket *sock, int how, int band);
 /* sk->sk_wake_async: the above, and SIGURG for SOCK_WAKE_URG. */
 void sock_def_wake_async(struct sock *sk, int how, int band);
 /* A user's poll found sock with this mask (Linux's tcp_poll and
- * datagram_poll note a socket that is not writable: SOCKWQ_ASYNC_NOSPACE).
- * Core lock held. */
+ * datagram_poll note a socket that is not writable: SOCK_NOSPACE in its
+ * sock, SOCKWQ_ASYNC_NOSPACE with O_ASYNC). Core lock held. */
 void sock_poll_nospace(struct socket *sock, uint32_t mask);
 /* The readiness a user's poll, select or epoll sees (sock->ops->poll,
  * and sock_poll_nospace). Core lock held. */

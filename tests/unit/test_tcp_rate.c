@@ -6,7 +6,9 @@
  * segment that gives its sample once, losses counted, the rules for the
  * sample TCP_INFO keeps, and the sampler's state made with the first data
  * and gone with the connection's reset. tcpinfo/delivery-rate.pkt and the
- * other tcpinfo scripts hold the same figures against Linux.
+ * other tcpinfo scripts hold the same figures against Linux. And the
+ * other TCP_INFO clock a rate-limited writer meets: the time limited by
+ * the send buffer (tcpinfo/sndbuf-limited.pkt against Linux).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,6 +17,7 @@
 #include <cmocka.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -78,7 +81,7 @@ static void ack_segs(int n)
 static uint64_t info_rate(bool *app_limited)
 {
 	struct tcp_info ti;
-	uint8_t raw[sizeof(struct tcp_info) + 64];
+	uint8_t raw[280];   /* Linux 6.18's whole struct */
 	socklen_t len = sizeof(raw);
 	uint64_t rate;
 
@@ -307,6 +310,38 @@ static void test_app_limited_mark(void **state)
 	assert_true(al);
 }
 
+/* TCP_INFO's time limited by the send buffer (Linux's
+ * TCP_CHRONO_SNDBUF_LIMITED): from the moment all that was queued went
+ * without filling the window while the writer had found no room, to the
+ * ACK that makes the socket writable again. */
+static void test_sndbuf_limited(void **state)
+{
+	struct pollfd pfd = { .fd = C.fd, .events = POLLOUT };
+	uint8_t raw[280];   /* Linux 6.18's whole struct */
+	socklen_t len = sizeof(raw);
+	uint64_t busy, sndbuf_limited;
+
+	(void)state;
+	assert_int_equal(us_setsockopt(C.fd, SOL_SOCKET, SO_SNDBUF,
+				       &(int){ 4000 }, sizeof(int)), 0);
+	assert_int_equal(us_send(C.fd, BUF, 3 * MSS, 0), 3 * MSS);
+	for (int i = 0; i < 3; i++)
+		TT_EXPECT_DATA(&C, C.iss + 1 + (uint32_t)i * MSS, MSS);
+	assert_int_equal(us_poll(&pfd, 1, 0), 0);   /* no room: marked */
+	assert_true(tt_sk(C.fd)->nospace);
+	send_seg(3);   /* the last queued goes, cwnd not full */
+	ts_advance(&T, 100 * MS);
+	ack_segs(4);   /* room: the time ends */
+	assert_false(tt_sk(C.fd)->nospace);
+	ts_advance(&T, 50 * MS);
+	assert_int_equal(us_getsockopt(C.fd, IPPROTO_TCP, TCP_INFO, raw, &len),
+			 0);
+	memcpy(&busy, raw + 168, 8);            /* tcpi_busy_time */
+	memcpy(&sndbuf_limited, raw + 184, 8);  /* tcpi_sndbuf_limited */
+	assert_int_equal(sndbuf_limited, 100 * MS);
+	assert_int_equal(busy, 100 * MS);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -319,6 +354,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_gen_rules, setup,
 						ts_teardown),
 		cmocka_unit_test_setup_teardown(test_app_limited_mark, setup,
+						ts_teardown),
+		cmocka_unit_test_setup_teardown(test_sndbuf_limited, setup,
 						ts_teardown),
 	};
 

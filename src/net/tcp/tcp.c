@@ -998,6 +998,21 @@ int tcp_listen_start(struct sock *sk, int backlog)
 
 /* ---- data --------------------------------------------------------------- */
 
+bool tcp_stream_is_writeable(const struct sock *sk)
+{
+	return sk->wmem_alloc < sk->sndbuf &&
+	       sk->sndbuf - sk->wmem_alloc >= sk->wmem_alloc / 2 &&
+	       tcp_stream_memory_free(sk, 1);
+}
+
+void tcp_check_space(struct sock *sk)
+{
+	if (sk->nospace && tcp_stream_is_writeable(sk)) {
+		sk->nospace = false;
+		tcp_chrono_stop(sk, TCP_CHRONO_SNDBUF_LIMITED);
+	}
+}
+
 bool tcp_stream_memory_free(const struct sock *sk, unsigned int wake)
 {
 	const struct tcp_sock *tp = tcp_sk((struct sock *)sk);
@@ -1184,8 +1199,10 @@ static int tcp_sendmsg(struct sock *sk, const struct msghdr *msg, size_t len,
 		if (!skb) {
 			int k;
 
-			if (!tcp_wspace_ok(sk) || !tcp_pool_ok(sk))
+			if (!tcp_wspace_ok(sk) || !tcp_pool_ok(sk)) {
+				sk->nospace = true;   /* (wait_for_space) */
 				break;
+			}
 			/* New segments: an idle connection restarts its
 			 * window first (Linux's tcp_skb_entail), once. */
 			if (!entailed)
@@ -1245,7 +1262,14 @@ static int tcp_sendmsg(struct sock *sk, const struct msghdr *msg, size_t len,
 	/* Nothing asked for is nothing sent: 0, as Linux's tcp_sendmsg. */
 	if (!len)
 		return 0;
-	return copied ? (int)copied : -EAGAIN;
+	if (copied)
+		return (int)copied;
+	/* Linux's "make sure we wake any epoll edge trigger waiter": with
+	 * nothing queued, no ACK will tell of room; the time limited by the
+	 * send buffer ends. */
+	if (skb_queue_empty(&sk->write_queue))
+		tcp_chrono_stop(sk, TCP_CHRONO_SNDBUF_LIMITED);
+	return -EAGAIN;
 }
 
 

@@ -697,6 +697,13 @@ struct sock *tcp_create_child(struct sock *parent);
  * tcp_stream_memory_free): fewer unsent bytes than the mark, doubled for
  * poll's writability (wake 1). */
 bool tcp_stream_memory_free(const struct sock *sk, unsigned int wake);
+/* Writable as poll says it (Linux's __sk_stream_is_writeable): the room
+ * is worth a write, free space at least half of what is queued. */
+bool tcp_stream_is_writeable(const struct sock *sk);
+/* After an ACK made room (Linux's tcp_check_space): a writer that found
+ * none has it once the socket is writable, and the time limited by the
+ * send buffer ends. */
+void tcp_check_space(struct sock *sk);
 /* The instance's clock in ms, as Linux's jiffies stamp lsndtime and
  * lrcvtime (tcp_cong.c). */
 uint32_t tcp_now_ms(const struct sock *sk);

@@ -20,8 +20,11 @@
  * retransmission timer, RACK and the out-of-order queue.
  *
  * The delivery rate and its app-limited bit are the rate sampler's
- * (tcp_rate.c). Not modelled: the send-buffer-limited time (0: its
- * chrono never starts), the counts of received ECN codepoints and the
+ * (tcp_rate.c). The send-buffer-limited time runs from a transmission
+ * that sent all that was queued, the window not full, after the writer
+ * found no room (sk->nospace, Linux's SOCK_NOSPACE; tcp_output.c), to
+ * the ACK that makes the socket writable (tcp_check_space). Not
+ * modelled: the counts of received ECN codepoints and the
  * AccECN fields (Linux's zeros without AccECN). rcv_mss, rcv_ssthresh and
  * rcv_wnd are Linux's (the peer's segment size as measured, tcp_delack.c;
  * the window's growth clamp, tcp_autotune.c; the window offered last,

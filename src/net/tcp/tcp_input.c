@@ -1772,8 +1772,10 @@ static void tcp_rcv_state_process(struct sock *sk, struct sk_buff *skb,
 	 * tcp_data_snd_check, then tcp_check_space), so that
 	 * TCP_NOTSENT_LOWAT's test, and O_ASYNC's with it, sees it. */
 	if ((tp->snd_una != prior_una || tp->snd_nxt != prior_nxt) &&
-	    sk->sk_socket)
+	    sk->sk_socket) {
 		sk_write_space(sk);
+		tcp_check_space(sk);
+	}
 	if (!tcp_closing_states(sk, skb, th, seglen))
 		return;
 	tcp_urg(sk, skb, th);   /* sixth check: URG */

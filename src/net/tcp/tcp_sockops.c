@@ -237,9 +237,7 @@ static uint32_t tcp_poll(struct socket *sock)
 		 * waits for any room, but sk_stream_write_space wakes it
 		 * only then). */
 		if (!(sk->shutdown & SEND_SHUTDOWN)) {
-			if (sk->wmem_alloc < sk->sndbuf &&
-			    sk->sndbuf - sk->wmem_alloc >= sk->wmem_alloc / 2 &&
-			    tcp_stream_memory_free(sk, 1))
+			if (tcp_stream_is_writeable(sk))
 				mask |= POLLOUT | POLLWRNORM;
 		} else {
 			mask |= POLLOUT | POLLWRNORM;
