@@ -745,7 +745,8 @@ static void test_registry(void **state)
 	(void)state;
 	assert_ptr_equal(tcp_ca_find("cubic"), &tcp_cubic);
 	assert_ptr_equal(tcp_ca_find("reno"), &tcp_reno);
-	assert_null(tcp_ca_find("bbr"));
+	assert_ptr_equal(tcp_ca_find("bbr"), &tcp_bbr);
+	assert_null(tcp_ca_find("vegas"));
 	assert_null(tcp_ca_find(""));
 	assert_null(tcp_ca_find("cubic "));
 	assert_int_equal(us_sysctl_check_congestion("reno"), 0);

@@ -1894,9 +1894,14 @@ static int tcp_getsockopt(struct sock *sk, int level, int optname,
 		src = info;
 		break;
 	case TCP_CC_INFO:
-		/* Reno and CUBIC have nothing to say (Linux's get_info is
-		 * theirs only for vegas, dctcp and bbr): 0 bytes. */
+		/* The algorithm's report (BBR's struct tcp_bbr_info), up to
+		 * the length asked; Reno and CUBIC have none (Linux's get_info
+		 * is only vegas', dctcp's and bbr's): 0 bytes. */
 		n = 0;
+		if (tp->ca_ops && tp->ca_ops->get_info)
+			n = (socklen_t)tp->ca_ops->get_info(sk, info,
+							    sizeof(info));
+		src = info;
 		break;
 	default:
 		return -ENOPROTOOPT;

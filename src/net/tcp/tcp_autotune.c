@@ -25,6 +25,7 @@
  * (tcp_rcv_space_adjust), tcp_ack (tcp_sndbuf_expand).
  */
 #include "net/tcp/tcp.h"
+#include "net/tcp/tcp_cong.h"
 
 #include "stack/stack.h"
 
@@ -353,7 +354,11 @@ void tcp_sndbuf_expand(struct sock *sk)
 	struct tcp_sock *tp = tcp_sk(sk);
 	uint32_t segs = tp->snd_cwnd > TCP_INIT_CWND ? tp->snd_cwnd
 						      : TCP_INIT_CWND;
-	uint64_t sndmem = 2ull * segs * tcp_per_mss(tp);
+	/* (Windows of buffer: 2, or the algorithm's: BBR's 3, as it may
+	 * slow-start in a recovery; Linux's ca_ops->sndbuf_expand.) */
+	uint64_t per = tp->ca_ops && tp->ca_ops->sndbuf_expand ?
+		       tp->ca_ops->sndbuf_expand(sk) : 2;
+	uint64_t sndmem = per * segs * tcp_per_mss(tp);
 	uint64_t max = (uint64_t)sk->st->sysctl.tcp_wmem[2];
 
 	/* Not while the skb pool is short (Linux: not under memory

@@ -4,9 +4,10 @@
  * net.ipv4.tcp_congestion_control, inheritance by accepted children), the
  * hook points tcp_input.c and tcp_timer.c call, and the slow start and
  * additive increase that the algorithms share. Linux's tcp_cong.c is the
- * model; the algorithms are tcp_reno.c and tcp_cubic.c.
+ * model; the algorithms are tcp_reno.c, tcp_cubic.c and tcp_bbr.c.
  */
 #include <errno.h>
+#include <netinet/tcp.h>
 #include <string.h>
 
 #include "net/tcp/tcp.h"
@@ -16,6 +17,7 @@
 static const struct tcp_congestion_ops *const tcp_ca_list[] = {
 	&tcp_cubic,
 	&tcp_reno,
+	&tcp_bbr,
 };
 
 const struct tcp_congestion_ops *tcp_ca_find(const char *name)
@@ -33,6 +35,15 @@ int us_sysctl_check_congestion(const char *name)
 	return tcp_ca_find(name) ? 0 : -ENOENT;
 }
 
+/* Whether ca starts now on sk: an init_at_transfer algorithm not on a
+ * closed socket (Linux's tcp_reinit_congestion_control: not in CLOSE or
+ * LISTEN; tcp_init_transfer starts it later). */
+static bool tcp_ca_init_now(const struct sock *sk,
+			    const struct tcp_congestion_ops *ca)
+{
+	return ca->init && (!ca->init_at_transfer || sk->state != TCP_CLOSE);
+}
+
 /* Hand the socket to ca, with a fresh private area (Linux's
  * tcp_reinit_congestion_control). */
 static void tcp_set_ca(struct sock *sk, const struct tcp_congestion_ops *ca)
@@ -45,8 +56,45 @@ static void tcp_set_ca(struct sock *sk, const struct tcp_congestion_ops *ca)
 	if (sk->state == TCP_LISTEN)
 		return;
 	memset(tp->ca_priv, 0, sizeof(tp->ca_priv));
-	if (ca->init)
+	if (tcp_ca_init_now(sk, ca))
 		ca->init(sk);
+}
+
+void tcp_ca_init_transfer(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	if (tp->ca_ops->init_at_transfer && !tcp_ca_state_ptr(tp))
+		tp->ca_ops->init(sk);
+}
+
+void *tcp_ca_state_ptr(const struct tcp_sock *tp)
+{
+	void *p;
+
+	if (tp->sk.state == TCP_LISTEN)
+		return NULL;
+	memcpy(&p, tp->ca_priv, sizeof(p));
+	return p;
+}
+
+bool tcp_ca_controls(const struct tcp_sock *tp)
+{
+	return tp->ca_ops && tp->ca_ops->cong_control && tcp_ca_state_ptr(tp);
+}
+
+uint8_t tcp_ca_state(const struct tcp_sock *tp)
+{
+	if (tp->rto_episode)
+		return TCP_CA_Loss;
+	if (tp->in_recovery)
+		return TCP_CA_Recovery;
+	if (tp->in_cwr)
+		return TCP_CA_CWR;
+	if (tp->sacked_out || tp->lost_out || tp->retrans_out ||
+	    tp->reno_sacked)
+		return TCP_CA_Disorder;
+	return TCP_CA_Open;
 }
 
 void tcp_assign_congestion_control(struct sock *sk)
@@ -100,7 +148,7 @@ void tcp_ca_listen_stop(struct sock *sk)
 	struct tcp_sock *tp = tcp_sk(sk);
 
 	memset(tp->ca_priv, 0, sizeof(tp->ca_priv));
-	if (tp->ca_ops->init)
+	if (tp->ca_ops->init && !tp->ca_ops->init_at_transfer)
 		tp->ca_ops->init(sk);
 }
 
@@ -153,6 +201,14 @@ int tcp_getsockopt_congestion(struct sock *sk, void *optval,
 void tcp_cong_avoid(struct sock *sk, uint32_t acked)
 {
 	tcp_sk(sk)->ca_ops->cong_avoid(sk, acked, sk->st->now);
+}
+
+void tcp_cong_control(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	if (tcp_ca_controls(tp))
+		tp->ca_ops->cong_control(sk, &tcp_rx(tp)->rs);
 }
 
 uint32_t tcp_ca_ssthresh(struct sock *sk)
@@ -243,7 +299,10 @@ void tcp_idle_restart_check(struct sock *sk)
 	us_time_t rto;
 	int64_t delta;
 
-	if (!sk->st->sysctl.tcp_slow_start_after_idle || tp->packets_out)
+	/* (Not for an algorithm that sets the window itself: Linux's
+	 * tcp_slow_start_after_idle_check skips a cong_control one.) */
+	if (!sk->st->sysctl.tcp_slow_start_after_idle || tp->packets_out ||
+	    tcp_ca_controls(tp))
 		return;
 	rto = tcp_backed_off_rto(tp);   /* Linux's icsk_rto */
 	delta = tcp_since_data_sent(sk);

@@ -14,16 +14,26 @@
  *   third duplicate ACK              -> tcp_ca_ssthresh -> ops->ssthresh
  *   retransmission timeout           -> tcp_ca_on_rto   -> ops->ssthresh,
  *                                                          ops->on_rto
+ *
+ * An algorithm with cong_control (BBR) sets the window and the pacing
+ * rate itself on every ACK, from the ACK's delivery-rate sample, as
+ * Linux's tcp_cong_control hands over to it: PRR, cong_avoid and the
+ * window at ssthresh when a recovery ends are not applied to it.
+ *
+ *   any ACK with data in flight      -> tcp_cong_control -> ops->cong_control
  */
 #ifndef US_NET_TCP_TCP_CONG_H
 #define US_NET_TCP_TCP_CONG_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "core/clock.h"
 
 struct sock;
 struct tcp_sock;
+struct rate_sample;
 
 #define TCP_CA_NAME_MAX 16          /* Linux's, NUL included */
 #define TCP_INFINITE_SSTHRESH 0x7fffffff  /* as Linux reports it */
@@ -54,10 +64,37 @@ struct tcp_congestion_ops {
 	/* Optional: new data goes at `now` with nothing in flight, `idle`
 	 * microseconds after data last went (Linux's CA_EVENT_TX_START). */
 	void (*tx_start)(struct sock *sk, us_time_t idle, us_time_t now);
+	/* Optional (Linux's cong_control): the algorithm sets cwnd and its
+	 * pacing rate on every ACK that finds data in flight, duplicate
+	 * ACKs too, from the ACK's rate sample; once its state exists
+	 * (tcp_ca_controls), nothing else moves cwnd on an ACK. Its state
+	 * is behind a pointer in ca_priv[0] (tcp_ca_state_ptr), made by
+	 * init; without it the ordinary path runs, with cong_avoid. */
+	void (*cong_control)(struct sock *sk, const struct rate_sample *rs);
+	/* Optional: the pacing rate the algorithm chose, bytes per second
+	 * (Linux's sk_pacing_rate, which BBR sets); 0: none, tcp_pacing.c's
+	 * own (Linux's tcp_update_pacing_rate). */
+	uint64_t (*pacing_rate)(struct sock *sk);
+	/* Optional: the fewest segments in a TSO packet (Linux's
+	 * min_tso_segs; else net.ipv4.tcp_min_tso_segs, 2). */
+	uint32_t (*min_tso_segs)(struct sock *sk);
+	/* Optional: TCP_CC_INFO, up to len bytes into buf; returns the size
+	 * of the algorithm's report (Linux's get_info; without it, 0). */
+	size_t (*get_info)(struct sock *sk, void *buf, size_t len);
+	/* Optional: the send buffer in windows (Linux's sndbuf_expand;
+	 * else 2: tcp_sndbuf_expand). */
+	uint32_t (*sndbuf_expand)(struct sock *sk);
+	/* init runs when the transfer starts (Linux's tcp_init_transfer),
+	 * or at TCP_CONGESTION on a socket neither closed nor listening, as
+	 * Linux runs every algorithm's: it reads the handshake's RTT and the
+	 * MSS. (Reno and CUBIC read nothing of the connection, and keep
+	 * theirs at the socket's creation.) */
+	bool init_at_transfer;
 };
 
 extern const struct tcp_congestion_ops tcp_reno;
 extern const struct tcp_congestion_ops tcp_cubic;
+extern const struct tcp_congestion_ops tcp_bbr;
 
 /* The algorithm called `name`, or NULL. */
 const struct tcp_congestion_ops *tcp_ca_find(const char *name);
@@ -82,8 +119,27 @@ int tcp_setsockopt_congestion(struct sock *sk, const void *optval,
 int tcp_getsockopt_congestion(struct sock *sk, void *optval,
 			      unsigned int *optlen);
 
+/* The transfer starts (tcp_init_established; Linux's tcp_init_transfer):
+ * an init_at_transfer algorithm not yet started starts now. */
+void tcp_ca_init_transfer(struct sock *sk);
+
+/* The state an algorithm keeps behind a pointer in ca_priv[0] (BBR's is
+ * larger than ca_priv); NULL for none, and on a listener, whose ca_priv
+ * holds its queues. */
+void *tcp_ca_state_ptr(const struct tcp_sock *tp);
+/* The algorithm sets the window itself on every ACK (cong_control, its
+ * state made): Linux's icsk_ca_ops->cong_control test. */
+bool tcp_ca_controls(const struct tcp_sock *tp);
+/* Linux's icsk_ca_state (TCP_CA_Open ... TCP_CA_Loss, netinet/tcp.h),
+ * from the state it stands for in ustack: a timeout's episode, a fast
+ * recovery, an ECE's reduction, marks on the scoreboard. */
+uint8_t tcp_ca_state(const struct tcp_sock *tp);
+
 /* The hook points. */
 void tcp_cong_avoid(struct sock *sk, uint32_t acked);
+/* After an ACK's rate sample, with data in flight before it: the
+ * algorithm's cong_control (Linux's tcp_cong_control). */
+void tcp_cong_control(struct sock *sk);
 uint32_t tcp_ca_ssthresh(struct sock *sk);
 /* ssthresh, but at least 3/4 of the window (Linux's tcp_current_ssthresh
  * outside a reduction; the caller knows whether it is in one). */

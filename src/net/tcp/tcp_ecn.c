@@ -215,7 +215,10 @@ bool tcp_ecn_ack(struct sock *sk)
 			(!tp->sack_ok && tp->snd_una == tp->high_seq));
 
 	if (tp->in_cwr && seq_gt(tp->snd_una, tp->cwr_high)) {
-		tp->snd_cwnd = tp->snd_ssthresh;
+		/* (An algorithm with cong_control keeps its window: Linux's
+		 * tcp_end_cwnd_reduction.) */
+		if (!tcp_ca_controls(tp))
+			tp->snd_cwnd = tp->snd_ssthresh;
 		tp->in_cwr = false;
 	}
 	if (tcp_rx(tp)->ece && !tp->in_recovery && !tp->in_cwr && !in_loss)

@@ -40,6 +40,7 @@
 #include "net/ipv4.h"
 #include "net/sock.h"
 #include "net/tcp/tcp.h"
+#include "net/tcp/tcp_cong.h"
 #include "stack/stack.h"
 
 /* Linux 6.18's include/uapi/linux/tcp.h, field for field. */
@@ -360,21 +361,6 @@ void tcp_info_ooo(struct sock *sk)
 
 /* ---- the report ---------------------------------------------------------- */
 
-/* Linux's icsk_ca_state (glibc's TCP_CA_*), from the state it stands for */
-static uint32_t tcp_info_ca_state(const struct tcp_sock *tp)
-{
-	if (tp->rto_episode)
-		return TCP_CA_Loss;
-	if (tp->in_recovery)
-		return TCP_CA_Recovery;
-	if (tp->in_cwr)
-		return TCP_CA_CWR;
-	if (tp->sacked_out || tp->lost_out || tp->retrans_out ||
-	    tp->reno_sacked)
-		return TCP_CA_Disorder;
-	return TCP_CA_Open;
-}
-
 /* The path MTU the MSS follows (Linux's icsk_pmtu_cookie): to a source
  * route's first hop. */
 static uint32_t tcp_info_pmtu(struct sock *sk)
@@ -462,7 +448,7 @@ size_t tcp_get_info(struct sock *sk, void *buf)
 		return sizeof(ti);
 	}
 	ti.tcpi_pacing_rate = tcp_pacing_rate(sk);
-	ti.tcpi_ca_state = (uint8_t)tcp_info_ca_state(tp);
+	ti.tcpi_ca_state = tcp_ca_state(tp);   /* (tcp_cong.c) */
 	ti.tcpi_retransmits = tp->retransmits;
 	ti.tcpi_probes = tp->probes_out;
 	ti.tcpi_backoff = tp->backoff;

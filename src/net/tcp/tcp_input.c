@@ -151,6 +151,11 @@ static void tcp_init_established(struct sock *sk)
 		tcp_reinit_congestion_control(sk);
 	}
 	tcp_update_mss(tp);
+	/* An algorithm that reads the handshake's RTT and the MSS starts now
+	 * (Linux's tcp_init_transfer); a listener's child, whose SYN-ACK's
+	 * RTT the ACK in hand is about to give (tcp_ack), after it. */
+	if (tp->snd_una != tp->iss)
+		tcp_ca_init_transfer(sk);
 	tcp_reset_keepalive(sk);
 	tcp_init_buffer_space(sk);
 }
@@ -323,7 +328,9 @@ static bool tcp_reno_recovery_ack(struct sock *sk)
 	}
 	if (tp->snd_una == tp->high_seq)
 		return false;
-	if (!tcp_undo_reno_end(sk))
+	/* (An algorithm with cong_control keeps its own window: Linux's
+	 * tcp_end_cwnd_reduction leaves it alone.) */
+	if (!tcp_undo_reno_end(sk) && !tcp_ca_controls(tp))
 		tp->snd_cwnd = tp->snd_ssthresh;
 	tp->in_recovery = false;
 	tcp_reno_reset(tp);
@@ -351,6 +358,9 @@ static void tcp_cong_on_ack(struct sock *sk, uint32_t acked, uint32_t part)
 	if (tcp_ecn_ack(sk))
 		return;
 	tp->dupacks = 0;
+	/* (An algorithm with cong_control grows it in tcp_cong_control.) */
+	if (tcp_ca_controls(tp))
+		return;
 	/* Slow start counts the segments the ACK finishes, as Linux counts
 	 * the packets acknowledged whole: a segment not finished counts for
 	 * nothing, so that a receiver that ACKs segments in parts ("ACK
@@ -401,7 +411,7 @@ static enum us_drop_reason tcp_ack(struct sock *sk, const struct sk_buff *skb,
 	uint32_t nwin = tcp_peer_window(tp, th);   /* RFC 7323 §2.3 */
 	bool wnd_changed = false;
 	uint32_t acked, sacked, part, prior_una;
-	bool finished, reneged, held;
+	bool finished, reneged, held, syn_acked;
 
 	if (seq_gt(ack, tp->snd_max))
 		return US_DROP_TCP_ACK_UNSENT;
@@ -482,12 +492,16 @@ static enum us_drop_reason tcp_ack(struct sock *sk, const struct sk_buff *skb,
 		tcp_ecn_ack(sk);   /* RFC 3168 §6.1.2 */
 		tcp_prr_ack(sk, false);   /* RFC 6937: cwnd in recovery */
 		tcp_ack_info(sk, false);
+		/* (Linux's no_queue: nothing was in flight, no call.) */
+		if (tp->packets_out)
+			tcp_cong_control(sk);
 		return US_DROP_NOT_DROPPED;
 	}
 	/* RFC 5681 §3.1: the window grows by the data acknowledged. The ACK
 	 * that ends SYN-RECEIVED acknowledges our SYN, which is no data: the
 	 * transfer starts at the initial window (Linux's tcp_init_transfer). */
-	if (tp->snd_una == tp->iss)
+	syn_acked = tp->snd_una == tp->iss;
+	if (syn_acked)
 		acked--;
 	prior_una = tp->snd_una;
 	tcp_snd_una_update(tp, ack);
@@ -542,6 +556,17 @@ static enum us_drop_reason tcp_ack(struct sock *sk, const struct sk_buff *skb,
 		if (!held)
 			tcp_info_loss_over(sk);
 	}
+	/* The algorithm that sets the window itself, last, when the ACK's
+	 * recovery state is settled (Linux's tcp_cong_control after
+	 * tcp_fastretrans_alert). Not for the ACK of our SYN (or SYN-ACK):
+	 * Linux's child has nothing in flight then (its request sent the
+	 * SYN-ACK), and its active side runs it before the algorithm's
+	 * init, which then starts afresh. A child's algorithm starts here,
+	 * with the SYN-ACK's RTT (tcp_init_established). */
+	if (!syn_acked)
+		tcp_cong_control(sk);
+	else
+		tcp_ca_init_transfer(sk);
 	/* RFC 6298 §5.3 restarts the timer on every ACK of new data. Linux
 	 * (tcp_clean_rtx_queue's FLAG_SET_XMIT_TIMER) restarts it only when
 	 * a segment is acknowledged whole, so that a receiver that ACKs a
@@ -1215,6 +1240,7 @@ static void tcp_fastopen_child(struct sock *lsk, struct sock *sk,
 	tp->snd_wl2 = tp->snd_una;
 	tp->max_window = tp->snd_wnd;
 	tcp_update_mss(tp);
+	tcp_ca_init_transfer(sk);
 	tcp_sndbuf_expand(sk);
 	tcp_fastopen_add_skb(sk, skb);
 	tp->rcv_wup = tp->rcv_nxt;

@@ -9,7 +9,9 @@
  * The pacing rate is Linux's tcp_update_pacing_rate's: 200 % of
  * cwnd * MSS per SRTT in slow start (below half ssthresh), 120 % after,
  * and never above SO_MAX_PACING_RATE; ~0 (no pacing) before an RTT is
- * known. Linux's rules kept here (tcp_update_skb_after_send):
+ * known. An algorithm that chooses its own (BBR: ops->pacing_rate, which
+ * also turns pacing on) replaces it, as Linux's sk_pacing_rate is then
+ * the algorithm's. Linux's rules kept here (tcp_update_skb_after_send):
  *   - the first ten data segments go unpaced;
  *   - a sender idle past its time gets some back: up to half of the
  *     segment's own time (the credit);
@@ -27,6 +29,7 @@
 #include <stdint.h>
 
 #include "net/tcp/tcp.h"
+#include "net/tcp/tcp_cong.h"
 #include "stack/stack.h"
 
 #define TCP_PACING_SS_RATIO 200      /* net.ipv4.tcp_pacing_ss_ratio, % */
@@ -43,6 +46,14 @@ uint64_t tcp_pacing_rate(struct sock *sk)
 	uint64_t rate = UINT64_MAX, max = UINT64_MAX;
 	uint32_t segs;
 
+	if (tp->ca_ops && tp->ca_ops->pacing_rate &&
+	    (rate = tp->ca_ops->pacing_rate(sk)) != 0) {
+		/* (The algorithm's, capped when it was set; SO_MAX_PACING_RATE
+		 * set since caps it at once, as Linux's sock_setsockopt.) */
+		max = sk_max_pacing_rate(sk);
+		return rate < max ? rate : max;
+	}
+	rate = UINT64_MAX;
 	if (tp->srtt_us && sk->state != TCP_SYN_SENT &&
 	    sk->state != TCP_SYN_RECV && sk->state != TCP_LISTEN) {
 		segs = tp->snd_cwnd > tp->packets_out ? tp->snd_cwnd
@@ -118,15 +129,17 @@ unsigned int tcp_pacing_tso_segs(struct sock *sk)
 	uint64_t bytes = tcp_pacing_rate(sk) >> TCP_PACING_SHIFT;
 	uint32_t r = tp->min_rtt_us == UINT32_MAX
 		     ? UINT32_MAX : tp->min_rtt_us >> TCP_TSO_RTT_LOG;
-	uint64_t segs;
+	uint64_t segs, min = TCP_MIN_TSO_SEGS;
 
+	if (tp->ca_ops && tp->ca_ops->min_tso_segs)
+		min = tp->ca_ops->min_tso_segs(sk);   /* (Linux's tcp_tso_segs) */
 	/* (A short RTT allows more: 64 KB at 512 us, half that at 1 ms...) */
 	if (r < 32)
 		bytes += TCP_GSO_MAX_SIZE >> r;
 	if (bytes > TCP_GSO_MAX_SIZE)
 		bytes = TCP_GSO_MAX_SIZE;
 	segs = tp->mss_cache ? bytes / tp->mss_cache : 0;
-	return segs > TCP_MIN_TSO_SEGS ? (unsigned int)segs : TCP_MIN_TSO_SEGS;
+	return segs > min ? (unsigned int)segs : (unsigned int)min;
 }
 
 void tcp_pacing_stop(struct sock *sk)

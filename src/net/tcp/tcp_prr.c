@@ -161,7 +161,10 @@ void tcp_prr_ack(struct sock *sk, bool una_advanced)
 	struct tcp_sock *tp = tcp_sk(sk);
 	uint32_t pipe;
 
-	if ((!tp->in_recovery && !tp->in_cwr) || !tcp_rx(tp)->delivered)
+	/* (Not for an algorithm with cong_control: Linux's
+	 * tcp_cong_control skips tcp_cwnd_reduction for it.) */
+	if ((!tp->in_recovery && !tp->in_cwr) || !tcp_rx(tp)->delivered ||
+	    tcp_ca_controls(tp))
 		return;
 	/* RFC 6937 §3.1: prr_delivered += DeliveredData; pipe after the
 	 * ACK's marks; cwnd = pipe + sndcnt. */

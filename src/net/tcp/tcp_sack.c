@@ -606,7 +606,10 @@ bool tcp_sack_recovery_ack(struct sock *sk)
 	tp->dupacks = 0;
 	if (seq_lt(tp->snd_una, tp->high_seq))
 		return false;
-	tp->snd_cwnd = tp->snd_ssthresh;
+	/* (Not an algorithm's with cong_control: Linux's
+	 * tcp_end_cwnd_reduction.) */
+	if (!tcp_ca_controls(tp))
+		tp->snd_cwnd = tp->snd_ssthresh;
 	tp->in_recovery = false;
 	return true;
 }

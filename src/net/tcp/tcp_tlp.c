@@ -169,7 +169,9 @@ void tcp_tlp_ack(struct sock *sk, uint32_t ack, bool pure_dupack)
 		tp->tlp_high_seq = 0;
 	} else if (seq_gt(ack, tp->tlp_high_seq)) {
 		tp->snd_ssthresh = tcp_ca_ssthresh(sk);
-		tp->snd_cwnd = tp->snd_ssthresh;
+		/* (Linux's tcp_end_cwnd_reduction: not for cong_control.) */
+		if (!tcp_ca_controls(tp))
+			tp->snd_cwnd = tp->snd_ssthresh;
 		tp->cwnd_acked = 0;
 		tp->tlp_high_seq = 0;
 		tcp_ecn_queue_cwr(tp);   /* (a reduction: RFC 3168 §6.1.2) */
