@@ -310,6 +310,38 @@ static void test_app_limited_mark(void **state)
 	assert_true(al);
 }
 
+/* An ACK that may have been delayed (Linux's FLAG_ACK_MAYBE_DELAYED):
+ * of a lone runt, not of a full segment, not of two. */
+static void test_ack_maybe_delayed(void **state)
+{
+	const struct rate_sample *rs = rs_of();
+	uint32_t base = C.iss + 1;
+
+	(void)state;
+	assert_int_equal(us_send(C.fd, BUF, 100, 0), 100);
+	TT_EXPECT_DATA(&C, base, 100);
+	ts_advance(&T, 40 * MS);
+	tt_send(&C, TCPHDR_ACK, C.snd_nxt, base + 100, NULL, 0);
+	assert_int_equal(rs->acked_sacked, 1);
+	assert_true(rs->is_ack_delayed);
+	/* a full segment */
+	assert_int_equal(us_send(C.fd, BUF, MSS, 0), MSS);
+	TT_EXPECT_DATA(&C, base + 100, MSS);
+	ts_advance(&T, 40 * MS);
+	tt_send(&C, TCPHDR_ACK, C.snd_nxt, base + 100 + MSS, NULL, 0);
+	assert_int_equal(rs->acked_sacked, 1);
+	assert_false(rs->is_ack_delayed);
+	/* two runts in one ACK */
+	assert_int_equal(us_send(C.fd, BUF, 100, 0), 100);
+	assert_int_equal(us_send(C.fd, BUF, 100, 0), 100);
+	TT_EXPECT_DATA(&C, base + 100 + MSS, 100);
+	TT_EXPECT_DATA(&C, base + 200 + MSS, 100);
+	ts_advance(&T, 40 * MS);
+	tt_send(&C, TCPHDR_ACK, C.snd_nxt, base + 300 + MSS, NULL, 0);
+	assert_int_equal(rs->acked_sacked, 2);
+	assert_false(rs->is_ack_delayed);
+}
+
 /* TCP_INFO's time limited by the send buffer (Linux's
  * TCP_CHRONO_SNDBUF_LIMITED): from the moment all that was queued went
  * without filling the window while the writer had found no room, to the
@@ -356,6 +388,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_app_limited_mark, setup,
 						ts_teardown),
 		cmocka_unit_test_setup_teardown(test_sndbuf_limited, setup,
+						ts_teardown),
+		cmocka_unit_test_setup_teardown(test_ack_maybe_delayed, setup,
 						ts_teardown),
 	};
 

@@ -145,8 +145,9 @@ struct rate_sample {
 	uint32_t last_end_seq;      /* the newest segment's end */
 	bool is_app_limited;        /* its sending was application-limited */
 	bool is_retrans;            /* it was a retransmission */
-	bool is_ack_delayed;        /* the ACK may have been delayed (not
-				       set yet: always false) */
+	bool is_ack_delayed;        /* the ACK may have been delayed
+				       (tcp_input.c, Linux's
+				       FLAG_ACK_MAYBE_DELAYED) */
 };
 
 /* Scoreboard marks of a sent segment (RFC 6675 §4, Linux's names). */

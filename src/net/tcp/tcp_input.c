@@ -402,6 +402,28 @@ static void tcp_ack_info(struct sock *sk, bool reneged)
 	}
 }
 
+/*
+ * An ACK that may have been held back by the receiver's delayed-ACK
+ * timer (Linux's FLAG_ACK_MAYBE_DELAYED): it takes one segment, whole,
+ * shorter than the MSS, sent once (its RTT was sampled), with nothing
+ * SACKed and nothing else delivered since it went, no ECE, no D-SACK;
+ * typically a lone runt. Its RTT may include the delay: a congestion
+ * control that models the path (BBR's min_rtt) does not take it when
+ * its filter has expired. `other`: the ACK SACKed data, or took the SYN.
+ */
+static bool tcp_ack_maybe_delayed(struct sock *sk, uint32_t bytes,
+				  uint32_t part, uint32_t prior_sacked,
+				  bool other)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	const struct tcp_rx_scratch *rx = tcp_rx(tp);
+
+	return rx->delivered == 1 && !part && !prior_sacked && !other &&
+	       bytes < tp->mss_cache && rx->rs.rtt_us >= 0 &&
+	       rx->rs.prior_delivered + 1 == tp->delivered && !rx->ece &&
+	       !rx->dsack;
+}
+
 static enum us_drop_reason tcp_ack(struct sock *sk, const struct sk_buff *skb,
 				   const struct tcp_seg *th)
 {
@@ -410,7 +432,7 @@ static enum us_drop_reason tcp_ack(struct sock *sk, const struct sk_buff *skb,
 	uint32_t ack = th->ack;
 	uint32_t nwin = tcp_peer_window(tp, th);   /* RFC 7323 §2.3 */
 	bool wnd_changed = false;
-	uint32_t acked, sacked, part, prior_una;
+	uint32_t acked, sacked, part, prior_una, prior_sacked;
 	bool finished, reneged, held, syn_acked;
 
 	if (seq_gt(ack, tp->snd_max))
@@ -508,6 +530,7 @@ static enum us_drop_reason tcp_ack(struct sock *sk, const struct sk_buff *skb,
 	if (seq_lt(tp->snd_nxt, ack))
 		tp->snd_nxt = ack;
 	/* (The backoff ends with an RTT sample, not with any ACK: Karn.) */
+	prior_sacked = tp->sacked_out;
 	finished = tcp_clean_rtx_queue(sk, ack, &part);
 	tp->retransmits = 0;
 	tp->retrans_stamp = 0;
@@ -539,6 +562,9 @@ static enum us_drop_reason tcp_ack(struct sock *sk, const struct sk_buff *skb,
 	tcp_tlp_ack(sk, ack, false);   /* RFC 8985 §7.4 */
 	tcp_prr_ack(sk, true);   /* RFC 6937: cwnd in recovery */
 	tcp_ack_info(sk, reneged);
+	tcp_rx(tp)->rs.is_ack_delayed =
+		tcp_ack_maybe_delayed(sk, ack - prior_una, part, prior_sacked,
+				      sacked || syn_acked);
 	if (tp->snd_una == tp->write_seq)
 		tcp_chrono_stop(sk, TCP_CHRONO_BUSY);
 	/* Out of any episode (judged before this ACK), the recovery point
