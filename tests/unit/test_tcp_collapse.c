@@ -245,10 +245,11 @@ static void test_zerocopy_alone(void **state)
 	expect_retransmission(0, 100);
 	TT_EXPECT_NONE(&T);
 	assert_int_equal(info().tcpi_unacked, 5);
+	/* Slow start from 1 segment: the ACK makes it 2 (counted in
+	 * segments, as Linux's tcp_is_cwnd_limited: 5 were out), and the
+	 * two zero-copy segments go, each alone. */
 	ack(100);
 	expect_retransmission(100, 100);
-	TT_EXPECT_NONE(&T);
-	ack(200);
 	expect_retransmission(200, 100);
 	TT_EXPECT_NONE(&T);
 	ack(300);

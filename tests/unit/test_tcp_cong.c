@@ -63,9 +63,20 @@ static struct tcp_sock *bare_sock(const struct tcp_congestion_ops *ca)
 	tp->mss_cache = MSS;
 	tp->snd_cwnd = TCP_INIT_CWND;
 	tp->snd_ssthresh = TCP_INFINITE_SSTHRESH;
+	/* The sender fills the window (tcp_cwnd_validate's mark) unless a
+	 * test says otherwise (window_use). */
+	tp->is_cwnd_limited = true;
 	/* No init: it reads the instance's sysctls, and the zeroed area is
 	 * the start (HyStart++ off unless a test starts it). */
 	return tp;
+}
+
+/* What the transmit side saw of the current window (tcp_cwnd_validate):
+ * at most segs segments out, the window full if that is all of it. */
+static void window_use(struct tcp_sock *tp, uint32_t segs)
+{
+	tp->is_cwnd_limited = segs >= tp->snd_cwnd;
+	tp->max_packets_out = segs;
 }
 
 static struct tcp_cubic_state *cubic(struct tcp_sock *tp)
@@ -98,6 +109,7 @@ static void round_trip(struct tcp_sock *tp, us_time_t *now, uint32_t rtt_us)
 	uint32_t n = tp->snd_cwnd;
 	us_time_t start = *now;
 
+	tp->is_cwnd_limited = true;
 	for (uint32_t i = 1; i <= n; i++) {
 		/* The window is full when each ACK comes. */
 		tp->snd_max = tp->snd_una + tp->snd_cwnd * MSS;
@@ -404,6 +416,7 @@ static void test_cubic_not_cwnd_limited(void **state)
 	for (int i = 0; i < 2000; i++) {
 		now += 5000;
 		tp->snd_max = tp->snd_una + 20 * MSS;
+		window_use(tp, 20);
 		tp->snd_una += MSS;
 		tp->ca_ops->cong_avoid(&tp->sk, MSS, now);
 	}
@@ -413,6 +426,8 @@ static void test_cubic_not_cwnd_limited(void **state)
 	/* In slow start it may grow to twice the flight (20), no further. */
 	tp->snd_cwnd = 10;
 	tp->snd_ssthresh = TCP_INFINITE_SSTHRESH;
+	tp->is_cwnd_limited = false;   /* never full: 20 out at most */
+	tp->max_packets_out = 20;
 	for (int i = 0; i < 100; i++) {
 		tp->snd_una = 0;
 		tp->snd_max = 19 * MSS;
@@ -624,21 +639,65 @@ static void test_reno_not_cwnd_limited(void **state)
 
 	(void)state;
 	tp->snd_una = 0;
-	tp->snd_max = 3 * MSS;              /* 3 + 1 acked of 10 */
+	window_use(tp, 4);                  /* 4 of 10 out at most */
 	tp->ca_ops->cong_avoid(&tp->sk, MSS, 0);
 	assert_int_equal(tp->snd_cwnd, 10);
-	tp->snd_max = 4 * MSS;              /* 4 + 1 of 10: half */
+	window_use(tp, 5);                  /* 5 of 10: half */
 	tp->ca_ops->cong_avoid(&tp->sk, MSS, 0);
 	assert_int_equal(tp->snd_cwnd, 10);
-	tp->snd_max = 5 * MSS;              /* 5 + 1 of 10: more */
+	window_use(tp, 6);                  /* 6 of 10: more */
 	tp->ca_ops->cong_avoid(&tp->sk, MSS, 0);
 	assert_int_equal(tp->snd_cwnd, 11);
 	tp->snd_ssthresh = 11;
-	tp->snd_max = 9 * MSS;              /* 9 + 1 of 11 */
+	window_use(tp, 10);                 /* 10 of 11 */
 	for (int i = 0; i < 20; i++)
 		tp->ca_ops->cong_avoid(&tp->sk, MSS, 0);
 	assert_int_equal(tp->snd_cwnd, 11);
 	assert_int_equal(tp->cwnd_acked, 0);
+	free(tp);
+}
+
+/* What the transmit side keeps of a window's use (Linux's
+ * tcp_cwnd_validate): full once is full until SND.UNA passes the
+ * window's end; else the most segments out, counted whatever their
+ * size. */
+static void test_cwnd_validate_windows(void **state)
+{
+	struct tcp_sock *tp = bare_sock(&tcp_reno);
+
+	(void)state;
+	tp->is_cwnd_limited = false;
+	tp->snd_una = 1000;
+	tp->snd_nxt = 1000 + 10 * MSS;
+	tp->packets_out = 10;
+	tcp_cwnd_validate(&tp->sk, true);   /* 10 of 10 */
+	assert_true(tp->is_cwnd_limited);
+	assert_int_equal(tp->cwnd_usage_seqnum, 1000 + 10 * MSS);
+	tp->snd_una += 5 * MSS;
+	tp->packets_out = 5;
+	tcp_cwnd_validate(&tp->sk, false);  /* same window: still full */
+	assert_true(tp->is_cwnd_limited);
+	assert_true(tcp_is_cwnd_limited(tp));
+	tp->snd_una = 1000 + 10 * MSS;      /* the next window */
+	tp->snd_nxt = tp->snd_una + 300;    /* three runts */
+	tp->packets_out = 3;
+	tcp_cwnd_validate(&tp->sk, false);
+	assert_false(tp->is_cwnd_limited);
+	assert_int_equal(tp->max_packets_out, 3);
+	assert_false(tcp_is_cwnd_limited(tp));   /* 10 >= 2 x 3 */
+	tp->snd_una += 100;
+	tp->snd_nxt += 300;
+	tp->packets_out = 5;
+	tcp_cwnd_validate(&tp->sk, false);  /* more out: kept */
+	assert_int_equal(tp->max_packets_out, 5);
+	assert_int_equal(tp->cwnd_usage_seqnum, tp->snd_nxt);
+	assert_false(tcp_is_cwnd_limited(tp));   /* 10 < 2 x 5: no */
+	tp->packets_out = 6;
+	tcp_cwnd_validate(&tp->sk, false);
+	assert_true(tcp_is_cwnd_limited(tp));    /* 10 < 12 */
+	/* Congestion avoidance grows only a window that was full. */
+	tp->snd_ssthresh = 5;
+	assert_false(tcp_is_cwnd_limited(tp));
 	free(tp);
 }
 
@@ -838,6 +897,7 @@ int main(void)
 		cmocka_unit_test(test_slow_start_abc),
 		cmocka_unit_test(test_slow_start_stretch_to_ssthresh),
 		cmocka_unit_test(test_reno_not_cwnd_limited),
+		cmocka_unit_test(test_cwnd_validate_windows),
 		cmocka_unit_test(test_reno_congestion_avoidance),
 		cmocka_unit_test(test_reno_ssthresh),
 		cmocka_unit_test(test_rto_in_recovery_keeps_ssthresh),

@@ -866,6 +866,8 @@ static void tcp_disconnect_forget(struct sock *sk)
 	tp->ecn_seen = tp->in_cwr = false;
 	tcp_delack_forget(tp);   /* TCP_QUICKACK's too */
 	tp->last_oow_ack = 0;
+	tp->is_cwnd_limited = false;
+	tp->max_packets_out = tp->cwnd_usage_seqnum = 0;
 	tcp_sack_init(tp);
 	tcp_info_init(tp);
 	tcp_reinit_congestion_control(sk);

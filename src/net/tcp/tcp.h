@@ -397,6 +397,11 @@ struct tcp_sock {
 	uint32_t cwnd_acked;        /* bytes acked towards the next increase */
 	uint32_t high_seq;          /* snd_nxt when recovery began; in_recovery
 				       is with the SACK state */
+	/* How much of the window was used (Linux's tcp_cwnd_validate): the
+	 * most segments out in the current window, and where that window
+	 * ends; is_cwnd_limited (below) says it was full. */
+	uint32_t max_packets_out;
+	uint32_t cwnd_usage_seqnum;
 
 	/* The congestion control algorithm (tcp_cong.h) and its own state
 	 * (Linux's icsk_ca_ops and icsk_ca_priv). ca_setsockopt is with the
@@ -489,6 +494,8 @@ struct tcp_sock {
 				       Linux's TFO_* why the SYN's data
 				       failed (1 no cookie, 2 not acked, 3
 				       and the SYN went again) */
+	bool is_cwnd_limited : 1;   /* the current window was full
+				       (tcp_cwnd_validate) */
 
 	/* SACK (RFC 2018, RFC 2883, RFC 6675): tcp_sack.c. Receiving: the
 	 * blocks we report, allocated while there are any (tcp_sack_rcv).

@@ -329,22 +329,44 @@ void tcp_ca_rtt_sample(struct sock *sk, uint32_t rtt_us)
  * A window the sender does not fill (held back by the peer's window or by
  * the application) must not grow: it would grow untested (and CUBIC's
  * curve, a function of time, without bound). RFC 7661's principle, with
- * Linux's rule (tcp_is_cwnd_limited): in slow start the window grows
- * while it is below twice what was in flight, in congestion avoidance only
- * when it was full. "In flight" is what this ACK found outstanding, an
- * approximation of Linux's, which remembers the largest flight of the
- * last window (tcp_cwnd_validate): while ACKs drain a window that the
- * application stopped filling, ustack stops growing at the first ACK
- * that finds too little out, Linux at the end of that window.
+ * Linux's rule (tcp_is_cwnd_limited, from what tcp_cwnd_validate keeps
+ * per window): the window grows if it was full at some point of the
+ * current window; in slow start also while it is below twice the most
+ * segments that were out in it. Counted in segments, as Linux counts
+ * packets, whatever their size.
  */
-bool tcp_is_cwnd_limited(const struct tcp_sock *tp, uint32_t acked)
+bool tcp_is_cwnd_limited(const struct tcp_sock *tp)
 {
-	uint64_t flight = (uint64_t)(tp->snd_max - tp->snd_una) + acked;
-	uint64_t cwnd = (uint64_t)tp->snd_cwnd * tp->mss_cache;
-
+	if (tp->is_cwnd_limited)
+		return true;
 	if (tp->snd_cwnd < tp->snd_ssthresh)
-		return cwnd < 2 * flight;
-	return flight + tp->mss_cache > cwnd;
+		return tp->snd_cwnd < 2 * tp->max_packets_out;
+	return false;
+}
+
+/*
+ * After a transmission (Linux's tcp_cwnd_validate, from tcp_write_xmit):
+ * the strongest sign of how much of the window is used, per window of
+ * data: full (the flight reached cwnd) at any point of it, or else the
+ * most segments out. A new window starts once SND.UNA passes the end of
+ * the last one.
+ */
+void tcp_cwnd_validate(struct sock *sk, bool is_cwnd_limited)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	if (!seq_lt(tp->snd_una, tp->cwnd_usage_seqnum) || is_cwnd_limited ||
+	    (!tp->is_cwnd_limited && tp->packets_out > tp->max_packets_out)) {
+		tp->is_cwnd_limited = is_cwnd_limited;
+		tp->max_packets_out = tp->packets_out;
+		tp->cwnd_usage_seqnum = tp->snd_nxt;
+	}
+	/* TCP_INFO's chrono: data went, all that was queued, without
+	 * filling the window, and the writer found no room: the send
+	 * buffer is what holds the sender back. */
+	if (!tcp_is_cwnd_limited(tp) && !tp->send_head && sk->nospace &&
+	    (sk->state == TCP_ESTABLISHED || sk->state == TCP_CLOSE_WAIT))
+		tcp_chrono_start(sk, TCP_CHRONO_SNDBUF_LIMITED);
 }
 
 /*

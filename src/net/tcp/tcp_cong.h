@@ -161,8 +161,11 @@ int64_t tcp_since_data_sent(const struct sock *sk);
 void tcp_ca_tx_start(struct sock *sk, uint32_t lsnd_before);
 
 /* Helpers for the algorithms. Whether the window was in use enough to
- * grow on this ACK of `acked` bytes (Linux's tcp_is_cwnd_limited). */
-bool tcp_is_cwnd_limited(const struct tcp_sock *tp, uint32_t acked);
+ * grow (Linux's tcp_is_cwnd_limited). */
+bool tcp_is_cwnd_limited(const struct tcp_sock *tp);
+/* After tcp_write_xmit sent data, or found the window full: what the
+ * window's use was (Linux's tcp_cwnd_validate). */
+void tcp_cwnd_validate(struct sock *sk, bool is_cwnd_limited);
 /* Slow start (RFC 5681 §3.1) counting bytes (RFC 3465 §2.2) with no limit
  * per ACK, as Linux's tcp_slow_start, up to ssthresh: returns the bytes of
  * the ACK left for congestion avoidance once cwnd reaches ssthresh, else

@@ -171,7 +171,7 @@ static void cubic_cong_avoid(struct sock *sk, uint32_t acked, us_time_t now)
 	uint64_t target, w_t;
 	us_time_t t;
 
-	if (!tcp_is_cwnd_limited(tp, acked))
+	if (!tcp_is_cwnd_limited(tp))
 		return;
 	if (tp->snd_cwnd < tp->snd_ssthresh) {
 		if (ca->hs.state != HS_OFF) {

@@ -421,6 +421,7 @@ static void __tcp_write_xmit(struct sock *sk, enum tcp_nagle nagle)
 	struct tcp_gso_batch gso = { 0 };
 	uint32_t packets_before = tp->packets_out;
 	uint32_t lsnd_before = tp->lsndtime;
+	bool full;
 	bool frto_new = tcp_undo_frto_new_data(sk);
 	struct sk_buff *skb;
 
@@ -482,13 +483,11 @@ static void __tcp_write_xmit(struct sock *sk, enum tcp_nagle nagle)
 		if (!packets_before && tp->lsndtime != lsnd_before)
 			tcp_ca_tx_start(sk, lsnd_before);
 	}
-	/* TCP_INFO's chrono: data went, all that was queued, without
-	 * filling the window, and the writer found no room: the send buffer
-	 * is what holds the sender back (Linux's tcp_cwnd_validate). */
-	if (tp->packets_out != packets_before && !tp->send_head &&
-	    sk->nospace && !tcp_is_cwnd_limited(tp, 0) &&
-	    (sk->state == TCP_ESTABLISHED || sk->state == TCP_CLOSE_WAIT))
-		tcp_chrono_start(sk, TCP_CHRONO_SNDBUF_LIMITED);
+	/* How much of the window is used (cwnd growth, RFC 7661), and the
+	 * send-buffer-limited time (Linux's tcp_write_xmit). */
+	full = tcp_in_flight_segs(tp) >= tp->snd_cwnd;
+	if (tp->packets_out != packets_before || full)
+		tcp_cwnd_validate(sk, full);
 	/* TCP_INFO's chrono: held back by the peer's window, not by the
 	 * congestion window (Linux's is_rwnd_limited) */
 	skb = tp->send_head;

@@ -31,7 +31,7 @@ static void reno_cong_avoid(struct sock *sk, uint32_t acked, us_time_t now)
 	struct tcp_sock *tp = tcp_sk(sk);
 
 	(void)now;
-	if (!tcp_is_cwnd_limited(tp, acked))
+	if (!tcp_is_cwnd_limited(tp))
 		return;
 	if (tp->snd_cwnd < tp->snd_ssthresh) {
 		acked = tcp_slow_start(tp, acked);
