@@ -1030,11 +1030,37 @@ void tcp_undo_episode_over(struct sock *sk);
 /* tcp_rate.c: the delivery-rate sampler (Linux's tcp_rate.c) */
 /* The sampler's state, made with the first data (NULL without memory:
  * no samples, and TCP_INFO shows none). */
-struct tcp_rate *tcp_rate_get(struct tcp_sock *tp);
+struct tcp_rate *tcp_rate_make(struct tcp_sock *tp);
+static inline struct tcp_rate *tcp_rate_get(struct tcp_sock *tp)
+{
+	return tp->rate ? tp->rate : tcp_rate_make(tp);
+}
 void tcp_rate_free(struct tcp_sock *tp);
 /* A data segment goes (new or again): note the connection's delivery
- * state in it (Linux's tcp_rate_skb_sent). Before packets_out counts it. */
-void tcp_rate_skb_sent(struct sock *sk, struct sk_buff *skb);
+ * state in it (Linux's tcp_rate_skb_sent). Before packets_out counts it.
+ * (Inline: once per segment sent.) Nothing in flight: a sample that ends
+ * with a later ACK covers exactly the time from now to it. Otherwise the
+ * send phase goes back to the newest segment (S)ACKed, so that the time
+ * the path needs for what is in flight counts. packets_out, not the
+ * flight estimate: a spurious loss mark must not shorten the interval.
+ * A SYN is not stamped (Linux counts it in flight before it stamps it).
+ * now: the instance's clock. */
+static inline void tcp_rate_skb_sent(struct sock *sk, struct sk_buff *skb,
+				     us_time_t now)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
+	struct tcp_rate *r;
+
+	if ((cb->flags & TCPHDR_SYN) || !(r = tcp_rate_get(tp)))
+		return;
+	if (!tp->packets_out)
+		r->first_tx = r->delivered_at = now;
+	cb->tx_first = r->first_tx;
+	cb->tx_delivered_at = r->delivered_at;
+	cb->tx_delivered = tp->delivered;
+	cb->tx_app_limited = r->app_limited != 0;
+}
 /* A segment is SACKed, or taken off by the cumulative ACK: the ACK's
  * sample starts from the newest such (tcp_rate_skb_delivered). */
 void tcp_rate_skb_delivered(struct sock *sk, struct sk_buff *skb);

@@ -317,7 +317,7 @@ static int tcp_transmit(struct sock *sk, struct sk_buff *skb,
 	if (cb->flags & TCPHDR_FIN)
 		tp->fin_out = true;
 	if (rexmit) {
-		tcp_rate_skb_sent(sk, skb);
+		tcp_rate_skb_sent(sk, skb, sk->st->now);
 		/* Saturates: RACK's walk takes 0 for "sent only once". */
 		if (cb->retrans < UINT8_MAX)
 			cb->retrans++;
@@ -446,7 +446,8 @@ static void __tcp_write_xmit(struct sock *sk, enum tcp_nagle nagle)
 			break;
 		if (tcp_fit_mss(sk, skb) < 0 || !tcp_may_send(sk, skb, nagle))
 			break;
-		tcp_rate_skb_sent(sk, skb);   /* (before packets_out counts it) */
+		/* (before packets_out counts it) */
+		tcp_rate_skb_sent(sk, skb, sk->st->now);
 		if (tcp_tso_xmit(sk, skb, &gso) < 0)
 			break;
 		if (seq_gt(cb->end_seq, tp->snd_nxt))

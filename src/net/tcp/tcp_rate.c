@@ -31,7 +31,7 @@
  * asks for little says nothing about the path's limit).
  *
  * Call chain: __tcp_write_xmit / tcp_transmit (a retransmission) ->
- * tcp_rate_skb_sent; tcp_sack_update -> tcp_rate_ack_start; tcp_sack_mark
+ * tcp_rate_skb_sent (inline in tcp.h: once per segment); tcp_sack_update -> tcp_rate_ack_start; tcp_sack_mark
  * / tcp_sack_unlinked -> tcp_rate_skb_delivered; tcp_ack_info ->
  * tcp_rate_gen; tcp_sendmsg -> tcp_rate_check_app_limited; tcp_get_info
  * -> tcp_rate_info.
@@ -52,13 +52,10 @@
 #include "net/tcp/tcp.h"
 #include "stack/stack.h"
 
-struct tcp_rate *tcp_rate_get(struct tcp_sock *tp)
+struct tcp_rate *tcp_rate_make(struct tcp_sock *tp)
 {
-	struct tcp_rate *r = tp->rate;
+	struct tcp_rate *r = calloc(1, sizeof(*r));
 
-	if (r)
-		return r;
-	r = calloc(1, sizeof(*r));
 	if (!r)
 		return NULL;
 	/* tcp_init_sock's: app-limited until the first stretch of data is
@@ -73,32 +70,6 @@ void tcp_rate_free(struct tcp_sock *tp)
 {
 	free(tp->rate);
 	tp->rate = NULL;
-}
-
-void tcp_rate_skb_sent(struct sock *sk, struct sk_buff *skb)
-{
-	struct tcp_sock *tp = tcp_sk(sk);
-	struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
-	struct tcp_rate *r;
-
-	if (cb->flags & TCPHDR_SYN)
-		return;   /* (in flight before it goes, on Linux: no sample) */
-	r = tcp_rate_get(tp);
-	if (!r)
-		return;
-	/* Nothing in flight: a sample that ends with a later ACK covers
-	 * exactly the time from now to it. Otherwise the send phase goes
-	 * back to the newest segment (S)ACKed, so that the time the path
-	 * needs for what is in flight counts. packets_out, not the flight
-	 * estimate: a spurious loss mark must not shorten the interval. */
-	if (!tp->packets_out) {
-		r->first_tx = sk->st->now;
-		r->delivered_at = sk->st->now;
-	}
-	cb->tx_first = r->first_tx;
-	cb->tx_delivered_at = r->delivered_at;
-	cb->tx_delivered = tp->delivered;
-	cb->tx_app_limited = r->app_limited != 0;
 }
 
 void tcp_rate_ack_start(struct tcp_sock *tp, uint32_t in_flight)
