@@ -153,8 +153,10 @@ static void tcp_init_established(struct sock *sk)
 	tcp_update_mss(tp);
 	/* An algorithm that reads the handshake's RTT and the MSS starts now
 	 * (Linux's tcp_init_transfer); a listener's child, whose SYN-ACK's
-	 * RTT the ACK in hand is about to give (tcp_ack), after it. */
-	if (tp->snd_una != tp->iss)
+	 * RTT the ACK in hand is about to give (tcp_ack), after it; a Fast
+	 * Open child's started at its SYN (tcp_fastopen_child), and goes on
+	 * (Linux's tcp_rcv_synrecv_state_fastopen). */
+	if (tp->snd_una != tp->iss && !tp->tfo_child)
 		tcp_ca_init_transfer(sk);
 	tcp_reset_keepalive(sk);
 	tcp_init_buffer_space(sk);
@@ -562,7 +564,8 @@ static enum us_drop_reason tcp_ack(struct sock *sk, const struct sk_buff *skb,
 	 * Linux's child has nothing in flight then (its request sent the
 	 * SYN-ACK), and its active side runs it before the algorithm's
 	 * init, which then starts afresh. A child's algorithm starts here,
-	 * with the SYN-ACK's RTT (tcp_init_established). */
+	 * with the SYN-ACK's RTT (tcp_init_established). (A Fast Open
+	 * child's SND.UNA is past its SYN-ACK from the start.) */
 	if (!syn_acked)
 		tcp_cong_control(sk);
 	else
