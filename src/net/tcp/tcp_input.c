@@ -452,7 +452,10 @@ static enum us_drop_reason tcp_ack(struct sock *sk, const struct sk_buff *skb,
 	 * cannot take window back. */
 	if (seq_gt(ack, tp->snd_una) || seq_lt(tp->snd_wl1, seq) ||
 	    (tp->snd_wl1 == seq && (nwin > tp->snd_wnd || nwin == 0))) {
-		wnd_changed = tp->snd_wnd != nwin;
+		/* (An ACK newer than any segment taken, without data, is no
+		 * duplicate either: Linux's FLAG_WIN_UPDATE. A Fast Open
+		 * child's handshake ACK is one, its SND.WL1 the SYN's.) */
+		wnd_changed = tp->snd_wnd != nwin || seq_lt(tp->snd_wl1, seq);
 		/* The window opens after timeouts against it closed: those
 		 * were window probes the peer answered, no series toward
 		 * tcp_retries2 (Linux's zero-window branch of
@@ -1608,7 +1611,11 @@ static bool tcp_synrecv_ack(struct sock *sk, struct sk_buff *skb,
 		return false;
 	}
 	tp->snd_wnd = tcp_peer_window(tp, th);
-	tp->snd_wl1 = TCP_SKB_CB(skb)->seq;
+	/* (A Fast Open child's SND.WL1 stays its SYN's, as Linux's
+	 * tcp_init_wl at its creation: its tcp_ack takes this newer ACK for
+	 * a window update, no duplicate ACK of the data it sent.) */
+	if (!tp->fastopen_child)
+		tp->snd_wl1 = TCP_SKB_CB(skb)->seq;
 	tp->snd_wl2 = th->ack;
 	tp->max_window = tp->snd_wnd;
 	/* Linux's tcp_try_undo_spurious_syn: the ACK echoes the TSval of our
@@ -1625,10 +1632,11 @@ static bool tcp_synrecv_ack(struct sock *sk, struct sk_buff *skb,
 						  Linux's child) */
 		tcp_info_synack_done(sk);
 		tcp_info_seg_in(tp, tcp_payload(skb));
-	} else if (!parent) {
+	} else if (!tp->fastopen_child) {
 		/* A simultaneous open: the SYN-ACK's delivery beside the
 		 * SYN's (Linux's tcp_rcv_state_process counts it in
-		 * SYN_RECV by hand). */
+		 * SYN_RECV by hand). (Not a Fast Open child's, accepted and
+		 * so without a parent: tcp_fastopen_synack_done counts.) */
 		tp->delivered++;
 	}
 	if (tp->fastopen_child) {
