@@ -5,7 +5,9 @@
  * IP_PKTINFO) and UDP delivery into a bound and a connected socket, and
  * TCP: a listener on port 80 and a connection being opened to
  * 10.0.0.1:80, both with Fast Open and paced (SO_MAX_PACING_RATE), and a
- * listener on port 81 that takes Fast Open data without a cookie; port 7
+ * listener on port 81 that takes Fast Open data without a cookie (the
+ * client, the port 81 listener and the second of port 80 with BBR, the
+ * rest CUBIC); port 7
  * (UDP) and port 80 have a second socket each in an SO_REUSEPORT group
  * with an SO_ATTACH_REUSEPORT_CBPF program.
  *
@@ -247,6 +249,13 @@ static void open_sockets(struct test_stack *t, int fds[NFDS])
 		      sizeof(int));
 	us_setsockopt(fds[4], IPPROTO_TCP, TCP_FASTOPEN_NO_COOKIE, &(int){ 1 },
 		      sizeof(int));
+	/* BBR (tcp_bbr.c, its state behind a pointer in the space a
+	 * listener's queues take) on the client, chosen before it connects,
+	 * and on the listeners of port 81 and the second of port 80, chosen
+	 * once they listen, so that their children (Fast Open's too) run
+	 * it; the first listener's children and the rest keep CUBIC. */
+	for (int i = 3; i < NFDS; i += (i == 4 ? 2 : 1))
+		us_setsockopt(fds[i], IPPROTO_TCP, TCP_CONGESTION, "bbr", 3);
 	a.sin_addr.s_addr = ts_ip("10.0.0.1");
 	us_sendto(fds[3], "hello", 5, MSG_FASTOPEN | MSG_ZEROCOPY,
 		  (struct sockaddr *)&a, sizeof(a));
@@ -355,6 +364,7 @@ static void drain_and_close(int fds[NFDS])
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	static const uint8_t filler[4096];
 	struct test_stack t;
 	int fds[NFDS];
 
@@ -374,6 +384,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			ts_advance(&t, (us_time_t)(n + 1) * 10000);
 		else
 			inject_ip(&t, data, n, op);
+		/* The client is a bulk sender once connected: its send queue
+		 * topped up after every record (TCP_NOTSENT_LOWAT bounds what
+		 * waits), so that the ACKs the inputs bring meet a flight
+		 * (BBR's model, recovery, the pacing timer). */
+		us_send(fds[3], filler, sizeof(filler),
+			MSG_DONTWAIT | MSG_NOSIGNAL);
 		ts_flush_tx(&t);
 		data += n;
 		size -= n;

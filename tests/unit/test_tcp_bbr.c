@@ -594,6 +594,139 @@ static void test_with_state_grows(void **state)
 	assert_int_equal(peek().pacing_gain, 739);
 }
 
+/* ---- the state's life: where it is made and freed ------------------ */
+
+/* A bare stack: the sockets of these tests choose BBR themselves. */
+static int setup_bare(void **state)
+{
+	*state = &T;
+	tt_stack_init(&T);
+	return 0;
+}
+
+static void choose(int fd, const char *name)
+{
+	assert_int_equal(us_setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, name,
+				       (socklen_t)strlen(name)), 0);
+}
+
+static bool has_state(int fd)
+{
+	struct bbr_peek p;
+
+	bbr_peek(tt_sk(fd), &p);
+	return p.present;
+}
+
+/*
+ * Chosen while the SYN is out: Linux's bbr_init runs at the
+ * setsockopt and again when the transfer starts (tcp_init_transfer), so
+ * the model has the handshake's RTT and MSS: min_rtt the SYN-ACK's, the
+ * pacing rate 2.89 x 10 segments of 1460 bytes per 100 ms, 1% below
+ * (417066 bytes/s; from the setsockopt's 1 ms and 536 bytes it would be
+ * 15.3 MB/s). bbr/sockopt-synsent.pkt on both stacks.
+ */
+static void test_chosen_in_syn_sent(void **state)
+{
+	struct bbr_peek p;
+
+	(void)state;
+	tt_conn_init(&C, &T, true);
+	tt_open_synsent(&C);
+	choose(C.fd, "bbr");
+	ts_advance(&T, 100 * MS);
+	C.snd_nxt = C.irs + 1;
+	tt_send_opt(&C, TCPHDR_SYN | TCPHDR_ACK, C.irs, C.rcv_nxt,
+		    (const uint8_t[]){ 2, 4, MSS >> 8, MSS & 0xff }, 4, NULL, 0);
+	TT_EXPECT_ACK(&C);
+	bbr_peek(tt_sk(C.fd), &p);
+	assert_true(p.present);
+	assert_int_equal(p.min_rtt_us, 100 * MS);
+	assert_int_equal(p.min_rtt_us, tcp_sk(tt_sk(C.fd))->min_rtt_us);
+	assert_int_equal(p.pacing_rate, 417066);
+	assert_int_equal(us_close(C.fd), 0);
+	ts_flush_tx(&T);
+}
+
+/*
+ * connect(AF_UNSPEC) frees the state (Linux's tcp_disconnect releases
+ * the algorithm; TCP_CC_INFO reads zero), and the socket may then
+ * listen, its queues where the pointer was; BBR chosen again on the
+ * listener, and CUBIC, touch neither. ASan watches the frees.
+ */
+static void test_disconnect_then_listen(void **state)
+{
+	struct sockaddr_in un = { .sin_family = AF_UNSPEC };
+	struct us_tcp_bbr_info bi;
+	socklen_t len = sizeof(bi);
+
+	(void)state;
+	tt_conn_init(&C, &T, true);
+	C.fd = us_socket_on(T.st, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	choose(C.fd, "bbr");
+	assert_false(has_state(C.fd));   /* (not before the transfer) */
+	tt_open(&C);
+	assert_true(has_state(C.fd));
+	assert_int_equal(us_connect(C.fd, (struct sockaddr *)&un, sizeof(un)),
+			 0);
+	ts_flush_tx(&T);
+	assert_false(has_state(C.fd));
+	assert_int_equal(us_getsockopt(C.fd, IPPROTO_TCP, TCP_CC_INFO, &bi,
+				       &len), 0);
+	assert_int_equal(len, 20);
+	assert_int_equal(bi.bbr_min_rtt, 0);
+	assert_int_equal(us_listen(C.fd, 4), 0);
+	choose(C.fd, "cubic");
+	choose(C.fd, "bbr");
+	assert_int_equal(us_close(C.fd), 0);
+	ts_flush_tx(&T);
+}
+
+/* A BBR listener's children: one accepted, one left in the queue when
+ * the listener closes (reset, freed with its state). */
+static void test_listener_children(void **state)
+{
+	struct tt_conn c2;
+
+	(void)state;
+	tt_conn_init(&C, &T, false);
+	C.lfd = tt_listen(&T, 8080, 4);
+	choose(C.lfd, "bbr");
+	tt_open(&C);
+	assert_true(has_state(C.fd));
+	tt_conn_init(&c2, &T, false);
+	c2.lfd = C.lfd;
+	c2.peer_port = 40001;
+	tt_open_synrecv(&c2);
+	tt_peer(&c2, TCPHDR_ACK, NULL, 0);   /* (waits for accept()) */
+	choose(C.lfd, "reno");
+	choose(C.lfd, "bbr");
+	assert_int_equal(us_close(C.lfd), 0);
+	ts_flush_tx(&T);
+	assert_int_equal(us_close(C.fd), 0);
+	ts_flush_tx(&T);
+}
+
+/* Chosen and changed on an established connection: made at once, freed
+ * when another algorithm takes over, made again. */
+static void test_switch_established(void **state)
+{
+	(void)state;
+	tt_conn_init(&C, &T, false);
+	tt_open(&C);
+	assert_false(has_state(C.fd));
+	choose(C.fd, "bbr");
+	assert_true(has_state(C.fd));
+	assert_ptr_equal(tcp_sk(tt_sk(C.fd))->ca_ops, &tcp_bbr);
+	choose(C.fd, "cubic");
+	assert_false(tcp_ca_controls(tcp_sk(tt_sk(C.fd))));
+	choose(C.fd, "bbr");
+	assert_true(has_state(C.fd));
+	assert_int_equal(us_close(C.fd), 0);
+	ts_flush_tx(&T);
+	assert_int_equal(us_close(C.lfd), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -619,6 +752,14 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_with_state_grows, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_chosen_in_syn_sent,
+						setup_bare, ts_teardown),
+		cmocka_unit_test_setup_teardown(test_disconnect_then_listen,
+						setup_bare, ts_teardown),
+		cmocka_unit_test_setup_teardown(test_listener_children,
+						setup_bare, ts_teardown),
+		cmocka_unit_test_setup_teardown(test_switch_established,
+						setup_bare, ts_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

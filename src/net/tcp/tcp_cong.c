@@ -60,11 +60,15 @@ static void tcp_set_ca(struct sock *sk, const struct tcp_congestion_ops *ca)
 		ca->init(sk);
 }
 
+/* (Again if it started before: chosen with TCP_CONGESTION during the
+ * handshake, its init had no RTT and the default MSS; Linux's
+ * tcp_init_transfer calls tcp_init_congestion_control whatever ran
+ * before. The algorithm's init reuses its state.) */
 void tcp_ca_init_transfer(struct sock *sk)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 
-	if (tp->ca_ops->init_at_transfer && !tcp_ca_state_ptr(tp))
+	if (tp->ca_ops->init_at_transfer)
 		tp->ca_ops->init(sk);
 }
 

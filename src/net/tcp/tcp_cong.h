@@ -120,7 +120,7 @@ int tcp_getsockopt_congestion(struct sock *sk, void *optval,
 			      unsigned int *optlen);
 
 /* The transfer starts (tcp_init_established; Linux's tcp_init_transfer):
- * an init_at_transfer algorithm not yet started starts now. */
+ * an init_at_transfer algorithm starts now, afresh if it ran before. */
 void tcp_ca_init_transfer(struct sock *sk);
 
 /* The state an algorithm keeps behind a pointer in ca_priv[0] (BBR's is

@@ -153,8 +153,10 @@ static void tcp_init_established(struct sock *sk)
 	tcp_update_mss(tp);
 	/* An algorithm that reads the handshake's RTT and the MSS starts now
 	 * (Linux's tcp_init_transfer); a listener's child, whose SYN-ACK's
-	 * RTT the ACK in hand is about to give (tcp_ack), after it. */
-	if (tp->snd_una != tp->iss)
+	 * RTT the ACK in hand is about to give (tcp_ack), after it; a Fast
+	 * Open child's started at its SYN (tcp_fastopen_child), and goes on
+	 * (Linux's tcp_rcv_synrecv_state_fastopen). */
+	if (tp->snd_una != tp->iss && !tp->tfo_child)
 		tcp_ca_init_transfer(sk);
 	tcp_reset_keepalive(sk);
 	tcp_init_buffer_space(sk);
@@ -472,7 +474,10 @@ static enum us_drop_reason tcp_ack(struct sock *sk, const struct sk_buff *skb,
 	 * cannot take window back. */
 	if (seq_gt(ack, tp->snd_una) || seq_lt(tp->snd_wl1, seq) ||
 	    (tp->snd_wl1 == seq && (nwin > tp->snd_wnd || nwin == 0))) {
-		wnd_changed = tp->snd_wnd != nwin;
+		/* (An ACK newer than any segment taken, without data, is no
+		 * duplicate either: Linux's FLAG_WIN_UPDATE. A Fast Open
+		 * child's handshake ACK is one, its SND.WL1 the SYN's.) */
+		wnd_changed = tp->snd_wnd != nwin || seq_lt(tp->snd_wl1, seq);
 		/* The window opens after timeouts against it closed: those
 		 * were window probes the peer answered, no series toward
 		 * tcp_retries2 (Linux's zero-window branch of
@@ -588,7 +593,8 @@ static enum us_drop_reason tcp_ack(struct sock *sk, const struct sk_buff *skb,
 	 * Linux's child has nothing in flight then (its request sent the
 	 * SYN-ACK), and its active side runs it before the algorithm's
 	 * init, which then starts afresh. A child's algorithm starts here,
-	 * with the SYN-ACK's RTT (tcp_init_established). */
+	 * with the SYN-ACK's RTT (tcp_init_established). (A Fast Open
+	 * child's SND.UNA is past its SYN-ACK from the start.) */
 	if (!syn_acked)
 		tcp_cong_control(sk);
 	else
@@ -1631,7 +1637,11 @@ static bool tcp_synrecv_ack(struct sock *sk, struct sk_buff *skb,
 		return false;
 	}
 	tp->snd_wnd = tcp_peer_window(tp, th);
-	tp->snd_wl1 = TCP_SKB_CB(skb)->seq;
+	/* (A Fast Open child's SND.WL1 stays its SYN's, as Linux's
+	 * tcp_init_wl at its creation: its tcp_ack takes this newer ACK for
+	 * a window update, no duplicate ACK of the data it sent.) */
+	if (!tp->fastopen_child)
+		tp->snd_wl1 = TCP_SKB_CB(skb)->seq;
 	tp->snd_wl2 = th->ack;
 	tp->max_window = tp->snd_wnd;
 	/* Linux's tcp_try_undo_spurious_syn: the ACK echoes the TSval of our
@@ -1648,10 +1658,11 @@ static bool tcp_synrecv_ack(struct sock *sk, struct sk_buff *skb,
 						  Linux's child) */
 		tcp_info_synack_done(sk);
 		tcp_info_seg_in(tp, tcp_payload(skb));
-	} else if (!parent) {
+	} else if (!tp->fastopen_child) {
 		/* A simultaneous open: the SYN-ACK's delivery beside the
 		 * SYN's (Linux's tcp_rcv_state_process counts it in
-		 * SYN_RECV by hand). */
+		 * SYN_RECV by hand). (Not a Fast Open child's, accepted and
+		 * so without a parent: tcp_fastopen_synack_done counts.) */
 		tp->delivered++;
 	}
 	if (tp->fastopen_child) {
