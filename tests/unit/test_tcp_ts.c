@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "lib/tcptest.h"
+#include "stack/stack.h"
 #include "ustack/ustack.h"
 
 static struct test_stack T;
@@ -434,6 +435,10 @@ static void test_rtt_from_timestamps(void **state)
 	peer_ts(&c, TCPHDR_ACK, 1001, tsval, NULL, 0);
 	tt_info(c.fd, &ti);
 	assert_int_equal(ti.tcpi_rtt, 93750);
+	/* (The ACK's rate sample: the send time's RTT; a lone runt's ACK,
+	 * which may have been delayed.) */
+	assert_int_equal(T.st->tcp.rx.rs.rtt_us, 50000);
+	assert_true(T.st->tcp.rx.rs.is_ack_delayed);
 
 	assert_int_equal(us_send(c.fd, BUF, 100, 0), 100);
 	TT_EXPECT_DATA(&c, c.rcv_nxt, 100);
@@ -445,6 +450,10 @@ static void test_rtt_from_timestamps(void **state)
 	peer_ts(&c, TCPHDR_ACK, 1002, tsval, NULL, 0);
 	tt_info(c.fd, &ti);
 	assert_int_equal(ti.tcpi_rtt, (7 * 93750 + 30000) / 8);
+	/* The rate sample takes the echo's RTT too (Linux's ca_rtt_us); a
+	 * retransmission's ACK is not one that may have been delayed. */
+	assert_int_equal(T.st->tcp.rx.rs.rtt_us, 30000);
+	assert_false(T.st->tcp.rx.rs.is_ack_delayed);
 	assert_int_equal(ti.tcpi_backoff, 0);
 }
 

@@ -246,8 +246,7 @@ static bool tcp_clean_rtx_queue(struct sock *sk, uint32_t ack, uint32_t *part)
 		tcp_rtt_sample(tp, sk->st->now - last_sent);
 		/* (the ACK's rate sample, for a congestion control) */
 		tcp_rx(tp)->rs.rtt_us = (int64_t)(sk->st->now - last_sent);
-	}
-	else if (acked)
+	} else if (acked)
 		tcp_ts_rtt_sample(sk, last_tx);
 	return acked;
 }
@@ -422,6 +421,7 @@ static bool tcp_ack_maybe_delayed(struct sock *sk, uint32_t bytes,
 
 	return rx->delivered == 1 && !part && !prior_sacked && !other &&
 	       bytes < tp->mss_cache && rx->rs.rtt_us >= 0 &&
+	       !rx->rs.is_retrans &&
 	       rx->rs.prior_delivered + 1 == tp->delivered && !rx->ece &&
 	       !rx->dsack;
 }

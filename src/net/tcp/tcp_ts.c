@@ -359,5 +359,8 @@ bool tcp_ts_rtt_sample(struct sock *sk, us_time_t last_tx)
 	/* One tick is the clock's resolution: a 0 ms delta counts as 1 ms
 	 * (Linux's tcp_rtt_tsopt_us with min_delta 1). */
 	tcp_rtt_sample(tp, (us_time_t)(delta ? delta : 1) * 1000);
+	/* The ACK's rate sample has it too (Linux's tcp_ack_update_rtt:
+	 * ca_rtt_us from the option when the send time says nothing). */
+	tcp_rx(tp)->rs.rtt_us = (int64_t)(delta ? delta : 1) * 1000;
 	return true;
 }
