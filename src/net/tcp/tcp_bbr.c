@@ -310,7 +310,12 @@ static void bbr_set_pacing_rate(struct sock *sk, struct bbr *bbr,
 				uint32_t bw, uint32_t gain)
 {
 	uint64_t rate = bbr_bw_to_pacing_rate(sk, bw, gain);
+	uint64_t max = sk_max_pacing_rate(sk);
 
+	/* An SO_MAX_PACING_RATE set since lowers the rate at once (Linux's
+	 * sock_setsockopt caps sk_pacing_rate with it). */
+	if (bbr->pacing_rate > max)
+		bbr->pacing_rate = max;
 	if (!bbr->has_seen_rtt && tcp_sk(sk)->srtt_us)
 		bbr_init_pacing_rate_from_rtt(sk, bbr);
 	if (bbr->full_bw_reached || rate > bbr->pacing_rate)
@@ -324,11 +329,13 @@ static uint32_t bbr_min_tso_segs_of(const struct bbr *bbr)
 	return bbr->pacing_rate < (bbr_min_tso_rate >> 3) ? 1 : 2;
 }
 
+static uint64_t bbr_pacing_rate(struct sock *sk);
+
 static uint32_t bbr_min_tso_segs(struct sock *sk)
 {
-	const struct bbr *bbr = bbr_of(sk);
-
-	return bbr ? bbr_min_tso_segs_of(bbr) : 2;
+	if (!bbr_of(sk))
+		return 2;
+	return bbr_pacing_rate(sk) < (bbr_min_tso_rate >> 3) ? 1 : 2;
 }
 
 /* The TSO packet size the pacing rate allows (1/1024 s of it: Linux's
@@ -1006,12 +1013,17 @@ static void bbr_tx_start(struct sock *sk, us_time_t idle, us_time_t now)
 		bbr_check_probe_rtt_done(sk, bbr);
 }
 
-/* The pacing rate, or 0 when BBR has none (tcp_pacing.c's own then). */
+/* The pacing rate, or 0 when BBR has none (tcp_pacing.c's own then);
+ * at most SO_MAX_PACING_RATE's, set since the last ACK or not. */
 static uint64_t bbr_pacing_rate(struct sock *sk)
 {
 	const struct bbr *bbr = bbr_of(sk);
+	uint64_t max;
 
-	return bbr ? bbr->pacing_rate : 0;
+	if (!bbr)
+		return 0;
+	max = sk_max_pacing_rate(sk);
+	return bbr->pacing_rate < max ? bbr->pacing_rate : max;
 }
 
 /* TCP_CC_INFO: Linux's struct tcp_bbr_info (INET_DIAG_BBRINFO), bw in
