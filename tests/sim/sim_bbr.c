@@ -26,6 +26,7 @@
 
 #include "dev/wire.h"
 #include "lib/sim.h"
+#include "lib/tcptest.h"   /* tt_sk */
 #include "net/tcp/tcp.h"
 #include "net/tcp/tcp_bbr.h"
 #include "socket/socket.h"
@@ -60,18 +61,6 @@ static struct tcp_info info(int fd)
 	return ti;
 }
 
-/* The sock behind a descriptor (fds are the process's, any instance's). */
-static struct sock *sock_of(int fd)
-{
-	struct socket *sock = sockfd_lookup(fd, NULL);
-	struct sock *sk;
-
-	assert_non_null(sock);
-	sk = sock->sk;
-	sockfd_put(sock);
-	return sk;
-}
-
 static void run_one(struct run *r)
 {
 	struct us_clock clock;
@@ -103,7 +92,7 @@ static void run_one(struct run *r)
 			mark = clock.virt;
 			rcvd_mark = bulk.rcvd;
 		}
-		bbr_peek(sock_of(p.cfd), &bp);
+		bbr_peek(tt_sk(p.cfd), &bp);
 		if (bp.present && bp.mode != 0)
 			r->left_startup = true;
 		if (!did && !sim_advance(&clock, st, 2, deadline))
@@ -115,7 +104,7 @@ static void run_one(struct run *r)
 		r->goodput_bps = (double)(bulk.rcvd - rcvd_mark) * 8 * 1e6 /
 				 (double)(clock.virt - mark);
 	r->srtt_end_us = info(p.cfd).tcpi_rtt;
-	bbr_peek(sock_of(p.cfd), &bp);
+	bbr_peek(tt_sk(p.cfd), &bp);
 	if (bp.present) {
 		r->mode = bp.mode;
 		r->min_rtt_us = bp.min_rtt_us;
