@@ -446,6 +446,9 @@ static void test_rtt_from_timestamps(void **state)
 	tt_info(c.fd, &ti);
 	assert_int_equal(ti.tcpi_rtt, (7 * 93750 + 30000) / 8);
 	assert_int_equal(ti.tcpi_backoff, 0);
+	/* The ACK's rate sample has it too (Linux's ca_rtt_us from the
+	 * echo when Karn leaves no other): BBR's min_rtt hears of it. */
+	assert_int_equal(T.st->tcp.rx.rs.rtt_us, 30000);
 }
 
 /* The same without timestamps: the retransmission's ACK gives no sample
