@@ -174,6 +174,37 @@ static void test_sacked_segment_samples_once(void **state)
 }
 
 /*
+ * The sample's RTT (a congestion control's, BBR's min_rtt) is the newest
+ * (S)ACKed segment's, as Linux's ca_rtt_us: of the segments an ACK SACKs,
+ * the last sent (last_sackt), not the first, whose RTT is the ACK's other
+ * sample (SRTT's); and when an ACK both SACKs and acknowledges, the
+ * SACKed one, sent later.
+ */
+static void test_rtt_us_newest_sacked(void **state)
+{
+	static const uint32_t b_and_c[1][2] = { { MSS, 3 * MSS } };
+	static const uint32_t e[1][2] = { { 4 * MSS, 5 * MSS } };
+	const struct rate_sample *rs = rs_of();
+
+	(void)state;
+	send_seg(0);                   /* A at 0 */
+	ts_advance(&T, 20 * MS);
+	send_seg(1);                   /* B at 20 ms */
+	ts_advance(&T, 20 * MS);
+	send_seg(2);                   /* C at 40 ms */
+	ts_advance(&T, 60 * MS);
+	tt_send_sack(&C, 0, b_and_c, 1);   /* at 100 ms: B and C SACKed */
+	assert_int_equal(rs->acked_sacked, 2);
+	assert_int_equal(rs->rtt_us, 60 * MS);    /* C's, not B's 80 */
+	send_seg(3);                   /* D at 100 ms */
+	ts_advance(&T, 10 * MS);
+	send_seg(4);                   /* E at 110 ms */
+	ts_advance(&T, 30 * MS);
+	tt_send_sack(&C, 3 * MSS, e, 1);   /* at 140 ms: A..C ACKed, E SACKed */
+	assert_int_equal(rs->rtt_us, 30 * MS);    /* E's, not A's 140 */
+}
+
+/*
  * Of the segments one ACK covers, all sent at once, the highest in
  * sequence gives the sample. Segments SACKed three above a hole mark it
  * lost (DupThresh): the sample's losses, and the connection's count.
@@ -381,6 +412,8 @@ int main(void)
 						setup, ts_teardown),
 		cmocka_unit_test_setup_teardown(test_sacked_segment_samples_once,
 						setup, ts_teardown),
+		cmocka_unit_test_setup_teardown(test_rtt_us_newest_sacked, setup,
+						ts_teardown),
 		cmocka_unit_test_setup_teardown(test_losses_and_newest, setup,
 						ts_teardown),
 		cmocka_unit_test_setup_teardown(test_gen_rules, setup,

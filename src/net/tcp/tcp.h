@@ -1401,9 +1401,9 @@ enum tcp_paws_verdict tcp_paws_check(struct sock *sk, const struct sk_buff *skb,
 /* RFC 7323 §4.3: the segment was accepted; TS.Recent may follow it. */
 void tcp_ts_update_recent(struct tcp_sock *tp, uint32_t seq);
 /* RFC 7323 §4.2 RTTM: an RTT sample from the echoed TSval of an ACK
- * that acknowledged new data, all of it last sent by last_tx. False when
- * there is none. */
-bool tcp_ts_rtt_sample(struct sock *sk, us_time_t last_tx);
+ * that acknowledged new data, all of it last sent by last_tx: taken, and
+ * returned in us; -1 when there is none. */
+int64_t tcp_ts_rtt_sample(struct sock *sk, us_time_t last_tx);
 
 /* tcp_autotune.c: Linux's receive-buffer autotuning and send-buffer
  * growth */

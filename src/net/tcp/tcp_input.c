@@ -186,6 +186,7 @@ static bool tcp_clean_rtx_queue(struct sock *sk, uint32_t ack, uint32_t *part)
 	struct tcp_sock *tp = tcp_sk(sk);
 	us_time_t last_sent = 0, last_tx = 0;
 	bool retrans_acked = false, acked = false;
+	int64_t rtt = -1;
 	struct sk_buff *skb;
 
 	*part = 0;
@@ -242,12 +243,18 @@ static bool tcp_clean_rtx_queue(struct sock *sk, uint32_t ack, uint32_t *part)
 	 * so a retransmission gives a valid sample too (RFC 7323 §4.2: no
 	 * Karn's rule needed). The send time, when Karn allows it, is
 	 * finer than the 1 ms ticks of TSval and is preferred (Linux). */
-	if (last_sent && !retrans_acked) {
-		tcp_rtt_sample(tp, sk->st->now - last_sent);
-		/* (the ACK's rate sample, for a congestion control) */
-		tcp_rx(tp)->rs.rtt_us = (int64_t)(sk->st->now - last_sent);
-	} else if (acked)
-		tcp_ts_rtt_sample(sk, last_tx);
+	if (last_sent && !retrans_acked)
+		rtt = (int64_t)(sk->st->now - last_sent);
+	else if (acked)
+		rtt = tcp_ts_rtt_sample(sk, last_tx);
+	if (rtt < 0)
+		return acked;
+	if (last_sent && !retrans_acked)
+		tcp_rtt_sample(tp, (us_time_t)rtt);
+	/* The ACK's rate sample, for a congestion control: this RTT unless
+	 * a segment it SACKs, sent later, gave one (Linux's ca_rtt_us). */
+	if (tcp_rx(tp)->rs.rtt_us < 0)
+		tcp_rx(tp)->rs.rtt_us = rtt;
 	return acked;
 }
 

@@ -324,10 +324,11 @@ static void tcp_sack_clear_marks(struct tcp_sock *tp, struct tcp_skb_cb *cb,
 }
 
 /* Mark the segments a block covers whole; returns how many were new.
- * *first_sent: the earliest transmission among those sent only once
- * (Karn), for an RTT sample. */
+ * *first_sent and *last_sent: the earliest and the latest transmission
+ * among those sent only once (Karn), for the RTT samples (Linux's
+ * first_sackt and last_sackt). */
 static uint32_t tcp_sack_mark(struct sock *sk, const struct tcp_sack_block *b,
-			      us_time_t *first_sent)
+			      us_time_t *first_sent, us_time_t *last_sent)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 	uint32_t newly = 0;
@@ -341,9 +342,12 @@ static uint32_t tcp_sack_mark(struct sock *sk, const struct tcp_sack_block *b,
 		if (seq_lt(cb->seq, b->start) || seq_gt(cb->end_seq, b->end) ||
 		    (cb->sacked & TCPCB_SACKED_ACKED))
 			continue;
-		if (!cb->retrans && cb->sent &&
-		    (!*first_sent || cb->sent < *first_sent))
-			*first_sent = cb->sent;
+		if (!cb->retrans && cb->sent) {
+			if (!*first_sent || cb->sent < *first_sent)
+				*first_sent = cb->sent;
+			if (cb->sent > *last_sent)
+				*last_sent = cb->sent;
+		}
 		tcp_rack_delivered(sk, skb);   /* RFC 8985 §6.2 */
 		tcp_sack_clear_marks(tp, cb, TCPCB_LOST | TCPCB_SACKED_RETRANS);
 		cb->sacked |= TCPCB_SACKED_ACKED;
@@ -426,7 +430,7 @@ uint32_t tcp_sack_update(struct sock *sk, const struct tcp_seg *th)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 	const struct tcp_opts *o = &th->opts;
-	us_time_t first_sent = 0;
+	us_time_t first_sent = 0, last_sent = 0;
 	uint32_t newly = 0;
 
 	tcp_rate_ack_start(tp, tcp_packets_in_flight(tp));
@@ -457,7 +461,8 @@ uint32_t tcp_sack_update(struct sock *sk, const struct tcp_seg *th)
 			us_mib_inc(sk->st, US_MIB_TCP_SACK_DISCARD);
 			continue;
 		}
-		newly += tcp_sack_mark(sk, &o->sacks[i], &first_sent);
+		newly += tcp_sack_mark(sk, &o->sacks[i], &first_sent,
+				       &last_sent);
 	}
 	if (!newly)
 		return 0;
@@ -467,8 +472,21 @@ uint32_t tcp_sack_update(struct sock *sk, const struct tcp_seg *th)
 	 * FLAG_SET_XMIT_TIMER); a cumulative ACK takes its own sample. */
 	if (first_sent && th->ack == tp->snd_una) {
 		tcp_rtt_sample(tp, sk->st->now - first_sent);
-		tcp_rx(tp)->rs.rtt_us = (int64_t)(sk->st->now - first_sent);
 		tcp_rearm_rto(sk);
+	}
+	/* The path's RTT as the rate sample (a congestion control) and
+	 * TCP_INFO's min_rtt take it is the newest segment's the ACK SACKs,
+	 * a cumulative ACK's or not (Linux's ca_rtt_us from last_sackt: it
+	 * wins over the cumulatively acknowledged, sent before it); SRTT's
+	 * above is the oldest's. After SRTT's, so that min_rtt's window,
+	 * when it expires, restarts with this one. */
+	if (last_sent) {
+		us_time_t rtt = sk->st->now - last_sent;
+
+		tcp_rx(tp)->rs.rtt_us = (int64_t)rtt;
+		/* (1 us at least, and bounded, as tcp_rtt_sample takes it) */
+		tcp_info_rtt(tp, rtt > UINT32_MAX / 2 ? UINT32_MAX / 2 :
+				 rtt ? (uint32_t)rtt : 1);
 	}
 	return newly;
 }

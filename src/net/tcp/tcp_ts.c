@@ -342,25 +342,24 @@ void tcp_ts_update_recent(struct tcp_sock *tp, uint32_t seq)
  * loss saw 120-330 s "round trips" that way, and RTOs of 90 s that
  * stalled transfers for an hour. Linux takes any echo here.
  */
-bool tcp_ts_rtt_sample(struct sock *sk, us_time_t last_tx)
+int64_t tcp_ts_rtt_sample(struct sock *sk, us_time_t last_tx)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 	uint32_t tx_tsval = (uint32_t)(last_tx / 1000) + tp->ts_offset;
+	us_time_t rtt;
 	uint32_t delta;
 
 	/* RFC 7323 §4.2: only an ACK of new data gives a sample, and TSecr
 	 * 0 is no echo (Linux ignores it too). */
 	if (!tcp_rx(tp)->saw_ts || !tcp_rx(tp)->tsecr ||
 	    (int32_t)(tcp_rx(tp)->tsecr - tx_tsval) < 0)
-		return false;
+		return -1;
 	delta = tcp_ts_now(sk) - tcp_rx(tp)->tsecr;
 	if (delta >= (uint32_t)INT32_MAX / 1000)
-		return false;   /* an echo from the future or garbage */
+		return -1;   /* an echo from the future or garbage */
 	/* One tick is the clock's resolution: a 0 ms delta counts as 1 ms
 	 * (Linux's tcp_rtt_tsopt_us with min_delta 1). */
-	tcp_rtt_sample(tp, (us_time_t)(delta ? delta : 1) * 1000);
-	/* The ACK's rate sample has it too (Linux's tcp_ack_update_rtt:
-	 * ca_rtt_us from the option when the send time says nothing). */
-	tcp_rx(tp)->rs.rtt_us = (int64_t)(delta ? delta : 1) * 1000;
-	return true;
+	rtt = (us_time_t)(delta ? delta : 1) * 1000;
+	tcp_rtt_sample(tp, rtt);
+	return (int64_t)rtt;
 }
