@@ -1193,7 +1193,6 @@ static int tcp_sendmsg(struct sock *sk, const struct msghdr *msg, size_t len,
 		return tcp_stream_error(flags, -err);
 	if (sk->shutdown & SEND_SHUTDOWN)
 		return tcp_stream_error(flags, -EPIPE);
-	tcp_rate_check_app_limited(sk);   /* (Linux's place: the write's start) */
 	while (copied < len) {
 		struct sk_buff *skb = tcp_append_target(sk);
 		size_t n;

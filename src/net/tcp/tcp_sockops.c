@@ -365,6 +365,10 @@ static ssize_t stream_sendmsg(struct socket *sock, const struct msghdr *msg,
 		if (done >= len)
 			return (ssize_t)done;
 	}
+	/* Is the sender application-limited? Asked once per call, before
+	 * any wait (Linux's tcp_sendmsg_locked asks before it waits for a
+	 * connection or for room): a writer woken with room again is not. */
+	tcp_rate_check_app_limited(sk);
 	if (msg->msg_iovlen) {
 		iov = malloc(msg->msg_iovlen * sizeof(*iov));
 		if (!iov)
