@@ -440,7 +440,7 @@ static enum us_drop_reason tcp_ack(struct sock *sk, const struct sk_buff *skb,
 	uint32_t seq = TCP_SKB_CB(skb)->seq;
 	uint32_t ack = th->ack;
 	uint32_t nwin = tcp_peer_window(tp, th);   /* RFC 7323 §2.3 */
-	bool wnd_changed = false;
+	bool wnd_update = false;
 	uint32_t acked, sacked, part, prior_una, prior_sacked;
 	bool finished, reneged, held, syn_acked;
 
@@ -481,10 +481,14 @@ static enum us_drop_reason tcp_ack(struct sock *sk, const struct sk_buff *skb,
 	 * cannot take window back. */
 	if (seq_gt(ack, tp->snd_una) || seq_lt(tp->snd_wl1, seq) ||
 	    (tp->snd_wl1 == seq && (nwin > tp->snd_wnd || nwin == 0))) {
-		/* (An ACK newer than any segment taken, without data, is no
-		 * duplicate either: Linux's FLAG_WIN_UPDATE. A Fast Open
-		 * child's handshake ACK is one, its SND.WL1 the SYN's.) */
-		wnd_changed = tp->snd_wnd != nwin || seq_lt(tp->snd_wl1, seq);
+		/* An ACK that takes this path is no duplicate ACK, whether
+		 * the window changes or not (Linux's FLAG_WIN_UPDATE): one
+		 * newer than any segment taken, without data (a Fast Open
+		 * child's handshake ACK, its SND.WL1 the SYN's), and one
+		 * that holds a zero window again (window/zero-window-acks-
+		 * not-dupacks: no fast retransmit while the peer's buffer
+		 * is full). */
+		wnd_update = true;
 		/* The window opens after timeouts against it closed: those
 		 * were window probes the peer answered, no series toward
 		 * tcp_retries2 (Linux's zero-window branch of
@@ -509,7 +513,7 @@ static enum us_drop_reason tcp_ack(struct sock *sk, const struct sk_buff *skb,
 		 * (RFC 6675 §2) it must SACK data not SACKed before, so that
 		 * ACKs with stale or bogus blocks count for nothing (as in
 		 * Linux). */
-		bool pure = tcp_payload(skb) == 0 && !wnd_changed &&
+		bool pure = tcp_payload(skb) == 0 && !wnd_update &&
 			    !(th->flags & (TCPHDR_SYN | TCPHDR_FIN)) &&
 			    tp->snd_una != tp->snd_max;
 
@@ -522,7 +526,7 @@ static enum us_drop_reason tcp_ack(struct sock *sk, const struct sk_buff *skb,
 				   (pure && !tcp_rx(tp)->dsack ? TCP_ACK_DUP : 0));
 		tcp_rack_ack(sk);   /* RFC 8985 §6.2: losses by time */
 		tcp_tlp_ack(sk, ack, !sacked && !tcp_payload(skb) &&
-			    !wnd_changed);   /* RFC 8985 §7.4 */
+			    !wnd_update);   /* RFC 8985 §7.4 */
 		tcp_ecn_ack(sk);   /* RFC 3168 §6.1.2 */
 		tcp_prr_ack(sk, false);   /* RFC 6937: cwnd in recovery */
 		tcp_ack_info(sk, false);
