@@ -142,6 +142,43 @@ void tt_send(struct tt_conn *c, uint8_t flags, uint32_t seq, uint32_t ack,
 	tt_send_opt(c, flags, seq, ack, NULL, 0, data, len);
 }
 
+void tt_icmp_about(const struct tt_conn *c, uint32_t seq, uint8_t type,
+		   uint8_t code, uint16_t mtu)
+{
+	uint8_t icmp[8 + 28], ip[64], frame[ETH_HLEN + 64];
+	uint16_t sum;
+	size_t n = 0;
+
+	memset(icmp, 0, sizeof(icmp));
+	icmp[0] = type;
+	icmp[1] = code;
+	icmp[6] = (uint8_t)(mtu >> 8);
+	icmp[7] = (uint8_t)mtu;
+	/* The quoted datagram: ours, to the peer, 1500 bytes long. */
+	tb_ipv4(icmp + 8, c->us_addr, c->peer_addr, IPPROTO_TCP, 1, 0x4000,
+		64, "\0\0\0\0\0\0\0\0", 8);
+	icmp[8 + 2] = 1500 >> 8;
+	icmp[8 + 3] = 1500 & 0xff;
+	icmp[28] = (uint8_t)(c->us_port >> 8);
+	icmp[29] = (uint8_t)c->us_port;
+	icmp[30] = (uint8_t)(c->peer_port >> 8);
+	icmp[31] = (uint8_t)c->peer_port;
+	icmp[32] = (uint8_t)(seq >> 24);
+	icmp[33] = (uint8_t)(seq >> 16);
+	icmp[34] = (uint8_t)(seq >> 8);
+	icmp[35] = (uint8_t)seq;
+	sum = inet_csum(icmp, sizeof(icmp));
+	icmp[2] = (uint8_t)(sum >> 8);
+	icmp[3] = (uint8_t)sum;
+	if (c->t->dev->hard_header_len)
+		n = tb_eth(frame, TS_DEV_MAC, TS_PEER_MAC, ETH_P_IP);
+	memcpy(frame + n, ip,
+	       tb_ipv4(ip, c->peer_addr, c->us_addr, IPPROTO_ICMP, 2, 0, 64,
+		       icmp, sizeof(icmp)));
+	n += 20 + sizeof(icmp);
+	ts_inject(c->t, frame, n);
+}
+
 void tt_send_sack(struct tt_conn *c, uint32_t ack, const uint32_t (*b)[2],
 		  int n)
 {

@@ -95,6 +95,11 @@ void tt_send(struct tt_conn *c, uint8_t flags, uint32_t seq, uint32_t ack,
 void tt_send_opt(struct tt_conn *c, uint8_t flags, uint32_t seq, uint32_t ack,
 		 const uint8_t *opt, size_t optlen, const void *data,
 		 size_t len);
+/* An ICMP error (type, code; mtu for "fragmentation needed") from the
+ * peer, quoting the IP header and first 8 bytes (ports, seq) of a
+ * 1500-byte segment the stack sent it. */
+void tt_icmp_about(const struct tt_conn *c, uint32_t seq, uint8_t type,
+		   uint8_t code, uint16_t mtu);
 /* An ACK of `ack` with n SACK blocks {start, end}, all relative to the
  * stack's ISS + 1 (RFC 2018 §3: NOP, NOP, the option). */
 void tt_send_sack(struct tt_conn *c, uint32_t ack, const uint32_t (*b)[2],

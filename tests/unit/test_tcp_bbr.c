@@ -132,6 +132,15 @@ static void path(int acks, uint32_t pps, uint32_t flight, int64_t rtt)
 	}
 }
 
+/* STARTUP filled at 20 segments per second, DRAIN done: PROBE_BW, with
+ * a flight of 4 from here on. */
+static void to_probe_bw(void)
+{
+	path(40, 20, 10, 500 * MS);
+	path(1, 20, 4, 200 * MS);
+	assert_int_equal(peek().mode, PROBE_BW);
+}
+
 /* ---- the windowed max filter ------------------------------------------ */
 
 /*
@@ -375,9 +384,7 @@ static void test_probe_rtt(void **state)
 	uint32_t cwnd;
 
 	(void)state;
-	path(40, 20, 10, 500 * MS);
-	path(1, 20, 4, 200 * MS);
-	assert_int_equal(peek().mode, PROBE_BW);
+	to_probe_bw();
 	/* 10 s after min_rtt's sample (the handshake's, at T0) */
 	while (T.st->now + 50 * MS <= T0 + 10000 * MS) {
 		path(1, 20, 8, 400 * MS);
@@ -418,10 +425,7 @@ static void test_idle_restart(void **state)
 	struct bbr_peek p;
 
 	(void)state;
-	path(40, 20, 10, 500 * MS);
-	path(1, 20, 4, 200 * MS);
-	p = peek();
-	assert_int_equal(p.mode, PROBE_BW);
+	to_probe_bw();
 	/* Not application-limited: nothing happens */
 	TP->rate->app_limited = 0;
 	tcp_bbr.tx_start(SK, 1000 * MS, T.st->now);
@@ -459,9 +463,7 @@ static void test_lt_policer(void **state)
 	int i;
 
 	(void)state;
-	path(40, 20, 10, 500 * MS);
-	path(1, 20, 4, 200 * MS);
-	assert_int_equal(peek().mode, PROBE_BW);
+	to_probe_bw();
 	/* A round every 4 ACKs (flight 4); every 4th segment lost */
 	for (i = 0; i < 48 && !peek().lt_use_bw; i++) {
 		bool loss = i % 4 == 3;

@@ -49,45 +49,6 @@ static int setup(void **state)
 	return 0;
 }
 
-/* An ICMP error from the peer quoting the IP header and the first 8 bytes
- * (ports, sequence number) of a segment the stack sent to it. */
-static void icmp_about(const struct tt_conn *c, uint32_t seq, uint8_t type,
-		       uint8_t code, uint16_t mtu)
-{
-	uint8_t icmp[8 + 28], ip[64], frame[ETH_HLEN + 64];
-	uint16_t sum;
-	size_t n = 0;
-
-	memset(icmp, 0, sizeof(icmp));
-	icmp[0] = type;
-	icmp[1] = code;
-	icmp[6] = (uint8_t)(mtu >> 8);
-	icmp[7] = (uint8_t)mtu;
-	/* The quoted datagram: ours, to the peer, 1500 bytes long. */
-	tb_ipv4(icmp + 8, c->us_addr, c->peer_addr, IPPROTO_TCP, 1, 0x4000,
-		64, "\0\0\0\0\0\0\0\0", 8);
-	icmp[8 + 2] = 1500 >> 8;
-	icmp[8 + 3] = 1500 & 0xff;
-	icmp[28] = (uint8_t)(c->us_port >> 8);
-	icmp[29] = (uint8_t)c->us_port;
-	icmp[30] = (uint8_t)(c->peer_port >> 8);
-	icmp[31] = (uint8_t)c->peer_port;
-	icmp[32] = (uint8_t)(seq >> 24);
-	icmp[33] = (uint8_t)(seq >> 16);
-	icmp[34] = (uint8_t)(seq >> 8);
-	icmp[35] = (uint8_t)seq;
-	sum = inet_csum(icmp, sizeof(icmp));
-	icmp[2] = (uint8_t)(sum >> 8);
-	icmp[3] = (uint8_t)sum;
-	if (T.dev->hard_header_len)
-		n = tb_eth(frame, TS_DEV_MAC, TS_PEER_MAC, ETH_P_IP);
-	memcpy(frame + n, ip,
-	       tb_ipv4(ip, c->peer_addr, c->us_addr, IPPROTO_ICMP, 2, 0, 64,
-		       icmp, sizeof(icmp)));
-	n += 20 + sizeof(icmp);
-	ts_inject(&T, frame, n);
-}
-
 static void open_active(struct tt_conn *c, uint16_t peer_port)
 {
 	tt_conn_init(c, &T, true);
@@ -135,7 +96,7 @@ static void test_frag_needed(void **state)
 	assert_int_equal(us_send(b.fd, BUF, 1460, 0), 1460);
 	TT_EXPECT_DATA(&b, b.iss + 1, 1460);
 
-	icmp_about(&a, a.iss + 1, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, 1200);
+	tt_icmp_about(&a, a.iss + 1, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, 1200);
 	/* What a had in flight goes again at once, in MSS-sized pieces. */
 	TT_EXPECT_DATA(&a, a.iss + 1, 1160);
 	TT_EXPECT_DATA(&a, a.iss + 1161, 300);
@@ -148,7 +109,7 @@ static void test_frag_needed(void **state)
 	 * in flight goes again, cut, when its own error comes (the path's
 	 * MTU is known by then: the decision is b's). */
 	assert_int_equal(snd_mss(b.fd), 1160);
-	icmp_about(&b, b.iss + 1, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, 1200);
+	tt_icmp_about(&b, b.iss + 1, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, 1200);
 	TT_EXPECT_DATA(&b, b.iss + 1, 1160);
 	TT_EXPECT_DATA(&b, b.iss + 1161, 300);
 	TT_EXPECT_NONE(&T);
@@ -158,8 +119,8 @@ static void test_frag_needed(void **state)
 	TT_EXPECT_NONE(&T);
 	/* A second, larger report is old news; the same one again finds
 	 * nothing too long in flight. */
-	icmp_about(&a, a.iss + 1, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, 1400);
-	icmp_about(&a, a.iss + 1, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, 1200);
+	tt_icmp_about(&a, a.iss + 1, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, 1400);
+	tt_icmp_about(&a, a.iss + 1, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, 1200);
 	TT_EXPECT_NONE(&T);
 	assert_int_equal(snd_mss(a.fd), 1160);
 	/* The acknowledgments of the pieces free them all. */
@@ -228,7 +189,7 @@ static void test_mss_back_after_expiry(void **state)
 	open_active(&b, 81);
 	assert_int_equal(us_send(a.fd, BUF, 1460, 0), 1460);
 	TT_EXPECT_DATA(&a, a.iss + 1, 1460);
-	icmp_about(&a, a.iss + 1, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, 1200);
+	tt_icmp_about(&a, a.iss + 1, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, 1200);
 	TT_EXPECT_DATA(&a, a.iss + 1, 1160);
 	TT_EXPECT_DATA(&a, a.iss + 1161, 300);
 	tt_send(&a, TCPHDR_ACK, a.snd_nxt, a.iss + 1461, NULL, 0);
@@ -345,13 +306,13 @@ static void test_no_pmtu_disc_modes(void **state)
 					   "2"), 0);
 	assert_int_equal(us_send(a.fd, BUF, 1460, 0), 1460);
 	TT_EXPECT_DATA(&a, a.iss + 1, 1460);
-	icmp_about(&a, a.iss + 1, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, 1200);
+	tt_icmp_about(&a, a.iss + 1, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, 1200);
 	TT_EXPECT_NONE(&T);
 	assert_int_equal(snd_mss(a.fd), 1460);
 	assert_int_equal(ustack_sysctl_set(T.st, "net.ipv4.ip_no_pmtu_disc",
 					   "3"), 0);
 	/* (Sockets made now start with IP_PMTUDISC_DONT: a's keeps WANT.) */
-	icmp_about(&a, a.iss + 1, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, 1200);
+	tt_icmp_about(&a, a.iss + 1, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, 1200);
 	TT_EXPECT_DATA(&a, a.iss + 1, 1160);
 	TT_EXPECT_DATA(&a, a.iss + 1161, 300);
 	assert_int_equal(snd_mss(a.fd), 1160);
@@ -364,7 +325,7 @@ static void test_no_pmtu_disc_modes(void **state)
 	assert_int_equal(tt_so_error(b.fd), 0);
 	assert_int_equal(us_send(b.fd, BUF, 100, 0), 100);
 	expect_piece(b.iss + 1, 100, false);   /* DONT: no DF */
-	icmp_about(&b, b.iss + 1, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, 1200);
+	tt_icmp_about(&b, b.iss + 1, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, 1200);
 	TT_EXPECT_NONE(&T);
 	assert_int_equal(snd_mss(a.fd), 512);
 	assert_int_equal(snd_mss(c.fd), 512);
@@ -398,7 +359,7 @@ static void test_pmtu_below_min(void **state)
 	assert_int_equal(us_send(b.fd, BUF, 1000, 0), 1000);
 	expect_piece(b.iss + 1, 1000, true);
 
-	icmp_about(&a, a.iss + 1, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, 300);
+	tt_icmp_about(&a, a.iss + 1, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, 300);
 	expect_piece(a.iss + 1, 512, false);
 	expect_piece(a.iss + 513, 512, false);
 	expect_piece(a.iss + 1025, 436, false);
@@ -406,7 +367,7 @@ static void test_pmtu_below_min(void **state)
 	assert_int_equal(snd_mss(a.fd), 512);
 	assert_int_equal(tt_so_error(a.fd), 0);
 
-	icmp_about(&b, b.iss + 1, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, 300);
+	tt_icmp_about(&b, b.iss + 1, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, 300);
 	expect_piece(b.iss + 1, 512, true);
 	expect_piece(b.iss + 513, 488, true);
 	TT_EXPECT_NONE(&T);
@@ -433,7 +394,7 @@ static void test_cut_at_timeout(void **state)
 	TT_EXPECT_DATA(&b, b.iss + 1, 1460);
 	assert_int_equal(us_send(a.fd, BUF, 1460, 0), 1460);
 	TT_EXPECT_DATA(&a, a.iss + 1, 1460);
-	icmp_about(&a, a.iss + 1, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, 1200);
+	tt_icmp_about(&a, a.iss + 1, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, 1200);
 	TT_EXPECT_DATA(&a, a.iss + 1, 1160);
 	TT_EXPECT_DATA(&a, a.iss + 1161, 300);
 	TT_EXPECT_NONE(&T);
@@ -482,7 +443,7 @@ static void test_frag_needed_sack(void **state)
 	tt_send_opt(&c, TCPHDR_ACK, c.snd_nxt, c.iss + 1, sack, sizeof(sack),
 		    NULL, 0);
 	TT_EXPECT_NONE(&T);
-	icmp_about(&c, c.iss + 1, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, 1200);
+	tt_icmp_about(&c, c.iss + 1, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, 1200);
 	TT_EXPECT_DATA(&c, c.iss + 1, 1160);
 	TT_EXPECT_DATA(&c, c.iss + 1161, 300);
 	TT_EXPECT_DATA(&c, c.iss + 1461, 1160);
@@ -509,14 +470,14 @@ static void test_out_of_window(void **state)
 	open_active(&a, 80);
 	assert_int_equal(us_send(a.fd, BUF, 1000, 0), 1000);
 	TT_EXPECT_DATA(&a, a.iss + 1, 1000);
-	icmp_about(&a, a.iss + 5000, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, 576);
-	icmp_about(&a, a.iss, ICMP_DEST_UNREACH, ICMP_HOST_UNREACH, 0);
+	tt_icmp_about(&a, a.iss + 5000, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, 576);
+	tt_icmp_about(&a, a.iss, ICMP_DEST_UNREACH, ICMP_HOST_UNREACH, 0);
 	TT_EXPECT_NONE(&T);
 	assert_int_equal(tt_mib(&T, US_MIB_TCP_OUT_OF_WINDOW_ICMPS), 2);
 	assert_int_equal(snd_mss(a.fd), 1460);
 	assert_int_equal(tt_so_error(a.fd), 0);
 	/* In flight: a soft error, read once through SO_ERROR. */
-	icmp_about(&a, a.iss + 1, ICMP_DEST_UNREACH, ICMP_HOST_UNREACH, 0);
+	tt_icmp_about(&a, a.iss + 1, ICMP_DEST_UNREACH, ICMP_HOST_UNREACH, 0);
 	assert_int_equal(tt_mib(&T, US_MIB_TCP_OUT_OF_WINDOW_ICMPS), 2);
 	assert_int_equal(tt_so_error(a.fd), EHOSTUNREACH);
 	assert_int_equal(tt_so_error(a.fd), 0);
@@ -537,7 +498,7 @@ static void test_window_after_go_back(void **state)
 	ts_advance(&T, 1000000);
 	TT_EXPECT_DATA(&a, a.iss + 1, 1460);
 	TT_EXPECT_NONE(&T);
-	icmp_about(&a, a.iss + 1 + 2 * 1460, ICMP_DEST_UNREACH,
+	tt_icmp_about(&a, a.iss + 1 + 2 * 1460, ICMP_DEST_UNREACH,
 		   ICMP_HOST_UNREACH, 0);
 	assert_int_equal(tt_mib(&T, US_MIB_TCP_OUT_OF_WINDOW_ICMPS), 0);
 	assert_int_equal(tt_so_error(a.fd), EHOSTUNREACH);
@@ -552,11 +513,11 @@ static void test_listener_embryo(void **state)
 	(void)state;
 	tt_conn_init(&c, &T, false);
 	tt_open_synrecv(&c);
-	icmp_about(&c, c.iss + 1, ICMP_DEST_UNREACH, ICMP_HOST_UNREACH, 0);
+	tt_icmp_about(&c, c.iss + 1, ICMP_DEST_UNREACH, ICMP_HOST_UNREACH, 0);
 	assert_int_equal(tt_mib(&T, US_MIB_TCP_OUT_OF_WINDOW_ICMPS), 1);
-	icmp_about(&c, c.iss, ICMP_DEST_UNREACH, ICMP_PORT_UNREACH, 0);
+	tt_icmp_about(&c, c.iss, ICMP_DEST_UNREACH, ICMP_PORT_UNREACH, 0);
 	assert_int_equal(tt_mib(&T, US_MIB_TCP_LISTEN_DROPS), 0);
-	icmp_about(&c, c.iss, ICMP_TIME_EXCEEDED, ICMP_EXC_TTL, 0);
+	tt_icmp_about(&c, c.iss, ICMP_TIME_EXCEEDED, ICMP_EXC_TTL, 0);
 	assert_int_equal(tt_mib(&T, US_MIB_TCP_LISTEN_DROPS), 1);
 	/* Gone: the peer's ACK finds nothing and is answered by a RST. */
 	tt_peer(&c, TCPHDR_ACK, NULL, 0);
@@ -587,7 +548,7 @@ static void test_synsent(void **state)
 		tt_conn_init(&c, &T, true);
 		c.peer_port = (uint16_t)(100 + i);
 		tt_open_synsent(&c);
-		icmp_about(&c, c.iss, cases[i].type, cases[i].code, 0);
+		tt_icmp_about(&c, c.iss, cases[i].type, cases[i].code, 0);
 		if (cases[i].err) {
 			assert_int_equal(tt_so_error(c.fd), cases[i].err);
 			assert_int_equal(tt_state(c.fd), TCP_CLOSE);
@@ -626,7 +587,7 @@ static void test_rto_revert_time_limit(void **state)
 		ts_advance(&T, ti.tcpi_rto);
 		TT_EXPECT_DATA(&c, c.rcv_nxt, 100);
 		TT_EXPECT_NONE(&T);
-		icmp_about(&c, c.rcv_nxt, ICMP_DEST_UNREACH, ICMP_HOST_UNREACH, 0);
+		tt_icmp_about(&c, c.rcv_nxt, ICMP_DEST_UNREACH, ICMP_HOST_UNREACH, 0);
 	}
 	assert_int_equal(tt_state(c.fd), TCP_ESTABLISHED);
 	ts_advance(&T, ti.tcpi_rto);
@@ -676,7 +637,7 @@ static void orphan_at_rto_max(bool soft_error)
 		TT_EXPECT_NONE(&T);
 	}
 	if (soft_error)
-		icmp_about(&c, c.rcv_nxt, ICMP_DEST_UNREACH, ICMP_PORT_UNREACH,
+		tt_icmp_about(&c, c.rcv_nxt, ICMP_DEST_UNREACH, ICMP_PORT_UNREACH,
 			   0);
 	ts_advance(&T, gap - 1);
 	assert_int_equal(tt_conn_state(&c), TCP_FIN_WAIT1);

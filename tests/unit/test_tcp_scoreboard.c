@@ -150,32 +150,8 @@ static void drain_and_verify(unsigned step)
 /* The peer's router: our packets are too big for the next hop. */
 static void icmp_frag_needed(uint16_t mtu)
 {
-	uint8_t icmp[8 + 28], ip[64];
-	uint32_t seq = tp_of()->snd_una;
-	uint16_t sum;
-
-	memset(icmp, 0, sizeof(icmp));
-	icmp[0] = ICMP_DEST_UNREACH;
-	icmp[1] = ICMP_FRAG_NEEDED;
-	icmp[6] = (uint8_t)(mtu >> 8);
-	icmp[7] = (uint8_t)mtu;
-	tb_ipv4(icmp + 8, C.us_addr, C.peer_addr, IPPROTO_TCP, 1, 0x4000,
-		64, "\0\0\0\0\0\0\0\0", 8);
-	icmp[8 + 2] = 1500 >> 8;
-	icmp[8 + 3] = 1500 & 0xff;
-	icmp[28] = (uint8_t)(C.us_port >> 8);
-	icmp[29] = (uint8_t)C.us_port;
-	icmp[30] = (uint8_t)(C.peer_port >> 8);
-	icmp[31] = (uint8_t)C.peer_port;
-	icmp[32] = (uint8_t)(seq >> 24);
-	icmp[33] = (uint8_t)(seq >> 16);
-	icmp[34] = (uint8_t)(seq >> 8);
-	icmp[35] = (uint8_t)seq;
-	sum = inet_csum(icmp, sizeof(icmp));
-	icmp[2] = (uint8_t)(sum >> 8);
-	icmp[3] = (uint8_t)sum;
-	ts_inject(&T, ip, tb_ipv4(ip, C.peer_addr, C.us_addr, IPPROTO_ICMP, 2,
-				  0, 64, icmp, sizeof(icmp)));
+	tt_icmp_about(&C, tp_of()->snd_una, ICMP_DEST_UNREACH,
+		      ICMP_FRAG_NEEDED, mtu);
 }
 
 static void peer_ack(void)
